@@ -1,0 +1,158 @@
+/* consensus: C-raft behind a small interface — one Raft server per node, run
+ * on its own libuv thread, applying committed entries to the store.
+ *
+ * Every function here is thread-safe unless it says otherwise: requests are
+ * queued to the Raft thread. Completion callbacks run ON THE RAFT THREAD; they
+ * must be quick and must not call back into consensus synchronously (queue
+ * the work to your own thread instead, e.g. with event_active()).
+ *
+ * Proposals are batched: every proposal queued while the Raft thread is busy
+ * goes into one Raft entry (up to CONSENSUS_BATCH_MAX bytes), so many
+ * concurrent writers share one disk write and one round trip. Each proposal
+ * still applies atomically and gets its own result.
+ */
+#ifndef WARD_CONSENSUS_H
+#define WARD_CONSENSUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+#define CONSENSUS_ERRORS(X)                                                    \
+	X(CONSENSUS_ENOMEM, "out of memory")                                   \
+	X(CONSENSUS_EINVAL, "invalid argument")                                \
+	X(CONSENSUS_ENOTLEADER, "not the leader")                              \
+	X(CONSENSUS_ENOLEADER, "no leader elected")                            \
+	X(CONSENSUS_ESHUTDOWN, "consensus is stopping")                        \
+	X(CONSENSUS_ELEADERSHIP, "leadership lost before the entry committed") \
+	X(CONSENSUS_EBUSY, "a membership change is already in progress")       \
+	X(CONSENSUS_ENOTFOUND, "no such server")                               \
+	X(CONSENSUS_EIO, "storage or transport error")                         \
+	X(CONSENSUS_ERAFT, "raft error")
+
+enum {
+	CONSENSUS_OK = 0,
+	/* Codes start above the store's so a callback rc is unambiguous. */
+	CONSENSUS__BASE = 100,
+#define CONSENSUS_X_ENUM(code, msg) code,
+	CONSENSUS_ERRORS(CONSENSUS_X_ENUM)
+#undef CONSENSUS_X_ENUM
+};
+
+/* Static string for a consensus or store code; never NULL. */
+const char *consensus_strerror(int rc);
+
+#define CONSENSUS_BATCH_MAX (4u << 20)
+
+struct consensus_config {
+	uint64_t id;               /* this server's Raft id, >= 1 */
+	const char *address;       /* "host:port" to listen on (borrowed) */
+	const char *dir;           /* Raft data directory, must exist */
+	struct store *store;       /* borrowed; the FSM */
+	unsigned election_timeout_ms; /* 0: default (LAN: 300) */
+	unsigned heartbeat_ms;        /* 0: default (LAN: 50) */
+	unsigned snapshot_threshold;  /* entries between snapshots; 0: 4096 */
+	unsigned snapshot_trailing;   /* entries kept after one; 0: 1024 */
+	/* Optional: called on the Raft thread whenever leadership or the
+	 * configuration changes. */
+	void (*on_change)(void *arg);
+	void *on_change_arg;
+};
+
+/* Writes the initial configuration (this server alone, as voter) into an
+ * empty Raft directory. Call once, before consensus_start(), for the first
+ * node of a new cluster. */
+int consensus_bootstrap(const char *dir, uint64_t id, const char *address,
+			char *errmsg, size_t errcap);
+
+/* Whether DIR holds Raft state (a bootstrapped or joined server). */
+int consensus_has_state(const char *dir);
+
+struct consensus; /* opaque */
+
+/* Starts the Raft thread: loads the log, restores the last snapshot and
+ * replays the entries after it into the store, then takes part in the
+ * cluster. A server started on an empty, non-bootstrapped directory waits to
+ * be added by the leader. Errors (corrupt log, address in use) are returned
+ * with a reason in errmsg. */
+int consensus_start(const struct consensus_config *cfg, struct consensus **out,
+		    char *errmsg, size_t errcap);
+
+/* Stops the Raft thread and frees everything. Pending requests complete with
+ * CONSENSUS_ESHUTDOWN. Accepts NULL. Must not be called from a callback. */
+void consensus_stop(struct consensus *c);
+
+/* RC is 0, a store code (the command was committed but refused by the state
+ * machine, on every node alike), or a consensus code. */
+typedef void (*consensus_cb)(void *arg, int rc);
+
+/* Proposes one encoded command (store_cmd_finish output; copied). On a
+ * follower it fails at once with CONSENSUS_ENOTLEADER: the caller forwards
+ * the request to consensus_leader(). The callback runs once, on the Raft
+ * thread, after the command applied on this node (or failed). */
+int consensus_propose(struct consensus *c, const void *cmd, size_t len,
+		      consensus_cb cb, void *arg);
+
+/* Completes once every entry committed before the call has been applied on
+ * this node (leader only): a linearizable read may follow. */
+int consensus_barrier(struct consensus *c, consensus_cb cb, void *arg);
+
+/* Adds server ID at ADDRESS as a spare, waits for it to catch up, then makes
+ * it a voter. The callback runs when it is a voter, or on failure. */
+int consensus_add(struct consensus *c, uint64_t id, const char *address,
+		  consensus_cb cb, void *arg);
+/* Removes server ID from the configuration. */
+int consensus_remove(struct consensus *c, uint64_t id, consensus_cb cb,
+		     void *arg);
+/* Hands leadership to ID (0: the most up-to-date voter). */
+int consensus_transfer(struct consensus *c, uint64_t id, consensus_cb cb,
+		       void *arg);
+
+enum consensus_role {
+	CONSENSUS_ROLE_NONE = 0, /* not in the configuration (yet) */
+	CONSENSUS_ROLE_FOLLOWER,
+	CONSENSUS_ROLE_CANDIDATE,
+	CONSENSUS_ROLE_LEADER,
+};
+const char *consensus_role_name(enum consensus_role r);
+
+enum consensus_member_role {
+	CONSENSUS_MEMBER_STANDBY = 0,
+	CONSENSUS_MEMBER_VOTER,
+	CONSENSUS_MEMBER_SPARE,
+};
+const char *consensus_member_role_name(enum consensus_member_role r);
+
+#define CONSENSUS_MEMBERS_MAX 16
+
+struct consensus_member {
+	uint64_t id;
+	char address[128];
+	enum consensus_member_role role;
+	/* Leader only: highest index known replicated on that server, and
+	 * whether it answered within an election timeout. 0/-1 elsewhere. */
+	uint64_t match_index;
+	int recent;
+};
+
+struct consensus_status {
+	uint64_t id;
+	enum consensus_role role;
+	uint64_t term;
+	uint64_t leader_id;             /* 0 if unknown */
+	char leader_address[128];
+	uint64_t commit_index;
+	uint64_t last_index;
+	uint64_t applied_index;
+	uint64_t snapshot_index;        /* last snapshot taken or installed */
+	unsigned n_members;
+	struct consensus_member members[CONSENSUS_MEMBERS_MAX];
+	int removed;                    /* this server left the configuration */
+};
+
+/* A copy of the state as of the last Raft-thread step (refreshed at least
+ * every heartbeat). Any thread; never blocks for long. */
+void consensus_status_get(struct consensus *c, struct consensus_status *out);
+
+#endif

@@ -1,0 +1,65 @@
+/* admin: the HTTPS admin API of a node (docs/admin-api.md), on a libevent
+ * base of the caller's thread. Reads come from the local store; writes are
+ * store commands proposed through consensus, or forwarded to the leader's
+ * admin API when this node follows. */
+#ifndef WARD_NODE_ADMIN_H
+#define WARD_NODE_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct store;
+struct consensus;
+
+/* Lifecycle steps only wardd's main can do; called on the admin thread. */
+struct admin_hooks {
+	/* POST /v1/cluster/init, after the init token checked: make this node
+	 * the first voter of cluster CLUSTER_ID (node id 1), start consensus
+	 * and call admin_attach() before returning 0. */
+	int (*bootstrap)(void *arg, const char *cluster_id, char *errmsg,
+			 size_t errcap);
+	void *arg;
+};
+
+struct admin_config {
+	const char *listen;     /* "host:port" to bind */
+	const char *cert_file;  /* PEM certificate chain of this node */
+	const char *key_file;   /* PEM private key */
+	const char *data_dir;   /* DATA/init.token lives here */
+	const char *node_name;
+	const char *raft_addr;  /* advertised "host:port" */
+	const char *admin_addr; /* advertised "host:port" */
+	struct admin_hooks hooks;
+};
+
+struct admin; /* opaque */
+
+/* Binds, loads the certificate and starts serving on BASE. All strings of
+ * CFG are copied. If the node is not initialized yet (no consensus attached
+ * at the time of the first request), a fresh one-time init token is written
+ * to DATA/init.token (0600) and only GET /v1/status and POST
+ * /v1/cluster/init are served; the rest answer 503. */
+int admin_new(struct event_base *base, const struct admin_config *cfg,
+	      struct store *store, struct admin **out, char *errmsg,
+	      size_t errcap);
+/* Whether the node has no cluster yet (writes DATA/init.token). Call once,
+ * right after admin_new(), for a node with no Raft state. */
+int admin_expect_init(struct admin *a, char *errmsg, size_t errcap);
+/* From now on the API serves the cluster through C (borrowed, must outlive
+ * the admin or be detached with admin_attach(a, NULL, 0)); NODE_ID is this
+ * node's Raft id. Admin thread only. */
+void admin_attach(struct admin *a, struct consensus *c, uint64_t node_id);
+/* Leadership or membership may have changed. Any thread (it only wakes the
+ * admin loop). */
+void admin_notify(struct admin *a);
+/* Reloads the certificate and key files (SIGHUP); the old ones stay in use
+ * if the new ones do not load. */
+int admin_reload(struct admin *a, char *errmsg, size_t errcap);
+/* Stops listening and frees. Accepts NULL. */
+void admin_free(struct admin *a);
+
+/* SHA-256 fingerprint of the certificate in use. */
+void admin_fingerprint(struct admin *a, uint8_t out[32]);
+
+#endif
