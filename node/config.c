@@ -1,0 +1,233 @@
+/* config: a table of settings parsed with inih. */
+#include "node/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_ADDR, CONFIG_LEVEL };
+
+struct config_def {
+	const char *key; /* section.key */
+	enum config_kind kind;
+	size_t offset;
+	size_t size;            /* strings: capacity */
+	unsigned long min, max; /* numbers */
+	const char *def;
+};
+
+#define STR(key, field, def)                                                   \
+	{key, CONFIG_STR, offsetof(struct config, field),                      \
+	 sizeof(((struct config *)0)->field), 0, 0, def}
+#define ADDR(key, field, def)                                                  \
+	{key, CONFIG_ADDR, offsetof(struct config, field),                     \
+	 sizeof(((struct config *)0)->field), 0, 0, def}
+#define UINT(key, field, lo, hi, def)                                          \
+	{key, CONFIG_UINT, offsetof(struct config, field), 0, lo, hi, def}
+
+static const struct config_def config_defs[] = {
+	STR("node.name", name, ""),
+	STR("node.data_dir", data_dir, ""),
+	{"node.log_level", CONFIG_LEVEL, offsetof(struct config, log_level),
+	 sizeof(((struct config *)0)->log_level), 0, 0, "info"},
+	ADDR("raft.listen", raft_listen, "127.0.0.1:9443"),
+	UINT("raft.election_timeout_ms", election_timeout_ms, 100, 60000,
+	     "300"),
+	UINT("raft.heartbeat_ms", heartbeat_ms, 10, 10000, "50"),
+	UINT("raft.snapshot_threshold", snapshot_threshold, 16, 10000000,
+	     "4096"),
+	UINT("raft.snapshot_trailing", snapshot_trailing, 0, 10000000,
+	     "1024"),
+	ADDR("admin.listen", admin_listen, "127.0.0.1:8443"),
+};
+
+#define N_DEFS (sizeof config_defs / sizeof *config_defs)
+
+int config_split_addr(const char *addr, char *host, size_t hostcap,
+		      unsigned *port)
+{
+	const char *colon, *h = addr;
+	size_t hlen;
+	char *end;
+	unsigned long p;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (!close || close[1] != ':')
+			return -1;
+		h = addr + 1;
+		hlen = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return -1;
+		hlen = (size_t)(colon - addr);
+	}
+	if (hlen == 0 || hlen >= hostcap)
+		return -1;
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || p == 0 || p > 65535)
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (unsigned)p;
+	return 0;
+}
+
+static int config_def_set(struct config *c, const struct config_def *d,
+			  const char *value, char *errmsg, size_t errcap)
+{
+	char *field = (char *)c + d->offset;
+	char host[CONFIG_ADDR_MAX];
+	unsigned long v;
+	unsigned port;
+	enum log_level lvl;
+	char *end;
+
+	switch (d->kind) {
+	case CONFIG_LEVEL:
+		if (log_level_parse(value, &lvl) != 0) {
+			snprintf(errmsg, errcap,
+				 "%s: \"%s\" is not one of error, warn, info, "
+				 "debug",
+				 d->key, value);
+			return -1;
+		}
+		/* fall through */
+	case CONFIG_STR:
+	case CONFIG_ADDR:
+		if (strlen(value) >= d->size) {
+			snprintf(errmsg, errcap, "%s: longer than %zu bytes",
+				 d->key, d->size - 1);
+			return -1;
+		}
+		if (d->kind == CONFIG_ADDR &&
+		    config_split_addr(value, host, sizeof host, &port) != 0) {
+			snprintf(errmsg, errcap,
+				 "%s: \"%s\" is not host:port", d->key, value);
+			return -1;
+		}
+		snprintf(field, d->size, "%s", value);
+		return 0;
+	case CONFIG_UINT:
+		errno = 0;
+		v = strtoul(value, &end, 10);
+		if (errno || *end || end == value || value[0] == '-' ||
+		    v < d->min || v > d->max) {
+			snprintf(errmsg, errcap,
+				 "%s: \"%s\" is not a number from %lu to %lu",
+				 d->key, value, d->min, d->max);
+			return -1;
+		}
+		*(unsigned *)(void *)field = (unsigned)v;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct config_def *config_def_find(const char *key)
+{
+	for (size_t i = 0; i < N_DEFS; i++)
+		if (strcmp(config_defs[i].key, key) == 0)
+			return &config_defs[i];
+	return NULL;
+}
+
+void config_defaults(struct config *c)
+{
+	char ignored[64];
+
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < N_DEFS; i++)
+		config_def_set(c, &config_defs[i], config_defs[i].def,
+			       ignored, sizeof ignored);
+}
+
+int config_set(struct config *c, const char *key, const char *value,
+	       char *errmsg, size_t errcap)
+{
+	const struct config_def *d = config_def_find(key);
+
+	if (!d) {
+		snprintf(errmsg, errcap, "unknown setting \"%s\"", key);
+		return -1;
+	}
+	return config_def_set(c, d, value, errmsg, errcap);
+}
+
+struct config_parse {
+	struct config *c;
+	char err[256];
+};
+
+static int config_on_entry(void *user, const char *section, const char *name,
+			   const char *value)
+{
+	struct config_parse *p = user;
+	char key[128];
+
+	if (snprintf(key, sizeof key, "%s.%s", section, name) >=
+	    (int)sizeof key) {
+		snprintf(p->err, sizeof p->err, "setting name too long");
+		return 0;
+	}
+	return config_set(p->c, key, value, p->err, sizeof p->err) == 0;
+}
+
+int config_load(struct config *c, const char *path, char *errmsg,
+		size_t errcap)
+{
+	struct config_parse p = {.c = c};
+	FILE *f = fopen(path, "r");
+	int line;
+
+	if (!f) {
+		snprintf(errmsg, errcap, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	line = ini_parse_file(f, config_on_entry, &p);
+	fclose(f);
+	if (line != 0) {
+		snprintf(errmsg, errcap, "%s:%d: %s", path, line,
+			 p.err[0] ? p.err : "malformed line");
+		return -1;
+	}
+	return 0;
+}
+
+int config_check(const struct config *c, char *errmsg, size_t errcap)
+{
+	if (!c->data_dir[0]) {
+		snprintf(errmsg, errcap, "node.data_dir is not set");
+		return -1;
+	}
+	if (!c->name[0]) {
+		snprintf(errmsg, errcap, "node.name is not set");
+		return -1;
+	}
+	for (const char *s = c->name; *s; s++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		      *s == '-')) {
+			snprintf(errmsg, errcap,
+				 "node.name \"%s\": only letters, digits, "
+				 "'.', '_' and '-'",
+				 c->name);
+			return -1;
+		}
+	}
+	if (c->heartbeat_ms * 2 > c->election_timeout_ms) {
+		snprintf(errmsg, errcap,
+			 "raft.heartbeat_ms (%u) must be at most half of "
+			 "raft.election_timeout_ms (%u)",
+			 c->heartbeat_ms, c->election_timeout_ms);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* config: wardd's settings — one INI file, every setting declared once with
+ * its bounds and default (node/config.c), overridable from the command line. */
+#ifndef WARD_NODE_CONFIG_H
+#define WARD_NODE_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_PATH_MAX 512
+#define CONFIG_ADDR_MAX 128
+#define CONFIG_NAME_MAX 64
+
+struct config {
+	char name[CONFIG_NAME_MAX];         /* node.name */
+	char data_dir[CONFIG_PATH_MAX];     /* node.data_dir */
+	char log_level[16];                 /* node.log_level */
+	char raft_listen[CONFIG_ADDR_MAX];  /* raft.listen, host:port */
+	unsigned election_timeout_ms;       /* raft.election_timeout_ms */
+	unsigned heartbeat_ms;              /* raft.heartbeat_ms */
+	unsigned snapshot_threshold;        /* raft.snapshot_threshold */
+	unsigned snapshot_trailing;         /* raft.snapshot_trailing */
+	char admin_listen[CONFIG_ADDR_MAX]; /* admin.listen, host:port */
+};
+
+/* Fills every field with its default. */
+void config_defaults(struct config *c);
+
+/* Reads PATH over the current values. Unknown sections or keys, values out
+ * of bounds and malformed lines are errors: errmsg says "PATH:LINE: why". */
+int config_load(struct config *c, const char *path, char *errmsg,
+		size_t errcap);
+
+/* Sets "section.key" to VALUE with the same checks as the file. */
+int config_set(struct config *c, const char *key, const char *value,
+	       char *errmsg, size_t errcap);
+
+/* Cross-field checks once everything is read (data_dir set, addresses
+ * parse). */
+int config_check(const struct config *c, char *errmsg, size_t errcap);
+
+/* Splits "host:port" or "[v6]:port". Returns 0 or -1. */
+int config_split_addr(const char *addr, char *host, size_t hostcap,
+		      unsigned *port);
+
+#endif
