@@ -1,0 +1,127 @@
+# cluster.sh: shell functions that run a local ward cluster, one wardd per
+# node, each with its own data directory under $CLUSTER_DIR. Sourced by
+# deploy/up and by the system tests.
+#
+# Needs: WARDD and WARDCTL (paths of the binaries), CLUSTER_DIR (exists),
+# and for ward_ctl the admin credentials in WARD_USER / WARD_PASSWORD.
+
+# ward_conf NAME RAFT_ADDR ADMIN_ADDR [INI LINES...]: writes NAME.conf.
+ward_conf() {
+	local name=$1 raft=$2 admin=$3
+	shift 3
+	mkdir -p "$CLUSTER_DIR"
+	{
+		echo "[node]"
+		echo "name = $name"
+		echo "data_dir = $CLUSTER_DIR/$name"
+		echo "[raft]"
+		echo "listen = $raft"
+		echo "[admin]"
+		echo "listen = $admin"
+		local line
+		for line in "$@"; do echo "$line"; done
+	} >"$CLUSTER_DIR/$name.conf"
+	echo "$admin" >"$CLUSTER_DIR/$name.admin"
+}
+
+ward_url() { echo "https://$(cat "$CLUSTER_DIR/$1.admin")"; }
+
+# ward_pid NAME: the pid of a running node, empty if none.
+ward_pid() {
+	local f="$CLUSTER_DIR/$1.pid"
+	[ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"
+	return 0
+}
+
+# ward_start NAME [WARDD ARGS...]: starts a node in the background and
+# waits until its admin API listens. Fails if wardd exits first.
+ward_start() {
+	local name=$1 admin i pid
+	shift
+	admin=$(cat "$CLUSTER_DIR/$name.admin")
+	"$WARDD" -c "$CLUSTER_DIR/$name.conf" "$@" \
+		>>"$CLUSTER_DIR/$name.log" 2>&1 &
+	pid=$!
+	echo "$pid" >"$CLUSTER_DIR/$name.pid"
+	for i in $(seq 1 200); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "ward_start: $name exited; its log ends:" >&2
+			tail -5 "$CLUSTER_DIR/$name.log" >&2
+			return 1
+		fi
+		if ss -Htln "sport = :${admin##*:}" | grep -q "${admin%:*}:"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "ward_start: $name does not listen on $admin" >&2
+	return 1
+}
+
+# ward_stop NAME [SIGNAL]: stops a node (TERM by default) and waits.
+ward_stop() {
+	local name=$1 sig=${2:-TERM} pid i
+	pid=$(ward_pid "$name")
+	[ -n "$pid" ] || return 0
+	kill -"$sig" "$pid" 2>/dev/null || true
+	for i in $(seq 1 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "ward_stop: $name did not stop on $sig; killing" >&2
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+	rm -f "$CLUSTER_DIR/$name.pid"
+}
+
+# ward_fp NAME: "sha256:HEX" of the node's HTTPS certificate.
+ward_fp() {
+	openssl x509 -in "$CLUSTER_DIR/$1/https.pem" -noout -fingerprint \
+		-sha256 | sed 's/.*=//; s/://g; s/^/sha256:/' |
+		tr 'A-F' 'a-f'
+}
+
+# ward_ctl NAME ARGS...: wardctl against node NAME, its certificate pinned.
+ward_ctl() {
+	local name=$1
+	shift
+	"$WARDCTL" --url "$(ward_url "$name")" --fingerprint "$(ward_fp "$name")" "$@"
+}
+
+# ward_init NAME CLUSTER_NAME: starts NAME uninitialized and makes it the
+# first node of a new cluster, with admin WARD_USER / WARD_PASSWORD.
+ward_init() {
+	local name=$1 cluster=$2 i
+	ward_start "$name" || return 1
+	for i in $(seq 1 100); do
+		[ -s "$CLUSTER_DIR/$name/init.token" ] && break
+		sleep 0.05
+	done
+	ward_ctl "$name" cluster init --name "$cluster" \
+		--token-file "$CLUSTER_DIR/$name/init.token" >/dev/null
+}
+
+# ward_join NAME VIA: asks node VIA for a join token for NAME (configured
+# with ward_conf) and starts NAME with it.
+ward_join() {
+	local name=$1 via=$2 host out token
+	host=$(grep '^listen' "$CLUSTER_DIR/$name.conf" | head -1)
+	host=${host#*= }
+	host=${host%:*}
+	out=$(ward_ctl "$via" --json node add "$name" "$host") || return 1
+	token=$(echo "$out" | jq -r .token)
+	WARD_JOIN_TOKEN=$token ward_start "$name" --join "$(ward_url "$via")" \
+		--fingerprint "$(ward_fp "$via")" || return 1
+	# The join returns once the node is a voter; wait for wardd to say so.
+	local i
+	for i in $(seq 1 600); do
+		[ -s "$CLUSTER_DIR/$name/identity" ] && return 0
+		[ -n "$(ward_pid "$name")" ] || break
+		sleep 0.05
+	done
+	echo "ward_join: $name did not join; its log ends:" >&2
+	tail -5 "$CLUSTER_DIR/$name.log" >&2
+	return 1
+}

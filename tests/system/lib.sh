@@ -1,0 +1,106 @@
+# lib.sh: what every system test needs — a temporary cluster directory, free
+# loopback ports, assertions, and a cleanup that stops every node it started.
+# Sourced by tests/system/test_*.sh; CTest sets WARD_BIN and WARD_SRC.
+set -euo pipefail
+
+WARD_SRC=${WARD_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+WARD_BIN=${WARD_BIN:-$WARD_SRC/build}
+export WARDD=$WARD_BIN/node/wardd
+export WARDCTL=$WARD_BIN/tools/wardctl/wardctl
+CLUSTER_DIR=$(mktemp -d /tmp/ward-systest.XXXXXX)
+export CLUSTER_DIR
+export WARD_USER=admin
+export WARD_PASSWORD=test-password-$RANDOM$RANDOM
+unset WARD_URL WARD_FINGERPRINT WARD_PASSWORD_FILE WARD_CACERT
+. "$WARD_SRC/deploy/cluster.sh"
+
+STARTED_AT=$(date +%s)
+declare -A USED_PORTS=()
+
+sys_cleanup() {
+	local rc=$? pidfile
+	for pidfile in "$CLUSTER_DIR"/*.pid; do
+		[ -e "$pidfile" ] || continue
+		kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+	done
+	if [ $rc -ne 0 ]; then
+		echo "--- FAILED; node logs (last lines):" >&2
+		local log
+		for log in "$CLUSTER_DIR"/*.log; do
+			[ -e "$log" ] || continue
+			echo "--- $log" >&2
+			tail -25 "$log" >&2
+		done
+	fi
+	rm -rf "$CLUSTER_DIR"
+	exit $rc
+}
+trap sys_cleanup EXIT
+
+# free_port: a TCP port nothing listens on, not handed out before.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		[ -z "${USED_PORTS[$p]:-}" ] || continue
+		ss -Htan "sport = :$p" | grep -q . && continue
+		USED_PORTS[$p]=1
+		echo "$p"
+		return
+	done
+}
+
+# node_conf NAME [INI LINES...]: a node on 127.0.0.1 with free ports.
+node_conf() {
+	local name=$1
+	shift
+	ward_conf "$name" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \
+		"$@"
+}
+
+step() { echo "[$(($(date +%s) - STARTED_AT))s] $*"; }
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect_rc RC CMD...: runs CMD and checks its exit code.
+expect_rc() {
+	local want=$1 got=0
+	shift
+	"$@" >"$CLUSTER_DIR/last.out" 2>"$CLUSTER_DIR/last.err" || got=$?
+	if [ "$got" -ne "$want" ]; then
+		cat "$CLUSTER_DIR/last.out" "$CLUSTER_DIR/last.err" >&2
+		fail "'$*' exited $got, expected $want"
+	fi
+}
+
+# wait_until SECONDS WHAT CMD...: retries CMD until it succeeds.
+wait_until() {
+	local secs=$1 what=$2 end
+	shift 2
+	end=$(($(date +%s%N) / 1000000 + secs * 1000))
+	while ! "$@" >/dev/null 2>&1; do
+		[ $(($(date +%s%N) / 1000000)) -lt $end ] ||
+			fail "timed out after ${secs}s waiting for: $what"
+		sleep 0.05
+	done
+}
+
+# leader_of NAME: the leader's name as node NAME sees it (empty if none).
+leader_of() {
+	ward_ctl "$1" --json cluster status 2>/dev/null |
+		jq -r '.leader.name // empty'
+}
+
+# has_leader NAME [NOT]: node NAME knows a leader, other than NOT.
+has_leader() {
+	local l
+	l=$(leader_of "$1")
+	[ -n "$l" ] && [ "$l" != "${2:-}" ]
+}
+
+# param_is NAME PARAM VALUE: node NAME's replica holds PARAM = VALUE.
+param_is() {
+	[ "$(ward_ctl "$1" --json param get "$2" | jq -r .value)" = "$3" ]
+}

@@ -1,0 +1,4 @@
+ward_system_test(system_cluster system/test_cluster.sh)
+ward_system_test(system_datadir system/test_datadir.sh)
+# They start real nodes and time elections: one at a time.
+set_tests_properties(system_cluster system_datadir PROPERTIES RESOURCE_LOCK wardd)

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# A 3-node cluster of real wardd processes on loopback, driven by wardctl:
+# replication, forwarding, refusals, leader failure, catch-up, removal,
+# joining from a snapshot after compaction, and a full restart.
+. "$(dirname "$0")/lib.sh"
+
+raft_small=("[raft]" "snapshot_threshold = 32" "snapshot_trailing = 8")
+for n in n1 n2 n3 n4; do node_conf $n "${raft_small[@]}"; done
+
+step "init n1, join n2 and n3"
+ward_init n1 systest
+ward_join n2 n1
+ward_join n3 n1
+voters=$(ward_ctl n1 --json cluster status | jq '[.members[] | select(.role == "voter")] | length')
+[ "$voters" = 3 ] || fail "expected 3 voters, got $voters"
+
+step "a write on the leader is read on every node"
+leader=$(leader_of n1)
+[ -n "$leader" ] || fail "no leader"
+ward_ctl "$leader" param set sip_keepalive_s 300 >/dev/null
+for n in n1 n2 n3; do wait_until 5 "$n sees the parameter" param_is $n sip_keepalive_s 300; done
+
+step "a write on a follower is forwarded to the leader"
+follower=n1; [ "$leader" != n1 ] || follower=n2
+ward_ctl "$follower" param set digest_nonce_validity_s 900 >/dev/null
+for n in n1 n2 n3; do wait_until 5 "$n sees the forwarded write" param_is $n digest_nonce_validity_s 900; done
+
+step "bad credentials, bad JSON, bad values and unknown nodes are refused"
+WARD_PASSWORD=wrong-password expect_rc 5 ward_ctl n2 param list
+wait_until 5 "the failed login is audited" \
+	sh -c "\"\$WARDCTL\" --url $(ward_url n1) --fingerprint $(ward_fp n1) --json audit | jq -e '[.audit[] | select(.action == \"login.fail\")] | length > 0'"
+code=$(curl -s -o "$CLUSTER_DIR/body" -w '%{http_code}' --cacert "$CLUSTER_DIR/n1/https.pem" \
+	-u "admin:$WARD_PASSWORD" -X PUT -H 'Content-Type: application/json' \
+	--data '{"value": ' "$(ward_url n1)/v1/params/sip_keepalive_s")
+[ "$code" = 400 ] || fail "malformed JSON got HTTP $code"
+jq -e '.error | length > 0' "$CLUSTER_DIR/body" >/dev/null || fail "400 without a reason"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CLUSTER_DIR/n1/https.pem" \
+	"$(ward_url n1)/v1/params")
+[ "$code" = 401 ] || fail "no credentials got HTTP $code"
+expect_rc 2 ward_ctl n1 param set sip_keepalive_s 99999999
+expect_rc 2 ward_ctl n1 param set no_such_parameter 1
+expect_rc 2 ward_ctl n1 node remove no-such-node
+
+step "kill -9 the leader: a new one is elected and writes go on"
+ward_stop "$leader" 9
+other=n1; [ "$leader" != n1 ] || other=n2
+wait_until 10 "a new leader" has_leader "$other" "$leader"
+new_leader=$(leader_of "$other")
+ward_ctl "$new_leader" param set sip_keepalive_s 400 >/dev/null
+
+step "the killed node restarts and catches up"
+ward_start "$leader"
+wait_until 10 "$leader catches up" param_is "$leader" sip_keepalive_s 400
+
+step "remove n3"
+leader=$(leader_of n1)
+ward_ctl "$leader" node remove n3 >/dev/null
+names=$(ward_ctl n1 --json node list | jq -r '[.nodes[].name] | sort | join(",")')
+[ "$names" = "n1,n2" ] || fail "nodes after removal: $names"
+wait_until 10 "n3 stops after its removal" sh -c "[ -z \"\$(ward_pid n3)\" ]"
+
+step "compact the log, then join n4: it catches up from a snapshot"
+for i in $(seq 1 80); do
+	ward_ctl n1 param set audit_retention_days $((100 + i)) >/dev/null
+done
+ward_join n4 n1
+wait_until 10 "n4 has the latest value" param_is n4 audit_retention_days 180
+snap=$(ward_ctl n4 --json status | jq .node.snapshot_index)
+[ "$snap" -gt 0 ] || fail "n4 did not install a snapshot (snapshot_index $snap)"
+voters=$(ward_ctl n1 --json cluster status | jq '[.members[] | select(.role == "voter")] | length')
+[ "$voters" = 3 ] || fail "expected 3 voters after n4 joined, got $voters"
+
+step "stop every node and start them again: nothing is lost"
+for n in n1 n2 n4; do ward_stop $n; done
+for n in n1 n2 n4; do ward_start $n; done
+wait_until 10 "a leader after the restart" has_leader n1
+for n in n1 n2 n4; do
+	param_is $n audit_retention_days 180 || fail "$n lost a write"
+	param_is $n sip_keepalive_s 400 || fail "$n lost a write"
+done
+ward_ctl n1 param set sip_keepalive_s 500 >/dev/null
+for n in n1 n2 n4; do wait_until 5 "$n after restart" param_is $n sip_keepalive_s 500; done
+step "ok"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# wardd refuses what it must not run with: bad settings, a damaged data
+# directory, another cluster's data, used or wrong join tokens.
+. "$(dirname "$0")/lib.sh"
+
+step "-n checks the configuration"
+node_conf a1
+node_conf b1
+node_conf a2
+expect_rc 0 "$WARDD" -n -c "$CLUSTER_DIR/a1.conf"
+printf '[raft]\nelection_timeout_ms = 5\n' >"$CLUSTER_DIR/bad.conf"
+expect_rc 2 "$WARDD" -n -c "$CLUSTER_DIR/bad.conf"
+grep -q "election_timeout_ms" "$CLUSTER_DIR/last.err" || fail "no reason given"
+printf '[node]\nnmae = x\n' >"$CLUSTER_DIR/bad.conf"
+expect_rc 2 "$WARDD" -n -c "$CLUSTER_DIR/bad.conf"
+grep -q "unknown setting" "$CLUSTER_DIR/last.err" || fail "no reason given"
+
+step "two clusters, a and b"
+ward_init a1 cluster-a
+ward_init b1 cluster-b
+
+step "a used token, a wrong token and a wrong fingerprint are refused"
+token=$(ward_ctl a1 --json node add a2 127.0.0.1 | jq -r .token)
+bad_token="${token%%.*}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+WARD_JOIN_TOKEN=$bad_token expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf" \
+	--join "$(ward_url a1)" --fingerprint "$(ward_fp a1)"
+grep -qi "refused" "$CLUSTER_DIR/last.err" || fail "wrong token: no clear refusal"
+rm -rf "$CLUSTER_DIR/a2"
+WARD_JOIN_TOKEN=$token expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf" \
+	--join "$(ward_url a1)" --fingerprint "$(ward_fp b1)"
+rm -rf "$CLUSTER_DIR/a2"
+WARD_JOIN_TOKEN=$token ward_start a2 --join "$(ward_url a1)" --fingerprint "$(ward_fp a1)"
+wait_until 30 "a2 joined" test -s "$CLUSTER_DIR/a2/identity"
+ward_stop a2
+mv "$CLUSTER_DIR/a2" "$CLUSTER_DIR/a2.kept"
+WARD_JOIN_TOKEN=$token expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf" \
+	--join "$(ward_url a1)" --fingerprint "$(ward_fp a1)"
+grep -qi "refused" "$CLUSTER_DIR/last.err" || fail "used token: no clear refusal"
+rm -rf "$CLUSTER_DIR/a2"
+mv "$CLUSTER_DIR/a2.kept" "$CLUSTER_DIR/a2"
+ward_ctl a1 --json audit | jq -e '[.audit[] | select(.action | test("join"))] | length >= 2' >/dev/null ||
+	fail "refused joins are not audited"
+
+step "a member's data directory cannot join another cluster"
+token=$(ward_ctl b1 --json node add a2 127.0.0.1 | jq -r .token)
+WARD_JOIN_TOKEN=$token expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf" \
+	--join "$(ward_url b1)" --fingerprint "$(ward_fp b1)"
+grep -q "already belongs" "$CLUSTER_DIR/last.err" || fail "no clear message"
+
+step "another cluster's store is refused"
+ward_stop a1
+ward_stop b1
+cp -a "$CLUSTER_DIR/a1" "$CLUSTER_DIR/a1.good"
+rm -rf "$CLUSTER_DIR/a1/store"
+cp -a "$CLUSTER_DIR/b1/store" "$CLUSTER_DIR/a1/store"
+expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a1.conf"
+grep -q "holds data of cluster" "$CLUSTER_DIR/last.err" || fail "no clear message"
+
+step "a corrupt store is refused"
+rm -rf "$CLUSTER_DIR/a1" && cp -a "$CLUSTER_DIR/a1.good" "$CLUSTER_DIR/a1"
+head -c 65536 /dev/urandom >"$CLUSTER_DIR/a1/store/data.mdb"
+expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a1.conf"
+grep -qi "store" "$CLUSTER_DIR/last.err" || fail "no clear message"
+
+step "corrupt Raft metadata is refused"
+rm -rf "$CLUSTER_DIR/a1" && cp -a "$CLUSTER_DIR/a1.good" "$CLUSTER_DIR/a1"
+for f in "$CLUSTER_DIR"/a1/raft/metadata*; do head -c 64 /dev/urandom >"$f"; done
+expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a1.conf"
+grep -qi "raft" "$CLUSTER_DIR/last.err" || fail "no clear message"
+
+step "a data directory without its identity is refused"
+rm -rf "$CLUSTER_DIR/a1" && cp -a "$CLUSTER_DIR/a1.good" "$CLUSTER_DIR/a1"
+rm "$CLUSTER_DIR/a1/identity"
+expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a1.conf"
+grep -q "damaged" "$CLUSTER_DIR/last.err" || fail "no clear message"
+
+step "the intact data directory still starts"
+rm -rf "$CLUSTER_DIR/a1" && cp -a "$CLUSTER_DIR/a1.good" "$CLUSTER_DIR/a1"
+ward_start a1
+wait_until 10 "a1 leads again" has_leader a1
+step "ok"
