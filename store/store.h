@@ -59,6 +59,9 @@ const char *store_table_name(enum store_table t);
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */
 #define STORE_CMD_MAX (1u << 20) /* one command, encoded */
+#define STORE_RECORD_MAX 1024    /* largest encoded typed record: a buffer
+				    of this size always holds one */
+#define STORE_KEY_MAX 511        /* longest key (LMDB's default limit) */
 
 /* ---- typed records ---------------------------------------------------- */
 
@@ -205,14 +208,15 @@ int store_apply(struct store *s, uint64_t index, const void *buf, size_t len,
 
 /* A consistent compact copy of the environment (mdb_env_copyfd2 with
  * MDB_CP_COMPACT after a sync), in a malloc'ed buffer transferred to the
- * caller (*buf, *len; free with free()). */
+ * caller (*buf, *len; free with free()). The copy is followed by a 48-byte
+ * trailer with its length and SHA-256 (docs/store.md), checked by restore. */
 int store_snapshot(struct store *s, void **buf, size_t *len);
 
 /* Replaces the whole content with the snapshot BUF (borrowed). Idempotent: a
  * snapshot whose applied index is <= store_applied_index() is ignored. A
  * snapshot of another cluster (cluster id differs from a non-empty store)
- * gives STORE_ECLUSTER; a malformed one STORE_ECORRUPT; the store is then
- * unchanged. */
+ * gives STORE_ECLUSTER; a malformed one STORE_ECORRUPT; one of a newer
+ * format or schema STORE_EVERSION; the store is then unchanged. */
 int store_restore(struct store *s, const void *buf, size_t len);
 
 /* ---- reads (any thread) ----------------------------------------------- */
@@ -283,7 +287,11 @@ int store_cmd_new(struct store_cmd **out, uint64_t origin, uint64_t time_ms,
 		  const char *actor);
 void store_cmd_free(struct store_cmd *c); /* accepts NULL */
 
-/* Generic operation; key and value are copied. */
+/* Generic operation; key and value are copied. STORE_EINVAL for what apply
+ * would refuse: the meta table, an unknown op or table, a key of 0 or more
+ * than STORE_KEY_MAX bytes, a value on a delete, STORE_OP_AUDIT outside
+ * STORE_T_AUDIT (or with a key), other ops on STORE_T_AUDIT than deleting
+ * a 12-byte key. STORE_ETOOBIG past STORE_CMD_MAX. */
 int store_cmd_op(struct store_cmd *c, enum store_op op, enum store_table t,
 		 const void *key, size_t klen, const void *val, size_t vlen);
 
@@ -291,6 +299,7 @@ int store_cmd_op(struct store_cmd *c, enum store_op op, enum store_table t,
 int store_cmd_put_cluster(struct store_cmd *c, const struct store_cluster *r);
 int store_cmd_put_node(struct store_cmd *c, enum store_op op,
 		       const struct store_node *r);
+/* Deletes fail the whole command with STORE_ENOTFOUND if absent. */
 int store_cmd_del_node(struct store_cmd *c, uint64_t id);
 int store_cmd_put_admin(struct store_cmd *c, enum store_op op,
 			const struct store_admin *r);
@@ -310,7 +319,9 @@ int store_cmd_audit(struct store_cmd *c, const char *action,
 int store_cmd_finish(struct store_cmd *c, void **buf, size_t *len);
 
 /* Header of an encoded command, for logs and for splitting an entry:
- * *total receives total_len. Validates magic, version and bounds only. */
+ * *total receives total_len. Validates magic, version and bounds only.
+ * On STORE_EVERSION *total is still set (the command can be skipped); on
+ * STORE_ECORRUPT it is 0. */
 int store_cmd_peek(const void *buf, size_t len, size_t *total);
 
 /* Key helpers. */

@@ -1,0 +1,78 @@
+/* internal: what the files of store/ share — the environment struct, the
+ * meta keys and the parsed view of an encoded command. Not for other
+ * folders. */
+#ifndef WARD_STORE_INTERNAL_H
+#define WARD_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define STORE_MAP_SIZE ((size_t)1 << 30)
+
+/* Keys of STORE_T_META. */
+#define STORE_META_APPLIED "applied_index" /* u64 BE */
+#define STORE_META_SCHEMA "schema_version" /* u32 BE */
+/* Key of the one record of STORE_T_CLUSTER. */
+#define STORE_CLUSTER_KEY "cluster"
+
+struct store {
+	MDB_env *env;		     /* owned */
+	MDB_dbi dbi[STORE_T__COUNT]; /* opened once, at store_open */
+	_Atomic uint64_t applied;    /* mirror of META applied_index */
+};
+
+struct store_read {
+	struct store *s; /* borrowed */
+	MDB_txn *txn;	 /* owned, read-only */
+};
+
+/* Maps an LMDB return code to a store code: the "not an environment /
+ * damaged pages" family to STORE_ECORRUPT, ENOMEM to STORE_ENOMEM, the
+ * rest to STORE_EIO. */
+int store_mdb_rc(int mdb_rc);
+
+/* Reads a big-endian integer of SIZE (4 or 8) bytes under KEY in the meta
+ * table; absent gives *out = 0 and 0; a value of another size gives
+ * STORE_ECORRUPT. */
+int store_meta_get(MDB_txn *txn, MDB_dbi meta, const char *key, size_t size,
+		   uint64_t *out);
+/* Writes it; returns an LMDB code. */
+int store_meta_put(MDB_txn *txn, MDB_dbi meta, const char *key, size_t size,
+		   uint64_t v);
+
+/* ---- encoded commands (cmd.c), for apply.c ---------------------------- */
+
+#define CMD_MAGIC "WCMD"
+#define CMD_VERSION 1
+#define CMD_HDR_LEN 29 /* fixed part, before the actor */
+#define CMD_OP_HDR_LEN 8
+
+struct cmd_view {
+	size_t total; /* total_len: bytes to skip to the next one */
+	unsigned n_ops;
+	uint64_t origin, time_ms;
+	const uint8_t *ops; /* borrowed from the entry */
+	size_t ops_len;	    /* without the padding */
+	int needs_rollback; /* an op that can fail follows one that wrote */
+};
+
+struct cmd_op {
+	uint8_t op, table;
+	const uint8_t *key, *val; /* borrowed from the entry */
+	size_t klen, vlen;
+};
+
+/* Parses and fully validates the command at the start of BUF. Returns 0;
+ * STORE_EVERSION (v->total set: the command can be skipped);
+ * STORE_ECORRUPT with v->total set (malformed inside known bounds) or 0
+ * (the header itself is unusable: nothing after it can be delimited). */
+int cmd_parse(const void *buf, size_t len, struct cmd_view *v);
+
+/* Iterates the ops of a view that cmd_parse accepted: *off starts at 0. */
+void cmd_op_at(const struct cmd_view *v, size_t *off, struct cmd_op *op);
+
+#endif
