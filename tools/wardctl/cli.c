@@ -1,0 +1,423 @@
+/* cli: global options, the table of subcommands and the usage. A command is
+ * looked up by its group and subcommand words and gets the rest of argv. */
+#include "tools/wardctl/wardctl.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/wardctl/cmd.h"
+#include "tools/wardctl/creds.h"
+#include "tools/wardctl/pin.h"
+
+static const struct wardctl_command commands[] = {
+    {"cluster", "init", cmd_cluster_init,
+     "--token-file FILE --name CLUSTER_NAME",
+     "create the cluster on a new node; --user names the first admin"},
+    {"cluster", "status", cmd_cluster_status, "",
+     "members, roles, health and the leader"},
+    {"node", "add", cmd_node_add, "NAME ADDRESS",
+     "let a new server join; prints its one-time join command"},
+    {"node", "remove", cmd_node_remove, "NAME",
+     "take a node out of the cluster"},
+    {"node", "list", cmd_node_list, "", "the nodes and their addresses"},
+    {"leader", "transfer", cmd_leader_transfer, "[NAME]",
+     "hand leadership to NAME (or to the best voter)"},
+    {"param", "get", cmd_param_get, "[NAME]",
+     "print a parameter's value (every value without NAME)"},
+    {"param", "set", cmd_param_set, "NAME VALUE", "set a parameter"},
+    {"param", "list", cmd_param_list, "",
+     "every parameter with its default and help"},
+    {"admin", "add", cmd_admin_add, "[--new-password-file FILE] NAME",
+     "add an admin user"},
+    {"admin", "passwd", cmd_admin_passwd, "[--new-password-file FILE] NAME",
+     "change an admin's password"},
+    {"admin", "list", cmd_admin_list, "", "the admin users"},
+    {"admin", "remove", cmd_admin_remove, "NAME", "remove an admin user"},
+    {"audit", NULL, cmd_audit, "[--limit N]",
+     "who changed what, newest first (N <= 1000, default 100)"},
+    {"status", NULL, cmd_status, "", "the answering node's own state"},
+};
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+/* Values of global options; above any command option's val (< 256). */
+enum {
+	GOPT_URL = 256,
+	GOPT_USER,
+	GOPT_PASSWORD_FILE,
+	GOPT_CACERT,
+	GOPT_FINGERPRINT,
+	GOPT_JSON,
+	GOPT_CONSISTENT,
+	GOPT_TIMEOUT,
+	GOPT_SECRET, /* a secret on the command line: refused */
+};
+
+/* "--password", "--new-password" and "--token" are named here only to be
+ * refused: without them getopt_long would take them as abbreviations of
+ * the "-file" options and, say, print the password as a file name. */
+static const struct option global_opts[] = {
+    {"url", required_argument, NULL, GOPT_URL},
+    {"user", required_argument, NULL, GOPT_USER},
+    {"password-file", required_argument, NULL, GOPT_PASSWORD_FILE},
+    {"cacert", required_argument, NULL, GOPT_CACERT},
+    {"fingerprint", required_argument, NULL, GOPT_FINGERPRINT},
+    {"json", no_argument, NULL, GOPT_JSON},
+    {"consistent", no_argument, NULL, GOPT_CONSISTENT},
+    {"timeout", required_argument, NULL, GOPT_TIMEOUT},
+    {"help", no_argument, NULL, 'h'},
+    {"password", optional_argument, NULL, GOPT_SECRET},
+    {"new-password", optional_argument, NULL, GOPT_SECRET},
+    {"token", optional_argument, NULL, GOPT_SECRET},
+};
+#define N_GLOBAL_OPTS (sizeof global_opts / sizeof *global_opts)
+#define MAX_CMD_OPTS 8
+
+const char *wardctl_exit_describe(int code)
+{
+	switch (code) {
+#define WARDCTL_EXIT_CASE(name, value, text)                                   \
+	case value:                                                            \
+		return text;
+		WARDCTL_EXITS(WARDCTL_EXIT_CASE)
+#undef WARDCTL_EXIT_CASE
+	}
+	return "unknown";
+}
+
+void wardctl_init(struct wardctl *ctx)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->url = WARDCTL_DEFAULT_URL;
+	ctx->url_len = strlen(ctx->url);
+	ctx->user = WARDCTL_DEFAULT_USER;
+	ctx->timeout_s = WARDCTL_DEFAULT_TIMEOUT_S;
+	ctx->out = stdout;
+	ctx->err = stderr;
+	ctx->prompt = creds_tty_prompt;
+	creds_json_wipe_init();
+}
+
+void wardctl_close(struct wardctl *ctx)
+{
+	if (!ctx)
+		return;
+	creds_free(ctx->password);
+	ctx->password = NULL;
+}
+
+void wardctl_errorf(struct wardctl *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("wardctl: ", ctx->err);
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->err);
+}
+
+static void usage_print(FILE *f)
+{
+	char head[80];
+
+	fputs("usage: wardctl [OPTIONS] COMMAND [ARGS]\n\nCommands:\n", f);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct wardctl_command *c = &commands[i];
+
+		snprintf(head, sizeof head, "%s%s%s%s%s", c->group,
+			 c->sub ? " " : "", c->sub ? c->sub : "",
+			 *c->args ? " " : "", c->args);
+		fprintf(f, "  %s\n      %s\n", head, c->help);
+	}
+	fputs("\nOptions (before or after the command):\n"
+	      "  --url URL             the node's admin API (env WARD_URL;\n"
+	      "                        default " WARDCTL_DEFAULT_URL ")\n"
+	      "  --user NAME           admin user (env WARD_USER; "
+	      "default " WARDCTL_DEFAULT_USER ")\n"
+	      "  --password-file FILE  the password is FILE's first line\n"
+	      "                        (env WARD_PASSWORD_FILE); else env\n"
+	      "                        WARD_PASSWORD; else a prompt. Never on\n"
+	      "                        the command line.\n"
+	      "  --cacert FILE         trust the CA certificates of this PEM\n"
+	      "                        bundle (env WARD_CACERT)\n"
+	      "  --fingerprint sha256:HEX\n"
+	      "                        trust exactly the server certificate\n"
+	      "                        with this SHA-256 (env "
+	      "WARD_FINGERPRINT)\n"
+	      "                        Without either: the system's CAs.\n"
+	      "  --json                print the server's JSON answer\n"
+	      "  --consistent          reads confirmed by the leader first\n"
+	      "  --timeout S           give up after S seconds (default 30)\n"
+	      "  -h, --help            this text; after a command, its usage\n"
+	      "\nExit codes:\n",
+	      f);
+#define WARDCTL_EXIT_LINE(name, value, text)                                   \
+	fprintf(f, "  %d  %s\n", value, text);
+	WARDCTL_EXITS(WARDCTL_EXIT_LINE)
+#undef WARDCTL_EXIT_LINE
+}
+
+static void usage_cmd_print(FILE *f, const struct wardctl_command *c)
+{
+	fprintf(f, "usage: wardctl %s%s%s%s%s\n       %s\n", c->group,
+		c->sub ? " " : "", c->sub ? c->sub : "", *c->args ? " " : "",
+		c->args, c->help);
+}
+
+int wardctl_usage_cmd(struct wardctl *ctx)
+{
+	if (ctx->cmd)
+		usage_cmd_print(ctx->err, ctx->cmd);
+	else
+		usage_print(ctx->err);
+	return WARDCTL_EUSAGE;
+}
+
+static void usage_group_print(FILE *f, const char *group)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].group, group) == 0)
+			usage_cmd_print(f, &commands[i]);
+}
+
+/* Checks what the global options said, once they are all known. */
+static int globals_check(struct wardctl *ctx)
+{
+	size_t len = strlen(ctx->url);
+
+	if (strncasecmp(ctx->url, "https://", 8) != 0 || len <= 8) {
+		wardctl_errorf(ctx, "the URL must be https://HOST[:PORT]: %s",
+			       ctx->url);
+		return WARDCTL_EUSAGE;
+	}
+	while (len > 8 && ctx->url[len - 1] == '/')
+		len--;
+	ctx->url_len = len;
+	ctx->have_pin = false;
+	if (ctx->fingerprint) {
+		if (pin_parse(ctx->fingerprint, ctx->pin) != 0) {
+			wardctl_errorf(ctx,
+				       "bad fingerprint (want sha256: and 64 "
+				       "hex digits): %s",
+				       ctx->fingerprint);
+			return WARDCTL_EUSAGE;
+		}
+		ctx->have_pin = true;
+	}
+	return WARDCTL_OK;
+}
+
+static int timeout_parse(const char *text, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < 1 || v > 3600)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Prints which option was wrong, never its value: "--password=x" must not
+ * show x on the screen or in a CI log. */
+static void bad_option_print(struct wardctl *ctx, int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	int len = (int)strcspn(arg, "=");
+
+	if (strncmp(arg, "--", 2) == 0)
+		wardctl_errorf(ctx, "%s option %.*s",
+			       c == ':' ? "missing value for"
+					: "unknown or ambiguous",
+			       len, arg);
+	else
+		wardctl_errorf(ctx, "%s option -%c",
+			       c == ':' ? "missing value for" : "unknown",
+			       optopt > 0 && optopt < 128 ? optopt : '?');
+}
+
+/* One getopt_long step over OPTS + the global options. TOP: the parse
+ * before the command word (stops at the first operand). */
+static int opt_step(struct wardctl *ctx, int argc, char **argv,
+		    const struct option *opts, int *state, bool top)
+{
+	struct option all[MAX_CMD_OPTS + N_GLOBAL_OPTS + 1];
+	size_t n = 0;
+	int c;
+
+	for (; opts && opts[n].name; n++) {
+		if (n == MAX_CMD_OPTS)
+			abort(); /* a command's table outgrew the merge */
+		all[n] = opts[n];
+	}
+	memcpy(all + n, global_opts, sizeof global_opts);
+	memset(&all[n + N_GLOBAL_OPTS], 0, sizeof all[0]);
+	if (*state == 0)
+		optind = 0; /* glibc: start afresh, argv may be another */
+	opterr = 0;
+	optopt = 0;
+	for (;;) {
+		c = getopt_long(argc, argv, top ? "+:h" : ":h", all, NULL);
+		*state = optind;
+		switch (c) {
+		case GOPT_URL:
+			ctx->url = optarg;
+			continue;
+		case GOPT_USER:
+			ctx->user = optarg;
+			continue;
+		case GOPT_PASSWORD_FILE:
+			ctx->password_file = optarg;
+			continue;
+		case GOPT_CACERT:
+			ctx->cacert = optarg;
+			continue;
+		case GOPT_FINGERPRINT:
+			ctx->fingerprint = optarg;
+			continue;
+		case GOPT_JSON:
+			ctx->json = true;
+			continue;
+		case GOPT_CONSISTENT:
+			ctx->consistent = true;
+			continue;
+		case GOPT_TIMEOUT:
+			if (timeout_parse(optarg, &ctx->timeout_s) != 0) {
+				wardctl_errorf(ctx,
+					       "--timeout wants seconds, 1 to "
+					       "3600: %s",
+					       optarg);
+				ctx->opt_rc = WARDCTL_EUSAGE;
+				return '?';
+			}
+			continue;
+		case GOPT_SECRET:
+			wardctl_errorf(ctx,
+				       "secrets are not taken from the command "
+				       "line (other users can read it): use "
+				       "the -file option, the environment or "
+				       "the prompt");
+			ctx->opt_rc = WARDCTL_EUSAGE;
+			return '?';
+		case 'h':
+			if (ctx->cmd)
+				usage_cmd_print(ctx->out, ctx->cmd);
+			else
+				usage_print(ctx->out);
+			ctx->opt_rc = WARDCTL_HELP_SHOWN;
+			return '?';
+		case '?':
+		case ':':
+			bad_option_print(ctx, c, argv);
+			ctx->opt_rc = wardctl_usage_cmd(ctx);
+			return '?';
+		case -1:
+			if (!top && (ctx->opt_rc = globals_check(ctx)) != 0)
+				return '?';
+			return -1;
+		default:
+			return c;
+		}
+	}
+}
+
+int wardctl_getopt(struct wardctl *ctx, int argc, char **argv,
+		   const struct option *opts, int *state)
+{
+	return opt_step(ctx, argc, argv, opts, state, false);
+}
+
+int wardctl_args(struct wardctl *ctx, int argc, char **argv, int min, int max,
+		 int *first)
+{
+	int state = 0;
+	int n;
+
+	/* No command option exists: only -1 or '?' can come back. */
+	if (wardctl_getopt(ctx, argc, argv, NULL, &state) != -1)
+		return ctx->opt_rc;
+	n = argc - state;
+	if (n < min || n > max) {
+		wardctl_errorf(ctx, n < min ? "missing argument"
+					    : "too many arguments");
+		return wardctl_usage_cmd(ctx);
+	}
+	*first = state;
+	return WARDCTL_OK;
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : fallback;
+}
+
+static const struct wardctl_command *command_find(const char *group,
+						  const char *sub)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct wardctl_command *c = &commands[i];
+
+		if (strcmp(c->group, group) != 0)
+			continue;
+		if (!c->sub || (sub && strcmp(c->sub, sub) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+static bool group_exists(const char *group)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].group, group) == 0)
+			return true;
+	return false;
+}
+
+int wardctl_run(struct wardctl *ctx, int argc, char **argv)
+{
+	const char *group, *sub;
+	int state = 0, rc;
+
+	ctx->url = env_or("WARD_URL", WARDCTL_DEFAULT_URL);
+	ctx->user = env_or("WARD_USER", WARDCTL_DEFAULT_USER);
+	ctx->cacert = env_or("WARD_CACERT", NULL);
+	ctx->fingerprint = env_or("WARD_FINGERPRINT", NULL);
+	ctx->cmd = NULL;
+	if (opt_step(ctx, argc, argv, NULL, &state, true) != -1)
+		return ctx->opt_rc == WARDCTL_HELP_SHOWN ? WARDCTL_OK
+							 : ctx->opt_rc;
+	if (state >= argc) {
+		wardctl_errorf(ctx, "no command given");
+		return wardctl_usage_cmd(ctx);
+	}
+	group = argv[state];
+	if (strcmp(group, "help") == 0) {
+		usage_print(ctx->out);
+		return WARDCTL_OK;
+	}
+	if (!group_exists(group)) {
+		wardctl_errorf(ctx, "unknown command: %s", group);
+		return wardctl_usage_cmd(ctx);
+	}
+	sub = state + 1 < argc ? argv[state + 1] : NULL;
+	ctx->cmd = command_find(group, sub);
+	if (!ctx->cmd) {
+		if (sub)
+			wardctl_errorf(ctx, "unknown command: %s %s", group,
+				       sub);
+		else
+			wardctl_errorf(ctx, "%s needs a subcommand", group);
+		usage_group_print(ctx->err, group);
+		return WARDCTL_EUSAGE;
+	}
+	if (ctx->cmd->sub)
+		state++;
+	rc = ctx->cmd->run(ctx, argc - state, argv + state);
+	return rc == WARDCTL_HELP_SHOWN ? WARDCTL_OK : rc;
+}

@@ -1,0 +1,67 @@
+/* cmd_status: "status", the answering node's own view (works before the
+ * cluster exists), and the read-and-show step most listings share. */
+#include "tools/wardctl/cmd.h"
+#include "tools/wardctl/http.h"
+#include "tools/wardctl/out.h"
+#include "tools/wardctl/wardctl.h"
+
+int cmd_get_show(struct wardctl *ctx, int argc, char **argv, const char *path,
+		 void (*render)(FILE *f, const json_t *doc))
+{
+	json_t *ans = NULL;
+	int first, rc;
+
+	if ((rc = wardctl_args(ctx, argc, argv, 0, 0, &first)) != 0)
+		return rc;
+	rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
+	if (rc != 0)
+		goto cleanup;
+	if (ctx->json)
+		out_json(ctx->out, ans);
+	else
+		render(ctx->out, ans);
+cleanup:
+	json_decref(ans);
+	return rc;
+}
+
+void status_render(FILE *f, const json_t *doc)
+{
+	static const char *const rows[][2] = {
+	    {"name", "Node"},
+	    {"id", "Node id"},
+	    {"state", "State"},
+	    {"role", "Role"},
+	    {"term", "Term"},
+	    {"commit_index", "Commit index"},
+	    {"last_index", "Last index"},
+	    {"applied_index", "Applied index"},
+	    {"snapshot_index", "Snapshot index"},
+	};
+	const json_t *node = json_object_get(doc, "node");
+	const json_t *cluster = json_object_get(doc, "cluster");
+	const json_t *leader = json_object_get(node, "leader");
+	char a[256], b[256];
+
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+		fprintf(f, "%-16s%s\n", rows[i][1],
+			out_field(node, rows[i][0], a, sizeof a));
+	if (out_str(leader, "name"))
+		fprintf(f, "%-16s%s (id %s)\n", "Leader",
+			out_field(leader, "name", a, sizeof a),
+			out_field(leader, "id", b, sizeof b));
+	else
+		fprintf(f, "%-16s%s\n", "Leader", "none");
+	if (out_str(cluster, "id"))
+		fprintf(f, "%-16s%s (id %s)\n", "Cluster",
+			out_field(cluster, "name", a, sizeof a),
+			out_field(cluster, "id", b, sizeof b));
+	else
+		fprintf(f, "%-16s%s\n", "Cluster",
+			"none (initialise with: wardctl cluster init)");
+}
+
+int cmd_status(struct wardctl *ctx, int argc, char **argv)
+{
+	return cmd_get_show(ctx, argc, argv, "/v1/status", status_render);
+}
