@@ -23,12 +23,12 @@ struct admin_hooks {
 };
 
 struct admin_config {
-	const char *listen;     /* "host:port" to bind */
-	const char *cert_file;  /* PEM certificate chain of this node */
-	const char *key_file;   /* PEM private key */
-	const char *data_dir;   /* DATA/init.token lives here */
+	const char *listen;    /* "host:port" to bind */
+	const char *cert_file; /* PEM certificate chain of this node */
+	const char *key_file;  /* PEM private key */
+	const char *data_dir;  /* DATA/init.token lives here */
 	const char *node_name;
-	const char *raft_addr;  /* advertised "host:port" */
+	const char *raft_addr;	/* advertised "host:port" */
 	const char *admin_addr; /* advertised "host:port" */
 	struct admin_hooks hooks;
 };
@@ -61,5 +61,8 @@ void admin_free(struct admin *a);
 
 /* SHA-256 fingerprint of the certificate in use. */
 void admin_fingerprint(struct admin *a, uint8_t out[32]);
+
+/* The TCP port bound (useful when the listen address asked for port 0). */
+int admin_port(struct admin *a);
 
 #endif

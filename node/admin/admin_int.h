@@ -1,0 +1,286 @@
+/* admin_int: what the files of node/admin/ share — the admin object, the
+ * in-flight operation (one per request that waits for Raft or for another
+ * node), the route table and the helpers every route uses. Everything here
+ * runs on the admin thread unless it says otherwise. */
+#ifndef WARD_ADMIN_INT_H
+#define WARD_ADMIN_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/http.h>
+#include <event2/util.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "consensus/consensus.h"
+#include "node/admin/admin.h"
+#include "node/admin/admin_auth.h"
+#include "node/admin/admin_req.h"
+#include "store/store.h"
+
+#define ADMIN_TAG "admin"
+
+struct admin_op;
+struct admin_client;
+
+/* Raft-thread callbacks land here; the admin thread drains it. Shared by
+ * reference count between the admin and every callback still owed, so that
+ * a callback arriving after admin_free() finds it (closed) and not freed
+ * memory. */
+struct admin_mailbox {
+	pthread_mutex_t lock;
+	unsigned refs;	       /* the admin + callbacks owed */
+	int closed;	       /* the admin is gone */
+	struct event *ev;      /* owned by the admin; NULL once closed */
+	struct admin_op *head; /* delivered, not yet run */
+	struct admin_op *tail;
+};
+
+/* Verified credentials, so that a client repeating its calls pays scrypt
+ * once a minute and not per request. Keyed by an HMAC of (name, password)
+ * under a random per-process key: the table never holds a password or a
+ * value that could be tested offline without that key. */
+#define ADMIN_CRED_SLOTS 64
+#define ADMIN_CRED_TTL_MS 60000
+
+struct admin_cred {
+	uint8_t mac[32];
+	uint8_t hash[32]; /* the admin record's hash when verified */
+	uint64_t expires_ms;
+};
+
+/* Failed logins and join attempts are audited through Raft; a flood of
+ * guesses must not flood the log, so at most ADMIN_FAIL_RATE per second
+ * are written and the rest only counted. */
+#define ADMIN_FAIL_RATE 10
+#define ADMIN_FAIL_SUMMARY_S 10
+
+struct admin {
+	struct event_base *base;     /* borrowed */
+	struct store *store;	     /* borrowed */
+	struct consensus *consensus; /* borrowed; NULL until attached */
+	uint64_t node_id;
+	char *listen, *cert_file, *key_file, *data_dir; /* owned */
+	char *node_name, *raft_addr, *admin_addr;	/* owned */
+	struct admin_hooks hooks;
+
+	struct evhttp *http; /* owned */
+	int port;	     /* bound port */
+	SSL_CTX *tls_server; /* owned reference; swapped by admin_reload */
+	SSL_CTX *tls_client; /* owned reference, same certificate */
+	uint8_t fingerprint[32];
+
+	struct admin_mailbox *mb;     /* shared, see above */
+	struct event *ev_notify;      /* owned */
+	struct admin_op *ops;	      /* every live op (list) */
+	struct admin_client *clients; /* outgoing requests in flight */
+
+	/* Initialization: the hash of the init token, while one is due. */
+	int init_expected;
+	struct admin_op *init_op; /* the init in progress, if any */
+	uint8_t init_sha256[32];
+	char cluster_id[37]; /* chosen by the first init attempt */
+
+	struct admin_cred creds[ADMIN_CRED_SLOTS];
+	uint8_t cred_key[32];
+
+	double fail_tokens;
+	uint64_t fail_last_ms;
+	unsigned fail_suppressed;
+	struct event *ev_fail_summary; /* owned */
+
+	/* The admin removal in flight, if any: one at a time, so that the
+	 * last admin stays. Cleared when that op ends. */
+	struct admin_op *admin_delete_op;
+};
+
+/* ---- operations ------------------------------------------------------- */
+
+typedef void (*admin_step_fn)(struct admin_op *op, int rc);
+
+struct route;
+
+/* One request being served (or one background write with req NULL). */
+struct admin_op {
+	struct admin *a;	      /* NULL once the admin is gone */
+	struct evhttp_request *req;   /* inbound; NULL once answered */
+	struct admin_op *prev, *next; /* a->ops */
+	struct admin_op *qnext;	      /* mailbox queue */
+	struct admin_mailbox *mb;     /* borrowed; outlives the op */
+	int in_flight;		      /* a Raft callback is owed */
+	int rc;			      /* result of that callback */
+	admin_step_fn step;	      /* where the callback continues */
+
+	const struct route *route;
+	char args[2][ADMIN_NAME_MAX + 1]; /* captured path segments */
+	char actor[STORE_NAME_MAX];	  /* admin name, "node:NAME", "-" */
+	char peer[80];			  /* client address, for the audit */
+	int from_node;			  /* relayed by another member */
+	int relay_login; /* failed here: let the leader audit */
+	int consistent;	 /* ?consistent=1 */
+	char *body;	 /* owned copy of the request body */
+	size_t body_len;
+
+	struct event *timer; /* owned, for polls */
+	unsigned polls;
+	struct admin_client *client; /* request in flight, if any */
+
+	/* Route state: a body parsed, records read, results kept. */
+	union {
+		struct admin_req_init init;
+		struct admin_req_node_add node_add;
+		struct admin_req_join join;
+		struct admin_req_transfer transfer;
+		struct admin_req_param param;
+		struct admin_req_admin adm;
+	} u;
+	struct store_node node;
+	struct store_admin rec;
+	uint64_t id;
+	char text[STORE_TEXT_MAX];	  /* e.g. the canonical param value */
+	char token[ADMIN_JOIN_TOKEN_MAX]; /* secret: a join token to show */
+	uint64_t expires_ms;
+	void *ctx; /* owned by ctx_free */
+	void (*ctx_free)(void *ctx);
+};
+
+/* The mailbox's event callback (admin thread). */
+void admin_mailbox_drain(evutil_socket_t fd, short what, void *arg);
+
+/* Creates an op for REQ (NULL for a background write). */
+struct admin_op *admin_op_new(struct admin *a, struct evhttp_request *req);
+/* Frees OP, or leaves it to the owed callback. Accepts NULL. */
+void admin_op_finish(struct admin_op *op);
+/* Answers REQ (if still unanswered) with STATUS and OBJ (stolen), then
+ * finishes the op. */
+void admin_op_reply(struct admin_op *op, int status, json_t *obj);
+void admin_op_error(struct admin_op *op, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Maps a store or consensus code to an HTTP status and answers. */
+void admin_op_fail(struct admin_op *op, int rc, const char *what);
+int admin_http_status(int rc);
+
+/* Encodes CMD and proposes it; STEP runs with the result on the admin
+ * thread. When this node does not lead, the request is forwarded instead
+ * (or answered 503). CMD stays the caller's. */
+void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
+		      admin_step_fn step);
+/* Consensus calls with the same continuation (add, remove, transfer,
+ * barrier): FN is called with the op's trampoline. */
+typedef int (*admin_consensus_call)(struct admin_op *op, consensus_cb cb);
+void admin_op_call(struct admin_op *op, admin_consensus_call fn,
+		   admin_step_fn step);
+/* Runs STEP after MS milliseconds (or at the next admin_notify). */
+void admin_op_after(struct admin_op *op, unsigned ms, admin_step_fn step);
+
+/* A new command stamped for OP (actor, origin, now). NULL if out of memory
+ * (the op is then answered 500). */
+struct store_cmd *admin_op_cmd(struct admin_op *op);
+
+uint64_t admin_now_ms(void);
+
+/* ---- replies (reply.c) ------------------------------------------------ */
+
+/* Sends STATUS with OBJ (stolen) as the JSON body, adds X-Ward-Leader when
+ * the leader is known. */
+void admin_reply_json(struct admin *a, struct evhttp_request *req, int status,
+		      json_t *obj);
+void admin_reply_error(struct admin *a, struct evhttp_request *req, int status,
+		       const char *msg);
+/* The leader's node record, if one is known. 0, or -1. */
+int admin_leader_node(struct admin *a, struct store_node *out);
+int admin_is_leader(struct admin *a);
+/* The member whose certificate has SHA-256 FP. 0, or -1. */
+int admin_node_by_fp(struct admin *a, const uint8_t fp[32],
+		     struct store_node *out);
+
+/* ---- routes ----------------------------------------------------------- */
+
+enum {
+	ROUTE_AUTH = 1 << 0,   /* needs Basic credentials */
+	ROUTE_WRITE = 1 << 1,  /* served by the leader only */
+	ROUTE_UNINIT = 1 << 2, /* served before the cluster exists */
+	ROUTE_READ = 1 << 3,   /* honours ?consistent=1 */
+};
+
+struct route {
+	enum evhttp_cmd_type method;
+	const char *pattern; /* "/v1/nodes/+": '+' captures one segment */
+	void (*handler)(struct admin_op *op);
+	int flags;
+	unsigned forward_timeout_s;
+};
+
+void admin_route_status(struct admin_op *op);
+void admin_route_cluster_status(struct admin_op *op);
+void admin_route_init(struct admin_op *op);
+void admin_route_nodes_list(struct admin_op *op);
+void admin_route_node_add(struct admin_op *op);
+void admin_route_node_remove(struct admin_op *op);
+void admin_route_join(struct admin_op *op);
+void admin_route_transfer(struct admin_op *op);
+void admin_route_params_list(struct admin_op *op);
+void admin_route_param_get(struct admin_op *op);
+void admin_route_param_set(struct admin_op *op);
+void admin_route_admins_list(struct admin_op *op);
+void admin_route_admin_add(struct admin_op *op);
+void admin_route_admin_password(struct admin_op *op);
+void admin_route_admin_remove(struct admin_op *op);
+void admin_route_audit(struct admin_op *op);
+
+/* ---- login (login.c) -------------------------------------------------- */
+
+/* Checks the Basic credentials of OP's request; on success op->actor holds
+ * the admin name. 0, or 401 (audited, not yet answered; on a follower
+ * op->relay_login asks the caller to relay the request to the leader,
+ * which audits it). */
+int admin_login_check(struct admin_op *op);
+/* Audits a failure (login.fail, join.fail) as a background write, subject
+ * to the rate limit; logs instead when there is no leader. DETAIL holds no
+ * secret. */
+void admin_audit_failure(struct admin *a, const char *action,
+			 const char *detail);
+/* Drops every cached credential (a record changed). */
+void admin_creds_clear(struct admin *a);
+void admin_login_init(struct admin *a);
+void admin_login_fini(struct admin *a);
+
+/* ---- other nodes (forward.c) ------------------------------------------ */
+
+/* Answer of another node: STATUS 0 when it could not be reached (ERR says
+ * why); BODY borrowed for the call. */
+typedef void (*admin_client_cb)(void *arg, int status, const char *body,
+				size_t len, const char *err);
+
+/* Sends METHOD URI to TO's admin API, pinning TO's https_sha256 and
+ * presenting this node's certificate. AUTH (may be NULL) is copied into
+ * Authorization, CLIENT (may be NULL) into X-Ward-Client. CB runs once,
+ * unless admin_client_cancel() came first. */
+int admin_client_send(struct admin *a, const struct store_node *to,
+		      enum evhttp_cmd_type method, const char *uri,
+		      const char *auth, const char *client, const void *body,
+		      size_t len, unsigned timeout_ms, admin_client_cb cb,
+		      void *arg, struct admin_client **out);
+/* Drops a request in flight; its callback will not run. Accepts NULL. */
+void admin_client_cancel(struct admin_client *c);
+
+/* Relays OP's request to the leader and its answer back (adding
+ * X-Ward-Leader); 503 when there is no leader to ask. */
+void admin_forward(struct admin_op *op);
+
+/* ---- TLS (tls.c) ------------------------------------------------------ */
+
+/* Server and client contexts for CERT/KEY. FP receives the SHA-256 of the
+ * certificate. 0, or -1 with errmsg. */
+int admin_tls_load(const char *cert, const char *key, SSL_CTX **server,
+		   SSL_CTX **client, uint8_t fp[32], char *errmsg,
+		   size_t errcap);
+/* Pins the peer of a client SSL to FP (copied). 0 or -1. */
+int admin_tls_pin(SSL *ssl, const uint8_t fp[32]);
+/* SHA-256 of the client certificate a request came with; 0, or -1 if it
+ * came without one. */
+int admin_tls_peer_fp(struct evhttp_request *req, uint8_t fp[32]);
+
+#endif

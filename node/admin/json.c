@@ -1,0 +1,396 @@
+/* json: parsing and validating request bodies, paths and query strings.
+ * Each endpoint's body is described by a small table of fields; one walker
+ * checks presence, type and syntax, so the rules are the same everywhere. */
+#include "node/admin/admin_req.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+enum field_kind {
+	F_NAME,	    /* [A-Za-z0-9._-]{1,63} */
+	F_PASSWORD, /* 8-256 bytes, no NUL */
+	F_SECRET,   /* a one-time token: printable ASCII */
+	F_ADDR,	    /* host:port */
+	F_HOST,	    /* host, or host:port whose port is dropped */
+	F_TEXT,	    /* printable text, no control characters */
+	F_SHA256,   /* sha256:HEX */
+};
+
+struct field {
+	const char *key;
+	enum field_kind kind;
+	int required;
+	void *out;
+	size_t cap;
+	size_t *len; /* F_PASSWORD: receives the length */
+};
+
+static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errcap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(errmsg, errcap, fmt, ap);
+	va_end(ap);
+}
+
+static int text_printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int field_store(const struct field *f, const char *s, size_t n,
+		       char *errmsg, size_t errcap)
+{
+	char host[STORE_ADDR_MAX];
+	unsigned port;
+
+	switch (f->kind) {
+	case F_PASSWORD:
+		if (n < ADMIN_PASSWORD_MIN || n > ADMIN_PASSWORD_MAX ||
+		    memchr(s, '\0', n)) {
+			set_err(errmsg, errcap,
+				"field \"%s\": a password is %d to %d bytes",
+				f->key, ADMIN_PASSWORD_MIN, ADMIN_PASSWORD_MAX);
+			return 400;
+		}
+		memcpy(f->out, s, n);
+		((char *)f->out)[n] = '\0';
+		*f->len = n;
+		return 0;
+	case F_SHA256:
+		if (n > 200 || memchr(s, '\0', n) ||
+		    admin_sha256_parse(s, f->out) != 0) {
+			set_err(errmsg, errcap,
+				"field \"%s\": expected sha256:<64 hex digits>",
+				f->key);
+			return 400;
+		}
+		return 0;
+	default:
+		break;
+	}
+	if (n >= f->cap || memchr(s, '\0', n) || !text_printable(s, n)) {
+		set_err(errmsg, errcap,
+			"field \"%s\": too long or not printable text", f->key);
+		return 400;
+	}
+	switch (f->kind) {
+	case F_NAME:
+		if (!admin_name_valid(s)) {
+			set_err(errmsg, errcap,
+				"field \"%s\": a name is 1-63 characters of "
+				"A-Z a-z 0-9 . _ -",
+				f->key);
+			return 400;
+		}
+		break;
+	case F_SECRET:
+		if (n == 0) {
+			set_err(errmsg, errcap, "field \"%s\" is empty",
+				f->key);
+			return 400;
+		}
+		break;
+	case F_ADDR:
+		if (!admin_addr_valid(s)) {
+			set_err(errmsg, errcap,
+				"field \"%s\": expected host:port", f->key);
+			return 400;
+		}
+		break;
+	case F_HOST:
+		if (admin_addr_split(s, host, sizeof host, &port) != 0) {
+			set_err(errmsg, errcap,
+				"field \"%s\": expected a host name or address",
+				f->key);
+			return 400;
+		}
+		snprintf(f->out, f->cap, "%s", host);
+		return 0;
+	default:
+		break;
+	}
+	memcpy(f->out, s, n);
+	((char *)f->out)[n] = '\0';
+	return 0;
+}
+
+static int parse_fields(const void *body, size_t len, int empty_ok,
+			const struct field *fields, size_t nf, char *errmsg,
+			size_t errcap)
+{
+	json_error_t jerr;
+	json_t *root;
+	const char *key;
+	json_t *val;
+	int rc = 0;
+
+	if (len > ADMIN_BODY_MAX) {
+		set_err(errmsg, errcap, "body larger than %u bytes",
+			ADMIN_BODY_MAX);
+		return 413;
+	}
+	if (len == 0 && empty_ok)
+		return 0;
+	if (len == 0) {
+		set_err(errmsg, errcap, "a JSON object body is required");
+		return 400;
+	}
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		set_err(errmsg, errcap,
+			"malformed JSON at line %d column %d: %s", jerr.line,
+			jerr.column, jerr.text);
+		return 400;
+	}
+	if (!json_is_object(root)) {
+		set_err(errmsg, errcap, "the body must be a JSON object");
+		rc = 400;
+		goto out;
+	}
+	json_object_foreach(root, key, val)
+	{
+		size_t i;
+
+		for (i = 0; i < nf; i++)
+			if (strcmp(fields[i].key, key) == 0)
+				break;
+		if (i == nf) {
+			set_err(errmsg, errcap, "unknown field \"%.64s\"", key);
+			rc = 400;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nf; i++) {
+		const struct field *f = &fields[i];
+
+		val = json_object_get(root, f->key);
+		if (!val) {
+			if (!f->required)
+				continue;
+			set_err(errmsg, errcap, "missing field \"%s\"", f->key);
+			rc = 400;
+			goto out;
+		}
+		if (!json_is_string(val)) {
+			set_err(errmsg, errcap, "field \"%s\" must be a string",
+				f->key);
+			rc = 400;
+			goto out;
+		}
+		rc = field_store(f, json_string_value(val),
+				 json_string_length(val), errmsg, errcap);
+		if (rc)
+			goto out;
+	}
+out:
+	/* Passwords and tokens passed through jansson's buffers. */
+	json_object_foreach(root, key, val)
+	{
+		if (json_is_string(val))
+			OPENSSL_cleanse((char *)json_string_value(val),
+					json_string_length(val));
+	}
+	json_decref(root);
+	return rc;
+}
+
+#define NF(a) (sizeof(a) / sizeof((a)[0]))
+
+int admin_req_parse_init(const void *body, size_t len,
+			 struct admin_req_init *out, char *errmsg,
+			 size_t errcap)
+{
+	const struct field f[] = {
+	    {"token", F_SECRET, 1, out->token, sizeof out->token, NULL},
+	    {"cluster_name", F_NAME, 1, out->cluster_name,
+	     sizeof out->cluster_name, NULL},
+	    {"admin", F_NAME, 1, out->admin, sizeof out->admin, NULL},
+	    {"password", F_PASSWORD, 1, out->password, sizeof out->password,
+	     &out->password_len},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+}
+
+int admin_req_parse_node_add(const void *body, size_t len,
+			     struct admin_req_node_add *out, char *errmsg,
+			     size_t errcap)
+{
+	const struct field f[] = {
+	    {"name", F_NAME, 1, out->name, sizeof out->name, NULL},
+	    {"address", F_HOST, 1, out->host, sizeof out->host, NULL},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+}
+
+int admin_req_parse_join(const void *body, size_t len,
+			 struct admin_req_join *out, char *errmsg,
+			 size_t errcap)
+{
+	const struct field f[] = {
+	    {"token", F_SECRET, 1, out->token, sizeof out->token, NULL},
+	    {"name", F_NAME, 1, out->name, sizeof out->name, NULL},
+	    {"raft_address", F_ADDR, 1, out->raft_address,
+	     sizeof out->raft_address, NULL},
+	    {"admin_address", F_ADDR, 1, out->admin_address,
+	     sizeof out->admin_address, NULL},
+	    {"https_sha256", F_SHA256, 1, out->https_sha256, 32, NULL},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+}
+
+int admin_req_parse_transfer(const void *body, size_t len,
+			     struct admin_req_transfer *out, char *errmsg,
+			     size_t errcap)
+{
+	const struct field f[] = {
+	    {"node", F_NAME, 0, out->node, sizeof out->node, NULL},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 1, f, NF(f), errmsg, errcap);
+}
+
+int admin_req_parse_param(const void *body, size_t len,
+			  struct admin_req_param *out, char *errmsg,
+			  size_t errcap)
+{
+	const struct field f[] = {
+	    {"value", F_TEXT, 1, out->value, sizeof out->value, NULL},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+}
+
+int admin_req_parse_admin_add(const void *body, size_t len,
+			      struct admin_req_admin *out, char *errmsg,
+			      size_t errcap)
+{
+	const struct field f[] = {
+	    {"name", F_NAME, 1, out->name, sizeof out->name, NULL},
+	    {"password", F_PASSWORD, 1, out->password, sizeof out->password,
+	     &out->password_len},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+}
+
+int admin_req_parse_password(const void *body, size_t len,
+			     struct admin_req_admin *out, char *errmsg,
+			     size_t errcap)
+{
+	const struct field f[] = {
+	    {"password", F_PASSWORD, 1, out->password, sizeof out->password,
+	     &out->password_len},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+}
+
+/* Finds KEY=VALUE in a query string; VALUE into out. 1 found, 0 not. */
+static int query_get(const char *query, const char *key, char *out, size_t cap)
+{
+	size_t klen = strlen(key);
+	const char *p = query;
+
+	while (p && *p) {
+		const char *amp = strchr(p, '&');
+		size_t n = amp ? (size_t)(amp - p) : strlen(p);
+
+		if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			size_t vlen = n - klen - 1;
+
+			if (vlen >= cap)
+				vlen = cap - 1;
+			memcpy(out, p + klen + 1, vlen);
+			out[vlen] = '\0';
+			return 1;
+		}
+		if (n == klen && strncmp(p, key, klen) == 0) {
+			out[0] = '\0';
+			return 1;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return 0;
+}
+
+int admin_query_consistent(const char *query)
+{
+	char v[8];
+
+	if (!query || !query_get(query, "consistent", v, sizeof v))
+		return 0;
+	return strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
+}
+
+long admin_query_limit(const char *query, long def, long max)
+{
+	char v[24];
+	long n = 0;
+
+	if (!query || !query_get(query, "limit", v, sizeof v))
+		return def;
+	if (!v[0] || strlen(v) > 9)
+		return -1;
+	for (const char *p = v; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	if (n < 1)
+		n = 1;
+	return n > max ? max : n;
+}
+
+int admin_path_split(const char *path, char segs[][ADMIN_NAME_MAX + 1], int max)
+{
+	const char *p = path;
+	int n = 0;
+
+	if (!path || *p != '/')
+		return -1;
+	p++;
+	while (*p) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || len > ADMIN_NAME_MAX || n == max)
+			return -1;
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)p[i];
+
+			if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+				return -1;
+		}
+		memcpy(segs[n], p, len);
+		segs[n][len] = '\0';
+		n++;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return n;
+}
