@@ -10,3 +10,6 @@ ward_unit_test(test_wardctl_out SOURCES unit/test_wardctl_out.c
 ward_unit_test(test_wardctl_http SOURCES unit/test_wardctl_http.c
   LIBS ward_wardctl)
 # Every command through a TLS server on loopback that answers like a node.
+find_package(Threads REQUIRED)
+ward_unit_test(test_wardctl_e2e SOURCES unit/test_wardctl_e2e.c
+  LIBS ward_wardctl Threads::Threads)

@@ -172,10 +172,11 @@ static int transport_error_print(struct wardctl *ctx, CURLcode cc,
 		wardctl_errorf(
 		    ctx, "the server's certificate is not trusted: %s", detail);
 		if (check->seen && !ctx->have_pin)
-			fprintf(ctx->err,
-				"wardctl: it is %s; if that is the node's "
-				"own, pass --fingerprint %s or --cacert\n",
-				fp, fp);
+			fprintf(
+			    ctx->err,
+			    "wardctl: it presented %s; once checked to "
+			    "be the node's own, pin it with --fingerprint\n",
+			    fp);
 		return WARDCTL_EUNREACHABLE;
 	}
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
