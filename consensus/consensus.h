@@ -90,22 +90,44 @@ typedef void (*consensus_cb)(void *arg, int rc);
 /* Proposes one encoded command (store_cmd_finish output; copied). On a
  * follower it fails at once with CONSENSUS_ENOTLEADER: the caller forwards
  * the request to consensus_leader(). The callback runs once, on the Raft
- * thread, after the command applied on this node (or failed). */
+ * thread, after the command applied on this node (or failed).
+ *
+ * Returns 0 (the callback will run exactly once) or an error (it never
+ * runs): CONSENSUS_EINVAL if LEN is 0, not a multiple of 8 or above
+ * CONSENSUS_BATCH_MAX; CONSENSUS_ENOTLEADER if this server was not the
+ * leader at its last step; CONSENSUS_ESHUTDOWN once stopping. Leadership can
+ * still be lost after a 0 return: the callback then gets ENOTLEADER (never
+ * appended) or ELEADERSHIP (appended, outcome unknown: it may yet commit).
+ * The same return/callback rule holds for the other requests below. */
 int consensus_propose(struct consensus *c, const void *cmd, size_t len,
 		      consensus_cb cb, void *arg);
+
+/* The leader as of the last Raft-thread step: *id (0 if unknown) and its
+ * "host:port" into address (cap bytes, NUL-terminated; either may be NULL).
+ * Returns 0, or CONSENSUS_ENOLEADER if none is known. Any thread. */
+int consensus_leader(struct consensus *c, uint64_t *id, char *address,
+		     size_t cap);
 
 /* Completes once every entry committed before the call has been applied on
  * this node (leader only): a linearizable read may follow. */
 int consensus_barrier(struct consensus *c, consensus_cb cb, void *arg);
 
 /* Adds server ID at ADDRESS as a spare, waits for it to catch up, then makes
- * it a voter. The callback runs when it is a voter, or on failure. */
+ * it a voter. The callback runs when it is a voter, or on failure: EIO when
+ * the server did not catch up (unreachable: C-raft gives up after a 5 s
+ * catch-up round; or no answer within 30 s); it then stays a spare and
+ * calling consensus_add() again resumes at the promotion. Adding a voter
+ * that is already one succeeds at once. One membership change or transfer
+ * at a time: CONSENSUS_EBUSY otherwise. Leader only (ENOTLEADER). */
 int consensus_add(struct consensus *c, uint64_t id, const char *address,
 		  consensus_cb cb, void *arg);
-/* Removes server ID from the configuration. */
+/* Removes server ID from the configuration (ENOTFOUND if absent). A leader
+ * that removes itself steps down once the change commits. */
 int consensus_remove(struct consensus *c, uint64_t id, consensus_cb cb,
 		     void *arg);
-/* Hands leadership to ID (0: the most up-to-date voter). */
+/* Hands leadership to ID (0: the most up-to-date voter). The callback gets
+ * 0 once another server leads, or CONSENSUS_ERAFT / ENOLEADER if it did not
+ * happen within an election timeout. */
 int consensus_transfer(struct consensus *c, uint64_t id, consensus_cb cb,
 		       void *arg);
 
@@ -148,7 +170,10 @@ struct consensus_status {
 	uint64_t snapshot_index;        /* last snapshot taken or installed */
 	unsigned n_members;
 	struct consensus_member members[CONSENSUS_MEMBERS_MAX];
-	int removed;                    /* this server left the configuration */
+	/* This server left the configuration. Seen only if it received the
+	 * configuration without itself: a removed server usually just stops
+	 * hearing from the leader. */
+	int removed;
 };
 
 /* A copy of the state as of the last Raft-thread step (refreshed at least

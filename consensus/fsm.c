@@ -1,0 +1,185 @@
+/* consensus/fsm: C-raft FSM callbacks over the store.
+ *
+ * C-raft replays the log after the last snapshot at every start, and a
+ * follower may receive a snapshot that already covers entries it applied: the
+ * store makes both harmless by keeping the applied index inside LMDB, so the
+ * adapter only has to pass the right index (raft_last_applied() + 1, since
+ * C-raft bumps last_applied after the apply returns).
+ */
+#include "consensus/fsm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "store/store.h"
+
+#define TAG "raft"
+
+unsigned consensus_fsm_count(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t off = 0, total;
+	unsigned n = 0;
+
+	while (off < len) {
+		n++;
+		if (store_cmd_peek(p + off, len - off, &total) != 0 ||
+		    total == 0 || total > len - off)
+			break;
+		off += total;
+	}
+	return n;
+}
+
+static int fsm_grow(struct consensus_fsm *f, unsigned n)
+{
+	int *rcs;
+	unsigned cap;
+
+	if (n <= f->rcs_cap)
+		return 0;
+	cap = f->rcs_cap ? f->rcs_cap : 64;
+	while (cap < n)
+		cap *= 2;
+	rcs = realloc(f->rcs, cap * sizeof *rcs);
+	if (rcs == NULL)
+		return -1;
+	f->rcs = rcs;
+	f->rcs_cap = cap;
+	return 0;
+}
+
+static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
+		     void **result)
+{
+	struct consensus_fsm *f = fsm->data;
+	uint64_t index = raft_last_applied(f->raft) + 1;
+	unsigned n, found = 0;
+	int rc;
+
+	if (f->failed)
+		return RAFT_IOERR;
+	n = consensus_fsm_count(buf->base, buf->len);
+	if (fsm_grow(f, n) != 0)
+		return RAFT_NOMEM; /* C-raft retries at the next commit */
+	rc = store_apply(f->store, index, buf->base, buf->len, f->rcs,
+			 f->rcs_cap, &found);
+	if (rc == STORE_ENOMEM)
+		return RAFT_NOMEM;
+	if (rc != 0) {
+		/* The store can no longer follow the log: refuse every later
+		 * entry rather than skip one, so that this node never diverges
+		 * silently. An operator restarts it; the log is intact. */
+		log_error(TAG, "apply %llu: %s; this node stops applying",
+			  (unsigned long long)index, store_strerror(rc));
+		f->failed = 1;
+		return RAFT_IOERR;
+	}
+	if (found > f->rcs_cap)
+		found = f->rcs_cap;
+	f->n_applies++;
+	f->result.n = found;
+	f->result.rcs = f->rcs;
+	*result = &f->result;
+	return 0;
+}
+
+/* Version 2: the buffers stay ours, freed in fsm_snapshot_finalize() once
+ * C-raft has written them, because the store allocates with malloc(). */
+static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+			unsigned *n_bufs)
+{
+	struct consensus_fsm *f = fsm->data;
+	struct raft_buffer *b;
+	void *data;
+	size_t len;
+	int rc;
+
+	b = malloc(sizeof *b);
+	if (b == NULL)
+		return RAFT_NOMEM;
+	rc = store_snapshot(f->store, &data, &len);
+	if (rc != 0) {
+		free(b);
+		log_warn(TAG, "snapshot at %llu: %s (retried later)",
+			 (unsigned long long)raft_last_applied(f->raft),
+			 store_strerror(rc));
+		/* RAFT_BUSY makes C-raft skip this round quietly. */
+		return rc == STORE_ENOMEM ? RAFT_NOMEM : RAFT_BUSY;
+	}
+	b->base = data;
+	b->len = len;
+	*bufs = b;
+	*n_bufs = 1;
+	f->n_snapshots++;
+	return 0;
+}
+
+static int fsm_snapshot_finalize(struct raft_fsm *fsm,
+				 struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+	unsigned i;
+
+	(void)fsm;
+	if (*bufs == NULL)
+		return 0;
+	for (i = 0; i < *n_bufs; i++)
+		free((*bufs)[i].base);
+	free(*bufs);
+	*bufs = NULL;
+	*n_bufs = 0;
+	return 0;
+}
+
+/* On success the buffer belongs to us (C-raft's snapshotRestore contract). */
+static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+	struct consensus_fsm *f = fsm->data;
+	int rc;
+
+	rc = store_restore(f->store, buf->base, buf->len);
+	if (rc != 0) {
+		log_error(TAG, "restore snapshot (%zu bytes): %s", buf->len,
+			  store_strerror(rc));
+		switch (rc) {
+		case STORE_ENOMEM:
+			return RAFT_NOMEM;
+		case STORE_EIO:
+			return RAFT_IOERR;
+		default:
+			return RAFT_CORRUPT;
+		}
+	}
+	raft_free(buf->base);
+	f->n_restores++;
+	return 0;
+}
+
+void consensus_fsm_init(struct consensus_fsm *f, struct store *store,
+			struct raft *raft)
+{
+	memset(f, 0, sizeof *f);
+	f->store = store;
+	f->raft = raft;
+	f->fsm.version = 2;
+	f->fsm.data = f;
+	f->fsm.apply = fsm_apply;
+	f->fsm.snapshot = fsm_snapshot;
+	f->fsm.snapshot_finalize = fsm_snapshot_finalize;
+	f->fsm.restore = fsm_restore;
+}
+
+void consensus_fsm_set_raft(struct consensus_fsm *f, struct raft *raft)
+{
+	f->raft = raft;
+}
+
+void consensus_fsm_close(struct consensus_fsm *f)
+{
+	if (f == NULL)
+		return;
+	free(f->rcs);
+	f->rcs = NULL;
+	f->rcs_cap = 0;
+}

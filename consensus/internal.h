@@ -1,0 +1,133 @@
+/* consensus/internal: the server object shared by the files of consensus/.
+ *
+ * Threads: the caller's threads only touch `lock`-protected fields (the
+ * request queue, `stopping`, the status copy). Everything else belongs to the
+ * Raft thread, which runs the libuv loop that owns the raft instance.
+ */
+#ifndef WARD_CONSENSUS_INTERNAL_H
+#define WARD_CONSENSUS_INTERNAL_H
+
+#include <pthread.h>
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "consensus/consensus.h"
+#include "consensus/fsm.h"
+
+#define CONSENSUS_TAG "raft"
+#define CONSENSUS_DEFAULT_ELECTION_MS 300
+#define CONSENSUS_DEFAULT_HEARTBEAT_MS 50
+#define CONSENSUS_DEFAULT_SNAPSHOT_THRESHOLD 4096
+#define CONSENSUS_DEFAULT_SNAPSHOT_TRAILING 1024
+/* A membership change C-raft has not answered by then is reported failed. */
+#define CONSENSUS_CHANGE_TIMEOUT_MS 30000
+/* Status refresh when nothing else wakes the loop. */
+#define CONSENSUS_STATUS_TICK_MS 50
+
+enum consensus_req_type {
+	CONSENSUS_REQ_PROPOSE,
+	CONSENSUS_REQ_BARRIER,
+	CONSENSUS_REQ_ADD,
+	CONSENSUS_REQ_REMOVE,
+	CONSENSUS_REQ_TRANSFER,
+};
+
+/* One request from any thread; owned by the queue, then by the Raft thread,
+ * freed after its callback ran. */
+struct consensus_req {
+	struct consensus_req *next;
+	enum consensus_req_type type;
+	consensus_cb cb;
+	void *arg;
+	uint64_t id;	   /* ADD, REMOVE, TRANSFER */
+	char address[128]; /* ADD */
+	size_t len;	   /* PROPOSE: command bytes in data[] */
+	unsigned char data[];
+};
+
+struct consensus_change; /* membership.c */
+
+struct consensus {
+	/* Immutable after start. */
+	uint64_t id;
+	char *address;	     /* owned */
+	char *dir;	     /* owned */
+	struct store *store; /* borrowed */
+	unsigned election_ms, heartbeat_ms;
+	unsigned snapshot_threshold, snapshot_trailing;
+	void (*on_change)(void *arg);
+	void *on_change_arg;
+
+	/* Cross-thread, under lock. */
+	pthread_mutex_t lock;
+	struct consensus_req *q_head; /* owned */
+	struct consensus_req **q_tail;
+	int stopping;
+	struct consensus_status status;
+
+	/* Raft thread. */
+	pthread_t thread;
+	uv_loop_t loop;
+	uv_async_t wake;
+	uv_check_t check;
+	uv_timer_t tick;
+	struct raft_uv_transport transport;
+	struct raft_io io;
+	struct consensus_fsm fsm;
+	struct raft raft;
+	int closing;			 /* raft_close() called */
+	int handles_open;		 /* wake, check, tick not yet closed */
+	unsigned n_batches;		 /* raft_apply requests in flight */
+	struct consensus_batch *batches; /* owned: in flight, for shutdown */
+	struct consensus_change *change; /* owned: membership change running */
+	struct consensus_barrier_req *barriers; /* owned: in flight */
+	/* Last published view, to detect changes for on_change. */
+	uint64_t seen_leader, seen_term;
+	enum consensus_role seen_role;
+	uint64_t seen_conf_hash;
+	int was_member;
+	int removed;
+};
+
+/* A raft_apply in flight: the proposals packed into its entry, in order. */
+struct consensus_batch {
+	struct raft_apply apply; /* apply.data = this */
+	struct consensus *c;
+	struct consensus_batch *prev, *next;
+	unsigned n;
+	struct consensus_req *reqs; /* owned list, in entry order */
+};
+
+struct consensus_barrier_req {
+	struct raft_barrier barrier;
+	struct consensus *c;
+	struct consensus_barrier_req *prev, *next;
+	struct consensus_req *req; /* owned */
+};
+
+/* snprintf into errmsg (may be NULL). */
+void consensus_errf(char *errmsg, size_t errcap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Maps a RAFT_* code to a CONSENSUS_* code. */
+int consensus_from_raft(int rv);
+
+/* Raft thread: queue draining and request handling (loop.c). */
+void consensus_loop_drain(struct consensus *c);
+/* Raft thread: fails the requests still queued with RC. */
+void consensus_loop_fail_queue(struct consensus *c, int rc);
+/* Raft thread, after C-raft closed: fails every request still held with RC
+ * (queued or in flight). */
+void consensus_loop_fail_all(struct consensus *c, int rc);
+void consensus_req_done(struct consensus_req *q, int rc);
+
+/* Raft thread: membership (membership.c). */
+void consensus_change_start(struct consensus *c, struct consensus_req *q);
+void consensus_transfer_start(struct consensus *c, struct consensus_req *q);
+void consensus_change_tick(struct consensus *c);
+void consensus_change_fail_all(struct consensus *c, int rc);
+
+/* Raft thread: refreshes the status copy and calls on_change (status.c). */
+void consensus_status_refresh(struct consensus *c);
+
+#endif

@@ -1,0 +1,267 @@
+/* consensus/server: one Raft server on its own thread — the init ladder that
+ * wires libuv, the transport, C-raft's uv I/O, the store FSM and raft, and
+ * the shutdown that unwinds it.
+ *
+ * raft_start() runs on the caller's thread, before the Raft thread exists:
+ * loading the log and restoring the snapshot happen there, so their errors
+ * (corrupt metadata, address in use) come back from consensus_start() itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "consensus/internal.h"
+#include "consensus/transport.h"
+
+/* Reconnect quickly to a peer that came back: C-raft waits this long
+ * between attempts (its default, 1 s, would dominate a restart). */
+#define CONSENSUS_CONNECT_RETRY_MS 100
+
+static void wake_cb(uv_async_t *a);
+
+/* Once raft_close() is called the raft fields may be freed at any time:
+ * the status then stays as it was, without a leader. */
+static void check_cb(uv_check_t *h)
+{
+	struct consensus *c = h->data;
+
+	if (!c->closing)
+		consensus_status_refresh(c);
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct consensus *c = t->data;
+
+	if (c->closing)
+		return;
+	consensus_change_tick(c);
+	consensus_status_refresh(c);
+}
+
+static void handle_close_cb(uv_handle_t *h)
+{
+	struct consensus *c = h->data;
+
+	c->handles_open--;
+}
+
+static void server_close_cb(struct raft *r)
+{
+	struct consensus *c = r->data;
+
+	/* Whatever C-raft did not answer while closing is answered now. */
+	consensus_loop_fail_all(c, CONSENSUS_ESHUTDOWN);
+	uv_close((uv_handle_t *)&c->wake, handle_close_cb);
+	uv_close((uv_handle_t *)&c->check, handle_close_cb);
+	uv_close((uv_handle_t *)&c->tick, handle_close_cb);
+}
+
+static void wake_cb(uv_async_t *a)
+{
+	struct consensus *c = a->data;
+	int stopping;
+
+	pthread_mutex_lock(&c->lock);
+	stopping = c->stopping;
+	pthread_mutex_unlock(&c->lock);
+	if (!stopping) {
+		consensus_loop_drain(c);
+		return;
+	}
+	if (c->closing)
+		return;
+	c->closing = 1;
+	pthread_mutex_lock(&c->lock);
+	c->status.role = CONSENSUS_ROLE_NONE;
+	c->status.leader_id = 0;
+	c->status.leader_address[0] = '\0';
+	pthread_mutex_unlock(&c->lock);
+	consensus_loop_fail_queue(c, CONSENSUS_ESHUTDOWN);
+	raft_close(&c->raft, server_close_cb);
+}
+
+static void *consensus_thread(void *arg)
+{
+	struct consensus *c = arg;
+
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+	return NULL;
+}
+
+static void start_close_cb(struct raft *r)
+{
+	struct consensus *c = r->data;
+
+	c->closing = 2;
+}
+
+/* Closes a raft instance that never got its thread, on the caller's. */
+static void close_unstarted(struct consensus *c)
+{
+	c->raft.data = c;
+	raft_close(&c->raft, start_close_cb);
+	while (c->closing != 2)
+		uv_run(&c->loop, UV_RUN_ONCE);
+}
+
+static int config_check(const struct consensus_config *cfg, char *errmsg,
+			size_t errcap)
+{
+	if (cfg == NULL || cfg->id == 0 || cfg->address == NULL ||
+	    cfg->dir == NULL || cfg->store == NULL) {
+		consensus_errf(errmsg, errcap,
+			       "raft: id, address, dir and store needed");
+		return CONSENSUS_EINVAL;
+	}
+	return 0;
+}
+
+int consensus_start(const struct consensus_config *cfg, struct consensus **out,
+		    char *errmsg, size_t errcap)
+{
+	struct consensus *c;
+	int rv, rc;
+
+	rc = config_check(cfg, errmsg, errcap);
+	if (rc != 0)
+		return rc;
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return CONSENSUS_ENOMEM;
+	c->id = cfg->id;
+	c->store = cfg->store;
+	c->election_ms = cfg->election_timeout_ms
+			     ? cfg->election_timeout_ms
+			     : CONSENSUS_DEFAULT_ELECTION_MS;
+	c->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms
+					    : CONSENSUS_DEFAULT_HEARTBEAT_MS;
+	c->snapshot_threshold = cfg->snapshot_threshold
+				    ? cfg->snapshot_threshold
+				    : CONSENSUS_DEFAULT_SNAPSHOT_THRESHOLD;
+	c->snapshot_trailing = cfg->snapshot_trailing
+				   ? cfg->snapshot_trailing
+				   : CONSENSUS_DEFAULT_SNAPSHOT_TRAILING;
+	c->on_change = cfg->on_change;
+	c->on_change_arg = cfg->on_change_arg;
+	c->q_tail = &c->q_head;
+	c->address = strdup(cfg->address);
+	c->dir = strdup(cfg->dir);
+	if (c->address == NULL || c->dir == NULL) {
+		rc = CONSENSUS_ENOMEM;
+		goto err_after_alloc;
+	}
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		rc = CONSENSUS_ENOMEM;
+		goto err_after_alloc;
+	}
+	if (uv_loop_init(&c->loop) != 0) {
+		consensus_errf(errmsg, errcap, "raft: cannot create a loop");
+		rc = CONSENSUS_ENOMEM;
+		goto err_after_mutex;
+	}
+	rv = consensus_transport_init(&c->transport, &c->loop);
+	if (rv != 0) {
+		rc = consensus_from_raft(rv);
+		goto err_after_loop;
+	}
+	rv = raft_uv_init(&c->io, &c->loop, c->dir, &c->transport);
+	if (rv != 0) {
+		consensus_errf(errmsg, errcap, "raft: open %s: %s", c->dir,
+			       c->io.errmsg);
+		rc = consensus_from_raft(rv);
+		goto err_after_transport;
+	}
+	raft_uv_set_connect_retry_delay(&c->io, CONSENSUS_CONNECT_RETRY_MS);
+	consensus_fsm_init(&c->fsm, c->store, &c->raft);
+	rv = raft_init(&c->raft, &c->io, &c->fsm.fsm, c->id, c->address);
+	if (rv != 0) {
+		consensus_errf(errmsg, errcap, "raft: init %s: %s", c->dir,
+			       raft_errmsg(&c->raft));
+		rc = consensus_from_raft(rv);
+		goto err_after_io;
+	}
+	c->raft.data = c;
+	raft_set_election_timeout(&c->raft, c->election_ms);
+	raft_set_heartbeat_timeout(&c->raft, c->heartbeat_ms);
+	raft_set_pre_vote(&c->raft, true);
+	raft_set_snapshot_threshold(&c->raft, c->snapshot_threshold);
+	raft_set_snapshot_trailing(&c->raft, c->snapshot_trailing);
+
+	uv_async_init(&c->loop, &c->wake, wake_cb);
+	uv_check_init(&c->loop, &c->check);
+	uv_timer_init(&c->loop, &c->tick);
+	c->wake.data = c->check.data = c->tick.data = c;
+	c->handles_open = 3;
+
+	rv = raft_start(&c->raft);
+	if (rv != 0) {
+		consensus_errf(errmsg, errcap, "raft: start %s: %s", c->dir,
+			       raft_errmsg(&c->raft));
+		rc = consensus_from_raft(rv);
+		goto err_after_raft;
+	}
+	uv_check_start(&c->check, check_cb);
+	uv_timer_start(&c->tick, tick_cb, CONSENSUS_STATUS_TICK_MS,
+		       CONSENSUS_STATUS_TICK_MS);
+	consensus_status_refresh(c);
+
+	if (pthread_create(&c->thread, NULL, consensus_thread, c) != 0) {
+		consensus_errf(errmsg, errcap, "raft: cannot start the thread");
+		rc = CONSENSUS_ENOMEM;
+		goto err_after_raft;
+	}
+	log_info(CONSENSUS_TAG, "server %llu on %s started (%s)",
+		 (unsigned long long)c->id, c->address, c->dir);
+	*out = c;
+	return 0;
+
+err_after_raft:
+	uv_close((uv_handle_t *)&c->wake, NULL);
+	uv_close((uv_handle_t *)&c->check, NULL);
+	uv_close((uv_handle_t *)&c->tick, NULL);
+	close_unstarted(c);
+	raft_uv_close(&c->io);
+	goto err_after_transport;
+err_after_io:
+	raft_uv_close(&c->io);
+err_after_transport:
+	uv_run(&c->loop, UV_RUN_DEFAULT); /* let closing handles finish */
+	consensus_transport_close(&c->transport);
+	consensus_fsm_close(&c->fsm);
+err_after_loop:
+	uv_loop_close(&c->loop);
+err_after_mutex:
+	pthread_mutex_destroy(&c->lock);
+err_after_alloc:
+	free(c->address);
+	free(c->dir);
+	free(c);
+	return rc;
+}
+
+void consensus_stop(struct consensus *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stopping = 1;
+	pthread_mutex_unlock(&c->lock);
+	uv_async_send(&c->wake);
+	pthread_join(c->thread, NULL);
+
+	raft_uv_close(&c->io);
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+	consensus_transport_close(&c->transport);
+	consensus_fsm_close(&c->fsm);
+	if (uv_loop_close(&c->loop) != 0)
+		log_warn(CONSENSUS_TAG, "server %llu: loop closed with handles",
+			 (unsigned long long)c->id);
+	pthread_mutex_destroy(&c->lock);
+	log_info(CONSENSUS_TAG, "server %llu stopped",
+		 (unsigned long long)c->id);
+	free(c->address);
+	free(c->dir);
+	free(c);
+}
