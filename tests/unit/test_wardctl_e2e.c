@@ -454,8 +454,10 @@ static void test_cluster_init_sends_the_token_not_basic_auth(void **state)
 	write_file(f->token_file, "init-token-123\n");
 	setenv("WARD_PASSWORD", "first-admin-pw", 1);
 	setenv("WARD_FINGERPRINT", f->fp_text, 1);
+	/* The answer of node/admin/routes_init.c. */
 	answer(f, 200,
-	       "{\"cluster_id\": \"c-9\", \"node_id\": 1, \"name\": \"n1\"}",
+	       "{\"cluster_id\": \"c-9\", \"name\": \"prod\", \"cluster_name\":"
+	       " \"prod\", \"node_id\": 1, \"node_name\": \"n1\"}",
 	       NULL);
 	assert_int_equal(run(f, "--user", "root", "cluster", "init",
 			     "--token-file", f->token_file, "--name", "prod",
@@ -476,7 +478,9 @@ static void test_cluster_init_sends_the_token_not_basic_auth(void **state)
 	    json_string_value(json_object_get(body, "password")),
 	    "first-admin-pw");
 	json_decref(body);
-	assert_non_null(strstr(f->out, "Cluster prod created, id c-9."));
+	assert_non_null(strstr(f->out, "Cluster prod created, id c-9.\n"
+				       "This node: n1 (node id 1). First "
+				       "admin: root.\n"));
 	assert_non_null(strstr(f->out, "node add NAME ADDRESS"));
 	assert_null(strstr(f->out, "init-token-123"));
 }

@@ -151,10 +151,15 @@ static void test_node_add_prints_the_join_command(void **state)
 	    "  fingerprint  sha256:00112233445566778899aabbccddeeff00112233"
 	    "445566778899aabbccddeeff\n"
 	    "\n"
-	    "On the new server, with CONFIG its wardd configuration, run:\n"
+	    "On the new server, with CONFIG its wardd configuration (name "
+	    "n4), run:\n"
 	    "  wardd -c CONFIG --join https://127.0.0.2:8443 --token 4.c0ffee"
 	    " --fingerprint sha256:00112233445566778899aabbccddeeff00112233"
-	    "445566778899aabbccddeeff\n");
+	    "445566778899aabbccddeeff\n"
+	    "or, to keep the token out of ps:\n"
+	    "  WARD_JOIN_TOKEN=4.c0ffee wardd -c CONFIG --join "
+	    "https://127.0.0.2:8443 --fingerprint sha256:00112233445566778899"
+	    "aabbccddeeff00112233445566778899aabbccddeeff\n");
 	free(buf);
 	json_decref(doc);
 }

@@ -149,7 +149,8 @@ static void usage_print(FILE *f)
 	      "                        Without either: the system's CAs.\n"
 	      "  --json                print the server's JSON answer\n"
 	      "  --consistent          reads confirmed by the leader first\n"
-	      "  --timeout S           give up after S seconds (default 30)\n"
+	      "  --timeout S           give up after S seconds (default 30;\n"
+	      "                        90 for node remove)\n"
 	      "  -h, --help            this text; after a command, its usage\n"
 	      "\nExit codes:\n",
 	      f);
@@ -286,6 +287,7 @@ static int opt_step(struct wardctl *ctx, int argc, char **argv,
 			ctx->consistent = true;
 			continue;
 		case GOPT_TIMEOUT:
+			ctx->timeout_given = true;
 			if (timeout_parse(optarg, &ctx->timeout_s) != 0) {
 				wardctl_errorf(ctx,
 					       "--timeout wants seconds, 1 to "

@@ -9,22 +9,33 @@
 #include "tools/wardctl/out.h"
 #include "tools/wardctl/wardctl.h"
 
+/* The answer names the cluster "cluster_name" (and "name"), the node
+ * "node_name"; older forms of the answer may lack either. */
 static void init_render(struct wardctl *ctx, const json_t *ans,
 			const char *cluster_name)
 {
 	FILE *f = ctx->out;
-	char id[128], node[128], node_id[64], user[128], url[512];
+	const char *cname = out_str(ans, "cluster_name");
+	char id[128], cl[128], node[128], node_id[64], user[128], url[512];
 	bool default_url =
 	    ctx->url_len == strlen(WARDCTL_DEFAULT_URL) &&
 	    strncmp(ctx->url, WARDCTL_DEFAULT_URL, ctx->url_len) == 0;
 
+	if (!cname)
+		cname = out_str(ans, "name");
+	out_clean(cl, sizeof cl, cname ? cname : cluster_name);
 	out_clean(user, sizeof user, ctx->user);
 	snprintf(url, sizeof url, "%.*s", (int)ctx->url_len, ctx->url);
-	fprintf(f, "Cluster %s created, id %s.\n", cluster_name,
+	fprintf(f, "Cluster %s created, id %s.\n", cl,
 		out_field(ans, "cluster_id", id, sizeof id));
-	fprintf(f, "This node: %s (node id %s). First admin: %s.\n",
-		out_field(ans, "name", node, sizeof node),
-		out_field(ans, "node_id", node_id, sizeof node_id), user);
+	out_field(ans, "node_id", node_id, sizeof node_id);
+	if (out_str(ans, "node_name"))
+		fprintf(f, "This node: %s (node id %s). ",
+			out_field(ans, "node_name", node, sizeof node),
+			node_id);
+	else
+		fprintf(f, "This node: node id %s. ", node_id);
+	fprintf(f, "First admin: %s.\n", user);
 	fputs("\nNext steps:\n"
 	      "  1. For each further server, on this cluster:\n"
 	      "       wardctl ",

@@ -44,12 +44,20 @@ void node_add_render(FILE *f, const json_t *doc, const char *url,
 			"   which the command below pins)\n",
 			url, fp);
 	}
-	fputs("\nOn the new server, with CONFIG its wardd configuration, run:\n"
-	      "  wardd -c CONFIG --join ",
-	      f);
+	fprintf(f,
+		"\nOn the new server, with CONFIG its wardd configuration "
+		"(name %s), run:\n"
+		"  wardd -c CONFIG --join ",
+		name);
 	out_shell_word(f, url);
 	fputs(" --token ", f);
 	out_shell_word(f, tok);
+	fprintf(f, " --fingerprint %s\n", fp);
+	/* The same without the token in the process list. */
+	fputs("or, to keep the token out of ps:\n  WARD_JOIN_TOKEN=", f);
+	out_shell_word(f, tok);
+	fputs(" wardd -c CONFIG --join ", f);
+	out_shell_word(f, url);
 	fprintf(f, " --fingerprint %s\n", fp);
 }
 
@@ -90,6 +98,10 @@ int cmd_node_remove(struct wardctl *ctx, int argc, char **argv)
 
 	if ((rc = wardctl_args(ctx, argc, argv, 1, 1, &first)) != 0)
 		return rc;
+	/* The node hands leadership over and leaves Raft first: the
+	 * server allows that a minute. */
+	if (!ctx->timeout_given)
+		ctx->timeout_s = WARDCTL_SLOW_TIMEOUT_S;
 	path = http_path("nodes", argv[first], "");
 	if (!path) {
 		wardctl_errorf(ctx, "out of memory");

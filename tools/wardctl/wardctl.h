@@ -37,6 +37,8 @@ const char *wardctl_exit_describe(int code);
 #define WARDCTL_DEFAULT_URL "https://127.0.0.1:8443"
 #define WARDCTL_DEFAULT_USER "admin"
 #define WARDCTL_DEFAULT_TIMEOUT_S 30
+/* For calls the server itself gives a minute (node remove). */
+#define WARDCTL_SLOW_TIMEOUT_S 90
 
 /* Reads one secret line into BUF (CAP bytes, NUL-terminated, without the
  * newline) after showing PROMPT, without echo. 0, or -1 with errno set. */
@@ -69,6 +71,7 @@ struct wardctl {
 	bool json;
 	bool consistent; /* reads with ?consistent=1 */
 	long timeout_s;
+	bool timeout_given; /* by --timeout, rather than the default */
 
 	/* The command being run (borrowed from the static table), and what a
 	 * command returns when wardctl_getopt() gave '?': WARDCTL_HELP_SHOWN
