@@ -1,0 +1,9 @@
+# Unit tests of node/admin (included from tests/CMakeLists.txt).
+if(TARGET ward_admin)
+  # Secrets must be compared in constant time: the test counts the calls.
+  ward_unit_test(test_admin_auth SOURCES unit/test_admin_auth.c
+    LIBS ward_admin)
+  target_link_options(test_admin_auth PRIVATE -Wl,--wrap=CRYPTO_memcmp)
+  ward_unit_test(test_admin_req SOURCES unit/test_admin_req.c
+    LIBS ward_admin)
+endif()
