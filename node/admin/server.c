@@ -82,20 +82,26 @@ static const char *method_name(enum evhttp_cmd_type m)
 static int route_match(const char *pattern, char segs[][ADMIN_NAME_MAX + 1],
 		       int n, char args[2][ADMIN_NAME_MAX + 1])
 {
-	char pat[PATH_SEGS_MAX][ADMIN_NAME_MAX + 1];
-	int np = admin_path_split(pattern, pat, PATH_SEGS_MAX), na = 0;
+	const char *p = pattern + 1;
+	int i = 0, na = 0;
 
-	if (np != n)
-		return 0;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(pat[i], "+") == 0) {
+	for (; *p; i++) {
+		size_t len = strcspn(p, "/");
+
+		if (i == n)
+			return 0;
+		if (len == 1 && p[0] == '+') {
 			if (na < 2)
 				memcpy(args[na++], segs[i], ADMIN_NAME_MAX + 1);
-		} else if (strcmp(pat[i], segs[i]) != 0) {
+		} else if (strlen(segs[i]) != len ||
+			   memcmp(segs[i], p, len) != 0) {
 			return 0;
 		}
+		p += len;
+		if (*p == '/')
+			p++;
 	}
-	return 1;
+	return i == n;
 }
 
 /* Finds the route; 0, 404 or 405 (Allow then lists the methods). */

@@ -7,3 +7,9 @@ if(TARGET ward_admin)
   ward_unit_test(test_admin_req SOURCES unit/test_admin_req.c
     LIBS ward_admin)
 endif()
+if(TARGET ward_admin AND TARGET ward_node)
+  # In-process: real store, real single-node Raft, HTTPS through libcurl.
+  find_package(Threads REQUIRED)
+  ward_unit_test(test_admin_e2e SOURCES unit/test_admin_e2e.c
+    LIBS ward_admin ward_node PkgConfig::CURL Threads::Threads)
+endif()

@@ -1,0 +1,564 @@
+/* End-to-end test of the admin API in one process: a real store, a real
+ * single-node Raft (bootstrapped by the init call, on a free loopback port),
+ * and the admin on its own event loop thread, driven over HTTPS with
+ * libcurl exactly as a client would. */
+#include <arpa/inet.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <jansson.h>
+
+#include "consensus/consensus.h"
+#include "node/admin/admin.h"
+#include "node/tlscert.h"
+#include "store/store.h"
+
+struct world {
+	char dir[64];
+	char store_dir[96], raft_dir[96], cert[96], key[96];
+	char raft_addr[32], admin_addr[32], url[64];
+	struct store *store;
+	struct consensus *consensus;
+	struct event_base *base;
+	struct admin *admin;
+	pthread_t thread;
+	char token[128];
+};
+
+static struct world w;
+
+static int free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* admin hook, on the admin thread: what wardd's main does. */
+static int bootstrap(void *arg, const char *cluster_id, char *errmsg,
+		     size_t errcap)
+{
+	struct consensus_config cc = {
+	    .id = 1,
+	    .address = w.raft_addr,
+	    .dir = w.raft_dir,
+	    .store = w.store,
+	    .election_timeout_ms = 300,
+	    .heartbeat_ms = 50,
+	};
+
+	(void)arg;
+	(void)cluster_id;
+	if (consensus_bootstrap(w.raft_dir, 1, w.raft_addr, errmsg, errcap))
+		return -1;
+	if (consensus_start(&cc, &w.consensus, errmsg, errcap))
+		return -1;
+	admin_attach(w.admin, w.consensus, 1);
+	return 0;
+}
+
+static void *loop_main(void *arg)
+{
+	(void)arg;
+	event_base_loop(w.base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct admin_config ac;
+	char errmsg[512];
+
+	(void)state;
+	memset(&w, 0, sizeof w);
+	snprintf(w.dir, sizeof w.dir, "/tmp/ward-admin-e2e.XXXXXX");
+	assert_non_null(mkdtemp(w.dir));
+	snprintf(w.store_dir, sizeof w.store_dir, "%s/store", w.dir);
+	snprintf(w.raft_dir, sizeof w.raft_dir, "%s/raft", w.dir);
+	snprintf(w.cert, sizeof w.cert, "%s/https.pem", w.dir);
+	snprintf(w.key, sizeof w.key, "%s/https.key", w.dir);
+	assert_int_equal(mkdir(w.store_dir, 0700), 0);
+	assert_int_equal(mkdir(w.raft_dir, 0700), 0);
+	assert_int_equal(tlscert_ensure(w.cert, w.key, "n1", "127.0.0.1",
+					errmsg, sizeof errmsg),
+			 0);
+	snprintf(w.raft_addr, sizeof w.raft_addr, "127.0.0.1:%d", free_port());
+	snprintf(w.admin_addr, sizeof w.admin_addr, "127.0.0.1:%d",
+		 free_port());
+	assert_int_equal(
+	    store_open(w.store_dir, &w.store, errmsg, sizeof errmsg), 0);
+	w.base = event_base_new();
+	assert_non_null(w.base);
+	ac = (struct admin_config){
+	    .listen = w.admin_addr,
+	    .cert_file = w.cert,
+	    .key_file = w.key,
+	    .data_dir = w.dir,
+	    .node_name = "n1",
+	    .raft_addr = w.raft_addr,
+	    .admin_addr = w.admin_addr,
+	    .hooks = {.bootstrap = bootstrap},
+	};
+	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg, sizeof errmsg) !=
+	    0)
+		fail_msg("admin_new: %s", errmsg);
+	assert_int_equal(admin_expect_init(w.admin, errmsg, sizeof errmsg), 0);
+	snprintf(w.url, sizeof w.url, "https://%s", w.admin_addr);
+	assert_int_equal(pthread_create(&w.thread, NULL, loop_main, NULL), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	event_base_loopexit(w.base, NULL);
+	pthread_join(w.thread, NULL);
+	/* As wardd does: the admin goes first, Raft callbacks still owed
+	 * land in its closed mailbox. */
+	admin_free(w.admin);
+	consensus_stop(w.consensus);
+	event_base_free(w.base);
+	store_close(w.store);
+	nftw(w.dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+/* ---- the client ------------------------------------------------------- */
+
+struct reply {
+	long status;
+	char body[256 * 1024];
+	size_t len;
+	char leader_hdr[80];
+	int www_auth;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	size_t add = size * n;
+
+	if (r->len + add >= sizeof r->body)
+		return 0;
+	memcpy(r->body + r->len, p, add);
+	r->len += add;
+	r->body[r->len] = '\0';
+	return add;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	size_t len = size * n;
+
+	if (len > 15 && strncasecmp(p, "X-Ward-Leader: ", 15) == 0)
+		snprintf(r->leader_hdr, sizeof r->leader_hdr, "%.*s",
+			 (int)strcspn(p + 15, "\r\n"), p + 15);
+	if (len > 17 && strncasecmp(p, "WWW-Authenticate:", 17) == 0)
+		r->www_auth = 1;
+	return len;
+}
+
+/* Sends one request; USER may be NULL (no credentials). Returns the parsed
+ * JSON answer (caller decrefs), status in *status. */
+static json_t *call(const char *method, const char *path, const char *body,
+		    const char *user, const char *pw, long *status)
+{
+	static struct reply r;
+	struct curl_slist *hdrs = NULL;
+	char url[256], userpw[256];
+	CURL *c = curl_easy_init();
+	CURLcode cc;
+	json_t *j;
+
+	memset(&r, 0, sizeof r);
+	assert_non_null(c);
+	snprintf(url, sizeof url, "%s%s", w.url, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_CAINFO, w.cert);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+	if (body) {
+		hdrs =
+		    curl_slist_append(hdrs, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	}
+	if (user) {
+		snprintf(userpw, sizeof userpw, "%s:%s", user, pw);
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERPWD, userpw);
+	}
+	cc = curl_easy_perform(c);
+	if (cc != CURLE_OK)
+		fail_msg("%s %s: %s", method, path, curl_easy_strerror(cc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	*status = r.status;
+	j = json_loadb(r.body, r.len, 0, NULL);
+	if (!j)
+		fail_msg("%s %s: answer is not JSON: %s", method, path, r.body);
+	if (r.status >= 400 && !json_is_string(json_object_get(j, "error")))
+		fail_msg("%s %s: error without a reason", method, path);
+	if (r.status == 401 && !r.www_auth)
+		fail_msg("401 without WWW-Authenticate");
+	return j;
+}
+
+static const char *str(json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+#define ADMIN "root", "root-password-1"
+
+static void init_cluster(void)
+{
+	char path[128], body[512];
+	struct stat st;
+	long status;
+	json_t *j;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/init.token", w.dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(w.token, sizeof w.token, f));
+	fclose(f);
+	w.token[strcspn(w.token, "\n")] = '\0';
+
+	snprintf(body, sizeof body,
+		 "{\"token\":\"%s\",\"cluster_name\":\"lab\",\"admin\":"
+		 "\"root\",\"password\":\"root-password-1\"}",
+		 w.token);
+	j = call("POST", "/v1/cluster/init", body, NULL, NULL, &status);
+	if (status != 200)
+		fail_msg("init: %ld %s", status, str(j, "error"));
+	assert_int_equal(strlen(str(j, "cluster_id")), 36);
+	assert_int_equal(json_integer_value(json_object_get(j, "node_id")), 1);
+	json_decref(j);
+	assert_int_equal(stat(path, &st), -1); /* the token is spent */
+}
+
+static void test_uninitialized_node_serves_status_and_init_only(void **s)
+{
+	long status;
+	json_t *j;
+	char body[512];
+
+	(void)s;
+	j = call("GET", "/v1/status", NULL, NULL, NULL, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(str(json_object_get(j, "node"), "state"),
+			    "uninitialized");
+	json_decref(j);
+	j = call("GET", "/v1/nodes", NULL, ADMIN, &status);
+	assert_int_equal(status, 503);
+	json_decref(j);
+	snprintf(body, sizeof body,
+		 "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		 "\"cluster_name\":\"lab\",\"admin\":\"root\",\"password\":"
+		 "\"root-password-1\"}");
+	j = call("POST", "/v1/cluster/init", body, NULL, NULL, &status);
+	assert_int_equal(status, 401);
+	json_decref(j);
+
+	init_cluster();
+	j = call("GET", "/v1/status", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(str(json_object_get(j, "node"), "state"),
+			    "running");
+	assert_string_equal(str(json_object_get(j, "node"), "role"), "leader");
+	assert_string_equal(str(json_object_get(j, "cluster"), "name"), "lab");
+	json_decref(j);
+	/* Once is enough. */
+	snprintf(body, sizeof body,
+		 "{\"token\":\"%s\",\"cluster_name\":\"lab2\",\"admin\":"
+		 "\"root\",\"password\":\"root-password-1\"}",
+		 w.token);
+	j = call("POST", "/v1/cluster/init", body, NULL, NULL, &status);
+	assert_int_equal(status, 409);
+	json_decref(j);
+}
+
+/* The audit record of a failed login is written asynchronously. */
+static int audit_has(const char *action, const char *needle)
+{
+	for (int tries = 0; tries < 40; tries++) {
+		long status;
+		json_t *j = call("GET", "/v1/audit?limit=50", NULL, ADMIN,
+				 &status),
+		       *rec;
+		size_t i;
+		int found = 0;
+
+		assert_int_equal(status, 200);
+		json_array_foreach(json_object_get(j, "audit"), i, rec)
+		{
+			if (strcmp(str(rec, "action"), action) == 0 &&
+			    strstr(str(rec, "detail"), needle))
+				found = 1;
+		}
+		json_decref(j);
+		if (found)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+static void test_wrong_password_is_401_and_audited(void **s)
+{
+	long status;
+	json_t *j;
+
+	(void)s;
+	init_cluster();
+	j = call("GET", "/v1/nodes", NULL, NULL, NULL, &status);
+	assert_int_equal(status, 401);
+	json_decref(j);
+	j = call("GET", "/v1/nodes", NULL, "root", "not-the-password", &status);
+	assert_int_equal(status, 401);
+	json_decref(j);
+	j = call("GET", "/v1/nodes", NULL, "mallory", "whatever-pass", &status);
+	assert_int_equal(status, 401);
+	json_decref(j);
+	assert_true(audit_has("login.fail", "user=root peer=127.0.0.1"));
+	assert_true(audit_has("login.fail", "user=mallory"));
+	assert_true(audit_has("cluster.init", "cluster=lab"));
+}
+
+static void test_bad_requests_get_reasons(void **s)
+{
+	long status;
+	json_t *j;
+
+	(void)s;
+	init_cluster();
+	j = call("POST", "/v1/admins", "{\"name\":", ADMIN, &status);
+	assert_int_equal(status, 400);
+	assert_non_null(strstr(str(j, "error"), "JSON"));
+	json_decref(j);
+	j = call("POST", "/v1/admins", "{\"name\":\"bob\",\"password\":7}",
+		 ADMIN, &status);
+	assert_int_equal(status, 400);
+	assert_non_null(strstr(str(j, "error"), "password"));
+	json_decref(j);
+	j = call("GET", "/v1/nope", NULL, ADMIN, &status);
+	assert_int_equal(status, 404);
+	json_decref(j);
+	j = call("DELETE", "/v1/params", NULL, ADMIN, &status);
+	assert_int_equal(status, 405);
+	json_decref(j);
+	j = call("GET", "/v1/params/no_such_param", NULL, ADMIN, &status);
+	assert_int_equal(status, 404);
+	json_decref(j);
+	j = call("DELETE", "/v1/nodes/ghost", NULL, ADMIN, &status);
+	assert_int_equal(status, 404);
+	json_decref(j);
+}
+
+static void test_param_set_then_get_round_trips(void **s)
+{
+	long status;
+	json_t *j;
+
+	(void)s;
+	init_cluster();
+	j = call("PUT", "/v1/params/tftp_encrypted_config",
+		 "{\"value\":\"yes\"}", ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(str(j, "value"), "true"); /* canonical */
+	json_decref(j);
+	j = call("GET", "/v1/params/tftp_encrypted_config", NULL, ADMIN,
+		 &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(str(j, "value"), "true");
+	json_decref(j);
+	j = call("PUT", "/v1/params/sip_keepalive_s", "{\"value\":\"abc\"}",
+		 ADMIN, &status);
+	assert_int_equal(status, 400);
+	json_decref(j);
+	j = call("GET", "/v1/params?consistent=1", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_true(json_array_size(json_object_get(j, "params")) >= 2);
+	json_decref(j);
+	assert_true(audit_has("param.set", "tftp_encrypted_config=true"));
+}
+
+static void test_new_admin_can_log_in_until_removed(void **s)
+{
+	long status;
+	json_t *j;
+
+	(void)s;
+	init_cluster();
+	j = call("POST", "/v1/admins",
+		 "{\"name\":\"bob\",\"password\":\"bob-password\"}", ADMIN,
+		 &status);
+	assert_int_equal(status, 201);
+	json_decref(j);
+	j = call("POST", "/v1/admins",
+		 "{\"name\":\"bob\",\"password\":\"bob-password\"}", ADMIN,
+		 &status);
+	assert_int_equal(status, 409);
+	json_decref(j);
+	j = call("GET", "/v1/admins", NULL, "bob", "bob-password", &status);
+	assert_int_equal(status, 200);
+	assert_int_equal(json_array_size(json_object_get(j, "admins")), 2);
+	json_decref(j);
+	j = call("PUT", "/v1/admins/bob/password",
+		 "{\"password\":\"bob-password-2\"}", "bob", "bob-password",
+		 &status);
+	assert_int_equal(status, 200);
+	json_decref(j);
+	/* The cached credential died with the old password. */
+	j = call("GET", "/v1/admins", NULL, "bob", "bob-password", &status);
+	assert_int_equal(status, 401);
+	json_decref(j);
+	j = call("GET", "/v1/admins", NULL, "bob", "bob-password-2", &status);
+	assert_int_equal(status, 200);
+	json_decref(j);
+	j = call("DELETE", "/v1/admins/bob", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	json_decref(j);
+	j = call("GET", "/v1/admins", NULL, "bob", "bob-password-2", &status);
+	assert_int_equal(status, 401);
+	json_decref(j);
+	j = call("DELETE", "/v1/admins/root", NULL, ADMIN, &status);
+	assert_int_equal(status, 409); /* the last one */
+	json_decref(j);
+}
+
+static void test_node_add_returns_a_token_once(void **s)
+{
+	uint8_t fp[32];
+	char want[80], body[512];
+	long status;
+	json_t *j, *n;
+	size_t i;
+	int seen = 0;
+
+	(void)s;
+	init_cluster();
+	j = call("POST", "/v1/nodes",
+		 "{\"name\":\"n2\",\"address\":\"127.0.0.9\"}", ADMIN, &status);
+	assert_int_equal(status, 201);
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), 2);
+	assert_true(strncmp(str(j, "token"), "2.", 2) == 0);
+	assert_int_equal(strlen(str(j, "token")), 2 + 43);
+	assert_true(json_integer_value(json_object_get(j, "expires_ms")) > 0);
+	admin_fingerprint(w.admin, fp);
+	tlscert_fingerprint_text(fp, want, sizeof want);
+	assert_string_equal(str(j, "fingerprint"), want);
+	json_decref(j);
+
+	j = call("POST", "/v1/nodes",
+		 "{\"name\":\"n2\",\"address\":\"127.0.0.9\"}", ADMIN, &status);
+	assert_int_equal(status, 409);
+	json_decref(j);
+	j = call("GET", "/v1/nodes", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	json_array_foreach(json_object_get(j, "nodes"), i, n)
+	{
+		if (strcmp(str(n, "name"), "n2") == 0) {
+			assert_string_equal(str(n, "state"), "joining");
+			seen = 1;
+		}
+	}
+	assert_true(seen);
+	json_decref(j);
+
+	/* A guessed token is refused and audited. */
+	snprintf(
+	    body, sizeof body,
+	    "{\"token\":\"2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"name\":\"n2\",\"raft_address\":\"127.0.0.9:9443\","
+	    "\"admin_address\":\"127.0.0.9:8443\",\"https_sha256\":\"%s\"}",
+	    want);
+	j = call("POST", "/v1/join", body, NULL, NULL, &status);
+	assert_int_equal(status, 401);
+	json_decref(j);
+	assert_true(audit_has("join.fail", "name=n2"));
+
+	j = call("DELETE", "/v1/nodes/n2", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(str(j, "removed"), "n2");
+	json_decref(j);
+	j = call("GET", "/v1/cluster/status", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_int_equal(json_array_size(json_object_get(j, "members")), 1);
+	n = json_array_get(json_object_get(j, "members"), 0);
+	assert_string_equal(str(n, "health"), "ok");
+	assert_string_equal(str(n, "role"), "voter");
+	json_decref(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_uninitialized_node_serves_status_and_init_only, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_wrong_password_is_401_and_audited, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests_get_reasons,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_param_set_then_get_round_trips,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_new_admin_can_log_in_until_removed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_node_add_returns_a_token_once,
+					    setup, teardown),
+	};
+	int rc;
+
+	evthread_use_pthreads();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
