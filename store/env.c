@@ -146,7 +146,9 @@ static int store_open_tables(struct store *s, const char *dir, char *errmsg,
 		rc = store_meta_get(txn, s->dbi[STORE_T_META],
 				    STORE_META_APPLIED, 8, &applied);
 	if (rc) {
-		open_errmsg(errmsg, errcap, "%s: meta table unreadable: %s",
+		open_errmsg(errmsg, errcap,
+			    "%s: meta table unreadable: %s (the data file is "
+			    "damaged)",
 			    dir, store_strerror(rc));
 		goto err_after_txn_begin;
 	}
@@ -164,8 +166,11 @@ static int store_open_tables(struct store *s, const char *dir, char *errmsg,
 		    store_meta_put(txn, s->dbi[STORE_T_META], STORE_META_SCHEMA,
 				   4, STORE_SCHEMA_VERSION);
 		if (mrc) {
-			open_errmsg(errmsg, errcap, "%s: cannot write: %s", dir,
-				    mdb_strerror(mrc));
+			open_errmsg(errmsg, errcap, "%s: cannot write: %s%s",
+				    dir, mdb_strerror(mrc),
+				    store_mdb_rc(mrc) == STORE_ECORRUPT
+					? " (the data file is damaged)"
+					: "");
 			rc = store_mdb_rc(mrc);
 			goto err_after_txn_begin;
 		}
@@ -186,10 +191,21 @@ err_after_txn_begin:
 
 int store_open(const char *dir, struct store **out, char *errmsg, size_t errcap)
 {
+	char scratch[1];
 	struct store *s;
 	int mrc, rc;
 
 	*out = NULL;
+	if (!errmsg || errcap == 0) {
+		errmsg = scratch;
+		errcap = sizeof scratch;
+	}
+	errmsg[0] = '\0';
+	/* Before this process maps the file: damage must give a message,
+	 * not a fault. */
+	rc = store_verify_dir(dir, errmsg, errcap);
+	if (rc)
+		return rc;
 	s = calloc(1, sizeof *s);
 	if (!s) {
 		open_errmsg(errmsg, errcap, "out of memory");

@@ -35,6 +35,11 @@ struct store_read {
  * rest to STORE_EIO. */
 int store_mdb_rc(int mdb_rc);
 
+/* Reads every page of the environment in DIR in a child process (see
+ * verify.c): STORE_ECORRUPT with a reason in errmsg if it is damaged. A
+ * directory without a data file passes. */
+int store_verify_dir(const char *dir, char *errmsg, size_t errcap);
+
 /* Reads a big-endian integer of SIZE (4 or 8) bytes under KEY in the meta
  * table; absent gives *out = 0 and 0; a value of another size gives
  * STORE_ECORRUPT. */

@@ -1,0 +1,3 @@
+# Benchmarks of store/ (included from bench/CMakeLists.txt). Not tests.
+add_executable(bench_store_apply ${CMAKE_CURRENT_SOURCE_DIR}/store_apply.c)
+target_link_libraries(bench_store_apply PRIVATE ward_store)

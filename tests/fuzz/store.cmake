@@ -1,0 +1,6 @@
+# libFuzzer targets of store/ (included from tests/fuzz/CMakeLists.txt).
+# Seeds: tests/fuzz/corpus/store_cmd/, tests/fuzz/corpus/store_records/.
+ward_fuzz_target(fuzz_store_cmd ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_store_cmd.c
+  ward_store)
+ward_fuzz_target(fuzz_store_records
+  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_store_records.c ward_store)
