@@ -297,7 +297,7 @@ static void test_damaged_snapshots_are_refused_and_change_nothing(void **state)
 	free(snap);
 }
 
-static void test_snapshot_of_an_empty_store_restores(void **state)
+static void test_snapshot_at_index_zero_is_ignored(void **state)
 {
 	struct fx *f = *state;
 	void *snap;
@@ -318,7 +318,7 @@ int main(void)
 	    T(test_restoring_an_older_snapshot_is_ignored),
 	    T(test_snapshot_of_another_cluster_is_refused),
 	    T(test_damaged_snapshots_are_refused_and_change_nothing),
-	    T(test_snapshot_of_an_empty_store_restores),
+	    T(test_snapshot_at_index_zero_is_ignored),
 	};
 #undef T
 
