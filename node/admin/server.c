@@ -192,6 +192,18 @@ static int call_barrier(struct admin_op *op, consensus_cb cb)
 	return consensus_barrier(op->a->consensus, cb, op);
 }
 
+/* evhttp closes connections without a TLS close_notify; a client then
+ * sees a truncated stream and drops its session, so the next handshake
+ * could not resume. Say goodbye properly. */
+static void admin_on_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	if (ssl && SSL_is_init_finished(ssl))
+		(void)SSL_shutdown(ssl);
+}
+
 static void admin_on_request(struct evhttp_request *req, void *arg)
 {
 	struct admin *a = arg;
@@ -211,6 +223,7 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 400, "TLS required");
 		return;
 	}
+	evhttp_connection_set_closecb(evcon, admin_on_close, NULL);
 	rc = route_find(path, evhttp_request_get_command(req), &route, args,
 			allow, sizeof allow);
 	if (rc == 405)

@@ -22,13 +22,16 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <jansson.h>
+#include <openssl/ssl.h>
 
 #include "consensus/consensus.h"
 #include "node/admin/admin.h"
 #include "node/tlscert.h"
 #include "store/store.h"
 
-struct world {
+struct node {
+	char name[16];
+	uint64_t id;
 	char dir[64];
 	char store_dir[96], raft_dir[96], cert[96], key[96];
 	char raft_addr[32], admin_addr[32], url[64];
@@ -37,10 +40,14 @@ struct world {
 	struct event_base *base;
 	struct admin *admin;
 	pthread_t thread;
-	char token[128];
+	int running;
 };
 
-static struct world w;
+static struct node nodes[2];
+static char init_token[128];
+
+#define N1 (&nodes[0])
+#define N2 (&nodes[1])
 
 static int free_port(void)
 {
@@ -57,33 +64,41 @@ static int free_port(void)
 	return port;
 }
 
-/* admin hook, on the admin thread: what wardd's main does. */
-static int bootstrap(void *arg, const char *cluster_id, char *errmsg,
-		     size_t errcap)
+static int raft_start(struct node *n, char *errmsg, size_t errcap)
 {
 	struct consensus_config cc = {
-	    .id = 1,
-	    .address = w.raft_addr,
-	    .dir = w.raft_dir,
-	    .store = w.store,
+	    .id = n->id,
+	    .address = n->raft_addr,
+	    .dir = n->raft_dir,
+	    .store = n->store,
 	    .election_timeout_ms = 300,
 	    .heartbeat_ms = 50,
 	};
 
-	(void)arg;
+	return consensus_start(&cc, &n->consensus, errmsg, errcap);
+}
+
+/* admin hook, on the admin thread: what wardd's main does. */
+static int bootstrap(void *arg, const char *cluster_id, char *errmsg,
+		     size_t errcap)
+{
+	struct node *n = arg;
+
 	(void)cluster_id;
-	if (consensus_bootstrap(w.raft_dir, 1, w.raft_addr, errmsg, errcap))
+	n->id = 1;
+	if (consensus_bootstrap(n->raft_dir, 1, n->raft_addr, errmsg, errcap))
 		return -1;
-	if (consensus_start(&cc, &w.consensus, errmsg, errcap))
+	if (raft_start(n, errmsg, errcap))
 		return -1;
-	admin_attach(w.admin, w.consensus, 1);
+	admin_attach(n->admin, n->consensus, 1);
 	return 0;
 }
 
 static void *loop_main(void *arg)
 {
-	(void)arg;
-	event_base_loop(w.base, EVLOOP_NO_EXIT_ON_EMPTY);
+	struct node *n = arg;
+
+	event_base_loop(n->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
 
@@ -96,62 +111,89 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
-static int setup(void **state)
+/* Store, certificate and admin API of a node; its loop does not run yet. */
+static void node_make(struct node *n, const char *name)
 {
 	struct admin_config ac;
 	char errmsg[512];
 
-	(void)state;
-	memset(&w, 0, sizeof w);
-	snprintf(w.dir, sizeof w.dir, "/tmp/ward-admin-e2e.XXXXXX");
-	assert_non_null(mkdtemp(w.dir));
-	snprintf(w.store_dir, sizeof w.store_dir, "%s/store", w.dir);
-	snprintf(w.raft_dir, sizeof w.raft_dir, "%s/raft", w.dir);
-	snprintf(w.cert, sizeof w.cert, "%s/https.pem", w.dir);
-	snprintf(w.key, sizeof w.key, "%s/https.key", w.dir);
-	assert_int_equal(mkdir(w.store_dir, 0700), 0);
-	assert_int_equal(mkdir(w.raft_dir, 0700), 0);
-	assert_int_equal(tlscert_ensure(w.cert, w.key, "n1", "127.0.0.1",
+	memset(n, 0, sizeof *n);
+	snprintf(n->name, sizeof n->name, "%s", name);
+	snprintf(n->dir, sizeof n->dir, "/tmp/ward-admin-e2e.XXXXXX");
+	assert_non_null(mkdtemp(n->dir));
+	snprintf(n->store_dir, sizeof n->store_dir, "%s/store", n->dir);
+	snprintf(n->raft_dir, sizeof n->raft_dir, "%s/raft", n->dir);
+	snprintf(n->cert, sizeof n->cert, "%s/https.pem", n->dir);
+	snprintf(n->key, sizeof n->key, "%s/https.key", n->dir);
+	assert_int_equal(mkdir(n->store_dir, 0700), 0);
+	assert_int_equal(mkdir(n->raft_dir, 0700), 0);
+	assert_int_equal(tlscert_ensure(n->cert, n->key, name, "127.0.0.1",
 					errmsg, sizeof errmsg),
 			 0);
-	snprintf(w.raft_addr, sizeof w.raft_addr, "127.0.0.1:%d", free_port());
-	snprintf(w.admin_addr, sizeof w.admin_addr, "127.0.0.1:%d",
+	snprintf(n->raft_addr, sizeof n->raft_addr, "127.0.0.1:%d",
+		 free_port());
+	snprintf(n->admin_addr, sizeof n->admin_addr, "127.0.0.1:%d",
 		 free_port());
 	assert_int_equal(
-	    store_open(w.store_dir, &w.store, errmsg, sizeof errmsg), 0);
-	w.base = event_base_new();
-	assert_non_null(w.base);
+	    store_open(n->store_dir, &n->store, errmsg, sizeof errmsg), 0);
+	n->base = event_base_new();
+	assert_non_null(n->base);
 	ac = (struct admin_config){
-	    .listen = w.admin_addr,
-	    .cert_file = w.cert,
-	    .key_file = w.key,
-	    .data_dir = w.dir,
-	    .node_name = "n1",
-	    .raft_addr = w.raft_addr,
-	    .admin_addr = w.admin_addr,
-	    .hooks = {.bootstrap = bootstrap},
+	    .listen = n->admin_addr,
+	    .cert_file = n->cert,
+	    .key_file = n->key,
+	    .data_dir = n->dir,
+	    .node_name = n->name,
+	    .raft_addr = n->raft_addr,
+	    .admin_addr = n->admin_addr,
+	    .hooks = {.bootstrap = bootstrap, .arg = n},
 	};
-	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg, sizeof errmsg) !=
-	    0)
+	if (admin_new(n->base, &ac, n->store, &n->admin, errmsg,
+		      sizeof errmsg) != 0)
 		fail_msg("admin_new: %s", errmsg);
-	assert_int_equal(admin_expect_init(w.admin, errmsg, sizeof errmsg), 0);
-	snprintf(w.url, sizeof w.url, "https://%s", w.admin_addr);
-	assert_int_equal(pthread_create(&w.thread, NULL, loop_main, NULL), 0);
+	snprintf(n->url, sizeof n->url, "https://%s", n->admin_addr);
+}
+
+static void node_run(struct node *n)
+{
+	assert_int_equal(pthread_create(&n->thread, NULL, loop_main, n), 0);
+	n->running = 1;
+}
+
+static void node_stop(struct node *n)
+{
+	if (n->running) {
+		event_base_loopexit(n->base, NULL);
+		pthread_join(n->thread, NULL);
+	}
+	/* As wardd does: the admin goes first, Raft callbacks still owed
+	 * land in its closed mailbox. */
+	admin_free(n->admin);
+	consensus_stop(n->consensus);
+	event_base_free(n->base);
+	store_close(n->store);
+	nftw(n->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	memset(n, 0, sizeof *n);
+}
+
+static int setup(void **state)
+{
+	char errmsg[256];
+
+	(void)state;
+	node_make(N1, "n1");
+	assert_int_equal(admin_expect_init(N1->admin, errmsg, sizeof errmsg),
+			 0);
+	node_run(N1);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	event_base_loopexit(w.base, NULL);
-	pthread_join(w.thread, NULL);
-	/* As wardd does: the admin goes first, Raft callbacks still owed
-	 * land in its closed mailbox. */
-	admin_free(w.admin);
-	consensus_stop(w.consensus);
-	event_base_free(w.base);
-	store_close(w.store);
-	nftw(w.dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	if (N2->base)
+		node_stop(N2);
+	node_stop(N1);
 	return 0;
 }
 
@@ -193,8 +235,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 /* Sends one request; USER may be NULL (no credentials). Returns the parsed
  * JSON answer (caller decrefs), status in *status. */
-static json_t *call(const char *method, const char *path, const char *body,
-		    const char *user, const char *pw, long *status)
+static char last_leader_hdr[80];
+
+static json_t *call_node(struct node *n, const char *method, const char *path,
+			 const char *body, const char *user, const char *pw,
+			 long *status)
 {
 	static struct reply r;
 	struct curl_slist *hdrs = NULL;
@@ -205,10 +250,11 @@ static json_t *call(const char *method, const char *path, const char *body,
 
 	memset(&r, 0, sizeof r);
 	assert_non_null(c);
-	snprintf(url, sizeof url, "%s%s", w.url, path);
+	snprintf(url, sizeof url, "%s%s", n->url, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_CAINFO, w.cert);
+	/* Each node has its own self-signed certificate: pin it. */
+	curl_easy_setopt(c, CURLOPT_CAINFO, n->cert);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
@@ -234,6 +280,7 @@ static json_t *call(const char *method, const char *path, const char *body,
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	*status = r.status;
+	memcpy(last_leader_hdr, r.leader_hdr, sizeof last_leader_hdr);
 	j = json_loadb(r.body, r.len, 0, NULL);
 	if (!j)
 		fail_msg("%s %s: answer is not JSON: %s", method, path, r.body);
@@ -242,6 +289,12 @@ static json_t *call(const char *method, const char *path, const char *body,
 	if (r.status == 401 && !r.www_auth)
 		fail_msg("401 without WWW-Authenticate");
 	return j;
+}
+
+static json_t *call(const char *method, const char *path, const char *body,
+		    const char *user, const char *pw, long *status)
+{
+	return call_node(N1, method, path, body, user, pw, status);
 }
 
 static const char *str(json_t *j, const char *key)
@@ -261,19 +314,19 @@ static void init_cluster(void)
 	json_t *j;
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/init.token", w.dir);
+	snprintf(path, sizeof path, "%s/init.token", N1->dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	f = fopen(path, "r");
 	assert_non_null(f);
-	assert_non_null(fgets(w.token, sizeof w.token, f));
+	assert_non_null(fgets(init_token, sizeof init_token, f));
 	fclose(f);
-	w.token[strcspn(w.token, "\n")] = '\0';
+	init_token[strcspn(init_token, "\n")] = '\0';
 
 	snprintf(body, sizeof body,
 		 "{\"token\":\"%s\",\"cluster_name\":\"lab\",\"admin\":"
 		 "\"root\",\"password\":\"root-password-1\"}",
-		 w.token);
+		 init_token);
 	j = call("POST", "/v1/cluster/init", body, NULL, NULL, &status);
 	if (status != 200)
 		fail_msg("init: %ld %s", status, str(j, "error"));
@@ -318,7 +371,7 @@ static void test_uninitialized_node_serves_status_and_init_only(void **s)
 	snprintf(body, sizeof body,
 		 "{\"token\":\"%s\",\"cluster_name\":\"lab2\",\"admin\":"
 		 "\"root\",\"password\":\"root-password-1\"}",
-		 w.token);
+		 init_token);
 	j = call("POST", "/v1/cluster/init", body, NULL, NULL, &status);
 	assert_int_equal(status, 409);
 	json_decref(j);
@@ -491,7 +544,7 @@ static void test_node_add_returns_a_token_once(void **s)
 	assert_true(strncmp(str(j, "token"), "2.", 2) == 0);
 	assert_int_equal(strlen(str(j, "token")), 2 + 43);
 	assert_true(json_integer_value(json_object_get(j, "expires_ms")) > 0);
-	admin_fingerprint(w.admin, fp);
+	admin_fingerprint(N1->admin, fp);
 	tlscert_fingerprint_text(fp, want, sizeof want);
 	assert_string_equal(str(j, "fingerprint"), want);
 	json_decref(j);
@@ -537,6 +590,215 @@ static void test_node_add_returns_a_token_once(void **s)
 	json_decref(j);
 }
 
+/* ---- TLS -------------------------------------------------------------- */
+
+/* One raw TLS connection to N1 asking for /v1/status; returns the session
+ * (caller frees) and whether it was resumed from SESS. */
+static SSL_SESSION *tls_visit(SSL_CTX *ctx, SSL_SESSION *sess, int *reused,
+			      int *ok)
+{
+	static const char req[] = "GET /v1/status HTTP/1.1\r\nHost: n1\r\n"
+				  "Connection: close\r\n\r\n";
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	char buf[4096];
+	SSL_SESSION *out = NULL;
+	SSL *ssl;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	*ok = 0;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)admin_port(N1->admin));
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	if (sess)
+		SSL_set_session(ssl, sess);
+	if (SSL_connect(ssl) == 1) {
+		*ok = 1;
+		*reused = SSL_session_reused(ssl);
+		SSL_write(ssl, req, (int)strlen(req));
+		/* Reading the answer also takes in the TLS 1.3 tickets. */
+		while (SSL_read(ssl, buf, sizeof buf) > 0)
+			;
+		out = SSL_get1_session(ssl);
+		SSL_shutdown(ssl);
+	}
+	SSL_free(ssl);
+	close(fd);
+	return out;
+}
+
+static void test_tls_sessions_resume_and_old_versions_are_refused(void **s)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL_SESSION *first, *second;
+	int reused = -1, ok;
+
+	(void)s;
+	assert_non_null(ctx);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
+	first = tls_visit(ctx, NULL, &reused, &ok);
+	assert_true(ok);
+	assert_non_null(first);
+	assert_int_equal(reused, 0);
+	second = tls_visit(ctx, first, &reused, &ok);
+	assert_true(ok);
+	assert_int_equal(reused, 1);
+	SSL_SESSION_free(first);
+	SSL_SESSION_free(second);
+	/* TLS 1.2 resumes too (session cache or ticket). */
+	SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+	first = tls_visit(ctx, NULL, &reused, &ok);
+	assert_true(ok);
+	second = tls_visit(ctx, first, &reused, &ok);
+	assert_true(ok);
+	assert_int_equal(reused, 1);
+	SSL_SESSION_free(first);
+	SSL_SESSION_free(second);
+	/* Nothing older than TLS 1.2. */
+	SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_1_VERSION);
+	SSL_CTX_set_security_level(ctx, 0);
+	first = tls_visit(ctx, NULL, &reused, &ok);
+	assert_false(ok);
+	assert_null(first);
+	SSL_CTX_free(ctx);
+}
+
+/* ---- two nodes -------------------------------------------------------- */
+
+static char join_body[1024];
+
+/* Adds N2 to N1's cluster as "wardd --join" does: its Raft server runs
+ * before it asks, with the id the token names. */
+static void join_n2(void)
+{
+	char fptext[80], errmsg[256], token[128];
+	uint8_t fp[32];
+	long status;
+	json_t *j;
+
+	j = call("POST", "/v1/nodes",
+		 "{\"name\":\"n2\",\"address\":\"127.0.0.1\"}", ADMIN, &status);
+	assert_int_equal(status, 201);
+	snprintf(token, sizeof token, "%s", str(j, "token"));
+	node_make(N2, "n2");
+	N2->id = (uint64_t)json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	if (raft_start(N2, errmsg, sizeof errmsg) != 0)
+		fail_msg("raft: %s", errmsg);
+	admin_attach(N2->admin, N2->consensus, N2->id);
+	node_run(N2);
+	admin_fingerprint(N2->admin, fp);
+	tlscert_fingerprint_text(fp, fptext, sizeof fptext);
+	snprintf(join_body, sizeof join_body,
+		 "{\"token\":\"%s\",\"name\":\"n2\",\"raft_address\":\"%s\","
+		 "\"admin_address\":\"%s\",\"https_sha256\":\"%s\"}",
+		 token, N2->raft_addr, N2->admin_addr, fptext);
+	j = call("POST", "/v1/join", join_body, NULL, NULL, &status);
+	if (status != 200)
+		fail_msg("join: %ld %s", status, str(j, "error"));
+	assert_int_equal(json_integer_value(json_object_get(j, "node_id")),
+			 N2->id);
+	assert_string_equal(str(j, "cluster_name"), "lab");
+	json_decref(j);
+	/* n2 serves once the admins reached its replica. */
+	for (int tries = 0;; tries++) {
+		j = call_node(N2, "GET", "/v1/status", NULL, ADMIN, &status);
+		json_decref(j);
+		if (status == 200)
+			break;
+		assert_true(tries < 100);
+		usleep(50000);
+	}
+}
+
+static void test_follower_forwards_to_the_pinned_leader(void **s)
+{
+	long status;
+	json_t *j, *m;
+	size_t i;
+
+	(void)s;
+	init_cluster();
+	join_n2();
+	j = call("POST", "/v1/join", join_body, NULL, NULL, &status);
+	assert_int_equal(status, 409); /* the token is spent */
+	json_decref(j);
+
+	j = call_node(N2, "PUT", "/v1/params/sip_keepalive_s",
+		      "{\"value\":\"45\"}", ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(last_leader_hdr, "n1");
+	assert_string_equal(str(j, "value"), "45");
+	json_decref(j);
+	j = call("GET", "/v1/params/sip_keepalive_s", NULL, ADMIN, &status);
+	assert_string_equal(str(j, "value"), "45");
+	json_decref(j);
+	j = call_node(N2, "GET", "/v1/params/sip_keepalive_s?consistent=1",
+		      NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(str(j, "value"), "45");
+	json_decref(j);
+
+	/* Only the leader writes audit records: n2 relays the failure. */
+	j = call_node(N2, "GET", "/v1/nodes", NULL, "root", "wrong-password",
+		      &status);
+	assert_int_equal(status, 401);
+	json_decref(j);
+	assert_true(audit_has("login.fail", "via n2"));
+
+	j = call("GET", "/v1/cluster/status", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_int_equal(json_array_size(json_object_get(j, "members")), 2);
+	json_array_foreach(json_object_get(j, "members"), i, m)
+	{
+		assert_true(json_is_true(json_object_get(m, "reachable")));
+		assert_string_equal(str(m, "role"), "voter");
+		assert_string_equal(str(m, "state"), "voter");
+		assert_string_equal(str(m, "health"), "ok");
+	}
+	assert_string_equal(str(json_object_get(j, "leader"), "name"), "n1");
+	json_decref(j);
+}
+
+static void test_leadership_moves_and_the_old_leader_leaves(void **s)
+{
+	long status;
+	json_t *j;
+
+	(void)s;
+	init_cluster();
+	join_n2();
+	/* Asked of the follower, done by the leader. */
+	j = call_node(N2, "POST", "/v1/leader/transfer", "{\"node\":\"n2\"}",
+		      ADMIN, &status);
+	if (status != 200)
+		fail_msg("transfer: %ld %s", status, str(j, "error"));
+	assert_string_equal(str(j, "leader"), "n2");
+	json_decref(j);
+	j = call("PUT", "/v1/params/sip_keepalive_s", "{\"value\":\"50\"}",
+		 ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(last_leader_hdr, "n2");
+	json_decref(j);
+	/* Back to n1, then n1 removes itself: it hands leadership over
+	 * first and the new leader takes it out. */
+	j = call("POST", "/v1/leader/transfer", "{}", ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(str(j, "leader"), "n1");
+	json_decref(j);
+	j = call("DELETE", "/v1/nodes/n1", NULL, ADMIN, &status);
+	if (status != 200)
+		fail_msg("remove: %ld %s", status, str(j, "error"));
+	assert_string_equal(str(j, "removed"), "n1");
+	json_decref(j);
+	j = call_node(N2, "GET", "/v1/nodes", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_int_equal(json_array_size(json_object_get(j, "nodes")), 1);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +815,14 @@ int main(void)
 		test_new_admin_can_log_in_until_removed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_node_add_returns_a_token_once,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_tls_sessions_resume_and_old_versions_are_refused, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_follower_forwards_to_the_pinned_leader, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_leadership_moves_and_the_old_leader_leaves, setup,
+		teardown),
 	};
 	int rc;
 
