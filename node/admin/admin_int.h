@@ -175,6 +175,10 @@ void admin_op_call(struct admin_op *op, admin_consensus_call fn,
 /* Runs STEP after MS milliseconds (or at the next admin_notify). */
 void admin_op_after(struct admin_op *op, unsigned ms, admin_step_fn step);
 
+/* For steps that run later: 1 (and OP answered 503) if consensus was
+ * detached meanwhile (the node is stopping). */
+int admin_op_detached(struct admin_op *op);
+
 /* A new command stamped for OP (actor, origin, now). NULL if out of memory
  * (the op is then answered 500). */
 struct store_cmd *admin_op_cmd(struct admin_op *op);

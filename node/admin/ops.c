@@ -168,12 +168,17 @@ void admin_mailbox_drain(evutil_socket_t fd, short what, void *arg)
 
 /* ---- steps ------------------------------------------------------------ */
 
-static int not_attached(struct admin_op *op)
+int admin_op_detached(struct admin_op *op)
 {
 	if (op->a->consensus)
 		return 0;
-	admin_op_error(op, 503, "this node is not part of a cluster (yet)");
+	admin_op_error(op, 503, "this node is not part of a cluster (now)");
 	return 1;
+}
+
+static int not_attached(struct admin_op *op)
+{
+	return admin_op_detached(op);
 }
 
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,

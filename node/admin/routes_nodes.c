@@ -241,6 +241,8 @@ static void self_wait_leader(struct admin_op *op, int rc)
 {
 	struct consensus_status st;
 
+	if (admin_op_detached(op))
+		return;
 	consensus_status_get(op->a->consensus, &st);
 	if (st.leader_id && st.leader_id != op->a->node_id) {
 		admin_forward(op);
@@ -309,6 +311,8 @@ static void transfer_wait(struct admin_op *op, int rc)
 	struct store_node n;
 	struct store_read *r;
 
+	if (admin_op_detached(op))
+		return;
 	consensus_status_get(op->a->consensus, &st);
 	if (st.leader_id && st.leader_id != op->a->node_id) {
 		snprintf(n.name, sizeof n.name, "?");

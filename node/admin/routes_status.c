@@ -110,8 +110,11 @@ static void fanout_reply(struct admin_op *op)
 	struct store_read *r = NULL;
 	struct store_node leader;
 	uint64_t best = 0;
-	json_t *members = json_array(), *cluster;
+	json_t *members, *cluster;
 
+	if (admin_op_detached(op))
+		return;
+	members = json_array();
 	consensus_status_get(a->consensus, &st);
 	for (unsigned i = 0; i < f->n; i++)
 		if (f->m[i].reachable && f->m[i].applied > best)

@@ -665,6 +665,36 @@ static void test_tls_sessions_resume_and_old_versions_are_refused(void **s)
 	SSL_CTX_free(ctx);
 }
 
+/* ---- certificate reload ----------------------------------------------- */
+
+struct reload_job {
+	int done, rc;
+	char errmsg[256];
+};
+
+static void reload_on_loop(evutil_socket_t fd, short what, void *arg)
+{
+	struct reload_job *job = arg;
+
+	(void)fd;
+	(void)what;
+	job->rc = admin_reload(N1->admin, job->errmsg, sizeof job->errmsg);
+	__atomic_store_n(&job->done, 1, __ATOMIC_RELEASE);
+}
+
+/* admin_reload belongs to the admin thread, as SIGHUP handling does. */
+static int reload_n1(void)
+{
+	struct reload_job job = {0};
+
+	assert_int_equal(event_base_once(N1->base, -1, EV_TIMEOUT,
+					 reload_on_loop, &job, NULL),
+			 0);
+	while (!__atomic_load_n(&job.done, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return job.rc;
+}
+
 /* ---- two nodes -------------------------------------------------------- */
 
 static char join_body[1024];
@@ -715,6 +745,7 @@ static void join_n2(void)
 
 static void test_follower_forwards_to_the_pinned_leader(void **s)
 {
+	char errmsg[256];
 	long status;
 	json_t *j, *m;
 	size_t i;
@@ -760,6 +791,23 @@ static void test_follower_forwards_to_the_pinned_leader(void **s)
 	}
 	assert_string_equal(str(json_object_get(j, "leader"), "name"), "n1");
 	json_decref(j);
+
+	/* A leader whose certificate is not the one on record is not
+	 * trusted with credentials: nothing is relayed. */
+	unlink(N1->cert);
+	unlink(N1->key);
+	assert_int_equal(tlscert_ensure(N1->cert, N1->key, "n1", "127.0.0.1",
+					errmsg, sizeof errmsg),
+			 0);
+	assert_int_equal(reload_n1(), 0);
+	j = call_node(N2, "PUT", "/v1/params/sip_keepalive_s",
+		      "{\"value\":\"46\"}", ADMIN, &status);
+	assert_int_equal(status, 503);
+	assert_non_null(strstr(str(j, "error"), "could not be reached"));
+	json_decref(j);
+	j = call("GET", "/v1/params/sip_keepalive_s", NULL, ADMIN, &status);
+	assert_string_equal(str(j, "value"), "45");
+	json_decref(j);
 }
 
 static void test_leadership_moves_and_the_old_leader_leaves(void **s)
@@ -799,6 +847,41 @@ static void test_leadership_moves_and_the_old_leader_leaves(void **s)
 	json_decref(j);
 }
 
+static void test_reload_swaps_the_certificate_or_keeps_the_old(void **s)
+{
+	uint8_t before[32], after[32];
+	char errmsg[256];
+	long status;
+	json_t *j;
+	FILE *f;
+
+	(void)s;
+	admin_fingerprint(N1->admin, before);
+	/* A broken file: refused, the old certificate stays in use. */
+	f = fopen(N1->key, "w");
+	assert_non_null(f);
+	fputs("not a key\n", f);
+	fclose(f);
+	assert_int_equal(reload_n1(), -1);
+	admin_fingerprint(N1->admin, after);
+	assert_memory_equal(before, after, 32);
+	j = call("GET", "/v1/status", NULL, NULL, NULL, &status);
+	assert_int_equal(status, 200);
+	json_decref(j);
+	/* A new pair: new connections get it (curl now trusts only it). */
+	unlink(N1->cert);
+	unlink(N1->key);
+	assert_int_equal(tlscert_ensure(N1->cert, N1->key, "n1", "127.0.0.1",
+					errmsg, sizeof errmsg),
+			 0);
+	assert_int_equal(reload_n1(), 0);
+	admin_fingerprint(N1->admin, after);
+	assert_memory_not_equal(before, after, 32);
+	j = call("GET", "/v1/status", NULL, NULL, NULL, &status);
+	assert_int_equal(status, 200);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +900,9 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tls_sessions_resume_and_old_versions_are_refused, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_reload_swaps_the_certificate_or_keeps_the_old, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_follower_forwards_to_the_pinned_leader, setup, teardown),
