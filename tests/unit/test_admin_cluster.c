@@ -1,0 +1,148 @@
+/* End-to-end tests of the admin API on two nodes in one process: joining
+ * with a token, writes relayed from the follower to the pinned leader,
+ * audits of failures seen by a follower, leadership transfer, and a leader
+ * that removes itself. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <event2/thread.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "node/admin/admin.h"
+#include "node/tlscert.h"
+#include "tests/unit/test_admin_harness.h"
+
+static void test_follower_forwards_to_the_pinned_leader(void **s)
+{
+	char errmsg[256];
+	long status;
+	json_t *j, *m;
+	size_t i;
+
+	(void)s;
+	init_cluster();
+	join_n2();
+	j = call("POST", "/v1/join", join_body, NULL, NULL, &status);
+	assert_int_equal(status, 409); /* the token is spent */
+	json_decref(j);
+
+	j = call_node(N2, "PUT", "/v1/params/sip_keepalive_s",
+		      "{\"value\":\"45\"}", ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(last_leader_hdr, "n1");
+	assert_string_equal(str(j, "value"), "45");
+	json_decref(j);
+	j = call("GET", "/v1/params/sip_keepalive_s", NULL, ADMIN, &status);
+	assert_string_equal(str(j, "value"), "45");
+	json_decref(j);
+	j = call_node(N2, "GET", "/v1/params/sip_keepalive_s?consistent=1",
+		      NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(str(j, "value"), "45");
+	json_decref(j);
+
+	/* Only the leader writes audit records: n2 relays the failure. */
+	j = call_node(N2, "GET", "/v1/nodes", NULL, "root", "wrong-password",
+		      &status);
+	assert_int_equal(status, 401);
+	json_decref(j);
+	assert_true(audit_has("login.fail", "via n2"));
+
+	j = call("GET", "/v1/cluster/status", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_int_equal(json_array_size(json_object_get(j, "members")), 2);
+	json_array_foreach(json_object_get(j, "members"), i, m)
+	{
+		assert_true(json_is_true(json_object_get(m, "reachable")));
+		assert_string_equal(str(m, "role"), "voter");
+		assert_string_equal(str(m, "state"), "voter");
+		assert_string_equal(str(m, "health"), "ok");
+	}
+	assert_string_equal(str(json_object_get(j, "leader"), "name"), "n1");
+	json_decref(j);
+
+	/* A leader whose certificate is not the one on record is not
+	 * trusted with credentials: nothing is relayed. */
+	unlink(N1->cert);
+	unlink(N1->key);
+	assert_int_equal(tlscert_ensure(N1->cert, N1->key, "n1", "127.0.0.1",
+					errmsg, sizeof errmsg),
+			 0);
+	assert_int_equal(reload_n1(), 0);
+	j = call_node(N2, "PUT", "/v1/params/sip_keepalive_s",
+		      "{\"value\":\"46\"}", ADMIN, &status);
+	assert_int_equal(status, 503);
+	assert_non_null(strstr(str(j, "error"), "could not be reached"));
+	json_decref(j);
+	j = call("GET", "/v1/params/sip_keepalive_s", NULL, ADMIN, &status);
+	assert_string_equal(str(j, "value"), "45");
+	json_decref(j);
+}
+
+static void test_leadership_moves_and_the_old_leader_leaves(void **s)
+{
+	long status;
+	json_t *j;
+
+	(void)s;
+	init_cluster();
+	join_n2();
+	/* Asked of the follower, done by the leader. */
+	j = call_node(N2, "POST", "/v1/leader/transfer", "{\"node\":\"n2\"}",
+		      ADMIN, &status);
+	if (status != 200)
+		fail_msg("transfer: %ld %s", status, str(j, "error"));
+	assert_string_equal(str(j, "leader"), "n2");
+	json_decref(j);
+	j = call("PUT", "/v1/params/sip_keepalive_s", "{\"value\":\"50\"}",
+		 ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(last_leader_hdr, "n2");
+	json_decref(j);
+	/* Back to n1, then n1 removes itself: it hands leadership over
+	 * first and the new leader takes it out. */
+	j = call("POST", "/v1/leader/transfer", "{}", ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(str(j, "leader"), "n1");
+	json_decref(j);
+	j = call("DELETE", "/v1/nodes/n1", NULL, ADMIN, &status);
+	if (status != 200)
+		fail_msg("remove: %ld %s", status, str(j, "error"));
+	assert_string_equal(str(j, "removed"), "n1");
+	json_decref(j);
+	j = call_node(N2, "GET", "/v1/nodes", NULL, ADMIN, &status);
+	assert_int_equal(status, 200);
+	assert_int_equal(json_array_size(json_object_get(j, "nodes")), 1);
+	json_decref(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_follower_forwards_to_the_pinned_leader, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_leadership_moves_and_the_old_leader_leaves, setup,
+		teardown),
+	};
+	int rc;
+
+	evthread_use_pthreads();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
