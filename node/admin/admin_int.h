@@ -142,6 +142,8 @@ struct admin_op {
 	char text[STORE_TEXT_MAX];	  /* e.g. the canonical param value */
 	char token[ADMIN_JOIN_TOKEN_MAX]; /* secret: a join token to show */
 	uint64_t expires_ms;
+	uint8_t guard[512]; /* a record's raw value a write depends on */
+	size_t guard_len;
 	void *ctx; /* owned by ctx_free */
 	void (*ctx_free)(void *ctx);
 };

@@ -1,8 +1,10 @@
 /* routes_join: POST /v1/join — a new node, holding the one-time token that
  * "node add" issued, asks to become a member. On the leader: check the
- * token, consume it with the node's record (state spare) in one command,
- * add the server to Raft (spare, caught up, voter), and record it a voter.
- */
+ * token, record the node (state spare) guarded by the token still being
+ * there, add the server to Raft (spare, caught up, voter), then consume the
+ * token and record the node a voter in one command. The token is spent only
+ * by a join that succeeded: a node that could not catch up may ask again
+ * with the same token until it expires. */
 #include "node/admin/admin_int.h"
 
 #include <inttypes.h>
@@ -26,6 +28,10 @@ static void join_done(struct admin_op *op, int rc)
 	struct store_cluster cl;
 	struct store_read *r;
 
+	if (rc == STORE_ENOTFOUND) {
+		admin_op_error(op, 409, "join refused: token already used");
+		return;
+	}
 	if (rc) {
 		admin_op_fail(op, rc, "recording the node as a voter");
 		return;
@@ -61,7 +67,8 @@ static void join_added(struct admin_op *op, int rc)
 	cmd = admin_op_cmd(op);
 	if (!cmd)
 		return;
-	if (store_cmd_put_node(cmd, STORE_OP_PUT, &op->node) ||
+	if (store_cmd_use_join_token(cmd, op->node.name) ||
+	    store_cmd_put_node(cmd, STORE_OP_PUT, &op->node) ||
 	    store_cmd_audit(cmd, "node.voter", detail)) {
 		store_cmd_free(cmd);
 		admin_op_error(op, 500, "building the change failed");
@@ -80,7 +87,7 @@ static int call_add(struct admin_op *op, consensus_cb cb)
 static void join_spare(struct admin_op *op, int rc)
 {
 	if (rc == STORE_ENOTFOUND) {
-		admin_op_error(op, 409, "join refused: token already used");
+		admin_op_error(op, 409, "join refused: token used meanwhile");
 		return;
 	}
 	if (rc) {
@@ -120,6 +127,7 @@ void admin_route_join(struct admin_op *op)
 	uint64_t id;
 	unsigned rport;
 	int rc, have_token, have_node;
+	const void *val;
 
 	rc = admin_req_parse_join(op->body, op->body_len, q, errmsg,
 				  sizeof errmsg);
@@ -138,6 +146,13 @@ void admin_route_join(struct admin_op *op)
 	}
 	have_token = store_join_token_get(r, q->name, &jt) == 0;
 	have_node = store_node_find(r, q->name, n) == 0;
+	if (have_token &&
+	    (store_get(r, STORE_T_JOIN_TOKENS, q->name, strlen(q->name), &val,
+		       &op->guard_len) != 0 ||
+	     op->guard_len > sizeof op->guard))
+		have_token = 0;
+	else if (have_token)
+		memcpy(op->guard, val, op->guard_len);
 	store_read_end(r);
 	admin_addr_split(q->raft_address, rhost, sizeof rhost, &rport);
 	if (!have_token) {
@@ -162,8 +177,9 @@ void admin_route_join(struct admin_op *op)
 		join_refuse(op, 401, "wrong token");
 		return;
 	}
-	if (!have_node || n->id != id) {
-		join_refuse(op, 409, "the node record is gone");
+	if (!have_node || n->id != id ||
+	    (n->state != STORE_NODE_JOINING && n->state != STORE_NODE_SPARE)) {
+		join_refuse(op, 409, "the node record is gone or not joining");
 		return;
 	}
 	n->state = STORE_NODE_SPARE;
@@ -176,7 +192,8 @@ void admin_route_join(struct admin_op *op)
 	cmd = admin_op_cmd(op);
 	if (!cmd)
 		return;
-	if (store_cmd_use_join_token(cmd, n->name) ||
+	if (store_cmd_op(cmd, STORE_OP_EXPECT, STORE_T_JOIN_TOKENS, n->name,
+			 strlen(n->name), op->guard, op->guard_len) ||
 	    store_cmd_put_node(cmd, STORE_OP_PUT, n) ||
 	    store_cmd_audit(cmd, "node.join", detail)) {
 		store_cmd_free(cmd);
