@@ -24,6 +24,7 @@
 
 struct admin_op;
 struct admin_client;
+struct admin_login_worker;
 
 /* Raft-thread callbacks land here; the admin thread drains it. Shared by
  * reference count between the admin and every callback still owed, so that
@@ -85,6 +86,7 @@ struct admin {
 
 	struct admin_cred creds[ADMIN_CRED_SLOTS];
 	uint8_t cred_key[32];
+	struct admin_login_worker *login; /* owned: the scrypt thread */
 
 	double fail_tokens;
 	uint64_t fail_last_ms;
@@ -139,7 +141,10 @@ struct admin_op {
 	struct store_node node;
 	struct store_admin rec;
 	uint64_t id;
-	char text[STORE_TEXT_MAX];	  /* e.g. the canonical param value */
+	char text[STORE_TEXT_MAX]; /* e.g. the canonical param value */
+	uint8_t cred_mac[32];	   /* of the credentials being checked */
+	int cred_mac_ok;
+	admin_step_fn after_login;
 	char token[ADMIN_JOIN_TOKEN_MAX]; /* secret: a join token to show */
 	uint64_t expires_ms;
 	uint8_t guard[512]; /* a record's raw value a write depends on */
@@ -147,6 +152,14 @@ struct admin_op {
 	void *ctx; /* owned by ctx_free */
 	void (*ctx_free)(void *ctx);
 };
+
+/* Work done on another thread (a Raft callback, a password check): hold
+ * before handing OP over, then that thread calls admin_op_post(op, rc) once
+ * and STEP runs with RC on the admin thread. unhold undoes a hold whose
+ * hand-over failed (no post will come). */
+void admin_op_hold(struct admin_op *op, admin_step_fn step);
+void admin_op_unhold(struct admin_op *op);
+void admin_op_post(void *op, int rc); /* any thread; a consensus_cb */
 
 /* The mailbox's event callback (admin thread). */
 void admin_mailbox_drain(evutil_socket_t fd, short what, void *arg);
@@ -238,11 +251,12 @@ void admin_route_audit(struct admin_op *op);
 
 /* ---- login (login.c) -------------------------------------------------- */
 
-/* Checks the Basic credentials of OP's request; on success op->actor holds
- * the admin name. 0, or 401 (audited, not yet answered; on a follower
- * op->relay_login asks the caller to relay the request to the leader,
- * which audits it). */
-int admin_login_check(struct admin_op *op);
+/* Checks the Basic credentials of OP's request, then calls DONE(op, rc):
+ * rc 0 with op->actor holding the admin name, or 401 (audited, not yet
+ * answered; on a follower op->relay_login asks the caller to relay the
+ * request to the leader, which audits it). A cached credential answers at
+ * once; otherwise scrypt runs on the login thread, off the event loop. */
+void admin_login_check(struct admin_op *op, admin_step_fn done);
 /* Audits a failure (login.fail, join.fail) as a background write, subject
  * to the rate limit; logs instead when there is no leader. DETAIL holds no
  * secret. */
@@ -250,7 +264,8 @@ void admin_audit_failure(struct admin *a, const char *action,
 			 const char *detail);
 /* Drops every cached credential (a record changed). */
 void admin_creds_clear(struct admin *a);
-void admin_login_init(struct admin *a);
+/* Starts the login thread. 0 or -1. */
+int admin_login_init(struct admin *a);
 void admin_login_fini(struct admin *a);
 
 /* ---- other nodes (forward.c) ------------------------------------------ */

@@ -17,8 +17,85 @@
 
 static void fail_summary(evutil_socket_t fd, short what, void *arg);
 
-void admin_login_init(struct admin *a)
+/* ---- the login thread ------------------------------------------------- */
+
+/* scrypt costs tens of milliseconds and 32 MiB: on the event loop, a burst
+ * of logins (or of guesses) would stall every other request. One thread
+ * checks passwords in order; a bounded queue refuses the excess. */
+#define LOGIN_QUEUE_MAX 32
+
+struct login_job {
+	struct login_job *next;
+	struct admin_op *op;
+	struct store_admin rec; /* the admin's record, if found */
+	int found;
+	char pw[ADMIN_PASSWORD_MAX + 1]; /* secret */
+	size_t len;
+};
+
+struct admin_login_worker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct login_job *head, *tail; /* owned */
+	unsigned queued;
+	int stop;
+};
+
+static void *login_main(void *arg)
 {
+	struct admin_login_worker *w = arg;
+	struct login_job *job;
+	int rc, stop;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->head && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		job = w->head;
+		if (!job)
+			break;
+		w->head = job->next;
+		if (!w->head)
+			w->tail = NULL;
+		w->queued--;
+		stop = w->stop;
+		pthread_mutex_unlock(&w->lock);
+		if (stop) {
+			rc = 401; /* shutting down: the answer is lost anyway */
+		} else if (job->found) {
+			rc = admin_password_verify(&job->rec, job->pw,
+						   job->len) == 0
+				 ? 0
+				 : 401;
+		} else {
+			admin_password_burn(job->pw, job->len);
+			rc = 401;
+		}
+		admin_op_post(job->op, rc);
+		OPENSSL_cleanse(job, sizeof *job);
+		free(job);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int admin_login_init(struct admin *a)
+{
+	struct admin_login_worker *w = calloc(1, sizeof *w);
+
+	if (!w)
+		return -1;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->thread, NULL, login_main, w) != 0) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return -1;
+	}
+	a->login = w;
 	if (RAND_bytes(a->cred_key, sizeof a->cred_key) != 1)
 		/* Without a key the cache would be guessable: keep it empty
 		 * by never matching (expires 0). */
@@ -26,10 +103,26 @@ void admin_login_init(struct admin *a)
 	a->fail_tokens = ADMIN_FAIL_RATE;
 	a->fail_last_ms = admin_now_ms();
 	a->ev_fail_summary = evtimer_new(a->base, fail_summary, a);
+	return a->ev_fail_summary ? 0 : -1;
 }
 
+/* After the mailbox closed: jobs still queued post into it and are freed
+ * there. */
 void admin_login_fini(struct admin *a)
 {
+	struct admin_login_worker *w = a->login;
+
+	if (w) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = 1;
+		pthread_cond_signal(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		a->login = NULL;
+	}
 	if (a->ev_fail_summary)
 		event_free(a->ev_fail_summary);
 	a->ev_fail_summary = NULL;
@@ -171,55 +264,18 @@ void admin_audit_failure(struct admin *a, const char *action,
 	audit_write(a, action, detail);
 }
 
-int admin_login_check(struct admin_op *op)
+/* A failed login: audit it here if this node leads, or have the request
+ * relayed to the leader, which audits it. */
+static void login_failed(struct admin_op *op, const char *user)
 {
 	struct admin *a = op->a;
-	struct evkeyvalq *h = evhttp_request_get_input_headers(op->req);
-	const char *hdr = evhttp_find_header(h, "Authorization");
-	char user[ADMIN_NAME_MAX + 1], pw[ADMIN_PASSWORD_MAX + 1];
 	char detail[STORE_TEXT_MAX];
-	struct store_admin rec;
-	struct store_read *r;
-	uint64_t now = admin_now_ms();
-	uint8_t mac[32];
-	size_t len = 0;
-	int rc = 401, found, mac_ok;
 	struct store_node leader;
 
-	if (!hdr)
-		return 401; /* a first call without credentials: no audit */
-	if (admin_basic_parse(hdr, user, pw, &len) != 0) {
-		snprintf(user, sizeof user, "?");
-		goto fail;
-	}
-	if (store_read_begin(a->store, &r) != 0) {
-		rc = 500;
-		goto out;
-	}
-	found = store_admin_get(r, user, &rec) == 0;
-	store_read_end(r);
-	if (!found) {
-		admin_password_burn(pw, len);
-		goto fail;
-	}
-	mac_ok = cred_mac(a, user, pw, len, mac) == 0;
-	if (mac_ok && cred_lookup(a, mac, &rec, now) == 0) {
-		rc = 0;
-		goto ok;
-	}
-	if (admin_password_verify(&rec, pw, len) != 0)
-		goto fail;
-	if (mac_ok)
-		cred_insert(a, mac, &rec, now);
-	rc = 0;
-ok:
-	snprintf(op->actor, sizeof op->actor, "%s", user);
-	goto out;
-fail:
 	snprintf(detail, sizeof detail, "user=%s peer=%s path=%.64s", user,
 		 op->peer, op->route ? op->route->pattern : "?");
 	if (!fail_take(a))
-		goto out;
+		return;
 	/* Only the leader can write the audit record: a follower relays the
 	 * failing request there, where it fails again and is recorded with
 	 * the client's address (believed because this node signs in with
@@ -227,13 +283,86 @@ fail:
 	if (a->consensus && !op->from_node && !admin_is_leader(a) &&
 	    admin_leader_node(a, &leader) == 0) {
 		op->relay_login = 1;
-		goto out;
+		return;
 	}
 	log_warn(ADMIN_TAG, "login.fail %s", detail);
 	audit_write(a, "login.fail", detail);
-out:
+}
+
+static void login_verified(struct admin_op *op, int rc)
+{
+	admin_step_fn done = op->after_login;
+
+	if (rc == 0) {
+		if (op->cred_mac_ok)
+			cred_insert(op->a, op->cred_mac, &op->rec,
+				    admin_now_ms());
+		snprintf(op->actor, sizeof op->actor, "%s", op->rec.name);
+	} else {
+		login_failed(op, op->rec.name);
+	}
+	OPENSSL_cleanse(op->cred_mac, sizeof op->cred_mac);
+	done(op, rc);
+}
+
+void admin_login_check(struct admin_op *op, admin_step_fn done)
+{
+	struct admin *a = op->a;
+	struct admin_login_worker *w = a->login;
+	struct evkeyvalq *h = evhttp_request_get_input_headers(op->req);
+	const char *hdr = evhttp_find_header(h, "Authorization");
+	char user[ADMIN_NAME_MAX + 1], pw[ADMIN_PASSWORD_MAX + 1];
+	struct login_job *job = NULL;
+	struct store_read *r;
+	size_t len = 0;
+	int found;
+
+	op->after_login = done;
+	if (!hdr) {
+		done(op, 401); /* a first call without credentials: no audit */
+		return;
+	}
+	if (admin_basic_parse(hdr, user, pw, &len) != 0) {
+		login_failed(op, "?");
+		done(op, 401);
+		return;
+	}
+	memset(&op->rec, 0, sizeof op->rec);
+	found = store_read_begin(a->store, &r) == 0;
+	if (found) {
+		found = store_admin_get(r, user, &op->rec) == 0;
+		store_read_end(r);
+	}
+	snprintf(op->rec.name, sizeof op->rec.name, "%s", user);
+	op->cred_mac_ok = cred_mac(a, user, pw, len, op->cred_mac) == 0;
+	if (found && op->cred_mac_ok &&
+	    cred_lookup(a, op->cred_mac, &op->rec, admin_now_ms()) == 0) {
+		OPENSSL_cleanse(pw, sizeof pw);
+		login_verified(op, 0);
+		return;
+	}
+	job = calloc(1, sizeof *job);
+	pthread_mutex_lock(&w->lock);
+	if (!job || w->queued >= LOGIN_QUEUE_MAX) {
+		pthread_mutex_unlock(&w->lock);
+		free(job);
+		OPENSSL_cleanse(pw, sizeof pw);
+		done(op, 503);
+		return;
+	}
+	job->op = op;
+	job->rec = op->rec;
+	job->found = found;
+	memcpy(job->pw, pw, len + 1);
+	job->len = len;
 	OPENSSL_cleanse(pw, sizeof pw);
-	OPENSSL_cleanse(mac, sizeof mac);
-	OPENSSL_cleanse(&rec, sizeof rec);
-	return rc == 500 ? 401 : rc;
+	admin_op_hold(op, login_verified);
+	if (w->tail)
+		w->tail->next = job;
+	else
+		w->head = job;
+	w->tail = job;
+	w->queued++;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }

@@ -101,8 +101,8 @@ void admin_op_finish(struct admin_op *op)
 
 /* ---- the mailbox ------------------------------------------------------ */
 
-/* Raft thread. */
-static void op_raft_cb(void *arg, int rc)
+/* Raft or worker thread. */
+void admin_op_post(void *arg, int rc)
 {
 	struct admin_op *op = arg;
 	struct admin_mailbox *mb = op->mb;
@@ -131,7 +131,7 @@ static void op_raft_cb(void *arg, int rc)
 	pthread_mutex_unlock(&mb->lock);
 }
 
-static void op_hold(struct admin_op *op, admin_step_fn step)
+void admin_op_hold(struct admin_op *op, admin_step_fn step)
 {
 	op->step = step;
 	op->in_flight = 1;
@@ -141,7 +141,7 @@ static void op_hold(struct admin_op *op, admin_step_fn step)
 }
 
 /* The call failed at once: no callback will come. */
-static void op_unhold(struct admin_op *op)
+void admin_op_unhold(struct admin_op *op)
 {
 	op->in_flight = 0;
 	pthread_mutex_lock(&op->mb->lock);
@@ -195,12 +195,12 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		admin_op_fail(op, rc, "encoding the change");
 		return;
 	}
-	op_hold(op, step);
-	rc = consensus_propose(op->a->consensus, buf, len, op_raft_cb, op);
+	admin_op_hold(op, step);
+	rc = consensus_propose(op->a->consensus, buf, len, admin_op_post, op);
 	free(buf);
 	if (rc == 0)
 		return;
-	op_unhold(op);
+	admin_op_unhold(op);
 	if (rc == CONSENSUS_ENOTLEADER && op->req && !op->from_node)
 		admin_forward(op);
 	else
@@ -214,11 +214,11 @@ void admin_op_call(struct admin_op *op, admin_consensus_call fn,
 
 	if (not_attached(op))
 		return;
-	op_hold(op, step);
-	rc = fn(op, op_raft_cb);
+	admin_op_hold(op, step);
+	rc = fn(op, admin_op_post);
 	if (rc == 0)
 		return;
-	op_unhold(op);
+	admin_op_unhold(op);
 	step(op, rc);
 }
 

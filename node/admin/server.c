@@ -204,6 +204,27 @@ static void admin_on_close(struct evhttp_connection *evcon, void *arg)
 		(void)SSL_shutdown(ssl);
 }
 
+static void op_after_login(struct admin_op *op, int rc)
+{
+	if (rc == 401 && op->relay_login) {
+		admin_forward(op);
+		return;
+	}
+	if (rc == 401) {
+		admin_op_error(op, 401, "wrong or missing credentials");
+		return;
+	}
+	if (rc) {
+		admin_op_error(op, 503, "too many logins in progress: retry");
+		return;
+	}
+	if (op->consistent) {
+		admin_op_call(op, call_barrier, op_after_barrier);
+		return;
+	}
+	op->route->handler(op);
+}
+
 static void admin_on_request(struct evhttp_request *req, void *arg)
 {
 	struct admin *a = arg;
@@ -269,19 +290,10 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 			admin_forward(op);
 		return;
 	}
-	if ((route->flags & ROUTE_AUTH) && a->consensus &&
-	    admin_login_check(op) != 0) {
-		if (op->relay_login)
-			admin_forward(op);
-		else
-			admin_op_error(op, 401, "wrong or missing credentials");
-		return;
-	}
-	if (op->consistent) {
-		admin_op_call(op, call_barrier, op_after_barrier);
-		return;
-	}
-	route->handler(op);
+	if ((route->flags & ROUTE_AUTH) && a->consensus)
+		admin_login_check(op, op_after_login);
+	else
+		op_after_login(op, 0);
 }
 
 static struct bufferevent *admin_on_bev(struct event_base *base, void *arg)
@@ -391,7 +403,10 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 		snprintf(errmsg, errcap, "out of memory");
 		goto err_after_events;
 	}
-	admin_login_init(a);
+	if (admin_login_init(a) != 0) {
+		snprintf(errmsg, errcap, "cannot start the login thread");
+		goto err_after_login;
+	}
 	a->http = evhttp_new(base);
 	if (!a->http) {
 		snprintf(errmsg, errcap, "out of memory");
