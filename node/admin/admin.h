@@ -35,7 +35,9 @@ struct admin_config {
 
 struct admin; /* opaque */
 
-/* Binds, loads the certificate and starts serving on BASE. All strings of
+/* Binds, loads the certificate and starts serving on BASE (made after
+ * evthread_use_pthreads(): Raft callbacks wake it from their thread). A
+ * listen port of 0 picks a free one (see admin_port). All strings of
  * CFG are copied. If the node is not initialized yet (no consensus attached
  * at the time of the first request), a fresh one-time init token is written
  * to DATA/init.token (0600) and only GET /v1/status and POST

@@ -416,7 +416,8 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 	evhttp_set_gencb(a->http, admin_on_request, a);
 	evhttp_set_max_body_size(a->http, ADMIN_BODY_MAX);
 	evhttp_set_max_headers_size(a->http, 16 * 1024);
-	evhttp_set_timeout(a->http, 30);
+	/* Above consensus_add's 30 s bound: a join waits for the catch-up. */
+	evhttp_set_timeout(a->http, 60);
 	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 						EVHTTP_REQ_PUT |
 						EVHTTP_REQ_DELETE);
