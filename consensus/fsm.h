@@ -39,6 +39,10 @@ struct consensus_fsm {
 void consensus_fsm_init(struct consensus_fsm *f, struct store *store,
 			struct raft *raft);
 void consensus_fsm_set_raft(struct consensus_fsm *f, struct raft *raft);
+/* Takes snapshots on a worker thread (FSM version 3) if IO (initialised)
+ * can run async work; call before raft_init(). Returns whether it does. */
+int consensus_fsm_enable_async(struct consensus_fsm *f,
+			       const struct raft_io *io);
 /* Frees the result storage. Accepts NULL. */
 void consensus_fsm_close(struct consensus_fsm *f);
 

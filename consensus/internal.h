@@ -21,6 +21,8 @@
 #define CONSENSUS_DEFAULT_SNAPSHOT_TRAILING 1024
 /* A membership change C-raft has not answered by then is reported failed. */
 #define CONSENSUS_CHANGE_TIMEOUT_MS 30000
+/* A Raft-thread loop turn longer than this is logged as a stall. */
+#define CONSENSUS_STALL_WARN_MS 50
 /* Status refresh when nothing else wakes the loop. */
 #define CONSENSUS_STATUS_TICK_MS 50
 
@@ -87,6 +89,9 @@ struct consensus {
 	uint64_t seen_conf_hash;
 	int was_member;
 	int removed;
+	uint64_t check_ns, idle_ns; /* stall watch: last check, idle then */
+	int notify;	/* on_change allowed: the Raft thread runs */
+	int notify_due; /* call on_change at the next refresh regardless */
 };
 
 /* A raft_apply in flight: the proposals packed into its entry, in order. */
@@ -126,6 +131,10 @@ void consensus_change_start(struct consensus *c, struct consensus_req *q);
 void consensus_transfer_start(struct consensus *c, struct consensus_req *q);
 void consensus_change_tick(struct consensus *c);
 void consensus_change_fail_all(struct consensus *c, int rc);
+
+/* Called on a Raft thread: its io_destroy(2) calls go to a reaper thread
+ * (aio_reaper.c). */
+void consensus_aio_reaper_adopt(void);
 
 /* Raft thread: refreshes the status copy and calls on_change (status.c). */
 void consensus_status_refresh(struct consensus *c);

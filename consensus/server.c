@@ -6,6 +6,7 @@
  * loading the log and restoring the snapshot happen there, so their errors
  * (corrupt metadata, address in use) come back from consensus_start() itself.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,26 @@
 static void wake_cb(uv_async_t *a);
 
 /* Once raft_close() is called the raft fields may be freed at any time:
- * the status then stays as it was, without a leader. */
+ * the status then stays as it was, without a leader.
+ *
+ * Also watches for stalls: time the loop spent outside its poll between two
+ * checks is time the Raft thread was busy or blocked, during which nothing
+ * commits. Each one longer than CONSENSUS_STALL_WARN_MS is logged. */
 static void check_cb(uv_check_t *h)
 {
 	struct consensus *c = h->data;
+	uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(&c->loop);
+	uint64_t busy = (now - c->check_ns) - (idle - c->idle_ns);
 
+	if (c->check_ns != 0 && busy >= CONSENSUS_STALL_WARN_MS * 1000000ull)
+		log_warn(
+		    CONSENSUS_TAG,
+		    "server %llu: Raft thread busy for %llu ms in one loop "
+		    "turn",
+		    (unsigned long long)c->id,
+		    (unsigned long long)(busy / 1000000));
+	c->check_ns = now;
+	c->idle_ns = idle;
 	if (!c->closing)
 		consensus_status_refresh(c);
 }
@@ -85,7 +101,16 @@ static void wake_cb(uv_async_t *a)
 static void *consensus_thread(void *arg)
 {
 	struct consensus *c = arg;
+	sigset_t pipe;
 
+	/* A peer that dies mid-write must give EPIPE, not kill the process:
+	 * SIGPIPE from a write goes to the writing thread, and blocked here it
+	 * stays pending without effect. The process-wide disposition is the
+	 * program's business. */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+	consensus_aio_reaper_adopt();
 	uv_run(&c->loop, UV_RUN_DEFAULT);
 	return NULL;
 }
@@ -156,7 +181,8 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 		rc = CONSENSUS_ENOMEM;
 		goto err_after_alloc;
 	}
-	if (uv_loop_init(&c->loop) != 0) {
+	if (uv_loop_init(&c->loop) != 0 ||
+	    uv_loop_configure(&c->loop, UV_METRICS_IDLE_TIME) != 0) {
 		consensus_errf(errmsg, errcap, "raft: cannot create a loop");
 		rc = CONSENSUS_ENOMEM;
 		goto err_after_mutex;
@@ -174,7 +200,13 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 		goto err_after_transport;
 	}
 	raft_uv_set_connect_retry_delay(&c->io, CONSENSUS_CONNECT_RETRY_MS);
+	/* C-raft 0.15's uv I/O implements async_work (the version 2 field)
+	 * but still says version 1, and raft refuses asynchronous snapshots
+	 * from a version 1 I/O. Say what it is. */
+	if (c->io.version < 2 && c->io.async_work != NULL)
+		c->io.version = 2;
 	consensus_fsm_init(&c->fsm, c->store, &c->raft);
+	consensus_fsm_enable_async(&c->fsm, &c->io);
 	rv = raft_init(&c->raft, &c->io, &c->fsm.fsm, c->id, c->address);
 	if (rv != 0) {
 		consensus_errf(errmsg, errcap, "raft: init %s: %s", c->dir,
@@ -206,15 +238,20 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 	uv_timer_start(&c->tick, tick_cb, CONSENSUS_STATUS_TICK_MS,
 		       CONSENSUS_STATUS_TICK_MS);
 	consensus_status_refresh(c);
+	c->notify = 1;
+	c->notify_due = 1;
 
+	/* Published first: on_change may run on the new thread at once and
+	 * use the handle. */
+	*out = c;
 	if (pthread_create(&c->thread, NULL, consensus_thread, c) != 0) {
+		*out = NULL;
 		consensus_errf(errmsg, errcap, "raft: cannot start the thread");
 		rc = CONSENSUS_ENOMEM;
 		goto err_after_raft;
 	}
 	log_info(CONSENSUS_TAG, "server %llu on %s started (%s)",
 		 (unsigned long long)c->id, c->address, c->dir);
-	*out = c;
 	return 0;
 
 err_after_raft:

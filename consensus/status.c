@@ -116,7 +116,8 @@ void consensus_status_refresh(struct consensus *c)
 	st.removed = c->removed;
 
 	changed = st.leader_id != c->seen_leader || st.term != c->seen_term ||
-		  st.role != c->seen_role || conf_hash != c->seen_conf_hash;
+		  st.role != c->seen_role || conf_hash != c->seen_conf_hash ||
+		  c->notify_due;
 	c->seen_leader = st.leader_id;
 	c->seen_term = st.term;
 	c->seen_role = st.role;
@@ -126,6 +127,12 @@ void consensus_status_refresh(struct consensus *c)
 	c->status = st;
 	pthread_mutex_unlock(&c->lock);
 
+	/* Not before consensus_start() returned: the callback could not use
+	 * its handle yet. The first refresh on the Raft thread reports the
+	 * state start found. */
+	if (!c->notify)
+		return;
+	c->notify_due = 0;
 	if (changed && c->on_change != NULL && !c->closing)
 		c->on_change(c->on_change_arg);
 }

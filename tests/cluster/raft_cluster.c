@@ -24,6 +24,10 @@ static void rc_add_server(struct rc_cluster *c, unsigned i, struct store *s)
 	c->store[i] = s;
 	consensus_fsm_init(&c->fsm[i], s, NULL);
 	rv = raft_fixture_grow(&c->f, &c->fsm[i].fsm);
+	/* Same snapshot path as the real server when the fixture can run
+	 * async work; else the synchronous one. */
+	if (rv == 0)
+		consensus_fsm_enable_async(&c->fsm[i], &c->f.servers[i].io);
 	if (rv != 0)
 		rc_die("grow", rv);
 	consensus_fsm_set_raft(&c->fsm[i], raft_fixture_get(&c->f, i));

@@ -324,6 +324,26 @@ static void test_consensus_cluster_lifecycle(void **state)
 	assert_int_equal(propose_wait(&nodes[1], STORE_OP_PUT, "after", "t"),
 			 0);
 
+	/* A follower dies while the leader streams entries to it: the
+	 * leader's writes then fail with EPIPE, which must not kill the
+	 * process (default SIGPIPE disposition here). It comes back, catches
+	 * up, and the cluster never stopped committing. */
+	{
+		struct writer w3 = {.leader = 1, .t = 7, .n = 3000};
+		pthread_t t3;
+
+		pthread_create(&t3, NULL, writer_main, &w3);
+		usleep(20000);
+		node_stop(&nodes[2]);
+		usleep(300000);
+		pthread_join(t3, NULL);
+		assert_int_equal(w3.errors, 0);
+		node_start(&nodes[2]);
+		wait_converged(1);
+		assert_true(cu_store_digest(nodes[2].store, NULL) ==
+			    cu_store_digest(nodes[1].store, NULL));
+	}
+
 	/* Remove server 3. */
 	waiter_init(&w);
 	assert_int_equal(consensus_remove(nodes[1].c, 3, waiter_cb, &w), 0);
