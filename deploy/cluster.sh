@@ -39,10 +39,14 @@ ward_start() {
 	local name=$1 admin i pid
 	shift
 	admin=$(cat "$CLUSTER_DIR/$name.admin")
-	"$WARDD" -c "$CLUSTER_DIR/$name.conf" "$@" \
-		>>"$CLUSTER_DIR/$name.log" 2>&1 &
-	pid=$!
-	echo "$pid" >"$CLUSTER_DIR/$name.pid"
+	# Started from a subshell, so that it is no job of ours: it outlives
+	# deploy/up, and a kill -9 is no job-status noise.
+	(
+		"$WARDD" -c "$CLUSTER_DIR/$name.conf" "$@" \
+			>>"$CLUSTER_DIR/$name.log" 2>&1 &
+		echo $! >"$CLUSTER_DIR/$name.pid"
+	)
+	pid=$(cat "$CLUSTER_DIR/$name.pid")
 	for i in $(seq 1 200); do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			echo "ward_start: $name exited; its log ends:" >&2
@@ -72,7 +76,6 @@ ward_stop() {
 		echo "ward_stop: $name did not stop on $sig; killing" >&2
 		kill -9 "$pid" 2>/dev/null || true
 	fi
-	wait "$pid" 2>/dev/null || true
 	rm -f "$CLUSTER_DIR/$name.pid"
 }
 

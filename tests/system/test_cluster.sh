@@ -4,6 +4,12 @@
 # joining from a snapshot after compaction, and a full restart.
 . "$(dirname "$0")/lib.sh"
 
+# voters_are NAME N: node NAME sees N voters.
+voters_are() {
+	[ "$(ward_ctl "$1" --json cluster status |
+		jq '[.members[] | select(.role == "voter")] | length')" = "$2" ]
+}
+
 raft_small=("[raft]" "snapshot_threshold = 32" "snapshot_trailing = 8")
 for n in n1 n2 n3 n4; do node_conf $n "${raft_small[@]}"; done
 
@@ -11,8 +17,7 @@ step "init n1, join n2 and n3"
 ward_init n1 systest
 ward_join n2 n1
 ward_join n3 n1
-voters=$(ward_ctl n1 --json cluster status | jq '[.members[] | select(.role == "voter")] | length')
-[ "$voters" = 3 ] || fail "expected 3 voters, got $voters"
+wait_until 5 "n1 sees 3 voters" voters_are n1 3
 
 step "a write on the leader is read on every node"
 leader=$(leader_of n1)
@@ -55,7 +60,7 @@ wait_until 10 "$leader catches up" param_is "$leader" sip_keepalive_s 400
 step "remove n3"
 leader=$(leader_of n1)
 ward_ctl "$leader" node remove n3 >/dev/null
-names=$(ward_ctl n1 --json node list | jq -r '[.nodes[].name] | sort | join(",")')
+names=$(ward_ctl n1 --json --consistent node list | jq -r '[.nodes[].name] | sort | join(",")')
 [ "$names" = "n1,n2" ] || fail "nodes after removal: $names"
 wait_until 10 "n3 stops after its removal" sh -c "[ -z \"\$(ward_pid n3)\" ]"
 
@@ -67,8 +72,7 @@ ward_join n4 n1
 wait_until 10 "n4 has the latest value" param_is n4 audit_retention_days 180
 snap=$(ward_ctl n4 --json status | jq .node.snapshot_index)
 [ "$snap" -gt 0 ] || fail "n4 did not install a snapshot (snapshot_index $snap)"
-voters=$(ward_ctl n1 --json cluster status | jq '[.members[] | select(.role == "voter")] | length')
-[ "$voters" = 3 ] || fail "expected 3 voters after n4 joined, got $voters"
+wait_until 5 "n1 sees 3 voters after n4 joined" voters_are n1 3
 
 step "stop every node and start them again: nothing is lost"
 for n in n1 n2 n4; do ward_stop $n; done

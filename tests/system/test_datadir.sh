@@ -77,5 +77,6 @@ grep -q "damaged" "$CLUSTER_DIR/last.err" || fail "no clear message"
 step "the intact data directory still starts"
 rm -rf "$CLUSTER_DIR/a1" && cp -a "$CLUSTER_DIR/a1.good" "$CLUSTER_DIR/a1"
 ward_start a1
-wait_until 10 "a1 leads again" has_leader a1
+ward_start a2 # a1 and a2 are the two voters of cluster a
+wait_until 10 "cluster a has a leader again" has_leader a1
 step "ok"
