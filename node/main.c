@@ -497,7 +497,7 @@ int main(int argc, char **argv)
 	static struct wardd w = {.lock_fd = -1};
 	const char *join_url = NULL, *token_opt = NULL, *token_file = NULL;
 	const char *fingerprint = NULL;
-	char errmsg[1024], host[CONFIG_ADDR_MAX], token[512];
+	char errmsg[4096], host[CONFIG_ADDR_MAX], token[512];
 	int check = 0, have_identity;
 	enum log_level lvl;
 	unsigned port;
