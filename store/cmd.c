@@ -138,6 +138,25 @@ int store_cmd_op(struct store_cmd *c, enum store_op op, enum store_table t,
 	return STORE_OK;
 }
 
+int cmd_guarded_put(struct store_cmd *c, enum store_table t, const void *key,
+		    size_t klen, const void *old, size_t old_len,
+		    const void *val, size_t vlen)
+{
+	size_t len = c->len;
+	unsigned n_ops = c->n_ops;
+	int rc;
+
+	rc = store_cmd_op(c, STORE_OP_EXPECT, t, key, klen, old, old_len);
+	if (rc == STORE_OK)
+		rc = store_cmd_op(c, STORE_OP_PUT, t, key, klen, val, vlen);
+	if (rc != STORE_OK) {
+		/* Both or neither: a lone guard would pass for an update. */
+		c->len = len;
+		c->n_ops = n_ops;
+	}
+	return rc;
+}
+
 int store_cmd_finish(struct store_cmd *c, void **buf, size_t *len)
 {
 	size_t total = pad8(CMD_HDR_LEN + c->actor_len + c->len);

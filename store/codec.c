@@ -85,6 +85,16 @@ void codec_put_str(struct codec_w *w, const char *s, size_t field_cap)
 	codec_put_bytes(w, s, n);
 }
 
+void codec_put_blob(struct codec_w *w, const void *p, size_t n, size_t max)
+{
+	if (!p || n == 0 || n > max || n > UINT32_MAX) {
+		w->invalid = 1;
+		return;
+	}
+	codec_put_u32(w, (uint32_t)n);
+	codec_put_bytes(w, p, n);
+}
+
 int codec_w_result(const struct codec_w *w)
 {
 	if (w->invalid)
@@ -179,6 +189,24 @@ void codec_get_str(struct codec_r *r, char *out, size_t field_cap)
 	}
 	memcpy(out, p, n);
 	out[n] = '\0';
+}
+
+void codec_get_blob(struct codec_r *r, const uint8_t **p, size_t *n, size_t max)
+{
+	uint32_t len = codec_get_u32(r);
+
+	*p = NULL;
+	*n = 0;
+	if (r->bad)
+		return;
+	/* As codec_get_str: an impossible length fails before any use. */
+	if (len == 0 || len > max) {
+		r->bad = 1;
+		return;
+	}
+	*p = codec_get_ref(r, len);
+	if (*p)
+		*n = len;
 }
 
 size_t codec_r_left(const struct codec_r *r)

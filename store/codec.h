@@ -33,6 +33,10 @@ void codec_put_bytes(struct codec_w *w, const void *p, size_t n);
  * the bytes without the NUL. Sets `invalid` if the array holds no NUL
  * (the text would not fit back into the field when decoded). */
 void codec_put_str(struct codec_w *w, const char *s, size_t field_cap);
+/* A byte field of 1..MAX bytes: u32 length, then the bytes. Sets
+ * `invalid` for a NULL pointer, length 0 or more than MAX (the decoder
+ * would refuse it). */
+void codec_put_blob(struct codec_w *w, const void *p, size_t n, size_t max);
 /* STORE_OK, STORE_EINVAL (invalid field) or STORE_ETOOBIG (overflow). */
 int codec_w_result(const struct codec_w *w);
 
@@ -58,9 +62,28 @@ const uint8_t *codec_get_ref(struct codec_r *r, size_t n);
  * always NUL-terminated on return). Marks the reader bad if the length
  * does not leave room for the NUL or the text holds a NUL byte. */
 void codec_get_str(struct codec_r *r, char *out, size_t field_cap);
+/* Reads a field written by codec_put_blob: *p points into the buffer
+ * (borrowed, as the buffer), *n its length. A length of 0, over MAX or past
+ * the end marks the reader bad (*p NULL, *n 0). */
+void codec_get_blob(struct codec_r *r, const uint8_t **p, size_t *n,
+		    size_t max);
 /* Bytes not yet read. */
 size_t codec_r_left(const struct codec_r *r);
 /* 1 if every read succeeded and the whole buffer was consumed. */
 int codec_r_done(const struct codec_r *r);
+
+/* ---- record framing (records*.c) -------------------------------------- */
+
+/* Reads the version byte: STORE_ECORRUPT if absent, STORE_EVERSION if 0 or
+ * newer than CURRENT. */
+int record_version(struct codec_r *rd, uint8_t current, uint8_t *ver);
+/* STORE_OK if every read succeeded and nothing is left, else
+ * STORE_ECORRUPT. */
+int record_end(const struct codec_r *rd);
+/* The writer's result; *len set only on success. */
+int record_result(const struct codec_w *w, size_t *len);
+/* 1 if S (a char array of STORE_SERIAL_MAX) holds 1..64 upper-case hex
+ * digits and a NUL. */
+int record_serial_valid(const char *s);
 
 #endif

@@ -31,6 +31,13 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_ADMINS] = "admins",
     [STORE_T_AUDIT] = "audit",
     [STORE_T_JOIN_TOKENS] = "join_tokens",
+    [STORE_T_CERTS] = "certs",
+    [STORE_T_KEYS] = "keys",
+    [STORE_T_TRUST] = "trust",
+    [STORE_T_TOKENS] = "tokens",
+    [STORE_T_CTL] = "ctl",
+    [STORE_T_ITL] = "itl",
+    [STORE_T_RESETS] = "resets",
 };
 
 const char *store_table_name(enum store_table t)
@@ -161,7 +168,10 @@ static int store_open_tables(struct store *s, const char *dir, char *errmsg,
 		rc = STORE_EVERSION;
 		goto err_after_txn_begin;
 	}
-	if (schema == 0) {
+	/* New, or of an older schema: every change so far only added
+	 * tables (created above) and record versions (read by the
+	 * decoders), so upgrading is recording the new number. */
+	if (schema < STORE_SCHEMA_VERSION) {
 		mrc =
 		    store_meta_put(txn, s->dbi[STORE_T_META], STORE_META_SCHEMA,
 				   4, STORE_SCHEMA_VERSION);

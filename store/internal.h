@@ -18,6 +18,14 @@
 #define STORE_META_SCHEMA "schema_version" /* u32 BE */
 /* Key of the one record of STORE_T_CLUSTER. */
 #define STORE_CLUSTER_KEY "cluster"
+/* Key of the one record of STORE_T_CTL. */
+#define STORE_CTL_KEY "current"
+
+/* Key of STORE_T_RESETS: kind (1 byte) + name (1..STORE_NAME_MAX-1 bytes)
+ * into OUT; STORE_EINVAL for an unknown kind or a bad name. */
+#define STORE_RESET_KEY_MAX STORE_NAME_MAX
+int store_key_reset(enum store_reset_kind kind, const char *name,
+		    uint8_t out[STORE_RESET_KEY_MAX], size_t *len);
 
 struct store {
 	MDB_env *env;		     /* owned */
@@ -79,5 +87,11 @@ int cmd_parse(const void *buf, size_t len, struct cmd_view *v);
 
 /* Iterates the ops of a view that cmd_parse accepted: *off starts at 0. */
 void cmd_op_at(const struct cmd_view *v, size_t *off, struct cmd_op *op);
+
+/* Adds EXPECT (T, KEY) == OLD then PUT (T, KEY) = VAL, both or neither:
+ * the compare-and-set behind the store_cmd_update_* / replace_* helpers. */
+int cmd_guarded_put(struct store_cmd *c, enum store_table t, const void *key,
+		    size_t klen, const void *old, size_t old_len,
+		    const void *val, size_t vlen);
 
 #endif

@@ -10,7 +10,11 @@
  * Decoders are strict so that decode(x) succeeds only for x that the encoder
  * produces: no trailing bytes, no oversized or NUL-holding strings, no
  * values outside their enumerations. encode(decode(x)) == x for every
- * accepted x (the record fuzzer checks it).
+ * accepted x of the current version; an older version re-encodes as the
+ * current one, with the defaults (the record fuzzer checks both).
+ *
+ * The records of certificates, trust store and trust lists are in
+ * records_pki.c.
  */
 #include <string.h>
 
@@ -19,7 +23,7 @@
 
 /* Current version of each record. Bump when appending fields. */
 enum {
-	CLUSTER_V = 1,
+	CLUSTER_V = 2, /* 2: security_mode, kek_id, ca_sha256 */
 	NODE_V = 1,
 	ADMIN_V = 1,
 	AUDIT_V = 1,
@@ -29,7 +33,7 @@ enum {
 /* Largest encoding of each record, by field, so a change of the structs
  * that breaks STORE_RECORD_MAX fails the build. */
 #define STR_MAX(field_cap) (2 + (field_cap)-1)
-_Static_assert(1 + STR_MAX(37) + STR_MAX(STORE_NAME_MAX) + 4 + 8 <=
+_Static_assert(1 + STR_MAX(37) + STR_MAX(STORE_NAME_MAX) + 4 + 8 + 4 + 8 + 32 <=
 		   STORE_RECORD_MAX,
 	       "cluster record");
 _Static_assert(1 + 8 + STR_MAX(STORE_NAME_MAX) + 2 * STR_MAX(STORE_ADDR_MAX) +
@@ -55,6 +59,19 @@ static const char *const node_state_names[] = {
     [STORE_NODE_LEAVING] = "leaving",
 };
 
+static const char *const security_mode_names[] = {
+    [STORE_SECURITY_NON_SECURE] = "non-secure",
+    [STORE_SECURITY_MIXED] = "mixed",
+};
+
+const char *store_security_mode_name(enum store_security_mode m)
+{
+	if ((unsigned)m >=
+	    sizeof security_mode_names / sizeof *security_mode_names)
+		return "unknown";
+	return security_mode_names[m];
+}
+
 const char *store_node_state_name(enum store_node_state s)
 {
 	if ((unsigned)s >= sizeof node_state_names / sizeof *node_state_names)
@@ -62,9 +79,7 @@ const char *store_node_state_name(enum store_node_state s)
 	return node_state_names[s];
 }
 
-/* Reads the version byte: STORE_ECORRUPT if absent, STORE_EVERSION if 0 or
- * newer than CURRENT. */
-static int record_version(struct codec_r *rd, uint8_t current, uint8_t *ver)
+int record_version(struct codec_r *rd, uint8_t current, uint8_t *ver)
 {
 	*ver = codec_get_u8(rd);
 	if (rd->bad)
@@ -74,12 +89,12 @@ static int record_version(struct codec_r *rd, uint8_t current, uint8_t *ver)
 	return STORE_OK;
 }
 
-static int record_end(const struct codec_r *rd)
+int record_end(const struct codec_r *rd)
 {
 	return codec_r_done(rd) ? STORE_OK : STORE_ECORRUPT;
 }
 
-static int record_result(const struct codec_w *w, size_t *len)
+int record_result(const struct codec_w *w, size_t *len)
 {
 	int rc = codec_w_result(w);
 
@@ -95,12 +110,17 @@ int store_cluster_encode(const struct store_cluster *r, void *buf, size_t cap,
 {
 	struct codec_w w;
 
+	if (r->security_mode > STORE_SECURITY_MIXED)
+		return STORE_EINVAL;
 	codec_w_init(&w, buf, cap);
 	codec_put_u8(&w, CLUSTER_V);
 	codec_put_str(&w, r->id, sizeof r->id);
 	codec_put_str(&w, r->name, sizeof r->name);
 	codec_put_u32(&w, r->schema_version);
 	codec_put_u64(&w, r->created_ms);
+	codec_put_u32(&w, r->security_mode);
+	codec_put_bytes(&w, r->kek_id, sizeof r->kek_id);
+	codec_put_bytes(&w, r->ca_sha256, sizeof r->ca_sha256);
 	return record_result(&w, len);
 }
 
@@ -118,7 +138,16 @@ int store_cluster_decode(const void *buf, size_t len, struct store_cluster *r)
 	codec_get_str(&rd, r->name, sizeof r->name);
 	r->schema_version = codec_get_u32(&rd);
 	r->created_ms = codec_get_u64(&rd);
-	return record_end(&rd);
+	if (ver >= 2) {
+		r->security_mode = codec_get_u32(&rd);
+		codec_get_bytes(&rd, r->kek_id, sizeof r->kek_id);
+		codec_get_bytes(&rd, r->ca_sha256, sizeof r->ca_sha256);
+	}
+	if ((rc = record_end(&rd)))
+		return rc;
+	if (r->security_mode > STORE_SECURITY_MIXED)
+		return STORE_ECORRUPT;
+	return STORE_OK;
 }
 
 /* ---- nodes ------------------------------------------------------------ */

@@ -48,13 +48,22 @@ enum store_table {
 	STORE_T_ADMINS,     /* key = admin name */
 	STORE_T_AUDIT,      /* key = raft index (8 BE) + position (4 BE) */
 	STORE_T_JOIN_TOKENS, /* key = node name */
+	STORE_T_CERTS,      /* key = owner node id (8 BE) + role (1) */
+	STORE_T_KEYS,       /* key = as STORE_T_CERTS */
+	STORE_T_TRUST,      /* key = c_rehash name "xxxxxxxx.N" */
+	STORE_T_TOKENS,     /* key = token certificate serial, hex */
+	STORE_T_CTL,        /* one record, key "current" */
+	STORE_T_ITL,        /* key = node id, 8 bytes big-endian */
+	STORE_T_RESETS,     /* key = kind (1) + name */
 	STORE_T__COUNT
 };
 
 /* Name of a table ("nodes"), NULL if out of range. */
 const char *store_table_name(enum store_table t);
 
-#define STORE_SCHEMA_VERSION 1
+/* 2: tables certs..resets and cluster record v2. A store of an older
+ * schema is upgraded in place when opened (tables are only ever added). */
+#define STORE_SCHEMA_VERSION 2
 #define STORE_NAME_MAX 64    /* names: nodes, admins, parameters */
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */
@@ -62,14 +71,35 @@ const char *store_table_name(enum store_table t);
 #define STORE_RECORD_MAX 1024    /* largest encoded typed record: a buffer
 				    of this size always holds one */
 #define STORE_KEY_MAX 511        /* longest key (LMDB's default limit) */
+/* Records that carry certificates or files (certs, keys, trust, tokens,
+ * ctl, itl) have their own bound: */
+#define STORE_DER_MAX 16384      /* one DER certificate */
+#define STORE_WRAPPED_MAX 8192   /* one wrapped private key */
+#define STORE_FILE_MAX 65536     /* one signed CTL or ITL file */
+#define STORE_BLOB_RECORD_MAX (72u * 1024) /* largest encoding of those */
+#define STORE_SERIAL_MAX 65      /* serial number: 1..64 upper-case hex
+				    digits (up to 32 bytes) + NUL */
+#define STORE_TRUST_NAME_MAX 16  /* "xxxxxxxx.N", N in 0..999, + NUL */
 
 /* ---- typed records ---------------------------------------------------- */
+
+enum store_security_mode {
+	STORE_SECURITY_NON_SECURE = 0,
+	STORE_SECURITY_MIXED = 1,
+};
+const char *store_security_mode_name(enum store_security_mode m);
 
 struct store_cluster {
 	char id[37];                   /* UUID text */
 	char name[STORE_NAME_MAX];
 	uint32_t schema_version;
 	uint64_t created_ms;           /* unix time, ms */
+	/* version 2; a version 1 record reads as non-secure, zero ids */
+	uint32_t security_mode;        /* enum store_security_mode */
+	uint8_t kek_id[8];             /* id of the cluster key-encryption
+					  key (pki_kek_id); all zero: none */
+	uint8_t ca_sha256[32];         /* SHA-256 of the current cluster CA
+					  certificate (DER); zero: none */
 };
 
 enum store_node_state {
@@ -147,6 +177,172 @@ int store_join_token_encode(const struct store_join_token *r, void *buf,
 			    size_t cap, size_t *len);
 int store_join_token_decode(const void *buf, size_t len,
 			    struct store_join_token *r);
+
+/* ---- certificates, keys, trust store, tokens, trust lists ------------- *
+ *
+ * These records carry certificates and files, too large for fixed arrays.
+ * Their byte fields are pointers, not arrays:
+ *  - encode reads LEN bytes at the pointer (borrowed for the call);
+ *  - decode points into the buffer it was given: the pointer is borrowed
+ *    from that buffer and valid as long as it is — for the typed getters
+ *    and iterators below, until store_read_end() (LMDB maps the value; copy
+ *    what must outlive the read transaction).
+ * Lengths are 1..the field's max; an empty or oversized field is refused.
+ * Their encodings fit in STORE_BLOB_RECORD_MAX bytes.
+ *
+ * Serial numbers are text: upper-case hex digits only (BN_bn2hex), 1..64.
+ */
+
+/* Role of a certificate; the values are part of the key of certs/keys
+ * (never renumber) and equal node/pki's enum pki_role. */
+enum store_cert_role {
+	STORE_CERT_CA = 1,      /* the cluster CA (CAPF CA), owner 0 */
+	STORE_CERT_HTTPS,       /* admin API (seed: tomcat_cert) */
+	STORE_CERT_CALLMANAGER, /* SIP TLS (seed: ccmnode_cert) */
+	STORE_CERT_TFTP,        /* file signing */
+	STORE_CERT_CAPF,        /* CAPF service (seed: CAPF_cert) */
+	STORE_CERT_IPSEC,       /* seed: ipsec_cert */
+	STORE_CERT_NODE,        /* Raft mutual TLS and member-to-member calls */
+};
+#define STORE_CERT_ROLE_LAST STORE_CERT_NODE
+/* "ca", "https", "callmanager", "tftp", "capf", "ipsec", "node";
+ * "unknown" out of range. */
+const char *store_cert_role_name(enum store_cert_role role);
+/* Inverse of store_cert_role_name (any case); STORE_EINVAL if unknown. */
+int store_cert_role_parse(const char *name, enum store_cert_role *out);
+
+/* Key algorithm; equals node/pki's enum pki_key_type. */
+enum store_key_type {
+	STORE_KEY_RSA2048 = 1,
+	STORE_KEY_ECDSA_P256 = 2,
+};
+
+struct store_cert {
+	uint64_t owner;             /* node id; 0 = cluster-wide (the CA) */
+	uint32_t role;              /* enum store_cert_role */
+	const uint8_t *der;         /* borrowed, see above; der_len bytes */
+	size_t der_len;             /* 1..STORE_DER_MAX */
+	uint8_t sha256[32];         /* of the DER */
+	uint8_t sha1[20];
+	char subject[STORE_TEXT_MAX]; /* one-line text */
+	char issuer[STORE_TEXT_MAX];
+	uint64_t not_before_s;      /* unix time, seconds */
+	uint64_t not_after_s;
+	uint32_t key_type;          /* enum store_key_type */
+	char serial[STORE_SERIAL_MAX];
+	uint64_t created_ms;
+	uint32_t generation;        /* 1 for the first, +1 per regeneration */
+};
+
+/* A private key, wrapped under the cluster KEK (node/pki: pki_key_wrap,
+ * with pki_aad("keys", key bytes) as associated data). owner and role come
+ * from the key, as the audit record's index does. */
+struct store_key {
+	uint64_t owner;             /* from the key */
+	uint32_t role;              /* from the key */
+	const uint8_t *wrapped;     /* borrowed, see above */
+	size_t wrapped_len;         /* 1..STORE_WRAPPED_MAX */
+	uint8_t kek_id[8];          /* KEK that wrapped it (pki_kek_id) */
+};
+
+enum store_trust_category {
+	STORE_TRUST_CA_ROOT = 1,    /* CA roots (the cluster CA among them) */
+	STORE_TRUST_MIC_ROOT,       /* manufacturer roots for phone MICs */
+	STORE_TRUST_TRUNK_PEER,     /* SIP trunk peer certificates */
+	STORE_TRUST_SRST,           /* SRST gateways */
+	STORE_TRUST_CAPF,           /* CAPF certificates */
+	STORE_TRUST_OTHER,
+};
+#define STORE_TRUST_CATEGORY_LAST STORE_TRUST_OTHER
+/* "ca-root", "mic-root", "trunk-peer", "srst", "capf", "other";
+ * "unknown" out of range. */
+const char *store_trust_category_name(enum store_trust_category c);
+int store_trust_category_parse(const char *name,
+			       enum store_trust_category *out);
+
+struct store_trust {
+	char name[STORE_TRUST_NAME_MAX]; /* from the key: "xxxxxxxx.N" */
+	uint32_t category;          /* enum store_trust_category */
+	const uint8_t *der;         /* borrowed, see above */
+	size_t der_len;             /* 1..STORE_DER_MAX */
+	uint8_t sha256[32];
+	uint8_t sha1[20];
+	char subject[STORE_TEXT_MAX];
+	char issuer[STORE_TEXT_MAX];
+	uint64_t not_after_s;
+	uint64_t added_ms;
+	char added_by[STORE_NAME_MAX];
+};
+/* 1 if NAME is a c_rehash name: 8 lower-case hex digits, '.', a decimal
+ * number 0..999 without leading zeros. */
+int store_trust_name_valid(const char *name);
+
+/* A security token allowed to sign the CTL. */
+struct store_token {
+	char serial[STORE_SERIAL_MAX]; /* its certificate's serial; the key */
+	char label[STORE_NAME_MAX];    /* PKCS#11 token label */
+	const uint8_t *der;            /* borrowed: the token's certificate */
+	size_t der_len;                /* 1..STORE_DER_MAX */
+	uint8_t sha256[32];
+	uint64_t registered_ms;
+	char registered_by[STORE_NAME_MAX];
+};
+
+/* The cluster's current signed Certificate Trust List. */
+struct store_ctl {
+	uint32_t version;           /* >= 1, +1 per new CTL */
+	const uint8_t *file;        /* borrowed: the signed file */
+	size_t file_len;            /* 1..STORE_FILE_MAX */
+	char signer_serial[STORE_SERIAL_MAX]; /* token that signed it */
+	uint8_t sha256[32];         /* of the file */
+	uint64_t signed_ms;
+};
+
+/* The Initial Trust List a node serves, signed with its TFTP key. */
+struct store_itl {
+	uint64_t node_id;           /* from the key */
+	const uint8_t *file;        /* borrowed */
+	size_t file_len;            /* 1..STORE_FILE_MAX */
+	uint8_t sha256[32];
+	uint64_t signed_ms;
+};
+
+/* A reset owed after a security-mode change (consumed by rolling
+ * restarts). kind and name come from the key. */
+enum store_reset_kind {
+	STORE_RESET_SERVICE = 1,
+	STORE_RESET_DEVICE = 2,
+};
+struct store_reset {
+	uint32_t kind;                  /* from the key */
+	char name[STORE_NAME_MAX];      /* from the key: service or device */
+	char reason[STORE_TEXT_MAX];
+	uint64_t since_ms;
+};
+
+/* Codecs, with the contract of the ones above; decode leaves the byte
+ * pointers borrowed from BUF. Fields taken from the key are not encoded. */
+int store_cert_encode(const struct store_cert *r, void *buf, size_t cap,
+		      size_t *len);
+int store_cert_decode(const void *buf, size_t len, struct store_cert *r);
+int store_key_encode(const struct store_key *r, void *buf, size_t cap,
+		     size_t *len);
+int store_key_decode(const void *buf, size_t len, struct store_key *r);
+int store_trust_encode(const struct store_trust *r, void *buf, size_t cap,
+		       size_t *len);
+int store_trust_decode(const void *buf, size_t len, struct store_trust *r);
+int store_token_encode(const struct store_token *r, void *buf, size_t cap,
+		       size_t *len);
+int store_token_decode(const void *buf, size_t len, struct store_token *r);
+int store_ctl_encode(const struct store_ctl *r, void *buf, size_t cap,
+		     size_t *len);
+int store_ctl_decode(const void *buf, size_t len, struct store_ctl *r);
+int store_itl_encode(const struct store_itl *r, void *buf, size_t cap,
+		     size_t *len);
+int store_itl_decode(const void *buf, size_t len, struct store_itl *r);
+int store_reset_encode(const struct store_reset *r, void *buf, size_t cap,
+		       size_t *len);
+int store_reset_decode(const void *buf, size_t len, struct store_reset *r);
 
 /* ---- cluster parameters ----------------------------------------------- */
 
@@ -257,6 +453,44 @@ int store_param_get(struct store_read *r, const char *name, char *out,
 /* Number of records in table T. */
 int store_count(struct store_read *r, enum store_table t, size_t *n);
 
+/* Certificates, keys, trust store, tokens, trust lists, resets. Records
+ * handed out hold byte pointers borrowed from the read transaction: valid
+ * until store_read_end(). A value whose fields disagree with its key
+ * (owner, role, serial) gives STORE_ECORRUPT. Iterators call FN for every
+ * record in key order with a record borrowed for the call (its byte
+ * pointers until store_read_end()); FN returns 0 to go on, non-zero to stop
+ * (that value is returned). A record this build cannot decode (a newer
+ * version during a rolling upgrade) is skipped, as store_node_find does. */
+int store_cert_get(struct store_read *r, uint64_t owner,
+		   enum store_cert_role role, struct store_cert *out);
+typedef int (*store_cert_fn)(void *arg, const struct store_cert *rec);
+int store_cert_each(struct store_read *r, store_cert_fn fn, void *arg);
+/* Only the certificates of OWNER (0: the cluster-wide ones). */
+int store_cert_each_owner(struct store_read *r, uint64_t owner,
+			  store_cert_fn fn, void *arg);
+int store_key_get(struct store_read *r, uint64_t owner,
+		  enum store_cert_role role, struct store_key *out);
+int store_trust_get(struct store_read *r, const char *name,
+		    struct store_trust *out);
+typedef int (*store_trust_fn)(void *arg, const struct store_trust *rec);
+int store_trust_each(struct store_read *r, store_trust_fn fn, void *arg);
+/* The entry holding the certificate whose DER has this SHA-256 (linear:
+ * the table is small); STORE_ENOTFOUND if none. */
+int store_trust_find(struct store_read *r, const uint8_t sha256[32],
+		     struct store_trust *out);
+int store_token_get(struct store_read *r, const char *serial,
+		    struct store_token *out);
+typedef int (*store_token_fn)(void *arg, const struct store_token *rec);
+int store_token_each(struct store_read *r, store_token_fn fn, void *arg);
+/* The current CTL; STORE_ENOTFOUND before the first is signed. */
+int store_ctl_get(struct store_read *r, struct store_ctl *out);
+int store_itl_get(struct store_read *r, uint64_t node_id,
+		  struct store_itl *out);
+int store_reset_get(struct store_read *r, enum store_reset_kind kind,
+		    const char *name, struct store_reset *out);
+typedef int (*store_reset_fn)(void *arg, const struct store_reset *rec);
+int store_reset_each(struct store_read *r, store_reset_fn fn, void *arg);
+
 /* ---- commands (writes) ------------------------------------------------ */
 
 /* A command is an atomic batch of operations, built here, proposed through
@@ -314,6 +548,53 @@ int store_cmd_use_join_token(struct store_cmd *c, const char *node_name);
 int store_cmd_audit(struct store_cmd *c, const char *action,
 		    const char *detail);
 
+/* Guards on OLD (the command fails with STORE_ENOTFOUND if the stored
+ * record is no longer exactly OLD) and writes NEW: read-modify-write of the
+ * cluster record (security mode, KEK id, CA fingerprint). STORE_EINVAL if
+ * the ids differ. */
+int store_cmd_update_cluster(struct store_cmd *c,
+			     const struct store_cluster *old,
+			     const struct store_cluster *next);
+
+/* Certificates: the record's owner and role make the key; OP is PUT or
+ * PUT_NEW. */
+int store_cmd_put_cert(struct store_cmd *c, enum store_op op,
+		       const struct store_cert *r);
+/* Regeneration: guards on OLD as store_cmd_update_cluster does (so two
+ * concurrent regenerations cannot both win) and writes NEXT. STORE_EINVAL
+ * unless NEXT has OLD's owner and role and generation OLD's + 1. */
+int store_cmd_replace_cert(struct store_cmd *c, const struct store_cert *old,
+			   const struct store_cert *next);
+/* Fails the whole command with STORE_ENOTFOUND if absent. */
+int store_cmd_del_cert(struct store_cmd *c, uint64_t owner,
+		       enum store_cert_role role);
+/* Keys: put or replace at (r->owner, r->role); the delete ignores an
+ * absent key. */
+int store_cmd_put_key(struct store_cmd *c, const struct store_key *r);
+int store_cmd_del_key(struct store_cmd *c, uint64_t owner,
+		      enum store_cert_role role);
+/* Trust entries at r->name; OP is PUT or PUT_NEW (STORE_EEXIST when the
+ * name was taken meanwhile: pick the next c_rehash suffix). */
+int store_cmd_put_trust(struct store_cmd *c, enum store_op op,
+			const struct store_trust *r);
+int store_cmd_del_trust(struct store_cmd *c, const char *name);
+/* Tokens at r->serial; OP is PUT or PUT_NEW. */
+int store_cmd_put_token(struct store_cmd *c, enum store_op op,
+			const struct store_token *r);
+int store_cmd_del_token(struct store_cmd *c, const char *serial);
+/* A new CTL. PREV NULL: the first one (NEXT->version must be 1; fails
+ * with STORE_EEXIST if a CTL exists). Else guards on PREV, and
+ * NEXT->version must be PREV's + 1 (STORE_EINVAL otherwise). */
+int store_cmd_put_ctl(struct store_cmd *c, const struct store_ctl *prev,
+		      const struct store_ctl *next);
+int store_cmd_put_itl(struct store_cmd *c, const struct store_itl *r);
+int store_cmd_del_itl(struct store_cmd *c, uint64_t node_id);
+/* Pending resets: put or replace; the delete (consuming one) ignores an
+ * absent reset. */
+int store_cmd_put_reset(struct store_cmd *c, const struct store_reset *r);
+int store_cmd_del_reset(struct store_cmd *c, enum store_reset_kind kind,
+			const char *name);
+
 /* Encodes the command into a malloc'ed buffer transferred to the caller,
  * padded to 8 bytes. The builder stays usable (and must still be freed). */
 int store_cmd_finish(struct store_cmd *c, void **buf, size_t *len);
@@ -327,5 +608,9 @@ int store_cmd_peek(const void *buf, size_t len, size_t *total);
 /* Key helpers. */
 void store_key_u64(uint64_t v, uint8_t out[8]);
 uint64_t store_key_to_u64(const uint8_t in[8]);
+/* Key of certs and keys: owner (8 BE) + role (1). */
+#define STORE_CERT_KEY_LEN 9
+void store_key_cert(uint64_t owner, enum store_cert_role role,
+		    uint8_t out[STORE_CERT_KEY_LEN]);
 
 #endif

@@ -1,8 +1,10 @@
 # Unit tests of store/ (included from tests/CMakeLists.txt).
-ward_unit_test(test_store_codec
-  SOURCES unit/test_store_codec.c
-  LIBS ward_store)
-foreach(t apply params snapshot env)
+foreach(t codec pki_codec)
+  ward_unit_test(test_store_${t}
+    SOURCES unit/test_store_${t}.c
+    LIBS ward_store)
+endforeach()
+foreach(t apply params snapshot env pki_tables)
   ward_unit_test(test_store_${t}
     SOURCES unit/test_store_${t}.c unit/test_store_fixture.c
     LIBS ward_store)
