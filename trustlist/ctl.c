@@ -1,0 +1,341 @@
+/* ctl: parsing of CTL, ITL and .sgn files into struct trustlist.
+ *
+ * The header grammar is fixed (docs/ctl.md): its fields come in one order,
+ * each once, nested exactly as written, then 0-3 padding bytes up to the
+ * header length, which must be a multiple of 4. Records follow, each
+ * opened by its record-length TLV; inside a record fields may come in any
+ * order, each at most once, and tags this code does not know are skipped
+ * (the record length bounds them and the signature covers them).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trustlist/internal.h"
+#include "trustlist/tlv.h"
+
+/* Longest name or file name a header or record may carry. */
+#define NAME_MAX_LEN 4096
+#define SERIAL_MAX_LEN 64
+#define SIGNATURE_MAX_LEN 1024
+
+enum {
+	H_VERSION,
+	H_HEADER_LEN,
+	H_SIGNER_ID,
+	H_SIGNER_NAME,
+	H_SIGNER_SERIAL,
+	H_CA_NAME,
+	H_SIG_INFO,
+	H_DIGEST,
+	H_SIGALG_INFO,
+	H_SIGALG,
+	H_MODULUS,
+	H_SIGNATURE,
+	H_FILENAME,
+	H_TIMESTAMP,
+	H__SLOTS
+};
+
+static const struct tlv_rule signer_rules[] = {
+    {HDR_SIGNER_NAME, TLV_STRING, 1, H_SIGNER_NAME, 1, NAME_MAX_LEN, NULL,
+     "signer name (tag 4)"},
+    {HDR_SIGNER_SERIAL, TLV_BYTES, 1, H_SIGNER_SERIAL, 1, SERIAL_MAX_LEN, NULL,
+     "signer serial (tag 5)"},
+    {HDR_CA_NAME, TLV_STRING, 1, H_CA_NAME, 1, NAME_MAX_LEN, NULL,
+     "CA name (tag 6)"},
+};
+static const struct tlv_schema signer_schema = {
+    signer_rules, sizeof signer_rules / sizeof *signer_rules, 1, 0, 0};
+
+static const struct tlv_rule sigalg_rules[] = {
+    {HDR_SIGALG, TLV_U8, 1, H_SIGALG, 0, 0, NULL,
+     "signature algorithm (tag 10)"},
+    {HDR_MODULUS, TLV_U8, 1, H_MODULUS, 0, 0, NULL, "modulus index (tag 11)"},
+};
+static const struct tlv_schema sigalg_schema = {
+    sigalg_rules, sizeof sigalg_rules / sizeof *sigalg_rules, 1, 0, 0};
+
+static const struct tlv_rule siginfo_rules[] = {
+    {HDR_DIGEST_ALG, TLV_U8, 1, H_DIGEST, 0, 0, NULL,
+     "digest algorithm (tag 8)"},
+    {HDR_SIGALG_INFO, TLV_NEST, 1, H_SIGALG_INFO, 8, 8, &sigalg_schema,
+     "signature algorithm info (tag 9)"},
+};
+static const struct tlv_schema siginfo_schema = {
+    siginfo_rules, sizeof siginfo_rules / sizeof *siginfo_rules, 1, 0, 0};
+
+static const struct tlv_rule header_rules[] = {
+    {HDR_VERSION, TLV_BYTES, 1, H_VERSION, 2, 2, NULL, "version (tag 1)"},
+    {HDR_HEADER_LEN, TLV_U32, 1, H_HEADER_LEN, 0, 0, NULL,
+     "header length (tag 2)"},
+    {HDR_SIGNER_ID, TLV_NEST, 1, H_SIGNER_ID, 9, TLV_VALUE_MAX, &signer_schema,
+     "signer id (tag 3)"},
+    {HDR_SIG_INFO, TLV_NEST, 1, H_SIG_INFO, 15, 15, &siginfo_schema,
+     "signature info (tag 7)"},
+    {HDR_SIGNATURE, TLV_BYTES, 1, H_SIGNATURE, 1, SIGNATURE_MAX_LEN, NULL,
+     "signature (tag 12)"},
+    {HDR_FILENAME, TLV_STRING, 1, H_FILENAME, 2, 256, NULL,
+     "filename (tag 14)"},
+    {HDR_TIMESTAMP, TLV_U32, 1, H_TIMESTAMP, 0, 0, NULL, "timestamp (tag 15)"},
+};
+static const struct tlv_schema header_schema = {
+    header_rules, sizeof header_rules / sizeof *header_rules, 1, 0, 1};
+
+enum {
+	R_LENGTH,
+	R_DNS_NAME,
+	R_SUBJECT,
+	R_FUNCTION,
+	R_ISSUER,
+	R_SERIAL,
+	R_PUBLIC_KEY,
+	R_SIGNATURE,
+	R_CERT,
+	R_IP,
+	R_CERT_HASH,
+	R_HASH_ALG,
+	R__SLOTS
+};
+
+static const struct tlv_rule record_rules[] = {
+    {REC_LENGTH, TLV_U16, 1, R_LENGTH, 0, 0, NULL, "record length (tag 1)"},
+    {REC_DNS_NAME, TLV_STRING, 0, R_DNS_NAME, 1, 256, NULL, "DNS name (tag 2)"},
+    {REC_SUBJECT, TLV_STRING, 1, R_SUBJECT, 1, NAME_MAX_LEN, NULL,
+     "subject (tag 3)"},
+    {REC_FUNCTION, TLV_U16, 1, R_FUNCTION, 0, 0, NULL, "function (tag 4)"},
+    {REC_ISSUER, TLV_STRING, 1, R_ISSUER, 1, NAME_MAX_LEN, NULL,
+     "issuer (tag 5)"},
+    {REC_SERIAL, TLV_BYTES, 1, R_SERIAL, 1, SERIAL_MAX_LEN, NULL,
+     "serial (tag 6)"},
+    {REC_PUBLIC_KEY, TLV_BYTES, 1, R_PUBLIC_KEY, 1, 4096, NULL,
+     "public key (tag 7)"},
+    {REC_SIGNATURE, TLV_BYTES, 0, R_SIGNATURE, 1, SIGNATURE_MAX_LEN, NULL,
+     "certificate signature (tag 8)"},
+    {REC_CERT, TLV_BYTES, 1, R_CERT, 1, TLV_VALUE_MAX, NULL,
+     "certificate (tag 9)"},
+    {REC_IP, TLV_BYTES, 0, R_IP, 4, 16, NULL, "IP address (tag 10)"},
+    {REC_CERT_HASH, TLV_BYTES, 1, R_CERT_HASH, 20, 64, NULL,
+     "certificate hash (tag 11)"},
+    {REC_HASH_ALG, TLV_U8, 1, R_HASH_ALG, 0, 0, NULL,
+     "hash algorithm (tag 12)"},
+};
+static const struct tlv_schema record_schema = {
+    record_rules, sizeof record_rules / sizeof *record_rules, 0, 1, 0};
+
+static struct trustlist_bytes span(const struct tlv_field *f)
+{
+	return (struct trustlist_bytes){f->present ? f->v : NULL,
+					f->present ? f->len : 0};
+}
+
+static int parse_header(struct trustlist *tl, char *errmsg, size_t errcap)
+{
+	const uint8_t *b = tl->data;
+	struct tlv_field f[H__SLOTS] = {{0}};
+	size_t hlen, pad;
+	int rc;
+
+	/* The first two fields say what the rest is: check them before
+	 * trusting the header length they carry. */
+	if (tl->len < TL_FIXED_PREFIX)
+		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+			      "%zu bytes: shorter than any header", tl->len);
+	if (b[0] != HDR_VERSION || tlv_be16(b + 1) != 2)
+		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+			      "does not start with a version field (tag 1, "
+			      "length 2)");
+	if (b[3] != TL_VERSION_MAJOR)
+		return tl_err(TRUSTLIST_EUNSUPPORTED, errmsg, errcap,
+			      "header version %u.%u; only %u.x is supported",
+			      b[3], b[4], TL_VERSION_MAJOR);
+	if (b[5] != HDR_HEADER_LEN || tlv_be16(b + 6) != 4)
+		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+			      "no header length field (tag 2, length 4) at "
+			      "offset 5");
+	hlen = tlv_be32(b + 8);
+	if (hlen > tl->len || hlen > TRUSTLIST_MAX)
+		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+			      "header length %zu exceeds the file (%zu bytes)",
+			      hlen, tl->len);
+	if (hlen % 4)
+		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+			      "header length %zu is not a multiple of 4", hlen);
+	if ((rc = tlv_read(&header_schema, b, 0, hlen, f, H__SLOTS, &pad,
+			   errmsg, errcap)))
+		return rc;
+	if (pad > 3)
+		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+			      "%zu padding bytes; at most 3 align a header",
+			      pad);
+	tl->version_major = b[3];
+	tl->version_minor = b[4];
+	tl->header_len = hlen;
+	tl->signer_name = (const char *)f[H_SIGNER_NAME].v;
+	tl->signer_serial = span(&f[H_SIGNER_SERIAL]);
+	tl->signer_ca = (const char *)f[H_CA_NAME].v;
+	tl->digest_alg = f[H_DIGEST].v[0];
+	tl->sig_alg = f[H_SIGALG].v[0];
+	tl->modulus_index = f[H_MODULUS].v[0];
+	tl->signature = span(&f[H_SIGNATURE]);
+	tl->sig_tlv_offset = f[H_SIGNATURE].off;
+	tl->sig_tlv_len = 3 + f[H_SIGNATURE].len;
+	tl->filename = (const char *)f[H_FILENAME].v;
+	tl->timestamp = tlv_be32(f[H_TIMESTAMP].v);
+	return 0;
+}
+
+static int parse_record(struct trustlist *tl, size_t off, size_t len,
+			struct trustlist_record *r, char *errmsg, size_t errcap)
+{
+	struct tlv_field f[R__SLOTS] = {{0}};
+	int rc;
+
+	if ((rc = tlv_read(&record_schema, tl->data, off, off + len, f,
+			   R__SLOTS, NULL, errmsg, errcap)))
+		return rc;
+	if (f[R_IP].present && f[R_IP].len != 4 && f[R_IP].len != 16)
+		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+			      "IP address at offset %zu: %zu bytes, not 4 "
+			      "or 16",
+			      f[R_IP].off, f[R_IP].len);
+	*r = (struct trustlist_record){
+	    .offset = off,
+	    .length = len,
+	    .function = tlv_be16(f[R_FUNCTION].v),
+	    .dns_name = (const char *)f[R_DNS_NAME].v,
+	    .subject = (const char *)f[R_SUBJECT].v,
+	    .issuer = (const char *)f[R_ISSUER].v,
+	    .serial = span(&f[R_SERIAL]),
+	    .public_key = span(&f[R_PUBLIC_KEY]),
+	    .cert_signature = span(&f[R_SIGNATURE]),
+	    .cert = span(&f[R_CERT]),
+	    .ip = span(&f[R_IP]),
+	    .cert_hash = span(&f[R_CERT_HASH]),
+	    .hash_alg = f[R_HASH_ALG].v[0],
+	};
+	return 0;
+}
+
+/* Length of the record at OFF, after checking that it opens with its
+ * record-length field and fits in the file; 0 on error. */
+static size_t record_extent(const struct trustlist *tl, size_t off,
+			    char *errmsg, size_t errcap)
+{
+	const uint8_t *p = tl->data + off;
+	size_t left = tl->len - off, len;
+
+	if (left < 5 || p[0] != REC_LENGTH || tlv_be16(p + 1) != 2) {
+		tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+		       "record at offset %zu does not open with a record "
+		       "length (tag 1, length 2)",
+		       off);
+		return 0;
+	}
+	len = tlv_be16(p + 3);
+	if (len < 5 || len > left) {
+		tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+		       "record at offset %zu: length %zu does not fit in the "
+		       "%zu bytes left",
+		       off, len, left);
+		return 0;
+	}
+	return len;
+}
+
+static int parse_records(struct trustlist *tl, char *errmsg, size_t errcap)
+{
+	size_t off, n = 0, len;
+	int rc;
+
+	/* Two passes: count, then decode into an array of the right size. */
+	for (off = tl->header_len; off < tl->len; off += len, n++)
+		if ((len = record_extent(tl, off, errmsg, errcap)) == 0)
+			return TRUSTLIST_EMALFORMED;
+	if (n == 0)
+		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+			      "no records after the header");
+	if ((tl->records = calloc(n, sizeof *tl->records)) == NULL)
+		return tl_err(TRUSTLIST_ENOMEM, errmsg, errcap,
+			      "out of memory for %zu records", n);
+	for (off = tl->header_len; off < tl->len; off += len) {
+		len = record_extent(tl, off, errmsg, errcap);
+		if ((rc =
+			 parse_record(tl, off, len, &tl->records[tl->n_records],
+				      errmsg, errcap)))
+			return rc;
+		tl->n_records++;
+	}
+	return 0;
+}
+
+static int parse(const uint8_t *buf, size_t len, int sgn,
+		 struct trustlist **out, char *errmsg, size_t errcap)
+{
+	struct trustlist *tl;
+	int rc;
+
+	*out = NULL;
+	if (buf == NULL && len)
+		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap, "no buffer");
+	if (len > (sgn ? TRUSTLIST_SGN_MAX : TRUSTLIST_MAX))
+		return tl_err(
+		    TRUSTLIST_ETOOBIG, errmsg, errcap,
+		    "%zu bytes; the limit is %zu", len,
+		    (size_t)(sgn ? TRUSTLIST_SGN_MAX : TRUSTLIST_MAX));
+	if ((tl = calloc(1, sizeof *tl)) == NULL)
+		return tl_err(TRUSTLIST_ENOMEM, errmsg, errcap,
+			      "out of memory");
+	/* Parse the private copy, so that every pointer handed out points
+	 * into memory the trustlist owns. */
+	if ((tl->data = malloc(len ? len : 1)) == NULL) {
+		rc = tl_err(TRUSTLIST_ENOMEM, errmsg, errcap,
+			    "out of memory for %zu bytes", len);
+		goto err_after_alloc;
+	}
+	if (len)
+		memcpy(tl->data, buf, len);
+	tl->len = len;
+	if ((rc = parse_header(tl, errmsg, errcap)))
+		goto err_after_alloc;
+	if (sgn)
+		tl->content = (struct trustlist_bytes){
+		    tl->data + tl->header_len, len - tl->header_len};
+	else if ((rc = parse_records(tl, errmsg, errcap)))
+		goto err_after_alloc;
+	*out = tl;
+	return 0;
+
+err_after_alloc:
+	trustlist_free(tl);
+	return rc;
+}
+
+int trustlist_parse(const uint8_t *buf, size_t len, struct trustlist **out,
+		    char *errmsg, size_t errcap)
+{
+	return parse(buf, len, 0, out, errmsg, errcap);
+}
+
+int trustlist_sgn_parse(const uint8_t *buf, size_t len, struct trustlist **out,
+			char *errmsg, size_t errcap)
+{
+	return parse(buf, len, 1, out, errmsg, errcap);
+}
+
+void trustlist_free(struct trustlist *tl)
+{
+	if (tl == NULL)
+		return;
+	free(tl->records);
+	free(tl->data);
+	free(tl);
+}
+
+void trustlist_signed_parts(const struct trustlist *tl,
+			    struct trustlist_bytes parts[2])
+{
+	size_t end = tl->sig_tlv_offset + tl->sig_tlv_len;
+
+	parts[0] = (struct trustlist_bytes){tl->data, tl->sig_tlv_offset};
+	parts[1] = (struct trustlist_bytes){tl->data + end, tl->len - end};
+}
