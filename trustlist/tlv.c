@@ -1,4 +1,5 @@
 /* tlv: schema-driven TLV reader and growable writer (see tlv.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,7 @@ static int read_level(const struct tlv_schema *s, const uint8_t *buf,
 		const struct tlv_rule *r;
 		size_t len, at = off;
 		uint8_t tag = buf[off];
+		char what[16];
 
 		if (s->pad_tail && tag == TLV_PAD) {
 			off++;
@@ -96,20 +98,21 @@ static int read_level(const struct tlv_schema *s, const uint8_t *buf,
 			return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
 				      "tag %u at offset %zu after padding", tag,
 				      at);
+		r = rule_for(s, tag);
+		snprintf(what, sizeof what, "tag %u", tag);
 		if (end - off < 3)
 			return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
-				      "tag %u at offset %zu: %zu bytes left, "
-				      "no room for its length",
-				      tag, at, end - off);
+				      "%s at offset %zu: %zu bytes left, no "
+				      "room for its length",
+				      r ? r->name : what, at, end - off);
 		len = tlv_be16(buf + off + 1);
 		off += 3;
 		if (len > end - off)
 			return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
-				      "tag %u at offset %zu: length %zu runs "
-				      "past the end of its container (%zu "
-				      "bytes left)",
-				      tag, at, len, end - off);
-		r = rule_for(s, tag);
+				      "%s at offset %zu: length %zu runs past "
+				      "the end of its container (%zu bytes "
+				      "left)",
+				      r ? r->name : what, at, len, end - off);
 		if (r == NULL) {
 			if (!s->skip_unknown)
 				return tl_err(

@@ -8,10 +8,14 @@
  * objects, so the module, the slot list and the key live and die together
  * in struct trustlist_token.
  */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -78,29 +82,109 @@ static const char *last_error(char *buf, size_t cap)
 	return buf[0] ? buf : "no detail";
 }
 
+/* Modules in use in this process. libp11 finalizes a module (C_Finalize)
+ * when its context is unloaded, and closes every session of every slot
+ * when its slot list is released — which would log out and cut the key of
+ * any other handle on that module. So a module serves one handle at a
+ * time, and a second open says so instead of breaking the first. */
+struct module_ref {
+	char *path;	 /* owned */
+	PKCS11_CTX *ctx; /* owned */
+	struct module_ref *next;
+};
+
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct module_ref *modules;
+
+static int module_get(const char *path, PKCS11_CTX **ctx, char *errmsg,
+		      size_t errcap)
+{
+	struct module_ref *m;
+	char why[160];
+	int rc;
+
+	pthread_mutex_lock(&modules_lock);
+	for (m = modules; m; m = m->next)
+		if (strcmp(m->path, path) == 0)
+			break;
+	if (m) {
+		pthread_mutex_unlock(&modules_lock);
+		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap,
+			      "PKCS#11 module %s is already in use in this "
+			      "process: close its token first",
+			      path);
+	}
+	if ((m = calloc(1, sizeof *m)) == NULL ||
+	    (m->path = strdup(path)) == NULL ||
+	    (m->ctx = PKCS11_CTX_new()) == NULL) {
+		rc = tl_err(TRUSTLIST_ENOMEM, errmsg, errcap, "out of memory");
+		goto err_after_alloc;
+	}
+	if (PKCS11_CTX_load(m->ctx, path) != 0) {
+		rc = tl_err(TRUSTLIST_ETOKEN, errmsg, errcap,
+			    "cannot load PKCS#11 module %s (%s)", path,
+			    last_error(why, sizeof why));
+		goto err_after_alloc;
+	}
+	m->next = modules;
+	modules = m;
+	*ctx = m->ctx;
+	pthread_mutex_unlock(&modules_lock);
+	return 0;
+
+err_after_alloc:
+	if (m) {
+		PKCS11_CTX_free(m->ctx);
+		free(m->path);
+		free(m);
+	}
+	pthread_mutex_unlock(&modules_lock);
+	return rc;
+}
+
+static void module_put(PKCS11_CTX *ctx)
+{
+	struct module_ref **pm, *m;
+
+	pthread_mutex_lock(&modules_lock);
+	for (pm = &modules; (m = *pm) != NULL; pm = &m->next)
+		if (m->ctx == ctx)
+			break;
+	if (m) {
+		*pm = m->next;
+		PKCS11_CTX_unload(m->ctx);
+		PKCS11_CTX_free(m->ctx);
+		free(m->path);
+		free(m);
+	}
+	pthread_mutex_unlock(&modules_lock);
+	ERR_clear_error();
+}
+
 static int load(const char *module, PKCS11_CTX **ctx, PKCS11_SLOT **slots,
 		unsigned int *n, char *errmsg, size_t errcap)
 {
-	char why[160];
+	char why[160], path[PATH_MAX];
+	int rc;
 
 	if (module == NULL || module[0] == 0)
 		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap,
 			      "no PKCS#11 module given");
-	if ((*ctx = PKCS11_CTX_new()) == NULL)
-		return tl_err(TRUSTLIST_ENOMEM, errmsg, errcap,
-			      "out of memory");
-	if (PKCS11_CTX_load(*ctx, module) != 0) {
-		last_error(why, sizeof why);
-		PKCS11_CTX_free(*ctx);
-		*ctx = NULL;
+	/* Resolved here so that one module has one name in the registry,
+	 * and so that a missing file gets a message naming the cause instead
+	 * of libp11 printing dlopen()'s complaint on stderr. */
+	if (realpath(module, path) == NULL || access(path, R_OK) != 0)
 		return tl_err(TRUSTLIST_ETOKEN, errmsg, errcap,
 			      "cannot load PKCS#11 module %s (%s)", module,
-			      why);
-	}
+			      strerror(errno));
+	*ctx = NULL;
+	if ((rc = module_get(path, ctx, errmsg, errcap)))
+		return rc;
+	*slots = NULL;
+	*n = 0;
 	if (PKCS11_enumerate_slots(*ctx, slots, n) != 0) {
 		last_error(why, sizeof why);
-		PKCS11_CTX_unload(*ctx);
-		PKCS11_CTX_free(*ctx);
+		module_put(*ctx);
 		*ctx = NULL;
 		return tl_err(TRUSTLIST_ETOKEN, errmsg, errcap,
 			      "cannot list the slots of %s (%s)", module, why);
@@ -114,9 +198,7 @@ static void unload(PKCS11_CTX *ctx, PKCS11_SLOT *slots, unsigned int n)
 		return;
 	if (slots)
 		PKCS11_release_all_slots(ctx, slots, n);
-	PKCS11_CTX_unload(ctx);
-	PKCS11_CTX_free(ctx);
-	ERR_clear_error();
+	module_put(ctx);
 }
 
 static int usable(const PKCS11_SLOT *s)

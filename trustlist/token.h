@@ -5,6 +5,12 @@
  * EVP_PKEY whose operations are calls into the token, usable wherever a
  * software key is (trustlist_build() signs with EVP_DigestSign*).
  *
+ * One module serves one handle at a time in a process: libp11 finalizes
+ * the module and closes every session of every slot when a handle goes,
+ * which would log out any other handle. Opening (or listing) a module
+ * that is in use fails with TRUSTLIST_EINVAL instead; close the token
+ * first. Tokens are used one after the other (sign, close, next).
+ *
  * PINs are secrets: the functions that take one wipe the caller's buffer
  * before they return, whatever the outcome, and never put it in a
  * message. libp11 keeps its own copy (to log in again after fork()) until

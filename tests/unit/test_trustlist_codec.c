@@ -360,6 +360,7 @@ static void test_cluster_over_64k_gives_the_size_it_would_have(void **state)
 	snprintf(want, sizeof want, "%zu bytes", len);
 	assert_non_null(strstr(err, want));
 	assert_non_null(strstr(err, "65536"));
+	print_message("%s\n", err);
 
 	/* The largest count that fits builds, and stays under the limit. */
 	while (n > 2) {
@@ -371,6 +372,9 @@ static void test_cluster_over_64k_gives_the_size_it_would_have(void **state)
 	assert_non_null(out);
 	assert_true(len <= TRUSTLIST_MAX);
 	assert_true(n > 30);
+	print_message("largest CTL of RSA-2048 records: %zu records, %zu "
+		      "bytes\n",
+		      n, len);
 	free(out);
 	EVP_PKEY_free(s.key);
 	tlf_set_free(&set);

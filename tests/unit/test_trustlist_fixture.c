@@ -21,9 +21,13 @@ const char tlf_sgn_content[] =
 
 const char *tlf_path(const char *name)
 {
-	static char path[1024];
+	/* A few buffers in turn, so that a path may be passed to a helper
+	 * that asks for another. */
+	static char paths[8][1024];
+	static unsigned next;
+	char *path = paths[next++ % 8];
 
-	snprintf(path, sizeof path, "%s/%s", TRUSTLIST_TEST_DATA, name);
+	snprintf(path, sizeof paths[0], "%s/%s", TRUSTLIST_TEST_DATA, name);
 	return path;
 }
 

@@ -16,7 +16,7 @@
 #define TLF_TIMESTAMP 1700000000u
 
 /* Absolute path of a file in the data directory (static buffer, valid
- * until the next call). */
+ * for the next 7 calls). */
 const char *tlf_path(const char *name);
 
 /* Reads a whole file; malloc'd, caller frees. */
