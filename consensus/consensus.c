@@ -73,6 +73,19 @@ int consensus_from_raft(int rv)
 	}
 }
 
+int consensus_from_raft_io(int rv)
+{
+	switch (rv) {
+	case RAFT_NOMEM:
+		return CONSENSUS_ENOMEM;
+	case RAFT_INVALID:
+	case RAFT_NAMETOOLONG:
+		return CONSENSUS_EINVAL;
+	default:
+		return CONSENSUS_EIO;
+	}
+}
+
 const char *consensus_role_name(enum consensus_role r)
 {
 	switch (r) {
@@ -155,8 +168,8 @@ int consensus_bootstrap(const char *dir, uint64_t id, const char *address,
 	consensus_fsm_init(&fsm, NULL, &raft);
 	rv = raft_init(&raft, &io, &fsm.fsm, id, address);
 	if (rv != 0) {
-		rc = consensus_from_raft(rv);
-		consensus_errf(errmsg, errcap, "raft: init %s: %s", dir,
+		rc = consensus_from_raft_io(rv);
+		consensus_errf(errmsg, errcap, "raft: load %s: %s", dir,
 			       raft_errmsg(&raft));
 		raft_uv_close(&io);
 		goto err_after_transport;
@@ -172,7 +185,7 @@ int consensus_bootstrap(const char *dir, uint64_t id, const char *address,
 		consensus_errf(errmsg, errcap,
 			       "raft: bootstrap %s: already holds state", dir);
 	} else if (rv != 0) {
-		rc = consensus_from_raft(rv);
+		rc = consensus_from_raft_io(rv);
 		consensus_errf(errmsg, errcap, "raft: bootstrap %s: %s", dir,
 			       raft_errmsg(&raft));
 	} else {

@@ -19,6 +19,8 @@
 #define CONSENSUS_DEFAULT_HEARTBEAT_MS 50
 #define CONSENSUS_DEFAULT_SNAPSHOT_THRESHOLD 4096
 #define CONSENSUS_DEFAULT_SNAPSHOT_TRAILING 1024
+/* Floor of the InstallSnapshot retry delay (else 10 election timeouts). */
+#define CONSENSUS_MIN_INSTALL_MS 2000
 /* A membership change C-raft has not answered by then is reported failed. */
 #define CONSENSUS_CHANGE_TIMEOUT_MS 30000
 /* A Raft-thread loop turn longer than this is logged as a stall. */
@@ -116,6 +118,10 @@ void consensus_errf(char *errmsg, size_t errcap, const char *fmt, ...)
 
 /* Maps a RAFT_* code to a CONSENSUS_* code. */
 int consensus_from_raft(int rv);
+/* Same for a failure to open, load or start a directory: about storage or
+ * the address, whatever C-raft's code (its NOTFOUND there is a missing
+ * directory, not a missing server). */
+int consensus_from_raft_io(int rv);
 
 /* Raft thread: queue draining and request handling (loop.c). */
 void consensus_loop_drain(struct consensus *c);

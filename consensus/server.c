@@ -196,7 +196,7 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 	if (rv != 0) {
 		consensus_errf(errmsg, errcap, "raft: open %s: %s", c->dir,
 			       c->io.errmsg);
-		rc = consensus_from_raft(rv);
+		rc = consensus_from_raft_io(rv);
 		goto err_after_transport;
 	}
 	raft_uv_set_connect_retry_delay(&c->io, CONSENSUS_CONNECT_RETRY_MS);
@@ -207,11 +207,12 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 		c->io.version = 2;
 	consensus_fsm_init(&c->fsm, c->store, &c->raft);
 	consensus_fsm_enable_async(&c->fsm, &c->io);
+	/* raft_init() loads the metadata (term, vote) through the uv I/O. */
 	rv = raft_init(&c->raft, &c->io, &c->fsm.fsm, c->id, c->address);
 	if (rv != 0) {
-		consensus_errf(errmsg, errcap, "raft: init %s: %s", c->dir,
+		consensus_errf(errmsg, errcap, "raft: load %s: %s", c->dir,
 			       raft_errmsg(&c->raft));
-		rc = consensus_from_raft(rv);
+		rc = consensus_from_raft_io(rv);
 		goto err_after_io;
 	}
 	c->raft.data = c;
@@ -220,6 +221,14 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 	raft_set_pre_vote(&c->raft, true);
 	raft_set_snapshot_threshold(&c->raft, c->snapshot_threshold);
 	raft_set_snapshot_trailing(&c->raft, c->snapshot_trailing);
+	/* A follower busy with a snapshot of its own drops an InstallSnapshot
+	 * without an answer, and the leader then waits this long before it
+	 * sends again: C-raft's 30 s left a restarted follower behind for
+	 * that long. A too short wait only costs a duplicate transfer. */
+	raft_set_install_snapshot_timeout(
+	    &c->raft, c->election_ms * 10 > CONSENSUS_MIN_INSTALL_MS
+			  ? c->election_ms * 10
+			  : CONSENSUS_MIN_INSTALL_MS);
 
 	uv_async_init(&c->loop, &c->wake, wake_cb);
 	uv_check_init(&c->loop, &c->check);
@@ -231,7 +240,7 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 	if (rv != 0) {
 		consensus_errf(errmsg, errcap, "raft: start %s: %s", c->dir,
 			       raft_errmsg(&c->raft));
-		rc = consensus_from_raft(rv);
+		rc = consensus_from_raft_io(rv);
 		goto err_after_raft;
 	}
 	uv_check_start(&c->check, check_cb);

@@ -18,8 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HS_MAGIC "WARDRFT1"
-#define HS_HEAD 24 /* magic 8 | id u64 BE | address length u64 BE */
+#define HS_MAGIC "WARDRFT2"
+/* magic 8 | caller id u64 BE | callee id u64 BE | address length u64 BE;
+ * then the caller's address. The callee id is what the caller meant to
+ * reach: a server that is not it (an address now used by another cluster
+ * or server, e.g. after a restart on another port) refuses the stream. */
+#define HS_HEAD 32
 #define HS_ADDR_MAX 255
 #define CONNECT_TIMEOUT_MS 3000
 #define HANDSHAKE_TIMEOUT_MS 5000
@@ -305,7 +309,6 @@ static int tcp_connect(struct raft_uv_transport *t, struct raft_uv_connect *req,
 	unsigned p;
 	size_t alen = strlen(tt->address);
 
-	(void)id;
 	if (tt->closing)
 		return RAFT_CANCELED;
 	if (consensus_address_split(address, host, sizeof host, &p) != 0) {
@@ -321,7 +324,8 @@ static int tcp_connect(struct raft_uv_transport *t, struct raft_uv_connect *req,
 	k->port = p;
 	memcpy(k->hs, HS_MAGIC, 8);
 	put_u64(k->hs + 8, tt->id);
-	put_u64(k->hs + 16, alen);
+	put_u64(k->hs + 16, id);
+	put_u64(k->hs + 24, alen);
 	memcpy(k->hs + HS_HEAD, tt->address, alen);
 	k->hs_len = HS_HEAD + alen;
 	uv_timer_start(&k->timer, conn_timeout_cb, CONNECT_TIMEOUT_MS, 0);
@@ -361,6 +365,7 @@ static void in_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void in_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct tcp_conn *k = s->data;
+	struct tcp_transport *tt = k->tt;
 	uint64_t alen;
 
 	(void)buf;
@@ -374,10 +379,10 @@ static void in_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (k->got < k->hs_len)
 		return;
 	if (k->hs_len == HS_HEAD) {
-		alen = get_u64(k->hs + 16);
+		alen = get_u64(k->hs + 24);
 		if (memcmp(k->hs, HS_MAGIC, 8) != 0 ||
-		    get_u64(k->hs + 8) == 0 || alen == 0 ||
-		    alen > HS_ADDR_MAX) {
+		    get_u64(k->hs + 8) == 0 || get_u64(k->hs + 16) != tt->id ||
+		    alen == 0 || alen > HS_ADDR_MAX) {
 			conn_finish(k, RAFT_MALFORMED, 0);
 			return;
 		}

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ struct node {
 	char raft_dir[300];
 	struct store *store;
 	struct consensus *c;
+	atomic_int changes;    /* on_change calls */
+	atomic_int saw_leader; /* on_change saw this server lead */
 };
 
 static struct node nodes[N + 1];
@@ -94,6 +97,28 @@ static unsigned free_port(void)
 	return port;
 }
 
+static void on_change(void *arg)
+{
+	struct node *n = arg;
+	struct consensus_status st;
+
+	/* On the Raft thread, with the handle usable already. */
+	consensus_status_get(n->c, &st);
+	if (st.role == CONSENSUS_ROLE_LEADER)
+		atomic_store(&n->saw_leader, 1);
+	atomic_fetch_add(&n->changes, 1);
+}
+
+/* on_change runs just after the status it reports is published. */
+static int wait_flag(atomic_int *flag)
+{
+	uint64_t end = cu_now_ms() + 1000;
+
+	while (!atomic_load(flag) && cu_now_ms() < end)
+		usleep(1000);
+	return atomic_load(flag);
+}
+
 static void node_start(struct node *n)
 {
 	struct consensus_config cfg;
@@ -107,6 +132,8 @@ static void node_start(struct node *n)
 	cfg.store = n->store;
 	cfg.snapshot_threshold = 16; /* exercise snapshots in passing */
 	cfg.snapshot_trailing = 8;
+	cfg.on_change = on_change;
+	cfg.on_change_arg = n;
 	rc = consensus_start(&cfg, &n->c, err, sizeof err);
 	if (rc != 0)
 		fail_msg("start %llu: %s: %s", (unsigned long long)n->id,
@@ -143,7 +170,7 @@ static int wait_leader(unsigned ms, int not_this)
 }
 
 /* Waits until every running node applied at least the leader's commit. */
-static void wait_converged(int leader)
+static void wait_converged(int leader, int line)
 {
 	struct consensus_status st;
 	uint64_t end = cu_now_ms() + WAIT_MS, want;
@@ -156,7 +183,12 @@ static void wait_converged(int leader)
 		while (store_applied_index(nodes[i].store) < want &&
 		       cu_now_ms() < end)
 			usleep(2000);
-		assert_true(store_applied_index(nodes[i].store) >= want);
+		if (store_applied_index(nodes[i].store) < want)
+			fail_msg("line %d: server %d applied %llu, leader %llu",
+				 line, i + 1,
+				 (unsigned long long)store_applied_index(
+				     nodes[i].store),
+				 (unsigned long long)want);
 	}
 }
 
@@ -222,13 +254,16 @@ static void test_consensus_cluster_lifecycle(void **state)
 	char err[256] = "", val[32];
 	uint64_t digest[N];
 	size_t records[N];
+	uint64_t id_base = 1 + (uint64_t)(getpid() % 100000) * 10;
 	int leader, nl;
 
 	(void)state;
 	for (int i = 0; i < N; i++) {
 		struct node *n = &nodes[i];
 
-		n->id = (uint64_t)i + 1;
+		/* Ids unlikely to be those of another test process that may
+		 * reuse a port of ours once we let it go. */
+		n->id = id_base + (uint64_t)i;
 		snprintf(n->address, sizeof n->address, "127.0.0.1:%u",
 			 free_port());
 		char tmp[256];
@@ -242,11 +277,11 @@ static void test_consensus_cluster_lifecycle(void **state)
 
 	/* Bootstrap the first; the others start empty and wait. */
 	assert_false(consensus_has_state(nodes[0].raft_dir));
-	assert_int_equal(consensus_bootstrap(nodes[0].raft_dir, 1,
+	assert_int_equal(consensus_bootstrap(nodes[0].raft_dir, nodes[0].id,
 					     nodes[0].address, err, sizeof err),
 			 0);
 	assert_true(consensus_has_state(nodes[0].raft_dir));
-	assert_int_equal(consensus_bootstrap(nodes[0].raft_dir, 1,
+	assert_int_equal(consensus_bootstrap(nodes[0].raft_dir, nodes[0].id,
 					     nodes[0].address, err, sizeof err),
 			 CONSENSUS_EINVAL);
 	for (int i = 0; i < N; i++)
@@ -264,6 +299,8 @@ static void test_consensus_cluster_lifecycle(void **state)
 	}
 	consensus_status_get(nodes[0].c, &st);
 	assert_int_equal(st.n_members, 3);
+	assert_true(wait_flag(&nodes[0].saw_leader));
+	assert_true(wait_flag(&nodes[2].changes));
 	for (unsigned i = 0; i < st.n_members; i++)
 		assert_int_equal(st.members[i].role, CONSENSUS_MEMBER_VOTER);
 
@@ -281,7 +318,7 @@ static void test_consensus_cluster_lifecycle(void **state)
 	assert_int_equal(
 	    propose_wait(&nodes[0], STORE_OP_PUT_NEW, "w0-0000", "x"),
 	    STORE_EEXIST);
-	wait_converged(0);
+	wait_converged(0, __LINE__);
 	for (int i = 0; i < N; i++) {
 		digest[i] = cu_store_digest(nodes[i].store, &records[i]);
 		assert_int_equal(records[i], 800);
@@ -293,7 +330,7 @@ static void test_consensus_cluster_lifecycle(void **state)
 	}
 	consensus_status_get(nodes[0].c, &st);
 	assert_true(st.snapshot_index > 0);
-	assert_int_equal(st.leader_id, 1);
+	assert_int_equal(st.leader_id, nodes[0].id);
 	assert_string_equal(st.leader_address, nodes[0].address);
 	for (unsigned i = 0; i < st.n_members; i++)
 		assert_true(st.members[i].match_index > 0);
@@ -311,16 +348,18 @@ static void test_consensus_cluster_lifecycle(void **state)
 		free(cmd);
 		assert_int_equal(
 		    consensus_leader(nodes[2].c, &lid, laddr, sizeof laddr), 0);
-		assert_int_equal(lid, 1);
+		assert_int_equal(lid, nodes[0].id);
 		assert_string_equal(laddr, nodes[0].address);
 	}
 
 	/* Hand leadership to server 2. */
 	waiter_init(&w);
-	assert_int_equal(consensus_transfer(nodes[0].c, 2, waiter_cb, &w), 0);
+	assert_int_equal(
+	    consensus_transfer(nodes[0].c, nodes[1].id, waiter_cb, &w), 0);
 	assert_int_equal(waiter_wait(&w, WAIT_MS), 0);
 	nl = wait_leader(WAIT_MS, -1);
 	assert_int_equal(nl, 1);
+	assert_true(wait_flag(&nodes[1].saw_leader));
 	assert_int_equal(propose_wait(&nodes[1], STORE_OP_PUT, "after", "t"),
 			 0);
 
@@ -339,20 +378,21 @@ static void test_consensus_cluster_lifecycle(void **state)
 		pthread_join(t3, NULL);
 		assert_int_equal(w3.errors, 0);
 		node_start(&nodes[2]);
-		wait_converged(1);
+		wait_converged(1, __LINE__);
 		assert_true(cu_store_digest(nodes[2].store, NULL) ==
 			    cu_store_digest(nodes[1].store, NULL));
 	}
 
 	/* Remove server 3. */
 	waiter_init(&w);
-	assert_int_equal(consensus_remove(nodes[1].c, 3, waiter_cb, &w), 0);
+	assert_int_equal(
+	    consensus_remove(nodes[1].c, nodes[2].id, waiter_cb, &w), 0);
 	assert_int_equal(waiter_wait(&w, WAIT_MS), 0);
 	consensus_status_get(nodes[1].c, &st);
 	assert_int_equal(st.n_members, 2);
 	node_stop(&nodes[2]);
 	assert_int_equal(propose_wait(&nodes[1], STORE_OP_PUT, "two", "2"), 0);
-	wait_converged(1);
+	wait_converged(1, __LINE__);
 	digest[0] = cu_store_digest(nodes[0].store, &records[0]);
 	assert_true(cu_store_digest(nodes[1].store, NULL) == digest[0]);
 
@@ -369,7 +409,7 @@ static void test_consensus_cluster_lifecycle(void **state)
 			    digest[0]);
 	assert_int_equal(
 	    propose_wait(&nodes[leader], STORE_OP_PUT, "restart", "ok"), 0);
-	wait_converged(leader);
+	wait_converged(leader, __LINE__);
 	assert_true(cu_store_digest(nodes[0].store, NULL) ==
 		    cu_store_digest(nodes[1].store, NULL));
 	assert_int_equal(
@@ -378,8 +418,9 @@ static void test_consensus_cluster_lifecycle(void **state)
 
 	/* Adding a server nobody runs fails, it does not hang. */
 	waiter_init(&w);
-	assert_int_equal(
-	    consensus_add(nodes[leader].c, 9, "127.0.0.1:1", waiter_cb, &w), 0);
+	assert_int_equal(consensus_add(nodes[leader].c, id_base + 8,
+				       "127.0.0.1:1", waiter_cb, &w),
+			 0);
 	assert_int_equal(waiter_wait(&w, 20000), CONSENSUS_EIO);
 	consensus_status_get(nodes[leader].c, &st);
 	assert_int_equal(st.n_members, 3);
@@ -413,10 +454,22 @@ static void test_consensus_cluster_lifecycle(void **state)
 		assert_true(accepted > 0);
 	}
 	node_stop(&nodes[1 - leader]);
+}
+
+/* Also after a failure: no Raft thread may outlive the test. */
+static int cluster_teardown(void **state)
+{
+	(void)state;
 	for (int i = 0; i < N; i++) {
+		if (nodes[i].c != NULL)
+			node_stop(&nodes[i]);
 		store_close(nodes[i].store);
-		cu_rmtree(nodes[i].dir);
+		nodes[i].store = NULL;
+		if (nodes[i].dir[0] != '\0')
+			cu_rmtree(nodes[i].dir);
+		nodes[i].dir[0] = '\0';
 	}
+	return 0;
 }
 
 static void test_consensus_start_reports_bad_directory(void **state)
@@ -441,11 +494,50 @@ static void test_consensus_start_reports_bad_directory(void **state)
 	cu_rmtree(dir);
 }
 
+static void test_consensus_start_reports_corrupt_metadata(void **state)
+{
+	struct consensus_config cfg;
+	struct consensus *c = NULL;
+	struct store *s;
+	char dir[256], raft[300], path[340], err[256] = "";
+	FILE *f;
+
+	(void)state;
+	cu_tmpdir("consensus-corrupt", dir, sizeof dir);
+	snprintf(raft, sizeof raft, "%s/raft", dir);
+	assert_int_equal(mkdir(raft, 0700), 0);
+	assert_int_equal(
+	    consensus_bootstrap(raft, 1, "127.0.0.1:1", err, sizeof err), 0);
+	snprintf(path, sizeof path, "%s/metadata1", raft);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("this is not raft metadata, this is not raft metadata", f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/metadata2", raft);
+	unlink(path);
+
+	s = cu_store_open(dir);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.id = 1;
+	cfg.address = "127.0.0.1:1";
+	cfg.dir = raft;
+	cfg.store = s;
+	assert_int_not_equal(consensus_start(&cfg, &c, err, sizeof err), 0);
+	assert_null(c);
+	/* Names the directory and what C-raft found wrong. */
+	assert_non_null(strstr(err, raft));
+	assert_non_null(strstr(err, "metadata"));
+	store_close(s);
+	cu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_consensus_start_reports_bad_directory),
-	    cmocka_unit_test(test_consensus_cluster_lifecycle),
+	    cmocka_unit_test(test_consensus_start_reports_corrupt_metadata),
+	    cmocka_unit_test_teardown(test_consensus_cluster_lifecycle,
+				      cluster_teardown),
 	};
 
 	log_set_level(LOG_LVL_WARN);
