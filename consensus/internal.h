@@ -80,8 +80,6 @@ struct consensus {
 	struct consensus_fsm fsm;
 	struct raft raft;
 	int closing;			 /* raft_close() called */
-	int handles_open;		 /* wake, check, tick not yet closed */
-	unsigned n_batches;		 /* raft_apply requests in flight */
 	struct consensus_batch *batches; /* owned: in flight, for shutdown */
 	struct consensus_change *change; /* owned: membership change running */
 	struct consensus_barrier_req *barriers; /* owned: in flight */

@@ -40,7 +40,6 @@ static void batch_unlink(struct consensus *c, struct consensus_batch *b)
 	if (b->next)
 		b->next->prev = b->prev;
 	b->prev = b->next = NULL;
-	c->n_batches--;
 }
 
 static void apply_cb(struct raft_apply *a, int status, void *result)
@@ -113,7 +112,6 @@ static void batch_submit(struct consensus *c, struct consensus_req *run,
 	if (c->batches)
 		c->batches->prev = b;
 	c->batches = b;
-	c->n_batches++;
 }
 
 static void barrier_unlink(struct consensus *c, struct consensus_barrier_req *b)

@@ -56,22 +56,15 @@ static void tick_cb(uv_timer_t *t)
 	consensus_status_refresh(c);
 }
 
-static void handle_close_cb(uv_handle_t *h)
-{
-	struct consensus *c = h->data;
-
-	c->handles_open--;
-}
-
 static void server_close_cb(struct raft *r)
 {
 	struct consensus *c = r->data;
 
 	/* Whatever C-raft did not answer while closing is answered now. */
 	consensus_loop_fail_all(c, CONSENSUS_ESHUTDOWN);
-	uv_close((uv_handle_t *)&c->wake, handle_close_cb);
-	uv_close((uv_handle_t *)&c->check, handle_close_cb);
-	uv_close((uv_handle_t *)&c->tick, handle_close_cb);
+	uv_close((uv_handle_t *)&c->wake, NULL);
+	uv_close((uv_handle_t *)&c->check, NULL);
+	uv_close((uv_handle_t *)&c->tick, NULL);
 }
 
 static void wake_cb(uv_async_t *a)
@@ -234,7 +227,6 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 	uv_check_init(&c->loop, &c->check);
 	uv_timer_init(&c->loop, &c->tick);
 	c->wake.data = c->check.data = c->tick.data = c;
-	c->handles_open = 3;
 
 	rv = raft_start(&c->raft);
 	if (rv != 0) {
