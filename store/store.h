@@ -8,7 +8,9 @@
  *
  * Ownership, as in lmdb.h: every pointer returned by a read is borrowed from
  * the read transaction and stays valid until store_read_end(); typed records
- * are decoded into caller-owned structs whose strings live in fixed arrays.
+ * are decoded into caller-owned structs whose strings live in fixed arrays,
+ * except the certificates and files of the certs/keys/trust/tokens/ctl/itl
+ * records, which point into the read transaction (see their section).
  */
 #ifndef WARD_STORE_H
 #define WARD_STORE_H
