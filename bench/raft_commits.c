@@ -27,6 +27,7 @@ struct result {
 	double p50, p99, max; /* ms */
 	unsigned errors;
 	size_t cmd_len;
+	unsigned slow; /* commits above 10 ms */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -55,8 +56,9 @@ static int run_load(struct rb_cluster *cl, unsigned n, unsigned k,
 	snprintf(cmd, sizeof cmd, "LOAD %u %u %u %u\n", n, k, payload, run);
 	if (rb_command(cl, (unsigned)l, cmd, reply, sizeof reply, 600000) != 0)
 		return -1;
-	if (sscanf(reply, "load %u %lf %llu %llu %llu %u %zu", &got, &out->rate,
-		   &p50, &p99, &max, &out->errors, &out->cmd_len) != 7)
+	if (sscanf(reply, "load %u %lf %llu %llu %llu %u %zu %u", &got,
+		   &out->rate, &p50, &p99, &max, &out->errors, &out->cmd_len,
+		   &out->slow) != 8)
 		return -1;
 	out->p50 = p50 / 1000.0;
 	out->p99 = p99 / 1000.0;
@@ -153,7 +155,7 @@ int main(int argc, char **argv)
 
 	for (unsigned f = 0; f < sizeof inflight / sizeof *inflight; f++) {
 		double rate[50], p50[50], p99[50], max[50], worst = 0;
-		unsigned errors = 0;
+		unsigned errors = 0, slow = 0;
 		size_t cmd_len = 0;
 		unsigned nn = inflight[f] == 1 ? n : n * 4;
 
@@ -173,20 +175,22 @@ int main(int argc, char **argv)
 			if (res.max > worst)
 				worst = res.max;
 			errors += res.errors;
+			slow += res.slow;
 			cmd_len = res.cmd_len;
 			fprintf(stderr,
 				"  run %u, %u in flight: %.0f commits/s, p50 "
-				"%.2f ms, p99 %.2f ms, max %.2f ms\n",
+				"%.2f ms, p99 %.2f ms, max %.2f ms, %u over "
+				"10 ms\n",
 				r + 1, inflight[f], res.rate, res.p50, res.p99,
-				res.max);
+				res.max, res.slow);
 		}
 		printf("%2u in flight: %u commits x %u runs, payload %u B "
 		       "(command %zu B): %.0f commits/s, p50 %.2f ms, "
 		       "p99 %.2f ms, max %.2f ms (median of runs; worst max "
-		       "%.2f ms), %u errors\n",
+		       "%.2f ms; %u of %u commits over 10 ms), %u errors\n",
 		       inflight[f], nn, runs, payload, cmd_len,
 		       median(rate, runs), median(p50, runs), median(p99, runs),
-		       median(max, runs), worst, errors);
+		       median(max, runs), worst, slow, nn * runs, errors);
 		fflush(stdout);
 	}
 	rb_cluster_stop(&cl);

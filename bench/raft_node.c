@@ -150,6 +150,7 @@ static void child_load(struct child *ch, unsigned n, unsigned k,
 	char *val = malloc(payload + 1), key[48], line[256];
 	uint64_t start, end;
 	size_t cmd_len = 0;
+	unsigned slow = 0;
 
 	memset(&l, 0, sizeof l);
 	pthread_mutex_init(&l.m, NULL);
@@ -191,12 +192,14 @@ static void child_load(struct child *ch, unsigned n, unsigned k,
 	end = rb_now_us();
 
 	qsort(l.lat, n, sizeof *l.lat, cmp_u64);
+	for (unsigned i = 0; i < n; i++)
+		slow += l.lat[i] > 10000;
 	snprintf(line, sizeof line,
-		 "R %llu load %u %.1f %llu %llu %llu %u %zu\n",
+		 "R %llu load %u %.1f %llu %llu %llu %u %zu %u\n",
 		 (unsigned long long)ch->id, n, n * 1e6 / (double)(end - start),
 		 (unsigned long long)l.lat[n / 2],
 		 (unsigned long long)l.lat[(size_t)(n * 0.99)],
-		 (unsigned long long)l.lat[n - 1], l.errors, cmd_len);
+		 (unsigned long long)l.lat[n - 1], l.errors, cmd_len, slow);
 	child_emit(ch->ev, line);
 	for (unsigned i = 0; i < n; i++)
 		free(cmds[i]);

@@ -19,6 +19,8 @@
 #define CONSENSUS_DEFAULT_HEARTBEAT_MS 50
 #define CONSENSUS_DEFAULT_SNAPSHOT_THRESHOLD 4096
 #define CONSENSUS_DEFAULT_SNAPSHOT_TRAILING 1024
+/* The leader snapshots after this many thresholds (status.c). */
+#define CONSENSUS_LEADER_SNAPSHOT_FACTOR 4
 /* Floor of the InstallSnapshot retry delay (else 10 election timeouts). */
 #define CONSENSUS_MIN_INSTALL_MS 2000
 /* A membership change C-raft has not answered by then is reported failed. */
