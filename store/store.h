@@ -387,7 +387,12 @@ void store_close(struct store *s);
 /* Index of the last applied Raft entry (0 if none). Any thread. */
 uint64_t store_applied_index(struct store *s);
 
-/* ---- state machine (called by consensus, on its thread only) ---------- */
+/* ---- state machine (called by consensus) ------------------------------- */
+/* store_apply and store_restore run on the consensus thread only;
+ * store_snapshot may run on another thread at the same time as
+ * store_apply (it uses only LMDB's environment copy, which takes its own
+ * read transaction): the copy may then hold a few entries past the Raft
+ * index it is taken for, which replay skips by the applied index. */
 
 /* Applies the Raft entry at INDEX, which holds one or more commands
  * concatenated (each self-delimiting, see store_cmd_finish). All commands of
