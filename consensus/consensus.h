@@ -29,7 +29,8 @@ struct store;
 	X(CONSENSUS_EBUSY, "a membership change is already in progress")       \
 	X(CONSENSUS_ENOTFOUND, "no such server")                               \
 	X(CONSENSUS_EIO, "storage or transport error")                         \
-	X(CONSENSUS_ERAFT, "raft error")
+	X(CONSENSUS_ERAFT, "raft error")                                       \
+	X(CONSENSUS_ETLS, "TLS certificate, key or CA file refused")
 
 enum {
 	CONSENSUS_OK = 0,
@@ -58,6 +59,17 @@ struct consensus_config {
 	 * configuration changes. */
 	void (*on_change)(void *arg);
 	void *on_change_arg;
+	/* Mutual TLS 1.3 between servers: all four set. All NULL: plain TCP,
+	 * unauthenticated — for tests and benchmarks only. PEM file paths
+	 * (borrowed, copied): this node's NODE certificate (then any chain),
+	 * its unencrypted private key, the cluster CA certificate(s). A peer
+	 * is accepted only with a certificate chaining to that CA that is a
+	 * NODE certificate of CLUSTER_ID (UUID text, borrowed, copied) for
+	 * the server id it claims; our own certificate must be one for ID. */
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_ca;
+	const char *cluster_id;
 };
 
 /* Writes the initial configuration (this server alone, as voter) into an
@@ -78,6 +90,14 @@ struct consensus; /* opaque */
  * with a reason in errmsg. */
 int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 		    char *errmsg, size_t errcap);
+
+/* Reads the TLS files named at start again (e.g. after the node's
+ * certificate was regenerated): connections made from now on use them;
+ * those already open stay as they are. Returns 0, CONSENSUS_EINVAL if the
+ * server runs without TLS, or CONSENSUS_ETLS with the reason in errmsg if
+ * the files are not acceptable (as at start) — the old ones then stay in
+ * use. Thread-safe; reads the files on the caller's thread. */
+int consensus_reload_tls(struct consensus *c, char *errmsg, size_t errcap);
 
 /* Stops the Raft thread and frees everything. Pending requests complete with
  * CONSENSUS_ESHUTDOWN. Accepts NULL. Must not be called from a callback. */

@@ -63,6 +63,10 @@ struct consensus {
 	unsigned snapshot_threshold, snapshot_trailing;
 	void (*on_change)(void *arg);
 	void *on_change_arg;
+	/* Mutual TLS (tls != 0): the files, re-read by consensus_reload_tls;
+	 * all owned. Plain TCP otherwise, and all NULL. */
+	int tls;
+	char *tls_cert, *tls_key, *tls_ca, *cluster_id;
 
 	/* Cross-thread, under lock. */
 	pthread_mutex_t lock;

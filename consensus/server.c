@@ -127,12 +127,101 @@ static void close_unstarted(struct consensus *c)
 static int config_check(const struct consensus_config *cfg, char *errmsg,
 			size_t errcap)
 {
+	int n_tls;
+
 	if (cfg == NULL || cfg->id == 0 || cfg->address == NULL ||
 	    cfg->dir == NULL || cfg->store == NULL) {
 		consensus_errf(errmsg, errcap,
 			       "raft: id, address, dir and store needed");
 		return CONSENSUS_EINVAL;
 	}
+	n_tls = (cfg->tls_cert != NULL) + (cfg->tls_key != NULL) +
+		(cfg->tls_ca != NULL) + (cfg->cluster_id != NULL);
+	if (n_tls != 0 && n_tls != 4) {
+		/* Half a TLS setup must not quietly fall back to plain TCP. */
+		consensus_errf(errmsg, errcap,
+			       "raft: tls_cert, tls_key, tls_ca and cluster_id "
+			       "go together");
+		return CONSENSUS_EINVAL;
+	}
+	return 0;
+}
+
+/* Copies the TLS settings and makes the transport C-raft will use. On
+ * failure nothing of the transport is left to free (the copies are freed
+ * with c). */
+static int transport_setup(struct consensus *c,
+			   const struct consensus_config *cfg, char *errmsg,
+			   size_t errcap)
+{
+	SSL_CTX *ctx;
+	int rc, rv;
+
+	if (cfg->tls_cert == NULL) {
+		rv = consensus_transport_init(&c->transport, &c->loop);
+		return rv == 0 ? 0 : consensus_from_raft(rv);
+	}
+	c->tls = 1;
+	c->tls_cert = strdup(cfg->tls_cert);
+	c->tls_key = strdup(cfg->tls_key);
+	c->tls_ca = strdup(cfg->tls_ca);
+	c->cluster_id = strdup(cfg->cluster_id);
+	if (c->tls_cert == NULL || c->tls_key == NULL || c->tls_ca == NULL ||
+	    c->cluster_id == NULL)
+		return CONSENSUS_ENOMEM;
+	rc = consensus_tls_ctx_new(c->tls_cert, c->tls_key, c->tls_ca,
+				   c->cluster_id, c->id, &ctx, errmsg, errcap);
+	if (rc != 0)
+		return rc;
+	rv = consensus_transport_tls_init(&c->transport, &c->loop, ctx,
+					  c->cluster_id);
+	return rv == 0 ? 0 : consensus_from_raft(rv);
+}
+
+static void transport_free(struct consensus *c)
+{
+	if (c->tls)
+		consensus_transport_tls_close(&c->transport);
+	else
+		consensus_transport_close(&c->transport);
+}
+
+static void tls_free(struct consensus *c)
+{
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->tls_ca);
+	free(c->cluster_id);
+}
+
+int consensus_reload_tls(struct consensus *c, char *errmsg, size_t errcap)
+{
+	SSL_CTX *ctx;
+	int rc, stopping;
+
+	if (c == NULL)
+		return CONSENSUS_EINVAL;
+	if (!c->tls) {
+		consensus_errf(errmsg, errcap,
+			       "raft: this server runs without TLS");
+		return CONSENSUS_EINVAL;
+	}
+	/* Files are read here, not on the Raft thread: a slow disk must not
+	 * stall heartbeats, and the caller gets the reason at once. */
+	rc = consensus_tls_ctx_new(c->tls_cert, c->tls_key, c->tls_ca,
+				   c->cluster_id, c->id, &ctx, errmsg, errcap);
+	if (rc != 0)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	stopping = c->stopping;
+	pthread_mutex_unlock(&c->lock);
+	if (stopping) {
+		SSL_CTX_free(ctx);
+		return CONSENSUS_ESHUTDOWN;
+	}
+	consensus_transport_tls_set_ctx(&c->transport, ctx);
+	log_info(CONSENSUS_TAG, "server %llu: TLS certificate reloaded (%s)",
+		 (unsigned long long)c->id, c->tls_cert);
 	return 0;
 }
 
@@ -180,11 +269,9 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 		rc = CONSENSUS_ENOMEM;
 		goto err_after_mutex;
 	}
-	rv = consensus_transport_init(&c->transport, &c->loop);
-	if (rv != 0) {
-		rc = consensus_from_raft(rv);
+	rc = transport_setup(c, cfg, errmsg, errcap);
+	if (rc != 0)
 		goto err_after_loop;
-	}
 	rv = raft_uv_init(&c->io, &c->loop, c->dir, &c->transport);
 	if (rv != 0) {
 		consensus_errf(errmsg, errcap, "raft: open %s: %s", c->dir,
@@ -251,8 +338,9 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 		rc = CONSENSUS_ENOMEM;
 		goto err_after_raft;
 	}
-	log_info(CONSENSUS_TAG, "server %llu on %s started (%s)",
-		 (unsigned long long)c->id, c->address, c->dir);
+	log_info(CONSENSUS_TAG, "server %llu on %s started (%s, %s)",
+		 (unsigned long long)c->id, c->address, c->dir,
+		 c->tls ? "mutual TLS" : "plain TCP, unauthenticated");
 	return 0;
 
 err_after_raft:
@@ -266,13 +354,14 @@ err_after_io:
 	raft_uv_close(&c->io);
 err_after_transport:
 	uv_run(&c->loop, UV_RUN_DEFAULT); /* let closing handles finish */
-	consensus_transport_close(&c->transport);
+	transport_free(c);
 	consensus_fsm_close(&c->fsm);
 err_after_loop:
 	uv_loop_close(&c->loop);
 err_after_mutex:
 	pthread_mutex_destroy(&c->lock);
 err_after_alloc:
+	tls_free(c);
 	free(c->address);
 	free(c->dir);
 	free(c);
@@ -291,7 +380,7 @@ void consensus_stop(struct consensus *c)
 
 	raft_uv_close(&c->io);
 	uv_run(&c->loop, UV_RUN_DEFAULT);
-	consensus_transport_close(&c->transport);
+	transport_free(c);
 	consensus_fsm_close(&c->fsm);
 	if (uv_loop_close(&c->loop) != 0)
 		log_warn(CONSENSUS_TAG, "server %llu: loop closed with handles",
@@ -299,6 +388,7 @@ void consensus_stop(struct consensus *c)
 	pthread_mutex_destroy(&c->lock);
 	log_info(CONSENSUS_TAG, "server %llu stopped",
 		 (unsigned long long)c->id);
+	tls_free(c);
 	free(c->address);
 	free(c->dir);
 	free(c);

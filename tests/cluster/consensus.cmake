@@ -10,3 +10,17 @@ ward_unit_test(cluster_consensus
   SOURCES cluster/test_cluster_consensus.c cluster/cluster_util.c
   LIBS ward_consensus)
 set_tests_properties(cluster_consensus PROPERTIES LABELS cluster)
+# cluster_tls_refuse: the mutual-TLS transport against peers that must not
+# get in (plain TCP, foreign CA, wrong id or role, impostor servers).
+ward_unit_test(cluster_tls_refuse
+  SOURCES cluster/test_cluster_tls_refuse.c cluster/test_cluster_tls_util.c
+          cluster/cluster_util.c
+  LIBS ward_consensus)
+set_tests_properties(cluster_tls_refuse PROPERTIES LABELS cluster)
+# cluster_tls: a cluster over mutual TLS, what crosses the wire, certificate
+# reload, files refused at start.
+ward_unit_test(cluster_tls
+  SOURCES cluster/test_cluster_tls.c cluster/test_cluster_tls_util.c
+          cluster/cluster_util.c
+  LIBS ward_consensus)
+set_tests_properties(cluster_tls PROPERTIES LABELS cluster)
