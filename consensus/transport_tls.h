@@ -1,5 +1,6 @@
 /* consensus/transport_tls: the objects of the mutual-TLS transport, shared
- * by its connection setup (transport_tls.c) and its data path (tls_pump.c).
+ * by the transport itself (transport_tls.c: listening, dialing, closing),
+ * each connection's setup (tls_conn.c) and its data path (tls_pump.c).
  * Internal to consensus/; everything here runs on the loop thread, except
  * ctx/ctx_lock.
  */
@@ -141,6 +142,24 @@ void tls_conn_poll(struct tls_conn *k, int net, int app);
 
 void tls_handshake_step(struct tls_conn *k);
 void tls_net_cb(uv_poll_t *p, int status, int events);
+
+/* A connection, linked into TT (incoming: counted as pending), with its
+ * timer; NULL without memory. */
+struct tls_conn *tls_conn_new(struct tls_transport *tt, int outgoing);
+/* Drops one reference (handle or request); the last one frees K. */
+void tls_conn_release(struct tls_conn *k);
+/* Watches k->fd (TCP_NODELAY set). 0 or -1. */
+int tls_conn_net_init(struct tls_conn *k);
+/* Starts the TLS handshake over k->fd with the transport's current
+ * context. */
+void tls_conn_start(struct tls_conn *k);
+/* Closes K with STATUS from the next loop turn: C-raft must not get its
+ * connect callback inside t->connect() or t->close(). */
+void tls_conn_fail_soon(struct tls_conn *k, int status);
+/* Timer callback: a timeout, or a failure tls_conn_fail_soon queued. */
+void tls_conn_timeout_cb(uv_timer_t *timer);
+/* Calls the transport's close callback once nothing of it is left. */
+void tls_transport_maybe_closed(struct tls_transport *tt);
 
 /* tls_pump.c: moves what can move both ways without blocking, then waits. */
 void tls_pump(struct tls_conn *k);
