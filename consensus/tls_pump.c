@@ -22,7 +22,7 @@
 static int pump_in(struct tls_conn *k, int *net, int *app)
 {
 	ssize_t n;
-	int r;
+	int r, delivered = 0;
 
 	for (;;) {
 		if (k->in_off < k->in_len) {
@@ -48,10 +48,19 @@ static int pump_in(struct tls_conn *k, int *net, int *app)
 		}
 		if (k->net_eof)
 			return 0;
+		if (delivered && !SSL_has_pending(k->ssl)) {
+			/* Nothing buffered in OpenSSL: what the socket may
+			 * still hold, the level-triggered poll reports at
+			 * once, and for one small RPC asking now would only
+			 * cost a read(2) that says EAGAIN. */
+			*net |= UV_READABLE;
+			return 0;
+		}
 		ERR_clear_error();
 		r = SSL_read(k->ssl, k->in, TLS_IN_BUF);
 		if (r > 0) {
 			k->in_len = (size_t)r;
+			delivered = 1;
 			continue;
 		}
 		switch (SSL_get_error(k->ssl, r)) {
