@@ -18,8 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "common/log.h"
 #include "consensus/consensus.h"
+#include "node/pki/pki.h"
 #include "store/store.h"
 
 uint64_t rb_now_us(void)
@@ -240,6 +243,16 @@ static void child_main(struct rb_cluster *cl, unsigned i, int ctl)
 	cfg.snapshot_threshold = cl->snapshot_threshold;
 	cfg.on_change = child_on_change;
 	cfg.on_change_arg = &ch;
+	if (cl->tls) {
+		static char cert[400], key[400];
+
+		snprintf(cert, sizeof cert, "%s/node.crt", nd->dir);
+		snprintf(key, sizeof key, "%s/node.key", nd->dir);
+		cfg.tls_cert = cert;
+		cfg.tls_key = key;
+		cfg.tls_ca = cl->ca_path;
+		cfg.cluster_id = cl->cluster_id;
+	}
 	if (consensus_start(&cfg, &ch.c, err, sizeof err) != 0) {
 		fprintf(stderr, "child %llu: %s\n", (unsigned long long)ch.id,
 			err);
@@ -410,6 +423,95 @@ int rb_wait_leader(struct rb_cluster *cl, int not_this, int timeout_ms,
 	return l;
 }
 
+static int write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (f == NULL)
+		return -1;
+	rc = fwrite(data, 1, len, f) == len ? 0 : -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* PATH gets X as PEM, or KEY as unencrypted PKCS#8 PEM. */
+static int write_pem(const char *path, X509 *x, EVP_PKEY *key)
+{
+	char *pem;
+	size_t len;
+	int rc;
+
+	if (x != NULL ? pki_cert_to_pem(x, &pem, &len)
+		      : pki_key_to_pem(key, &pem, &len))
+		return -1;
+	rc = write_file(path, pem, len);
+	if (x != NULL)
+		free(pem);
+	else
+		pki_secret_free(pem, len);
+	return rc;
+}
+
+/* A cluster CA and a NODE certificate per server, in their directories. */
+static int make_certs(struct rb_cluster *cl)
+{
+	EVP_PKEY *ca_key = NULL, *key = NULL;
+	X509 *ca = NULL, *x = NULL;
+	unsigned char u[16];
+	char err[256] = "", path[400], name[16];
+	int rc = -1, o = 0;
+
+	if (RAND_bytes(u, sizeof u) != 1)
+		return -1;
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			cl->cluster_id[o++] = '-';
+		o += snprintf(cl->cluster_id + o, 3, "%02x", u[i]);
+	}
+	snprintf(cl->ca_path, sizeof cl->ca_path, "%s/ca.crt", cl->base);
+	if (pki_key_generate(PKI_KEY_ECDSA_P256, &ca_key) != 0 ||
+	    pki_ca_create(ca_key, cl->cluster_id, "bench", 0, &ca, err,
+			  sizeof err) != 0 ||
+	    write_pem(cl->ca_path, ca, NULL) != 0)
+		goto out;
+	for (unsigned i = 0; i < cl->n; i++) {
+		struct pki_subject subj = {.common_name = name,
+					   .ip = "127.0.0.1",
+					   .cluster_id = cl->cluster_id,
+					   .node_id = cl->nodes[i].id};
+
+		snprintf(name, sizeof name, "n%u", i + 1);
+		if (pki_key_generate(PKI_KEY_ECDSA_P256, &key) != 0 ||
+		    pki_issue(ca, ca_key, key, PKI_ROLE_NODE, &subj, 0, &x, err,
+			      sizeof err) != 0)
+			goto out;
+		snprintf(path, sizeof path, "%s/node.crt", cl->nodes[i].dir);
+		if (write_pem(path, x, NULL) != 0)
+			goto out;
+		snprintf(path, sizeof path, "%s/node.key", cl->nodes[i].dir);
+		if (write_pem(path, NULL, key) != 0)
+			goto out;
+		X509_free(x);
+		EVP_PKEY_free(key);
+		x = NULL;
+		key = NULL;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "bench: certificates: %s\n",
+			err[0] ? err : "cannot write");
+	X509_free(x);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	return rc;
+}
+
 int rb_cluster_start(struct rb_cluster *cl, unsigned n, const char *base_parent)
 {
 	char err[256] = "", raft[400], reply[128], cmd[128];
@@ -441,6 +543,8 @@ int rb_cluster_start(struct rb_cluster *cl, unsigned n, const char *base_parent)
 		snprintf(raft, sizeof raft, "%s/store", nd->dir);
 		mkdir(raft, 0700);
 	}
+	if (cl->tls && make_certs(cl) != 0)
+		return -1;
 	snprintf(raft, sizeof raft, "%s/raft", cl->nodes[0].dir);
 	if (consensus_bootstrap(raft, 1, cl->nodes[0].address, err,
 				sizeof err) != 0) {

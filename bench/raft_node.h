@@ -1,7 +1,9 @@
 /* raft_node: a real loopback Raft cluster for the benchmarks — one child
  * process per server (store + consensus over TCP on 127.0.0.1), driven by
  * the parent through a command pipe; every child reports role changes and
- * replies on one shared event pipe, one line per write(2). */
+ * replies on one shared event pipe, one line per write(2). With tls set the
+ * servers talk mutual TLS with certificates made for the run (a cluster CA
+ * and one ECDSA P-256 NODE certificate per server). */
 #ifndef WARD_BENCH_RAFT_NODE_H
 #define WARD_BENCH_RAFT_NODE_H
 
@@ -30,6 +32,9 @@ struct rb_cluster {
 	size_t evlen;
 	unsigned election_ms, heartbeat_ms;
 	unsigned snapshot_threshold;
+	int tls; /* set before rb_cluster_start: mutual TLS */
+	char cluster_id[40];
+	char ca_path[300];
 };
 
 /* Creates the cluster's directories under BASE_PARENT, bootstraps server 1,
