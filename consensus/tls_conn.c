@@ -379,6 +379,7 @@ static int conn_open(struct tls_conn *k, uv_stream_t **stream)
 	}
 	k->app_poll.data = k;
 	k->app_init = 1;
+	k->net_readable = k->app_readable = 1; /* try both at first */
 	k->handles++;
 	*stream = (uv_stream_t *)p;
 	return 0;
@@ -526,7 +527,6 @@ void tls_net_cb(uv_poll_t *p, int status, int events)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	(void)events;
 	if (k->state == TLS_DONE)
 		return;
 	if (k->state == TLS_CONNECTING) {
@@ -544,6 +544,8 @@ void tls_net_cb(uv_poll_t *p, int status, int events)
 		tls_conn_drop(k, uv_strerror(status));
 		return;
 	}
+	if (events & UV_READABLE)
+		k->net_readable = 1;
 	switch (k->state) {
 	case TLS_HANDSHAKE:
 		tls_handshake_step(k);

@@ -6,9 +6,14 @@
  * for what stopped it: a direction whose destination is full stops reading
  * its source (backpressure, so a stalled C-raft or peer holds at most one
  * buffer here), and OpenSSL's WANT_READ / WANT_WRITE say which way the TCP
- * socket must become ready. Loops end at EAGAIN, not after one read: polls
- * are level-triggered, but a record OpenSSL already holds (read-ahead) would
- * never wake us.
+ * socket must become ready.
+ *
+ * A source is read only when its poll said so (or OpenSSL holds buffered
+ * bytes), and is taken to be empty after a read that returned less than
+ * asked, or a record with nothing buffered behind it: the polls are
+ * level-triggered, so what is left is reported at once, and asking anyway
+ * would cost, per small RPC, a read(2) answering EAGAIN. A pass woken by one
+ * socket never tries the other for nothing.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -22,7 +27,7 @@
 static int pump_in(struct tls_conn *k, int *net, int *app)
 {
 	ssize_t n;
-	int r, delivered = 0;
+	int r;
 
 	for (;;) {
 		if (k->in_off < k->in_len) {
@@ -48,11 +53,7 @@ static int pump_in(struct tls_conn *k, int *net, int *app)
 		}
 		if (k->net_eof)
 			return 0;
-		if (delivered && !SSL_has_pending(k->ssl)) {
-			/* Nothing buffered in OpenSSL: what the socket may
-			 * still hold, the level-triggered poll reports at
-			 * once, and for one small RPC asking now would only
-			 * cost a read(2) that says EAGAIN. */
+		if (!k->net_readable && !SSL_has_pending(k->ssl)) {
 			*net |= UV_READABLE;
 			return 0;
 		}
@@ -60,11 +61,13 @@ static int pump_in(struct tls_conn *k, int *net, int *app)
 		r = SSL_read(k->ssl, k->in, TLS_IN_BUF);
 		if (r > 0) {
 			k->in_len = (size_t)r;
-			delivered = 1;
+			k->net_readable =
+			    0; /* read-ahead took what was there */
 			continue;
 		}
 		switch (SSL_get_error(k->ssl, r)) {
 		case SSL_ERROR_WANT_READ:
+			k->net_readable = 0;
 			*net |= UV_READABLE;
 			return 0;
 		case SSL_ERROR_WANT_WRITE:
@@ -84,7 +87,7 @@ static int pump_in(struct tls_conn *k, int *net, int *app)
 static int pump_out(struct tls_conn *k, int *net, int *app)
 {
 	ssize_t n;
-	int r, drained = 0;
+	int r;
 
 	for (;;) {
 		if (k->out_off < k->out_len) {
@@ -111,15 +114,16 @@ static int pump_out(struct tls_conn *k, int *net, int *app)
 		}
 		if (k->app_eof)
 			return 0;
-		if (drained) {
+		if (!k->app_readable) {
 			*app |= UV_READABLE;
 			return 0;
 		}
 		n = recv(k->app, k->out, TLS_OUT_BUF, 0);
 		if (n > 0) {
 			/* A stream socket returns all it holds: a short read
-			 * emptied it, and asking again would only say so. */
-			drained = (size_t)n < TLS_OUT_BUF;
+			 * emptied it. */
+			if ((size_t)n < TLS_OUT_BUF)
+				k->app_readable = 0;
 			k->out_len = (size_t)n;
 			continue;
 		}
@@ -130,6 +134,7 @@ static int pump_out(struct tls_conn *k, int *net, int *app)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			k->app_readable = 0;
 			*app |= UV_READABLE;
 			return 0;
 		}
@@ -155,12 +160,13 @@ void tls_app_cb(uv_poll_t *p, int status, int events)
 {
 	struct tls_conn *k = p->data;
 
-	(void)events;
 	if (k->state != TLS_OPEN)
 		return;
 	if (status < 0) {
 		tls_conn_drop(k, uv_strerror(status));
 		return;
 	}
+	if (events & UV_READABLE)
+		k->app_readable = 1;
 	tls_pump(k);
 }

@@ -85,6 +85,9 @@ struct tls_conn {
 	unsigned char *in, *out;
 	size_t in_len, in_off, out_len, out_off;
 	int net_eof, app_eof;
+	/* The poll said readable and we have not found the source empty
+	 * since. */
+	int net_readable, app_readable;
 };
 
 /* A peer that was warned about: at most one warning a minute each. */
