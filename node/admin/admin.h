@@ -30,6 +30,12 @@ struct admin_config {
 	const char *node_name;
 	const char *raft_addr;	/* advertised "host:port" */
 	const char *admin_addr; /* advertised "host:port" */
+	/* The cluster key-encryption key file (DATA/kek, 0600, see
+	 * pki_kek_load); NULL or "": DATA_DIR/kek. Read only when a route
+	 * needs a private key of the store (regenerating a certificate
+	 * unwraps the CA key), checked against the cluster record's kek_id,
+	 * and wiped right after use: the KEK is never kept in memory. */
+	const char *kek_file;
 	struct admin_hooks hooks;
 };
 

@@ -65,6 +65,7 @@ struct admin {
 	uint64_t node_id;
 	char *listen, *cert_file, *key_file, *data_dir; /* owned */
 	char *node_name, *raft_addr, *admin_addr;	/* owned */
+	char *kek_file;					/* owned */
 	struct admin_hooks hooks;
 
 	struct evhttp *http; /* owned */

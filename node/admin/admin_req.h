@@ -16,7 +16,8 @@
 #include "node/admin/admin_auth.h"
 #include "store/store.h"
 
-#define ADMIN_BODY_MAX (64u * 1024)
+/* A CTL may be 64 KiB, which is about 87 KiB in base64. */
+#define ADMIN_BODY_MAX (128u * 1024)
 
 /* POST /v1/cluster/init */
 struct admin_req_init {
@@ -59,6 +60,35 @@ struct admin_req_admin {
 	size_t password_len;
 };
 
+/* A certificate as sent: PEM text (kept as is) or base64 DER (decoded).
+ * Room for a 16 KiB DER certificate in PEM with text around it. */
+#define ADMIN_CERT_SENT_MAX (48u * 1024)
+
+/* POST /v1/trust. Large: allocate it. */
+struct admin_req_trust {
+	char category[ADMIN_NAME_MAX + 1];
+	uint8_t cert[ADMIN_CERT_SENT_MAX];
+	size_t cert_len;
+};
+
+/* POST /v1/tokens. Large: allocate it. */
+struct admin_req_token {
+	char label[ADMIN_NAME_MAX + 1]; /* printable text */
+	uint8_t cert[ADMIN_CERT_SENT_MAX];
+	size_t cert_len;
+};
+
+/* POST /v1/ctl: the signed file, base64. Large: allocate it. */
+struct admin_req_ctl {
+	uint8_t file[STORE_FILE_MAX];
+	size_t file_len;
+};
+
+/* PUT /v1/security/mode */
+struct admin_req_mode {
+	char mode[ADMIN_NAME_MAX + 1];
+};
+
 /* Each returns 0, 400 or 413 (an HTTP status) with errmsg set. The structs
  * are zeroed first; the caller wipes the secret fields when done. */
 int admin_req_parse_init(const void *body, size_t len,
@@ -84,10 +114,37 @@ int admin_req_parse_password(const void *body, size_t len,
 			     struct admin_req_admin *out, char *errmsg,
 			     size_t errcap);
 
+/* A "cert" field is PEM text when it holds "-----BEGIN", else base64 of
+ * DER (whitespace allowed); anything else is refused here, and what the
+ * bytes are is for pki_cert_parse to say. */
+int admin_req_parse_trust(const void *body, size_t len,
+			  struct admin_req_trust *out, char *errmsg,
+			  size_t errcap);
+int admin_req_parse_token(const void *body, size_t len,
+			  struct admin_req_token *out, char *errmsg,
+			  size_t errcap);
+int admin_req_parse_ctl(const void *body, size_t len, struct admin_req_ctl *out,
+			char *errmsg, size_t errcap);
+int admin_req_parse_mode(const void *body, size_t len,
+			 struct admin_req_mode *out, char *errmsg,
+			 size_t errcap);
+
+/* base64 for the byte fields of bodies and answers (b64.c).
+ * decode_loose: the standard alphabet, padded, with ASCII whitespace
+ * anywhere ignored (pasted PEM bodies wrap lines); -1 if malformed or the
+ * result does not fit CAP, else the length. encode_alloc: a malloc'ed,
+ * NUL-terminated text (transferred), NULL on no memory. */
+long admin_b64_decode_loose(const char *in, size_t n, uint8_t *out, size_t cap);
+char *admin_b64_encode_alloc(const uint8_t *in, size_t n);
+
 /* Query string helpers. consistent: 1 if "consistent=1" (or "true") is
  * present. limit: N of "limit=N" clamped into [1, max], DEF when absent;
  * -1 if present but not a number. */
 int admin_query_consistent(const char *query);
+/* The value of KEY in QUERY (may be NULL) into OUT (CAP bytes, cut to
+ * fit): 1 if present ("" for a bare "key"), 0 if absent. */
+int admin_query_value(const char *query, const char *key, char *out,
+		      size_t cap);
 long admin_query_limit(const char *query, long def, long max);
 
 /* Splits PATH into at most MAX segments of at most ADMIN_NAME_MAX bytes

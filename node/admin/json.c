@@ -20,6 +20,8 @@ enum field_kind {
 	F_HOST,	    /* host, or host:port whose port is dropped */
 	F_TEXT,	    /* printable text, no control characters */
 	F_SHA256,   /* sha256:HEX */
+	F_BYTES,    /* base64, decoded into out (cap bytes), *len */
+	F_CERT,	    /* PEM text as is, or base64 DER decoded; *len */
 };
 
 struct field {
@@ -28,7 +30,7 @@ struct field {
 	int required;
 	void *out;
 	size_t cap;
-	size_t *len; /* F_PASSWORD: receives the length */
+	size_t *len; /* F_PASSWORD, F_BYTES, F_CERT: receives the length */
 };
 
 static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
@@ -52,6 +54,45 @@ static int text_printable(const char *s, size_t n)
 	return 1;
 }
 
+/* F_BYTES and F_CERT: what the bytes are is judged later (pki_cert_parse,
+ * trustlist_parse); here only the transport encoding. */
+static int field_bytes(const struct field *f, const char *s, size_t n,
+		       char *errmsg, size_t errcap)
+{
+	long got;
+
+	if (f->kind == F_CERT && memmem(s, n, "-----BEGIN", 10)) {
+		if (n > f->cap) {
+			set_err(errmsg, errcap,
+				"field \"%s\": more than %zu bytes", f->key,
+				f->cap);
+			return 413;
+		}
+		memcpy(f->out, s, n);
+		*f->len = n;
+		return 0;
+	}
+	got = admin_b64_decode_loose(s, n, f->out, f->cap);
+	if (got < 0 && n / 4 * 3 > f->cap + 3) {
+		set_err(errmsg, errcap,
+			"field \"%s\": more than %zu bytes once decoded",
+			f->key, f->cap);
+		return 413;
+	}
+	if (got <= 0) {
+		set_err(errmsg, errcap,
+			f->kind == F_CERT
+			    ? "field \"%s\": neither PEM text nor base64 of "
+			      "DER"
+			    : "field \"%s\": expected base64 (standard "
+			      "alphabet, padded)",
+			f->key);
+		return 400;
+	}
+	*f->len = (size_t)got;
+	return 0;
+}
+
 static int field_store(const struct field *f, const char *s, size_t n,
 		       char *errmsg, size_t errcap)
 {
@@ -59,6 +100,9 @@ static int field_store(const struct field *f, const char *s, size_t n,
 	unsigned port;
 
 	switch (f->kind) {
+	case F_BYTES:
+	case F_CERT:
+		return field_bytes(f, s, n, errmsg, errcap);
 	case F_PASSWORD:
 		if (n < ADMIN_PASSWORD_MIN || n > ADMIN_PASSWORD_MAX ||
 		    memchr(s, '\0', n)) {
@@ -310,6 +354,61 @@ int admin_req_parse_password(const void *body, size_t len,
 	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
 }
 
+int admin_req_parse_trust(const void *body, size_t len,
+			  struct admin_req_trust *out, char *errmsg,
+			  size_t errcap)
+{
+	const struct field f[] = {
+	    {"category", F_NAME, 1, out->category, sizeof out->category, NULL},
+	    {"cert", F_CERT, 1, out->cert, sizeof out->cert, &out->cert_len},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+}
+
+int admin_req_parse_token(const void *body, size_t len,
+			  struct admin_req_token *out, char *errmsg,
+			  size_t errcap)
+{
+	const struct field f[] = {
+	    {"label", F_TEXT, 1, out->label, sizeof out->label, NULL},
+	    {"cert", F_CERT, 1, out->cert, sizeof out->cert, &out->cert_len},
+	};
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	rc = parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+	if (rc == 0 && !out->label[0]) {
+		set_err(errmsg, errcap, "field \"label\" is empty");
+		rc = 400;
+	}
+	return rc;
+}
+
+int admin_req_parse_ctl(const void *body, size_t len, struct admin_req_ctl *out,
+			char *errmsg, size_t errcap)
+{
+	const struct field f[] = {
+	    {"file", F_BYTES, 1, out->file, sizeof out->file, &out->file_len},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+}
+
+int admin_req_parse_mode(const void *body, size_t len,
+			 struct admin_req_mode *out, char *errmsg,
+			 size_t errcap)
+{
+	const struct field f[] = {
+	    {"mode", F_NAME, 1, out->mode, sizeof out->mode, NULL},
+	};
+
+	memset(out, 0, sizeof *out);
+	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+}
+
 /* Finds KEY=VALUE in a query string; VALUE into out. 1 found, 0 not. */
 static int query_get(const char *query, const char *key, char *out, size_t cap)
 {
@@ -336,6 +435,11 @@ static int query_get(const char *query, const char *key, char *out, size_t cap)
 		p = amp ? amp + 1 : NULL;
 	}
 	return 0;
+}
+
+int admin_query_value(const char *query, const char *key, char *out, size_t cap)
+{
+	return query ? query_get(query, key, out, cap) : 0;
 }
 
 int admin_query_consistent(const char *query)

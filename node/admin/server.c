@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "node/admin/admin_pki.h"
 
 #define PATH_SEGS_MAX 5
 
@@ -58,6 +59,40 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_GET, "/v1/audit", admin_route_audit, ROUTE_AUTH | ROUTE_READ,
      0},
+    /* Certificates, trust store, tokens, CTL, security mode
+     * (admin_pki.h). */
+    {EVHTTP_REQ_GET, "/v1/certs", admin_route_certs_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_GET, "/v1/certs/+/+", admin_route_cert_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/certs/+/+/regenerate", admin_route_cert_regenerate,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/trust", admin_route_trust_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_GET, "/v1/trust/+", admin_route_trust_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/trust", admin_route_trust_import,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/trust/+", admin_route_trust_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/tokens", admin_route_tokens_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/tokens", admin_route_token_register,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/tokens/+", admin_route_token_remove,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/ctl", admin_route_ctl_get, ROUTE_AUTH | ROUTE_READ,
+     0},
+    {EVHTTP_REQ_POST, "/v1/ctl", admin_route_ctl_upload,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/ctl/entries", admin_route_ctl_entries,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_GET, "/v1/ctl/file", admin_route_ctl_file,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_GET, "/v1/security", admin_route_security_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_PUT, "/v1/security/mode", admin_route_security_mode,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
@@ -382,8 +417,13 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 	a->node_name = dup_or_empty(cfg->node_name);
 	a->raft_addr = dup_or_empty(cfg->raft_addr);
 	a->admin_addr = dup_or_empty(cfg->admin_addr);
+	if (cfg->kek_file && cfg->kek_file[0])
+		a->kek_file = strdup(cfg->kek_file);
+	else if (asprintf(&a->kek_file, "%s/kek",
+			  a->data_dir ? a->data_dir : "") < 0)
+		a->kek_file = NULL;
 	if (!a->listen || !a->cert_file || !a->key_file || !a->data_dir ||
-	    !a->node_name || !a->raft_addr || !a->admin_addr) {
+	    !a->node_name || !a->raft_addr || !a->admin_addr || !a->kek_file) {
 		snprintf(errmsg, errcap, "out of memory");
 		goto err_after_alloc;
 	}
@@ -449,6 +489,7 @@ err_after_alloc:
 	free(a->node_name);
 	free(a->raft_addr);
 	free(a->admin_addr);
+	free(a->kek_file);
 	free(a);
 	return -1;
 }
@@ -584,6 +625,7 @@ void admin_free(struct admin *a)
 	free(a->node_name);
 	free(a->raft_addr);
 	free(a->admin_addr);
+	free(a->kek_file);
 	OPENSSL_cleanse(a, sizeof *a);
 	free(a);
 }

@@ -16,3 +16,18 @@ if(TARGET ward_admin AND TARGET ward_node)
       LIBS ward_admin ward_node PkgConfig::CURL Threads::Threads)
   endforeach()
 endif()
+if(TARGET ward_admin AND TARGET ward_node)
+  # Certificates, trust store, tokens, CTL and security mode, end to end;
+  # the committed trust-list test keys stand in for security tokens.
+  foreach(t pki pki_ctl)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_admin_${t}.c)
+      ward_unit_test(test_admin_${t}
+        SOURCES unit/test_admin_${t}.c unit/test_admin_pki_fixture.c
+          unit/test_admin_harness.c unit/test_trustlist_fixture.c
+        LIBS ward_admin ward_node ward_pki ward_trustlist PkgConfig::CURL
+          Threads::Threads)
+      target_compile_definitions(test_admin_${t} PRIVATE
+        TRUSTLIST_TEST_DATA="${CMAKE_CURRENT_SOURCE_DIR}/unit/data/trustlist")
+    endif()
+  endforeach()
+endif()

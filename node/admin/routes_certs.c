@@ -1,0 +1,490 @@
+/* routes_certs: the certificates of the cluster — the CA and every node's
+ * role certificates — listed, exported (JSON, PEM, DER; private keys are
+ * never served), and regenerated: a fresh key of the cluster's key type and
+ * a certificate the CA issues for the same subject, written in one command
+ * guarded on the certificate it replaces. The owning node switches to it
+ * once the command has applied (published before used). */
+#include "node/admin/admin_pki.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509v3.h>
+
+#include "common/log.h"
+
+#define CLUSTER_OWNER "cluster" /* the owner name of the CA */
+
+static json_t *cert_json(const struct store_cert *c, const char *owner)
+{
+	char sha1[PKI_FP_TEXT_MAX], sha256[PKI_FP_TEXT_MAX];
+
+	admin_pki_fp(c->sha1, sizeof c->sha1, sha1);
+	admin_pki_fp(c->sha256, sizeof c->sha256, sha256);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, "
+			 "s:i, s:I}",
+			 "node", owner, "role", store_cert_role_name(c->role),
+			 "subject", c->subject, "issuer", c->issuer, "serial",
+			 c->serial, "not_before", (json_int_t)c->not_before_s,
+			 "not_after", (json_int_t)c->not_after_s, "key_type",
+			 pki_key_type_name((enum pki_key_type)c->key_type),
+			 "sha1", sha1, "sha256", sha256, "generation",
+			 (int)c->generation, "created_ms",
+			 (json_int_t)c->created_ms);
+}
+
+static void owner_name(struct store_read *r, uint64_t owner, char *out,
+		       size_t cap)
+{
+	struct store_node n;
+
+	if (owner == 0)
+		snprintf(out, cap, CLUSTER_OWNER);
+	else if (store_node_get(r, owner, &n) == 0)
+		snprintf(out, cap, "%s", n.name);
+	else
+		snprintf(out, cap, "node-%" PRIu64, owner);
+}
+
+struct list_ctx {
+	struct store_read *r;
+	json_t *list;
+};
+
+static int list_cert(void *arg, const struct store_cert *c)
+{
+	struct list_ctx *l = arg;
+	char owner[STORE_NAME_MAX];
+
+	owner_name(l->r, c->owner, owner, sizeof owner);
+	json_array_append_new(l->list, cert_json(c, owner));
+	return 0;
+}
+
+void admin_route_certs_list(struct admin_op *op)
+{
+	struct list_ctx l = {NULL, json_array()};
+	int rc;
+
+	if (store_read_begin(op->a->store, &l.r) != 0) {
+		json_decref(l.list);
+		admin_op_error(op, 500, "store unreadable");
+		return;
+	}
+	rc = store_cert_each(l.r, list_cert, &l);
+	store_read_end(l.r);
+	if (rc) {
+		json_decref(l.list);
+		admin_op_fail(op, rc, "reading the certificates");
+		return;
+	}
+	admin_op_reply(op, 200, json_pack("{s:o}", "certs", l.list));
+}
+
+/* The certificate the path names: /v1/certs/NODE/ROLE, NODE "cluster"
+ * for the CA. 0, or -1 after answering. */
+static int cert_find(struct admin_op *op, struct store_read *r,
+		     struct store_node *node, struct store_cert *out)
+{
+	enum store_cert_role role;
+	int rc;
+
+	memset(node, 0, sizeof *node);
+	if (store_cert_role_parse(op->args[1], &role) != 0) {
+		admin_op_error(op, 404,
+			       "no role \"%s\" (ca, https, callmanager, tftp, "
+			       "capf, ipsec, node)",
+			       op->args[1]);
+		return -1;
+	}
+	if (role == STORE_CERT_CA) {
+		if (strcmp(op->args[0], CLUSTER_OWNER) != 0) {
+			admin_op_error(op, 404,
+				       "the CA is the cluster's: "
+				       "/v1/certs/" CLUSTER_OWNER "/ca");
+			return -1;
+		}
+	} else if (store_node_find(r, op->args[0], node) != 0) {
+		admin_op_error(op, 404, "no node \"%s\"", op->args[0]);
+		return -1;
+	}
+	rc = store_cert_get(r, node->id, role, out);
+	if (rc == STORE_ENOTFOUND) {
+		admin_op_error(op, 404, "%s has no %s certificate (yet)",
+			       op->args[0], store_cert_role_name(role));
+		return -1;
+	}
+	if (rc) {
+		admin_op_fail(op, rc, "reading the certificate");
+		return -1;
+	}
+	return 0;
+}
+
+void admin_route_cert_get(struct admin_op *op)
+{
+	struct store_node node;
+	struct store_cert c;
+	struct store_read *r;
+	char base[2 * STORE_NAME_MAX];
+	int format;
+
+	format = admin_pki_format(op,
+				  ADMIN_FORMAT_BIT(ADMIN_FORMAT_JSON) |
+				      ADMIN_FORMAT_BIT(ADMIN_FORMAT_PEM) |
+				      ADMIN_FORMAT_BIT(ADMIN_FORMAT_DER),
+				  0);
+	if (format < 0)
+		return;
+	if (store_read_begin(op->a->store, &r) != 0) {
+		admin_op_error(op, 500, "store unreadable");
+		return;
+	}
+	if (cert_find(op, r, &node, &c) != 0) {
+		store_read_end(r);
+		return;
+	}
+	snprintf(base, sizeof base, "%s-%s", op->args[0],
+		 store_cert_role_name(c.role));
+	admin_pki_reply_cert(op, format, cert_json(&c, op->args[0]), c.der,
+			     c.der_len, base);
+	store_read_end(r);
+}
+
+/* ---- regenerate -------------------------------------------------------- */
+
+/* The subject of OLD, to be issued again: CN, the first DNS and IP SAN,
+ * and for a node certificate its identity. Strings point into BUF. */
+struct subject_buf {
+	char cn[STORE_NAME_MAX + 1];
+	char dns[254];
+	char ip[INET6_ADDRSTRLEN];
+	char cluster_id[PKI_UUID_LEN + 1];
+};
+
+static int subject_of(X509 *old, enum store_cert_role role,
+		      const char *node_name, struct subject_buf *b,
+		      struct pki_subject *s, char *errmsg, size_t errcap)
+{
+	X509_NAME *name = X509_get_subject_name(old);
+	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	GENERAL_NAMES *sans;
+	unsigned char *utf8 = NULL;
+	int n;
+
+	memset(b, 0, sizeof *b);
+	memset(s, 0, sizeof *s);
+	n = i < 0
+		? -1
+		: ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(
+						 X509_NAME_get_entry(name, i)));
+	if (n > 0 && (size_t)n < sizeof b->cn && !memchr(utf8, 0, (size_t)n))
+		memcpy(b->cn, utf8, (size_t)n);
+	else
+		snprintf(b->cn, sizeof b->cn, "%s", node_name);
+	OPENSSL_free(utf8);
+	sans = X509_get_ext_d2i(old, NID_subject_alt_name, NULL, NULL);
+	for (int k = 0; sans && k < sk_GENERAL_NAME_num(sans); k++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, k);
+		const ASN1_STRING *v;
+
+		if (g->type == GEN_DNS && !b->dns[0]) {
+			v = g->d.dNSName;
+			if ((size_t)ASN1_STRING_length(v) < sizeof b->dns)
+				memcpy(b->dns, ASN1_STRING_get0_data(v),
+				       (size_t)ASN1_STRING_length(v));
+		} else if (g->type == GEN_IPADD && !b->ip[0]) {
+			v = g->d.iPAddress;
+			if (ASN1_STRING_length(v) == 4)
+				inet_ntop(AF_INET, ASN1_STRING_get0_data(v),
+					  b->ip, sizeof b->ip);
+			else if (ASN1_STRING_length(v) == 16)
+				inet_ntop(AF_INET6, ASN1_STRING_get0_data(v),
+					  b->ip, sizeof b->ip);
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	s->common_name = b->cn;
+	s->dns = b->dns[0] ? b->dns : NULL;
+	s->ip = b->ip[0] ? b->ip : NULL;
+	if (role == STORE_CERT_NODE) {
+		if (pki_node_identity(old, b->cluster_id, &s->node_id, errmsg,
+				      errcap) != 0)
+			return -1;
+		s->cluster_id = b->cluster_id;
+	}
+	return 0;
+}
+
+/* What regenerating needs from the store, read in one transaction. */
+struct regen_in {
+	struct store_cluster cl;
+	struct store_node node;
+	struct store_cert old, ca;
+	struct store_key ca_key;
+	const void *node_raw; /* the node record as stored, for the guard */
+	size_t node_raw_len;
+	enum pki_key_type key_type;
+};
+
+/* The new certificate and its key, wrapped. Everything owned. */
+struct regen_out {
+	EVP_PKEY *key;
+	X509 *cert;
+	uint8_t *der, *wrapped;
+	size_t der_len, wrapped_len;
+	struct store_cert rec;
+};
+
+static void regen_out_free(struct regen_out *o)
+{
+	EVP_PKEY_free(o->key);
+	X509_free(o->cert);
+	free(o->der);
+	free(o->wrapped);
+}
+
+static int key_aad(uint64_t owner, enum store_cert_role role, uint8_t *aad,
+		   size_t cap, size_t *len)
+{
+	uint8_t key[STORE_CERT_KEY_LEN];
+
+	store_key_cert(owner, role, key);
+	return pki_aad("keys", key, sizeof key, aad, cap, len);
+}
+
+/* Issues the new certificate with the CA key, unwrapped with the KEK for
+ * as long as it takes. 0, or an HTTP status with ERRMSG. */
+static int regen_issue(struct admin *a, const struct regen_in *in,
+		       struct regen_out *o, char *errmsg, size_t errcap)
+{
+	uint8_t kek[PKI_KEK_LEN], aad[64];
+	size_t aad_len;
+	struct subject_buf sb;
+	struct pki_subject subj;
+	struct pki_cert_info info;
+	EVP_PKEY *ca_key = NULL;
+	X509 *ca = NULL, *old = NULL;
+	int status = 500;
+
+	memset(o, 0, sizeof *o);
+	if (admin_pki_kek_load(a, &in->cl, kek, errmsg, errcap) != 0)
+		return 503;
+	if (pki_cert_parse(in->ca.der, in->ca.der_len, &ca, NULL, 0) ||
+	    pki_cert_parse(in->old.der, in->old.der_len, &old, NULL, 0)) {
+		snprintf(errmsg, errcap, "a stored certificate is unreadable");
+		goto out;
+	}
+	if (key_aad(0, STORE_CERT_CA, aad, sizeof aad, &aad_len) ||
+	    pki_key_unwrap(kek, aad, aad_len, in->ca_key.wrapped,
+			   in->ca_key.wrapped_len, &ca_key) != 0) {
+		snprintf(errmsg, errcap,
+			 "the CA key does not unwrap with this node's cluster "
+			 "key");
+		goto out;
+	}
+	if (subject_of(old, in->old.role, in->node.name, &sb, &subj, errmsg,
+		       errcap) != 0)
+		goto out;
+	if (pki_key_generate(in->key_type, &o->key) != 0 ||
+	    pki_issue(ca, ca_key, o->key, (enum pki_role)in->old.role, &subj, 0,
+		      &o->cert, errmsg, errcap) != 0 ||
+	    pki_cert_info(o->cert, &info, errmsg, errcap) != 0 ||
+	    pki_cert_to_der(o->cert, &o->der, &o->der_len) != 0) {
+		if (!errmsg[0])
+			snprintf(errmsg, errcap, "issuing failed");
+		goto out;
+	}
+	if (key_aad(in->old.owner, in->old.role, aad, sizeof aad, &aad_len) ||
+	    pki_key_wrap(kek, aad, aad_len, o->key, &o->wrapped,
+			 &o->wrapped_len) != 0) {
+		snprintf(errmsg, errcap, "wrapping the new key failed");
+		goto out;
+	}
+	o->rec = in->old;
+	o->rec.der = o->der;
+	o->rec.der_len = o->der_len;
+	memcpy(o->rec.sha256, info.sha256, 32);
+	memcpy(o->rec.sha1, info.sha1, 20);
+	snprintf(o->rec.subject, sizeof o->rec.subject, "%s", info.subject);
+	snprintf(o->rec.issuer, sizeof o->rec.issuer, "%s", info.issuer);
+	o->rec.not_before_s = info.not_before_s;
+	o->rec.not_after_s = info.not_after_s;
+	o->rec.key_type = (uint32_t)info.key_type;
+	snprintf(o->rec.serial, sizeof o->rec.serial, "%s", info.serial);
+	o->rec.created_ms = admin_now_ms();
+	o->rec.generation = in->old.generation + 1;
+	status = 0;
+out:
+	OPENSSL_cleanse(kek, sizeof kek);
+	EVP_PKEY_free(ca_key);
+	X509_free(ca);
+	X509_free(old);
+	return status;
+}
+
+static void ctx_json_free(void *p)
+{
+	json_decref(p);
+}
+
+static void regenerated(struct admin_op *op, int rc)
+{
+	json_t *ans = op->ctx;
+
+	if (rc == STORE_ENOTFOUND) {
+		admin_op_error(op, 409,
+			       "the certificate or its node changed meanwhile: "
+			       "retry");
+		return;
+	}
+	if (rc) {
+		admin_op_fail(op, rc, "regenerating the certificate");
+		return;
+	}
+	log_info(ADMIN_TAG, "%s", op->text);
+	op->ctx = NULL;
+	op->ctx_free = NULL;
+	admin_op_reply(op, 200, ans);
+}
+
+/* Reads what regenerating needs. 0, or -1 after answering. */
+static int regen_read(struct admin_op *op, struct store_read *r,
+		      struct regen_in *in)
+{
+	enum store_cert_role role;
+	char kt[32];
+	uint8_t key[8];
+	int rc;
+
+	memset(in, 0, sizeof *in);
+	if (store_cert_role_parse(op->args[1], &role) == 0 &&
+	    role == STORE_CERT_CA) {
+		admin_op_error(op, 400,
+			       "the cluster CA is not regenerated: every "
+			       "certificate, the CTL and the phones depend "
+			       "on it");
+		return -1;
+	}
+	if (cert_find(op, r, &in->node, &in->old) != 0)
+		return -1;
+	rc = store_cluster_get(r, &in->cl);
+	if (rc == 0)
+		rc = store_cert_get(r, 0, STORE_CERT_CA, &in->ca);
+	if (rc == 0)
+		rc = store_key_get(r, 0, STORE_CERT_CA, &in->ca_key);
+	if (rc == STORE_ENOTFOUND) {
+		admin_op_error(op, 503, "the cluster has no CA or CA key yet");
+		return -1;
+	}
+	store_key_u64(in->node.id, key);
+	if (rc == 0)
+		rc = store_get(r, STORE_T_NODES, key, sizeof key, &in->node_raw,
+			       &in->node_raw_len);
+	if (rc == 0)
+		rc = store_param_get(r, "cert_key_type", kt, sizeof kt);
+	if (rc) {
+		admin_op_fail(op, rc, "reading the cluster");
+		return -1;
+	}
+	if (pki_key_type_parse(kt, &in->key_type) != 0) {
+		admin_op_error(op, 500, "cert_key_type \"%s\" unknown", kt);
+		return -1;
+	}
+	return 0;
+}
+
+/* The command: the certificate (guarded on the old one), its key, for an
+ * HTTPS certificate the fingerprint members pin, and the audit record. */
+static struct store_cmd *regen_cmd(struct admin_op *op,
+				   const struct regen_in *in,
+				   const struct regen_out *o)
+{
+	struct store_key k = {0};
+	struct store_node n = in->node;
+	char detail[STORE_TEXT_MAX], fp[PKI_FP_TEXT_MAX];
+	uint8_t key[8];
+	struct store_cmd *cmd = admin_op_cmd(op);
+
+	if (!cmd)
+		return NULL;
+	k.owner = in->old.owner;
+	k.role = in->old.role;
+	k.wrapped = o->wrapped;
+	k.wrapped_len = o->wrapped_len;
+	memcpy(k.kek_id, in->cl.kek_id, sizeof k.kek_id);
+	admin_pki_fp(o->rec.sha256, 32, fp);
+	snprintf(detail, sizeof detail,
+		 "node=%s role=%s generation=%u key=%s sha256=%s",
+		 in->node.name, store_cert_role_name(in->old.role),
+		 o->rec.generation,
+		 pki_key_type_name((enum pki_key_type)o->rec.key_type), fp);
+	snprintf(op->text, sizeof op->text,
+		 "certificate regenerated by %.63s: %.400s", op->actor, detail);
+	store_key_u64(in->node.id, key);
+	memcpy(n.https_sha256, o->rec.sha256, 32);
+	if (store_cmd_replace_cert(cmd, &in->old, &o->rec) ||
+	    store_cmd_put_key(cmd, &k) ||
+	    (in->old.role == STORE_CERT_HTTPS &&
+	     (store_cmd_op(cmd, STORE_OP_EXPECT, STORE_T_NODES, key, sizeof key,
+			   in->node_raw, in->node_raw_len) ||
+	      store_cmd_put_node(cmd, STORE_OP_PUT, &n))) ||
+	    store_cmd_audit(cmd, "cert.regenerate", detail)) {
+		store_cmd_free(cmd);
+		admin_op_error(op, 500, "building the change failed");
+		return NULL;
+	}
+	return cmd;
+}
+
+void admin_route_cert_regenerate(struct admin_op *op)
+{
+	struct regen_in in;
+	struct regen_out o;
+	struct store_read *r;
+	struct store_cmd *cmd;
+	char errmsg[512] = "", sha1[PKI_FP_TEXT_MAX], sha256[PKI_FP_TEXT_MAX];
+	int status;
+
+	if (op->body_len && strspn(op->body, " \t\r\n{}") != op->body_len) {
+		admin_op_error(op, 400, "no body expected (or {})");
+		return;
+	}
+	if (store_read_begin(op->a->store, &r) != 0) {
+		admin_op_error(op, 500, "store unreadable");
+		return;
+	}
+	if (regen_read(op, r, &in) != 0) {
+		store_read_end(r);
+		return;
+	}
+	status = regen_issue(op->a, &in, &o, errmsg, sizeof errmsg);
+	if (status) {
+		store_read_end(r);
+		regen_out_free(&o);
+		admin_op_error(op, status, "%s", errmsg);
+		return;
+	}
+	cmd = regen_cmd(op, &in, &o);
+	store_read_end(r);
+	if (!cmd) {
+		regen_out_free(&o);
+		return;
+	}
+	admin_pki_fp(o.rec.sha1, 20, sha1);
+	admin_pki_fp(o.rec.sha256, 32, sha256);
+	op->ctx = json_pack(
+	    "{s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:s}", "node", op->args[0],
+	    "role", store_cert_role_name(o.rec.role), "generation",
+	    (int)o.rec.generation, "subject", o.rec.subject, "sha1", sha1,
+	    "sha256", sha256, "not_after", (json_int_t)o.rec.not_after_s,
+	    "key_type", pki_key_type_name((enum pki_key_type)o.rec.key_type));
+	op->ctx_free = ctx_json_free;
+	regen_out_free(&o);
+	admin_op_propose(op, cmd, regenerated);
+	store_cmd_free(cmd);
+}
