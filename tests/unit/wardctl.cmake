@@ -13,3 +13,16 @@ ward_unit_test(test_wardctl_http SOURCES unit/test_wardctl_http.c
 find_package(Threads REQUIRED)
 ward_unit_test(test_wardctl_e2e SOURCES unit/test_wardctl_e2e.c
   LIBS ward_wardctl Threads::Threads)
+ward_unit_test(test_wardctl_pki_render SOURCES unit/test_wardctl_pki_render.c
+  LIBS ward_wardctl)
+# The certificate, token, CTL and security commands against a real node in
+# this process (the admin tests' harness), with SoftHSM2 tokens.
+if(TARGET ward_admin AND TARGET ward_node)
+  ward_unit_test(test_wardctl_pki
+    SOURCES unit/test_wardctl_pki.c unit/test_admin_pki_fixture.c
+      unit/test_admin_harness.c unit/test_trustlist_fixture.c
+    LIBS ward_wardctl ward_admin ward_node ward_pki ward_trustlist
+      PkgConfig::CURL Threads::Threads)
+  target_compile_definitions(test_wardctl_pki PRIVATE
+    TRUSTLIST_TEST_DATA="${CMAKE_CURRENT_SOURCE_DIR}/unit/data/trustlist")
+endif()

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tools/wardctl/cmd.h"
+#include "tools/wardctl/cmd_pki.h"
 #include "tools/wardctl/creds.h"
 #include "tools/wardctl/pin.h"
 
@@ -38,6 +39,41 @@ static const struct wardctl_command commands[] = {
     {"audit", NULL, cmd_audit, "[--limit N]",
      "who changed what, newest first (N <= 1000, default 100)"},
     {"status", NULL, cmd_status, "", "the answering node's own state"},
+    {"cert", "list", cmd_cert_list, "[--trust]",
+     "the cluster's certificates (--trust: the trust store)"},
+    {"cert", "show", cmd_cert_show, "NODE ROLE | NAME",
+     "one certificate (NODE \"cluster\", ROLE \"ca\" for the CA) or "
+     "trust store entry"},
+    {"cert", "export", cmd_cert_export, "[--der] [-o FILE] NODE ROLE | NAME",
+     "the certificate in PEM (or DER), to FILE or standard output"},
+    {"cert", "import", cmd_cert_import, "--category CATEGORY FILE",
+     "add a PEM or DER certificate to the trust store"},
+    {"cert", "delete", cmd_cert_delete, "NAME",
+     "remove a trust store entry (xxxxxxxx.N)"},
+    {"cert", "regenerate", cmd_cert_regenerate, "NODE ROLE",
+     "a new key and certificate for a node's role"},
+    {"cert", "fingerprint", cmd_cert_fingerprint, "NODE ROLE | NAME",
+     "SHA-1 and SHA-256 fingerprints"},
+    {"token", "register", cmd_token_register,
+     "--module PATH --token LABEL [--key-id ID]",
+     "allow a PKCS#11 security token to sign the CTL"},
+    {"token", "list", cmd_token_list, "", "the registered security tokens"},
+    {"token", "remove", cmd_token_remove, "SERIAL",
+     "withdraw a token's right to sign the CTL"},
+    {"ctl", "sign", cmd_ctl_sign,
+     "--module PATH --token LABEL [--key-id ID] [--pin-file FILE] "
+     "[--sig ALG]",
+     "build the CTL the cluster needs, sign it with the token, store it"},
+    {"ctl", "show", cmd_ctl_show, "",
+     "the current CTL: version, signers, whether it is current"},
+    {"ctl", "verify", cmd_ctl_verify, "",
+     "check the stored CTL's signature here, and whether it is current"},
+    {"ctl", "export", cmd_ctl_export, "[-o FILE]",
+     "the signed CTL file (CTLFile.tlv)"},
+    {"security", "mode", cmd_security_mode, "mixed|non-secure",
+     "set the cluster security mode (mixed needs a current CTL)"},
+    {"security", "status", cmd_security_status, "",
+     "mode, CTL, tokens and pending resets"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -247,6 +283,7 @@ static int opt_step(struct wardctl *ctx, int argc, char **argv,
 		    const struct option *opts, int *state, bool top)
 {
 	struct option all[MAX_CMD_OPTS + N_GLOBAL_OPTS + 1];
+	const char *shorts = top ? "+:h" : ":h";
 	size_t n = 0;
 	int c;
 
@@ -254,6 +291,11 @@ static int opt_step(struct wardctl *ctx, int argc, char **argv,
 		if (n == MAX_CMD_OPTS)
 			abort(); /* a command's table outgrew the merge */
 		all[n] = opts[n];
+		/* "-o FILE" is short for a command's --output, as in most
+		 * tools that write a file. */
+		if (!top && opts[n].val == 'o' &&
+		    opts[n].has_arg == required_argument)
+			shorts = ":ho:";
 	}
 	memcpy(all + n, global_opts, sizeof global_opts);
 	memset(&all[n + N_GLOBAL_OPTS], 0, sizeof all[0]);
@@ -262,7 +304,7 @@ static int opt_step(struct wardctl *ctx, int argc, char **argv,
 	opterr = 0;
 	optopt = 0;
 	for (;;) {
-		c = getopt_long(argc, argv, top ? "+:h" : ":h", all, NULL);
+		c = getopt_long(argc, argv, shorts, all, NULL);
 		*state = optind;
 		switch (c) {
 		case GOPT_URL:
