@@ -1,5 +1,7 @@
-/* join: one libcurl POST; the verify callback accepts exactly the pinned
- * certificate, which is the only trust a new node has in the cluster. */
+/* join: two libcurl POSTs. The certificate verification of the TLS
+ * connection is ours alone: the member's chain must lead to the pinned
+ * cluster CA (or its leaf be the pinned certificate), which is the only
+ * trust a new node has in the cluster. */
 #include "node/join.h"
 
 #include <errno.h>
@@ -16,6 +18,8 @@
 
 #include "node/tlscert.h"
 
+#define JOIN_ANSWER_MAX (256u * 1024)
+
 int join_token_node_id(const char *token, uint64_t *id)
 {
 	const char *dot = strchr(token, '.');
@@ -30,6 +34,215 @@ int join_token_node_id(const char *token, uint64_t *id)
 	return 0;
 }
 
+/* ---- what the operator gives ------------------------------------------- */
+
+int join_token_read(const char *opt, const char *file, char *out, size_t cap,
+		    char *errmsg, size_t errcap)
+{
+	const char *env = getenv("WARD_JOIN_TOKEN");
+	FILE *f;
+	size_t n;
+
+	if (opt) {
+		snprintf(out, cap, "%s", opt);
+		return 0;
+	}
+	if (file) {
+		f = fopen(file, "r");
+		if (!f) {
+			snprintf(errmsg, errcap, "%s: %s", file,
+				 strerror(errno));
+			return -1;
+		}
+		n = fread(out, 1, cap - 1, f);
+		fclose(f);
+		out[n] = '\0';
+		out[strcspn(out, "\r\n")] = '\0';
+		return 0;
+	}
+	if (env) {
+		snprintf(out, cap, "%s", env);
+		return 0;
+	}
+	snprintf(errmsg, errcap,
+		 "--join needs a token: --token, --token-file or "
+		 "WARD_JOIN_TOKEN");
+	return -1;
+}
+
+int join_pin_parse(const char *ca_fp, const char *leaf_fp, struct join_pin *pin,
+		   char *errmsg, size_t errcap)
+{
+	const char *text = ca_fp ? ca_fp : leaf_fp;
+
+	if (!text || (ca_fp && leaf_fp)) {
+		snprintf(errmsg, errcap,
+			 "--join needs --ca-fingerprint sha256:HEX (the "
+			 "cluster CA, printed by 'wardctl node add') or "
+			 "--fingerprint sha256:HEX (that member's certificate)"
+			 ", not both");
+		return -1;
+	}
+	pin->kind = ca_fp ? JOIN_PIN_CA : JOIN_PIN_LEAF;
+	if (tlscert_fingerprint_parse(text, pin->sha256) != 0) {
+		snprintf(errmsg, errcap, "%s: expected sha256:<64 hex digits>",
+			 ca_fp ? "--ca-fingerprint" : "--fingerprint");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+int join_keys_generate(struct join_keys *k, enum pki_key_type t, char *errmsg,
+		       size_t errcap)
+{
+	join_keys_clear(k);
+	if (nodepki_set_keygen(&k->set, t, errmsg, errcap) != 0)
+		return -1;
+	if (pki_kex_keygen(&k->kex, k->kex_pub) != 0) {
+		snprintf(errmsg, errcap, "generating the X25519 key failed");
+		return -1;
+	}
+	return 0;
+}
+
+void join_keys_clear(struct join_keys *k)
+{
+	if (!k)
+		return;
+	nodepki_set_clear(&k->set);
+	EVP_PKEY_free(k->kex);
+	memset(k, 0, sizeof *k);
+}
+
+void join_grant_clear(struct join_grant *g)
+{
+	if (!g)
+		return;
+	X509_free(g->ca);
+	for (int i = 0; i < NODEPKI_ROLES; i++)
+		X509_free(g->cert[i]);
+	memset(g, 0, sizeof *g);
+}
+
+/* ---- base64 and hex --------------------------------------------------- */
+
+/* Standard base64 with padding, malloc'ed; NULL if out of memory. */
+static char *b64_encode(const uint8_t *in, size_t n)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+
+	if (out)
+		EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	return out;
+}
+
+/* Decodes TEXT into OUT (CAP bytes); the length, or -1. */
+static long b64_decode(const char *text, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(text), pad = 0;
+	uint8_t *tmp;
+	int got;
+
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > cap + 2)
+		return -1;
+	if (text[n - 1] == '=')
+		pad++;
+	if (text[n - 2] == '=')
+		pad++;
+	tmp = malloc(n / 4 * 3);
+	if (!tmp)
+		return -1;
+	got = EVP_DecodeBlock(tmp, (const unsigned char *)text, (int)n);
+	if (got < 0 || (size_t)got < pad || (size_t)got - pad > cap) {
+		OPENSSL_cleanse(tmp, n / 4 * 3);
+		free(tmp);
+		return -1;
+	}
+	memcpy(out, tmp, (size_t)got - pad);
+	OPENSSL_cleanse(tmp, n / 4 * 3);
+	free(tmp);
+	return (long)((size_t)got - pad);
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int hex_decode(const char *text, uint8_t *out, size_t n)
+{
+	if (strlen(text) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_nibble(text[2 * i]),
+		    lo = hex_nibble(text[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* ---- the pinned HTTPS client ------------------------------------------ */
+
+/* The whole verification of the member's certificate (it replaces
+ * OpenSSL's): a leaf pin compares the leaf; a CA pin finds the pinned CA
+ * among the certificates the member sent and verifies the leaf against it
+ * alone. The host name is not checked: the pin says who the member is. */
+static int join_verify(X509_STORE_CTX *ctx, void *arg)
+{
+	const struct join_pin *pin = arg;
+	X509 *leaf = X509_STORE_CTX_get0_cert(ctx);
+	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(ctx);
+	X509_STORE *trust = NULL;
+	X509 *ca = NULL;
+	uint8_t fp[32];
+	unsigned int n = 32;
+	int ok = 0;
+
+	if (!pin || !leaf)
+		goto out;
+	if (pin->kind == JOIN_PIN_LEAF) {
+		ok = X509_digest(leaf, EVP_sha256(), fp, &n) &&
+		     CRYPTO_memcmp(fp, pin->sha256, 32) == 0;
+		goto out;
+	}
+	for (int i = 0; sent && i < sk_X509_num(sent); i++) {
+		X509 *x = sk_X509_value(sent, i);
+
+		n = 32;
+		if (X509_digest(x, EVP_sha256(), fp, &n) &&
+		    CRYPTO_memcmp(fp, pin->sha256, 32) == 0) {
+			ca = x;
+			break;
+		}
+	}
+	ok = ca && pki_trust_new(&ca, 1, &trust) == 0 &&
+	     pki_verify(trust, leaf, sent, 0, NULL, 0) == 0;
+	X509_STORE_free(trust);
+out:
+	if (!ok)
+		X509_STORE_CTX_set_error(ctx, X509_V_ERR_CERT_REJECTED);
+	return ok;
+}
+
+static CURLcode join_ssl_ctx(CURL *curl, void *sslctx, void *pin)
+{
+	(void)curl;
+	SSL_CTX_set_verify(sslctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(sslctx, join_verify, pin);
+	return CURLE_OK;
+}
+
 struct join_body {
 	char *buf;
 	size_t len;
@@ -41,7 +254,7 @@ static size_t join_on_data(char *p, size_t size, size_t n, void *arg)
 	size_t add = size * n;
 	char *nb;
 
-	if (b->len + add > 65536)
+	if (b->len + add > JOIN_ANSWER_MAX)
 		return 0;
 	nb = realloc(b->buf, b->len + add + 1);
 	if (!nb)
@@ -53,66 +266,28 @@ static size_t join_on_data(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
-static int join_verify_pin(int preverify, X509_STORE_CTX *ctx)
-{
-	SSL *ssl = X509_STORE_CTX_get_ex_data(
-		ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
-	const uint8_t *pin =
-		ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
-	X509 *leaf = X509_STORE_CTX_get_current_cert(ctx);
-	uint8_t fp[32];
-	unsigned int n = sizeof fp;
-
-	(void)preverify;
-	/* Only the leaf matters: the pin replaces chain validation. */
-	if (X509_STORE_CTX_get_error_depth(ctx) != 0)
-		return 1;
-	if (!pin || !leaf || !X509_digest(leaf, EVP_sha256(), fp, &n) ||
-	    CRYPTO_memcmp(fp, pin, 32) != 0)
-		return 0;
-	/* A self-signed leaf fails chain checks; the pin overrides them, and
-	 * libcurl reads the error left behind. */
-	X509_STORE_CTX_set_error(ctx, X509_V_OK);
-	return 1;
-}
-
-static CURLcode join_ssl_ctx(CURL *curl, void *sslctx, void *pin)
-{
-	(void)curl;
-	SSL_CTX_set_app_data(sslctx, pin);
-	SSL_CTX_set_verify(sslctx, SSL_VERIFY_PEER, join_verify_pin);
-	return CURLE_OK;
-}
-
-int join_cluster(const struct join_request *req, struct join_result *out,
-		 char *errmsg, size_t errcap)
+/* POSTs RQ to URL/PATH. 0 with *status and *answer (a JSON object or
+ * NULL; caller decrefs), or -1 with the transport error. The request text
+ * holds the token: it is wiped. */
+static int join_post(const struct join_request *req, const char *path,
+		     json_t *rq, long *status, json_t **answer, char *errmsg,
+		     size_t errcap)
 {
 	struct join_body body = {0};
 	struct curl_slist *hdrs = NULL;
-	char url[512], fp[80];
-	json_t *rq = NULL, *rs = NULL;
-	char *text = NULL;
-	long status = 0;
+	char url[512];
+	char *text = json_dumps(rq, JSON_COMPACT);
 	CURLcode cc;
-	CURL *curl;
+	CURL *curl = curl_easy_init();
 	int rc = -1;
 
-	memset(out, 0, sizeof *out);
-	curl = curl_easy_init();
-	if (!curl) {
-		snprintf(errmsg, errcap, "out of memory");
-		return -1;
-	}
-	tlscert_fingerprint_text(req->https_sha256, fp, sizeof fp);
-	rq = json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", req->token,
-		       "name", req->name, "raft_address", req->raft_addr,
-		       "admin_address", req->admin_addr, "https_sha256", fp);
-	text = rq ? json_dumps(rq, JSON_COMPACT) : NULL;
-	if (!text) {
+	*answer = NULL;
+	*status = 0;
+	if (!curl || !text) {
 		snprintf(errmsg, errcap, "out of memory");
 		goto out;
 	}
-	snprintf(url, sizeof url, "%s/v1/join", req->url);
+	snprintf(url, sizeof url, "%s%s", req->url, path);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, text);
@@ -122,48 +297,31 @@ int join_cluster(const struct join_request *req, struct join_result *out,
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)req->timeout_s);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-	/* The pin stands in for the chain and the host name. */
+	/* A resumed session would skip the verification. */
+	curl_easy_setopt(curl, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
 	curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, join_ssl_ctx);
 	curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, (void *)req->pin);
 	cc = curl_easy_perform(curl);
 	if (cc != CURLE_OK) {
-		snprintf(errmsg, errcap, "%s: %s", req->url,
-			 curl_easy_strerror(cc));
+		snprintf(errmsg, errcap, "%s: %s%s", req->url,
+			 curl_easy_strerror(cc),
+			 cc == CURLE_PEER_FAILED_VERIFICATION ||
+				 cc == CURLE_SSL_CONNECT_ERROR
+			     ? " (the member's certificate is not the "
+			       "pinned one, nor issued by the pinned CA)"
+			     : "");
 		goto out;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	rs = body.buf ? json_loads(body.buf, 0, NULL) : NULL;
-	if (status != 200) {
-		json_t *e = rs ? json_object_get(rs, "error") : NULL;
-		snprintf(errmsg, errcap, "the cluster refused (HTTP %ld): %s",
-			 status,
-			 json_is_string(e) ? json_string_value(e) : "no reason");
-		goto out;
-	}
-	{
-		json_t *cid = json_object_get(rs, "cluster_id");
-		json_t *cname = json_object_get(rs, "cluster_name");
-		json_t *nid = json_object_get(rs, "node_id");
-
-		if (!json_is_string(cid) ||
-		    strlen(json_string_value(cid)) != 36 ||
-		    !json_is_integer(nid) || json_integer_value(nid) <= 0) {
-			snprintf(errmsg, errcap,
-				 "the cluster answered without a cluster id");
-			goto out;
-		}
-		memcpy(out->cluster_id, json_string_value(cid), 37);
-		if (json_is_string(cname))
-			snprintf(out->cluster_name, sizeof out->cluster_name,
-				 "%s", json_string_value(cname));
-		out->node_id = (uint64_t)json_integer_value(nid);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+	*answer = body.buf ? json_loads(body.buf, 0, NULL) : NULL;
+	if (*answer && !json_is_object(*answer)) {
+		json_decref(*answer);
+		*answer = NULL;
 	}
 	rc = 0;
 out:
-	json_decref(rq);
-	json_decref(rs);
 	if (text) {
 		OPENSSL_cleanse(text, strlen(text));
 		free(text);
@@ -171,5 +329,360 @@ out:
 	free(body.buf);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(curl);
+	return rc;
+}
+
+static const char *json_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void refusal(long status, json_t *rs, char *errmsg, size_t errcap)
+{
+	const char *e = rs ? json_str(rs, "error") : NULL;
+
+	snprintf(errmsg, errcap, "the cluster refused (HTTP %ld): %s", status,
+		 e ? e : "no reason");
+}
+
+/* The fields common to both phases. */
+static json_t *join_base(const struct join_request *req)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "token", req->token, "name",
+			 req->name, "raft_address", req->raft_addr,
+			 "admin_address", req->admin_addr);
+}
+
+/* ---- phase 1 ---------------------------------------------------------- */
+
+static int grant_parse(json_t *rs, struct join_grant *g, char *errmsg,
+		       size_t errcap)
+{
+	const char *cid = json_str(rs, "cluster_id");
+	const char *cname = json_str(rs, "cluster_name");
+	const char *ca = json_str(rs, "ca");
+	const char *kek_id = json_str(rs, "kek_id");
+	const char *sealed = json_str(rs, "kek_sealed");
+	json_t *nid = json_object_get(rs, "node_id");
+	json_t *certs = json_object_get(rs, "certs");
+	char why[256] = "";
+
+	if (!cid || strlen(cid) != PKI_UUID_LEN || !json_is_integer(nid) ||
+	    json_integer_value(nid) <= 0 || !ca || !kek_id || !sealed ||
+	    !json_is_object(certs)) {
+		snprintf(errmsg, errcap,
+			 "the cluster's answer lacks fields (cluster_id, "
+			 "node_id, ca, certs, kek_id, kek_sealed)");
+		return -1;
+	}
+	memcpy(g->cluster_id, cid, PKI_UUID_LEN + 1);
+	snprintf(g->cluster_name, sizeof g->cluster_name, "%s",
+		 cname ? cname : "");
+	g->node_id = (uint64_t)json_integer_value(nid);
+	if (hex_decode(kek_id, g->kek_id, sizeof g->kek_id) != 0 ||
+	    b64_decode(sealed, g->kek_sealed, sizeof g->kek_sealed) !=
+		(long)sizeof g->kek_sealed) {
+		snprintf(errmsg, errcap,
+			 "the cluster's answer holds a "
+			 "malformed kek_id or kek_sealed");
+		return -1;
+	}
+	if (pki_cert_parse(ca, strlen(ca), &g->ca, why, sizeof why) != 0) {
+		snprintf(errmsg, errcap, "the cluster's CA: %s", why);
+		return -1;
+	}
+	for (int i = 0; i < NODEPKI_ROLES; i++) {
+		const char *role = pki_role_name(nodepki_roles[i]);
+		const char *pem = json_str(certs, role);
+
+		if (!pem || pki_cert_parse(pem, strlen(pem), &g->cert[i], why,
+					   sizeof why) != 0) {
+			snprintf(errmsg, errcap,
+				 "the cluster's answer: the %s certificate: "
+				 "%s",
+				 role, pem ? why : "missing");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int join_request_certs(const struct join_request *req,
+		       const struct join_keys *k, struct join_grant *out,
+		       enum pki_key_type *want, char *errmsg, size_t errcap)
+{
+	json_t *rq = join_base(req), *keys = json_object(), *rs = NULL;
+	char *text;
+	long status;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (!rq || !keys)
+		goto oom;
+	for (int i = 0; i < NODEPKI_ROLES; i++) {
+		uint8_t *der = NULL;
+		size_t len = 0;
+
+		if (pki_pubkey_to_der(k->set.key[i], &der, &len) != 0)
+			goto oom;
+		text = b64_encode(der, len);
+		free(der);
+		if (!text ||
+		    json_object_set_new(keys, pki_role_name(nodepki_roles[i]),
+					json_string(text)) != 0) {
+			free(text);
+			goto oom;
+		}
+		free(text);
+	}
+	text = b64_encode(k->kex_pub, sizeof k->kex_pub);
+	if (!text || json_object_set(rq, "keys", keys) != 0 ||
+	    json_object_set_new(rq, "kex", json_string(text)) != 0) {
+		free(text);
+		goto oom;
+	}
+	free(text);
+	if (join_post(req, "/v1/join/certs", rq, &status, &rs, errmsg,
+		      errcap) != 0)
+		goto out;
+	if (status == 409 && json_str(rs, "key_type") &&
+	    pki_key_type_parse(json_str(rs, "key_type"), want) == 0) {
+		rc = JOIN_EKEYTYPE;
+		goto out;
+	}
+	if (status != 200) {
+		refusal(status, rs, errmsg, errcap);
+		goto out;
+	}
+	if (!rs) {
+		snprintf(errmsg, errcap, "the cluster's answer is not JSON");
+		goto out;
+	}
+	rc = grant_parse(rs, out, errmsg, errcap);
+	if (rc != 0)
+		join_grant_clear(out);
+	goto out;
+oom:
+	snprintf(errmsg, errcap, "out of memory");
+out:
+	json_decref(keys);
+	json_decref(rq);
+	json_decref(rs);
+	return rc;
+}
+
+static void fp_hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+int join_grant_check(struct join_grant *g, const struct join_pin *pin,
+		     uint64_t token_node_id, const char *name,
+		     struct join_keys *k, uint8_t kek[PKI_KEK_LEN],
+		     char *errmsg, size_t errcap)
+{
+	struct pki_cert_info info;
+	uint8_t id[PKI_KEK_ID_LEN];
+	char a[65], b[65];
+
+	if (pki_cert_info(g->ca, &info, errmsg, errcap) != 0)
+		return -1;
+	if (!info.is_ca) {
+		snprintf(errmsg, errcap,
+			 "the certificate the cluster calls its CA is no CA");
+		return -1;
+	}
+	if (pin->kind == JOIN_PIN_CA &&
+	    CRYPTO_memcmp(info.sha256, pin->sha256, 32) != 0) {
+		fp_hex(info.sha256, 32, a);
+		fp_hex(pin->sha256, 32, b);
+		snprintf(errmsg, errcap,
+			 "the cluster's CA is sha256:%s, not the one pinned "
+			 "(sha256:%s)",
+			 a, b);
+		return -1;
+	}
+	if (g->node_id != token_node_id) {
+		snprintf(errmsg, errcap,
+			 "the cluster answered for node %llu, the token is "
+			 "for node %llu",
+			 (unsigned long long)g->node_id,
+			 (unsigned long long)token_node_id);
+		return -1;
+	}
+	for (int i = 0; i < NODEPKI_ROLES; i++) {
+		enum pki_role role = nodepki_roles[i];
+
+		if (nodepki_check_issued(g->ca, g->cert[i], role, name,
+					 g->cluster_id, g->node_id, errmsg,
+					 errcap) != 0)
+			return -1;
+		if (EVP_PKEY_eq(X509_get0_pubkey(g->cert[i]), k->set.key[i]) !=
+		    1) {
+			snprintf(errmsg, errcap,
+				 "the %s certificate the cluster issued is "
+				 "for another key than this node's",
+				 pki_role_name(role));
+			return -1;
+		}
+	}
+	if (pki_kek_open(k->kex, g->cluster_id, g->node_id, g->kek_sealed,
+			 sizeof g->kek_sealed, kek) != 0) {
+		snprintf(errmsg, errcap,
+			 "the cluster key-encryption key does not open with "
+			 "this node's X25519 key");
+		return -1;
+	}
+	if (pki_kek_id(kek, id) != 0 ||
+	    CRYPTO_memcmp(id, g->kek_id, sizeof id) != 0) {
+		OPENSSL_cleanse(kek, PKI_KEK_LEN);
+		fp_hex(id, sizeof id, a);
+		fp_hex(g->kek_id, sizeof id, b);
+		snprintf(errmsg, errcap,
+			 "the key-encryption key delivered has id %s, the "
+			 "cluster's is %s",
+			 a, b);
+		return -1;
+	}
+	for (int i = 0; i < NODEPKI_ROLES; i++) {
+		X509_free(k->set.cert[i]);
+		k->set.cert[i] = g->cert[i];
+		g->cert[i] = NULL;
+	}
+	return 0;
+}
+
+int join_prepare(const struct join_request *req, uint64_t node_id,
+		 const char *data_dir, const char *cert_file,
+		 const char *key_file, struct join_keys *k,
+		 uint8_t kek[PKI_KEK_LEN], char cluster_id[PKI_UUID_LEN + 1],
+		 char *errmsg, size_t errcap)
+{
+	enum pki_key_type type = PKI_KEY_RSA2048, want = type;
+	char path[NODEPKI_PATH_MAX];
+	struct join_grant grant;
+	int rc;
+
+	for (int attempt = 0;; attempt++) {
+		if (join_keys_generate(k, type, errmsg, errcap) != 0)
+			return -1;
+		rc = join_request_certs(req, k, &grant, &want, errmsg, errcap);
+		if (rc != JOIN_EKEYTYPE)
+			break;
+		if (attempt > 0 || want == type) {
+			snprintf(errmsg, errcap,
+				 "the cluster wants %s keys and refused them",
+				 pki_key_type_name(want));
+			return -1;
+		}
+		type = want;
+	}
+	if (rc != 0)
+		return -1;
+	rc = join_grant_check(&grant, req->pin, node_id, req->name, k, kek,
+			      errmsg, errcap);
+	nodepki_kek_path(data_dir, path, sizeof path);
+	if (rc == 0 && pki_kek_save(path, kek, errmsg, errcap) != 0)
+		rc = -1;
+	if (rc == 0)
+		rc = nodepki_write_set(data_dir, grant.ca, &k->set, errmsg,
+				       errcap);
+	if (rc == 0)
+		rc = nodepki_install_https(data_dir, cert_file, key_file,
+					   errmsg, errcap);
+	memcpy(cluster_id, grant.cluster_id, PKI_UUID_LEN + 1);
+	join_grant_clear(&grant);
+	if (rc != 0)
+		OPENSSL_cleanse(kek, PKI_KEK_LEN);
+	return rc;
+}
+
+/* ---- phase 2 ---------------------------------------------------------- */
+
+static int put_cert_and_key(json_t *certs, json_t *keys,
+			    const uint8_t kek[PKI_KEK_LEN], uint64_t node_id,
+			    const struct nodepki_set *set, int i)
+{
+	enum pki_role role = nodepki_roles[i];
+	struct store_key rec;
+	uint8_t *wrapped = NULL;
+	char *pem = NULL, *text = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (pki_cert_to_pem(set->cert[i], &pem, &len) != 0 ||
+	    nodepki_key_record(kek, node_id, role, set->key[i], &rec,
+			       &wrapped) != 0 ||
+	    !(text = b64_encode(rec.wrapped, rec.wrapped_len)))
+		goto out;
+	if (json_object_set_new(certs, pki_role_name(role), json_string(pem)) !=
+		0 ||
+	    json_object_set_new(keys, pki_role_name(role), json_string(text)) !=
+		0)
+		goto out;
+	rc = 0;
+out:
+	free(text);
+	free(wrapped);
+	free(pem);
+	return rc;
+}
+
+int join_cluster(const struct join_request *req, const uint8_t kek[PKI_KEK_LEN],
+		 uint64_t node_id, const struct nodepki_set *set,
+		 const uint8_t https_sha256[32], struct join_result *out,
+		 char *errmsg, size_t errcap)
+{
+	json_t *rq = join_base(req), *rs = NULL;
+	json_t *certs = json_object(), *keys = json_object();
+	char fp[80];
+	long status;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	tlscert_fingerprint_text(https_sha256, fp, sizeof fp);
+	if (!rq || !certs || !keys ||
+	    json_object_set_new(rq, "https_sha256", json_string(fp)) != 0)
+		goto oom;
+	for (int i = 0; i < NODEPKI_ROLES; i++)
+		if (put_cert_and_key(certs, keys, kek, node_id, set, i) != 0)
+			goto oom;
+	if (json_object_set(rq, "certs", certs) != 0 ||
+	    json_object_set(rq, "keys", keys) != 0)
+		goto oom;
+	if (join_post(req, "/v1/join", rq, &status, &rs, errmsg, errcap) != 0)
+		goto out;
+	if (status != 200) {
+		refusal(status, rs, errmsg, errcap);
+		goto out;
+	}
+	{
+		const char *cid = json_str(rs, "cluster_id");
+		const char *cname = json_str(rs, "cluster_name");
+		json_t *nid = json_object_get(rs, "node_id");
+
+		if (!cid || strlen(cid) != 36 || !json_is_integer(nid) ||
+		    json_integer_value(nid) <= 0) {
+			snprintf(errmsg, errcap,
+				 "the cluster answered without a cluster id");
+			goto out;
+		}
+		memcpy(out->cluster_id, cid, 37);
+		snprintf(out->cluster_name, sizeof out->cluster_name, "%s",
+			 cname ? cname : "");
+		out->node_id = (uint64_t)json_integer_value(nid);
+	}
+	rc = 0;
+	goto out;
+oom:
+	snprintf(errmsg, errcap, "out of memory");
+out:
+	json_decref(certs);
+	json_decref(keys);
+	json_decref(rq);
+	json_decref(rs);
 	return rc;
 }

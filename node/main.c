@@ -22,13 +22,18 @@
 #include "common/log.h"
 #include "consensus/consensus.h"
 #include "node/admin/admin.h"
+#include "node/certs.h"
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/join.h"
+#include "node/nodepki.h"
 #include "node/tlscert.h"
 #include "store/store.h"
 
 #define TAG "wardd"
+/* How often the certificate watcher looks at the store when consensus
+ * does not say it changed (apply does not call on_change). */
+#define WARDD_CERTS_TICK_MS 500
 
 struct wardd {
 	struct config cfg;
@@ -37,35 +42,48 @@ struct wardd {
 	char raft_dir[CONFIG_PATH_MAX + 16];
 	char cert_path[CONFIG_PATH_MAX + 16];
 	char key_path[CONFIG_PATH_MAX + 16];
+	char kek_path[CONFIG_PATH_MAX + 16];
 	struct identity id;
 	int lock_fd;
-	struct event_base *base;      /* owned */
-	struct store *store;          /* owned */
-	struct consensus *consensus;  /* owned */
-	struct admin *admin;          /* owned */
-	struct event *ev_signal[3];   /* owned: TERM, INT, HUP */
-	struct event *ev_change;      /* owned: woken by the Raft thread */
-	struct event *ev_stop;        /* owned: leadership handed over */
-	struct event *ev_deadline;    /* owned: stop even if it was not */
+	struct event_base *base;     /* owned */
+	struct store *store;	     /* owned */
+	struct consensus *consensus; /* owned */
+	struct admin *admin;	     /* owned */
+	struct certs *certs;	     /* owned: the certificate watcher */
+	struct event *ev_signal[3];  /* owned: TERM, INT, HUP */
+	struct event *ev_change;     /* owned: woken by the Raft thread */
+	struct event *ev_stop;	     /* owned: leadership handed over */
+	struct event *ev_deadline;   /* owned: stop even if it was not */
+	struct event *ev_certs;	     /* owned: the watcher's timer */
 	int stopping;
+	int fatal; /* stopping because of an error: exit 1 */
 	atomic_int exit_code;
 };
 
+static void wardd_begin_stop(struct wardd *w, const char *why);
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: wardd -c CONFIG [options]\n"
-		"  -c, --config FILE        settings (INI, see docs/wardd.md)\n"
-		"  -n, --check              check the configuration and exit\n"
-		"  -s, --set SECTION.KEY=VALUE  override a setting\n"
-		"      --join URL           join the cluster a member of which "
-		"answers at URL\n"
-		"      --token TOKEN        join token from 'wardctl node add'\n"
-		"      --token-file FILE    the same, read from FILE (or env "
-		"WARD_JOIN_TOKEN)\n"
-		"      --fingerprint FP     sha256 fingerprint of that member's "
-		"certificate\n"
-		"  -h, --help\n");
+	fprintf(
+	    f,
+	    "usage: wardd -c CONFIG [options]\n"
+	    "  -c, --config FILE        settings (INI, see docs/wardd.md)\n"
+	    "  -n, --check              check the configuration and exit\n"
+	    "  -s, --set SECTION.KEY=VALUE  override a setting\n"
+	    "      --join URL           join the cluster a member of which "
+	    "answers at URL\n"
+	    "      --token TOKEN        join token from 'wardctl node add'\n"
+	    "      --token-file FILE    the same, read from FILE (or env "
+	    "WARD_JOIN_TOKEN)\n"
+	    "      --ca-fingerprint FP  sha256 fingerprint of the cluster CA "
+	    "(printed by\n"
+	    "                           'wardctl node add'): the member's "
+	    "certificate\n"
+	    "                           must be issued by that CA\n"
+	    "      --fingerprint FP     or: sha256 fingerprint of that "
+	    "member's own\n"
+	    "                           certificate\n"
+	    "  -h, --help\n");
 }
 
 static int wardd_mkdir(const char *path, char *errmsg, size_t errcap)
@@ -89,9 +107,8 @@ static int wardd_lock(struct wardd *w, char *errmsg, size_t errcap)
 		return -1;
 	}
 	if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		snprintf(errmsg, errcap,
-			 "%s is in use by another wardd (%s)", w->cfg.data_dir,
-			 strerror(errno));
+		snprintf(errmsg, errcap, "%s is in use by another wardd (%s)",
+			 w->cfg.data_dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -110,20 +127,129 @@ static void wardd_on_change(void *arg)
 static int wardd_start_consensus(struct wardd *w, uint64_t node_id,
 				 char *errmsg, size_t errcap)
 {
+	char cert[NODEPKI_PATH_MAX], key[NODEPKI_PATH_MAX];
+	char ca[NODEPKI_PATH_MAX];
 	struct consensus_config cc = {
-		.id = node_id,
-		.address = w->cfg.raft_listen,
-		.dir = w->raft_dir,
-		.store = w->store,
-		.election_timeout_ms = w->cfg.election_timeout_ms,
-		.heartbeat_ms = w->cfg.heartbeat_ms,
-		.snapshot_threshold = w->cfg.snapshot_threshold,
-		.snapshot_trailing = w->cfg.snapshot_trailing,
-		.on_change = wardd_on_change,
-		.on_change_arg = w,
+	    .id = node_id,
+	    .address = w->cfg.raft_listen,
+	    .dir = w->raft_dir,
+	    .store = w->store,
+	    .election_timeout_ms = w->cfg.election_timeout_ms,
+	    .heartbeat_ms = w->cfg.heartbeat_ms,
+	    .snapshot_threshold = w->cfg.snapshot_threshold,
+	    .snapshot_trailing = w->cfg.snapshot_trailing,
+	    .on_change = wardd_on_change,
+	    .on_change_arg = w,
+	    /* Mutual TLS with this node's NODE certificate (DATA/pki). */
+	    .tls_cert = cert,
+	    .tls_key = key,
+	    .tls_ca = ca,
+	    .cluster_id = w->id.cluster_id,
 	};
 
+	nodepki_path(w->cfg.data_dir, "node.pem", cert, sizeof cert);
+	nodepki_path(w->cfg.data_dir, "node.key", key, sizeof key);
+	nodepki_path(w->cfg.data_dir, "ca.pem", ca, sizeof ca);
 	return consensus_start(&cc, &w->consensus, errmsg, errcap);
+}
+
+/* ---- the certificate watcher's hooks ---------------------------------- */
+
+static int wardd_certs_https(void *arg, char *errmsg, size_t errcap)
+{
+	struct wardd *w = arg;
+
+	return admin_reload(w->admin, errmsg, errcap);
+}
+
+static void wardd_certs_https_served(void *arg, uint8_t out[32])
+{
+	struct wardd *w = arg;
+
+	admin_fingerprint(w->admin, out);
+}
+
+static int wardd_certs_node(void *arg, char *errmsg, size_t errcap)
+{
+	struct wardd *w = arg;
+
+	return w->consensus ? consensus_reload_tls(w->consensus, errmsg, errcap)
+			    : 0;
+}
+
+static int wardd_certs_is_leader(void *arg)
+{
+	struct wardd *w = arg;
+	struct consensus_status st;
+
+	if (!w->consensus)
+		return 0;
+	consensus_status_get(w->consensus, &st);
+	return st.role == CONSENSUS_ROLE_LEADER;
+}
+
+static int wardd_certs_propose(void *arg, const void *cmd, size_t len,
+			       void (*done)(void *, int), void *done_arg)
+{
+	struct wardd *w = arg;
+
+	return w->consensus
+		   ? consensus_propose(w->consensus, cmd, len, done, done_arg)
+		   : -1;
+}
+
+static void wardd_certs_look(struct wardd *w)
+{
+	char errmsg[1024];
+
+	if (!w->certs || w->stopping)
+		return;
+	if (certs_check(w->certs, errmsg, sizeof errmsg) != 0) {
+		log_error(TAG, "%s", errmsg);
+		w->fatal = 1;
+		wardd_begin_stop(w, "no usable key-encryption key");
+	}
+}
+
+static void wardd_on_certs_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	wardd_certs_look(arg);
+}
+
+/* Starts watching once this node is a member (consensus runs). */
+static int wardd_watch_certs(struct wardd *w, char *errmsg, size_t errcap)
+{
+	struct timeval tick = {0, WARDD_CERTS_TICK_MS * 1000};
+	struct certs_config cc = {
+	    .data_dir = w->cfg.data_dir,
+	    .cert_file = w->cert_path,
+	    .key_file = w->key_path,
+	    .node_name = w->cfg.name,
+	    .node_id = w->id.node_id,
+	    .store = w->store,
+	    .hooks =
+		{
+		    .https = wardd_certs_https,
+		    .https_served = wardd_certs_https_served,
+		    .node = wardd_certs_node,
+		    .is_leader = wardd_certs_is_leader,
+		    .propose = wardd_certs_propose,
+		    .arg = w,
+		},
+	};
+
+	if (certs_new(&cc, &w->certs, errmsg, errcap) != 0)
+		return -1;
+	w->ev_certs =
+	    event_new(w->base, -1, EV_PERSIST, wardd_on_certs_tick, w);
+	if (!w->ev_certs || event_add(w->ev_certs, &tick) != 0) {
+		snprintf(errmsg, errcap, "libevent: out of memory");
+		return -1;
+	}
+	event_active(w->ev_certs, EV_TIMEOUT, 0);
+	return 0;
 }
 
 /* admin hook: POST /v1/cluster/init accepted. */
@@ -144,10 +270,14 @@ static int wardd_bootstrap(void *arg, const char *cluster_id, char *errmsg,
 		return -1;
 	if (identity_save(w->cfg.data_dir, &id, errmsg, errcap) != 0)
 		return -1;
+	w->id = id;
+	/* The admin route wrote DATA/pki before calling: Raft starts with
+	 * this node's certificate. */
 	if (wardd_start_consensus(w, 1, errmsg, errcap) != 0)
 		return -1;
-	w->id = id;
 	admin_attach(w->admin, w->consensus, 1);
+	if (wardd_watch_certs(w, errmsg, errcap) != 0)
+		return -1;
 	log_info(TAG, "bootstrapped cluster %s as node 1", cluster_id);
 	return 0;
 }
@@ -231,6 +361,7 @@ static void wardd_on_change_main(evutil_socket_t fd, short what, void *arg)
 		log_info(TAG, "this node was removed from the cluster");
 		wardd_begin_stop(w, "removed");
 	}
+	wardd_certs_look(w);
 }
 
 static void wardd_on_stop(evutil_socket_t fd, short what, void *arg)
@@ -240,99 +371,76 @@ static void wardd_on_stop(evutil_socket_t fd, short what, void *arg)
 	wardd_stop_now(arg);
 }
 
-static int wardd_read_token(const char *opt, const char *file, char *out,
-			    size_t cap, char *errmsg, size_t errcap)
-{
-	const char *env = getenv("WARD_JOIN_TOKEN");
-	FILE *f;
-	size_t n;
-
-	if (opt) {
-		snprintf(out, cap, "%s", opt);
-		return 0;
-	}
-	if (file) {
-		f = fopen(file, "r");
-		if (!f) {
-			snprintf(errmsg, errcap, "%s: %s", file,
-				 strerror(errno));
-			return -1;
-		}
-		n = fread(out, 1, cap - 1, f);
-		fclose(f);
-		out[n] = '\0';
-		out[strcspn(out, "\r\n")] = '\0';
-		return 0;
-	}
-	if (env) {
-		snprintf(out, cap, "%s", env);
-		return 0;
-	}
-	snprintf(errmsg, errcap,
-		 "--join needs a token: --token, --token-file or "
-		 "WARD_JOIN_TOKEN");
-	return -1;
-}
-
 static int wardd_join(struct wardd *w, const char *url, const char *token,
-		      const char *fp_text, char *errmsg, size_t errcap)
+		      const struct join_pin *pin, char *errmsg, size_t errcap)
 {
-	uint8_t pin[32], mine[32];
+	uint8_t mine[32], kek[PKI_KEK_LEN];
+	struct join_keys keys = {0};
 	struct join_result res;
 	uint64_t node_id;
 	struct join_request req = {
-		.url = url,
-		.pin = pin,
-		.token = token,
-		.name = w->cfg.name,
-		.raft_addr = w->cfg.raft_listen,
-		.admin_addr = w->cfg.admin_listen,
-		.https_sha256 = mine,
-		.timeout_s = 120,
+	    .url = url,
+	    .pin = pin,
+	    .token = token,
+	    .name = w->cfg.name,
+	    .raft_addr = w->cfg.raft_listen,
+	    .admin_addr = w->cfg.admin_listen,
+	    .timeout_s = 30,
 	};
+	int rc = -1;
 
-	if (!fp_text || tlscert_fingerprint_parse(fp_text, pin) != 0) {
-		snprintf(errmsg, errcap,
-			 "--join needs --fingerprint sha256:HEX (printed by "
-			 "'wardctl node add')");
-		return -1;
-	}
 	if (join_token_node_id(token, &node_id) != 0) {
 		snprintf(errmsg, errcap, "the join token is malformed");
 		return -1;
 	}
+	log_info(TAG, "joining the cluster at %s as node %" PRIu64, url,
+		 node_id);
+	/* Phase 1: keys made here, certificates and KEK from the cluster,
+	 * checked, written to DATA; the admin API serves its CA-issued
+	 * certificate from now on. */
+	if (join_prepare(&req, node_id, w->cfg.data_dir, w->cert_path,
+			 w->key_path, &keys, kek, w->id.cluster_id, errmsg,
+			 errcap) != 0 ||
+	    admin_reload(w->admin, errmsg, errcap) != 0)
+		goto out;
+	log_info(TAG, "certificates of cluster %s received", w->id.cluster_id);
 	admin_fingerprint(w->admin, mine);
 	/* Our Raft server must listen before the leader adds us. */
 	if (wardd_start_consensus(w, node_id, errmsg, errcap) != 0)
-		return -1;
-	log_info(TAG, "joining the cluster at %s as node %" PRIu64, url,
-		 node_id);
-	if (join_cluster(&req, &res, errmsg, errcap) != 0)
+		goto out;
+	req.timeout_s = 120;
+	if (join_cluster(&req, kek, node_id, &keys.set, mine, &res, errmsg,
+			 errcap) != 0)
 		goto err_after_start;
-	if (res.node_id != node_id) {
+	if (res.node_id != node_id ||
+	    strcmp(res.cluster_id, w->id.cluster_id) != 0) {
 		snprintf(errmsg, errcap,
-			 "the cluster answered node id %" PRIu64
-			 ", the token said %" PRIu64,
-			 res.node_id, node_id);
+			 "the cluster answered node %" PRIu64
+			 " of cluster %s, not node %" PRIu64 " of %s",
+			 res.node_id, res.cluster_id, node_id,
+			 w->id.cluster_id);
 		goto err_after_start;
 	}
-	memcpy(w->id.cluster_id, res.cluster_id, sizeof w->id.cluster_id);
 	w->id.node_id = node_id;
 	snprintf(w->id.name, sizeof w->id.name, "%s", w->cfg.name);
 	if (identity_save(w->cfg.data_dir, &w->id, errmsg, errcap) != 0)
 		goto err_after_start;
 	log_info(TAG, "joined cluster %s (%s) as node %" PRIu64,
 		 res.cluster_name, res.cluster_id, node_id);
-	return 0;
+	rc = 0;
+	goto out;
 err_after_start:
 	consensus_stop(w->consensus);
 	w->consensus = NULL;
-	return -1;
+out:
+	OPENSSL_cleanse(kek, sizeof kek);
+	join_keys_clear(&keys);
+	return rc;
 }
 
 /* The data directory must be one node's, of one cluster, whole. */
-static int wardd_check_data(struct wardd *w, int have_identity,
-			    char *errmsg, size_t errcap)
+static int wardd_check_data(struct wardd *w, int have_identity, char *errmsg,
+			    size_t errcap)
 {
 	int have_raft = consensus_has_state(w->raft_dir);
 	struct store_cluster cl;
@@ -377,23 +485,39 @@ static int wardd_check_data(struct wardd *w, int have_identity,
 			 w->store_dir, cl.id, w->id.cluster_id);
 		return -1;
 	}
+	/* The KEK opens every private key of this node: without the right
+	 * one it could serve nothing secure. */
+	rc = certs_kek_check(w->cfg.data_dir, w->store, errmsg, errcap);
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		log_warn(TAG,
+			 "the store holds no cluster record yet: %s is "
+			 "checked once it does",
+			 w->kek_path);
 	return 0;
 }
 
-static int wardd_parse(struct wardd *w, int argc, char **argv, int *check,
-		       const char **join_url, const char **token,
-		       const char **token_file, const char **fingerprint)
+struct wardd_args {
+	int check;
+	const char *join_url, *token, *token_file;
+	const char *fingerprint, *ca_fingerprint;
+};
+
+static int wardd_parse(struct wardd *w, int argc, char **argv,
+		       struct wardd_args *args)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check", no_argument, NULL, 'n'},
-		{"set", required_argument, NULL, 's'},
-		{"join", required_argument, NULL, 'J'},
-		{"token", required_argument, NULL, 'T'},
-		{"token-file", required_argument, NULL, 'F'},
-		{"fingerprint", required_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'n'},
+	    {"set", required_argument, NULL, 's'},
+	    {"join", required_argument, NULL, 'J'},
+	    {"token", required_argument, NULL, 'T'},
+	    {"token-file", required_argument, NULL, 'F'},
+	    {"fingerprint", required_argument, NULL, 'P'},
+	    {"ca-fingerprint", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char errmsg[512];
 	int ch;
@@ -415,13 +539,14 @@ static int wardd_parse(struct wardd *w, int argc, char **argv, int *check,
 		case 'c':
 			break;
 		case 'n':
-			*check = 1;
+			args->check = 1;
 			break;
 		case 's':
 			eq = strchr(optarg, '=');
 			if (!eq || (size_t)(eq - optarg) >= sizeof key) {
-				fprintf(stderr,
-					"wardd: --set wants SECTION.KEY=VALUE\n");
+				fprintf(
+				    stderr,
+				    "wardd: --set wants SECTION.KEY=VALUE\n");
 				return -1;
 			}
 			memcpy(key, optarg, (size_t)(eq - optarg));
@@ -433,16 +558,19 @@ static int wardd_parse(struct wardd *w, int argc, char **argv, int *check,
 			}
 			break;
 		case 'J':
-			*join_url = optarg;
+			args->join_url = optarg;
 			break;
 		case 'T':
-			*token = optarg;
+			args->token = optarg;
 			break;
 		case 'F':
-			*token_file = optarg;
+			args->token_file = optarg;
 			break;
 		case 'P':
-			*fingerprint = optarg;
+			args->fingerprint = optarg;
+			break;
+		case 'C':
+			args->ca_fingerprint = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -469,7 +597,7 @@ static int wardd_make_events(struct wardd *w)
 
 	for (int i = 0; i < 3; i++) {
 		w->ev_signal[i] =
-			evsignal_new(w->base, sigs[i], wardd_on_signal, w);
+		    evsignal_new(w->base, sigs[i], wardd_on_signal, w);
 		if (!w->ev_signal[i] || evsignal_add(w->ev_signal[i], NULL))
 			return -1;
 	}
@@ -490,26 +618,33 @@ static void wardd_free_events(struct wardd *w)
 		event_free(w->ev_stop);
 	if (w->ev_deadline)
 		event_free(w->ev_deadline);
+	if (w->ev_certs)
+		event_free(w->ev_certs);
 }
 
 int main(int argc, char **argv)
 {
 	static struct wardd w = {.lock_fd = -1};
-	const char *join_url = NULL, *token_opt = NULL, *token_file = NULL;
-	const char *fingerprint = NULL;
+	struct wardd_args args = {0};
+	struct join_pin pin = {0};
 	char errmsg[4096], host[CONFIG_ADDR_MAX], token[512];
-	int check = 0, have_identity;
+	int have_identity;
 	enum log_level lvl;
 	unsigned port;
 	struct admin_config ac;
 
 	config_defaults(&w.cfg);
-	if (wardd_parse(&w, argc, argv, &check, &join_url, &token_opt,
-			&token_file, &fingerprint) != 0)
+	if (wardd_parse(&w, argc, argv, &args) != 0)
 		return 2;
-	if (check) {
+	if (args.check) {
 		printf("wardd: configuration ok\n");
 		return 0;
+	}
+	if (args.join_url &&
+	    join_pin_parse(args.ca_fingerprint, args.fingerprint, &pin, errmsg,
+			   sizeof errmsg) != 0) {
+		fprintf(stderr, "wardd: %s\n", errmsg);
+		return 2;
 	}
 	log_set_ident(w.cfg.name);
 	if (log_level_parse(w.cfg.log_level, &lvl) == 0)
@@ -523,8 +658,8 @@ int main(int argc, char **argv)
 	snprintf(w.raft_dir, sizeof w.raft_dir, "%s/raft", w.cfg.data_dir);
 	snprintf(w.cert_path, sizeof w.cert_path, "%s/https.pem",
 		 w.cfg.data_dir);
-	snprintf(w.key_path, sizeof w.key_path, "%s/https.key",
-		 w.cfg.data_dir);
+	snprintf(w.key_path, sizeof w.key_path, "%s/https.key", w.cfg.data_dir);
+	nodepki_kek_path(w.cfg.data_dir, w.kek_path, sizeof w.kek_path);
 	if (wardd_mkdir(w.cfg.data_dir, errmsg, sizeof errmsg) ||
 	    wardd_lock(&w, errmsg, sizeof errmsg) ||
 	    wardd_mkdir(w.store_dir, errmsg, sizeof errmsg) ||
@@ -535,12 +670,12 @@ int main(int argc, char **argv)
 			   sizeof errmsg) != 0)
 		goto err;
 
-	have_identity = identity_load(w.cfg.data_dir, &w.id, errmsg,
-				      sizeof errmsg);
+	have_identity =
+	    identity_load(w.cfg.data_dir, &w.id, errmsg, sizeof errmsg);
 	if (have_identity < 0)
 		goto err;
 	have_identity = have_identity == 0;
-	if (join_url && have_identity) {
+	if (args.join_url && have_identity) {
 		snprintf(errmsg, sizeof errmsg,
 			 "%s already belongs to node %" PRIu64
 			 " of cluster %s: join with an empty data directory",
@@ -558,17 +693,17 @@ int main(int argc, char **argv)
 		goto err_after_base;
 	}
 	ac = (struct admin_config){
-		.listen = w.cfg.admin_listen,
-		.cert_file = w.cert_path,
-		.key_file = w.key_path,
-		.data_dir = w.cfg.data_dir,
-		.node_name = w.cfg.name,
-		.raft_addr = w.cfg.raft_listen,
-		.admin_addr = w.cfg.admin_listen,
-		.hooks = {.bootstrap = wardd_bootstrap, .arg = &w},
+	    .listen = w.cfg.admin_listen,
+	    .cert_file = w.cert_path,
+	    .key_file = w.key_path,
+	    .data_dir = w.cfg.data_dir,
+	    .node_name = w.cfg.name,
+	    .raft_addr = w.cfg.raft_listen,
+	    .admin_addr = w.cfg.admin_listen,
+	    .hooks = {.bootstrap = wardd_bootstrap, .arg = &w},
 	};
-	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg,
-		      sizeof errmsg) != 0)
+	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg, sizeof errmsg) !=
+	    0)
 		goto err_after_base;
 
 	if (have_identity) {
@@ -578,13 +713,13 @@ int main(int argc, char **argv)
 		admin_attach(w.admin, w.consensus, w.id.node_id);
 		log_info(TAG, "node %" PRIu64 " of cluster %s started",
 			 w.id.node_id, w.id.cluster_id);
-	} else if (join_url) {
+	} else if (args.join_url) {
 		int rc;
 
-		if (wardd_read_token(token_opt, token_file, token,
-				     sizeof token, errmsg, sizeof errmsg))
+		if (join_token_read(args.token, args.token_file, token,
+				    sizeof token, errmsg, sizeof errmsg))
 			goto err_after_admin;
-		rc = wardd_join(&w, join_url, token, fingerprint, errmsg,
+		rc = wardd_join(&w, args.join_url, token, &pin, errmsg,
 				sizeof errmsg);
 		OPENSSL_cleanse(token, sizeof token);
 		if (rc != 0)
@@ -593,9 +728,12 @@ int main(int argc, char **argv)
 	} else if (admin_expect_init(w.admin, errmsg, sizeof errmsg) != 0) {
 		goto err_after_admin;
 	}
+	if (w.consensus && wardd_watch_certs(&w, errmsg, sizeof errmsg) != 0)
+		goto err_after_admin;
 
 	event_base_dispatch(w.base);
-	atomic_store(&w.exit_code, 0);
+	if (!w.fatal)
+		atomic_store(&w.exit_code, 0);
 
 	admin_attach(w.admin, NULL, 0);
 	consensus_stop(w.consensus);
@@ -605,6 +743,8 @@ int main(int argc, char **argv)
 err_after_admin:
 	admin_free(w.admin);
 	consensus_stop(w.consensus);
+	/* After consensus: no ITL proposal is in flight any more. */
+	certs_free(w.certs);
 err_after_base:
 	wardd_free_events(&w);
 	if (w.base)

@@ -1,17 +1,36 @@
-/* routes_join: POST /v1/join — a new node, holding the one-time token that
- * "node add" issued, asks to become a member. On the leader: check the
- * token, record the node (state spare) guarded by the token still being
- * there, add the server to Raft (spare, caught up, voter), then consume the
- * token and record the node a voter in one command. The token is spent only
- * by a join that succeeded: a node that could not catch up may ask again
- * with the same token until it expires. */
+/* routes_join: the member's side of joining a node (docs/join.md). A new
+ * node holds the one-time token "node add" issued and comes twice; both
+ * requests reach admin_route_join, told apart by their route, and both are
+ * served by the leader (a follower relays them):
+ *
+ *  1. POST /v1/join/certs: check the token (not spent), issue the node's
+ *     six certificates with the CA key for the public keys it sent, and
+ *     seal the cluster KEK to its X25519 key. Nothing is written.
+ *  2. POST /v1/join: check the token, check that the certificates it sends
+ *     are the CA's for this node and that its wrapped keys open under the
+ *     KEK and match them; record node (spare), certificates and keys in one
+ *     command guarded by the token still being there; add the server to
+ *     Raft (spare, caught up, voter); then consume the token and record the
+ *     node a voter in one command. The token is spent only by a join that
+ *     succeeded: a node that could not catch up may ask again with the same
+ *     token until it expires.
+ *
+ * Every refusal of a token is audited (join.fail). */
 #include "node/admin/admin_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "common/log.h"
+#include "node/admin/admin_pki.h"
+#include "node/nodepki.h"
+
+#define JOIN_CERTS_PATH "/v1/join/certs"
 
 static void join_refuse(struct admin_op *op, int status, const char *why)
 {
@@ -22,6 +41,403 @@ static void join_refuse(struct admin_op *op, int status, const char *why)
 	admin_audit_failure(op->a, "join.fail", detail);
 	admin_op_error(op, status, "join refused: %s", why);
 }
+
+/* Checks op->u.join's token against the store: 0 with op->node (the
+ * joining node's record) and op->guard (the token record) filled, or -1
+ * with the request answered (and audited). */
+static int join_token_ok(struct admin_op *op)
+{
+	struct admin_req_join *q = &op->u.join;
+	struct store_join_token jt;
+	struct store_node *n = &op->node;
+	struct store_read *r;
+	char rhost[STORE_ADDR_MAX];
+	uint8_t sha[32];
+	uint64_t id;
+	unsigned rport;
+	int have_token, have_node;
+	const void *val;
+
+	snprintf(op->actor, sizeof op->actor, "node:%.58s", q->name);
+	if (admin_join_token_parse(q->token, strlen(q->token), &id, sha) != 0) {
+		join_refuse(op, 401, "malformed token");
+		return -1;
+	}
+	if (store_read_begin(op->a->store, &r) != 0) {
+		admin_op_error(op, 500, "store unreadable");
+		return -1;
+	}
+	have_token = store_join_token_get(r, q->name, &jt) == 0;
+	have_node = store_node_find(r, q->name, n) == 0;
+	if (have_token &&
+	    (store_get(r, STORE_T_JOIN_TOKENS, q->name, strlen(q->name), &val,
+		       &op->guard_len) != 0 ||
+	     op->guard_len > sizeof op->guard))
+		have_token = 0;
+	else if (have_token)
+		memcpy(op->guard, val, op->guard_len);
+	store_read_end(r);
+	admin_addr_split(q->raft_address, rhost, sizeof rhost, &rport);
+	if (!have_token) {
+		if (have_node && n->state != STORE_NODE_JOINING)
+			join_refuse(op, 409, "token already used");
+		else
+			join_refuse(op, 401, "no such token");
+		return -1;
+	}
+	switch (admin_join_token_check(&jt, id, sha, admin_now_ms(), rhost)) {
+	case ADMIN_TOKEN_OK:
+		break;
+	case ADMIN_TOKEN_EXPIRED:
+		join_refuse(op, 401, "token expired");
+		return -1;
+	case ADMIN_TOKEN_HOST:
+		join_refuse(op, 401,
+			    "token issued for another host than the Raft "
+			    "address's");
+		return -1;
+	default:
+		join_refuse(op, 401, "wrong token");
+		return -1;
+	}
+	if (!have_node || n->id != id ||
+	    (n->state != STORE_NODE_JOINING && n->state != STORE_NODE_SPARE)) {
+		join_refuse(op, 409, "the node record is gone or not joining");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- what both phases read -------------------------------------------- */
+
+/* The cluster record and this member's KEK, checked against it. */
+static int join_cluster_kek(struct admin_op *op, struct store_cluster *cl,
+			    uint8_t kek[PKI_KEK_LEN])
+{
+	static const uint8_t zero[PKI_KEK_ID_LEN];
+	struct store_read *r;
+	char why[512] = "";
+	int rc = -1;
+
+	if (store_read_begin(op->a->store, &r) == 0) {
+		rc = store_cluster_get(r, cl);
+		store_read_end(r);
+	}
+	if (rc != 0) {
+		admin_op_error(op, 503, "the cluster record is not here yet");
+		return -1;
+	}
+	if (memcmp(cl->kek_id, zero, sizeof zero) == 0) {
+		admin_op_error(op, 409, "this cluster has no PKI to join with");
+		return -1;
+	}
+	if (admin_pki_kek_load(op->a, cl, kek, why, sizeof why) != 0) {
+		log_error(ADMIN_TAG, "join: %s", why);
+		admin_op_error(op, 500,
+			       "this member cannot use the cluster KEK");
+		return -1;
+	}
+	return 0;
+}
+
+/* Strings of a JSON object may hold the token: wipe them. */
+static void json_wipe(json_t *o)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v)
+	{
+		if (json_is_string(v))
+			OPENSSL_cleanse((char *)json_string_value(v),
+					json_string_length(v));
+		else if (json_is_object(v))
+			json_wipe(v);
+	}
+}
+
+/* Takes the objects CERTS and KEYS out of the body, then validates the
+ * rest with admin_req_parse_join. *certs and *keys (either may stay NULL)
+ * are transferred. 0, or an HTTP status with errmsg. */
+static int join_body_split(struct admin_op *op, json_t **certs, json_t **keys,
+			   char *errmsg, size_t errcap)
+{
+	json_t *root =
+	    json_loadb(op->body, op->body_len, JSON_REJECT_DUPLICATES, NULL);
+	char *rest;
+	int rc;
+
+	*certs = *keys = NULL;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		/* Let the common parser name the fault. */
+		return admin_req_parse_join(op->body, op->body_len, &op->u.join,
+					    errmsg, errcap);
+	}
+	*certs = json_incref(json_object_get(root, "certs"));
+	*keys = json_incref(json_object_get(root, "keys"));
+	json_object_del(root, "certs");
+	json_object_del(root, "keys");
+	rest = json_dumps(root, JSON_COMPACT);
+	json_wipe(root);
+	json_decref(root);
+	if (!rest) {
+		snprintf(errmsg, errcap, "out of memory");
+		return 500;
+	}
+	rc = admin_req_parse_join(rest, strlen(rest), &op->u.join, errmsg,
+				  errcap);
+	OPENSSL_cleanse(rest, strlen(rest));
+	free(rest);
+	if (rc == 0 && ((*certs && !json_is_object(*certs)) ||
+			(*keys && !json_is_object(*keys)))) {
+		snprintf(errmsg, errcap,
+			 "fields \"certs\" and \"keys\" must be objects");
+		rc = 400;
+	}
+	return rc;
+}
+
+static const char *json_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* An object whose keys are exactly the six role names, with strings. */
+static int roles_object_ok(json_t *o, const char *what, char *errmsg,
+			   size_t errcap)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v)
+	{
+		enum store_cert_role role;
+
+		if (store_cert_role_parse(key, &role) != 0 ||
+		    nodepki_role_index((enum pki_role)role) < 0) {
+			snprintf(errmsg, errcap, "%s: unknown role \"%.32s\"",
+				 what, key);
+			return -1;
+		}
+	}
+	for (int i = 0; i < NODEPKI_ROLES; i++)
+		if (!json_str(o, pki_role_name(nodepki_roles[i]))) {
+			snprintf(errmsg, errcap, "%s: the %s entry is missing",
+				 what, pki_role_name(nodepki_roles[i]));
+			return -1;
+		}
+	return 0;
+}
+
+/* ---- phase 1: POST /v1/join/certs ------------------------------------- */
+
+struct join_ask {
+	struct nodepki_set set; /* the joiner's public keys, then its
+				   certificates */
+	uint8_t kex[PKI_X25519_LEN];
+};
+
+static void join_ask_free(void *ctx)
+{
+	struct join_ask *k = ctx;
+
+	if (!k)
+		return;
+	nodepki_set_clear(&k->set);
+	free(k);
+}
+
+/* The body: the fields of POST /v1/join but https_sha256, plus keys {role:
+ * public key DER, base64} and kex (X25519 public key, base64). */
+static int join_ask_parse(struct admin_op *op, struct join_ask *k, char *errmsg,
+			  size_t errcap)
+{
+	json_t *keys = NULL, *kex = NULL, *root;
+	char fake[7 + 65] = "sha256:";
+	char *rest;
+	int rc;
+	long n;
+
+	root = json_loadb(op->body, op->body_len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		snprintf(errmsg, errcap, "the body must be a JSON object");
+		return 400;
+	}
+	keys = json_incref(json_object_get(root, "keys"));
+	kex = json_incref(json_object_get(root, "kex"));
+	json_object_del(root, "keys");
+	json_object_del(root, "kex");
+	/* The common parser wants a fingerprint this phase does not have. */
+	memset(fake + 7, '0', 64);
+	json_object_set_new(root, "https_sha256", json_string(fake));
+	rest = json_dumps(root, JSON_COMPACT);
+	json_wipe(root);
+	json_decref(root);
+	rc = rest ? admin_req_parse_join(rest, strlen(rest), &op->u.join,
+					 errmsg, errcap)
+		  : 500;
+	if (rest) {
+		OPENSSL_cleanse(rest, strlen(rest));
+		free(rest);
+	}
+	if (rc != 0)
+		goto out;
+	rc = 400;
+	if (!json_is_object(keys) ||
+	    roles_object_ok(keys, "keys", errmsg, errcap) != 0) {
+		if (!json_is_object(keys))
+			snprintf(errmsg, errcap,
+				 "field \"keys\" (an object of public keys "
+				 "by role) is missing");
+		goto out;
+	}
+	if (!json_is_string(kex) ||
+	    admin_b64_decode(json_string_value(kex), json_string_length(kex),
+			     k->kex, sizeof k->kex, 0) != PKI_X25519_LEN) {
+		snprintf(errmsg, errcap,
+			 "field \"kex\": expected an X25519 public key in "
+			 "base64");
+		goto out;
+	}
+	for (int i = 0; i < NODEPKI_ROLES; i++) {
+		const char *role = pki_role_name(nodepki_roles[i]);
+		const char *text = json_str(keys, role);
+		uint8_t der[2048];
+		char why[200] = "";
+
+		n = admin_b64_decode(text, strlen(text), der, sizeof der, 0);
+		if (n <= 0 ||
+		    pki_pubkey_from_der(der, (size_t)n, &k->set.key[i], why,
+					sizeof why) != 0) {
+			snprintf(errmsg, errcap, "keys.%s: %s", role,
+				 n <= 0 ? "not base64 of at most 2048 bytes"
+					: why);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(keys);
+	json_decref(kex);
+	return rc;
+}
+
+static json_t *join_grant_json(struct admin_op *op,
+			       const struct store_cluster *cl, X509 *ca,
+			       const struct join_ask *k,
+			       const uint8_t sealed[PKI_KEK_SEALED_LEN])
+{
+	char kek_id[2 * PKI_KEK_ID_LEN + 1];
+	char sealed_b64[4 * ((PKI_KEK_SEALED_LEN + 2) / 3) + 1];
+	json_t *certs = json_object(), *out = NULL;
+	char *pem = NULL;
+	size_t len;
+
+	admin_hex(cl->kek_id, sizeof cl->kek_id, kek_id);
+	admin_b64_encode(sealed, PKI_KEK_SEALED_LEN, sealed_b64, 0);
+	for (int i = 0; certs && i < NODEPKI_ROLES; i++) {
+		if (pki_cert_to_pem(k->set.cert[i], &pem, &len) != 0 ||
+		    json_object_set_new(certs, pki_role_name(nodepki_roles[i]),
+					json_string(pem)) != 0)
+			goto out;
+		free(pem);
+		pem = NULL;
+	}
+	if (!certs || pki_cert_to_pem(ca, &pem, &len) != 0)
+		goto out;
+	out = json_pack("{s:s, s:s, s:I, s:s, s:s, s:O, s:s}", "cluster_id",
+			cl->id, "cluster_name", cl->name, "node_id",
+			(json_int_t)op->node.id, "kek_id", kek_id, "ca", pem,
+			"certs", certs, "kek_sealed", sealed_b64);
+out:
+	free(pem);
+	json_decref(certs);
+	return out;
+}
+
+static void join_certs(struct admin_op *op)
+{
+	struct join_ask *k = calloc(1, sizeof *k);
+	struct store_cluster cl;
+	struct store_read *r;
+	struct nodepki_names names;
+	enum pki_key_type want = PKI_KEY_RSA2048;
+	uint8_t kek[PKI_KEK_LEN], sealed[PKI_KEK_SEALED_LEN];
+	char errmsg[512] = "", v[32];
+	EVP_PKEY *ca_key = NULL;
+	X509 *ca = NULL;
+	json_t *answer;
+	int rc;
+
+	if (!k) {
+		admin_op_error(op, 500, "out of memory");
+		return;
+	}
+	op->ctx = k;
+	op->ctx_free = join_ask_free;
+	rc = join_ask_parse(op, k, errmsg, sizeof errmsg);
+	if (rc) {
+		admin_op_error(op, rc, "%s", errmsg);
+		return;
+	}
+	if (join_token_ok(op) != 0)
+		return;
+	if (store_read_begin(op->a->store, &r) == 0) {
+		if (store_param_get(r, "cert_key_type", v, sizeof v) == 0)
+			pki_key_type_parse(v, &want);
+		store_read_end(r);
+	}
+	for (int i = 0; i < NODEPKI_ROLES; i++)
+		if (pki_key_type_of(k->set.key[i]) != (int)want) {
+			admin_op_reply(
+			    op, 409,
+			    json_pack("{s:s, s:s}", "error",
+				      "this cluster issues certificates for "
+				      "keys of another type",
+				      "key_type", pki_key_type_name(want)));
+			return;
+		}
+	if (join_cluster_kek(op, &cl, kek) != 0)
+		return;
+	rc = -1;
+	if (store_read_begin(op->a->store, &r) == 0) {
+		rc = nodepki_ca_load(r, kek, &ca, &ca_key, errmsg,
+				     sizeof errmsg);
+		store_read_end(r);
+	}
+	nodepki_names_make(op->node.name, op->u.join.admin_address,
+			   op->u.join.raft_address, cl.id, op->node.id, &names);
+	if (rc == 0)
+		rc = nodepki_set_issue(&k->set, ca, ca_key, &names, errmsg,
+				       sizeof errmsg);
+	if (rc == 0 &&
+	    pki_kek_seal(kek, k->kex, cl.id, op->node.id, sealed) != 0) {
+		snprintf(errmsg, sizeof errmsg, "sealing the KEK failed");
+		rc = -1;
+	}
+	OPENSSL_cleanse(kek, sizeof kek);
+	answer = rc == 0 ? join_grant_json(op, &cl, ca, k, sealed) : NULL;
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	if (!answer) {
+		log_error(ADMIN_TAG, "join of %s: %s", op->node.name,
+			  errmsg[0] ? errmsg : "out of memory");
+		admin_op_error(op, 500, "issuing the certificates failed: %s",
+			       errmsg[0] ? errmsg : "out of memory");
+		return;
+	}
+	log_info(ADMIN_TAG,
+		 "issued the certificates of joining node %s (%" PRIu64
+		 ") for %s",
+		 op->node.name, op->node.id, op->peer);
+	admin_op_reply(op, 200, answer);
+}
+
+/* ---- phase 2: POST /v1/join ------------------------------------------- */
 
 static void join_done(struct admin_op *op, int rc)
 {
@@ -115,73 +531,131 @@ static void join_admin_addr(const struct admin_req_join *q, char *out,
 		snprintf(out, cap, "%s", q->admin_address);
 }
 
-void admin_route_join(struct admin_op *op)
+/* One role of the joiner: its certificate must be the CA's for this node
+ * and role, its wrapped key must open under the KEK (bound to this node
+ * and role) and be that certificate's key. Adds both to CMD. */
+static int join_put_role(struct admin_op *op, struct store_cmd *cmd, X509 *ca,
+			 const struct store_cluster *cl,
+			 const uint8_t kek[PKI_KEK_LEN], int i, json_t *certs,
+			 json_t *keys, char *errmsg, size_t errcap)
+{
+	enum pki_role role = nodepki_roles[i];
+	const char *pem = json_str(certs, pki_role_name(role));
+	const char *b64 = json_str(keys, pki_role_name(role));
+	uint8_t *wrapped = malloc(STORE_WRAPPED_MAX), *der = NULL;
+	struct store_cert cert;
+	struct store_key key = {.owner = op->node.id, .role = (uint32_t)role};
+	EVP_PKEY *priv = NULL;
+	X509 *x = NULL;
+	long n;
+	int rc = -1;
+
+	if (!wrapped) {
+		snprintf(errmsg, errcap, "out of memory");
+		return -1;
+	}
+	if (pki_cert_parse(pem, strlen(pem), &x, errmsg, errcap) != 0 ||
+	    nodepki_check_issued(ca, x, role, op->node.name, cl->id,
+				 op->node.id, errmsg, errcap) != 0)
+		goto out;
+	n = admin_b64_decode(b64, strlen(b64), wrapped, STORE_WRAPPED_MAX, 0);
+	if (n <= 0 ||
+	    nodepki_key_unwrap(kek, op->node.id, role, wrapped, (size_t)n,
+			       &priv, errmsg, errcap) != 0) {
+		if (n <= 0)
+			snprintf(errmsg, errcap, "keys.%s: not base64",
+				 pki_role_name(role));
+		goto out;
+	}
+	if (EVP_PKEY_eq(X509_get0_pubkey(x), priv) != 1) {
+		snprintf(errmsg, errcap, "the %s key is not its certificate's",
+			 pki_role_name(role));
+		goto out;
+	}
+	if (nodepki_cert_record(x, op->node.id, role, 1, admin_now_ms(), &cert,
+				&der, errmsg, errcap) != 0)
+		goto out;
+	if (role == PKI_ROLE_HTTPS &&
+	    CRYPTO_memcmp(cert.sha256, op->u.join.https_sha256, 32) != 0) {
+		snprintf(errmsg, errcap,
+			 "https_sha256 is not the HTTPS certificate sent");
+		goto out;
+	}
+	key.wrapped = wrapped;
+	key.wrapped_len = (size_t)n;
+	if (pki_kek_id(kek, key.kek_id) != 0 ||
+	    store_cmd_put_cert(cmd, STORE_OP_PUT, &cert) != 0 ||
+	    store_cmd_put_key(cmd, &key) != 0) {
+		snprintf(errmsg, errcap, "building the change failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_PKEY_free(priv);
+	X509_free(x);
+	free(der);
+	free(wrapped);
+	return rc;
+}
+
+/* Certificates and keys of every role into CMD; an HTTP status or 0. */
+static int join_put_pki(struct admin_op *op, struct store_cmd *cmd,
+			json_t *certs, json_t *keys, char *errmsg,
+			size_t errcap)
+{
+	struct store_cluster cl;
+	struct store_read *r;
+	struct store_cert c;
+	uint8_t kek[PKI_KEK_LEN];
+	X509 *ca = NULL;
+	int rc = 0;
+
+	if (!certs || !keys) {
+		snprintf(errmsg, errcap,
+			 "this cluster issues certificates: ask for them "
+			 "first (POST " JOIN_CERTS_PATH
+			 ") and send them with their wrapped keys");
+		return 400;
+	}
+	if (roles_object_ok(certs, "certs", errmsg, errcap) != 0 ||
+	    roles_object_ok(keys, "keys", errmsg, errcap) != 0)
+		return 400;
+	if (join_cluster_kek(op, &cl, kek) != 0)
+		return -1; /* answered */
+	if (store_read_begin(op->a->store, &r) == 0) {
+		if (store_cert_get(r, 0, STORE_CERT_CA, &c) == 0)
+			ca = nodepki_x509(c.der, c.der_len);
+		store_read_end(r);
+	}
+	if (!ca) {
+		snprintf(errmsg, errcap, "the cluster CA is missing");
+		rc = 500;
+	}
+	for (int i = 0; rc == 0 && i < NODEPKI_ROLES; i++)
+		if (join_put_role(op, cmd, ca, &cl, kek, i, certs, keys, errmsg,
+				  errcap) != 0)
+			rc = 400;
+	OPENSSL_cleanse(kek, sizeof kek);
+	X509_free(ca);
+	return rc;
+}
+
+static void join_record(struct admin_op *op)
 {
 	struct admin_req_join *q = &op->u.join;
-	struct store_join_token jt;
 	struct store_node *n = &op->node;
-	struct store_read *r;
 	struct store_cmd *cmd;
-	char errmsg[256], detail[STORE_TEXT_MAX], rhost[STORE_ADDR_MAX];
-	uint8_t sha[32];
-	uint64_t id;
-	unsigned rport;
-	int rc, have_token, have_node;
-	const void *val;
+	json_t *certs = NULL, *keys = NULL;
+	char errmsg[512] = "", detail[STORE_TEXT_MAX];
+	int rc;
 
-	rc = admin_req_parse_join(op->body, op->body_len, q, errmsg,
-				  sizeof errmsg);
+	rc = join_body_split(op, &certs, &keys, errmsg, sizeof errmsg);
 	if (rc) {
 		admin_op_error(op, rc, "%s", errmsg);
-		return;
+		goto out;
 	}
-	snprintf(op->actor, sizeof op->actor, "node:%.58s", q->name);
-	if (admin_join_token_parse(q->token, strlen(q->token), &id, sha) != 0) {
-		join_refuse(op, 401, "malformed token");
-		return;
-	}
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
-		return;
-	}
-	have_token = store_join_token_get(r, q->name, &jt) == 0;
-	have_node = store_node_find(r, q->name, n) == 0;
-	if (have_token &&
-	    (store_get(r, STORE_T_JOIN_TOKENS, q->name, strlen(q->name), &val,
-		       &op->guard_len) != 0 ||
-	     op->guard_len > sizeof op->guard))
-		have_token = 0;
-	else if (have_token)
-		memcpy(op->guard, val, op->guard_len);
-	store_read_end(r);
-	admin_addr_split(q->raft_address, rhost, sizeof rhost, &rport);
-	if (!have_token) {
-		if (have_node && n->state != STORE_NODE_JOINING)
-			join_refuse(op, 409, "token already used");
-		else
-			join_refuse(op, 401, "no such token");
-		return;
-	}
-	switch (admin_join_token_check(&jt, id, sha, admin_now_ms(), rhost)) {
-	case ADMIN_TOKEN_OK:
-		break;
-	case ADMIN_TOKEN_EXPIRED:
-		join_refuse(op, 401, "token expired");
-		return;
-	case ADMIN_TOKEN_HOST:
-		join_refuse(op, 401,
-			    "token issued for another host than the Raft "
-			    "address's");
-		return;
-	default:
-		join_refuse(op, 401, "wrong token");
-		return;
-	}
-	if (!have_node || n->id != id ||
-	    (n->state != STORE_NODE_JOINING && n->state != STORE_NODE_SPARE)) {
-		join_refuse(op, 409, "the node record is gone or not joining");
-		return;
-	}
+	if (join_token_ok(op) != 0)
+		goto out;
 	n->state = STORE_NODE_SPARE;
 	snprintf(n->raft_addr, sizeof n->raft_addr, "%s", q->raft_address);
 	join_admin_addr(q, n->admin_addr, sizeof n->admin_addr);
@@ -191,15 +665,33 @@ void admin_route_join(struct admin_op *op)
 		 n->raft_addr, op->peer);
 	cmd = admin_op_cmd(op);
 	if (!cmd)
-		return;
+		goto out;
+	rc = join_put_pki(op, cmd, certs, keys, errmsg, sizeof errmsg);
+	if (rc) {
+		store_cmd_free(cmd);
+		if (rc > 0)
+			join_refuse(op, rc, errmsg);
+		goto out;
+	}
 	if (store_cmd_op(cmd, STORE_OP_EXPECT, STORE_T_JOIN_TOKENS, n->name,
 			 strlen(n->name), op->guard, op->guard_len) ||
 	    store_cmd_put_node(cmd, STORE_OP_PUT, n) ||
 	    store_cmd_audit(cmd, "node.join", detail)) {
 		store_cmd_free(cmd);
 		admin_op_error(op, 500, "building the change failed");
-		return;
+		goto out;
 	}
 	admin_op_propose(op, cmd, join_spare);
 	store_cmd_free(cmd);
+out:
+	json_decref(certs);
+	json_decref(keys);
+}
+
+void admin_route_join(struct admin_op *op)
+{
+	if (strcmp(op->route->pattern, JOIN_CERTS_PATH) == 0)
+		join_certs(op);
+	else
+		join_record(op);
 }

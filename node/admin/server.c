@@ -41,6 +41,7 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 60},
     /* The token is the credential; catching up may take a while. */
     {EVHTTP_REQ_POST, "/v1/join", admin_route_join, ROUTE_WRITE, 300},
+    {EVHTTP_REQ_POST, "/v1/join/certs", admin_route_join, ROUTE_WRITE, 30},
     {EVHTTP_REQ_POST, "/v1/leader/transfer", admin_route_transfer,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_GET, "/v1/params", admin_route_params_list,

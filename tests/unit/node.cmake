@@ -1,7 +1,8 @@
 # Unit tests of wardd's PKI plumbing in node/ (included from
-# tests/CMakeLists.txt).
+# tests/CMakeLists.txt): the shared pieces (nodepki), the certificate
+# watcher (certs), the joining node's checks (join).
 if(TARGET ward_node)
-  foreach(t certs_nodepki)
+  foreach(t certs certs_nodepki join)
     ward_unit_test(test_${t}
       SOURCES unit/test_${t}.c unit/test_certs_fixture.c
       LIBS ward_node)
