@@ -79,12 +79,21 @@ ward_stop() {
 	rm -f "$CLUSTER_DIR/$name.pid"
 }
 
-# ward_fp NAME: "sha256:HEX" of the node's HTTPS certificate.
-ward_fp() {
-	openssl x509 -in "$CLUSTER_DIR/$1/https.pem" -noout -fingerprint \
-		-sha256 | sed 's/.*=//; s/://g; s/^/sha256:/' |
-		tr 'A-F' 'a-f'
+# ward_cert_fp FILE: "sha256:HEX" of the first certificate in FILE.
+ward_cert_fp() {
+	openssl x509 -in "$1" -noout -fingerprint -sha256 |
+		sed 's/.*=//; s/://g; s/^/sha256:/' | tr 'A-F' 'a-f'
 }
+
+# ward_fp NAME: "sha256:HEX" of the node's HTTPS certificate (read each
+# time: the node switches to a CA-issued one when it joins a cluster).
+ward_fp() { ward_cert_fp "$CLUSTER_DIR/$1/https.pem"; }
+
+# ward_ca NAME: the cluster CA certificate as node NAME holds it.
+ward_ca() { echo "$CLUSTER_DIR/$1/pki/ca.pem"; }
+
+# ward_ca_fp NAME: "sha256:HEX" of that CA, what a joining node pins.
+ward_ca_fp() { ward_cert_fp "$(ward_ca "$1")"; }
 
 # ward_ctl NAME ARGS...: wardctl against node NAME, its certificate pinned.
 ward_ctl() {
@@ -107,7 +116,7 @@ ward_init() {
 }
 
 # ward_join NAME VIA: asks node VIA for a join token for NAME (configured
-# with ward_conf) and starts NAME with it.
+# with ward_conf) and starts NAME with it, pinning the cluster CA.
 ward_join() {
 	local name=$1 via=$2 host out token
 	host=$(grep '^listen' "$CLUSTER_DIR/$name.conf" | head -1)
@@ -116,7 +125,7 @@ ward_join() {
 	out=$(ward_ctl "$via" --json node add "$name" "$host") || return 1
 	token=$(echo "$out" | jq -r .token)
 	WARD_JOIN_TOKEN=$token ward_start "$name" --join "$(ward_url "$via")" \
-		--fingerprint "$(ward_fp "$via")" || return 1
+		--ca-fingerprint "$(ward_ca_fp "$via")" || return 1
 	# The join returns once the node is a voter; wait for wardd to say so.
 	local i
 	for i in $(seq 1 600); do

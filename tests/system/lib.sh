@@ -104,3 +104,45 @@ has_leader() {
 param_is() {
 	[ "$(ward_ctl "$1" --json param get "$2" | jq -r .value)" = "$3" ]
 }
+
+# mode_of FILE: its permission bits in octal ("600").
+mode_of() { stat -c %a "$1"; }
+
+# kek_id NAME: the id of node NAME's key-encryption key, as pki_kek_id
+# computes it (the first 8 bytes of HMAC-SHA256(KEK, "ward kek id")).
+kek_id() {
+	local hex
+	hex=$(od -An -tx1 -v "$CLUSTER_DIR/$1/kek" | tr -d ' \n')
+	printf 'ward kek id' |
+		openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hex" |
+		sed 's/.*= //' | cut -c1-16
+}
+
+PKI_ROLES="https callmanager tftp capf ipsec node"
+
+# pki_ok NAME: node NAME holds the cluster KEK (0600) and, for every role,
+# a certificate issued by the cluster CA (checked by openssl) with its key
+# (0600) beside it; the admin API serves the HTTPS one.
+pki_ok() {
+	local d=$CLUSTER_DIR/$1 r
+	[ "$(mode_of "$d/kek")" = 600 ] || fail "$1: kek is $(mode_of "$d/kek")"
+	[ "$(stat -c %s "$d/kek")" = 32 ] || fail "$1: kek is not 32 bytes"
+	for r in $PKI_ROLES; do
+		openssl verify -CAfile "$d/pki/ca.pem" "$d/pki/$r.pem" >/dev/null ||
+			fail "$1: $r.pem is not issued by the cluster CA"
+		[ "$(mode_of "$d/pki/$r.key")" = 600 ] ||
+			fail "$1: $r.key is $(mode_of "$d/pki/$r.key")"
+		[ "$(openssl x509 -in "$d/pki/$r.pem" -noout -pubkey)" = \
+			"$(openssl pkey -in "$d/pki/$r.key" -pubout)" ] ||
+			fail "$1: $r.key is not the key of $r.pem"
+	done
+	cmp -s "$d/https.pem" "$d/pki/https.pem" ||
+		fail "$1: the admin API does not serve its CA-issued certificate"
+	"$WARDCTL" --url "$(ward_url "$1")" --cacert "$d/pki/ca.pem" \
+		status >/dev/null || fail "$1: not trusted through the cluster CA"
+}
+
+# pki_digest NAME: one line per certificate and key of node NAME.
+pki_digest() {
+	(cd "$CLUSTER_DIR/$1" && sha256sum kek pki/*.pem pki/*.key https.pem)
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A 3-node cluster of real wardd processes on loopback, driven by wardctl:
-# replication, forwarding, refusals, leader failure, catch-up, removal,
-# joining from a snapshot after compaction, and a full restart.
+# the cluster PKI every node receives, replication, forwarding, refusals,
+# leader failure, catch-up, removal, joining from a snapshot after
+# compaction, and a full restart.
 . "$(dirname "$0")/lib.sh"
 
 # voters_are NAME N: node NAME sees N voters.
@@ -18,6 +19,16 @@ ward_init n1 systest
 ward_join n2 n1
 ward_join n3 n1
 wait_until 5 "n1 sees 3 voters" voters_are n1 3
+
+step "every node holds the cluster KEK and certificates issued by the CA"
+for n in n1 n2 n3; do
+	pki_ok $n
+	cmp -s "$CLUSTER_DIR/n1/pki/ca.pem" "$CLUSTER_DIR/$n/pki/ca.pem" ||
+		fail "$n holds another CA"
+	[ "$(kek_id $n)" = "$(kek_id n1)" ] || fail "$n holds another KEK"
+done
+openssl x509 -in "$CLUSTER_DIR/n2/pki/node.pem" -noout -ext subjectAltName |
+	grep -q "URI:ward://node/2" || fail "n2's node certificate names no node id"
 
 step "a write on the leader is read on every node"
 leader=$(leader_of n1)
@@ -75,6 +86,8 @@ snap=$(ward_ctl n4 --json status | jq .node.snapshot_index)
 wait_until 5 "n1 sees 3 voters after n4 joined" voters_are n1 3
 
 step "stop every node and start them again: nothing is lost"
+pki_ok n4
+for n in n1 n2 n4; do pki_digest $n >"$CLUSTER_DIR/$n.pki"; done
 for n in n1 n2 n4; do ward_stop $n; done
 for n in n1 n2 n4; do ward_start $n; done
 wait_until 10 "a leader after the restart" has_leader n1
@@ -84,4 +97,9 @@ for n in n1 n2 n4; do
 done
 ward_ctl n1 param set sip_keepalive_s 500 >/dev/null
 for n in n1 n2 n4; do wait_until 5 "$n after restart" param_is $n sip_keepalive_s 500; done
+for n in n1 n2 n4; do
+	pki_digest $n | cmp -s - "$CLUSTER_DIR/$n.pki" ||
+		fail "$n's certificates changed across the restart"
+	pki_ok $n
+done
 step "ok"

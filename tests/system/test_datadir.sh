@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # wardd refuses what it must not run with: bad settings, a damaged data
-# directory, another cluster's data, used or wrong join tokens.
+# directory, another cluster's data, used or wrong join tokens, a cluster
+# CA other than the one pinned, a missing or foreign key-encryption key.
 . "$(dirname "$0")/lib.sh"
 
 step "-n checks the configuration"
@@ -19,22 +20,32 @@ step "two clusters, a and b"
 ward_init a1 cluster-a
 ward_init b1 cluster-b
 
-step "a used token, a wrong token and a wrong fingerprint are refused"
+step "a used token, a wrong token, a wrong fingerprint, another CA are refused"
 token=$(ward_ctl a1 --json node add a2 127.0.0.1 | jq -r .token)
 bad_token="${token%%.*}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 WARD_JOIN_TOKEN=$bad_token expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf" \
-	--join "$(ward_url a1)" --fingerprint "$(ward_fp a1)"
+	--join "$(ward_url a1)" --ca-fingerprint "$(ward_ca_fp a1)"
 grep -qi "refused" "$CLUSTER_DIR/last.err" || fail "wrong token: no clear refusal"
 rm -rf "$CLUSTER_DIR/a2"
 WARD_JOIN_TOKEN=$token expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf" \
 	--join "$(ward_url a1)" --fingerprint "$(ward_fp b1)"
+grep -q "not the pinned one" "$CLUSTER_DIR/last.err" || fail "wrong fingerprint: no clear message"
 rm -rf "$CLUSTER_DIR/a2"
+WARD_JOIN_TOKEN=$token expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf" \
+	--join "$(ward_url a1)" --ca-fingerprint "$(ward_ca_fp b1)"
+grep -q "issued by the pinned CA" "$CLUSTER_DIR/last.err" || fail "wrong CA: no clear message"
+[ ! -e "$CLUSTER_DIR/a2/kek" ] || fail "a refused join left a KEK behind"
+rm -rf "$CLUSTER_DIR/a2"
+expect_rc 2 "$WARDD" -c "$CLUSTER_DIR/a2.conf" --join "$(ward_url a1)" --token "$token"
+grep -q "ca-fingerprint" "$CLUSTER_DIR/last.err" || fail "no pin: no clear message"
+# The member's own certificate is a pin too (the alternative to the CA).
 WARD_JOIN_TOKEN=$token ward_start a2 --join "$(ward_url a1)" --fingerprint "$(ward_fp a1)"
 wait_until 30 "a2 joined" test -s "$CLUSTER_DIR/a2/identity"
+pki_ok a2
 ward_stop a2
 mv "$CLUSTER_DIR/a2" "$CLUSTER_DIR/a2.kept"
 WARD_JOIN_TOKEN=$token expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf" \
-	--join "$(ward_url a1)" --fingerprint "$(ward_fp a1)"
+	--join "$(ward_url a1)" --ca-fingerprint "$(ward_ca_fp a1)"
 grep -qi "refused" "$CLUSTER_DIR/last.err" || fail "used token: no clear refusal"
 rm -rf "$CLUSTER_DIR/a2"
 mv "$CLUSTER_DIR/a2.kept" "$CLUSTER_DIR/a2"
@@ -44,8 +55,25 @@ ward_ctl a1 --json audit | jq -e '[.audit[] | select(.action | test("join"))] | 
 step "a member's data directory cannot join another cluster"
 token=$(ward_ctl b1 --json node add a2 127.0.0.1 | jq -r .token)
 WARD_JOIN_TOKEN=$token expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf" \
-	--join "$(ward_url b1)" --fingerprint "$(ward_fp b1)"
+	--join "$(ward_url b1)" --ca-fingerprint "$(ward_ca_fp b1)"
 grep -q "already belongs" "$CLUSTER_DIR/last.err" || fail "no clear message"
+
+step "a node without its cluster's KEK refuses to start"
+ward_stop a2
+cp -a "$CLUSTER_DIR/a2" "$CLUSTER_DIR/a2.good"
+rm "$CLUSTER_DIR/a2/kek"
+expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf"
+grep -q "kek" "$CLUSTER_DIR/last.err" || fail "missing KEK: no clear message"
+cp -a "$CLUSTER_DIR/b1/kek" "$CLUSTER_DIR/a2/kek" # cluster b's
+expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf"
+grep -q "is not the key-encryption key of cluster" "$CLUSTER_DIR/last.err" ||
+	fail "foreign KEK: no clear message"
+rm -rf "$CLUSTER_DIR/a2" && cp -a "$CLUSTER_DIR/a2.good" "$CLUSTER_DIR/a2"
+chmod 644 "$CLUSTER_DIR/a2/kek"
+expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a2.conf"
+grep -qi "permission\|exposed\|too open" "$CLUSTER_DIR/last.err" ||
+	fail "KEK readable by others: no clear message"
+rm -rf "$CLUSTER_DIR/a2" && mv "$CLUSTER_DIR/a2.good" "$CLUSTER_DIR/a2"
 
 step "another cluster's store is refused"
 ward_stop a1
