@@ -374,10 +374,11 @@ json_t *admin_ctl_status_json(struct store_read *r,
 {
 	struct token_find f = {0};
 	char fp[PKI_FP_TEXT_MAX];
-	json_t *signers = json_array(), *obj;
+	json_t *signers, *obj;
 
 	if (!st->present)
 		return json_null();
+	signers = json_array();
 	for (size_t i = 0; st->tl && i < st->tl->n_records; i++) {
 		const struct trustlist_record *rec = &st->tl->records[i];
 		uint8_t d[32];
