@@ -30,6 +30,19 @@ done
 openssl x509 -in "$CLUSTER_DIR/n2/pki/node.pem" -noout -ext subjectAltName |
 	grep -q "URI:ward://node/2" || fail "n2's node certificate names no node id"
 
+step "regenerated certificates: n2 switches its admin API and Raft, no restart"
+old_fp=$(ward_fp n2)
+ward_ctl n1 cert regenerate n2 https >/dev/null
+ward_ctl n1 cert regenerate n2 node >/dev/null
+fp_moved() { [ "$(ward_fp n2)" != "$old_fp" ]; }
+wait_until 5 "n2 serves its new HTTPS certificate" fp_moved
+wait_until 5 "n2 switched Raft to its new node certificate" \
+	grep -q "node certificate: now generation 2" "$CLUSTER_DIR/n2.log"
+pki_ok n2
+ward_ctl n1 --json cluster status |
+	jq -e '[.members[] | select(.name == "n2" and .health == "ok")] | length == 1' >/dev/null ||
+	fail "the leader does not reach n2 at its new certificate"
+
 step "a write on the leader is read on every node"
 leader=$(leader_of n1)
 [ -n "$leader" ] || fail "no leader"
