@@ -4,6 +4,7 @@
  * server on 127.0.0.1. Two controls show that the forgery works when the
  * door is open: over the plain TCP transport, and over TLS with a genuine
  * node certificate. Everything else is closed and the store stays empty. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -243,6 +244,76 @@ static void test_tls_refuses_a_client_without_certificate(void **state)
 	assert_target_untouched(f);
 }
 
+/* Lines of FILE containing NEEDLE. */
+static int count_lines(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void test_tls_warns_once_a_minute_per_peer(void **state)
+{
+	struct fixture *f = *state;
+	char cert[300], key[300], log_path[300], pem[64];
+	unsigned char got[4096];
+	size_t got_len;
+	int saved, fd;
+	FILE *kf;
+
+	target_start(f, 1);
+	X509_free(tu_issue(&f->foreign, PKI_ROLE_NODE, INTRUDER_ID,
+			   f->ca.cluster_id, "foreign-node", cert, key));
+	/* The log goes to stderr: catch it in a file meanwhile. */
+	snprintf(log_path, sizeof log_path, "%s/stderr.log", f->dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	log_set_level(LOG_LVL_WARN);
+	for (int i = 0; i < 4; i++)
+		tls_attempt(f, cert, key, INTRUDER_ID);
+	for (int i = 0; i < 3; i++) {
+		fd = tu_connect(f->target.port);
+		send(fd, "GET / HTTP/1.0\r\n\r\n", 18, MSG_NOSIGNAL);
+		assert_true(
+		    tu_closed_within(fd, 3000, got, sizeof got, &got_len));
+		close(fd);
+	}
+	/* Another peer address is another peer. */
+	fd = tu_connect_from("127.0.0.2", f->target.port);
+	send(fd, "garbage!", 8, MSG_NOSIGNAL);
+	assert_true(tu_closed_within(fd, 3000, got, sizeof got, &got_len));
+	close(fd);
+	log_set_level(LOG_LVL_ERROR);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+
+	assert_int_equal(
+	    count_lines(log_path, "connection from 127.0.0.1: refused"), 1);
+	assert_int_equal(
+	    count_lines(log_path, "connection from 127.0.0.2: refused"), 1);
+	/* No key material: the intruder's key is nowhere in the log. */
+	kf = fopen(key, "r");
+	assert_non_null(kf);
+	for (int i = 0; i < 2; i++) /* the first base64 line of the key */
+		assert_non_null(fgets(pem, sizeof pem, kf));
+	fclose(kf);
+	pem[strcspn(pem, "\n")] = '\0';
+	assert_int_equal(count_lines(log_path, pem), 0);
+	assert_int_equal(count_lines(log_path, "PRIVATE"), 0);
+	assert_target_untouched(f);
+}
+
 /* A leader adds server 31, and at its address answers an impostor with
  * CERT/KEY; the leader dials it for a second. */
 static void dial_impostor(struct fixture *f, const char *cert, const char *key,
@@ -324,6 +395,8 @@ int main(void)
 		test_tls_refuses_a_node_of_another_cluster, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tls_refuses_a_client_without_certificate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_tls_warns_once_a_minute_per_peer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_dialer_refuses_a_server_of_a_foreign_ca, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -280,10 +280,22 @@ static void set_timeout(int fd, int opt, unsigned ms)
 
 int tu_connect(unsigned port)
 {
+	return tu_connect_from(NULL, port);
+}
+
+int tu_connect_from(const char *from, unsigned port)
+{
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	assert_true(fd >= 0);
+	if (from != NULL) {
+		memset(&sa, 0, sizeof sa);
+		sa.sin_family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, from, &sa.sin_addr), 1);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa),
+				 0);
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);

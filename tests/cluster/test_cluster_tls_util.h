@@ -72,6 +72,8 @@ int tu_wait_value(struct tu_node *n, const char *key, const char *val,
 
 /* A blocking TCP connection to 127.0.0.1:PORT, reads time out after 3 s. */
 int tu_connect(unsigned port);
+/* The same from the local address FROM (e.g. "127.0.0.2"). */
+int tu_connect_from(const char *from, unsigned port);
 /* Whether the peer closed FD (EOF or reset) within MS; 0 if it is still
  * open then. What it sent before goes to GOT (CAP bytes; *got_len). */
 int tu_closed_within(int fd, unsigned ms, unsigned char *got, size_t cap,
