@@ -347,6 +347,17 @@ static void refusal(long status, json_t *rs, char *errmsg, size_t errcap)
 		 e ? e : "no reason");
 }
 
+/* Frees a request, wiping the token it holds first. Accepts NULL. */
+static void request_free(json_t *rq)
+{
+	json_t *t = rq ? json_object_get(rq, "token") : NULL;
+
+	if (json_is_string(t))
+		OPENSSL_cleanse((char *)json_string_value(t),
+				json_string_length(t));
+	json_decref(rq);
+}
+
 /* The fields common to both phases. */
 static json_t *join_base(const struct join_request *req)
 {
@@ -468,7 +479,7 @@ oom:
 	snprintf(errmsg, errcap, "out of memory");
 out:
 	json_decref(keys);
-	json_decref(rq);
+	request_free(rq);
 	json_decref(rs);
 	return rc;
 }
@@ -682,7 +693,7 @@ oom:
 out:
 	json_decref(certs);
 	json_decref(keys);
-	json_decref(rq);
+	request_free(rq);
 	json_decref(rs);
 	return rc;
 }
