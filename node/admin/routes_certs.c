@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/log.h"
+#include "node/nodepki.h"
 
 #define CLUSTER_OWNER "cluster" /* the owner name of the CA */
 
@@ -222,10 +223,10 @@ static int subject_of(X509 *old, enum store_cert_role role,
 
 /* What regenerating needs from the store, read in one transaction. */
 struct regen_in {
+	struct store_read *r;
 	struct store_cluster cl;
 	struct store_node node;
-	struct store_cert old, ca;
-	struct store_key ca_key;
+	struct store_cert old;
 	const void *node_raw; /* the node record as stored, for the guard */
 	size_t node_raw_len;
 	enum pki_key_type key_type;
@@ -236,8 +237,8 @@ struct regen_out {
 	EVP_PKEY *key;
 	X509 *cert;
 	uint8_t *der, *wrapped;
-	size_t der_len, wrapped_len;
-	struct store_cert rec;
+	struct store_cert rec;	  /* der points to DER */
+	struct store_key key_rec; /* wrapped points to WRAPPED */
 };
 
 static void regen_out_free(struct regen_out *o)
@@ -248,25 +249,15 @@ static void regen_out_free(struct regen_out *o)
 	free(o->wrapped);
 }
 
-static int key_aad(uint64_t owner, enum store_cert_role role, uint8_t *aad,
-		   size_t cap, size_t *len)
-{
-	uint8_t key[STORE_CERT_KEY_LEN];
-
-	store_key_cert(owner, role, key);
-	return pki_aad("keys", key, sizeof key, aad, cap, len);
-}
-
 /* Issues the new certificate with the CA key, unwrapped with the KEK for
  * as long as it takes. 0, or an HTTP status with ERRMSG. */
 static int regen_issue(struct admin *a, const struct regen_in *in,
 		       struct regen_out *o, char *errmsg, size_t errcap)
 {
-	uint8_t kek[PKI_KEK_LEN], aad[64];
-	size_t aad_len;
+	enum pki_role role = (enum pki_role)in->old.role;
+	uint8_t kek[PKI_KEK_LEN];
 	struct subject_buf sb;
 	struct pki_subject subj;
-	struct pki_cert_info info;
 	EVP_PKEY *ca_key = NULL;
 	X509 *ca = NULL, *old = NULL;
 	int status = 500;
@@ -274,50 +265,31 @@ static int regen_issue(struct admin *a, const struct regen_in *in,
 	memset(o, 0, sizeof *o);
 	if (admin_pki_kek_load(a, &in->cl, kek, errmsg, errcap) != 0)
 		return 503;
-	if (pki_cert_parse(in->ca.der, in->ca.der_len, &ca, NULL, 0) ||
-	    pki_cert_parse(in->old.der, in->old.der_len, &old, NULL, 0)) {
-		snprintf(errmsg, errcap, "a stored certificate is unreadable");
+	if (nodepki_ca_load(in->r, kek, &ca, &ca_key, errmsg, errcap) != 0) {
+		status = 503;
 		goto out;
 	}
-	if (key_aad(0, STORE_CERT_CA, aad, sizeof aad, &aad_len) ||
-	    pki_key_unwrap(kek, aad, aad_len, in->ca_key.wrapped,
-			   in->ca_key.wrapped_len, &ca_key) != 0) {
+	old = nodepki_x509(in->old.der, in->old.der_len);
+	if (!old) {
 		snprintf(errmsg, errcap,
-			 "the CA key does not unwrap with this node's cluster "
-			 "key");
+			 "the stored certificate is unreadable");
 		goto out;
 	}
 	if (subject_of(old, in->old.role, in->node.name, &sb, &subj, errmsg,
 		       errcap) != 0)
 		goto out;
 	if (pki_key_generate(in->key_type, &o->key) != 0 ||
-	    pki_issue(ca, ca_key, o->key, (enum pki_role)in->old.role, &subj, 0,
-		      &o->cert, errmsg, errcap) != 0 ||
-	    pki_cert_info(o->cert, &info, errmsg, errcap) != 0 ||
-	    pki_cert_to_der(o->cert, &o->der, &o->der_len) != 0) {
+	    pki_issue(ca, ca_key, o->key, role, &subj, 0, &o->cert, errmsg,
+		      errcap) != 0 ||
+	    nodepki_cert_record(o->cert, in->old.owner, role,
+				in->old.generation + 1, admin_now_ms(), &o->rec,
+				&o->der, errmsg, errcap) != 0 ||
+	    nodepki_key_record(kek, in->old.owner, role, o->key, &o->key_rec,
+			       &o->wrapped) != 0) {
 		if (!errmsg[0])
 			snprintf(errmsg, errcap, "issuing failed");
 		goto out;
 	}
-	if (key_aad(in->old.owner, in->old.role, aad, sizeof aad, &aad_len) ||
-	    pki_key_wrap(kek, aad, aad_len, o->key, &o->wrapped,
-			 &o->wrapped_len) != 0) {
-		snprintf(errmsg, errcap, "wrapping the new key failed");
-		goto out;
-	}
-	o->rec = in->old;
-	o->rec.der = o->der;
-	o->rec.der_len = o->der_len;
-	memcpy(o->rec.sha256, info.sha256, 32);
-	memcpy(o->rec.sha1, info.sha1, 20);
-	snprintf(o->rec.subject, sizeof o->rec.subject, "%s", info.subject);
-	snprintf(o->rec.issuer, sizeof o->rec.issuer, "%s", info.issuer);
-	o->rec.not_before_s = info.not_before_s;
-	o->rec.not_after_s = info.not_after_s;
-	o->rec.key_type = (uint32_t)info.key_type;
-	snprintf(o->rec.serial, sizeof o->rec.serial, "%s", info.serial);
-	o->rec.created_ms = admin_now_ms();
-	o->rec.generation = in->old.generation + 1;
 	status = 0;
 out:
 	OPENSSL_cleanse(kek, sizeof kek);
@@ -372,15 +344,8 @@ static int regen_read(struct admin_op *op, struct store_read *r,
 	}
 	if (cert_find(op, r, &in->node, &in->old) != 0)
 		return -1;
+	in->r = r;
 	rc = store_cluster_get(r, &in->cl);
-	if (rc == 0)
-		rc = store_cert_get(r, 0, STORE_CERT_CA, &in->ca);
-	if (rc == 0)
-		rc = store_key_get(r, 0, STORE_CERT_CA, &in->ca_key);
-	if (rc == STORE_ENOTFOUND) {
-		admin_op_error(op, 503, "the cluster has no CA or CA key yet");
-		return -1;
-	}
 	store_key_u64(in->node.id, key);
 	if (rc == 0)
 		rc = store_get(r, STORE_T_NODES, key, sizeof key, &in->node_raw,
@@ -404,7 +369,6 @@ static struct store_cmd *regen_cmd(struct admin_op *op,
 				   const struct regen_in *in,
 				   const struct regen_out *o)
 {
-	struct store_key k = {0};
 	struct store_node n = in->node;
 	char detail[STORE_TEXT_MAX], fp[PKI_FP_TEXT_MAX];
 	uint8_t key[8];
@@ -412,11 +376,6 @@ static struct store_cmd *regen_cmd(struct admin_op *op,
 
 	if (!cmd)
 		return NULL;
-	k.owner = in->old.owner;
-	k.role = in->old.role;
-	k.wrapped = o->wrapped;
-	k.wrapped_len = o->wrapped_len;
-	memcpy(k.kek_id, in->cl.kek_id, sizeof k.kek_id);
 	admin_pki_fp(o->rec.sha256, 32, fp);
 	snprintf(detail, sizeof detail,
 		 "node=%s role=%s generation=%u key=%s sha256=%s",
@@ -428,7 +387,7 @@ static struct store_cmd *regen_cmd(struct admin_op *op,
 	store_key_u64(in->node.id, key);
 	memcpy(n.https_sha256, o->rec.sha256, 32);
 	if (store_cmd_replace_cert(cmd, &in->old, &o->rec) ||
-	    store_cmd_put_key(cmd, &k) ||
+	    store_cmd_put_key(cmd, &o->key_rec) ||
 	    (in->old.role == STORE_CERT_HTTPS &&
 	     (store_cmd_op(cmd, STORE_OP_EXPECT, STORE_T_NODES, key, sizeof key,
 			   in->node_raw, in->node_raw_len) ||
