@@ -14,10 +14,10 @@ voters_are() {
 raft_small=("[raft]" "snapshot_threshold = 32" "snapshot_trailing = 8")
 for n in n1 n2 n3 n4; do node_conf $n "${raft_small[@]}"; done
 
-step "init n1, join n2 and n3"
+step "init n1, join n2 through n1 and n3 through n2 (a follower relays both phases)"
 ward_init n1 systest
 ward_join n2 n1
-ward_join n3 n1
+ward_join n3 n2
 wait_until 5 "n1 sees 3 voters" voters_are n1 3
 
 step "every node holds the cluster KEK and certificates issued by the CA"
