@@ -42,11 +42,6 @@ void token_list_render(FILE *f, const json_t *doc)
 			   "tokens)\n");
 }
 
-/* --module, --token and --key-id, shared with "ctl sign". */
-struct token_opts {
-	const char *module, *label, *key_id, *pin_file, *sig;
-};
-
 int cmd_token_register(struct wardctl *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -55,7 +50,9 @@ int cmd_token_register(struct wardctl *ctx, int argc, char **argv)
 	    {"key-id", required_argument, NULL, 'k'},
 	    {0},
 	};
-	struct token_opts o = {0};
+	struct {
+		const char *module, *label, *key_id;
+	} o = {0};
 	struct trustlist_token *tok = NULL;
 	json_t *body = NULL, *ans = NULL;
 	const uint8_t *der;
