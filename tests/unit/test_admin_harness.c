@@ -25,6 +25,7 @@
 
 #include "consensus/consensus.h"
 #include "node/admin/admin.h"
+#include "node/join.h"
 #include "node/tlscert.h"
 #include "store/store.h"
 #include "tests/unit/test_admin_harness.h"
@@ -381,7 +382,10 @@ char join_body[1024];
 void join_n2(void)
 {
 	char fptext[80], errmsg[256], token[128];
-	uint8_t fp[32];
+	struct join_pin pin = {.kind = JOIN_PIN_LEAF};
+	struct join_keys keys = {0};
+	struct join_result res;
+	uint8_t fp[32], kek[32];
 	long status;
 	json_t *j;
 
@@ -392,23 +396,41 @@ void join_n2(void)
 	node_make(N2, "n2");
 	N2->id = (uint64_t)json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
-	if (raft_start(N2, errmsg, sizeof errmsg) != 0)
-		fail_msg("raft: %s", errmsg);
-	admin_attach(N2->admin, N2->consensus, N2->id);
-	node_run(N2);
-	admin_fingerprint(N2->admin, fp);
-	tlscert_fingerprint_text(fp, fptext, sizeof fptext);
-	snprintf(join_body, sizeof join_body,
-		 "{\"token\":\"%s\",\"name\":\"n2\",\"raft_address\":\"%s\","
-		 "\"admin_address\":\"%s\",\"https_sha256\":\"%s\"}",
-		 token, N2->raft_addr, N2->admin_addr, fptext);
-	j = call("POST", "/v1/join", join_body, NULL, NULL, &status);
-	if (status != 200)
-		fail_msg("join: %ld %s", status, str(j, "error"));
-	assert_int_equal(json_integer_value(json_object_get(j, "node_id")),
-			 N2->id);
-	assert_string_equal(str(j, "cluster_name"), "lab");
-	json_decref(j);
+	/* Phase 1 as "wardd --join" does it, pinned to N1's certificate. */
+	admin_fingerprint(N1->admin, pin.sha256);
+	{
+		struct join_request rq = {
+		    .url = N1->url, .pin = &pin, .token = token, .name = "n2",
+		    .raft_addr = N2->raft_addr, .admin_addr = N2->admin_addr,
+		    .timeout_s = 30};
+		char cluster_id[37];
+
+		if (join_prepare(&rq, N2->id, N2->dir, N2->cert, N2->key,
+				 &keys, kek, cluster_id, errmsg,
+				 sizeof errmsg) != 0)
+			fail_msg("join/certs: %s", errmsg);
+		/* N2's loop does not run yet: reload on this thread. */
+		if (admin_reload(N2->admin, errmsg, sizeof errmsg) != 0)
+			fail_msg("reload: %s", errmsg);
+		if (raft_start(N2, errmsg, sizeof errmsg) != 0)
+			fail_msg("raft: %s", errmsg);
+		admin_attach(N2->admin, N2->consensus, N2->id);
+		node_run(N2);
+		admin_fingerprint(N2->admin, fp);
+		tlscert_fingerprint_text(fp, fptext, sizeof fptext);
+		/* The body a replay of the join sends (spent token). */
+		snprintf(join_body, sizeof join_body,
+			 "{\"token\":\"%s\",\"name\":\"n2\",\"raft_address\":"
+			 "\"%s\",\"admin_address\":\"%s\",\"https_sha256\":"
+			 "\"%s\"}",
+			 token, N2->raft_addr, N2->admin_addr, fptext);
+		if (join_cluster(&rq, kek, N2->id, &keys.set, fp, &res, errmsg,
+				 sizeof errmsg) != 0)
+			fail_msg("join: %s", errmsg);
+		assert_int_equal(res.node_id, N2->id);
+		assert_string_equal(res.cluster_name, "lab");
+		join_keys_clear(&keys);
+	}
 	/* n2 serves once the admins reached its replica. */
 	for (int tries = 0;; tries++) {
 		j = call_node(N2, "GET", "/v1/status", NULL, ADMIN, &status);
