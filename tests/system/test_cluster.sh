@@ -115,4 +115,26 @@ for n in n1 n2 n4; do
 		fail "$n's certificates changed across the restart"
 	pki_ok $n
 done
+
+step "Raft speaks only to node certificates of this cluster"
+raft=$(sed -n 's/^listen = //p' "$CLUSTER_DIR/n1.conf" | head -1)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$CLUSTER_DIR/foreign.key" -out "$CLUSTER_DIR/foreign.pem" \
+	-subj /CN=foreign -days 1 2>/dev/null
+# raft_probe [OPENSSL ARGS...]: sends bytes over TLS to n1's Raft port.
+raft_probe() {
+	(printf 'not raft\n'; sleep 1) |
+		timeout 5 openssl s_client -connect "$raft" -tls1_3 -ign_eof "$@" 2>&1 || true
+}
+raft_probe | grep -q "alert certificate required" ||
+	fail "Raft accepted a client without a certificate"
+raft_probe -cert "$CLUSTER_DIR/foreign.pem" -key "$CLUSTER_DIR/foreign.key" |
+	grep -q "alert unknown ca" || fail "Raft accepted a foreign certificate"
+# An HTTPS role certificate of this very cluster is no node certificate.
+raft_probe -cert "$CLUSTER_DIR/n2/pki/https.pem" -key "$CLUSTER_DIR/n2/pki/https.key" \
+	| grep -q "alert unsupported certificate" ||
+	fail "Raft accepted an HTTPS role certificate"
+head -c 65536 /dev/urandom | timeout 5 bash -c "cat >/dev/tcp/${raft%:*}/${raft##*:}" 2>/dev/null || true
+ward_ctl n1 param set sip_keepalive_s 600 >/dev/null
+for n in n1 n2 n4; do wait_until 5 "$n after the probes" param_is $n sip_keepalive_s 600; done
 step "ok"
