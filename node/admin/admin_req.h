@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "node/admin/admin_auth.h"
+#include "node/nodepki.h"
 #include "store/store.h"
 
 /* A CTL may be 64 KiB, which is about 87 KiB in base64. */
@@ -34,13 +35,45 @@ struct admin_req_node_add {
 	char host[STORE_ADDR_MAX]; /* "address": a host, a port is dropped */
 };
 
-/* POST /v1/join */
+/* POST /v1/join and POST /v1/join/certs (docs/join.md): the fields both
+ * phases share, and the fingerprint only phase 2 sends (zero in phase 1). */
 struct admin_req_join {
 	char token[ADMIN_JOIN_TOKEN_MAX]; /* secret */
 	char name[ADMIN_NAME_MAX + 1];
 	char raft_address[STORE_ADDR_MAX];
 	char admin_address[STORE_ADDR_MAX];
 	uint8_t https_sha256[32];
+};
+
+/* The joiner's per-role material comes as JSON objects keyed by exactly
+ * the six role names of a node ("https", "callmanager", "tftp", "capf",
+ * "ipsec", "node"); the arrays below are by role index, entry i being role
+ * nodepki_roles[i]. */
+#define ADMIN_JOIN_PUBKEY_MAX                                                  \
+	2048 /* DER SubjectPublicKeyInfo; RSA 2048                             \
+		takes 294 bytes */
+#define ADMIN_JOIN_PEM_MAX                                                     \
+	(8u * 1024) /* one role certificate in PEM; an                         \
+			issued one is about 1.5 KiB */
+
+/* POST /v1/join/certs, besides struct admin_req_join. Large: allocate it. */
+struct admin_req_join_ask {
+	uint8_t key[NODEPKI_ROLES][ADMIN_JOIN_PUBKEY_MAX]; /* "keys": DER */
+	size_t key_len[NODEPKI_ROLES];
+	uint8_t kex[PKI_X25519_LEN]; /* "kex": the X25519 public key */
+};
+
+/* POST /v1/join, besides struct admin_req_join: the certificates phase 1
+ * issued and the keys wrapped under the KEK. Both are optional here: the
+ * route refuses a join without them after the token check, so that a
+ * guessed token is audited whatever else the body lacks. When present, an
+ * object has every role. Large: allocate it. */
+struct admin_req_join_pki {
+	int has_certs, has_keys;
+	char cert[NODEPKI_ROLES][ADMIN_JOIN_PEM_MAX]; /* PEM, NUL-terminated */
+	size_t cert_len[NODEPKI_ROLES];
+	uint8_t key[NODEPKI_ROLES][STORE_WRAPPED_MAX]; /* wrapped PKCS#8 */
+	size_t key_len[NODEPKI_ROLES];
 };
 
 /* POST /v1/leader/transfer: node is "" for "any up-to-date voter". */
@@ -97,9 +130,20 @@ int admin_req_parse_init(const void *body, size_t len,
 int admin_req_parse_node_add(const void *body, size_t len,
 			     struct admin_req_node_add *out, char *errmsg,
 			     size_t errcap);
+/* Phase 2 of a join: OUT and PKI (both filled). Each certificate is
+ * checked to be PEM text of a certificate (what it says is for pki to
+ * judge), each key to be base64 of at most STORE_WRAPPED_MAX bytes. */
 int admin_req_parse_join(const void *body, size_t len,
-			 struct admin_req_join *out, char *errmsg,
+			 struct admin_req_join *out,
+			 struct admin_req_join_pki *pki, char *errmsg,
 			 size_t errcap);
+/* Phase 1: OUT (https_sha256 zero) and ASK. Each public key is base64 of
+ * at most ADMIN_JOIN_PUBKEY_MAX bytes, kex base64 of exactly
+ * PKI_X25519_LEN. */
+int admin_req_parse_join_certs(const void *body, size_t len,
+			       struct admin_req_join *out,
+			       struct admin_req_join_ask *ask, char *errmsg,
+			       size_t errcap);
 /* An empty body means {}. */
 int admin_req_parse_transfer(const void *body, size_t len,
 			     struct admin_req_transfer *out, char *errmsg,

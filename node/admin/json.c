@@ -22,6 +22,12 @@ enum field_kind {
 	F_SHA256,   /* sha256:HEX */
 	F_BYTES,    /* base64, decoded into out (cap bytes), *len */
 	F_CERT,	    /* PEM text as is, or base64 DER decoded; *len */
+	F_PEM,	    /* PEM text of a certificate, NUL-terminated; *len */
+	/* An object of exactly the node roles (node/nodepki.h), entry i
+	 * (role nodepki_roles[i]) stored as F_BYTES or F_PEM at out + i * cap,
+	 * its length in len[i]. */
+	F_ROLES_BYTES,
+	F_ROLES_PEM,
 };
 
 struct field {
@@ -30,7 +36,8 @@ struct field {
 	int required;
 	void *out;
 	size_t cap;
-	size_t *len; /* F_PASSWORD, F_BYTES, F_CERT: receives the length */
+	size_t *len; /* F_PASSWORD, F_BYTES, F_CERT, F_PEM: receives the
+			length; F_ROLES_*: NODEPKI_ROLES lengths */
 };
 
 static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
@@ -93,6 +100,40 @@ static int field_bytes(const struct field *f, const char *s, size_t n,
 	return 0;
 }
 
+/* PEM wraps lines: printable text, line breaks and tabs. */
+static int text_pem(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') ||
+		    c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int field_pem(const struct field *f, const char *s, size_t n,
+		     char *errmsg, size_t errcap)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+
+	if (n >= f->cap) {
+		set_err(errmsg, errcap, "field \"%s\": more than %zu bytes",
+			f->key, f->cap - 1);
+		return 413;
+	}
+	if (!text_pem(s, n) || !memmem(s, n, begin, sizeof begin - 1)) {
+		set_err(errmsg, errcap,
+			"field \"%s\": expected a certificate in PEM", f->key);
+		return 400;
+	}
+	memcpy(f->out, s, n);
+	((char *)f->out)[n] = '\0';
+	*f->len = n;
+	return 0;
+}
+
 static int field_store(const struct field *f, const char *s, size_t n,
 		       char *errmsg, size_t errcap)
 {
@@ -103,6 +144,8 @@ static int field_store(const struct field *f, const char *s, size_t n,
 	case F_BYTES:
 	case F_CERT:
 		return field_bytes(f, s, n, errmsg, errcap);
+	case F_PEM:
+		return field_pem(f, s, n, errmsg, errcap);
 	case F_PASSWORD:
 		if (n < ADMIN_PASSWORD_MIN || n > ADMIN_PASSWORD_MAX ||
 		    memchr(s, '\0', n)) {
@@ -173,6 +216,89 @@ static int field_store(const struct field *f, const char *s, size_t n,
 	return 0;
 }
 
+static int role_index(const char *name)
+{
+	for (int i = 0; i < NODEPKI_ROLES; i++)
+		if (strcmp(pki_role_name(nodepki_roles[i]), name) == 0)
+			return i;
+	return -1;
+}
+
+/* F_ROLES_*: every key a node role, every role there, every value a
+ * string of the element kind. */
+static int field_roles(const struct field *f, json_t *obj, char *errmsg,
+		       size_t errcap)
+{
+	const char *key;
+	json_t *val;
+
+	if (!json_is_object(obj)) {
+		set_err(errmsg, errcap,
+			"field \"%s\" must be an object keyed by role", f->key);
+		return 400;
+	}
+	json_object_foreach(obj, key, val)
+	{
+		if (role_index(key) < 0) {
+			set_err(
+			    errmsg, errcap,
+			    "field \"%s\": unknown role \"%.32s\" (a node's "
+			    "roles: https, callmanager, tftp, capf, ipsec, "
+			    "node)",
+			    f->key, key);
+			return 400;
+		}
+	}
+	for (int i = 0; i < NODEPKI_ROLES; i++) {
+		const char *role = pki_role_name(nodepki_roles[i]);
+		char sub[64];
+		struct field e = {
+		    .key = sub,
+		    .kind = f->kind == F_ROLES_PEM ? F_PEM : F_BYTES,
+		    .required = 1,
+		    .out = (uint8_t *)f->out + (size_t)i * f->cap,
+		    .cap = f->cap,
+		    .len = &f->len[i],
+		};
+		int rc;
+
+		snprintf(sub, sizeof sub, "%s.%s", f->key, role);
+		val = json_object_get(obj, role);
+		if (!val) {
+			set_err(errmsg, errcap,
+				"field \"%s\": the %s entry is missing", f->key,
+				role);
+			return 400;
+		}
+		if (!json_is_string(val)) {
+			set_err(errmsg, errcap, "field \"%s\" must be a string",
+				sub);
+			return 400;
+		}
+		rc = field_store(&e, json_string_value(val),
+				 json_string_length(val), errmsg, errcap);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Tokens and passwords passed through jansson's buffers. */
+static void json_wipe(json_t *obj)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(obj, key, val)
+	{
+		if (json_is_string(val))
+			OPENSSL_cleanse((char *)json_string_value(val),
+					json_string_length(val));
+		else if (json_is_object(val))
+			json_wipe(val);
+	}
+}
+
 static int parse_fields(const void *body, size_t len, int empty_ok,
 			const struct field *fields, size_t nf, char *errmsg,
 			size_t errcap)
@@ -230,6 +356,12 @@ static int parse_fields(const void *body, size_t len, int empty_ok,
 			rc = 400;
 			goto out;
 		}
+		if (f->kind == F_ROLES_BYTES || f->kind == F_ROLES_PEM) {
+			rc = field_roles(f, val, errmsg, errcap);
+			if (rc)
+				goto out;
+			continue;
+		}
 		if (!json_is_string(val)) {
 			set_err(errmsg, errcap, "field \"%s\" must be a string",
 				f->key);
@@ -242,13 +374,7 @@ static int parse_fields(const void *body, size_t len, int empty_ok,
 			goto out;
 	}
 out:
-	/* Passwords and tokens passed through jansson's buffers. */
-	json_object_foreach(root, key, val)
-	{
-		if (json_is_string(val))
-			OPENSSL_cleanse((char *)json_string_value(val),
-					json_string_length(val));
-	}
+	json_wipe(root);
 	json_decref(root);
 	return rc;
 }
@@ -286,7 +412,8 @@ int admin_req_parse_node_add(const void *body, size_t len,
 }
 
 int admin_req_parse_join(const void *body, size_t len,
-			 struct admin_req_join *out, char *errmsg,
+			 struct admin_req_join *out,
+			 struct admin_req_join_pki *pki, char *errmsg,
 			 size_t errcap)
 {
 	const struct field f[] = {
@@ -297,10 +424,57 @@ int admin_req_parse_join(const void *body, size_t len,
 	    {"admin_address", F_ADDR, 1, out->admin_address,
 	     sizeof out->admin_address, NULL},
 	    {"https_sha256", F_SHA256, 1, out->https_sha256, 32, NULL},
+	    {"certs", F_ROLES_PEM, 0, pki->cert, sizeof pki->cert[0],
+	     pki->cert_len},
+	    {"keys", F_ROLES_BYTES, 0, pki->key, sizeof pki->key[0],
+	     pki->key_len},
 	};
+	int rc;
 
 	memset(out, 0, sizeof *out);
-	return parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+	memset(pki, 0, sizeof *pki);
+	rc = parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+	/* A role's entry is never empty, so a first length says it all. */
+	pki->has_certs = rc == 0 && pki->cert_len[0] > 0;
+	pki->has_keys = rc == 0 && pki->key_len[0] > 0;
+	return rc;
+}
+
+int admin_req_parse_join_certs(const void *body, size_t len,
+			       struct admin_req_join *out,
+			       struct admin_req_join_ask *ask, char *errmsg,
+			       size_t errcap)
+{
+	/* Room for more than a key, so that a wrong length is a 400 that
+	 * says so and not a 413. */
+	uint8_t kex[2 * PKI_X25519_LEN];
+	size_t kex_len = 0;
+	const struct field f[] = {
+	    {"token", F_SECRET, 1, out->token, sizeof out->token, NULL},
+	    {"name", F_NAME, 1, out->name, sizeof out->name, NULL},
+	    {"raft_address", F_ADDR, 1, out->raft_address,
+	     sizeof out->raft_address, NULL},
+	    {"admin_address", F_ADDR, 1, out->admin_address,
+	     sizeof out->admin_address, NULL},
+	    {"keys", F_ROLES_BYTES, 1, ask->key, sizeof ask->key[0],
+	     ask->key_len},
+	    {"kex", F_BYTES, 1, kex, sizeof kex, &kex_len},
+	};
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	memset(ask, 0, sizeof *ask);
+	rc = parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
+	if (rc == 0 && kex_len != PKI_X25519_LEN) {
+		set_err(errmsg, errcap,
+			"field \"kex\": expected an X25519 public key (%d "
+			"bytes) in base64",
+			PKI_X25519_LEN);
+		rc = 400;
+	}
+	if (rc == 0)
+		memcpy(ask->kex, kex, PKI_X25519_LEN);
+	return rc;
 }
 
 int admin_req_parse_transfer(const void *body, size_t len,

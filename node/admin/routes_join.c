@@ -140,104 +140,13 @@ static int join_cluster_kek(struct admin_op *op, struct store_cluster *cl,
 	return 0;
 }
 
-/* Strings of a JSON object may hold the token: wipe them. */
-static void json_wipe(json_t *o)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(o, key, v)
-	{
-		if (json_is_string(v))
-			OPENSSL_cleanse((char *)json_string_value(v),
-					json_string_length(v));
-		else if (json_is_object(v))
-			json_wipe(v);
-	}
-}
-
-/* Takes the objects CERTS and KEYS out of the body, then validates the
- * rest with admin_req_parse_join. *certs and *keys (either may stay NULL)
- * are transferred. 0, or an HTTP status with errmsg. */
-static int join_body_split(struct admin_op *op, json_t **certs, json_t **keys,
-			   char *errmsg, size_t errcap)
-{
-	json_t *root =
-	    json_loadb(op->body, op->body_len, JSON_REJECT_DUPLICATES, NULL);
-	char *rest;
-	int rc;
-
-	*certs = *keys = NULL;
-	if (!json_is_object(root)) {
-		json_decref(root);
-		/* Let the common parser name the fault. */
-		return admin_req_parse_join(op->body, op->body_len, &op->u.join,
-					    errmsg, errcap);
-	}
-	*certs = json_incref(json_object_get(root, "certs"));
-	*keys = json_incref(json_object_get(root, "keys"));
-	json_object_del(root, "certs");
-	json_object_del(root, "keys");
-	rest = json_dumps(root, JSON_COMPACT);
-	json_wipe(root);
-	json_decref(root);
-	if (!rest) {
-		snprintf(errmsg, errcap, "out of memory");
-		return 500;
-	}
-	rc = admin_req_parse_join(rest, strlen(rest), &op->u.join, errmsg,
-				  errcap);
-	OPENSSL_cleanse(rest, strlen(rest));
-	free(rest);
-	if (rc == 0 && ((*certs && !json_is_object(*certs)) ||
-			(*keys && !json_is_object(*keys)))) {
-		snprintf(errmsg, errcap,
-			 "fields \"certs\" and \"keys\" must be objects");
-		rc = 400;
-	}
-	return rc;
-}
-
-static const char *json_str(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* An object whose keys are exactly the six role names, with strings. */
-static int roles_object_ok(json_t *o, const char *what, char *errmsg,
-			   size_t errcap)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(o, key, v)
-	{
-		enum store_cert_role role;
-
-		if (store_cert_role_parse(key, &role) != 0 ||
-		    nodepki_role_index((enum pki_role)role) < 0) {
-			snprintf(errmsg, errcap, "%s: unknown role \"%.32s\"",
-				 what, key);
-			return -1;
-		}
-	}
-	for (int i = 0; i < NODEPKI_ROLES; i++)
-		if (!json_str(o, pki_role_name(nodepki_roles[i]))) {
-			snprintf(errmsg, errcap, "%s: the %s entry is missing",
-				 what, pki_role_name(nodepki_roles[i]));
-			return -1;
-		}
-	return 0;
-}
-
 /* ---- phase 1: POST /v1/join/certs ------------------------------------- */
 
 struct join_ask {
-	struct nodepki_set set; /* the joiner's public keys, then its
-				   certificates */
-	uint8_t kex[PKI_X25519_LEN];
+	/* The body but the fields both phases share (op->u.join). */
+	struct admin_req_join_ask req;
+	/* The joiner's public keys, then its certificates. */
+	struct nodepki_set set;
 };
 
 static void join_ask_free(void *ctx)
@@ -250,80 +159,28 @@ static void join_ask_free(void *ctx)
 	free(k);
 }
 
-/* The body: the fields of POST /v1/join but https_sha256, plus keys {role:
- * public key DER, base64} and kex (X25519 public key, base64). */
+/* The body (admin_req_parse_join_certs), then each public key as pki
+ * takes it. */
 static int join_ask_parse(struct admin_op *op, struct join_ask *k, char *errmsg,
 			  size_t errcap)
 {
-	json_t *keys = NULL, *kex = NULL, *root;
-	char fake[7 + 65] = "sha256:";
-	char *rest;
 	int rc;
-	long n;
 
-	root = json_loadb(op->body, op->body_len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(root)) {
-		json_decref(root);
-		snprintf(errmsg, errcap, "the body must be a JSON object");
-		return 400;
-	}
-	keys = json_incref(json_object_get(root, "keys"));
-	kex = json_incref(json_object_get(root, "kex"));
-	json_object_del(root, "keys");
-	json_object_del(root, "kex");
-	/* The common parser wants a fingerprint this phase does not have. */
-	memset(fake + 7, '0', 64);
-	json_object_set_new(root, "https_sha256", json_string(fake));
-	rest = json_dumps(root, JSON_COMPACT);
-	json_wipe(root);
-	json_decref(root);
-	rc = rest ? admin_req_parse_join(rest, strlen(rest), &op->u.join,
-					 errmsg, errcap)
-		  : 500;
-	if (rest) {
-		OPENSSL_cleanse(rest, strlen(rest));
-		free(rest);
-	}
+	rc = admin_req_parse_join_certs(op->body, op->body_len, &op->u.join,
+					&k->req, errmsg, errcap);
 	if (rc != 0)
-		goto out;
-	rc = 400;
-	if (!json_is_object(keys) ||
-	    roles_object_ok(keys, "keys", errmsg, errcap) != 0) {
-		if (!json_is_object(keys))
-			snprintf(errmsg, errcap,
-				 "field \"keys\" (an object of public keys "
-				 "by role) is missing");
-		goto out;
-	}
-	if (!json_is_string(kex) ||
-	    admin_b64_decode(json_string_value(kex), json_string_length(kex),
-			     k->kex, sizeof k->kex, 0) != PKI_X25519_LEN) {
-		snprintf(errmsg, errcap,
-			 "field \"kex\": expected an X25519 public key in "
-			 "base64");
-		goto out;
-	}
+		return rc;
 	for (int i = 0; i < NODEPKI_ROLES; i++) {
-		const char *role = pki_role_name(nodepki_roles[i]);
-		const char *text = json_str(keys, role);
-		uint8_t der[2048];
 		char why[200] = "";
 
-		n = admin_b64_decode(text, strlen(text), der, sizeof der, 0);
-		if (n <= 0 ||
-		    pki_pubkey_from_der(der, (size_t)n, &k->set.key[i], why,
-					sizeof why) != 0) {
-			snprintf(errmsg, errcap, "keys.%s: %s", role,
-				 n <= 0 ? "not base64 of at most 2048 bytes"
-					: why);
-			goto out;
+		if (pki_pubkey_from_der(k->req.key[i], k->req.key_len[i],
+					&k->set.key[i], why, sizeof why) != 0) {
+			snprintf(errmsg, errcap, "keys.%s: %s",
+				 pki_role_name(nodepki_roles[i]), why);
+			return 400;
 		}
 	}
-	rc = 0;
-out:
-	json_decref(keys);
-	json_decref(kex);
-	return rc;
+	return 0;
 }
 
 static json_t *join_grant_json(struct admin_op *op,
@@ -415,7 +272,7 @@ static void join_certs(struct admin_op *op)
 		rc = nodepki_set_issue(&k->set, ca, ca_key, &names, errmsg,
 				       sizeof errmsg);
 	if (rc == 0 &&
-	    pki_kek_seal(kek, k->kex, cl.id, op->node.id, sealed) != 0) {
+	    pki_kek_seal(kek, k->req.kex, cl.id, op->node.id, sealed) != 0) {
 		snprintf(errmsg, sizeof errmsg, "sealing the KEK failed");
 		rc = -1;
 	}
@@ -536,37 +393,25 @@ static void join_admin_addr(const struct admin_req_join *q, char *out,
  * and role) and be that certificate's key. Adds both to CMD. */
 static int join_put_role(struct admin_op *op, struct store_cmd *cmd, X509 *ca,
 			 const struct store_cluster *cl,
-			 const uint8_t kek[PKI_KEK_LEN], int i, json_t *certs,
-			 json_t *keys, char *errmsg, size_t errcap)
+			 const uint8_t kek[PKI_KEK_LEN], int i,
+			 const struct admin_req_join_pki *pki, char *errmsg,
+			 size_t errcap)
 {
 	enum pki_role role = nodepki_roles[i];
-	const char *pem = json_str(certs, pki_role_name(role));
-	const char *b64 = json_str(keys, pki_role_name(role));
-	uint8_t *wrapped = malloc(STORE_WRAPPED_MAX), *der = NULL;
 	struct store_cert cert;
 	struct store_key key = {.owner = op->node.id, .role = (uint32_t)role};
 	EVP_PKEY *priv = NULL;
+	uint8_t *der = NULL;
 	X509 *x = NULL;
-	long n;
 	int rc = -1;
 
-	if (!wrapped) {
-		snprintf(errmsg, errcap, "out of memory");
-		return -1;
-	}
-	if (pki_cert_parse(pem, strlen(pem), &x, errmsg, errcap) != 0 ||
+	if (pki_cert_parse(pki->cert[i], pki->cert_len[i], &x, errmsg,
+			   errcap) != 0 ||
 	    nodepki_check_issued(ca, x, role, op->node.name, cl->id,
-				 op->node.id, errmsg, errcap) != 0)
+				 op->node.id, errmsg, errcap) != 0 ||
+	    nodepki_key_unwrap(kek, op->node.id, role, pki->key[i],
+			       pki->key_len[i], &priv, errmsg, errcap) != 0)
 		goto out;
-	n = admin_b64_decode(b64, strlen(b64), wrapped, STORE_WRAPPED_MAX, 0);
-	if (n <= 0 ||
-	    nodepki_key_unwrap(kek, op->node.id, role, wrapped, (size_t)n,
-			       &priv, errmsg, errcap) != 0) {
-		if (n <= 0)
-			snprintf(errmsg, errcap, "keys.%s: not base64",
-				 pki_role_name(role));
-		goto out;
-	}
 	if (EVP_PKEY_eq(X509_get0_pubkey(x), priv) != 1) {
 		snprintf(errmsg, errcap, "the %s key is not its certificate's",
 			 pki_role_name(role));
@@ -581,8 +426,8 @@ static int join_put_role(struct admin_op *op, struct store_cmd *cmd, X509 *ca,
 			 "https_sha256 is not the HTTPS certificate sent");
 		goto out;
 	}
-	key.wrapped = wrapped;
-	key.wrapped_len = (size_t)n;
+	key.wrapped = pki->key[i];
+	key.wrapped_len = pki->key_len[i];
 	if (pki_kek_id(kek, key.kek_id) != 0 ||
 	    store_cmd_put_cert(cmd, STORE_OP_PUT, &cert) != 0 ||
 	    store_cmd_put_key(cmd, &key) != 0) {
@@ -594,13 +439,12 @@ out:
 	EVP_PKEY_free(priv);
 	X509_free(x);
 	free(der);
-	free(wrapped);
 	return rc;
 }
 
 /* Certificates and keys of every role into CMD; an HTTP status or 0. */
 static int join_put_pki(struct admin_op *op, struct store_cmd *cmd,
-			json_t *certs, json_t *keys, char *errmsg,
+			const struct admin_req_join_pki *pki, char *errmsg,
 			size_t errcap)
 {
 	struct store_cluster cl;
@@ -610,16 +454,13 @@ static int join_put_pki(struct admin_op *op, struct store_cmd *cmd,
 	X509 *ca = NULL;
 	int rc = 0;
 
-	if (!certs || !keys) {
+	if (!pki->has_certs || !pki->has_keys) {
 		snprintf(errmsg, errcap,
 			 "this cluster issues certificates: ask for them "
 			 "first (POST " JOIN_CERTS_PATH
 			 ") and send them with their wrapped keys");
 		return 400;
 	}
-	if (roles_object_ok(certs, "certs", errmsg, errcap) != 0 ||
-	    roles_object_ok(keys, "keys", errmsg, errcap) != 0)
-		return 400;
 	if (join_cluster_kek(op, &cl, kek) != 0)
 		return -1; /* answered */
 	if (store_read_begin(op->a->store, &r) == 0) {
@@ -632,7 +473,7 @@ static int join_put_pki(struct admin_op *op, struct store_cmd *cmd,
 		rc = 500;
 	}
 	for (int i = 0; rc == 0 && i < NODEPKI_ROLES; i++)
-		if (join_put_role(op, cmd, ca, &cl, kek, i, certs, keys, errmsg,
+		if (join_put_role(op, cmd, ca, &cl, kek, i, pki, errmsg,
 				  errcap) != 0)
 			rc = 400;
 	OPENSSL_cleanse(kek, sizeof kek);
@@ -645,11 +486,16 @@ static void join_record(struct admin_op *op)
 	struct admin_req_join *q = &op->u.join;
 	struct store_node *n = &op->node;
 	struct store_cmd *cmd;
-	json_t *certs = NULL, *keys = NULL;
+	struct admin_req_join_pki *pki = malloc(sizeof *pki);
 	char errmsg[512] = "", detail[STORE_TEXT_MAX];
 	int rc;
 
-	rc = join_body_split(op, &certs, &keys, errmsg, sizeof errmsg);
+	if (!pki) {
+		admin_op_error(op, 500, "out of memory");
+		return;
+	}
+	rc = admin_req_parse_join(op->body, op->body_len, q, pki, errmsg,
+				  sizeof errmsg);
 	if (rc) {
 		admin_op_error(op, rc, "%s", errmsg);
 		goto out;
@@ -666,7 +512,7 @@ static void join_record(struct admin_op *op)
 	cmd = admin_op_cmd(op);
 	if (!cmd)
 		goto out;
-	rc = join_put_pki(op, cmd, certs, keys, errmsg, sizeof errmsg);
+	rc = join_put_pki(op, cmd, pki, errmsg, sizeof errmsg);
 	if (rc) {
 		store_cmd_free(cmd);
 		if (rc > 0)
@@ -684,8 +530,7 @@ static void join_record(struct admin_op *op)
 	admin_op_propose(op, cmd, join_spare);
 	store_cmd_free(cmd);
 out:
-	json_decref(certs);
-	json_decref(keys);
+	free(pki);
 }
 
 void admin_route_join(struct admin_op *op)

@@ -105,9 +105,32 @@ static uint64_t next_node_id(struct admin *a, struct store_read *r)
 	return max + 1;
 }
 
+/* "sha256:HEX" of the cluster CA (the cluster record's ca_sha256) into
+ * OUT, or "" for a cluster without a PKI. */
+static void cluster_ca_fingerprint(struct admin *a, char out[7 + 65])
+{
+	static const uint8_t zero[32];
+	struct store_cluster cl;
+	struct store_read *r;
+	int rc = -1;
+
+	out[0] = '\0';
+	if (store_read_begin(a->store, &r) == 0) {
+		rc = store_cluster_get(r, &cl);
+		store_read_end(r);
+	}
+	if (rc != 0 || memcmp(cl.ca_sha256, zero, 32) == 0)
+		return;
+	memcpy(out, "sha256:", 7);
+	admin_hex(cl.ca_sha256, 32, out + 7);
+}
+
+/* The answer pins both ways a joining node may check a member: the CA
+ * (ca_fingerprint, good for every member) and this node's own certificate
+ * (fingerprint). */
 static void node_added(struct admin_op *op, int rc)
 {
-	char fp[7 + 65] = "sha256:";
+	char fp[7 + 65] = "sha256:", ca_fp[7 + 65];
 
 	if (rc == STORE_EEXIST) {
 		admin_op_error(op, 409, "node \"%s\" was added meanwhile",
@@ -119,12 +142,13 @@ static void node_added(struct admin_op *op, int rc)
 		return;
 	}
 	admin_hex(op->a->fingerprint, 32, fp + 7);
+	cluster_ca_fingerprint(op->a, ca_fp);
 	admin_op_reply(op, 201,
-		       json_pack("{s:I, s:s, s:s, s:I, s:s}", "id",
+		       json_pack("{s:I, s:s, s:s, s:I, s:s, s:s*}", "id",
 				 (json_int_t)op->node.id, "name", op->node.name,
 				 "token", op->token, "expires_ms",
-				 (json_int_t)op->expires_ms, "fingerprint",
-				 fp));
+				 (json_int_t)op->expires_ms, "fingerprint", fp,
+				 "ca_fingerprint", ca_fp[0] ? ca_fp : NULL));
 }
 
 void admin_route_node_add(struct admin_op *op)

@@ -546,6 +546,25 @@ void admin_notify(struct admin *a)
 		event_active(a->ev_notify, EV_READ, 0);
 }
 
+/* 1 if this node's record names another certificate than FP: members
+ * relaying to this node pin the record's. Init and regeneration write the
+ * new fingerprint into the record before the node serves the certificate,
+ * and a joining node has no record here yet: neither is a mismatch. */
+static int record_pins_other(struct admin *a, const uint8_t fp[32])
+{
+	static const uint8_t zero[32];
+	struct store_node n;
+	struct store_read *r;
+	int rc;
+
+	if (!a->store || !a->node_id || store_read_begin(a->store, &r) != 0)
+		return 0;
+	rc = store_node_get(r, a->node_id, &n);
+	store_read_end(r);
+	return rc == 0 && memcmp(n.https_sha256, zero, 32) != 0 &&
+	       memcmp(n.https_sha256, fp, 32) != 0;
+}
+
 int admin_reload(struct admin *a, char *errmsg, size_t errcap)
 {
 	SSL_CTX *s, *c;
@@ -559,7 +578,7 @@ int admin_reload(struct admin *a, char *errmsg, size_t errcap)
 	SSL_CTX_free(a->tls_client);
 	a->tls_server = s;
 	a->tls_client = c;
-	if (memcmp(fp, a->fingerprint, 32) != 0)
+	if (memcmp(fp, a->fingerprint, 32) != 0 && record_pins_other(a, fp))
 		log_warn(ADMIN_TAG,
 			 "certificate changed: members pin the old "
 			 "fingerprint until this node's record is updated");

@@ -1,8 +1,11 @@
 /* fuzz_admin_json: feeds arbitrary bytes to everything of the admin API
- * that reads client input without a socket — every request body parser,
- * the Basic credentials header, join tokens, paths, query strings and
- * addresses. None may crash, read out of bounds or leave a field without
- * its terminating NUL. The first byte picks the parser. */
+ * that reads client input without a socket — every request body parser
+ * (both join phases with their per-role certificates and keys, trust
+ * store, security tokens, CTL, security mode), base64 as pasted, the Basic
+ * credentials header, join tokens, paths, query strings and addresses.
+ * None may crash, read out of bounds, leave a field without its
+ * terminating NUL or claim a length beyond its buffer. The first byte
+ * picks the parser. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +13,48 @@
 #include "node/admin/admin_auth.h"
 #include "node/admin/admin_req.h"
 
+#define CASES 18
+
 static void check_str(const char *s, size_t cap)
 {
 	if (!memchr(s, '\0', cap))
 		abort();
+}
+
+/* Present: every role has a certificate, NUL-terminated at its length,
+ * and a key; absent: nothing. */
+static void check_join_pki(const struct admin_req_join_pki *p)
+{
+	for (int i = 0; i < NODEPKI_ROLES; i++) {
+		if (p->has_certs != (p->cert_len[i] > 0) ||
+		    p->cert_len[i] >= ADMIN_JOIN_PEM_MAX ||
+		    strlen(p->cert[i]) != p->cert_len[i])
+			abort();
+		if (p->has_keys != (p->key_len[i] > 0) ||
+		    p->key_len[i] > STORE_WRAPPED_MAX)
+			abort();
+	}
+}
+
+/* The loose decoder against the strict one: what it decodes encodes back
+ * to a text the strict decoder reads as the same bytes. */
+static void check_b64(const char *text, size_t n)
+{
+	static uint8_t out[512], again[512];
+	long got = admin_b64_decode_loose(text, n, out, sizeof out);
+	char *enc;
+
+	if (got < 0)
+		return;
+	if (got > (long)sizeof out)
+		abort();
+	enc = admin_b64_encode_alloc(out, (size_t)got);
+	if (!enc)
+		return;
+	if (admin_b64_decode(enc, strlen(enc), again, sizeof again, 0) != got ||
+	    memcmp(out, again, (size_t)got) != 0)
+		abort();
+	free(enc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,6 +68,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct admin_req_param param;
 		struct admin_req_admin adm;
 	} u;
+	/* Too large for the stack; one input at a time. */
+	static struct admin_req_join_pki pki;
+	static struct admin_req_join_ask ask;
+	static struct admin_req_trust trust;
+	static struct admin_req_token token;
+	static struct admin_req_ctl ctl;
+	struct admin_req_mode mode;
 	char err[256], *text, user[ADMIN_NAME_MAX + 1];
 	char pw[ADMIN_PASSWORD_MAX + 1], host[STORE_ADDR_MAX];
 	char segs[5][ADMIN_NAME_MAX + 1];
@@ -46,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	switch (data[-1] % 12) {
+	switch (data[-1] % CASES) {
 	case 0:
 		rc = admin_req_parse_init(data, size, &u.init, err, sizeof err);
 		if (!rc) {
@@ -63,9 +111,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 2:
-		rc = admin_req_parse_join(data, size, &u.join, err, sizeof err);
+		rc = admin_req_parse_join(data, size, &u.join, &pki, err,
+					  sizeof err);
 		if (!rc && !admin_addr_valid(u.join.raft_address))
 			abort();
+		if (!rc)
+			check_join_pki(&pki);
 		break;
 	case 3:
 		rc = admin_req_parse_transfer(data, size, &u.tr, err,
@@ -107,6 +158,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 11:
 		if (admin_addr_split(text, host, sizeof host, &port) == 0)
 			check_str(host, sizeof host);
+		break;
+	case 12:
+		rc = admin_req_parse_join_certs(data, size, &u.join, &ask, err,
+						sizeof err);
+		for (int i = 0; !rc && i < NODEPKI_ROLES; i++)
+			if (ask.key_len[i] == 0 ||
+			    ask.key_len[i] > ADMIN_JOIN_PUBKEY_MAX)
+				abort();
+		if (!rc && !admin_addr_valid(u.join.admin_address))
+			abort();
+		break;
+	case 13:
+		rc = admin_req_parse_trust(data, size, &trust, err, sizeof err);
+		if (!rc &&
+		    (!admin_name_valid(trust.category) || trust.cert_len == 0 ||
+		     trust.cert_len > sizeof trust.cert))
+			abort();
+		break;
+	case 14:
+		rc = admin_req_parse_token(data, size, &token, err, sizeof err);
+		if (!rc) {
+			check_str(token.label, sizeof token.label);
+			if (!token.label[0] || token.cert_len == 0 ||
+			    token.cert_len > sizeof token.cert)
+				abort();
+		}
+		break;
+	case 15:
+		rc = admin_req_parse_ctl(data, size, &ctl, err, sizeof err);
+		if (!rc && (ctl.file_len == 0 || ctl.file_len > STORE_FILE_MAX))
+			abort();
+		break;
+	case 16:
+		rc = admin_req_parse_mode(data, size, &mode, err, sizeof err);
+		if (!rc && !admin_name_valid(mode.mode))
+			abort();
+		break;
+	case 17:
+		check_b64(text, size);
 		break;
 	}
 	if (rc != 0 && rc != 400 && rc != 413)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "node/admin/admin_req.h"
 
@@ -162,35 +163,407 @@ static void test_password_length_bounds(void **state)
 	assert_int_equal(PARSE(admin_req_parse_password, body, &q), 400);
 }
 
+static const char join_fp[] = "sha256:000102030405060708090a0b0c0d0e0f"
+			      "101112131415161718191a1b1c1d1e1f";
+static const char *const join_roles[] = {"https", "callmanager", "tftp",
+					 "capf",  "ipsec",	 "node"};
+static const char test_pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n"
+			       "-----END CERTIFICATE-----\n";
+
+/* {role: V} for each of the six roles (V stolen). */
+static json_t *by_role(json_t *v)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < 6; i++)
+		json_object_set(o, join_roles[i], v);
+	json_decref(v);
+	return o;
+}
+
+/* A phase-2 body with CERTS and KEYS (stolen, either may be NULL), as
+ * text (caller frees). */
+static char *join_body(json_t *certs, json_t *keys)
+{
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", "2.x", "name", "n2",
+		      "raft_address", "127.0.0.3:9443", "admin_address",
+		      "127.0.0.3:8443", "https_sha256", join_fp);
+	char *text;
+
+	if (certs)
+		json_object_set_new(o, "certs", certs);
+	if (keys)
+		json_object_set_new(o, "keys", keys);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	assert_non_null(text);
+	return text;
+}
+
+/* A phase-1 body with KEYS and KEX (stolen, either may be NULL). */
+static char *ask_body(json_t *keys, json_t *kex)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "token", "2.x", "name",
+			      "n2", "raft_address", "127.0.0.3:9443",
+			      "admin_address", "127.0.0.3:8443");
+	char *text;
+
+	if (keys)
+		json_object_set_new(o, "keys", keys);
+	if (kex)
+		json_object_set_new(o, "kex", kex);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	assert_non_null(text);
+	return text;
+}
+
+static json_t *pem_by_role(void)
+{
+	return by_role(json_string(test_pem));
+}
+
+static json_t *keys_by_role(void)
+{
+	return by_role(json_string("AAECAw==")); /* 00 01 02 03 */
+}
+
+/* A string of N base64 characters of zero bytes (N a multiple of 4). */
+static json_t *b64_zeros(size_t n)
+{
+	char *t = malloc(n + 1);
+	json_t *j;
+
+	assert_non_null(t);
+	memset(t, 'A', n);
+	t[n] = '\0';
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
+static int parse_join(const char *body, struct admin_req_join *q,
+		      struct admin_req_join_pki *pki)
+{
+	return admin_req_parse_join(body, strlen(body), q, pki, errmsg,
+				    sizeof errmsg);
+}
+
+static int parse_ask(char *body, struct admin_req_join *q,
+		     struct admin_req_join_ask *ask)
+{
+	int rc = admin_req_parse_join_certs(body, strlen(body), q, ask, errmsg,
+					    sizeof errmsg);
+
+	free(body);
+	return rc;
+}
+
 static void test_join_body_checks_addresses_and_fingerprint(void **state)
 {
 	struct admin_req_join q;
+	struct admin_req_join_pki *pki = malloc(sizeof *pki);
 	char body[512];
-	const char *fp = "sha256:000102030405060708090a0b0c0d0e0f"
-			 "101112131415161718191a1b1c1d1e1f";
 
 	(void)state;
+	assert_non_null(pki);
 	snprintf(body, sizeof body,
 		 "{\"token\":\"2.x\",\"name\":\"n2\",\"raft_address\":"
 		 "\"127.0.0.3:9443\",\"admin_address\":\"127.0.0.3:8443\","
 		 "\"https_sha256\":\"%s\"}",
-		 fp);
-	assert_int_equal(PARSE(admin_req_parse_join, body, &q), 0);
+		 join_fp);
+	assert_int_equal(parse_join(body, &q, pki), 0);
 	assert_int_equal(q.https_sha256[31], 0x1f);
 	assert_string_equal(q.raft_address, "127.0.0.3:9443");
 	snprintf(body, sizeof body,
 		 "{\"token\":\"2.x\",\"name\":\"n2\",\"raft_address\":"
 		 "\"127.0.0.3\",\"admin_address\":\"127.0.0.3:8443\","
 		 "\"https_sha256\":\"%s\"}",
-		 fp);
-	assert_int_equal(PARSE(admin_req_parse_join, body, &q), 400);
+		 join_fp);
+	assert_int_equal(parse_join(body, &q, pki), 400);
 	assert_non_null(strstr(errmsg, "raft_address"));
 	snprintf(body, sizeof body,
 		 "{\"token\":\"2.x\",\"name\":\"n2\",\"raft_address\":"
 		 "\"127.0.0.3:9443\",\"admin_address\":\"127.0.0.3:8443\","
 		 "\"https_sha256\":\"sha256:1234\"}");
-	assert_int_equal(PARSE(admin_req_parse_join, body, &q), 400);
+	assert_int_equal(parse_join(body, &q, pki), 400);
 	assert_non_null(strstr(errmsg, "https_sha256"));
+	free(pki);
+}
+
+static void test_join_without_certs_leaves_the_refusal_to_the_route(void **s)
+{
+	struct admin_req_join q;
+	struct admin_req_join_pki *pki = malloc(sizeof *pki);
+	char *body = join_body(NULL, NULL);
+
+	(void)s;
+	assert_non_null(pki);
+	assert_int_equal(parse_join(body, &q, pki), 0);
+	assert_false(pki->has_certs);
+	assert_false(pki->has_keys);
+	free(body);
+	body = join_body(pem_by_role(), NULL);
+	assert_int_equal(parse_join(body, &q, pki), 0);
+	assert_true(pki->has_certs);
+	assert_false(pki->has_keys);
+	free(body);
+	free(pki);
+}
+
+static void test_join_certs_and_keys_are_stored_by_role(void **state)
+{
+	struct admin_req_join q;
+	struct admin_req_join_pki *pki = malloc(sizeof *pki);
+	json_t *certs = pem_by_role();
+	char *body;
+
+	(void)state;
+	assert_non_null(pki);
+	/* Each role its own certificate, to see where each lands. */
+	json_object_set_new(certs, "tftp",
+			    json_string("-----BEGIN CERTIFICATE-----\nTFTP\n"
+					"-----END CERTIFICATE-----\n"));
+	body = join_body(certs, keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 0);
+	assert_true(pki->has_certs);
+	assert_true(pki->has_keys);
+	for (int i = 0; i < NODEPKI_ROLES; i++) {
+		const char *role = pki_role_name(nodepki_roles[i]);
+
+		assert_int_equal(pki->cert_len[i], strlen(pki->cert[i]));
+		if (strcmp(role, "tftp") == 0)
+			assert_non_null(strstr(pki->cert[i], "TFTP"));
+		else
+			assert_string_equal(pki->cert[i], test_pem);
+		assert_int_equal(pki->key_len[i], 4);
+		assert_int_equal(pki->key[i][3], 3);
+	}
+	free(body);
+	free(pki);
+}
+
+static void test_join_refuses_unknown_and_missing_roles(void **state)
+{
+	struct admin_req_join q;
+	struct admin_req_join_pki *pki = malloc(sizeof *pki);
+	json_t *certs, *keys;
+	char *body;
+
+	(void)state;
+	assert_non_null(pki);
+	certs = pem_by_role();
+	json_object_set_new(certs, "sip", json_string(test_pem));
+	body = join_body(certs, keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	assert_non_null(strstr(errmsg, "unknown role \"sip\""));
+	free(body);
+	/* The CA is a role, but not one a node holds. */
+	keys = keys_by_role();
+	json_object_set_new(keys, "ca", json_string("AAAA"));
+	body = join_body(pem_by_role(), keys);
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	assert_non_null(strstr(errmsg, "unknown role \"ca\""));
+	free(body);
+	/* Role names are exact. */
+	certs = pem_by_role();
+	json_object_del(certs, "https");
+	json_object_set_new(certs, "HTTPS", json_string(test_pem));
+	body = join_body(certs, keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	assert_non_null(strstr(errmsg, "HTTPS"));
+	free(body);
+	keys = keys_by_role();
+	json_object_del(keys, "ipsec");
+	body = join_body(pem_by_role(), keys);
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	assert_non_null(strstr(errmsg, "ipsec entry is missing"));
+	assert_false(pki->has_certs);
+	free(body);
+	free(pki);
+}
+
+static void test_join_refuses_wrong_types(void **state)
+{
+	struct admin_req_join q;
+	struct admin_req_join_pki *pki = malloc(sizeof *pki);
+	json_t *certs;
+	char *body;
+
+	(void)state;
+	assert_non_null(pki);
+	body = join_body(json_string(test_pem), keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	assert_non_null(strstr(errmsg, "\"certs\" must be an object"));
+	free(body);
+	body = join_body(pem_by_role(), json_pack("[s]", "AAAA"));
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	assert_non_null(strstr(errmsg, "\"keys\" must be an object"));
+	free(body);
+	certs = pem_by_role();
+	json_object_set_new(certs, "capf", json_integer(5));
+	body = join_body(certs, keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	assert_non_null(strstr(errmsg, "certs.capf\" must be a string"));
+	free(body);
+	certs = pem_by_role();
+	json_object_set_new(certs, "node", json_pack("{s:s}", "pem", "x"));
+	body = join_body(certs, keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	assert_non_null(strstr(errmsg, "certs.node"));
+	free(body);
+	/* A certificate is PEM here: no base64 DER, no control characters. */
+	body = join_body(by_role(json_string("MIIBAAAA")), keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	assert_non_null(strstr(errmsg, "expected a certificate in PEM"));
+	free(body);
+	body = join_body(by_role(json_string("-----BEGIN CERTIFICATE-----\x01"
+					     "\n-----END CERTIFICATE-----")),
+			 keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	free(body);
+	body =
+	    join_body(by_role(json_string("-----BEGIN PRIVATE KEY-----\n"
+					  "MIIB\n-----END PRIVATE KEY-----")),
+		      keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 400);
+	free(body);
+	free(pki);
+}
+
+static void test_join_refuses_keys_not_in_base64(void **state)
+{
+	static const char *bad[] = {"AAECAw", "AAE=CAw=", "AA*CAw==", "",
+				    "AB=="};
+	struct admin_req_join q;
+	struct admin_req_join_pki *pki = malloc(sizeof *pki);
+
+	(void)state;
+	assert_non_null(pki);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *keys = keys_by_role();
+		char *body;
+
+		json_object_set_new(keys, "callmanager", json_string(bad[i]));
+		body = join_body(pem_by_role(), keys);
+		assert_int_equal(parse_join(body, &q, pki), 400);
+		assert_non_null(strstr(errmsg, "keys.callmanager"));
+		free(body);
+	}
+	free(pki);
+}
+
+static void test_join_oversize_certificate_or_key_is_413(void **state)
+{
+	struct admin_req_join q;
+	struct admin_req_join_pki *pki = malloc(sizeof *pki);
+	json_t *keys, *certs;
+	char *big, *body;
+
+	(void)state;
+	assert_non_null(pki);
+	big = malloc(ADMIN_JOIN_PEM_MAX + 1);
+	assert_non_null(big);
+	memset(big, 'A', ADMIN_JOIN_PEM_MAX);
+	memcpy(big, test_pem, 28); /* the BEGIN line */
+	big[ADMIN_JOIN_PEM_MAX] = '\0';
+	certs = pem_by_role();
+	json_object_set_new(certs, "https", json_string(big));
+	body = join_body(certs, keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 413);
+	assert_non_null(strstr(errmsg, "certs.https"));
+	free(body);
+	/* One byte less fits, NUL included. */
+	big[ADMIN_JOIN_PEM_MAX - 1] = '\0';
+	certs = pem_by_role();
+	json_object_set_new(certs, "https", json_string(big));
+	body = join_body(certs, keys_by_role());
+	assert_int_equal(parse_join(body, &q, pki), 0);
+	assert_int_equal(pki->cert_len[0], ADMIN_JOIN_PEM_MAX - 1);
+	free(body);
+	free(big);
+	/* 9000 bytes of key, in base64. */
+	keys = keys_by_role();
+	json_object_set_new(keys, "node", b64_zeros(4 * 3000));
+	body = join_body(pem_by_role(), keys);
+	assert_int_equal(parse_join(body, &q, pki), 413);
+	assert_non_null(strstr(errmsg, "keys.node"));
+	free(body);
+	free(pki);
+}
+
+static void test_join_certs_body_accepted(void **state)
+{
+	struct admin_req_join q;
+	struct admin_req_join_ask *ask = malloc(sizeof *ask);
+
+	(void)state;
+	assert_non_null(ask);
+	/* 44 characters without padding: 33 bytes, one too many. */
+	assert_int_equal(
+	    parse_ask(ask_body(keys_by_role(), b64_zeros(44)), &q, ask), 400);
+	assert_non_null(strstr(errmsg, "kex"));
+	assert_int_equal(
+	    parse_ask(ask_body(keys_by_role(),
+			       json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+					   "AAAAAAAAA=")),
+		      &q, ask),
+	    0);
+	assert_string_equal(q.name, "n2");
+	assert_string_equal(q.admin_address, "127.0.0.3:8443");
+	for (int i = 0; i < NODEPKI_ROLES; i++)
+		assert_int_equal(ask->key_len[i], 4);
+	free(ask);
+}
+
+static void test_join_certs_body_refusals(void **state)
+{
+	static const char kex[] =
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+	struct admin_req_join q;
+	struct admin_req_join_ask *ask = malloc(sizeof *ask);
+	json_t *keys, *o;
+	char *body;
+
+	(void)state;
+	assert_non_null(ask);
+	assert_int_equal(parse_ask(ask_body(NULL, json_string(kex)), &q, ask),
+			 400);
+	assert_non_null(strstr(errmsg, "missing field \"keys\""));
+	assert_int_equal(parse_ask(ask_body(keys_by_role(), NULL), &q, ask),
+			 400);
+	assert_non_null(strstr(errmsg, "missing field \"kex\""));
+	assert_int_equal(
+	    parse_ask(ask_body(keys_by_role(), json_string("AAAA")), &q, ask),
+	    400);
+	assert_non_null(strstr(errmsg, "X25519"));
+	assert_int_equal(
+	    parse_ask(ask_body(keys_by_role(), json_integer(1)), &q, ask), 400);
+	keys = keys_by_role();
+	json_object_set_new(keys, "tftp", json_string("not base64"));
+	assert_int_equal(parse_ask(ask_body(keys, json_string(kex)), &q, ask),
+			 400);
+	assert_non_null(strstr(errmsg, "keys.tftp"));
+	keys = keys_by_role();
+	json_object_set_new(keys, "ftp", json_string("AAAA"));
+	assert_int_equal(parse_ask(ask_body(keys, json_string(kex)), &q, ask),
+			 400);
+	assert_non_null(strstr(errmsg, "unknown role \"ftp\""));
+	keys = keys_by_role();
+	json_object_set_new(keys, "https", b64_zeros(4 * 700)); /* 2100 B */
+	assert_int_equal(parse_ask(ask_body(keys, json_string(kex)), &q, ask),
+			 413);
+	/* Phase 1 has no fingerprint to send. */
+	body = ask_body(keys_by_role(), json_string(kex));
+	o = json_loads(body, 0, NULL);
+	free(body);
+	json_object_set_new(o, "https_sha256", json_string(join_fp));
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	assert_int_equal(parse_ask(body, &q, ask), 400);
+	assert_non_null(strstr(errmsg, "unknown field \"https_sha256\""));
+	free(ask);
 }
 
 static void test_node_add_keeps_only_the_host(void **state)
@@ -281,6 +654,15 @@ int main(void)
 	    cmocka_unit_test(test_bad_names_are_refused),
 	    cmocka_unit_test(test_password_length_bounds),
 	    cmocka_unit_test(test_join_body_checks_addresses_and_fingerprint),
+	    cmocka_unit_test(
+		test_join_without_certs_leaves_the_refusal_to_the_route),
+	    cmocka_unit_test(test_join_certs_and_keys_are_stored_by_role),
+	    cmocka_unit_test(test_join_refuses_unknown_and_missing_roles),
+	    cmocka_unit_test(test_join_refuses_wrong_types),
+	    cmocka_unit_test(test_join_refuses_keys_not_in_base64),
+	    cmocka_unit_test(test_join_oversize_certificate_or_key_is_413),
+	    cmocka_unit_test(test_join_certs_body_accepted),
+	    cmocka_unit_test(test_join_certs_body_refusals),
 	    cmocka_unit_test(test_node_add_keeps_only_the_host),
 	    cmocka_unit_test(test_transfer_body_may_be_empty),
 	    cmocka_unit_test(test_param_value_must_be_printable),

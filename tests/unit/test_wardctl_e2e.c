@@ -457,7 +457,9 @@ static void test_cluster_init_sends_the_token_not_basic_auth(void **state)
 	/* The answer of node/admin/routes_init.c. */
 	answer(f, 200,
 	       "{\"cluster_id\": \"c-9\", \"name\": \"prod\", \"cluster_name\":"
-	       " \"prod\", \"node_id\": 1, \"node_name\": \"n1\"}",
+	       " \"prod\", \"node_id\": 1, \"node_name\": \"n1\","
+	       " \"ca_fingerprint\": \"sha256:00112233445566778899aabbccddeeff"
+	       "00112233445566778899aabbccddeeff\"}",
 	       NULL);
 	assert_int_equal(run(f, "--user", "root", "cluster", "init",
 			     "--token-file", f->token_file, "--name", "prod",
@@ -483,6 +485,10 @@ static void test_cluster_init_sends_the_token_not_basic_auth(void **state)
 				       "admin: root.\n"));
 	assert_non_null(strstr(f->out, "node add NAME ADDRESS"));
 	assert_null(strstr(f->out, "init-token-123"));
+	/* The node serves its CA-issued certificate now: trust the CA. */
+	assert_non_null(strstr(f->out, "Cluster CA: sha256:0011223344556677"));
+	assert_non_null(strstr(f->out, "--cacert DATA/pki/ca.pem node add"));
+	assert_non_null(strstr(f->out, "--ca-fingerprint sha256:00112233"));
 }
 
 static void test_node_add_prints_the_command_for_the_new_server(void **state)
@@ -494,8 +500,9 @@ static void test_node_add_prints_the_command_for_the_new_server(void **state)
 	setenv("WARD_PASSWORD", "pw", 1);
 	snprintf(body, sizeof body,
 		 "{\"id\": 2, \"name\": \"n2\", \"token\": \"2.abc\","
-		 " \"expires_ms\": 1700000000000, \"fingerprint\": \"%s\"}",
-		 f->fp_text);
+		 " \"expires_ms\": 1700000000000, \"fingerprint\": \"%s\","
+		 " \"ca_fingerprint\": \"sha256:%064d\"}",
+		 f->fp_text, 7);
 	answer(f, 201, body, NULL);
 	assert_int_equal(run(f, "node", "add", "n2", "127.0.0.3:7000", NULL),
 			 WARDCTL_OK);
@@ -503,9 +510,11 @@ static void test_node_add_prints_the_command_for_the_new_server(void **state)
 	assert_string_equal(f->req_body,
 			    "{\"name\":\"n2\",\"address\":\"127.0.0.3:7000\"}");
 	snprintf(want, sizeof want,
-		 "  wardd -c CONFIG --join %s --token 2.abc --fingerprint %s\n",
-		 f->url, f->fp_text);
+		 "  WARD_JOIN_TOKEN=2.abc wardd -c CONFIG --join %s "
+		 "--ca-fingerprint sha256:%064d\n",
+		 f->url, 7);
 	assert_non_null(strstr(f->out, want));
+	assert_null(strstr(f->out, "--token"));
 	assert_null(strstr(f->out, "leader's certificate"));
 }
 

@@ -134,6 +134,8 @@ static void test_node_add_prints_the_join_command(void **state)
 	static const char answer[] =
 	    "{\"id\": 4, \"name\": \"n4\", \"token\": \"4.c0ffee\","
 	    " \"expires_ms\": 1700000000000, \"fingerprint\": \"sha256:"
+	    "abababababababababababababababababababababababababababababababab"
+	    "\", \"ca_fingerprint\": \"sha256:"
 	    "00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff"
 	    "\"}";
 	json_t *doc = json_loads(answer, 0, NULL);
@@ -146,28 +148,55 @@ static void test_node_add_prints_the_join_command(void **state)
 	assert_string_equal(
 	    buf,
 	    "Node n4 (id 4) may join now.\n"
-	    "  token        4.c0ffee\n"
-	    "  expires      2023-11-14 22:13:20Z (the token works once)\n"
-	    "  fingerprint  sha256:00112233445566778899aabbccddeeff00112233"
+	    "  token           4.c0ffee\n"
+	    "  expires         2023-11-14 22:13:20Z (the token works once)\n"
+	    "  CA fingerprint  sha256:00112233445566778899aabbccddeeff00112233"
 	    "445566778899aabbccddeeff\n"
 	    "\n"
 	    "On the new server, with CONFIG its wardd configuration (name "
 	    "n4), run:\n"
-	    "  wardd -c CONFIG --join https://127.0.0.2:8443 --token 4.c0ffee"
-	    " --fingerprint sha256:00112233445566778899aabbccddeeff00112233"
-	    "445566778899aabbccddeeff\n"
-	    "or, to keep the token out of ps:\n"
 	    "  WARD_JOIN_TOKEN=4.c0ffee wardd -c CONFIG --join "
-	    "https://127.0.0.2:8443 --fingerprint sha256:00112233445566778899"
+	    "https://127.0.0.2:8443 --ca-fingerprint "
+	    "sha256:00112233445566778899"
 	    "aabbccddeeff00112233445566778899aabbccddeeff\n");
 	free(buf);
 	json_decref(doc);
 }
 
-static void test_node_add_pins_the_certificate_seen_at_the_url(void **state)
+static void test_node_add_pins_the_ca_whichever_member_answered(void **state)
 {
-	/* The answer was relayed from the leader, whose certificate is not
-	 * the one the new server will meet at URL. */
+	/* Relayed from the leader, whose certificate is not the one at URL:
+	 * the CA issued both, so the CA pin holds. */
+	static const char answer[] =
+	    "{\"id\": 4, \"name\": \"n4\", \"token\": \"tok en\","
+	    " \"expires_ms\": 0, \"fingerprint\": \"sha256:"
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	    "\", \"ca_fingerprint\": \"sha256:"
+	    "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+	    "\"}";
+	uint8_t seen[32];
+	json_t *doc = json_loads(answer, 0, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	memset(seen, 0xab, sizeof seen);
+	node_add_render(f, doc, "https://127.0.0.3:8443", seen);
+	fclose(f);
+	assert_non_null(strstr(buf, "WARD_JOIN_TOKEN='tok en' wardd -c CONFIG "
+				    "--join https://127.0.0.3:8443 "
+				    "--ca-fingerprint sha256:cdcdcdcd"));
+	assert_null(strstr(buf, "sha256:abab"));
+	assert_null(strstr(buf, "--token"));
+	assert_null(strstr(buf, "leader's certificate"));
+	free(buf);
+	json_decref(doc);
+}
+
+static void test_node_add_without_a_ca_pins_the_certificate_seen(void **state)
+{
+	/* A server without the CA's fingerprint in its answer: the leaf
+	 * pin, of the certificate the new server will meet at URL. */
 	static const char answer[] =
 	    "{\"id\": 4, \"name\": \"n4\", \"token\": \"tok en\","
 	    " \"expires_ms\": 0, \"fingerprint\": \"sha256:"
@@ -182,10 +211,12 @@ static void test_node_add_pins_the_certificate_seen_at_the_url(void **state)
 	memset(seen, 0xab, sizeof seen);
 	node_add_render(f, doc, "https://127.0.0.3:8443", seen);
 	fclose(f);
-	cmd = strstr(buf, "wardd -c CONFIG");
+	cmd = strstr(buf, "WARD_JOIN_TOKEN=");
 	assert_non_null(cmd);
-	assert_non_null(strstr(cmd, "--token 'tok en' --fingerprint "
+	assert_non_null(strstr(cmd, "'tok en' wardd -c CONFIG --join "
+				    "https://127.0.0.3:8443 --fingerprint "
 				    "sha256:abababab"));
+	assert_null(strstr(buf, "--token"));
 	assert_non_null(strstr(buf, "that is the leader's certificate"));
 	free(buf);
 	json_decref(doc);
@@ -284,7 +315,9 @@ int main(void)
 	    cmocka_unit_test(test_cluster_status_without_leader_or_fields),
 	    cmocka_unit_test(test_node_add_prints_the_join_command),
 	    cmocka_unit_test(
-		test_node_add_pins_the_certificate_seen_at_the_url),
+		test_node_add_pins_the_ca_whichever_member_answered),
+	    cmocka_unit_test(
+		test_node_add_without_a_ca_pins_the_certificate_seen),
 	    cmocka_unit_test(test_node_list_abbreviates_fingerprints),
 	    cmocka_unit_test(test_admin_list_shows_times_in_utc),
 	    cmocka_unit_test(test_param_list_and_audit_tables),

@@ -7,19 +7,39 @@
 #include "tools/wardctl/creds.h"
 #include "tools/wardctl/http.h"
 #include "tools/wardctl/out.h"
+#include "tools/wardctl/pin.h"
 #include "tools/wardctl/wardctl.h"
 
+/* "wardctl [--url URL] [--cacert DATA/pki/ca.pem] ", as the operator
+ * should type it from now on. */
+static void init_wardctl(FILE *f, const char *url, bool default_url, bool ca)
+{
+	fputs("wardctl ", f);
+	if (!default_url) {
+		fputs("--url ", f);
+		out_shell_word(f, url);
+		fputc(' ', f);
+	}
+	if (ca)
+		fputs("--cacert DATA/pki/ca.pem ", f);
+}
+
 /* The answer names the cluster "cluster_name" (and "name"), the node
- * "node_name"; older forms of the answer may lack either. */
+ * "node_name"; older forms of the answer may lack either, and the CA's
+ * fingerprint (ca_fingerprint) too. */
 static void init_render(struct wardctl *ctx, const json_t *ans,
 			const char *cluster_name)
 {
 	FILE *f = ctx->out;
 	const char *cname = out_str(ans, "cluster_name");
+	const char *ca_text = out_str(ans, "ca_fingerprint");
 	char id[128], cl[128], node[128], node_id[64], user[128], url[512];
+	char ca_fp[PIN_TEXT_LEN];
+	uint8_t ca[32];
 	bool default_url =
 	    ctx->url_len == strlen(WARDCTL_DEFAULT_URL) &&
 	    strncmp(ctx->url, WARDCTL_DEFAULT_URL, ctx->url_len) == 0;
+	bool have_ca = ca_text && pin_parse(ca_text, ca) == 0;
 
 	if (!cname)
 		cname = out_str(ans, "name");
@@ -36,26 +56,36 @@ static void init_render(struct wardctl *ctx, const json_t *ans,
 	else
 		fprintf(f, "This node: node id %s. ", node_id);
 	fprintf(f, "First admin: %s.\n", user);
+	if (have_ca) {
+		pin_format(ca, ca_fp);
+		fprintf(
+		    f,
+		    "Cluster CA: %s\n"
+		    "\nThe node now serves a certificate issued by the "
+		    "cluster CA: the fingerprint\n"
+		    "of its first, self-signed certificate no longer "
+		    "matches. From now on:\n"
+		    "  - wardctl trusts the CA: --cacert DATA/pki/ca.pem (or "
+		    "WARD_CACERT), DATA\n"
+		    "    being the node's data directory (copy ca.pem to "
+		    "other hosts);\n"
+		    "  - new servers pin it: wardd --join URL "
+		    "--ca-fingerprint %s\n"
+		    "    (\"node add\" prints the whole command).\n",
+		    ca_fp, ca_fp);
+	}
 	fputs("\nNext steps:\n"
 	      "  1. For each further server, on this cluster:\n"
-	      "       wardctl ",
+	      "       ",
 	      f);
-	if (!default_url) {
-		fputs("--url ", f);
-		out_shell_word(f, url);
-		fputc(' ', f);
-	}
+	init_wardctl(f, url, default_url, have_ca);
 	fputs("node add NAME ADDRESS\n"
 	      "     and run the \"wardd --join\" command it prints on that "
 	      "server.\n"
 	      "  2. Check the members:\n"
-	      "       wardctl ",
+	      "       ",
 	      f);
-	if (!default_url) {
-		fputs("--url ", f);
-		out_shell_word(f, url);
-		fputc(' ', f);
-	}
+	init_wardctl(f, url, default_url, have_ca);
 	fputs("cluster status\n", f);
 }
 

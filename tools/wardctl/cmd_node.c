@@ -10,19 +10,15 @@
 #include "tools/wardctl/pin.h"
 #include "tools/wardctl/wardctl.h"
 
-void node_add_render(FILE *f, const json_t *doc, const char *url,
-		     const uint8_t *peer_fp)
+/* The leaf pin of an answer without the CA's (a server before the cluster
+ * PKI): the certificate seen at URL, which the new server will meet. */
+static void node_add_leaf_pin(FILE *f, const json_t *doc, const char *url,
+			      const uint8_t *peer_fp, char fp[PIN_TEXT_LEN])
 {
-	const char *token = out_str(doc, "token");
 	const char *answer_fp = out_str(doc, "fingerprint");
-	char name[128], id[64], expires[64], fp[PIN_TEXT_LEN], tok[512];
 	uint8_t parsed[32];
 	bool differs = false;
 
-	out_field(doc, "name", name, sizeof name);
-	out_field(doc, "id", id, sizeof id);
-	out_field_time(doc, "expires_ms", expires, sizeof expires);
-	out_clean(tok, sizeof tok, token ? token : "-");
 	if (answer_fp && pin_parse(answer_fp, parsed) == 0) {
 		pin_format(parsed, fp);
 		differs = peer_fp && memcmp(parsed, peer_fp, 32) != 0;
@@ -31,10 +27,7 @@ void node_add_render(FILE *f, const json_t *doc, const char *url,
 	} else {
 		strcpy(fp, "-");
 	}
-	fprintf(f, "Node %s (id %s) may join now.\n", name, id);
-	fprintf(f, "  token        %s\n", tok);
-	fprintf(f, "  expires      %s (the token works once)\n", expires);
-	fprintf(f, "  fingerprint  %s\n", fp);
+	fprintf(f, "  fingerprint     %s\n", fp);
 	if (differs) {
 		/* The answer came from another node (the leader, through
 		 * the one asked); the new server will talk to URL. */
@@ -44,21 +37,42 @@ void node_add_render(FILE *f, const json_t *doc, const char *url,
 			"   which the command below pins)\n",
 			url, fp);
 	}
+}
+
+void node_add_render(FILE *f, const json_t *doc, const char *url,
+		     const uint8_t *peer_fp)
+{
+	const char *token = out_str(doc, "token");
+	const char *ca_text = out_str(doc, "ca_fingerprint");
+	char name[128], id[64], expires[64], fp[PIN_TEXT_LEN], tok[512];
+	uint8_t ca[32];
+	bool ca_pin = ca_text && pin_parse(ca_text, ca) == 0;
+
+	out_field(doc, "name", name, sizeof name);
+	out_field(doc, "id", id, sizeof id);
+	out_field_time(doc, "expires_ms", expires, sizeof expires);
+	out_clean(tok, sizeof tok, token ? token : "-");
+	fprintf(f, "Node %s (id %s) may join now.\n", name, id);
+	fprintf(f, "  token           %s\n", tok);
+	fprintf(f, "  expires         %s (the token works once)\n", expires);
+	if (ca_pin) {
+		/* The CA pin holds whichever member the new server meets. */
+		pin_format(ca, fp);
+		fprintf(f, "  CA fingerprint  %s\n", fp);
+	} else {
+		node_add_leaf_pin(f, doc, url, peer_fp, fp);
+	}
+	/* The token goes through the environment: argv is readable by
+	 * every user of the new server. */
 	fprintf(f,
 		"\nOn the new server, with CONFIG its wardd configuration "
-		"(name %s), run:\n"
-		"  wardd -c CONFIG --join ",
+		"(name %s), run:\n  WARD_JOIN_TOKEN=",
 		name);
-	out_shell_word(f, url);
-	fputs(" --token ", f);
-	out_shell_word(f, tok);
-	fprintf(f, " --fingerprint %s\n", fp);
-	/* The same without the token in the process list. */
-	fputs("or, to keep the token out of ps:\n  WARD_JOIN_TOKEN=", f);
 	out_shell_word(f, tok);
 	fputs(" wardd -c CONFIG --join ", f);
 	out_shell_word(f, url);
-	fprintf(f, " --fingerprint %s\n", fp);
+	fprintf(f, " %s %s\n", ca_pin ? "--ca-fingerprint" : "--fingerprint",
+		fp);
 }
 
 int cmd_node_add(struct wardctl *ctx, int argc, char **argv)
