@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "node/nodepki.h"
 #include "store/store.h"
@@ -56,25 +57,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void fp_text(const uint8_t sha[32], char out[72])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	memcpy(out, "sha256:", 7);
-	for (int i = 0; i < 32; i++) {
-		out[7 + 2 * i] = hex[sha[i] >> 4];
-		out[8 + 2 * i] = hex[sha[i] & 15];
-	}
-	out[71] = '\0';
-}
-
 /* ---- the KEK ---------------------------------------------------------- */
-
-static void id_text(const uint8_t id[PKI_KEK_ID_LEN], char out[17])
-{
-	for (int i = 0; i < PKI_KEK_ID_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", id[i]);
-}
 
 int certs_kek_check(const char *data_dir, struct store *s, char *errmsg,
 		    size_t errcap)
@@ -120,8 +103,8 @@ int certs_kek_check(const char *data_dir, struct store *s, char *errmsg,
 	rc = pki_kek_id(kek, id);
 	OPENSSL_cleanse(kek, sizeof kek);
 	if (rc != 0 || CRYPTO_memcmp(id, cl.kek_id, sizeof id) != 0) {
-		id_text(id, have);
-		id_text(cl.kek_id, want);
+		hex_encode(id, sizeof id, have);
+		hex_encode(cl.kek_id, sizeof cl.kek_id, want);
 		snprintf(errmsg, errcap,
 			 "%s is not the key-encryption key of cluster %s "
 			 "(its id is %s, the cluster's is %s)",
@@ -325,7 +308,7 @@ static int deploy(struct certs *w, int i, struct certs_change *c, X509 *ca,
 {
 	const uint8_t *kek = kek_get(k);
 	enum pki_role role = nodepki_roles[i];
-	char errmsg[512] = "", fp[72];
+	char errmsg[512] = "", fp[HEX_SHA256_TEXT_LEN];
 	EVP_PKEY *key = NULL;
 	X509 *x = nodepki_x509(c->der, c->der_len);
 	int rc = -1;
@@ -359,7 +342,7 @@ static int deploy(struct certs *w, int i, struct certs_change *c, X509 *ca,
 	if (role == PKI_ROLE_NODE && w->hooks.node &&
 	    w->hooks.node(w->hooks.arg, errmsg, sizeof errmsg) != 0)
 		goto fail;
-	fp_text(c->sha256, fp);
+	hex_sha256_text(c->sha256, fp);
 	log_info(TAG, "%s certificate: now generation %" PRIu32 " (%s)",
 		 pki_role_name(role), c->generation, fp);
 	memcpy(w->in_use[i], c->sha256, 32);
@@ -523,7 +506,7 @@ static int itl_propose(struct certs *w, struct itl_job *j, const uint8_t *kek)
 	struct store_itl rec = {0};
 	struct store_cmd *cmd = NULL;
 	char errmsg[512] = "", actor[STORE_NAME_MAX], detail[STORE_TEXT_MAX];
-	char fp[72];
+	char fp[HEX_SHA256_TEXT_LEN];
 	EVP_PKEY *key = NULL;
 	X509 *x[3] = {NULL, NULL, NULL};
 	uint8_t *file = NULL;
@@ -550,7 +533,7 @@ static int itl_propose(struct certs *w, struct itl_job *j, const uint8_t *kek)
 	rec.signed_ms = now_ms();
 	if (!EVP_Digest(file, len, rec.sha256, &mdlen, EVP_sha256(), NULL))
 		goto out;
-	fp_text(rec.sha256, fp);
+	hex_sha256_text(rec.sha256, fp);
 	snprintf(actor, sizeof actor, "node:%.58s", w->node_name);
 	snprintf(detail, sizeof detail, "node=%s bytes=%zu sha256=%s",
 		 j->node.name, len, fp + 7);

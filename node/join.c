@@ -16,7 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "node/tlscert.h"
+#include "common/hex.h"
 
 #define JOIN_ANSWER_MAX (256u * 1024)
 
@@ -84,7 +84,7 @@ int join_pin_parse(const char *ca_fp, const char *leaf_fp, struct join_pin *pin,
 		return -1;
 	}
 	pin->kind = ca_fp ? JOIN_PIN_CA : JOIN_PIN_LEAF;
-	if (tlscert_fingerprint_parse(text, pin->sha256) != 0) {
+	if (hex_sha256_parse(text, pin->sha256) != 0) {
 		snprintf(errmsg, errcap, "%s: expected sha256:<64 hex digits>",
 			 ca_fp ? "--ca-fingerprint" : "--fingerprint");
 		return -1;
@@ -166,32 +166,6 @@ static long b64_decode(const char *text, uint8_t *out, size_t cap)
 	return (long)((size_t)got - pad);
 }
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int hex_decode(const char *text, uint8_t *out, size_t n)
-{
-	if (strlen(text) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex_nibble(text[2 * i]),
-		    lo = hex_nibble(text[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 /* ---- the pinned HTTPS client ------------------------------------------ */
 
 /* The whole verification of the member's certificate (it replaces
@@ -213,7 +187,7 @@ static int join_verify(X509_STORE_CTX *ctx, void *arg)
 		goto out;
 	if (pin->kind == JOIN_PIN_LEAF) {
 		ok = X509_digest(leaf, EVP_sha256(), fp, &n) &&
-		     CRYPTO_memcmp(fp, pin->sha256, 32) == 0;
+		     hex_sha256_equal(fp, pin->sha256);
 		goto out;
 	}
 	for (int i = 0; sent && i < sk_X509_num(sent); i++) {
@@ -221,7 +195,7 @@ static int join_verify(X509_STORE_CTX *ctx, void *arg)
 
 		n = 32;
 		if (X509_digest(x, EVP_sha256(), fp, &n) &&
-		    CRYPTO_memcmp(fp, pin->sha256, 32) == 0) {
+		    hex_sha256_equal(fp, pin->sha256)) {
 			ca = x;
 			break;
 		}
@@ -484,12 +458,6 @@ out:
 	return rc;
 }
 
-static void fp_hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-}
-
 int join_grant_check(struct join_grant *g, const struct join_pin *pin,
 		     uint64_t token_node_id, const char *name,
 		     struct join_keys *k, uint8_t kek[PKI_KEK_LEN],
@@ -507,9 +475,9 @@ int join_grant_check(struct join_grant *g, const struct join_pin *pin,
 		return -1;
 	}
 	if (pin->kind == JOIN_PIN_CA &&
-	    CRYPTO_memcmp(info.sha256, pin->sha256, 32) != 0) {
-		fp_hex(info.sha256, 32, a);
-		fp_hex(pin->sha256, 32, b);
+	    !hex_sha256_equal(info.sha256, pin->sha256)) {
+		hex_encode(info.sha256, 32, a);
+		hex_encode(pin->sha256, 32, b);
 		snprintf(errmsg, errcap,
 			 "the cluster's CA is sha256:%s, not the one pinned "
 			 "(sha256:%s)",
@@ -550,8 +518,8 @@ int join_grant_check(struct join_grant *g, const struct join_pin *pin,
 	if (pki_kek_id(kek, id) != 0 ||
 	    CRYPTO_memcmp(id, g->kek_id, sizeof id) != 0) {
 		OPENSSL_cleanse(kek, PKI_KEK_LEN);
-		fp_hex(id, sizeof id, a);
-		fp_hex(g->kek_id, sizeof id, b);
+		hex_encode(id, sizeof id, a);
+		hex_encode(g->kek_id, sizeof id, b);
 		snprintf(errmsg, errcap,
 			 "the key-encryption key delivered has id %s, the "
 			 "cluster's is %s",
@@ -649,12 +617,12 @@ int join_cluster(const struct join_request *req, const uint8_t kek[PKI_KEK_LEN],
 {
 	json_t *rq = join_base(req), *rs = NULL;
 	json_t *certs = json_object(), *keys = json_object();
-	char fp[80];
+	char fp[HEX_SHA256_TEXT_LEN];
 	long status;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
-	tlscert_fingerprint_text(https_sha256, fp, sizeof fp);
+	hex_sha256_text(https_sha256, fp);
 	if (!rq || !certs || !keys ||
 	    json_object_set_new(rq, "https_sha256", json_string(fp)) != 0)
 		goto oom;

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -166,52 +166,4 @@ int tlscert_fingerprint(const char *path, uint8_t out[32], char *errmsg,
 	}
 	X509_free(x);
 	return 0;
-}
-
-void tlscert_fingerprint_text(const uint8_t fp[32], char *out, size_t cap)
-{
-	static const char hex[] = "0123456789abcdef";
-	char buf[72] = "sha256:";
-
-	for (int i = 0; i < 32; i++) {
-		buf[7 + 2 * i] = hex[fp[i] >> 4];
-		buf[8 + 2 * i] = hex[fp[i] & 15];
-	}
-	buf[71] = '\0';
-	snprintf(out, cap, "%s", buf);
-}
-
-static int tlscert_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int tlscert_fingerprint_parse(const char *text, uint8_t out[32])
-{
-	int n = 0, hi = -1;
-
-	if (strncasecmp(text, "sha256:", 7) == 0)
-		text += 7;
-	for (; *text; text++) {
-		int v;
-
-		if (*text == ':')
-			continue;
-		v = tlscert_hexval(*text);
-		if (v < 0 || n == 32)
-			return -1;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			out[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	return n == 32 && hi < 0 ? 0 : -1;
 }

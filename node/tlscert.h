@@ -13,13 +13,9 @@ int tlscert_ensure(const char *cert_path, const char *key_path,
 		   const char *name, const char *host, char *errmsg,
 		   size_t errcap);
 
-/* SHA-256 of the DER of the first certificate in PATH. */
+/* SHA-256 of the DER of the first certificate in PATH (as text:
+ * hex_sha256_text in common/hex.h). */
 int tlscert_fingerprint(const char *path, uint8_t out[32], char *errmsg,
 			size_t errcap);
-
-/* "sha256:" + 64 lower-case hex digits, into out (>= 72 bytes). */
-void tlscert_fingerprint_text(const uint8_t fp[32], char *out, size_t cap);
-/* Parses "sha256:HEX" (or bare HEX, colons allowed). 0 or -1. */
-int tlscert_fingerprint_parse(const char *text, uint8_t out[32]);
 
 #endif

@@ -83,9 +83,10 @@ size_t admin_b64_encode(const uint8_t *in, size_t n, char *out, int url);
 long admin_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap,
 		      int url);
 
-/* Lower-case hex of N bytes into OUT (2n + 1). */
+/* hex_encode (common/hex.h): lower-case hex of N bytes into OUT (2n + 1). */
 void admin_hex(const uint8_t *in, size_t n, char *out);
-/* "sha256:HEX", bare HEX, colons allowed between bytes. 0 or -1. */
+/* hex_sha256_parse (common/hex.h): "sha256:HEX" or bare HEX, single colons
+ * allowed between byte pairs. 0 or -1. */
 int admin_sha256_parse(const char *text, uint8_t out[32]);
 
 /* 1 if NAME is 1-63 characters of [A-Za-z0-9._-]. */

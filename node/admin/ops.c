@@ -18,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/crypto.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 
 uint64_t admin_now_ms(void)
@@ -414,7 +415,7 @@ static int fp_visit(void *arg, const void *key, size_t klen, const void *val,
 
 	if (store_node_decode(val, vlen, s->out) != 0)
 		return 0;
-	return CRYPTO_memcmp(s->out->https_sha256, s->fp, 32) == 0;
+	return hex_sha256_equal(s->out->https_sha256, s->fp);
 }
 
 int admin_node_by_fp(struct admin *a, const uint8_t fp[32],
@@ -426,8 +427,7 @@ int admin_node_by_fp(struct admin *a, const uint8_t fp[32],
 	int rc;
 
 	/* A node that has not joined yet has no fingerprint: never match. */
-	if (CRYPTO_memcmp(fp, zero, 32) == 0 ||
-	    store_read_begin(a->store, &r) != 0)
+	if (hex_sha256_equal(fp, zero) || store_read_begin(a->store, &r) != 0)
 		return -1;
 	rc = store_each(r, STORE_T_NODES, NULL, 0, fp_visit, &s);
 	store_read_end(r);

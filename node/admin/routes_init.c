@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "node/nodepki.h"
 
@@ -36,7 +37,7 @@ static int uuid_v4(char out[37])
 		return -1;
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	admin_hex(b, sizeof b, hex);
+	hex_encode(b, sizeof b, hex);
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
 		 hex + 16, hex + 20);
 	return 0;
@@ -116,13 +117,13 @@ static void init_done(struct admin_op *op, int rc)
 {
 	struct admin *a = op->a;
 	struct init_pki *p = op->ctx;
-	char path[4096], ca_fp[7 + 65] = "sha256:";
+	char path[4096], ca_fp[HEX_SHA256_TEXT_LEN];
 
 	if (rc) {
 		admin_op_fail(op, rc, "writing the new cluster");
 		return;
 	}
-	admin_hex(p->pki.ca_sha256, 32, ca_fp + 7);
+	hex_sha256_text(p->pki.ca_sha256, ca_fp);
 	init_switch_https(a);
 	snprintf(path, sizeof path, "%s/init.token", a->data_dir);
 	if (unlink(path) != 0 && errno != ENOENT)

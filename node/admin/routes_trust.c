@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
+#include "common/hex.h"
 
 static json_t *trust_json(const struct store_trust *t, int cluster_ca)
 {
@@ -32,7 +32,7 @@ static int is_cluster_ca(const struct store_trust *t,
 			 const struct store_cluster *cl)
 {
 	return t->category == STORE_TRUST_CA_ROOT &&
-	       CRYPTO_memcmp(t->sha256, cl->ca_sha256, 32) == 0;
+	       hex_sha256_equal(t->sha256, cl->ca_sha256);
 }
 
 struct list_ctx {

@@ -17,6 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "common/hex.h"
+
 static int pin_index = -1;
 static pthread_once_t pin_once = PTHREAD_ONCE_INIT;
 
@@ -60,7 +62,7 @@ static int tls_check_pin(X509_STORE_CTX *ctx, void *arg)
 
 	if (!pin || !leaf || !X509_digest(leaf, EVP_sha256(), fp, &n))
 		return 0;
-	if (CRYPTO_memcmp(fp, pin, 32) != 0) {
+	if (!hex_sha256_equal(fp, pin)) {
 		X509_STORE_CTX_set_error(ctx, X509_V_ERR_CERT_REJECTED);
 		return 0;
 	}

@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
+#include "common/hex.h"
 #include "consensus/consensus.h"
 #include "node/admin/admin.h"
 #include "node/join.h"
@@ -399,15 +400,17 @@ void join_n2(void)
 	/* Phase 1 as "wardd --join" does it, pinned to N1's certificate. */
 	admin_fingerprint(N1->admin, pin.sha256);
 	{
-		struct join_request rq = {
-		    .url = N1->url, .pin = &pin, .token = token, .name = "n2",
-		    .raft_addr = N2->raft_addr, .admin_addr = N2->admin_addr,
-		    .timeout_s = 30};
+		struct join_request rq = {.url = N1->url,
+					  .pin = &pin,
+					  .token = token,
+					  .name = "n2",
+					  .raft_addr = N2->raft_addr,
+					  .admin_addr = N2->admin_addr,
+					  .timeout_s = 30};
 		char cluster_id[37];
 
-		if (join_prepare(&rq, N2->id, N2->dir, N2->cert, N2->key,
-				 &keys, kek, cluster_id, errmsg,
-				 sizeof errmsg) != 0)
+		if (join_prepare(&rq, N2->id, N2->dir, N2->cert, N2->key, &keys,
+				 kek, cluster_id, errmsg, sizeof errmsg) != 0)
 			fail_msg("join/certs: %s", errmsg);
 		/* N2's loop does not run yet: reload on this thread. */
 		if (admin_reload(N2->admin, errmsg, sizeof errmsg) != 0)
@@ -417,7 +420,7 @@ void join_n2(void)
 		admin_attach(N2->admin, N2->consensus, N2->id);
 		node_run(N2);
 		admin_fingerprint(N2->admin, fp);
-		tlscert_fingerprint_text(fp, fptext, sizeof fptext);
+		hex_sha256_text(fp, fptext);
 		/* The body a replay of the join sends (spent token). */
 		snprintf(join_body, sizeof join_body,
 			 "{\"token\":\"%s\",\"name\":\"n2\",\"raft_address\":"

@@ -4,63 +4,21 @@
  * before any byte of the request, credentials included, is sent. */
 #include "tools/wardctl/pin.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <string.h>
-#include <strings.h>
 
-static int hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* wardctl's names for common/hex, used across its commands. */
 int pin_parse(const char *text, uint8_t out[32])
 {
-	const char *p = text;
-	size_t n = 0;
-
-	if (!text)
-		return -1;
-	if (strncasecmp(p, "sha256:", 7) == 0)
-		p += 7;
-	while (*p) {
-		int hi, lo;
-
-		if (n == 32)
-			return -1; /* too long */
-		if (n > 0 && *p == ':')
-			p++;
-		hi = hex_digit((unsigned char)p[0]);
-		lo = hi < 0 ? -1 : hex_digit((unsigned char)p[1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		p += 2;
-	}
-	return n == 32 ? 0 : -1;
+	return hex_sha256_parse(text, out);
 }
 
 void pin_format(const uint8_t fp[32], char out[PIN_TEXT_LEN])
 {
-	static const char digits[] = "0123456789abcdef";
-	char *p = out;
-
-	memcpy(p, "sha256:", 7);
-	p += 7;
-	for (size_t i = 0; i < 32; i++) {
-		*p++ = digits[fp[i] >> 4];
-		*p++ = digits[fp[i] & 15];
-	}
-	*p = '\0';
+	hex_sha256_text(fp, out);
 }
 
 /* Where the verify callback finds its pin_check: an ex_data slot of the
@@ -92,7 +50,7 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *sctx)
 	memcpy(check->seen_fp, fp, 32);
 	if (!check->want)
 		return preverify_ok;
-	if (CRYPTO_memcmp(fp, check->want, 32) != 0) {
+	if (!hex_sha256_equal(fp, check->want)) {
 		check->mismatch = true;
 		return 0;
 	}

@@ -8,14 +8,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PIN_TEXT_LEN 72 /* "sha256:" + 64 hex + NUL */
+#include "common/hex.h"
 
-/* Parses "sha256:HEX": 64 hex digits of either case, optionally in
- * colon-separated pairs ("AB:CD:..."), prefix optional. 0, or -1 if TEXT is
- * anything else (wrong length, bad digit, other algorithm). */
+#define PIN_TEXT_LEN HEX_SHA256_TEXT_LEN /* "sha256:" + 64 hex + NUL */
+
+/* hex_sha256_parse (common/hex.h): "sha256:HEX", 64 hex digits of either
+ * case, optionally in colon-separated pairs ("AB:CD:..."), prefix optional.
+ * 0, or -1 if TEXT is anything else (wrong length, bad digit, other
+ * algorithm). */
 int pin_parse(const char *text, uint8_t out[32]);
 
-/* "sha256:" + 64 lower-case hex digits into OUT (PIN_TEXT_LEN bytes). */
+/* hex_sha256_text (common/hex.h): "sha256:" + 64 lower-case hex digits into
+ * OUT (PIN_TEXT_LEN bytes). */
 void pin_format(const uint8_t fp[32], char out[PIN_TEXT_LEN]);
 
 /* What one TLS handshake must prove and what it saw. */

@@ -1,0 +1,2 @@
+# common/: helpers every folder links.
+ward_unit_test(test_hex SOURCES unit/test_hex.c LIBS ward_common)
