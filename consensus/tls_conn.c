@@ -19,21 +19,6 @@
 #include "consensus/transport_tls.h"
 #include "node/pki/pki.h"
 
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* ---- warnings, at most one a minute per peer --------------------------- */
 
 void tls_warn(struct tls_transport *tt, const char *peer, const char *fmt, ...)
@@ -389,7 +374,6 @@ static void open_outgoing(struct tls_conn *k)
 {
 	struct tls_transport *tt = k->tt;
 	uv_stream_t *stream;
-	size_t alen = strlen(tt->address);
 	int rv;
 
 	if (peer_check(k, k->peer_id) != 0)
@@ -400,12 +384,8 @@ static void open_outgoing(struct tls_conn *k)
 		return;
 	}
 	/* Our handshake goes first, inside TLS, before any RPC. */
-	memcpy(k->out, TLS_HS_MAGIC, 8);
-	put_u64(k->out + 8, tt->id);
-	put_u64(k->out + 16, k->peer_id);
-	put_u64(k->out + 24, alen);
-	memcpy(k->out + TLS_HS_HEAD, tt->address, alen);
-	k->out_len = TLS_HS_HEAD + alen;
+	k->out_len = transport_hs_write(k->out, TLS_HS_MAGIC, tt->id,
+					k->peer_id, tt->address);
 	k->state = TLS_OPEN;
 	uv_timer_stop(&k->timer);
 	k->cb(k->req, stream, 0);
@@ -432,8 +412,8 @@ static void open_incoming(struct tls_conn *k)
 	log_debug(TLS_TAG, "server %llu: server %llu connected from %s",
 		  (unsigned long long)tt->id, (unsigned long long)k->peer_id,
 		  k->ip);
-	tt->accept_cb(tt->t, k->peer_id, (const char *)k->hs + TLS_HS_HEAD,
-		      stream);
+	tt->accept_cb(tt->t, k->peer_id,
+		      (const char *)k->hs + TRANSPORT_HS_HEAD, stream);
 	if (k->state == TLS_OPEN)
 		tls_pump(k);
 }
@@ -444,7 +424,7 @@ static void hello_step(struct tls_conn *k)
 {
 	struct tls_transport *tt = k->tt;
 	char why[128];
-	uint64_t alen;
+	size_t alen;
 	int n;
 
 	while (k->got < k->hs_len) {
@@ -465,29 +445,28 @@ static void hello_step(struct tls_conn *k)
 			}
 		}
 		k->got += (size_t)n;
-		if (k->got < k->hs_len || k->hs_len != TLS_HS_HEAD)
+		if (k->got < k->hs_len || k->hs_len != TRANSPORT_HS_HEAD)
 			continue;
-		alen = get_u64(k->hs + 24);
-		if (memcmp(k->hs, TLS_HS_MAGIC, 8) != 0 ||
-		    get_u64(k->hs + 8) == 0 || alen == 0 ||
-		    alen > TLS_HS_ADDR_MAX) {
+		switch (transport_hs_head_check(k->hs, TLS_HS_MAGIC, tt->id,
+						&alen)) {
+		case TRANSPORT_HS_OK:
+			break;
+		case TRANSPORT_HS_NOT_US:
+			tls_conn_refuse(
+			    k, "meant for server %llu",
+			    (unsigned long long)transport_hs_callee(k->hs));
+			return;
+		default:
 			tls_conn_refuse(k, "malformed handshake");
 			return;
 		}
-		if (get_u64(k->hs + 16) != tt->id) {
-			tls_conn_refuse(
-			    k, "meant for server %llu",
-			    (unsigned long long)get_u64(k->hs + 16));
-			return;
-		}
-		k->hs_len += (size_t)alen;
+		k->hs_len += alen;
 	}
-	k->hs[k->hs_len] = '\0';
-	if (memchr(k->hs + TLS_HS_HEAD, '\0', k->hs_len - TLS_HS_HEAD)) {
+	if (transport_hs_address(k->hs, k->hs_len) == NULL) {
 		tls_conn_refuse(k, "malformed handshake");
 		return;
 	}
-	k->peer_id = get_u64(k->hs + 8);
+	k->peer_id = transport_hs_caller(k->hs);
 	open_incoming(k);
 }
 
@@ -503,7 +482,7 @@ void tls_handshake_step(struct tls_conn *k)
 			open_outgoing(k);
 		} else {
 			k->state = TLS_HELLO;
-			k->hs_len = TLS_HS_HEAD;
+			k->hs_len = TRANSPORT_HS_HEAD;
 			k->got = 0;
 			hello_step(k);
 		}

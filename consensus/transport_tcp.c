@@ -18,13 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The handshake's magic (its layout: transport.h). */
 #define HS_MAGIC "WARDRFT2"
-/* magic 8 | caller id u64 BE | callee id u64 BE | address length u64 BE;
- * then the caller's address. The callee id is what the caller meant to
- * reach: a server that is not it (an address now used by another cluster
- * or server, e.g. after a restart on another port) refuses the stream. */
-#define HS_HEAD 32
-#define HS_ADDR_MAX 255
 #define CONNECT_TIMEOUT_MS 3000
 #define HANDSHAKE_TIMEOUT_MS 5000
 
@@ -49,7 +44,7 @@ struct tcp_conn {
 	uv_write_t write;
 	unsigned port;
 	/* handshake, both directions */
-	unsigned char hs[HS_HEAD + HS_ADDR_MAX + 1];
+	unsigned char hs[TRANSPORT_HS_HEAD + TRANSPORT_HS_ADDR_MAX + 1];
 	size_t hs_len, got;
 };
 
@@ -57,7 +52,7 @@ struct tcp_transport {
 	struct raft_uv_transport *t;
 	uv_loop_t *loop;
 	raft_id id;
-	char address[HS_ADDR_MAX + 1];
+	char address[TRANSPORT_HS_ADDR_MAX + 1];
 	raft_uv_accept_cb accept_cb;
 	uv_tcp_t listener;
 	int listener_open;
@@ -66,55 +61,6 @@ struct tcp_transport {
 	unsigned handles; /* listener + conns still to be released */
 	raft_uv_transport_close_cb close_cb;
 };
-
-int consensus_address_split(const char *address, char *host, size_t hostcap,
-			    unsigned *port)
-{
-	const char *colon, *h = address, *end;
-	size_t hlen;
-	char *stop;
-	unsigned long p;
-
-	if (address == NULL)
-		return -1;
-	if (*h == '[') {
-		end = strchr(h, ']');
-		if (end == NULL || end[1] != ':')
-			return -1;
-		h++;
-		hlen = (size_t)(end - h);
-		colon = end + 1;
-	} else {
-		colon = strrchr(h, ':');
-		if (colon == NULL || memchr(h, ':', (size_t)(colon - h)))
-			return -1;
-		hlen = (size_t)(colon - h);
-	}
-	if (hlen == 0 || hlen >= hostcap || colon[1] == '\0')
-		return -1;
-	p = strtoul(colon + 1, &stop, 10);
-	if (*stop != '\0' || p == 0 || p > 65535)
-		return -1;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	*port = (unsigned)p;
-	return 0;
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static void tt_maybe_closed(struct tcp_transport *tt)
 {
@@ -193,7 +139,8 @@ static void conn_finish(struct tcp_conn *k, int status, raft_id id)
 		k->cb(k->req, status == 0 ? (uv_stream_t *)tcp : NULL, status);
 	} else if (status == 0) {
 		tcp->data = NULL;
-		tt->accept_cb(tt->t, id, (const char *)k->hs + HS_HEAD,
+		tt->accept_cb(tt->t, id,
+			      (const char *)k->hs + TRANSPORT_HS_HEAD,
 			      (uv_stream_t *)tcp);
 	}
 }
@@ -303,44 +250,33 @@ static int tcp_connect(struct raft_uv_transport *t, struct raft_uv_connect *req,
 {
 	struct tcp_transport *tt = t->impl;
 	struct sockaddr_storage ss;
-	struct addrinfo hints;
+	socklen_t sslen;
 	struct tcp_conn *k;
-	char host[HS_ADDR_MAX + 1], port[8];
+	char host[TRANSPORT_HS_ADDR_MAX + 1];
 	unsigned p;
-	size_t alen = strlen(tt->address);
+	int rv;
 
 	if (tt->closing)
 		return RAFT_CANCELED;
-	if (consensus_address_split(address, host, sizeof host, &p) != 0) {
-		snprintf(t->errmsg, sizeof t->errmsg, "bad address \"%.128s\"",
-			 address);
-		return RAFT_NOCONNECTION;
-	}
+	rv = transport_dial_split(t, address, host, sizeof host, &p);
+	if (rv != 0)
+		return rv;
 	k = conn_new(tt, 1);
 	if (k == NULL)
 		return RAFT_NOMEM;
 	k->req = req;
 	k->cb = cb;
 	k->port = p;
-	memcpy(k->hs, HS_MAGIC, 8);
-	put_u64(k->hs + 8, tt->id);
-	put_u64(k->hs + 16, id);
-	put_u64(k->hs + 24, alen);
-	memcpy(k->hs + HS_HEAD, tt->address, alen);
-	k->hs_len = HS_HEAD + alen;
+	k->hs_len =
+	    transport_hs_write(k->hs, HS_MAGIC, tt->id, id, tt->address);
 	uv_timer_start(&k->timer, conn_timeout_cb, CONNECT_TIMEOUT_MS, 0);
 
-	if (uv_ip4_addr(host, (int)p, (struct sockaddr_in *)&ss) == 0 ||
-	    uv_ip6_addr(host, (int)p, (struct sockaddr_in6 *)&ss) == 0) {
+	if (transport_dial_literal(host, p, &ss, &sslen) == 0) {
 		out_connect_to(k, (struct sockaddr *)&ss);
 		return 0;
 	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%u", p);
 	k->gai.data = k;
-	if (uv_getaddrinfo(tt->loop, &k->gai, out_gai_cb, host, port, &hints) !=
+	if (transport_dial_resolve(tt->loop, &k->gai, out_gai_cb, host, p) !=
 	    0) {
 		conn_fail_soon(k);
 		return 0;
@@ -366,7 +302,7 @@ static void in_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct tcp_conn *k = s->data;
 	struct tcp_transport *tt = k->tt;
-	uint64_t alen;
+	size_t alen;
 
 	(void)buf;
 	if (k->done || nread == 0)
@@ -378,24 +314,22 @@ static void in_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	k->got += (size_t)nread;
 	if (k->got < k->hs_len)
 		return;
-	if (k->hs_len == HS_HEAD) {
-		alen = get_u64(k->hs + 24);
-		if (memcmp(k->hs, HS_MAGIC, 8) != 0 ||
-		    get_u64(k->hs + 8) == 0 || get_u64(k->hs + 16) != tt->id ||
-		    alen == 0 || alen > HS_ADDR_MAX) {
+	if (k->hs_len == TRANSPORT_HS_HEAD) {
+		/* Malformed, or meant for another server: both refused. */
+		if (transport_hs_head_check(k->hs, HS_MAGIC, tt->id, &alen) !=
+		    TRANSPORT_HS_OK) {
 			conn_finish(k, RAFT_MALFORMED, 0);
 			return;
 		}
-		k->hs_len = HS_HEAD + (size_t)alen;
+		k->hs_len = TRANSPORT_HS_HEAD + alen;
 		return;
 	}
-	k->hs[k->hs_len] = '\0';
-	if (memchr(k->hs + HS_HEAD, '\0', k->hs_len - HS_HEAD) != NULL) {
+	if (transport_hs_address(k->hs, k->hs_len) == NULL) {
 		conn_finish(k, RAFT_MALFORMED, 0);
 		return;
 	}
 	uv_read_stop(s);
-	conn_finish(k, 0, get_u64(k->hs + 8));
+	conn_finish(k, 0, transport_hs_caller(k->hs));
 }
 
 static void in_connection_cb(uv_stream_t *server, int status)
@@ -408,7 +342,7 @@ static void in_connection_cb(uv_stream_t *server, int status)
 	k = conn_new(tt, 0);
 	if (k == NULL)
 		return; /* the peer retries */
-	k->hs_len = HS_HEAD;
+	k->hs_len = TRANSPORT_HS_HEAD;
 	if (uv_accept(server, (uv_stream_t *)k->tcp) != 0 ||
 	    uv_read_start((uv_stream_t *)k->tcp, in_alloc_cb, in_read_cb) !=
 		0) {
@@ -422,27 +356,12 @@ static void in_connection_cb(uv_stream_t *server, int status)
 static int tcp_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
 {
 	struct tcp_transport *tt = t->impl;
-	struct addrinfo hints, *res = NULL;
-	char host[HS_ADDR_MAX + 1], port[8];
-	unsigned p;
+	struct addrinfo *res;
 	int rv;
 
-	if (consensus_address_split(tt->address, host, sizeof host, &p) != 0) {
-		snprintf(t->errmsg, sizeof t->errmsg,
-			 "listen: bad address \"%.128s\"", tt->address);
-		return RAFT_INVALID;
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	snprintf(port, sizeof port, "%u", p);
-	rv = getaddrinfo(host, port, &hints, &res);
-	if (rv != 0 || res == NULL) {
-		snprintf(t->errmsg, sizeof t->errmsg, "listen %.128s: %s",
-			 tt->address, gai_strerror(rv));
-		return RAFT_IOERR;
-	}
+	rv = transport_listen_resolve(t, tt->address, &res);
+	if (rv != 0)
+		return rv;
 	tt->accept_cb = cb;
 	uv_tcp_init(tt->loop, &tt->listener);
 	tt->listener.data = tt;
@@ -467,14 +386,11 @@ static int tcp_init(struct raft_uv_transport *t, raft_id id,
 		    const char *address)
 {
 	struct tcp_transport *tt = t->impl;
+	int rv = transport_address_copy(t, address, tt->address);
 
-	if (strlen(address) > HS_ADDR_MAX) {
-		snprintf(t->errmsg, sizeof t->errmsg, "address too long");
-		return RAFT_NAMETOOLONG;
-	}
-	tt->id = id;
-	snprintf(tt->address, sizeof tt->address, "%s", address);
-	return 0;
+	if (rv == 0)
+		tt->id = id;
+	return rv;
 }
 
 static void listener_close_cb(uv_handle_t *h)

@@ -73,18 +73,17 @@ static int tls_connect(struct raft_uv_transport *t, struct raft_uv_connect *req,
 {
 	struct tls_transport *tt = t->impl;
 	struct sockaddr_storage ss;
-	struct addrinfo hints;
+	socklen_t sslen;
 	struct tls_conn *k;
-	char host[TLS_HS_ADDR_MAX + 1], port[8];
+	char host[TRANSPORT_HS_ADDR_MAX + 1];
 	unsigned p;
+	int rv;
 
 	if (tt->closing)
 		return RAFT_CANCELED;
-	if (consensus_address_split(address, host, sizeof host, &p) != 0) {
-		snprintf(t->errmsg, sizeof t->errmsg, "bad address \"%.128s\"",
-			 address);
-		return RAFT_NOCONNECTION;
-	}
+	rv = transport_dial_split(t, address, host, sizeof host, &p);
+	if (rv != 0)
+		return rv;
 	k = tls_conn_new(tt, 1);
 	if (k == NULL)
 		return RAFT_NOMEM;
@@ -94,23 +93,12 @@ static int tls_connect(struct raft_uv_transport *t, struct raft_uv_connect *req,
 	k->state = TLS_CONNECTING;
 	uv_timer_start(&k->timer, tls_conn_timeout_cb, TLS_CONNECT_TIMEOUT_MS,
 		       0);
-	memset(&ss, 0, sizeof ss);
-	if (uv_ip4_addr(host, (int)p, (struct sockaddr_in *)&ss) == 0) {
-		out_connect(k, (struct sockaddr *)&ss,
-			    sizeof(struct sockaddr_in));
+	if (transport_dial_literal(host, p, &ss, &sslen) == 0) {
+		out_connect(k, (struct sockaddr *)&ss, sslen);
 		return 0;
 	}
-	if (uv_ip6_addr(host, (int)p, (struct sockaddr_in6 *)&ss) == 0) {
-		out_connect(k, (struct sockaddr *)&ss,
-			    sizeof(struct sockaddr_in6));
-		return 0;
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%u", p);
 	k->gai.data = k;
-	if (uv_getaddrinfo(tt->loop, &k->gai, out_gai_cb, host, port, &hints) !=
+	if (transport_dial_resolve(tt->loop, &k->gai, out_gai_cb, host, p) !=
 	    0) {
 		tls_conn_fail_soon(k, RAFT_NOCONNECTION);
 		return 0;
@@ -198,27 +186,12 @@ static void listener_resume_cb(uv_timer_t *timer)
 static int tls_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
 {
 	struct tls_transport *tt = t->impl;
-	struct addrinfo hints, *res = NULL;
-	char host[TLS_HS_ADDR_MAX + 1], port[8];
-	unsigned p;
+	struct addrinfo *res;
 	int rv, fd, one = 1;
 
-	if (consensus_address_split(tt->address, host, sizeof host, &p) != 0) {
-		snprintf(t->errmsg, sizeof t->errmsg,
-			 "listen: bad address \"%.128s\"", tt->address);
-		return RAFT_INVALID;
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	snprintf(port, sizeof port, "%u", p);
-	rv = getaddrinfo(host, port, &hints, &res);
-	if (rv != 0 || res == NULL) {
-		snprintf(t->errmsg, sizeof t->errmsg, "listen %.128s: %s",
-			 tt->address, gai_strerror(rv));
-		return RAFT_IOERR;
-	}
+	rv = transport_listen_resolve(t, tt->address, &res);
+	if (rv != 0)
+		return rv;
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
 	if (fd < 0 ||
@@ -257,14 +230,11 @@ static int tls_init(struct raft_uv_transport *t, raft_id id,
 		    const char *address)
 {
 	struct tls_transport *tt = t->impl;
+	int rv = transport_address_copy(t, address, tt->address);
 
-	if (strlen(address) > TLS_HS_ADDR_MAX) {
-		snprintf(t->errmsg, sizeof t->errmsg, "address too long");
-		return RAFT_NAMETOOLONG;
-	}
-	tt->id = id;
-	snprintf(tt->address, sizeof tt->address, "%s", address);
-	return 0;
+	if (rv == 0)
+		tt->id = id;
+	return rv;
 }
 
 static void tt_handle_closed(uv_handle_t *h)

@@ -16,11 +16,9 @@
 #include "consensus/transport.h"
 
 #define TLS_TAG "raft"
-/* magic 8 | caller id u64 BE | callee id u64 BE | address length u64 BE;
- * then the caller's address. Sent inside TLS by the dialer. */
+/* The magic of the handshake the dialer sends inside TLS (its layout:
+ * transport.h). */
 #define TLS_HS_MAGIC "WARDTLS1"
-#define TLS_HS_HEAD 32
-#define TLS_HS_ADDR_MAX 255
 #define TLS_CONNECT_TIMEOUT_MS 3000
 /* TLS handshake plus our handshake, from either side. */
 #define TLS_HANDSHAKE_TIMEOUT_MS 5000
@@ -78,7 +76,7 @@ struct tls_conn {
 	char ip[64];
 
 	/* The caller's handshake (acceptor). */
-	unsigned char hs[TLS_HS_HEAD + TLS_HS_ADDR_MAX + 1];
+	unsigned char hs[TRANSPORT_HS_HEAD + TRANSPORT_HS_ADDR_MAX + 1];
 	size_t hs_len, got;
 
 	/* Pump: peer -> C-raft (in), C-raft -> peer (out). Owned. */
@@ -101,7 +99,7 @@ struct tls_transport {
 	struct raft_uv_transport *t;
 	uv_loop_t *loop;
 	raft_id id;
-	char address[TLS_HS_ADDR_MAX + 1];
+	char address[TRANSPORT_HS_ADDR_MAX + 1];
 	char *cluster_id; /* owned */
 
 	pthread_mutex_t ctx_lock; /* guards ctx: reloads come from any thread */
