@@ -2,12 +2,12 @@
 #include "node/identity.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "common/file.h"
 
 int identity_load(const char *data_dir, struct identity *out, char *errmsg,
 		  size_t errcap)
@@ -64,30 +64,15 @@ malformed:
 	return -1;
 }
 
-int identity_save(const char *data_dir, const struct identity *id,
-		  char *errmsg, size_t errcap)
+int identity_save(const char *data_dir, const struct identity *id, char *errmsg,
+		  size_t errcap)
 {
-	char path[600], tmp[610], text[256];
-	int fd, n;
+	char path[600], text[256];
+	int n;
 
 	snprintf(path, sizeof path, "%s/identity", data_dir);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	n = snprintf(text, sizeof text,
 		     "cluster_id=%s\nnode_id=%" PRIu64 "\nname=%s\n",
 		     id->cluster_id, id->node_id, id->name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto err;
-	if (write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
-		close(fd);
-		goto err;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0)
-		goto err;
-	return 0;
-err:
-	snprintf(errmsg, errcap, "%s: %s", path, strerror(errno));
-	unlink(tmp);
-	return -1;
+	return file_write_atomic(path, text, (size_t)n, 0600, errmsg, errcap);
 }

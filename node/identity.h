@@ -16,8 +16,8 @@ struct identity {
  * why). */
 int identity_load(const char *data_dir, struct identity *out, char *errmsg,
 		  size_t errcap);
-/* Writes DATA/identity atomically (temporary file, fsync, rename). */
-int identity_save(const char *data_dir, const struct identity *id,
-		  char *errmsg, size_t errcap);
+/* Writes DATA/identity atomically (file_write_atomic, common/file.h). */
+int identity_save(const char *data_dir, const struct identity *id, char *errmsg,
+		  size_t errcap);
 
 #endif

@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
+#include "common/errmsg.h"
 #include "trustlist/trustlist.h"
 
 const enum pki_role nodepki_roles[NODEPKI_ROLES] = {
@@ -25,19 +25,6 @@ int nodepki_role_index(enum pki_role role)
 		if (nodepki_roles[i] == role)
 			return i;
 	return -1;
-}
-
-static void nodepki_err(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void nodepki_err(char *errmsg, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errmsg || !errcap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errcap, fmt, ap);
-	va_end(ap);
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -179,8 +166,8 @@ int nodepki_set_keygen(struct nodepki_set *s, enum pki_key_type t, char *errmsg,
 		       size_t errcap)
 {
 	if (keygen_many(s->key, NODEPKI_ROLES, t) != 0) {
-		nodepki_err(errmsg, errcap, "generating %s keys: %s",
-			    pki_key_type_name(t), pki_strerror(PKI_ECRYPTO));
+		errmsg_set(errmsg, errcap, "generating %s keys: %s",
+			   pki_key_type_name(t), pki_strerror(PKI_ECRYPTO));
 		return -1;
 	}
 	return 0;
@@ -199,10 +186,9 @@ int nodepki_set_issue(struct nodepki_set *s, X509 *ca, EVP_PKEY *ca_key,
 		s->cert[i] = NULL;
 		if (pki_issue(ca, ca_key, s->key[i], nodepki_roles[i], &subj, 0,
 			      &s->cert[i], why, sizeof why) != 0) {
-			nodepki_err(errmsg, errcap,
-				    "issuing the %s certificate of %s: %s",
-				    pki_role_name(nodepki_roles[i]), n->cn,
-				    why);
+			errmsg_set(errmsg, errcap,
+				   "issuing the %s certificate of %s: %s",
+				   pki_role_name(nodepki_roles[i]), n->cn, why);
 			return -1;
 		}
 	}
@@ -236,7 +222,7 @@ int nodepki_cluster_create(enum pki_key_type t, const char *cluster_name,
 	memset(out, 0, sizeof *out);
 	if (pki_kek_generate(out->kek) != 0 ||
 	    pki_kek_id(out->kek, out->kek_id) != 0) {
-		nodepki_err(errmsg, errcap, "no randomness for the KEK");
+		errmsg_set(errmsg, errcap, "no randomness for the KEK");
 		goto err;
 	}
 	{
@@ -245,8 +231,8 @@ int nodepki_cluster_create(enum pki_key_type t, const char *cluster_name,
 		if (keygen_many(keys, NODEPKI_ROLES + 1, t) != 0) {
 			for (int i = 0; i <= NODEPKI_ROLES; i++)
 				EVP_PKEY_free(keys[i]);
-			nodepki_err(errmsg, errcap, "generating %s keys failed",
-				    pki_key_type_name(t));
+			errmsg_set(errmsg, errcap, "generating %s keys failed",
+				   pki_key_type_name(t));
 			goto err;
 		}
 		out->ca_key = keys[0];
@@ -254,11 +240,11 @@ int nodepki_cluster_create(enum pki_key_type t, const char *cluster_name,
 	}
 	if (pki_ca_create(out->ca_key, n->cluster_id, cluster_name, 0, &out->ca,
 			  why, sizeof why) != 0) {
-		nodepki_err(errmsg, errcap, "making the cluster CA: %s", why);
+		errmsg_set(errmsg, errcap, "making the cluster CA: %s", why);
 		goto err;
 	}
 	if (nodepki_sha256(out->ca, out->ca_sha256) != 0) {
-		nodepki_err(errmsg, errcap, "hashing the CA failed");
+		errmsg_set(errmsg, errcap, "hashing the CA failed");
 		goto err;
 	}
 	if (nodepki_set_issue(&out->node, out->ca, out->ca_key, n, errmsg,
@@ -295,7 +281,7 @@ int nodepki_check_issued(X509 *ca, X509 *cert, enum pki_role role,
 	int rc;
 
 	if (pki_trust_new(&ca, 1, &trust) != 0) {
-		nodepki_err(errmsg, errcap, "out of memory");
+		errmsg_set(errmsg, errcap, "out of memory");
 		return -1;
 	}
 	if (role == PKI_ROLE_NODE)
@@ -305,17 +291,17 @@ int nodepki_check_issued(X509 *ca, X509 *cert, enum pki_role role,
 		rc = pki_verify(trust, cert, NULL, 0, why, sizeof why);
 	X509_STORE_free(trust);
 	if (rc != 0) {
-		nodepki_err(errmsg, errcap, "the %s certificate: %s",
-			    pki_role_name(role), why);
+		errmsg_set(errmsg, errcap, "the %s certificate: %s",
+			   pki_role_name(role), why);
 		return -1;
 	}
 	if (!subj || !nodepki_name_is(subj, NID_commonName, name) ||
 	    !nodepki_name_is(subj, NID_organizationalUnitName,
 			     pki_role_name(role))) {
-		nodepki_err(errmsg, errcap,
-			    "the %s certificate is not the %s certificate of "
-			    "node %s",
-			    pki_role_name(role), pki_role_name(role), name);
+		errmsg_set(errmsg, errcap,
+			   "the %s certificate is not the %s certificate of "
+			   "node %s",
+			   pki_role_name(role), pki_role_name(role), name);
 		return -1;
 	}
 	return 0;
@@ -351,7 +337,7 @@ int nodepki_cert_record(X509 *x, uint64_t owner, enum pki_role role,
 	if (pki_cert_info(x, &info, errmsg, errcap) != 0)
 		return -1;
 	if (pki_cert_to_der(x, der, &len) != 0) {
-		nodepki_err(errmsg, errcap, "out of memory");
+		errmsg_set(errmsg, errcap, "out of memory");
 		return -1;
 	}
 	out->owner = owner;
@@ -414,11 +400,11 @@ int nodepki_key_unwrap(const uint8_t kek[PKI_KEK_LEN], uint64_t owner,
 	if (rc == 0)
 		rc = pki_key_unwrap(kek, aad, aad_len, wrapped, len, out);
 	if (rc != 0) {
-		nodepki_err(errmsg, errcap,
-			    "the %s key of node %llu does not unwrap with "
-			    "this KEK: %s",
-			    pki_role_name(role), (unsigned long long)owner,
-			    pki_strerror(rc));
+		errmsg_set(errmsg, errcap,
+			   "the %s key of node %llu does not unwrap with "
+			   "this KEK: %s",
+			   pki_role_name(role), (unsigned long long)owner,
+			   pki_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -447,9 +433,9 @@ int nodepki_cmd_put_set(struct store_cmd *cmd, const uint8_t kek[PKI_KEK_LEN],
 		free(der);
 		free(wrapped);
 		if (rc != 0) {
-			nodepki_err(errmsg, errcap,
-				    "recording the %s certificate failed",
-				    pki_role_name(nodepki_roles[i]));
+			errmsg_set(errmsg, errcap,
+				   "recording the %s certificate failed",
+				   pki_role_name(nodepki_roles[i]));
 			return -1;
 		}
 	}
@@ -466,12 +452,12 @@ int nodepki_ca_load(struct store_read *r, const uint8_t kek[PKI_KEK_LEN],
 	*ca_key = NULL;
 	if (store_cert_get(r, 0, STORE_CERT_CA, &cert) != 0 ||
 	    !(*ca = nodepki_x509(cert.der, cert.der_len))) {
-		nodepki_err(errmsg, errcap,
-			    "the cluster CA certificate is missing");
+		errmsg_set(errmsg, errcap,
+			   "the cluster CA certificate is missing");
 		return -1;
 	}
 	if (store_key_get(r, 0, STORE_CERT_CA, &key) != 0) {
-		nodepki_err(errmsg, errcap, "the cluster CA key is missing");
+		errmsg_set(errmsg, errcap, "the cluster CA key is missing");
 		goto err;
 	}
 	if (nodepki_key_unwrap(kek, 0, PKI_ROLE_CA, key.wrapped,
@@ -503,7 +489,7 @@ int nodepki_itl_build(X509 *tftp, EVP_PKEY *tftp_key, X509 *callmanager,
 	*len = 0;
 	for (int i = 0; i < 3; i++) {
 		if (pki_cert_to_der(certs[i], &der[i], &der_len[i]) != 0) {
-			nodepki_err(errmsg, errcap, "out of memory");
+			errmsg_set(errmsg, errcap, "out of memory");
 			goto out;
 		}
 		e[i] = (struct trustlist_entry){

@@ -153,8 +153,5 @@ int nodepki_install_https(const char *data_dir, const char *cert_file,
 /* SHA-256 of the first certificate in PATH: 0, 1 if there is no such
  * file, -1 if it holds no certificate. */
 int nodepki_file_sha256(const char *path, uint8_t out[32]);
-/* Writes LEN bytes to PATH atomically with MODE. */
-int nodepki_file_write(const char *path, const void *buf, size_t len,
-		       unsigned mode, char *errmsg, size_t errcap);
 
 #endif

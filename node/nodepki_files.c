@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +15,10 @@
 
 #include <openssl/pem.h>
 
+#include "common/errmsg.h"
+#include "common/file.h"
+
 #define NODEPKI_FILE_MAX (1u << 20)
-
-static void files_err(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void files_err(char *errmsg, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errmsg || !errcap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errcap, fmt, ap);
-	va_end(ap);
-}
 
 void nodepki_kek_path(const char *data_dir, char *out, size_t cap)
 {
@@ -42,85 +31,13 @@ void nodepki_path(const char *data_dir, const char *name, char *out, size_t cap)
 		 name ? name : "");
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int sync_dir_of(const char *path)
-{
-	char dir[NODEPKI_PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, rc;
-
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else
-		snprintf(dir, sizeof dir, "%.*s",
-			 (int)(slash == path ? 1 : slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-int nodepki_file_write(const char *path, const void *buf, size_t len,
-		       unsigned mode, char *errmsg, size_t errcap)
-{
-	char tmp[NODEPKI_PATH_MAX + 16];
-	int fd, err;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >=
-	    sizeof tmp) {
-		files_err(errmsg, errcap, "%s: path too long", path);
-		return -1;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		files_err(errmsg, errcap, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, buf, len) != 0 ||
-	    fsync(fd) != 0) {
-		err = errno;
-		close(fd);
-		goto err_after_open;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		err = errno;
-		goto err_after_open;
-	}
-	if (sync_dir_of(path) != 0) {
-		files_err(errmsg, errcap, "%s: cannot sync its directory: %s",
-			  path, strerror(errno));
-		return -1;
-	}
-	return 0;
-err_after_open:
-	unlink(tmp);
-	files_err(errmsg, errcap, "%s: %s", path, strerror(err));
-	return -1;
-}
-
 static int pki_dir_make(const char *data_dir, char *errmsg, size_t errcap)
 {
 	char dir[NODEPKI_PATH_MAX];
 
 	nodepki_path(data_dir, NULL, dir, sizeof dir);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		files_err(errmsg, errcap, "%s: %s", dir, strerror(errno));
+		errmsg_set(errmsg, errcap, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -163,11 +80,11 @@ static int write_pem(const char *path, X509 *const *certs, int n, EVP_PKEY *key,
 	int rc;
 
 	if (pem_text(certs, n, key, &text, &len) != 0) {
-		files_err(errmsg, errcap, "%s: out of memory", path);
+		errmsg_set(errmsg, errcap, "%s: out of memory", path);
 		return -1;
 	}
-	rc = nodepki_file_write(path, text, len, key ? 0600 : 0644, errmsg,
-				errcap);
+	rc = file_write_atomic(path, text, len, key ? 0600 : 0644, errmsg,
+			       errcap);
 	if (key)
 		OPENSSL_cleanse(text, len);
 	free(text);
@@ -227,9 +144,9 @@ static int read_file(const char *path, char **out, size_t *len, char *errmsg,
 	*out = NULL;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size <= 0 || st.st_size > NODEPKI_FILE_MAX) {
-		files_err(errmsg, errcap, "%s: %s", path,
-			  fd < 0 ? strerror(errno)
-				 : "not a small regular file");
+		errmsg_set(errmsg, errcap, "%s: %s", path,
+			   fd < 0 ? strerror(errno)
+				  : "not a small regular file");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -238,7 +155,7 @@ static int read_file(const char *path, char **out, size_t *len, char *errmsg,
 	got = *out ? read(fd, *out, (size_t)st.st_size) : -1;
 	close(fd);
 	if (got != st.st_size) {
-		files_err(errmsg, errcap, "%s: short read", path);
+		errmsg_set(errmsg, errcap, "%s: short read", path);
 		free(*out);
 		*out = NULL;
 		return -1;
@@ -256,7 +173,7 @@ static int copy_file(const char *from, const char *to, unsigned mode,
 
 	if (read_file(from, &buf, &len, errmsg, errcap) != 0)
 		return -1;
-	rc = nodepki_file_write(to, buf, len, mode, errmsg, errcap);
+	rc = file_write_atomic(to, buf, len, mode, errmsg, errcap);
 	OPENSSL_cleanse(buf, len);
 	free(buf);
 	return rc;

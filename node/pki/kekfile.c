@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,83 +15,18 @@
 
 #include <openssl/crypto.h>
 
+#include "common/file.h"
 #include "node/pki/internal.h"
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync of the directory holding PATH, so the rename survives a crash. */
-static int sync_parent(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, rc = -1;
-
-	if (!copy)
-		return -1;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return rc;
-}
 
 int pki_kek_save(const char *path, const uint8_t kek[PKI_KEK_LEN], char *errmsg,
 		 size_t errcap)
 {
-	char *tmp;
-	int fd, err;
-
 	if (!path || !*path)
 		return pki_fail(errmsg, errcap, PKI_EINVAL, "no KEK path");
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-		return PKI_ENOMEM;
-	/* mkstemp creates the file 0600; fchmod says so explicitly in
-	 * case a umask-less libc ever differs. */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		free(tmp);
-		return pki_fail(errmsg, errcap, PKI_EIO, "%s: %s", path,
-				strerror(err));
-	}
-	if (fchmod(fd, 0600) != 0 || write_all(fd, kek, PKI_KEK_LEN) != 0 ||
-	    fsync(fd) != 0)
-		goto err_after_open;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto err_after_open;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto err_after_open;
-	free(tmp);
-	if (sync_parent(path) != 0)
-		return pki_fail(errmsg, errcap, PKI_EIO,
-				"%s: cannot sync its directory: %s", path,
-				strerror(errno));
+	if (file_write_atomic(path, kek, PKI_KEK_LEN, 0600, errmsg, errcap) !=
+	    0)
+		return PKI_EIO;
 	return PKI_OK;
-
-err_after_open:
-	err = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return pki_fail(errmsg, errcap, PKI_EIO, "%s: %s", path, strerror(err));
 }
 
 int pki_kek_load(const char *path, uint8_t kek[PKI_KEK_LEN], char *errmsg,
