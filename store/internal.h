@@ -38,6 +38,39 @@ struct store_read {
 	MDB_txn *txn;	 /* owned, read-only */
 };
 
+/* store_get under the key of a numeric ID (store_key_u64: 8 bytes, big
+ * endian), as nodes and ITLs are filed. */
+int store_get_id(struct store_read *r, enum store_table t, uint64_t id,
+		 const void **val, size_t *vlen);
+
+/* Defines store_NAME_each(r, fn, arg) (declared in store.h): every record
+ * of TABLE, decoded and checked against its key by NAME_from_kv (key, klen,
+ * val, vlen, TYPE *out) and handed to the caller's store_NAME_fn. A record
+ * that does not decode is skipped, so one damaged record does not hide the
+ * others. */
+#define STORE_EACH_RECORD(name, table, type)                                   \
+	struct name##_each {                                                   \
+		store_##name##_fn fn;                                          \
+		void *arg;                                                     \
+	};                                                                     \
+	static int name##_each_cb(void *arg, const void *key, size_t klen,     \
+				  const void *val, size_t vlen)                \
+	{                                                                      \
+		struct name##_each *e = arg;                                   \
+		type rec;                                                      \
+                                                                               \
+		if (name##_from_kv(key, klen, val, vlen, &rec) != STORE_OK)    \
+			return 0;                                              \
+		return e->fn(e->arg, &rec);                                    \
+	}                                                                      \
+	int store_##name##_each(struct store_read *r, store_##name##_fn fn,    \
+				void *arg)                                     \
+	{                                                                      \
+		struct name##_each e = {.fn = fn, .arg = arg};                 \
+                                                                               \
+		return store_each(r, table, NULL, 0, name##_each_cb, &e);      \
+	}
+
 /* Maps an LMDB return code to a store code: the "not an environment /
  * damaged pages" family to STORE_ECORRUPT, ENOMEM to STORE_ENOMEM, the
  * rest to STORE_EIO. */

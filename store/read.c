@@ -63,6 +63,15 @@ int store_get(struct store_read *r, enum store_table t, const void *key,
 	return STORE_OK;
 }
 
+int store_get_id(struct store_read *r, enum store_table t, uint64_t id,
+		 const void **val, size_t *vlen)
+{
+	uint8_t key[8];
+
+	store_key_u64(id, key);
+	return store_get(r, t, key, sizeof key, val, vlen);
+}
+
 int store_each(struct store_read *r, enum store_table t, const void *start,
 	       size_t slen, store_each_fn fn, void *arg)
 {
@@ -121,15 +130,12 @@ int store_cluster_get(struct store_read *r, struct store_cluster *out)
 
 int store_node_get(struct store_read *r, uint64_t id, struct store_node *out)
 {
-	uint8_t key[8];
 	const void *v;
 	size_t n;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	store_key_u64(id, key);
-	rc = store_get(r, STORE_T_NODES, key, sizeof key, &v, &n);
-	if (rc)
+	if ((rc = store_get_id(r, STORE_T_NODES, id, &v, &n)))
 		return rc;
 	return store_node_decode(v, n, out);
 }

@@ -173,28 +173,8 @@ int store_trust_get(struct store_read *r, const char *name,
 	return trust_from_kv(name, strlen(name), v, n, out);
 }
 
-struct trust_each {
-	store_trust_fn fn;
-	void *arg;
-};
-
-static int trust_each_cb(void *arg, const void *key, size_t klen,
-			 const void *val, size_t vlen)
-{
-	struct trust_each *e = arg;
-	struct store_trust rec;
-
-	if (trust_from_kv(key, klen, val, vlen, &rec) != STORE_OK)
-		return 0;
-	return e->fn(e->arg, &rec);
-}
-
-int store_trust_each(struct store_read *r, store_trust_fn fn, void *arg)
-{
-	struct trust_each e = {.fn = fn, .arg = arg};
-
-	return store_each(r, STORE_T_TRUST, NULL, 0, trust_each_cb, &e);
-}
+/* store_trust_each */
+STORE_EACH_RECORD(trust, STORE_T_TRUST, struct store_trust)
 
 struct trust_find {
 	const uint8_t *sha256;
@@ -256,28 +236,8 @@ int store_token_get(struct store_read *r, const char *serial,
 	return token_from_kv(serial, klen, v, n, out);
 }
 
-struct token_each {
-	store_token_fn fn;
-	void *arg;
-};
-
-static int token_each_cb(void *arg, const void *key, size_t klen,
-			 const void *val, size_t vlen)
-{
-	struct token_each *e = arg;
-	struct store_token rec;
-
-	if (token_from_kv(key, klen, val, vlen, &rec) != STORE_OK)
-		return 0;
-	return e->fn(e->arg, &rec);
-}
-
-int store_token_each(struct store_read *r, store_token_fn fn, void *arg)
-{
-	struct token_each e = {.fn = fn, .arg = arg};
-
-	return store_each(r, STORE_T_TOKENS, NULL, 0, token_each_cb, &e);
-}
+/* store_token_each */
+STORE_EACH_RECORD(token, STORE_T_TOKENS, struct store_token)
 
 /* ---- ctl, itl --------------------------------------------------------- */
 
@@ -297,14 +257,12 @@ int store_ctl_get(struct store_read *r, struct store_ctl *out)
 
 int store_itl_get(struct store_read *r, uint64_t node_id, struct store_itl *out)
 {
-	uint8_t key[8];
 	const void *v;
 	size_t n;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	store_key_u64(node_id, key);
-	if ((rc = store_get(r, STORE_T_ITL, key, sizeof key, &v, &n)))
+	if ((rc = store_get_id(r, STORE_T_ITL, node_id, &v, &n)))
 		return rc;
 	if ((rc = store_itl_decode(v, n, out)))
 		return rc;
@@ -349,25 +307,5 @@ int store_reset_get(struct store_read *r, enum store_reset_kind kind,
 	return reset_from_kv(key, klen, v, n, out);
 }
 
-struct reset_each {
-	store_reset_fn fn;
-	void *arg;
-};
-
-static int reset_each_cb(void *arg, const void *key, size_t klen,
-			 const void *val, size_t vlen)
-{
-	struct reset_each *e = arg;
-	struct store_reset rec;
-
-	if (reset_from_kv(key, klen, val, vlen, &rec) != STORE_OK)
-		return 0;
-	return e->fn(e->arg, &rec);
-}
-
-int store_reset_each(struct store_read *r, store_reset_fn fn, void *arg)
-{
-	struct reset_each e = {.fn = fn, .arg = arg};
-
-	return store_each(r, STORE_T_RESETS, NULL, 0, reset_each_cb, &e);
-}
+/* store_reset_each */
+STORE_EACH_RECORD(reset, STORE_T_RESETS, struct store_reset)
