@@ -32,6 +32,12 @@ int cmd_status(struct wardctl *ctx, int argc, char **argv);
  * then RENDER the answer or print its JSON. Returns an exit code. */
 int cmd_get_show(struct wardctl *ctx, int argc, char **argv, const char *path,
 		 void (*render)(FILE *f, const json_t *doc));
+/* The common body of a removal: one operand NAME, DELETE /v1/PREFIX/NAME
+ * (NAME escaped), then "WHAT <answer's FIELD> FIELD." (FIELD is what the
+ * server calls the entry it removed: "removed", "deleted") or the answer's
+ * JSON. Returns an exit code. */
+int cmd_delete_show(struct wardctl *ctx, int argc, char **argv,
+		    const char *prefix, const char *what, const char *field);
 
 /* Renderers: print the human form of a server answer DOC (borrowed) on F.
  * Missing or mistyped fields print as "-": the answer comes from the

@@ -121,27 +121,5 @@ int cmd_admin_list(struct wardctl *ctx, int argc, char **argv)
 
 int cmd_admin_remove(struct wardctl *ctx, int argc, char **argv)
 {
-	json_t *ans = NULL;
-	char *path = NULL, name[128];
-	int first, rc;
-
-	if ((rc = wardctl_args(ctx, argc, argv, 1, 1, &first)) != 0)
-		return rc;
-	path = http_path("admins", argv[first], "");
-	if (!path) {
-		wardctl_errorf(ctx, "out of memory");
-		return WARDCTL_EUSAGE;
-	}
-	rc = http_call(ctx, "DELETE", path, NULL, HTTP_AUTH_BASIC, &ans);
-	if (rc != 0)
-		goto cleanup;
-	if (ctx->json)
-		out_json(ctx->out, ans);
-	else
-		fprintf(ctx->out, "Admin %s removed.\n",
-			out_field(ans, "removed", name, sizeof name));
-cleanup:
-	json_decref(ans);
-	free(path);
-	return rc;
+	return cmd_delete_show(ctx, argc, argv, "admins", "Admin", "removed");
 }

@@ -1,5 +1,8 @@
 /* cmd_status: "status", the answering node's own view (works before the
- * cluster exists), and the read-and-show step most listings share. */
+ * cluster exists), the read-and-show step most listings share and the
+ * delete-and-show step of removals. */
+#include <stdlib.h>
+
 #include "tools/wardctl/cmd.h"
 #include "tools/wardctl/http.h"
 #include "tools/wardctl/out.h"
@@ -21,6 +24,34 @@ int cmd_get_show(struct wardctl *ctx, int argc, char **argv, const char *path,
 	else
 		render(ctx->out, ans);
 cleanup:
+	json_decref(ans);
+	return rc;
+}
+
+int cmd_delete_show(struct wardctl *ctx, int argc, char **argv,
+		    const char *prefix, const char *what, const char *field)
+{
+	json_t *ans = NULL;
+	char *path;
+	char v[128];
+	int first, rc;
+
+	if ((rc = wardctl_args(ctx, argc, argv, 1, 1, &first)) != 0)
+		return rc;
+	path = http_path(prefix, argv[first], "");
+	if (!path) {
+		wardctl_errorf(ctx, "out of memory");
+		return WARDCTL_EUSAGE;
+	}
+	rc = http_call(ctx, "DELETE", path, NULL, HTTP_AUTH_BASIC, &ans);
+	free(path);
+	if (rc == 0) {
+		if (ctx->json)
+			out_json(ctx->out, ans);
+		else
+			fprintf(ctx->out, "%s %s %s.\n", what,
+				out_field(ans, field, v, sizeof v), field);
+	}
 	json_decref(ans);
 	return rc;
 }

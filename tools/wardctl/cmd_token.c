@@ -120,27 +120,5 @@ int cmd_token_list(struct wardctl *ctx, int argc, char **argv)
 
 int cmd_token_remove(struct wardctl *ctx, int argc, char **argv)
 {
-	json_t *ans = NULL;
-	char *path;
-	char v[128];
-	int first, rc;
-
-	if ((rc = wardctl_args(ctx, argc, argv, 1, 1, &first)) != 0)
-		return rc;
-	path = http_path("tokens", argv[first], "");
-	if (!path) {
-		wardctl_errorf(ctx, "out of memory");
-		return WARDCTL_EUSAGE;
-	}
-	rc = http_call(ctx, "DELETE", path, NULL, HTTP_AUTH_BASIC, &ans);
-	free(path);
-	if (rc == 0) {
-		if (ctx->json)
-			out_json(ctx->out, ans);
-		else
-			fprintf(ctx->out, "Token %s removed.\n",
-				out_field(ans, "removed", v, sizeof v));
-	}
-	json_decref(ans);
-	return rc;
+	return cmd_delete_show(ctx, argc, argv, "tokens", "Token", "removed");
 }
