@@ -13,8 +13,10 @@
 
 #include "common/errmsg.h"
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int file_write_all(int fd, const void *buf, size_t n)
 {
+	const uint8_t *p = buf;
+
 	while (n) {
 		ssize_t w = write(fd, p, n);
 
@@ -67,8 +69,8 @@ int file_write_atomic(const char *path, const void *buf, size_t len,
 		err = errno;
 		goto err;
 	}
-	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, buf, len) != 0 ||
-	    fsync(fd) != 0) {
+	if (fchmod(fd, (mode_t)mode) != 0 ||
+	    file_write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
 		err = errno;
 		close(fd);
 		goto err_after_open;

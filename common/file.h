@@ -16,4 +16,8 @@
 int file_write_atomic(const char *path, const void *buf, size_t len,
 		      unsigned mode, char *errmsg, size_t errcap);
 
+/* Writes all LEN bytes of BUF (borrowed) to FD, through short writes and
+ * EINTR. 0, or -1 with errno. */
+int file_write_all(int fd, const void *buf, size_t len);
+
 #endif

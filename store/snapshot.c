@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/log.h"
 #include "store/codec.h"
 #include "store/internal.h"
@@ -31,21 +32,6 @@ static int snap_digest(const void *buf, size_t len, uint8_t out[32])
 	unsigned int n = 32;
 
 	return EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t k = write(fd, p, len);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		len -= (size_t)k;
-	}
-	return 0;
 }
 
 static int read_all(int fd, uint8_t *p, size_t len)
@@ -189,7 +175,7 @@ static int snap_env_open(struct snap_env *e, const uint8_t *p, size_t len)
 	e->fd = memfd_create("ward-restore", MFD_CLOEXEC);
 	if (e->fd < 0)
 		return STORE_EIO;
-	if (write_all(e->fd, p, len))
+	if (file_write_all(e->fd, p, len))
 		return STORE_EIO;
 	/* LMDB opens by path: the memfd's /proc name. NOLOCK: nobody else
 	 * uses this copy, and /proc has no room for a lock file. */
