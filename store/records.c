@@ -23,7 +23,8 @@
 
 /* Current version of each record. Bump when appending fields. */
 enum {
-	CLUSTER_V = 2, /* 2: security_mode, kek_id, ca_sha256 */
+	CLUSTER_V =
+	    3, /* 2: security_mode, kek_id, ca_sha256; 3: next_node_id */
 	NODE_V = 1,
 	ADMIN_V = 1,
 	AUDIT_V = 1,
@@ -33,7 +34,8 @@ enum {
 /* Largest encoding of each record, by field, so a change of the structs
  * that breaks STORE_RECORD_MAX fails the build. */
 #define STR_MAX(field_cap) (2 + (field_cap)-1)
-_Static_assert(1 + STR_MAX(37) + STR_MAX(STORE_NAME_MAX) + 4 + 8 + 4 + 8 + 32 <=
+_Static_assert(1 + STR_MAX(37) + STR_MAX(STORE_NAME_MAX) + 4 + 8 + 4 + 8 + 32 +
+		       8 <=
 		   STORE_RECORD_MAX,
 	       "cluster record");
 _Static_assert(1 + 8 + STR_MAX(STORE_NAME_MAX) + 2 * STR_MAX(STORE_ADDR_MAX) +
@@ -121,6 +123,7 @@ int store_cluster_encode(const struct store_cluster *r, void *buf, size_t cap,
 	codec_put_u32(&w, r->security_mode);
 	codec_put_bytes(&w, r->kek_id, sizeof r->kek_id);
 	codec_put_bytes(&w, r->ca_sha256, sizeof r->ca_sha256);
+	codec_put_u64(&w, r->next_node_id);
 	return record_result(&w, len);
 }
 
@@ -143,6 +146,8 @@ int store_cluster_decode(const void *buf, size_t len, struct store_cluster *r)
 		codec_get_bytes(&rd, r->kek_id, sizeof r->kek_id);
 		codec_get_bytes(&rd, r->ca_sha256, sizeof r->ca_sha256);
 	}
+	if (ver >= 3)
+		r->next_node_id = codec_get_u64(&rd);
 	if ((rc = record_end(&rd)))
 		return rc;
 	if (r->security_mode > STORE_SECURITY_MIXED)

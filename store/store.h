@@ -102,6 +102,12 @@ struct store_cluster {
 					  key (pki_kek_id); all zero: none */
 	uint8_t ca_sha256[32];         /* SHA-256 of the current cluster CA
 					  certificate (DER); zero: none */
+	/* version 3; a version 2 record reads as 0 */
+	uint64_t next_node_id;         /* lowest id never handed out: node
+					  ids are not reused, so a removed
+					  node's certificates name no one
+					  else. 0: derive it from the ids in
+					  use (records before version 3) */
 };
 
 enum store_node_state {

@@ -89,12 +89,16 @@ static int max_token_id(void *arg, const void *key, size_t klen,
 	return 0;
 }
 
-/* A new id is above every id in use or promised: records, tokens, and
- * the Raft configuration (which may still hold a removed server). */
-static uint64_t next_node_id(struct admin *a, struct store_read *r)
+/* A new id is one never handed out: the cluster record's next_node_id,
+ * and above every id in use or promised — records, tokens, and the Raft
+ * configuration (which may still hold a removed server) — for a record
+ * written before next_node_id existed (0). Ids are not reused because a
+ * removed node keeps a CA-issued NODE certificate naming its id. */
+static uint64_t next_node_id(struct admin *a, struct store_read *r,
+			     const struct store_cluster *cl)
 {
 	struct consensus_status st;
-	uint64_t max = 0;
+	uint64_t max = cl->next_node_id ? cl->next_node_id - 1 : 0;
 
 	store_each(r, STORE_T_NODES, NULL, 0, max_node_id, &max);
 	store_each(r, STORE_T_JOIN_TOKENS, NULL, 0, max_token_id, &max);
@@ -137,6 +141,12 @@ static void node_added(struct admin_op *op, int rc)
 			       op->node.name);
 		return;
 	}
+	/* The guard on the cluster record: another addition took the id. */
+	if (rc == STORE_ENOTFOUND) {
+		admin_op_error(op, 409,
+			       "another node was added meanwhile: try again");
+		return;
+	}
 	if (rc) {
 		admin_op_fail(op, rc, "adding the node");
 		return;
@@ -155,6 +165,7 @@ void admin_route_node_add(struct admin_op *op)
 {
 	struct admin_req_node_add *q = &op->u.node_add;
 	struct store_join_token jt = {0};
+	struct store_cluster cl, next;
 	struct store_node *n = &op->node, other;
 	struct store_read *r;
 	struct store_cmd *cmd;
@@ -172,14 +183,21 @@ void admin_route_node_add(struct admin_op *op)
 		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
+	if (store_cluster_get(r, &cl) != 0) {
+		store_read_end(r);
+		admin_op_error(op, 409, "the cluster is not initialized");
+		return;
+	}
 	rc = store_node_find(r, q->name, &other);
 	memset(n, 0, sizeof *n);
-	n->id = next_node_id(op->a, r);
+	n->id = next_node_id(op->a, r, &cl);
 	store_read_end(r);
 	if (rc == 0) {
 		admin_op_error(op, 409, "node \"%s\" exists", q->name);
 		return;
 	}
+	next = cl;
+	next.next_node_id = n->id + 1;
 	snprintf(n->name, sizeof n->name, "%s", q->name);
 	n->roles = STORE_ROLE_SIP | STORE_ROLE_TFTP | STORE_ROLE_CAPF |
 		   STORE_ROLE_ADMIN;
@@ -199,7 +217,8 @@ void admin_route_node_add(struct admin_op *op)
 	cmd = admin_op_cmd(op);
 	if (!cmd)
 		return;
-	if (store_cmd_put_node(cmd, STORE_OP_PUT_NEW, n) ||
+	if (store_cmd_update_cluster(cmd, &cl, &next) ||
+	    store_cmd_put_node(cmd, STORE_OP_PUT_NEW, n) ||
 	    store_cmd_put_join_token(cmd, &jt) ||
 	    store_cmd_audit(cmd, "node.add", detail)) {
 		store_cmd_free(cmd);
@@ -233,6 +252,25 @@ static void node_removed(struct admin_op *op, int rc)
 	admin_op_reply(op, 200, json_pack("{s:s}", "removed", op->node.name));
 }
 
+/* Everything filed under the node's id goes with its record, in the same
+ * command: its certificates (the NODE one among them, which the Raft
+ * transport checks peers against), its wrapped keys and its ITL. Deletes
+ * that ignore an absent record: a node removed while joining has none. */
+static int del_node_files(struct store_cmd *cmd, uint64_t id)
+{
+	uint8_t key[STORE_CERT_KEY_LEN];
+
+	for (int role = STORE_CERT_HTTPS; role <= STORE_CERT_ROLE_LAST;
+	     role++) {
+		store_key_cert(id, role, key);
+		if (store_cmd_op(cmd, STORE_OP_DEL, STORE_T_CERTS, key,
+				 sizeof key, NULL, 0) ||
+		    store_cmd_del_key(cmd, id, role))
+			return -1;
+	}
+	return store_cmd_del_itl(cmd, id);
+}
+
 static void node_left_raft(struct admin_op *op, int rc)
 {
 	struct store_cmd *cmd;
@@ -249,6 +287,7 @@ static void node_left_raft(struct admin_op *op, int rc)
 	if (!cmd)
 		return;
 	if (store_cmd_del_node(cmd, op->node.id) ||
+	    del_node_files(cmd, op->node.id) ||
 	    store_cmd_op(cmd, STORE_OP_DEL, STORE_T_JOIN_TOKENS, op->node.name,
 			 strlen(op->node.name), NULL, 0) ||
 	    store_cmd_audit(cmd, "node.remove", detail)) {

@@ -52,6 +52,7 @@ static void fill_cluster(void *p, int max)
 	r->security_mode = STORE_SECURITY_MIXED;
 	memset(r->kek_id, 0x4b, sizeof r->kek_id);
 	memset(r->ca_sha256, 0xca, sizeof r->ca_sha256);
+	r->next_node_id = 7;
 }
 
 static void fill_node(void *p, int max)
@@ -119,7 +120,7 @@ static void fill_join_token(void *p, int max)
 	}
 
 static const struct codec codecs[] = {
-    CODEC(cluster, struct store_cluster, fill_cluster, 1, 37, 2),
+    CODEC(cluster, struct store_cluster, fill_cluster, 1, 37, 3),
     CODEC(node, struct store_node, fill_node, 9, STORE_NAME_MAX, 1),
     CODEC(admin, struct store_admin, fill_admin, 1, STORE_NAME_MAX, 1),
     CODEC(audit, struct store_audit, fill_audit, 17, STORE_NAME_MAX, 1),

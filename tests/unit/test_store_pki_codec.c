@@ -1,6 +1,6 @@
 /* test_store_pki_codec: encodings of the records that carry certificates,
  * keys and signed files (certs, keys, trust, tokens, ctl, itl), of pending
- * resets, and version 2 of the cluster record. */
+ * resets, and versions 2 and 3 of the cluster record. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -523,15 +523,44 @@ static void test_cluster_v1_reads_with_non_secure_defaults(void **state)
 		assert_int_equal(cl.kek_id[i], 0);
 	for (size_t i = 0; i < sizeof cl.ca_sha256; i++)
 		assert_int_equal(cl.ca_sha256[i], 0);
-	/* Written back as version 2 holding the same record. */
+	assert_int_equal(cl.next_node_id, 0);
+	/* Written back as the current version holding the same record. */
 	assert_int_equal(store_cluster_encode(&cl, buf, sizeof buf, &len), 0);
-	assert_int_equal(buf[0], 2);
-	assert_int_equal(len, sizeof v1 + 4 + 8 + 32);
+	assert_int_equal(buf[0], 3);
+	assert_int_equal(len, sizeof v1 + 4 + 8 + 32 + 8);
 	assert_int_equal(store_cluster_decode(buf, len, &back), 0);
 	assert_memory_equal(&cl, &back, sizeof cl);
 	/* A version 1 record with the v2 fields appended is not v1. */
 	buf[0] = 1;
 	assert_int_equal(store_cluster_decode(buf, len, &back), STORE_ECORRUPT);
+}
+
+static void test_cluster_v2_reads_with_next_node_id_to_derive(void **state)
+{
+	struct store_cluster cl, back;
+	uint8_t buf[STORE_RECORD_MAX];
+	size_t len;
+
+	memset(&cl, 0, sizeof cl);
+	strcpy(cl.id, "0b1c5a9e-8f43-4d2a-9c1e-2f7e8a6b5d10");
+	cl.next_node_id = 0x0102030405060708ull;
+	assert_int_equal(store_cluster_encode(&cl, buf, sizeof buf, &len), 0);
+	assert_int_equal(store_cluster_decode(buf, len, &back), 0);
+	assert_int_equal(back.next_node_id, 0x0102030405060708ull);
+	/* next_node_id is the u64 at the end. */
+	assert_memory_equal(buf + len - 8, "\x01\x02\x03\x04\x05\x06\x07\x08",
+			    8);
+	/* Version 2 as the previous build wrote it: without that u64. */
+	buf[0] = 2;
+	assert_int_equal(store_cluster_decode(buf, len - 8, &back), 0);
+	assert_int_equal(back.next_node_id, 0);
+	assert_string_equal(back.id, cl.id);
+	/* A version 2 record with the v3 field appended is not v2. */
+	assert_int_equal(store_cluster_decode(buf, len, &back), STORE_ECORRUPT);
+	/* A version 3 record without it is truncated. */
+	buf[0] = 3;
+	assert_int_equal(store_cluster_decode(buf, len - 8, &back),
+			 STORE_ECORRUPT);
 }
 
 static void test_cluster_security_mode_must_be_known(void **state)
@@ -550,8 +579,9 @@ static void test_cluster_security_mode_must_be_known(void **state)
 	assert_int_equal(back.security_mode, STORE_SECURITY_MIXED);
 	assert_memory_equal(back.kek_id, cl.kek_id, 8);
 	assert_memory_equal(back.ca_sha256, cl.ca_sha256, 32);
-	/* security_mode is the u32 just before kek_id and ca_sha256. */
-	buf[len - 40 - 1] = 2;
+	/* security_mode is the u32 just before kek_id, ca_sha256 and
+	 * next_node_id. */
+	buf[len - 48 - 1] = 2;
 	assert_int_equal(store_cluster_decode(buf, len, &back), STORE_ECORRUPT);
 	cl.security_mode = 2;
 	assert_int_equal(store_cluster_encode(&cl, buf, sizeof buf, &len),
@@ -678,6 +708,7 @@ int main(void)
 		test_values_outside_their_enumerations_are_refused),
 	    cmocka_unit_test(test_serial_numbers_are_upper_case_hex),
 	    cmocka_unit_test(test_cluster_v1_reads_with_non_secure_defaults),
+	    cmocka_unit_test(test_cluster_v2_reads_with_next_node_id_to_derive),
 	    cmocka_unit_test(test_cluster_security_mode_must_be_known),
 	    cmocka_unit_test(
 		test_random_bytes_never_decode_to_a_non_canonical_record),

@@ -652,6 +652,47 @@ static void test_security_mode_changes_from_what_was_read(void **state)
 	store_cmd_free(c);
 }
 
+/* Two node additions computed from the same cluster record: the guard lets
+ * one take the id, the other must read again and gets the next one. */
+static void test_next_node_id_is_taken_once(void **state)
+{
+	struct fx *f = *state;
+	struct store_cluster cl, a, b, got;
+	struct store_read *r;
+	struct store_cmd *c;
+
+	memset(&cl, 0, sizeof cl);
+	strcpy(cl.id, "0b1c5a9e-8f43-4d2a-9c1e-2f7e8a6b5d10");
+	cl.schema_version = STORE_SCHEMA_VERSION;
+	cl.next_node_id = 3;
+	c = cmd_new();
+	assert_int_equal(store_cmd_put_cluster(c, &cl), 0);
+	assert_int_equal(apply(f, c), 0);
+
+	a = b = cl;
+	a.next_node_id = b.next_node_id = 4; /* both hand out id 3 */
+	c = cmd_new();
+	assert_int_equal(store_cmd_update_cluster(c, &cl, &a), 0);
+	assert_int_equal(apply(f, c), 0);
+	c = cmd_new();
+	assert_int_equal(store_cmd_update_cluster(c, &cl, &b), 0);
+	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
+	r = rd(f);
+	assert_int_equal(store_cluster_get(r, &got), 0);
+	assert_int_equal(got.next_node_id, 4);
+	store_read_end(r);
+	/* Read again, the second addition takes id 4. */
+	b = got;
+	b.next_node_id = 5;
+	c = cmd_new();
+	assert_int_equal(store_cmd_update_cluster(c, &got, &b), 0);
+	assert_int_equal(apply(f, c), 0);
+	r = rd(f);
+	assert_int_equal(store_cluster_get(r, &got), 0);
+	assert_int_equal(got.next_node_id, 5);
+	store_read_end(r);
+}
+
 static void test_store_of_schema_1_is_upgraded_when_opened(void **state)
 {
 	struct fx *f = *state;
@@ -697,6 +738,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	    T(test_certificates_are_filed_by_owner_and_role),
+	    T(test_next_node_id_is_taken_once),
 	    T(test_regeneration_needs_the_current_certificate),
 	    T(test_deleting_certificates_and_keys),
 	    T(test_a_certificate_filed_under_another_key_is_not_served),
