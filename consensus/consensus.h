@@ -70,6 +70,16 @@ struct consensus_config {
 	const char *tls_key;
 	const char *tls_ca;
 	const char *cluster_id;
+	/* Optional, with TLS: asked after those checks passed, on the Raft
+	 * thread at every handshake (either direction), so it must be quick.
+	 * NODE_ID is the server the peer is, SHA256 that of its certificate
+	 * (DER), NOT_BEFORE_S the certificate's notBefore (unix seconds).
+	 * Returns 0 to accept, non-zero to refuse: how the caller tells a
+	 * removed server, or a superseded certificate, from a current one —
+	 * the CA alone cannot, since what it signed stays valid. */
+	int (*peer_check)(void *arg, uint64_t node_id, const uint8_t sha256[32],
+			  uint64_t not_before_s);
+	void *peer_check_arg;
 };
 
 /* Writes the initial configuration (this server alone, as voter) into an

@@ -67,6 +67,9 @@ struct consensus {
 	 * all owned. Plain TCP otherwise, and all NULL. */
 	int tls;
 	char *tls_cert, *tls_key, *tls_ca, *cluster_id;
+	int (*peer_check)(void *arg, uint64_t node_id, const uint8_t sha256[32],
+			  uint64_t not_before_s);
+	void *peer_check_arg;
 
 	/* Cross-thread, under lock. */
 	pthread_mutex_t lock;

@@ -175,7 +175,11 @@ static int transport_setup(struct consensus *c,
 		return rc;
 	rv = consensus_transport_tls_init(&c->transport, &c->loop, ctx,
 					  c->cluster_id);
-	return rv == 0 ? 0 : consensus_from_raft(rv);
+	if (rv != 0)
+		return consensus_from_raft(rv);
+	consensus_transport_tls_set_peer_check(&c->transport, cfg->peer_check,
+					       cfg->peer_check_arg);
+	return 0;
 }
 
 static void transport_free(struct consensus *c)

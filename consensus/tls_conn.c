@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "common/log.h"
 #include "consensus/transport_tls.h"
@@ -310,13 +313,36 @@ void tls_conn_start(struct tls_conn *k)
 	tls_handshake_step(k);
 }
 
+/* What the caller's check (tt->peer_check) judges: the certificate's
+ * SHA-256 and notBefore. 0, or -1 if CERT cannot be encoded or dated. */
+static int cert_facts(X509 *cert, uint8_t sha256[32], uint64_t *not_before_s)
+{
+	unsigned int len = 0;
+	struct tm tm;
+	time_t s;
+
+	if (X509_digest(cert, EVP_sha256(), sha256, &len) != 1 || len != 32 ||
+	    ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	s = timegm(&tm);
+	*not_before_s = s > 0 ? (uint64_t)s : 0;
+	return 0;
+}
+
 /* The peer's certificate, verified by the handshake against the CA, must
- * name this cluster and server ID. Refuses K otherwise. */
+ * name this cluster and server ID, and pass the caller's check (the CA
+ * alone cannot tell a removed server or a superseded certificate: what it
+ * signed stays valid). Refuses K otherwise. */
 static int peer_check(struct tls_conn *k, uint64_t id)
 {
+	struct tls_transport *tt = k->tt;
 	X509 *cert = SSL_get0_peer_certificate(k->ssl);
 	X509_STORE *trust = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(k->ssl));
 	char why[256] = "";
+	uint8_t sha256[32];
+	uint64_t not_before_s;
 
 	if (cert == NULL || SSL_get_verify_result(k->ssl) != X509_V_OK) {
 		tls_conn_refuse(k, "no verified certificate");
@@ -325,6 +351,19 @@ static int peer_check(struct tls_conn *k, uint64_t id)
 	if (pki_verify_node(trust, cert, k->tt->cluster_id, id, why,
 			    sizeof why) != 0) {
 		tls_conn_refuse(k, "%s", why);
+		return -1;
+	}
+	if (tt->peer_check == NULL)
+		return 0;
+	if (cert_facts(cert, sha256, &not_before_s) != 0) {
+		tls_conn_refuse(k, "unreadable certificate");
+		return -1;
+	}
+	if (tt->peer_check(tt->peer_check_arg, id, sha256, not_before_s) != 0) {
+		tls_conn_refuse(k,
+				"not the node certificate the cluster holds "
+				"for server %llu (removed, or superseded)",
+				(unsigned long long)id);
 		return -1;
 	}
 	return 0;

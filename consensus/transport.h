@@ -45,6 +45,15 @@ void consensus_transport_close(struct raft_uv_transport *t);
  * cluster every peer certificate must name. */
 int consensus_transport_tls_init(struct raft_uv_transport *t, uv_loop_t *loop,
 				 SSL_CTX *ctx, const char *cluster_id);
+/* A check of the peer's certificate after the CA's, for connections made
+ * from now on (consensus_config.peer_check says what it is). FN NULL: none.
+ * Loop thread, before the transport is used. */
+void consensus_transport_tls_set_peer_check(struct raft_uv_transport *t,
+					    int (*fn)(void *arg,
+						      uint64_t node_id,
+						      const uint8_t sha256[32],
+						      uint64_t not_before_s),
+					    void *arg);
 /* Connections made from now on use CTX (transferred); those already open
  * keep theirs. Any thread. */
 void consensus_transport_tls_set_ctx(struct raft_uv_transport *t, SSL_CTX *ctx);

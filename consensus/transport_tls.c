@@ -298,6 +298,19 @@ int consensus_transport_tls_init(struct raft_uv_transport *t, uv_loop_t *loop,
 	return 0;
 }
 
+void consensus_transport_tls_set_peer_check(struct raft_uv_transport *t,
+					    int (*fn)(void *arg,
+						      uint64_t node_id,
+						      const uint8_t sha256[32],
+						      uint64_t not_before_s),
+					    void *arg)
+{
+	struct tls_transport *tt = t->impl;
+
+	tt->peer_check = fn;
+	tt->peer_check_arg = arg;
+}
+
 void consensus_transport_tls_set_ctx(struct raft_uv_transport *t, SSL_CTX *ctx)
 {
 	struct tls_transport *tt = t->impl;

@@ -102,6 +102,12 @@ struct tls_transport {
 	char address[TRANSPORT_HS_ADDR_MAX + 1];
 	char *cluster_id; /* owned */
 
+	/* The caller's check of a peer's certificate, after the CA's; NULL:
+	 * none. Loop thread. */
+	int (*peer_check)(void *arg, uint64_t node_id, const uint8_t sha256[32],
+			  uint64_t not_before_s);
+	void *peer_check_arg;
+
 	pthread_mutex_t ctx_lock; /* guards ctx: reloads come from any thread */
 	SSL_CTX *ctx;		  /* owned */
 

@@ -124,6 +124,69 @@ static void wardd_on_change(void *arg)
 	event_active(w->ev_change, 0, 0);
 }
 
+static int max_node_key(void *arg, const void *key, size_t klen,
+			const void *val, size_t vlen)
+{
+	uint64_t *max = arg;
+
+	(void)val;
+	(void)vlen;
+	if (klen == 8 && store_key_to_u64(key) > *max)
+		*max = store_key_to_u64(key);
+	return 0;
+}
+
+/* Raft thread, at every handshake, after the CA check: is the peer's
+ * certificate the NODE certificate the store holds for NODE_ID? One read
+ * transaction. Accepted on the CA check alone where the store cannot judge:
+ * it is empty (a joining node not caught up yet), it does not know the id
+ * yet (at or above next_node_id: a node added after what this store has
+ * applied), or it holds no NODE certificate for it. Refused: an id handed
+ * out and no longer in nodes (removed: ids are never reused), and a
+ * certificate other than the stored one that is not newer than it
+ * (superseded; a newer one is a regeneration this store has not applied
+ * yet, and refusing it could keep this node from ever catching up). */
+static int wardd_raft_peer_check(void *arg, uint64_t node_id,
+				 const uint8_t sha256[32],
+				 uint64_t not_before_s)
+{
+	struct wardd *w = arg;
+	struct store_read *r;
+	struct store_cluster cl;
+	struct store_node n;
+	struct store_cert c;
+	uint64_t next = 0;
+	size_t n_nodes = 0;
+	int rc = 0;
+
+	if (store_read_begin(w->store, &r) != 0)
+		return -1; /* fail closed: this node cannot follow anyway */
+	if (store_node_get(r, node_id, &n) == 0) {
+		if (store_cert_get(r, node_id, STORE_CERT_NODE, &c) == 0 &&
+		    CRYPTO_memcmp(c.sha256, sha256, 32) != 0 &&
+		    not_before_s <= c.not_before_s)
+			rc = -1;
+	} else if (store_count(r, STORE_T_NODES, &n_nodes) == 0 &&
+		   n_nodes > 0) {
+		if (store_cluster_get(r, &cl) == 0)
+			next = cl.next_node_id;
+		if (next == 0) { /* a cluster record older than it */
+			store_each(r, STORE_T_NODES, NULL, 0, max_node_key,
+				   &next);
+			next++;
+		}
+		if (node_id < next)
+			rc = -1;
+	}
+	store_read_end(r);
+	if (rc != 0)
+		log_debug(TAG,
+			  "raft peer %" PRIu64 ": certificate refused "
+			  "by the store",
+			  node_id);
+	return rc;
+}
+
 static int wardd_start_consensus(struct wardd *w, uint64_t node_id,
 				 char *errmsg, size_t errcap)
 {
@@ -145,6 +208,8 @@ static int wardd_start_consensus(struct wardd *w, uint64_t node_id,
 	    .tls_key = key,
 	    .tls_ca = ca,
 	    .cluster_id = w->id.cluster_id,
+	    .peer_check = wardd_raft_peer_check,
+	    .peer_check_arg = w,
 	};
 
 	nodepki_path(w->cfg.data_dir, "node.pem", cert, sizeof cert);

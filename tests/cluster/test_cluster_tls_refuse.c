@@ -3,7 +3,9 @@
  * command entry a new server would append, commit and apply — into a real
  * server on 127.0.0.1. Two controls show that the forgery works when the
  * door is open: over the plain TCP transport, and over TLS with a genuine
- * node certificate. Everything else is closed and the store stays empty. */
+ * node certificate. Everything else is closed and the store stays empty —
+ * also a genuine node certificate that the node's own check (what its store
+ * holds: consensus_config.peer_check) does not accept. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -151,6 +153,75 @@ static void test_tls_admits_a_genuine_node_certificate(void **state)
 	assert_int_equal(SSL_write(ssl, f->msg, (int)f->msg_len),
 			 (int)f->msg_len);
 	assert_true(tu_wait_value(&f->target, KEY, VAL, 3000));
+	tu_tls_free(ssl);
+}
+
+/* What the node's store would say: only CURRENT is INTRUDER_ID's
+ * certificate; what was asked is recorded. */
+struct only_current {
+	uint8_t current[32];
+	int asked, refused;
+	uint64_t asked_id;
+};
+
+static int check_only_current(void *arg, uint64_t node_id,
+			      const uint8_t sha256[32], uint64_t not_before_s)
+{
+	struct only_current *oc = arg;
+
+	(void)not_before_s;
+	oc->asked++;
+	oc->asked_id = node_id;
+	if (node_id == INTRUDER_ID && memcmp(sha256, oc->current, 32) == 0)
+		return 0;
+	oc->refused++;
+	return -1;
+}
+
+static void
+test_tls_refuses_a_valid_certificate_the_check_does_not_hold(void **state)
+{
+	struct fixture *f = *state;
+	struct only_current oc = {0};
+	char old_cert[300], old_key[300], cert[300], key[300], err[256];
+	unsigned char hs[300];
+	size_t len =
+	    tu_hs_ward(hs, "WARDTLS1", INTRUDER_ID, TARGET_ID, "127.0.0.1:1");
+	unsigned int dlen = 0;
+	X509 *x;
+	SSL *ssl;
+
+	/* Two genuine NODE certificates of the CA for the same id: one
+	 * superseded (or of a removed server), one current. */
+	X509_free(tu_issue(&f->ca, PKI_ROLE_NODE, INTRUDER_ID, NULL, "old",
+			   old_cert, old_key));
+	x = tu_issue(&f->ca, PKI_ROLE_NODE, INTRUDER_ID, NULL, "current", cert,
+		     key);
+	assert_int_equal(X509_digest(x, EVP_sha256(), oc.current, &dlen), 1);
+	X509_free(x);
+	tu_node_init(&f->target, TARGET_ID);
+	X509_free(tu_issue(&f->ca, PKI_ROLE_NODE, TARGET_ID, NULL, "target",
+			   f->target.cert, f->target.key));
+	f->target.peer_check = check_only_current;
+	f->target.peer_check_arg = &oc;
+	assert_int_equal(tu_node_start(&f->target, &f->ca, err), 0);
+
+	tls_attempt(f, old_cert, old_key, INTRUDER_ID);
+	assert_target_untouched(f);
+	assert_int_equal(oc.asked, 1);
+	assert_int_equal(oc.asked_id, INTRUDER_ID);
+	assert_int_equal(oc.refused, 1);
+
+	/* The current one gets in: the check, not the CA, made the
+	 * difference. */
+	ssl = tu_tls_client(tu_connect(f->target.port), cert, key);
+	assert_non_null(ssl);
+	assert_int_equal(SSL_write(ssl, hs, (int)len), (int)len);
+	assert_int_equal(SSL_write(ssl, f->msg, (int)f->msg_len),
+			 (int)f->msg_len);
+	assert_true(tu_wait_value(&f->target, KEY, VAL, 3000));
+	assert_int_equal(oc.asked, 2);
+	assert_int_equal(oc.refused, 1);
 	tu_tls_free(ssl);
 }
 
@@ -381,6 +452,9 @@ int main(void)
 		test_plain_transport_lets_a_forged_leader_in, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tls_admits_a_genuine_node_certificate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_tls_refuses_a_valid_certificate_the_check_does_not_hold,
+		setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tls_closes_on_plain_raft_bytes,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -150,6 +150,8 @@ int tu_node_start(struct tu_node *n, const struct tu_ca *ca, char *err)
 		cfg.tls_key = n->key;
 		cfg.tls_ca = ca->ca_path;
 		cfg.cluster_id = ca->cluster_id;
+		cfg.peer_check = n->peer_check;
+		cfg.peer_check_arg = n->peer_check_arg;
 	}
 	err[0] = '\0';
 	return consensus_start(&cfg, &n->c, err, 256);

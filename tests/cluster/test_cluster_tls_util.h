@@ -45,6 +45,10 @@ struct tu_node {
 	char cert[300], key[300];
 	struct store *store;
 	struct consensus *c;
+	/* Optional: consensus_config.peer_check, set before tu_node_start. */
+	int (*peer_check)(void *arg, uint64_t node_id, const uint8_t sha256[32],
+			  uint64_t not_before_s);
+	void *peer_check_arg;
 };
 
 /* A free TCP port on 127.0.0.1. */

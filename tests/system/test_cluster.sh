@@ -82,11 +82,41 @@ ward_start "$leader"
 wait_until 10 "$leader catches up" param_is "$leader" sip_keepalive_s 400
 
 step "remove n3"
+n3_id=$(ward_ctl n1 --json node list | jq '.nodes[] | select(.name == "n3") | .id')
+[ "$n3_id" = 3 ] || fail "n3 has id $n3_id"
 leader=$(leader_of n1)
 ward_ctl "$leader" node remove n3 >/dev/null
 names=$(ward_ctl n1 --json --consistent node list | jq -r '[.nodes[].name] | sort | join(",")')
 [ "$names" = "n1,n2" ] || fail "nodes after removal: $names"
 wait_until 10 "n3 stops after its removal" sh -c "[ -z \"\$(ward_pid n3)\" ]"
+
+step "n3's node certificate, still valid from the CA, no longer speaks Raft"
+# What the removed node keeps: its NODE certificate and key. It presents
+# them with a well-formed hello (transport.h: magic, caller 3, callee 1,
+# address) so that only the check against the store can stop it.
+[ -s "$CLUSTER_DIR/n3/pki/node.pem" ] && [ -s "$CLUSTER_DIR/n3/pki/node.key" ] ||
+	fail "n3's data directory lost its node certificate"
+openssl verify -CAfile "$CLUSTER_DIR/n1/pki/ca.pem" "$CLUSTER_DIR/n3/pki/node.pem" \
+	>/dev/null || fail "n3's node certificate is not one of the CA"
+n1_raft=$(sed -n 's/^listen = //p' "$CLUSTER_DIR/n1.conf" | head -1)
+n3_raft=$(sed -n 's/^listen = //p' "$CLUSTER_DIR/n3.conf" | head -1)
+hello() { # hello CALLER CALLEE ADDRESS
+	printf 'WARDTLS1'
+	printf '%016x%016x%016x' "$1" "$2" "${#3}" | xxd -r -p
+	printf '%s' "$3"
+}
+probe_removed() {
+	(hello 3 1 "$n3_raft"; sleep 1) |
+		timeout 5 openssl s_client -connect "$n1_raft" -tls1_3 -ign_eof \
+			-cert "$CLUSTER_DIR/n3/pki/node.pem" \
+			-key "$CLUSTER_DIR/n3/pki/node.key" 2>&1 || true
+}
+probe_removed >"$CLUSTER_DIR/probe-n3" 
+grep -q "CONNECTED" "$CLUSTER_DIR/probe-n3" ||
+	fail "the probe did not reach n1's Raft port"
+wait_until 5 "n1 refuses the removed node's certificate" \
+	grep -q "refused: not the node certificate the cluster holds for server 3" \
+	"$CLUSTER_DIR/n1.log"
 
 step "compact the log, then join n4: it catches up from a snapshot"
 for i in $(seq 1 80); do
@@ -94,6 +124,9 @@ for i in $(seq 1 80); do
 done
 ward_join n4 n1
 wait_until 10 "n4 has the latest value" param_is n4 audit_retention_days 180
+# Ids are never handed out twice: n3's certificate must name no one else.
+n4_id=$(ward_ctl n1 --json node list | jq '.nodes[] | select(.name == "n4") | .id')
+[ "$n4_id" = 4 ] || fail "n4 got id $n4_id after n3 (id 3) was removed"
 snap=$(ward_ctl n4 --json status | jq .node.snapshot_index)
 [ "$snap" -gt 0 ] || fail "n4 did not install a snapshot (snapshot_index $snap)"
 wait_until 5 "n1 sees 3 voters after n4 joined" voters_are n1 3
