@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -83,6 +84,8 @@ static void usage(FILE *f)
 	    "      --fingerprint FP     or: sha256 fingerprint of that "
 	    "member's own\n"
 	    "                           certificate\n"
+	    "      --rebuild-store      set a damaged store aside and rebuild "
+	    "it from the Raft log\n"
 	    "  -h, --help\n");
 }
 
@@ -563,10 +566,37 @@ static int wardd_check_data(struct wardd *w, int have_identity, char *errmsg,
 	return 0;
 }
 
+/* --rebuild-store: the store is a cache of the Raft log (snapshot and
+ * entries), so a damaged one is set aside, not deleted, and rebuilt by the
+ * restore and replay every start does. */
+static int wardd_set_store_aside(struct wardd *w, int have_identity,
+				 char *errmsg, size_t errcap)
+{
+	char aside[CONFIG_PATH_MAX + 64];
+
+	if (!have_identity || !consensus_has_state(w->raft_dir)) {
+		snprintf(errmsg, errcap,
+			 "--rebuild-store needs a node's data directory with "
+			 "its identity and Raft state");
+		return -1;
+	}
+	snprintf(aside, sizeof aside, "%s.damaged-%lld", w->store_dir,
+		 (long long)time(NULL));
+	if (rename(w->store_dir, aside) != 0) {
+		snprintf(errmsg, errcap, "%s: %s", w->store_dir,
+			 strerror(errno));
+		return -1;
+	}
+	log_warn(TAG, "store set aside as %s; rebuilding it from the Raft log",
+		 aside);
+	return wardd_mkdir(w->store_dir, errmsg, errcap);
+}
+
 struct wardd_args {
 	int check;
 	const char *join_url, *token, *token_file;
 	const char *fingerprint, *ca_fingerprint;
+	int rebuild_store;
 };
 
 static int wardd_parse(struct wardd *w, int argc, char **argv,
@@ -581,6 +611,7 @@ static int wardd_parse(struct wardd *w, int argc, char **argv,
 	    {"token-file", required_argument, NULL, 'F'},
 	    {"fingerprint", required_argument, NULL, 'P'},
 	    {"ca-fingerprint", required_argument, NULL, 'C'},
+	    {"rebuild-store", no_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -636,6 +667,9 @@ static int wardd_parse(struct wardd *w, int argc, char **argv,
 			break;
 		case 'C':
 			args->ca_fingerprint = optarg;
+			break;
+		case 'R':
+			args->rebuild_store = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -693,7 +727,7 @@ int main(int argc, char **argv)
 	struct wardd_args args = {0};
 	struct join_pin pin = {0};
 	char errmsg[4096], host[CONFIG_ADDR_MAX], token[512];
-	int have_identity;
+	int have_identity, open_rc;
 	enum log_level lvl;
 	unsigned port;
 	struct admin_config ac;
@@ -747,8 +781,20 @@ int main(int argc, char **argv)
 			 w.cfg.data_dir, w.id.node_id, w.id.cluster_id);
 		goto err;
 	}
-	if (store_open(w.store_dir, &w.store, errmsg, sizeof errmsg) != 0)
+	if (args.rebuild_store &&
+	    wardd_set_store_aside(&w, have_identity, errmsg, sizeof errmsg))
 		goto err;
+	open_rc = store_open(w.store_dir, &w.store, errmsg, sizeof errmsg);
+	if (open_rc != 0) {
+		if (open_rc == STORE_ECORRUPT && have_identity) {
+			size_t n = strlen(errmsg);
+
+			snprintf(errmsg + n, sizeof errmsg - n,
+				 "; the Raft log holds everything: start once "
+				 "with --rebuild-store to rebuild it");
+		}
+		goto err;
+	}
 	if (wardd_check_data(&w, have_identity, errmsg, sizeof errmsg) != 0)
 		goto err_after_store;
 

@@ -107,4 +107,15 @@ rm -rf "$CLUSTER_DIR/a1" && cp -a "$CLUSTER_DIR/a1.good" "$CLUSTER_DIR/a1"
 ward_start a1
 ward_start a2 # a1 and a2 are the two voters of cluster a
 wait_until 10 "cluster a has a leader again" has_leader a1
+
+step "--rebuild-store rebuilds a damaged store from the Raft log"
+ward_ctl a1 param set sip_keepalive_s 321 >/dev/null
+wait_until 5 "a1 has the value" param_is a1 sip_keepalive_s 321
+ward_stop a1
+head -c 65536 /dev/urandom >"$CLUSTER_DIR/a1/store/data.mdb"
+expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a1.conf"
+grep -q -- "--rebuild-store" "$CLUSTER_DIR/last.err" || fail "no hint at --rebuild-store"
+ward_start a1 --rebuild-store
+wait_until 10 "a1 rebuilt its store" param_is a1 sip_keepalive_s 321
+ls -d "$CLUSTER_DIR"/a1/store.damaged-* >/dev/null || fail "the damaged store was not kept"
 step "ok"
