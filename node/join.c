@@ -13,10 +13,10 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "common/hex.h"
+#include "common/tlspin.h"
 
 #define JOIN_ANSWER_MAX (256u * 1024)
 
@@ -168,53 +168,16 @@ static long b64_decode(const char *text, uint8_t *out, size_t cap)
 
 /* ---- the pinned HTTPS client ------------------------------------------ */
 
-/* The whole verification of the member's certificate (it replaces
- * OpenSSL's): a leaf pin compares the leaf; a CA pin finds the pinned CA
- * among the certificates the member sent and verifies the leaf against it
- * alone. The host name is not checked: the pin says who the member is. */
-static int join_verify(X509_STORE_CTX *ctx, void *arg)
-{
-	const struct join_pin *pin = arg;
-	X509 *leaf = X509_STORE_CTX_get0_cert(ctx);
-	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(ctx);
-	X509_STORE *trust = NULL;
-	X509 *ca = NULL;
-	uint8_t fp[32];
-	unsigned int n = 32;
-	int ok = 0;
-
-	if (!pin || !leaf)
-		goto out;
-	if (pin->kind == JOIN_PIN_LEAF) {
-		ok = X509_digest(leaf, EVP_sha256(), fp, &n) &&
-		     hex_sha256_equal(fp, pin->sha256);
-		goto out;
-	}
-	for (int i = 0; sent && i < sk_X509_num(sent); i++) {
-		X509 *x = sk_X509_value(sent, i);
-
-		n = 32;
-		if (X509_digest(x, EVP_sha256(), fp, &n) &&
-		    hex_sha256_equal(fp, pin->sha256)) {
-			ca = x;
-			break;
-		}
-	}
-	ok = ca && pki_trust_new(&ca, 1, &trust) == 0 &&
-	     pki_verify(trust, leaf, sent, 0, NULL, 0) == 0;
-	X509_STORE_free(trust);
-out:
-	if (!ok)
-		X509_STORE_CTX_set_error(ctx, X509_V_ERR_CERT_REJECTED);
-	return ok;
-}
-
-static CURLcode join_ssl_ctx(CURL *curl, void *sslctx, void *pin)
+/* The whole verification of the member's certificate is common/tlspin's
+ * (it replaces OpenSSL's): a leaf pin compares the leaf; a CA pin finds the
+ * pinned CA among the certificates the member sent and verifies the leaf
+ * against it alone. The host name is not checked: the pin says who the
+ * member is. */
+static CURLcode join_ssl_ctx(CURL *curl, void *sslctx, void *check)
 {
 	(void)curl;
-	SSL_CTX_set_verify(sslctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_cert_verify_callback(sslctx, join_verify, pin);
-	return CURLE_OK;
+	return tlspin_install(sslctx, check) == 0 ? CURLE_OK
+						  : CURLE_SSL_CONNECT_ERROR;
 }
 
 struct join_body {
@@ -248,6 +211,7 @@ static int join_post(const struct join_request *req, const char *path,
 		     size_t errcap)
 {
 	struct join_body body = {0};
+	struct tlspin_check check = {0};
 	struct curl_slist *hdrs = NULL;
 	char url[512];
 	char *text = json_dumps(rq, JSON_COMPACT);
@@ -261,6 +225,9 @@ static int join_post(const struct join_request *req, const char *path,
 		snprintf(errmsg, errcap, "out of memory");
 		goto out;
 	}
+	check.pin.kind =
+	    req->pin->kind == JOIN_PIN_CA ? TLSPIN_CA : TLSPIN_LEAF;
+	memcpy(check.pin.sha256, req->pin->sha256, sizeof check.pin.sha256);
 	snprintf(url, sizeof url, "%s%s", req->url, path);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -276,7 +243,7 @@ static int join_post(const struct join_request *req, const char *path,
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
 	curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, join_ssl_ctx);
-	curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, (void *)req->pin);
+	curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &check);
 	cc = curl_easy_perform(curl);
 	if (cc != CURLE_OK) {
 		snprintf(errmsg, errcap, "%s: %s%s", req->url,

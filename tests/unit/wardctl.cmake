@@ -13,6 +13,9 @@ ward_unit_test(test_wardctl_http SOURCES unit/test_wardctl_http.c
 find_package(Threads REQUIRED)
 ward_unit_test(test_wardctl_e2e SOURCES unit/test_wardctl_e2e.c
   LIBS ward_wardctl Threads::Threads)
+# --ca-fingerprint against a loopback server whose chain leads to a CA.
+ward_unit_test(test_wardctl_capin SOURCES unit/test_wardctl_capin.c
+  LIBS ward_wardctl Threads::Threads)
 ward_unit_test(test_wardctl_pki_render SOURCES unit/test_wardctl_pki_render.c
   LIBS ward_wardctl)
 # The certificate, token, CTL and security commands against a real node in

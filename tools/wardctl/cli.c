@@ -84,6 +84,7 @@ enum {
 	GOPT_PASSWORD_FILE,
 	GOPT_CACERT,
 	GOPT_FINGERPRINT,
+	GOPT_CA_FINGERPRINT,
 	GOPT_JSON,
 	GOPT_CONSISTENT,
 	GOPT_TIMEOUT,
@@ -99,6 +100,7 @@ static const struct option global_opts[] = {
     {"password-file", required_argument, NULL, GOPT_PASSWORD_FILE},
     {"cacert", required_argument, NULL, GOPT_CACERT},
     {"fingerprint", required_argument, NULL, GOPT_FINGERPRINT},
+    {"ca-fingerprint", required_argument, NULL, GOPT_CA_FINGERPRINT},
     {"json", no_argument, NULL, GOPT_JSON},
     {"consistent", no_argument, NULL, GOPT_CONSISTENT},
     {"timeout", required_argument, NULL, GOPT_TIMEOUT},
@@ -182,7 +184,13 @@ static void usage_print(FILE *f)
 	      "                        trust exactly the server certificate\n"
 	      "                        with this SHA-256 (env "
 	      "WARD_FINGERPRINT)\n"
-	      "                        Without either: the system's CAs.\n"
+	      "  --ca-fingerprint sha256:HEX\n"
+	      "                        trust a server whose certificate is\n"
+	      "                        issued by the CA certificate with this\n"
+	      "                        SHA-256, the cluster CA; no host name\n"
+	      "                        check (env WARD_CA_FINGERPRINT)\n"
+	      "                        Without any of these: the system's "
+	      "CAs.\n"
 	      "  --json                print the server's JSON answer\n"
 	      "  --consistent          reads confirmed by the leader first\n"
 	      "  --timeout S           give up after S seconds (default 30;\n"
@@ -242,6 +250,25 @@ static int globals_check(struct wardctl *ctx)
 			return WARDCTL_EUSAGE;
 		}
 		ctx->have_pin = true;
+	}
+	ctx->have_ca_pin = false;
+	if (ctx->ca_fingerprint) {
+		/* One pin: the server's own certificate or its CA, never a
+		 * guess at which of the two the operator meant. */
+		if (ctx->have_pin) {
+			wardctl_errorf(ctx, "give --fingerprint or "
+					    "--ca-fingerprint, not both");
+			return WARDCTL_EUSAGE;
+		}
+		if (pin_parse(ctx->ca_fingerprint, ctx->ca_pin) != 0) {
+			wardctl_errorf(
+			    ctx,
+			    "bad CA fingerprint (want sha256: and 64 "
+			    "hex digits): %s",
+			    ctx->ca_fingerprint);
+			return WARDCTL_EUSAGE;
+		}
+		ctx->have_ca_pin = true;
 	}
 	return WARDCTL_OK;
 }
@@ -321,6 +348,9 @@ static int opt_step(struct wardctl *ctx, int argc, char **argv,
 			continue;
 		case GOPT_FINGERPRINT:
 			ctx->fingerprint = optarg;
+			continue;
+		case GOPT_CA_FINGERPRINT:
+			ctx->ca_fingerprint = optarg;
 			continue;
 		case GOPT_JSON:
 			ctx->json = true;
@@ -432,6 +462,7 @@ int wardctl_run(struct wardctl *ctx, int argc, char **argv)
 	ctx->user = env_or("WARD_USER", WARDCTL_DEFAULT_USER);
 	ctx->cacert = env_or("WARD_CACERT", NULL);
 	ctx->fingerprint = env_or("WARD_FINGERPRINT", NULL);
+	ctx->ca_fingerprint = env_or("WARD_CA_FINGERPRINT", NULL);
 	ctx->cmd = NULL;
 	if (opt_step(ctx, argc, argv, NULL, &state, true) != -1)
 		return ctx->opt_rc == WARDCTL_HELP_SHOWN ? WARDCTL_OK

@@ -144,7 +144,7 @@ static void status_error_print(struct wardctl *ctx, CURL *curl, long status,
 static int transport_error_print(struct wardctl *ctx, CURLcode cc,
 				 const char *errbuf,
 				 const struct answer_buf *ans,
-				 const struct pin_check *check)
+				 const struct tlspin_check *check)
 {
 	const char *detail = *errbuf ? errbuf : curl_easy_strerror(cc);
 	char fp[PIN_TEXT_LEN];
@@ -156,7 +156,14 @@ static int transport_error_print(struct wardctl *ctx, CURLcode cc,
 			       HTTP_MAX_ANSWER);
 		return WARDCTL_EUNAVAILABLE;
 	}
-	if (check->mismatch) {
+	if (check->refused && check->pin.kind == TLSPIN_CA) {
+		wardctl_errorf(ctx,
+			       "the server's certificate %s is not issued by "
+			       "the CA of the fingerprint given",
+			       fp);
+		return WARDCTL_EUNREACHABLE;
+	}
+	if (check->refused) {
 		wardctl_errorf(ctx,
 			       "the server's certificate %s does not match "
 			       "the fingerprint given",
@@ -171,7 +178,7 @@ static int transport_error_print(struct wardctl *ctx, CURLcode cc,
 	if (cc == CURLE_PEER_FAILED_VERIFICATION) {
 		wardctl_errorf(
 		    ctx, "the server's certificate is not trusted: %s", detail);
-		if (check->seen && !ctx->have_pin)
+		if (check->seen && check->pin.kind == TLSPIN_NONE)
 			fprintf(
 			    ctx->err,
 			    "wardctl: it presented %s; once checked to "
@@ -189,14 +196,23 @@ static int transport_error_print(struct wardctl *ctx, CURLcode cc,
 	return WARDCTL_EUNREACHABLE;
 }
 
-/* With neither --cacert nor --fingerprint: the system's CAs and the host
- * name, as any HTTPS client. With --fingerprint alone: the pin instead of
- * both. With both: all three. Never nothing. */
-static int tls_setup(struct wardctl *ctx, CURL *curl, struct pin_check *check)
+/* With neither --cacert nor a pin: the system's CAs and the host name, as
+ * any HTTPS client. With a pin alone (--fingerprint or --ca-fingerprint):
+ * the pin instead of both. With --cacert and a pin: all three. Never
+ * nothing. */
+static int tls_setup(struct wardctl *ctx, CURL *curl,
+		     struct tlspin_check *check)
 {
-	bool chain = !ctx->have_pin || ctx->cacert;
+	bool pinned = ctx->have_pin || ctx->have_ca_pin;
+	bool chain = !pinned || ctx->cacert;
 
-	check->want = ctx->have_pin ? ctx->pin : NULL;
+	if (ctx->have_pin) {
+		check->pin.kind = TLSPIN_LEAF;
+		memcpy(check->pin.sha256, ctx->pin, sizeof ctx->pin);
+	} else if (ctx->have_ca_pin) {
+		check->pin.kind = TLSPIN_CA;
+		memcpy(check->pin.sha256, ctx->ca_pin, sizeof ctx->ca_pin);
+	}
 	check->chain = chain;
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, chain ? 1L : 0L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, chain ? 2L : 0L);
@@ -209,7 +225,7 @@ static int tls_setup(struct wardctl *ctx, CURL *curl, struct pin_check *check)
 	if (curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION,
 			     pin_curl_ssl_ctx) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, check) != CURLE_OK) {
-		if (!ctx->have_pin)
+		if (!pinned)
 			return WARDCTL_OK; /* only the recording is lost */
 		wardctl_errorf(ctx, "this libcurl cannot pin a certificate "
 				    "(its TLS library is not OpenSSL)");
@@ -237,7 +253,7 @@ int http_call(struct wardctl *ctx, const char *method, const char *path,
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct answer_buf ans = {0};
-	struct pin_check check = {0};
+	struct tlspin_check check = {0};
 	struct curl_slist *hdrs = NULL, *h;
 	char *url = NULL, *req = NULL;
 	json_t *doc = NULL;
@@ -297,7 +313,7 @@ int http_call(struct wardctl *ctx, const char *method, const char *path,
 		rc = transport_error_print(ctx, cc, errbuf, &ans, &check);
 		goto cleanup;
 	}
-	if (ctx->have_pin && !check.seen) {
+	if ((ctx->have_pin || ctx->have_ca_pin) && !check.seen) {
 		/* Fail closed if the hook never ran. */
 		wardctl_errorf(ctx, "the server's certificate was not checked");
 		rc = WARDCTL_EUNREACHABLE;

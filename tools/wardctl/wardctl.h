@@ -68,6 +68,9 @@ struct wardctl {
 	const char *fingerprint;   /* NULL: not given; parsed into pin */
 	bool have_pin;
 	uint8_t pin[32]; /* SHA-256 of the server's leaf certificate */
+	const char *ca_fingerprint; /* NULL: not given; parsed into ca_pin */
+	bool have_ca_pin;
+	uint8_t ca_pin[32]; /* SHA-256 of the CA the server's chain leads to */
 	bool json;
 	bool consistent; /* reads with ?consistent=1 */
 	long timeout_s;
