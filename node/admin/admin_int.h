@@ -174,6 +174,10 @@ void admin_op_finish(struct admin_op *op);
 void admin_op_reply(struct admin_op *op, int status, json_t *obj);
 void admin_op_error(struct admin_op *op, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Opens a read transaction on the local store into *R; if the store cannot
+ * be read, answers 500 (finishing OP) and returns -1: the caller then only
+ * frees what it holds and returns. */
+int admin_op_read_begin(struct admin_op *op, struct store_read **r);
 /* Maps a store or consensus code to an HTTP status and answers. */
 void admin_op_fail(struct admin_op *op, int rc, const char *what);
 int admin_http_status(int rc);

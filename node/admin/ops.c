@@ -299,6 +299,14 @@ void admin_op_reply(struct admin_op *op, int status, json_t *obj)
 	admin_op_finish(op);
 }
 
+int admin_op_read_begin(struct admin_op *op, struct store_read **r)
+{
+	if (store_read_begin(op->a->store, r) == 0)
+		return 0;
+	admin_op_error(op, 500, "store unreadable");
+	return -1;
+}
+
 void admin_op_error(struct admin_op *op, int status, const char *fmt, ...)
 {
 	char msg[512];

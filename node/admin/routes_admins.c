@@ -29,9 +29,8 @@ void admin_route_admins_list(struct admin_op *op)
 	json_t *list = json_array();
 	struct store_read *r;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
+	if (admin_op_read_begin(op, &r) != 0) {
 		json_decref(list);
-		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
 	store_each(r, STORE_T_ADMINS, NULL, 0, list_admin, list);
@@ -115,10 +114,8 @@ void admin_route_admin_password(struct admin_op *op)
 		admin_op_error(op, rc, "%s", errmsg);
 		return;
 	}
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	/* The raw record guards the write: a removal or another change in
 	 * between makes it fail instead of resurrecting the admin. */
 	rc = store_get(r, STORE_T_ADMINS, op->args[0], strlen(op->args[0]),
@@ -183,10 +180,8 @@ void admin_route_admin_remove(struct admin_op *op)
 	size_t count = 0;
 	int rc;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	rc = store_admin_get(r, op->args[0], &rec);
 	OPENSSL_cleanse(&rec, sizeof rec);
 	if (rc == 0)

@@ -53,9 +53,8 @@ void admin_route_audit(struct admin_op *op)
 		admin_op_error(op, 500, "out of memory");
 		return;
 	}
-	if (store_read_begin(op->a->store, &r) != 0) {
+	if (admin_op_read_begin(op, &r) != 0) {
 		free(ring.recs);
-		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
 	for (window = (uint64_t)limit;; window *= 4) {

@@ -71,9 +71,8 @@ void admin_route_certs_list(struct admin_op *op)
 	struct list_ctx l = {NULL, json_array()};
 	int rc;
 
-	if (store_read_begin(op->a->store, &l.r) != 0) {
+	if (admin_op_read_begin(op, &l.r) != 0) {
 		json_decref(l.list);
-		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
 	rc = store_cert_each(l.r, list_cert, &l);
@@ -141,10 +140,8 @@ void admin_route_cert_get(struct admin_op *op)
 				  0);
 	if (format < 0)
 		return;
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	if (cert_find(op, r, &node, &c) != 0) {
 		store_read_end(r);
 		return;
@@ -413,10 +410,8 @@ void admin_route_cert_regenerate(struct admin_op *op)
 		admin_op_error(op, 400, "no body expected (or {})");
 		return;
 	}
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	if (regen_read(op, r, &in) != 0) {
 		store_read_end(r);
 		return;

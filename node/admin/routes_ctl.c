@@ -40,10 +40,8 @@ void admin_route_ctl_entries(struct admin_op *op)
 	uint32_t next = 1;
 	int rc;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	rc = admin_ctl_expected(r, &want);
 	if (rc) {
 		store_read_end(r);
@@ -69,10 +67,8 @@ void admin_route_ctl_get(struct admin_op *op)
 	json_t *j = NULL;
 	int rc;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	rc = admin_ctl_status_read(r, &st);
 	if (rc == 0 && st.present)
 		j = admin_ctl_status_json(r, &st);
@@ -99,10 +95,8 @@ void admin_route_ctl_file(struct admin_op *op)
 				  1);
 	if (format < 0)
 		return;
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	rc = store_ctl_get(r, &cur);
 	if (rc == STORE_ENOTFOUND)
 		admin_op_error(op, 404, "no CTL has been signed yet");
@@ -358,10 +352,8 @@ void admin_route_ctl_upload(struct admin_op *op)
 			       "file: %s", err);
 		return;
 	}
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	rc = upload_check(op, u, r, &cmd);
 	store_read_end(r);
 	if (rc)

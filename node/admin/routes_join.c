@@ -63,10 +63,8 @@ static int join_token_ok(struct admin_op *op)
 		join_refuse(op, 401, "malformed token");
 		return -1;
 	}
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return -1;
-	}
 	have_token = store_join_token_get(r, q->name, &jt) == 0;
 	have_node = store_node_find(r, q->name, n) == 0;
 	if (have_token &&

@@ -56,9 +56,8 @@ void admin_route_nodes_list(struct admin_op *op)
 	json_t *nodes = json_array();
 	struct store_read *r;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
+	if (admin_op_read_begin(op, &r) != 0) {
 		json_decref(nodes);
-		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
 	store_each(r, STORE_T_NODES, NULL, 0, list_node, nodes);
@@ -179,10 +178,8 @@ void admin_route_node_add(struct admin_op *op)
 		admin_op_error(op, rc, "%s", errmsg);
 		return;
 	}
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	if (store_cluster_get(r, &cl) != 0) {
 		store_read_end(r);
 		admin_op_error(op, 409, "the cluster is not initialized");
@@ -333,10 +330,8 @@ void admin_route_node_remove(struct admin_op *op)
 	struct store_read *r;
 	int rc, in_raft = 0, voters = 0;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	rc = store_node_find(r, op->args[0], &op->node);
 	store_read_end(r);
 	if (rc) {
@@ -427,10 +422,8 @@ void admin_route_transfer(struct admin_op *op)
 	}
 	op->id = 0;
 	if (q->node[0]) {
-		if (store_read_begin(op->a->store, &r) != 0) {
-			admin_op_error(op, 500, "store unreadable");
+		if (admin_op_read_begin(op, &r) != 0)
 			return;
-		}
 		rc = store_node_find(r, q->node, &op->node);
 		store_read_end(r);
 		if (rc) {

@@ -22,9 +22,8 @@ void admin_route_params_list(struct admin_op *op)
 	size_t n = 0;
 
 	defs = store_param_defs(&n);
-	if (store_read_begin(op->a->store, &r) != 0) {
+	if (admin_op_read_begin(op, &r) != 0) {
 		json_decref(list);
-		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -51,10 +50,8 @@ void admin_route_param_get(struct admin_op *op)
 
 	if (!def)
 		return;
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	rc = store_param_get(r, def->name, value, sizeof value);
 	store_read_end(r);
 	if (rc) {

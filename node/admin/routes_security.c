@@ -75,9 +75,8 @@ void admin_route_security_get(struct admin_op *op)
 	size_t n_tokens = 0;
 	int rc, blocked = 1;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
+	if (admin_op_read_begin(op, &r) != 0) {
 		json_decref(resets);
-		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
 	rc = store_cluster_get(r, &cl);
@@ -242,10 +241,8 @@ void admin_route_security_mode(struct admin_op *op)
 		admin_op_error(op, 400, "mode: \"mixed\" or \"non-secure\"");
 		return;
 	}
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	rc = store_cluster_get(r, &cl);
 	if (rc == 0 && m == STORE_SECURITY_MIXED)
 		rc = admin_ctl_status_read(r, &ctl);

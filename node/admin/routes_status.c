@@ -201,10 +201,8 @@ void admin_route_cluster_status(struct admin_op *op)
 	}
 	op->ctx = f;
 	op->ctx_free = fanout_free;
-	if (store_read_begin(a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	store_each(r, STORE_T_NODES, NULL, 0, collect_node, f);
 	store_read_end(r);
 	consensus_status_get(a->consensus, &st);

@@ -47,9 +47,8 @@ void admin_route_tokens_list(struct admin_op *op)
 	struct store_read *r;
 	int rc;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
+	if (admin_op_read_begin(op, &r) != 0) {
 		json_decref(l.list);
-		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
 	rc = admin_ctl_status_read(r, &ctl);
@@ -108,10 +107,8 @@ static int register_build(struct admin_op *op, X509 *x, const char *label,
 		admin_op_error(op, 400, "cert: %s", errmsg);
 		return -1;
 	}
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return -1;
-	}
 	rc = store_token_get(r, info.serial, &old);
 	if (rc == 0)
 		snprintf(errmsg, sizeof errmsg, "%s", old.label);
@@ -278,10 +275,8 @@ void admin_route_token_remove(struct admin_op *op)
 	char why[512] = "", detail[STORE_TEXT_MAX];
 	int rc, refused = 0;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	rc = store_token_get(r, op->args[0], &t);
 	if (rc == STORE_ENOTFOUND) {
 		store_read_end(r);

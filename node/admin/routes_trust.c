@@ -54,9 +54,8 @@ void admin_route_trust_list(struct admin_op *op)
 	struct store_read *r;
 	int rc;
 
-	if (store_read_begin(op->a->store, &r) != 0) {
+	if (admin_op_read_begin(op, &r) != 0) {
 		json_decref(l.list);
-		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
 	if (store_cluster_get(r, &l.cl) != 0)
@@ -112,10 +111,8 @@ void admin_route_trust_get(struct admin_op *op)
 				  0);
 	if (format < 0)
 		return;
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	if (trust_find(op, r, &t, &cl) == 0)
 		admin_pki_reply_cert(op, format,
 				     trust_json(&t, is_cluster_ca(&t, &cl)),
@@ -258,9 +255,8 @@ void admin_route_trust_import(struct admin_op *op)
 		admin_op_error(op, 400, "cert: %s", errmsg);
 		return;
 	}
-	if (store_read_begin(op->a->store, &r) != 0) {
+	if (admin_op_read_begin(op, &r) != 0) {
 		X509_free(x);
-		admin_op_error(op, 500, "store unreadable");
 		return;
 	}
 	rc = import_build(op, r, x, category, &cmd);
@@ -297,10 +293,8 @@ void admin_route_trust_delete(struct admin_op *op)
 	struct store_cmd *cmd;
 	char detail[STORE_TEXT_MAX], fp[PKI_FP_TEXT_MAX];
 
-	if (store_read_begin(op->a->store, &r) != 0) {
-		admin_op_error(op, 500, "store unreadable");
+	if (admin_op_read_begin(op, &r) != 0)
 		return;
-	}
 	if (trust_find(op, r, &t, &cl) != 0) {
 		store_read_end(r);
 		return;
