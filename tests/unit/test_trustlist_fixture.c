@@ -5,10 +5,14 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -284,4 +288,77 @@ struct trustlist *tlf_parse(const uint8_t *buf, size_t len, int sgn)
 	if (rc)
 		fail_msg("parse: %s: %s", trustlist_strerror(rc), err);
 	return tl;
+}
+
+/* ---- SoftHSM2 tokens ---------------------------------------------------- */
+
+extern char **environ;
+
+/* Runs ARGV (PATH lookup) with its output in DIR/tools.log; exit status. */
+static int tlf_spawn(const char *dir, char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	char log[600];
+	pid_t pid;
+	int status;
+
+	snprintf(log, sizeof log, "%s/tools.log", dir);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, log,
+					 O_WRONLY | O_CREAT | O_APPEND, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+		return -1;
+	posix_spawn_file_actions_destroy(&fa);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+int tlf_softhsm_init(const char *dir)
+{
+	char conf[600], tokens[600];
+	FILE *f;
+
+	snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+	snprintf(conf, sizeof conf, "%s/softhsm2.conf", dir);
+	if (mkdir(tokens, 0700) || (f = fopen(conf, "w")) == NULL)
+		return -1;
+	fprintf(f,
+		"directories.tokendir = %s\nobjectstore.backend = file\n"
+		"log.level = ERROR\n",
+		tokens);
+	fclose(f);
+	return setenv("SOFTHSM2_CONF", conf, 1);
+}
+
+int tlf_token_make(const char *dir, const char *label, const char *name,
+		   const char *id)
+{
+	char key[512], der[600];
+	struct tlf_cert c;
+	char *init[] = {"softhsm2-util", "--init-token",
+			"--free",	 "--label",
+			(char *)label,	 "--pin",
+			"1234",		 "--so-pin",
+			"5678",		 NULL};
+	char *import[] = {"softhsm2-util", "--import", key,
+			  "--label",	   "k",	       "--id",
+			  (char *)id,	   "--token",  (char *)label,
+			  "--pin",	   "1234",     NULL};
+	char *cert[] = {"pkcs11-tool",	  "--module",	 TLF_SOFTHSM_MODULE,
+			"--login",	  "--pin",	 "1234",
+			"--write-object", der,		 "--type",
+			"cert",		  "--id",	 (char *)id,
+			"--token-label",  (char *)label, NULL};
+
+	snprintf(key, sizeof key, "%s.key", tlf_path(name));
+	snprintf(der, sizeof der, "%s/%s.der", dir, name);
+	tlf_cert_load(name, &c);
+	tlf_write(der, c.der, c.len);
+	tlf_cert_free(&c);
+	return tlf_spawn(dir, init) || tlf_spawn(dir, import) ||
+		       tlf_spawn(dir, cert)
+		   ? -1
+		   : 0;
 }

@@ -79,4 +79,14 @@ void tlf_rmdir(char *dir);
 /* Parses (as a list, or a .sgn) and asserts success. */
 struct trustlist *tlf_parse(const uint8_t *buf, size_t len, int sgn);
 
+/* SoftHSM2 security tokens for tests. */
+#define TLF_SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+/* Makes DIR/tokens and DIR/softhsm2.conf and points SOFTHSM2_CONF at it;
+ * the tools' output goes to DIR/tools.log. 0 or -1. */
+int tlf_softhsm_init(const char *dir);
+/* Token LABEL (user PIN 1234, SO PIN 5678) holding the test key and
+ * certificate NAME under ID (hex). 0 or -1 (see DIR/tools.log). */
+int tlf_token_make(const char *dir, const char *label, const char *name,
+		   const char *id);
+
 #endif

@@ -8,100 +8,27 @@
 
 #include <cmocka.h>
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/unit/test_trustlist_fixture.h"
 #include "trustlist/token.h"
 #include "trustlist/trustlist.h"
 
-#define MODULE "/usr/lib/softhsm/libsofthsm2.so"
-
-extern char **environ;
+#define MODULE TLF_SOFTHSM_MODULE
 
 static char *tmp;
 
-/* Runs ARGV (PATH lookup) with output in TMP/tools.log; exit status. */
-static int run(char *const argv[])
-{
-	posix_spawn_file_actions_t fa;
-	char log[512];
-	pid_t pid;
-	int status;
-
-	snprintf(log, sizeof log, "%s/tools.log", tmp);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log,
-					 O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
-		return -1;
-	posix_spawn_file_actions_destroy(&fa);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-/* A token LABEL holding NAME.key and NAME.crt under ID. */
-static int make_token(const char *label, const char *name, const char *id)
-{
-	char key[512], der[512];
-	struct tlf_cert c;
-
-	snprintf(key, sizeof key, "%s", tlf_path(name));
-	strcat(key, ".key");
-	snprintf(der, sizeof der, "%s/%s.der", tmp, name);
-	tlf_cert_load(name, &c);
-	tlf_write(der, c.der, c.len);
-	tlf_cert_free(&c);
-	{
-		char *init[] = {"softhsm2-util", "--init-token",
-				"--free",	 "--label",
-				(char *)label,	 "--pin",
-				"1234",		 "--so-pin",
-				"5678",		 NULL};
-		char *import[] = {"softhsm2-util", "--import", key,
-				  "--label",	   "k",	       "--id",
-				  (char *)id,	   "--token",  (char *)label,
-				  "--pin",	   "1234",     NULL};
-		char *cert[] = {"pkcs11-tool",	  "--module",	 MODULE,
-				"--login",	  "--pin",	 "1234",
-				"--write-object", der,		 "--type",
-				"cert",		  "--id",	 (char *)id,
-				"--token-label",  (char *)label, NULL};
-
-		if (run(init) || run(import) || run(cert))
-			return -1;
-	}
-	return 0;
-}
-
 static int setup(void **state)
 {
-	char conf[512], dir[512];
-	FILE *f;
-
 	(void)state;
 	tmp = tlf_tmpdir();
-	snprintf(dir, sizeof dir, "%s/tokens", tmp);
-	snprintf(conf, sizeof conf, "%s/softhsm2.conf", tmp);
-	if (mkdir(dir, 0700) || (f = fopen(conf, "w")) == NULL)
-		return -1;
-	fprintf(f,
-		"directories.tokendir = %s\nobjectstore.backend = file\n"
-		"log.level = ERROR\n",
-		dir);
-	fclose(f);
-	setenv("SOFTHSM2_CONF", conf, 1);
-	if (make_token("tokA", "sast1", "01") ||
-	    make_token("tokB", "sast2", "02") ||
-	    make_token("tokE", "sast-ec1", "0e")) {
+	if (tlf_softhsm_init(tmp) ||
+	    tlf_token_make(tmp, "tokA", "sast1", "01") ||
+	    tlf_token_make(tmp, "tokB", "sast2", "02") ||
+	    tlf_token_make(tmp, "tokE", "sast-ec1", "0e")) {
 		fprintf(stderr, "token setup failed; see %s/tools.log\n", tmp);
 		return -1;
 	}

@@ -4,17 +4,13 @@
  * SoftHSM2 tokens in a temporary directory of their own: tokA and tokB get
  * registered, tokC never does. */
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,7 +23,7 @@
 #include "tools/wardctl/pin.h"
 #include "tools/wardctl/wardctl.h"
 
-#define MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define MODULE TLF_SOFTHSM_MODULE
 
 extern char **environ;
 
@@ -36,79 +32,19 @@ static char pin_file[512], bad_pin_file[512];
 
 /* ---- tokens ------------------------------------------------------------ */
 
-static int spawn(char *const argv[])
-{
-	posix_spawn_file_actions_t fa;
-	char log[600];
-	pid_t pid;
-	int status;
-
-	snprintf(log, sizeof log, "%s/tools.log", hsm);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log,
-					 O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
-		return -1;
-	posix_spawn_file_actions_destroy(&fa);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-/* Token LABEL holding test key and certificate NAME under ID. */
-static int make_token(const char *label, const char *name, const char *id)
-{
-	char key[512], der[600];
-	struct tlf_cert c;
-	char *init[] = {"softhsm2-util", "--init-token",
-			"--free",	 "--label",
-			(char *)label,	 "--pin",
-			"1234",		 "--so-pin",
-			"5678",		 NULL};
-	char *import[] = {"softhsm2-util", "--import", key,
-			  "--label",	   "k",	       "--id",
-			  (char *)id,	   "--token",  (char *)label,
-			  "--pin",	   "1234",     NULL};
-	char *cert[] = {"pkcs11-tool",	  "--module",	 MODULE,
-			"--login",	  "--pin",	 "1234",
-			"--write-object", der,		 "--type",
-			"cert",		  "--id",	 (char *)id,
-			"--token-label",  (char *)label, NULL};
-
-	snprintf(key, sizeof key, "%s.key", tlf_path(name));
-	snprintf(der, sizeof der, "%s/%s.der", hsm, name);
-	tlf_cert_load(name, &c);
-	tlf_write(der, c.der, c.len);
-	tlf_cert_free(&c);
-	return spawn(init) || spawn(import) || spawn(cert) ? -1 : 0;
-}
-
 static int group_setup(void **state)
 {
-	char conf[512], dir[512];
-	FILE *f;
-
 	(void)state;
 	apki_global_init();
 	hsm = tlf_tmpdir();
-	snprintf(dir, sizeof dir, "%s/tokens", hsm);
-	snprintf(conf, sizeof conf, "%s/softhsm2.conf", hsm);
-	if (mkdir(dir, 0700) || (f = fopen(conf, "w")) == NULL)
-		return -1;
-	fprintf(f,
-		"directories.tokendir = %s\nobjectstore.backend = file\n"
-		"log.level = ERROR\n",
-		dir);
-	fclose(f);
-	setenv("SOFTHSM2_CONF", conf, 1);
 	snprintf(pin_file, sizeof pin_file, "%s/pin", hsm);
 	snprintf(bad_pin_file, sizeof bad_pin_file, "%s/bad-pin", hsm);
 	tlf_write(pin_file, "1234\n", 5);
 	tlf_write(bad_pin_file, "9999\n", 5);
-	if (make_token("tokA", "sast1", "01") ||
-	    make_token("tokB", "sast2", "02") ||
-	    make_token("tokC", "sast3", "03")) {
+	if (tlf_softhsm_init(hsm) ||
+	    tlf_token_make(hsm, "tokA", "sast1", "01") ||
+	    tlf_token_make(hsm, "tokB", "sast2", "02") ||
+	    tlf_token_make(hsm, "tokC", "sast3", "03")) {
 		fprintf(stderr, "token setup failed; see %s/tools.log\n", hsm);
 		return -1;
 	}
