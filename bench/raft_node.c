@@ -22,7 +22,7 @@
 
 #include "common/log.h"
 #include "consensus/consensus.h"
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 #include "store/store.h"
 
 uint64_t rb_now_us(void)

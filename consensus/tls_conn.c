@@ -20,7 +20,7 @@
 
 #include "common/log.h"
 #include "consensus/transport_tls.h"
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 
 /* ---- warnings, at most one a minute per peer --------------------------- */
 

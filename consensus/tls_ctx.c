@@ -22,7 +22,7 @@
 
 #include "consensus/internal.h"
 #include "consensus/transport.h"
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 
 /* A certificate chain or a CA bundle is a few KB; refuse what cannot be. */
 #define TLS_FILE_MAX (1u << 20)

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 
 struct store;
 

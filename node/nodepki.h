@@ -1,7 +1,7 @@
 /* nodepki: a node's share of the cluster PKI, as cluster init, joining and
  * wardd's certificate watcher use it — the six role certificates of a node,
  * their store records (certificates, keys wrapped under the KEK), the files
- * in DATA/pki, and the node's ITL. Built on node/pki (the cryptography) and
+ * in DATA/pki, and the node's ITL. Built on pki/ (the cryptography) and
  * trustlist (the ITL codec); no logging, no global state.
  *
  * Ownership: OpenSSL objects passed in are borrowed for the call. Structs
@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 #include "store/store.h"
 
 /* The roles every node holds a certificate for; index i is role

@@ -6,7 +6,7 @@
  * encoding per record. Byte fields (DER, wrapped keys, files) are u32
  * length + bytes, 1..their max; decode leaves them pointing into the input
  * (store.h says how long that lives). The store does not parse what they
- * hold: node/pki does, before anything is written.
+ * hold: pki/ does, before anything is written.
  */
 #include <string.h>
 #include <strings.h>

@@ -202,7 +202,7 @@ int store_join_token_decode(const void *buf, size_t len,
  */
 
 /* Role of a certificate; the values are part of the key of certs/keys
- * (never renumber) and equal node/pki's enum pki_role. */
+ * (never renumber) and equal pki/'s enum pki_role. */
 enum store_cert_role {
 	STORE_CERT_CA = 1,      /* the cluster CA (CAPF CA), owner 0 */
 	STORE_CERT_HTTPS,       /* admin API (seed: tomcat_cert) */
@@ -219,7 +219,7 @@ const char *store_cert_role_name(enum store_cert_role role);
 /* Inverse of store_cert_role_name (any case); STORE_EINVAL if unknown. */
 int store_cert_role_parse(const char *name, enum store_cert_role *out);
 
-/* Key algorithm; equals node/pki's enum pki_key_type. */
+/* Key algorithm; equals pki/'s enum pki_key_type. */
 enum store_key_type {
 	STORE_KEY_RSA2048 = 1,
 	STORE_KEY_ECDSA_P256 = 2,
@@ -242,7 +242,7 @@ struct store_cert {
 	uint32_t generation;        /* 1 for the first, +1 per regeneration */
 };
 
-/* A private key, wrapped under the cluster KEK (node/pki: pki_key_wrap,
+/* A private key, wrapped under the cluster KEK (pki/: pki_key_wrap,
  * with pki_aad("keys", key bytes) as associated data). owner and role come
  * from the key, as the audit record's index does. */
 struct store_key {

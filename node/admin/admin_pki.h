@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "node/admin/admin_int.h"
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 #include "store/store.h"
 #include "trustlist/trustlist.h"
 

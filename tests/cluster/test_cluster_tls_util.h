@@ -14,7 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "consensus/consensus.h"
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 
 /* A cluster CA and its files, in DIR (owned by the test). */
 struct tu_ca {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 
 static void check_cert(X509 *x)
 {

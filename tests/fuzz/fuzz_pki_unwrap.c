@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 
 #define CLUSTER "0b1c5a9e-8f43-4d2a-9c1e-2f7e8a6b5d10"
 

@@ -1,4 +1,4 @@
-# Unit tests of node/pki/ (included from tests/CMakeLists.txt).
+# Unit tests of pki/ (included from tests/CMakeLists.txt).
 foreach(t issue trust wrap)
   ward_unit_test(test_pki_${t}
     SOURCES unit/test_pki_${t}.c unit/test_pki_fixture.c

@@ -18,7 +18,7 @@
 #include <openssl/x509.h>
 
 #include "node/admin/admin_auth.h"
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 #include "store/store.h"
 #include "tests/unit/test_admin_harness.h"
 #include "tests/unit/test_admin_pki_fixture.h"

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 
 #include "consensus/consensus.h"
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 #include "store/store.h"
 #include "tests/unit/test_admin_harness.h"
 #include "tests/unit/test_admin_pki_fixture.h"

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 
 #define PKI_FX_CLUSTER "0b1c5a9e-8f43-4d2a-9c1e-2f7e8a6b5d10"
 

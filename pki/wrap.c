@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "node/pki/internal.h"
+#include "pki/internal.h"
 
 #define KEK_ID_LABEL "ward kek id"
 

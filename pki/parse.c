@@ -16,7 +16,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
-#include "node/pki/internal.h"
+#include "pki/internal.h"
 
 #define PEM_BEGIN "-----BEGIN "
 #define PKI_INPUT_MAX (1u << 20) /* a bundle of a few hundred roots */

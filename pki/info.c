@@ -9,7 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "node/pki/internal.h"
+#include "pki/internal.h"
 
 int pki_subject_hash(X509 *cert, uint32_t *hash)
 {

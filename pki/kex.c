@@ -17,7 +17,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#include "node/pki/internal.h"
+#include "pki/internal.h"
 
 #define KEX_LABEL "ward kek delivery v1"
 #define KEX_VERSION 1

@@ -14,7 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "node/pki/internal.h"
+#include "pki/internal.h"
 
 #define PKI_DAYS_MAX 36500    /* 100 years: beyond that, a typo */
 #define PKI_NAME_FIELD_MAX 64 /* ub-common-name, ub-organization-unit */

@@ -7,7 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "node/pki/internal.h"
+#include "pki/internal.h"
 
 int pki_key_generate(enum pki_key_type t, EVP_PKEY **out)
 {

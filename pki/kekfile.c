@@ -16,7 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "common/file.h"
-#include "node/pki/internal.h"
+#include "pki/internal.h"
 
 int pki_kek_save(const char *path, const uint8_t kek[PKI_KEK_LEN], char *errmsg,
 		 size_t errcap)

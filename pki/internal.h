@@ -1,10 +1,10 @@
-/* internal: what the files of node/pki share. Not for other folders. */
+/* internal: what the files of pki/ share. Not for other folders. */
 #ifndef WARD_PKI_INTERNAL_H
 #define WARD_PKI_INTERNAL_H
 
 #include <stddef.h>
 
-#include "node/pki/pki.h"
+#include "pki/pki.h"
 
 /* printf into ERRMSG (may be NULL) and return RC, so that an error path is
  * one statement: return pki_fail(errmsg, errcap, PKI_EINVAL, "..."). */

@@ -7,7 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "node/pki/internal.h"
+#include "pki/internal.h"
 
 #define URI_NODE "ward://node/"
 #define URI_CLUSTER "ward://cluster/"

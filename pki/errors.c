@@ -9,7 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-#include "node/pki/internal.h"
+#include "pki/internal.h"
 #include "store/store.h"
 
 /* Roles and key types are stored by number in the store's keys and
