@@ -1,0 +1,207 @@
+/* files: the cache of served files (tftp_files.h).
+ *
+ * An entry maps a name to the blob last built for it, the generation it
+ * was last checked at and the SHA-256 of the source it was built from.
+ * A request at a newer generation re-reads the source in a short read
+ * transaction; the same source hash means the blob stands. */
+#include "node/tftp/tftp_files.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/tftp/tftp_packet.h"
+#include "node/tftp/tftp_source.h"
+#include "store/store.h"
+
+#define FILES_BUCKETS 1024
+
+struct files_entry {
+	struct files_entry *next; /* bucket chain */
+	char name[TFTP_NAME_MAX + 1];
+	struct tftp_blob *blob; /* owned reference */
+	uint64_t gen;		/* generation last checked at */
+	uint8_t src_sha256[32]; /* of the source it was built from */
+	uint64_t used;		/* tick of last use, for eviction */
+};
+
+struct tftp_files {
+	struct store *store; /* borrowed */
+	size_t max_bytes;
+	struct files_entry *buckets[FILES_BUCKETS];
+	struct tftp_files_stats stats;
+	uint64_t tick;
+};
+
+struct tftp_blob *tftp_blob_ref(struct tftp_blob *b)
+{
+	b->refs++;
+	return b;
+}
+
+void tftp_blob_unref(struct tftp_blob *b)
+{
+	if (b && --b->refs == 0)
+		free(b);
+}
+
+struct tftp_blob *tftp_blob_new(const uint8_t *data, size_t len)
+{
+	struct tftp_blob *b = malloc(sizeof *b + (len ? len : 1));
+
+	if (!b)
+		return NULL;
+	b->refs = 1;
+	b->len = len;
+	if (len && data)
+		memcpy(b->data, data, len);
+	return b;
+}
+
+int tftp_files_new(struct store *store, size_t max_bytes,
+		   struct tftp_files **out)
+{
+	struct tftp_files *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return -1;
+	f->store = store;
+	f->max_bytes = max_bytes;
+	*out = f;
+	return 0;
+}
+
+static void entry_free(struct files_entry *e)
+{
+	tftp_blob_unref(e->blob);
+	free(e);
+}
+
+void tftp_files_free(struct tftp_files *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < FILES_BUCKETS; i++) {
+		struct files_entry *e = f->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			entry_free(e);
+		}
+	}
+	free(f);
+}
+
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return (size_t)(h % FILES_BUCKETS);
+}
+
+static struct files_entry **entry_find(struct tftp_files *f, const char *name)
+{
+	struct files_entry **pp = &f->buckets[name_hash(name)];
+
+	for (; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0)
+			return pp;
+	return pp;
+}
+
+static void entry_drop(struct tftp_files *f, struct files_entry **pp)
+{
+	struct files_entry *e = *pp;
+
+	*pp = e->next;
+	f->stats.bytes -= e->blob->len;
+	f->stats.entries--;
+	entry_free(e);
+}
+
+/* Drops the least recently used entries until NEED more bytes fit. Blobs
+ * in use by transfers stay alive through their references. */
+static void files_make_room(struct tftp_files *f, size_t need)
+{
+	while (f->stats.entries && f->stats.bytes + need > f->max_bytes) {
+		struct files_entry **oldest = NULL;
+
+		for (size_t i = 0; i < FILES_BUCKETS; i++)
+			for (struct files_entry **pp = &f->buckets[i]; *pp;
+			     pp = &(*pp)->next)
+				if (!oldest || (*pp)->used < (*oldest)->used)
+					oldest = pp;
+		entry_drop(f, oldest);
+	}
+}
+
+enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
+				      uint64_t node_id, const char *name,
+				      struct tftp_blob **out, const char **why)
+{
+	struct files_entry **pp = entry_find(f, name), *e = *pp;
+	struct tftp_source src = {.node_id = node_id};
+	struct store_read *r;
+	enum tftp_files_result res;
+	struct tftp_blob *b;
+
+	*why = "";
+	if (e && e->gen == gen) {
+		f->stats.hits++;
+		e->used = ++f->tick;
+		*out = tftp_blob_ref(e->blob);
+		return TFTP_FILES_OK;
+	}
+	if (store_read_begin(f->store, &r) != 0) {
+		*why = "store unreadable";
+		return TFTP_FILES_ERROR;
+	}
+	res = tftp_source_read(r, name, &src, why);
+	if (res != TFTP_FILES_OK) {
+		store_read_end(r);
+		if (e)
+			entry_drop(f, pp);
+		return res;
+	}
+	if (e && memcmp(e->src_sha256, src.sha256, 32) == 0) {
+		store_read_end(r);
+		tftp_source_clear(&src);
+		f->stats.checks++;
+		e->gen = gen;
+		e->used = ++f->tick;
+		*out = tftp_blob_ref(e->blob);
+		return TFTP_FILES_OK;
+	}
+	res = tftp_source_build(r, name, &src, &b, why);
+	store_read_end(r);
+	if (res != TFTP_FILES_OK) {
+		tftp_source_clear(&src);
+		return res;
+	}
+	f->stats.builds++;
+	if (e)
+		entry_drop(f, pp);
+	files_make_room(f, b->len);
+	pp = entry_find(f, name);
+	e = calloc(1, sizeof *e);
+	if (e) {
+		snprintf(e->name, sizeof e->name, "%s", name);
+		e->blob = tftp_blob_ref(b);
+		e->gen = gen;
+		memcpy(e->src_sha256, src.sha256, 32);
+		e->used = ++f->tick;
+		*pp = e;
+		f->stats.bytes += b->len;
+		f->stats.entries++;
+	}
+	tftp_source_clear(&src);
+	*out = b;
+	return TFTP_FILES_OK;
+}
+
+void tftp_files_stats(const struct tftp_files *f, struct tftp_files_stats *out)
+{
+	*out = f->stats;
+}

@@ -1,0 +1,49 @@
+/* tftp_source: where each served name comes from — the store's CTL, this
+ * node's ITL, uploaded static files, generated configuration — and how the
+ * served bytes are built from it. Used by the cache (files.c) only.
+ *
+ * A source is read in two steps so that an unchanged file costs a hash
+ * comparison, not a rebuild: tftp_source_read() finds the source and its
+ * SHA-256; tftp_source_build() makes the served blob from it. Both run
+ * inside the caller's read transaction R.
+ */
+#ifndef WARD_TFTP_SOURCE_H
+#define WARD_TFTP_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/tftp/tftp_files.h"
+
+struct store_read;
+
+struct tftp_source {
+	uint64_t node_id;     /* in: the serving node */
+	uint8_t sha256[32];   /* out: identifies the source bytes */
+	const uint8_t *bytes; /* out: borrowed from R, or = owned */
+	size_t len;
+	uint8_t *owned; /* out: malloc'ed source, freed by clear */
+};
+
+/* Finds NAME's source. TFTP_FILES_NOT_FOUND if this node serves no such
+ * name; REFUSED with *why if it exists but not under this name (an
+ * unsigned name in mixed mode). */
+enum tftp_files_result tftp_source_read(struct store_read *r, const char *name,
+					struct tftp_source *src,
+					const char **why);
+
+/* Builds the served blob from SRC (read by tftp_source_read in the same
+ * transaction). *out: a new blob with one reference, transferred. */
+enum tftp_files_result tftp_source_build(struct store_read *r, const char *name,
+					 const struct tftp_source *src,
+					 struct tftp_blob **out,
+					 const char **why);
+
+/* Frees what SRC owns. */
+void tftp_source_clear(struct tftp_source *src);
+
+/* A new blob holding a copy of DATA (LEN bytes), one reference; NULL when
+ * out of memory. */
+struct tftp_blob *tftp_blob_new(const uint8_t *data, size_t len);
+
+#endif

@@ -1,0 +1,6 @@
+# Unit tests of the TFTP role (node/tftp/, included from tests/CMakeLists.txt).
+if(TARGET ward_tftp)
+  ward_unit_test(test_tftp_packet
+    SOURCES unit/test_tftp_packet.c
+    LIBS ward_tftp_packet)
+endif()
