@@ -19,6 +19,12 @@ struct config {
 	unsigned snapshot_threshold;        /* raft.snapshot_threshold */
 	unsigned snapshot_trailing;         /* raft.snapshot_trailing */
 	char admin_listen[CONFIG_ADDR_MAX]; /* admin.listen, host:port */
+	char tftp_listen[CONFIG_ADDR_MAX];  /* tftp.listen, UDP host:port */
+	char tftp_http_listen[CONFIG_ADDR_MAX]; /* tftp.http_listen, TCP */
+	unsigned tftp_max_transfers;        /* tftp.max_transfers */
+	unsigned tftp_max_per_client;       /* tftp.max_per_client */
+	unsigned tftp_timeout_ms;           /* tftp.timeout_ms */
+	unsigned tftp_http_max_conns;       /* tftp.http_max_connections */
 };
 
 /* Fills every field with its default. */

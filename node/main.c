@@ -25,6 +25,7 @@
 #include "node/identity.h"
 #include "node/join.h"
 #include "node/nodepki.h"
+#include "node/tftp/tftp.h"
 #include "node/tlscert.h"
 #include "node/wardd.h"
 #include "store/store.h"
@@ -273,6 +274,27 @@ static void wardd_free_events(struct wardd *w)
 		event_free(w->ev_certs);
 }
 
+/* The TFTP role: binds its ports now (a node that cannot serve phones
+ * their files says so at start) and runs in its own thread. */
+static int wardd_start_tftp(struct wardd *w, int have_identity, char *errmsg,
+			    size_t errcap)
+{
+	struct tftp_config tc;
+
+	tftp_config_defaults(&tc);
+	tc.listen = w->cfg.tftp_listen;
+	tc.http_listen = w->cfg.tftp_http_listen;
+	tc.max_transfers = w->cfg.tftp_max_transfers;
+	tc.max_per_client = w->cfg.tftp_max_per_client;
+	tc.timeout_ms = w->cfg.tftp_timeout_ms;
+	tc.http_max_conns = w->cfg.tftp_http_max_conns;
+	if (tftp_new(&tc, w->store, &w->tftp, errmsg, errcap) != 0)
+		return -1;
+	if (have_identity)
+		tftp_set_node(w->tftp, w->id.node_id);
+	return tftp_start(w->tftp, errmsg, errcap);
+}
+
 int main(int argc, char **argv)
 {
 	static struct wardd w = {.lock_fd = -1};
@@ -368,6 +390,8 @@ int main(int argc, char **argv)
 	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg, sizeof errmsg) !=
 	    0)
 		goto err_after_base;
+	if (wardd_start_tftp(&w, have_identity, errmsg, sizeof errmsg) != 0)
+		goto err_after_admin;
 
 	if (have_identity) {
 		if (wardd_start_consensus(&w, w.id.node_id, errmsg,
@@ -404,6 +428,7 @@ int main(int argc, char **argv)
 	log_info(TAG, "stopped");
 	errmsg[0] = '\0';
 err_after_admin:
+	tftp_free(w.tftp);
 	admin_free(w.admin);
 	consensus_stop(w.consensus);
 	/* After consensus: no ITL proposal is in flight any more. */

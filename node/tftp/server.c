@@ -13,6 +13,7 @@
 #include "common/errmsg.h"
 #include "common/log.h"
 #include "node/tftp/tftp_int.h"
+#include "store/store.h"
 
 /* A netascii copy is made per transfer: bound it. */
 #define NETASCII_MAX (1u << 20)
@@ -111,8 +112,11 @@ enum tftp_files_result tftp_lookup(struct tftp *t, const char *name,
 	*why = "";
 	if (!tftp_name_valid(name))
 		return TFTP_FILES_NOT_FOUND;
-	return tftp_files_get(t->files, atomic_load(&t->gen),
-			      atomic_load(&t->node_id), name, out, why);
+	/* Both only grow: their sum changes with every store change and
+	 * every change of identity. */
+	return tftp_files_get(
+	    t->files, store_applied_index(t->store) + atomic_load(&t->gen),
+	    atomic_load(&t->node_id), name, out, why);
 }
 
 static void transfer_free(struct tftp_transfer *tr)

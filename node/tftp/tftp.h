@@ -46,8 +46,9 @@ int tftp_start(struct tftp *t, char *errmsg, size_t errcap);
  * Any thread. */
 void tftp_set_node(struct tftp *t, uint64_t node_id);
 
-/* The store changed: cached files are checked again at their next
- * request. Any thread, cheap (an atomic increment). */
+/* Cached files are checked again at their next request. Store changes
+ * need no call (the role watches the applied index); this is for inputs
+ * outside the store. Any thread, cheap (an atomic increment). */
 void tftp_notify(struct tftp *t);
 
 /* The bound ports (useful when configured as 0). */

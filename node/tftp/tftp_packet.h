@@ -49,7 +49,10 @@ enum tftp_error {
 #define TFTP_TIMEOUT_MIN 1 /* seconds, RFC 2349 */
 #define TFTP_TIMEOUT_MAX 255
 #define TFTP_PACKET_MAX (4 + TFTP_BLKSIZE_MAX) /* largest DATA */
-#define TFTP_REQUEST_MAX 1024 /* a request longer than this is refused */
+#define TFTP_REQUEST_MAX 1024
+#define TFTP_FIRST_RETRIES                                                     \
+	3   /* timeouts before a client that never
+				  acknowledged anything is given up */ /* a request longer than this is refused */
 
 /* Options a request asked for (RFC 2347): a flag per option that was
  * present and acceptable, and its value. Options we do not know are
@@ -167,7 +170,8 @@ enum tftp_xfer_state tftp_xfer_on_reply(struct tftp_xfer *x,
 
 /* The timer fired without progress: rewinds to the first unacknowledged
  * block (go-back-N, RFC 7440) and returns the state; FAILED after
- * max_retries. */
+ * max_retries, or after TFTP_FIRST_RETRIES while nothing was ever
+ * acknowledged. */
 enum tftp_xfer_state tftp_xfer_on_timeout(struct tftp_xfer *x);
 
 /* The wait before the next timeout, in ms: the base timeout doubled for

@@ -102,7 +102,14 @@ enum tftp_xfer_state tftp_xfer_on_timeout(struct tftp_xfer *x)
 {
 	if (x->state != TFTP_XFER_SENDING)
 		return x->state;
-	if (++x->retries > x->max_retries) {
+	/* A client that never answered may not exist (a spoofed source):
+	 * give up on it sooner, and send it less. */
+	unsigned limit = x->acked == 0 && !x->acked_oack &&
+				 x->max_retries > TFTP_FIRST_RETRIES
+			     ? TFTP_FIRST_RETRIES
+			     : x->max_retries;
+
+	if (++x->retries > limit) {
 		x->state = TFTP_XFER_FAILED;
 		return x->state;
 	}

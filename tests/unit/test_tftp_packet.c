@@ -348,15 +348,18 @@ static void test_timeouts_back_off_then_give_up(void **state)
 {
 	struct tftp_request r = rrq(0, 0, 0);
 	struct tftp_xfer x;
+	int p;
 
-	tftp_xfer_init(&x, &r, file, 100, 500, 4);
+	tftp_xfer_init(&x, &r, file, 1000, 500, 4);
 	tftp_xfer_next(&x, out, sizeof out);
+	ack(&x, 1, &p); /* a client that answers */
+	assert_int_equal(tftp_xfer_next(&x, out, sizeof out), 4 + 488);
 	assert_int_equal(tftp_xfer_wait_ms(&x), 500);
 	assert_int_equal(tftp_xfer_on_timeout(&x), TFTP_XFER_SENDING);
 	assert_int_equal(tftp_xfer_wait_ms(&x), 1000);
 	/* the same block is sent again */
-	assert_int_equal(tftp_xfer_next(&x, out, sizeof out), 104);
-	assert_int_equal(block_of(out), 1);
+	assert_int_equal(tftp_xfer_next(&x, out, sizeof out), 4 + 488);
+	assert_int_equal(block_of(out), 2);
 	assert_int_equal(tftp_xfer_on_timeout(&x), TFTP_XFER_SENDING);
 	assert_int_equal(tftp_xfer_on_timeout(&x), TFTP_XFER_SENDING);
 	assert_int_equal(tftp_xfer_wait_ms(&x), 4000);
@@ -364,6 +367,18 @@ static void test_timeouts_back_off_then_give_up(void **state)
 	assert_int_equal(tftp_xfer_wait_ms(&x), 4000); /* capped at 8x */
 	assert_int_equal(tftp_xfer_on_timeout(&x), TFTP_XFER_FAILED);
 	assert_int_equal(tftp_xfer_next(&x, out, sizeof out), 0);
+}
+
+static void test_silent_client_is_given_up_sooner(void **state)
+{
+	struct tftp_request r = rrq(TFTP_OPT_TSIZE, 0, 0);
+	struct tftp_xfer x;
+
+	tftp_xfer_init(&x, &r, file, 1000, 500, 10);
+	assert_true(tftp_xfer_next(&x, out, sizeof out) > 0); /* OACK */
+	for (int i = 0; i < TFTP_FIRST_RETRIES; i++)
+		assert_int_equal(tftp_xfer_on_timeout(&x), TFTP_XFER_SENDING);
+	assert_int_equal(tftp_xfer_on_timeout(&x), TFTP_XFER_FAILED);
 }
 
 static void test_block_numbers_roll_over_past_65535(void **state)
@@ -436,6 +451,7 @@ int main(void)
 	    cmocka_unit_test(
 		test_window_sends_a_burst_and_goes_back_on_partial_ack),
 	    cmocka_unit_test(test_timeouts_back_off_then_give_up),
+	    cmocka_unit_test(test_silent_client_is_given_up_sooner),
 	    cmocka_unit_test(test_block_numbers_roll_over_past_65535),
 	    cmocka_unit_test(test_client_error_ends_the_transfer),
 	    cmocka_unit_test(test_reply_parser_takes_only_ack_and_error),

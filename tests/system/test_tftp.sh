@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The TFTP role on a 2-node cluster of real wardd processes: tftp-hpa and
+# atftp fetch the trust files with and without options (blksize, tsize,
+# timeout, windowsize), in octet and netascii mode; HTTP on the second port
+# serves the same bytes (curl); each node serves its own ITL and the
+# cluster's CTL as the admin API exports it; a raw-packet client sends
+# malformed, oversized and hostile packets and a flood from one address
+# while other clients are served (tests/system/tftp_probe.py).
+. "$(dirname "$0")/lib.sh"
+
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+KEYS=$WARD_SRC/tests/unit/data/trustlist
+PIN_FILE=$CLUSTER_DIR/token.pin
+export SOFTHSM2_CONF=$CLUSTER_DIR/softhsm2.conf
+unset WARD_TOKEN_PIN
+
+# conf_get NAME SECTION KEY: a value from NAME's wardd configuration.
+conf_get() {
+	awk -v s="[$2]" -v k="$3" '
+		/^\[/ { in_s = ($0 == s) }
+		in_s && $1 == k { print $3 }' "$CLUSTER_DIR/$1.conf" | tail -1
+}
+tftp_port() { local a; a=$(conf_get "$1" tftp listen); echo "${a##*:}"; }
+http_url() { echo "http://$(conf_get "$1" tftp http_listen)/$2"; }
+
+# get_hpa NAME FILE OUT [MODE]: tftp-hpa (no options) fetches FILE.
+get_hpa() {
+	(cd "$CLUSTER_DIR" && tftp -m "${4:-binary}" 127.0.0.1 "$(tftp_port "$1")" \
+		-c get "$2" "$3") >"$CLUSTER_DIR/hpa.out" 2>&1
+	! grep -qi "error\|timed out" "$CLUSTER_DIR/hpa.out"
+}
+# get_atftp NAME FILE OUT [OPTION...]: atftp fetches FILE with options.
+get_atftp() {
+	local name=$1 file=$2 out=$3 opt args=()
+	shift 3
+	for opt in "$@"; do args+=(--option "$opt"); done
+	atftp "${args[@]}" -g -r "$file" -l "$out" 127.0.0.1 "$(tftp_port "$name")" \
+		>"$CLUSTER_DIR/atftp.out" 2>&1
+}
+same() { cmp -s "$1" "$2" || fail "$3: $1 and $2 differ"; }
+
+make_token() {
+	local label=$1 name=$2 id=$3 log=$CLUSTER_DIR/tokens.log
+	softhsm2-util --init-token --free --label "$label" --pin 1234 \
+		--so-pin 5678 >>"$log" 2>&1
+	softhsm2-util --import "$KEYS/$name.key" --label k --id "$id" \
+		--token "$label" --pin 1234 >>"$log" 2>&1
+	openssl x509 -in "$KEYS/$name.crt" -outform DER -out "$CLUSTER_DIR/$name.der"
+	pkcs11-tool --module "$MODULE" --login --pin 1234 --write-object \
+		"$CLUSTER_DIR/$name.der" --type cert --id "$id" \
+		--token-label "$label" >>"$log" 2>&1
+}
+
+# A short retransmission timeout, so that the flood's unanswered transfers
+# end within seconds.
+for n in n1 n2; do node_conf $n "[tftp]" "timeout_ms = 250"; done
+D=$CLUSTER_DIR
+
+step "init n1, join n2: every node serves TFTP and HTTP"
+ward_init n1 tftptest
+ward_join n2 n1
+
+step "tftp-hpa, atftp and curl fetch n1's ITL: the same bytes"
+wait_until 10 "n1 serves its ITL" get_hpa n1 ITLFile.tlv "$D/itl.hpa"
+[ -s "$D/itl.hpa" ] || fail "empty ITL"
+get_hpa n1 ITLFile.tlv "$D/itl.ascii" netascii || fail "netascii fetch"
+same "$D/itl.hpa" "$D/itl.ascii" "netascii"
+get_atftp n1 ITLFile.tlv "$D/itl.atftp" || fail "atftp: $(cat "$D/atftp.out")"
+same "$D/itl.hpa" "$D/itl.atftp" "atftp without options"
+get_atftp n1 ITLFile.tlv "$D/itl.opt" "blksize 1428" "tsize 0" "timeout 2" ||
+	fail "atftp with options: $(cat "$D/atftp.out")"
+same "$D/itl.hpa" "$D/itl.opt" "atftp blksize/tsize/timeout"
+get_atftp n1 ITLFile.tlv "$D/itl.win" "windowsize 8" "blksize 256" ||
+	fail "atftp windowsize: $(cat "$D/atftp.out")"
+same "$D/itl.hpa" "$D/itl.win" "atftp windowsize 8"
+get_atftp n1 ITLFile.tlv "$D/itl.small" "blksize 8" ||
+	fail "atftp blksize 8: $(cat "$D/atftp.out")"
+same "$D/itl.hpa" "$D/itl.small" "atftp blksize 8 (hundreds of blocks)"
+curl -sf "$(http_url n1 ITLFile.tlv)" -o "$D/itl.http" || fail "HTTP fetch"
+same "$D/itl.hpa" "$D/itl.http" "HTTP"
+
+step "each node serves its own ITL"
+wait_until 10 "n2 serves its ITL" get_hpa n2 ITLFile.tlv "$D/itl2.hpa"
+cmp -s "$D/itl.hpa" "$D/itl2.hpa" && fail "n1 and n2 serve the same ITL"
+curl -sf "$(http_url n2 ITLFile.tlv)" -o "$D/itl2.http" || fail "HTTP n2"
+same "$D/itl2.hpa" "$D/itl2.http" "HTTP on n2"
+
+step "no CTL yet: CTLFile.tlv is not found, over TFTP and HTTP"
+get_hpa n1 CTLFile.tlv "$D/none" && fail "a CTL before any was signed"
+grep -qi "not found" "$D/hpa.out" || fail "tftp-hpa: $(cat "$D/hpa.out")"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$(http_url n1 CTLFile.tlv)")
+[ "$code" = 404 ] || fail "HTTP for a missing CTL: $code"
+
+step "a token signs the CTL: both nodes serve exactly what the admin API exports"
+mkdir -p "$D/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+	"$D/tokens" >"$SOFTHSM2_CONF"
+(umask 077 && echo 1234 >"$PIN_FILE")
+make_token tokA sast1 01
+leader=$(leader_of n1)
+ward_ctl "$leader" token register --module "$MODULE" --token tokA >/dev/null
+ward_ctl n1 ctl sign --module "$MODULE" --token tokA --pin-file "$PIN_FILE" >/dev/null
+ward_ctl n1 ctl export -o "$D/ctl.admin"
+for n in n1 n2; do
+	wait_until 10 "$n serves the CTL" get_hpa $n CTLFile.tlv "$D/ctl.$n"
+	same "$D/ctl.admin" "$D/ctl.$n" "CTL over TFTP from $n"
+	get_atftp $n CTLFile.tlv "$D/ctl.$n.win" "windowsize 4" "tsize 0" ||
+		fail "atftp CTL: $(cat "$D/atftp.out")"
+	same "$D/ctl.admin" "$D/ctl.$n.win" "CTL windowed from $n"
+	curl -sf "$(http_url $n CTLFile.tlv)" -o "$D/ctl.$n.http" || fail "HTTP CTL"
+	same "$D/ctl.admin" "$D/ctl.$n.http" "CTL over HTTP from $n"
+done
+
+step "HTTP refuses what is not a file of this node"
+for path in /no-such-file /../../etc/passwd /%2e%2e/etc/passwd //etc/passwd; do
+	code=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' \
+		"http://$(conf_get n1 tftp http_listen)$path")
+	[ "$code" = 404 ] || fail "HTTP $path: $code"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data x "$(http_url n1 CTLFile.tlv)")
+[ "$code" = 405 ] || fail "HTTP POST: $code"
+# An endless header is cut off, and the node goes on serving.
+head -c 20000 /dev/zero | tr '\0' 'a' |
+	curl -s -o /dev/null -H "X-Long: $(head -c 8000 /dev/zero | tr '\0' b)" \
+		"$(http_url n1 CTLFile.tlv)" || true
+curl -sf "$(http_url n1 CTLFile.tlv)" -o "$D/ctl.after" || fail "HTTP after a long header"
+same "$D/ctl.admin" "$D/ctl.after" "HTTP after a long header"
+
+step "raw packets: refusals, silences, a flood from one address"
+python3 "$WARD_SRC/tests/system/tftp_probe.py" 127.0.0.1 "$(tftp_port n1)" \
+	CTLFile.tlv "$(sha256sum "$D/ctl.admin" | cut -d' ' -f1)"
+wait_until 15 "n1 serves 127.0.0.1 again after the flood" \
+	get_hpa n1 CTLFile.tlv "$D/ctl.end"
+same "$D/ctl.admin" "$D/ctl.end" "CTL after the probe"
+[ -n "$(ward_pid n1)" ] || fail "n1 exited"
+
+step "done"
