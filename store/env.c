@@ -38,6 +38,8 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_CTL] = "ctl",
     [STORE_T_ITL] = "itl",
     [STORE_T_RESETS] = "resets",
+    [STORE_T_TFTP_FILES] = "tftp_files",
+    [STORE_T_TFTP_CHUNKS] = "tftp_chunks",
 };
 
 const char *store_table_name(enum store_table t)

@@ -57,15 +57,19 @@ enum store_table {
 	STORE_T_CTL,        /* one record, key "current" */
 	STORE_T_ITL,        /* key = node id, 8 bytes big-endian */
 	STORE_T_RESETS,     /* key = kind (1) + name */
+	/* uploaded TFTP files (store/tftpfiles.h) */
+	STORE_T_TFTP_FILES,  /* key = file name */
+	STORE_T_TFTP_CHUNKS, /* key = file SHA-256 (32) + index (4 BE) */
 	STORE_T__COUNT
 };
 
 /* Name of a table ("nodes"), NULL if out of range. */
 const char *store_table_name(enum store_table t);
 
-/* 2: tables certs..resets and cluster record v2. A store of an older
- * schema is upgraded in place when opened (tables are only ever added). */
-#define STORE_SCHEMA_VERSION 2
+/* 2: tables certs..resets and cluster record v2; 3: tftp_files and
+ * tftp_chunks. A store of an older schema is upgraded in place when opened
+ * (tables are only ever added). */
+#define STORE_SCHEMA_VERSION 3
 #define STORE_NAME_MAX 64    /* names: nodes, admins, parameters */
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */
