@@ -274,6 +274,16 @@ static void wardd_free_events(struct wardd *w)
 		event_free(w->ev_certs);
 }
 
+/* admin hook: what a node serves over TFTP, for GET /v1/tftp/file. */
+static int wardd_tftp_file(void *arg, uint64_t node_id, const char *name,
+			   uint8_t **out, size_t *len, char *why,
+			   size_t whycap)
+{
+	struct wardd *w = arg;
+
+	return tftp_file_build(w->store, node_id, name, out, len, why, whycap);
+}
+
 /* The TFTP role: binds its ports now (a node that cannot serve phones
  * their files says so at start) and runs in its own thread. */
 static int wardd_start_tftp(struct wardd *w, int have_identity, char *errmsg,
@@ -385,7 +395,9 @@ int main(int argc, char **argv)
 	    .node_name = w.cfg.name,
 	    .raft_addr = w.cfg.raft_listen,
 	    .admin_addr = w.cfg.admin_listen,
-	    .hooks = {.bootstrap = wardd_bootstrap, .arg = &w},
+	    .hooks = {.bootstrap = wardd_bootstrap,
+		      .tftp_file = wardd_tftp_file,
+		      .arg = &w},
 	};
 	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg, sizeof errmsg) !=
 	    0)

@@ -4,6 +4,7 @@
  * was last checked at and the SHA-256 of the source it was built from.
  * A request at a newer generation re-reads the source in a short read
  * transaction; the same source hash means the blob stands. */
+#include "node/tftp/tftp.h"
 #include "node/tftp/tftp_files.h"
 
 #include <stdio.h>
@@ -204,4 +205,45 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 void tftp_files_stats(const struct tftp_files *f, struct tftp_files_stats *out)
 {
 	*out = f->stats;
+}
+
+int tftp_file_build(struct store *store, uint64_t node_id, const char *name,
+		    uint8_t **out, size_t *len, char *why, size_t whycap)
+{
+	struct tftp_source src = {.node_id = node_id};
+	enum tftp_files_result res;
+	struct store_read *r;
+	struct tftp_blob *b = NULL;
+	const char *w = "";
+
+	*out = NULL;
+	*len = 0;
+	snprintf(why, whycap, "%s", "");
+	if (!tftp_name_valid(name))
+		return 1;
+	if (store_read_begin(store, &r) != 0) {
+		snprintf(why, whycap, "store unreadable");
+		return -1;
+	}
+	res = tftp_source_read(r, name, &src, &w);
+	if (res == TFTP_FILES_OK)
+		res = tftp_source_build(r, name, &src, &b, &w);
+	store_read_end(r);
+	tftp_source_clear(&src);
+	if (res == TFTP_FILES_OK) {
+		*out = malloc(b->len ? b->len : 1);
+		if (!*out) {
+			tftp_blob_unref(b);
+			snprintf(why, whycap, "out of memory");
+			return -1;
+		}
+		memcpy(*out, b->data, b->len);
+		*len = b->len;
+		tftp_blob_unref(b);
+		return 0;
+	}
+	snprintf(why, whycap, "%s", w);
+	return res == TFTP_FILES_NOT_FOUND ? 1
+	       : res == TFTP_FILES_REFUSED ? 2
+					   : -1;
 }

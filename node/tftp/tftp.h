@@ -55,6 +55,13 @@ void tftp_notify(struct tftp *t);
 unsigned tftp_port(const struct tftp *t);
 unsigned tftp_http_port(const struct tftp *t);
 
+/* The bytes node NODE_ID serves as NAME, built from STORE (borrowed) now,
+ * without the role's cache: for the admin API, any thread. 0 with *out
+ * malloc'ed (transferred) and *len; 1 not found; 2 refused; -1 error;
+ * WHY gets the reason of a refusal or error. */
+int tftp_file_build(struct store *store, uint64_t node_id, const char *name,
+		    uint8_t **out, size_t *len, char *why, size_t whycap);
+
 /* Stops the thread (if started), ends every transfer and frees. Accepts
  * NULL. */
 void tftp_free(struct tftp *t);

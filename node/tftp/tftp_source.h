@@ -23,6 +23,7 @@ struct tftp_source {
 	const uint8_t *bytes; /* out: borrowed from R, or = owned */
 	size_t len;
 	uint8_t *owned; /* out: malloc'ed source, freed by clear */
+	int upload;	/* out: an uploaded file (bytes read by build) */
 };
 
 /* Finds NAME's source. TFTP_FILES_NOT_FOUND if this node serves no such

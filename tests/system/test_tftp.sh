@@ -126,6 +126,34 @@ head -c 20000 /dev/zero | tr '\0' 'a' |
 curl -sf "$(http_url n1 CTLFile.tlv)" -o "$D/ctl.after" || fail "HTTP after a long header"
 same "$D/ctl.admin" "$D/ctl.after" "HTTP after a long header"
 
+step "uploads: a 3 MB load and a locale in a folder, through n2, served by both nodes"
+head -c 3000000 /dev/urandom >"$D/load.bin"
+head -c 1000000 /dev/urandom >"$D/mid.jar"
+ward_ctl n2 tftp upload --name SIP88xx.14-2-1.loads "$D/load.bin" >/dev/null
+ward_ctl n1 tftp upload --name English_United_States/mk-sip.jar "$D/mid.jar" >/dev/null
+ward_ctl n1 --json tftp list | jq -e '.files | length == 2' >/dev/null ||
+	fail "tftp list: $(ward_ctl n1 --json tftp list)"
+for n in n1 n2; do
+	wait_until 10 "$n serves the load" get_atftp $n SIP88xx.14-2-1.loads "$D/load.$n" \
+		"windowsize 16" "blksize 1428" "tsize 0"
+	same "$D/load.bin" "$D/load.$n" "upload windowed from $n"
+	ward_ctl $n tftp get -o "$D/load.$n.admin" SIP88xx.14-2-1.loads
+	same "$D/load.bin" "$D/load.$n.admin" "upload as the admin API reports it on $n"
+	curl -sf "$(http_url $n SIP88xx.14-2-1.loads)" -o "$D/load.$n.http" || fail "HTTP upload"
+	same "$D/load.bin" "$D/load.$n.http" "upload over HTTP from $n"
+done
+get_hpa n2 SIP88xx.14-2-1.loads "$D/load.hpa" || fail "tftp-hpa large file"
+same "$D/load.bin" "$D/load.hpa" "tftp-hpa, 5860 blocks lock-step"
+# 125000 blocks of 8 bytes: the block number rolls over past 65535.
+get_atftp n2 English_United_States/mk-sip.jar "$D/mid.small" "blksize 8" "windowsize 32" ||
+	fail "atftp blksize 8: $(cat "$D/atftp.out")"
+same "$D/mid.jar" "$D/mid.small" "block number roll-over"
+expect_rc 2 ward_ctl n1 tftp upload --name CTLFile.tlv "$D/mid.jar"
+expect_rc 2 ward_ctl n1 tftp upload --name ../x "$D/mid.jar"
+ward_ctl n2 tftp delete SIP88xx.14-2-1.loads >/dev/null
+wait_until 10 "n1 stops serving a deleted file" \
+	bash -c "! curl -sf '$(http_url n1 SIP88xx.14-2-1.loads)' -o /dev/null"
+
 step "raw packets: refusals, silences, a flood from one address"
 python3 "$WARD_SRC/tests/system/tftp_probe.py" 127.0.0.1 "$(tftp_port n1)" \
 	CTLFile.tlv "$(sha256sum "$D/ctl.admin" | cut -d' ' -f1)"

@@ -74,6 +74,12 @@ static const struct wardctl_command commands[] = {
      "set the cluster security mode (mixed needs a current CTL)"},
     {"security", "status", cmd_security_status, "",
      "mode, CTL, tokens and pending resets"},
+    {"tftp", "upload", cmd_tftp_upload, "[--name NAME] FILE",
+     "a static file phones fetch over TFTP (up to 64 MiB)"},
+    {"tftp", "list", cmd_tftp_list, "", "the uploaded files"},
+    {"tftp", "delete", cmd_tftp_delete, "NAME", "remove an uploaded file"},
+    {"tftp", "get", cmd_tftp_get, "[--node ID] [-o FILE] NAME",
+     "the bytes a node serves as NAME (trust lists, configs, uploads)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
