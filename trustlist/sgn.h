@@ -60,15 +60,15 @@ int trustlist_sgn_verify(const struct trustlist *sgn,
 /* The encryption block of an .enc.sgn header (tags 16-27), borrowed from
  * the parsed file. */
 struct trustlist_enc {
-	unsigned cipher;		    /* tag 18: 0 = AES-128-CBC */
-	struct trustlist_bytes iv;	    /* tag 19: 16 bytes */
-	unsigned padding;		    /* tag 20: '\r' bytes appended */
-	unsigned key_alg;		    /* tag 22: 0 = RSA PKCS#1 v1.5 */
-	unsigned key_bits;		    /* tag 23: size of the wrapped key */
-	unsigned key_type;		    /* tag 24: 1 */
+	unsigned cipher;	   /* tag 18: 0 = AES-128-CBC */
+	struct trustlist_bytes iv; /* tag 19: 16 bytes */
+	unsigned padding;	   /* tag 20: '\r' bytes appended */
+	unsigned key_alg;	   /* tag 22: 0 = RSA PKCS#1 v1.5 */
+	unsigned key_bits;	   /* tag 23: size of the wrapped key */
+	unsigned key_type;	   /* tag 24: 1 */
 	struct trustlist_bytes wrapped_key; /* tag 25 */
-	unsigned digest_alg;		    /* tag 26: digest of the plaintext */
-	struct trustlist_bytes digest;	    /* tag 27 */
+	unsigned digest_alg;	       /* tag 26: digest of the plaintext */
+	struct trustlist_bytes digest; /* tag 27 */
 };
 
 /* Builds NAME.enc.sgn: header version 2.0 (filename field NAME +

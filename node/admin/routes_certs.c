@@ -275,7 +275,8 @@ static int regen_issue(struct admin *a, const struct regen_in *in,
 	if (subject_of(old, in->old.role, in->node.name, &sb, &subj, errmsg,
 		       errcap) != 0)
 		goto out;
-	if (pki_key_generate(in->key_type, &o->key) != 0 ||
+	if (pki_key_generate(nodepki_role_key_type(role, in->key_type),
+			     &o->key) != 0 ||
 	    pki_issue(ca, ca_key, o->key, role, &subj, 0, &o->cert, errmsg,
 		      errcap) != 0 ||
 	    nodepki_cert_record(o->cert, in->old.owner, role,
