@@ -128,11 +128,11 @@ unsigned admin_gate_take(struct admin_gate *g, const char *addr,
 		b->milli -= GATE_MILLI;
 		return 0;
 	}
-	/* Seconds until one token: (missing thousandths) * 60 / per_min ms. */
+	/* per_min thousandths of a token every 60 ms: the missing ones take
+	 * missing * 60 / per_min ms, rounded up to whole seconds. */
 	missing = GATE_MILLI - b->milli;
-	return (unsigned)((missing * 60 + g->cfg.per_min - 1) / g->cfg.per_min /
-			      1000 +
-			  1);
+	missing = (missing * 60 + g->cfg.per_min - 1) / g->cfg.per_min;
+	return missing < 1000 ? 1 : (unsigned)((missing + 999) / 1000);
 }
 
 static void name_count_add(struct name_count *tab, unsigned cap, unsigned *n,
