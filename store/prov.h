@@ -34,8 +34,8 @@
 
 /* ---- names ------------------------------------------------------------ */
 
-/* 1 if NAME is a provisioning name: 1..63 of A-Z a-z 0-9 . _ - @ +, not
- * starting with '.' or '-'. Profiles, users, realms, node groups and
+/* 1 if NAME is a provisioning name: 1..63 of A-Z a-z 0-9 . _ -, not
+ * starting with '.' or '-' (a path segment of the admin API). Profiles, users, realms, node groups and
  * trunks are named so. */
 int store_prov_name_valid(const char *name);
 /* 1 if NAME is a phone name: "SEP" and 12 upper-case hex digits. */

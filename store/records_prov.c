@@ -44,8 +44,7 @@ _Static_assert(1 + 4 + STORE_DER_MAX + 32 + STR_MAX(STORE_SERIAL_MAX) + 16 <=
 static int name_char_ok(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-	       ch == '-' || ch == '@' || ch == '+';
+	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
 }
 
 int store_prov_name_valid(const char *name)
