@@ -573,6 +573,16 @@ int store_cmd_use_join_token(struct store_cmd *c, const char *node_name);
 /* Appends an audit record stamped with the command's time, origin, actor. */
 int store_cmd_audit(struct store_cmd *c, const char *action,
 		    const char *detail);
+/* Deletes audit records stamped before BEFORE_MS, oldest (lowest index)
+ * first: at most MAX (1..STORE_PRUNE_MAX) of them, after looking at no
+ * more than 4 * MAX records, so that one command and one scan stay small
+ * and a record stamped by a clock far ahead does not block the pruning.
+ * Deletes are plain STORE_OP_DEL of the keys read from R: a prune applied
+ * twice, or after another, is harmless. *N receives how many deletes were
+ * added (0: nothing old enough). */
+#define STORE_PRUNE_MAX 4096
+int store_cmd_prune_audit(struct store_cmd *c, struct store_read *r,
+			  uint64_t before_ms, unsigned max, unsigned *n);
 
 /* Guards on OLD (the command fails with STORE_ENOTFOUND if the stored
  * record is no longer exactly OLD) and writes NEW: read-modify-write of the

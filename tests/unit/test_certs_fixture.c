@@ -167,7 +167,10 @@ uint32_t cfx_regenerate(struct cfx *f, uint64_t owner, enum pki_role role,
 	store_read_end(r);
 	names.node_id = owner;
 	nodepki_subject(&names, &subj);
-	assert_int_equal(pki_key_generate(PKI_KEY_ECDSA_P256, &k), 0);
+	assert_int_equal(
+	    pki_key_generate(nodepki_role_key_type(role, PKI_KEY_ECDSA_P256),
+			     &k),
+	    0);
 	if (pki_issue(f->pki.ca, f->pki.ca_key, k, role, &subj, 0, &x, errmsg,
 		      sizeof errmsg) != 0)
 		fail_msg("issue: %s", errmsg);
