@@ -2,8 +2,10 @@ ward_system_test(system_cluster system/test_cluster.sh)
 ward_system_test(system_datadir system/test_datadir.sh)
 ward_system_test(system_security system/test_security.sh)
 ward_system_test(system_readme system/test_readme.sh)
+ward_system_test(system_provisioning system/test_provisioning.sh)
 # They start real nodes and time elections: one at a time.
 set_tests_properties(system_cluster system_datadir system_security system_readme
+  system_provisioning
   PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_tftp system/test_tftp.sh)
 set_tests_properties(system_tftp PROPERTIES RESOURCE_LOCK wardd)
