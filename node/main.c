@@ -281,7 +281,11 @@ static int wardd_tftp_file(void *arg, uint64_t node_id, const char *name,
 {
 	struct wardd *w = arg;
 
-	return tftp_file_build(w->store, node_id, name, out, len, why, whycap);
+	char pki_dir[CONFIG_PATH_MAX + 8];
+
+	snprintf(pki_dir, sizeof pki_dir, "%s/pki", w->cfg.data_dir);
+	return tftp_file_build(w->store, pki_dir, node_id, name, out, len, why,
+			       whycap);
 }
 
 /* The TFTP role: binds its ports now (a node that cannot serve phones
@@ -289,9 +293,12 @@ static int wardd_tftp_file(void *arg, uint64_t node_id, const char *name,
 static int wardd_start_tftp(struct wardd *w, int have_identity, char *errmsg,
 			    size_t errcap)
 {
+	static char pki_dir[CONFIG_PATH_MAX + 8];
 	struct tftp_config tc;
 
+	snprintf(pki_dir, sizeof pki_dir, "%s/pki", w->cfg.data_dir);
 	tftp_config_defaults(&tc);
+	tc.pki_dir = pki_dir;
 	tc.listen = w->cfg.tftp_listen;
 	tc.http_listen = w->cfg.tftp_http_listen;
 	tc.max_transfers = w->cfg.tftp_max_transfers;

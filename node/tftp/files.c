@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "node/tftp/tftp_packet.h"
 #include "node/tftp/tftp_source.h"
 #include "store/store.h"
@@ -32,6 +33,8 @@ struct tftp_files {
 	struct files_entry *buckets[FILES_BUCKETS];
 	struct tftp_files_stats stats;
 	uint64_t tick;
+	char pki_dir[1024];
+	struct tftp_signer *signer; /* owned; NULL until needed */
 };
 
 struct tftp_blob *tftp_blob_ref(struct tftp_blob *b)
@@ -78,10 +81,34 @@ static void entry_free(struct files_entry *e)
 	free(e);
 }
 
+void tftp_files_set_pki_dir(struct tftp_files *f, const char *pki_dir)
+{
+	snprintf(f->pki_dir, sizeof f->pki_dir, "%s", pki_dir ? pki_dir : "");
+}
+
+/* The signer, (re)loaded when the store holds another TFTP certificate
+ * for this node than the one loaded (the watcher rewrote DATA/pki). */
+static const struct tftp_signer *
+files_signer(struct tftp_files *f, struct store_read *r, uint64_t node_id)
+{
+	struct store_cert c;
+	const char *why;
+
+	if (f->signer && store_cert_get(r, node_id, STORE_CERT_TFTP, &c) == 0 &&
+	    memcmp(c.sha256, f->signer->sha256, 32) == 0)
+		return f->signer;
+	tftp_signer_free(f->signer);
+	f->signer = tftp_signer_load(f->pki_dir, &why);
+	if (!f->signer && f->pki_dir[0])
+		log_warn("tftp", "%s", why);
+	return f->signer;
+}
+
 void tftp_files_free(struct tftp_files *f)
 {
 	if (!f)
 		return;
+	tftp_signer_free(f->signer);
 	for (size_t i = 0; i < FILES_BUCKETS; i++) {
 		struct files_entry *e = f->buckets[i], *next;
 
@@ -159,6 +186,7 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 		*why = "store unreadable";
 		return TFTP_FILES_ERROR;
 	}
+	src.signer = files_signer(f, r, node_id);
 	res = tftp_source_read(r, name, &src, why);
 	if (res != TFTP_FILES_OK) {
 		store_read_end(r);
@@ -175,13 +203,21 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 		*out = tftp_blob_ref(e->blob);
 		return TFTP_FILES_OK;
 	}
-	res = tftp_source_build(r, name, &src, &b, why);
+	{
+		const char *note = *why;
+
+		res = tftp_source_build(r, name, &src, &b, why);
+		if (res == TFTP_FILES_OK)
+			*why = note;
+	}
 	store_read_end(r);
 	if (res != TFTP_FILES_OK) {
 		tftp_source_clear(&src);
 		return res;
 	}
 	f->stats.builds++;
+	if ((*why)[0])
+		log_info("tftp", "%s: %s", name, *why);
 	if (e)
 		entry_drop(f, pp);
 	files_make_room(f, b->len);
@@ -207,29 +243,36 @@ void tftp_files_stats(const struct tftp_files *f, struct tftp_files_stats *out)
 	*out = f->stats;
 }
 
-int tftp_file_build(struct store *store, uint64_t node_id, const char *name,
-		    uint8_t **out, size_t *len, char *why, size_t whycap)
+int tftp_file_build(struct store *store, const char *pki_dir, uint64_t node_id,
+		    const char *name, uint8_t **out, size_t *len, char *why,
+		    size_t whycap)
 {
 	struct tftp_source src = {.node_id = node_id};
+	const char *w = "";
+	struct tftp_signer *signer = tftp_signer_load(pki_dir, &w);
 	enum tftp_files_result res;
 	struct store_read *r;
 	struct tftp_blob *b = NULL;
-	const char *w = "";
 
 	*out = NULL;
 	*len = 0;
 	snprintf(why, whycap, "%s", "");
-	if (!tftp_name_valid(name))
+	if (!tftp_name_valid(name)) {
+		tftp_signer_free(signer);
 		return 1;
+	}
 	if (store_read_begin(store, &r) != 0) {
+		tftp_signer_free(signer);
 		snprintf(why, whycap, "store unreadable");
 		return -1;
 	}
+	src.signer = signer;
 	res = tftp_source_read(r, name, &src, &w);
 	if (res == TFTP_FILES_OK)
 		res = tftp_source_build(r, name, &src, &b, &w);
 	store_read_end(r);
 	tftp_source_clear(&src);
+	tftp_signer_free(signer);
 	if (res == TFTP_FILES_OK) {
 		*out = malloc(b->len ? b->len : 1);
 		if (!*out) {

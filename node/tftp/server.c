@@ -464,6 +464,7 @@ int tftp_new(const struct tftp_config *cfg, struct store *store,
 		errmsg_set(errmsg, errcap, "tftp: out of memory");
 		goto err;
 	}
+	tftp_files_set_pki_dir(t->files, cfg->pki_dir);
 	if (bind_request_port(t, errmsg, errcap) != 0)
 		goto err;
 	t->ev_request =

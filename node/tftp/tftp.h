@@ -26,6 +26,8 @@ struct tftp_config {
 	unsigned http_max_conns; /* concurrent HTTP connections */
 	unsigned http_idle_s;	 /* HTTP idle/slow-client timeout */
 	size_t cache_bytes;	 /* file cache budget */
+	const char *pki_dir; /* DATA/pki: the TFTP certificate and key that sign
+			      files; NULL: none */
 };
 
 /* Fills C with the defaults (listen "0.0.0.0:69", HTTP "0.0.0.0:6970"). */
@@ -59,8 +61,9 @@ unsigned tftp_http_port(const struct tftp *t);
  * without the role's cache: for the admin API, any thread. 0 with *out
  * malloc'ed (transferred) and *len; 1 not found; 2 refused; -1 error;
  * WHY gets the reason of a refusal or error. */
-int tftp_file_build(struct store *store, uint64_t node_id, const char *name,
-		    uint8_t **out, size_t *len, char *why, size_t whycap);
+int tftp_file_build(struct store *store, const char *pki_dir, uint64_t node_id,
+		    const char *name, uint8_t **out, size_t *len, char *why,
+		    size_t whycap);
 
 /* Stops the thread (if started), ends every transfer and frees. Accepts
  * NULL. */

@@ -41,6 +41,9 @@ struct tftp_files; /* opaque */
  * MAX_BYTES of file data beyond what transfers hold. */
 int tftp_files_new(struct store *store, size_t max_bytes,
 		   struct tftp_files **out);
+/* Where the node's TFTP certificate and key are (DATA/pki; borrowed,
+ * copied): signed files need them. */
+void tftp_files_set_pki_dir(struct tftp_files *f, const char *pki_dir);
 /* Frees the cache; blobs still referenced by transfers live on until
  * their last unref. Accepts NULL. */
 void tftp_files_free(struct tftp_files *f);

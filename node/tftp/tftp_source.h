@@ -15,15 +15,43 @@
 
 #include "node/tftp/tftp_files.h"
 
+#include <openssl/evp.h>
+
 struct store_read;
 
+/* The node's TFTP certificate (DER) and key. */
+struct tftp_signer {
+	uint8_t *der; /* owned */
+	size_t der_len;
+	EVP_PKEY *key;	    /* owned */
+	uint8_t sha256[32]; /* of the DER */
+};
+
+/* Loads PKI_DIR/tftp.pem and tftp.key; NULL with *why if absent or
+ * mismatched. Free with tftp_signer_free (accepts NULL). */
+struct tftp_signer *tftp_signer_load(const char *pki_dir, const char **why);
+void tftp_signer_free(struct tftp_signer *s);
+
+enum tftp_source_kind {
+	TFTP_SRC_STORED = 0, /* a file the store holds as served */
+	TFTP_SRC_UPLOAD,     /* an uploaded file (bytes read by build) */
+	TFTP_SRC_CONFIG,     /* generated configuration, unsigned */
+	TFTP_SRC_SGN,	     /* generated configuration, signed */
+	TFTP_SRC_ENC,	     /* generated configuration, encrypted */
+};
+
 struct tftp_source {
-	uint64_t node_id;     /* in: the serving node */
-	uint8_t sha256[32];   /* out: identifies the source bytes */
-	const uint8_t *bytes; /* out: borrowed from R, or = owned */
+	uint64_t node_id;		  /* in: the serving node */
+	const struct tftp_signer *signer; /* in: NULL if none (borrowed) */
+	uint8_t sha256[32];		  /* out: identifies the source bytes */
+	const uint8_t *bytes;		  /* out: borrowed from R, or = owned */
 	size_t len;
 	uint8_t *owned; /* out: malloc'ed source, freed by clear */
 	int upload;	/* out: an uploaded file (bytes read by build) */
+	enum tftp_source_kind kind; /* out */
+	char base[256];		    /* out: NAME without .sgn/.enc.sgn */
+	uint8_t *device_cert;	    /* out, ENC: owned copy of the LSC */
+	size_t device_cert_len;
 };
 
 /* Finds NAME's source. TFTP_FILES_NOT_FOUND if this node serves no such
@@ -40,7 +68,8 @@ enum tftp_files_result tftp_source_build(struct store_read *r, const char *name,
 					 struct tftp_blob **out,
 					 const char **why);
 
-/* Frees what SRC owns. */
+/* Frees what SRC owns (wiping the generated text: an encrypted
+ * configuration may hold credentials). */
 void tftp_source_clear(struct tftp_source *src);
 
 /* A new blob holding a copy of DATA (LEN bytes), one reference; NULL when
