@@ -3,4 +3,7 @@ if(TARGET ward_tftp)
   ward_unit_test(test_tftp_packet
     SOURCES unit/test_tftp_packet.c
     LIBS ward_tftp_packet)
+  ward_unit_test(test_tftp_files
+    SOURCES unit/test_tftp_files.c unit/test_store_fixture.c
+    LIBS ward_tftp ward_pki ward_trustlist ward_store)
 endif()
