@@ -94,8 +94,10 @@ files_signer(struct tftp_files *f, struct store_read *r, uint64_t node_id)
 	struct store_cert c;
 	const char *why;
 
-	if (f->signer && store_cert_get(r, node_id, STORE_CERT_TFTP, &c) == 0 &&
-	    memcmp(c.sha256, f->signer->sha256, 32) == 0)
+	/* Without a record to compare with, the loaded key stands. */
+	if (f->signer &&
+	    (store_cert_get(r, node_id, STORE_CERT_TFTP, &c) != 0 ||
+	     memcmp(c.sha256, f->signer->sha256, 32) == 0))
 		return f->signer;
 	tftp_signer_free(f->signer);
 	f->signer = tftp_signer_load(f->pki_dir, &why);
