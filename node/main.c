@@ -288,6 +288,17 @@ static int wardd_tftp_file(void *arg, uint64_t node_id, const char *name,
 			       whycap);
 }
 
+/* admin hook: what a phone gets, for GET /v1/tftp/devices/NAME. */
+static int wardd_tftp_explain(void *arg, uint64_t node_id, const char *device,
+			      char **out)
+{
+	struct wardd *w = arg;
+	char pki_dir[CONFIG_PATH_MAX + 8];
+
+	snprintf(pki_dir, sizeof pki_dir, "%s/pki", w->cfg.data_dir);
+	return tftp_device_explain(w->store, pki_dir, node_id, device, out);
+}
+
 /* The TFTP role: binds its ports now (a node that cannot serve phones
  * their files says so at start) and runs in its own thread. */
 static int wardd_start_tftp(struct wardd *w, int have_identity, char *errmsg,
@@ -404,6 +415,7 @@ int main(int argc, char **argv)
 	    .admin_addr = w.cfg.admin_listen,
 	    .hooks = {.bootstrap = wardd_bootstrap,
 		      .tftp_file = wardd_tftp_file,
+		      .tftp_explain = wardd_tftp_explain,
 		      .arg = &w},
 	    .limits = {.max_connections = w.cfg.admin_max_connections,
 		       .login_burst = w.cfg.admin_login_burst,

@@ -28,6 +28,11 @@ struct admin_hooks {
 	 * NULL: the routes answer 501. */
 	int (*tftp_file)(void *arg, uint64_t node_id, const char *name,
 			 uint8_t **out, size_t *len, char *why, size_t whycap);
+	/* GET /v1/tftp/devices/NAME: what phone DEVICE gets from node
+	 * NODE_ID and why, as JSON text in *out (malloc'ed, transferred).
+	 * 0, ADMIN_TFTP_NOT_FOUND, or -1. Any thread. */
+	int (*tftp_explain)(void *arg, uint64_t node_id, const char *device,
+			    char **out);
 	void *arg;
 };
 

@@ -270,6 +270,7 @@ void admin_route_tftp_chunk(struct admin_op *op);
 void admin_route_tftp_file_commit(struct admin_op *op);
 void admin_route_tftp_file_delete(struct admin_op *op);
 void admin_route_tftp_file_get(struct admin_op *op);
+void admin_route_tftp_device(struct admin_op *op);
 
 /* ---- login (login.c) -------------------------------------------------- */
 

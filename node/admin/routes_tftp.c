@@ -350,6 +350,23 @@ void admin_route_tftp_file_commit(struct admin_op *op)
 	store_cmd_free(cmd);
 }
 
+/* ?node=ID into *NODE (unchanged when absent); 0, or -1 after answering. */
+static int query_node(struct admin_op *op, uint64_t *node)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(op->req);
+	char v[24], *end;
+
+	if (!uri ||
+	    !admin_query_value(evhttp_uri_get_query(uri), "node", v, sizeof v))
+		return 0;
+	*node = strtoull(v, &end, 10);
+	if (!v[0] || *end || *node == 0) {
+		admin_op_error(op, 400, "node: a node id");
+		return -1;
+	}
+	return 0;
+}
+
 /* The ?name= of the request into NAME; 0, or -1 after answering. */
 static int query_name(struct admin_op *op, char *name, size_t cap)
 {
@@ -489,4 +506,35 @@ void admin_route_tftp_file_get(struct admin_op *op)
 		admin_op_reply(op, 200, ans);
 	}
 	free(data);
+}
+
+/* GET /v1/tftp/devices/NAME[?node=ID]: what the phone gets and why. */
+void admin_route_tftp_device(struct admin_op *op)
+{
+	struct admin *a = op->a;
+	uint64_t node = a->node_id;
+	char *text = NULL;
+	json_error_t e;
+	json_t *doc;
+	int rc;
+
+	if (query_node(op, &node) != 0)
+		return;
+	if (!a->hooks.tftp_explain) {
+		admin_op_error(op, 501, "this node runs no TFTP role");
+		return;
+	}
+	rc = a->hooks.tftp_explain(a->hooks.arg, node, op->args[0], &text);
+	if (rc == ADMIN_TFTP_NOT_FOUND) {
+		admin_op_error(op, 404, "no phone \"%s\"", op->args[0]);
+		return;
+	}
+	doc = rc == 0 ? json_loads(text, 0, &e) : NULL;
+	free(text);
+	if (!doc) {
+		admin_op_error(op, 500, "explaining \"%s\" failed",
+			       op->args[0]);
+		return;
+	}
+	admin_op_reply(op, 200, doc);
 }

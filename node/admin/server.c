@@ -182,6 +182,8 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_GET, "/v1/tftp/file", admin_route_tftp_file_get,
      ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_GET, "/v1/tftp/devices/+", admin_route_tftp_device,
+     ROUTE_AUTH | ROUTE_READ, 0},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])

@@ -270,6 +270,8 @@ int tftp_config_device(struct store_read *r, const char *device,
 	    o->encrypted_param || (p.flags & STORE_PP_TFTP_ENCRYPTED);
 	info->has_digest = d.digest_user[0] != 0;
 	info->caps = d.caps;
+	info->changed_ms =
+	    d.changed_ms > p.changed_ms ? d.changed_ms : p.changed_ms;
 	f = p.flags;
 	if (xbuf_init(&b) != 0)
 		return TFTP_CONFIG_ERROR;

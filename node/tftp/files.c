@@ -200,6 +200,10 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 		store_read_end(r);
 		tftp_source_clear(&src);
 		f->stats.checks++;
+		/* Once per change, not per request: say why a file is
+		 * served as it is when that is worth knowing. */
+		if ((*why)[0])
+			log_info("tftp", "%s: %s", name, *why);
 		e->gen = gen;
 		e->used = ++f->tick;
 		*out = tftp_blob_ref(e->blob);

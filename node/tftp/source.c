@@ -199,6 +199,10 @@ out:
 	src->bytes = src->owned;
 	src->len = len;
 	hash_source(src);
+	if (device[0])
+		src->timestamp = (uint32_t)(info.changed_ms / 1000);
+	else
+		src->timestamp = (uint32_t)(cl.created_ms / 1000);
 	if (sgn && device[0] && info.encrypt && mixed && !have_lsc)
 		*why = "encryption asked but the device has no certificate "
 		       "(LSC): served signed, unencrypted, without credentials";
@@ -299,6 +303,7 @@ enum tftp_files_result tftp_source_build(struct store_read *r, const char *name,
 					 const char **why)
 {
 	struct trustlist_signer signer;
+	struct trustlist_options opts = {.timestamp = src->timestamp};
 	char err[256];
 	uint8_t *file = NULL;
 	size_t len = 0;
@@ -315,13 +320,13 @@ enum tftp_files_result tftp_source_build(struct store_read *r, const char *name,
 					   .key = src->signer->key};
 	if (src->kind == TFTP_SRC_SGN)
 		rc = trustlist_sgn_build(src->base, src->bytes, src->len,
-					 &signer, NULL, &file, &len, err,
+					 &signer, &opts, &file, &len, err,
 					 sizeof err);
 	else
-		rc = trustlist_encsgn_build(src->base, src->bytes, src->len,
-					    src->device_cert,
-					    src->device_cert_len, &signer, NULL,
-					    &file, &len, err, sizeof err);
+		rc = trustlist_encsgn_build(
+		    src->base, src->bytes, src->len, src->device_cert,
+		    src->device_cert_len, &signer, &opts, &file, &len, err,
+		    sizeof err);
 	if (rc != 0) {
 		log_warn("tftp", "%s: signing failed: %s", name, err);
 		*why = "signing failed";

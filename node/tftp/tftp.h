@@ -65,6 +65,12 @@ int tftp_file_build(struct store *store, const char *pki_dir, uint64_t node_id,
 		    const char *name, uint8_t **out, size_t *len, char *why,
 		    size_t whycap);
 
+/* What phone DEVICE gets from node NODE_ID and why: a JSON document
+ * (docs/tftp.md) in *out, malloc'ed (transferred, free()). 0, 1 if no
+ * such phone, -1 on error. Any thread. */
+int tftp_device_explain(struct store *store, const char *pki_dir,
+			uint64_t node_id, const char *device, char **out);
+
 /* Stops the thread (if started), ends every transfer and frees. Accepts
  * NULL. */
 void tftp_free(struct tftp *t);

@@ -31,10 +31,13 @@ struct tftp_config_opts {
 /* What the generator learned about the device, for the serving policy
  * and `wardctl tftp files`. */
 struct tftp_config_info {
-	uint32_t mode;	/* enum store_device_mode of its profile */
-	int encrypt;	/* encryption asked (parameter or profile) */
-	int has_digest; /* a digest user is configured */
-	uint32_t caps;	/* STORE_CAP_* */
+	uint32_t mode;	     /* enum store_device_mode of its profile */
+	int encrypt;	     /* encryption asked (parameter or profile) */
+	int has_digest;	     /* a digest user is configured */
+	uint32_t caps;	     /* STORE_CAP_* */
+	uint64_t changed_ms; /* newest change of the device or its profile: the
+			      signed header's timestamp, so that every build
+			      of the same text is the same file */
 };
 
 /* DEVICE's configuration: 0 with *out malloc'ed (transferred, *len

@@ -51,6 +51,7 @@ struct tftp_source {
 	enum tftp_source_kind kind; /* out */
 	char base[256];		    /* out: NAME without .sgn/.enc.sgn */
 	uint8_t *device_cert;	    /* out, ENC: owned copy of the LSC */
+	uint32_t timestamp;	    /* out: of the signed header (0: now) */
 	size_t device_cert_len;
 };
 

@@ -91,14 +91,35 @@ grep -qi "not found" "$D/hpa.out" || fail "tftp-hpa: $(cat "$D/hpa.out")"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$(http_url n1 CTLFile.tlv)")
 [ "$code" = 404 ] || fail "HTTP for a missing CTL: $code"
 
+step "non-secure: a phone's configuration, unsigned, as the admin API reports it"
+export WARD_NEW_PASSWORD=alice-secret-123
+ward_ctl n1 user add alice >/dev/null
+unset WARD_NEW_PASSWORD
+ward_ctl n1 node-group add g1 --nodes "n2,n1" >/dev/null
+ward_ctl n1 device add SEP0011223344AA --model 8841 --capabilities tls,srtp,encrypted-config \
+	--profile standard-authenticated --lines 1001,1002 --digest-user alice --node-group g1 >/dev/null
+CFG=SEP0011223344AA.cnf.xml
+wait_until 10 "n2 serves the config" get_hpa n2 $CFG "$D/cfg.n2"
+ward_ctl n2 tftp get -o "$D/cfg.n2.admin" $CFG
+same "$D/cfg.n2.admin" "$D/cfg.n2" "config over TFTP"
+# the node group's order is the phone's failover order
+grep -n "<name>n[12]</name>" "$D/cfg.n2" | tr '\n' ' ' | grep -q "n2.*n1" ||
+	fail "node group order: $(grep '<name>' "$D/cfg.n2")"
+grep -q "<authName>alice</authName>" "$D/cfg.n2" || fail "no digest user"
+! grep -qi "secret\|authHash\|password" "$D/cfg.n2" || fail "a credential in clear"
+get_hpa n1 XMLDefault.cnf.xml "$D/default.xml" || fail "XMLDefault.cnf.xml"
+get_hpa n1 $CFG.sgn "$D/none" && fail "a signed file in non-secure mode"
+
 step "a token signs the CTL: both nodes serve exactly what the admin API exports"
 mkdir -p "$D/tokens"
 printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
 	"$D/tokens" >"$SOFTHSM2_CONF"
 (umask 077 && echo 1234 >"$PIN_FILE")
 make_token tokA sast1 01
+make_token tokB sast2 02
 leader=$(leader_of n1)
 ward_ctl "$leader" token register --module "$MODULE" --token tokA >/dev/null
+ward_ctl "$leader" token register --module "$MODULE" --token tokB >/dev/null
 ward_ctl n1 ctl sign --module "$MODULE" --token tokA --pin-file "$PIN_FILE" >/dev/null
 ward_ctl n1 ctl export -o "$D/ctl.admin"
 for n in n1 n2; do
@@ -110,6 +131,53 @@ for n in n1 n2; do
 	curl -sf "$(http_url $n CTLFile.tlv)" -o "$D/ctl.$n.http" || fail "HTTP CTL"
 	same "$D/ctl.admin" "$D/ctl.$n.http" "CTL over HTTP from $n"
 done
+
+step "mixed mode: configs only signed, by each node's TFTP key, checked by an independent verifier"
+ward_ctl n1 security mode mixed >/dev/null
+for n in n1 n2; do
+	wait_until 10 "$n serves $CFG.sgn" get_atftp $n $CFG.sgn "$D/sgn.$n" "tsize 0" "blksize 1428"
+	ward_ctl $n tftp get -o "$D/sgn.$n.admin" $CFG.sgn
+	same "$D/sgn.$n.admin" "$D/sgn.$n" "signed config from $n"
+	curl -sf "$(http_url $n $CFG.sgn)" -o "$D/sgn.$n.http" || fail "HTTP .sgn"
+	same "$D/sgn.$n" "$D/sgn.$n.http" "signed config over HTTP from $n"
+	mkdir -p "$D/indep.$n"
+	python3 "$KEYS/indep.py" check "$D/sgn.$n" "$D/$n/pki/tftp.pem" "$D/indep.$n" ||
+		fail "the independent verifier refuses $n's $CFG.sgn"
+	get_hpa $n $CFG "$D/none" && fail "$n serves the unsigned name in mixed mode"
+	grep -qi "signed" "$D/hpa.out" || fail "no reason given: $(cat "$D/hpa.out")"
+done
+cmp -s "$D/sgn.n1" "$D/sgn.n2" && fail "n1 and n2 sign with the same key"
+cp "$D/sgn.n1" "$D/sgn.bad"
+printf 'X' | dd of="$D/sgn.bad" bs=1 seek=$(($(stat -c %s "$D/sgn.bad") - 20)) conv=notrunc 2>/dev/null
+mkdir -p "$D/indep.bad"
+python3 "$KEYS/indep.py" check "$D/sgn.bad" "$D/n1/pki/tftp.pem" "$D/indep.bad" >/dev/null 2>&1 &&
+	fail "a tampered file passes the independent verifier"
+
+step "a change through one node: every node serves the new file"
+ward_ctl n2 device set SEP0011223344AA --lines 2001 >/dev/null
+for n in n1 n2; do
+	wait_until 10 "$n serves the changed config" bash -c \
+		"curl -sf '$(http_url $n $CFG.sgn)' | grep -qa '<featureLabel>2001<'"
+done
+
+step "wardctl tftp files says what the phone gets and why"
+ward_ctl n1 tftp files SEP0011223344AA >"$D/files.txt"
+grep -q "refused: mixed mode" "$D/files.txt" || fail "$(cat "$D/files.txt")"
+grep -q "signed with this node's TFTP key" "$D/files.txt" || fail "$(cat "$D/files.txt")"
+grep -q "encryption is not asked" "$D/files.txt" || fail "$(cat "$D/files.txt")"
+grep -q "WARNING: the digest user" "$D/files.txt" || fail "no digest warning: $(cat "$D/files.txt")"
+get_hpa n1 $CFG.sgn "$D/sgn.n1.now" || fail "$CFG.sgn after the change"
+[ "$(ward_ctl n1 --json tftp files SEP0011223344AA | jq -r '.files[1].sha256')" = \
+	"sha256:$(sha256sum "$D/sgn.n1.now" | cut -d' ' -f1)" ] || fail "tftp files: another sha256"
+ward_ctl n1 param set tftp_encrypted_config true >/dev/null
+wait_until 10 "the phone without an LSC gets no encrypted file, and why" bash -c \
+	"'$WARDCTL' --url '$(ward_url n1)' --fingerprint '$(ward_fp n1)' tftp files SEP0011223344AA |
+		grep -q 'no LSC to encrypt to'"
+get_hpa n1 $CFG.enc.sgn "$D/none" && fail "an encrypted file without an LSC"
+get_hpa n1 $CFG.sgn "$D/sgn.noenc" || fail "the .sgn without an LSC"
+grep -qa "<fullConfig>true<" "$D/sgn.noenc" || fail "a stub without an encrypted file"
+wait_until 10 "the log says why" grep -q "has no certificate (LSC)" "$D/n1.log"
+expect_rc 2 ward_ctl n1 tftp files SEP00000000FFFF
 
 step "HTTP refuses what is not a file of this node"
 for path in /no-such-file /../../etc/passwd /%2e%2e/etc/passwd //etc/passwd; do

@@ -148,6 +148,8 @@ static const struct wardctl_command commands[] = {
     {"tftp", "delete", cmd_tftp_delete, "NAME", "remove an uploaded file"},
     {"tftp", "get", cmd_tftp_get, "[--node ID] [-o FILE] NAME",
      "the bytes a node serves as NAME (trust lists, configs, uploads)"},
+    {"tftp", "files", cmd_tftp_files, "[--node ID] DEVICE",
+     "what a phone gets (signed, encrypted or not) and why"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

@@ -33,6 +33,8 @@ int cmd_tftp_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_tftp_delete(struct wardctl *ctx, int argc, char **argv);
 int cmd_tftp_get(struct wardctl *ctx, int argc, char **argv);
 void tftp_list_render(FILE *f, const json_t *doc);
+int cmd_tftp_files(struct wardctl *ctx, int argc, char **argv);
+void tftp_files_render(FILE *f, const json_t *doc);
 
 /* The common body of a listing: no operands, GET PATH (an absolute path),
  * then RENDER the answer or print its JSON. Returns an exit code. */

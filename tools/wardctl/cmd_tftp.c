@@ -244,3 +244,82 @@ int cmd_tftp_get(struct wardctl *ctx, int argc, char **argv)
 	json_decref(ans);
 	return rc;
 }
+
+void tftp_files_render(FILE *f, const json_t *doc)
+{
+	char a[512], b[512], c[512], d[512];
+	const json_t *e, *enc = json_object_get(doc, "encryption");
+	size_t i;
+
+	fprintf(f,
+		"%s from node %s (cluster %s; profile %s, device security "
+		"mode %s)\n",
+		out_field(doc, "device", a, sizeof a),
+		out_field(doc, "node", b, sizeof b),
+		out_field(doc, "cluster_mode", c, sizeof c),
+		out_field(doc, "profile", d, sizeof d),
+		out_field(doc, "device_security_mode", a, sizeof a));
+	fprintf(f, "Encryption asked: %s; certificate: %s; in effect: %s\n",
+		out_field(enc, "asked", a, sizeof a),
+		out_field(enc, "certificate", b, sizeof b),
+		out_field(enc, "active", c, sizeof c));
+	json_array_foreach(json_object_get(doc, "files"), i, e)
+	{
+		fprintf(f, "  %-34s ", out_field(e, "name", a, sizeof a));
+		if (json_is_true(json_object_get(e, "served")))
+			fprintf(f, "%s bytes %s\n",
+				out_field(e, "size", b, sizeof b),
+				out_field(e, "sha256", c, sizeof c));
+		else
+			fprintf(f, "not served\n");
+		fprintf(f, "  %-34s %s\n", "",
+			out_field(e, "why", d, sizeof d));
+	}
+	if (out_str(doc, "digest"))
+		fprintf(f, "Digest: %s\n",
+			out_field(doc, "digest", a, sizeof a));
+}
+
+int cmd_tftp_files(struct wardctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"node", required_argument, NULL, 'N'},
+	    {0},
+	};
+	const char *node = NULL;
+	json_t *ans = NULL;
+	char *path, *full = NULL;
+	int state = 0, opt, rc;
+
+	while ((opt = wardctl_getopt(ctx, argc, argv, opts, &state)) != -1) {
+		if (opt != 'N')
+			return ctx->opt_rc;
+		node = optarg;
+	}
+	if (state != argc - 1) {
+		wardctl_errorf(ctx, "one DEVICE");
+		return wardctl_usage_cmd(ctx);
+	}
+	if (node && (!node[0] || strspn(node, "0123456789") != strlen(node))) {
+		wardctl_errorf(ctx, "--node: a node id");
+		return WARDCTL_EUSAGE;
+	}
+	path = http_path("tftp/devices", argv[state], "");
+	if (!path || asprintf(&full, "%s%s%s", path, node ? "?node=" : "",
+			      node ? node : "") < 0) {
+		free(path);
+		wardctl_errorf(ctx, "out of memory");
+		return WARDCTL_EUNAVAILABLE;
+	}
+	free(path);
+	rc = http_call(ctx, "GET", full, NULL, HTTP_AUTH_BASIC, &ans);
+	free(full);
+	if (rc == 0) {
+		if (ctx->json)
+			out_json(ctx->out, ans);
+		else
+			tftp_files_render(ctx->out, ans);
+	}
+	json_decref(ans);
+	return rc;
+}
