@@ -135,6 +135,10 @@ struct trustlist_record {
 struct trustlist {
 	uint8_t *data; /* owned: a copy of the whole file */
 	size_t len;
+	/* owned: a second copy of the file (of the header for .sgn), where
+	 * each string is NUL-terminated in place, whether or not its writer
+	 * terminated it; the strings below point into it. */
+	char *text;
 	unsigned version_major, version_minor; /* tag 1 */
 	size_t header_len;		       /* tag 2 */
 	/* tag 28 (signer version, major.minor) if present, else 0.0 */
