@@ -304,7 +304,11 @@ def decrypt(path, key_path, out):
             enc[tag] = bytes(buf[v:v + n])
     key = serialization.load_pem_private_key(open(key_path, "rb").read(),
                                              None)
-    aes = key.decrypt(enc[25], padding.PKCS1v15())
+    try:
+        aes = key.decrypt(enc[25], padding.PKCS1v15())
+    except ValueError:
+        print("the key does not unwrap the file key")
+        return 1
     if len(aes) != 16 or uint(enc[23], 0, len(enc[23])) != len(enc[25]) * 8:
         print("bad wrapped key")
         return 1
