@@ -57,15 +57,28 @@ enum store_table {
 	STORE_T_CTL,        /* one record, key "current" */
 	STORE_T_ITL,        /* key = node id, 8 bytes big-endian */
 	STORE_T_RESETS,     /* key = kind (1) + name */
+	/* provisioning (store/prov.h) */
+	STORE_T_PHONE_PROFILES, /* key = name */
+	STORE_T_TRUNK_PROFILES, /* key = name */
+	STORE_T_DEVICES,        /* key = device name */
+	STORE_T_DEVICE_LINES,   /* index: DN + NUL + device name, empty value */
+	STORE_T_DEVICE_USERS,   /* index: user + NUL + device name, empty */
+	STORE_T_DEVICE_LSC,     /* key = device name */
+	STORE_T_USERS,          /* key = user name (end and app users) */
+	STORE_T_REALMS,         /* key = realm */
+	STORE_T_NODE_GROUPS,    /* key = name */
+	STORE_T_REGISTRATIONS,  /* key = device name */
+	STORE_T_SECRETS,        /* key = name */
 	STORE_T__COUNT
 };
 
 /* Name of a table ("nodes"), NULL if out of range. */
 const char *store_table_name(enum store_table t);
 
-/* 2: tables certs..resets and cluster record v2. A store of an older
- * schema is upgraded in place when opened (tables are only ever added). */
-#define STORE_SCHEMA_VERSION 2
+/* 2: tables certs..resets and cluster record v2; 3: the provisioning
+ * tables phone_profiles..secrets. A store of an older schema is upgraded
+ * in place when opened (tables are only ever added). */
+#define STORE_SCHEMA_VERSION 3
 #define STORE_NAME_MAX 64    /* names: nodes, admins, parameters */
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */

@@ -278,7 +278,8 @@ static int regen_issue(struct admin *a, const struct regen_in *in,
 	if (subject_of(old, in->old.role, in->node.name, &sb, &subj, errmsg,
 		       errcap) != 0)
 		goto out;
-	if (pki_key_type_of(o->key) != (int)in->key_type) {
+	if (pki_key_type_of(o->key) !=
+	    (int)nodepki_role_key_type(role, in->key_type)) {
 		/* cert_key_type changed while the key was made. */
 		snprintf(errmsg, errcap,
 			 "cert_key_type changed meanwhile: retry");
@@ -513,7 +514,8 @@ void admin_route_cert_regenerate(struct admin_op *op)
 		admin_op_error(op, 500, "out of memory");
 		return;
 	}
-	job->type = in.key_type;
+	job->type = nodepki_role_key_type((enum pki_role)in.old.role,
+					  in.key_type);
 	admin_op_work_set(op, job, keygen_job_free);
 	if (admin_op_work(op, op->a->work, keygen_run, regen_keyed) != 0)
 		admin_op_error(op, 503,

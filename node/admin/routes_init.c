@@ -24,6 +24,7 @@
 #include "common/hex.h"
 #include "common/log.h"
 #include "node/nodepki.h"
+#include "node/provdefaults.h"
 
 #define INIT_POLL_MS 100
 #define INIT_POLLS 100 /* up to 10 s to win the first election */
@@ -274,7 +275,7 @@ static void init_write(struct admin_op *op)
 	struct store_cmd *cmd;
 	char detail[STORE_TEXT_MAX], errmsg[256] = "";
 	uint64_t now = admin_now_ms();
-	unsigned int mdlen = 32;
+	unsigned int mdlen = 32, added;
 
 	snprintf(cl.id, sizeof cl.id, "%s", a->cluster_id);
 	snprintf(cl.name, sizeof cl.name, "%.63s", op->text);
@@ -306,6 +307,8 @@ static void init_write(struct admin_op *op)
 	    nodepki_cmd_put_set(cmd, p->pki.kek, n.id, &p->pki.node, now,
 				errmsg, sizeof errmsg) != 0 ||
 	    init_cmd_itl(cmd, p, now, errmsg, sizeof errmsg) != 0 ||
+	    provdefaults_cmd(cmd, NULL, p->pki.kek, p->pki.kek_id, now,
+			     &added, errmsg, sizeof errmsg) != 0 ||
 	    store_cmd_put_cluster(cmd, &cl) ||
 	    store_cmd_put_node(cmd, STORE_OP_PUT_NEW, &n) ||
 	    store_cmd_put_admin(cmd, STORE_OP_PUT_NEW, &op->rec) ||

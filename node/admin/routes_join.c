@@ -247,7 +247,8 @@ static void join_certs(struct admin_op *op)
 		store_read_end(r);
 	}
 	for (int i = 0; i < NODEPKI_ROLES; i++)
-		if (pki_key_type_of(k->set.key[i]) != (int)want) {
+		if (pki_key_type_of(k->set.key[i]) !=
+		    (int)nodepki_role_key_type(nodepki_roles[i], want)) {
 			admin_op_reply(
 			    op, 409,
 			    json_pack("{s:s, s:s}", "error",
