@@ -231,10 +231,12 @@ int consensus_has_state(const char *dir)
 static int enqueue(struct consensus *c, struct consensus_req *q)
 {
 	pthread_mutex_lock(&c->lock);
-	if (c->stopping) {
+	if (c->stopping || c->failed) {
+		int rc = c->stopping ? CONSENSUS_ESHUTDOWN : CONSENSUS_EFAILED;
+
 		pthread_mutex_unlock(&c->lock);
 		free(q);
-		return CONSENSUS_ESHUTDOWN;
+		return rc;
 	}
 	q->next = NULL;
 	*c->q_tail = q;

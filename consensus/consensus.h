@@ -30,7 +30,8 @@ struct store;
 	X(CONSENSUS_ENOTFOUND, "no such server")                               \
 	X(CONSENSUS_EIO, "storage or transport error")                         \
 	X(CONSENSUS_ERAFT, "raft error")                                       \
-	X(CONSENSUS_ETLS, "TLS certificate, key or CA file refused")
+	X(CONSENSUS_ETLS, "TLS certificate, key or CA file refused")           \
+	X(CONSENSUS_EFAILED, "this node's state machine failed")
 
 enum {
 	CONSENSUS_OK = 0,
@@ -204,6 +205,12 @@ struct consensus_status {
 	 * configuration without itself: a removed server usually just stops
 	 * hearing from the leader. */
 	int removed;
+	/* The state machine failed (a store that cannot follow the log: a
+	 * corrupt store, a bug): the server left Raft — it neither leads nor
+	 * votes — and every request fails with CONSENSUS_EFAILED. The reason
+	 * is for people. A restart (after repairing the store) clears it. */
+	int failed;
+	char failed_reason[256];
 };
 
 /* A copy of the state as of the last Raft-thread step (refreshed at least
