@@ -43,6 +43,9 @@ static const struct config_def config_defs[] = {
 	UINT("raft.snapshot_trailing", snapshot_trailing, 0, 10000000,
 	     "1024"),
 	ADDR("admin.listen", admin_listen, "127.0.0.1:8443"),
+	/* Where the LMDB map starts (it grows online): 4 GiB holds 100,000
+	 * devices with room to spare (docs/store.md, "Map size"). */
+	UINT("store.map_size_mb", store_map_size_mb, 1, 1048576, "4096"),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)

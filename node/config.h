@@ -19,6 +19,7 @@ struct config {
 	unsigned snapshot_threshold;        /* raft.snapshot_threshold */
 	unsigned snapshot_trailing;         /* raft.snapshot_trailing */
 	char admin_listen[CONFIG_ADDR_MAX]; /* admin.listen, host:port */
+	unsigned store_map_size_mb;         /* store.map_size_mb */
 };
 
 /* Fills every field with its default. */

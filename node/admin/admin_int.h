@@ -21,6 +21,13 @@
 #include "store/store.h"
 
 #define ADMIN_TAG "admin"
+/* A write or membership call consensus has not answered by then is
+ * answered for it (503), so that no request hangs on a node whose Raft
+ * thread waits for disk space or whose state machine failed. The answer
+ * that comes later is dropped. */
+#define ADMIN_OP_DEADLINE_MS 15000
+/* Membership calls: consensus gives up on a change after 30 s itself. */
+#define ADMIN_CALL_DEADLINE_MS 45000
 
 struct admin_op;
 struct admin_client;
@@ -127,6 +134,7 @@ struct admin_op {
 	size_t body_len;
 
 	struct event *timer; /* owned, for polls */
+	struct event *deadline; /* owned: a consensus answer is due by then */
 	unsigned polls;
 	struct admin_client *client; /* request in flight, if any */
 

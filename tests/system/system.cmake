@@ -4,3 +4,5 @@ ward_system_test(system_security system/test_security.sh)
 # They start real nodes and time elections: one at a time.
 set_tests_properties(system_cluster system_datadir system_security
   PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_store_growth system/test_store_growth.sh)
+set_tests_properties(system_store_growth PROPERTIES RESOURCE_LOCK wardd)
