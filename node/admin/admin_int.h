@@ -133,7 +133,7 @@ struct admin_op {
 	char *body;	 /* owned copy of the request body */
 	size_t body_len;
 
-	struct event *timer; /* owned, for polls */
+	struct event *timer;	/* owned, for polls */
 	struct event *deadline; /* owned: a consensus answer is due by then */
 	unsigned polls;
 	struct admin_client *client; /* request in flight, if any */
@@ -193,6 +193,11 @@ int admin_http_status(int rc);
 /* Encodes CMD and proposes it; STEP runs with the result on the admin
  * thread. When this node does not lead, the request is forwarded instead
  * (or answered 503). CMD stays the caller's. */
+/* A write on a node whose store has no room (health store-full) would
+ * wait until there is room, and must not be relayed either (this node
+ * could not apply it): answers 507 with what is full and returns 1; 0 if
+ * there is room. */
+int admin_op_refused_full(struct admin_op *op);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
 /* Consensus calls with the same continuation (add, remove, transfer,

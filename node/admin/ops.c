@@ -222,9 +222,7 @@ static void op_arm_deadline(struct admin_op *op, unsigned ms)
 		evtimer_add(op->deadline, &tv);
 }
 
-/* A write on a node whose store has no room would wait until there is
- * room: refuse it at once, and say why. */
-static int refused_full(struct admin_op *op)
+int admin_op_refused_full(struct admin_op *op)
 {
 	struct store_health h;
 
@@ -245,7 +243,7 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 	size_t len = 0;
 	int rc;
 
-	if (not_attached(op) || refused_full(op))
+	if (not_attached(op) || admin_op_refused_full(op))
 		return;
 	rc = store_cmd_finish(cmd, &buf, &len);
 	if (rc != 0) {

@@ -5,4 +5,6 @@ ward_system_test(system_security system/test_security.sh)
 set_tests_properties(system_cluster system_datadir system_security
   PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_store_growth system/test_store_growth.sh)
-set_tests_properties(system_store_growth PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_store_diskfull system/test_store_diskfull.sh)
+set_tests_properties(system_store_growth system_store_diskfull
+  PROPERTIES RESOURCE_LOCK wardd)
