@@ -195,8 +195,8 @@ int admin_http_status(int rc);
  * (or answered 503). CMD stays the caller's. */
 /* A write on a node whose store has no room (health store-full) would
  * wait until there is room, and must not be relayed either (this node
- * could not apply it): answers 507 with what is full and returns 1; 0 if
- * there is room. */
+ * could not apply it): answers 507 with what is full and returns 1. A node
+ * whose state machine failed answers 503 with the reason. 0 if neither. */
 int admin_op_refused_full(struct admin_op *op);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);

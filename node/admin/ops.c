@@ -224,8 +224,20 @@ static void op_arm_deadline(struct admin_op *op, unsigned ms)
 
 int admin_op_refused_full(struct admin_op *op)
 {
+	struct consensus_status st;
 	struct store_health h;
 
+	if (op->a->consensus) {
+		consensus_status_get(op->a->consensus, &st);
+		if (st.failed) {
+			admin_op_error(op, 503,
+				       "this node's state machine failed (%s): "
+				       "it takes no writes until repaired; "
+				       "use another node",
+				       st.failed_reason);
+			return 1;
+		}
+	}
 	store_health_get(op->a->store, &h);
 	if (h.state != STORE_HEALTH_FULL)
 		return 0;
