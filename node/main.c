@@ -27,6 +27,7 @@
 #include "node/nodepki.h"
 #include "node/tlscert.h"
 #include "node/wardd.h"
+#include "store/fault.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
@@ -350,6 +351,9 @@ int main(int argc, char **argv)
 		}
 		goto err;
 	}
+	/* Tests only: lets a system test make this store fail on demand. */
+	if (getenv("WARD_TEST_STORE_FAULT"))
+		store_fault_watch(w.store, getenv("WARD_TEST_STORE_FAULT"));
 	if (wardd_check_data(&w, have_identity, errmsg, sizeof errmsg) != 0)
 		goto err_after_store;
 

@@ -175,6 +175,7 @@ static int apply_entry(struct store *s, uint64_t index, const uint8_t *p,
 			      index);
 	if (*mrc)
 		goto err_after_txn_begin;
+	store_fault_poll(s);
 	fault = atomic_load(&s->fault_mrc);
 	if (fault && atomic_load(&s->fault_n) > 0) {
 		atomic_fetch_sub(&s->fault_n, 1);

@@ -331,6 +331,7 @@ void store_close(struct store *s)
 	}
 	pthread_mutex_destroy(&s->health_lock);
 	store_gate_destroy(&s->gate);
+	free(s->fault_file);
 	free(s->dir);
 	free(s);
 }

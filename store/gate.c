@@ -13,11 +13,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "store/fault.h"
@@ -271,4 +273,44 @@ void store_fault_inject(struct store *s, int mdb_rc, unsigned n)
 {
 	atomic_store(&s->fault_mrc, mdb_rc);
 	atomic_store(&s->fault_n, n);
+}
+
+int store_fault_watch(struct store *s, const char *path)
+{
+	free(s->fault_file);
+	s->fault_file = strdup(path);
+	if (!s->fault_file)
+		return STORE_ENOMEM;
+	log_warn("store",
+		 "%s: TEST fault injection on: applies fail as told "
+		 "by %s",
+		 s->dir, path);
+	return STORE_OK;
+}
+
+void store_fault_poll(struct store *s)
+{
+	static const struct {
+		const char *name;
+		int code;
+	} codes[] = {
+	    {"EIO", EIO}, {"ENOSPC", ENOSPC}, {"MAP_FULL", MDB_MAP_FULL}};
+	char name[16];
+	unsigned n;
+	FILE *f;
+
+	if (!s->fault_file || !(f = fopen(s->fault_file, "r")))
+		return;
+	if (fscanf(f, "%15s %u", name, &n) == 2) {
+		for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+			if (strcmp(name, codes[i].name) == 0) {
+				log_warn("store",
+					 "TEST: the next %u applies "
+					 "fail with %s",
+					 n, name);
+				store_fault_inject(s, codes[i].code, n);
+			}
+	}
+	fclose(f);
+	unlink(s->fault_file);
 }

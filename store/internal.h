@@ -65,7 +65,11 @@ struct store {
 	/* Fault injection for tests (store/fault.h). */
 	_Atomic int fault_mrc;
 	_Atomic unsigned fault_n;
+	char *fault_file; /* owned; NULL: not watched */
 };
+
+/* Apply thread: reads the file store_fault_watch named, if it is there. */
+void store_fault_poll(struct store *s);
 
 struct store_read {
 	struct store *s; /* borrowed */

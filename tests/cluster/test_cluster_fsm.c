@@ -284,8 +284,8 @@ static void test_a_failed_state_machine_leaves_and_refuses(void **st)
 	 * machine fails on the next entry. */
 	store_fault_inject(nodes[0].store, EIO, 1);
 	assert_int_equal(propose(0, "doomed", "v", &w), 0);
-	/* Its proposer gets an answer, not silence. */
-	assert_int_not_equal(waiter_wait(&w, WAIT_MS), -1);
+	/* Its proposer gets an answer that says why, not silence. */
+	assert_int_equal(waiter_wait(&w, WAIT_MS), CONSENSUS_EFAILED);
 	leader = wait_leader(WAIT_MS, 0);
 	assert_true(leader > 0);
 	s = status_of(0);

@@ -6,5 +6,7 @@ set_tests_properties(system_cluster system_datadir system_security
   PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_store_growth system/test_store_growth.sh)
 ward_system_test(system_store_diskfull system/test_store_diskfull.sh)
+ward_system_test(system_store_failed system/test_store_failed.sh)
 set_tests_properties(system_store_growth system_store_diskfull
+  system_store_failed
   PROPERTIES RESOURCE_LOCK wardd)
