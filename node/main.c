@@ -371,6 +371,11 @@ int main(int argc, char **argv)
 	    .raft_addr = w.cfg.raft_listen,
 	    .admin_addr = w.cfg.admin_listen,
 	    .hooks = {.bootstrap = wardd_bootstrap, .arg = &w},
+	    .limits = {.max_connections = w.cfg.admin_max_connections,
+		       .login_burst = w.cfg.admin_login_burst,
+		       .login_per_min = w.cfg.admin_login_per_min,
+		       .fail_summary_s = w.cfg.admin_fail_summary_s,
+		       .prune_every_s = w.cfg.admin_audit_prune_s},
 	};
 	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg, sizeof errmsg) !=
 	    0)
