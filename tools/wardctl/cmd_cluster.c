@@ -247,13 +247,14 @@ void cluster_status_render(FILE *f, const json_t *doc)
 	json_array_foreach(members, i, m)
 	{
 		const char *detail = out_str(m, "health_detail");
+		char why[320];
 
 		if (detail && *detail)
 			fprintf(
 			    f, "%s: %s: %s\n",
 			    out_field(m, "name", name, sizeof name),
 			    out_field(m, "health", cells[0], sizeof cells[0]),
-			    detail);
+			    out_clean(why, sizeof why, detail));
 	}
 }
 
