@@ -157,6 +157,11 @@ static int apply_entry(struct store *s, uint64_t index, const uint8_t *p,
 	unsigned n = 0;
 	int rc, fault;
 
+	if (!s->env) {
+		/* A restore could not reopen the store (logged there). */
+		*mrc = EIO;
+		return -1;
+	}
 	*mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (*mrc)
 		return -1;

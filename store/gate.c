@@ -263,7 +263,8 @@ void store_health_get(struct store *s, struct store_health *out)
 	/* Environment info needs no transaction, but the env must not be
 	 * swapped meanwhile: hold a share. */
 	store_gate_enter(&s->gate);
-	if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0)
+	if (s->env && mdb_env_info(s->env, &info) == 0 &&
+	    mdb_env_stat(s->env, &st) == 0)
 		out->data_size =
 		    (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 	store_gate_leave(&s->gate);

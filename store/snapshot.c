@@ -53,6 +53,10 @@ int store_snapshot(struct store *s, void **buf, size_t *len)
 	/* The copy's read transaction holds a share of the gate: the map
 	 * must not change under it. */
 	store_gate_enter(&s->gate);
+	if (!s->env) {
+		store_gate_leave(&s->gate);
+		return STORE_EIO;
+	}
 	/* The copy reads through the map: flush what NOSYNC left behind so
 	 * the copy and the file agree. */
 	mrc = mdb_env_sync(s->env, 1);
@@ -267,7 +271,7 @@ static int snap_check_cluster(struct store *s, struct snap_env *e)
 	int mrc, rc;
 
 	store_gate_enter(&s->gate);
-	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) {
+	if (!s->env || (mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) {
 		store_gate_leave(&s->gate);
 		return STORE_EIO;
 	}
@@ -314,9 +318,11 @@ static int snap_swap(struct store *s, const char *path)
 			  STORE_GATE_RESTORE_MS);
 		return rc;
 	}
-	mdb_env_sync(s->env, 1);
-	mdb_env_close(s->env);
-	s->env = NULL;
+	if (s->env) {
+		mdb_env_sync(s->env, 1);
+		mdb_env_close(s->env);
+		s->env = NULL;
+	}
 	if (rename(data, prev) != 0 || rename(path, data) != 0) {
 		log_error("store", "restore: swapping %s in: %s", path,
 			  strerror(errno));
