@@ -396,12 +396,48 @@ static void test_a_read_open_during_restore_sees_the_old_content(void **state)
 	store_snapshot_free(snap, len);
 }
 
+/* 1 if ADDR lies in a mapping of /proc/self/maps whose name has NAME. */
+static int mapped_from(const void *addr, const char *name)
+{
+	char line[512];
+	unsigned long lo, hi, a = (unsigned long)addr;
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof line, f))
+		found = sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo &&
+			a < hi && strstr(line, name) != NULL;
+	fclose(f);
+	return found;
+}
+
+static void test_a_snapshot_is_held_once_as_a_mapping_of_its_copy(void **state)
+{
+	struct fx *f = *state;
+	void *snap;
+	size_t len;
+
+	init_cluster(f->a, 1, "aaaaaaaa-0000-4000-8000-000000000001");
+	grow(f->a, 2, 50);
+	assert_int_equal(store_snapshot(f->a, &snap, &len), 0);
+	/* The buffer is the memfd LMDB copied into, not a second copy of
+	 * it on the heap. */
+	assert_true(mapped_from(snap, "ward-snapshot"));
+	assert_true(mapped_from((char *)snap + len - 1, "ward-snapshot"));
+	assert_int_equal(store_restore(f->b, snap, len), 0);
+	assert_same(f->a, f->b);
+	store_snapshot_free(snap, len);
+	assert_false(mapped_from(snap, "ward-snapshot"));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_restore_into_an_empty_store_gives_equal_content),
 	    T(test_restore_needs_no_room_for_old_and_new_at_once),
+	    T(test_a_snapshot_is_held_once_as_a_mapping_of_its_copy),
 	    T(test_a_read_open_during_restore_sees_the_old_content),
 	    T(test_restore_replaces_divergent_content),
 	    T(test_restoring_an_older_snapshot_is_ignored),
