@@ -46,8 +46,4 @@ int consensus_fsm_enable_async(struct consensus_fsm *f,
 /* Frees the result storage. Accepts NULL. */
 void consensus_fsm_close(struct consensus_fsm *f);
 
-/* Number of self-delimiting commands in an entry payload (malformed tails
- * count as one). */
-unsigned consensus_fsm_count(const void *buf, size_t len);
-
 #endif

@@ -89,41 +89,6 @@ static void test_address_split_rejects_malformed(void **state)
 			 -1);
 }
 
-static void *cmd(const char *key, size_t *len)
-{
-	struct store_cmd *c = NULL;
-	void *buf = NULL;
-
-	assert_int_equal(store_cmd_new(&c, 1, 1, "t"), 0);
-	assert_int_equal(store_cmd_op(c, STORE_OP_PUT, STORE_T_PARAMS, key,
-				      strlen(key), "v", 1),
-			 0);
-	assert_int_equal(store_cmd_finish(c, &buf, len), 0);
-	store_cmd_free(c);
-	return buf;
-}
-
-static void test_fsm_counts_commands_of_a_batched_entry(void **state)
-{
-	size_t la, lb, lc;
-	void *a = cmd("a", &la), *b = cmd("bb", &lb), *c = cmd("ccc", &lc);
-	unsigned char *entry = malloc(la + lb + lc + 16);
-
-	(void)state;
-	memcpy(entry, a, la);
-	memcpy(entry + la, b, lb);
-	memcpy(entry + la + lb, c, lc);
-	assert_int_equal(consensus_fsm_count(entry, la), 1);
-	assert_int_equal(consensus_fsm_count(entry, la + lb + lc), 3);
-	/* A malformed tail counts as one more command (refused alone). */
-	memset(entry + la + lb, 0xff, 16);
-	assert_int_equal(consensus_fsm_count(entry, la + lb + 16), 3);
-	free(a);
-	free(b);
-	free(c);
-	free(entry);
-}
-
 static int rm_one(const char *path, const struct stat *st, int flag,
 		  struct FTW *ftw)
 {
@@ -161,7 +126,6 @@ int main(void)
 	    cmocka_unit_test(test_role_names_are_stable),
 	    cmocka_unit_test(test_address_split_accepts_host_port_and_v6),
 	    cmocka_unit_test(test_address_split_rejects_malformed),
-	    cmocka_unit_test(test_fsm_counts_commands_of_a_batched_entry),
 	    cmocka_unit_test(test_has_state_only_after_bootstrap),
 	};
 
