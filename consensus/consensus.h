@@ -30,7 +30,9 @@ struct store;
 	X(CONSENSUS_ENOTFOUND, "no such server")                               \
 	X(CONSENSUS_EIO, "storage or transport error")                         \
 	X(CONSENSUS_ERAFT, "raft error")                                       \
-	X(CONSENSUS_ETLS, "TLS certificate, key or CA file refused")
+	X(CONSENSUS_ETLS, "TLS certificate, key or CA file refused")           \
+	X(CONSENSUS_EVERSION, "C-raft release not the one ward was written "   \
+			      "for")
 
 enum {
 	CONSENSUS_OK = 0,
@@ -47,12 +49,12 @@ const char *consensus_strerror(int rc);
 #define CONSENSUS_BATCH_MAX (4u << 20)
 
 struct consensus_config {
-	uint64_t id;               /* this server's Raft id, >= 1 */
-	const char *address;       /* "host:port" to listen on (borrowed) */
-	const char *dir;           /* Raft data directory, must exist */
-	struct store *store;       /* borrowed; the FSM */
+	uint64_t id;		      /* this server's Raft id, >= 1 */
+	const char *address;	      /* "host:port" to listen on (borrowed) */
+	const char *dir;	      /* Raft data directory, must exist */
+	struct store *store;	      /* borrowed; the FSM */
 	unsigned election_timeout_ms; /* 0: default (LAN: 300) */
-	unsigned heartbeat_ms;        /* 0: default (LAN: 50) */
+	unsigned heartbeat_ms;	      /* 0: default (LAN: 50) */
 	unsigned snapshot_threshold;  /* entries between snapshots; 0: 4096 */
 	unsigned snapshot_trailing;   /* entries kept after one; 0: 1024 */
 	/* Optional: called on the Raft thread whenever leadership or the
@@ -192,12 +194,12 @@ struct consensus_status {
 	uint64_t id;
 	enum consensus_role role;
 	uint64_t term;
-	uint64_t leader_id;             /* 0 if unknown */
+	uint64_t leader_id; /* 0 if unknown */
 	char leader_address[128];
 	uint64_t commit_index;
 	uint64_t last_index;
 	uint64_t applied_index;
-	uint64_t snapshot_index;        /* last snapshot taken or installed */
+	uint64_t snapshot_index; /* last snapshot taken or installed */
 	unsigned n_members;
 	struct consensus_member members[CONSENSUS_MEMBERS_MAX];
 	/* This server left the configuration. Seen only if it received the

@@ -4,3 +4,5 @@ ward_system_test(system_security system/test_security.sh)
 # They start real nodes and time elections: one at a time.
 set_tests_properties(system_cluster system_datadir system_security
   PROPERTIES RESOURCE_LOCK wardd)
+# A later C-raft's raft_version_number(), preloaded by test_datadir.sh.
+add_library(fake_raft_version SHARED system/fake_raft_version.c)
