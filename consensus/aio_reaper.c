@@ -33,6 +33,20 @@
 
 typedef long (*syscall_fn)(long, ...);
 
+#if defined(__SANITIZE_THREAD__)
+#define REAPER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define REAPER_TSAN 1
+#endif
+#endif
+#ifdef REAPER_TSAN
+/* ThreadSanitizer's hooks (sanitizer/linux_syscall_hooks.h, which gcc does
+ * not ship). */
+void __sanitizer_syscall_pre_impl_close(long fd);
+void __sanitizer_syscall_post_impl_close(long res, long fd);
+#endif
+
 static pthread_once_t libc_once = PTHREAD_ONCE_INIT;
 static syscall_fn libc_syscall;
 static pthread_mutex_t reaper_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -137,5 +151,20 @@ long syscall(long nr, ...)
 	pthread_once(&libc_once, libc_resolve);
 	if (nr == SYS_io_destroy && reaper_adopted && reaper_push(a[0]) == 0)
 		return 0;
+#ifdef REAPER_TSAN
+	if (nr == SYS_close) {
+		long rc;
+
+		/* libuv closes its descriptors with syscall(SYS_close), which
+		 * ThreadSanitizer does not see: it then takes the next user of
+		 * the number (an LMDB copy, a snapshot file on another thread)
+		 * for a race with libuv's last use. libuv built with TSan tells
+		 * it with these hooks; ours is not, so this does. */
+		__sanitizer_syscall_pre_impl_close(a[0]);
+		rc = libc_syscall(nr, a[0]);
+		__sanitizer_syscall_post_impl_close(rc, a[0]);
+		return rc;
+	}
+#endif
 	return libc_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
