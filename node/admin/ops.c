@@ -56,6 +56,8 @@ static void op_release(struct admin_op *op)
 			a->admin_delete_op = NULL;
 		if (a->init_op == op)
 			a->init_op = NULL;
+		if (a->prune_op == op)
+			a->prune_op = NULL;
 		if (op->prev)
 			op->prev->next = op->next;
 		else if (a->ops == op)
@@ -82,6 +84,8 @@ static void op_release(struct admin_op *op)
 
 static void op_free_mem(struct admin_op *op)
 {
+	if (op->work_free)
+		op->work_free(op->work);
 	/* Passwords and tokens pass through the union and token fields. */
 	OPENSSL_cleanse(op, sizeof *op);
 	free(op);
@@ -341,6 +345,8 @@ static const char *reason(int status)
 		return "Conflict";
 	case 413:
 		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
 	case 503:
 		return "Service Unavailable";
 	default:
