@@ -155,6 +155,36 @@ static void opts_make(const struct prov_group *g, struct prov_opts *o, int add)
 	}
 }
 
+/* After the usage: the options this group's fields make. */
+static void fields_print(FILE *f, const struct prov_group *g,
+			 const struct prov_opts *o)
+{
+	static const char *const kinds[] = {"TEXT", "yes|no", "N", "A,B,..."};
+	size_t col = 0;
+
+	fprintf(f, "fields:");
+	for (size_t i = 0; o->opts[i].name; i++) {
+		char item[96];
+		int n;
+
+		if (o->opts[i].val <= (int)g->n_fields)
+			n = snprintf(item, sizeof item, " --%s %s",
+				     o->opts[i].name,
+				     kinds[g->fields[o->opts[i].val - 1].type]);
+		else
+			n = snprintf(item, sizeof item, " --%s%s",
+				     o->opts[i].name,
+				     o->opts[i].has_arg ? " FILE" : "");
+		if (col + (size_t)n > 72) {
+			fprintf(f, "\n       ");
+			col = 0;
+		}
+		fputs(item, f);
+		col += (size_t)n;
+	}
+	fputc('\n', f);
+}
+
 static int prov_write(struct wardctl *ctx, const struct prov_group *g, int argc,
 		      char **argv, int add)
 {
@@ -174,6 +204,10 @@ static int prov_write(struct wardctl *ctx, const struct prov_group *g, int argc,
 		goto out_nomem;
 	while ((c = wardctl_getopt(ctx, argc, argv, o.opts, &state)) != -1) {
 		if (c == '?') {
+			fields_print(ctx->opt_rc == WARDCTL_HELP_SHOWN
+					 ? ctx->out
+					 : ctx->err,
+				     g, &o);
 			rc = ctx->opt_rc;
 			goto cleanup;
 		}
