@@ -209,6 +209,43 @@ out:
 	return TFTP_FILES_OK;
 }
 
+/* BASE.sgn for an uploaded BASE: in mixed mode every file can be had
+ * signed with the node's TFTP key (ring lists, locales, ...). */
+static enum tftp_files_result
+read_upload_sgn(struct store_read *r, struct tftp_source *src, const char **why)
+{
+	struct store_tftp_file up;
+	struct store_cluster cl;
+	EVP_MD_CTX *md;
+	uint8_t kind = TFTP_SRC_UPLOAD_SGN;
+	int rc;
+
+	if (store_cluster_get(r, &cl) != 0 ||
+	    cl.security_mode != STORE_SECURITY_MIXED)
+		return TFTP_FILES_NOT_FOUND;
+	rc = store_tftp_file_get(r, src->base, &up);
+	if (rc == STORE_ENOTFOUND)
+		return TFTP_FILES_NOT_FOUND;
+	if (rc != 0 || !src->signer) {
+		*why = rc ? "store unreadable" : "no TFTP signing key";
+		return TFTP_FILES_ERROR;
+	}
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(md, &kind, 1) ||
+	    !EVP_DigestUpdate(md, src->signer->sha256, 32) ||
+	    !EVP_DigestUpdate(md, up.sha256, 32) ||
+	    !EVP_DigestFinal_ex(md, src->sha256, NULL)) {
+		EVP_MD_CTX_free(md);
+		*why = "out of memory";
+		return TFTP_FILES_ERROR;
+	}
+	EVP_MD_CTX_free(md);
+	src->kind = TFTP_SRC_UPLOAD_SGN;
+	src->timestamp = (uint32_t)(up.uploaded_ms / 1000);
+	return TFTP_FILES_OK;
+}
+
 enum tftp_files_result tftp_source_read(struct store_read *r, const char *name,
 					struct tftp_source *src,
 					const char **why)
@@ -238,6 +275,8 @@ enum tftp_files_result tftp_source_read(struct store_read *r, const char *name,
 	    (strncmp(src->base, "SEP", 3) == 0 &&
 	     ends_with(src->base, ".cnf.xml", &stem)))
 		return read_config(r, src, sgn, enc, why);
+	if (sgn && !enc)
+		return read_upload_sgn(r, src, why);
 	rc = store_tftp_file_get(r, name, &up);
 	if (rc == STORE_ENOTFOUND)
 		return TFTP_FILES_NOT_FOUND;
@@ -311,6 +350,23 @@ enum tftp_files_result tftp_source_build(struct store_read *r, const char *name,
 
 	if (src->kind == TFTP_SRC_UPLOAD)
 		return build_upload(r, name, out, why);
+	if (src->kind == TFTP_SRC_UPLOAD_SGN) {
+		struct tftp_blob *plain;
+		enum tftp_files_result res =
+		    build_upload(r, src->base, &plain, why);
+
+		if (res != TFTP_FILES_OK)
+			return res;
+		signer =
+		    (struct trustlist_signer){.cert_der = src->signer->der,
+					      .cert_len = src->signer->der_len,
+					      .key = src->signer->key};
+		rc = trustlist_sgn_build(src->base, plain->data, plain->len,
+					 &signer, &opts, &file, &len, err,
+					 sizeof err);
+		tftp_blob_unref(plain);
+		goto signed_out;
+	}
 	if (src->kind == TFTP_SRC_STORED || src->kind == TFTP_SRC_CONFIG) {
 		*out = tftp_blob_new(src->bytes, src->len);
 		goto out;
@@ -327,6 +383,7 @@ enum tftp_files_result tftp_source_build(struct store_read *r, const char *name,
 		    src->base, src->bytes, src->len, src->device_cert,
 		    src->device_cert_len, &signer, &opts, &file, &len, err,
 		    sizeof err);
+signed_out:
 	if (rc != 0) {
 		log_warn("tftp", "%s: signing failed: %s", name, err);
 		*why = "signing failed";

@@ -38,6 +38,7 @@ enum tftp_source_kind {
 	TFTP_SRC_CONFIG,     /* generated configuration, unsigned */
 	TFTP_SRC_SGN,	     /* generated configuration, signed */
 	TFTP_SRC_ENC,	     /* generated configuration, encrypted */
+	TFTP_SRC_UPLOAD_SGN, /* an uploaded file, signed (mixed mode) */
 };
 
 struct tftp_source {

@@ -216,6 +216,14 @@ same "$D/load.bin" "$D/load.hpa" "tftp-hpa, 5860 blocks lock-step"
 get_atftp n2 English_United_States/mk-sip.jar "$D/mid.small" "blksize 8" "windowsize 32" ||
 	fail "atftp blksize 8: $(cat "$D/atftp.out")"
 same "$D/mid.jar" "$D/mid.small" "block number roll-over"
+# In mixed mode an uploaded file can be had signed too; the signed content is the file.
+get_atftp n2 English_United_States/mk-sip.jar.sgn "$D/mid.sgn" "windowsize 8" "blksize 1428" ||
+	fail "uploaded file .sgn: $(cat "$D/atftp.out")"
+mkdir -p "$D/indep.up"
+/usr/bin/python3 "$KEYS/indep.py" check "$D/mid.sgn" "$D/n2/pki/tftp.pem" "$D/indep.up" ||
+	fail "the independent verifier refuses a signed upload"
+[ "$(tail -c 1000000 "$D/mid.sgn" | sha256sum)" = "$(sha256sum <"$D/mid.jar")" ] ||
+	fail "the signed upload does not end with the file"
 expect_rc 2 ward_ctl n1 tftp upload --name CTLFile.tlv "$D/mid.jar"
 expect_rc 2 ward_ctl n1 tftp upload --name ../x "$D/mid.jar"
 ward_ctl n2 tftp delete SIP88xx.14-2-1.loads >/dev/null
