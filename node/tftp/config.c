@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "common/hex.h"
+#include "pki/pki.h"
 #include "store/prov.h"
 #include "store/store.h"
 
@@ -233,6 +237,27 @@ static int xbuf_init(struct xbuf *b)
 	return b->p ? 0 : -1;
 }
 
+/* The digest user's MD5 HA1 as hex into OUT ("" when it has none or it
+ * does not unwrap). A SECRET: the caller wipes OUT. */
+static void digest_ha1(struct store_read *r, const char *user,
+		       const uint8_t *kek, char out[33])
+{
+	struct store_user u;
+	uint8_t aad[128], set[STORE_HA1_SET_LEN + 16];
+	size_t aad_len, n = 0;
+
+	out[0] = '\0';
+	if (store_user_get(r, user, &u) != 0 || u.ha1_len == 0 ||
+	    pki_aad("users", u.name, strlen(u.name), aad, sizeof aad,
+		    &aad_len) != 0)
+		return;
+	if (pki_unwrap(kek, aad, aad_len, u.ha1_wrapped, u.ha1_len, set,
+		       sizeof set, &n) == 0 &&
+	    n == STORE_HA1_SET_LEN)
+		hex_encode(set + STORE_HA1_MD5_OFF, 16, out);
+	OPENSSL_cleanse(set, sizeof set);
+}
+
 int tftp_config_default(struct store_read *r, char **out, size_t *len)
 {
 	struct xbuf b;
@@ -253,7 +278,7 @@ int tftp_config_device(struct store_read *r, const char *device,
 {
 	struct store_device d;
 	struct store_phone_profile p;
-	char e[4][512];
+	char e[4][512], ha1[33] = "";
 	struct xbuf b;
 	uint32_t f;
 	int rc;
@@ -323,6 +348,9 @@ int tftp_config_device(struct store_read *r, const char *device,
 							      : 1u,
 	     !(f & STORE_PP_WEB_ACCESS), !(f & STORE_PP_GARP),
 	     !(f & STORE_PP_VOICE_VLAN), !!(f & STORE_PP_SPAN_PC));
+	if (o->encrypted && o->kek && d.digest_user[0] &&
+	    !(f & STORE_PP_EXCLUDE_DIGEST))
+		digest_ha1(r, d.digest_user, o->kek, ha1);
 	xput(&b, "  <sipProfile>\n    <sipLines>\n");
 	for (uint32_t i = 0; i < d.n_lines; i++) {
 		xput(&b,
@@ -335,13 +363,14 @@ int tftp_config_device(struct store_read *r, const char *device,
 			     esc(d.digest_user, e[0], sizeof e[0]));
 			/* Credentials only where nobody else can read
 			 * them: inside the encrypted file. */
-			if (o->encrypted && o->digest_ha1_hex[0])
+			if (ha1[0])
 				xput(&b, "        <authHash>%s</authHash>\n",
-				     o->digest_ha1_hex);
+				     ha1);
 		}
 		xput(&b, "      </line>\n");
 	}
 	xput(&b, "    </sipLines>\n  </sipProfile>\n</device>\n");
+	OPENSSL_cleanse(ha1, sizeof ha1);
 	*out = xml_finish(&b, len);
 	return *out ? 0 : TFTP_CONFIG_ERROR;
 }

@@ -148,8 +148,8 @@ int tftp_device_explain(struct store *s, const char *pki_dir, uint64_t node,
 		    doc, "digest",
 		    json_string(
 			encrypt
-			    ? "the digest user is named in the encrypted "
-			      "file only"
+			    ? "the digest user and its credential (MD5 HA1) "
+			      "are in the encrypted file only"
 			    : "WARNING: the digest user is named in a file "
 			      "that is not encrypted; its credentials are in "
 			      "no file until encryption is on (parameter "

@@ -15,6 +15,7 @@
 #include "node/tftp/tftp_packet.h"
 #include "node/tftp/tftp_source.h"
 #include "store/store.h"
+#include <openssl/crypto.h>
 
 #define FILES_BUCKETS 1024
 
@@ -35,6 +36,9 @@ struct tftp_files {
 	uint64_t tick;
 	char pki_dir[1024];
 	struct tftp_signer *signer; /* owned; NULL until needed */
+	uint8_t kek[32];	    /* SECRET: the cluster KEK, for the
+				       credentials of encrypted configs */
+	int kek_state;		    /* 0 not tried, 1 loaded, -1 none */
 };
 
 struct tftp_blob *tftp_blob_ref(struct tftp_blob *b)
@@ -106,10 +110,19 @@ files_signer(struct tftp_files *f, struct store_read *r, uint64_t node_id)
 	return f->signer;
 }
 
+/* The cluster KEK beside DATA/pki (DATA/kek), loaded once. */
+static const uint8_t *files_kek(struct tftp_files *f)
+{
+	if (f->kek_state == 0)
+		f->kek_state = tftp_kek_load(f->pki_dir, f->kek) == 0 ? 1 : -1;
+	return f->kek_state == 1 ? f->kek : NULL;
+}
+
 void tftp_files_free(struct tftp_files *f)
 {
 	if (!f)
 		return;
+	OPENSSL_cleanse(f->kek, sizeof f->kek);
 	tftp_signer_free(f->signer);
 	for (size_t i = 0; i < FILES_BUCKETS; i++) {
 		struct files_entry *e = f->buckets[i], *next;
@@ -189,6 +202,7 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 		return TFTP_FILES_ERROR;
 	}
 	src.signer = files_signer(f, r, node_id);
+	src.kek = files_kek(f);
 	res = tftp_source_read(r, name, &src, why);
 	if (res != TFTP_FILES_OK) {
 		store_read_end(r);
@@ -256,6 +270,7 @@ int tftp_file_build(struct store *store, const char *pki_dir, uint64_t node_id,
 	struct tftp_source src = {.node_id = node_id};
 	const char *w = "";
 	struct tftp_signer *signer = tftp_signer_load(pki_dir, &w);
+	uint8_t kek[32];
 	enum tftp_files_result res;
 	struct store_read *r;
 	struct tftp_blob *b = NULL;
@@ -273,12 +288,15 @@ int tftp_file_build(struct store *store, const char *pki_dir, uint64_t node_id,
 		return -1;
 	}
 	src.signer = signer;
+	if (tftp_kek_load(pki_dir, kek) == 0)
+		src.kek = kek;
 	res = tftp_source_read(r, name, &src, &w);
 	if (res == TFTP_FILES_OK)
 		res = tftp_source_build(r, name, &src, &b, &w);
 	store_read_end(r);
 	tftp_source_clear(&src);
 	tftp_signer_free(signer);
+	OPENSSL_cleanse(kek, sizeof kek);
 	if (res == TFTP_FILES_OK) {
 		*out = malloc(b->len ? b->len : 1);
 		if (!*out) {

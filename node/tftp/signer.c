@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "node/tftp/tftp_source.h"
+#include "pki/pki.h"
 
 void tftp_signer_free(struct tftp_signer *s)
 {
@@ -54,4 +55,14 @@ err:
 	X509_free(x);
 	tftp_signer_free(s);
 	return NULL;
+}
+
+int tftp_kek_load(const char *pki_dir, uint8_t kek[32])
+{
+	char path[1024], err[256];
+
+	if (!pki_dir || !pki_dir[0])
+		return -1;
+	snprintf(path, sizeof path, "%s/../kek", pki_dir);
+	return pki_kek_load(path, kek, err, sizeof err) == 0 ? 0 : -1;
 }

@@ -153,6 +153,7 @@ static enum tftp_files_result read_config(struct store_read *r,
 			text = NULL;
 			if (enc) {
 				o.encrypted = 1;
+				o.kek = src->kek;
 			} else {
 				uint8_t md5[16];
 

@@ -20,12 +20,13 @@ enum {
 };
 
 struct tftp_config_opts {
-	int encrypted_param;	 /* the cluster's tftp_encrypted_config */
-	int encrypted;		 /* this text goes into an .enc.sgn */
-	int stub;		 /* the stub .sgn beside an .enc.sgn */
-	char cert_md5_hex[33];	 /* stub: MD5 of the device certificate */
-	char digest_ha1_hex[65]; /* encrypted: the digest user's MD5 HA1,
-				    "" when not available. A SECRET. */
+	int encrypted_param;   /* the cluster's tftp_encrypted_config */
+	int encrypted;	       /* this text goes into an .enc.sgn */
+	int stub;	       /* the stub .sgn beside an .enc.sgn */
+	char cert_md5_hex[33]; /* stub: MD5 of the device certificate */
+	const uint8_t *kek;    /* the cluster KEK (32 bytes, borrowed) to unwrap
+				 the digest user's HA1 for an encrypted file;
+				 NULL: no credentials */
 };
 
 /* What the generator learned about the device, for the serving policy

@@ -32,6 +32,10 @@ struct tftp_signer {
 struct tftp_signer *tftp_signer_load(const char *pki_dir, const char **why);
 void tftp_signer_free(struct tftp_signer *s);
 
+/* The cluster KEK from the file beside PKI_DIR (DATA/kek) into KEK (a
+ * SECRET: wipe it). 0, or -1 (KEK wiped). */
+int tftp_kek_load(const char *pki_dir, uint8_t kek[32]);
+
 enum tftp_source_kind {
 	TFTP_SRC_STORED = 0, /* a file the store holds as served */
 	TFTP_SRC_UPLOAD,     /* an uploaded file (bytes read by build) */
@@ -44,8 +48,9 @@ enum tftp_source_kind {
 struct tftp_source {
 	uint64_t node_id;		  /* in: the serving node */
 	const struct tftp_signer *signer; /* in: NULL if none (borrowed) */
-	uint8_t sha256[32];		  /* out: identifies the source bytes */
-	const uint8_t *bytes;		  /* out: borrowed from R, or = owned */
+	const uint8_t *kek;   /* in: the cluster KEK (32 bytes), NULL: none */
+	uint8_t sha256[32];   /* out: identifies the source bytes */
+	const uint8_t *bytes; /* out: borrowed from R, or = owned */
 	size_t len;
 	uint8_t *owned; /* out: malloc'ed source, freed by clear */
 	int upload;	/* out: an uploaded file (bytes read by build) */

@@ -348,6 +348,78 @@ static void test_encrypted_config_decrypts_with_the_device_key(void **state)
 	free(x);
 }
 
+/* A user "alice" with credentials wrapped under a KEK in DATA/kek, and
+ * the phone's digest user set to her; HA1 (MD5) as hex into HEX. */
+static void add_digest_user(struct fx *f, char hex[33])
+{
+	struct store_user u = {
+	    .name = "alice", .kind = STORE_USER_END, .realm = "t"};
+	uint8_t kek[PKI_KEK_LEN], set[STORE_HA1_SET_LEN], aad[128];
+	struct store_read *r;
+	struct store_device old, next;
+	struct store_cmd *c = cmd();
+	char path[700], err[256];
+	size_t aad_len, n;
+
+	assert_int_equal(pki_kek_generate(kek), 0);
+	snprintf(path, sizeof path, "%s/kek", f->dir);
+	assert_int_equal(pki_kek_save(path, kek, err, sizeof err), 0);
+	assert_int_equal(store_ha1_compute("alice", "t", "s3cret", set), 0);
+	hex_encode(set + STORE_HA1_MD5_OFF, 16, hex);
+	assert_int_equal(
+	    pki_aad("users", "alice", 5, aad, sizeof aad, &aad_len), 0);
+	assert_int_equal(pki_wrap(kek, aad, aad_len, set, sizeof set,
+				  u.ha1_wrapped, sizeof u.ha1_wrapped, &n),
+			 0);
+	u.ha1_len = (uint32_t)n;
+	assert_int_equal(pki_kek_id(kek, u.kek_id), 0);
+	assert_int_equal(store_cmd_put_user(c, STORE_OP_PUT, &u), 0);
+	apply(f, c);
+	assert_int_equal(store_read_begin(f->s, &r), 0);
+	assert_int_equal(store_device_get(r, DEV, &old), 0);
+	store_read_end(r);
+	next = old;
+	snprintf(next.digest_user, sizeof next.digest_user, "alice");
+	c = cmd();
+	assert_int_equal(store_cmd_put_device(c, &old, &next), 0);
+	apply(f, c);
+}
+
+static void test_digest_credential_only_inside_the_encrypted_file(void **state)
+{
+	struct fx *f = *state;
+	struct trustlist *tl;
+	struct trustlist_enc enc;
+	uint8_t *x, *plain = NULL;
+	size_t n, plain_len;
+	char err[256], hex[33], want[80];
+
+	add_digest_user(f, hex);
+	snprintf(want, sizeof want, "<authHash>%s</authHash>", hex);
+	/* non-secure and signed files name the user, never a credential */
+	assert_int_equal(build(f, DEV ".cnf.xml", &x, &n), 0);
+	assert_true(contains(x, n, "<authName>alice</authName>"));
+	assert_false(contains(x, n, "authHash"));
+	assert_false(contains(x, n, hex));
+	free(x);
+	set_mode(f, STORE_SECURITY_MIXED);
+	assert_int_equal(build(f, DEV ".cnf.xml.sgn", &x, &n), 0);
+	assert_false(contains(x, n, hex));
+	free(x);
+	put_lsc(f);
+	assert_int_equal(build(f, DEV ".cnf.xml.enc.sgn", &x, &n), 0);
+	assert_false(contains(x, n, hex));
+	assert_int_equal(
+	    trustlist_encsgn_parse(x, n, &tl, &enc, err, sizeof err), 0);
+	assert_int_equal(trustlist_encsgn_decrypt(tl, &enc, f->dev_key, &plain,
+						  &plain_len, err, sizeof err),
+			 0);
+	assert_true(contains(plain, plain_len, want));
+	trustlist_free(tl);
+	free(plain);
+	free(x);
+}
+
 static void test_cache_signs_once_per_change_not_per_request(void **state)
 {
 	struct fx *f = *state;
@@ -420,6 +492,7 @@ int main(void)
 	    T(test_non_secure_serves_the_plain_config_only),
 	    T(test_mixed_mode_signs_and_refuses_the_unsigned_name),
 	    T(test_encrypted_config_decrypts_with_the_device_key),
+	    T(test_digest_credential_only_inside_the_encrypted_file),
 	    T(test_cache_signs_once_per_change_not_per_request),
 	    T(test_without_a_signing_key_signed_files_fail_closed),
 	};
