@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 /* A netascii copy is made per transfer: bound it. */
-#define NETASCII_MAX (1u << 20)
+#define NETASCII_MAX (64u << 10) /* x 2 x max_transfers at worst */
 #define SUMMARY_S 60
 
 struct tftp_transfer {
