@@ -53,7 +53,8 @@ make_token() {
 
 # A short retransmission timeout, so that the flood's unanswered transfers
 # end within seconds.
-for n in n1 n2; do node_conf $n "[tftp]" "timeout_ms = 250"; done
+# At most 16 HTTP connections, to see the cap at work.
+for n in n1 n2; do node_conf $n "[tftp]" "timeout_ms = 250" "http_max_connections = 16"; done
 D=$CLUSTER_DIR
 
 step "init n1, join n2: every node serves TFTP and HTTP"
@@ -229,6 +230,26 @@ expect_rc 2 ward_ctl n1 tftp upload --name ../x "$D/mid.jar"
 ward_ctl n2 tftp delete SIP88xx.14-2-1.loads >/dev/null
 wait_until 10 "n1 stops serving a deleted file" \
 	bash -c "! curl -sf '$(http_url n1 SIP88xx.14-2-1.loads)' -o /dev/null"
+
+step "HTTP: connections past the cap are closed at once; served again when they go"
+/usr/bin/python3 - "$(conf_get n1 tftp http_listen)" <<'PY' || fail "HTTP connection cap"
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+idle = [socket.create_connection((host, int(port))) for _ in range(16)]
+time.sleep(0.3)
+extra = socket.create_connection((host, int(port)))
+extra.settimeout(2)
+extra.sendall(b"GET /CTLFile.tlv HTTP/1.1\r\n\r\n")
+try:
+    got = extra.recv(100)
+except (ConnectionResetError, socket.timeout):
+    got = b""
+if got:
+    sys.exit("the 17th connection was served: %r" % got[:40])
+for s in idle:
+    s.close()
+PY
+wait_until 5 "HTTP serves again" curl -sf "$(http_url n1 CTLFile.tlv)" -o /dev/null
 
 step "raw packets: refusals, silences, a flood from one address"
 python3 "$WARD_SRC/tests/system/tftp_probe.py" 127.0.0.1 "$(tftp_port n1)" \
