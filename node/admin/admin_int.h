@@ -206,9 +206,10 @@ int admin_http_status(int rc);
  * (or answered 503). CMD stays the caller's. */
 /* A write on a node whose store has no room (health store-full) would
  * wait until there is room, and must not be relayed either (this node
- * could not apply it): answers 507 with what is full and returns 1. A node
- * whose state machine failed answers 503 with the reason. 0 if neither. */
-int admin_op_refused_full(struct admin_op *op);
+ * could not apply it): answers 507 and returns 1. A node whose state
+ * machine failed answers 503. WHY: say where and why (the directory, the
+ * failure) — only to an authenticated caller. 0 if neither. */
+int admin_op_refused_full(struct admin_op *op, int why);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
 /* Consensus calls with the same continuation (add, remove, transfer,

@@ -226,7 +226,7 @@ static void op_arm_deadline(struct admin_op *op, unsigned ms)
 		evtimer_add(op->deadline, &tv);
 }
 
-int admin_op_refused_full(struct admin_op *op)
+int admin_op_refused_full(struct admin_op *op, int why)
 {
 	struct consensus_status st;
 	struct store_health h;
@@ -234,21 +234,29 @@ int admin_op_refused_full(struct admin_op *op)
 	if (op->a->consensus) {
 		consensus_status_get(op->a->consensus, &st);
 		if (st.failed) {
-			admin_op_error(op, 503,
-				       "this node's state machine failed (%s): "
-				       "it takes no writes until repaired; "
-				       "use another node",
-				       st.failed_reason);
+			admin_op_error(
+			    op, 503,
+			    "this node's state machine failed%s%s%s: "
+			    "it takes no writes until repaired; "
+			    "use another node",
+			    why ? " (" : "", why ? st.failed_reason : "",
+			    why ? ")" : "");
 			return 1;
 		}
 	}
 	store_health_get(op->a->store, &h);
 	if (h.state != STORE_HEALTH_FULL)
 		return 0;
-	admin_op_error(op, 507,
-		       "this node's store is full: %s. Writes resume by "
-		       "themselves once space is freed there",
-		       h.reason);
+	if (why)
+		admin_op_error(op, 507,
+			       "this node's store is full: %s. Writes resume "
+			       "by themselves once space is freed there",
+			       h.reason);
+	else
+		admin_op_error(op, 507,
+			       "this node's store is full (no space left on "
+			       "its disk; wardctl status says where). Writes "
+			       "resume by themselves once space is freed");
 	return 1;
 }
 
@@ -259,7 +267,7 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 	size_t len = 0;
 	int rc;
 
-	if (not_attached(op) || admin_op_refused_full(op))
+	if (not_attached(op) || admin_op_refused_full(op, 1))
 		return;
 	rc = store_cmd_finish(cmd, &buf, &len);
 	if (rc != 0) {

@@ -415,8 +415,10 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 				     "(yet)");
 		return;
 	}
+	/* Before relaying, and before the credentials are checked: so
+	 * without the details. */
 	if ((route->flags & ROUTE_WRITE) && a->consensus &&
-	    admin_op_refused_full(op))
+	    admin_op_refused_full(op, 0))
 		return;
 	leader = admin_is_leader(a);
 	if (route->flags & ROUTE_READ)
