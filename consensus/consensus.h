@@ -31,6 +31,7 @@ struct store;
 	X(CONSENSUS_EIO, "storage or transport error")                         \
 	X(CONSENSUS_ERAFT, "raft error")                                       \
 	X(CONSENSUS_ETLS, "TLS certificate, key or CA file refused")           \
+	X(CONSENSUS_EFAILED, "this node's state machine failed")               \
 	X(CONSENSUS_EVERSION, "C-raft release not the one ward was written "   \
 			      "for")
 
@@ -127,7 +128,10 @@ typedef void (*consensus_cb)(void *arg, int rc);
  * Returns 0 (the callback will run exactly once) or an error (it never
  * runs): CONSENSUS_EINVAL if LEN is 0, not a multiple of 8 or above
  * CONSENSUS_BATCH_MAX; CONSENSUS_ENOTLEADER if this server was not the
- * leader at its last step; CONSENSUS_ESHUTDOWN once stopping. Leadership can
+ * leader at its last step; CONSENSUS_ESHUTDOWN once stopping;
+ * CONSENSUS_EFAILED once the state machine failed (status.failed): that
+ * holds for every request below, and requests in flight then complete
+ * with it. Leadership can
  * still be lost after a 0 return: the callback then gets ENOTLEADER (never
  * appended) or ELEADERSHIP (appended, outcome unknown: it may yet commit).
  * The same return/callback rule holds for the other requests below. */
@@ -206,6 +210,12 @@ struct consensus_status {
 	 * configuration without itself: a removed server usually just stops
 	 * hearing from the leader. */
 	int removed;
+	/* The state machine failed (a store that cannot follow the log: a
+	 * corrupt store, a bug): the server left Raft — it neither leads nor
+	 * votes — and every request fails with CONSENSUS_EFAILED. The reason
+	 * is for people. A restart (after repairing the store) clears it. */
+	int failed;
+	char failed_reason[256];
 };
 
 /* A copy of the state as of the last Raft-thread step (refreshed at least

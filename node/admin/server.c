@@ -423,6 +423,9 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 				     "(yet)");
 		return;
 	}
+	if ((route->flags & ROUTE_WRITE) && a->consensus &&
+	    admin_op_refused_full(op))
+		return;
 	leader = admin_is_leader(a);
 	if (route->flags & ROUTE_READ)
 		op->consistent =
