@@ -99,10 +99,10 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/v1/security", admin_route_security_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_PUT, "/v1/security/mode", admin_route_security_mode,
-     ROUTE_AUTH | ROUTE_WRITE, 30},    /* Provisioning (prov_int.h): one set of handlers, the resource
-     * from the path. */
-    {EVHTTP_REQ_GET, "/v1/profiles", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+     ROUTE_AUTH | ROUTE_WRITE, 30}, /* Provisioning (prov_int.h): one set of
+				     * handlers, the resource from the path. */
+    {EVHTTP_REQ_GET, "/v1/profiles", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/profiles/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/profiles", admin_route_prov_add,
@@ -111,8 +111,8 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/profiles/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/trunk-profiles", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/trunk-profiles", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/trunk-profiles/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/trunk-profiles", admin_route_prov_add,
@@ -121,8 +121,8 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/trunk-profiles/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/devices", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/devices", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/devices/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/devices", admin_route_prov_add,
@@ -131,8 +131,8 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/devices/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/users", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/users", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/users/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/users", admin_route_prov_add,
@@ -141,8 +141,8 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/users/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/app-users", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/app-users", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/app-users/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/app-users", admin_route_prov_add,
@@ -151,8 +151,8 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/app-users/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/realms", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/realms", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/realms/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/realms", admin_route_prov_add,
@@ -161,8 +161,8 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/realms/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/node-groups", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/node-groups", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/node-groups/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/node-groups", admin_route_prov_add,
@@ -364,6 +364,14 @@ static void op_after_login(struct admin_op *op, int rc)
 	op->route->handler(op);
 }
 
+void admin_op_serve(struct admin_op *op)
+{
+	if ((op->route->flags & ROUTE_AUTH) && op->a->consensus)
+		admin_login_check(op, op_after_login);
+	else
+		op_after_login(op, 0);
+}
+
 static void admin_on_request(struct evhttp_request *req, void *arg)
 {
 	struct admin *a = arg;
@@ -427,17 +435,17 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 	/* The leader checks the credentials of what it is relayed. */
 	if (a->consensus && !leader &&
 	    ((route->flags & ROUTE_WRITE) || op->consistent)) {
-		if (op->from_node)
+		if (op->from_node) {
 			admin_op_error(op, 503,
-				       "not the leader (leadership moved)");
-		else
+				       ADMIN_NOT_LEADER_TEXT
+				       " (leadership moved)");
+		} else {
+			op->fwd_fresh = 1;
 			admin_forward(op);
+		}
 		return;
 	}
-	if ((route->flags & ROUTE_AUTH) && a->consensus)
-		admin_login_check(op, op_after_login);
-	else
-		op_after_login(op, 0);
+	admin_op_serve(op);
 }
 
 /* ---- the connection cap ----------------------------------------------- */

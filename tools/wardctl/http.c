@@ -252,6 +252,7 @@ int http_call(struct wardctl *ctx, const char *method, const char *path,
 	      const json_t *body, enum http_auth auth, json_t **answer)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
+	char timeout_hdr[48];
 	struct answer_buf ans = {0};
 	struct tlspin_check check = {0};
 	struct curl_slist *hdrs = NULL, *h;
@@ -271,6 +272,11 @@ int http_call(struct wardctl *ctx, const char *method, const char *path,
 	hdrs = curl_slist_append(NULL, "Accept: application/json");
 	/* No "Expect: 100-continue" round trip before a body. */
 	h = hdrs ? curl_slist_append(hdrs, "Expect:") : NULL;
+	/* A follower relaying to the leader gives up before we do, and says
+	 * why, rather than leave us to time out. */
+	snprintf(timeout_hdr, sizeof timeout_hdr, "X-Ward-Timeout: %ld",
+		 ctx->timeout_s);
+	h = h ? curl_slist_append(h, timeout_hdr) : NULL;
 	if (body) {
 		req = json_dumps(body, JSON_COMPACT);
 		h = h ? curl_slist_append(h, "Content-Type: application/json")
