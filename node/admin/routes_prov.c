@@ -32,7 +32,7 @@ static const struct {
     {"/v1/node-groups", PROV_NODE_GROUP},
 };
 
-static const struct prov_kind *route_kind(const struct admin_op *op)
+const struct prov_kind *prov_route_kind(const struct admin_op *op)
 {
 	const char *p = op->route->pattern;
 
@@ -66,7 +66,7 @@ static struct prov_ctx *prov_ctx_new(struct admin_op *op)
 		admin_op_error(op, 500, "out of memory");
 		return NULL;
 	}
-	c->k = route_kind(op);
+	c->k = prov_route_kind(op);
 	op->ctx = c;
 	op->ctx_free = prov_ctx_free;
 	return c;
@@ -97,7 +97,7 @@ static int list_one(void *arg, const void *key, size_t klen, const void *val,
 
 void admin_route_prov_list(struct admin_op *op)
 {
-	struct list_ctx l = {.k = route_kind(op), .list = json_array()};
+	struct list_ctx l = {.k = prov_route_kind(op), .list = json_array()};
 
 	if (!l.list || admin_op_read_begin(op, &l.r) != 0) {
 		json_decref(l.list);
@@ -110,7 +110,7 @@ void admin_route_prov_list(struct admin_op *op)
 
 void admin_route_prov_get(struct admin_op *op)
 {
-	const struct prov_kind *k = route_kind(op);
+	const struct prov_kind *k = prov_route_kind(op);
 	struct store_read *r;
 	union prov_rec rec;
 	json_t *o;
