@@ -61,6 +61,21 @@ static void test_default_profiles_exist_and_profiles_round_trip(void **s)
 	list = json_object_get(j, "profiles");
 	assert_int_equal(json_array_size(list), 3);
 	json_decref(j);
+	/* Pages: at most LIMIT, and where the next one starts. */
+	j = expect(200, "GET", "/v1/profiles?limit=2", NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "profiles")), 2);
+	assert_string_equal(str(j, "next"), "standard-encrypted");
+	json_decref(j);
+	j = expect(200, "GET", "/v1/profiles?limit=2&after=standard-encrypted",
+		   NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "profiles")), 1);
+	assert_string_equal(
+	    str(json_array_get(json_object_get(j, "profiles"), 0), "name"),
+	    "standard-non-secure");
+	assert_null(json_object_get(j, "next"));
+	json_decref(j);
+	refused(400, "GET", "/v1/profiles?limit=x", NULL, "limit");
+	refused(400, "GET", "/v1/profiles?after=a/b", NULL, "after");
 	j = expect(200, "GET", "/v1/trunk-profiles", NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "trunk_profiles")),
 			 3);
