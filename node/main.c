@@ -17,6 +17,7 @@
 #include <event2/thread.h>
 #include <openssl/crypto.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 #include "consensus/consensus.h"
 #include "node/admin/admin.h"
@@ -316,7 +317,7 @@ int main(int argc, char **argv)
 	    wardd_mkdir(w.store_dir, errmsg, sizeof errmsg) ||
 	    wardd_mkdir(w.raft_dir, errmsg, sizeof errmsg))
 		goto err;
-	config_split_addr(w.cfg.admin_listen, host, sizeof host, &port);
+	addr_split(w.cfg.admin_listen, 0, host, sizeof host, &port);
 	if (tlscert_ensure(w.cert_path, w.key_path, w.cfg.name, host, errmsg,
 			   sizeof errmsg) != 0)
 		goto err;

@@ -2,7 +2,6 @@
  * records and the ITL. Files are in nodepki_files.c. */
 #include "node/nodepki.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
+#include "common/addr.h"
 #include "common/errmsg.h"
 #include "trustlist/trustlist.h"
 
@@ -53,32 +53,13 @@ static int nodepki_dns_ok(const char *s)
  * be dialled (not a wildcard). */
 static int nodepki_addr_ip(const char *addr, char *out, size_t cap)
 {
-	unsigned char buf[16];
-	const char *end;
-	size_t n;
+	struct addr a;
 
-	if (!addr || !*addr)
+	if (!addr || addr_parse(addr, ADDR_PORT_OPTIONAL, &a) != ADDR_OK ||
+	    !addr_is_dialable_ip(&a) || strlen(a.host) >= cap)
 		return -1;
-	if (addr[0] == '[') {
-		end = strchr(addr, ']');
-		if (!end)
-			return -1;
-		addr++;
-	} else {
-		end = strrchr(addr, ':');
-		if (!end)
-			end = addr + strlen(addr);
-	}
-	n = (size_t)(end - addr);
-	if (n == 0 || n >= cap)
-		return -1;
-	memcpy(out, addr, n);
-	out[n] = '\0';
-	if (inet_pton(AF_INET, out, buf) == 1)
-		return strcmp(out, "0.0.0.0") == 0 ? -1 : 0;
-	if (inet_pton(AF_INET6, out, buf) == 1)
-		return memcmp(buf, (const uint8_t[16]){0}, 16) == 0 ? -1 : 0;
-	return -1;
+	snprintf(out, cap, "%s", a.host);
+	return 0;
 }
 
 void nodepki_names_make(const char *name, const char *admin_addr,

@@ -5,7 +5,6 @@
  */
 #include "node/admin/admin_int.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,14 +133,6 @@ static void client_on_done(struct evhttp_request *resp, void *arg)
 		c->cb(c->arg, status, body ? body : "", body ? len : 0, err);
 }
 
-static int host_is_ip(const char *host)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, host, buf) == 1 ||
-	       inet_pton(AF_INET6, host, buf) == 1;
-}
-
 int admin_client_send(struct admin *a, const struct store_node *to,
 		      enum evhttp_cmd_type method, const char *uri,
 		      const char *auth, const char *client, const void *body,
@@ -159,7 +150,8 @@ int admin_client_send(struct admin *a, const struct store_node *to,
 	SSL *ssl;
 	int rc;
 
-	if (admin_addr_split(to->admin_addr, host, sizeof host, &port) != 0 ||
+	if (addr_split(to->admin_addr, ADDR_PORT_OPTIONAL, host, sizeof host,
+		       &port) != 0 ||
 	    port == 0 || memcmp(to->https_sha256, zero, 32) == 0)
 		return -1;
 	c = calloc(1, sizeof *c);
@@ -172,7 +164,7 @@ int admin_client_send(struct admin *a, const struct store_node *to,
 	ssl = SSL_new(a->tls_client);
 	if (!c->ev_reap || !ssl || admin_tls_pin(ssl, to->https_sha256) != 0)
 		goto err_after_ssl;
-	if (!host_is_ip(host))
+	if (!addr_host_is_ip(host))
 		SSL_set_tlsext_host_name(ssl, host);
 	bev = bufferevent_openssl_socket_new(
 	    a->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,

@@ -148,11 +148,12 @@ static void public_admin_addr(struct admin *a, char *out, size_t cap)
 	char host[STORE_ADDR_MAX], rhost[STORE_ADDR_MAX];
 	unsigned port = 0, rport = 0;
 
-	if (admin_addr_split(a->admin_addr, host, sizeof host, &port) == 0 &&
+	if (addr_split(a->admin_addr, ADDR_PORT_OPTIONAL, host, sizeof host,
+		       &port) == 0 &&
 	    (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) &&
-	    admin_addr_split(a->raft_addr, rhost, sizeof rhost, &rport) == 0)
-		snprintf(out, cap, strchr(rhost, ':') ? "[%s]:%u" : "%s:%u",
-			 rhost, port ? port : (unsigned)a->port);
+	    addr_split(a->raft_addr, ADDR_PORT_OPTIONAL, rhost, sizeof rhost,
+		       &rport) == 0)
+		addr_format(rhost, port ? port : (unsigned)a->port, out, cap);
 	else
 		snprintf(out, cap, "%s", a->admin_addr);
 }

@@ -75,7 +75,8 @@ static int join_token_ok(struct admin_op *op)
 	else if (have_token)
 		memcpy(op->guard, val, op->guard_len);
 	store_read_end(r);
-	admin_addr_split(q->raft_address, rhost, sizeof rhost, &rport);
+	addr_split(q->raft_address, ADDR_PORT_OPTIONAL, rhost, sizeof rhost,
+		   &rport);
 	if (!have_token) {
 		if (have_node && n->state != STORE_NODE_JOINING)
 			join_refuse(op, 409, "token already used");
@@ -377,11 +378,12 @@ static void join_admin_addr(const struct admin_req_join *q, char *out,
 	char host[STORE_ADDR_MAX], rhost[STORE_ADDR_MAX];
 	unsigned port, rport;
 
-	admin_addr_split(q->admin_address, host, sizeof host, &port);
-	admin_addr_split(q->raft_address, rhost, sizeof rhost, &rport);
+	addr_split(q->admin_address, ADDR_PORT_OPTIONAL, host, sizeof host,
+		   &port);
+	addr_split(q->raft_address, ADDR_PORT_OPTIONAL, rhost, sizeof rhost,
+		   &rport);
 	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-		snprintf(out, cap, strchr(rhost, ':') ? "[%s]:%u" : "%s:%u",
-			 rhost, port);
+		addr_format(rhost, port, out, cap);
 	else
 		snprintf(out, cap, "%s", q->admin_address);
 }

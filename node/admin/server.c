@@ -374,7 +374,8 @@ static int admin_bind(struct admin *a, char *errmsg, size_t errcap)
 	char host[STORE_ADDR_MAX];
 	unsigned port;
 
-	if (admin_addr_split(a->listen, host, sizeof host, &port) != 0) {
+	if (addr_split(a->listen, ADDR_PORT_OPTIONAL, host, sizeof host,
+		       &port) != 0) {
 		snprintf(errmsg, errcap,
 			 "admin listen address \"%s\": want "
 			 "host:port",
