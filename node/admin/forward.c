@@ -17,6 +17,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/err.h>
 
+#include "common/http_reason.h"
 #include "common/log.h"
 
 /* Answers of members are small JSON documents. */
@@ -218,11 +219,6 @@ err_after_ssl:
 	return -1;
 }
 
-static const char *status_reason(int status)
-{
-	return status < 300 ? "OK" : status < 500 ? "Client Error" : "Error";
-}
-
 static void forward_done(void *arg, int status, const char *body, size_t len,
 			 const char *err)
 {
@@ -254,7 +250,7 @@ static void forward_done(void *arg, int status, const char *body, size_t len,
 	if (status == 401)
 		evhttp_add_header(h, "WWW-Authenticate",
 				  "Basic realm=\"ward\"");
-	evhttp_send_reply(op->req, status, status_reason(status), out);
+	evhttp_send_reply(op->req, status, http_reason_phrase(status), out);
 	evbuffer_free(out);
 	op->req = NULL;
 	admin_op_finish(op);

@@ -13,6 +13,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 
+#include "common/http_reason.h"
 #include "node/admin/admin_req.h"
 
 int admin_pki_format(struct admin_op *op, unsigned allowed, int def_raw)
@@ -73,7 +74,7 @@ void admin_op_reply_bytes(struct admin_op *op, const char *content_type,
 	}
 	if (admin_leader_node(op->a, &leader) == 0)
 		evhttp_add_header(h, "X-Ward-Leader", leader.name);
-	evhttp_send_reply(req, 200, "OK", out);
+	evhttp_send_reply(req, 200, http_reason_phrase(200), out);
 	evbuffer_free(out);
 	op->req = NULL;
 	admin_op_finish(op);
