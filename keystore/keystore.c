@@ -275,8 +275,19 @@ int keystore_kek_open(struct keystore *ks, EVP_PKEY *joiner_priv,
 		rc = KEYSTORE_ECRYPTO;
 		goto out;
 	}
-	rc = kek_id_check(ks->secret->kek_id, want_id,
-			  "the key-encryption key delivered", errmsg, errcap);
+	rc = KEYSTORE_OK;
+	if (want_id &&
+	    CRYPTO_memcmp(ks->secret->kek_id, want_id, PKI_KEK_ID_LEN) != 0) {
+		char h[2 * PKI_KEK_ID_LEN + 1], w[2 * PKI_KEK_ID_LEN + 1];
+
+		hex_encode(ks->secret->kek_id, PKI_KEK_ID_LEN, h);
+		hex_encode(want_id, PKI_KEK_ID_LEN, w);
+		errmsg_set(errmsg, errcap,
+			   "the key-encryption key delivered has id %s, the "
+			   "cluster's is %s",
+			   h, w);
+		rc = KEYSTORE_EWRONGKEK;
+	}
 	if (rc == KEYSTORE_OK)
 		ks->kek_users = 1;
 	else

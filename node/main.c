@@ -20,6 +20,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "consensus/consensus.h"
+#include "keystore/keystore.h"
 #include "node/admin/admin.h"
 #include "node/certs.h"
 #include "node/config.h"
@@ -312,6 +313,10 @@ int main(int argc, char **argv)
 		 w.cfg.data_dir);
 	snprintf(w.key_path, sizeof w.key_path, "%s/https.key", w.cfg.data_dir);
 	nodepki_kek_path(w.cfg.data_dir, w.kek_path, sizeof w.kek_path);
+	if (keystore_new(w.kek_path, &w.ks) != KEYSTORE_OK) {
+		snprintf(errmsg, sizeof errmsg, "out of memory");
+		goto err;
+	}
 	if (wardd_mkdir(w.cfg.data_dir, errmsg, sizeof errmsg) ||
 	    wardd_lock(&w, errmsg, sizeof errmsg) ||
 	    wardd_mkdir(w.store_dir, errmsg, sizeof errmsg) ||
@@ -364,6 +369,8 @@ int main(int argc, char **argv)
 	    .node_name = w.cfg.name,
 	    .raft_addr = w.cfg.raft_listen,
 	    .admin_addr = w.cfg.admin_listen,
+	    .kek_file = w.kek_path,
+	    .keystore = w.ks,
 	    .hooks = {.bootstrap = wardd_bootstrap, .arg = &w},
 	};
 	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg, sizeof errmsg) !=
@@ -420,6 +427,8 @@ err:
 		log_error(TAG, "%s", errmsg);
 	if (w.lock_fd >= 0)
 		close(w.lock_fd);
+	/* After everything that borrows it. */
+	keystore_free(w.ks);
 	curl_global_cleanup();
 	return atomic_load(&w.exit_code);
 }

@@ -11,6 +11,7 @@
 struct event_base;
 struct store;
 struct consensus;
+struct keystore;
 
 /* Lifecycle steps only wardd's main can do; called on the admin thread. */
 struct admin_hooks {
@@ -36,6 +37,10 @@ struct admin_config {
 	 * unwraps the CA key), checked against the cluster record's kek_id,
 	 * and wiped right after use: the KEK is never kept in memory. */
 	const char *kek_file;
+	/* The process's key store (keystore/keystore.h), borrowed: it must
+	 * outlive the admin, and its KEK file should be KEK_FILE. NULL: the
+	 * admin makes one of its own for KEK_FILE. */
+	struct keystore *keystore;
 	struct admin_hooks hooks;
 };
 

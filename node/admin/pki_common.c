@@ -191,29 +191,28 @@ int admin_pki_signing_key_ok(X509 *cert, char *errmsg, size_t errcap)
 	return 0;
 }
 
-int admin_pki_kek_load(struct admin *a, const struct store_cluster *cl,
-		       uint8_t kek[PKI_KEK_LEN], char *errmsg, size_t errcap)
+int admin_pki_kek_acquire(struct admin *a, const struct store_cluster *cl,
+			  char *errmsg, size_t errcap)
 {
 	static const uint8_t zero[PKI_KEK_ID_LEN];
-	uint8_t id[PKI_KEK_ID_LEN];
-	char why[512];
+	char why[512] = "";
+	int rc;
 
 	if (memcmp(cl->kek_id, zero, sizeof zero) == 0) {
 		snprintf(errmsg, errcap,
 			 "the cluster has no key-encryption key yet");
 		return -1;
 	}
-	if (pki_kek_load(a->kek_file, kek, why, sizeof why) != 0) {
-		snprintf(errmsg, errcap, "cannot read the cluster key: %s",
-			 why);
-		return -1;
-	}
-	if (pki_kek_id(kek, id) != 0 ||
-	    CRYPTO_memcmp(id, cl->kek_id, sizeof id) != 0) {
-		OPENSSL_cleanse(kek, PKI_KEK_LEN);
+	rc = keystore_kek_acquire(a->ks, cl->kek_id, why, sizeof why);
+	if (rc == KEYSTORE_EWRONGKEK) {
 		snprintf(errmsg, errcap,
 			 "%s is not this cluster's key-encryption key",
 			 a->kek_file);
+		return -1;
+	}
+	if (rc != KEYSTORE_OK) {
+		snprintf(errmsg, errcap, "cannot read the cluster key: %s",
+			 why[0] ? why : keystore_strerror(rc));
 		return -1;
 	}
 	return 0;

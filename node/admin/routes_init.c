@@ -90,10 +90,10 @@ static int init_pki_make(struct admin_op *op, char *errmsg, size_t errcap)
 	op->ctx_free = init_pki_free;
 	nodepki_names_make(a->node_name, a->admin_addr, a->raft_addr,
 			   a->cluster_id, 1, &p->names);
-	if (nodepki_cluster_create(init_key_type(a), op->text, &p->names,
+	if (nodepki_cluster_create(a->ks, init_key_type(a), op->text, &p->names,
 				   &p->pki, errmsg, errcap) != 0)
 		return -1;
-	if (pki_kek_save(a->kek_file, p->pki.kek, errmsg, errcap) != 0 ||
+	if (keystore_kek_save(a->ks, errmsg, errcap) != 0 ||
 	    nodepki_write_set(a->data_dir, p->pki.ca, &p->pki.node, errmsg,
 			      errcap) != 0)
 		return -1;
@@ -181,8 +181,8 @@ static int init_cmd_ca(struct store_cmd *cmd, struct admin_op *op,
 	if (nodepki_cert_record(p->pki.ca, 0, PKI_ROLE_CA, 1, now, &cert, &der,
 				errmsg, errcap) != 0)
 		return -1;
-	if (nodepki_key_record(p->pki.kek, 0, PKI_ROLE_CA, p->pki.ca_key, &key,
-			       &wrapped) != 0)
+	if (keystore_key_wrap(op->a->ks, 0, PKI_ROLE_CA, p->pki.ca_key, &key,
+			      &wrapped) != 0)
 		goto out;
 	if (store_read_begin(op->a->store, &r) != 0)
 		goto out;
@@ -277,8 +277,8 @@ static void init_write(struct admin_op *op)
 	if (!cmd)
 		return;
 	if (init_cmd_ca(cmd, op, p, now, errmsg, sizeof errmsg) != 0 ||
-	    nodepki_cmd_put_set(cmd, p->pki.kek, n.id, &p->pki.node, now,
-				errmsg, sizeof errmsg) != 0 ||
+	    nodepki_cmd_put_set(cmd, a->ks, n.id, &p->pki.node, now, errmsg,
+				sizeof errmsg) != 0 ||
 	    init_cmd_itl(cmd, p, now, errmsg, sizeof errmsg) != 0 ||
 	    store_cmd_put_cluster(cmd, &cl) ||
 	    store_cmd_put_node(cmd, STORE_OP_PUT_NEW, &n) ||

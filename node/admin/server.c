@@ -424,8 +424,13 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 	else if (asprintf(&a->kek_file, "%s/kek",
 			  a->data_dir ? a->data_dir : "") < 0)
 		a->kek_file = NULL;
+	a->ks = cfg->keystore;
+	if (!a->ks && a->kek_file &&
+	    keystore_new(a->kek_file, &a->ks) == KEYSTORE_OK)
+		a->ks_owned = 1;
 	if (!a->listen || !a->cert_file || !a->key_file || !a->data_dir ||
-	    !a->node_name || !a->raft_addr || !a->admin_addr || !a->kek_file) {
+	    !a->node_name || !a->raft_addr || !a->admin_addr || !a->kek_file ||
+	    !a->ks) {
 		snprintf(errmsg, errcap, "out of memory");
 		goto err_after_alloc;
 	}
@@ -492,6 +497,8 @@ err_after_alloc:
 	free(a->raft_addr);
 	free(a->admin_addr);
 	free(a->kek_file);
+	if (a->ks_owned)
+		keystore_free(a->ks);
 	free(a);
 	return -1;
 }
@@ -647,6 +654,8 @@ void admin_free(struct admin *a)
 	free(a->raft_addr);
 	free(a->admin_addr);
 	free(a->kek_file);
+	if (a->ks_owned)
+		keystore_free(a->ks);
 	OPENSSL_cleanse(a, sizeof *a);
 	free(a);
 }

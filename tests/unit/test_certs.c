@@ -343,8 +343,8 @@ static void test_other_nodes_certificates_are_not_ours(void **state)
 	assert_int_equal(nodepki_set_issue(&other, x->c.pki.ca, x->c.pki.ca_key,
 					   &names, errmsg, sizeof errmsg),
 			 0);
-	assert_int_equal(nodepki_cmd_put_set(cmd, x->c.pki.kek, 2, &other, 5,
-					     errmsg, sizeof errmsg),
+	assert_int_equal(nodepki_cmd_put_set(cmd, x->c.ks, 2, &other, 5, errmsg,
+					     sizeof errmsg),
 			 0);
 	assert_int_equal(cfx_apply(&x->c, cmd), 0);
 	look(x);
@@ -392,21 +392,27 @@ static void test_cluster_without_pki_is_refused(void **state)
 	assert_int_equal(store_cmd_put_cluster(cmd, &cl), 0);
 	assert_int_equal(cfx_apply(&x->c, cmd), 0);
 	assert_int_equal(
-	    certs_kek_check(x->c.dir, x->c.s, errmsg, sizeof errmsg), -1);
+	    certs_kek_check(x->c.ks, x->c.dir, x->c.s, errmsg, sizeof errmsg),
+	    -1);
 	assert_non_null(strstr(errmsg, "predates the cluster PKI"));
 }
 
 static void test_store_without_cluster_waits(void **state)
 {
 	struct cfx c = {0};
-	char errmsg[256] = "", dir[700];
+	char errmsg[256] = "", dir[700], kek[760];
+	struct keystore *ks;
 	struct store *s;
 
 	c.dir = cfx_tmpdir();
 	snprintf(dir, sizeof dir, "%s", c.dir);
+	snprintf(kek, sizeof kek, "%s/kek", c.dir);
+	assert_int_equal(keystore_new(kek, &ks), KEYSTORE_OK);
 	assert_int_equal(store_open(dir, &s, errmsg, sizeof errmsg), 0);
-	assert_int_equal(certs_kek_check(c.dir, s, errmsg, sizeof errmsg), 1);
+	assert_int_equal(certs_kek_check(ks, c.dir, s, errmsg, sizeof errmsg),
+			 1);
 	store_close(s);
+	keystore_free(ks);
 	cfx_rmdir(c.dir);
 }
 
@@ -503,8 +509,8 @@ static void test_leader_writes_other_nodes_itls(void **state)
 	assert_int_equal(nodepki_set_issue(&other, x->c.pki.ca, x->c.pki.ca_key,
 					   &names, errmsg, sizeof errmsg),
 			 0);
-	assert_int_equal(nodepki_cmd_put_set(cmd, x->c.pki.kek, 2, &other, 5,
-					     errmsg, sizeof errmsg),
+	assert_int_equal(nodepki_cmd_put_set(cmd, x->c.ks, 2, &other, 5, errmsg,
+					     sizeof errmsg),
 			 0);
 	assert_int_equal(store_cmd_put_node(cmd, STORE_OP_PUT_NEW, &n), 0);
 	assert_int_equal(cfx_apply(&x->c, cmd), 0);
