@@ -372,6 +372,11 @@ int main(int argc, char **argv)
 	    .kek_file = w.kek_path,
 	    .keystore = w.ks,
 	    .hooks = {.bootstrap = wardd_bootstrap, .arg = &w},
+	    .limits = {.max_connections = w.cfg.admin_max_connections,
+		       .login_burst = w.cfg.admin_login_burst,
+		       .login_per_min = w.cfg.admin_login_per_min,
+		       .fail_summary_s = w.cfg.admin_fail_summary_s,
+		       .prune_every_s = w.cfg.admin_audit_prune_s},
 	};
 	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg, sizeof errmsg) !=
 	    0)

@@ -38,6 +38,17 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_CTL] = "ctl",
     [STORE_T_ITL] = "itl",
     [STORE_T_RESETS] = "resets",
+    [STORE_T_PHONE_PROFILES] = "phone_profiles",
+    [STORE_T_TRUNK_PROFILES] = "trunk_profiles",
+    [STORE_T_DEVICES] = "devices",
+    [STORE_T_DEVICE_LINES] = "device_lines",
+    [STORE_T_DEVICE_USERS] = "device_users",
+    [STORE_T_DEVICE_LSC] = "device_lsc",
+    [STORE_T_USERS] = "users",
+    [STORE_T_REALMS] = "realms",
+    [STORE_T_NODE_GROUPS] = "node_groups",
+    [STORE_T_REGISTRATIONS] = "registrations",
+    [STORE_T_SECRETS] = "secrets",
 };
 
 const char *store_table_name(enum store_table t)

@@ -57,15 +57,28 @@ enum store_table {
 	STORE_T_CTL,        /* one record, key "current" */
 	STORE_T_ITL,        /* key = node id, 8 bytes big-endian */
 	STORE_T_RESETS,     /* key = kind (1) + name */
+	/* provisioning (store/prov.h) */
+	STORE_T_PHONE_PROFILES, /* key = name */
+	STORE_T_TRUNK_PROFILES, /* key = name */
+	STORE_T_DEVICES,        /* key = device name */
+	STORE_T_DEVICE_LINES,   /* index: DN + NUL + device name, empty value */
+	STORE_T_DEVICE_USERS,   /* index: user + NUL + device name, empty */
+	STORE_T_DEVICE_LSC,     /* key = device name */
+	STORE_T_USERS,          /* key = user name (end and app users) */
+	STORE_T_REALMS,         /* key = realm */
+	STORE_T_NODE_GROUPS,    /* key = name */
+	STORE_T_REGISTRATIONS,  /* key = device name */
+	STORE_T_SECRETS,        /* key = name */
 	STORE_T__COUNT
 };
 
 /* Name of a table ("nodes"), NULL if out of range. */
 const char *store_table_name(enum store_table t);
 
-/* 2: tables certs..resets and cluster record v2. A store of an older
- * schema is upgraded in place when opened (tables are only ever added). */
-#define STORE_SCHEMA_VERSION 2
+/* 2: tables certs..resets and cluster record v2; 3: the provisioning
+ * tables phone_profiles..secrets. A store of an older schema is upgraded
+ * in place when opened (tables are only ever added). */
+#define STORE_SCHEMA_VERSION 3
 #define STORE_NAME_MAX 64    /* names: nodes, admins, parameters */
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */
@@ -560,6 +573,16 @@ int store_cmd_use_join_token(struct store_cmd *c, const char *node_name);
 /* Appends an audit record stamped with the command's time, origin, actor. */
 int store_cmd_audit(struct store_cmd *c, const char *action,
 		    const char *detail);
+/* Deletes audit records stamped before BEFORE_MS, oldest (lowest index)
+ * first: at most MAX (1..STORE_PRUNE_MAX) of them, after looking at no
+ * more than 4 * MAX records, so that one command and one scan stay small
+ * and a record stamped by a clock far ahead does not block the pruning.
+ * Deletes are plain STORE_OP_DEL of the keys read from R: a prune applied
+ * twice, or after another, is harmless. *N receives how many deletes were
+ * added (0: nothing old enough). */
+#define STORE_PRUNE_MAX 4096
+int store_cmd_prune_audit(struct store_cmd *c, struct store_read *r,
+			  uint64_t before_ms, unsigned max, unsigned *n);
 
 /* Guards on OLD (the command fails with STORE_ENOTFOUND if the stored
  * record is no longer exactly OLD) and writes NEW: read-modify-write of the

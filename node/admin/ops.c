@@ -57,6 +57,8 @@ static void op_release(struct admin_op *op)
 			a->admin_delete_op = NULL;
 		if (a->init_op == op)
 			a->init_op = NULL;
+		if (a->prune_op == op)
+			a->prune_op = NULL;
 		if (op->prev)
 			op->prev->next = op->next;
 		else if (a->ops == op)
@@ -83,6 +85,8 @@ static void op_release(struct admin_op *op)
 
 static void op_free_mem(struct admin_op *op)
 {
+	if (op->work_free)
+		op->work_free(op->work);
 	/* Passwords and tokens pass through the union and token fields. */
 	OPENSSL_cleanse(op, sizeof *op);
 	free(op);

@@ -248,8 +248,8 @@ static void regen_out_free(struct regen_out *o)
 
 /* What regen_issue_with_ca needs, with the CA key lent by the keystore. */
 struct regen_issue {
-	const struct regen_in *in;
 	struct regen_out *o;
+	enum pki_role role;
 	const struct pki_subject *subj;
 	int called;
 	char *errmsg;
@@ -261,23 +261,22 @@ static int regen_issue_with_ca(X509 *ca, EVP_PKEY *ca_key, void *arg)
 	struct regen_issue *ri = arg;
 
 	ri->called = 1;
-	if (pki_key_generate(ri->in->key_type, &ri->o->key) != 0)
-		return -1;
-	return pki_issue(ca, ca_key, ri->o->key,
-			 (enum pki_role)ri->in->old.role, ri->subj, 0,
+	return pki_issue(ca, ca_key, ri->o->key, ri->role, ri->subj, 0,
 			 &ri->o->cert, ri->errmsg, ri->errcap);
 }
 
-/* Issues the new certificate with the CA key, unwrapped by the keystore
- * for as long as it takes. 0, or an HTTP status with ERRMSG. */
+/* Issues the new certificate for KEY (transferred: generated on the
+ * worker) with the CA key, unwrapped by the keystore for as long as it
+ * takes. 0, or an HTTP status with ERRMSG. */
 static int regen_issue(struct admin *a, const struct regen_in *in,
-		       struct regen_out *o, char *errmsg, size_t errcap)
+		       EVP_PKEY *key, struct regen_out *o, char *errmsg,
+		       size_t errcap)
 {
 	enum pki_role role = (enum pki_role)in->old.role;
 	struct subject_buf sb;
 	struct pki_subject subj;
-	struct regen_issue ri = {.in = in,
-				 .o = o,
+	struct regen_issue ri = {.o = o,
+				 .role = role,
 				 .subj = &subj,
 				 .errmsg = errmsg,
 				 .errcap = errcap};
@@ -285,6 +284,7 @@ static int regen_issue(struct admin *a, const struct regen_in *in,
 	int status = 500;
 
 	memset(o, 0, sizeof *o);
+	o->key = key;
 	if (admin_pki_kek_acquire(a, &in->cl, errmsg, errcap) != 0)
 		return 503;
 	old = nodepki_x509(in->old.der, in->old.der_len);
@@ -296,6 +296,14 @@ static int regen_issue(struct admin *a, const struct regen_in *in,
 	if (subject_of(old, in->old.role, in->node.name, &sb, &subj, errmsg,
 		       errcap) != 0)
 		goto out;
+	if (pki_key_type_of(o->key) !=
+	    (int)nodepki_role_key_type(role, in->key_type)) {
+		/* cert_key_type changed while the key was made. */
+		snprintf(errmsg, errcap,
+			 "cert_key_type changed meanwhile: retry");
+		status = 409;
+		goto out;
+	}
 	if (nodepki_ca_use(in->r, a->ks, regen_issue_with_ca, &ri, errmsg,
 			   errcap) != 0) {
 		if (!ri.called)
@@ -421,26 +429,65 @@ static struct store_cmd *regen_cmd(struct admin_op *op,
 	return cmd;
 }
 
-void admin_route_cert_regenerate(struct admin_op *op)
+/* A key to generate on the worker: RSA key generation takes from tens of
+ * milliseconds to seconds, which the event loop must not spend. */
+struct keygen_job {
+	enum pki_key_type type;
+	EVP_PKEY *key; /* out, owned until taken */
+};
+
+static void keygen_job_free(void *p)
 {
+	struct keygen_job *job = p;
+
+	if (!job)
+		return;
+	EVP_PKEY_free(job->key);
+	free(job);
+}
+
+/* Worker thread. */
+static int keygen_run(void *p)
+{
+	struct keygen_job *job = p;
+
+	return pki_key_generate(job->type, &job->key) == 0 ? 0 : 500;
+}
+
+/* Back on the admin thread with the new key: read again (the store may
+ * have changed meanwhile; the command is guarded on what is read now),
+ * issue and write. */
+static void regen_keyed(struct admin_op *op, int rc)
+{
+	struct keygen_job *job = op->work;
 	struct regen_in in;
 	struct regen_out o;
 	struct store_read *r;
 	struct store_cmd *cmd;
 	char errmsg[512] = "", sha1[PKI_FP_TEXT_MAX], sha256[PKI_FP_TEXT_MAX];
+	EVP_PKEY *key;
 	int status;
 
-	if (op->body_len && strspn(op->body, " \t\r\n{}") != op->body_len) {
-		admin_op_error(op, 400, "no body expected (or {})");
+	if (rc) {
+		admin_op_error(op, rc == ADMIN_WORK_CANCELLED ? 503 : 500, "%s",
+			       rc == ADMIN_WORK_CANCELLED
+				   ? "shutting down"
+				   : "key generation failed");
 		return;
 	}
-	if (admin_op_read_begin(op, &r) != 0)
+	key = job->key;
+	job->key = NULL;
+	admin_op_work_set(op, NULL, NULL);
+	if (admin_op_read_begin(op, &r) != 0) {
+		EVP_PKEY_free(key);
 		return;
+	}
 	if (regen_read(op, r, &in) != 0) {
 		store_read_end(r);
+		EVP_PKEY_free(key);
 		return;
 	}
-	status = regen_issue(op->a, &in, &o, errmsg, sizeof errmsg);
+	status = regen_issue(op->a, &in, key, &o, errmsg, sizeof errmsg);
 	if (status) {
 		store_read_end(r);
 		regen_out_free(&o);
@@ -465,4 +512,34 @@ void admin_route_cert_regenerate(struct admin_op *op)
 	regen_out_free(&o);
 	admin_op_propose(op, cmd, regenerated);
 	store_cmd_free(cmd);
+}
+
+void admin_route_cert_regenerate(struct admin_op *op)
+{
+	struct regen_in in;
+	struct store_read *r;
+	struct keygen_job *job;
+
+	if (op->body_len && strspn(op->body, " \t\r\n{}") != op->body_len) {
+		admin_op_error(op, 400, "no body expected (or {})");
+		return;
+	}
+	if (admin_op_read_begin(op, &r) != 0)
+		return;
+	if (regen_read(op, r, &in) != 0) {
+		store_read_end(r);
+		return;
+	}
+	store_read_end(r);
+	job = calloc(1, sizeof *job);
+	if (!job) {
+		admin_op_error(op, 500, "out of memory");
+		return;
+	}
+	job->type =
+	    nodepki_role_key_type((enum pki_role)in.old.role, in.key_type);
+	admin_op_work_set(op, job, keygen_job_free);
+	if (admin_op_work(op, op->a->work, keygen_run, regen_keyed) != 0)
+		admin_op_error(op, 503,
+			       "too many key operations in progress: retry");
 }

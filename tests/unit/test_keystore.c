@@ -458,16 +458,24 @@ static void *race_signer(void *arg)
 	uint8_t sig[128];
 	size_t n;
 
-	for (int i = 0; i < 400; i++) {
+	/* 400 tries, then on until one succeeds: the loader ends with the
+	 * key held, and on a busy machine it may be preempted with the key
+	 * dropped for all of the 400. */
+	for (int i = 0, mine = 0; i < 400 || (!mine && i < 10400); i++) {
 		int rc = keystore_sign(r->f->ks, 1, PKI_ROLE_TFTP, "SHA256",
 				       "data", 4, sig, sizeof sig, &n);
 
-		if (rc == KEYSTORE_OK && verify(r->key, "data", 4, sig, n))
+		if (rc == KEYSTORE_OK && verify(r->key, "data", 4, sig, n)) {
 			__atomic_add_fetch(&r->signed_ok, 1, __ATOMIC_RELAXED);
-		else if (rc == KEYSTORE_ENOKEY)
+			mine++;
+		} else if (rc == KEYSTORE_ENOKEY) {
 			__atomic_add_fetch(&r->refused, 1, __ATOMIC_RELAXED);
-		else
+			if (i >= 400)
+				usleep(1000);
+		} else {
 			__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+			break;
+		}
 	}
 	return NULL;
 }
@@ -516,8 +524,8 @@ static void test_threads_sign_while_keys_come_and_go(void **state)
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	assert_int_equal(r.bad, 0);
-	assert_int_equal(r.signed_ok + r.refused, 3 * 400);
-	assert_true(r.signed_ok > 0);
+	assert_true(r.signed_ok + r.refused >= 3 * 400);
+	assert_true(r.signed_ok >= 3);
 	free(wrapped);
 	EVP_PKEY_free(r.key);
 }
