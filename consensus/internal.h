@@ -98,6 +98,9 @@ struct consensus {
 	uint64_t seen_conf_hash;
 	int was_member;
 	int removed;
+	int failed;	 /* the FSM failed: raft closed, requests refused
+			    (also read under lock by enqueue) */
+	int raft_closed; /* C-raft's close callback ran after a failure */
 	uint64_t check_ns, idle_ns; /* stall watch: last check, idle then */
 	int notify;	/* on_change allowed: the Raft thread runs */
 	int notify_due; /* call on_change at the next refresh regardless */
@@ -146,8 +149,26 @@ void consensus_change_tick(struct consensus *c);
 void consensus_change_fail_all(struct consensus *c, int rc);
 
 /* Called on a Raft thread: its io_destroy(2) calls go to a reaper thread
- * (aio_reaper.c). */
+ * (aio_reaper.c). Does nothing unless consensus_raft_version_check() passed.
+ * At most CONSENSUS_REAPER_QUEUE_MAX calls wait for the reaper; beyond that
+ * the call is made in place, as C-raft would. */
+#define CONSENSUS_REAPER_QUEUE_MAX 64
 void consensus_aio_reaper_adopt(void);
+/* Calls waiting for the reaper now; *peak: the most that ever did (for
+ * tests). */
+unsigned consensus_aio_reaper_queued(unsigned *peak);
+
+/* The C-raft release (MAJOR*10000 + MINOR*100 + RELEASE; the patch level is
+ * not checked) the work-arounds of aio_reaper.c and server.c were written
+ * for (raft_version.c). */
+#define CONSENSUS_RAFT_WRITTEN_FOR 1500
+/* 0, or CONSENSUS_EVERSION with the reason in errmsg, if ward was built
+ * against or runs with another C-raft. Checked once; any thread. */
+int consensus_raft_version_check(char *errmsg, size_t errcap);
+/* The decision, from the version string BUILT ("0.15.0") and the running
+ * library's number RUNNING (-1: the library cannot tell). */
+int consensus_raft_version_check_of(const char *built, int running,
+				    char *errmsg, size_t errcap);
 
 /* Raft thread: refreshes the status copy and calls on_change (status.c). */
 void consensus_status_refresh(struct consensus *c);

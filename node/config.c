@@ -50,6 +50,9 @@ static const struct config_def config_defs[] = {
 	UINT("admin.login_per_min", admin_login_per_min, 1, 60000, "30"),
 	UINT("admin.fail_summary_s", admin_fail_summary_s, 1, 3600, "60"),
 	UINT("admin.audit_prune_s", admin_audit_prune_s, 1, 86400, "60"),
+	/* Where the LMDB map starts (it grows online): 4 GiB holds 100,000
+	 * devices with room to spare (docs/store.md, "Map size"). */
+	UINT("store.map_size_mb", store_map_size_mb, 1, 1048576, "4096"),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)

@@ -24,6 +24,7 @@ struct config {
 	unsigned admin_login_per_min;       /* admin.login_per_min */
 	unsigned admin_fail_summary_s;      /* admin.fail_summary_s */
 	unsigned admin_audit_prune_s;       /* admin.audit_prune_s */
+	unsigned store_map_size_mb;         /* store.map_size_mb */
 };
 
 /* Fills every field with its default. */

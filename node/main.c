@@ -29,6 +29,7 @@
 #include "node/nodepki.h"
 #include "node/tlscert.h"
 #include "node/wardd.h"
+#include "store/fault.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
 	static struct wardd w = {.lock_fd = -1};
 	struct wardd_args args = {0};
 	struct join_pin pin = {0};
+	struct store_options store_opts = {0};
 	char errmsg[4096], host[CONFIG_ADDR_MAX], token[512];
 	int have_identity, open_rc;
 	enum log_level lvl;
@@ -342,7 +344,9 @@ int main(int argc, char **argv)
 	if (args.rebuild_store &&
 	    wardd_set_store_aside(&w, have_identity, errmsg, sizeof errmsg))
 		goto err;
-	open_rc = store_open(w.store_dir, &w.store, errmsg, sizeof errmsg);
+	store_opts.map_size = (size_t)w.cfg.store_map_size_mb << 20;
+	open_rc = store_open_with(w.store_dir, &store_opts, &w.store, errmsg,
+				  sizeof errmsg);
 	if (open_rc != 0) {
 		if (open_rc == STORE_ECORRUPT && have_identity) {
 			size_t n = strlen(errmsg);
@@ -353,6 +357,9 @@ int main(int argc, char **argv)
 		}
 		goto err;
 	}
+	/* Tests only: lets a system test make this store fail on demand. */
+	if (getenv("WARD_TEST_STORE_FAULT"))
+		store_fault_watch(w.store, getenv("WARD_TEST_STORE_FAULT"));
 	if (wardd_check_data(&w, have_identity, errmsg, sizeof errmsg) != 0)
 		goto err_after_store;
 
@@ -417,8 +424,11 @@ int main(int argc, char **argv)
 	log_info(TAG, "stopped");
 	errmsg[0] = '\0';
 err_after_admin:
-	admin_free(w.admin);
+	/* Raft first: its thread calls admin_notify() until it stops. */
+	admin_attach(w.admin, NULL, 0);
 	consensus_stop(w.consensus);
+	w.consensus = NULL;
+	admin_free(w.admin);
 	/* After consensus: no ITL proposal is in flight any more. */
 	certs_free(w.certs);
 err_after_base:

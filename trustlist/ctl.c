@@ -111,7 +111,7 @@ static const struct tlv_schema siginfo_schema = {
 	     SIGNATURE_MAX_LEN,                                                \
 	     NULL,                                                             \
 	     "signature (tag 12)"},                                            \
-	    {HDR_FILENAME, TLV_STRING,	       1, H_FILENAME, 2, 256,          \
+	    {HDR_FILENAME, TLV_STRING,	       1, H_FILENAME, 1, 256,          \
 	     NULL,	   "filename (tag 14)"},                               \
 	{                                                                      \
 		HDR_TIMESTAMP, TLV_U32, 1, H_TIMESTAMP, 0, 0, NULL,            \
@@ -178,6 +178,20 @@ static const struct tlv_rule record_rules[] = {
 static const struct tlv_schema record_schema = {
     record_rules, sizeof record_rules / sizeof *record_rules, 0, 1, 0};
 
+/* The string of field F as a C string in TL's text copy, or NULL: the
+ * byte after its value is the next field's tag (or the end of the copy),
+ * never part of another string, so it can take the terminator. */
+static const char *str(struct trustlist *tl, const struct tlv_field *f)
+{
+	size_t off;
+
+	if (!f->present)
+		return NULL;
+	off = (size_t)(f->v - tl->data);
+	tl->text[off + f->len] = 0;
+	return tl->text + off;
+}
+
 static struct trustlist_bytes span(const struct tlv_field *f)
 {
 	return (struct trustlist_bytes){f->present ? f->v : NULL,
@@ -236,16 +250,16 @@ static int parse_header(struct trustlist *tl, enum tl_file what, char *errmsg,
 		tl->signer_version_major = f[H_SIGNER_VERSION].v[0];
 		tl->signer_version_minor = f[H_SIGNER_VERSION].v[1];
 	}
-	tl->signer_name = (const char *)f[H_SIGNER_NAME].v;
+	tl->signer_name = str(tl, &f[H_SIGNER_NAME]);
 	tl->signer_serial = span(&f[H_SIGNER_SERIAL]);
-	tl->signer_ca = (const char *)f[H_CA_NAME].v;
+	tl->signer_ca = str(tl, &f[H_CA_NAME]);
 	tl->digest_alg = tlv_uint(&f[H_DIGEST]);
 	tl->sig_alg = tlv_uint(&f[H_SIGALG]);
 	tl->modulus_index = tlv_uint(&f[H_MODULUS]);
 	tl->signature = span(&f[H_SIGNATURE]);
 	tl->sig_tlv_offset = f[H_SIGNATURE].off;
 	tl->sig_tlv_len = 3 + f[H_SIGNATURE].len;
-	tl->filename = (const char *)f[H_FILENAME].v;
+	tl->filename = str(tl, &f[H_FILENAME]);
 	tl->timestamp = tlv_be32(f[H_TIMESTAMP].v);
 	tl->enc_block = span(&f[H_ENC]);
 	tl->enc_digest_alg = tlv_uint(&f[H_ENC_DIGEST_ALG]);
@@ -271,9 +285,9 @@ static int parse_record(struct trustlist *tl, size_t off, size_t len,
 	    .offset = off,
 	    .length = len,
 	    .function = tlv_uint(&f[R_FUNCTION]),
-	    .dns_name = (const char *)f[R_DNS_NAME].v,
-	    .subject = (const char *)f[R_SUBJECT].v,
-	    .issuer = (const char *)f[R_ISSUER].v,
+	    .dns_name = str(tl, &f[R_DNS_NAME]),
+	    .subject = str(tl, &f[R_SUBJECT]),
+	    .issuer = str(tl, &f[R_ISSUER]),
 	    .serial = span(&f[R_SERIAL]),
 	    .public_key = span(&f[R_PUBLIC_KEY]),
 	    .cert_signature = span(&f[R_SIGNATURE]),
@@ -343,6 +357,7 @@ int tl_parse(const uint8_t *buf, size_t len, enum tl_file what,
 	const size_t max =
 	    what == TL_FILE_LIST ? TRUSTLIST_MAX : TRUSTLIST_SGN_MAX;
 	struct trustlist *tl;
+	size_t text_len;
 	int rc;
 
 	*out = NULL;
@@ -364,6 +379,17 @@ int tl_parse(const uint8_t *buf, size_t len, enum tl_file what,
 	if (len)
 		memcpy(tl->data, buf, len);
 	tl->len = len;
+	/* Strings live in the header (at most 65535 bytes) or, in lists,
+	 * in records. */
+	text_len =
+	    what == TL_FILE_LIST || len < TLV_VALUE_MAX ? len : TLV_VALUE_MAX;
+	if ((tl->text = malloc(text_len + 1)) == NULL) {
+		rc = tl_err(TRUSTLIST_ENOMEM, errmsg, errcap,
+			    "out of memory for %zu bytes", text_len);
+		goto err_after_alloc;
+	}
+	memcpy(tl->text, tl->data, text_len);
+	tl->text[text_len] = 0;
 	if ((rc = parse_header(tl, what, errmsg, errcap)))
 		goto err_after_alloc;
 	if (what != TL_FILE_LIST)
@@ -396,6 +422,7 @@ void trustlist_free(struct trustlist *tl)
 	if (tl == NULL)
 		return;
 	free(tl->records);
+	free(tl->text);
 	free(tl->data);
 	free(tl);
 }

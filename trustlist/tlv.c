@@ -59,17 +59,22 @@ static int check_value(const struct tlv_rule *r, const uint8_t *v, size_t len,
 		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
 			      "%s at offset %zu: length %zu, expected 1..4",
 			      r->name, off, len);
-	case TLV_STRING:
-		/* Exactly one NUL, the last byte: the value is a C string
-		 * in place, and no text hides after a terminator. */
-		if (len < r->min_len || len > r->max_len || len == 0 ||
-		    v[len - 1] != 0 || memchr(v, 0, len - 1) != NULL)
+	case TLV_STRING: {
+		/* Text, with or without a terminating NUL (ward writes one;
+		 * not every builder does); no NUL inside, so no text hides
+		 * after a terminator. MIN_LEN counts the text alone. */
+		size_t text = len && v[len - 1] == 0 ? len - 1 : len;
+
+		if (text < r->min_len || text == 0 || len > r->max_len ||
+		    memchr(v, 0, text) != NULL)
 			return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
-				      "%s at offset %zu: not a terminated "
-				      "string of %u..%u bytes (length %zu)",
+				      "%s at offset %zu: not a string of "
+				      "%u..%u bytes without NUL inside "
+				      "(length %zu)",
 				      r->name, off, r->min_len, r->max_len,
 				      len);
 		return 0;
+	}
 	default:
 		if (len < r->min_len || len > r->max_len)
 			return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,

@@ -20,7 +20,7 @@
 
 enum tlv_kind {
 	TLV_BYTES,  /* opaque, min..max bytes */
-	TLV_STRING, /* text with exactly one NUL, at the end */
+	TLV_STRING, /* text, NUL-terminated or not, no NUL inside */
 	TLV_U8,
 	TLV_U16,
 	TLV_U32,

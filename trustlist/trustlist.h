@@ -1,15 +1,20 @@
 /* trustlist: the signed trust-list files phones download — the Certificate
  * Trust List (CTL), the Initial Trust List (ITL) and signed files (.sgn) —
- * their tag-length-value codec, the builder that signs them with any
+ * their tag-length-value codec, the builder that signs them with an RSA
  * EVP_PKEY (software or inside a PKCS#11 token), and their verification,
- * including the key-continuity rule for replacing a CTL.
+ * including the key-continuity rule for replacing a CTL. Signed files
+ * (.sgn, .enc.sgn) have their own header, trustlist/sgn.h.
+ *
+ * Written as phones of the family read them; read liberally, as other
+ * builders write them: fields in any order, optional record fields,
+ * names never compared (the certificate identifies a signer or record).
  *
  * The byte layout is documented in docs/ctl.md; DESIGN.md section 5 gives
  * its origin (public reverse-engineering notes, not a vendor spec).
  *
  * Ownership: every function that returns memory says who frees it. A parsed
- * `struct trustlist` owns a private copy of the file; every pointer inside
- * it (strings, byte spans, records) points into that copy or into arrays
+ * `struct trustlist` owns private copies of the file; every pointer inside
+ * it (strings, byte spans, records) points into those copies or into arrays
  * it owns and stays valid until trustlist_free(). Inputs are borrowed for
  * the duration of the call only. Every function is reentrant; none logs.
  *
@@ -135,6 +140,10 @@ struct trustlist_record {
 struct trustlist {
 	uint8_t *data; /* owned: a copy of the whole file */
 	size_t len;
+	/* owned: a second copy of the file (of the header for .sgn), where
+	 * each string is NUL-terminated in place, whether or not its writer
+	 * terminated it; the strings below point into it. */
+	char *text;
 	unsigned version_major, version_minor; /* tag 1 */
 	size_t header_len;		       /* tag 2 */
 	/* tag 28 (signer version, major.minor) if present, else 0.0 */

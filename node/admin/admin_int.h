@@ -23,6 +23,13 @@
 #include "store/store.h"
 
 #define ADMIN_TAG "admin"
+/* A write or membership call consensus has not answered by then is
+ * answered for it (503), so that no request hangs on a node whose Raft
+ * thread waits for disk space or whose state machine failed. The answer
+ * that comes later is dropped. */
+#define ADMIN_OP_DEADLINE_MS 15000
+/* Membership calls: consensus gives up on a change after 30 s itself. */
+#define ADMIN_CALL_DEADLINE_MS 45000
 
 struct admin_op;
 struct admin_client;
@@ -136,7 +143,8 @@ struct admin_op {
 	char *body;			  /* owned copy of the request body */
 	size_t body_len;
 
-	struct event *timer; /* owned, for polls */
+	struct event *timer;	/* owned, for polls */
+	struct event *deadline; /* owned: a consensus answer is due by then */
 	unsigned polls;
 	struct admin_client *client; /* request in flight, if any */
 
@@ -201,6 +209,11 @@ int admin_http_status(int rc);
 /* Encodes CMD and proposes it; STEP runs with the result on the admin
  * thread. When this node does not lead, the request is forwarded instead
  * (or answered 503). CMD stays the caller's. */
+/* A write on a node whose store has no room (health store-full) would
+ * wait until there is room, and must not be relayed either (this node
+ * could not apply it): answers 507 with what is full and returns 1. A node
+ * whose state machine failed answers 503 with the reason. 0 if neither. */
+int admin_op_refused_full(struct admin_op *op);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
 /* Consensus calls with the same continuation (add, remove, transfer,

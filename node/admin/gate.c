@@ -204,6 +204,8 @@ static void names_text(char *out, size_t cap, const struct name_count *tab,
 	size_t len = strlen(out);
 	unsigned i;
 
+	if (len + 32 >= cap)
+		return; /* no room: the record carries the count already */
 	for (i = 0; i < n; i++) {
 		int w = snprintf(out + len, cap - len, "%s%s:%u", i ? sep : "",
 				 tab[i].name, tab[i].count);

@@ -625,7 +625,7 @@ out:
 	wipe_password(root);
 	json_decref(root);
 	if (rc)
-		OPENSSL_cleanse(extra->password, sizeof extra->password);
+		OPENSSL_cleanse(extra, sizeof *extra);
 	return rc;
 }
 

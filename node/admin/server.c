@@ -415,6 +415,9 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 				     "(yet)");
 		return;
 	}
+	if ((route->flags & ROUTE_WRITE) && a->consensus &&
+	    admin_op_refused_full(op))
+		return;
 	leader = admin_is_leader(a);
 	if (route->flags & ROUTE_READ)
 		op->consistent =
@@ -789,6 +792,7 @@ void admin_free(struct admin *a)
 {
 	struct admin_op *op, *next;
 	struct admin_mailbox *mb;
+	struct event *ev;
 	int last;
 
 	if (!a)
@@ -805,8 +809,12 @@ void admin_free(struct admin *a)
 	while (a->clients)
 		admin_client_cancel(a->clients);
 	mb = a->mb;
+	/* Once our reference is dropped, a callback still owed (Raft, the
+	 * login thread) may free the mailbox: take what we need first. */
 	pthread_mutex_lock(&mb->lock);
 	mb->closed = 1;
+	ev = mb->ev;
+	mb->ev = NULL;
 	op = mb->head;
 	mb->head = mb->tail = NULL;
 	last = --mb->refs == 0;
@@ -816,7 +824,7 @@ void admin_free(struct admin *a)
 		OPENSSL_cleanse(op, sizeof *op);
 		free(op);
 	}
-	event_free(mb->ev);
+	event_free(ev);
 	if (last) {
 		pthread_mutex_destroy(&mb->lock);
 		free(mb);

@@ -2,6 +2,16 @@ ward_system_test(system_cluster system/test_cluster.sh)
 ward_system_test(system_datadir system/test_datadir.sh)
 ward_system_test(system_security system/test_security.sh)
 ward_system_test(system_readme system/test_readme.sh)
+ward_system_test(system_provisioning system/test_provisioning.sh)
 # They start real nodes and time elections: one at a time.
 set_tests_properties(system_cluster system_datadir system_security system_readme
+  system_provisioning
   PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_store_growth system/test_store_growth.sh)
+ward_system_test(system_store_diskfull system/test_store_diskfull.sh)
+ward_system_test(system_store_failed system/test_store_failed.sh)
+set_tests_properties(system_store_growth system_store_diskfull
+  system_store_failed
+  PROPERTIES RESOURCE_LOCK wardd)
+# A later C-raft's raft_version_number(), preloaded by test_datadir.sh.
+add_library(fake_raft_version SHARED system/fake_raft_version.c)

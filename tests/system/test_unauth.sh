@@ -33,9 +33,11 @@ status_time() {
 applied() { ward_ctl n1 --json status | jq .node.applied_index; }
 audit_count() { ward_ctl n1 --json audit --limit 1000 | jq '.audit | length'; }
 
-# wardd three days in the past, for records old enough to prune.
+# wardd three days in the past, for records old enough to prune (an
+# AddressSanitizer build must let libfaketime come first).
 cat >"$CLUSTER_DIR/wardd-past" <<EOF
 #!/bin/sh
+ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0 \
 LD_PRELOAD=$FAKETIME_LIB FAKETIME=-3d FAKETIME_DONT_FAKE_MONOTONIC=1 \
 	exec "$WARDD" "\$@"
 EOF

@@ -79,6 +79,8 @@ static void test_tokens_register_list_and_refuse_duplicates(void **s)
 	assert_int_equal(apki_token_register("sast2", "again"), 409);
 	/* A key no CTL can be signed with. */
 	assert_int_equal(apki_token_register("sast-3072", "tok3k"), 400);
+	/* An EC token could never sign a CTL phones accept. */
+	assert_int_equal(apki_token_register("sast-ec1", "tokE"), 400);
 	j = req("POST", "/v1/tokens",
 		"{\"label\":\"x\",\"cert\":\"not base64!\"}", 400);
 	json_decref(j);

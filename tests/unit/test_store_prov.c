@@ -259,7 +259,8 @@ static void test_names_phone_names_and_directory_numbers(void **state)
 	assert_false(store_phone_name_valid("SEP0011223344AAB"));
 	assert_false(store_phone_name_valid("ATA0011223344AA"));
 	assert_false(store_phone_name_valid("SEP00112233G4AA"));
-	assert_true(store_prov_name_valid("alice@example.org"));
+	assert_true(store_prov_name_valid("alice.example-1_x"));
+	assert_false(store_prov_name_valid("alice@example.org"));
 	assert_false(store_prov_name_valid(""));
 	assert_false(store_prov_name_valid("-x"));
 	assert_false(store_prov_name_valid("a b"));

@@ -280,7 +280,7 @@ static void test_duplicate_or_missing_record_fields_are_refused(void **state)
 
 	/* Its subject is optional: names are not what identifies it. */
 	buf = tlf_read(tlf_path("ctl-rsa-sha1.tlv"), &len);
-	f = (size_t)((const uint8_t *)tl->records[1].subject - tl->data) - 3;
+	f = (size_t)(tl->records[1].subject - tl->text) - 3;
 	n = 3 + strlen(tl->records[1].subject) + 1;
 	tlf_splice(&buf, &len, f, n, NULL, 0);
 	put16(buf + rec + 3, tl->records[1].length - n);
@@ -305,8 +305,7 @@ static void test_record_that_misstates_its_certificate_is_refused(void **state)
 	tl = load_ctl(&buf, &len);
 	/* Record 3 (node2) renders its subject differently: names are
 	 * not compared (builders differ), so that is no fault. */
-	at = (size_t)((const uint8_t *)strchr(tl->records[3].subject, ';') -
-		      tl->data);
+	at = (size_t)(strchr(tl->records[3].subject, ';') - tl->text);
 	buf[at] = ',';
 	tlf_resign(buf, len, "sast1");
 	out = tlf_parse(buf, len, 0);
@@ -364,16 +363,15 @@ static void test_header_faults_are_refused(void **state)
 	assert_non_null(strstr(err, "2.2"));
 	buf[3] = 1;
 
-	/* The file name loses its terminator. */
+	/* A NUL inside the file name hides text after it. */
 	{
-		size_t at = (size_t)((const uint8_t *)tl->filename - tl->data) +
-			    strlen(tl->filename);
+		size_t at = (size_t)(tl->filename - tl->text) + 3;
 
-		buf[at] = 'x';
+		buf[at] = 0;
 		assert_int_equal(parse_rc(buf, len, err, sizeof err),
 				 TRUSTLIST_EMALFORMED);
 		assert_non_null(strstr(err, "filename (tag 14)"));
-		buf[at] = 0;
+		buf[at] = (uint8_t)tl->filename[3];
 	}
 	assert_int_equal(parse_rc(buf, len, err, sizeof err), 0);
 

@@ -236,8 +236,9 @@ static void assert_ctl_verifies(const uint8_t *buf, size_t len,
 static void test_ward_reads_names_other_builders_render(void **state)
 {
 	/* RDNs joined with ',' most general first, signer id fields in
-	 * another order, algorithm code 1, SHA-256: the signer is still
-	 * found by its certificate, not by comparing names. */
+	 * another order, algorithm code 1, SHA-256, strings without NUL:
+	 * the signer is still found by its certificate, not by comparing
+	 * names. */
 	static const char *const extra[] = {
 	    "--record",	 "sast:sast1",
 	    "--record",	 "sast:sast2",
@@ -253,8 +254,11 @@ static void test_ward_reads_names_other_builders_render(void **state)
 	(void)state;
 	buf = indep_build("ctl", "comma.tlv", "sast1", extra, &len);
 	tl = tlf_parse(buf, len, 0);
+	/* Strings without terminators (this writer's choice) read whole. */
 	assert_string_equal(tl->signer_name,
 			    "O=ward test,OU=security token,CN=SAST token 1");
+	assert_string_equal(tl->filename, "CTLFile.tlv");
+	assert_string_equal(tl->records[2].dns_name, "node1.ward.test");
 	assert_int_equal(tl->sig_alg, 1);
 	assert_int_equal(tl->digest_alg, TRUSTLIST_DIGEST_SHA256);
 	/* No tag 28 in this file. */

@@ -239,28 +239,40 @@ static void test_enc_sgn_truncations_are_refused(void **state)
 	free(buf);
 }
 
-/* The independent decrypter reads what ward wrote. */
+/* Runs ARGV (indep.py); its exit status. */
+static int run(char *const argv[])
+{
+	pid_t pid;
+	int status;
+
+	assert_int_equal(posix_spawn(&pid, PYTHON, NULL, NULL, argv, environ),
+			 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* The independent checker verifies the signature and its decrypter reads
+ * what ward wrote. */
 static void test_independent_decrypter_reads_wards_file(void **state)
 {
 	char *tmp = tlf_tmpdir(), file[512], out[512], key[512], script[512];
+	char cert[512];
 	char *argv[] = {PYTHON, script, "decrypt", file, key, out, NULL};
+	char *check[] = {PYTHON, script, "check", file, cert, tmp, NULL};
 	uint8_t *buf, *plain;
 	size_t len, plain_len;
-	pid_t pid;
-	int status;
 
 	(void)state;
 	snprintf(script, sizeof script, "%s", tlf_path("indep.py"));
 	snprintf(file, sizeof file, "%s/x.enc.sgn", tmp);
 	snprintf(out, sizeof out, "%s/x.xml", tmp);
 	snprintf(key, sizeof key, "%s", tlf_path(DEVICE ".key"));
+	snprintf(cert, sizeof cert, "%s", tlf_path("tftp1.crt"));
 	buf = enc_build(DEVICE, TRUSTLIST_SIG_DEFAULT, &len, NULL);
 	tlf_write(file, buf, len);
-	assert_int_equal(posix_spawn(&pid, PYTHON, NULL, NULL, argv, environ),
-			 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(run(check), 0);
+	assert_int_equal(run(argv), 0);
 	plain = tlf_read(out, &plain_len);
 	assert_int_equal(plain_len, strlen(xml));
 	assert_memory_equal(plain, xml, plain_len);
@@ -269,6 +281,9 @@ static void test_independent_decrypter_reads_wards_file(void **state)
 				   "sep.cnf.xml.enc.sgn"),
 			  buf, len);
 	free(plain);
+	/* Another device's key: the independent decrypter fails too. */
+	snprintf(key, sizeof key, "%s", tlf_path("ccm1.key"));
+	assert_int_not_equal(run(argv), 0);
 	free(buf);
 	tlf_rmdir(tmp);
 }

@@ -177,8 +177,11 @@ def tlv(tag, value):
     return bytes([tag]) + struct.pack(">H", len(value)) + value
 
 
+NUL = b"\0"
+
+
 def text(s):
-    return s.encode() + b"\0"
+    return s.encode() + NUL
 
 
 def name_text(name, sep, reverse):
@@ -301,7 +304,11 @@ def decrypt(path, key_path, out):
             enc[tag] = bytes(buf[v:v + n])
     key = serialization.load_pem_private_key(open(key_path, "rb").read(),
                                              None)
-    aes = key.decrypt(enc[25], padding.PKCS1v15())
+    try:
+        aes = key.decrypt(enc[25], padding.PKCS1v15())
+    except ValueError:
+        print("the key does not unwrap the file key")
+        return 1
     if len(aes) != 16 or uint(enc[23], 0, len(enc[23])) != len(enc[25]) * 8:
         print("bad wrapped key")
         return 1
@@ -363,6 +370,8 @@ def main(argv):
     p.add_argument("--shuffle", action="store_true")
     p.add_argument("--no-hash", dest="hash", action="store_false")
     p.add_argument("--unknown-tag", action="store_true")
+    p.add_argument("--no-nul", action="store_true",
+                   help="strings without a terminating NUL")
     p.add_argument("--signer-version", type=lambda s: [int(x) for x in
                                                        s.split(".")])
     p.add_argument("--name", default="SEP001122334455.cnf.xml")
@@ -371,7 +380,11 @@ def main(argv):
     if len(argv) < 2 or argv[1] != "build":
         p.print_usage()
         return 2
-    return build(argv[2], p.parse_args(argv[2:]))
+    o = p.parse_args(argv[2:])
+    if o.no_nul:
+        global NUL
+        NUL = b""
+    return build(argv[2], o)
 
 
 if __name__ == "__main__":
