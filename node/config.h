@@ -43,8 +43,4 @@ int config_set(struct config *c, const char *key, const char *value,
  * parse). */
 int config_check(const struct config *c, char *errmsg, size_t errcap);
 
-/* Splits "host:port" or "[v6]:port". Returns 0 or -1. */
-int config_split_addr(const char *addr, char *host, size_t hostcap,
-		      unsigned *port);
-
 #endif

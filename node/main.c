@@ -17,8 +17,10 @@
 #include <event2/thread.h>
 #include <openssl/crypto.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 #include "consensus/consensus.h"
+#include "keystore/keystore.h"
 #include "node/admin/admin.h"
 #include "node/certs.h"
 #include "node/config.h"
@@ -313,12 +315,16 @@ int main(int argc, char **argv)
 		 w.cfg.data_dir);
 	snprintf(w.key_path, sizeof w.key_path, "%s/https.key", w.cfg.data_dir);
 	nodepki_kek_path(w.cfg.data_dir, w.kek_path, sizeof w.kek_path);
+	if (keystore_new(w.kek_path, &w.ks) != KEYSTORE_OK) {
+		snprintf(errmsg, sizeof errmsg, "out of memory");
+		goto err;
+	}
 	if (wardd_mkdir(w.cfg.data_dir, errmsg, sizeof errmsg) ||
 	    wardd_lock(&w, errmsg, sizeof errmsg) ||
 	    wardd_mkdir(w.store_dir, errmsg, sizeof errmsg) ||
 	    wardd_mkdir(w.raft_dir, errmsg, sizeof errmsg))
 		goto err;
-	config_split_addr(w.cfg.admin_listen, host, sizeof host, &port);
+	addr_split(w.cfg.admin_listen, 0, host, sizeof host, &port);
 	if (tlscert_ensure(w.cert_path, w.key_path, w.cfg.name, host, errmsg,
 			   sizeof errmsg) != 0)
 		goto err;
@@ -370,6 +376,8 @@ int main(int argc, char **argv)
 	    .node_name = w.cfg.name,
 	    .raft_addr = w.cfg.raft_listen,
 	    .admin_addr = w.cfg.admin_listen,
+	    .kek_file = w.kek_path,
+	    .keystore = w.ks,
 	    .hooks = {.bootstrap = wardd_bootstrap, .arg = &w},
 	    .limits = {.max_connections = w.cfg.admin_max_connections,
 		       .login_burst = w.cfg.admin_login_burst,
@@ -434,6 +442,8 @@ err:
 		log_error(TAG, "%s", errmsg);
 	if (w.lock_fd >= 0)
 		close(w.lock_fd);
+	/* After everything that borrows it. */
+	keystore_free(w.ks);
 	curl_global_cleanup();
 	return atomic_load(&w.exit_code);
 }

@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include "consensus/consensus.h"
+#include "keystore/keystore.h"
 #include "node/admin/admin.h"
 #include "node/admin/admin_auth.h"
 #include "node/admin/admin_gate.h"
@@ -75,6 +76,10 @@ struct admin {
 	char *listen, *cert_file, *key_file, *data_dir; /* owned */
 	char *node_name, *raft_addr, *admin_addr;	/* owned */
 	char *kek_file;					/* owned */
+	/* The KEK and unwrapped keys go through it only; owned when
+	 * ks_owned (no keystore in the config). */
+	struct keystore *ks;
+	int ks_owned;
 	struct admin_hooks hooks;
 
 	struct evhttp *http; /* owned */

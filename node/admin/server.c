@@ -568,7 +568,8 @@ static int admin_bind(struct admin *a, char *errmsg, size_t errcap)
 	char host[STORE_ADDR_MAX];
 	unsigned port;
 
-	if (admin_addr_split(a->listen, host, sizeof host, &port) != 0) {
+	if (addr_split(a->listen, ADDR_PORT_OPTIONAL, host, sizeof host,
+		       &port) != 0) {
 		snprintf(errmsg, errcap,
 			 "admin listen address \"%s\": want "
 			 "host:port",
@@ -619,8 +620,13 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 	else if (asprintf(&a->kek_file, "%s/kek",
 			  a->data_dir ? a->data_dir : "") < 0)
 		a->kek_file = NULL;
+	a->ks = cfg->keystore;
+	if (!a->ks && a->kek_file &&
+	    keystore_new(a->kek_file, &a->ks) == KEYSTORE_OK)
+		a->ks_owned = 1;
 	if (!a->listen || !a->cert_file || !a->key_file || !a->data_dir ||
-	    !a->node_name || !a->raft_addr || !a->admin_addr || !a->kek_file) {
+	    !a->node_name || !a->raft_addr || !a->admin_addr || !a->kek_file ||
+	    !a->ks) {
 		snprintf(errmsg, errcap, "out of memory");
 		goto err_after_alloc;
 	}
@@ -699,6 +705,8 @@ err_after_alloc:
 	free(a->raft_addr);
 	free(a->admin_addr);
 	free(a->kek_file);
+	if (a->ks_owned)
+		keystore_free(a->ks);
 	free(a);
 	return -1;
 }
@@ -862,6 +870,8 @@ void admin_free(struct admin *a)
 	free(a->raft_addr);
 	free(a->admin_addr);
 	free(a->kek_file);
+	if (a->ks_owned)
+		keystore_free(a->ks);
 	OPENSSL_cleanse(a, sizeof *a);
 	free(a);
 }
