@@ -53,6 +53,14 @@ static const struct config_def config_defs[] = {
 	/* Where the LMDB map starts (it grows online): 4 GiB holds 100,000
 	 * devices with room to spare (docs/store.md, "Map size"). */
 	UINT("store.map_size_mb", store_map_size_mb, 1, 1048576, "4096"),
+	/* Phones fetch from port 69 (TFTP) and 6970 (HTTP) of their node. */
+	ADDR("tftp.listen", tftp_listen, "0.0.0.0:69"),
+	ADDR("tftp.http_listen", tftp_http_listen, "0.0.0.0:6970"),
+	UINT("tftp.max_transfers", tftp_max_transfers, 1, 100000, "1024"),
+	UINT("tftp.max_per_client", tftp_max_per_client, 1, 100000, "8"),
+	UINT("tftp.timeout_ms", tftp_timeout_ms, 100, 255000, "1000"),
+	UINT("tftp.http_max_connections", tftp_http_max_conns, 1, 100000,
+	     "1024"),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)

@@ -25,6 +25,12 @@ struct config {
 	unsigned admin_fail_summary_s;      /* admin.fail_summary_s */
 	unsigned admin_audit_prune_s;       /* admin.audit_prune_s */
 	unsigned store_map_size_mb;         /* store.map_size_mb */
+	char tftp_listen[CONFIG_ADDR_MAX];  /* tftp.listen, UDP host:port */
+	char tftp_http_listen[CONFIG_ADDR_MAX]; /* tftp.http_listen, TCP */
+	unsigned tftp_max_transfers;        /* tftp.max_transfers */
+	unsigned tftp_max_per_client;       /* tftp.max_per_client */
+	unsigned tftp_timeout_ms;           /* tftp.timeout_ms */
+	unsigned tftp_http_max_conns;       /* tftp.http_max_connections */
 };
 
 /* Fills every field with its default. */

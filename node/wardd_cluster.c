@@ -15,6 +15,7 @@
 #include "node/certs.h"
 #include "node/join.h"
 #include "node/nodepki.h"
+#include "node/tftp/tftp.h"
 #include "node/wardd.h"
 #include "store/store.h"
 
@@ -250,6 +251,7 @@ int wardd_bootstrap(void *arg, const char *cluster_id, char *errmsg,
 	if (wardd_start_consensus(w, 1, errmsg, errcap) != 0)
 		return -1;
 	admin_attach(w->admin, w->consensus, 1);
+	tftp_set_node(w->tftp, 1);
 	if (wardd_watch_certs(w, errmsg, errcap) != 0)
 		return -1;
 	log_info(TAG, "bootstrapped cluster %s as node 1", cluster_id);
@@ -308,6 +310,7 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 		goto err_after_start;
 	}
 	w->id.node_id = node_id;
+	tftp_set_node(w->tftp, node_id);
 	snprintf(w->id.name, sizeof w->id.name, "%s", w->cfg.name);
 	if (identity_save(w->cfg.data_dir, &w->id, errmsg, errcap) != 0)
 		goto err_after_start;

@@ -290,6 +290,13 @@ void admin_route_admin_add(struct admin_op *op);
 void admin_route_admin_password(struct admin_op *op);
 void admin_route_admin_remove(struct admin_op *op);
 void admin_route_audit(struct admin_op *op);
+/* routes_tftp.c */
+void admin_route_tftp_files_list(struct admin_op *op);
+void admin_route_tftp_chunk(struct admin_op *op);
+void admin_route_tftp_file_commit(struct admin_op *op);
+void admin_route_tftp_file_delete(struct admin_op *op);
+void admin_route_tftp_file_get(struct admin_op *op);
+void admin_route_tftp_device(struct admin_op *op);
 
 /* ---- login (login.c) -------------------------------------------------- */
 

@@ -186,6 +186,19 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/node-groups/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    /* Files phones fetch from the TFTP role (routes_tftp.c). */
+    {EVHTTP_REQ_GET, "/v1/tftp/files", admin_route_tftp_files_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/tftp/chunks", admin_route_tftp_chunk,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_POST, "/v1/tftp/files", admin_route_tftp_file_commit,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/tftp/file", admin_route_tftp_file_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/tftp/file", admin_route_tftp_file_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_GET, "/v1/tftp/devices/+", admin_route_tftp_device,
+     ROUTE_AUTH | ROUTE_READ, 0},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
