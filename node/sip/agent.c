@@ -28,6 +28,7 @@ struct sip_role;
 #include "common/errmsg.h"
 #include "common/log.h"
 #include "node/sip/sip.h"
+#include "node/sip/tls_peer.h"
 
 #define TAG "sip"
 #define TIMER_MS 100
@@ -78,6 +79,35 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* What ward concludes of the certificate the TLS peer presented: libssl
+ * checked the chain against cafile.pem (the trust store's CAs) and the
+ * dates; ward checks the root is a MIC root or the cluster CA, which makes
+ * the leaf a MIC or an LSC. The device checks (core.c) do the rest. */
+static void tls_cert_of(struct sip_role *r, struct sip_peer *p)
+{
+	struct sip_tls_cert tc;
+	int kind;
+
+	if (sip_tls_peer_lookup((const struct sockaddr *)&p->addr, &tc) != 0 ||
+	    !tc.present)
+		return;
+	p->cert.present = 1;
+	memcpy(p->cert.fp, tc.fp, 32);
+	snprintf(p->cert.cn, sizeof p->cert.cn, "%s", tc.cn);
+	snprintf(p->cert.why, sizeof p->cert.why, "certificate not trusted: %s",
+		 tc.chain_ok ? "root not in the trust store" : tc.verify_error);
+	if (!tc.chain_ok || !r->dir->ops->trust_root)
+		return;
+	kind = r->dir->ops->trust_root(r->dir->ctx, tc.root_fp);
+	if (kind == SIP_TRUST_MIC_ROOT)
+		p->cert.kind = SIP_REG_CERT_MIC;
+	else if (kind == SIP_TRUST_LSC_CA)
+		p->cert.kind = SIP_REG_CERT_LSC;
+	else
+		return;
+	p->cert.verified = 1;
+}
+
 static void peer_of(struct sip_role *r, msg_t *msg, struct sip_peer *p)
 {
 	su_addrinfo_t *ai = msg_addrinfo(msg);
@@ -92,8 +122,8 @@ static void peer_of(struct sip_role *r, msg_t *msg, struct sip_peer *p)
 		p->transport = SIP_TP_TCP;
 	else
 		p->transport = SIP_TP_UDP;
-	/* Client certificates are checked by the TLS step (issue 7, part
-	 * two); until then a TLS peer counts as presenting none. */
+	if (p->transport == SIP_TP_TLS)
+		tls_cert_of(r, p);
 }
 
 static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
@@ -201,10 +231,14 @@ static void *sip_thread(void *arg)
 		signal_ready(r, -1, "sip: su_init failed");
 		return NULL;
 	}
+	if (sip_tls_peer_thread_begin(4096) != 0) {
+		signal_ready(r, -1, "sip: out of memory");
+		goto err_after_init;
+	}
 	r->root = su_root_create(r);
 	if (!r->root) {
 		signal_ready(r, -1, "sip: cannot create su_root");
-		goto err_after_init;
+		goto err_after_tls_table;
 	}
 	if (sip_core_new(&r->cfg.core, r->dir, &r->hooks, &r->core, err,
 			 sizeof err) != 0) {
@@ -247,6 +281,8 @@ err_after_core:
 	r->core = NULL;
 err_after_root:
 	su_root_destroy(r->root);
+err_after_tls_table:
+	sip_tls_peer_thread_end();
 err_after_init:
 	su_deinit();
 	return NULL;

@@ -270,7 +270,7 @@ int core_check_device(struct sip_core *c, const struct sip_device *dev,
 		else if (!pc->present)
 			why = "no client certificate";
 		else if (!pc->verified)
-			why = "certificate not trusted";
+			why = pc->why[0] ? pc->why : "certificate not trusted";
 		else if (strcmp(pc->cn, dev->name) != 0)
 			why = "certificate names another device";
 		else if (dev->has_lsc &&

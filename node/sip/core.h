@@ -47,6 +47,7 @@ struct sip_peer_cert {
 	int kind;     /* enum sip_reg_cert: MIC or LSC */
 	char cn[SIP_DIR_NAME_MAX];
 	uint8_t fp[32];
+	char why[96]; /* when not verified: the chain check's verdict */
 };
 
 /* Where a request came from. */

@@ -95,7 +95,15 @@ struct sip_directory_ops {
 	int (*user)(void *ctx, const char *user, enum sip_digest_alg alg,
 		    struct sip_user *out);
 	int (*cluster)(void *ctx, struct sip_cluster *out);
+	/* What the trust store says of the CA certificate whose SHA-256 is
+	 * FP: SIP_TRUST_MIC_ROOT (a `mic-root` entry: manufacturers' CAs),
+	 * SIP_TRUST_LSC_CA (the cluster CA, which issues LSCs), or
+	 * SIP_DIR_NOTFOUND. */
+	int (*trust_root)(void *ctx, const uint8_t fp[32]);
 };
+
+#define SIP_TRUST_MIC_ROOT 10
+#define SIP_TRUST_LSC_CA 11
 
 struct sip_directory {
 	const struct sip_directory_ops *ops; /* borrowed, static */

@@ -33,6 +33,9 @@ struct sip_dirmem {
 	struct mem_trunk *trunks;	 /* owned */
 	size_t ntrunks, captrunks;
 	size_t *uidx, *didx, *lidx; /* owned: open hash, index + 1 */
+	uint8_t roots[8][32];
+	int root_kind[8];
+	size_t nroots;
 	size_t hcap;
 };
 
@@ -182,7 +185,17 @@ static int op_cluster(void *ctx, struct sip_cluster *out)
 	return 0;
 }
 
+static int op_trust(void *ctx, const uint8_t fp[32])
+{
+	struct sip_dirmem *m = ctx;
+	for (size_t i = 0; i < m->nroots; i++)
+		if (memcmp(m->roots[i], fp, 32) == 0)
+			return m->root_kind[i];
+	return SIP_DIR_NOTFOUND;
+}
+
 static const struct sip_directory_ops mem_ops = {
+    .trust_root = op_trust,
     .device_by_name = op_device,
     .trunk_by_addr = op_trunk,
     .user = op_user,
@@ -342,6 +355,12 @@ static int parse_line(struct sip_dirmem *m, char *line)
 		return m->cluster.default_nonce_validity_s =
 			   (unsigned)atoi(w[1]),
 		       0;
+	if ((strcmp(w[0], "microot") == 0 || strcmp(w[0], "lscca") == 0) &&
+	    n == 2 && m->nroots < 8) {
+		m->root_kind[m->nroots] =
+		    w[0][0] == 'm' ? SIP_TRUST_MIC_ROOT : SIP_TRUST_LSC_CA;
+		return hex_decode(w[1], m->roots[m->nroots++], 32);
+	}
 	if (strcmp(w[0], "secret") == 0 && n == 2)
 		return hex_decode(w[1], m->cluster.nonce_secret,
 				  SIP_DIGEST_SECRET_LEN);

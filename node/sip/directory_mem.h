@@ -8,6 +8,7 @@
  *   secure 0|1
  *   secret HEX64                     (nonce secret; random if absent)
  *   validity SECONDS                 (default nonce validity)
+ *   microot HEX64 | lscca HEX64      (trust: SHA-256 of a CA certificate)
  *   user NAME PASSWORD [app METHOD,...]
  *   device NAME [user=U] [line=DN] [mode=nonsecure|authenticated|encrypted]
  *          [transports=udp,tcp,tls] [digest=0|1] [validity=S]
