@@ -185,7 +185,12 @@ static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
 		if (r->cfg.port) {
 			snprintf(url, sizeof url, "sip:%s%s%s:%u",
 				 v6 ? "[" : "", h, v6 ? "]" : "", r->cfg.port);
+			/* Bursts of REGISTERs outrun the default receive
+			 * buffer: a lost request costs the peer a
+			 * retransmission, which costs us the work again. */
 			if (nta_agent_add_tport(r->agent, URL_STRING_MAKE(url),
+						TPTAG_UDP_RMEM(4 << 20),
+						TPTAG_UDP_WMEM(4 << 20),
 						TAG_END()) < 0) {
 				errmsg_set(errmsg, errcap,
 					   "sip: cannot listen on %s: %s", url,

@@ -151,7 +151,7 @@ static void challenge(struct sip_core *c, uint64_t now_ms, int proxy, int stale,
 {
 	char nonce[SIP_DIGEST_NONCE_TEXT], v[SIP_DIGEST_CHALLENGE_MAX];
 
-	if (sip_digest_nonce(c->digest, now_ms / 1000, nonce) != 0) {
+	if (sip_digest_nonce(c->digest, now_ms, nonce) != 0) {
 		core_reply(out, 500, "Server Internal Error");
 		return;
 	}
@@ -216,7 +216,7 @@ int core_authenticate(struct sip_core *c, const sip_t *sip,
 		(!expect_user || strcmp(expect_user, best->username) == 0);
 	v = sip_digest_verify(c->digest, best, sip->sip_request->rq_method_name,
 			      known ? u.ha1 : NULL, known ? u.ha1_len : 0,
-			      now_ms / 1000, validity_s, sip->sip_cseq->cs_seq,
+			      now_ms, validity_s, sip->sip_cseq->cs_seq,
 			      str_hash(sip->sip_call_id->i_id));
 	authn->methods = u.methods;
 	authn->is_app = u.is_app;

@@ -21,11 +21,20 @@
 /* One nonce whose count we track: the nonce's MAC prefix names it. */
 struct nc_entry {
 	uint64_t id;
+	uint64_t issued;
 	uint64_t expiry; /* 0: free */
 	uint32_t nc;
 	uint32_t cseq;
 	uint32_t callid_hash;
-	uint32_t pad;
+};
+
+/* A set of entries, and the latest issue time of a live nonce it had to
+ * forget: a nonce issued no later than that and not found may have been
+ * forgotten, so it is answered as stale (a fresh challenge) rather than
+ * trusted, and the table stays bounded without reopening replay. */
+struct nc_bucket {
+	struct nc_entry e[BUCKET_WAYS];
+	uint64_t floor;
 };
 
 struct sip_digest {
@@ -33,7 +42,7 @@ struct sip_digest {
 	EVP_MAC_CTX *mac_ctx; /* owned: keyed once, re-initialised per use */
 	const EVP_MD *md[SIP_DIGEST_NALG]; /* owned (fetched) */
 	EVP_MD_CTX *md_ctx;		   /* owned */
-	struct nc_entry *nc;		   /* owned: nbuckets * BUCKET_WAYS */
+	struct nc_bucket *nc;		   /* owned: nbuckets */
 	size_t nbuckets;		   /* a power of two */
 };
 
@@ -87,7 +96,7 @@ int sip_digest_new(const uint8_t *secret, size_t nc_slots,
 	while (n < nc_slots && n < ((size_t)1 << 26))
 		n <<= 1;
 	d->nbuckets = n / BUCKET_WAYS;
-	d->nc = calloc(d->nbuckets * BUCKET_WAYS, sizeof *d->nc);
+	d->nc = calloc(d->nbuckets, sizeof *d->nc);
 	d->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	d->mac_ctx = d->mac ? EVP_MAC_CTX_new(d->mac) : NULL;
 	d->md_ctx = EVP_MD_CTX_new();
@@ -130,7 +139,7 @@ void sip_digest_free(struct sip_digest *d)
 
 int sip_digest_set_secret(struct sip_digest *d, const uint8_t *secret)
 {
-	memset(d->nc, 0, d->nbuckets * BUCKET_WAYS * sizeof *d->nc);
+	memset(d->nc, 0, d->nbuckets * sizeof *d->nc);
 	return key_mac(d, secret);
 }
 
@@ -207,11 +216,11 @@ static int nonce_decode(const char *text, uint8_t out[NONCE_RAW])
 	return o == NONCE_RAW ? 0 : -1;
 }
 
-int sip_digest_nonce(struct sip_digest *d, uint64_t now,
+int sip_digest_nonce(struct sip_digest *d, uint64_t now_ms,
 		     char out[SIP_DIGEST_NONCE_TEXT])
 {
 	uint8_t raw[NONCE_RAW];
-	uint64_t exp = now;
+	uint64_t exp = now_ms;
 
 	for (int i = 0; i < 8; i++)
 		raw[i] = (uint8_t)(exp >> (56 - 8 * i));
@@ -341,16 +350,16 @@ static size_t ha1_len_of(enum sip_digest_alg alg)
 /* The nonce-count rule: strictly rising counts, or a repeat of the very
  * request that used the highest one (a stateless retransmission). */
 static enum sip_digest_verdict nc_check(struct sip_digest *d, uint64_t id,
-					uint64_t expiry, uint64_t now,
-					uint32_t nc, uint32_t cseq,
-					uint32_t callid_hash)
+					uint64_t issued, uint64_t expiry,
+					uint64_t now, uint32_t nc,
+					uint32_t cseq, uint32_t callid_hash)
 {
-	struct nc_entry *b = d->nc + (id & (d->nbuckets - 1)) * BUCKET_WAYS;
-	struct nc_entry *free_e = NULL;
+	struct nc_bucket *b = d->nc + (id & (d->nbuckets - 1));
+	struct nc_entry *slot = NULL;
 
 	for (int i = 0; i < BUCKET_WAYS; i++) {
-		struct nc_entry *e = b + i;
-		if (e->expiry && e->id == id) {
+		struct nc_entry *e = &b->e[i];
+		if (e->expiry > now && e->id == id) {
 			if (nc > e->nc) {
 				e->nc = nc;
 				e->cseq = cseq;
@@ -362,18 +371,26 @@ static enum sip_digest_verdict nc_check(struct sip_digest *d, uint64_t id,
 				return SIP_DIGEST_OK;
 			return SIP_DIGEST_REPLAY;
 		}
-		if (!free_e && e->expiry <= now)
-			free_e = e;
 	}
-	/* A full bucket of live nonces: forgetting one would reopen it to
-	 * replay, so this client gets a fresh nonce instead. */
-	if (!free_e)
-		return SIP_DIGEST_STALE;
-	*free_e = (struct nc_entry){.id = id,
-				    .expiry = expiry,
-				    .nc = nc,
-				    .cseq = cseq,
-				    .callid_hash = callid_hash};
+	if (issued <= b->floor)
+		return SIP_DIGEST_STALE; /* maybe forgotten: not trusted */
+	for (int i = 0; i < BUCKET_WAYS; i++) {
+		struct nc_entry *e = &b->e[i];
+		if (e->expiry <= now) {
+			slot = e;
+			break;
+		}
+		if (!slot || e->issued < slot->issued)
+			slot = e;
+	}
+	if (slot->expiry > now && slot->issued > b->floor)
+		b->floor = slot->issued;
+	*slot = (struct nc_entry){.id = id,
+				  .issued = issued,
+				  .expiry = expiry,
+				  .nc = nc,
+				  .cseq = cseq,
+				  .callid_hash = callid_hash};
 	return SIP_DIGEST_OK;
 }
 
@@ -386,7 +403,7 @@ enum sip_digest_verdict sip_digest_verify(struct sip_digest *d,
 {
 	uint8_t raw[NONCE_RAW], mac[16], dummy[32];
 	char want[129];
-	uint64_t expiry = 0, id = 0;
+	uint64_t expiry = 0, issued, id = 0;
 	size_t want_len, got_len;
 	int known = ha1 != NULL, right;
 
@@ -399,7 +416,8 @@ enum sip_digest_verdict sip_digest_verify(struct sip_digest *d,
 		expiry = expiry << 8 | raw[i];
 		id = id << 8 | raw[NONCE_MAC_OFF + i];
 	}
-	expiry += validity_s; /* the nonce carries its issue time */
+	issued = expiry;
+	expiry += (uint64_t)validity_s * 1000; /* it carries its issue time */
 	if (!known || ha1_len != ha1_len_of(c->alg)) {
 		/* The same work as a real user, against a key nobody has. */
 		const char *parts[] = {"ward-dummy", c->username};
@@ -426,7 +444,7 @@ enum sip_digest_verdict sip_digest_verify(struct sip_digest *d,
 		return SIP_DIGEST_BAD;
 	if (expiry <= now)
 		return SIP_DIGEST_STALE;
-	return nc_check(d, id, expiry, now, c->nc, cseq, callid_hash);
+	return nc_check(d, id, issued, expiry, now, c->nc, cseq, callid_hash);
 }
 
 int sip_digest_response(struct sip_digest *d, const struct sip_digest_creds *c,

@@ -2,8 +2,8 @@
  * algorithms of RFC 8760) — stateless nonces that any node can verify,
  * challenges, response checks and nonce-count replay protection.
  *
- * Nonces are base64url(issued || random || HMAC-SHA256(secret, issued ||
- * random)[0..15]) over the cluster's replicated nonce secret, so a nonce one
+ * Nonces are base64url(issued_ms || random || HMAC-SHA256(secret, issued_ms
+ * || random)[0..15]) over the cluster's replicated nonce secret, so a nonce one
  * node issued is accepted by every other node until it expires. Memory is
  * bounded: the nonce-count table has a fixed size set at creation.
  *
@@ -63,11 +63,11 @@ void sip_digest_free(struct sip_digest *d);
  * the old one stop verifying. Returns 0 or -1. */
 int sip_digest_set_secret(struct sip_digest *d, const uint8_t *secret);
 
-/* A fresh nonce issued at NOW (seconds) into OUT (NUL-terminated). The
+/* A fresh nonce issued at NOW_MS (wall clock, ms) into OUT. The
  * nonce carries its issue time, not its validity, so that nothing in it
  * tells a prober which profile (hence which device) it was issued for; the
  * verifier applies the validity of the authenticated device's profile. */
-int sip_digest_nonce(struct sip_digest *d, uint64_t now,
+int sip_digest_nonce(struct sip_digest *d, uint64_t now_ms,
 		     char out[SIP_DIGEST_NONCE_TEXT]);
 
 /* The value of one WWW-Authenticate / Proxy-Authenticate header for ALG

@@ -96,11 +96,14 @@ static void test_digest_accepts_right_password_every_algorithm(void **state)
 
 	(void)state;
 	for (int a = 0; a < SIP_DIGEST_NALG; a++) {
-		assert_int_equal(sip_digest_nonce(d, 1000, nonce), 0);
+		assert_int_equal(sip_digest_nonce(d, (1000) * 1000ull, nonce),
+				 0);
 		client_creds(d, (enum sip_digest_alg)a, nonce, 1, "secret", &c);
-		assert_int_equal(verify(d, &c, 1001, 1), SIP_DIGEST_OK);
+		assert_int_equal(verify(d, &c, (1001) * 1000ull, 1),
+				 SIP_DIGEST_OK);
 		client_creds(d, (enum sip_digest_alg)a, nonce, 2, "wrong", &c);
-		assert_int_equal(verify(d, &c, 1001, 2), SIP_DIGEST_BAD);
+		assert_int_equal(verify(d, &c, (1001) * 1000ull, 2),
+				 SIP_DIGEST_BAD);
 	}
 	sip_digest_free(d);
 }
@@ -112,17 +115,45 @@ static void test_digest_rejects_replayed_nonce_count(void **state)
 	char nonce[SIP_DIGEST_NONCE_TEXT];
 
 	(void)state;
-	sip_digest_nonce(d, 1000, nonce);
+	sip_digest_nonce(d, (1000) * 1000ull, nonce);
 	client_creds(d, SIP_DIGEST_SHA256, nonce, 1, "secret", &c);
-	assert_int_equal(verify(d, &c, 1001, 1), SIP_DIGEST_OK);
+	assert_int_equal(verify(d, &c, (1001) * 1000ull, 1), SIP_DIGEST_OK);
 	/* A stateless retransmission of that very request passes again. */
-	assert_int_equal(verify(d, &c, 1001, 1), SIP_DIGEST_OK);
+	assert_int_equal(verify(d, &c, (1001) * 1000ull, 1), SIP_DIGEST_OK);
 	/* The same nc on another request is a replay. */
-	assert_int_equal(verify(d, &c, 1001, 2), SIP_DIGEST_REPLAY);
+	assert_int_equal(verify(d, &c, (1001) * 1000ull, 2), SIP_DIGEST_REPLAY);
 	client_creds(d, SIP_DIGEST_SHA256, nonce, 3, "secret", &c);
-	assert_int_equal(verify(d, &c, 1002, 3), SIP_DIGEST_OK);
+	assert_int_equal(verify(d, &c, (1002) * 1000ull, 3), SIP_DIGEST_OK);
 	client_creds(d, SIP_DIGEST_SHA256, nonce, 2, "secret", &c);
-	assert_int_equal(verify(d, &c, 1002, 4), SIP_DIGEST_REPLAY);
+	assert_int_equal(verify(d, &c, (1002) * 1000ull, 4), SIP_DIGEST_REPLAY);
+	sip_digest_free(d);
+}
+
+static void test_digest_forgotten_nonce_is_stale_never_replayable(void **state)
+{
+	struct sip_digest *d = new_digest(secret); /* 1024 slots */
+	struct sip_digest_creds c, old;
+	char nonce[SIP_DIGEST_NONCE_TEXT];
+
+	(void)state;
+	sip_digest_nonce(d, (1000) * 1000ull, nonce);
+	client_creds(d, SIP_DIGEST_MD5, nonce, 1, "secret", &old);
+	assert_int_equal(verify(d, &old, (1000) * 1000ull, 1), SIP_DIGEST_OK);
+	/* Far more live nonces than the table holds (one a millisecond,
+	 * each answered at once) push the first out; none of them is
+	 * refused. */
+	for (int i = 0; i < 20000; i++) {
+		sip_digest_nonce(d, 1001000ull + (uint64_t)i, nonce);
+		client_creds(d, SIP_DIGEST_MD5, nonce, 1, "secret", &c);
+		assert_int_equal(verify(d, &c, 1001000ull + (uint64_t)i, 1),
+				 SIP_DIGEST_OK);
+	}
+	/* Forgotten, so neither a replay nor a rising count is trusted. */
+	assert_int_equal(verify(d, &old, (1021) * 1000ull, 2),
+			 SIP_DIGEST_STALE);
+	strcpy(nonce, old.nonce);
+	client_creds(d, SIP_DIGEST_MD5, nonce, 2, "secret", &c);
+	assert_int_equal(verify(d, &c, (1021) * 1000ull, 3), SIP_DIGEST_STALE);
 	sip_digest_free(d);
 }
 
@@ -134,11 +165,11 @@ test_digest_expired_nonce_is_stale_only_with_right_password(void **state)
 	char nonce[SIP_DIGEST_NONCE_TEXT];
 
 	(void)state;
-	sip_digest_nonce(d, 1000, nonce);
+	sip_digest_nonce(d, (1000) * 1000ull, nonce);
 	client_creds(d, SIP_DIGEST_MD5, nonce, 1, "secret", &c);
-	assert_int_equal(verify(d, &c, 1300, 1), SIP_DIGEST_STALE);
+	assert_int_equal(verify(d, &c, (1300) * 1000ull, 1), SIP_DIGEST_STALE);
 	client_creds(d, SIP_DIGEST_MD5, nonce, 1, "wrong", &c);
-	assert_int_equal(verify(d, &c, 1300, 1), SIP_DIGEST_BAD);
+	assert_int_equal(verify(d, &c, (1300) * 1000ull, 1), SIP_DIGEST_BAD);
 	sip_digest_free(d);
 }
 
@@ -152,14 +183,16 @@ test_digest_nonce_verifies_on_another_node_with_the_secret(void **state)
 	char nonce[SIP_DIGEST_NONCE_TEXT];
 
 	(void)state;
-	sip_digest_nonce(node1, 1000, nonce);
+	sip_digest_nonce(node1, (1000) * 1000ull, nonce);
 	client_creds(node1, SIP_DIGEST_SHA512_256, nonce, 1, "secret", &c);
-	assert_int_equal(verify(node2, &c, 1001, 1), SIP_DIGEST_OK);
-	assert_int_equal(verify(foreign, &c, 1001, 1), SIP_DIGEST_BAD);
+	assert_int_equal(verify(node2, &c, (1001) * 1000ull, 1), SIP_DIGEST_OK);
+	assert_int_equal(verify(foreign, &c, (1001) * 1000ull, 1),
+			 SIP_DIGEST_BAD);
 	/* A rotated secret retires the old nonces. */
 	assert_int_equal(sip_digest_set_secret(node2, other), 0);
 	client_creds(node1, SIP_DIGEST_SHA512_256, nonce, 2, "secret", &c);
-	assert_int_equal(verify(node2, &c, 1001, 2), SIP_DIGEST_BAD);
+	assert_int_equal(verify(node2, &c, (1001) * 1000ull, 2),
+			 SIP_DIGEST_BAD);
 	sip_digest_free(node1);
 	sip_digest_free(node2);
 	sip_digest_free(foreign);
@@ -172,14 +205,14 @@ static void test_digest_tampered_nonce_is_refused(void **state)
 	char nonce[SIP_DIGEST_NONCE_TEXT];
 
 	(void)state;
-	sip_digest_nonce(d, 1000, nonce);
+	sip_digest_nonce(d, (1000) * 1000ull, nonce);
 	/* Pushing the issue time forward would extend the nonce's life. */
 	nonce[10] = nonce[10] == 'A' ? 'B' : 'A';
 	client_creds(d, SIP_DIGEST_SHA256, nonce, 1, "secret", &c);
-	assert_int_equal(verify(d, &c, 1001, 1), SIP_DIGEST_BAD);
+	assert_int_equal(verify(d, &c, (1001) * 1000ull, 1), SIP_DIGEST_BAD);
 	strcpy(nonce, "short");
 	client_creds(d, SIP_DIGEST_SHA256, nonce, 1, "secret", &c);
-	assert_int_equal(verify(d, &c, 1001, 1), SIP_DIGEST_BAD);
+	assert_int_equal(verify(d, &c, (1001) * 1000ull, 1), SIP_DIGEST_BAD);
 	sip_digest_free(d);
 }
 
@@ -190,10 +223,10 @@ static void test_digest_unknown_user_is_a_wrong_password(void **state)
 	char nonce[SIP_DIGEST_NONCE_TEXT];
 
 	(void)state;
-	sip_digest_nonce(d, 1000, nonce);
+	sip_digest_nonce(d, (1000) * 1000ull, nonce);
 	client_creds(d, SIP_DIGEST_SHA256, nonce, 1, "secret", &c);
 	assert_int_equal(
-	    sip_digest_verify(d, &c, "REGISTER", NULL, 0, 1001, 300, 1, 1),
+	    sip_digest_verify(d, &c, "REGISTER", NULL, 0, 1001000, 300, 1, 1),
 	    SIP_DIGEST_BAD);
 	sip_digest_free(d);
 }
@@ -260,6 +293,8 @@ int main(void)
 	    cmocka_unit_test(
 		test_digest_accepts_right_password_every_algorithm),
 	    cmocka_unit_test(test_digest_rejects_replayed_nonce_count),
+	    cmocka_unit_test(
+		test_digest_forgotten_nonce_is_stale_never_replayable),
 	    cmocka_unit_test(
 		test_digest_expired_nonce_is_stale_only_with_right_password),
 	    cmocka_unit_test(
