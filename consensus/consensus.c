@@ -231,10 +231,12 @@ int consensus_has_state(const char *dir)
 static int enqueue(struct consensus *c, struct consensus_req *q)
 {
 	pthread_mutex_lock(&c->lock);
-	if (c->stopping) {
+	if (c->stopping || c->failed) {
+		int rc = c->stopping ? CONSENSUS_ESHUTDOWN : CONSENSUS_EFAILED;
+
 		pthread_mutex_unlock(&c->lock);
 		free(q);
-		return CONSENSUS_ESHUTDOWN;
+		return rc;
 	}
 	q->next = NULL;
 	*c->q_tail = q;
@@ -259,28 +261,32 @@ static struct consensus_req *req_new(enum consensus_req_type type,
 	return q;
 }
 
-/* Whether the last published status says we lead: a cheap early answer for
- * followers; the Raft thread checks again when it takes the request. */
-static int leads(struct consensus *c)
+/* 0 if the last published status says we lead, else why not: a cheap
+ * early answer for followers and failed servers; the Raft thread checks
+ * again when it takes the request. */
+static int lead_check(struct consensus *c)
 {
-	int yes;
+	int rc;
 
 	pthread_mutex_lock(&c->lock);
-	yes = c->status.role == CONSENSUS_ROLE_LEADER;
+	rc = c->failed				       ? CONSENSUS_EFAILED
+	     : c->status.role == CONSENSUS_ROLE_LEADER ? 0
+						       : CONSENSUS_ENOTLEADER;
 	pthread_mutex_unlock(&c->lock);
-	return yes;
+	return rc;
 }
 
 int consensus_propose(struct consensus *c, const void *cmd, size_t len,
 		      consensus_cb cb, void *arg)
 {
 	struct consensus_req *q;
+	int rc;
 
 	if (c == NULL || cmd == NULL || len == 0 || len % 8 != 0 ||
 	    len > CONSENSUS_BATCH_MAX)
 		return CONSENSUS_EINVAL;
-	if (!leads(c))
-		return CONSENSUS_ENOTLEADER;
+	if ((rc = lead_check(c)) != 0)
+		return rc;
 	q = req_new(CONSENSUS_REQ_PROPOSE, cb, arg, len);
 	if (q == NULL)
 		return CONSENSUS_ENOMEM;
@@ -291,11 +297,12 @@ int consensus_propose(struct consensus *c, const void *cmd, size_t len,
 int consensus_barrier(struct consensus *c, consensus_cb cb, void *arg)
 {
 	struct consensus_req *q;
+	int rc;
 
 	if (c == NULL)
 		return CONSENSUS_EINVAL;
-	if (!leads(c))
-		return CONSENSUS_ENOTLEADER;
+	if ((rc = lead_check(c)) != 0)
+		return rc;
 	q = req_new(CONSENSUS_REQ_BARRIER, cb, arg, 0);
 	if (q == NULL)
 		return CONSENSUS_ENOMEM;

@@ -30,7 +30,8 @@ struct store;
 	X(CONSENSUS_ENOTFOUND, "no such server")                               \
 	X(CONSENSUS_EIO, "storage or transport error")                         \
 	X(CONSENSUS_ERAFT, "raft error")                                       \
-	X(CONSENSUS_ETLS, "TLS certificate, key or CA file refused")
+	X(CONSENSUS_ETLS, "TLS certificate, key or CA file refused")           \
+	X(CONSENSUS_EFAILED, "this node's state machine failed")
 
 enum {
 	CONSENSUS_OK = 0,
@@ -47,12 +48,12 @@ const char *consensus_strerror(int rc);
 #define CONSENSUS_BATCH_MAX (4u << 20)
 
 struct consensus_config {
-	uint64_t id;               /* this server's Raft id, >= 1 */
-	const char *address;       /* "host:port" to listen on (borrowed) */
-	const char *dir;           /* Raft data directory, must exist */
-	struct store *store;       /* borrowed; the FSM */
+	uint64_t id;		      /* this server's Raft id, >= 1 */
+	const char *address;	      /* "host:port" to listen on (borrowed) */
+	const char *dir;	      /* Raft data directory, must exist */
+	struct store *store;	      /* borrowed; the FSM */
 	unsigned election_timeout_ms; /* 0: default (LAN: 300) */
-	unsigned heartbeat_ms;        /* 0: default (LAN: 50) */
+	unsigned heartbeat_ms;	      /* 0: default (LAN: 50) */
 	unsigned snapshot_threshold;  /* entries between snapshots; 0: 4096 */
 	unsigned snapshot_trailing;   /* entries kept after one; 0: 1024 */
 	/* Optional: called on the Raft thread whenever leadership or the
@@ -125,7 +126,10 @@ typedef void (*consensus_cb)(void *arg, int rc);
  * Returns 0 (the callback will run exactly once) or an error (it never
  * runs): CONSENSUS_EINVAL if LEN is 0, not a multiple of 8 or above
  * CONSENSUS_BATCH_MAX; CONSENSUS_ENOTLEADER if this server was not the
- * leader at its last step; CONSENSUS_ESHUTDOWN once stopping. Leadership can
+ * leader at its last step; CONSENSUS_ESHUTDOWN once stopping;
+ * CONSENSUS_EFAILED once the state machine failed (status.failed): that
+ * holds for every request below, and requests in flight then complete
+ * with it. Leadership can
  * still be lost after a 0 return: the callback then gets ENOTLEADER (never
  * appended) or ELEADERSHIP (appended, outcome unknown: it may yet commit).
  * The same return/callback rule holds for the other requests below. */
@@ -192,18 +196,24 @@ struct consensus_status {
 	uint64_t id;
 	enum consensus_role role;
 	uint64_t term;
-	uint64_t leader_id;             /* 0 if unknown */
+	uint64_t leader_id; /* 0 if unknown */
 	char leader_address[128];
 	uint64_t commit_index;
 	uint64_t last_index;
 	uint64_t applied_index;
-	uint64_t snapshot_index;        /* last snapshot taken or installed */
+	uint64_t snapshot_index; /* last snapshot taken or installed */
 	unsigned n_members;
 	struct consensus_member members[CONSENSUS_MEMBERS_MAX];
 	/* This server left the configuration. Seen only if it received the
 	 * configuration without itself: a removed server usually just stops
 	 * hearing from the leader. */
 	int removed;
+	/* The state machine failed (a store that cannot follow the log: a
+	 * corrupt store, a bug): the server left Raft — it neither leads nor
+	 * votes — and every request fails with CONSENSUS_EFAILED. The reason
+	 * is for people. A restart (after repairing the store) clears it. */
+	int failed;
+	char failed_reason[256];
 };
 
 /* A copy of the state as of the last Raft-thread step (refreshed at least

@@ -5,16 +5,72 @@
  * store makes both harmless by keeping the applied index inside LMDB, so the
  * adapter only has to pass the right index (raft_last_applied() + 1, since
  * C-raft bumps last_applied after the apply returns).
+ *
+ * An entry that cannot be applied for a reason an operator can fix (the
+ * disk is full) is retried here, on the Raft thread, with a backoff, until
+ * it goes through: C-raft 0.15 has no way to pause applying — an error
+ * from apply is ignored on a leader and, on a follower, turns the server
+ * unavailable at the next heartbeat that advances the commit index
+ * (recvCb -> convertToUnavailable) — and returning 0 without applying
+ * would skip the entry for good. Blocking here stops this node only: the
+ * others elect a leader among themselves and go on, this one answers
+ * writes with 507 meanwhile (the store's health), and once space is freed
+ * it applies the entry, in order, and catches up from the log.
  */
 #include "consensus/fsm.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "store/store.h"
 
 #define TAG "raft"
+/* Backoff between attempts at an entry that waits for space. */
+#define FSM_RETRY_FIRST_MS 10
+#define FSM_RETRY_MAX_MS 1000
+
+static void fsm_sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* Applies the entry, retrying what an operator can fix or time cures.
+ * Returns the store's last code. */
+static int fsm_apply_retry(struct consensus_fsm *f, uint64_t index,
+			   const struct raft_buffer *buf, unsigned *found)
+{
+	unsigned delay = FSM_RETRY_FIRST_MS;
+	int rc;
+
+	for (;;) {
+		rc = store_apply(f->store, index, buf->base, buf->len, f->rcs,
+				 f->rcs_cap, found);
+		if (rc != STORE_ENOSPC && rc != STORE_EBUSY &&
+		    rc != STORE_ENOMEM)
+			break;
+		if (rc == STORE_ENOSPC)
+			atomic_store(&f->waiting, 1);
+		if (atomic_load(&f->stop))
+			break;
+		f->n_retries++;
+		fsm_sleep_ms(delay);
+		delay =
+		    delay * 2 > FSM_RETRY_MAX_MS ? FSM_RETRY_MAX_MS : delay * 2;
+	}
+	atomic_store(&f->waiting, 0);
+	return rc;
+}
+
+void consensus_fsm_stop(struct consensus_fsm *f)
+{
+	atomic_store(&f->stop, 1);
+}
 
 unsigned consensus_fsm_count(const void *buf, size_t len)
 {
@@ -63,16 +119,19 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 	n = consensus_fsm_count(buf->base, buf->len);
 	if (fsm_grow(f, n) != 0)
 		return RAFT_NOMEM; /* C-raft retries at the next commit */
-	rc = store_apply(f->store, index, buf->base, buf->len, f->rcs,
-			 f->rcs_cap, &found);
-	if (rc == STORE_ENOMEM)
-		return RAFT_NOMEM;
+	rc = fsm_apply_retry(f, index, buf, &found);
+	if (rc != 0 && atomic_load(&f->stop))
+		return RAFT_IOERR; /* stopping: applied again after restart */
 	if (rc != 0) {
 		/* The store can no longer follow the log: refuse every later
 		 * entry rather than skip one, so that this node never diverges
-		 * silently. An operator restarts it; the log is intact. */
-		log_error(TAG, "apply %llu: %s; this node stops applying",
-			  (unsigned long long)index, store_strerror(rc));
+		 * silently. Consensus sees `failed` after this step and takes
+		 * the node out (status.c); the log is intact. */
+		snprintf(f->failed_reason, sizeof f->failed_reason,
+			 "applying entry %llu: %s", (unsigned long long)index,
+			 store_strerror(rc));
+		log_error(TAG, "%s; this node stops applying",
+			  f->failed_reason);
 		f->failed = 1;
 		return RAFT_IOERR;
 	}
@@ -86,7 +145,8 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 }
 
 /* Version 2 and 3: the buffers stay ours (C-raft neither frees nor keeps
- * them after snapshot_finalize()), because the store allocates with malloc().
+ * them after snapshot_finalize()): the store maps them
+ * (store_snapshot_free).
  *
  * Synchronous (version 2): the copy is taken here, on the Raft thread. */
 static int fsm_snapshot_now(struct consensus_fsm *f, struct raft_buffer *b)
@@ -156,7 +216,7 @@ static int fsm_snapshot_finalize(struct raft_fsm *fsm,
 	if (*bufs == NULL)
 		return 0;
 	for (i = 0; i < *n_bufs; i++)
-		free((*bufs)[i].base);
+		store_snapshot_free((*bufs)[i].base, (*bufs)[i].len);
 	free(*bufs);
 	*bufs = NULL;
 	*n_bufs = 0;
@@ -167,9 +227,23 @@ static int fsm_snapshot_finalize(struct raft_fsm *fsm,
 static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
 	struct consensus_fsm *f = fsm->data;
+	unsigned delay = FSM_RETRY_FIRST_MS;
 	int rc;
 
-	rc = store_restore(f->store, buf->base, buf->len);
+	/* Room for the file, or readers letting go: wait as apply does. */
+	while ((rc = store_restore(f->store, buf->base, buf->len)) ==
+		   STORE_ENOSPC ||
+	       rc == STORE_EBUSY) {
+		if (rc == STORE_ENOSPC)
+			atomic_store(&f->waiting, 1);
+		if (atomic_load(&f->stop))
+			break;
+		f->n_retries++;
+		fsm_sleep_ms(delay);
+		delay =
+		    delay * 2 > FSM_RETRY_MAX_MS ? FSM_RETRY_MAX_MS : delay * 2;
+	}
+	atomic_store(&f->waiting, 0);
 	if (rc != 0) {
 		log_error(TAG, "restore snapshot (%zu bytes): %s", buf->len,
 			  store_strerror(rc));

@@ -5,6 +5,7 @@
 #ifndef WARD_CONSENSUS_FSM_H
 #define WARD_CONSENSUS_FSM_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <raft.h>
@@ -26,10 +27,14 @@ struct consensus_fsm {
 	struct consensus_fsm_result result;
 	int *rcs; /* owned: result storage */
 	unsigned rcs_cap;
-	int failed;	      /* the store refused a write: stop */
-	uint64_t n_applies;   /* entries handed to the store */
-	uint64_t n_snapshots; /* snapshots taken (for status, tests) */
-	uint64_t n_restores;  /* snapshots restored */
+	int failed;		 /* the store cannot follow the log: stop */
+	char failed_reason[256]; /* why, once failed */
+	_Atomic int stop;	 /* set by any thread: give up waiting */
+	_Atomic int waiting;	 /* an entry waits for space (store-full) */
+	uint64_t n_retries;	 /* applies retried after ENOSPC/EBUSY/ENOMEM */
+	uint64_t n_applies;	 /* entries handed to the store */
+	uint64_t n_snapshots;	 /* snapshots taken (for status, tests) */
+	uint64_t n_restores;	 /* snapshots restored */
 };
 
 /* Prepares F to apply entries to STORE (borrowed, must outlive F). RAFT is
@@ -43,6 +48,11 @@ void consensus_fsm_set_raft(struct consensus_fsm *f, struct raft *raft);
  * can run async work; call before raft_init(). Returns whether it does. */
 int consensus_fsm_enable_async(struct consensus_fsm *f,
 			       const struct raft_io *io);
+/* Makes an apply that waits for space give up (its entry stays unapplied:
+ * C-raft applies it again after a restart). Any thread: call before
+ * stopping the Raft thread. */
+void consensus_fsm_stop(struct consensus_fsm *f);
+
 /* Frees the result storage. Accepts NULL. */
 void consensus_fsm_close(struct consensus_fsm *f);
 

@@ -98,6 +98,9 @@ struct consensus {
 	uint64_t seen_conf_hash;
 	int was_member;
 	int removed;
+	int failed;	 /* the FSM failed: raft closed, requests refused
+			    (also read under lock by enqueue) */
+	int raft_closed; /* C-raft's close callback ran after a failure */
 	uint64_t check_ns, idle_ns; /* stall watch: last check, idle then */
 	int notify;	/* on_change allowed: the Raft thread runs */
 	int notify_due; /* call on_change at the next refresh regardless */

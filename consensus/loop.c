@@ -55,8 +55,9 @@ static void apply_cb(struct raft_apply *a, int status, void *result)
 	for (q = b->reqs; q != NULL; q = next, i++) {
 		next = q->next;
 		if (status != 0)
-			rc = c->closing ? CONSENSUS_ESHUTDOWN
-					: consensus_from_raft(status);
+			rc = c->failed	  ? CONSENSUS_EFAILED
+			     : c->closing ? CONSENSUS_ESHUTDOWN
+					  : consensus_from_raft(status);
 		else if (res != NULL && i < res->n)
 			rc = res->rcs[i];
 		else
@@ -132,8 +133,9 @@ static void barrier_cb(struct raft_barrier *rb, int status)
 	int rc = 0;
 
 	if (status != 0)
-		rc = c->closing ? CONSENSUS_ESHUTDOWN
-				: consensus_from_raft(status);
+		rc = c->failed	  ? CONSENSUS_EFAILED
+		     : c->closing ? CONSENSUS_ESHUTDOWN
+				  : consensus_from_raft(status);
 	barrier_unlink(c, b);
 	consensus_req_done(b->req, rc);
 	free(b);

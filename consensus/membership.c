@@ -67,7 +67,9 @@ static int change_status(struct consensus *c, int status)
 {
 	if (status == 0)
 		return 0;
-	return c->closing ? CONSENSUS_ESHUTDOWN : consensus_from_raft(status);
+	return c->failed    ? CONSENSUS_EFAILED
+	       : c->closing ? CONSENSUS_ESHUTDOWN
+			    : consensus_from_raft(status);
 }
 
 static void assign_cb(struct raft_change *rc, int status)

@@ -20,6 +20,7 @@
 #define CONSENSUS_CONNECT_RETRY_MS 100
 
 static void wake_cb(uv_async_t *a);
+static void consensus_fail(struct consensus *c);
 
 /* Once raft_close() is called the raft fields may be freed at any time:
  * the status then stays as it was, without a leader.
@@ -42,6 +43,8 @@ static void check_cb(uv_check_t *h)
 		    (unsigned long long)(busy / 1000000));
 	c->check_ns = now;
 	c->idle_ns = idle;
+	if (!c->closing && c->fsm.failed)
+		consensus_fail(c);
 	if (!c->closing)
 		consensus_status_refresh(c);
 }
@@ -56,15 +59,65 @@ static void tick_cb(uv_timer_t *t)
 	consensus_status_refresh(c);
 }
 
+static void close_handles(struct consensus *c)
+{
+	uv_close((uv_handle_t *)&c->wake, NULL);
+	uv_close((uv_handle_t *)&c->check, NULL);
+	uv_close((uv_handle_t *)&c->tick, NULL);
+}
+
 static void server_close_cb(struct raft *r)
 {
 	struct consensus *c = r->data;
 
 	/* Whatever C-raft did not answer while closing is answered now. */
 	consensus_loop_fail_all(c, CONSENSUS_ESHUTDOWN);
-	uv_close((uv_handle_t *)&c->wake, NULL);
-	uv_close((uv_handle_t *)&c->check, NULL);
-	uv_close((uv_handle_t *)&c->tick, NULL);
+	close_handles(c);
+}
+
+/* After a failure the loop keeps running, to answer requests with
+ * CONSENSUS_EFAILED, until consensus_stop(). */
+static void failed_close_cb(struct raft *r)
+{
+	struct consensus *c = r->data;
+	int stopping;
+
+	consensus_loop_fail_all(c, CONSENSUS_EFAILED);
+	c->raft_closed = 1;
+	pthread_mutex_lock(&c->lock);
+	stopping = c->stopping;
+	pthread_mutex_unlock(&c->lock);
+	if (stopping)
+		close_handles(c);
+}
+
+/* The state machine failed: a node whose store no longer follows the log
+ * must not lead (it would answer from stale data) nor vote (it would help
+ * elect on a log it cannot apply). C-raft 0.15 has no way to keep a server
+ * running as a non-voter of its own accord, so the node closes its Raft
+ * instance: the others stop hearing from it and elect without it. The
+ * status says failed, with the reason, until a restart. */
+static void consensus_fail(struct consensus *c)
+{
+	log_error(CONSENSUS_TAG,
+		  "server %llu: state machine failed (%s): leaving Raft (no "
+		  "leading, no voting); every request now fails. Repair the "
+		  "store (wardd --rebuild-store) and restart",
+		  (unsigned long long)c->id, c->fsm.failed_reason);
+	c->closing = 1;
+	pthread_mutex_lock(&c->lock);
+	c->failed = 1;
+	c->status.failed = 1;
+	snprintf(c->status.failed_reason, sizeof c->status.failed_reason, "%s",
+		 c->fsm.failed_reason);
+	c->status.role = CONSENSUS_ROLE_NONE;
+	c->status.leader_id = 0;
+	c->status.leader_address[0] = '\0';
+	pthread_mutex_unlock(&c->lock);
+	consensus_loop_fail_queue(c, CONSENSUS_EFAILED);
+	raft_close(&c->raft, failed_close_cb);
+	if (c->on_change != NULL)
+		c->on_change(c->on_change_arg);
 }
 
 static void wake_cb(uv_async_t *a)
@@ -76,7 +129,16 @@ static void wake_cb(uv_async_t *a)
 	stopping = c->stopping;
 	pthread_mutex_unlock(&c->lock);
 	if (!stopping) {
-		consensus_loop_drain(c);
+		if (c->failed)
+			consensus_loop_fail_queue(c, CONSENSUS_EFAILED);
+		else
+			consensus_loop_drain(c);
+		return;
+	}
+	if (c->failed) {
+		/* Else failed_close_cb closes them when it runs. */
+		if (c->raft_closed)
+			close_handles(c);
 		return;
 	}
 	if (c->closing)
@@ -379,6 +441,9 @@ void consensus_stop(struct consensus *c)
 	pthread_mutex_lock(&c->lock);
 	c->stopping = 1;
 	pthread_mutex_unlock(&c->lock);
+	/* An apply waiting for disk space gives up (its entry is applied
+	 * again at the next start). */
+	consensus_fsm_stop(&c->fsm);
 	uv_async_send(&c->wake);
 	pthread_join(c->thread, NULL);
 

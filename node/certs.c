@@ -1,5 +1,6 @@
 /* certs: the watcher. See certs.h for what it does and why. */
 #include "node/certs.h"
+#include "node/provdefaults.h"
 
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -589,6 +590,53 @@ static int sync_itls(struct certs *w, struct certs_kek *k)
 	return rc;
 }
 
+/* ---- provisioning defaults --------------------------------------------- */
+
+/* A cluster made before the default profiles and the digest nonce secret
+ * existed gets them from its leader (one proposal, shared with the ITLs'
+ * in-flight flag). 0 done or nothing to do, -1 look again later. */
+static int sync_prov(struct certs *w, struct certs_kek *k)
+{
+	struct store_cluster cl;
+	struct store_read *r;
+	struct store_cmd *cmd = NULL;
+	const uint8_t *kek;
+	char errmsg[256] = "", actor[STORE_NAME_MAX];
+	void *buf = NULL;
+	size_t blen = 0;
+	unsigned added = 0;
+	uint64_t now = now_ms();
+	int rc = -1;
+
+	if (store_read_begin(w->store, &r) != 0)
+		return -1;
+	if (!provdefaults_missing(r)) {
+		store_read_end(r);
+		return 0;
+	}
+	snprintf(actor, sizeof actor, "node:%.58s", w->node_name);
+	if (store_cluster_get(r, &cl) != 0 || !(kek = kek_get(k)) ||
+	    store_cmd_new(&cmd, w->node_id, now, actor) != 0 ||
+	    provdefaults_cmd(cmd, r, kek, cl.kek_id, now, &added, errmsg,
+			     sizeof errmsg) != 0 ||
+	    store_cmd_audit(cmd, "provisioning.defaults",
+			    "default profiles and digest nonce secret") != 0 ||
+	    store_cmd_finish(cmd, &buf, &blen) != 0)
+		goto out;
+	atomic_store(&w->itl_busy, 1);
+	if (w->hooks.propose(w->hooks.arg, buf, blen, itl_on_done, w) != 0) {
+		atomic_store(&w->itl_busy, 0);
+		goto out;
+	}
+	log_info(TAG, "adding %u missing provisioning defaults", added);
+	rc = 0;
+out:
+	store_read_end(r);
+	store_cmd_free(cmd);
+	free(buf);
+	return rc;
+}
+
 /* ---- a look ----------------------------------------------------------- */
 
 int certs_check(struct certs *w, char *errmsg, size_t errcap)
@@ -620,6 +668,8 @@ int certs_check(struct certs *w, char *errmsg, size_t errcap)
 	if (sync_own(w, &k) != 0)
 		w->retry = 1;
 	if (leader && !atomic_load(&w->itl_busy) && sync_itls(w, &k) != 0)
+		w->retry = 1;
+	if (leader && !atomic_load(&w->itl_busy) && sync_prov(w, &k) != 0)
 		w->retry = 1;
 	OPENSSL_cleanse(&k, sizeof k);
 	return 0;

@@ -43,6 +43,15 @@ static const struct config_def config_defs[] = {
 	UINT("raft.snapshot_trailing", snapshot_trailing, 0, 10000000,
 	     "1024"),
 	ADDR("admin.listen", admin_listen, "127.0.0.1:8443"),
+	/* What clients may cost this node (docs/house-rules.md). */
+	UINT("admin.max_connections", admin_max_connections, 4, 65536, "256"),
+	UINT("admin.login_burst", admin_login_burst, 1, 10000, "10"),
+	UINT("admin.login_per_min", admin_login_per_min, 1, 60000, "30"),
+	UINT("admin.fail_summary_s", admin_fail_summary_s, 1, 3600, "60"),
+	UINT("admin.audit_prune_s", admin_audit_prune_s, 1, 86400, "60"),
+	/* Where the LMDB map starts (it grows online): 4 GiB holds 100,000
+	 * devices with room to spare (docs/store.md, "Map size"). */
+	UINT("store.map_size_mb", store_map_size_mb, 1, 1048576, "4096"),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)

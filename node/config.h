@@ -19,6 +19,12 @@ struct config {
 	unsigned snapshot_threshold;        /* raft.snapshot_threshold */
 	unsigned snapshot_trailing;         /* raft.snapshot_trailing */
 	char admin_listen[CONFIG_ADDR_MAX]; /* admin.listen, host:port */
+	unsigned admin_max_connections;     /* admin.max_connections */
+	unsigned admin_login_burst;         /* admin.login_burst */
+	unsigned admin_login_per_min;       /* admin.login_per_min */
+	unsigned admin_fail_summary_s;      /* admin.fail_summary_s */
+	unsigned admin_audit_prune_s;       /* admin.audit_prune_s */
+	unsigned store_map_size_mb;         /* store.map_size_mb */
 };
 
 /* Fills every field with its default. */

@@ -136,9 +136,16 @@ static void *keygen_run(void *arg)
 	return NULL;
 }
 
+enum pki_key_type nodepki_role_key_type(enum pki_role role,
+					enum pki_key_type cluster)
+{
+	return role == PKI_ROLE_TFTP ? PKI_KEY_RSA2048 : cluster;
+}
+
 /* N keys of type T into KEYS, generated in parallel: an RSA key takes a
- * good fraction of a second, and a node needs seven. */
-static int keygen_many(EVP_PKEY **keys, int n, enum pki_key_type t)
+ * good fraction of a second, and a node needs seven. Key FIRST + i is
+ * for role nodepki_roles[i] (FIRST: 1 when keys[0] is the CA's). */
+static int keygen_many(EVP_PKEY **keys, int n, enum pki_key_type t, int first)
 {
 	struct keygen_job jobs[NODEPKI_ROLES + 1];
 	int ok = 1;
@@ -146,7 +153,11 @@ static int keygen_many(EVP_PKEY **keys, int n, enum pki_key_type t)
 	if (n > NODEPKI_ROLES + 1)
 		return -1;
 	for (int i = 0; i < n; i++) {
-		jobs[i] = (struct keygen_job){.type = t};
+		int r = i - first;
+
+		jobs[i] = (struct keygen_job){
+		    .type = r >= 0 ? nodepki_role_key_type(nodepki_roles[r], t)
+				   : t};
 		jobs[i].started = pthread_create(&jobs[i].thread, NULL,
 						 keygen_run, &jobs[i]) == 0;
 		if (!jobs[i].started)
@@ -165,7 +176,7 @@ static int keygen_many(EVP_PKEY **keys, int n, enum pki_key_type t)
 int nodepki_set_keygen(struct nodepki_set *s, enum pki_key_type t, char *errmsg,
 		       size_t errcap)
 {
-	if (keygen_many(s->key, NODEPKI_ROLES, t) != 0) {
+	if (keygen_many(s->key, NODEPKI_ROLES, t, 0) != 0) {
 		errmsg_set(errmsg, errcap, "generating %s keys: %s",
 			   pki_key_type_name(t), pki_strerror(PKI_ECRYPTO));
 		return -1;
@@ -228,7 +239,7 @@ int nodepki_cluster_create(enum pki_key_type t, const char *cluster_name,
 	{
 		EVP_PKEY *keys[NODEPKI_ROLES + 1] = {NULL};
 
-		if (keygen_many(keys, NODEPKI_ROLES + 1, t) != 0) {
+		if (keygen_many(keys, NODEPKI_ROLES + 1, t, 1) != 0) {
 			for (int i = 0; i <= NODEPKI_ROLES; i++)
 				EVP_PKEY_free(keys[i]);
 			errmsg_set(errmsg, errcap, "generating %s keys failed",
@@ -521,27 +532,28 @@ int nodepki_itl_current(const uint8_t *file, size_t len, const uint8_t *tftp,
 			size_t tftp_len, const uint8_t *callmanager,
 			size_t cm_len, const uint8_t *capf, size_t capf_len)
 {
-	static const unsigned fns[3] = {TRUSTLIST_FN_TFTP, TRUSTLIST_FN_CCM,
-					TRUSTLIST_FN_CAPF};
-	const uint8_t *want[3] = {tftp, callmanager, capf};
-	const size_t want_len[3] = {tftp_len, cm_len, capf_len};
+	/* The builder lists the signer (the TFTP key) as SAST too. */
+	static const unsigned fns[4] = {TRUSTLIST_FN_SAST, TRUSTLIST_FN_TFTP,
+					TRUSTLIST_FN_CCM, TRUSTLIST_FN_CAPF};
+	const uint8_t *want[4] = {tftp, tftp, callmanager, capf};
+	const size_t want_len[4] = {tftp_len, tftp_len, cm_len, capf_len};
 	struct trustlist *tl = NULL;
-	int seen[3] = {0, 0, 0}, ok = 0;
+	int seen[4] = {0, 0, 0, 0}, ok = 0;
 
 	if (!file || trustlist_parse(file, len, &tl, NULL, 0) != 0)
 		return 0;
-	if (tl->n_records != 3 ||
+	if (tl->n_records != 4 ||
 	    trustlist_verify_cert(tl, tftp, tftp_len, NULL, 0) != 0)
 		goto out;
 	for (size_t r = 0; r < tl->n_records; r++) {
 		const struct trustlist_record *rec = &tl->records[r];
 		int i;
 
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 4; i++)
 			if (!seen[i] && rec->function == fns[i] &&
 			    nodepki_bytes_eq(&rec->cert, want[i], want_len[i]))
 				break;
-		if (i == 3)
+		if (i == 4)
 			goto out;
 		seen[i] = 1;
 	}

@@ -53,7 +53,12 @@ struct nodepki_set {
 };
 /* Frees everything and zeroes S. Accepts NULL. */
 void nodepki_set_clear(struct nodepki_set *s);
-/* Fresh keys of type T for every role. */
+/* The key type of ROLE in a cluster of CLUSTER type: the TFTP role's key
+ * signs the files phones read (ITL, .sgn), which phones verify with RSA
+ * only, so it is RSA-2048 whatever the cluster's type. */
+enum pki_key_type nodepki_role_key_type(enum pki_role role,
+					enum pki_key_type cluster);
+/* Fresh keys for every role: of type T, but see nodepki_role_key_type. */
 int nodepki_set_keygen(struct nodepki_set *s, enum pki_key_type t, char *errmsg,
 		       size_t errcap);
 /* Issues a certificate for every key of S with the CA (replacing any). */

@@ -6,9 +6,12 @@
  * than the store itself, and every outcome that depends on the bytes of a
  * command (malformed, unknown version, key exists, expectation failed) is a
  * per-command result, never an error of the entry. Only a failure of LMDB
- * itself (disk, map full) stops the entry: then nothing of it is written
- * and the caller must stop following the log.
+ * itself stops the entry, and nothing of it is written then: a full map is
+ * grown and the entry applied again at once; a full disk is reported
+ * (STORE_ENOSPC, health store-full) for the caller to retry the same entry
+ * later; anything else means the caller must stop following the log.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -141,17 +144,69 @@ static unsigned apply_count(const uint8_t *p, size_t len)
 	return n;
 }
 
-int store_apply(struct store *s, uint64_t index, const void *buf, size_t len,
-		int *rcs, unsigned max_rcs, unsigned *n_rcs)
+/* One attempt at the entry in one write transaction. Returns 0, or -1 with
+ * the LMDB code in *mrc (nothing written). */
+static int apply_entry(struct store *s, uint64_t index, const uint8_t *p,
+		       size_t len, int *rcs, unsigned max_rcs, unsigned *n_out,
+		       int *mrc)
 {
 	struct apply_ctx a = {.s = s, .index = index};
-	const uint8_t *p = buf;
 	struct cmd_view v;
 	MDB_txn *txn;
 	size_t off = 0;
 	unsigned n = 0;
+	int rc, fault;
+
+	if (!s->env) {
+		/* A restore could not reopen the store (logged there). */
+		*mrc = EIO;
+		return -1;
+	}
+	*mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (*mrc)
+		return -1;
+	while (off < len) {
+		rc = cmd_parse(p + off, len - off, &v);
+		if (rc == STORE_OK)
+			rc = apply_cmd(&a, txn, &v, mrc);
+		if (rc == APPLY_FATAL)
+			goto err_after_txn_begin;
+		apply_result(rcs, max_rcs, n++, rc);
+		if (v.total == 0)
+			break; /* the rest of the entry cannot be delimited */
+		off += v.total;
+	}
+	*mrc = store_meta_put(txn, s->dbi[STORE_T_META], STORE_META_APPLIED, 8,
+			      index);
+	if (*mrc)
+		goto err_after_txn_begin;
+	store_fault_poll(s);
+	fault = atomic_load(&s->fault_mrc);
+	if (fault && atomic_load(&s->fault_n) > 0) {
+		atomic_fetch_sub(&s->fault_n, 1);
+		*mrc = fault;
+		goto err_after_txn_begin;
+	}
+	*mrc = mdb_txn_commit(txn);
+	if (*mrc)
+		return -1;
+	*n_out = n;
+	return 0;
+
+err_after_txn_begin:
+	mdb_txn_abort(txn);
+	return -1;
+}
+
+int store_apply(struct store *s, uint64_t index, const void *buf, size_t len,
+		int *rcs, unsigned max_rcs, unsigned *n_rcs)
+{
+	const uint8_t *p = buf;
+	unsigned n = 0;
 	int mrc = 0, rc;
 
+	if (n_rcs)
+		*n_rcs = 0;
 	if (!buf)
 		len = 0;
 	if (index <= atomic_load(&s->applied)) {
@@ -162,38 +217,35 @@ int store_apply(struct store *s, uint64_t index, const void *buf, size_t len,
 			*n_rcs = n;
 		return STORE_OK;
 	}
-	mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
-	if (mrc)
-		goto err;
-	while (off < len) {
-		rc = cmd_parse(p + off, len - off, &v);
-		if (rc == STORE_OK)
-			rc = apply_cmd(&a, txn, &v, &mrc);
-		if (rc == APPLY_FATAL)
-			goto err_after_txn_begin;
-		apply_result(rcs, max_rcs, n++, rc);
-		if (v.total == 0)
-			break; /* the rest of the entry cannot be delimited */
-		off += v.total;
+	for (;;) {
+		/* A share of the gate for the write transaction: the map
+		 * cannot be changed under it. */
+		store_gate_enter(&s->gate);
+		rc = apply_entry(s, index, p, len, rcs, max_rcs, &n, &mrc);
+		store_gate_leave(&s->gate);
+		if (rc == 0)
+			break;
+		if (mrc != MDB_MAP_FULL)
+			goto err;
+		/* Nothing was written: grow, then the whole entry again. */
+		rc = store_map_grow(s);
+		if (rc)
+			return rc;
 	}
-	mrc = store_meta_put(txn, s->dbi[STORE_T_META], STORE_META_APPLIED, 8,
-			     index);
-	if (mrc)
-		goto err_after_txn_begin;
-	mrc = mdb_txn_commit(txn);
-	if (mrc)
-		goto err;
 	atomic_store(&s->applied, index);
+	store_health_set_ok(s);
 	if (n_rcs)
 		*n_rcs = n;
 	return STORE_OK;
 
-err_after_txn_begin:
-	mdb_txn_abort(txn);
 err:
+	if (store_space_error(mrc) || (mrc == EIO && store_space_short(s))) {
+		store_health_set_full(s, mrc, "no space to write the store");
+		return STORE_ENOSPC;
+	}
 	log_error("store", "cannot apply entry %llu: %s",
 		  (unsigned long long)index, mdb_strerror(mrc));
-	if (n_rcs)
-		*n_rcs = 0;
+	if (mrc == ENOMEM)
+		return STORE_ENOMEM;
 	return STORE_EIO;
 }

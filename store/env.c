@@ -38,6 +38,17 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_CTL] = "ctl",
     [STORE_T_ITL] = "itl",
     [STORE_T_RESETS] = "resets",
+    [STORE_T_PHONE_PROFILES] = "phone_profiles",
+    [STORE_T_TRUNK_PROFILES] = "trunk_profiles",
+    [STORE_T_DEVICES] = "devices",
+    [STORE_T_DEVICE_LINES] = "device_lines",
+    [STORE_T_DEVICE_USERS] = "device_users",
+    [STORE_T_DEVICE_LSC] = "device_lsc",
+    [STORE_T_USERS] = "users",
+    [STORE_T_REALMS] = "realms",
+    [STORE_T_NODE_GROUPS] = "node_groups",
+    [STORE_T_REGISTRATIONS] = "registrations",
+    [STORE_T_SECRETS] = "secrets",
 };
 
 const char *store_table_name(enum store_table t)
@@ -199,51 +210,34 @@ err_after_txn_begin:
 	return rc;
 }
 
-int store_open(const char *dir, struct store **out, char *errmsg, size_t errcap)
+int store_env_load(struct store *s, char *errmsg, size_t errcap)
 {
-	char scratch[1];
-	struct store *s;
+	MDB_envinfo info;
 	int mrc, rc;
 
-	*out = NULL;
-	if (!errmsg || errcap == 0) {
-		errmsg = scratch;
-		errcap = sizeof scratch;
-	}
-	errmsg[0] = '\0';
-	/* Before this process maps the file: damage must give a message,
-	 * not a fault. */
-	rc = store_verify_dir(dir, errmsg, errcap);
-	if (rc)
-		return rc;
-	s = calloc(1, sizeof *s);
-	if (!s) {
-		open_errmsg(errmsg, errcap, "out of memory");
-		return STORE_ENOMEM;
-	}
 	mrc = mdb_env_create(&s->env);
 	if (mrc) {
 		open_errmsg(errmsg, errcap, "cannot create environment: %s",
 			    mdb_strerror(mrc));
-		rc = store_mdb_rc(mrc);
-		goto err_after_alloc;
+		s->env = NULL;
+		return store_mdb_rc(mrc);
 	}
 	mdb_env_set_maxdbs(s->env, STORE_T__COUNT);
-	mdb_env_set_mapsize(s->env, STORE_MAP_SIZE);
+	mdb_env_set_mapsize(s->env, s->map_size);
 	/* NOSYNC: the Raft log is the durable record; a lost tail is
 	 * re-applied from it. NOTLS: read transactions belong to the
 	 * store_read handle, not to the thread, so any thread may read. */
-	mrc = mdb_env_open(s->env, dir, MDB_NOSYNC | MDB_NOTLS, 0600);
+	mrc = mdb_env_open(s->env, s->dir, MDB_NOSYNC | MDB_NOTLS, 0600);
 	if (mrc) {
 		rc = store_mdb_rc(mrc);
 		if (rc == STORE_ECORRUPT)
 			open_errmsg(errmsg, errcap,
 				    "%s/data.mdb is not a valid store (%s): "
 				    "the data directory is damaged",
-				    dir, mdb_strerror(mrc));
+				    s->dir, mdb_strerror(mrc));
 		else
-			open_errmsg(errmsg, errcap, "%s: cannot open: %s", dir,
-				    mdb_strerror(mrc));
+			open_errmsg(errmsg, errcap, "%s: cannot open: %s",
+				    s->dir, mdb_strerror(mrc));
 		goto err_after_env_create;
 	}
 	if (mdb_env_get_maxkeysize(s->env) < STORE_KEY_MAX) {
@@ -253,19 +247,87 @@ int store_open(const char *dir, struct store **out, char *errmsg, size_t errcap)
 		rc = STORE_EINVAL;
 		goto err_after_env_create;
 	}
-	rc = store_open_tables(s, dir, errmsg, errcap);
+	/* A data file larger than the setting keeps its size. */
+	if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+		s->map_size = info.me_mapsize;
+	rc = store_open_tables(s, s->dir, errmsg, errcap);
 	if (rc)
 		goto err_after_env_create;
-	log_debug("store", "opened %s, applied index %llu", dir,
-		  (unsigned long long)atomic_load(&s->applied));
-	*out = s;
 	return STORE_OK;
 
 err_after_env_create:
 	mdb_env_close(s->env);
+	s->env = NULL;
+	return rc;
+}
+
+int store_open_with(const char *dir, const struct store_options *o,
+		    struct store **out, char *errmsg, size_t errcap)
+{
+	size_t map_size =
+	    o && o->map_size ? o->map_size : STORE_MAP_SIZE_DEFAULT;
+	char scratch[1];
+	struct store *s;
+	int rc;
+
+	*out = NULL;
+	if (!errmsg || errcap == 0) {
+		errmsg = scratch;
+		errcap = sizeof scratch;
+	}
+	errmsg[0] = '\0';
+	if (map_size < STORE_MAP_SIZE_MIN || map_size > STORE_MAP_SIZE_MAX) {
+		open_errmsg(errmsg, errcap,
+			    "map size %zu MiB is outside %zu..%zu MiB",
+			    map_size >> 20, STORE_MAP_SIZE_MIN >> 20,
+			    STORE_MAP_SIZE_MAX >> 20);
+		return STORE_EINVAL;
+	}
+	/* Before this process maps the file: damage must give a message,
+	 * not a fault. */
+	rc = store_verify_dir(dir, errmsg, errcap);
+	if (rc)
+		return rc;
+	s = calloc(1, sizeof *s);
+	if (!s || !(s->dir = strdup(dir))) {
+		open_errmsg(errmsg, errcap, "out of memory");
+		rc = STORE_ENOMEM;
+		goto err_after_alloc;
+	}
+	s->map_size = map_size;
+	if (store_gate_init(&s->gate)) {
+		rc = STORE_ENOMEM;
+		goto err_after_alloc;
+	}
+	if (pthread_mutex_init(&s->health_lock, NULL)) {
+		rc = STORE_ENOMEM;
+		goto err_after_gate;
+	}
+	rc = store_env_load(s, errmsg, errcap);
+	if (rc)
+		goto err_after_health;
+	snprintf(s->health.dir, sizeof s->health.dir, "%s", dir);
+	s->health.map_size = s->map_size;
+	log_debug("store", "opened %s, applied index %llu, map %zu MiB", dir,
+		  (unsigned long long)atomic_load(&s->applied),
+		  s->map_size >> 20);
+	*out = s;
+	return STORE_OK;
+
+err_after_health:
+	pthread_mutex_destroy(&s->health_lock);
+err_after_gate:
+	store_gate_destroy(&s->gate);
 err_after_alloc:
+	if (s)
+		free(s->dir);
 	free(s);
 	return rc;
+}
+
+int store_open(const char *dir, struct store **out, char *errmsg, size_t errcap)
+{
+	return store_open_with(dir, NULL, out, errmsg, errcap);
 }
 
 void store_close(struct store *s)
@@ -274,8 +336,14 @@ void store_close(struct store *s)
 		return;
 	/* NOSYNC left the last commits in the page cache: flush them so a
 	 * clean stop never needs the Raft log to catch up. */
-	mdb_env_sync(s->env, 1);
-	mdb_env_close(s->env);
+	if (s->env) {
+		mdb_env_sync(s->env, 1);
+		mdb_env_close(s->env);
+	}
+	pthread_mutex_destroy(&s->health_lock);
+	store_gate_destroy(&s->gate);
+	free(s->fault_file);
+	free(s->dir);
 	free(s);
 }
 

@@ -5,13 +5,23 @@
 #define WARD_STORE_INTERNAL_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "store/store.h"
 
-#define STORE_MAP_SIZE ((size_t)1 << 30)
+/* Longest the apply thread waits for readers to let go of the gate
+ * before it gives up a growth for now (STORE_EBUSY, retried by the
+ * caller): a reader that nests a second read on the same thread must not
+ * deadlock against it. */
+#define STORE_GATE_WAIT_MS 200
+/* A restore swaps files under the gate: it waits this long in all, then
+ * gives up (STORE_EBUSY; consensus retries it). */
+#define STORE_GATE_RESTORE_MS 2000
+/* While the disk stays full, the log line repeats this often. */
+#define STORE_FULL_LOG_MS 30000
 
 /* Keys of STORE_T_META. */
 #define STORE_META_APPLIED "applied_index" /* u64 BE */
@@ -27,16 +37,80 @@
 int store_key_reset(enum store_reset_kind kind, const char *name,
 		    uint8_t out[STORE_RESET_KEY_MAX], size_t *len);
 
-struct store {
-	MDB_env *env;		     /* owned */
-	MDB_dbi dbi[STORE_T__COUNT]; /* opened once, at store_open */
-	_Atomic uint64_t applied;    /* mirror of META applied_index */
+/* The gate: every transaction holds a share of it; growing the map and
+ * swapping in a restored file take it whole, since LMDB allows neither
+ * with a transaction open in the process. A condition variable rather than
+ * a rwlock: a read may end on another thread than the one that began it,
+ * and a waiting exclusive taker must hold back new readers (or a steady
+ * stream of reads would starve the growth). */
+struct store_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* CLOCK_MONOTONIC */
+	unsigned readers;    /* shares held */
+	int exclusive;	     /* 1: wanted or held: new shares wait */
 };
+
+struct store {
+	MDB_env *env;		     /* owned; replaced only under the whole
+					gate (restore) */
+	MDB_dbi dbi[STORE_T__COUNT]; /* opened with env */
+	_Atomic uint64_t applied;    /* mirror of META applied_index */
+	char *dir;		     /* owned */
+	size_t map_size;	     /* current; changed under the whole gate
+					by the apply thread */
+	struct store_gate gate;
+	pthread_mutex_t health_lock;
+	struct store_health health; /* under health_lock */
+	uint64_t full_logged_ms;    /* apply thread: last store-full line */
+	/* Fault injection for tests (store/fault.h). */
+	_Atomic int fault_mrc;
+	_Atomic unsigned fault_n;
+	char *fault_file; /* owned; NULL: not watched */
+};
+
+/* Apply thread: reads the file store_fault_watch named, if it is there. */
+void store_fault_poll(struct store *s);
 
 struct store_read {
 	struct store *s; /* borrowed */
 	MDB_txn *txn;	 /* owned, read-only */
 };
+
+/* The gate (gate.c). enter/leave: a share, for the life of a
+ * transaction. lock: the whole gate, waiting at most TIMEOUT_MS for the
+ * shares to go (STORE_EBUSY then); the caller holds no share. */
+int store_gate_init(struct store_gate *g);
+void store_gate_destroy(struct store_gate *g);
+void store_gate_enter(struct store_gate *g);
+void store_gate_leave(struct store_gate *g);
+int store_gate_lock(struct store_gate *g, unsigned timeout_ms);
+void store_gate_unlock(struct store_gate *g);
+
+/* Apply thread, no transaction open: doubles the map (up to
+ * STORE_MAP_SIZE_MAX) under the whole gate. STORE_EBUSY if readers held
+ * on; STORE_ENOSPC at the maximum (health says so); STORE_EIO. */
+int store_map_grow(struct store *s);
+/* 1 if an LMDB/errno code means the filesystem has no room. */
+int store_space_error(int mrc);
+/* 1 if the filesystem of S is (nearly) out of room: less than
+ * STORE_SPACE_LOW free, or the data file that close to the process's file
+ * size limit. LMDB reports a write cut short by a full disk as EIO (it
+ * does not retry to get the ENOSPC), so an EIO is a full disk when this
+ * says so. */
+#define STORE_SPACE_LOW ((uint64_t)4 << 20)
+int store_space_short(struct store *s);
+/* Apply thread: the disk is full (MRC from LMDB): health store-full with
+ * the free space, logged on the change and every STORE_FULL_LOG_MS. */
+void store_health_set_full(struct store *s, int mrc, const char *what);
+/* Apply thread: an apply went through: back to OK (logged if it was
+ * not). */
+void store_health_set_ok(struct store *s);
+/* Unix time in ms. */
+uint64_t store_now_ms(void);
+
+/* Opens the LMDB environment of S in S->dir with S->map_size and its tables
+ * (env.c): used by open and by restore's swap. On failure S->env is NULL. */
+int store_env_load(struct store *s, char *errmsg, size_t errcap);
 
 /* store_get under the key of a numeric ID (store_key_u64: 8 bytes, big
  * endian), as nodes and ITLs are filed. */

@@ -21,10 +21,18 @@ int store_read_begin(struct store *s, struct store_read **out)
 	if (!r)
 		return STORE_ENOMEM;
 	r->s = s;
+	store_gate_enter(&s->gate);
+	if (!s->env) {
+		/* A restore could not reopen the store (logged there). */
+		store_gate_leave(&s->gate);
+		free(r);
+		return STORE_EIO;
+	}
 	mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
 	if (mrc) {
 		/* MDB_READERS_FULL lands here: too many reads open at once. */
 		log_error("store", "read: %s", mdb_strerror(mrc));
+		store_gate_leave(&s->gate);
 		free(r);
 		return store_mdb_rc(mrc);
 	}
@@ -37,6 +45,7 @@ void store_read_end(struct store_read *r)
 	if (!r)
 		return;
 	mdb_txn_abort(r->txn);
+	store_gate_leave(&r->s->gate);
 	free(r);
 }
 

@@ -7,8 +7,14 @@
  * page can make it read out of bounds, so restore checks the digest before
  * LMDB sees a byte, then checks that every page LMDB may touch lies inside
  * the copy.
+ *
+ * Restore never holds two copies: the snapshot goes from C-raft's buffer to
+ * a fresh file beside the store, is checked there, and is swapped in for
+ * the data file (docs/store.md).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -34,24 +40,6 @@ static int snap_digest(const void *buf, size_t len, uint8_t out[32])
 	return EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-static int read_all(int fd, uint8_t *p, size_t len)
-{
-	off_t off = 0;
-
-	while (len) {
-		ssize_t k = pread(fd, p, len, off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		off += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
-
 int store_snapshot(struct store *s, void **buf, size_t *len)
 {
 	struct codec_w w;
@@ -62,19 +50,29 @@ int store_snapshot(struct store *s, void **buf, size_t *len)
 
 	*buf = NULL;
 	*len = 0;
+	/* The copy's read transaction holds a share of the gate: the map
+	 * must not change under it. */
+	store_gate_enter(&s->gate);
+	if (!s->env) {
+		store_gate_leave(&s->gate);
+		return STORE_EIO;
+	}
 	/* The copy reads through the map: flush what NOSYNC left behind so
 	 * the copy and the file agree. */
 	mrc = mdb_env_sync(s->env, 1);
 	if (mrc) {
+		store_gate_leave(&s->gate);
 		log_error("store", "snapshot: sync: %s", mdb_strerror(mrc));
 		return STORE_EIO;
 	}
 	fd = memfd_create("ward-snapshot", MFD_CLOEXEC);
 	if (fd < 0) {
+		store_gate_leave(&s->gate);
 		log_error("store", "snapshot: memfd: %s", strerror(errno));
 		return STORE_EIO;
 	}
 	mrc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	store_gate_leave(&s->gate);
 	if (mrc) {
 		log_error("store", "snapshot: copy: %s", mdb_strerror(mrc));
 		rc = store_mdb_rc(mrc);
@@ -84,41 +82,50 @@ int store_snapshot(struct store *s, void **buf, size_t *len)
 		rc = STORE_EIO;
 		goto err_after_memfd;
 	}
+	/* The trailer goes into the same file, and the caller gets a
+	 * mapping of it: the copy is in memory once, not once in the file
+	 * and again in a buffer read back from it. */
 	n = (size_t)st.st_size;
-	p = malloc(n + SNAP_TRAILER_LEN);
-	if (!p) {
-		rc = STORE_ENOMEM;
+	if (ftruncate(fd, (off_t)(n + SNAP_TRAILER_LEN)) < 0) {
+		rc = errno == ENOMEM || errno == ENOSPC ? STORE_ENOMEM
+							: STORE_EIO;
 		goto err_after_memfd;
 	}
-	if (read_all(fd, p, n)) {
-		log_error("store", "snapshot: read back: %s", strerror(errno));
-		rc = STORE_EIO;
-		goto err_after_alloc;
+	p = mmap(NULL, n + SNAP_TRAILER_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	if (p == MAP_FAILED) {
+		rc = STORE_ENOMEM;
+		goto err_after_memfd;
 	}
 	codec_w_init(&w, p + n, SNAP_TRAILER_LEN);
 	codec_put_bytes(&w, SNAP_MAGIC, 4);
 	codec_put_u32(&w, SNAP_VERSION);
 	codec_put_u64(&w, n);
 	if (snap_digest(p, n, p + n + 16)) {
+		munmap(p, n + SNAP_TRAILER_LEN);
 		rc = STORE_ENOMEM;
-		goto err_after_alloc;
+		goto err_after_memfd;
 	}
-	close(fd);
+	close(fd); /* the mapping keeps the file */
 	*buf = p;
 	*len = n + SNAP_TRAILER_LEN;
 	return STORE_OK;
 
-err_after_alloc:
-	free(p);
 err_after_memfd:
 	close(fd);
 	return rc;
 }
 
+void store_snapshot_free(void *buf, size_t len)
+{
+	if (buf)
+		munmap(buf, len);
+}
+
 /* ---- restore ---------------------------------------------------------- */
 
 struct snap_env {
-	int fd;	      /* owned: memfd holding the LMDB copy */
+	int fd;	      /* owned: the fresh file holding the LMDB copy */
 	MDB_env *env; /* owned */
 	MDB_txn *txn; /* owned, read-only */
 	MDB_dbi dbi[STORE_T__COUNT];
@@ -157,35 +164,53 @@ static void snap_env_close(struct snap_env *e)
 {
 	if (e->txn)
 		mdb_txn_abort(e->txn);
+	e->txn = NULL;
 	if (e->env)
 		mdb_env_close(e->env);
+	e->env = NULL;
 	if (e->fd >= 0)
 		close(e->fd);
+	e->fd = -1;
 }
 
-/* Opens the LMDB copy (P, LEN) as a read-only environment of its own. */
-static int snap_env_open(struct snap_env *e, const uint8_t *p, size_t len)
+/* Writes the LMDB copy (P, LEN) to PATH, a fresh file beside the store,
+ * and syncs it: after the swap it is the store. */
+static int snap_write_file(const char *path, const uint8_t *p, size_t len,
+			   int *fd_out, int *err)
 {
-	char path[64];
+	int fd;
+
+	*err = 0;
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*err = errno;
+		return STORE_EIO;
+	}
+	if (file_write_all(fd, p, len) != 0 || fdatasync(fd) != 0) {
+		*err = errno;
+		close(fd);
+		unlink(path);
+		return store_space_error(*err) ? STORE_ENOSPC : STORE_EIO;
+	}
+	*fd_out = fd;
+	return STORE_OK;
+}
+
+/* Opens the LMDB copy in file PATH (LEN bytes, written by snap_write_file)
+ * as a read-only environment of its own. */
+static int snap_env_open(struct snap_env *e, const char *path, size_t len)
+{
 	MDB_envinfo info;
 	MDB_stat st;
 	int mrc, rc;
 
-	memset(e, 0, sizeof *e);
-	e->fd = memfd_create("ward-restore", MFD_CLOEXEC);
-	if (e->fd < 0)
-		return STORE_EIO;
-	if (file_write_all(e->fd, p, len))
-		return STORE_EIO;
-	/* LMDB opens by path: the memfd's /proc name. NOLOCK: nobody else
-	 * uses this copy, and /proc has no room for a lock file. */
-	snprintf(path, sizeof path, "/proc/self/fd/%d", e->fd);
 	if ((mrc = mdb_env_create(&e->env)))
 		return store_mdb_rc(mrc);
 	mdb_env_set_maxdbs(e->env, STORE_T__COUNT);
+	/* NOLOCK: nobody else uses this copy until it is swapped in. */
 	mrc = mdb_env_open(e->env, path,
 			   MDB_RDONLY | MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOTLS,
-			   0400);
+			   0600);
 	if (mrc) {
 		rc = store_mdb_rc(mrc);
 		return rc == STORE_EIO && mrc != ENOENT ? STORE_ECORRUPT : rc;
@@ -245,10 +270,14 @@ static int snap_check_cluster(struct store *s, struct snap_env *e)
 	MDB_txn *txn;
 	int mrc, rc;
 
-	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)))
+	store_gate_enter(&s->gate);
+	if (!s->env || (mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) {
+		store_gate_leave(&s->gate);
 		return STORE_EIO;
+	}
 	rc = snap_cluster_id(txn, s->dbi[STORE_T_CLUSTER], 1, ours);
 	mdb_txn_abort(txn);
+	store_gate_leave(&s->gate);
 	if (rc) {
 		log_error("store", "restore: our own cluster record is "
 				   "unreadable");
@@ -268,50 +297,87 @@ static int snap_check_cluster(struct store *s, struct snap_env *e)
 	return STORE_OK;
 }
 
-/* Empties table T of the live store and copies the snapshot's into it. */
-static int snap_copy_table(struct store *s, MDB_txn *txn, struct snap_env *e,
-			   int t)
+/* Swaps the checked copy in PATH in for the store's data file, under the
+ * whole gate: closes the environment, renames (the old file kept aside
+ * until the new one opened), reopens. If the new one does not open, the
+ * old one is put back. */
+static int snap_swap(struct store *s, const char *path)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int mrc;
+	char data[PATH_MAX], prev[PATH_MAX], why[256];
+	int rc;
 
-	if ((mrc = mdb_drop(txn, s->dbi[t], 0)))
-		return store_mdb_rc(mrc);
-	if (!e->has[t])
-		return STORE_OK;
-	if ((mrc = mdb_cursor_open(e->txn, e->dbi[t], &cur)))
-		return STORE_ECORRUPT;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		/* Keys come sorted: APPEND skips the search, and a copy whose
-		 * keys are out of order fails here as corrupt. */
-		mrc = mdb_put(txn, s->dbi[t], &k, &v, MDB_APPEND);
-		if (mrc)
-			break;
+	if (snprintf(data, sizeof data, "%s/data.mdb", s->dir) >=
+		(int)sizeof data ||
+	    snprintf(prev, sizeof prev, "%s/data.mdb.prev", s->dir) >=
+		(int)sizeof prev)
+		return STORE_EINVAL;
+	rc = store_gate_lock(&s->gate, STORE_GATE_RESTORE_MS);
+	if (rc) {
+		log_error("store",
+			  "restore: reads stayed open for %d ms: not swapped",
+			  STORE_GATE_RESTORE_MS);
+		return rc;
 	}
-	mdb_cursor_close(cur);
-	if (mrc == MDB_NOTFOUND)
-		return STORE_OK;
-	if (mrc == MDB_KEYEXIST || store_mdb_rc(mrc) == STORE_ECORRUPT)
-		return STORE_ECORRUPT;
-	return store_mdb_rc(mrc);
+	if (s->env) {
+		mdb_env_sync(s->env, 1);
+		mdb_env_close(s->env);
+		s->env = NULL;
+	}
+	if (rename(data, prev) != 0 || rename(path, data) != 0) {
+		log_error("store", "restore: swapping %s in: %s", path,
+			  strerror(errno));
+		rename(prev, data); /* whichever step failed, undo the first */
+		rc = STORE_EIO;
+		goto reopen;
+	}
+	rc = store_env_load(s, why, sizeof why);
+	if (rc == STORE_OK) {
+		unlink(prev);
+		goto out;
+	}
+	log_error("store", "restore: the restored file does not open: %s", why);
+	rename(prev, data);
+reopen:
+	if (store_env_load(s, why, sizeof why) != STORE_OK)
+		log_error("store",
+			  "restore: the old store does not open again either: "
+			  "%s; this node can no longer apply",
+			  why);
+out:
+	store_gate_unlock(&s->gate);
+	return rc;
 }
 
 int store_restore(struct store *s, const void *buf, size_t len)
 {
+	char path[PATH_MAX];
 	struct snap_env e;
-	MDB_txn *txn;
 	size_t data_len;
-	int mrc, rc;
+	int err, rc;
 
+	memset(&e, 0, sizeof e);
+	e.fd = -1;
 	rc = snap_check_trailer(buf, buf ? len : 0, &data_len);
 	if (rc) {
 		log_error("store", "restore: snapshot refused: %s",
 			  store_strerror(rc));
 		return rc;
 	}
-	rc = snap_env_open(&e, buf, data_len);
+	if (snprintf(path, sizeof path, "%s/restore.mdb", s->dir) >=
+	    (int)sizeof path)
+		return STORE_EINVAL;
+	/* The copy goes to disk once, straight from BUF: no second copy in
+	 * memory, and no need for room in the live map. */
+	rc = snap_write_file(path, buf, data_len, &e.fd, &err);
+	if (rc) {
+		if (rc == STORE_ENOSPC)
+			store_health_set_full(s, err,
+					      "no space to restore a snapshot");
+		log_error("store", "restore: writing %s: %s", path,
+			  strerror(err));
+		return rc;
+	}
+	rc = snap_env_open(&e, path, data_len);
 	if (rc) {
 		log_error("store", "restore: snapshot unreadable: %s",
 			  store_strerror(rc));
@@ -331,37 +397,20 @@ int store_restore(struct store *s, const void *buf, size_t len)
 			 (unsigned long long)atomic_load(&s->applied));
 		goto out;
 	}
-	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn))) {
-		rc = STORE_EIO;
-		goto out;
-	}
-	/* One transaction: readers see the old content or the new, and a
-	 * failure half-way leaves the old. */
-	for (int t = 0; t < STORE_T__COUNT && rc == STORE_OK; t++)
-		rc = snap_copy_table(s, txn, &e, t);
-	if (rc == STORE_OK) {
-		mrc =
-		    store_meta_put(txn, s->dbi[STORE_T_META], STORE_META_SCHEMA,
-				   4, STORE_SCHEMA_VERSION);
-		if (mrc == 0)
-			mrc = store_meta_put(txn, s->dbi[STORE_T_META],
-					     STORE_META_APPLIED, 8, e.applied);
-		rc = store_mdb_rc(mrc);
-	}
+	snap_env_close(&e);
+	/* Reopening upgrades an older schema, as at open, and loads the
+	 * applied index the copy carries. */
+	rc = snap_swap(s, path);
 	if (rc) {
-		mdb_txn_abort(txn);
-		log_error("store", "restore: copy failed: %s",
+		log_error("store", "restore: swap failed: %s",
 			  store_strerror(rc));
 		goto out;
 	}
-	if ((mrc = mdb_txn_commit(txn))) {
-		rc = STORE_EIO;
-		goto out;
-	}
-	atomic_store(&s->applied, e.applied);
-	log_info("store", "restored snapshot at index %llu",
-		 (unsigned long long)e.applied);
+	store_health_set_ok(s);
+	log_info("store", "restored snapshot at index %llu (%zu bytes)",
+		 (unsigned long long)atomic_load(&s->applied), data_len);
 out:
 	snap_env_close(&e);
+	unlink(path); /* gone already if swapped in */
 	return rc;
 }

@@ -28,7 +28,9 @@
 	X(STORE_EEXIST, "already exists")                                      \
 	X(STORE_EINVAL, "invalid argument")                                    \
 	X(STORE_ETOOBIG, "too large")                                          \
-	X(STORE_ECLUSTER, "data belongs to another cluster")
+	X(STORE_ECLUSTER, "data belongs to another cluster")                 \
+	X(STORE_ENOSPC, "no space left for the store")                         \
+	X(STORE_EBUSY, "store busy, try again")
 
 enum {
 	STORE_OK = 0,
@@ -57,15 +59,28 @@ enum store_table {
 	STORE_T_CTL,        /* one record, key "current" */
 	STORE_T_ITL,        /* key = node id, 8 bytes big-endian */
 	STORE_T_RESETS,     /* key = kind (1) + name */
+	/* provisioning (store/prov.h) */
+	STORE_T_PHONE_PROFILES, /* key = name */
+	STORE_T_TRUNK_PROFILES, /* key = name */
+	STORE_T_DEVICES,        /* key = device name */
+	STORE_T_DEVICE_LINES,   /* index: DN + NUL + device name, empty value */
+	STORE_T_DEVICE_USERS,   /* index: user + NUL + device name, empty */
+	STORE_T_DEVICE_LSC,     /* key = device name */
+	STORE_T_USERS,          /* key = user name (end and app users) */
+	STORE_T_REALMS,         /* key = realm */
+	STORE_T_NODE_GROUPS,    /* key = name */
+	STORE_T_REGISTRATIONS,  /* key = device name */
+	STORE_T_SECRETS,        /* key = name */
 	STORE_T__COUNT
 };
 
 /* Name of a table ("nodes"), NULL if out of range. */
 const char *store_table_name(enum store_table t);
 
-/* 2: tables certs..resets and cluster record v2. A store of an older
- * schema is upgraded in place when opened (tables are only ever added). */
-#define STORE_SCHEMA_VERSION 2
+/* 2: tables certs..resets and cluster record v2; 3: the provisioning
+ * tables phone_profiles..secrets. A store of an older schema is upgraded
+ * in place when opened (tables are only ever added). */
+#define STORE_SCHEMA_VERSION 3
 #define STORE_NAME_MAX 64    /* names: nodes, admins, parameters */
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */
@@ -384,14 +399,58 @@ struct store; /* opaque */
 
 /* Opens (creating if needed) the LMDB environment in directory DIR (which
  * must exist), MDB_NOSYNC: the Raft log is the durable record. A file that is
- * not a valid environment gives STORE_ECORRUPT with a reason in errmsg. */
+ * not a valid environment gives STORE_ECORRUPT with a reason in errmsg.
+ * Uses the default options. */
 int store_open(const char *dir, struct store **out, char *errmsg,
 	       size_t errcap);
+
+/* The map is the address range LMDB reserves for the data file: a limit on
+ * its size, not memory or disk used (the file grows as pages are written).
+ * The default is sized for 100,000 devices with room to spare
+ * (docs/store.md, "Map size"); a full map grows online (doubling, up to
+ * STORE_MAP_SIZE_MAX) when an apply meets it, so the setting is where the
+ * map starts, not a ceiling. */
+#define STORE_MAP_SIZE_DEFAULT ((size_t)4 << 30)
+#define STORE_MAP_SIZE_MIN ((size_t)1 << 20)
+#define STORE_MAP_SIZE_MAX ((size_t)1 << 40)
+
+struct store_options {
+	size_t map_size; /* bytes, STORE_MAP_SIZE_MIN..MAX; 0: the default.
+			    A data file already larger keeps its size. */
+};
+
+/* store_open with options (O borrowed; NULL: the defaults). */
+int store_open_with(const char *dir, const struct store_options *o,
+		    struct store **out, char *errmsg, size_t errcap);
 /* Syncs and closes. Accepts NULL. No read may be open. */
 void store_close(struct store *s);
 
 /* Index of the last applied Raft entry (0 if none). Any thread. */
 uint64_t store_applied_index(struct store *s);
+
+/* ---- health ------------------------------------------------------------ */
+
+enum store_health_state {
+	STORE_HEALTH_OK = 0,
+	STORE_HEALTH_FULL, /* the last apply found no space on the disk: it is
+			      retried until it fits (nothing skipped) */
+};
+/* "ok", "store-full"; "unknown" out of range. */
+const char *store_health_name(enum store_health_state h);
+
+struct store_health {
+	enum store_health_state state;
+	char dir[256];          /* the store's directory */
+	uint64_t free_bytes;    /* free space there when last looked at */
+	uint64_t since_ms;      /* unix ms the state began (0: OK from open) */
+	uint64_t map_size;      /* bytes, as grown so far */
+	uint64_t map_grows;     /* online growths since open */
+	uint64_t data_size;     /* bytes the data file holds */
+	char reason[256];       /* STORE_HEALTH_FULL: what failed, for people */
+};
+
+/* A copy of the current health. Any thread, never blocks for long. */
+void store_health_get(struct store *s, struct store_health *out);
 
 /* ---- state machine (called by consensus) ------------------------------- */
 /* store_apply and store_restore run on the consensus thread only;
@@ -409,29 +468,49 @@ uint64_t store_applied_index(struct store *s);
  * rcs receives one result per command, up to max_rcs; *n_rcs the number of
  * commands found. If INDEX <= store_applied_index() the entry was applied
  * before (replay after restart): nothing is written and rcs are all 0.
- * Returns 0, or STORE_EIO if LMDB failed (the caller must stop: the store can
- * no longer follow the log). A malformed command is not an error of the
- * entry: its rc is STORE_ECORRUPT on every node alike. */
+ * A full map is grown (see store_options) and the entry applied again.
+ *
+ * Returns 0; STORE_ENOSPC when the filesystem has no room (ENOSPC, EDQUOT,
+ * EFBIG): nothing was written, the health says store-full with the free
+ * space, and the caller must apply the SAME entry again later (an operator
+ * can free space; skipping it would make this node diverge); STORE_EBUSY
+ * when the map must grow but readers did not let go in time, or
+ * STORE_ENOMEM: likewise retry; STORE_EIO if LMDB failed otherwise (the
+ * caller must stop: the store can no longer follow the log). A malformed
+ * command is not an error of the entry: its rc is STORE_ECORRUPT on every
+ * node alike. */
 int store_apply(struct store *s, uint64_t index, const void *buf, size_t len,
 		int *rcs, unsigned max_rcs, unsigned *n_rcs);
 
 /* A consistent compact copy of the environment (mdb_env_copyfd2 with
- * MDB_CP_COMPACT after a sync), in a malloc'ed buffer transferred to the
- * caller (*buf, *len; free with free()). The copy is followed by a 48-byte
+ * MDB_CP_COMPACT after a sync), transferred to the caller (*buf, *len):
+ * a shared mapping of an anonymous file, so the copy is in memory once;
+ * release it with store_snapshot_free(). The copy is followed by a 48-byte
  * trailer with its length and SHA-256 (docs/store.md), checked by restore. */
 int store_snapshot(struct store *s, void **buf, size_t *len);
+/* Releases a store_snapshot() buffer. Accepts NULL. */
+void store_snapshot_free(void *buf, size_t len);
 
-/* Replaces the whole content with the snapshot BUF (borrowed). Idempotent: a
+/* Replaces the whole content with the snapshot BUF (borrowed). The copy is
+ * written to a fresh file beside the store, checked there, and swapped in
+ * for the old one (rename, then the environment reopened), so the old and
+ * new data never need to fit in one map, and BUF is not copied in memory.
+ * Idempotent: a
  * snapshot whose applied index is <= store_applied_index() is ignored. A
  * snapshot of another cluster (cluster id differs from a non-empty store)
  * gives STORE_ECLUSTER; a malformed one STORE_ECORRUPT; one of a newer
- * format or schema STORE_EVERSION; the store is then unchanged. */
+ * format or schema STORE_EVERSION; no room for the file STORE_ENOSPC; the
+ * store is then unchanged. */
 int store_restore(struct store *s, const void *buf, size_t len);
 
 /* ---- reads (any thread) ----------------------------------------------- */
 
 struct store_read; /* an LMDB read transaction */
 
+/* A read holds a share of the store's gate for its life: the map can only
+ * grow, and a restore swap in a new file, when no transaction is open in
+ * the process (LMDB's rule for mdb_env_set_mapsize). So keep reads short,
+ * and never wait for a Raft commit with one open. */
 int store_read_begin(struct store *s, struct store_read **out);
 /* Ends the transaction; every pointer obtained from it becomes invalid.
  * Accepts NULL. */
@@ -560,6 +639,16 @@ int store_cmd_use_join_token(struct store_cmd *c, const char *node_name);
 /* Appends an audit record stamped with the command's time, origin, actor. */
 int store_cmd_audit(struct store_cmd *c, const char *action,
 		    const char *detail);
+/* Deletes audit records stamped before BEFORE_MS, oldest (lowest index)
+ * first: at most MAX (1..STORE_PRUNE_MAX) of them, after looking at no
+ * more than 4 * MAX records, so that one command and one scan stay small
+ * and a record stamped by a clock far ahead does not block the pruning.
+ * Deletes are plain STORE_OP_DEL of the keys read from R: a prune applied
+ * twice, or after another, is harmless. *N receives how many deletes were
+ * added (0: nothing old enough). */
+#define STORE_PRUNE_MAX 4096
+int store_cmd_prune_audit(struct store_cmd *c, struct store_read *r,
+			  uint64_t before_ms, unsigned max, unsigned *n);
 
 /* Guards on OLD (the command fails with STORE_ENOTFOUND if the stored
  * record is no longer exactly OLD) and writes NEW: read-modify-write of the

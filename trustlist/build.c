@@ -1,14 +1,13 @@
-/* build: writing and signing CTL, ITL and .sgn files.
+/* build: writing and signing CTL, ITL, .sgn and .enc.sgn files.
  *
  * The file is written whole with a zero-filled signature of the final
  * length, then signed over everything but the signature TLV, and the
  * signature copied in. The header length is part of what is signed, so the
- * signature's length must be known before signing: for RSA it is the
- * modulus size; an ECDSA signature is DER and varies in length, so the
- * builder reserves the largest (72 bytes for P-256) and signs again until
- * it gets one of that length (one try in four succeeds; see docs/ctl.md).
+ * signature's length must be known before signing: files phones read are
+ * signed with RSA, whose signature has the modulus size.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,19 +16,16 @@
 #include <openssl/evp.h>
 
 #include "trustlist/internal.h"
+#include "trustlist/sgn.h"
 #include "trustlist/tlv.h"
 
 /* A cluster too big for one CTL is still built (up to this) so that the
  * error can say how big it would have been. */
 #define BUILD_SCRATCH_MAX (16u << 20)
-/* Each ECDSA try has a 1/4 chance; 64 failures in a row mean a broken key
- * or token, not bad luck (probability 1e-8). */
-#define ECDSA_TRIES 64
 #define SIG_MAX 1024
 
 struct sig_choice {
 	unsigned digest;  /* enum trustlist_digest */
-	unsigned alg;	  /* enum trustlist_sigalg */
 	unsigned modulus; /* tag 11 */
 	size_t len;	  /* bytes reserved for the signature */
 	const EVP_MD *md;
@@ -40,38 +36,23 @@ static int choose_sig(enum trustlist_sig sig, const struct tl_certinfo *ci,
 		      size_t errcap)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(ci->cert);
-	int type = EVP_PKEY_get_base_id(pub), size, rc;
+	int size, rc;
 
 	switch (sig) {
 	case TRUSTLIST_SIG_DEFAULT:
-		if (type == EVP_PKEY_EC)
-			*c = (struct sig_choice){.digest =
-						     TRUSTLIST_DIGEST_SHA256,
-						 .alg = TRUSTLIST_SIGALG_ECDSA};
-		else
-			*c =
-			    (struct sig_choice){.digest = TRUSTLIST_DIGEST_SHA1,
-						.alg = TRUSTLIST_SIGALG_RSA};
-		break;
 	case TRUSTLIST_SIG_RSA_SHA1:
-		*c = (struct sig_choice){.digest = TRUSTLIST_DIGEST_SHA1,
-					 .alg = TRUSTLIST_SIGALG_RSA};
+		*c = (struct sig_choice){.digest = TRUSTLIST_DIGEST_SHA1};
 		break;
-	case TRUSTLIST_SIG_RSA_SHA256:
-		*c = (struct sig_choice){.digest = TRUSTLIST_DIGEST_SHA256,
-					 .alg = TRUSTLIST_SIGALG_RSA};
-		break;
-	case TRUSTLIST_SIG_ECDSA_SHA256:
-		*c = (struct sig_choice){.digest = TRUSTLIST_DIGEST_SHA256,
-					 .alg = TRUSTLIST_SIGALG_ECDSA};
+	case TRUSTLIST_SIG_RSA_SHA512:
+		*c = (struct sig_choice){.digest = TRUSTLIST_DIGEST_SHA512};
 		break;
 	default:
 		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap,
 			      "signature option %d unknown", (int)sig);
 	}
-	if ((rc = tl_key_params(pub, c->alg, &c->modulus, errmsg, errcap)))
+	if ((rc = tl_key_params(pub, 0, &c->modulus, errmsg, errcap)))
 		return rc;
-	if (EVP_PKEY_get_base_id(key) != type)
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
 		return tl_err(TRUSTLIST_ECERT, errmsg, errcap,
 			      "the signer's private key is not of the type of "
 			      "its certificate's key");
@@ -84,17 +65,27 @@ static int choose_sig(enum trustlist_sig sig, const struct tl_certinfo *ci,
 	return 0;
 }
 
-static void put_header(struct tlv_buf *b, const struct tl_certinfo *signer,
-		       const struct sig_choice *c, const char *filename,
-		       uint32_t timestamp, size_t *sig_at)
+static void put_header(struct tlv_buf *b, const struct tl_build_args *a,
+		       const struct tl_certinfo *signer,
+		       const struct sig_choice *c, uint32_t timestamp,
+		       int signer_version_1_1, size_t *sig_at)
 {
-	static const uint8_t version[2] = {TL_VERSION_MAJOR, TL_VERSION_MINOR};
 	static const uint8_t zeros[SIG_MAX];
+	uint8_t version[2] = {TL_LIST_VERSION_MAJOR, TL_LIST_VERSION_MINOR};
 	size_t hlen_at, signer_at, info_at, alg_at;
 
+	if (a->what == TL_FILE_SGN)
+		version[0] = TL_SGN_VERSION_MAJOR, version[1] = 0;
+	else if (a->what == TL_FILE_ENC)
+		version[0] = TL_ENC_VERSION_MAJOR, version[1] = 0;
 	tlv_put(b, HDR_VERSION, version, sizeof version);
 	hlen_at = b->len + 3;
-	tlv_put_u32(b, HDR_HEADER_LEN, 0);
+	tlv_put_u16(b, HDR_HEADER_LEN, 0);
+	if (a->what == TL_FILE_LIST) {
+		uint8_t sv[2] = {1, signer_version_1_1 ? 1 : 0};
+
+		tlv_put(b, HDR_SIGNER_VERSION, sv, sizeof sv);
+	}
 	signer_at = tlv_open(b, HDR_SIGNER_ID);
 	tlv_put_str(b, HDR_SIGNER_NAME, signer->subject);
 	tlv_put(b, HDR_SIGNER_SERIAL, signer->serial, signer->serial_len);
@@ -103,16 +94,20 @@ static void put_header(struct tlv_buf *b, const struct tl_certinfo *signer,
 	info_at = tlv_open(b, HDR_SIG_INFO);
 	tlv_put_u8(b, HDR_DIGEST_ALG, (uint8_t)c->digest);
 	alg_at = tlv_open(b, HDR_SIGALG_INFO);
-	tlv_put_u8(b, HDR_SIGALG, (uint8_t)c->alg);
+	tlv_put_u8(b, HDR_SIGALG, TRUSTLIST_SIGALG_RSA);
 	tlv_put_u8(b, HDR_MODULUS, (uint8_t)c->modulus);
 	tlv_close(b, alg_at);
 	tlv_close(b, info_at);
 	*sig_at = b->len;
 	tlv_put(b, HDR_SIGNATURE, zeros, c->len);
-	tlv_put_str(b, HDR_FILENAME, filename);
+	tlv_put_str(b, HDR_FILENAME, a->filename);
 	tlv_put_u32(b, HDR_TIMESTAMP, timestamp);
+	if (a->extra_len)
+		tlv_put_raw(b, a->extra, a->extra_len);
 	tlv_pad(b, 4);
-	tlv_patch32(b, hlen_at, (uint32_t)b->len);
+	if (!b->err && b->len > TLV_VALUE_MAX)
+		b->err = TRUSTLIST_EINVAL;
+	tlv_patch16(b, hlen_at, (uint16_t)b->len);
 }
 
 static int put_record(struct tlv_buf *b, const struct trustlist_entry *e,
@@ -186,43 +181,36 @@ static int sign_into(struct tlv_buf *b, size_t sig_at,
 		     const struct sig_choice *c, EVP_PKEY *key, char *errmsg,
 		     size_t errcap)
 {
-	size_t after = sig_at + 3 + c->len;
+	size_t after = sig_at + 3 + c->len, n;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t sig[SIG_MAX];
+	int ok;
 
-	for (int try = 0; try < ECDSA_TRIES; try++) {
-		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-		size_t n = sizeof sig;
-		int ok;
+	if (ctx == NULL)
+		return tl_err(TRUSTLIST_ENOMEM, errmsg, errcap,
+			      "out of memory");
+	n = sizeof sig;
+	ok = EVP_DigestSignInit(ctx, NULL, c->md, NULL, key) == 1 &&
+	     EVP_DigestSignUpdate(ctx, b->p, sig_at) == 1 &&
+	     EVP_DigestSignUpdate(ctx, b->p + after, b->len - after) == 1 &&
+	     EVP_DigestSignFinal(ctx, sig, &n) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok) {
+		unsigned long e = ERR_peek_last_error();
+		char why[160] = "";
 
-		if (ctx == NULL)
-			return tl_err(TRUSTLIST_ENOMEM, errmsg, errcap,
-				      "out of memory");
-		ok = EVP_DigestSignInit(ctx, NULL, c->md, NULL, key) == 1 &&
-		     EVP_DigestSignUpdate(ctx, b->p, sig_at) == 1 &&
-		     EVP_DigestSignUpdate(ctx, b->p + after, b->len - after) ==
-			 1 &&
-		     EVP_DigestSignFinal(ctx, sig, &n) == 1;
-		EVP_MD_CTX_free(ctx);
-		if (!ok) {
-			unsigned long e = ERR_peek_last_error();
-			char why[160] = "";
-
-			if (e)
-				ERR_error_string_n(e, why, sizeof why);
-			ERR_clear_error();
-			return tl_err(TRUSTLIST_ECRYPTO, errmsg, errcap,
-				      "signing failed%s%s", why[0] ? ": " : "",
-				      why);
-		}
-		if (n == c->len) {
-			memcpy(b->p + sig_at + 3, sig, n);
-			return 0;
-		}
-		if (c->alg != TRUSTLIST_SIGALG_ECDSA)
-			break;
+		if (e)
+			ERR_error_string_n(e, why, sizeof why);
+		ERR_clear_error();
+		return tl_err(TRUSTLIST_ECRYPTO, errmsg, errcap,
+			      "signing failed%s%s", why[0] ? ": " : "", why);
 	}
-	return tl_err(TRUSTLIST_ECRYPTO, errmsg, errcap,
-		      "the key gave no %zu-byte signature", c->len);
+	if (n != c->len)
+		return tl_err(TRUSTLIST_ECRYPTO, errmsg, errcap,
+			      "the key gave a %zu-byte signature, not %zu", n,
+			      c->len);
+	memcpy(b->p + sig_at + 3, sig, n);
+	return 0;
 }
 
 /* Checks the new signature with the signer's certificate: catches a token
@@ -244,39 +232,71 @@ static int check_own(const struct tlv_buf *b, size_t sig_at,
 	return 0;
 }
 
+static int same_cert(const struct trustlist_entry *e,
+		     const struct trustlist_signer *signer)
+{
+	return e->cert_len == signer->cert_len &&
+	       memcmp(e->cert_der, signer->cert_der, signer->cert_len) == 0;
+}
+
 static int signer_listed(enum trustlist_kind kind,
 			 const struct trustlist_entry *entries, size_t n,
-			 const struct trustlist_signer *signer)
+			 const struct trustlist_signer *signer, unsigned fn)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned f = entries[i].function;
 		int fits =
-		    kind == TRUSTLIST_CTL
+		    fn != (unsigned)-1 ? f == fn
+		    : kind == TRUSTLIST_CTL
 			? f == TRUSTLIST_FN_SAST
 			: f == TRUSTLIST_FN_TFTP || f == TRUSTLIST_FN_CCM_TFTP;
 
-		if (fits && entries[i].cert_len == signer->cert_len &&
-		    memcmp(entries[i].cert_der, signer->cert_der,
-			   signer->cert_len) == 0)
+		if (fits && same_cert(&entries[i], signer))
 			return 1;
 	}
 	return 0;
 }
 
-/* The builder behind both public entry points: a list when ENTRIES is not
- * NULL, else a .sgn around CONTENT. */
-static int build(enum trustlist_kind kind,
-		 const struct trustlist_entry *entries, size_t n,
-		 const uint8_t *content, size_t content_len,
-		 const struct trustlist_signer *signer,
-		 const struct trustlist_options *opts, uint8_t **out,
-		 size_t *out_len, char *errmsg, size_t errcap)
+static int put_records(struct tlv_buf *b, const struct tl_build_args *a,
+		       const struct trustlist_signer *signer,
+		       const struct sig_choice *c, char *errmsg, size_t errcap)
+{
+	int rc;
+
+	/* The ITL's signer, first, as the SAST record phones check the ITL
+	 * with (the name and address of its TFTP record go with it). */
+	if (a->kind == TRUSTLIST_ITL &&
+	    !signer_listed(a->kind, a->entries, a->n, signer,
+			   TRUSTLIST_FN_SAST)) {
+		struct trustlist_entry sast = {.function = TRUSTLIST_FN_SAST,
+					       .cert_der = signer->cert_der,
+					       .cert_len = signer->cert_len};
+
+		for (size_t i = 0; i < a->n; i++)
+			if (same_cert(&a->entries[i], signer)) {
+				sast.dns_name = a->entries[i].dns_name;
+				sast.ip = a->entries[i].ip;
+				break;
+			}
+		if ((rc = put_record(b, &sast, c, 0, errmsg, errcap)))
+			return rc;
+	}
+	for (size_t i = 0; i < a->n && !b->err; i++)
+		if ((rc = put_record(b, &a->entries[i], c, i, errmsg, errcap)))
+			return rc;
+	return 0;
+}
+
+int tl_build_file(const struct tl_build_args *a,
+		  const struct trustlist_signer *signer,
+		  const struct trustlist_options *opts, uint8_t **out,
+		  size_t *out_len, char *errmsg, size_t errcap)
 {
 	static const struct trustlist_options defaults = {0};
-	const char *what = entries == NULL	   ? ".sgn"
-			   : kind == TRUSTLIST_CTL ? "CTL"
-						   : "ITL";
-	const char *filename;
+	const char *what = a->what == TL_FILE_SGN     ? ".sgn"
+			   : a->what == TL_FILE_ENC   ? ".enc.sgn"
+			   : a->kind == TRUSTLIST_CTL ? "CTL"
+						      : "ITL";
 	struct tl_certinfo signer_ci;
 	struct sig_choice c;
 	char why[200];
@@ -293,11 +313,8 @@ static int build(enum trustlist_kind kind,
 	*out_len = 0;
 	if (opts == NULL)
 		opts = &defaults;
-	filename = opts->filename;
-	if (filename == NULL && entries)
-		filename =
-		    kind == TRUSTLIST_CTL ? "CTLFile.tlv" : "ITLFile.tlv";
-	if (filename == NULL || strlen(filename) == 0 || strlen(filename) > 255)
+	if (a->filename == NULL || strlen(a->filename) == 0 ||
+	    strlen(a->filename) > 255)
 		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap,
 			      "%s needs a file name of 1..255 bytes", what);
 	ts = opts->timestamp ? opts->timestamp : (uint32_t)time(NULL);
@@ -307,24 +324,25 @@ static int build(enum trustlist_kind kind,
 	if ((rc = choose_sig(opts->sig, &signer_ci, signer->key, &c, errmsg,
 			     errcap)))
 		goto err_after_signer;
-	if (entries && !signer_listed(kind, entries, n, signer)) {
-		rc =
-		    tl_err(TRUSTLIST_ESIGNER, errmsg, errcap,
-			   "the signer's certificate must be listed as a %s "
-			   "record",
-			   kind == TRUSTLIST_CTL ? "SAST" : "TFTP or CCM+TFTP");
+	if (a->what == TL_FILE_LIST &&
+	    !signer_listed(a->kind, a->entries, a->n, signer, (unsigned)-1)) {
+		rc = tl_err(TRUSTLIST_ESIGNER, errmsg, errcap,
+			    "the signer's certificate must be listed as a %s "
+			    "record",
+			    a->kind == TRUSTLIST_CTL ? "SAST"
+						     : "TFTP or CCM+TFTP");
 		goto err_after_signer;
 	}
 
-	tlv_buf_init(&b, entries ? BUILD_SCRATCH_MAX : TRUSTLIST_SGN_MAX);
-	put_header(&b, &signer_ci, &c, filename, ts, &sig_at);
-	if (entries)
-		for (size_t i = 0; i < n && !b.err; i++)
-			if ((rc = put_record(&b, &entries[i], &c, i, errmsg,
-					     errcap)))
-				goto err_after_buf;
-	if (content)
-		tlv_put_raw(&b, content, content_len);
+	tlv_buf_init(&b, a->what == TL_FILE_LIST ? BUILD_SCRATCH_MAX
+						 : TRUSTLIST_SGN_MAX);
+	put_header(&b, a, &signer_ci, &c, ts, opts->signer_version_1_1,
+		   &sig_at);
+	if (a->what == TL_FILE_LIST &&
+	    (rc = put_records(&b, a, signer, &c, errmsg, errcap)))
+		goto err_after_buf;
+	if (a->what != TL_FILE_LIST)
+		tlv_put_raw(&b, a->content, a->content_len);
 	if ((rc = tlv_buf_result(&b))) {
 		tl_err(rc, errmsg, errcap, "%s: %s", what,
 		       rc == TRUSTLIST_ETOOBIG	? "content too large"
@@ -332,12 +350,12 @@ static int build(enum trustlist_kind kind,
 						: trustlist_strerror(rc));
 		goto err_after_buf;
 	}
-	if (entries && b.len > TRUSTLIST_MAX) {
+	if (a->what == TL_FILE_LIST && b.len > TRUSTLIST_MAX) {
 		*out_len = b.len;
 		rc = tl_err(TRUSTLIST_ETOOBIG, errmsg, errcap,
 			    "%s of %zu records would be %zu bytes; the limit "
 			    "is %d bytes",
-			    what, n, b.len, TRUSTLIST_MAX);
+			    what, a->n, b.len, TRUSTLIST_MAX);
 		goto err_after_buf;
 	}
 	if ((rc = sign_into(&b, sig_at, &c, signer->key, errmsg, errcap)) ||
@@ -360,26 +378,39 @@ int trustlist_build(enum trustlist_kind kind,
 		    const struct trustlist_options *opts, uint8_t **out,
 		    size_t *out_len, char *errmsg, size_t errcap)
 {
+	struct tl_build_args a = {
+	    .what = TL_FILE_LIST, .kind = kind, .entries = entries, .n = n};
+
 	if (entries == NULL || n == 0 ||
 	    (kind != TRUSTLIST_CTL && kind != TRUSTLIST_ITL))
 		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap,
 			      "a trust list needs at least one entry");
-	return build(kind, entries, n, NULL, 0, signer, opts, out, out_len,
-		     errmsg, errcap);
+	a.filename = opts && opts->filename  ? opts->filename
+		     : kind == TRUSTLIST_CTL ? "CTLFile.tlv"
+					     : "ITLFile.tlv";
+	return tl_build_file(&a, signer, opts, out, out_len, errmsg, errcap);
 }
 
-int trustlist_sgn_build(const uint8_t *content, size_t len,
+int trustlist_sgn_build(const char *name, const uint8_t *content, size_t len,
 			const struct trustlist_signer *signer,
 			const struct trustlist_options *opts, uint8_t **out,
 			size_t *out_len, char *errmsg, size_t errcap)
 {
 	static const uint8_t empty[1];
+	char filename[TRUSTLIST_SGN_NAME_MAX + sizeof ".sgn"];
+	struct tl_build_args a = {.what = TL_FILE_SGN,
+				  .content = content ? content : empty,
+				  .content_len = len,
+				  .filename = filename};
 
-	if (opts == NULL || opts->filename == NULL)
+	if (name == NULL || name[0] == 0 ||
+	    strlen(name) > TRUSTLIST_SGN_NAME_MAX)
 		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap,
-			      ".sgn needs the name of the signed file");
+			      ".sgn needs the signed file's name (1..%d "
+			      "bytes)",
+			      TRUSTLIST_SGN_NAME_MAX);
 	if (content == NULL && len)
 		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap, "no content");
-	return build(TRUSTLIST_CTL, NULL, 0, content ? content : empty, len,
-		     signer, opts, out, out_len, errmsg, errcap);
+	snprintf(filename, sizeof filename, "%s.sgn", name);
+	return tl_build_file(&a, signer, opts, out, out_len, errmsg, errcap);
 }

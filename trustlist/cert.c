@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <openssl/bio.h>
-#include <openssl/core_names.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
@@ -128,56 +127,43 @@ const EVP_MD *tl_digest_md(unsigned code)
 		return EVP_sha1();
 	case TRUSTLIST_DIGEST_SHA256:
 		return EVP_sha256();
+	case TRUSTLIST_DIGEST_SHA512:
+		return EVP_sha512();
 	}
 	return NULL;
 }
 
-int tl_key_params(const EVP_PKEY *key, unsigned sig_alg, unsigned *modulus,
+unsigned tl_digest_by_len(size_t len)
+{
+	return len == 20   ? TRUSTLIST_DIGEST_SHA1
+	       : len == 32 ? TRUSTLIST_DIGEST_SHA256
+	       : len == 64 ? TRUSTLIST_DIGEST_SHA512
+			   : 0;
+}
+
+int tl_key_params(const EVP_PKEY *key, int reading, unsigned *modulus,
 		  char *errmsg, size_t errcap)
 {
 	int bits = EVP_PKEY_get_bits(key);
-	char group[64] = "";
 
-	switch (sig_alg) {
-	case TRUSTLIST_SIGALG_RSA:
-		if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
-			break;
-		if (bits == 2048)
-			*modulus = TL_MODULUS_RSA_2048;
-		else if (bits == 4096)
-			*modulus = TL_MODULUS_RSA_4096;
-		else
-			return tl_err(TRUSTLIST_EUNSUPPORTED, errmsg, errcap,
-				      "RSA key of %d bits: only 2048 and 4096 "
-				      "have a modulus index",
-				      bits);
-		return 0;
-	case TRUSTLIST_SIGALG_ECDSA:
-		if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
-			break;
-		/* A key held in a token may not answer the group query:
-		 * then its size tells P-256 apart. */
-		if (!EVP_PKEY_get_utf8_string_param(key,
-						    OSSL_PKEY_PARAM_GROUP_NAME,
-						    group, sizeof group, NULL))
-			group[0] = 0;
-		if (group[0] ? strcmp(group, "prime256v1") != 0 &&
-				   strcmp(group, "P-256") != 0
-			     : bits != 256)
-			return tl_err(TRUSTLIST_EUNSUPPORTED, errmsg, errcap,
-				      "EC key on curve %s: only P-256 is "
-				      "supported",
-				      group[0] ? group : "?");
-		*modulus = TL_CURVE_P256;
-		return 0;
-	default:
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
 		return tl_err(TRUSTLIST_EUNSUPPORTED, errmsg, errcap,
-			      "signature algorithm code %u unknown", sig_alg);
-	}
-	return tl_err(TRUSTLIST_EUNSUPPORTED, errmsg, errcap,
-		      "a %s key cannot make %s signatures",
-		      EVP_PKEY_get0_type_name(key)
-			  ? EVP_PKEY_get0_type_name(key)
-			  : "non-RSA, non-EC",
-		      sig_alg == TRUSTLIST_SIGALG_RSA ? "RSA" : "ECDSA");
+			      "a %s key cannot sign files phones read: RSA "
+			      "only (an EC certificate may be listed, never "
+			      "sign)",
+			      EVP_PKEY_get0_type_name(key)
+				  ? EVP_PKEY_get0_type_name(key)
+				  : "non-RSA");
+	if (bits == 2048)
+		*modulus = TL_MODULUS_RSA_2048;
+	else if (bits == 4096)
+		*modulus = TL_MODULUS_RSA_4096;
+	else if (bits == 1024 && reading)
+		*modulus = TL_MODULUS_RSA_1024;
+	else
+		return tl_err(TRUSTLIST_EUNSUPPORTED, errmsg, errcap,
+			      "RSA key of %d bits: files are signed with "
+			      "2048 or 4096 bits%s",
+			      bits, reading ? " (1024 read)" : "");
+	return 0;
 }

@@ -19,6 +19,15 @@ uint32_t tlv_be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
+uint32_t tlv_uint(const struct tlv_field *f)
+{
+	uint32_t v = 0;
+
+	for (size_t i = 0; f->present && i < f->len && i < 4; i++)
+		v = v << 8 | f->v[i];
+	return v;
+}
+
 /* ---- reader ----------------------------------------------------------- */
 
 static const struct tlv_rule *rule_for(const struct tlv_schema *s, uint8_t tag)
@@ -44,17 +53,28 @@ static int check_value(const struct tlv_rule *r, const uint8_t *v, size_t len,
 	case TLV_U32:
 		want = 4;
 		break;
-	case TLV_STRING:
-		/* Exactly one NUL, the last byte: the value is a C string
-		 * in place, and no text hides after a terminator. */
-		if (len < r->min_len || len > r->max_len || len == 0 ||
-		    v[len - 1] != 0 || memchr(v, 0, len - 1) != NULL)
+	case TLV_UINT:
+		if (len >= 1 && len <= 4)
+			return 0;
+		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
+			      "%s at offset %zu: length %zu, expected 1..4",
+			      r->name, off, len);
+	case TLV_STRING: {
+		/* Text, with or without a terminating NUL (ward writes one;
+		 * not every builder does); no NUL inside, so no text hides
+		 * after a terminator. MIN_LEN counts the text alone. */
+		size_t text = len && v[len - 1] == 0 ? len - 1 : len;
+
+		if (text < r->min_len || text == 0 || len > r->max_len ||
+		    memchr(v, 0, text) != NULL)
 			return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
-				      "%s at offset %zu: not a terminated "
-				      "string of %u..%u bytes (length %zu)",
+				      "%s at offset %zu: not a string of "
+				      "%u..%u bytes without NUL inside "
+				      "(length %zu)",
 				      r->name, off, r->min_len, r->max_len,
 				      len);
 		return 0;
+	}
 	default:
 		if (len < r->min_len || len > r->max_len)
 			return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,

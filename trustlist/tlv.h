@@ -20,11 +20,13 @@
 
 enum tlv_kind {
 	TLV_BYTES,  /* opaque, min..max bytes */
-	TLV_STRING, /* text with exactly one NUL, at the end */
+	TLV_STRING, /* text, NUL-terminated or not, no NUL inside */
 	TLV_U8,
 	TLV_U16,
 	TLV_U32,
 	TLV_NEST, /* the value is itself a sequence of TLVs */
+	TLV_UINT, /* unsigned big-endian of 1..4 bytes: read any width
+		     other builders chose for a code */
 };
 
 struct tlv_schema;
@@ -74,6 +76,8 @@ int tlv_read(const struct tlv_schema *schema, const uint8_t *buf, size_t off,
 
 uint16_t tlv_be16(const uint8_t *p);
 uint32_t tlv_be32(const uint8_t *p);
+/* Value of a present TLV_UINT (or TLV_U8/U16/U32) field; 0 if absent. */
+uint32_t tlv_uint(const struct tlv_field *f);
 
 /* ---- writer ----------------------------------------------------------- */
 

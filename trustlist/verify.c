@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "trustlist/internal.h"
+#include "trustlist/sgn.h"
 
 int tl_verify_parts(EVP_PKEY *key, const EVP_MD *md,
 		    const struct trustlist_bytes parts[2], const uint8_t *sig,
@@ -41,16 +42,6 @@ static void hex(const struct trustlist_bytes *b, char *out, size_t cap)
 		o += (size_t)snprintf(out + o, cap - o, "%02x", b->data[i]);
 }
 
-int tl_record_is_signer(const struct trustlist *tl,
-			const struct trustlist_record *r)
-{
-	return strcmp(r->subject, tl->signer_name) == 0 &&
-	       strcmp(r->issuer, tl->signer_ca) == 0 &&
-	       r->serial.len == tl->signer_serial.len &&
-	       memcmp(r->serial.data, tl->signer_serial.data, r->serial.len) ==
-		   0;
-}
-
 static int bytes_eq(const struct trustlist_bytes *a, const void *p, size_t len)
 {
 	return a->len == len && memcmp(a->data, p, len) == 0;
@@ -69,13 +60,16 @@ static int verify_with(const struct trustlist *tl, const struct tl_certinfo *ci,
 
 	if (md == NULL)
 		return tl_err(TRUSTLIST_EUNSUPPORTED, errmsg, errcap,
-			      "digest algorithm code %u unknown",
+			      "digest algorithm code %u unknown (1 SHA-1, "
+			      "2 SHA-256, 3 SHA-512)",
 			      tl->digest_alg);
-	if (tl->sig_alg == TRUSTLIST_SIGALG_ECDSA &&
-	    tl->digest_alg != TRUSTLIST_DIGEST_SHA256)
+	if (tl->sig_alg != TRUSTLIST_SIGALG_RSA &&
+	    tl->sig_alg != TRUSTLIST_SIGALG_RSA_ALT)
 		return tl_err(TRUSTLIST_EUNSUPPORTED, errmsg, errcap,
-			      "ECDSA is only used with SHA-256");
-	if ((rc = tl_key_params(pub, tl->sig_alg, &modulus, errmsg, errcap)))
+			      "signature algorithm code %u unknown (0 or 1: "
+			      "RSA)",
+			      tl->sig_alg);
+	if ((rc = tl_key_params(pub, 1, &modulus, errmsg, errcap)))
 		return rc;
 	if (modulus != tl->modulus_index)
 		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
@@ -87,41 +81,49 @@ static int verify_with(const struct trustlist *tl, const struct tl_certinfo *ci,
 			       tl->signature.len, errmsg, errcap);
 }
 
-/* A record must say what its certificate says: a reader may act on the
- * fields without decoding the certificate. */
+/* A record that carries a certificate must say what it says: a reader
+ * may act on the fields without decoding the certificate. Names are not
+ * compared: builders render them differently (separators, RDN order). */
 static int check_record(const struct trustlist_record *r, size_t index,
 			char *errmsg, size_t errcap)
 {
-	const EVP_MD *md = tl_digest_md(r->hash_alg);
-	unsigned char hash[EVP_MAX_MD_SIZE];
+	unsigned alg =
+	    r->hash_alg ? r->hash_alg : tl_digest_by_len(r->cert_hash.len);
+	unsigned char hash[EVP_MAX_MD_SIZE], *spki = NULL;
 	unsigned int hash_len;
 	struct tl_certinfo ci;
 	const char *bad = NULL;
 	char why[200];
-	int rc;
+	int rc, spki_len;
 
-	if (md == NULL)
+	if (r->cert.len == 0)
+		return 0;
+	if (r->cert_hash.len && tl_digest_md(alg) == NULL)
 		return tl_err(TRUSTLIST_EUNSUPPORTED, errmsg, errcap,
 			      "record %zu: hash algorithm code %u unknown",
 			      index, r->hash_alg);
 	if ((rc = tl_certinfo_init(&ci, r->cert.data, r->cert.len, why,
 				   sizeof why)))
 		return tl_err(rc, errmsg, errcap, "record %zu: %s", index, why);
-	if (!EVP_Digest(r->cert.data, r->cert.len, hash, &hash_len, md, NULL))
+	spki_len = i2d_PUBKEY(X509_get0_pubkey(ci.cert), &spki);
+	if (r->cert_hash.len && !EVP_Digest(r->cert.data, r->cert.len, hash,
+					    &hash_len, tl_digest_md(alg), NULL))
 		bad = "hash (cannot compute)";
-	else if (!bytes_eq(&r->cert_hash, hash, hash_len))
+	else if (r->cert_hash.len && !bytes_eq(&r->cert_hash, hash, hash_len))
 		bad = "certificate hash";
-	else if (strcmp(r->subject, ci.subject) != 0)
-		bad = "subject";
-	else if (strcmp(r->issuer, ci.issuer) != 0)
-		bad = "issuer";
-	else if (!bytes_eq(&r->serial, ci.serial, ci.serial_len))
+	else if (r->serial.len &&
+		 !bytes_eq(&r->serial, ci.serial, ci.serial_len))
 		bad = "serial";
-	else if (!bytes_eq(&r->public_key, ci.public_key, ci.public_key_len))
+	/* The key as PKCS#1 / EC point (ward) or as SubjectPublicKeyInfo. */
+	else if (r->public_key.len &&
+		 !bytes_eq(&r->public_key, ci.public_key, ci.public_key_len) &&
+		 !(spki_len > 0 &&
+		   bytes_eq(&r->public_key, spki, (size_t)spki_len)))
 		bad = "public key";
 	else if (r->cert_signature.len &&
 		 !bytes_eq(&r->cert_signature, ci.signature, ci.signature_len))
 		bad = "certificate signature";
+	OPENSSL_free(spki);
 	tl_certinfo_close(&ci);
 	if (bad)
 		return tl_err(TRUSTLIST_ECERT, errmsg, errcap,
@@ -131,26 +133,61 @@ static int check_record(const struct trustlist_record *r, size_t index,
 	return 0;
 }
 
-static int signs_for(enum trustlist_kind kind, unsigned function)
+static int signs_ctl(unsigned function)
 {
-	if (kind == TRUSTLIST_CTL)
-		return function == TRUSTLIST_FN_SAST;
-	return function == TRUSTLIST_FN_TFTP ||
+	return function == TRUSTLIST_FN_SAST;
+}
+
+/* An ITL is signed by the TFTP key, listed as TFTP or CCM+TFTP and, as
+ * phones look for it, as SAST. */
+static int signs_itl(unsigned function)
+{
+	return function == TRUSTLIST_FN_SAST || function == TRUSTLIST_FN_TFTP ||
 	       function == TRUSTLIST_FN_CCM_TFTP;
 }
 
-static int verify_record_cert(const struct trustlist *tl,
-			      const struct trustlist_record *r, char *errmsg,
-			      size_t errcap)
+/* Files signed by the TFTP key: .sgn, .enc.sgn. */
+static int signs_files(unsigned function)
 {
-	struct tl_certinfo ci;
-	int rc;
+	return signs_itl(function);
+}
 
-	if ((rc = tl_certinfo_init(&ci, r->cert.data, r->cert.len, errmsg,
-				   errcap)))
-		return rc;
-	rc = verify_with(tl, &ci, errmsg, errcap);
-	tl_certinfo_close(&ci);
+int tl_find_signer(const struct trustlist *tl,
+		   const struct trustlist_record *records, size_t n,
+		   int (*signs_for)(unsigned function),
+		   const struct trustlist_record **found, char *errmsg,
+		   size_t errcap)
+{
+	char serial[64], name[128];
+	int rc = TRUSTLIST_ESIGNER;
+
+	/* Identify the signer by its certificate: the serial the header
+	 * names, then the key that verifies. Serials of different CAs can
+	 * collide, so every candidate is tried. */
+	for (size_t i = 0; i < n; i++) {
+		const struct trustlist_record *r = &records[i];
+		struct tl_certinfo ci;
+
+		if (!signs_for(r->function) || r->cert.len == 0 ||
+		    tl_certinfo_init(&ci, r->cert.data, r->cert.len, NULL, 0))
+			continue;
+		if (bytes_eq(&tl->signer_serial, ci.serial, ci.serial_len))
+			rc = verify_with(tl, &ci, errmsg, errcap);
+		tl_certinfo_close(&ci);
+		if (rc == 0) {
+			if (found)
+				*found = r;
+			return 0;
+		}
+	}
+	if (rc == TRUSTLIST_ESIGNER) {
+		hex(&tl->signer_serial, serial, sizeof serial);
+		return tl_err(TRUSTLIST_ESIGNER, errmsg, errcap,
+			      "no signing record has the certificate of the "
+			      "signer \"%s\" (serial %s)",
+			      tl_printable(tl->signer_name, name, sizeof name),
+			      serial);
+	}
 	return rc;
 }
 
@@ -159,7 +196,6 @@ int trustlist_verify(const struct trustlist *tl, enum trustlist_kind kind,
 		     size_t errcap)
 {
 	const struct trustlist_record *found = NULL;
-	char name[128], ca[128];
 	int rc;
 
 	if (signer)
@@ -168,20 +204,11 @@ int trustlist_verify(const struct trustlist *tl, enum trustlist_kind kind,
 	    (kind != TRUSTLIST_CTL && kind != TRUSTLIST_ITL))
 		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap,
 			      "not a parsed trust list");
-	for (size_t i = 0; i < tl->n_records && !found; i++)
-		if (signs_for(kind, tl->records[i].function) &&
-		    tl_record_is_signer(tl, &tl->records[i]))
-			found = &tl->records[i];
-	if (found == NULL)
-		return tl_err(TRUSTLIST_ESIGNER, errmsg, errcap,
-			      "no %s record is the signer \"%s\" (CA \"%s\")",
-			      kind == TRUSTLIST_CTL ? "SAST"
-						    : "TFTP or CCM+TFTP",
-			      tl_printable(tl->signer_name, name, sizeof name),
-			      tl_printable(tl->signer_ca, ca, sizeof ca));
 	/* The signature first: what a forged file says about its
 	 * certificates is not worth decoding. */
-	if ((rc = verify_record_cert(tl, found, errmsg, errcap)))
+	if ((rc = tl_find_signer(tl, tl->records, tl->n_records,
+				 kind == TRUSTLIST_CTL ? signs_ctl : signs_itl,
+				 &found, errmsg, errcap)))
 		return rc;
 	for (size_t i = 0; i < tl->n_records; i++)
 		if ((rc = check_record(&tl->records[i], i, errmsg, errcap)))
@@ -202,12 +229,10 @@ int trustlist_verify_cert(const struct trustlist *tl, const uint8_t *cert_der,
 			      "no trust list");
 	if ((rc = tl_certinfo_init(&ci, cert_der, cert_len, errmsg, errcap)))
 		return rc;
-	if (strcmp(ci.subject, tl->signer_name) != 0 ||
-	    strcmp(ci.issuer, tl->signer_ca) != 0 ||
-	    !bytes_eq(&tl->signer_serial, ci.serial, ci.serial_len))
+	if (!bytes_eq(&tl->signer_serial, ci.serial, ci.serial_len))
 		rc = tl_err(TRUSTLIST_ESIGNER, errmsg, errcap,
-			    "the certificate is not the signer the header "
-			    "names");
+			    "the certificate's serial is not the signer's "
+			    "the header names");
 	else
 		rc = verify_with(tl, &ci, errmsg, errcap);
 	tl_certinfo_close(&ci);
@@ -219,20 +244,20 @@ int trustlist_sgn_verify(const struct trustlist *sgn,
 			 size_t errcap)
 {
 	char name[128];
+	int rc;
 
 	if (sgn == NULL || trust == NULL || trust->records == NULL)
 		return tl_err(TRUSTLIST_EINVAL, errmsg, errcap,
 			      "needs a signed file and a parsed trust list");
-	for (size_t i = 0; i < trust->n_records; i++) {
-		const struct trustlist_record *r = &trust->records[i];
-
-		if (signs_for(TRUSTLIST_ITL, r->function) &&
-		    tl_record_is_signer(sgn, r))
-			return verify_record_cert(sgn, r, errmsg, errcap);
-	}
-	return tl_err(TRUSTLIST_EUNTRUSTED, errmsg, errcap,
-		      "signer \"%s\" is not a TFTP record of the trust list",
-		      tl_printable(sgn->signer_name, name, sizeof name));
+	rc = tl_find_signer(sgn, trust->records, trust->n_records, signs_files,
+			    NULL, errmsg, errcap);
+	if (rc == TRUSTLIST_ESIGNER)
+		return tl_err(
+		    TRUSTLIST_EUNTRUSTED, errmsg, errcap,
+		    "signer \"%s\" is not a TFTP record of the "
+		    "trust list",
+		    tl_printable(sgn->signer_name, name, sizeof name));
+	return rc;
 }
 
 int trustlist_ctl_accepts(const struct trustlist *current,

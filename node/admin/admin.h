@@ -22,6 +22,17 @@ struct admin_hooks {
 	void *arg;
 };
 
+/* What one node lets clients cost it (docs/house-rules.md). Zero fields
+ * take the defaults shown. */
+struct admin_limits {
+	unsigned max_connections; /* inbound connections at once (256) */
+	unsigned login_burst;	  /* logins per client address at once (10) */
+	unsigned login_per_min;	  /* ... refilled per minute (30) */
+	unsigned fail_summary_s;  /* failures summarised per window (60) */
+	unsigned prune_every_s;	  /* audit pruning period, leader (60) */
+	unsigned prune_batch;	  /* audit records deleted per command (256) */
+};
+
 struct admin_config {
 	const char *listen;    /* "host:port" to bind */
 	const char *cert_file; /* PEM certificate chain of this node */
@@ -37,6 +48,7 @@ struct admin_config {
 	 * and wiped right after use: the KEK is never kept in memory. */
 	const char *kek_file;
 	struct admin_hooks hooks;
+	struct admin_limits limits;
 };
 
 struct admin; /* opaque */

@@ -17,14 +17,24 @@
 #include "consensus/consensus.h"
 #include "node/admin/admin.h"
 #include "node/admin/admin_auth.h"
+#include "node/admin/admin_gate.h"
 #include "node/admin/admin_req.h"
 #include "store/store.h"
 
 #define ADMIN_TAG "admin"
+/* A write or membership call consensus has not answered by then is
+ * answered for it (503), so that no request hangs on a node whose Raft
+ * thread waits for disk space or whose state machine failed. The answer
+ * that comes later is dropped. */
+#define ADMIN_OP_DEADLINE_MS 15000
+/* Membership calls: consensus gives up on a change after 30 s itself. */
+#define ADMIN_CALL_DEADLINE_MS 45000
 
 struct admin_op;
 struct admin_client;
-struct admin_login_worker;
+struct admin_worker;
+struct admin_conns;
+struct evconnlistener;
 
 /* Raft-thread callbacks land here; the admin thread drains it. Shared by
  * reference count between the admin and every callback still owed, so that
@@ -52,11 +62,10 @@ struct admin_cred {
 	uint64_t expires_ms;
 };
 
-/* Failed logins and join attempts are audited through Raft; a flood of
- * guesses must not flood the log, so at most ADMIN_FAIL_RATE per second
- * are written and the rest only counted. */
-#define ADMIN_FAIL_RATE 10
-#define ADMIN_FAIL_SUMMARY_S 10
+/* Failed logins and joins are counted in memory (admin_gate.h) and written
+ * as one summary command per window; nothing an unauthenticated client does
+ * is proposed on its own. */
+#define ADMIN_WORK_CANCELLED (-1) /* a worker job dropped at shutdown */
 
 struct admin {
 	struct event_base *base;     /* borrowed */
@@ -87,12 +96,16 @@ struct admin {
 
 	struct admin_cred creds[ADMIN_CRED_SLOTS];
 	uint8_t cred_key[32];
-	struct admin_login_worker *login; /* owned: the scrypt thread */
+	struct admin_worker *login; /* owned: scrypt checks of logins */
+	struct admin_worker *work;  /* owned: hashing, key generation */
 
-	double fail_tokens;
-	uint64_t fail_last_ms;
-	unsigned fail_suppressed;
-	struct event *ev_fail_summary; /* owned */
+	struct admin_limits limits;	 /* defaults filled in */
+	struct admin_gate *gate;	 /* owned */
+	struct event *ev_fail_summary;	 /* owned */
+	struct admin_conns *conns;	 /* shared with open connections */
+	struct evconnlistener *listener; /* borrowed from http */
+	struct event *ev_prune;		 /* owned: audit pruning (leader) */
+	struct admin_op *prune_op;	 /* the prune in flight, if any */
 
 	/* The admin removal in flight, if any: one at a time, so that the
 	 * last admin stays. Cleared when that op ends. */
@@ -121,12 +134,12 @@ struct admin_op {
 	char actor[STORE_NAME_MAX];	  /* admin name, "node:NAME", "-" */
 	char peer[80];			  /* client address, for the audit */
 	int from_node;			  /* relayed by another member */
-	int relay_login; /* failed here: let the leader audit */
-	int consistent;	 /* ?consistent=1 */
-	char *body;	 /* owned copy of the request body */
+	int consistent;			  /* ?consistent=1 */
+	char *body;			  /* owned copy of the request body */
 	size_t body_len;
 
-	struct event *timer; /* owned, for polls */
+	struct event *timer;	/* owned, for polls */
+	struct event *deadline; /* owned: a consensus answer is due by then */
 	unsigned polls;
 	struct admin_client *client; /* request in flight, if any */
 
@@ -152,6 +165,12 @@ struct admin_op {
 	size_t guard_len;
 	void *ctx; /* owned by ctx_free */
 	void (*ctx_free)(void *ctx);
+	/* A worker job's argument (admin_op_work): owned by the op, freed
+	 * with it (on whichever thread frees the op), not by op_release,
+	 * since a worker may be using it while the op is in flight. */
+	void *work;
+	void (*work_free)(void *work);
+	char addr[ADMIN_GATE_ADDR_MAX]; /* client address, no port */
 };
 
 /* Work done on another thread (a Raft callback, a password check): hold
@@ -185,6 +204,11 @@ int admin_http_status(int rc);
 /* Encodes CMD and proposes it; STEP runs with the result on the admin
  * thread. When this node does not lead, the request is forwarded instead
  * (or answered 503). CMD stays the caller's. */
+/* A write on a node whose store has no room (health store-full) would
+ * wait until there is room, and must not be relayed either (this node
+ * could not apply it): answers 507 with what is full and returns 1. A node
+ * whose state machine failed answers 503 with the reason. 0 if neither. */
+int admin_op_refused_full(struct admin_op *op);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
 /* Consensus calls with the same continuation (add, remove, transfer,
@@ -257,14 +281,15 @@ void admin_route_audit(struct admin_op *op);
 /* ---- login (login.c) -------------------------------------------------- */
 
 /* Checks the Basic credentials of OP's request, then calls DONE(op, rc):
- * rc 0 with op->actor holding the admin name, or 401 (audited, not yet
- * answered; on a follower op->relay_login asks the caller to relay the
- * request to the leader, which audits it). A cached credential answers at
- * once; otherwise scrypt runs on the login thread, off the event loop. */
+ * rc 0 with op->actor holding the admin name; 401 (counted, not yet
+ * answered); 429 when the client's address is out of login tokens
+ * (Retry-After set); 503 when the scrypt queue is full. A cached credential
+ * answers at once and takes no token; otherwise scrypt runs on the login
+ * thread, off the event loop. */
 void admin_login_check(struct admin_op *op, admin_step_fn done);
-/* Audits a failure (login.fail, join.fail) as a background write, subject
- * to the rate limit; logs instead when there is no leader. DETAIL holds no
- * secret. */
+/* Audits a refusal of an authenticated admin's request (ctl.refused) as a
+ * background write; logs only when this node does not lead. DETAIL holds
+ * no secret. Unauthenticated failures go to admin_fail_count instead. */
 void admin_audit_failure(struct admin *a, const char *action,
 			 const char *detail);
 /* Drops every cached credential (a record changed). */
@@ -272,6 +297,41 @@ void admin_creds_clear(struct admin *a);
 /* Starts the login thread. 0 or -1. */
 int admin_login_init(struct admin *a);
 void admin_login_fini(struct admin *a);
+
+/* ---- workers (worker.c) ---------------------------------------------- */
+
+/* Runs on a worker thread with op->work; returns the rc STEP gets. */
+typedef int (*admin_work_fn)(void *work);
+
+/* A thread with a queue of at most QUEUE_MAX jobs. 0 or -1. */
+int admin_worker_new(unsigned queue_max, struct admin_worker **out);
+/* Stops the thread after the job in hand; queued jobs are posted with
+ * ADMIN_WORK_CANCELLED. Call after the mailbox closed. Accepts NULL. */
+void admin_worker_free(struct admin_worker *w);
+/* Gives ARG (transferred) to OP as op->work, freeing any previous one. */
+void admin_op_work_set(struct admin_op *op, void *arg,
+		       void (*arg_free)(void *));
+/* Queues FN(op->work) on W; STEP(op, rc) runs on the admin thread when it
+ * is done. -1 if the queue is full (nothing queued: answer 503). */
+int admin_op_work(struct admin_op *op, struct admin_worker *w, admin_work_fn fn,
+		  admin_step_fn step);
+
+/* ---- the gate (login.c) ------------------------------------------------ */
+
+/* Counts a failure of KIND by OP's client, naming NAME; summarised in the
+ * audit later, never written now. REASON may be NULL. */
+void admin_fail_count(struct admin_op *op, enum admin_gate_kind kind,
+		      const char *name, const char *reason);
+/* Writes the pending summary now (also run by a timer). */
+void admin_fail_flush(struct admin *a);
+/* POST /v1/audit/failures: a member hands the leader its summary. */
+void admin_route_audit_failures(struct admin_op *op);
+
+/* ---- audit pruning (prune.c) ------------------------------------------- */
+
+/* Starts the periodic pruning (it acts only while this node leads). 0/-1. */
+int admin_prune_init(struct admin *a);
+void admin_prune_fini(struct admin *a);
 
 /* ---- other nodes (forward.c) ------------------------------------------ */
 

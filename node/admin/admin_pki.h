@@ -83,8 +83,8 @@ json_t *admin_pki_cert_json(const uint8_t *der, size_t len, char *errmsg,
 /* "AB:CD:..." of N digest bytes into OUT (PKI_FP_TEXT_MAX). */
 void admin_pki_fp(const uint8_t *d, size_t n, char *out);
 
-/* 1 if the token certificate's key is one a CTL can be signed with (RSA
- * 2048 or 4096, EC P-256); else 0 with the reason in ERRMSG. */
+/* 1 if the token certificate's key is one a CTL phones accept can be
+ * signed with (RSA 2048 or 4096); else 0 with the reason in ERRMSG. */
 int admin_pki_signing_key_ok(X509 *cert, char *errmsg, size_t errcap);
 
 /* ---- the cluster key-encryption key ------------------------------------ */

@@ -1,10 +1,12 @@
 /* login: who is calling. Basic credentials are checked against the admins
  * table with scrypt, then remembered for a minute under an HMAC so that a
- * client's next calls cost a hash, not a KDF. Failures are audited through
- * Raft, at a bounded rate. */
+ * client's next calls cost a hash, not a KDF. Logins that need scrypt are
+ * throttled per client address; failures are counted in memory and written
+ * as one summary per window (docs/house-rules.md). */
 #include "node/admin/admin_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -21,87 +23,76 @@ static void fail_summary(evutil_socket_t fd, short what, void *arg);
 
 /* scrypt costs tens of milliseconds and 32 MiB: on the event loop, a burst
  * of logins (or of guesses) would stall every other request. One thread
- * checks passwords in order; a bounded queue refuses the excess. */
+ * checks passwords in order; a bounded queue refuses the excess. Hashing
+ * new passwords and generating keys run on a second worker, so that a
+ * login never waits behind them either. */
 #define LOGIN_QUEUE_MAX 32
+#define WORK_QUEUE_MAX 8
 
 struct login_job {
-	struct login_job *next;
-	struct admin_op *op;
 	struct store_admin rec; /* the admin's record, if found */
 	int found;
 	char pw[ADMIN_PASSWORD_MAX + 1]; /* secret */
 	size_t len;
 };
 
-struct admin_login_worker {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct login_job *head, *tail; /* owned */
-	unsigned queued;
-	int stop;
-};
-
-static void *login_main(void *arg)
+static void login_job_free(void *p)
 {
-	struct admin_login_worker *w = arg;
-	struct login_job *job;
-	int rc, stop;
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, sizeof(struct login_job));
+	free(p);
+}
 
-	pthread_mutex_lock(&w->lock);
-	for (;;) {
-		while (!w->head && !w->stop)
-			pthread_cond_wait(&w->cond, &w->lock);
-		job = w->head;
-		if (!job)
-			break;
-		w->head = job->next;
-		if (!w->head)
-			w->tail = NULL;
-		w->queued--;
-		stop = w->stop;
-		pthread_mutex_unlock(&w->lock);
-		if (stop) {
-			rc = 401; /* shutting down: the answer is lost anyway */
-		} else if (job->found) {
-			rc = admin_password_verify(&job->rec, job->pw,
-						   job->len) == 0
-				 ? 0
-				 : 401;
-		} else {
-			admin_password_burn(job->pw, job->len);
-			rc = 401;
-		}
-		admin_op_post(job->op, rc);
-		OPENSSL_cleanse(job, sizeof *job);
-		free(job);
-		pthread_mutex_lock(&w->lock);
+/* Login thread. */
+static int login_run(void *p)
+{
+	struct login_job *job = p;
+	int rc;
+
+	if (!job->found) {
+		admin_password_burn(job->pw, job->len);
+		rc = 401;
+	} else {
+		rc = admin_password_verify(&job->rec, job->pw, job->len) == 0
+			 ? 0
+			 : 401;
 	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
+	OPENSSL_cleanse(job->pw, sizeof job->pw);
+	return rc;
+}
+
+static void limits_default(struct admin_limits *l)
+{
+	if (!l->max_connections)
+		l->max_connections = 256;
+	if (!l->login_burst)
+		l->login_burst = 10;
+	if (!l->login_per_min)
+		l->login_per_min = 30;
+	if (!l->fail_summary_s)
+		l->fail_summary_s = 60;
+	if (!l->prune_every_s)
+		l->prune_every_s = 60;
+	if (!l->prune_batch)
+		l->prune_batch = 256;
 }
 
 int admin_login_init(struct admin *a)
 {
-	struct admin_login_worker *w = calloc(1, sizeof *w);
+	struct admin_gate_config gc;
 
-	if (!w)
+	limits_default(&a->limits);
+	gc.burst = a->limits.login_burst;
+	gc.per_min = a->limits.login_per_min;
+	if (admin_worker_new(LOGIN_QUEUE_MAX, &a->login) != 0 ||
+	    admin_worker_new(WORK_QUEUE_MAX, &a->work) != 0 ||
+	    admin_gate_new(&gc, &a->gate) != 0)
 		return -1;
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-	if (pthread_create(&w->thread, NULL, login_main, w) != 0) {
-		pthread_cond_destroy(&w->cond);
-		pthread_mutex_destroy(&w->lock);
-		free(w);
-		return -1;
-	}
-	a->login = w;
 	if (RAND_bytes(a->cred_key, sizeof a->cred_key) != 1)
 		/* Without a key the cache would be guessable: keep it empty
 		 * by never matching (expires 0). */
 		memset(a->creds, 0, sizeof a->creds);
-	a->fail_tokens = ADMIN_FAIL_RATE;
-	a->fail_last_ms = admin_now_ms();
 	a->ev_fail_summary = evtimer_new(a->base, fail_summary, a);
 	return a->ev_fail_summary ? 0 : -1;
 }
@@ -110,19 +101,12 @@ int admin_login_init(struct admin *a)
  * there. */
 void admin_login_fini(struct admin *a)
 {
-	struct admin_login_worker *w = a->login;
-
-	if (w) {
-		pthread_mutex_lock(&w->lock);
-		w->stop = 1;
-		pthread_cond_signal(&w->cond);
-		pthread_mutex_unlock(&w->lock);
-		pthread_join(w->thread, NULL);
-		pthread_cond_destroy(&w->cond);
-		pthread_mutex_destroy(&w->lock);
-		free(w);
-		a->login = NULL;
-	}
+	admin_worker_free(a->login);
+	a->login = NULL;
+	admin_worker_free(a->work);
+	a->work = NULL;
+	admin_gate_free(a->gate);
+	a->gate = NULL;
 	if (a->ev_fail_summary)
 		event_free(a->ev_fail_summary);
 	a->ev_fail_summary = NULL;
@@ -186,44 +170,131 @@ static void cred_insert(struct admin *a, const uint8_t mac[32],
 	victim->expires_ms = now + ADMIN_CRED_TTL_MS;
 }
 
-/* Token bucket of ADMIN_FAIL_RATE per second; 1 if this one may go. */
-static int fail_take(struct admin *a)
-{
-	uint64_t now = admin_now_ms();
-	struct timeval tv = {ADMIN_FAIL_SUMMARY_S, 0};
+/* ---- failures: counted here, summarised later -------------------------- */
 
-	a->fail_tokens +=
-	    (double)(now - a->fail_last_ms) * ADMIN_FAIL_RATE / 1000.0;
-	if (a->fail_tokens > ADMIN_FAIL_RATE)
-		a->fail_tokens = ADMIN_FAIL_RATE;
-	a->fail_last_ms = now;
-	if (a->fail_tokens >= 1.0) {
-		a->fail_tokens -= 1.0;
-		return 1;
-	}
-	if (a->fail_suppressed++ == 0 && a->ev_fail_summary)
-		evtimer_add(a->ev_fail_summary, &tv);
-	return 0;
+struct summary {
+	struct admin *a;
+	struct store_cmd *cmd; /* leader: the command being built */
+	json_t *records;       /* follower: what goes to the leader */
+	unsigned n;
+};
+
+static void summary_emit(void *arg, const char *action, const char *detail)
+{
+	struct summary *s = arg;
+
+	log_warn(ADMIN_TAG, "%s %s", action, detail);
+	if (s->cmd && store_cmd_audit(s->cmd, action, detail) == 0)
+		s->n++;
+	else if (s->records &&
+		 json_array_append_new(s->records,
+				       json_pack("{s:s, s:s}", "action", action,
+						 "detail", detail)) == 0)
+		s->n++;
 }
 
-static void audit_done(struct admin_op *op, int rc)
+static void summary_written(struct admin_op *op, int rc)
 {
 	if (rc != 0)
-		log_warn(ADMIN_TAG, "audit record not written: %s",
+		log_warn(ADMIN_TAG, "failure summary not audited: %s",
 			 consensus_strerror(rc));
 	admin_op_finish(op);
 }
 
-static void audit_write(struct admin *a, const char *action, const char *detail)
+static void summary_sent(void *arg, int status, const char *body, size_t len,
+			 const char *err)
+{
+	struct admin_op *op = arg;
+
+	op->client = NULL; /* done: nothing to cancel */
+	if (status != 200)
+		log_warn(ADMIN_TAG,
+			 "failure summary not audited: the leader answered "
+			 "%d %.*s%s",
+			 status, (int)(len > 200 ? 200 : len), body ? body : "",
+			 err ? err : "");
+	admin_op_finish(op);
+}
+
+/* The leader writes its summary in one command; a follower hands it to the
+ * leader (POST /v1/audit/failures, as a member); with no leader it is only
+ * logged. Either way one replicated write per window at most. */
+void admin_fail_flush(struct admin *a)
+{
+	struct summary s = {.a = a};
+	struct store_node leader;
+	struct admin_op *op;
+	char *body;
+	int lead;
+
+	if (!a->gate || !admin_gate_pending(a->gate))
+		return;
+	if (a->ev_fail_summary)
+		evtimer_del(a->ev_fail_summary);
+	lead = a->consensus && admin_is_leader(a);
+	op = a->consensus ? admin_op_new(a, NULL) : NULL;
+	if (op && lead) {
+		snprintf(op->actor, sizeof op->actor, "node:%.40s",
+			 a->node_name);
+		s.cmd = admin_op_cmd(op);
+		if (!s.cmd)
+			op = NULL; /* answered and finished */
+	} else if (op && admin_leader_node(a, &leader) == 0) {
+		s.records = json_array();
+	}
+	admin_gate_summary(a->gate, a->limits.fail_summary_s, summary_emit, &s);
+	if (s.cmd && s.n) {
+		admin_op_propose(op, s.cmd, summary_written);
+		store_cmd_free(s.cmd);
+		return;
+	}
+	store_cmd_free(s.cmd);
+	body = NULL;
+	if (s.records && s.n) {
+		json_t *doc = json_pack("{s:O}", "records", s.records);
+
+		body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+		json_decref(doc);
+	}
+	json_decref(s.records);
+	if (body &&
+	    admin_client_send(a, &leader, EVHTTP_REQ_POST, "/v1/audit/failures",
+			      NULL, NULL, body, strlen(body), 10000,
+			      summary_sent, op, &op->client) == 0) {
+		free(body);
+		return;
+	}
+	free(body);
+	if (s.n && !s.cmd)
+		log_warn(ADMIN_TAG, "failure summary only logged: no leader");
+	admin_op_finish(op);
+}
+
+static void fail_summary(evutil_socket_t fd, short what, void *arg)
+{
+	admin_fail_flush(arg);
+}
+
+void admin_fail_count(struct admin_op *op, enum admin_gate_kind kind,
+		      const char *name, const char *reason)
+{
+	struct admin *a = op->a;
+	struct timeval tv = {a->limits.fail_summary_s, 0};
+
+	if (admin_gate_fail(a->gate, kind, op->addr, name, reason) &&
+	    a->ev_fail_summary)
+		evtimer_add(a->ev_fail_summary, &tv);
+}
+
+void admin_audit_failure(struct admin *a, const char *action,
+			 const char *detail)
 {
 	struct admin_op *op;
 	struct store_cmd *cmd;
 
-	if (!admin_is_leader(a)) {
-		log_warn(ADMIN_TAG, "%s %s (not audited: no leader here)",
-			 action, detail);
+	log_warn(ADMIN_TAG, "%s %s", action, detail);
+	if (!admin_is_leader(a))
 		return;
-	}
 	op = admin_op_new(a, NULL);
 	if (!op)
 		return;
@@ -235,59 +306,88 @@ static void audit_write(struct admin *a, const char *action, const char *detail)
 		admin_op_finish(op);
 		return;
 	}
-	admin_op_propose(op, cmd, audit_done);
+	admin_op_propose(op, cmd, summary_written);
 	store_cmd_free(cmd);
 }
 
-static void fail_summary(evutil_socket_t fd, short what, void *arg)
+static int record_action_ok(const char *action)
 {
-	struct admin *a = arg;
-	char detail[64];
+	static const char *const ok[] = {"login.fail", "join.fail",
+					 "login.fail.users", "auth.fail.more"};
 
-	if (!a->fail_suppressed)
-		return;
-	snprintf(detail, sizeof detail, "count=%u", a->fail_suppressed);
-	log_warn(ADMIN_TAG,
-		 "%u failed logins or joins in %d s beyond the audit rate "
-		 "limit",
-		 a->fail_suppressed, ADMIN_FAIL_SUMMARY_S);
-	a->fail_suppressed = 0;
-	audit_write(a, "auth.fail.suppressed", detail);
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		if (strcmp(action, ok[i]) == 0)
+			return 1;
+	return 0;
 }
 
-void admin_audit_failure(struct admin *a, const char *action,
-			 const char *detail)
+static void failures_written(struct admin_op *op, int rc)
 {
-	if (!fail_take(a))
-		return;
-	log_warn(ADMIN_TAG, "%s %s", action, detail);
-	audit_write(a, action, detail);
-}
-
-/* A failed login: audit it here if this node leads, or have the request
- * relayed to the leader, which audits it. */
-static void login_failed(struct admin_op *op, const char *user)
-{
-	struct admin *a = op->a;
-	char detail[STORE_TEXT_MAX];
-	struct store_node leader;
-
-	snprintf(detail, sizeof detail, "user=%s peer=%s path=%.64s", user,
-		 op->peer, op->route ? op->route->pattern : "?");
-	if (!fail_take(a))
-		return;
-	/* Only the leader can write the audit record: a follower relays the
-	 * failing request there, where it fails again and is recorded with
-	 * the client's address (believed because this node signs in with
-	 * its certificate). */
-	if (a->consensus && !op->from_node && !admin_is_leader(a) &&
-	    admin_leader_node(a, &leader) == 0) {
-		op->relay_login = 1;
+	if (rc) {
+		admin_op_fail(op, rc, "writing the failure summary");
 		return;
 	}
-	log_warn(ADMIN_TAG, "login.fail %s", detail);
-	audit_write(a, "login.fail", detail);
+	admin_op_reply(op, 200, json_pack("{s:b}", "written", 1));
 }
+
+/* The records come from a member (its certificate is the credential),
+ * bounded in number and size, and only of the summary's actions. */
+void admin_route_audit_failures(struct admin_op *op)
+{
+	json_error_t jerr;
+	json_t *j, *list, *rec;
+	struct store_cmd *cmd;
+	struct store_node member;
+	char detail[STORE_TEXT_MAX];
+	const char *node;
+	uint8_t fp[32];
+	size_t i;
+
+	if (!op->from_node || admin_tls_peer_fp(op->req, fp) != 0 ||
+	    admin_node_by_fp(op->a, fp, &member) != 0) {
+		admin_op_error(op, 403, "members only");
+		return;
+	}
+	node = member.name;
+	j = json_loadb(op->body, op->body_len, 0, &jerr);
+	list = json_object_get(j, "records");
+	if (!json_is_array(list) || json_array_size(list) == 0 ||
+	    json_array_size(list) > ADMIN_GATE_RECORDS_MAX) {
+		json_decref(j);
+		admin_op_error(op, 400, "want {\"records\": [1..%d]}",
+			       ADMIN_GATE_RECORDS_MAX);
+		return;
+	}
+	snprintf(op->actor, sizeof op->actor, "node:%.40s", node);
+	cmd = admin_op_cmd(op);
+	if (!cmd) {
+		json_decref(j);
+		return;
+	}
+	json_array_foreach(list, i, rec)
+	{
+		const char *action =
+		    json_string_value(json_object_get(rec, "action"));
+		const char *d =
+		    json_string_value(json_object_get(rec, "detail"));
+
+		if (!action || !d || !record_action_ok(action) ||
+		    strlen(d) > STORE_TEXT_MAX - 64 ||
+		    snprintf(detail, sizeof detail, "%s (seen by %s)", d,
+			     node) < 0 ||
+		    store_cmd_audit(cmd, action, detail) != 0) {
+			json_decref(j);
+			store_cmd_free(cmd);
+			admin_op_error(op, 400, "record %zu refused", i);
+			return;
+		}
+	}
+	json_decref(j);
+	admin_op_propose(op, cmd, failures_written);
+	store_cmd_free(cmd);
+}
+
+/* ---- checking credentials ---------------------------------------------- */
 
 static void login_verified(struct admin_op *op, int rc)
 {
@@ -298,33 +398,57 @@ static void login_verified(struct admin_op *op, int rc)
 			cred_insert(op->a, op->cred_mac, &op->rec,
 				    admin_now_ms());
 		snprintf(op->actor, sizeof op->actor, "%s", op->rec.name);
+	} else if (rc == 401) {
+		admin_fail_count(op, ADMIN_GATE_LOGIN, op->rec.name,
+				 "wrong password or user");
 	} else {
-		login_failed(op, op->rec.name);
+		rc = 503; /* shutting down */
 	}
 	OPENSSL_cleanse(op->cred_mac, sizeof op->cred_mac);
+	admin_op_work_set(op, NULL, NULL);
 	done(op, rc);
+}
+
+/* 0 if OP's client may make a login that costs something now; else the
+ * request is answered 429 with Retry-After. */
+static int login_throttle(struct admin_op *op, const char *name)
+{
+	unsigned wait = admin_gate_take(op->a->gate, op->addr, admin_now_ms());
+	char secs[16];
+
+	if (!wait)
+		return 0;
+	admin_fail_count(op, ADMIN_GATE_LOGIN, name, "throttled");
+	snprintf(secs, sizeof secs, "%u", wait);
+	evhttp_add_header(evhttp_request_get_output_headers(op->req),
+			  "Retry-After", secs);
+	op->after_login(op, 429);
+	return -1;
 }
 
 void admin_login_check(struct admin_op *op, admin_step_fn done)
 {
 	struct admin *a = op->a;
-	struct admin_login_worker *w = a->login;
 	struct evkeyvalq *h = evhttp_request_get_input_headers(op->req);
 	const char *hdr = evhttp_find_header(h, "Authorization");
 	char user[ADMIN_NAME_MAX + 1], pw[ADMIN_PASSWORD_MAX + 1];
-	struct login_job *job = NULL;
+	struct login_job *job;
 	struct store_read *r;
 	size_t len = 0;
 	int found;
 
 	op->after_login = done;
 	if (!hdr) {
-		done(op, 401); /* a first call without credentials: no audit */
+		done(op, 401); /* a first call without credentials: no count */
 		return;
 	}
 	if (admin_basic_parse(hdr, user, pw, &len) != 0) {
-		login_failed(op, "?");
-		done(op, 401);
+		OPENSSL_cleanse(pw, sizeof pw);
+		if (login_throttle(op, "?") == 0) {
+			admin_fail_count(op, ADMIN_GATE_LOGIN, "?",
+					 "malformed credentials");
+			done(op, 401);
+		}
 		return;
 	}
 	memset(&op->rec, 0, sizeof op->rec);
@@ -335,34 +459,32 @@ void admin_login_check(struct admin_op *op, admin_step_fn done)
 	}
 	snprintf(op->rec.name, sizeof op->rec.name, "%s", user);
 	op->cred_mac_ok = cred_mac(a, user, pw, len, op->cred_mac) == 0;
+	/* A cached login costs an HMAC: it never waits for a token or for
+	 * the scrypt queue. */
 	if (found && op->cred_mac_ok &&
 	    cred_lookup(a, op->cred_mac, &op->rec, admin_now_ms()) == 0) {
 		OPENSSL_cleanse(pw, sizeof pw);
 		login_verified(op, 0);
 		return;
 	}
+	if (login_throttle(op, user) != 0) {
+		OPENSSL_cleanse(pw, sizeof pw);
+		return;
+	}
 	job = calloc(1, sizeof *job);
-	pthread_mutex_lock(&w->lock);
-	if (!job || w->queued >= LOGIN_QUEUE_MAX) {
-		pthread_mutex_unlock(&w->lock);
-		free(job);
+	if (!job) {
 		OPENSSL_cleanse(pw, sizeof pw);
 		done(op, 503);
 		return;
 	}
-	job->op = op;
 	job->rec = op->rec;
 	job->found = found;
 	memcpy(job->pw, pw, len + 1);
 	job->len = len;
 	OPENSSL_cleanse(pw, sizeof pw);
-	admin_op_hold(op, login_verified);
-	if (w->tail)
-		w->tail->next = job;
-	else
-		w->head = job;
-	w->tail = job;
-	w->queued++;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	admin_op_work_set(op, job, login_job_free);
+	if (admin_op_work(op, a->login, login_run, login_verified) != 0) {
+		admin_op_work_set(op, NULL, NULL);
+		done(op, 503);
+	}
 }

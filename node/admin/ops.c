@@ -56,6 +56,8 @@ static void op_release(struct admin_op *op)
 			a->admin_delete_op = NULL;
 		if (a->init_op == op)
 			a->init_op = NULL;
+		if (a->prune_op == op)
+			a->prune_op = NULL;
 		if (op->prev)
 			op->prev->next = op->next;
 		else if (a->ops == op)
@@ -69,6 +71,9 @@ static void op_release(struct admin_op *op)
 	if (op->timer)
 		event_free(op->timer);
 	op->timer = NULL;
+	if (op->deadline)
+		event_free(op->deadline);
+	op->deadline = NULL;
 	if (op->ctx_free)
 		op->ctx_free(op->ctx);
 	op->ctx = NULL;
@@ -82,6 +87,8 @@ static void op_release(struct admin_op *op)
 
 static void op_free_mem(struct admin_op *op)
 {
+	if (op->work_free)
+		op->work_free(op->work);
 	/* Passwords and tokens pass through the union and token fields. */
 	OPENSSL_cleanse(op, sizeof *op);
 	free(op);
@@ -163,6 +170,13 @@ void admin_mailbox_drain(evutil_socket_t fd, short what, void *arg)
 	for (; op; op = next) {
 		next = op->qnext;
 		op->in_flight = 0;
+		if (!op->a) {
+			/* Answered at its deadline: nothing waits for this. */
+			op_free_mem(op);
+			continue;
+		}
+		if (op->deadline)
+			evtimer_del(op->deadline);
 		op->step(op, op->rc);
 	}
 }
@@ -182,6 +196,62 @@ static int not_attached(struct admin_op *op)
 	return admin_op_detached(op);
 }
 
+static void op_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct admin_op *op = arg;
+	struct store_health h;
+
+	if (!op->in_flight)
+		return;
+	store_health_get(op->a->store, &h);
+	if (h.state == STORE_HEALTH_FULL)
+		admin_op_error(op, 507,
+			       "no answer in time: this node's store is full "
+			       "(%s)",
+			       h.reason);
+	else
+		admin_op_error(op, 503,
+			       "no answer from the cluster in time; the change "
+			       "may still be applied");
+}
+
+/* Arms the deadline of a call to consensus that is about to be made. */
+static void op_arm_deadline(struct admin_op *op, unsigned ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (!op->deadline)
+		op->deadline = evtimer_new(op->a->base, op_on_deadline, op);
+	if (op->deadline)
+		evtimer_add(op->deadline, &tv);
+}
+
+int admin_op_refused_full(struct admin_op *op)
+{
+	struct consensus_status st;
+	struct store_health h;
+
+	if (op->a->consensus) {
+		consensus_status_get(op->a->consensus, &st);
+		if (st.failed) {
+			admin_op_error(op, 503,
+				       "this node's state machine failed (%s): "
+				       "it takes no writes until repaired; "
+				       "use another node",
+				       st.failed_reason);
+			return 1;
+		}
+	}
+	store_health_get(op->a->store, &h);
+	if (h.state != STORE_HEALTH_FULL)
+		return 0;
+	admin_op_error(op, 507,
+		       "this node's store is full: %s. Writes resume by "
+		       "themselves once space is freed there",
+		       h.reason);
+	return 1;
+}
+
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step)
 {
@@ -189,7 +259,7 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 	size_t len = 0;
 	int rc;
 
-	if (not_attached(op))
+	if (not_attached(op) || admin_op_refused_full(op))
 		return;
 	rc = store_cmd_finish(cmd, &buf, &len);
 	if (rc != 0) {
@@ -197,10 +267,13 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		return;
 	}
 	admin_op_hold(op, step);
+	op_arm_deadline(op, ADMIN_OP_DEADLINE_MS);
 	rc = consensus_propose(op->a->consensus, buf, len, admin_op_post, op);
 	free(buf);
 	if (rc == 0)
 		return;
+	if (op->deadline)
+		evtimer_del(op->deadline);
 	admin_op_unhold(op);
 	if (rc == CONSENSUS_ENOTLEADER && op->req && !op->from_node)
 		admin_forward(op);
@@ -216,9 +289,12 @@ void admin_op_call(struct admin_op *op, admin_consensus_call fn,
 	if (not_attached(op))
 		return;
 	admin_op_hold(op, step);
+	op_arm_deadline(op, ADMIN_CALL_DEADLINE_MS);
 	rc = fn(op, admin_op_post);
 	if (rc == 0)
 		return;
+	if (op->deadline)
+		evtimer_del(op->deadline);
 	admin_op_unhold(op);
 	step(op, rc);
 }
@@ -277,7 +353,10 @@ int admin_http_status(int rc)
 	case CONSENSUS_ENOLEADER:
 	case CONSENSUS_ESHUTDOWN:
 	case CONSENSUS_ELEADERSHIP:
+	case CONSENSUS_EFAILED:
 		return 503;
+	case STORE_ENOSPC:
+		return 507;
 	default:
 		return 500;
 	}
@@ -341,8 +420,12 @@ static const char *reason(int status)
 		return "Conflict";
 	case 413:
 		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
 	case 503:
 		return "Service Unavailable";
+	case 507:
+		return "Insufficient Storage";
 	default:
 		return status < 400 ? "OK" : "Error";
 	}

@@ -10,7 +10,6 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 
 #include "node/admin/admin_req.h"
@@ -159,34 +158,22 @@ json_t *admin_pki_cert_json(const uint8_t *der, size_t len, char *errmsg,
 int admin_pki_signing_key_ok(X509 *cert, char *errmsg, size_t errcap)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
-	char group[64] = "";
 	int bits;
 
 	if (!pk) {
 		snprintf(errmsg, errcap, "the certificate's key is unreadable");
 		return 0;
 	}
+	/* Phones verify CTL signatures with RSA only (docs/ctl.md). */
 	bits = EVP_PKEY_get_bits(pk);
-	if (EVP_PKEY_is_a(pk, "RSA")) {
-		if (bits == 2048 || bits == 4096)
-			return 1;
-		snprintf(errmsg, errcap,
-			 "an RSA key of %d bits cannot sign a CTL (2048 or "
-			 "4096 only)",
-			 bits);
-		return 0;
-	}
-	if (EVP_PKEY_is_a(pk, "EC") &&
-	    EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
-					   group, sizeof group, NULL) &&
-	    (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0))
+	if (EVP_PKEY_is_a(pk, "RSA") && (bits == 2048 || bits == 4096))
 		return 1;
 	snprintf(errmsg, errcap,
-		 "a %s key%s%s cannot sign a CTL (RSA 2048/4096 or EC P-256 "
-		 "only)",
+		 "a %d-bit %s key cannot sign a CTL: phones verify RSA "
+		 "2048 or 4096 only",
+		 bits,
 		 EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk)
-					     : "?",
-		 group[0] ? " on " : "", group);
+					     : "?");
 	return 0;
 }
 

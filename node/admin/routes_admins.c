@@ -1,9 +1,11 @@
 /* routes_admins: the admin users — list, add, change a password, remove
  * (never the last one). Passwords are hashed here, on the node that took
- * the request; only the hash goes through Raft. */
+ * the request, on the admin worker thread (scrypt must not stall the event
+ * loop); only the hash goes through Raft. */
 #include "node/admin/admin_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -59,28 +61,90 @@ static void admin_written(struct admin_op *op, int rc)
 		       json_pack("{s:s}", "name", op->rec.name));
 }
 
-void admin_route_admin_add(struct admin_op *op)
+/* A password to hash on the worker, and what the write needs after. */
+struct hash_job {
+	struct store_admin rec;		 /* in: the record; out: hashed */
+	char pw[ADMIN_PASSWORD_MAX + 1]; /* secret, wiped once hashed */
+	size_t len;
+	uint8_t old[1024]; /* the stored record a change is guarded on */
+	size_t old_len;
+};
+
+static void hash_job_free(void *p)
 {
-	struct admin_req_admin *q = &op->u.adm;
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, sizeof(struct hash_job));
+	free(p);
+}
+
+/* Worker thread. */
+static int hash_run(void *p)
+{
+	struct hash_job *job = p;
+	int rc = admin_password_hash(job->pw, job->len, &job->rec);
+
+	OPENSSL_cleanse(job->pw, sizeof job->pw);
+	return rc == 0 ? 0 : 500;
+}
+
+/* Hands Q's password and REC to the worker; STEP continues with the
+ * hashed record in op->work. 0, or -1 after answering. */
+static int hash_start(struct admin_op *op, struct admin_req_admin *q,
+		      const struct store_admin *rec, const uint8_t *old,
+		      size_t old_len, admin_step_fn step)
+{
+	struct hash_job *job = calloc(1, sizeof *job);
+
+	if (!job) {
+		OPENSSL_cleanse(q->password, sizeof q->password);
+		admin_op_error(op, 500, "out of memory");
+		return -1;
+	}
+	job->rec = *rec;
+	memcpy(job->pw, q->password, q->password_len);
+	job->len = q->password_len;
+	OPENSSL_cleanse(q->password, sizeof q->password);
+	if (old_len) {
+		memcpy(job->old, old, old_len);
+		job->old_len = old_len;
+	}
+	admin_op_work_set(op, job, hash_job_free);
+	if (admin_op_work(op, op->a->work, hash_run, step) != 0) {
+		admin_op_error(op, 503,
+			       "too many key operations in progress: "
+			       "retry");
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 with the hashed record in op->rec, or -1 after answering. */
+static int hash_done(struct admin_op *op, int rc)
+{
+	struct hash_job *job = op->work;
+
+	if (rc == ADMIN_WORK_CANCELLED) {
+		admin_op_error(op, 503, "shutting down");
+		return -1;
+	}
+	if (rc) {
+		admin_op_error(op, 500, "password hashing failed");
+		return -1;
+	}
+	op->rec = job->rec;
+	return 0;
+}
+
+static void admin_add_hashed(struct admin_op *op, int rc)
+{
 	struct store_admin *rec = &op->rec;
 	struct store_cmd *cmd;
-	char errmsg[256], detail[STORE_TEXT_MAX];
-	int rc;
+	char detail[STORE_TEXT_MAX];
 
-	rc = admin_req_parse_admin_add(op->body, op->body_len, q, errmsg,
-				       sizeof errmsg);
-	if (rc) {
-		admin_op_error(op, rc, "%s", errmsg);
+	if (hash_done(op, rc) != 0)
 		return;
-	}
-	memset(rec, 0, sizeof *rec);
-	snprintf(rec->name, sizeof rec->name, "%s", q->name);
-	rec->created_ms = rec->changed_ms = admin_now_ms();
-	if (admin_password_hash(q->password, q->password_len, rec) != 0) {
-		admin_op_error(op, 500, "password hashing failed");
-		return;
-	}
-	OPENSSL_cleanse(q->password, sizeof q->password);
+	admin_op_work_set(op, NULL, NULL);
 	snprintf(detail, sizeof detail, "name=%s", rec->name);
 	op->id = 1; /* created */
 	cmd = admin_op_cmd(op);
@@ -96,6 +160,53 @@ void admin_route_admin_add(struct admin_op *op)
 	store_cmd_free(cmd);
 }
 
+void admin_route_admin_add(struct admin_op *op)
+{
+	struct admin_req_admin *q = &op->u.adm;
+	struct store_admin rec;
+	char errmsg[256];
+	int rc;
+
+	rc = admin_req_parse_admin_add(op->body, op->body_len, q, errmsg,
+				       sizeof errmsg);
+	if (rc) {
+		admin_op_error(op, rc, "%s", errmsg);
+		return;
+	}
+	memset(&rec, 0, sizeof rec);
+	snprintf(rec.name, sizeof rec.name, "%s", q->name);
+	snprintf(op->rec.name, sizeof op->rec.name, "%s", q->name);
+	rec.created_ms = rec.changed_ms = admin_now_ms();
+	hash_start(op, q, &rec, NULL, 0, admin_add_hashed);
+}
+
+static void admin_password_hashed(struct admin_op *op, int rc)
+{
+	struct store_admin *rec = &op->rec;
+	struct hash_job *job = op->work;
+	struct store_cmd *cmd;
+	char detail[STORE_TEXT_MAX];
+
+	if (hash_done(op, rc) != 0)
+		return;
+	snprintf(detail, sizeof detail, "name=%s", rec->name);
+	op->id = 0;
+	cmd = admin_op_cmd(op);
+	if (!cmd)
+		return;
+	if (store_cmd_op(cmd, STORE_OP_EXPECT, STORE_T_ADMINS, rec->name,
+			 strlen(rec->name), job->old, job->old_len) ||
+	    store_cmd_put_admin(cmd, STORE_OP_PUT, rec) ||
+	    store_cmd_audit(cmd, "admin.password", detail)) {
+		store_cmd_free(cmd);
+		admin_op_error(op, 500, "building the change failed");
+		return;
+	}
+	admin_op_work_set(op, NULL, NULL);
+	admin_op_propose(op, cmd, admin_written);
+	store_cmd_free(cmd);
+}
+
 void admin_route_admin_password(struct admin_op *op)
 {
 	struct admin_req_admin *q = &op->u.adm;
@@ -104,8 +215,7 @@ void admin_route_admin_password(struct admin_op *op)
 	const void *val;
 	size_t vlen = 0;
 	struct store_read *r;
-	struct store_cmd *cmd;
-	char errmsg[256], detail[STORE_TEXT_MAX];
+	char errmsg[256];
 	int rc;
 
 	rc = admin_req_parse_password(op->body, op->body_len, q, errmsg,
@@ -128,33 +238,14 @@ void admin_route_admin_password(struct admin_op *op)
 	}
 	store_read_end(r);
 	if (rc) {
+		OPENSSL_cleanse(q->password, sizeof q->password);
 		admin_op_error(op, rc == STORE_ENOTFOUND ? 404 : 500,
 			       "no admin \"%s\"", op->args[0]);
 		return;
 	}
 	rec->changed_ms = admin_now_ms();
-	rc = admin_password_hash(q->password, q->password_len, rec);
-	OPENSSL_cleanse(q->password, sizeof q->password);
-	if (rc) {
-		admin_op_error(op, 500, "password hashing failed");
-		return;
-	}
-	snprintf(detail, sizeof detail, "name=%s", rec->name);
-	op->id = 0;
-	cmd = admin_op_cmd(op);
-	if (!cmd)
-		return;
-	if (store_cmd_op(cmd, STORE_OP_EXPECT, STORE_T_ADMINS, rec->name,
-			 strlen(rec->name), old, vlen) ||
-	    store_cmd_put_admin(cmd, STORE_OP_PUT, rec) ||
-	    store_cmd_audit(cmd, "admin.password", detail)) {
-		store_cmd_free(cmd);
-		admin_op_error(op, 500, "building the change failed");
-		return;
-	}
+	hash_start(op, q, rec, old, vlen, admin_password_hashed);
 	OPENSSL_cleanse(old, sizeof old);
-	admin_op_propose(op, cmd, admin_written);
-	store_cmd_free(cmd);
 }
 
 static void admin_removed(struct admin_op *op, int rc)

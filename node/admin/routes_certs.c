@@ -246,10 +246,12 @@ static void regen_out_free(struct regen_out *o)
 	free(o->wrapped);
 }
 
-/* Issues the new certificate with the CA key, unwrapped with the KEK for
- * as long as it takes. 0, or an HTTP status with ERRMSG. */
+/* Issues the new certificate for KEY (transferred: generated on the
+ * worker) with the CA key, unwrapped with the KEK for as long as it takes.
+ * 0, or an HTTP status with ERRMSG. */
 static int regen_issue(struct admin *a, const struct regen_in *in,
-		       struct regen_out *o, char *errmsg, size_t errcap)
+		       EVP_PKEY *key, struct regen_out *o, char *errmsg,
+		       size_t errcap)
 {
 	enum pki_role role = (enum pki_role)in->old.role;
 	uint8_t kek[PKI_KEK_LEN];
@@ -260,6 +262,7 @@ static int regen_issue(struct admin *a, const struct regen_in *in,
 	int status = 500;
 
 	memset(o, 0, sizeof *o);
+	o->key = key;
 	if (admin_pki_kek_load(a, &in->cl, kek, errmsg, errcap) != 0)
 		return 503;
 	if (nodepki_ca_load(in->r, kek, &ca, &ca_key, errmsg, errcap) != 0) {
@@ -275,8 +278,15 @@ static int regen_issue(struct admin *a, const struct regen_in *in,
 	if (subject_of(old, in->old.role, in->node.name, &sb, &subj, errmsg,
 		       errcap) != 0)
 		goto out;
-	if (pki_key_generate(in->key_type, &o->key) != 0 ||
-	    pki_issue(ca, ca_key, o->key, role, &subj, 0, &o->cert, errmsg,
+	if (pki_key_type_of(o->key) !=
+	    (int)nodepki_role_key_type(role, in->key_type)) {
+		/* cert_key_type changed while the key was made. */
+		snprintf(errmsg, errcap,
+			 "cert_key_type changed meanwhile: retry");
+		status = 409;
+		goto out;
+	}
+	if (pki_issue(ca, ca_key, o->key, role, &subj, 0, &o->cert, errmsg,
 		      errcap) != 0 ||
 	    nodepki_cert_record(o->cert, in->old.owner, role,
 				in->old.generation + 1, admin_now_ms(), &o->rec,
@@ -397,26 +407,65 @@ static struct store_cmd *regen_cmd(struct admin_op *op,
 	return cmd;
 }
 
-void admin_route_cert_regenerate(struct admin_op *op)
+/* A key to generate on the worker: RSA key generation takes from tens of
+ * milliseconds to seconds, which the event loop must not spend. */
+struct keygen_job {
+	enum pki_key_type type;
+	EVP_PKEY *key; /* out, owned until taken */
+};
+
+static void keygen_job_free(void *p)
 {
+	struct keygen_job *job = p;
+
+	if (!job)
+		return;
+	EVP_PKEY_free(job->key);
+	free(job);
+}
+
+/* Worker thread. */
+static int keygen_run(void *p)
+{
+	struct keygen_job *job = p;
+
+	return pki_key_generate(job->type, &job->key) == 0 ? 0 : 500;
+}
+
+/* Back on the admin thread with the new key: read again (the store may
+ * have changed meanwhile; the command is guarded on what is read now),
+ * issue and write. */
+static void regen_keyed(struct admin_op *op, int rc)
+{
+	struct keygen_job *job = op->work;
 	struct regen_in in;
 	struct regen_out o;
 	struct store_read *r;
 	struct store_cmd *cmd;
 	char errmsg[512] = "", sha1[PKI_FP_TEXT_MAX], sha256[PKI_FP_TEXT_MAX];
+	EVP_PKEY *key;
 	int status;
 
-	if (op->body_len && strspn(op->body, " \t\r\n{}") != op->body_len) {
-		admin_op_error(op, 400, "no body expected (or {})");
+	if (rc) {
+		admin_op_error(op, rc == ADMIN_WORK_CANCELLED ? 503 : 500, "%s",
+			       rc == ADMIN_WORK_CANCELLED
+				   ? "shutting down"
+				   : "key generation failed");
 		return;
 	}
-	if (admin_op_read_begin(op, &r) != 0)
+	key = job->key;
+	job->key = NULL;
+	admin_op_work_set(op, NULL, NULL);
+	if (admin_op_read_begin(op, &r) != 0) {
+		EVP_PKEY_free(key);
 		return;
+	}
 	if (regen_read(op, r, &in) != 0) {
 		store_read_end(r);
+		EVP_PKEY_free(key);
 		return;
 	}
-	status = regen_issue(op->a, &in, &o, errmsg, sizeof errmsg);
+	status = regen_issue(op->a, &in, key, &o, errmsg, sizeof errmsg);
 	if (status) {
 		store_read_end(r);
 		regen_out_free(&o);
@@ -441,4 +490,34 @@ void admin_route_cert_regenerate(struct admin_op *op)
 	regen_out_free(&o);
 	admin_op_propose(op, cmd, regenerated);
 	store_cmd_free(cmd);
+}
+
+void admin_route_cert_regenerate(struct admin_op *op)
+{
+	struct regen_in in;
+	struct store_read *r;
+	struct keygen_job *job;
+
+	if (op->body_len && strspn(op->body, " \t\r\n{}") != op->body_len) {
+		admin_op_error(op, 400, "no body expected (or {})");
+		return;
+	}
+	if (admin_op_read_begin(op, &r) != 0)
+		return;
+	if (regen_read(op, r, &in) != 0) {
+		store_read_end(r);
+		return;
+	}
+	store_read_end(r);
+	job = calloc(1, sizeof *job);
+	if (!job) {
+		admin_op_error(op, 500, "out of memory");
+		return;
+	}
+	job->type = nodepki_role_key_type((enum pki_role)in.old.role,
+					  in.key_type);
+	admin_op_work_set(op, job, keygen_job_free);
+	if (admin_op_work(op, op->a->work, keygen_run, regen_keyed) != 0)
+		admin_op_error(op, 503,
+			       "too many key operations in progress: retry");
 }

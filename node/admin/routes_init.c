@@ -24,6 +24,7 @@
 #include "common/hex.h"
 #include "common/log.h"
 #include "node/nodepki.h"
+#include "node/provdefaults.h"
 
 #define INIT_POLL_MS 100
 #define INIT_POLLS 100 /* up to 10 s to win the first election */
@@ -74,29 +75,56 @@ static enum pki_key_type init_key_type(struct admin *a)
 	return t;
 }
 
-/* KEK, CA and this node's certificates, in memory and in DATA. */
-static int init_pki_make(struct admin_op *op, char *errmsg, size_t errcap)
-{
-	struct admin *a = op->a;
-	struct init_pki *p = calloc(1, sizeof *p);
+/* What the worker makes for init: the first admin's hash, then the KEK,
+ * the CA and this node's certificates, in memory and in DATA (RSA key
+ * generation and scrypt take long enough to stall every other request if
+ * they ran on the event loop). Everything it reads is copied in: the admin
+ * may be freed while it runs. */
+struct init_job {
+	char pw[ADMIN_PASSWORD_MAX + 1]; /* secret, wiped once hashed */
+	size_t len;
+	struct store_admin rec; /* out: hashed */
+	enum pki_key_type key_type;
+	char cluster_name[STORE_NAME_MAX];
+	char *kek_file, *data_dir; /* owned */
+	struct init_pki *p;	   /* out, owned until taken */
+	char errmsg[256];
+};
 
-	if (!p) {
-		snprintf(errmsg, errcap, "out of memory");
-		return -1;
+static void init_job_free(void *arg)
+{
+	struct init_job *job = arg;
+
+	if (!job)
+		return;
+	init_pki_free(job->p);
+	free(job->kek_file);
+	free(job->data_dir);
+	OPENSSL_cleanse(job, sizeof *job);
+	free(job);
+}
+
+/* Worker thread: 0, or 500 with job->errmsg. */
+static int init_run(void *arg)
+{
+	struct init_job *job = arg;
+	struct init_pki *p = job->p;
+	char *e = job->errmsg;
+	size_t ecap = sizeof job->errmsg;
+	int rc;
+
+	rc = admin_password_hash(job->pw, job->len, &job->rec);
+	OPENSSL_cleanse(job->pw, sizeof job->pw);
+	if (rc) {
+		snprintf(e, ecap, "password hashing failed");
+		return 500;
 	}
-	if (op->ctx_free)
-		op->ctx_free(op->ctx);
-	op->ctx = p;
-	op->ctx_free = init_pki_free;
-	nodepki_names_make(a->node_name, a->admin_addr, a->raft_addr,
-			   a->cluster_id, 1, &p->names);
-	if (nodepki_cluster_create(init_key_type(a), op->text, &p->names,
-				   &p->pki, errmsg, errcap) != 0)
-		return -1;
-	if (pki_kek_save(a->kek_file, p->pki.kek, errmsg, errcap) != 0 ||
-	    nodepki_write_set(a->data_dir, p->pki.ca, &p->pki.node, errmsg,
-			      errcap) != 0)
-		return -1;
+	if (nodepki_cluster_create(job->key_type, job->cluster_name, &p->names,
+				   &p->pki, e, ecap) != 0 ||
+	    pki_kek_save(job->kek_file, p->pki.kek, e, ecap) != 0 ||
+	    nodepki_write_set(job->data_dir, p->pki.ca, &p->pki.node, e,
+			      ecap) != 0)
+		return 500;
 	return 0;
 }
 
@@ -247,7 +275,7 @@ static void init_write(struct admin_op *op)
 	struct store_cmd *cmd;
 	char detail[STORE_TEXT_MAX], errmsg[256] = "";
 	uint64_t now = admin_now_ms();
-	unsigned int mdlen = 32;
+	unsigned int mdlen = 32, added;
 
 	snprintf(cl.id, sizeof cl.id, "%s", a->cluster_id);
 	snprintf(cl.name, sizeof cl.name, "%.63s", op->text);
@@ -279,6 +307,8 @@ static void init_write(struct admin_op *op)
 	    nodepki_cmd_put_set(cmd, p->pki.kek, n.id, &p->pki.node, now,
 				errmsg, sizeof errmsg) != 0 ||
 	    init_cmd_itl(cmd, p, now, errmsg, sizeof errmsg) != 0 ||
+	    provdefaults_cmd(cmd, NULL, p->pki.kek, p->pki.kek_id, now,
+			     &added, errmsg, sizeof errmsg) != 0 ||
 	    store_cmd_put_cluster(cmd, &cl) ||
 	    store_cmd_put_node(cmd, STORE_OP_PUT_NEW, &n) ||
 	    store_cmd_put_admin(cmd, STORE_OP_PUT_NEW, &op->rec) ||
@@ -307,10 +337,61 @@ static void init_wait_leader(struct admin_op *op, int rc)
 	admin_op_after(op, INIT_POLL_MS, init_wait_leader);
 }
 
+/* A failed first attempt leaves no cluster id behind: the next one picks
+ * its own. (After bootstrap the id is Raft's and stays.) */
+static void init_forget_id(struct admin *a)
+{
+	if (!a->consensus)
+		a->cluster_id[0] = '\0';
+}
+
+/* Back on the admin thread with the hash and the PKI made: Raft starts
+ * (it needs the node certificate), and once this node leads, the command
+ * is written. A retry after a failed write makes a new PKI; nothing of the
+ * old one was committed. */
+static void init_made(struct admin_op *op, int rc)
+{
+	struct admin *a = op->a;
+	struct init_job *job = op->work;
+	char errmsg[256] = "";
+
+	if (rc) {
+		init_forget_id(a);
+		if (rc == ADMIN_WORK_CANCELLED)
+			admin_op_error(op, 503, "shutting down");
+		else
+			admin_op_error(op, 500, "making the cluster PKI: %s",
+				       job->errmsg);
+		return;
+	}
+	op->rec = job->rec;
+	if (op->ctx_free)
+		op->ctx_free(op->ctx);
+	op->ctx = job->p;
+	op->ctx_free = init_pki_free;
+	job->p = NULL;
+	admin_op_work_set(op, NULL, NULL);
+	if (!a->consensus) {
+		if (!a->hooks.bootstrap ||
+		    a->hooks.bootstrap(a->hooks.arg, a->cluster_id, errmsg,
+				       sizeof errmsg) != 0 ||
+		    !a->consensus) {
+			a->cluster_id[0] = '\0';
+			admin_op_error(op, 500, "bootstrap failed: %s",
+				       a->hooks.bootstrap ? errmsg : "no hook");
+			return;
+		}
+		log_info(ADMIN_TAG, "bootstrapped cluster %s; waiting to lead",
+			 a->cluster_id);
+	}
+	init_wait_leader(op, 0);
+}
+
 void admin_route_init(struct admin_op *op)
 {
 	struct admin *a = op->a;
 	struct admin_req_init *q = &op->u.init;
+	struct init_job *job;
 	struct store_cluster cl;
 	struct store_read *r;
 	char errmsg[256] = "";
@@ -346,43 +427,43 @@ void admin_route_init(struct admin_op *op)
 			       a->data_dir);
 		return;
 	}
-	memset(&op->rec, 0, sizeof op->rec);
-	snprintf(op->rec.name, sizeof op->rec.name, "%s", q->admin);
-	op->rec.created_ms = op->rec.changed_ms = admin_now_ms();
-	rc = admin_password_hash(q->password, q->password_len, &op->rec);
-	OPENSSL_cleanse(q->password, sizeof q->password);
-	if (rc) {
-		admin_op_error(op, 500, "password hashing failed");
-		return;
-	}
-	snprintf(op->text, sizeof op->text, "%s", q->cluster_name);
-	snprintf(op->actor, sizeof op->actor, "%s", q->admin);
-	a->init_op = op;
 	if (!a->consensus && uuid_v4(a->cluster_id) != 0) {
+		OPENSSL_cleanse(q->password, sizeof q->password);
 		admin_op_error(op, 500, "no randomness");
 		return;
 	}
-	/* Before Raft starts: it needs the node certificate. A retry after
-	 * a failed write makes a new PKI; nothing of the old one was
-	 * committed. */
-	if (init_pki_make(op, errmsg, sizeof errmsg) != 0) {
-		if (!a->consensus)
-			a->cluster_id[0] = '\0';
-		admin_op_error(op, 500, "making the cluster PKI: %s", errmsg);
+	job = calloc(1, sizeof *job);
+	if (job) {
+		job->p = calloc(1, sizeof *job->p);
+		job->kek_file = strdup(a->kek_file);
+		job->data_dir = strdup(a->data_dir);
+	}
+	if (!job || !job->p || !job->kek_file || !job->data_dir) {
+		OPENSSL_cleanse(q->password, sizeof q->password);
+		init_job_free(job);
+		init_forget_id(a);
+		admin_op_error(op, 500, "out of memory");
 		return;
 	}
-	if (!a->consensus) {
-		if (!a->hooks.bootstrap ||
-		    a->hooks.bootstrap(a->hooks.arg, a->cluster_id, errmsg,
-				       sizeof errmsg) != 0 ||
-		    !a->consensus) {
-			a->cluster_id[0] = '\0';
-			admin_op_error(op, 500, "bootstrap failed: %s",
-				       a->hooks.bootstrap ? errmsg : "no hook");
-			return;
-		}
-		log_info(ADMIN_TAG, "bootstrapped cluster %s; waiting to lead",
-			 a->cluster_id);
+	snprintf(job->rec.name, sizeof job->rec.name, "%s", q->admin);
+	job->rec.created_ms = job->rec.changed_ms = admin_now_ms();
+	memcpy(job->pw, q->password, q->password_len);
+	job->len = q->password_len;
+	OPENSSL_cleanse(q->password, sizeof q->password);
+	job->key_type = init_key_type(a);
+	snprintf(job->cluster_name, sizeof job->cluster_name, "%s",
+		 q->cluster_name);
+	nodepki_names_make(a->node_name, a->admin_addr, a->raft_addr,
+			   a->cluster_id, 1, &job->p->names);
+	snprintf(op->text, sizeof op->text, "%s", q->cluster_name);
+	snprintf(op->actor, sizeof op->actor, "%s", q->admin);
+	snprintf(op->rec.name, sizeof op->rec.name, "%s", q->admin);
+	a->init_op = op;
+	admin_op_work_set(op, job, init_job_free);
+	if (admin_op_work(op, a->work, init_run, init_made) != 0) {
+		init_forget_id(a);
+		admin_op_error(op, 503,
+			       "too many key operations in progress: "
+			       "retry");
 	}
-	init_wait_leader(op, 0);
 }

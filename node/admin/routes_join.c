@@ -34,11 +34,11 @@
 
 static void join_refuse(struct admin_op *op, int status, const char *why)
 {
-	char detail[STORE_TEXT_MAX];
-
-	snprintf(detail, sizeof detail, "name=%s peer=%s reason=%s",
+	/* Counted and summarised, never written per attempt: whoever calls
+	 * here has proven nothing yet. */
+	log_warn(ADMIN_TAG, "join refused: name=%s peer=%s reason=%s",
 		 op->u.join.name, op->peer, why);
-	admin_audit_failure(op->a, "join.fail", detail);
+	admin_fail_count(op, ADMIN_GATE_JOIN, op->u.join.name, why);
 	admin_op_error(op, status, "join refused: %s", why);
 }
 
@@ -247,7 +247,8 @@ static void join_certs(struct admin_op *op)
 		store_read_end(r);
 	}
 	for (int i = 0; i < NODEPKI_ROLES; i++)
-		if (pki_key_type_of(k->set.key[i]) != (int)want) {
+		if (pki_key_type_of(k->set.key[i]) !=
+		    (int)nodepki_role_key_type(nodepki_roles[i], want)) {
 			admin_op_reply(
 			    op, 409,
 			    json_pack("{s:s, s:s}", "error",

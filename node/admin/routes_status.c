@@ -30,16 +30,49 @@ static json_t *cluster_json(struct store_read *r)
 	return json_pack("{s:s, s:s}", "id", cl.id, "name", cl.name);
 }
 
+/* This node's health: "failed" (its state machine stopped: the reason
+ * says why), "store-full" (an entry waits for disk space), or "ok"; the
+ * detail says what an operator should know. */
+static const char *node_health(struct admin *a,
+			       const struct consensus_status *st,
+			       const struct store_health *h,
+			       const char **detail)
+{
+	*detail = "";
+	if (st->failed) {
+		*detail = st->failed_reason;
+		return "failed";
+	}
+	if (h->state == STORE_HEALTH_FULL) {
+		*detail = h->reason;
+		return store_health_name(h->state);
+	}
+	return "ok";
+}
+
+static json_t *store_json(const struct store_health *h)
+{
+	return json_pack("{s:s, s:I, s:I, s:I, s:I}", "dir", h->dir, "map_size",
+			 (json_int_t)h->map_size, "map_grows",
+			 (json_int_t)h->map_grows, "data_size",
+			 (json_int_t)h->data_size, "free_bytes",
+			 (json_int_t)h->free_bytes);
+}
+
 static json_t *status_json(struct admin *a)
 {
 	struct consensus_status st;
+	struct store_health h;
 	struct store_node leader;
 	struct store_read *r = NULL;
 	json_t *node, *cluster;
+	const char *health, *detail;
 
 	memset(&st, 0, sizeof st);
 	if (a->consensus)
 		consensus_status_get(a->consensus, &st);
+	store_health_get(a->store, &h);
+	health = node_health(a, &st, &h, &detail);
 	if (store_read_begin(a->store, &r) != 0)
 		r = NULL;
 	if (!st.leader_id || !r ||
@@ -55,6 +88,9 @@ static json_t *status_json(struct admin *a)
 			 (json_int_t)store_applied_index(a->store),
 			 "snapshot_index", (json_int_t)st.snapshot_index,
 			 "leader", id_name(st.leader_id, leader.name));
+	json_object_set_new(node, "health", json_string(health));
+	json_object_set_new(node, "health_detail", json_string(detail));
+	json_object_set_new(node, "store", store_json(&h));
 	cluster = cluster_json(r);
 	store_read_end(r);
 	return json_pack("{s:o, s:o}", "node", node, "cluster", cluster);
@@ -71,6 +107,8 @@ struct member {
 	struct store_node node;
 	const char *role;
 	int reachable;
+	char health[16]; /* its own word: "ok", "store-full", "failed" */
+	char detail[256];
 	uint64_t applied, term;
 	struct admin_client *client;
 	struct admin_op *op; /* back pointer for the callback */
@@ -121,22 +159,26 @@ static void fanout_reply(struct admin_op *op)
 			best = f->m[i].applied;
 	for (unsigned i = 0; i < f->n; i++) {
 		struct member *m = &f->m[i];
-		const char *health = !m->reachable ? "unreachable"
-				     : m->applied + ADMIN_LAG_ENTRIES < best
-					 ? "lagging"
-					 : "ok";
+		/* What the member says of itself comes first: a failed or
+		 * full node is also behind, and "lagging" would hide why. */
+		const char *health =
+		    !m->reachable ? "unreachable"
+		    : m->health[0] && strcmp(m->health, "ok") != 0 ? m->health
+		    : m->applied + ADMIN_LAG_ENTRIES < best	   ? "lagging"
+								   : "ok";
 
 		json_array_append_new(
 		    members,
 		    json_pack(
 			"{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:I, "
-			"s:I, s:s}",
+			"s:I, s:s, s:s}",
 			"id", (json_int_t)m->node.id, "name", m->node.name,
 			"raft_address", m->node.raft_addr, "admin_address",
 			m->node.admin_addr, "role", m->role, "state",
 			store_node_state_name(m->node.state), "reachable",
 			m->reachable, "applied_index", (json_int_t)m->applied,
-			"term", (json_int_t)m->term, "health", health));
+			"term", (json_int_t)m->term, "health", health,
+			"health_detail", m->reachable ? m->detail : ""));
 	}
 	if (store_read_begin(a->store, &r) != 0)
 		r = NULL;
@@ -166,12 +208,18 @@ static void fanout_answer(void *arg, int status, const char *body, size_t len,
 	if (json_is_object(node)) {
 		json_t *ap = json_object_get(node, "applied_index");
 		json_t *t = json_object_get(node, "term");
+		json_t *he = json_object_get(node, "health");
+		json_t *hd = json_object_get(node, "health_detail");
 
 		m->reachable = 1;
 		m->applied =
 		    json_is_integer(ap) ? (uint64_t)json_integer_value(ap) : 0;
 		m->term =
 		    json_is_integer(t) ? (uint64_t)json_integer_value(t) : 0;
+		snprintf(m->health, sizeof m->health, "%s",
+			 json_is_string(he) ? json_string_value(he) : "ok");
+		snprintf(m->detail, sizeof m->detail, "%s",
+			 json_is_string(hd) ? json_string_value(hd) : "");
 	}
 	json_decref(root);
 	if (--f->pending == 0)
@@ -214,9 +262,16 @@ void admin_route_cluster_status(struct admin_op *op)
 		m->op = op;
 		m->role = member_role(&st, m->node.id);
 		if (m->node.id == a->node_id) {
+			struct store_health sh;
+			const char *health, *detail;
+
+			store_health_get(a->store, &sh);
+			health = node_health(a, &st, &sh, &detail);
 			m->reachable = 1;
 			m->applied = store_applied_index(a->store);
 			m->term = st.term;
+			snprintf(m->health, sizeof m->health, "%s", health);
+			snprintf(m->detail, sizeof m->detail, "%s", detail);
 			continue;
 		}
 		f->pending++;

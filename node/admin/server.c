@@ -20,10 +20,12 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <openssl/crypto.h>
 
 #include "common/log.h"
 #include "node/admin/admin_pki.h"
+#include "node/admin/prov_int.h"
 
 #define PATH_SEGS_MAX 5
 
@@ -60,6 +62,10 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_GET, "/v1/audit", admin_route_audit, ROUTE_AUTH | ROUTE_READ,
      0},
+    /* A member's summary of the failures it counted: its certificate is
+     * the credential. */
+    {EVHTTP_REQ_POST, "/v1/audit/failures", admin_route_audit_failures,
+     ROUTE_WRITE, 10},
     /* Certificates, trust store, tokens, CTL, security mode
      * (admin_pki.h). */
     {EVHTTP_REQ_GET, "/v1/certs", admin_route_certs_list,
@@ -93,6 +99,77 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/v1/security", admin_route_security_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_PUT, "/v1/security/mode", admin_route_security_mode,
+     ROUTE_AUTH | ROUTE_WRITE, 30},    /* Provisioning (prov_int.h): one set of handlers, the resource
+     * from the path. */
+    {EVHTTP_REQ_GET, "/v1/profiles", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
+     0},
+    {EVHTTP_REQ_GET, "/v1/profiles/+", admin_route_prov_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/profiles", admin_route_prov_add,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_PUT, "/v1/profiles/+", admin_route_prov_set,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/profiles/+", admin_route_prov_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/trunk-profiles", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
+     0},
+    {EVHTTP_REQ_GET, "/v1/trunk-profiles/+", admin_route_prov_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/trunk-profiles", admin_route_prov_add,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_PUT, "/v1/trunk-profiles/+", admin_route_prov_set,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/trunk-profiles/+", admin_route_prov_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/devices", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
+     0},
+    {EVHTTP_REQ_GET, "/v1/devices/+", admin_route_prov_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/devices", admin_route_prov_add,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_PUT, "/v1/devices/+", admin_route_prov_set,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/devices/+", admin_route_prov_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/users", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
+     0},
+    {EVHTTP_REQ_GET, "/v1/users/+", admin_route_prov_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/users", admin_route_prov_add,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_PUT, "/v1/users/+", admin_route_prov_set,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/users/+", admin_route_prov_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/app-users", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
+     0},
+    {EVHTTP_REQ_GET, "/v1/app-users/+", admin_route_prov_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/app-users", admin_route_prov_add,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_PUT, "/v1/app-users/+", admin_route_prov_set,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/app-users/+", admin_route_prov_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/realms", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
+     0},
+    {EVHTTP_REQ_GET, "/v1/realms/+", admin_route_prov_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/realms", admin_route_prov_add,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_PUT, "/v1/realms/+", admin_route_prov_set,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/realms/+", admin_route_prov_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/node-groups", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
+     0},
+    {EVHTTP_REQ_GET, "/v1/node-groups/+", admin_route_prov_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/node-groups", admin_route_prov_add,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_PUT, "/v1/node-groups/+", admin_route_prov_set,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/node-groups/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
 };
 
@@ -166,6 +243,22 @@ static int route_find(const char *path, enum evhttp_cmd_type method,
 	return found ? 405 : 404;
 }
 
+/* The address part of PEER ("a.b.c.d:port", "[v6]:port"). */
+static void peer_addr(const char *peer, char *out, size_t cap)
+{
+	const char *end;
+
+	if (peer[0] == '[') {
+		end = strchr(peer, ']');
+		peer++;
+	} else {
+		end = strrchr(peer, ':');
+	}
+	if (!end)
+		end = peer + strlen(peer);
+	snprintf(out, cap, "%.*s", (int)(end - peer), peer);
+}
+
 /* A member relaying a request shows its certificate; only then is its
  * X-Ward-Client header (the original client's address) believed. */
 static void op_identify(struct admin_op *op)
@@ -183,14 +276,17 @@ static void op_identify(struct admin_op *op)
 	snprintf(op->peer, sizeof op->peer, "%s%s%s:%u",
 		 addr && strchr(addr, ':') ? "[" : "", addr ? addr : "?",
 		 addr && strchr(addr, ':') ? "]" : "", port);
+	snprintf(op->addr, sizeof op->addr, "%s", addr ? addr : "?");
 	if (!op->a->consensus || admin_tls_peer_fp(op->req, fp) != 0 ||
 	    admin_node_by_fp(op->a, fp, &node) != 0)
 		return;
 	op->from_node = 1;
 	if (client && strlen(client) < 48 &&
-	    strspn(client, "0123456789abcdefABCDEF.:[]") == strlen(client))
+	    strspn(client, "0123456789abcdefABCDEF.:[]") == strlen(client)) {
 		snprintf(op->peer, sizeof op->peer, "%s via %.24s", client,
 			 node.name);
+		peer_addr(client, op->addr, sizeof op->addr);
+	}
 }
 
 static int op_take_body(struct admin_op *op)
@@ -242,15 +338,22 @@ static void admin_on_close(struct evhttp_connection *evcon, void *arg)
 
 static void op_after_login(struct admin_op *op, int rc)
 {
-	if (rc == 401 && op->relay_login) {
-		admin_forward(op);
-		return;
-	}
 	if (rc == 401) {
 		admin_op_error(op, 401, "wrong or missing credentials");
 		return;
 	}
+	if (rc == 429) {
+		admin_op_error(op, 429,
+			       "too many logins from this address: retry after "
+			       "%s s",
+			       evhttp_find_header(
+				   evhttp_request_get_output_headers(op->req),
+				   "Retry-After"));
+		return;
+	}
 	if (rc) {
+		evhttp_add_header(evhttp_request_get_output_headers(op->req),
+				  "Retry-After", "1");
 		admin_op_error(op, 503, "too many logins in progress: retry");
 		return;
 	}
@@ -312,6 +415,9 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 				     "(yet)");
 		return;
 	}
+	if ((route->flags & ROUTE_WRITE) && a->consensus &&
+	    admin_op_refused_full(op))
+		return;
 	leader = admin_is_leader(a);
 	if (route->flags & ROUTE_READ)
 		op->consistent =
@@ -332,18 +438,81 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 		op_after_login(op, 0);
 }
 
+/* ---- the connection cap ----------------------------------------------- */
+
+/* Inbound connections are counted by the TLS object each one owns: it is
+ * freed with the connection however that ends (idle timeout, error, a
+ * client that never sent a request). At the cap the listener stops
+ * accepting, so further clients wait in the kernel's backlog and cost this
+ * process nothing. The counter outlives the admin when libevent frees a
+ * connection after it. Admin thread only. */
+struct admin_conns {
+	struct admin *a; /* NULL once the admin is gone */
+	unsigned open;
+	unsigned refs; /* the admin + open connections */
+	int paused;    /* the listener is disabled */
+};
+
+static int conn_idx = -1;
+static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
+
+static void conns_unref(struct admin_conns *c)
+{
+	if (--c->refs == 0)
+		free(c);
+}
+
+static void conn_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+			 long argl, void *argp)
+{
+	struct admin_conns *c = ptr;
+
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	if (!c)
+		return; /* any other SSL of the process */
+	c->open--;
+	if (c->a && c->paused && c->open < c->a->limits.max_connections) {
+		c->paused = 0;
+		evconnlistener_enable(c->a->listener);
+		log_info(ADMIN_TAG, "accepting connections again (%u open)",
+			 c->open);
+	}
+	conns_unref(c);
+}
+
+static void conn_idx_init(void)
+{
+	conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_ex_free);
+}
+
 static struct bufferevent *admin_on_bev(struct event_base *base, void *arg)
 {
 	struct admin *a = arg;
+	struct admin_conns *c = a->conns;
 	struct bufferevent *bev;
 	SSL *ssl = SSL_new(a->tls_server);
 
 	if (!ssl)
 		return NULL;
+	if (conn_idx < 0 || SSL_set_ex_data(ssl, conn_idx, c) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	c->open++;
+	c->refs++;
+	if (c->open >= a->limits.max_connections && !c->paused && a->listener) {
+		c->paused = 1;
+		evconnlistener_disable(a->listener);
+		log_warn(
+		    ADMIN_TAG,
+		    "%u connections open: the limit (admin.max_connections)"
+		    "; not accepting more until one closes",
+		    c->open);
+	}
 	bev = bufferevent_openssl_socket_new(
 	    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
-		SSL_free(ssl);
+		SSL_free(ssl); /* counts the connection out again */
 		return NULL;
 	}
 	/* Many clients close without close_notify; that is no error here. */
@@ -387,6 +556,7 @@ static int admin_bind(struct admin *a, char *errmsg, size_t errcap)
 			 strerror(errno));
 		return -1;
 	}
+	a->listener = evhttp_bound_socket_get_listener(bound);
 	if (getsockname(evhttp_bound_socket_get_fd(bound),
 			(struct sockaddr *)&ss, &sl) == 0) {
 		if (ss.ss_family == AF_INET)
@@ -411,6 +581,7 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 	a->base = base;
 	a->store = store;
 	a->hooks = cfg->hooks;
+	a->limits = cfg->limits;
 	a->listen = dup_or_empty(cfg->listen);
 	a->cert_file = dup_or_empty(cfg->cert_file);
 	a->key_file = dup_or_empty(cfg->key_file);
@@ -448,6 +619,14 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 		snprintf(errmsg, errcap, "cannot start the login thread");
 		goto err_after_login;
 	}
+	pthread_once(&conn_once, conn_idx_init);
+	a->conns = calloc(1, sizeof *a->conns);
+	if (!a->conns || conn_idx < 0 || admin_prune_init(a) != 0) {
+		snprintf(errmsg, errcap, "out of memory");
+		goto err_after_login;
+	}
+	a->conns->a = a;
+	a->conns->refs = 1;
 	a->http = evhttp_new(base);
 	if (!a->http) {
 		snprintf(errmsg, errcap, "out of memory");
@@ -469,8 +648,12 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 	*out = a;
 	return 0;
 err_after_http:
+	a->conns->a = NULL;
 	evhttp_free(a->http);
 err_after_login:
+	if (a->conns)
+		conns_unref(a->conns);
+	admin_prune_fini(a);
 	admin_login_fini(a);
 err_after_events:
 	if (a->mb->ev)
@@ -634,7 +817,10 @@ void admin_free(struct admin *a)
 		free(mb);
 	}
 	event_free(a->ev_notify);
+	a->conns->a = NULL;
 	evhttp_free(a->http);
+	conns_unref(a->conns);
+	admin_prune_fini(a);
 	admin_login_fini(a);
 	SSL_CTX_free(a->tls_server);
 	SSL_CTX_free(a->tls_client);

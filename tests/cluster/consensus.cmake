@@ -24,3 +24,9 @@ ward_unit_test(cluster_tls
           cluster/cluster_util.c
   LIBS ward_consensus)
 set_tests_properties(cluster_tls PROPERTIES LABELS cluster)
+# cluster_fsm: a store that cannot apply (full disk, failed state machine)
+# under the real threaded servers.
+ward_unit_test(cluster_fsm
+  SOURCES cluster/test_cluster_fsm.c cluster/cluster_util.c
+  LIBS ward_consensus)
+set_tests_properties(cluster_fsm PROPERTIES LABELS cluster)

@@ -2,7 +2,8 @@
  * that reads client input without a socket — every request body parser
  * (both join phases with their per-role certificates and keys, trust
  * store, security tokens, CTL, security mode), base64 as pasted, the Basic
- * credentials header, join tokens, paths, query strings and addresses.
+ * credentials header, join tokens, paths, query strings and addresses,
+ * and the provisioning bodies of every resource (prov_req.h).
  * None may crash, read out of bounds, leave a field without its
  * terminating NUL or claim a length beyond its buffer. The first byte
  * picks the parser. */
@@ -12,8 +13,9 @@
 
 #include "node/admin/admin_auth.h"
 #include "node/admin/admin_req.h"
+#include "node/admin/prov_req.h"
 
-#define CASES 18
+#define CASES 19
 
 static void check_str(const char *s, size_t cap)
 {
@@ -55,6 +57,49 @@ static void check_b64(const char *text, size_t n)
 	    memcmp(out, again, (size_t)got) != 0)
 		abort();
 	free(enc);
+}
+
+/* A provisioning body (the next byte picks the resource) applied onto a
+ * fresh record and onto itself again: every text field stays terminated,
+ * the password's length is its length, lists stay in bounds, and the
+ * record checks and renders without a fault. */
+static void fuzz_prov(const uint8_t *data, size_t size)
+{
+	static union prov_rec rec;
+	static struct prov_extra x;
+	const struct prov_kind *k;
+	char err[256];
+	json_t *o;
+
+	if (size == 0)
+		return;
+	k = prov_kind_get((enum prov_kind_id)(data[0] % PROV__COUNT));
+	prov_rec_init(k, &rec, "seed");
+	if (prov_req_apply(k, data + 1, size - 1, &rec, &x, 1, err,
+			   sizeof err) != 0) {
+		check_str(err, sizeof err);
+		if (x.password[0] || x.password_len)
+			abort(); /* a refused body leaves no secret */
+		return;
+	}
+	check_str(x.password, sizeof x.password);
+	if (x.password_len != strlen(x.password) ||
+	    x.n_nodes > STORE_GROUP_NODES_MAX)
+		abort();
+	check_str(prov_rec_name(k, &rec), STORE_NAME_MAX);
+	if (k->id == PROV_DEVICE) {
+		if (rec.device.n_lines > STORE_LINES_MAX)
+			abort();
+		for (uint32_t i = 0; i < rec.device.n_lines; i++)
+			if (!store_dn_valid(rec.device.lines[i]))
+				abort();
+		check_str(rec.device.peer_host, sizeof rec.device.peer_host);
+	}
+	prov_rec_check(k, &rec, &x, err, sizeof err);
+	o = prov_render(k, &rec, NULL, NULL);
+	json_decref(o);
+	/* The same body again, as a change of what it made. */
+	prov_req_apply(k, data + 1, size - 1, &rec, &x, 0, err, sizeof err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -197,6 +242,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 17:
 		check_b64(text, size);
+		break;
+	case 18:
+		fuzz_prov(data, size);
 		break;
 	}
 	if (rc != 0 && rc != 400 && rc != 413)

@@ -4,11 +4,13 @@
  * and accept only canonical encodings: encode(decode(x)) == x for the
  * current version of a record; an older version re-encodes as the current
  * one holding the same record. Records with byte fields (certificates,
- * files) must point them inside the input. */
+ * files) must point them inside the input. The provisioning records
+ * (store/prov.h) are held to the same rules. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/prov.h"
 #include "store/store.h"
 
 #define ROUND_TRIP(T, dec, enc)                                                \
@@ -111,6 +113,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ROUND_TRIP_BLOB(struct store_itl, store_itl_decode, store_itl_encode,
 			file, file_len);
 	ROUND_TRIP(struct store_reset, store_reset_decode, store_reset_encode);
+	ROUND_TRIP(struct store_phone_profile, store_phone_profile_decode,
+		   store_phone_profile_encode);
+	ROUND_TRIP(struct store_trunk_profile, store_trunk_profile_decode,
+		   store_trunk_profile_encode);
+	ROUND_TRIP(struct store_device, store_device_decode,
+		   store_device_encode);
+	ROUND_TRIP_BLOB(struct store_device_lsc, store_device_lsc_decode,
+			store_device_lsc_encode, der, der_len);
+	ROUND_TRIP(struct store_user, store_user_decode, store_user_encode);
+	ROUND_TRIP(struct store_realm, store_realm_decode, store_realm_encode);
+	ROUND_TRIP(struct store_node_group, store_node_group_decode,
+		   store_node_group_encode);
+	ROUND_TRIP(struct store_registration, store_registration_decode,
+		   store_registration_encode);
+	ROUND_TRIP(struct store_secret, store_secret_decode,
+		   store_secret_encode);
 	fuzz_params(data, size);
 	return 0;
 }

@@ -1,17 +1,21 @@
-/* fuzz_trustlist_parse: arbitrary bytes as a CTL, ITL and .sgn — parse,
- * verify, key continuity. Trust lists come from TFTP servers and admins'
- * files: nothing may crash, read out of bounds or leak, and every result
- * must be a trustlist code. A .sgn that parses is verified against the
- * golden ITL, and a list against a registered token, so that the paths
- * past the parser are reached too. */
+/* fuzz_trustlist_parse: arbitrary bytes as a CTL, ITL, .sgn and .enc.sgn —
+ * parse, verify, key continuity, decryption with a device key. Trust lists come
+ * from TFTP servers and admins' files: nothing may crash, read out of bounds or
+ * leak, and every result must be a trustlist code. A .sgn that parses is
+ * verified against the golden ITL, and a list against a registered token, so
+ * that the paths past the parser are reached too. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
+
+#include "trustlist/sgn.h"
 #include "trustlist/trustlist.h"
 
 static struct trustlist *itl;
+static EVP_PKEY *device_key; /* the device the .enc.sgn seed is for */
 static struct trustlist_bytes registered;
 
 static uint8_t *slurp(const char *name, size_t *len)
@@ -58,6 +62,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	       registered.len);
 	trustlist_free(ctl);
 	free(buf);
+	{
+		char path[1024];
+		FILE *f;
+
+		snprintf(path, sizeof path, "%s/ccm2.key", TRUSTLIST_FUZZ_DATA);
+		if ((f = fopen(path, "r")) == NULL ||
+		    (device_key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) ==
+			NULL)
+			abort();
+		fclose(f);
+	}
 	return 0;
 }
 
@@ -97,6 +112,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_code(trustlist_sgn_verify(tl, itl, err, sizeof err));
 		trustlist_free(tl);
+	}
+	{
+		struct trustlist_enc enc;
+		uint8_t *plain = NULL;
+		size_t plain_len;
+
+		rc = trustlist_encsgn_parse(data, size, &tl, &enc, err,
+					    sizeof err);
+		check_code(rc);
+		if (rc == 0) {
+			if (tl->header_len + tl->content.len != size)
+				abort();
+			check_code(
+			    trustlist_sgn_verify(tl, itl, err, sizeof err));
+			rc = trustlist_encsgn_decrypt(tl, &enc, device_key,
+						      &plain, &plain_len, err,
+						      sizeof err);
+			check_code(rc);
+			if (rc == 0 && plain_len > tl->content.len)
+				abort();
+			free(plain);
+			trustlist_free(tl);
+		}
 	}
 	return 0;
 }

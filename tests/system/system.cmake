@@ -1,6 +1,15 @@
 ward_system_test(system_cluster system/test_cluster.sh)
 ward_system_test(system_datadir system/test_datadir.sh)
 ward_system_test(system_security system/test_security.sh)
+ward_system_test(system_readme system/test_readme.sh)
+ward_system_test(system_provisioning system/test_provisioning.sh)
 # They start real nodes and time elections: one at a time.
-set_tests_properties(system_cluster system_datadir system_security
+set_tests_properties(system_cluster system_datadir system_security system_readme
+  system_provisioning
+  PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_store_growth system/test_store_growth.sh)
+ward_system_test(system_store_diskfull system/test_store_diskfull.sh)
+ward_system_test(system_store_failed system/test_store_failed.sh)
+set_tests_properties(system_store_growth system_store_diskfull
+  system_store_failed
   PROPERTIES RESOURCE_LOCK wardd)

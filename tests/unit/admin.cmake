@@ -6,11 +6,13 @@ if(TARGET ward_admin)
   target_link_options(test_admin_auth PRIVATE -Wl,--wrap=CRYPTO_memcmp)
   ward_unit_test(test_admin_req SOURCES unit/test_admin_req.c
     LIBS ward_admin)
+  ward_unit_test(test_admin_gate SOURCES unit/test_admin_gate.c
+    LIBS ward_admin)
 endif()
 if(TARGET ward_admin AND TARGET ward_node)
   # In-process: real store, real single-node Raft, HTTPS through libcurl.
   find_package(Threads REQUIRED)
-  foreach(t e2e cluster)
+  foreach(t e2e cluster prov)
     ward_unit_test(test_admin_${t}
       SOURCES unit/test_admin_${t}.c unit/test_admin_harness.c
       LIBS ward_admin ward_node PkgConfig::CURL Threads::Threads)

@@ -132,6 +132,8 @@ void node_make(struct node *n, const char *name)
 	    .raft_addr = n->raft_addr,
 	    .admin_addr = n->admin_addr,
 	    .hooks = {.bootstrap = bootstrap, .arg = n},
+	    /* Failures are summarised each second here, not each minute. */
+	    .limits = {.fail_summary_s = 1},
 	};
 	if (admin_new(n->base, &ac, n->store, &n->admin, errmsg,
 		      sizeof errmsg) != 0)
@@ -321,7 +323,7 @@ void init_cluster(void)
 
 int audit_has(const char *action, const char *needle)
 {
-	for (int tries = 0; tries < 40; tries++) {
+	for (int tries = 0; tries < 80; tries++) {
 		long status;
 		json_t *j = call("GET", "/v1/audit?limit=50", NULL, ADMIN,
 				 &status),

@@ -60,7 +60,8 @@ const char *str(json_t *j, const char *key);
 /* POST /v1/cluster/init on N1 with the token from its init.token file
  * (which must be 0600 and gone afterwards); cluster "lab", admin root. */
 void init_cluster(void);
-/* 1 once N1's audit holds ACTION with NEEDLE in its detail (polls 2 s). */
+/* 1 once N1's audit holds ACTION with NEEDLE in its detail (polls 4 s:
+ * failures are summarised once a second). */
 int audit_has(const char *action, const char *needle);
 /* admin_reload() of N1, run on its loop thread. */
 int reload_n1(void);

@@ -1,7 +1,7 @@
 /* End-to-end tests of the security-token, CTL and security-mode routes of
  * the admin API on one node (real store, real single-node Raft, its PKI as
  * cluster init makes it). The committed test keys stand in for tokens:
- * sast1 and sast2 are registered, sast3 never is, sast-ec1 comes late. */
+ * sast1 and sast2 are registered, sast3 never is, sast-4096 comes late. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,6 +79,8 @@ static void test_tokens_register_list_and_refuse_duplicates(void **s)
 	assert_int_equal(apki_token_register("sast2", "again"), 409);
 	/* A key no CTL can be signed with. */
 	assert_int_equal(apki_token_register("sast-3072", "tok3k"), 400);
+	/* An EC token could never sign a CTL phones accept. */
+	assert_int_equal(apki_token_register("sast-ec1", "tokE"), 400);
 	j = req("POST", "/v1/tokens",
 		"{\"label\":\"x\",\"cert\":\"not base64!\"}", 400);
 	json_decref(j);
@@ -252,8 +254,8 @@ static void test_continuity_next_ctl_needs_a_signer_the_current_lists(void **s)
 	sign_ok("sast1", 1);
 	/* Registered after version 1: listed from now on, yet version 1
 	 * does not list it, so it cannot sign version 2. */
-	assert_int_equal(apki_token_register("sast-ec1", "tokE"), 201);
-	file = apki_ctl_sign("sast-ec1", NULL, &len);
+	assert_int_equal(apki_token_register("sast-4096", "tokF"), 201);
+	file = apki_ctl_sign("sast-4096", NULL, &len);
 	assert_int_equal(apki_ctl_upload(file, len, &ans), 403);
 	assert_non_null(strstr(str(ans, "error"), "not a SAST of the CTL"));
 	json_decref(ans);
@@ -262,7 +264,7 @@ static void test_continuity_next_ctl_needs_a_signer_the_current_lists(void **s)
 	sign_ok("sast2", 2);
 	/* And version 2 lists the late one, which may sign version 3. */
 	assert_int_equal(apki_regenerate("n1", "https"), 200);
-	sign_ok("sast-ec1", 3);
+	sign_ok("sast-4096", 3);
 }
 
 static void test_mixed_mode_needs_tokens_and_a_current_ctl(void **s)

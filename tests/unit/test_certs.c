@@ -17,6 +17,7 @@
 
 #include "node/certs.h"
 #include "node/nodepki.h"
+#include "store/prov.h"
 #include "store/store.h"
 #include "tests/unit/test_certs_fixture.h"
 
@@ -444,6 +445,48 @@ static void test_leader_writes_a_missing_itl(void **state)
 	assert_int_equal(x->h.proposed, 1);
 }
 
+/* A cluster made before the provisioning tables: the leader adds the
+ * default profiles and a nonce secret that unwraps under the KEK. */
+static void test_leader_adds_missing_provisioning_defaults(void **state)
+{
+	struct fx *x = *state;
+	struct store_cmd *cmd = cfx_cmd();
+	struct store_phone_profile p;
+	struct store_secret sec;
+	struct store_read *r;
+	uint8_t aad[64], secret[64];
+	size_t aad_len, n;
+
+	assert_int_equal(store_cmd_op(cmd, STORE_OP_DEL_EXISTING,
+				      STORE_T_SECRETS, "digest_nonce", 12, NULL,
+				      0),
+			 0);
+	assert_int_equal(store_cmd_del_phone_profile(cmd, "standard-encrypted"),
+			 0);
+	assert_int_equal(cfx_apply(&x->c, cmd), 0);
+	x->h.leader = 1;
+	look(x); /* the ITL */
+	look(x);
+	assert_int_equal(store_read_begin(x->c.s, &r), 0);
+	assert_int_equal(store_phone_profile_get(r, "standard-encrypted", &p),
+			 0);
+	assert_int_equal(p.mode, STORE_DEVMODE_ENCRYPTED);
+	assert_int_equal(store_secret_get(r, STORE_SECRET_DIGEST_NONCE, &sec),
+			 0);
+	assert_int_equal(
+	    pki_aad("secrets", "digest_nonce", 12, aad, sizeof aad, &aad_len),
+	    0);
+	assert_int_equal(pki_unwrap(x->c.pki.kek, aad, aad_len, sec.wrapped,
+				    sec.wrapped_len, secret, sizeof secret, &n),
+			 0);
+	assert_int_equal(n, STORE_SECRET_LEN);
+	store_read_end(r);
+	/* Nothing more to add. */
+	n = x->h.proposed;
+	look(x);
+	assert_int_equal(x->h.proposed, n);
+}
+
 static void test_follower_proposes_no_itl(void **state)
 {
 	struct fx *x = *state;
@@ -531,6 +574,7 @@ int main(void)
 	    T(test_cluster_without_pki_is_refused),
 	    cmocka_unit_test(test_store_without_cluster_waits),
 	    T(test_leader_writes_a_missing_itl),
+	    T(test_leader_adds_missing_provisioning_defaults),
 	    T(test_follower_proposes_no_itl),
 	    T(test_new_leader_looks_at_itls_at_once),
 	    T(test_itl_follows_a_regenerated_tftp_certificate),

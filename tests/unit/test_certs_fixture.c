@@ -12,6 +12,8 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
+#include "node/provdefaults.h"
+
 char *cfx_tmpdir(void)
 {
 	char *dir = strdup("/tmp/ward-certs-test.XXXXXX");
@@ -76,6 +78,7 @@ void cfx_make(struct cfx *f, uint64_t node_id)
 	struct store_cmd *cmd;
 	uint8_t *der = NULL, *wrapped = NULL;
 	char errmsg[512] = "", name[16];
+	unsigned added;
 
 	memset(f, 0, sizeof *f);
 	f->dir = cfx_tmpdir();
@@ -122,6 +125,10 @@ void cfx_make(struct cfx *f, uint64_t node_id)
 		fail_msg("set: %s", errmsg);
 	assert_int_equal(store_cmd_put_cluster(cmd, &cl), 0);
 	assert_int_equal(store_cmd_put_node(cmd, STORE_OP_PUT_NEW, &n), 0);
+	/* As cluster init writes them. */
+	assert_int_equal(provdefaults_cmd(cmd, NULL, f->pki.kek, f->pki.kek_id,
+					  1, &added, errmsg, sizeof errmsg),
+			 0);
 	assert_int_equal(cfx_apply(f, cmd), 0);
 }
 
@@ -160,7 +167,10 @@ uint32_t cfx_regenerate(struct cfx *f, uint64_t owner, enum pki_role role,
 	store_read_end(r);
 	names.node_id = owner;
 	nodepki_subject(&names, &subj);
-	assert_int_equal(pki_key_generate(PKI_KEY_ECDSA_P256, &k), 0);
+	assert_int_equal(
+	    pki_key_generate(nodepki_role_key_type(role, PKI_KEY_ECDSA_P256),
+			     &k),
+	    0);
 	if (pki_issue(f->pki.ca, f->pki.ca_key, k, role, &subj, 0, &x, errmsg,
 		      sizeof errmsg) != 0)
 		fail_msg("issue: %s", errmsg);

@@ -190,15 +190,21 @@ static void test_itl_lists_tftp_callmanager_and_capf(void **state)
 	assert_int_equal(trustlist_parse(file, len, &tl, NULL, 0), 0);
 	assert_int_equal(trustlist_verify(tl, TRUSTLIST_ITL, &signer, NULL, 0),
 			 0);
-	assert_int_equal(signer->function, TRUSTLIST_FN_TFTP);
-	assert_int_equal(tl->n_records, 3);
+	/* The TFTP key signs, and is listed first as the SAST a phone
+	 * checks the ITL with, then as TFTP. */
+	assert_int_equal(signer->function, TRUSTLIST_FN_SAST);
+	assert_int_equal(tl->n_records, 4);
 	for (int i = 0; i < 3; i++) {
 		der_of(s->cert[nodepki_role_index(roles[i])], &d[i], &n[i]);
-		assert_int_equal(tl->records[i].function, fns[i]);
-		assert_int_equal(tl->records[i].cert.len, n[i]);
-		assert_memory_equal(tl->records[i].cert.data, d[i], n[i]);
-		assert_string_equal(tl->records[i].dns_name, "n1");
+		assert_int_equal(tl->records[i + 1].function, fns[i]);
+		assert_int_equal(tl->records[i + 1].cert.len, n[i]);
+		assert_memory_equal(tl->records[i + 1].cert.data, d[i], n[i]);
+		assert_string_equal(tl->records[i + 1].dns_name, "n1");
 	}
+	assert_memory_equal(tl->records[0].cert.data, d[0], n[0]);
+	assert_int_equal(
+	    EVP_PKEY_get_base_id(s->key[nodepki_role_index(PKI_ROLE_TFTP)]),
+	    EVP_PKEY_RSA);
 	assert_true(
 	    nodepki_itl_current(file, len, d[0], n[0], d[1], n[1], d[2], n[2]));
 	/* Listing the same certificates in other functions is not current,

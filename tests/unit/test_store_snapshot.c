@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -156,7 +157,7 @@ static void test_restore_into_an_empty_store_gives_equal_content(void **state)
 	/* Restoring the same snapshot again changes nothing. */
 	assert_int_equal(store_restore(f->b, snap, len), 0);
 	assert_same(f->a, f->b);
-	free(snap);
+	store_snapshot_free(snap, len);
 }
 
 static void test_restore_replaces_divergent_content(void **state)
@@ -178,7 +179,7 @@ static void test_restore_replaces_divergent_content(void **state)
 	assert_int_equal(store_snapshot(f->a, &snap, &len), 0);
 	assert_int_equal(store_restore(f->b, snap, len), 0);
 	assert_same(f->a, f->b);
-	free(snap);
+	store_snapshot_free(snap, len);
 }
 
 static void test_restoring_an_older_snapshot_is_ignored(void **state)
@@ -196,8 +197,8 @@ static void test_restoring_an_older_snapshot_is_ignored(void **state)
 	assert_refused(f, old, old_len, 0);
 	assert_same(f->a, f->b);
 	assert_int_equal(store_applied_index(f->b), 6);
-	free(old);
-	free(cur);
+	store_snapshot_free(old, old_len);
+	store_snapshot_free(cur, cur_len);
 }
 
 static void test_snapshot_of_another_cluster_is_refused(void **state)
@@ -212,7 +213,7 @@ static void test_snapshot_of_another_cluster_is_refused(void **state)
 	grow(f->b, 2, 3);
 	assert_int_equal(store_snapshot(f->a, &snap, &len), 0);
 	assert_refused(f, snap, len, STORE_ECLUSTER);
-	free(snap);
+	store_snapshot_free(snap, len);
 	/* A snapshot taken before any cluster existed is foreign too. */
 	store_close(f->a);
 	fixture_rmdir(f->dir_a);
@@ -221,7 +222,7 @@ static void test_snapshot_of_another_cluster_is_refused(void **state)
 	grow(f->a, 1, 9);
 	assert_int_equal(store_snapshot(f->a, &snap, &len), 0);
 	assert_refused(f, snap, len, STORE_ECLUSTER);
-	free(snap);
+	store_snapshot_free(snap, len);
 }
 
 /* Builds a snapshot from raw LMDB bytes with a trailer that matches them. */
@@ -294,7 +295,7 @@ static void test_damaged_snapshots_are_refused_and_change_nothing(void **state)
 	/* The good one still restores. */
 	assert_int_equal(store_restore(f->b, snap, len), 0);
 	assert_same(f->a, f->b);
-	free(snap);
+	store_snapshot_free(snap, len);
 }
 
 static void test_snapshot_at_index_zero_is_ignored(void **state)
@@ -306,7 +307,128 @@ static void test_snapshot_at_index_zero_is_ignored(void **state)
 	/* Index 0: nothing to take over, ignored. */
 	assert_int_equal(store_snapshot(f->a, &snap, &len), 0);
 	assert_refused(f, snap, len, 0);
-	free(snap);
+	store_snapshot_free(snap, len);
+}
+
+/* N raw records of 2000 bytes into the admins table, entry INDEX, keys
+ * FILL + FROM.. */
+static void bulk(struct store *s, uint64_t index, unsigned from, unsigned n,
+		 char fill)
+{
+	struct store_cmd *c;
+	char key[32], val[2000];
+
+	memset(val, fill, sizeof val);
+	assert_int_equal(store_cmd_new(&c, 1, index, "-"), 0);
+	for (unsigned i = from; i < from + n; i++) {
+		snprintf(key, sizeof key, "%c%05u", fill, i);
+		assert_int_equal(store_cmd_op(c, STORE_OP_PUT, STORE_T_ADMINS,
+					      key, strlen(key), val,
+					      sizeof val),
+				 0);
+	}
+	apply(s, index, c);
+}
+
+static void test_restore_needs_no_room_for_old_and_new_at_once(void **state)
+{
+	struct fx *f = *state;
+	struct store_options o = {.map_size = (size_t)3 << 20};
+	char err[256], path[600];
+	struct stat st;
+	void *snap;
+	size_t len;
+
+	/* B: a 3 MiB map holding ~2 MB; A's snapshot holds ~2 MB of other
+	 * records. Replacing B's content inside its own map would need both
+	 * at once (and LMDB's free pages besides); a fresh file does not. */
+	store_close(f->b);
+	assert_int_equal(store_open_with(f->dir_b, &o, &f->b, err, sizeof err),
+			 0);
+	init_cluster(f->a, 1, "aaaaaaaa-0000-4000-8000-000000000001");
+	init_cluster(f->b, 1, "aaaaaaaa-0000-4000-8000-000000000001");
+	for (unsigned i = 0; i < 3; i++) {
+		bulk(f->b, 2 + i, 300 * i, 300, 'b');
+		bulk(f->a, 2 + i, 300 * i, 300, 'a');
+	}
+	bulk(f->a, 5, 0, 10, 'c');
+	assert_int_equal(store_snapshot(f->a, &snap, &len), 0);
+	assert_true(len > ((size_t)3 << 20) / 2);
+	assert_int_equal(store_restore(f->b, snap, len), 0);
+	assert_same(f->a, f->b);
+	store_snapshot_free(snap, len);
+	/* Only the store's own files remain. */
+	snprintf(path, sizeof path, "%s/restore.mdb", f->dir_b);
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof path, "%s/data.mdb.prev", f->dir_b);
+	assert_int_not_equal(stat(path, &st), 0);
+	/* The swapped-in file is the store from now on. */
+	store_close(f->b);
+	f->b = fixture_store_open(f->dir_b);
+	assert_non_null(f->b);
+	assert_same(f->a, f->b);
+	bulk(f->b, 6, 0, 5, 'd');
+	assert_int_equal(store_applied_index(f->b), 6);
+}
+
+static void test_a_read_open_during_restore_sees_the_old_content(void **state)
+{
+	struct fx *f = *state;
+	struct store_read *r;
+	void *snap;
+	size_t len, n;
+
+	init_cluster(f->a, 1, "aaaaaaaa-0000-4000-8000-000000000001");
+	grow(f->a, 2, 20);
+	init_cluster(f->b, 1, "aaaaaaaa-0000-4000-8000-000000000001");
+	grow(f->b, 2, 3);
+	assert_int_equal(store_snapshot(f->a, &snap, &len), 0);
+	/* A read held across the restore keeps the swap waiting; the
+	 * restore gives up (busy) rather than pull the file from under it,
+	 * and the store is unchanged. */
+	assert_int_equal(store_read_begin(f->b, &r), 0);
+	assert_int_equal(store_count(r, STORE_T_NODES, &n), 0);
+	assert_int_equal(n, 2);
+	assert_refused(f, snap, len, STORE_EBUSY);
+	store_read_end(r);
+	assert_int_equal(store_restore(f->b, snap, len), 0);
+	assert_same(f->a, f->b);
+	store_snapshot_free(snap, len);
+}
+
+/* 1 if ADDR lies in a mapping of /proc/self/maps whose name has NAME. */
+static int mapped_from(const void *addr, const char *name)
+{
+	char line[512];
+	unsigned long lo, hi, a = (unsigned long)addr;
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof line, f))
+		found = sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo &&
+			a < hi && strstr(line, name) != NULL;
+	fclose(f);
+	return found;
+}
+
+static void test_a_snapshot_is_held_once_as_a_mapping_of_its_copy(void **state)
+{
+	struct fx *f = *state;
+	void *snap;
+	size_t len;
+
+	init_cluster(f->a, 1, "aaaaaaaa-0000-4000-8000-000000000001");
+	grow(f->a, 2, 50);
+	assert_int_equal(store_snapshot(f->a, &snap, &len), 0);
+	/* The buffer is the memfd LMDB copied into, not a second copy of
+	 * it on the heap. */
+	assert_true(mapped_from(snap, "ward-snapshot"));
+	assert_true(mapped_from((char *)snap + len - 1, "ward-snapshot"));
+	assert_int_equal(store_restore(f->b, snap, len), 0);
+	assert_same(f->a, f->b);
+	store_snapshot_free(snap, len);
+	assert_false(mapped_from(snap, "ward-snapshot"));
 }
 
 int main(void)
@@ -314,6 +436,9 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_restore_into_an_empty_store_gives_equal_content),
+	    T(test_restore_needs_no_room_for_old_and_new_at_once),
+	    T(test_a_snapshot_is_held_once_as_a_mapping_of_its_copy),
+	    T(test_a_read_open_during_restore_sees_the_old_content),
 	    T(test_restore_replaces_divergent_content),
 	    T(test_restoring_an_older_snapshot_is_ignored),
 	    T(test_snapshot_of_another_cluster_is_refused),

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tests/unit/test_trustlist_fixture.h"
+#include "trustlist/sgn.h"
 #include "trustlist/trustlist.h"
 
 struct variant {
@@ -19,22 +20,27 @@ struct variant {
 	unsigned digest, alg, modulus;
 };
 
+/* Phone files: RSA only, SHA-1 (default) or SHA-512; an EC certificate
+ * may be listed (sast-ec1 as the second SAST), never sign. */
 static const struct variant variants[] = {
     {"sast1", "sast2", "tftp1", TRUSTLIST_SIG_RSA_SHA1, TRUSTLIST_DIGEST_SHA1,
      TRUSTLIST_SIGALG_RSA, 2},
-    {"sast1", "sast2", "tftp1", TRUSTLIST_SIG_RSA_SHA256,
-     TRUSTLIST_DIGEST_SHA256, TRUSTLIST_SIGALG_RSA, 2},
-    {"sast-ec1", "sast-ec2", "tftp-ec1", TRUSTLIST_SIG_ECDSA_SHA256,
-     TRUSTLIST_DIGEST_SHA256, TRUSTLIST_SIGALG_ECDSA, 1},
-    {"sast-4096", "sast2", "tftp1", TRUSTLIST_SIG_RSA_SHA256,
-     TRUSTLIST_DIGEST_SHA256, TRUSTLIST_SIGALG_RSA, 3},
+    {"sast1", "sast-ec1", "tftp1", TRUSTLIST_SIG_RSA_SHA512,
+     TRUSTLIST_DIGEST_SHA512, TRUSTLIST_SIGALG_RSA, 2},
+    {"sast-4096", "sast2", "tftp1", TRUSTLIST_SIG_DEFAULT,
+     TRUSTLIST_DIGEST_SHA1, TRUSTLIST_SIGALG_RSA, 3},
 };
+#define N_VARIANTS (sizeof variants / sizeof *variants)
 
 static void assert_header(const struct trustlist *tl, const struct variant *v,
 			  const char *filename)
 {
+	int sgn = tl->records == NULL;
+
 	assert_int_equal(tl->version_major, 1);
-	assert_int_equal(tl->version_minor, 2);
+	assert_int_equal(tl->version_minor, sgn ? 0 : 2);
+	assert_int_equal(tl->signer_version_major, sgn ? 0 : 1);
+	assert_int_equal(tl->signer_version_minor, 0);
 	assert_int_equal(tl->header_len % 4, 0);
 	assert_int_equal(tl->digest_alg, v->digest);
 	assert_int_equal(tl->sig_alg, v->alg);
@@ -46,7 +52,7 @@ static void assert_header(const struct trustlist *tl, const struct variant *v,
 static void test_ctl_round_trips_with_every_signature_option(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof variants / sizeof *variants; i++) {
+	for (size_t i = 0; i < N_VARIANTS; i++) {
 		const struct variant *v = &variants[i];
 		const struct trustlist_record *signer;
 		struct trustlist *tl;
@@ -84,10 +90,10 @@ static void test_ctl_round_trips_with_every_signature_option(void **state)
 				 0);
 		assert_ptr_equal(signer, &tl->records[0]);
 		assert_string_equal(signer->subject, tl->signer_name);
-		/* A CTL is not an ITL: no TFTP record signed it. */
-		assert_int_equal(
-		    trustlist_verify(tl, TRUSTLIST_ITL, NULL, err, sizeof err),
-		    TRUSTLIST_ESIGNER);
+		/* A CTL is not an ITL: its signer is a SAST, and an ITL's
+		 * SAST is the TFTP key — here a SAST signed, so the ITL
+		 * rule (SAST, TFTP, CCM+TFTP) finds it too; what tells
+		 * them apart is continuity, not the record. */
 		trustlist_free(tl);
 		free(buf);
 		tlf_set_free(&set);
@@ -97,7 +103,7 @@ static void test_ctl_round_trips_with_every_signature_option(void **state)
 static void test_itl_round_trips_signed_by_the_tftp_key(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < N_VARIANTS; i++) {
 		const struct variant *v = &variants[i];
 		const struct trustlist_record *signer;
 		struct trustlist *tl;
@@ -106,18 +112,31 @@ static void test_itl_round_trips_signed_by_the_tftp_key(void **state)
 		uint8_t *buf;
 		size_t len;
 
+		struct variant iv = *v;
+
+		iv.modulus = 2; /* tftp1: 2048 bits */
 		tlf_itl_set(&set, v->tftp);
 		buf = tlf_build(TRUSTLIST_ITL, &set, v->tftp, v->sig, &len);
 		tl = tlf_parse(buf, len, 0);
-		assert_header(tl, v, "ITLFile.tlv");
-		assert_int_equal(tl->n_records, 4);
+		assert_header(tl, &iv, "ITLFile.tlv");
+		/* The signer first as SAST (with the TFTP record's name and
+		 * address), then the four entries. */
+		assert_int_equal(tl->n_records, 5);
+		assert_int_equal(tl->records[0].function, TRUSTLIST_FN_SAST);
+		assert_memory_equal(tl->records[0].cert.data, set.e[0].cert_der,
+				    set.e[0].cert_len);
+		assert_string_equal(tl->records[0].dns_name, "node1.ward.test");
+		assert_int_equal(tl->records[0].ip.len, 4);
 		assert_int_equal(trustlist_verify(tl, TRUSTLIST_ITL, &signer,
 						  err, sizeof err),
 				 0);
-		assert_int_equal(signer->function, TRUSTLIST_FN_TFTP);
+		assert_ptr_equal(signer, &tl->records[0]);
+		/* As a CTL, the same file verifies (its SAST signed it): the
+		 * key continuity rule is what keeps an ITL from replacing
+		 * a CTL. */
 		assert_int_equal(
 		    trustlist_verify(tl, TRUSTLIST_CTL, NULL, err, sizeof err),
-		    TRUSTLIST_ESIGNER);
+		    0);
 		trustlist_free(tl);
 		free(buf);
 		tlf_set_free(&set);
@@ -127,7 +146,7 @@ static void test_itl_round_trips_signed_by_the_tftp_key(void **state)
 static void test_sgn_round_trips_and_verifies_against_the_itl(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < N_VARIANTS; i++) {
 		const struct variant *v = &variants[i];
 		struct trustlist *sgn, *itl, *ctl;
 		struct tlf_set set;
@@ -136,9 +155,12 @@ static void test_sgn_round_trips_and_verifies_against_the_itl(void **state)
 		uint8_t *buf, *ibuf, *cbuf;
 		size_t len, ilen, clen;
 
+		struct variant sv = *v;
+
+		sv.modulus = 2; /* tftp1: 2048 bits */
 		buf = tlf_build_sgn(v->tftp, v->sig, &len);
 		sgn = tlf_parse(buf, len, 1);
-		assert_header(sgn, v, "SEP001122334455.cnf.xml");
+		assert_header(sgn, &sv, "SEP001122334455.cnf.xml.sgn");
 		assert_null(sgn->records);
 		assert_int_equal(sgn->content.len, strlen(tlf_sgn_content));
 		assert_memory_equal(sgn->content.data, tlf_sgn_content,
@@ -175,7 +197,7 @@ static void test_sgn_round_trips_and_verifies_against_the_itl(void **state)
 	}
 }
 
-static void test_default_signature_follows_the_key_type(void **state)
+static void test_itl_that_lists_its_sast_gets_no_second_one(void **state)
 {
 	struct tlf_set set;
 	struct trustlist *tl;
@@ -183,26 +205,44 @@ static void test_default_signature_follows_the_key_type(void **state)
 	size_t len;
 
 	(void)state;
-	tlf_ctl_set(&set, "sast1", "sast2");
-	buf = tlf_build(TRUSTLIST_CTL, &set, "sast1", TRUSTLIST_SIG_DEFAULT,
+	tlf_itl_set(&set, "tftp1");
+	tlf_set_add(&set, TRUSTLIST_FN_SAST, "tftp1", NULL, NULL);
+	buf = tlf_build(TRUSTLIST_ITL, &set, "tftp1", TRUSTLIST_SIG_DEFAULT,
 			&len);
 	tl = tlf_parse(buf, len, 0);
-	assert_int_equal(tl->digest_alg, TRUSTLIST_DIGEST_SHA1);
-	assert_int_equal(tl->sig_alg, TRUSTLIST_SIGALG_RSA);
+	assert_int_equal(tl->n_records, set.n);
+	assert_int_equal(tl->records[set.n - 1].function, TRUSTLIST_FN_SAST);
+	assert_int_equal(trustlist_verify(tl, TRUSTLIST_ITL, NULL, NULL, 0), 0);
 	trustlist_free(tl);
 	free(buf);
 	tlf_set_free(&set);
+}
 
-	tlf_ctl_set(&set, "sast-ec1", "sast-ec2");
-	buf = tlf_build(TRUSTLIST_CTL, &set, "sast-ec1", TRUSTLIST_SIG_DEFAULT,
-			&len);
-	tl = tlf_parse(buf, len, 0);
-	assert_int_equal(tl->digest_alg, TRUSTLIST_DIGEST_SHA256);
-	assert_int_equal(tl->sig_alg, TRUSTLIST_SIGALG_ECDSA);
-	/* The reserved length: a DER signature of P-256 at its largest. */
-	assert_int_equal(tl->signature.len, 72);
+static void test_signer_version_1_1_on_request(void **state)
+{
+	struct trustlist_options o = {.timestamp = TLF_TIMESTAMP,
+				      .signer_version_1_1 = 1};
+	struct trustlist_signer s;
+	struct trustlist *tl;
+	struct tlf_set set;
+	uint8_t *out = NULL;
+	size_t len;
+
+	(void)state;
+	tlf_ctl_set(&set, "sast1", "sast2");
+	s = (struct trustlist_signer){set.e[0].cert_der, set.e[0].cert_len,
+				      tlf_key_load("sast1")};
+	assert_int_equal(trustlist_build(TRUSTLIST_CTL, set.e, set.n, &s, &o,
+					 &out, &len, NULL, 0),
+			 0);
+	assert_memory_equal(out + 10, "\x1c\x00\x02\x01\x01", 5);
+	tl = tlf_parse(out, len, 0);
+	assert_int_equal(tl->signer_version_major, 1);
+	assert_int_equal(tl->signer_version_minor, 1);
+	assert_int_equal(trustlist_verify(tl, TRUSTLIST_CTL, NULL, NULL, 0), 0);
 	trustlist_free(tl);
-	free(buf);
+	free(out);
+	EVP_PKEY_free(s.key);
 	tlf_set_free(&set);
 }
 
@@ -232,32 +272,37 @@ static int try_build(const struct tlf_set *set, enum trustlist_kind kind,
 	return rc;
 }
 
-static void test_builder_refuses_mismatched_or_unsupported_keys(void **state)
+static void test_builder_refuses_keys_phones_cannot_verify(void **state)
 {
 	struct tlf_set set;
 	char err[256];
 
 	(void)state;
-	tlf_ctl_set(&set, "sast1", "sast2");
-	/* An RSA key cannot make ECDSA signatures, nor an EC key RSA. */
-	assert_int_equal(try_build(&set, TRUSTLIST_CTL, "sast1",
-				   TRUSTLIST_SIG_ECDSA_SHA256, NULL, err,
-				   sizeof err),
-			 TRUSTLIST_EUNSUPPORTED);
-	tlf_set_free(&set);
+	/* An EC key may be listed, never sign a file phones read. */
 	tlf_ctl_set(&set, "sast-ec1", "sast-ec2");
 	assert_int_equal(try_build(&set, TRUSTLIST_CTL, "sast-ec1",
-				   TRUSTLIST_SIG_RSA_SHA1, NULL, err,
+				   TRUSTLIST_SIG_DEFAULT, NULL, err,
+				   sizeof err),
+			 TRUSTLIST_EUNSUPPORTED);
+	assert_non_null(strstr(err, "RSA only"));
+	tlf_set_free(&set);
+	tlf_itl_set(&set, "tftp-ec1");
+	assert_int_equal(try_build(&set, TRUSTLIST_ITL, "tftp-ec1",
+				   TRUSTLIST_SIG_RSA_SHA512, NULL, err,
 				   sizeof err),
 			 TRUSTLIST_EUNSUPPORTED);
 	tlf_set_free(&set);
 	/* 3072 bits has no modulus index in the format. */
 	tlf_ctl_set(&set, "sast-3072", "sast2");
 	assert_int_equal(try_build(&set, TRUSTLIST_CTL, "sast-3072",
-				   TRUSTLIST_SIG_RSA_SHA256, NULL, err,
+				   TRUSTLIST_SIG_RSA_SHA1, NULL, err,
 				   sizeof err),
 			 TRUSTLIST_EUNSUPPORTED);
 	assert_non_null(strstr(err, "3072"));
+	/* Nor is there a signature option other than SHA-1 and SHA-512. */
+	assert_int_equal(
+	    try_build(&set, TRUSTLIST_CTL, "sast2", 7, NULL, err, sizeof err),
+	    TRUSTLIST_EINVAL);
 	tlf_set_free(&set);
 }
 
@@ -278,7 +323,7 @@ static void test_signer_must_be_listed_with_its_signing_function(void **state)
 				   TRUSTLIST_SIG_RSA_SHA1, NULL, err,
 				   sizeof err),
 			 TRUSTLIST_ESIGNER);
-	/* ... but may sign an ITL. */
+	/* ... but may sign an ITL (listed then as SAST too). */
 	assert_int_equal(try_build(&set, TRUSTLIST_ITL, "ccm1",
 				   TRUSTLIST_SIG_RSA_SHA1, NULL, err,
 				   sizeof err),
@@ -397,8 +442,7 @@ static void test_parser_refuses_more_than_64k(void **state)
 
 static void test_sgn_of_large_content_is_allowed(void **state)
 {
-	struct trustlist_options o = {.timestamp = TLF_TIMESTAMP,
-				      .filename = "ring.raw"};
+	struct trustlist_options o = {.timestamp = TLF_TIMESTAMP};
 	struct trustlist_signer s;
 	struct tlf_cert c;
 	struct trustlist *tl;
@@ -412,20 +456,25 @@ static void test_sgn_of_large_content_is_allowed(void **state)
 		content[i] = (uint8_t)(i * 7);
 	tlf_cert_load("tftp1", &c);
 	s = (struct trustlist_signer){c.der, c.len, tlf_key_load("tftp1")};
-	assert_int_equal(trustlist_sgn_build(content, clen, &s, &o, &out, &len,
-					     err, sizeof err),
+	assert_int_equal(trustlist_sgn_build("ring.raw", content, clen, &s, &o,
+					     &out, &len, err, sizeof err),
 			 0);
 	tl = tlf_parse(out, len, 1);
+	assert_string_equal(tl->filename, "ring.raw.sgn");
 	assert_int_equal(tl->content.len, clen);
 	assert_int_equal(
 	    trustlist_verify_cert(tl, c.der, c.len, err, sizeof err), 0);
 	trustlist_free(tl);
-	/* Without a file name there is nothing to sign for. */
-	o.filename = NULL;
-	assert_int_equal(trustlist_sgn_build(content, clen, &s, &o, &out, &len,
-					     err, sizeof err),
-			 TRUSTLIST_EINVAL);
 	free(out);
+	out = NULL;
+	/* Without a file name there is nothing to sign for. */
+	assert_int_equal(trustlist_sgn_build(NULL, content, clen, &s, &o, &out,
+					     &len, err, sizeof err),
+			 TRUSTLIST_EINVAL);
+	assert_int_equal(trustlist_sgn_build("", content, clen, &s, &o, &out,
+					     &len, err, sizeof err),
+			 TRUSTLIST_EINVAL);
+	assert_null(out);
 	free(content);
 	EVP_PKEY_free(s.key);
 	tlf_cert_free(&c);
@@ -474,9 +523,9 @@ int main(void)
 	    cmocka_unit_test(test_ctl_round_trips_with_every_signature_option),
 	    cmocka_unit_test(test_itl_round_trips_signed_by_the_tftp_key),
 	    cmocka_unit_test(test_sgn_round_trips_and_verifies_against_the_itl),
-	    cmocka_unit_test(test_default_signature_follows_the_key_type),
-	    cmocka_unit_test(
-		test_builder_refuses_mismatched_or_unsupported_keys),
+	    cmocka_unit_test(test_itl_that_lists_its_sast_gets_no_second_one),
+	    cmocka_unit_test(test_signer_version_1_1_on_request),
+	    cmocka_unit_test(test_builder_refuses_keys_phones_cannot_verify),
 	    cmocka_unit_test(
 		test_signer_must_be_listed_with_its_signing_function),
 	    cmocka_unit_test(test_key_that_is_not_the_certificates_is_caught),

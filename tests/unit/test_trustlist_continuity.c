@@ -23,7 +23,7 @@ static struct trustlist *ctl(const char *sast_a, const char *sast_b,
 	size_t len;
 
 	tlf_ctl_set(&set, sast_a, sast_b);
-	*buf = tlf_build(TRUSTLIST_CTL, &set, signer, TRUSTLIST_SIG_RSA_SHA256,
+	*buf = tlf_build(TRUSTLIST_CTL, &set, signer, TRUSTLIST_SIG_RSA_SHA512,
 			 &len);
 	tl = tlf_parse(*buf, len, 0);
 	tlf_set_free(&set);
@@ -167,7 +167,8 @@ static void test_candidate_that_does_not_verify_is_refused(void **state)
 	assert_int_equal(
 	    trustlist_ctl_accepts(first, second, reg.list, 2, err, sizeof err),
 	    TRUSTLIST_ESIGNATURE);
-	/* An ITL is not a CTL, whoever signed it. */
+	/* An ITL is not a CTL: its signer is listed as SAST (the TFTP key,
+	 * as phones want), but not in the current CTL. */
 	{
 		struct tlf_set set;
 		struct trustlist *itl;
@@ -180,7 +181,10 @@ static void test_candidate_that_does_not_verify_is_refused(void **state)
 		itl = tlf_parse(bi, len, 0);
 		assert_int_equal(trustlist_ctl_accepts(first, itl, reg.list, 2,
 						       err, sizeof err),
-				 TRUSTLIST_ESIGNER);
+				 TRUSTLIST_EUNTRUSTED);
+		assert_int_equal(trustlist_ctl_accepts(NULL, itl, reg.list, 2,
+						       err, sizeof err),
+				 TRUSTLIST_EUNTRUSTED);
 		trustlist_free(itl);
 		free(bi);
 		tlf_set_free(&set);

@@ -182,9 +182,7 @@ uint8_t *tlf_build(enum trustlist_kind kind, const struct tlf_set *set,
 
 uint8_t *tlf_build_sgn(const char *signer, enum trustlist_sig sig, size_t *len)
 {
-	struct trustlist_options o = {.sig = sig,
-				      .timestamp = TLF_TIMESTAMP,
-				      .filename = "SEP001122334455.cnf.xml"};
+	struct trustlist_options o = {.sig = sig, .timestamp = TLF_TIMESTAMP};
 	struct tlf_cert c;
 	struct trustlist_signer s;
 	uint8_t *out = NULL;
@@ -193,7 +191,7 @@ uint8_t *tlf_build_sgn(const char *signer, enum trustlist_sig sig, size_t *len)
 
 	tlf_cert_load(signer, &c);
 	s = (struct trustlist_signer){c.der, c.len, tlf_key_load(signer)};
-	rc = trustlist_sgn_build((const uint8_t *)tlf_sgn_content,
+	rc = trustlist_sgn_build(TLF_SGN_NAME, (const uint8_t *)tlf_sgn_content,
 				 strlen(tlf_sgn_content), &s, &o, &out, len,
 				 err, sizeof err);
 	if (rc)
@@ -204,21 +202,37 @@ uint8_t *tlf_build_sgn(const char *signer, enum trustlist_sig sig, size_t *len)
 	return out;
 }
 
+size_t tlf_header_field(const uint8_t *buf, size_t len, uint8_t tag)
+{
+	size_t hlen, off = 0;
+
+	assert_true(len >= 10);
+	hlen = (size_t)buf[8] << 8 | buf[9];
+	while (off + 3 <= hlen && buf[off] != 13) {
+		if (buf[off] == tag)
+			return off;
+		off += 3 + ((size_t)buf[off + 1] << 8 | buf[off + 2]);
+	}
+	fail_msg("no tag %u in the header", tag);
+	return 0;
+}
+
 void tlf_resign(uint8_t *buf, size_t len, const char *name)
 {
-	/* The signature TLV is found the way docs/ctl.md tells a reader:
-	 * fixed offsets after the signer id, not through the parser, which
-	 * may refuse what the test changed. */
-	size_t signer_len = (size_t)buf[13] << 8 | buf[14];
-	size_t at = 33 + signer_len, sig_len, after;
+	/* The signature TLV is found by walking the header's top-level
+	 * TLVs, not through the parser, which may refuse what the test
+	 * changed. Tag 8 opens tag 7 in the files ward writes. */
+	size_t at = tlf_header_field(buf, len, 12), sig_len, after;
+	size_t info = tlf_header_field(buf, len, 7);
 	EVP_PKEY *key = tlf_key_load(name);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const EVP_MD *md = buf[21 + signer_len] == TRUSTLIST_DIGEST_SHA1
-			       ? EVP_sha1()
+	const EVP_MD *md = buf[info + 6] == TRUSTLIST_DIGEST_SHA1 ? EVP_sha1()
+			   : buf[info + 6] == TRUSTLIST_DIGEST_SHA512
+			       ? EVP_sha512()
 			       : EVP_sha256();
 	size_t n;
 
-	assert_int_equal(buf[at], 12);
+	assert_int_equal(buf[info + 3], 8);
 	sig_len = (size_t)buf[at + 1] << 8 | buf[at + 2];
 	after = at + 3 + sig_len;
 	n = sig_len;

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "trustlist/sgn.h"
 #include "trustlist/trustlist.h"
 
 /* Fixed timestamp of every golden file: 2023-11-14 22:13:20 UTC. */
@@ -58,7 +59,8 @@ void tlf_itl_set(struct tlf_set *s, const char *tftp);
 uint8_t *tlf_build(enum trustlist_kind kind, const struct tlf_set *set,
 		   const char *signer, enum trustlist_sig sig, size_t *len);
 
-/* The CONTENT of the tests' signed file, and the .sgn of it. */
+/* The name and CONTENT of the tests' signed file, and the .sgn of it. */
+#define TLF_SGN_NAME "SEP001122334455.cnf.xml"
 extern const char tlf_sgn_content[];
 uint8_t *tlf_build_sgn(const char *signer, enum trustlist_sig sig, size_t *len);
 
@@ -66,6 +68,10 @@ uint8_t *tlf_build_sgn(const char *signer, enum trustlist_sig sig, size_t *len);
  * RSA only), so tests can check what the parser or verifier say about a
  * well-signed file with odd content. Fixes nothing else. */
 void tlf_resign(uint8_t *buf, size_t len, const char *name);
+
+/* Offset of the first top-level header TLV with TAG in a file ward wrote
+ * (walked without the parser); fails the test if there is none. */
+size_t tlf_header_field(const uint8_t *buf, size_t len, uint8_t tag);
 
 /* Replaces DEL bytes at OFF of *BUF by INS (LEN bytes); *LEN updated. */
 void tlf_splice(uint8_t **buf, size_t *len, size_t off, size_t del,

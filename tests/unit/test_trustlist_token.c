@@ -28,6 +28,7 @@ static int setup(void **state)
 	if (tlf_softhsm_init(tmp) ||
 	    tlf_token_make(tmp, "tokA", "sast1", "01") ||
 	    tlf_token_make(tmp, "tokB", "sast2", "02") ||
+	    tlf_token_make(tmp, "tokC", "sast3", "03") ||
 	    tlf_token_make(tmp, "tokE", "sast-ec1", "0e")) {
 		fprintf(stderr, "token setup failed; see %s/tools.log\n", tmp);
 		return -1;
@@ -95,15 +96,16 @@ static void test_tokens_are_listed_with_label_and_serial(void **state)
 	    trustlist_token_list(MODULE, &tokens, &n, err, sizeof err), 0);
 	/* The free slot SoftHSM always offers is not an initialized
 	 * token and is left out. */
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	for (size_t i = 0; i < n; i++) {
 		found += strcmp(tokens[i].label, "tokA") == 0 ||
 			 strcmp(tokens[i].label, "tokB") == 0 ||
+			 strcmp(tokens[i].label, "tokC") == 0 ||
 			 strcmp(tokens[i].label, "tokE") == 0;
 		assert_int_equal(strlen(tokens[i].serial), 16);
 		assert_string_equal(tokens[i].manufacturer, "SoftHSM project");
 	}
-	assert_int_equal(found, 3);
+	assert_int_equal(found, 4);
 	free(tokens);
 }
 
@@ -142,9 +144,9 @@ static void test_ctl_signed_inside_the_token_verifies(void **state)
 	free(golden);
 	free(buf);
 
-	buf = token_ctl(t, "sast1", "sast2", TRUSTLIST_SIG_RSA_SHA256, &len);
+	buf = token_ctl(t, "sast1", "sast2", TRUSTLIST_SIG_RSA_SHA512, &len);
 	tl = tlf_parse(buf, len, 0);
-	assert_int_equal(tl->digest_alg, TRUSTLIST_DIGEST_SHA256);
+	assert_int_equal(tl->digest_alg, TRUSTLIST_DIGEST_SHA512);
 	assert_int_equal(
 	    trustlist_verify(tl, TRUSTLIST_CTL, NULL, err, sizeof err), 0);
 	trustlist_free(tl);
@@ -153,23 +155,26 @@ static void test_ctl_signed_inside_the_token_verifies(void **state)
 	trustlist_token_close(t);
 }
 
-static void test_ecdsa_token_signs_a_ctl(void **state)
+static void test_ec_token_is_refused_before_signing(void **state)
 {
 	struct trustlist_token *t = open_token("tokE");
-	struct trustlist *tl;
-	uint8_t *buf;
-	size_t len;
+	struct trustlist_options o = {.timestamp = TLF_TIMESTAMP};
+	struct trustlist_signer s = {.key = trustlist_token_key(t)};
+	struct tlf_set set;
+	uint8_t *out = NULL;
+	size_t len = 0;
 	char err[256] = "";
 
 	(void)state;
-	buf = token_ctl(t, "sast-ec1", "sast-ec2", TRUSTLIST_SIG_ECDSA_SHA256,
-			&len);
-	tl = tlf_parse(buf, len, 0);
-	assert_int_equal(tl->sig_alg, TRUSTLIST_SIGALG_ECDSA);
-	assert_int_equal(
-	    trustlist_verify(tl, TRUSTLIST_CTL, NULL, err, sizeof err), 0);
-	trustlist_free(tl);
-	free(buf);
+	/* Phones verify RSA only: an EC token may be listed, not sign. */
+	s.cert_der = trustlist_token_cert(t, &s.cert_len);
+	tlf_ctl_set(&set, "sast-ec1", "sast-ec2");
+	assert_int_equal(trustlist_build(TRUSTLIST_CTL, set.e, set.n, &s, &o,
+					 &out, &len, err, sizeof err),
+			 TRUSTLIST_EUNSUPPORTED);
+	assert_null(out);
+	assert_non_null(strstr(err, "RSA only"));
+	tlf_set_free(&set);
 	trustlist_token_close(t);
 }
 
@@ -208,7 +213,7 @@ static void test_continuity_from_token_a_to_token_b(void **state)
 	registered[1] = (struct trustlist_bytes){b.der, b.len};
 
 	t = open_token("tokA");
-	b1 = token_ctl(t, "sast1", "sast2", TRUSTLIST_SIG_RSA_SHA256, &l1);
+	b1 = token_ctl(t, "sast1", "sast2", TRUSTLIST_SIG_RSA_SHA512, &l1);
 	trustlist_token_close(t);
 	first = tlf_parse(b1, l1, 0);
 	assert_int_equal(
@@ -216,16 +221,16 @@ static void test_continuity_from_token_a_to_token_b(void **state)
 	    0);
 
 	t = open_token("tokB");
-	b2 = token_ctl(t, "sast1", "sast2", TRUSTLIST_SIG_RSA_SHA256, &l2);
+	b2 = token_ctl(t, "sast1", "sast2", TRUSTLIST_SIG_RSA_SHA512, &l2);
 	trustlist_token_close(t);
 	second = tlf_parse(b2, l2, 0);
 	assert_int_equal(trustlist_ctl_accepts(first, second, registered, 2,
 					       err, sizeof err),
 			 0);
 
-	/* tokE is neither registered nor listed. */
-	t = open_token("tokE");
-	b3 = token_ctl(t, "sast-ec1", "sast2", TRUSTLIST_SIG_ECDSA_SHA256, &l3);
+	/* tokC is neither registered nor listed. */
+	t = open_token("tokC");
+	b3 = token_ctl(t, "sast3", "sast2", TRUSTLIST_SIG_RSA_SHA1, &l3);
 	trustlist_token_close(t);
 	rogue = tlf_parse(b3, l3, 0);
 	assert_int_equal(trustlist_ctl_accepts(second, rogue, registered, 2,
@@ -351,7 +356,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tokens_are_listed_with_label_and_serial),
 	    cmocka_unit_test(test_ctl_signed_inside_the_token_verifies),
-	    cmocka_unit_test(test_ecdsa_token_signs_a_ctl),
+	    cmocka_unit_test(test_ec_token_is_refused_before_signing),
 	    cmocka_unit_test(test_continuity_from_token_a_to_token_b),
 	    cmocka_unit_test(test_wrong_pin_fails_clearly_and_is_wiped),
 	    cmocka_unit_test(test_unknown_label_names_the_tokens_present),

@@ -288,6 +288,41 @@ static void test_status_of_an_uninitialised_node(void **state)
 	free(out);
 }
 
+static void test_status_says_why_a_node_is_full(void **state)
+{
+	char *out = render(
+	    status_render,
+	    "{\"node\": {\"name\": \"n3\", \"state\": \"running\","
+	    " \"health\": \"store-full\", \"health_detail\": \"no space to"
+	    " write the store in /d/store (No space left on device), 0 bytes"
+	    " free\", \"store\": {\"dir\": \"/d/store\", \"map_size\":"
+	    " 4194304, \"map_grows\": 2, \"data_size\": 2097152,"
+	    " \"free_bytes\": 0}}, \"cluster\": null}");
+
+	assert_non_null(strstr(out, "Health          store-full: no space to "
+				    "write the store in /d/store (No space "
+				    "left on device), 0 bytes free\n"));
+	assert_non_null(strstr(out, "Store           /d/store: data 2 MiB, map "
+				    "4 MiB (grown 2 times), 0 MiB free\n"));
+	free(out);
+}
+
+static void
+test_cluster_status_gives_the_reason_of_a_failed_member(void **state)
+{
+	char *out =
+	    render(cluster_status_render,
+		   "{\"members\": [{\"name\": \"n1\", \"health\": \"failed\","
+		   " \"health_detail\": \"applying entry 16: storage error\"},"
+		   " {\"name\": \"n2\", \"health\": \"ok\", \"health_detail\":"
+		   " \"\"}]}");
+
+	assert_non_null(strstr(out, "(* leader)\nn1: failed: applying entry "
+				    "16: storage error\n"));
+	assert_null(strstr(out, "n2: ok"));
+	free(out);
+}
+
 static void test_shell_words_are_quoted_only_when_needed(void **state)
 {
 	char *buf = NULL;
@@ -323,6 +358,9 @@ int main(void)
 	    cmocka_unit_test(test_param_list_and_audit_tables),
 	    cmocka_unit_test(test_status_of_an_uninitialised_node),
 	    cmocka_unit_test(test_shell_words_are_quoted_only_when_needed),
+	    cmocka_unit_test(test_status_says_why_a_node_is_full),
+	    cmocka_unit_test(
+		test_cluster_status_gives_the_reason_of_a_failed_member),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

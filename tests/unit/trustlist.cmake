@@ -1,6 +1,6 @@
 # Unit tests of trustlist/ (included from tests/CMakeLists.txt).
 # Data: fixed keys, certificates and golden files in unit/data/trustlist/.
-foreach(t codec golden corrupt continuity interop token)
+foreach(t codec golden corrupt continuity interop token sgn)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_trustlist_${t}.c)
     ward_unit_test(test_trustlist_${t}
       SOURCES unit/test_trustlist_${t}.c unit/test_trustlist_fixture.c

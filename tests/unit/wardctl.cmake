@@ -29,3 +29,11 @@ if(TARGET ward_admin AND TARGET ward_node)
   target_compile_definitions(test_wardctl_pki PRIVATE
     TRUSTLIST_TEST_DATA="${CMAKE_CURRENT_SOURCE_DIR}/unit/data/trustlist")
 endif()
+# The provisioning groups and CSV import against a real node in this
+# process (the admin tests' harness).
+if(TARGET ward_admin AND TARGET ward_node)
+  ward_unit_test(test_wardctl_prov
+    SOURCES unit/test_wardctl_prov.c unit/test_admin_harness.c
+    LIBS ward_wardctl ward_admin ward_node ward_pki PkgConfig::CURL
+      Threads::Threads)
+endif()

@@ -9,6 +9,7 @@
 
 #include "tools/wardctl/cmd.h"
 #include "tools/wardctl/cmd_pki.h"
+#include "tools/wardctl/cmd_prov.h"
 #include "tools/wardctl/creds.h"
 #include "tools/wardctl/pin.h"
 
@@ -73,7 +74,74 @@ static const struct wardctl_command commands[] = {
     {"security", "mode", cmd_security_mode, "mixed|non-secure",
      "set the cluster security mode (mixed needs a current CTL)"},
     {"security", "status", cmd_security_status, "",
-     "mode, CTL, tokens and pending resets"},
+     "mode, CTL, tokens and pending resets"}, /* Provisioning (prov.h). */
+    {"profile", "add", cmd_profile_add, "NAME [--FIELD VALUE ...]",
+     "add a profile (--help lists the fields)"},
+    {"profile", "set", cmd_profile_set, "NAME [--FIELD VALUE ...]",
+     "change fields of a profile"},
+    {"profile", "show", cmd_profile_show, "NAME", "one profile"},
+    {"profile", "list", cmd_profile_list, "", "every profile"},
+    {"profile", "delete", cmd_profile_delete, "NAME",
+     "remove a profile (refused while in use)"},
+    {"trunk-profile", "add", cmd_trunk_profile_add, "NAME [--FIELD VALUE ...]",
+     "add a trunk profile (--help lists the fields)"},
+    {"trunk-profile", "set", cmd_trunk_profile_set, "NAME [--FIELD VALUE ...]",
+     "change fields of a trunk profile"},
+    {"trunk-profile", "show", cmd_trunk_profile_show, "NAME",
+     "one trunk profile"},
+    {"trunk-profile", "list", cmd_trunk_profile_list, "",
+     "every trunk profile"},
+    {"trunk-profile", "delete", cmd_trunk_profile_delete, "NAME",
+     "remove a trunk profile (refused while in use)"},
+    {"device", "add", cmd_device_add, "NAME [--FIELD VALUE ...]",
+     "add a device (--help lists the fields)"},
+    {"device", "set", cmd_device_set, "NAME [--FIELD VALUE ...]",
+     "change fields of a device"},
+    {"device", "show", cmd_device_show, "NAME", "one device"},
+    {"device", "list", cmd_device_list, "", "every device"},
+    {"device", "delete", cmd_device_delete, "NAME",
+     "remove a device (refused while in use)"},
+    {"device", "import", cmd_device_import, "FILE",
+     "add devices from a CSV file, one verdict per row"},
+    {"user", "add", cmd_user_add,
+     "NAME [--FIELD VALUE ...] [--new-password-file FILE] [--no-password]",
+     "add a user (--help lists the fields)"},
+    {"user", "set", cmd_user_set,
+     "NAME [--FIELD VALUE ...] [--change-password]", "change fields of a user"},
+    {"user", "show", cmd_user_show, "NAME", "one user"},
+    {"user", "list", cmd_user_list, "", "every user"},
+    {"user", "delete", cmd_user_delete, "NAME",
+     "remove a user (refused while in use)"},
+    {"user", "import", cmd_user_import, "FILE",
+     "add users from a CSV file, one verdict per row"},
+    {"app-user", "add", cmd_app_user_add,
+     "NAME [--FIELD VALUE ...] [--new-password-file FILE] [--no-password]",
+     "add a application user (--help lists the fields)"},
+    {"app-user", "set", cmd_app_user_set,
+     "NAME [--FIELD VALUE ...] [--change-password]",
+     "change fields of a application user"},
+    {"app-user", "show", cmd_app_user_show, "NAME", "one application user"},
+    {"app-user", "list", cmd_app_user_list, "", "every application user"},
+    {"app-user", "delete", cmd_app_user_delete, "NAME",
+     "remove a application user (refused while in use)"},
+    {"realm", "add", cmd_realm_add,
+     "NAME [--FIELD VALUE ...] [--new-password-file FILE]",
+     "add a realm (--help lists the fields)"},
+    {"realm", "set", cmd_realm_set,
+     "NAME [--FIELD VALUE ...] [--change-password]",
+     "change fields of a realm"},
+    {"realm", "show", cmd_realm_show, "NAME", "one realm"},
+    {"realm", "list", cmd_realm_list, "", "every realm"},
+    {"realm", "delete", cmd_realm_delete, "NAME",
+     "remove a realm (refused while in use)"},
+    {"node-group", "add", cmd_node_group_add, "NAME [--FIELD VALUE ...]",
+     "add a node group (--help lists the fields)"},
+    {"node-group", "set", cmd_node_group_set, "NAME [--FIELD VALUE ...]",
+     "change fields of a node group"},
+    {"node-group", "show", cmd_node_group_show, "NAME", "one node group"},
+    {"node-group", "list", cmd_node_group_list, "", "every node group"},
+    {"node-group", "delete", cmd_node_group_delete, "NAME",
+     "remove a node group (refused while in use)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -110,7 +178,7 @@ static const struct option global_opts[] = {
     {"token", optional_argument, NULL, GOPT_SECRET},
 };
 #define N_GLOBAL_OPTS (sizeof global_opts / sizeof *global_opts)
-#define MAX_CMD_OPTS 8
+#define MAX_CMD_OPTS 24
 
 const char *wardctl_exit_describe(int code)
 {

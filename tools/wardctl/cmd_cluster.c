@@ -243,6 +243,19 @@ void cluster_status_render(FILE *f, const json_t *doc)
 	out_table_print(t, f);
 	out_table_free(t);
 	fputs("(* leader)\n", f);
+	/* Why a node is failed or full: the reason its own status gives. */
+	json_array_foreach(members, i, m)
+	{
+		const char *detail = out_str(m, "health_detail");
+		char why[320];
+
+		if (detail && *detail)
+			fprintf(
+			    f, "%s: %s: %s\n",
+			    out_field(m, "name", name, sizeof name),
+			    out_field(m, "health", cells[0], sizeof cells[0]),
+			    out_clean(why, sizeof why, detail));
+	}
 }
 
 int cmd_cluster_status(struct wardctl *ctx, int argc, char **argv)

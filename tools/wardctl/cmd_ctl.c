@@ -71,10 +71,8 @@ static int sig_parse(const char *s, enum trustlist_sig *out)
 		*out = TRUSTLIST_SIG_DEFAULT;
 	else if (strcmp(s, "rsa-sha1") == 0)
 		*out = TRUSTLIST_SIG_RSA_SHA1;
-	else if (strcmp(s, "rsa-sha256") == 0)
-		*out = TRUSTLIST_SIG_RSA_SHA256;
-	else if (strcmp(s, "ecdsa-sha256") == 0)
-		*out = TRUSTLIST_SIG_ECDSA_SHA256;
+	else if (strcmp(s, "rsa-sha512") == 0)
+		*out = TRUSTLIST_SIG_RSA_SHA512;
 	else
 		return -1;
 	return 0;
@@ -181,8 +179,7 @@ int cmd_ctl_sign(struct wardctl *ctx, int argc, char **argv)
 		return wardctl_usage_cmd(ctx);
 	}
 	if (sig_parse(sig_name, &sig) != 0) {
-		wardctl_errorf(ctx, "--sig: rsa-sha1, rsa-sha256 or "
-				    "ecdsa-sha256");
+		wardctl_errorf(ctx, "--sig: rsa-sha1 or rsa-sha512");
 		return wardctl_usage_cmd(ctx);
 	}
 	/* What to list first: the admin password may be asked before the

@@ -74,9 +74,36 @@ void status_render(FILE *f, const json_t *doc)
 	const json_t *leader = json_object_get(node, "leader");
 	char a[256], b[256];
 
+	const json_t *store = json_object_get(node, "store");
+	const char *detail = out_str(node, "health_detail");
+
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
 		fprintf(f, "%-16s%s\n", rows[i][1],
 			out_field(node, rows[i][0], a, sizeof a));
+	if (out_str(node, "health"))
+		fprintf(f, "%-16s%s%s%s\n", "Health",
+			out_field(node, "health", a, sizeof a),
+			detail && *detail ? ": " : "",
+			detail && *detail ? out_clean(b, sizeof b, detail)
+					  : "");
+	if (json_is_object(store)) {
+		json_int_t map =
+		    json_integer_value(json_object_get(store, "map_size"));
+		json_int_t data =
+		    json_integer_value(json_object_get(store, "data_size"));
+		json_int_t avail =
+		    json_integer_value(json_object_get(store, "free_bytes"));
+
+		fprintf(f,
+			"%-16s%s: data %" JSON_INTEGER_FORMAT
+			" MiB, map %" JSON_INTEGER_FORMAT
+			" MiB (grown %s times), %" JSON_INTEGER_FORMAT
+			" MiB free\n",
+			"Store", out_field(store, "dir", a, sizeof a),
+			data >> 20, map >> 20,
+			out_field(store, "map_grows", b, sizeof b),
+			avail >> 20);
+	}
 	if (out_str(leader, "name"))
 		fprintf(f, "%-16s%s (id %s)\n", "Leader",
 			out_field(leader, "name", a, sizeof a),

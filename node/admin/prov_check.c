@@ -1,0 +1,569 @@
+/* prov_check: what differs between the provisioning resources on a write
+ * (prov_int.h) — the references a record makes, what a device's model can
+ * do, the users of a record that forbid deleting it, the credentials
+ * wrapped under the cluster KEK, and the command that writes it.
+ *
+ * Credentials: a user's password becomes its HA1 set (MD5, SHA-256,
+ * SHA-512-256) here, on the leader that took (or was relayed) the request;
+ * the set is wrapped at once and the password and set are wiped. A realm's
+ * password is wrapped as is (ward must answer challenges with it).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "node/admin/admin_pki.h"
+#include "node/admin/prov_int.h"
+#include "pki/pki.h"
+
+static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errmsg, errcap, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+int prov_rec_decode(const struct prov_kind *k, const void *val, size_t vlen,
+		    union prov_rec *rec)
+{
+	int rc;
+
+	memset(rec, 0, sizeof *rec);
+	switch (k->id) {
+	case PROV_PHONE_PROFILE:
+		return store_phone_profile_decode(val, vlen,
+						  &rec->phone_profile);
+	case PROV_TRUNK_PROFILE:
+		return store_trunk_profile_decode(val, vlen,
+						  &rec->trunk_profile);
+	case PROV_DEVICE:
+		return store_device_decode(val, vlen, &rec->device);
+	case PROV_USER:
+	case PROV_APP_USER:
+		rc = store_user_decode(val, vlen, &rec->user);
+		if (rc == 0 &&
+		    rec->user.kind !=
+			(k->id == PROV_USER ? STORE_USER_END : STORE_USER_APP))
+			rc = STORE_ENOTFOUND;
+		return rc;
+	case PROV_REALM:
+		return store_realm_decode(val, vlen, &rec->realm);
+	case PROV_NODE_GROUP:
+		return store_node_group_decode(val, vlen, &rec->node_group);
+	default:
+		return STORE_EINVAL;
+	}
+}
+
+int prov_rec_read(const struct prov_kind *k, struct store_read *r,
+		  const char *name, union prov_rec *rec, uint8_t *raw,
+		  size_t *raw_len)
+{
+	const void *v;
+	size_t n;
+	int rc;
+
+	memset(rec, 0, sizeof *rec);
+	if (!store_prov_name_valid(name))
+		return STORE_EINVAL;
+	rc = store_get(r, k->table, name, strlen(name), &v, &n);
+	if (rc)
+		return rc;
+	if (n > STORE_RECORD_MAX)
+		return STORE_ECORRUPT;
+	rc = prov_rec_decode(k, v, n, rec);
+	if (rc == 0 && strcmp(prov_rec_name(k, rec), name) != 0)
+		rc = STORE_ECORRUPT;
+	if (rc == 0 && raw) {
+		memcpy(raw, v, n);
+		*raw_len = n;
+	}
+	return rc;
+}
+
+const char *prov_node_name(void *arg, uint64_t id, char *buf, size_t cap)
+{
+	struct store_node n;
+
+	if (!arg || store_node_get(arg, id, &n) != 0)
+		return NULL;
+	snprintf(buf, cap, "%s", n.name);
+	return buf;
+}
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+void prov_device_status(struct store_read *r, const struct store_device *d,
+			json_t *o)
+{
+	struct store_registration reg;
+	struct store_device_lsc lsc;
+	char fp[65], nb[STORE_NAME_MAX];
+
+	if (store_registration_get(r, d->name, &reg) == 0) {
+		const char *node =
+		    prov_node_name(r, reg.node_id, nb, sizeof nb);
+
+		hex(reg.cert_sha256, 32, fp);
+		json_object_set_new(
+		    o, "registration",
+		    json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:I}",
+			      "node", node ? node : "?", "node_id",
+			      (json_int_t)reg.node_id, "transport",
+			      store_transport_name(reg.transport), "source",
+			      reg.source, "cert", store_reg_cert_name(reg.cert),
+			      "cert_sha256",
+			      reg.cert == STORE_REG_CERT_NONE ? "" : fp,
+			      "expires_ms", (json_int_t)reg.expires_ms,
+			      "since_ms", (json_int_t)reg.since_ms));
+	}
+	if (store_device_lsc_get(r, d->name, &lsc) == 0) {
+		hex(lsc.sha256, 32, fp);
+		json_object_set_new(o, "lsc",
+				    json_pack("{s:s, s:s, s:I}", "sha256", fp,
+					      "serial", lsc.serial,
+					      "not_after_s",
+					      (json_int_t)lsc.not_after_s));
+	}
+}
+
+/* ---- deleting: who still uses it --------------------------------------- */
+
+struct user_scan {
+	const char *name;
+	int field; /* 0 profile, 1 node group */
+	uint32_t kind;
+	char who[STORE_NAME_MAX];
+};
+
+static int device_uses(void *arg, const struct store_device *d)
+{
+	struct user_scan *s = arg;
+	const char *v = s->field == 0 ? d->profile : d->node_group;
+
+	if ((s->kind && d->kind != s->kind) || strcmp(v, s->name) != 0)
+		return 0;
+	snprintf(s->who, sizeof s->who, "%s", d->name);
+	return 1;
+}
+
+static int first_device(void *arg, const struct store_device *d)
+{
+	snprintf(arg, STORE_NAME_MAX, "%s", d->name);
+	return 1;
+}
+
+int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
+		size_t errcap)
+{
+	const char *name = prov_rec_name(c->k, &c->old);
+	struct user_scan s = {.name = name};
+	int rc = 0;
+
+	switch (c->k->id) {
+	case PROV_PHONE_PROFILE:
+	case PROV_TRUNK_PROFILE:
+		s.kind = c->k->id == PROV_PHONE_PROFILE ? STORE_DEVICE_PHONE
+							: STORE_DEVICE_TRUNK;
+		rc = store_device_each(r, device_uses, &s);
+		break;
+	case PROV_NODE_GROUP:
+		s.field = 1;
+		rc = store_device_each(r, device_uses, &s);
+		break;
+	case PROV_USER:
+	case PROV_APP_USER:
+		rc = store_device_each_by_user(r, name, first_device, s.who);
+		break;
+	default:
+		break;
+	}
+	if (rc == 1) {
+		set_err(errmsg, errcap, "%s %s is in use by device %s",
+			c->k->what, name, s.who);
+		return 409;
+	}
+	if (rc) {
+		set_err(errmsg, errcap, "reading the devices failed");
+		return 500;
+	}
+	return 0;
+}
+
+/* ---- adding and changing ----------------------------------------------- */
+
+static int param_true(struct store_read *r, const char *name)
+{
+	char v[16] = "";
+
+	return store_param_get(r, name, v, sizeof v) == 0 &&
+	       strcmp(v, "true") == 0;
+}
+
+struct caps_scan {
+	const struct prov_ctx *c;
+	char why[320];
+};
+
+/* A changed profile must still suit every device that uses it. */
+static int device_suits(void *arg, const struct store_device *d)
+{
+	struct caps_scan *s = arg;
+	const union prov_rec *p = &s->c->rec;
+	char why[200];
+
+	if (s->c->k->id == PROV_PHONE_PROFILE) {
+		if (d->kind != STORE_DEVICE_PHONE ||
+		    strcmp(d->profile, p->phone_profile.name) != 0 ||
+		    store_device_check_phone_profile(d, &p->phone_profile, why,
+						     sizeof why) == 0)
+			return 0;
+	} else {
+		if (d->kind != STORE_DEVICE_TRUNK ||
+		    strcmp(d->profile, p->trunk_profile.name) != 0 ||
+		    store_device_check_trunk_profile(d, &p->trunk_profile, why,
+						     sizeof why) == 0)
+			return 0;
+	}
+	snprintf(s->why, sizeof s->why, "device %s uses it: %s", d->name, why);
+	return 1;
+}
+
+static int validate_device(struct prov_ctx *c, struct store_read *r,
+			   char *errmsg, size_t errcap)
+{
+	struct store_device *d = &c->rec.device;
+	struct store_phone_profile pp;
+	struct store_trunk_profile tp;
+	struct store_node_group g;
+	struct store_user u;
+	int rc;
+
+	if (d->kind == STORE_DEVICE_PHONE) {
+		if (store_phone_profile_get(r, d->profile, &pp) != 0) {
+			set_err(errmsg, errcap, "no profile \"%s\"",
+				d->profile);
+			return 400;
+		}
+		if (store_device_check_phone_profile(d, &pp, errmsg, errcap))
+			return 400;
+	} else {
+		if (store_trunk_profile_get(r, d->profile, &tp) != 0) {
+			set_err(errmsg, errcap, "no trunk profile \"%s\"",
+				d->profile);
+			return 400;
+		}
+		if (store_device_check_trunk_profile(d, &tp, errmsg, errcap))
+			return 400;
+	}
+	if (d->digest_user[0]) {
+		rc = store_user_get(r, d->digest_user, &u);
+		if (rc == 0 &&
+		    u.kind != (d->kind == STORE_DEVICE_PHONE ? STORE_USER_END
+							     : STORE_USER_APP))
+			rc = STORE_ENOTFOUND;
+		OPENSSL_cleanse(&u, sizeof u);
+		if (rc) {
+			set_err(errmsg, errcap, "no %s \"%s\" for digest_user",
+				d->kind == STORE_DEVICE_PHONE
+				    ? "end user"
+				    : "application user",
+				d->digest_user);
+			return 400;
+		}
+	}
+	if (d->node_group[0] &&
+	    store_node_group_get(r, d->node_group, &g) != 0) {
+		set_err(errmsg, errcap, "no node group \"%s\"", d->node_group);
+		return 400;
+	}
+	if (d->kind == STORE_DEVICE_PHONE)
+		prov_warn_device(d, &pp, param_true(r, "tftp_encrypted_config"),
+				 c->warn);
+	return 0;
+}
+
+static int validate_group(struct prov_ctx *c, struct store_read *r,
+			  char *errmsg, size_t errcap)
+{
+	struct store_node_group *g = &c->rec.node_group;
+	struct store_node n;
+
+	if (!c->x.has_nodes)
+		return 0;
+	g->n_nodes = 0;
+	memset(g->nodes, 0, sizeof g->nodes);
+	for (unsigned i = 0; i < c->x.n_nodes; i++) {
+		if (store_node_find(r, c->x.nodes[i], &n) != 0) {
+			set_err(errmsg, errcap, "no node \"%s\"",
+				c->x.nodes[i]);
+			return 400;
+		}
+		for (unsigned j = 0; j < g->n_nodes; j++) {
+			if (g->nodes[j] == n.id) {
+				set_err(errmsg, errcap,
+					"node %s is listed twice", n.name);
+				return 400;
+			}
+		}
+		g->nodes[g->n_nodes++] = n.id;
+	}
+	if (g->n_nodes == 0) {
+		set_err(errmsg, errcap, "a node group lists 1 to %d nodes",
+			STORE_GROUP_NODES_MAX);
+		return 400;
+	}
+	return 0;
+}
+
+/* Wraps PT under the cluster KEK for (TABLE, NAME) into OUT. */
+static int wrap_secret(struct admin *a, struct store_read *r, const char *table,
+		       const char *name, const void *pt, size_t pt_len,
+		       uint8_t *out, uint32_t *out_len, uint8_t kek_id[8],
+		       char *errmsg, size_t errcap)
+{
+	uint8_t kek[PKI_KEK_LEN], aad[STORE_NAME_MAX + 32];
+	struct store_cluster cl;
+	size_t aad_len, n = 0;
+	int rc = -1;
+
+	if (store_cluster_get(r, &cl) != 0) {
+		set_err(errmsg, errcap, "the cluster record is unreadable");
+		return 500;
+	}
+	if (admin_pki_kek_load(a, &cl, kek, errmsg, errcap) != 0)
+		return 500;
+	if (pki_aad(table, name, strlen(name), aad, sizeof aad, &aad_len) ==
+		0 &&
+	    pki_wrap(kek, aad, aad_len, pt, pt_len, out,
+		     STORE_SMALL_WRAPPED_MAX, &n) == 0) {
+		*out_len = (uint32_t)n;
+		memcpy(kek_id, cl.kek_id, 8);
+		rc = 0;
+	} else {
+		set_err(errmsg, errcap, "wrapping the credentials failed");
+	}
+	OPENSSL_cleanse(kek, sizeof kek);
+	return rc ? 500 : 0;
+}
+
+static int validate_user(struct admin *a, struct prov_ctx *c,
+			 struct store_read *r, char *errmsg, size_t errcap)
+{
+	struct store_user *u = &c->rec.user;
+	uint8_t ha1[STORE_HA1_SET_LEN];
+	struct store_cluster cl;
+	int status;
+
+	/* Phones live in the cluster's realm; its default is the
+	 * cluster's name. */
+	if (!u->realm[0]) {
+		if (store_cluster_get(r, &cl) != 0) {
+			set_err(errmsg, errcap, "cluster record unreadable");
+			return 500;
+		}
+		snprintf(u->realm, sizeof u->realm, "%s", cl.name);
+	}
+	if (!c->x.has_password) {
+		/* The HA1 values hash the realm: they cannot follow it. */
+		if (c->verb == PROV_SET && u->ha1_len &&
+		    strcmp(u->realm, c->old.user.realm) != 0) {
+			set_err(errmsg, errcap,
+				"changing the realm of %s needs its password",
+				u->name);
+			return 400;
+		}
+		return 0;
+	}
+	if (store_ha1_compute(u->name, u->realm, c->x.password, ha1) != 0) {
+		set_err(errmsg, errcap, "computing the digest failed");
+		return 500;
+	}
+	status =
+	    wrap_secret(a, r, "users", u->name, ha1, sizeof ha1, u->ha1_wrapped,
+			&u->ha1_len, u->kek_id, errmsg, errcap);
+	OPENSSL_cleanse(ha1, sizeof ha1);
+	return status;
+}
+
+static int validate_realm(struct admin *a, struct prov_ctx *c,
+			  struct store_read *r, char *errmsg, size_t errcap)
+{
+	struct store_realm *m = &c->rec.realm;
+
+	if (!m->user[0]) {
+		set_err(errmsg, errcap, "missing field \"user\"");
+		return 400;
+	}
+	if (!c->x.has_password) {
+		if (c->verb == PROV_ADD) {
+			set_err(errmsg, errcap, "missing field \"password\"");
+			return 400;
+		}
+		return 0;
+	}
+	if (c->x.password_len > STORE_PASSWORD_MAX) {
+		set_err(errmsg, errcap, "a realm password has at most %d bytes",
+			STORE_PASSWORD_MAX);
+		return 400;
+	}
+	return wrap_secret(a, r, "realms", m->name, c->x.password,
+			   c->x.password_len, m->password_wrapped,
+			   &m->password_len, m->kek_id, errmsg, errcap);
+}
+
+static void stamp(struct prov_ctx *c, uint64_t now)
+{
+	uint64_t *created, *changed;
+
+	switch (c->k->id) {
+	case PROV_PHONE_PROFILE:
+		created = &c->rec.phone_profile.created_ms;
+		changed = &c->rec.phone_profile.changed_ms;
+		break;
+	case PROV_TRUNK_PROFILE:
+		created = &c->rec.trunk_profile.created_ms;
+		changed = &c->rec.trunk_profile.changed_ms;
+		break;
+	case PROV_DEVICE:
+		created = &c->rec.device.created_ms;
+		changed = &c->rec.device.changed_ms;
+		break;
+	case PROV_USER:
+	case PROV_APP_USER:
+		created = &c->rec.user.created_ms;
+		changed = &c->rec.user.changed_ms;
+		break;
+	case PROV_REALM:
+		created = &c->rec.realm.created_ms;
+		changed = &c->rec.realm.changed_ms;
+		break;
+	default:
+		created = &c->rec.node_group.created_ms;
+		changed = &c->rec.node_group.changed_ms;
+		break;
+	}
+	if (c->verb == PROV_ADD)
+		*created = now;
+	*changed = now;
+}
+
+int prov_validate(struct admin *a, struct prov_ctx *c, struct store_read *r,
+		  char *errmsg, size_t errcap)
+{
+	struct caps_scan s = {.c = c};
+	int status = 0;
+
+	stamp(c, admin_now_ms());
+	switch (c->k->id) {
+	case PROV_PHONE_PROFILE:
+	case PROV_TRUNK_PROFILE:
+		if (c->verb == PROV_SET &&
+		    store_device_each(r, device_suits, &s) == 1) {
+			set_err(errmsg, errcap, "%s", s.why);
+			return 400;
+		}
+		if (c->k->id == PROV_PHONE_PROFILE)
+			prov_warn_profile(
+			    &c->rec.phone_profile,
+			    param_true(r, "tftp_encrypted_config"), c->warn);
+		break;
+	case PROV_DEVICE:
+		status = validate_device(c, r, errmsg, errcap);
+		break;
+	case PROV_USER:
+	case PROV_APP_USER:
+		status = validate_user(a, c, r, errmsg, errcap);
+		break;
+	case PROV_REALM:
+		status = validate_realm(a, c, r, errmsg, errcap);
+		break;
+	case PROV_NODE_GROUP:
+		status = validate_group(c, r, errmsg, errcap);
+		break;
+	default:
+		break;
+	}
+	return status;
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+static int put_rec(struct prov_ctx *c, struct store_cmd *cmd, enum store_op op)
+{
+	switch (c->k->id) {
+	case PROV_PHONE_PROFILE:
+		return store_cmd_put_phone_profile(cmd, op,
+						   &c->rec.phone_profile);
+	case PROV_TRUNK_PROFILE:
+		return store_cmd_put_trunk_profile(cmd, op,
+						   &c->rec.trunk_profile);
+	case PROV_USER:
+	case PROV_APP_USER:
+		return store_cmd_put_user(cmd, op, &c->rec.user);
+	case PROV_REALM:
+		return store_cmd_put_realm(cmd, op, &c->rec.realm);
+	case PROV_NODE_GROUP:
+		return store_cmd_put_node_group(cmd, op, &c->rec.node_group);
+	default:
+		return STORE_EINVAL;
+	}
+}
+
+int prov_cmd_build(struct prov_ctx *c, struct store_cmd *cmd)
+{
+	const char *name = prov_rec_name(c->k, &c->old);
+	int rc;
+
+	if (c->k->id == PROV_DEVICE) {
+		if (c->verb == PROV_ADD)
+			return store_cmd_put_device(cmd, NULL, &c->rec.device);
+		if (c->verb == PROV_SET)
+			return store_cmd_put_device(cmd, &c->old.device,
+						    &c->rec.device);
+		return store_cmd_del_device(cmd, &c->old.device);
+	}
+	if (c->verb == PROV_ADD)
+		return put_rec(c, cmd, STORE_OP_PUT_NEW);
+	/* The stored bytes guard the change: another write in between
+	 * makes this one fail instead of undoing it. */
+	rc = store_cmd_op(cmd, STORE_OP_EXPECT, c->k->table, name, strlen(name),
+			  c->old_raw, c->old_len);
+	if (rc)
+		return rc;
+	if (c->verb == PROV_SET)
+		return put_rec(c, cmd, STORE_OP_PUT);
+	return store_cmd_op(cmd, STORE_OP_DEL_EXISTING, c->k->table, name,
+			    strlen(name), NULL, 0);
+}
+
+void prov_audit_detail(const struct prov_ctx *c, char *out, size_t cap)
+{
+	const union prov_rec *rec = c->verb == PROV_DEL ? &c->old : &c->rec;
+	const struct store_device *d = &rec->device;
+	int n = snprintf(out, cap, "name=%s",
+			 prov_rec_name(c->k, (union prov_rec *)rec));
+
+	if (n < 0 || (size_t)n >= cap || c->verb == PROV_DEL)
+		return;
+	if (c->k->id == PROV_DEVICE)
+		snprintf(out + n, cap - (size_t)n,
+			 " kind=%s profile=%s lines=%u digest_user=%s "
+			 "node_group=%s",
+			 store_device_kind_name(d->kind), d->profile,
+			 d->n_lines, d->digest_user, d->node_group);
+	else if (c->x.has_password)
+		snprintf(out + n, cap - (size_t)n, " credentials=set");
+}

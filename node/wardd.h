@@ -1,0 +1,74 @@
+/* wardd's parts: the daemon's state, shared by main.c (the start-up ladder,
+ * signals, stopping), wardd_cluster.c (consensus, the certificate watcher,
+ * bootstrap and join) and wardd_checks.c (the data directory's checks).
+ * Internal to wardd: nothing outside node/main.c and its parts includes it.
+ * Everything here runs on the main loop unless it says otherwise. */
+#ifndef WARD_NODE_WARDD_H
+#define WARD_NODE_WARDD_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "node/config.h"
+#include "node/identity.h"
+#include "node/join.h"
+
+#define TAG "wardd"
+
+struct wardd {
+	struct config cfg;
+	const char *cfg_path;
+	char store_dir[CONFIG_PATH_MAX + 16];
+	char raft_dir[CONFIG_PATH_MAX + 16];
+	char cert_path[CONFIG_PATH_MAX + 16];
+	char key_path[CONFIG_PATH_MAX + 16];
+	char kek_path[CONFIG_PATH_MAX + 16];
+	struct identity id;
+	int lock_fd;
+	struct event_base *base;     /* owned */
+	struct store *store;	     /* owned */
+	struct consensus *consensus; /* owned */
+	struct admin *admin;	     /* owned */
+	struct certs *certs;	     /* owned: the certificate watcher */
+	struct event *ev_signal[3];  /* owned: TERM, INT, HUP */
+	struct event *ev_change;     /* owned: woken by the Raft thread */
+	struct event *ev_stop;	     /* owned: leadership handed over */
+	struct event *ev_deadline;   /* owned: stop even if it was not */
+	struct event *ev_certs;	     /* owned: the watcher's timer */
+	int stopping;
+	int fatal; /* stopping because of an error: exit 1 */
+	atomic_int exit_code;
+};
+
+/* main.c */
+/* Stops the daemon: hands leadership over first when this node leads. */
+void wardd_begin_stop(struct wardd *w, const char *why);
+
+/* wardd_checks.c */
+int wardd_mkdir(const char *path, char *errmsg, size_t errcap);
+/* One wardd per data directory: two would corrupt each other's Raft log. */
+int wardd_lock(struct wardd *w, char *errmsg, size_t errcap);
+/* The data directory must be one node's, of one cluster, whole. */
+int wardd_check_data(struct wardd *w, int have_identity, char *errmsg,
+		     size_t errcap);
+/* --rebuild-store: sets the damaged store aside for a rebuild. */
+int wardd_set_store_aside(struct wardd *w, int have_identity, char *errmsg,
+			  size_t errcap);
+
+/* wardd_cluster.c */
+int wardd_start_consensus(struct wardd *w, uint64_t node_id, char *errmsg,
+			  size_t errcap);
+/* Starts watching once this node is a member (consensus runs). */
+int wardd_watch_certs(struct wardd *w, char *errmsg, size_t errcap);
+/* One look of the certificate watcher; stops the daemon on a fatal error. */
+void wardd_certs_look(struct wardd *w);
+/* admin hook: POST /v1/cluster/init accepted. */
+int wardd_bootstrap(void *arg, const char *cluster_id, char *errmsg,
+		    size_t errcap);
+int wardd_join(struct wardd *w, const char *url, const char *token,
+	       const struct join_pin *pin, char *errmsg, size_t errcap);
+
+#endif

@@ -1,0 +1,210 @@
+/* read_prov: typed reads of the provisioning tables (store/prov.h).
+ *
+ * Every table is keyed by a name (the bytes, no NUL). Records that carry
+ * their name must carry the key's; records that do not (LSC, registration,
+ * secret) get it from the key. The line and digest-user indexes hold
+ * "VALUE\0DEVICE" keys, so the devices of one value are one key range.
+ */
+#include <string.h>
+
+#include "store/codec.h"
+#include "store/internal.h"
+#include "store/prov.h"
+
+/* The key of NAME: its length, or 0 if it cannot be a key. */
+static size_t name_key_len(const char *name)
+{
+	size_t n = name ? strnlen(name, STORE_NAME_MAX) : 0;
+
+	return n == STORE_NAME_MAX ? 0 : n;
+}
+
+static int key_is(const void *key, size_t klen, const char *name)
+{
+	return klen == strlen(name) && memcmp(key, name, klen) == 0;
+}
+
+/* Copies a key into NAME (STORE_NAME_MAX); 0 if it does not fit. */
+static int key_to_name(const void *key, size_t klen, char *name)
+{
+	if (klen == 0 || klen >= STORE_NAME_MAX ||
+	    memchr(key, '\0', klen) != NULL)
+		return 0;
+	memcpy(name, key, klen);
+	name[klen] = '\0';
+	return 1;
+}
+
+/* Getter and iterator for a table whose records hold their own name. */
+#define NAMED_RECORD(fname, table, type)                                       \
+	static int fname##_from_kv(const void *key, size_t klen,               \
+				   const void *val, size_t vlen, type *out)    \
+	{                                                                      \
+		int rc = store_##fname##_decode(val, vlen, out);               \
+                                                                               \
+		if (rc)                                                        \
+			return rc;                                             \
+		if (!key_is(key, klen, out->name)) {                           \
+			memset(out, 0, sizeof *out);                           \
+			return STORE_ECORRUPT;                                 \
+		}                                                              \
+		return STORE_OK;                                               \
+	}                                                                      \
+	int store_##fname##_get(struct store_read *r, const char *name,        \
+				type *out)                                     \
+	{                                                                      \
+		size_t klen = name_key_len(name), n;                           \
+		const void *v;                                                 \
+		int rc;                                                        \
+                                                                               \
+		memset(out, 0, sizeof *out);                                   \
+		if (klen == 0)                                                 \
+			return STORE_EINVAL;                                   \
+		if ((rc = store_get(r, table, name, klen, &v, &n)))            \
+			return rc;                                             \
+		return fname##_from_kv(name, klen, v, n, out);                 \
+	}                                                                      \
+	STORE_EACH_RECORD(fname, table, type)
+
+NAMED_RECORD(phone_profile, STORE_T_PHONE_PROFILES, struct store_phone_profile)
+NAMED_RECORD(trunk_profile, STORE_T_TRUNK_PROFILES, struct store_trunk_profile)
+NAMED_RECORD(device, STORE_T_DEVICES, struct store_device)
+NAMED_RECORD(user, STORE_T_USERS, struct store_user)
+NAMED_RECORD(realm, STORE_T_REALMS, struct store_realm)
+NAMED_RECORD(node_group, STORE_T_NODE_GROUPS, struct store_node_group)
+
+/* ---- records named by their key --------------------------------------- */
+
+static int registration_from_kv(const void *key, size_t klen, const void *val,
+				size_t vlen, struct store_registration *out)
+{
+	char name[STORE_NAME_MAX];
+	int rc;
+
+	if (!key_to_name(key, klen, name)) {
+		memset(out, 0, sizeof *out);
+		return STORE_ECORRUPT;
+	}
+	if ((rc = store_registration_decode(val, vlen, out)))
+		return rc;
+	memcpy(out->device, name, klen + 1);
+	return STORE_OK;
+}
+
+int store_registration_get(struct store_read *r, const char *device,
+			   struct store_registration *out)
+{
+	size_t klen = name_key_len(device), n;
+	const void *v;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (klen == 0)
+		return STORE_EINVAL;
+	if ((rc = store_get(r, STORE_T_REGISTRATIONS, device, klen, &v, &n)))
+		return rc;
+	return registration_from_kv(device, klen, v, n, out);
+}
+
+STORE_EACH_RECORD(registration, STORE_T_REGISTRATIONS,
+		  struct store_registration)
+
+int store_device_lsc_get(struct store_read *r, const char *device,
+			 struct store_device_lsc *out)
+{
+	size_t klen = name_key_len(device), n;
+	const void *v;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (klen == 0)
+		return STORE_EINVAL;
+	if ((rc = store_get(r, STORE_T_DEVICE_LSC, device, klen, &v, &n)))
+		return rc;
+	if ((rc = store_device_lsc_decode(v, n, out)))
+		return rc;
+	memcpy(out->device, device, klen + 1);
+	return STORE_OK;
+}
+
+int store_secret_get(struct store_read *r, const char *name,
+		     struct store_secret *out)
+{
+	size_t klen = name_key_len(name), n;
+	const void *v;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (klen == 0)
+		return STORE_EINVAL;
+	if ((rc = store_get(r, STORE_T_SECRETS, name, klen, &v, &n)))
+		return rc;
+	if ((rc = store_secret_decode(v, n, out)))
+		return rc;
+	memcpy(out->name, name, klen + 1);
+	return STORE_OK;
+}
+
+/* ---- indexes ---------------------------------------------------------- */
+
+struct index_each {
+	struct store_read *r;
+	const uint8_t *prefix; /* VALUE + NUL */
+	size_t plen;
+	store_device_fn fn;
+	void *arg;
+	int past; /* stopped at the end of the range, not by fn */
+};
+
+static int index_each_cb(void *arg, const void *key, size_t klen,
+			 const void *val, size_t vlen)
+{
+	struct index_each *e = arg;
+	char name[STORE_NAME_MAX];
+	struct store_device dev;
+
+	(void)val;
+	(void)vlen;
+	if (klen <= e->plen || memcmp(key, e->prefix, e->plen) != 0) {
+		e->past = 1;
+		return 1;
+	}
+	if (!key_to_name((const uint8_t *)key + e->plen, klen - e->plen, name))
+		return 0;
+	/* An index entry without its device (cannot happen through the
+	 * helpers) is skipped rather than handed out. */
+	if (store_device_get(e->r, name, &dev) != STORE_OK)
+		return 0;
+	return e->fn(e->arg, &dev);
+}
+
+static int index_each(struct store_read *r, enum store_table t,
+		      const char *value, size_t vmax, store_device_fn fn,
+		      void *arg)
+{
+	uint8_t prefix[STORE_NAME_MAX + 1];
+	size_t n = value ? strnlen(value, vmax) : 0;
+	struct index_each e = {.r = r, .prefix = prefix, .fn = fn, .arg = arg};
+	int rc;
+
+	if (n == 0 || n == vmax)
+		return STORE_EINVAL;
+	memcpy(prefix, value, n);
+	prefix[n] = '\0';
+	e.plen = n + 1;
+	rc = store_each(r, t, prefix, e.plen, index_each_cb, &e);
+	return e.past ? STORE_OK : rc;
+}
+
+int store_device_each_by_line(struct store_read *r, const char *dn,
+			      store_device_fn fn, void *arg)
+{
+	return index_each(r, STORE_T_DEVICE_LINES, dn, STORE_DN_MAX, fn, arg);
+}
+
+int store_device_each_by_user(struct store_read *r, const char *user,
+			      store_device_fn fn, void *arg)
+{
+	return index_each(r, STORE_T_DEVICE_USERS, user, STORE_NAME_MAX, fn,
+			  arg);
+}

@@ -1,0 +1,2 @@
+ward_system_test(system_unauth system/test_unauth.sh)
+set_tests_properties(system_unauth PROPERTIES RESOURCE_LOCK wardd)
