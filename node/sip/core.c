@@ -314,6 +314,11 @@ static const char *malformed(const sip_t *sip)
 		return "CSeq Method Mismatch";
 	if (sip->sip_via->v_next && !sip->sip_via->v_next->v_protocol)
 		return "Bad Via";
+	/* A datagram shorter than its Content-Length was cut (RFC 3261
+	 * 18.3); streams are framed by it, so there the two agree. */
+	if ((sip->sip_content_length ? sip->sip_content_length->l_length : 0) !=
+	    (sip->sip_payload ? sip->sip_payload->pl_len : 0))
+		return "Bad Content-Length";
 	return NULL;
 }
 
@@ -336,6 +341,12 @@ void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
 		return;
 	}
 	(void)msg_size;
+	if (!sip->sip_request->rq_version ||
+	    strcmp(sip->sip_request->rq_version, "SIP/2.0") != 0) {
+		c->stats.bad++;
+		core_reply(out, 505, "Version Not Supported");
+		return;
+	}
 	if ((bad = malformed(sip)) != NULL) {
 		c->stats.bad++;
 		core_reply(out, 400, bad);
