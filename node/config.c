@@ -52,6 +52,13 @@ static const struct config_def config_defs[] = {
 	/* Where the LMDB map starts (it grows online): 4 GiB holds 100,000
 	 * devices with room to spare (docs/store.md, "Map size"). */
 	UINT("store.map_size_mb", store_map_size_mb, 1, 1048576, "4096"),
+	/* The signaling role (docs/sip.md). */
+	STR("sip.listen", sip_listen, "127.0.0.1"),
+	UINT("sip.port", sip_port, 0, 65535, "5060"),
+	UINT("sip.tls_port", sip_tls_port, 0, 65535, "5061"),
+	UINT("sip.keepalive_s", sip_keepalive_s, 0, 3600, "30"),
+	UINT("sip.rate_per_source", sip_rate_per_source, 0, 1000000, "200"),
+	STR("sip.digest_algorithms", sip_digest, "SHA-512-256,SHA-256,MD5"),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)

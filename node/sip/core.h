@@ -74,6 +74,11 @@ struct sip_reply {
 struct sip_core_hooks {
 	/* Owner changes of registrations, to replicate (registrar.h). */
 	sip_reg_owner_fn owner;
+	/* Every accepted registration (new or refresh) with its binding C:
+	 * the replicated record may still name another node (a follower
+	 * could not write it, or the device came back), so the node checks
+	 * it — a read, no write when it already names this node. */
+	sip_reg_owner_fn bound;
 	void *arg;
 };
 

@@ -215,6 +215,10 @@ void core_handle_register(struct sip_core *c, const sip_t *sip,
 			core_reply(out, 503, "Registrar Full");
 			return;
 		}
+		if (expires && c->hooks.bound) {
+			b.expires_at = now + expires;
+			c->hooks.bound(c->hooks.arg, dev.name, &b);
+		}
 	}
 	core_reply(out, 200, "OK");
 	c->stats.registered++;

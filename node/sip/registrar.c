@@ -84,7 +84,7 @@ static void drop_entry(struct sip_registrar *r, struct reg_entry **slot)
 	free(e);
 	r->count--;
 	if (r->owner)
-		r->owner(r->arg, name, 0);
+		r->owner(r->arg, name, NULL);
 }
 
 static int same_binding(const struct sip_reg_contact *a,
@@ -101,7 +101,7 @@ int sip_registrar_update(struct sip_registrar *r, const char *device,
 			 uint64_t now)
 {
 	struct reg_entry **slot, *e;
-	int i, victim = 0;
+	int i, victim = 0, fresh = 0;
 
 	if (strlen(device) >= SIP_REG_NAME_MAX)
 		return -1;
@@ -120,8 +120,7 @@ int sip_registrar_update(struct sip_registrar *r, const char *device,
 		r->bucket[name_hash(device) & (r->nbuckets - 1)] = e;
 		r->count++;
 		slot = find_slot(r, device);
-		if (r->owner)
-			r->owner(r->arg, device, 1);
+		fresh = 1;
 	}
 	for (i = 0; i < e->n; i++)
 		if (same_binding(&e->c[i], c))
@@ -148,6 +147,8 @@ int sip_registrar_update(struct sip_registrar *r, const char *device,
 	}
 	e->c[i] = *c;
 	e->c[i].expires_at = now + expires;
+	if (fresh && r->owner)
+		r->owner(r->arg, device, &e->c[i]);
 	return 0;
 }
 

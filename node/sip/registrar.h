@@ -35,8 +35,10 @@ struct sip_reg_contact {
 };
 
 /* Fires when DEVICE (borrowed, valid during the call) becomes registered on
- * this node (REGISTERED 1) or stops being (0). */
-typedef void (*sip_reg_owner_fn)(void *arg, const char *device, int registered);
+ * this node — C is its first binding (borrowed for the call) — or stops
+ * being (C NULL). */
+typedef void (*sip_reg_owner_fn)(void *arg, const char *device,
+				 const struct sip_reg_contact *c);
 
 struct sip_registrar;
 

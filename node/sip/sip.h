@@ -14,7 +14,7 @@
 
 #define SIP_MAX_LISTEN 4
 #define SIP_HOST_MAX 64
-#define SIP_PATH_MAX 512
+#define SIP_PATH_MAX 600
 
 struct sip_config {
 	char hosts[SIP_MAX_LISTEN][SIP_HOST_MAX]; /* IPv4 or IPv6 literals */

@@ -20,11 +20,12 @@ static void on_signal(int sig)
 	done = 1;
 }
 
-static void on_owner(void *arg, const char *device, int registered)
+static void on_owner(void *arg, const char *device,
+		     const struct sip_reg_contact *c)
 {
 	(void)arg;
 	log_info("sip", "owner change: %s %s", device,
-		 registered ? "registered here" : "no longer here");
+		 c ? "registered here" : "no longer here");
 }
 
 static void usage(void)

@@ -41,12 +41,13 @@ struct fixture {
 	uint64_t now;
 };
 
-static void on_owner(void *arg, const char *device, int registered)
+static void on_owner(void *arg, const char *device,
+		     const struct sip_reg_contact *c)
 {
 	struct fixture *f = arg;
 	f->owner_events++;
 	snprintf(f->last_owner, sizeof f->last_owner, "%s", device);
-	f->last_registered = registered;
+	f->last_registered = c != NULL;
 }
 
 static int setup_with(void **state, unsigned rate)

@@ -15,12 +15,13 @@ struct owner_log {
 	int events, last;
 };
 
-static void on_owner(void *arg, const char *device, int registered)
+static void on_owner(void *arg, const char *device,
+		     const struct sip_reg_contact *c)
 {
 	struct owner_log *l = arg;
 	(void)device;
 	l->events++;
-	l->last = registered;
+	l->last = c != NULL;
 }
 
 static struct sip_reg_contact contact(const char *uri, const char *inst,
