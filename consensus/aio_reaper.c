@@ -13,8 +13,13 @@
  * syscall() in the program, which the dynamic linker prefers for every
  * library. It forwards everything unchanged to libc's, except io_destroy
  * made on a thread that called consensus_aio_reaper_adopt() (the Raft
- * threads), which is queued and answered 0. If the reaper cannot be started
- * the call is made in place, as before.
+ * threads), which is queued and answered 0. If the reaper cannot be started,
+ * or CONSENSUS_REAPER_QUEUE_MAX calls already wait for it, the call is made
+ * in place, as before: the queue is a fixed ring, so a reaper that falls
+ * behind costs stalls, never memory.
+ *
+ * All of this holds for C-raft 0.15 (raft_version.c): a thread is adopted
+ * only when the running C-raft is that release.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -28,16 +33,27 @@
 
 typedef long (*syscall_fn)(long, ...);
 
-struct reaped {
-	struct reaped *next;
-	long ctx;
-};
+#if defined(__SANITIZE_THREAD__)
+#define REAPER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define REAPER_TSAN 1
+#endif
+#endif
+#ifdef REAPER_TSAN
+/* ThreadSanitizer's hooks (sanitizer/linux_syscall_hooks.h, which gcc does
+ * not ship). */
+void __sanitizer_syscall_pre_impl_close(long fd);
+void __sanitizer_syscall_post_impl_close(long res, long fd);
+#endif
 
 static pthread_once_t libc_once = PTHREAD_ONCE_INIT;
 static syscall_fn libc_syscall;
 static pthread_mutex_t reaper_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reaper_cv = PTHREAD_COND_INITIALIZER;
-static struct reaped *reaper_queue;
+/* Contexts to destroy, oldest at reaper_head; under reaper_lock. */
+static long reaper_ring[CONSENSUS_REAPER_QUEUE_MAX];
+static unsigned reaper_head, reaper_len, reaper_peak;
 static pid_t reaper_pid; /* process whose reaper runs: a fork has none */
 static __thread int reaper_adopted;
 
@@ -53,15 +69,15 @@ static void *reaper_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&reaper_lock);
 	for (;;) {
-		struct reaped *r;
+		long ctx;
 
-		while (reaper_queue == NULL)
+		while (reaper_len == 0)
 			pthread_cond_wait(&reaper_cv, &reaper_lock);
-		r = reaper_queue;
-		reaper_queue = r->next;
+		ctx = reaper_ring[reaper_head];
+		reaper_head = (reaper_head + 1) % CONSENSUS_REAPER_QUEUE_MAX;
+		reaper_len--;
 		pthread_mutex_unlock(&reaper_lock);
-		libc_syscall(SYS_io_destroy, r->ctx);
-		free(r);
+		libc_syscall(SYS_io_destroy, ctx);
 		pthread_mutex_lock(&reaper_lock);
 	}
 	return NULL;
@@ -72,12 +88,17 @@ void consensus_aio_reaper_adopt(void)
 	pthread_attr_t attr;
 	pthread_t t;
 	pid_t pid = getpid();
+	char why[256];
 
+	/* consensus_start() refused already; this keeps the interposition
+	 * inert for any other caller. */
+	if (consensus_raft_version_check(why, sizeof why) != 0)
+		return;
 	pthread_once(&libc_once, libc_resolve);
 	pthread_mutex_lock(&reaper_lock);
 	if (reaper_pid != pid && pthread_attr_init(&attr) == 0) {
 		/* A forked child inherits the queue but not the thread. */
-		reaper_queue = NULL;
+		reaper_head = reaper_len = 0;
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		if (pthread_create(&t, &attr, reaper_main, NULL) == 0)
 			reaper_pid = pid;
@@ -89,22 +110,31 @@ void consensus_aio_reaper_adopt(void)
 
 static int reaper_push(long ctx)
 {
-	struct reaped *r = malloc(sizeof *r);
-
-	if (r == NULL)
-		return -1;
-	r->ctx = ctx;
 	pthread_mutex_lock(&reaper_lock);
-	if (reaper_pid != getpid()) {
+	if (reaper_pid != getpid() ||
+	    reaper_len == CONSENSUS_REAPER_QUEUE_MAX) {
 		pthread_mutex_unlock(&reaper_lock);
-		free(r);
 		return -1;
 	}
-	r->next = reaper_queue;
-	reaper_queue = r;
+	reaper_ring[(reaper_head + reaper_len) % CONSENSUS_REAPER_QUEUE_MAX] =
+	    ctx;
+	reaper_len++;
+	if (reaper_len > reaper_peak)
+		reaper_peak = reaper_len;
 	pthread_cond_signal(&reaper_cv);
 	pthread_mutex_unlock(&reaper_lock);
 	return 0;
+}
+
+unsigned consensus_aio_reaper_queued(unsigned *peak)
+{
+	unsigned len;
+
+	pthread_mutex_lock(&reaper_lock);
+	len = reaper_len;
+	*peak = reaper_peak;
+	pthread_mutex_unlock(&reaper_lock);
+	return len;
 }
 
 long syscall(long nr, ...)
@@ -121,5 +151,20 @@ long syscall(long nr, ...)
 	pthread_once(&libc_once, libc_resolve);
 	if (nr == SYS_io_destroy && reaper_adopted && reaper_push(a[0]) == 0)
 		return 0;
+#ifdef REAPER_TSAN
+	if (nr == SYS_close) {
+		long rc;
+
+		/* libuv closes its descriptors with syscall(SYS_close), which
+		 * ThreadSanitizer does not see: it then takes the next user of
+		 * the number (an LMDB copy, a snapshot file on another thread)
+		 * for a race with libuv's last use. libuv built with TSan tells
+		 * it with these hooks; ours is not, so this does. */
+		__sanitizer_syscall_pre_impl_close(a[0]);
+		rc = libc_syscall(nr, a[0]);
+		__sanitizer_syscall_post_impl_close(rc, a[0]);
+		return rc;
+	}
+#endif
 	return libc_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

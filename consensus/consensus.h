@@ -31,7 +31,9 @@ struct store;
 	X(CONSENSUS_EIO, "storage or transport error")                         \
 	X(CONSENSUS_ERAFT, "raft error")                                       \
 	X(CONSENSUS_ETLS, "TLS certificate, key or CA file refused")           \
-	X(CONSENSUS_EFAILED, "this node's state machine failed")
+	X(CONSENSUS_EFAILED, "this node's state machine failed")               \
+	X(CONSENSUS_EVERSION, "C-raft release not the one ward was written "   \
+			      "for")
 
 enum {
 	CONSENSUS_OK = 0,

@@ -72,22 +72,6 @@ void consensus_fsm_stop(struct consensus_fsm *f)
 	atomic_store(&f->stop, 1);
 }
 
-unsigned consensus_fsm_count(const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	size_t off = 0, total;
-	unsigned n = 0;
-
-	while (off < len) {
-		n++;
-		if (store_cmd_peek(p + off, len - off, &total) != 0 ||
-		    total == 0 || total > len - off)
-			break;
-		off += total;
-	}
-	return n;
-}
-
 static int fsm_grow(struct consensus_fsm *f, unsigned n)
 {
 	int *rcs;
@@ -116,7 +100,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 
 	if (f->failed)
 		return RAFT_IOERR;
-	n = consensus_fsm_count(buf->base, buf->len);
+	n = store_cmd_count(buf->base, buf->len);
 	if (fsm_grow(f, n) != 0)
 		return RAFT_NOMEM; /* C-raft retries at the next commit */
 	rc = fsm_apply_retry(f, index, buf, &found);

@@ -56,8 +56,4 @@ void consensus_fsm_stop(struct consensus_fsm *f);
 /* Frees the result storage. Accepts NULL. */
 void consensus_fsm_close(struct consensus_fsm *f);
 
-/* Number of self-delimiting commands in an entry payload (malformed tails
- * count as one). */
-unsigned consensus_fsm_count(const void *buf, size_t len);
-
 #endif

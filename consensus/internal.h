@@ -149,8 +149,26 @@ void consensus_change_tick(struct consensus *c);
 void consensus_change_fail_all(struct consensus *c, int rc);
 
 /* Called on a Raft thread: its io_destroy(2) calls go to a reaper thread
- * (aio_reaper.c). */
+ * (aio_reaper.c). Does nothing unless consensus_raft_version_check() passed.
+ * At most CONSENSUS_REAPER_QUEUE_MAX calls wait for the reaper; beyond that
+ * the call is made in place, as C-raft would. */
+#define CONSENSUS_REAPER_QUEUE_MAX 64
 void consensus_aio_reaper_adopt(void);
+/* Calls waiting for the reaper now; *peak: the most that ever did (for
+ * tests). */
+unsigned consensus_aio_reaper_queued(unsigned *peak);
+
+/* The C-raft release (MAJOR*10000 + MINOR*100 + RELEASE; the patch level is
+ * not checked) the work-arounds of aio_reaper.c and server.c were written
+ * for (raft_version.c). */
+#define CONSENSUS_RAFT_WRITTEN_FOR 1500
+/* 0, or CONSENSUS_EVERSION with the reason in errmsg, if ward was built
+ * against or runs with another C-raft. Checked once; any thread. */
+int consensus_raft_version_check(char *errmsg, size_t errcap);
+/* The decision, from the version string BUILT ("0.15.0") and the running
+ * library's number RUNNING (-1: the library cannot tell). */
+int consensus_raft_version_check_of(const char *built, int running,
+				    char *errmsg, size_t errcap);
 
 /* Raft thread: refreshes the status copy and calls on_change (status.c). */
 void consensus_status_refresh(struct consensus *c);

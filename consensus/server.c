@@ -300,6 +300,9 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 	rc = config_check(cfg, errmsg, errcap);
 	if (rc != 0)
 		return rc;
+	rc = consensus_raft_version_check(errmsg, errcap);
+	if (rc != 0)
+		return rc;
 	c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return CONSENSUS_ENOMEM;
@@ -348,7 +351,8 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 	raft_uv_set_connect_retry_delay(&c->io, CONSENSUS_CONNECT_RETRY_MS);
 	/* C-raft 0.15's uv I/O implements async_work (the version 2 field)
 	 * but still says version 1, and raft refuses asynchronous snapshots
-	 * from a version 1 I/O. Say what it is. */
+	 * from a version 1 I/O. Say what it is. Only on the release checked
+	 * above (raft_version.c): another may mean something else by it. */
 	if (c->io.version < 2 && c->io.async_work != NULL)
 		c->io.version = 2;
 	consensus_fsm_init(&c->fsm, c->store, &c->raft);

@@ -421,9 +421,13 @@ int main(int argc, char **argv)
 	log_info(TAG, "stopped");
 	errmsg[0] = '\0';
 err_after_admin:
+	/* The signaling thread first: it proposes registrations. */
 	wardd_sip_fini(&w);
-	admin_free(w.admin);
+	/* Raft first: its thread calls admin_notify() until it stops. */
+	admin_attach(w.admin, NULL, 0);
 	consensus_stop(w.consensus);
+	w.consensus = NULL;
+	admin_free(w.admin);
 	/* After consensus: no ITL proposal is in flight any more. */
 	certs_free(w.certs);
 err_after_base:

@@ -127,23 +127,6 @@ static void apply_result(int *rcs, unsigned max_rcs, unsigned n, int rc)
 		rcs[n] = rc;
 }
 
-/* Counts the commands of an entry applied before, for *n_rcs. */
-static unsigned apply_count(const uint8_t *p, size_t len)
-{
-	unsigned n = 0;
-	size_t off = 0, total;
-
-	while (off < len) {
-		n++;
-		if (store_cmd_peek(p + off, len - off, &total) ==
-			STORE_ECORRUPT &&
-		    total == 0)
-			break;
-		off += total;
-	}
-	return n;
-}
-
 /* One attempt at the entry in one write transaction. Returns 0, or -1 with
  * the LMDB code in *mrc (nothing written). */
 static int apply_entry(struct store *s, uint64_t index, const uint8_t *p,
@@ -210,7 +193,7 @@ int store_apply(struct store *s, uint64_t index, const void *buf, size_t len,
 	if (!buf)
 		len = 0;
 	if (index <= atomic_load(&s->applied)) {
-		n = apply_count(p, len);
+		n = store_cmd_count(p, len);
 		for (unsigned i = 0; i < n; i++)
 			apply_result(rcs, max_rcs, i, STORE_OK);
 		if (n_rcs)

@@ -367,6 +367,24 @@ int store_cmd_peek(const void *buf, size_t len, size_t *total)
 	return rc;
 }
 
+unsigned store_cmd_count(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t off = 0, total;
+	unsigned n = 0;
+
+	while (p && off < len) {
+		n++;
+		/* STORE_EVERSION still sets total: skip that command. */
+		if (store_cmd_peek(p + off, len - off, &total) ==
+			STORE_ECORRUPT ||
+		    total == 0)
+			break;
+		off += total;
+	}
+	return n;
+}
+
 int cmd_parse(const void *buf, size_t len, struct cmd_view *v)
 {
 	const uint8_t *p = buf;

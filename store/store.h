@@ -706,6 +706,11 @@ int store_cmd_finish(struct store_cmd *c, void **buf, size_t *len);
  * On STORE_EVERSION *total is still set (the command can be skipped); on
  * STORE_ECORRUPT it is 0. */
 int store_cmd_peek(const void *buf, size_t len, size_t *total);
+/* Number of commands in an entry payload, as store_apply() reports them in
+ * *n_rcs: a command of an unknown version counts and is skipped by its
+ * length; a tail that cannot be delimited counts as one and ends it. The
+ * one count of an entry for the store, Raft's FSM and its result array. */
+unsigned store_cmd_count(const void *buf, size_t len);
 
 /* Key helpers. */
 void store_key_u64(uint64_t v, uint8_t out[8]);

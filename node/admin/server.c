@@ -784,6 +784,7 @@ void admin_free(struct admin *a)
 {
 	struct admin_op *op, *next;
 	struct admin_mailbox *mb;
+	struct event *ev;
 	int last;
 
 	if (!a)
@@ -800,8 +801,12 @@ void admin_free(struct admin *a)
 	while (a->clients)
 		admin_client_cancel(a->clients);
 	mb = a->mb;
+	/* Once our reference is dropped, a callback still owed (Raft, the
+	 * login thread) may free the mailbox: take what we need first. */
 	pthread_mutex_lock(&mb->lock);
 	mb->closed = 1;
+	ev = mb->ev;
+	mb->ev = NULL;
 	op = mb->head;
 	mb->head = mb->tail = NULL;
 	last = --mb->refs == 0;
@@ -811,7 +816,7 @@ void admin_free(struct admin *a)
 		OPENSSL_cleanse(op, sizeof *op);
 		free(op);
 	}
-	event_free(mb->ev);
+	event_free(ev);
 	if (last) {
 		pthread_mutex_destroy(&mb->lock);
 		free(mb);

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,8 +161,9 @@ static void test_tls_admits_a_genuine_node_certificate(void **state)
  * certificate; what was asked is recorded. */
 struct only_current {
 	uint8_t current[32];
-	int asked, refused;
-	uint64_t asked_id;
+	/* Written on the Raft thread, read on the test's. */
+	atomic_int asked, refused;
+	_Atomic uint64_t asked_id;
 };
 
 static int check_only_current(void *arg, uint64_t node_id,

@@ -8,6 +8,7 @@
 #define WARD_TESTS_CLUSTER_TLS_UTIL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -110,10 +111,11 @@ struct tu_fake {
 	int fd;
 	SSL_CTX *ctx;
 	pthread_t thread;
-	volatile int stop;
-	volatile int accepted;	 /* TCP connections */
-	volatile int handshakes; /* TLS handshakes completed on our side */
-	volatile long app_bytes; /* application data received */
+	/* Shared with the test's thread. */
+	atomic_int stop;
+	atomic_int accepted;   /* TCP connections */
+	atomic_int handshakes; /* TLS handshakes completed on our side */
+	atomic_long app_bytes; /* application data received */
 };
 void tu_fake_start(struct tu_fake *f, const char *cert, const char *key);
 void tu_fake_stop(struct tu_fake *f);
@@ -125,7 +127,7 @@ struct tu_relay {
 	unsigned port, to;
 	int fd;
 	pthread_t thread;
-	volatile int stop;
+	atomic_int stop; /* set by the test's thread */
 	pthread_mutex_t lock;
 	unsigned char *up, *down; /* client->server, server->client; owned */
 	size_t up_len, down_len;

@@ -13,3 +13,5 @@ ward_system_test(system_store_failed system/test_store_failed.sh)
 set_tests_properties(system_store_growth system_store_diskfull
   system_store_failed
   PROPERTIES RESOURCE_LOCK wardd)
+# A later C-raft's raft_version_number(), preloaded by test_datadir.sh.
+add_library(fake_raft_version SHARED system/fake_raft_version.c)

@@ -106,6 +106,12 @@ rm "$CLUSTER_DIR/a1/identity"
 expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a1.conf"
 grep -q "damaged" "$CLUSTER_DIR/last.err" || fail "no clear message"
 
+step "a C-raft the work-arounds were not written for is refused"
+rm -rf "$CLUSTER_DIR/a1" && cp -a "$CLUSTER_DIR/a1.good" "$CLUSTER_DIR/a1"
+LD_PRELOAD=$WARD_BIN/tests/libfake_raft_version.so ASAN_OPTIONS=verify_asan_link_order=0 \
+	expect_rc 1 "$WARDD" -c "$CLUSTER_DIR/a1.conf"
+grep -q "C-raft 0.17.1 is loaded" "$CLUSTER_DIR/last.err" || fail "no clear message"
+
 step "the intact data directory still starts"
 rm -rf "$CLUSTER_DIR/a1" && cp -a "$CLUSTER_DIR/a1.good" "$CLUSTER_DIR/a1"
 ward_start a1

@@ -1,5 +1,6 @@
 /* Unit tests of consensus/ pieces that need no cluster: error texts,
  * address parsing, splitting an entry into commands, directory state. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -14,6 +16,7 @@
 
 #include "consensus/consensus.h"
 #include "consensus/fsm.h"
+#include "consensus/internal.h"
 #include "consensus/transport.h"
 #include "store/store.h"
 
@@ -89,41 +92,6 @@ static void test_address_split_rejects_malformed(void **state)
 			 -1);
 }
 
-static void *cmd(const char *key, size_t *len)
-{
-	struct store_cmd *c = NULL;
-	void *buf = NULL;
-
-	assert_int_equal(store_cmd_new(&c, 1, 1, "t"), 0);
-	assert_int_equal(store_cmd_op(c, STORE_OP_PUT, STORE_T_PARAMS, key,
-				      strlen(key), "v", 1),
-			 0);
-	assert_int_equal(store_cmd_finish(c, &buf, len), 0);
-	store_cmd_free(c);
-	return buf;
-}
-
-static void test_fsm_counts_commands_of_a_batched_entry(void **state)
-{
-	size_t la, lb, lc;
-	void *a = cmd("a", &la), *b = cmd("bb", &lb), *c = cmd("ccc", &lc);
-	unsigned char *entry = malloc(la + lb + lc + 16);
-
-	(void)state;
-	memcpy(entry, a, la);
-	memcpy(entry + la, b, lb);
-	memcpy(entry + la + lb, c, lc);
-	assert_int_equal(consensus_fsm_count(entry, la), 1);
-	assert_int_equal(consensus_fsm_count(entry, la + lb + lc), 3);
-	/* A malformed tail counts as one more command (refused alone). */
-	memset(entry + la + lb, 0xff, 16);
-	assert_int_equal(consensus_fsm_count(entry, la + lb + 16), 3);
-	free(a);
-	free(b);
-	free(c);
-	free(entry);
-}
-
 static int rm_one(const char *path, const struct stat *st, int flag,
 		  struct FTW *ftw)
 {
@@ -154,6 +122,81 @@ static void test_has_state_only_after_bootstrap(void **state)
 	assert_int_equal(access(dir, F_OK), -1);
 }
 
+static void test_raft_version_check_refuses_other_releases(void **state)
+{
+	char why[256];
+
+	(void)state;
+	/* This build: the release the work-arounds were written for. */
+	assert_int_equal(consensus_raft_version_check(why, sizeof why), 0);
+	assert_int_equal(
+	    consensus_raft_version_check_of("0.15.0", -1, why, sizeof why), 0);
+	assert_int_equal(
+	    consensus_raft_version_check_of("0.15.2", 1501, why, sizeof why),
+	    0);
+	/* A later library under a 0.15 build: said plainly. */
+	assert_int_equal(
+	    consensus_raft_version_check_of("0.15.0", 1701, why, sizeof why),
+	    CONSENSUS_EVERSION);
+	assert_non_null(strstr(why, "C-raft 0.17.1 is loaded"));
+	assert_non_null(strstr(why, "hold for C-raft 0.15 only"));
+	assert_int_equal(
+	    consensus_raft_version_check_of("0.18.0", -1, why, sizeof why),
+	    CONSENSUS_EVERSION);
+	assert_non_null(strstr(why, "C-raft 0.18.0"));
+	assert_non_null(strstr(why, "consensus/aio_reaper.c"));
+	assert_int_equal(
+	    consensus_raft_version_check_of("0.14.2", -1, why, sizeof why),
+	    CONSENSUS_EVERSION);
+	assert_int_equal(
+	    consensus_raft_version_check_of("", -1, why, sizeof why),
+	    CONSENSUS_EVERSION);
+	assert_int_equal(consensus_raft_version_check_of("0.15.0.x.", 100000,
+							 why, sizeof why),
+			 CONSENSUS_EVERSION);
+}
+
+#define REAPED (CONSENSUS_REAPER_QUEUE_MAX + 16)
+
+static void *destroy_on_a_raft_thread(void *arg)
+{
+	unsigned long *ctx = arg;
+
+	consensus_aio_reaper_adopt();
+	for (int i = 0; i < REAPED; i++)
+		if (syscall(SYS_io_destroy, ctx[i]) != 0)
+			return "io_destroy failed";
+	return NULL;
+}
+
+static void test_aio_reaper_queue_is_bounded_and_loses_nothing(void **state)
+{
+	static unsigned long ctx[REAPED];
+	unsigned peak, waited;
+	pthread_t t;
+	void *res;
+
+	(void)state;
+	for (int i = 0; i < REAPED; i++) {
+		ctx[i] = 0;
+		assert_int_equal(syscall(SYS_io_setup, 1, &ctx[i]), 0);
+	}
+	/* Each io_destroy takes tens of milliseconds on the reaper: a burst
+	 * fills the queue and the rest are made in place. */
+	assert_int_equal(
+	    pthread_create(&t, NULL, destroy_on_a_raft_thread, ctx), 0);
+	assert_int_equal(pthread_join(t, &res), 0);
+	assert_null(res);
+	for (waited = 0; consensus_aio_reaper_queued(&peak) > 0; waited++) {
+		assert_true(waited < 30000);
+		usleep(1000);
+	}
+	assert_int_equal(peak, CONSENSUS_REAPER_QUEUE_MAX);
+	/* Every context is gone: destroying it again is refused. */
+	for (int i = 0; i < REAPED; i++)
+		assert_int_not_equal(syscall(SYS_io_destroy, ctx[i]), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,8 +204,10 @@ int main(void)
 	    cmocka_unit_test(test_role_names_are_stable),
 	    cmocka_unit_test(test_address_split_accepts_host_port_and_v6),
 	    cmocka_unit_test(test_address_split_rejects_malformed),
-	    cmocka_unit_test(test_fsm_counts_commands_of_a_batched_entry),
 	    cmocka_unit_test(test_has_state_only_after_bootstrap),
+	    cmocka_unit_test(test_raft_version_check_refuses_other_releases),
+	    cmocka_unit_test(
+		test_aio_reaper_queue_is_bounded_and_loses_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

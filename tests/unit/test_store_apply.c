@@ -477,6 +477,55 @@ test_malformed_commands_fail_alone_and_the_index_advances(void **state)
 	assert_int_equal(store_applied_index(f->s), 1);
 }
 
+/* Raft sizes its result array with store_cmd_count() before the apply:
+ * both must agree on every entry, applied or replayed. */
+static void test_commands_are_counted_alike_applied_or_replayed(void **state)
+{
+	struct fx *f = *state;
+	struct entry e = {0};
+	struct store_cmd *c;
+	uint8_t *raw, *copy;
+	size_t len, first;
+	int rcs[16];
+	unsigned n;
+
+	c = cmd_new();
+	store_cmd_op(c, STORE_OP_PUT, STORE_T_PARAMS, "a", 1, "1", 1);
+	entry_add(&e, c);
+	first = e.len;
+	assert_int_equal(store_cmd_count(e.buf, first), 1);
+	/* Unknown version, between two known ones. */
+	c = cmd_new();
+	store_cmd_op(c, STORE_OP_PUT, STORE_T_PARAMS, "v9", 2, "x", 1);
+	assert_int_equal(store_cmd_finish(c, (void **)&raw, &len), 0);
+	store_cmd_free(c);
+	raw[4] = 9;
+	entry_add_raw(&e, raw, len);
+	free(raw);
+	c = cmd_new();
+	store_cmd_op(c, STORE_OP_PUT, STORE_T_PARAMS, "b", 1, "2", 1);
+	entry_add(&e, c);
+	assert_int_equal(store_cmd_count(e.buf, e.len), 3);
+	/* A tail that cannot be delimited counts as one and ends it. */
+	entry_add_raw(&e, "garbage!garbage!", 16);
+	assert_int_equal(store_cmd_count(e.buf, e.len), 4);
+	/* So does a command cut short. */
+	assert_int_equal(store_cmd_count(e.buf, first + 16), 2);
+	assert_int_equal(store_cmd_count(NULL, 0), 0);
+	copy = malloc(e.len);
+	assert_non_null(copy);
+	memcpy(copy, e.buf, e.len);
+	for (int replay = 0; replay < 2; replay++) {
+		n = 99;
+		assert_int_equal(store_apply(f->s, 1, copy, e.len, rcs, 16, &n),
+				 STORE_OK);
+		assert_int_equal(n, store_cmd_count(copy, e.len));
+	}
+	assert_raw(f->s, "b", "2");
+	free(copy);
+	free(e.buf);
+}
+
 static void test_empty_entry_only_moves_the_applied_index(void **state)
 {
 	struct fx *f = *state;
@@ -663,6 +712,7 @@ int main(void)
 	    T(test_reapplying_an_applied_index_is_a_no_op),
 	    T(test_applied_index_and_content_survive_close_and_reopen),
 	    T(test_malformed_commands_fail_alone_and_the_index_advances),
+	    T(test_commands_are_counted_alike_applied_or_replayed),
 	    T(test_empty_entry_only_moves_the_applied_index),
 	    T(test_results_beyond_max_rcs_are_counted_not_written),
 	    T(test_join_token_is_consumed_exactly_once),

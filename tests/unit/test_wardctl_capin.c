@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ struct fake {
 	SSL_CTX *ssl;
 	int lfd;
 	pthread_t thread;
-	volatile int stop;
+	atomic_int stop; /* set by teardown, read by the server thread */
 	pthread_mutex_t lock;
 	int requests; /* under lock */
 	char url[64];
@@ -131,7 +132,7 @@ static void *fake_main(void *arg)
 	struct timeval tv = {.tv_sec = 5};
 	char buf[4096];
 
-	while (!f->stop) {
+	while (!atomic_load(&f->stop)) {
 		int fd = accept(f->lfd, NULL, NULL);
 		SSL *s;
 
@@ -200,7 +201,7 @@ static int teardown(void **state)
 {
 	struct fake *f = *state;
 
-	f->stop = 1;
+	atomic_store(&f->stop, 1);
 	shutdown(f->lfd, SHUT_RDWR);
 	pthread_join(f->thread, NULL);
 	close(f->lfd);

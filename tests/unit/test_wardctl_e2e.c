@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ struct fake {
 	int lfd;
 	int port;
 	pthread_t thread;
-	volatile int stop;
+	atomic_int stop; /* set by teardown, read by the server thread */
 	pthread_mutex_t lock;
 	uint8_t fp[32];
 	char fp_text[PIN_TEXT_LEN];
@@ -158,7 +159,7 @@ static void *fake_main(void *arg)
 	struct fake *f = arg;
 	struct timeval tv = {.tv_sec = 5};
 
-	while (!f->stop) {
+	while (!atomic_load(&f->stop)) {
 		int fd = accept(f->lfd, NULL, NULL);
 		SSL *s;
 
@@ -241,7 +242,7 @@ static int teardown(void **state)
 {
 	struct fake *f = *state;
 
-	f->stop = 1;
+	atomic_store(&f->stop, 1);
 	shutdown(f->lfd, SHUT_RDWR);
 	pthread_join(f->thread, NULL);
 	close(f->lfd);
