@@ -61,6 +61,13 @@ static const struct config_def config_defs[] = {
 	UINT("tftp.timeout_ms", tftp_timeout_ms, 100, 255000, "1000"),
 	UINT("tftp.http_max_connections", tftp_http_max_conns, 1, 100000,
 	     "1024"),
+	/* The signaling role (docs/sip.md). */
+	STR("sip.listen", sip_listen, "127.0.0.1"),
+	UINT("sip.port", sip_port, 0, 65535, "5060"),
+	UINT("sip.tls_port", sip_tls_port, 0, 65535, "5061"),
+	UINT("sip.keepalive_s", sip_keepalive_s, 0, 3600, "30"),
+	UINT("sip.rate_per_source", sip_rate_per_source, 0, 1000000, "200"),
+	STR("sip.digest_algorithms", sip_digest, "SHA-512-256,SHA-256,MD5"),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)

@@ -468,17 +468,24 @@ int main(int argc, char **argv)
 	}
 	if (w.consensus && wardd_watch_certs(&w, errmsg, sizeof errmsg) != 0)
 		goto err_after_admin;
+	if (wardd_sip_init(&w) != 0) {
+		snprintf(errmsg, sizeof errmsg, "libevent: out of memory");
+		goto err_after_admin;
+	}
 
 	event_base_dispatch(w.base);
 	if (!w.fatal)
 		atomic_store(&w.exit_code, 0);
 
+	wardd_sip_fini(&w);
 	admin_attach(w.admin, NULL, 0);
 	consensus_stop(w.consensus);
 	w.consensus = NULL;
 	log_info(TAG, "stopped");
 	errmsg[0] = '\0';
 err_after_admin:
+	/* The signaling thread first: it proposes registrations. */
+	wardd_sip_fini(&w);
 	tftp_free(w.tftp);
 	/* Raft first: its thread calls admin_notify() until it stops. */
 	admin_attach(w.admin, NULL, 0);
