@@ -10,6 +10,12 @@
 #define CONFIG_NAME_MAX 64
 
 struct config {
+	char sip_listen[CONFIG_ADDR_MAX]; /* sip.listen: addresses, commas */
+	unsigned sip_port;                /* sip.port (UDP, TCP); 0: off */
+	unsigned sip_tls_port;            /* sip.tls_port; 0: no TLS */
+	unsigned sip_keepalive_s;         /* sip.keepalive_s (CRLF) */
+	unsigned sip_rate_per_source;     /* sip.rate_per_source msgs/s */
+	char sip_digest[64];              /* sip.digest_algorithms */
 	char name[CONFIG_NAME_MAX];         /* node.name */
 	char data_dir[CONFIG_PATH_MAX];     /* node.data_dir */
 	char log_level[16];                 /* node.log_level */
@@ -48,9 +54,5 @@ int config_set(struct config *c, const char *key, const char *value,
 /* Cross-field checks once everything is read (data_dir set, addresses
  * parse). */
 int config_check(const struct config *c, char *errmsg, size_t errcap);
-
-/* Splits "host:port" or "[v6]:port". Returns 0 or -1. */
-int config_split_addr(const char *addr, char *host, size_t hostcap,
-		      unsigned *port);
 
 #endif

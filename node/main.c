@@ -17,8 +17,10 @@
 #include <event2/thread.h>
 #include <openssl/crypto.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 #include "consensus/consensus.h"
+#include "keystore/keystore.h"
 #include "node/admin/admin.h"
 #include "node/certs.h"
 #include "node/config.h"
@@ -363,12 +365,16 @@ int main(int argc, char **argv)
 		 w.cfg.data_dir);
 	snprintf(w.key_path, sizeof w.key_path, "%s/https.key", w.cfg.data_dir);
 	nodepki_kek_path(w.cfg.data_dir, w.kek_path, sizeof w.kek_path);
+	if (keystore_new(w.kek_path, &w.ks) != KEYSTORE_OK) {
+		snprintf(errmsg, sizeof errmsg, "out of memory");
+		goto err;
+	}
 	if (wardd_mkdir(w.cfg.data_dir, errmsg, sizeof errmsg) ||
 	    wardd_lock(&w, errmsg, sizeof errmsg) ||
 	    wardd_mkdir(w.store_dir, errmsg, sizeof errmsg) ||
 	    wardd_mkdir(w.raft_dir, errmsg, sizeof errmsg))
 		goto err;
-	config_split_addr(w.cfg.admin_listen, host, sizeof host, &port);
+	addr_split(w.cfg.admin_listen, 0, host, sizeof host, &port);
 	if (tlscert_ensure(w.cert_path, w.key_path, w.cfg.name, host, errmsg,
 			   sizeof errmsg) != 0)
 		goto err;
@@ -420,6 +426,8 @@ int main(int argc, char **argv)
 	    .node_name = w.cfg.name,
 	    .raft_addr = w.cfg.raft_listen,
 	    .admin_addr = w.cfg.admin_listen,
+	    .kek_file = w.kek_path,
+	    .keystore = w.ks,
 	    .hooks = {.bootstrap = wardd_bootstrap,
 		      .tftp_file = wardd_tftp_file,
 		      .tftp_explain = wardd_tftp_explain,
@@ -460,17 +468,24 @@ int main(int argc, char **argv)
 	}
 	if (w.consensus && wardd_watch_certs(&w, errmsg, sizeof errmsg) != 0)
 		goto err_after_admin;
+	if (wardd_sip_init(&w) != 0) {
+		snprintf(errmsg, sizeof errmsg, "libevent: out of memory");
+		goto err_after_admin;
+	}
 
 	event_base_dispatch(w.base);
 	if (!w.fatal)
 		atomic_store(&w.exit_code, 0);
 
+	wardd_sip_fini(&w);
 	admin_attach(w.admin, NULL, 0);
 	consensus_stop(w.consensus);
 	w.consensus = NULL;
 	log_info(TAG, "stopped");
 	errmsg[0] = '\0';
 err_after_admin:
+	/* The signaling thread first: it proposes registrations. */
+	wardd_sip_fini(&w);
 	tftp_free(w.tftp);
 	/* Raft first: its thread calls admin_notify() until it stops. */
 	admin_attach(w.admin, NULL, 0);
@@ -490,6 +505,8 @@ err:
 		log_error(TAG, "%s", errmsg);
 	if (w.lock_fd >= 0)
 		close(w.lock_fd);
+	/* After everything that borrows it. */
+	keystore_free(w.ks);
 	curl_global_cleanup();
 	return atomic_load(&w.exit_code);
 }

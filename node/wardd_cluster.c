@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "consensus/consensus.h"
+#include "keystore/keystore.h"
 #include "node/admin/admin.h"
 #include "node/certs.h"
 #include "node/join.h"
@@ -202,6 +203,7 @@ int wardd_watch_certs(struct wardd *w, char *errmsg, size_t errcap)
 	    .node_name = w->cfg.name,
 	    .node_id = w->id.node_id,
 	    .store = w->store,
+	    .keystore = w->ks,
 	    .hooks =
 		{
 		    .https = wardd_certs_https,
@@ -259,7 +261,7 @@ int wardd_bootstrap(void *arg, const char *cluster_id, char *errmsg,
 int wardd_join(struct wardd *w, const char *url, const char *token,
 	       const struct join_pin *pin, char *errmsg, size_t errcap)
 {
-	uint8_t mine[32], kek[PKI_KEK_LEN];
+	uint8_t mine[32];
 	struct join_keys keys = {0};
 	struct join_result res;
 	uint64_t node_id;
@@ -284,9 +286,10 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 	 * checked, written to DATA; the admin API serves its CA-issued
 	 * certificate from now on. */
 	if (join_prepare(&req, node_id, w->cfg.data_dir, w->cert_path,
-			 w->key_path, &keys, kek, w->id.cluster_id, errmsg,
-			 errcap) != 0 ||
-	    admin_reload(w->admin, errmsg, errcap) != 0)
+			 w->key_path, &keys, w->ks, w->id.cluster_id, errmsg,
+			 errcap) != 0)
+		goto out_no_kek;
+	if (admin_reload(w->admin, errmsg, errcap) != 0)
 		goto out;
 	log_info(TAG, "certificates of cluster %s received", w->id.cluster_id);
 	admin_fingerprint(w->admin, mine);
@@ -294,7 +297,7 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 	if (wardd_start_consensus(w, node_id, errmsg, errcap) != 0)
 		goto out;
 	req.timeout_s = 120;
-	if (join_cluster(&req, kek, node_id, &keys.set, mine, &res, errmsg,
+	if (join_cluster(&req, w->ks, node_id, &keys.set, mine, &res, errmsg,
 			 errcap) != 0)
 		goto err_after_start;
 	if (res.node_id != node_id ||
@@ -319,7 +322,8 @@ err_after_start:
 	consensus_stop(w->consensus);
 	w->consensus = NULL;
 out:
-	OPENSSL_cleanse(kek, sizeof kek);
+	keystore_kek_release(w->ks);
+out_no_kek:
 	join_keys_clear(&keys);
 	return rc;
 }

@@ -11,6 +11,7 @@
 struct event_base;
 struct store;
 struct consensus;
+struct keystore;
 
 /* Lifecycle steps only wardd's main can do; called on the admin thread. */
 enum { ADMIN_TFTP_NOT_FOUND = 1, ADMIN_TFTP_REFUSED = 2 };
@@ -56,11 +57,16 @@ struct admin_config {
 	const char *raft_addr;	/* advertised "host:port" */
 	const char *admin_addr; /* advertised "host:port" */
 	/* The cluster key-encryption key file (DATA/kek, 0600, see
-	 * pki_kek_load); NULL or "": DATA_DIR/kek. Read only when a route
-	 * needs a private key of the store (regenerating a certificate
-	 * unwraps the CA key), checked against the cluster record's kek_id,
-	 * and wiped right after use: the KEK is never kept in memory. */
+	 * pki_kek_load); NULL or "": DATA_DIR/kek. The keystore reads it
+	 * only when a route needs a secret of the store (regenerating a
+	 * certificate unwraps the CA key), checks it against the cluster
+	 * record's kek_id, and wipes it when the route is done with it: the
+	 * KEK is not kept in memory between uses. */
 	const char *kek_file;
+	/* The process's key store (keystore/keystore.h), borrowed: it must
+	 * outlive the admin, and its KEK file should be KEK_FILE. NULL: the
+	 * admin makes one of its own for KEK_FILE. */
+	struct keystore *keystore;
 	struct admin_hooks hooks;
 	struct admin_limits limits;
 };
