@@ -26,6 +26,7 @@ struct files_entry {
 	uint64_t gen;		/* generation last checked at */
 	uint8_t src_sha256[32]; /* of the source it was built from */
 	uint64_t used;		/* tick of last use, for eviction */
+	const char *why_logged; /* static reason last logged, or NULL */
 };
 
 struct tftp_files {
@@ -233,8 +234,10 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 		f->stats.checks++;
 		/* Once per change, not per request: say why a file is
 		 * served as it is when that is worth knowing. */
-		if ((*why)[0])
+		if ((*why)[0] && e->why_logged != *why) {
 			log_info("tftp", "%s: %s", name, *why);
+			e->why_logged = *why;
+		}
 		e->gen = gen;
 		e->used = ++f->tick;
 		*out = tftp_blob_ref(e->blob);
@@ -266,6 +269,7 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 		e->gen = gen;
 		memcpy(e->src_sha256, src.sha256, 32);
 		e->used = ++f->tick;
+		e->why_logged = (*why)[0] ? *why : NULL;
 		*pp = e;
 		f->stats.bytes += b->len;
 		f->stats.entries++;
