@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "common/hex.h"
+#include "common/http_reason.h"
 #include "common/log.h"
 
 uint64_t admin_now_ms(void)
@@ -407,38 +408,6 @@ void admin_op_error(struct admin_op *op, int status, const char *fmt, ...)
 	admin_op_reply(op, status, json_pack("{s:s}", "error", msg));
 }
 
-static const char *reason(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 413:
-		return "Payload Too Large";
-	case 429:
-		return "Too Many Requests";
-	case 503:
-		return "Service Unavailable";
-	case 507:
-		return "Insufficient Storage";
-	default:
-		return status < 400 ? "OK" : "Error";
-	}
-}
-
 void admin_reply_json(struct admin *a, struct evhttp_request *req, int status,
 		      json_t *obj)
 {
@@ -466,7 +435,7 @@ void admin_reply_json(struct admin *a, struct evhttp_request *req, int status,
 	if (!evhttp_find_header(h, "X-Ward-Leader") &&
 	    admin_leader_node(a, &leader) == 0)
 		evhttp_add_header(h, "X-Ward-Leader", leader.name);
-	evhttp_send_reply(req, status, reason(status), out);
+	evhttp_send_reply(req, status, http_reason_phrase(status), out);
 	evbuffer_free(out);
 }
 
