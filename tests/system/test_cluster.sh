@@ -67,6 +67,10 @@ jq -e '.error | length > 0' "$CLUSTER_DIR/body" >/dev/null || fail "400 without 
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CLUSTER_DIR/n1/https.pem" \
 	"$(ward_url n1)/v1/params")
 [ "$code" = 401 ] || fail "no credentials got HTTP $code"
+# Status lines carry the phrases of common/http_reason.
+status=$(curl -s -o /dev/null -D - --cacert "$CLUSTER_DIR/n1/https.pem" \
+	"$(ward_url n1)/v1/params" | head -1 | tr -d '\r')
+[ "$status" = "HTTP/1.1 401 Unauthorized" ] || fail "status line: $status"
 expect_rc 2 ward_ctl n1 param set sip_keepalive_s 99999999
 expect_rc 2 ward_ctl n1 param set no_such_parameter 1
 expect_rc 2 ward_ctl n1 node remove no-such-node
