@@ -18,6 +18,9 @@ ward_conf() {
 		echo "listen = $raft"
 		echo "[admin]"
 		echo "listen = $admin"
+		echo "[tftp]"
+		echo "listen = ${WARD_TFTP_LISTEN:-${admin%:*}:69}"
+		echo "http_listen = ${WARD_TFTP_HTTP_LISTEN:-${admin%:*}:6970}"
 		local line
 		for line in "$@"; do echo "$line"; done
 	} >"$CLUSTER_DIR/$name.conf"

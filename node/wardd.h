@@ -15,6 +15,7 @@
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/join.h"
+#include "node/sip/directory.h"
 
 #define TAG "wardd"
 
@@ -33,11 +34,20 @@ struct wardd {
 	struct consensus *consensus; /* owned */
 	struct admin *admin;	     /* owned */
 	struct certs *certs;	     /* owned: the certificate watcher */
+	struct keystore *ks;	     /* owned: the KEK and unwrapped keys */
+	struct tftp *tftp;	     /* owned: the TFTP role */
 	struct event *ev_signal[3];  /* owned: TERM, INT, HUP */
 	struct event *ev_change;     /* owned: woken by the Raft thread */
 	struct event *ev_stop;	     /* owned: leadership handed over */
 	struct event *ev_deadline;   /* owned: stop even if it was not */
 	struct event *ev_certs;	     /* owned: the watcher's timer */
+	/* The signaling role (wardd_sip.c). */
+	struct sip_role *sip;		  /* owned */
+	struct sip_dirstore *sip_dir;	  /* owned */
+	struct sip_directory sip_dirview; /* the role borrows it */
+	struct event *ev_sip;		  /* owned: start/restart checks */
+	uint8_t sip_tls_fp[32];		  /* TLS files the role runs with */
+	int sip_failed;			  /* could not listen: given up */
 	int stopping;
 	int fatal; /* stopping because of an error: exit 1 */
 	atomic_int exit_code;
@@ -70,5 +80,14 @@ int wardd_bootstrap(void *arg, const char *cluster_id, char *errmsg,
 		    size_t errcap);
 int wardd_join(struct wardd *w, const char *url, const char *token,
 	       const struct join_pin *pin, char *errmsg, size_t errcap);
+
+/* wardd_sip.c */
+/* A timer that starts the signaling role once this node is a member of an
+ * initialised cluster, and restarts it when its certificate or trusted CAs
+ * change. A role that cannot listen is logged, not fatal: the rest of the
+ * node keeps working. */
+int wardd_sip_init(struct wardd *w);
+void wardd_sip_look(struct wardd *w);
+void wardd_sip_fini(struct wardd *w);
 
 #endif

@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include "consensus/consensus.h"
+#include "keystore/keystore.h"
 #include "node/admin/admin.h"
 #include "node/admin/admin_auth.h"
 #include "node/admin/admin_gate.h"
@@ -75,6 +76,10 @@ struct admin {
 	char *listen, *cert_file, *key_file, *data_dir; /* owned */
 	char *node_name, *raft_addr, *admin_addr;	/* owned */
 	char *kek_file;					/* owned */
+	/* The KEK and unwrapped keys go through it only; owned when
+	 * ks_owned (no keystore in the config). */
+	struct keystore *ks;
+	int ks_owned;
 	struct admin_hooks hooks;
 
 	struct evhttp *http; /* owned */
@@ -213,9 +218,10 @@ int admin_http_status(int rc);
  * (or answered 503). CMD stays the caller's. */
 /* A write on a node whose store has no room (health store-full) would
  * wait until there is room, and must not be relayed either (this node
- * could not apply it): answers 507 with what is full and returns 1. A node
- * whose state machine failed answers 503 with the reason. 0 if neither. */
-int admin_op_refused_full(struct admin_op *op);
+ * could not apply it): answers 507 and returns 1. A node whose state
+ * machine failed answers 503. WHY: say where and why (the directory, the
+ * failure) — only to an authenticated caller. 0 if neither. */
+int admin_op_refused_full(struct admin_op *op, int why);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
 /* Consensus calls with the same continuation (add, remove, transfer,
@@ -284,6 +290,13 @@ void admin_route_admin_add(struct admin_op *op);
 void admin_route_admin_password(struct admin_op *op);
 void admin_route_admin_remove(struct admin_op *op);
 void admin_route_audit(struct admin_op *op);
+/* routes_tftp.c */
+void admin_route_tftp_files_list(struct admin_op *op);
+void admin_route_tftp_chunk(struct admin_op *op);
+void admin_route_tftp_file_commit(struct admin_op *op);
+void admin_route_tftp_file_delete(struct admin_op *op);
+void admin_route_tftp_file_get(struct admin_op *op);
+void admin_route_tftp_device(struct admin_op *op);
 
 /* ---- login (login.c) -------------------------------------------------- */
 

@@ -21,6 +21,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include "common/http_reason.h"
 #include "common/log.h"
 
 /* Answers of members are small JSON documents. */
@@ -196,14 +197,6 @@ static void client_on_done(struct evhttp_request *resp, void *arg)
 		c->cb(c->arg, status, body ? body : "", body ? len : 0, err);
 }
 
-static int host_is_ip(const char *host)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, host, buf) == 1 ||
-	       inet_pton(AF_INET6, host, buf) == 1;
-}
-
 int admin_client_send(struct admin *a, const struct store_node *to,
 		      enum evhttp_cmd_type method, const char *uri,
 		      const char *auth, const char *client, const void *body,
@@ -221,7 +214,8 @@ int admin_client_send(struct admin *a, const struct store_node *to,
 	SSL *ssl;
 	int rc = -1;
 
-	if (admin_addr_split(to->admin_addr, host, sizeof host, &port) != 0 ||
+	if (addr_split(to->admin_addr, ADDR_PORT_OPTIONAL, host, sizeof host,
+		       &port) != 0 ||
 	    port == 0 || memcmp(to->https_sha256, zero, 32) == 0)
 		return -1;
 	c = calloc(1, sizeof *c);
@@ -235,7 +229,7 @@ int admin_client_send(struct admin *a, const struct store_node *to,
 	ssl = SSL_new(a->tls_client);
 	if (!c->ev_reap || !ssl || admin_tls_pin(ssl, to->https_sha256) != 0)
 		goto err_after_ssl;
-	if (!host_is_ip(host))
+	if (!addr_host_is_ip(host))
 		SSL_set_tlsext_host_name(ssl, host);
 	bev = bufferevent_openssl_socket_new(
 	    a->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
@@ -300,11 +294,6 @@ err_after_ssl:
 		evhttp_connection_free(c->evcon);
 	free(c);
 	return rc == -2 ? -2 : -1;
-}
-
-static const char *status_reason(int status)
-{
-	return status < 300 ? "OK" : status < 500 ? "Client Error" : "Error";
 }
 
 /* ---- relaying a request to the leader ---------------------------------
@@ -440,7 +429,7 @@ static void forward_done(void *arg, int status, const char *body, size_t len,
 	if (status == 401)
 		evhttp_add_header(h, "WWW-Authenticate",
 				  "Basic realm=\"ward\"");
-	evhttp_send_reply(op->req, status, status_reason(status), out);
+	evhttp_send_reply(op->req, status, http_reason_phrase(status), out);
 	evbuffer_free(out);
 	op->req = NULL;
 	admin_op_finish(op);

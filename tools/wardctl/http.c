@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/http_reason.h"
 #include "tools/wardctl/creds.h"
 #include "tools/wardctl/out.h"
 #include "tools/wardctl/pin.h"
@@ -83,35 +84,11 @@ static size_t answer_write(char *data, size_t size, size_t n, void *arg)
 	return add;
 }
 
-static const char *status_reason(long status)
-{
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 413:
-		return "Payload Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 503:
-		return "Service Unavailable";
-	}
-	return "";
-}
-
 static void status_error_print(struct wardctl *ctx, CURL *curl, long status,
 			       const json_t *doc, enum http_auth auth)
 {
-	const char *reason = status_reason(status);
+	const char *reason = http_reason_phrase(
+	    status >= 100 && status <= 599 ? (int)status : 0);
 	const char *msg = out_str(doc, "error");
 	char *location = NULL;
 	char clean[512];

@@ -1,0 +1,363 @@
+/* agent: the signaling thread — su_root, a stateless nta agent, its
+ * transports, and the glue from sofia's parsed messages to the core. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct sip_role;
+#define NTA_AGENT_MAGIC_T struct sip_role
+#define SU_ROOT_MAGIC_T struct sip_role
+#define SU_TIMER_ARG_T struct sip_role
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "common/errmsg.h"
+#include "common/log.h"
+#include "node/sip/sip.h"
+#include "node/sip/tls_peer.h"
+
+#define TAG "sip"
+#define TIMER_MS 100
+/* nta_agent_create binds "sip:*:*" for a NULL URL; (void *)-1 binds
+ * nothing, and add_tports() then binds what the configuration names. */
+#define NO_TPORTS_YET ((url_string_t *)(intptr_t)-1)
+
+struct sip_role {
+	struct sip_config cfg;
+	const struct sip_directory *dir; /* borrowed */
+	struct sip_core_hooks hooks;
+	pthread_t thread;
+	int started;
+	atomic_int stop;
+	/* Start-up hand-shake with sip_start(). */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int ready; /* 1 listening, -1 failed */
+	char errmsg[256];
+	struct sip_core_stats stats; /* under mu */
+	/* Signaling thread only. */
+	su_root_t *root;
+	nta_agent_t *agent;
+	su_timer_t *timer;
+	struct sip_core *core;
+	unsigned ticks;
+};
+
+void sip_config_defaults(struct sip_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	strcpy(cfg->hosts[0], "127.0.0.1");
+	cfg->nhosts = 1;
+	cfg->port = 5060;
+	cfg->tls_port = 5061;
+	cfg->keepalive_s = 30;
+	cfg->idle_s = 120;
+	cfg->max_msg = 65536;
+	sip_core_config_defaults(&cfg->core);
+}
+
+/* Wall-clock time: nonces carry their issue time and every node of the
+ * cluster must read it the same way. */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What ward concludes of the certificate the TLS peer presented: libssl
+ * checked the chain against cafile.pem (the trust store's CAs) and the
+ * dates; ward checks the root is a MIC root or the cluster CA, which makes
+ * the leaf a MIC or an LSC. The device checks (core.c) do the rest. */
+static void tls_cert_of(struct sip_role *r, struct sip_peer *p)
+{
+	struct sip_tls_cert tc;
+	int kind;
+
+	if (sip_tls_peer_lookup((const struct sockaddr *)&p->addr, &tc) != 0 ||
+	    !tc.present)
+		return;
+	p->cert.present = 1;
+	memcpy(p->cert.fp, tc.fp, 32);
+	snprintf(p->cert.cn, sizeof p->cert.cn, "%s", tc.cn);
+	snprintf(p->cert.why, sizeof p->cert.why, "certificate not trusted: %s",
+		 tc.chain_ok ? "root not in the trust store" : tc.verify_error);
+	if (!tc.chain_ok || !r->dir->ops->trust_root)
+		return;
+	kind = r->dir->ops->trust_root(r->dir->ctx, tc.root_fp);
+	if (kind == SIP_TRUST_MIC_ROOT)
+		p->cert.kind = SIP_REG_CERT_MIC;
+	else if (kind == SIP_TRUST_LSC_CA)
+		p->cert.kind = SIP_REG_CERT_LSC;
+	else
+		return;
+	p->cert.verified = 1;
+}
+
+static void peer_of(struct sip_role *r, msg_t *msg, struct sip_peer *p)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	tport_t *tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
+
+	memset(p, 0, sizeof *p);
+	if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof p->addr)
+		memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
+	if (tp && tport_has_tls(tp))
+		p->transport = SIP_TP_TLS;
+	else if (ai && ai->ai_protocol == IPPROTO_TCP)
+		p->transport = SIP_TP_TCP;
+	else
+		p->transport = SIP_TP_UDP;
+	if (p->transport == SIP_TP_TLS)
+		tls_cert_of(r, p);
+}
+
+static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
+		      sip_t *sip)
+{
+	struct sip_peer peer;
+	struct sip_reply rep;
+	char hdrs[SIP_REPLY_HDRS * (SIP_DIGEST_CHALLENGE_MAX + 34)];
+	size_t o = 0;
+
+	if (!sip || !sip->sip_request) {
+		msg_destroy(msg); /* stray responses: we send no requests */
+		return 0;
+	}
+	peer_of(r, msg, &peer);
+	sip_core_handle(r->core, sip, msg_size(msg), &peer, now_ms(), &rep);
+	if (rep.status == 0) {
+		msg_destroy(msg);
+		return 0;
+	}
+	hdrs[0] = '\0';
+	for (int i = 0; i < rep.nhdr; i++) {
+		int n = snprintf(hdrs + o, sizeof hdrs - o, "%s%s",
+				 i ? "\r\n" : "", rep.hdr[i]);
+		if (n < 0 || (size_t)n >= sizeof hdrs - o)
+			break;
+		o += (size_t)n;
+	}
+	/* nta_msg_treply owns msg from here, even when it fails. */
+	nta_msg_treply(agent, msg, rep.status, rep.phrase,
+		       TAG_IF(rep.contact[0], SIPTAG_CONTACT_STR(rep.contact)),
+		       TAG_IF(o > 0, SIPTAG_HEADER_STR(hdrs)), TAG_END());
+	return 0;
+}
+
+static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
+{
+	(void)t;
+	(void)arg;
+	if (atomic_load(&r->stop)) {
+		su_root_break(r->root);
+		return;
+	}
+	if (++r->ticks % (1000 / TIMER_MS) == 0) {
+		sip_core_tick(r->core, now_ms());
+		pthread_mutex_lock(&r->mu);
+		sip_core_stats(r->core, &r->stats);
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
+{
+	for (unsigned i = 0; i < r->cfg.nhosts; i++) {
+		const char *h = r->cfg.hosts[i];
+		int v6 = strchr(h, ':') != NULL;
+		char url[SIP_HOST_MAX + 64];
+
+		if (r->cfg.port) {
+			snprintf(url, sizeof url, "sip:%s%s%s:%u",
+				 v6 ? "[" : "", h, v6 ? "]" : "", r->cfg.port);
+			/* Bursts of REGISTERs outrun the default receive
+			 * buffer: a lost request costs the peer a
+			 * retransmission, which costs us the work again. */
+			if (nta_agent_add_tport(r->agent, URL_STRING_MAKE(url),
+						TPTAG_UDP_RMEM(4 << 20),
+						TPTAG_UDP_WMEM(4 << 20),
+						TAG_END()) < 0) {
+				errmsg_set(errmsg, errcap,
+					   "sip: cannot listen on %s: %s", url,
+					   strerror(errno));
+				return -1;
+			}
+		}
+		if (r->cfg.tls_port && r->cfg.tls_dir[0]) {
+			snprintf(url, sizeof url,
+				 "sips:%s%s%s:%u;transport=tls", v6 ? "[" : "",
+				 h, v6 ? "]" : "", r->cfg.tls_port);
+			if (nta_agent_add_tport(
+				r->agent, URL_STRING_MAKE(url),
+				TPTAG_CERTIFICATE(r->cfg.tls_dir),
+				TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
+				TAG_END()) < 0) {
+				errmsg_set(errmsg, errcap,
+					   "sip: cannot listen on %s: %s", url,
+					   strerror(errno));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void signal_ready(struct sip_role *r, int ready, const char *err)
+{
+	pthread_mutex_lock(&r->mu);
+	r->ready = ready;
+	if (err)
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", err);
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *sip_thread(void *arg)
+{
+	struct sip_role *r = arg;
+	char err[256] = "";
+
+	if (su_init() != 0) {
+		signal_ready(r, -1, "sip: su_init failed");
+		return NULL;
+	}
+	if (sip_tls_peer_thread_begin(4096) != 0) {
+		signal_ready(r, -1, "sip: out of memory");
+		goto err_after_init;
+	}
+	r->root = su_root_create(r);
+	if (!r->root) {
+		signal_ready(r, -1, "sip: cannot create su_root");
+		goto err_after_tls_table;
+	}
+	if (sip_core_new(&r->cfg.core, r->dir, &r->hooks, &r->core, err,
+			 sizeof err) != 0) {
+		signal_ready(r, -1, err);
+		goto err_after_root;
+	}
+	r->agent = nta_agent_create(
+	    r->root, NO_TPORTS_YET, on_message, r, NTATAG_STATELESS(1),
+	    NTATAG_MAXSIZE(r->cfg.max_msg), NTATAG_UA(0),
+	    NTATAG_SERVER_RPORT(1), NTATAG_TCP_RPORT(1),
+	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
+	    TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
+	if (!r->agent) {
+		signal_ready(r, -1, "sip: cannot create the nta agent");
+		goto err_after_core;
+	}
+	if (add_tports(r, err, sizeof err) != 0) {
+		signal_ready(r, -1, err);
+		goto err_after_agent;
+	}
+	r->timer = su_timer_create(su_root_task(r->root), TIMER_MS);
+	if (!r->timer || su_timer_run(r->timer, on_timer, r) != 0) {
+		signal_ready(r, -1, "sip: cannot create the timer");
+		goto err_after_timer;
+	}
+	log_info(TAG, "listening on port %u (UDP, TCP)%s", r->cfg.port,
+		 r->cfg.tls_dir[0] ? " and TLS" : "");
+	signal_ready(r, 1, NULL);
+	su_root_run(r->root);
+	pthread_mutex_lock(&r->mu);
+	sip_core_stats(r->core, &r->stats); /* the last word */
+	pthread_mutex_unlock(&r->mu);
+
+err_after_timer:
+	su_timer_destroy(r->timer);
+err_after_agent:
+	nta_agent_destroy(r->agent);
+err_after_core:
+	sip_core_free(r->core);
+	r->core = NULL;
+err_after_root:
+	su_root_destroy(r->root);
+err_after_tls_table:
+	sip_tls_peer_thread_end();
+err_after_init:
+	su_deinit();
+	return NULL;
+}
+
+int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
+	      const struct sip_core_hooks *hooks, struct sip_role **out,
+	      char *errmsg, size_t errcap)
+{
+	struct sip_role *r = calloc(1, sizeof *r);
+	sigset_t all, old;
+	int rc;
+
+	if (!r) {
+		errmsg_set(errmsg, errcap, "out of memory");
+		return -1;
+	}
+	r->cfg = *cfg;
+	r->dir = dir;
+	if (hooks)
+		r->hooks = *hooks;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	/* Signals are the process's main thread's business: the signaling
+	 * thread starts with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, sip_thread, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errmsg_set(errmsg, errcap, "sip: cannot start the thread");
+		sip_free(r);
+		return -1;
+	}
+	r->started = 1;
+	pthread_mutex_lock(&r->mu);
+	while (!r->ready)
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+	if (r->ready < 0) {
+		errmsg_set(errmsg, errcap, "%s", r->errmsg);
+		sip_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+void sip_stop(struct sip_role *r)
+{
+	if (!r || !r->started)
+		return;
+	atomic_store(&r->stop, 1);
+	pthread_join(r->thread, NULL);
+	r->started = 0;
+}
+
+void sip_free(struct sip_role *r)
+{
+	if (!r)
+		return;
+	sip_stop(r);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+void sip_role_stats(struct sip_role *r, struct sip_core_stats *out)
+{
+	pthread_mutex_lock(&r->mu);
+	*out = r->stats;
+	pthread_mutex_unlock(&r->mu);
+}

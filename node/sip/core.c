@@ -1,0 +1,415 @@
+/* core: sanity checks, dispatch, digest authentication and device checks
+ * for one request. */
+#include "node/sip/core_int.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+
+#include "common/errmsg.h"
+#include "common/log.h"
+
+#define TAG "sip"
+#define SUMMARY_EVERY_MS 60000
+
+void sip_core_config_defaults(struct sip_core_config *cfg)
+{
+	*cfg = (struct sip_core_config){
+	    .node_id = 0,
+	    .min_expires = 60,
+	    .max_expires = 3600,
+	    .default_expires = 3600,
+	    .max_devices = 100000,
+	    .nc_slots = 1 << 17,
+	    .rate = 200,
+	    .burst = 400,
+	    .fail_max = 20,
+	    .digest_algs = (1u << SIP_DIGEST_NALG) - 1,
+	};
+}
+
+int sip_core_new(const struct sip_core_config *cfg,
+		 const struct sip_directory *dir,
+		 const struct sip_core_hooks *hooks, struct sip_core **out,
+		 char *errmsg, size_t errcap)
+{
+	struct sip_core *c = calloc(1, sizeof *c);
+	struct sip_limit_config lc = {
+	    .rate = cfg->rate,
+	    .burst = cfg->burst ? cfg->burst : 1,
+	    .fail_max = cfg->fail_max,
+	    .fail_window_s = 60,
+	    .slots = 16384,
+	};
+
+	if (!c) {
+		errmsg_set(errmsg, errcap, "out of memory");
+		return -1;
+	}
+	c->cfg = *cfg;
+	c->dir = dir;
+	if (hooks)
+		c->hooks = *hooks;
+	if (dir->ops->cluster(dir->ctx, &c->cluster) != 0) {
+		errmsg_set(errmsg, errcap,
+			   "sip: no cluster settings (realm, nonce secret)");
+		goto err_after_alloc;
+	}
+	if (sip_digest_new(c->cluster.nonce_secret, cfg->nc_slots, &c->digest,
+			   errmsg, errcap) != 0)
+		goto err_after_alloc;
+	if (sip_registrar_new(cfg->max_devices, c->hooks.owner, c->hooks.arg,
+			      &c->reg) != 0 ||
+	    sip_limit_new(&lc, &c->limit) != 0) {
+		errmsg_set(errmsg, errcap, "sip: out of memory");
+		goto err_after_alloc;
+	}
+	*out = c;
+	return 0;
+
+err_after_alloc:
+	sip_core_free(c);
+	return -1;
+}
+
+void sip_core_free(struct sip_core *c)
+{
+	if (!c)
+		return;
+	sip_limit_free(c->limit);
+	sip_registrar_free(c->reg);
+	sip_digest_free(c->digest);
+	OPENSSL_cleanse(&c->cluster, sizeof c->cluster);
+	free(c);
+}
+
+struct sip_registrar *sip_core_registrar(struct sip_core *c)
+{
+	return c->reg;
+}
+
+void sip_core_stats(const struct sip_core *c, struct sip_core_stats *out)
+{
+	*out = c->stats;
+}
+
+void core_reply(struct sip_reply *out, int status, const char *phrase)
+{
+	out->status = status;
+	out->phrase = phrase;
+}
+
+void core_reply_hdr(struct sip_reply *out, const char *name, const char *value)
+{
+	if (out->nhdr >= SIP_REPLY_HDRS)
+		return;
+	snprintf(out->hdr[out->nhdr++], sizeof out->hdr[0], "%s: %s", name,
+		 value);
+}
+
+void core_peer_text(const struct sip_peer *peer, char *out, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (peer->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)&peer->addr;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+		port = ntohs(a->sin_port);
+		snprintf(out, cap, "%s:%u", host, port);
+	} else if (peer->addr.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)&peer->addr;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+		port = ntohs(a->sin6_port);
+		snprintf(out, cap, "[%s]:%u", host, port);
+	} else {
+		snprintf(out, cap, "?");
+	}
+}
+
+static const char *tp_name(unsigned tp)
+{
+	return tp == SIP_TP_TLS ? "TLS" : tp == SIP_TP_TCP ? "TCP" : "UDP";
+}
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static void challenge(struct sip_core *c, uint64_t now_ms, int proxy, int stale,
+		      struct sip_reply *out)
+{
+	char nonce[SIP_DIGEST_NONCE_TEXT], v[SIP_DIGEST_CHALLENGE_MAX];
+
+	if (sip_digest_nonce(c->digest, now_ms, nonce) != 0) {
+		core_reply(out, 500, "Server Internal Error");
+		return;
+	}
+	core_reply(out, proxy ? 407 : 401,
+		   proxy ? "Proxy Authentication Required" : "Unauthorized");
+	for (int a = 0; a < SIP_DIGEST_NALG; a++)
+		if ((c->cfg.digest_algs & (1u << a)) &&
+		    sip_digest_challenge(c->digest, (enum sip_digest_alg)a,
+					 c->cluster.realm, nonce, stale,
+					 v) == 0)
+			core_reply_hdr(out,
+				       proxy ? "Proxy-Authenticate"
+					     : "WWW-Authenticate",
+				       v);
+	c->stats.challenged++;
+}
+
+int core_authenticate(struct sip_core *c, const sip_t *sip,
+		      const struct sip_peer *peer, uint64_t now_ms,
+		      unsigned validity_s, const char *expect_user, int proxy,
+		      struct sip_authn *authn, struct sip_reply *out)
+{
+	const msg_auth_t *au =
+	    proxy ? sip->sip_proxy_authorization : sip->sip_authorization;
+	struct sip_digest_creds *best = NULL, cand[2];
+	struct sip_user u = {0};
+	enum sip_digest_verdict v;
+	int malformed = 0, r, known;
+	unsigned n = 0;
+
+	/* The strongest Digest answer to our realm; at most 8 headers. */
+	for (; au && n < 8; au = au->au_next, n++) {
+		struct sip_digest_creds *slot =
+		    best == &cand[0] ? &cand[1] : &cand[0];
+		if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest"))
+			continue;
+		if (sip_digest_parse(au->au_params, slot) != 0) {
+			malformed = 1;
+			continue;
+		}
+		if (strcmp(slot->realm, c->cluster.realm) != 0 ||
+		    !(c->cfg.digest_algs & (1u << slot->alg)))
+			continue;
+		if (!best || slot->alg < best->alg)
+			best = slot;
+	}
+	if (!best) {
+		if (malformed) {
+			core_reply(out, 400, "Malformed Credentials");
+			c->stats.bad++;
+			return 1;
+		}
+		challenge(c, now_ms, proxy, 0, out);
+		return 1;
+	}
+	r = c->dir->ops->user(c->dir->ctx, best->username, best->alg, &u);
+	if (r < 0) {
+		core_reply(out, 503, "Service Unavailable");
+		return 1;
+	}
+	known = r == 0 && u.ha1_len > 0 &&
+		(!expect_user || strcmp(expect_user, best->username) == 0);
+	v = sip_digest_verify(c->digest, best, sip->sip_request->rq_method_name,
+			      known ? u.ha1 : NULL, known ? u.ha1_len : 0,
+			      now_ms, validity_s, sip->sip_cseq->cs_seq,
+			      str_hash(sip->sip_call_id->i_id));
+	authn->methods = u.methods;
+	authn->is_app = u.is_app;
+	OPENSSL_cleanse(&u, sizeof u);
+	switch (v) {
+	case SIP_DIGEST_OK:
+		snprintf(authn->user, sizeof authn->user, "%s", best->username);
+		return 0;
+	case SIP_DIGEST_STALE:
+		challenge(c, now_ms, proxy, 1, out);
+		return 1;
+	case SIP_DIGEST_MALFORMED:
+		core_reply(out, 400, "Malformed Credentials");
+		c->stats.bad++;
+		return 1;
+	case SIP_DIGEST_BAD:
+	case SIP_DIGEST_REPLAY:
+	default:
+		c->stats.auth_failed++;
+		sip_limit_fail(c->limit, (const struct sockaddr *)&peer->addr,
+			       now_ms);
+		challenge(c, now_ms, proxy, 0, out);
+		return 1;
+	}
+}
+
+static void forbid(struct sip_core *c, const struct sip_device *dev,
+		   const struct sip_peer *peer, const char *method,
+		   const char *why, struct sip_reply *out)
+{
+	char src[64];
+
+	core_peer_text(peer, src, sizeof src);
+	log_warn(TAG, "%s from %s (%s) as %s refused: %s", method, src,
+		 tp_name(peer->transport), dev->name, why);
+	core_reply(out, 403, "Forbidden");
+	c->stats.forbidden++;
+}
+
+int core_check_device(struct sip_core *c, const struct sip_device *dev,
+		      const struct sip_peer *peer, const char *method,
+		      struct sip_reply *out)
+{
+	const struct sip_peer_cert *pc = &peer->cert;
+	int in_group = dev->ngroup == 0;
+
+	if (c->cluster.secure && dev->mode != SIP_SECMODE_NONSECURE) {
+		const char *why = NULL;
+		if (peer->transport != SIP_TP_TLS)
+			why = "profile requires TLS";
+		else if (!pc->present)
+			why = "no client certificate";
+		else if (!pc->verified)
+			why = pc->why[0] ? pc->why : "certificate not trusted";
+		else if (strcmp(pc->cn, dev->name) != 0)
+			why = "certificate names another device";
+		else if (dev->has_lsc &&
+			 (pc->kind != SIP_REG_CERT_LSC ||
+			  CRYPTO_memcmp(pc->fp, dev->lsc_fp, 32) != 0))
+			why = "not the LSC on record";
+		else if (!dev->has_lsc && pc->kind != SIP_REG_CERT_MIC)
+			why = "LSC not on record";
+		if (why) {
+			forbid(c, dev, peer, method, why, out);
+			return -1;
+		}
+	}
+	if (c->cluster.secure && !(dev->transports & peer->transport)) {
+		forbid(c, dev, peer, method, "transport not in profile", out);
+		return -1;
+	}
+	for (unsigned i = 0; i < dev->ngroup && i < SIP_DIR_GROUP_MAX; i++)
+		if (dev->group[i] == c->cfg.node_id)
+			in_group = 1;
+	if (!in_group) {
+		forbid(c, dev, peer, method, "node not in the device's group",
+		       out);
+		return -1;
+	}
+	return 0;
+}
+
+/* Requests sofia parsed but that are not well-formed SIP for us. */
+static const char *malformed(const sip_t *sip)
+{
+	if (sip->sip_error)
+		return "Bad Header";
+	if (!sip->sip_from || !sip->sip_to || !sip->sip_call_id ||
+	    !sip->sip_cseq)
+		return "Missing Mandatory Header";
+	if (sip->sip_cseq->cs_method != sip->sip_request->rq_method ||
+	    (sip->sip_cseq->cs_method == sip_method_unknown &&
+	     strcmp(sip->sip_cseq->cs_method_name,
+		    sip->sip_request->rq_method_name) != 0))
+		return "CSeq Method Mismatch";
+	if (sip->sip_via->v_next && !sip->sip_via->v_next->v_protocol)
+		return "Bad Via";
+	/* A datagram shorter than its Content-Length was cut (RFC 3261
+	 * 18.3); streams are framed by it, so there the two agree. */
+	if ((sip->sip_content_length ? sip->sip_content_length->l_length : 0) !=
+	    (sip->sip_payload ? sip->sip_payload->pl_len : 0))
+		return "Bad Content-Length";
+	return NULL;
+}
+
+void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
+		     const struct sip_peer *peer, uint64_t now_ms,
+		     struct sip_reply *out)
+{
+	struct sip_device trunk;
+	const char *bad;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	c->stats.requests++;
+	if (!sip || !sip->sip_request || !sip->sip_via ||
+	    !sip_limit_admit(c->limit, (const struct sockaddr *)&peer->addr,
+			     now_ms)) {
+		/* No Via: nowhere to answer. Over the limit: silence costs
+		 * the least. */
+		c->stats.dropped++;
+		return;
+	}
+	(void)msg_size;
+	if (!sip->sip_request->rq_version ||
+	    strcmp(sip->sip_request->rq_version, "SIP/2.0") != 0) {
+		c->stats.bad++;
+		core_reply(out, 505, "Version Not Supported");
+		return;
+	}
+	if ((bad = malformed(sip)) != NULL) {
+		c->stats.bad++;
+		core_reply(out, 400, bad);
+		return;
+	}
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0 &&
+	    sip->sip_request->rq_method != sip_method_register) {
+		core_reply(out, 483, "Too Many Hops");
+		return;
+	}
+	switch (sip->sip_request->rq_method) {
+	case sip_method_ack:
+		return; /* nothing answers an ACK */
+	case sip_method_cancel:
+		core_reply(out, 481, "Call/Transaction Does Not Exist");
+		return;
+	case sip_method_options:
+		core_reply(out, 200, "OK");
+		return;
+	case sip_method_register:
+		core_handle_register(c, sip, peer, now_ms, out);
+		return;
+	default:
+		break;
+	}
+	r = c->dir->ops->trunk_by_addr(
+	    c->dir->ctx, (const struct sockaddr *)&peer->addr, &trunk);
+	if (r < 0) {
+		core_reply(out, 503, "Service Unavailable");
+		return;
+	}
+	if (r == 0)
+		core_handle_trunk(c, sip, &trunk, peer, now_ms, out);
+	else
+		core_handle_device_request(c, sip, peer, now_ms, out);
+}
+
+void sip_core_tick(struct sip_core *c, uint64_t now_ms)
+{
+	struct sip_cluster cl;
+	struct sip_limit_summary s;
+
+	sip_registrar_expire(c->reg, now_ms / 1000);
+	if (c->dir->ops->cluster(c->dir->ctx, &cl) == 0) {
+		if (CRYPTO_memcmp(cl.nonce_secret, c->cluster.nonce_secret,
+				  SIP_DIGEST_SECRET_LEN) != 0)
+			sip_digest_set_secret(c->digest, cl.nonce_secret);
+		c->cluster = cl;
+		OPENSSL_cleanse(&cl, sizeof cl);
+	}
+	if (!c->last_summary_ms)
+		c->last_summary_ms = now_ms;
+	if (now_ms - c->last_summary_ms < SUMMARY_EVERY_MS)
+		return;
+	c->last_summary_ms = now_ms;
+	sip_limit_take_summary(c->limit, &s);
+	if (s.failures || s.dropped)
+		log_warn(TAG,
+			 "last minute: %llu authentication failures (most: "
+			 "%llu from %s), %llu messages dropped by limits, %llu "
+			 "sources blocked",
+			 (unsigned long long)s.failures,
+			 (unsigned long long)s.top_failures,
+			 s.top[0] ? s.top : "-", (unsigned long long)s.dropped,
+			 (unsigned long long)s.blocked_sources);
+}

@@ -1,0 +1,116 @@
+/* core: the signaling role's decisions for one incoming request, without
+ * any transport — bounds and sanity checks, rate limits, trunk
+ * authorization, digest authentication, device checks (security mode,
+ * transport, certificate, node group), the registrar — and the answer to
+ * send. The agent (agent.c) feeds it sofia-parsed requests; the fuzzer and
+ * the unit tests call it directly.
+ *
+ * Threading: one core per signaling thread; nothing in it is shared. */
+#ifndef WARD_SIP_CORE_H
+#define WARD_SIP_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <sofia-sip/sip.h>
+
+#include "node/sip/digest.h"
+#include "node/sip/directory.h"
+#include "node/sip/registrar.h"
+
+struct sip_core_config {
+	uint64_t node_id;	  /* this node, for node-group checks */
+	unsigned min_expires;	  /* 423 below this */
+	unsigned max_expires;	  /* clamped to this */
+	unsigned default_expires; /* when the request names none */
+	size_t max_devices;	  /* registrar size */
+	size_t nc_slots;	  /* digest nonce-count table size */
+	unsigned rate;		  /* messages/s per source, 0: unlimited */
+	unsigned burst;
+	unsigned fail_max; /* auth failures per minute before a block */
+	/* Algorithms offered and accepted, bit (1 << enum sip_digest_alg);
+	 * challenges go strongest first. All three by default; peers that
+	 * read only the first challenge (SIPp 3.6 knows only MD5) need
+	 * fewer. */
+	unsigned digest_algs;
+};
+
+/* Fills CFG with the defaults (60 s min, 3600 s max, 3600 s default,
+ * 100,000 devices, 200 messages/s per source, 20 failures). */
+void sip_core_config_defaults(struct sip_core_config *cfg);
+
+/* What the TLS layer learnt about the peer's certificate. */
+struct sip_peer_cert {
+	int present;  /* a client certificate was presented */
+	int verified; /* it chains to the trust store (ward's checks) */
+	int kind;     /* enum sip_reg_cert: MIC or LSC */
+	char cn[SIP_DIR_NAME_MAX];
+	uint8_t fp[32];
+	char why[96]; /* when not verified: the chain check's verdict */
+};
+
+/* Where a request came from. */
+struct sip_peer {
+	unsigned transport; /* SIP_TP_* */
+	struct sockaddr_storage addr;
+	struct sip_peer_cert cert;
+};
+
+#define SIP_REPLY_HDRS 6
+#define SIP_REPLY_CONTACT_MAX 512
+
+/* The answer: STATUS 0 means send nothing (dropped). Header values are
+ * ready to add as extra header lines ("Name: value"). */
+struct sip_reply {
+	int status;
+	const char *phrase; /* static */
+	char hdr[SIP_REPLY_HDRS][SIP_DIGEST_CHALLENGE_MAX + 32];
+	int nhdr;
+	char contact[SIP_REPLY_CONTACT_MAX]; /* REGISTER 200: bindings */
+};
+
+/* Hooks into the rest of the node. */
+struct sip_core_hooks {
+	/* Owner changes of registrations, to replicate (registrar.h). */
+	sip_reg_owner_fn owner;
+	/* Every accepted registration (new or refresh) with its binding C:
+	 * the replicated record may still name another node (a follower
+	 * could not write it, or the device came back), so the node checks
+	 * it — a read, no write when it already names this node. */
+	sip_reg_owner_fn bound;
+	void *arg;
+};
+
+struct sip_core;
+
+/* DIR is borrowed and must outlive the core. Returns 0 or -1 with ERRMSG
+ * (for instance when the directory has no cluster settings yet). */
+int sip_core_new(const struct sip_core_config *cfg,
+		 const struct sip_directory *dir,
+		 const struct sip_core_hooks *hooks, struct sip_core **out,
+		 char *errmsg, size_t errcap);
+void sip_core_free(struct sip_core *c);
+
+/* Decides the answer to the request SIP (borrowed, parsed by sofia; its
+ * MSG_SIZE bytes long on the wire) from PEER at NOW_MS (wall clock, ms:
+ * nonces carry their issue time for every node to read). */
+void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
+		     const struct sip_peer *peer, uint64_t now_ms,
+		     struct sip_reply *out);
+
+/* Once a second: expires bindings, re-reads the cluster settings (nonce
+ * secret, realm), logs the failure summary once a minute. */
+void sip_core_tick(struct sip_core *c, uint64_t now_ms);
+
+/* The registrar, for status listings (valid until sip_core_free). */
+struct sip_registrar *sip_core_registrar(struct sip_core *c);
+
+/* Counters for tests and benchmarks. */
+struct sip_core_stats {
+	uint64_t requests, registered, challenged, auth_failed, forbidden,
+	    dropped, bad;
+};
+void sip_core_stats(const struct sip_core *c, struct sip_core_stats *out);
+
+#endif

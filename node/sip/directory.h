@@ -1,0 +1,113 @@
+/* directory: what the signaling role needs to know about the provisioned
+ * cluster — devices with their security profile, digest users with their
+ * HA1s, the realm and the nonce secret — behind a small table of callbacks,
+ * so that the role reads the replicated store (or, in tests and benchmarks,
+ * an in-memory table) through one seam.
+ *
+ * Every callback runs on the signaling thread and fills caller-owned
+ * structs; nothing returned stays borrowed past the call. Returns: 0 found,
+ * SIP_DIR_NOTFOUND, or -1 on an error reading the data (the caller then
+ * refuses the request: fail closed). */
+#ifndef WARD_SIP_DIRECTORY_H
+#define WARD_SIP_DIRECTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "node/sip/digest.h"
+
+#define SIP_DIR_NOTFOUND 1
+#define SIP_DIR_NAME_MAX 64
+#define SIP_DIR_SUBJECT_MAX 512
+#define SIP_DIR_GROUP_MAX 3
+#define SIP_DIR_REALM_MAX 128
+
+enum sip_secmode {
+	SIP_SECMODE_NONSECURE = 0,
+	SIP_SECMODE_AUTHENTICATED,
+	SIP_SECMODE_ENCRYPTED,
+};
+
+/* Transport bits (profile's allowed transports, a message's transport). */
+#define SIP_TP_UDP 1u
+#define SIP_TP_TCP 2u
+#define SIP_TP_TLS 4u
+
+/* Trunk profile permissions (the seed's check boxes). */
+#define SIP_TRUNK_ALLOW_REFER 1u    /* out-of-dialog REFER */
+#define SIP_TRUNK_ALLOW_NOTIFY 2u   /* unsolicited NOTIFY */
+#define SIP_TRUNK_ALLOW_REPLACES 4u /* INVITE with Replaces */
+#define SIP_TRUNK_ALLOW_PRESENCE 8u /* presence SUBSCRIBE */
+#define SIP_TRUNK_APP_AUTH 16u	    /* application-level authorization */
+
+/* Methods an application user may send (application-level authorization). */
+#define SIP_METHOD_BIT_INVITE 1u
+#define SIP_METHOD_BIT_REFER 2u
+#define SIP_METHOD_BIT_NOTIFY 4u
+#define SIP_METHOD_BIT_SUBSCRIBE 8u
+#define SIP_METHOD_BIT_MESSAGE 16u
+#define SIP_METHOD_BIT_OPTIONS 32u
+#define SIP_METHOD_BIT_OTHER 64u
+
+/* A phone or a trunk with the fields of its security profile. */
+struct sip_device {
+	char name[SIP_DIR_NAME_MAX];	    /* SEP<MAC> or the trunk's name */
+	char digest_user[SIP_DIR_NAME_MAX]; /* "" when none */
+	int is_trunk;
+	enum sip_secmode mode;
+	unsigned transports; /* SIP_TP_* allowed */
+	int digest;	     /* profile: enable digest authentication */
+	unsigned nonce_validity_s;
+	unsigned trunk_flags;			/* SIP_TRUNK_*, trunks only */
+	char x509_subject[SIP_DIR_SUBJECT_MAX]; /* trunks in a secure mode */
+	uint64_t group[SIP_DIR_GROUP_MAX];	/* node ids, failover order */
+	unsigned ngroup;			/* 0: any node */
+	int has_lsc;				/* an LSC is on record */
+	uint8_t lsc_fp[32];			/* its SHA-256 fingerprint */
+};
+
+/* A digest user (end or application user). */
+struct sip_user {
+	uint8_t ha1[SIP_DIGEST_HA1_MAX]; /* unwrapped; wiped by the caller */
+	size_t ha1_len;			 /* 0: no credentials for this alg */
+	unsigned methods;		 /* SIP_METHOD_BIT_*, app users */
+	int is_app;
+};
+
+/* Cluster-wide settings the role reads. */
+struct sip_cluster {
+	char realm[SIP_DIR_REALM_MAX];
+	int secure; /* mixed mode: device security settings enforced */
+	uint8_t nonce_secret[SIP_DIGEST_SECRET_LEN];
+	unsigned default_nonce_validity_s;
+};
+
+struct sip_directory_ops {
+	/* The device NAME names (device name, or a line's number). */
+	int (*device_by_name)(void *ctx, const char *name,
+			      struct sip_device *out);
+	/* The trunk whose peer address is SA (port ignored when the trunk
+	 * names none). */
+	int (*trunk_by_addr)(void *ctx, const struct sockaddr *sa,
+			     struct sip_device *out);
+	/* USER's HA1 for ALG; unknown users are SIP_DIR_NOTFOUND. */
+	int (*user)(void *ctx, const char *user, enum sip_digest_alg alg,
+		    struct sip_user *out);
+	int (*cluster)(void *ctx, struct sip_cluster *out);
+	/* What the trust store says of the CA certificate whose SHA-256 is
+	 * FP: SIP_TRUST_MIC_ROOT (a `mic-root` entry: manufacturers' CAs),
+	 * SIP_TRUST_LSC_CA (the cluster CA, which issues LSCs), or
+	 * SIP_DIR_NOTFOUND. */
+	int (*trust_root)(void *ctx, const uint8_t fp[32]);
+};
+
+#define SIP_TRUST_MIC_ROOT 10
+#define SIP_TRUST_LSC_CA 11
+
+struct sip_directory {
+	const struct sip_directory_ops *ops; /* borrowed, static */
+	void *ctx;			     /* borrowed */
+};
+
+#endif

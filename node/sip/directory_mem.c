@@ -1,0 +1,489 @@
+/* directory_mem: users, devices and trunks in hash tables. */
+#include "node/sip/directory_mem.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "common/errmsg.h"
+#include "common/hex.h"
+
+struct mem_user {
+	char name[SIP_DIR_NAME_MAX];
+	struct sip_user u[SIP_DIGEST_NALG];
+};
+
+struct mem_trunk {
+	struct sip_device dev;
+	struct sockaddr_storage addr;
+};
+
+struct sip_dirmem {
+	struct sip_cluster cluster;
+	struct mem_user *users; /* owned */
+	size_t nusers, capusers;
+	struct sip_device *devs; /* owned */
+	size_t ndevs, capdevs;
+	char (*lines)[SIP_DIR_NAME_MAX]; /* owned: lines[i] of devs[i] */
+	struct mem_trunk *trunks;	 /* owned */
+	size_t ntrunks, captrunks;
+	size_t *uidx, *didx, *lidx; /* owned: open hash, index + 1 */
+	uint8_t roots[8][32];
+	int root_kind[8];
+	size_t nroots;
+	size_t hcap;
+};
+
+static uint32_t h32(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	void *p;
+	size_t n = *cap ? *cap : 16;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = realloc(*arr, n * elem);
+	if (!p)
+		return -1;
+	memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+static int build_index(struct sip_dirmem *m)
+{
+	size_t cap = 64;
+
+	while (cap < 2 * (m->nusers + m->ndevs) + 2)
+		cap *= 2;
+	free(m->uidx);
+	free(m->didx);
+	free(m->lidx);
+	m->uidx = calloc(cap, sizeof *m->uidx);
+	m->didx = calloc(cap, sizeof *m->didx);
+	m->lidx = calloc(cap, sizeof *m->lidx);
+	if (!m->uidx || !m->didx || !m->lidx)
+		return -1;
+	m->hcap = cap;
+	for (size_t i = 0; i < m->nusers; i++) {
+		size_t h = h32(m->users[i].name) & (cap - 1);
+		while (m->uidx[h])
+			h = (h + 1) & (cap - 1);
+		m->uidx[h] = i + 1;
+	}
+	for (size_t i = 0; i < m->ndevs; i++) {
+		size_t h = h32(m->devs[i].name) & (cap - 1);
+		while (m->didx[h])
+			h = (h + 1) & (cap - 1);
+		m->didx[h] = i + 1;
+		if (!m->lines[i][0])
+			continue;
+		h = h32(m->lines[i]) & (cap - 1);
+		while (m->lidx[h])
+			h = (h + 1) & (cap - 1);
+		m->lidx[h] = i + 1;
+	}
+	return 0;
+}
+
+static struct mem_user *find_user(struct sip_dirmem *m, const char *name)
+{
+	if (!m->hcap)
+		return NULL;
+	for (size_t h = h32(name) & (m->hcap - 1); m->uidx[h];
+	     h = (h + 1) & (m->hcap - 1))
+		if (strcmp(m->users[m->uidx[h] - 1].name, name) == 0)
+			return &m->users[m->uidx[h] - 1];
+	return NULL;
+}
+
+struct sip_device *sip_dirmem_device(struct sip_dirmem *m, const char *name)
+{
+	if (!m->hcap)
+		return NULL;
+	for (size_t h = h32(name) & (m->hcap - 1); m->didx[h];
+	     h = (h + 1) & (m->hcap - 1))
+		if (strcmp(m->devs[m->didx[h] - 1].name, name) == 0)
+			return &m->devs[m->didx[h] - 1];
+	for (size_t h = h32(name) & (m->hcap - 1); m->lidx[h];
+	     h = (h + 1) & (m->hcap - 1))
+		if (strcmp(m->lines[m->lidx[h] - 1], name) == 0)
+			return &m->devs[m->lidx[h] - 1];
+	return NULL;
+}
+
+struct sip_cluster *sip_dirmem_cluster(struct sip_dirmem *m)
+{
+	return &m->cluster;
+}
+
+static int op_device(void *ctx, const char *name, struct sip_device *out)
+{
+	struct sip_device *d = sip_dirmem_device(ctx, name);
+	if (!d)
+		return SIP_DIR_NOTFOUND;
+	*out = *d;
+	return 0;
+}
+
+static int same_addr(const struct sockaddr_storage *t,
+		     const struct sockaddr *sa)
+{
+	if (t->ss_family != sa->sa_family)
+		return 0;
+	if (sa->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)t)->sin_addr,
+			      &((const struct sockaddr_in *)sa)->sin_addr,
+			      4) == 0;
+	if (sa->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)t)->sin6_addr,
+			      &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			      16) == 0;
+	return 0;
+}
+
+static int op_trunk(void *ctx, const struct sockaddr *sa,
+		    struct sip_device *out)
+{
+	struct sip_dirmem *m = ctx;
+	for (size_t i = 0; i < m->ntrunks; i++)
+		if (same_addr(&m->trunks[i].addr, sa)) {
+			*out = m->trunks[i].dev;
+			return 0;
+		}
+	return SIP_DIR_NOTFOUND;
+}
+
+static int op_user(void *ctx, const char *name, enum sip_digest_alg alg,
+		   struct sip_user *out)
+{
+	struct mem_user *u = find_user(ctx, name);
+	if (!u || alg >= SIP_DIGEST_NALG)
+		return SIP_DIR_NOTFOUND;
+	*out = u->u[alg];
+	return 0;
+}
+
+static int op_cluster(void *ctx, struct sip_cluster *out)
+{
+	*out = ((struct sip_dirmem *)ctx)->cluster;
+	return 0;
+}
+
+static int op_trust(void *ctx, const uint8_t fp[32])
+{
+	struct sip_dirmem *m = ctx;
+	for (size_t i = 0; i < m->nroots; i++)
+		if (memcmp(m->roots[i], fp, 32) == 0)
+			return m->root_kind[i];
+	return SIP_DIR_NOTFOUND;
+}
+
+static const struct sip_directory_ops mem_ops = {
+    .trust_root = op_trust,
+    .device_by_name = op_device,
+    .trunk_by_addr = op_trunk,
+    .user = op_user,
+    .cluster = op_cluster,
+};
+
+void sip_dirmem_directory(struct sip_dirmem *m, struct sip_directory *out)
+{
+	out->ops = &mem_ops;
+	out->ctx = m;
+}
+
+static unsigned parse_methods(const char *s)
+{
+	static const struct {
+		const char *n;
+		unsigned bit;
+	} t[] = {{"INVITE", SIP_METHOD_BIT_INVITE},
+		 {"REFER", SIP_METHOD_BIT_REFER},
+		 {"NOTIFY", SIP_METHOD_BIT_NOTIFY},
+		 {"SUBSCRIBE", SIP_METHOD_BIT_SUBSCRIBE},
+		 {"MESSAGE", SIP_METHOD_BIT_MESSAGE},
+		 {"OPTIONS", SIP_METHOD_BIT_OPTIONS}};
+	unsigned bits = 0;
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (strstr(s, t[i].n))
+			bits |= t[i].bit;
+	return bits;
+}
+
+static int add_user(struct sip_dirmem *m, const char *name, const char *pw,
+		    unsigned methods, int is_app)
+{
+	struct mem_user *u;
+
+	if (strlen(name) >= SIP_DIR_NAME_MAX ||
+	    grow((void **)&m->users, &m->capusers, m->nusers + 1,
+		 sizeof *m->users))
+		return -1;
+	u = &m->users[m->nusers++];
+	strcpy(u->name, name);
+	for (int a = 0; a < SIP_DIGEST_NALG; a++) {
+		int n = sip_digest_ha1((enum sip_digest_alg)a, name,
+				       m->cluster.realm, pw, u->u[a].ha1);
+		if (n < 0)
+			return -1;
+		u->u[a].ha1_len = (size_t)n;
+		u->u[a].methods = methods;
+		u->u[a].is_app = is_app;
+	}
+	return 0;
+}
+
+static struct sip_device *add_device(struct sip_dirmem *m, const char *name)
+{
+	size_t cap = m->capdevs;
+	struct sip_device *d;
+
+	if (strlen(name) >= SIP_DIR_NAME_MAX ||
+	    grow((void **)&m->devs, &m->capdevs, m->ndevs + 1, sizeof *m->devs))
+		return NULL;
+	if (grow((void **)&m->lines, &cap, m->capdevs, sizeof *m->lines))
+		return NULL;
+	d = &m->devs[m->ndevs++];
+	strcpy(d->name, name);
+	d->transports = SIP_TP_UDP | SIP_TP_TCP | SIP_TP_TLS;
+	d->digest = 1;
+	return d;
+}
+
+static enum sip_secmode parse_mode(const char *v)
+{
+	if (strcmp(v, "authenticated") == 0)
+		return SIP_SECMODE_AUTHENTICATED;
+	if (strcmp(v, "encrypted") == 0)
+		return SIP_SECMODE_ENCRYPTED;
+	return SIP_SECMODE_NONSECURE;
+}
+
+/* One "key=value" option of a device or trunk line. */
+static int device_opt(struct sip_dirmem *m, struct sip_device *d, size_t idx,
+		      struct sockaddr_storage *addr, char *kv)
+{
+	char *v = strchr(kv, '=');
+
+	if (!v)
+		return -1;
+	*v++ = '\0';
+	if (strcmp(kv, "user") == 0)
+		snprintf(d->digest_user, sizeof d->digest_user, "%s", v);
+	else if (strcmp(kv, "line") == 0 && !d->is_trunk)
+		snprintf(m->lines[idx], sizeof m->lines[idx], "%s", v);
+	else if (strcmp(kv, "mode") == 0)
+		d->mode = parse_mode(v);
+	else if (strcmp(kv, "digest") == 0)
+		d->digest = atoi(v) != 0;
+	else if (strcmp(kv, "validity") == 0)
+		d->nonce_validity_s = (unsigned)atoi(v);
+	else if (strcmp(kv, "transports") == 0)
+		d->transports = (strstr(v, "udp") ? SIP_TP_UDP : 0) |
+				(strstr(v, "tcp") ? SIP_TP_TCP : 0) |
+				(strstr(v, "tls") ? SIP_TP_TLS : 0);
+	else if (strcmp(kv, "group") == 0) {
+		char *save = NULL;
+		d->ngroup = 0;
+		for (char *t = strtok_r(v, ",", &save);
+		     t && d->ngroup < SIP_DIR_GROUP_MAX;
+		     t = strtok_r(NULL, ",", &save))
+			d->group[d->ngroup++] = strtoull(t, NULL, 10);
+	} else if (strcmp(kv, "lsc") == 0) {
+		if (hex_decode(v, d->lsc_fp, 32) != 0)
+			return -1;
+		d->has_lsc = 1;
+	} else if (strcmp(kv, "allow") == 0) {
+		d->trunk_flags |=
+		    (strstr(v, "refer") ? SIP_TRUNK_ALLOW_REFER : 0) |
+		    (strstr(v, "notify") ? SIP_TRUNK_ALLOW_NOTIFY : 0) |
+		    (strstr(v, "replaces") ? SIP_TRUNK_ALLOW_REPLACES : 0) |
+		    (strstr(v, "presence") ? SIP_TRUNK_ALLOW_PRESENCE : 0);
+	} else if (strcmp(kv, "appauth") == 0) {
+		if (atoi(v))
+			d->trunk_flags |= SIP_TRUNK_APP_AUTH;
+	} else if (strcmp(kv, "subject") == 0)
+		snprintf(d->x509_subject, sizeof d->x509_subject, "%s", v);
+	else if (strcmp(kv, "addr") == 0 && addr) {
+		struct sockaddr_in *a4 = (void *)addr;
+		struct sockaddr_in6 *a6 = (void *)addr;
+		if (inet_pton(AF_INET, v, &a4->sin_addr) == 1)
+			a4->sin_family = AF_INET;
+		else if (inet_pton(AF_INET6, v, &a6->sin6_addr) == 1)
+			a6->sin6_family = AF_INET6;
+		else
+			return -1;
+	} else
+		return -1;
+	return 0;
+}
+
+static int parse_line(struct sip_dirmem *m, char *line)
+{
+	char *save = NULL, *w[12];
+	int n = 0;
+
+	for (char *t = strtok_r(line, " \t\r", &save); t && n < 12;
+	     t = strtok_r(NULL, " \t\r", &save))
+		w[n++] = t;
+	if (n == 0 || w[0][0] == '#')
+		return 0;
+	if (strcmp(w[0], "realm") == 0 && n == 2)
+		return snprintf(m->cluster.realm, sizeof m->cluster.realm, "%s",
+				w[1]) < (int)sizeof m->cluster.realm
+			   ? 0
+			   : -1;
+	if (strcmp(w[0], "secure") == 0 && n == 2)
+		return m->cluster.secure = atoi(w[1]) != 0, 0;
+	if (strcmp(w[0], "validity") == 0 && n == 2)
+		return m->cluster.default_nonce_validity_s =
+			   (unsigned)atoi(w[1]),
+		       0;
+	if ((strcmp(w[0], "microot") == 0 || strcmp(w[0], "lscca") == 0) &&
+	    n == 2 && m->nroots < 8) {
+		m->root_kind[m->nroots] =
+		    w[0][0] == 'm' ? SIP_TRUST_MIC_ROOT : SIP_TRUST_LSC_CA;
+		return hex_decode(w[1], m->roots[m->nroots++], 32);
+	}
+	if (strcmp(w[0], "secret") == 0 && n == 2)
+		return hex_decode(w[1], m->cluster.nonce_secret,
+				  SIP_DIGEST_SECRET_LEN);
+	if (strcmp(w[0], "user") == 0 && (n == 3 || n == 5))
+		return add_user(m, w[1], w[2], n == 5 ? parse_methods(w[4]) : 0,
+				n == 5 && strcmp(w[3], "app") == 0);
+	if (strcmp(w[0], "users") == 0 && n == 4) {
+		long count = atol(w[2]);
+		char name[SIP_DIR_NAME_MAX];
+		for (long i = 0; i < count; i++) {
+			struct sip_device *d;
+			snprintf(name, sizeof name, "%s%ld", w[1], i);
+			if (add_user(m, name, w[3], 0, 0) != 0 ||
+			    !(d = add_device(m, name)))
+				return -1;
+			snprintf(d->digest_user, sizeof d->digest_user, "%s",
+				 name);
+		}
+		return 0;
+	}
+	if (strcmp(w[0], "device") == 0 && n >= 2) {
+		struct sip_device *d = add_device(m, w[1]);
+		if (!d)
+			return -1;
+		for (int i = 2; i < n; i++)
+			if (device_opt(m, d, m->ndevs - 1, NULL, w[i]) != 0)
+				return -1;
+		return 0;
+	}
+	if (strcmp(w[0], "trunk") == 0 && n >= 3) {
+		struct mem_trunk *t;
+		if (grow((void **)&m->trunks, &m->captrunks, m->ntrunks + 1,
+			 sizeof *m->trunks))
+			return -1;
+		t = &m->trunks[m->ntrunks++];
+		snprintf(t->dev.name, sizeof t->dev.name, "%s", w[1]);
+		t->dev.is_trunk = 1;
+		t->dev.transports = SIP_TP_UDP | SIP_TP_TCP | SIP_TP_TLS;
+		for (int i = 2; i < n; i++)
+			if (device_opt(m, &t->dev, 0, &t->addr, w[i]) != 0)
+				return -1;
+		return t->addr.ss_family ? 0 : -1;
+	}
+	return -1;
+}
+
+int sip_dirmem_parse(const char *text, struct sip_dirmem **out, char *errmsg,
+		     size_t errcap)
+{
+	struct sip_dirmem *m = calloc(1, sizeof *m);
+	char *copy = strdup(text), *save = NULL;
+	unsigned lineno = 0;
+
+	if (!m || !copy)
+		goto err_nomem;
+	strcpy(m->cluster.realm, "ward");
+	m->cluster.default_nonce_validity_s = 600;
+	if (RAND_bytes(m->cluster.nonce_secret, SIP_DIGEST_SECRET_LEN) != 1)
+		goto err_nomem;
+	/* strtok_r skips empty lines, so count them by hand. */
+	for (char *p = copy, *nl; p && *p; p = nl) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl++ = '\0';
+		lineno++;
+		if (parse_line(m, p) != 0) {
+			errmsg_set(errmsg, errcap, "line %u: not understood",
+				   lineno);
+			goto err_after_alloc;
+		}
+	}
+	(void)save;
+	if (build_index(m) != 0)
+		goto err_nomem;
+	free(copy);
+	*out = m;
+	return 0;
+
+err_nomem:
+	errmsg_set(errmsg, errcap, "out of memory");
+err_after_alloc:
+	free(copy);
+	sip_dirmem_free(m);
+	return -1;
+}
+
+int sip_dirmem_load(const char *path, struct sip_dirmem **out, char *errmsg,
+		    size_t errcap)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!f) {
+		errmsg_set(errmsg, errcap, "%s: cannot open", path);
+		return -1;
+	}
+	if (getdelim(&text, &len, '\0', f) < 0) {
+		fclose(f);
+		free(text);
+		errmsg_set(errmsg, errcap, "%s: cannot read", path);
+		return -1;
+	}
+	fclose(f);
+	r = sip_dirmem_parse(text, out, errmsg, errcap);
+	free(text);
+	return r;
+}
+
+void sip_dirmem_free(struct sip_dirmem *m)
+{
+	if (!m)
+		return;
+	if (m->users)
+		OPENSSL_cleanse(m->users, m->capusers * sizeof *m->users);
+	free(m->users);
+	free(m->devs);
+	free(m->lines);
+	free(m->trunks);
+	free(m->uidx);
+	free(m->didx);
+	free(m->lidx);
+	OPENSSL_cleanse(&m->cluster, sizeof m->cluster);
+	free(m);
+}

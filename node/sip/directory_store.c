@@ -1,0 +1,339 @@
+/* directory_store: sip_directory callbacks reading the store. */
+#include "node/sip/directory_store.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "pki/pki.h"
+#include "store/prov.h"
+
+#define TRUNKS_MAX 256
+
+struct cached_trunk {
+	struct sockaddr_storage addr;
+	uint32_t port;
+	char name[STORE_NAME_MAX];
+};
+
+struct sip_dirstore {
+	struct store *store; /* borrowed */
+	uint8_t kek[PKI_KEK_LEN];
+	struct cached_trunk trunks[TRUNKS_MAX];
+	size_t ntrunks;
+};
+
+int sip_dirstore_new(struct store *store, const uint8_t kek[32],
+		     struct sip_dirstore **out)
+{
+	struct sip_dirstore *d = calloc(1, sizeof *d);
+
+	if (!d)
+		return -1;
+	d->store = store;
+	memcpy(d->kek, kek, PKI_KEK_LEN);
+	*out = d;
+	return 0;
+}
+
+void sip_dirstore_free(struct sip_dirstore *d)
+{
+	if (!d)
+		return;
+	OPENSSL_cleanse(d->kek, sizeof d->kek);
+	free(d);
+}
+
+static unsigned transports_of(uint32_t t)
+{
+	switch (t) {
+	case STORE_TRANSPORT_TCP:
+		return SIP_TP_TCP;
+	case STORE_TRANSPORT_UDP:
+		return SIP_TP_UDP;
+	case STORE_TRANSPORT_TLS:
+		return SIP_TP_TLS;
+	default:
+		return SIP_TP_TCP | SIP_TP_UDP;
+	}
+}
+
+static int first_device(void *arg, const struct store_device *rec)
+{
+	*(struct store_device *)arg = *rec;
+	return 1;
+}
+
+/* Fills OUT from DEV and its profile, node group and LSC. */
+static int fill_device(struct store_read *r, const struct store_device *dev,
+		       struct sip_device *out)
+{
+	struct store_node_group g;
+	struct store_device_lsc lsc;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", dev->name);
+	snprintf(out->digest_user, sizeof out->digest_user, "%s",
+		 dev->digest_user);
+	if (dev->kind == STORE_DEVICE_TRUNK) {
+		struct store_trunk_profile p;
+		out->is_trunk = 1;
+		if (store_trunk_profile_get(r, dev->profile, &p) != 0)
+			return -1;
+		out->mode = (enum sip_secmode)p.mode;
+		out->transports = transports_of(p.in_transport);
+		out->digest = (p.flags & STORE_TP_DIGEST_AUTH) != 0;
+		out->nonce_validity_s = p.nonce_validity_s;
+		out->trunk_flags =
+		    ((p.flags & STORE_TP_OOD_REFER) ? SIP_TRUNK_ALLOW_REFER
+						    : 0) |
+		    ((p.flags & STORE_TP_UNSOL_NOTIFY) ? SIP_TRUNK_ALLOW_NOTIFY
+						       : 0) |
+		    ((p.flags & STORE_TP_REPLACES) ? SIP_TRUNK_ALLOW_REPLACES
+						   : 0) |
+		    ((p.flags & STORE_TP_PRESENCE_SUB)
+			 ? SIP_TRUNK_ALLOW_PRESENCE
+			 : 0) |
+		    ((p.flags & STORE_TP_APP_AUTH) ? SIP_TRUNK_APP_AUTH : 0);
+		snprintf(out->x509_subject, sizeof out->x509_subject, "%s",
+			 p.x509_subjects);
+	} else {
+		struct store_phone_profile p;
+		if (store_phone_profile_get(r, dev->profile, &p) != 0)
+			return -1;
+		out->mode = (enum sip_secmode)p.mode;
+		out->transports = transports_of(p.transport);
+		out->digest = (p.flags & STORE_PP_DIGEST_AUTH) != 0;
+		out->nonce_validity_s = p.nonce_validity_s;
+	}
+	if (dev->node_group[0] &&
+	    store_node_group_get(r, dev->node_group, &g) == 0) {
+		for (uint32_t i = 0; i < g.n_nodes && i < SIP_DIR_GROUP_MAX;
+		     i++)
+			out->group[out->ngroup++] = g.nodes[i];
+	}
+	if (store_device_lsc_get(r, dev->name, &lsc) == 0) {
+		out->has_lsc = 1;
+		memcpy(out->lsc_fp, lsc.sha256, 32);
+	}
+	return 0;
+}
+
+static int op_device(void *ctx, const char *name, struct sip_device *out)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_read *r;
+	struct store_device dev;
+	int rc;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_device_get(r, name, &dev);
+	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL) {
+		/* A line number names its device. */
+		memset(&dev, 0, sizeof dev);
+		rc = store_dn_valid(name) &&
+			     store_device_each_by_line(r, name, first_device,
+						       &dev) >= 0 &&
+			     dev.name[0]
+			 ? 0
+			 : STORE_ENOTFOUND;
+	}
+	if (rc == 0)
+		rc = fill_device(r, &dev, out) == 0 ? 0 : -1;
+	else if (rc == STORE_ENOTFOUND)
+		rc = SIP_DIR_NOTFOUND;
+	else
+		rc = -1;
+	store_read_end(r);
+	return rc;
+}
+
+static int same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static int op_trunk(void *ctx, const struct sockaddr *sa,
+		    struct sip_device *out)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_read *r;
+	struct store_device dev;
+	int rc = SIP_DIR_NOTFOUND;
+
+	for (size_t i = 0; i < d->ntrunks; i++) {
+		if (!same_host(&d->trunks[i].addr, sa))
+			continue;
+		if (store_read_begin(d->store, &r) != 0)
+			return -1;
+		if (store_device_get(r, d->trunks[i].name, &dev) == 0)
+			rc = fill_device(r, &dev, out) == 0 ? 0 : -1;
+		store_read_end(r);
+		return rc;
+	}
+	return SIP_DIR_NOTFOUND;
+}
+
+static int op_user(void *ctx, const char *name, enum sip_digest_alg alg,
+		   struct sip_user *out)
+{
+	static const size_t off[SIP_DIGEST_NALG] = {
+	    [SIP_DIGEST_MD5] = STORE_HA1_MD5_OFF,
+	    [SIP_DIGEST_SHA256] = STORE_HA1_SHA256_OFF,
+	    [SIP_DIGEST_SHA512_256] = STORE_HA1_SHA512_256_OFF,
+	};
+	struct sip_dirstore *d = ctx;
+	struct store_read *r;
+	struct store_user u;
+	uint8_t aad[128], set[STORE_SMALL_WRAPPED_MAX];
+	size_t aad_len, set_len = 0;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_user_get(r, name, &u);
+	store_read_end(r);
+	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
+		return SIP_DIR_NOTFOUND;
+	if (rc != 0)
+		return -1;
+	out->is_app = u.kind == STORE_USER_APP;
+	out->methods =
+	    ((u.methods & STORE_SIP_INVITE) ? SIP_METHOD_BIT_INVITE : 0) |
+	    ((u.methods & STORE_SIP_REFER) ? SIP_METHOD_BIT_REFER : 0) |
+	    ((u.methods & STORE_SIP_NOTIFY) ? SIP_METHOD_BIT_NOTIFY : 0) |
+	    ((u.methods & STORE_SIP_SUBSCRIBE) ? SIP_METHOD_BIT_SUBSCRIBE : 0) |
+	    ((u.methods & STORE_SIP_MESSAGE) ? SIP_METHOD_BIT_MESSAGE : 0) |
+	    ((u.methods & STORE_SIP_OPTIONS) ? SIP_METHOD_BIT_OPTIONS : 0) |
+	    ((u.methods &
+	      (STORE_SIP_PUBLISH | STORE_SIP_INFO | STORE_SIP_UPDATE))
+		 ? SIP_METHOD_BIT_OTHER
+		 : 0);
+	if (u.ha1_len == 0)
+		return 0; /* no credentials: ha1_len stays 0 */
+	if (pki_aad("users", name, strlen(name), aad, sizeof aad, &aad_len) !=
+		0 ||
+	    pki_unwrap(d->kek, aad, aad_len, u.ha1_wrapped, u.ha1_len, set,
+		       sizeof set, &set_len) != 0 ||
+	    set_len != STORE_HA1_SET_LEN) {
+		OPENSSL_cleanse(set, sizeof set);
+		return -1;
+	}
+	out->ha1_len = alg == SIP_DIGEST_MD5 ? 16 : 32;
+	memcpy(out->ha1, set + off[alg], out->ha1_len);
+	OPENSSL_cleanse(set, sizeof set);
+	return 0;
+}
+
+static int cache_trunk(void *arg, const struct store_device *rec)
+{
+	struct sip_dirstore *d = arg;
+	struct cached_trunk *t;
+
+	if (rec->kind != STORE_DEVICE_TRUNK || d->ntrunks >= TRUNKS_MAX)
+		return 0;
+	t = &d->trunks[d->ntrunks];
+	memset(t, 0, sizeof *t);
+	if (inet_pton(AF_INET, rec->peer_host,
+		      &((struct sockaddr_in *)&t->addr)->sin_addr) == 1)
+		t->addr.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, rec->peer_host,
+			   &((struct sockaddr_in6 *)&t->addr)->sin6_addr) == 1)
+		t->addr.ss_family = AF_INET6;
+	else
+		return 0; /* host names are not resolved here */
+	t->port = rec->peer_port;
+	snprintf(t->name, sizeof t->name, "%s", rec->name);
+	d->ntrunks++;
+	return 0;
+}
+
+static int op_cluster(void *ctx, struct sip_cluster *out)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_read *r;
+	struct store_cluster cl;
+	struct store_secret sec;
+	uint8_t aad[64], pt[STORE_SMALL_WRAPPED_MAX];
+	size_t aad_len, pt_len = 0;
+	char v[32];
+	int ok;
+
+	memset(out, 0, sizeof *out);
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	ok = store_cluster_get(r, &cl) == 0 &&
+	     store_secret_get(r, STORE_SECRET_DIGEST_NONCE, &sec) == 0;
+	if (ok) {
+		snprintf(out->realm, sizeof out->realm, "%s", cl.name);
+		out->secure = cl.security_mode == STORE_SECURITY_MIXED;
+		out->default_nonce_validity_s = 600;
+		if (store_param_get(r, "digest_nonce_validity_s", v,
+				    sizeof v) == 0 &&
+		    atoi(v) > 0)
+			out->default_nonce_validity_s = (unsigned)atoi(v);
+		d->ntrunks = 0;
+		store_device_each(r, cache_trunk, d);
+	}
+	store_read_end(r);
+	if (!ok)
+		return -1;
+	if (pki_aad("secrets", STORE_SECRET_DIGEST_NONCE,
+		    strlen(STORE_SECRET_DIGEST_NONCE), aad, sizeof aad,
+		    &aad_len) != 0 ||
+	    pki_unwrap(d->kek, aad, aad_len, sec.wrapped, sec.wrapped_len, pt,
+		       sizeof pt, &pt_len) != 0 ||
+	    pt_len != SIP_DIGEST_SECRET_LEN) {
+		OPENSSL_cleanse(pt, sizeof pt);
+		return -1;
+	}
+	memcpy(out->nonce_secret, pt, SIP_DIGEST_SECRET_LEN);
+	OPENSSL_cleanse(pt, sizeof pt);
+	return 0;
+}
+
+static int op_trust(void *ctx, const uint8_t fp[32])
+{
+	struct sip_dirstore *d = ctx;
+	struct store_read *r;
+	struct store_cluster cl;
+	struct store_trust t;
+	int rc = SIP_DIR_NOTFOUND;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	if (store_cluster_get(r, &cl) == 0 &&
+	    CRYPTO_memcmp(cl.ca_sha256, fp, 32) == 0)
+		rc = SIP_TRUST_LSC_CA;
+	else if (store_trust_find(r, fp, &t) == 0 &&
+		 t.category == STORE_TRUST_MIC_ROOT)
+		rc = SIP_TRUST_MIC_ROOT;
+	store_read_end(r);
+	return rc;
+}
+
+static const struct sip_directory_ops store_ops = {
+    .device_by_name = op_device,
+    .trunk_by_addr = op_trunk,
+    .user = op_user,
+    .cluster = op_cluster,
+    .trust_root = op_trust,
+};
+
+void sip_dirstore_directory(struct sip_dirstore *d, struct sip_directory *out)
+{
+	out->ops = &store_ops;
+	out->ctx = d;
+}

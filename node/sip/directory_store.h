@@ -1,0 +1,31 @@
+/* directory_store: the sip_directory over the replicated store — devices,
+ * their phone or trunk security profile, node groups and LSCs; users with
+ * their HA1 set unwrapped with the cluster KEK for the one lookup and wiped;
+ * the realm (the cluster's name), security mode, nonce secret (unwrapped)
+ * and default nonce validity; the trust store's MIC roots and the cluster
+ * CA.
+ *
+ * Every callback opens and ends its own LMDB read transaction on the
+ * calling (signaling) thread. The trunk list is cached and refreshed with
+ * the cluster settings, once a second. */
+#ifndef WARD_SIP_DIRECTORY_STORE_H
+#define WARD_SIP_DIRECTORY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/sip/directory.h"
+#include "store/store.h"
+
+struct sip_dirstore;
+
+/* STORE is borrowed (must outlive the directory); KEK (32 bytes) is copied
+ * and wiped by sip_dirstore_free. */
+int sip_dirstore_new(struct store *store, const uint8_t kek[32],
+		     struct sip_dirstore **out);
+void sip_dirstore_free(struct sip_dirstore *d);
+
+/* The directory view (valid until sip_dirstore_free). */
+void sip_dirstore_directory(struct sip_dirstore *d, struct sip_directory *out);
+
+#endif

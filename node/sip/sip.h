@@ -1,0 +1,55 @@
+/* sip: the signaling role — a thread of its own running sofia-sip's
+ * su_root and an nta agent that listens on SIP UDP/TCP (5060) and TLS
+ * (5061) and answers statelessly through the core (core.h).
+ *
+ * Every sofia object is created, used and destroyed on that thread; other
+ * threads only call sip_start/sip_stop/sip_free and read the counters. */
+#ifndef WARD_SIP_SIP_H
+#define WARD_SIP_SIP_H
+
+#include <stddef.h>
+
+#include "node/sip/core.h"
+#include "node/sip/directory.h"
+
+#define SIP_MAX_LISTEN 4
+#define SIP_HOST_MAX 64
+#define SIP_PATH_MAX 600
+
+struct sip_config {
+	char hosts[SIP_MAX_LISTEN][SIP_HOST_MAX]; /* IPv4 or IPv6 literals */
+	unsigned nhosts;
+	unsigned port;	   /* UDP and TCP; 0: none */
+	unsigned tls_port; /* 0: no TLS */
+	/* Directory holding agent.pem (chain + key) and cafile.pem, as
+	 * sofia's TLS transport reads them; "" for no TLS. */
+	char tls_dir[SIP_PATH_MAX];
+	unsigned keepalive_s; /* CRLF keepalive on TCP/TLS, 0: off */
+	unsigned idle_s;      /* idle connections closed after this */
+	size_t max_msg;	      /* largest accepted message, bytes */
+	struct sip_core_config core;
+};
+
+/* Fills CFG with the defaults: 127.0.0.1, 5060, 5061, 30 s keepalive,
+ * 120 s idle, 64 KiB messages, the core's defaults. */
+void sip_config_defaults(struct sip_config *cfg);
+
+struct sip_role;
+
+/* Starts the thread and its listeners. DIR and HOOKS are borrowed and
+ * must outlive the role; the directory's callbacks and the hooks run on
+ * the role's thread. Returns 0 once listening, or -1 with ERRMSG (the
+ * thread then is gone). */
+int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
+	      const struct sip_core_hooks *hooks, struct sip_role **out,
+	      char *errmsg, size_t errcap);
+
+/* Asks the thread to close its listeners and end, and joins it. */
+void sip_stop(struct sip_role *r);
+/* Stops if needed and frees. Accepts NULL. */
+void sip_free(struct sip_role *r);
+
+/* A copy of the core's counters (any thread; updated once a second). */
+void sip_role_stats(struct sip_role *r, struct sip_core_stats *out);
+
+#endif

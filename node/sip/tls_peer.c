@@ -1,0 +1,205 @@
+/* tls_peer: records each TLS peer's certificate by its address. */
+#include "node/sip/tls_peer.h"
+
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+struct entry {
+	struct sockaddr_storage addr;
+	uint64_t seq; /* 0: free */
+	struct sip_tls_cert cert;
+};
+
+struct table {
+	struct entry *e; /* owned */
+	size_t n;
+	uint64_t seq;
+};
+
+static __thread struct table *tls_table;
+
+int sip_tls_peer_thread_begin(size_t slots)
+{
+	struct table *t = calloc(1, sizeof *t);
+
+	if (!t)
+		return -1;
+	t->n = slots ? slots : 1024;
+	t->e = calloc(t->n, sizeof *t->e);
+	if (!t->e) {
+		free(t);
+		return -1;
+	}
+	tls_table = t;
+	return 0;
+}
+
+void sip_tls_peer_thread_end(void)
+{
+	if (!tls_table)
+		return;
+	free(tls_table->e);
+	free(tls_table);
+	tls_table = NULL;
+}
+
+uint64_t sip_tls_peer_recorded(void)
+{
+	return tls_table ? tls_table->seq : 0;
+}
+
+static int same(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (b->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a,
+					 *y = (const void *)b;
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (b->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a,
+					  *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+	return 0;
+}
+
+static size_t slot_of(const struct table *t, const struct sockaddr *sa)
+{
+	uint32_t h = 2166136261u;
+	const uint8_t *p = (const void *)sa;
+	size_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					       : sizeof(struct sockaddr_in);
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % t->n;
+}
+
+int sip_tls_peer_lookup(const struct sockaddr *sa, struct sip_tls_cert *out)
+{
+	struct table *t = tls_table;
+	size_t i;
+
+	if (!t)
+		return -1;
+	i = slot_of(t, sa);
+	for (size_t k = 0; k < 4; k++) {
+		struct entry *e = &t->e[(i + k) % t->n];
+		if (e->seq && same(&e->addr, sa)) {
+			*out = e->cert;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void record(SSL *ssl, X509 *leaf)
+{
+	struct table *t = tls_table;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct entry *e, *victim;
+	STACK_OF(X509) *chain;
+	unsigned len = 0;
+	size_t i;
+	long verdict;
+	int fd = SSL_get_fd(ssl);
+
+	memset(&ss, 0, sizeof ss);
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return;
+	i = slot_of(t, (struct sockaddr *)&ss);
+	victim = &t->e[i];
+	for (size_t k = 0; k < 4; k++) {
+		e = &t->e[(i + k) % t->n];
+		if (!e->seq || same(&e->addr, (struct sockaddr *)&ss)) {
+			victim = e;
+			break;
+		}
+		if (e->seq < victim->seq)
+			victim = e;
+	}
+	memset(victim, 0, sizeof *victim);
+	victim->addr = ss;
+	victim->seq = ++t->seq;
+	if (!leaf)
+		return;
+	victim->cert.present = 1;
+	X509_digest(leaf, EVP_sha256(), victim->cert.fp, &len);
+	X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName,
+				  victim->cert.cn, sizeof victim->cert.cn);
+	chain = SSL_get0_verified_chain(ssl);
+	verdict = SSL_get_verify_result(ssl);
+	snprintf(victim->cert.verify_error, sizeof victim->cert.verify_error,
+		 "%s", X509_verify_cert_error_string(verdict));
+	if (verdict == X509_V_OK && chain && sk_X509_num(chain) > 0) {
+		X509 *root = sk_X509_value(chain, sk_X509_num(chain) - 1);
+		victim->cert.chain_ok =
+		    X509_digest(root, EVP_sha256(), victim->cert.root_fp,
+				&len) == 1;
+	}
+}
+
+typedef X509 *(*get_peer_fn)(const SSL *);
+typedef void (*set_verify_fn)(SSL_CTX *, int, SSL_verify_cb);
+
+/* Every handshake completes whatever the certificate; the verdict is kept
+ * (SSL_get_verify_result) for ward to refuse with a logged reason while
+ * the peer sees only a 403. */
+static int keep_verdict(int ok, X509_STORE_CTX *store)
+{
+	(void)ok;
+	(void)store;
+	return 1;
+}
+
+/* Interposes libssl's function for libsofia's call: on a signaling thread
+ * the server asks for a client certificate but lets ward judge it. */
+void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb)
+{
+	static set_verify_fn real;
+
+	if (!real) {
+		set_verify_fn f;
+		*(void **)&f = dlsym(RTLD_NEXT, "SSL_CTX_set_verify");
+		real = f;
+	}
+	if (!real)
+		return;
+	if (tls_table) {
+		mode = SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE;
+		cb = keep_verdict;
+	}
+	real(ctx, mode, cb);
+}
+
+/* Interposes libssl's function for libsofia's call (see tls_peer.h). */
+X509 *SSL_get1_peer_certificate(const SSL *ssl)
+{
+	static get_peer_fn real;
+	X509 *x;
+
+	if (!real) {
+		get_peer_fn f;
+		*(void **)&f = dlsym(RTLD_NEXT, "SSL_get1_peer_certificate");
+		real = f;
+	}
+	if (!real)
+		return NULL;
+	x = real(ssl);
+	if (tls_table)
+		record((SSL *)ssl, x);
+	return x;
+}

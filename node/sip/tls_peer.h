@@ -1,0 +1,51 @@
+/* tls_peer: the client certificate of each TLS connection on the SIP TLS
+ * port, for ward's own device authentication.
+ *
+ * sofia-sip hands the application only the subject strings of a verified
+ * peer, not the certificate, and ward needs the certificate itself (its
+ * fingerprint for the LSC on record, the root it chains to for MIC or LSC).
+ * sofia calls SSL_get1_peer_certificate() once, right after each TLS
+ * handshake, on the signaling thread; tls_peer.c defines that function in
+ * the executable, which the dynamic linker prefers for libsofia's call,
+ * forwards to libssl's, and — on a signaling thread only — records the
+ * certificate against the connection's peer address, which is what the
+ * message callback knows. SSL_CTX_set_verify() is interposed the same way
+ * so that the TLS port asks every client for a certificate but completes
+ * the handshake whatever comes: ward then refuses with a logged reason and
+ * the peer sees only a 403. Every other caller (other threads, other
+ * roles) gets libssl's behaviour untouched.
+ *
+ * Memory is bounded: a fixed table per signaling thread, oldest entry
+ * replaced. */
+#ifndef WARD_SIP_TLS_PEER_H
+#define WARD_SIP_TLS_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define SIP_TLS_CN_MAX 64
+
+struct sip_tls_cert {
+	int present;	     /* the peer sent a certificate */
+	int chain_ok;	     /* libssl verified its chain (and dates) */
+	uint8_t fp[32];	     /* SHA-256 of the leaf */
+	uint8_t root_fp[32]; /* SHA-256 of the verified chain's root */
+	char cn[SIP_TLS_CN_MAX];
+	char verify_error[64]; /* libssl's verdict on the chain, as text */
+};
+
+/* Marks the calling thread as a signaling thread (records certificates)
+ * with a table of SLOTS entries; sip_tls_peer_thread_end() frees it. */
+int sip_tls_peer_thread_begin(size_t slots);
+void sip_tls_peer_thread_end(void);
+
+/* The certificate recorded for the TLS connection from SA on this thread:
+ * 0 and OUT filled, or -1 if none recorded. */
+int sip_tls_peer_lookup(const struct sockaddr *sa, struct sip_tls_cert *out);
+
+/* How many certificates were recorded on this thread (tests: proves the
+ * hook is in place). */
+uint64_t sip_tls_peer_recorded(void);
+
+#endif

@@ -1,0 +1,338 @@
+/* wardd_sip: the signaling role in wardd — started once this node is a
+ * member of an initialised cluster (KEK on disk, cluster record and digest
+ * nonce secret in the store), restarted when its TLS certificate or the
+ * trusted CAs change (no process restart), and the registrations table
+ * kept: a device's owner is written when it changes, never on a refresh. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "consensus/consensus.h"
+#include "node/nodepki.h"
+#include "node/sip/directory_store.h"
+#include "node/sip/sip.h"
+#include "node/wardd.h"
+#include "store/prov.h"
+
+#define SIP_TICK_S 2
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Appends the contents of PATH to B. 0 or -1. */
+static int append_file(BIO *b, const char *path)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+	int ok = f != NULL;
+
+	while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+		ok = BIO_write(b, buf, (int)n) == (int)n;
+	if (f)
+		fclose(f);
+	OPENSSL_cleanse(buf, sizeof buf);
+	return ok ? 0 : -1;
+}
+
+static int mic_root_pem(void *arg, const struct store_trust *t)
+{
+	const uint8_t *p = t->der;
+	X509 *x;
+
+	if (t->category != STORE_TRUST_MIC_ROOT)
+		return 0;
+	x = d2i_X509(NULL, &p, (long)t->der_len);
+	if (x)
+		PEM_write_bio_X509(arg, x);
+	X509_free(x);
+	return 0;
+}
+
+/* Writes DIR/agent.pem (the CallManager certificate, the cluster CA, the
+ * key) and DIR/cafile.pem (the cluster CA and every mic-root trust entry)
+ * as sofia's TLS transport reads them; FP gets a digest of both, which
+ * changes when the certificate is regenerated or the trust store changes. */
+static int write_tls_dir(struct wardd *w, const char *dir, uint8_t fp[32])
+{
+	char cm[CONFIG_PATH_MAX + 64], key[CONFIG_PATH_MAX + 64],
+	    ca[CONFIG_PATH_MAX + 64], path[SIP_PATH_MAX + 32], err[256];
+	BIO *agent = BIO_new(BIO_s_mem()), *cafile = BIO_new(BIO_s_mem());
+	struct store_read *r = NULL;
+	char *a = NULL, *c = NULL;
+	long alen = 0, clen = 0;
+	unsigned len = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = -1;
+
+	nodepki_path(w->cfg.data_dir, "callmanager.pem", cm, sizeof cm);
+	nodepki_path(w->cfg.data_dir, "callmanager.key", key, sizeof key);
+	nodepki_path(w->cfg.data_dir, "ca.pem", ca, sizeof ca);
+	if (!agent || !cafile || !md || append_file(agent, cm) ||
+	    append_file(agent, ca) || append_file(agent, key) ||
+	    append_file(cafile, ca) || store_read_begin(w->store, &r) != 0)
+		goto out;
+	store_trust_each(r, mic_root_pem, cafile);
+	store_read_end(r);
+	alen = BIO_get_mem_data(agent, &a);
+	clen = BIO_get_mem_data(cafile, &c);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		goto out;
+	snprintf(path, sizeof path, "%s/agent.pem", dir);
+	if (file_write_atomic(path, a, (size_t)alen, 0600, err, sizeof err))
+		goto out;
+	snprintf(path, sizeof path, "%s/cafile.pem", dir);
+	if (file_write_atomic(path, c, (size_t)clen, 0644, err, sizeof err))
+		goto out;
+	rc = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+		     EVP_DigestUpdate(md, a, (size_t)alen) == 1 &&
+		     EVP_DigestUpdate(md, c, (size_t)clen) == 1 &&
+		     EVP_DigestFinal_ex(md, fp, &len) == 1
+		 ? 0
+		 : -1;
+out:
+	if (a)
+		OPENSSL_cleanse(a, (size_t)alen);
+	EVP_MD_CTX_free(md);
+	BIO_free(agent);
+	BIO_free(cafile);
+	return rc;
+}
+
+static void proposed(void *arg, int rc)
+{
+	char *device = arg;
+
+	/* Raft thread: only a log line. */
+	if (rc != 0)
+		log_warn("sip", "registration of %s not replicated (%d)",
+			 device, rc);
+	free(device);
+}
+
+/* Signaling thread: DEVICE is bound here with C (every accepted
+ * registration), or lost its last binding here (C NULL). The record is
+ * written only when it does not already say so: a refresh of a device
+ * the record puts on this node costs a read, no Raft write. */
+static void on_binding(void *arg, const char *device,
+		       const struct sip_reg_contact *c)
+{
+	struct wardd *w = arg;
+	struct store_cmd *cmd = NULL;
+	struct store_registration reg;
+	struct store_read *r;
+	char actor[CONFIG_NAME_MAX + 8], *copy;
+	void *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (store_read_begin(w->store, &r) != 0)
+		return;
+	rc = store_registration_get(r, device, &reg);
+	store_read_end(r);
+	if (c && rc == 0 && reg.node_id == w->id.node_id)
+		return; /* already ours: a refresh */
+	if (!c && (rc != 0 || reg.node_id != w->id.node_id))
+		return; /* gone from here, but the record names another */
+	snprintf(actor, sizeof actor, "node:%s", w->cfg.name);
+	if (store_cmd_new(&cmd, w->id.node_id, wall_ms(), actor) != 0)
+		return;
+	if (c) {
+		memset(&reg, 0, sizeof reg);
+		snprintf(reg.device, sizeof reg.device, "%s", device);
+		reg.node_id = w->id.node_id;
+		reg.transport = c->transport == SIP_TP_TLS ? STORE_TRANSPORT_TLS
+				: c->transport == SIP_TP_TCP
+				    ? STORE_TRANSPORT_TCP
+				    : STORE_TRANSPORT_UDP;
+		if (c->family == AF_INET6) {
+			char h[64];
+			inet_ntop(AF_INET6, c->addr, h, sizeof h);
+			snprintf(reg.source, sizeof reg.source, "[%s]:%u", h,
+				 c->port);
+		} else {
+			char h[32];
+			inet_ntop(AF_INET, c->addr, h, sizeof h);
+			snprintf(reg.source, sizeof reg.source, "%s:%u", h,
+				 c->port);
+		}
+		reg.cert = c->cert == SIP_REG_CERT_LSC	 ? STORE_REG_CERT_LSC
+			   : c->cert == SIP_REG_CERT_MIC ? STORE_REG_CERT_MIC
+							 : STORE_REG_CERT_NONE;
+		memcpy(reg.cert_sha256, c->cert_fp, 32);
+		reg.expires_ms = c->expires_at * 1000;
+		reg.since_ms = wall_ms();
+		rc = store_cmd_put_registration(cmd, &reg);
+	} else {
+		rc = store_cmd_del_registration(cmd, device);
+	}
+	if (rc == 0)
+		rc = store_cmd_finish(cmd, &buf, &len);
+	store_cmd_free(cmd);
+	if (rc != 0)
+		return;
+	copy = strdup(device);
+	rc = copy ? consensus_propose(w->consensus, buf, len, proposed, copy)
+		  : -1;
+	free(buf);
+	if (rc != 0) {
+		free(copy);
+		/* A follower cannot propose; relaying to the leader is not
+		 * built yet, so the record waits for the next change. */
+		log_info("sip", "registration of %s not replicated: %s", device,
+			 rc == CONSENSUS_ENOTLEADER ? "this node does not lead"
+						    : "consensus refused");
+	}
+}
+
+static void on_owner_gone(void *arg, const char *device,
+			  const struct sip_reg_contact *c)
+{
+	if (!c)
+		on_binding(arg, device, NULL);
+}
+
+static int load_kek(struct wardd *w, uint8_t kek[32])
+{
+	int fd = open(w->kek_path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, kek, 32);
+	close(fd);
+	return n == 32 ? 0 : -1;
+}
+
+static void sip_config_from(struct wardd *w, struct sip_config *sc)
+{
+	char list[sizeof w->cfg.sip_listen], *save = NULL;
+	unsigned n = 0;
+
+	sip_config_defaults(sc);
+	snprintf(list, sizeof list, "%s", w->cfg.sip_listen);
+	for (char *t = strtok_r(list, ", ", &save); t && n < SIP_MAX_LISTEN;
+	     t = strtok_r(NULL, ", ", &save))
+		snprintf(sc->hosts[n++], SIP_HOST_MAX, "%s", t);
+	sc->nhosts = n;
+	sc->port = w->cfg.sip_port;
+	sc->tls_port = w->cfg.sip_tls_port;
+	sc->keepalive_s = w->cfg.sip_keepalive_s;
+	snprintf(sc->tls_dir, sizeof sc->tls_dir, "%s/sip-tls",
+		 w->cfg.data_dir);
+	sc->core.node_id = w->id.node_id;
+	sc->core.rate = w->cfg.sip_rate_per_source;
+	sc->core.burst = w->cfg.sip_rate_per_source * 2;
+	if (w->cfg.sip_digest[0]) {
+		char algs[sizeof w->cfg.sip_digest];
+		enum sip_digest_alg a;
+		snprintf(algs, sizeof algs, "%s", w->cfg.sip_digest);
+		sc->core.digest_algs = 0;
+		save = NULL;
+		for (char *t = strtok_r(algs, ", ", &save); t;
+		     t = strtok_r(NULL, ", ", &save))
+			if (sip_digest_alg_parse(t, &a) == 0)
+				sc->core.digest_algs |= 1u << a;
+	}
+}
+
+void wardd_sip_look(struct wardd *w)
+{
+	struct sip_config sc;
+	/* Additions come through .bound (which checks the record), removals
+	 * through .owner with a NULL binding. */
+	struct sip_core_hooks hooks = {
+	    .owner = on_owner_gone, .bound = on_binding, .arg = w};
+	struct store_read *r;
+	struct store_cluster cl;
+	struct store_secret sec;
+	uint8_t kek[32], fp[32];
+	char err[512];
+	int ready;
+
+	if (!w->consensus || w->sip_failed || !w->cfg.sip_port)
+		return;
+	if (!w->sip_dir) {
+		if (load_kek(w, kek) != 0)
+			return; /* not a member yet */
+		if (sip_dirstore_new(w->store, kek, &w->sip_dir) != 0) {
+			OPENSSL_cleanse(kek, sizeof kek);
+			return;
+		}
+		OPENSSL_cleanse(kek, sizeof kek);
+		sip_dirstore_directory(w->sip_dir, &w->sip_dirview);
+	}
+	if (store_read_begin(w->store, &r) != 0)
+		return;
+	ready = store_cluster_get(r, &cl) == 0 &&
+		store_secret_get(r, STORE_SECRET_DIGEST_NONCE, &sec) == 0;
+	store_read_end(r);
+	if (!ready)
+		return; /* no cluster record or nonce secret yet */
+	sip_config_from(w, &sc);
+	if (write_tls_dir(w, sc.tls_dir, fp) != 0)
+		sc.tls_dir[0] = '\0'; /* no certificate yet: UDP/TCP only */
+	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
+		return;
+	if (w->sip) {
+		/* sofia cannot swap a listener's certificate: a new thread
+		 * with the new files. Phones re-register on the next
+		 * refresh. */
+		log_info("sip",
+			 "certificate or trusted CAs changed: restarting "
+			 "the signaling listeners");
+		sip_free(w->sip);
+		w->sip = NULL;
+	}
+	if (sip_start(&sc, &w->sip_dirview, &hooks, &w->sip, err, sizeof err) !=
+	    0) {
+		log_error("sip", "signaling not started: %s", err);
+		w->sip_failed = 1;
+		return;
+	}
+	memcpy(w->sip_tls_fp, fp, 32);
+}
+
+static void on_sip_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	wardd_sip_look(arg);
+}
+
+int wardd_sip_init(struct wardd *w)
+{
+	struct timeval tv = {SIP_TICK_S, 0};
+
+	w->ev_sip = event_new(w->base, -1, EV_PERSIST, on_sip_timer, w);
+	return w->ev_sip && event_add(w->ev_sip, &tv) == 0 ? 0 : -1;
+}
+
+void wardd_sip_fini(struct wardd *w)
+{
+	if (w->ev_sip)
+		event_free(w->ev_sip);
+	w->ev_sip = NULL;
+	sip_free(w->sip);
+	w->sip = NULL;
+	sip_dirstore_free(w->sip_dir);
+	w->sip_dir = NULL;
+}

@@ -1,0 +1,11 @@
+# The signaling role's system tests (included from tests/CMakeLists.txt):
+# ward_sipd runs the role over an in-memory directory; SIPp and our own
+# clients talk to it on loopback.
+if(TARGET ward_sip)
+  add_executable(ward_sipd ${CMAKE_CURRENT_LIST_DIR}/ward_sipd.c)
+  target_link_libraries(ward_sipd PRIVATE ward_sip)
+endif()
+ward_system_test(system_sip_digest system/test_sip_digest.sh)
+ward_system_test(system_sip_tls system/test_sip_tls.sh)
+ward_system_test(system_sip_wardd system/test_sip_wardd.sh)
+set_tests_properties(system_sip_wardd PROPERTIES RESOURCE_LOCK wardd)

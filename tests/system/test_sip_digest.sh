@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The signaling role's front door against real peers: SIPp (UDP and TCP,
+# users from an injection file) and our own client (SHA-256, SHA-512-256,
+# replayed nc, stale nonces, a nonce issued by another node), and trunk
+# authorization in the seed's order. The role runs in ward_sipd over an
+# in-memory directory.
+. "$(dirname "$0")/lib.sh"
+
+SIPD=$WARD_BIN/tests/ward_sipd
+SCEN=$WARD_SRC/tests/system/sip
+CLIENT="python3 $SCEN/sipclient.py"
+command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+
+cat >"$CLUSTER_DIR/dir.txt" <<EOF
+realm ward.test
+secret $(openssl rand -hex 32)
+user alice pw-alice
+user bob pw-bob
+user app1 pw-app app INVITE,NOTIFY
+device SEP001122334455 user=alice line=1001
+device SEP00AABBCCDDEE user=bob validity=2
+device SEP0000000000AA user=alice group=7
+trunk closed addr=127.0.0.2
+trunk open addr=127.0.0.3 allow=refer,notify,replaces,presence
+EOF
+
+# start_sipd NAME PORT [ARGS...]: ward_sipd on 127.0.0.1:PORT (UDP+TCP).
+start_sipd() {
+	local name=$1 port=$2
+	shift 2
+	"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$port" \
+		"$@" >"$CLUSTER_DIR/$name.out" 2>"$CLUSTER_DIR/$name.log" &
+	echo $! >"$CLUSTER_DIR/$name.pid"
+	wait_until 5 "$name listening" sh -c "ss -Hlnt 'sport = :$port' | grep -q ."
+}
+
+stop_sipd() {
+	kill "$(cat "$CLUSTER_DIR/$1.pid")"
+	wait_until 5 "$1 to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$1.pid") 2>/dev/null"
+	rm -f "$CLUSTER_DIR/$1.pid"
+}
+
+# run_sipp TRANSPORT(u1|t1) SCENARIO CSV [ARGS...]: one call, must pass.
+run_sipp() {
+	local tp=$1 scen=$2 csv=$3 lport
+	shift 3
+	lport=$(free_port)
+	(cd "$CLUSTER_DIR" && timeout 20 sipp -sf "$SCEN/$scen" -inf "$csv" \
+		-t "$tp" -m 1 -i 127.0.0.1 -p "$lport" -timeout 10 \
+		-trace_err "$@" "127.0.0.1:$PORT" </dev/null >/dev/null 2>&1) ||
+		fail "sipp $scen over $tp failed: $(cat "$CLUSTER_DIR"/*errors.log 2>/dev/null | tail -3)"
+}
+
+PORT=$(free_port)
+# SIPp 3.6 answers only the first challenge and knows only MD5.
+start_sipd md5 "$PORT" --digest MD5
+printf 'SEQUENTIAL\nSEP001122334455;[authentication username=alice password=pw-alice]\n' >"$CLUSTER_DIR/good.csv"
+printf 'SEQUENTIAL\nSEP001122334455;[authentication username=alice password=wrong]\n' >"$CLUSTER_DIR/wrong.csv"
+printf 'SEQUENTIAL\nSEP999999999999;[authentication username=nobody password=x]\n' >"$CLUSTER_DIR/unknown.csv"
+for tp in u1 t1; do
+	step "SIPp over $tp: MD5 digest REGISTER is accepted"
+	run_sipp $tp register.xml good.csv
+	step "SIPp over $tp: a wrong password and an unknown user get 401 again"
+	run_sipp $tp register_refused.xml wrong.csv
+	run_sipp $tp register_refused.xml unknown.csv
+done
+grep -q "owner change: SEP001122334455 registered here" "$CLUSTER_DIR/md5.log" ||
+	fail "the registration did not change the owner"
+[ "$(grep -c 'owner change: SEP001122334455' "$CLUSTER_DIR/md5.log")" = 1 ] ||
+	fail "a refresh changed the owner again (a replicated write per refresh)"
+
+step "trunk profiles: forbidden REFER, NOTIFY, Replaces, presence get 403"
+trunk() {
+	local ip=$1 scen=$2 method=$3 extra=$4 lport
+	lport=$(free_port)
+	sed "s/@METHOD@/$method/g" "$SCEN/$scen" >"$CLUSTER_DIR/$method-$scen"
+	(cd "$CLUSTER_DIR" && timeout 20 sipp -sf "$method-$scen" -m 1 \
+		-i "$ip" -p "$lport" -timeout 10 \
+		-key extra "$extra" "127.0.0.1:$PORT" </dev/null >/dev/null 2>&1) ||
+		fail "trunk $ip: $method ($extra) did not get what $scen expects"
+}
+for ip_scen in "127.0.0.2 trunk_403.xml" "127.0.0.3 trunk_ok.xml"; do
+	set -- $ip_scen
+	trunk "$1" "$2" REFER "Refer-To: <sip:3000@ward.test>"
+	trunk "$1" "$2" NOTIFY "Event: message-summary"
+	trunk "$1" "$2" INVITE "Replaces: abc@host;to-tag=1;from-tag=2"
+	trunk "$1" "$2" SUBSCRIBE "Event: presence"
+done
+step "an INVITE without Replaces from the closed trunk is not refused"
+trunk 127.0.0.2 trunk_ok.xml INVITE "Subject: plain"
+stop_sipd md5
+
+step "our client: SHA-256 and SHA-512-256 over UDP and TCP (all three offered)"
+start_sipd node1 "$PORT" --node-id 1
+PORT2=$(free_port)
+start_sipd node2 "$PORT2" --node-id 2
+for tp in udp tcp; do
+	for alg in SHA-256 SHA-512-256 MD5; do
+		$CLIENT --server "127.0.0.1:$PORT" --transport $tp \
+			--device SEP001122334455 --user alice \
+			--password pw-alice --alg $alg --expect 200 >/dev/null ||
+			fail "$alg over $tp was not accepted"
+	done
+done
+
+step "a replayed nonce count is refused"
+$CLIENT --server "127.0.0.1:$PORT" --device SEP001122334455 --user alice \
+	--password pw-alice --alg SHA-256 --replay --expect 401 >/dev/null ||
+	fail "a replayed nc was accepted"
+
+step "a nonce from node 1 is accepted by node 2"
+$CLIENT --server "127.0.0.1:$PORT" --device SEP001122334455 --user alice \
+	--password pw-alice --alg SHA-256 --save-nonce "$CLUSTER_DIR/n1" \
+	--expect 200 >/dev/null || fail "node 1 refused"
+$CLIENT --server "127.0.0.1:$PORT2" --device SEP001122334455 --user alice \
+	--password pw-alice --alg SHA-256 --nonce-file "$CLUSTER_DIR/n1" \
+	--realm ward.test --expect 200 >/dev/null ||
+	fail "node 2 refused node 1's nonce"
+
+step "an expired nonce gets 401 with stale=true (validity 2 s)"
+$CLIENT --server "127.0.0.1:$PORT" --device SEP00AABBCCDDEE --user bob \
+	--password pw-bob --alg SHA-256 --save-nonce "$CLUSTER_DIR/n2" \
+	--expect 200 >/dev/null || fail "bob refused"
+sleep 3
+out=$($CLIENT --server "127.0.0.1:$PORT2" --device SEP00AABBCCDDEE \
+	--user bob --password pw-bob --alg SHA-256 \
+	--nonce-file "$CLUSTER_DIR/n2" --realm ward.test --expect 401) ||
+	fail "an expired nonce was accepted"
+[ "$out" = "401 stale" ] || fail "no stale=true on an expired nonce: $out"
+
+step "a device outside its node group gets 403 and a log line"
+$CLIENT --server "127.0.0.1:$PORT" --device SEP0000000000AA --user alice \
+	--password pw-alice --alg SHA-256 --expect 403 >/dev/null ||
+	fail "a device outside its group was registered"
+grep -q "SEP0000000000AA refused: node not in the device's group" \
+	"$CLUSTER_DIR/node1.log" || fail "no log line for the node-group refusal"
+
+step "the counters add up"
+stop_sipd node1
+stop_sipd node2
+jq -e '.registered >= 9 and .auth_failed >= 1 and .forbidden >= 1' \
+	"$CLUSTER_DIR/node1.out" >/dev/null ||
+	fail "unexpected counters: $(cat "$CLUSTER_DIR/node1.out")"
+step "done"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The signaling role inside real wardd nodes, on provisioning made with
+# wardctl: a digest REGISTER over UDP, the binding's owner in `wardctl device
+# show` (written once, not on refreshes), a nonce issued by one node
+# accepted by another, a node outside the device's group refusing it, and a
+# SIGKILL of the node holding the binding with the phone re-registering on
+# the next node of its group.
+. "$(dirname "$0")/lib.sh"
+
+CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
+declare -A SIP
+for n in n1 n2 n3; do
+	SIP[$n]=$(free_port)
+	node_conf $n "[sip]" "port = ${SIP[$n]}" "tls_port = 0"
+done
+listening() { ss -Hlnu "sport = :${SIP[$1]}" | grep -q .; }
+reg_node() {
+	ward_ctl "$1" --json device show SEP001122334455 |
+		jq -r '.registration.node // empty'
+}
+reg_on() { [ "$(reg_node "$1")" = "$2" ]; } # SEEN_BY OWNER
+leads() { [ "$(leader_of "$1")" = "$1" ]; }
+register() { # NODE EXPECT [ARGS...]
+	local n=$1 want=$2
+	shift 2
+	$CLIENT --server "127.0.0.1:${SIP[$n]}" --device SEP001122334455 \
+		--user alice --password alice-secret-123 --alg SHA-256 \
+		--expect "$want" "$@" >"$CLUSTER_DIR/client.out" ||
+		fail "REGISTER to $n: $(cat "$CLUSTER_DIR/client.out")"
+}
+
+step "a three-node cluster; alice, a digest profile, group g1 = n1, n2"
+ward_init n1 siptest
+ward_join n2 n1
+ward_join n3 n1
+export WARD_NEW_PASSWORD=alice-secret-123
+expect_rc 0 ward_ctl n1 user add alice
+unset WARD_NEW_PASSWORD
+expect_rc 0 ward_ctl n1 profile add dig --digest-auth yes
+expect_rc 0 ward_ctl n1 node-group add g1 --nodes "n1,n2"
+expect_rc 0 ward_ctl n1 device add SEP001122334455 --model 8841 \
+	--profile dig --lines 1001 --digest-user alice --node-group g1
+for n in n1 n2 n3; do
+	wait_until 20 "$n's SIP port" listening $n
+done
+[ "$(leader_of n1)" = n1 ] || expect_rc 0 ward_ctl n1 leader transfer n1
+wait_until 10 "n1 leads" leads n1
+
+step "the phone registers on n1 with SHA-256 digest; every node sees the owner"
+register n1 200 --save-nonce "$CLUSTER_DIR/nonce"
+for n in n1 n2 n3; do
+	wait_until 10 "$n shows the binding on n1" reg_on $n n1
+done
+ward_ctl n1 --json device show SEP001122334455 >"$CLUSTER_DIR/show.json"
+jq -e '.registration.transport == "udp" and (.registration.source | startswith("127.0.0.1:")) and .registration.cert == "none" and .registration.expires_ms > 0' \
+	"$CLUSTER_DIR/show.json" >/dev/null ||
+	fail "registration record: $(jq -c .registration "$CLUSTER_DIR/show.json")"
+since=$(jq .registration.since_ms "$CLUSTER_DIR/show.json")
+
+step "a refresh changes nothing replicated"
+register n1 200
+sleep 1
+[ "$(ward_ctl n1 --json device show SEP001122334455 | jq .registration.since_ms)" = "$since" ] ||
+	fail "a refresh rewrote the registration"
+
+step "n1's nonce is accepted by n2"
+$CLIENT --server "127.0.0.1:${SIP[n2]}" --device SEP001122334455 \
+	--user alice --password alice-secret-123 --alg SHA-256 \
+	--nonce-file "$CLUSTER_DIR/nonce" --realm siptest --expect 200 \
+	>"$CLUSTER_DIR/client.out" || fail "n2 refused n1's nonce: $(cat "$CLUSTER_DIR/client.out")"
+
+step "n3 is not in the phone's group: 403 and a log line"
+register n3 403
+grep -q "SEP001122334455 refused: node not in the device's group" "$CLUSTER_DIR/n3.log" ||
+	fail "no log line on n3"
+
+step "SIGKILL n1; the phone re-registers on n2, the next node of its group"
+kill -9 "$(ward_pid n1)"
+wait_until 20 "a new leader" has_leader n2 n1
+# Registrations are written by the node that leads (relaying a follower's
+# change to the leader is not built yet): make n2 lead.
+[ "$(leader_of n2)" = n2 ] || expect_rc 0 ward_ctl n2 leader transfer n2
+wait_until 20 "n2 leads" leads n2
+register n2 200
+wait_until 10 "n3 shows the binding on n2" reg_on n3 n2
+step "done"

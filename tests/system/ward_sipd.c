@@ -1,0 +1,130 @@
+/* ward_sipd: the signaling role alone over an in-memory directory (see
+ * node/sip/directory_mem.h) — what the SIPp tests and the benchmarks drive
+ * while provisioning lives in the store. Runs until SIGTERM or SIGINT, then
+ * prints its counters as one line of JSON on stdout. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "node/sip/directory_mem.h"
+#include "node/sip/sip.h"
+
+static volatile sig_atomic_t done;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	done = 1;
+}
+
+static void on_owner(void *arg, const char *device,
+		     const struct sip_reg_contact *c)
+{
+	(void)arg;
+	log_info("sip", "owner change: %s %s", device,
+		 c ? "registered here" : "no longer here");
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: ward_sipd --dir FILE [--host ADDR]... [--port N] "
+		"[--tls-port N --tls-dir DIR] [--node-id N] [--rate N] "
+		"[--min-expires N] [--digest ALG,...] [--quiet]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct sip_config cfg;
+	struct sip_dirmem *mem = NULL;
+	struct sip_directory dir;
+	struct sip_core_hooks hooks = {.owner = on_owner};
+	struct sip_role *role = NULL;
+	struct sip_core_stats st;
+	const char *dirfile = NULL;
+	char err[256];
+	int nhosts = 0;
+
+	sip_config_defaults(&cfg);
+	cfg.tls_port = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--quiet") == 0) {
+			hooks.owner = NULL;
+			log_set_level(LOG_LVL_WARN);
+			continue;
+		}
+		if (!v)
+			usage();
+		i++;
+		if (strcmp(a, "--dir") == 0)
+			dirfile = v;
+		else if (strcmp(a, "--host") == 0 && nhosts < SIP_MAX_LISTEN)
+			snprintf(cfg.hosts[nhosts++], SIP_HOST_MAX, "%s", v);
+		else if (strcmp(a, "--port") == 0)
+			cfg.port = (unsigned)atoi(v);
+		else if (strcmp(a, "--tls-port") == 0)
+			cfg.tls_port = (unsigned)atoi(v);
+		else if (strcmp(a, "--tls-dir") == 0)
+			snprintf(cfg.tls_dir, sizeof cfg.tls_dir, "%s", v);
+		else if (strcmp(a, "--node-id") == 0)
+			cfg.core.node_id = strtoull(v, NULL, 10);
+		else if (strcmp(a, "--rate") == 0)
+			cfg.core.rate = (unsigned)atoi(v);
+		else if (strcmp(a, "--digest") == 0) {
+			/* comma-separated algorithm names */
+			char buf[64], *save = NULL;
+			enum sip_digest_alg alg;
+			snprintf(buf, sizeof buf, "%s", v);
+			cfg.core.digest_algs = 0;
+			for (char *t = strtok_r(buf, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
+				if (sip_digest_alg_parse(t, &alg) != 0)
+					usage();
+				cfg.core.digest_algs |= 1u << alg;
+			}
+		} else if (strcmp(a, "--min-expires") == 0)
+			cfg.core.min_expires = (unsigned)atoi(v);
+		else
+			usage();
+	}
+	if (!dirfile)
+		usage();
+	if (nhosts)
+		cfg.nhosts = (unsigned)nhosts;
+	if (cfg.core.rate)
+		cfg.core.burst = cfg.core.rate * 2;
+	if (sip_dirmem_load(dirfile, &mem, err, sizeof err) != 0) {
+		fprintf(stderr, "ward_sipd: %s\n", err);
+		return 1;
+	}
+	sip_dirmem_directory(mem, &dir);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (sip_start(&cfg, &dir, &hooks, &role, err, sizeof err) != 0) {
+		fprintf(stderr, "ward_sipd: %s\n", err);
+		sip_dirmem_free(mem);
+		return 1;
+	}
+	while (!done)
+		pause();
+	sip_stop(role);
+	sip_role_stats(role, &st);
+	sip_free(role);
+	sip_dirmem_free(mem);
+	printf("{\"requests\":%llu,\"registered\":%llu,\"challenged\":%llu,"
+	       "\"auth_failed\":%llu,\"forbidden\":%llu,\"dropped\":%llu,"
+	       "\"bad\":%llu}\n",
+	       (unsigned long long)st.requests,
+	       (unsigned long long)st.registered,
+	       (unsigned long long)st.challenged,
+	       (unsigned long long)st.auth_failed,
+	       (unsigned long long)st.forbidden, (unsigned long long)st.dropped,
+	       (unsigned long long)st.bad);
+	return 0;
+}
