@@ -259,6 +259,9 @@ static void test_credentials_are_wrapped_ha1_and_never_returned(void **s)
 	/* A new realm needs the password; with it, new HA1 values. */
 	refused(400, "PUT", "/v1/users/bob", "{\"realm\":\"other\"}",
 		"password");
+	refused(400, "PUT", "/v1/users/bob",
+		"{\"realm\":\"a\\\"b\",\"password\":\"bob-secret-56\"}",
+		"realm");
 	ok(200, "PUT", "/v1/users/bob",
 	   "{\"realm\":\"other\",\"password\":\"bob-secret-34\"}");
 	assert_ha1_of("bob", "other", "bob-secret-34");
