@@ -355,6 +355,8 @@ static void test_node_groups_name_known_distinct_nodes(void **s)
 		"at most 3");
 	ok(201, "POST", "/v1/node-groups",
 	   "{\"name\":\"g\",\"nodes\":[\"n1\"],\"description\":\"main\"}");
+	/* A node a group lists cannot be removed. */
+	refused(409, "DELETE", "/v1/nodes/n1", NULL, "node group g");
 	j = expect(200, "GET", "/v1/node-groups/g", NULL);
 	assert_string_equal(
 	    json_string_value(json_array_get(json_object_get(j, "nodes"), 0)),
