@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 #include "consensus/internal.h"
 #include "consensus/transport.h"
@@ -318,7 +319,7 @@ int consensus_add(struct consensus *c, uint64_t id, const char *address,
 
 	if (c == NULL || id == 0 || address == NULL ||
 	    strlen(address) >= sizeof q->address ||
-	    consensus_address_split(address, host, sizeof host, &port) != 0)
+	    addr_split(address, 0, host, sizeof host, &port) != 0)
 		return CONSENSUS_EINVAL;
 	q = req_new(CONSENSUS_REQ_ADD, cb, arg, 0);
 	if (q == NULL)

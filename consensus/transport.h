@@ -70,11 +70,6 @@ int consensus_tls_ctx_new(const char *cert, const char *key, const char *ca,
 			  const char *cluster_id, uint64_t id, SSL_CTX **out,
 			  char *errmsg, size_t errcap);
 
-/* Splits "host:port" or "[v6]:port" into host and port. Returns 0, or -1 if
- * malformed (no port, port out of range, host too long). */
-int consensus_address_split(const char *address, char *host, size_t hostcap,
-			    unsigned *port);
-
 /* ---- shared by both transports (transport_common.c) -------------------- */
 
 /* The handshake a dialer sends before any RPC (TCP: on the socket; TLS:

@@ -9,39 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int consensus_address_split(const char *address, char *host, size_t hostcap,
-			    unsigned *port)
-{
-	const char *colon, *h = address, *end;
-	size_t hlen;
-	char *stop;
-	unsigned long p;
-
-	if (address == NULL)
-		return -1;
-	if (*h == '[') {
-		end = strchr(h, ']');
-		if (end == NULL || end[1] != ':')
-			return -1;
-		h++;
-		hlen = (size_t)(end - h);
-		colon = end + 1;
-	} else {
-		colon = strrchr(h, ':');
-		if (colon == NULL || memchr(h, ':', (size_t)(colon - h)))
-			return -1;
-		hlen = (size_t)(colon - h);
-	}
-	if (hlen == 0 || hlen >= hostcap || colon[1] == '\0')
-		return -1;
-	p = strtoul(colon + 1, &stop, 10);
-	if (*stop != '\0' || p == 0 || p > 65535)
-		return -1;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	*port = (unsigned)p;
-	return 0;
-}
+#include "common/addr.h"
 
 int transport_address_copy(struct raft_uv_transport *t, const char *address,
 			   char *out)
@@ -127,7 +95,7 @@ int transport_listen_resolve(struct raft_uv_transport *t, const char *address,
 	int rv;
 
 	*res = NULL;
-	if (consensus_address_split(address, host, sizeof host, &p) != 0) {
+	if (addr_split(address, 0, host, sizeof host, &p) != 0) {
 		snprintf(t->errmsg, sizeof t->errmsg,
 			 "listen: bad address \"%.128s\"", address);
 		return RAFT_INVALID;
@@ -149,7 +117,7 @@ int transport_listen_resolve(struct raft_uv_transport *t, const char *address,
 int transport_dial_split(struct raft_uv_transport *t, const char *address,
 			 char *host, size_t hostcap, unsigned *port)
 {
-	if (consensus_address_split(address, host, hostcap, port) != 0) {
+	if (addr_split(address, 0, host, hostcap, port) != 0) {
 		snprintf(t->errmsg, sizeof t->errmsg, "bad address \"%.128s\"",
 			 address);
 		return RAFT_NOCONNECTION;

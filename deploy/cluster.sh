@@ -16,6 +16,10 @@ ward_conf() {
 		echo "data_dir = $CLUSTER_DIR/$name"
 		echo "[raft]"
 		echo "listen = $raft"
+		echo "[tftp]"
+		echo "listen = ${WARD_TFTP_LISTEN:-${admin%:*}:69}"
+		echo "http_listen = ${WARD_TFTP_HTTP_LISTEN:-${admin%:*}:6970}"
+		# Last: the lines given below without a section are [admin]'s.
 		echo "[admin]"
 		echo "listen = $admin"
 		local line

@@ -14,6 +14,7 @@
 
 #include "common/hex.h"
 #include "common/log.h"
+#include "keystore/keystore.h"
 #include "node/nodepki.h"
 #include "store/store.h"
 
@@ -30,6 +31,8 @@ struct certs {
 	char *data_dir, *cert_file, *key_file, *node_name; /* owned */
 	uint64_t node_id;
 	struct store *store;
+	struct keystore *ks; /* borrowed, or owned if ks_owned */
+	int ks_owned;
 	struct certs_hooks hooks;
 
 	/* What the services use now, by role index; the CA of the chains. */
@@ -60,12 +63,12 @@ static uint64_t now_ms(void)
 
 /* ---- the KEK ---------------------------------------------------------- */
 
-int certs_kek_check(const char *data_dir, struct store *s, char *errmsg,
-		    size_t errcap)
+int certs_kek_check(struct keystore *ks, const char *data_dir, struct store *s,
+		    char *errmsg, size_t errcap)
 {
 	static const uint8_t zero[PKI_KEK_ID_LEN];
 	char path[NODEPKI_PATH_MAX], why[256] = "", have[17], want[17];
-	uint8_t kek[PKI_KEK_LEN], id[PKI_KEK_ID_LEN];
+	uint8_t id[PKI_KEK_ID_LEN];
 	struct store_cluster cl;
 	struct store_read *r;
 	int rc;
@@ -92,7 +95,7 @@ int certs_kek_check(const char *data_dir, struct store *s, char *errmsg,
 		return -1;
 	}
 	nodepki_kek_path(data_dir, path, sizeof path);
-	if (pki_kek_load(path, kek, why, sizeof why) != 0) {
+	if (keystore_kek_acquire(ks, NULL, why, sizeof why) != 0) {
 		snprintf(errmsg, errcap,
 			 "%s; without the cluster's key-encryption key this "
 			 "node cannot use its keys: restore the file (mode "
@@ -101,8 +104,8 @@ int certs_kek_check(const char *data_dir, struct store *s, char *errmsg,
 			 why);
 		return -1;
 	}
-	rc = pki_kek_id(kek, id);
-	OPENSSL_cleanse(kek, sizeof kek);
+	rc = keystore_kek_id(ks, id);
+	keystore_kek_release(ks);
 	if (rc != 0 || CRYPTO_memcmp(id, cl.kek_id, sizeof id) != 0) {
 		hex_encode(id, sizeof id, have);
 		hex_encode(cl.kek_id, sizeof cl.kek_id, want);
@@ -153,6 +156,16 @@ int certs_new(const struct certs_config *cfg, struct certs **out, char *errmsg,
 	w->node_id = cfg->node_id;
 	w->store = cfg->store;
 	w->hooks = cfg->hooks;
+	w->ks = cfg->keystore;
+	if (!w->ks) {
+		nodepki_kek_path(w->data_dir, path, sizeof path);
+		if (keystore_new(path, &w->ks) != KEYSTORE_OK) {
+			certs_free(w);
+			snprintf(errmsg, errcap, "out of memory");
+			return -1;
+		}
+		w->ks_owned = 1;
+	}
 	for (int i = 0; i < NODEPKI_ROLES; i++) {
 		in_use_path(w, i, path, sizeof path);
 		w->have[i] = nodepki_file_sha256(path, w->in_use[i]) == 0;
@@ -171,6 +184,8 @@ void certs_free(struct certs *w)
 	free(w->cert_file);
 	free(w->key_file);
 	free(w->node_name);
+	if (w->ks_owned)
+		keystore_free(w->ks);
 	free(w);
 }
 
@@ -188,26 +203,35 @@ int certs_in_use(const struct certs *w, enum pki_role role, uint8_t out[32])
 	return 0;
 }
 
-/* ---- the KEK, read when a key must be unwrapped ------------------------ */
+/* ---- the KEK, held while a look unwraps keys -------------------------- */
 
 struct certs_kek {
-	const char *data_dir;
-	int state; /* 0 not read, 1 read, -1 unreadable */
-	uint8_t kek[PKI_KEK_LEN];
+	struct keystore *ks;
+	int state; /* 0 not acquired, 1 acquired, -1 unreadable */
 };
 
-static const uint8_t *kek_get(struct certs_kek *k)
+/* 1 if the keystore holds the KEK for this look (acquired once, released
+ * by kek_done), else 0. */
+static int kek_get(struct certs_kek *k)
 {
-	char path[NODEPKI_PATH_MAX], why[256] = "";
+	char why[256] = "";
 
 	if (k->state == 0) {
-		nodepki_kek_path(k->data_dir, path, sizeof path);
-		k->state =
-		    pki_kek_load(path, k->kek, why, sizeof why) == 0 ? 1 : -1;
+		k->state = keystore_kek_acquire(k->ks, NULL, why, sizeof why) ==
+				   KEYSTORE_OK
+			       ? 1
+			       : -1;
 		if (k->state < 0)
 			log_error(TAG, "%s", why);
 	}
-	return k->state > 0 ? k->kek : NULL;
+	return k->state > 0;
+}
+
+static void kek_done(struct certs_kek *k)
+{
+	if (k->state > 0)
+		keystore_kek_release(k->ks);
+	k->state = 0;
 }
 
 /* ---- this node's certificates ----------------------------------------- */
@@ -303,36 +327,60 @@ static int ca_current(struct certs *w, X509 **out)
 	return *out ? 0 : -1;
 }
 
-/* Writes one role's files and switches its service. */
+/* DATA/pki/<role>.key and .pem, with the key the keystore lends. */
+struct role_files {
+	const char *data_dir;
+	enum pki_role role;
+	X509 *leaf, *ca;
+	char *errmsg;
+	size_t errcap;
+};
+
+static int role_files_write(EVP_PKEY *key, void *arg)
+{
+	struct role_files *f = arg;
+
+	return nodepki_write_role(f->data_dir, f->role, f->leaf, f->ca, key,
+				  f->errmsg, f->errcap);
+}
+
+/* Has the keystore hold the role's new key, writes the role's files and
+ * switches its service. */
 static int deploy(struct certs *w, int i, struct certs_change *c, X509 *ca,
 		  struct certs_kek *k)
 {
-	const uint8_t *kek = kek_get(k);
+	int have_kek = kek_get(k);
 	enum pki_role role = nodepki_roles[i];
 	char errmsg[512] = "", fp[HEX_SHA256_TEXT_LEN];
-	EVP_PKEY *key = NULL;
 	X509 *x = nodepki_x509(c->der, c->der_len);
+	struct role_files f = {.data_dir = w->data_dir,
+			       .role = role,
+			       .leaf = x,
+			       .ca = ca,
+			       .errmsg = errmsg,
+			       .errcap = sizeof errmsg};
 	int rc = -1;
 
-	if (!x || !kek) {
+	if (!x || !have_kek) {
 		log_error(TAG, "switching the %s certificate: %s",
 			  pki_role_name(role),
 			  x ? "no KEK"
 			    : "the stored certificate is unreadable");
 		goto out;
 	}
-	if (nodepki_key_unwrap(kek, w->node_id, role, c->wrapped,
-			       c->wrapped_len, &key, errmsg,
-			       sizeof errmsg) != 0)
-		goto fail;
-	if (EVP_PKEY_eq(X509_get0_pubkey(x), key) != 1) {
+	/* Checked before it replaces the key held for the role. */
+	rc = keystore_key_check(w->ks, w->node_id, role, c->wrapped,
+				c->wrapped_len, x, errmsg, sizeof errmsg);
+	if (rc == KEYSTORE_EMISMATCH)
 		snprintf(errmsg, sizeof errmsg,
 			 "the stored %s key does not match its certificate",
 			 pki_role_name(role));
-		goto fail;
-	}
-	if (nodepki_write_role(w->data_dir, role, x, ca, key, errmsg,
-			       sizeof errmsg) != 0)
+	rc = -1;
+	if (errmsg[0] ||
+	    keystore_key_load(w->ks, w->node_id, role, c->wrapped,
+			      c->wrapped_len, errmsg, sizeof errmsg) != 0 ||
+	    keystore_key_use(w->ks, w->node_id, role, role_files_write, &f) !=
+		0)
 		goto fail;
 	if (role == PKI_ROLE_HTTPS &&
 	    (nodepki_install_https(w->data_dir, w->cert_file, w->key_file,
@@ -354,7 +402,6 @@ fail:
 	log_error(TAG, "switching the %s certificate: %s", pki_role_name(role),
 		  errmsg);
 out:
-	EVP_PKEY_free(key);
 	X509_free(x);
 	return rc;
 }
@@ -501,32 +548,54 @@ static void itl_on_done(void *arg, int rc)
 	atomic_store(&w->itl_busy, 0);
 }
 
-static int itl_propose(struct certs *w, struct itl_job *j, const uint8_t *kek)
+/* The ITL built and signed with the node's TFTP key, lent by the
+ * keystore. */
+struct itl_sign {
+	X509 **x; /* tftp, callmanager, capf */
+	const struct nodepki_names *names;
+	uint8_t **file;
+	size_t *len;
+	char *errmsg;
+	size_t errcap;
+};
+
+static int itl_sign(EVP_PKEY *key, void *arg)
+{
+	struct itl_sign *s = arg;
+
+	return nodepki_itl_build(s->x[0], key, s->x[1], s->x[2], s->names,
+				 s->file, s->len, s->errmsg, s->errcap);
+}
+
+static int itl_propose(struct certs *w, struct itl_job *j)
 {
 	struct nodepki_names names;
 	struct store_itl rec = {0};
 	struct store_cmd *cmd = NULL;
 	char errmsg[512] = "", actor[STORE_NAME_MAX], detail[STORE_TEXT_MAX];
 	char fp[HEX_SHA256_TEXT_LEN];
-	EVP_PKEY *key = NULL;
 	X509 *x[3] = {NULL, NULL, NULL};
 	uint8_t *file = NULL;
 	void *buf = NULL;
 	size_t len = 0, blen = 0;
 	unsigned int mdlen = 32;
+	struct itl_sign sign = {.x = x,
+				.names = &names,
+				.file = &file,
+				.len = &len,
+				.errmsg = errmsg,
+				.errcap = sizeof errmsg};
 	int rc = -1;
 
 	for (int i = 0; i < 3; i++)
 		if (!(x[i] = nodepki_x509(j->cert[i].der, j->cert[i].der_len)))
 			goto out;
-	if (nodepki_key_unwrap(kek, j->node.id, PKI_ROLE_TFTP,
-			       j->cert[0].wrapped, j->cert[0].wrapped_len, &key,
-			       errmsg, sizeof errmsg) != 0)
-		goto out;
 	nodepki_names_make(j->node.name, j->node.admin_addr, j->node.raft_addr,
 			   NULL, j->node.id, &names);
-	if (nodepki_itl_build(x[0], key, x[1], x[2], &names, &file, &len,
-			      errmsg, sizeof errmsg) != 0)
+	if (keystore_key_use_wrapped(w->ks, j->node.id, PKI_ROLE_TFTP,
+				     j->cert[0].wrapped, j->cert[0].wrapped_len,
+				     itl_sign, &sign, errmsg,
+				     sizeof errmsg) != 0)
 		goto out;
 	rec.node_id = j->node.id;
 	rec.file = file;
@@ -561,7 +630,6 @@ out:
 	free(buf);
 	store_cmd_free(cmd);
 	free(file);
-	EVP_PKEY_free(key);
 	for (int i = 0; i < 3; i++)
 		X509_free(x[i]);
 	return rc;
@@ -570,8 +638,6 @@ out:
 /* 0 done or nothing to do, -1 look again later. */
 static int sync_itls(struct certs *w, struct certs_kek *k)
 {
-	const uint8_t *kek;
-
 	struct itl_job j;
 	int rc = 0;
 
@@ -582,8 +648,7 @@ static int sync_itls(struct certs *w, struct certs_kek *k)
 	if (store_each(j.r, STORE_T_NODES, NULL, 0, itl_visit, &j) < 0)
 		rc = -1;
 	store_read_end(j.r);
-	if (rc == 0 && j.found &&
-	    (!(kek = kek_get(k)) || itl_propose(w, &j, kek) != 0))
+	if (rc == 0 && j.found && (!kek_get(k) || itl_propose(w, &j) != 0))
 		rc = -1;
 	for (int i = 0; i < 3; i++)
 		change_clear(&j.cert[i]);
@@ -600,7 +665,6 @@ static int sync_prov(struct certs *w, struct certs_kek *k)
 	struct store_cluster cl;
 	struct store_read *r;
 	struct store_cmd *cmd = NULL;
-	const uint8_t *kek;
 	char errmsg[256] = "", actor[STORE_NAME_MAX];
 	void *buf = NULL;
 	size_t blen = 0;
@@ -615,9 +679,9 @@ static int sync_prov(struct certs *w, struct certs_kek *k)
 		return 0;
 	}
 	snprintf(actor, sizeof actor, "node:%.58s", w->node_name);
-	if (store_cluster_get(r, &cl) != 0 || !(kek = kek_get(k)) ||
+	if (store_cluster_get(r, &cl) != 0 || !kek_get(k) ||
 	    store_cmd_new(&cmd, w->node_id, now, actor) != 0 ||
-	    provdefaults_cmd(cmd, r, kek, cl.kek_id, now, &added, errmsg,
+	    provdefaults_cmd(cmd, r, w->ks, now, &added, errmsg,
 			     sizeof errmsg) != 0 ||
 	    store_cmd_audit(cmd, "provisioning.defaults",
 			    "default profiles and digest nonce secret") != 0 ||
@@ -645,7 +709,7 @@ int certs_check(struct certs *w, char *errmsg, size_t errcap)
 	int leader = w->hooks.is_leader && w->hooks.propose &&
 		     w->hooks.is_leader(w->hooks.arg);
 	int itl_done = atomic_exchange(&w->itl_done, 0);
-	struct certs_kek k = {.data_dir = w->data_dir};
+	struct certs_kek k = {.ks = w->ks};
 	int rc;
 
 	/* A new leader looks at the ITLs even if nothing was applied: its
@@ -658,7 +722,8 @@ int certs_check(struct certs *w, char *errmsg, size_t errcap)
 	w->seen_index = index;
 	w->retry = 0;
 	if (!w->kek_ok) {
-		rc = certs_kek_check(w->data_dir, w->store, errmsg, errcap);
+		rc = certs_kek_check(w->ks, w->data_dir, w->store, errmsg,
+				     errcap);
 		if (rc < 0)
 			return -1;
 		if (rc > 0)
@@ -671,6 +736,6 @@ int certs_check(struct certs *w, char *errmsg, size_t errcap)
 		w->retry = 1;
 	if (leader && !atomic_load(&w->itl_busy) && sync_prov(w, &k) != 0)
 		w->retry = 1;
-	OPENSSL_cleanse(&k, sizeof k);
+	kek_done(&k);
 	return 0;
 }

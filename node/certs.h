@@ -3,9 +3,10 @@
  * them, and, on the leader, keeps every node's ITL current.
  *
  * The store is the source: when a certificate of this node changes there (a
- * new generation, or the first one after init or join), the watcher
- * unwraps its key with the KEK, writes DATA/pki/<role>.pem (leaf, CA) and
- * .key (0600), and switches the service: https → DATA/https.* and the
+ * new generation, or the first one after init or join), the watcher has
+ * the keystore unwrap its key and hold it (the node's role keys, which the
+ * roles sign with), writes DATA/pki/<role>.pem (leaf, CA) and .key (0600),
+ * and switches the service: https → DATA/https.* and the
  * admin API reloads; node → Raft reloads its TLS. Certificates are
  * published to the cluster before their owner switches, by construction.
  *
@@ -27,6 +28,7 @@
 
 #include "pki/pki.h"
 
+struct keystore;
 struct store;
 
 /* Called back on the thread that calls certs_check(), except DONE. */
@@ -55,6 +57,9 @@ struct certs_config {
 	const char *node_name; /* for the audit of ITL updates */
 	uint64_t node_id;
 	struct store *store; /* borrowed: must outlive the watcher */
+	/* The process's key store (borrowed: must outlive the watcher), for
+	 * DATA/kek; NULL: the watcher makes one of its own. */
+	struct keystore *keystore;
 	struct certs_hooks hooks;
 };
 
@@ -75,10 +80,11 @@ int certs_check(struct certs *w, char *errmsg, size_t errcap);
 /* The SHA-256 of the certificate of ROLE in use. 0, or -1 if none. */
 int certs_in_use(const struct certs *w, enum pki_role role, uint8_t out[32]);
 
-/* Checks DATA/kek against the cluster record in S: 0 it is the cluster's
- * KEK, 1 the store has no cluster record yet, -1 with errmsg (missing,
- * unreadable, too open, another KEK, or a cluster older than the PKI). */
-int certs_kek_check(const char *data_dir, struct store *s, char *errmsg,
-		    size_t errcap);
+/* Checks the KEK of KS (DATA/kek, named in messages by DATA_DIR) against
+ * the cluster record in S: 0 it is the cluster's KEK, 1 the store has no
+ * cluster record yet, -1 with errmsg (missing, unreadable, too open,
+ * another KEK, or a cluster older than the PKI). KS holds no KEK after. */
+int certs_kek_check(struct keystore *ks, const char *data_dir, struct store *s,
+		    char *errmsg, size_t errcap);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 
 enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_ADDR, CONFIG_LEVEL };
@@ -52,6 +53,14 @@ static const struct config_def config_defs[] = {
 	/* Where the LMDB map starts (it grows online): 4 GiB holds 100,000
 	 * devices with room to spare (docs/store.md, "Map size"). */
 	UINT("store.map_size_mb", store_map_size_mb, 1, 1048576, "4096"),
+	/* Phones fetch from port 69 (TFTP) and 6970 (HTTP) of their node. */
+	ADDR("tftp.listen", tftp_listen, "0.0.0.0:69"),
+	ADDR("tftp.http_listen", tftp_http_listen, "0.0.0.0:6970"),
+	UINT("tftp.max_transfers", tftp_max_transfers, 1, 100000, "1024"),
+	UINT("tftp.max_per_client", tftp_max_per_client, 1, 100000, "8"),
+	UINT("tftp.timeout_ms", tftp_timeout_ms, 100, 255000, "1000"),
+	UINT("tftp.http_max_connections", tftp_http_max_conns, 1, 100000,
+	     "1024"),
 	/* The signaling role (docs/sip.md). */
 	STR("sip.listen", sip_listen, "127.0.0.1"),
 	UINT("sip.port", sip_port, 0, 65535, "5060"),
@@ -63,47 +72,14 @@ static const struct config_def config_defs[] = {
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)
 
-int config_split_addr(const char *addr, char *host, size_t hostcap,
-		      unsigned *port)
-{
-	const char *colon, *h = addr;
-	size_t hlen;
-	char *end;
-	unsigned long p;
-
-	if (addr[0] == '[') {
-		const char *close = strchr(addr, ']');
-		if (!close || close[1] != ':')
-			return -1;
-		h = addr + 1;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(addr, ':');
-		if (!colon)
-			return -1;
-		hlen = (size_t)(colon - addr);
-	}
-	if (hlen == 0 || hlen >= hostcap)
-		return -1;
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || p == 0 || p > 65535)
-		return -1;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	*port = (unsigned)p;
-	return 0;
-}
-
 static int config_def_set(struct config *c, const struct config_def *d,
 			  const char *value, char *errmsg, size_t errcap)
 {
 	char *field = (char *)c + d->offset;
-	char host[CONFIG_ADDR_MAX];
 	unsigned long v;
-	unsigned port;
 	enum log_level lvl;
+	struct addr a;
+	int arc;
 	char *end;
 
 	switch (d->kind) {
@@ -123,10 +99,11 @@ static int config_def_set(struct config *c, const struct config_def *d,
 				 d->key, d->size - 1);
 			return -1;
 		}
-		if (d->kind == CONFIG_ADDR &&
-		    config_split_addr(value, host, sizeof host, &port) != 0) {
+		arc = d->kind == CONFIG_ADDR ? addr_parse(value, 0, &a) : 0;
+		if (arc != ADDR_OK) {
 			snprintf(errmsg, errcap,
-				 "%s: \"%s\" is not host:port", d->key, value);
+				 "%s: \"%s\" is not host:port (%s)", d->key,
+				 value, addr_strerror(arc));
 			return -1;
 		}
 		snprintf(field, d->size, "%s", value);

@@ -31,6 +31,12 @@ struct config {
 	unsigned admin_fail_summary_s;      /* admin.fail_summary_s */
 	unsigned admin_audit_prune_s;       /* admin.audit_prune_s */
 	unsigned store_map_size_mb;         /* store.map_size_mb */
+	char tftp_listen[CONFIG_ADDR_MAX];  /* tftp.listen, UDP host:port */
+	char tftp_http_listen[CONFIG_ADDR_MAX]; /* tftp.http_listen, TCP */
+	unsigned tftp_max_transfers;        /* tftp.max_transfers */
+	unsigned tftp_max_per_client;       /* tftp.max_per_client */
+	unsigned tftp_timeout_ms;           /* tftp.timeout_ms */
+	unsigned tftp_http_max_conns;       /* tftp.http_max_connections */
 };
 
 /* Fills every field with its default. */
@@ -48,9 +54,5 @@ int config_set(struct config *c, const char *key, const char *value,
 /* Cross-field checks once everything is read (data_dir set, addresses
  * parse). */
 int config_check(const struct config *c, char *errmsg, size_t errcap);
-
-/* Splits "host:port" or "[v6]:port". Returns 0 or -1. */
-int config_split_addr(const char *addr, char *host, size_t hostcap,
-		      unsigned *port);
 
 #endif

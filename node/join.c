@@ -427,11 +427,10 @@ out:
 
 int join_grant_check(struct join_grant *g, const struct join_pin *pin,
 		     uint64_t token_node_id, const char *name,
-		     struct join_keys *k, uint8_t kek[PKI_KEK_LEN],
-		     char *errmsg, size_t errcap)
+		     struct join_keys *k, struct keystore *ks, char *errmsg,
+		     size_t errcap)
 {
 	struct pki_cert_info info;
-	uint8_t id[PKI_KEK_ID_LEN];
 	char a[65], b[65];
 
 	if (pki_cert_info(g->ca, &info, errmsg, errcap) != 0)
@@ -475,24 +474,10 @@ int join_grant_check(struct join_grant *g, const struct join_pin *pin,
 			return -1;
 		}
 	}
-	if (pki_kek_open(k->kex, g->cluster_id, g->node_id, g->kek_sealed,
-			 sizeof g->kek_sealed, kek) != 0) {
-		snprintf(errmsg, errcap,
-			 "the cluster key-encryption key does not open with "
-			 "this node's X25519 key");
+	if (keystore_kek_open(ks, k->kex, g->cluster_id, g->node_id,
+			      g->kek_sealed, sizeof g->kek_sealed, g->kek_id,
+			      errmsg, errcap) != 0)
 		return -1;
-	}
-	if (pki_kek_id(kek, id) != 0 ||
-	    CRYPTO_memcmp(id, g->kek_id, sizeof id) != 0) {
-		OPENSSL_cleanse(kek, PKI_KEK_LEN);
-		hex_encode(id, sizeof id, a);
-		hex_encode(g->kek_id, sizeof id, b);
-		snprintf(errmsg, errcap,
-			 "the key-encryption key delivered has id %s, the "
-			 "cluster's is %s",
-			 a, b);
-		return -1;
-	}
 	for (int i = 0; i < NODEPKI_ROLES; i++) {
 		X509_free(k->set.cert[i]);
 		k->set.cert[i] = g->cert[i];
@@ -503,14 +488,12 @@ int join_grant_check(struct join_grant *g, const struct join_pin *pin,
 
 int join_prepare(const struct join_request *req, uint64_t node_id,
 		 const char *data_dir, const char *cert_file,
-		 const char *key_file, struct join_keys *k,
-		 uint8_t kek[PKI_KEK_LEN], char cluster_id[PKI_UUID_LEN + 1],
-		 char *errmsg, size_t errcap)
+		 const char *key_file, struct join_keys *k, struct keystore *ks,
+		 char cluster_id[PKI_UUID_LEN + 1], char *errmsg, size_t errcap)
 {
 	enum pki_key_type type = PKI_KEY_RSA2048, want = type;
-	char path[NODEPKI_PATH_MAX];
 	struct join_grant grant;
-	int rc;
+	int rc, held;
 
 	for (int attempt = 0;; attempt++) {
 		if (join_keys_generate(k, type, errmsg, errcap) != 0)
@@ -528,10 +511,10 @@ int join_prepare(const struct join_request *req, uint64_t node_id,
 	}
 	if (rc != 0)
 		return -1;
-	rc = join_grant_check(&grant, req->pin, node_id, req->name, k, kek,
+	rc = join_grant_check(&grant, req->pin, node_id, req->name, k, ks,
 			      errmsg, errcap);
-	nodepki_kek_path(data_dir, path, sizeof path);
-	if (rc == 0 && pki_kek_save(path, kek, errmsg, errcap) != 0)
+	held = rc == 0;
+	if (rc == 0 && keystore_kek_save(ks, errmsg, errcap) != 0)
 		rc = -1;
 	if (rc == 0)
 		rc = nodepki_write_set(data_dir, grant.ca, &k->set, errmsg,
@@ -541,16 +524,16 @@ int join_prepare(const struct join_request *req, uint64_t node_id,
 					   errmsg, errcap);
 	memcpy(cluster_id, grant.cluster_id, PKI_UUID_LEN + 1);
 	join_grant_clear(&grant);
-	if (rc != 0)
-		OPENSSL_cleanse(kek, PKI_KEK_LEN);
+	if (rc != 0 && held)
+		keystore_kek_release(ks);
 	return rc;
 }
 
 /* ---- phase 2 ---------------------------------------------------------- */
 
-static int put_cert_and_key(json_t *certs, json_t *keys,
-			    const uint8_t kek[PKI_KEK_LEN], uint64_t node_id,
-			    const struct nodepki_set *set, int i)
+static int put_cert_and_key(json_t *certs, json_t *keys, struct keystore *ks,
+			    uint64_t node_id, const struct nodepki_set *set,
+			    int i)
 {
 	enum pki_role role = nodepki_roles[i];
 	struct store_key rec;
@@ -560,8 +543,8 @@ static int put_cert_and_key(json_t *certs, json_t *keys,
 	int rc = -1;
 
 	if (pki_cert_to_pem(set->cert[i], &pem, &len) != 0 ||
-	    nodepki_key_record(kek, node_id, role, set->key[i], &rec,
-			       &wrapped) != 0 ||
+	    keystore_key_wrap(ks, node_id, role, set->key[i], &rec, &wrapped) !=
+		0 ||
 	    !(text = b64_encode(rec.wrapped, rec.wrapped_len)))
 		goto out;
 	if (json_object_set_new(certs, pki_role_name(role), json_string(pem)) !=
@@ -577,7 +560,7 @@ out:
 	return rc;
 }
 
-int join_cluster(const struct join_request *req, const uint8_t kek[PKI_KEK_LEN],
+int join_cluster(const struct join_request *req, struct keystore *ks,
 		 uint64_t node_id, const struct nodepki_set *set,
 		 const uint8_t https_sha256[32], struct join_result *out,
 		 char *errmsg, size_t errcap)
@@ -594,7 +577,7 @@ int join_cluster(const struct join_request *req, const uint8_t kek[PKI_KEK_LEN],
 	    json_object_set_new(rq, "https_sha256", json_string(fp)) != 0)
 		goto oom;
 	for (int i = 0; i < NODEPKI_ROLES; i++)
-		if (put_cert_and_key(certs, keys, kek, node_id, set, i) != 0)
+		if (put_cert_and_key(certs, keys, ks, node_id, set, i) != 0)
 			goto oom;
 	if (json_object_set(rq, "certs", certs) != 0 ||
 	    json_object_set(rq, "keys", keys) != 0)

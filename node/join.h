@@ -90,26 +90,28 @@ int join_request_certs(const struct join_request *req,
  * certificate chains to that CA, names NAME and its role, is for this
  * node's key of that role, and the node certificate carries (cluster,
  * node id); the sealed KEK opens with K's X25519 key and its id is the
- * grant's kek_id. On success the certificates move into K->set, KEK
- * receives the cluster KEK (a secret: wipe it), and G keeps the CA. */
+ * grant's kek_id. On success the certificates move into K->set, KS (which
+ * must hold no KEK) holds the cluster KEK as by one keystore_kek_acquire
+ * (keystore_kek_release it when done), and G keeps the CA. */
 int join_grant_check(struct join_grant *g, const struct join_pin *pin,
 		     uint64_t token_node_id, const char *name,
-		     struct join_keys *k, uint8_t kek[PKI_KEK_LEN],
-		     char *errmsg, size_t errcap);
+		     struct join_keys *k, struct keystore *ks, char *errmsg,
+		     size_t errcap);
 
 /* Phase 1 whole, as "wardd --join" does it: keys of the type the cluster
  * issues (asked again once if it wants another type), the grant checked
  * with join_grant_check for node NODE_ID named REQ->name, then written:
  * DATA/kek, DATA/pki (CA, every role's chain and key), and the HTTPS pair
  * copied to CERT_FILE and KEY_FILE for the admin API to reload. K receives
- * the keys and certificates, KEK the cluster KEK (a secret: wipe it),
- * CLUSTER_ID the cluster's id. Nothing is written unless every check
- * passed. */
+ * the keys and certificates, KS (whose KEK file is DATA/kek) the cluster
+ * KEK as join_grant_check leaves it — held until keystore_kek_release —
+ * and CLUSTER_ID the cluster's id. Nothing is written unless every check
+ * passed; on failure KS holds no KEK. */
 int join_prepare(const struct join_request *req, uint64_t node_id,
 		 const char *data_dir, const char *cert_file,
-		 const char *key_file, struct join_keys *k,
-		 uint8_t kek[PKI_KEK_LEN], char cluster_id[PKI_UUID_LEN + 1],
-		 char *errmsg, size_t errcap);
+		 const char *key_file, struct join_keys *k, struct keystore *ks,
+		 char cluster_id[PKI_UUID_LEN + 1], char *errmsg,
+		 size_t errcap);
 
 struct join_result {
 	char cluster_id[37];
@@ -117,13 +119,13 @@ struct join_result {
 	uint64_t node_id;
 };
 
-/* Phase 2. Sends the certificates of SET and its keys wrapped under KEK
- * for node NODE_ID, with HTTPS_SHA256 (the admin certificate this node
- * serves now). Blocks until the cluster answers: the member adds the node
- * to Raft and waits until it caught up, so this node's Raft server must
+/* Phase 2. Sends the certificates of SET and its keys wrapped by KS (which
+ * holds the KEK) for node NODE_ID, with HTTPS_SHA256 (the admin certificate
+ * this node serves now). Blocks until the cluster answers: the member adds the
+ * node to Raft and waits until it caught up, so this node's Raft server must
  * already run. errmsg carries the cluster's refusal or the transport
  * error. */
-int join_cluster(const struct join_request *req, const uint8_t kek[PKI_KEK_LEN],
+int join_cluster(const struct join_request *req, struct keystore *ks,
 		 uint64_t node_id, const struct nodepki_set *set,
 		 const uint8_t https_sha256[32], struct join_result *out,
 		 char *errmsg, size_t errcap);

@@ -17,14 +17,17 @@
 #include <event2/thread.h>
 #include <openssl/crypto.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 #include "consensus/consensus.h"
+#include "keystore/keystore.h"
 #include "node/admin/admin.h"
 #include "node/certs.h"
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/join.h"
 #include "node/nodepki.h"
+#include "node/tftp/tftp.h"
 #include "node/tlscert.h"
 #include "node/wardd.h"
 #include "store/fault.h"
@@ -274,6 +277,55 @@ static void wardd_free_events(struct wardd *w)
 		event_free(w->ev_certs);
 }
 
+/* admin hook: what a node serves over TFTP, for GET /v1/tftp/file. */
+static int wardd_tftp_file(void *arg, uint64_t node_id, const char *name,
+			   uint8_t **out, size_t *len, char *why,
+			   size_t whycap)
+{
+	struct wardd *w = arg;
+
+	char pki_dir[CONFIG_PATH_MAX + 8];
+
+	snprintf(pki_dir, sizeof pki_dir, "%s/pki", w->cfg.data_dir);
+	return tftp_file_build(w->store, pki_dir, node_id, name, out, len, why,
+			       whycap);
+}
+
+/* admin hook: what a phone gets, for GET /v1/tftp/devices/NAME. */
+static int wardd_tftp_explain(void *arg, uint64_t node_id, const char *device,
+			      char **out)
+{
+	struct wardd *w = arg;
+	char pki_dir[CONFIG_PATH_MAX + 8];
+
+	snprintf(pki_dir, sizeof pki_dir, "%s/pki", w->cfg.data_dir);
+	return tftp_device_explain(w->store, pki_dir, node_id, device, out);
+}
+
+/* The TFTP role: binds its ports now (a node that cannot serve phones
+ * their files says so at start) and runs in its own thread. */
+static int wardd_start_tftp(struct wardd *w, int have_identity, char *errmsg,
+			    size_t errcap)
+{
+	static char pki_dir[CONFIG_PATH_MAX + 8];
+	struct tftp_config tc;
+
+	snprintf(pki_dir, sizeof pki_dir, "%s/pki", w->cfg.data_dir);
+	tftp_config_defaults(&tc);
+	tc.pki_dir = pki_dir;
+	tc.listen = w->cfg.tftp_listen;
+	tc.http_listen = w->cfg.tftp_http_listen;
+	tc.max_transfers = w->cfg.tftp_max_transfers;
+	tc.max_per_client = w->cfg.tftp_max_per_client;
+	tc.timeout_ms = w->cfg.tftp_timeout_ms;
+	tc.http_max_conns = w->cfg.tftp_http_max_conns;
+	if (tftp_new(&tc, w->store, &w->tftp, errmsg, errcap) != 0)
+		return -1;
+	if (have_identity)
+		tftp_set_node(w->tftp, w->id.node_id);
+	return tftp_start(w->tftp, errmsg, errcap);
+}
+
 int main(int argc, char **argv)
 {
 	static struct wardd w = {.lock_fd = -1};
@@ -313,12 +365,16 @@ int main(int argc, char **argv)
 		 w.cfg.data_dir);
 	snprintf(w.key_path, sizeof w.key_path, "%s/https.key", w.cfg.data_dir);
 	nodepki_kek_path(w.cfg.data_dir, w.kek_path, sizeof w.kek_path);
+	if (keystore_new(w.kek_path, &w.ks) != KEYSTORE_OK) {
+		snprintf(errmsg, sizeof errmsg, "out of memory");
+		goto err;
+	}
 	if (wardd_mkdir(w.cfg.data_dir, errmsg, sizeof errmsg) ||
 	    wardd_lock(&w, errmsg, sizeof errmsg) ||
 	    wardd_mkdir(w.store_dir, errmsg, sizeof errmsg) ||
 	    wardd_mkdir(w.raft_dir, errmsg, sizeof errmsg))
 		goto err;
-	config_split_addr(w.cfg.admin_listen, host, sizeof host, &port);
+	addr_split(w.cfg.admin_listen, 0, host, sizeof host, &port);
 	if (tlscert_ensure(w.cert_path, w.key_path, w.cfg.name, host, errmsg,
 			   sizeof errmsg) != 0)
 		goto err;
@@ -370,7 +426,12 @@ int main(int argc, char **argv)
 	    .node_name = w.cfg.name,
 	    .raft_addr = w.cfg.raft_listen,
 	    .admin_addr = w.cfg.admin_listen,
-	    .hooks = {.bootstrap = wardd_bootstrap, .arg = &w},
+	    .kek_file = w.kek_path,
+	    .keystore = w.ks,
+	    .hooks = {.bootstrap = wardd_bootstrap,
+		      .tftp_file = wardd_tftp_file,
+		      .tftp_explain = wardd_tftp_explain,
+		      .arg = &w},
 	    .limits = {.max_connections = w.cfg.admin_max_connections,
 		       .login_burst = w.cfg.admin_login_burst,
 		       .login_per_min = w.cfg.admin_login_per_min,
@@ -380,6 +441,8 @@ int main(int argc, char **argv)
 	if (admin_new(w.base, &ac, w.store, &w.admin, errmsg, sizeof errmsg) !=
 	    0)
 		goto err_after_base;
+	if (wardd_start_tftp(&w, have_identity, errmsg, sizeof errmsg) != 0)
+		goto err_after_admin;
 
 	if (have_identity) {
 		if (wardd_start_consensus(&w, w.id.node_id, errmsg,
@@ -423,6 +486,7 @@ int main(int argc, char **argv)
 err_after_admin:
 	/* The signaling thread first: it proposes registrations. */
 	wardd_sip_fini(&w);
+	tftp_free(w.tftp);
 	/* Raft first: its thread calls admin_notify() until it stops. */
 	admin_attach(w.admin, NULL, 0);
 	consensus_stop(w.consensus);
@@ -441,6 +505,8 @@ err:
 		log_error(TAG, "%s", errmsg);
 	if (w.lock_fd >= 0)
 		close(w.lock_fd);
+	/* After everything that borrows it. */
+	keystore_free(w.ks);
 	curl_global_cleanup();
 	return atomic_load(&w.exit_code);
 }

@@ -2,7 +2,6 @@
  * records and the ITL. Files are in nodepki_files.c. */
 #include "node/nodepki.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
+#include "common/addr.h"
 #include "common/errmsg.h"
 #include "trustlist/trustlist.h"
 
@@ -53,32 +53,13 @@ static int nodepki_dns_ok(const char *s)
  * be dialled (not a wildcard). */
 static int nodepki_addr_ip(const char *addr, char *out, size_t cap)
 {
-	unsigned char buf[16];
-	const char *end;
-	size_t n;
+	struct addr a;
 
-	if (!addr || !*addr)
+	if (!addr || addr_parse(addr, ADDR_PORT_OPTIONAL, &a) != ADDR_OK ||
+	    !addr_is_dialable_ip(&a) || strlen(a.host) >= cap)
 		return -1;
-	if (addr[0] == '[') {
-		end = strchr(addr, ']');
-		if (!end)
-			return -1;
-		addr++;
-	} else {
-		end = strrchr(addr, ':');
-		if (!end)
-			end = addr + strlen(addr);
-	}
-	n = (size_t)(end - addr);
-	if (n == 0 || n >= cap)
-		return -1;
-	memcpy(out, addr, n);
-	out[n] = '\0';
-	if (inet_pton(AF_INET, out, buf) == 1)
-		return strcmp(out, "0.0.0.0") == 0 ? -1 : 0;
-	if (inet_pton(AF_INET6, out, buf) == 1)
-		return memcmp(buf, (const uint8_t[16]){0}, 16) == 0 ? -1 : 0;
-	return -1;
+	snprintf(out, cap, "%s", a.host);
+	return 0;
 }
 
 void nodepki_names_make(const char *name, const char *admin_addr,
@@ -210,6 +191,7 @@ void nodepki_cluster_clear(struct nodepki_cluster *c)
 {
 	if (!c)
 		return;
+	keystore_kek_release(c->ks);
 	EVP_PKEY_free(c->ca_key);
 	X509_free(c->ca);
 	nodepki_set_clear(&c->node);
@@ -223,7 +205,8 @@ static int nodepki_sha256(X509 *x, uint8_t out[32])
 	return X509_digest(x, EVP_sha256(), out, &n) && n == 32 ? 0 : -1;
 }
 
-int nodepki_cluster_create(enum pki_key_type t, const char *cluster_name,
+int nodepki_cluster_create(struct keystore *ks, enum pki_key_type t,
+			   const char *cluster_name,
 			   const struct nodepki_names *n,
 			   struct nodepki_cluster *out, char *errmsg,
 			   size_t errcap)
@@ -231,11 +214,13 @@ int nodepki_cluster_create(enum pki_key_type t, const char *cluster_name,
 	char why[256] = "";
 
 	memset(out, 0, sizeof *out);
-	if (pki_kek_generate(out->kek) != 0 ||
-	    pki_kek_id(out->kek, out->kek_id) != 0) {
-		errmsg_set(errmsg, errcap, "no randomness for the KEK");
-		goto err;
+	if (keystore_kek_generate(ks, out->kek_id) != KEYSTORE_OK) {
+		errmsg_set(errmsg, errcap,
+			   "making the KEK failed (one is held already, or no "
+			   "randomness)");
+		return -1;
 	}
+	out->ks = ks;
 	{
 		EVP_PKEY *keys[NODEPKI_ROLES + 1] = {NULL};
 
@@ -368,60 +353,7 @@ int nodepki_cert_record(X509 *x, uint64_t owner, enum pki_role role,
 	return 0;
 }
 
-static int nodepki_aad(uint64_t owner, enum pki_role role, uint8_t *aad,
-		       size_t cap, size_t *len)
-{
-	uint8_t key[STORE_CERT_KEY_LEN];
-
-	store_key_cert(owner, (enum store_cert_role)role, key);
-	return pki_aad(store_table_name(STORE_T_KEYS), key, sizeof key, aad,
-		       cap, len);
-}
-
-int nodepki_key_record(const uint8_t kek[PKI_KEK_LEN], uint64_t owner,
-		       enum pki_role role, const EVP_PKEY *key,
-		       struct store_key *out, uint8_t **wrapped)
-{
-	uint8_t aad[64];
-	size_t aad_len = 0, len = 0;
-
-	*wrapped = NULL;
-	memset(out, 0, sizeof *out);
-	if (nodepki_aad(owner, role, aad, sizeof aad, &aad_len) != 0 ||
-	    pki_kek_id(kek, out->kek_id) != 0 ||
-	    pki_key_wrap(kek, aad, aad_len, key, wrapped, &len) != 0)
-		return -1;
-	out->owner = owner;
-	out->role = (uint32_t)role;
-	out->wrapped = *wrapped;
-	out->wrapped_len = len;
-	return 0;
-}
-
-int nodepki_key_unwrap(const uint8_t kek[PKI_KEK_LEN], uint64_t owner,
-		       enum pki_role role, const void *wrapped, size_t len,
-		       EVP_PKEY **out, char *errmsg, size_t errcap)
-{
-	uint8_t aad[64];
-	size_t aad_len = 0;
-	int rc;
-
-	*out = NULL;
-	rc = nodepki_aad(owner, role, aad, sizeof aad, &aad_len);
-	if (rc == 0)
-		rc = pki_key_unwrap(kek, aad, aad_len, wrapped, len, out);
-	if (rc != 0) {
-		errmsg_set(errmsg, errcap,
-			   "the %s key of node %llu does not unwrap with "
-			   "this KEK: %s",
-			   pki_role_name(role), (unsigned long long)owner,
-			   pki_strerror(rc));
-		return -1;
-	}
-	return 0;
-}
-
-int nodepki_cmd_put_set(struct store_cmd *cmd, const uint8_t kek[PKI_KEK_LEN],
+int nodepki_cmd_put_set(struct store_cmd *cmd, struct keystore *ks,
 			uint64_t owner, const struct nodepki_set *s,
 			uint64_t now_ms, char *errmsg, size_t errcap)
 {
@@ -435,8 +367,8 @@ int nodepki_cmd_put_set(struct store_cmd *cmd, const uint8_t kek[PKI_KEK_LEN],
 					now_ms, &cert, &der, errmsg,
 					errcap) != 0)
 			return -1;
-		rc = nodepki_key_record(kek, owner, nodepki_roles[i], s->key[i],
-					&key, &wrapped);
+		rc = keystore_key_wrap(ks, owner, nodepki_roles[i], s->key[i],
+				       &key, &wrapped);
 		if (rc == 0)
 			rc = store_cmd_put_cert(cmd, STORE_OP_PUT, &cert);
 		if (rc == 0)
@@ -453,32 +385,43 @@ int nodepki_cmd_put_set(struct store_cmd *cmd, const uint8_t kek[PKI_KEK_LEN],
 	return 0;
 }
 
-int nodepki_ca_load(struct store_read *r, const uint8_t kek[PKI_KEK_LEN],
-		    X509 **ca, EVP_PKEY **ca_key, char *errmsg, size_t errcap)
+struct ca_use {
+	X509 *ca;
+	nodepki_ca_fn fn;
+	void *arg;
+};
+
+static int ca_use_lend(EVP_PKEY *key, void *arg)
+{
+	struct ca_use *u = arg;
+
+	return u->fn(u->ca, key, u->arg);
+}
+
+int nodepki_ca_use(struct store_read *r, struct keystore *ks, nodepki_ca_fn fn,
+		   void *arg, char *errmsg, size_t errcap)
 {
 	struct store_cert cert;
 	struct store_key key;
+	struct ca_use u = {.fn = fn, .arg = arg};
+	int rc;
 
-	*ca = NULL;
-	*ca_key = NULL;
 	if (store_cert_get(r, 0, STORE_CERT_CA, &cert) != 0 ||
-	    !(*ca = nodepki_x509(cert.der, cert.der_len))) {
+	    !(u.ca = nodepki_x509(cert.der, cert.der_len))) {
 		errmsg_set(errmsg, errcap,
 			   "the cluster CA certificate is missing");
 		return -1;
 	}
 	if (store_key_get(r, 0, STORE_CERT_CA, &key) != 0) {
 		errmsg_set(errmsg, errcap, "the cluster CA key is missing");
-		goto err;
+		X509_free(u.ca);
+		return -1;
 	}
-	if (nodepki_key_unwrap(kek, 0, PKI_ROLE_CA, key.wrapped,
-			       key.wrapped_len, ca_key, errmsg, errcap) != 0)
-		goto err;
-	return 0;
-err:
-	X509_free(*ca);
-	*ca = NULL;
-	return -1;
+	rc = keystore_key_use_wrapped(ks, 0, PKI_ROLE_CA, key.wrapped,
+				      key.wrapped_len, ca_use_lend, &u, errmsg,
+				      errcap);
+	X509_free(u.ca);
+	return rc;
 }
 
 /* ---- the ITL ---------------------------------------------------------- */

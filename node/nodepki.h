@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "keystore/keystore.h"
 #include "pki/pki.h"
 #include "store/store.h"
 
@@ -66,20 +67,24 @@ int nodepki_set_issue(struct nodepki_set *s, X509 *ca, EVP_PKEY *ca_key,
 		      const struct nodepki_names *n, char *errmsg,
 		      size_t errcap);
 
-/* A new cluster's PKI: KEK, CA, and the first node's role set. */
+/* A new cluster's PKI: the KEK (made in and held by KS, see
+ * nodepki_cluster_create), the CA, and the first node's role set. */
 struct nodepki_cluster {
-	uint8_t kek[PKI_KEK_LEN]; /* secret */
+	struct keystore *ks; /* borrowed: holds the KEK until _clear */
 	uint8_t kek_id[PKI_KEK_ID_LEN];
 	uint8_t ca_sha256[32];
 	EVP_PKEY *ca_key; /* owned */
 	X509 *ca;	  /* owned */
 	struct nodepki_set node;
 };
-int nodepki_cluster_create(enum pki_key_type t, const char *cluster_name,
+/* Makes the KEK in KS (which must hold none; it holds it until
+ * nodepki_cluster_clear), the CA and the first node's role set. */
+int nodepki_cluster_create(struct keystore *ks, enum pki_key_type t,
+			   const char *cluster_name,
 			   const struct nodepki_names *n,
 			   struct nodepki_cluster *out, char *errmsg,
 			   size_t errcap);
-/* Wipes the KEK, frees the rest. Accepts NULL. */
+/* Releases the KEK, frees the rest. Accepts NULL. */
 void nodepki_cluster_clear(struct nodepki_cluster *c);
 
 /* Checks that CERT is the CA's certificate for this node in ROLE: it
@@ -97,23 +102,18 @@ int nodepki_cert_record(X509 *x, uint64_t owner, enum pki_role role,
 			uint32_t generation, uint64_t now_ms,
 			struct store_cert *out, uint8_t **der, char *errmsg,
 			size_t errcap);
-/* KEY wrapped under KEK for (OWNER, ROLE); *wrapped (the record's wrapped
- * points to it) malloc'ed, transferred. */
-int nodepki_key_record(const uint8_t kek[PKI_KEK_LEN], uint64_t owner,
-		       enum pki_role role, const EVP_PKEY *key,
-		       struct store_key *out, uint8_t **wrapped);
-/* The inverse: a key record's bytes, unwrapped. *out transferred. */
-int nodepki_key_unwrap(const uint8_t kek[PKI_KEK_LEN], uint64_t owner,
-		       enum pki_role role, const void *wrapped, size_t len,
-		       EVP_PKEY **out, char *errmsg, size_t errcap);
 /* Adds certs and keys records of every role of S (generation 1) for node
- * OWNER to CMD. */
-int nodepki_cmd_put_set(struct store_cmd *cmd, const uint8_t kek[PKI_KEK_LEN],
+ * OWNER to CMD, the keys wrapped by KS (which must hold the KEK). */
+int nodepki_cmd_put_set(struct store_cmd *cmd, struct keystore *ks,
 			uint64_t owner, const struct nodepki_set *s,
 			uint64_t now_ms, char *errmsg, size_t errcap);
-/* The CA's certificate and its unwrapped key from the store (R). */
-int nodepki_ca_load(struct store_read *r, const uint8_t kek[PKI_KEK_LEN],
-		    X509 **ca, EVP_PKEY **ca_key, char *errmsg, size_t errcap);
+/* FN's result after lending it the CA's certificate and key, read from
+ * the store (R) and unwrapped by KS (which must hold the KEK) for the call
+ * only; both are borrowed by FN. -1 with the reason if either is missing
+ * or the key does not unwrap. */
+typedef int (*nodepki_ca_fn)(X509 *ca, EVP_PKEY *ca_key, void *arg);
+int nodepki_ca_use(struct store_read *r, struct keystore *ks, nodepki_ca_fn fn,
+		   void *arg, char *errmsg, size_t errcap);
 /* A certificate from DER. */
 X509 *nodepki_x509(const uint8_t *der, size_t len);
 

@@ -3,6 +3,7 @@
 #include "node/provdefaults.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -42,34 +43,34 @@ int provdefaults_missing(struct store_read *r)
 	return !has_secret(r);
 }
 
-static int add_secret(struct store_cmd *cmd, const uint8_t kek[PKI_KEK_LEN],
-		      const uint8_t kek_id[8], uint64_t now_ms)
+static int add_secret(struct store_cmd *cmd, struct keystore *ks,
+		      uint64_t now_ms)
 {
-	uint8_t secret[STORE_SECRET_LEN], aad[64];
+	uint8_t secret[STORE_SECRET_LEN], *w = NULL;
 	struct store_secret s;
-	size_t aad_len, n = 0;
+	size_t n = 0;
 	int rc = -1;
 
 	memset(&s, 0, sizeof s);
 	snprintf(s.name, sizeof s.name, "%s", STORE_SECRET_DIGEST_NONCE);
 	if (RAND_priv_bytes(secret, sizeof secret) == 1 &&
-	    pki_aad("secrets", s.name, strlen(s.name), aad, sizeof aad,
-		    &aad_len) == 0 &&
-	    pki_wrap(kek, aad, aad_len, secret, sizeof secret, s.wrapped,
-		     sizeof s.wrapped, &n) == 0) {
+	    keystore_kek_id(ks, s.kek_id) == KEYSTORE_OK &&
+	    keystore_wrap(ks, "secrets", s.name, strlen(s.name), secret,
+			  sizeof secret, &w, &n) == KEYSTORE_OK &&
+	    n <= sizeof s.wrapped) {
+		memcpy(s.wrapped, w, n);
 		s.wrapped_len = (uint32_t)n;
-		memcpy(s.kek_id, kek_id, sizeof s.kek_id);
 		s.created_ms = now_ms;
 		rc = store_cmd_put_secret(cmd, STORE_OP_PUT_NEW, &s);
 	}
 	OPENSSL_cleanse(secret, sizeof secret);
+	free(w);
 	return rc ? -1 : 0;
 }
 
 int provdefaults_cmd(struct store_cmd *cmd, struct store_read *r,
-		     const uint8_t kek[PKI_KEK_LEN], const uint8_t kek_id[8],
-		     uint64_t now_ms, unsigned *added, char *errmsg,
-		     size_t errcap)
+		     struct keystore *ks, uint64_t now_ms, unsigned *added,
+		     char *errmsg, size_t errcap)
 {
 	struct store_phone_profile p;
 	struct store_trunk_profile t;
@@ -94,7 +95,7 @@ int provdefaults_cmd(struct store_cmd *cmd, struct store_read *r,
 		}
 	}
 	if (!has_secret(r)) {
-		if (add_secret(cmd, kek, kek_id, now_ms) != 0)
+		if (add_secret(cmd, ks, now_ms) != 0)
 			goto err;
 		++*added;
 	}

@@ -11,18 +11,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pki/pki.h"
+#include "keystore/keystore.h"
 #include "store/store.h"
 
 /* Adds to CMD, with PUT_NEW (so two leaders racing cannot both add), each
  * default the store read R lacks (R NULL: a new cluster, all of them), and
- * a fresh nonce secret wrapped under KEK (borrowed; KEK_ID its id) if
- * there is none. *ADDED receives how many records were added (0: nothing
+ * a fresh nonce secret wrapped by KS (which must hold the KEK) if there is
+ * none. *ADDED receives how many records were added (0: nothing
  * to do; the command then holds nothing of ours). 0, or -1 with errmsg. */
 int provdefaults_cmd(struct store_cmd *cmd, struct store_read *r,
-		     const uint8_t kek[PKI_KEK_LEN], const uint8_t kek_id[8],
-		     uint64_t now_ms, unsigned *added, char *errmsg,
-		     size_t errcap);
+		     struct keystore *ks, uint64_t now_ms, unsigned *added,
+		     char *errmsg, size_t errcap);
 
 /* 1 if R lacks any of them (cheap: a few gets). */
 int provdefaults_missing(struct store_read *r);

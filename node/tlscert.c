@@ -1,7 +1,6 @@
 /* tlscert: OpenSSL 3 EVP only. */
 #include "node/tlscert.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +14,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+#include "common/addr.h"
 
 static void tlscert_err(char *errmsg, size_t errcap, const char *what)
 {
@@ -65,7 +66,6 @@ int tlscert_ensure(const char *cert_path, const char *key_path,
 		   const char *name, const char *host, char *errmsg,
 		   size_t errcap)
 {
-	unsigned char addr[16];
 	char san[512];
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
@@ -107,8 +107,7 @@ int tlscert_ensure(const char *cert_path, const char *key_path,
 				   (const unsigned char *)name, -1, -1, 0);
 	X509_set_issuer_name(x, subj);
 	X509_set_pubkey(x, key);
-	if (inet_pton(AF_INET, host, addr) == 1 ||
-	    inet_pton(AF_INET6, host, addr) == 1)
+	if (addr_host_is_ip(host))
 		snprintf(san, sizeof san, "IP:%s,DNS:%s,DNS:localhost", host,
 			 name);
 	else

@@ -34,6 +34,8 @@ struct wardd {
 	struct consensus *consensus; /* owned */
 	struct admin *admin;	     /* owned */
 	struct certs *certs;	     /* owned: the certificate watcher */
+	struct keystore *ks;	     /* owned: the KEK and unwrapped keys */
+	struct tftp *tftp;	     /* owned: the TFTP role */
 	struct event *ev_signal[3];  /* owned: TERM, INT, HUP */
 	struct event *ev_change;     /* owned: woken by the Raft thread */
 	struct event *ev_stop;	     /* owned: leadership handed over */

@@ -93,7 +93,7 @@ int wardd_check_data(struct wardd *w, int have_identity, char *errmsg,
 	}
 	/* The KEK opens every private key of this node: without the right
 	 * one it could serve nothing secure. */
-	rc = certs_kek_check(w->cfg.data_dir, w->store, errmsg, errcap);
+	rc = certs_kek_check(w->ks, w->cfg.data_dir, w->store, errmsg, errcap);
 	if (rc < 0)
 		return -1;
 	if (rc > 0)

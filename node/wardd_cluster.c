@@ -10,10 +10,12 @@
 
 #include "common/log.h"
 #include "consensus/consensus.h"
+#include "keystore/keystore.h"
 #include "node/admin/admin.h"
 #include "node/certs.h"
 #include "node/join.h"
 #include "node/nodepki.h"
+#include "node/tftp/tftp.h"
 #include "node/wardd.h"
 #include "store/store.h"
 
@@ -201,6 +203,7 @@ int wardd_watch_certs(struct wardd *w, char *errmsg, size_t errcap)
 	    .node_name = w->cfg.name,
 	    .node_id = w->id.node_id,
 	    .store = w->store,
+	    .keystore = w->ks,
 	    .hooks =
 		{
 		    .https = wardd_certs_https,
@@ -248,6 +251,7 @@ int wardd_bootstrap(void *arg, const char *cluster_id, char *errmsg,
 	if (wardd_start_consensus(w, 1, errmsg, errcap) != 0)
 		return -1;
 	admin_attach(w->admin, w->consensus, 1);
+	tftp_set_node(w->tftp, 1);
 	if (wardd_watch_certs(w, errmsg, errcap) != 0)
 		return -1;
 	log_info(TAG, "bootstrapped cluster %s as node 1", cluster_id);
@@ -257,7 +261,7 @@ int wardd_bootstrap(void *arg, const char *cluster_id, char *errmsg,
 int wardd_join(struct wardd *w, const char *url, const char *token,
 	       const struct join_pin *pin, char *errmsg, size_t errcap)
 {
-	uint8_t mine[32], kek[PKI_KEK_LEN];
+	uint8_t mine[32];
 	struct join_keys keys = {0};
 	struct join_result res;
 	uint64_t node_id;
@@ -282,9 +286,10 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 	 * checked, written to DATA; the admin API serves its CA-issued
 	 * certificate from now on. */
 	if (join_prepare(&req, node_id, w->cfg.data_dir, w->cert_path,
-			 w->key_path, &keys, kek, w->id.cluster_id, errmsg,
-			 errcap) != 0 ||
-	    admin_reload(w->admin, errmsg, errcap) != 0)
+			 w->key_path, &keys, w->ks, w->id.cluster_id, errmsg,
+			 errcap) != 0)
+		goto out_no_kek;
+	if (admin_reload(w->admin, errmsg, errcap) != 0)
 		goto out;
 	log_info(TAG, "certificates of cluster %s received", w->id.cluster_id);
 	admin_fingerprint(w->admin, mine);
@@ -292,7 +297,7 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 	if (wardd_start_consensus(w, node_id, errmsg, errcap) != 0)
 		goto out;
 	req.timeout_s = 120;
-	if (join_cluster(&req, kek, node_id, &keys.set, mine, &res, errmsg,
+	if (join_cluster(&req, w->ks, node_id, &keys.set, mine, &res, errmsg,
 			 errcap) != 0)
 		goto err_after_start;
 	if (res.node_id != node_id ||
@@ -305,6 +310,7 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 		goto err_after_start;
 	}
 	w->id.node_id = node_id;
+	tftp_set_node(w->tftp, node_id);
 	snprintf(w->id.name, sizeof w->id.name, "%s", w->cfg.name);
 	if (identity_save(w->cfg.data_dir, &w->id, errmsg, errcap) != 0)
 		goto err_after_start;
@@ -316,7 +322,8 @@ err_after_start:
 	consensus_stop(w->consensus);
 	w->consensus = NULL;
 out:
-	OPENSSL_cleanse(kek, sizeof kek);
+	keystore_kek_release(w->ks);
+out_no_kek:
 	join_keys_clear(&keys);
 	return rc;
 }

@@ -6,7 +6,6 @@
  * ",URI:..." must not be able to add a SAN of its choosing. Only constant
  * extension values use the text syntax.
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "common/addr.h"
 #include "pki/internal.h"
 
 #define PKI_DAYS_MAX 36500    /* 100 years: beyond that, a typo */
@@ -59,14 +59,6 @@ static int pki_dns_ok(const char *s)
 			return 0;
 	}
 	return label > 0;
-}
-
-static int pki_ip_ok(const char *s)
-{
-	unsigned char addr[16];
-
-	return inet_pton(AF_INET, s, addr) == 1 ||
-	       inet_pton(AF_INET6, s, addr) == 1;
 }
 
 /* O=ward, OU=OU, CN=CN. */
@@ -269,7 +261,7 @@ static int pki_subject_check(enum pki_role role, const struct pki_subject *subj,
 	if (subj->dns && !pki_dns_ok(subj->dns))
 		return pki_fail(errmsg, errcap, PKI_EINVAL,
 				"\"%.64s\" is not a DNS name", subj->dns);
-	if (subj->ip && !pki_ip_ok(subj->ip))
+	if (subj->ip && !addr_host_is_ip(subj->ip))
 		return pki_fail(errmsg, errcap, PKI_EINVAL,
 				"\"%.64s\" is not an IP address", subj->ip);
 	if (role == PKI_ROLE_NODE &&

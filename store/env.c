@@ -49,6 +49,8 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_NODE_GROUPS] = "node_groups",
     [STORE_T_REGISTRATIONS] = "registrations",
     [STORE_T_SECRETS] = "secrets",
+    [STORE_T_TFTP_FILES] = "tftp_files",
+    [STORE_T_TFTP_CHUNKS] = "tftp_chunks",
 };
 
 const char *store_table_name(enum store_table t)

@@ -71,6 +71,9 @@ enum store_table {
 	STORE_T_NODE_GROUPS,    /* key = name */
 	STORE_T_REGISTRATIONS,  /* key = device name */
 	STORE_T_SECRETS,        /* key = name */
+	/* uploaded TFTP files (store/tftpfiles.h) */
+	STORE_T_TFTP_FILES,  /* key = file name */
+	STORE_T_TFTP_CHUNKS, /* key = file SHA-256 (32) + index (4 BE) */
 	STORE_T__COUNT
 };
 
@@ -78,9 +81,10 @@ enum store_table {
 const char *store_table_name(enum store_table t);
 
 /* 2: tables certs..resets and cluster record v2; 3: the provisioning
- * tables phone_profiles..secrets. A store of an older schema is upgraded
- * in place when opened (tables are only ever added). */
-#define STORE_SCHEMA_VERSION 3
+ * tables phone_profiles..secrets; 4: tftp_files and tftp_chunks. A store
+ * of an older schema is upgraded in place when opened (tables are only
+ * ever added). */
+#define STORE_SCHEMA_VERSION 4
 #define STORE_NAME_MAX 64    /* names: nodes, admins, parameters */
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */

@@ -11,14 +11,29 @@
 struct event_base;
 struct store;
 struct consensus;
+struct keystore;
 
 /* Lifecycle steps only wardd's main can do; called on the admin thread. */
+enum { ADMIN_TFTP_NOT_FOUND = 1, ADMIN_TFTP_REFUSED = 2 };
+
 struct admin_hooks {
 	/* POST /v1/cluster/init, after the init token checked: make this node
 	 * the first voter of cluster CLUSTER_ID (node id 1), start consensus
 	 * and call admin_attach() before returning 0. */
 	int (*bootstrap)(void *arg, const char *cluster_id, char *errmsg,
 			 size_t errcap);
+	/* GET /v1/tftp/file: the bytes node NODE_ID serves over TFTP as
+	 * NAME, built from the store as the TFTP role builds them; any
+	 * thread. 0 with *out malloc'ed (transferred) and *len, or
+	 * ADMIN_TFTP_NOT_FOUND, ADMIN_TFTP_REFUSED (why says so), -1 (why).
+	 * NULL: the routes answer 501. */
+	int (*tftp_file)(void *arg, uint64_t node_id, const char *name,
+			 uint8_t **out, size_t *len, char *why, size_t whycap);
+	/* GET /v1/tftp/devices/NAME: what phone DEVICE gets from node
+	 * NODE_ID and why, as JSON text in *out (malloc'ed, transferred).
+	 * 0, ADMIN_TFTP_NOT_FOUND, or -1. Any thread. */
+	int (*tftp_explain)(void *arg, uint64_t node_id, const char *device,
+			    char **out);
 	void *arg;
 };
 
@@ -42,11 +57,16 @@ struct admin_config {
 	const char *raft_addr;	/* advertised "host:port" */
 	const char *admin_addr; /* advertised "host:port" */
 	/* The cluster key-encryption key file (DATA/kek, 0600, see
-	 * pki_kek_load); NULL or "": DATA_DIR/kek. Read only when a route
-	 * needs a private key of the store (regenerating a certificate
-	 * unwraps the CA key), checked against the cluster record's kek_id,
-	 * and wiped right after use: the KEK is never kept in memory. */
+	 * pki_kek_load); NULL or "": DATA_DIR/kek. The keystore reads it
+	 * only when a route needs a secret of the store (regenerating a
+	 * certificate unwraps the CA key), checks it against the cluster
+	 * record's kek_id, and wipes it when the route is done with it: the
+	 * KEK is not kept in memory between uses. */
 	const char *kek_file;
+	/* The process's key store (keystore/keystore.h), borrowed: it must
+	 * outlive the admin, and its KEK file should be KEK_FILE. NULL: the
+	 * admin makes one of its own for KEK_FILE. */
+	struct keystore *keystore;
 	struct admin_hooks hooks;
 	struct admin_limits limits;
 };

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/addr.h"
+
 struct store_admin;
 struct store_join_token;
 
@@ -91,11 +93,5 @@ int admin_sha256_parse(const char *text, uint8_t out[32]);
 
 /* 1 if NAME is 1-63 characters of [A-Za-z0-9._-]. */
 int admin_name_valid(const char *name);
-/* Splits "host:port", "[v6]:port" or a bare host into HOST (cap bytes,
- * brackets removed) and *PORT (0 when absent or 0). -1 if malformed or the
- * port is out of range. */
-int admin_addr_split(const char *addr, char *host, size_t cap, unsigned *port);
-/* 1 if ADDR is a valid "host:port" with a port of 1-65535. */
-int admin_addr_valid(const char *addr);
 
 #endif

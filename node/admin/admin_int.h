@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include "consensus/consensus.h"
+#include "keystore/keystore.h"
 #include "node/admin/admin.h"
 #include "node/admin/admin_auth.h"
 #include "node/admin/admin_gate.h"
@@ -75,6 +76,10 @@ struct admin {
 	char *listen, *cert_file, *key_file, *data_dir; /* owned */
 	char *node_name, *raft_addr, *admin_addr;	/* owned */
 	char *kek_file;					/* owned */
+	/* The KEK and unwrapped keys go through it only; owned when
+	 * ks_owned (no keystore in the config). */
+	struct keystore *ks;
+	int ks_owned;
 	struct admin_hooks hooks;
 
 	struct evhttp *http; /* owned */
@@ -143,6 +148,13 @@ struct admin_op {
 	unsigned polls;
 	struct admin_client *client; /* request in flight, if any */
 
+	/* Relaying to the leader (forward.c). */
+	uint64_t fwd_deadline_ms;
+	uint64_t fwd_leader_id; /* the member last tried */
+	unsigned fwd_timeout_s;
+	int fwd_fresh; /* nothing done here yet: a new leader may serve it */
+	char fwd_why[STORE_TEXT_MAX + 128]; /* what the last try ran into */
+
 	/* Route state: a body parsed, records read, results kept. */
 	union {
 		struct admin_req_init init;
@@ -206,9 +218,10 @@ int admin_http_status(int rc);
  * (or answered 503). CMD stays the caller's. */
 /* A write on a node whose store has no room (health store-full) would
  * wait until there is room, and must not be relayed either (this node
- * could not apply it): answers 507 with what is full and returns 1. A node
- * whose state machine failed answers 503 with the reason. 0 if neither. */
-int admin_op_refused_full(struct admin_op *op);
+ * could not apply it): answers 507 and returns 1. A node whose state
+ * machine failed answers 503. WHY: say where and why (the directory, the
+ * failure) — only to an authenticated caller. 0 if neither. */
+int admin_op_refused_full(struct admin_op *op, int why);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
 /* Consensus calls with the same continuation (add, remove, transfer,
@@ -277,6 +290,13 @@ void admin_route_admin_add(struct admin_op *op);
 void admin_route_admin_password(struct admin_op *op);
 void admin_route_admin_remove(struct admin_op *op);
 void admin_route_audit(struct admin_op *op);
+/* routes_tftp.c */
+void admin_route_tftp_files_list(struct admin_op *op);
+void admin_route_tftp_chunk(struct admin_op *op);
+void admin_route_tftp_file_commit(struct admin_op *op);
+void admin_route_tftp_file_delete(struct admin_op *op);
+void admin_route_tftp_file_get(struct admin_op *op);
+void admin_route_tftp_device(struct admin_op *op);
 
 /* ---- login (login.c) -------------------------------------------------- */
 
@@ -343,7 +363,9 @@ typedef void (*admin_client_cb)(void *arg, int status, const char *body,
 /* Sends METHOD URI to TO's admin API, pinning TO's https_sha256 and
  * presenting this node's certificate. AUTH (may be NULL) is copied into
  * Authorization, CLIENT (may be NULL) into X-Ward-Client. CB runs once,
- * unless admin_client_cancel() came first. */
+ * unless admin_client_cancel() came first. 0; -1 if TO has no usable
+ * address or fingerprint (or memory ran out); -2 if the connection failed
+ * at once (nothing sent). CB does not run after an error. */
 int admin_client_send(struct admin *a, const struct store_node *to,
 		      enum evhttp_cmd_type method, const char *uri,
 		      const char *auth, const char *client, const void *body,
@@ -351,10 +373,26 @@ int admin_client_send(struct admin *a, const struct store_node *to,
 		      void *arg, struct admin_client **out);
 /* Drops a request in flight; its callback will not run. Accepts NULL. */
 void admin_client_cancel(struct admin_client *c);
+/* In C's callback: 0 if the request may have reached the other side; 1 if
+ * it certainly did not (it failed before the TLS handshake completed); 2 if
+ * it did not because the peer's certificate is not the pinned one. */
+int admin_client_unsent(const struct admin_client *c);
+
+/* Time a relayed request is given, unless its route says otherwise or the
+ * client (X-Ward-Timeout: seconds) asks for less. */
+#define ADMIN_FORWARD_TIMEOUT_S 30
+/* In the 503 of a member that refused a relayed request because it no
+ * longer leads, having done nothing with it: the relay tries again. */
+#define ADMIN_NOT_LEADER_TEXT "not the leader"
 
 /* Relays OP's request to the leader and its answer back (adding
- * X-Ward-Leader); 503 when there is no leader to ask. */
+ * X-Ward-Leader). A try that certainly did not reach the leader is made
+ * again, to whoever leads next, until the request's time is up; if this
+ * node comes to lead and op->fwd_fresh is set, it serves OP itself
+ * (admin_op_serve). Otherwise 503 saying what happened. */
 void admin_forward(struct admin_op *op);
+/* Serves OP on this node: credentials, then its route (server.c). */
+void admin_op_serve(struct admin_op *op);
 
 /* ---- TLS (tls.c) ------------------------------------------------------ */
 

@@ -89,12 +89,12 @@ int admin_pki_signing_key_ok(X509 *cert, char *errmsg, size_t errcap);
 
 /* ---- the cluster key-encryption key ------------------------------------ */
 
-/* Reads A's KEK file into KEK and checks it is the one CL names (kek_id).
- * 0, or -1 with the reason in ERRMSG (no file, wrong permissions, another
- * cluster's key, a cluster without a KEK). KEK is a SECRET: wipe it with
- * OPENSSL_cleanse as soon as it has served. */
-int admin_pki_kek_load(struct admin *a, const struct store_cluster *cl,
-		       uint8_t kek[PKI_KEK_LEN], char *errmsg, size_t errcap);
+/* Has A's keystore hold the KEK (keystore_kek_acquire), checked to be the
+ * one CL names (kek_id). 0, or -1 with the reason in ERRMSG (no file,
+ * wrong permissions, another cluster's key, a cluster without a KEK).
+ * After 0, call keystore_kek_release(a->ks) as soon as it has served. */
+int admin_pki_kek_acquire(struct admin *a, const struct store_cluster *cl,
+			  char *errmsg, size_t errcap);
 
 /* ---- the entries of the cluster's CTL ---------------------------------- */
 

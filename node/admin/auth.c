@@ -181,7 +181,8 @@ admin_join_token_check(const struct store_join_token *rec, uint64_t id,
 	if (now_ms >= rec->expires_ms)
 		return ADMIN_TOKEN_EXPIRED;
 	/* The token names a host; a stored "host:port" still means host. */
-	if (admin_addr_split(rec->host, host, sizeof host, &port) != 0 ||
+	if (addr_split(rec->host, ADDR_PORT_OPTIONAL, host, sizeof host,
+		       &port) != 0 ||
 	    strcasecmp(host, raft_host) != 0)
 		return ADMIN_TOKEN_HOST;
 	return ADMIN_TOKEN_OK;

@@ -5,7 +5,6 @@
  * comparison is by certificate (function + SHA-256), never by name. */
 #include "node/admin/admin_pki.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,17 +94,12 @@ static int collect_node(void *arg, const void *key, size_t klen,
 /* The host of "host:port" if it is an IP address, else "". */
 static void addr_ip(const char *addr, char *out, size_t cap)
 {
-	char host[STORE_ADDR_MAX];
-	unsigned port;
-	uint8_t buf[16];
+	struct addr a;
 
 	out[0] = '\0';
-	if (admin_addr_split(addr, host, sizeof host, &port) != 0)
-		return;
-	if ((inet_pton(AF_INET, host, buf) == 1 ||
-	     inet_pton(AF_INET6, host, buf) == 1) &&
-	    strlen(host) < cap)
-		snprintf(out, cap, "%s", host);
+	if (addr_parse(addr, ADDR_PORT_OPTIONAL, &a) == ADDR_OK &&
+	    a.kind != ADDR_KIND_NAME && strlen(a.host) < cap)
+		snprintf(out, cap, "%s", a.host);
 }
 
 static int add_node_certs(struct store_read *r, const struct store_node *n,

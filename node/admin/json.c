@@ -193,14 +193,15 @@ static int field_store(const struct field *f, const char *s, size_t n,
 		}
 		break;
 	case F_ADDR:
-		if (!admin_addr_valid(s)) {
+		if (!addr_valid(s, 0)) {
 			set_err(errmsg, errcap,
 				"field \"%s\": expected host:port", f->key);
 			return 400;
 		}
 		break;
 	case F_HOST:
-		if (admin_addr_split(s, host, sizeof host, &port) != 0) {
+		if (addr_split(s, ADDR_PORT_OPTIONAL, host, sizeof host,
+			       &port) != 0) {
 			set_err(errmsg, errcap,
 				"field \"%s\": expected a host name or address",
 				f->key);

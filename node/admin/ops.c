@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "common/hex.h"
+#include "common/http_reason.h"
 #include "common/log.h"
 
 uint64_t admin_now_ms(void)
@@ -226,7 +227,7 @@ static void op_arm_deadline(struct admin_op *op, unsigned ms)
 		evtimer_add(op->deadline, &tv);
 }
 
-int admin_op_refused_full(struct admin_op *op)
+int admin_op_refused_full(struct admin_op *op, int why)
 {
 	struct consensus_status st;
 	struct store_health h;
@@ -234,21 +235,29 @@ int admin_op_refused_full(struct admin_op *op)
 	if (op->a->consensus) {
 		consensus_status_get(op->a->consensus, &st);
 		if (st.failed) {
-			admin_op_error(op, 503,
-				       "this node's state machine failed (%s): "
-				       "it takes no writes until repaired; "
-				       "use another node",
-				       st.failed_reason);
+			admin_op_error(
+			    op, 503,
+			    "this node's state machine failed%s%s%s: "
+			    "it takes no writes until repaired; "
+			    "use another node",
+			    why ? " (" : "", why ? st.failed_reason : "",
+			    why ? ")" : "");
 			return 1;
 		}
 	}
 	store_health_get(op->a->store, &h);
 	if (h.state != STORE_HEALTH_FULL)
 		return 0;
-	admin_op_error(op, 507,
-		       "this node's store is full: %s. Writes resume by "
-		       "themselves once space is freed there",
-		       h.reason);
+	if (why)
+		admin_op_error(op, 507,
+			       "this node's store is full: %s. Writes resume "
+			       "by themselves once space is freed there",
+			       h.reason);
+	else
+		admin_op_error(op, 507,
+			       "this node's store is full (no space left on "
+			       "its disk; wardctl status says where). Writes "
+			       "resume by themselves once space is freed");
 	return 1;
 }
 
@@ -259,7 +268,7 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 	size_t len = 0;
 	int rc;
 
-	if (not_attached(op) || admin_op_refused_full(op))
+	if (not_attached(op) || admin_op_refused_full(op, 1))
 		return;
 	rc = store_cmd_finish(cmd, &buf, &len);
 	if (rc != 0) {
@@ -399,38 +408,6 @@ void admin_op_error(struct admin_op *op, int status, const char *fmt, ...)
 	admin_op_reply(op, status, json_pack("{s:s}", "error", msg));
 }
 
-static const char *reason(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 413:
-		return "Payload Too Large";
-	case 429:
-		return "Too Many Requests";
-	case 503:
-		return "Service Unavailable";
-	case 507:
-		return "Insufficient Storage";
-	default:
-		return status < 400 ? "OK" : "Error";
-	}
-}
-
 void admin_reply_json(struct admin *a, struct evhttp_request *req, int status,
 		      json_t *obj)
 {
@@ -458,7 +435,7 @@ void admin_reply_json(struct admin *a, struct evhttp_request *req, int status,
 	if (!evhttp_find_header(h, "X-Ward-Leader") &&
 	    admin_leader_node(a, &leader) == 0)
 		evhttp_add_header(h, "X-Ward-Leader", leader.name);
-	evhttp_send_reply(req, status, reason(status), out);
+	evhttp_send_reply(req, status, http_reason_phrase(status), out);
 	evbuffer_free(out);
 }
 

@@ -12,6 +12,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/crypto.h>
 
+#include "common/http_reason.h"
 #include "node/admin/admin_req.h"
 
 int admin_pki_format(struct admin_op *op, unsigned allowed, int def_raw)
@@ -72,7 +73,7 @@ void admin_op_reply_bytes(struct admin_op *op, const char *content_type,
 	}
 	if (admin_leader_node(op->a, &leader) == 0)
 		evhttp_add_header(h, "X-Ward-Leader", leader.name);
-	evhttp_send_reply(req, 200, "OK", out);
+	evhttp_send_reply(req, 200, http_reason_phrase(200), out);
 	evbuffer_free(out);
 	op->req = NULL;
 	admin_op_finish(op);
@@ -177,29 +178,28 @@ int admin_pki_signing_key_ok(X509 *cert, char *errmsg, size_t errcap)
 	return 0;
 }
 
-int admin_pki_kek_load(struct admin *a, const struct store_cluster *cl,
-		       uint8_t kek[PKI_KEK_LEN], char *errmsg, size_t errcap)
+int admin_pki_kek_acquire(struct admin *a, const struct store_cluster *cl,
+			  char *errmsg, size_t errcap)
 {
 	static const uint8_t zero[PKI_KEK_ID_LEN];
-	uint8_t id[PKI_KEK_ID_LEN];
-	char why[512];
+	char why[512] = "";
+	int rc;
 
 	if (memcmp(cl->kek_id, zero, sizeof zero) == 0) {
 		snprintf(errmsg, errcap,
 			 "the cluster has no key-encryption key yet");
 		return -1;
 	}
-	if (pki_kek_load(a->kek_file, kek, why, sizeof why) != 0) {
-		snprintf(errmsg, errcap, "cannot read the cluster key: %s",
-			 why);
-		return -1;
-	}
-	if (pki_kek_id(kek, id) != 0 ||
-	    CRYPTO_memcmp(id, cl->kek_id, sizeof id) != 0) {
-		OPENSSL_cleanse(kek, PKI_KEK_LEN);
+	rc = keystore_kek_acquire(a->ks, cl->kek_id, why, sizeof why);
+	if (rc == KEYSTORE_EWRONGKEK) {
 		snprintf(errmsg, errcap,
 			 "%s is not this cluster's key-encryption key",
 			 a->kek_file);
+		return -1;
+	}
+	if (rc != KEYSTORE_OK) {
+		snprintf(errmsg, errcap, "cannot read the cluster key: %s",
+			 why[0] ? why : keystore_strerror(rc));
 		return -1;
 	}
 	return 0;

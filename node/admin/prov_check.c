@@ -328,34 +328,36 @@ static int validate_group(struct prov_ctx *c, struct store_read *r,
 	return 0;
 }
 
-/* Wraps PT under the cluster KEK for (TABLE, NAME) into OUT. */
+/* Wraps PT under the cluster KEK, held by the keystore for the call, for
+ * (TABLE, NAME) into OUT. */
 static int wrap_secret(struct admin *a, struct store_read *r, const char *table,
 		       const char *name, const void *pt, size_t pt_len,
 		       uint8_t *out, uint32_t *out_len, uint8_t kek_id[8],
 		       char *errmsg, size_t errcap)
 {
-	uint8_t kek[PKI_KEK_LEN], aad[STORE_NAME_MAX + 32];
 	struct store_cluster cl;
-	size_t aad_len, n = 0;
+	uint8_t *w = NULL;
+	size_t n = 0;
 	int rc = -1;
 
 	if (store_cluster_get(r, &cl) != 0) {
 		set_err(errmsg, errcap, "the cluster record is unreadable");
 		return 500;
 	}
-	if (admin_pki_kek_load(a, &cl, kek, errmsg, errcap) != 0)
+	if (admin_pki_kek_acquire(a, &cl, errmsg, errcap) != 0)
 		return 500;
-	if (pki_aad(table, name, strlen(name), aad, sizeof aad, &aad_len) ==
-		0 &&
-	    pki_wrap(kek, aad, aad_len, pt, pt_len, out,
-		     STORE_SMALL_WRAPPED_MAX, &n) == 0) {
+	if (keystore_wrap(a->ks, table, name, strlen(name), pt, pt_len, &w,
+			  &n) == KEYSTORE_OK &&
+	    n <= STORE_SMALL_WRAPPED_MAX) {
+		memcpy(out, w, n);
 		*out_len = (uint32_t)n;
 		memcpy(kek_id, cl.kek_id, 8);
 		rc = 0;
 	} else {
 		set_err(errmsg, errcap, "wrapping the credentials failed");
 	}
-	OPENSSL_cleanse(kek, sizeof kek);
+	free(w);
+	keystore_kek_release(a->ks);
 	return rc ? 500 : 0;
 }
 

@@ -58,10 +58,15 @@ int prov_cmd_build(struct prov_ctx *c, struct store_cmd *cmd);
 /* "name=..." and what changed that is not secret. */
 void prov_audit_detail(const struct prov_ctx *c, char *out, size_t cap);
 
+/* The resource of OP's route (its path's collection). */
+const struct prov_kind *prov_route_kind(const struct admin_op *op);
+
 void admin_route_prov_list(struct admin_op *op);
 void admin_route_prov_get(struct admin_op *op);
 void admin_route_prov_add(struct admin_op *op);
 void admin_route_prov_set(struct admin_op *op);
 void admin_route_prov_delete(struct admin_op *op);
+/* POST /v1/C/batch {"rows": [...]}: up to 500 adds, one command each. */
+void admin_route_prov_batch(struct admin_op *op);
 
 #endif

@@ -246,29 +246,47 @@ static void regen_out_free(struct regen_out *o)
 	free(o->wrapped);
 }
 
+/* What regen_issue_with_ca needs, with the CA key lent by the keystore. */
+struct regen_issue {
+	struct regen_out *o;
+	enum pki_role role;
+	const struct pki_subject *subj;
+	int called;
+	char *errmsg;
+	size_t errcap;
+};
+
+static int regen_issue_with_ca(X509 *ca, EVP_PKEY *ca_key, void *arg)
+{
+	struct regen_issue *ri = arg;
+
+	ri->called = 1;
+	return pki_issue(ca, ca_key, ri->o->key, ri->role, ri->subj, 0,
+			 &ri->o->cert, ri->errmsg, ri->errcap);
+}
+
 /* Issues the new certificate for KEY (transferred: generated on the
- * worker) with the CA key, unwrapped with the KEK for as long as it takes.
- * 0, or an HTTP status with ERRMSG. */
+ * worker) with the CA key, unwrapped by the keystore for as long as it
+ * takes. 0, or an HTTP status with ERRMSG. */
 static int regen_issue(struct admin *a, const struct regen_in *in,
 		       EVP_PKEY *key, struct regen_out *o, char *errmsg,
 		       size_t errcap)
 {
 	enum pki_role role = (enum pki_role)in->old.role;
-	uint8_t kek[PKI_KEK_LEN];
 	struct subject_buf sb;
 	struct pki_subject subj;
-	EVP_PKEY *ca_key = NULL;
-	X509 *ca = NULL, *old = NULL;
+	struct regen_issue ri = {.o = o,
+				 .role = role,
+				 .subj = &subj,
+				 .errmsg = errmsg,
+				 .errcap = errcap};
+	X509 *old = NULL;
 	int status = 500;
 
 	memset(o, 0, sizeof *o);
 	o->key = key;
-	if (admin_pki_kek_load(a, &in->cl, kek, errmsg, errcap) != 0)
+	if (admin_pki_kek_acquire(a, &in->cl, errmsg, errcap) != 0)
 		return 503;
-	if (nodepki_ca_load(in->r, kek, &ca, &ca_key, errmsg, errcap) != 0) {
-		status = 503;
-		goto out;
-	}
 	old = nodepki_x509(in->old.der, in->old.der_len);
 	if (!old) {
 		snprintf(errmsg, errcap,
@@ -286,22 +304,26 @@ static int regen_issue(struct admin *a, const struct regen_in *in,
 		status = 409;
 		goto out;
 	}
-	if (pki_issue(ca, ca_key, o->key, role, &subj, 0, &o->cert, errmsg,
-		      errcap) != 0 ||
-	    nodepki_cert_record(o->cert, in->old.owner, role,
+	if (nodepki_ca_use(in->r, a->ks, regen_issue_with_ca, &ri, errmsg,
+			   errcap) != 0) {
+		if (!ri.called)
+			status = 503; /* no CA, or its key does not unwrap */
+		else if (!errmsg[0])
+			snprintf(errmsg, errcap, "issuing failed");
+		goto out;
+	}
+	if (nodepki_cert_record(o->cert, in->old.owner, role,
 				in->old.generation + 1, admin_now_ms(), &o->rec,
 				&o->der, errmsg, errcap) != 0 ||
-	    nodepki_key_record(kek, in->old.owner, role, o->key, &o->key_rec,
-			       &o->wrapped) != 0) {
+	    keystore_key_wrap(a->ks, in->old.owner, role, o->key, &o->key_rec,
+			      &o->wrapped) != 0) {
 		if (!errmsg[0])
 			snprintf(errmsg, errcap, "issuing failed");
 		goto out;
 	}
 	status = 0;
 out:
-	OPENSSL_cleanse(kek, sizeof kek);
-	EVP_PKEY_free(ca_key);
-	X509_free(ca);
+	keystore_kek_release(a->ks);
 	X509_free(old);
 	return status;
 }
@@ -514,8 +536,8 @@ void admin_route_cert_regenerate(struct admin_op *op)
 		admin_op_error(op, 500, "out of memory");
 		return;
 	}
-	job->type = nodepki_role_key_type((enum pki_role)in.old.role,
-					  in.key_type);
+	job->type =
+	    nodepki_role_key_type((enum pki_role)in.old.role, in.key_type);
 	admin_op_work_set(op, job, keygen_job_free);
 	if (admin_op_work(op, op->a->work, keygen_run, regen_keyed) != 0)
 		admin_op_error(op, 503,

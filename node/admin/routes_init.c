@@ -86,8 +86,9 @@ struct init_job {
 	struct store_admin rec; /* out: hashed */
 	enum pki_key_type key_type;
 	char cluster_name[STORE_NAME_MAX];
-	char *kek_file, *data_dir; /* owned */
-	struct init_pki *p;	   /* out, owned until taken */
+	char *data_dir;	     /* owned */
+	struct keystore *ks; /* borrowed: freed after the workers stop */
+	struct init_pki *p;  /* out, owned until taken */
 	char errmsg[256];
 };
 
@@ -98,7 +99,6 @@ static void init_job_free(void *arg)
 	if (!job)
 		return;
 	init_pki_free(job->p);
-	free(job->kek_file);
 	free(job->data_dir);
 	OPENSSL_cleanse(job, sizeof *job);
 	free(job);
@@ -119,9 +119,9 @@ static int init_run(void *arg)
 		snprintf(e, ecap, "password hashing failed");
 		return 500;
 	}
-	if (nodepki_cluster_create(job->key_type, job->cluster_name, &p->names,
-				   &p->pki, e, ecap) != 0 ||
-	    pki_kek_save(job->kek_file, p->pki.kek, e, ecap) != 0 ||
+	if (nodepki_cluster_create(job->ks, job->key_type, job->cluster_name,
+				   &p->names, &p->pki, e, ecap) != 0 ||
+	    keystore_kek_save(job->ks, e, ecap) != 0 ||
 	    nodepki_write_set(job->data_dir, p->pki.ca, &p->pki.node, e,
 			      ecap) != 0)
 		return 500;
@@ -176,11 +176,12 @@ static void public_admin_addr(struct admin *a, char *out, size_t cap)
 	char host[STORE_ADDR_MAX], rhost[STORE_ADDR_MAX];
 	unsigned port = 0, rport = 0;
 
-	if (admin_addr_split(a->admin_addr, host, sizeof host, &port) == 0 &&
+	if (addr_split(a->admin_addr, ADDR_PORT_OPTIONAL, host, sizeof host,
+		       &port) == 0 &&
 	    (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) &&
-	    admin_addr_split(a->raft_addr, rhost, sizeof rhost, &rport) == 0)
-		snprintf(out, cap, strchr(rhost, ':') ? "[%s]:%u" : "%s:%u",
-			 rhost, port ? port : (unsigned)a->port);
+	    addr_split(a->raft_addr, ADDR_PORT_OPTIONAL, rhost, sizeof rhost,
+		       &rport) == 0)
+		addr_format(rhost, port ? port : (unsigned)a->port, out, cap);
 	else
 		snprintf(out, cap, "%s", a->admin_addr);
 }
@@ -208,8 +209,8 @@ static int init_cmd_ca(struct store_cmd *cmd, struct admin_op *op,
 	if (nodepki_cert_record(p->pki.ca, 0, PKI_ROLE_CA, 1, now, &cert, &der,
 				errmsg, errcap) != 0)
 		return -1;
-	if (nodepki_key_record(p->pki.kek, 0, PKI_ROLE_CA, p->pki.ca_key, &key,
-			       &wrapped) != 0)
+	if (keystore_key_wrap(op->a->ks, 0, PKI_ROLE_CA, p->pki.ca_key, &key,
+			      &wrapped) != 0)
 		goto out;
 	if (store_read_begin(op->a->store, &r) != 0)
 		goto out;
@@ -304,11 +305,11 @@ static void init_write(struct admin_op *op)
 	if (!cmd)
 		return;
 	if (init_cmd_ca(cmd, op, p, now, errmsg, sizeof errmsg) != 0 ||
-	    nodepki_cmd_put_set(cmd, p->pki.kek, n.id, &p->pki.node, now,
-				errmsg, sizeof errmsg) != 0 ||
+	    nodepki_cmd_put_set(cmd, a->ks, n.id, &p->pki.node, now, errmsg,
+				sizeof errmsg) != 0 ||
 	    init_cmd_itl(cmd, p, now, errmsg, sizeof errmsg) != 0 ||
-	    provdefaults_cmd(cmd, NULL, p->pki.kek, p->pki.kek_id, now,
-			     &added, errmsg, sizeof errmsg) != 0 ||
+	    provdefaults_cmd(cmd, NULL, a->ks, now, &added, errmsg,
+			     sizeof errmsg) != 0 ||
 	    store_cmd_put_cluster(cmd, &cl) ||
 	    store_cmd_put_node(cmd, STORE_OP_PUT_NEW, &n) ||
 	    store_cmd_put_admin(cmd, STORE_OP_PUT_NEW, &op->rec) ||
@@ -435,10 +436,10 @@ void admin_route_init(struct admin_op *op)
 	job = calloc(1, sizeof *job);
 	if (job) {
 		job->p = calloc(1, sizeof *job->p);
-		job->kek_file = strdup(a->kek_file);
+		job->ks = a->ks;
 		job->data_dir = strdup(a->data_dir);
 	}
-	if (!job || !job->p || !job->kek_file || !job->data_dir) {
+	if (!job || !job->p || !job->data_dir) {
 		OPENSSL_cleanse(q->password, sizeof q->password);
 		init_job_free(job);
 		init_forget_id(a);

@@ -75,7 +75,8 @@ static int join_token_ok(struct admin_op *op)
 	else if (have_token)
 		memcpy(op->guard, val, op->guard_len);
 	store_read_end(r);
-	admin_addr_split(q->raft_address, rhost, sizeof rhost, &rport);
+	addr_split(q->raft_address, ADDR_PORT_OPTIONAL, rhost, sizeof rhost,
+		   &rport);
 	if (!have_token) {
 		if (have_node && n->state != STORE_NODE_JOINING)
 			join_refuse(op, 409, "token already used");
@@ -108,9 +109,9 @@ static int join_token_ok(struct admin_op *op)
 
 /* ---- what both phases read -------------------------------------------- */
 
-/* The cluster record and this member's KEK, checked against it. */
-static int join_cluster_kek(struct admin_op *op, struct store_cluster *cl,
-			    uint8_t kek[PKI_KEK_LEN])
+/* The cluster record, and this member's KEK checked against it and held
+ * by the keystore: release it (keystore_kek_release) after 0. */
+static int join_cluster_kek(struct admin_op *op, struct store_cluster *cl)
 {
 	static const uint8_t zero[PKI_KEK_ID_LEN];
 	struct store_read *r;
@@ -129,7 +130,7 @@ static int join_cluster_kek(struct admin_op *op, struct store_cluster *cl,
 		admin_op_error(op, 409, "this cluster has no PKI to join with");
 		return -1;
 	}
-	if (admin_pki_kek_load(op->a, cl, kek, why, sizeof why) != 0) {
+	if (admin_pki_kek_acquire(op->a, cl, why, sizeof why) != 0) {
 		log_error(ADMIN_TAG, "join: %s", why);
 		admin_op_error(op, 500,
 			       "this member cannot use the cluster KEK");
@@ -214,6 +215,27 @@ out:
 	return out;
 }
 
+/* Issues the joiner's set with the CA key the keystore lends; keeps a
+ * reference to the CA certificate for the answer. */
+struct join_issue {
+	struct nodepki_set *set;
+	const struct nodepki_names *names;
+	X509 *ca; /* owned reference, taken here */
+	char *errmsg;
+	size_t errcap;
+};
+
+static int join_issue_set(X509 *ca, EVP_PKEY *ca_key, void *arg)
+{
+	struct join_issue *ji = arg;
+
+	if (X509_up_ref(ca) != 1)
+		return -1;
+	ji->ca = ca;
+	return nodepki_set_issue(ji->set, ca, ca_key, ji->names, ji->errmsg,
+				 ji->errcap);
+}
+
 static void join_certs(struct admin_op *op)
 {
 	struct join_ask *k = calloc(1, sizeof *k);
@@ -221,9 +243,9 @@ static void join_certs(struct admin_op *op)
 	struct store_read *r;
 	struct nodepki_names names;
 	enum pki_key_type want = PKI_KEY_RSA2048;
-	uint8_t kek[PKI_KEK_LEN], sealed[PKI_KEK_SEALED_LEN];
+	uint8_t sealed[PKI_KEK_SEALED_LEN];
 	char errmsg[512] = "", v[32];
-	EVP_PKEY *ca_key = NULL;
+	struct join_issue ji = {0};
 	X509 *ca = NULL;
 	json_t *answer;
 	int rc;
@@ -257,28 +279,29 @@ static void join_certs(struct admin_op *op)
 				      "key_type", pki_key_type_name(want)));
 			return;
 		}
-	if (join_cluster_kek(op, &cl, kek) != 0)
+	if (join_cluster_kek(op, &cl) != 0)
 		return;
-	rc = -1;
-	if (store_read_begin(op->a->store, &r) == 0) {
-		rc = nodepki_ca_load(r, kek, &ca, &ca_key, errmsg,
-				     sizeof errmsg);
-		store_read_end(r);
-	}
 	nodepki_names_make(op->node.name, op->u.join.admin_address,
 			   op->u.join.raft_address, cl.id, op->node.id, &names);
-	if (rc == 0)
-		rc = nodepki_set_issue(&k->set, ca, ca_key, &names, errmsg,
-				       sizeof errmsg);
-	if (rc == 0 &&
-	    pki_kek_seal(kek, k->req.kex, cl.id, op->node.id, sealed) != 0) {
+	ji = (struct join_issue){.set = &k->set,
+				 .names = &names,
+				 .errmsg = errmsg,
+				 .errcap = sizeof errmsg};
+	rc = -1;
+	if (store_read_begin(op->a->store, &r) == 0) {
+		rc = nodepki_ca_use(r, op->a->ks, join_issue_set, &ji, errmsg,
+				    sizeof errmsg);
+		store_read_end(r);
+	}
+	ca = ji.ca;
+	if (rc == 0 && keystore_kek_seal(op->a->ks, k->req.kex, cl.id,
+					 op->node.id, sealed) != 0) {
 		snprintf(errmsg, sizeof errmsg, "sealing the KEK failed");
 		rc = -1;
 	}
-	OPENSSL_cleanse(kek, sizeof kek);
+	keystore_kek_release(op->a->ks);
 	answer = rc == 0 ? join_grant_json(op, &cl, ca, k, sealed) : NULL;
 	X509_free(ca);
-	EVP_PKEY_free(ca_key);
 	if (!answer) {
 		log_error(ADMIN_TAG, "join of %s: %s", op->node.name,
 			  errmsg[0] ? errmsg : "out of memory");
@@ -378,11 +401,12 @@ static void join_admin_addr(const struct admin_req_join *q, char *out,
 	char host[STORE_ADDR_MAX], rhost[STORE_ADDR_MAX];
 	unsigned port, rport;
 
-	admin_addr_split(q->admin_address, host, sizeof host, &port);
-	admin_addr_split(q->raft_address, rhost, sizeof rhost, &rport);
+	addr_split(q->admin_address, ADDR_PORT_OPTIONAL, host, sizeof host,
+		   &port);
+	addr_split(q->raft_address, ADDR_PORT_OPTIONAL, rhost, sizeof rhost,
+		   &rport);
 	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-		snprintf(out, cap, strchr(rhost, ':') ? "[%s]:%u" : "%s:%u",
-			 rhost, port);
+		addr_format(rhost, port, out, cap);
 	else
 		snprintf(out, cap, "%s", q->admin_address);
 }
@@ -391,15 +415,13 @@ static void join_admin_addr(const struct admin_req_join *q, char *out,
  * and role, its wrapped key must open under the KEK (bound to this node
  * and role) and be that certificate's key. Adds both to CMD. */
 static int join_put_role(struct admin_op *op, struct store_cmd *cmd, X509 *ca,
-			 const struct store_cluster *cl,
-			 const uint8_t kek[PKI_KEK_LEN], int i,
+			 const struct store_cluster *cl, int i,
 			 const struct admin_req_join_pki *pki, char *errmsg,
 			 size_t errcap)
 {
 	enum pki_role role = nodepki_roles[i];
 	struct store_cert cert;
 	struct store_key key = {.owner = op->node.id, .role = (uint32_t)role};
-	EVP_PKEY *priv = NULL;
 	uint8_t *der = NULL;
 	X509 *x = NULL;
 	int rc = -1;
@@ -408,14 +430,9 @@ static int join_put_role(struct admin_op *op, struct store_cmd *cmd, X509 *ca,
 			   errcap) != 0 ||
 	    nodepki_check_issued(ca, x, role, op->node.name, cl->id,
 				 op->node.id, errmsg, errcap) != 0 ||
-	    nodepki_key_unwrap(kek, op->node.id, role, pki->key[i],
-			       pki->key_len[i], &priv, errmsg, errcap) != 0)
+	    keystore_key_check(op->a->ks, op->node.id, role, pki->key[i],
+			       pki->key_len[i], x, errmsg, errcap) != 0)
 		goto out;
-	if (EVP_PKEY_eq(X509_get0_pubkey(x), priv) != 1) {
-		snprintf(errmsg, errcap, "the %s key is not its certificate's",
-			 pki_role_name(role));
-		goto out;
-	}
 	if (nodepki_cert_record(x, op->node.id, role, 1, admin_now_ms(), &cert,
 				&der, errmsg, errcap) != 0)
 		goto out;
@@ -427,7 +444,7 @@ static int join_put_role(struct admin_op *op, struct store_cmd *cmd, X509 *ca,
 	}
 	key.wrapped = pki->key[i];
 	key.wrapped_len = pki->key_len[i];
-	if (pki_kek_id(kek, key.kek_id) != 0 ||
+	if (keystore_kek_id(op->a->ks, key.kek_id) != 0 ||
 	    store_cmd_put_cert(cmd, STORE_OP_PUT, &cert) != 0 ||
 	    store_cmd_put_key(cmd, &key) != 0) {
 		snprintf(errmsg, errcap, "building the change failed");
@@ -435,7 +452,6 @@ static int join_put_role(struct admin_op *op, struct store_cmd *cmd, X509 *ca,
 	}
 	rc = 0;
 out:
-	EVP_PKEY_free(priv);
 	X509_free(x);
 	free(der);
 	return rc;
@@ -449,7 +465,6 @@ static int join_put_pki(struct admin_op *op, struct store_cmd *cmd,
 	struct store_cluster cl;
 	struct store_read *r;
 	struct store_cert c;
-	uint8_t kek[PKI_KEK_LEN];
 	X509 *ca = NULL;
 	int rc = 0;
 
@@ -460,7 +475,7 @@ static int join_put_pki(struct admin_op *op, struct store_cmd *cmd,
 			 ") and send them with their wrapped keys");
 		return 400;
 	}
-	if (join_cluster_kek(op, &cl, kek) != 0)
+	if (join_cluster_kek(op, &cl) != 0)
 		return -1; /* answered */
 	if (store_read_begin(op->a->store, &r) == 0) {
 		if (store_cert_get(r, 0, STORE_CERT_CA, &c) == 0)
@@ -472,10 +487,10 @@ static int join_put_pki(struct admin_op *op, struct store_cmd *cmd,
 		rc = 500;
 	}
 	for (int i = 0; rc == 0 && i < NODEPKI_ROLES; i++)
-		if (join_put_role(op, cmd, ca, &cl, kek, i, pki, errmsg,
-				  errcap) != 0)
+		if (join_put_role(op, cmd, ca, &cl, i, pki, errmsg, errcap) !=
+		    0)
 			rc = 400;
-	OPENSSL_cleanse(kek, sizeof kek);
+	keystore_kek_release(op->a->ks);
 	X509_free(ca);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/http.h>
 #include <openssl/crypto.h>
 
 #include "common/log.h"
@@ -32,7 +33,7 @@ static const struct {
     {"/v1/node-groups", PROV_NODE_GROUP},
 };
 
-static const struct prov_kind *route_kind(const struct admin_op *op)
+const struct prov_kind *prov_route_kind(const struct admin_op *op)
 {
 	const char *p = op->route->pattern;
 
@@ -66,7 +67,7 @@ static struct prov_ctx *prov_ctx_new(struct admin_op *op)
 		admin_op_error(op, 500, "out of memory");
 		return NULL;
 	}
-	c->k = route_kind(op);
+	c->k = prov_route_kind(op);
 	op->ctx = c;
 	op->ctx_free = prov_ctx_free;
 	return c;
@@ -74,10 +75,19 @@ static struct prov_ctx *prov_ctx_new(struct admin_op *op)
 
 /* ---- reads ------------------------------------------------------------ */
 
+/* A page of a list: at most LIMIT records after the name AFTER. */
+#define PROV_LIST_DEFAULT 1000
+#define PROV_LIST_MAX 5000
+
 struct list_ctx {
 	const struct prov_kind *k;
 	struct store_read *r;
 	json_t *list;
+	const char *after; /* skip keys up to and including it */
+	size_t after_len;
+	long left;		   /* records still wanted */
+	int more;		   /* stopped with records left */
+	char next[STORE_NAME_MAX]; /* the last one listed, when more remain */
 };
 
 static int list_one(void *arg, const void *key, size_t klen, const void *val,
@@ -86,31 +96,64 @@ static int list_one(void *arg, const void *key, size_t klen, const void *val,
 	struct list_ctx *l = arg;
 	union prov_rec rec;
 
-	(void)key;
-	(void)klen;
-	if (prov_rec_decode(l->k, val, vlen, &rec) == 0)
-		json_array_append_new(
-		    l->list, prov_render(l->k, &rec, prov_node_name, l->r));
+	/* store_each starts at the first key >= AFTER: skip AFTER itself. */
+	if (l->after_len && klen == l->after_len &&
+	    memcmp(key, l->after, klen) == 0)
+		return 0;
+	if (prov_rec_decode(l->k, val, vlen, &rec) != 0)
+		return 0;
+	if (l->left == 0) {
+		/* One more exists: the page ends at the previous one. */
+		l->more = 1;
+		return 1;
+	}
+	json_array_append_new(l->list,
+			      prov_render(l->k, &rec, prov_node_name, l->r));
+	snprintf(l->next, sizeof l->next, "%s", prov_rec_name(l->k, &rec));
+	l->left--;
 	OPENSSL_cleanse(&rec, sizeof rec);
 	return 0;
 }
 
 void admin_route_prov_list(struct admin_op *op)
 {
-	struct list_ctx l = {.k = route_kind(op), .list = json_array()};
-
+	const char *query =
+	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(op->req));
+	struct list_ctx l = {.k = prov_route_kind(op), .list = json_array()};
+	char after[STORE_NAME_MAX] = "";
+	json_t *ans;
+	l.left = admin_query_limit(query, PROV_LIST_DEFAULT, PROV_LIST_MAX);
+	if (l.left < 0) {
+		json_decref(l.list);
+		admin_op_error(op, 400, "limit must be a number (1-%d)",
+			       PROV_LIST_MAX);
+		return;
+	}
+	if (admin_query_value(query, "after", after, sizeof after) &&
+	    !store_prov_name_valid(after)) {
+		json_decref(l.list);
+		admin_op_error(op, 400, "after must be a name");
+		return;
+	}
+	l.after = after;
+	l.after_len = strlen(after);
 	if (!l.list || admin_op_read_begin(op, &l.r) != 0) {
 		json_decref(l.list);
 		return;
 	}
-	store_each(l.r, l.k->table, NULL, 0, list_one, &l);
+	store_each(l.r, l.k->table, l.after_len ? after : NULL, l.after_len,
+		   list_one, &l);
 	store_read_end(l.r);
-	admin_op_reply(op, 200, json_pack("{s:o}", l.k->plural, l.list));
+	ans = json_pack("{s:o}", l.k->plural, l.list);
+	/* Where the next page starts: ?after=NEXT. */
+	if (ans && l.more)
+		json_object_set_new(ans, "next", json_string(l.next));
+	admin_op_reply(op, 200, ans);
 }
 
 void admin_route_prov_get(struct admin_op *op)
 {
-	const struct prov_kind *k = route_kind(op);
+	const struct prov_kind *k = prov_route_kind(op);
 	struct store_read *r;
 	union prov_rec rec;
 	json_t *o;

@@ -99,78 +99,106 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/v1/security", admin_route_security_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_PUT, "/v1/security/mode", admin_route_security_mode,
-     ROUTE_AUTH | ROUTE_WRITE, 30},    /* Provisioning (prov_int.h): one set of handlers, the resource
-     * from the path. */
-    {EVHTTP_REQ_GET, "/v1/profiles", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    /* Provisioning (prov_int.h): one set of handlers, the resource from
+     * the path. */
+    {EVHTTP_REQ_GET, "/v1/profiles", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/profiles/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/profiles", admin_route_prov_add,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_POST, "/v1/profiles/batch", admin_route_prov_batch,
+     ROUTE_AUTH | ROUTE_WRITE, 60},
     {EVHTTP_REQ_PUT, "/v1/profiles/+", admin_route_prov_set,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/profiles/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/trunk-profiles", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/trunk-profiles", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/trunk-profiles/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/trunk-profiles", admin_route_prov_add,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_POST, "/v1/trunk-profiles/batch", admin_route_prov_batch,
+     ROUTE_AUTH | ROUTE_WRITE, 60},
     {EVHTTP_REQ_PUT, "/v1/trunk-profiles/+", admin_route_prov_set,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/trunk-profiles/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/devices", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/devices", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/devices/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/devices", admin_route_prov_add,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_POST, "/v1/devices/batch", admin_route_prov_batch,
+     ROUTE_AUTH | ROUTE_WRITE, 60},
     {EVHTTP_REQ_PUT, "/v1/devices/+", admin_route_prov_set,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/devices/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/users", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/users", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/users/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/users", admin_route_prov_add,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_POST, "/v1/users/batch", admin_route_prov_batch,
+     ROUTE_AUTH | ROUTE_WRITE, 60},
     {EVHTTP_REQ_PUT, "/v1/users/+", admin_route_prov_set,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/users/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/app-users", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/app-users", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/app-users/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/app-users", admin_route_prov_add,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_POST, "/v1/app-users/batch", admin_route_prov_batch,
+     ROUTE_AUTH | ROUTE_WRITE, 60},
     {EVHTTP_REQ_PUT, "/v1/app-users/+", admin_route_prov_set,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/app-users/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/realms", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/realms", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/realms/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/realms", admin_route_prov_add,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_POST, "/v1/realms/batch", admin_route_prov_batch,
+     ROUTE_AUTH | ROUTE_WRITE, 60},
     {EVHTTP_REQ_PUT, "/v1/realms/+", admin_route_prov_set,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/realms/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    {EVHTTP_REQ_GET, "/v1/node-groups", admin_route_prov_list, ROUTE_AUTH | ROUTE_READ,
-     0},
+    {EVHTTP_REQ_GET, "/v1/node-groups", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/node-groups/+", admin_route_prov_get,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_POST, "/v1/node-groups", admin_route_prov_add,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_POST, "/v1/node-groups/batch", admin_route_prov_batch,
+     ROUTE_AUTH | ROUTE_WRITE, 60},
     {EVHTTP_REQ_PUT, "/v1/node-groups/+", admin_route_prov_set,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/node-groups/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    /* Files phones fetch from the TFTP role (routes_tftp.c). */
+    {EVHTTP_REQ_GET, "/v1/tftp/files", admin_route_tftp_files_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/tftp/chunks", admin_route_tftp_chunk,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_POST, "/v1/tftp/files", admin_route_tftp_file_commit,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/tftp/file", admin_route_tftp_file_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/tftp/file", admin_route_tftp_file_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_GET, "/v1/tftp/devices/+", admin_route_tftp_device,
+     ROUTE_AUTH | ROUTE_READ, 0},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
@@ -364,6 +392,14 @@ static void op_after_login(struct admin_op *op, int rc)
 	op->route->handler(op);
 }
 
+void admin_op_serve(struct admin_op *op)
+{
+	if ((op->route->flags & ROUTE_AUTH) && op->a->consensus)
+		admin_login_check(op, op_after_login);
+	else
+		op_after_login(op, 0);
+}
+
 static void admin_on_request(struct evhttp_request *req, void *arg)
 {
 	struct admin *a = arg;
@@ -415,8 +451,10 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 				     "(yet)");
 		return;
 	}
+	/* Before relaying, and before the credentials are checked: so
+	 * without the details. */
 	if ((route->flags & ROUTE_WRITE) && a->consensus &&
-	    admin_op_refused_full(op))
+	    admin_op_refused_full(op, 0))
 		return;
 	leader = admin_is_leader(a);
 	if (route->flags & ROUTE_READ)
@@ -425,17 +463,17 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 	/* The leader checks the credentials of what it is relayed. */
 	if (a->consensus && !leader &&
 	    ((route->flags & ROUTE_WRITE) || op->consistent)) {
-		if (op->from_node)
+		if (op->from_node) {
 			admin_op_error(op, 503,
-				       "not the leader (leadership moved)");
-		else
+				       ADMIN_NOT_LEADER_TEXT
+				       " (leadership moved)");
+		} else {
+			op->fwd_fresh = 1;
 			admin_forward(op);
+		}
 		return;
 	}
-	if ((route->flags & ROUTE_AUTH) && a->consensus)
-		admin_login_check(op, op_after_login);
-	else
-		op_after_login(op, 0);
+	admin_op_serve(op);
 }
 
 /* ---- the connection cap ----------------------------------------------- */
@@ -543,7 +581,8 @@ static int admin_bind(struct admin *a, char *errmsg, size_t errcap)
 	char host[STORE_ADDR_MAX];
 	unsigned port;
 
-	if (admin_addr_split(a->listen, host, sizeof host, &port) != 0) {
+	if (addr_split(a->listen, ADDR_PORT_OPTIONAL, host, sizeof host,
+		       &port) != 0) {
 		snprintf(errmsg, errcap,
 			 "admin listen address \"%s\": want "
 			 "host:port",
@@ -594,8 +633,13 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 	else if (asprintf(&a->kek_file, "%s/kek",
 			  a->data_dir ? a->data_dir : "") < 0)
 		a->kek_file = NULL;
+	a->ks = cfg->keystore;
+	if (!a->ks && a->kek_file &&
+	    keystore_new(a->kek_file, &a->ks) == KEYSTORE_OK)
+		a->ks_owned = 1;
 	if (!a->listen || !a->cert_file || !a->key_file || !a->data_dir ||
-	    !a->node_name || !a->raft_addr || !a->admin_addr || !a->kek_file) {
+	    !a->node_name || !a->raft_addr || !a->admin_addr || !a->kek_file ||
+	    !a->ks) {
 		snprintf(errmsg, errcap, "out of memory");
 		goto err_after_alloc;
 	}
@@ -674,6 +718,8 @@ err_after_alloc:
 	free(a->raft_addr);
 	free(a->admin_addr);
 	free(a->kek_file);
+	if (a->ks_owned)
+		keystore_free(a->ks);
 	free(a);
 	return -1;
 }
@@ -837,6 +883,8 @@ void admin_free(struct admin *a)
 	free(a->raft_addr);
 	free(a->admin_addr);
 	free(a->kek_file);
+	if (a->ks_owned)
+		keystore_free(a->ks);
 	OPENSSL_cleanse(a, sizeof *a);
 	free(a);
 }

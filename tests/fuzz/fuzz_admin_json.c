@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		rc = admin_req_parse_join(data, size, &u.join, &pki, err,
 					  sizeof err);
-		if (!rc && !admin_addr_valid(u.join.raft_address))
+		if (!rc && !addr_valid(u.join.raft_address, 0))
 			abort();
 		if (!rc)
 			check_join_pki(&pki);
@@ -201,7 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 11:
-		if (admin_addr_split(text, host, sizeof host, &port) == 0)
+		if (addr_split(text, ADDR_PORT_OPTIONAL, host, sizeof host,
+			       &port) == 0)
 			check_str(host, sizeof host);
 		break;
 	case 12:
@@ -211,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ask.key_len[i] == 0 ||
 			    ask.key_len[i] > ADMIN_JOIN_PUBKEY_MAX)
 				abort();
-		if (!rc && !admin_addr_valid(u.join.admin_address))
+		if (!rc && !addr_valid(u.join.admin_address, 0))
 			abort();
 		break;
 	case 13:

@@ -54,7 +54,9 @@ free_port() {
 node_conf() {
 	local name=$1
 	shift
-	ward_conf "$name" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \
+	WARD_TFTP_LISTEN=127.0.0.1:$(free_port) \
+		WARD_TFTP_HTTP_LISTEN=127.0.0.1:$(free_port) \
+		ward_conf "$name" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \
 		"$@"
 }
 

@@ -15,3 +15,5 @@ set_tests_properties(system_store_growth system_store_diskfull
   PROPERTIES RESOURCE_LOCK wardd)
 # A later C-raft's raft_version_number(), preloaded by test_datadir.sh.
 add_library(fake_raft_version SHARED system/fake_raft_version.c)
+ward_system_test(system_tftp system/test_tftp.sh)
+set_tests_properties(system_tftp PROPERTIES RESOURCE_LOCK wardd)

@@ -16,6 +16,14 @@ grep -q "election_timeout_ms" "$CLUSTER_DIR/last.err" || fail "no reason given"
 printf '[node]\nnmae = x\n' >"$CLUSTER_DIR/bad.conf"
 expect_rc 2 "$WARDD" -n -c "$CLUSTER_DIR/bad.conf"
 grep -q "unknown setting" "$CLUSTER_DIR/last.err" || fail "no reason given"
+# Addresses: the one parser the admin API and Raft use decides here too.
+for bad in '::1:9443' '127.0.0.1:0' '127.0.0.1' 'host..example:1' '[127.0.0.1]:1'; do
+	expect_rc 2 "$WARDD" -n -c "$CLUSTER_DIR/a1.conf" -s "raft.listen=$bad"
+	grep -qF "raft.listen: \"$bad\" is not host:port" "$CLUSTER_DIR/last.err" ||
+		fail "raft.listen=$bad: no reason given"
+done
+expect_rc 0 "$WARDD" -n -c "$CLUSTER_DIR/a1.conf" -s "raft.listen=[::1]:9443"
+expect_rc 0 "$WARDD" -n -c "$CLUSTER_DIR/a1.conf" -s "admin.listen=localhost:8443"
 
 step "two clusters, a and b"
 ward_init a1 cluster-a

@@ -143,19 +143,6 @@ printf 'name,colour\nSEP000000000009,red\n' >"$CLUSTER_DIR/bad.csv"
 expect_rc 1 ward_ctl n1 device import "$CLUSTER_DIR/bad.csv"
 err_has "no field"
 
-step "user import of 120 rows shows progress; a short password is refused"
-{
-	echo "name,password,presence_group"
-	for i in $(seq 1 119); do echo "u$i,user-secret-$i,staff"; done
-	echo "u120,short,staff"
-} >"$CLUSTER_DIR/users.csv"
-expect_rc 2 ward_ctl n1 user import "$CLUSTER_DIR/users.csv"
-out_has "120 rows: 119 added, 1 refused."
-out_has "row 121 u120: refused: .*password"
-err_has "import: 100 of 120 rows"
-[ "$(ward_ctl n2 --json user show u77 | jq -r .credentials)" = true ] ||
-	fail "imported user without credentials"
-
 step "deletes, audited"
 expect_rc 0 ward_ctl n1 device delete SEP0011223344AA
 expect_rc 0 ward_ctl n1 node-group delete g1
@@ -164,4 +151,23 @@ for a in device.add device.set device.delete user.add node-group.delete realm.ad
 	jq -e --arg a "$a" '[.audit[] | select(.action == $a)] | length > 0' \
 		"$CLUSTER_DIR/last.out" >/dev/null || fail "no audit of $a"
 done
+step "user import of 1050 rows shows progress; a short password is refused; lists page"
+{
+	echo "name,password,presence_group"
+	for i in $(seq 1 1049); do echo "u$i,user-secret-$i,staff"; done
+	echo "u1050,short,staff"
+} >"$CLUSTER_DIR/users.csv"
+expect_rc 2 ward_ctl n1 user import "$CLUSTER_DIR/users.csv"
+out_has "1050 rows: 1049 added, 1 refused."
+out_has "row 1051 u1050: refused: .*password"
+err_has "import: 100 of 1050 rows"
+err_has "import: 1000 of 1050 rows"
+[ "$(ward_ctl n2 --json user show u777 | jq -r .credentials)" = true ] ||
+	fail "imported user without credentials"
+# alice and 1049 imported users, over two pages of 1000.
+[ "$(ward_ctl n1 --json user list | jq '.users | length')" = 1050 ] ||
+	fail "user list is not 1050 long"
+[ "$(ward_ctl n1 user list | grep -c '^u[0-9]')" = 1049 ] ||
+	fail "user table is not 1049 imported rows"
+
 step "ok"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# A state machine that fails is visible and harmless: the leader n1's store
-# is made to fail an apply with EIO (a storage error that is not about
-# space; WARD_TEST_STORE_FAULT, tests only). The write waiting on it gets an
-# error, not silence; cluster status shows n1 "failed" with the reason; n1
-# gives up leadership and stops voting while n2 and n3 elect and go on; a
-# write on n1 is refused with the reason. Restarted (the store itself is
-# sound), n1 replays the log and catches up.
+# What a leader whose store cannot apply does, with faults injected into
+# n1's store (WARD_TEST_STORE_FAULT, tests only):
+# - ENOSPC: n1 waits on the entry; the write waiting on it is answered at
+#   its deadline (507), not left hanging; n2 and n3 elect and go on; once
+#   the fault is lifted n1 catches up.
+# - EIO (a storage error that is not about space): the write waiting on it
+#   gets an error; cluster status shows n1 "failed" with the reason; n1
+#   gives up leadership and stops voting while n2 and n3 elect and go on; a
+#   write on n1 is refused with the reason. Restarted (the store itself is
+#   sound), n1 replays the log and catches up.
 . "$(dirname "$0")/lib.sh"
 
 health_of() {
@@ -24,6 +27,32 @@ ward_join n2 n1
 ward_join n3 n1
 [ "$(leader_of n1)" = n1 ] || fail "n1 is not the leader"
 ward_ctl n1 param set sip_keepalive_s 31 >/dev/null
+
+step "n1's applies find no space: the write waiting on n1 is answered at its deadline"
+echo "ENOSPC 1000000" >"$fault"
+start=$(date +%s)
+rc=0
+ward_ctl n1 param set sip_keepalive_s 41 >"$CLUSTER_DIR/out" 2>&1 || rc=$?
+took=$(($(date +%s) - start))
+cat "$CLUSTER_DIR/out"
+[ "$rc" != 0 ] || fail "the write on a leader without space succeeded"
+[ "$took" -ge 13 ] && [ "$took" -le 20 ] || fail "the write was answered after ${took}s"
+grep -q "no answer in time: this node's store is full" "$CLUSTER_DIR/out" ||
+	fail "the answer does not say why"
+n1_full() { [ "$(health_of n2 n1)" = store-full ]; }
+wait_until 10 "n2 sees n1 store-full" n1_full
+wait_until 10 "a leader other than n1" has_leader n2 n1
+ward_ctl n2 param set sip_keepalive_s 42 >/dev/null
+
+step "space again: n1 resumes and catches up, and leads again"
+echo "ENOSPC 0" >"$fault"
+wait_until 10 "n1 is healthy again" n1_ok
+wait_until 10 "n1 has every write" param_is n1 sip_keepalive_s 42
+! grep -q "state machine failed" "$CLUSTER_DIR/n1.log" ||
+	fail "n1 marked its state machine failed for want of space"
+n1_leads() { [ "$(leader_of n2)" = n1 ]; }
+ward_ctl n2 leader transfer n1 >/dev/null
+wait_until 10 "n1 leads again" n1_leads
 
 step "n1's next apply fails with EIO: the write waiting on it gets an error"
 echo "EIO 1" >"$fault"

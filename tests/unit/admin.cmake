@@ -12,7 +12,7 @@ endif()
 if(TARGET ward_admin AND TARGET ward_node)
   # In-process: real store, real single-node Raft, HTTPS through libcurl.
   find_package(Threads REQUIRED)
-  foreach(t e2e cluster prov shutdown)
+  foreach(t e2e cluster prov shutdown forward)
     ward_unit_test(test_admin_${t}
       SOURCES unit/test_admin_${t}.c unit/test_admin_harness.c
       LIBS ward_admin ward_node PkgConfig::CURL Threads::Threads)

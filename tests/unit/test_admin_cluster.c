@@ -86,7 +86,9 @@ static void test_follower_forwards_to_the_pinned_leader(void **s)
 	j = call_node(N2, "PUT", "/v1/params/sip_keepalive_s",
 		      "{\"value\":\"46\"}", ADMIN, &status);
 	assert_int_equal(status, 503);
-	assert_non_null(strstr(str(j, "error"), "could not be reached"));
+	assert_non_null(strstr(str(j, "error"),
+			       "leader n1 unreachable: its certificate is not "
+			       "the one on record (pin mismatch)"));
 	json_decref(j);
 	j = call("GET", "/v1/params/sip_keepalive_s", NULL, ADMIN, &status);
 	assert_string_equal(str(j, "value"), "45");

@@ -388,7 +388,8 @@ void join_n2(void)
 	struct join_pin pin = {.kind = JOIN_PIN_LEAF};
 	struct join_keys keys = {0};
 	struct join_result res;
-	uint8_t fp[32], kek[32];
+	uint8_t fp[32];
+	struct keystore *ks;
 	long status;
 	json_t *j;
 
@@ -409,10 +410,12 @@ void join_n2(void)
 					  .raft_addr = N2->raft_addr,
 					  .admin_addr = N2->admin_addr,
 					  .timeout_s = 30};
-		char cluster_id[37];
+		char cluster_id[37], kek_path[700];
 
+		snprintf(kek_path, sizeof kek_path, "%s/kek", N2->dir);
+		assert_int_equal(keystore_new(kek_path, &ks), KEYSTORE_OK);
 		if (join_prepare(&rq, N2->id, N2->dir, N2->cert, N2->key, &keys,
-				 kek, cluster_id, errmsg, sizeof errmsg) != 0)
+				 ks, cluster_id, errmsg, sizeof errmsg) != 0)
 			fail_msg("join/certs: %s", errmsg);
 		/* N2's loop does not run yet: reload on this thread. */
 		if (admin_reload(N2->admin, errmsg, sizeof errmsg) != 0)
@@ -429,9 +432,11 @@ void join_n2(void)
 			 "\"%s\",\"admin_address\":\"%s\",\"https_sha256\":"
 			 "\"%s\"}",
 			 token, N2->raft_addr, N2->admin_addr, fptext);
-		if (join_cluster(&rq, kek, N2->id, &keys.set, fp, &res, errmsg,
+		if (join_cluster(&rq, ks, N2->id, &keys.set, fp, &res, errmsg,
 				 sizeof errmsg) != 0)
 			fail_msg("join: %s", errmsg);
+		keystore_kek_release(ks);
+		keystore_free(ks);
 		assert_int_equal(res.node_id, N2->id);
 		assert_string_equal(res.cluster_name, "lab");
 		join_keys_clear(&keys);

@@ -61,6 +61,21 @@ static void test_default_profiles_exist_and_profiles_round_trip(void **s)
 	list = json_object_get(j, "profiles");
 	assert_int_equal(json_array_size(list), 3);
 	json_decref(j);
+	/* Pages: at most LIMIT, and where the next one starts. */
+	j = expect(200, "GET", "/v1/profiles?limit=2", NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "profiles")), 2);
+	assert_string_equal(str(j, "next"), "standard-encrypted");
+	json_decref(j);
+	j = expect(200, "GET", "/v1/profiles?limit=2&after=standard-encrypted",
+		   NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "profiles")), 1);
+	assert_string_equal(
+	    str(json_array_get(json_object_get(j, "profiles"), 0), "name"),
+	    "standard-non-secure");
+	assert_null(json_object_get(j, "next"));
+	json_decref(j);
+	refused(400, "GET", "/v1/profiles?limit=x", NULL, "limit");
+	refused(400, "GET", "/v1/profiles?after=a/b", NULL, "after");
 	j = expect(200, "GET", "/v1/trunk-profiles", NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "trunk_profiles")),
 			 3);
@@ -344,6 +359,73 @@ static void test_node_groups_name_known_distinct_nodes(void **s)
 	json_decref(j);
 }
 
+static long row_status(json_t *j, size_t i)
+{
+	return (long)json_integer_value(json_object_get(
+	    json_array_get(json_object_get(j, "results"), i), "status"));
+}
+
+static void test_batch_applies_each_row_whole_or_not_at_all(void **s)
+{
+	struct store_read *r;
+	struct store_device d;
+	json_t *j;
+	char *big;
+	size_t n = 0;
+
+	(void)s;
+	init_cluster();
+	j = expect(200, "POST", "/v1/devices/batch",
+		   "{\"rows\":["
+		   "{\"name\":\"SEP000000000001\",\"lines\":[\"1\"]},"
+		   "{\"name\":\"SEP0001\"},"
+		   "{\"name\":\"SEP000000000001\",\"lines\":[\"2\"]},"
+		   "{\"name\":\"SEP000000000003\",\"profile\":\"x\","
+		   "\"lines\":[\"3\"]},"
+		   "7,"
+		   "{\"name\":\"SEP000000000005\",\"lines\":[\"5\"]}]}");
+	assert_int_equal(row_status(j, 0), 201);
+	assert_int_equal(row_status(j, 1), 400);
+	assert_int_equal(row_status(j, 2), 409);
+	assert_int_equal(row_status(j, 3), 400);
+	assert_int_equal(row_status(j, 4), 400);
+	assert_int_equal(row_status(j, 5), 201);
+	assert_int_equal(json_integer_value(json_object_get(j, "added")), 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "refused")), 4);
+	assert_non_null(strstr(
+	    str(json_array_get(json_object_get(j, "results"), 3), "error"),
+	    "no profile"));
+	json_decref(j);
+	/* The duplicate left the first row's line alone. */
+	assert_int_equal(store_read_begin(N1->store, &r), 0);
+	assert_int_equal(store_device_get(r, "SEP000000000001", &d), 0);
+	assert_string_equal(d.lines[0], "1");
+	assert_int_equal(store_device_get(r, "SEP000000000003", &d),
+			 STORE_ENOTFOUND);
+	store_read_end(r);
+	assert_true(audit_has("device.add", "name=SEP000000000005"));
+
+	/* Users in a batch get their credentials wrapped like single adds. */
+	j = expect(200, "POST", "/v1/users/batch",
+		   "{\"rows\":[{\"name\":\"b1\",\"password\":"
+		   "\"b1-secret-123\"}]}");
+	json_decref(j);
+	assert_ha1_of("b1", "lab", "b1-secret-123");
+
+	refused(400, "POST", "/v1/devices/batch", "{\"rows\":[]}", "1 to 500");
+	refused(400, "POST", "/v1/devices/batch", "[]", "rows");
+	refused(400, "POST", "/v1/devices/batch", "{\"rows\":[],\"x\":1}",
+		"rows");
+	big = malloc(600 * 4 + 32);
+	assert_non_null(big);
+	n += (size_t)sprintf(big, "{\"rows\":[");
+	for (int i = 0; i < 501; i++)
+		n += (size_t)sprintf(big + n, "%s{}", i ? "," : "");
+	sprintf(big + n, "]}");
+	refused(400, "POST", "/v1/devices/batch", big, "1 to 500");
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +442,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_node_groups_name_known_distinct_nodes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_batch_applies_each_row_whole_or_not_at_all, setup,
+		teardown),
 	};
 	int rc;
 

@@ -344,8 +344,8 @@ static void test_other_nodes_certificates_are_not_ours(void **state)
 	assert_int_equal(nodepki_set_issue(&other, x->c.pki.ca, x->c.pki.ca_key,
 					   &names, errmsg, sizeof errmsg),
 			 0);
-	assert_int_equal(nodepki_cmd_put_set(cmd, x->c.pki.kek, 2, &other, 5,
-					     errmsg, sizeof errmsg),
+	assert_int_equal(nodepki_cmd_put_set(cmd, x->c.ks, 2, &other, 5, errmsg,
+					     sizeof errmsg),
 			 0);
 	assert_int_equal(cfx_apply(&x->c, cmd), 0);
 	look(x);
@@ -393,21 +393,27 @@ static void test_cluster_without_pki_is_refused(void **state)
 	assert_int_equal(store_cmd_put_cluster(cmd, &cl), 0);
 	assert_int_equal(cfx_apply(&x->c, cmd), 0);
 	assert_int_equal(
-	    certs_kek_check(x->c.dir, x->c.s, errmsg, sizeof errmsg), -1);
+	    certs_kek_check(x->c.ks, x->c.dir, x->c.s, errmsg, sizeof errmsg),
+	    -1);
 	assert_non_null(strstr(errmsg, "predates the cluster PKI"));
 }
 
 static void test_store_without_cluster_waits(void **state)
 {
 	struct cfx c = {0};
-	char errmsg[256] = "", dir[700];
+	char errmsg[256] = "", dir[700], kek[760];
+	struct keystore *ks;
 	struct store *s;
 
 	c.dir = cfx_tmpdir();
 	snprintf(dir, sizeof dir, "%s", c.dir);
+	snprintf(kek, sizeof kek, "%s/kek", c.dir);
+	assert_int_equal(keystore_new(kek, &ks), KEYSTORE_OK);
 	assert_int_equal(store_open(dir, &s, errmsg, sizeof errmsg), 0);
-	assert_int_equal(certs_kek_check(c.dir, s, errmsg, sizeof errmsg), 1);
+	assert_int_equal(certs_kek_check(ks, c.dir, s, errmsg, sizeof errmsg),
+			 1);
 	store_close(s);
+	keystore_free(ks);
 	cfx_rmdir(c.dir);
 }
 
@@ -454,8 +460,8 @@ static void test_leader_adds_missing_provisioning_defaults(void **state)
 	struct store_phone_profile p;
 	struct store_secret sec;
 	struct store_read *r;
-	uint8_t aad[64], secret[64];
-	size_t aad_len, n;
+	uint8_t secret[64];
+	size_t n;
 
 	assert_int_equal(store_cmd_op(cmd, STORE_OP_DEL_EXISTING,
 				      STORE_T_SECRETS, "digest_nonce", 12, NULL,
@@ -473,12 +479,10 @@ static void test_leader_adds_missing_provisioning_defaults(void **state)
 	assert_int_equal(p.mode, STORE_DEVMODE_ENCRYPTED);
 	assert_int_equal(store_secret_get(r, STORE_SECRET_DIGEST_NONCE, &sec),
 			 0);
-	assert_int_equal(
-	    pki_aad("secrets", "digest_nonce", 12, aad, sizeof aad, &aad_len),
-	    0);
-	assert_int_equal(pki_unwrap(x->c.pki.kek, aad, aad_len, sec.wrapped,
-				    sec.wrapped_len, secret, sizeof secret, &n),
-			 0);
+	assert_int_equal(keystore_unwrap(x->c.ks, "secrets", "digest_nonce", 12,
+					 sec.wrapped, sec.wrapped_len, secret,
+					 sizeof secret, &n),
+			 KEYSTORE_OK);
 	assert_int_equal(n, STORE_SECRET_LEN);
 	store_read_end(r);
 	/* Nothing more to add. */
@@ -546,8 +550,8 @@ static void test_leader_writes_other_nodes_itls(void **state)
 	assert_int_equal(nodepki_set_issue(&other, x->c.pki.ca, x->c.pki.ca_key,
 					   &names, errmsg, sizeof errmsg),
 			 0);
-	assert_int_equal(nodepki_cmd_put_set(cmd, x->c.pki.kek, 2, &other, 5,
-					     errmsg, sizeof errmsg),
+	assert_int_equal(nodepki_cmd_put_set(cmd, x->c.ks, 2, &other, 5, errmsg,
+					     sizeof errmsg),
 			 0);
 	assert_int_equal(store_cmd_put_node(cmd, STORE_OP_PUT_NEW, &n), 0);
 	assert_int_equal(cfx_apply(&x->c, cmd), 0);

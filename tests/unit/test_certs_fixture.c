@@ -93,10 +93,11 @@ void cfx_make(struct cfx *f, uint64_t node_id)
 	snprintf(name, sizeof name, "n%llu", (unsigned long long)node_id);
 	nodepki_names_make(name, "127.0.0.2:8443", "127.0.0.2:9443",
 			   CFX_CLUSTER, node_id, &f->names);
-	if (nodepki_cluster_create(PKI_KEY_ECDSA_P256, "lab", &f->names,
+	assert_int_equal(keystore_new(f->kek_path, &f->ks), KEYSTORE_OK);
+	if (nodepki_cluster_create(f->ks, PKI_KEY_ECDSA_P256, "lab", &f->names,
 				   &f->pki, errmsg, sizeof errmsg) != 0)
 		fail_msg("cluster: %s", errmsg);
-	assert_int_equal(pki_kek_save(f->kek_path, f->pki.kek, NULL, 0), 0);
+	assert_int_equal(keystore_kek_save(f->ks, NULL, 0), KEYSTORE_OK);
 
 	snprintf(cl.id, sizeof cl.id, "%s", CFX_CLUSTER);
 	snprintf(cl.name, sizeof cl.name, "lab");
@@ -113,21 +114,21 @@ void cfx_make(struct cfx *f, uint64_t node_id)
 					     &cert, &der, errmsg,
 					     sizeof errmsg),
 			 0);
-	assert_int_equal(nodepki_key_record(f->pki.kek, 0, PKI_ROLE_CA,
-					    f->pki.ca_key, &key, &wrapped),
-			 0);
+	assert_int_equal(keystore_key_wrap(f->ks, 0, PKI_ROLE_CA, f->pki.ca_key,
+					   &key, &wrapped),
+			 KEYSTORE_OK);
 	assert_int_equal(store_cmd_put_cert(cmd, STORE_OP_PUT_NEW, &cert), 0);
 	assert_int_equal(store_cmd_put_key(cmd, &key), 0);
 	free(der);
 	free(wrapped);
-	if (nodepki_cmd_put_set(cmd, f->pki.kek, node_id, &f->pki.node, 1,
-				errmsg, sizeof errmsg) != 0)
+	if (nodepki_cmd_put_set(cmd, f->ks, node_id, &f->pki.node, 1, errmsg,
+				sizeof errmsg) != 0)
 		fail_msg("set: %s", errmsg);
 	assert_int_equal(store_cmd_put_cluster(cmd, &cl), 0);
 	assert_int_equal(store_cmd_put_node(cmd, STORE_OP_PUT_NEW, &n), 0);
 	/* As cluster init writes them. */
-	assert_int_equal(provdefaults_cmd(cmd, NULL, f->pki.kek, f->pki.kek_id,
-					  1, &added, errmsg, sizeof errmsg),
+	assert_int_equal(provdefaults_cmd(cmd, NULL, f->ks, 1, &added, errmsg,
+					  sizeof errmsg),
 			 0);
 	assert_int_equal(cfx_apply(f, cmd), 0);
 }
@@ -136,6 +137,8 @@ void cfx_free(struct cfx *f)
 {
 	store_close(f->s);
 	nodepki_cluster_clear(&f->pki);
+	keystore_free(f->ks);
+	f->ks = NULL;
 	cfx_rmdir(f->dir);
 	f->dir = NULL;
 	f->s = NULL;
@@ -179,7 +182,8 @@ uint32_t cfx_regenerate(struct cfx *f, uint64_t owner, enum pki_role role,
 					     &der, errmsg, sizeof errmsg),
 			 0);
 	assert_int_equal(
-	    nodepki_key_record(f->pki.kek, owner, role, k, &key, &wrapped), 0);
+	    keystore_key_wrap(f->ks, owner, role, k, &key, &wrapped),
+	    KEYSTORE_OK);
 	assert_int_equal(store_cmd_replace_cert(cmd, &old, &next), 0);
 	assert_int_equal(store_cmd_put_key(cmd, &key), 0);
 	assert_int_equal(cfx_apply(f, cmd), 0);

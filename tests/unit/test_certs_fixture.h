@@ -20,8 +20,9 @@ struct cfx {
 	char cert_file[600]; /* DATA/https.pem */
 	char key_file[600];  /* DATA/https.key */
 	struct store *s;
-	uint64_t index;	  /* last applied */
-	uint64_t node_id; /* the node the set belongs to */
+	uint64_t index;	     /* last applied */
+	uint64_t node_id;    /* the node the set belongs to */
+	struct keystore *ks; /* for DATA/kek; holds the KEK until cfx_free */
 	struct nodepki_cluster pki;
 	struct nodepki_names names;
 };

@@ -86,53 +86,69 @@ static void test_wrapped_key_opens_only_where_it_belongs(void **state)
 	struct cfx *f = *state;
 	struct store_read *r;
 	struct store_key k;
-	EVP_PKEY *key = NULL;
 	char errmsg[256];
 	int i = nodepki_role_index(PKI_ROLE_CAPF);
+	X509 *cert = f->pki.node.cert[i];
 
 	assert_int_equal(store_read_begin(f->s, &r), 0);
 	assert_int_equal(store_key_get(r, 1, STORE_CERT_CAPF, &k), 0);
-	assert_int_equal(nodepki_key_unwrap(f->pki.kek, 1, PKI_ROLE_CAPF,
-					    k.wrapped, k.wrapped_len, &key,
-					    errmsg, sizeof errmsg),
-			 0);
-	assert_int_equal(EVP_PKEY_eq(key, f->pki.node.key[i]), 1);
-	EVP_PKEY_free(key);
+	assert_int_equal(keystore_key_check(f->ks, 1, PKI_ROLE_CAPF, k.wrapped,
+					    k.wrapped_len, cert, errmsg,
+					    sizeof errmsg),
+			 KEYSTORE_OK);
 	/* Moved to another role or node, it does not open. */
-	assert_int_equal(nodepki_key_unwrap(f->pki.kek, 1, PKI_ROLE_TFTP,
-					    k.wrapped, k.wrapped_len, &key,
-					    errmsg, sizeof errmsg),
-			 -1);
-	assert_null(key);
-	assert_int_equal(nodepki_key_unwrap(f->pki.kek, 2, PKI_ROLE_CAPF,
-					    k.wrapped, k.wrapped_len, &key,
-					    errmsg, sizeof errmsg),
-			 -1);
+	assert_int_equal(keystore_key_check(f->ks, 1, PKI_ROLE_TFTP, k.wrapped,
+					    k.wrapped_len, cert, errmsg,
+					    sizeof errmsg),
+			 KEYSTORE_EUNWRAP);
+	assert_int_equal(keystore_key_check(f->ks, 2, PKI_ROLE_CAPF, k.wrapped,
+					    k.wrapped_len, cert, errmsg,
+					    sizeof errmsg),
+			 KEYSTORE_EUNWRAP);
 	assert_non_null(strstr(errmsg, "does not unwrap"));
 	store_read_end(r);
 }
 
-static void test_ca_loads_from_the_store(void **state)
+struct ca_seen {
+	struct cfx *f;
+	int calls, same_cert, same_key;
+};
+
+static int ca_seen(X509 *ca, EVP_PKEY *key, void *arg)
+{
+	struct ca_seen *s = arg;
+
+	s->calls++;
+	s->same_cert = X509_cmp(ca, s->f->pki.ca) == 0;
+	s->same_key = EVP_PKEY_eq(key, s->f->pki.ca_key) == 1;
+	return 0;
+}
+
+static void test_ca_is_lent_from_the_store(void **state)
 {
 	struct cfx *f = *state;
 	struct store_read *r;
-	EVP_PKEY *key;
-	X509 *ca;
-	char errmsg[256];
-	uint8_t bad[PKI_KEK_LEN] = {0};
+	struct ca_seen seen = {.f = f};
+	struct keystore *other;
+	char errmsg[256], path[700];
+	uint8_t id[PKI_KEK_ID_LEN];
 
 	assert_int_equal(store_read_begin(f->s, &r), 0);
 	assert_int_equal(
-	    nodepki_ca_load(r, f->pki.kek, &ca, &key, errmsg, sizeof errmsg),
-	    0);
-	assert_int_equal(X509_cmp(ca, f->pki.ca), 0);
-	assert_int_equal(EVP_PKEY_eq(key, f->pki.ca_key), 1);
-	X509_free(ca);
-	EVP_PKEY_free(key);
-	assert_int_equal(
-	    nodepki_ca_load(r, bad, &ca, &key, errmsg, sizeof errmsg), -1);
-	assert_null(ca);
+	    nodepki_ca_use(r, f->ks, ca_seen, &seen, errmsg, sizeof errmsg), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_true(seen.same_cert);
+	assert_true(seen.same_key);
+	/* Under another KEK the key does not unwrap and nothing is lent. */
+	snprintf(path, sizeof path, "%s/other.kek", f->dir);
+	assert_int_equal(keystore_new(path, &other), KEYSTORE_OK);
+	assert_int_equal(keystore_kek_generate(other, id), KEYSTORE_OK);
+	assert_int_not_equal(
+	    nodepki_ca_use(r, other, ca_seen, &seen, errmsg, sizeof errmsg), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_non_null(strstr(errmsg, "does not unwrap"));
 	store_read_end(r);
+	keystore_free(other);
 }
 
 static void test_issued_set_passes_its_own_checks(void **state)
@@ -324,7 +340,7 @@ int main(void)
 	    cmocka_unit_test(test_names_that_are_no_dns_names_are_left_out),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	    T(test_wrapped_key_opens_only_where_it_belongs),
-	    T(test_ca_loads_from_the_store),
+	    T(test_ca_is_lent_from_the_store),
 	    T(test_issued_set_passes_its_own_checks),
 	    T(test_itl_lists_tftp_callmanager_and_capf),
 	    T(test_itl_of_an_old_tftp_certificate_is_stale),

@@ -1,5 +1,5 @@
 /* Unit tests of consensus/ pieces that need no cluster: error texts,
- * address parsing, splitting an entry into commands, directory state. */
+ * splitting an entry into commands, directory state (addresses: test_addr). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,50 +46,6 @@ static void test_role_names_are_stable(void **state)
 			    "spare");
 	assert_string_equal(consensus_member_role_name(CONSENSUS_MEMBER_VOTER),
 			    "voter");
-}
-
-static void test_address_split_accepts_host_port_and_v6(void **state)
-{
-	char host[64];
-	unsigned port = 0;
-
-	(void)state;
-	assert_int_equal(
-	    consensus_address_split("127.0.0.2:9443", host, sizeof host, &port),
-	    0);
-	assert_string_equal(host, "127.0.0.2");
-	assert_int_equal(port, 9443);
-	assert_int_equal(
-	    consensus_address_split("[::1]:7", host, sizeof host, &port), 0);
-	assert_string_equal(host, "::1");
-	assert_int_equal(port, 7);
-	assert_int_equal(consensus_address_split("node-a.example:1", host,
-						 sizeof host, &port),
-			 0);
-	assert_string_equal(host, "node-a.example");
-}
-
-static void test_address_split_rejects_malformed(void **state)
-{
-	static const char *const bad[] = {
-	    "127.0.0.1",   "127.0.0.1:",      ":9443",
-	    "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:94x3",
-	    "::1:9443",	   "[::1]9443",	      "[::1",
-	    NULL,
-	};
-	char host[64];
-	unsigned port;
-
-	(void)state;
-	for (int i = 0; bad[i] != NULL; i++)
-		assert_int_equal(
-		    consensus_address_split(bad[i], host, sizeof host, &port),
-		    -1);
-	assert_int_equal(
-	    consensus_address_split(NULL, host, sizeof host, &port), -1);
-	/* A host that does not fit is refused, not truncated. */
-	assert_int_equal(consensus_address_split("abcdefgh:1", host, 8, &port),
-			 -1);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag,
@@ -202,8 +158,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_strerror_covers_consensus_and_store_codes),
 	    cmocka_unit_test(test_role_names_are_stable),
-	    cmocka_unit_test(test_address_split_accepts_host_port_and_v6),
-	    cmocka_unit_test(test_address_split_rejects_malformed),
 	    cmocka_unit_test(test_has_state_only_after_bootstrap),
 	    cmocka_unit_test(test_raft_version_check_refuses_other_releases),
 	    cmocka_unit_test(

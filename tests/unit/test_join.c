@@ -88,18 +88,37 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Runs the check; returns its result, with the reason in ERRMSG. */
+/* Runs the check; returns its result, with the reason in ERRMSG. On
+ * success the keystore holds the KEK the member sealed: what the member
+ * wraps with it unwraps there. */
 static int check(struct fx *x, char *errmsg, size_t errcap)
 {
-	uint8_t kek[PKI_KEK_LEN];
+	struct keystore *ks;
+	uint8_t id[PKI_KEK_ID_LEN], aad[64], w[64], back[8];
+	size_t aad_len = 0, wlen = 0, blen = 0;
 	int rc;
 
+	assert_int_equal(keystore_new("/nonexistent/kek", &ks), KEYSTORE_OK);
 	errmsg[0] = '\0';
-	rc = join_grant_check(&x->grant, &x->pin, NODE_ID, "n5", &x->keys, kek,
+	rc = join_grant_check(&x->grant, &x->pin, NODE_ID, "n5", &x->keys, ks,
 			      errmsg, errcap);
-	if (rc == 0)
-		assert_memory_equal(kek, x->kek, PKI_KEK_LEN);
-	OPENSSL_cleanse(kek, sizeof kek);
+	if (rc == 0) {
+		assert_int_equal(keystore_kek_id(ks, id), KEYSTORE_OK);
+		assert_memory_equal(id, x->grant.kek_id, sizeof id);
+		assert_int_equal(
+		    pki_aad("t", "k", 1, aad, sizeof aad, &aad_len), 0);
+		assert_int_equal(pki_wrap(x->kek, aad, aad_len, "secret", 6, w,
+					  sizeof w, &wlen),
+				 0);
+		assert_int_equal(keystore_unwrap(ks, "t", "k", 1, w, wlen, back,
+						 sizeof back, &blen),
+				 KEYSTORE_OK);
+		assert_memory_equal(back, "secret", 6);
+		keystore_kek_release(ks);
+	} else {
+		assert_int_equal(keystore_kek_id(ks, id), KEYSTORE_ENOKEK);
+	}
+	keystore_free(ks);
 	return rc;
 }
 
@@ -211,11 +230,13 @@ static void test_grant_for_another_node_than_the_token_is_refused(void **state)
 {
 	struct fx *x = *state;
 	char errmsg[512];
-	uint8_t kek[PKI_KEK_LEN];
+	struct keystore *ks;
 
+	assert_int_equal(keystore_new("/nonexistent/kek", &ks), KEYSTORE_OK);
 	assert_int_equal(join_grant_check(&x->grant, &x->pin, NODE_ID + 1, "n5",
-					  &x->keys, kek, errmsg, sizeof errmsg),
+					  &x->keys, ks, errmsg, sizeof errmsg),
 			 -1);
+	keystore_free(ks);
 	assert_non_null(strstr(errmsg, "the token is for node 6"));
 }
 

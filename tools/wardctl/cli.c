@@ -144,6 +144,14 @@ static const struct wardctl_command commands[] = {
     {"node-group", "list", cmd_node_group_list, "", "every node group"},
     {"node-group", "delete", cmd_node_group_delete, "NAME",
      "remove a node group (refused while in use)"},
+    {"tftp", "upload", cmd_tftp_upload, "[--name NAME] FILE",
+     "a static file phones fetch over TFTP (up to 64 MiB)"},
+    {"tftp", "list", cmd_tftp_list, "", "the uploaded files"},
+    {"tftp", "delete", cmd_tftp_delete, "NAME", "remove an uploaded file"},
+    {"tftp", "get", cmd_tftp_get, "[--node ID] [-o FILE] NAME",
+     "the bytes a node serves as NAME (trust lists, configs, uploads)"},
+    {"tftp", "files", cmd_tftp_files, "[--node ID] DEVICE",
+     "what a phone gets (signed, encrypted or not) and why"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

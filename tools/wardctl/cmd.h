@@ -27,6 +27,14 @@ int cmd_admin_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_admin_remove(struct wardctl *ctx, int argc, char **argv);
 int cmd_audit(struct wardctl *ctx, int argc, char **argv);
 int cmd_status(struct wardctl *ctx, int argc, char **argv);
+/* cmd_tftp.c */
+int cmd_tftp_upload(struct wardctl *ctx, int argc, char **argv);
+int cmd_tftp_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_tftp_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_tftp_get(struct wardctl *ctx, int argc, char **argv);
+void tftp_list_render(FILE *f, const json_t *doc);
+int cmd_tftp_files(struct wardctl *ctx, int argc, char **argv);
+void tftp_files_render(FILE *f, const json_t *doc);
 
 /* The common body of a listing: no operands, GET PATH (an absolute path),
  * then RENDER the answer or print its JSON. Returns an exit code. */

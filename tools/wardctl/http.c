@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/http_reason.h"
 #include "tools/wardctl/creds.h"
 #include "tools/wardctl/out.h"
 #include "tools/wardctl/pin.h"
@@ -83,35 +84,11 @@ static size_t answer_write(char *data, size_t size, size_t n, void *arg)
 	return add;
 }
 
-static const char *status_reason(long status)
-{
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 413:
-		return "Payload Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 503:
-		return "Service Unavailable";
-	}
-	return "";
-}
-
 static void status_error_print(struct wardctl *ctx, CURL *curl, long status,
 			       const json_t *doc, enum http_auth auth)
 {
-	const char *reason = status_reason(status);
+	const char *reason = http_reason_phrase(
+	    status >= 100 && status <= 599 ? (int)status : 0);
 	const char *msg = out_str(doc, "error");
 	char *location = NULL;
 	char clean[512];
@@ -252,6 +229,7 @@ int http_call(struct wardctl *ctx, const char *method, const char *path,
 	      const json_t *body, enum http_auth auth, json_t **answer)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
+	char timeout_hdr[48];
 	struct answer_buf ans = {0};
 	struct tlspin_check check = {0};
 	struct curl_slist *hdrs = NULL, *h;
@@ -271,6 +249,11 @@ int http_call(struct wardctl *ctx, const char *method, const char *path,
 	hdrs = curl_slist_append(NULL, "Accept: application/json");
 	/* No "Expect: 100-continue" round trip before a body. */
 	h = hdrs ? curl_slist_append(hdrs, "Expect:") : NULL;
+	/* A follower relaying to the leader gives up before we do, and says
+	 * why, rather than leave us to time out. */
+	snprintf(timeout_hdr, sizeof timeout_hdr, "X-Ward-Timeout: %ld",
+		 ctx->timeout_s);
+	h = h ? curl_slist_append(h, timeout_hdr) : NULL;
 	if (body) {
 		req = json_dumps(body, JSON_COMPACT);
 		h = h ? curl_slist_append(h, "Content-Type: application/json")

@@ -15,6 +15,7 @@
 #include "tools/wardctl/wardctl.h"
 
 #define PROV_OPTS_MAX 20
+#define PROV_LIST_PAGE 1000
 #define OPT_NEW_PASSWORD_FILE 200
 #define OPT_NO_PASSWORD 201
 #define OPT_CHANGE_PASSWORD 202
@@ -321,21 +322,60 @@ int prov_cmd_show(struct wardctl *ctx, const struct prov_group *g, int argc,
 int prov_cmd_list(struct wardctl *ctx, const struct prov_group *g, int argc,
 		  char **argv)
 {
-	char path[64];
-	json_t *ans = NULL;
+	char path[160];
+	json_t *all = NULL, *ans = NULL;
+	const char *next = NULL;
 	int first, rc;
 
 	if ((rc = wardctl_args(ctx, argc, argv, 0, 0, &first)) != 0)
 		return rc;
-	snprintf(path, sizeof path, "/v1/%s", g->collection);
-	rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
-	if (rc == 0) {
-		if (ctx->json)
-			out_json(ctx->out, ans);
+	/* Page after page: the server sends at most 1000 records a time and
+	 * names where the next page starts. */
+	for (unsigned page = 0;; page++) {
+		json_t *next_v;
+
+		if (next)
+			snprintf(path, sizeof path, "/v1/%s?limit=%d&after=%s",
+				 g->collection, PROV_LIST_PAGE, next);
 		else
-			prov_list_render(g, ctx->out, ans);
+			snprintf(path, sizeof path, "/v1/%s?limit=%d",
+				 g->collection, PROV_LIST_PAGE);
+		rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
+		if (rc != 0)
+			goto cleanup;
+		if (!all)
+			all = json_incref(ans);
+		else
+			json_array_extend(json_object_get(all, g->list_key),
+					  json_object_get(ans, g->list_key));
+		next_v = json_object_get(ans, "next");
+		/* A name, and progress, or the listing ends here. */
+		if (!json_is_string(next_v) ||
+		    json_string_length(next_v) >= 64 ||
+		    strspn(
+			json_string_value(next_v),
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			"0123456789._-") != json_string_length(next_v) ||
+		    (next && strcmp(next, json_string_value(next_v)) >= 0) ||
+		    page > 100000)
+			break;
+		snprintf(path, sizeof path, "%s", json_string_value(next_v));
+		free((char *)next);
+		next = strdup(path);
+		json_decref(ans);
+		ans = NULL;
+		if (!next)
+			break;
 	}
+	json_object_del(all, "next");
+	if (ctx->json)
+		out_json(ctx->out, all);
+	else
+		prov_list_render(g, ctx->out, all);
+cleanup:
+	free((char *)next);
 	json_decref(ans);
+	json_decref(all);
 	return rc;
 }
 

@@ -22,6 +22,10 @@
 #define IMPORT_COLS_MAX 32
 #define IMPORT_CELL_MAX 4096
 #define IMPORT_PROGRESS_ROWS 100
+/* Rows per batch request, and a bound on their size well under the
+ * server's 128 KiB body limit. */
+#define IMPORT_BATCH_ROWS 100
+#define IMPORT_BATCH_BYTES (96u * 1024)
 
 struct csv {
 	const char *p, *end; /* borrowed: the file in memory */
@@ -234,70 +238,150 @@ struct import_stats {
 	unsigned added, refused, total;
 };
 
-/* One row: 0 go on, or the exit code that stops the import. */
-static int import_row(struct wardctl *ctx, const struct prov_group *g,
-		      char **cols, char **cells, size_t n, size_t ncols,
-		      int name_col, unsigned row, struct import_stats *st)
+/* A row read from the file, waiting for its batch. */
+struct pending {
+	unsigned row;
+	char name[128];
+	json_t *body;	 /* owned; NULL: refused here */
+	char error[256]; /* when refused here */
+};
+
+struct batch {
+	struct pending rows[IMPORT_BATCH_ROWS];
+	unsigned n;
+	size_t bytes; /* of the bodies, roughly as sent */
+};
+
+static void batch_clear(struct batch *b)
 {
-	char path[64], errmsg[512] = "", name[128] = "-", *cap = NULL;
-	size_t cap_len = 0;
-	json_t *body = json_object(), *ans = NULL;
+	for (unsigned i = 0; i < b->n; i++)
+		json_decref(b->rows[i].body);
+	b->n = 0;
+	b->bytes = 0;
+}
+
+/* Sends the rows of B that passed the checks here as one batch request
+ * and prints every row's verdict in file order. 0 go on, or the exit code
+ * that stops the import. */
+static int batch_flush(struct wardctl *ctx, const struct prov_group *g,
+		       struct batch *b, struct import_stats *st)
+{
+	char path[64], reason[512] = "", *cap = NULL;
+	size_t cap_len = 0, k = 0;
+	json_t *rows = json_array(), *req = NULL, *ans = NULL, *results;
 	FILE *err = ctx->err;
 	int rc = 0;
 
-	if ((size_t)name_col < n)
-		out_clean(name, sizeof name, cells[name_col]);
-	if (n != ncols) {
-		snprintf(errmsg, sizeof errmsg, "%zu cells, the header has %zu",
-			 n, ncols);
-		goto refused;
+	for (unsigned i = 0; rows && i < b->n; i++) {
+		if (b->rows[i].body)
+			json_array_append(rows, b->rows[i].body);
 	}
-	for (size_t i = 0; i < n && body; i++) {
-		if (!cells[i][0])
-			continue;
-		if (strcmp(cols[i], "password") == 0) {
-			json_object_set_new(body, "password",
-					    json_string(cells[i]));
+	if (rows && json_array_size(rows) > 0) {
+		req = json_pack("{s:O}", "rows", rows);
+		snprintf(path, sizeof path, "/v1/%s/batch", g->collection);
+		/* The server's reason goes into the verdicts. */
+		ctx->err = open_memstream(&cap, &cap_len);
+		if (!ctx->err || !req) {
+			if (ctx->err)
+				fclose(ctx->err);
+			ctx->err = err;
+			wardctl_errorf(ctx, "out of memory");
+			rc = WARDCTL_EUSAGE;
+			goto out;
+		}
+		rc = http_call(ctx, "POST", path, req, HTTP_AUTH_BASIC, &ans);
+		fclose(ctx->err);
+		ctx->err = err;
+		if (rc != 0) {
+			last_error(cap, cap_len, reason, sizeof reason);
+			wardctl_errorf(
+			    ctx,
+			    "import stopped at row %u: %s (rows from "
+			    "there on may not be applied)",
+			    b->rows[0].row, reason);
+			goto out;
+		}
+	}
+	results = json_object_get(ans, "results");
+	for (unsigned i = 0; i < b->n; i++) {
+		struct pending *p = &b->rows[i];
+		const json_t *res;
+		char text[512];
+
+		if (!p->body) {
+			st->refused++;
+			fprintf(ctx->out, "row %u %s: refused: %s\n", p->row,
+				p->name, p->error);
 			continue;
 		}
-		if (prov_body_set(g, body, cols[i], cells[i], errmsg,
-				  sizeof errmsg) != 0)
-			goto refused;
+		res = json_array_get(results, k++);
+		if (json_integer_value(json_object_get(res, "status")) == 201) {
+			st->added++;
+			fprintf(ctx->out, "row %u %s: added\n", p->row,
+				p->name);
+			prov_warnings_print(err, res);
+		} else {
+			st->refused++;
+			fprintf(ctx->out, "row %u %s: refused: %s\n", p->row,
+				p->name,
+				out_clean(text, sizeof text,
+					  out_str(res, "error")
+					      ? out_str(res, "error")
+					      : "no verdict from the server"));
+		}
 	}
-	snprintf(path, sizeof path, "/v1/%s", g->collection);
-	/* The server's reason goes into the row's verdict. */
-	ctx->err = open_memstream(&cap, &cap_len);
-	if (!ctx->err) {
-		ctx->err = err;
-		rc = WARDCTL_EUSAGE;
-		goto out;
-	}
-	rc = http_call(ctx, "POST", path, body, HTTP_AUTH_BASIC, &ans);
-	fclose(ctx->err);
-	ctx->err = err;
-	if (rc == 0) {
-		st->added++;
-		fprintf(ctx->out, "row %u %s: added\n", row, name);
-		prov_warnings_print(err, ans);
-		goto out;
-	}
-	last_error(cap, cap_len, errmsg, sizeof errmsg);
-	if (rc != WARDCTL_EREFUSED) {
-		fprintf(ctx->out, "row %u %s: not applied: %s\n", row, name,
-			errmsg);
-		wardctl_errorf(ctx, "import stopped at row %u: %s", row,
-			       errmsg);
-		goto out;
-	}
-	rc = 0;
-refused:
-	st->refused++;
-	fprintf(ctx->out, "row %u %s: refused: %s\n", row, name, errmsg);
 out:
 	free(cap);
 	json_decref(ans);
-	json_decref(body);
+	json_decref(req);
+	json_decref(rows);
+	batch_clear(b);
 	return rc;
+}
+
+/* Turns one CSV record into a pending row of B. */
+static void row_read(const struct prov_group *g, char **cols, char **cells,
+		     size_t n, size_t ncols, int name_col, unsigned row,
+		     struct batch *b)
+{
+	struct pending *p = &b->rows[b->n++];
+	char *text;
+
+	memset(p, 0, sizeof *p);
+	p->row = row;
+	snprintf(p->name, sizeof p->name, "-");
+	if ((size_t)name_col < n)
+		out_clean(p->name, sizeof p->name, cells[name_col]);
+	if (n != ncols) {
+		snprintf(p->error, sizeof p->error,
+			 "%zu cells, the header has %zu", n, ncols);
+		return;
+	}
+	p->body = json_object();
+	for (size_t i = 0; i < n && p->body; i++) {
+		if (!cells[i][0])
+			continue;
+		if (strcmp(cols[i], "password") == 0) {
+			json_object_set_new(p->body, "password",
+					    json_string(cells[i]));
+			continue;
+		}
+		if (prov_body_set(g, p->body, cols[i], cells[i], p->error,
+				  sizeof p->error) != 0) {
+			json_decref(p->body);
+			p->body = NULL;
+			return;
+		}
+	}
+	if (!p->body) {
+		snprintf(p->error, sizeof p->error, "out of memory");
+		return;
+	}
+	text = json_dumps(p->body, JSON_COMPACT);
+	b->bytes += text ? strlen(text) + 1 : 0;
+	if (text)
+		OPENSSL_cleanse(text, strlen(text));
+	free(text);
 }
 
 int prov_cmd_import(struct wardctl *ctx, const struct prov_group *g, int argc,
@@ -307,9 +391,10 @@ int prov_cmd_import(struct wardctl *ctx, const struct prov_group *g, int argc,
 	char errmsg[256] = "";
 	size_t len = 0, ncols = 0, n;
 	struct import_stats st = {0};
+	struct batch *b = NULL;
 	struct csv c, count;
 	int first, rc, got, name_col;
-	unsigned row = 1;
+	unsigned row = 1, shown = 0;
 
 	if ((rc = wardctl_args(ctx, argc, argv, 1, 1, &first)) != 0)
 		return rc;
@@ -325,7 +410,8 @@ int prov_cmd_import(struct wardctl *ctx, const struct prov_group *g, int argc,
 			       errmsg[0] ? errmsg : "empty file");
 		goto out;
 	}
-	/* Count the rows first, for the progress line. */
+	/* The whole file is read once before anything is sent: a quoting
+	 * error anywhere stops the import before it starts. */
 	count = c;
 	while ((got = csv_record(&count, cells, &n, errmsg, sizeof errmsg)) ==
 	       1) {
@@ -340,30 +426,42 @@ int prov_cmd_import(struct wardctl *ctx, const struct prov_group *g, int argc,
 	}
 	if ((rc = creds_password_load(ctx)) != 0)
 		goto out;
+	if (!(b = calloc(1, sizeof *b))) {
+		wardctl_errorf(ctx, "out of memory");
+		rc = WARDCTL_EUSAGE;
+		goto out;
+	}
 	while ((got = csv_record(&c, cells, &n, errmsg, sizeof errmsg)) == 1) {
 		/* Blank lines are not rows. */
 		if (n == 1 && !cells[0][0]) {
 			cells_free(cells, n);
 			continue;
 		}
-		row++;
-		rc = import_row(ctx, g, cols, cells, n, ncols, name_col, row,
-				&st);
+		row_read(g, cols, cells, n, ncols, name_col, ++row, b);
 		cells_free(cells, n);
-		if (rc)
+		if (b->n < IMPORT_BATCH_ROWS && b->bytes < IMPORT_BATCH_BYTES)
+			continue;
+		if ((rc = batch_flush(ctx, g, b, &st)) != 0)
 			goto out;
 		if (st.total > IMPORT_PROGRESS_ROWS &&
-		    (st.added + st.refused) % IMPORT_PROGRESS_ROWS == 0)
+		    (st.added + st.refused) / IMPORT_PROGRESS_ROWS > shown) {
+			shown = (st.added + st.refused) / IMPORT_PROGRESS_ROWS;
 			fprintf(ctx->err,
 				"wardctl: import: %u of %u rows (%u added, %u "
 				"refused)\n",
 				st.added + st.refused, st.total, st.added,
 				st.refused);
+		}
 	}
+	if ((rc = batch_flush(ctx, g, b, &st)) != 0)
+		goto out;
 	fprintf(ctx->out, "%u rows: %u added, %u refused.\n",
 		st.added + st.refused, st.added, st.refused);
 	rc = st.refused ? WARDCTL_EREFUSED : WARDCTL_OK;
 out:
+	if (b)
+		batch_clear(b);
+	free(b);
 	cells_free(cols, ncols);
 	/* The file may hold passwords. */
 	if (data)
