@@ -90,7 +90,7 @@ static double pass(struct tftp_files *f, unsigned n, uint64_t gen)
 
 		dev_name(i, dev);
 		snprintf(name, sizeof name, "%s.cnf.xml.sgn", dev);
-		if (tftp_files_get(f, gen, 1, name, &b, &why) !=
+		if (tftp_files_get(f, gen, 1, name, &b, &why, NULL) !=
 		    TFTP_FILES_OK) {
 			fprintf(stderr, "%s: %s\n", name, why);
 			exit(1);

@@ -61,6 +61,7 @@ static const struct config_def config_defs[] = {
 	UINT("tftp.timeout_ms", tftp_timeout_ms, 100, 255000, "1000"),
 	UINT("tftp.http_max_connections", tftp_http_max_conns, 1, 100000,
 	     "1024"),
+	UINT("tftp.sign_threads", tftp_sign_threads, 1, 16, "2"),
 	/* The signaling role (docs/sip.md). */
 	STR("sip.listen", sip_listen, "127.0.0.1"),
 	UINT("sip.port", sip_port, 0, 65535, "5060"),

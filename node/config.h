@@ -37,6 +37,7 @@ struct config {
 	unsigned tftp_max_per_client;       /* tftp.max_per_client */
 	unsigned tftp_timeout_ms;           /* tftp.timeout_ms */
 	unsigned tftp_http_max_conns;       /* tftp.http_max_connections */
+	unsigned tftp_sign_threads;         /* tftp.sign_threads */
 };
 
 /* Fills every field with its default. */

@@ -321,6 +321,7 @@ static int wardd_start_tftp(struct wardd *w, int have_identity, char *errmsg,
 	tc.max_per_client = w->cfg.tftp_max_per_client;
 	tc.timeout_ms = w->cfg.tftp_timeout_ms;
 	tc.http_max_conns = w->cfg.tftp_http_max_conns;
+	tc.sign_threads = w->cfg.tftp_sign_threads;
 	if (tftp_new(&tc, w->store, &w->tftp, errmsg, errcap) != 0)
 		return -1;
 	if (have_identity)

@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,14 @@ struct tftp_http {
 struct http_conn {
 	struct http_conn *next, *prev;
 	struct tftp_http *h;
-	struct bufferevent *bev; /* owned */
-	int close_after;	 /* close once the reply is written */
+	struct bufferevent *bev;     /* owned */
+	int close_after;	     /* close once the reply is written */
+	int head_only;		     /* of the request waiting */
+	struct tftp_files_wait wait; /* while its file is being signed */
+	char target[TFTP_NAME_MAX + 1];
 };
+
+static void on_read(struct bufferevent *bev, void *arg);
 
 static void conn_free(struct http_conn *c)
 {
@@ -50,6 +56,7 @@ static void conn_free(struct http_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	h->n_conns--;
+	tftp_files_wait_cancel(&c->wait);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -88,12 +95,40 @@ static void reply(struct http_conn *c, int status, const char *reason,
 
 /* Handles one complete request head (NUL-terminated, without the blank
  * line). Returns 0, or -1 to drop the connection. */
+/* Answers a lookup's result; BLOB (OK only) is a reference, transferred. */
+static void respond(struct http_conn *c, enum tftp_files_result res,
+		    struct tftp_blob *blob, const char *why, const char *target,
+		    int head_only)
+{
+	struct tftp *t = c->h->t;
+
+	switch (res) {
+	case TFTP_FILES_OK:
+		t->c.http_served++;
+		reply(c, 200, "OK", blob, head_only);
+		return;
+	case TFTP_FILES_NOT_FOUND:
+		t->c.http_refused++;
+		reply(c, 404, "Not Found", NULL, head_only);
+		return;
+	case TFTP_FILES_REFUSED:
+		t->c.http_refused++;
+		reply(c, 403, "Forbidden", NULL, head_only);
+		return;
+	default:
+		log_warn(TAG, "http %s: %s", target, why);
+		reply(c, 503, "Service Unavailable", NULL, head_only);
+		return;
+	}
+}
+
 static int on_head(struct http_conn *c, char *head)
 {
 	struct tftp *t = c->h->t;
 	char *line_end = strstr(head, "\r\n"), *method, *target, *version,
 	     *save = NULL, *hdr;
-	struct tftp_blob *blob;
+	struct tftp_blob *blob = NULL;
+	enum tftp_files_result res;
 	const char *why;
 	int head_only;
 
@@ -142,25 +177,31 @@ static int on_head(struct http_conn *c, char *head)
 	}
 	target++;
 	target[strcspn(target, "?")] = '\0';
-	switch (tftp_lookup(t, target, &blob, &why)) {
-	case TFTP_FILES_OK:
-		t->c.http_served++;
-		reply(c, 200, "OK", blob, head_only);
-		return 0;
-	case TFTP_FILES_NOT_FOUND:
-		t->c.http_refused++;
-		reply(c, 404, "Not Found", NULL, head_only);
-		return 0;
-	case TFTP_FILES_REFUSED:
-		t->c.http_refused++;
-		reply(c, 403, "Forbidden", NULL, head_only);
-		return 0;
-	case TFTP_FILES_ERROR:
-		log_warn(TAG, "http %s: %s", target, why);
-		reply(c, 503, "Service Unavailable", NULL, head_only);
+	res = tftp_lookup(t, target, &blob, &why, &c->wait);
+	if (res == TFTP_FILES_PENDING) {
+		/* Read nothing more until it is answered: requests are
+		 * answered in order, and a waiting client buffers nothing. */
+		snprintf(c->target, sizeof c->target, "%s", target);
+		c->head_only = head_only;
+		bufferevent_disable(c->bev, EV_READ);
 		return 0;
 	}
-	return -1;
+	respond(c, res, blob, why, target, head_only);
+	return 0;
+}
+
+/* The file a connection waited for has been signed (or could not be):
+ * answer, then go on with what the client sent meanwhile. */
+static void on_ready(struct tftp_files_wait *w, enum tftp_files_result res,
+		     struct tftp_blob *blob, const char *why)
+{
+	struct http_conn *c =
+	    (struct http_conn *)((char *)w - offsetof(struct http_conn, wait));
+
+	respond(c, res, res == TFTP_FILES_OK ? tftp_blob_ref(blob) : NULL, why,
+		c->target, c->head_only);
+	bufferevent_enable(c->bev, EV_READ);
+	on_read(c->bev, c);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -170,7 +211,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 	char head[HTTP_HEAD_MAX + 1];
 	struct evbuffer_ptr end;
 
-	while (!c->close_after) {
+	while (!c->close_after && !c->wait.pprev) {
 		end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 		if (end.pos < 0) {
 			if (evbuffer_get_length(in) > HTTP_HEAD_MAX) {
@@ -192,6 +233,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 	}
+	if (c->wait.pprev)
+		return; /* waiting for a file being signed */
 	/* Closing: ignore anything else the client sends. */
 	evbuffer_drain(in, evbuffer_get_length(in));
 }
@@ -227,6 +270,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 		return;
 	}
 	c->h = h;
+	c->wait.ready = on_ready;
 	c->bev = bufferevent_socket_new(h->t->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->bev) {
 		close(fd);

@@ -5,6 +5,7 @@
  * connected to the client, so the kernel drops packets from anyone else. */
 #include <errno.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ struct tftp_transfer {
 	socklen_t peerlen;
 	struct tftp_blob *blob; /* owned reference */
 	uint8_t *ascii;		/* owned: netascii copy, or NULL */
+	struct tftp_request req;
+	struct tftp_files_wait wait; /* while the file is being signed */
 	struct tftp_xfer x;
 };
 
@@ -44,6 +47,7 @@ void tftp_config_defaults(struct tftp_config *c)
 	    .http_max_conns = 512,
 	    .http_idle_s = 10,
 	    .cache_bytes = 256u << 20,
+	    .sign_threads = 2,
 	};
 }
 
@@ -107,7 +111,8 @@ static int same_host(const struct sockaddr_storage *a,
 }
 
 enum tftp_files_result tftp_lookup(struct tftp *t, const char *name,
-				   struct tftp_blob **out, const char **why)
+				   struct tftp_blob **out, const char **why,
+				   struct tftp_files_wait *w)
 {
 	*why = "";
 	if (!tftp_name_valid(name))
@@ -116,7 +121,7 @@ enum tftp_files_result tftp_lookup(struct tftp *t, const char *name,
 	 * every change of identity. */
 	return tftp_files_get(
 	    t->files, store_applied_index(t->store) + atomic_load(&t->gen),
-	    atomic_load(&t->node_id), name, out, why);
+	    atomic_load(&t->node_id), name, out, why, w);
 }
 
 static void transfer_free(struct tftp_transfer *tr)
@@ -130,6 +135,7 @@ static void transfer_free(struct tftp_transfer *tr)
 	if (tr->next)
 		tr->next->prev = tr->prev;
 	t->n_xfers--;
+	tftp_files_wait_cancel(&tr->wait);
 	if (tr->ev_read)
 		event_free(tr->ev_read);
 	if (tr->ev_timer)
@@ -249,23 +255,20 @@ static uint8_t *netascii_copy(const struct tftp_blob *b, size_t *len)
 	return out;
 }
 
-static void transfer_start(struct tftp *t, const struct tftp_request *req,
-			   const struct sockaddr_storage *peer,
-			   socklen_t peerlen, struct tftp_blob *blob)
+/* A transfer for REQ from PEER, counted against the limits from now on
+ * (also while its file is being signed); NULL when out of memory. */
+static struct tftp_transfer *transfer_new(struct tftp *t,
+					  const struct tftp_request *req,
+					  const struct sockaddr_storage *peer,
+					  socklen_t peerlen)
 {
 	struct tftp_transfer *tr = calloc(1, sizeof *tr);
-	struct sockaddr_storage local = t->addr;
-	const uint8_t *data = blob->data;
-	size_t len = blob->len;
 
-	if (!tr) {
-		tftp_blob_unref(blob);
-		answer_error(t, peer, peerlen, TFTP_ERR_UNDEF, "busy");
-		return;
-	}
+	if (!tr)
+		return NULL;
 	tr->t = t;
-	tr->blob = blob;
 	tr->fd = -1;
+	tr->req = *req;
 	tr->peer = *peer;
 	tr->peerlen = peerlen;
 	tr->next = t->xfers;
@@ -273,9 +276,21 @@ static void transfer_start(struct tftp *t, const struct tftp_request *req,
 		t->xfers->prev = tr;
 	t->xfers = tr;
 	t->n_xfers++;
-	if (req->netascii) {
+	return tr;
+}
+
+/* Starts sending BLOB (a reference, transferred) or frees TR. */
+static void transfer_begin(struct tftp_transfer *tr, struct tftp_blob *blob)
+{
+	struct tftp *t = tr->t;
+	struct sockaddr_storage local = t->addr;
+	const uint8_t *data = blob->data;
+	size_t len = blob->len;
+
+	tr->blob = blob;
+	if (tr->req.netascii) {
 		if (blob->len > NETASCII_MAX) {
-			answer_error(t, peer, peerlen, TFTP_ERR_UNDEF,
+			answer_error(t, &tr->peer, tr->peerlen, TFTP_ERR_UNDEF,
 				     "file too large for netascii: use octet");
 			goto err_after_list;
 		}
@@ -293,21 +308,60 @@ static void transfer_start(struct tftp *t, const struct tftp_request *req,
 			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (tr->fd < 0 ||
 	    bind(tr->fd, (struct sockaddr *)&local, t->addrlen) != 0 ||
-	    connect(tr->fd, (const struct sockaddr *)peer, peerlen) != 0)
+	    connect(tr->fd, (const struct sockaddr *)&tr->peer, tr->peerlen) !=
+		0)
 		goto err_busy;
 	tr->ev_read = event_new(t->base, tr->fd, EV_READ | EV_PERSIST,
 				transfer_on_read, tr);
 	tr->ev_timer = evtimer_new(t->base, transfer_on_timer, tr);
 	if (!tr->ev_read || !tr->ev_timer || event_add(tr->ev_read, NULL))
 		goto err_busy;
-	tftp_xfer_init(&tr->x, req, data, len, t->cfg.timeout_ms,
+	tftp_xfer_init(&tr->x, &tr->req, data, len, t->cfg.timeout_ms,
 		       t->cfg.max_retries);
 	transfer_pump(tr);
 	return;
 err_busy:
-	answer_error(t, peer, peerlen, TFTP_ERR_UNDEF, "server busy");
+	answer_error(t, &tr->peer, tr->peerlen, TFTP_ERR_UNDEF, "server busy");
 err_after_list:
 	transfer_free(tr);
+}
+
+/* Answers a lookup that found no file to send, and frees TR. */
+static void transfer_refuse(struct tftp_transfer *tr,
+			    enum tftp_files_result res, const char *why)
+{
+	struct tftp *t = tr->t;
+
+	switch (res) {
+	case TFTP_FILES_NOT_FOUND:
+		answer_error(t, &tr->peer, tr->peerlen, TFTP_ERR_NOT_FOUND,
+			     "file not found");
+		break;
+	case TFTP_FILES_REFUSED:
+		answer_error(t, &tr->peer, tr->peerlen, TFTP_ERR_ACCESS, why);
+		break;
+	default:
+		log_warn(TAG, "%s: %s", tr->req.name, why);
+		answer_error(t, &tr->peer, tr->peerlen, TFTP_ERR_UNDEF,
+			     "file unavailable");
+		break;
+	}
+	transfer_free(tr);
+}
+
+/* The file a transfer waited for has been signed (or could not be). */
+static void transfer_on_ready(struct tftp_files_wait *w,
+			      enum tftp_files_result res,
+			      struct tftp_blob *blob, const char *why)
+{
+	struct tftp_transfer *tr =
+	    (struct tftp_transfer *)((char *)w -
+				     offsetof(struct tftp_transfer, wait));
+
+	if (res == TFTP_FILES_OK)
+		transfer_begin(tr, tftp_blob_ref(blob));
+	else
+		transfer_refuse(tr, res, why);
 }
 
 static unsigned transfers_of(struct tftp *t,
@@ -324,7 +378,9 @@ static void on_request(struct tftp *t, const uint8_t *buf, size_t len,
 		       const struct sockaddr_storage *peer, socklen_t peerlen)
 {
 	struct tftp_request req;
+	struct tftp_transfer *tr;
 	struct tftp_blob *blob;
+	enum tftp_files_result res;
 	enum tftp_error err;
 	const char *why;
 
@@ -349,23 +405,17 @@ static void on_request(struct tftp *t, const uint8_t *buf, size_t len,
 			     "server busy, try again");
 		return;
 	}
-	switch (tftp_lookup(t, req.name, &blob, &why)) {
-	case TFTP_FILES_OK:
-		transfer_start(t, &req, peer, peerlen, blob);
-		return;
-	case TFTP_FILES_NOT_FOUND:
-		answer_error(t, peer, peerlen, TFTP_ERR_NOT_FOUND,
-			     "file not found");
-		return;
-	case TFTP_FILES_REFUSED:
-		answer_error(t, peer, peerlen, TFTP_ERR_ACCESS, why);
-		return;
-	case TFTP_FILES_ERROR:
-		log_warn(TAG, "%s: %s", req.name, why);
-		answer_error(t, peer, peerlen, TFTP_ERR_UNDEF,
-			     "file unavailable");
+	tr = transfer_new(t, &req, peer, peerlen);
+	if (!tr) {
+		answer_error(t, peer, peerlen, TFTP_ERR_UNDEF, "server busy");
 		return;
 	}
+	tr->wait.ready = transfer_on_ready;
+	res = tftp_lookup(t, req.name, &blob, &why, &tr->wait);
+	if (res == TFTP_FILES_OK)
+		transfer_begin(tr, blob);
+	else if (res != TFTP_FILES_PENDING)
+		transfer_refuse(tr, res, why);
 }
 
 static void on_request_port(evutil_socket_t fd, short what, void *arg)
@@ -466,6 +516,13 @@ int tftp_new(const struct tftp_config *cfg, struct store *store,
 	}
 	tftp_files_set_pki_dir(t->files, cfg->pki_dir);
 	tftp_files_set_keystore(t->files, cfg->ks);
+	if (tftp_files_start_signers(t->files, t->base,
+				     cfg->sign_threads ? cfg->sign_threads
+						       : 2) != 0) {
+		errmsg_set(errmsg, errcap,
+			   "tftp: cannot start signing threads");
+		goto err;
+	}
 	if (bind_request_port(t, errmsg, errcap) != 0)
 		goto err;
 	t->ev_request =

@@ -26,6 +26,7 @@ struct tftp_config {
 	unsigned http_max_conns; /* concurrent HTTP connections */
 	unsigned http_idle_s;	 /* HTTP idle/slow-client timeout */
 	size_t cache_bytes;	 /* file cache budget */
+	unsigned sign_threads;	 /* threads that sign files (1..16) */
 	const char *pki_dir; /* DATA/pki: the TFTP certificate and key that sign
 			      files; NULL: none */
 	struct keystore *ks; /* holds the TFTP key and the KEK (borrowed,

@@ -6,8 +6,14 @@
  * reference, so a store change never pulls bytes from under a download.
  * A change bumps a generation; the next request for a name re-reads its
  * source and rebuilds the blob only if the source bytes changed, so a
- * generated file is built (and, once signing lands, signed) once per
- * change of what it is built from, never per request.
+ * generated file is built (and signed) once per change of what it is
+ * built from, never per request.
+ *
+ * Signing is done by worker threads (tftp_files_start_signers), never on
+ * the thread that serves: a request for a file whose signed copy must be
+ * made again waits (TFTP_FILES_PENDING, with a waiter) while every other
+ * file is served. Requests for a name whose signing is under way join the
+ * same job, so a change costs one signature however many phones ask.
  */
 #ifndef WARD_TFTP_FILES_H
 #define WARD_TFTP_FILES_H
@@ -33,7 +39,25 @@ enum tftp_files_result {
 	TFTP_FILES_NOT_FOUND, /* no such file for this node */
 	TFTP_FILES_REFUSED,   /* exists but may not be served by this name */
 	TFTP_FILES_ERROR,     /* could not read or build it */
+	TFTP_FILES_PENDING,   /* being signed: the waiter will be told */
 };
+
+/* A request waiting for a file being signed; embedded in the caller's
+ * transfer or connection. READY is called on the serving thread with
+ * the result; BLOB (OK only) is borrowed: take a reference to keep it.
+ * The waiter is detached before READY runs, so READY may free it. */
+struct tftp_files_wait;
+typedef void (*tftp_files_ready_fn)(struct tftp_files_wait *w,
+				    enum tftp_files_result res,
+				    struct tftp_blob *blob, const char *why);
+struct tftp_files_wait {
+	tftp_files_ready_fn ready;	       /* set by the caller */
+	struct tftp_files_wait *next, **pprev; /* files.c only */
+};
+
+/* Detaches W if it waits (its READY will not run). Accepts one that does
+ * not wait. */
+void tftp_files_wait_cancel(struct tftp_files_wait *w);
 
 struct tftp_files; /* opaque */
 
@@ -49,23 +73,34 @@ void tftp_files_set_pki_dir(struct tftp_files *f, const char *pki_dir);
  * the files in DATA/pki and DATA/kek are used. */
 struct keystore;
 void tftp_files_set_keystore(struct tftp_files *f, struct keystore *ks);
-/* Frees the cache; blobs still referenced by transfers live on until
- * their last unref. Accepts NULL. */
+/* Starts N (1..16) signing threads; completions are delivered on BASE
+ * (the serving thread's loop). Without them, tftp_files_get signs on the
+ * caller's thread (tests, tools). Call once, after the setters above. */
+struct event_base;
+int tftp_files_start_signers(struct tftp_files *f, struct event_base *base,
+			     unsigned n);
+/* Frees the cache (stopping the signing threads first); blobs still referenced
+ * by transfers live on until their last unref. Accepts NULL. */
 void tftp_files_free(struct tftp_files *f);
 
 /* The file NAME (a valid name, tftp_name_valid) as node NODE_ID serves it
  * at store generation GEN. On TFTP_FILES_OK *out holds a new reference
  * (transferred: tftp_blob_unref it). *why gets a static reason for
- * REFUSED/ERROR (for the log and the TFTP ERROR text). */
+ * REFUSED/ERROR (for the log and the TFTP ERROR text). With signing
+ * threads and a waiter W, a file that must be signed again gives
+ * TFTP_FILES_PENDING and W->ready is called later (unless cancelled);
+ * with W NULL or no threads it is signed here. */
 enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 				      uint64_t node_id, const char *name,
-				      struct tftp_blob **out, const char **why);
+				      struct tftp_blob **out, const char **why,
+				      struct tftp_files_wait *w);
 
 /* Counters for status and benchmarks. */
 struct tftp_files_stats {
 	uint64_t hits;	 /* served from the cache as it was */
 	uint64_t checks; /* re-read after a change, unchanged */
 	uint64_t builds; /* built anew */
+	uint64_t waits;	 /* requests that waited for a signature */
 	size_t bytes;	 /* held by the cache */
 	size_t entries;
 };

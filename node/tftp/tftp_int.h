@@ -45,9 +45,11 @@ struct tftp {
 };
 
 /* The file NAME for a request from either side: OK with a reference in
- * *out, or the result and a reason. */
+ * *out, or the result and a reason; PENDING when it is being signed (W
+ * is told, tftp_files.h). */
 enum tftp_files_result tftp_lookup(struct tftp *t, const char *name,
-				   struct tftp_blob **out, const char **why);
+				   struct tftp_blob **out, const char **why,
+				   struct tftp_files_wait *w);
 
 /* HTTP side (http.c). */
 int tftp_http_new(struct tftp *t, const char *listen, struct tftp_http **out,

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -432,14 +433,15 @@ static void test_cache_signs_once_per_change_not_per_request(void **state)
 	assert_int_equal(tftp_files_new(f->s, 1 << 20, &files), 0);
 	tftp_files_set_pki_dir(files, f->pki);
 	assert_int_equal(
-	    tftp_files_get(files, 1, 1, DEV ".cnf.xml.sgn", &a, &why),
+	    tftp_files_get(files, 1, 1, DEV ".cnf.xml.sgn", &a, &why, NULL),
 	    TFTP_FILES_OK);
 	for (uint64_t gen = 1; gen < 100; gen++) {
 		/* requests at the same and at newer generations (another
 		 * record changed): the same bytes, no new signature */
-		assert_int_equal(
-		    tftp_files_get(files, gen, 1, DEV ".cnf.xml.sgn", &b, &why),
-		    TFTP_FILES_OK);
+		assert_int_equal(tftp_files_get(files, gen, 1,
+						DEV ".cnf.xml.sgn", &b, &why,
+						NULL),
+				 TFTP_FILES_OK);
 		assert_ptr_equal(a, b);
 		tftp_blob_unref(b);
 	}
@@ -450,7 +452,7 @@ static void test_cache_signs_once_per_change_not_per_request(void **state)
 	/* the device changes: signed again, once */
 	set_lines(f, "2002");
 	assert_int_equal(
-	    tftp_files_get(files, 100, 1, DEV ".cnf.xml.sgn", &b, &why),
+	    tftp_files_get(files, 100, 1, DEV ".cnf.xml.sgn", &b, &why, NULL),
 	    TFTP_FILES_OK);
 	assert_ptr_not_equal(a, b);
 	assert_true(contains(b->data, b->len, "<featureLabel>2002<"));
@@ -458,13 +460,112 @@ static void test_cache_signs_once_per_change_not_per_request(void **state)
 	assert_true(contains(a->data, a->len, "<featureLabel>1001<"));
 	tftp_blob_unref(b);
 	assert_int_equal(
-	    tftp_files_get(files, 101, 1, DEV ".cnf.xml.sgn", &b, &why),
+	    tftp_files_get(files, 101, 1, DEV ".cnf.xml.sgn", &b, &why, NULL),
 	    TFTP_FILES_OK);
 	tftp_blob_unref(b);
 	tftp_files_stats(files, &st);
 	assert_int_equal(st.builds, 2);
 	tftp_blob_unref(a);
 	tftp_files_free(files);
+}
+
+struct waiter {
+	struct tftp_files_wait w;
+	int called;
+	enum tftp_files_result res;
+	struct tftp_blob *blob;
+};
+
+static void waiter_ready(struct tftp_files_wait *w, enum tftp_files_result res,
+			 struct tftp_blob *blob, const char *why)
+{
+	struct waiter *x = (struct waiter *)w;
+
+	x->called++;
+	x->res = res;
+	x->blob = res == TFTP_FILES_OK ? tftp_blob_ref(blob) : NULL;
+}
+
+static void run_until(struct event_base *base, const int *flag)
+{
+	for (int i = 0; i < 1000 && !*flag; i++)
+		event_base_loop(base, EVLOOP_ONCE);
+	assert_true(*flag);
+}
+
+static void test_signing_threads_sign_once_while_requests_wait(void **state)
+{
+	struct fx *f = *state;
+	struct event_base *base = event_base_new();
+	struct tftp_files *files;
+	struct tftp_files_stats st;
+	struct waiter w1 = {.w.ready = waiter_ready},
+		      w2 = {.w.ready = waiter_ready},
+		      w3 = {.w.ready = waiter_ready};
+	struct tftp_blob *b;
+	const char *why;
+
+	assert_non_null(base);
+	set_mode(f, STORE_SECURITY_MIXED);
+	assert_int_equal(tftp_files_new(f->s, 1 << 20, &files), 0);
+	tftp_files_set_pki_dir(files, f->pki);
+	assert_int_equal(tftp_files_start_signers(files, base, 2), 0);
+	/* the serving thread does not sign: both requests wait on one job */
+	assert_int_equal(
+	    tftp_files_get(files, 1, 1, DEV ".cnf.xml.sgn", &b, &why, &w1.w),
+	    TFTP_FILES_PENDING);
+	assert_int_equal(
+	    tftp_files_get(files, 1, 1, DEV ".cnf.xml.sgn", &b, &why, &w2.w),
+	    TFTP_FILES_PENDING);
+	assert_int_equal(
+	    tftp_files_get(files, 1, 1, DEV ".cnf.xml.sgn", &b, &why, &w3.w),
+	    TFTP_FILES_PENDING);
+	tftp_files_wait_cancel(&w3.w);
+	/* meanwhile other names are answered at once */
+	assert_int_equal(
+	    tftp_files_get(files, 1, 1, DEV ".cnf.xml", &b, &why, &w3.w),
+	    TFTP_FILES_REFUSED);
+	run_until(base, &w2.called);
+	assert_int_equal(w1.called, 1);
+	assert_int_equal(w3.called, 0);
+	assert_int_equal(w1.res, TFTP_FILES_OK);
+	assert_ptr_equal(w1.blob, w2.blob);
+	assert_true(
+	    contains(w1.blob->data, w1.blob->len, "<featureLabel>1001<"));
+	tftp_files_stats(files, &st);
+	assert_int_equal(st.builds, 1);
+	assert_int_equal(st.waits, 3);
+	/* now cached: served without waiting */
+	assert_int_equal(
+	    tftp_files_get(files, 1, 1, DEV ".cnf.xml.sgn", &b, &why, &w3.w),
+	    TFTP_FILES_OK);
+	assert_ptr_equal(b, w1.blob);
+	tftp_blob_unref(b);
+	/* a change: signed again once, the old blob still whole */
+	tftp_blob_unref(w2.blob);
+	set_lines(f, "2002");
+	w2.called = 0;
+	assert_int_equal(
+	    tftp_files_get(files, 2, 1, DEV ".cnf.xml.sgn", &b, &why, &w2.w),
+	    TFTP_FILES_PENDING);
+	run_until(base, &w2.called);
+	assert_int_equal(w2.res, TFTP_FILES_OK);
+	assert_true(
+	    contains(w2.blob->data, w2.blob->len, "<featureLabel>2002<"));
+	assert_true(
+	    contains(w1.blob->data, w1.blob->len, "<featureLabel>1001<"));
+	tftp_files_stats(files, &st);
+	assert_int_equal(st.builds, 2);
+	tftp_blob_unref(w1.blob);
+	tftp_blob_unref(w2.blob);
+	/* a job still queued when the cache goes is freed with it */
+	set_lines(f, "3003");
+	assert_int_equal(
+	    tftp_files_get(files, 3, 1, DEV ".cnf.xml.sgn", &b, &why, &w3.w),
+	    TFTP_FILES_PENDING);
+	tftp_files_free(files);
+	assert_int_equal(w3.called, 0);
+	event_base_free(base);
 }
 
 static void test_without_a_signing_key_signed_files_fail_closed(void **state)
@@ -495,6 +596,7 @@ int main(void)
 	    T(test_encrypted_config_decrypts_with_the_device_key),
 	    T(test_digest_credential_only_inside_the_encrypted_file),
 	    T(test_cache_signs_once_per_change_not_per_request),
+	    T(test_signing_threads_sign_once_while_requests_wait),
 	    T(test_without_a_signing_key_signed_files_fail_closed),
 	};
 #undef T
