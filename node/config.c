@@ -33,6 +33,9 @@ struct config_def {
 static const struct config_def config_defs[] = {
 	STR("node.name", name, ""),
 	STR("node.data_dir", data_dir, ""),
+	/* Started as root: become this user, keeping only the right to
+	 * bind ports below 1024 (docs/wardd.md). */
+	STR("node.user", user, ""),
 	{"node.log_level", CONFIG_LEVEL, offsetof(struct config, log_level),
 	 sizeof(((struct config *)0)->log_level), 0, 0, "info"},
 	ADDR("raft.listen", raft_listen, "127.0.0.1:9443"),

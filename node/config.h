@@ -18,6 +18,7 @@ struct config {
 	char sip_digest[64];              /* sip.digest_algorithms */
 	char name[CONFIG_NAME_MAX];         /* node.name */
 	char data_dir[CONFIG_PATH_MAX];     /* node.data_dir */
+	char user[64];                      /* node.user; "": as started */
 	char log_level[16];                 /* node.log_level */
 	char raft_listen[CONFIG_ADDR_MAX];  /* raft.listen, host:port */
 	unsigned election_timeout_ms;       /* raft.election_timeout_ms */

@@ -27,6 +27,7 @@
 #include "node/identity.h"
 #include "node/join.h"
 #include "node/nodepki.h"
+#include "node/privdrop.h"
 #include "node/tftp/tftp.h"
 #include "node/tlscert.h"
 #include "node/wardd.h"
@@ -279,8 +280,7 @@ static void wardd_free_events(struct wardd *w)
 
 /* admin hook: what a node serves over TFTP, for GET /v1/tftp/file. */
 static int wardd_tftp_file(void *arg, uint64_t node_id, const char *name,
-			   uint8_t **out, size_t *len, char *why,
-			   size_t whycap)
+			   uint8_t **out, size_t *len, char *why, size_t whycap)
 {
 	struct wardd *w = arg;
 
@@ -336,7 +336,7 @@ int main(int argc, char **argv)
 	struct join_pin pin = {0};
 	struct store_options store_opts = {0};
 	char errmsg[4096], host[CONFIG_ADDR_MAX], token[512];
-	int have_identity, open_rc;
+	int have_identity, open_rc, was_root;
 	enum log_level lvl;
 	unsigned port;
 	struct admin_config ac;
@@ -357,6 +357,16 @@ int main(int argc, char **argv)
 	log_set_ident(w.cfg.name);
 	if (log_level_parse(w.cfg.log_level, &lvl) == 0)
 		log_set_level(lvl);
+	/* Before any thread: capabilities are per thread. */
+	was_root = geteuid() == 0;
+	if (privdrop_to_user(w.cfg.user, w.cfg.data_dir, errmsg,
+			     sizeof errmsg) != 0) {
+		log_error(TAG, "%s", errmsg);
+		return 1;
+	}
+	if (w.cfg.user[0])
+		log_info(TAG, "running as %s%s", w.cfg.user,
+			 was_root ? ", CAP_NET_BIND_SERVICE only" : "");
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
