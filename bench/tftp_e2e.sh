@@ -7,6 +7,11 @@
 # address). Reports the time from the start of "wardctl security mode
 # mixed" to the last completed download (target < 10 s for 10,000).
 #
+# Meanwhile 8 other clients fetch a file that is not signed again (the
+# node's ITL, from the cache) over and over: their files/s during the
+# change, against the same just before, shows whether serving stalls
+# while the phones' files are being signed.
+#
 # Each run starts from non-secure with the node restarted (an empty file
 # cache), so every run signs every phone's file again; the median of RUNS
 # runs is printed with the conditions.
@@ -69,10 +74,19 @@ for r in $(seq 1 "$runs"); do
 		curl -sf "http://127.0.0.1:$http_port/ITLFile.tlv" -o /dev/null && break
 		sleep 0.1
 	done
+	idle=$("$build/bench/bench_tftp_serve" tftp 127.0.0.1 "$tftp_port" \
+		ITLFile.tlv 8 3 | sed 's/.* \([0-9]*\) files\/s.*/\1/')
+	"$build/bench/bench_tftp_serve" tftp 127.0.0.1 "$tftp_port" ITLFile.tlv \
+		8 5 >"$CLUSTER_DIR/probe.out" &
+	probe=$!
 	t0=$(date +%s%N)
 	ward_ctl b1 security mode mixed >/dev/null
 	out=$("$build/bench/bench_tftp_fleet" 127.0.0.1 "$tftp_port" "$prefix" \
 		"$phones" "$clients" 60) || { echo "run $r failed: $out" >&2; exit 1; }
+	wait "$probe"
+	busy=$(sed 's/.* \([0-9]*\) files\/s.*/\1/' "$CLUSTER_DIR/probe.out")
+	echo "run $r: the ITL served to 8 other clients: $idle files/s before," \
+		"$busy files/s during the first 5 s of the change"
 	last=$(echo "$out" | sed 's/.*last_ns \([0-9]*\).*/\1/')
 	ms=$(((last - t0) / 1000000))
 	results+=("$ms")

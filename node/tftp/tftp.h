@@ -3,7 +3,8 @@
  * from the replicated store (tftp_files.h).
  *
  * The role runs its own libevent loop in its own thread, so a flood of
- * TFTP requests never delays the admin API. Every transfer gets a fresh
+ * TFTP requests never delays the admin API, and signs files on signing
+ * threads of its own, so signing never delays serving. Every transfer gets a fresh
  * UDP port; transfers are bounded in total and per client address, and
  * HTTP connections in number and idle time: an unauthenticated peer costs
  * bounded memory and CPU, and nothing it sends causes a store write.
