@@ -10,8 +10,21 @@ out_has() { grep -q -- "$1" "$CLUSTER_DIR/last.out" || {
 	fail "stdout lacks '$1'"
 }; }
 capf_field() { ward_ctl "$1" --json capf status "$2" | jq -r ".$3"; }
+state_is() { [ "$(capf_field n1 "$1" state)" = "$2" ]; }
 
-node_conf n1
+CAPF=$(free_port)
+node_conf n1 "[capf]" "listen = 127.0.0.1:$CAPF"
+CLIENT="python3 $WARD_SRC/tests/system/capf/capfclient.py"
+# phone DEVICE EXPECT-REASON [ARGS...]: one CAPF session; its JSON in last.json
+phone() {
+	local dev=$1 want=$2
+	shift 2
+	$CLIENT --server 127.0.0.1:$CAPF --cafile "$(ward_ca n1)" --device "$dev" \
+		--expect-reason "$want" "$@" >"$CLUSTER_DIR/last.json" || {
+		cat "$CLUSTER_DIR/last.json" >&2
+		fail "CAPF session of $dev did not end with $want"
+	}
+}
 step "init n1, three phones"
 ward_init n1 capftest
 for mac in 001122334401 001122334402 001122334403; do
@@ -60,6 +73,90 @@ step "cancel"
 expect_rc 0 ward_ctl n1 capf cancel SEP001122334403
 expect_rc 2 ward_ctl n1 capf status SEP001122334403
 expect_rc 2 ward_ctl n1 capf cancel SEP001122334403
+
+step "the CAPF port answers with the node's CAPF certificate"
+wait_until 10 "CAPF listening" sh -c "ss -Hlnt 'sport = :$CAPF' | grep -q ."
+
+step "unknown device: end session 9, no write"
+applied() { ward_ctl n1 --json status | jq -r '.store.applied_index // .applied_index'; }
+before=$(applied)
+phone SEP00000000FFFF 9
+phone SEP00000000FFFF 9
+[ "$(applied)" = "$before" ] || fail "an unknown device caused a write"
+
+step "nothing scheduled (cancelled above): end session 0"
+phone SEP001122334403 0
+
+step "install by authentication string, EC P-256"
+expect_rc 0 ward_ctl n1 --json capf schedule --auth auth-string \
+	--auth-string 13579 --key ec-p256 SEP001122334401
+phone SEP001122334401 1 --password 13579 --lsc-out "$CLUSTER_DIR/401.pem" --in-progress
+[ "$(jq -r .key "$CLUSTER_DIR/last.json")" = ec-secp256r1 ] || fail "not asked for P-256"
+[ "$(jq -r .lsc_cn "$CLUSTER_DIR/last.json")" = SEP001122334401 ] || fail "LSC CN"
+openssl verify -CAfile "$(ward_ca n1)" -purpose sslclient "$CLUSTER_DIR/401.pem" >/dev/null ||
+	fail "LSC does not chain to the cluster CA for clientAuth"
+openssl x509 -in "$CLUSTER_DIR/401.pem" -noout -ext subjectAltName | grep -q "URI:SEP001122334401" ||
+	fail "no URI SAN"
+[ "$(capf_field n1 SEP001122334401 state)" = done ] || fail "not done"
+serial=$(jq -r .lsc_serial "$CLUSTER_DIR/last.json")
+[ "$(capf_field n1 SEP001122334401 serial)" = "$serial" ] || fail "serial not recorded"
+phone SEP001122334401 0 --password 13579  # done: nothing scheduled
+
+step "install by null string, RSA 2048"
+expect_rc 0 ward_ctl n1 capf schedule --auth null-string --key rsa-2048 SEP001122334402
+phone SEP001122334402 1 --lsc-out "$CLUSTER_DIR/402.pem"
+[ "$(jq -r .key "$CLUSTER_DIR/last.json")" = rsa-2048 ] || fail "not RSA 2048"
+
+step "upgrade by the existing LSC (LSC precedence), EC P-384"
+expect_rc 0 ward_ctl n1 capf schedule --auth existing-lsc --key ec-p384 SEP001122334401
+phone SEP001122334401 1 --cert "$CLUSTER_DIR/401.pem" --cert-key "$CLUSTER_DIR/401.pem.key" \
+	--cert-type lsc --lsc-out "$CLUSTER_DIR/401b.pem"
+[ "$(jq -r .key "$CLUSTER_DIR/last.json")" = ec-secp384r1 ] || fail "not P-384"
+step "the old LSC no longer authenticates"
+expect_rc 0 ward_ctl n1 capf schedule --auth existing-lsc SEP001122334401
+phone SEP001122334401 7 --cert "$CLUSTER_DIR/401.pem" --cert-key "$CLUSTER_DIR/401.pem.key"
+
+step "install by an existing MIC from a trusted MIC root"
+python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$CLUSTER_DIR/mic" SEP001122334403 SEP0000000000EE >/dev/null
+expect_rc 0 ward_ctl n1 cert import --category mic-root "$CLUSTER_DIR/mic/mic-ca.pem"
+expect_rc 0 ward_ctl n1 capf schedule --auth existing-mic --key rsa-2048 SEP001122334403
+phone SEP001122334403 1 --cert "$CLUSTER_DIR/mic/SEP001122334403-mic.pem" --cert-type mic
+step "a MIC from an untrusted root is refused"
+expect_rc 0 ward_ctl n1 capf schedule --auth existing-mic SEP001122334403
+phone SEP001122334403 7 --cert "$CLUSTER_DIR/mic/SEP001122334403-rogue.pem" --cert-type mic
+
+step "wrong strings lock the operation after the limit"
+expect_rc 0 ward_ctl n1 capf schedule --auth auth-string --auth-string 8642 --tries 2 SEP001122334402
+phone SEP001122334402 7 --password 1111
+phone SEP001122334402 7 --password 2222
+wait_until 5 "locked" state_is SEP001122334402 failed
+phone SEP001122334402 0 --password 8642
+[ "$(jq -r .info "$CLUSTER_DIR/last.json")" = locked ] || fail "not locked"
+
+step "an expired operation is refused"
+expect_rc 0 ward_ctl n1 capf schedule --auth null-string --deadline 1 SEP001122334402
+sleep 2
+phone SEP001122334402 0
+[ "$(jq -r .info "$CLUSTER_DIR/last.json")" = "operation expired" ] || fail "not expired"
+[ "$(capf_field n1 SEP001122334402 state)" = expired ] || fail "status not expired"
+
+step "troubleshoot fetches the phone's certificates"
+expect_rc 0 ward_ctl n1 capf schedule --operation troubleshoot --auth null-string SEP001122334401
+phone SEP001122334401 1 --have-lsc "$CLUSTER_DIR/401b.pem"
+capf_field n1 SEP001122334401 result | grep -q "LSC serial .*; MIC none" || fail "no fetch result"
+
+step "delete removes the LSC from the device record"
+expect_rc 0 ward_ctl n1 capf schedule --operation delete --auth null-string SEP001122334401
+phone SEP001122334401 1
+expect_rc 0 ward_ctl n1 capf schedule --auth existing-lsc SEP001122334401
+phone SEP001122334401 7 --cert "$CLUSTER_DIR/401b.pem" --cert-key "$CLUSTER_DIR/401b.pem.key"
+
+step "malformed, truncated, oversized, unknown tags: end session 7"
+for a in garbage truncated oversized unknown-tag; do
+	$CLIENT --server 127.0.0.1:$CAPF --device SEP001122334401 --abuse $a >"$CLUSTER_DIR/abuse.json"
+	[ "$(jq -r .reason "$CLUSTER_DIR/abuse.json")" = 7 ] ||
+		fail "$a: $(cat "$CLUSTER_DIR/abuse.json")"
+done
 
 step "every step audited"
 expect_rc 0 ward_ctl n1 audit --limit 50
