@@ -16,11 +16,12 @@ ward_conf() {
 		echo "data_dir = $CLUSTER_DIR/$name"
 		echo "[raft]"
 		echo "listen = $raft"
-		echo "[admin]"
-		echo "listen = $admin"
 		echo "[tftp]"
 		echo "listen = ${WARD_TFTP_LISTEN:-${admin%:*}:69}"
 		echo "http_listen = ${WARD_TFTP_HTTP_LISTEN:-${admin%:*}:6970}"
+		# Last: the lines given below without a section are [admin]'s.
+		echo "[admin]"
+		echo "listen = $admin"
 		local line
 		for line in "$@"; do echo "$line"; done
 	} >"$CLUSTER_DIR/$name.conf"
