@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# CAPF through real wardd nodes and wardctl: scheduling an operation for
-# one device (the authentication string shown once, only a hash kept),
-# for a profile's devices and a CSV list with progress, status, cancel,
-# and refusals (unknown device, bad key, bad string). Every step audited.
+# CAPF through a real wardd, wardctl and our own phone-side client
+# (tests/system/capf/capfclient.py): scheduling for one device (the
+# authentication string shown once, only a hash kept), for a profile's
+# devices and a CSV list with progress, cancel, refusals; then the protocol
+# over TLS: install with each authentication mode, RSA and EC; the LSC
+# registering over SIP TLS in mixed mode; wrong strings locking; expiry;
+# unknown devices costing no write; troubleshoot; delete (the LSC then
+# refused by SIP); malformed, truncated, oversized messages; a stalled
+# client reaped; 20 enrolments in parallel with 10 stalled clients.
 . "$(dirname "$0")/lib.sh"
 
 out_has() { grep -q -- "$1" "$CLUSTER_DIR/last.out" || {
@@ -13,7 +18,11 @@ capf_field() { ward_ctl "$1" --json capf status "$2" | jq -r ".$3"; }
 state_is() { [ "$(capf_field n1 "$1" state)" = "$2" ]; }
 
 CAPF=$(free_port)
-node_conf n1 "[capf]" "listen = 127.0.0.1:$CAPF"
+SIP=$(free_port)
+SIPTLS=$(free_port)
+node_conf n1 "[capf]" "listen = 127.0.0.1:$CAPF" "idle_timeout_ms = 2000" \
+	"session_timeout_ms = 6000" "max_sessions = 40" \
+	"[sip]" "port = $SIP" "tls_port = $SIPTLS"
 CLIENT="python3 $WARD_SRC/tests/system/capf/capfclient.py"
 # phone DEVICE EXPECT-REASON [ARGS...]: one CAPF session; its JSON in last.json
 phone() {
@@ -74,6 +83,17 @@ expect_rc 0 ward_ctl n1 capf cancel SEP001122334403
 expect_rc 2 ward_ctl n1 capf status SEP001122334403
 expect_rc 2 ward_ctl n1 capf cancel SEP001122334403
 
+step "mixed mode (two trial tokens, a signed CTL): device security is enforced"
+export WARD_DIR=$CLUSTER_DIR/tokens SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
+mkdir -p "$WARD_DIR"
+for t in tokA tokB; do
+	"$WARD_SRC/deploy/token" $t >/dev/null 2>&1 || fail "deploy/token $t"
+	expect_rc 0 ward_ctl n1 token register --module /usr/lib/softhsm/libsofthsm2.so --token $t
+done
+expect_rc 0 ward_ctl n1 ctl sign --module /usr/lib/softhsm/libsofthsm2.so --token tokA \
+	--pin-file "$WARD_DIR/tokA.pin"
+expect_rc 0 ward_ctl n1 security mode mixed
+
 step "the CAPF port answers with the node's CAPF certificate"
 wait_until 10 "CAPF listening" sh -c "ss -Hlnt 'sport = :$CAPF' | grep -q ."
 
@@ -101,6 +121,16 @@ openssl x509 -in "$CLUSTER_DIR/401.pem" -noout -ext subjectAltName | grep -q "UR
 serial=$(jq -r .lsc_serial "$CLUSTER_DIR/last.json")
 [ "$(capf_field n1 SEP001122334401 serial)" = "$serial" ] || fail "serial not recorded"
 phone SEP001122334401 0 --password 13579  # done: nothing scheduled
+
+step "the enrolled phone registers over SIP TLS with its new LSC"
+wait_until 20 "SIP TLS listening" sh -c "ss -Hlnt 'sport = :$SIPTLS' | grep -q ."
+sipreg() { # DEVICE CERT EXPECT
+	python3 "$WARD_SRC/tests/system/sip/sipclient.py" --server "127.0.0.1:$SIPTLS" \
+		--transport tls --device "$1" --cert "$2" --key "$2.key" \
+		--expect "$3" >"$CLUSTER_DIR/sip.out" 2>&1
+}
+sipreg SEP001122334401 "$CLUSTER_DIR/401.pem" 200 ||
+	fail "REGISTER with the LSC: $(cat "$CLUSTER_DIR/sip.out")"
 
 step "install by null string, RSA 2048"
 expect_rc 0 ward_ctl n1 capf schedule --auth null-string --key rsa-2048 SEP001122334402
@@ -151,6 +181,10 @@ phone SEP001122334401 1
 expect_rc 0 ward_ctl n1 capf schedule --auth existing-lsc SEP001122334401
 phone SEP001122334401 7 --cert "$CLUSTER_DIR/401b.pem" --cert-key "$CLUSTER_DIR/401b.pem.key"
 
+step "the deleted LSC no longer registers over SIP TLS"
+sipreg SEP001122334401 "$CLUSTER_DIR/401b.pem" 403 ||
+	fail "REGISTER with a deleted LSC: $(cat "$CLUSTER_DIR/sip.out")"
+
 step "malformed, truncated, oversized, unknown tags: end session 7"
 for a in garbage truncated oversized unknown-tag; do
 	$CLIENT --server 127.0.0.1:$CAPF --device SEP001122334401 --abuse $a >"$CLUSTER_DIR/abuse.json"
@@ -158,8 +192,39 @@ for a in garbage truncated oversized unknown-tag; do
 		fail "$a: $(cat "$CLUSTER_DIR/abuse.json")"
 done
 
+step "a stalled client is reaped by the idle timeout"
+$CLIENT --server 127.0.0.1:$CAPF --device SEP001122334401 --abuse stall >"$CLUSTER_DIR/stall.json"
+awk -v t="$(jq -r .closed_after_s "$CLUSTER_DIR/stall.json")" 'BEGIN { exit !(t >= 1.5 && t <= 4) }' ||
+	fail "stall not reaped in time: $(cat "$CLUSTER_DIR/stall.json")"
+
+step "many at once: 20 phones enrol in parallel while 10 stall"
+: >"$CLUSTER_DIR/many.csv"
+for i in $(seq 10 29); do
+	expect_rc 0 ward_ctl n1 device add SEP0000000000$i --model 8841 \
+		--capabilities tls,srtp --profile standard-authenticated
+	echo SEP0000000000$i >>"$CLUSTER_DIR/many.csv"
+done
+expect_rc 0 ward_ctl n1 --json capf schedule --auth null-string --key ec-p256 --csv "$CLUSTER_DIR/many.csv"
+batch=$(jq -r .batch "$CLUSTER_DIR/last.out")
+for i in $(seq 1 10); do
+	$CLIENT --server 127.0.0.1:$CAPF --device SEP000000000010 --abuse stall >/dev/null &
+done
+pids=()
+for i in $(seq 10 29); do
+	$CLIENT --server 127.0.0.1:$CAPF --device SEP0000000000$i >"$CLUSTER_DIR/many.$i" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a parallel enrolment failed"; done
+wait
+[ "$(ward_ctl n1 --json capf status --batch "$batch" | jq .progress.done)" = 20 ] ||
+	fail "not 20 done in the batch"
+
 step "every step audited"
-expect_rc 0 ward_ctl n1 audit --limit 50
+expect_rc 0 ward_ctl n1 audit --limit 1000
 out_has "capf.schedule"
 out_has "capf.cancel"
+out_has "capf.install"
+out_has "capf.auth-failed"
+out_has "capf.delete"
+out_has "capf.fetch"
 step "done"
