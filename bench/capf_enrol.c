@@ -6,9 +6,10 @@
  *
  *   capf_enrol HOST:PORT THREADS COUNT FIRST PREFIX ec|rsa
  *
- * The phone's key is generated per enrolment (EC P-256 or RSA 2048), as a
- * phone does; generating RSA 2048 keys here costs more than the server
- * side, so RSA figures measure this client too. */
+ * The phones' keys (EC P-256 or RSA 2048) come from a pool of POOL keys
+ * made before the clock starts: a phone generates its key on its own CPU,
+ * and generating RSA keys here would measure this client, not the server
+ * (which issues a distinct LSC each time whatever the key). */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -32,6 +33,9 @@ static int use_rsa;
 static atomic_long next_idx, done_ok, done_bad;
 static long count_max, first_idx;
 static SSL_CTX *ctx;
+#define POOL 16
+static uint8_t *pool_der[POOL];
+static int pool_len[POOL];
 
 static int read_full(SSL *ssl, uint8_t *buf, size_t n)
 {
@@ -58,17 +62,16 @@ static int recv_msg(SSL *ssl, uint8_t *buf, struct capf_msg *m)
 	return capf_msg_parse(buf, total, m);
 }
 
-static int one(const char *device)
+static int one(const char *device, long idx)
 {
-	uint8_t in[CAPF_MSG_MAX], out[4096], *spki = NULL;
+	uint8_t in[CAPF_MSG_MAX], out[4096];
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
 	struct capf_build b;
 	struct capf_msg m;
-	EVP_PKEY *key = NULL;
 	SSL *ssl = NULL;
 	size_t len;
 	uint8_t reason = 0xff;
-	int fd = -1, n, rc = -1;
+	int fd = -1, rc = -1;
 
 	if (getaddrinfo(host, port, &hints, &ai) != 0)
 		return -1;
@@ -88,13 +91,10 @@ static int one(const char *device)
 	if (capf_build_end(&b, &len) || SSL_write(ssl, out, (int)len) <= 0 ||
 	    recv_msg(ssl, in, &m) || m.cmd != CAPF_CMD_KEYGEN_REQ)
 		goto out;
-	key = use_rsa ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
-		      : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (!key || (n = i2d_PUBKEY(key, &spki)) <= 0)
-		goto out;
 	capf_build_begin(&b, out, sizeof out, CAPF_CMD_KEYGEN_RESP, m.session);
 	capf_build_u8(&b, CAPF_TAG_REASON, 0);
-	capf_build_add(&b, CAPF_TAG_PUBLIC_KEY, spki, (size_t)n);
+	capf_build_add(&b, CAPF_TAG_PUBLIC_KEY, pool_der[idx % POOL],
+		       (size_t)pool_len[idx % POOL]);
 	if (capf_build_end(&b, &len) || SSL_write(ssl, out, (int)len) <= 0 ||
 	    recv_msg(ssl, in, &m) || m.cmd != CAPF_CMD_STORE_CERT_REQ)
 		goto out;
@@ -107,8 +107,6 @@ static int one(const char *device)
 		goto out;
 	rc = reason == 1 ? 0 : -1;
 out:
-	OPENSSL_free(spki);
-	EVP_PKEY_free(key);
 	if (ssl) {
 		SSL_shutdown(ssl);
 		SSL_free(ssl);
@@ -128,7 +126,7 @@ static void *worker(void *arg)
 	while ((i = atomic_fetch_add(&next_idx, 1)) < count_max) {
 		snprintf(device, sizeof device, "%s%0*lX", prefix,
 			 (int)(15 - strlen(prefix)), first_idx + i);
-		if (one(device) == 0)
+		if (one(device, i) == 0)
 			atomic_fetch_add(&done_ok, 1);
 		else
 			atomic_fetch_add(&done_bad, 1);
@@ -145,9 +143,10 @@ int main(int argc, char **argv)
 	double s;
 
 	if (argc != 7) {
-		fprintf(stderr,
-			"usage: %s HOST:PORT THREADS COUNT FIRST PREFIX ec|rsa\n",
-			argv[0]);
+		fprintf(
+		    stderr,
+		    "usage: %s HOST:PORT THREADS COUNT FIRST PREFIX ec|rsa\n",
+		    argv[0]);
 		return 2;
 	}
 	snprintf(hp, sizeof hp, "%s", argv[1]);
@@ -164,6 +163,16 @@ int main(int argc, char **argv)
 	first_idx = strtol(argv[4], NULL, 16);
 	prefix = argv[5];
 	use_rsa = strcmp(argv[6], "rsa") == 0;
+	for (int i = 0; i < POOL; i++) {
+		EVP_PKEY *k =
+		    use_rsa ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
+			    : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+
+		pool_der[i] = NULL;
+		if (!k || (pool_len[i] = i2d_PUBKEY(k, &pool_der[i])) <= 0)
+			return 1;
+		EVP_PKEY_free(k);
+	}
 	ctx = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
