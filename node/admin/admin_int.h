@@ -303,6 +303,10 @@ void admin_route_capf_get(struct admin_op *op);
 void admin_route_capf_schedule(struct admin_op *op);
 void admin_route_capf_batch(struct admin_op *op);
 void admin_route_capf_cancel(struct admin_op *op);
+/* routes_capf_est.c */
+void admin_route_est_cacerts(struct admin_op *op);
+void admin_route_est_simpleenroll(struct admin_op *op);
+void admin_route_est_simplereenroll(struct admin_op *op);
 
 /* ---- login (login.c) -------------------------------------------------- */
 

@@ -210,6 +210,13 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/capf/+", admin_route_capf_cancel,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    /* EST (RFC 7030), authenticated by the device, not an admin. */
+    {EVHTTP_REQ_GET, "/.well-known/est/cacerts", admin_route_est_cacerts,
+     ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/.well-known/est/simpleenroll",
+     admin_route_est_simpleenroll, 0, 0},
+    {EVHTTP_REQ_POST, "/.well-known/est/simplereenroll",
+     admin_route_est_simplereenroll, 0, 0},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
