@@ -336,7 +336,9 @@ static int sign_with_ca(EVP_PKEY *key, void *arg)
 			      j->why, sizeof j->why);
 }
 
-/* The cluster CA key, lent by the keystore for one signature. */
+/* The cluster CA key, held by the keystore once the first LSC is issued
+ * (unwrapping it for each issuance costs more than the signature), and
+ * checked against the CA certificate the role issues under. */
 static int issue_lsc(struct capf_session *s, EVP_PKEY *pub, char *why,
 		     size_t whycap)
 {
@@ -347,39 +349,46 @@ static int issue_lsc(struct capf_session *s, EVP_PKEY *pub, char *why,
 	struct store_cluster cl;
 	struct store_key key;
 	struct store_read *r;
-	uint8_t *wrapped = NULL;
-	size_t wlen = 0;
 	int rc = -1;
 
+	if (keystore_key_held(s->c->ks, 0, PKI_ROLE_CA) &&
+	    keystore_key_matches(s->c->ks, 0, PKI_ROLE_CA, s->c->ca) ==
+		KEYSTORE_OK) {
+		if (keystore_key_use(s->c->ks, 0, PKI_ROLE_CA, sign_with_ca,
+				     &j) == 0 &&
+		    j.out) {
+			s->lsc = j.out;
+			return 0;
+		}
+		snprintf(why, whycap, "%s",
+			 j.why[0] ? j.why : "signing failed");
+		return -1;
+	}
 	if (store_read_begin(s->c->store, &r) != 0) {
 		snprintf(why, whycap, "store unreadable");
 		return -1;
 	}
-	if (store_cluster_get(r, &cl) == STORE_OK &&
-	    store_key_get(r, 0, STORE_CERT_CA, &key) == STORE_OK &&
-	    (wrapped = malloc(key.wrapped_len))) {
-		memcpy(wrapped, key.wrapped, key.wrapped_len);
-		wlen = key.wrapped_len;
-	}
-	store_read_end(r);
-	if (!wrapped) {
+	if (store_cluster_get(r, &cl) != STORE_OK ||
+	    store_key_get(r, 0, STORE_CERT_CA, &key) != STORE_OK) {
+		store_read_end(r);
 		snprintf(why, whycap, "the cluster CA key is not in the store");
 		return -1;
 	}
 	if (keystore_kek_acquire(s->c->ks, cl.kek_id, why, whycap) == 0) {
-		if (keystore_key_use_wrapped(s->c->ks, 0, PKI_ROLE_CA, wrapped,
-					     wlen, sign_with_ca, &j, why,
-					     whycap) == 0 &&
-		    j.out) {
-			s->lsc = j.out;
-			rc = 0;
-		} else if (j.why[0]) {
-			snprintf(why, whycap, "%s", j.why);
-		}
+		rc = keystore_key_load(s->c->ks, 0, PKI_ROLE_CA, key.wrapped,
+				       key.wrapped_len, why, whycap);
 		keystore_kek_release(s->c->ks);
 	}
-	free(wrapped);
-	return rc;
+	store_read_end(r);
+	if (rc != 0)
+		return -1;
+	if (keystore_key_matches(s->c->ks, 0, PKI_ROLE_CA, s->c->ca) !=
+	    KEYSTORE_OK) {
+		keystore_key_drop(s->c->ks, 0, PKI_ROLE_CA);
+		snprintf(why, whycap, "the CA key is not the CA certificate's");
+		return -1;
+	}
+	return issue_lsc(s, pub, why, whycap);
 }
 
 static void on_keygen_response(struct capf_session *s, const struct capf_msg *m)
