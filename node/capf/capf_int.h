@@ -45,7 +45,8 @@ struct capf_session {
 	struct store_capf_op op;       /* as read when authenticated */
 	struct store_capf_op progress; /* as last proposed */
 	int have_progress;
-	X509 *lsc; /* owned: issued, not yet committed */
+	int failing; /* the failed try is being recorded */
+	X509 *lsc;   /* owned: issued, not yet committed */
 	char result[STORE_CAPF_RESULT_MAX];
 	uint8_t out[CAPF_MSG_MAX]; /* the message being built */
 };

@@ -199,12 +199,24 @@ static void auth_failed(struct capf_session *s, const char *why)
 		 s->peer, why, next.failed_tries, next.max_tries);
 	log_info(CAPF_TAG, "authentication failed: %s", detail);
 	/* Counted in the record (a scheduled device only, at most
-	 * max_tries times); not waited for. */
-	(void)session_write(s, &next, "capf.auth-failed", detail, NULL, 0, 0);
-	capf_end(s, CAPF_REASON_INVALID_ELEMENT, "authentication failed");
+	 * max_tries times), and waited for: the next try reads it. */
+	s->failing = 1;
+	if (session_write(s, &next, "capf.auth-failed", detail, NULL, 0, 1))
+		capf_end(s, CAPF_REASON_INVALID_ELEMENT,
+			 "authentication failed");
 }
 
 static void start_operation(struct capf_session *s);
+
+/* 1 if another live session of S's device has written its record. */
+static int device_busy(const struct capf_session *s)
+{
+	for (const struct capf_session *o = s->c->sessions; o; o = o->next)
+		if (o != s && o->have_progress &&
+		    strcmp(o->device, s->device) == 0)
+			return 1;
+	return 0;
+}
 
 static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 {
@@ -236,6 +248,15 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 		return;
 	}
 	rc = store_capf_op_get(r, s->device, &s->op);
+	if (rc == STORE_OK && device_busy(s)) {
+		/* Another session of this device wrote (or is writing) the
+		 * record: its outcome, a failed try among them, must land
+		 * before this one reads it, or parallel guesses would each
+		 * see the same count. */
+		store_read_end(r);
+		capf_retry_later(s);
+		return;
+	}
 	if (rc != STORE_OK || !store_capf_op_open(&s->op, now)) {
 		const char *info =
 		    rc != STORE_OK ? NULL
@@ -567,6 +588,11 @@ void capf_session_on_msg(struct capf_session *s, const struct capf_msg *m)
 
 void capf_session_committed(struct capf_session *s, int rc)
 {
+	if (s->failing) {
+		capf_end(s, CAPF_REASON_INVALID_ELEMENT,
+			 "authentication failed");
+		return;
+	}
 	if (rc != 0) {
 		log_warn(CAPF_TAG, "outcome for %s not recorded (%d)",
 			 s->device, rc);

@@ -163,6 +163,15 @@ wait_until 5 "locked" state_is SEP001122334402 failed
 phone SEP001122334402 0 --password 8642
 [ "$(jq -r .info "$CLUSTER_DIR/last.json")" = locked ] || fail "not locked"
 
+step "parallel guesses count one at a time, never past the limit"
+expect_rc 0 ward_ctl n1 capf schedule --auth auth-string --auth-string 8642 --tries 3 SEP001122334402
+for i in 1 2 3 4 5 6 7 8; do
+	$CLIENT --server 127.0.0.1:$CAPF --device SEP001122334402 --password 1$i$i$i >/dev/null &
+done
+wait
+tries=$(capf_field n1 SEP001122334402 failed_tries)
+[ "$tries" -ge 1 ] && [ "$tries" -le 3 ] || fail "failed_tries $tries after 8 parallel guesses"
+
 step "an expired operation is refused"
 expect_rc 0 ward_ctl n1 capf schedule --auth null-string --deadline 1 SEP001122334402
 sleep 2
