@@ -62,7 +62,9 @@ static const struct config_def config_defs[] = {
 	UINT("tftp.http_max_connections", tftp_http_max_conns, 1, 100000,
 	     "1024"),
 	/* The CAPF role (docs/capf.md). */
-	ADDR("capf.listen", capf_listen, "0.0.0.0:3804"),
+	/* "": the admin API's host, port 3804 (a local cluster gives each
+	 * node its own loopback address). */
+	STR("capf.listen", capf_listen, ""),
 	UINT("capf.max_sessions", capf_max_sessions, 1, 100000, "256"),
 	UINT("capf.session_timeout_ms", capf_session_timeout_ms, 1000, 600000,
 	     "30000"),

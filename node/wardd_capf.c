@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 #include "node/capf/capf.h"
 #include "node/nodepki.h"
@@ -18,6 +19,8 @@ static void wardd_capf_look(struct wardd *w)
 	char cert[CONFIG_PATH_MAX + 64], key[CONFIG_PATH_MAX + 64],
 	    ca[CONFIG_PATH_MAX + 64], err[512];
 	struct capf_config cfg;
+	char listen[CONFIG_ADDR_MAX];
+	struct addr admin;
 
 	if (w->capf || w->capf_failed || !w->consensus || !w->ks)
 		return;
@@ -28,7 +31,16 @@ static void wardd_capf_look(struct wardd *w)
 	    access(ca, R_OK) != 0)
 		return;
 	capf_config_defaults(&cfg);
-	cfg.listen = w->cfg.capf_listen;
+	snprintf(listen, sizeof listen, "%s", w->cfg.capf_listen);
+	if (!listen[0] &&
+	    (addr_parse(w->cfg.admin_listen, 0, &admin) != ADDR_OK ||
+	     addr_format(admin.host, 3804, listen, sizeof listen) != 0)) {
+		log_warn("capf",
+			 "no address for the CAPF role: set capf.listen");
+		w->capf_failed = 1;
+		return;
+	}
+	cfg.listen = listen;
 	cfg.cert_file = cert;
 	cfg.key_file = key;
 	cfg.ca_file = ca;
