@@ -22,6 +22,7 @@
 
 enum capf_step {
 	CAPF_S_AUTH = 0,  /* auth request sent, waiting for the answer */
+	CAPF_S_CHECKING,  /* the string is checked on the checker thread */
 	CAPF_S_KEYGEN,	  /* key generate request sent */
 	CAPF_S_STORE,	  /* store certificate request sent */
 	CAPF_S_FETCH_LSC, /* fetch request (LSC) sent */
@@ -54,8 +55,18 @@ struct capf_session {
 struct capf_done {
 	uint64_t sid;
 	int rc;
+	int check; /* 1: a string check (rc 0 = right), 0: a commit */
 	struct capf_done *next;
 };
+
+/* A string to check off the event loop (scrypt: tens of ms). */
+struct capf_check {
+	uint64_t sid;
+	struct store_capf_op op;
+	char pw[STORE_CAPF_STRING_MAX + 2]; /* secret */
+	struct capf_check *next;
+};
+#define CAPF_CHECKS_MAX 64 /* queued checks; more: "retry later" */
 
 struct capf {
 	struct capf_config cfg;
@@ -78,8 +89,13 @@ struct capf {
 	uint64_t next_sid;
 	uint32_t next_wire;
 
-	pthread_mutex_t lock; /* guards done and stats */
+	pthread_mutex_t lock; /* guards done, checks and stats */
 	struct capf_done *done;
+	pthread_cond_t check_cv;
+	pthread_t checker;
+	int checker_running, check_stop;
+	struct capf_check *checks;
+	unsigned n_checks;
 	struct capf_stats stats;
 	struct capf_stats logged; /* at the last summary */
 };
@@ -99,7 +115,12 @@ void capf_retry_later(struct capf_session *s);
 int capf_propose(struct capf_session *s, struct store_cmd *cmd);
 uint64_t capf_now_ms(void);
 
+/* server.c: queues the check of PW against s->op for the checker thread;
+ * capf_session_checked follows on this thread. 0, or -1 (queue full). */
+int capf_check_submit(struct capf_session *s, const char *pw);
+
 /* session.c: the protocol. */
+void capf_session_checked(struct capf_session *s, int ok);
 void capf_session_begin(struct capf_session *s);
 void capf_session_on_msg(struct capf_session *s, const struct capf_msg *m);
 void capf_session_committed(struct capf_session *s, int rc);

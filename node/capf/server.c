@@ -160,7 +160,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct capf_msg m;
 	int rc;
 
-	while (s->step != CAPF_S_CLOSING && s->step != CAPF_S_COMMIT) {
+	while (s->step != CAPF_S_CLOSING && s->step != CAPF_S_COMMIT &&
+	       s->step != CAPF_S_CHECKING) {
 		have = evbuffer_get_length(in);
 		if (have == 0)
 			return;
@@ -321,6 +322,7 @@ static void on_proposed(void *arg, int rc)
 	if (d) {
 		d->sid = p->sid;
 		d->rc = rc;
+		d->check = 0;
 		pthread_mutex_lock(&c->lock);
 		d->next = c->done;
 		c->done = d;
@@ -345,7 +347,9 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		struct capf_session *s = session_find(c, d->sid);
 
 		list = d->next;
-		if (s && s->step == CAPF_S_COMMIT) {
+		if (s && d->check && s->step == CAPF_S_CHECKING) {
+			capf_session_checked(s, d->rc == 0);
+		} else if (s && !d->check && s->step == CAPF_S_COMMIT) {
 			if (!s->bev) /* the phone is gone: drop the record */
 				session_free(s);
 			else
@@ -377,6 +381,69 @@ int capf_propose(struct capf_session *s, struct store_cmd *cmd)
 	if (rc != 0)
 		free(p);
 	return rc;
+}
+
+/* ---- string checks, off the event loop ----------------------------------- */
+
+int capf_check_submit(struct capf_session *s, const char *pw)
+{
+	struct capf *c = s->c;
+	struct capf_check *k, **tail;
+
+	if (!c->checker_running || !(k = calloc(1, sizeof *k)))
+		return -1;
+	k->sid = s->sid;
+	k->op = s->op;
+	snprintf(k->pw, sizeof k->pw, "%s", pw);
+	pthread_mutex_lock(&c->lock);
+	if (c->n_checks >= CAPF_CHECKS_MAX) {
+		pthread_mutex_unlock(&c->lock);
+		OPENSSL_cleanse(k, sizeof *k);
+		free(k);
+		return -1;
+	}
+	for (tail = &c->checks; *tail; tail = &(*tail)->next)
+		;
+	*tail = k;
+	c->n_checks++;
+	pthread_cond_signal(&c->check_cv);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static void *checker_main(void *arg)
+{
+	struct capf *c = arg;
+	struct capf_check *k;
+	struct capf_done *d;
+	int ok;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (!c->checks && !c->check_stop)
+			pthread_cond_wait(&c->check_cv, &c->lock);
+		if (c->check_stop)
+			break;
+		k = c->checks;
+		c->checks = k->next;
+		c->n_checks--;
+		pthread_mutex_unlock(&c->lock);
+		ok = store_capf_auth_check(&k->op, k->pw);
+		d = malloc(sizeof *d);
+		pthread_mutex_lock(&c->lock);
+		if (d) {
+			d->sid = k->sid;
+			d->rc = ok ? 0 : 1;
+			d->check = 1;
+			d->next = c->done;
+			c->done = d;
+			event_active(c->ev_done, EV_READ, 0);
+		}
+		OPENSSL_cleanse(k, sizeof *k);
+		free(k);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
 }
 
 /* ---- the role ----------------------------------------------------------- */
@@ -463,6 +530,7 @@ int capf_new(const struct capf_config *cfg, struct store *store,
 		return -1;
 	}
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->check_cv, NULL);
 	c->cfg = *cfg;
 	snprintf(c->listen, sizeof c->listen, "%s", cfg->listen);
 	c->cfg.listen = c->listen;
@@ -527,6 +595,12 @@ int capf_start(struct capf *c, char *errmsg, size_t errcap)
 		c->port = ntohs(bound->sa_family == AF_INET6
 				    ? ((struct sockaddr_in6 *)bound)->sin6_port
 				    : ((struct sockaddr_in *)bound)->sin_port);
+	rc = pthread_create(&c->checker, NULL, checker_main, c);
+	if (rc != 0) {
+		errmsg_set(errmsg, errcap, "capf thread: %s", strerror(rc));
+		return -1;
+	}
+	c->checker_running = 1;
 	rc = pthread_create(&c->thread, NULL, capf_main, c);
 	if (rc != 0) {
 		errmsg_set(errmsg, errcap, "capf thread: %s", strerror(rc));
@@ -544,11 +618,21 @@ int capf_port(const struct capf *c)
 
 void capf_stop(struct capf *c)
 {
-	if (!c || !c->running)
+	if (!c)
 		return;
-	event_active(c->ev_stop, EV_READ, 0);
-	pthread_join(c->thread, NULL);
-	c->running = 0;
+	if (c->running) {
+		event_active(c->ev_stop, EV_READ, 0);
+		pthread_join(c->thread, NULL);
+		c->running = 0;
+	}
+	if (c->checker_running) {
+		pthread_mutex_lock(&c->lock);
+		c->check_stop = 1;
+		pthread_cond_broadcast(&c->check_cv);
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->checker, NULL);
+		c->checker_running = 0;
+	}
 }
 
 void capf_free(struct capf *c)
@@ -564,6 +648,14 @@ void capf_free(struct capf *c)
 		c->done = d->next;
 		free(d);
 	}
+	while (c->checks) {
+		struct capf_check *k = c->checks;
+
+		c->checks = k->next;
+		OPENSSL_cleanse(k, sizeof *k);
+		free(k);
+	}
+	pthread_cond_destroy(&c->check_cv);
 	if (c->listener)
 		evconnlistener_free(c->listener);
 	if (c->ev_stop)

@@ -208,11 +208,13 @@ static void auth_failed(struct capf_session *s, const char *why)
 
 static void start_operation(struct capf_session *s);
 
-/* 1 if another live session of S's device has written its record. */
+/* 1 if another live session of S's device has written its record or has
+ * its string being checked. */
 static int device_busy(const struct capf_session *s)
 {
 	for (const struct capf_session *o = s->c->sessions; o; o = o->next)
-		if (o != s && o->have_progress &&
+		if (o != s &&
+		    (o->have_progress || o->step == CAPF_S_CHECKING) &&
 		    strcmp(o->device, s->device) == 0)
 			return 1;
 	return 0;
@@ -272,13 +274,21 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 	}
 	switch (s->op.auth) {
 	case STORE_CAPF_AUTH_STRING:
-		ok = capf_msg_get_str(m, CAPF_TAG_PASSWORD, pw, sizeof pw) ==
-			 0 &&
-		     store_capf_auth_check(&s->op, pw);
-		if (!ok)
-			snprintf(why, sizeof why,
-				 "wrong or missing authentication string");
-		break;
+		store_read_end(r);
+		if (capf_msg_get_str(m, CAPF_TAG_PASSWORD, pw, sizeof pw) !=
+			0 ||
+		    !store_capf_string_valid(pw)) {
+			OPENSSL_cleanse(pw, sizeof pw);
+			auth_failed(s,
+				    "wrong or missing authentication string");
+			return;
+		}
+		/* scrypt takes tens of ms: the checker thread does it. */
+		s->step = CAPF_S_CHECKING;
+		if (capf_check_submit(s, pw) != 0)
+			capf_retry_later(s);
+		OPENSSL_cleanse(pw, sizeof pw);
+		return;
 	case STORE_CAPF_AUTH_NULL:
 		ok = 1;
 		break;
@@ -286,10 +296,19 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 		ok = auth_by_cert(s, m, r, why, sizeof why) == 0;
 		break;
 	}
-	OPENSSL_cleanse(pw, sizeof pw);
 	store_read_end(r);
 	if (!ok) {
 		auth_failed(s, why);
+		return;
+	}
+	start_operation(s);
+}
+
+void capf_session_checked(struct capf_session *s, int ok)
+{
+	s->step = CAPF_S_AUTH;
+	if (!ok) {
+		auth_failed(s, "wrong or missing authentication string");
 		return;
 	}
 	start_operation(s);
