@@ -1,0 +1,4 @@
+# node/keymgr: key sets, leg rules, call security level, the media relay.
+if(TARGET ward_keymgr)
+  ward_unit_test(test_keymgr SOURCES unit/test_keymgr.c LIBS ward_keymgr)
+endif()
