@@ -38,7 +38,9 @@
 	X(KEYMGR_EREJECT, "call below the required security level")            \
 	X(KEYMGR_EINVAL, "invalid argument")                                   \
 	X(KEYMGR_ENOKEY, "no key for this direction")                          \
-	X(KEYMGR_ESPACE, "output buffer too small")
+	X(KEYMGR_ESPACE, "output buffer too small")                            \
+	X(KEYMGR_ESOCKET, "cannot open media sockets")                         \
+	X(KEYMGR_ESRTP, "SRTP context setup failed")
 
 enum keymgr_error {
 #define X(code, text) code,
