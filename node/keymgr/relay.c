@@ -29,6 +29,7 @@ struct relay_sock {
 	struct sockaddr_storage peer; /* where to send; latched from rx */
 	socklen_t peer_len;
 	int latched;
+	int connected; /* connect()ed to PEER: the kernel filters sources */
 };
 
 struct relay_leg {
@@ -145,6 +146,9 @@ int relay_new(struct event_base *base, struct relay **out, char *errmsg,
 	for (int i = 0; i < RELAY_BATCH; i++) {
 		r->riov[i].iov_base = r->buf[i];
 		r->riov[i].iov_len = RELAY_MTU;
+		r->rmsg[i].msg_hdr.msg_iov = &r->riov[i];
+		r->rmsg[i].msg_hdr.msg_iovlen = 1;
+		r->rmsg[i].msg_hdr.msg_name = &r->raddr[i];
 	}
 	*out = r;
 	return KEYMGR_OK;
@@ -428,13 +432,8 @@ static void relay_on_read(evutil_socket_t fd, short what, void *arg)
 	other = &leg->s->leg[!leg->side];
 	dst[0] = &other->rtp;
 	dst[1] = other->rtcp.fd >= 0 ? &other->rtcp : &other->rtp;
-	for (int i = 0; i < RELAY_BATCH; i++) {
-		memset(&r->rmsg[i].msg_hdr, 0, sizeof r->rmsg[i].msg_hdr);
-		r->rmsg[i].msg_hdr.msg_iov = &r->riov[i];
-		r->rmsg[i].msg_hdr.msg_iovlen = 1;
-		r->rmsg[i].msg_hdr.msg_name = &r->raddr[i];
+	for (int i = 0; i < RELAY_BATCH; i++)
 		r->rmsg[i].msg_hdr.msg_namelen = sizeof r->raddr[i];
-	}
 	n = recvmmsg(fd, r->rmsg, RELAY_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return;
@@ -474,6 +473,12 @@ static void relay_on_read(evutil_socket_t fd, short what, void *arg)
 			sk->peer = *src;
 			sk->peer_len = addr_len(src);
 			sk->latched = 1;
+			/* From now on the kernel drops other sources before
+			 * they cost a wakeup, and sends skip the route lookup;
+			 * the check above still covers what is queued. */
+			sk->connected =
+			    connect(sk->fd, (const struct sockaddr *)&sk->peer,
+				    sk->peer_len) == 0;
 		}
 		if (other->srtp) {
 			st = rtcp ? srtp_protect_rtcp(other->out, p, &len)
@@ -489,8 +494,11 @@ static void relay_on_read(evutil_socket_t fd, short what, void *arg)
 		memset(&r->smsg[d][nsend[d]], 0, sizeof r->smsg[d][0]);
 		r->smsg[d][nsend[d]].msg_hdr.msg_iov = &r->siov[d][nsend[d]];
 		r->smsg[d][nsend[d]].msg_hdr.msg_iovlen = 1;
-		r->smsg[d][nsend[d]].msg_hdr.msg_name = &dst[d]->peer;
-		r->smsg[d][nsend[d]].msg_hdr.msg_namelen = dst[d]->peer_len;
+		if (!dst[d]->connected) {
+			r->smsg[d][nsend[d]].msg_hdr.msg_name = &dst[d]->peer;
+			r->smsg[d][nsend[d]].msg_hdr.msg_namelen =
+			    dst[d]->peer_len;
+		}
 		nsend[d]++;
 	}
 	for (int d = 0; d < 2; d++) {
