@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -65,7 +67,9 @@ static int chunk_map(struct keymgr *km, struct vault_chunk *c)
 #ifdef MADV_WIPEONFORK
 	(void)madvise(c->mem, VAULT_CHUNK, MADV_WIPEONFORK);
 #endif
-	if (mlock(c->mem, VAULT_CHUNK) != 0) {
+	/* The system call itself: sanitizer runtimes turn mlock() into a
+	 * no-op that reports success, and keys must stay locked there too. */
+	if (syscall(SYS_mlock, c->mem, VAULT_CHUNK) != 0) {
 		if (km->locked || km->nchunks == 0)
 			log_warn("keymgr",
 				 "key pages not locked in memory (%s): raise "
@@ -129,7 +133,7 @@ void keymgr_free(struct keymgr *km)
 		abort(); /* a call outlived its key manager */
 	for (size_t i = 0; i < km->nchunks; i++) {
 		OPENSSL_cleanse(km->chunks[i].mem, VAULT_CHUNK);
-		munlock(km->chunks[i].mem, VAULT_CHUNK);
+		(void)syscall(SYS_munlock, km->chunks[i].mem, VAULT_CHUNK);
 		munmap(km->chunks[i].mem, VAULT_CHUNK);
 	}
 	pthread_mutex_destroy(&km->mu);
