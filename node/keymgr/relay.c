@@ -16,6 +16,7 @@
 #include "common/errmsg.h"
 #include "common/log.h"
 #include "node/keymgr/keymgr_int.h"
+#include "node/keymgr/relay_int.h"
 
 #define RELAY_BUF (RELAY_MTU + SRTP_MAX_TRAILER_LEN)
 
@@ -68,6 +69,10 @@ static srtp_err_status_t srtp_init_status;
 static void srtp_init_once(void)
 {
 	srtp_init_status = srtp_init();
+	if (srtp_init_status == srtp_err_status_ok &&
+	    relay_ossl_register() != 0)
+		log_warn("relay", "libsrtp2 refused an OpenSSL primitive: "
+				  "keeping its own (slower)");
 }
 
 int relay_srtp_create(srtp_t *out, enum sdes_suite suite, const uint8_t *key,

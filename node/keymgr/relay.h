@@ -17,6 +17,11 @@
  * RELAY_MTU + SRTP_MAX_TRAILER_LEN bytes. A peer that is not the leg's
  * costs one recvmmsg slot and an address compare.
  *
+ * libsrtp2: the relay initialises it (once per process; nothing else may
+ * call srtp_init) and puts OpenSSL's HMAC-SHA1 and AES-128 counter mode in
+ * place of its NSS ones for the AES_CM suites (relay_ossl.c), after
+ * libsrtp2's self-tests pass them.
+ *
  * Threads: a relay and its sessions live on the thread that runs BASE. */
 #ifndef WARD_NODE_KEYMGR_RELAY_H
 #define WARD_NODE_KEYMGR_RELAY_H

@@ -405,9 +405,68 @@ test_relay_checks_source_and_latches_after_authentication(void **state)
 	fixture_close(&f);
 }
 
+/* The published AES_CM_128_HMAC_SHA1_80 vectors (libsrtp2's srtp_validate):
+ * the relay's SRTP, with OpenSSL's HMAC-SHA1 registered in libsrtp2, makes
+ * and checks exactly those bytes. */
+static void test_relay_srtp_matches_the_published_aes_cm_vectors(void **state)
+{
+	static const uint8_t key[16] = {0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01,
+					0x8b, 0xe0, 0xd6, 0x4f, 0xa3, 0x2c,
+					0x06, 0xde, 0x41, 0x39};
+	static const uint8_t salt[14] = {0x0e, 0xc6, 0x75, 0xad, 0x49,
+					 0x8a, 0xfe, 0xeb, 0xb6, 0x96,
+					 0x0b, 0x3a, 0xab, 0xe6};
+	static const uint8_t srtp[38] = {
+	    0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad, 0xca, 0xfe,
+	    0xba, 0xbe, 0x4e, 0x55, 0xdc, 0x4c, 0xe7, 0x99, 0x78, 0xd8,
+	    0x8c, 0xa4, 0xd2, 0x15, 0x94, 0x9d, 0x24, 0x02, 0xb7, 0x8d,
+	    0x6a, 0xcc, 0x99, 0xea, 0x17, 0x9b, 0x8d, 0xbb};
+	static const uint8_t srtcp[38] = {
+	    0x81, 0xc8, 0x00, 0x0b, 0xca, 0xfe, 0xba, 0xbe, 0x71, 0x28,
+	    0x03, 0x5b, 0xe4, 0x87, 0xb9, 0xbd, 0xbe, 0xf8, 0x90, 0x41,
+	    0xf9, 0x77, 0xa5, 0xa8, 0x80, 0x00, 0x00, 0x01, 0x99, 0x3e,
+	    0x08, 0xcd, 0x54, 0xd6, 0xc1, 0x23, 0x07, 0x98};
+	uint8_t buf[64 + SRTP_MAX_TRAILER_LEN];
+	srtp_t tx, rx;
+	int len;
+
+	(void)state;
+	assert_int_equal(relay_srtp_create(&tx, SDES_AES_CM_128_HMAC_SHA1_80,
+					   key, 16, salt, 14, 0),
+			 KEYMGR_OK);
+	assert_int_equal(relay_srtp_create(&rx, SDES_AES_CM_128_HMAC_SHA1_80,
+					   key, 16, salt, 14, 1),
+			 KEYMGR_OK);
+	memcpy(buf, srtp, 12);
+	memset(buf + 12, 0xab, 16);
+	len = 28;
+	assert_int_equal(srtp_protect(tx, buf, &len), srtp_err_status_ok);
+	assert_int_equal(len, 38);
+	assert_memory_equal(buf, srtp, 38);
+	memcpy(buf, srtcp, 8);
+	memset(buf + 8, 0xab, 16);
+	len = 24;
+	assert_int_equal(srtp_protect_rtcp(tx, buf, &len), srtp_err_status_ok);
+	assert_int_equal(len, 38);
+	assert_memory_equal(buf, srtcp, 38);
+	memcpy(buf, srtp, 38);
+	len = 38;
+	assert_int_equal(srtp_unprotect(rx, buf, &len), srtp_err_status_ok);
+	assert_int_equal(len, 28);
+	memcpy(buf, srtcp, 38);
+	buf[37] ^= 1;
+	len = 38;
+	assert_int_not_equal(srtp_unprotect_rtcp(rx, buf, &len),
+			     srtp_err_status_ok);
+	srtp_dealloc(tx);
+	srtp_dealloc(rx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(
+		test_relay_srtp_matches_the_published_aes_cm_vectors),
 	    cmocka_unit_test(test_relay_carries_srtp_intact_aes_cm_to_gcm),
 	    cmocka_unit_test(test_relay_carries_srtp_intact_gcm256_to_sha1_32),
 	    cmocka_unit_test(
