@@ -288,10 +288,21 @@ void wardd_sip_look(struct wardd *w)
 	if (!ready)
 		return; /* no cluster record or nonce secret yet */
 	sip_config_from(w, &sc);
+	if (store_read_begin(w->store, &r) == 0) {
+		/* The cluster's parameter wins over the node's setting. */
+		char v[16];
+		if (store_param_get(r, "sip_keepalive_s", v, sizeof v) == 0 &&
+		    atoi(v) > 0)
+			sc.keepalive_s = (unsigned)atoi(v);
+		store_read_end(r);
+	}
 	if (write_tls_dir(w, sc.tls_dir, fp) != 0) {
 		sc.tls_dir[0] = '\0'; /* no certificate yet: UDP/TCP only */
 		memset(fp, 0, sizeof fp);
 	}
+	/* A new keepalive interval also takes a restart of the listeners. */
+	for (int i = 0; i < 4; i++)
+		fp[i] ^= (uint8_t)(sc.keepalive_s >> (8 * i));
 	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
 		return;
 	if (w->sip) {
