@@ -103,7 +103,7 @@ for r in $(seq 1 "$rounds"); do
 	printf 'round %2d: killed %s (leader), wrote through %s, new leader %s: %s\n' \
 		"$r" "$leader" "$via" "${new:-?}" "${summary#done }"
 	if [ "$failed" != 0 ]; then
-		awk '$3 != 200' "$out" | head -3 | sed 's/^/    failed: /'
+		awk '$1 != "done" && $3 != 200' "$out" | head -3 | sed 's/^/    failed: /'
 	fi
 	fails+=("$failed")
 	maxes+=("$max")

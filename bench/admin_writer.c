@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 		took = now_ms() - start;
 		if (cc == CURLE_OK)
 			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		a.body[strcspn(a.body, "\r\n")] = '\0';
 		writes++;
 		if (status != 200)
 			failed++;

@@ -46,7 +46,7 @@ for kind in rsa p256; do
 		rates+=("$(openssl s_time -connect "127.0.0.1:$tport" -new \
 			-time "$secs" -cert "$dir/pki/$dev-mic.pem" \
 			-key "$dir/pki/$dev-mic.pem" 2>/dev/null |
-			awk '/connections in .* real seconds/ {print $1 / $(NF-2)}' |
+			awk '/connections in .* real seconds/ {print $1 / $4}' |
 			head -1)")
 	done
 	printf '%s\n' "${rates[@]}" | median |

@@ -13,7 +13,8 @@ export WARD_USER=admin WARD_PASSWORD=bench-password-$RANDOM
 . "$src/deploy/cluster.sh"
 trap 'ward_stop b1; rm -rf "$CLUSTER_DIR"' EXIT
 port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
-ward_conf b1 "127.0.0.1:$(port)" "127.0.0.1:$(port)"
+WARD_TFTP_LISTEN=127.0.0.1:$(port) WARD_TFTP_HTTP_LISTEN=127.0.0.1:$(port) \
+	ward_conf b1 "127.0.0.1:$(port)" "127.0.0.1:$(port)"
 ward_init b1 bench
 admin=$(cat "$CLUSTER_DIR/b1.admin")
 echo "node: $(openssl x509 -in "$CLUSTER_DIR/b1/https.pem" -noout -text |

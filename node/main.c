@@ -287,8 +287,8 @@ static int wardd_tftp_file(void *arg, uint64_t node_id, const char *name,
 	char pki_dir[CONFIG_PATH_MAX + 8];
 
 	snprintf(pki_dir, sizeof pki_dir, "%s/pki", w->cfg.data_dir);
-	return tftp_file_build(w->store, pki_dir, node_id, name, out, len, why,
-			       whycap);
+	return tftp_file_build(w->store, w->ks, pki_dir, node_id, name, out,
+			       len, why, whycap);
 }
 
 /* admin hook: what a phone gets, for GET /v1/tftp/devices/NAME. */
@@ -299,7 +299,8 @@ static int wardd_tftp_explain(void *arg, uint64_t node_id, const char *device,
 	char pki_dir[CONFIG_PATH_MAX + 8];
 
 	snprintf(pki_dir, sizeof pki_dir, "%s/pki", w->cfg.data_dir);
-	return tftp_device_explain(w->store, pki_dir, node_id, device, out);
+	return tftp_device_explain(w->store, w->ks, pki_dir, node_id, device,
+				   out);
 }
 
 /* The TFTP role: binds its ports now (a node that cannot serve phones
@@ -313,6 +314,7 @@ static int wardd_start_tftp(struct wardd *w, int have_identity, char *errmsg,
 	snprintf(pki_dir, sizeof pki_dir, "%s/pki", w->cfg.data_dir);
 	tftp_config_defaults(&tc);
 	tc.pki_dir = pki_dir;
+	tc.ks = w->ks;
 	tc.listen = w->cfg.tftp_listen;
 	tc.http_listen = w->cfg.tftp_http_listen;
 	tc.max_transfers = w->cfg.tftp_max_transfers;

@@ -273,8 +273,10 @@ void wardd_sip_look(struct wardd *w)
 	if (!ready)
 		return; /* no cluster record or nonce secret yet */
 	sip_config_from(w, &sc);
-	if (write_tls_dir(w, sc.tls_dir, fp) != 0)
+	if (write_tls_dir(w, sc.tls_dir, fp) != 0) {
 		sc.tls_dir[0] = '\0'; /* no certificate yet: UDP/TCP only */
+		memset(fp, 0, sizeof fp);
+	}
 	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
 		return;
 	if (w->sip) {

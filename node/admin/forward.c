@@ -458,6 +458,14 @@ static void forward_try(struct admin_op *op, int rc)
 			admin_op_serve(op);
 			return;
 		}
+		/* Part of it ran here before, as a follower's: the client
+		 * repeats it rather than this node guess what is left. */
+		if (admin_is_leader(a)) {
+			admin_op_error(op, 503,
+				       "leadership moved to this node while "
+				       "the request was relayed: repeat it");
+			return;
+		}
 		forward_wait(op);
 		return;
 	}

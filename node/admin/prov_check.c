@@ -202,6 +202,31 @@ int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
 	return 0;
 }
 
+struct group_scan {
+	uint64_t id;
+	char *group;
+};
+
+static int group_lists(void *arg, const struct store_node_group *g)
+{
+	struct group_scan *s = arg;
+
+	for (uint32_t i = 0; i < g->n_nodes; i++) {
+		if (g->nodes[i] == s->id) {
+			snprintf(s->group, STORE_NAME_MAX, "%s", g->name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int prov_node_group_of(struct store_read *r, uint64_t id, char *group)
+{
+	struct group_scan s = {.id = id, .group = group};
+
+	return store_node_group_each(r, group_lists, &s) == 1;
+}
+
 /* ---- adding and changing ----------------------------------------------- */
 
 static int param_true(struct store_read *r, const char *name)

@@ -44,6 +44,10 @@ const char *prov_node_name(void *arg, uint64_t id, char *buf, size_t cap);
 void prov_device_status(struct store_read *r, const struct store_device *d,
 			json_t *o);
 
+/* 1 with the name of the first node group listing node ID in GROUP
+ * (STORE_NAME_MAX bytes), 0 if none does. */
+int prov_node_group_of(struct store_read *r, uint64_t id, char *group);
+
 /* DEL: 0, or 409 with errmsg naming what still uses the record. */
 int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
 		size_t errcap);

@@ -429,8 +429,11 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 	case PF_REALM:
 		x->has_realm = 1;
 		rc = field_string(f, v, (char *)rec + f->off, errmsg, errcap);
-		if (rc == 0 && ((char *)rec + f->off)[0] == '\0') {
-			set_err(errmsg, errcap, "field \"realm\" is empty");
+		/* It goes into challenges as realm="...": no quoting. */
+		if (rc == 0 && (((char *)rec + f->off)[0] == '\0' ||
+				strpbrk((char *)rec + f->off, "\"\\"))) {
+			set_err(errmsg, errcap,
+				"field \"realm\": not empty, without \" or \\");
 			return 400;
 		}
 		return rc;
@@ -784,7 +787,7 @@ int prov_rec_check(const struct prov_kind *k, const union prov_rec *rec,
 			return 400;
 		}
 		if (d->kind == STORE_DEVICE_TRUNK &&
-		    (!d->peer_host[0] || strpbrk(d->peer_host, " \t") ||
+		    (!d->peer_host[0] || strpbrk(d->peer_host, " \t\"\\") ||
 		     d->peer_port == 0)) {
 			set_err(errmsg, errcap,
 				"a trunk needs peer_host and peer_port");

@@ -1,6 +1,7 @@
 /* routes_nodes: the members — list, add (issues a join token), remove, and
  * leadership transfer. Joining itself is in routes_join.c. */
 #include "node/admin/admin_int.h"
+#include "node/admin/prov_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -328,11 +329,22 @@ void admin_route_node_remove(struct admin_op *op)
 {
 	struct consensus_status st;
 	struct store_read *r;
+	char group[STORE_NAME_MAX];
 	int rc, in_raft = 0, voters = 0;
 
 	if (admin_op_read_begin(op, &r) != 0)
 		return;
 	rc = store_node_find(r, op->args[0], &op->node);
+	/* Phones fail over along node groups: one that still lists the
+	 * node must be changed first. */
+	if (rc == 0 && prov_node_group_of(r, op->node.id, group) == 1) {
+		store_read_end(r);
+		admin_op_error(op, 409,
+			       "node %s is in node group %s: take it out "
+			       "first",
+			       op->node.name, group);
+		return;
+	}
 	store_read_end(r);
 	if (rc) {
 		admin_op_error(op, 404, "no node \"%s\"", op->args[0]);

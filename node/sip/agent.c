@@ -177,6 +177,8 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 
 static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
 {
+	unsigned ka = r->cfg.keepalive_s * 1000, idle = r->cfg.idle_s * 1000;
+
 	for (unsigned i = 0; i < r->cfg.nhosts; i++) {
 		const char *h = r->cfg.hosts[i];
 		int v6 = strchr(h, ':') != NULL;
@@ -188,10 +190,12 @@ static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
 			/* Bursts of REGISTERs outrun the default receive
 			 * buffer: a lost request costs the peer a
 			 * retransmission, which costs us the work again. */
-			if (nta_agent_add_tport(r->agent, URL_STRING_MAKE(url),
-						TPTAG_UDP_RMEM(4 << 20),
-						TPTAG_UDP_WMEM(4 << 20),
-						TAG_END()) < 0) {
+			if (nta_agent_add_tport(
+				r->agent, URL_STRING_MAKE(url),
+				TPTAG_UDP_RMEM(4 << 20),
+				TPTAG_UDP_WMEM(4 << 20), TPTAG_PONG2PING(1),
+				TPTAG_KEEPALIVE(ka), TPTAG_IDLE(idle),
+				TAG_END()) < 0) {
 				errmsg_set(errmsg, errcap,
 					   "sip: cannot listen on %s: %s", url,
 					   strerror(errno));
@@ -206,7 +210,8 @@ static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
 				r->agent, URL_STRING_MAKE(url),
 				TPTAG_CERTIFICATE(r->cfg.tls_dir),
 				TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
-				TAG_END()) < 0) {
+				TPTAG_PONG2PING(1), TPTAG_KEEPALIVE(ka),
+				TPTAG_IDLE(idle), TAG_END()) < 0) {
 				errmsg_set(errmsg, errcap,
 					   "sip: cannot listen on %s: %s", url,
 					   strerror(errno));
@@ -254,7 +259,7 @@ static void *sip_thread(void *arg)
 	    r->root, NO_TPORTS_YET, on_message, r, NTATAG_STATELESS(1),
 	    NTATAG_MAXSIZE(r->cfg.max_msg), NTATAG_UA(0),
 	    NTATAG_SERVER_RPORT(1), NTATAG_TCP_RPORT(1),
-	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
+	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000), TPTAG_PONG2PING(1),
 	    TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
 	if (!r->agent) {
 		signal_ready(r, -1, "sip: cannot create the nta agent");

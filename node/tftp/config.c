@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "common/hex.h"
+#include "keystore/keystore.h"
 #include "pki/pki.h"
 #include "store/prov.h"
 #include "store/store.h"
@@ -240,7 +241,7 @@ static int xbuf_init(struct xbuf *b)
 /* The digest user's MD5 HA1 as hex into OUT ("" when it has none or it
  * does not unwrap). A SECRET: the caller wipes OUT. */
 static void digest_ha1(struct store_read *r, const char *user,
-		       const uint8_t *kek, char out[33])
+		       const uint8_t *kek, struct keystore *ks, char out[33])
 {
 	struct store_user u;
 	uint8_t aad[128], set[STORE_HA1_SET_LEN + 16];
@@ -251,10 +252,24 @@ static void digest_ha1(struct store_read *r, const char *user,
 	    pki_aad("users", u.name, strlen(u.name), aad, sizeof aad,
 		    &aad_len) != 0)
 		return;
-	if (pki_unwrap(kek, aad, aad_len, u.ha1_wrapped, u.ha1_len, set,
-		       sizeof set, &n) == 0 &&
-	    n == STORE_HA1_SET_LEN)
+	if (ks) {
+		char err[128];
+		int ok;
+
+		if (keystore_kek_acquire(ks, NULL, err, sizeof err) != 0)
+			return;
+		ok = keystore_unwrap(ks, "users", u.name, strlen(u.name),
+				     u.ha1_wrapped, u.ha1_len, set, sizeof set,
+				     &n) == 0;
+		keystore_kek_release(ks);
+		if (ok && n == STORE_HA1_SET_LEN)
+			hex_encode(set + STORE_HA1_MD5_OFF, 16, out);
+	} else if (kek &&
+		   pki_unwrap(kek, aad, aad_len, u.ha1_wrapped, u.ha1_len, set,
+			      sizeof set, &n) == 0 &&
+		   n == STORE_HA1_SET_LEN) {
 		hex_encode(set + STORE_HA1_MD5_OFF, 16, out);
+	}
 	OPENSSL_cleanse(set, sizeof set);
 }
 
@@ -348,9 +363,9 @@ int tftp_config_device(struct store_read *r, const char *device,
 							      : 1u,
 	     !(f & STORE_PP_WEB_ACCESS), !(f & STORE_PP_GARP),
 	     !(f & STORE_PP_VOICE_VLAN), !!(f & STORE_PP_SPAN_PC));
-	if (o->encrypted && o->kek && d.digest_user[0] &&
+	if (o->encrypted && (o->kek || o->ks) && d.digest_user[0] &&
 	    !(f & STORE_PP_EXCLUDE_DIGEST))
-		digest_ha1(r, d.digest_user, o->kek, ha1);
+		digest_ha1(r, d.digest_user, o->kek, o->ks, ha1);
 	xput(&b, "  <sipProfile>\n    <sipLines>\n");
 	for (uint32_t i = 0; i < d.n_lines; i++) {
 		xput(&b,

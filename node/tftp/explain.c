@@ -63,13 +63,14 @@ out:
 }
 
 /* One name: built as served, with the reason of the policy. */
-static json_t *file_entry(struct store *s, const char *pki_dir, uint64_t node,
-			  const char *name, const char *reason)
+static json_t *file_entry(struct store *s, struct keystore *ks,
+			  const char *pki_dir, uint64_t node, const char *name,
+			  const char *reason)
 {
 	uint8_t *data = NULL, md[32];
 	size_t len = 0;
 	char why[256], fp[HEX_SHA256_TEXT_LEN];
-	int rc = tftp_file_build(s, pki_dir, node, name, &data, &len, why,
+	int rc = tftp_file_build(s, ks, pki_dir, node, name, &data, &len, why,
 				 sizeof why);
 	json_t *e = json_pack("{s:s, s:b, s:s}", "name", name, "served",
 			      rc == 0, "why", reason);
@@ -86,8 +87,9 @@ static json_t *file_entry(struct store *s, const char *pki_dir, uint64_t node,
 	return e;
 }
 
-int tftp_device_explain(struct store *s, const char *pki_dir, uint64_t node,
-			const char *device, char **out)
+int tftp_device_explain(struct store *s, struct keystore *ks,
+			const char *pki_dir, uint64_t node, const char *device,
+			char **out)
 {
 	struct facts f;
 	char plain[64], sgn[64], enc[64], asked[160], cert[120];
@@ -114,21 +116,21 @@ int tftp_device_explain(struct store *s, const char *pki_dir, uint64_t node,
 		 f.have_lsc ? f.lsc_fp : "");
 	files = json_array();
 	json_array_append_new(
-	    files, file_entry(s, pki_dir, node, plain,
+	    files, file_entry(s, ks, pki_dir, node, plain,
 			      f.mixed ? "refused: mixed mode serves signed "
 					"configuration files only"
 				      : "unsigned: the cluster is non-secure"));
 	json_array_append_new(
 	    files,
 	    file_entry(
-		s, pki_dir, node, sgn,
+		s, ks, pki_dir, node, sgn,
 		!f.mixed  ? "not served: the cluster is non-secure"
 		: encrypt ? "signed stub (fullConfig false, certHash of the "
 			    "LSC): the configuration is encrypted"
 			  : "signed with this node's TFTP key, not encrypted"));
 	json_array_append_new(
 	    files,
-	    file_entry(s, pki_dir, node, enc,
+	    file_entry(s, ks, pki_dir, node, enc,
 		       encrypt	  ? "signed and encrypted to the device's LSC "
 				    "with a fresh AES-128 key"
 		       : !f.mixed ? "not served: the cluster is non-secure"

@@ -26,6 +26,7 @@ struct files_entry {
 	uint64_t gen;		/* generation last checked at */
 	uint8_t src_sha256[32]; /* of the source it was built from */
 	uint64_t used;		/* tick of last use, for eviction */
+	const char *why_logged; /* static reason last logged, or NULL */
 };
 
 struct tftp_files {
@@ -39,6 +40,7 @@ struct tftp_files {
 	uint8_t kek[32];	    /* SECRET: the cluster KEK, for the
 				       credentials of encrypted configs */
 	int kek_state;		    /* 0 not tried, 1 loaded, -1 none */
+	struct keystore *ks;	    /* borrowed, may be NULL */
 };
 
 struct tftp_blob *tftp_blob_ref(struct tftp_blob *b)
@@ -90,6 +92,11 @@ void tftp_files_set_pki_dir(struct tftp_files *f, const char *pki_dir)
 	snprintf(f->pki_dir, sizeof f->pki_dir, "%s", pki_dir ? pki_dir : "");
 }
 
+void tftp_files_set_keystore(struct tftp_files *f, struct keystore *ks)
+{
+	f->ks = ks;
+}
+
 /* The signer, (re)loaded when the store holds another TFTP certificate
  * for this node than the one loaded (the watcher rewrote DATA/pki). */
 static const struct tftp_signer *
@@ -104,8 +111,16 @@ files_signer(struct tftp_files *f, struct store_read *r, uint64_t node_id)
 	     memcmp(c.sha256, f->signer->sha256, 32) == 0))
 		return f->signer;
 	tftp_signer_free(f->signer);
+	f->signer = tftp_signer_from_keystore(f->ks, r, node_id);
+	if (f->signer) {
+		log_info("tftp",
+			 "signing with the TFTP key the keystore holds");
+		return f->signer;
+	}
 	f->signer = tftp_signer_load(f->pki_dir, &why);
-	if (!f->signer && f->pki_dir[0])
+	if (f->signer)
+		log_info("tftp", "signing with the TFTP key of %s", f->pki_dir);
+	else if (f->pki_dir[0])
 		log_warn("tftp", "%s", why);
 	return f->signer;
 }
@@ -113,6 +128,8 @@ files_signer(struct tftp_files *f, struct store_read *r, uint64_t node_id)
 /* The cluster KEK beside DATA/pki (DATA/kek), loaded once. */
 static const uint8_t *files_kek(struct tftp_files *f)
 {
+	if (f->ks)
+		return NULL; /* the keystore unwraps */
 	if (f->kek_state == 0)
 		f->kek_state = tftp_kek_load(f->pki_dir, f->kek) == 0 ? 1 : -1;
 	return f->kek_state == 1 ? f->kek : NULL;
@@ -203,6 +220,7 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 	}
 	src.signer = files_signer(f, r, node_id);
 	src.kek = files_kek(f);
+	src.ks = f->ks;
 	res = tftp_source_read(r, name, &src, why);
 	if (res != TFTP_FILES_OK) {
 		store_read_end(r);
@@ -216,8 +234,10 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 		f->stats.checks++;
 		/* Once per change, not per request: say why a file is
 		 * served as it is when that is worth knowing. */
-		if ((*why)[0])
+		if ((*why)[0] && e->why_logged != *why) {
 			log_info("tftp", "%s: %s", name, *why);
+			e->why_logged = *why;
+		}
 		e->gen = gen;
 		e->used = ++f->tick;
 		*out = tftp_blob_ref(e->blob);
@@ -249,6 +269,7 @@ enum tftp_files_result tftp_files_get(struct tftp_files *f, uint64_t gen,
 		e->gen = gen;
 		memcpy(e->src_sha256, src.sha256, 32);
 		e->used = ++f->tick;
+		e->why_logged = (*why)[0] ? *why : NULL;
 		*pp = e;
 		f->stats.bytes += b->len;
 		f->stats.entries++;
@@ -263,9 +284,9 @@ void tftp_files_stats(const struct tftp_files *f, struct tftp_files_stats *out)
 	*out = f->stats;
 }
 
-int tftp_file_build(struct store *store, const char *pki_dir, uint64_t node_id,
-		    const char *name, uint8_t **out, size_t *len, char *why,
-		    size_t whycap)
+int tftp_file_build(struct store *store, struct keystore *ks,
+		    const char *pki_dir, uint64_t node_id, const char *name,
+		    uint8_t **out, size_t *len, char *why, size_t whycap)
 {
 	struct tftp_source src = {.node_id = node_id};
 	const char *w = "";
@@ -287,9 +308,19 @@ int tftp_file_build(struct store *store, const char *pki_dir, uint64_t node_id,
 		snprintf(why, whycap, "store unreadable");
 		return -1;
 	}
-	src.signer = signer;
-	if (tftp_kek_load(pki_dir, kek) == 0)
+	if (ks) {
+		struct tftp_signer *held =
+		    tftp_signer_from_keystore(ks, r, node_id);
+
+		if (held) {
+			tftp_signer_free(signer);
+			signer = held;
+		}
+		src.ks = ks;
+	} else if (tftp_kek_load(pki_dir, kek) == 0) {
 		src.kek = kek;
+	}
+	src.signer = signer;
 	res = tftp_source_read(r, name, &src, &w);
 	if (res == TFTP_FILES_OK)
 		res = tftp_source_build(r, name, &src, &b, &w);

@@ -465,6 +465,7 @@ int tftp_new(const struct tftp_config *cfg, struct store *store,
 		goto err;
 	}
 	tftp_files_set_pki_dir(t->files, cfg->pki_dir);
+	tftp_files_set_keystore(t->files, cfg->ks);
 	if (bind_request_port(t, errmsg, errcap) != 0)
 		goto err;
 	t->ev_request =

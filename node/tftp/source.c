@@ -154,6 +154,7 @@ static enum tftp_files_result read_config(struct store_read *r,
 			if (enc) {
 				o.encrypted = 1;
 				o.kek = src->kek;
+				o.ks = src->ks;
 			} else {
 				uint8_t md5[16];
 
@@ -342,8 +343,6 @@ enum tftp_files_result tftp_source_build(struct store_read *r, const char *name,
 					 struct tftp_blob **out,
 					 const char **why)
 {
-	struct trustlist_signer signer;
-	struct trustlist_options opts = {.timestamp = src->timestamp};
 	char err[256];
 	uint8_t *file = NULL;
 	size_t len = 0;
@@ -358,13 +357,9 @@ enum tftp_files_result tftp_source_build(struct store_read *r, const char *name,
 
 		if (res != TFTP_FILES_OK)
 			return res;
-		signer =
-		    (struct trustlist_signer){.cert_der = src->signer->der,
-					      .cert_len = src->signer->der_len,
-					      .key = src->signer->key};
-		rc = trustlist_sgn_build(src->base, plain->data, plain->len,
-					 &signer, &opts, &file, &len, err,
-					 sizeof err);
+		rc = tftp_signer_sign(src->signer, src->base, plain->data,
+				      plain->len, NULL, 0, src->timestamp,
+				      &file, &len, err, sizeof err);
 		tftp_blob_unref(plain);
 		goto signed_out;
 	}
@@ -372,18 +367,10 @@ enum tftp_files_result tftp_source_build(struct store_read *r, const char *name,
 		*out = tftp_blob_new(src->bytes, src->len);
 		goto out;
 	}
-	signer = (struct trustlist_signer){.cert_der = src->signer->der,
-					   .cert_len = src->signer->der_len,
-					   .key = src->signer->key};
-	if (src->kind == TFTP_SRC_SGN)
-		rc = trustlist_sgn_build(src->base, src->bytes, src->len,
-					 &signer, &opts, &file, &len, err,
-					 sizeof err);
-	else
-		rc = trustlist_encsgn_build(
-		    src->base, src->bytes, src->len, src->device_cert,
-		    src->device_cert_len, &signer, &opts, &file, &len, err,
-		    sizeof err);
+	rc = tftp_signer_sign(
+	    src->signer, src->base, src->bytes, src->len,
+	    src->kind == TFTP_SRC_ENC ? src->device_cert : NULL,
+	    src->device_cert_len, src->timestamp, &file, &len, err, sizeof err);
 signed_out:
 	if (rc != 0) {
 		log_warn("tftp", "%s: signing failed: %s", name, err);

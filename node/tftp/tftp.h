@@ -28,6 +28,8 @@ struct tftp_config {
 	size_t cache_bytes;	 /* file cache budget */
 	const char *pki_dir; /* DATA/pki: the TFTP certificate and key that sign
 			      files; NULL: none */
+	struct keystore *ks; /* holds the TFTP key and the KEK (borrowed,
+			      outlives the role); NULL: DATA/pki, DATA/kek */
 };
 
 /* Fills C with the defaults (listen "0.0.0.0:69", HTTP "0.0.0.0:6970"). */
@@ -61,15 +63,17 @@ unsigned tftp_http_port(const struct tftp *t);
  * without the role's cache: for the admin API, any thread. 0 with *out
  * malloc'ed (transferred) and *len; 1 not found; 2 refused; -1 error;
  * WHY gets the reason of a refusal or error. */
-int tftp_file_build(struct store *store, const char *pki_dir, uint64_t node_id,
-		    const char *name, uint8_t **out, size_t *len, char *why,
-		    size_t whycap);
+struct keystore;
+int tftp_file_build(struct store *store, struct keystore *ks,
+		    const char *pki_dir, uint64_t node_id, const char *name,
+		    uint8_t **out, size_t *len, char *why, size_t whycap);
 
 /* What phone DEVICE gets from node NODE_ID and why: a JSON document
  * (docs/tftp.md) in *out, malloc'ed (transferred, free()). 0, 1 if no
  * such phone, -1 on error. Any thread. */
-int tftp_device_explain(struct store *store, const char *pki_dir,
-			uint64_t node_id, const char *device, char **out);
+int tftp_device_explain(struct store *store, struct keystore *ks,
+			const char *pki_dir, uint64_t node_id,
+			const char *device, char **out);
 
 /* Stops the thread (if started), ends every transfer and frees. Accepts
  * NULL. */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct store_read;
+struct keystore;
 
 enum {
 	TFTP_CONFIG_NOT_FOUND = 1, /* no such phone */
@@ -27,6 +28,8 @@ struct tftp_config_opts {
 	const uint8_t *kek;    /* the cluster KEK (32 bytes, borrowed) to unwrap
 				 the digest user's HA1 for an encrypted file;
 				 NULL: no credentials */
+	struct keystore *ks;   /* when set, the HA1 is unwrapped through the
+				keystore instead (borrowed) */
 };
 
 /* What the generator learned about the device, for the serving policy

@@ -44,6 +44,11 @@ int tftp_files_new(struct store *store, size_t max_bytes,
 /* Where the node's TFTP certificate and key are (DATA/pki; borrowed,
  * copied): signed files need them. */
 void tftp_files_set_pki_dir(struct tftp_files *f, const char *pki_dir);
+/* The keystore (borrowed, outlives the cache) that holds the node's TFTP
+ * key and the KEK: signing and credentials go through it; without one,
+ * the files in DATA/pki and DATA/kek are used. */
+struct keystore;
+void tftp_files_set_keystore(struct tftp_files *f, struct keystore *ks);
 /* Frees the cache; blobs still referenced by transfers live on until
  * their last unref. Accepts NULL. */
 void tftp_files_free(struct tftp_files *f);

@@ -20,12 +20,34 @@
 struct store_read;
 
 /* The node's TFTP certificate (DER) and key. */
+struct keystore;
+
+/* The node's TFTP certificate and the key that signs with it: the key held
+ * by the keystore (KS, OWNER; what wardd does), or, without a keystore,
+ * the key file in DATA/pki (tests, tools). */
 struct tftp_signer {
 	uint8_t *der; /* owned */
 	size_t der_len;
-	EVP_PKEY *key;	    /* owned */
-	uint8_t sha256[32]; /* of the DER */
+	EVP_PKEY *key;	     /* owned; NULL: sign through KS */
+	uint8_t sha256[32];  /* of the DER */
+	struct keystore *ks; /* borrowed */
+	uint64_t owner;
 };
+
+/* The signer of node NODE_ID from KS (borrowed): its TFTP certificate as
+ * the store holds it and the key KS holds for it. NULL if KS holds none. */
+struct tftp_signer *tftp_signer_from_keystore(struct keystore *ks,
+					      struct store_read *r,
+					      uint64_t node_id);
+
+/* Builds BASE.sgn of CONTENT (ENC_CERT NULL) or BASE.enc.sgn encrypted to
+ * ENC_CERT (DER), signed by S: trustlist_sgn_build/trustlist_encsgn_build
+ * with the key lent by the keystore or loaded from the file. */
+int tftp_signer_sign(const struct tftp_signer *s, const char *base,
+		     const uint8_t *content, size_t len,
+		     const uint8_t *enc_cert, size_t enc_cert_len,
+		     uint32_t timestamp, uint8_t **out, size_t *out_len,
+		     char *err, size_t errcap);
 
 /* Loads PKI_DIR/tftp.pem and tftp.key; NULL with *why if absent or
  * mismatched. Free with tftp_signer_free (accepts NULL). */
@@ -49,6 +71,8 @@ struct tftp_source {
 	uint64_t node_id;		  /* in: the serving node */
 	const struct tftp_signer *signer; /* in: NULL if none (borrowed) */
 	const uint8_t *kek;   /* in: the cluster KEK (32 bytes), NULL: none */
+	struct keystore *ks;  /* in: borrowed; when set, credentials are
+				 unwrapped through it, not with KEK */
 	uint8_t sha256[32];   /* out: identifies the source bytes */
 	const uint8_t *bytes; /* out: borrowed from R, or = owned */
 	size_t len;

@@ -3,9 +3,10 @@ ward_system_test(system_datadir system/test_datadir.sh)
 ward_system_test(system_security system/test_security.sh)
 ward_system_test(system_readme system/test_readme.sh)
 ward_system_test(system_provisioning system/test_provisioning.sh)
+ward_system_test(system_failover system/test_failover.sh)
 # They start real nodes and time elections: one at a time.
 set_tests_properties(system_cluster system_datadir system_security system_readme
-  system_provisioning
+  system_provisioning system_failover
   PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_store_growth system/test_store_growth.sh)
 ward_system_test(system_store_diskfull system/test_store_diskfull.sh)

@@ -135,6 +135,14 @@ $CLIENT --server "127.0.0.1:$PORT" --device SEP0000000000AA --user alice \
 grep -q "SEP0000000000AA refused: node not in the device's group" \
 	"$CLUSTER_DIR/node1.log" || fail "no log line for the node-group refusal"
 
+step "a CRLF keepalive on TCP is answered (RFC 5626 pong)"
+python3 - "$PORT" <<'PY' || fail "no pong to a CRLF ping"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+s.sendall(b"\r\n\r\n")
+assert s.recv(16) == b"\r\n"
+PY
+
 step "the counters add up"
 stop_sipd node1
 stop_sipd node2

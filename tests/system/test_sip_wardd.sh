@@ -56,6 +56,9 @@ jq -e '.registration.transport == "udp" and (.registration.source | startswith("
 	"$CLUSTER_DIR/show.json" >/dev/null ||
 	fail "registration record: $(jq -c .registration "$CLUSTER_DIR/show.json")"
 since=$(jq .registration.since_ms "$CLUSTER_DIR/show.json")
+expect_rc 0 ward_ctl n2 device status SEP001122334455
+grep -q "^SEP001122334455: on n1 via udp from 127.0.0.1:" "$CLUSTER_DIR/last.out" ||
+	fail "device status: $(cat "$CLUSTER_DIR/last.out")"
 
 step "a refresh changes nothing replicated"
 register n1 200
@@ -83,4 +86,7 @@ wait_until 20 "a new leader" has_leader n2 n1
 wait_until 20 "n2 leads" leads n2
 register n2 200
 wait_until 10 "n3 shows the binding on n2" reg_on n3 n2
+expect_rc 0 ward_ctl n3 device status
+grep -q "^SEP001122334455: on n2 via udp" "$CLUSTER_DIR/last.out" ||
+	fail "device status after the move: $(cat "$CLUSTER_DIR/last.out")"
 step "done"

@@ -154,12 +154,22 @@ mkdir -p "$D/indep.bad"
 /usr/bin/python3 "$KEYS/indep.py" check "$D/sgn.bad" "$D/n1/pki/tftp.pem" "$D/indep.bad" >/dev/null 2>&1 &&
 	fail "a tampered file passes the independent verifier"
 
-step "a change through one node: every node serves the new file"
+step "a change through one node: every node serves the new file, signed through the keystore"
+# The key file in DATA/pki is not what signs: the keystore holds the key.
+mv "$D/n1/pki/tftp.key" "$D/n1.tftp.key.aside"
 ward_ctl n2 device set SEP0011223344AA --lines 2001 >/dev/null
 for n in n1 n2; do
 	wait_until 10 "$n serves the changed config" bash -c \
 		"curl -sf '$(http_url $n $CFG.sgn)' | grep -qa '<featureLabel>2001<'"
 done
+curl -sf "$(http_url n1 $CFG.sgn)" -o "$D/sgn.ks"
+mkdir -p "$D/indep.ks"
+/usr/bin/python3 "$KEYS/indep.py" check "$D/sgn.ks" "$D/n1/pki/tftp.pem" "$D/indep.ks" ||
+	fail "the file signed through the keystore does not verify"
+mv "$D/n1.tftp.key.aside" "$D/n1/pki/tftp.key"
+grep -q "signing with the TFTP key the keystore holds" "$D/n1.log" ||
+	fail "n1 does not sign through the keystore"
+! grep -q "signing with the TFTP key of" "$D/n1.log" || fail "n1 signed with the key file"
 
 step "wardctl tftp files says what the phone gets and why"
 ward_ctl n1 tftp files SEP0011223344AA >"$D/files.txt"

@@ -259,6 +259,9 @@ static void test_credentials_are_wrapped_ha1_and_never_returned(void **s)
 	/* A new realm needs the password; with it, new HA1 values. */
 	refused(400, "PUT", "/v1/users/bob", "{\"realm\":\"other\"}",
 		"password");
+	refused(400, "PUT", "/v1/users/bob",
+		"{\"realm\":\"a\\\"b\",\"password\":\"bob-secret-56\"}",
+		"realm");
 	ok(200, "PUT", "/v1/users/bob",
 	   "{\"realm\":\"other\",\"password\":\"bob-secret-34\"}");
 	assert_ha1_of("bob", "other", "bob-secret-34");
@@ -352,6 +355,8 @@ static void test_node_groups_name_known_distinct_nodes(void **s)
 		"at most 3");
 	ok(201, "POST", "/v1/node-groups",
 	   "{\"name\":\"g\",\"nodes\":[\"n1\"],\"description\":\"main\"}");
+	/* A node a group lists cannot be removed. */
+	refused(409, "DELETE", "/v1/nodes/n1", NULL, "node group g");
 	j = expect(200, "GET", "/v1/node-groups/g", NULL);
 	assert_string_equal(
 	    json_string_value(json_array_get(json_object_get(j, "nodes"), 0)),

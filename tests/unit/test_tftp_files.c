@@ -212,7 +212,7 @@ static int build(struct fx *f, const char *name, uint8_t **out, size_t *len)
 {
 	char why[256];
 
-	return tftp_file_build(f->s, f->pki, 1, name, out, len, why,
+	return tftp_file_build(f->s, NULL, f->pki, 1, name, out, len, why,
 			       sizeof why);
 }
 
@@ -477,11 +477,12 @@ static void test_without_a_signing_key_signed_files_fail_closed(void **state)
 	set_mode(f, STORE_SECURITY_MIXED);
 	snprintf(path, sizeof path, "%s/tftp.key", f->pki);
 	remove(path);
-	assert_int_equal(tftp_file_build(f->s, f->pki, 1, DEV ".cnf.xml.sgn",
-					 &x, &n, why, sizeof why),
+	assert_int_equal(tftp_file_build(f->s, NULL, f->pki, 1,
+					 DEV ".cnf.xml.sgn", &x, &n, why,
+					 sizeof why),
 			 -1);
-	assert_int_equal(tftp_file_build(f->s, f->pki, 1, DEV ".cnf.xml", &x,
-					 &n, why, sizeof why),
+	assert_int_equal(tftp_file_build(f->s, NULL, f->pki, 1, DEV ".cnf.xml",
+					 &x, &n, why, sizeof why),
 			 2);
 }
 

@@ -307,6 +307,7 @@ static void test_renderers_clean_hostile_answers(void **s)
 	json_t *doc =
 	    json_pack("{s:[{s:s, s:s, s:[s,s]}]}", "devices", "name",
 		      "SEP\x1b[2J", "kind", "phone", "lines", "1", "2");
+	json_t *odd = json_string("not an object");
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -314,14 +315,15 @@ static void test_renderers_clean_hostile_answers(void **s)
 	(void)s;
 	prov_list_render(&prov_group_device, f, doc);
 	prov_show_render(f, json_array_get(json_object_get(doc, "devices"), 0));
-	prov_show_render(f, json_string("not an object"));
-	prov_list_render(&prov_group_device, f, json_string("x"));
+	prov_show_render(f, odd);
+	prov_list_render(&prov_group_device, f, odd);
 	prov_warnings_print(f, json_object_get(doc, "devices"));
 	fclose(f);
 	assert_null(strchr(buf, '\x1b'));
 	assert_non_null(strstr(buf, "1,2"));
 	assert_non_null(strstr(buf, "lines: 1,2"));
 	free(buf);
+	json_decref(odd);
 	json_decref(doc);
 }
 

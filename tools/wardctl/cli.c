@@ -99,6 +99,8 @@ static const struct wardctl_command commands[] = {
      "change fields of a device"},
     {"device", "show", cmd_device_show, "NAME", "one device"},
     {"device", "list", cmd_device_list, "", "every device"},
+    {"device", "status", cmd_device_status, "[NAME]",
+     "where each device is registered: node, transport, source, certificate"},
     {"device", "delete", cmd_device_delete, "NAME",
      "remove a device (refused while in use)"},
     {"device", "import", cmd_device_import, "FILE",

@@ -19,6 +19,7 @@ int cmd_device_add(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_set(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_show(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_device_status(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_delete(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_import(struct wardctl *ctx, int argc, char **argv);
 int cmd_user_add(struct wardctl *ctx, int argc, char **argv);
