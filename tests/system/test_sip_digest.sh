@@ -143,6 +143,19 @@ s.sendall(b"\r\n\r\n")
 assert s.recv(16) == b"\r\n"
 PY
 
+step "IPv6: the same over [::1], UDP and TCP"
+PORT6=$(free_port)
+"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host ::1 --port "$PORT6" \
+	>"$CLUSTER_DIR/v6.out" 2>"$CLUSTER_DIR/v6.log" &
+echo $! >"$CLUSTER_DIR/v6.pid"
+wait_until 5 "[::1] listening" sh -c "ss -Hlnt 'sport = :$PORT6' | grep -q ."
+for tp in udp tcp; do
+	$CLIENT --server "[::1]:$PORT6" --transport $tp --device SEP001122334455 \
+		--user alice --password pw-alice --alg SHA-256 --expect 200 \
+		>/dev/null || fail "REGISTER over [::1] $tp"
+done
+stop_sipd v6
+
 step "the counters add up"
 stop_sipd node1
 stop_sipd node2

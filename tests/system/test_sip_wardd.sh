@@ -8,11 +8,22 @@
 . "$(dirname "$0")/lib.sh"
 
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
-declare -A SIP
+declare -A SIP TLS
 for n in n1 n2 n3; do
 	SIP[$n]=$(free_port)
-	node_conf $n "[sip]" "port = ${SIP[$n]}" "tls_port = 0"
+	TLS[$n]=$(free_port)
+	node_conf $n "[sip]" "port = ${SIP[$n]}" "tls_port = ${TLS[$n]}"
 done
+# served_fp NODE: SHA-256 of the certificate n's SIP TLS port presents.
+served_fp() {
+	openssl s_client -connect "127.0.0.1:${TLS[$1]}" </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+}
+file_fp() {
+	openssl x509 -in "$CLUSTER_DIR/$1/pki/callmanager.pem" -noout \
+		-fingerprint -sha256 | cut -d= -f2
+}
+serves_file() { [ -n "$(served_fp "$1")" ] && [ "$(served_fp "$1")" = "$(file_fp "$1")" ]; }
 listening() { ss -Hlnu "sport = :${SIP[$1]}" | grep -q .; }
 reg_node() {
 	ward_ctl "$1" --json device show SEP001122334455 |
@@ -45,6 +56,18 @@ for n in n1 n2 n3; do
 done
 [ "$(leader_of n1)" = n1 ] || expect_rc 0 ward_ctl n1 leader transfer n1
 wait_until 10 "n1 leads" leads n1
+
+step "the SIP TLS port serves n1's CallManager certificate, and its regeneration without a restart"
+wait_until 20 "n1 serves its CallManager certificate on TLS" serves_file n1
+old=$(served_fp n1)
+pid1=$(ward_pid n1)
+expect_rc 0 ward_ctl n1 cert regenerate n1 callmanager
+wait_until 30 "n1 serves the regenerated certificate" sh -c "[ \"\$(openssl s_client -connect 127.0.0.1:${TLS[n1]} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)\" != '$old' ]"
+wait_until 10 "the new one is the file's" serves_file n1
+[ "$(ward_pid n1)" = "$pid1" ] || fail "wardd restarted"
+for n in n1 n2 n3; do
+	wait_until 20 "$n's SIP port after the reload" listening $n
+done
 
 step "the phone registers on n1 with SHA-256 digest; every node sees the owner"
 register n1 200 --save-nonce "$CLUSTER_DIR/nonce"
