@@ -39,6 +39,10 @@ struct config {
 	unsigned tftp_timeout_ms;           /* tftp.timeout_ms */
 	unsigned tftp_http_max_conns;       /* tftp.http_max_connections */
 	unsigned tftp_sign_threads;         /* tftp.sign_threads */
+	char capf_listen[CONFIG_ADDR_MAX];  /* capf.listen, TCP host:port */
+	unsigned capf_max_sessions;         /* capf.max_sessions */
+	unsigned capf_session_timeout_ms;   /* capf.session_timeout_ms */
+	unsigned capf_idle_timeout_ms;      /* capf.idle_timeout_ms */
 };
 
 /* Fills every field with its default. */
