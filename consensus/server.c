@@ -387,8 +387,15 @@ int consensus_start(const struct consensus_config *cfg, struct consensus **out,
 
 	rv = raft_start(&c->raft);
 	if (rv != 0) {
+		/* C-raft does not copy a transport's reason (a listen that
+		 * failed) into its own message. */
+		const char *why = raft_errmsg(&c->raft);
+
+		if (!why || !*why)
+			why = c->transport.errmsg[0] ? c->transport.errmsg
+						     : raft_strerror(rv);
 		consensus_errf(errmsg, errcap, "raft: start %s: %s", c->dir,
-			       raft_errmsg(&c->raft));
+			       why);
 		rc = consensus_from_raft_io(rv);
 		goto err_after_raft;
 	}
