@@ -4,7 +4,8 @@
 # show` (written once, not on refreshes), a nonce issued by one node
 # accepted by another, a node outside the device's group refusing it, and a
 # SIGKILL of the node holding the binding with the phone re-registering on
-# the next node of its group.
+# the next node of its group, a follower, which relays the change to the
+# leader.
 . "$(dirname "$0")/lib.sh"
 
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
@@ -103,12 +104,14 @@ grep -q "SEP001122334455 refused: node not in the device's group" "$CLUSTER_DIR/
 step "SIGKILL n1; the phone re-registers on n2, the next node of its group"
 kill -9 "$(ward_pid n1)"
 wait_until 20 "a new leader" has_leader n2 n1
-# Registrations are written by the node that leads (relaying a follower's
-# change to the leader is not built yet): make n2 lead.
-[ "$(leader_of n2)" = n2 ] || expect_rc 0 ward_ctl n2 leader transfer n2
-wait_until 20 "n2 leads" leads n2
+# n2 must not lead: a follower relays its registration change to the
+# leader (POST /v1/registrations/relay). If n2 won the election, n3 leads.
+[ "$(leader_of n2)" = n3 ] || expect_rc 0 ward_ctl n2 leader transfer n3
+wait_until 20 "n3 leads" leads n3
 register n2 200
-wait_until 10 "n3 shows the binding on n2" reg_on n3 n2
+for n in n2 n3; do
+	wait_until 10 "$n shows the binding on n2" reg_on $n n2
+done
 expect_rc 0 ward_ctl n3 device status
 grep -q "^SEP001122334455: on n2 via udp" "$CLUSTER_DIR/last.out" ||
 	fail "device status after the move: $(cat "$CLUSTER_DIR/last.out")"
