@@ -11,9 +11,8 @@
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
 declare -A SIP TLS
 for n in n1 n2 n3; do
-	SIP[$n]=$(free_port)
-	TLS[$n]=$(free_port)
-	node_conf $n "[sip]" "port = ${SIP[$n]}" "tls_port = ${TLS[$n]}"
+	node_conf $n # free SIP ports of its own (ward_sip)
+	read -r _ SIP[$n] TLS[$n] <<<"$(ward_sip $n)"
 done
 # served_fp NODE: SHA-256 of the certificate n's SIP TLS port presents.
 served_fp() {
