@@ -116,6 +116,8 @@ static void peer_of(struct sip_role *r, msg_t *msg, struct sip_peer *p)
 	memset(p, 0, sizeof *p);
 	if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof p->addr)
 		memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
+	if (tp && tport_name(tp) && tport_name(tp)->tpn_port)
+		p->local_port = (unsigned)atoi(tport_name(tp)->tpn_port);
 	if (tp && tport_has_tls(tp))
 		p->transport = SIP_TP_TLS;
 	else if (ai && ai->ai_protocol == IPPROTO_TCP)

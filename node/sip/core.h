@@ -52,7 +52,8 @@ struct sip_peer_cert {
 
 /* Where a request came from. */
 struct sip_peer {
-	unsigned transport; /* SIP_TP_* */
+	unsigned transport;  /* SIP_TP_* */
+	unsigned local_port; /* the port it came in on; 0: unknown */
 	struct sockaddr_storage addr;
 	struct sip_peer_cert cert;
 };

@@ -29,7 +29,8 @@ static const char dirtext[] =
     "device SEP0000000000BB user=alice mode=authenticated\n"
     "trunk closed addr=10.0.0.1\n"
     "trunk open addr=10.0.0.2 allow=refer,notify,replaces,presence\n"
-    "trunk app addr=10.0.0.3 allow=refer,notify digest=1 appauth=1\n";
+    "trunk app addr=10.0.0.3 allow=refer,notify digest=1 appauth=1\n"
+    "trunk tcp5070 addr=10.0.0.4 port=5070 transports=tcp\n";
 
 struct fixture {
 	struct sip_dirmem *mem;
@@ -383,6 +384,31 @@ static struct sip_reply trunk_request(struct fixture *f, const char *ip,
 	return handle(f, msg, &p);
 }
 
+static void
+test_core_trunk_heard_only_on_its_profiles_incoming_port_and_transport(
+    void **state)
+{
+	struct fixture *f = *state;
+	struct sip_peer p = peer_at("10.0.0.4", SIP_TP_TCP);
+	char msg[2048];
+	struct sip_reply rep;
+
+	request(msg, sizeof msg, "MESSAGE", "2000", 1, "");
+	p.local_port = 5070;
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 501); /* heard: not routed yet */
+	p.local_port = 5060;
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 403);
+	p.local_port = 5070;
+	p.transport = SIP_TP_UDP;
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 403);
+	p.transport = SIP_TP_TLS;
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 403);
+}
+
 static void test_core_trunk_permissions_in_seed_order(void **state)
 {
 	struct fixture *f = *state;
@@ -544,6 +570,9 @@ int main(void)
 		setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_trunk_permissions_in_seed_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_core_trunk_heard_only_on_its_profiles_incoming_port_and_transport,
+		setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_trunk_app_user_needs_digest_then_its_methods, setup,
 		teardown),
