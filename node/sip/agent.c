@@ -32,6 +32,9 @@ struct sip_role;
 
 #define TAG "sip"
 #define TIMER_MS 100
+/* Flooders' connections closed at the next tick, at most this many per
+ * tick (the next message of another one is dropped and queued again). */
+#define CLOSE_MAX 64
 /* nta_agent_create binds "sip:*:*" for a NULL URL; (void *)-1 binds
  * nothing, and add_tports() then binds what the configuration names. */
 #define NO_TPORTS_YET ((url_string_t *)(intptr_t)-1)
@@ -55,6 +58,9 @@ struct sip_role {
 	su_timer_t *timer;
 	struct sip_core *core;
 	unsigned ticks;
+	tport_t *closing[CLOSE_MAX]; /* referenced */
+	unsigned nclosing;
+	unsigned long closed; /* flooders' connections closed */
 };
 
 void sip_config_defaults(struct sip_config *cfg)
@@ -128,6 +134,31 @@ static void peer_of(struct sip_role *r, msg_t *msg, struct sip_peer *p)
 		tls_cert_of(r, p);
 }
 
+/* Closing a connection from inside its own receive callback would pull
+ * the socket from under sofia: the next tick does it. */
+static void close_later(struct sip_role *r, msg_t *msg)
+{
+	tport_t *tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
+
+	if (!tp || !tport_is_secondary(tp) || !tport_is_stream(tp))
+		return;
+	for (unsigned i = 0; i < r->nclosing; i++)
+		if (r->closing[i] == tp)
+			return;
+	if (r->nclosing < CLOSE_MAX)
+		r->closing[r->nclosing++] = tport_ref(tp);
+}
+
+static void close_flooders(struct sip_role *r)
+{
+	for (unsigned i = 0; i < r->nclosing; i++) {
+		tport_shutdown(r->closing[i], 2);
+		tport_unref(r->closing[i]);
+		r->closed++;
+	}
+	r->nclosing = 0;
+}
+
 static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
 {
@@ -142,6 +173,8 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 	}
 	peer_of(r, msg, &peer);
 	sip_core_handle(r->core, sip, msg_size(msg), &peer, now_ms(), &rep);
+	if (rep.status == 0 && rep.close)
+		close_later(r, msg);
 	if (rep.status == 0) {
 		msg_destroy(msg);
 		return 0;
@@ -169,7 +202,15 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		su_root_break(r->root);
 		return;
 	}
-	if (++r->ticks % (1000 / TIMER_MS) == 0) {
+	close_flooders(r);
+	if (++r->ticks % (60000 / TIMER_MS) == 0 && r->closed) {
+		log_info(TAG,
+			 "closed %lu flooding TCP/TLS connections in "
+			 "the last minute",
+			 r->closed);
+		r->closed = 0;
+	}
+	if (r->ticks % (1000 / TIMER_MS) == 0) {
 		sip_core_tick(r->core, now_ms());
 		pthread_mutex_lock(&r->mu);
 		sip_core_stats(r->core, &r->stats);
@@ -285,6 +326,7 @@ static void *sip_thread(void *arg)
 	pthread_mutex_unlock(&r->mu);
 
 err_after_timer:
+	close_flooders(r); /* drops the references */
 	su_timer_destroy(r->timer);
 err_after_agent:
 	nta_agent_destroy(r->agent);

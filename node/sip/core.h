@@ -69,6 +69,10 @@ struct sip_reply {
 	char hdr[SIP_REPLY_HDRS][SIP_DIGEST_CHALLENGE_MAX + 32];
 	int nhdr;
 	char contact[SIP_REPLY_CONTACT_MAX]; /* REGISTER 200: bindings */
+	/* With STATUS 0: the source is over its limit and the request came
+	 * over TCP or TLS: close that connection (a flooder keeps no
+	 * connection, and its socket buffers, open). */
+	int close;
 };
 
 /* Hooks into the rest of the node. */

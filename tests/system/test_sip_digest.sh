@@ -156,6 +156,26 @@ for tp in udp tcp; do
 done
 stop_sipd v6
 
+step "a TCP flooder's connection is closed; another source is still served"
+PORTF=$(free_port)
+start_sipd flood "$PORTF" --rate 5
+python3 "$SCEN/tcpflood.py" --server "127.0.0.1:$PORTF" >"$CLUSTER_DIR/flood.out" ||
+	fail "the flooder's connection stayed open: $(cat "$CLUSTER_DIR/flood.out")"
+python3 - "$PORTF" <<'PY' || fail "127.0.0.2 not served while 127.0.0.1 floods"
+import socket, sys
+port = int(sys.argv[1])
+s = socket.socket()
+s.bind(("127.0.0.2", 0))
+s.settimeout(3)
+s.connect(("127.0.0.1", port))
+lp = s.getsockname()[1]
+s.sendall((f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2:{lp};branch=z9hG4bK-ok\r\n"
+           "From: <sip:ok@ward.test>;tag=o\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ok@127.0.0.2\r\n"
+           "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode())
+sys.exit(0 if s.recv(4096).startswith(b"SIP/2.0 200") else 1)
+PY
+stop_sipd flood
+
 step "the counters add up"
 stop_sipd node1
 stop_sipd node2

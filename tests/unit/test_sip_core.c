@@ -543,6 +543,29 @@ static void test_core_flood_from_one_source_spares_others(void **state)
 	assert_int_equal(handle(f, msg, &flooder).status, 200);
 }
 
+static void test_core_tcp_flooder_connection_is_closed(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_peer tcp = peer_at("192.0.2.67", SIP_TP_TCP);
+	struct sip_peer udp = peer_at("192.0.2.68", SIP_TP_UDP);
+	struct sip_reply rep;
+	char msg[1024];
+
+	request(msg, sizeof msg, "OPTIONS", "x", 1, NULL);
+	for (int i = 0; i < 10; i++) {
+		rep = handle(f, msg, &tcp);
+		assert_int_equal(rep.status, 200);
+		assert_int_equal(rep.close, 0);
+		handle(f, msg, &udp);
+	}
+	rep = handle(f, msg, &tcp);
+	assert_int_equal(rep.status, 0);
+	assert_int_equal(rep.close, 1); /* over TCP: close it */
+	rep = handle(f, msg, &udp);
+	assert_int_equal(rep.status, 0);
+	assert_int_equal(rep.close, 0); /* a datagram: only dropped */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +607,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_flood_from_one_source_spares_others, setup_limited,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_core_tcp_flooder_connection_is_closed, setup_limited,
 		teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
