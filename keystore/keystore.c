@@ -503,7 +503,7 @@ void keystore_key_drop(struct keystore *ks, uint64_t owner, enum pki_role role)
 	pthread_mutex_unlock(&ks->lock);
 }
 
-/* A reference to the held key (EVP_PKEY_free it), or NULL. */
+/* A reference to the held key (key_unref it), or NULL. */
 static EVP_PKEY *key_ref(struct keystore *ks, uint64_t owner,
 			 enum pki_role role)
 {
@@ -518,6 +518,17 @@ static EVP_PKEY *key_ref(struct keystore *ks, uint64_t owner,
 	return key;
 }
 
+/* Drops a reference key_ref gave. Under the lock: the last reference may
+ * be this one, and the lock orders every user's reads of the key before
+ * the free for tools that cannot see OpenSSL's atomic reference count
+ * (ThreadSanitizer). */
+static void key_unref(struct keystore *ks, EVP_PKEY *key)
+{
+	pthread_mutex_lock(&ks->lock);
+	EVP_PKEY_free(key);
+	pthread_mutex_unlock(&ks->lock);
+}
+
 int keystore_key_matches(struct keystore *ks, uint64_t owner,
 			 enum pki_role role, X509 *cert)
 {
@@ -529,7 +540,7 @@ int keystore_key_matches(struct keystore *ks, uint64_t owner,
 	rc = cert && EVP_PKEY_eq(X509_get0_pubkey(cert), key) == 1
 		 ? KEYSTORE_OK
 		 : KEYSTORE_EMISMATCH;
-	EVP_PKEY_free(key);
+	key_unref(ks, key);
 	return rc;
 }
 
@@ -542,7 +553,7 @@ int keystore_key_use(struct keystore *ks, uint64_t owner, enum pki_role role,
 	if (!key)
 		return KEYSTORE_ENOKEY;
 	rc = fn(key, arg);
-	EVP_PKEY_free(key);
+	key_unref(ks, key);
 	return rc;
 }
 
@@ -612,6 +623,6 @@ int keystore_sign(struct keystore *ks, uint64_t owner, enum pki_role role,
 	rc = KEYSTORE_OK;
 out:
 	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(key);
+	key_unref(ks, key);
 	return rc;
 }

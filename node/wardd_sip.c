@@ -211,18 +211,6 @@ static void on_owner_gone(void *arg, const char *device,
 		on_binding(arg, device, NULL);
 }
 
-static int load_kek(struct wardd *w, uint8_t kek[32])
-{
-	int fd = open(w->kek_path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, kek, 32);
-	close(fd);
-	return n == 32 ? 0 : -1;
-}
-
 static void sip_config_from(struct wardd *w, struct sip_config *sc)
 {
 	char list[sizeof w->cfg.sip_listen], *save = NULL;
@@ -266,20 +254,17 @@ void wardd_sip_look(struct wardd *w)
 	struct store_read *r;
 	struct store_cluster cl;
 	struct store_secret sec;
-	uint8_t kek[32], fp[32];
+	uint8_t fp[32];
 	char err[512];
 	int ready;
 
 	if (!w->consensus || w->sip_failed || !w->cfg.sip_port)
 		return;
 	if (!w->sip_dir) {
-		if (load_kek(w, kek) != 0)
-			return; /* not a member yet */
-		if (sip_dirstore_new(w->store, kek, &w->sip_dir) != 0) {
-			OPENSSL_cleanse(kek, sizeof kek);
+		/* Holds the KEK in the keystore until the directory goes;
+		 * fails while there is no DATA/kek (not a member yet). */
+		if (sip_dirstore_new(w->store, w->ks, &w->sip_dir) != 0)
 			return;
-		}
-		OPENSSL_cleanse(kek, sizeof kek);
 		sip_dirstore_directory(w->sip_dir, &w->sip_dirview);
 	}
 	if (store_read_begin(w->store, &r) != 0)

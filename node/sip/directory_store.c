@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "keystore/keystore.h"
 #include "pki/pki.h"
 #include "store/prov.h"
 
@@ -22,20 +23,24 @@ struct cached_trunk {
 
 struct sip_dirstore {
 	struct store *store; /* borrowed */
-	uint8_t kek[PKI_KEK_LEN];
+	struct keystore *ks; /* borrowed; holds the KEK for us */
 	struct cached_trunk trunks[TRUNKS_MAX];
 	size_t ntrunks;
 };
 
-int sip_dirstore_new(struct store *store, const uint8_t kek[32],
+int sip_dirstore_new(struct store *store, struct keystore *ks,
 		     struct sip_dirstore **out)
 {
 	struct sip_dirstore *d = calloc(1, sizeof *d);
 
 	if (!d)
 		return -1;
+	if (keystore_kek_acquire(ks, NULL, NULL, 0) != KEYSTORE_OK) {
+		free(d);
+		return -1;
+	}
 	d->store = store;
-	memcpy(d->kek, kek, PKI_KEK_LEN);
+	d->ks = ks;
 	*out = d;
 	return 0;
 }
@@ -44,7 +49,7 @@ void sip_dirstore_free(struct sip_dirstore *d)
 {
 	if (!d)
 		return;
-	OPENSSL_cleanse(d->kek, sizeof d->kek);
+	keystore_kek_release(d->ks);
 	free(d);
 }
 
@@ -197,8 +202,8 @@ static int op_user(void *ctx, const char *name, enum sip_digest_alg alg,
 	struct sip_dirstore *d = ctx;
 	struct store_read *r;
 	struct store_user u;
-	uint8_t aad[128], set[STORE_SMALL_WRAPPED_MAX];
-	size_t aad_len, set_len = 0;
+	uint8_t set[STORE_SMALL_WRAPPED_MAX];
+	size_t set_len = 0;
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -224,10 +229,8 @@ static int op_user(void *ctx, const char *name, enum sip_digest_alg alg,
 		 : 0);
 	if (u.ha1_len == 0)
 		return 0; /* no credentials: ha1_len stays 0 */
-	if (pki_aad("users", name, strlen(name), aad, sizeof aad, &aad_len) !=
-		0 ||
-	    pki_unwrap(d->kek, aad, aad_len, u.ha1_wrapped, u.ha1_len, set,
-		       sizeof set, &set_len) != 0 ||
+	if (keystore_unwrap(d->ks, "users", name, strlen(name), u.ha1_wrapped,
+			    u.ha1_len, set, sizeof set, &set_len) != 0 ||
 	    set_len != STORE_HA1_SET_LEN) {
 		OPENSSL_cleanse(set, sizeof set);
 		return -1;
@@ -267,8 +270,8 @@ static int op_cluster(void *ctx, struct sip_cluster *out)
 	struct store_read *r;
 	struct store_cluster cl;
 	struct store_secret sec;
-	uint8_t aad[64], pt[STORE_SMALL_WRAPPED_MAX];
-	size_t aad_len, pt_len = 0;
+	uint8_t pt[STORE_SMALL_WRAPPED_MAX];
+	size_t pt_len = 0;
 	char v[32];
 	int ok;
 
@@ -291,11 +294,9 @@ static int op_cluster(void *ctx, struct sip_cluster *out)
 	store_read_end(r);
 	if (!ok)
 		return -1;
-	if (pki_aad("secrets", STORE_SECRET_DIGEST_NONCE,
-		    strlen(STORE_SECRET_DIGEST_NONCE), aad, sizeof aad,
-		    &aad_len) != 0 ||
-	    pki_unwrap(d->kek, aad, aad_len, sec.wrapped, sec.wrapped_len, pt,
-		       sizeof pt, &pt_len) != 0 ||
+	if (keystore_unwrap(d->ks, "secrets", STORE_SECRET_DIGEST_NONCE,
+			    strlen(STORE_SECRET_DIGEST_NONCE), sec.wrapped,
+			    sec.wrapped_len, pt, sizeof pt, &pt_len) != 0 ||
 	    pt_len != SIP_DIGEST_SECRET_LEN) {
 		OPENSSL_cleanse(pt, sizeof pt);
 		return -1;

@@ -1,6 +1,6 @@
 /* directory_store: the sip_directory over the replicated store — devices,
  * their phone or trunk security profile, node groups and LSCs; users with
- * their HA1 set unwrapped with the cluster KEK for the one lookup and wiped;
+ * their HA1 set unwrapped by the keystore for the one lookup and wiped;
  * the realm (the cluster's name), security mode, nonce secret (unwrapped)
  * and default nonce validity; the trust store's MIC roots and the cluster
  * CA.
@@ -14,14 +14,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keystore/keystore.h"
 #include "node/sip/directory.h"
 #include "store/store.h"
 
 struct sip_dirstore;
 
-/* STORE is borrowed (must outlive the directory); KEK (32 bytes) is copied
- * and wiped by sip_dirstore_free. */
-int sip_dirstore_new(struct store *store, const uint8_t kek[32],
+/* STORE and KS are borrowed (both must outlive the directory). The
+ * directory has KS hold the cluster KEK (DATA/kek, keystore_kek_acquire)
+ * from here until sip_dirstore_free: -1 if it cannot (no KEK file yet). */
+int sip_dirstore_new(struct store *store, struct keystore *ks,
 		     struct sip_dirstore **out);
 void sip_dirstore_free(struct sip_dirstore *d);
 

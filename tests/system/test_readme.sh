@@ -12,6 +12,8 @@ export WARD_DIR=$CLUSTER_DIR
 export WARD_ADMIN_PORT=$(free_port)
 export WARD_RAFT_PORT=$(free_port)
 export WARD_SIP_PORT=$(free_port) WARD_SIP_TLS_PORT=$(free_port)
+export WARD_TFTP_PORT=$(free_port)
+export WARD_TFTP_HTTP_PORT=$(free_port)
 export WARD_BIN
 unset WARD_PASSWORD SOFTHSM2_CONF WARD_TOKEN_PIN
 

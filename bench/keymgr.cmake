@@ -1,0 +1,9 @@
+# Benchmarks of the key manager's media relay (included from
+# bench/CMakeLists.txt). Not tests: bench/keymgr.sh runs them.
+if(TARGET ward_keymgr)
+  add_executable(bench_keymgr_srtp ${CMAKE_CURRENT_LIST_DIR}/keymgr_srtp.c)
+  target_link_libraries(bench_keymgr_srtp PRIVATE ward_keymgr)
+  add_executable(bench_keymgr_relay ${CMAKE_CURRENT_LIST_DIR}/keymgr_relay.c)
+  target_link_libraries(bench_keymgr_relay PRIVATE ward_keymgr
+    PkgConfig::EVENT)
+endif()

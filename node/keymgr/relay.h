@@ -1,0 +1,95 @@
+/* relay: the SRTP media relay of the key manager role — for a call whose
+ * media ward terminates, one UDP socket pair (RTP, RTCP) per leg on a
+ * libevent loop; symmetric RTP/RTCP with latching and a source check;
+ * SRTP/SRTCP unprotected with the inbound leg's key and protected with the
+ * outbound leg's, per direction; and RTP <-> SRTP bridging only where the
+ * caller says policy allows it.
+ *
+ * Latching: a leg's packets are accepted only from the IP address its SDP
+ * named. Before latching ward sends to the SDP's address and port; the
+ * first packet that passes (for an SRTP leg: that authenticates) fixes the
+ * peer's port, after which packets from any other port are dropped and
+ * replies go back where the phone sends from (symmetric RTP, so NATs in
+ * front of phones work). RTCP latches on its own socket the same way.
+ *
+ * Cost per packet is bounded: no allocation on the packet path, at most
+ * RELAY_BATCH datagrams per wakeup (recvmmsg/sendmmsg), buffers of
+ * RELAY_MTU + SRTP_MAX_TRAILER_LEN bytes. A peer that is not the leg's
+ * costs one recvmmsg slot and an address compare.
+ *
+ * libsrtp2: the relay initialises it (once per process; nothing else may
+ * call srtp_init) and puts OpenSSL's HMAC-SHA1 and AES-128 counter mode in
+ * place of its NSS ones for the AES_CM suites (relay_ossl.c), after
+ * libsrtp2's self-tests pass them.
+ *
+ * Threads: a relay and its sessions live on the thread that runs BASE. */
+#ifndef WARD_NODE_KEYMGR_RELAY_H
+#define WARD_NODE_KEYMGR_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <srtp2/srtp.h>
+
+#include "node/keymgr/keymgr.h"
+
+#define RELAY_MTU 1500
+#define RELAY_BATCH 32
+
+struct event_base;
+struct relay;
+struct relay_session;
+
+/* One leg of a relayed stream. */
+struct relay_leg_config {
+	/* Where ward listens: an IP with port 0 (a free even/odd pair is
+	 * picked) or an explicit even RTP port (RTCP on the next). */
+	struct sockaddr_storage local;
+	/* The leg's SDP connection address and RTP port: the source check
+	 * and the destination until the leg latches. */
+	struct sockaddr_storage remote;
+	int srtp;     /* the leg carries SRTP (keys from the call) */
+	int rtcp_mux; /* RTCP on the RTP port (RFC 5761) */
+};
+
+struct relay_stats {
+	uint64_t rx;		 /* datagrams read on this leg */
+	uint64_t tx;		 /* datagrams sent out of the other leg */
+	uint64_t dropped_source; /* wrong source address or port */
+	uint64_t dropped_auth;	 /* SRTP/SRTCP that did not authenticate */
+	uint64_t dropped_other;	 /* malformed, or the send failed */
+};
+
+/* A relay on BASE (borrowed, must outlive it). */
+int relay_new(struct event_base *base, struct relay **out, char *errmsg,
+	      size_t errcap);
+/* Frees R and every session still on it. Accepts NULL. */
+void relay_free(struct relay *r);
+
+/* Opens a two-leg session (leg 0 = KEYMGR_SIDE_A, 1 = KEYMGR_SIDE_B).
+ * An SRTP leg needs both its keys in CALL (borrowed; the SRTP contexts are
+ * made from them now, so CALL may be freed after): the imported one to
+ * unprotect what it sends, the generated one to protect what it receives.
+ * One SRTP leg and one RTP leg make a bridge: KEYMGR_EREJECT unless
+ * ALLOW_BRIDGE. */
+int relay_session_new(struct relay *r, const struct keymgr_call *call,
+		      const struct relay_leg_config legs[2], int allow_bridge,
+		      struct relay_session **out, char *errmsg, size_t errcap);
+/* Closes the sockets and wipes the SRTP contexts. Accepts NULL. */
+void relay_session_free(struct relay_session *s);
+
+/* The local RTP port of SIDE, for ward's SDP to that leg. */
+unsigned relay_session_port(const struct relay_session *s,
+			    enum keymgr_side side);
+/* Counters of packets that arrived on SIDE. */
+void relay_session_stats(const struct relay_session *s, enum keymgr_side side,
+			 struct relay_stats *out);
+
+/* An SRTP context for one key (SUITE, KEY, SALT borrowed) for any inbound
+ * (INBOUND 1) or outbound SSRC. Used by the relay, its tests and benches. */
+int relay_srtp_create(srtp_t *out, enum sdes_suite suite, const uint8_t *key,
+		      size_t key_len, const uint8_t *salt, size_t salt_len,
+		      int inbound);
+
+#endif

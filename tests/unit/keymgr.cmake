@@ -1,0 +1,8 @@
+# node/keymgr: key sets, leg rules, call security level, the media relay.
+if(TARGET ward_keymgr)
+  ward_unit_test(test_keymgr SOURCES unit/test_keymgr.c LIBS ward_keymgr)
+endif()
+if(TARGET ward_keymgr)
+  ward_unit_test(test_keymgr_relay SOURCES unit/test_keymgr_relay.c
+    LIBS ward_keymgr)
+endif()
