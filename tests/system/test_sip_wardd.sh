@@ -5,7 +5,7 @@
 # accepted by another, a node outside the device's group refusing it, and a
 # SIGKILL of the node holding the binding with the phone re-registering on
 # the next node of its group, a follower, which relays the change to the
-# leader.
+# leader; the relay route refuses anyone but a member.
 . "$(dirname "$0")/lib.sh"
 
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
@@ -99,6 +99,20 @@ step "n3 is not in the phone's group: 403 and a log line"
 register n3 403
 grep -q "SEP001122334455 refused: node not in the device's group" "$CLUSTER_DIR/n3.log" ||
 	fail "no log line on n3"
+
+step "the relay route is for members only: an admin's claim is refused"
+# n1's nonce step registered the phone on n2, a follower: relayed.
+wait_until 10 "n1 shows the binding on n2" reg_on n1 n2
+before=n2
+code=$(curl -s -o "$CLUSTER_DIR/body" -w '%{http_code}' --cacert "$CLUSTER_DIR/n1/https.pem" \
+	-u "admin:$WARD_PASSWORD" -X POST -H 'Content-Type: application/json' \
+	--data '{"changes":[{"device":"SEP001122334455","delete":true}]}' \
+	"$(ward_url n1)/v1/registrations/relay")
+[ "$code" = 403 ] || fail "an admin's relay got HTTP $code: $(cat "$CLUSTER_DIR/body")"
+sleep 1
+[ "$(reg_node n1)" = "$before" ] || fail "the refused relay changed the record"
+register n1 200 # back on n1 for the failover
+wait_until 10 "n3 shows the binding on n1" reg_on n3 n1
 
 step "SIGKILL n1; the phone re-registers on n2, the next node of its group"
 kill -9 "$(ward_pid n1)"
