@@ -61,6 +61,15 @@ static const struct config_def config_defs[] = {
 	UINT("tftp.timeout_ms", tftp_timeout_ms, 100, 255000, "1000"),
 	UINT("tftp.http_max_connections", tftp_http_max_conns, 1, 100000,
 	     "1024"),
+	/* The CAPF role (docs/capf.md). */
+	/* "": the admin API's host, port 3804 (a local cluster gives each
+	 * node its own loopback address). */
+	STR("capf.listen", capf_listen, ""),
+	UINT("capf.max_sessions", capf_max_sessions, 1, 100000, "256"),
+	UINT("capf.session_timeout_ms", capf_session_timeout_ms, 1000, 600000,
+	     "30000"),
+	UINT("capf.idle_timeout_ms", capf_idle_timeout_ms, 500, 600000,
+	     "10000"),
 	/* The signaling role (docs/sip.md). */
 	STR("sip.listen", sip_listen, "127.0.0.1"),
 	UINT("sip.port", sip_port, 0, 65535, "5060"),

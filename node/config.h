@@ -38,6 +38,10 @@ struct config {
 	unsigned tftp_max_per_client;       /* tftp.max_per_client */
 	unsigned tftp_timeout_ms;           /* tftp.timeout_ms */
 	unsigned tftp_http_max_conns;       /* tftp.http_max_connections */
+	char capf_listen[CONFIG_ADDR_MAX];  /* capf.listen, TCP host:port */
+	unsigned capf_max_sessions;         /* capf.max_sessions */
+	unsigned capf_session_timeout_ms;   /* capf.session_timeout_ms */
+	unsigned capf_idle_timeout_ms;      /* capf.idle_timeout_ms */
 };
 
 /* Fills every field with its default. */

@@ -470,7 +470,7 @@ int main(int argc, char **argv)
 	}
 	if (w.consensus && wardd_watch_certs(&w, errmsg, sizeof errmsg) != 0)
 		goto err_after_admin;
-	if (wardd_sip_init(&w) != 0) {
+	if (wardd_sip_init(&w) != 0 || wardd_capf_init(&w) != 0) {
 		snprintf(errmsg, sizeof errmsg, "libevent: out of memory");
 		goto err_after_admin;
 	}
@@ -480,19 +480,23 @@ int main(int argc, char **argv)
 		atomic_store(&w.exit_code, 0);
 
 	wardd_sip_fini(&w);
+	wardd_capf_stop(&w);
 	admin_attach(w.admin, NULL, 0);
 	consensus_stop(w.consensus);
 	w.consensus = NULL;
+	wardd_capf_fini(&w);
 	log_info(TAG, "stopped");
 	errmsg[0] = '\0';
 err_after_admin:
 	/* The signaling thread first: it proposes registrations. */
 	wardd_sip_fini(&w);
+	wardd_capf_stop(&w);
 	tftp_free(w.tftp);
 	/* Raft first: its thread calls admin_notify() until it stops. */
 	admin_attach(w.admin, NULL, 0);
 	consensus_stop(w.consensus);
 	w.consensus = NULL;
+	wardd_capf_fini(&w);
 	admin_free(w.admin);
 	/* After consensus: no ITL proposal is in flight any more. */
 	certs_free(w.certs);

@@ -49,6 +49,10 @@ struct wardd {
 	uint8_t sip_tls_fp[32];		  /* TLS files the role runs with */
 	int sip_failed;			  /* could not listen: given up */
 	struct wardd_sipreg *sipreg;	  /* owned: changes for the leader */
+	/* The CAPF role (wardd_capf.c). */
+	struct capf *capf;	/* owned */
+	struct event *ev_capf;	/* owned: start checks */
+	int capf_failed;	/* could not start: given up */
 	int stopping;
 	int fatal; /* stopping because of an error: exit 1 */
 	atomic_int exit_code;
@@ -90,6 +94,12 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 int wardd_sip_init(struct wardd *w);
 void wardd_sip_look(struct wardd *w);
 void wardd_sip_fini(struct wardd *w);
+/* wardd_capf.c: starts the CAPF role once the node has its CAPF
+ * certificate and consensus runs; stop before consensus_stop, fini
+ * after. */
+int wardd_capf_init(struct wardd *w);
+void wardd_capf_stop(struct wardd *w);
+void wardd_capf_fini(struct wardd *w);
 
 /* wardd_sipreg.c */
 struct admin_reg_change;

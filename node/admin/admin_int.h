@@ -297,6 +297,16 @@ void admin_route_tftp_file_commit(struct admin_op *op);
 void admin_route_tftp_file_delete(struct admin_op *op);
 void admin_route_tftp_file_get(struct admin_op *op);
 void admin_route_tftp_device(struct admin_op *op);
+/* routes_capf.c */
+void admin_route_capf_list(struct admin_op *op);
+void admin_route_capf_get(struct admin_op *op);
+void admin_route_capf_schedule(struct admin_op *op);
+void admin_route_capf_batch(struct admin_op *op);
+void admin_route_capf_cancel(struct admin_op *op);
+/* routes_capf_est.c */
+void admin_route_est_cacerts(struct admin_op *op);
+void admin_route_est_simpleenroll(struct admin_op *op);
+void admin_route_est_simplereenroll(struct admin_op *op);
 
 /* ---- login (login.c) -------------------------------------------------- */
 

@@ -202,6 +202,24 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/tftp/devices/+", admin_route_tftp_device,
      ROUTE_AUTH | ROUTE_READ, 0},
+    /* Certificate enrolment (routes_capf.c). */
+    {EVHTTP_REQ_GET, "/v1/capf", admin_route_capf_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/capf/batch", admin_route_capf_batch,
+     ROUTE_AUTH | ROUTE_WRITE, 120},
+    {EVHTTP_REQ_GET, "/v1/capf/+", admin_route_capf_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_PUT, "/v1/capf/+", admin_route_capf_schedule,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/capf/+", admin_route_capf_cancel,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    /* EST (RFC 7030), authenticated by the device, not an admin. */
+    {EVHTTP_REQ_GET, "/.well-known/est/cacerts", admin_route_est_cacerts,
+     ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/.well-known/est/simpleenroll",
+     admin_route_est_simpleenroll, 0, 0},
+    {EVHTTP_REQ_POST, "/.well-known/est/simplereenroll",
+     admin_route_est_simplereenroll, 0, 0},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])

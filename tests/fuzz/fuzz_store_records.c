@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/capf.h"
 #include "store/prov.h"
 #include "store/store.h"
 
@@ -129,6 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   store_registration_encode);
 	ROUND_TRIP(struct store_secret, store_secret_decode,
 		   store_secret_encode);
+	ROUND_TRIP(struct store_capf_op, store_capf_op_decode,
+		   store_capf_op_encode);
 	fuzz_params(data, size);
 	return 0;
 }

@@ -18,3 +18,7 @@ set_tests_properties(system_store_growth system_store_diskfull
 add_library(fake_raft_version SHARED system/fake_raft_version.c)
 ward_system_test(system_tftp system/test_tftp.sh)
 set_tests_properties(system_tftp PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_capf system/test_capf.sh)
+set_tests_properties(system_capf PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_capf_est system/test_capf_est.sh)
+set_tests_properties(system_capf_est PROPERTIES RESOURCE_LOCK wardd)

@@ -152,6 +152,15 @@ static const struct wardctl_command commands[] = {
      "the bytes a node serves as NAME (trust lists, configs, uploads)"},
     {"tftp", "files", cmd_tftp_files, "[--node ID] DEVICE",
      "what a phone gets (signed, encrypted or not) and why"},
+    {"capf", "schedule", cmd_capf_schedule,
+     "[--operation OP] [--auth MODE] [--auth-string DIGITS] "
+     "[--string-length N] [--key KEY] [--deadline SECONDS] [--tries N] "
+     "DEVICE | --profile NAME | --csv FILE",
+     "schedule an LSC install/upgrade, delete or troubleshoot"},
+    {"capf", "cancel", cmd_capf_cancel, "DEVICE",
+     "cancel a device's CAPF operation"},
+    {"capf", "status", cmd_capf_status, "[--batch ID] [DEVICE]",
+     "CAPF operations and their progress"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

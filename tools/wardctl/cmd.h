@@ -35,6 +35,11 @@ int cmd_tftp_get(struct wardctl *ctx, int argc, char **argv);
 void tftp_list_render(FILE *f, const json_t *doc);
 int cmd_tftp_files(struct wardctl *ctx, int argc, char **argv);
 void tftp_files_render(FILE *f, const json_t *doc);
+/* cmd_capf.c */
+int cmd_capf_schedule(struct wardctl *ctx, int argc, char **argv);
+int cmd_capf_cancel(struct wardctl *ctx, int argc, char **argv);
+int cmd_capf_status(struct wardctl *ctx, int argc, char **argv);
+void capf_status_render(FILE *f, const json_t *doc);
 
 /* The common body of a listing: no operands, GET PATH (an absolute path),
  * then RENDER the answer or print its JSON. Returns an exit code. */
