@@ -5,10 +5,15 @@
 # Needs: WARDD and WARDCTL (paths of the binaries), CLUSTER_DIR (exists),
 # and for ward_ctl the admin credentials in WARD_USER / WARD_PASSWORD.
 
-# ward_conf NAME RAFT_ADDR ADMIN_ADDR [INI LINES...]: writes NAME.conf.
+# ward_conf NAME RAFT_ADDR ADMIN_ADDR [INI LINES...]: writes NAME.conf. The
+# TFTP and SIP roles listen on ADMIN_ADDR's host (SIP on WARD_SIP_PORT and
+# WARD_SIP_TLS_PORT, default 5060 and 5061); NAME.sip says where.
 ward_conf() {
-	local name=$1 raft=$2 admin=$3
+	local name=$1 raft=$2 admin=$3 sip_host
 	shift 3
+	sip_host=${admin%:*}
+	sip_host=${sip_host#[}
+	sip_host=${sip_host%]}
 	mkdir -p "$CLUSTER_DIR"
 	{
 		echo "[node]"
@@ -19,6 +24,11 @@ ward_conf() {
 		echo "[tftp]"
 		echo "listen = ${WARD_TFTP_LISTEN:-${admin%:*}:69}"
 		echo "http_listen = ${WARD_TFTP_HTTP_LISTEN:-${admin%:*}:6970}"
+		# The signaling role on the admin API's address.
+		echo "[sip]"
+		echo "listen = $sip_host"
+		echo "port = ${WARD_SIP_PORT:-5060}"
+		echo "tls_port = ${WARD_SIP_TLS_PORT:-5061}"
 		# Last: the lines given below without a section are [admin]'s.
 		echo "[admin]"
 		echo "listen = $admin"
@@ -26,7 +36,12 @@ ward_conf() {
 		for line in "$@"; do echo "$line"; done
 	} >"$CLUSTER_DIR/$name.conf"
 	echo "$admin" >"$CLUSTER_DIR/$name.admin"
+	echo "$sip_host ${WARD_SIP_PORT:-5060} ${WARD_SIP_TLS_PORT:-5061}" \
+		>"$CLUSTER_DIR/$name.sip"
 }
+
+# ward_sip NAME: "HOST PORT TLS_PORT" of the node's signaling role.
+ward_sip() { cat "$CLUSTER_DIR/$1.sip" 2>/dev/null || echo "? ? ?"; }
 
 ward_url() { echo "https://$(cat "$CLUSTER_DIR/$1.admin")"; }
 

@@ -48,6 +48,7 @@ struct wardd {
 	struct event *ev_sip;		  /* owned: start/restart checks */
 	uint8_t sip_tls_fp[32];		  /* TLS files the role runs with */
 	int sip_failed;			  /* could not listen: given up */
+	struct wardd_sipreg *sipreg;	  /* owned: changes for the leader */
 	/* The CAPF role (wardd_capf.c). */
 	struct capf *capf;	/* owned */
 	struct event *ev_capf;	/* owned: start checks */
@@ -99,5 +100,15 @@ void wardd_sip_fini(struct wardd *w);
 int wardd_capf_init(struct wardd *w);
 void wardd_capf_stop(struct wardd *w);
 void wardd_capf_fini(struct wardd *w);
+
+/* wardd_sipreg.c */
+struct admin_reg_change;
+/* The relay of registration changes to the leader (a follower cannot
+ * propose): a queue and a main-loop timer. */
+int wardd_sipreg_init(struct wardd *w);
+/* Any thread (the signaling thread): queues C, coalesced by device. */
+void wardd_sipreg_queue(struct wardd *w, const struct admin_reg_change *c);
+/* After the signaling role stopped (nothing queues any more). */
+void wardd_sipreg_fini(struct wardd *w);
 
 #endif

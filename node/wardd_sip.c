@@ -22,6 +22,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "consensus/consensus.h"
+#include "node/admin/admin.h"
 #include "node/nodepki.h"
 #include "node/sip/directory_store.h"
 #include "node/sip/sip.h"
@@ -138,6 +139,7 @@ static void on_binding(void *arg, const char *device,
 	struct wardd *w = arg;
 	struct store_cmd *cmd = NULL;
 	struct store_registration reg;
+	struct admin_reg_change ch;
 	struct store_read *r;
 	char actor[CONFIG_NAME_MAX + 8], *copy;
 	void *buf = NULL;
@@ -152,38 +154,39 @@ static void on_binding(void *arg, const char *device,
 		return; /* already ours: a refresh */
 	if (!c && (rc != 0 || reg.node_id != w->id.node_id))
 		return; /* gone from here, but the record names another */
-	snprintf(actor, sizeof actor, "node:%s", w->cfg.name);
-	if (store_cmd_new(&cmd, w->id.node_id, wall_ms(), actor) != 0)
-		return;
+	memset(&ch, 0, sizeof ch);
+	snprintf(ch.reg.device, sizeof ch.reg.device, "%s", device);
+	ch.del = c == NULL;
 	if (c) {
-		memset(&reg, 0, sizeof reg);
-		snprintf(reg.device, sizeof reg.device, "%s", device);
-		reg.node_id = w->id.node_id;
-		reg.transport = c->transport == SIP_TP_TLS ? STORE_TRANSPORT_TLS
-				: c->transport == SIP_TP_TCP
-				    ? STORE_TRANSPORT_TCP
-				    : STORE_TRANSPORT_UDP;
+		ch.reg.node_id = w->id.node_id;
+		ch.reg.transport =
+		    c->transport == SIP_TP_TLS	 ? STORE_TRANSPORT_TLS
+		    : c->transport == SIP_TP_TCP ? STORE_TRANSPORT_TCP
+						 : STORE_TRANSPORT_UDP;
 		if (c->family == AF_INET6) {
 			char h[64];
 			inet_ntop(AF_INET6, c->addr, h, sizeof h);
-			snprintf(reg.source, sizeof reg.source, "[%s]:%u", h,
-				 c->port);
+			snprintf(ch.reg.source, sizeof ch.reg.source, "[%s]:%u",
+				 h, c->port);
 		} else {
 			char h[32];
 			inet_ntop(AF_INET, c->addr, h, sizeof h);
-			snprintf(reg.source, sizeof reg.source, "%s:%u", h,
-				 c->port);
+			snprintf(ch.reg.source, sizeof ch.reg.source, "%s:%u",
+				 h, c->port);
 		}
-		reg.cert = c->cert == SIP_REG_CERT_LSC	 ? STORE_REG_CERT_LSC
-			   : c->cert == SIP_REG_CERT_MIC ? STORE_REG_CERT_MIC
-							 : STORE_REG_CERT_NONE;
-		memcpy(reg.cert_sha256, c->cert_fp, 32);
-		reg.expires_ms = c->expires_at * 1000;
-		reg.since_ms = wall_ms();
-		rc = store_cmd_put_registration(cmd, &reg);
-	} else {
-		rc = store_cmd_del_registration(cmd, device);
+		ch.reg.cert = c->cert == SIP_REG_CERT_LSC ? STORE_REG_CERT_LSC
+			      : c->cert == SIP_REG_CERT_MIC
+				  ? STORE_REG_CERT_MIC
+				  : STORE_REG_CERT_NONE;
+		memcpy(ch.reg.cert_sha256, c->cert_fp, 32);
+		ch.reg.expires_ms = c->expires_at * 1000;
+		ch.reg.since_ms = wall_ms();
 	}
+	snprintf(actor, sizeof actor, "node:%s", w->cfg.name);
+	if (store_cmd_new(&cmd, w->id.node_id, wall_ms(), actor) != 0)
+		return;
+	rc = ch.del ? store_cmd_del_registration(cmd, device)
+		    : store_cmd_put_registration(cmd, &ch.reg);
 	if (rc == 0)
 		rc = store_cmd_finish(cmd, &buf, &len);
 	store_cmd_free(cmd);
@@ -195,11 +198,9 @@ static void on_binding(void *arg, const char *device,
 	free(buf);
 	if (rc != 0) {
 		free(copy);
-		/* A follower cannot propose; relaying to the leader is not
-		 * built yet, so the record waits for the next change. */
-		log_info("sip", "registration of %s not replicated: %s", device,
-			 rc == CONSENSUS_ENOTLEADER ? "this node does not lead"
-						    : "consensus refused");
+		/* Only the leader proposes: a follower relays the change to
+		 * it (wardd_sipreg.c). */
+		wardd_sipreg_queue(w, &ch);
 	}
 }
 
@@ -224,6 +225,7 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	sc->port = w->cfg.sip_port;
 	sc->tls_port = w->cfg.sip_tls_port;
 	sc->keepalive_s = w->cfg.sip_keepalive_s;
+	sc->conn_per_source = w->cfg.sip_conn_per_source;
 	snprintf(sc->tls_dir, sizeof sc->tls_dir, "%s/sip-tls",
 		 w->cfg.data_dir);
 	sc->core.node_id = w->id.node_id;
@@ -320,6 +322,8 @@ int wardd_sip_init(struct wardd *w)
 {
 	struct timeval tv = {SIP_TICK_S, 0};
 
+	if (wardd_sipreg_init(w) != 0)
+		return -1;
 	w->ev_sip = event_new(w->base, -1, EV_PERSIST, on_sip_timer, w);
 	return w->ev_sip && event_add(w->ev_sip, &tv) == 0 ? 0 : -1;
 }
@@ -331,6 +335,7 @@ void wardd_sip_fini(struct wardd *w)
 	w->ev_sip = NULL;
 	sip_free(w->sip);
 	w->sip = NULL;
+	wardd_sipreg_fini(w); /* after the role: nothing queues any more */
 	sip_dirstore_free(w->sip_dir);
 	w->sip_dir = NULL;
 }

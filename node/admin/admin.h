@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/prov.h"
+
 struct event_base;
 struct store;
 struct consensus;
@@ -104,5 +106,28 @@ void admin_fingerprint(struct admin *a, uint8_t out[32]);
 
 /* The TCP port bound (useful when the listen address asked for port 0). */
 int admin_port(struct admin *a);
+
+/* ---- registration relay (routes_sipreg.c) ----------------------------- */
+
+/* A registration change of this node's signaling role: REG (device,
+ * transport, source, certificate, expiry, since; node_id is ignored, the
+ * leader takes the sender's) put, or the device's record deleted (DEL). */
+struct admin_reg_change {
+	struct store_registration reg;
+	int del;
+};
+
+#define ADMIN_REG_RELAY_MAX 64 /* changes per relay request */
+
+/* OK 0: the leader wrote (or had no need to write) the changes; -1: it
+ * refused, was unreachable or lost the lead. Admin thread. */
+typedef void (*admin_relay_cb)(void *arg, int ok);
+/* Sends CHANGES (1..ADMIN_REG_RELAY_MAX, copied) to the leader's POST
+ * /v1/registrations/relay, presenting this node's certificate. Admin
+ * thread only. 0: CB will run once (unless the admin is freed first); -1:
+ * nothing sent (no leader known, no consensus), CB will not run. */
+int admin_registrations_relay(struct admin *a,
+			      const struct admin_reg_change *changes, size_t n,
+			      admin_relay_cb cb, void *arg);
 
 #endif

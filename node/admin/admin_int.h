@@ -356,6 +356,9 @@ void admin_fail_count(struct admin_op *op, enum admin_gate_kind kind,
 void admin_fail_flush(struct admin *a);
 /* POST /v1/audit/failures: a member hands the leader its summary. */
 void admin_route_audit_failures(struct admin_op *op);
+/* POST /v1/registrations/relay: a member hands the leader its registration
+ * changes (routes_sipreg.c). */
+void admin_route_registrations_relay(struct admin_op *op);
 
 /* ---- audit pruning (prune.c) ------------------------------------------- */
 

@@ -32,6 +32,11 @@ struct sip_role;
 
 #define TAG "sip"
 #define TIMER_MS 100
+/* Flooders' connections closed at the next tick, at most this many per
+ * tick (the next message of another one is dropped and queued again). */
+#define CLOSE_MAX 64
+/* TCP/TLS connections tracked for the per-source cap (a power of 2). */
+#define CONN_MAX 4096
 /* nta_agent_create binds "sip:*:*" for a NULL URL; (void *)-1 binds
  * nothing, and add_tports() then binds what the configuration names. */
 #define NO_TPORTS_YET ((url_string_t *)(intptr_t)-1)
@@ -55,6 +60,16 @@ struct sip_role {
 	su_timer_t *timer;
 	struct sip_core *core;
 	unsigned ticks;
+	tport_t *closing[CLOSE_MAX]; /* referenced */
+	unsigned nclosing;
+	unsigned long closed; /* flooders' connections closed */
+	/* Stream connections seen, by tport (open addressing), referenced;
+	 * closed ones are dropped once a second. */
+	struct conn {
+		tport_t *tp;
+		struct sockaddr_storage addr;
+	} * conns;
+	unsigned long capped; /* connections over the per-source cap */
 };
 
 void sip_config_defaults(struct sip_config *cfg)
@@ -67,6 +82,7 @@ void sip_config_defaults(struct sip_config *cfg)
 	cfg->keepalive_s = 30;
 	cfg->idle_s = 120;
 	cfg->max_msg = 65536;
+	cfg->conn_per_source = 32;
 	sip_core_config_defaults(&cfg->core);
 }
 
@@ -116,6 +132,8 @@ static void peer_of(struct sip_role *r, msg_t *msg, struct sip_peer *p)
 	memset(p, 0, sizeof *p);
 	if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof p->addr)
 		memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
+	if (tp && tport_name(tp) && tport_name(tp)->tpn_port)
+		p->local_port = (unsigned)atoi(tport_name(tp)->tpn_port);
 	if (tp && tport_has_tls(tp))
 		p->transport = SIP_TP_TLS;
 	else if (ai && ai->ai_protocol == IPPROTO_TCP)
@@ -124,6 +142,113 @@ static void peer_of(struct sip_role *r, msg_t *msg, struct sip_peer *p)
 		p->transport = SIP_TP_UDP;
 	if (p->transport == SIP_TP_TLS)
 		tls_cert_of(r, p);
+}
+
+/* Closing a connection from inside its own receive callback would pull
+ * the socket from under sofia: the next tick does it. */
+static void close_later(struct sip_role *r, msg_t *msg)
+{
+	tport_t *tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
+
+	if (!tp || !tport_is_secondary(tp) || !tport_is_stream(tp))
+		return;
+	for (unsigned i = 0; i < r->nclosing; i++)
+		if (r->closing[i] == tp)
+			return;
+	if (r->nclosing < CLOSE_MAX)
+		r->closing[r->nclosing++] = tport_ref(tp);
+}
+
+static void close_flooders(struct sip_role *r)
+{
+	for (unsigned i = 0; i < r->nclosing; i++) {
+		tport_shutdown(r->closing[i], 2);
+		tport_unref(r->closing[i]);
+		r->closed++;
+	}
+	r->nclosing = 0;
+}
+
+static int same_host(const struct sockaddr_storage *a,
+		     const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return a->ss_family == AF_INET6 &&
+	       memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static size_t conn_slot(const tport_t *tp)
+{
+	return (size_t)(((uintptr_t)tp >> 4) * 2654435761u) & (CONN_MAX - 1);
+}
+
+/* A message came on the stream connection TP from ADDR: a connection not
+ * seen before is counted against its source, and closed (at the next
+ * tick) when the source already holds conn_per_source of them or the
+ * table is full: -1, and the message is dropped. */
+static int conn_seen(struct sip_role *r, msg_t *msg,
+		     const struct sockaddr_storage *addr)
+{
+	tport_t *tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
+	size_t i, free_slot = CONN_MAX;
+	unsigned n = 0;
+
+	if (!r->conns || !r->cfg.conn_per_source || !tp ||
+	    !tport_is_secondary(tp) || !tport_is_stream(tp))
+		return 0;
+	i = conn_slot(tp);
+	for (size_t k = 0; k < CONN_MAX; k++, i = (i + 1) & (CONN_MAX - 1)) {
+		if (r->conns[i].tp == tp)
+			return 0; /* known */
+		if (!r->conns[i].tp) {
+			free_slot = i;
+			break;
+		}
+	}
+	for (size_t k = 0; k < CONN_MAX; k++)
+		n += r->conns[k].tp && same_host(&r->conns[k].addr, addr);
+	if (free_slot == CONN_MAX || n >= r->cfg.conn_per_source) {
+		r->capped++;
+		close_later(r, msg);
+		return -1;
+	}
+	r->conns[free_slot].tp = tport_ref(tp);
+	r->conns[free_slot].addr = *addr;
+	return 0;
+}
+
+/* Once a second: forgets closed connections (rebuilding the table keeps
+ * the probe chains whole). */
+static void conn_sweep(struct sip_role *r, int all)
+{
+	struct conn *old = r->conns;
+	size_t i;
+
+	if (!old)
+		return;
+	r->conns = calloc(CONN_MAX, sizeof *r->conns);
+	for (size_t k = 0; k < CONN_MAX; k++) {
+		if (!old[k].tp)
+			continue;
+		if (all || !r->conns || tport_is_closed(old[k].tp)) {
+			tport_unref(old[k].tp);
+			continue;
+		}
+		for (i = conn_slot(old[k].tp); r->conns[i].tp;
+		     i = (i + 1) & (CONN_MAX - 1))
+			;
+		r->conns[i] = old[k];
+	}
+	free(old);
+	if (all) {
+		free(r->conns);
+		r->conns = NULL;
+	}
 }
 
 static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
@@ -139,7 +264,14 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 		return 0;
 	}
 	peer_of(r, msg, &peer);
+	if (peer.transport != SIP_TP_UDP &&
+	    conn_seen(r, msg, &peer.addr) != 0) {
+		msg_destroy(msg);
+		return 0;
+	}
 	sip_core_handle(r->core, sip, msg_size(msg), &peer, now_ms(), &rep);
+	if (rep.status == 0 && rep.close)
+		close_later(r, msg);
 	if (rep.status == 0) {
 		msg_destroy(msg);
 		return 0;
@@ -167,7 +299,17 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		su_root_break(r->root);
 		return;
 	}
-	if (++r->ticks % (1000 / TIMER_MS) == 0) {
+	close_flooders(r);
+	if (++r->ticks % (60000 / TIMER_MS) == 0 && (r->closed || r->capped)) {
+		log_info(TAG,
+			 "closed %lu TCP/TLS connections in the last minute "
+			 "(%lu over the per-source cap of %u, the rest "
+			 "flooding)",
+			 r->closed, r->capped, r->cfg.conn_per_source);
+		r->closed = r->capped = 0;
+	}
+	if (r->ticks % (1000 / TIMER_MS) == 0) {
+		conn_sweep(r, 0);
 		sip_core_tick(r->core, now_ms());
 		pthread_mutex_lock(&r->mu);
 		sip_core_stats(r->core, &r->stats);
@@ -265,6 +407,11 @@ static void *sip_thread(void *arg)
 		signal_ready(r, -1, "sip: cannot create the nta agent");
 		goto err_after_core;
 	}
+	r->conns = calloc(CONN_MAX, sizeof *r->conns);
+	if (!r->conns) {
+		signal_ready(r, -1, "sip: out of memory");
+		goto err_after_agent;
+	}
 	if (add_tports(r, err, sizeof err) != 0) {
 		signal_ready(r, -1, err);
 		goto err_after_agent;
@@ -283,8 +430,10 @@ static void *sip_thread(void *arg)
 	pthread_mutex_unlock(&r->mu);
 
 err_after_timer:
+	close_flooders(r); /* drops the references */
 	su_timer_destroy(r->timer);
 err_after_agent:
+	conn_sweep(r, 1); /* before the agent: drops the references */
 	nta_agent_destroy(r->agent);
 err_after_core:
 	sip_core_free(r->core);

@@ -120,6 +120,21 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 				: c->cluster.default_nonce_validity_s;
 
 	core_peer_text(peer, src, sizeof src);
+	/* The profile's incoming transport and port are where the trunk is
+	 * heard at all, whatever the cluster's security mode. */
+	if (!(trunk->transports & peer->transport) ||
+	    (trunk->in_port && peer->local_port &&
+	     peer->local_port != trunk->in_port)) {
+		log_warn(TAG,
+			 "%s from trunk %s at %s refused: not the profile's "
+			 "incoming %s",
+			 sip->sip_request->rq_method_name, trunk->name, src,
+			 !(trunk->transports & peer->transport) ? "transport"
+								: "port");
+		core_reply(out, 403, "Forbidden");
+		c->stats.forbidden++;
+		return;
+	}
 	if (c->cluster.secure && trunk->mode != SIP_SECMODE_NONSECURE &&
 	    (peer->transport != SIP_TP_TLS || !trunk_subject_ok(trunk, peer))) {
 		log_warn(TAG,

@@ -332,12 +332,16 @@ void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
 
 	memset(out, 0, sizeof *out);
 	c->stats.requests++;
-	if (!sip || !sip->sip_request || !sip->sip_via ||
-	    !sip_limit_admit(c->limit, (const struct sockaddr *)&peer->addr,
+	if (!sip || !sip->sip_request || !sip->sip_via) {
+		c->stats.dropped++; /* no Via: nowhere to answer */
+		return;
+	}
+	if (!sip_limit_admit(c->limit, (const struct sockaddr *)&peer->addr,
 			     now_ms)) {
-		/* No Via: nowhere to answer. Over the limit: silence costs
-		 * the least. */
+		/* Over the limit: silence costs the least; a stream
+		 * connection is closed. */
 		c->stats.dropped++;
+		out->close = peer->transport != SIP_TP_UDP;
 		return;
 	}
 	(void)msg_size;

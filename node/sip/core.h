@@ -52,7 +52,8 @@ struct sip_peer_cert {
 
 /* Where a request came from. */
 struct sip_peer {
-	unsigned transport; /* SIP_TP_* */
+	unsigned transport;  /* SIP_TP_* */
+	unsigned local_port; /* the port it came in on; 0: unknown */
 	struct sockaddr_storage addr;
 	struct sip_peer_cert cert;
 };
@@ -68,6 +69,10 @@ struct sip_reply {
 	char hdr[SIP_REPLY_HDRS][SIP_DIGEST_CHALLENGE_MAX + 32];
 	int nhdr;
 	char contact[SIP_REPLY_CONTACT_MAX]; /* REGISTER 200: bindings */
+	/* With STATUS 0: the source is over its limit and the request came
+	 * over TCP or TLS: close that connection (a flooder keeps no
+	 * connection, and its socket buffers, open). */
+	int close;
 };
 
 /* Hooks into the rest of the node. */

@@ -61,10 +61,11 @@ struct sip_device {
 	unsigned nonce_validity_s;
 	unsigned trunk_flags;			/* SIP_TRUNK_*, trunks only */
 	char x509_subject[SIP_DIR_SUBJECT_MAX]; /* trunks in a secure mode */
-	uint64_t group[SIP_DIR_GROUP_MAX];	/* node ids, failover order */
-	unsigned ngroup;			/* 0: any node */
-	int has_lsc;				/* an LSC is on record */
-	uint8_t lsc_fp[32];			/* its SHA-256 fingerprint */
+	unsigned in_port; /* trunks: the profile's incoming port, 0: any */
+	uint64_t group[SIP_DIR_GROUP_MAX]; /* node ids, failover order */
+	unsigned ngroup;		   /* 0: any node */
+	int has_lsc;			   /* an LSC is on record */
+	uint8_t lsc_fp[32];		   /* its SHA-256 fingerprint */
 };
 
 /* A digest user (end or application user). */

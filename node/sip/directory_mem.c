@@ -318,7 +318,9 @@ static int device_opt(struct sip_dirmem *m, struct sip_device *d, size_t idx,
 	} else if (strcmp(kv, "appauth") == 0) {
 		if (atoi(v))
 			d->trunk_flags |= SIP_TRUNK_APP_AUTH;
-	} else if (strcmp(kv, "subject") == 0)
+	} else if (strcmp(kv, "port") == 0 && d->is_trunk)
+		d->in_port = (unsigned)atoi(v);
+	else if (strcmp(kv, "subject") == 0)
 		snprintf(d->x509_subject, sizeof d->x509_subject, "%s", v);
 	else if (strcmp(kv, "addr") == 0 && addr) {
 		struct sockaddr_in *a4 = (void *)addr;

@@ -14,7 +14,8 @@
  *          [transports=udp,tcp,tls] [digest=0|1] [validity=S]
  *          [group=ID,ID,ID] [lsc=HEX64]
  *   trunk NAME addr=IP [digest=0|1] [allow=refer,notify,replaces,presence]
- *          [appauth=1] [mode=...] [subject=CN,CN]
+ *          [appauth=1] [mode=...] [subject=CN,CN] [port=N]
+ *          [transports=udp,tcp,tls]    (incoming port and transports)
  *   users PREFIX COUNT PASSWORD      (PREFIX0..PREFIXn-1 users and devices,
  *                                     each device named like its user)
  * HA1s are computed from the passwords at load time for every algorithm.

@@ -106,6 +106,7 @@ static int fill_device(struct store_read *r, const struct store_device *dev,
 		    ((p.flags & STORE_TP_APP_AUTH) ? SIP_TRUNK_APP_AUTH : 0);
 		snprintf(out->x509_subject, sizeof out->x509_subject, "%s",
 			 p.x509_subjects);
+		out->in_port = p.in_port;
 	} else {
 		struct store_phone_profile p;
 		if (store_phone_profile_get(r, dev->profile, &p) != 0)

@@ -27,6 +27,9 @@ struct sip_config {
 	unsigned keepalive_s; /* CRLF keepalive on TCP/TLS, 0: off */
 	unsigned idle_s;      /* idle connections closed after this */
 	size_t max_msg;	      /* largest accepted message, bytes */
+	/* TCP/TLS connections one source address may hold (counted from a
+	 * connection's first message; 0: no cap). */
+	unsigned conn_per_source;
 	struct sip_core_config core;
 };
 

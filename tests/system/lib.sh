@@ -43,7 +43,7 @@ free_port() {
 	while :; do
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		[ -z "${USED_PORTS[$p]:-}" ] || continue
-		ss -Htan "sport = :$p" | grep -q . && continue
+		ss -Htuan "sport = :$p" | grep -q . && continue
 		USED_PORTS[$p]=1
 		echo "$p"
 		return
@@ -56,6 +56,7 @@ node_conf() {
 	shift
 	WARD_TFTP_LISTEN=127.0.0.1:$(free_port) \
 		WARD_TFTP_HTTP_LISTEN=127.0.0.1:$(free_port) \
+		WARD_SIP_PORT=$(free_port) WARD_SIP_TLS_PORT=$(free_port) \
 		ward_conf "$name" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \
 		"$@"
 }

@@ -11,6 +11,7 @@
 export WARD_DIR=$CLUSTER_DIR
 export WARD_ADMIN_PORT=$(free_port)
 export WARD_RAFT_PORT=$(free_port)
+export WARD_SIP_PORT=$(free_port) WARD_SIP_TLS_PORT=$(free_port)
 export WARD_TFTP_PORT=$(free_port)
 export WARD_TFTP_HTTP_PORT=$(free_port)
 export WARD_BIN
@@ -29,6 +30,18 @@ step "deploy/up starts the cluster (test binaries, free ports)"
 (cd "$WARD_SRC" && deploy/up) >"$CLUSTER_DIR/up.out" 2>&1 ||
 	fail "deploy/up: $(tail -5 "$CLUSTER_DIR/up.out")"
 grep -q "a 3-node cluster is running" "$CLUSTER_DIR/up.out" || fail "deploy/up said: $(cat "$CLUSTER_DIR/up.out")"
+
+step "every node runs the signaling role on its own address"
+sip_on() { # IP: UDP, TCP and TLS ports listen on IP
+	ss -Hlnu "sport = :$WARD_SIP_PORT" | grep -q " $1:$WARD_SIP_PORT " &&
+		ss -Hlnt "sport = :$WARD_SIP_PORT" | grep -q " $1:$WARD_SIP_PORT " &&
+		ss -Hlnt "sport = :$WARD_SIP_TLS_PORT" | grep -q " $1:$WARD_SIP_TLS_PORT "
+}
+for ip in 127.0.0.2 127.0.0.3 127.0.0.4; do
+	wait_until 30 "SIP on $ip" sip_on $ip
+done
+grep -q "SIP (UDP/TCP, TLS): 127.0.0.2:$WARD_SIP_PORT,$WARD_SIP_TLS_PORT" "$CLUSTER_DIR/up.out" ||
+	fail "deploy/up does not say where SIP listens: $(cat "$CLUSTER_DIR/up.out")"
 
 step "the README's mixed-mode block runs as written"
 # A new shell, as a user's terminal: only what the env file sets.

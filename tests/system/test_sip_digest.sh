@@ -156,6 +156,63 @@ for tp in udp tcp; do
 done
 stop_sipd v6
 
+step "a TCP flooder's connection is closed; another source is still served"
+PORTF=$(free_port)
+start_sipd flood "$PORTF" --rate 5
+python3 "$SCEN/tcpflood.py" --server "127.0.0.1:$PORTF" >"$CLUSTER_DIR/flood.out" ||
+	fail "the flooder's connection stayed open: $(cat "$CLUSTER_DIR/flood.out")"
+python3 - "$PORTF" <<'PY' || fail "127.0.0.2 not served while 127.0.0.1 floods"
+import socket, sys
+port = int(sys.argv[1])
+s = socket.socket()
+s.bind(("127.0.0.2", 0))
+s.settimeout(3)
+s.connect(("127.0.0.1", port))
+lp = s.getsockname()[1]
+s.sendall((f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2:{lp};branch=z9hG4bK-ok\r\n"
+           "From: <sip:ok@ward.test>;tag=o\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ok@127.0.0.2\r\n"
+           "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode())
+sys.exit(0 if s.recv(4096).startswith(b"SIP/2.0 200") else 1)
+PY
+stop_sipd flood
+
+step "a source holds at most --conn-per-source TCP connections"
+PORTC=$(free_port)
+start_sipd conncap "$PORTC" --conn-per-source 3
+python3 - "$PORTC" <<'PY' || fail "per-source connection cap"
+import socket, sys, time
+port = int(sys.argv[1])
+def conn(src):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.settimeout(2)
+    s.connect(("127.0.0.1", port))
+    return s
+def options(s, i):
+    lp = s.getsockname()
+    s.sendall((f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/TCP {lp[0]}:{lp[1]};branch=z9hG4bK-c{i}\r\n"
+               f"From: <sip:c@ward.test>;tag=c{i}\r\nTo: <sip:127.0.0.1>\r\nCall-ID: c{i}@x\r\n"
+               "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode())
+    try:
+        return s.recv(4096)
+    except (socket.timeout, OSError):
+        return b""
+held = [conn("127.0.0.1") for _ in range(3)]
+for i, s in enumerate(held):
+    assert options(s, i).startswith(b"SIP/2.0 200"), f"connection {i} not served"
+extra = conn("127.0.0.1")
+assert options(extra, 9) == b"", "a 4th connection from one source was served"
+other = conn("127.0.0.2")
+assert options(other, 10).startswith(b"SIP/2.0 200"), "another source refused"
+for i, s in enumerate(held):  # the first three are still open and served
+    assert options(s, 20 + i).startswith(b"SIP/2.0 200"), f"held {i} lost"
+held[0].close()
+time.sleep(1.5)  # closed connections are forgotten once a second
+again = conn("127.0.0.1")
+assert options(again, 30).startswith(b"SIP/2.0 200"), "room not given back"
+PY
+stop_sipd conncap
+
 step "the counters add up"
 stop_sipd node1
 stop_sipd node2

@@ -4,15 +4,15 @@
 # show` (written once, not on refreshes), a nonce issued by one node
 # accepted by another, a node outside the device's group refusing it, and a
 # SIGKILL of the node holding the binding with the phone re-registering on
-# the next node of its group.
+# the next node of its group, a follower, which relays the change to the
+# leader; the relay route refuses anyone but a member.
 . "$(dirname "$0")/lib.sh"
 
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
 declare -A SIP TLS
 for n in n1 n2 n3; do
-	SIP[$n]=$(free_port)
-	TLS[$n]=$(free_port)
-	node_conf $n "[sip]" "port = ${SIP[$n]}" "tls_port = ${TLS[$n]}"
+	node_conf $n # free SIP ports of its own (ward_sip)
+	read -r _ SIP[$n] TLS[$n] <<<"$(ward_sip $n)"
 done
 # served_fp NODE: SHA-256 of the certificate n's SIP TLS port presents.
 served_fp() {
@@ -100,15 +100,31 @@ register n3 403
 grep -q "SEP001122334455 refused: node not in the device's group" "$CLUSTER_DIR/n3.log" ||
 	fail "no log line on n3"
 
+step "the relay route is for members only: an admin's claim is refused"
+# n1's nonce step registered the phone on n2, a follower: relayed.
+wait_until 10 "n1 shows the binding on n2" reg_on n1 n2
+before=n2
+code=$(curl -s -o "$CLUSTER_DIR/body" -w '%{http_code}' --cacert "$CLUSTER_DIR/n1/https.pem" \
+	-u "admin:$WARD_PASSWORD" -X POST -H 'Content-Type: application/json' \
+	--data '{"changes":[{"device":"SEP001122334455","delete":true}]}' \
+	"$(ward_url n1)/v1/registrations/relay")
+[ "$code" = 403 ] || fail "an admin's relay got HTTP $code: $(cat "$CLUSTER_DIR/body")"
+sleep 1
+[ "$(reg_node n1)" = "$before" ] || fail "the refused relay changed the record"
+register n1 200 # back on n1 for the failover
+wait_until 10 "n3 shows the binding on n1" reg_on n3 n1
+
 step "SIGKILL n1; the phone re-registers on n2, the next node of its group"
 kill -9 "$(ward_pid n1)"
 wait_until 20 "a new leader" has_leader n2 n1
-# Registrations are written by the node that leads (relaying a follower's
-# change to the leader is not built yet): make n2 lead.
-[ "$(leader_of n2)" = n2 ] || expect_rc 0 ward_ctl n2 leader transfer n2
-wait_until 20 "n2 leads" leads n2
+# n2 must not lead: a follower relays its registration change to the
+# leader (POST /v1/registrations/relay). If n2 won the election, n3 leads.
+[ "$(leader_of n2)" = n3 ] || expect_rc 0 ward_ctl n2 leader transfer n3
+wait_until 20 "n3 leads" leads n3
 register n2 200
-wait_until 10 "n3 shows the binding on n2" reg_on n3 n2
+for n in n2 n3; do
+	wait_until 10 "$n shows the binding on n2" reg_on $n n2
+done
 expect_rc 0 ward_ctl n3 device status
 grep -q "^SEP001122334455: on n2 via udp" "$CLUSTER_DIR/last.out" ||
 	fail "device status after the move: $(cat "$CLUSTER_DIR/last.out")"

@@ -33,6 +33,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ward_sipd --dir FILE [--host ADDR]... [--port N] "
 		"[--tls-port N --tls-dir DIR] [--node-id N] [--rate N] "
+		"[--conn-per-source N] "
 		"[--min-expires N] [--digest ALG,...] [--quiet]\n");
 	exit(2);
 }
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
 			cfg.core.node_id = strtoull(v, NULL, 10);
 		else if (strcmp(a, "--rate") == 0)
 			cfg.core.rate = (unsigned)atoi(v);
+		else if (strcmp(a, "--conn-per-source") == 0)
+			cfg.conn_per_source = (unsigned)atoi(v);
 		else if (strcmp(a, "--digest") == 0) {
 			/* comma-separated algorithm names */
 			char buf[64], *save = NULL;

@@ -29,7 +29,8 @@ static const char dirtext[] =
     "device SEP0000000000BB user=alice mode=authenticated\n"
     "trunk closed addr=10.0.0.1\n"
     "trunk open addr=10.0.0.2 allow=refer,notify,replaces,presence\n"
-    "trunk app addr=10.0.0.3 allow=refer,notify digest=1 appauth=1\n";
+    "trunk app addr=10.0.0.3 allow=refer,notify digest=1 appauth=1\n"
+    "trunk tcp5070 addr=10.0.0.4 port=5070 transports=tcp\n";
 
 struct fixture {
 	struct sip_dirmem *mem;
@@ -383,6 +384,31 @@ static struct sip_reply trunk_request(struct fixture *f, const char *ip,
 	return handle(f, msg, &p);
 }
 
+static void
+test_core_trunk_heard_only_on_its_profiles_incoming_port_and_transport(
+    void **state)
+{
+	struct fixture *f = *state;
+	struct sip_peer p = peer_at("10.0.0.4", SIP_TP_TCP);
+	char msg[2048];
+	struct sip_reply rep;
+
+	request(msg, sizeof msg, "MESSAGE", "2000", 1, "");
+	p.local_port = 5070;
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 501); /* heard: not routed yet */
+	p.local_port = 5060;
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 403);
+	p.local_port = 5070;
+	p.transport = SIP_TP_UDP;
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 403);
+	p.transport = SIP_TP_TLS;
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 403);
+}
+
 static void test_core_trunk_permissions_in_seed_order(void **state)
 {
 	struct fixture *f = *state;
@@ -517,6 +543,29 @@ static void test_core_flood_from_one_source_spares_others(void **state)
 	assert_int_equal(handle(f, msg, &flooder).status, 200);
 }
 
+static void test_core_tcp_flooder_connection_is_closed(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_peer tcp = peer_at("192.0.2.67", SIP_TP_TCP);
+	struct sip_peer udp = peer_at("192.0.2.68", SIP_TP_UDP);
+	struct sip_reply rep;
+	char msg[1024];
+
+	request(msg, sizeof msg, "OPTIONS", "x", 1, NULL);
+	for (int i = 0; i < 10; i++) {
+		rep = handle(f, msg, &tcp);
+		assert_int_equal(rep.status, 200);
+		assert_int_equal(rep.close, 0);
+		handle(f, msg, &udp);
+	}
+	rep = handle(f, msg, &tcp);
+	assert_int_equal(rep.status, 0);
+	assert_int_equal(rep.close, 1); /* over TCP: close it */
+	rep = handle(f, msg, &udp);
+	assert_int_equal(rep.status, 0);
+	assert_int_equal(rep.close, 0); /* a datagram: only dropped */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +594,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_core_trunk_permissions_in_seed_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
+		test_core_trunk_heard_only_on_its_profiles_incoming_port_and_transport,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
 		test_core_trunk_app_user_needs_digest_then_its_methods, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
@@ -555,6 +607,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_flood_from_one_source_spares_others, setup_limited,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_core_tcp_flooder_connection_is_closed, setup_limited,
 		teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
