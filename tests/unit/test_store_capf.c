@@ -13,65 +13,7 @@
 #include <cmocka.h>
 
 #include "store/capf.h"
-
-/* test_store_fixture.c */
-char *fixture_tmpdir(void);
-void fixture_rmdir(char *dir);
-struct store *fixture_store_open(const char *dir);
-
-struct fx {
-	char *dir;
-	struct store *s;
-	uint64_t index;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-
-	f->dir = fixture_tmpdir();
-	if (!f->dir)
-		return -1;
-	f->s = fixture_store_open(f->dir);
-	if (!f->s)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->s);
-	fixture_rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-static int apply(struct fx *f, struct store_cmd *c)
-{
-	void *buf;
-	size_t len;
-	int rcs[1];
-	unsigned n;
-
-	assert_int_equal(store_cmd_finish(c, &buf, &len), 0);
-	store_cmd_free(c);
-	assert_int_equal(store_apply(f->s, ++f->index, buf, len, rcs, 1, &n),
-			 0);
-	assert_int_equal(n, 1);
-	free(buf);
-	return rcs[0];
-}
-
-static struct store_cmd *cmd_new(void)
-{
-	struct store_cmd *c;
-
-	assert_int_equal(store_cmd_new(&c, 1, 1000, "admin"), 0);
-	return c;
-}
+#include "tests/unit/test_store_fixture.h"
 
 static void op_init(struct store_capf_op *r, const char *dev)
 {
@@ -207,23 +149,23 @@ static void test_guarded_put_loses_to_a_reschedule(void **state)
 	struct store_cmd *c;
 
 	op_init(&first, "SEP001122334455");
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_capf_op(c, NULL, &first), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 
 	/* the admin schedules again (new key) ... */
 	resched = first;
 	resched.key_type = STORE_CAPF_KEY_RSA;
 	resched.key_bits = 2048;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_capf_op(c, NULL, &resched), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	/* ... so the CAPF role's step, guarded on what it read, fails */
 	progress = first;
 	progress.state = STORE_CAPF_IN_PROGRESS;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_capf_op(c, &first, &progress), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
 
 	assert_int_equal(store_read_begin(f->s, &r), 0);
 	assert_int_equal(store_capf_op_get(r, "SEP001122334455", &got), 0);
@@ -235,13 +177,13 @@ static void test_guarded_put_loses_to_a_reschedule(void **state)
 	/* guarded on the current record it goes through */
 	progress = resched;
 	progress.state = STORE_CAPF_IN_PROGRESS;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_capf_op(c, &resched, &progress), 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_capf_op(c, "SEP001122334455"), 0);
 	assert_int_equal(store_cmd_del_capf_op(c, "SEPFFFFFFFFFFFF"), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	assert_int_equal(store_read_begin(f->s, &r), 0);
 	assert_int_equal(store_capf_op_get(r, "SEP001122334455", &got),
 			 STORE_ENOTFOUND);
@@ -260,7 +202,7 @@ static void test_each_lists_every_op(void **state)
 	struct fx *f = *state;
 	struct store_capf_op op;
 	struct store_read *r;
-	struct store_cmd *c = cmd_new();
+	struct store_cmd *c = fx_cmd();
 	char name[32];
 	int n = 0;
 
@@ -269,7 +211,7 @@ static void test_each_lists_every_op(void **state)
 		op_init(&op, name);
 		assert_int_equal(store_cmd_put_capf_op(c, NULL, &op), 0);
 	}
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	assert_int_equal(store_read_begin(f->s, &r), 0);
 	assert_int_equal(store_capf_op_each(r, count_cb, &n), 0);
 	store_read_end(r);
@@ -286,9 +228,9 @@ int main(void)
 	    cmocka_unit_test(test_pending_op_reads_expired_after_deadline),
 	    cmocka_unit_test(test_auth_string_hash_checks_only_the_string),
 	    cmocka_unit_test_setup_teardown(
-		test_guarded_put_loses_to_a_reschedule, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_each_lists_every_op, setup,
-					    teardown),
+		test_guarded_put_loses_to_a_reschedule, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_each_lists_every_op, fx_setup,
+					    fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,19 @@
 /* test_store_fixture: temporary directories and stores shared by the store
  * tests. Each test program declares what it uses from here. */
 #include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 #include "store/store.h"
+#include "tests/unit/test_store_fixture.h"
 
 /* A fresh empty directory under $TMPDIR or /tmp; malloc'ed, transferred. */
 char *fixture_tmpdir(void)
@@ -106,4 +113,62 @@ uint8_t *fixture_dump(struct store *s, size_t *len)
 	}
 	*len = d.len;
 	return d.buf;
+}
+
+int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return -1;
+	f->dir = fixture_tmpdir();
+	if (!f->dir)
+		return -1;
+	f->s = fixture_store_open(f->dir);
+	if (!f->s)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->s);
+	fixture_rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+struct store_cmd *fx_cmd(void)
+{
+	struct store_cmd *c;
+
+	assert_int_equal(store_cmd_new(&c, 1, 1000, "admin"), 0);
+	return c;
+}
+
+int fx_apply(struct fx *f, struct store_cmd *c)
+{
+	void *buf;
+	size_t len;
+	int rcs[1];
+	unsigned n;
+
+	assert_int_equal(store_cmd_finish(c, &buf, &len), 0);
+	store_cmd_free(c);
+	assert_int_equal(store_apply(f->s, ++f->index, buf, len, rcs, 1, &n),
+			 0);
+	assert_int_equal(n, 1);
+	free(buf);
+	return rcs[0];
+}
+
+struct store_read *fx_read(struct fx *f)
+{
+	struct store_read *r;
+
+	assert_int_equal(store_read_begin(f->s, &r), 0);
+	return r;
 }

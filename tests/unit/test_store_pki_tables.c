@@ -13,74 +13,7 @@
 #include <lmdb.h>
 
 #include "store/store.h"
-
-/* test_store_fixture.c */
-char *fixture_tmpdir(void);
-void fixture_rmdir(char *dir);
-struct store *fixture_store_open(const char *dir);
-
-struct fx {
-	char *dir;
-	struct store *s;
-	uint64_t index;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-
-	f->dir = fixture_tmpdir();
-	if (!f->dir)
-		return -1;
-	f->s = fixture_store_open(f->dir);
-	if (!f->s)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->s);
-	fixture_rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-static struct store_cmd *cmd_new(void)
-{
-	struct store_cmd *c;
-
-	assert_int_equal(store_cmd_new(&c, 1, 1000, "admin"), 0);
-	return c;
-}
-
-/* Applies C (freed) as the next entry; returns its result. */
-static int apply(struct fx *f, struct store_cmd *c)
-{
-	void *buf;
-	size_t len;
-	int rcs[1];
-	unsigned n;
-
-	assert_int_equal(store_cmd_finish(c, &buf, &len), 0);
-	store_cmd_free(c);
-	assert_int_equal(store_apply(f->s, ++f->index, buf, len, rcs, 1, &n),
-			 0);
-	assert_int_equal(n, 1);
-	free(buf);
-	return rcs[0];
-}
-
-static struct store_read *rd(struct fx *f)
-{
-	struct store_read *r;
-
-	assert_int_equal(store_read_begin(f->s, &r), 0);
-	return r;
-}
+#include "tests/unit/test_store_fixture.h"
 
 /* Distinct DER-looking bytes per (owner, role, generation). */
 static uint8_t ders[64][40];
@@ -114,10 +47,10 @@ static void fill_cert(struct store_cert *c, uint64_t owner,
 
 static int put_cert(struct fx *f, enum store_op op, const struct store_cert *c)
 {
-	struct store_cmd *cmd = cmd_new();
+	struct store_cmd *cmd = fx_cmd();
 
 	assert_int_equal(store_cmd_put_cert(cmd, op, c), 0);
-	return apply(f, cmd);
+	return fx_apply(f, cmd);
 }
 
 struct seen {
@@ -160,7 +93,7 @@ static void test_certificates_are_filed_by_owner_and_role(void **state)
 	fill_cert(&c, 1, STORE_CERT_TFTP, 1);
 	assert_int_equal(put_cert(f, STORE_OP_PUT_NEW, &c), STORE_EEXIST);
 
-	r = rd(f);
+	r = fx_read(f);
 	assert_int_equal(store_cert_get(r, 1, STORE_CERT_TFTP, &got), 0);
 	assert_int_equal(got.owner, 1);
 	assert_int_equal(got.role, STORE_CERT_TFTP);
@@ -206,17 +139,17 @@ static void test_regeneration_needs_the_current_certificate(void **state)
 	fill_cert(&g2, 4, STORE_CERT_CALLMANAGER, 2);
 	fill_cert(&g3, 4, STORE_CERT_CALLMANAGER, 3);
 	assert_int_equal(put_cert(f, STORE_OP_PUT_NEW, &g1), 0);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_replace_cert(c, &g1, &g2), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	/* A second administrator who still saw generation 1 loses. */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_replace_cert(c, &g1, &g2), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_replace_cert(c, &g2, &g3), 0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	assert_int_equal(store_cert_get(r, 4, STORE_CERT_CALLMANAGER, &got), 0);
 	assert_int_equal(got.generation, 3);
 	assert_memory_equal(got.der, g3.der, g3.der_len);
@@ -224,7 +157,7 @@ static void test_regeneration_needs_the_current_certificate(void **state)
 
 	/* The builder refuses what is not the next generation of the
 	 * same certificate. */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_replace_cert(c, &g1, &g3), STORE_EINVAL);
 	fill_cert(&g2, 5, STORE_CERT_CALLMANAGER, 2);
 	assert_int_equal(store_cmd_replace_cert(c, &g1, &g2), STORE_EINVAL);
@@ -250,12 +183,12 @@ static void test_deleting_certificates_and_keys(void **state)
 	key.wrapped = wrapped;
 	key.wrapped_len = sizeof wrapped;
 	memset(key.kek_id, 0x4b, sizeof key.kek_id);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_cert(c, STORE_OP_PUT_NEW, &cert), 0);
 	assert_int_equal(store_cmd_put_key(c, &key), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 
-	r = rd(f);
+	r = fx_read(f);
 	memset(&got, 0xee, sizeof got);
 	assert_int_equal(store_key_get(r, 3, STORE_CERT_IPSEC, &got), 0);
 	assert_int_equal(got.owner, 3);
@@ -267,22 +200,22 @@ static void test_deleting_certificates_and_keys(void **state)
 			 STORE_ENOTFOUND);
 	store_read_end(r);
 
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_cert(c, 3, STORE_CERT_IPSEC), 0);
 	assert_int_equal(store_cmd_del_key(c, 3, STORE_CERT_IPSEC), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	/* The certificate must exist to be deleted; the key need not. */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_key(c, 3, STORE_CERT_IPSEC), 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_cert(c, 3, STORE_CERT_IPSEC), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	r = fx_read(f);
 	assert_int_equal(store_key_get(r, 3, STORE_CERT_IPSEC, &got),
 			 STORE_ENOTFOUND);
 	store_read_end(r);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_cert(c, 3, 0), STORE_EINVAL);
 	key.role = 99;
 	assert_int_equal(store_cmd_put_key(c, &key), STORE_EINVAL);
@@ -305,12 +238,12 @@ test_a_certificate_filed_under_another_key_is_not_served(void **state)
 	fill_cert(&cert, 6, STORE_CERT_NODE, 1);
 	assert_int_equal(store_cert_encode(&cert, val, sizeof val, &n), 0);
 	store_key_cert(5, STORE_CERT_NODE, key);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_op(c, STORE_OP_PUT, STORE_T_CERTS, key,
 				      sizeof key, val, n),
 			 0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	assert_int_equal(store_cert_get(r, 5, STORE_CERT_NODE, &got),
 			 STORE_ECORRUPT);
 	assert_int_equal(store_cert_each(r, seen_cert, &seen), 0);
@@ -352,21 +285,21 @@ static void test_trust_store_entries_by_c_rehash_name(void **state)
 	struct seen seen = {0};
 	uint8_t fp[32];
 
-	c = cmd_new();
+	c = fx_cmd();
 	fill_trust(&t, "f7a74b2c.0", STORE_TRUST_CA_ROOT, 1);
 	assert_int_equal(store_cmd_put_trust(c, STORE_OP_PUT_NEW, &t), 0);
 	fill_trust(&t, "f7a74b2c.1", STORE_TRUST_MIC_ROOT, 2);
 	assert_int_equal(store_cmd_put_trust(c, STORE_OP_PUT_NEW, &t), 0);
 	fill_trust(&t, "0a0b0c0d.0", STORE_TRUST_SRST, 3);
 	assert_int_equal(store_cmd_put_trust(c, STORE_OP_PUT_NEW, &t), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	/* Someone took the name meanwhile: the importer picks the next. */
-	c = cmd_new();
+	c = fx_cmd();
 	fill_trust(&t, "f7a74b2c.1", STORE_TRUST_OTHER, 4);
 	assert_int_equal(store_cmd_put_trust(c, STORE_OP_PUT_NEW, &t), 0);
-	assert_int_equal(apply(f, c), STORE_EEXIST);
+	assert_int_equal(fx_apply(f, c), STORE_EEXIST);
 
-	r = rd(f);
+	r = fx_read(f);
 	assert_int_equal(store_trust_get(r, "f7a74b2c.1", &got), 0);
 	assert_string_equal(got.name, "f7a74b2c.1");
 	assert_int_equal(got.category, STORE_TRUST_MIC_ROOT);
@@ -386,13 +319,13 @@ static void test_trust_store_entries_by_c_rehash_name(void **state)
 	assert_string_equal(seen.names[2], "f7a74b2c.1");
 	store_read_end(r);
 
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_trust(c, "f7a74b2c.0"), 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_trust(c, "f7a74b2c.0"), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_trust(c, "f7a74b2c"), STORE_EINVAL);
 	fill_trust(&t, "ca-root.0", STORE_TRUST_CA_ROOT, 1);
 	assert_int_equal(store_cmd_put_trust(c, STORE_OP_PUT, &t),
@@ -425,17 +358,17 @@ static void test_tokens_are_registered_by_serial(void **state)
 	strcpy(t.serial, "01AB");
 	strcpy(t.label, "sast-a");
 	strcpy(t.registered_by, "admin");
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_token(c, STORE_OP_PUT_NEW, &t), 0);
 	strcpy(t.serial, "02CD");
 	strcpy(t.label, "sast-b");
 	assert_int_equal(store_cmd_put_token(c, STORE_OP_PUT_NEW, &t), 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_token(c, STORE_OP_PUT_NEW, &t), 0);
-	assert_int_equal(apply(f, c), STORE_EEXIST);
+	assert_int_equal(fx_apply(f, c), STORE_EEXIST);
 
-	r = rd(f);
+	r = fx_read(f);
 	assert_int_equal(store_token_get(r, "01AB", &got), 0);
 	assert_string_equal(got.label, "sast-a");
 	assert_int_equal(store_token_get(r, "01ab", &got), STORE_EINVAL);
@@ -448,13 +381,13 @@ static void test_tokens_are_registered_by_serial(void **state)
 	/* A token record under another serial's key is not served. */
 	strcpy(t.serial, "03EF");
 	assert_int_equal(store_token_encode(&t, val, sizeof val, &n), 0);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_token(c, "02CD"), 0);
 	assert_int_equal(
 	    store_cmd_op(c, STORE_OP_PUT, STORE_T_TOKENS, "04AA", 4, val, n),
 	    0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	assert_int_equal(store_token_get(r, "02CD", &got), STORE_ENOTFOUND);
 	assert_int_equal(store_token_get(r, "04AA", &got), STORE_ECORRUPT);
 	memset(&seen, 0, sizeof seen);
@@ -481,34 +414,34 @@ static void test_each_new_ctl_follows_the_one_it_replaces(void **state)
 	struct store_read *r;
 	struct store_cmd *c;
 
-	r = rd(f);
+	r = fx_read(f);
 	assert_int_equal(store_ctl_get(r, &got), STORE_ENOTFOUND);
 	store_read_end(r);
 	fill_ctl(&v1, 1);
 	fill_ctl(&v2, 2);
 	fill_ctl(&v3, 3);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_ctl(c, NULL, &v1), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	/* A second "first" CTL. */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_ctl(c, NULL, &v1), 0);
-	assert_int_equal(apply(f, c), STORE_EEXIST);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), STORE_EEXIST);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_ctl(c, &v1, &v2), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	/* Signed against version 1, which is no longer current. */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_ctl(c, &v1, &v2), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	r = fx_read(f);
 	assert_int_equal(store_ctl_get(r, &got), 0);
 	assert_int_equal(got.version, 2);
 	assert_memory_equal(got.file, v2.file, v2.file_len);
 	assert_string_equal(got.signer_serial, "01AB");
 	store_read_end(r);
 	/* Versions only ever step by one. */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_ctl(c, &v1, &v3), STORE_EINVAL);
 	assert_int_equal(store_cmd_put_ctl(c, NULL, &v2), STORE_EINVAL);
 	assert_int_equal(store_cmd_put_ctl(c, &v2, &v2), STORE_EINVAL);
@@ -527,22 +460,22 @@ static void test_itl_per_node(void **state)
 	itl.file = ders[33];
 	itl.file_len = 40;
 	itl.signed_ms = 5;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_itl(c, &itl), 0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	assert_int_equal(store_itl_get(r, 2, &got), 0);
 	assert_int_equal(got.node_id, 2);
 	assert_int_equal(got.file_len, 40);
 	assert_int_equal(got.signed_ms, 5);
 	assert_int_equal(store_itl_get(r, 3, &got), STORE_ENOTFOUND);
 	store_read_end(r);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_itl(c, 2), 0);
 	assert_int_equal(store_cmd_del_itl(c, 3), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	itl.node_id = 0;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_itl(c, &itl), STORE_EINVAL);
 	store_cmd_free(c);
 }
@@ -567,7 +500,7 @@ static void test_pending_resets_are_recorded_and_consumed(void **state)
 	memset(&rs, 0, sizeof rs);
 	strcpy(rs.reason, "security mode non-secure -> mixed");
 	rs.since_ms = 1234;
-	c = cmd_new();
+	c = fx_cmd();
 	rs.kind = STORE_RESET_DEVICE;
 	strcpy(rs.name, "SEP001122334455");
 	assert_int_equal(store_cmd_put_reset(c, &rs), 0);
@@ -576,9 +509,9 @@ static void test_pending_resets_are_recorded_and_consumed(void **state)
 	assert_int_equal(store_cmd_put_reset(c, &rs), 0);
 	strcpy(rs.name, "tftp");
 	assert_int_equal(store_cmd_put_reset(c, &rs), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 
-	r = rd(f);
+	r = fx_read(f);
 	assert_int_equal(store_reset_get(r, STORE_RESET_SERVICE, "sip", &got),
 			 0);
 	assert_int_equal(got.kind, STORE_RESET_SERVICE);
@@ -594,16 +527,16 @@ static void test_pending_resets_are_recorded_and_consumed(void **state)
 	assert_string_equal(seen.names[2], "2:SEP001122334455");
 	store_read_end(r);
 
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_reset(c, STORE_RESET_SERVICE, "sip"), 0);
 	assert_int_equal(store_cmd_del_reset(c, STORE_RESET_SERVICE, "sip"), 0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	memset(&seen, 0, sizeof seen);
 	assert_int_equal(store_reset_each(r, seen_reset, &seen), 0);
 	assert_int_equal(seen.n, 2);
 	store_read_end(r);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_reset(c, 3, "sip"), STORE_EINVAL);
 	assert_int_equal(store_cmd_del_reset(c, STORE_RESET_DEVICE, ""),
 			 STORE_EINVAL);
@@ -623,21 +556,21 @@ static void test_security_mode_changes_from_what_was_read(void **state)
 	cl.schema_version = STORE_SCHEMA_VERSION;
 	memset(cl.kek_id, 0x4b, sizeof cl.kek_id);
 	memset(cl.ca_sha256, 0xca, sizeof cl.ca_sha256);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_cluster(c, &cl), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 
 	mixed = cl;
 	mixed.security_mode = STORE_SECURITY_MIXED;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_update_cluster(c, &cl, &mixed), 0);
 	assert_int_equal(store_cmd_audit(c, "security.mode", "mixed"), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	/* A change computed from the old record no longer applies. */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_update_cluster(c, &cl, &cl), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	r = fx_read(f);
 	assert_int_equal(store_cluster_get(r, &got), 0);
 	assert_int_equal(got.security_mode, STORE_SECURITY_MIXED);
 	assert_memory_equal(got.kek_id, cl.kek_id, 8);
@@ -646,7 +579,7 @@ static void test_security_mode_changes_from_what_was_read(void **state)
 	/* Never into another cluster's record. */
 	other = mixed;
 	other.id[0] = '1';
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_update_cluster(c, &mixed, &other),
 			 STORE_EINVAL);
 	store_cmd_free(c);
@@ -665,29 +598,29 @@ static void test_next_node_id_is_taken_once(void **state)
 	strcpy(cl.id, "0b1c5a9e-8f43-4d2a-9c1e-2f7e8a6b5d10");
 	cl.schema_version = STORE_SCHEMA_VERSION;
 	cl.next_node_id = 3;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_cluster(c, &cl), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 
 	a = b = cl;
 	a.next_node_id = b.next_node_id = 4; /* both hand out id 3 */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_update_cluster(c, &cl, &a), 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_update_cluster(c, &cl, &b), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	r = fx_read(f);
 	assert_int_equal(store_cluster_get(r, &got), 0);
 	assert_int_equal(got.next_node_id, 4);
 	store_read_end(r);
 	/* Read again, the second addition takes id 4. */
 	b = got;
 	b.next_node_id = 5;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_update_cluster(c, &got, &b), 0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	assert_int_equal(store_cluster_get(r, &got), 0);
 	assert_int_equal(got.next_node_id, 5);
 	store_read_end(r);
@@ -737,7 +670,7 @@ static void test_store_of_schema_1_is_upgraded_when_opened(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 	    T(test_certificates_are_filed_by_owner_and_role),
 	    T(test_next_node_id_is_taken_once),
 	    T(test_regeneration_needs_the_current_certificate),

@@ -13,73 +13,7 @@
 #include <cmocka.h>
 
 #include "store/prov.h"
-
-/* test_store_fixture.c */
-char *fixture_tmpdir(void);
-void fixture_rmdir(char *dir);
-struct store *fixture_store_open(const char *dir);
-
-struct fx {
-	char *dir;
-	struct store *s;
-	uint64_t index;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-
-	f->dir = fixture_tmpdir();
-	if (!f->dir)
-		return -1;
-	f->s = fixture_store_open(f->dir);
-	if (!f->s)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->s);
-	fixture_rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-static struct store_cmd *cmd_new(void)
-{
-	struct store_cmd *c;
-
-	assert_int_equal(store_cmd_new(&c, 1, 1000, "admin"), 0);
-	return c;
-}
-
-static int apply(struct fx *f, struct store_cmd *c)
-{
-	void *buf;
-	size_t len;
-	int rcs[1];
-	unsigned n;
-
-	assert_int_equal(store_cmd_finish(c, &buf, &len), 0);
-	store_cmd_free(c);
-	assert_int_equal(store_apply(f->s, ++f->index, buf, len, rcs, 1, &n),
-			 0);
-	assert_int_equal(n, 1);
-	free(buf);
-	return rcs[0];
-}
-
-static struct store_read *rd(struct fx *f)
-{
-	struct store_read *r;
-
-	assert_int_equal(store_read_begin(f->s, &r), 0);
-	return r;
-}
+#include "tests/unit/test_store_fixture.h"
 
 static void phone(struct store_device *d, const char *name, const char *line,
 		  const char *user)
@@ -346,7 +280,7 @@ static int collect(void *arg, const struct store_device *d)
 static struct names by_line(struct fx *f, const char *dn)
 {
 	struct names n = {0};
-	struct store_read *r = rd(f);
+	struct store_read *r = fx_read(f);
 
 	assert_int_equal(store_device_each_by_line(r, dn, collect, &n), 0);
 	store_read_end(r);
@@ -356,7 +290,7 @@ static struct names by_line(struct fx *f, const char *dn)
 static struct names by_user(struct fx *f, const char *user)
 {
 	struct names n = {0};
-	struct store_read *r = rd(f);
+	struct store_read *r = fx_read(f);
 
 	assert_int_equal(store_device_each_by_user(r, user, collect, &n), 0);
 	store_read_end(r);
@@ -372,12 +306,12 @@ static void test_devices_are_found_by_line_and_digest_user(void **state)
 
 	phone(&a, "SEP0011223344AA", "1001", "alice");
 	phone(&b, "SEP0011223344BB", "1001", "bob");
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_device(c, NULL, &a), 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_device(c, NULL, &b), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	/* A shared line lists both; "100" is not a prefix match of "1001". */
 	n = by_line(f, "1001");
 	assert_int_equal(n.n, 2);
@@ -389,9 +323,9 @@ static void test_devices_are_found_by_line_and_digest_user(void **state)
 	assert_string_equal(n.name[0], "SEP0011223344BB");
 	/* Adding the same name again fails and leaves no index behind. */
 	phone(&b, "SEP0011223344BB", "2002", "carol");
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_device(c, NULL, &b), 0);
-	assert_int_equal(apply(f, c), STORE_EEXIST);
+	assert_int_equal(fx_apply(f, c), STORE_EEXIST);
 	assert_int_equal(by_line(f, "2002").n, 0);
 	assert_int_equal(by_user(f, "carol").n, 0);
 }
@@ -404,24 +338,24 @@ static void test_device_edit_moves_indexes_and_loses_a_race(void **state)
 	struct store_read *r;
 
 	phone(&a, "SEP0011223344AA", "1001", "alice");
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_device(c, NULL, &a), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	phone(&a2, "SEP0011223344AA", "1002", "bob");
 	phone(&a3, "SEP0011223344AA", "1001", "alice");
 	snprintf(a3.description, sizeof a3.description, "other admin");
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_device(c, &a, &a2), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	assert_int_equal(by_line(f, "1001").n, 0);
 	assert_int_equal(by_line(f, "1002").n, 1);
 	assert_int_equal(by_user(f, "alice").n, 0);
 	assert_int_equal(by_user(f, "bob").n, 1);
 	/* An edit made from the record before a2 loses, entirely. */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_device(c, &a, &a3), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	r = fx_read(f);
 	assert_int_equal(store_device_get(r, a.name, &a3), 0);
 	store_read_end(r);
 	assert_memory_equal(&a3, &a2, sizeof a2);
@@ -448,12 +382,12 @@ static void test_device_delete_takes_lsc_registration_and_indexes(void **state)
 	snprintf(reg.device, sizeof reg.device, "%s", a.name);
 	reg.node_id = 1;
 	reg.transport = STORE_TRANSPORT_UDP;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_device(c, NULL, &a), 0);
 	assert_int_equal(store_cmd_put_device_lsc(c, &l), 0);
 	assert_int_equal(store_cmd_put_registration(c, &reg), 0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	assert_int_equal(store_device_lsc_get(r, a.name, &l2), 0);
 	assert_int_equal(l2.der_len, sizeof der);
 	assert_memory_equal(l2.der, der, sizeof der);
@@ -462,10 +396,10 @@ static void test_device_delete_takes_lsc_registration_and_indexes(void **state)
 	assert_string_equal(reg.device, a.name);
 	store_read_end(r);
 
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_device(c, &a), 0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	assert_int_equal(store_device_get(r, l.device, &a), STORE_ENOTFOUND);
 	assert_int_equal(store_device_lsc_get(r, l.device, &l2),
 			 STORE_ENOTFOUND);
@@ -492,24 +426,24 @@ static void test_named_records_put_new_get_each_and_delete(void **state)
 	struct store_read *r;
 	int n = 0;
 
-	c = cmd_new();
+	c = fx_cmd();
 	for (unsigned i = 0; i < STORE_DEFAULT_PROFILES; i++) {
 		assert_int_equal(store_phone_profile_default(i, &p), 0);
 		assert_int_equal(
 		    store_cmd_put_phone_profile(c, STORE_OP_PUT_NEW, &p), 0);
 	}
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_phone_profile(c, STORE_OP_PUT_NEW, &p),
 			 0);
-	assert_int_equal(apply(f, c), STORE_EEXIST);
+	assert_int_equal(fx_apply(f, c), STORE_EEXIST);
 	memset(&u, 0, sizeof u);
 	snprintf(u.name, sizeof u.name, "alice");
 	u.kind = STORE_USER_END;
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_user(c, STORE_OP_PUT_NEW, &u), 0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	assert_int_equal(store_phone_profile_get(r, "standard-encrypted", &q),
 			 0);
 	assert_int_equal(q.mode, STORE_DEVMODE_ENCRYPTED);
@@ -519,14 +453,14 @@ static void test_named_records_put_new_get_each_and_delete(void **state)
 	assert_int_equal(store_user_get(r, "", &u2), STORE_EINVAL);
 	assert_int_equal(store_user_get(r, "bob", &u2), STORE_ENOTFOUND);
 	store_read_end(r);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_phone_profile(c, "standard-encrypted"),
 			 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_phone_profile(c, "standard-encrypted"),
 			 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
 }
 
 static void test_record_filed_under_another_name_is_corrupt(void **state)
@@ -542,12 +476,12 @@ static void test_record_filed_under_another_name_is_corrupt(void **state)
 	snprintf(u.name, sizeof u.name, "alice");
 	u.kind = STORE_USER_END;
 	assert_int_equal(store_user_encode(&u, buf, sizeof buf, &len), 0);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_op(c, STORE_OP_PUT, STORE_T_USERS, "mallory",
 				      7, buf, len),
 			 0);
-	assert_int_equal(apply(f, c), 0);
-	r = rd(f);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
 	assert_int_equal(store_user_get(r, "mallory", &u), STORE_ECORRUPT);
 	store_read_end(r);
 }
@@ -567,20 +501,20 @@ int main(void)
 	    cmocka_unit_test(
 		test_device_check_refuses_what_the_model_cannot_do),
 	    cmocka_unit_test_setup_teardown(
-		test_devices_are_found_by_line_and_digest_user, setup,
-		teardown),
+		test_devices_are_found_by_line_and_digest_user, fx_setup,
+		fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_device_edit_moves_indexes_and_loses_a_race, setup,
-		teardown),
+		test_device_edit_moves_indexes_and_loses_a_race, fx_setup,
+		fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_device_delete_takes_lsc_registration_and_indexes, setup,
-		teardown),
+		test_device_delete_takes_lsc_registration_and_indexes, fx_setup,
+		fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_named_records_put_new_get_each_and_delete, setup,
-		teardown),
+		test_named_records_put_new_get_each_and_delete, fx_setup,
+		fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_record_filed_under_another_name_is_corrupt, setup,
-		teardown),
+		test_record_filed_under_another_name_is_corrupt, fx_setup,
+		fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

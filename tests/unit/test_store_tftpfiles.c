@@ -11,64 +11,7 @@
 #include <cmocka.h>
 
 #include "store/tftpfiles.h"
-
-/* test_store_fixture.c */
-char *fixture_tmpdir(void);
-void fixture_rmdir(char *dir);
-struct store *fixture_store_open(const char *dir);
-
-struct fx {
-	char *dir;
-	struct store *s;
-	uint64_t index;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-
-	f->dir = fixture_tmpdir();
-	if (!f->dir)
-		return -1;
-	f->s = fixture_store_open(f->dir);
-	if (!f->s)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->s);
-	fixture_rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-static struct store_cmd *cmd_new(void)
-{
-	struct store_cmd *c;
-
-	assert_int_equal(store_cmd_new(&c, 1, 1000, "admin"), 0);
-	return c;
-}
-
-static int apply(struct fx *f, struct store_cmd *c)
-{
-	void *buf;
-	size_t len;
-	int rcs[1];
-	unsigned n;
-
-	assert_int_equal(store_cmd_finish(c, &buf, &len), 0);
-	store_cmd_free(c);
-	assert_int_equal(store_apply(f->s, ++f->index, buf, len, rcs, 1, &n),
-			 0);
-	free(buf);
-	return rcs[0];
-}
+#include "tests/unit/test_store_fixture.h"
 
 static struct store_tftp_file rec(const char *name, uint64_t size, uint8_t fill)
 {
@@ -121,22 +64,22 @@ static void test_chunks_then_record_make_a_file(void **state)
 {
 	struct fx *f = *state;
 	struct store_tftp_file r = rec("a/b.bin", 6, 9), got;
-	struct store_cmd *c = cmd_new();
+	struct store_cmd *c = fx_cmd();
 	struct store_read *rd;
 	const uint8_t *p;
 	size_t n;
 
 	assert_int_equal(store_cmd_put_tftp_chunk(c, r.sha256, 0, "abcd", 4),
 			 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_tftp_chunk(c, r.sha256, 1, "ef", 2), 0);
 	assert_int_equal(store_cmd_put_tftp_file(c, NULL, &r), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	/* a second "new" file of that name is refused */
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_tftp_file(c, NULL, &r), 0);
-	assert_int_equal(apply(f, c), STORE_EEXIST);
+	assert_int_equal(fx_apply(f, c), STORE_EEXIST);
 
 	assert_int_equal(store_read_begin(f->s, &rd), 0);
 	assert_int_equal(store_tftp_file_get(rd, "a/b.bin", &got), 0);
@@ -157,27 +100,27 @@ static void test_replace_is_guarded_by_the_old_record(void **state)
 	struct fx *f = *state;
 	struct store_tftp_file a = rec("f", 4, 1), b = rec("f", 8, 2),
 			       stale = rec("f", 4, 3), got;
-	struct store_cmd *c = cmd_new();
+	struct store_cmd *c = fx_cmd();
 	struct store_read *rd;
 
 	assert_int_equal(store_cmd_put_tftp_file(c, NULL, &a), 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_tftp_file(c, &stale, &b), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_put_tftp_file(c, &a, &b), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	assert_int_equal(store_read_begin(f->s, &rd), 0);
 	assert_int_equal(store_tftp_file_get(rd, "f", &got), 0);
 	assert_int_equal(got.size, 8);
 	store_read_end(rd);
-	c = cmd_new();
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_tftp_file(c, "f"), 0);
-	assert_int_equal(apply(f, c), 0);
-	c = cmd_new();
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
 	assert_int_equal(store_cmd_del_tftp_file(c, "f"), 0);
-	assert_int_equal(apply(f, c), STORE_ENOTFOUND);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
 }
 
 static int count_file(void *arg, const struct store_tftp_file *r)
@@ -189,14 +132,14 @@ static int count_file(void *arg, const struct store_tftp_file *r)
 static void test_each_lists_every_file(void **state)
 {
 	struct fx *f = *state;
-	struct store_cmd *c = cmd_new();
+	struct store_cmd *c = fx_cmd();
 	struct store_tftp_file a = rec("one", 1, 1), b = rec("two", 1, 2);
 	struct store_read *rd;
 	int n = 0;
 
 	assert_int_equal(store_cmd_put_tftp_file(c, NULL, &a), 0);
 	assert_int_equal(store_cmd_put_tftp_file(c, NULL, &b), 0);
-	assert_int_equal(apply(f, c), 0);
+	assert_int_equal(fx_apply(f, c), 0);
 	assert_int_equal(store_read_begin(f->s, &rd), 0);
 	assert_int_equal(store_tftp_file_each(rd, count_file, &n), 0);
 	store_read_end(rd);
@@ -208,7 +151,7 @@ static void test_each_lists_every_file(void **state)
 
 static void test_oversized_chunks_are_refused(void **state)
 {
-	struct store_cmd *c = cmd_new();
+	struct store_cmd *c = fx_cmd();
 	uint8_t sha[32] = {0};
 	static uint8_t big[STORE_TFTP_CHUNK_MAX + 1];
 
@@ -229,11 +172,11 @@ int main(void)
 		test_file_record_round_trips_and_checks_its_fields),
 	    cmocka_unit_test(test_names_are_what_a_tftp_client_may_ask_for),
 	    cmocka_unit_test_setup_teardown(test_chunks_then_record_make_a_file,
-					    setup, teardown),
+					    fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_replace_is_guarded_by_the_old_record, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_each_lists_every_file, setup,
-					    teardown),
+		test_replace_is_guarded_by_the_old_record, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_each_lists_every_file, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test(test_oversized_chunks_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
