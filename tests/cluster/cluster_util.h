@@ -28,6 +28,10 @@ uint64_t cu_store_digest(struct store *s, size_t *n_records);
 /* Value of KEY in STORE_T_PARAMS into out; 0 or a store code. */
 int cu_store_get(struct store *s, const char *key, char *out, size_t cap);
 
+/* A TCP port on 127.0.0.1 that the kernel just handed out and nothing
+ * holds now. Aborts the test on failure. */
+unsigned cu_free_port(void);
+
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t cu_now_ms(void);
 

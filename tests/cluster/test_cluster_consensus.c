@@ -80,23 +80,6 @@ static int waiter_wait(struct waiter *w, unsigned ms)
 	return rc;
 }
 
-static unsigned free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned port;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 static void on_change(void *arg)
 {
 	struct node *n = arg;
@@ -265,7 +248,7 @@ static void test_consensus_cluster_lifecycle(void **state)
 		 * reuse a port of ours once we let it go. */
 		n->id = id_base + (uint64_t)i;
 		snprintf(n->address, sizeof n->address, "127.0.0.1:%u",
-			 free_port());
+			 cu_free_port());
 		char tmp[256];
 
 		cu_tmpdir("consensus", tmp, sizeof tmp);

@@ -85,23 +85,6 @@ static int waiter_wait(struct waiter *w, unsigned ms)
 	return -1;
 }
 
-static unsigned free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned port;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 static struct consensus_status status_of(int i)
 {
 	struct consensus_status st;
@@ -179,7 +162,7 @@ static int setup(void **state)
 		memset(n, 0, sizeof *n);
 		n->id = id_base + (uint64_t)i;
 		snprintf(n->address, sizeof n->address, "127.0.0.1:%u",
-			 free_port());
+			 cu_free_port());
 		cu_tmpdir("fsm", n->dir, sizeof n->dir);
 		snprintf(n->raft_dir, sizeof n->raft_dir, "%s/raft", n->dir);
 		assert_int_equal(mkdir(n->raft_dir, 0700), 0);
