@@ -14,27 +14,8 @@ build=${1:-$src/build}
 clients=${2:-64}
 secs=${3:-5}
 runs=${4:-3}
-export WARDD=$build/node/wardd WARDCTL=$build/tools/wardctl/wardctl
-export CLUSTER_DIR WARD_DIR
-CLUSTER_DIR=$(mktemp -d /tmp/ward-bench.XXXXXX)
-WARD_DIR=$CLUSTER_DIR
-export SOFTHSM2_CONF=$CLUSTER_DIR/softhsm2.conf
-export WARD_USER=admin WARD_PASSWORD=bench-password-$RANDOM
-. "$src/deploy/cluster.sh"
-trap 'ward_stop b1; rm -rf "$CLUSTER_DIR"' EXIT
-port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
-tftp_port=$(port)
-http_port=$(port)
-WARD_TFTP_LISTEN=127.0.0.1:$tftp_port WARD_TFTP_HTTP_LISTEN=127.0.0.1:$http_port \
-	ward_conf b1 "127.0.0.1:$(port)" "127.0.0.1:$(port)" \
-	"[tftp]" "max_transfers = 4096" "max_per_client = 64"
-ward_init b1 bench
-M=/usr/lib/softhsm/libsofthsm2.so
-for t in tokA tokB; do
-	"$src/deploy/token" $t >/dev/null
-	ward_ctl b1 token register --module $M --token $t >/dev/null
-done
-ward_ctl b1 ctl sign --module $M --token tokA --pin-file "$WARD_DIR/tokA.pin" >/dev/null
+. "$src/bench/tftp_node.sh"
+bench_tftp_node "[tftp]" "max_transfers = 4096" "max_per_client = 64"
 ward_ctl b1 security mode mixed >/dev/null
 ward_ctl b1 device add SEP00112233AABB --model 8841 --capabilities tls,srtp \
 	--profile standard-authenticated --lines 1001,1002 >/dev/null
