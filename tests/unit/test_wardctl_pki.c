@@ -20,6 +20,7 @@
 #include "tests/unit/test_admin_harness.h"
 #include "tests/unit/test_admin_pki_fixture.h"
 #include "tests/unit/test_trustlist_fixture.h"
+#include "tests/unit/test_wardctl_runner.h"
 #include "tools/wardctl/pin.h"
 #include "tools/wardctl/wardctl.h"
 
@@ -60,21 +61,6 @@ static int group_teardown(void **state)
 
 /* ---- wardctl ----------------------------------------------------------- */
 
-static struct wardctl ctx;
-static char *out_buf, *err_buf;
-static size_t out_len, err_len;
-static char url[64], fp[PIN_TEXT_LEN];
-
-static int no_prompt(void *arg, const char *prompt, char *buf, size_t cap)
-{
-	(void)arg;
-	(void)prompt;
-	(void)buf;
-	(void)cap;
-	errno = ENXIO;
-	return -1;
-}
-
 static int test_setup(void **state)
 {
 	uint8_t raw[32];
@@ -84,8 +70,7 @@ static int test_setup(void **state)
 	setenv("WARD_PASSWORD", "root-password-1", 1);
 	unsetenv("WARD_TOKEN_PIN");
 	admin_fingerprint(N1->admin, raw);
-	pin_format(raw, fp);
-	snprintf(url, sizeof url, "%s", N1->url);
+	wr_target(N1->url, raw);
 	return 0;
 }
 
@@ -95,55 +80,21 @@ static int test_teardown(void **state)
 	return apki_teardown(state);
 }
 
-/* Runs "wardctl --url N1 --fingerprint FP WORDS..." (NULL-terminated);
- * its output in out_buf / err_buf until the next run. */
-static int run(const char *first, ...)
-{
-	char *argv[32] = {"wardctl", "--url", url, "--fingerprint", fp};
-	int argc = 5, rc;
-	va_list ap;
-
-	free(out_buf);
-	free(err_buf);
-	out_buf = err_buf = NULL;
-	wardctl_init(&ctx);
-	ctx.out = open_memstream(&out_buf, &out_len);
-	ctx.err = open_memstream(&err_buf, &err_len);
-	ctx.prompt = no_prompt;
-	argv[argc++] = (char *)first;
-	va_start(ap, first);
-	while ((argv[argc] = va_arg(ap, char *)))
-		argc++;
-	va_end(ap);
-	rc = wardctl_run(&ctx, argc, argv);
-	fclose(ctx.out);
-	fclose(ctx.err);
-	wardctl_close(&ctx);
-	return rc;
-}
-
-static void expect(int rc, int want)
-{
-	if (rc != want)
-		fail_msg("exit %d, not %d; out: %s; err: %s", rc, want,
-			 out_buf ? out_buf : "", err_buf ? err_buf : "");
-}
-
 static void register_ab(void)
 {
-	expect(run("token", "register", "--module", MODULE, "--token", "tokA",
-		   NULL),
-	       0);
-	expect(run("token", "register", "--module", MODULE, "--token", "tokB",
-		   NULL),
-	       0);
+	wr_expect(wr_run("token", "register", "--module", MODULE, "--token",
+			 "tokA", NULL),
+		  0);
+	wr_expect(wr_run("token", "register", "--module", MODULE, "--token",
+			 "tokB", NULL),
+		  0);
 }
 
 static void sign(const char *label)
 {
-	expect(run("ctl", "sign", "--module", MODULE, "--token", label,
-		   "--pin-file", pin_file, NULL),
-	       0);
+	wr_expect(wr_run("ctl", "sign", "--module", MODULE, "--token", label,
+			 "--pin-file", pin_file, NULL),
+		  0);
 }
 
 /* ---- certificates ------------------------------------------------------ */
@@ -158,27 +109,28 @@ static void test_cert_list_show_export_and_fingerprint(void **s)
 	json_t *j;
 
 	(void)s;
-	expect(run("cert", "list", NULL), 0);
-	assert_non_null(strstr(out_buf, "cluster"));
-	assert_non_null(strstr(out_buf, "callmanager"));
-	expect(run("cert", "show", "n1", "callmanager", NULL), 0);
-	assert_non_null(strstr(out_buf, "SHA-256"));
-	assert_non_null(strstr(out_buf, "CN = n1"));
+	wr_expect(wr_run("cert", "list", NULL), 0);
+	assert_non_null(strstr(wr_out, "cluster"));
+	assert_non_null(strstr(wr_out, "callmanager"));
+	wr_expect(wr_run("cert", "show", "n1", "callmanager", NULL), 0);
+	assert_non_null(strstr(wr_out, "SHA-256"));
+	assert_non_null(strstr(wr_out, "CN = n1"));
 
 	pem = apki_get_raw("/v1/certs/cluster/ca?format=pem", &status, &pem_len,
 			   ctype, sizeof ctype);
 	der = apki_get_raw("/v1/certs/cluster/ca?format=der", &status, &der_len,
 			   ctype, sizeof ctype);
 	snprintf(path, sizeof path, "%s/ca.pem", N1->dir);
-	expect(run("cert", "export", "cluster", "ca", "-o", path, NULL), 0);
+	wr_expect(wr_run("cert", "export", "cluster", "ca", "-o", path, NULL),
+		  0);
 	file = tlf_read(path, &len);
 	assert_int_equal(len, pem_len);
 	assert_memory_equal(file, pem, len);
 	free(file);
 	snprintf(path, sizeof path, "%s/ca.der", N1->dir);
-	expect(
-	    run("cert", "export", "--der", "cluster", "ca", "-o", path, NULL),
-	    0);
+	wr_expect(wr_run("cert", "export", "--der", "cluster", "ca", "-o", path,
+			 NULL),
+		  0);
 	file = tlf_read(path, &len);
 	assert_int_equal(len, der_len);
 	assert_memory_equal(file, der, len);
@@ -189,10 +141,11 @@ static void test_cert_list_show_export_and_fingerprint(void **s)
 	j = call("GET", "/v1/certs/n1/https", NULL, ADMIN, &status);
 	snprintf(sha256, sizeof sha256, "%s", str(j, "sha256"));
 	json_decref(j);
-	expect(run("cert", "fingerprint", "n1", "https", NULL), 0);
-	assert_non_null(strstr(out_buf, sha256));
-	expect(run("cert", "show", "n1", "nothing", NULL), WARDCTL_EREFUSED);
-	expect(run("cert", "show", NULL), WARDCTL_EUSAGE);
+	wr_expect(wr_run("cert", "fingerprint", "n1", "https", NULL), 0);
+	assert_non_null(strstr(wr_out, sha256));
+	wr_expect(wr_run("cert", "show", "n1", "nothing", NULL),
+		  WARDCTL_EREFUSED);
+	wr_expect(wr_run("cert", "show", NULL), WARDCTL_EUSAGE);
 }
 
 static void test_cert_import_list_and_delete_in_the_trust_store(void **s)
@@ -202,45 +155,45 @@ static void test_cert_import_list_and_delete_in_the_trust_store(void **s)
 	json_t *j;
 
 	(void)s;
-	expect(run("cert", "import", "--category", "mic-root",
-		   tlf_path("sast1.crt"), NULL),
-	       0);
-	assert_non_null(strstr(out_buf, "Imported as "));
+	wr_expect(wr_run("cert", "import", "--category", "mic-root",
+			 tlf_path("sast1.crt"), NULL),
+		  0);
+	assert_non_null(strstr(wr_out, "Imported as "));
 	tlf_cert_load("ccm1", &c);
 	snprintf(der_path, sizeof der_path, "%s/ccm1.der", N1->dir);
 	tlf_write(der_path, c.der, c.len);
 	tlf_cert_free(&c);
-	expect(run("--json", "cert", "import", "--category", "trunk-peer",
-		   der_path, NULL),
-	       0);
-	j = json_loads(out_buf, 0, NULL);
+	wr_expect(wr_run("--json", "cert", "import", "--category", "trunk-peer",
+			 der_path, NULL),
+		  0);
+	j = json_loads(wr_out, 0, NULL);
 	assert_non_null(j);
 	snprintf(name, sizeof name, "%s", str(j, "name"));
 	json_decref(j);
 	/* A private key is refused, with what it is. */
-	expect(run("cert", "import", "--category", "ca-root",
-		   tlf_path("sast1.key"), NULL),
-	       WARDCTL_EREFUSED);
-	assert_non_null(strstr(err_buf, "private key"));
-	expect(run("cert", "import", tlf_path("sast1.crt"), NULL),
-	       WARDCTL_EUSAGE);
+	wr_expect(wr_run("cert", "import", "--category", "ca-root",
+			 tlf_path("sast1.key"), NULL),
+		  WARDCTL_EREFUSED);
+	assert_non_null(strstr(wr_err, "private key"));
+	wr_expect(wr_run("cert", "import", tlf_path("sast1.crt"), NULL),
+		  WARDCTL_EUSAGE);
 
-	expect(run("cert", "list", "--trust", NULL), 0);
-	assert_non_null(strstr(out_buf, name));
-	assert_non_null(strstr(out_buf, "(cluster CA)"));
-	expect(run("cert", "show", name, NULL), 0);
-	assert_non_null(strstr(out_buf, "trunk-peer"));
-	expect(run("cert", "delete", name, NULL), 0);
-	expect(run("cert", "delete", name, NULL), WARDCTL_EREFUSED);
+	wr_expect(wr_run("cert", "list", "--trust", NULL), 0);
+	assert_non_null(strstr(wr_out, name));
+	assert_non_null(strstr(wr_out, "(cluster CA)"));
+	wr_expect(wr_run("cert", "show", name, NULL), 0);
+	assert_non_null(strstr(wr_out, "trunk-peer"));
+	wr_expect(wr_run("cert", "delete", name, NULL), 0);
+	wr_expect(wr_run("cert", "delete", name, NULL), WARDCTL_EREFUSED);
 }
 
 static void test_cert_regenerate_prints_the_new_generation(void **s)
 {
 	(void)s;
-	expect(run("cert", "regenerate", "n1", "tftp", NULL), 0);
-	assert_non_null(strstr(out_buf, "generation 2"));
-	expect(run("cert", "regenerate", "cluster", "ca", NULL),
-	       WARDCTL_EREFUSED);
+	wr_expect(wr_run("cert", "regenerate", "n1", "tftp", NULL), 0);
+	assert_non_null(strstr(wr_out, "generation 2"));
+	wr_expect(wr_run("cert", "regenerate", "cluster", "ca", NULL),
+		  WARDCTL_EREFUSED);
 }
 
 /* ---- tokens and the CTL ------------------------------------------------ */
@@ -254,20 +207,20 @@ static void test_tokens_sign_a_ctl_that_verifies_and_exports(void **s)
 
 	(void)s;
 	register_ab();
-	assert_non_null(strstr(out_buf, "serial 5A510002"));
-	expect(run("token", "list", NULL), 0);
-	assert_non_null(strstr(out_buf, "tokA"));
-	assert_non_null(strstr(out_buf, "5A510002"));
-	expect(run("ctl", "show", NULL), WARDCTL_EREFUSED);
+	assert_non_null(strstr(wr_out, "serial 5A510002"));
+	wr_expect(wr_run("token", "list", NULL), 0);
+	assert_non_null(strstr(wr_out, "tokA"));
+	assert_non_null(strstr(wr_out, "5A510002"));
+	wr_expect(wr_run("ctl", "show", NULL), WARDCTL_EREFUSED);
 	sign("tokA");
-	assert_non_null(strstr(out_buf, "CTL version 1 signed by token tokA"));
-	expect(run("ctl", "show", NULL), 0);
-	assert_non_null(strstr(out_buf, "Current   yes"));
-	expect(run("ctl", "verify", NULL), 0);
-	assert_non_null(strstr(out_buf, "signature OK"));
-	assert_non_null(strstr(out_buf, "current: yes"));
+	assert_non_null(strstr(wr_out, "CTL version 1 signed by token tokA"));
+	wr_expect(wr_run("ctl", "show", NULL), 0);
+	assert_non_null(strstr(wr_out, "Current   yes"));
+	wr_expect(wr_run("ctl", "verify", NULL), 0);
+	assert_non_null(strstr(wr_out, "signature OK"));
+	assert_non_null(strstr(wr_out, "current: yes"));
 	snprintf(path, sizeof path, "%s/CTLFile.tlv", N1->dir);
-	expect(run("ctl", "export", "-o", path, NULL), 0);
+	wr_expect(wr_run("ctl", "export", "-o", path, NULL), 0);
 	file = tlf_read(path, &len);
 	raw = apki_get_raw("/v1/ctl/file", &status, &raw_len, ctype,
 			   sizeof ctype);
@@ -277,27 +230,28 @@ static void test_tokens_sign_a_ctl_that_verifies_and_exports(void **s)
 	free(raw);
 
 	/* A regenerated certificate makes it stale; tokB signs the next. */
-	expect(run("cert", "regenerate", "n1", "callmanager", NULL), 0);
-	expect(run("ctl", "show", NULL), 0);
-	assert_non_null(strstr(out_buf, "Current   no"));
-	assert_non_null(strstr(out_buf, "n1 callmanager"));
+	wr_expect(wr_run("cert", "regenerate", "n1", "callmanager", NULL), 0);
+	wr_expect(wr_run("ctl", "show", NULL), 0);
+	assert_non_null(strstr(wr_out, "Current   no"));
+	assert_non_null(strstr(wr_out, "n1 callmanager"));
 	setenv("WARD_TOKEN_PIN", "1234", 1);
-	expect(run("ctl", "sign", "--module", MODULE, "--token", "tokB", NULL),
-	       0);
-	assert_non_null(strstr(out_buf, "CTL version 2"));
-	expect(run("ctl", "verify", NULL), 0);
-	assert_non_null(strstr(out_buf, "current: yes"));
+	wr_expect(
+	    wr_run("ctl", "sign", "--module", MODULE, "--token", "tokB", NULL),
+	    0);
+	assert_non_null(strstr(wr_out, "CTL version 2"));
+	wr_expect(wr_run("ctl", "verify", NULL), 0);
+	assert_non_null(strstr(wr_out, "current: yes"));
 }
 
 static void test_ctl_sign_by_an_unregistered_token_is_refused(void **s)
 {
 	(void)s;
 	register_ab();
-	expect(run("ctl", "sign", "--module", MODULE, "--token", "tokC",
-		   "--pin-file", pin_file, NULL),
-	       WARDCTL_EREFUSED);
-	assert_non_null(strstr(err_buf, "tokC is not registered"));
-	assert_non_null(strstr(err_buf, "signer not allowed"));
+	wr_expect(wr_run("ctl", "sign", "--module", MODULE, "--token", "tokC",
+			 "--pin-file", pin_file, NULL),
+		  WARDCTL_EREFUSED);
+	assert_non_null(strstr(wr_err, "tokC is not registered"));
+	assert_non_null(strstr(wr_err, "signer not allowed"));
 	assert_true(audit_has("ctl.refused", "SAST token 3"));
 }
 
@@ -305,23 +259,25 @@ static void test_ctl_sign_pin_comes_from_a_file_env_or_prompt_only(void **s)
 {
 	(void)s;
 	register_ab();
-	expect(run("ctl", "sign", "--module", MODULE, "--token", "tokA",
-		   "--pin-file", bad_pin_file, NULL),
-	       WARDCTL_EUSAGE);
-	assert_non_null(strstr(err_buf, "PIN"));
-	assert_null(strstr(err_buf, "9999"));
+	wr_expect(wr_run("ctl", "sign", "--module", MODULE, "--token", "tokA",
+			 "--pin-file", bad_pin_file, NULL),
+		  WARDCTL_EUSAGE);
+	assert_non_null(strstr(wr_err, "PIN"));
+	assert_null(strstr(wr_err, "9999"));
 	/* No file, no environment, no terminal. */
-	expect(run("ctl", "sign", "--module", MODULE, "--token", "tokA", NULL),
-	       WARDCTL_EUSAGE);
+	wr_expect(
+	    wr_run("ctl", "sign", "--module", MODULE, "--token", "tokA", NULL),
+	    WARDCTL_EUSAGE);
 	/* Never on the command line, and never echoed. */
-	expect(run("ctl", "sign", "--module", MODULE, "--token", "tokA",
-		   "--pin=4321", NULL),
-	       WARDCTL_EUSAGE);
-	assert_null(strstr(err_buf, "4321"));
-	expect(run("ctl", "show", NULL), WARDCTL_EREFUSED); /* none stored */
-	expect(run("ctl", "sign", "--module", "/nonexistent.so", "--token",
-		   "tokA", "--pin-file", pin_file, NULL),
-	       WARDCTL_EUSAGE);
+	wr_expect(wr_run("ctl", "sign", "--module", MODULE, "--token", "tokA",
+			 "--pin=4321", NULL),
+		  WARDCTL_EUSAGE);
+	assert_null(strstr(wr_err, "4321"));
+	wr_expect(wr_run("ctl", "show", NULL),
+		  WARDCTL_EREFUSED); /* none stored */
+	wr_expect(wr_run("ctl", "sign", "--module", "/nonexistent.so",
+			 "--token", "tokA", "--pin-file", pin_file, NULL),
+		  WARDCTL_EUSAGE);
 }
 
 static void test_security_mode_and_status(void **s)
@@ -329,30 +285,31 @@ static void test_security_mode_and_status(void **s)
 	json_t *j;
 
 	(void)s;
-	expect(run("security", "mode", "mixed", NULL), WARDCTL_EREFUSED);
-	assert_non_null(strstr(err_buf, "at least 2"));
+	wr_expect(wr_run("security", "mode", "mixed", NULL), WARDCTL_EREFUSED);
+	assert_non_null(strstr(wr_err, "at least 2"));
 	register_ab();
-	expect(run("security", "status", NULL), 0);
-	assert_non_null(strstr(out_buf, "none signed yet"));
-	assert_non_null(strstr(out_buf, "not possible"));
+	wr_expect(wr_run("security", "status", NULL), 0);
+	assert_non_null(strstr(wr_out, "none signed yet"));
+	assert_non_null(strstr(wr_out, "not possible"));
 	sign("tokA");
-	expect(run("security", "mode", "mixed", NULL), 0);
-	assert_non_null(strstr(out_buf, "mixed (was non-secure)"));
-	assert_non_null(strstr(out_buf, "4 resets"));
-	expect(run("security", "mode", "mixed", NULL), 0);
-	assert_non_null(strstr(out_buf, "already"));
-	expect(run("security", "status", NULL), 0);
-	assert_non_null(strstr(out_buf, "Pending resets: 4"));
-	expect(run("--json", "security", "status", NULL), 0);
-	j = json_loads(out_buf, 0, NULL);
+	wr_expect(wr_run("security", "mode", "mixed", NULL), 0);
+	assert_non_null(strstr(wr_out, "mixed (was non-secure)"));
+	assert_non_null(strstr(wr_out, "4 resets"));
+	wr_expect(wr_run("security", "mode", "mixed", NULL), 0);
+	assert_non_null(strstr(wr_out, "already"));
+	wr_expect(wr_run("security", "status", NULL), 0);
+	assert_non_null(strstr(wr_out, "Pending resets: 4"));
+	wr_expect(wr_run("--json", "security", "status", NULL), 0);
+	j = json_loads(wr_out, 0, NULL);
 	assert_non_null(j);
 	assert_string_equal(str(j, "mode"), "mixed");
 	json_decref(j);
 	/* tokA signs the current CTL: it stays while mixed. */
-	expect(run("token", "remove", "5A510001", NULL), WARDCTL_EREFUSED);
-	expect(run("security", "mode", "secure", NULL), WARDCTL_EUSAGE);
-	expect(run("security", "mode", "non-secure", NULL), 0);
-	expect(run("token", "remove", "5A510001", NULL), 0);
+	wr_expect(wr_run("token", "remove", "5A510001", NULL),
+		  WARDCTL_EREFUSED);
+	wr_expect(wr_run("security", "mode", "secure", NULL), WARDCTL_EUSAGE);
+	wr_expect(wr_run("security", "mode", "non-secure", NULL), 0);
+	wr_expect(wr_run("token", "remove", "5A510001", NULL), 0);
 }
 
 int main(void)
@@ -370,7 +327,7 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
 
-	free(out_buf);
-	free(err_buf);
+	free(wr_out);
+	free(wr_err);
 	return rc;
 }

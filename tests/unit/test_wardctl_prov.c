@@ -22,24 +22,10 @@
 #include "pki/pki.h"
 #include "store/prov.h"
 #include "tests/unit/test_admin_harness.h"
+#include "tests/unit/test_wardctl_runner.h"
 #include "tools/wardctl/pin.h"
 #include "tools/wardctl/prov.h"
 #include "tools/wardctl/wardctl.h"
-
-static struct wardctl ctx;
-static char *out_buf, *err_buf;
-static size_t out_len, err_len;
-static char url[64], fp[PIN_TEXT_LEN];
-
-static int no_prompt(void *arg, const char *prompt, char *buf, size_t cap)
-{
-	(void)arg;
-	(void)prompt;
-	(void)buf;
-	(void)cap;
-	errno = ENXIO;
-	return -1;
-}
 
 static int test_setup(void **state)
 {
@@ -51,63 +37,27 @@ static int test_setup(void **state)
 	setenv("WARD_PASSWORD", "root-password-1", 1);
 	unsetenv("WARD_NEW_PASSWORD");
 	admin_fingerprint(N1->admin, raw);
-	pin_format(raw, fp);
-	snprintf(url, sizeof url, "%s", N1->url);
+	wr_target(N1->url, raw);
 	return 0;
 }
 
 static int test_teardown(void **state)
 {
 	unsetenv("WARD_NEW_PASSWORD");
-	free(out_buf);
-	free(err_buf);
-	out_buf = err_buf = NULL;
+	wr_reset();
 	return teardown(state);
-}
-
-/* "wardctl --url N1 --fingerprint FP WORDS..." (NULL-terminated). */
-static int run(const char *first, ...)
-{
-	char *argv[40] = {"wardctl", "--url", url, "--fingerprint", fp};
-	int argc = 5, rc;
-	va_list ap;
-
-	free(out_buf);
-	free(err_buf);
-	out_buf = err_buf = NULL;
-	wardctl_init(&ctx);
-	ctx.out = open_memstream(&out_buf, &out_len);
-	ctx.err = open_memstream(&err_buf, &err_len);
-	ctx.prompt = no_prompt;
-	argv[argc++] = (char *)first;
-	va_start(ap, first);
-	while ((argv[argc] = va_arg(ap, char *)))
-		argc++;
-	va_end(ap);
-	rc = wardctl_run(&ctx, argc, argv);
-	fclose(ctx.out);
-	fclose(ctx.err);
-	wardctl_close(&ctx);
-	return rc;
-}
-
-static void expect(int rc, int want)
-{
-	if (rc != want)
-		fail_msg("exit %d, not %d; out: %s; err: %s", rc, want,
-			 out_buf ? out_buf : "", err_buf ? err_buf : "");
 }
 
 static void out_has(const char *needle)
 {
-	if (!strstr(out_buf, needle))
-		fail_msg("stdout lacks \"%s\": %s", needle, out_buf);
+	if (!strstr(wr_out, needle))
+		fail_msg("stdout lacks \"%s\": %s", needle, wr_out);
 }
 
 static void err_has(const char *needle)
 {
-	if (!strstr(err_buf, needle))
-		fail_msg("stderr lacks \"%s\": %s", needle, err_buf);
+	if (!strstr(wr_err, needle))
+		fail_msg("stderr lacks \"%s\": %s", needle, wr_err);
 }
 
 /* The device as the store holds it. */
@@ -126,11 +76,11 @@ static void test_options_become_fields(void **s)
 	json_t *j;
 
 	(void)s;
-	expect(run("device", "add", "gw1", "--kind", "trunk", "--profile",
-		   "trunk-non-secure", "--peer-host", "127.0.0.1",
-		   "--peer-port", "5080", "--capabilities", "tls; srtp",
-		   "--lines", "100,200", NULL),
-	       0);
+	wr_expect(wr_run("device", "add", "gw1", "--kind", "trunk", "--profile",
+			 "trunk-non-secure", "--peer-host", "127.0.0.1",
+			 "--peer-port", "5080", "--capabilities", "tls; srtp",
+			 "--lines", "100,200", NULL),
+		  0);
 	out_has("Device gw1 added.");
 	stored_device("gw1", &d);
 	assert_int_equal(d.kind, STORE_DEVICE_TRUNK);
@@ -139,41 +89,42 @@ static void test_options_become_fields(void **s)
 	assert_int_equal(d.n_lines, 2);
 	assert_string_equal(d.lines[1], "200");
 	/* set touches only what it names; an empty list empties. */
-	expect(run("device", "set", "gw1", "--lines", "", "--description",
-		   "carrier", NULL),
-	       0);
+	wr_expect(wr_run("device", "set", "gw1", "--lines", "", "--description",
+			 "carrier", NULL),
+		  0);
 	stored_device("gw1", &d);
 	assert_int_equal(d.n_lines, 0);
 	assert_string_equal(d.description, "carrier");
 	assert_int_equal(d.peer_port, 5080);
 
-	expect(run("profile", "add", "p1", "--digest-auth", "on",
-		   "--exclude-digest-credentials", "yes", "--key-size", "1024",
-		   NULL),
-	       0);
-	expect(run("--json", "profile", "show", "p1", NULL), 0);
-	j = json_loads(out_buf, 0, NULL);
+	wr_expect(wr_run("profile", "add", "p1", "--digest-auth", "on",
+			 "--exclude-digest-credentials", "yes", "--key-size",
+			 "1024", NULL),
+		  0);
+	wr_expect(wr_run("--json", "profile", "show", "p1", NULL), 0);
+	j = json_loads(wr_out, 0, NULL);
 	assert_non_null(j);
 	assert_true(json_is_true(json_object_get(j, "digest_auth")));
 	assert_int_equal(json_integer_value(json_object_get(j, "key_size")),
 			 1024);
 	json_decref(j);
-	expect(run("profile", "show", "p1", NULL), 0);
+	wr_expect(wr_run("profile", "show", "p1", NULL), 0);
 	out_has("digest_auth: yes");
 	out_has("mode: non-secure");
-	expect(run("profile", "list", NULL), 0);
+	wr_expect(wr_run("profile", "list", NULL), 0);
 	out_has("standard-encrypted");
 	out_has("p1");
-	expect(run("profile", "delete", "p1", NULL), 0);
+	wr_expect(wr_run("profile", "delete", "p1", NULL), 0);
 	out_has("Profile p1 removed.");
 
 	/* Usage errors never reach the server. */
-	expect(run("profile", "add", "p2", "--digest-auth", "maybe", NULL), 1);
+	wr_expect(
+	    wr_run("profile", "add", "p2", "--digest-auth", "maybe", NULL), 1);
 	err_has("yes or no");
-	expect(run("profile", "add", "p2", "--key-size", "big", NULL), 1);
-	expect(run("profile", "add", "p2", "--colour", "red", NULL), 1);
-	expect(run("profile", "add", NULL), 1);
-	expect(run("profile", "show", "p2", NULL), 2);
+	wr_expect(wr_run("profile", "add", "p2", "--key-size", "big", NULL), 1);
+	wr_expect(wr_run("profile", "add", "p2", "--colour", "red", NULL), 1);
+	wr_expect(wr_run("profile", "add", NULL), 1);
+	wr_expect(wr_run("profile", "show", "p2", NULL), 2);
 }
 
 static void test_passwords_come_from_the_environment_not_argv(void **s)
@@ -187,13 +138,13 @@ static void test_passwords_come_from_the_environment_not_argv(void **s)
 
 	(void)s;
 	/* No terminal and no source: refused before anything is sent. */
-	expect(run("user", "add", "carol", NULL), 1);
-	expect(run("user", "add", "carol", "--password", "x", NULL), 1);
+	wr_expect(wr_run("user", "add", "carol", NULL), 1);
+	wr_expect(wr_run("user", "add", "carol", "--password", "x", NULL), 1);
 	setenv("WARD_NEW_PASSWORD", "carol-secret-1", 1);
-	expect(run("user", "add", "carol", NULL), 0);
+	wr_expect(wr_run("user", "add", "carol", NULL), 0);
 	unsetenv("WARD_NEW_PASSWORD");
-	expect(run("user", "add", "dave", "--no-password", NULL), 0);
-	expect(run("user", "show", "dave", NULL), 0);
+	wr_expect(wr_run("user", "add", "dave", "--no-password", NULL), 0);
+	wr_expect(wr_run("user", "show", "dave", NULL), 0);
 	out_has("credentials: no");
 
 	snprintf(path, sizeof path, "%s/kek", N1->dir);
@@ -212,7 +163,8 @@ static void test_passwords_come_from_the_environment_not_argv(void **s)
 
 	/* set changes the password only when asked to. */
 	setenv("WARD_NEW_PASSWORD", "carol-secret-2", 1);
-	expect(run("user", "set", "carol", "--presence-group", "x", NULL), 0);
+	wr_expect(wr_run("user", "set", "carol", "--presence-group", "x", NULL),
+		  0);
 	assert_int_equal(store_read_begin(N1->store, &r), 0);
 	assert_int_equal(store_user_get(r, "carol", &u), 0);
 	store_read_end(r);
@@ -220,7 +172,7 @@ static void test_passwords_come_from_the_environment_not_argv(void **s)
 				    set, sizeof set, &n),
 			 0);
 	assert_memory_equal(set, want, sizeof want);
-	expect(run("user", "set", "carol", "--change-password", NULL), 0);
+	wr_expect(wr_run("user", "set", "carol", "--change-password", NULL), 0);
 	unsetenv("WARD_NEW_PASSWORD");
 	assert_int_equal(store_read_begin(N1->store, &r), 0);
 	assert_int_equal(store_user_get(r, "carol", &u), 0);
@@ -258,7 +210,7 @@ static void test_csv_import_gives_a_verdict_per_row(void **s)
 			 "SEP000000000003,7970,,,\"30\n01\"\r\n"
 			 "SEP000000000004,7970\r\n"
 			 "SEP000000000005,7970,tls,,5001");
-	expect(run("device", "import", path, NULL), 2);
+	wr_expect(wr_run("device", "import", path, NULL), 2);
 	out_has("row 2 SEP000000000001: added");
 	out_has("row 3 SEP000000000002: refused: no end user \"ghost\"");
 	out_has("row 4 SEP000000000003: refused:");
@@ -275,31 +227,31 @@ static void test_csv_import_gives_a_verdict_per_row(void **s)
 
 	/* A bad header or an unclosed quote: nothing is sent. */
 	path = write_tmp("name,colour\nSEP000000000009,red\n");
-	expect(run("device", "import", path, NULL), 1);
+	wr_expect(wr_run("device", "import", path, NULL), 1);
 	err_has("no field \"colour\"");
 	path = write_tmp("name,name\nSEP000000000009,x\n");
-	expect(run("device", "import", path, NULL), 1);
+	wr_expect(wr_run("device", "import", path, NULL), 1);
 	path = write_tmp("model\n7970\n");
-	expect(run("device", "import", path, NULL), 1);
+	wr_expect(wr_run("device", "import", path, NULL), 1);
 	err_has("\"name\"");
 	path = write_tmp("name,model\nSEP000000000009,\"7970\n");
-	expect(run("device", "import", path, NULL), 1);
+	wr_expect(wr_run("device", "import", path, NULL), 1);
 	err_has("not closed");
 	assert_int_equal(store_read_begin(N1->store, &r), 0);
 	assert_int_equal(store_device_get(r, "SEP000000000009", &d),
 			 STORE_ENOTFOUND);
 	store_read_end(r);
-	expect(run("device", "import", "/nonexistent/x.csv", NULL), 1);
+	wr_expect(wr_run("device", "import", "/nonexistent/x.csv", NULL), 1);
 
 	path = write_tmp("name,password,presence_group\n"
 			 "u1,user-secret-1,staff\n"
 			 "u2,short,staff\n");
-	expect(run("user", "import", path, NULL), 2);
+	wr_expect(wr_run("user", "import", path, NULL), 2);
 	out_has("row 2 u1: added");
 	out_has("row 3 u2: refused:");
 	/* The password is not echoed in the verdicts. */
-	assert_null(strstr(out_buf, "user-secret-1"));
-	assert_null(strstr(err_buf, "user-secret-1"));
+	assert_null(strstr(wr_out, "user-secret-1"));
+	assert_null(strstr(wr_err, "user-secret-1"));
 }
 
 static void test_renderers_clean_hostile_answers(void **s)

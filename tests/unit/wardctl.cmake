@@ -22,7 +22,8 @@ ward_unit_test(test_wardctl_pki_render SOURCES unit/test_wardctl_pki_render.c
 # this process (the admin tests' harness), with SoftHSM2 tokens.
 if(TARGET ward_admin AND TARGET ward_node)
   ward_unit_test(test_wardctl_pki
-    SOURCES unit/test_wardctl_pki.c unit/test_admin_pki_fixture.c
+    SOURCES unit/test_wardctl_pki.c unit/test_wardctl_runner.c
+      unit/test_admin_pki_fixture.c
       unit/test_admin_harness.c unit/test_trustlist_fixture.c
     LIBS ward_wardctl ward_admin ward_node ward_pki ward_trustlist
       PkgConfig::CURL Threads::Threads)
@@ -33,7 +34,8 @@ endif()
 # process (the admin tests' harness).
 if(TARGET ward_admin AND TARGET ward_node)
   ward_unit_test(test_wardctl_prov
-    SOURCES unit/test_wardctl_prov.c unit/test_admin_harness.c
+    SOURCES unit/test_wardctl_prov.c unit/test_wardctl_runner.c
+      unit/test_admin_harness.c
     LIBS ward_wardctl ward_admin ward_node ward_pki PkgConfig::CURL
       Threads::Threads)
 endif()
