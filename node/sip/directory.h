@@ -18,6 +18,7 @@
 #include "node/sip/digest.h"
 
 #define SIP_DIR_NOTFOUND 1
+#define SIP_DIR_FORBIDDEN 2
 #define SIP_DIR_NAME_MAX 64
 #define SIP_DIR_SUBJECT_MAX 512
 #define SIP_DIR_GROUP_MAX 3
@@ -76,6 +77,16 @@ struct sip_user {
 	int is_app;
 };
 
+#define SIP_ROUTE_MAX 4
+
+/* Where a dialled number goes (the dial plan, `route` below). */
+struct sip_route {
+	char devices[SIP_ROUTE_MAX][SIP_DIR_NAME_MAX]; /* phones or a trunk */
+	unsigned ndevices;
+	char number[SIP_DIR_NAME_MAX];	  /* the line (directory number) */
+	char partition[SIP_DIR_NAME_MAX]; /* for logs and call lists */
+};
+
 /* Cluster-wide settings the role reads. */
 struct sip_cluster {
 	char realm[SIP_DIR_REALM_MAX];
@@ -101,6 +112,18 @@ struct sip_directory_ops {
 	 * SIP_TRUST_LSC_CA (the cluster CA, which issues LSCs), or
 	 * SIP_DIR_NOTFOUND. */
 	int (*trust_root)(void *ctx, const uint8_t fp[32]);
+	/* The dial plan: where the device CALLER (a phone or a trunk, by
+	 * name) goes when it dials NUMBER. Partitions and the caller's
+	 * calling search space decide: the first partition of the CSS, in
+	 * its order, that holds NUMBER wins. 0 with OUT filled (the devices
+	 * that have the line, phones or a trunk); SIP_DIR_NOTFOUND when no
+	 * partition the caller may reach holds it — a number in a partition
+	 * outside the caller's CSS is answered exactly like one that does
+	 * not exist (404), so it is never revealed; SIP_DIR_FORBIDDEN when
+	 * the winning entry is a blocking pattern (403). NULL in a directory
+	 * without a dial plan. */
+	int (*route)(void *ctx, const char *caller, const char *number,
+		     struct sip_route *out);
 };
 
 #define SIP_TRUST_MIC_ROOT 10

@@ -1,0 +1,76 @@
+/* media: what the B2BUA needs from media security and the media relay —
+ * decide a call's security level, write each side the SDP it may see
+ * (keys only where the key manager's leg rule allows), open and close the
+ * relay sessions — as a table of functions the process fills
+ * (node/wardd_sip.c) from node/keymgr/. A role folder never includes
+ * another role's headers: node/sip/ sees only this table.
+ *
+ * Side A is the caller's leg, side B the callee's. Every function runs on
+ * the signaling thread and returns when done (the implementation crosses
+ * to the media thread itself). SDP texts in and out may hold keys: the
+ * caller wipes its copies (OPENSSL_cleanse) once sent, and never logs
+ * them. A call without a table (tests, ward_sipd) passes SDP through with
+ * the leg rule applied to a=crypto lines. */
+#ifndef WARD_SIP_MEDIA_H
+#define WARD_SIP_MEDIA_H
+
+#include <stddef.h>
+
+#include "node/sip/directory.h"
+
+/* The call security level, weakest leg end to end. */
+enum sip_level {
+	SIP_LEVEL_NONSECURE = 0,
+	SIP_LEVEL_AUTHENTICATED,
+	SIP_LEVEL_ENCRYPTED,
+};
+
+/* One leg as the key manager judges it. */
+struct sip_media_leg {
+	enum sip_secmode mode; /* the device's or trunk's profile */
+	unsigned transport;    /* SIP_TP_* the dialog runs on */
+	int is_trunk;
+	int encrypted_or_reject; /* the profile's option */
+};
+
+struct sip_media_call; /* the implementation's, opaque here */
+
+struct sip_media_ops {
+	/* A's offer SDP_A (LEN bytes) for a call CALL_ID between legs A and
+	 * B: ward's offer to B goes to OUT (CAP bytes, NUL-terminated), its
+	 * length to *OUT_LEN, the handle to *CALL. Returns 0, or the SIP
+	 * status to refuse with (488 refused crypto or "encrypted or
+	 * reject", 500 no resources); on refusal nothing is kept. */
+	int (*offer)(void *ctx, const char *call_id,
+		     const struct sip_media_leg *a,
+		     const struct sip_media_leg *b, const char *sdp_a,
+		     size_t len, char *out, size_t cap, size_t *out_len,
+		     struct sip_media_call **call);
+	/* B's answer SDP_B: ward's answer to A goes to OUT, the call's
+	 * level to *LEVEL. 0 or a status as above. */
+	int (*answer)(void *ctx, struct sip_media_call *call,
+		      const char *sdp_b, size_t len, char *out, size_t cap,
+		      size_t *out_len, enum sip_level *level);
+	/* A new offer from SIDE ('A' or 'B': re-INVITE, UPDATE, hold,
+	 * resume) for the other side, then that side's answer. The level
+	 * may change (hold with music, a transfer). */
+	int (*reoffer)(void *ctx, struct sip_media_call *call, int side,
+		       const char *sdp, size_t len, char *out, size_t cap,
+		       size_t *out_len);
+	int (*reanswer)(void *ctx, struct sip_media_call *call,
+			const char *sdp, size_t len, char *out, size_t cap,
+			size_t *out_len, enum sip_level *level);
+	/* The call ended or failed: relay sessions closed, keys wiped.
+	 * Accepts NULL. */
+	void (*close)(void *ctx, struct sip_media_call *call);
+};
+
+struct sip_media {
+	const struct sip_media_ops *ops; /* borrowed, static */
+	void *ctx;			 /* borrowed */
+};
+
+/* "non-secure", "authenticated", "encrypted". */
+const char *sip_level_name(enum sip_level level);
+
+#endif
