@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "node/sip/call.h"
 #include "node/sip/core.h"
 #include "node/sip/directory.h"
 
@@ -31,6 +32,11 @@ struct sip_config {
 	 * connection's first message; 0: no cap). */
 	unsigned conn_per_source;
 	struct sip_core_config core;
+	/* Calls: bounds and ring time (host and ports come from above). */
+	struct sip_call_config call;
+	/* The media table (borrowed, outlives the role); NULL: SDP passed
+	 * through under the leg rule. */
+	const struct sip_media *media;
 };
 
 /* Fills CFG with the defaults: 127.0.0.1, 5060, 5061, 30 s keepalive,
