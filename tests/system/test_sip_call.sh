@@ -130,4 +130,8 @@ fi
 kill "$(cat "$CLUSTER_DIR/sipd.pid")"
 wait_until 5 "ward_sipd to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/sipd.pid") 2>/dev/null"
 rm -f "$CLUSTER_DIR/sipd.pid"
+# Under a sanitizer build (WARD_SANITIZE) a leak or a bad access shows here.
+if grep -q "Sanitizer" "$CLUSTER_DIR/sipd.log"; then
+	fail "sanitizer report: $(grep -A12 Sanitizer "$CLUSTER_DIR/sipd.log" | head -30)"
+fi
 step "done"
