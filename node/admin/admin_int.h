@@ -297,6 +297,7 @@ void admin_route_tftp_file_commit(struct admin_op *op);
 void admin_route_tftp_file_delete(struct admin_op *op);
 void admin_route_tftp_file_get(struct admin_op *op);
 void admin_route_tftp_device(struct admin_op *op);
+void admin_route_calls(struct admin_op *op);
 /* routes_capf.c */
 void admin_route_capf_list(struct admin_op *op);
 void admin_route_capf_get(struct admin_op *op);

@@ -55,6 +55,9 @@ struct sip_role {
 	int ready; /* 1 listening, -1 failed */
 	char errmsg[256];
 	struct sip_core_stats stats; /* under mu */
+	/* The calls as of the last second (under mu), for listings. */
+	struct sip_call_info *calls_snap; /* owned */
+	size_t ncalls_snap;
 	/* Signaling thread only. */
 	su_root_t *root;
 	nta_agent_t *agent;
@@ -275,10 +278,10 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 	sip_core_handle(r->core, sip, msg_size(msg), &peer, now_ms(), &rep);
 	if (rep.status == 0 && rep.call) {
 		/* The call table owns msg from here. */
-		sip_calls_invite(r->calls, msg, sip, &peer,
-				 tport_delivered_by(nta_agent_tports(agent),
-						    msg),
-				 rep.caller);
+		sip_calls_invite(
+		    r->calls, msg, sip, &peer,
+		    tport_delivered_by(nta_agent_tports(agent), msg),
+		    rep.caller);
 		return 0;
 	}
 	if (rep.status == 0 && rep.close)
@@ -325,6 +328,13 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		sip_calls_tick(r->calls, now_ms());
 		pthread_mutex_lock(&r->mu);
 		sip_core_stats(r->core, &r->stats);
+		r->ncalls_snap = 0;
+		if (r->calls_snap) {
+			size_t n = sip_calls_list(r->calls, r->calls_snap,
+						  SIP_CALLS_LISTED);
+			r->ncalls_snap =
+			    n < SIP_CALLS_LISTED ? n : SIP_CALLS_LISTED;
+		}
 		pthread_mutex_unlock(&r->mu);
 	}
 }
@@ -434,8 +444,7 @@ static void *sip_thread(void *arg)
 	    /* A user agent for the calls' transactions (call.h): 2xx to an
 	     * INVITE retransmitted until its ACK, which comes back to the
 	     * transaction. Stateless requests are not concerned. */
-	    NTATAG_UA(1),
-	    NTATAG_SERVER_RPORT(1), NTATAG_TCP_RPORT(1),
+	    NTATAG_UA(1), NTATAG_SERVER_RPORT(1), NTATAG_TCP_RPORT(1),
 	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000), TPTAG_PONG2PING(1),
 	    TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
 	if (!r->agent) {
@@ -502,6 +511,7 @@ int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 	}
 	r->cfg = *cfg;
 	r->dir = dir;
+	r->calls_snap = calloc(SIP_CALLS_LISTED, sizeof *r->calls_snap);
 	if (hooks)
 		r->hooks = *hooks;
 	pthread_mutex_init(&r->mu, NULL);
@@ -547,6 +557,7 @@ void sip_free(struct sip_role *r)
 	sip_stop(r);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
+	free(r->calls_snap);
 	free(r);
 }
 
@@ -555,4 +566,15 @@ void sip_role_stats(struct sip_role *r, struct sip_core_stats *out)
 	pthread_mutex_lock(&r->mu);
 	*out = r->stats;
 	pthread_mutex_unlock(&r->mu);
+}
+
+size_t sip_role_calls(struct sip_role *r, struct sip_call_info *out, size_t cap)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->mu);
+	n = r->ncalls_snap;
+	memcpy(out, r->calls_snap, (n < cap ? n : cap) * sizeof *out);
+	pthread_mutex_unlock(&r->mu);
+	return n;
 }

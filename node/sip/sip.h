@@ -58,6 +58,15 @@ void sip_stop(struct sip_role *r);
 /* Stops if needed and frees. Accepts NULL. */
 void sip_free(struct sip_role *r);
 
+/* The calls a listing shows at most. */
+#define SIP_CALLS_LISTED 1024
+
+/* The calls in progress as of the last second (any thread): up to CAP
+ * copied to OUT; returns how many there were (at most
+ * SIP_CALLS_LISTED). */
+size_t sip_role_calls(struct sip_role *r, struct sip_call_info *out,
+		      size_t cap);
+
 /* A copy of the core's counters (any thread; updated once a second). */
 void sip_role_stats(struct sip_role *r, struct sip_core_stats *out);
 

@@ -144,6 +144,8 @@ static const struct wardctl_command commands[] = {
     {"node-group", "list", cmd_node_group_list, "", "every node group"},
     {"node-group", "delete", cmd_node_group_delete, "NAME",
      "remove a node group (refused while in use)"},
+    {"call", "list", cmd_call_list, "",
+     "the calls the node carries, with their security level"},
     {"tftp", "upload", cmd_tftp_upload, "[--name NAME] FILE",
      "a static file phones fetch over TFTP (up to 64 MiB)"},
     {"tftp", "list", cmd_tftp_list, "", "the uploaded files"},
