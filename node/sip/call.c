@@ -66,6 +66,8 @@ struct call {
 	struct side *pend_from;
 	struct sip_media_call *media; /* owned by the media table */
 	enum sip_level level;
+	enum sip_level told_b; /* the level B's INVITE announced */
+	int offer_keys;	       /* A's offer carried a=crypto */
 	int early_sent;
 	uint64_t started_ms, answered_ms, ring_until_ms;
 	uint64_t end_by_ms; /* CALL_ENDING: freed by then whatever B does */
@@ -199,6 +201,19 @@ static int is_sdp(const sip_t *sip)
 		   0;
 }
 
+/* The level the legs allow, KEYS: the offer carried keys (without a
+ * media table the keys go phone to phone: both legs must may hold them). */
+static enum sip_level legs_level(const struct call *c, int keys)
+{
+	enum sip_level la = side_level(&c->a), lb = side_level(&c->b);
+	enum sip_level l = la < lb ? la : lb;
+
+	if (l == SIP_LEVEL_ENCRYPTED &&
+	    (!keys || !c->a.encrypted || !c->b.encrypted))
+		l = SIP_LEVEL_AUTHENTICATED;
+	return l;
+}
+
 /* SDP from one side rewritten for side TO: by the media table (KIND 'o'
  * first offer, 'a' first answer, 'O' re-offer, 'A' re-answer) or by the
  * leg rule. Returns a heap buffer the caller wipes and frees, NULL with
@@ -239,16 +254,10 @@ static char *sdp_for(struct call *c, const struct side *to, int kind,
 		int n = sip_call_sdp_filter(pl->pl_data, pl->pl_len,
 					    to->encrypted, out, cap, &had);
 		rc = n < 0 ? 488 : 0;
-		if (kind == 'a' || kind == 'A') {
-			/* Keys went both ways only if both legs may hold
-			 * them; else the media is plain. */
-			enum sip_level la = side_level(&c->a),
-				       lb = side_level(&c->b);
-			c->level = la < lb ? la : lb;
-			if (c->level == SIP_LEVEL_ENCRYPTED &&
-			    (!had || !c->a.encrypted || !c->b.encrypted))
-				c->level = SIP_LEVEL_AUTHENTICATED;
-		}
+		if (kind == 'o')
+			c->offer_keys = had;
+		if (kind == 'a' || kind == 'A')
+			c->level = legs_level(c, had);
 	}
 	if (rc != 0) {
 		OPENSSL_cleanse(out, cap);
@@ -318,19 +327,29 @@ static void set_ending(struct call *c)
 	c->end_by_ms = wall_ms() + 32000;
 }
 
-/* A request ward makes in side S's dialog (BYE, ACK), answered to nta. */
-static void send_simple(struct call *c, struct side *s, sip_method_t method,
-			const char *name, uint32_t cseq, const char *body)
+/* A request ward makes in side S's dialog (BYE, ACK, an UPDATE telling
+ * the level), its answers left to nta. */
+static void send_req(struct call *c, struct side *s, sip_method_t method,
+		     const char *name, uint32_t cseq, const char *body,
+		     const char *info)
 {
 	char cs_str[32];
 
+	(void)c;
 	snprintf(cs_str, sizeof cs_str, "%u %s", cseq, name);
 	nta_outgoing_tcreate(
 	    s->leg, NULL, NULL, URL_STRING_MAKE(s->flow), method, name, NULL,
 	    SIPTAG_CONTACT_STR(s->contact),
 	    TAG_IF(cseq, SIPTAG_CSEQ_STR(cs_str)),
+	    TAG_IF(info, SIPTAG_CALL_INFO_STR(info)),
 	    TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
+}
+
+static void send_simple(struct call *c, struct side *s, sip_method_t method,
+			const char *name, uint32_t cseq, const char *body)
+{
+	send_req(c, s, method, name, cseq, body, NULL);
 }
 
 static void send_bye(struct call *c, struct side *s)
@@ -492,6 +511,13 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 		send_simple(c, &c->b, sip_method_ack, "ACK", c->b_invite_cseq,
 			    NULL);
 		c->b_acked = 1;
+	}
+	if (c->level != c->told_b && c->b_acked && sip->sip_allow &&
+	    sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE")) {
+		/* B's INVITE announced another level than the answer made:
+		 * B learns it in an UPDATE without a body (RFC 3311). */
+		send_req(c, &c->b, sip_method_update, "UPDATE", 0, NULL, info);
+		c->told_b = c->level;
 	}
 	nta_incoming_treply(
 	    c->irq_a, SIP_200_OK, SIPTAG_CONTACT_STR(c->a.contact),
@@ -775,7 +801,7 @@ static int place_b(struct call *c, const sip_t *sip,
 {
 	struct sip_calls *cs = c->cs;
 	char from[SIP_DIR_NAME_MAX * 2 + 96], to[SIP_REG_URI_MAX + 96];
-	char *sdp = NULL;
+	char *sdp = NULL, info[96];
 	int st;
 	const char *disp = sip->sip_from->a_display;
 
@@ -793,10 +819,15 @@ static int place_b(struct call *c, const sip_t *sip,
 		if (!sdp)
 			return st;
 	}
+	/* The level the legs and the offer allow: B's answer may still
+	 * lower it (then an UPDATE says so). */
+	c->told_b = c->level = legs_level(c, cs->env.media || c->offer_keys);
+	level_hdr(c, info, sizeof info);
 	c->orq_b = nta_outgoing_tcreate(
 	    c->b.leg, on_resp_b, c, URL_STRING_MAKE(c->b.flow),
 	    SIP_METHOD_INVITE, URL_STRING_MAKE(binding->uri),
 	    SIPTAG_CONTACT_STR(c->b.contact), SIPTAG_ALLOW_STR(ALLOW),
+	    SIPTAG_CALL_INFO_STR(info),
 	    TAG_IF(binding->path[0], SIPTAG_ROUTE_STR(binding->path)),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());

@@ -29,7 +29,7 @@ sipp_run() {
 		-i 127.0.0.1 -p "$lport" -timeout 20 -trace_err "$@" \
 		</dev/null >/dev/null 2>&1)
 }
-errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | tail -3; }
+errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | grep -v "^ *$" | tail -40; }
 
 step "one node; alice (line 1001) and bob (line 1002) with a digest profile"
 ward_init n1 calltest
