@@ -7,7 +7,8 @@
 # process's CPU per call, and how many calls failed.
 # P SIPp processes place the calls (SIPp, not ward, is the limit here);
 # one SIPp answers them for every callee.
-#   bench/sip_call.sh [BUILD_DIR] [-c CALLS] [-r RUNS] [-R RATE] [-P SIPP]
+#   [T1X64=MS] bench/sip_call.sh [BUILD_DIR] [-c CALLS] [-r RUNS] [-R RATE] [-P SIPP]
+# (T1X64: ward_sipd --t1x64-ms, the transactions' lifetime; RFC 3261: 32 s)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build}
@@ -52,7 +53,7 @@ for ((p = 0; p < procs; p++)); do
 	} >"$dir/callers$p.csv"
 done
 
-# one_run: prints "rate cpu_us failed".
+# one_run: prints "rate cpu_us failed" (the caller adds the peak RSS).
 one_run() {
 	local t0 t1 c0 c1 p sp=() n=$((calls / procs)) failed=0
 	c0=$(cpu_ticks "$pid")
@@ -82,7 +83,7 @@ res=()
 for ((r = 0; r < runs; r++)); do
 	sport=$(port)
 	"$build/tests/ward_sipd" --dir "$dir/dir.txt" --host 127.0.0.1 \
-		--port "$sport" --rate 0 --digest MD5 --quiet \
+		--port "$sport" --rate 0 --digest MD5 --quiet ${T1X64:+--t1x64-ms $T1X64} \
 		>"$dir/sipd.out" 2>"$dir/sipd.log" &
 	pid=$!
 	sleep 1
@@ -96,7 +97,7 @@ for ((r = 0; r < runs; r++)); do
 		</dev/null >/dev/null 2>&1) &
 	uas=$!
 	sleep 0.5
-	res+=("$(one_run)")
+	res+=("$(one_run) $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")")
 	kill "$uas" 2>/dev/null || true
 	wait "$uas" 2>/dev/null || true
 	uas=
@@ -106,4 +107,5 @@ for ((r = 0; r < runs; r++)); do
 done
 printf '%s\n' "${res[@]}" | awk '{print $1}' | median | xargs printf 'call set-ups/s (median of %d): %s\n' "$runs"
 printf '%s\n' "${res[@]}" | awk '{print $2}' | median | xargs printf '  CPU per call (ward_sipd): %s us\n'
+printf '%s\n' "${res[@]}" | awk '{print $4}' | median | xargs printf '  peak RSS of ward_sipd: %s KiB\n'
 printf '%s\n' "${res[@]}" | awk '{s += $3} END {printf "  failed calls (all runs): %d\n", s}'
