@@ -315,9 +315,12 @@ static const char *malformed(const sip_t *sip)
 	if (sip->sip_via->v_next && !sip->sip_via->v_next->v_protocol)
 		return "Bad Via";
 	/* A datagram shorter than its Content-Length was cut (RFC 3261
-	 * 18.3); streams are framed by it, so there the two agree. */
-	if ((sip->sip_content_length ? sip->sip_content_length->l_length : 0) !=
-	    (sip->sip_payload ? sip->sip_payload->pl_len : 0))
+	 * 18.3); streams are framed by it, so there the two agree. Without
+	 * one the body is the rest of the datagram (RFC 3261 18.3, as RFC
+	 * 2543 agents send it: RFC 4475 3.4.1). */
+	if (sip->sip_content_length &&
+	    sip->sip_content_length->l_length !=
+		(sip->sip_payload ? sip->sip_payload->pl_len : 0))
 		return "Bad Content-Length";
 	return NULL;
 }
