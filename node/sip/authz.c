@@ -185,11 +185,15 @@ void core_handle_device_request(struct sip_core *c, const sip_t *sip,
 	unsigned validity = c->cluster.default_nonce_validity_s;
 	int r, found;
 
-	if (!who || strlen(who) >= SIP_DIR_NAME_MAX) {
+	if (!who) {
 		core_reply(out, 400, "Bad From");
 		return;
 	}
-	r = c->dir->ops->device_by_name(c->dir->ctx, who, &dev);
+	/* A name longer than any device's is an unknown device, challenged
+	 * like any other (RFC 4475 3.1.1.7 sends one). */
+	r = strlen(who) >= SIP_DIR_NAME_MAX
+		? 1
+		: c->dir->ops->device_by_name(c->dir->ctx, who, &dev);
 	if (r < 0) {
 		core_reply(out, 503, "Service Unavailable");
 		return;
