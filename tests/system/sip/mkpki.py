@@ -12,7 +12,9 @@
   DEVICE-expired.pem  a MIC that expired yesterday
   fp.txt              "NAME HEX" SHA-256 fingerprints of every certificate
 
-usage: mkpki.py DIR [--rsa] DEVICE...
+usage: mkpki.py DIR [--rsa] [--server-name NAME] DEVICE...
+  --server-name   the server certificate's CN and DNS name (ward-node1;
+                  linphone matches DNS names only: use localhost)
 """
 import datetime
 import os
@@ -64,6 +66,11 @@ def main():
     out = sys.argv[1]
     args = sys.argv[2:]
     use_rsa = "--rsa" in args
+    server = "ward-node1"
+    if "--server-name" in args:
+        i = args.index("--server-name")
+        server = args[i + 1]
+        del args[i:i + 2]
     devices = [a for a in args if a != "--rsa"]
     os.makedirs(os.path.join(out, "tls"), exist_ok=True)
     fps = []
@@ -83,7 +90,7 @@ def main():
     save("mic-ca.pem", pem(mic), mic)
     save("rogue-ca.pem", pem(rogue), rogue)
     sk = key(use_rsa)
-    srv = cert("ward-node1", sk, ca, cak, dns="ward-node1")
+    srv = cert(server, sk, ca, cak, dns=server)
     save("tls/agent.pem", pem(srv) + pem(ca) + keypem(sk), srv)
     with open(os.path.join(out, "tls/cafile.pem"), "wb") as f:
         f.write(pem(ca) + pem(mic))
