@@ -341,8 +341,8 @@ static int unsupported(const sip_t *sip, struct sip_reply *out)
 
 	for (int i = 0; i < 2; i++)
 		for (; h[i]; h[i] = h[i]->k_next)
-			for (size_t j = 0;
-			     h[i]->k_items && h[i]->k_items[j]; j++) {
+			for (size_t j = 0; h[i]->k_items && h[i]->k_items[j];
+			     j++) {
 				const char *opt = h[i]->k_items[j];
 				size_t k = 0;
 				int n;
