@@ -18,6 +18,8 @@ set_tests_properties(system_store_growth system_store_diskfull
 add_library(fake_raft_version SHARED system/fake_raft_version.c)
 ward_system_test(system_tftp system/test_tftp.sh)
 set_tests_properties(system_tftp PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_tftp_enc system/test_tftp_enc.sh)
+set_tests_properties(system_tftp_enc PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_privdrop system/test_privdrop.sh)
 set_tests_properties(system_privdrop PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_capf system/test_capf.sh)
