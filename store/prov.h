@@ -201,6 +201,11 @@ struct store_device_lsc {
 	uint64_t issued_ms;
 };
 
+/* A device's manufacturer-installed certificate (MIC), as the registrar,
+ * CAPF or the admin saw it, is kept in the same record (table device_mic,
+ * key = device name; issued_ms: when it was recorded). The TFTP role
+ * encrypts a config to the LSC, else to the MIC. */
+
 /* ---- users (table users, key = name) ---------------------------------- */
 
 enum store_user_kind {
@@ -378,6 +383,8 @@ int store_device_each_by_user(struct store_read *r, const char *user,
 			      store_device_fn fn, void *arg);
 int store_device_lsc_get(struct store_read *r, const char *device,
 			 struct store_device_lsc *out);
+int store_device_mic_get(struct store_read *r, const char *device,
+			 struct store_device_lsc *out);
 int store_user_get(struct store_read *r, const char *name,
 		   struct store_user *out);
 typedef int (*store_user_fn)(void *arg, const struct store_user *rec);
@@ -418,11 +425,15 @@ int store_cmd_del_trunk_profile(struct store_cmd *c, const char *name);
  * entries are replaced by NEXT's. Names must match. */
 int store_cmd_put_device(struct store_cmd *c, const struct store_device *old,
 			 const struct store_device *next);
-/* Guarded on OLD; also drops its indexes, LSC and registration. */
+/* Guarded on OLD; also drops its indexes, LSC, MIC and registration. */
 int store_cmd_del_device(struct store_cmd *c, const struct store_device *old);
 int store_cmd_put_device_lsc(struct store_cmd *c,
 			     const struct store_device_lsc *r);
 int store_cmd_del_device_lsc(struct store_cmd *c, const char *device);
+/* The MIC: put or replace; the delete ignores an absent one. */
+int store_cmd_put_device_mic(struct store_cmd *c,
+			     const struct store_device_lsc *r);
+int store_cmd_del_device_mic(struct store_cmd *c, const char *device);
 int store_cmd_put_user(struct store_cmd *c, enum store_op op,
 		       const struct store_user *r);
 int store_cmd_del_user(struct store_cmd *c, const char *name);

@@ -137,6 +137,14 @@ void prov_device_status(struct store_read *r, const struct store_device *d,
 					      "not_after_s",
 					      (json_int_t)lsc.not_after_s));
 	}
+	if (store_device_mic_get(r, d->name, &lsc) == 0) {
+		hex(lsc.sha256, 32, fp);
+		json_object_set_new(o, "mic",
+				    json_pack("{s:s, s:s, s:I}", "sha256", fp,
+					      "serial", lsc.serial,
+					      "not_after_s",
+					      (json_int_t)lsc.not_after_s));
+	}
 }
 
 /* ---- deleting: who still uses it --------------------------------------- */

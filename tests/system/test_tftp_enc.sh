@@ -169,6 +169,48 @@ grep -q "<certHash>$(md5sum <"$D/lsc.der" | cut -d' ' -f1)</certHash>" "$D/stub.
 	fail "stub certHash is not the LSC's MD5: $(cat "$D/stub.xml")"
 ! grep -q "authName\|authHash\|featureLabel" "$D/stub.xml" || fail "the stub carries the config"
 
+step "a phone without an LSC: encrypted to the MIC the admin records"
+DEV2=SEP00112233EEC2
+ward_ctl n1 device add $DEV2 --model 8841 --capabilities tls,srtp,encrypted-config,mic \
+	--profile enc-auth --lines 3003 >/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/O=Phone Maker/CN=CP-8841-$DEV2" \
+	-keyout "$D/mic.key" -out "$D/mic.pem" 2>/dev/null
+openssl x509 -in "$D/mic.pem" -outform DER -out "$D/mic.der"
+wait_until 10 "no MIC yet: tftp files says why" bash -c \
+	"'$WARDCTL' --url '$(ward_url n1)' --fingerprint '$(ward_fp n1)' tftp files $DEV2 |
+		grep -q 'no certificate (LSC or MIC, RSA) to encrypt to'"
+get_hpa n1 $DEV2.cnf.xml.enc.sgn "$D/none" && fail "an .enc.sgn without LSC or MIC"
+ward_ctl n1 device mic $DEV2 "$D/mic.pem" | grep -q "MIC sha256:$(sha256sum <"$D/mic.der" | cut -d' ' -f1)" ||
+	fail "device mic: $(cat "$D/last.out" 2>/dev/null)"
+[ "$(ward_ctl n1 --json device show $DEV2 | jq -r .mic.sha256)" = \
+	"$(sha256sum <"$D/mic.der" | cut -d' ' -f1)" ] || fail "device show: no MIC"
+ward_ctl n1 --json audit | jq -e '[.. | strings | select(test("device.mic"))] | length > 0' \
+	>/dev/null || fail "no audit record for the MIC"
+wait_until 10 "n1 serves $DEV2's .enc.sgn" get_hpa n1 $DEV2.cnf.xml.enc.sgn "$D/enc2"
+$INDEP decrypt "$D/enc2" "$D/mic.key" "$D/dec2.xml" || fail "the MIC's key does not open it"
+grep -q "<featureLabel>3003</featureLabel>" "$D/dec2.xml" || fail "$(cat "$D/dec2.xml")"
+mkdir -p "$D/chk2"
+$INDEP check "$D/enc2" "$D/n1/pki/tftp.pem" "$D/chk2" >/dev/null || fail "MIC .enc.sgn signature"
+curl -sf "$(http_url n1 $DEV2.cnf.xml.sgn)" -o "$D/stub2.sgn" || fail "HTTP stub 2"
+body "$D/stub2.sgn" "$D/stub2.xml"
+grep -q "<certHash>$(md5sum <"$D/mic.der" | cut -d' ' -f1)</certHash>" "$D/stub2.xml" ||
+	fail "stub certHash is not the MIC's MD5: $(cat "$D/stub2.xml")"
+ward_ctl n1 tftp files $DEV2 | grep -q "encrypted to the device's MIC" || fail "tftp files: not the MIC"
+mics() { ward_ctl n1 --json audit | jq '[.. | strings | select(test("^device.mic$"))] | length'; }
+before=$(mics)
+[ "$before" -gt 0 ] || fail "no device.mic audit record"
+ward_ctl n1 device mic $DEV2 "$D/mic.pem" >/dev/null
+[ "$(mics)" = "$before" ] || fail "the same MIC again was written"
+# The first phone has an LSC: a MIC beside it changes nothing.
+ward_ctl n1 device mic $DEV "$D/mic.pem" >/dev/null
+ward_ctl n1 tftp get -o "$D/enc.lsc" $CFG.enc.sgn
+$INDEP decrypt "$D/enc.lsc" "$D/dev.key" "$D/none" >/dev/null || fail "not the LSC any more"
+# Forgotten: no encrypted file again.
+ward_ctl n1 device mic $DEV2 none >/dev/null
+wait_until 10 "$DEV2 loses its .enc.sgn" bash -c "! curl -sf '$(http_url n1 $DEV2.cnf.xml.enc.sgn)' -o /dev/null"
+expect_rc 2 ward_ctl n1 device mic $DEV2 "$D/dev.key"
+expect_rc 2 ward_ctl n1 device mic SEP0000000000FF "$D/mic.pem"
+
 step "a tampered file fails verification and decryption"
 for at in 40 $(($(stat -c %s "$D/enc.hpa") - 10)); do
 	cp "$D/enc.hpa" "$D/bad"

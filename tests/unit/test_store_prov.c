@@ -371,6 +371,7 @@ static void test_device_delete_takes_lsc_registration_and_indexes(void **state)
 	struct store_cmd *c;
 	struct store_read *r;
 	static const uint8_t der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	static const uint8_t mic[] = {0x30, 0x03, 0x02, 0x01, 0x02};
 
 	phone(&a, "SEP0011223344AA", "1001", "alice");
 	memset(&l, 0, sizeof l);
@@ -392,6 +393,22 @@ static void test_device_delete_takes_lsc_registration_and_indexes(void **state)
 	assert_int_equal(l2.der_len, sizeof der);
 	assert_memory_equal(l2.der, der, sizeof der);
 	assert_string_equal(l2.device, a.name);
+	/* The MIC is its own record: none yet. */
+	assert_int_equal(store_device_mic_get(r, a.name, &l2),
+			 STORE_ENOTFOUND);
+	store_read_end(r);
+
+	l.der = mic;
+	l.der_len = sizeof mic;
+	c = fx_cmd();
+	assert_int_equal(store_cmd_put_device_mic(c, &l), 0);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
+	assert_int_equal(store_device_mic_get(r, a.name, &l2), 0);
+	assert_memory_equal(l2.der, mic, sizeof mic);
+	assert_string_equal(l2.device, a.name);
+	assert_int_equal(store_device_lsc_get(r, a.name, &l2), 0);
+	assert_memory_equal(l2.der, der, sizeof der);
 	assert_int_equal(store_registration_get(r, a.name, &reg), 0);
 	assert_string_equal(reg.device, a.name);
 	store_read_end(r);
@@ -402,6 +419,8 @@ static void test_device_delete_takes_lsc_registration_and_indexes(void **state)
 	r = fx_read(f);
 	assert_int_equal(store_device_get(r, l.device, &a), STORE_ENOTFOUND);
 	assert_int_equal(store_device_lsc_get(r, l.device, &l2),
+			 STORE_ENOTFOUND);
+	assert_int_equal(store_device_mic_get(r, l.device, &l2),
 			 STORE_ENOTFOUND);
 	assert_int_equal(store_registration_get(r, l.device, &reg),
 			 STORE_ENOTFOUND);

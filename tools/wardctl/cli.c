@@ -97,6 +97,8 @@ static const struct wardctl_command commands[] = {
      "add a device (--help lists the fields)"},
     {"device", "set", cmd_device_set, "NAME [--FIELD VALUE ...]",
      "change fields of a device"},
+    {"device", "mic", cmd_device_mic, "NAME FILE|none",
+     "record a phone's manufacturer certificate (PEM), or forget it"},
     {"device", "show", cmd_device_show, "NAME", "one device"},
     {"device", "list", cmd_device_list, "", "every device"},
     {"device", "status", cmd_device_status, "[NAME]",
