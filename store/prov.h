@@ -110,6 +110,8 @@ struct store_phone_profile {
 	uint32_t key_size;	   /* RSA bits for CAPF: 1024, 2048, 4096 */
 	uint32_t settings_access;  /* enum store_settings_access */
 	uint64_t created_ms, changed_ms;
+	char srst[STORE_NAME_MAX]; /* v2: SRST reference (store/srst.h), ""
+				      none */
 };
 
 /* ---- SIP trunk security profiles (table trunk_profiles, key = name) ---- */
