@@ -44,5 +44,10 @@ int cmd_node_group_set(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_show(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_delete(struct wardctl *ctx, int argc, char **argv);
 
 #endif
