@@ -10,3 +10,8 @@ if(TARGET ward_sip)
   target_compile_definitions(test_sip_robustness PRIVATE
     WARD_SIP_CORPUS="${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/sip_ingress")
 endif()
+if(TARGET ward_sip)
+  ward_unit_test(test_sip_dialplan
+    SOURCES unit/test_sip_dialplan.c unit/test_store_fixture.c
+    LIBS ward_sip)
+endif()
