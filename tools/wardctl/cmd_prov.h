@@ -43,5 +43,20 @@ int cmd_node_group_set(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_show(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_delete(struct wardctl *ctx, int argc, char **argv);
 
 #endif
