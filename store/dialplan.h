@@ -4,7 +4,9 @@
  *
  * Pure functions over a small table of callbacks, so that the directory
  * over the store and the in-memory directory of the tests decide exactly
- * alike. Nothing here allocates; nothing returned is borrowed past a call.
+ * alike; and that source over the store's tables (store_dialplan_route,
+ * for the signaling role and the admin API's lookup). Nothing here
+ * allocates; nothing returned is borrowed past a call.
  *
  * Pattern syntax (a pattern comes from the admin API: outside input):
  *   0-9 * # +     the character itself
@@ -86,5 +88,26 @@ struct dialplan_result {
 int dialplan_resolve(const struct dialplan_source *src, void *ctx,
 		     const char (*css)[STORE_NAME_MAX], unsigned ncss,
 		     const char *number, struct dialplan_result *out);
+
+/* ---- over the store --------------------------------------------------- */
+
+#define STORE_DIALPLAN_DEVICES_MAX 8
+
+struct store_dialplan_answer {
+	struct dialplan_result res; /* verdict, partition, pattern... */
+	unsigned ndevices; /* LINE: the devices with the line (first
+			      STORE_DIALPLAN_DEVICES_MAX in name order) */
+	char devices[STORE_DIALPLAN_DEVICES_MAX][STORE_NAME_MAX];
+};
+
+/* dialplan_resolve over R (a read transaction, borrowed) for the device
+ * CALLER (phone or trunk) and NUMBER: its CSS from its record, the lines
+ * from the line index, the patterns from the pattern index. 0 with OUT
+ * filled (verdict NONE when nothing reachable holds NUMBER); STORE_ENOTFOUND
+ * for an unknown caller; STORE_ENOTFOUND is never about NUMBER. Another
+ * code when the store cannot be read or the caller's CSS is gone (the
+ * caller then fails closed). Reads only. */
+int store_dialplan_route(struct store_read *r, const char *caller,
+			 const char *number, struct store_dialplan_answer *out);
 
 #endif

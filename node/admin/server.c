@@ -192,7 +192,9 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/node-groups/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
-    /* The dial plan: the same handlers (prov_int.h). */
+    /* The dial plan: the same handlers (prov_int.h), and its lookup. */
+    {EVHTTP_REQ_GET, "/v1/dial-plan/route", admin_route_dialplan_route,
+     ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/partitions", admin_route_prov_list,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/partitions/+", admin_route_prov_get,

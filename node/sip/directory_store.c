@@ -329,145 +329,43 @@ static int op_trust(void *ctx, const uint8_t fp[32])
 
 /* ---- the dial plan ---------------------------------------------------- */
 
-struct line_scan {
-	const char *partition, *number;
-	struct sip_route *out; /* NULL: only whether one exists */
-	int found;
-};
-
-static int line_in_partition(void *arg, const struct store_device *dev)
-{
-	struct line_scan *s = arg;
-
-	for (uint32_t i = 0; i < dev->n_lines; i++) {
-		if (strcmp(dev->lines[i], s->number) != 0 ||
-		    strcmp(dev->line_partitions[i], s->partition) != 0)
-			continue;
-		s->found = 1;
-		if (!s->out)
-			return 1;
-		if (s->out->ndevices < SIP_ROUTE_MAX)
-			snprintf(s->out->devices[s->out->ndevices++],
-				 SIP_DIR_NAME_MAX, "%s", dev->name);
-		return 0;
-	}
-	return 0;
-}
-
-static int src_has_line(void *ctx, const char *partition, const char *number)
-{
-	struct line_scan s = {.partition = partition, .number = number};
-
-	return store_device_each_by_line(ctx, number, line_in_partition, &s) <
-		       0
-		   ? -1
-		   : s.found;
-}
-
-struct pattern_wrap {
-	dialplan_pattern_fn fn;
-	void *arg;
-};
-
-static int pattern_cb(void *arg, const struct store_route_pattern *rp)
-{
-	struct pattern_wrap *w = arg;
-	struct dialplan_pattern p = {.pattern = rp->pattern,
-				     .action = rp->action,
-				     .target = rp->trunk,
-				     .name = rp->name};
-
-	return w->fn(w->arg, &p);
-}
-
-static int src_each_pattern(void *ctx, const char *partition,
-			    dialplan_pattern_fn fn, void *arg)
-{
-	struct pattern_wrap w = {.fn = fn, .arg = arg};
-	int rc = store_route_pattern_each_in(ctx, partition, pattern_cb, &w);
-
-	return rc < 0 ? -1 : 0;
-}
-
-static const struct dialplan_source store_plan = {
-    .has_line = src_has_line,
-    .each_pattern = src_each_pattern,
-};
-
-/* The partitions the device CALLER reaches: 0, SIP_DIR_FORBIDDEN for an
- * unknown caller (it reaches nothing), -1 when its CSS cannot be read. */
-static int caller_css(struct store_read *r, const char *caller,
-		      struct store_css *css)
-{
-	struct store_device dev;
-	int rc;
-
-	memset(css, 0, sizeof *css);
-	rc = store_device_get(r, caller, &dev);
-	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
-		return SIP_DIR_FORBIDDEN;
-	if (rc)
-		return -1;
-	if (!dev.css[0])
-		return 0;
-	/* A CSS that vanished under the device (deletes of a CSS in use
-	 * are refused, but not atomically with the device's edit): fail
-	 * closed rather than widen the device's reach. */
-	return store_css_get(r, dev.css, css) == 0 ? 0 : -1;
-}
-
 static int op_route(void *ctx, const char *caller, const char *number,
 		    struct sip_route *out)
 {
 	struct sip_dirstore *d = ctx;
-	struct dialplan_result res;
+	struct store_dialplan_answer a;
 	struct store_read *r;
-	struct store_css css;
 	int rc;
 
 	memset(out, 0, sizeof *out);
 	if (store_read_begin(d->store, &r) != 0)
 		return -1;
-	rc = caller_css(r, caller, &css);
-	if (rc == 0 && dialplan_resolve(&store_plan, r, css.partitions,
-					css.n_partitions, number, &res) != 0)
-		rc = -1;
-	if (rc == 0) {
-		snprintf(out->number, sizeof out->number, "%s", number);
-		snprintf(out->partition, sizeof out->partition, "%s",
-			 res.partition);
-		switch (res.verdict) {
-		case DIALPLAN_LINE: {
-			struct line_scan s = {.partition = res.partition,
-					      .number = number,
-					      .out = out};
-
-			if (store_device_each_by_line(r, number,
-						      line_in_partition,
-						      &s) < 0 ||
-			    out->ndevices == 0)
-				rc = -1;
-			break;
-		}
-		case DIALPLAN_ROUTE:
-			snprintf(out->devices[0], sizeof out->devices[0], "%s",
-				 res.target);
-			out->ndevices = 1;
-			break;
-		case DIALPLAN_BLOCK:
-			rc = SIP_DIR_FORBIDDEN;
-			break;
-		default:
-			rc = SIP_DIR_NOTFOUND;
-			break;
-		}
-	}
+	rc = store_dialplan_route(r, caller, number, &a);
 	store_read_end(r);
-	if (rc != 0) {
-		/* Nothing of a refused or unknown number leaks out. */
-		memset(out, 0, sizeof *out);
+	if (rc == STORE_ENOTFOUND)
+		return SIP_DIR_FORBIDDEN; /* an unknown caller reaches nothing */
+	if (rc)
+		return -1;
+	switch (a.res.verdict) {
+	case DIALPLAN_LINE:
+		for (unsigned i = 0; i < a.ndevices && i < SIP_ROUTE_MAX; i++)
+			snprintf(out->devices[out->ndevices++],
+				 sizeof out->devices[0], "%s", a.devices[i]);
+		break;
+	case DIALPLAN_ROUTE:
+		snprintf(out->devices[0], sizeof out->devices[0], "%s",
+			 a.res.target);
+		out->ndevices = 1;
+		break;
+	case DIALPLAN_BLOCK:
+		return SIP_DIR_FORBIDDEN;
+	default:
+		/* Out of reach or unknown: the same answer. */
+		return SIP_DIR_NOTFOUND;
 	}
-	return rc;
+	snprintf(out->number, sizeof out->number, "%s", number);
+	snprintf(out->partition, sizeof out->partition, "%s", a.res.partition);
+	return 0;
 }
 
 static const struct sip_directory_ops store_ops = {

@@ -103,6 +103,42 @@ expect_rc 2 ward_ctl n1 device set SEP0011223344AB --css ghost
 err_has 'no css "ghost"'
 json_is device SEP0011223344AB .css '"staff"'
 
+step "the lookup: CSS order, none-partition, patterns, numbers out of reach"
+route_is() { # route_is CALLER NUMBER JQ WANT
+	local got
+	got=$(ward_ctl n1 --json dial-plan route "$1" "$2" | jq -c "$3")
+	[ "$got" = "$4" ] || fail "$1 dials $2: $3 is $got, not $4"
+}
+route_is SEP0011223344AA 1000 '[.verdict,.partition,.devices]' \
+	'["line","internal",["SEP0011223344AA"]]'
+route_is SEP0011223344AA 1001 '[.verdict,.partition]' '["line",""]'
+route_is SEP0011223344AA 92345678 '[.verdict,.route_pattern,.devices]' \
+	'["route","local",["gw1"]]'
+route_is SEP0011223344AA 9555 '[.verdict,.route_pattern]' '["route","pstn-out"]'
+route_is SEP0011223344AA 900123 '[.verdict,.sip_status,.devices]' '["block",403,[]]'
+route_is gw1 1000 '.devices' '["SEP0011223344AA"]'
+# 2000 exists in exec, outside staff: answered as a number that does not
+# exist at all.
+reach=$(ward_ctl n1 --json dial-plan route SEP0011223344AA 2000 | jq -c 'del(.number)')
+none=$(ward_ctl n1 --json dial-plan route SEP0011223344AA 2999 | jq -c 'del(.number)')
+[ "$reach" = "$none" ] || fail "2000 out of reach differs from unknown: $reach / $none"
+route_is SEP0011223344AA 2000 '[.verdict,.sip_status]' '["none",404]'
+route_is SEP0011223344AA '*67#' '[.number,.verdict]' '["*67#","none"]'
+route_is SEP0011223344AA '+41791234567' '[.number,.verdict]' '["+41791234567","none"]'
+expect_rc 0 ward_ctl n1 css add boss --partitions exec,internal
+expect_rc 0 ward_ctl n1 device set SEP0011223344AB --css boss
+route_is SEP0011223344AB 2000 '[.verdict,.partition,.devices]' \
+	'["line","exec",["SEP0011223344AB"]]'
+route_is SEP0011223344AB 92345678 '.verdict' '"none"'
+expect_rc 0 ward_ctl n1 device set SEP0011223344AB --css staff
+expect_rc 0 ward_ctl n1 css delete boss
+expect_rc 0 ward_ctl n1 dial-plan route SEP0011223344AA 900123
+out_has "blocked by route pattern premium (900!) in partition pstn: 403 Forbidden"
+expect_rc 0 ward_ctl n1 dial-plan route SEP0011223344AA 2000
+out_has "404 Not Found"
+expect_rc 2 ward_ctl n1 dial-plan route SEP00112233FFFF 1000
+err_has 'no device "SEP00112233FFFF"'
+
 step "deleting what is in use is refused, naming the user"
 expect_rc 2 ward_ctl n1 partition delete internal
 err_has "partition internal is in use by css staff"

@@ -232,6 +232,33 @@ static void test_route_hides_numbers_out_of_reach(void **state)
 	expect(d, "SEP00000000000F", "3000", SIP_DIR_FORBIDDEN, NULL, NULL);
 }
 
+static void test_route_fails_closed_when_the_callers_css_is_gone(void **state)
+{
+	struct dp *d = *state;
+	struct sip_dirmem *m;
+	struct sip_directory md;
+	struct sip_route r;
+	struct store_cmd *c = fx_cmd();
+	char err[128];
+
+	/* Deletes of a CSS in use are refused by the admin API, but not
+	 * atomically with a device's edit: a CSS gone from under a device
+	 * must not widen what the device reaches. */
+	assert_int_equal(store_cmd_del_css(c, "lobby"), 0);
+	assert_int_equal(fx_apply(&d->fx, c), 0);
+	assert_int_equal(d->store_dir.ops->route(d->store_dir.ctx,
+						 "SEP000000000003", "1000", &r),
+			 -1);
+	assert_int_equal(r.ndevices, 0);
+	assert_int_equal(sip_dirmem_parse("device SEP000000000001 line=1 "
+					  "css=nowhere\n",
+					  &m, err, sizeof err),
+			 0);
+	sip_dirmem_directory(m, &md);
+	assert_int_equal(md.ops->route(md.ctx, "SEP000000000001", "1", &r), -1);
+	sip_dirmem_free(m);
+}
+
 static void test_mem_directory_refuses_malformed_dial_plan_lines(void **state)
 {
 	static const char *const bad[] = {
@@ -265,6 +292,9 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_route_hides_numbers_out_of_reach, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_route_fails_closed_when_the_callers_css_is_gone, setup,
+		teardown),
 	    cmocka_unit_test(
 		test_mem_directory_refuses_malformed_dial_plan_lines),
 	};

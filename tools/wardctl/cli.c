@@ -168,6 +168,8 @@ static const struct wardctl_command commands[] = {
     {"route-pattern", "list", cmd_route_pattern_list, "", "every route pattern"},
     {"route-pattern", "delete", cmd_route_pattern_delete, "NAME",
      "remove a route pattern"},
+    {"dial-plan", "route", cmd_dial_plan_route, "CALLER NUMBER",
+     "what the dial plan does with a call from device CALLER to NUMBER"},
     {"tftp", "upload", cmd_tftp_upload, "[--name NAME] FILE",
      "a static file phones fetch over TFTP (up to 64 MiB)"},
     {"tftp", "list", cmd_tftp_list, "", "the uploaded files"},

@@ -58,5 +58,6 @@ int cmd_route_pattern_set(struct wardctl *ctx, int argc, char **argv);
 int cmd_route_pattern_show(struct wardctl *ctx, int argc, char **argv);
 int cmd_route_pattern_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_route_pattern_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_dial_plan_route(struct wardctl *ctx, int argc, char **argv);
 
 #endif
