@@ -256,7 +256,7 @@ static int resolve_in(const struct dialplan_source *src, void *ctx,
 		out->verdict = DIALPLAN_LINE;
 		return 1;
 	}
-	if (src->each_pattern(ctx, partition, consider, &b) < 0)
+	if (src->each_pattern(ctx, partition, number, consider, &b) < 0)
 		return -1;
 	return b.count != 0;
 }

@@ -63,9 +63,12 @@ typedef int (*dialplan_pattern_fn)(void *arg, const struct dialplan_pattern *p);
 struct dialplan_source {
 	/* 1 if a device has line NUMBER in PARTITION, 0 if none. */
 	int (*has_line)(void *ctx, const char *partition, const char *number);
-	/* Calls FN for every pattern of PARTITION, in any order. */
+	/* Calls FN for the patterns of PARTITION that may match NUMBER
+	 * (at least every one that does; more are harmless), in any
+	 * order. */
 	int (*each_pattern)(void *ctx, const char *partition,
-			    dialplan_pattern_fn fn, void *arg);
+			    const char *number, dialplan_pattern_fn fn,
+			    void *arg);
 };
 
 struct dialplan_result {

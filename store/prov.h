@@ -480,6 +480,11 @@ int store_route_pattern_each(struct store_read *r, store_route_pattern_fn fn,
  * (no scan), in pattern order. */
 int store_route_pattern_each_in(struct store_read *r, const char *partition,
 				store_route_pattern_fn fn, void *arg);
+/* The same, only the patterns that match NUMBER (dialplan_pattern_match):
+ * the others' records are not read. */
+int store_route_pattern_each_match(struct store_read *r, const char *partition,
+				   const char *number,
+				   store_route_pattern_fn fn, void *arg);
 /* The name of the pattern PATTERN of PARTITION into NAME (STORE_NAME_MAX):
  * 0 or STORE_ENOTFOUND. */
 int store_route_pattern_find(struct store_read *r, const char *partition,

@@ -59,11 +59,14 @@ static int pattern_cb(void *arg, const struct store_route_pattern *rp)
 }
 
 static int src_each_pattern(void *ctx, const char *partition,
-			    dialplan_pattern_fn fn, void *arg)
+			    const char *number, dialplan_pattern_fn fn,
+			    void *arg)
 {
 	struct pattern_wrap w = {.fn = fn, .arg = arg};
 
-	return store_route_pattern_each_in(ctx, partition, pattern_cb, &w) < 0
+	/* Only the records whose pattern (in the index key) matches. */
+	return store_route_pattern_each_match(ctx, partition, number,
+					      pattern_cb, &w) < 0
 		   ? -1
 		   : 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/codec.h"
+#include "store/dialplan.h"
 #include "store/internal.h"
 #include "store/prov.h"
 
@@ -219,6 +220,7 @@ struct pattern_each {
 	struct store_read *r;
 	const uint8_t *prefix; /* PARTITION + NUL */
 	size_t plen;
+	const char *number; /* NULL: every pattern */
 	store_route_pattern_fn fn;
 	void *arg;
 	int past;
@@ -235,6 +237,16 @@ static int pattern_each_cb(void *arg, const void *key, size_t klen,
 		e->past = 1;
 		return 1;
 	}
+	if (e->number) {
+		char pattern[STORE_DIALPLAN_PATTERN_MAX];
+
+		if (klen - e->plen >= sizeof pattern)
+			return 0;
+		memcpy(pattern, (const uint8_t *)key + e->plen, klen - e->plen);
+		pattern[klen - e->plen] = '\0';
+		if (dialplan_pattern_match(pattern, e->number) == 0)
+			return 0;
+	}
 	/* An entry whose record is gone or disagrees (cannot happen
 	 * through the helpers) is skipped rather than handed out. */
 	if (!key_to_name(val, vlen, name) ||
@@ -248,13 +260,17 @@ static int pattern_each_cb(void *arg, const void *key, size_t klen,
 	return e->fn(e->arg, &rp);
 }
 
-int store_route_pattern_each_in(struct store_read *r, const char *partition,
-				store_route_pattern_fn fn, void *arg)
+static int pattern_each(struct store_read *r, const char *partition,
+			const char *number, store_route_pattern_fn fn, void *arg)
 {
 	uint8_t prefix[STORE_NAME_MAX];
 	size_t n = partition ? strnlen(partition, STORE_NAME_MAX)
 			     : STORE_NAME_MAX;
-	struct pattern_each e = {.r = r, .prefix = prefix, .fn = fn, .arg = arg};
+	struct pattern_each e = {.r = r,
+				 .prefix = prefix,
+				 .number = number,
+				 .fn = fn,
+				 .arg = arg};
 	int rc;
 
 	if (n == STORE_NAME_MAX)
@@ -265,6 +281,21 @@ int store_route_pattern_each_in(struct store_read *r, const char *partition,
 	rc = store_each(r, STORE_T_ROUTE_PATTERN_KEYS, prefix, e.plen,
 			pattern_each_cb, &e);
 	return e.past ? STORE_OK : rc;
+}
+
+int store_route_pattern_each_in(struct store_read *r, const char *partition,
+				store_route_pattern_fn fn, void *arg)
+{
+	return pattern_each(r, partition, NULL, fn, arg);
+}
+
+int store_route_pattern_each_match(struct store_read *r, const char *partition,
+				   const char *number,
+				   store_route_pattern_fn fn, void *arg)
+{
+	if (!number)
+		return STORE_EINVAL;
+	return pattern_each(r, partition, number, fn, arg);
 }
 
 int store_route_pattern_find(struct store_read *r, const char *partition,

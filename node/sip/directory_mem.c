@@ -249,7 +249,8 @@ static int mem_has_line(void *ctx, const char *partition, const char *number)
 }
 
 static int mem_each_pattern(void *ctx, const char *partition,
-			    dialplan_pattern_fn fn, void *arg)
+			    const char *number, dialplan_pattern_fn fn,
+			    void *arg)
 {
 	struct sip_dirmem *m = ctx;
 
@@ -260,6 +261,7 @@ static int mem_each_pattern(void *ctx, const char *partition,
 					     .target = mp->trunk,
 					     .name = mp->pattern};
 
+		(void)number; /* every one: dialplan_resolve matches */
 		if (strcmp(mp->partition, partition) == 0 && fn(arg, &p))
 			return 1;
 	}

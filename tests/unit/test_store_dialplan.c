@@ -120,11 +120,12 @@ static int t_has_line(void *ctx, const char *partition, const char *number)
 	return 0;
 }
 
-static int t_each(void *ctx, const char *partition, dialplan_pattern_fn fn,
-		  void *arg)
+static int t_each(void *ctx, const char *partition, const char *number,
+		  dialplan_pattern_fn fn, void *arg)
 {
 	struct table *t = ctx;
 
+	(void)number; /* hands over every one: resolve must filter */
 	/* Backwards, so no test depends on the listing order. */
 	for (size_t i = t->n; i-- > 0;) {
 		struct dialplan_pattern p = {.pattern = t->e[i].pattern,
@@ -430,6 +431,19 @@ static void test_route_patterns_are_unique_per_partition_and_indexed(
 	assert_int_equal(
 	    store_route_pattern_each_in(r, "", collect_pattern, seen), 0);
 	assert_string_equal(seen, "900! ");
+	seen[0] = '\0';
+	assert_int_equal(store_route_pattern_each_match(r, "pstn", "9123",
+							collect_pattern, seen),
+			 0);
+	assert_string_equal(seen, "9[0-1]! ");
+	seen[0] = '\0';
+	store_route_pattern_each_match(r, "pstn", "9001", collect_pattern,
+				       seen);
+	assert_string_equal(seen, "900! 9[0-1]! ");
+	seen[0] = '\0';
+	store_route_pattern_each_match(r, "pstn", "8001", collect_pattern,
+				       seen);
+	assert_string_equal(seen, "");
 	assert_int_equal(store_route_pattern_find(r, "pstn", "9[0-1]!", name),
 			 0);
 	assert_string_equal(name, "b");
