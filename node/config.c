@@ -82,6 +82,10 @@ static const struct config_def config_defs[] = {
 	UINT("sip.rate_per_source", sip_rate_per_source, 0, 1000000, "200"),
 	UINT("sip.conn_per_source", sip_conn_per_source, 0, 65535, "32"),
 	STR("sip.digest_algorithms", sip_digest, "SHA-512-256,SHA-256,MD5"),
+	UINT("sip.max_calls", sip_max_calls, 1, 1000000, "10000"),
+	UINT("sip.max_calls_per_device", sip_max_calls_per_device, 1, 1000,
+	     "8"),
+	UINT("sip.ring_s", sip_ring_s, 5, 3600, "120"),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)
