@@ -6,3 +6,7 @@ if(TARGET ward_keymgr)
   ward_unit_test(test_keymgr_relay SOURCES unit/test_keymgr_relay.c
     LIBS ward_keymgr)
 endif()
+if(TARGET ward_keymgr)
+  ward_unit_test(test_keymgr_sdpmap SOURCES unit/test_keymgr_sdpmap.c
+    LIBS ward_keymgr)
+endif()
