@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -48,6 +49,7 @@ struct wardd_media {
 	struct portpool *pool; /* owned */
 	unsigned max_calls;
 	atomic_uint calls;
+	_Atomic time_t refused_at; /* the last "max_calls reached" line */
 	int allow_bridge;
 	pthread_t thread;
 	int started;
@@ -208,8 +210,14 @@ static int media_offer(void *ctx, const char *call_id,
 	*out_len = 0;
 	if (atomic_fetch_add(&m->calls, 1) >= m->max_calls) {
 		atomic_fetch_sub(&m->calls, 1);
-		log_warn(TAGM, "call %s: media.max_calls (%u) reached", call_id,
-			 m->max_calls);
+		/* Under overload: one line a second, not one per call. */
+		if (time(NULL) != atomic_load(&m->refused_at)) {
+			atomic_store(&m->refused_at, time(NULL));
+			log_warn(TAGM,
+				 "media.max_calls (%u) reached: calls "
+				 "refused with 500 (the first %s)",
+				 m->max_calls, call_id);
+		}
 		return 500;
 	}
 	call = calloc(1, sizeof *call);
