@@ -26,7 +26,8 @@
 
 struct sip_media_call {
 	struct wardd_media *m;
-	struct sdpmap_call *map; /* owned */
+	struct sdpmap_call *map;	    /* owned */
+	struct sip_media_call *prev, *next; /* the open calls, under m->mu */
 	/* The media thread's: only that thread dereferences them. */
 	struct relay_session *sess[SDP_MAX_MEDIA];
 };
@@ -60,6 +61,7 @@ struct wardd_media {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct media_req *head, *tail; /* under MU */
+	struct sip_media_call *open;   /* under MU: calls not closed yet */
 };
 
 /* ---- the media thread ---- */
@@ -189,6 +191,14 @@ static enum sip_level level_to_sip(enum keymgr_level l)
 
 static void release(struct wardd_media *m, struct sip_media_call *call)
 {
+	pthread_mutex_lock(&m->mu);
+	if (call->prev)
+		call->prev->next = call->next;
+	else
+		m->open = call->next;
+	if (call->next)
+		call->next->prev = call->prev;
+	pthread_mutex_unlock(&m->mu);
 	sdpmap_call_free(call->map);
 	free(call);
 	atomic_fetch_sub(&m->calls, 1);
@@ -240,6 +250,12 @@ static int media_offer(void *ctx, const char *call_id,
 		atomic_fetch_sub(&m->calls, 1);
 		return rc;
 	}
+	pthread_mutex_lock(&m->mu);
+	call->next = m->open;
+	if (m->open)
+		m->open->prev = call;
+	m->open = call;
+	pthread_mutex_unlock(&m->mu);
 	*callp = call;
 	return 0;
 }
@@ -444,17 +460,20 @@ void wardd_media_free(struct wardd_media *m)
 		submit(m, &rq);
 		pthread_join(m->thread, NULL);
 	}
-	if (atomic_load(&m->calls) != 0)
-		log_error(TAGM, "%u calls still open at stop",
-			  atomic_load(&m->calls));
+	if (m->open)
+		log_warn(TAGM, "%u calls still open at stop: closed",
+			 atomic_load(&m->calls));
+	/* The thread is gone: its sessions are this thread's now. */
+	while (m->open) {
+		close_sessions(m->open);
+		release(m, m->open);
+	}
 	event_free(m->ev_wake);
 	relay_free(m->relay); /* any session left: sockets closed, wiped */
 	close(m->wake_fd);
 	event_base_free(m->base);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
-	/* keymgr_free aborts on calls left: open calls are a broken
-	 * invariant of the caller, not something to hide. */
 	keymgr_free(m->km);
 	portpool_free(m->pool);
 	free(m);

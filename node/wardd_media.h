@@ -34,8 +34,9 @@ struct wardd_media;
  * dumps. */
 int wardd_media_new(const struct wardd_media_config *cfg,
 		    struct wardd_media **out, char *errmsg, size_t errcap);
-/* Stops the thread, closes every relay session, wipes every key. Every
- * call must be closed first (the signaling role stopped). Accepts NULL. */
+/* Stops the thread, closes every relay session, wipes every key. Calls
+ * the signaling role left open are closed here (with a warning): stop
+ * the role first, nothing may use them after. Accepts NULL. */
 void wardd_media_free(struct wardd_media *m);
 
 /* The table for sip_start: OUT->ops static, OUT->ctx M. */

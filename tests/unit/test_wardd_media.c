@@ -331,6 +331,38 @@ static void test_media_refuses_beyond_max_calls_and_reject(void **state)
 	wardd_media_free(m);
 }
 
+/* A call the signaling role never closed is closed (sessions, keys) when
+ * the media thread stops, not a crash at shutdown. */
+static void test_media_free_closes_calls_left_open(void **state)
+{
+	struct wardd_media *m = media_start(4, 1);
+	struct sip_media t;
+	struct phone pa, pb;
+	struct sip_media_call *call;
+	enum sip_level level;
+	char in[4096], out[4096];
+	size_t len, out_len;
+
+	(void)state;
+	wardd_media_table(m, &t);
+	phone_open(&pa, SDES_AES_CM_128_HMAC_SHA1_80);
+	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
+	len = phone_sdp(&pa, in, sizeof in);
+	assert_int_equal(t.ops->offer(t.ctx, "c1@test", &enc, &enc, in, len,
+				      out, sizeof out, &out_len, &call),
+			 0);
+	phone_learn(&pb, out, out_len);
+	len = phone_sdp(&pb, in, sizeof in);
+	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
+				       &out_len, &level),
+			 0);
+	assert_int_equal(wardd_media_calls(m), 1);
+	assert_int_equal(wardd_media_ports_used(m), 2);
+	wardd_media_free(m);
+	phone_close(&pa);
+	phone_close(&pb);
+}
+
 static int contains(const char *hay, size_t n, const void *needle, size_t k)
 {
 	return k && memmem(hay, n, needle, k) != NULL;
@@ -402,6 +434,7 @@ int main(void)
 	    cmocka_unit_test(test_media_relays_srtp_end_to_end),
 	    cmocka_unit_test(test_media_bridges_to_a_nonsecure_phone),
 	    cmocka_unit_test(test_media_refuses_beyond_max_calls_and_reject),
+	    cmocka_unit_test(test_media_free_closes_calls_left_open),
 	    cmocka_unit_test(test_media_log_never_holds_key_bytes),
 	};
 	srand((unsigned)getpid());
