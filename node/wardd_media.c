@@ -392,6 +392,7 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 			   cfg->port_min, cfg->port_max);
 		goto err_after_alloc;
 	}
+	portpool_probe_on(m->pool, &m->map.addr);
 	m->km = keymgr_new(cfg->max_keys, err, sizeof err);
 	if (!m->km) {
 		errmsg_set(errmsg, errcap, "media: %s", err);

@@ -1,9 +1,11 @@
 /* portpool: a bitmap of port pairs and a cursor going round it. */
 #include "node/keymgr/portpool.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct portpool {
 	pthread_mutex_t mu;
@@ -12,6 +14,8 @@ struct portpool {
 	unsigned next;	 /* the pair to try first */
 	unsigned used;
 	uint8_t *taken; /* owned: one byte per pair */
+	int probe;	/* check pairs with a bind before handing them out */
+	struct sockaddr_storage addr;
 };
 
 struct portpool *portpool_new(unsigned lo, unsigned hi)
@@ -45,6 +49,35 @@ void portpool_free(struct portpool *p)
 	free(p);
 }
 
+void portpool_probe_on(struct portpool *p, const struct sockaddr_storage *addr)
+{
+	pthread_mutex_lock(&p->mu);
+	p->addr = *addr;
+	p->probe = addr->ss_family == AF_INET || addr->ss_family == AF_INET6;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* 1 when PORT can be bound on P's address over UDP now. */
+static int port_free(const struct portpool *p, unsigned port)
+{
+	struct sockaddr_storage a = p->addr;
+	socklen_t len = sizeof(struct sockaddr_in);
+	int fd, ok;
+
+	if (a.ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)port);
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)port);
+	}
+	fd = socket(a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 1; /* no verdict: let the relay's bind say */
+	ok = bind(fd, (struct sockaddr *)&a, len) == 0;
+	close(fd);
+	return ok;
+}
+
 unsigned portpool_take(struct portpool *p)
 {
 	unsigned port = 0;
@@ -53,7 +86,9 @@ unsigned portpool_take(struct portpool *p)
 	for (unsigned k = 0; k < p->npairs && p->used < p->npairs; k++) {
 		unsigned i = (p->next + k) % p->npairs;
 
-		if (!p->taken[i]) {
+		if (!p->taken[i] &&
+		    (!p->probe || (port_free(p, p->lo + 2 * i) &&
+				   port_free(p, p->lo + 2 * i + 1)))) {
 			p->taken[i] = 1;
 			p->used++;
 			p->next = (i + 1) % p->npairs;

@@ -9,6 +9,8 @@
 #ifndef WARD_NODE_KEYMGR_PORTPOOL_H
 #define WARD_NODE_KEYMGR_PORTPOOL_H
 
+#include <sys/socket.h>
+
 struct portpool;
 
 /* A pool of the even ports from LO to HI (both within 1024..65534, LO <=
@@ -17,6 +19,11 @@ struct portpool;
 struct portpool *portpool_new(unsigned lo, unsigned hi);
 /* Accepts NULL. */
 void portpool_free(struct portpool *p);
+
+/* From now on portpool_take skips pairs whose ports cannot be bound on
+ * ADDR (an IPv4 or IPv6 address, port unused; copied) over UDP: another
+ * process in the range costs a skipped pair, not a failed call. */
+void portpool_probe_on(struct portpool *p, const struct sockaddr_storage *addr);
 
 /* An even port whose pair (port, port + 1) is free, marked used; 0 when
  * every pair is taken. Pairs are handed out round the range, so a port

@@ -50,11 +50,23 @@ free_port() {
 	done
 }
 
+# media_ports: the first of 512 media ports for one node — blocks below
+# the kernel's ephemeral ports, each node of a test its own (the relay
+# also skips ports something else holds).
+media_ports() {
+	local f="$CLUSTER_DIR/media.next" i
+	[ -s "$f" ] || echo $((RANDOM % 24)) >"$f"
+	i=$(cat "$f")
+	echo $(((i + 1) % 24)) >"$f"
+	echo $((20480 + 512 * i))
+}
+
 # node_conf NAME [INI LINES...]: a node on 127.0.0.1 with free ports.
 node_conf() {
 	local name=$1
 	shift
-	WARD_TFTP_LISTEN=127.0.0.1:$(free_port) \
+	WARD_MEDIA_PORT_MIN=$(media_ports) \
+		WARD_TFTP_LISTEN=127.0.0.1:$(free_port) \
 		WARD_TFTP_HTTP_LISTEN=127.0.0.1:$(free_port) \
 		WARD_SIP_PORT=$(free_port) WARD_SIP_TLS_PORT=$(free_port) \
 		ward_conf "$name" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \
