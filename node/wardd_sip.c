@@ -266,9 +266,10 @@ static void media_look(struct wardd *w, const struct sip_config *sc)
 	mc.max_calls = w->cfg.media_max_calls;
 	snprintf(mc.suites, sizeof mc.suites, "%s", w->cfg.media_suites);
 	mc.allow_bridge = w->cfg.media_allow_bridge != 0;
-	/* Four key sets per stream (each side's and ward's toward it),
-	 * room for audio and video. */
-	mc.max_keys = (size_t)mc.max_calls * 8;
+	/* Four key sets per stream (each side's and ward's toward it) and,
+	 * while an offer is out, one per other suite offered: room for audio
+	 * and video. */
+	mc.max_keys = (size_t)mc.max_calls * 12;
 	if (wardd_media_new(&mc, &w->media, err, sizeof err) != 0) {
 		log_error("media", "media relay not started: %s", err);
 		w->media_failed = 1;

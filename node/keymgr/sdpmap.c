@@ -29,7 +29,12 @@ struct sdpmap_side {
 
 struct sdpmap_stream {
 	struct keymgr_call *keys; /* owned */
-	unsigned port[2];	  /* ward's port toward each side; 0: none */
+	/* Ward's keys toward the answering side in the pending offer's other
+	 * suites (tags 2..): the answer picks one, the rest are wiped. */
+	struct keymgr_call *alt[SDES_SUITE_COUNT]; /* owned */
+	enum sdes_suite alt_suite[SDES_SUITE_COUNT];
+	size_t nalt;
+	unsigned port[2]; /* ward's port toward each side; 0: none */
 	struct sdpmap_side cur[2], pend[2];
 	int rekey;   /* the pending offer changed the offering side */
 	int changed; /* the last answer: replace the relay session */
@@ -219,6 +224,50 @@ static int decide(struct sdpmap_call *c, const int srtp[2],
 	return keymgr_call_decide(legs, 2, c->eor, level);
 }
 
+static void alt_drop(struct sdpmap_stream *st)
+{
+	for (size_t k = 0; k < st->nalt; k++)
+		keymgr_call_free(st->alt[k]);
+	memset(st->alt, 0, sizeof st->alt);
+	st->nalt = 0;
+}
+
+/* Ward's offer toward Y in the policy's other suites: a key each, a line
+ * each (tags 2..), so that Y may answer with a suite X did not choose —
+ * the relay's legs need not share one. */
+static int alt_offer(struct sdpmap_call *c, struct sdpmap_stream *st, int y,
+		     enum sdes_suite primary, struct sdp_media *o)
+{
+	const struct sdes_policy *pol = &c->cfg->policy;
+	int rc;
+
+	for (size_t k = 0; k < pol->n && o->ncrypto < SDP_MAX_CRYPTO; k++) {
+		struct keymgr_leg leg = c->leg[y];
+		struct keymgr_call *kc;
+
+		if (pol->prefer[k] == primary)
+			continue;
+		rc = keymgr_call_new(c->km, &kc);
+		if (rc != KEYMGR_OK)
+			return rc;
+		st->alt[st->nalt] = kc;
+		st->alt_suite[st->nalt] = pol->prefer[k];
+		st->nalt++;
+		rc = keymgr_call_generate(kc, (enum keymgr_side)y,
+					  pol->prefer[k]);
+		leg.media_srtp = 1;
+		if (rc == KEYMGR_OK)
+			rc = keymgr_call_crypto_for_leg(
+			    kc, (enum keymgr_side)y, &leg,
+			    (unsigned)(st->nalt + 1), o->crypto[o->ncrypto],
+			    sizeof o->crypto[o->ncrypto]);
+		if (rc != KEYMGR_OK)
+			return rc;
+		o->ncrypto++;
+	}
+	return KEYMGR_OK;
+}
+
 static int stream_ready(struct sdpmap_call *c, struct sdpmap_stream *st)
 {
 	if (!st->port[0]) {
@@ -338,8 +387,11 @@ static int map_offer(struct sdpmap_call *c, int x, const struct sdp_session *in,
 		o->port = st->port[y];
 		snprintf(o->proto, sizeof o->proto, "%s", py->proto);
 		o->rtcp_mux = 1;
+		alt_drop(st);
 		if (rc == KEYMGR_OK && py->srtp)
 			rc = put_crypto(c, st, y, py->tag, o);
+		if (rc == KEYMGR_OK && py->srtp && st->rekey)
+			rc = alt_offer(c, st, y, py->suite, o);
 		if (rc != KEYMGR_OK) {
 			c->dirty = 1;
 			errmsg_set(errmsg, errcap, "m-line %zu: keys: %s",
@@ -382,7 +434,7 @@ static int map_answer(struct sdpmap_call *c, const struct sdp_session *in,
 		struct sdp_media *o = &out->media[i];
 		struct sdpmap_stream *st = &c->st[i];
 		struct sdpmap_side *px = &st->pend[x], *py = &st->pend[y];
-		int changed;
+		int changed, alt_pick = -1;
 
 		memset(&ch, 0, sizeof ch);
 		if (i >= c->n || !px->active) {
@@ -420,8 +472,19 @@ static int map_answer(struct sdpmap_call *c, const struct sdp_session *in,
 				 ? choose(&c->cfg->policy, m, 1, &ch)
 				 : SDES_ESYNTAX;
 			if (rc == SDES_OK &&
-			    (ch.tag != py->tag || ch.suite != py->suite))
-				rc = SDES_ENOMATCH;
+			    (ch.tag != py->tag || ch.suite != py->suite)) {
+				/* one of the other suites ward offered? */
+				size_t k = ch.tag >= 2 ? ch.tag - 2 : st->nalt;
+
+				if (k < st->nalt &&
+				    st->alt_suite[k] == ch.suite) {
+					alt_pick = (int)k;
+					py->suite = ch.suite;
+					py->tag = ch.tag;
+				} else {
+					rc = SDES_ENOMATCH;
+				}
+			}
 			if (rc != SDES_OK) {
 				sdes_crypto_wipe(&ch);
 				errmsg_set(errmsg, errcap,
@@ -444,6 +507,9 @@ static int map_answer(struct sdpmap_call *c, const struct sdp_session *in,
 			 ? keymgr_call_import(st->keys, y, &ch)
 			 : KEYMGR_OK;
 		sdes_crypto_wipe(&ch);
+		if (rc == KEYMGR_OK && alt_pick >= 0)
+			keymgr_call_move_generated(st->keys, st->alt[alt_pick],
+						   (enum keymgr_side)y);
 		media_copy(m, o);
 		o->port = st->port[x];
 		snprintf(o->proto, sizeof o->proto, "%s", px->proto);
@@ -476,6 +542,7 @@ static int map_answer(struct sdpmap_call *c, const struct sdp_session *in,
 		st->changed = c->first || st->rekey || was != now;
 		memcpy(st->cur, st->pend, sizeof st->cur);
 		st->rekey = 0;
+		alt_drop(st);
 	}
 	c->dirty = 0;
 	return 0;
@@ -648,6 +715,7 @@ void sdpmap_call_free(struct sdpmap_call *c)
 		return;
 	for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
 		keymgr_call_free(c->st[i].keys);
+		alt_drop(&c->st[i]);
 		portpool_give(c->pool, c->st[i].port[0]);
 		portpool_give(c->pool, c->st[i].port[1]);
 	}

@@ -20,12 +20,14 @@
  *     the key toward Y (X's suite, or the policy's first when X is RTP)
  *     and toward X (X's suite): two sets, one per direction.
  *   - out: c= ward's media address, m= ward's port for Y, RTP/SAVP with
- *     one a=crypto (tag 1, ward's key toward Y) or RTP/AVP without,
+ *     a=crypto tag 1 (ward's key toward Y in that suite) then one line
+ *     per other policy suite (tags 2.., a key each), or RTP/AVP without,
  *     a=rtcp-mux, X's formats, rtpmaps, ptime and direction.
- * The answer from Y must carry for an SRTP stream one a=crypto with tag 1
- * and the offered suite (488 otherwise); ward's answer to X keeps X's
- * proto and tag and carries ward's key toward X, Y's formats and
- * direction.
+ * The answer from Y must carry for an SRTP stream one a=crypto with a
+ * tag and suite ward offered (488 otherwise): the keys of the other
+ * lines are wiped, and each leg of the relay runs its own suite. Ward's
+ * answer to X keeps X's proto and tag and carries ward's key toward X,
+ * Y's formats and direction.
  *
  * Re-offers (re-INVITE, UPDATE, hold) keep every port. A re-offer that
  * changes nothing of X's stream but its direction (hold, resume, session

@@ -143,7 +143,14 @@ static void test_sdpmap_encrypted_both_sides_keys_per_direction(void **state)
 	parse_out(f);
 	assert_int_equal(f->s.nmedia, 1);
 	assert_string_equal(f->s.media[0].proto, "RTP/SAVP");
-	assert_int_equal(f->s.media[0].ncrypto, 1);
+	/* A's suite first, then the policy's others, a key each */
+	assert_int_equal(f->s.media[0].ncrypto, 3);
+	assert_true(
+	    strncmp(f->s.media[0].crypto[1], "2 AEAD_AES_256_GCM ", 19) == 0);
+	assert_true(
+	    strncmp(f->s.media[0].crypto[2], "3 AEAD_AES_128_GCM ", 19) == 0);
+	assert_string_not_equal(inline_of(f->s.media[0].crypto[1]),
+				inline_of(f->s.media[0].crypto[0]));
 	assert_true(f->s.media[0].rtcp_mux);
 	port_b = f->s.media[0].port;
 	assert_int_equal(port_b % 2, 0);
@@ -160,6 +167,8 @@ static void test_sdpmap_encrypted_both_sides_keys_per_direction(void **state)
 		  cb);
 	assert_int_equal(answer(f, sdp, &level), 0);
 	assert_int_equal(level, KEYMGR_LEVEL_ENCRYPTED);
+	/* the keys of the lines B did not take are gone: four remain */
+	assert_int_equal(keymgr_keys_in_use(f->km), 4);
 	parse_out(f);
 	port_a = f->s.media[0].port;
 	assert_int_not_equal(port_a, port_b);
@@ -348,6 +357,61 @@ static void test_sdpmap_answer_with_another_suite_refused(void **state)
 	assert_int_equal(f->out_len, 0);
 }
 
+static void test_sdpmap_answer_may_take_another_offered_suite(void **state)
+{
+	struct fx *f = *state;
+	char ka[SDES_VALUE_MAX], kb[SDES_VALUE_MAX], sdp[2048];
+	char offered[SDP_CRYPTO_MAX];
+	const char *ca[] = {ka, NULL}, *cb[] = {kb, NULL};
+	enum keymgr_level level;
+
+	phone_key(SDES_AES_CM_128_HMAC_SHA1_80, 1, ka, sizeof ka);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP", "sendrecv",
+		  ca);
+	assert_int_equal(offer(f, &enc, &enc, 0, sdp), 0);
+	parse_out(f);
+	snprintf(offered, sizeof offered, "%s", f->s.media[0].crypto[1]);
+	/* B takes line 2 (GCM-256) */
+	phone_key(SDES_AEAD_AES_256_GCM, 2, kb, sizeof kb);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5000, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 0);
+	assert_int_equal(level, KEYMGR_LEVEL_ENCRYPTED);
+	assert_int_equal(keymgr_keys_in_use(f->km), 4);
+	/* the relay protects toward B with the key of the line B took */
+	assert_int_equal(
+	    keymgr_call_suite(sdpmap_stream_keys(f->call, 0), KEYMGR_SIDE_B, 1),
+	    SDES_AEAD_AES_256_GCM);
+	assert_int_equal(
+	    keymgr_call_suite(sdpmap_stream_keys(f->call, 0), KEYMGR_SIDE_A, 1),
+	    SDES_AES_CM_128_HMAC_SHA1_80);
+	{
+		/* ... and that key is the one line 2 carried */
+		struct keymgr_leg l = enc;
+		char now[SDES_VALUE_MAX];
+
+		l.media_srtp = 1;
+		assert_int_equal(keymgr_call_crypto_for_leg(
+				     sdpmap_stream_keys(f->call, 0),
+				     KEYMGR_SIDE_B, &l, 2, now, sizeof now),
+				 KEYMGR_OK);
+		assert_string_equal(now, offered);
+	}
+	/* a tag ward did not offer, or a suite not of that tag: 488 */
+	sdpmap_call_free(f->call);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP", "sendrecv",
+		  ca);
+	assert_int_equal(offer(f, &enc, &enc, 0, sdp), 0);
+	phone_key(SDES_AEAD_AES_256_GCM, 3, kb, sizeof kb);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5000, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 488);
+	phone_key(SDES_AEAD_AES_256_GCM, 4, kb, sizeof kb);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5000, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 500); /* no offer pending */
+}
+
 static void test_sdpmap_hold_keeps_ports_and_keys_rekey_changes(void **state)
 {
 	struct fx *f = *state;
@@ -452,6 +516,7 @@ int main(void)
 	    T(test_sdpmap_bridge_refused_when_not_allowed),
 	    T(test_sdpmap_malformed_or_weak_crypto_refused),
 	    T(test_sdpmap_answer_with_another_suite_refused),
+	    T(test_sdpmap_answer_may_take_another_offered_suite),
 	    T(test_sdpmap_hold_keeps_ports_and_keys_rekey_changes),
 	    T(test_sdpmap_refused_stream_is_not_relayed),
 #undef T

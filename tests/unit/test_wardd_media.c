@@ -46,12 +46,12 @@ struct phone {
 };
 
 /* Every key the test saw, for the log check. */
-static struct sdes_crypto seen[16];
+static struct sdes_crypto seen[64];
 static size_t nseen;
 
 static void remember(const struct sdes_crypto *c)
 {
-	assert_true(nseen < 16);
+	assert_true(nseen < 64);
 	seen[nseen++] = *c;
 }
 
@@ -121,10 +121,29 @@ static void phone_learn(struct phone *p, const char *sdp, size_t len)
 	assert_string_equal(s.conn.addr, "127.0.0.1");
 	p->ward_port = s.media[0].port;
 	if (p->tx) {
-		assert_int_equal(s.media[0].ncrypto, 1);
-		assert_int_equal(sdes_parse(s.media[0].crypto[0], &p->ward),
-				 SDES_OK);
-		remember(&p->ward);
+		/* the line of the phone's own suite, as a phone chooses */
+		size_t k = 0;
+
+		assert_true(s.media[0].ncrypto >= 1);
+		for (size_t j = 0; j < s.media[0].ncrypto; j++) {
+			/* every key ward offered, taken or not, for the
+			 * log check */
+			struct sdes_crypto any;
+
+			assert_int_equal(sdes_parse(s.media[0].crypto[j], &any),
+					 SDES_OK);
+			remember(&any);
+			sdes_crypto_wipe(&any);
+		}
+		for (;; k++) {
+			assert_true(k < s.media[0].ncrypto);
+			assert_int_equal(
+			    sdes_parse(s.media[0].crypto[k], &p->ward),
+			    SDES_OK);
+			if (p->ward.suite == p->own.suite)
+				break;
+		}
+		p->own.tag = p->ward.tag; /* its answer names that line */
 		assert_int_equal(relay_srtp_create(&p->rx, p->ward.suite,
 						   p->ward.key, p->ward.key_len,
 						   p->ward.salt,
@@ -265,6 +284,17 @@ static void test_media_relays_srtp_end_to_end(void **state)
 	phone_open(&pa, SDES_AEAD_AES_128_GCM);
 	phone_open(&pb, SDES_AEAD_AES_128_GCM);
 	call_through(&t, &pa, &pb, &enc, SIP_LEVEL_ENCRYPTED);
+	phone_close(&pa);
+	phone_close(&pb);
+
+	/* A chose GCM-256, B knows only AES-CM-80: B answers the other
+	 * line ward offered, and each leg runs its own suite */
+	phone_open(&pa, SDES_AEAD_AES_256_GCM);
+	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
+	call_through(&t, &pa, &pb, &enc, SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(pa.ward.suite, SDES_AEAD_AES_256_GCM);
+	assert_int_equal(pb.ward.suite, SDES_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(pb.ward.tag, 3);
 	phone_close(&pa);
 	phone_close(&pb);
 	wardd_media_free(m);
