@@ -77,8 +77,19 @@ static void apply(struct wardd_media *m, struct media_req *rq)
 		struct relay_leg_config legs[2];
 		int rc;
 
-		if (!sdpmap_stream_changed(call->map, i))
+		if (!sdpmap_stream_changed(call->map, i)) {
+			/* Moved without new keys: the session goes on. */
+			if (call->sess[i] &&
+			    sdpmap_relay_legs(call->map, i, legs))
+				for (int sd = 0; sd < 2; sd++)
+					if (sdpmap_stream_moved(call->map, i,
+								sd) &&
+					    relay_session_retarget(
+						call->sess[i], sd,
+						&legs[sd].remote) != KEYMGR_OK)
+						rq->rc = 500;
 			continue;
+		}
 		/* The old session holds the ports: close it first. */
 		relay_session_free(call->sess[i]);
 		call->sess[i] = NULL;

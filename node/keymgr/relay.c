@@ -424,6 +424,39 @@ void relay_session_free(struct relay_session *s)
 	free(s);
 }
 
+/* Forgets the latch of SK: sends go to PEER again, sources are checked
+ * against the leg's address, the kernel's filter is lifted. */
+static void sock_unlatch(struct relay_sock *sk,
+			 const struct sockaddr_storage *peer)
+{
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+
+	if (sk->fd < 0)
+		return;
+	if (sk->connected)
+		(void)connect(sk->fd, &unspec, sizeof unspec);
+	sk->connected = 0;
+	sk->latched = 0;
+	sk->peer = *peer;
+	sk->peer_len = addr_len(peer);
+}
+
+int relay_session_retarget(struct relay_session *s, enum keymgr_side side,
+			   const struct sockaddr_storage *remote)
+{
+	struct relay_leg *leg = &s->leg[side == KEYMGR_SIDE_B];
+	struct sockaddr_storage rtcp_peer = *remote;
+
+	if (remote->ss_family != leg->remote.ss_family)
+		return KEYMGR_EINVAL;
+	leg->remote = *remote;
+	if (!leg->rtcp_mux)
+		addr_set_port(&rtcp_peer, addr_port(remote) + 1);
+	sock_unlatch(&leg->rtp, remote);
+	sock_unlatch(&leg->rtcp, &rtcp_peer);
+	return KEYMGR_OK;
+}
+
 unsigned relay_session_port(const struct relay_session *s,
 			    enum keymgr_side side)
 {

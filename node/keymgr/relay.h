@@ -79,6 +79,15 @@ int relay_session_new(struct relay *r, const struct keymgr_call *call,
 /* Closes the sockets and wipes the SRTP contexts. Accepts NULL. */
 void relay_session_free(struct relay_session *s);
 
+/* Points SIDE's leg at REMOTE (its SDP's new address and RTP port; the
+ * family of the leg's): the source check and the destination change, the
+ * latch is released (the next packet that passes fixes the port again),
+ * and the SRTP contexts go on — a re-INVITE that moves a phone without
+ * re-keying must not restart a context under the same key. 0, or
+ * KEYMGR_EINVAL for another family. */
+int relay_session_retarget(struct relay_session *s, enum keymgr_side side,
+			   const struct sockaddr_storage *remote);
+
 /* The local RTP port of SIDE, for ward's SDP to that leg. */
 unsigned relay_session_port(const struct relay_session *s,
 			    enum keymgr_side side);

@@ -38,6 +38,10 @@ struct sdpmap_stream {
 	struct sdpmap_side cur[2], pend[2];
 	int rekey;   /* the pending offer changed the offering side */
 	int changed; /* the last answer: replace the relay session */
+	/* Only a side's address or port changed (its keys did not): the
+	 * session is kept and pointed there (pending, then for the last
+	 * answer), so no SRTP context restarts under its old key. */
+	int moving[2], moved[2];
 };
 
 struct sdpmap_call {
@@ -118,11 +122,11 @@ static int same_remote(const struct sockaddr_storage *a,
 	return memcmp(a, b, sizeof(struct sockaddr_in)) == 0;
 }
 
-static int same_side(const struct sdpmap_side *a, const struct sdpmap_side *b)
+/* The same stream but perhaps for its address and port. */
+static int same_keys(const struct sdpmap_side *a, const struct sdpmap_side *b)
 {
 	return a->active == b->active && a->srtp == b->srtp &&
-	       a->rtcp_mux == b->rtcp_mux && a->suite == b->suite &&
-	       same_remote(&a->remote, &b->remote);
+	       a->rtcp_mux == b->rtcp_mux && a->suite == b->suite;
 }
 
 /* 1 when CH is not the key SIDE's phone sends with now. */
@@ -369,10 +373,13 @@ static int map_offer(struct sdpmap_call *c, int x, const struct sdp_session *in,
 			return SIP_SERVER_ERROR;
 		}
 		st->rekey = c->first || c->dirty ||
-			    !same_side(&st->cur[x], px) ||
+			    !same_keys(&st->cur[x], px) ||
 			    py->srtp != st->cur[y].srtp ||
 			    (py->srtp && py->suite != st->cur[y].suite) ||
 			    (px->srtp && key_differs(st->keys, x, &ch));
+		st->moving[x] =
+		    !st->rekey && !same_remote(&st->cur[x].remote, &px->remote);
+		st->moving[y] = 0;
 		rc = KEYMGR_OK;
 		if (st->rekey && px->srtp) {
 			rc = keymgr_call_import(st->keys, x, &ch);
@@ -493,12 +500,14 @@ static int map_answer(struct sdpmap_call *c, const struct sdp_session *in,
 				return SIP_NOT_ACCEPTABLE;
 			}
 		}
-		changed = !same_side(&st->cur[y], py) ||
+		st->moving[y] =
+		    !st->rekey && !same_remote(&st->cur[y].remote, &py->remote);
+		changed = !same_keys(&st->cur[y], py) ||
 			  (py->srtp && key_differs(st->keys, y, &ch));
 		if (changed && !st->rekey) {
 			sdes_crypto_wipe(&ch);
 			errmsg_set(errmsg, errcap,
-				   "answer m-line %zu: moves or re-keys a "
+				   "answer m-line %zu: re-keys a "
 				   "stream the offer kept",
 				   i + 1);
 			return SIP_NOT_ACCEPTABLE;
@@ -540,6 +549,8 @@ static int map_answer(struct sdpmap_call *c, const struct sdp_session *in,
 		int now = st->pend[0].active && st->pend[1].active;
 
 		st->changed = c->first || st->rekey || was != now;
+		for (int sd = 0; sd < 2; sd++)
+			st->moved[sd] = !st->changed && now && st->moving[sd];
 		memcpy(st->cur, st->pend, sizeof st->cur);
 		st->rekey = 0;
 		alt_drop(st);
@@ -670,6 +681,12 @@ int sdpmap_answer(struct sdpmap_call *c, const char *sdp, size_t len, char *out,
 size_t sdpmap_streams(const struct sdpmap_call *c)
 {
 	return c->n;
+}
+
+int sdpmap_stream_moved(const struct sdpmap_call *c, size_t i,
+			enum keymgr_side side)
+{
+	return i < c->n && c->st[i].moved[side == KEYMGR_SIDE_B];
 }
 
 int sdpmap_stream_changed(const struct sdpmap_call *c, size_t i)

@@ -31,12 +31,14 @@
  *
  * Re-offers (re-INVITE, UPDATE, hold) keep every port. A re-offer that
  * changes nothing of X's stream but its direction (hold, resume, session
- * refresh) keeps the keys and the relay session. One that changes X's
- * key, suite, address, port or rtcp-mux gets fresh keys both ways and a
- * new relay session (sdpmap_stream_changed): a relay context never
- * restarts under a key it protected with before. An answer that moves or
- * re-keys the answering side in a re-offer that changed nothing is
- * refused (488): ward's key toward that side is already on the wire.
+ * refresh) keeps the keys and the relay session; one that only moves a
+ * side (address or port: old-style hold to 0.0.0.0 and back) keeps them
+ * too and points the session there (sdpmap_stream_moved). One that
+ * changes X's key, suite, SRTP or rtcp-mux gets fresh keys both ways and
+ * a new relay session (sdpmap_stream_changed): a relay context never
+ * restarts under a key it protected with before. An answer that re-keys
+ * the answering side in a re-offer that did not is refused (488): ward's
+ * key toward that side is already on the wire.
  *
  * Errors: 0, or the SIP status to answer — 488 for what the peer sent or
  * the policy refuses, 500 for ward's own limits (keys, ports). ERRMSG
@@ -100,6 +102,11 @@ size_t sdpmap_streams(const struct sdpmap_call *c);
 /* 1 when the last answer changed stream I so that its relay session must
  * be replaced (or opened, or closed): always after the first answer. */
 int sdpmap_stream_changed(const struct sdpmap_call *c, size_t i);
+/* 1 when the last answer only moved SIDE of stream I (a new address or
+ * port, the same keys): point the session's leg there
+ * (relay_session_retarget) instead of replacing the session. */
+int sdpmap_stream_moved(const struct sdpmap_call *c, size_t i,
+			enum keymgr_side side);
 /* After an answer: 1 and LEGS filled (ward's address and port, the
  * peer's SDP address and port, SRTP, rtcp-mux per side) when stream I is
  * relayed; 0 when it is not (a side refused it). */

@@ -486,6 +486,73 @@ static void test_sdpmap_hold_keeps_ports_and_keys_rekey_changes(void **state)
 	assert_int_equal(level, KEYMGR_LEVEL_ENCRYPTED);
 }
 
+static void test_sdpmap_old_style_hold_moves_without_rekey(void **state)
+{
+	struct fx *f = *state;
+	char ka[SDES_VALUE_MAX], kb[SDES_VALUE_MAX], sdp[2048];
+	char to_b[SDP_CRYPTO_MAX];
+	const char *ca[] = {ka, NULL}, *cb[] = {kb, NULL};
+	struct relay_leg_config legs[2];
+	enum keymgr_level level;
+
+	phone_key(SDES_AES_CM_128_HMAC_SHA1_80, 1, ka, sizeof ka);
+	phone_key(SDES_AES_CM_128_HMAC_SHA1_80, 1, kb, sizeof kb);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP", "sendrecv",
+		  ca);
+	assert_int_equal(offer(f, &enc, &enc, 0, sdp), 0);
+	parse_out(f);
+	snprintf(to_b, sizeof to_b, "%s", f->s.media[0].crypto[0]);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5000, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 0);
+
+	/* hold the RFC 2543 way: c=0.0.0.0, same key */
+	phone_sdp(sdp, sizeof sdp, "0.0.0.0", 4000, "RTP/SAVP", "sendrecv", ca);
+	assert_int_equal(sdpmap_reoffer(f->call, KEYMGR_SIDE_A, sdp,
+					strlen(sdp), f->out, sizeof f->out,
+					&f->out_len, f->err, sizeof f->err),
+			 0);
+	parse_out(f);
+	assert_int_equal(f->s.media[0].ncrypto, 1); /* the same key, alone */
+	assert_string_equal(inline_of(f->s.media[0].crypto[0]),
+			    inline_of(to_b));
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5000, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 0);
+	assert_false(sdpmap_stream_changed(f->call, 0));
+	assert_true(sdpmap_stream_moved(f->call, 0, KEYMGR_SIDE_A));
+	assert_false(sdpmap_stream_moved(f->call, 0, KEYMGR_SIDE_B));
+	assert_int_equal(sdpmap_relay_legs(f->call, 0, legs), 1);
+	assert_int_equal(
+	    ((struct sockaddr_in *)&legs[0].remote)->sin_addr.s_addr, 0);
+
+	/* resume: back to its address; B's answer moves B too */
+	phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP", "sendrecv",
+		  ca);
+	assert_int_equal(sdpmap_reoffer(f->call, KEYMGR_SIDE_A, sdp,
+					strlen(sdp), f->out, sizeof f->out,
+					&f->out_len, f->err, sizeof f->err),
+			 0);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5002, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 0);
+	assert_false(sdpmap_stream_changed(f->call, 0));
+	assert_true(sdpmap_stream_moved(f->call, 0, KEYMGR_SIDE_A));
+	assert_true(sdpmap_stream_moved(f->call, 0, KEYMGR_SIDE_B));
+
+	/* but B re-keying in its answer to that is refused */
+	phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP", "sendrecv",
+		  ca);
+	assert_int_equal(sdpmap_reoffer(f->call, KEYMGR_SIDE_A, sdp,
+					strlen(sdp), f->out, sizeof f->out,
+					&f->out_len, f->err, sizeof f->err),
+			 0);
+	phone_key(SDES_AES_CM_128_HMAC_SHA1_80, 1, kb, sizeof kb);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5002, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 488);
+}
+
 static void test_sdpmap_refused_stream_is_not_relayed(void **state)
 {
 	struct fx *f = *state;
@@ -518,6 +585,7 @@ int main(void)
 	    T(test_sdpmap_answer_with_another_suite_refused),
 	    T(test_sdpmap_answer_may_take_another_offered_suite),
 	    T(test_sdpmap_hold_keeps_ports_and_keys_rekey_changes),
+	    T(test_sdpmap_old_style_hold_moves_without_rekey),
 	    T(test_sdpmap_refused_stream_is_not_relayed),
 #undef T
 	};

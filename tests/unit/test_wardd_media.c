@@ -361,6 +361,89 @@ static void test_media_refuses_beyond_max_calls_and_reject(void **state)
 	wardd_media_free(m);
 }
 
+/* A re-INVITE that moves A to another port with the same key (old-style
+ * hold and resume do this) keeps the relay session and its SRTP contexts:
+ * B still decrypts with the key ward gave it, A's stream goes on, and
+ * packets flow to and from A's new port. */
+static void test_media_reinvite_moves_a_without_rekey(void **state)
+{
+	struct wardd_media *m = media_start(4, 1);
+	struct sip_media t;
+	struct phone pa, pb;
+	struct sip_media_call *call;
+	enum sip_level level;
+	char in[4096], out[4096];
+	size_t len, out_len;
+	int old_fd;
+
+	(void)state;
+	wardd_media_table(m, &t);
+	phone_open(&pa, SDES_AES_CM_128_HMAC_SHA1_80);
+	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
+	len = phone_sdp(&pa, in, sizeof in);
+	assert_int_equal(t.ops->offer(t.ctx, "c1@test", &enc, &enc, in, len,
+				      out, sizeof out, &out_len, &call),
+			 0);
+	phone_learn(&pb, out, out_len);
+	len = phone_sdp(&pb, in, sizeof in);
+	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
+				       &out_len, &level),
+			 0);
+	phone_learn(&pa, out, out_len);
+	for (unsigned i = 0; i < 5; i++) {
+		cross(&pa, &pb, i);
+		cross(&pb, &pa, i);
+	}
+
+	/* A moves to a new socket, same key */
+	{
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		socklen_t alen = sizeof a;
+
+		old_fd = pa.fd;
+		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+		pa.fd = socket(AF_INET, SOCK_DGRAM, 0);
+		assert_int_equal(bind(pa.fd, (struct sockaddr *)&a, sizeof a),
+				 0);
+		getsockname(pa.fd, (struct sockaddr *)&a, &alen);
+		pa.port = ntohs(a.sin_port);
+	}
+	len = phone_sdp(&pa, in, sizeof in);
+	assert_int_equal(t.ops->reoffer(t.ctx, call, 'A', in, len, out,
+					sizeof out, &out_len),
+			 0);
+	{
+		/* B is offered the key it already has */
+		struct sdp_session *s = calloc(1, sizeof *s);
+		struct sdes_crypto c;
+		char err[128];
+
+		assert_int_equal(sdp_parse(out, out_len, s, err, sizeof err),
+				 SDP_OK);
+		assert_int_equal(s->media[0].port, pb.ward_port);
+		assert_int_equal(sdes_parse(s->media[0].crypto[0], &c),
+				 SDES_OK);
+		assert_memory_equal(c.key, pb.ward.key, c.key_len);
+		sdes_crypto_wipe(&c);
+		sdp_session_wipe(s);
+		free(s);
+	}
+	len = phone_sdp(&pb, in, sizeof in);
+	assert_int_equal(t.ops->reanswer(t.ctx, call, in, len, out, sizeof out,
+					 &out_len, &level),
+			 0);
+	assert_int_equal(level, SIP_LEVEL_ENCRYPTED);
+	for (unsigned i = 5; i < 10; i++) {
+		cross(&pa, &pb, i);
+		cross(&pb, &pa, i);
+	}
+	close(old_fd);
+	t.ops->close(t.ctx, call);
+	phone_close(&pa);
+	phone_close(&pb);
+	wardd_media_free(m);
+}
+
 /* A call the signaling role never closed is closed (sessions, keys) when
  * the media thread stops, not a crash at shutdown. */
 static void test_media_free_closes_calls_left_open(void **state)
@@ -464,6 +547,7 @@ int main(void)
 	    cmocka_unit_test(test_media_relays_srtp_end_to_end),
 	    cmocka_unit_test(test_media_bridges_to_a_nonsecure_phone),
 	    cmocka_unit_test(test_media_refuses_beyond_max_calls_and_reject),
+	    cmocka_unit_test(test_media_reinvite_moves_a_without_rekey),
 	    cmocka_unit_test(test_media_free_closes_calls_left_open),
 	    cmocka_unit_test(test_media_log_never_holds_key_bytes),
 	};
