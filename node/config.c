@@ -92,6 +92,8 @@ static const struct config_def config_defs[] = {
 	STR("media.crypto_suites", media_suites,
 	    "AEAD_AES_256_GCM,AEAD_AES_128_GCM,AES_CM_128_HMAC_SHA1_80"),
 	UINT("media.allow_rtp_bridge", media_allow_bridge, 0, 1, "1"),
+	/* Raw 8 kHz G.711 µ-law played to a held phone; "": none. */
+	STR("media.hold_music", media_hold_music, ""),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)

@@ -50,6 +50,7 @@ struct config {
 	unsigned media_max_calls;           /* media.max_calls */
 	char media_suites[160];             /* media.crypto_suites */
 	unsigned media_allow_bridge;        /* media.allow_rtp_bridge 0/1 */
+	char media_hold_music[CONFIG_PATH_MAX]; /* media.hold_music */
 };
 
 /* Fills every field with its default. */

@@ -17,6 +17,7 @@
 
 #include "common/errmsg.h"
 #include "common/log.h"
+#include "node/keymgr/holdmusic.h"
 #include "node/keymgr/keymgr.h"
 #include "node/keymgr/portpool.h"
 #include "node/keymgr/relay.h"
@@ -52,6 +53,7 @@ struct wardd_media {
 	atomic_uint calls;
 	_Atomic time_t refused_at; /* the last "max_calls reached" line */
 	int allow_bridge;
+	struct holdmusic music; /* owned; len 0: none */
 	pthread_t thread;
 	int started;
 	struct event_base *base; /* owned; the media thread's */
@@ -106,6 +108,32 @@ static void apply(struct wardd_media *m, struct media_req *rq)
 	}
 }
 
+/* Music toward each held side of the streams of CALL, and none toward
+ * the others. */
+static void music(struct wardd_media *m, struct sip_media_call *call)
+{
+	size_t n = sdpmap_streams(call->map);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!call->sess[i])
+			continue;
+		for (int sd = 0; sd < 2; sd++) {
+			unsigned pt;
+			int want = sdpmap_stream_music(call->map, i, sd, &pt);
+
+			if (want && !relay_session_playing(call->sess[i], sd)) {
+				if (relay_session_play(
+					call->sess[i], sd,
+					pt == 8 ? m->music.pcma : m->music.pcmu,
+					m->music.len, pt) != KEYMGR_OK)
+					log_warn(TAGM, "no music on hold");
+			} else if (!want) {
+				relay_session_play_stop(call->sess[i], sd);
+			}
+		}
+	}
+}
+
 static void close_sessions(struct sip_media_call *call)
 {
 	for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
@@ -132,6 +160,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		switch (rq->op) {
 		case MEDIA_APPLY:
 			apply(m, rq);
+			music(m, rq->call);
 			break;
 		case MEDIA_CLOSE:
 			close_sessions(rq->call);
@@ -403,6 +432,14 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 			   cfg->port_min, cfg->port_max);
 		goto err_after_alloc;
 	}
+	if (cfg->hold_music[0]) {
+		if (holdmusic_load(&m->music, cfg->hold_music, err,
+				   sizeof err) != 0) {
+			errmsg_set(errmsg, errcap, "media.hold_music: %s", err);
+			goto err_after_pool;
+		}
+		m->map.music = 1;
+	}
 	portpool_probe_on(m->pool, &m->map.addr);
 	m->km = keymgr_new(cfg->max_keys, err, sizeof err);
 	if (!m->km) {
@@ -437,8 +474,9 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 	if (!keymgr_is_locked(m->km))
 		log_warn(TAGM, "key pages not locked in memory "
 			       "(RLIMIT_MEMLOCK): they may be swapped");
-	log_info(TAGM, "relay on %s, ports %u-%u, at most %u calls", cfg->addr,
-		 cfg->port_min, cfg->port_max, cfg->max_calls);
+	log_info(TAGM, "relay on %s, ports %u-%u, at most %u calls, %s",
+		 cfg->addr, cfg->port_min, cfg->port_max, cfg->max_calls,
+		 m->music.len ? "music on hold" : "no music on hold");
 	*out = m;
 	return 0;
 err_after_relay:
@@ -456,6 +494,7 @@ err_after_mutex:
 err_after_km:
 	keymgr_free(m->km);
 err_after_pool:
+	holdmusic_free(&m->music);
 	portpool_free(m->pool);
 err_after_alloc:
 	free(m);
@@ -488,5 +527,6 @@ void wardd_media_free(struct wardd_media *m)
 	pthread_mutex_destroy(&m->mu);
 	keymgr_free(m->km);
 	portpool_free(m->pool);
+	holdmusic_free(&m->music);
 	free(m);
 }

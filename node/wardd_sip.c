@@ -266,6 +266,8 @@ static void media_look(struct wardd *w, const struct sip_config *sc)
 	mc.max_calls = w->cfg.media_max_calls;
 	snprintf(mc.suites, sizeof mc.suites, "%s", w->cfg.media_suites);
 	mc.allow_bridge = w->cfg.media_allow_bridge != 0;
+	snprintf(mc.hold_music, sizeof mc.hold_music, "%s",
+		 w->cfg.media_hold_music);
 	/* Four key sets per stream (each side's and ward's toward it) and,
 	 * while an offer is out, one per other suite offered: room for audio
 	 * and video. */

@@ -22,51 +22,6 @@
 #include <nss.h>
 #endif
 
-#define RELAY_BUF (RELAY_MTU + SRTP_MAX_TRAILER_LEN)
-
-struct relay_leg;
-
-struct relay_sock {
-	int fd;		  /* owned; -1 when absent (RTCP under rtcp-mux) */
-	struct event *ev; /* owned */
-	struct relay_leg *leg;
-	int is_rtcp;
-	struct sockaddr_storage peer; /* where to send; latched from rx */
-	socklen_t peer_len;
-	int latched;
-	int connected; /* connect()ed to PEER: the kernel filters sources */
-};
-
-struct relay_leg {
-	struct relay_session *s;
-	int side;
-	int srtp, rtcp_mux;
-	srtp_t in, out;			/* owned when srtp */
-	struct sockaddr_storage remote; /* the SDP's address: source check */
-	struct relay_sock rtp, rtcp;
-	unsigned port;
-	struct relay_stats st;
-};
-
-struct relay_session {
-	struct relay *r;
-	struct relay_leg leg[2];
-	struct relay_session *prev, *next;
-};
-
-/* One batch of datagrams in flight; shared by every session of the relay,
- * which all run on its one thread. */
-struct relay {
-	struct event_base *base;
-	struct relay_session *sessions; /* owned list */
-	struct mmsghdr rmsg[RELAY_BATCH];
-	struct iovec riov[RELAY_BATCH];
-	struct sockaddr_storage raddr[RELAY_BATCH];
-	struct mmsghdr smsg[2][RELAY_BATCH];
-	struct iovec siov[2][RELAY_BATCH];
-	uint8_t buf[RELAY_BATCH][RELAY_BUF];
-};
-
 static pthread_once_t srtp_once = PTHREAD_ONCE_INIT;
 static srtp_err_status_t srtp_init_status;
 
@@ -282,6 +237,7 @@ static void leg_close(struct relay_leg *leg)
 {
 	struct relay_sock *socks[2] = {&leg->rtp, &leg->rtcp};
 
+	relay_play_stop_leg(leg);
 	for (int i = 0; i < 2; i++) {
 		if (socks[i]->ev)
 			event_free(socks[i]->ev);
@@ -535,6 +491,11 @@ static void relay_on_read(evutil_socket_t fd, short what, void *arg)
 			sk->connected =
 			    connect(sk->fd, (const struct sockaddr *)&sk->peer,
 				    sk->peer_len) == 0;
+		}
+		if (other->play && !rtcp) {
+			/* On hold: the other leg hears the music, not
+			 * this one. */
+			continue;
 		}
 		if (other->srtp) {
 			st = rtcp ? srtp_protect_rtcp(other->out, p, &len)

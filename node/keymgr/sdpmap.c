@@ -25,6 +25,8 @@ struct sdpmap_side {
 	enum sdes_suite suite; /* this side's suite when srtp */
 	struct sockaddr_storage remote; /* its SDP address and RTP port */
 	char proto[SDP_TOKEN_MAX];	/* as this side wrote it */
+	enum sdp_dir dir;		/* as this side wrote it */
+	int pcmu, pcma;			/* formats it accepts: 0, 8 */
 };
 
 struct sdpmap_stream {
@@ -42,6 +44,8 @@ struct sdpmap_stream {
 	 * session is kept and pointed there (pending, then for the last
 	 * answer), so no SRTP context restarts under its old key. */
 	int moving[2], moved[2];
+	int music[2]; /* the side is held and hears the music */
+	unsigned music_pt[2];
 };
 
 struct sdpmap_call {
@@ -216,6 +220,20 @@ static int choose(const struct sdes_policy *policy, const struct sdp_media *m,
 	return sdes_choose(policy, lines, n, out);
 }
 
+static int holds(enum sdp_dir d)
+{
+	return d == SDP_DIR_SENDONLY || d == SDP_DIR_INACTIVE;
+}
+
+static void side_formats(const struct sdp_media *m, struct sdpmap_side *sd)
+{
+	sd->dir = m->dir;
+	for (size_t k = 0; k < m->nfmt; k++) {
+		sd->pcmu |= m->fmt[k] == 0;
+		sd->pcma |= m->fmt[k] == 8;
+	}
+}
+
 /* The call's level and the "encrypted or reject" check, SRTP[side] being
  * whether every active stream of that side is SRTP. */
 static int decide(struct sdpmap_call *c, const int srtp[2],
@@ -361,8 +379,13 @@ static int map_offer(struct sdpmap_call *c, int x, const struct sdp_session *in,
 		px->tag = px->srtp ? ch.tag : 0;
 		px->suite = px->srtp ? ch.suite : SDES_SUITE_NONE;
 		snprintf(px->proto, sizeof px->proto, "%s", m->proto);
+		side_formats(m, px);
 		py->tag = 1;
-		py->suite = !py->srtp  ? SDES_SUITE_NONE
+		/* Y keeps the suite it chose; a new SRTP leg is offered X's
+		 * first (then the policy's others). */
+		py->suite = !py->srtp ? SDES_SUITE_NONE
+			    : st->cur[y].active && st->cur[y].srtp
+				? st->cur[y].suite
 			    : px->srtp ? ch.suite
 				       : cfg->policy.prefer[0];
 		proto_for(m->proto, py->srtp, py->proto, sizeof py->proto);
@@ -391,6 +414,8 @@ static int map_offer(struct sdpmap_call *c, int x, const struct sdp_session *in,
 			rc = keymgr_call_generate(st->keys, y, py->suite);
 		sdes_crypto_wipe(&ch);
 		media_copy(m, o);
+		if (cfg->music && holds(m->dir))
+			o->dir = SDP_DIR_SENDONLY; /* ward plays to Y */
 		o->port = st->port[y];
 		snprintf(o->proto, sizeof o->proto, "%s", py->proto);
 		o->rtcp_mux = 1;
@@ -464,6 +489,7 @@ static int map_answer(struct sdpmap_call *c, const struct sdp_session *in,
 		}
 		py->rtcp_mux = m->rtcp_mux;
 		snprintf(py->proto, sizeof py->proto, "%s", m->proto);
+		side_formats(m, py);
 		if (py->srtp && m->ncrypto == 0) {
 			py->srtp = 0; /* answered as RTP */
 			py->suite = SDES_SUITE_NONE;
@@ -520,6 +546,12 @@ static int map_answer(struct sdpmap_call *c, const struct sdp_session *in,
 			keymgr_call_move_generated(st->keys, st->alt[alt_pick],
 						   (enum keymgr_side)y);
 		media_copy(m, o);
+		if (c->cfg->music && holds(m->dir))
+			o->dir =
+			    SDP_DIR_SENDONLY; /* Y holds: ward plays to X */
+		else if (c->cfg->music && holds(px->dir))
+			o->dir = px->dir == SDP_DIR_INACTIVE ? SDP_DIR_INACTIVE
+							     : SDP_DIR_RECVONLY;
 		o->port = st->port[x];
 		snprintf(o->proto, sizeof o->proto, "%s", px->proto);
 		o->rtcp_mux = px->rtcp_mux;
@@ -549,8 +581,16 @@ static int map_answer(struct sdpmap_call *c, const struct sdp_session *in,
 		int now = st->pend[0].active && st->pend[1].active;
 
 		st->changed = c->first || st->rekey || was != now;
-		for (int sd = 0; sd < 2; sd++)
+		for (int sd = 0; sd < 2; sd++) {
+			const struct sdpmap_side *me = &st->pend[sd];
+
 			st->moved[sd] = !st->changed && now && st->moving[sd];
+			/* Held by the other side, and able to hear G.711. */
+			st->music[sd] = c->cfg->music && now &&
+					holds(st->pend[!sd].dir) &&
+					(me->pcmu || me->pcma);
+			st->music_pt[sd] = me->pcmu ? 0 : 8;
+		}
 		memcpy(st->cur, st->pend, sizeof st->cur);
 		st->rekey = 0;
 		alt_drop(st);
@@ -681,6 +721,17 @@ int sdpmap_answer(struct sdpmap_call *c, const char *sdp, size_t len, char *out,
 size_t sdpmap_streams(const struct sdpmap_call *c)
 {
 	return c->n;
+}
+
+int sdpmap_stream_music(const struct sdpmap_call *c, size_t i,
+			enum keymgr_side side, unsigned *pt)
+{
+	int sd = side == KEYMGR_SIDE_B;
+
+	if (i >= c->n || !c->st[i].music[sd])
+		return 0;
+	*pt = c->st[i].music_pt[sd];
+	return 1;
 }
 
 int sdpmap_stream_moved(const struct sdpmap_call *c, size_t i,

@@ -40,6 +40,12 @@
  * the answering side in a re-offer that did not is refused (488): ward's
  * key toward that side is already on the wire.
  *
+ * Hold: with music configured, a side that offers or answers sendonly or
+ * inactive holds the other; ward's SDP to the held side says sendonly
+ * (ward sends the music, SRTP toward an encrypted phone) and its answer
+ * to a holder recvonly (inactive to inactive); sdpmap_stream_music says
+ * which side hears it. Without music the directions pass through.
+ *
  * Errors: 0, or the SIP status to answer — 488 for what the peer sent or
  * the policy refuses, 500 for ward's own limits (keys, ports). ERRMSG
  * never holds SDP or key bytes. Every SDP buffer here may hold keys: the
@@ -64,6 +70,10 @@ struct sdpmap_config {
 	int allow_bridge;	      /* SRTP <-> RTP through the relay */
 	struct sockaddr_storage addr; /* ward's media address, port unused */
 	struct sdp_conn conn;	      /* the same, as SDP writes it */
+	/* Music on hold is loaded: a side whose SDP says sendonly or
+	 * inactive holds the other, which hears the music (relay_session_
+	 * play) instead of the holder's stream. */
+	int music;
 };
 
 /* Fills CFG: the default policy, bridging allowed, ADDR (an IPv4 or IPv6
@@ -107,6 +117,11 @@ int sdpmap_stream_changed(const struct sdpmap_call *c, size_t i);
  * (relay_session_retarget) instead of replacing the session. */
 int sdpmap_stream_moved(const struct sdpmap_call *c, size_t i,
 			enum keymgr_side side);
+/* 1 and *PT (0 PCMU or 8 PCMA, from that side's SDP) when, after the
+ * last answer, stream I's SIDE is held and hears the music; 0 when it
+ * hears the other side (or holds, or accepts neither law). */
+int sdpmap_stream_music(const struct sdpmap_call *c, size_t i,
+			enum keymgr_side side, unsigned *pt);
 /* After an answer: 1 and LEGS filled (ward's address and port, the
  * peer's SDP address and port, SRTP, rtcp-mux per side) when stream I is
  * relayed; 0 when it is not (a side refused it). */

@@ -1,6 +1,7 @@
 /* fuzz_keymgr_sdpmap: a call's offer and answer from the wire through
  * ward's SDP rewrite. Input: one byte choosing the legs (mode and
- * transport of A and B, "encrypted or reject", bridging), then A's offer
+ * transport of A and B, "encrypted or reject", bridging, music on hold),
+ * then A's offer
  * and B's answer separated by a NUL. Nothing may crash; what ward writes
  * must parse, hold a=crypto only toward a leg the leg rule lets see keys,
  * and a freed call must leave no key and no port behind. */
@@ -52,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	legs[0] = kinds[data[0] & 3];
 	legs[1] = kinds[(data[0] >> 2) & 3];
 	cfg.allow_bridge = (data[0] >> 5) & 1;
+	cfg.music = (data[0] >> 6) & 1;
 	offer = (const char *)data + 1;
 	sep = memchr(data + 1, '\0', size - 1);
 	olen = sep ? (size_t)(sep - (data + 1)) : size - 1;

@@ -7,6 +7,8 @@ if(TARGET ward_keymgr)
     LIBS ward_keymgr)
 endif()
 if(TARGET ward_keymgr)
+  ward_unit_test(test_keymgr_holdmusic SOURCES unit/test_keymgr_holdmusic.c
+    LIBS ward_keymgr)
   ward_unit_test(test_keymgr_sdpmap SOURCES unit/test_keymgr_sdpmap.c
     LIBS ward_keymgr)
 endif()

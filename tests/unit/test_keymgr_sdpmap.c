@@ -553,6 +553,69 @@ static void test_sdpmap_old_style_hold_moves_without_rekey(void **state)
 	assert_int_equal(answer(f, sdp, &level), 488);
 }
 
+static void test_sdpmap_hold_with_music_directions(void **state)
+{
+	struct fx *f = *state;
+	char ka[SDES_VALUE_MAX], kb[SDES_VALUE_MAX], sdp[2048];
+	const char *ca[] = {ka, NULL}, *cb[] = {kb, NULL};
+	enum keymgr_level level;
+	unsigned pt = 99;
+
+	f->cfg.music = 1;
+	phone_key(SDES_AES_CM_128_HMAC_SHA1_80, 1, ka, sizeof ka);
+	phone_key(SDES_AES_CM_128_HMAC_SHA1_80, 1, kb, sizeof kb);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP", "sendrecv",
+		  ca);
+	assert_int_equal(offer(f, &enc, &enc, 0, sdp), 0);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5000, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 0);
+	assert_false(sdpmap_stream_music(f->call, 0, KEYMGR_SIDE_A, &pt));
+	assert_false(sdpmap_stream_music(f->call, 0, KEYMGR_SIDE_B, &pt));
+
+	/* A holds B: B is told ward only sends (the music) */
+	for (int inactive = 0; inactive < 2; inactive++) {
+		phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP",
+			  inactive ? "inactive" : "sendonly", ca);
+		assert_int_equal(sdpmap_reoffer(f->call, KEYMGR_SIDE_A, sdp,
+						strlen(sdp), f->out,
+						sizeof f->out, &f->out_len,
+						f->err, sizeof f->err),
+				 0);
+		parse_out(f);
+		assert_int_equal(f->s.media[0].dir, SDP_DIR_SENDONLY);
+		phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5000, "RTP/SAVP",
+			  "recvonly", cb);
+		assert_int_equal(answer(f, sdp, &level), 0);
+		parse_out(f);
+		/* the holder gets what it asked for */
+		assert_int_equal(f->s.media[0].dir, inactive
+							? SDP_DIR_INACTIVE
+							: SDP_DIR_RECVONLY);
+		assert_true(
+		    sdpmap_stream_music(f->call, 0, KEYMGR_SIDE_B, &pt));
+		assert_int_equal(pt, 0); /* B's SDP has PCMU first */
+		assert_false(
+		    sdpmap_stream_music(f->call, 0, KEYMGR_SIDE_A, &pt));
+		assert_false(sdpmap_stream_changed(f->call, 0));
+	}
+
+	/* resume: no music */
+	phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP", "sendrecv",
+		  ca);
+	assert_int_equal(sdpmap_reoffer(f->call, KEYMGR_SIDE_A, sdp,
+					strlen(sdp), f->out, sizeof f->out,
+					&f->out_len, f->err, sizeof f->err),
+			 0);
+	parse_out(f);
+	assert_int_equal(f->s.media[0].dir, SDP_DIR_SENDRECV);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5000, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 0);
+	assert_false(sdpmap_stream_music(f->call, 0, KEYMGR_SIDE_B, &pt));
+	f->cfg.music = 0;
+}
+
 static void test_sdpmap_refused_stream_is_not_relayed(void **state)
 {
 	struct fx *f = *state;
@@ -586,6 +649,7 @@ int main(void)
 	    T(test_sdpmap_answer_may_take_another_offered_suite),
 	    T(test_sdpmap_hold_keeps_ports_and_keys_rekey_changes),
 	    T(test_sdpmap_old_style_hold_moves_without_rekey),
+	    T(test_sdpmap_hold_with_music_directions),
 	    T(test_sdpmap_refused_stream_is_not_relayed),
 #undef T
 	};

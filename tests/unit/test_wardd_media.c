@@ -217,10 +217,15 @@ static unsigned free_range(void)
 	return 0;
 }
 
+static const char *music_path; /* media_start gives it to the relay */
+
 static struct wardd_media *media_start(unsigned max_calls, int bridge)
 {
 	struct wardd_media_config mc = {.max_calls = max_calls,
 					.allow_bridge = bridge};
+
+	if (music_path)
+		snprintf(mc.hold_music, sizeof mc.hold_music, "%s", music_path);
 	struct wardd_media *m;
 	char err[256];
 
@@ -444,6 +449,138 @@ static void test_media_reinvite_moves_a_without_rekey(void **state)
 	wardd_media_free(m);
 }
 
+/* Waits for a datagram on FD; its length, or -1 after 2 s. */
+static int recv_wait(int fd, uint8_t *buf, size_t cap)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	if (poll(&pfd, 1, 2000) != 1)
+		return -1;
+	return (int)recv(fd, buf, cap, 0);
+}
+
+/* A holds B: B hears the operator's music as SRTP it decrypts with the
+ * key ward gave it — the file's bytes, 160 a packet, in order — and not
+ * A's stream; A resumes and B hears A again. */
+static void test_media_hold_plays_encrypted_music(void **state)
+{
+	char path[] = "/tmp/test_wardd_media_music.XXXXXX";
+	int fd = mkstemp(path);
+	uint8_t file[1600], got[2048];
+	struct wardd_media *m;
+	struct sip_media t;
+	struct phone pa, pb;
+	struct sip_media_call *call;
+	enum sip_level level;
+	char in[4096], out[4096], *dir;
+	size_t len, out_len;
+	int glen;
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < sizeof file; i++)
+		file[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(write(fd, file, sizeof file), (ssize_t)sizeof file);
+	close(fd);
+	music_path = path;
+	m = media_start(4, 1);
+	music_path = NULL;
+	wardd_media_table(m, &t);
+	phone_open(&pa, SDES_AEAD_AES_128_GCM);
+	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
+	len = phone_sdp(&pa, in, sizeof in);
+	assert_int_equal(t.ops->offer(t.ctx, "c1@test", &enc, &enc, in, len,
+				      out, sizeof out, &out_len, &call),
+			 0);
+	phone_learn(&pb, out, out_len);
+	len = phone_sdp(&pb, in, sizeof in);
+	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
+				       &out_len, &level),
+			 0);
+	phone_learn(&pa, out, out_len);
+	cross(&pa, &pb, 0);
+
+	/* hold: A's re-offer says sendonly */
+	len = phone_sdp(&pa, in, sizeof in);
+	dir = strstr(in, "a=rtcp-mux");
+	assert_non_null(dir);
+	len += (size_t)snprintf(in + len, sizeof in - len, "a=sendonly\r\n");
+	assert_int_equal(t.ops->reoffer(t.ctx, call, 'A', in, len, out,
+					sizeof out, &out_len),
+			 0);
+	assert_non_null(strstr(out, "a=sendonly"));
+	/* the same key toward B, now as line 1: B answers that line */
+	assert_non_null(strstr(out, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "));
+	assert_null(strstr(out, "a=crypto:2"));
+	pb.own.tag = 1;
+	len = phone_sdp(&pb, in, sizeof in);
+	len += (size_t)snprintf(in + len, sizeof in - len, "a=recvonly\r\n");
+	assert_int_equal(t.ops->reanswer(t.ctx, call, in, len, out, sizeof out,
+					 &out_len, &level),
+			 0);
+	assert_int_equal(level, SIP_LEVEL_ENCRYPTED);
+	/* music packets: SRTP from ward's own SSRC, the file in order */
+	for (int k = 0; k < 3; k++) {
+		glen = recv_wait(pb.fd, got, sizeof got);
+		assert_true(glen > 12);
+		assert_null(memmem(got, (size_t)glen, file + 160 * k, 32));
+		assert_int_equal(srtp_unprotect(pb.rx, got, &glen),
+				 srtp_err_status_ok);
+		assert_int_equal(glen, 12 + 160);
+		assert_int_equal(got[1] & 0x7f, 0); /* PCMU */
+		assert_memory_not_equal(got + 8, &pa.ssrc, 4);
+		assert_memory_equal(got + 12, file + 160 * k, 160);
+	}
+	/* what A sends meanwhile does not reach B */
+	{
+		uint8_t pkt[256];
+		int plen = 172;
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port =
+					    htons((uint16_t)pa.ward_port)};
+
+		memset(pkt, 0x55, sizeof pkt);
+		pkt[0] = 0x80;
+		pkt[1] = 0;
+		memcpy(pkt + 8, &pa.ssrc, 4);
+		pkt[2] = (uint8_t)(pa.seq >> 8);
+		pkt[3] = (uint8_t)pa.seq++;
+		assert_int_equal(srtp_protect(pa.tx, pkt, &plen),
+				 srtp_err_status_ok);
+		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+		sendto(pa.fd, pkt, (size_t)plen, 0, (struct sockaddr *)&a,
+		       sizeof a);
+		for (int k = 0; k < 10; k++) {
+			glen = recv_wait(pb.fd, got, sizeof got);
+			assert_true(glen > 0);
+			assert_int_equal(srtp_unprotect(pb.rx, got, &glen),
+					 srtp_err_status_ok);
+			assert_memory_not_equal(got + 8, &pa.ssrc, 4);
+		}
+	}
+
+	/* resume: A again, no more music */
+	len = phone_sdp(&pa, in, sizeof in);
+	assert_int_equal(t.ops->reoffer(t.ctx, call, 'A', in, len, out,
+					sizeof out, &out_len),
+			 0);
+	len = phone_sdp(&pb, in, sizeof in);
+	assert_int_equal(t.ops->reanswer(t.ctx, call, in, len, out, sizeof out,
+					 &out_len, &level),
+			 0);
+	/* the music stopped before the answer returned (loopback delivers
+	 * at once): drain what it sent, then only A's packets arrive */
+	while (recv(pb.fd, got, sizeof got, MSG_DONTWAIT) > 0)
+		;
+	for (unsigned i = 1; i < 4; i++)
+		cross(&pa, &pb, i);
+	t.ops->close(t.ctx, call);
+	phone_close(&pa);
+	phone_close(&pb);
+	wardd_media_free(m);
+	unlink(path);
+}
+
 /* A call the signaling role never closed is closed (sessions, keys) when
  * the media thread stops, not a crash at shutdown. */
 static void test_media_free_closes_calls_left_open(void **state)
@@ -548,6 +685,7 @@ int main(void)
 	    cmocka_unit_test(test_media_bridges_to_a_nonsecure_phone),
 	    cmocka_unit_test(test_media_refuses_beyond_max_calls_and_reject),
 	    cmocka_unit_test(test_media_reinvite_moves_a_without_rekey),
+	    cmocka_unit_test(test_media_hold_plays_encrypted_music),
 	    cmocka_unit_test(test_media_free_closes_calls_left_open),
 	    cmocka_unit_test(test_media_log_never_holds_key_bytes),
 	};
