@@ -1,10 +1,10 @@
 /* fuzz_keymgr_sdpmap: a call's offer and answer from the wire through
  * ward's SDP rewrite. Input: one byte choosing the legs (mode and
  * transport of A and B, "encrypted or reject", bridging, music on hold),
- * then A's offer
- * and B's answer separated by a NUL. Nothing may crash; what ward writes
- * must parse, hold a=crypto only toward a leg the leg rule lets see keys,
- * and a freed call must leave no key and no port behind. */
+ * then A's offer and B's answer separated by a NUL. Nothing may crash;
+ * what ward writes must parse, hold a=crypto only toward a leg the leg
+ * rule lets see keys, and a freed call must leave no key and no port
+ * behind. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The media relay inside a real wardd: the [media] settings checked by
 # `wardd -n`, the media thread started with the signaling role on the
-# node's address and its own port range, nothing bound before a call, and
-# a clean stop. (Calls through it are the B2BUA's tests; the table itself
+# node's address and its own port range with the music-on-hold file,
+# nothing bound before a call, and a clean stop. (Calls through it are the B2BUA's tests; the table itself
 # is tested end to end in tests/unit/test_wardd_media.c.)
 . "$(dirname "$0")/lib.sh"
 
-node_conf n1
+head -c 1600 /dev/urandom >"$CLUSTER_DIR/hold.ul" # 200 ms of "music"
+node_conf n1 "[media]" "hold_music = $CLUSTER_DIR/hold.ul"
 read -r _ SIP _ <<<"$(ward_sip n1)"
 lo=$(sed -n 's/^port_min = //p' "$CLUSTER_DIR/n1.conf")
 hi=$(sed -n 's/^port_max = //p' "$CLUSTER_DIR/n1.conf")
@@ -37,7 +38,7 @@ ward_init n1 mediatest
 wait_until 20 "n1's SIP port" listening
 PID=$(ward_pid n1)
 wait_until 10 "the media relay's start line" \
-	grep -q "media: relay on 127.0.0.1, ports $lo-$hi, at most" "$CLUSTER_DIR/n1.log"
+	grep -q "media: relay on 127.0.0.1, ports $lo-$hi, at most 4096 calls, music on hold" "$CLUSTER_DIR/n1.log"
 ! grep -q "media relay not started" "$CLUSTER_DIR/n1.log" ||
 	fail "media relay not started"
 ! media_bound || fail "media ports bound before any call"
