@@ -18,7 +18,9 @@
 #include "node/sip/dialog_event.h"
 #include "node/sip/digest.h"
 #include "node/sip/directory.h"
+#include "node/sip/media.h"
 #include "node/sip/registrar.h"
+#include "node/sip/x509match.h"
 
 struct sip_core_config {
 	uint64_t node_id;	  /* this node, for node-group checks */
@@ -35,6 +37,9 @@ struct sip_core_config {
 	 * read only the first challenge (SIPp 3.6 knows only MD5) need
 	 * fewer. */
 	unsigned digest_algs;
+	/* The media table the B2BUA calls (borrowed, must outlive the
+	 * role); NULL: calls pass SDP through with the leg rule applied. */
+	const struct sip_media *media;
 };
 
 /* Fills CFG with the defaults (60 s min, 3600 s max, 3600 s default,
@@ -47,6 +52,7 @@ struct sip_peer_cert {
 	int verified; /* it chains to the trust store (ward's checks) */
 	int kind;     /* enum sip_reg_cert: MIC or LSC */
 	char cn[SIP_DIR_NAME_MAX];
+	struct sip_x509_names names; /* subject and DNS names (trunks) */
 	uint8_t fp[32];
 	char why[96]; /* when not verified: the chain check's verdict */
 };
