@@ -2,7 +2,7 @@
 # Calls through the B2BUA on one node: SIPp phones registered to
 # ward_sipd (over an in-memory directory) call each other — INVITE, 180,
 # 200, ACK, hold, BYE; CANCEL while ringing; an unknown number (404), a
-# callee not registered (480), "encrypted or reject" on a leg that cannot
+# number the dial plan blocks (403), a callee not registered (480), "encrypted or reject" on a leg that cannot
 # be encrypted (488); every call ended and freed. Then phones over TLS with
 # certificates in a secure cluster (callpair.py): keys and the security
 # level on each leg.
@@ -23,6 +23,7 @@ device SEP000000000001 user=alice line=1001
 device SEP000000000002 user=bob line=1002
 device SEP000000000003 user=carol line=1003
 device SEP000000000004 user=dave line=1004 reject=1
+pattern 900X block
 DIR
 
 PORT=$(free_port)
@@ -117,8 +118,9 @@ refused() {
 		-inf "$(caller_csv SEP000000000001 alice pw-alice "$1")" \
 		"127.0.0.1:$PORT" || fail "calling $1 did not get $2: $(errors_of "fail-$1")"
 }
-step "an unknown number gets 404, a callee not registered 480"
+step "an unknown number gets 404, a blocked one 403, a callee not registered 480"
 refused 9999 404
+refused 9001 403
 refused 1003 480
 
 step "encrypted or reject: a call that cannot be encrypted gets 488"
