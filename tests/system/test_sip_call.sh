@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Calls through the B2BUA on one node: SIPp phones registered to
 # ward_sipd (over an in-memory directory) call each other — INVITE, 180,
-# 200, ACK, hold, BYE; CANCEL while ringing; an unknown number (404), a
+# 200, ACK, hold, BYE from either side; CANCEL while ringing; busy (486);
+# no answer (480 after ring_s); an unknown number (404), a
 # number the dial plan blocks (403), a callee not registered (480), "encrypted or reject" on a leg that cannot
 # be encrypted (488); every call ended and freed. Then phones over TLS with
 # certificates in a secure cluster (callpair.py): keys and the security
@@ -28,7 +29,8 @@ DIR
 
 PORT=$(free_port)
 "$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-	--digest MD5 >"$CLUSTER_DIR/sipd.out" 2>"$CLUSTER_DIR/sipd.log" &
+	--digest MD5 --ring-s 2 >"$CLUSTER_DIR/sipd.out" \
+	2>"$CLUSTER_DIR/sipd.log" &
 echo $! >"$CLUSTER_DIR/sipd.pid"
 wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
 
@@ -95,7 +97,7 @@ for tp in u1 t1; do
 	BOB=$(free_port)
 	register "bob-$tp" $tp "$BOB" SEP000000000002 bob pw-bob
 
-	step "over $tp: alice calls bob: 180, 200, ACK, hold (re-INVITE), BYE relayed"
+	step "over $tp: alice calls bob: 180, 183, 200, ACK, hold (re-INVITE), BYE relayed"
 	callee "answer-$tp" $tp "$BOB" "$SCEN/call_uas.xml"
 	sipp_run "call-$tp" $tp "$(free_port)" "$SCEN/call_uac.xml" \
 		-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
@@ -110,6 +112,31 @@ for tp in u1 t1; do
 		fail "the caller's CANCEL failed over $tp: $(errors_of "cancelcall-$tp")"
 	callee_ok "cancel-$tp"
 done
+
+BOB=$(free_port)
+register bob-again u1 "$BOB" SEP000000000002 bob pw-bob
+step "bob hangs up: his BYE reaches alice"
+callee byer u1 "$BOB" "$SCEN/call_uas_bye.xml"
+sipp_run byed u1 "$(free_port)" "$SCEN/call_uac_byed.xml" \
+	-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+	fail "the caller did not get bob's BYE: $(errors_of byed)"
+callee_ok byer
+
+step "bob is busy: his 486 reaches alice"
+callee busy u1 "$BOB" "$SCEN/call_uas_busy.xml"
+sed "s/@STATUS@/486/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-486.xml"
+sipp_run busycall u1 "$(free_port)" "$CLUSTER_DIR/fail-486.xml" \
+	-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+	fail "the caller did not get 486: $(errors_of busycall)"
+callee_ok busy
+
+step "bob does not answer: after ring_s alice gets 480, bob a CANCEL"
+callee noanswer u1 "$BOB" "$SCEN/call_uas_cancel.xml"
+sed "s/@STATUS@/480/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-480r.xml"
+sipp_run ringout u1 "$(free_port)" "$CLUSTER_DIR/fail-480r.xml" \
+	-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+	fail "the caller did not get 480 after ringing: $(errors_of ringout)"
+callee_ok noanswer
 
 # refused NUMBER STATUS: alice dials NUMBER and gets STATUS.
 refused() {
@@ -128,7 +155,7 @@ register dave u1 "$(free_port)" SEP000000000004 dave pw-dave
 refused 1004 488
 
 step "every call ended and freed; dialog events given; no SDP logged"
-wait_until 5 "4 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 4 ]"
+wait_until 5 "7 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 7 ]"
 grep -q "dialog event: SEP000000000002 line 1002 call .* confirmed" \
 	"$CLUSTER_DIR/sipd.log" || fail "no confirmed dialog event for bob"
 grep -q "dialog event: SEP000000000001 .* terminated (initiator)" \
