@@ -35,8 +35,10 @@ struct sip_role;
 /* Flooders' connections closed at the next tick, at most this many per
  * tick (the next message of another one is dropped and queued again). */
 #define CLOSE_MAX 64
-/* TCP/TLS connections tracked for the per-source cap (a power of 2). */
-#define CONN_MAX 4096
+/* TCP/TLS connections tracked for the per-source cap (a power of 2): above
+ * the 10,000 TLS phones a node is sized for, since a connection that finds
+ * the table full is closed (about 2 MiB). */
+#define CONN_MAX 16384
 /* nta_agent_create binds "sip:*:*" for a NULL URL; (void *)-1 binds
  * nothing, and add_tports() then binds what the configuration names. */
 #define NO_TPORTS_YET ((url_string_t *)(intptr_t)-1)
