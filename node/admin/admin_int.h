@@ -257,6 +257,13 @@ int admin_is_leader(struct admin *a);
 int admin_node_by_fp(struct admin *a, const uint8_t fp[32],
 		     struct store_node *out);
 
+/* Posts DOC (taken, freed here) to URI, a members-only route of the
+ * leader, presenting this node's certificate. Admin thread only. 0: CB
+ * runs once (OK 0 when the leader answered 200, else -1); -1: nothing sent
+ * (no leader known, no consensus), CB will not run. */
+int admin_member_post(struct admin *a, const char *uri, json_t *doc,
+		      admin_relay_cb cb, void *arg);
+
 /* ---- routes ----------------------------------------------------------- */
 
 enum {
@@ -297,6 +304,9 @@ void admin_route_tftp_file_commit(struct admin_op *op);
 void admin_route_tftp_file_delete(struct admin_op *op);
 void admin_route_tftp_file_get(struct admin_op *op);
 void admin_route_tftp_device(struct admin_op *op);
+/* PUT/DELETE /v1/devices/NAME/mic (routes_device_mic.c). */
+void admin_route_device_mic_put(struct admin_op *op);
+void admin_route_device_mic_delete(struct admin_op *op);
 /* routes_capf.c */
 void admin_route_capf_list(struct admin_op *op);
 void admin_route_capf_get(struct admin_op *op);
@@ -359,6 +369,7 @@ void admin_route_audit_failures(struct admin_op *op);
 /* POST /v1/registrations/relay: a member hands the leader its registration
  * changes (routes_sipreg.c). */
 void admin_route_registrations_relay(struct admin_op *op);
+void admin_route_node_sip(struct admin_op *op);
 
 /* ---- audit pruning (prune.c) ------------------------------------------- */
 

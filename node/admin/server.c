@@ -69,6 +69,9 @@ static const struct route routes[] = {
     /* A member's registration changes (its certificate is the credential). */
     {EVHTTP_REQ_POST, "/v1/registrations/relay",
      admin_route_registrations_relay, ROUTE_WRITE, 10},
+    /* A member's own SIP address (its certificate is the credential). */
+    {EVHTTP_REQ_POST, "/v1/nodes/sip", admin_route_node_sip, ROUTE_WRITE,
+     10},
     /* Certificates, trust store, tokens, CTL, security mode
      * (admin_pki.h). */
     {EVHTTP_REQ_GET, "/v1/certs", admin_route_certs_list,
@@ -141,6 +144,10 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/devices/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_PUT, "/v1/devices/+/mic", admin_route_device_mic_put,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/devices/+/mic", admin_route_device_mic_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_GET, "/v1/users", admin_route_prov_list,
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/users/+", admin_route_prov_get,
@@ -188,6 +195,16 @@ static const struct route routes[] = {
     {EVHTTP_REQ_PUT, "/v1/node-groups/+", admin_route_prov_set,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     {EVHTTP_REQ_DELETE, "/v1/node-groups/+", admin_route_prov_delete,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_GET, "/v1/srst", admin_route_prov_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_GET, "/v1/srst/+", admin_route_prov_get,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/srst", admin_route_prov_add,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_PUT, "/v1/srst/+", admin_route_prov_set,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/srst/+", admin_route_prov_delete,
      ROUTE_AUTH | ROUTE_WRITE, 30},
     /* Files phones fetch from the TFTP role (routes_tftp.c). */
     {EVHTTP_REQ_GET, "/v1/tftp/files", admin_route_tftp_files_list,
