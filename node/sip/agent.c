@@ -122,8 +122,8 @@ static void tls_cert_of(struct sip_role *r, struct sip_peer *p)
 		p->cert.kind = SIP_REG_CERT_MIC;
 	else if (kind == SIP_TRUST_LSC_CA)
 		p->cert.kind = SIP_REG_CERT_LSC;
-	else
-		return;
+	else if (kind != SIP_TRUST_TRUNK_PEER)
+		return; /* a trunk-peer root: no MIC or LSC, no phone */
 	p->cert.verified = 1;
 }
 
