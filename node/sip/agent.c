@@ -135,6 +135,10 @@ static void peer_of(struct sip_role *r, msg_t *msg, struct sip_peer *p)
 	memset(p, 0, sizeof *p);
 	if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof p->addr)
 		memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
+	/* A connection's (secondary) tport is named after the peer; the
+	 * port it came in on is its listener's. */
+	if (tp && tport_is_secondary(tp))
+		tp = tport_parent(tp);
 	if (tp && tport_name(tp) && tport_name(tp)->tpn_port)
 		p->local_port = (unsigned)atoi(tport_name(tp)->tpn_port);
 	if (tp && tport_has_tls(tp))
