@@ -429,6 +429,19 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 		set_err(errmsg, errcap, "no node group \"%s\"", d->node_group);
 		return 400;
 	}
+	if (c->verb == PROV_SET && c->old.device.kind == STORE_DEVICE_TRUNK &&
+	    d->kind != STORE_DEVICE_TRUNK) {
+		struct plan_scan ps = {.name = d->name};
+
+		/* A pattern routing to it would route calls to a phone. */
+		if (store_route_pattern_each(r, pattern_routes_to, &ps) == 1) {
+			set_err(errmsg, errcap,
+				"device %s is a trunk that route pattern %s "
+				"routes to",
+				d->name, ps.who);
+			return 409;
+		}
+	}
 	if (d->css[0] && store_css_get(r, d->css, &css) != 0) {
 		set_err(errmsg, errcap, "no css \"%s\"", d->css);
 		return 400;
