@@ -449,9 +449,8 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 	for (uint32_t i = 0; i < d->n_lines; i++) {
 		if (d->line_partitions[i][0] &&
 		    store_partition_get(r, d->line_partitions[i], &part) != 0) {
-			set_err(errmsg, errcap,
-				"line %s: no partition \"%s\"", d->lines[i],
-				d->line_partitions[i]);
+			set_err(errmsg, errcap, "line %s: no partition \"%s\"",
+				d->lines[i], d->line_partitions[i]);
 			return 400;
 		}
 	}
@@ -461,8 +460,8 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 	return 0;
 }
 
-static int validate_css(struct prov_ctx *c, struct store_read *r,
-			char *errmsg, size_t errcap)
+static int validate_css(struct prov_ctx *c, struct store_read *r, char *errmsg,
+			size_t errcap)
 {
 	const struct store_css *css = &c->rec.css;
 	struct store_partition p;

@@ -46,14 +46,14 @@ struct sip_dirmem {
 	size_t nusers, capusers;
 	struct sip_device *devs; /* owned */
 	size_t ndevs, capdevs;
-	char (*lines)[SIP_DIR_NAME_MAX]; /* owned: lines[i] of devs[i] */
+	char (*lines)[SIP_DIR_NAME_MAX];      /* owned: lines[i] of devs[i] */
 	char (*line_parts)[SIP_DIR_NAME_MAX]; /* owned: its partition */
 	char (*dev_css)[SIP_DIR_NAME_MAX];    /* owned: devs[i]'s CSS */
 	struct mem_css *css;		      /* owned */
 	size_t ncss, capcss;
 	struct mem_pattern *patterns; /* owned */
 	size_t npatterns, cappatterns;
-	struct mem_trunk *trunks;	 /* owned */
+	struct mem_trunk *trunks; /* owned */
 	size_t ntrunks, captrunks;
 	size_t *uidx, *didx, *lidx; /* owned: open hash, index + 1 */
 	uint8_t roots[8][32];
@@ -453,8 +453,7 @@ static int device_opt(struct sip_dirmem *m, struct sip_device *d, size_t idx,
 		if (!store_prov_name_valid(v))
 			return -1;
 		snprintf(css, SIP_DIR_NAME_MAX, "%s", v);
-	}
-	else if (strcmp(kv, "mode") == 0)
+	} else if (strcmp(kv, "mode") == 0)
 		d->mode = parse_mode(v);
 	else if (strcmp(kv, "digest") == 0)
 		d->digest = atoi(v) != 0;
@@ -626,8 +625,8 @@ static int parse_line(struct sip_dirmem *m, char *line)
 		t->dev.is_trunk = 1;
 		t->dev.transports = SIP_TP_UDP | SIP_TP_TCP | SIP_TP_TLS;
 		for (int i = 2; i < n; i++)
-			if (device_opt(m, &t->dev, 0, &t->addr, t->css,
-				       w[i]) != 0)
+			if (device_opt(m, &t->dev, 0, &t->addr, t->css, w[i]) !=
+			    0)
 				return -1;
 		return t->addr.ss_family ? 0 : -1;
 	}

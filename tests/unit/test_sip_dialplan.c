@@ -153,8 +153,8 @@ static int teardown(void **state)
 
 /* Asks both directories; both must answer RC, and on 0 list DEVICES (a
  * space-separated list, in any order) in PARTITION. */
-static void expect(struct dp *d, const char *caller, const char *number,
-		   int rc, const char *devices, const char *partition)
+static void expect(struct dp *d, const char *caller, const char *number, int rc,
+		   const char *devices, const char *partition)
 {
 	const struct sip_directory *dirs[2] = {&d->store_dir, &d->mem_dir};
 
@@ -209,8 +209,7 @@ static void test_route_patterns_route_and_block(void **state)
 	expect(d, "SEP000000000001", "91234567", 0, "gw1", "pstn");
 	expect(d, "SEP000000000001", "900123", SIP_DIR_FORBIDDEN, NULL, NULL);
 	/* The lobby's first partition blocks what a later one would route. */
-	expect(d, "SEP000000000003", "91234567", SIP_DIR_FORBIDDEN, NULL,
-	       NULL);
+	expect(d, "SEP000000000003", "91234567", SIP_DIR_FORBIDDEN, NULL, NULL);
 	expect(d, "SEP000000000003", "1000", 0,
 	       "SEP000000000001 SEP000000000004", "internal");
 	expect(d, "SEP000000000004", "5123", 0, "gw1", "");
@@ -225,8 +224,7 @@ static void test_route_hides_numbers_out_of_reach(void **state)
 	expect(d, "SEP000000000001", "2999", SIP_DIR_NOTFOUND, NULL, NULL);
 	/* Without a CSS only the none-partition is reachable. */
 	expect(d, "SEP000000000004", "1000", SIP_DIR_NOTFOUND, NULL, NULL);
-	expect(d, "SEP000000000004", "91234567", SIP_DIR_NOTFOUND, NULL,
-	       NULL);
+	expect(d, "SEP000000000004", "91234567", SIP_DIR_NOTFOUND, NULL, NULL);
 	expect(d, "SEP000000000001", "10a0", SIP_DIR_NOTFOUND, NULL, NULL);
 	/* An unknown caller reaches nothing at all. */
 	expect(d, "SEP00000000000F", "3000", SIP_DIR_FORBIDDEN, NULL, NULL);
