@@ -76,6 +76,9 @@ enum store_table {
 	STORE_T_TFTP_CHUNKS, /* key = file SHA-256 (32) + index (4 BE) */
 	/* CAPF operations (store/capf.h) */
 	STORE_T_CAPF_OPS, /* key = device name */
+	/* provisioning, schema 6 (store/prov.h) */
+	STORE_T_DEVICE_MIC, /* key = device name */
+	STORE_T_SRST,       /* key = SRST reference name (store/srst.h) */
 	/* the dial plan (store/prov.h) */
 	STORE_T_PARTITIONS,	    /* key = name */
 	STORE_T_CSS,		    /* key = name */
@@ -90,7 +93,8 @@ const char *store_table_name(enum store_table t);
 
 /* 2: tables certs..resets and cluster record v2; 3: the provisioning
  * tables phone_profiles..secrets; 4: tftp_files and tftp_chunks; 5:
- * capf_ops; 6: partitions, css, route_patterns, route_pattern_keys. A store
+ * capf_ops; 6: device_mic, srst, partitions, css, route_patterns,
+ * route_pattern_keys. A store
  * of an older schema is upgraded in place when opened (tables are only
  * ever added). */
 #define STORE_SCHEMA_VERSION 6

@@ -87,6 +87,7 @@ extern const struct prov_group prov_group_user;
 extern const struct prov_group prov_group_app_user;
 extern const struct prov_group prov_group_realm;
 extern const struct prov_group prov_group_node_group;
+extern const struct prov_group prov_group_srst;
 extern const struct prov_group prov_group_partition;
 extern const struct prov_group prov_group_css;
 extern const struct prov_group prov_group_route_pattern;
