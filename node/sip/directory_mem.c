@@ -587,9 +587,21 @@ static int parse_line(struct sip_dirmem *m, char *line)
 	if (strcmp(w[0], "user") == 0 && (n == 3 || n == 5))
 		return add_user(m, w[1], w[2], n == 5 ? parse_methods(w[4]) : 0,
 				n == 5 && strcmp(w[3], "app") == 0);
-	if (strcmp(w[0], "users") == 0 && n == 4) {
+	if (strcmp(w[0], "users") == 0 && (n == 4 || n == 5)) {
 		long count = atol(w[2]);
-		char name[SIP_DIR_NAME_MAX];
+		unsigned long long dn = 0;
+		char name[SIP_DIR_NAME_MAX], *end = NULL;
+
+		/* "line=FIRST": device i has line FIRST + i. */
+		if (n == 5) {
+			if (strncmp(w[4], "line=", 5) != 0 ||
+			    !store_dn_valid(w[4] + 5) ||
+			    strspn(w[4] + 5, "0123456789") !=
+				strlen(w[4] + 5) ||
+			    strlen(w[4] + 5) > 18)
+				return -1;
+			dn = strtoull(w[4] + 5, &end, 10);
+		}
 		for (long i = 0; i < count; i++) {
 			struct sip_device *d;
 			snprintf(name, sizeof name, "%s%ld", w[1], i);
@@ -598,6 +610,10 @@ static int parse_line(struct sip_dirmem *m, char *line)
 				return -1;
 			snprintf(d->digest_user, sizeof d->digest_user, "%s",
 				 name);
+			if (n == 5)
+				snprintf(m->lines[m->ndevs - 1],
+					 sizeof m->lines[0], "%llu",
+					 dn + (unsigned long long)i);
 		}
 		return 0;
 	}

@@ -257,6 +257,29 @@ static void test_route_fails_closed_when_the_callers_css_is_gone(void **state)
 	sip_dirmem_free(m);
 }
 
+static void test_mem_users_get_consecutive_lines(void **state)
+{
+	struct sip_dirmem *m;
+	struct sip_directory md;
+	struct sip_route r;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(sip_dirmem_parse("users u 3 secret-pw line=1000\n", &m,
+					  err, sizeof err),
+			 0);
+	sip_dirmem_directory(m, &md);
+	assert_int_equal(md.ops->route(md.ctx, "u0", "1002", &r), 0);
+	assert_int_equal(r.ndevices, 1);
+	assert_string_equal(r.devices[0], "u2");
+	assert_int_equal(md.ops->route(md.ctx, "u0", "1003", &r),
+			 SIP_DIR_NOTFOUND);
+	sip_dirmem_free(m);
+	assert_int_equal(
+	    sip_dirmem_parse("users u 3 pw line=1a\n", &m, err, sizeof err),
+	    -1);
+}
+
 static void test_mem_directory_refuses_malformed_dial_plan_lines(void **state)
 {
 	static const char *const bad[] = {
@@ -293,6 +316,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_route_fails_closed_when_the_callers_css_is_gone, setup,
 		teardown),
+	    cmocka_unit_test(test_mem_users_get_consecutive_lines),
 	    cmocka_unit_test(
 		test_mem_directory_refuses_malformed_dial_plan_lines),
 	};
