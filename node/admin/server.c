@@ -252,6 +252,9 @@ static const struct route routes[] = {
      ROUTE_AUTH | ROUTE_READ, 0},
     {EVHTTP_REQ_GET, "/v1/tftp/devices/+", admin_route_tftp_device,
      ROUTE_AUTH | ROUTE_READ, 0},
+    /* The calls this node carries (routes_calls.c). */
+    {EVHTTP_REQ_GET, "/v1/calls", admin_route_calls, ROUTE_AUTH | ROUTE_READ,
+     0},
     /* Certificate enrolment (routes_capf.c). */
     {EVHTTP_REQ_GET, "/v1/capf", admin_route_capf_list,
      ROUTE_AUTH | ROUTE_READ, 0},

@@ -457,6 +457,8 @@ static int device_opt(struct sip_dirmem *m, struct sip_device *d, size_t idx,
 		d->mode = parse_mode(v);
 	else if (strcmp(kv, "digest") == 0)
 		d->digest = atoi(v) != 0;
+	else if (strcmp(kv, "reject") == 0)
+		d->encrypted_or_reject = atoi(v) != 0;
 	else if (strcmp(kv, "validity") == 0)
 		d->nonce_validity_s = (unsigned)atoi(v);
 	else if (strcmp(kv, "transports") == 0)

@@ -14,6 +14,7 @@
  *          [mode=nonsecure|authenticated|encrypted]
  *          [transports=udp,tcp,tls] [digest=0|1] [validity=S]
  *          [group=ID,ID,ID] [lsc=HEX64]
+ *          [reject=1]               (encrypted or reject: 488 below)
  *   trunk NAME addr=IP [digest=0|1] [allow=refer,notify,replaces,presence]
  *          [appauth=1] [mode=...] [subject=CN,CN] [port=N]
  *          [transports=udp,tcp,tls]    (incoming port and transports)

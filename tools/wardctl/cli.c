@@ -182,6 +182,8 @@ static const struct wardctl_command commands[] = {
      "remove a route pattern"},
     {"dial-plan", "route", cmd_dial_plan_route, "CALLER NUMBER",
      "what the dial plan does with a call from device CALLER to NUMBER"},
+    {"call", "list", cmd_call_list, "",
+     "the calls the node carries, with their security level"},
     {"tftp", "upload", cmd_tftp_upload, "[--name NAME] FILE",
      "a static file phones fetch over TFTP (up to 64 MiB)"},
     {"tftp", "list", cmd_tftp_list, "", "the uploaded files"},
