@@ -97,7 +97,7 @@ for tp in u1 t1; do
 	BOB=$(free_port)
 	register "bob-$tp" $tp "$BOB" SEP000000000002 bob pw-bob
 
-	step "over $tp: alice calls bob: 180, 183, 200, ACK, hold (re-INVITE), BYE relayed"
+	step "over $tp: alice calls bob: 180, 183, 200, ACK, hold (re-INVITE), resume (UPDATE), INFO, BYE relayed"
 	callee "answer-$tp" $tp "$BOB" "$SCEN/call_uas.xml"
 	sipp_run "call-$tp" $tp "$(free_port)" "$SCEN/call_uac.xml" \
 		-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
