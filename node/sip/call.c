@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <arpa/inet.h>
@@ -616,10 +617,15 @@ static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
 		ctype = "application/sdp";
 		body = sdp;
 	} else if (sip->sip_payload && sip->sip_content_type) {
-		/* INFO and the like: the body as it came (never SDP keys:
-		 * SDP goes only through the rule above). */
+		/* INFO and the like: the body as it came — never SDP, whose
+		 * keys go only through the rule above, nor a multipart body
+		 * that could carry one. */
 		if (is_sdp(sip))
 			return 488;
+		if (!sip->sip_content_type->c_type ||
+		    strncasecmp(sip->sip_content_type->c_type, "multipart/",
+				10) == 0)
+			return 415;
 		ctype = sip->sip_content_type->c_type;
 	}
 	c->pend_orq = nta_outgoing_tcreate(
