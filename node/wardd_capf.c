@@ -2,17 +2,187 @@
  * consensus and holds its CAPF certificate (after cluster init or join),
  * stopped before consensus so that no proposal is made into a stopped
  * Raft, freed after it. A node that cannot listen logs why once and runs
- * without the role. */
+ * without the role.
+ *
+ * On a follower the role's writes go to the leader: the CAPF thread queues
+ * each one here (a bounded queue: CAPF_RELAY_MAX writes queued or in
+ * flight, more are refused and the phone hears "retry later"), the main
+ * loop sends it through the admin API's members-only POST /v1/capf/relay,
+ * and the answer goes back to the role's session, which waits for it. */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "node/admin/admin.h"
 #include "node/capf/capf.h"
 #include "node/nodepki.h"
 #include "node/wardd.h"
 
 #define CAPF_TICK_S 2
+#define CAPF_RELAY_MAX 256 /* writes queued or in flight */
+
+struct relay_item {
+	struct relay_item *next;
+	struct wardd_capf_relay *r;
+	void (*done)(void *arg, int rc); /* NULL once called */
+	void *arg;
+	size_t len;
+	uint8_t buf[]; /* the encoded write */
+};
+
+struct wardd_capf_relay {
+	pthread_mutex_t mu;
+	struct relay_item *queued; /* under mu */
+	unsigned n;		   /* queued + in flight, under mu */
+	int stopped;		   /* under mu */
+	struct relay_item *sent;   /* main loop only */
+	struct event *ev;
+	struct wardd *w;
+};
+
+static void item_done(struct relay_item *it, int rc)
+{
+	if (it->done)
+		it->done(it->arg, rc);
+	it->done = NULL;
+}
+
+/* Main loop: takes IT off the in-flight list and frees it. */
+static void item_free(struct relay_item *it)
+{
+	struct wardd_capf_relay *r = it->r;
+
+	for (struct relay_item **p = &r->sent; *p; p = &(*p)->next)
+		if (*p == it) {
+			*p = it->next;
+			break;
+		}
+	pthread_mutex_lock(&r->mu);
+	r->n--;
+	pthread_mutex_unlock(&r->mu);
+	free(it);
+}
+
+static void relay_answered(void *arg, int ok)
+{
+	struct relay_item *it = arg;
+
+	item_done(it, ok == 0 ? 0 : -1);
+	item_free(it);
+}
+
+static void relay_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct wardd_capf_relay *r = arg;
+	struct relay_item *list, *it;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&r->mu);
+	list = r->queued;
+	r->queued = NULL;
+	pthread_mutex_unlock(&r->mu);
+	while ((it = list)) {
+		list = it->next;
+		it->next = r->sent;
+		r->sent = it;
+		if (admin_capf_relay(r->w->admin, it->buf, it->len,
+				     relay_answered, it) != 0) {
+			item_done(it, -1); /* no leader known: retry later */
+			item_free(it);
+		}
+	}
+}
+
+/* The role's hook (capf.h): CAPF thread. */
+static int relay_hand(void *arg, const void *buf, size_t len,
+		      void (*done)(void *done_arg, int rc), void *done_arg)
+{
+	struct wardd_capf_relay *r = arg;
+	struct relay_item *it = malloc(sizeof *it + len), **tail;
+
+	if (!it)
+		return -1;
+	it->next = NULL;
+	it->r = r;
+	it->done = done;
+	it->arg = done_arg;
+	it->len = len;
+	memcpy(it->buf, buf, len);
+	pthread_mutex_lock(&r->mu);
+	if (r->stopped || r->n >= CAPF_RELAY_MAX) {
+		pthread_mutex_unlock(&r->mu);
+		free(it);
+		return -1;
+	}
+	for (tail = &r->queued; *tail; tail = &(*tail)->next)
+		;
+	*tail = it;
+	r->n++;
+	pthread_mutex_unlock(&r->mu);
+	event_active(r->ev, EV_READ, 0);
+	return 0;
+}
+
+static struct wardd_capf_relay *relay_new(struct wardd *w)
+{
+	struct wardd_capf_relay *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	if (pthread_mutex_init(&r->mu, NULL) != 0) {
+		free(r);
+		return NULL;
+	}
+	r->w = w;
+	r->ev = event_new(w->base, -1, 0, relay_drain, r);
+	if (!r->ev) {
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* After the role stopped: every write still owed an answer gets a
+ * failure, so that the role's records of them are freed with it. */
+static void relay_stop(struct wardd_capf_relay *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stopped = 1;
+	pthread_mutex_unlock(&r->mu);
+	for (struct relay_item *it = r->queued; it; it = it->next)
+		item_done(it, -1);
+	for (struct relay_item *it = r->sent; it; it = it->next)
+		item_done(it, -1);
+}
+
+/* After the main loop ended: no answer can come any more. */
+static void relay_free(struct wardd_capf_relay *r)
+{
+	struct relay_item *it;
+
+	if (!r)
+		return;
+	relay_stop(r);
+	while ((it = r->queued)) {
+		r->queued = it->next;
+		free(it);
+	}
+	while ((it = r->sent)) {
+		r->sent = it->next;
+		free(it);
+	}
+	event_free(r->ev);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
 
 static void wardd_capf_look(struct wardd *w)
 {
@@ -47,6 +217,12 @@ static void wardd_capf_look(struct wardd *w)
 	cfg.max_sessions = w->cfg.capf_max_sessions;
 	cfg.session_timeout_ms = w->cfg.capf_session_timeout_ms;
 	cfg.idle_timeout_ms = w->cfg.capf_idle_timeout_ms;
+	if (!w->capf_relay)
+		w->capf_relay = relay_new(w);
+	if (w->capf_relay) {
+		cfg.relay = relay_hand;
+		cfg.relay_arg = w->capf_relay;
+	}
 	if (capf_new(&cfg, w->store, w->ks, w->consensus, w->id.node_id,
 		     w->cfg.name, &w->capf, err, sizeof err) != 0 ||
 	    capf_start(w->capf, err, sizeof err) != 0) {
@@ -81,6 +257,7 @@ void wardd_capf_stop(struct wardd *w)
 		event_free(w->ev_capf);
 	w->ev_capf = NULL;
 	capf_stop(w->capf);
+	relay_stop(w->capf_relay);
 }
 
 void wardd_capf_fini(struct wardd *w)
@@ -88,4 +265,6 @@ void wardd_capf_fini(struct wardd *w)
 	wardd_capf_stop(w);
 	capf_free(w->capf);
 	w->capf = NULL;
+	relay_free(w->capf_relay);
+	w->capf_relay = NULL;
 }

@@ -130,4 +130,14 @@ int admin_registrations_relay(struct admin *a,
 			      const struct admin_reg_change *changes, size_t n,
 			      admin_relay_cb cb, void *arg);
 
+/* ---- CAPF relay (routes_capf_relay.c) --------------------------------- */
+
+/* Sends BUF (LEN bytes of store_capf_write_encode, copied) to the leader's
+ * POST /v1/capf/relay, presenting this node's certificate. Admin thread
+ * only. 0: CB runs once, OK 0 when the leader committed the write (unless
+ * the admin is freed first); -1: nothing sent (no leader known, this node
+ * leads, no consensus), CB will not run. */
+int admin_capf_relay(struct admin *a, const void *buf, size_t len,
+		     admin_relay_cb cb, void *arg);
+
 #endif

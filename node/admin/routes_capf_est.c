@@ -179,13 +179,11 @@ static void est_written(struct admin_op *op, int rc)
 static void est_issued(struct admin_op *op, int rc)
 {
 	struct est_job *j = op->work;
-	struct store_capf_op next = j->op;
-	struct store_device_lsc lsc = {0};
+	struct store_capf_write *w;
 	struct pki_cert_info info;
-	struct store_cmd *cmd;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
-	char detail[STORE_TEXT_MAX], why[128];
+	char why[128];
 
 	if (rc == ADMIN_WORK_CANCELLED || rc == 500) {
 		admin_op_error(op, rc == 500 ? 500 : 503, "%s",
@@ -198,39 +196,37 @@ static void est_issued(struct admin_op *op, int rc)
 		admin_op_error(op, 401, "authentication failed");
 		return;
 	}
-	if (pki_cert_info(j->lsc, &info, why, sizeof why) != 0 ||
-	    pki_cert_to_der(j->lsc, &der, &der_len) != 0 ||
-	    !(cmd = admin_op_cmd(op))) {
+	w = calloc(1, sizeof *w);
+	if (!w || pki_cert_info(j->lsc, &info, why, sizeof why) != 0 ||
+	    pki_cert_to_der(j->lsc, &der, &der_len) != 0) {
+		free(w);
 		free(der);
 		admin_op_error(op, 500, "out of memory");
 		return;
 	}
-	snprintf(lsc.device, sizeof lsc.device, "%s", j->op.device);
-	lsc.der = der;
-	lsc.der_len = der_len;
-	memcpy(lsc.sha256, info.sha256, 32);
-	snprintf(lsc.serial, sizeof lsc.serial, "%s", info.serial);
-	lsc.not_after_s = info.not_after_s;
-	lsc.issued_ms = admin_now_ms();
-	next.state = STORE_CAPF_DONE;
-	snprintf(next.serial, sizeof next.serial, "%s", info.serial);
-	next.not_after_s = info.not_after_s;
-	next.changed_ms = admin_now_ms();
-	snprintf(detail, sizeof detail, "%s LSC serial %s issued over EST",
-		 j->op.device, info.serial);
-	rc = store_cmd_put_capf_op(cmd, &j->op, &next);
-	if (rc == 0)
-		rc = store_cmd_put_device_lsc(cmd, &lsc);
-	if (rc == 0)
-		rc = store_cmd_audit(cmd, "capf.est-enroll", detail);
+	/* The LSC and the outcome in one command, guarded on the operation
+	 * as read: proposed here, or by the leader when this node follows
+	 * (the client's credentials were checked here). */
+	w->old = j->op;
+	w->next = j->op;
+	w->next.state = STORE_CAPF_DONE;
+	snprintf(w->next.serial, sizeof w->next.serial, "%s", info.serial);
+	w->next.not_after_s = info.not_after_s;
+	w->next.changed_ms = admin_now_ms();
+	w->put_lsc = 1;
+	snprintf(w->lsc.device, sizeof w->lsc.device, "%s", j->op.device);
+	w->lsc.der = der;
+	w->lsc.der_len = der_len;
+	memcpy(w->lsc.sha256, info.sha256, 32);
+	snprintf(w->lsc.serial, sizeof w->lsc.serial, "%s", info.serial);
+	w->lsc.not_after_s = info.not_after_s;
+	w->lsc.issued_ms = admin_now_ms();
+	snprintf(w->action, sizeof w->action, "capf.est-enroll");
+	snprintf(w->detail, sizeof w->detail,
+		 "%s LSC serial %s issued over EST", j->op.device, info.serial);
+	admin_capf_write(op, w, est_written);
 	free(der);
-	if (rc) {
-		store_cmd_free(cmd);
-		admin_op_fail(op, rc, "building the change");
-		return;
-	}
-	admin_op_propose(op, cmd, est_written);
-	store_cmd_free(cmd);
+	free(w);
 }
 
 /* The PKCS#10 of the body (base64 DER), signature checked. */

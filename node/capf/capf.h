@@ -19,8 +19,10 @@
  * written (the counter that locks the operation), at most max_tries per
  * schedule.
  *
- * Writes are proposed on this node; a follower cannot propose, so there a
- * session that needs a write is answered "retry later" (16).
+ * Writes are proposed on this node when it leads; a follower hands each
+ * one (store_capf_write) to the leader through the relay hook and the
+ * session waits for it, the phone told "request in progress" (17)
+ * meanwhile. Without a hook a follower answers "retry later" (16).
  */
 #ifndef WARD_CAPF_H
 #define WARD_CAPF_H
@@ -41,6 +43,14 @@ struct capf_config {
 	unsigned session_timeout_ms; /* overall, per session */
 	unsigned idle_timeout_ms;    /* no byte from the phone for that long */
 	unsigned lsc_days;	     /* validity of an issued LSC */
+	/* A follower's writes: hands BUF (LEN bytes of
+	 * store_capf_write_encode, borrowed for the call) to the leader.
+	 * Called on the CAPF thread. Returns 0, and DONE(DONE_ARG, rc) then
+	 * runs exactly once on any thread (rc 0 once the leader committed
+	 * it), or -1: nothing sent, DONE never runs. NULL: no relay. */
+	int (*relay)(void *relay_arg, const void *buf, size_t len,
+		     void (*done)(void *done_arg, int rc), void *done_arg);
+	void *relay_arg; /* borrowed */
 };
 
 /* Defaults: 127.0.0.1:3804, 256 sessions, 30 s, 10 s, 1825 days. */
@@ -70,7 +80,8 @@ void capf_free(struct capf *c);
 /* Counters, for status and tests. */
 struct capf_stats {
 	uint64_t sessions, refused_busy, unknown_device, nothing_scheduled,
-	    malformed, auth_failed, issued, deleted, fetched, timed_out;
+	    malformed, auth_failed, issued, deleted, fetched, timed_out,
+	    relayed;
 };
 void capf_stats_get(struct capf *c, struct capf_stats *out);
 

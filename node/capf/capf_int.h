@@ -46,8 +46,9 @@ struct capf_session {
 	struct store_capf_op op;       /* as read when authenticated */
 	struct store_capf_op progress; /* as last proposed */
 	int have_progress;
-	int failing; /* the failed try is being recorded */
-	X509 *lsc;   /* owned: issued, not yet committed */
+	int failing;  /* the failed try is being recorded */
+	int starting; /* the step to "in progress" is being recorded */
+	X509 *lsc;    /* owned: issued, not yet committed */
 	char result[STORE_CAPF_RESULT_MAX];
 	uint8_t out[CAPF_MSG_MAX]; /* the message being built */
 };
@@ -110,9 +111,11 @@ int capf_send(struct capf_session *s, size_t len);
 void capf_end(struct capf_session *s, uint8_t reason, const char *info);
 /* server.c: "retry later" and close (a follower cannot write). */
 void capf_retry_later(struct capf_session *s);
-/* server.c: proposes CMD (stays the caller's); the session continues in
- * capf_session_committed with the result. 0, or a consensus code. */
-int capf_propose(struct capf_session *s, struct store_cmd *cmd);
+/* server.c: proposes W when this node leads, or hands it to the leader
+ * (*RELAYED set) when it follows; either way the session continues in
+ * capf_session_committed with the result. 0, or -1 (nothing proposed). */
+int capf_write(struct capf_session *s, const struct store_capf_write *w,
+	       int *relayed);
 uint64_t capf_now_ms(void);
 
 /* server.c: queues the check of PW against s->op for the checker thread;

@@ -359,28 +359,71 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int capf_propose(struct capf_session *s, struct store_cmd *cmd)
+static struct capf_pending *pending_new(struct capf_session *s)
 {
+	struct capf_pending *p = malloc(sizeof *p);
+
+	if (p) {
+		p->c = s->c;
+		p->sid = s->sid;
+	}
+	return p;
+}
+
+/* A follower: the write goes to the leader through the hook. */
+static int relay_write(struct capf_session *s, const struct store_capf_write *w)
+{
+	struct capf *c = s->c;
 	struct capf_pending *p;
+	uint8_t *buf;
+	size_t len;
+	int rc = -1;
+
+	if (!c->cfg.relay || !(buf = malloc(STORE_CAPF_WRITE_MAX)))
+		return -1;
+	if (store_capf_write_encode(w, buf, STORE_CAPF_WRITE_MAX, &len) == 0 &&
+	    (p = pending_new(s))) {
+		rc = c->cfg.relay(c->cfg.relay_arg, buf, len, on_proposed, p);
+		if (rc != 0)
+			free(p);
+	}
+	free(buf);
+	if (rc == 0)
+		CAPF_COUNT(c, relayed);
+	return rc;
+}
+
+int capf_write(struct capf_session *s, const struct store_capf_write *w,
+	       int *relayed)
+{
+	struct store_cmd *cmd = NULL;
+	struct capf_pending *p = NULL;
 	void *buf = NULL;
 	size_t len = 0;
 	int rc;
 
+	*relayed = 0;
 	if (!s->c->consensus)
 		return -1;
-	if ((rc = store_cmd_finish(cmd, &buf, &len)) != 0)
-		return rc;
-	if (!(p = malloc(sizeof *p))) {
-		free(buf);
-		return STORE_ENOMEM;
-	}
-	p->c = s->c;
-	p->sid = s->sid;
-	rc = consensus_propose(s->c->consensus, buf, len, on_proposed, p);
+	rc = store_cmd_new(&cmd, s->c->node_id, capf_now_ms(), s->c->actor);
+	if (rc == 0)
+		rc = store_cmd_capf_write(cmd, w);
+	if (rc == 0)
+		rc = store_cmd_finish(cmd, &buf, &len);
+	store_cmd_free(cmd);
+	if (rc == 0 && !(p = pending_new(s)))
+		rc = STORE_ENOMEM;
+	if (rc == 0)
+		rc = consensus_propose(s->c->consensus, buf, len, on_proposed,
+				       p);
 	free(buf);
-	if (rc != 0)
-		free(p);
-	return rc;
+	if (rc == 0)
+		return 0;
+	free(p);
+	if (rc != CONSENSUS_ENOTLEADER || relay_write(s, w) != 0)
+		return -1;
+	*relayed = 1;
+	return 0;
 }
 
 /* ---- string checks, off the event loop ----------------------------------- */

@@ -23,51 +23,45 @@
 
 /* ---- writes ------------------------------------------------------------- */
 
-static struct store_cmd *session_cmd(struct capf_session *s)
-{
-	struct store_cmd *cmd = NULL;
+static void send_simple(struct capf_session *s, uint8_t cmd, int cert_type);
 
-	if (store_cmd_new(&cmd, s->c->node_id, capf_now_ms(), s->c->actor))
-		return NULL;
-	return cmd;
-}
-
-/* Proposes NEXT (guarded on what this session last wrote or read), with
- * an audit record ACTION / DETAIL, and EXTRA (device LSC changes) when
- * given. WAIT: the session waits for the result (step COMMIT). 0, or -1
- * (nothing proposed). */
+/* Records NEXT (guarded on what this session last wrote or read), with an
+ * audit record ACTION / DETAIL, and the device's LSC put (PUT_LSC) or
+ * deleted (DEL_LSC). WAIT: the session waits for the result (step
+ * COMMIT). A follower hands the write to the leader and always waits: its
+ * next write is guarded on this one, which must land first; the phone is
+ * told "request in progress" meanwhile. 0, or -1 (nothing proposed). */
 static int session_write(struct capf_session *s, struct store_capf_op *next,
 			 const char *action, const char *detail,
 			 const struct store_device_lsc *put_lsc, int del_lsc,
 			 int wait)
 {
-	const struct store_capf_op *old =
-	    s->have_progress ? &s->progress : &s->op;
-	struct store_cmd *cmd = session_cmd(s);
-	int rc;
+	struct store_capf_write w;
+	int relayed;
 
-	if (!cmd)
-		return -1;
+	memset(&w, 0, sizeof w);
+	w.old = s->have_progress ? s->progress : s->op;
 	next->changed_ms = capf_now_ms();
-	rc = store_cmd_put_capf_op(cmd, old, next);
-	if (rc == 0 && put_lsc)
-		rc = store_cmd_put_device_lsc(cmd, put_lsc);
-	if (rc == 0 && del_lsc)
-		rc = store_cmd_del_device_lsc(cmd, s->device);
-	if (rc == 0)
-		rc = store_cmd_audit(cmd, action, detail);
-	if (rc == 0) {
-		if (wait)
-			s->step = CAPF_S_COMMIT;
-		rc = capf_propose(s, cmd);
-		if (rc != 0 && wait)
-			s->step = CAPF_S_AUTH;
+	w.next = *next;
+	if (put_lsc) {
+		w.put_lsc = 1;
+		w.lsc = *put_lsc;
 	}
-	store_cmd_free(cmd);
-	if (rc != 0)
+	w.del_lsc = del_lsc;
+	snprintf(w.action, sizeof w.action, "%s", action);
+	snprintf(w.detail, sizeof w.detail, "%s", detail);
+	if (capf_write(s, &w, &relayed) != 0)
 		return -1;
 	s->progress = *next;
 	s->have_progress = 1;
+	if (relayed) {
+		s->starting = !wait;
+		send_simple(s, CAPF_CMD_IN_PROGRESS, -1);
+		if (s->step == CAPF_S_CLOSING)
+			return 0; /* the send failed: ended */
+	}
+	if (wait || relayed)
+		s->step = CAPF_S_COMMIT;
 	return 0;
 }
 
@@ -316,12 +310,12 @@ void capf_session_checked(struct capf_session *s, int ok)
 
 /* ---- operations --------------------------------------------------------- */
 
+static void send_operation(struct capf_session *s);
+
 static void start_operation(struct capf_session *s)
 {
 	struct store_capf_op next = s->op;
-	struct capf_build b;
 	char detail[STORE_TEXT_MAX];
-	size_t len;
 
 	next.state = STORE_CAPF_IN_PROGRESS;
 	snprintf(detail, sizeof detail, "%s %s from %s", s->device,
@@ -330,6 +324,17 @@ static void start_operation(struct capf_session *s)
 		capf_retry_later(s);
 		return;
 	}
+	/* Relayed: the request follows once the leader committed it. */
+	if (s->step != CAPF_S_COMMIT && s->step != CAPF_S_CLOSING)
+		send_operation(s);
+}
+
+/* The operation's first request to the phone. */
+static void send_operation(struct capf_session *s)
+{
+	struct capf_build b;
+	size_t len;
+
 	switch (s->op.op) {
 	case STORE_CAPF_OP_INSTALL:
 		capf_build_begin(&b, s->out, sizeof s->out, CAPF_CMD_KEYGEN_REQ,
@@ -607,6 +612,17 @@ void capf_session_on_msg(struct capf_session *s, const struct capf_msg *m)
 
 void capf_session_committed(struct capf_session *s, int rc)
 {
+	if (s->starting) {
+		s->starting = 0;
+		if (rc != 0) {
+			log_info(CAPF_TAG, "start of %s not recorded (%d)",
+				 s->device, rc);
+			capf_retry_later(s);
+			return;
+		}
+		send_operation(s);
+		return;
+	}
 	if (s->failing) {
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT,
 			 "authentication failed");

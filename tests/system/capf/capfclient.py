@@ -150,6 +150,7 @@ def run(args):
     cmd, session, el = read_message(sock)
     if cmd != CMD["auth_req"] or el.get(T_VERSION) != b"\x03":
         raise ValueError("no auth request v3 first")
+    out["auth_types"] = [el.get(T_AUTH_TYPE, b"\xff")[0]]
     elems = [(T_REASON, b"\0"), (T_VERSION, b"\x03"),
              (T_DEVICE, args.device.encode() + b"\0")]
     if args.password is not None:
@@ -183,6 +184,14 @@ def run(args):
         if cmd == CMD["retry"]:
             out["reason"] = "retry"
             break
+        if cmd == CMD["in_progress"]:
+            continue  # the server is still at it: wait for the next step
+        if cmd == CMD["auth_req"]:
+            # asked again, now with the operation's auth type: answer
+            # again with what this phone is configured for
+            out["auth_types"].append(el.get(T_AUTH_TYPE, b"\xff")[0])
+            sock.sendall(message(CMD["auth_resp"], session, elems))
+            continue
         if cmd == CMD["keygen_req"]:
             if el[T_KEY_TYPE] == b"\x01":
                 curve = {0: ec.SECP256R1(), 1: ec.SECP384R1()}[el[T_CURVE][0]]
