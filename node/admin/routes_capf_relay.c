@@ -26,14 +26,21 @@
 #define CAPF_RELAY_URI "/v1/capf/relay"
 #define CAPF_RELAY_TIMEOUT_MS 10000
 
-/* {"write": base64} of the encoded write BUF: malloc'ed text or NULL. */
-static char *relay_body(const void *buf, size_t len)
+/* {"write": base64} of the encoded write BUF: JSON or NULL. */
+static json_t *relay_doc(const void *buf, size_t len)
 {
 	char *b64 = admin_b64_encode_alloc(buf, len);
 	json_t *doc = b64 ? json_pack("{s:s}", "write", b64) : NULL;
-	char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 
 	free(b64);
+	return doc;
+}
+
+static char *relay_body(const void *buf, size_t len)
+{
+	json_t *doc = relay_doc(buf, len);
+	char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+
 	json_decref(doc);
 	return body;
 }
@@ -196,60 +203,14 @@ void admin_capf_write(struct admin_op *op, const struct store_capf_write *w,
 
 /* ---- the sending side of another role (CAPF) ---------------------------- */
 
-struct relay {
-	admin_relay_cb cb;
-	void *arg;
-};
-
-static void relay_sent(void *arg, int status, const char *body, size_t len,
-		       const char *err)
-{
-	struct admin_op *op = arg;
-	struct relay *rl = op->ctx;
-
-	op->client = NULL;
-	if (status != 200)
-		log_info(ADMIN_TAG,
-			 "CAPF outcome not relayed: the leader answered %d "
-			 "%.*s%s",
-			 status, (int)(len > 200 ? 200 : len), body ? body : "",
-			 err ? err : "");
-	if (rl && rl->cb)
-		rl->cb(rl->arg, status == 200 ? 0 : -1);
-	admin_op_finish(op);
-}
-
 int admin_capf_relay(struct admin *a, const void *buf, size_t len,
 		     admin_relay_cb cb, void *arg)
 {
 	struct store_node leader;
-	struct admin_op *op;
-	struct relay *rl;
-	char *body;
-	int rc;
 
 	if (!a || !a->consensus || len == 0 || len > STORE_CAPF_WRITE_MAX ||
 	    admin_leader_node(a, &leader) != 0 || leader.id == a->node_id)
 		return -1;
-	body = relay_body(buf, len);
-	op = body ? admin_op_new(a, NULL) : NULL;
-	rl = op ? calloc(1, sizeof *rl) : NULL;
-	if (!rl) {
-		free(body);
-		admin_op_finish(op);
-		return -1;
-	}
-	rl->cb = cb;
-	rl->arg = arg;
-	op->ctx = rl;
-	op->ctx_free = free;
-	rc = admin_client_send(
-	    a, &leader, EVHTTP_REQ_POST, CAPF_RELAY_URI, NULL, NULL, body,
-	    strlen(body), CAPF_RELAY_TIMEOUT_MS, relay_sent, op, &op->client);
-	free(body);
-	if (rc != 0) {
-		admin_op_finish(op);
-		return -1;
-	}
-	return 0;
+	return admin_member_post(a, CAPF_RELAY_URI, relay_doc(buf, len), cb,
+				 arg);
 }
