@@ -43,7 +43,12 @@ struct capf_session {
 	unsigned in_progress;
 	char peer[80];
 	char device[STORE_NAME_MAX];
-	struct store_capf_op op;       /* as read when authenticated */
+	/* The CN of a certificate the phone showed in the TLS handshake
+	 * (unverified: it only picks the auth type asked for first). */
+	char hint[STORE_NAME_MAX];
+	uint8_t auth_type;	 /* in the last auth request sent */
+	int asked_again;	 /* a second auth request, with the op's type */
+	struct store_capf_op op; /* as read when authenticated */
 	struct store_capf_op progress; /* as last proposed */
 	int have_progress;
 	int failing;  /* the failed try is being recorded */

@@ -79,20 +79,70 @@ static void send_simple(struct capf_session *s, uint8_t cmd, int cert_type)
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT, "send failed");
 }
 
-void capf_session_begin(struct capf_session *s)
+/* The auth type element for an operation's mode. */
+static uint8_t auth_type_of(uint32_t auth)
+{
+	switch (auth) {
+	case STORE_CAPF_AUTH_STRING:
+		return CAPF_AUTH_PASSWORD;
+	case STORE_CAPF_AUTH_NULL:
+		return CAPF_AUTH_NO_PASSWORD;
+	case STORE_CAPF_AUTH_EXISTING_LSC:
+		return CAPF_AUTH_LSC;
+	case STORE_CAPF_AUTH_EXISTING_MIC:
+		return CAPF_AUTH_MIC;
+	default:
+		return CAPF_AUTH_NONE;
+	}
+}
+
+static void send_auth_request(struct capf_session *s, uint8_t type)
 {
 	struct capf_build b;
 	size_t len;
 
-	/* The phone answers in the mode it is configured for; which one
-	 * its operation accepts is checked on the answer. */
 	capf_build_begin(&b, s->out, sizeof s->out, CAPF_CMD_AUTH_REQ,
 			 s->wire_id);
 	capf_build_u8(&b, CAPF_TAG_VERSION, CAPF_VERSION);
-	capf_build_u8(&b, CAPF_TAG_AUTH_TYPE, CAPF_AUTH_NONE);
+	capf_build_u8(&b, CAPF_TAG_AUTH_TYPE, type);
+	s->auth_type = type;
 	s->step = CAPF_S_AUTH;
 	if (capf_build_end(&b, &len) != 0 || capf_send(s, len) != 0)
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT, "send failed");
+}
+
+/* The auth type of the open operation of the device S's certificate
+ * named in the handshake, or none: the phone then answers in the mode it
+ * is configured for, and is asked again with its operation's type if that
+ * does not fit (on_auth_response). A read, never a write. */
+void capf_session_begin(struct capf_session *s)
+{
+	struct store_capf_op op;
+	struct store_read *r;
+	uint8_t type = CAPF_AUTH_NONE;
+
+	if (s->hint[0] && store_phone_name_valid(s->hint) &&
+	    store_read_begin(s->c->store, &r) == 0) {
+		if (store_capf_op_get(r, s->hint, &op) == STORE_OK &&
+		    store_capf_op_open(&op, capf_now_ms()))
+			type = auth_type_of(op.auth);
+		store_read_end(r);
+	}
+	send_auth_request(s, type);
+}
+
+/* 1 if the auth response M brings what S's operation authenticates by. */
+static int auth_material_fits(const struct capf_session *s,
+			      const struct capf_msg *m)
+{
+	switch (s->op.auth) {
+	case STORE_CAPF_AUTH_STRING:
+		return capf_msg_find(m, CAPF_TAG_PASSWORD) != NULL;
+	case STORE_CAPF_AUTH_NULL:
+		return 1;
+	default:
+		return capf_msg_find(m, CAPF_TAG_CERT) != NULL;
+	}
 }
 
 /* ---- authentication ----------------------------------------------------- */
@@ -264,6 +314,15 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 		store_read_end(r);
 		CAPF_COUNT(s->c, nothing_scheduled);
 		capf_end(s, CAPF_REASON_NO_ACTION, info);
+		return;
+	}
+	if (!auth_material_fits(s, m) && !s->asked_again &&
+	    s->auth_type != auth_type_of(s->op.auth)) {
+		/* Configured for another mode than its operation's: asked
+		 * once more, now naming the operation's (no write). */
+		store_read_end(r);
+		s->asked_again = 1;
+		send_auth_request(s, auth_type_of(s->op.auth));
 		return;
 	}
 	switch (s->op.auth) {

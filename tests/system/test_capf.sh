@@ -142,6 +142,8 @@ expect_rc 0 ward_ctl n1 capf schedule --auth existing-lsc --key ec-p384 SEP00112
 phone SEP001122334401 1 --cert "$CLUSTER_DIR/401.pem" --cert-key "$CLUSTER_DIR/401.pem.key" \
 	--cert-type lsc --lsc-out "$CLUSTER_DIR/401b.pem"
 [ "$(jq -r .key "$CLUSTER_DIR/last.json")" = ec-secp384r1 ] || fail "not P-384"
+[ "$(jq -c .auth_types "$CLUSTER_DIR/last.json")" = "[3]" ] ||
+	fail "the LSC shown in the handshake did not make the auth request name LSC (3)"
 step "the old LSC no longer authenticates"
 expect_rc 0 ward_ctl n1 capf schedule --auth existing-lsc SEP001122334401
 phone SEP001122334401 7 --cert "$CLUSTER_DIR/401.pem" --cert-key "$CLUSTER_DIR/401.pem.key"
@@ -151,13 +153,18 @@ python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$CLUSTER_DIR/mic" SEP001122334403
 expect_rc 0 ward_ctl n1 cert import --category mic-root "$CLUSTER_DIR/mic/mic-ca.pem"
 expect_rc 0 ward_ctl n1 capf schedule --auth existing-mic --key rsa-2048 SEP001122334403
 phone SEP001122334403 1 --cert "$CLUSTER_DIR/mic/SEP001122334403-mic.pem" --cert-type mic
+[ "$(jq -c .auth_types "$CLUSTER_DIR/last.json")" = "[4]" ] ||
+	fail "the auth request did not name MIC (4)"
 step "a MIC from an untrusted root is refused"
 expect_rc 0 ward_ctl n1 capf schedule --auth existing-mic SEP001122334403
 phone SEP001122334403 7 --cert "$CLUSTER_DIR/mic/SEP001122334403-rogue.pem" --cert-type mic
 
 step "wrong strings lock the operation after the limit"
 expect_rc 0 ward_ctl n1 capf schedule --auth auth-string --auth-string 8642 --tries 2 SEP001122334402
-phone SEP001122334402 7 --password 1111
+step "a phone configured for another mode is asked again with its operation's auth type"
+phone SEP001122334402 7
+[ "$(jq -c .auth_types "$CLUSTER_DIR/last.json")" = "[0,1]" ] ||
+	fail "not asked again for the password (1): $(cat "$CLUSTER_DIR/last.json")"
 phone SEP001122334402 7 --password 2222
 wait_until 5 "locked" state_is SEP001122334402 failed
 phone SEP001122334402 0 --password 8642

@@ -110,6 +110,10 @@ def connect(args):
         ctx.verify_mode = ssl.CERT_REQUIRED
     else:
         ctx.verify_mode = ssl.CERT_NONE
+    if args.cert and not args.abuse:
+        # a phone with a certificate shows it in the handshake too: the
+        # server may then name its operation's auth type at once
+        ctx.load_cert_chain(args.cert, args.cert_key or args.cert)
     raw = socket.create_connection((host, int(port)), timeout=args.timeout)
     return ctx.wrap_socket(raw)
 
