@@ -24,6 +24,14 @@
 
 #define CAPF_TICK_S 2
 #define CAPF_RELAY_MAX 256 /* writes queued or in flight */
+#define CAPF_FAILS_MAX 256 /* failures queued for the admin's summary */
+
+/* A failure on its way to the admin's summary (admin_capf_fail). */
+struct fail_note {
+	char addr[48];
+	char device[64];
+	char reason[64];
+};
 
 struct relay_item {
 	struct relay_item *next;
@@ -42,6 +50,11 @@ struct wardd_capf_relay {
 	struct relay_item *sent;   /* main loop only */
 	struct event *ev;
 	struct wardd *w;
+	/* Failures, a fixed ring: beyond it they are only counted (the
+	 * summary says how many as from "?"). Under mu. */
+	struct fail_note fails[CAPF_FAILS_MAX];
+	unsigned n_fails, fails_dropped;
+	struct event *ev_fails;
 };
 
 static void item_done(struct relay_item *it, int rc)
@@ -128,6 +141,50 @@ static int relay_hand(void *arg, const void *buf, size_t len,
 	return 0;
 }
 
+/* The role's failure hook (capf.h): CAPF thread. */
+static void fail_hand(void *arg, const char *addr, const char *device,
+		      const char *reason)
+{
+	struct wardd_capf_relay *r = arg;
+	struct fail_note *f;
+	int wake;
+
+	pthread_mutex_lock(&r->mu);
+	wake = r->n_fails == 0 && r->fails_dropped == 0;
+	if (r->n_fails < CAPF_FAILS_MAX) {
+		f = &r->fails[r->n_fails++];
+		snprintf(f->addr, sizeof f->addr, "%s", addr);
+		snprintf(f->device, sizeof f->device, "%s", device);
+		snprintf(f->reason, sizeof f->reason, "%s", reason);
+	} else {
+		r->fails_dropped++;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (wake)
+		event_active(r->ev_fails, EV_READ, 0);
+}
+
+static void fails_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct wardd_capf_relay *r = arg;
+	static struct fail_note batch[CAPF_FAILS_MAX]; /* main loop only */
+	unsigned n, dropped;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&r->mu);
+	n = r->n_fails;
+	memcpy(batch, r->fails, n * sizeof *batch);
+	dropped = r->fails_dropped;
+	r->n_fails = r->fails_dropped = 0;
+	pthread_mutex_unlock(&r->mu);
+	for (unsigned i = 0; i < n; i++)
+		admin_capf_fail(r->w->admin, batch[i].addr, batch[i].device,
+				batch[i].reason);
+	for (unsigned i = 0; i < dropped; i++)
+		admin_capf_fail(r->w->admin, "?", "", "queue full");
+}
+
 static struct wardd_capf_relay *relay_new(struct wardd *w)
 {
 	struct wardd_capf_relay *r = calloc(1, sizeof *r);
@@ -140,7 +197,12 @@ static struct wardd_capf_relay *relay_new(struct wardd *w)
 	}
 	r->w = w;
 	r->ev = event_new(w->base, -1, 0, relay_drain, r);
-	if (!r->ev) {
+	r->ev_fails = event_new(w->base, -1, 0, fails_drain, r);
+	if (!r->ev || !r->ev_fails) {
+		if (r->ev)
+			event_free(r->ev);
+		if (r->ev_fails)
+			event_free(r->ev_fails);
 		pthread_mutex_destroy(&r->mu);
 		free(r);
 		return NULL;
@@ -180,6 +242,7 @@ static void relay_free(struct wardd_capf_relay *r)
 		free(it);
 	}
 	event_free(r->ev);
+	event_free(r->ev_fails);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }
@@ -222,6 +285,8 @@ static void wardd_capf_look(struct wardd *w)
 	if (w->capf_relay) {
 		cfg.relay = relay_hand;
 		cfg.relay_arg = w->capf_relay;
+		cfg.failed = fail_hand;
+		cfg.failed_arg = w->capf_relay;
 	}
 	if (capf_new(&cfg, w->store, w->ks, w->consensus, w->id.node_id,
 		     w->cfg.name, &w->capf, err, sizeof err) != 0 ||

@@ -148,5 +148,12 @@ int admin_node_sip_publish(struct admin *a, const char *host, unsigned port,
  * leads, no consensus), CB will not run. */
 int admin_capf_relay(struct admin *a, const void *buf, size_t len,
 		     admin_relay_cb cb, void *arg);
+/* A failure the CAPF role saw from a peer that has not authenticated, from
+ * ADDR (no port) naming DEVICE ("" if none) for REASON: counted in the
+ * admin's fixed tables and summarised with the admin's own failures
+ * ("capf.fail", at most one audit record per source per window, a
+ * follower's through the leader). Admin thread only. */
+void admin_capf_fail(struct admin *a, const char *addr, const char *device,
+		     const char *reason);
 
 #endif

@@ -191,7 +191,7 @@ static void est_issued(struct admin_op *op, int rc)
 		return;
 	}
 	if (rc == 401) {
-		admin_fail_count(op, ADMIN_GATE_LOGIN, j->op.device,
+		admin_fail_count(op, ADMIN_GATE_CAPF, j->op.device,
 				 "EST: wrong authentication string");
 		admin_op_error(op, 401, "authentication failed");
 		return;
@@ -365,7 +365,7 @@ static void est_enroll(struct admin_op *op, int re)
 					   "by this authentication"
 					 : "the cluster CA is not usable");
 		if (status == 401 || status == 403)
-			admin_fail_count(op, ADMIN_GATE_LOGIN, cn, why);
+			admin_fail_count(op, ADMIN_GATE_CAPF, cn, why);
 		est_job_free(j);
 		admin_op_error(op, status, "%s", why);
 		return;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <event2/http.h>
 
 #include "common/log.h"
@@ -213,4 +214,18 @@ int admin_capf_relay(struct admin *a, const void *buf, size_t len,
 		return -1;
 	return admin_member_post(a, CAPF_RELAY_URI, relay_doc(buf, len), cb,
 				 arg);
+}
+
+void admin_capf_fail(struct admin *a, const char *addr, const char *device,
+		     const char *reason)
+{
+	struct timeval tv;
+
+	if (!a || !a->gate)
+		return;
+	tv.tv_sec = a->limits.fail_summary_s;
+	tv.tv_usec = 0;
+	if (admin_gate_fail(a->gate, ADMIN_GATE_CAPF, addr, device, reason) &&
+	    a->ev_fail_summary)
+		evtimer_add(a->ev_fail_summary, &tv);
 }

@@ -51,6 +51,15 @@ struct capf_config {
 	int (*relay)(void *relay_arg, const void *buf, size_t len,
 		     void (*done)(void *done_arg, int rc), void *done_arg);
 	void *relay_arg; /* borrowed */
+	/* A failure of a peer that has not authenticated (an unknown or
+	 * unscheduled device, a failed handshake, a malformed or stalled
+	 * session) from ADDR (no port), naming DEVICE (a phone name, or ""),
+	 * REASON: for the node's summary of failures, at most one audit
+	 * record per source per window (docs/house-rules.md), never a write
+	 * each. Any thread, must not block. NULL: counted here only. */
+	void (*failed)(void *failed_arg, const char *addr, const char *device,
+		       const char *reason);
+	void *failed_arg; /* borrowed */
 };
 
 /* Defaults: 127.0.0.1:3804, 256 sessions, 30 s, 10 s, 1825 days. */

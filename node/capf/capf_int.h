@@ -42,6 +42,8 @@ struct capf_session {
 	enum capf_step step;
 	unsigned in_progress;
 	char peer[80];
+	char addr[48]; /* the peer's address, no port */
+	int connected; /* the TLS handshake completed */
 	char device[STORE_NAME_MAX];
 	/* The CN of a certificate the phone showed in the TLS handshake
 	 * (unverified: it only picks the auth type asked for first). */
@@ -109,6 +111,11 @@ struct capf {
 /* server.c: counts one event (any thread). */
 void capf_count(struct capf *c, size_t offset);
 #define CAPF_COUNT(c, field) capf_count((c), offsetof(struct capf_stats, field))
+/* server.c: counts a failure of S's peer and hands it to the node's
+ * summary (capf_config.failed) with REASON. */
+void capf_fail(struct capf_session *s, size_t offset, const char *reason);
+#define CAPF_FAIL(s, field, reason)                                            \
+	capf_fail((s), offsetof(struct capf_stats, field), (reason))
 
 /* server.c: sends the message built in s->out (LEN bytes) in one write. */
 int capf_send(struct capf_session *s, size_t len);

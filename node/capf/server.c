@@ -61,6 +61,17 @@ void capf_count(struct capf *c, size_t offset)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void capf_fail(struct capf_session *s, size_t offset, const char *reason)
+{
+	struct capf *c = s->c;
+
+	capf_count(c, offset);
+	if (c->cfg.failed)
+		c->cfg.failed(
+		    c->cfg.failed_arg, s->addr[0] ? s->addr : "?",
+		    store_phone_name_valid(s->device) ? s->device : "", reason);
+}
+
 void capf_stats_get(struct capf *c, struct capf_stats *out)
 {
 	pthread_mutex_lock(&c->lock);
@@ -180,7 +191,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 		if (rc == CAPF_MSG_OK && m.session != s->wire_id)
 			rc = CAPF_MSG_EVALUE;
 		if (rc != CAPF_MSG_OK) {
-			CAPF_COUNT(c, malformed);
+			CAPF_FAIL(s, malformed,
+				  rc == CAPF_MSG_EVALUE
+				      ? "wrong session id"
+				      : capf_msg_strerror(rc));
 			log_info(CAPF_TAG, "%s: %s", s->peer,
 				 rc == CAPF_MSG_EVALUE ? "wrong session id"
 						       : capf_msg_strerror(rc));
@@ -215,15 +229,17 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
+		s->connected = 1;
 		peer_hint(s);
 		capf_session_begin(s);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		CAPF_COUNT(s->c, timed_out);
+		CAPF_FAIL(s, timed_out, "idle too long");
 		log_info(CAPF_TAG, "%s%s%s: idle too long, closed", s->peer,
 			 s->device[0] ? " " : "", s->device);
-	}
+	} else if (!s->connected && (what & BEV_EVENT_ERROR))
+		CAPF_FAIL(s, malformed, "TLS handshake failed");
 	if (s->step == CAPF_S_COMMIT) {
 		/* The outcome is on its way through Raft: keep the record of
 		 * the session until it lands, without a socket. */
@@ -240,7 +256,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	CAPF_COUNT(s->c, timed_out);
+	CAPF_FAIL(s, timed_out, "session deadline passed");
 	log_info(CAPF_TAG, "%s%s%s: session deadline passed, closed", s->peer,
 		 s->device[0] ? " " : "", s->device);
 	if (s->step == CAPF_S_COMMIT && s->bev) {
@@ -285,6 +301,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 				 sizeof h);
 		snprintf(s->peer, sizeof s->peer, "[%s]:%u", h,
 			 ntohs(((struct sockaddr_in6 *)sa)->sin6_port));
+		snprintf(s->addr, sizeof s->addr, "%s", h);
 	} else if (sa->sa_family == AF_INET &&
 		   salen >= (int)sizeof(struct sockaddr_in)) {
 		char h[16];
@@ -293,6 +310,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 				 h, sizeof h);
 		snprintf(s->peer, sizeof s->peer, "%s:%u", h,
 			 ntohs(((struct sockaddr_in *)sa)->sin_port));
+		snprintf(s->addr, sizeof s->addr, "%s", h);
 	}
 	s->next = c->sessions;
 	if (c->sessions)

@@ -275,8 +275,8 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 	if (m->cmd != CAPF_CMD_AUTH_RESP ||
 	    capf_msg_get_str(m, CAPF_TAG_DEVICE_NAME, s->device,
 			     sizeof s->device) != 0) {
-		CAPF_COUNT(s->c, malformed);
 		s->device[0] = '\0';
+		CAPF_FAIL(s, malformed, "no auth response with a device name");
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT,
 			 "an auth response with a device name was due");
 		return;
@@ -289,7 +289,7 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 	    store_device_get(r, s->device, &dev) != STORE_OK ||
 	    dev.kind != STORE_DEVICE_PHONE) {
 		store_read_end(r);
-		CAPF_COUNT(s->c, unknown_device);
+		CAPF_FAIL(s, unknown_device, "unknown device");
 		capf_end(s, CAPF_REASON_UNKNOWN_DEVICE, NULL);
 		return;
 	}
@@ -312,7 +312,8 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 							    : NULL;
 
 		store_read_end(r);
-		CAPF_COUNT(s->c, nothing_scheduled);
+		CAPF_FAIL(s, nothing_scheduled,
+			  info ? info : "nothing scheduled");
 		capf_end(s, CAPF_REASON_NO_ACTION, info);
 		return;
 	}
@@ -507,7 +508,8 @@ static void on_keygen_response(struct capf_session *s, const struct capf_msg *m)
 	if (!pk ||
 	    capf_pubkey_check(pk->val, pk->len, s->op.key_type, s->op.key_bits,
 			      &pub, why, sizeof why) != 0) {
-		CAPF_COUNT(s->c, malformed);
+		CAPF_FAIL(s, malformed,
+			  pk ? "unusable public key" : "no public key");
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT,
 			 pk ? why : "no public key");
 		return;
@@ -665,7 +667,7 @@ void capf_session_on_msg(struct capf_session *s, const struct capf_msg *m)
 	default:
 		return;
 	}
-	CAPF_COUNT(s->c, malformed);
+	CAPF_FAIL(s, malformed, "unexpected message");
 	capf_end(s, CAPF_REASON_INVALID_ELEMENT, "unexpected message");
 }
 

@@ -4,7 +4,8 @@
 # follower, which hands its writes to the leader; the outcome (done, the
 # serial) read through every node; the device then registering over SIP
 # TLS with its LSC on another node; a wrong string at a follower counted
-# toward the lock; an unknown device at a follower costing no write; EST
+# toward the lock; an unknown device at a follower costing no write but
+# one summary record per source and window in the audit; EST
 # re-enrolment at a follower authenticated by the LSC as TLS client
 # certificate (the follower checks it and relays only the write).
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +13,7 @@
 declare -A CAPF_PORT=()
 for n in n1 n2 n3; do
 	CAPF_PORT[$n]=$(free_port)
-	node_conf $n "[capf]" "listen = 127.0.0.1:${CAPF_PORT[$n]}"
+	node_conf $n "fail_summary_s = 2" "[capf]" "listen = 127.0.0.1:${CAPF_PORT[$n]}"
 done
 CLIENT="python3 $WARD_SRC/tests/system/capf/capfclient.py"
 # phone NODE DEVICE EXPECT-REASON [ARGS...]: one CAPF session at NODE.
@@ -58,7 +59,15 @@ step "an unknown device at a follower: end session 9, no write"
 wait_until 20 "CAPF on $f1" sh -c "ss -Hlnt 'sport = :${CAPF_PORT[$f1]}' | grep -q ."
 before=$(applied "$leader")
 phone "$f1" SEP0000000000FF 9
+phone "$f1" SEP0000000000FF 9
 [ "$(applied "$leader")" = "$before" ] || fail "an unknown device caused a write"
+step "summarised: one audit record for the source, through the leader"
+capf_fail_audited() {
+	ward_ctl n1 --json audit --limit 200 | jq -e --arg f "$f1" '[.. | objects |
+		select(.action == "capf.fail" and (.detail | test("peer=127.0.0.1 count=2 .*devices=SEP0000000000FF:2.*seen by " + $f)))] |
+		length == 1' >/dev/null
+}
+wait_until 15 "the follower's CAPF failures summarised in the audit" capf_fail_audited
 
 step "a wrong string at a follower is counted toward the lock (relayed)"
 expect_rc 0 ward_ctl n1 capf schedule --auth auth-string --auth-string 97531 \
