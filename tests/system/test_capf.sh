@@ -83,6 +83,27 @@ expect_rc 0 ward_ctl n1 capf cancel SEP001122334403
 expect_rc 2 ward_ctl n1 capf status SEP001122334403
 expect_rc 2 ward_ctl n1 capf cancel SEP001122334403
 
+step "bulk by CSV with each device's own authentication string"
+printf 'device,model,auth_string\nSEP001122334401,8841,2468\nSEP001122334402,8841,13579135\n' \
+	>"$CLUSTER_DIR/own.csv"
+expect_rc 0 ward_ctl n1 --json capf schedule --key ec-p256 --csv "$CLUSTER_DIR/own.csv"
+[ "$(jq -r '.operations[] | select(.device == "SEP001122334402") | .auth_string' \
+	"$CLUSTER_DIR/last.out")" = 13579135 ] || fail "the device's string not shown once"
+[ "$(jq -r '.operations[] | select(.device == "SEP001122334401") | .auth' \
+	"$CLUSTER_DIR/last.out")" = auth-string ] || fail "not in the string mode"
+[ "$(capf_field n1 SEP001122334402 auth_string)" = null ] || fail "string shown again"
+expect_rc 0 ward_ctl n1 capf status
+grep -q 13579135 "$CLUSTER_DIR/last.out" && fail "status echoes a string"
+grep -rqa 13579135 "$CLUSTER_DIR/n1" && fail "the string is stored in clear"
+printf 'SEP001122334401,24x8\n' >"$CLUSTER_DIR/bad.csv"
+expect_rc 2 ward_ctl n1 capf schedule --csv "$CLUSTER_DIR/bad.csv"
+grep -q "24x8" "$CLUSTER_DIR/last.out" "$CLUSTER_DIR/last.err" && fail "a bad string echoed"
+printf 'SEP001122334401,123\n' >"$CLUSTER_DIR/bad.csv"
+expect_rc 2 ward_ctl n1 capf schedule --csv "$CLUSTER_DIR/bad.csv"
+wait_until 10 "CAPF listening" sh -c "ss -Hlnt 'sport = :$CAPF' | grep -q ."
+phone SEP001122334402 7 --password 2468
+phone SEP001122334402 1 --password 13579135
+
 step "mixed mode (two trial tokens, a signed CTL): device security is enforced"
 export WARD_DIR=$CLUSTER_DIR/tokens SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
 mkdir -p "$WARD_DIR"
