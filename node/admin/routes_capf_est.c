@@ -1,7 +1,7 @@
 /* routes_capf_est: EST (RFC 7030) on the admin HTTPS port, for clients
  * that are not phones of the CAPF family, with the CAPF role's core — the
  * operation scheduled for the device (store/capf.h), the same checks of
- * the key, the same LSC (capf_lsc.h), one Raft command for the LSC and the
+ * the key, the same LSC (pki/lsc.h), one Raft command for the LSC and the
  * outcome.
  *
  *   GET  /.well-known/est/cacerts        the cluster CA, PKCS#7 certs-only
@@ -32,7 +32,7 @@
 
 #include "common/log.h"
 #include "node/admin/admin_pki.h"
-#include "node/capf/capf_lsc.h"
+#include "pki/lsc.h"
 #include "store/capf.h"
 #include "store/prov.h"
 
@@ -134,8 +134,8 @@ static int est_sign(EVP_PKEY *key, void *arg)
 {
 	struct est_job *j = arg;
 
-	return capf_lsc_issue(j->ca, key, j->pub, j->op.device, 1825, &j->lsc,
-			      j->why, sizeof j->why);
+	return pki_lsc_issue(j->ca, key, j->pub, j->op.device, 1825, &j->lsc,
+			     j->why, sizeof j->why);
 }
 
 /* Worker thread: the string check, then the CA signature. */

@@ -18,7 +18,7 @@
 #include "common/log.h"
 #include "keystore/keystore.h"
 #include "node/capf/capf_int.h"
-#include "node/capf/capf_lsc.h"
+#include "pki/lsc.h"
 #include "pki/pki.h"
 
 /* ---- writes ------------------------------------------------------------- */
@@ -216,8 +216,8 @@ static int auth_by_cert(struct capf_session *s, const struct capf_msg *m,
 	}
 	if (pki_verify(trust, cert, NULL, 0, why, whycap) != 0)
 		goto out;
-	if (capf_auth_sig_verify(cert, s->device, s1->val, s1->len, sig512,
-				 sig512_len, why, whycap) != 0)
+	if (pki_lsc_auth_sig_verify(cert, s->device, s1->val, s1->len, sig512,
+				    sig512_len, why, whycap) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -437,8 +437,8 @@ static int sign_with_ca(EVP_PKEY *key, void *arg)
 {
 	struct sign_job *j = arg;
 
-	return capf_lsc_issue(j->ca, key, j->pub, j->device, j->days, &j->out,
-			      j->why, sizeof j->why);
+	return pki_lsc_issue(j->ca, key, j->pub, j->device, j->days, &j->out,
+			     j->why, sizeof j->why);
 }
 
 /* The cluster CA key, held by the keystore once the first LSC is issued
@@ -506,8 +506,8 @@ static void on_keygen_response(struct capf_session *s, const struct capf_msg *m)
 	size_t der_len = 0, len;
 
 	if (!pk ||
-	    capf_pubkey_check(pk->val, pk->len, s->op.key_type, s->op.key_bits,
-			      &pub, why, sizeof why) != 0) {
+	    pki_lsc_pubkey_check(pk->val, pk->len, s->op.key_type,
+				 s->op.key_bits, &pub, why, sizeof why) != 0) {
 		CAPF_FAIL(s, malformed,
 			  pk ? "unusable public key" : "no public key");
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT,
