@@ -13,8 +13,10 @@
  *
  * Bounds (the house rule): at most max_sessions at once (more are closed
  * at accept), each with an overall deadline and an idle timeout, 16 KiB
- * per message. Unknown devices and devices with nothing scheduled are
- * counted in memory and summarised in the log; they never cause a write.
+ * per message. Unknown devices, devices with nothing scheduled, failed
+ * handshakes, malformed and stalled sessions are counted in memory and
+ * handed to the node's failure summary (the failed hook); they never
+ * cause a write of their own.
  * Wrong authentication strings or signatures of a scheduled device are
  * written (the counter that locks the operation), at most max_tries per
  * schedule.
