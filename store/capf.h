@@ -148,7 +148,7 @@ int store_cmd_del_capf_op(struct store_cmd *c, const char *device);
  * same command from it, so a write relayed late after a re-schedule fails
  * on the guard instead of overwriting it. */
 #define STORE_CAPF_ACTION_MAX 32
-#define STORE_CAPF_WRITE_MAX (2 * STORE_RECORD_MAX + STORE_DER_MAX + 1024)
+#define STORE_CAPF_WRITE_MAX (2 * STORE_RECORD_MAX + 2 * STORE_DER_MAX + 1024)
 
 struct store_capf_write {
 	struct store_capf_op old;    /* the guard; old.device = next.device */
@@ -156,14 +156,16 @@ struct store_capf_write {
 	int put_lsc, del_lsc;	     /* at most one */
 	struct store_device_lsc lsc; /* PUT_LSC: its device is next.device;
 					der borrowed */
+	int put_mic;		     /* the MIC the device showed, recorded */
+	struct store_device_lsc mic; /* PUT_MIC: as lsc */
 	char action[STORE_CAPF_ACTION_MAX]; /* "capf.<word>" */
 	char detail[STORE_TEXT_MAX];	    /* never a secret */
 };
 
 /* What encode and store_cmd_capf_write check: both records valid for the
- * same phone name, the action a "capf." word, an LSC for that device with
- * a serial when put, not both put and delete. 0 or STORE_EINVAL (reason in
- * ERRMSG, may be NULL). */
+ * same phone name, the action a "capf." word, an LSC (a MIC) for that
+ * device when put, not both put and delete of the LSC. 0 or STORE_EINVAL
+ * (reason in ERRMSG, may be NULL). */
 int store_capf_write_check(const struct store_capf_write *w, char *errmsg,
 			   size_t errcap);
 /* W into BUF (CAP bytes; STORE_CAPF_WRITE_MAX always suffices). 0 with

@@ -43,6 +43,10 @@ int store_capf_write_check(const struct store_capf_write *w, char *errmsg,
 	    (strcmp(w->lsc.device, w->next.device) != 0 || !w->lsc.der ||
 	     w->lsc.der_len == 0 || w->lsc.der_len > STORE_DER_MAX))
 		return fail(errmsg, errcap, "an LSC of another device");
+	if (w->put_mic &&
+	    (strcmp(w->mic.device, w->next.device) != 0 || !w->mic.der ||
+	     w->mic.der_len == 0 || w->mic.der_len > STORE_DER_MAX))
+		return fail(errmsg, errcap, "a MIC of another device");
 	if (!action_valid(w->action))
 		return fail(errmsg, errcap, "not a capf.* action");
 	if (strnlen(w->detail, sizeof w->detail) == sizeof w->detail)
@@ -61,8 +65,8 @@ int store_capf_write_encode(const struct store_capf_write *w, void *buf,
 			    size_t cap, size_t *len)
 {
 	uint8_t a[STORE_RECORD_MAX], b[STORE_RECORD_MAX];
-	uint8_t lsc[STORE_DER_MAX + 256];
-	size_t na, nb, nl = 0;
+	uint8_t lsc[STORE_DER_MAX + 256], mic[STORE_DER_MAX + 256];
+	size_t na, nb, nl = 0, nm = 0;
 	struct codec_w cw;
 	int rc;
 
@@ -74,6 +78,9 @@ int store_capf_write_encode(const struct store_capf_write *w, void *buf,
 	if (w->put_lsc &&
 	    (rc = store_device_lsc_encode(&w->lsc, lsc, sizeof lsc, &nl)))
 		return rc;
+	if (w->put_mic &&
+	    (rc = store_device_lsc_encode(&w->mic, mic, sizeof mic, &nm)))
+		return rc;
 	codec_w_init(&cw, buf, cap);
 	codec_put_u8(&cw, CAPF_WRITE_V);
 	codec_put_str(&cw, w->next.device, sizeof w->next.device);
@@ -82,6 +89,9 @@ int store_capf_write_encode(const struct store_capf_write *w, void *buf,
 	codec_put_u8(&cw, (uint8_t)(w->put_lsc ? 1 : w->del_lsc ? 2 : 0));
 	if (w->put_lsc)
 		codec_put_blob(&cw, lsc, nl, sizeof lsc);
+	codec_put_u8(&cw, (uint8_t)(w->put_mic ? 1 : 0));
+	if (w->put_mic)
+		codec_put_blob(&cw, mic, nm, sizeof mic);
 	codec_put_str(&cw, w->action, sizeof w->action);
 	codec_put_str(&cw, w->detail, sizeof w->detail);
 	return record_result(&cw, len);
@@ -94,7 +104,7 @@ int store_capf_write_decode(const void *buf, size_t len,
 	const uint8_t *p;
 	size_t n;
 	struct codec_r rd;
-	uint8_t ver, lsc_op;
+	uint8_t ver, lsc_op, mic_op;
 	int rc;
 
 	memset(w, 0, sizeof *w);
@@ -124,6 +134,16 @@ int store_capf_write_decode(const void *buf, size_t len,
 		w->put_lsc = 1;
 	}
 	w->del_lsc = lsc_op == 2;
+	mic_op = codec_get_u8(&rd);
+	if (mic_op > 1)
+		return STORE_ECORRUPT;
+	if (mic_op == 1) {
+		codec_get_blob(&rd, &p, &n, STORE_DER_MAX + 256);
+		if (!p || (rc = store_device_lsc_decode(p, n, &w->mic)))
+			return rc ? rc : STORE_ECORRUPT;
+		snprintf(w->mic.device, sizeof w->mic.device, "%s", device);
+		w->put_mic = 1;
+	}
 	codec_get_str(&rd, w->action, sizeof w->action);
 	codec_get_str(&rd, w->detail, sizeof w->detail);
 	if ((rc = record_end(&rd)))
@@ -142,6 +162,8 @@ int store_cmd_capf_write(struct store_cmd *c, const struct store_capf_write *w)
 		rc = store_cmd_put_device_lsc(c, &w->lsc);
 	if (rc == 0 && w->del_lsc)
 		rc = store_cmd_del_device_lsc(c, w->next.device);
+	if (rc == 0 && w->put_mic)
+		rc = store_cmd_put_device_mic(c, &w->mic);
 	if (rc == 0)
 		rc = store_cmd_audit(c, w->action, w->detail);
 	return rc;

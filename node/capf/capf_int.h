@@ -56,6 +56,9 @@ struct capf_session {
 	int failing;  /* the failed try is being recorded */
 	int starting; /* the step to "in progress" is being recorded */
 	X509 *lsc;    /* owned: issued, not yet committed */
+	X509 *mic;    /* owned: the phone's MIC, verified against the mic-root
+			 trust entries, recorded with the next write when it
+			 is not the one on record */
 	char result[STORE_CAPF_RESULT_MAX];
 	uint8_t out[CAPF_MSG_MAX]; /* the message being built */
 };

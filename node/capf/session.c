@@ -25,6 +25,46 @@
 
 static void send_simple(struct capf_session *s, uint8_t cmd, int cert_type);
 
+/* Adds the MIC the session saw (s->mic) to W unless it is the one on
+ * record: a replicated write only when it changes. Once: s->mic is
+ * dropped (a write that fails leaves it to the phone's next session).
+ * *DER receives the DER W borrows (the caller frees it). */
+static void put_seen_mic(struct capf_session *s, struct store_capf_write *w,
+			 uint8_t **der)
+{
+	struct store_device_lsc old;
+	struct pki_cert_info info;
+	struct store_read *r;
+	size_t der_len = 0;
+	char why[64];
+	int same;
+
+	*der = NULL;
+	if (!s->mic)
+		return;
+	if (pki_cert_info(s->mic, &info, why, sizeof why) != 0 ||
+	    pki_cert_to_der(s->mic, der, &der_len) != 0 ||
+	    store_read_begin(s->c->store, &r) != 0)
+		goto out; /* not recorded; the operation goes on */
+	same = store_device_mic_get(r, s->device, &old) == STORE_OK &&
+	       CRYPTO_memcmp(old.sha256, info.sha256, 32) == 0;
+	store_read_end(r);
+	if (!same) {
+		w->put_mic = 1;
+		snprintf(w->mic.device, sizeof w->mic.device, "%s", s->device);
+		w->mic.der = *der;
+		w->mic.der_len = der_len;
+		memcpy(w->mic.sha256, info.sha256, 32);
+		snprintf(w->mic.serial, sizeof w->mic.serial, "%s",
+			 info.serial);
+		w->mic.not_after_s = info.not_after_s;
+		w->mic.issued_ms = capf_now_ms();
+	}
+out:
+	X509_free(s->mic);
+	s->mic = NULL;
+}
+
 /* Records NEXT (guarded on what this session last wrote or read), with an
  * audit record ACTION / DETAIL, and the device's LSC put (PUT_LSC) or
  * deleted (DEL_LSC). WAIT: the session waits for the result (step
@@ -37,7 +77,8 @@ static int session_write(struct capf_session *s, struct store_capf_op *next,
 			 int wait)
 {
 	struct store_capf_write w;
-	int relayed;
+	uint8_t *mic_der = NULL;
+	int relayed, rc;
 
 	memset(&w, 0, sizeof w);
 	w.old = s->have_progress ? s->progress : s->op;
@@ -50,7 +91,11 @@ static int session_write(struct capf_session *s, struct store_capf_op *next,
 	w.del_lsc = del_lsc;
 	snprintf(w.action, sizeof w.action, "%s", action);
 	snprintf(w.detail, sizeof w.detail, "%s", detail);
-	if (capf_write(s, &w, &relayed) != 0)
+	if (!s->failing)
+		put_seen_mic(s, &w, &mic_der);
+	rc = capf_write(s, &w, &relayed);
+	free(mic_der);
+	if (rc != 0)
 		return -1;
 	s->progress = *next;
 	s->have_progress = 1;
@@ -219,6 +264,8 @@ static int auth_by_cert(struct capf_session *s, const struct capf_msg *m,
 	if (pki_lsc_auth_sig_verify(cert, s->device, s1->val, s1->len, sig512,
 				    sig512_len, why, whycap) != 0)
 		goto out;
+	if (type == CAPF_CERT_MIC && !s->mic && X509_up_ref(cert))
+		s->mic = cert;
 	rc = 0;
 out:
 	X509_STORE_free(trust);
@@ -586,6 +633,26 @@ static void finish(struct capf_session *s)
 		capf_retry_later(s);
 }
 
+/* Keeps a fetched MIC X (borrowed) when it chains to a mic-root trust
+ * entry: the phone authenticated, the MIC must still be a maker's. */
+static void keep_fetched_mic(struct capf_session *s, X509 *x)
+{
+	X509_STORE *trust = X509_STORE_new();
+	struct store_read *r;
+	char why[64];
+
+	if (!trust || s->mic || store_read_begin(s->c->store, &r) != 0) {
+		X509_STORE_free(trust);
+		return;
+	}
+	store_trust_each(r, mic_root_add, trust);
+	store_read_end(r);
+	if (pki_verify(trust, x, NULL, 0, why, sizeof why) == 0 &&
+	    X509_up_ref(x))
+		s->mic = x;
+	X509_STORE_free(trust);
+}
+
 /* Adds what a fetched certificate is to s->result. */
 static void note_fetched(struct capf_session *s, const char *what,
 			 const struct capf_msg *m)
@@ -602,11 +669,13 @@ static void note_fetched(struct capf_session *s, const char *what,
 	    capf_cert_elem_parse(ce->val, ce->len, &type, &der, &der_len) ==
 		0 &&
 	    pki_cert_parse(der, der_len, &x, why, sizeof why) == 0 &&
-	    pki_cert_info(x, &info, why, sizeof why) == 0)
+	    pki_cert_info(x, &info, why, sizeof why) == 0) {
 		snprintf(s->result + n, sizeof s->result - n,
 			 "%s%s serial %s expires %llu", n ? "; " : "", what,
 			 info.serial, (unsigned long long)info.not_after_s);
-	else
+		if (type == CAPF_CERT_MIC && strcmp(what, "MIC") == 0)
+			keep_fetched_mic(s, x);
+	} else
 		snprintf(s->result + n, sizeof s->result - n, "%s%s none",
 			 n ? "; " : "", what);
 	X509_free(x);

@@ -78,6 +78,17 @@ static void test_write_round_trips_and_refuses_every_truncation(void **state)
 	buf[n] = 0;
 	assert_int_not_equal(store_capf_write_decode(buf, n + 1, &b), 0);
 
+	/* with the MIC the device showed */
+	a.put_mic = 1;
+	a.mic = a.lsc;
+	snprintf(a.mic.serial, sizeof a.mic.serial, "0C0D");
+	assert_int_equal(store_capf_write_encode(&a, buf, sizeof buf, &n), 0);
+	assert_int_equal(store_capf_write_decode(buf, n, &b), 0);
+	assert_true(b.put_mic);
+	assert_string_equal(b.mic.device, DEV);
+	assert_string_equal(b.mic.serial, "0C0D");
+	a.put_mic = 0;
+
 	/* a delete, without an LSC */
 	a.put_lsc = 0;
 	a.del_lsc = 1;
