@@ -7,8 +7,10 @@
  * On a follower the role's writes go to the leader: the CAPF thread queues
  * each one here (a bounded queue: CAPF_RELAY_MAX writes queued or in
  * flight, more are refused and the phone hears "retry later"), the main
- * loop sends it through the admin API's members-only POST /v1/capf/relay,
- * and the answer goes back to the role's session, which waits for it. */
+ * loop sends what is queued through the admin API's members-only POST
+ * /v1/capf/relay (up to ADMIN_CAPF_RELAY_MAX writes a request, which the
+ * leader records in one command), and each answer goes back to its
+ * session, which waits for it. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,8 @@
 #define CAPF_TICK_S 2
 #define CAPF_RELAY_MAX 256 /* writes queued or in flight */
 #define CAPF_FAILS_MAX 256 /* failures queued for the admin's summary */
+/* Base64 of the writes of one request, under the admin's body limit. */
+#define CAPF_RELAY_BODY (96u * 1024)
 
 /* A failure on its way to the admin's summary (admin_capf_fail). */
 struct fail_note {
@@ -44,10 +48,11 @@ struct relay_item {
 
 struct wardd_capf_relay {
 	pthread_mutex_t mu;
-	struct relay_item *queued; /* under mu */
-	unsigned n;		   /* queued + in flight, under mu */
-	int stopped;		   /* under mu */
-	struct relay_item *sent;   /* main loop only */
+	struct relay_item *queued;   /* under mu */
+	unsigned n;		     /* queued + in flight, under mu */
+	int stopped;		     /* under mu */
+	struct relay_item *sent;     /* main loop only */
+	struct relay_batch *batches; /* in flight, main loop only */
 	struct event *ev;
 	struct wardd *w;
 	/* Failures, a fixed ring: beyond it they are only counted (the
@@ -55,6 +60,14 @@ struct wardd_capf_relay {
 	struct fail_note fails[CAPF_FAILS_MAX];
 	unsigned n_fails, fails_dropped;
 	struct event *ev_fails;
+};
+
+/* The writes of one request, in flight. */
+struct relay_batch {
+	struct relay_batch *next;
+	struct wardd_capf_relay *r;
+	size_t n;
+	struct relay_item *items[ADMIN_CAPF_RELAY_MAX];
 };
 
 static void item_done(struct relay_item *it, int rc)
@@ -80,18 +93,55 @@ static void item_free(struct relay_item *it)
 	free(it);
 }
 
-static void relay_answered(void *arg, int ok)
+static void batch_unlink(struct relay_batch *b)
 {
-	struct relay_item *it = arg;
+	for (struct relay_batch **p = &b->r->batches; *p; p = &(*p)->next)
+		if (*p == b) {
+			*p = b->next;
+			break;
+		}
+}
 
-	item_done(it, ok == 0 ? 0 : -1);
-	item_free(it);
+static void relay_answered(void *arg, const int *rc, size_t n)
+{
+	struct relay_batch *b = arg;
+
+	for (size_t i = 0; i < b->n; i++) {
+		item_done(b->items[i], i < n && rc[i] == 0 ? 0 : -1);
+		item_free(b->items[i]);
+	}
+	batch_unlink(b);
+	free(b);
+}
+
+/* Sends B; on failure answers its writes "not recorded" and frees it. */
+static void batch_send(struct wardd_capf_relay *r, struct relay_batch *b)
+{
+	const void *bufs[ADMIN_CAPF_RELAY_MAX];
+	size_t lens[ADMIN_CAPF_RELAY_MAX];
+
+	for (size_t i = 0; i < b->n; i++) {
+		bufs[i] = b->items[i]->buf;
+		lens[i] = b->items[i]->len;
+	}
+	b->next = r->batches;
+	r->batches = b;
+	if (admin_capf_relay(r->w->admin, bufs, lens, b->n, relay_answered,
+			     b) != 0) {
+		int rc[ADMIN_CAPF_RELAY_MAX];
+
+		for (size_t i = 0; i < b->n; i++)
+			rc[i] = -1; /* no leader known: retry later */
+		relay_answered(b, rc, b->n);
+	}
 }
 
 static void relay_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct wardd_capf_relay *r = arg;
 	struct relay_item *list, *it;
+	struct relay_batch *b = NULL;
+	size_t body = 0;
 
 	(void)fd;
 	(void)what;
@@ -100,15 +150,33 @@ static void relay_drain(evutil_socket_t fd, short what, void *arg)
 	r->queued = NULL;
 	pthread_mutex_unlock(&r->mu);
 	while ((it = list)) {
+		size_t b64 = (it->len + 2) / 3 * 4 + 4;
+
+		if (b && (b->n == ADMIN_CAPF_RELAY_MAX ||
+			  body + b64 > CAPF_RELAY_BODY)) {
+			batch_send(r, b);
+			b = NULL;
+		}
+		if (!b && !(b = calloc(1, sizeof *b))) {
+			/* Out of memory: this write is not recorded. */
+			list = it->next;
+			it->next = r->sent;
+			r->sent = it;
+			item_done(it, -1);
+			item_free(it);
+			continue;
+		}
+		b->r = r;
+		if (b->n == 0)
+			body = 0;
 		list = it->next;
 		it->next = r->sent;
 		r->sent = it;
-		if (admin_capf_relay(r->w->admin, it->buf, it->len,
-				     relay_answered, it) != 0) {
-			item_done(it, -1); /* no leader known: retry later */
-			item_free(it);
-		}
+		b->items[b->n++] = it;
+		body += b64;
 	}
+	if (b)
+		batch_send(r, b);
 }
 
 /* The role's hook (capf.h): CAPF thread. */
@@ -240,6 +308,12 @@ static void relay_free(struct wardd_capf_relay *r)
 	while ((it = r->sent)) {
 		r->sent = it->next;
 		free(it);
+	}
+	while (r->batches) {
+		struct relay_batch *b = r->batches;
+
+		r->batches = b->next;
+		free(b);
 	}
 	event_free(r->ev);
 	event_free(r->ev_fails);

@@ -92,6 +92,30 @@ done
 step "one certificate for the operation: done means nothing more to issue"
 phone "$f2" $D 0 --password 97531
 
+step "a write that arrives after a re-schedule changes nothing (the guard holds across nodes)"
+D2=SEP00112233C002
+expect_rc 0 ward_ctl n1 device add $D2 --model 8841 --capabilities tls,srtp \
+	--profile standard-authenticated
+expect_rc 0 ward_ctl n1 capf schedule --auth null-string --key ec-p256 $D2
+for n in n1 n2 n3; do wait_until 10 "$n sees $D2 pending" field_is $n $D2 state pending; done
+$CLIENT --server 127.0.0.1:${CAPF_PORT[$f1]} --cafile "$(ward_ca n1)" --device $D2 \
+	--expect-reason 0 --pause-before-store 3 >"$CLUSTER_DIR/stale.json" &
+stale=$!
+wait_until 10 "$D2 in progress" field_is "$leader" $D2 state in-progress
+expect_rc 0 ward_ctl n1 capf schedule --auth null-string --key ec-p384 $D2
+wait "$stale" || fail "the stale outcome was not refused: $(cat "$CLUSTER_DIR/stale.json")"
+jq -e '.lsc_serial' "$CLUSTER_DIR/stale.json" >/dev/null || fail "no LSC sent before the pause"
+[ "$(capf_field "$leader" $D2 state)" = pending ] || fail "the re-schedule was overwritten"
+[ "$(capf_field "$leader" $D2 key)" = ec-p384 ] || fail "the re-schedule was overwritten"
+[ "$(capf_field "$leader" $D2 serial)" = null ] || fail "a stale LSC was recorded"
+phone "$f1" $D2 1
+for n in n1 n2 n3; do wait_until 10 "$n sees $D2 done" field_is $n $D2 state done; done
+
+step "the relay route is for members only"
+code=$(curl -sk -o /dev/null -w '%{http_code}' -u "$WARD_USER:$WARD_PASSWORD" \
+	-d '{"writes": ["AQ=="]}' "$(ward_url "$leader")/v1/capf/relay")
+[ "$code" = 403 ] || fail "an admin reached the relay route: $code"
+
 step "the device registers over SIP TLS with its LSC at $f2"
 read -r _ _ siptls <<<"$(ward_sip "$f2")"
 wait_until 20 "SIP TLS on $f2" sh -c "ss -Hlnt 'sport = :$siptls' | grep -q ."

@@ -231,6 +231,8 @@ def run(args):
                         serialization.PrivateFormat.PKCS8,
                         serialization.NoEncryption()))
                 os.chmod(args.lsc_out + ".key", 0o600)
+            if args.pause_before_store:
+                time.sleep(args.pause_before_store)
             sock.sendall(message(CMD["store_resp"], session,
                                  [(T_REASON, b"\x01")]))
         elif cmd == CMD["fetch_req"]:
@@ -263,6 +265,8 @@ def main():
     p.add_argument("--have-lsc")
     p.add_argument("--have-mic")
     p.add_argument("--in-progress", action="store_true")
+    p.add_argument("--pause-before-store", type=float, default=0,
+                   help="seconds to wait with the LSC before saying stored")
     p.add_argument("--abuse", choices=["garbage", "truncated", "oversized",
                                        "unknown-tag", "stall"])
     p.add_argument("--timeout", type=float, default=60)
