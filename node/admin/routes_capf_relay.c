@@ -1,17 +1,21 @@
 /* routes_capf_relay: the writes of enrolment (store_capf_write: an LSC
  * issued, a step's outcome, a failed try counted) made where a device
- * reached a node, recorded by the leader.
+ * reached a node, recorded by the leader; and the CAPF role's failures
+ * handed to the admin gate's summary (admin_capf_fail).
  *
  * Every node serves CAPF and EST; only the leader proposes. A follower
- * sends each write to the leader's POST /v1/capf/relay, authenticated like
- * POST /v1/registrations/relay: the member's node certificate is the
- * credential, and the audit record names that member as the actor. The
- * leader builds from the write the very command the member would have
- * proposed, guarded on the operation record as the member read it: a write
- * that arrives after a re-schedule or a cancel (or twice) fails on the
- * guard (409) and changes nothing, so one operation never records two
- * certificates. Only an authenticated device's session makes a write, so
- * this route carries nothing an unauthenticated peer chose to cause. */
+ * sends its writes (up to ADMIN_CAPF_RELAY_MAX a request) to the leader's
+ * POST /v1/capf/relay, authenticated like POST /v1/registrations/relay:
+ * the member's node certificate is the credential, and the audit records
+ * name that member as the actor. The leader builds from each write the
+ * very command the member would have proposed, guarded on the operation
+ * record as the member read it, all of a request in one command; when a
+ * guard fails, each alone, in order: a write that arrives after a
+ * re-schedule or a cancel (or twice) fails on its guard (409) and changes
+ * nothing, so one operation never records two certificates. Only a
+ * scheduled device's session writes (once it authenticated, or a failed
+ * try counted at most `tries` times), so this route carries nothing an
+ * unauthenticated peer can multiply. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,7 +261,6 @@ static void write_relayed(void *arg, int status, const char *body, size_t len,
 {
 	struct admin_op *op = arg;
 	struct capf_write_ctx *x = op->ctx;
-
 	int rc;
 
 	op->client = NULL;
