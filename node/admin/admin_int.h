@@ -115,6 +115,14 @@ struct admin {
 	/* The admin removal in flight, if any: one at a time, so that the
 	 * last admin stays. Cleared when that op ends. */
 	struct admin_op *admin_delete_op;
+
+	/* EST authentication strings being checked, one per device at a
+	 * time, so that each wrong one is counted before the next is tried
+	 * (routes_capf_est.c). A slot older than a minute is free. */
+	struct {
+		char device[STORE_NAME_MAX];
+		uint64_t since_ms;
+	} est_busy[32];
 };
 
 /* ---- operations ------------------------------------------------------- */
