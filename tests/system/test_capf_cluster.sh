@@ -7,7 +7,8 @@
 # toward the lock; an unknown device at a follower costing no write but
 # one summary record per source and window in the audit; EST
 # re-enrolment at a follower authenticated by the LSC as TLS client
-# certificate (the follower checks it and relays only the write).
+# certificate (the follower checks it and relays only the write); a
+# delete at a follower, after which the LSC no longer registers anywhere.
 . "$(dirname "$0")/lib.sh"
 
 declare -A CAPF_PORT=()
@@ -146,6 +147,18 @@ for n in n1 n2 n3; do
 done
 [ "$(est simplereenroll --data-binary @"$E/b.b64" --cert "$CLUSTER_DIR/lsc.pem" \
 	--key "$CLUSTER_DIR/lsc.pem.key")" = 403 ] || fail "the old LSC re-enrolled again"
+
+step "delete at a follower: the LSC no longer registers at the other"
+expect_rc 0 ward_ctl n1 capf schedule --operation delete --auth null-string $D
+for n in n1 n2 n3; do wait_until 10 "$n sees the delete pending" field_is $n $D state pending; done
+phone "$f2" $D 1
+read -r _ _ siptls1 <<<"$(ward_sip "$f1")"
+lsc_gone_at_f1() {
+	python3 "$WARD_SRC/tests/system/sip/sipclient.py" --server "127.0.0.1:$siptls1" \
+		--transport tls --device $D --cert "$E/lsc2.pem" --key "$E/b.key" \
+		--expect 403 >"$CLUSTER_DIR/sip.out" 2>&1
+}
+wait_until 10 "the deleted LSC refused at $f1" lsc_gone_at_f1
 
 step "audited, the follower named as the actor"
 expect_rc 0 ward_ctl n1 --json audit --limit 200
