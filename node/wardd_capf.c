@@ -59,6 +59,7 @@ struct wardd_capf_relay {
 	 * summary says how many as from "?"). Under mu. */
 	struct fail_note fails[CAPF_FAILS_MAX];
 	unsigned n_fails, fails_dropped;
+	struct fail_note fails_out[CAPF_FAILS_MAX]; /* main loop only */
 	struct event *ev_fails;
 };
 
@@ -235,14 +236,14 @@ static void fail_hand(void *arg, const char *addr, const char *device,
 static void fails_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct wardd_capf_relay *r = arg;
-	static struct fail_note batch[CAPF_FAILS_MAX]; /* main loop only */
+	struct fail_note *batch = r->fails_out;
 	unsigned n, dropped;
 
 	(void)fd;
 	(void)what;
 	pthread_mutex_lock(&r->mu);
 	n = r->n_fails;
-	memcpy(batch, r->fails, n * sizeof *batch);
+	memcpy(batch, r->fails, n * sizeof *r->fails);
 	dropped = r->fails_dropped;
 	r->n_fails = r->fails_dropped = 0;
 	pthread_mutex_unlock(&r->mu);
