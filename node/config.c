@@ -83,6 +83,10 @@ static const struct config_def config_defs[] = {
 	UINT("sip.rate_per_source", sip_rate_per_source, 0, 1000000, "200"),
 	UINT("sip.conn_per_source", sip_conn_per_source, 0, 65535, "32"),
 	STR("sip.digest_algorithms", sip_digest, "SHA-512-256,SHA-256,MD5"),
+	UINT("sip.max_calls", sip_max_calls, 1, 1000000, "10000"),
+	UINT("sip.max_calls_per_device", sip_max_calls_per_device, 1, 1000,
+	     "8"),
+	UINT("sip.ring_s", sip_ring_s, 5, 3600, "120"),
 	/* The media relay of the key manager role (docs/keymgr.md). */
 	STR("media.address", media_address, ""),
 	UINT("media.port_min", media_port_min, 1024, 65534, "16384"),

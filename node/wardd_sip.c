@@ -230,6 +230,9 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	snprintf(sc->tls_dir, sizeof sc->tls_dir, "%s/sip-tls",
 		 w->cfg.data_dir);
 	sc->core.node_id = w->id.node_id;
+	sc->call.max_calls = w->cfg.sip_max_calls;
+	sc->call.max_per_device = w->cfg.sip_max_calls_per_device;
+	sc->call.ring_s = w->cfg.sip_ring_s;
 	sc->core.rate = w->cfg.sip_rate_per_source;
 	sc->core.burst = w->cfg.sip_rate_per_source * 2;
 	if (w->cfg.sip_digest[0]) {
@@ -342,7 +345,7 @@ void wardd_sip_look(struct wardd *w)
 		w->sip = NULL;
 	}
 	media_look(w, &sc);
-	sc.core.media = w->media ? &w->media_table : NULL;
+	sc.media = w->media ? &w->media_table : NULL;
 	if (sip_start(&sc, &w->sip_dirview, &hooks, &w->sip, err, sizeof err) !=
 	    0) {
 		log_error("sip", "signaling not started: %s", err);
