@@ -41,7 +41,9 @@ trap sys_cleanup EXIT
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		# Below the media blocks (media_ports) and the kernel's
+		# ephemeral ports, which connections take at any moment.
+		p=$((10000 + (RANDOM * 32768 + RANDOM) % 10480))
 		[ -z "${USED_PORTS[$p]:-}" ] || continue
 		ss -Htuan "sport = :$p" | grep -q . && continue
 		USED_PORTS[$p]=1
