@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Key hygiene in a real wardd: two encrypted-mode phones over TLS make a
-# call with SDES keys through ward's media relay (tests/system/sip/
-# srtpcall.py: each phone's own key and the one ward gave each), and then
+# An encrypted call through a real wardd, and key hygiene after it: two
+# encrypted-mode phones over TLS call with SDES keys through ward's media
+# relay (tests/system/sip/srtpcall.py), send SRTP both ways that arrives
+# intact and never in clear (tests/system/srtp_peer.c), and then
 # none of those keys — raw, in hex of either case, or in base64 — is in
 # the node's log (at debug level), its store, its Raft log and snapshots,
 # or the audit records wardctl reads.
@@ -38,12 +39,13 @@ expect_rc 0 ward_ctl n1 device add $B --model 8841 --capabilities tls,srtp \
 	--profile enc --lines 2002
 wait_until 30 "n1 serves its CallManager certificate on TLS" serves_file
 
-step "A calls B over TLS with SDES keys through the relay"
+step "A calls B over TLS with SDES keys; SRTP both ways through the relay"
 call() {
 	python3 "$WARD_SRC/tests/system/sip/srtpcall.py" \
 		--server "127.0.0.1:$TLS" --a "$A:$PKI/$A-mic.pem" \
 		--b "$B:$PKI/$B-mic.pem" --number 2002 \
-		--keys "$CLUSTER_DIR/keys.txt" 2>"$CLUSTER_DIR/call.err"
+		--keys "$CLUSTER_DIR/keys.txt" --peer "$WARD_BIN/tests/srtp_peer" \
+		2>"$CLUSTER_DIR/call.err"
 }
 # The role restarts once the trust store changed: retry until it took.
 for i in $(seq 1 20); do

@@ -2,11 +2,13 @@
 """srtpcall: two encrypted-mode phones over TLS (each with its MIC) make
 one call through ward with SDES keys — B registers, A registers, A calls
 B's line with RTP/SAVP and an a=crypto of its own, B answers with its own,
-ACK, BYE — and every key that crossed the wire (each phone's own and the
-one ward gave each) is written, one base64 key+salt a line, to --keys.
+ACK, then with --peer each phone's media (srtp_peer: SRTP both ways
+through ward's relay, the payload checked), BYE — and every key that
+crossed the wire (each phone's own and those ward gave each) is written,
+one base64 key+salt a line, to --keys.
 
 usage: srtpcall.py --server HOST:PORT --a DEV:CERT --b DEV:CERT
-                   --number N --keys FILE
+                   --number N --keys FILE [--peer SRTP_PEER]
 exit 0 when the call went through with a key toward each phone, 1 with the
 reason on standard error.
 """
@@ -16,6 +18,7 @@ import os
 import re
 import socket
 import ssl
+import subprocess
 import sys
 import uuid
 
@@ -103,6 +106,18 @@ def sdp(port, key):
             "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n" % (port, key))
 
 
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def media_port(msg):
+    return int(re.search(r"(?m)^m=audio (\d+) ", msg).group(1))
+
+
 def crypto_keys(msg):
     return re.findall(r"a=crypto:\d+ \S+ inline:([A-Za-z0-9+/=]+)", msg)
 
@@ -124,6 +139,7 @@ def main():
     ap.add_argument("--b", required=True)
     ap.add_argument("--number", required=True)
     ap.add_argument("--keys", required=True)
+    ap.add_argument("--peer")
     args = ap.parse_args()
     ka = base64.b64encode(os.urandom(30)).decode()
     kb = base64.b64encode(os.urandom(30)).decode()
@@ -134,13 +150,14 @@ def main():
 
     cid = uuid.uuid4().hex
     target = "sip:%s@%s" % (args.number, args.server)
-    a.request("INVITE", target, target, cid, body=sdp(40000, ka))
+    pa, pb = free_udp_port(), free_udp_port()
+    a.request("INVITE", target, target, cid, body=sdp(pa, ka))
     inv = b.recv_until(lambda m: m.startswith("INVITE "), "INVITE")
     to_b = crypto_keys(inv)
     if not to_b or ka in inv:
         die("B's INVITE: no key of ward's, or A's own key")
     # B answers: 200 with its own key, on the line ward numbered 1.
-    body = sdp(41000, kb)
+    body = sdp(pb, kb)
     b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s;tag=%s\r\n"
            "Call-ID: %s\r\nCSeq: %s\r\n"
            "Contact: <sip:%s@%s;transport=tls>\r\n"
@@ -158,6 +175,14 @@ def main():
     a.cseq -= 1  # the ACK takes the INVITE's number
     a.request("ACK", target, target, cid, to_tag=rtag)
     b.recv_until(lambda m: m.startswith("ACK "), "ACK")
+    if args.peer:
+        suite = "AES_CM_128_HMAC_SHA1_80"
+        runs = [subprocess.Popen([args.peer, suite, ka, to_a[0], str(pa),
+                                  str(media_port(ok)), "100"]),
+                subprocess.Popen([args.peer, suite, kb, to_b[0], str(pb),
+                                  str(media_port(inv)), "100"])]
+        if any(r.wait(timeout=30) != 0 for r in runs):
+            die("media through the relay: not intact")
     a.request("BYE", target, target, cid, to_tag=rtag)
     bye = b.recv_until(lambda m: m.startswith("BYE "), "BYE")
     b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\n"
