@@ -28,8 +28,8 @@ static int context(srtp_t *out, enum sdes_suite suite, const char *b64,
 {
 	unsigned char ks[64];
 	size_t kl = sdes_suite_key_len(suite), sl = sdes_suite_salt_len(suite);
-	int n = EVP_DecodeBlock(ks, (const unsigned char *)b64,
-				(int)strlen(b64));
+	int n =
+	    EVP_DecodeBlock(ks, (const unsigned char *)b64, (int)strlen(b64));
 
 	/* EVP_DecodeBlock counts the padding's zero bytes too */
 	if (n < (int)(kl + sl))
