@@ -57,6 +57,9 @@ why=$("$WARDD" -n -c "$CLUSTER_DIR/n1.conf" \
 expect_rc 2 "$WARDD" -n -c "$CLUSTER_DIR/n1.conf" -s media.port_min=30000 \
 	-s media.port_max=20000
 expect_rc 2 "$WARDD" -n -c "$CLUSTER_DIR/n1.conf" -s media.max_calls=0
+expect_rc 2 "$WARDD" -n -c "$CLUSTER_DIR/n1.conf" -s media.address=0.0.0.0
+expect_rc 2 "$WARDD" -n -c "$CLUSTER_DIR/n1.conf" -s media.address=ward.example
+expect_rc 0 "$WARDD" -n -c "$CLUSTER_DIR/n1.conf" -s media.address=127.0.0.1
 expect_rc 2 "$WARDD" -n -c "$CLUSTER_DIR/n1.conf" -s media.allow_rtp_bridge=2
 expect_rc 0 "$WARDD" -n -c "$CLUSTER_DIR/n1.conf" \
 	-s media.crypto_suites=AES_CM_128_HMAC_SHA1_80,AES_CM_128_HMAC_SHA1_32
