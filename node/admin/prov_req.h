@@ -1,6 +1,6 @@
 /* prov_req: the provisioning resources of the admin API — phone profiles,
- * trunk profiles, devices, users, application users, realms and node
- * groups — described once as tables of JSON fields, so that one parser
+ * trunk profiles, devices, users, application users, realms, node
+ * groups and presence groups — described once as tables of JSON fields, so that one parser
  * and one renderer serve them all (docs/admin-api.md, "Provisioning").
  * Pure functions (no socket, no store writes): the fuzzer and the tests
  * drive them directly. Internal to node/admin/.
@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "node/admin/admin_auth.h"
+#include "store/presence.h"
 #include "store/prov.h"
 
 enum prov_kind_id {
@@ -28,6 +29,7 @@ enum prov_kind_id {
 	PROV_APP_USER, /* application users: same table, kind app */
 	PROV_REALM,
 	PROV_NODE_GROUP,
+	PROV_PRESENCE_GROUP,
 	PROV__COUNT
 };
 
@@ -39,6 +41,7 @@ union prov_rec {
 	struct store_user user;
 	struct store_realm realm;
 	struct store_node_group node_group;
+	struct store_presence_group presence_group;
 };
 
 /* What a body carries besides the record's own fields. */

@@ -43,5 +43,10 @@ int cmd_node_group_set(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_show(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_delete(struct wardctl *ctx, int argc, char **argv);
 
 #endif
