@@ -2,8 +2,8 @@
  * order — on trunks the profile's permissions first (out-of-dialog REFER,
  * unsolicited NOTIFY, INVITE with Replaces, presence SUBSCRIBE), then
  * digest, then the application user's allowed methods; on devices digest
- * and the device checks. What passes gets 480 or 501 until calls are
- * routed. */
+ * and the device checks. A SUBSCRIBE that passes goes to presence
+ * (presence.h); other requests get 480 or 501 until calls are routed. */
 #include "node/sip/core_int.h"
 
 #include <stdio.h>
@@ -40,10 +40,13 @@ static int out_of_dialog(const sip_t *sip)
 	return !sip->sip_to->a_tag;
 }
 
+/* Presence and dialog state are both presence subscriptions to the
+ * trunk profile. */
 static int is_presence(const sip_t *sip)
 {
 	return sip->sip_event && sip->sip_event->o_type &&
-	       strcasecmp(sip->sip_event->o_type, "presence") == 0;
+	       (strcasecmp(sip->sip_event->o_type, "presence") == 0 ||
+		strcasecmp(sip->sip_event->o_type, "dialog") == 0);
 }
 
 /* The profile's permission this request needs, with its refusal reason;
@@ -73,12 +76,19 @@ static const char *trunk_refusal(const sip_t *sip, unsigned flags)
 	return NULL;
 }
 
-/* Until calls and presence are routed (the call issue). */
-static void not_routed_yet(const sip_t *sip, struct sip_reply *out)
+/* An authorised request: SUBSCRIBE goes to presence, with WATCHER the
+ * digest user it authenticated as (else the device's or trunk's own
+ * user); the rest waits for calls to be routed (the call issue). */
+static void not_routed_yet(struct sip_core *c, const sip_t *sip,
+			   const char *watcher, const struct sip_peer *peer,
+			   uint64_t now_ms, struct sip_reply *out)
 {
 	switch (sip->sip_request->rq_method) {
-	case sip_method_invite:
 	case sip_method_subscribe:
+		sip_presence_subscribe(c->presence, sip, watcher, peer, now_ms,
+				       out);
+		break;
+	case sip_method_invite:
 		core_reply(out, 480, "Temporarily Unavailable");
 		break;
 	default:
@@ -172,7 +182,8 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 			return;
 		}
 	}
-	not_routed_yet(sip, out);
+	not_routed_yet(c, sip, authn.user[0] ? authn.user : trunk->digest_user,
+		       peer, now_ms, out);
 }
 
 void core_handle_device_request(struct sip_core *c, const sip_t *sip,
@@ -180,7 +191,7 @@ void core_handle_device_request(struct sip_core *c, const sip_t *sip,
 				struct sip_reply *out)
 {
 	struct sip_device dev;
-	struct sip_authn authn;
+	struct sip_authn authn = {0};
 	const char *who = sip->sip_from->a_url->url_user;
 	unsigned validity = c->cluster.default_nonce_validity_s;
 	int r, found;
@@ -212,5 +223,6 @@ void core_handle_device_request(struct sip_core *c, const sip_t *sip,
 	if (core_check_device(c, &dev, peer, sip->sip_request->rq_method_name,
 			      out) != 0)
 		return;
-	not_routed_yet(sip, out);
+	not_routed_yet(c, sip, authn.user[0] ? authn.user : dev.digest_user,
+		       peer, now_ms, out);
 }

@@ -442,9 +442,14 @@ static void test_core_trunk_permissions_in_seed_order(void **state)
 	rep = trunk_request(f, "10.0.0.2", "INVITE",
 			    "Replaces: abc@x;to-tag=1;from-tag=2\r\n", 0);
 	assert_int_equal(rep.status, 480);
+	/* Past the profile, presence looks for the watched line: 2000 is
+	 * none. */
 	rep =
 	    trunk_request(f, "10.0.0.2", "SUBSCRIBE", "Event: presence\r\n", 0);
-	assert_int_equal(rep.status, 480);
+	assert_int_equal(rep.status, 404);
+	rep = trunk_request(f, "10.0.0.1", "SUBSCRIBE", "Event: dialog\r\n", 0);
+	assert_int_equal(rep.status, 403);
+	assert_string_equal(rep.phrase, "Presence Subscription Not Allowed");
 }
 
 static void test_core_trunk_app_user_needs_digest_then_its_methods(void **state)
