@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Presence against SIPp (UDP, MD5 digest as SIPp knows only that): a
+# watcher of an allowed presence group subscribes to a line and gets the
+# initial NOTIFY and one when the watched phone registers, for PIDF and
+# for dialog state, then unsubscribes; a watcher of a forbidden group
+# gets 403; a trunk without the profile's presence option gets 403, one
+# with it gets its NOTIFY. The role runs in ward_sipd over an in-memory
+# directory.
+. "$(dirname "$0")/lib.sh"
+
+SIPD=$WARD_BIN/tests/ward_sipd
+SCEN=$WARD_SRC/tests/system/sip
+command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+
+cat >"$CLUSTER_DIR/dir.txt" <<DIR
+realm ward.test
+secret $(openssl rand -hex 32)
+presence_default disallow
+pgroup staff allow=staff
+pgroup lobby disallow=staff
+user alice pw-alice pgroup=staff
+user bob pw-bob pgroup=staff
+user carol pw-carol pgroup=staff
+user eve pw-eve pgroup=lobby
+user app1 pw-app app SUBSCRIBE pgroup=staff
+device SEP001122334455 user=alice line=1001
+device SEP00AABBCCDDEE user=bob line=1002
+device SEP0000000000CC user=carol line=1003
+device SEP0000000000EE user=eve line=1004
+trunk closed addr=127.0.0.2 allow=refer,notify
+trunk open addr=127.0.0.3 allow=presence user=app1
+DIR
+
+PORT=$(free_port)
+"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
+	--digest MD5 >"$CLUSTER_DIR/sipd.out" 2>"$CLUSTER_DIR/sipd.log" &
+echo $! >"$CLUSTER_DIR/sipd.pid"
+wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
+
+csv() { # FILE FIELDS...: a SIPp injection file of one row
+	local f=$CLUSTER_DIR/$1
+	shift
+	printf 'SEQUENTIAL\n%s\n' "$(
+		IFS=';'
+		echo "$*"
+	)" >"$f"
+}
+csv alice.csv 1001 1002 "[authentication username=alice password=pw-alice]"
+csv alice3.csv 1001 1003 "[authentication username=alice password=pw-alice]"
+csv eve.csv 1004 1002 "[authentication username=eve password=pw-eve]"
+csv alice4.csv 1001 1004 "[authentication username=alice password=pw-alice]"
+csv bob.csv SEP00AABBCCDDEE "[authentication username=bob password=pw-bob]"
+csv carol.csv SEP0000000000CC "[authentication username=carol password=pw-carol]"
+
+# sipp_run NAME IP SCENARIO ARGS...: one call from IP, must pass.
+sipp_run() {
+	local name=$1 ip=$2 scen=$3 lport
+	shift 3
+	lport=$(free_port)
+	(cd "$CLUSTER_DIR" && timeout 30 sipp -sf "$scen" -m 1 -i "$ip" \
+		-p "$lport" -timeout 25 -trace_err -trace_msg "$@" \
+		"127.0.0.1:$PORT" </dev/null >"$name.sipp.out" 2>&1)
+}
+
+# watch NAME CSV EVENT ACCEPT FIRST SECOND TRIGGER_CSV: the watcher in the
+# background; once its initial NOTIFY came, TRIGGER_CSV's phone registers
+# and the watcher must see the change.
+watch() {
+	local name=$1 csvf=$2 event=$3 accept=$4 first=$5 second=$6 trig=$7
+	sed -e "s|@EVENT@|$event|g" -e "s|@ACCEPT@|$accept|g" \
+		-e "s|@FIRST@|$first|g" -e "s|@SECOND@|$second|g" \
+		"$SCEN/presence_watch.xml" >"$CLUSTER_DIR/$name.xml"
+	sipp_run "$name" 127.0.0.1 "$name.xml" -inf "$csvf" &
+	local pid=$!
+	wait_until 10 "$name's initial NOTIFY" sh -c \
+		"cat '$CLUSTER_DIR'/${name}_*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
+	sipp_run "reg-$name" 127.0.0.1 "$SCEN/register.xml" -inf "$trig" ||
+		fail "the watched phone did not register"
+	wait "$pid" || fail "$name: $(tail -5 "$CLUSTER_DIR"/${name}_*_errors.log 2>/dev/null)"
+}
+
+step "alice (staff) watches bob's line 1002: closed, then open when bob registers"
+watch pidf alice.csv presence application/pidf+xml \
+	'\&lt;basic\&gt;closed\&lt;/basic\&gt;' \
+	'\&lt;basic\&gt;open\&lt;/basic\&gt;' bob.csv
+grep -q "SIP/2.0 200 OK" "$CLUSTER_DIR"/pidf_*_messages.log ||
+	fail "no 200 to the SUBSCRIBE"
+
+step "alice watches carol's line 1003 for dialog state: version 0, then 1 when carol registers"
+watch dialog alice3.csv dialog application/dialog-info+xml \
+	'version=\"0\" state=\"full\"' 'version=\"1\" state=\"full\"' carol.csv
+
+step "eve (lobby, which may not watch staff) gets 403, and so does alice watching eve (no rule: the default)"
+for pair in "eve.csv presence" "eve.csv dialog" "alice4.csv presence"; do
+	set -- $pair
+	sed "s|@EVENT@|$2|g" "$SCEN/presence_refused.xml" >"$CLUSTER_DIR/refused-$2.xml"
+	sipp_run "refused-$1-$2" 127.0.0.1 "refused-$2.xml" -inf "$1" ||
+		fail "$1 ($2) was not refused with 403"
+done
+grep -q "SUBSCRIBE (presence) from eve to 1002 refused" "$CLUSTER_DIR/sipd.log" ||
+	fail "the refusal was not logged"
+
+step "a trunk whose profile does not accept presence gets 403; one that does gets its NOTIFY"
+for event in presence dialog; do
+	sed "s/@METHOD@/SUBSCRIBE/g" "$SCEN/trunk_403.xml" >"$CLUSTER_DIR/t403.xml"
+	sipp_run "trunk403-$event" 127.0.0.2 t403.xml -key extra "Event: $event" ||
+		fail "the closed trunk's $event SUBSCRIBE was not refused"
+done
+sipp_run trunk-ok 127.0.0.3 "$SCEN/trunk_subscribe.xml" -key target 1002 ||
+	fail "the open trunk's SUBSCRIBE did not get 200 and a NOTIFY"
+
+step "the counters add up"
+kill "$(cat "$CLUSTER_DIR/sipd.pid")"
+wait_until 5 "ward_sipd to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/sipd.pid") 2>/dev/null"
+rm -f "$CLUSTER_DIR/sipd.pid"
+step "done"
