@@ -61,7 +61,11 @@ struct sip_presence {
 	void *send_arg;
 	struct sub *subs; /* owned, cfg.max_subs */
 	struct dev *devs; /* owned, cfg.max_subs */
+	/* Free slots: a list of freed ones, then the never used ones above
+	 * the high-water marks (so the tables' pages are touched only as
+	 * they fill). */
 	int32_t free_sub, free_dev;
+	size_t hw_sub, hw_dev;
 	size_t nlive;
 	/* Hash chains: by Call-ID, by watcher, by device name. */
 	int32_t *cid_head, *watcher_head, *dev_head; /* owned */
@@ -129,12 +133,7 @@ int sip_presence_new(const struct sip_presence_config *cfg,
 	}
 	for (size_t i = 0; i < nb; i++)
 		p->cid_head[i] = p->watcher_head[i] = p->dev_head[i] = -1;
-	/* Free lists through next_cid and next_name. */
-	for (size_t i = 0; i < n; i++) {
-		p->subs[i].next_cid = i + 1 < n ? (int32_t)(i + 1) : -1;
-		p->devs[i].next_name = i + 1 < n ? (int32_t)(i + 1) : -1;
-	}
-	p->free_sub = p->free_dev = 0;
+	p->free_sub = p->free_dev = -1;
 	*out = p;
 	return 0;
 }
@@ -191,17 +190,39 @@ static int32_t dev_find(struct sip_presence *p, const char *name)
 	return -1;
 }
 
+/* A free slot of the subscriptions or the devices, or -1. */
+static int32_t slot_take(int32_t *free_list, size_t *hw, size_t max,
+			 const int32_t *next_of_head)
+{
+	int32_t i = *free_list;
+
+	if (i >= 0) {
+		*free_list = *next_of_head;
+		return i;
+	}
+	return *hw < max ? (int32_t)(*hw)++ : -1;
+}
+
+static int room(const struct sip_presence *p)
+{
+	return (p->free_sub >= 0 || p->hw_sub < p->cfg.max_subs) &&
+	       (p->free_dev >= 0 || p->hw_dev < p->cfg.max_subs);
+}
+
 static int32_t dev_get(struct sip_presence *p, const char *name)
 {
 	int32_t i = dev_find(p, name);
 	struct dev *d;
 	size_t b;
 
-	if (i >= 0 || p->free_dev < 0)
+	if (i >= 0)
 		return i;
-	i = p->free_dev;
+	i = slot_take(&p->free_dev, &p->hw_dev, p->cfg.max_subs,
+		      p->free_dev >= 0 ? &p->devs[p->free_dev].next_name
+				       : NULL);
+	if (i < 0)
+		return -1;
 	d = &p->devs[i];
-	p->free_dev = d->next_name;
 	memset(d, 0, sizeof *d);
 	d->used = 1;
 	d->first_sub = -1;
@@ -483,7 +504,7 @@ void sip_presence_subscribe(struct sip_presence *p, const sip_t *sip,
 	unsigned expires = p->cfg.default_expires;
 	struct sip_device dev;
 	struct sub *s;
-	int32_t idx, d, next_free;
+	int32_t idx, d;
 	size_t b;
 	int r;
 
@@ -558,26 +579,26 @@ void sip_presence_subscribe(struct sip_presence *p, const sip_t *sip,
 		reply(out, 480, "Temporarily Unavailable");
 		return;
 	}
-	if (p->free_sub < 0 || p->free_dev < 0 ||
-	    watcher_count(p, watcher) >= p->cfg.max_per_watcher) {
+	if (!room(p) || watcher_count(p, watcher) >= p->cfg.max_per_watcher) {
 		log_warn(TAG,
 			 "SUBSCRIBE from %s to %s refused: %s subscriptions",
 			 watcher[0] ? watcher : "(no user)", target,
-			 p->free_sub < 0 ? "the node holds its maximum of"
-					 : "the watcher holds its maximum of");
+			 !room(p) ? "the node holds its maximum of"
+				  : "the watcher holds its maximum of");
 		reply(out, 503, "Too Many Subscriptions");
 		return;
 	}
-	idx = p->free_sub;
+	idx = slot_take(&p->free_sub, &p->hw_sub, p->cfg.max_subs,
+			p->free_sub >= 0 ? &p->subs[p->free_sub].next_cid
+					 : NULL);
 	s = &p->subs[idx];
-	next_free = s->next_cid;
 	memset(s, 0, sizeof *s);
-	if (fill_sub(s, sip, watcher, target, out) != 0) {
-		s->next_cid = next_free; /* still free */
+	if (fill_sub(s, sip, watcher, target, out) != 0 ||
+	    (d = dev_get(p, dev.name)) < 0) {
+		s->next_cid = p->free_sub; /* back to the free list */
+		p->free_sub = idx;
 		return;
 	}
-	p->free_sub = next_free;
-	d = dev_get(p, dev.name);
 	s->used = 1;
 	s->pkg = (uint8_t)pkg;
 	s->dev = d;
@@ -773,7 +794,7 @@ void sip_presence_on_response(struct sip_presence *p, const char *call_id,
 void sip_presence_tick(struct sip_presence *p, uint64_t now_ms)
 {
 	p->now_ms = now_ms;
-	for (size_t i = 0; i < p->cfg.max_subs; i++) {
+	for (size_t i = 0; i < p->hw_sub; i++) {
 		struct sub *s = &p->subs[i];
 
 		if (!s->used || s->ending || s->expires_ms > now_ms)
