@@ -36,15 +36,9 @@ PORT=$(free_port)
 	--digest MD5 >"$CLUSTER_DIR/sipd.out" 2>"$CLUSTER_DIR/sipd.log" &
 echo $! >"$CLUSTER_DIR/sipd.pid"
 wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
+TARGET=127.0.0.1:$PORT
+. "$SCEN/presence.sh"
 
-csv() { # FILE FIELDS...: a SIPp injection file of one row
-	local f=$CLUSTER_DIR/$1
-	shift
-	printf 'SEQUENTIAL\n%s\n' "$(
-		IFS=';'
-		echo "$*"
-	)" >"$f"
-}
 csv alice.csv 1001 1002 "[authentication username=alice password=pw-alice]"
 csv alice3.csv 1001 1003 "[authentication username=alice password=pw-alice]"
 csv eve.csv 1004 1002 "[authentication username=eve password=pw-eve]"
@@ -52,37 +46,9 @@ csv alice4.csv 1001 1004 "[authentication username=alice password=pw-alice]"
 csv bob.csv SEP00AABBCCDDEE "[authentication username=bob password=pw-bob]"
 csv carol.csv SEP0000000000CC "[authentication username=carol password=pw-carol]"
 
-# sipp_run NAME IP SCENARIO ARGS...: one call from IP, must pass.
-sipp_run() {
-	local name=$1 ip=$2 scen=$3 lport
-	shift 3
-	lport=$(free_port)
-	(cd "$CLUSTER_DIR" && timeout 30 sipp -sf "$scen" -m 1 -i "$ip" \
-		-p "$lport" -timeout 25 -trace_err -trace_msg "$@" \
-		"127.0.0.1:$PORT" </dev/null >"$name.sipp.out" 2>&1)
-}
-
-# watch NAME CSV EVENT ACCEPT FIRST SECOND TRIGGER_CSV: the watcher in the
-# background; once its initial NOTIFY came, TRIGGER_CSV's phone registers
-# and the watcher must see the change.
-watch() {
-	local name=$1 csvf=$2 event=$3 accept=$4 first=$5 second=$6 trig=$7
-	sed -e "s|@EVENT@|$event|g" -e "s|@ACCEPT@|$accept|g" \
-		-e "s|@FIRST@|$first|g" -e "s|@SECOND@|$second|g" \
-		"$SCEN/presence_watch.xml" >"$CLUSTER_DIR/$name.xml"
-	sipp_run "$name" 127.0.0.1 "$name.xml" -inf "$csvf" &
-	local pid=$!
-	wait_until 10 "$name's initial NOTIFY" sh -c \
-		"cat '$CLUSTER_DIR'/${name}_*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
-	sipp_run "reg-$name" 127.0.0.1 "$SCEN/register.xml" -inf "$trig" ||
-		fail "the watched phone did not register"
-	wait "$pid" || fail "$name: $(tail -5 "$CLUSTER_DIR"/${name}_*_errors.log 2>/dev/null)"
-}
-
 step "alice (staff) watches bob's line 1002: closed, then open when bob registers"
-watch pidf alice.csv presence application/pidf+xml \
-	'\&lt;basic\&gt;closed\&lt;/basic\&gt;' \
-	'\&lt;basic\&gt;open\&lt;/basic\&gt;' bob.csv
+watch pidf alice.csv presence application/pidf+xml "$PIDF_CLOSED" "$PIDF_OPEN" \
+	bob.csv
 grep -q "SIP/2.0 200 OK" "$CLUSTER_DIR"/pidf_*_messages.log ||
 	fail "no 200 to the SUBSCRIBE"
 
@@ -91,12 +57,9 @@ watch dialog alice3.csv dialog application/dialog-info+xml \
 	'version=\"0\" state=\"full\"' 'version=\"1\" state=\"full\"' carol.csv
 
 step "eve (lobby, which may not watch staff) gets 403, and so does alice watching eve (no rule: the default)"
-for pair in "eve.csv presence" "eve.csv dialog" "alice4.csv presence"; do
-	set -- $pair
-	sed "s|@EVENT@|$2|g" "$SCEN/presence_refused.xml" >"$CLUSTER_DIR/refused-$2.xml"
-	sipp_run "refused-$1-$2" 127.0.0.1 "refused-$2.xml" -inf "$1" ||
-		fail "$1 ($2) was not refused with 403"
-done
+refused eve-presence eve.csv presence
+refused eve-dialog eve.csv dialog
+refused alice-eve alice4.csv presence
 grep -q "SUBSCRIBE (presence) from eve to 1002 refused" "$CLUSTER_DIR/sipd.log" ||
 	fail "the refusal was not logged"
 
@@ -109,7 +72,7 @@ done
 sipp_run trunk-ok 127.0.0.3 "$SCEN/trunk_subscribe.xml" -key target 1002 ||
 	fail "the open trunk's SUBSCRIBE did not get 200 and a NOTIFY"
 
-step "the counters add up"
+step "ward_sipd stops"
 kill "$(cat "$CLUSTER_DIR/sipd.pid")"
 wait_until 5 "ward_sipd to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/sipd.pid") 2>/dev/null"
 rm -f "$CLUSTER_DIR/sipd.pid"
