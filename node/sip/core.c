@@ -35,8 +35,10 @@ void sip_core_config_defaults(struct sip_core_config *cfg)
 	sip_presence_config_defaults(&cfg->presence);
 }
 
-void core_dialog_event(struct sip_core *c, const struct sip_dialog_event *ev)
+void sip_core_dialog_event(void *core, const struct sip_dialog_event *ev)
 {
+	struct sip_core *c = core;
+
 	sip_presence_on_event(c->presence, ev);
 }
 
@@ -55,7 +57,7 @@ static void core_owner(void *arg, const char *device,
 
 	if (c->hooks.owner)
 		c->hooks.owner(c->hooks.arg, device, b);
-	core_dialog_event(c, &ev);
+	sip_core_dialog_event(c, &ev);
 }
 
 static int core_registered(void *arg, const char *device)

@@ -120,6 +120,12 @@ struct sip_registrar *sip_core_registrar(struct sip_core *c);
  * their sender, flushes their NOTIFYs and feeds back the responses. */
 struct sip_presence *sip_core_presence(struct sip_core *c);
 
+/* What happened to a device — a call, from the B2BUA (its registrations
+ * the core sees itself): tells its presence and dialog watchers (a
+ * sip_dialog_event_fn with the core as ARG). EV is borrowed for the
+ * call; signaling thread only. */
+void sip_core_dialog_event(void *core, const struct sip_dialog_event *ev);
+
 /* Counters for tests and benchmarks. */
 struct sip_core_stats {
 	uint64_t requests, registered, challenged, auth_failed, forbidden,

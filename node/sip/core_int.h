@@ -57,11 +57,6 @@ void core_handle_device_request(struct sip_core *c, const sip_t *sip,
 				const struct sip_peer *peer, uint64_t now_ms,
 				struct sip_reply *out);
 
-/* What happened to a device — a registration (register.c, through the
- * registrar's owner hook) or a call (the B2BUA): tells its presence and
- * dialog watchers. EV is borrowed for the call. */
-void core_dialog_event(struct sip_core *c, const struct sip_dialog_event *ev);
-
 /* The peer's address as text ("1.2.3.4:5060", "[::1]:5060"). */
 void core_peer_text(const struct sip_peer *peer, char *out, size_t cap);
 
