@@ -2,7 +2,7 @@
 # Presence against SIPp (UDP, MD5 digest as SIPp knows only that): a
 # watcher of an allowed presence group subscribes to a line and gets the
 # initial NOTIFY and one when the watched phone registers, for PIDF and
-# for dialog state, then unsubscribes; a watcher of a forbidden group
+# for dialog state, over UDP and TCP, then unsubscribes; a watcher of a forbidden group
 # gets 403; a trunk without the profile's presence option gets 403, one
 # with it gets its NOTIFY. The role runs in ward_sipd over an in-memory
 # directory.
@@ -21,11 +21,13 @@ pgroup lobby disallow=staff
 user alice pw-alice pgroup=staff
 user bob pw-bob pgroup=staff
 user carol pw-carol pgroup=staff
+user dave pw-dave pgroup=staff
 user eve pw-eve pgroup=lobby
 user app1 pw-app app SUBSCRIBE pgroup=staff
 device SEP001122334455 user=alice line=1001
 device SEP00AABBCCDDEE user=bob line=1002
 device SEP0000000000CC user=carol line=1003
+device SEP0000000000DD user=dave line=1005
 device SEP0000000000EE user=eve line=1004
 trunk closed addr=127.0.0.2 allow=refer,notify
 trunk open addr=127.0.0.3 allow=presence user=app1
@@ -45,6 +47,8 @@ csv eve.csv 1004 1002 "[authentication username=eve password=pw-eve]"
 csv alice4.csv 1001 1004 "[authentication username=alice password=pw-alice]"
 csv bob.csv SEP00AABBCCDDEE "[authentication username=bob password=pw-bob]"
 csv carol.csv SEP0000000000CC "[authentication username=carol password=pw-carol]"
+csv alice5.csv 1001 1005 "[authentication username=alice password=pw-alice]"
+csv dave.csv SEP0000000000DD "[authentication username=dave password=pw-dave]"
 
 step "alice (staff) watches bob's line 1002: closed, then open when bob registers"
 watch pidf alice.csv presence application/pidf+xml "$PIDF_CLOSED" "$PIDF_OPEN" \
@@ -55,6 +59,10 @@ grep -q "SIP/2.0 200 OK" "$CLUSTER_DIR"/pidf_*_messages.log ||
 step "alice watches carol's line 1003 for dialog state: version 0, then 1 when carol registers"
 watch dialog alice3.csv dialog application/dialog-info+xml \
 	'version=\"0\" state=\"full\"' 'version=\"1\" state=\"full\"' carol.csv
+
+step "over TCP, the NOTIFYs come back on the watcher's connection"
+SIPP_TP=t1 watch tcp alice5.csv presence application/pidf+xml "$PIDF_CLOSED" \
+	"$PIDF_OPEN" dave.csv
 
 step "eve (lobby, which may not watch staff) gets 403, and so does alice watching eve (no rule: the default)"
 refused eve-presence eve.csv presence

@@ -12,12 +12,14 @@ csv() {
 	)" >"$f"
 }
 
-# sipp_run NAME IP SCENARIO ARGS...: one call from IP (UDP); must pass.
+# sipp_run NAME IP SCENARIO ARGS...: one call from IP over $SIPP_TP (u1,
+# UDP, unless set: t1 for TCP); must pass.
 sipp_run() {
 	local name=$1 ip=$2 scen=$3 lport
 	shift 3
 	lport=$(free_port)
 	(cd "$CLUSTER_DIR" && timeout 30 sipp -sf "$scen" -m 1 -i "$ip" \
+		-t "${SIPP_TP:-u1}" \
 		-p "$lport" -timeout 25 -trace_err -trace_msg "$@" \
 		"$TARGET" </dev/null >"$name.sipp.out" 2>&1)
 }
