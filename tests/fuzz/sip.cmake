@@ -2,7 +2,3 @@
 # Seeds: tests/fuzz/corpus/sip_ingress/ (first byte picks the peer).
 ward_fuzz_target(fuzz_sip_ingress ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_ingress.c
   ward_sip)
-# Seeds: tests/fuzz/corpus/sip_presence/ (first byte: watcher, answer to
-# the last NOTIFY, event, tick).
-ward_fuzz_target(fuzz_sip_presence
-  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_presence.c ward_sip)
