@@ -20,6 +20,7 @@
 #include "node/admin/admin_auth.h"
 #include "store/presence.h"
 #include "store/prov.h"
+#include "store/srst.h"
 
 enum prov_kind_id {
 	PROV_PHONE_PROFILE = 0,
@@ -29,6 +30,7 @@ enum prov_kind_id {
 	PROV_APP_USER, /* application users: same table, kind app */
 	PROV_REALM,
 	PROV_NODE_GROUP,
+	PROV_SRST, /* SRST references */
 	PROV_PRESENCE_GROUP,
 	PROV__COUNT
 };
@@ -41,6 +43,7 @@ union prov_rec {
 	struct store_user user;
 	struct store_realm realm;
 	struct store_node_group node_group;
+	struct store_srst srst;
 	struct store_presence_group presence_group;
 };
 

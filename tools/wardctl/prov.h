@@ -86,6 +86,7 @@ extern const struct prov_group prov_group_user;
 extern const struct prov_group prov_group_app_user;
 extern const struct prov_group prov_group_realm;
 extern const struct prov_group prov_group_node_group;
+extern const struct prov_group prov_group_srst;
 extern const struct prov_group prov_group_presence_group;
 
 #endif
