@@ -82,6 +82,9 @@ static const struct config_def config_defs[] = {
 	UINT("sip.rate_per_source", sip_rate_per_source, 0, 1000000, "200"),
 	UINT("sip.conn_per_source", sip_conn_per_source, 0, 65535, "32"),
 	STR("sip.digest_algorithms", sip_digest, "SHA-512-256,SHA-256,MD5"),
+	UINT("sip.presence_max", sip_presence_max, 1, 1000000, "10000"),
+	UINT("sip.presence_per_watcher", sip_presence_per_watcher, 1, 10000,
+	     "64"),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)

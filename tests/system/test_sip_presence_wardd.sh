@@ -2,15 +2,16 @@
 # Presence inside a real wardd node, on provisioning made with wardctl:
 # presence groups and their rules, users in them, phones with digest; a
 # SIPp watcher of an allowed group gets its NOTIFYs as the watched phone
-# registers, one of a forbidden group gets 403, and a changed rule
-# applies to the next SUBSCRIBE without a restart.
+# registers (and a second one of the same watcher is over
+# presence_per_watcher: 503), one of a forbidden group gets 403, and a
+# changed rule applies to the next SUBSCRIBE without a restart.
 . "$(dirname "$0")/lib.sh"
 
 SCEN=$WARD_SRC/tests/system/sip
 command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
 
 # SIPp 3.6 answers only the first challenge and knows only MD5.
-node_conf n1 "[sip]" "digest_algorithms = MD5"
+node_conf n1 "[sip]" "digest_algorithms = MD5" "presence_per_watcher = 1"
 read -r _ SIPPORT _ <<<"$(ward_sip n1)"
 TARGET=127.0.0.1:$SIPPORT
 . "$SCEN/presence.sh"
@@ -40,9 +41,10 @@ csv eve1.csv 1004 1001 "$(auth eve)"
 csv bob.csv SEP00AABBCCDDEE "$(auth bob)"
 csv alice-reg.csv SEP001122334455 "$(auth alice)"
 
-step "alice watches bob's line: closed, then open when bob registers"
-watch pidf alice.csv presence application/pidf+xml "$PIDF_CLOSED" "$PIDF_OPEN" \
-	bob.csv
+step "alice watches bob's line: closed, then open when bob registers; meanwhile her second subscription gets 503"
+WHILE_WATCHING="refused alice-second alice.csv dialog 503" \
+	watch pidf alice.csv presence application/pidf+xml "$PIDF_CLOSED" \
+	"$PIDF_OPEN" bob.csv
 
 step "eve (lobby) may not watch bob (staff): 403"
 refused eve-bob eve.csv presence

@@ -27,7 +27,8 @@ sipp_run() {
 # watch NAME CSV EVENT ACCEPT FIRST SECOND TRIGGER_CSV: a watcher
 # (presence_watch.xml) in the background; once its initial NOTIFY came
 # (body matching FIRST), TRIGGER_CSV's phone registers and the watcher
-# must get a NOTIFY matching SECOND, then unsubscribe.
+# must get a NOTIFY matching SECOND, then unsubscribe. $WHILE_WATCHING,
+# if set, runs between the two.
 watch() {
 	local name=$1 csvf=$2 event=$3 accept=$4 first=$5 second=$6 trig=$7
 	sed -e "s|@EVENT@|$event|g" -e "s|@ACCEPT@|$accept|g" \
@@ -37,17 +38,20 @@ watch() {
 	local pid=$!
 	wait_until 10 "$name's initial NOTIFY" sh -c \
 		"cat '$CLUSTER_DIR'/${name}_*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
+	${WHILE_WATCHING:-}
 	sipp_run "reg-$name" 127.0.0.1 "$SCEN/register.xml" -inf "$trig" ||
 		fail "the watched phone did not register"
 	wait "$pid" ||
 		fail "$name: $(tail -5 "$CLUSTER_DIR"/${name}_*_errors.log 2>/dev/null)"
 }
 
-# refused NAME CSV EVENT: the watcher's SUBSCRIBE gets 403 after digest.
+# refused NAME CSV EVENT [STATUS]: the watcher's SUBSCRIBE gets STATUS
+# (403) after digest.
 refused() {
-	sed "s|@EVENT@|$3|g" "$SCEN/presence_refused.xml" >"$CLUSTER_DIR/$1.xml"
+	sed -e "s|@EVENT@|$3|g" -e "s|@STATUS@|${4:-403}|g" \
+		"$SCEN/presence_refused.xml" >"$CLUSTER_DIR/$1.xml"
 	sipp_run "$1" 127.0.0.1 "$1.xml" -inf "$2" ||
-		fail "$2 ($3) was not refused with 403"
+		fail "$2 ($3) was not refused with ${4:-403}"
 }
 
 PIDF_CLOSED='\&lt;basic\&gt;closed\&lt;/basic\&gt;'
