@@ -60,14 +60,23 @@ static void core_owner(void *arg, const char *device,
 	sip_core_dialog_event(c, &ev);
 }
 
+/* Registered: a binding here, or another node named by the replicated
+ * registrations table (written when a device's first binding comes and
+ * its last goes, never on a refresh: a node that died holding a device
+ * keeps naming it until the device registers elsewhere). */
 static int core_registered(void *arg, const char *device)
 {
 	struct sip_core *c = arg;
 	struct sip_reg_contact b[SIP_REG_CONTACTS];
+	uint64_t node = 0;
 
 	/* Bindings past their time go at the next tick, which tells the
 	 * watchers: until then the device counts as registered. */
-	return sip_registrar_get(c->reg, device, 0, b) > 0;
+	if (sip_registrar_get(c->reg, device, 0, b) > 0)
+		return 1;
+	return c->dir->ops->registration &&
+	       c->dir->ops->registration(c->dir->ctx, device, &node) == 0 &&
+	       node != c->cfg.node_id;
 }
 
 int sip_core_new(const struct sip_core_config *cfg,

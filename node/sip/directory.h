@@ -136,6 +136,10 @@ struct sip_directory_ops {
 	/* The cluster's default for pairs without a rule: 1 allow, 0
 	 * disallow. Any of the three NULL: no presence (refused). */
 	int (*presence_default)(void *ctx);
+	/* The node the replicated registrations table says holds DEVICE:
+	 * 0 with *NODE_ID, or SIP_DIR_NOTFOUND. NULL: only this node's
+	 * bindings count (presence of devices on other nodes unseen). */
+	int (*registration)(void *ctx, const char *device, uint64_t *node_id);
 };
 
 #define SIP_TRUST_MIC_ROOT 10

@@ -370,6 +370,25 @@ static int op_presence_rule(void *ctx, const char *watcher,
 	return 0;
 }
 
+static int op_registration(void *ctx, const char *device, uint64_t *node_id)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_registration reg;
+	struct store_read *r;
+	int rc;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_registration_get(r, device, &reg);
+	store_read_end(r);
+	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
+		return SIP_DIR_NOTFOUND;
+	if (rc != 0)
+		return -1;
+	*node_id = reg.node_id;
+	return 0;
+}
+
 static int op_presence_default(void *ctx)
 {
 	struct sip_dirstore *d = ctx;
@@ -390,6 +409,7 @@ static const struct sip_directory_ops store_ops = {
     .presence_group = op_presence_group,
     .presence_rule = op_presence_rule,
     .presence_default = op_presence_default,
+    .registration = op_registration,
     .device_by_name = op_device,
     .trunk_by_addr = op_trunk,
     .user = op_user,

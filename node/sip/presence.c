@@ -76,8 +76,13 @@ struct sip_presence {
 	size_t qcap;
 	size_t qhead, qlen;
 	uint64_t now_ms;
+	size_t poll_next; /* the next device to look at again */
 	struct sip_presence_stats stats;
 };
+
+/* Every watched device's registered state is looked at again within this
+ * many ticks (seconds): registrations on other nodes come only so. */
+#define POLL_TICKS 5
 
 void sip_presence_config_defaults(struct sip_presence_config *cfg)
 {
@@ -672,8 +677,11 @@ void sip_presence_on_event(struct sip_presence *p,
 		dv->st.registered = 1;
 		break;
 	case SIP_DLG_UNREGISTERED:
-		dv->st.registered = 0;
-		dv->st.ndialogs = 0;
+		/* Gone from here; another node may hold it now. */
+		dv->st.registered =
+		    p->registered ? p->registered(p->reg_arg, dv->name) : 0;
+		if (!dv->st.registered)
+			dv->st.ndialogs = 0;
 		break;
 	default:
 		apply_call(&dv->st, ev);
@@ -791,9 +799,33 @@ void sip_presence_on_response(struct sip_presence *p, const char *call_id,
 		queue_sub(p, idx);
 }
 
+/* A slice of the watched devices: registered elsewhere, or no longer? */
+static void poll_devices(struct sip_presence *p)
+{
+	size_t n = (p->hw_dev + POLL_TICKS - 1) / POLL_TICKS;
+
+	for (size_t k = 0; k < n && p->hw_dev > 0; k++) {
+		size_t i = p->poll_next++ % p->hw_dev;
+		struct dev *d = &p->devs[i];
+		int reg;
+
+		if (!d->used || !p->registered)
+			continue;
+		reg = p->registered(p->reg_arg, d->name) ? 1 : 0;
+		if (reg == d->st.registered)
+			continue;
+		d->st.registered = reg;
+		if (!reg)
+			d->st.ndialogs = 0;
+		for (int32_t s = d->first_sub; s >= 0; s = p->subs[s].next_dev)
+			queue_sub(p, s);
+	}
+}
+
 void sip_presence_tick(struct sip_presence *p, uint64_t now_ms)
 {
 	p->now_ms = now_ms;
+	poll_devices(p);
 	for (size_t i = 0; i < p->hw_sub; i++) {
 		struct sub *s = &p->subs[i];
 

@@ -534,6 +534,38 @@ static void test_table_bounds_per_node_and_per_watcher(void **state)
 	assert_int_equal(rep.status, 200);
 }
 
+/* Registrations on other nodes are seen by looking again, each watched
+ * device within 5 ticks. */
+static void test_registration_elsewhere_is_seen_within_five_ticks(
+    void **state)
+{
+	struct fixture *f = *state;
+	struct sip_reply rep;
+	int ticks = 0;
+
+	rep = subscribe(f, "alice", "1002", "presence", "p1", NULL, 1, NULL);
+	assert_int_equal(rep.status, 200);
+	answer_last(f, 200);
+	/* Nothing changed: no NOTIFY however often it looks. */
+	for (int i = 0; i < 10; i++)
+		sip_presence_tick(f->p, f->now + 1000 * (uint64_t)i);
+	sip_presence_flush(f->p);
+	assert_int_equal(f->nsent, 1);
+	f->registered = 1; /* another node now holds bob's phone */
+	while (f->nsent == 1 && ticks < 5) {
+		sip_presence_tick(f->p, f->now + 1000 * (uint64_t)++ticks);
+		sip_presence_flush(f->p);
+	}
+	assert_int_equal(f->nsent, 2);
+	assert_non_null(strstr(f->sent[1].body, "<basic>open</basic>"));
+	answer_last(f, 200);
+	/* Its last binding here gone, the device is still registered
+	 * elsewhere: no NOTIFY saying closed. */
+	event(f, "SEP00AABBCCDDEE", SIP_DLG_UNREGISTERED, NULL);
+	assert_int_equal(f->nsent, 3);
+	assert_non_null(strstr(f->sent[2].body, "<basic>open</basic>"));
+}
+
 static void test_fetch_with_expires_zero(void **state)
 {
 	struct fixture *f = *state;
@@ -582,6 +614,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_fetch_with_expires_zero, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_registration_elsewhere_is_seen_within_five_ticks, setup,
+		teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,14 +21,15 @@ sipp_run() {
 	(cd "$CLUSTER_DIR" && timeout 30 sipp -sf "$scen" -m 1 -i "$ip" \
 		-t "${SIPP_TP:-u1}" \
 		-p "$lport" -timeout 25 -trace_err -trace_msg "$@" \
-		"$TARGET" </dev/null >"$name.sipp.out" 2>&1)
+		"${SIPP_TARGET:-$TARGET}" </dev/null >"$name.sipp.out" 2>&1)
 }
 
 # watch NAME CSV EVENT ACCEPT FIRST SECOND TRIGGER_CSV: a watcher
 # (presence_watch.xml) in the background; once its initial NOTIFY came
 # (body matching FIRST), TRIGGER_CSV's phone registers and the watcher
 # must get a NOTIFY matching SECOND, then unsubscribe. $WHILE_WATCHING,
-# if set, runs between the two.
+# if set, runs between the two; the phone registers at $TRIGGER_TARGET
+# (default $TARGET).
 watch() {
 	local name=$1 csvf=$2 event=$3 accept=$4 first=$5 second=$6 trig=$7
 	sed -e "s|@EVENT@|$event|g" -e "s|@ACCEPT@|$accept|g" \
@@ -39,7 +40,8 @@ watch() {
 	wait_until 10 "$name's initial NOTIFY" sh -c \
 		"cat '$CLUSTER_DIR'/${name}_*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
 	${WHILE_WATCHING:-}
-	sipp_run "reg-$name" 127.0.0.1 "$SCEN/register.xml" -inf "$trig" ||
+	SIPP_TARGET=${TRIGGER_TARGET:-$TARGET} \
+		sipp_run "reg-$name" 127.0.0.1 "$SCEN/register.xml" -inf "$trig" ||
 		fail "the watched phone did not register"
 	wait "$pid" ||
 		fail "$name: $(tail -5 "$CLUSTER_DIR"/${name}_*_errors.log 2>/dev/null)"
