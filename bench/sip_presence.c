@@ -25,7 +25,7 @@ static unsigned long sent;
 static struct {
 	char call[40];
 	uint32_t cseq;
-} *open_tx;
+} * open_tx;
 static size_t nopen, capopen;
 
 static double cpu_now(void)

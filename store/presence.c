@@ -44,8 +44,8 @@ static int group_ok(const struct store_presence_group *r)
 	return 1;
 }
 
-int store_presence_group_encode(const struct store_presence_group *r,
-				void *buf, size_t cap, size_t *len)
+int store_presence_group_encode(const struct store_presence_group *r, void *buf,
+				size_t cap, size_t *len)
 {
 	struct codec_w w;
 
@@ -82,8 +82,7 @@ int store_presence_group_decode(const void *buf, size_t len,
 	if (r->n_rules > STORE_PRESENCE_RULES_MAX)
 		return STORE_ECORRUPT;
 	for (uint32_t i = 0; i < r->n_rules; i++) {
-		codec_get_str(&rd, r->rules[i].group,
-			      sizeof r->rules[i].group);
+		codec_get_str(&rd, r->rules[i].group, sizeof r->rules[i].group);
 		r->rules[i].allow = codec_get_u8(&rd);
 	}
 	r->created_ms = codec_get_u64(&rd);
@@ -102,9 +101,8 @@ static size_t name_key_len(const char *name)
 	return n == STORE_NAME_MAX ? 0 : n;
 }
 
-static int presence_group_from_kv(const void *key, size_t klen,
-				  const void *val, size_t vlen,
-				  struct store_presence_group *out)
+static int presence_group_from_kv(const void *key, size_t klen, const void *val,
+				  size_t vlen, struct store_presence_group *out)
 {
 	int rc = store_presence_group_decode(val, vlen, out);
 

@@ -42,8 +42,8 @@ int store_presence_rule_of(const struct store_presence_group *g,
 /* Codecs (contract of store.h's): STORE_EINVAL for a record with a bad
  * rule (a name that is not a provisioning name, a group given twice,
  * more than STORE_PRESENCE_RULES_MAX). */
-int store_presence_group_encode(const struct store_presence_group *r,
-				void *buf, size_t cap, size_t *len);
+int store_presence_group_encode(const struct store_presence_group *r, void *buf,
+				size_t cap, size_t *len);
 int store_presence_group_decode(const void *buf, size_t len,
 				struct store_presence_group *r);
 

@@ -15,11 +15,11 @@
 #include "node/sip/core.h"
 
 #define TAG "sip"
-#define TAG_MAX 24	/* our tag: 16 hex digits */
-#define RTAG_MAX 64	/* the subscriber's tag */
-#define URI_MAX 256	/* From, To, Contact URIs */
-#define ROUTE_MAX 512	/* the route set */
-#define BODY_MAX 4096	/* one NOTIFY body */
+#define TAG_MAX 24    /* our tag: 16 hex digits */
+#define RTAG_MAX 64   /* the subscriber's tag */
+#define URI_MAX 256   /* From, To, Contact URIs */
+#define ROUTE_MAX 512 /* the route set */
+#define BODY_MAX 4096 /* one NOTIFY body */
 #define ENTITY_MAX (SIP_DIR_NAME_MAX + 80)
 
 struct sub {
@@ -570,7 +570,8 @@ void sip_presence_subscribe(struct sip_presence *p, const sip_t *sip,
 		log_info(TAG,
 			 "SUBSCRIBE (%s) from %s to %s refused: the presence "
 			 "groups do not permit it",
-			 pkg == SIP_PRESENCE_PKG_PRESENCE ? "presence" : "dialog",
+			 pkg == SIP_PRESENCE_PKG_PRESENCE ? "presence"
+							  : "dialog",
 			 watcher[0] ? watcher : "(no user)", target);
 		reply(out, 403, "Forbidden");
 		p->stats.refused++;
@@ -593,9 +594,9 @@ void sip_presence_subscribe(struct sip_presence *p, const sip_t *sip,
 		reply(out, 503, "Too Many Subscriptions");
 		return;
 	}
-	idx = slot_take(&p->free_sub, &p->hw_sub, p->cfg.max_subs,
-			p->free_sub >= 0 ? &p->subs[p->free_sub].next_cid
-					 : NULL);
+	idx =
+	    slot_take(&p->free_sub, &p->hw_sub, p->cfg.max_subs,
+		      p->free_sub >= 0 ? &p->subs[p->free_sub].next_cid : NULL);
 	s = &p->subs[idx];
 	memset(s, 0, sizeof *s);
 	if (fill_sub(s, sip, watcher, target, out) != 0 ||
@@ -714,7 +715,8 @@ static void send_notify(struct sip_presence *p, int32_t idx)
 		snprintf(state, sizeof state, "active;expires=%llu",
 			 (unsigned long long)(s->expires_ms > p->now_ms
 						  ? (s->expires_ms - p->now_ms +
-						     999) / 1000
+						     999) /
+							1000
 						  : 0));
 	snprintf(from, sizeof from, "<%s>;tag=%s", s->local_uri, s->local_tag);
 	snprintf(to, sizeof to, "<%s>;tag=%s", s->remote_uri, s->remote_tag);

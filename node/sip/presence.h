@@ -169,14 +169,13 @@ int sip_presence_accepts(const sip_accept_t *accept,
  * ("" no group), given RULE, the watcher group's rule for the watched
  * group (1 allow, 0 disallow, -1 none), and DEFAULT_ALLOW, the cluster
  * default. */
-int sip_presence_permitted(const char *watcher_group,
-			   const char *watched_group, int rule,
-			   int default_allow);
+int sip_presence_permitted(const char *watcher_group, const char *watched_group,
+			   int rule, int default_allow);
 
 /* Reads the groups of WATCHER (a digest user) and of DEV's digest user
  * through DIR and decides: 1 allowed, 0 not (also when the directory has
  * no presence data: fail closed), -1 the directory failed. */
-int sip_presence_authorize(const struct sip_directory *dir,
-			   const char *watcher, const struct sip_device *dev);
+int sip_presence_authorize(const struct sip_directory *dir, const char *watcher,
+			   const struct sip_device *dev);
 
 #endif

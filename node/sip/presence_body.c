@@ -83,12 +83,14 @@ int sip_presence_pidf(const char *entity, const struct sip_presence_state *s,
 		"xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\" "
 		"xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\" entity=\"");
 	put_xml(&o, entity);
-	put(&o, "\">\r\n<tuple id=\"t1\"><status><basic>%s</basic></status>"
-		"</tuple>\r\n",
+	put(&o,
+	    "\">\r\n<tuple id=\"t1\"><status><basic>%s</basic></status>"
+	    "</tuple>\r\n",
 	    s->registered ? "open" : "closed");
 	if (s->registered && busy(s))
-		put(&o, "<dm:person id=\"p1\"><rpid:activities>"
-			"<rpid:on-the-phone/></rpid:activities></dm:person>\r\n");
+		put(&o,
+		    "<dm:person id=\"p1\"><rpid:activities>"
+		    "<rpid:on-the-phone/></rpid:activities></dm:person>\r\n");
 	put(&o, "</presence>\r\n");
 	return o.over ? -1 : (int)o.len;
 }
@@ -145,8 +147,8 @@ int sip_presence_dialog_info(const char *entity, uint32_t version,
 int sip_presence_accepts(const sip_accept_t *accept,
 			 enum sip_presence_package pkg)
 {
-	const char *sub = pkg == SIP_PRESENCE_PKG_PRESENCE ? "pidf+xml"
-							   : "dialog-info+xml";
+	const char *sub =
+	    pkg == SIP_PRESENCE_PKG_PRESENCE ? "pidf+xml" : "dialog-info+xml";
 	unsigned n = 0;
 
 	if (!accept)
@@ -157,7 +159,8 @@ int sip_presence_accepts(const sip_accept_t *accept,
 
 		if (!t)
 			continue;
-		if (strcmp(t, "*/*") == 0 || strcasecmp(t, "application/*") == 0)
+		if (strcmp(t, "*/*") == 0 ||
+		    strcasecmp(t, "application/*") == 0)
 			return 1;
 		if (strncasecmp(t, "application/", 12) == 0 &&
 		    strcasecmp(t + 12, sub) == 0)
@@ -166,9 +169,8 @@ int sip_presence_accepts(const sip_accept_t *accept,
 	return 0;
 }
 
-int sip_presence_permitted(const char *watcher_group,
-			   const char *watched_group, int rule,
-			   int default_allow)
+int sip_presence_permitted(const char *watcher_group, const char *watched_group,
+			   int rule, int default_allow)
 {
 	if (watcher_group[0] && watched_group[0] && rule >= 0)
 		return rule ? 1 : 0;
@@ -177,8 +179,8 @@ int sip_presence_permitted(const char *watcher_group,
 	return default_allow ? 1 : 0;
 }
 
-int sip_presence_authorize(const struct sip_directory *dir,
-			   const char *watcher, const struct sip_device *dev)
+int sip_presence_authorize(const struct sip_directory *dir, const char *watcher,
+			   const struct sip_device *dev)
 {
 	const struct sip_directory_ops *ops = dir->ops;
 	char wg[SIP_DIR_NAME_MAX] = "", tg[SIP_DIR_NAME_MAX] = "";

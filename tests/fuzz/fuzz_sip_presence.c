@@ -18,16 +18,15 @@
 #include "node/sip/directory_mem.h"
 #include "node/sip/presence.h"
 
-static const char dirtext[] =
-    "realm ward.test\n"
-    "presence_default disallow\n"
-    "pgroup staff allow=staff\n"
-    "pgroup lobby disallow=staff\n"
-    "user alice pw pgroup=staff\n"
-    "user bob pw pgroup=staff\n"
-    "user eve pw pgroup=lobby\n"
-    "device SEP001122334455 user=alice line=1001\n"
-    "device SEP00AABBCCDDEE user=bob line=1002\n";
+static const char dirtext[] = "realm ward.test\n"
+			      "presence_default disallow\n"
+			      "pgroup staff allow=staff\n"
+			      "pgroup lobby disallow=staff\n"
+			      "user alice pw pgroup=staff\n"
+			      "user bob pw pgroup=staff\n"
+			      "user eve pw pgroup=lobby\n"
+			      "device SEP001122334455 user=alice line=1001\n"
+			      "device SEP00AABBCCDDEE user=bob line=1002\n";
 
 static struct sip_presence *pres;
 static struct sip_dirmem *mem;
@@ -103,8 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					 answers[(data[0] >> 2) & 3]);
 	if (data[0] & 0x10) {
 		struct sip_dialog_event ev = {
-		    .device = data[0] & 0x20 ? "SEP00AABBCCDDEE"
-					     : "SEP001122334455",
+		    .device =
+			data[0] & 0x20 ? "SEP00AABBCCDDEE" : "SEP001122334455",
 		    .line = "",
 		    .call_id = "c1",
 		    .peer = "<&>",

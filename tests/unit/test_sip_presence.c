@@ -23,22 +23,21 @@
 #include "node/sip/directory_mem.h"
 #include "node/sip/presence.h"
 
-static const char dirtext[] =
-    "realm ward.test\n"
-    "presence_default disallow\n"
-    "pgroup staff allow=staff,execs\n"
-    "pgroup execs disallow=staff\n"
-    "pgroup lobby\n"
-    "user alice pw-alice pgroup=staff\n"
-    "user bob pw-bob pgroup=staff\n"
-    "user carl pw-carl pgroup=execs\n"
-    "user eve pw-eve pgroup=lobby\n"
-    "user nogroup pw-x\n"
-    "device SEP001122334455 user=alice line=1001\n"
-    "device SEP00AABBCCDDEE user=bob line=1002\n"
-    "device SEP0000000000CC user=carl line=1003\n"
-    "device SEP0000000000EE user=eve line=1004\n"
-    "trunk gw addr=10.0.0.2 allow=presence\n";
+static const char dirtext[] = "realm ward.test\n"
+			      "presence_default disallow\n"
+			      "pgroup staff allow=staff,execs\n"
+			      "pgroup execs disallow=staff\n"
+			      "pgroup lobby\n"
+			      "user alice pw-alice pgroup=staff\n"
+			      "user bob pw-bob pgroup=staff\n"
+			      "user carl pw-carl pgroup=execs\n"
+			      "user eve pw-eve pgroup=lobby\n"
+			      "user nogroup pw-x\n"
+			      "device SEP001122334455 user=alice line=1001\n"
+			      "device SEP00AABBCCDDEE user=bob line=1002\n"
+			      "device SEP0000000000CC user=carl line=1003\n"
+			      "device SEP0000000000EE user=eve line=1004\n"
+			      "trunk gw addr=10.0.0.2 allow=presence\n";
 
 #define SENT_MAX 16
 
@@ -167,8 +166,7 @@ static const char *hdr(const struct sip_reply *rep, const char *name)
 	size_t n = strlen(name);
 
 	for (int i = 0; i < rep->nhdr; i++)
-		if (strncmp(rep->hdr[i], name, n) == 0 &&
-		    rep->hdr[i][n] == ':')
+		if (strncmp(rep->hdr[i], name, n) == 0 && rep->hdr[i][n] == ':')
 			return rep->hdr[i] + n + 2;
 	return NULL;
 }
@@ -260,8 +258,8 @@ static void test_pidf_says_open_closed_and_on_the_phone(void **s)
 	char out[2048];
 
 	(void)s;
-	assert_true(sip_presence_pidf("sip:1002@ward.test", &st, out,
-				      sizeof out) > 0);
+	assert_true(
+	    sip_presence_pidf("sip:1002@ward.test", &st, out, sizeof out) > 0);
 	assert_non_null(strstr(out, "<basic>closed</basic>"));
 	assert_non_null(strstr(out, "entity=\"sip:1002@ward.test\""));
 	assert_null(strstr(out, "on-the-phone"));
@@ -269,8 +267,8 @@ static void test_pidf_says_open_closed_and_on_the_phone(void **s)
 	st.ndialogs = 1;
 	snprintf(st.dialogs[0].call_id, sizeof st.dialogs[0].call_id, "c1");
 	st.dialogs[0].state = SIP_DLG_CONFIRMED;
-	assert_true(sip_presence_pidf("sip:1002@ward.test", &st, out,
-				      sizeof out) > 0);
+	assert_true(
+	    sip_presence_pidf("sip:1002@ward.test", &st, out, sizeof out) > 0);
 	assert_non_null(strstr(out, "<basic>open</basic>"));
 	assert_non_null(strstr(out, "<rpid:on-the-phone/>"));
 	/* Too small: refused, not cut. */
@@ -301,7 +299,8 @@ static void test_dialog_info_escapes_what_callers_chose(void **s)
 	    strstr(out, "call-id=\"a&quot;&gt;&lt;x&gt;&amp;&apos;\""));
 	assert_non_null(strstr(out, "direction=\"recipient\"><state>early"));
 	assert_non_null(strstr(out, "<identity>&lt;2000&gt;</identity>"));
-	assert_non_null(strstr(out, "direction=\"initiator\"><state>terminated"));
+	assert_non_null(
+	    strstr(out, "direction=\"initiator\"><state>terminated"));
 	assert_null(strchr(out, '\x01'));
 }
 
@@ -309,8 +308,8 @@ static void test_accept_lists(void **s)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	sip_accept_t *pidf = sip_accept_make(home, "application/pidf+xml");
-	sip_accept_t *both = sip_accept_make(
-	    home, "text/plain, application/dialog-info+xml");
+	sip_accept_t *both =
+	    sip_accept_make(home, "text/plain, application/dialog-info+xml");
 	sip_accept_t *any = sip_accept_make(home, "application/*");
 	sip_accept_t *text = sip_accept_make(home, "text/plain");
 
@@ -536,8 +535,7 @@ static void test_table_bounds_per_node_and_per_watcher(void **state)
 
 /* Registrations on other nodes are seen by looking again, each watched
  * device within 5 ticks. */
-static void test_registration_elsewhere_is_seen_within_five_ticks(
-    void **state)
+static void test_registration_elsewhere_is_seen_within_five_ticks(void **state)
 {
 	struct fixture *f = *state;
 	struct sip_reply rep;
