@@ -18,7 +18,7 @@ struct config {
 	unsigned sip_conn_per_source;     /* sip.conn_per_source TCP/TLS */
 	char sip_digest[64];              /* sip.digest_algorithms */
 	unsigned sip_presence_max;        /* sip.presence_max subscriptions */
-	unsigned sip_presence_per_watcher; /* sip.presence_per_watcher */
+	unsigned sip_presence_per_watcher; /* sip.presence_per_watcher (each) */
 	char name[CONFIG_NAME_MAX];         /* node.name */
 	char data_dir[CONFIG_PATH_MAX];     /* node.data_dir */
 	char user[64];                      /* node.user; "": as started */

@@ -747,8 +747,8 @@ int prov_cmd_build(struct prov_ctx *c, struct store_cmd *cmd)
 }
 
 /* " rules=a:allow,b:disallow" (cut to fit). */
-static void presence_rules_text(const struct store_presence_group *g,
-				char *out, size_t cap)
+static void presence_rules_text(const struct store_presence_group *g, char *out,
+				size_t cap)
 {
 	size_t o = 0;
 	int n = snprintf(out, cap, " rules=");

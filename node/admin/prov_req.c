@@ -260,9 +260,7 @@ static const struct prov_field srst_fields[] = {
 };
 #undef SR
 static const struct prov_field presence_group_fields[] = {
-    {.key = "name",
-     .type = PF_NAME,
-     STR(struct store_presence_group, name)},
+    {.key = "name", .type = PF_NAME, STR(struct store_presence_group, name)},
     {.key = "description",
      .type = PF_TEXT,
      STR(struct store_presence_group, description)},
@@ -459,8 +457,8 @@ static int rules_apply(const struct prov_field *f, json_t *v,
 	json_t *e;
 	int rc;
 
-	if ((rc = field_array_of_strings(f, v, STORE_PRESENCE_RULES_MAX,
-					 errmsg, errcap)))
+	if ((rc = field_array_of_strings(f, v, STORE_PRESENCE_RULES_MAX, errmsg,
+					 errcap)))
 		return rc;
 	for (uint32_t j = 0; j < g->n_rules && j < STORE_PRESENCE_RULES_MAX;
 	     j++) {

@@ -1,9 +1,9 @@
 /* prov_req: the provisioning resources of the admin API — phone profiles,
  * trunk profiles, devices, users, application users, realms, node
- * groups and presence groups — described once as tables of JSON fields, so that one parser
- * and one renderer serve them all (docs/admin-api.md, "Provisioning").
- * Pure functions (no socket, no store writes): the fuzzer and the tests
- * drive them directly. Internal to node/admin/.
+ * groups and presence groups — described once as tables of JSON fields, so that
+ * one parser and one renderer serve them all (docs/admin-api.md,
+ * "Provisioning"). Pure functions (no socket, no store writes): the fuzzer and
+ * the tests drive them directly. Internal to node/admin/.
  *
  * Secrets: a "password" field is parsed into struct prov_extra (wipe it),
  * never into a record; no renderer ever emits an HA1, a wrapped value or a

@@ -327,8 +327,8 @@ static int send_notify(void *arg, const struct sip_presence_notify *n)
 		TAG_IF(n->content_type,
 		       SIPTAG_CONTENT_TYPE_STR(n->content_type)),
 		TAG_IF(n->content_type,
-		       SIPTAG_PAYLOAD(sip_payload_create(home, n->body,
-							 (isize_t)n->body_len))),
+		       SIPTAG_PAYLOAD(sip_payload_create(
+			   home, n->body, (isize_t)n->body_len))),
 		TAG_END()) < 0) {
 		msg_destroy(msg);
 		return -1;

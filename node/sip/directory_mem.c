@@ -233,8 +233,8 @@ static int listed(const char *list, const char *name)
 	return 0;
 }
 
-static int op_presence_rule(void *ctx, const char *watcher,
-			    const char *watched, int *allow)
+static int op_presence_rule(void *ctx, const char *watcher, const char *watched,
+			    int *allow)
 {
 	struct sip_dirmem *m = ctx;
 

@@ -347,8 +347,8 @@ static int op_presence_group(void *ctx, const char *user,
 	return rc == 0 ? 0 : -1;
 }
 
-static int op_presence_rule(void *ctx, const char *watcher,
-			    const char *watched, int *allow)
+static int op_presence_rule(void *ctx, const char *watcher, const char *watched,
+			    int *allow)
 {
 	struct sip_dirstore *d = ctx;
 	struct store_presence_group g;

@@ -514,8 +514,8 @@ static int count_notify(void *arg, const struct sip_presence_notify *n)
 
 /* A phone's SUBSCRIBE passes digest, reaches presence as its digest user,
  * and the watched phone's registration through the core notifies. */
-static void test_core_subscribe_after_digest_then_registration_notifies(
-    void **state)
+static void
+test_core_subscribe_after_digest_then_registration_notifies(void **state)
 {
 	struct fixture *f = *state;
 	struct sip_peer p = peer_at("192.0.2.1", SIP_TP_UDP);

@@ -279,9 +279,9 @@ static void test_presence_groups_rules_and_in_use(void **s)
 	wr_expect(wr_run("presence-group", "set", "staff", "--disallow",
 			 "execs", NULL),
 		  0);
-	wr_expect(wr_run("presence-group", "set", "staff", "--allow", "execs",
-			 NULL),
-		  2);
+	wr_expect(
+	    wr_run("presence-group", "set", "staff", "--allow", "execs", NULL),
+	    2);
 	err_has("more than one rule");
 	assert_int_equal(store_read_begin(N1->store, &r), 0);
 	assert_int_equal(store_presence_group_get(r, "staff", &g), 0);
@@ -298,13 +298,13 @@ static void test_presence_groups_rules_and_in_use(void **s)
 	out_has("execs");
 
 	setenv("WARD_NEW_PASSWORD", "dave-secret-1", 1);
-	wr_expect(wr_run("user", "add", "dave", "--presence-group", "ghosts",
-			 NULL),
-		  2);
+	wr_expect(
+	    wr_run("user", "add", "dave", "--presence-group", "ghosts", NULL),
+	    2);
 	err_has("no presence group \"ghosts\"");
-	wr_expect(wr_run("user", "add", "dave", "--presence-group", "execs",
-			 NULL),
-		  0);
+	wr_expect(
+	    wr_run("user", "add", "dave", "--presence-group", "execs", NULL),
+	    0);
 	/* In use by a user, then by another group's rule. */
 	wr_expect(wr_run("presence-group", "delete", "execs", NULL), 2);
 	err_has("in use by user dave");
@@ -312,9 +312,9 @@ static void test_presence_groups_rules_and_in_use(void **s)
 		  0);
 	wr_expect(wr_run("presence-group", "delete", "execs", NULL), 2);
 	err_has("in use by the rules of presence group staff");
-	wr_expect(wr_run("presence-group", "set", "staff", "--disallow", "",
-			 NULL),
-		  0);
+	wr_expect(
+	    wr_run("presence-group", "set", "staff", "--disallow", "", NULL),
+	    0);
 	wr_expect(wr_run("presence-group", "delete", "execs", NULL), 0);
 	assert_int_equal(store_read_begin(N1->store, &r), 0);
 	assert_int_equal(store_presence_group_get(r, "execs", &g),

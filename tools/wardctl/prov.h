@@ -1,7 +1,7 @@
 /* prov: the provisioning groups of wardctl — profile, trunk-profile,
- * device, user, app-user, realm, node-group, presence-group — each described by a table
- * (one small cmd_*.c per group) that one engine turns into add, set, show,
- * list, delete and CSV import against /v1/<collection>.
+ * device, user, app-user, realm, node-group, presence-group — each described by
+ * a table (one small cmd_*.c per group) that one engine turns into add, set,
+ * show, list, delete and CSV import against /v1/<collection>.
  *
  * A group's options are its JSON fields with '_' spelled '-': "--digest-
  * user alice" sets "digest_user". Passwords never come from argv: a file
