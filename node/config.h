@@ -17,6 +17,9 @@ struct config {
 	unsigned sip_rate_per_source;     /* sip.rate_per_source msgs/s */
 	unsigned sip_conn_per_source;     /* sip.conn_per_source TCP/TLS */
 	char sip_digest[64];              /* sip.digest_algorithms */
+	unsigned sip_max_calls;           /* sip.max_calls on this node */
+	unsigned sip_max_calls_per_device; /* sip.max_calls_per_device */
+	unsigned sip_ring_s;              /* sip.ring_s unanswered */
 	unsigned sip_presence_max;        /* sip.presence_max subscriptions */
 	unsigned sip_presence_per_watcher; /* sip.presence_per_watcher (each) */
 	char name[CONFIG_NAME_MAX];         /* node.name */

@@ -95,6 +95,9 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 int wardd_sip_init(struct wardd *w);
 void wardd_sip_look(struct wardd *w);
 void wardd_sip_fini(struct wardd *w);
+/* wardd_calls.c: the admin hook of GET /v1/calls (admin.h calls_json);
+ * ARG is the struct wardd. */
+int wardd_calls_json(void *arg, char **out);
 /* wardd_capf.c: starts the CAPF role once the node has its CAPF
  * certificate and consensus runs; stop before consensus_stop, fini
  * after. */

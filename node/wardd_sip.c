@@ -229,6 +229,9 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	snprintf(sc->tls_dir, sizeof sc->tls_dir, "%s/sip-tls",
 		 w->cfg.data_dir);
 	sc->core.node_id = w->id.node_id;
+	sc->call.max_calls = w->cfg.sip_max_calls;
+	sc->call.max_per_device = w->cfg.sip_max_calls_per_device;
+	sc->call.ring_s = w->cfg.sip_ring_s;
 	sc->core.rate = w->cfg.sip_rate_per_source;
 	sc->core.burst = w->cfg.sip_rate_per_source * 2;
 	sc->core.presence.max_subs = w->cfg.sip_presence_max;

@@ -1,9 +1,10 @@
 /* prov_req: the provisioning resources of the admin API — phone profiles,
- * trunk profiles, devices, users, application users, realms, node
- * groups and presence groups — described once as tables of JSON fields, so that
- * one parser and one renderer serve them all (docs/admin-api.md,
- * "Provisioning"). Pure functions (no socket, no store writes): the fuzzer and
- * the tests drive them directly. Internal to node/admin/.
+ * trunk profiles, devices, users, application users, realms and node
+ * groups, partitions, calling search spaces and route patterns, presence
+ * groups — described once as tables of JSON fields, so that one parser
+ * and one renderer serve them all (docs/admin-api.md, "Provisioning").
+ * Pure functions (no socket, no store writes): the fuzzer and the tests
+ * drive them directly. Internal to node/admin/.
  *
  * Secrets: a "password" field is parsed into struct prov_extra (wipe it),
  * never into a record; no renderer ever emits an HA1, a wrapped value or a
@@ -31,6 +32,9 @@ enum prov_kind_id {
 	PROV_REALM,
 	PROV_NODE_GROUP,
 	PROV_SRST, /* SRST references */
+	PROV_PARTITION,	    /* the dial plan */
+	PROV_CSS,	    /* calling search spaces */
+	PROV_ROUTE_PATTERN, /* route and blocking patterns */
 	PROV_PRESENCE_GROUP,
 	PROV__COUNT
 };
@@ -44,6 +48,9 @@ union prov_rec {
 	struct store_realm realm;
 	struct store_node_group node_group;
 	struct store_srst srst;
+	struct store_partition partition;
+	struct store_css css;
+	struct store_route_pattern route_pattern;
 	struct store_presence_group presence_group;
 };
 

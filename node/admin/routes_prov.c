@@ -1,6 +1,7 @@
 /* routes_prov: list, show, add, change and delete for every provisioning
  * resource (prov_req.h): /v1/profiles, /v1/trunk-profiles, /v1/devices,
- * /v1/users, /v1/app-users, /v1/realms, /v1/node-groups, /v1/srst,
+ * /v1/users, /v1/app-users, /v1/realms, /v1/node-groups, /v1/srst, the
+ * dial plan's /v1/partitions, /v1/css, /v1/route-patterns, and
  * /v1/presence-groups.
  *
  * One set of handlers serves them all; the resource comes from the route's
@@ -33,6 +34,9 @@ static const struct {
     {"/v1/realms", PROV_REALM},
     {"/v1/node-groups", PROV_NODE_GROUP},
     {"/v1/srst", PROV_SRST},
+    {"/v1/partitions", PROV_PARTITION},
+    {"/v1/css", PROV_CSS},
+    {"/v1/route-patterns", PROV_ROUTE_PATTERN},
     {"/v1/presence-groups", PROV_PRESENCE_GROUP},
 };
 

@@ -2,8 +2,9 @@
  * order — on trunks the profile's permissions first (out-of-dialog REFER,
  * unsolicited NOTIFY, INVITE with Replaces, presence SUBSCRIBE), then
  * digest, then the application user's allowed methods; on devices digest
- * and the device checks. A SUBSCRIBE that passes goes to presence
- * (presence.h); other requests get 480 or 501 until calls are routed. */
+ * and the device checks. An out-of-dialog INVITE that passes goes to the
+ * call table, a SUBSCRIBE to presence (presence.h); the rest gets 480 or
+ * 501. */
 #include "node/sip/core_int.h"
 
 #include <stdio.h>
@@ -76,12 +77,13 @@ static const char *trunk_refusal(const sip_t *sip, unsigned flags)
 	return NULL;
 }
 
-/* An authorised request: SUBSCRIBE goes to presence, with WATCHER the
- * digest user it authenticated as (else the device's or trunk's own
- * user); the rest waits for calls to be routed (the call issue). */
+/* An out-of-dialog INVITE goes to the call table (call.h); a SUBSCRIBE to
+ * presence, with WATCHER the digest user it authenticated as (else the
+ * device's or trunk's own user). */
 static void not_routed_yet(struct sip_core *c, const sip_t *sip,
-			   const char *watcher, const struct sip_peer *peer,
-			   uint64_t now_ms, struct sip_reply *out)
+			   const char *caller, const char *watcher,
+			   const struct sip_peer *peer, uint64_t now_ms,
+			   struct sip_reply *out)
 {
 	switch (sip->sip_request->rq_method) {
 	case sip_method_subscribe:
@@ -89,6 +91,12 @@ static void not_routed_yet(struct sip_core *c, const sip_t *sip,
 				       out);
 		break;
 	case sip_method_invite:
+		if (!sip->sip_to->a_tag) {
+			out->status = 0;
+			out->call = 1;
+			snprintf(out->caller, sizeof out->caller, "%s", caller);
+			break;
+		}
 		core_reply(out, 480, "Temporarily Unavailable");
 		break;
 	default:
@@ -174,8 +182,9 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 			return;
 		}
 	}
-	not_routed_yet(c, sip, authn.user[0] ? authn.user : trunk->digest_user,
-		       peer, now_ms, out);
+	not_routed_yet(c, sip, trunk->name,
+		       authn.user[0] ? authn.user : trunk->digest_user, peer,
+		       now_ms, out);
 }
 
 void core_handle_device_request(struct sip_core *c, const sip_t *sip,
@@ -219,6 +228,7 @@ void core_handle_device_request(struct sip_core *c, const sip_t *sip,
 	if (core_check_device(c, &dev, peer, sip->sip_request->rq_method_name,
 			      out) != 0)
 		return;
-	not_routed_yet(c, sip, authn.user[0] ? authn.user : dev.digest_user,
-		       peer, now_ms, out);
+	not_routed_yet(c, sip, dev.name,
+		       authn.user[0] ? authn.user : dev.digest_user, peer,
+		       now_ms, out);
 }

@@ -40,6 +40,8 @@ void sip_core_dialog_event(void *core, const struct sip_dialog_event *ev)
 	struct sip_core *c = core;
 
 	sip_presence_on_event(c->presence, ev);
+	if (c->hooks.dialog_event)
+		c->hooks.dialog_event(c->hooks.dialog_arg, ev);
 }
 
 /* The registrar's owner hook: the node's hook, then the watchers. */

@@ -15,6 +15,7 @@
 
 #include <sofia-sip/sip.h>
 
+#include "node/sip/dialog_event.h"
 #include "node/sip/digest.h"
 #include "node/sip/directory.h"
 #include "node/sip/presence.h"
@@ -80,6 +81,10 @@ struct sip_reply {
 	 * over TCP or TLS: close that connection (a flooder keeps no
 	 * connection, and its socket buffers, open). */
 	int close;
+	/* With STATUS 0: an authorised out-of-dialog INVITE from the device
+	 * CALLER, for the call table (call.h) to place. */
+	int call;
+	char caller[SIP_DIR_NAME_MAX];
 };
 
 /* Hooks into the rest of the node. */
@@ -92,6 +97,10 @@ struct sip_core_hooks {
 	 * it — a read, no write when it already names this node. */
 	sip_reg_owner_fn bound;
 	void *arg;
+	/* A device's calls and registrations (dialog_event.h), for presence;
+	 * NULL: none. */
+	sip_dialog_event_fn dialog_event;
+	void *dialog_arg;
 };
 
 struct sip_core;
@@ -123,9 +132,9 @@ struct sip_registrar *sip_core_registrar(struct sip_core *c);
 struct sip_presence *sip_core_presence(struct sip_core *c);
 
 /* What happened to a device — a call, from the B2BUA (its registrations
- * the core sees itself): tells its presence and dialog watchers (a
- * sip_dialog_event_fn with the core as ARG). EV is borrowed for the
- * call; signaling thread only. */
+ * the core sees itself): tells its presence and dialog watchers, then the
+ * node's dialog_event hook (a sip_dialog_event_fn with the core as ARG).
+ * EV is borrowed for the call; signaling thread only. */
 void sip_core_dialog_event(void *core, const struct sip_dialog_event *ev);
 
 /* Counters for tests and benchmarks. */

@@ -1,7 +1,8 @@
 /* prov: the provisioning groups of wardctl — profile, trunk-profile,
- * device, user, app-user, realm, node-group, presence-group — each described by
- * a table (one small cmd_*.c per group) that one engine turns into add, set,
- * show, list, delete and CSV import against /v1/<collection>.
+ * device, user, app-user, realm, node-group, partition, css,
+ * route-pattern, presence-group — each described by a table
+ * (one small cmd_*.c per group) that one engine turns into add, set, show,
+ * list, delete and CSV import against /v1/<collection>.
  *
  * A group's options are its JSON fields with '_' spelled '-': "--digest-
  * user alice" sets "digest_user". Passwords never come from argv: a file
@@ -87,6 +88,9 @@ extern const struct prov_group prov_group_app_user;
 extern const struct prov_group prov_group_realm;
 extern const struct prov_group prov_group_node_group;
 extern const struct prov_group prov_group_srst;
+extern const struct prov_group prov_group_partition;
+extern const struct prov_group prov_group_css;
+extern const struct prov_group prov_group_route_pattern;
 extern const struct prov_group prov_group_presence_group;
 
 #endif
