@@ -690,6 +690,9 @@ void sip_presence_on_event(struct sip_presence *p,
 	}
 	for (int32_t i = dv->first_sub; i >= 0; i = p->subs[i].next_dev)
 		queue_sub(p, i);
+	/* At once: events come from the registrar and from the B2BUA's
+	 * transactions, outside any SUBSCRIBE's answer. */
+	sip_presence_flush(p);
 }
 
 /* ---- NOTIFY ------------------------------------------------------------- */

@@ -13,10 +13,10 @@
  *
  * Transport-less like the core: SUBSCRIBEs come in through
  * sip_presence_subscribe (the core calls it once digest and the device or
- * trunk checks passed), NOTIFYs go out through the send hook — queued by
- * subscriptions and events, sent by sip_presence_flush, which the agent
- * calls after each message and each tick, so that a NOTIFY never leaves
- * before the 200 of its SUBSCRIBE. One NOTIFY per subscription is in
+ * trunk checks passed), NOTIFYs go out through the send hook — those of a
+ * SUBSCRIBE queued and sent by sip_presence_flush, which the agent calls
+ * after each message and each tick, so that a NOTIFY never leaves before
+ * the 200 of its SUBSCRIBE; those of events at once. One NOTIFY per subscription is in
  * flight at a time; a change meanwhile is sent when it is answered (full
  * state each time). A NOTIFY answered with an error (481, 408 on timeout,
  * any other failure) ends the subscription.
@@ -107,7 +107,8 @@ void sip_presence_subscribe(struct sip_presence *p, const sip_t *sip,
 			    uint64_t now_ms, struct sip_reply *out);
 
 /* What happened to a device (registration, or a call from the B2BUA):
- * queues NOTIFYs to its watchers. EV is borrowed for the call. */
+ * NOTIFYs its watchers (sent at once, or when the one in flight is
+ * answered). EV is borrowed for the call. */
 void sip_presence_on_event(struct sip_presence *p,
 			   const struct sip_dialog_event *ev);
 

@@ -2,7 +2,8 @@
 # Presence against SIPp (UDP, MD5 digest as SIPp knows only that): a
 # watcher of an allowed presence group subscribes to a line and gets the
 # initial NOTIFY and one when the watched phone registers, for PIDF and
-# for dialog state, over UDP and TCP, then unsubscribes; a watcher of a forbidden group
+# for dialog state, over UDP and TCP, then unsubscribes; one watching a
+# line's dialog state through a call sees it ring, talk and hang up; a watcher of a forbidden group
 # gets 403; a trunk without the profile's presence option gets 403, one
 # with it gets its NOTIFY. The role runs in ward_sipd over an in-memory
 # directory.
@@ -22,12 +23,14 @@ user alice pw-alice pgroup=staff
 user bob pw-bob pgroup=staff
 user carol pw-carol pgroup=staff
 user dave pw-dave pgroup=staff
+user erin pw-erin pgroup=staff
 user eve pw-eve pgroup=lobby
 user app1 pw-app app SUBSCRIBE pgroup=staff
 device SEP001122334455 user=alice line=1001
 device SEP00AABBCCDDEE user=bob line=1002
 device SEP0000000000CC user=carol line=1003
 device SEP0000000000DD user=dave line=1005
+device SEP0000000000E1 user=erin line=1006
 device SEP0000000000EE user=eve line=1004
 trunk closed addr=127.0.0.2 allow=refer,notify
 trunk open addr=127.0.0.3 allow=presence user=app1
@@ -63,6 +66,34 @@ watch dialog alice3.csv dialog application/dialog-info+xml \
 step "over TCP, the NOTIFYs come back on the watcher's connection"
 SIPP_TP=t1 watch tcp alice5.csv presence application/pidf+xml "$PIDF_CLOSED" \
 	"$PIDF_OPEN" dave.csv
+
+step "alice watches erin's line 1006 while carol calls erin: it rings, talks, hangs up"
+csv alice6.csv 1001 1006 "[authentication username=alice password=pw-alice]"
+csv erin.csv SEP0000000000E1 "[authentication username=erin password=pw-erin]"
+csv carol-calls.csv SEP0000000000CC \
+	"[authentication username=carol password=pw-carol]" 1006
+sipp_run calls 127.0.0.1 "$SCEN/presence_watch_calls.xml" -inf alice6.csv &
+WATCHER=$!
+wait_until 10 "the calls watcher's initial NOTIFY" sh -c \
+	"cat '$CLUSTER_DIR'/presence_watch_calls_*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
+ERIN=$(free_port)
+(cd "$CLUSTER_DIR" && timeout 20 sipp -sf "$SCEN/register.xml" -m 1 \
+	-i 127.0.0.1 -p "$ERIN" -timeout 10 -inf erin.csv "$TARGET" \
+	</dev/null >/dev/null 2>&1) || fail "erin's phone did not register"
+(cd "$CLUSTER_DIR" && timeout 25 sipp -sf "$SCEN/call_uas.xml" -m 1 \
+	-i 127.0.0.1 -p "$ERIN" -timeout 20 </dev/null >/dev/null 2>&1) &
+CALLEE=$!
+sleep 0.3
+sipp_run carol-call 127.0.0.1 "$SCEN/call_uac.xml" -inf carol-calls.csv ||
+	fail "carol's call to erin failed"
+wait "$CALLEE" || fail "erin's side of the call failed"
+wait "$WATCHER" || fail "the watcher did not see the call end"
+for st in 'state>\(trying\|early\)<' 'state>confirmed<' 'state>terminated<'; do
+	grep -q "$st" "$CLUSTER_DIR"/presence_watch_calls_*_messages.log ||
+		fail "no NOTIFY with a dialog in $st"
+done
+grep -q 'direction="recipient"' "$CLUSTER_DIR"/presence_watch_calls_*_messages.log ||
+	fail "erin's dialog is not shown as the recipient's"
 
 step "eve (lobby, which may not watch staff) gets 403, and so does alice watching eve (no rule: the default)"
 refused eve-presence eve.csv presence
