@@ -1,5 +1,6 @@
 /* agent: the signaling thread — su_root, a stateless nta agent, its
  * transports, and the glue from sofia's parsed messages to the core. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -303,13 +304,45 @@ static int on_notify_response(struct sip_role *r, nta_outgoing_t *orq,
 	return 0;
 }
 
-/* presence.h's sender: the NOTIFY as a client transaction. */
+/* "sip:HOST:PORT;transport=udp" of the address A; -1 if none. */
+static int source_url(const struct sockaddr_storage *a, char *out, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN];
+	int n;
+
+	if (a->ss_family == AF_INET)
+		n = inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr,
+			      host, sizeof host)
+			? snprintf(out, cap, "sip:%s:%u;transport=udp", host,
+				   ntohs(((const struct sockaddr_in *)a)
+					     ->sin_port))
+			: -1;
+	else if (a->ss_family == AF_INET6)
+		n = inet_ntop(AF_INET6,
+			      &((const struct sockaddr_in6 *)a)->sin6_addr, host,
+			      sizeof host)
+			? snprintf(out, cap, "sip:[%s]:%u;transport=udp", host,
+				   ntohs(((const struct sockaddr_in6 *)a)
+					     ->sin6_port))
+			: -1;
+	else
+		n = -1;
+	return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* presence.h's sender: the NOTIFY as a client transaction. Over UDP
+ * without a route set it goes to the address the SUBSCRIBE came from, as
+ * a phone behind NAT needs and so that a Contact naming someone else
+ * makes no NOTIFY go there; over TCP/TLS on that very connection while
+ * it is open; else to the Contact. */
 static int send_notify(void *arg, const struct sip_presence_notify *n)
 {
 	struct sip_role *r = arg;
 	msg_t *msg = nta_msg_create(r->agent, 0);
 	sip_t *sip = sip_object(msg);
 	tport_t *tp = NULL;
+	char via_source[INET6_ADDRSTRLEN + 48];
+	int to_source = 0;
 	su_home_t *home;
 	url_t *ru;
 
@@ -341,9 +374,15 @@ static int send_notify(void *arg, const struct sip_presence_notify *n)
 	}
 	if (n->transport != SIP_TP_UDP)
 		tp = conn_from(r, n->source);
+	else if (!n->route[0])
+		to_source =
+		    source_url(n->source, via_source, sizeof via_source) == 0;
 	/* On success the transaction owns msg. */
-	if (!nta_outgoing_mcreate(r->agent, on_notify_response, r, NULL, msg,
-				  TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END())) {
+	if (!nta_outgoing_mcreate(r->agent, on_notify_response, r,
+				  to_source ? URL_STRING_MAKE(via_source)
+					    : NULL,
+				  msg, TAG_IF(tp, NTATAG_TPORT(tp)),
+				  TAG_END())) {
 		msg_destroy(msg);
 		return -1;
 	}
