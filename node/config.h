@@ -49,6 +49,13 @@ struct config {
 	unsigned capf_max_sessions;         /* capf.max_sessions */
 	unsigned capf_session_timeout_ms;   /* capf.session_timeout_ms */
 	unsigned capf_idle_timeout_ms;      /* capf.idle_timeout_ms */
+	char media_address[CONFIG_ADDR_MAX]; /* media.address; "": sip.listen's first */
+	unsigned media_port_min;            /* media.port_min */
+	unsigned media_port_max;            /* media.port_max */
+	unsigned media_max_calls;           /* media.max_calls */
+	char media_suites[160];             /* media.crypto_suites */
+	unsigned media_allow_bridge;        /* media.allow_rtp_bridge 0/1 */
+	char media_hold_music[CONFIG_PATH_MAX]; /* media.hold_music */
 };
 
 /* Fills every field with its default. */

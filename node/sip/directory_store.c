@@ -344,7 +344,8 @@ static int op_route(void *ctx, const char *caller, const char *number,
 	rc = store_dialplan_route(r, caller, number, &a);
 	store_read_end(r);
 	if (rc == STORE_ENOTFOUND)
-		return SIP_DIR_FORBIDDEN; /* an unknown caller reaches nothing */
+		return SIP_DIR_FORBIDDEN; /* an unknown caller reaches nothing
+					   */
 	if (rc)
 		return -1;
 	switch (a.res.verdict) {
