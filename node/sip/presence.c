@@ -406,17 +406,20 @@ static int package_of(const sip_t *sip, enum sip_presence_package *pkg)
 	return 0;
 }
 
-/* A SUBSCRIBE inside an existing subscription: refresh or unsubscribe. */
+/* A SUBSCRIBE inside an existing subscription from PEER: refresh or
+ * unsubscribe. */
 static void refresh(struct sip_presence *p, const sip_t *sip,
-		    const char *watcher, enum sip_presence_package pkg,
-		    unsigned expires, struct sip_reply *out)
+		    const char *watcher, const struct sip_peer *peer,
+		    enum sip_presence_package pkg, unsigned expires,
+		    struct sip_reply *out)
 {
 	int32_t idx = sub_find(p, sip->sip_call_id->i_id, sip->sip_to->a_tag,
 			       sip->sip_from->a_tag);
 	uint32_t cseq = sip->sip_cseq->cs_seq;
+	char contact[URI_MAX];
 	struct sub *s;
 
-	if (idx < 0 || p->subs[idx].ending || p->subs[idx].pkg != pkg) {
+	if (idx < 0 || p->subs[idx].pkg != pkg) {
 		reply(out, 481, "Subscription Does Not Exist");
 		return;
 	}
@@ -426,12 +429,16 @@ static void refresh(struct sip_presence *p, const sip_t *sip,
 		p->stats.refused++;
 		return;
 	}
-	if (cseq < s->remote_cseq) {
-		reply(out, 500, "Out of Order");
-		return;
-	}
 	if (cseq == s->remote_cseq) {
 		reply_ok(p, s, out); /* the same request again */
+		return;
+	}
+	if (s->ending) {
+		reply(out, 481, "Subscription Does Not Exist");
+		return;
+	}
+	if (cseq < s->remote_cseq) {
+		reply(out, 500, "Out of Order");
 		return;
 	}
 	if (expires && expires < p->cfg.min_expires) {
@@ -440,9 +447,16 @@ static void refresh(struct sip_presence *p, const sip_t *sip,
 		return;
 	}
 	if (sip->sip_contact &&
-	    url_text(sip->sip_contact->m_url, s->contact, sizeof s->contact)) {
+	    url_text(sip->sip_contact->m_url, contact, sizeof contact)) {
 		reply(out, 400, "Contact Too Long");
 		return;
+	}
+	/* A target refresh, perhaps over a new connection. */
+	if (sip->sip_contact)
+		memcpy(s->contact, contact, sizeof contact);
+	if (peer) {
+		s->transport = peer->transport;
+		s->source = peer->addr;
 	}
 	s->remote_cseq = cseq;
 	if (expires == 0) {
@@ -532,7 +546,7 @@ void sip_presence_subscribe(struct sip_presence *p, const sip_t *sip,
 	if (expires > p->cfg.max_expires)
 		expires = p->cfg.max_expires;
 	if (sip->sip_to->a_tag) {
-		refresh(p, sip, watcher, pkg, expires, out);
+		refresh(p, sip, watcher, peer, pkg, expires, out);
 		return;
 	}
 	/* The initial SUBSCRIBE again (a stateless agent sees every

@@ -466,6 +466,15 @@ static void test_refresh_retransmission_and_unsubscribe(void **state)
 	assert_string_equal(hdr(&rep, "Expires"), "0");
 	assert_int_equal(f->nsent, 3);
 	assert_string_equal(f->sent[2].state, "terminated;reason=timeout");
+	/* Its 200 lost, the unsubscribe comes again: the same answer, no
+	 * NOTIFY; anything newer finds no subscription. */
+	rep = subscribe(f, "alice", "1002", "presence", "s3", tag, 4,
+			"Expires: 0\r\n");
+	assert_int_equal(rep.status, 200);
+	assert_int_equal(f->nsent, 3);
+	rep = subscribe(f, "alice", "1002", "presence", "s3", tag, 6,
+			"Expires: 600\r\n");
+	assert_int_equal(rep.status, 481);
 	answer_last(f, 200);
 	sip_presence_stats(f->p, &st);
 	assert_int_equal(st.subscriptions, 0);
