@@ -34,8 +34,10 @@ static void put(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
-/* S as XML character data or attribute text; control characters (never
- * valid in XML 1.0) are dropped. */
+/* S as XML character data or attribute text. Everything it carries (URIs,
+ * Call-IDs, numbers) is ASCII: control characters (never valid in XML
+ * 1.0) and bytes past ASCII (which might not be UTF-8) are dropped, so
+ * the document stays well-formed whatever came from the wire. */
 static void put_xml(struct out *o, const char *s)
 {
 	for (; s && *s && !o->over; s++) {
@@ -56,7 +58,8 @@ static void put_xml(struct out *o, const char *s)
 			put(o, "&apos;");
 			break;
 		default:
-			if ((unsigned char)*s >= 0x20)
+			if ((unsigned char)*s >= 0x20 &&
+			    (unsigned char)*s < 0x7f)
 				put(o, "%c", *s);
 			break;
 		}

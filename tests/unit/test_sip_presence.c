@@ -284,7 +284,7 @@ static void test_dialog_info_escapes_what_callers_chose(void **s)
 
 	(void)s;
 	snprintf(st.dialogs[0].call_id, sizeof st.dialogs[0].call_id,
-		 "a\"><x>&'\x01");
+		 "a\"><x>&'\x01\xff");
 	st.dialogs[0].state = SIP_DLG_EARLY;
 	snprintf(st.dialogs[0].peer, sizeof st.dialogs[0].peer, "<2000>");
 	snprintf(st.dialogs[1].call_id, sizeof st.dialogs[1].call_id, "c2");
@@ -302,6 +302,7 @@ static void test_dialog_info_escapes_what_callers_chose(void **s)
 	assert_non_null(
 	    strstr(out, "direction=\"initiator\"><state>terminated"));
 	assert_null(strchr(out, '\x01'));
+	assert_null(strchr(out, '\xff'));
 }
 
 static void test_accept_lists(void **s)
