@@ -16,10 +16,10 @@
  * trunk checks passed), NOTIFYs go out through the send hook — those of a
  * SUBSCRIBE queued and sent by sip_presence_flush, which the agent calls
  * after each message and each tick, so that a NOTIFY never leaves before
- * the 200 of its SUBSCRIBE; those of events at once. One NOTIFY per subscription is in
- * flight at a time; a change meanwhile is sent when it is answered (full
- * state each time). A NOTIFY answered with an error (481, 408 on timeout,
- * any other failure) ends the subscription.
+ * the 200 of its SUBSCRIBE; those of events at once. One NOTIFY per
+ * subscription is in flight at a time; a change meanwhile is sent when it is
+ * answered (full state each time). A NOTIFY answered with an error (481, 408 on
+ * timeout, any other failure) ends the subscription.
  *
  * Bounded: at most max_subs subscriptions per node and max_per_watcher per
  * watcher (503 beyond), 4 dialogs remembered per watched device, strings
