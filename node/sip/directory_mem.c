@@ -641,10 +641,13 @@ static int parse_line(struct sip_dirmem *m, char *line)
 		return m->cluster.default_nonce_validity_s =
 			   (unsigned)atoi(w[1]),
 		       0;
-	if ((strcmp(w[0], "microot") == 0 || strcmp(w[0], "lscca") == 0) &&
+	if ((strcmp(w[0], "microot") == 0 || strcmp(w[0], "lscca") == 0 ||
+	     strcmp(w[0], "trunkroot") == 0) &&
 	    n == 2 && m->nroots < 8) {
-		m->root_kind[m->nroots] =
-		    w[0][0] == 'm' ? SIP_TRUST_MIC_ROOT : SIP_TRUST_LSC_CA;
+		m->root_kind[m->nroots] = w[0][0] == 'm' ? SIP_TRUST_MIC_ROOT
+					  : w[0][0] == 'l'
+					      ? SIP_TRUST_LSC_CA
+					      : SIP_TRUST_TRUNK_PEER;
 		return hex_decode(w[1], m->roots[m->nroots++], 32);
 	}
 	if (strcmp(w[0], "secret") == 0 && n == 2)

@@ -9,6 +9,7 @@
  *   secret HEX64                     (nonce secret; random if absent)
  *   validity SECONDS                 (default nonce validity)
  *   microot HEX64 | lscca HEX64      (trust: SHA-256 of a CA certificate)
+ *   trunkroot HEX64                  (a trunk-peer entry: trunks only)
  *   user NAME PASSWORD [app METHOD,...] [pgroup=GROUP]
  *   pgroup NAME [allow=GROUP,...] [disallow=GROUP,...]
  *                                    (a presence group and its rules)
