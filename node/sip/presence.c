@@ -28,6 +28,7 @@ struct sub {
 	uint32_t remote_cseq; /* the last SUBSCRIBE's */
 	uint32_t version;     /* dialog-info version */
 	uint64_t expires_ms;
+	uint64_t sent_ms; /* when the NOTIFY in flight left */
 	int32_t next_cid, next_watcher, next_dev; /* chains, -1 ends */
 	int32_t dev;
 	const char *reason; /* static: why it ends */
@@ -83,6 +84,10 @@ struct sip_presence {
 /* Every watched device's registered state is looked at again within this
  * many ticks (seconds): registrations on other nodes come only so. */
 #define POLL_TICKS 5
+/* A NOTIFY unanswered this long lost its transaction (nta gives 408
+ * after 32 s; a transaction dropped with its agent gives nothing): the
+ * subscription ends. */
+#define IN_FLIGHT_MAX_MS 64000
 
 void sip_presence_config_defaults(struct sip_presence_config *cfg)
 {
@@ -761,6 +766,7 @@ static void send_notify(struct sip_presence *p, int32_t idx)
 		return;
 	}
 	s->in_flight = 1;
+	s->sent_ms = p->now_ms;
 	p->stats.notifies++;
 }
 
@@ -848,6 +854,16 @@ void sip_presence_tick(struct sip_presence *p, uint64_t now_ms)
 	for (size_t i = 0; i < p->hw_sub; i++) {
 		struct sub *s = &p->subs[i];
 
+		if (s->used && s->in_flight &&
+		    now_ms > s->sent_ms + IN_FLIGHT_MAX_MS) {
+			log_info(TAG,
+				 "subscription of %s to %s ended: NOTIFY "
+				 "never answered",
+				 s->watcher, s->target);
+			p->stats.notify_failures++;
+			sub_free(p, (int32_t)i);
+			continue;
+		}
 		if (!s->used || s->ending || s->expires_ms > now_ms)
 			continue;
 		s->ending = 1;

@@ -515,6 +515,16 @@ static void test_expiry_ends_and_481_ends(void **state)
 	assert_int_equal(f->nsent, 4);
 	/* A stale answer changes nothing. */
 	sip_presence_on_response(f->p, "e2", 99, 200);
+	/* A NOTIFY whose transaction vanished (no answer, not even nta's
+	 * 408) ends its subscription after 64 s. */
+	rep = subscribe(f, "alice", "1002", "presence", "e3", NULL, 1, NULL);
+	assert_int_equal(rep.status, 200);
+	sip_presence_tick(f->p, f->now + 60000);
+	sip_presence_stats(f->p, &st);
+	assert_int_equal(st.subscriptions, 1);
+	sip_presence_tick(f->p, f->now + 65000);
+	sip_presence_stats(f->p, &st);
+	assert_int_equal(st.subscriptions, 0);
 }
 
 static void test_table_bounds_per_node_and_per_watcher(void **state)
