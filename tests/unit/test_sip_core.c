@@ -312,6 +312,53 @@ static void test_core_wrong_password_is_challenged_again(void **state)
 	assert_int_equal(f->owner_events, 0);
 }
 
+/* REGISTER SEP001122334455 answered with credentials for URI: the
+ * second reply. */
+static struct sip_reply register_with_uri(struct fixture *f, const char *uri,
+					  const char *password,
+					  const struct sip_peer *p)
+{
+	char msg[2048], auth[1024], nonce[128];
+	struct sip_reply rep;
+
+	request(msg, sizeof msg, "REGISTER", "SEP001122334455", 1, NULL);
+	rep = handle(f, msg, p);
+	assert_int_equal(rep.status, 401);
+	assert_non_null(challenge_for(&rep, "SHA-256", nonce, sizeof nonce));
+	authorization(auth, sizeof auth, "Authorization", "REGISTER", uri,
+		      "alice", password, SIP_DIGEST_SHA256, nonce, 1);
+	request(msg, sizeof msg, "REGISTER", "SEP001122334455", 2, auth);
+	return handle(f, msg, p);
+}
+
+static void
+test_core_credentials_for_another_uri_are_refused_and_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_peer p = peer_at("192.0.2.1", SIP_TP_UDP);
+	struct sip_reply rep;
+	struct sip_core_stats st;
+
+	/* A right response, computed for another Request-URI. */
+	rep = register_with_uri(f, "sip:SEP0000000000AA@ward.test", "pw-alice",
+				&p);
+	assert_int_equal(rep.status, 400);
+	assert_string_equal(rep.phrase, "Credentials URI Mismatch");
+	sip_core_stats(f->core, &st);
+	assert_int_equal(st.auth_failed, 1);
+	assert_int_equal(f->owner_events, 0);
+	/* An unknown user's is refused alike, before any lookup. */
+	rep = register_with_uri(f, "sip:ward.test", "wrong", &p);
+	assert_int_equal(rep.status, 400);
+	sip_core_stats(f->core, &st);
+	assert_int_equal(st.auth_failed, 2);
+	/* The same URI written otherwise (host case, RFC 3261 19.1.4). */
+	rep = register_with_uri(f, "sip:SEP001122334455@WARD.test", "pw-alice",
+				&p);
+	assert_int_equal(rep.status, 200);
+	assert_int_equal(f->owner_events, 1);
+}
+
 static void test_core_too_brief_expiry_gets_423(void **state)
 {
 	struct fixture *f = *state;
@@ -583,6 +630,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_wrong_password_is_challenged_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_core_credentials_for_another_uri_are_refused_and_counted,
+		setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_core_too_brief_expiry_gets_423,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
