@@ -1,7 +1,8 @@
 /* wardd_sip: the signaling role in wardd — started once this node is a
  * member of an initialised cluster (KEK on disk, cluster record and digest
- * nonce secret in the store), restarted when its TLS certificate or the
- * trusted CAs change (no process restart), and the registrations table
+ * nonce secret in the store), its listeners restarted when its TLS
+ * certificate or the trusted CAs change (no process restart, the
+ * in-memory registrations kept), and the registrations table
  * kept: a device's owner is written when it changes, never on a refresh. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -293,14 +294,21 @@ void wardd_sip_look(struct wardd *w)
 	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
 		return;
 	if (w->sip) {
-		/* sofia cannot swap a listener's certificate: a new thread
-		 * with the new files. Phones re-register on the next
-		 * refresh. */
+		/* sofia cannot swap a listener's certificate: new listeners
+		 * with the new files, on the same core — the bindings, nonce
+		 * counts and limits stay; TCP/TLS peers reconnect. */
 		log_info("sip",
 			 "certificate or trusted CAs changed: restarting "
-			 "the signaling listeners");
-		sip_free(w->sip);
-		w->sip = NULL;
+			 "the signaling listeners (registrations kept)");
+		if (sip_restart(w->sip, &sc, err, sizeof err) != 0) {
+			log_error("sip", "signaling not restarted: %s", err);
+			sip_free(w->sip);
+			w->sip = NULL;
+			w->sip_failed = 1;
+			return;
+		}
+		memcpy(w->sip_tls_fp, fp, 32);
+		return;
 	}
 	if (sip_start(&sc, &w->sip_dirview, &hooks, &w->sip, err, sizeof err) !=
 	    0) {

@@ -392,8 +392,10 @@ static void *sip_thread(void *arg)
 		signal_ready(r, -1, "sip: cannot create su_root");
 		goto err_after_tls_table;
 	}
-	if (sip_core_new(&r->cfg.core, r->dir, &r->hooks, &r->core, err,
-			 sizeof err) != 0) {
+	/* A restarted thread keeps the core: bindings, nonce counts and
+	 * limits outlive the listeners. */
+	if (!r->core && sip_core_new(&r->cfg.core, r->dir, &r->hooks, &r->core,
+				     err, sizeof err) != 0) {
 		signal_ready(r, -1, err);
 		goto err_after_root;
 	}
@@ -435,9 +437,7 @@ err_after_timer:
 err_after_agent:
 	conn_sweep(r, 1); /* before the agent: drops the references */
 	nta_agent_destroy(r->agent);
-err_after_core:
-	sip_core_free(r->core);
-	r->core = NULL;
+err_after_core: /* the core stays with the role (sip_free) */
 err_after_root:
 	su_root_destroy(r->root);
 err_after_tls_table:
@@ -447,13 +447,43 @@ err_after_init:
 	return NULL;
 }
 
+/* Starts the thread and waits until it listens: 0, or -1 with ERRMSG
+ * (the thread then is gone). */
+static int start_thread(struct sip_role *r, char *errmsg, size_t errcap)
+{
+	sigset_t all, old;
+	int rc;
+
+	atomic_store(&r->stop, 0);
+	r->ready = 0;
+	/* Signals are the process's main thread's business: the signaling
+	 * thread starts with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, sip_thread, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errmsg_set(errmsg, errcap, "sip: cannot start the thread");
+		return -1;
+	}
+	r->started = 1;
+	pthread_mutex_lock(&r->mu);
+	while (!r->ready)
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+	if (r->ready < 0) {
+		errmsg_set(errmsg, errcap, "%s", r->errmsg);
+		sip_stop(r);
+		return -1;
+	}
+	return 0;
+}
+
 int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 	      const struct sip_core_hooks *hooks, struct sip_role **out,
 	      char *errmsg, size_t errcap)
 {
 	struct sip_role *r = calloc(1, sizeof *r);
-	sigset_t all, old;
-	int rc;
 
 	if (!r) {
 		errmsg_set(errmsg, errcap, "out of memory");
@@ -465,29 +495,23 @@ int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 		r->hooks = *hooks;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	/* Signals are the process's main thread's business: the signaling
-	 * thread starts with all of them blocked. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&r->thread, NULL, sip_thread, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		errmsg_set(errmsg, errcap, "sip: cannot start the thread");
-		sip_free(r);
-		return -1;
-	}
-	r->started = 1;
-	pthread_mutex_lock(&r->mu);
-	while (!r->ready)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-	if (r->ready < 0) {
-		errmsg_set(errmsg, errcap, "%s", r->errmsg);
+	if (start_thread(r, errmsg, errcap) != 0) {
 		sip_free(r);
 		return -1;
 	}
 	*out = r;
 	return 0;
+}
+
+int sip_restart(struct sip_role *r, const struct sip_config *cfg,
+		char *errmsg, size_t errcap)
+{
+	struct sip_core_config keep = r->cfg.core;
+
+	sip_stop(r);
+	r->cfg = *cfg;
+	r->cfg.core = keep; /* the core, kept, was made with it */
+	return start_thread(r, errmsg, errcap);
 }
 
 void sip_stop(struct sip_role *r)
@@ -504,6 +528,7 @@ void sip_free(struct sip_role *r)
 	if (!r)
 		return;
 	sip_stop(r);
+	sip_core_free(r->core);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);

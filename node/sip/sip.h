@@ -3,7 +3,9 @@
  * (5061) and answers statelessly through the core (core.h).
  *
  * Every sofia object is created, used and destroyed on that thread; other
- * threads only call sip_start/sip_stop/sip_free and read the counters. */
+ * threads only call sip_start/sip_restart/sip_stop/sip_free and read the
+ * counters. The core (core.h) is not a sofia object: it outlives a
+ * restart of the thread. */
 #ifndef WARD_SIP_SIP_H
 #define WARD_SIP_SIP_H
 
@@ -46,6 +48,15 @@ struct sip_role;
 int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 	      const struct sip_core_hooks *hooks, struct sip_role **out,
 	      char *errmsg, size_t errcap);
+
+/* Restarts the listeners with CFG (new TLS files, keepalive, ports):
+ * joins the thread, which closes every socket and connection, and starts
+ * another on the same core — bindings, nonce counts and limits are kept
+ * (CFG->core is ignored: the core keeps its own). Returns 0 once
+ * listening, or -1 with ERRMSG: the role is then stopped, its core kept
+ * until sip_free. */
+int sip_restart(struct sip_role *r, const struct sip_config *cfg,
+		char *errmsg, size_t errcap);
 
 /* Asks the thread to close its listeners and end, and joins it. */
 void sip_stop(struct sip_role *r);

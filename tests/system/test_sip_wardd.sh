@@ -5,7 +5,9 @@
 # accepted by another, a node outside the device's group refusing it, and a
 # SIGKILL of the node holding the binding with the phone re-registering on
 # the next node of its group, a follower, which relays the change to the
-# leader; the relay route refuses anyone but a member.
+# leader; the relay route refuses anyone but a member. A regenerated
+# CallManager certificate is served without a restart and keeps the
+# bindings in n1's memory.
 . "$(dirname "$0")/lib.sh"
 
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
@@ -88,6 +90,18 @@ register n1 200
 sleep 1
 [ "$(ward_ctl n1 --json device show SEP001122334455 | jq .registration.since_ms)" = "$since" ] ||
 	fail "a refresh rewrote the registration"
+
+step "a regenerated certificate keeps n1's registrar: the bindings stay"
+register n1 200 --query --expect-contacts 2
+old=$(served_fp n1)
+expect_rc 0 ward_ctl n1 cert regenerate n1 callmanager
+wait_until 30 "n1 serves the regenerated certificate" sh -c "[ \"\$(openssl s_client -connect 127.0.0.1:${TLS[n1]} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)\" != '$old' ]"
+wait_until 10 "the new one is the file's" serves_file n1
+wait_until 20 "n1's SIP port after the reload" listening n1
+register n1 200 --query --expect-contacts 2
+grep -q "registrations kept" "$CLUSTER_DIR/n1.log" || fail "no reload line in n1's log"
+[ "$(ward_ctl n1 --json device show SEP001122334455 | jq .registration.since_ms)" = "$since" ] ||
+	fail "the reload rewrote the registration"
 
 step "n1's nonce is accepted by n2"
 $CLIENT --server "127.0.0.1:${SIP[n2]}" --device SEP001122334455 \

@@ -113,6 +113,10 @@ def main():
     ap.add_argument("--cafile")
     ap.add_argument("--timeout", type=float, default=3)
     ap.add_argument("--expect", help="status the last response must have")
+    ap.add_argument("--query", action="store_true",
+                    help="REGISTER without Contact: ask for the bindings")
+    ap.add_argument("--expect-contacts", type=int,
+                    help="bindings the last response must list")
     a = ap.parse_args()
 
     try:
@@ -142,10 +146,11 @@ def main():
                                     ";tag=" + a.to_tag if a.to_tag else ""),
             "Call-ID: " + callid,
             "CSeq: %d %s" % (cseq[0], a.method),
-            "Contact: <sip:%s@%s:%d;transport=%s>" % (a.device, lhost, lp,
-                                                      a.transport),
         ]
-        if a.method == "REGISTER":
+        if not a.query:
+            lines.append("Contact: <sip:%s@%s:%d;transport=%s>" % (
+                a.device, lhost, lp, a.transport))
+        if a.method == "REGISTER" and not a.query:
             lines.append("Expires: %d" % a.expires)
         lines += a.header
         if auth:
@@ -199,6 +204,12 @@ def main():
     if a.expect and status(r) != a.expect:
         print("expected %s, got: %s" % (a.expect, r.splitlines()[0]))
         sys.exit(1)
+    if a.expect_contacts is not None:
+        n = sum(v.count("<") for v in re.findall(
+            r"(?im)^(?:contact|m)\s*:(.*)$", r))
+        print("contacts %d" % n)
+        if n != a.expect_contacts:
+            sys.exit(1)
 
 
 if __name__ == "__main__":
