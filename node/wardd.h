@@ -49,6 +49,7 @@ struct wardd {
 	uint8_t sip_tls_fp[32];		  /* TLS files the role runs with */
 	int sip_failed;			  /* could not listen: given up */
 	struct wardd_sipreg *sipreg;	  /* owned: changes for the leader */
+	struct wardd_sipfail *sipfail;	  /* owned: failures for the audit */
 	/* The CAPF role (wardd_capf.c). */
 	struct capf *capf;	/* owned */
 	struct event *ev_capf;	/* owned: start checks */
@@ -110,5 +111,16 @@ int wardd_sipreg_init(struct wardd *w);
 void wardd_sipreg_queue(struct wardd *w, const struct admin_reg_change *c);
 /* After the signaling role stopped (nothing queues any more). */
 void wardd_sipreg_fini(struct wardd *w);
+
+/* wardd_sipfail.c: the signaling role's failures, to the admin gate. */
+struct sockaddr;
+int wardd_sipfail_init(struct wardd *w);
+/* The core's fail hook (signaling thread; ARG is the wardd). */
+void wardd_sipfail_hook(void *arg, const struct sockaddr *src,
+			const char *name, const char *why);
+/* Main loop: hands what was counted to the admin gate. */
+void wardd_sipfail_drain(struct wardd *w);
+/* After the signaling role stopped. */
+void wardd_sipfail_fini(struct wardd *w);
 
 #endif

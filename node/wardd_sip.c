@@ -251,7 +251,10 @@ void wardd_sip_look(struct wardd *w)
 	/* Additions come through .bound (which checks the record), removals
 	 * through .owner with a NULL binding. */
 	struct sip_core_hooks hooks = {
-	    .owner = on_owner_gone, .bound = on_binding, .arg = w};
+	    .owner = on_owner_gone,
+	    .bound = on_binding,
+	    .fail = wardd_sipfail_hook,
+	    .arg = w};
 	struct store_read *r;
 	struct store_cluster cl;
 	struct store_secret sec;
@@ -323,6 +326,7 @@ static void on_sip_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
+	wardd_sipfail_drain(arg);
 	wardd_sip_look(arg);
 }
 
@@ -330,7 +334,7 @@ int wardd_sip_init(struct wardd *w)
 {
 	struct timeval tv = {SIP_TICK_S, 0};
 
-	if (wardd_sipreg_init(w) != 0)
+	if (wardd_sipreg_init(w) != 0 || wardd_sipfail_init(w) != 0)
 		return -1;
 	w->ev_sip = event_new(w->base, -1, EV_PERSIST, on_sip_timer, w);
 	return w->ev_sip && event_add(w->ev_sip, &tv) == 0 ? 0 : -1;
@@ -344,6 +348,7 @@ void wardd_sip_fini(struct wardd *w)
 	sip_free(w->sip);
 	w->sip = NULL;
 	wardd_sipreg_fini(w); /* after the role: nothing queues any more */
+	wardd_sipfail_fini(w);
 	sip_dirstore_free(w->sip_dir);
 	w->sip_dir = NULL;
 }

@@ -107,6 +107,14 @@ void admin_fingerprint(struct admin *a, uint8_t out[32]);
 /* The TCP port bound (useful when the listen address asked for port 0). */
 int admin_port(struct admin *a);
 
+/* COUNT SIP authentication or authorization failures from ADDR naming
+ * NAME (the user or device tried; may be ""), REASON the last one's (may
+ * be NULL): counted in the gate's fixed tables with the logins and joins
+ * and summarised with them, "sip.fail" per source per window (the leader
+ * writes, a follower hands its summary to it). Admin thread only. */
+void admin_sip_failures(struct admin *a, const char *addr, const char *name,
+			const char *reason, unsigned count);
+
 /* ---- registration relay (routes_sipreg.c) ----------------------------- */
 
 /* A registration change of this node's signaling role: REG (device,

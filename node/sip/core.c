@@ -134,6 +134,15 @@ void core_peer_text(const struct sip_peer *peer, char *out, size_t cap)
 	}
 }
 
+void core_fail(struct sip_core *c, const struct sip_peer *peer,
+	       const char *name, const char *why)
+{
+	if (c->hooks.fail)
+		c->hooks.fail(c->hooks.arg,
+			      (const struct sockaddr *)&peer->addr,
+			      name ? name : "", why);
+}
+
 static const char *tp_name(unsigned tp)
 {
 	return tp == SIP_TP_TLS ? "TLS" : tp == SIP_TP_TCP ? "TCP" : "UDP";
@@ -233,6 +242,7 @@ int core_authenticate(struct sip_core *c, const sip_t *sip,
 		c->stats.auth_failed++;
 		sip_limit_fail(c->limit, (const struct sockaddr *)&peer->addr,
 			       now_ms);
+		core_fail(c, peer, best->username, "credentials for another URI");
 		core_reply(out, 400, "Credentials URI Mismatch");
 		return 1;
 	}
@@ -267,6 +277,9 @@ int core_authenticate(struct sip_core *c, const sip_t *sip,
 		c->stats.auth_failed++;
 		sip_limit_fail(c->limit, (const struct sockaddr *)&peer->addr,
 			       now_ms);
+		core_fail(c, peer, best->username,
+			  v == SIP_DIGEST_REPLAY ? "replayed nonce count"
+						 : "wrong digest response");
 		challenge(c, now_ms, proxy, 0, out);
 		return 1;
 	}
@@ -283,6 +296,7 @@ static void forbid(struct sip_core *c, const struct sip_device *dev,
 		 tp_name(peer->transport), dev->name, why);
 	core_reply(out, 403, "Forbidden");
 	c->stats.forbidden++;
+	core_fail(c, peer, dev->name, why);
 }
 
 int core_check_device(struct sip_core *c, const struct sip_device *dev,

@@ -84,6 +84,13 @@ struct sip_core_hooks {
 	 * could not write it, or the device came back), so the node checks
 	 * it — a read, no write when it already names this node. */
 	sip_reg_owner_fn bound;
+	/* An authentication or authorization failure from SRC (borrowed)
+	 * naming NAME (the digest user, device or trunk tried; borrowed,
+	 * valid during the call), for WHY (static text): the node counts it
+	 * in memory and summarises it into the audit log — never a write per
+	 * failure. Signaling thread; may be NULL. */
+	void (*fail)(void *arg, const struct sockaddr *src, const char *name,
+		     const char *why);
 	void *arg;
 };
 

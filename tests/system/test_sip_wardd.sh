@@ -13,7 +13,7 @@
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
 declare -A SIP TLS
 for n in n1 n2 n3; do
-	node_conf $n # free SIP ports of its own (ward_sip)
+	node_conf $n "fail_summary_s = 2" # free SIP ports of its own (ward_sip)
 	read -r _ SIP[$n] TLS[$n] <<<"$(ward_sip $n)"
 done
 # served_fp NODE: SHA-256 of the certificate n's SIP TLS port presents.
@@ -113,6 +113,34 @@ step "n3 is not in the phone's group: 403 and a log line"
 register n3 403
 grep -q "SEP001122334455 refused: node not in the device's group" "$CLUSTER_DIR/n3.log" ||
 	fail "no log line on n3"
+
+step "SIP failures are summarised: 30 wrong passwords on n2, one audit record, the index barely moves"
+sip_fail_records() { # NODE: sip.fail records seen by NODE, on n1
+	ward_ctl n1 --json audit --limit 1000 |
+		jq "[.audit[] | select(.action == \"sip.fail\" and (.detail | endswith(\"(seen by $1)\")))]"
+}
+has_record() { [ "$(sip_fail_records "$1" | jq length)" -ge 1 ]; }
+wait_until 20 "n3's refusal summarised into n1's audit" has_record n3
+sip_fail_records n3 | jq -e '.[0].detail | test("peer=127.0.0.1 count=1 .*names=SEP001122334455:1 last=node not in the device.s group")' >/dev/null ||
+	fail "n3's summary: $(sip_fail_records n3 | jq -c .)"
+applied() { ward_ctl n1 --json status | jq -r .node.applied_index; }
+a0=$(applied)
+# From 127.0.0.7: the source gets blocked, the phone must not be.
+$CLIENT --server "127.0.0.1:${SIP[n2]}" --local 127.0.0.7 \
+	--device SEP001122334455 --user alice --password wrong-password --alg SHA-256 --repeat 30 --timeout 0.5 \
+	>"$CLUSTER_DIR/client.out" || fail "wrong passwords: $(cat "$CLUSTER_DIR/client.out")"
+fails=$(grep -c '^fail$' "$CLUSTER_DIR/client.out")
+# 20 failures in a minute block the source: the rest go unanswered.
+[ "$fails" -ge 20 ] || fail "only $fails refusals: $(cat "$CLUSTER_DIR/client.out")"
+wait_until 20 "n2's summary in n1's audit" has_record n2
+sleep 3 # another window: nothing more may come
+sip_fail_records n2 >"$CLUSTER_DIR/fail.json"
+[ "$(jq length "$CLUSTER_DIR/fail.json")" = 1 ] || fail "records: $(jq -c . "$CLUSTER_DIR/fail.json")"
+jq -e ".[0].detail | test(\"^peer=127.0.0.7 count=$fails window=2s names=alice:$fails last=wrong digest response\")" \
+	"$CLUSTER_DIR/fail.json" >/dev/null || fail "record: $(jq -c . "$CLUSTER_DIR/fail.json")"
+a1=$(applied)
+echo "applied index $a0 -> $a1 for $fails failures"
+[ $((a1 - a0)) -le 3 ] || fail "$fails failures moved the applied index by $((a1 - a0))"
 
 step "the relay route is for members only: an admin's claim is refused"
 # n1's nonce step registered the phone on n2, a follower: relayed.

@@ -39,6 +39,8 @@ struct fixture {
 	int owner_events;
 	char last_owner[64];
 	int last_registered;
+	int fail_events;
+	char last_fail[128];
 	uint64_t now;
 };
 
@@ -51,11 +53,25 @@ static void on_owner(void *arg, const char *device,
 	f->last_registered = c != NULL;
 }
 
+static void on_fail(void *arg, const struct sockaddr *src, const char *name,
+		    const char *why)
+{
+	struct fixture *f = arg;
+	char host[64] = "?";
+
+	inet_ntop(AF_INET, &((const struct sockaddr_in *)src)->sin_addr, host,
+		  sizeof host);
+	f->fail_events++;
+	snprintf(f->last_fail, sizeof f->last_fail, "%s %s: %s", host, name,
+		 why);
+}
+
 static int setup_with(void **state, unsigned rate)
 {
 	static struct fixture f;
 	struct sip_core_config cfg;
-	struct sip_core_hooks hooks = {.owner = on_owner, .arg = &f};
+	struct sip_core_hooks hooks = {
+	    .owner = on_owner, .fail = on_fail, .arg = &f};
 	char err[256];
 
 	memset(&f, 0, sizeof f);
@@ -310,6 +326,10 @@ static void test_core_wrong_password_is_challenged_again(void **state)
 	sip_core_stats(f->core, &st);
 	assert_int_equal(st.auth_failed, 1);
 	assert_int_equal(f->owner_events, 0);
+	/* Handed to the node for its audit summary, with who and why. */
+	assert_int_equal(f->fail_events, 1);
+	assert_string_equal(f->last_fail,
+			    "192.0.2.1 alice: wrong digest response");
 }
 
 /* REGISTER SEP001122334455 answered with credentials for URI: the
@@ -346,6 +366,8 @@ test_core_credentials_for_another_uri_are_refused_and_counted(void **state)
 	assert_string_equal(rep.phrase, "Credentials URI Mismatch");
 	sip_core_stats(f->core, &st);
 	assert_int_equal(st.auth_failed, 1);
+	assert_string_equal(f->last_fail,
+			    "192.0.2.1 alice: credentials for another URI");
 	assert_int_equal(f->owner_events, 0);
 	/* An unknown user's is refused alike, before any lookup. */
 	rep = register_with_uri(f, "sip:ward.test", "wrong", &p);
@@ -380,6 +402,9 @@ static void test_core_refuses_device_outside_its_node_group(void **state)
 	rep = register_as(f, "SEP0000000000AA", "pw-alice", NULL, &p);
 	assert_int_equal(rep.status, 403);
 	assert_int_equal(f->owner_events, 0);
+	assert_string_equal(
+	    f->last_fail,
+	    "192.0.2.1 SEP0000000000AA: node not in the device's group");
 }
 
 static void

@@ -113,6 +113,9 @@ def main():
     ap.add_argument("--cafile")
     ap.add_argument("--timeout", type=float, default=3)
     ap.add_argument("--expect", help="status the last response must have")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="challenge and answer this many times; prints "
+                         "'fail' per answer refused, stops at a timeout")
     ap.add_argument("--query", action="store_true",
                     help="REGISTER without Contact: ask for the bindings")
     ap.add_argument("--expect-contacts", type=int,
@@ -184,6 +187,21 @@ def main():
               "realm": a.realm or "ward"}
         ch["_proxy"] = a.method not in ("REGISTER",)
         r = exchange(request(answer(ch, 1)))
+    elif a.repeat > 1:
+        for _ in range(a.repeat):
+            try:
+                r = exchange(request())
+                chs = challenges(r)
+                if a.alg not in chs:
+                    break
+                ch = chs[a.alg]
+                ch["_proxy"] = status(r) == "407"
+                r = exchange(request(answer(ch, 1)))
+            except socket.timeout:
+                print("timeout")
+                break
+            if status(r) in ("401", "407", "403"):
+                print("fail")
     else:
         r = exchange(request())
         if status(r) in ("401", "407") and a.user:
