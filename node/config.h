@@ -16,6 +16,7 @@ struct config {
 	unsigned sip_keepalive_s;         /* sip.keepalive_s (CRLF) */
 	unsigned sip_rate_per_source;     /* sip.rate_per_source msgs/s */
 	unsigned sip_conn_per_source;     /* sip.conn_per_source TCP/TLS */
+	unsigned sip_silent_s;            /* sip.silent_s: first message due */
 	char sip_digest[64];              /* sip.digest_algorithms */
 	char name[CONFIG_NAME_MAX];         /* node.name */
 	char data_dir[CONFIG_PATH_MAX];     /* node.data_dir */

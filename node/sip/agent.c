@@ -27,6 +27,7 @@ struct sip_role;
 
 #include "common/errmsg.h"
 #include "common/log.h"
+#include "node/sip/conn.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
 
@@ -54,6 +55,7 @@ struct sip_role {
 	int ready; /* 1 listening, -1 failed */
 	char errmsg[256];
 	struct sip_core_stats stats; /* under mu */
+	struct sip_conn_stats conn_stats; /* under mu */
 	/* Signaling thread only. */
 	su_root_t *root;
 	nta_agent_t *agent;
@@ -70,6 +72,8 @@ struct sip_role {
 		struct sockaddr_storage addr;
 	} * conns;
 	unsigned long capped; /* connections over the per-source cap */
+	/* sip_conn's counters at the last minute's log line. */
+	unsigned long conn_refused, conn_full, conn_silent;
 };
 
 void sip_config_defaults(struct sip_config *cfg)
@@ -83,6 +87,7 @@ void sip_config_defaults(struct sip_config *cfg)
 	cfg->idle_s = 120;
 	cfg->max_msg = 65536;
 	cfg->conn_per_source = 32;
+	cfg->silent_s = 5;
 	sip_core_config_defaults(&cfg->core);
 }
 
@@ -198,8 +203,8 @@ static int conn_seen(struct sip_role *r, msg_t *msg,
 	size_t i, free_slot = CONN_MAX;
 	unsigned n = 0;
 
-	if (!r->conns || !r->cfg.conn_per_source || !tp ||
-	    !tport_is_secondary(tp) || !tport_is_stream(tp))
+	if (!r->conns || !tp || !tport_is_secondary(tp) ||
+	    !tport_is_stream(tp))
 		return 0;
 	i = conn_slot(tp);
 	for (size_t k = 0; k < CONN_MAX; k++, i = (i + 1) & (CONN_MAX - 1)) {
@@ -212,13 +217,15 @@ static int conn_seen(struct sip_role *r, msg_t *msg,
 	}
 	for (size_t k = 0; k < CONN_MAX; k++)
 		n += r->conns[k].tp && same_host(&r->conns[k].addr, addr);
-	if (free_slot == CONN_MAX || n >= r->cfg.conn_per_source) {
+	if (free_slot == CONN_MAX ||
+	    (r->cfg.conn_per_source && n >= r->cfg.conn_per_source)) {
 		r->capped++;
 		close_later(r, msg);
 		return -1;
 	}
 	r->conns[free_slot].tp = tport_ref(tp);
 	r->conns[free_slot].addr = *addr;
+	sip_conn_spoke((const struct sockaddr *)addr); /* no longer silent */
 	return 0;
 }
 
@@ -300,19 +307,33 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		return;
 	}
 	close_flooders(r);
-	if (++r->ticks % (60000 / TIMER_MS) == 0 && (r->closed || r->capped)) {
-		log_info(TAG,
-			 "closed %lu TCP/TLS connections in the last minute "
-			 "(%lu over the per-source cap of %u, the rest "
-			 "flooding)",
-			 r->closed, r->capped, r->cfg.conn_per_source);
+	if (++r->ticks % (60000 / TIMER_MS) == 0) {
+		struct sip_conn_stats cs;
+		sip_conn_stats(&cs);
+		if (r->closed || r->capped || cs.refused != r->conn_refused ||
+		    cs.full != r->conn_full || cs.silent != r->conn_silent)
+			log_info(TAG,
+				 "closed %lu TCP/TLS connections in the last "
+				 "minute (%lu over the per-source cap of %u, "
+				 "the rest flooding); at accept: %lu over the "
+				 "cap, %lu over the total of %u; %lu silent "
+				 "for %u s",
+				 r->closed, r->capped, r->cfg.conn_per_source,
+				 cs.refused - r->conn_refused,
+				 cs.full - r->conn_full, CONN_MAX,
+				 cs.silent - r->conn_silent, r->cfg.silent_s);
 		r->closed = r->capped = 0;
+		r->conn_refused = cs.refused;
+		r->conn_full = cs.full;
+		r->conn_silent = cs.silent;
 	}
 	if (r->ticks % (1000 / TIMER_MS) == 0) {
+		sip_conn_sweep();
 		conn_sweep(r, 0);
 		sip_core_tick(r->core, now_ms());
 		pthread_mutex_lock(&r->mu);
 		sip_core_stats(r->core, &r->stats);
+		sip_conn_stats(&r->conn_stats);
 		pthread_mutex_unlock(&r->mu);
 	}
 }
@@ -387,6 +408,17 @@ static void *sip_thread(void *arg)
 		signal_ready(r, -1, "sip: out of memory");
 		goto err_after_init;
 	}
+	{
+		struct sip_conn_config cc = {
+		    .per_source = r->cfg.conn_per_source,
+		    .max = CONN_MAX,
+		    .silent_ms = r->cfg.silent_s * 1000,
+		};
+		if (sip_conn_thread_begin(&cc) != 0) {
+			signal_ready(r, -1, "sip: out of memory");
+			goto err_after_tls_table;
+		}
+	}
 	r->root = su_root_create(r);
 	if (!r->root) {
 		signal_ready(r, -1, "sip: cannot create su_root");
@@ -429,6 +461,7 @@ static void *sip_thread(void *arg)
 	su_root_run(r->root);
 	pthread_mutex_lock(&r->mu);
 	sip_core_stats(r->core, &r->stats); /* the last word */
+	sip_conn_stats(&r->conn_stats);
 	pthread_mutex_unlock(&r->mu);
 
 err_after_timer:
@@ -441,6 +474,7 @@ err_after_core: /* the core stays with the role (sip_free) */
 err_after_root:
 	su_root_destroy(r->root);
 err_after_tls_table:
+	sip_conn_thread_end();
 	sip_tls_peer_thread_end();
 err_after_init:
 	su_deinit();
@@ -538,5 +572,12 @@ void sip_role_stats(struct sip_role *r, struct sip_core_stats *out)
 {
 	pthread_mutex_lock(&r->mu);
 	*out = r->stats;
+	pthread_mutex_unlock(&r->mu);
+}
+
+void sip_role_conn_stats(struct sip_role *r, struct sip_conn_stats *out)
+{
+	pthread_mutex_lock(&r->mu);
+	*out = r->conn_stats;
 	pthread_mutex_unlock(&r->mu);
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "node/sip/conn.h"
 #include "node/sip/core.h"
 #include "node/sip/directory.h"
 
@@ -29,14 +30,18 @@ struct sip_config {
 	unsigned keepalive_s; /* CRLF keepalive on TCP/TLS, 0: off */
 	unsigned idle_s;      /* idle connections closed after this */
 	size_t max_msg;	      /* largest accepted message, bytes */
-	/* TCP/TLS connections one source address may hold (counted from a
-	 * connection's first message; 0: no cap). */
+	/* TCP/TLS connections one source address may hold (counted from
+	 * accept, conn.h; 0: no cap). */
 	unsigned conn_per_source;
+	/* A TCP/TLS connection without a message this long after accept is
+	 * closed; 0: only the idle reaper closes it. */
+	unsigned silent_s;
 	struct sip_core_config core;
 };
 
 /* Fills CFG with the defaults: 127.0.0.1, 5060, 5061, 30 s keepalive,
- * 120 s idle, 64 KiB messages, the core's defaults. */
+ * 120 s idle, 64 KiB messages, 32 connections per source, 5 s to the
+ * first message, the core's defaults. */
 void sip_config_defaults(struct sip_config *cfg);
 
 struct sip_role;
@@ -65,5 +70,8 @@ void sip_free(struct sip_role *r);
 
 /* A copy of the core's counters (any thread; updated once a second). */
 void sip_role_stats(struct sip_role *r, struct sip_core_stats *out);
+/* A copy of the connection counters (conn.h; any thread; once a second;
+ * the current thread's since its last restart). */
+void sip_role_conn_stats(struct sip_role *r, struct sip_conn_stats *out);
 
 #endif

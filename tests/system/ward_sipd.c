@@ -33,7 +33,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ward_sipd --dir FILE [--host ADDR]... [--port N] "
 		"[--tls-port N --tls-dir DIR] [--node-id N] [--rate N] "
-		"[--conn-per-source N] "
+		"[--conn-per-source N] [--silent-s N] "
 		"[--min-expires N] [--digest ALG,...] [--quiet]\n");
 	exit(2);
 }
@@ -46,6 +46,7 @@ int main(int argc, char **argv)
 	struct sip_core_hooks hooks = {.owner = on_owner};
 	struct sip_role *role = NULL;
 	struct sip_core_stats st;
+	struct sip_conn_stats cs;
 	const char *dirfile = NULL;
 	char err[256];
 	int nhosts = 0;
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
 			cfg.core.rate = (unsigned)atoi(v);
 		else if (strcmp(a, "--conn-per-source") == 0)
 			cfg.conn_per_source = (unsigned)atoi(v);
+		else if (strcmp(a, "--silent-s") == 0)
+			cfg.silent_s = (unsigned)atoi(v);
 		else if (strcmp(a, "--digest") == 0) {
 			/* comma-separated algorithm names */
 			char buf[64], *save = NULL;
@@ -118,16 +121,18 @@ int main(int argc, char **argv)
 		pause();
 	sip_stop(role);
 	sip_role_stats(role, &st);
+	sip_role_conn_stats(role, &cs);
 	sip_free(role);
 	sip_dirmem_free(mem);
 	printf("{\"requests\":%llu,\"registered\":%llu,\"challenged\":%llu,"
 	       "\"auth_failed\":%llu,\"forbidden\":%llu,\"dropped\":%llu,"
-	       "\"bad\":%llu}\n",
+	       "\"bad\":%llu,\"conn_refused\":%lu,\"conn_full\":%lu,"
+	       "\"conn_silent\":%lu}\n",
 	       (unsigned long long)st.requests,
 	       (unsigned long long)st.registered,
 	       (unsigned long long)st.challenged,
 	       (unsigned long long)st.auth_failed,
 	       (unsigned long long)st.forbidden, (unsigned long long)st.dropped,
-	       (unsigned long long)st.bad);
+	       (unsigned long long)st.bad, cs.refused, cs.full, cs.silent);
 	return 0;
 }
