@@ -1,6 +1,6 @@
 # Unit tests of the signaling role (included from tests/CMakeLists.txt).
 if(TARGET ward_sip)
-  foreach(t sip_digest sip_registrar sip_core)
+  foreach(t sip_digest sip_registrar sip_core sip_uac_auth)
     ward_unit_test(test_${t} SOURCES unit/test_${t}.c LIBS ward_sip)
   endforeach()
 endif()
