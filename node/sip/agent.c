@@ -30,6 +30,7 @@ struct sip_role;
 #include "node/sip/conn.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
+#include "node/sip/uac_options.h"
 
 #define TAG "sip"
 #define TIMER_MS 100
@@ -56,6 +57,11 @@ struct sip_role {
 	char errmsg[256];
 	struct sip_core_stats stats; /* under mu */
 	struct sip_conn_stats conn_stats; /* under mu */
+	/* The trunks' reachability (uac_options.h), under mu: it outlives
+	 * a restart of the thread. */
+	struct sip_trunk_status trunk_st[SIP_KEEPALIVE_TRUNKS];
+	size_t ntrunk_st;
+	struct sip_keepalive *ka; /* signaling thread */
 	/* Signaling thread only. */
 	su_root_t *root;
 	nta_agent_t *agent;
@@ -88,11 +94,19 @@ void sip_config_defaults(struct sip_config *cfg)
 	cfg->max_msg = 65536;
 	cfg->conn_per_source = 32;
 	cfg->silent_s = 5;
+	cfg->trunk_options_s = 30;
 	sip_core_config_defaults(&cfg->core);
 }
 
 /* Wall-clock time: nonces carry their issue time and every node of the
  * cluster must read it the same way. */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -330,12 +344,35 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 	if (r->ticks % (1000 / TIMER_MS) == 0) {
 		sip_conn_sweep();
 		conn_sweep(r, 0);
+		sip_keepalive_tick(r->ka, mono_ms());
 		sip_core_tick(r->core, now_ms());
 		pthread_mutex_lock(&r->mu);
 		sip_core_stats(r->core, &r->stats);
 		sip_conn_stats(&r->conn_stats);
 		pthread_mutex_unlock(&r->mu);
 	}
+}
+
+/* The keepalive's word on a trunk (signaling thread): kept for
+ * sip_role_trunk_status. */
+static void on_trunk_status(void *arg, const struct sip_trunk_status *st)
+{
+	struct sip_role *r = arg;
+	size_t i;
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->ntrunk_st; i++)
+		if (strcmp(r->trunk_st[i].name, st->name) == 0)
+			break;
+	if (st->removed) {
+		if (i < r->ntrunk_st)
+			r->trunk_st[i] = r->trunk_st[--r->ntrunk_st];
+	} else if (i < r->ntrunk_st) {
+		r->trunk_st[i] = *st;
+	} else if (r->ntrunk_st < SIP_KEEPALIVE_TRUNKS) {
+		r->trunk_st[r->ntrunk_st++] = *st;
+	}
+	pthread_mutex_unlock(&r->mu);
 }
 
 static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
@@ -450,6 +487,18 @@ static void *sip_thread(void *arg)
 		signal_ready(r, -1, err);
 		goto err_after_agent;
 	}
+	if (r->cfg.trunk_options_s && r->cfg.nhosts) {
+		char from[SIP_HOST_MAX + 32];
+		int v6 = strchr(r->cfg.hosts[0], ':') != NULL;
+		snprintf(from, sizeof from, "sip:ward@%s%s%s", v6 ? "[" : "",
+			 r->cfg.hosts[0], v6 ? "]" : "");
+		if (sip_keepalive_new(r->agent, r->dir, from,
+				      r->cfg.trunk_options_s, on_trunk_status,
+				      r, &r->ka) != 0) {
+			signal_ready(r, -1, "sip: out of memory");
+			goto err_after_agent;
+		}
+	}
 	r->timer = su_timer_create(su_root_task(r->root), TIMER_MS);
 	if (!r->timer || su_timer_run(r->timer, on_timer, r) != 0) {
 		signal_ready(r, -1, "sip: cannot create the timer");
@@ -468,6 +517,8 @@ err_after_timer:
 	close_flooders(r); /* drops the references */
 	su_timer_destroy(r->timer);
 err_after_agent:
+	sip_keepalive_free(r->ka); /* before the agent: its transactions */
+	r->ka = NULL;
 	conn_sweep(r, 1); /* before the agent: drops the references */
 	nta_agent_destroy(r->agent);
 err_after_core: /* the core stays with the role (sip_free) */
@@ -580,4 +631,20 @@ void sip_role_conn_stats(struct sip_role *r, struct sip_conn_stats *out)
 	pthread_mutex_lock(&r->mu);
 	*out = r->conn_stats;
 	pthread_mutex_unlock(&r->mu);
+}
+
+int sip_role_trunk_status(struct sip_role *r, const char *name,
+			  struct sip_trunk_status *out)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < r->ntrunk_st; i++)
+		if (strcmp(r->trunk_st[i].name, name) == 0) {
+			*out = r->trunk_st[i];
+			rc = 0;
+			break;
+		}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
 }

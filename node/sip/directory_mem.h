@@ -16,6 +16,10 @@
  *   trunk NAME addr=IP [digest=0|1] [allow=refer,notify,replaces,presence]
  *          [appauth=1] [mode=...] [subject=CN,CN] [port=N]
  *          [transports=udp,tcp,tls]    (incoming port and transports)
+ *          [peerport=N] [out=udp|tcp|tls] (where keepalives go: addr,
+ *                                     peerport (5060), out (udp))
+ *   credential REALM USER PASSWORD   (what ward answers REALM's
+ *                                     challenges with, as a client)
  *   users PREFIX COUNT PASSWORD      (PREFIX0..PREFIXn-1 users and devices,
  *                                     each device named like its user)
  * HA1s are computed from the passwords at load time for every algorithm.

@@ -14,6 +14,7 @@
 #include "node/sip/conn.h"
 #include "node/sip/core.h"
 #include "node/sip/directory.h"
+#include "node/sip/uac_options.h"
 
 #define SIP_MAX_LISTEN 4
 #define SIP_HOST_MAX 64
@@ -36,12 +37,14 @@ struct sip_config {
 	/* A TCP/TLS connection without a message this long after accept is
 	 * closed; 0: only the idle reaper closes it. */
 	unsigned silent_s;
+	/* An OPTIONS to each SIP trunk this often (uac_options.h); 0: off. */
+	unsigned trunk_options_s;
 	struct sip_core_config core;
 };
 
 /* Fills CFG with the defaults: 127.0.0.1, 5060, 5061, 30 s keepalive,
  * 120 s idle, 64 KiB messages, 32 connections per source, 5 s to the
- * first message, the core's defaults. */
+ * first message, trunk keepalives every 30 s, the core's defaults. */
 void sip_config_defaults(struct sip_config *cfg);
 
 struct sip_role;
@@ -73,5 +76,9 @@ void sip_role_stats(struct sip_role *r, struct sip_core_stats *out);
 /* A copy of the connection counters (conn.h; any thread; once a second;
  * the current thread's since its last restart). */
 void sip_role_conn_stats(struct sip_role *r, struct sip_conn_stats *out);
+/* What the keepalive last learnt of trunk NAME (any thread): 0 with OUT
+ * filled, or -1 when no probe of it ended yet. */
+int sip_role_trunk_status(struct sip_role *r, const char *name,
+			  struct sip_trunk_status *out);
 
 #endif

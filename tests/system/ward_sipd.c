@@ -33,7 +33,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ward_sipd --dir FILE [--host ADDR]... [--port N] "
 		"[--tls-port N --tls-dir DIR] [--node-id N] [--rate N] "
-		"[--conn-per-source N] [--silent-s N] "
+		"[--conn-per-source N] [--silent-s N] [--trunk-options-s N] "
 		"[--min-expires N] [--digest ALG,...] [--quiet]\n");
 	exit(2);
 }
@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 
 	sip_config_defaults(&cfg);
 	cfg.tls_port = 0;
+	cfg.trunk_options_s = 0; /* trunks here are made up: no keepalive */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--quiet") == 0) {
@@ -81,6 +82,8 @@ int main(int argc, char **argv)
 			cfg.conn_per_source = (unsigned)atoi(v);
 		else if (strcmp(a, "--silent-s") == 0)
 			cfg.silent_s = (unsigned)atoi(v);
+		else if (strcmp(a, "--trunk-options-s") == 0)
+			cfg.trunk_options_s = (unsigned)atoi(v);
 		else if (strcmp(a, "--digest") == 0) {
 			/* comma-separated algorithm names */
 			char buf[64], *save = NULL;
