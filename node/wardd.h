@@ -96,6 +96,8 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 int wardd_sip_init(struct wardd *w);
 void wardd_sip_look(struct wardd *w);
 void wardd_sip_fini(struct wardd *w);
+/* admin hook: the trunk keepalive's last word on TRUNK, as JSON text. */
+int wardd_sip_trunk_status(void *arg, const char *trunk, char **out);
 /* wardd_capf.c: starts the CAPF role once the node has its CAPF
  * certificate and consensus runs; stop before consensus_stop, fini
  * after. */

@@ -327,6 +327,29 @@ void wardd_sip_look(struct wardd *w)
 	memcpy(w->sip_tls_fp, fp, 32);
 }
 
+int wardd_sip_trunk_status(void *arg, const char *trunk, char **out)
+{
+	struct wardd *w = arg;
+	struct sip_trunk_status st;
+	char buf[512];
+	int n;
+
+	if (!w->sip || sip_role_trunk_status(w->sip, trunk, &st) != 0)
+		return -1;
+	/* The algorithm name is ours (digest.c); nothing else is text. */
+	n = snprintf(buf, sizeof buf,
+		     "{\"reachable\":%s,\"status\":%d,\"auth\":\"%s\","
+		     "\"auth_refused\":%s,\"checked_ms\":%llu,\"rtt_ms\":%u,"
+		     "\"probes\":%llu}",
+		     st.reachable ? "true" : "false", st.status, st.auth,
+		     st.auth_refused ? "true" : "false",
+		     (unsigned long long)st.checked_ms, st.rtt_ms,
+		     (unsigned long long)st.probes);
+	if (n < 0 || (size_t)n >= sizeof buf || !(*out = strdup(buf)))
+		return -1;
+	return 0;
+}
+
 static void on_sip_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;

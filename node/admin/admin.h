@@ -36,6 +36,11 @@ struct admin_hooks {
 	 * 0, ADMIN_TFTP_NOT_FOUND, or -1. Any thread. */
 	int (*tftp_explain)(void *arg, uint64_t node_id, const char *device,
 			    char **out);
+	/* GET /v1/devices/NAME of a trunk: what this node's keepalive last
+	 * learnt of TRUNK, as a JSON object's text in *out (malloc'ed,
+	 * transferred); 0, or -1 when nothing is known. Admin thread. NULL:
+	 * the field is left out. */
+	int (*sip_trunk_status)(void *arg, const char *trunk, char **out);
 	void *arg;
 };
 

@@ -13,7 +13,10 @@
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
 declare -A SIP TLS
 for n in n1 n2 n3; do
-	node_conf $n "fail_summary_s = 2" # free SIP ports of its own (ward_sip)
+	# n1 alone probes the trunks, every second.
+	keepalive=0
+	[ $n = n1 ] && keepalive=1
+	node_conf $n "fail_summary_s = 2" "[sip]" "trunk_options_s = $keepalive" # free SIP ports of its own (ward_sip)
 	read -r _ SIP[$n] TLS[$n] <<<"$(ward_sip $n)"
 done
 # served_fp NODE: SHA-256 of the certificate n's SIP TLS port presents.
@@ -163,6 +166,26 @@ jq -e ".[0].detail | test(\"^peer=127.0.0.7 count=$fails window=2s names=alice:$
 a1=$(applied)
 echo "applied index $a0 -> $a1 for $fails failures"
 [ $((a1 - a0)) -le 3 ] || fail "$fails failures moved the applied index by $((a1 - a0))"
+
+step "n1's OPTIONS keepalive: SIPp as a trunk challenges it, ward answers with the realm's credentials"
+UAS=$(free_port)
+printf 'trunk-secret-99\n' >"$CLUSTER_DIR/realm.pw"
+expect_rc 0 ward_ctl n1 realm add trunk.test --user ward-trunk \
+	--new-password-file "$CLUSTER_DIR/realm.pw"
+expect_rc 0 ward_ctl n1 trunk-profile add tpk --outgoing-transport udp
+expect_rc 0 ward_ctl n1 device add carrier --kind trunk --profile tpk \
+	--peer-host 127.0.0.1 --peer-port "$UAS"
+reach() { ward_ctl n1 --json device show carrier | jq -c .reachability; }
+unreachable() { reach | jq -e '.reachable == false'; }
+wait_until 20 "n1 finds the trunk unreachable" unreachable
+printf 'SEQUENTIAL\nward-trunk;trunk-secret-99\n' >"$CLUSTER_DIR/trunk.csv"
+(cd "$CLUSTER_DIR" && timeout 20 sipp -sf "$WARD_SRC/tests/system/sip/trunk_options_uas.xml" \
+	-inf trunk.csv -t u1 -m 1 -i 127.0.0.1 -p "$UAS" -timeout 10 </dev/null >/dev/null 2>&1) ||
+	fail "the trunk refused ward's answer to its challenge"
+reachable() { reach | jq -e '.reachable == true and .status == 200 and .auth == "MD5" and .node == "n1"'; }
+wait_until 10 "device show: the trunk reachable, after an MD5 challenge" reachable
+expect_rc 0 ward_ctl n1 device show carrier
+grep -q "reachability" "$CLUSTER_DIR/last.out" || fail "device show: $(cat "$CLUSTER_DIR/last.out")"
 
 step "the relay route is for members only: an admin's claim is refused"
 # n1's nonce step registered the phone on n2, a follower: relayed.
