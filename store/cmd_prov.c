@@ -144,8 +144,8 @@ int store_cmd_put_secret(struct store_cmd *c, enum store_op op,
 	return put_named(c, op, STORE_T_SECRETS, r->name, enc_secret, r);
 }
 
-int store_cmd_put_device_lsc(struct store_cmd *c,
-			     const struct store_device_lsc *r)
+static int put_device_cert(struct store_cmd *c, enum store_table t,
+			   const struct store_device_lsc *r)
 {
 	uint8_t *val = NULL;
 	size_t klen = name_len(r->device), n;
@@ -159,10 +159,26 @@ int store_cmd_put_device_lsc(struct store_cmd *c,
 		return STORE_ENOMEM;
 	rc = store_device_lsc_encode(r, val, STORE_BLOB_RECORD_MAX, &n);
 	if (rc == STORE_OK)
-		rc = store_cmd_op(c, STORE_OP_PUT, STORE_T_DEVICE_LSC,
-				  r->device, klen, val, n);
+		rc = store_cmd_op(c, STORE_OP_PUT, t, r->device, klen, val, n);
 	OPENSSL_free(val);
 	return rc;
+}
+
+int store_cmd_put_device_lsc(struct store_cmd *c,
+			     const struct store_device_lsc *r)
+{
+	return put_device_cert(c, STORE_T_DEVICE_LSC, r);
+}
+
+int store_cmd_put_device_mic(struct store_cmd *c,
+			     const struct store_device_lsc *r)
+{
+	return put_device_cert(c, STORE_T_DEVICE_MIC, r);
+}
+
+int store_cmd_del_device_mic(struct store_cmd *c, const char *device)
+{
+	return del_named(c, STORE_OP_DEL, STORE_T_DEVICE_MIC, device);
 }
 
 int store_cmd_del_device_lsc(struct store_cmd *c, const char *device)
@@ -254,6 +270,8 @@ int store_cmd_del_device(struct store_cmd *c, const struct store_device *old)
 		rc = device_indexes(c, STORE_OP_DEL, old);
 	if (rc == STORE_OK)
 		rc = store_cmd_del_device_lsc(c, old->name);
+	if (rc == STORE_OK)
+		rc = store_cmd_del_device_mic(c, old->name);
 	if (rc == STORE_OK)
 		rc = store_cmd_del_registration(c, old->name);
 	return rc;

@@ -52,6 +52,8 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_TFTP_FILES] = "tftp_files",
     [STORE_T_TFTP_CHUNKS] = "tftp_chunks",
     [STORE_T_CAPF_OPS] = "capf_ops",
+    [STORE_T_DEVICE_MIC] = "device_mic",
+    [STORE_T_SRST] = "srst",
 };
 
 const char *store_table_name(enum store_table t)

@@ -110,6 +110,8 @@ struct store_phone_profile {
 	uint32_t key_size;	   /* RSA bits for CAPF: 1024, 2048, 4096 */
 	uint32_t settings_access;  /* enum store_settings_access */
 	uint64_t created_ms, changed_ms;
+	char srst[STORE_NAME_MAX]; /* v2: SRST reference (store/srst.h), ""
+				      none */
 };
 
 /* ---- SIP trunk security profiles (table trunk_profiles, key = name) ---- */
@@ -129,7 +131,7 @@ struct store_trunk_profile {
 	uint32_t in_transport;		    /* enum store_transport */
 	uint32_t out_transport;		    /* TCP, UDP or TLS */
 	uint32_t in_port;		    /* 1..65535 */
-	char x509_subjects[STORE_TEXT_MAX]; /* peer subject CNs, separated by
+	char x509_subjects[STORE_TEXT_MAX]; /* peer DNs or names, separated by
 					       spaces or commas; "" none */
 	uint32_t flags;			    /* STORE_TP_* */
 	uint32_t nonce_validity_s;	    /* 0: the cluster parameter */
@@ -200,6 +202,11 @@ struct store_device_lsc {
 	uint64_t not_after_s;
 	uint64_t issued_ms;
 };
+
+/* A device's manufacturer-installed certificate (MIC), as the registrar,
+ * CAPF or the admin saw it, is kept in the same record (table device_mic,
+ * key = device name; issued_ms: when it was recorded). The TFTP role
+ * encrypts a config to the LSC, else to the MIC. */
 
 /* ---- users (table users, key = name) ---------------------------------- */
 
@@ -378,6 +385,8 @@ int store_device_each_by_user(struct store_read *r, const char *user,
 			      store_device_fn fn, void *arg);
 int store_device_lsc_get(struct store_read *r, const char *device,
 			 struct store_device_lsc *out);
+int store_device_mic_get(struct store_read *r, const char *device,
+			 struct store_device_lsc *out);
 int store_user_get(struct store_read *r, const char *name,
 		   struct store_user *out);
 typedef int (*store_user_fn)(void *arg, const struct store_user *rec);
@@ -418,11 +427,15 @@ int store_cmd_del_trunk_profile(struct store_cmd *c, const char *name);
  * entries are replaced by NEXT's. Names must match. */
 int store_cmd_put_device(struct store_cmd *c, const struct store_device *old,
 			 const struct store_device *next);
-/* Guarded on OLD; also drops its indexes, LSC and registration. */
+/* Guarded on OLD; also drops its indexes, LSC, MIC and registration. */
 int store_cmd_del_device(struct store_cmd *c, const struct store_device *old);
 int store_cmd_put_device_lsc(struct store_cmd *c,
 			     const struct store_device_lsc *r);
 int store_cmd_del_device_lsc(struct store_cmd *c, const char *device);
+/* The MIC: put or replace; the delete ignores an absent one. */
+int store_cmd_put_device_mic(struct store_cmd *c,
+			     const struct store_device_lsc *r);
+int store_cmd_del_device_mic(struct store_cmd *c, const char *device);
 int store_cmd_put_user(struct store_cmd *c, enum store_op op,
 		       const struct store_user *r);
 int store_cmd_del_user(struct store_cmd *c, const char *name);

@@ -109,8 +109,8 @@ int store_registration_get(struct store_read *r, const char *device,
 STORE_EACH_RECORD(registration, STORE_T_REGISTRATIONS,
 		  struct store_registration)
 
-int store_device_lsc_get(struct store_read *r, const char *device,
-			 struct store_device_lsc *out)
+static int device_cert_get(struct store_read *r, enum store_table t,
+			   const char *device, struct store_device_lsc *out)
 {
 	size_t klen = name_key_len(device), n;
 	const void *v;
@@ -119,12 +119,24 @@ int store_device_lsc_get(struct store_read *r, const char *device,
 	memset(out, 0, sizeof *out);
 	if (klen == 0)
 		return STORE_EINVAL;
-	if ((rc = store_get(r, STORE_T_DEVICE_LSC, device, klen, &v, &n)))
+	if ((rc = store_get(r, t, device, klen, &v, &n)))
 		return rc;
 	if ((rc = store_device_lsc_decode(v, n, out)))
 		return rc;
 	memcpy(out->device, device, klen + 1);
 	return STORE_OK;
+}
+
+int store_device_lsc_get(struct store_read *r, const char *device,
+			 struct store_device_lsc *out)
+{
+	return device_cert_get(r, STORE_T_DEVICE_LSC, device, out);
+}
+
+int store_device_mic_get(struct store_read *r, const char *device,
+			 struct store_device_lsc *out)
+{
+	return device_cert_get(r, STORE_T_DEVICE_MIC, device, out);
 }
 
 int store_secret_get(struct store_read *r, const char *name,

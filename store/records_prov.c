@@ -13,7 +13,7 @@
 #include "store/prov.h"
 
 enum {
-	PHONE_PROFILE_V = 1,
+	PHONE_PROFILE_V = 2, /* v2: the SRST reference */
 	TRUNK_PROFILE_V = 1,
 	DEVICE_V = 1,
 	DEVICE_LSC_V = 1,
@@ -21,7 +21,7 @@ enum {
 
 #define STR_MAX(field_cap) (2 + (field_cap)-1)
 _Static_assert(1 + STR_MAX(STORE_NAME_MAX) + STR_MAX(STORE_DESC_MAX) + 7 * 4 +
-		       16 <=
+		       16 + STR_MAX(STORE_NAME_MAX) <=
 		   STORE_RECORD_MAX,
 	       "phone profile record");
 _Static_assert(1 + STR_MAX(STORE_NAME_MAX) + STR_MAX(STORE_DESC_MAX) + 4 * 4 +
@@ -210,7 +210,8 @@ static int phone_profile_ok(const struct store_phone_profile *r)
 	       (r->flags & ~STORE_PP_ALL) == 0 &&
 	       r->capf_auth <= STORE_CAPF_AUTH_EXISTING_MIC &&
 	       key_size_ok(r->key_size) &&
-	       r->settings_access <= STORE_SETTINGS_RESTRICTED;
+	       r->settings_access <= STORE_SETTINGS_RESTRICTED &&
+	       (r->srst[0] == '\0' || store_prov_name_valid(r->srst));
 }
 
 int store_phone_profile_encode(const struct store_phone_profile *r, void *buf,
@@ -233,6 +234,7 @@ int store_phone_profile_encode(const struct store_phone_profile *r, void *buf,
 	codec_put_u32(&w, r->settings_access);
 	codec_put_u64(&w, r->created_ms);
 	codec_put_u64(&w, r->changed_ms);
+	codec_put_str(&w, r->srst, sizeof r->srst);
 	return record_result(&w, len);
 }
 
@@ -258,6 +260,8 @@ int store_phone_profile_decode(const void *buf, size_t len,
 	r->settings_access = codec_get_u32(&rd);
 	r->created_ms = codec_get_u64(&rd);
 	r->changed_ms = codec_get_u64(&rd);
+	if (ver >= 2)
+		codec_get_str(&rd, r->srst, sizeof r->srst);
 	if ((rc = record_end(&rd)))
 		return rc;
 	return phone_profile_ok(r) ? STORE_OK : STORE_ECORRUPT;

@@ -76,6 +76,9 @@ enum store_table {
 	STORE_T_TFTP_CHUNKS, /* key = file SHA-256 (32) + index (4 BE) */
 	/* CAPF operations (store/capf.h) */
 	STORE_T_CAPF_OPS, /* key = device name */
+	/* provisioning, schema 6 (store/prov.h) */
+	STORE_T_DEVICE_MIC, /* key = device name */
+	STORE_T_SRST,       /* key = SRST reference name (store/srst.h) */
 	STORE_T__COUNT
 };
 
@@ -84,10 +87,10 @@ const char *store_table_name(enum store_table t);
 
 /* 2: tables certs..resets and cluster record v2; 3: the provisioning
  * tables phone_profiles..secrets; 4: tftp_files and tftp_chunks; 5:
- * capf_ops. A store
+ * capf_ops; 6: device_mic, srst. A store
  * of an older schema is upgraded in place when opened (tables are only
  * ever added). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 #define STORE_NAME_MAX 64    /* names: nodes, admins, parameters */
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */

@@ -58,6 +58,8 @@ int prov_rec_decode(const struct prov_kind *k, const void *val, size_t vlen,
 		return store_realm_decode(val, vlen, &rec->realm);
 	case PROV_NODE_GROUP:
 		return store_node_group_decode(val, vlen, &rec->node_group);
+	case PROV_SRST:
+		return store_srst_decode(val, vlen, &rec->srst);
 	default:
 		return STORE_EINVAL;
 	}
@@ -137,6 +139,14 @@ void prov_device_status(struct store_read *r, const struct store_device *d,
 					      "not_after_s",
 					      (json_int_t)lsc.not_after_s));
 	}
+	if (store_device_mic_get(r, d->name, &lsc) == 0) {
+		hex(lsc.sha256, 32, fp);
+		json_object_set_new(o, "mic",
+				    json_pack("{s:s, s:s, s:I}", "sha256", fp,
+					      "serial", lsc.serial,
+					      "not_after_s",
+					      (json_int_t)lsc.not_after_s));
+	}
 }
 
 /* ---- deleting: who still uses it --------------------------------------- */
@@ -156,6 +166,16 @@ static int device_uses(void *arg, const struct store_device *d)
 	if ((s->kind && d->kind != s->kind) || strcmp(v, s->name) != 0)
 		return 0;
 	snprintf(s->who, sizeof s->who, "%s", d->name);
+	return 1;
+}
+
+static int profile_uses_srst(void *arg, const struct store_phone_profile *p)
+{
+	struct user_scan *s = arg;
+
+	if (strcmp(p->srst, s->name) != 0)
+		return 0;
+	snprintf(s->who, sizeof s->who, "%s", p->name);
 	return 1;
 }
 
@@ -186,6 +206,14 @@ int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
 	case PROV_USER:
 	case PROV_APP_USER:
 		rc = store_device_each_by_user(r, name, first_device, s.who);
+		break;
+	case PROV_SRST:
+		rc = store_phone_profile_each(r, profile_uses_srst, &s);
+		if (rc == 1) {
+			set_err(errmsg, errcap,
+				"srst %s is in use by profile %s", name, s.who);
+			return 409;
+		}
 		break;
 	default:
 		break;
@@ -451,6 +479,44 @@ static int validate_realm(struct admin *a, struct prov_ctx *c,
 			   &m->password_len, m->kek_id, errmsg, errcap);
 }
 
+static int validate_profile_srst(struct prov_ctx *c, struct store_read *r,
+				 char *errmsg, size_t errcap)
+{
+	const char *name = c->rec.phone_profile.srst;
+	struct store_srst s;
+
+	if (name[0] && store_srst_get(r, name, &s) != 0) {
+		set_err(errmsg, errcap, "no SRST reference \"%s\"", name);
+		return 400;
+	}
+	return 0;
+}
+
+/* The certificate, when named, is an SRST trust entry. */
+static int validate_srst(struct prov_ctx *c, struct store_read *r,
+			 char *errmsg, size_t errcap)
+{
+	const char *name = c->rec.srst.certificate;
+	struct store_trust t;
+
+	if (!name[0])
+		return 0;
+	if (store_trust_get(r, name, &t) != 0) {
+		set_err(errmsg, errcap,
+			"no trust entry \"%s\" (wardctl cert import "
+			"--category srst)",
+			name);
+		return 400;
+	}
+	if (t.category != STORE_TRUST_SRST) {
+		set_err(errmsg, errcap,
+			"trust entry %s is of category %s, not srst", name,
+			store_trust_category_name(t.category));
+		return 400;
+	}
+	return 0;
+}
+
 static void stamp(struct prov_ctx *c, uint64_t now)
 {
 	uint64_t *created, *changed;
@@ -477,6 +543,10 @@ static void stamp(struct prov_ctx *c, uint64_t now)
 		created = &c->rec.realm.created_ms;
 		changed = &c->rec.realm.changed_ms;
 		break;
+	case PROV_SRST:
+		created = &c->rec.srst.created_ms;
+		changed = &c->rec.srst.changed_ms;
+		break;
 	default:
 		created = &c->rec.node_group.created_ms;
 		changed = &c->rec.node_group.changed_ms;
@@ -502,10 +572,15 @@ int prov_validate(struct admin *a, struct prov_ctx *c, struct store_read *r,
 			set_err(errmsg, errcap, "%s", s.why);
 			return 400;
 		}
-		if (c->k->id == PROV_PHONE_PROFILE)
+		if (c->k->id == PROV_PHONE_PROFILE) {
+			status = validate_profile_srst(c, r, errmsg, errcap);
 			prov_warn_profile(
 			    &c->rec.phone_profile,
 			    param_true(r, "tftp_encrypted_config"), c->warn);
+		}
+		break;
+	case PROV_SRST:
+		status = validate_srst(c, r, errmsg, errcap);
 		break;
 	case PROV_DEVICE:
 		status = validate_device(c, r, errmsg, errcap);
@@ -544,6 +619,8 @@ static int put_rec(struct prov_ctx *c, struct store_cmd *cmd, enum store_op op)
 		return store_cmd_put_realm(cmd, op, &c->rec.realm);
 	case PROV_NODE_GROUP:
 		return store_cmd_put_node_group(cmd, op, &c->rec.node_group);
+	case PROV_SRST:
+		return store_cmd_put_srst(cmd, op, &c->rec.srst);
 	default:
 		return STORE_EINVAL;
 	}

@@ -39,7 +39,7 @@ int prov_rec_read(const struct prov_kind *k, struct store_read *r,
 		  size_t *raw_len);
 /* prov_node_name_fn over a store_read (ARG). */
 const char *prov_node_name(void *arg, uint64_t id, char *buf, size_t cap);
-/* Adds "registration" and "lsc" to the JSON of device D when the store
+/* Adds "registration", "lsc" and "mic" to the JSON of device D when the store
  * holds them. */
 void prov_device_status(struct store_read *r, const struct store_device *d,
 			json_t *o);

@@ -118,6 +118,7 @@ static const struct prov_field phone_profile_fields[] = {
      .type = PF_FLAG,
      .off = offsetof(PP, flags),
      .bit = STORE_PP_SPAN_PC},
+    {.key = "srst_reference", .type = PF_NAME_OPT, STR(PP, srst)},
 };
 #undef PP
 
@@ -239,6 +240,25 @@ static const struct prov_field node_group_fields[] = {
 };
 #undef NG
 
+#define SR struct store_srst
+static const struct prov_field srst_fields[] = {
+    {.key = "name", .type = PF_NAME, STR(SR, name)},
+    {.key = "description", .type = PF_TEXT, STR(SR, description)},
+    {.key = "address", .type = PF_HOST, STR(SR, address)},
+    {.key = "sip_port",
+     .type = PF_U32,
+     .off = offsetof(SR, sip_port),
+     .min = 1,
+     .max = 65535},
+    {.key = "tls_port",
+     .type = PF_U32,
+     .off = offsetof(SR, tls_port),
+     .min = 0,
+     .max = 65535},
+    {.key = "certificate", .type = PF_NAME_OPT, STR(SR, certificate)},
+};
+#undef SR
+
 #define KIND(idv, w, pl, t, f, pw)                                             \
 	{                                                                      \
 		.id = idv, .what = w, .plural = pl, .table = t, .fields = f,   \
@@ -257,6 +277,7 @@ static const struct prov_kind kinds[PROV__COUNT] = {
     KIND(PROV_REALM, "realm", "realms", STORE_T_REALMS, realm_fields, 1),
     KIND(PROV_NODE_GROUP, "node-group", "node_groups", STORE_T_NODE_GROUPS,
 	 node_group_fields, 0),
+    KIND(PROV_SRST, "srst", "srst", STORE_T_SRST, srst_fields, 0),
 };
 
 const struct prov_kind *prov_kind_get(enum prov_kind_id id)
@@ -296,6 +317,9 @@ void prov_rec_init(const struct prov_kind *k, union prov_rec *rec,
 	case PROV_APP_USER:
 		rec->user.kind = STORE_USER_APP;
 		rec->user.methods = STORE_SIP_INVITE;
+		break;
+	case PROV_SRST:
+		rec->srst.sip_port = 5060;
 		break;
 	default:
 		break;
@@ -746,6 +770,10 @@ json_t *prov_render(const struct prov_kind *k, const union prov_rec *rec,
 		changed = rec->node_group.changed_ms;
 		break;
 	}
+	case PROV_SRST:
+		created = rec->srst.created_ms;
+		changed = rec->srst.changed_ms;
+		break;
 	default:
 		break;
 	}
@@ -802,6 +830,21 @@ int prov_rec_check(const struct prov_kind *k, const union prov_rec *rec,
 			set_err(errmsg, errcap,
 				"a node group lists 1 to %d nodes",
 				STORE_GROUP_NODES_MAX);
+			return 400;
+		}
+		break;
+	case PROV_SRST:
+		if (!store_srst_address_valid(rec->srst.address)) {
+			set_err(errmsg, errcap,
+				"address: an IP address or host name "
+				"(required), without spaces, quotes, / < > &");
+			return 400;
+		}
+		if (rec->srst.certificate[0] &&
+		    !store_trust_name_valid(rec->srst.certificate)) {
+			set_err(errmsg, errcap,
+				"certificate: the name of a trust entry "
+				"(wardctl cert list), as 0a1b2c3d.0");
 			return 400;
 		}
 		break;

@@ -19,6 +19,7 @@
 
 #include "node/admin/admin_auth.h"
 #include "store/prov.h"
+#include "store/srst.h"
 
 enum prov_kind_id {
 	PROV_PHONE_PROFILE = 0,
@@ -28,6 +29,7 @@ enum prov_kind_id {
 	PROV_APP_USER, /* application users: same table, kind app */
 	PROV_REALM,
 	PROV_NODE_GROUP,
+	PROV_SRST, /* SRST references */
 	PROV__COUNT
 };
 
@@ -39,6 +41,7 @@ union prov_rec {
 	struct store_user user;
 	struct store_realm realm;
 	struct store_node_group node_group;
+	struct store_srst srst;
 };
 
 /* What a body carries besides the record's own fields. */

@@ -1,6 +1,6 @@
 /* routes_prov: list, show, add, change and delete for every provisioning
  * resource (prov_req.h): /v1/profiles, /v1/trunk-profiles, /v1/devices,
- * /v1/users, /v1/app-users, /v1/realms, /v1/node-groups.
+ * /v1/users, /v1/app-users, /v1/realms, /v1/node-groups, /v1/srst.
  *
  * One set of handlers serves them all; the resource comes from the route's
  * pattern. What differs — references to check, secrets to wrap, users of a
@@ -31,6 +31,7 @@ static const struct {
     {"/v1/app-users", PROV_APP_USER},
     {"/v1/realms", PROV_REALM},
     {"/v1/node-groups", PROV_NODE_GROUP},
+    {"/v1/srst", PROV_SRST},
 };
 
 const struct prov_kind *prov_route_kind(const struct admin_op *op)

@@ -48,6 +48,9 @@ struct capf_session {
 	int have_progress;
 	int failing; /* the failed try is being recorded */
 	X509 *lsc;   /* owned: issued, not yet committed */
+	X509 *mic;   /* owned: the phone's MIC, verified against the mic-root
+			trust entries, recorded with the next write when it
+			is not the one on record */
 	char result[STORE_CAPF_RESULT_MAX];
 	uint8_t out[CAPF_MSG_MAX]; /* the message being built */
 };

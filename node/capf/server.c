@@ -86,6 +86,7 @@ static void session_free(struct capf_session *s)
 	if (s->deadline)
 		event_free(s->deadline);
 	X509_free(s->lsc);
+	X509_free(s->mic);
 	OPENSSL_cleanse(s, sizeof *s);
 	free(s);
 }

@@ -32,6 +32,47 @@ static struct store_cmd *session_cmd(struct capf_session *s)
 	return cmd;
 }
 
+/* Adds the MIC the session saw (s->mic) to CMD unless it is the one on
+ * record: a replicated write only when it changes. Once: s->mic is
+ * dropped (a proposal that fails leaves it to the phone's next session). */
+static int put_seen_mic(struct capf_session *s, struct store_cmd *cmd)
+{
+	struct store_device_lsc mic = {0}, old;
+	struct pki_cert_info info;
+	struct store_read *r;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	char why[64];
+	int rc = 0, same;
+
+	if (!s->mic)
+		return 0;
+	if (pki_cert_info(s->mic, &info, why, sizeof why) != 0 ||
+	    pki_cert_to_der(s->mic, &der, &der_len) != 0)
+		return 0; /* not recorded; the operation goes on */
+	if (store_read_begin(s->c->store, &r) != 0) {
+		free(der);
+		return 0;
+	}
+	same = store_device_mic_get(r, s->device, &old) == STORE_OK &&
+	       CRYPTO_memcmp(old.sha256, info.sha256, 32) == 0;
+	store_read_end(r);
+	if (!same) {
+		snprintf(mic.device, sizeof mic.device, "%s", s->device);
+		mic.der = der;
+		mic.der_len = der_len;
+		memcpy(mic.sha256, info.sha256, 32);
+		snprintf(mic.serial, sizeof mic.serial, "%s", info.serial);
+		mic.not_after_s = info.not_after_s;
+		mic.issued_ms = capf_now_ms();
+		rc = store_cmd_put_device_mic(cmd, &mic);
+	}
+	free(der);
+	X509_free(s->mic);
+	s->mic = NULL;
+	return rc;
+}
+
 /* Proposes NEXT (guarded on what this session last wrote or read), with
  * an audit record ACTION / DETAIL, and EXTRA (device LSC changes) when
  * given. WAIT: the session waits for the result (step COMMIT). 0, or -1
@@ -54,6 +95,8 @@ static int session_write(struct capf_session *s, struct store_capf_op *next,
 		rc = store_cmd_put_device_lsc(cmd, put_lsc);
 	if (rc == 0 && del_lsc)
 		rc = store_cmd_del_device_lsc(cmd, s->device);
+	if (rc == 0 && !s->failing)
+		rc = put_seen_mic(s, cmd);
 	if (rc == 0)
 		rc = store_cmd_audit(cmd, action, detail);
 	if (rc == 0) {
@@ -175,6 +218,8 @@ static int auth_by_cert(struct capf_session *s, const struct capf_msg *m,
 	if (capf_auth_sig_verify(cert, s->device, s1->val, s1->len, sig512,
 				 sig512_len, why, whycap) != 0)
 		goto out;
+	if (type == CAPF_CERT_MIC && !s->mic && X509_up_ref(cert))
+		s->mic = cert;
 	rc = 0;
 out:
 	X509_STORE_free(trust);
@@ -520,6 +565,26 @@ static void finish(struct capf_session *s)
 		capf_retry_later(s);
 }
 
+/* Keeps a fetched MIC X (borrowed) when it chains to a mic-root trust
+ * entry: the phone authenticated, the MIC must still be a maker's. */
+static void keep_fetched_mic(struct capf_session *s, X509 *x)
+{
+	X509_STORE *trust = X509_STORE_new();
+	struct store_read *r;
+	char why[64];
+
+	if (!trust || s->mic || store_read_begin(s->c->store, &r) != 0) {
+		X509_STORE_free(trust);
+		return;
+	}
+	store_trust_each(r, mic_root_add, trust);
+	store_read_end(r);
+	if (pki_verify(trust, x, NULL, 0, why, sizeof why) == 0 &&
+	    X509_up_ref(x))
+		s->mic = x;
+	X509_STORE_free(trust);
+}
+
 /* Adds what a fetched certificate is to s->result. */
 static void note_fetched(struct capf_session *s, const char *what,
 			 const struct capf_msg *m)
@@ -536,11 +601,13 @@ static void note_fetched(struct capf_session *s, const char *what,
 	    capf_cert_elem_parse(ce->val, ce->len, &type, &der, &der_len) ==
 		0 &&
 	    pki_cert_parse(der, der_len, &x, why, sizeof why) == 0 &&
-	    pki_cert_info(x, &info, why, sizeof why) == 0)
+	    pki_cert_info(x, &info, why, sizeof why) == 0) {
 		snprintf(s->result + n, sizeof s->result - n,
 			 "%s%s serial %s expires %llu", n ? "; " : "", what,
 			 info.serial, (unsigned long long)info.not_after_s);
-	else
+		if (type == CAPF_CERT_MIC && strcmp(what, "MIC") == 0)
+			keep_fetched_mic(s, x);
+	} else
 		snprintf(s->result + n, sizeof s->result - n, "%s%s none",
 			 n ? "; " : "", what);
 	X509_free(x);

@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "common/hex.h"
 #include "keystore/keystore.h"
 #include "pki/pki.h"
 #include "store/prov.h"
+#include "store/srst.h"
 #include "store/store.h"
 
 #define SIP_PORT 5060 /* node records carry no SIP ports yet */
@@ -165,8 +167,49 @@ static int each_node(void *arg, const void *key, size_t klen, const void *val,
 	return 0;
 }
 
-/* The node group's members in failover order, or every member. */
-static void xml_group(struct xbuf *b, struct store_read *r, const char *group)
+/* The SRST reference NAME ("" none): where the phone registers when no
+ * member answers, and the certificate it trusts there (base64 DER) when
+ * one is configured and its trust entry is present. */
+static void xml_srst(struct xbuf *b, struct store_read *r, const char *name)
+{
+	struct store_srst s;
+	struct store_trust t;
+	char e[2][256];
+
+	if (!name[0] || store_srst_get(r, name, &s) != 0)
+		return;
+	xput(b,
+	     "    <srstInfo>\n"
+	     "      <name>%s</name>\n"
+	     "      <srstOption>Enable</srstOption>\n"
+	     "      <userModifiable>false</userModifiable>\n"
+	     "      <isSecure>%s</isSecure>\n"
+	     "      <sipIpAddr1>%s</sipIpAddr1>\n"
+	     "      <sipPort1>%u</sipPort1>\n",
+	     esc(s.name, e[0], sizeof e[0]), s.tls_port ? "true" : "false",
+	     esc(s.address, e[1], sizeof e[1]), s.sip_port);
+	if (s.tls_port)
+		xput(b, "      <securedSipPort1>%u</securedSipPort1>\n",
+		     s.tls_port);
+	if (s.certificate[0] && store_trust_get(r, s.certificate, &t) == 0 &&
+	    t.category == STORE_TRUST_SRST) {
+		char *b64 = malloc(4 * ((t.der_len + 2) / 3) + 1);
+
+		if (!b64) {
+			b->failed = 1;
+			return;
+		}
+		EVP_EncodeBlock((unsigned char *)b64, t.der, (int)t.der_len);
+		xput(b, "      <certificate>%s</certificate>\n", b64);
+		free(b64);
+	}
+	xput(b, "    </srstInfo>\n");
+}
+
+/* The node group's members in failover order, or every member; then the
+ * SRST reference SRST ("" none). */
+static void xml_group(struct xbuf *b, struct store_read *r, const char *group,
+		      const char *srst)
 {
 	struct store_node_group g;
 	struct nodes_ctx c = {.b = b};
@@ -186,7 +229,9 @@ static void xml_group(struct xbuf *b, struct store_read *r, const char *group)
 		xput(b, "      <name>all-nodes</name>\n      <members>\n");
 		store_each(r, STORE_T_NODES, NULL, 0, each_node, &c);
 	}
-	xput(b, "      </members>\n    </callManagerGroup>\n  </devicePool>\n");
+	xput(b, "      </members>\n    </callManagerGroup>\n");
+	xml_srst(b, r, srst);
+	xput(b, "  </devicePool>\n");
 }
 
 static void xml_capf(struct xbuf *b, struct store_read *r, unsigned auth,
@@ -280,7 +325,7 @@ int tftp_config_default(struct store_read *r, char **out, size_t *len)
 	if (xbuf_init(&b) != 0)
 		return TFTP_CONFIG_ERROR;
 	xput(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Default>\n");
-	xml_group(&b, r, "");
+	xml_group(&b, r, "", "");
 	xml_capf(&b, r, 0, 2048);
 	xput(&b, "</Default>\n");
 	*out = xml_finish(&b, len);
@@ -336,7 +381,7 @@ int tftp_config_device(struct store_read *r, const char *device,
 	xput(&b, "  <description>%s</description>\n  <model>%s</model>\n",
 	     esc(d.description, e[1], sizeof e[1]),
 	     esc(d.model, e[2], sizeof e[2]));
-	xml_group(&b, r, d.node_group);
+	xml_group(&b, r, d.node_group, p.srst);
 	xput(&b,
 	     "  <deviceSecurityMode>%u</deviceSecurityMode>\n"
 	     "  <transportLayerProtocol>%u</transportLayerProtocol>\n"

@@ -10,12 +10,14 @@
 
 #include "common/hex.h"
 #include "node/tftp/tftp.h"
+#include "node/tftp/tftp_source.h"
 #include "store/prov.h"
 #include "store/store.h"
 
 struct facts {
 	int mixed, param, profile_flag, have_lsc, digest, exclude;
 	char profile[STORE_NAME_MAX], lsc_fp[HEX_SHA256_TEXT_LEN];
+	const char *cert; /* "LSC", "MIC" or "" */
 	char digest_user[STORE_NAME_MAX];
 	uint32_t mode;
 };
@@ -31,6 +33,7 @@ static int read_facts(struct store *s, const char *device, struct facts *f)
 	int rc = 0;
 
 	memset(f, 0, sizeof *f);
+	f->cert = "";
 	if (store_read_begin(s, &r) != 0)
 		return -1;
 	if (store_device_get(r, device, &d) != 0 ||
@@ -53,7 +56,7 @@ static int read_facts(struct store *s, const char *device, struct facts *f)
 	snprintf(f->profile, sizeof f->profile, "%s", p.name);
 	snprintf(f->digest_user, sizeof f->digest_user, "%s", d.digest_user);
 	f->digest = d.digest_user[0] != 0;
-	if (store_device_lsc_get(r, device, &l) == 0) {
+	if (tftp_source_device_cert(r, device, &l, &f->cert) == 0) {
 		f->have_lsc = 1;
 		hex_sha256_text(l.sha256, f->lsc_fp);
 	}
@@ -92,7 +95,7 @@ int tftp_device_explain(struct store *s, struct keystore *ks,
 			char **out)
 {
 	struct facts f;
-	char plain[64], sgn[64], enc[64], asked[160], cert[120];
+	char plain[64], sgn[64], enc[64], asked[160], cert[120], why[2][120];
 	int encrypt, rc;
 	json_t *doc, *files;
 
@@ -112,8 +115,16 @@ int tftp_device_explain(struct store *s, struct keystore *ks,
 					     "tftp_encrypted_config"
 		 : f.profile_flag	   ? "by the profile"
 					   : "no (parameter and profile off)");
-	snprintf(cert, sizeof cert, "%s%s", f.have_lsc ? "LSC " : "none",
-		 f.have_lsc ? f.lsc_fp : "");
+	snprintf(cert, sizeof cert, "%s%s%s", f.have_lsc ? f.cert : "none",
+		 f.have_lsc ? " " : "", f.have_lsc ? f.lsc_fp : "");
+	snprintf(why[0], sizeof why[0],
+		 "signed stub (fullConfig false, certHash of the %s): the "
+		 "configuration is encrypted",
+		 f.cert);
+	snprintf(why[1], sizeof why[1],
+		 "signed and encrypted to the device's %s with a fresh "
+		 "AES-128 key",
+		 f.cert);
 	files = json_array();
 	json_array_append_new(
 	    files, file_entry(s, ks, pki_dir, node, plain,
@@ -125,19 +136,17 @@ int tftp_device_explain(struct store *s, struct keystore *ks,
 	    file_entry(
 		s, ks, pki_dir, node, sgn,
 		!f.mixed  ? "not served: the cluster is non-secure"
-		: encrypt ? "signed stub (fullConfig false, certHash of the "
-			    "LSC): the configuration is encrypted"
+		: encrypt ? why[0]
 			  : "signed with this node's TFTP key, not encrypted"));
 	json_array_append_new(
 	    files,
 	    file_entry(s, ks, pki_dir, node, enc,
-		       encrypt	  ? "signed and encrypted to the device's LSC "
-				    "with a fresh AES-128 key"
+		       encrypt	  ? why[1]
 		       : !f.mixed ? "not served: the cluster is non-secure"
 		       : !(f.param || f.profile_flag)
 			   ? "not served: encryption is not asked"
-			   : "not served: the device has no LSC to "
-			     "encrypt to"));
+			   : "not served: the device has no certificate "
+			     "(LSC or MIC, RSA) to encrypt to"));
 	doc = json_pack("{s:s, s:I, s:s, s:s, s:s, s:{s:s, s:s, s:b}, s:o}",
 			"device", device, "node", (json_int_t)node,
 			"cluster_mode", f.mixed ? "mixed" : "non-secure",
@@ -156,7 +165,7 @@ int tftp_device_explain(struct store *s, struct keystore *ks,
 			      "that is not encrypted; its credentials are in "
 			      "no file until encryption is on (parameter "
 			      "tftp_encrypted_config or the profile) and the "
-			      "phone has an LSC"));
+			      "phone has an LSC or MIC"));
 	*out = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 	json_decref(doc);
 	return *out ? 0 : -1;

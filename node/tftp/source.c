@@ -18,6 +18,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "common/hex.h"
 #include "common/log.h"
@@ -114,6 +115,34 @@ static void hash_source(struct tftp_source *src)
 	EVP_MD_CTX_free(md);
 }
 
+static int der_has_rsa_key(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	EVP_PKEY *k = x ? X509_get0_pubkey(x) : NULL;
+	int rsa = k && EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA;
+
+	X509_free(x);
+	return rsa;
+}
+
+int tftp_source_device_cert(struct store_read *r, const char *device,
+			    struct store_device_lsc *out, const char **which)
+{
+	if (store_device_lsc_get(r, device, out) == 0 &&
+	    der_has_rsa_key(out->der, out->der_len)) {
+		*which = "LSC";
+		return 0;
+	}
+	if (store_device_mic_get(r, device, out) == 0 &&
+	    der_has_rsa_key(out->der, out->der_len)) {
+		*which = "MIC";
+		return 0;
+	}
+	*which = "";
+	return -1;
+}
+
 /* The generated file BASE in the kind NAME asks for. */
 static enum tftp_files_result read_config(struct store_read *r,
 					  struct tftp_source *src, int sgn,
@@ -124,6 +153,7 @@ static enum tftp_files_result read_config(struct store_read *r,
 	struct store_cluster cl;
 	struct store_device_lsc lsc;
 	char device[16] = "", *text = NULL;
+	const char *which;
 	int mixed, rc, have_lsc = 0;
 	size_t len = 0;
 
@@ -147,7 +177,9 @@ static enum tftp_files_result read_config(struct store_read *r,
 		rc = tftp_config_device(r, device, &o, &text, &len, &info);
 		if (rc != 0)
 			goto out;
-		have_lsc = store_device_lsc_get(r, device, &lsc) == 0;
+		/* The LSC, else the MIC: the certificate to encrypt to. */
+		have_lsc =
+		    tftp_source_device_cert(r, device, &lsc, &which) == 0;
 		if (mixed && info.encrypt && have_lsc) {
 			free(text);
 			text = NULL;
@@ -169,8 +201,8 @@ static enum tftp_files_result read_config(struct store_read *r,
 			free(text);
 			*why = !mixed || !info.encrypt
 				   ? ""
-				   : "the device has no certificate (LSC) to "
-				     "encrypt to";
+				   : "the device has no certificate (LSC or "
+				     "MIC, RSA) to encrypt to";
 			return TFTP_FILES_NOT_FOUND;
 		}
 	}
@@ -207,7 +239,8 @@ out:
 		src->timestamp = (uint32_t)(cl.created_ms / 1000);
 	if (sgn && device[0] && info.encrypt && mixed && !have_lsc)
 		*why = "encryption asked but the device has no certificate "
-		       "(LSC): served signed, unencrypted, without credentials";
+		       "(LSC or MIC, RSA): served signed, unencrypted, "
+		       "without credentials";
 	return TFTP_FILES_OK;
 }
 

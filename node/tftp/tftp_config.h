@@ -1,9 +1,10 @@
 /* tftp_config: the configuration files the TFTP role generates from the
  * store — SEP<MAC>.cnf.xml for each phone (its node group as the ordered
  * list of nodes to fail over to, device security mode and transport, the
- * CAPF settings and servers, the phone hardening settings of its profile,
- * its lines and digest user) and XMLDefault.cnf.xml (every member, for a
- * phone the cluster does not know yet). Plain XML; signing and encryption
+ * CAPF settings and servers, the phone hardening settings and the SRST
+ * reference of its profile, its lines and digest user) and
+ * XMLDefault.cnf.xml (every member, for a phone the cluster does not know
+ * yet). Plain XML; signing and encryption
  * are source.c's. Pure functions of a read transaction: any thread.
  */
 #ifndef WARD_TFTP_CONFIG_H

@@ -58,6 +58,14 @@ void tftp_signer_free(struct tftp_signer *s);
  * SECRET: wipe it). 0, or -1 (KEK wiped). */
 int tftp_kek_load(const char *pki_dir, uint8_t kek[32]);
 
+/* The certificate a device's configuration is encrypted to: its LSC when
+ * that has an RSA key, else its MIC when that has one (the .enc.sgn
+ * format wraps the file key with RSA only). 0 with *OUT (der borrowed
+ * from R) and *WHICH "LSC" or "MIC", or -1 when it has neither. */
+struct store_device_lsc;
+int tftp_source_device_cert(struct store_read *r, const char *device,
+			    struct store_device_lsc *out, const char **which);
+
 enum tftp_source_kind {
 	TFTP_SRC_STORED = 0, /* a file the store holds as served */
 	TFTP_SRC_UPLOAD,     /* an uploaded file (bytes read by build) */

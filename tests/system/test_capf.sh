@@ -151,9 +151,13 @@ python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$CLUSTER_DIR/mic" SEP001122334403
 expect_rc 0 ward_ctl n1 cert import --category mic-root "$CLUSTER_DIR/mic/mic-ca.pem"
 expect_rc 0 ward_ctl n1 capf schedule --auth existing-mic --key rsa-2048 SEP001122334403
 phone SEP001122334403 1 --cert "$CLUSTER_DIR/mic/SEP001122334403-mic.pem" --cert-type mic
+mic_fp=$(openssl x509 -in "$CLUSTER_DIR/mic/SEP001122334403-mic.pem" -outform DER | sha256sum | cut -d' ' -f1)
+mic_of() { ward_ctl n1 --json device show "$1" | jq -r '.mic.sha256 // "none"'; }
+[ "$(mic_of SEP001122334403)" = "$mic_fp" ] || fail "the MIC that authenticated is not recorded"
 step "a MIC from an untrusted root is refused"
 expect_rc 0 ward_ctl n1 capf schedule --auth existing-mic SEP001122334403
 phone SEP001122334403 7 --cert "$CLUSTER_DIR/mic/SEP001122334403-rogue.pem" --cert-type mic
+[ "$(mic_of SEP001122334403)" = "$mic_fp" ] || fail "a rogue MIC replaced the recorded one"
 
 step "wrong strings lock the operation after the limit"
 expect_rc 0 ward_ctl n1 capf schedule --auth auth-string --auth-string 8642 --tries 2 SEP001122334402
@@ -183,6 +187,15 @@ step "troubleshoot fetches the phone's certificates"
 expect_rc 0 ward_ctl n1 capf schedule --operation troubleshoot --auth null-string SEP001122334401
 phone SEP001122334401 1 --have-lsc "$CLUSTER_DIR/401b.pem"
 capf_field n1 SEP001122334401 result | grep -q "LSC serial .*; MIC none" || fail "no fetch result"
+[ "$(mic_of SEP001122334401)" = none ] || fail "a MIC recorded from nothing"
+# A fetched MIC is recorded when it chains to a mic-root, never otherwise.
+expect_rc 0 ward_ctl n1 capf schedule --operation troubleshoot --auth null-string SEP001122334402
+phone SEP001122334402 1 --have-mic "$CLUSTER_DIR/mic/SEP001122334403-rogue.pem"
+[ "$(mic_of SEP001122334402)" = none ] || fail "an untrusted fetched MIC was recorded"
+expect_rc 0 ward_ctl n1 capf schedule --operation troubleshoot --auth null-string SEP001122334402
+phone SEP001122334402 1 --have-mic "$CLUSTER_DIR/mic/SEP0000000000EE-mic.pem"
+[ "$(mic_of SEP001122334402)" = "$(openssl x509 -in "$CLUSTER_DIR/mic/SEP0000000000EE-mic.pem" \
+	-outform DER | sha256sum | cut -d' ' -f1)" ] || fail "the fetched MIC is not recorded"
 
 step "delete removes the LSC from the device record"
 expect_rc 0 ward_ctl n1 capf schedule --operation delete --auth null-string SEP001122334401

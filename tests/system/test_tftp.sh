@@ -181,13 +181,13 @@ get_hpa n1 $CFG.sgn "$D/sgn.n1.now" || fail "$CFG.sgn after the change"
 [ "$(ward_ctl n1 --json tftp files SEP0011223344AA | jq -r '.files[1].sha256')" = \
 	"sha256:$(sha256sum "$D/sgn.n1.now" | cut -d' ' -f1)" ] || fail "tftp files: another sha256"
 ward_ctl n1 param set tftp_encrypted_config true >/dev/null
-wait_until 10 "the phone without an LSC gets no encrypted file, and why" bash -c \
+wait_until 10 "the phone without an LSC or MIC gets no encrypted file, and why" bash -c \
 	"'$WARDCTL' --url '$(ward_url n1)' --fingerprint '$(ward_fp n1)' tftp files SEP0011223344AA |
-		grep -q 'no LSC to encrypt to'"
+		grep -q 'no certificate (LSC or MIC, RSA) to encrypt to'"
 get_hpa n1 $CFG.enc.sgn "$D/none" && fail "an encrypted file without an LSC"
 get_hpa n1 $CFG.sgn "$D/sgn.noenc" || fail "the .sgn without an LSC"
 grep -qa "<fullConfig>true<" "$D/sgn.noenc" || fail "a stub without an encrypted file"
-wait_until 10 "the log says why" grep -q "has no certificate (LSC)" "$D/n1.log"
+wait_until 10 "the log says why" grep -q "has no certificate (LSC or MIC, RSA)" "$D/n1.log"
 expect_rc 2 ward_ctl n1 tftp files SEP00000000FFFF
 
 step "HTTP refuses what is not a file of this node"

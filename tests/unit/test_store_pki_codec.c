@@ -659,7 +659,9 @@ static void test_names_of_roles_categories_and_tables(void **state)
 	assert_int_equal(STORE_T_PHONE_PROFILES, 14);
 	assert_int_equal(STORE_T_TFTP_FILES, 25);
 	assert_int_equal(STORE_T_CAPF_OPS, 27);
-	assert_int_equal(STORE_T__COUNT, 28);
+	assert_int_equal(STORE_T_DEVICE_MIC, 28);
+	assert_int_equal(STORE_T_SRST, 29);
+	assert_int_equal(STORE_T__COUNT, 30);
 }
 
 static void test_trust_names_are_c_rehash_names(void **state)

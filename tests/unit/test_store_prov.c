@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "store/prov.h"
+#include "store/srst.h"
 #include "tests/unit/test_store_fixture.h"
 
 static void phone(struct store_device *d, const char *name, const char *line,
@@ -54,9 +55,24 @@ test_phone_profile_round_trips_and_refuses_trailing_bytes(void **state)
 			 STORE_ECORRUPT);
 	for (size_t i = 0; i < len; i++)
 		assert_int_not_equal(store_phone_profile_decode(buf, i, &q), 0);
-	buf[0] = 2;
+	/* a version 1 record (no SRST reference, 2 bytes shorter) reads */
+	buf[0] = 1;
+	assert_int_equal(store_phone_profile_decode(buf, len - 2, &q), 0);
+	assert_memory_equal(&p, &q, sizeof p);
+	assert_int_equal(store_phone_profile_decode(buf, len, &q),
+			 STORE_ECORRUPT);
+	buf[0] = 3;
 	assert_int_equal(store_phone_profile_decode(buf, len, &q),
 			 STORE_EVERSION);
+	/* v2 carries the SRST reference */
+	snprintf(p.srst, sizeof p.srst, "branch-1");
+	assert_int_equal(store_phone_profile_encode(&p, buf, sizeof buf, &len),
+			 0);
+	assert_int_equal(store_phone_profile_decode(buf, len, &q), 0);
+	assert_string_equal(q.srst, "branch-1");
+	snprintf(p.srst, sizeof p.srst, "../x");
+	assert_int_equal(store_phone_profile_encode(&p, buf, sizeof buf, &len),
+			 STORE_EINVAL);
 }
 
 static void test_profiles_refuse_values_outside_their_enumerations(void **state)
@@ -371,6 +387,7 @@ static void test_device_delete_takes_lsc_registration_and_indexes(void **state)
 	struct store_cmd *c;
 	struct store_read *r;
 	static const uint8_t der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	static const uint8_t mic[] = {0x30, 0x03, 0x02, 0x01, 0x02};
 
 	phone(&a, "SEP0011223344AA", "1001", "alice");
 	memset(&l, 0, sizeof l);
@@ -392,6 +409,22 @@ static void test_device_delete_takes_lsc_registration_and_indexes(void **state)
 	assert_int_equal(l2.der_len, sizeof der);
 	assert_memory_equal(l2.der, der, sizeof der);
 	assert_string_equal(l2.device, a.name);
+	/* The MIC is its own record: none yet. */
+	assert_int_equal(store_device_mic_get(r, a.name, &l2),
+			 STORE_ENOTFOUND);
+	store_read_end(r);
+
+	l.der = mic;
+	l.der_len = sizeof mic;
+	c = fx_cmd();
+	assert_int_equal(store_cmd_put_device_mic(c, &l), 0);
+	assert_int_equal(fx_apply(f, c), 0);
+	r = fx_read(f);
+	assert_int_equal(store_device_mic_get(r, a.name, &l2), 0);
+	assert_memory_equal(l2.der, mic, sizeof mic);
+	assert_string_equal(l2.device, a.name);
+	assert_int_equal(store_device_lsc_get(r, a.name, &l2), 0);
+	assert_memory_equal(l2.der, der, sizeof der);
 	assert_int_equal(store_registration_get(r, a.name, &reg), 0);
 	assert_string_equal(reg.device, a.name);
 	store_read_end(r);
@@ -402,6 +435,8 @@ static void test_device_delete_takes_lsc_registration_and_indexes(void **state)
 	r = fx_read(f);
 	assert_int_equal(store_device_get(r, l.device, &a), STORE_ENOTFOUND);
 	assert_int_equal(store_device_lsc_get(r, l.device, &l2),
+			 STORE_ENOTFOUND);
+	assert_int_equal(store_device_mic_get(r, l.device, &l2),
 			 STORE_ENOTFOUND);
 	assert_int_equal(store_registration_get(r, l.device, &reg),
 			 STORE_ENOTFOUND);
@@ -486,6 +521,75 @@ static void test_record_filed_under_another_name_is_corrupt(void **state)
 	store_read_end(r);
 }
 
+static int count_srst(void *arg, const struct store_srst *s)
+{
+	(void)s;
+	++*(int *)arg;
+	return 0;
+}
+
+static void test_srst_reference_round_trips_and_is_checked(void **state)
+{
+	struct fx *f = *state;
+	struct store_srst s = {.name = "branch-1",
+			       .address = "10.1.2.3",
+			       .sip_port = 5060,
+			       .tls_port = 5061,
+			       .certificate = "0a1b2c3d.0"},
+			  t;
+	uint8_t buf[STORE_RECORD_MAX + 1];
+	struct store_cmd *c;
+	struct store_read *r;
+	size_t len;
+	int n = 0;
+
+	assert_int_equal(store_srst_encode(&s, buf, sizeof buf, &len), 0);
+	assert_int_equal(store_srst_decode(buf, len, &t), 0);
+	assert_memory_equal(&s, &t, sizeof s);
+	for (size_t i = 0; i < len; i++)
+		assert_int_not_equal(store_srst_decode(buf, i, &t), 0);
+	buf[len] = 0;
+	assert_int_equal(store_srst_decode(buf, len + 1, &t), STORE_ECORRUPT);
+	/* what the encoder refuses */
+	t = s;
+	t.sip_port = 0;
+	assert_int_equal(store_srst_encode(&t, buf, sizeof buf, &len),
+			 STORE_EINVAL);
+	t = s;
+	t.tls_port = 70000;
+	assert_int_equal(store_srst_encode(&t, buf, sizeof buf, &len),
+			 STORE_EINVAL);
+	t = s;
+	snprintf(t.address, sizeof t.address, "10.1.2.3<x>");
+	assert_int_equal(store_srst_encode(&t, buf, sizeof buf, &len),
+			 STORE_EINVAL);
+	t = s;
+	snprintf(t.certificate, sizeof t.certificate, "cert.pem");
+	assert_int_equal(store_srst_encode(&t, buf, sizeof buf, &len),
+			 STORE_EINVAL);
+
+	c = fx_cmd();
+	assert_int_equal(store_cmd_put_srst(c, STORE_OP_PUT_NEW, &s), 0);
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
+	assert_int_equal(store_cmd_put_srst(c, STORE_OP_PUT_NEW, &s), 0);
+	assert_int_equal(fx_apply(f, c), STORE_EEXIST);
+	r = fx_read(f);
+	assert_int_equal(store_srst_get(r, "branch-1", &t), 0);
+	assert_memory_equal(&s, &t, sizeof s);
+	assert_int_equal(store_srst_get(r, "branch-2", &t), STORE_ENOTFOUND);
+	assert_int_equal(store_srst_get(r, "../x", &t), STORE_EINVAL);
+	assert_int_equal(store_srst_each(r, count_srst, &n), 0);
+	assert_int_equal(n, 1);
+	store_read_end(r);
+	c = fx_cmd();
+	assert_int_equal(store_cmd_del_srst(c, "branch-1"), 0);
+	assert_int_equal(fx_apply(f, c), 0);
+	c = fx_cmd();
+	assert_int_equal(store_cmd_del_srst(c, "branch-1"), 0);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +618,9 @@ int main(void)
 		fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_record_filed_under_another_name_is_corrupt, fx_setup,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_srst_reference_round_trips_and_is_checked, fx_setup,
 		fx_teardown),
 	};
 

@@ -193,19 +193,26 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void put_lsc(struct fx *f)
+/* Stores DER as the phone's LSC (MIC 0) or MIC (MIC 1). */
+static void put_cert(struct fx *f, int mic, const uint8_t *der, size_t len)
 {
 	struct store_device_lsc l = {.device = DEV,
-				     .der = f->dev_der,
-				     .der_len = f->dev_der_len,
+				     .der = der,
+				     .der_len = len,
 				     .serial = "01",
 				     .not_after_s = 1};
 	struct store_cmd *c = cmd();
 
-	EVP_Digest(f->dev_der, f->dev_der_len, l.sha256, NULL, EVP_sha256(),
-		   NULL);
-	assert_int_equal(store_cmd_put_device_lsc(c, &l), 0);
+	EVP_Digest(der, len, l.sha256, NULL, EVP_sha256(), NULL);
+	assert_int_equal(mic ? store_cmd_put_device_mic(c, &l)
+			     : store_cmd_put_device_lsc(c, &l),
+			 0);
 	apply(f, c);
+}
+
+static void put_lsc(struct fx *f)
+{
+	put_cert(f, 0, f->dev_der, f->dev_der_len);
 }
 
 /* tftp_file_build's result; *out malloc'ed. */
@@ -568,6 +575,85 @@ static void test_signing_threads_sign_once_while_requests_wait(void **state)
 	event_base_free(base);
 }
 
+/* A certificate for a new key of type TYPE (DER into *DER), issued by the
+ * test's CA; *KEY the key. */
+static void new_cert(struct fx *f, int type, EVP_PKEY **key, uint8_t **der,
+		     size_t *len)
+{
+	struct pki_subject subj = {.common_name = "phone"};
+	X509 *x;
+	char err[256];
+
+	assert_int_equal(pki_key_generate(type, key), 0);
+	assert_int_equal(pki_issue(f->tftp_cert, f->tftp_key, *key,
+				   PKI_ROLE_TFTP, &subj, 0, &x, err,
+				   sizeof err),
+			 0);
+	assert_int_equal(pki_cert_to_der(x, der, len), 0);
+	X509_free(x);
+}
+
+/* Decrypts DEV's .enc.sgn with KEY: 0, or -1 if KEY does not open it. */
+static int open_with(struct fx *f, EVP_PKEY *key, const uint8_t *der,
+		     size_t der_len)
+{
+	struct trustlist *tl;
+	struct trustlist_enc enc;
+	uint8_t *x, *plain = NULL, md5[16];
+	size_t n, plain_len;
+	char err[256], hex[33], want[64];
+	int rc;
+
+	assert_int_equal(build(f, DEV ".cnf.xml.enc.sgn", &x, &n), 0);
+	assert_int_equal(
+	    trustlist_encsgn_parse(x, n, &tl, &enc, err, sizeof err), 0);
+	rc = trustlist_encsgn_decrypt(tl, &enc, key, &plain, &plain_len, err,
+				      sizeof err);
+	if (rc == 0)
+		assert_true(contains(plain, plain_len, "<featureLabel>1001<"));
+	trustlist_free(tl);
+	free(plain);
+	free(x);
+	/* the stub names the certificate encrypted to */
+	assert_int_equal(build(f, DEV ".cnf.xml.sgn", &x, &n), 0);
+	EVP_Digest(der, der_len, md5, NULL, EVP_md5(), NULL);
+	hex_encode(md5, 16, hex);
+	snprintf(want, sizeof want, "<certHash>%s</certHash>", hex);
+	assert_true(contains(x, n, want));
+	free(x);
+	return rc == 0 ? 0 : -1;
+}
+
+static void test_encrypted_to_the_lsc_else_the_mic(void **state)
+{
+	struct fx *f = *state;
+	EVP_PKEY *mic_key, *ec_key;
+	uint8_t *mic, *ec, *x;
+	size_t mic_len, ec_len, n;
+
+	new_cert(f, PKI_KEY_RSA2048, &mic_key, &mic, &mic_len);
+	new_cert(f, PKI_KEY_ECDSA_P256, &ec_key, &ec, &ec_len);
+	set_mode(f, STORE_SECURITY_MIXED);
+	/* neither: no encrypted file */
+	assert_int_equal(build(f, DEV ".cnf.xml.enc.sgn", &x, &n), 1);
+	/* a MIC only: encrypted to the MIC */
+	put_cert(f, 1, mic, mic_len);
+	assert_int_equal(open_with(f, mic_key, mic, mic_len), 0);
+	/* an LSC without an RSA key: still the MIC */
+	put_cert(f, 0, ec, ec_len);
+	assert_int_equal(open_with(f, mic_key, mic, mic_len), 0);
+	/* an RSA LSC: the LSC, and the MIC's key no longer opens it */
+	put_lsc(f);
+	assert_int_equal(open_with(f, f->dev_key, f->dev_der, f->dev_der_len),
+			 0);
+	assert_int_equal(open_with(f, mic_key, f->dev_der, f->dev_der_len),
+			 -1);
+	EVP_PKEY_free(mic_key);
+	EVP_PKEY_free(ec_key);
+	free(mic);
+	free(ec);
+}
+
 static void test_without_a_signing_key_signed_files_fail_closed(void **state)
 {
 	struct fx *f = *state;
@@ -595,6 +681,7 @@ int main(void)
 	    T(test_mixed_mode_signs_and_refuses_the_unsigned_name),
 	    T(test_encrypted_config_decrypts_with_the_device_key),
 	    T(test_digest_credential_only_inside_the_encrypted_file),
+	    T(test_encrypted_to_the_lsc_else_the_mic),
 	    T(test_cache_signs_once_per_change_not_per_request),
 	    T(test_signing_threads_sign_once_while_requests_wait),
 	    T(test_without_a_signing_key_signed_files_fail_closed),

@@ -6,6 +6,7 @@
 #include "tools/wardctl/prov.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "tools/wardctl/cmd.h"
 #include "tools/wardctl/http.h"
@@ -43,6 +44,80 @@ int cmd_device_add(struct wardctl *ctx, int argc, char **argv)
 int cmd_device_set(struct wardctl *ctx, int argc, char **argv)
 {
 	return prov_cmd_set(ctx, &prov_group_device, argc, argv);
+}
+
+/* The PEM text of PATH (at most 64 KiB) into *OUT (transferred). */
+static int read_pem(struct wardctl *ctx, const char *path, char **out)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = malloc(65537);
+	size_t n = 0;
+
+	*out = NULL;
+	if (f && buf)
+		n = fread(buf, 1, 65537, f);
+	if (!f || !buf || ferror(f) || n == 0 || n > 65536) {
+		wardctl_errorf(ctx, "%s: %s", path,
+			       !f || !buf ? "cannot be read"
+			       : n	  ? "larger than 64 KiB"
+					  : "empty or unreadable");
+		if (f)
+			fclose(f);
+		free(buf);
+		return WARDCTL_EUSAGE;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/* "device mic NAME FILE|none": the MIC the TFTP role encrypts the phone's
+ * configuration to when it has no LSC. */
+int cmd_device_mic(struct wardctl *ctx, int argc, char **argv)
+{
+	json_t *body = NULL, *ans = NULL;
+	char *path = NULL, *pem = NULL;
+	int first, rc, forget;
+
+	if ((rc = wardctl_args(ctx, argc, argv, 2, 2, &first)) != 0)
+		return rc;
+	forget = strcmp(argv[first + 1], "none") == 0;
+	if (!forget) {
+		if ((rc = read_pem(ctx, argv[first + 1], &pem)) != 0)
+			goto cleanup;
+		body = json_pack("{s:s}", "pem", pem);
+	}
+	path = http_path("devices", argv[first], "/mic");
+	if (!path || (!forget && !body)) {
+		wardctl_errorf(ctx, "out of memory");
+		rc = WARDCTL_EUSAGE;
+		goto cleanup;
+	}
+	rc = http_call(ctx, forget ? "DELETE" : "PUT", path, body,
+		       HTTP_AUTH_BASIC, &ans);
+	if (rc != 0)
+		goto cleanup;
+	if (ctx->json) {
+		out_json(ctx->out, ans);
+	} else if (forget) {
+		fprintf(ctx->out, "Device %s: no MIC.\n", argv[first]);
+	} else {
+		json_t *m = json_object_get(ans, "mic");
+
+		fprintf(ctx->out, "Device %s: MIC %s (%s)%s.\n", argv[first],
+			json_string_value(json_object_get(m, "sha256")),
+			json_string_value(json_object_get(m, "subject")),
+			json_is_true(json_object_get(m, "rsa"))
+			    ? ""
+			    : "; not RSA: no configuration is encrypted to it");
+	}
+cleanup:
+	json_decref(ans);
+	json_decref(body);
+	free(path);
+	free(pem);
+	return rc;
 }
 
 int cmd_device_show(struct wardctl *ctx, int argc, char **argv)

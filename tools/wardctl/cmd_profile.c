@@ -21,6 +21,7 @@ static const struct prov_field fields[] = {
     {"gratuitous_arp", PROV_BOOL},
     {"voice_vlan_access", PROV_BOOL},
     {"span_to_pc_port", PROV_BOOL},
+    {"srst_reference", PROV_STR},
 };
 
 static const char *const columns[] = {

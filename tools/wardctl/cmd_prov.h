@@ -17,6 +17,7 @@ int cmd_trunk_profile_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_trunk_profile_delete(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_add(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_device_mic(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_show(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_device_status(struct wardctl *ctx, int argc, char **argv);
@@ -43,5 +44,10 @@ int cmd_node_group_set(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_show(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_node_group_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_srst_delete(struct wardctl *ctx, int argc, char **argv);
 
 #endif

@@ -86,5 +86,6 @@ extern const struct prov_group prov_group_user;
 extern const struct prov_group prov_group_app_user;
 extern const struct prov_group prov_group_realm;
 extern const struct prov_group prov_group_node_group;
+extern const struct prov_group prov_group_srst;
 
 #endif

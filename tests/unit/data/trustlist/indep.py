@@ -20,6 +20,13 @@ codec — so that ward's tests meet files made and judged by other code.
       drops the '\r' padding the header counts, checks the plaintext
       digest and writes the plaintext to OUT. Exit 0, or 1 on any fault.
 
+  indep.py fields FILE OUTDIR
+      Writes an .enc.sgn's fields for `openssl` to work on: OUTDIR/key.bin
+      (the wrapped AES key, tag 25), iv.hex (tag 19), pad (tag 20, a
+      decimal count), body.bin (what follows the header) and digest.hex
+      with digest.alg (tags 27 and 26, as "sha1" or "sha512"). Exit 0, or
+      1 when the header is not a version 2.0 one.
+
   indep.py gen-rsa DIR NAME BITS
       A self-signed RSA certificate and key of BITS (e.g. 1024, as old
       tokens have) as DIR/NAME.crt, DIR/NAME.key.
@@ -288,11 +295,11 @@ def build(kind, o):
     return 0
 
 
-def decrypt(path, key_path, out):
-    buf = open(path, "rb").read()
+def enc_fields(buf):
+    """(header length, {tag: value}) of a version 2.0 header's encryption
+    fields (17's and 21's children, 26, 27); None if not version 2.0."""
     if buf[0:5] != b"\x01\x00\x02\x02\x00" or buf[5:8] != b"\x02\x00\x02":
-        print("not a version 2.0 header")
-        return 1
+        return None
     hlen = uint(buf, 8, 2)
     enc = {}
     for tag, v, n in tlvs(buf, 0, hlen, header=True):
@@ -302,6 +309,36 @@ def decrypt(path, key_path, out):
                     enc[t3] = bytes(buf[v3:v3 + n3])
         elif tag in (26, 27):
             enc[tag] = bytes(buf[v:v + n])
+    return hlen, enc
+
+
+def fields(path, outdir):
+    buf = open(path, "rb").read()
+    got = enc_fields(buf)
+    if got is None:
+        print("not a version 2.0 header")
+        return 1
+    hlen, enc = got
+
+    def put(name, data):
+        with open(os.path.join(outdir, name), "wb") as f:
+            f.write(data)
+    put("key.bin", enc[25])
+    put("iv.hex", enc[19].hex().encode())
+    put("pad", b"%d" % uint(enc[20], 0, len(enc[20])))
+    put("body.bin", buf[hlen:])
+    put("digest.hex", enc[27].hex().encode())
+    put("digest.alg", DIGESTS[uint(enc[26], 0, len(enc[26]))][0].encode())
+    return 0
+
+
+def decrypt(path, key_path, out):
+    buf = open(path, "rb").read()
+    got = enc_fields(buf)
+    if got is None:
+        print("not a version 2.0 header")
+        return 1
+    hlen, enc = got
     key = serialization.load_pem_private_key(open(key_path, "rb").read(),
                                              None)
     try:
@@ -355,6 +392,8 @@ def main(argv):
         return check(argv[2], argv[3], argv[4])
     if len(argv) == 5 and argv[1] == "decrypt":
         return decrypt(argv[2], argv[3], argv[4])
+    if len(argv) == 4 and argv[1] == "fields":
+        return fields(argv[2], argv[3])
     if len(argv) == 5 and argv[1] == "gen-rsa":
         return gen_rsa(argv[2], argv[3], int(argv[4]))
     p = argparse.ArgumentParser(prog="indep.py build")
