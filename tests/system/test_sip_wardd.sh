@@ -117,13 +117,19 @@ sleep 1
 	fail "a refresh rewrote the registration"
 
 step "a regenerated certificate keeps n1's registrar: the bindings stay"
+# One binding over TLS (a non-secure cluster: no client certificate).
+register n1 200 --transport tls --server "127.0.0.1:${TLS[n1]}"
 register n1 200 --query --expect-contacts 2
+grep -q "^contact sip:SEP001122334455@127.0.0.1:[0-9]*;transport=tls$" "$CLUSTER_DIR/client.out" ||
+	fail "no TLS binding: $(cat "$CLUSTER_DIR/client.out")"
 old=$(served_fp n1)
 expect_rc 0 ward_ctl n1 cert regenerate n1 callmanager
 wait_until 30 "n1 serves the regenerated certificate" sh -c "[ \"\$(openssl s_client -connect 127.0.0.1:${TLS[n1]} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)\" != '$old' ]"
 wait_until 10 "the new one is the file's" serves_file n1
 wait_until 20 "n1's SIP port after the reload" listening n1
 register n1 200 --query --expect-contacts 2
+grep -q "^contact sip:SEP001122334455@127.0.0.1:[0-9]*;transport=tls$" "$CLUSTER_DIR/client.out" ||
+	fail "the TLS binding was lost: $(cat "$CLUSTER_DIR/client.out")"
 grep -q "registrations kept" "$CLUSTER_DIR/n1.log" || fail "no reload line in n1's log"
 [ "$(ward_ctl n1 --json device show SEP001122334455 | jq .registration.since_ms)" = "$since" ] ||
 	fail "the reload rewrote the registration"

@@ -225,8 +225,11 @@ def main():
         print("expected %s, got: %s" % (a.expect, r.splitlines()[0]))
         sys.exit(1)
     if a.expect_contacts is not None:
-        n = sum(v.count("<") for v in re.findall(
-            r"(?im)^(?:contact|m)\s*:(.*)$", r))
+        uris = [u for v in re.findall(r"(?im)^(?:contact|m)\s*:(.*)$", r)
+                for u in re.findall(r"<([^>]*)>", v)]
+        n = len(uris)
+        for u in uris:
+            print("contact %s" % u)
         print("contacts %d" % n)
         if n != a.expect_contacts:
             sys.exit(1)
