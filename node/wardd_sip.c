@@ -252,11 +252,10 @@ void wardd_sip_look(struct wardd *w)
 	struct sip_config sc;
 	/* Additions come through .bound (which checks the record), removals
 	 * through .owner with a NULL binding. */
-	struct sip_core_hooks hooks = {
-	    .owner = on_owner_gone,
-	    .bound = on_binding,
-	    .fail = wardd_sipfail_hook,
-	    .arg = w};
+	struct sip_core_hooks hooks = {.owner = on_owner_gone,
+				       .bound = on_binding,
+				       .fail = wardd_sipfail_hook,
+				       .arg = w};
 	struct store_read *r;
 	struct store_cluster cl;
 	struct store_secret sec;

@@ -69,8 +69,8 @@ static void addr_text(const struct sockaddr *sa, char *out, size_t cap)
 			  (socklen_t)cap);
 }
 
-void wardd_sipfail_hook(void *arg, const struct sockaddr *src,
-			const char *name, const char *why)
+void wardd_sipfail_hook(void *arg, const struct sockaddr *src, const char *name,
+			const char *why)
 {
 	struct wardd *w = arg;
 	struct wardd_sipfail *f = w->sipfail;
@@ -120,9 +120,8 @@ void wardd_sipfail_drain(struct wardd *w)
 	f->beyond = 0;
 	pthread_mutex_unlock(&f->mu);
 	for (size_t i = 0; i < n; i++)
-		admin_sip_failures(w->admin, f->taken[i].addr,
-				   f->taken[i].name, f->taken[i].why,
-				   f->taken[i].count);
+		admin_sip_failures(w->admin, f->taken[i].addr, f->taken[i].name,
+				   f->taken[i].why, f->taken[i].count);
 	if (beyond) {
 		log_warn("sip",
 			 "%lu authentication failures beyond the %d sources "

@@ -188,7 +188,8 @@ void admin_route_prov_get(struct admin_op *op)
 		prov_device_status(r, &rec.device, o);
 	store_read_end(r);
 	if (o && rc == 0 && k->id == PROV_DEVICE &&
-	    rec.device.kind == STORE_DEVICE_TRUNK && op->a->hooks.sip_trunk_status)
+	    rec.device.kind == STORE_DEVICE_TRUNK &&
+	    op->a->hooks.sip_trunk_status)
 		prov_trunk_reachability(op->a, rec.device.name, o);
 	OPENSSL_cleanse(&rec, sizeof rec);
 	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL) {

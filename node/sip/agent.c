@@ -55,7 +55,7 @@ struct sip_role {
 	pthread_cond_t cv;
 	int ready; /* 1 listening, -1 failed */
 	char errmsg[256];
-	struct sip_core_stats stats; /* under mu */
+	struct sip_core_stats stats;	  /* under mu */
 	struct sip_conn_stats conn_stats; /* under mu */
 	/* The trunks' reachability (uac_options.h), under mu: it outlives
 	 * a restart of the thread. */
@@ -218,8 +218,7 @@ static int conn_seen(struct sip_role *r, msg_t *msg,
 	size_t i, free_slot = CONN_MAX;
 	unsigned n = 0;
 
-	if (!r->conns || !tp || !tport_is_secondary(tp) ||
-	    !tport_is_stream(tp))
+	if (!r->conns || !tp || !tport_is_secondary(tp) || !tport_is_stream(tp))
 		return 0;
 	i = conn_slot(tp);
 	for (size_t k = 0; k < CONN_MAX; k++, i = (i + 1) & (CONN_MAX - 1)) {
@@ -589,8 +588,8 @@ int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 	return 0;
 }
 
-int sip_restart(struct sip_role *r, const struct sip_config *cfg,
-		char *errmsg, size_t errcap)
+int sip_restart(struct sip_role *r, const struct sip_config *cfg, char *errmsg,
+		size_t errcap)
 {
 	struct sip_core_config keep = r->cfg.core;
 

@@ -166,7 +166,8 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 				 src, authn.user[0] ? authn.user : "(none)");
 			core_reply(out, 403, "Application Not Authorized");
 			c->stats.forbidden++;
-			core_fail(c, peer, authn.user[0] ? authn.user : trunk->name,
+			core_fail(c, peer,
+				  authn.user[0] ? authn.user : trunk->name,
 				  "application user not authorized");
 			return;
 		}

@@ -69,8 +69,7 @@ void sip_conn_thread_end(void)
 	free(t);
 }
 
-static int same_host(const struct sockaddr_storage *a,
-		     const struct sockaddr *b)
+static int same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
 	if (a->ss_family != b->sa_family)
 		return 0;

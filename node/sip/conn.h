@@ -47,10 +47,10 @@ void sip_conn_spoke(const struct sockaddr *sa);
 unsigned sip_conn_sweep(void);
 
 struct sip_conn_stats {
-	unsigned open;		    /* tracked now */
-	unsigned long refused;	    /* closed at accept: source at its cap */
-	unsigned long full;	    /* closed at accept: table full */
-	unsigned long silent;	    /* shut down: no message in time */
+	unsigned open;	       /* tracked now */
+	unsigned long refused; /* closed at accept: source at its cap */
+	unsigned long full;    /* closed at accept: table full */
+	unsigned long silent;  /* shut down: no message in time */
 };
 /* The calling thread's counters (zeros on another thread). */
 void sip_conn_stats(struct sip_conn_stats *out);

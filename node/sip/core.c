@@ -242,7 +242,8 @@ int core_authenticate(struct sip_core *c, const sip_t *sip,
 		c->stats.auth_failed++;
 		sip_limit_fail(c->limit, (const struct sockaddr *)&peer->addr,
 			       now_ms);
-		core_fail(c, peer, best->username, "credentials for another URI");
+		core_fail(c, peer, best->username,
+			  "credentials for another URI");
 		core_reply(out, 400, "Credentials URI Mismatch");
 		return 1;
 	}

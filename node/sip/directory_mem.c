@@ -213,15 +213,15 @@ static int op_trunk_each(void *ctx, sip_trunk_peer_fn fn, void *arg)
 					   .transport = t->out_tp};
 		snprintf(p.name, sizeof p.name, "%s", t->dev.name);
 		if (t->addr.ss_family == AF_INET)
-			inet_ntop(AF_INET,
-				  &((const struct sockaddr_in *)&t->addr)
-				       ->sin_addr,
-				  p.host, sizeof p.host);
+			inet_ntop(
+			    AF_INET,
+			    &((const struct sockaddr_in *)&t->addr)->sin_addr,
+			    p.host, sizeof p.host);
 		else
-			inet_ntop(AF_INET6,
-				  &((const struct sockaddr_in6 *)&t->addr)
-				       ->sin6_addr,
-				  p.host, sizeof p.host);
+			inet_ntop(
+			    AF_INET6,
+			    &((const struct sockaddr_in6 *)&t->addr)->sin6_addr,
+			    p.host, sizeof p.host);
 		if (fn(arg, &p))
 			break;
 	}

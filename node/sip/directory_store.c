@@ -369,9 +369,10 @@ static int op_trunk_each(void *ctx, sip_trunk_peer_fn fn, void *arg)
 		l->p[i].transport = SIP_TP_UDP;
 		if (store_trunk_profile_get(r, l->profile[i], &tp) == 0)
 			l->p[i].transport =
-			    tp.out_transport == STORE_TRANSPORT_TLS   ? SIP_TP_TLS
-			    : tp.out_transport == STORE_TRANSPORT_TCP ? SIP_TP_TCP
-								      : SIP_TP_UDP;
+			    tp.out_transport == STORE_TRANSPORT_TLS ? SIP_TP_TLS
+			    : tp.out_transport == STORE_TRANSPORT_TCP
+				? SIP_TP_TCP
+				: SIP_TP_UDP;
 	}
 	store_read_end(r);
 	for (size_t i = 0; i < l->n; i++)

@@ -207,8 +207,8 @@ int sip_uac_auth_answer_with(const struct sip_uac_challenge *ch,
 	const char *p3_2069[] = {ha1, ch->nonce, ha2};
 	int n, rc = -1;
 
-	if (ch->alg >= SIP_DIGEST_NALG || !quotable(user) ||
-	    !quotable(uri) || !quotable(ch->realm) || !quotable(ch->nonce) ||
+	if (ch->alg >= SIP_DIGEST_NALG || !quotable(user) || !quotable(uri) ||
+	    !quotable(ch->realm) || !quotable(ch->nonce) ||
 	    !quotable(ch->opaque) || !quotable(cnonce) || !quotable(method))
 		return -1;
 	snprintf(nc_text, sizeof nc_text, "%08x", nc);
@@ -217,12 +217,13 @@ int sip_uac_auth_answer_with(const struct sip_uac_challenge *ch,
 	    (ch->qop_auth ? hash_hex(ch->alg, p3, 6, resp)
 			  : hash_hex(ch->alg, p3_2069, 3, resp)) != 0)
 		goto out;
-	n = snprintf(out, cap,
-		     "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
-		     "uri=\"%s\", response=\"%s\", algorithm=%s%s%s%s",
-		     user, ch->realm, ch->nonce, uri, resp,
-		     sip_digest_alg_name(ch->alg), ch->has_opaque ? ", opaque=\"" : "",
-		     ch->has_opaque ? ch->opaque : "", ch->has_opaque ? "\"" : "");
+	n = snprintf(
+	    out, cap,
+	    "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
+	    "uri=\"%s\", response=\"%s\", algorithm=%s%s%s%s",
+	    user, ch->realm, ch->nonce, uri, resp, sip_digest_alg_name(ch->alg),
+	    ch->has_opaque ? ", opaque=\"" : "",
+	    ch->has_opaque ? ch->opaque : "", ch->has_opaque ? "\"" : "");
 	if (n < 0 || (size_t)n >= cap)
 		goto out;
 	if (ch->qop_auth) {
@@ -276,8 +277,8 @@ static uint32_t next_nc(struct sip_uac_auth *a,
 
 int sip_uac_auth_answer(struct sip_uac_auth *a,
 			const struct sip_uac_challenge *ch, const char *method,
-			const char *uri, const char *user,
-			const char *password, char *out, size_t cap)
+			const char *uri, const char *user, const char *password,
+			char *out, size_t cap)
 {
 	uint8_t raw[16];
 	char cnonce[33];
@@ -285,7 +286,7 @@ int sip_uac_auth_answer(struct sip_uac_auth *a,
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return -1;
 	hex_encode(raw, sizeof raw, cnonce);
-	return sip_uac_auth_answer_with(ch, method, uri, user, password,
-					cnonce, ch->qop_auth ? next_nc(a, ch) : 1,
-					out, cap);
+	return sip_uac_auth_answer_with(ch, method, uri, user, password, cnonce,
+					ch->qop_auth ? next_nc(a, ch) : 1, out,
+					cap);
 }

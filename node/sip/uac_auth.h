@@ -64,8 +64,8 @@ void sip_uac_auth_free(struct sip_uac_auth *a);
  * quoted (a '"', '\\' or control character) or does not fit. */
 int sip_uac_auth_answer(struct sip_uac_auth *a,
 			const struct sip_uac_challenge *ch, const char *method,
-			const char *uri, const char *user,
-			const char *password, char *out, size_t cap);
+			const char *uri, const char *user, const char *password,
+			char *out, size_t cap);
 
 /* The same with the client nonce CNONCE (borrowed) and the nonce count NC
  * given, and no table: the arithmetic, for tests against RFC 7616's

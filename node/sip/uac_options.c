@@ -24,12 +24,12 @@ struct probe {
 	struct sip_keepalive *k;
 	struct sip_trunk_status st;
 	char uri[SIP_DIR_HOST_MAX + 48];
-	int used;   /* the slot holds a trunk */
-	int listed; /* seen in the current round's listing */
-	nta_leg_t *leg;		/* owned while a probe is in flight */
-	nta_outgoing_t *orq;	/* owned while a probe is in flight */
-	int answered;		/* a challenge was answered this probe */
-	uint64_t sent_ms;	/* monotonic */
+	int used;	     /* the slot holds a trunk */
+	int listed;	     /* seen in the current round's listing */
+	nta_leg_t *leg;	     /* owned while a probe is in flight */
+	nta_outgoing_t *orq; /* owned while a probe is in flight */
+	int answered;	     /* a challenge was answered this probe */
+	uint64_t sent_ms;    /* monotonic */
 };
 
 struct sip_keepalive {
@@ -102,8 +102,7 @@ void sip_keepalive_free(struct sip_keepalive *k)
 	free(k);
 }
 
-static int on_response(struct probe *p, nta_outgoing_t *orq,
-		       const sip_t *sip);
+static int on_response(struct probe *p, nta_outgoing_t *orq, const sip_t *sip);
 
 static int send_probe(struct probe *p, const char *auth_hdr, int proxy)
 {
@@ -153,8 +152,7 @@ static int answer(struct probe *p, const sip_t *sip, int status)
 	return rc;
 }
 
-static int on_response(struct probe *p, nta_outgoing_t *orq,
-		       const sip_t *sip)
+static int on_response(struct probe *p, nta_outgoing_t *orq, const sip_t *sip)
 {
 	int status = nta_outgoing_status(orq);
 	int was = p->st.reachable;

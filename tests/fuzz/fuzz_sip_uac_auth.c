@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sip = m ? sip_object(m) : NULL;
 	if (sip && sip->sip_status) {
 		if (sip_uac_choose(sip->sip_www_authenticate, &ch) == 0)
-			sip_uac_auth_answer(auth, &ch, "OPTIONS", "sip:t", "ward",
-					    "pw", out, sizeof out);
+			sip_uac_auth_answer(auth, &ch, "OPTIONS", "sip:t",
+					    "ward", "pw", out, sizeof out);
 		if (sip_uac_choose(sip->sip_proxy_authenticate, &ch) == 0)
 			sip_uac_auth_answer(auth, &ch, "INVITE", "sip:1@t",
 					    "ward", "pw", out, sizeof out);

@@ -144,16 +144,16 @@ static void test_uac_counts_answers_to_the_same_nonce(void **s)
 	(void)s;
 	assert_int_equal(sip_uac_auth_new(16, &a), 0);
 	rfc_challenge("SHA-256", &ch);
-	assert_int_equal(sip_uac_auth_answer(a, &ch, "OPTIONS", "sip:t",
-					     "ward", "pw", out, sizeof out),
+	assert_int_equal(sip_uac_auth_answer(a, &ch, "OPTIONS", "sip:t", "ward",
+					     "pw", out, sizeof out),
 			 0);
 	assert_non_null(strstr(out, "nc=00000001"));
 	c = strstr(out, "cnonce=\"");
 	assert_non_null(c);
 	snprintf(cnonce1, sizeof cnonce1, "%s", c);
 	assert_int_equal(strlen(cnonce1), strlen("cnonce=\"\"") + 32);
-	assert_int_equal(sip_uac_auth_answer(a, &ch, "OPTIONS", "sip:t",
-					     "ward", "pw", out, sizeof out),
+	assert_int_equal(sip_uac_auth_answer(a, &ch, "OPTIONS", "sip:t", "ward",
+					     "pw", out, sizeof out),
 			 0);
 	assert_non_null(strstr(out, "nc=00000002"));
 	snprintf(cnonce2, sizeof cnonce2, "%s", strstr(out, "cnonce=\""));
@@ -170,8 +170,8 @@ static void test_uac_counts_answers_to_the_same_nonce(void **s)
 		sip_uac_auth_answer(a, &other, "OPTIONS", "sip:t", "ward", "pw",
 				    out, sizeof out);
 	}
-	assert_int_equal(sip_uac_auth_answer(a, &ch, "OPTIONS", "sip:t",
-					     "ward", "pw", out, sizeof out),
+	assert_int_equal(sip_uac_auth_answer(a, &ch, "OPTIONS", "sip:t", "ward",
+					     "pw", out, sizeof out),
 			 0);
 	assert_non_null(strstr(out, "nc=00000001"));
 	sip_uac_auth_free(a);
@@ -190,9 +190,9 @@ static void test_uac_answers_a_challenge_without_qop_the_rfc2069_way(void **s)
 	assert_int_equal(ch.qop_auth, 0);
 	assert_int_equal(ch.alg, SIP_DIGEST_MD5);
 	/* RFC 2069 2.4's example. */
-	assert_int_equal(sip_uac_auth_answer_with(
-			     &ch, "GET", "/dir/index.html", "Mufasa",
-			     "CircleOfLife", "x", 1, out, sizeof out),
+	assert_int_equal(sip_uac_auth_answer_with(&ch, "GET", "/dir/index.html",
+						  "Mufasa", "CircleOfLife", "x",
+						  1, out, sizeof out),
 			 0);
 	assert_non_null(
 	    strstr(out, "response=\"1949323746fe6a43ef61f9606e7febea\""));
@@ -211,9 +211,8 @@ static void test_uac_refuses_what_it_cannot_quote_or_parse(void **s)
 	assert_int_equal(sip_uac_challenge_parse(broken, &ch), -1);
 	assert_int_equal(sip_uac_challenge_parse(no_nonce, &ch), -1);
 	rfc_challenge("MD5", &ch);
-	assert_int_equal(sip_uac_auth_answer_with(&ch, "GET", "/", "a\"b",
-						  "pw", "c", 1, out,
-						  sizeof out),
+	assert_int_equal(sip_uac_auth_answer_with(&ch, "GET", "/", "a\"b", "pw",
+						  "c", 1, out, sizeof out),
 			 -1);
 	assert_int_equal(sip_uac_auth_answer_with(&ch, "GET", "/", "ab", "pw",
 						  "c", 1, small, sizeof small),
