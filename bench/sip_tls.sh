@@ -38,7 +38,8 @@ for kind in rsa p256; do
 	sport=$(port) tport=$(port)
 	"$build/tests/ward_sipd" --dir "$dir/dir.txt" --host 127.0.0.1 \
 		--port "$sport" --tls-port "$tport" --tls-dir "$dir/pki/tls" \
-		--rate 0 --quiet >/dev/null 2>"$dir/sipd.log" &
+		--rate 0 --conn-per-source 0 --silent-s 0 --quiet \
+		>/dev/null 2>"$dir/sipd.log" &
 	pid=$!
 	sleep 1
 	rates=()

@@ -82,6 +82,7 @@ static const struct config_def config_defs[] = {
 	UINT("sip.rate_per_source", sip_rate_per_source, 0, 1000000, "200"),
 	UINT("sip.conn_per_source", sip_conn_per_source, 0, 65535, "32"),
 	UINT("sip.silent_s", sip_silent_s, 0, 3600, "5"),
+	UINT("sip.max_connections", sip_max_connections, 16, 1000000, "16384"),
 	UINT("sip.trunk_options_s", sip_trunk_options_s, 0, 86400, "30"),
 	STR("sip.digest_algorithms", sip_digest, "SHA-512-256,SHA-256,MD5"),
 };

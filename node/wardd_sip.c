@@ -228,6 +228,7 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	sc->keepalive_s = w->cfg.sip_keepalive_s;
 	sc->conn_per_source = w->cfg.sip_conn_per_source;
 	sc->silent_s = w->cfg.sip_silent_s;
+	sc->max_connections = w->cfg.sip_max_connections;
 	sc->trunk_options_s = w->cfg.sip_trunk_options_s;
 	snprintf(sc->tls_dir, sizeof sc->tls_dir, "%s/sip-tls",
 		 w->cfg.data_dir);

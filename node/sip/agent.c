@@ -94,6 +94,7 @@ void sip_config_defaults(struct sip_config *cfg)
 	cfg->max_msg = 65536;
 	cfg->conn_per_source = 32;
 	cfg->silent_s = 5;
+	cfg->max_connections = 16384;
 	cfg->trunk_options_s = 30;
 	sip_core_config_defaults(&cfg->core);
 }
@@ -334,7 +335,8 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 				 "for %u s",
 				 r->closed, r->capped, r->cfg.conn_per_source,
 				 cs.refused - r->conn_refused,
-				 cs.full - r->conn_full, CONN_MAX,
+				 cs.full - r->conn_full,
+				 r->cfg.max_connections,
 				 cs.silent - r->conn_silent, r->cfg.silent_s);
 		r->closed = r->capped = 0;
 		r->conn_refused = cs.refused;
@@ -448,7 +450,7 @@ static void *sip_thread(void *arg)
 	{
 		struct sip_conn_config cc = {
 		    .per_source = r->cfg.conn_per_source,
-		    .max = CONN_MAX,
+		    .max = r->cfg.max_connections,
 		    .silent_ms = r->cfg.silent_s * 1000,
 		};
 		if (sip_conn_thread_begin(&cc) != 0) {

@@ -110,30 +110,53 @@ static int alive(const struct entry *e)
 	return c != 0 && c == e->cookie;
 }
 
-/* 0 to keep the socket FD from PEER (recorded), -1 to close it. */
-static int admit(struct table *t, int fd, const struct sockaddr *peer,
-		 socklen_t len)
+static void forget(struct table *t, struct entry *e)
 {
-	struct entry *slot = NULL;
+	e->fd = -1;
+	t->open--;
+}
+
+enum check { CHECK_NONE, CHECK_HOST, CHECK_ALL };
+
+/* Counts the entries of PEER's host and finds a free slot. With CHECK,
+ * the entries of PEER's host (or all of them) whose socket closed since
+ * the last sweep are forgotten first: a peer that connects and closes
+ * quickly is not held to its old connections. */
+static unsigned scan(struct table *t, int fd, const struct sockaddr *peer,
+		     enum check check, struct entry **slot)
+{
 	unsigned same = 0;
 
+	*slot = NULL;
 	for (unsigned i = 0; i < t->cfg.max; i++) {
 		struct entry *e = &t->e[i];
+		if (e->fd >= 0 &&
+		    (e->fd == fd || /* that socket closed, its fd came back */
+		     (check == CHECK_ALL && !alive(e)) ||
+		     (check == CHECK_HOST && same_host(&e->peer, peer) &&
+		      !alive(e))))
+			forget(t, e);
 		if (e->fd < 0) {
-			if (!slot)
-				slot = e;
-			continue;
-		}
-		if (e->fd == fd) {
-			/* That socket closed and its fd came back. */
-			e->fd = -1;
-			t->open--;
-			if (!slot)
-				slot = e;
+			if (!*slot)
+				*slot = e;
 			continue;
 		}
 		same += same_host(&e->peer, peer);
 	}
+	return same;
+}
+
+/* 0 to keep the socket FD from PEER (recorded), -1 to close it. */
+static int admit(struct table *t, int fd, const struct sockaddr *peer,
+		 socklen_t len)
+{
+	struct entry *slot;
+	unsigned same = scan(t, fd, peer, CHECK_NONE, &slot);
+
+	if (!slot)
+		same = scan(t, fd, peer, CHECK_ALL, &slot);
+	else if (t->cfg.per_source && same >= t->cfg.per_source)
+		same = scan(t, fd, peer, CHECK_HOST, &slot);
 	if (t->cfg.per_source && same >= t->cfg.per_source) {
 		t->stats.refused++;
 		return -1;
@@ -183,7 +206,10 @@ int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	if ((ss.ss_family == AF_INET || ss.ss_family == AF_INET6) &&
 	    admit(conn_table, s, (struct sockaddr *)&ss, len) != 0) {
 		close(s);
-		errno = EAGAIN;
+		/* -1 with errno 0: sofia's tport_accept reports the error,
+		 * and tport_error_report ignores error 0 — no log line per
+		 * refused connection (the minute line counts them). */
+		errno = 0;
 		return -1;
 	}
 	return s;
@@ -216,8 +242,7 @@ unsigned sip_conn_sweep(void)
 		if (e->fd < 0)
 			continue;
 		if (!alive(e)) {
-			e->fd = -1;
-			t->open--;
+			forget(t, e);
 			continue;
 		}
 		if (e->spoke || e->shut || !t->cfg.silent_ms ||

@@ -10,8 +10,8 @@
  * libc's and, on a signaling thread only (one that called
  * sip_conn_thread_begin), records the new socket (its fd, its SO_COOKIE,
  * the peer's address, the time) or, when the source already holds its cap
- * or the table is full, closes it at once and reports EAGAIN (sofia then
- * waits for the next connection). Every other thread gets libc's accept
+ * or the table is full, closes it at once and returns -1 with errno 0
+ * (sofia then waits for the next connection without logging an error). Every other thread gets libc's accept
  * untouched.
  *
  * A connection whose first message has not come within the deadline is

@@ -37,14 +37,17 @@ struct sip_config {
 	/* A TCP/TLS connection without a message this long after accept is
 	 * closed; 0: only the idle reaper closes it. */
 	unsigned silent_s;
+	/* TCP/TLS connections the listeners hold at once (conn.h); one
+	 * beyond is closed at accept. */
+	unsigned max_connections;
 	/* An OPTIONS to each SIP trunk this often (uac_options.h); 0: off. */
 	unsigned trunk_options_s;
 	struct sip_core_config core;
 };
 
 /* Fills CFG with the defaults: 127.0.0.1, 5060, 5061, 30 s keepalive,
- * 120 s idle, 64 KiB messages, 32 connections per source, 5 s to the
- * first message, trunk keepalives every 30 s, the core's defaults. */
+ * 120 s idle, 64 KiB messages, 32 connections per source and 16,384 in
+ * all, 5 s to the first message, trunk keepalives every 30 s, the core's defaults. */
 void sip_config_defaults(struct sip_config *cfg);
 
 struct sip_role;

@@ -33,7 +33,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ward_sipd --dir FILE [--host ADDR]... [--port N] "
 		"[--tls-port N --tls-dir DIR] [--node-id N] [--rate N] "
-		"[--conn-per-source N] [--silent-s N] [--trunk-options-s N] "
+		"[--conn-per-source N] [--silent-s N] [--max-connections N] "
+		"[--trunk-options-s N] "
 		"[--min-expires N] [--digest ALG,...] [--quiet]\n");
 	exit(2);
 }
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
 			cfg.conn_per_source = (unsigned)atoi(v);
 		else if (strcmp(a, "--silent-s") == 0)
 			cfg.silent_s = (unsigned)atoi(v);
+		else if (strcmp(a, "--max-connections") == 0)
+			cfg.max_connections = (unsigned)atoi(v);
 		else if (strcmp(a, "--trunk-options-s") == 0)
 			cfg.trunk_options_s = (unsigned)atoi(v);
 		else if (strcmp(a, "--digest") == 0) {
