@@ -41,6 +41,10 @@ struct admin_hooks {
 	 * transferred); 0, or -1 when nothing is known. Admin thread. NULL:
 	 * the field is left out. */
 	int (*sip_trunk_status)(void *arg, const char *trunk, char **out);
+	/* GET /v1/calls: the calls this node's signaling role carries, as
+	 * JSON text ({"calls": [...]}) in *out (malloc'ed, transferred). 0
+	 * or -1; on the admin's thread. NULL: the route answers 501. */
+	int (*calls_json)(void *arg, char **out);
 	void *arg;
 };
 

@@ -237,7 +237,7 @@ int core_authenticate(struct sip_core *c, const sip_t *sip,
 		challenge(c, now_ms, proxy, 0, out);
 		return 1;
 	}
-	if (!uri_matches(sip, best->uri)) {
+	if (!c->cfg.digest_uri_any && !uri_matches(sip, best->uri)) {
 		/* Known user or not, the same refusal, before any lookup. */
 		c->stats.auth_failed++;
 		sip_limit_fail(c->limit, (const struct sockaddr *)&peer->addr,
