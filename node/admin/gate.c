@@ -235,6 +235,7 @@ static const char *const kind_action[ADMIN_GATE__KINDS] = {
     [ADMIN_GATE_LOGIN] = "login.fail",
     [ADMIN_GATE_JOIN] = "join.fail",
     [ADMIN_GATE_SIP] = "sip.fail",
+    [ADMIN_GATE_CAPF] = "capf.fail",
 };
 
 unsigned admin_gate_summary(struct admin_gate *g, unsigned window_s,
@@ -253,7 +254,9 @@ unsigned admin_gate_summary(struct admin_gate *g, unsigned window_s,
 		snprintf(detail, sizeof detail,
 			 "peer=%s count=%u window=%us %s=", s->addr, s->count,
 			 window_s,
-			 s->kind == ADMIN_GATE_LOGIN ? "users" : "names");
+			 s->kind == ADMIN_GATE_LOGIN  ? "users"
+			 : s->kind == ADMIN_GATE_CAPF ? "devices"
+						      : "names");
 		names_text(detail, sizeof detail - GATE_REASON_MAX - 8,
 			   s->names, n, s->names_other, ",");
 		len = strlen(detail);
