@@ -7,8 +7,9 @@
  *
  * One command: the MIC record guarded on the device as read (a device
  * deleted or changed meanwhile makes it fail), and the audit record. The
- * same certificate again writes nothing. The registrar and CAPF record a
- * MIC they authenticate the same way (store_cmd_put_device_mic).
+ * same certificate again writes nothing. The registrar (admin_cmd_put_mic,
+ * also on the leader's side of the registration relay) and CAPF record a
+ * MIC a phone authenticates with.
  */
 #include "node/admin/admin_int.h"
 
@@ -42,6 +43,38 @@ static X509 *one_cert(const char *p, size_t n)
 	}
 	BIO_free(b);
 	return x;
+}
+
+int admin_cmd_put_mic(struct store_read *r, struct store_cmd *cmd,
+		      const char *device, const uint8_t *der, size_t len,
+		      uint64_t now_ms)
+{
+	struct store_device_lsc mic = {0}, old;
+	struct pki_cert_info info;
+	const unsigned char *p = der;
+	X509 *x = len && len <= STORE_DER_MAX ? d2i_X509(NULL, &p, (long)len)
+					      : NULL;
+	char why[64];
+	int rc = -1;
+
+	if (!x || p != der + len || pki_cert_info(x, &info, why, sizeof why))
+		goto out;
+	if (store_device_mic_get(r, device, &old) == STORE_OK &&
+	    CRYPTO_memcmp(old.sha256, info.sha256, 32) == 0) {
+		rc = 0;
+		goto out;
+	}
+	snprintf(mic.device, sizeof mic.device, "%s", device);
+	mic.der = der;
+	mic.der_len = len;
+	memcpy(mic.sha256, info.sha256, 32);
+	snprintf(mic.serial, sizeof mic.serial, "%s", info.serial);
+	mic.not_after_s = info.not_after_s;
+	mic.issued_ms = now_ms;
+	rc = store_cmd_put_device_mic(cmd, &mic) == STORE_OK ? 1 : -1;
+out:
+	X509_free(x);
+	return rc;
 }
 
 static json_t *mic_json(const char *device, const struct pki_cert_info *i,
