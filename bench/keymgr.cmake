@@ -6,4 +6,7 @@ if(TARGET ward_keymgr)
   add_executable(bench_keymgr_relay ${CMAKE_CURRENT_LIST_DIR}/keymgr_relay.c)
   target_link_libraries(bench_keymgr_relay PRIVATE ward_keymgr
     PkgConfig::EVENT)
+  add_executable(bench_keymgr_jitter ${CMAKE_CURRENT_LIST_DIR}/keymgr_jitter.c)
+  target_link_libraries(bench_keymgr_jitter PRIVATE ward_keymgr
+    PkgConfig::EVENT Threads::Threads m)
 endif()

@@ -49,6 +49,7 @@ struct wardd {
 	uint8_t sip_tls_fp[32];		  /* TLS files the role runs with */
 	int sip_failed;			  /* could not listen: given up */
 	struct wardd_sipreg *sipreg;	  /* owned: changes for the leader */
+	int sip_addr_busy;		  /* its address on its way to the leader */
 	/* The CAPF role (wardd_capf.c). */
 	struct capf *capf;	/* owned */
 	struct event *ev_capf;	/* owned: start checks */
@@ -100,6 +101,12 @@ void wardd_sip_fini(struct wardd *w);
 int wardd_capf_init(struct wardd *w);
 void wardd_capf_stop(struct wardd *w);
 void wardd_capf_fini(struct wardd *w);
+
+/* wardd_sipaddr.c: publishes where the signaling role listens (HOST,
+ * PORT, TLS_PORT: 0 for none) in this node's record when the record says
+ * otherwise — once per start or change, never per tick. Main thread. */
+void wardd_sipaddr_publish(struct wardd *w, const char *host, unsigned port,
+			   unsigned tls_port);
 
 /* wardd_sipreg.c */
 struct admin_reg_change;

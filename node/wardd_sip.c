@@ -348,6 +348,9 @@ void wardd_sip_look(struct wardd *w)
 	/* A new keepalive interval also takes a restart of the listeners. */
 	for (int i = 0; i < 4; i++)
 		fp[i] ^= (uint8_t)(sc.keepalive_s >> (8 * i));
+	if (w->sip)
+		wardd_sipaddr_publish(w, sc.hosts[0], sc.port,
+				      sc.tls_dir[0] ? sc.tls_port : 0);
 	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
 		return;
 	if (w->sip) {

@@ -131,7 +131,7 @@ struct store_trunk_profile {
 	uint32_t in_transport;		    /* enum store_transport */
 	uint32_t out_transport;		    /* TCP, UDP or TLS */
 	uint32_t in_port;		    /* 1..65535 */
-	char x509_subjects[STORE_TEXT_MAX]; /* peer subject CNs, separated by
+	char x509_subjects[STORE_TEXT_MAX]; /* peer DNs or names, separated by
 					       spaces or commas; "" none */
 	uint32_t flags;			    /* STORE_TP_* */
 	uint32_t nonce_validity_s;	    /* 0: the cluster parameter */

@@ -158,6 +158,12 @@ struct store_node {
 	uint8_t https_sha256[32];          /* fingerprint of the admin cert;
 					      all zero until the node joined */
 	uint64_t created_ms;
+	/* Where the node's signaling role listens, as the node itself
+	 * publishes it when the role starts ("" and 0 until then): phones'
+	 * configuration files list it, other nodes route calls to it. */
+	char sip_host[STORE_ADDR_MAX];     /* IP literal, no brackets */
+	uint32_t sip_port;                 /* UDP and TCP; 0: none */
+	uint32_t sip_tls_port;             /* TLS; 0: none */
 };
 
 struct store_admin {

@@ -146,4 +146,13 @@ int admin_registrations_relay(struct admin *a,
 			      const struct admin_reg_change *changes, size_t n,
 			      admin_relay_cb cb, void *arg);
 
+/* ---- the node's SIP address (routes_nodesip.c) ------------------------ */
+
+/* Where this node's signaling role listens: written into the node's own
+ * record, on the leader directly or through the leader's members-only
+ * POST /v1/nodes/sip (a member can set only its own record). Admin thread
+ * only. 0: CB will run once; -1: nothing sent, CB will not run. */
+int admin_node_sip_publish(struct admin *a, const char *host, unsigned port,
+			   unsigned tls_port, admin_relay_cb cb, void *arg);
+
 #endif

@@ -257,6 +257,13 @@ int admin_is_leader(struct admin *a);
 int admin_node_by_fp(struct admin *a, const uint8_t fp[32],
 		     struct store_node *out);
 
+/* Posts DOC (taken, freed here) to URI, a members-only route of the
+ * leader, presenting this node's certificate. Admin thread only. 0: CB
+ * runs once (OK 0 when the leader answered 200, else -1); -1: nothing sent
+ * (no leader known, no consensus), CB will not run. */
+int admin_member_post(struct admin *a, const char *uri, json_t *doc,
+		      admin_relay_cb cb, void *arg);
+
 /* ---- routes ----------------------------------------------------------- */
 
 enum {
@@ -362,6 +369,7 @@ void admin_route_audit_failures(struct admin_op *op);
 /* POST /v1/registrations/relay: a member hands the leader its registration
  * changes (routes_sipreg.c). */
 void admin_route_registrations_relay(struct admin_op *op);
+void admin_route_node_sip(struct admin_op *op);
 
 /* ---- audit pruning (prune.c) ------------------------------------------- */
 

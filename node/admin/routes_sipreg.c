@@ -224,67 +224,17 @@ void admin_route_registrations_relay(struct admin_op *op)
 
 /* ---- the sending side (a follower) ------------------------------------ */
 
-struct relay {
-	admin_relay_cb cb;
-	void *arg;
-};
-
-static void relay_sent(void *arg, int status, const char *body, size_t len,
-		       const char *err)
-{
-	struct admin_op *op = arg;
-	struct relay *rl = op->ctx;
-
-	op->client = NULL;
-	if (status != 200)
-		log_info(ADMIN_TAG,
-			 "registrations not relayed: the leader answered "
-			 "%d %.*s%s",
-			 status, (int)(len > 200 ? 200 : len), body ? body : "",
-			 err ? err : "");
-	if (rl && rl->cb)
-		rl->cb(rl->arg, status == 200 ? 0 : -1);
-	admin_op_finish(op);
-}
-
 int admin_registrations_relay(struct admin *a,
 			      const struct admin_reg_change *changes, size_t n,
 			      admin_relay_cb cb, void *arg)
 {
-	struct store_node leader;
-	struct admin_op *op;
-	struct relay *rl;
 	json_t *list, *doc;
-	char *body;
-	int rc;
 
-	if (!a || !a->consensus || n == 0 || n > ADMIN_REG_RELAY_MAX ||
-	    admin_leader_node(a, &leader) != 0)
+	if (n == 0 || n > ADMIN_REG_RELAY_MAX)
 		return -1;
 	list = json_array();
 	for (size_t i = 0; list && i < n; i++)
 		json_array_append_new(list, change_json(&changes[i]));
 	doc = list ? json_pack("{s:o}", "changes", list) : NULL;
-	body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	op = body ? admin_op_new(a, NULL) : NULL;
-	rl = op ? calloc(1, sizeof *rl) : NULL;
-	if (!rl) {
-		free(body);
-		admin_op_finish(op);
-		return -1;
-	}
-	rl->cb = cb;
-	rl->arg = arg;
-	op->ctx = rl;
-	op->ctx_free = free;
-	rc = admin_client_send(
-	    a, &leader, EVHTTP_REQ_POST, "/v1/registrations/relay", NULL, NULL,
-	    body, strlen(body), 10000, relay_sent, op, &op->client);
-	free(body);
-	if (rc != 0) {
-		admin_op_finish(op);
-		return -1;
-	}
-	return 0;
+	return admin_member_post(a, "/v1/registrations/relay", doc, cb, arg);
 }

@@ -110,6 +110,7 @@ static void tls_cert_of(struct sip_role *r, struct sip_peer *p)
 	p->cert.present = 1;
 	memcpy(p->cert.fp, tc.fp, 32);
 	snprintf(p->cert.cn, sizeof p->cert.cn, "%s", tc.cn);
+	p->cert.names = tc.names;
 	snprintf(p->cert.why, sizeof p->cert.why, "certificate not trusted: %s",
 		 tc.chain_ok ? "root not in the trust store" : tc.verify_error);
 	if (!tc.chain_ok || !r->dir->ops->trust_root)

@@ -87,24 +87,16 @@ static void not_routed_yet(const sip_t *sip, struct sip_reply *out)
 	}
 }
 
-/* A trunk in a secure mode: the peer certificate's subject must be one of
- * the profile's X.509 subject names (separated by spaces or commas). */
+/* A trunk in a secure mode: the peer certificate must be one the
+ * profile's X.509 subject names name — its whole subject DN, or its CN or
+ * a subjectAltName DNS entry (x509match.h). */
 static int trunk_subject_ok(const struct sip_device *t,
 			    const struct sip_peer *peer)
 {
-	const char *p = t->x509_subject;
-	size_t cl = strlen(peer->cert.cn);
-
-	if (!peer->cert.present || !peer->cert.verified || !cl)
+	if (!peer->cert.present || !peer->cert.verified)
 		return 0;
-	while (*p) {
-		size_t n = strcspn(p, " ,");
-		if (n == cl && strncmp(p, peer->cert.cn, n) == 0)
-			return 1;
-		p += n;
-		p += strspn(p, " ,");
-	}
-	return 0;
+	return sip_x509_names_match(t->x509_subject, &peer->cert.names,
+				    peer->cert.cn);
 }
 
 void core_handle_trunk(struct sip_core *c, const sip_t *sip,
@@ -185,11 +177,15 @@ void core_handle_device_request(struct sip_core *c, const sip_t *sip,
 	unsigned validity = c->cluster.default_nonce_validity_s;
 	int r, found;
 
-	if (!who || strlen(who) >= SIP_DIR_NAME_MAX) {
+	if (!who) {
 		core_reply(out, 400, "Bad From");
 		return;
 	}
-	r = c->dir->ops->device_by_name(c->dir->ctx, who, &dev);
+	/* A name longer than any device's is an unknown device, challenged
+	 * like any other (RFC 4475 3.1.1.7 sends one). */
+	r = strlen(who) >= SIP_DIR_NAME_MAX
+		? 1
+		: c->dir->ops->device_by_name(c->dir->ctx, who, &dev);
 	if (r < 0) {
 		core_reply(out, 503, "Service Unavailable");
 		return;

@@ -304,6 +304,9 @@ static const char *malformed(const sip_t *sip)
 {
 	if (sip->sip_error)
 		return "Bad Header";
+	/* Not a URI at all, such as one in <> (RFC 4475 3.1.2.7). */
+	if (sip->sip_request->rq_url->url_type == url_invalid)
+		return "Bad Request-URI";
 	if (!sip->sip_from || !sip->sip_to || !sip->sip_call_id ||
 	    !sip->sip_cseq)
 		return "Missing Mandatory Header";
@@ -315,11 +318,51 @@ static const char *malformed(const sip_t *sip)
 	if (sip->sip_via->v_next && !sip->sip_via->v_next->v_protocol)
 		return "Bad Via";
 	/* A datagram shorter than its Content-Length was cut (RFC 3261
-	 * 18.3); streams are framed by it, so there the two agree. */
-	if ((sip->sip_content_length ? sip->sip_content_length->l_length : 0) !=
-	    (sip->sip_payload ? sip->sip_payload->pl_len : 0))
+	 * 18.3); streams are framed by it, so there the two agree. Without
+	 * one the body is the rest of the datagram (RFC 3261 18.3, as RFC
+	 * 2543 agents send it: RFC 4475 3.4.1). */
+	if (sip->sip_content_length &&
+	    sip->sip_content_length->l_length !=
+		(sip->sip_payload ? sip->sip_payload->pl_len : 0))
 		return "Bad Content-Length";
 	return NULL;
+}
+
+/* RFC 3261 8.2.2.3: options in Require or Proxy-Require (ward is the
+ * phones' first proxy and their UAS) that ward does not know get 420 and
+ * an Unsupported header naming them. */
+static int unsupported(const sip_t *sip, struct sip_reply *out)
+{
+	static const char *const known[] = {"outbound", "path", "replaces",
+					    "timer"};
+	const sip_require_t *h[2] = {sip->sip_require, sip->sip_proxy_require};
+	char list[256] = "";
+	size_t used = 0;
+
+	for (int i = 0; i < 2; i++)
+		for (; h[i]; h[i] = h[i]->k_next)
+			for (size_t j = 0; h[i]->k_items && h[i]->k_items[j];
+			     j++) {
+				const char *opt = h[i]->k_items[j];
+				size_t k = 0;
+				int n;
+
+				while (k < sizeof known / sizeof known[0] &&
+				       strcasecmp(opt, known[k]) != 0)
+					k++;
+				if (k < sizeof known / sizeof known[0])
+					continue;
+				n = snprintf(list + used, sizeof list - used,
+					     "%s%s", used ? ", " : "", opt);
+				if (n < 0 || (size_t)n >= sizeof list - used)
+					break; /* enough named */
+				used += (size_t)n;
+			}
+	if (!used)
+		return 0;
+	core_reply(out, 420, "Bad Extension");
+	core_reply_hdr(out, "Unsupported", list);
+	return 1;
 }
 
 void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
@@ -361,9 +404,18 @@ void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
 		core_reply(out, 483, "Too Many Hops");
 		return;
 	}
-	switch (sip->sip_request->rq_method) {
-	case sip_method_ack:
+	if (sip->sip_request->rq_method == sip_method_ack)
 		return; /* nothing answers an ACK */
+	if (sip->sip_request->rq_url->url_type != url_sip &&
+	    sip->sip_request->rq_url->url_type != url_sips &&
+	    sip->sip_request->rq_url->url_type != url_tel) {
+		core_reply(out, 416, "Unsupported URI Scheme");
+		return;
+	}
+	if (sip->sip_request->rq_method != sip_method_cancel &&
+	    unsupported(sip, out))
+		return;
+	switch (sip->sip_request->rq_method) {
 	case sip_method_cancel:
 		core_reply(out, 481, "Call/Transaction Does Not Exist");
 		return;

@@ -18,6 +18,7 @@
 #include "node/sip/digest.h"
 #include "node/sip/directory.h"
 #include "node/sip/registrar.h"
+#include "node/sip/x509match.h"
 
 struct sip_core_config {
 	uint64_t node_id;	  /* this node, for node-group checks */
@@ -46,6 +47,7 @@ struct sip_peer_cert {
 	int verified; /* it chains to the trust store (ward's checks) */
 	int kind;     /* enum sip_reg_cert: MIC or LSC */
 	char cn[SIP_DIR_NAME_MAX];
+	struct sip_x509_names names; /* subject and DNS names (trunks) */
 	uint8_t fp[32];
 	char why[96]; /* when not verified: the chain check's verdict */
 };

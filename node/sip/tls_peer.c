@@ -182,6 +182,7 @@ static void record(SSL *ssl, X509 *leaf)
 	X509_digest(leaf, EVP_sha256(), victim->cert.fp, &len);
 	X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName,
 				  victim->cert.cn, sizeof victim->cert.cn);
+	sip_x509_names_of(leaf, &victim->cert.names);
 	chain = SSL_get0_verified_chain(ssl);
 	verdict = SSL_get_verify_result(ssl);
 	snprintf(victim->cert.verify_error, sizeof victim->cert.verify_error,

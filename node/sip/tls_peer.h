@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "node/sip/x509match.h"
+
 #define SIP_TLS_CN_MAX 64
 
 struct sip_tls_cert {
@@ -32,6 +34,7 @@ struct sip_tls_cert {
 	uint8_t fp[32];	     /* SHA-256 of the leaf */
 	uint8_t root_fp[32]; /* SHA-256 of the verified chain's root */
 	char cn[SIP_TLS_CN_MAX];
+	struct sip_x509_names names; /* subject and DNS names, for trunks */
 	char verify_error[64]; /* libssl's verdict on the chain, as text */
 };
 

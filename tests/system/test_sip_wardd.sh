@@ -57,6 +57,28 @@ done
 [ "$(leader_of n1)" = n1 ] || expect_rc 0 ward_ctl n1 leader transfer n1
 wait_until 10 "n1 leads" leads n1
 
+step "every node publishes its SIP address in its node record, once"
+sip_of() { # SEEN_BY NODE: "host port tls_port" as the record says
+	ward_ctl "$1" --json node list |
+		jq -r --arg n "$2" '.nodes[] | select(.name == $n) |
+			"\(.sip_host) \(.sip_port) \(.sip_tls_port)"'
+}
+published() { [ "$(sip_of n1 "$1")" = "127.0.0.1 ${SIP[$1]} ${TLS[$1]}" ]; }
+for n in n1 n2 n3; do
+	wait_until 20 "$n's SIP address in its record" published $n
+done
+[ "$(sip_of n3 n2)" = "127.0.0.1 ${SIP[n2]} ${TLS[n2]}" ] ||
+	fail "n3 reads n2's SIP address as '$(sip_of n3 n2)'"
+sleep 5 # a few more looks: a record that says so costs no write
+for n in n1 n2 n3; do
+	c=$(ward_ctl n1 --json audit | jq --arg n "node=$n " \
+		'[.audit[] | select(.action == "node.sip" and
+			(.detail | startswith($n)))] | length')
+	[ "$c" = 1 ] || fail "$n's SIP address written $c times, want 1"
+done
+ward_ctl n1 node list | grep -q "127.0.0.1 ${SIP[n2]}/${TLS[n2]}" ||
+	fail "node list does not show n2's SIP address"
+
 step "the SIP TLS port serves n1's CallManager certificate, and its regeneration without a restart"
 wait_until 20 "n1 serves its CallManager certificate on TLS" serves_file n1
 old=$(served_fp n1)

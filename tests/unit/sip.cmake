@@ -1,6 +1,6 @@
 # Unit tests of the signaling role (included from tests/CMakeLists.txt).
 if(TARGET ward_sip)
-  foreach(t sip_digest sip_registrar sip_core)
+  foreach(t sip_digest sip_registrar sip_core sip_x509match)
     ward_unit_test(test_${t} SOURCES unit/test_${t}.c LIBS ward_sip)
   endforeach()
 endif()
@@ -9,4 +9,17 @@ if(TARGET ward_sip)
     LIBS ward_sip)
   target_compile_definitions(test_sip_robustness PRIVATE
     WARD_SIP_CORPUS="${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/sip_ingress")
+endif()
+# RFC 4475's messages (tests/unit/rfc4475/) through the parser and the core;
+# the expanded seeds must match the messages as written.
+if(TARGET ward_sip)
+  ward_unit_test(test_sip_torture SOURCES unit/test_sip_torture.c
+    LIBS ward_sip)
+  target_compile_definitions(test_sip_torture PRIVATE
+    WARD_SIP_CORPUS="${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/sip_ingress")
+  add_test(NAME test_sip_torture_seeds COMMAND python3
+    ${CMAKE_CURRENT_SOURCE_DIR}/unit/rfc4475/expand.py --check
+    ${CMAKE_CURRENT_SOURCE_DIR}/unit/rfc4475/messages.txt
+    ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/sip_ingress)
+  set_tests_properties(test_sip_torture_seeds PROPERTIES LABELS unit)
 endif()

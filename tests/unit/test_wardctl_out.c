@@ -230,13 +230,20 @@ static void test_node_list_abbreviates_fingerprints(void **state)
 	    " \"127.0.0.2:7000\", \"admin_address\": \"127.0.0.2:8443\","
 	    " \"state\": \"voter\", \"roles\": [\"raft\", \"admin\"],"
 	    " \"https_sha256\": \"sha256:00112233445566778899aabbccddeeff"
-	    "00112233445566778899aabbccddeeff\"}]}");
+	    "00112233445566778899aabbccddeeff\"}, {\"id\": 2, \"name\":"
+	    " \"n2\", \"raft_address\": \"127.0.0.3:7000\", \"admin_address\":"
+	    " \"127.0.0.3:8443\", \"state\": \"voter\", \"roles\": [\"sip\"],"
+	    " \"sip_host\": \"::1\", \"sip_port\": 5060, \"sip_tls_port\": 5061,"
+	    " \"https_sha256\": \"\"}]}");
 
 	assert_string_equal(out,
 			    "NAME  ID  STATE  ROLES       RAFT          "
-			    "  ADMIN           CERTIFICATE\n"
+			    "  ADMIN           SIP              CERTIFICATE\n"
 			    "n1    1   voter  raft,admin  127.0.0.2:7000  "
-			    "127.0.0.2:8443  sha256:0011223344556677...\n");
+			    "127.0.0.2:8443  -                "
+			    "sha256:0011223344556677...\n"
+			    "n2    2   voter  sip         127.0.0.3:7000  "
+			    "127.0.0.3:8443  [::1] 5060/5061  -\n");
 	free(out);
 }
 

@@ -1,6 +1,7 @@
 /* cmd_node: membership. "node add" only makes a one-time join token: the
  * new server itself then calls the cluster (wardd --join), so its keys
  * never travel. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,14 +138,15 @@ cleanup:
 
 void node_list_render(FILE *f, const json_t *doc)
 {
-	static const char *const head[] = {
-	    "NAME", "ID", "STATE", "ROLES", "RAFT", "ADMIN", "CERTIFICATE"};
+	static const char *const head[] = {"NAME", "ID",    "STATE",
+					   "ROLES", "RAFT", "ADMIN",
+					   "SIP",  "CERTIFICATE"};
 	static const char *const keys[] = {
 	    "name", "id", "state", "roles", "raft_address", "admin_address"};
-	char cells[6][256], fp[PIN_TEXT_LEN];
-	const char *row[7];
+	char cells[6][256], sip[320], fp[PIN_TEXT_LEN];
+	const char *row[8];
 	const json_t *n;
-	struct out_table *t = out_table_new(7, head);
+	struct out_table *t = out_table_new(8, head);
 	size_t i;
 
 	if (!t)
@@ -162,9 +164,23 @@ void node_list_render(FILE *f, const json_t *doc)
 		if (cert && pin_parse(cert, raw) == 0) {
 			pin_format(raw, fp);
 			strcpy(fp + 7 + 16, "...");
-			row[6] = fp;
+			row[7] = fp;
 		} else {
-			row[6] = "-";
+			row[7] = "-";
+		}
+		/* Where its signaling role listens: host, UDP/TCP port, TLS
+		 * port, as the node published it. */
+		row[6] = "-";
+		if (out_str(n, "sip_host") && *out_str(n, "sip_host")) {
+			const char *h = out_str(n, "sip_host");
+			snprintf(sip, sizeof sip, "%s%s%s %lld/%lld",
+				 strchr(h, ':') ? "[" : "", h,
+				 strchr(h, ':') ? "]" : "",
+				 (long long)json_integer_value(
+				     json_object_get(n, "sip_port")),
+				 (long long)json_integer_value(
+				     json_object_get(n, "sip_tls_port")));
+			row[6] = sip;
 		}
 		if (out_table_add(t, row) != 0)
 			break;

@@ -12,7 +12,15 @@
   DEVICE-expired.pem  a MIC that expired yesterday
   fp.txt              "NAME HEX" SHA-256 fingerprints of every certificate
 
-usage: mkpki.py DIR [--rsa] DEVICE...
+  trunk.pem           with --trunk: a trunk peer's certificate from the
+                      cluster CA, subject C=US,O=Example,CN=trunk.example.com,
+                      DNS name sip.example.com
+  trunk-other.pem     the same CN under O=Other
+  trunk-rogue.pem     trunk.pem's names from the rogue CA
+
+usage: mkpki.py DIR [--rsa] [--server-name NAME] [--trunk] DEVICE...
+  --server-name   the server certificate's CN and DNS name (ward-node1;
+                  linphone matches DNS names only: use localhost)
 """
 import datetime
 import os
@@ -34,8 +42,11 @@ def key(use_rsa=False):
 
 
 def cert(cn, k, issuer=None, ikey=None, ca=False, start=None, end=None,
-         dns=None):
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+         dns=None, org=None):
+    name = x509.Name(
+        ([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+          x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)] if org else [])
+        + [x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     b = (x509.CertificateBuilder().subject_name(name)
          .issuer_name(issuer.subject if issuer else name)
          .public_key(k.public_key())
@@ -64,7 +75,13 @@ def main():
     out = sys.argv[1]
     args = sys.argv[2:]
     use_rsa = "--rsa" in args
-    devices = [a for a in args if a != "--rsa"]
+    server = "ward-node1"
+    if "--server-name" in args:
+        i = args.index("--server-name")
+        server = args[i + 1]
+        del args[i:i + 2]
+    trunk = "--trunk" in args
+    devices = [a for a in args if a not in ("--rsa", "--trunk")]
     os.makedirs(os.path.join(out, "tls"), exist_ok=True)
     fps = []
 
@@ -83,7 +100,7 @@ def main():
     save("mic-ca.pem", pem(mic), mic)
     save("rogue-ca.pem", pem(rogue), rogue)
     sk = key(use_rsa)
-    srv = cert("ward-node1", sk, ca, cak, dns="ward-node1")
+    srv = cert(server, sk, ca, cak, dns=server)
     save("tls/agent.pem", pem(srv) + pem(ca) + keypem(sk), srv)
     with open(os.path.join(out, "tls/cafile.pem"), "wb") as f:
         f.write(pem(ca) + pem(mic))
@@ -96,6 +113,14 @@ def main():
             k = key()
             c = cert(d, k, ic, ik, start=start, end=end)
             save("%s-%s.pem" % (d, kind), pem(c) + keypem(k), c)
+    if trunk:
+        for name, org, ik, ic in (("trunk", "Example", cak, ca),
+                                  ("trunk-other", "Other", cak, ca),
+                                  ("trunk-rogue", "Example", roguek, rogue)):
+            k = key()
+            c = cert("trunk.example.com", k, ic, ik, dns="sip.example.com",
+                     org=org)
+            save(name + ".pem", pem(c) + keypem(k), c)
     with open(os.path.join(out, "fp.txt"), "w") as f:
         f.write("\n".join(fps) + "\n")
 

@@ -38,7 +38,9 @@ class Transport:
             self.s = socket.socket(fam, socket.SOCK_DGRAM)
             self.s.bind((args.local or self.addr[0], 0))
         else:
-            self.s = socket.create_connection(self.addr, timeout=args.timeout)
+            self.s = socket.create_connection(
+                self.addr, timeout=args.timeout,
+                source_address=(args.local, 0) if args.local else None)
             if self.proto == "tls":
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
                 ctx.check_hostname = False
