@@ -54,6 +54,7 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_CAPF_OPS] = "capf_ops",
     [STORE_T_DEVICE_MIC] = "device_mic",
     [STORE_T_SRST] = "srst",
+    [STORE_T_TFTP_UPLOADS] = "tftp_uploads",
 };
 
 const char *store_table_name(enum store_table t)

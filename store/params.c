@@ -72,6 +72,16 @@ static const struct store_param_def param_defs[] = {
 	.runtime = 1,
 	.help = "days audit records are kept before they are pruned",
     },
+    {
+	.name = "tftp_upload_idle_hours",
+	.type = STORE_PARAM_INT,
+	.min = 1,
+	.max = 8760,
+	.def = "24",
+	.runtime = 1,
+	.help = "hours after its last chunk an uploaded TFTP file that was "
+		"never committed is collected",
+    },
 };
 
 #define N_PARAMS (sizeof param_defs / sizeof *param_defs)

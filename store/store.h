@@ -79,6 +79,7 @@ enum store_table {
 	/* provisioning, schema 6 (store/prov.h) */
 	STORE_T_DEVICE_MIC, /* key = device name */
 	STORE_T_SRST,       /* key = SRST reference name (store/srst.h) */
+	STORE_T_TFTP_UPLOADS, /* key = file SHA-256 [32] (store/tftpfiles.h) */
 	STORE_T__COUNT
 };
 
@@ -87,7 +88,7 @@ const char *store_table_name(enum store_table t);
 
 /* 2: tables certs..resets and cluster record v2; 3: the provisioning
  * tables phone_profiles..secrets; 4: tftp_files and tftp_chunks; 5:
- * capf_ops; 6: device_mic, srst. A store
+ * capf_ops; 6: device_mic, srst, tftp_uploads. A store
  * of an older schema is upgraded in place when opened (tables are only
  * ever added). */
 #define STORE_SCHEMA_VERSION 6

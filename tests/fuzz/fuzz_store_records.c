@@ -14,6 +14,7 @@
 #include "store/prov.h"
 #include "store/srst.h"
 #include "store/store.h"
+#include "store/tftpfiles.h"
 
 #define ROUND_TRIP(T, dec, enc)                                                \
 	do {                                                                   \
@@ -138,6 +139,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ROUND_TRIP(struct store_reset, store_reset_decode, store_reset_encode);
 	fuzz_phone_profile(data, size, out, sizeof out);
 	ROUND_TRIP(struct store_srst, store_srst_decode, store_srst_encode);
+	{
+		struct store_tftp_upload u;
+
+		if (store_tftp_upload_decode(data, size, &u) == STORE_OK &&
+		    (size != STORE_TFTP_UPLOAD_REC_LEN ||
+		     store_tftp_upload_encode(&u, out) != STORE_OK ||
+		     memcmp(out, data, size) != 0))
+			abort();
+	}
 	ROUND_TRIP(struct store_trunk_profile, store_trunk_profile_decode,
 		   store_trunk_profile_encode);
 	ROUND_TRIP(struct store_device, store_device_decode,
