@@ -10,3 +10,7 @@ if(TARGET ward_keymgr)
   target_link_libraries(bench_keymgr_jitter PRIVATE ward_keymgr
     PkgConfig::EVENT Threads::Threads m)
 endif()
+if(TARGET ward_media)
+  add_executable(bench_media_setup ${CMAKE_CURRENT_LIST_DIR}/media_setup.c)
+  target_link_libraries(bench_media_setup PRIVATE ward_media)
+endif()

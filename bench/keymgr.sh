@@ -5,6 +5,8 @@
 # 20 ms G.711 packets (172 bytes before SRTP). Medians of RUNS runs; rates
 # are per CPU-second of the thread doing the work, so a busy machine slows
 # the wall clock, not the figure (cache contention still shows).
+# Then call setups per second through wardd's media table (offer, answer
+# with the relay session opened on the media thread, close).
 #   bench/keymgr.sh [BUILD_DIR] [CALLS] [PACKETS] [RUNS]
 # then the added jitter at JITTER_CALLS concurrent calls (bench_keymgr_jitter).
 set -euo pipefail
@@ -17,6 +19,9 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$build/bench/bench_keymgr_srtp" 500000 "$runs"
 for suite in AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM; do
 	"$build/bench/bench_keymgr_relay" "$suite" "$calls" "$packets" "$runs" 2>/dev/null
+done
+for suite in AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM AEAD_AES_256_GCM; do
+	"$build/bench/bench_media_setup" "$suite" 20000 "$runs"
 done
 # Concurrent encrypted calls with < 1 ms added jitter: paced senders (one
 # packet per call every 20 ms), transit through the relay measured per

@@ -29,6 +29,12 @@ ward_conf() {
 		echo "listen = $sip_host"
 		echo "port = ${WARD_SIP_PORT:-5060}"
 		echo "tls_port = ${WARD_SIP_TLS_PORT:-5061}"
+		# Nodes sharing a host need media port ranges of their own.
+		if [ -n "${WARD_MEDIA_PORT_MIN:-}" ]; then
+			echo "[media]"
+			echo "port_min = $WARD_MEDIA_PORT_MIN"
+			echo "port_max = $((WARD_MEDIA_PORT_MIN + 511))"
+		fi
 		# Last: the lines given below without a section are [admin]'s.
 		echo "[admin]"
 		echo "listen = $admin"

@@ -9,6 +9,7 @@
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "sdp/sdes.h"
 
 enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_ADDR, CONFIG_LEVEL };
 
@@ -82,6 +83,21 @@ static const struct config_def config_defs[] = {
 	UINT("sip.rate_per_source", sip_rate_per_source, 0, 1000000, "200"),
 	UINT("sip.conn_per_source", sip_conn_per_source, 0, 65535, "32"),
 	STR("sip.digest_algorithms", sip_digest, "SHA-512-256,SHA-256,MD5"),
+	UINT("sip.max_calls", sip_max_calls, 1, 1000000, "10000"),
+	UINT("sip.max_calls_per_device", sip_max_calls_per_device, 1, 1000,
+	     "8"),
+	UINT("sip.ring_s", sip_ring_s, 5, 3600, "120"),
+	/* The media relay of the key manager role (docs/keymgr.md). */
+	STR("media.address", media_address, ""),
+	UINT("media.port_min", media_port_min, 1024, 65534, "16384"),
+	UINT("media.port_max", media_port_max, 1025, 65535, "32767"),
+	/* Two port pairs per call: the default range holds 4,096 calls. */
+	UINT("media.max_calls", media_max_calls, 1, 1000000, "4096"),
+	STR("media.crypto_suites", media_suites,
+	    "AEAD_AES_256_GCM,AEAD_AES_128_GCM,AES_CM_128_HMAC_SHA1_80"),
+	UINT("media.allow_rtp_bridge", media_allow_bridge, 0, 1, "1"),
+	/* Raw 8 kHz G.711 µ-law played to a held phone; "": none. */
+	STR("media.hold_music", media_hold_music, ""),
 };
 
 #define N_DEFS (sizeof config_defs / sizeof *config_defs)
@@ -228,6 +244,22 @@ int config_check(const struct config *c, char *errmsg, size_t errcap)
 				 c->name);
 			return -1;
 		}
+	}
+	struct sdes_policy policy;
+
+	if (sdes_policy_parse(c->media_suites, &policy) != 0) {
+		snprintf(errmsg, errcap,
+			 "media.crypto_suites \"%s\": unknown, repeated or "
+			 "none",
+			 c->media_suites);
+		return -1;
+	}
+	if (c->media_port_min >= c->media_port_max) {
+		snprintf(errmsg, errcap,
+			 "media.port_min (%u) must be below media.port_max "
+			 "(%u)",
+			 c->media_port_min, c->media_port_max);
+		return -1;
 	}
 	if (c->heartbeat_ms * 2 > c->election_timeout_ms) {
 		snprintf(errmsg, errcap,

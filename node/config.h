@@ -17,6 +17,9 @@ struct config {
 	unsigned sip_rate_per_source;     /* sip.rate_per_source msgs/s */
 	unsigned sip_conn_per_source;     /* sip.conn_per_source TCP/TLS */
 	char sip_digest[64];              /* sip.digest_algorithms */
+	unsigned sip_max_calls;           /* sip.max_calls on this node */
+	unsigned sip_max_calls_per_device; /* sip.max_calls_per_device */
+	unsigned sip_ring_s;              /* sip.ring_s unanswered */
 	char name[CONFIG_NAME_MAX];         /* node.name */
 	char data_dir[CONFIG_PATH_MAX];     /* node.data_dir */
 	char user[64];                      /* node.user; "": as started */
@@ -44,6 +47,13 @@ struct config {
 	unsigned capf_max_sessions;         /* capf.max_sessions */
 	unsigned capf_session_timeout_ms;   /* capf.session_timeout_ms */
 	unsigned capf_idle_timeout_ms;      /* capf.idle_timeout_ms */
+	char media_address[CONFIG_ADDR_MAX]; /* media.address; "": sip.listen's first */
+	unsigned media_port_min;            /* media.port_min */
+	unsigned media_port_max;            /* media.port_max */
+	unsigned media_max_calls;           /* media.max_calls */
+	char media_suites[160];             /* media.crypto_suites */
+	unsigned media_allow_bridge;        /* media.allow_rtp_bridge 0/1 */
+	char media_hold_music[CONFIG_PATH_MAX]; /* media.hold_music */
 };
 
 /* Fills every field with its default. */

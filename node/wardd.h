@@ -16,6 +16,7 @@
 #include "node/identity.h"
 #include "node/join.h"
 #include "node/sip/directory.h"
+#include "node/sip/media.h"
 
 #define TAG "wardd"
 
@@ -49,6 +50,11 @@ struct wardd {
 	uint8_t sip_tls_fp[32];		  /* TLS files the role runs with */
 	int sip_failed;			  /* could not listen: given up */
 	struct wardd_sipreg *sipreg;	  /* owned: changes for the leader */
+	/* The media thread and the table the B2BUA calls (wardd_media.c);
+	 * started with the signaling role, freed after it. */
+	struct wardd_media *media;    /* owned */
+	struct sip_media media_table; /* the role borrows it */
+	int media_failed;	      /* could not start: calls pass SDP */
 	int sip_addr_busy;		  /* its address on its way to the leader */
 	/* The CAPF role (wardd_capf.c). */
 	struct capf *capf;	/* owned */
@@ -95,6 +101,9 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 int wardd_sip_init(struct wardd *w);
 void wardd_sip_look(struct wardd *w);
 void wardd_sip_fini(struct wardd *w);
+/* wardd_calls.c: the admin hook of GET /v1/calls (admin.h calls_json);
+ * ARG is the struct wardd. */
+int wardd_calls_json(void *arg, char **out);
 /* wardd_capf.c: starts the CAPF role once the node has its CAPF
  * certificate and consensus runs; stop before consensus_stop, fini
  * after. */

@@ -28,6 +28,7 @@
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
 #include "node/wardd.h"
+#include "node/wardd_media.h"
 #include "store/prov.h"
 
 #define SIP_TICK_S 2
@@ -287,6 +288,9 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	snprintf(sc->tls_dir, sizeof sc->tls_dir, "%s/sip-tls",
 		 w->cfg.data_dir);
 	sc->core.node_id = w->id.node_id;
+	sc->call.max_calls = w->cfg.sip_max_calls;
+	sc->call.max_per_device = w->cfg.sip_max_calls_per_device;
+	sc->call.ring_s = w->cfg.sip_ring_s;
 	sc->core.rate = w->cfg.sip_rate_per_source;
 	sc->core.burst = w->cfg.sip_rate_per_source * 2;
 	if (w->cfg.sip_digest[0]) {
@@ -300,6 +304,41 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 			if (sip_digest_alg_parse(t, &a) == 0)
 				sc->core.digest_algs |= 1u << a;
 	}
+}
+
+/* Starts the media thread once, with the node's [media] settings. A node
+ * that cannot keep keys out of core dumps, or whose settings are wrong,
+ * runs its calls without the table (the B2BUA then applies the leg rule
+ * to a=crypto lines and relays nothing), and says so. */
+static void media_look(struct wardd *w, const struct sip_config *sc)
+{
+	struct wardd_media_config mc;
+	char err[256];
+
+	if (w->media || w->media_failed)
+		return;
+	memset(&mc, 0, sizeof mc);
+	snprintf(mc.addr, sizeof mc.addr, "%s",
+		 w->cfg.media_address[0] ? w->cfg.media_address
+		 : sc->nhosts		 ? sc->hosts[0]
+					 : "127.0.0.1");
+	mc.port_min = w->cfg.media_port_min;
+	mc.port_max = w->cfg.media_port_max;
+	mc.max_calls = w->cfg.media_max_calls;
+	snprintf(mc.suites, sizeof mc.suites, "%s", w->cfg.media_suites);
+	mc.allow_bridge = w->cfg.media_allow_bridge != 0;
+	snprintf(mc.hold_music, sizeof mc.hold_music, "%s",
+		 w->cfg.media_hold_music);
+	/* Four key sets per stream (each side's and ward's toward it) and,
+	 * while an offer is out, one per other suite offered: room for audio
+	 * and video. */
+	mc.max_keys = (size_t)mc.max_calls * 12;
+	if (wardd_media_new(&mc, &w->media, err, sizeof err) != 0) {
+		log_error("media", "media relay not started: %s", err);
+		w->media_failed = 1;
+		return;
+	}
+	wardd_media_table(w->media, &w->media_table);
 }
 
 void wardd_sip_look(struct wardd *w)
@@ -363,6 +402,8 @@ void wardd_sip_look(struct wardd *w)
 		sip_free(w->sip);
 		w->sip = NULL;
 	}
+	media_look(w, &sc);
+	sc.core.media = w->media ? &w->media_table : NULL;
 	if (sip_start(&sc, &w->sip_dirview, &hooks, &w->sip, err, sizeof err) !=
 	    0) {
 		log_error("sip", "signaling not started: %s", err);
@@ -396,6 +437,9 @@ void wardd_sip_fini(struct wardd *w)
 	w->ev_sip = NULL;
 	sip_free(w->sip);
 	w->sip = NULL;
+	/* After the role: no call is left to use the table. */
+	wardd_media_free(w->media);
+	w->media = NULL;
 	wardd_sipreg_fini(w); /* after the role: nothing queues any more */
 	sip_dirstore_free(w->sip_dir);
 	w->sip_dir = NULL;

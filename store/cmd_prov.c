@@ -65,6 +65,31 @@ ENC(realm, struct store_realm)
 ENC(node_group, struct store_node_group)
 ENC(registration, struct store_registration)
 ENC(secret, struct store_secret)
+ENC(partition, struct store_partition)
+ENC(css, struct store_css)
+ENC(route_pattern, struct store_route_pattern)
+
+int store_cmd_put_partition(struct store_cmd *c, enum store_op op,
+			    const struct store_partition *r)
+{
+	return put_named(c, op, STORE_T_PARTITIONS, r->name, enc_partition, r);
+}
+
+int store_cmd_del_partition(struct store_cmd *c, const char *name)
+{
+	return del_named(c, STORE_OP_DEL_EXISTING, STORE_T_PARTITIONS, name);
+}
+
+int store_cmd_put_css(struct store_cmd *c, enum store_op op,
+		      const struct store_css *r)
+{
+	return put_named(c, op, STORE_T_CSS, r->name, enc_css, r);
+}
+
+int store_cmd_del_css(struct store_cmd *c, const char *name)
+{
+	return del_named(c, STORE_OP_DEL_EXISTING, STORE_T_CSS, name);
+}
 
 int store_cmd_put_phone_profile(struct store_cmd *c, enum store_op op,
 				const struct store_phone_profile *r)
@@ -274,5 +299,81 @@ int store_cmd_del_device(struct store_cmd *c, const struct store_device *old)
 		rc = store_cmd_del_device_mic(c, old->name);
 	if (rc == STORE_OK)
 		rc = store_cmd_del_registration(c, old->name);
+	return rc;
+}
+
+/* ---- route patterns --------------------------------------------------- */
+
+/* Adds OP on the index key PARTITION + NUL + PATTERN of R (value: R's
+ * name). PUT_NEW makes a second pattern alike in the partition fail. */
+static int pattern_index_op(struct store_cmd *c, enum store_op op,
+			    const struct store_route_pattern *r)
+{
+	uint8_t key[STORE_NAME_MAX + sizeof r->pattern];
+	size_t pn = strnlen(r->partition, STORE_NAME_MAX),
+	       tn = strnlen(r->pattern, sizeof r->pattern),
+	       nn = name_len(r->name);
+
+	if (pn == STORE_NAME_MAX || tn == 0 || tn == sizeof r->pattern ||
+	    nn == 0)
+		return STORE_EINVAL;
+	memcpy(key, r->partition, pn);
+	key[pn] = '\0';
+	memcpy(key + pn + 1, r->pattern, tn);
+	if (op == STORE_OP_DEL)
+		return store_cmd_op(c, op, STORE_T_ROUTE_PATTERN_KEYS, key,
+				    pn + 1 + tn, NULL, 0);
+	return store_cmd_op(c, op, STORE_T_ROUTE_PATTERN_KEYS, key, pn + 1 + tn,
+			    r->name, nn);
+}
+
+int store_cmd_put_route_pattern(struct store_cmd *c,
+				const struct store_route_pattern *old,
+				const struct store_route_pattern *next)
+{
+	uint8_t a[STORE_RECORD_MAX], b[STORE_RECORD_MAX];
+	size_t klen = name_len(next->name), na, nb;
+	int rc;
+
+	if (klen == 0)
+		return STORE_EINVAL;
+	if (!old) {
+		rc = put_named(c, STORE_OP_PUT_NEW, STORE_T_ROUTE_PATTERNS,
+			       next->name, enc_route_pattern, next);
+		return rc ? rc : pattern_index_op(c, STORE_OP_PUT_NEW, next);
+	}
+	if (strcmp(old->name, next->name) != 0)
+		return STORE_EINVAL;
+	if ((rc = store_route_pattern_encode(old, a, sizeof a, &na)))
+		return rc;
+	if ((rc = store_route_pattern_encode(next, b, sizeof b, &nb)))
+		return rc;
+	rc = cmd_guarded_put(c, STORE_T_ROUTE_PATTERNS, next->name, klen, a,
+			     na, b, nb);
+	if (rc == STORE_OK)
+		rc = pattern_index_op(c, STORE_OP_DEL, old);
+	if (rc == STORE_OK)
+		rc = pattern_index_op(c, STORE_OP_PUT_NEW, next);
+	return rc;
+}
+
+int store_cmd_del_route_pattern(struct store_cmd *c,
+				const struct store_route_pattern *old)
+{
+	uint8_t a[STORE_RECORD_MAX];
+	size_t klen = name_len(old->name), na;
+	int rc;
+
+	if (klen == 0)
+		return STORE_EINVAL;
+	if ((rc = store_route_pattern_encode(old, a, sizeof a, &na)))
+		return rc;
+	rc = store_cmd_op(c, STORE_OP_EXPECT, STORE_T_ROUTE_PATTERNS, old->name,
+			  klen, a, na);
+	if (rc == STORE_OK)
+		rc = del_named(c, STORE_OP_DEL_EXISTING, STORE_T_ROUTE_PATTERNS,
+			       old->name);
+	if (rc == STORE_OK)
+		rc = pattern_index_op(c, STORE_OP_DEL, old);
 	return rc;
 }

@@ -54,6 +54,10 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_CAPF_OPS] = "capf_ops",
     [STORE_T_DEVICE_MIC] = "device_mic",
     [STORE_T_SRST] = "srst",
+    [STORE_T_PARTITIONS] = "partitions",
+    [STORE_T_CSS] = "css",
+    [STORE_T_ROUTE_PATTERNS] = "route_patterns",
+    [STORE_T_ROUTE_PATTERN_KEYS] = "route_pattern_keys",
     [STORE_T_TFTP_UPLOADS] = "tftp_uploads",
 };
 

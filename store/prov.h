@@ -26,6 +26,7 @@
 #define STORE_DN_MAX 32		/* directory number: 1..31 of 0-9 * # + */
 #define STORE_LINES_MAX 8	/* lines of one device */
 #define STORE_GROUP_NODES_MAX 3 /* nodes of a node group */
+#define STORE_CSS_PARTITIONS_MAX 16 /* partitions of a calling search space */
 #define STORE_PASSWORD_MAX 128	/* realm password, bytes */
 #define STORE_SMALL_WRAPPED_MAX                                                \
 	160 /* a wrapped HA1 set, password, secret:                            \
@@ -172,6 +173,12 @@ struct store_device {
 					 profile (trunks) */
 	uint32_t n_lines;	      /* 0..STORE_LINES_MAX */
 	char lines[STORE_LINES_MAX][STORE_DN_MAX];
+	/* version 2 (a version 1 record reads as "" everywhere): the
+	 * partition of each line ("" the none-partition, which every calling
+	 * search space reaches) and the device's calling search space ("":
+	 * none, so only the none-partition). */
+	char line_partitions[STORE_LINES_MAX][STORE_NAME_MAX];
+	char css[STORE_NAME_MAX];
 	char digest_user[STORE_NAME_MAX]; /* "" none */
 	char node_group[STORE_NAME_MAX];  /* "" none: any node */
 	char peer_host[STORE_ADDR_MAX];	  /* trunks: host name or address */
@@ -284,6 +291,49 @@ struct store_node_group {
 	uint64_t created_ms, changed_ms;
 };
 
+/* ---- the dial plan (docs/sip.md, "Dial plan"; matching: store/dialplan.h)
+ * Partitions group lines and patterns; a calling search space lists the
+ * partitions a device may reach, in the order they are searched. */
+
+/* Table partitions, key = name. */
+struct store_partition {
+	char name[STORE_NAME_MAX];
+	char description[STORE_DESC_MAX];
+	uint64_t created_ms, changed_ms;
+};
+
+/* Table css, key = name. */
+struct store_css {
+	char name[STORE_NAME_MAX];
+	char description[STORE_DESC_MAX];
+	uint32_t n_partitions; /* 0..STORE_CSS_PARTITIONS_MAX */
+	char partitions[STORE_CSS_PARTITIONS_MAX][STORE_NAME_MAX]; /* names,
+					    search order, distinct */
+	uint64_t created_ms, changed_ms;
+};
+
+enum store_route_action {
+	STORE_ROUTE_TO_TRUNK = 0, /* the call goes to the SIP trunk `trunk` */
+	STORE_ROUTE_BLOCK = 1,	  /* the call is refused (403) */
+};
+/* "route", "block"; "unknown" out of range. */
+const char *store_route_action_name(enum store_route_action a);
+int store_route_action_parse(const char *name, enum store_route_action *out);
+
+/* Table route_patterns, key = name; the index route_pattern_keys holds
+ * PARTITION + NUL + PATTERN -> name, kept by the route pattern commands, so
+ * a pattern is unique in its partition and a partition's patterns are one
+ * key range. */
+struct store_route_pattern {
+	char name[STORE_NAME_MAX];
+	char description[STORE_DESC_MAX];
+	char partition[STORE_NAME_MAX]; /* "" the none-partition */
+	char pattern[64];		/* dialplan_pattern_check() accepts it */
+	uint32_t action;		/* enum store_route_action */
+	char trunk[STORE_NAME_MAX];	/* route: a trunk device; block: "" */
+	uint64_t created_ms, changed_ms;
+};
+
 /* ---- registrations (table registrations, key = device name) ----------- *
  * Which node holds a device's binding. Written only when that changes
  * (first registration, move, unregister, expiry), never on a refresh. */
@@ -354,6 +404,17 @@ int store_registration_decode(const void *buf, size_t len,
 int store_secret_encode(const struct store_secret *r, void *buf, size_t cap,
 			size_t *len);
 int store_secret_decode(const void *buf, size_t len, struct store_secret *r);
+int store_partition_encode(const struct store_partition *r, void *buf,
+			   size_t cap, size_t *len);
+int store_partition_decode(const void *buf, size_t len,
+			   struct store_partition *r);
+int store_css_encode(const struct store_css *r, void *buf, size_t cap,
+		     size_t *len);
+int store_css_decode(const void *buf, size_t len, struct store_css *r);
+int store_route_pattern_encode(const struct store_route_pattern *r, void *buf,
+			       size_t cap, size_t *len);
+int store_route_pattern_decode(const void *buf, size_t len,
+			       struct store_route_pattern *r);
 
 /* ---- reads (any thread) ------------------------------------------------ *
  * Getters: 0, STORE_ENOTFOUND, STORE_EINVAL for a NAME that cannot be a
@@ -409,6 +470,34 @@ int store_registration_each(struct store_read *r, store_registration_fn fn,
 			    void *arg);
 int store_secret_get(struct store_read *r, const char *name,
 		     struct store_secret *out);
+int store_partition_get(struct store_read *r, const char *name,
+			struct store_partition *out);
+typedef int (*store_partition_fn)(void *arg, const struct store_partition *rec);
+int store_partition_each(struct store_read *r, store_partition_fn fn,
+			 void *arg);
+int store_css_get(struct store_read *r, const char *name,
+		  struct store_css *out);
+typedef int (*store_css_fn)(void *arg, const struct store_css *rec);
+int store_css_each(struct store_read *r, store_css_fn fn, void *arg);
+int store_route_pattern_get(struct store_read *r, const char *name,
+			    struct store_route_pattern *out);
+typedef int (*store_route_pattern_fn)(void *arg,
+				      const struct store_route_pattern *rec);
+int store_route_pattern_each(struct store_read *r, store_route_pattern_fn fn,
+			     void *arg);
+/* The patterns of PARTITION ("" the none-partition), through the index
+ * (no scan), in pattern order. */
+int store_route_pattern_each_in(struct store_read *r, const char *partition,
+				store_route_pattern_fn fn, void *arg);
+/* The same, only the patterns that match NUMBER (dialplan_pattern_match):
+ * the others' records are not read. */
+int store_route_pattern_each_match(struct store_read *r, const char *partition,
+				   const char *number,
+				   store_route_pattern_fn fn, void *arg);
+/* The name of the pattern PATTERN of PARTITION into NAME (STORE_NAME_MAX):
+ * 0 or STORE_ENOTFOUND. */
+int store_route_pattern_find(struct store_read *r, const char *partition,
+			     const char *pattern, char *name);
 
 /* ---- commands --------------------------------------------------------- *
  * OP is STORE_OP_PUT (add or replace) or STORE_OP_PUT_NEW (add; the
@@ -445,6 +534,20 @@ int store_cmd_del_realm(struct store_cmd *c, const char *name);
 int store_cmd_put_node_group(struct store_cmd *c, enum store_op op,
 			     const struct store_node_group *r);
 int store_cmd_del_node_group(struct store_cmd *c, const char *name);
+int store_cmd_put_partition(struct store_cmd *c, enum store_op op,
+			    const struct store_partition *r);
+int store_cmd_del_partition(struct store_cmd *c, const char *name);
+int store_cmd_put_css(struct store_cmd *c, enum store_op op,
+		      const struct store_css *r);
+int store_cmd_del_css(struct store_cmd *c, const char *name);
+/* As the device helpers: OLD NULL adds NEXT (STORE_EEXIST if the name or
+ * the partition's pattern is taken); else guarded on OLD, whose index
+ * entry is replaced by NEXT's. Pattern syntax is checked (STORE_EINVAL). */
+int store_cmd_put_route_pattern(struct store_cmd *c,
+				const struct store_route_pattern *old,
+				const struct store_route_pattern *next);
+int store_cmd_del_route_pattern(struct store_cmd *c,
+				const struct store_route_pattern *old);
 /* Put or replace; the delete ignores an absent registration. */
 int store_cmd_put_registration(struct store_cmd *c,
 			       const struct store_registration *r);

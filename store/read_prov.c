@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/codec.h"
+#include "store/dialplan.h"
 #include "store/internal.h"
 #include "store/prov.h"
 
@@ -72,6 +73,10 @@ NAMED_RECORD(device, STORE_T_DEVICES, struct store_device)
 NAMED_RECORD(user, STORE_T_USERS, struct store_user)
 NAMED_RECORD(realm, STORE_T_REALMS, struct store_realm)
 NAMED_RECORD(node_group, STORE_T_NODE_GROUPS, struct store_node_group)
+NAMED_RECORD(partition, STORE_T_PARTITIONS, struct store_partition)
+NAMED_RECORD(css, STORE_T_CSS, struct store_css)
+NAMED_RECORD(route_pattern, STORE_T_ROUTE_PATTERNS,
+	     struct store_route_pattern)
 
 /* ---- records named by their key --------------------------------------- */
 
@@ -219,4 +224,110 @@ int store_device_each_by_user(struct store_read *r, const char *user,
 {
 	return index_each(r, STORE_T_DEVICE_USERS, user, STORE_NAME_MAX, fn,
 			  arg);
+}
+
+/* ---- the route pattern index ------------------------------------------ */
+
+struct pattern_each {
+	struct store_read *r;
+	const uint8_t *prefix; /* PARTITION + NUL */
+	size_t plen;
+	const char *number; /* NULL: every pattern */
+	store_route_pattern_fn fn;
+	void *arg;
+	int past;
+};
+
+static int pattern_each_cb(void *arg, const void *key, size_t klen,
+			   const void *val, size_t vlen)
+{
+	struct pattern_each *e = arg;
+	char name[STORE_NAME_MAX];
+	struct store_route_pattern rp;
+
+	if (klen <= e->plen || memcmp(key, e->prefix, e->plen) != 0) {
+		e->past = 1;
+		return 1;
+	}
+	if (e->number) {
+		char pattern[STORE_DIALPLAN_PATTERN_MAX];
+
+		if (klen - e->plen >= sizeof pattern)
+			return 0;
+		memcpy(pattern, (const uint8_t *)key + e->plen, klen - e->plen);
+		pattern[klen - e->plen] = '\0';
+		if (dialplan_pattern_match(pattern, e->number) == 0)
+			return 0;
+	}
+	/* An entry whose record is gone or disagrees (cannot happen
+	 * through the helpers) is skipped rather than handed out. */
+	if (!key_to_name(val, vlen, name) ||
+	    store_route_pattern_get(e->r, name, &rp) != STORE_OK ||
+	    strlen(rp.pattern) != klen - e->plen ||
+	    memcmp(rp.pattern, (const uint8_t *)key + e->plen,
+		   klen - e->plen) != 0 ||
+	    strlen(rp.partition) + 1 != e->plen ||
+	    memcmp(rp.partition, e->prefix, e->plen - 1) != 0)
+		return 0;
+	return e->fn(e->arg, &rp);
+}
+
+static int pattern_each(struct store_read *r, const char *partition,
+			const char *number, store_route_pattern_fn fn, void *arg)
+{
+	uint8_t prefix[STORE_NAME_MAX];
+	size_t n = partition ? strnlen(partition, STORE_NAME_MAX)
+			     : STORE_NAME_MAX;
+	struct pattern_each e = {.r = r,
+				 .prefix = prefix,
+				 .number = number,
+				 .fn = fn,
+				 .arg = arg};
+	int rc;
+
+	if (n == STORE_NAME_MAX)
+		return STORE_EINVAL;
+	memcpy(prefix, partition, n);
+	prefix[n] = '\0';
+	e.plen = n + 1;
+	rc = store_each(r, STORE_T_ROUTE_PATTERN_KEYS, prefix, e.plen,
+			pattern_each_cb, &e);
+	return e.past ? STORE_OK : rc;
+}
+
+int store_route_pattern_each_in(struct store_read *r, const char *partition,
+				store_route_pattern_fn fn, void *arg)
+{
+	return pattern_each(r, partition, NULL, fn, arg);
+}
+
+int store_route_pattern_each_match(struct store_read *r, const char *partition,
+				   const char *number,
+				   store_route_pattern_fn fn, void *arg)
+{
+	if (!number)
+		return STORE_EINVAL;
+	return pattern_each(r, partition, number, fn, arg);
+}
+
+int store_route_pattern_find(struct store_read *r, const char *partition,
+			     const char *pattern, char *name)
+{
+	uint8_t key[STORE_NAME_MAX + 64];
+	size_t pn = partition ? strnlen(partition, STORE_NAME_MAX)
+			      : STORE_NAME_MAX,
+	       tn = pattern ? strnlen(pattern, 64) : 64, n;
+	const void *v;
+	int rc;
+
+	name[0] = '\0';
+	if (pn == STORE_NAME_MAX || tn == 0 || tn == 64)
+		return STORE_EINVAL;
+	memcpy(key, partition, pn);
+	key[pn] = '\0';
+	memcpy(key + pn + 1, pattern, tn);
+	rc = store_get(r, STORE_T_ROUTE_PATTERN_KEYS, key, pn + 1 + tn, &v, &n);
+	if (rc)
+		return rc;
+	return key_to_name(v, n, name) ? STORE_OK : STORE_ECORRUPT;
 }

@@ -10,13 +10,17 @@
 #include <strings.h>
 
 #include "store/codec.h"
+#include "store/dialplan.h"
 #include "store/prov.h"
 
 enum {
 	PHONE_PROFILE_V = 2, /* v2: the SRST reference */
 	TRUNK_PROFILE_V = 1,
-	DEVICE_V = 1,
+	DEVICE_V = 2, /* 2: line partitions and calling search space */
 	DEVICE_LSC_V = 1,
+	PARTITION_V = 1,
+	CSS_V = 1,
+	ROUTE_PATTERN_V = 1,
 };
 
 #define STR_MAX(field_cap) (2 + (field_cap)-1)
@@ -32,9 +36,22 @@ _Static_assert(1 + STR_MAX(STORE_NAME_MAX) + 1 + STR_MAX(STORE_DESC_MAX) +
 		       STR_MAX(STORE_NAME_MAX) + 4 + STR_MAX(STORE_NAME_MAX) +
 		       1 + STORE_LINES_MAX * STR_MAX(STORE_DN_MAX) +
 		       2 * STR_MAX(STORE_NAME_MAX) + STR_MAX(STORE_ADDR_MAX) +
-		       2 + 16 <=
+		       2 + 16 + STR_MAX(STORE_NAME_MAX) +
+		       STORE_LINES_MAX * STR_MAX(STORE_NAME_MAX) <=
 		   STORE_RECORD_MAX,
 	       "device record");
+_Static_assert(1 + STR_MAX(STORE_NAME_MAX) + STR_MAX(STORE_DESC_MAX) + 1 +
+		       STORE_CSS_PARTITIONS_MAX * STR_MAX(STORE_NAME_MAX) +
+		       16 <=
+		   STORE_RECORD_MAX,
+	       "css record");
+_Static_assert(1 + 3 * STR_MAX(STORE_NAME_MAX) + STR_MAX(STORE_DESC_MAX) +
+		       STR_MAX(STORE_DIALPLAN_PATTERN_MAX) + 1 + 16 <=
+		   STORE_RECORD_MAX,
+	       "route pattern record");
+_Static_assert(sizeof(((struct store_route_pattern *)0)->pattern) ==
+		   STORE_DIALPLAN_PATTERN_MAX,
+	       "route pattern field");
 _Static_assert(1 + 4 + STORE_DER_MAX + 32 + STR_MAX(STORE_SERIAL_MAX) + 16 <=
 		   STORE_BLOB_RECORD_MAX,
 	       "device lsc record");
@@ -103,6 +120,7 @@ static const char *const capf_auth_names[] = {"auth-string", "null-string",
 static const char *const settings_names[] = {"enabled", "disabled",
 					     "restricted"};
 static const char *const kind_names[] = {NULL, "phone", "trunk"};
+static const char *const route_action_names[] = {"route", "block"};
 
 #define N_OF(a) (sizeof(a) / sizeof *(a))
 
@@ -145,6 +163,7 @@ ENUM_FUNCS(transport, enum store_transport, transport_names)
 ENUM_FUNCS(capf_auth, enum store_capf_auth, capf_auth_names)
 ENUM_FUNCS(settings_access, enum store_settings_access, settings_names)
 ENUM_FUNCS(device_kind, enum store_device_kind, kind_names)
+ENUM_FUNCS(route_action, enum store_route_action, route_action_names)
 
 /* ---- defaults --------------------------------------------------------- */
 
@@ -330,6 +349,12 @@ int store_trunk_profile_decode(const void *buf, size_t len,
 
 /* ---- devices ---------------------------------------------------------- */
 
+/* A name field that may be empty: "" or a provisioning name. */
+static int name_opt_ok(const char *s, size_t cap)
+{
+	return memchr(s, '\0', cap) && (!s[0] || store_prov_name_valid(s));
+}
+
 static int device_ok(const struct store_device *r)
 {
 	if (r->kind != STORE_DEVICE_PHONE && r->kind != STORE_DEVICE_TRUNK)
@@ -337,6 +362,13 @@ static int device_ok(const struct store_device *r)
 	if ((r->caps & ~STORE_CAP_ALL) != 0 || r->n_lines > STORE_LINES_MAX ||
 	    r->peer_port > 65535)
 		return 0;
+	if (!name_opt_ok(r->css, sizeof r->css))
+		return 0;
+	for (uint32_t i = 0; i < r->n_lines; i++) {
+		if (!name_opt_ok(r->line_partitions[i],
+				 sizeof r->line_partitions[i]))
+			return 0;
+	}
 	return 1;
 }
 
@@ -364,6 +396,10 @@ int store_device_encode(const struct store_device *r, void *buf, size_t cap,
 	codec_put_u16(&w, (uint16_t)r->peer_port);
 	codec_put_u64(&w, r->created_ms);
 	codec_put_u64(&w, r->changed_ms);
+	codec_put_str(&w, r->css, sizeof r->css);
+	for (uint32_t i = 0; i < r->n_lines; i++)
+		codec_put_str(&w, r->line_partitions[i],
+			      sizeof r->line_partitions[i]);
 	return record_result(&w, len);
 }
 
@@ -394,6 +430,12 @@ int store_device_decode(const void *buf, size_t len, struct store_device *r)
 	r->peer_port = codec_get_u16(&rd);
 	r->created_ms = codec_get_u64(&rd);
 	r->changed_ms = codec_get_u64(&rd);
+	if (ver >= 2) {
+		codec_get_str(&rd, r->css, sizeof r->css);
+		for (uint32_t i = 0; i < r->n_lines; i++)
+			codec_get_str(&rd, r->line_partitions[i],
+				      sizeof r->line_partitions[i]);
+	}
 	if ((rc = record_end(&rd)))
 		return rc;
 	return device_ok(r) ? STORE_OK : STORE_ECORRUPT;
@@ -491,4 +533,153 @@ int store_device_lsc_decode(const void *buf, size_t len,
 		return STORE_ECORRUPT;
 	}
 	return STORE_OK;
+}
+
+/* ---- the dial plan ---------------------------------------------------- */
+
+int store_partition_encode(const struct store_partition *r, void *buf,
+			   size_t cap, size_t *len)
+{
+	struct codec_w w;
+
+	codec_w_init(&w, buf, cap);
+	codec_put_u8(&w, PARTITION_V);
+	codec_put_str(&w, r->name, sizeof r->name);
+	codec_put_str(&w, r->description, sizeof r->description);
+	codec_put_u64(&w, r->created_ms);
+	codec_put_u64(&w, r->changed_ms);
+	return record_result(&w, len);
+}
+
+int store_partition_decode(const void *buf, size_t len,
+			   struct store_partition *r)
+{
+	struct codec_r rd;
+	uint8_t ver;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	codec_r_init(&rd, buf, len);
+	if ((rc = record_version(&rd, PARTITION_V, &ver)))
+		return rc;
+	codec_get_str(&rd, r->name, sizeof r->name);
+	codec_get_str(&rd, r->description, sizeof r->description);
+	r->created_ms = codec_get_u64(&rd);
+	r->changed_ms = codec_get_u64(&rd);
+	return record_end(&rd);
+}
+
+static int css_ok(const struct store_css *r)
+{
+	if (r->n_partitions > STORE_CSS_PARTITIONS_MAX)
+		return 0;
+	for (uint32_t i = 0; i < r->n_partitions; i++) {
+		if (!memchr(r->partitions[i], '\0', sizeof r->partitions[i]) ||
+		    !store_prov_name_valid(r->partitions[i]))
+			return 0;
+		for (uint32_t j = 0; j < i; j++) {
+			if (strcmp(r->partitions[i], r->partitions[j]) == 0)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+int store_css_encode(const struct store_css *r, void *buf, size_t cap,
+		     size_t *len)
+{
+	struct codec_w w;
+
+	if (!css_ok(r))
+		return STORE_EINVAL;
+	codec_w_init(&w, buf, cap);
+	codec_put_u8(&w, CSS_V);
+	codec_put_str(&w, r->name, sizeof r->name);
+	codec_put_str(&w, r->description, sizeof r->description);
+	codec_put_u8(&w, (uint8_t)r->n_partitions);
+	for (uint32_t i = 0; i < r->n_partitions; i++)
+		codec_put_str(&w, r->partitions[i], sizeof r->partitions[i]);
+	codec_put_u64(&w, r->created_ms);
+	codec_put_u64(&w, r->changed_ms);
+	return record_result(&w, len);
+}
+
+int store_css_decode(const void *buf, size_t len, struct store_css *r)
+{
+	struct codec_r rd;
+	uint8_t ver;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	codec_r_init(&rd, buf, len);
+	if ((rc = record_version(&rd, CSS_V, &ver)))
+		return rc;
+	codec_get_str(&rd, r->name, sizeof r->name);
+	codec_get_str(&rd, r->description, sizeof r->description);
+	r->n_partitions = codec_get_u8(&rd);
+	if (r->n_partitions > STORE_CSS_PARTITIONS_MAX)
+		return STORE_ECORRUPT;
+	for (uint32_t i = 0; i < r->n_partitions; i++)
+		codec_get_str(&rd, r->partitions[i], sizeof r->partitions[i]);
+	r->created_ms = codec_get_u64(&rd);
+	r->changed_ms = codec_get_u64(&rd);
+	if ((rc = record_end(&rd)))
+		return rc;
+	return css_ok(r) ? STORE_OK : STORE_ECORRUPT;
+}
+
+static int route_pattern_ok(const struct store_route_pattern *r)
+{
+	if (!name_opt_ok(r->partition, sizeof r->partition) ||
+	    !name_opt_ok(r->trunk, sizeof r->trunk) ||
+	    !memchr(r->pattern, '\0', sizeof r->pattern) ||
+	    dialplan_pattern_check(r->pattern, NULL, 0) != 0)
+		return 0;
+	if (r->action == STORE_ROUTE_TO_TRUNK)
+		return r->trunk[0] != '\0';
+	return r->action == STORE_ROUTE_BLOCK && r->trunk[0] == '\0';
+}
+
+int store_route_pattern_encode(const struct store_route_pattern *r, void *buf,
+			       size_t cap, size_t *len)
+{
+	struct codec_w w;
+
+	if (!route_pattern_ok(r))
+		return STORE_EINVAL;
+	codec_w_init(&w, buf, cap);
+	codec_put_u8(&w, ROUTE_PATTERN_V);
+	codec_put_str(&w, r->name, sizeof r->name);
+	codec_put_str(&w, r->description, sizeof r->description);
+	codec_put_str(&w, r->partition, sizeof r->partition);
+	codec_put_str(&w, r->pattern, sizeof r->pattern);
+	codec_put_u8(&w, (uint8_t)r->action);
+	codec_put_str(&w, r->trunk, sizeof r->trunk);
+	codec_put_u64(&w, r->created_ms);
+	codec_put_u64(&w, r->changed_ms);
+	return record_result(&w, len);
+}
+
+int store_route_pattern_decode(const void *buf, size_t len,
+			       struct store_route_pattern *r)
+{
+	struct codec_r rd;
+	uint8_t ver;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	codec_r_init(&rd, buf, len);
+	if ((rc = record_version(&rd, ROUTE_PATTERN_V, &ver)))
+		return rc;
+	codec_get_str(&rd, r->name, sizeof r->name);
+	codec_get_str(&rd, r->description, sizeof r->description);
+	codec_get_str(&rd, r->partition, sizeof r->partition);
+	codec_get_str(&rd, r->pattern, sizeof r->pattern);
+	r->action = codec_get_u8(&rd);
+	codec_get_str(&rd, r->trunk, sizeof r->trunk);
+	r->created_ms = codec_get_u64(&rd);
+	r->changed_ms = codec_get_u64(&rd);
+	if ((rc = record_end(&rd)))
+		return rc;
+	return route_pattern_ok(r) ? STORE_OK : STORE_ECORRUPT;
 }

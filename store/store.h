@@ -79,7 +79,14 @@ enum store_table {
 	/* provisioning, schema 6 (store/prov.h) */
 	STORE_T_DEVICE_MIC, /* key = device name */
 	STORE_T_SRST,       /* key = SRST reference name (store/srst.h) */
-	STORE_T_TFTP_UPLOADS, /* key = file SHA-256 [32] (store/tftpfiles.h) */
+	/* the dial plan (store/prov.h) */
+	STORE_T_PARTITIONS,	    /* key = name */
+	STORE_T_CSS,		    /* key = name */
+	STORE_T_ROUTE_PATTERNS,	    /* key = name */
+	STORE_T_ROUTE_PATTERN_KEYS, /* index: partition + NUL + pattern,
+				       value = the pattern's name */
+	/* uploads in progress (store/tftpfiles.h) */
+	STORE_T_TFTP_UPLOADS, /* key = file SHA-256 [32] */
 	STORE_T__COUNT
 };
 
@@ -88,7 +95,8 @@ const char *store_table_name(enum store_table t);
 
 /* 2: tables certs..resets and cluster record v2; 3: the provisioning
  * tables phone_profiles..secrets; 4: tftp_files and tftp_chunks; 5:
- * capf_ops; 6: device_mic, srst, tftp_uploads. A store
+ * capf_ops; 6: device_mic, srst, partitions, css, route_patterns,
+ * route_pattern_keys, tftp_uploads. A store
  * of an older schema is upgraded in place when opened (tables are only
  * ever added). */
 #define STORE_SCHEMA_VERSION 6
@@ -96,7 +104,7 @@ const char *store_table_name(enum store_table t);
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */
 #define STORE_CMD_MAX (1u << 20) /* one command, encoded */
-#define STORE_RECORD_MAX 1024    /* largest encoded typed record: a buffer
+#define STORE_RECORD_MAX 2048    /* largest encoded typed record: a buffer
 				    of this size always holds one */
 #define STORE_KEY_MAX 511        /* longest key (LMDB's default limit) */
 /* Records that carry certificates or files (certs, keys, trust, tokens,

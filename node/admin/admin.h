@@ -36,6 +36,10 @@ struct admin_hooks {
 	 * 0, ADMIN_TFTP_NOT_FOUND, or -1. Any thread. */
 	int (*tftp_explain)(void *arg, uint64_t node_id, const char *device,
 			    char **out);
+	/* GET /v1/calls: the calls this node's signaling role carries, as
+	 * JSON text ({"calls": [...]}) in *out (malloc'ed, transferred). 0
+	 * or -1; on the admin's thread. NULL: the route answers 501. */
+	int (*calls_json)(void *arg, char **out);
 	void *arg;
 };
 

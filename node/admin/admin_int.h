@@ -307,6 +307,7 @@ void admin_route_tftp_device(struct admin_op *op);
 /* PUT/DELETE /v1/devices/NAME/mic (routes_device_mic.c). */
 void admin_route_device_mic_put(struct admin_op *op);
 void admin_route_device_mic_delete(struct admin_op *op);
+void admin_route_calls(struct admin_op *op);
 /* routes_capf.c */
 void admin_route_capf_list(struct admin_op *op);
 void admin_route_capf_get(struct admin_op *op);

@@ -60,6 +60,13 @@ int prov_rec_decode(const struct prov_kind *k, const void *val, size_t vlen,
 		return store_node_group_decode(val, vlen, &rec->node_group);
 	case PROV_SRST:
 		return store_srst_decode(val, vlen, &rec->srst);
+	case PROV_PARTITION:
+		return store_partition_decode(val, vlen, &rec->partition);
+	case PROV_CSS:
+		return store_css_decode(val, vlen, &rec->css);
+	case PROV_ROUTE_PATTERN:
+		return store_route_pattern_decode(val, vlen,
+						  &rec->route_pattern);
 	default:
 		return STORE_EINVAL;
 	}
@@ -185,12 +192,118 @@ static int first_device(void *arg, const struct store_device *d)
 	return 1;
 }
 
+/* ---- users of the dial plan's records ----------------------------------- */
+
+struct plan_scan {
+	const char *name;
+	const char *what; /* "device", "css", "route pattern" */
+	char who[STORE_NAME_MAX];
+};
+
+/* A device whose CSS is NAME, or with a line in partition NAME. */
+static int device_uses_css(void *arg, const struct store_device *d)
+{
+	struct plan_scan *s = arg;
+
+	if (strcmp(d->css, s->name) != 0)
+		return 0;
+	snprintf(s->who, sizeof s->who, "%s", d->name);
+	return 1;
+}
+
+static int device_uses_partition(void *arg, const struct store_device *d)
+{
+	struct plan_scan *s = arg;
+
+	for (uint32_t i = 0; i < d->n_lines; i++) {
+		if (strcmp(d->line_partitions[i], s->name) == 0) {
+			snprintf(s->who, sizeof s->who, "%s", d->name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int css_lists(void *arg, const struct store_css *c)
+{
+	struct plan_scan *s = arg;
+
+	for (uint32_t i = 0; i < c->n_partitions; i++) {
+		if (strcmp(c->partitions[i], s->name) == 0) {
+			snprintf(s->who, sizeof s->who, "%s", c->name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int first_pattern(void *arg, const struct store_route_pattern *p)
+{
+	struct plan_scan *s = arg;
+
+	snprintf(s->who, sizeof s->who, "%s", p->name);
+	return 1;
+}
+
+static int pattern_routes_to(void *arg, const struct store_route_pattern *p)
+{
+	struct plan_scan *s = arg;
+
+	if (p->action != STORE_ROUTE_TO_TRUNK || strcmp(p->trunk, s->name))
+		return 0;
+	snprintf(s->who, sizeof s->who, "%s", p->name);
+	return 1;
+}
+
+/* 1 with S->what and S->who naming a user of the partition, CSS or trunk
+ * of C; 0 if none; < 0 if the store could not be read. */
+static int plan_in_use(struct prov_ctx *c, struct store_read *r,
+		       struct plan_scan *s)
+{
+	int rc = 0;
+
+	switch (c->k->id) {
+	case PROV_PARTITION:
+		s->what = "css";
+		if ((rc = store_css_each(r, css_lists, s)) != 0)
+			return rc;
+		s->what = "device";
+		if ((rc = store_device_each(r, device_uses_partition, s)) != 0)
+			return rc;
+		s->what = "route pattern";
+		return store_route_pattern_each_in(r, s->name, first_pattern,
+						   s);
+	case PROV_CSS:
+		s->what = "device";
+		return store_device_each(r, device_uses_css, s);
+	case PROV_DEVICE:
+		if (c->old.device.kind != STORE_DEVICE_TRUNK)
+			return 0;
+		s->what = "route pattern";
+		return store_route_pattern_each(r, pattern_routes_to, s);
+	default:
+		return 0;
+	}
+}
+
 int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
 		size_t errcap)
 {
 	const char *name = prov_rec_name(c->k, &c->old);
 	struct user_scan s = {.name = name};
+	struct plan_scan ps = {.name = name};
 	int rc = 0;
+
+	rc = plan_in_use(c, r, &ps);
+	if (rc == 1) {
+		set_err(errmsg, errcap, "%s %s is in use by %s %s", c->k->what,
+			name, ps.what, ps.who);
+		return 409;
+	}
+	if (rc) {
+		set_err(errmsg, errcap, "reading the dial plan failed");
+		return 500;
+	}
 
 	switch (c->k->id) {
 	case PROV_PHONE_PROFILE:
@@ -301,6 +414,8 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 	struct store_phone_profile pp;
 	struct store_trunk_profile tp;
 	struct store_node_group g;
+	struct store_partition part;
+	struct store_css css;
 	struct store_user u;
 	int rc;
 
@@ -342,9 +457,69 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 		set_err(errmsg, errcap, "no node group \"%s\"", d->node_group);
 		return 400;
 	}
+	if (d->css[0] && store_css_get(r, d->css, &css) != 0) {
+		set_err(errmsg, errcap, "no css \"%s\"", d->css);
+		return 400;
+	}
+	for (uint32_t i = 0; i < d->n_lines; i++) {
+		if (d->line_partitions[i][0] &&
+		    store_partition_get(r, d->line_partitions[i], &part) != 0) {
+			set_err(errmsg, errcap,
+				"line %s: no partition \"%s\"", d->lines[i],
+				d->line_partitions[i]);
+			return 400;
+		}
+	}
 	if (d->kind == STORE_DEVICE_PHONE)
 		prov_warn_device(d, &pp, param_true(r, "tftp_encrypted_config"),
 				 c->warn);
+	return 0;
+}
+
+static int validate_css(struct prov_ctx *c, struct store_read *r,
+			char *errmsg, size_t errcap)
+{
+	const struct store_css *css = &c->rec.css;
+	struct store_partition p;
+
+	for (uint32_t i = 0; i < css->n_partitions; i++) {
+		if (store_partition_get(r, css->partitions[i], &p) != 0) {
+			set_err(errmsg, errcap, "no partition \"%s\"",
+				css->partitions[i]);
+			return 400;
+		}
+	}
+	return 0;
+}
+
+static int validate_route_pattern(struct prov_ctx *c, struct store_read *r,
+				  char *errmsg, size_t errcap)
+{
+	const struct store_route_pattern *rp = &c->rec.route_pattern;
+	char other[STORE_NAME_MAX];
+	struct store_partition p;
+	struct store_device dev;
+
+	if (rp->partition[0] && store_partition_get(r, rp->partition, &p)) {
+		set_err(errmsg, errcap, "no partition \"%s\"", rp->partition);
+		return 400;
+	}
+	if (rp->action == STORE_ROUTE_TO_TRUNK &&
+	    (store_device_get(r, rp->trunk, &dev) != 0 ||
+	     dev.kind != STORE_DEVICE_TRUNK)) {
+		set_err(errmsg, errcap, "no trunk \"%s\"", rp->trunk);
+		return 400;
+	}
+	if (store_route_pattern_find(r, rp->partition, rp->pattern, other) ==
+		0 &&
+	    strcmp(other, rp->name) != 0) {
+		set_err(errmsg, errcap,
+			"route pattern %s already has pattern %s in %s%s",
+			other, rp->pattern,
+			rp->partition[0] ? "partition " : "the none-partition",
+			rp->partition);
+		return 409;
+	}
 	return 0;
 }
 
@@ -547,6 +722,18 @@ static void stamp(struct prov_ctx *c, uint64_t now)
 		created = &c->rec.srst.created_ms;
 		changed = &c->rec.srst.changed_ms;
 		break;
+	case PROV_PARTITION:
+		created = &c->rec.partition.created_ms;
+		changed = &c->rec.partition.changed_ms;
+		break;
+	case PROV_CSS:
+		created = &c->rec.css.created_ms;
+		changed = &c->rec.css.changed_ms;
+		break;
+	case PROV_ROUTE_PATTERN:
+		created = &c->rec.route_pattern.created_ms;
+		changed = &c->rec.route_pattern.changed_ms;
+		break;
 	default:
 		created = &c->rec.node_group.created_ms;
 		changed = &c->rec.node_group.changed_ms;
@@ -595,6 +782,12 @@ int prov_validate(struct admin *a, struct prov_ctx *c, struct store_read *r,
 	case PROV_NODE_GROUP:
 		status = validate_group(c, r, errmsg, errcap);
 		break;
+	case PROV_CSS:
+		status = validate_css(c, r, errmsg, errcap);
+		break;
+	case PROV_ROUTE_PATTERN:
+		status = validate_route_pattern(c, r, errmsg, errcap);
+		break;
 	default:
 		break;
 	}
@@ -621,6 +814,10 @@ static int put_rec(struct prov_ctx *c, struct store_cmd *cmd, enum store_op op)
 		return store_cmd_put_node_group(cmd, op, &c->rec.node_group);
 	case PROV_SRST:
 		return store_cmd_put_srst(cmd, op, &c->rec.srst);
+	case PROV_PARTITION:
+		return store_cmd_put_partition(cmd, op, &c->rec.partition);
+	case PROV_CSS:
+		return store_cmd_put_css(cmd, op, &c->rec.css);
 	default:
 		return STORE_EINVAL;
 	}
@@ -639,6 +836,16 @@ int prov_cmd_build(struct prov_ctx *c, struct store_cmd *cmd)
 						    &c->rec.device);
 		return store_cmd_del_device(cmd, &c->old.device);
 	}
+	if (c->k->id == PROV_ROUTE_PATTERN) {
+		/* The pattern's index entry goes in the same command. */
+		if (c->verb == PROV_ADD)
+			return store_cmd_put_route_pattern(
+			    cmd, NULL, &c->rec.route_pattern);
+		if (c->verb == PROV_SET)
+			return store_cmd_put_route_pattern(
+			    cmd, &c->old.route_pattern, &c->rec.route_pattern);
+		return store_cmd_del_route_pattern(cmd, &c->old.route_pattern);
+	}
 	if (c->verb == PROV_ADD)
 		return put_rec(c, cmd, STORE_OP_PUT_NEW);
 	/* The stored bytes guard the change: another write in between
@@ -653,6 +860,16 @@ int prov_cmd_build(struct prov_ctx *c, struct store_cmd *cmd)
 			    strlen(name), NULL, 0);
 }
 
+/* " partitions=a,b,c" (cut to fit CAP). */
+static void audit_css(const struct store_css *css, char *out, size_t cap)
+{
+	size_t n = (size_t)snprintf(out, cap, " partitions=");
+
+	for (uint32_t i = 0; i < css->n_partitions && n < cap; i++)
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "," : "",
+				      css->partitions[i]);
+}
+
 void prov_audit_detail(const struct prov_ctx *c, char *out, size_t cap)
 {
 	const union prov_rec *rec = c->verb == PROV_DEL ? &c->old : &c->rec;
@@ -665,9 +882,18 @@ void prov_audit_detail(const struct prov_ctx *c, char *out, size_t cap)
 	if (c->k->id == PROV_DEVICE)
 		snprintf(out + n, cap - (size_t)n,
 			 " kind=%s profile=%s lines=%u digest_user=%s "
-			 "node_group=%s",
+			 "node_group=%s css=%s",
 			 store_device_kind_name(d->kind), d->profile,
-			 d->n_lines, d->digest_user, d->node_group);
+			 d->n_lines, d->digest_user, d->node_group, d->css);
+	else if (c->k->id == PROV_CSS)
+		audit_css(&rec->css, out + n, cap - (size_t)n);
+	else if (c->k->id == PROV_ROUTE_PATTERN)
+		snprintf(out + n, cap - (size_t)n,
+			 " partition=%s pattern=%s action=%s trunk=%s",
+			 rec->route_pattern.partition,
+			 rec->route_pattern.pattern,
+			 store_route_action_name(rec->route_pattern.action),
+			 rec->route_pattern.trunk);
 	else if (c->x.has_password)
 		snprintf(out + n, cap - (size_t)n, " credentials=set");
 }

@@ -70,6 +70,8 @@ void admin_route_prov_get(struct admin_op *op);
 void admin_route_prov_add(struct admin_op *op);
 void admin_route_prov_set(struct admin_op *op);
 void admin_route_prov_delete(struct admin_op *op);
+/* GET /v1/dial-plan/route?caller=DEVICE&number=N (routes_dialplan.c). */
+void admin_route_dialplan_route(struct admin_op *op);
 /* POST /v1/C/batch {"rows": [...]}: up to 500 adds, one command each. */
 void admin_route_prov_batch(struct admin_op *op);
 

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "node/admin/admin_req.h"
+#include "store/dialplan.h"
 
 enum pf_type {
 	PF_NAME,     /* char[cap], a provisioning name */
@@ -21,7 +22,9 @@ enum pf_type {
 	PF_FLAG,     /* one bit of a uint32: true/false */
 	PF_U32,	     /* uint32 in [min, max] */
 	PF_BITS,     /* array of names -> uint32 bitmask, names[i] = bit i */
-	PF_LINES,    /* device lines: array of directory numbers */
+	PF_LINES,    /* device lines: array of "DN" or "DN@PARTITION" */
+	PF_PARTS,    /* CSS: array of partition names, search order */
+	PF_PATTERN,  /* route pattern: char[cap], dialplan_pattern_check */
 	PF_NODES,    /* node group members: array of node names (extra) */
 	PF_PASSWORD, /* extra: the secret */
 	PF_REALM,    /* users: text, marks extra->has_realm */
@@ -48,6 +51,7 @@ static const char *const settings_names[] = {"enabled", "disabled",
 static const char *const kind_names[] = {NULL, "phone", "trunk"};
 static const char *const cap_names[] = {"tls", "srtp", "encrypted-config",
 					"mic"};
+static const char *const route_action_names[] = {"route", "block"};
 static const char *const method_names[] = {
     "invite",  "subscribe", "notify",  "refer", "replaces",
     "message", "options",   "publish", "info",	"update"};
@@ -199,6 +203,7 @@ static const struct prov_field device_fields[] = {
      .off = offsetof(DV, peer_port),
      .min = 0,
      .max = 65535},
+    {.key = "css", .type = PF_NAME_OPT, STR(DV, css)},
 };
 #undef DV
 
@@ -258,6 +263,34 @@ static const struct prov_field srst_fields[] = {
     {.key = "certificate", .type = PF_NAME_OPT, STR(SR, certificate)},
 };
 #undef SR
+#define PT struct store_partition
+static const struct prov_field partition_fields[] = {
+    {.key = "name", .type = PF_NAME, STR(PT, name)},
+    {.key = "description", .type = PF_TEXT, STR(PT, description)},
+};
+#undef PT
+
+#define CS struct store_css
+static const struct prov_field css_fields[] = {
+    {.key = "name", .type = PF_NAME, STR(CS, name)},
+    {.key = "description", .type = PF_TEXT, STR(CS, description)},
+    {.key = "partitions", .type = PF_PARTS, .off = 0},
+};
+#undef CS
+
+#define RP struct store_route_pattern
+static const struct prov_field route_pattern_fields[] = {
+    {.key = "name", .type = PF_NAME, STR(RP, name)},
+    {.key = "description", .type = PF_TEXT, STR(RP, description)},
+    {.key = "partition", .type = PF_NAME_OPT, STR(RP, partition)},
+    {.key = "pattern", .type = PF_PATTERN, STR(RP, pattern)},
+    {.key = "action",
+     .type = PF_ENUM,
+     .off = offsetof(RP, action),
+     ENUM_OF(route_action_names)},
+    {.key = "trunk", .type = PF_NAME_OPT, STR(RP, trunk)},
+};
+#undef RP
 
 #define KIND(idv, w, pl, t, f, pw)                                             \
 	{                                                                      \
@@ -278,6 +311,11 @@ static const struct prov_kind kinds[PROV__COUNT] = {
     KIND(PROV_NODE_GROUP, "node-group", "node_groups", STORE_T_NODE_GROUPS,
 	 node_group_fields, 0),
     KIND(PROV_SRST, "srst", "srst", STORE_T_SRST, srst_fields, 0),
+    KIND(PROV_PARTITION, "partition", "partitions", STORE_T_PARTITIONS,
+	 partition_fields, 0),
+    KIND(PROV_CSS, "css", "css", STORE_T_CSS, css_fields, 0),
+    KIND(PROV_ROUTE_PATTERN, "route-pattern", "route_patterns",
+	 STORE_T_ROUTE_PATTERNS, route_pattern_fields, 0),
 };
 
 const struct prov_kind *prov_kind_get(enum prov_kind_id id)
@@ -450,6 +488,51 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 	case PF_TEXT:
 	case PF_HOST:
 		return field_string(f, v, (char *)rec + f->off, errmsg, errcap);
+	case PF_PATTERN: {
+		char why[160];
+
+		if ((rc = field_string(f, v, (char *)rec + f->off, errmsg,
+				       errcap)))
+			return rc;
+		if (dialplan_pattern_check((char *)rec + f->off, why,
+					   sizeof why) != 0) {
+			set_err(errmsg, errcap, "field \"%s\": %s", f->key,
+				why);
+			return 400;
+		}
+		return 0;
+	}
+	case PF_PARTS: {
+		struct store_css *c = (struct store_css *)rec;
+
+		if ((rc = field_array_of_strings(f, v, STORE_CSS_PARTITIONS_MAX,
+						 errmsg, errcap)))
+			return rc;
+		memset(c->partitions, 0, sizeof c->partitions);
+		c->n_partitions = 0;
+		json_array_foreach(v, i, e)
+		{
+			const char *p = json_string_value(e);
+
+			if (!store_prov_name_valid(p)) {
+				set_err(errmsg, errcap,
+					"partition \"%.40s\": a name is 1-63 "
+					"characters of A-Z a-z 0-9 . _ -",
+					p);
+				return 400;
+			}
+			for (uint32_t j = 0; j < c->n_partitions; j++) {
+				if (strcmp(c->partitions[j], p) == 0) {
+					set_err(errmsg, errcap,
+						"partition %s listed twice", p);
+					return 400;
+				}
+			}
+			snprintf(c->partitions[c->n_partitions++],
+				 STORE_NAME_MAX, "%s", p);
+		}
+		return 0;
+	}
 	case PF_REALM:
 		x->has_realm = 1;
 		rc = field_string(f, v, (char *)rec + f->off, errmsg, errcap);
@@ -518,11 +601,35 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 						 errcap)))
 			return rc;
 		memset(d->lines, 0, sizeof d->lines);
+		memset(d->line_partitions, 0, sizeof d->line_partitions);
 		d->n_lines = 0;
 		json_array_foreach(v, i, e)
 		{
-			const char *dn = json_string_value(e);
+			/* "DN" (the none-partition) or "DN@PARTITION". */
+			char dn[STORE_DN_MAX + STORE_NAME_MAX + 1];
+			const char *s = json_string_value(e), *part = "";
+			char *at;
 
+			if (json_string_length(e) >= sizeof dn ||
+			    strlen(s) != json_string_length(e)) {
+				set_err(errmsg, errcap,
+					"line \"%.40s\": DN or DN@PARTITION",
+					s);
+				return 400;
+			}
+			memcpy(dn, s, json_string_length(e) + 1);
+			if ((at = strchr(dn, '@')) != NULL) {
+				*at = '\0';
+				part = at + 1;
+				if (!store_prov_name_valid(part)) {
+					set_err(errmsg, errcap,
+						"line \"%.40s\": the partition "
+						"after @ is a name (A-Z a-z "
+						"0-9 . _ -)",
+						s);
+					return 400;
+				}
+			}
 			if (!store_dn_valid(dn)) {
 				set_err(errmsg, errcap,
 					"line \"%.40s\": a directory number "
@@ -537,8 +644,10 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 					return 400;
 				}
 			}
-			snprintf(d->lines[d->n_lines++], STORE_DN_MAX, "%s",
-				 dn);
+			snprintf(d->line_partitions[d->n_lines], STORE_NAME_MAX,
+				 "%s", part);
+			/* store_dn_valid: fits in a line. */
+			memcpy(d->lines[d->n_lines++], dn, strlen(dn) + 1);
 		}
 		return 0;
 	}
@@ -679,7 +788,16 @@ static json_t *render_field(const struct prov_field *f, const uint8_t *rec)
 	case PF_TEXT:
 	case PF_HOST:
 	case PF_REALM:
+	case PF_PATTERN:
 		return json_string((const char *)rec + f->off);
+	case PF_PARTS: {
+		const struct store_css *c = (const void *)rec;
+		json_t *a = json_array();
+
+		for (uint32_t i = 0; a && i < c->n_partitions; i++)
+			json_array_append_new(a, json_string(c->partitions[i]));
+		return a;
+	}
 	case PF_ENUM:
 		return json_string(u < f->n_names && f->names[u] ? f->names[u]
 								 : "unknown");
@@ -693,8 +811,15 @@ static json_t *render_field(const struct prov_field *f, const uint8_t *rec)
 		const struct store_device *d = (const void *)rec;
 		json_t *a = json_array();
 
-		for (uint32_t i = 0; a && i < d->n_lines; i++)
-			json_array_append_new(a, json_string(d->lines[i]));
+		char line[STORE_DN_MAX + STORE_NAME_MAX + 1];
+
+		/* As given: a bare DN is in the none-partition. */
+		for (uint32_t i = 0; a && i < d->n_lines; i++) {
+			snprintf(line, sizeof line, "%s%s%s", d->lines[i],
+				 d->line_partitions[i][0] ? "@" : "",
+				 d->line_partitions[i]);
+			json_array_append_new(a, json_string(line));
+		}
 		return a;
 	}
 	case PF_NODES:
@@ -774,6 +899,18 @@ json_t *prov_render(const struct prov_kind *k, const union prov_rec *rec,
 		created = rec->srst.created_ms;
 		changed = rec->srst.changed_ms;
 		break;
+	case PROV_PARTITION:
+		created = rec->partition.created_ms;
+		changed = rec->partition.changed_ms;
+		break;
+	case PROV_CSS:
+		created = rec->css.created_ms;
+		changed = rec->css.changed_ms;
+		break;
+	case PROV_ROUTE_PATTERN:
+		created = rec->route_pattern.created_ms;
+		changed = rec->route_pattern.changed_ms;
+		break;
 	default:
 		break;
 	}
@@ -819,6 +956,26 @@ int prov_rec_check(const struct prov_kind *k, const union prov_rec *rec,
 		     d->peer_port == 0)) {
 			set_err(errmsg, errcap,
 				"a trunk needs peer_host and peer_port");
+			return 400;
+		}
+		break;
+	case PROV_ROUTE_PATTERN:
+		if (!rec->route_pattern.pattern[0]) {
+			set_err(errmsg, errcap, "missing field \"pattern\"");
+			return 400;
+		}
+		if (rec->route_pattern.action == STORE_ROUTE_TO_TRUNK &&
+		    !rec->route_pattern.trunk[0]) {
+			set_err(errmsg, errcap,
+				"a route pattern with action route names its "
+				"trunk");
+			return 400;
+		}
+		if (rec->route_pattern.action == STORE_ROUTE_BLOCK &&
+		    rec->route_pattern.trunk[0]) {
+			set_err(errmsg, errcap,
+				"a blocking pattern names no trunk (give "
+				"\"trunk\": \"\")");
 			return 400;
 		}
 		break;

@@ -1,6 +1,7 @@
 /* prov_req: the provisioning resources of the admin API — phone profiles,
  * trunk profiles, devices, users, application users, realms and node
- * groups — described once as tables of JSON fields, so that one parser
+ * groups, partitions, calling search spaces and route patterns — described
+ * once as tables of JSON fields, so that one parser
  * and one renderer serve them all (docs/admin-api.md, "Provisioning").
  * Pure functions (no socket, no store writes): the fuzzer and the tests
  * drive them directly. Internal to node/admin/.
@@ -30,6 +31,9 @@ enum prov_kind_id {
 	PROV_REALM,
 	PROV_NODE_GROUP,
 	PROV_SRST, /* SRST references */
+	PROV_PARTITION,	    /* the dial plan */
+	PROV_CSS,	    /* calling search spaces */
+	PROV_ROUTE_PATTERN, /* route and blocking patterns */
 	PROV__COUNT
 };
 
@@ -42,6 +46,9 @@ union prov_rec {
 	struct store_realm realm;
 	struct store_node_group node_group;
 	struct store_srst srst;
+	struct store_partition partition;
+	struct store_css css;
+	struct store_route_pattern route_pattern;
 };
 
 /* What a body carries besides the record's own fields. */

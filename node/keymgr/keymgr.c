@@ -131,6 +131,15 @@ int keymgr_call_generate(struct keymgr_call *call, enum keymgr_side side,
 	return KEYMGR_OK;
 }
 
+void keymgr_call_move_generated(struct keymgr_call *dst,
+				struct keymgr_call *src, enum keymgr_side side)
+{
+	if (!dst || !src || !side_ok(side) || dst->km != src->km)
+		abort(); /* a broken invariant of the module's own callers */
+	replace_key(dst, &dst->out[side], src->out[side]);
+	src->out[side] = NULL;
+}
+
 int keymgr_call_import(struct keymgr_call *call, enum keymgr_side side,
 		       const struct sdes_crypto *offered)
 {

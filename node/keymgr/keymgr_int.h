@@ -26,4 +26,10 @@ void keymgr_key_release(struct keymgr *km, struct keymgr_key *key);
 const struct keymgr_key *keymgr_call_key(const struct keymgr_call *call,
 					 enum keymgr_side side, int outbound);
 
+/* Moves the key ward generated toward SIDE from SRC into DST (replacing,
+ * and wiping, DST's): an answer chose one of several keys offered. Both
+ * calls of one key manager. */
+void keymgr_call_move_generated(struct keymgr_call *dst,
+				struct keymgr_call *src, enum keymgr_side side);
+
 #endif

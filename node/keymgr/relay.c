@@ -18,56 +18,29 @@
 #include "node/keymgr/keymgr_int.h"
 #include "node/keymgr/relay_int.h"
 
-#define RELAY_BUF (RELAY_MTU + SRTP_MAX_TRAILER_LEN)
-
-struct relay_leg;
-
-struct relay_sock {
-	int fd;		  /* owned; -1 when absent (RTCP under rtcp-mux) */
-	struct event *ev; /* owned */
-	struct relay_leg *leg;
-	int is_rtcp;
-	struct sockaddr_storage peer; /* where to send; latched from rx */
-	socklen_t peer_len;
-	int latched;
-	int connected; /* connect()ed to PEER: the kernel filters sources */
-};
-
-struct relay_leg {
-	struct relay_session *s;
-	int side;
-	int srtp, rtcp_mux;
-	srtp_t in, out;			/* owned when srtp */
-	struct sockaddr_storage remote; /* the SDP's address: source check */
-	struct relay_sock rtp, rtcp;
-	unsigned port;
-	struct relay_stats st;
-};
-
-struct relay_session {
-	struct relay *r;
-	struct relay_leg leg[2];
-	struct relay_session *prev, *next;
-};
-
-/* One batch of datagrams in flight; shared by every session of the relay,
- * which all run on its one thread. */
-struct relay {
-	struct event_base *base;
-	struct relay_session *sessions; /* owned list */
-	struct mmsghdr rmsg[RELAY_BATCH];
-	struct iovec riov[RELAY_BATCH];
-	struct sockaddr_storage raddr[RELAY_BATCH];
-	struct mmsghdr smsg[2][RELAY_BATCH];
-	struct iovec siov[2][RELAY_BATCH];
-	uint8_t buf[RELAY_BATCH][RELAY_BUF];
-};
+#ifdef WARD_RELAY_HOLD_NSS
+#include <nss.h>
+#endif
 
 static pthread_once_t srtp_once = PTHREAD_ONCE_INIT;
 static srtp_err_status_t srtp_init_status;
 
 static void srtp_init_once(void)
 {
+#ifdef WARD_RELAY_HOLD_NSS
+	/* libsrtp2 built on NSS opens and shuts an NSS context for every
+	 * GCM cipher it makes; with none held open each one loads and
+	 * unloads the soft token (dlopen, relocations, dlclose: about
+	 * 0.8 ms of CPU per relayed call, four contexts). One context held
+	 * for the life of the process turns each into a reference count.
+	 * The flags are libsrtp2's own, so the context is shared. */
+	if (!NSS_InitContext("", "", "", "", NULL,
+			     NSS_INIT_READONLY | NSS_INIT_NOCERTDB |
+				 NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN |
+				 NSS_INIT_NOROOTINIT | NSS_INIT_OPTIMIZESPACE))
+		log_warn("relay", "NSS context not held: SRTP contexts "
+				  "for the GCM suites cost more to make");
+#endif
 	srtp_init_status = srtp_init();
 	if (srtp_init_status == srtp_err_status_ok &&
 	    relay_ossl_register() != 0)
@@ -264,6 +237,7 @@ static void leg_close(struct relay_leg *leg)
 {
 	struct relay_sock *socks[2] = {&leg->rtp, &leg->rtcp};
 
+	relay_play_stop_leg(leg);
 	for (int i = 0; i < 2; i++) {
 		if (socks[i]->ev)
 			event_free(socks[i]->ev);
@@ -406,6 +380,39 @@ void relay_session_free(struct relay_session *s)
 	free(s);
 }
 
+/* Forgets the latch of SK: sends go to PEER again, sources are checked
+ * against the leg's address, the kernel's filter is lifted. */
+static void sock_unlatch(struct relay_sock *sk,
+			 const struct sockaddr_storage *peer)
+{
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+
+	if (sk->fd < 0)
+		return;
+	if (sk->connected)
+		(void)connect(sk->fd, &unspec, sizeof unspec);
+	sk->connected = 0;
+	sk->latched = 0;
+	sk->peer = *peer;
+	sk->peer_len = addr_len(peer);
+}
+
+int relay_session_retarget(struct relay_session *s, enum keymgr_side side,
+			   const struct sockaddr_storage *remote)
+{
+	struct relay_leg *leg = &s->leg[side == KEYMGR_SIDE_B];
+	struct sockaddr_storage rtcp_peer = *remote;
+
+	if (remote->ss_family != leg->remote.ss_family)
+		return KEYMGR_EINVAL;
+	leg->remote = *remote;
+	if (!leg->rtcp_mux)
+		addr_set_port(&rtcp_peer, addr_port(remote) + 1);
+	sock_unlatch(&leg->rtp, remote);
+	sock_unlatch(&leg->rtcp, &rtcp_peer);
+	return KEYMGR_OK;
+}
+
 unsigned relay_session_port(const struct relay_session *s,
 			    enum keymgr_side side)
 {
@@ -484,6 +491,11 @@ static void relay_on_read(evutil_socket_t fd, short what, void *arg)
 			sk->connected =
 			    connect(sk->fd, (const struct sockaddr *)&sk->peer,
 				    sk->peer_len) == 0;
+		}
+		if (other->play && !rtcp) {
+			/* On hold: the other leg hears the music, not
+			 * this one. */
+			continue;
 		}
 		if (other->srtp) {
 			st = rtcp ? srtp_protect_rtcp(other->out, p, &len)

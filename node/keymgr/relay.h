@@ -79,6 +79,30 @@ int relay_session_new(struct relay *r, const struct keymgr_call *call,
 /* Closes the sockets and wipes the SRTP contexts. Accepts NULL. */
 void relay_session_free(struct relay_session *s);
 
+/* Points SIDE's leg at REMOTE (its SDP's new address and RTP port; the
+ * family of the leg's): the source check and the destination change, the
+ * latch is released (the next packet that passes fixes the port again),
+ * and the SRTP contexts go on — a re-INVITE that moves a phone without
+ * re-keying must not restart a context under the same key. 0, or
+ * KEYMGR_EINVAL for another family. */
+int relay_session_retarget(struct relay_session *s, enum keymgr_side side,
+			   const struct sockaddr_storage *remote);
+
+/* Plays AUDIO (LEN bytes of 8 kHz G.711 of payload type PT, 0 PCMU or
+ * 8 PCMA; borrowed, must stay until the music stops or the session is
+ * freed; played in a loop) toward SIDE's phone: one 20 ms RTP packet
+ * every 20 ms from ward's own SSRC, protected with ward's key toward SIDE
+ * when the leg is SRTP — music on hold stays encrypted toward an
+ * encrypted phone. Meanwhile RTP from the other leg is not passed to
+ * SIDE (RTCP still is). Replaces music already playing. 0, KEYMGR_EINVAL
+ * (no audio, another PT) or KEYMGR_ENOMEM. */
+int relay_session_play(struct relay_session *s, enum keymgr_side side,
+		       const uint8_t *audio, size_t len, unsigned pt);
+/* Stops the music toward SIDE; relaying resumes. */
+void relay_session_play_stop(struct relay_session *s, enum keymgr_side side);
+/* 1 while music plays toward SIDE. */
+int relay_session_playing(const struct relay_session *s, enum keymgr_side side);
+
 /* The local RTP port of SIDE, for ward's SDP to that leg. */
 unsigned relay_session_port(const struct relay_session *s,
 			    enum keymgr_side side);

@@ -27,6 +27,7 @@ struct sip_role;
 
 #include "common/errmsg.h"
 #include "common/log.h"
+#include "node/sip/call.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
 
@@ -54,11 +55,15 @@ struct sip_role {
 	int ready; /* 1 listening, -1 failed */
 	char errmsg[256];
 	struct sip_core_stats stats; /* under mu */
+	/* The calls as of the last second (under mu), for listings. */
+	struct sip_call_info *calls_snap; /* owned */
+	size_t ncalls_snap;
 	/* Signaling thread only. */
 	su_root_t *root;
 	nta_agent_t *agent;
 	su_timer_t *timer;
 	struct sip_core *core;
+	struct sip_calls *calls;
 	unsigned ticks;
 	tport_t *closing[CLOSE_MAX]; /* referenced */
 	unsigned nclosing;
@@ -84,6 +89,7 @@ void sip_config_defaults(struct sip_config *cfg)
 	cfg->max_msg = 65536;
 	cfg->conn_per_source = 32;
 	sip_core_config_defaults(&cfg->core);
+	sip_call_config_defaults(&cfg->call);
 }
 
 /* Wall-clock time: nonces carry their issue time and every node of the
@@ -271,6 +277,14 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 		return 0;
 	}
 	sip_core_handle(r->core, sip, msg_size(msg), &peer, now_ms(), &rep);
+	if (rep.status == 0 && rep.call) {
+		/* The call table owns msg from here. */
+		sip_calls_invite(
+		    r->calls, msg, sip, &peer,
+		    tport_delivered_by(nta_agent_tports(agent), msg),
+		    rep.caller);
+		return 0;
+	}
 	if (rep.status == 0 && rep.close)
 		close_later(r, msg);
 	if (rep.status == 0) {
@@ -312,8 +326,16 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 	if (r->ticks % (1000 / TIMER_MS) == 0) {
 		conn_sweep(r, 0);
 		sip_core_tick(r->core, now_ms());
+		sip_calls_tick(r->calls, now_ms());
 		pthread_mutex_lock(&r->mu);
 		sip_core_stats(r->core, &r->stats);
+		r->ncalls_snap = 0;
+		if (r->calls_snap) {
+			size_t n = sip_calls_list(r->calls, r->calls_snap,
+						  SIP_CALLS_LISTED);
+			r->ncalls_snap =
+			    n < SIP_CALLS_LISTED ? n : SIP_CALLS_LISTED;
+		}
 		pthread_mutex_unlock(&r->mu);
 	}
 }
@@ -365,6 +387,25 @@ static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
 	return 0;
 }
 
+/* The call table, reached at the first listening address. */
+static int start_calls(struct sip_role *r)
+{
+	struct sip_call_config cc = r->cfg.call;
+	struct sip_calls_env env = {
+	    .agent = r->agent,
+	    .dir = r->dir,
+	    .reg = sip_core_registrar(r->core),
+	    .media = r->cfg.media,
+	    .dialog_event = r->hooks.dialog_event,
+	    .dialog_arg = r->hooks.dialog_arg,
+	};
+
+	snprintf(cc.host, sizeof cc.host, "%s", r->cfg.hosts[0]);
+	cc.port = r->cfg.port;
+	cc.tls_port = r->cfg.tls_dir[0] ? r->cfg.tls_port : 0;
+	return sip_calls_new(&cc, &env, &r->calls);
+}
+
 static void signal_ready(struct sip_role *r, int ready, const char *err)
 {
 	pthread_mutex_lock(&r->mu);
@@ -400,8 +441,11 @@ static void *sip_thread(void *arg)
 	}
 	r->agent = nta_agent_create(
 	    r->root, NO_TPORTS_YET, on_message, r, NTATAG_STATELESS(1),
-	    NTATAG_MAXSIZE(r->cfg.max_msg), NTATAG_UA(0),
-	    NTATAG_SERVER_RPORT(1), NTATAG_TCP_RPORT(1),
+	    NTATAG_MAXSIZE(r->cfg.max_msg),
+	    /* A user agent for the calls' transactions (call.h): 2xx to an
+	     * INVITE retransmitted until its ACK, which comes back to the
+	     * transaction. Stateless requests are not concerned. */
+	    NTATAG_UA(1), NTATAG_SERVER_RPORT(1), NTATAG_TCP_RPORT(1),
 	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000), TPTAG_PONG2PING(1),
 	    TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
 	if (!r->agent) {
@@ -415,6 +459,10 @@ static void *sip_thread(void *arg)
 	}
 	if (add_tports(r, err, sizeof err) != 0) {
 		signal_ready(r, -1, err);
+		goto err_after_agent;
+	}
+	if (start_calls(r) != 0) {
+		signal_ready(r, -1, "sip: out of memory");
 		goto err_after_agent;
 	}
 	r->timer = su_timer_create(su_root_task(r->root), TIMER_MS);
@@ -434,6 +482,8 @@ err_after_timer:
 	close_flooders(r); /* drops the references */
 	su_timer_destroy(r->timer);
 err_after_agent:
+	sip_calls_free(r->calls); /* before the agent: its legs */
+	r->calls = NULL;
 	conn_sweep(r, 1); /* before the agent: drops the references */
 	nta_agent_destroy(r->agent);
 err_after_core:
@@ -462,6 +512,7 @@ int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 	}
 	r->cfg = *cfg;
 	r->dir = dir;
+	r->calls_snap = calloc(SIP_CALLS_LISTED, sizeof *r->calls_snap);
 	if (hooks)
 		r->hooks = *hooks;
 	pthread_mutex_init(&r->mu, NULL);
@@ -507,6 +558,7 @@ void sip_free(struct sip_role *r)
 	sip_stop(r);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
+	free(r->calls_snap);
 	free(r);
 }
 
@@ -515,4 +567,15 @@ void sip_role_stats(struct sip_role *r, struct sip_core_stats *out)
 	pthread_mutex_lock(&r->mu);
 	*out = r->stats;
 	pthread_mutex_unlock(&r->mu);
+}
+
+size_t sip_role_calls(struct sip_role *r, struct sip_call_info *out, size_t cap)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->mu);
+	n = r->ncalls_snap;
+	memcpy(out, r->calls_snap, (n < cap ? n : cap) * sizeof *out);
+	pthread_mutex_unlock(&r->mu);
+	return n;
 }

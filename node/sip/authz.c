@@ -73,11 +73,20 @@ static const char *trunk_refusal(const sip_t *sip, unsigned flags)
 	return NULL;
 }
 
-/* Until calls and presence are routed (the call issue). */
-static void not_routed_yet(const sip_t *sip, struct sip_reply *out)
+/* An out-of-dialog INVITE goes to the call table (call.h); until
+ * presence is routed, SUBSCRIBE gets 480. */
+static void not_routed_yet(const sip_t *sip, const char *caller,
+			   struct sip_reply *out)
 {
 	switch (sip->sip_request->rq_method) {
 	case sip_method_invite:
+		if (!sip->sip_to->a_tag) {
+			out->status = 0;
+			out->call = 1;
+			snprintf(out->caller, sizeof out->caller, "%s", caller);
+			break;
+		}
+		/* fall through */
 	case sip_method_subscribe:
 		core_reply(out, 480, "Temporarily Unavailable");
 		break;
@@ -164,7 +173,7 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 			return;
 		}
 	}
-	not_routed_yet(sip, out);
+	not_routed_yet(sip, trunk->name, out);
 }
 
 void core_handle_device_request(struct sip_core *c, const sip_t *sip,
@@ -208,5 +217,5 @@ void core_handle_device_request(struct sip_core *c, const sip_t *sip,
 	if (core_check_device(c, &dev, peer, sip->sip_request->rq_method_name,
 			      out) != 0)
 		return;
-	not_routed_yet(sip, out);
+	not_routed_yet(sip, dev.name, out);
 }

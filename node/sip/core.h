@@ -15,8 +15,10 @@
 
 #include <sofia-sip/sip.h>
 
+#include "node/sip/dialog_event.h"
 #include "node/sip/digest.h"
 #include "node/sip/directory.h"
+#include "node/sip/media.h"
 #include "node/sip/registrar.h"
 #include "node/sip/x509match.h"
 
@@ -35,6 +37,9 @@ struct sip_core_config {
 	 * read only the first challenge (SIPp 3.6 knows only MD5) need
 	 * fewer. */
 	unsigned digest_algs;
+	/* The media table the B2BUA calls (borrowed, must outlive the
+	 * role); NULL: calls pass SDP through with the leg rule applied. */
+	const struct sip_media *media;
 };
 
 /* Fills CFG with the defaults (60 s min, 3600 s max, 3600 s default,
@@ -75,6 +80,10 @@ struct sip_reply {
 	 * over TCP or TLS: close that connection (a flooder keeps no
 	 * connection, and its socket buffers, open). */
 	int close;
+	/* With STATUS 0: an authorised out-of-dialog INVITE from the device
+	 * CALLER, for the call table (call.h) to place. */
+	int call;
+	char caller[SIP_DIR_NAME_MAX];
 };
 
 /* Hooks into the rest of the node. */
@@ -87,6 +96,10 @@ struct sip_core_hooks {
 	 * it — a read, no write when it already names this node. */
 	sip_reg_owner_fn bound;
 	void *arg;
+	/* A device's calls and registrations (dialog_event.h), for presence;
+	 * NULL: none. */
+	sip_dialog_event_fn dialog_event;
+	void *dialog_arg;
 };
 
 struct sip_core;

@@ -65,6 +65,7 @@ struct sip_device {
 	unsigned in_port; /* trunks: the profile's incoming port, 0: any */
 	uint64_t group[SIP_DIR_GROUP_MAX]; /* node ids, failover order */
 	unsigned ngroup;		   /* 0: any node */
+	int encrypted_or_reject; /* profile: a call below encrypted gets 488 */
 	int has_lsc;			   /* an LSC is on record */
 	uint8_t lsc_fp[32];		   /* its SHA-256 fingerprint */
 };

@@ -12,6 +12,7 @@
 
 #include "common/errmsg.h"
 #include "common/hex.h"
+#include "store/dialplan.h"
 
 struct mem_user {
 	char name[SIP_DIR_NAME_MAX];
@@ -21,6 +22,22 @@ struct mem_user {
 struct mem_trunk {
 	struct sip_device dev;
 	struct sockaddr_storage addr;
+	char css[SIP_DIR_NAME_MAX]; /* "" none */
+};
+
+/* A calling search space. */
+struct mem_css {
+	char name[SIP_DIR_NAME_MAX];
+	char parts[STORE_CSS_PARTITIONS_MAX][STORE_NAME_MAX];
+	unsigned n;
+};
+
+/* A route or blocking pattern. */
+struct mem_pattern {
+	char partition[SIP_DIR_NAME_MAX]; /* "" the none-partition */
+	char pattern[STORE_DIALPLAN_PATTERN_MAX];
+	uint32_t action; /* enum store_route_action */
+	char trunk[SIP_DIR_NAME_MAX];
 };
 
 struct sip_dirmem {
@@ -30,6 +47,12 @@ struct sip_dirmem {
 	struct sip_device *devs; /* owned */
 	size_t ndevs, capdevs;
 	char (*lines)[SIP_DIR_NAME_MAX]; /* owned: lines[i] of devs[i] */
+	char (*line_parts)[SIP_DIR_NAME_MAX]; /* owned: its partition */
+	char (*dev_css)[SIP_DIR_NAME_MAX];    /* owned: devs[i]'s CSS */
+	struct mem_css *css;		      /* owned */
+	size_t ncss, capcss;
+	struct mem_pattern *patterns; /* owned */
+	size_t npatterns, cappatterns;
 	struct mem_trunk *trunks;	 /* owned */
 	size_t ntrunks, captrunks;
 	size_t *uidx, *didx, *lidx; /* owned: open hash, index + 1 */
@@ -194,12 +217,134 @@ static int op_trust(void *ctx, const uint8_t fp[32])
 	return SIP_DIR_NOTFOUND;
 }
 
+/* ---- the dial plan ---------------------------------------------------- */
+
+/* The devices with line NUMBER in PARTITION, through the line hash (every
+ * device with a line is in it), into OUT (may be NULL); how many match. */
+static unsigned each_line(struct sip_dirmem *m, const char *partition,
+			  const char *number, struct sip_route *out)
+{
+	unsigned n = 0;
+
+	if (!m->hcap)
+		return 0;
+	for (size_t h = h32(number) & (m->hcap - 1); m->lidx[h];
+	     h = (h + 1) & (m->hcap - 1)) {
+		size_t i = m->lidx[h] - 1;
+
+		if (strcmp(m->lines[i], number) != 0 ||
+		    strcmp(m->line_parts[i], partition) != 0)
+			continue;
+		n++;
+		if (out && out->ndevices < SIP_ROUTE_MAX)
+			snprintf(out->devices[out->ndevices++],
+				 SIP_DIR_NAME_MAX, "%s", m->devs[i].name);
+	}
+	return n;
+}
+
+static int mem_has_line(void *ctx, const char *partition, const char *number)
+{
+	return each_line(ctx, partition, number, NULL) > 0;
+}
+
+static int mem_each_pattern(void *ctx, const char *partition,
+			    const char *number, dialplan_pattern_fn fn,
+			    void *arg)
+{
+	struct sip_dirmem *m = ctx;
+
+	for (size_t i = 0; i < m->npatterns; i++) {
+		const struct mem_pattern *mp = &m->patterns[i];
+		struct dialplan_pattern p = {.pattern = mp->pattern,
+					     .action = mp->action,
+					     .target = mp->trunk,
+					     .name = mp->pattern};
+
+		(void)number; /* every one: dialplan_resolve matches */
+		if (strcmp(mp->partition, partition) == 0 && fn(arg, &p))
+			return 1;
+	}
+	return 0;
+}
+
+static const struct dialplan_source mem_plan = {
+    .has_line = mem_has_line,
+    .each_pattern = mem_each_pattern,
+};
+
+/* CALLER's CSS name into *CSS: 0, or SIP_DIR_FORBIDDEN if no device or
+ * trunk has that name. */
+static int caller_css_name(struct sip_dirmem *m, const char *caller,
+			   const char **css)
+{
+	if (m->hcap) {
+		for (size_t h = h32(caller) & (m->hcap - 1); m->didx[h];
+		     h = (h + 1) & (m->hcap - 1)) {
+			size_t i = m->didx[h] - 1;
+
+			if (strcmp(m->devs[i].name, caller) == 0) {
+				*css = m->dev_css[i];
+				return 0;
+			}
+		}
+	}
+	for (size_t i = 0; i < m->ntrunks; i++) {
+		if (strcmp(m->trunks[i].dev.name, caller) == 0) {
+			*css = m->trunks[i].css;
+			return 0;
+		}
+	}
+	return SIP_DIR_FORBIDDEN;
+}
+
+static int op_route(void *ctx, const char *caller, const char *number,
+		    struct sip_route *out)
+{
+	struct sip_dirmem *m = ctx;
+	const struct mem_css *c = NULL;
+	struct dialplan_result res;
+	const char *css = "";
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = caller_css_name(m, caller, &css)) != 0)
+		return rc;
+	for (size_t i = 0; css[0] && i < m->ncss && !c; i++) {
+		if (strcmp(m->css[i].name, css) == 0)
+			c = &m->css[i];
+	}
+	if (css[0] && !c)
+		return -1; /* a CSS nobody declared: fail closed */
+	if (dialplan_resolve(&mem_plan, m, c ? c->parts : NULL, c ? c->n : 0,
+			     number, &res) != 0)
+		return -1;
+	switch (res.verdict) {
+	case DIALPLAN_LINE:
+		each_line(m, res.partition, number, out);
+		break;
+	case DIALPLAN_ROUTE:
+		snprintf(out->devices[0], sizeof out->devices[0], "%s",
+			 res.target);
+		out->ndevices = 1;
+		break;
+	case DIALPLAN_BLOCK:
+		return SIP_DIR_FORBIDDEN;
+	default:
+		return SIP_DIR_NOTFOUND;
+	}
+	snprintf(out->number, sizeof out->number, "%s", number);
+	snprintf(out->partition, sizeof out->partition, "%s", res.partition);
+	return 0;
+}
+
 static const struct sip_directory_ops mem_ops = {
     .trust_root = op_trust,
     .device_by_name = op_device,
     .trunk_by_addr = op_trunk,
     .user = op_user,
     .cluster = op_cluster,
+    .route = op_route,
 };
 
 void sip_dirmem_directory(struct sip_dirmem *m, struct sip_directory *out)
@@ -251,13 +396,17 @@ static int add_user(struct sip_dirmem *m, const char *name, const char *pw,
 
 static struct sip_device *add_device(struct sip_dirmem *m, const char *name)
 {
-	size_t cap = m->capdevs;
+	size_t old = m->capdevs, c1 = old, c2 = old, c3 = old;
 	struct sip_device *d;
 
 	if (strlen(name) >= SIP_DIR_NAME_MAX ||
 	    grow((void **)&m->devs, &m->capdevs, m->ndevs + 1, sizeof *m->devs))
 		return NULL;
-	if (grow((void **)&m->lines, &cap, m->capdevs, sizeof *m->lines))
+	/* The per-device arrays follow devs (grow zeroes the new part). */
+	if (grow((void **)&m->lines, &c1, m->capdevs, sizeof *m->lines) ||
+	    grow((void **)&m->line_parts, &c2, m->capdevs,
+		 sizeof *m->line_parts) ||
+	    grow((void **)&m->dev_css, &c3, m->capdevs, sizeof *m->dev_css))
 		return NULL;
 	d = &m->devs[m->ndevs++];
 	strcpy(d->name, name);
@@ -277,7 +426,7 @@ static enum sip_secmode parse_mode(const char *v)
 
 /* One "key=value" option of a device or trunk line. */
 static int device_opt(struct sip_dirmem *m, struct sip_device *d, size_t idx,
-		      struct sockaddr_storage *addr, char *kv)
+		      struct sockaddr_storage *addr, char *css, char *kv)
 {
 	char *v = strchr(kv, '=');
 
@@ -286,12 +435,31 @@ static int device_opt(struct sip_dirmem *m, struct sip_device *d, size_t idx,
 	*v++ = '\0';
 	if (strcmp(kv, "user") == 0)
 		snprintf(d->digest_user, sizeof d->digest_user, "%s", v);
-	else if (strcmp(kv, "line") == 0 && !d->is_trunk)
+	else if (strcmp(kv, "line") == 0 && !d->is_trunk) {
+		/* DN or DN@PARTITION: a bare DN is in the none-partition. */
+		char *at = strchr(v, '@');
+
+		if (at) {
+			*at++ = '\0';
+			if (!store_prov_name_valid(at))
+				return -1;
+			snprintf(m->line_parts[idx], sizeof m->line_parts[idx],
+				 "%s", at);
+		}
+		if (!store_dn_valid(v))
+			return -1;
 		snprintf(m->lines[idx], sizeof m->lines[idx], "%s", v);
+	} else if (strcmp(kv, "css") == 0 && css) {
+		if (!store_prov_name_valid(v))
+			return -1;
+		snprintf(css, SIP_DIR_NAME_MAX, "%s", v);
+	}
 	else if (strcmp(kv, "mode") == 0)
 		d->mode = parse_mode(v);
 	else if (strcmp(kv, "digest") == 0)
 		d->digest = atoi(v) != 0;
+	else if (strcmp(kv, "reject") == 0)
+		d->encrypted_or_reject = atoi(v) != 0;
 	else if (strcmp(kv, "validity") == 0)
 		d->nonce_validity_s = (unsigned)atoi(v);
 	else if (strcmp(kv, "transports") == 0)
@@ -333,6 +501,59 @@ static int device_opt(struct sip_dirmem *m, struct sip_device *d, size_t idx,
 			return -1;
 	} else
 		return -1;
+	return 0;
+}
+
+/* "css NAME P1,P2,...": the partitions in search order. */
+static int add_css(struct sip_dirmem *m, const char *name, char *parts)
+{
+	struct mem_css *c;
+	char *save = NULL;
+
+	if (!store_prov_name_valid(name) ||
+	    grow((void **)&m->css, &m->capcss, m->ncss + 1, sizeof *m->css))
+		return -1;
+	c = &m->css[m->ncss++];
+	snprintf(c->name, sizeof c->name, "%s", name);
+	for (char *t = strtok_r(parts, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (c->n == STORE_CSS_PARTITIONS_MAX ||
+		    !store_prov_name_valid(t))
+			return -1;
+		snprintf(c->parts[c->n++], sizeof c->parts[0], "%s", t);
+	}
+	return 0;
+}
+
+/* "pattern PATTERN route=TRUNK|block [partition=P]". */
+static int add_pattern(struct sip_dirmem *m, const char *pattern, char *what,
+		       char *where)
+{
+	struct mem_pattern *p;
+
+	if (dialplan_pattern_check(pattern, NULL, 0) != 0 ||
+	    grow((void **)&m->patterns, &m->cappatterns, m->npatterns + 1,
+		 sizeof *m->patterns))
+		return -1;
+	p = &m->patterns[m->npatterns];
+	memset(p, 0, sizeof *p);
+	snprintf(p->pattern, sizeof p->pattern, "%s", pattern);
+	if (strcmp(what, "block") == 0) {
+		p->action = STORE_ROUTE_BLOCK;
+	} else if (strncmp(what, "route=", 6) == 0 &&
+		   store_prov_name_valid(what + 6)) {
+		p->action = STORE_ROUTE_TO_TRUNK;
+		snprintf(p->trunk, sizeof p->trunk, "%s", what + 6);
+	} else {
+		return -1;
+	}
+	if (where) {
+		if (strncmp(where, "partition=", 10) != 0 ||
+		    !store_prov_name_valid(where + 10))
+			return -1;
+		snprintf(p->partition, sizeof p->partition, "%s", where + 10);
+	}
+	m->npatterns++;
 	return 0;
 }
 
@@ -383,12 +604,17 @@ static int parse_line(struct sip_dirmem *m, char *line)
 		}
 		return 0;
 	}
+	if (strcmp(w[0], "css") == 0 && (n == 2 || n == 3))
+		return add_css(m, w[1], n == 3 ? w[2] : "");
+	if (strcmp(w[0], "pattern") == 0 && (n == 3 || n == 4))
+		return add_pattern(m, w[1], w[2], n == 4 ? w[3] : NULL);
 	if (strcmp(w[0], "device") == 0 && n >= 2) {
 		struct sip_device *d = add_device(m, w[1]);
 		if (!d)
 			return -1;
 		for (int i = 2; i < n; i++)
-			if (device_opt(m, d, m->ndevs - 1, NULL, w[i]) != 0)
+			if (device_opt(m, d, m->ndevs - 1, NULL,
+				       m->dev_css[m->ndevs - 1], w[i]) != 0)
 				return -1;
 		return 0;
 	}
@@ -402,7 +628,8 @@ static int parse_line(struct sip_dirmem *m, char *line)
 		t->dev.is_trunk = 1;
 		t->dev.transports = SIP_TP_UDP | SIP_TP_TCP | SIP_TP_TLS;
 		for (int i = 2; i < n; i++)
-			if (device_opt(m, &t->dev, 0, &t->addr, w[i]) != 0)
+			if (device_opt(m, &t->dev, 0, &t->addr, t->css,
+				       w[i]) != 0)
 				return -1;
 		return t->addr.ss_family ? 0 : -1;
 	}
@@ -482,6 +709,10 @@ void sip_dirmem_free(struct sip_dirmem *m)
 	free(m->users);
 	free(m->devs);
 	free(m->lines);
+	free(m->line_parts);
+	free(m->dev_css);
+	free(m->css);
+	free(m->patterns);
 	free(m->trunks);
 	free(m->uidx);
 	free(m->didx);

@@ -10,12 +10,23 @@
  *   validity SECONDS                 (default nonce validity)
  *   microot HEX64 | lscca HEX64      (trust: SHA-256 of a CA certificate)
  *   user NAME PASSWORD [app METHOD,...]
- *   device NAME [user=U] [line=DN] [mode=nonsecure|authenticated|encrypted]
+ *   device NAME [user=U] [line=DN[@PARTITION]] [css=CSS]
+ *          [mode=nonsecure|authenticated|encrypted]
  *          [transports=udp,tcp,tls] [digest=0|1] [validity=S]
  *          [group=ID,ID,ID] [lsc=HEX64]
+ *          [reject=1]               (encrypted or reject: 488 below)
  *   trunk NAME addr=IP [digest=0|1] [allow=refer,notify,replaces,presence]
  *          [appauth=1] [mode=...] [subject=CN,CN] [port=N]
  *          [transports=udp,tcp,tls]    (incoming port and transports)
+ *          [css=CSS]
+ *   css NAME [PARTITION,PARTITION,...] (a calling search space: the
+ *                                     partitions in search order, <= 16)
+ *   pattern PATTERN route=TRUNK|block [partition=PARTITION]
+ *                                    (a route or blocking pattern, syntax
+ *                                     of store/dialplan.h)
+ * The dial plan (`route`) follows store/dialplan.h: a line without
+ * @PARTITION and a pattern without partition= are in the none-partition;
+ * a device naming a CSS no "css" line declares routes nothing (-1).
  *   users PREFIX COUNT PASSWORD      (PREFIX0..PREFIXn-1 users and devices,
  *                                     each device named like its user)
  * HA1s are computed from the passwords at load time for every algorithm.

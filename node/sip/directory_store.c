@@ -11,6 +11,7 @@
 
 #include "keystore/keystore.h"
 #include "pki/pki.h"
+#include "store/dialplan.h"
 #include "store/prov.h"
 
 #define TRUNKS_MAX 256
@@ -326,12 +327,54 @@ static int op_trust(void *ctx, const uint8_t fp[32])
 	return rc;
 }
 
+/* ---- the dial plan ---------------------------------------------------- */
+
+static int op_route(void *ctx, const char *caller, const char *number,
+		    struct sip_route *out)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_dialplan_answer a;
+	struct store_read *r;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_dialplan_route(r, caller, number, &a);
+	store_read_end(r);
+	if (rc == STORE_ENOTFOUND)
+		return SIP_DIR_FORBIDDEN; /* an unknown caller reaches nothing */
+	if (rc)
+		return -1;
+	switch (a.res.verdict) {
+	case DIALPLAN_LINE:
+		for (unsigned i = 0; i < a.ndevices && i < SIP_ROUTE_MAX; i++)
+			snprintf(out->devices[out->ndevices++],
+				 sizeof out->devices[0], "%s", a.devices[i]);
+		break;
+	case DIALPLAN_ROUTE:
+		snprintf(out->devices[0], sizeof out->devices[0], "%s",
+			 a.res.target);
+		out->ndevices = 1;
+		break;
+	case DIALPLAN_BLOCK:
+		return SIP_DIR_FORBIDDEN;
+	default:
+		/* Out of reach or unknown: the same answer. */
+		return SIP_DIR_NOTFOUND;
+	}
+	snprintf(out->number, sizeof out->number, "%s", number);
+	snprintf(out->partition, sizeof out->partition, "%s", a.res.partition);
+	return 0;
+}
+
 static const struct sip_directory_ops store_ops = {
     .device_by_name = op_device,
     .trunk_by_addr = op_trunk,
     .user = op_user,
     .cluster = op_cluster,
     .trust_root = op_trust,
+    .route = op_route,
 };
 
 void sip_dirstore_directory(struct sip_dirstore *d, struct sip_directory *out)

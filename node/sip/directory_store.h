@@ -3,7 +3,9 @@
  * their HA1 set unwrapped by the keystore for the one lookup and wiped;
  * the realm (the cluster's name), security mode, nonce secret (unwrapped)
  * and default nonce validity; the trust store's MIC roots and the cluster
- * CA.
+ * CA; the dial plan (`route`: the caller's device and CSS, the lines of
+ * the devices by the line index, the route patterns of each partition by
+ * their index; precedence in store/dialplan.h).
  *
  * Every callback opens and ends its own LMDB read transaction on the
  * calling (signaling) thread. The trunk list is cached and refreshed with

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "node/sip/call.h"
 #include "node/sip/core.h"
 #include "node/sip/directory.h"
 
@@ -31,6 +32,11 @@ struct sip_config {
 	 * connection's first message; 0: no cap). */
 	unsigned conn_per_source;
 	struct sip_core_config core;
+	/* Calls: bounds and ring time (host and ports come from above). */
+	struct sip_call_config call;
+	/* The media table (borrowed, outlives the role); NULL: SDP passed
+	 * through under the leg rule. */
+	const struct sip_media *media;
 };
 
 /* Fills CFG with the defaults: 127.0.0.1, 5060, 5061, 30 s keepalive,
@@ -51,6 +57,15 @@ int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 void sip_stop(struct sip_role *r);
 /* Stops if needed and frees. Accepts NULL. */
 void sip_free(struct sip_role *r);
+
+/* The calls a listing shows at most. */
+#define SIP_CALLS_LISTED 1024
+
+/* The calls in progress as of the last second (any thread): up to CAP
+ * copied to OUT; returns how many there were (at most
+ * SIP_CALLS_LISTED). */
+size_t sip_role_calls(struct sip_role *r, struct sip_call_info *out,
+		      size_t cap);
 
 /* A copy of the core's counters (any thread; updated once a second). */
 void sip_role_stats(struct sip_role *r, struct sip_core_stats *out);

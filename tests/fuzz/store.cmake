@@ -4,3 +4,6 @@ ward_fuzz_target(fuzz_store_cmd ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_store_cmd.c
   ward_store)
 ward_fuzz_target(fuzz_store_records
   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_store_records.c ward_store)
+# Seeds: tests/fuzz/corpus/dialplan/ (PATTERN NUL NUMBER).
+ward_fuzz_target(fuzz_dialplan ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_dialplan.c
+  ward_store)

@@ -41,7 +41,9 @@ trap sys_cleanup EXIT
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		# Below the media blocks (media_ports) and the kernel's
+		# ephemeral ports, which connections take at any moment.
+		p=$((10000 + (RANDOM * 32768 + RANDOM) % 10480))
 		[ -z "${USED_PORTS[$p]:-}" ] || continue
 		ss -Htuan "sport = :$p" | grep -q . && continue
 		USED_PORTS[$p]=1
@@ -50,11 +52,23 @@ free_port() {
 	done
 }
 
+# media_ports: the first of 512 media ports for one node — blocks below
+# the kernel's ephemeral ports, each node of a test its own (the relay
+# also skips ports something else holds).
+media_ports() {
+	local f="$CLUSTER_DIR/media.next" i
+	[ -s "$f" ] || echo $((RANDOM % 24)) >"$f"
+	i=$(cat "$f")
+	echo $(((i + 1) % 24)) >"$f"
+	echo $((20480 + 512 * i))
+}
+
 # node_conf NAME [INI LINES...]: a node on 127.0.0.1 with free ports.
 node_conf() {
 	local name=$1
 	shift
-	WARD_TFTP_LISTEN=127.0.0.1:$(free_port) \
+	WARD_MEDIA_PORT_MIN=$(media_ports) \
+		WARD_TFTP_LISTEN=127.0.0.1:$(free_port) \
 		WARD_TFTP_HTTP_LISTEN=127.0.0.1:$(free_port) \
 		WARD_SIP_PORT=$(free_port) WARD_SIP_TLS_PORT=$(free_port) \
 		ward_conf "$name" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \

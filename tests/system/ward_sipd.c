@@ -28,13 +28,25 @@ static void on_owner(void *arg, const char *device,
 		 c ? "registered here" : "no longer here");
 }
 
+static void on_dialog(void *arg, const struct sip_dialog_event *ev)
+{
+	static const char *names[] = {"registered", "unregistered",
+				      "trying",	    "early",
+				      "confirmed",  "terminated"};
+	(void)arg;
+	log_info("sip", "dialog event: %s line %s call %s peer %s %s%s",
+		 ev->device, ev->line, ev->call_id, ev->peer, names[ev->state],
+		 ev->initiator ? " (initiator)" : "");
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ward_sipd --dir FILE [--host ADDR]... [--port N] "
 		"[--tls-port N --tls-dir DIR] [--node-id N] [--rate N] "
 		"[--conn-per-source N] "
-		"[--min-expires N] [--digest ALG,...] [--quiet]\n");
+		"[--min-expires N] [--digest ALG,...] [--max-calls N] "
+		"[--ring-s N] [--quiet]\n");
 	exit(2);
 }
 
@@ -43,7 +55,8 @@ int main(int argc, char **argv)
 	struct sip_config cfg;
 	struct sip_dirmem *mem = NULL;
 	struct sip_directory dir;
-	struct sip_core_hooks hooks = {.owner = on_owner};
+	struct sip_core_hooks hooks = {.owner = on_owner,
+				       .dialog_event = on_dialog};
 	struct sip_role *role = NULL;
 	struct sip_core_stats st;
 	const char *dirfile = NULL;
@@ -56,6 +69,7 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--quiet") == 0) {
 			hooks.owner = NULL;
+			hooks.dialog_event = NULL;
 			log_set_level(LOG_LVL_WARN);
 			continue;
 		}
@@ -72,6 +86,10 @@ int main(int argc, char **argv)
 			cfg.tls_port = (unsigned)atoi(v);
 		else if (strcmp(a, "--tls-dir") == 0)
 			snprintf(cfg.tls_dir, sizeof cfg.tls_dir, "%s", v);
+		else if (strcmp(a, "--max-calls") == 0)
+			cfg.call.max_calls = (unsigned)atoi(v);
+		else if (strcmp(a, "--ring-s") == 0)
+			cfg.call.ring_s = (unsigned)atoi(v);
 		else if (strcmp(a, "--node-id") == 0)
 			cfg.core.node_id = strtoull(v, NULL, 10);
 		else if (strcmp(a, "--rate") == 0)

@@ -6,3 +6,14 @@ if(TARGET ward_keymgr)
   ward_unit_test(test_keymgr_relay SOURCES unit/test_keymgr_relay.c
     LIBS ward_keymgr)
 endif()
+if(TARGET ward_keymgr)
+  ward_unit_test(test_keymgr_holdmusic SOURCES unit/test_keymgr_holdmusic.c
+    LIBS ward_keymgr)
+  ward_unit_test(test_keymgr_sdpmap SOURCES unit/test_keymgr_sdpmap.c
+    LIBS ward_keymgr)
+endif()
+# wardd's media table with its thread: SRTP end to end, key hygiene.
+if(TARGET ward_media)
+  ward_unit_test(test_wardd_media SOURCES unit/test_wardd_media.c
+    LIBS ward_media)
+endif()

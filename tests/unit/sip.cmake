@@ -1,6 +1,6 @@
 # Unit tests of the signaling role (included from tests/CMakeLists.txt).
 if(TARGET ward_sip)
-  foreach(t sip_digest sip_registrar sip_core sip_x509match)
+  foreach(t sip_digest sip_registrar sip_core sip_x509match sip_call_sdp)
     ward_unit_test(test_${t} SOURCES unit/test_${t}.c LIBS ward_sip)
   endforeach()
 endif()
@@ -22,4 +22,7 @@ if(TARGET ward_sip)
     ${CMAKE_CURRENT_SOURCE_DIR}/unit/rfc4475/messages.txt
     ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/sip_ingress)
   set_tests_properties(test_sip_torture_seeds PROPERTIES LABELS unit)
+  ward_unit_test(test_sip_dialplan
+    SOURCES unit/test_sip_dialplan.c unit/test_store_fixture.c
+    LIBS ward_sip)
 endif()

@@ -4,7 +4,8 @@ foreach(t codec pki_codec)
     SOURCES unit/test_store_${t}.c
     LIBS ward_store)
 endforeach()
-foreach(t apply audit params snapshot env pki_tables prov gate tftpfiles capf)
+foreach(t apply audit params snapshot env pki_tables prov gate tftpfiles capf
+    dialplan)
   ward_unit_test(test_store_${t}
     SOURCES unit/test_store_${t}.c unit/test_store_fixture.c
     LIBS ward_store)

@@ -428,7 +428,8 @@ static void test_core_trunk_permissions_in_seed_order(void **state)
 			    "Replaces: abc@x;to-tag=1;from-tag=2\r\n", 0);
 	assert_int_equal(rep.status, 403);
 	rep = trunk_request(f, "10.0.0.1", "INVITE", NULL, 0);
-	assert_int_equal(rep.status, 480);
+	assert_int_equal(rep.status, 0); /* to the call table */
+	assert_int_equal(rep.call, 1);
 	rep =
 	    trunk_request(f, "10.0.0.1", "SUBSCRIBE", "Event: presence\r\n", 0);
 	assert_int_equal(rep.status, 403);
@@ -441,7 +442,8 @@ static void test_core_trunk_permissions_in_seed_order(void **state)
 	assert_int_equal(rep.status, 501);
 	rep = trunk_request(f, "10.0.0.2", "INVITE",
 			    "Replaces: abc@x;to-tag=1;from-tag=2\r\n", 0);
-	assert_int_equal(rep.status, 480);
+	assert_int_equal(rep.status, 0);
+	assert_int_equal(rep.call, 1);
 	rep =
 	    trunk_request(f, "10.0.0.2", "SUBSCRIBE", "Event: presence\r\n", 0);
 	assert_int_equal(rep.status, 480);
@@ -474,7 +476,7 @@ static void test_core_trunk_app_user_needs_digest_then_its_methods(void **state)
 	assert_int_equal(rep.status, 501);
 }
 
-static void test_core_phone_invite_is_proxy_challenged_then_480(void **state)
+static void test_core_phone_invite_is_proxy_challenged_then_placed(void **state)
 {
 	struct fixture *f = *state;
 	struct sip_peer p = peer_at("192.0.2.1", SIP_TP_UDP);
@@ -491,7 +493,10 @@ static void test_core_phone_invite_is_proxy_challenged_then_480(void **state)
 		      SIP_DIGEST_SHA512_256, nonce, 1);
 	request(msg, sizeof msg, "INVITE", "SEP001122334455", 2, auth);
 	rep = handle(f, msg, &p);
-	assert_int_equal(rep.status, 480);
+	/* Authorised: the call table places it, as the caller device. */
+	assert_int_equal(rep.status, 0);
+	assert_int_equal(rep.call, 1);
+	assert_string_equal(rep.caller, "SEP001122334455");
 }
 
 static void test_core_malformed_requests_get_400_or_silence(void **state)
@@ -600,7 +605,7 @@ int main(void)
 		test_core_trunk_app_user_needs_digest_then_its_methods, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_core_phone_invite_is_proxy_challenged_then_480, setup,
+		test_core_phone_invite_is_proxy_challenged_then_placed, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_malformed_requests_get_400_or_silence, setup,

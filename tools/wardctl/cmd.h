@@ -35,6 +35,9 @@ int cmd_tftp_get(struct wardctl *ctx, int argc, char **argv);
 void tftp_list_render(FILE *f, const json_t *doc);
 int cmd_tftp_files(struct wardctl *ctx, int argc, char **argv);
 void tftp_files_render(FILE *f, const json_t *doc);
+/* cmd_call.c */
+int cmd_call_list(struct wardctl *ctx, int argc, char **argv);
+void call_list_render(FILE *f, const json_t *doc);
 /* cmd_capf.c */
 int cmd_capf_schedule(struct wardctl *ctx, int argc, char **argv);
 int cmd_capf_cancel(struct wardctl *ctx, int argc, char **argv);

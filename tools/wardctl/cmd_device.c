@@ -1,6 +1,7 @@
 /* cmd_device: "wardctl device add|set|show|list|delete|import|status" —
  * phones (SEP + MAC) and SIP trunks (peer host and port): model
- * capabilities, profile, lines, digest user, node group; "device import"
+ * capabilities, profile, lines (DN or DN@PARTITION), digest user, node
+ * group, calling search space; "device import"
  * adds many from a CSV file. */
 #include "tools/wardctl/cmd_prov.h"
 #include "tools/wardctl/prov.h"
@@ -19,6 +20,7 @@ static const struct prov_field fields[] = {
     {"profile", PROV_STR},     {"lines", PROV_LIST},
     {"digest_user", PROV_STR}, {"node_group", PROV_STR},
     {"peer_host", PROV_STR},   {"peer_port", PROV_INT},
+    {"css", PROV_STR},
 };
 
 static const char *const columns[] = {

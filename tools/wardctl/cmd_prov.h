@@ -49,5 +49,21 @@ int cmd_srst_set(struct wardctl *ctx, int argc, char **argv);
 int cmd_srst_show(struct wardctl *ctx, int argc, char **argv);
 int cmd_srst_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_srst_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_partition_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_css_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_route_pattern_delete(struct wardctl *ctx, int argc, char **argv);
+int cmd_dial_plan_route(struct wardctl *ctx, int argc, char **argv);
 
 #endif

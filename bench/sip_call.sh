@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Call set-ups per second through the B2BUA on one signaling thread,
+# driven by SIPp over UDP: each call is INVITE, 407, ACK, INVITE with MD5
+# credentials, 100, 180, 200, ACK, BYE, 200 on the caller's side and
+# INVITE, 180, 200, ACK, BYE, 200 on the callee's, between phones
+# registered to ward_sipd. Prints the median of RUNS runs, the signaling
+# process's CPU per call, and how many calls failed.
+# P SIPp processes place the calls (SIPp, not ward, is the limit here);
+# one SIPp answers them for every callee.
+#   bench/sip_call.sh [BUILD_DIR] [-c CALLS] [-r RUNS] [-R RATE] [-P SIPP]
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src/build}
+[ $# -gt 0 ] && shift
+calls=10000 runs=3 rate=2000 procs=2 phones=400
+while getopts c:r:R:P: o; do
+	case $o in
+	P) procs=$OPTARG ;;
+	c) calls=$OPTARG ;;
+	r) runs=$OPTARG ;;
+	R) rate=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+dir=$(mktemp -d /tmp/ward-bench-call.XXXXXX)
+pid= uas=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$uas" ] && kill $uas 2>/dev/null; rm -rf "$dir"' EXIT
+port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# Phones dev0..: the first half call, the second half answer.
+half=$((phones / 2))
+{
+	echo "realm ward.bench"
+	echo "users dev $phones pw"
+} >"$dir/dir.txt"
+{
+	echo SEQUENTIAL
+	for ((i = half; i < phones; i++)); do
+		echo "dev$i;[authentication username=dev$i password=pw]"
+	done
+} >"$dir/callees.csv"
+per=$((half / procs))
+for ((p = 0; p < procs; p++)); do
+	{
+		echo SEQUENTIAL
+		for ((i = p * per; i < (p + 1) * per; i++)); do
+			echo "dev$i;[authentication username=dev$i password=pw];dev$((i + half))"
+		done
+	} >"$dir/callers$p.csv"
+done
+
+# one_run: prints "rate cpu_us failed".
+one_run() {
+	local t0 t1 c0 c1 p sp=() n=$((calls / procs)) failed=0
+	c0=$(cpu_ticks "$pid")
+	t0=$(date +%s%N)
+	for ((p = 0; p < procs; p++)); do
+		(cd "$dir" && sipp -sf "$src/bench/sip/call_uac.xml" \
+			-inf "callers$p.csv" -m "$n" -r $((rate / procs)) \
+			-rp 1000 -l 2000 -buff_size 8388608 -i 127.0.0.1 \
+			-p "$(port)" -timeout 300 -trace_stat -fd 3600 \
+			-stf "caller$p.csv" 127.0.0.1:"$sport" \
+			</dev/null >/dev/null 2>&1) &
+		sp+=($!)
+	done
+	wait "${sp[@]}" || true
+	t1=$(date +%s%N)
+	c1=$(cpu_ticks "$pid")
+	for ((p = 0; p < procs; p++)); do
+		failed=$((failed + $(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "FailedCall(C)") f = i} END {print $f + 0}' "$dir/caller$p.csv")))
+	done
+	awk -v n=$((n * procs)) -v ns=$((t1 - t0)) -v c=$((c1 - c0)) \
+		-v hz="$hz" -v f="$failed" \
+		'BEGIN { printf "%.0f %.1f %d\n", n / (ns / 1e9), c / hz * 1e6 / n, f }'
+}
+
+echo "conditions: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), SIPp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) on the same machine, UDP loopback, caller and callee registered to the same node (one ward_sipd, one signaling thread), $half callers and $half callees, $procs calling SIPp processes and one answering, offered rate $rate/s, $calls calls per run, no media"
+res=()
+for ((r = 0; r < runs; r++)); do
+	sport=$(port)
+	"$build/tests/ward_sipd" --dir "$dir/dir.txt" --host 127.0.0.1 \
+		--port "$sport" --rate 0 --digest MD5 --quiet \
+		>"$dir/sipd.out" 2>"$dir/sipd.log" &
+	pid=$!
+	sleep 1
+	uport=$(port)
+	(cd "$dir" && sipp -sf "$src/tests/system/sip/register.xml" \
+		-inf callees.csv -m "$half" -r 1000 -i 127.0.0.1 -p "$uport" \
+		-timeout 60 127.0.0.1:"$sport" </dev/null >/dev/null 2>&1) ||
+		{ echo "the callees did not register" >&2; exit 1; }
+	(cd "$dir" && exec sipp -sf "$src/bench/sip/call_uas.xml" -rp 1000 \
+		-buff_size 8388608 -i 127.0.0.1 -p "$uport" \
+		</dev/null >/dev/null 2>&1) &
+	uas=$!
+	sleep 0.5
+	res+=("$(one_run)")
+	kill "$uas" 2>/dev/null || true
+	wait "$uas" 2>/dev/null || true
+	uas=
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=
+done
+printf '%s\n' "${res[@]}" | awk '{print $1}' | median | xargs printf 'call set-ups/s (median of %d): %s\n' "$runs"
+printf '%s\n' "${res[@]}" | awk '{print $2}' | median | xargs printf '  CPU per call (ward_sipd): %s us\n'
+printf '%s\n' "${res[@]}" | awk '{s += $3} END {printf "  failed calls (all runs): %d\n", s}'

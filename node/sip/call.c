@@ -1,0 +1,995 @@
+/* call: the B2BUA's dialogs — an authorised INVITE placed on the callee's
+ * binding, responses relayed back, ACK, BYE, CANCEL and in-dialog requests
+ * carried from one dialog to the other. See call.h for the contract. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+
+struct call;
+#define NTA_LEG_MAGIC_T struct call
+#define NTA_INCOMING_MAGIC_T struct call
+#define NTA_OUTGOING_MAGIC_T struct call
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+
+#include "common/log.h"
+#include "node/sip/call.h"
+
+#define TAG "sip"
+#define FLOW_MAX 128
+#define CONTACT_MAX 192
+#define ALLOW "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS"
+
+enum call_state {
+	CALL_TRYING = 0, /* INVITE sent to B */
+	CALL_EARLY,	 /* B rings */
+	CALL_ANSWERED,	 /* 200 sent to A, its ACK awaited */
+	CALL_TALKING,	 /* A acknowledged */
+	CALL_ENDING,	 /* cancelled: B's final answer awaited */
+};
+
+/* One side of a call: the dialog ward holds with a device. */
+struct side {
+	struct sip_device dev;
+	char user[SIP_DIR_NAME_MAX]; /* its number as the other side sees it */
+	unsigned transport;	     /* SIP_TP_* */
+	char flow[FLOW_MAX];	     /* where requests to it go */
+	char contact[CONTACT_MAX];   /* ward's Contact toward it */
+	nta_leg_t *leg;		     /* owned */
+	int encrypted;		     /* may receive keys: encrypted over TLS */
+};
+
+struct call {
+	struct sip_calls *cs;
+	struct call *prev, *next;
+	enum call_state state;
+	char call_id[96]; /* A's */
+	char number[SIP_DIR_NAME_MAX];
+	struct side a, b;
+	nta_incoming_t *irq_a; /* A's INVITE, until its ACK or a final */
+	nta_outgoing_t *orq_b; /* the INVITE to B, until its final */
+	int a_offered;	       /* A's INVITE held the offer */
+	int b_acked;
+	uint32_t b_invite_cseq;
+	/* One relayed in-dialog request at a time. */
+	nta_incoming_t *pend_irq;
+	nta_outgoing_t *pend_orq;
+	struct side *pend_from;
+	struct sip_media_call *media; /* owned by the media table */
+	enum sip_level level;
+	enum sip_level told_b; /* the level B's INVITE announced */
+	int offer_keys;	       /* A's offer carried a=crypto */
+	int early_sent;
+	uint64_t started_ms, answered_ms, ring_until_ms;
+	uint64_t end_by_ms; /* CALL_ENDING: freed by then whatever B does */
+};
+
+struct sip_calls {
+	struct sip_call_config cfg;
+	struct sip_calls_env env;
+	struct call *head;
+	size_t n;
+	uint64_t now_ms;
+};
+
+void sip_call_config_defaults(struct sip_call_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->max_calls = 10000;
+	cfg->max_per_device = 8;
+	cfg->ring_s = 120;
+	strcpy(cfg->host, "127.0.0.1");
+	cfg->port = 5060;
+	cfg->tls_port = 5061;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *tp_name(unsigned tp)
+{
+	return tp == SIP_TP_TLS ? "tls" : tp == SIP_TP_TCP ? "tcp" : "udp";
+}
+
+/* "sip:ADDR:PORT;transport=T" for the flow the device is reached on. */
+static void flow_url(char *out, size_t cap, const struct sockaddr *sa,
+		     unsigned tp)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+	unsigned port = 0;
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+		port = ntohs(s6->sin6_port);
+		snprintf(out, cap, "sip:[%s]:%u;transport=%s", ip, port,
+			 tp_name(tp));
+		return;
+	}
+	inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip,
+		  sizeof ip);
+	port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	snprintf(out, cap, "sip:%s:%u;transport=%s", ip, port, tp_name(tp));
+}
+
+static void contact_of(const struct sip_calls *cs, unsigned tp, char *out,
+		       size_t cap)
+{
+	int v6 = strchr(cs->cfg.host, ':') != NULL;
+	snprintf(out, cap, "<sip:ward@%s%s%s:%u;transport=%s>", v6 ? "[" : "",
+		 cs->cfg.host, v6 ? "]" : "",
+		 tp == SIP_TP_TLS ? cs->cfg.tls_port : cs->cfg.port,
+		 tp_name(tp));
+}
+
+/* The leg's level: encrypted needs an encrypted-mode profile over TLS,
+ * authenticated an authenticated (or better) one over TLS; a trunk is at
+ * most authenticated. */
+static enum sip_level side_level(const struct side *s)
+{
+	if (s->transport != SIP_TP_TLS || s->dev.mode == SIP_SECMODE_NONSECURE)
+		return SIP_LEVEL_NONSECURE;
+	if (s->dev.mode == SIP_SECMODE_ENCRYPTED && !s->dev.is_trunk)
+		return SIP_LEVEL_ENCRYPTED;
+	return SIP_LEVEL_AUTHENTICATED;
+}
+
+/* The value of the Call-Info security parameter the phones of the seed's
+ * family read (docs/sip.md, "Calls"). */
+static const char *level_param(enum sip_level l)
+{
+	return l == SIP_LEVEL_ENCRYPTED	      ? "Encrypted"
+	       : l == SIP_LEVEL_AUTHENTICATED ? "Authenticated"
+					      : "NotAuthenticated";
+}
+
+static void level_hdr(const struct call *c, char *out, size_t cap)
+{
+	snprintf(out, cap, "<urn:x-cisco-remotecc:callinfo>;security=%s",
+		 level_param(c->level));
+}
+
+static void media_leg(const struct side *s, struct sip_media_leg *l)
+{
+	l->mode = s->dev.mode;
+	l->transport = s->transport;
+	l->is_trunk = s->dev.is_trunk;
+	l->encrypted_or_reject = s->dev.encrypted_or_reject;
+}
+
+static void emit(struct call *c, const struct side *s, int initiator,
+		 enum sip_dialog_state st)
+{
+	struct sip_dialog_event ev;
+	const struct side *o = s == &c->a ? &c->b : &c->a;
+
+	if (!c->cs->env.dialog_event)
+		return;
+	ev.device = s->dev.name;
+	ev.line = s == &c->b ? c->number : s->user;
+	ev.call_id = c->call_id;
+	ev.peer = s == &c->a ? c->number : o->user;
+	ev.initiator = initiator;
+	ev.state = st;
+	c->cs->env.dialog_event(c->cs->env.dialog_arg, &ev);
+}
+
+static void emit_both(struct call *c, enum sip_dialog_state st)
+{
+	emit(c, &c->a, 1, st);
+	emit(c, &c->b, 0, st);
+}
+
+static int is_sdp(const sip_t *sip)
+{
+	return sip && sip->sip_payload && sip->sip_payload->pl_len &&
+	       sip->sip_content_type && sip->sip_content_type->c_type &&
+	       strcasecmp(sip->sip_content_type->c_type, "application/sdp") ==
+		   0;
+}
+
+/* The level the legs allow, KEYS: the offer carried keys (without a
+ * media table the keys go phone to phone: both legs must may hold them). */
+static enum sip_level legs_level(const struct call *c, int keys)
+{
+	enum sip_level la = side_level(&c->a), lb = side_level(&c->b);
+	enum sip_level l = la < lb ? la : lb;
+
+	if (l == SIP_LEVEL_ENCRYPTED &&
+	    (!keys || !c->a.encrypted || !c->b.encrypted))
+		l = SIP_LEVEL_AUTHENTICATED;
+	return l;
+}
+
+/* SDP from one side rewritten for side TO: by the media table (KIND 'o'
+ * first offer, 'a' first answer, 'O' re-offer, 'A' re-answer) or by the
+ * leg rule. Returns a heap buffer the caller wipes and frees, NULL with
+ * *STATUS set (488 refused, 500 no memory). */
+static char *sdp_for(struct call *c, const struct side *to, int kind,
+		     const sip_payload_t *pl, int *status)
+{
+	const struct sip_media *m = c->cs->env.media;
+	size_t cap = pl->pl_len + 4096, len = 0;
+	char *out = malloc(cap);
+	int rc = 0, had;
+
+	*status = 500;
+	if (!out)
+		return NULL;
+	if (m && m->ops) {
+		struct sip_media_leg la, lb;
+		enum sip_level lvl = c->level;
+		media_leg(&c->a, &la);
+		media_leg(&c->b, &lb);
+		if (kind == 'o')
+			rc = m->ops->offer(m->ctx, c->call_id, &la, &lb,
+					   pl->pl_data, pl->pl_len, out, cap,
+					   &len, &c->media);
+		else if (kind == 'a')
+			rc = m->ops->answer(m->ctx, c->media, pl->pl_data,
+					    pl->pl_len, out, cap, &len, &lvl);
+		else if (kind == 'O')
+			rc = m->ops->reoffer(
+			    m->ctx, c->media, to == &c->b ? 'A' : 'B',
+			    pl->pl_data, pl->pl_len, out, cap, &len);
+		else
+			rc = m->ops->reanswer(m->ctx, c->media, pl->pl_data,
+					      pl->pl_len, out, cap, &len, &lvl);
+		if (rc == 0 && (kind == 'a' || kind == 'A'))
+			c->level = lvl;
+	} else {
+		int n = sip_call_sdp_filter(pl->pl_data, pl->pl_len,
+					    to->encrypted, out, cap, &had);
+		rc = n < 0 ? 488 : 0;
+		if (kind == 'o')
+			c->offer_keys = had;
+		if (kind == 'a' || kind == 'A')
+			c->level = legs_level(c, had);
+	}
+	if (rc != 0) {
+		OPENSSL_cleanse(out, cap);
+		free(out);
+		*status = rc;
+		return NULL;
+	}
+	return out;
+}
+
+static void sdp_drop(char *sdp)
+{
+	if (sdp) {
+		OPENSSL_cleanse(sdp, strlen(sdp));
+		free(sdp);
+	}
+}
+
+static void call_unlink(struct call *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->cs->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->cs->n--;
+}
+
+/* Ends the call's objects: whatever transaction still waits gets a final
+ * answer, every leg is destroyed. Nothing of C is used after. */
+static void call_free(struct call *c, const char *why)
+{
+	const struct sip_media *m = c->cs->env.media;
+
+	log_info(TAG, "call %s %s -> %s (%s) ended: %s", c->call_id,
+		 c->a.dev.name, c->b.dev.name, c->number, why);
+	if (c->irq_a) {
+		if (nta_incoming_status(c->irq_a) < 200)
+			nta_incoming_treply(c->irq_a, 500, "Call Ended",
+					    TAG_END());
+		nta_incoming_destroy(c->irq_a);
+	}
+	if (c->orq_b)
+		nta_outgoing_destroy(c->orq_b);
+	if (c->pend_irq) {
+		if (nta_incoming_status(c->pend_irq) < 200)
+			nta_incoming_treply(c->pend_irq, 481,
+					    "Call Does Not Exist", TAG_END());
+		nta_incoming_destroy(c->pend_irq);
+	}
+	if (c->pend_orq)
+		nta_outgoing_destroy(c->pend_orq);
+	nta_leg_destroy(c->a.leg);
+	nta_leg_destroy(c->b.leg);
+	if (m && m->ops && c->media)
+		m->ops->close(m->ctx, c->media);
+	emit_both(c, SIP_DLG_TERMINATED);
+	call_unlink(c);
+	free(c);
+}
+
+/* Cancelled: B's final answer ends the call, or 32 s (64*T1) do. */
+static void set_ending(struct call *c)
+{
+	c->state = CALL_ENDING;
+	c->end_by_ms = wall_ms() + 32000;
+}
+
+/* A request ward makes in side S's dialog (BYE, ACK, an UPDATE telling
+ * the level), its answers left to nta. */
+static void send_req(struct call *c, struct side *s, sip_method_t method,
+		     const char *name, uint32_t cseq, const char *body,
+		     const char *info)
+{
+	char cs_str[32];
+
+	(void)c;
+	snprintf(cs_str, sizeof cs_str, "%u %s", cseq, name);
+	nta_outgoing_tcreate(
+	    s->leg, NULL, NULL, URL_STRING_MAKE(s->flow), method, name, NULL,
+	    SIPTAG_CONTACT_STR(s->contact),
+	    TAG_IF(cseq, SIPTAG_CSEQ_STR(cs_str)),
+	    TAG_IF(info, SIPTAG_CALL_INFO_STR(info)),
+	    TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
+}
+
+static void send_simple(struct call *c, struct side *s, sip_method_t method,
+			const char *name, uint32_t cseq, const char *body)
+{
+	send_req(c, s, method, name, cseq, body, NULL);
+}
+
+static void send_bye(struct call *c, struct side *s)
+{
+	send_simple(c, s, sip_method_bye, "BYE", 0, NULL);
+}
+
+/* A acknowledged the 200: B gets its ACK now if it waited for A's answer
+ * (an INVITE without an offer). */
+static void on_ack_a(struct call *c, const sip_t *sip)
+{
+	char *sdp = NULL;
+	int st;
+
+	if (c->state != CALL_ANSWERED)
+		return;
+	if (!c->b_acked) {
+		if (is_sdp(sip))
+			sdp = sdp_for(c, &c->b, 'a', sip->sip_payload, &st);
+		send_simple(c, &c->b, sip_method_ack, "ACK", c->b_invite_cseq,
+			    sdp);
+		sdp_drop(sdp);
+		c->b_acked = 1;
+	}
+	c->state = CALL_TALKING;
+}
+
+/* A's INVITE transaction: CANCEL, the ACK of a 2xx, or its end without one
+ * (SIP NULL). */
+static int on_irq_a(struct call *c, nta_incoming_t *irq, sip_t const *sip)
+{
+	if (!sip) {
+		if (c->state == CALL_ANSWERED) {
+			send_bye(c, &c->b);
+			call_free(c, "no ACK from the caller");
+		}
+		return 0;
+	}
+	if (sip->sip_request->rq_method == sip_method_cancel) {
+		if (c->state >= CALL_ANSWERED)
+			return 0;
+		log_info(TAG, "call %s cancelled by the caller", c->call_id);
+		set_ending(c);
+		if (c->orq_b)
+			nta_outgoing_cancel(c->orq_b);
+		else
+			call_free(c, "cancelled");
+		return 0; /* nta answers A's INVITE with 487 */
+	}
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		on_ack_a(c, sip);
+		if (c->irq_a == irq) {
+			nta_incoming_destroy(irq);
+			c->irq_a = NULL;
+		}
+	}
+	return 0;
+}
+
+/* B's final answer to a call that ended meanwhile: a 2xx gets its ACK and
+ * a BYE. */
+static void end_answered_b(struct call *c, const sip_t *sip)
+{
+	nta_leg_rtag(c->b.leg, sip->sip_to->a_tag);
+	nta_leg_client_route(c->b.leg, sip->sip_record_route, sip->sip_contact);
+	send_simple(c, &c->b, sip_method_ack, "ACK", sip->sip_cseq->cs_seq,
+		    NULL);
+	send_bye(c, &c->b);
+}
+
+/* What A hears of B's failure: busy and declines as they are, ward's own
+ * and unusable answers as "unavailable". */
+static int map_failure(int status, const char **phrase)
+{
+	switch (status) {
+	case 404:
+	case 486:
+	case 488:
+	case 600:
+	case 603:
+	case 606:
+		return status;
+	case 408: /* B never answered: unreachable */
+	default:
+		*phrase = "Temporarily Unavailable";
+		return 480;
+	}
+}
+
+static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
+{
+	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
+	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
+						    : "Request Timeout";
+	char *sdp = NULL, info[96];
+	int st;
+
+	if (status < 200) {
+		if (status == 100 || c->state >= CALL_ANSWERED ||
+		    c->state == CALL_ENDING)
+			return 0;
+		if (sip->sip_to->a_tag && !nta_leg_get_rtag(c->b.leg))
+			nta_leg_rtag(c->b.leg, sip->sip_to->a_tag);
+		if (is_sdp(sip) && c->a_offered)
+			sdp = sdp_for(c, &c->a, c->media ? 'A' : 'a',
+				      sip->sip_payload, &st);
+		nta_incoming_treply(
+		    c->irq_a, status, phrase, SIPTAG_CONTACT_STR(c->a.contact),
+		    SIPTAG_ALLOW_STR(ALLOW),
+		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+		sdp_drop(sdp);
+		c->state = CALL_EARLY;
+		if (!c->early_sent) {
+			c->early_sent = 1;
+			emit_both(c, SIP_DLG_EARLY);
+		}
+		return 0;
+	}
+	nta_outgoing_destroy(orq);
+	c->orq_b = NULL;
+	if (status >= 300) {
+		if (c->state == CALL_ENDING) {
+			call_free(c, "cancelled");
+			return 0;
+		}
+		st = map_failure(status, &phrase);
+		log_info(TAG, "call %s: callee answered %d, caller gets %d",
+			 c->call_id, status, st);
+		nta_incoming_treply(c->irq_a, st, phrase, TAG_END());
+		call_free(c, "refused");
+		return 0;
+	}
+	if (c->state == CALL_ENDING) {
+		end_answered_b(c, sip);
+		call_free(c, "answered after a cancel");
+		return 0;
+	}
+	nta_leg_rtag(c->b.leg, sip->sip_to->a_tag);
+	nta_leg_client_route(c->b.leg, sip->sip_record_route, sip->sip_contact);
+	c->b_invite_cseq = sip->sip_cseq->cs_seq;
+	if (is_sdp(sip)) {
+		/* An answer (A offered) or B's offer, answered in A's ACK. */
+		sdp = sdp_for(c, &c->a,
+			      c->a_offered ? (c->media ? 'A' : 'a') : 'o',
+			      sip->sip_payload, &st);
+		if (!sdp) {
+			end_answered_b(c, sip);
+			nta_incoming_treply(c->irq_a, st, "Not Acceptable Here",
+					    TAG_END());
+			call_free(c, "answer refused");
+			return 0;
+		}
+	}
+	c->state = CALL_ANSWERED;
+	c->answered_ms = wall_ms();
+	level_hdr(c, info, sizeof info);
+	if (c->a_offered) {
+		send_simple(c, &c->b, sip_method_ack, "ACK", c->b_invite_cseq,
+			    NULL);
+		c->b_acked = 1;
+	}
+	if (c->level != c->told_b && c->b_acked && sip->sip_allow &&
+	    sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE")) {
+		/* B's INVITE announced another level than the answer made:
+		 * B learns it in an UPDATE without a body (RFC 3311). */
+		send_req(c, &c->b, sip_method_update, "UPDATE", 0, NULL, info);
+		c->told_b = c->level;
+	}
+	nta_incoming_treply(
+	    c->irq_a, SIP_200_OK, SIPTAG_CONTACT_STR(c->a.contact),
+	    SIPTAG_ALLOW_STR(ALLOW), SIPTAG_CALL_INFO_STR(info),
+	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	sdp_drop(sdp);
+	log_info(TAG, "call %s %s -> %s (%s) answered, security level %s",
+		 c->call_id, c->a.dev.name, c->b.dev.name, c->number,
+		 sip_level_name(c->level));
+	emit_both(c, SIP_DLG_CONFIRMED);
+	return 0;
+}
+
+/* The answer to a relayed in-dialog request goes back to its sender. */
+static int on_resp_relay(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
+{
+	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
+	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
+						    : "Request Timeout";
+	struct side *from = c->pend_from, *to = from == &c->a ? &c->b : &c->a;
+	int invite = nta_outgoing_method(orq) == sip_method_invite;
+	enum sip_level before = c->level;
+	char *sdp = NULL, info[96];
+	int st;
+
+	if (status < 200)
+		return 0;
+	if (invite && status < 300)
+		send_simple(c, to, sip_method_ack, "ACK", sip->sip_cseq->cs_seq,
+			    NULL);
+	if (status < 300 && is_sdp(sip)) {
+		sdp = sdp_for(c, from, 'A', sip->sip_payload, &st);
+		if (!sdp)
+			status = st, phrase = "Not Acceptable Here";
+	}
+	level_hdr(c, info, sizeof info);
+	if (status == 408 && !(sip && sip->sip_status))
+		phrase = "Request Timeout";
+	nta_incoming_treply(
+	    c->pend_irq, status, phrase,
+	    TAG_IF(status < 300, SIPTAG_CONTACT_STR(from->contact)),
+	    TAG_IF(invite && status < 300, SIPTAG_CALL_INFO_STR(info)),
+	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	sdp_drop(sdp);
+	nta_incoming_destroy(c->pend_irq);
+	nta_outgoing_destroy(orq);
+	c->pend_irq = NULL;
+	c->pend_orq = NULL;
+	c->pend_from = NULL;
+	if (c->level != before)
+		log_info(TAG, "call %s security level now %s", c->call_id,
+			 sip_level_name(c->level));
+	return 0;
+}
+
+/* An in-dialog request other than ACK and BYE, carried to the other side
+ * with its body; its answer comes back through on_resp_relay. */
+static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
+		 sip_t const *sip)
+{
+	struct side *to = from == &c->a ? &c->b : &c->a;
+	sip_method_t m = sip->sip_request->rq_method;
+	char *sdp = NULL;
+	const char *ctype = NULL, *body = NULL;
+	int st;
+
+	if (c->state < CALL_ANSWERED || c->state == CALL_ENDING)
+		return 491;
+	if (c->pend_irq)
+		return 491;
+	if (is_sdp(sip) && (m == sip_method_invite || m == sip_method_update)) {
+		sdp = sdp_for(c, to, 'O', sip->sip_payload, &st);
+		if (!sdp)
+			return st;
+		ctype = "application/sdp";
+		body = sdp;
+	} else if (sip->sip_payload && sip->sip_content_type) {
+		/* INFO and the like: the body as it came (never SDP keys:
+		 * SDP goes only through the rule above). */
+		if (is_sdp(sip))
+			return 488;
+		ctype = sip->sip_content_type->c_type;
+	}
+	c->pend_orq = nta_outgoing_tcreate(
+	    to->leg, on_resp_relay, c, URL_STRING_MAKE(to->flow), m,
+	    sip->sip_request->rq_method_name, NULL,
+	    SIPTAG_CONTACT_STR(to->contact),
+	    TAG_IF(ctype, SIPTAG_CONTENT_TYPE_STR(ctype)),
+	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)),
+	    TAG_IF(!body && ctype, SIPTAG_PAYLOAD(sip->sip_payload)),
+	    TAG_END());
+	sdp_drop(sdp);
+	if (!c->pend_orq)
+		return 500;
+	c->pend_irq = irq;
+	c->pend_from = from;
+	return 0;
+}
+
+static int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
+		  sip_t const *sip)
+{
+	struct side *from = leg == c->a.leg ? &c->a : &c->b;
+	struct side *to = from == &c->a ? &c->b : &c->a;
+
+	switch (sip->sip_request->rq_method) {
+	case sip_method_ack:
+		if (from == &c->a)
+			on_ack_a(c, sip);
+		return 200; /* no answer to an ACK; ends the transaction */
+	case sip_method_bye:
+		log_info(TAG, "call %s: BYE from %s", c->call_id,
+			 from == &c->a ? "the caller" : "the callee");
+		if (from == &c->a && c->orq_b) {
+			/* Before B answered: B gets a CANCEL, A's INVITE a
+			 * 487; the call ends with B's final answer. */
+			set_ending(c);
+			if (c->irq_a && nta_incoming_status(c->irq_a) < 200)
+				nta_incoming_treply(c->irq_a,
+						    SIP_487_REQUEST_CANCELLED,
+						    TAG_END());
+			nta_outgoing_cancel(c->orq_b);
+			return 200;
+		}
+		if (from == &c->b && c->irq_a &&
+		    nta_incoming_status(c->irq_a) < 200)
+			nta_incoming_treply(c->irq_a, 480,
+					    "Temporarily Unavailable",
+					    TAG_END());
+		else
+			send_bye(c, to);
+		nta_incoming_treply(irq, SIP_200_OK, TAG_END());
+		nta_incoming_destroy(irq);
+		call_free(c,
+			  from == &c->a ? "caller hung up" : "callee hung up");
+		return 0;
+	case sip_method_cancel:
+		return 481;
+	default:
+		return relay(c, from, irq, sip);
+	}
+}
+
+int sip_calls_new(const struct sip_call_config *cfg,
+		  const struct sip_calls_env *env, struct sip_calls **out)
+{
+	struct sip_calls *cs = calloc(1, sizeof *cs);
+
+	if (!cs)
+		return -1;
+	cs->cfg = *cfg;
+	cs->env = *env;
+	*out = cs;
+	return 0;
+}
+
+void sip_calls_free(struct sip_calls *cs)
+{
+	if (!cs)
+		return;
+	while (cs->head) {
+		struct call *c = cs->head;
+		if (c->state >= CALL_ANSWERED && c->state != CALL_ENDING) {
+			send_bye(c, &c->a);
+			send_bye(c, &c->b);
+		} else if (c->orq_b) {
+			nta_outgoing_cancel(c->orq_b);
+		}
+		call_free(c, "signaling stopped");
+	}
+	free(cs);
+}
+
+size_t sip_calls_count(const struct sip_calls *cs)
+{
+	return cs ? cs->n : 0;
+}
+
+static unsigned device_calls(const struct sip_calls *cs, const char *dev)
+{
+	unsigned n = 0;
+	for (const struct call *c = cs->head; c; c = c->next)
+		n += strcmp(c->a.dev.name, dev) == 0 ||
+		     strcmp(c->b.dev.name, dev) == 0;
+	return n;
+}
+
+/* The callee: the dial plan's devices (or, without one, the device that
+ * has the number as a line), the first registered here. Returns 0 with
+ * DEV and BINDING filled, or the status to refuse with. */
+static int find_callee(struct sip_calls *cs, const char *caller,
+		       const char *number, struct sip_device *dev,
+		       struct sip_reg_contact *binding)
+{
+	const struct sip_directory *d = cs->env.dir;
+	struct sip_route rt;
+	struct sip_reg_contact bs[SIP_REG_CONTACTS];
+	int r;
+
+	memset(&rt, 0, sizeof rt);
+	if (d->ops->route) {
+		r = d->ops->route(d->ctx, caller, number, &rt);
+	} else {
+		r = d->ops->device_by_name(d->ctx, number, dev);
+		if (r == 0) {
+			rt.ndevices = 1;
+			snprintf(rt.devices[0], sizeof rt.devices[0], "%s",
+				 dev->name);
+		}
+	}
+	if (r < 0)
+		return 503;
+	if (r == SIP_DIR_FORBIDDEN)
+		return 403;
+	if (r != 0 || rt.ndevices == 0)
+		return 404;
+	for (unsigned i = 0; i < rt.ndevices && i < SIP_ROUTE_MAX; i++) {
+		int n = sip_registrar_get(cs->env.reg, rt.devices[i],
+					  (uint64_t)time(NULL), bs);
+		if (n <= 0)
+			continue;
+		if (d->ops->device_by_name(d->ctx, rt.devices[i], dev) != 0)
+			continue;
+		/* The binding refreshed last is the likeliest alive. */
+		*binding = bs[0];
+		for (int k = 1; k < n; k++)
+			if (bs[k].expires_at > binding->expires_at)
+				*binding = bs[k];
+		return 0;
+	}
+	return 480;
+}
+
+static void binding_addr(const struct sip_reg_contact *b,
+			 struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (b->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (void *)ss;
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, b->addr, 16);
+		s6->sin6_port = htons(b->port);
+	} else {
+		struct sockaddr_in *s4 = (void *)ss;
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, b->addr, 4);
+		s4->sin_port = htons(b->port);
+	}
+}
+
+/* Refuses MSG (transferred) statelessly, before any call exists. */
+static void refuse(struct sip_calls *cs, msg_t *msg, int status,
+		   const char *phrase)
+{
+	nta_msg_treply(cs->env.agent, msg, status, phrase, TAG_END());
+}
+
+static const char *phrase_of(int status)
+{
+	switch (status) {
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 480:
+		return "Temporarily Unavailable";
+	case 486:
+		return "Busy Here";
+	case 488:
+		return "Not Acceptable Here";
+	default:
+		return "Service Unavailable";
+	}
+}
+
+/* B's dialog and its INVITE. Returns 0 or the status to answer A with. */
+static int place_b(struct call *c, const sip_t *sip,
+		   const struct sip_reg_contact *binding)
+{
+	struct sip_calls *cs = c->cs;
+	char from[SIP_DIR_NAME_MAX * 2 + 96], to[SIP_REG_URI_MAX + 96];
+	char *sdp = NULL, info[96];
+	int st;
+	const char *disp = sip->sip_from->a_display;
+
+	snprintf(from, sizeof from, "%s%s<sip:%s@%s>", disp ? disp : "",
+		 disp ? " " : "", c->a.user, cs->cfg.host);
+	snprintf(to, sizeof to, "<sip:%s@%s>", c->number, cs->cfg.host);
+	c->b.leg =
+	    nta_leg_tcreate(cs->env.agent, on_leg, c, SIPTAG_FROM_STR(from),
+			    SIPTAG_TO_STR(to), TAG_END());
+	if (!c->b.leg || !nta_leg_tag(c->b.leg, NULL))
+		return 500;
+	if (is_sdp(sip)) {
+		c->a_offered = 1;
+		sdp = sdp_for(c, &c->b, 'o', sip->sip_payload, &st);
+		if (!sdp)
+			return st;
+	}
+	/* The level the legs and the offer allow: B's answer may still
+	 * lower it (then an UPDATE says so). */
+	c->told_b = c->level = legs_level(c, cs->env.media || c->offer_keys);
+	level_hdr(c, info, sizeof info);
+	c->orq_b = nta_outgoing_tcreate(
+	    c->b.leg, on_resp_b, c, URL_STRING_MAKE(c->b.flow),
+	    SIP_METHOD_INVITE, URL_STRING_MAKE(binding->uri),
+	    SIPTAG_CONTACT_STR(c->b.contact), SIPTAG_ALLOW_STR(ALLOW),
+	    SIPTAG_CALL_INFO_STR(info),
+	    TAG_IF(binding->path[0], SIPTAG_ROUTE_STR(binding->path)),
+	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	sdp_drop(sdp);
+	return c->orq_b ? 0 : 500;
+}
+
+void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		      const struct sip_peer *peer, tport_t *tp,
+		      const char *caller)
+{
+	const struct sip_directory *d = cs->env.dir;
+	const char *number = sip->sip_request->rq_url->url_user;
+	const char *cuser = sip->sip_from->a_url->url_user;
+	struct sip_reg_contact binding;
+	struct sockaddr_storage bss;
+	struct sip_device callee;
+	struct call *c;
+	int st;
+
+	if (sip->sip_to->a_tag) {
+		refuse(cs, msg, 481, "Call Does Not Exist");
+		return;
+	}
+	if (!number || !number[0] || strlen(number) >= SIP_DIR_NAME_MAX ||
+	    !cuser || strlen(cuser) >= SIP_DIR_NAME_MAX ||
+	    strlen(sip->sip_call_id->i_id) >= sizeof c->call_id) {
+		refuse(cs, msg, 404, "Not Found");
+		return;
+	}
+	if (cs->n >= cs->cfg.max_calls) {
+		log_warn(TAG, "INVITE from %s refused: %u calls on this node",
+			 caller, cs->cfg.max_calls);
+		refuse(cs, msg, 503, "Too Many Calls");
+		return;
+	}
+	if (device_calls(cs, caller) >= cs->cfg.max_per_device) {
+		refuse(cs, msg, 486, "Busy Here");
+		return;
+	}
+	st = find_callee(cs, caller, number, &callee, &binding);
+	if (st == 0 && device_calls(cs, callee.name) >= cs->cfg.max_per_device)
+		st = 486;
+	if (st != 0) {
+		log_info(TAG, "INVITE from %s to %s refused: %d", caller,
+			 number, st);
+		refuse(cs, msg, st, phrase_of(st));
+		return;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c || d->ops->device_by_name(d->ctx, caller, &c->a.dev) != 0) {
+		free(c);
+		refuse(cs, msg, 500, "Server Internal Error");
+		return;
+	}
+	c->cs = cs;
+	c->b.dev = callee;
+	snprintf(c->call_id, sizeof c->call_id, "%s", sip->sip_call_id->i_id);
+	snprintf(c->number, sizeof c->number, "%s", number);
+	snprintf(c->a.user, sizeof c->a.user, "%s", cuser);
+	snprintf(c->b.user, sizeof c->b.user, "%s", number);
+	c->a.transport = peer->transport;
+	c->b.transport = binding.transport;
+	flow_url(c->a.flow, sizeof c->a.flow,
+		 (const struct sockaddr *)&peer->addr, peer->transport);
+	binding_addr(&binding, &bss);
+	flow_url(c->b.flow, sizeof c->b.flow, (const struct sockaddr *)&bss,
+		 binding.transport);
+	contact_of(cs, c->a.transport, c->a.contact, sizeof c->a.contact);
+	contact_of(cs, c->b.transport, c->b.contact, sizeof c->b.contact);
+	c->a.encrypted = side_level(&c->a) == SIP_LEVEL_ENCRYPTED;
+	c->b.encrypted = side_level(&c->b) == SIP_LEVEL_ENCRYPTED;
+	if ((c->a.dev.encrypted_or_reject || callee.encrypted_or_reject) &&
+	    !cs->env.media && (!c->a.encrypted || !c->b.encrypted)) {
+		log_info(TAG,
+			 "INVITE from %s to %s refused: a profile says "
+			 "encrypted or reject and a leg cannot be encrypted",
+			 caller, number);
+		free(c);
+		refuse(cs, msg, 488, "Not Acceptable Here");
+		return;
+	}
+	c->started_ms = wall_ms();
+	c->ring_until_ms = c->started_ms + (uint64_t)cs->cfg.ring_s * 1000;
+	c->next = cs->head;
+	if (cs->head)
+		cs->head->prev = c;
+	cs->head = c;
+	cs->n++;
+
+	c->irq_a = nta_incoming_create(cs->env.agent, NULL, msg, sip,
+				       NTATAG_TPORT(tp), TAG_END());
+	if (!c->irq_a) { /* msg freed by nta */
+		call_unlink(c);
+		free(c);
+		return;
+	}
+	nta_incoming_bind(c->irq_a, on_irq_a, c);
+	c->a.leg = nta_leg_tcreate(
+	    cs->env.agent, on_leg, c, SIPTAG_CALL_ID(sip->sip_call_id),
+	    SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from), TAG_END());
+	if (!c->a.leg || !nta_leg_tag(c->a.leg, NULL)) {
+		call_free(c, "out of memory");
+		return;
+	}
+	nta_incoming_tag(c->irq_a, nta_leg_get_tag(c->a.leg));
+	nta_leg_server_route(c->a.leg, sip->sip_record_route, sip->sip_contact);
+	nta_incoming_treply(c->irq_a, SIP_100_TRYING, TAG_END());
+	log_info(TAG, "call %s %s -> %s (%s) over %s", c->call_id, caller,
+		 callee.name, number, tp_name(c->b.transport));
+	emit_both(c, SIP_DLG_TRYING);
+	st = place_b(c, sip, &binding);
+	if (st != 0) {
+		nta_incoming_treply(c->irq_a, st, phrase_of(st), TAG_END());
+		call_free(c, "not placed");
+	}
+}
+
+void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms)
+{
+	struct call *next;
+
+	cs->now_ms = now_ms;
+	for (struct call *c = cs->head; c; c = next) {
+		next = c->next;
+		if (c->state == CALL_ENDING && now_ms >= c->end_by_ms) {
+			call_free(c, "no final answer to the CANCEL");
+			continue;
+		}
+		if (c->state > CALL_EARLY || now_ms < c->ring_until_ms ||
+		    !c->orq_b)
+			continue;
+		log_info(TAG, "call %s: no answer in %u s", c->call_id,
+			 cs->cfg.ring_s);
+		nta_incoming_treply(c->irq_a, 480, "No Answer", TAG_END());
+		set_ending(c);
+		nta_outgoing_cancel(c->orq_b);
+	}
+}
+
+size_t sip_calls_list(struct sip_calls *cs, struct sip_call_info *out,
+		      size_t cap)
+{
+	size_t i = 0;
+
+	for (struct call *c = cs->head; c; c = c->next, i++) {
+		if (i >= cap)
+			continue;
+		memset(&out[i], 0, sizeof out[i]);
+		snprintf(out[i].call_id, sizeof out[i].call_id, "%s",
+			 c->call_id);
+		snprintf(out[i].caller, sizeof out[i].caller, "%s",
+			 c->a.dev.name);
+		snprintf(out[i].callee, sizeof out[i].callee, "%s",
+			 c->b.dev.name);
+		snprintf(out[i].number, sizeof out[i].number, "%s", c->number);
+		out[i].state = c->state <= CALL_EARLY	 ? "ringing"
+			       : c->state == CALL_ENDING ? "ending"
+							 : "talking";
+		out[i].level = c->level;
+		out[i].started_ms = c->started_ms;
+		out[i].answered_ms = c->answered_ms;
+	}
+	return i;
+}

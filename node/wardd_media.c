@@ -1,0 +1,532 @@
+/* wardd_media: the media thread, its request queue, and the media table. */
+#include "node/wardd_media.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "common/errmsg.h"
+#include "common/log.h"
+#include "node/keymgr/holdmusic.h"
+#include "node/keymgr/keymgr.h"
+#include "node/keymgr/portpool.h"
+#include "node/keymgr/relay.h"
+#include "node/keymgr/sdpmap.h"
+
+#define TAGM "media"
+
+struct sip_media_call {
+	struct wardd_media *m;
+	struct sdpmap_call *map;	    /* owned */
+	struct sip_media_call *prev, *next; /* the open calls, under m->mu */
+	/* The media thread's: only that thread dereferences them. */
+	struct relay_session *sess[SDP_MAX_MEDIA];
+};
+
+enum media_op { MEDIA_APPLY, MEDIA_CLOSE, MEDIA_STOP };
+
+/* One request to the media thread; lives on the caller's stack, who
+ * waits for DONE. */
+struct media_req {
+	enum media_op op;
+	struct sip_media_call *call;
+	int rc; /* 0, or the SIP status */
+	int done;
+	struct media_req *next;
+};
+
+struct wardd_media {
+	struct sdpmap_config map;
+	struct keymgr *km;     /* owned */
+	struct portpool *pool; /* owned */
+	unsigned max_calls;
+	atomic_uint calls;
+	_Atomic time_t refused_at; /* the last "max_calls reached" line */
+	int allow_bridge;
+	struct holdmusic music; /* owned; len 0: none */
+	pthread_t thread;
+	int started;
+	struct event_base *base; /* owned; the media thread's */
+	struct relay *relay;	 /* owned; the media thread's */
+	struct event *ev_wake;	 /* owned */
+	int wake_fd;		 /* owned: eventfd */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct media_req *head, *tail; /* under MU */
+	struct sip_media_call *open;   /* under MU: calls not closed yet */
+};
+
+/* ---- the media thread ---- */
+
+static void apply(struct wardd_media *m, struct media_req *rq)
+{
+	struct sip_media_call *call = rq->call;
+	size_t n = sdpmap_streams(call->map);
+	char err[256];
+
+	rq->rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct relay_leg_config legs[2];
+		int rc;
+
+		if (!sdpmap_stream_changed(call->map, i)) {
+			/* Moved without new keys: the session goes on. */
+			if (call->sess[i] &&
+			    sdpmap_relay_legs(call->map, i, legs))
+				for (int sd = 0; sd < 2; sd++)
+					if (sdpmap_stream_moved(call->map, i,
+								sd) &&
+					    relay_session_retarget(
+						call->sess[i], sd,
+						&legs[sd].remote) != KEYMGR_OK)
+						rq->rc = 500;
+			continue;
+		}
+		/* The old session holds the ports: close it first. */
+		relay_session_free(call->sess[i]);
+		call->sess[i] = NULL;
+		if (!sdpmap_relay_legs(call->map, i, legs))
+			continue;
+		rc = relay_session_new(
+		    m->relay, sdpmap_stream_keys(call->map, i), legs,
+		    m->allow_bridge, &call->sess[i], err, sizeof err);
+		if (rc != KEYMGR_OK) {
+			log_warn(TAGM, "stream %zu not relayed: %s", i + 1,
+				 err);
+			rq->rc = rc == KEYMGR_EREJECT ? 488 : 500;
+		}
+	}
+}
+
+/* Music toward each held side of the streams of CALL, and none toward
+ * the others. */
+static void music(struct wardd_media *m, struct sip_media_call *call)
+{
+	size_t n = sdpmap_streams(call->map);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!call->sess[i])
+			continue;
+		for (int sd = 0; sd < 2; sd++) {
+			unsigned pt;
+			int want = sdpmap_stream_music(call->map, i, sd, &pt);
+
+			if (want && !relay_session_playing(call->sess[i], sd)) {
+				if (relay_session_play(
+					call->sess[i], sd,
+					pt == 8 ? m->music.pcma : m->music.pcmu,
+					m->music.len, pt) != KEYMGR_OK)
+					log_warn(TAGM, "no music on hold");
+			} else if (!want) {
+				relay_session_play_stop(call->sess[i], sd);
+			}
+		}
+	}
+}
+
+static void close_sessions(struct sip_media_call *call)
+{
+	for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
+		relay_session_free(call->sess[i]);
+		call->sess[i] = NULL;
+	}
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct wardd_media *m = arg;
+	struct media_req *rq, *next;
+	uint64_t v;
+
+	(void)what;
+	if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+		log_warn(TAGM, "wake-up read: %s", strerror(errno));
+	pthread_mutex_lock(&m->mu);
+	rq = m->head;
+	m->head = m->tail = NULL;
+	pthread_mutex_unlock(&m->mu);
+	for (; rq; rq = next) {
+		next = rq->next;
+		switch (rq->op) {
+		case MEDIA_APPLY:
+			apply(m, rq);
+			music(m, rq->call);
+			break;
+		case MEDIA_CLOSE:
+			close_sessions(rq->call);
+			break;
+		case MEDIA_STOP:
+			event_base_loopbreak(m->base);
+			break;
+		}
+		pthread_mutex_lock(&m->mu);
+		rq->done = 1;
+		pthread_cond_broadcast(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+	}
+}
+
+static void *media_main(void *arg)
+{
+	struct wardd_media *m = arg;
+
+	event_base_dispatch(m->base);
+	return NULL;
+}
+
+/* Runs RQ on the media thread and waits for it. */
+static void submit(struct wardd_media *m, struct media_req *rq)
+{
+	uint64_t one = 1;
+
+	rq->done = 0;
+	rq->next = NULL;
+	pthread_mutex_lock(&m->mu);
+	if (m->tail)
+		m->tail->next = rq;
+	else
+		m->head = rq;
+	m->tail = rq;
+	pthread_mutex_unlock(&m->mu);
+	/* An eventfd counter cannot overflow here: the thread reads it. */
+	if (write(m->wake_fd, &one, sizeof one) != sizeof one)
+		log_warn(TAGM, "wake-up write: %s", strerror(errno));
+	pthread_mutex_lock(&m->mu);
+	while (!rq->done)
+		pthread_cond_wait(&m->cv, &m->mu);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- the table (signaling thread) ---- */
+
+static void leg_from(const struct sip_media_leg *in, struct keymgr_leg *out)
+{
+	memset(out, 0, sizeof *out);
+	out->mode = in->mode == SIP_SECMODE_ENCRYPTED ? KEYMGR_MODE_ENCRYPTED
+		    : in->mode == SIP_SECMODE_AUTHENTICATED
+			? KEYMGR_MODE_AUTHENTICATED
+			: KEYMGR_MODE_NONSECURE;
+	out->transport = in->transport == SIP_TP_TLS   ? KEYMGR_TRANSPORT_TLS
+			 : in->transport == SIP_TP_TCP ? KEYMGR_TRANSPORT_TCP
+						       : KEYMGR_TRANSPORT_UDP;
+	out->is_trunk = in->is_trunk;
+}
+
+static enum sip_level level_to_sip(enum keymgr_level l)
+{
+	return l == KEYMGR_LEVEL_ENCRYPTED	 ? SIP_LEVEL_ENCRYPTED
+	       : l == KEYMGR_LEVEL_AUTHENTICATED ? SIP_LEVEL_AUTHENTICATED
+						 : SIP_LEVEL_NONSECURE;
+}
+
+static void release(struct wardd_media *m, struct sip_media_call *call)
+{
+	pthread_mutex_lock(&m->mu);
+	if (call->prev)
+		call->prev->next = call->next;
+	else
+		m->open = call->next;
+	if (call->next)
+		call->next->prev = call->prev;
+	pthread_mutex_unlock(&m->mu);
+	sdpmap_call_free(call->map);
+	free(call);
+	atomic_fetch_sub(&m->calls, 1);
+}
+
+static int media_offer(void *ctx, const char *call_id,
+		       const struct sip_media_leg *a,
+		       const struct sip_media_leg *b, const char *sdp_a,
+		       size_t len, char *out, size_t cap, size_t *out_len,
+		       struct sip_media_call **callp)
+{
+	struct wardd_media *m = ctx;
+	struct keymgr_leg legs[2];
+	struct sip_media_call *call;
+	char err[256];
+	int rc;
+
+	*callp = NULL;
+	*out_len = 0;
+	if (atomic_fetch_add(&m->calls, 1) >= m->max_calls) {
+		atomic_fetch_sub(&m->calls, 1);
+		/* Under overload: one line a second, not one per call. */
+		if (time(NULL) != atomic_load(&m->refused_at)) {
+			atomic_store(&m->refused_at, time(NULL));
+			log_warn(TAGM,
+				 "media.max_calls (%u) reached: calls "
+				 "refused with 500 (the first %s)",
+				 m->max_calls, call_id);
+		}
+		return 500;
+	}
+	call = calloc(1, sizeof *call);
+	if (!call) {
+		atomic_fetch_sub(&m->calls, 1);
+		return 500;
+	}
+	call->m = m;
+	leg_from(a, &legs[0]);
+	leg_from(b, &legs[1]);
+	rc = sdpmap_offer(&m->map, m->km, m->pool, legs,
+			  a->encrypted_or_reject || b->encrypted_or_reject,
+			  sdp_a, len, out, cap, out_len, &call->map, err,
+			  sizeof err);
+	if (rc != 0) {
+		/* ERR names the rule and the m-line, never SDP content. */
+		log_info(TAGM, "call %s: offer refused (%d): %s", call_id, rc,
+			 err);
+		free(call);
+		atomic_fetch_sub(&m->calls, 1);
+		return rc;
+	}
+	pthread_mutex_lock(&m->mu);
+	call->next = m->open;
+	if (m->open)
+		m->open->prev = call;
+	m->open = call;
+	pthread_mutex_unlock(&m->mu);
+	*callp = call;
+	return 0;
+}
+
+/* After an answer: the relay sessions to match; on failure OUT is wiped. */
+static int apply_answer(struct wardd_media *m, struct sip_media_call *call,
+			char *out, size_t cap, size_t *out_len)
+{
+	struct media_req rq = {.op = MEDIA_APPLY, .call = call};
+
+	submit(m, &rq);
+	if (rq.rc != 0) {
+		OPENSSL_cleanse(out, cap);
+		*out_len = 0;
+	}
+	return rq.rc;
+}
+
+static int media_answer(void *ctx, struct sip_media_call *call,
+			const char *sdp_b, size_t len, char *out, size_t cap,
+			size_t *out_len, enum sip_level *level)
+{
+	struct wardd_media *m = ctx;
+	enum keymgr_level l;
+	char err[256];
+	int rc;
+
+	rc = sdpmap_answer(call->map, sdp_b, len, out, cap, out_len, &l, err,
+			   sizeof err);
+	*level = level_to_sip(l);
+	if (rc != 0) {
+		log_info(TAGM, "answer refused (%d): %s", rc, err);
+		return rc;
+	}
+	rc = apply_answer(m, call, out, cap, out_len);
+	if (rc == 0)
+		log_debug(TAGM, "media relayed, level %s",
+			  keymgr_level_name(l));
+	return rc;
+}
+
+static int media_reoffer(void *ctx, struct sip_media_call *call, int side,
+			 const char *sdp, size_t len, char *out, size_t cap,
+			 size_t *out_len)
+{
+	char err[256];
+	int rc;
+
+	(void)ctx;
+	if (side != 'A' && side != 'B') {
+		*out_len = 0;
+		return 500;
+	}
+	rc = sdpmap_reoffer(call->map,
+			    side == 'B' ? KEYMGR_SIDE_B : KEYMGR_SIDE_A, sdp,
+			    len, out, cap, out_len, err, sizeof err);
+	if (rc != 0)
+		log_info(TAGM, "re-offer from %c refused (%d): %s", side, rc,
+			 err);
+	return rc;
+}
+
+static void media_close(void *ctx, struct sip_media_call *call)
+{
+	struct wardd_media *m = ctx;
+	struct media_req rq = {.op = MEDIA_CLOSE, .call = call};
+
+	if (!call)
+		return;
+	/* Sockets first: they hold the ports the call gives back. */
+	submit(m, &rq);
+	release(m, call);
+}
+
+static const struct sip_media_ops media_ops = {
+    .offer = media_offer,
+    .answer = media_answer,
+    .reoffer = media_reoffer,
+    .reanswer = media_answer,
+    .close = media_close,
+};
+
+void wardd_media_table(struct wardd_media *m, struct sip_media *out)
+{
+	out->ops = &media_ops;
+	out->ctx = m;
+}
+
+unsigned wardd_media_calls(struct wardd_media *m)
+{
+	return atomic_load(&m->calls);
+}
+
+unsigned wardd_media_ports_used(struct wardd_media *m)
+{
+	return portpool_used(m->pool);
+}
+
+/* ---- start and stop ---- */
+
+int wardd_media_new(const struct wardd_media_config *cfg,
+		    struct wardd_media **out, char *errmsg, size_t errcap)
+{
+	struct wardd_media *m;
+	char err[256];
+
+	*out = NULL;
+	m = calloc(1, sizeof *m);
+	if (!m) {
+		errmsg_set(errmsg, errcap, "media: out of memory");
+		return -1;
+	}
+	m->wake_fd = -1;
+	m->max_calls = cfg->max_calls;
+	m->allow_bridge = cfg->allow_bridge;
+	if (sdpmap_config_init(&m->map, cfg->addr) != 0) {
+		errmsg_set(errmsg, errcap,
+			   "media.address \"%s\" is not an IP address",
+			   cfg->addr);
+		goto err_after_alloc;
+	}
+	m->map.allow_bridge = cfg->allow_bridge;
+	if (cfg->suites[0] &&
+	    sdes_policy_parse(cfg->suites, &m->map.policy) != 0) {
+		errmsg_set(errmsg, errcap,
+			   "media.crypto_suites: unknown or repeated suite");
+		goto err_after_alloc;
+	}
+	m->pool = portpool_new(cfg->port_min, cfg->port_max);
+	if (!m->pool) {
+		errmsg_set(errmsg, errcap,
+			   "media.port_min/port_max: no even port pair in "
+			   "%u-%u",
+			   cfg->port_min, cfg->port_max);
+		goto err_after_alloc;
+	}
+	if (cfg->hold_music[0]) {
+		if (holdmusic_load(&m->music, cfg->hold_music, err,
+				   sizeof err) != 0) {
+			errmsg_set(errmsg, errcap, "media.hold_music: %s", err);
+			goto err_after_pool;
+		}
+		m->map.music = 1;
+	}
+	portpool_probe_on(m->pool, &m->map.addr);
+	m->km = keymgr_new(cfg->max_keys, err, sizeof err);
+	if (!m->km) {
+		errmsg_set(errmsg, errcap, "media: %s", err);
+		goto err_after_pool;
+	}
+	if (pthread_mutex_init(&m->mu, NULL) != 0)
+		goto err_after_km;
+	if (pthread_cond_init(&m->cv, NULL) != 0)
+		goto err_after_mutex;
+	m->base = event_base_new();
+	m->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!m->base || m->wake_fd < 0) {
+		errmsg_set(errmsg, errcap, "media: event loop");
+		goto err_after_base;
+	}
+	if (relay_new(m->base, &m->relay, err, sizeof err) != KEYMGR_OK) {
+		errmsg_set(errmsg, errcap, "media: %s", err);
+		goto err_after_base;
+	}
+	m->ev_wake =
+	    event_new(m->base, m->wake_fd, EV_READ | EV_PERSIST, on_wake, m);
+	if (!m->ev_wake || event_add(m->ev_wake, NULL) != 0) {
+		errmsg_set(errmsg, errcap, "media: event");
+		goto err_after_relay;
+	}
+	if (pthread_create(&m->thread, NULL, media_main, m) != 0) {
+		errmsg_set(errmsg, errcap, "media: thread");
+		goto err_after_relay;
+	}
+	m->started = 1;
+	if (!keymgr_is_locked(m->km))
+		log_warn(TAGM, "key pages not locked in memory "
+			       "(RLIMIT_MEMLOCK): they may be swapped");
+	log_info(TAGM, "relay on %s, ports %u-%u, at most %u calls, %s",
+		 cfg->addr, cfg->port_min, cfg->port_max, cfg->max_calls,
+		 m->music.len ? "music on hold" : "no music on hold");
+	*out = m;
+	return 0;
+err_after_relay:
+	if (m->ev_wake)
+		event_free(m->ev_wake);
+	relay_free(m->relay);
+err_after_base:
+	if (m->wake_fd >= 0)
+		close(m->wake_fd);
+	if (m->base)
+		event_base_free(m->base);
+	pthread_cond_destroy(&m->cv);
+err_after_mutex:
+	pthread_mutex_destroy(&m->mu);
+err_after_km:
+	keymgr_free(m->km);
+err_after_pool:
+	holdmusic_free(&m->music);
+	portpool_free(m->pool);
+err_after_alloc:
+	free(m);
+	return -1;
+}
+
+void wardd_media_free(struct wardd_media *m)
+{
+	struct media_req rq = {.op = MEDIA_STOP};
+
+	if (!m)
+		return;
+	if (m->started) {
+		submit(m, &rq);
+		pthread_join(m->thread, NULL);
+	}
+	if (m->open)
+		log_warn(TAGM, "%u calls still open at stop: closed",
+			 atomic_load(&m->calls));
+	/* The thread is gone: its sessions are this thread's now. */
+	while (m->open) {
+		close_sessions(m->open);
+		release(m, m->open);
+	}
+	event_free(m->ev_wake);
+	relay_free(m->relay); /* any session left: sockets closed, wiped */
+	close(m->wake_fd);
+	event_base_free(m->base);
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	keymgr_free(m->km);
+	portpool_free(m->pool);
+	holdmusic_free(&m->music);
+	free(m);
+}

@@ -1,0 +1,6 @@
+# libFuzzer target of node/keymgr/'s SDP rewrite (included from
+# tests/fuzz/CMakeLists.txt). Seeds: tests/fuzz/corpus/keymgr_sdpmap/.
+if(TARGET ward_keymgr)
+  ward_fuzz_target(fuzz_keymgr_sdpmap
+    ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_keymgr_sdpmap.c ward_keymgr)
+endif()

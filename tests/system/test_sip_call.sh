@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Calls through the B2BUA on one node: SIPp phones registered to
+# ward_sipd (over an in-memory directory) call each other — INVITE, 180,
+# 200, ACK, BYE; CANCEL while ringing; an unknown number (404), a callee
+# not registered (480), "encrypted or reject" on a leg that cannot be
+# encrypted (488); every call ended and freed.
+. "$(dirname "$0")/lib.sh"
+
+SIPD=$WARD_BIN/tests/ward_sipd
+SCEN=$WARD_SRC/tests/system/sip
+command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+
+cat >"$CLUSTER_DIR/dir.txt" <<DIR
+realm ward.test
+secret $(openssl rand -hex 32)
+user alice pw-alice
+user bob pw-bob
+user carol pw-carol
+user dave pw-dave
+device SEP000000000001 user=alice line=1001
+device SEP000000000002 user=bob line=1002
+device SEP000000000003 user=carol line=1003
+device SEP000000000004 user=dave line=1004 reject=1
+DIR
+
+PORT=$(free_port)
+"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
+	--digest MD5 >"$CLUSTER_DIR/sipd.out" 2>"$CLUSTER_DIR/sipd.log" &
+echo $! >"$CLUSTER_DIR/sipd.pid"
+wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
+
+# caller_csv DEVICE USER PASSWORD NUMBER: SIPp's injection file.
+caller_csv() {
+	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s];%s\n' \
+		"$1" "$2" "$3" "$4" >"$CLUSTER_DIR/caller-$4.csv"
+	echo "$CLUSTER_DIR/caller-$4.csv"
+}
+
+# sipp_run NAME TRANSPORT LPORT SCENARIO [ARGS...]: one SIPp call.
+sipp_run() {
+	local name=$1 tp=$2 lport=$3 scen=$4
+	shift 4
+	mkdir -p "$CLUSTER_DIR/$name"
+	(cd "$CLUSTER_DIR/$name" && timeout 20 sipp -sf "$scen" -t "$tp" -m 1 \
+		-i 127.0.0.1 -p "$lport" -timeout 10 -trace_err "$@" \
+		</dev/null >/dev/null 2>&1)
+}
+
+errors_of() {
+	cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | tail -3
+}
+
+# register NAME TRANSPORT LPORT DEVICE USER PASSWORD
+register() {
+	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s]\n' \
+		"$4" "$5" "$6" >"$CLUSTER_DIR/reg-$1.csv"
+	sipp_run "reg-$1" "$2" "$3" "$SCEN/register.xml" \
+		-inf "$CLUSTER_DIR/reg-$1.csv" "127.0.0.1:$PORT" ||
+		fail "$4 did not register: $(errors_of "reg-$1")"
+}
+
+# callee NAME TRANSPORT LPORT SCENARIO: the callee's SIPp, in the
+# background (its exit status in NAME.rc).
+callee() {
+	(
+		rc=0
+		sipp_run "$1" "$2" "$3" "$4" || rc=$?
+		echo $rc >"$CLUSTER_DIR/$1.rc"
+	) &
+	sleep 0.3
+}
+
+callee_ok() {
+	wait_until 20 "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
+	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] ||
+		fail "the callee's side of $1 failed: $(errors_of "$1")"
+}
+
+ended() {
+	grep -c ") ended: " "$CLUSTER_DIR/sipd.log" || true
+}
+
+ALICE_CSV=$(caller_csv SEP000000000001 alice pw-alice 1002)
+for tp in u1 t1; do
+	BOB=$(free_port)
+	register "bob-$tp" $tp "$BOB" SEP000000000002 bob pw-bob
+
+	step "over $tp: alice calls bob: 180, 200, ACK, hold (re-INVITE), BYE relayed"
+	callee "answer-$tp" $tp "$BOB" "$SCEN/call_uas.xml"
+	sipp_run "call-$tp" $tp "$(free_port)" "$SCEN/call_uac.xml" \
+		-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+		fail "the caller's side failed over $tp: $(errors_of "call-$tp")"
+	callee_ok "answer-$tp"
+
+	step "over $tp: alice cancels while bob rings: 487 to her, CANCEL to him"
+	callee "cancel-$tp" $tp "$BOB" "$SCEN/call_uas_cancel.xml"
+	sipp_run "cancelcall-$tp" $tp "$(free_port)" \
+		"$SCEN/call_uac_cancel.xml" -inf "$ALICE_CSV" \
+		"127.0.0.1:$PORT" ||
+		fail "the caller's CANCEL failed over $tp: $(errors_of "cancelcall-$tp")"
+	callee_ok "cancel-$tp"
+done
+
+# refused NUMBER STATUS: alice dials NUMBER and gets STATUS.
+refused() {
+	sed "s/@STATUS@/$2/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-$2.xml"
+	sipp_run "fail-$1" u1 "$(free_port)" "$CLUSTER_DIR/fail-$2.xml" \
+		-inf "$(caller_csv SEP000000000001 alice pw-alice "$1")" \
+		"127.0.0.1:$PORT" || fail "calling $1 did not get $2: $(errors_of "fail-$1")"
+}
+step "an unknown number gets 404, a callee not registered 480"
+refused 9999 404
+refused 1003 480
+
+step "encrypted or reject: a call that cannot be encrypted gets 488"
+register dave u1 "$(free_port)" SEP000000000004 dave pw-dave
+refused 1004 488
+
+step "every call ended and freed; dialog events given; no SDP logged"
+wait_until 5 "4 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 4 ]"
+grep -q "dialog event: SEP000000000002 line 1002 call .* confirmed" \
+	"$CLUSTER_DIR/sipd.log" || fail "no confirmed dialog event for bob"
+grep -q "dialog event: SEP000000000001 .* terminated (initiator)" \
+	"$CLUSTER_DIR/sipd.log" || fail "no terminated dialog event for alice"
+grep -q "answered, security level non-secure" "$CLUSTER_DIR/sipd.log" ||
+	fail "the call's security level was not logged"
+if grep -q "m=audio\|a=rtpmap" "$CLUSTER_DIR/sipd.log"; then
+	fail "an SDP body reached the log"
+fi
+kill "$(cat "$CLUSTER_DIR/sipd.pid")"
+wait_until 5 "ward_sipd to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/sipd.pid") 2>/dev/null"
+rm -f "$CLUSTER_DIR/sipd.pid"
+# Under a sanitizer build (WARD_SANITIZE) a leak or a bad access shows here.
+if grep -q "Sanitizer" "$CLUSTER_DIR/sipd.log"; then
+	fail "sanitizer report: $(grep -A12 Sanitizer "$CLUSTER_DIR/sipd.log" | head -30)"
+fi
+step "done"
