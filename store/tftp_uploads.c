@@ -196,8 +196,8 @@ static int collect(struct gc *g, const uint8_t *sha, const void *raw,
 			g->rc = rc;
 			return GC_STOP;
 		}
-		if (op(g, STORE_OP_PUT, STORE_T_TFTP_UPLOADS, sha, SHA_LEN,
-		       val, sizeof val))
+		if (op(g, STORE_OP_PUT, STORE_T_TFTP_UPLOADS, sha, SHA_LEN, val,
+		       sizeof val))
 			return GC_STOP;
 	}
 	g->sha = sha;
@@ -226,9 +226,8 @@ static int visit_upload(void *arg, const void *key, size_t klen,
 		return 0;
 	/* Idle: IDLE_MS since its last chunk; a stamp from a clock far
 	 * ahead (beyond NOW + IDLE_MS) counts as idle, so it cannot stay. */
-	idle = u.last_ms <= g->now_ms
-		   ? g->now_ms - u.last_ms >= g->idle_ms
-		   : u.last_ms - g->now_ms > g->idle_ms;
+	idle = u.last_ms <= g->now_ms ? g->now_ms - u.last_ms >= g->idle_ms
+				      : u.last_ms - g->now_ms > g->idle_ms;
 	if (is_used(g, key)) {
 		/* Committed under a name since: only the record is left. */
 		if (!idle)
@@ -247,8 +246,8 @@ static int visit_upload(void *arg, const void *key, size_t klen,
 }
 
 /* The first chunk key of a file: adopts chunks no record covers. */
-static int visit_chunk(void *arg, const void *key, size_t klen,
-		       const void *val, size_t vlen)
+static int visit_chunk(void *arg, const void *key, size_t klen, const void *val,
+		       size_t vlen)
 {
 	struct gc *g = arg;
 	struct store_tftp_upload u = {.last_ms = g->now_ms};
@@ -285,11 +284,8 @@ int store_cmd_gc_tftp_uploads(struct store_cmd *c, struct store_read *r,
 			      uint64_t now_ms, uint64_t idle_ms, unsigned max,
 			      unsigned *n)
 {
-	struct gc g = {.c = c,
-		       .r = r,
-		       .now_ms = now_ms,
-		       .idle_ms = idle_ms,
-		       .max = max};
+	struct gc g = {
+	    .c = c, .r = r, .now_ms = now_ms, .idle_ms = idle_ms, .max = max};
 	int rc;
 
 	*n = 0;

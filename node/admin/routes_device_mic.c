@@ -52,8 +52,8 @@ int admin_cmd_put_mic(struct store_read *r, struct store_cmd *cmd,
 	struct store_device_lsc mic = {0}, old;
 	struct pki_cert_info info;
 	const unsigned char *p = der;
-	X509 *x = len && len <= STORE_DER_MAX ? d2i_X509(NULL, &p, (long)len)
-					      : NULL;
+	X509 *x =
+	    len && len <= STORE_DER_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
 	char why[64];
 	int rc = -1;
 
@@ -83,10 +83,10 @@ static json_t *mic_json(const char *device, const struct pki_cert_info *i,
 	char fp[HEX_SHA256_TEXT_LEN];
 
 	hex_sha256_text(i->sha256, fp);
-	return json_pack("{s:s, s:{s:s, s:s, s:s, s:I, s:b}}", "device",
-			 device, "mic", "sha256", fp, "subject", i->subject,
-			 "serial", i->serial, "not_after_s",
-			 (json_int_t)i->not_after_s, "rsa", key_rsa);
+	return json_pack("{s:s, s:{s:s, s:s, s:s, s:I, s:b}}", "device", device,
+			 "mic", "sha256", fp, "subject", i->subject, "serial",
+			 i->serial, "not_after_s", (json_int_t)i->not_after_s,
+			 "rsa", key_rsa);
 }
 
 static void mic_written(struct admin_op *op, int rc)
@@ -96,7 +96,8 @@ static void mic_written(struct admin_op *op, int rc)
 	op->ctx = NULL;
 	if (rc == STORE_ENOTFOUND) {
 		json_decref(ans);
-		admin_op_error(op, 409, "device \"%s\" changed meanwhile: retry",
+		admin_op_error(op, 409,
+			       "device \"%s\" changed meanwhile: retry",
 			       op->args[0]);
 		return;
 	}
@@ -160,7 +161,8 @@ static void mic_write(struct admin_op *op, X509 *x)
 	}
 	rc = store_device_mic_get(r, op->args[0], &old);
 	if (x)
-		same = rc == 0 && CRYPTO_memcmp(old.sha256, info.sha256, 32) == 0;
+		same =
+		    rc == 0 && CRYPTO_memcmp(old.sha256, info.sha256, 32) == 0;
 	else
 		same = rc == STORE_ENOTFOUND;
 	store_read_end(r);

@@ -49,16 +49,16 @@ static json_t *change_json(const struct admin_reg_change *c)
 		return json_pack("{s:s, s:b}", "device", c->reg.device,
 				 "delete", 1);
 	hex_encode(c->reg.cert_sha256, 32, fp);
-	o = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "device", c->reg.device,
-	    "transport",
-	    c->reg.transport < 4 && transport_names[c->reg.transport]
-		? transport_names[c->reg.transport]
-		: "udp",
-	    "source", c->reg.source, "cert",
-	    c->reg.cert < 3 ? cert_names[c->reg.cert] : "none", "cert_sha256",
-	    fp, "expires_ms", (json_int_t)c->reg.expires_ms, "since_ms",
-	    (json_int_t)c->reg.since_ms);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "device",
+		      c->reg.device, "transport",
+		      c->reg.transport < 4 && transport_names[c->reg.transport]
+			  ? transport_names[c->reg.transport]
+			  : "udp",
+		      "source", c->reg.source, "cert",
+		      c->reg.cert < 3 ? cert_names[c->reg.cert] : "none",
+		      "cert_sha256", fp, "expires_ms",
+		      (json_int_t)c->reg.expires_ms, "since_ms",
+		      (json_int_t)c->reg.since_ms);
 	if (o && c->mic_len && c->mic_len <= ADMIN_REG_MIC_MAX) {
 		char *b64 = admin_b64_encode_alloc(c->mic, c->mic_len);
 
@@ -105,8 +105,8 @@ static int change_parse(const json_t *j, struct admin_reg_change *out)
 	if (mic) {
 		uint8_t md[32];
 		long n = cert == STORE_REG_CERT_MIC
-			     ? admin_b64_decode_loose(mic, strlen(mic), out->mic,
-						      sizeof out->mic)
+			     ? admin_b64_decode_loose(mic, strlen(mic),
+						      out->mic, sizeof out->mic)
 			     : -1;
 
 		/* The MIC the change names, nothing else. */

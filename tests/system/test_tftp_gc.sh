@@ -39,7 +39,7 @@ commit() {
 	api POST /v1/tftp/files "$D/commit.json"
 }
 
-node_conf n1 "audit_prune_s = 1"
+node_conf n1 "audit_prune_s = 1" "[capf]" "listen = 127.0.0.1:$(free_port)"
 cat >"$D/wardd-past" <<EOF
 #!/bin/sh
 ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0 \

@@ -23,7 +23,7 @@ B=SEP00112233CC0B
 
 declare -A SIP TLS
 for n in n1 n2; do
-	node_conf $n
+	node_conf $n "[capf]" "listen = 127.0.0.1:$(free_port)"
 	read -r _ SIP[$n] TLS[$n] <<<"$(ward_sip $n)"
 done
 conf_get() {
@@ -80,6 +80,10 @@ for d in $A:ga $B:gb; do
 		--profile micauth --lines 5001 --digest-user bob --node-group "${d##*:}" >/dev/null
 done
 for n in n1 n2; do wait_until 20 "$n's SIP TLS port" tls_listening $n; done
+# Each node publishes its SIP address once, through the leader: in before
+# the writes are counted below.
+sip_published() { [ "$(ward_ctl n1 --json audit | jq '[.audit[] | select(.action == "node.sip")] | length')" -ge 2 ]; }
+wait_until 20 "both nodes' SIP addresses in their records" sip_published
 [ "$(leader_of n1)" = n1 ] || ward_ctl n1 leader transfer n1 >/dev/null
 wait_until 10 "n1 leads" leads n1
 [ "$(mic_of $A)" = none ] && [ "$(mic_of $B)" = none ] || fail "a MIC before any registration"
@@ -103,7 +107,7 @@ for i in 1 2 3; do
 	register n2 $B
 done
 sleep 1
-[ "$(applied)" = "$before" ] || fail "refreshes were written: applied index $before -> $(applied)"
+[ "$(applied)" = "$before" ] || fail "refreshes were written: applied index $before -> $(applied): $(ward_ctl n1 --json audit --limit 3)"
 
 step "mixed mode: $A's config is encrypted to its MIC; $B's EC MIC cannot be"
 mkdir -p "$D/tokens"

@@ -26,7 +26,7 @@ config_has() { get_hpa n1 $CFG "$D/cfg.xml" && grep -qF -- "$1" "$D/cfg.xml"; }
 config_lacks() { get_hpa n1 $CFG "$D/cfg.xml" && ! grep -qF -- "$1" "$D/cfg.xml"; }
 audited() { ward_ctl n1 --json audit | jq -e --arg a "$1" '[.. | strings | select(. == $a)] | length > 0' >/dev/null; }
 
-node_conf n1
+node_conf n1 "[capf]" "listen = 127.0.0.1:$(free_port)"
 step "init n1; a phone on a profile of its own; an SRST gateway's certificate in the trust store"
 ward_init n1 srsttest
 ward_ctl n1 profile add branch >/dev/null

@@ -200,8 +200,7 @@ static unsigned chunks_of(struct fx *f, uint8_t fill)
 	return k;
 }
 
-static int upload_state(struct fx *f, uint8_t fill,
-			struct store_tftp_upload *u)
+static int upload_state(struct fx *f, uint8_t fill, struct store_tftp_upload *u)
 {
 	struct store_read *r = fx_read(f);
 	uint8_t sha[32];
@@ -294,8 +293,8 @@ static void test_a_chunk_during_collection_stops_it(void **state)
 	assert_int_equal(n, 0);
 }
 
-static void test_chunks_without_a_record_are_adopted_then_collected(
-    void **state)
+static void
+test_chunks_without_a_record_are_adopted_then_collected(void **state)
 {
 	struct fx *f = *state;
 	struct store_tftp_upload u;
@@ -348,16 +347,17 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_chunks_then_record_make_a_file,
 					    fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_replace_is_guarded_by_the_old_record, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_each_lists_every_file, fx_setup,
-					    fx_teardown),
+		test_replace_is_guarded_by_the_old_record, fx_setup,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_each_lists_every_file,
+					    fx_setup, fx_teardown),
 	    cmocka_unit_test(test_oversized_chunks_are_refused),
 	    cmocka_unit_test(test_upload_record_round_trips),
 	    cmocka_unit_test_setup_teardown(
 		test_idle_uploads_are_collected_in_bounded_commands, fx_setup,
 		fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_a_chunk_during_collection_stops_it,
-					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_a_chunk_during_collection_stops_it, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_chunks_without_a_record_are_adopted_then_collected,
 		fx_setup, fx_teardown),
