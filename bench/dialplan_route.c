@@ -127,8 +127,8 @@ static void provision(struct store *s, unsigned devices)
 	 * ranges, X and !, some blocking. */
 	for (unsigned p = 0; p < PARTS; p++) {
 		static const char *const shapes[] = {
-		    "9%u!",	  "9%u[2-9]XXXXXX", "9%u00!",	  "9%u1[2-9]XX",
-		    "9%uX[0-4]!", "9%u[1-3]XXXX",   "9%u011!",	  "9%u[5-8]X",
+		    "9%u!",	  "9%u[2-9]XXXXXX", "9%u00!",  "9%u1[2-9]XX",
+		    "9%uX[0-4]!", "9%u[1-3]XXXX",   "9%u011!", "9%u[5-8]X",
 		    "9%u*X",	  "9%u[0-9][0-9]!"};
 		for (unsigned k = 0; k < 10; k++) {
 			struct store_route_pattern rp = {0};
@@ -212,8 +212,9 @@ int main(int argc, char **argv)
 			runs = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-d DEVICES] [-n LOOKUPS] "
-					"[-r RUNS]\n",
+			fprintf(stderr,
+				"usage: %s [-d DEVICES] [-n LOOKUPS] "
+				"[-r RUNS]\n",
 				argv[0]);
 			return 2;
 		}

@@ -56,12 +56,13 @@ static int append_file(BIO *b, const char *path)
 	return ok ? 0 : -1;
 }
 
-static int mic_root_pem(void *arg, const struct store_trust *t)
+static int client_root_pem(void *arg, const struct store_trust *t)
 {
 	const uint8_t *p = t->der;
 	X509 *x;
 
-	if (t->category != STORE_TRUST_MIC_ROOT)
+	if (t->category != STORE_TRUST_MIC_ROOT &&
+	    t->category != STORE_TRUST_TRUNK_PEER)
 		return 0;
 	x = d2i_X509(NULL, &p, (long)t->der_len);
 	if (x)
@@ -71,9 +72,10 @@ static int mic_root_pem(void *arg, const struct store_trust *t)
 }
 
 /* Writes DIR/agent.pem (the CallManager certificate, the cluster CA, the
- * key) and DIR/cafile.pem (the cluster CA and every mic-root trust entry)
- * as sofia's TLS transport reads them; FP gets a digest of both, which
- * changes when the certificate is regenerated or the trust store changes. */
+ * key) and DIR/cafile.pem (the cluster CA, every mic-root and trunk-peer
+ * trust entry) as sofia's TLS transport reads them; FP gets a digest of
+ * both, which changes when the certificate is regenerated or the trust
+ * store changes. */
 static int write_tls_dir(struct wardd *w, const char *dir, uint8_t fp[32])
 {
 	char cm[CONFIG_PATH_MAX + 64], key[CONFIG_PATH_MAX + 64],
@@ -93,7 +95,7 @@ static int write_tls_dir(struct wardd *w, const char *dir, uint8_t fp[32])
 	    append_file(agent, ca) || append_file(agent, key) ||
 	    append_file(cafile, ca) || store_read_begin(w->store, &r) != 0)
 		goto out;
-	store_trust_each(r, mic_root_pem, cafile);
+	store_trust_each(r, client_root_pem, cafile);
 	store_read_end(r);
 	alen = BIO_get_mem_data(agent, &a);
 	clen = BIO_get_mem_data(cafile, &c);

@@ -348,8 +348,8 @@ int store_cmd_put_route_pattern(struct store_cmd *c,
 		return rc;
 	if ((rc = store_route_pattern_encode(next, b, sizeof b, &nb)))
 		return rc;
-	rc = cmd_guarded_put(c, STORE_T_ROUTE_PATTERNS, next->name, klen, a,
-			     na, b, nb);
+	rc = cmd_guarded_put(c, STORE_T_ROUTE_PATTERNS, next->name, klen, a, na,
+			     b, nb);
 	if (rc == STORE_OK)
 		rc = pattern_index_op(c, STORE_OP_DEL, old);
 	if (rc == STORE_OK)

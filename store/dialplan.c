@@ -92,8 +92,8 @@ static int next_position(const char **p, struct position *pos, char *errmsg,
 					return -1;
 				}
 				for (char d = s[0]; d <= s[2]; d++)
-					pos->digits |= (uint16_t)(1u
-								  << (d - '0'));
+					pos->digits |=
+					    (uint16_t)(1u << (d - '0'));
 				s += 3;
 			} else {
 				pos->digits |= (uint16_t)(1u << (*s - '0'));
@@ -120,8 +120,8 @@ int dialplan_pattern_check(const char *pattern, char *errmsg, size_t errcap)
 	const char *p = pattern;
 	size_t n, npos = 0;
 
-	if (!pattern || (n = strnlen(pattern, STORE_DIALPLAN_PATTERN_MAX)) ==
-			    0) {
+	if (!pattern ||
+	    (n = strnlen(pattern, STORE_DIALPLAN_PATTERN_MAX)) == 0) {
 		set_err(errmsg, errcap, "a pattern is not empty");
 		return -1;
 	}
@@ -228,8 +228,8 @@ static int consider(void *arg, const struct dialplan_pattern *p)
 	if (count == 0 || !better(b, count, p->action, p->pattern))
 		return 0;
 	b->count = count;
-	b->out->verdict = p->action == STORE_ROUTE_BLOCK ? DIALPLAN_BLOCK
-							 : DIALPLAN_ROUTE;
+	b->out->verdict =
+	    p->action == STORE_ROUTE_BLOCK ? DIALPLAN_BLOCK : DIALPLAN_ROUTE;
 	snprintf(b->out->pattern, sizeof b->out->pattern, "%s", p->pattern);
 	snprintf(b->out->name, sizeof b->out->name, "%s",
 		 p->name ? p->name : "");

@@ -98,8 +98,8 @@ int dialplan_resolve(const struct dialplan_source *src, void *ctx,
 
 struct store_dialplan_answer {
 	struct dialplan_result res; /* verdict, partition, pattern... */
-	unsigned ndevices; /* LINE: the devices with the line (first
-			      STORE_DIALPLAN_DEVICES_MAX in name order) */
+	unsigned ndevices;	    /* LINE: the devices with the line (first
+				       STORE_DIALPLAN_DEVICES_MAX in name order) */
 	char devices[STORE_DIALPLAN_DEVICES_MAX][STORE_NAME_MAX];
 };
 

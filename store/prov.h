@@ -328,9 +328,9 @@ struct store_route_pattern {
 	char name[STORE_NAME_MAX];
 	char description[STORE_DESC_MAX];
 	char partition[STORE_NAME_MAX]; /* "" the none-partition */
-	char pattern[64];		/* dialplan_pattern_check() accepts it */
-	uint32_t action;		/* enum store_route_action */
-	char trunk[STORE_NAME_MAX];	/* route: a trunk device; block: "" */
+	char pattern[64];	    /* dialplan_pattern_check() accepts it */
+	uint32_t action;	    /* enum store_route_action */
+	char trunk[STORE_NAME_MAX]; /* route: a trunk device; block: "" */
 	uint64_t created_ms, changed_ms;
 };
 

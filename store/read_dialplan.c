@@ -36,8 +36,7 @@ static int src_has_line(void *ctx, const char *partition, const char *number)
 {
 	struct line_scan s = {.partition = partition, .number = number};
 
-	return store_device_each_by_line(ctx, number, line_in_partition, &s) <
-		       0
+	return store_device_each_by_line(ctx, number, line_in_partition, &s) < 0
 		   ? -1
 		   : s.found;
 }

@@ -75,8 +75,7 @@ NAMED_RECORD(realm, STORE_T_REALMS, struct store_realm)
 NAMED_RECORD(node_group, STORE_T_NODE_GROUPS, struct store_node_group)
 NAMED_RECORD(partition, STORE_T_PARTITIONS, struct store_partition)
 NAMED_RECORD(css, STORE_T_CSS, struct store_css)
-NAMED_RECORD(route_pattern, STORE_T_ROUTE_PATTERNS,
-	     struct store_route_pattern)
+NAMED_RECORD(route_pattern, STORE_T_ROUTE_PATTERNS, struct store_route_pattern)
 
 /* ---- records named by their key --------------------------------------- */
 
@@ -273,16 +272,14 @@ static int pattern_each_cb(void *arg, const void *key, size_t klen,
 }
 
 static int pattern_each(struct store_read *r, const char *partition,
-			const char *number, store_route_pattern_fn fn, void *arg)
+			const char *number, store_route_pattern_fn fn,
+			void *arg)
 {
 	uint8_t prefix[STORE_NAME_MAX];
-	size_t n = partition ? strnlen(partition, STORE_NAME_MAX)
-			     : STORE_NAME_MAX;
-	struct pattern_each e = {.r = r,
-				 .prefix = prefix,
-				 .number = number,
-				 .fn = fn,
-				 .arg = arg};
+	size_t n =
+	    partition ? strnlen(partition, STORE_NAME_MAX) : STORE_NAME_MAX;
+	struct pattern_each e = {
+	    .r = r, .prefix = prefix, .number = number, .fn = fn, .arg = arg};
 	int rc;
 
 	if (n == STORE_NAME_MAX)

@@ -457,6 +457,19 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 		set_err(errmsg, errcap, "no node group \"%s\"", d->node_group);
 		return 400;
 	}
+	if (c->verb == PROV_SET && c->old.device.kind == STORE_DEVICE_TRUNK &&
+	    d->kind != STORE_DEVICE_TRUNK) {
+		struct plan_scan ps = {.name = d->name};
+
+		/* A pattern routing to it would route calls to a phone. */
+		if (store_route_pattern_each(r, pattern_routes_to, &ps) == 1) {
+			set_err(errmsg, errcap,
+				"device %s is a trunk that route pattern %s "
+				"routes to",
+				d->name, ps.who);
+			return 409;
+		}
+	}
 	if (d->css[0] && store_css_get(r, d->css, &css) != 0) {
 		set_err(errmsg, errcap, "no css \"%s\"", d->css);
 		return 400;
@@ -464,9 +477,8 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 	for (uint32_t i = 0; i < d->n_lines; i++) {
 		if (d->line_partitions[i][0] &&
 		    store_partition_get(r, d->line_partitions[i], &part) != 0) {
-			set_err(errmsg, errcap,
-				"line %s: no partition \"%s\"", d->lines[i],
-				d->line_partitions[i]);
+			set_err(errmsg, errcap, "line %s: no partition \"%s\"",
+				d->lines[i], d->line_partitions[i]);
 			return 400;
 		}
 	}
@@ -476,8 +488,8 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 	return 0;
 }
 
-static int validate_css(struct prov_ctx *c, struct store_read *r,
-			char *errmsg, size_t errcap)
+static int validate_css(struct prov_ctx *c, struct store_read *r, char *errmsg,
+			size_t errcap)
 {
 	const struct store_css *css = &c->rec.css;
 	struct store_partition p;

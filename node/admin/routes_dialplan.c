@@ -16,8 +16,7 @@
 /* The query value KEY, percent-decoded ('+' kept: a number may start with
  * it), into OUT (CAP bytes). 0, or -1 if absent, too long or holding a
  * NUL. */
-static int query_text(const char *query, const char *key, char *out,
-		      size_t cap)
+static int query_text(const char *query, const char *key, char *out, size_t cap)
 {
 	char raw[3 * STORE_NAME_MAX + 1];
 	size_t n = 0;
@@ -81,7 +80,7 @@ void admin_route_dialplan_route(struct admin_op *op)
 		      verdicts[a.res.verdict], "partition", a.res.partition,
 		      "devices", devs ? devs : json_array(), "pattern",
 		      a.res.pattern, "route_pattern", a.res.name, "sip_status",
-		      a.res.verdict == DIALPLAN_BLOCK	? 403
+		      a.res.verdict == DIALPLAN_BLOCK  ? 403
 		      : a.res.verdict == DIALPLAN_NONE ? 404
 						       : 0);
 	admin_op_reply(op, 200, o);

@@ -36,8 +36,10 @@ struct sip_role;
 /* Flooders' connections closed at the next tick, at most this many per
  * tick (the next message of another one is dropped and queued again). */
 #define CLOSE_MAX 64
-/* TCP/TLS connections tracked for the per-source cap (a power of 2). */
-#define CONN_MAX 4096
+/* TCP/TLS connections tracked for the per-source cap (a power of 2): above
+ * the 10,000 TLS phones a node is sized for, since a connection that finds
+ * the table full is closed (about 2 MiB). */
+#define CONN_MAX 16384
 /* nta_agent_create binds "sip:*:*" for a NULL URL; (void *)-1 binds
  * nothing, and add_tports() then binds what the configuration names. */
 #define NO_TPORTS_YET ((url_string_t *)(intptr_t)-1)
@@ -126,8 +128,8 @@ static void tls_cert_of(struct sip_role *r, struct sip_peer *p)
 		p->cert.kind = SIP_REG_CERT_MIC;
 	else if (kind == SIP_TRUST_LSC_CA)
 		p->cert.kind = SIP_REG_CERT_LSC;
-	else
-		return;
+	else if (kind != SIP_TRUST_TRUNK_PEER)
+		return; /* a trunk-peer root: no MIC or LSC, no phone */
 	p->cert.verified = 1;
 }
 
@@ -139,6 +141,10 @@ static void peer_of(struct sip_role *r, msg_t *msg, struct sip_peer *p)
 	memset(p, 0, sizeof *p);
 	if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof p->addr)
 		memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
+	/* A connection's (secondary) tport is named after the peer; the
+	 * port it came in on is its listener's. */
+	if (tp && tport_is_secondary(tp))
+		tp = tport_parent(tp);
 	if (tp && tport_name(tp) && tport_name(tp)->tpn_port)
 		p->local_port = (unsigned)atoi(tport_name(tp)->tpn_port);
 	if (tp && tport_has_tls(tp))

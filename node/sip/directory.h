@@ -110,7 +110,9 @@ struct sip_directory_ops {
 	int (*cluster)(void *ctx, struct sip_cluster *out);
 	/* What the trust store says of the CA certificate whose SHA-256 is
 	 * FP: SIP_TRUST_MIC_ROOT (a `mic-root` entry: manufacturers' CAs),
-	 * SIP_TRUST_LSC_CA (the cluster CA, which issues LSCs), or
+	 * SIP_TRUST_LSC_CA (the cluster CA, which issues LSCs),
+	 * SIP_TRUST_TRUNK_PEER (a `trunk-peer` entry: a SIP trunk peer's
+	 * certificate or its CA; it authenticates trunks, never phones), or
 	 * SIP_DIR_NOTFOUND. */
 	int (*trust_root)(void *ctx, const uint8_t fp[32]);
 	/* The dial plan: where the device CALLER (a phone or a trunk, by
@@ -129,6 +131,7 @@ struct sip_directory_ops {
 
 #define SIP_TRUST_MIC_ROOT 10
 #define SIP_TRUST_LSC_CA 11
+#define SIP_TRUST_TRUNK_PEER 12
 
 struct sip_directory {
 	const struct sip_directory_ops *ops; /* borrowed, static */

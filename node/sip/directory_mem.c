@@ -46,14 +46,14 @@ struct sip_dirmem {
 	size_t nusers, capusers;
 	struct sip_device *devs; /* owned */
 	size_t ndevs, capdevs;
-	char (*lines)[SIP_DIR_NAME_MAX]; /* owned: lines[i] of devs[i] */
+	char (*lines)[SIP_DIR_NAME_MAX];      /* owned: lines[i] of devs[i] */
 	char (*line_parts)[SIP_DIR_NAME_MAX]; /* owned: its partition */
 	char (*dev_css)[SIP_DIR_NAME_MAX];    /* owned: devs[i]'s CSS */
 	struct mem_css *css;		      /* owned */
 	size_t ncss, capcss;
 	struct mem_pattern *patterns; /* owned */
 	size_t npatterns, cappatterns;
-	struct mem_trunk *trunks;	 /* owned */
+	struct mem_trunk *trunks; /* owned */
 	size_t ntrunks, captrunks;
 	size_t *uidx, *didx, *lidx; /* owned: open hash, index + 1 */
 	uint8_t roots[8][32];
@@ -453,8 +453,7 @@ static int device_opt(struct sip_dirmem *m, struct sip_device *d, size_t idx,
 		if (!store_prov_name_valid(v))
 			return -1;
 		snprintf(css, SIP_DIR_NAME_MAX, "%s", v);
-	}
-	else if (strcmp(kv, "mode") == 0)
+	} else if (strcmp(kv, "mode") == 0)
 		d->mode = parse_mode(v);
 	else if (strcmp(kv, "digest") == 0)
 		d->digest = atoi(v) != 0;
@@ -578,10 +577,13 @@ static int parse_line(struct sip_dirmem *m, char *line)
 		return m->cluster.default_nonce_validity_s =
 			   (unsigned)atoi(w[1]),
 		       0;
-	if ((strcmp(w[0], "microot") == 0 || strcmp(w[0], "lscca") == 0) &&
+	if ((strcmp(w[0], "microot") == 0 || strcmp(w[0], "lscca") == 0 ||
+	     strcmp(w[0], "trunkroot") == 0) &&
 	    n == 2 && m->nroots < 8) {
-		m->root_kind[m->nroots] =
-		    w[0][0] == 'm' ? SIP_TRUST_MIC_ROOT : SIP_TRUST_LSC_CA;
+		m->root_kind[m->nroots] = w[0][0] == 'm' ? SIP_TRUST_MIC_ROOT
+					  : w[0][0] == 'l'
+					      ? SIP_TRUST_LSC_CA
+					      : SIP_TRUST_TRUNK_PEER;
 		return hex_decode(w[1], m->roots[m->nroots++], 32);
 	}
 	if (strcmp(w[0], "secret") == 0 && n == 2)
@@ -590,9 +592,21 @@ static int parse_line(struct sip_dirmem *m, char *line)
 	if (strcmp(w[0], "user") == 0 && (n == 3 || n == 5))
 		return add_user(m, w[1], w[2], n == 5 ? parse_methods(w[4]) : 0,
 				n == 5 && strcmp(w[3], "app") == 0);
-	if (strcmp(w[0], "users") == 0 && n == 4) {
+	if (strcmp(w[0], "users") == 0 && (n == 4 || n == 5)) {
 		long count = atol(w[2]);
-		char name[SIP_DIR_NAME_MAX];
+		unsigned long long dn = 0;
+		char name[SIP_DIR_NAME_MAX], *end = NULL;
+
+		/* "line=FIRST": device i has line FIRST + i. */
+		if (n == 5) {
+			if (strncmp(w[4], "line=", 5) != 0 ||
+			    !store_dn_valid(w[4] + 5) ||
+			    strspn(w[4] + 5, "0123456789") !=
+				strlen(w[4] + 5) ||
+			    strlen(w[4] + 5) > 18)
+				return -1;
+			dn = strtoull(w[4] + 5, &end, 10);
+		}
 		for (long i = 0; i < count; i++) {
 			struct sip_device *d;
 			snprintf(name, sizeof name, "%s%ld", w[1], i);
@@ -601,6 +615,10 @@ static int parse_line(struct sip_dirmem *m, char *line)
 				return -1;
 			snprintf(d->digest_user, sizeof d->digest_user, "%s",
 				 name);
+			if (n == 5)
+				snprintf(m->lines[m->ndevs - 1],
+					 sizeof m->lines[0], "%llu",
+					 dn + (unsigned long long)i);
 		}
 		return 0;
 	}
@@ -628,8 +646,8 @@ static int parse_line(struct sip_dirmem *m, char *line)
 		t->dev.is_trunk = 1;
 		t->dev.transports = SIP_TP_UDP | SIP_TP_TCP | SIP_TP_TLS;
 		for (int i = 2; i < n; i++)
-			if (device_opt(m, &t->dev, 0, &t->addr, t->css,
-				       w[i]) != 0)
+			if (device_opt(m, &t->dev, 0, &t->addr, t->css, w[i]) !=
+			    0)
 				return -1;
 		return t->addr.ss_family ? 0 : -1;
 	}

@@ -9,6 +9,7 @@
  *   secret HEX64                     (nonce secret; random if absent)
  *   validity SECONDS                 (default nonce validity)
  *   microot HEX64 | lscca HEX64      (trust: SHA-256 of a CA certificate)
+ *   trunkroot HEX64                  (a trunk-peer entry: trunks only)
  *   user NAME PASSWORD [app METHOD,...]
  *   device NAME [user=U] [line=DN[@PARTITION]] [css=CSS]
  *          [mode=nonsecure|authenticated|encrypted]
@@ -27,8 +28,11 @@
  * The dial plan (`route`) follows store/dialplan.h: a line without
  * @PARTITION and a pattern without partition= are in the none-partition;
  * a device naming a CSS no "css" line declares routes nothing (-1).
- *   users PREFIX COUNT PASSWORD      (PREFIX0..PREFIXn-1 users and devices,
- *                                     each device named like its user)
+ *   users PREFIX COUNT PASSWORD [line=FIRST]
+ *                                    (PREFIX0..PREFIXn-1 users and devices,
+ *                                     each device named like its user;
+ *                                     with line=, device i has the line
+ *                                     FIRST + i in the none-partition)
  * HA1s are computed from the passwords at load time for every algorithm.
  */
 #ifndef WARD_SIP_DIRECTORY_MEM_H

@@ -320,9 +320,12 @@ static int op_trust(void *ctx, const uint8_t fp[32])
 	if (store_cluster_get(r, &cl) == 0 &&
 	    CRYPTO_memcmp(cl.ca_sha256, fp, 32) == 0)
 		rc = SIP_TRUST_LSC_CA;
-	else if (store_trust_find(r, fp, &t) == 0 &&
-		 t.category == STORE_TRUST_MIC_ROOT)
-		rc = SIP_TRUST_MIC_ROOT;
+	else if (store_trust_find(r, fp, &t) == 0) {
+		if (t.category == STORE_TRUST_MIC_ROOT)
+			rc = SIP_TRUST_MIC_ROOT;
+		else if (t.category == STORE_TRUST_TRUNK_PEER)
+			rc = SIP_TRUST_TRUNK_PEER;
+	}
 	store_read_end(r);
 	return rc;
 }
@@ -343,7 +346,8 @@ static int op_route(void *ctx, const char *caller, const char *number,
 	rc = store_dialplan_route(r, caller, number, &a);
 	store_read_end(r);
 	if (rc == STORE_ENOTFOUND)
-		return SIP_DIR_FORBIDDEN; /* an unknown caller reaches nothing */
+		return SIP_DIR_FORBIDDEN; /* an unknown caller reaches nothing
+					   */
 	if (rc)
 		return -1;
 	switch (a.res.verdict) {

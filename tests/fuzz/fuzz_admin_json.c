@@ -14,6 +14,7 @@
 #include "node/admin/admin_auth.h"
 #include "node/admin/admin_req.h"
 #include "node/admin/prov_req.h"
+#include "store/dialplan.h"
 
 #define CASES 19
 
@@ -94,7 +95,24 @@ static void fuzz_prov(const uint8_t *data, size_t size)
 			if (!store_dn_valid(rec.device.lines[i]))
 				abort();
 		check_str(rec.device.peer_host, sizeof rec.device.peer_host);
+		check_str(rec.device.css, sizeof rec.device.css);
+		for (uint32_t i = 0; i < rec.device.n_lines; i++)
+			if (rec.device.line_partitions[i][0] &&
+			    !store_prov_name_valid(
+				rec.device.line_partitions[i]))
+				abort();
 	}
+	if (k->id == PROV_CSS) {
+		if (rec.css.n_partitions > STORE_CSS_PARTITIONS_MAX)
+			abort();
+		for (uint32_t i = 0; i < rec.css.n_partitions; i++)
+			if (!store_prov_name_valid(rec.css.partitions[i]))
+				abort();
+	}
+	/* A pattern that got in is one the store would accept. */
+	if (k->id == PROV_ROUTE_PATTERN && rec.route_pattern.pattern[0] &&
+	    dialplan_pattern_check(rec.route_pattern.pattern, NULL, 0) != 0)
+		abort();
 	prov_rec_check(k, &rec, &x, err, sizeof err);
 	o = prov_render(k, &rec, NULL, NULL);
 	json_decref(o);

@@ -2,6 +2,9 @@
 # Seeds: tests/fuzz/corpus/sip_ingress/ (first byte picks the peer).
 ward_fuzz_target(fuzz_sip_ingress ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_ingress.c
   ward_sip)
+# Seeds: tests/fuzz/corpus/x509match/ (a trunk profile's subject names).
+ward_fuzz_target(fuzz_x509match ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_x509match.c
+  ward_sip)
 # The B2BUA's SDP leg rule. Seeds: tests/fuzz/corpus/sip_call_sdp/.
 ward_fuzz_target(fuzz_sip_call_sdp
   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_call_sdp.c ward_sip)

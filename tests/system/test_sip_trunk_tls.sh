@@ -2,8 +2,10 @@
 # SIP trunks in a secure mode over TLS: the peer's certificate must chain to
 # the trust store and be one its trunk profile's X.509 subject names name —
 # the whole subject DN (not only its CN), or a bare name matching the CN or
-# a subjectAltName DNS entry. Our client plays the trunk peers from two
-# loopback addresses with certificates from mkpki.py --trunk.
+# a subjectAltName DNS entry. The certificate chains to the cluster CA or
+# is (or is issued by) a trunk-peer trust entry, which authenticates trunks
+# only. Our client plays the trunk peers from loopback addresses with
+# certificates from mkpki.py --trunk.
 . "$(dirname "$0")/lib.sh"
 
 SIPD=$WARD_BIN/tests/ward_sipd
@@ -19,6 +21,10 @@ microot $(fp mic-ca.pem)
 lscca $(fp cluster-ca.pem)
 trunk dn addr=127.0.0.1 mode=authenticated transports=tls,tcp subject=CN=trunk.example.com,O=Example,C=US
 trunk names addr=127.0.0.2 mode=encrypted transports=tls subject=other.example.com,sip.example.com
+trunkroot $(fp trunk-self.pem)
+trunk self addr=127.0.0.3 mode=authenticated transports=tls subject=CN=self.example.com,O=Self,C=US
+device self.example.com user=alice mode=authenticated transports=tls
+user alice pw-alice
 EOF2
 
 PORT=$(free_port)
@@ -54,4 +60,15 @@ step "a profile listing DNS names: the certificate's subjectAltName matches"
 info 501 127.0.0.2 tls trunk
 info 403 127.0.0.2 tls trunk-rogue
 [ "$(refusals names)" = 1 ] || fail "expected 1 refusal of trunk names"
+step "a self-signed trunk certificate in the trust store as trunk-peer authenticates its trunk"
+info 501 127.0.0.3 tls trunk-self
+info 403 127.0.0.3 tls trunk
+[ "$(refusals self)" = 1 ] || fail "expected 1 refusal of trunk self"
+step "but no phone: a device of that name with that certificate is refused"
+python3 "$CLIENT" --server "127.0.0.1:$TLS" --transport tls --local 127.0.0.4 \
+	--device self.example.com --user alice --password pw-alice --alg SHA-256 \
+	--cert "$PKI/trunk-self.pem" --expect 403 >/dev/null ||
+	fail "a trunk-peer certificate registered a phone"
+grep -q "as self.example.com refused: LSC not on record" "$CLUSTER_DIR/node1.log" ||
+	fail "no refusal logged for the phone with a trunk-peer certificate"
 step "done"

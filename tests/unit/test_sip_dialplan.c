@@ -153,8 +153,8 @@ static int teardown(void **state)
 
 /* Asks both directories; both must answer RC, and on 0 list DEVICES (a
  * space-separated list, in any order) in PARTITION. */
-static void expect(struct dp *d, const char *caller, const char *number,
-		   int rc, const char *devices, const char *partition)
+static void expect(struct dp *d, const char *caller, const char *number, int rc,
+		   const char *devices, const char *partition)
 {
 	const struct sip_directory *dirs[2] = {&d->store_dir, &d->mem_dir};
 
@@ -209,8 +209,7 @@ static void test_route_patterns_route_and_block(void **state)
 	expect(d, "SEP000000000001", "91234567", 0, "gw1", "pstn");
 	expect(d, "SEP000000000001", "900123", SIP_DIR_FORBIDDEN, NULL, NULL);
 	/* The lobby's first partition blocks what a later one would route. */
-	expect(d, "SEP000000000003", "91234567", SIP_DIR_FORBIDDEN, NULL,
-	       NULL);
+	expect(d, "SEP000000000003", "91234567", SIP_DIR_FORBIDDEN, NULL, NULL);
 	expect(d, "SEP000000000003", "1000", 0,
 	       "SEP000000000001 SEP000000000004", "internal");
 	expect(d, "SEP000000000004", "5123", 0, "gw1", "");
@@ -225,8 +224,7 @@ static void test_route_hides_numbers_out_of_reach(void **state)
 	expect(d, "SEP000000000001", "2999", SIP_DIR_NOTFOUND, NULL, NULL);
 	/* Without a CSS only the none-partition is reachable. */
 	expect(d, "SEP000000000004", "1000", SIP_DIR_NOTFOUND, NULL, NULL);
-	expect(d, "SEP000000000004", "91234567", SIP_DIR_NOTFOUND, NULL,
-	       NULL);
+	expect(d, "SEP000000000004", "91234567", SIP_DIR_NOTFOUND, NULL, NULL);
 	expect(d, "SEP000000000001", "10a0", SIP_DIR_NOTFOUND, NULL, NULL);
 	/* An unknown caller reaches nothing at all. */
 	expect(d, "SEP00000000000F", "3000", SIP_DIR_FORBIDDEN, NULL, NULL);
@@ -257,6 +255,29 @@ static void test_route_fails_closed_when_the_callers_css_is_gone(void **state)
 	sip_dirmem_directory(m, &md);
 	assert_int_equal(md.ops->route(md.ctx, "SEP000000000001", "1", &r), -1);
 	sip_dirmem_free(m);
+}
+
+static void test_mem_users_get_consecutive_lines(void **state)
+{
+	struct sip_dirmem *m;
+	struct sip_directory md;
+	struct sip_route r;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(sip_dirmem_parse("users u 3 secret-pw line=1000\n", &m,
+					  err, sizeof err),
+			 0);
+	sip_dirmem_directory(m, &md);
+	assert_int_equal(md.ops->route(md.ctx, "u0", "1002", &r), 0);
+	assert_int_equal(r.ndevices, 1);
+	assert_string_equal(r.devices[0], "u2");
+	assert_int_equal(md.ops->route(md.ctx, "u0", "1003", &r),
+			 SIP_DIR_NOTFOUND);
+	sip_dirmem_free(m);
+	assert_int_equal(
+	    sip_dirmem_parse("users u 3 pw line=1a\n", &m, err, sizeof err),
+	    -1);
 }
 
 static void test_mem_directory_refuses_malformed_dial_plan_lines(void **state)
@@ -295,6 +316,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_route_fails_closed_when_the_callers_css_is_gone, setup,
 		teardown),
+	    cmocka_unit_test(test_mem_users_get_consecutive_lines),
 	    cmocka_unit_test(
 		test_mem_directory_refuses_malformed_dial_plan_lines),
 	};

@@ -21,16 +21,16 @@
 
 /* ---- patterns --------------------------------------------------------- */
 
-static void test_pattern_check_accepts_the_syntax_and_names_the_fault(
-    void **state)
+static void
+test_pattern_check_accepts_the_syntax_and_names_the_fault(void **state)
 {
 	static const char *const good[] = {
 	    "1000", "1XXX", "9[2-9]XXXXXX", "[135]", "[1-35-7]X", "00!",
 	    "!",    "+41!", "*67X",	    "#",     "[0-9]!"};
 	static const char *const bad[] = {
-	    "",	     "1x",    "1X!2", "!!",   "[]",  "[5-1]", "[1-]",
-	    "[a]",   "[1",    "1.!",  "1 2",  "12]", "[[1]]", "-",
-	    "1\t2",  "X-",    "9.",   "[1-2"};
+	    "",	     "1x",  "1X!2", "!!",  "[]",  "[5-1]",
+	    "[1-]",  "[a]", "[1",   "1.!", "1 2", "12]",
+	    "[[1]]", "-",   "1\t2", "X-",  "9.",  "[1-2"};
 	char err[128], longp[80];
 
 	(void)state;
@@ -194,8 +194,7 @@ static void test_resolve_exact_line_beats_a_pattern(void **state)
 	assert_string_equal(r.pattern, "1XXX");
 }
 
-static void test_resolve_follows_css_order_then_the_none_partition(
-    void **state)
+static void test_resolve_follows_css_order_then_the_none_partition(void **state)
 {
 	static const char *const blocked_first[] = {"block", "internal"};
 	static const char *const internal_first[] = {"internal", "block"};
@@ -271,7 +270,8 @@ static void test_resolve_picks_the_most_specific_pattern(void **state)
 static void test_resolve_fails_closed_when_the_source_fails(void **state)
 {
 	char css[1][STORE_NAME_MAX] = {"internal"};
-	struct table t = {.e = plan, .n = sizeof plan / sizeof *plan, .fail = 1};
+	struct table t = {
+	    .e = plan, .n = sizeof plan / sizeof *plan, .fail = 1};
 	struct dialplan_result r;
 
 	(void)state;
@@ -281,11 +281,13 @@ static void test_resolve_fails_closed_when_the_source_fails(void **state)
 
 /* ---- records and tables ----------------------------------------------- */
 
-static void test_dial_plan_records_round_trip_and_refuse_bad_fields(
-    void **state)
+static void
+test_dial_plan_records_round_trip_and_refuse_bad_fields(void **state)
 {
-	struct store_partition p = {.name = "internal", .description = "d",
-				    .created_ms = 1, .changed_ms = 2},
+	struct store_partition p = {.name = "internal",
+				    .description = "d",
+				    .created_ms = 1,
+				    .changed_ms = 2},
 			       p2;
 	struct store_css c = {.name = "phones", .n_partitions = 2}, c2;
 	struct store_route_pattern rp = {.name = "pstn-out",
@@ -340,7 +342,8 @@ static void test_dial_plan_records_round_trip_and_refuse_bad_fields(
 	rp.action = 7;
 	assert_int_equal(store_route_pattern_encode(&rp, buf, sizeof buf, &len),
 			 STORE_EINVAL);
-	assert_string_equal(store_route_action_name(STORE_ROUTE_BLOCK), "block");
+	assert_string_equal(store_route_action_name(STORE_ROUTE_BLOCK),
+			    "block");
 }
 
 /* A version 1 device record, as the store held before partitions: it reads
@@ -348,20 +351,20 @@ static void test_dial_plan_records_round_trip_and_refuse_bad_fields(
 static void test_version_1_device_reads_with_no_partitions(void **state)
 {
 	static const uint8_t v1[] = {
-	    1,					/* version */
-	    0, 15, 'S', 'E', 'P', '0', '0', '1', '1', '2', '2', '3', '3', '4',
-	    '4', 'A', 'A',			/* name */
-	    1,					/* kind phone */
-	    0, 0,				/* description */
-	    0, 4, '7', '9', '7', '0',		/* model */
-	    0, 0, 0, 3,				/* caps tls, srtp */
-	    0, 19, 's', 't', 'a', 'n', 'd', 'a', 'r', 'd', '-', 'n', 'o', 'n',
-	    '-', 's', 'e', 'c', 'u', 'r', 'e', /* profile */
-	    1, 0, 4, '1', '0', '0', '1',	/* one line */
-	    0, 0, 0, 0, 0, 0,			/* user, group, host */
-	    0, 0,				/* port */
-	    0, 0, 0, 0, 0, 0, 0, 5,		/* created */
-	    0, 0, 0, 0, 0, 0, 0, 6,		/* changed */
+	    1, /* version */
+	    0,	 15,  'S', 'E', 'P', '0', '0', '1', '1', '2', '2',
+	    '3', '3', '4', '4', 'A', 'A', /* name */
+	    1,				  /* kind phone */
+	    0,	 0,			  /* description */
+	    0,	 4,   '7', '9', '7', '0', /* model */
+	    0,	 0,   0,   3,		  /* caps tls, srtp */
+	    0,	 19,  's', 't', 'a', 'n', 'd', 'a', 'r', 'd', '-',
+	    'n', 'o', 'n', '-', 's', 'e', 'c', 'u', 'r', 'e', /* profile */
+	    1,	 0,   4,   '1', '0', '0', '1',		      /* one line */
+	    0,	 0,   0,   0,	0,   0,		  /* user, group, host */
+	    0,	 0,				  /* port */
+	    0,	 0,   0,   0,	0,   0,	  0,   5, /* created */
+	    0,	 0,   0,   0,	0,   0,	  0,   6, /* changed */
 	};
 	struct store_device d, d2;
 	uint8_t buf[STORE_RECORD_MAX];
@@ -408,8 +411,8 @@ static void put_pattern(struct fx *f, const char *name, const char *part,
 	assert_int_equal(fx_apply(f, c), want);
 }
 
-static void test_route_patterns_are_unique_per_partition_and_indexed(
-    void **state)
+static void
+test_route_patterns_are_unique_per_partition_and_indexed(void **state)
 {
 	struct fx *f = *state;
 	struct store_route_pattern old, next;
@@ -423,9 +426,8 @@ static void test_route_patterns_are_unique_per_partition_and_indexed(
 	put_pattern(f, "d", "pstn", "900!", STORE_EEXIST);
 	put_pattern(f, "a", "other", "1X", STORE_EEXIST);
 	r = fx_read(f);
-	assert_int_equal(store_route_pattern_each_in(r, "pstn", collect_pattern,
-						     seen),
-			 0);
+	assert_int_equal(
+	    store_route_pattern_each_in(r, "pstn", collect_pattern, seen), 0);
 	assert_string_equal(seen, "900! 9[0-1]! ");
 	seen[0] = '\0';
 	assert_int_equal(

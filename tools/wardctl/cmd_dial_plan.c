@@ -51,7 +51,7 @@ static void render(FILE *out, const json_t *a)
 		fprintf(out, "line in %s%s, rings", part[0] ? "partition " : "",
 			part[0] ? part : "the none-partition");
 		json_array_foreach(devs, i, d)
-			fprintf(out, " %s", json_string_value(d));
+		    fprintf(out, " %s", json_string_value(d));
 		fputc('\n', out);
 	} else if (strcmp(verdict, "route") == 0) {
 		fprintf(out, "route pattern %s (%s) in %s%s, to trunk %s\n",

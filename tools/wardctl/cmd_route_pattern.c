@@ -5,12 +5,12 @@
 #include "tools/wardctl/prov.h"
 
 static const struct prov_field fields[] = {
-    {"description", PROV_STR}, {"partition", PROV_STR},
-    {"pattern", PROV_STR},     {"action", PROV_STR},
-    {"trunk", PROV_STR},
+    {"description", PROV_STR}, {"partition", PROV_STR}, {"pattern", PROV_STR},
+    {"action", PROV_STR},      {"trunk", PROV_STR},
 };
 
-static const char *const columns[] = {"name", "partition", "pattern", "action", "trunk"};
+static const char *const columns[] = {"name", "partition", "pattern", "action",
+				      "trunk"};
 
 const struct prov_group prov_group_route_pattern = {
     .what = "route pattern",

@@ -17,6 +17,9 @@
                       DNS name sip.example.com
   trunk-other.pem     the same CN under O=Other
   trunk-rogue.pem     trunk.pem's names from the rogue CA
+  trunk-self.pem      a self-signed trunk certificate, C=US,O=Self,
+                      CN=self.example.com (in tls/cafile.pem with --trunk,
+                      as a trunk-peer trust entry)
 
 usage: mkpki.py DIR [--rsa] [--server-name NAME] [--trunk] DEVICE...
   --server-name   the server certificate's CN and DNS name (ward-node1;
@@ -102,8 +105,15 @@ def main():
     sk = key(use_rsa)
     srv = cert(server, sk, ca, cak, dns=server)
     save("tls/agent.pem", pem(srv) + pem(ca) + keypem(sk), srv)
+    extra = b""
+    if trunk:
+        sk2 = key()
+        selfc = cert("self.example.com", sk2, dns="self.example.com",
+                     org="Self")
+        save("trunk-self.pem", pem(selfc) + keypem(sk2), selfc)
+        extra = pem(selfc)
     with open(os.path.join(out, "tls/cafile.pem"), "wb") as f:
-        f.write(pem(ca) + pem(mic))
+        f.write(pem(ca) + pem(mic) + extra)
     for d in devices:
         for kind, ik, ic, start, end in (
                 ("mic", mick, mic, None, None),
