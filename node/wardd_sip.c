@@ -295,6 +295,8 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	sc->call.ring_s = w->cfg.sip_ring_s;
 	sc->core.rate = w->cfg.sip_rate_per_source;
 	sc->core.burst = w->cfg.sip_rate_per_source * 2;
+	sc->core.presence.max_subs = w->cfg.sip_presence_max;
+	sc->core.presence.max_per_watcher = w->cfg.sip_presence_per_watcher;
 	if (w->cfg.sip_digest[0]) {
 		char algs[sizeof w->cfg.sip_digest];
 		enum sip_digest_alg a;
@@ -405,7 +407,7 @@ void wardd_sip_look(struct wardd *w)
 		w->sip = NULL;
 	}
 	media_look(w, &sc);
-	sc.core.media = w->media ? &w->media_table : NULL;
+	sc.media = w->media ? &w->media_table : NULL;
 	if (sip_start(&sc, &w->sip_dirview, &hooks, &w->sip, err, sizeof err) !=
 	    0) {
 		log_error("sip", "signaling not started: %s", err);
