@@ -26,63 +26,7 @@ struct call;
 #include "node/sip/call.h"
 
 #define TAG "sip"
-#define FLOW_MAX 128
-#define CONTACT_MAX 192
-#define ALLOW "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS"
-
-enum call_state {
-	CALL_TRYING = 0, /* INVITE sent to B */
-	CALL_EARLY,	 /* B rings */
-	CALL_ANSWERED,	 /* 200 sent to A, its ACK awaited */
-	CALL_TALKING,	 /* A acknowledged */
-	CALL_ENDING,	 /* cancelled: B's final answer awaited */
-};
-
-/* One side of a call: the dialog ward holds with a device. */
-struct side {
-	struct sip_device dev;
-	char user[SIP_DIR_NAME_MAX]; /* its number as the other side sees it */
-	unsigned transport;	     /* SIP_TP_* */
-	char flow[FLOW_MAX];	     /* where requests to it go */
-	char contact[CONTACT_MAX];   /* ward's Contact toward it */
-	nta_leg_t *leg;		     /* owned */
-	int encrypted;		     /* may receive keys: encrypted over TLS */
-};
-
-struct call {
-	struct sip_calls *cs;
-	struct call *prev, *next;
-	enum call_state state;
-	char call_id[96]; /* A's */
-	char number[SIP_DIR_NAME_MAX];
-	struct side a, b;
-	nta_incoming_t *irq_a; /* A's INVITE, until its ACK or a final */
-	nta_outgoing_t *orq_b; /* the INVITE to B, until its final */
-	int a_offered;	       /* A's INVITE held the offer */
-	int b_acked;
-	uint32_t b_invite_cseq;
-	/* One relayed in-dialog request at a time. */
-	nta_incoming_t *pend_irq;
-	nta_outgoing_t *pend_orq;
-	struct side *pend_from;
-	struct sip_media_call *media; /* owned by the media table */
-	enum sip_level level;
-	enum sip_level told_b; /* the level B's INVITE announced */
-	int offer_keys;	       /* A's offer carried a=crypto */
-	char *answer_a;	       /* ward's answer to A, for 18x then 200; owned,
-				* wiped */
-	int early_sent;
-	uint64_t started_ms, answered_ms, ring_until_ms;
-	uint64_t end_by_ms; /* CALL_ENDING: freed by then whatever B does */
-};
-
-struct sip_calls {
-	struct sip_call_config cfg;
-	struct sip_calls_env env;
-	struct call *head;
-	size_t n;
-	uint64_t now_ms;
-};
+#include "node/sip/call_int.h"
 
 void sip_call_config_defaults(struct sip_call_config *cfg)
 {
@@ -95,7 +39,7 @@ void sip_call_config_defaults(struct sip_call_config *cfg)
 	cfg->tls_port = 5061;
 }
 
-static uint64_t wall_ms(void)
+uint64_t wall_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -108,7 +52,7 @@ static const char *tp_name(unsigned tp)
 }
 
 /* "sip:ADDR:PORT;transport=T" for the flow the device is reached on. */
-static void flow_url(char *out, size_t cap, const struct sockaddr *sa,
+void flow_url(char *out, size_t cap, const struct sockaddr *sa,
 		     unsigned tp)
 {
 	char ip[INET6_ADDRSTRLEN] = "";
@@ -128,7 +72,7 @@ static void flow_url(char *out, size_t cap, const struct sockaddr *sa,
 	snprintf(out, cap, "sip:%s:%u;transport=%s", ip, port, tp_name(tp));
 }
 
-static void contact_of(const struct sip_calls *cs, unsigned tp, char *out,
+void contact_of(const struct sip_calls *cs, unsigned tp, char *out,
 		       size_t cap)
 {
 	int v6 = strchr(cs->cfg.host, ':') != NULL;
@@ -141,7 +85,7 @@ static void contact_of(const struct sip_calls *cs, unsigned tp, char *out,
 /* The leg's level: encrypted needs an encrypted-mode profile over TLS,
  * authenticated an authenticated (or better) one over TLS; a trunk is at
  * most authenticated. */
-static enum sip_level side_level(const struct side *s)
+enum sip_level side_level(const struct side *s)
 {
 	if (s->transport != SIP_TP_TLS || s->dev.mode == SIP_SECMODE_NONSECURE)
 		return SIP_LEVEL_NONSECURE;
@@ -159,7 +103,7 @@ static const char *level_param(enum sip_level l)
 					      : "NotAuthenticated";
 }
 
-static void level_hdr(const struct call *c, char *out, size_t cap)
+void level_hdr(const struct call *c, char *out, size_t cap)
 {
 	snprintf(out, cap, "<urn:x-cisco-remotecc:callinfo>;security=%s",
 		 level_param(c->level));
@@ -196,7 +140,7 @@ static void emit_both(struct call *c, enum sip_dialog_state st)
 	emit(c, &c->b, 0, st);
 }
 
-static int is_sdp(const sip_t *sip)
+int is_sdp(const sip_t *sip)
 {
 	return sip && sip->sip_payload && sip->sip_payload->pl_len &&
 	       sip->sip_content_type && sip->sip_content_type->c_type &&
@@ -206,7 +150,7 @@ static int is_sdp(const sip_t *sip)
 
 /* The level the legs allow, KEYS: the offer carried keys (without a
  * media table the keys go phone to phone: both legs must may hold them). */
-static enum sip_level legs_level(const struct call *c, int keys)
+enum sip_level legs_level(const struct call *c, int keys)
 {
 	enum sip_level la = side_level(&c->a), lb = side_level(&c->b);
 	enum sip_level l = la < lb ? la : lb;
@@ -221,7 +165,7 @@ static enum sip_level legs_level(const struct call *c, int keys)
  * first offer, 'a' first answer, 'O' re-offer, 'A' re-answer) or by the
  * leg rule. Returns a heap buffer the caller wipes and frees, NULL with
  * *STATUS set (488 refused, 500 no memory). */
-static char *sdp_for(struct call *c, const struct side *to, int kind,
+char *sdp_for(struct call *c, const struct side *to, int kind,
 		     const sip_payload_t *pl, int *status)
 {
 	const struct sip_media *m = c->cs->env.media;
@@ -271,7 +215,7 @@ static char *sdp_for(struct call *c, const struct side *to, int kind,
 	return out;
 }
 
-static void sdp_drop(char *sdp)
+void sdp_drop(char *sdp)
 {
 	if (sdp) {
 		OPENSSL_cleanse(sdp, strlen(sdp));
@@ -309,12 +253,13 @@ static void call_unlink(struct call *c)
 
 /* Ends the call's objects: whatever transaction still waits gets a final
  * answer, every leg is destroyed. Nothing of C is used after. */
-static void call_free(struct call *c, const char *why)
+void call_free(struct call *c, const char *why)
 {
 	const struct sip_media *m = c->cs->env.media;
 
 	log_info(TAG, "call %s %s -> %s (%s) ended: %s", c->call_id,
 		 c->a.dev.name, c->b.dev.name, c->number, why);
+	call_xfer_free(c);
 	if (c->irq_a) {
 		if (nta_incoming_status(c->irq_a) < 200)
 			nta_incoming_treply(c->irq_a, 500, "Call Ended",
@@ -350,7 +295,7 @@ static void set_ending(struct call *c)
 
 /* A request ward makes in side S's dialog (BYE, ACK, an UPDATE telling
  * the level), its answers left to nta. */
-static void send_req(struct call *c, struct side *s, sip_method_t method,
+void send_req(struct call *c, struct side *s, sip_method_t method,
 		     const char *name, uint32_t cseq, const char *body,
 		     const char *info)
 {
@@ -367,13 +312,13 @@ static void send_req(struct call *c, struct side *s, sip_method_t method,
 	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
 }
 
-static void send_simple(struct call *c, struct side *s, sip_method_t method,
+void send_simple(struct call *c, struct side *s, sip_method_t method,
 			const char *name, uint32_t cseq, const char *body)
 {
 	send_req(c, s, method, name, cseq, body, NULL);
 }
 
-static void send_bye(struct call *c, struct side *s)
+void send_bye(struct call *c, struct side *s)
 {
 	send_simple(c, s, sip_method_bye, "BYE", 0, NULL);
 }
@@ -608,7 +553,7 @@ static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
 
 	if (c->state < CALL_ANSWERED || c->state == CALL_ENDING)
 		return 491;
-	if (c->pend_irq)
+	if (c->pend_irq || c->xfer)
 		return 491;
 	if (is_sdp(sip) && (m == sip_method_invite || m == sip_method_update)) {
 		sdp = sdp_for(c, to, 'O', sip->sip_payload, &st);
@@ -644,7 +589,7 @@ static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
 	return 0;
 }
 
-static int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
+int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 		  sip_t const *sip)
 {
 	struct side *from = leg == c->a.leg ? &c->a : &c->b;
@@ -655,7 +600,11 @@ static int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 		if (from == &c->a)
 			on_ack_a(c, sip);
 		return 200; /* no answer to an ACK; ends the transaction */
+	case sip_method_refer:
+		return call_xfer_refer(c, from, irq, sip);
 	case sip_method_bye:
+		if (c->xfer && call_xfer_bye(c, from, irq))
+			return 0;
 		log_info(TAG, "call %s: BYE from %s", c->call_id,
 			 from == &c->a ? "the caller" : "the callee");
 		if (from == &c->a && c->orq_b) {
@@ -735,7 +684,7 @@ static unsigned device_calls(const struct sip_calls *cs, const char *dev)
 /* The callee: the dial plan's devices (or, without one, the device that
  * has the number as a line), the first registered here. Returns 0 with
  * DEV and BINDING filled, or the status to refuse with. */
-static int find_callee(struct sip_calls *cs, const char *caller,
+int find_callee(struct sip_calls *cs, const char *caller,
 		       const char *number, struct sip_device *dev,
 		       struct sip_reg_contact *binding)
 {
@@ -778,7 +727,7 @@ static int find_callee(struct sip_calls *cs, const char *caller,
 	return 480;
 }
 
-static void binding_addr(const struct sip_reg_contact *b,
+void binding_addr(const struct sip_reg_contact *b,
 			 struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof *ss);
@@ -873,6 +822,10 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	struct call *c;
 	int st;
 
+	if (sip->sip_replaces) {
+		call_xfer_replaces(cs, msg, sip, peer, tp, caller);
+		return;
+	}
 	if (sip->sip_to->a_tag) {
 		refuse(cs, msg, 481, "Call Does Not Exist");
 		return;

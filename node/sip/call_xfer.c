@@ -1,0 +1,546 @@
+/* call_xfer: blind transfer (an in-dialog REFER) and INVITE with Replaces
+ * (RFC 3891) in the B2BUA. Both put a new party in the place of one side
+ * of a call: ward gets the new party's offer (its 200 to ward's INVITE
+ * without SDP, or its INVITE with Replaces), re-INVITEs the side that
+ * stays with it, and hands that side's answer back (in the ACK, or in the
+ * 200); the side replaced gets a BYE. See call_int.h for the hooks and
+ * docs/sip.md ("Transfer") for the behaviour and its limits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+struct call;
+#define NTA_LEG_MAGIC_T struct call
+#define NTA_INCOMING_MAGIC_T struct call
+#define NTA_OUTGOING_MAGIC_T struct call
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+
+#include "common/log.h"
+#include "node/sip/call_int.h"
+
+#define TAG "sip"
+
+struct call_xfer {
+	int replaces;	   /* 0: a REFER's blind transfer */
+	struct side *slot; /* the side being replaced (&c->a or &c->b) */
+	struct side neu;   /* the new party, until it takes the slot */
+	struct side old;   /* the side replaced, once swapped */
+	int swapped;
+	int old_gone;		 /* the transferor hung up meanwhile */
+	nta_outgoing_t *orq_new; /* REFER: the INVITE to the target */
+	uint32_t new_cseq;	 /* its CSeq, for the ACK */
+	nta_incoming_t *irq_new; /* Replaces: the new party's INVITE */
+	nta_outgoing_t *orq_re;	 /* the re-INVITE to the side that stays */
+};
+
+static struct side *other(struct call *c, const struct side *s)
+{
+	return s == &c->a ? &c->b : &c->a;
+}
+
+/* The REFER's implicit subscription: a NOTIFY with the sipfrag of the
+ * transfer's progress to side S. */
+static void notify(struct side *s, int status, const char *phrase, int final)
+{
+	char frag[96];
+
+	if (!s->leg)
+		return;
+	snprintf(frag, sizeof frag, "SIP/2.0 %d %s\r\n", status, phrase);
+	nta_outgoing_tcreate(
+	    s->leg, NULL, NULL, URL_STRING_MAKE(s->flow), SIP_METHOD_NOTIFY,
+	    NULL, SIPTAG_CONTACT_STR(s->contact), SIPTAG_EVENT_STR("refer"),
+	    SIPTAG_SUBSCRIPTION_STATE_STR(final ? "terminated;reason=noresource"
+						: "active;expires=60"),
+	    SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
+	    SIPTAG_PAYLOAD_STR(frag), TAG_END());
+}
+
+/* Requests in the replaced side's dialog once the new party holds the
+ * slot: its BYE is answered, anything else is no longer a call. */
+static int on_old_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
+		      sip_t const *sip)
+{
+	(void)leg;
+	if (sip->sip_request->rq_method == sip_method_ack)
+		return 200;
+	if (sip->sip_request->rq_method == sip_method_bye) {
+		if (c->xfer)
+			c->xfer->old_gone = 1;
+		return 200;
+	}
+	(void)irq;
+	return 481;
+}
+
+static void xfer_release(struct call *c)
+{
+	struct call_xfer *x = c->xfer;
+
+	if (!x)
+		return;
+	c->xfer = NULL;
+	if (x->orq_new)
+		nta_outgoing_destroy(x->orq_new);
+	if (x->orq_re)
+		nta_outgoing_destroy(x->orq_re);
+	if (x->irq_new) {
+		if (nta_incoming_status(x->irq_new) < 200)
+			nta_incoming_treply(x->irq_new, 500, "Call Ended",
+					    TAG_END());
+		nta_incoming_destroy(x->irq_new);
+	}
+	nta_leg_destroy(x->neu.leg);
+	nta_leg_destroy(x->old.leg);
+	free(x);
+}
+
+void call_xfer_free(struct call *c)
+{
+	xfer_release(c);
+}
+
+/* The new party takes the slot; the replaced side's dialog stays in
+ * x->old (for the NOTIFY and the BYE) and answers only its BYE. */
+static void swap_in(struct call *c)
+{
+	struct call_xfer *x = c->xfer;
+
+	x->old = *x->slot;
+	*x->slot = x->neu;
+	memset(&x->neu, 0, sizeof x->neu);
+	if (x->old.leg)
+		nta_leg_bind(x->old.leg, on_old_leg, c);
+	x->swapped = 1;
+}
+
+static void swap_back(struct call *c)
+{
+	struct call_xfer *x = c->xfer;
+
+	x->neu = *x->slot;
+	*x->slot = x->old;
+	memset(&x->old, 0, sizeof x->old);
+	if (x->slot->leg)
+		nta_leg_bind(x->slot->leg, on_leg, c);
+	x->swapped = 0;
+}
+
+/* After the swap the level of the new pair of legs is what the answer
+ * made it; both sides hear it if it differs from what they were told. */
+static void tell_level(struct call *c, enum sip_level told)
+{
+	char info[96];
+
+	log_info(TAG, "call %s %s <-> %s after the %s, security level %s",
+		 c->call_id, c->a.dev.name, c->b.dev.name,
+		 c->xfer && c->xfer->replaces ? "replacement" : "transfer",
+		 sip_level_name(c->level));
+	if (c->level == told)
+		return;
+	level_hdr(c, info, sizeof info);
+	send_req(c, &c->a, sip_method_update, "UPDATE", 0, NULL, info);
+	send_req(c, &c->b, sip_method_update, "UPDATE", 0, NULL, info);
+}
+
+/* The side that stays answered the re-INVITE carrying the new party's
+ * offer. */
+static int on_resp_re(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct call_xfer *x = c->xfer;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
+	struct side *stay = other(c, x->slot);
+	enum sip_level told = c->level;
+	char *sdp = NULL, info[96];
+	int st = 488;
+
+	if (status < 200)
+		return 0;
+	nta_outgoing_destroy(orq);
+	x->orq_re = NULL;
+	if (status < 300) {
+		send_simple(c, stay, sip_method_ack, "ACK",
+			    sip->sip_cseq->cs_seq, NULL);
+		if (is_sdp(sip))
+			sdp = sdp_for(c, x->slot, 'A', sip->sip_payload, &st);
+	}
+	if (!sdp) {
+		/* The side that stays keeps (or never had) the replaced
+		 * party's media: the new party is let go. */
+		log_info(TAG, "call %s: the %s failed: re-INVITE answered %d",
+			 c->call_id, x->replaces ? "replacement" : "transfer",
+			 status);
+		if (status < 300) {
+			/* Its session changed under an answer ward refused:
+			 * nothing sane is left, the call ends. */
+			swap_back(c);
+			if (x->replaces) {
+				nta_incoming_treply(x->irq_new, st,
+						    "Not Acceptable Here",
+						    TAG_END());
+			} else {
+				send_simple(c, &x->neu, sip_method_ack, "ACK",
+					    x->new_cseq, NULL);
+				send_bye(c, &x->neu);
+				notify(x->slot, st, "Not Acceptable Here", 1);
+			}
+			send_bye(c, x->slot);
+			send_bye(c, stay);
+			call_free(c, "transfer failed");
+			return 0;
+		}
+		swap_back(c);
+		if (x->replaces) {
+			nta_incoming_treply(x->irq_new,
+					    status >= 400 ? status : 480,
+					    "Replacement Failed", TAG_END());
+		} else {
+			send_simple(c, &x->neu, sip_method_ack, "ACK",
+				    x->new_cseq, NULL);
+			send_bye(c, &x->neu);
+			notify(x->slot, 480, "Temporarily Unavailable", 1);
+		}
+		if (x->old_gone) {
+			send_bye(c, stay);
+			call_free(c, "transfer failed, transferor gone");
+			return 0;
+		}
+		xfer_release(c);
+		return 0;
+	}
+	level_hdr(c, info, sizeof info);
+	if (x->replaces) {
+		nta_incoming_treply(x->irq_new, SIP_200_OK,
+				    SIPTAG_CONTACT_STR(x->slot->contact),
+				    SIPTAG_ALLOW_STR(ALLOW),
+				    SIPTAG_CALL_INFO_STR(info),
+				    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+				    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	} else {
+		send_simple(c, x->slot, sip_method_ack, "ACK", x->new_cseq,
+			    sdp);
+		notify(&x->old, 200, "OK", 1);
+	}
+	sdp_drop(sdp);
+	if (!x->old_gone)
+		send_bye(c, &x->old);
+	if (x->slot == &c->b)
+		snprintf(c->number, sizeof c->number, "%s", c->b.user);
+	tell_level(c, told);
+	/* The new party's INVITE transaction (Replaces) ends with its ACK,
+	 * which nta absorbs; the rest goes. */
+	xfer_release(c);
+	return 0;
+}
+
+/* The new party's offer, for the side that stays in a re-INVITE; the
+ * slot already holds the new party. Returns 0 or a status. */
+static int reinvite_stay(struct call *c, const sip_payload_t *offer)
+{
+	struct call_xfer *x = c->xfer;
+	struct side *stay = other(c, x->slot);
+	char *sdp, info[96];
+	int st;
+
+	sdp = sdp_for(c, stay, 'O', offer, &st);
+	if (!sdp)
+		return st;
+	c->level = legs_level(c, c->cs->env.media || c->offer_keys);
+	level_hdr(c, info, sizeof info);
+	x->orq_re = nta_outgoing_tcreate(
+	    stay->leg, on_resp_re, c, URL_STRING_MAKE(stay->flow),
+	    SIP_METHOD_INVITE, NULL, SIPTAG_CONTACT_STR(stay->contact),
+	    SIPTAG_ALLOW_STR(ALLOW), SIPTAG_CALL_INFO_STR(info),
+	    SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+	    TAG_END());
+	sdp_drop(sdp);
+	return x->orq_re ? 0 : 500;
+}
+
+/* The transfer target's answer to ward's INVITE (without an offer). */
+static int on_resp_new(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct call_xfer *x = c->xfer;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
+	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
+						    : "Request Timeout";
+	int st;
+
+	if (status < 200) {
+		if (status == 180 || status == 183)
+			notify(x->slot, status, phrase, 0);
+		return 0;
+	}
+	nta_outgoing_destroy(orq);
+	x->orq_new = NULL;
+	if (status >= 300) {
+		log_info(TAG, "call %s: transfer target answered %d",
+			 c->call_id, status);
+		notify(x->slot, status, phrase, 1);
+		if (x->old_gone) {
+			send_bye(c, other(c, x->slot));
+			call_free(c, "transfer failed, transferor gone");
+			return 0;
+		}
+		xfer_release(c);
+		return 0;
+	}
+	nta_leg_rtag(x->neu.leg, sip->sip_to->a_tag);
+	nta_leg_client_route(x->neu.leg, sip->sip_record_route,
+			     sip->sip_contact);
+	x->new_cseq = sip->sip_cseq->cs_seq;
+	swap_in(c);
+	st = is_sdp(sip) ? reinvite_stay(c, sip->sip_payload) : 488;
+	if (st != 0) {
+		swap_back(c);
+		send_simple(c, &x->neu, sip_method_ack, "ACK", x->new_cseq,
+			    NULL);
+		send_bye(c, &x->neu);
+		notify(x->slot, st, "Not Acceptable Here", 1);
+		if (x->old_gone) {
+			send_bye(c, other(c, x->slot));
+			call_free(c, "transfer failed, transferor gone");
+			return 0;
+		}
+		xfer_release(c);
+	}
+	return 0;
+}
+
+static struct call_xfer *xfer_new(struct call *c, struct side *slot,
+				  int replaces)
+{
+	struct call_xfer *x = calloc(1, sizeof *x);
+
+	if (!x)
+		return NULL;
+	x->slot = slot;
+	x->replaces = replaces;
+	c->xfer = x;
+	return x;
+}
+
+int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
+		    sip_t const *sip)
+{
+	struct sip_calls *cs = c->cs;
+	struct side *stay = other(c, from);
+	const url_t *to_url;
+	const char *number;
+	struct sip_reg_contact binding;
+	struct sockaddr_storage bss;
+	struct call_xfer *x;
+	char fromh[SIP_DIR_NAME_MAX + 96], toh[SIP_DIR_NAME_MAX + 96];
+	char info[96];
+	int st;
+
+	if (c->state != CALL_TALKING || c->xfer || c->pend_irq)
+		return 491;
+	if (!sip->sip_refer_to) {
+		log_info(TAG, "call %s: REFER without a Refer-To", c->call_id);
+		return 400;
+	}
+	to_url = sip->sip_refer_to->r_url;
+	if (to_url->url_headers &&
+	    strcasestr(to_url->url_headers, "replaces=")) {
+		log_info(TAG, "call %s: REFER with Replaces refused",
+			 c->call_id);
+		return 501;
+	}
+	number = to_url->url_user;
+	if (!number || !number[0] || strlen(number) >= SIP_DIR_NAME_MAX)
+		return 404;
+	x = xfer_new(c, from, 0);
+	if (!x)
+		return 500;
+	nta_incoming_treply(irq, SIP_202_ACCEPTED,
+			    SIPTAG_CONTACT_STR(from->contact), TAG_END());
+	nta_incoming_destroy(irq);
+	notify(from, 100, "Trying", 0);
+
+	/* The transferor's calling search space decides. */
+	st = find_callee(cs, from->dev.name, number, &x->neu.dev, &binding);
+	if (st != 0) {
+		log_info(TAG, "call %s: transfer by %s to %s refused: %d",
+			 c->call_id, from->dev.name, number, st);
+		notify(from, st,
+		       st == 403   ? "Forbidden"
+		       : st == 404 ? "Not Found"
+				   : "Temporarily Unavailable",
+		       1);
+		xfer_release(c);
+		return 0;
+	}
+	snprintf(x->neu.user, sizeof x->neu.user, "%s", number);
+	x->neu.transport = binding.transport;
+	binding_addr(&binding, &bss);
+	flow_url(x->neu.flow, sizeof x->neu.flow, (const struct sockaddr *)&bss,
+		 binding.transport);
+	contact_of(cs, x->neu.transport, x->neu.contact, sizeof x->neu.contact);
+	x->neu.encrypted = side_level(&x->neu) == SIP_LEVEL_ENCRYPTED;
+	snprintf(fromh, sizeof fromh, "<sip:%s@%s>", stay->user, cs->cfg.host);
+	snprintf(toh, sizeof toh, "<sip:%s@%s>", number, cs->cfg.host);
+	x->neu.leg =
+	    nta_leg_tcreate(cs->env.agent, on_leg, c, SIPTAG_FROM_STR(fromh),
+			    SIPTAG_TO_STR(toh), TAG_END());
+	if (!x->neu.leg || !nta_leg_tag(x->neu.leg, NULL)) {
+		notify(from, 500, "Server Internal Error", 1);
+		xfer_release(c);
+		return 0;
+	}
+	level_hdr(c, info, sizeof info);
+	x->orq_new = nta_outgoing_tcreate(
+	    x->neu.leg, on_resp_new, c, URL_STRING_MAKE(x->neu.flow),
+	    SIP_METHOD_INVITE, URL_STRING_MAKE(binding.uri),
+	    SIPTAG_CONTACT_STR(x->neu.contact), SIPTAG_ALLOW_STR(ALLOW),
+	    SIPTAG_CALL_INFO_STR(info),
+	    TAG_IF(binding.path[0], SIPTAG_ROUTE_STR(binding.path)), TAG_END());
+	if (!x->orq_new) {
+		notify(from, 500, "Server Internal Error", 1);
+		xfer_release(c);
+		return 0;
+	}
+	log_info(TAG, "call %s: %s transfers %s to %s (%s)", c->call_id,
+		 from->dev.name, stay->dev.name, number, x->neu.dev.name);
+	return 0;
+}
+
+int call_xfer_bye(struct call *c, struct side *from, nta_incoming_t *irq)
+{
+	struct call_xfer *x = c->xfer;
+
+	if (x->replaces || from != x->slot)
+		return 0;
+	/* The transferor hangs up before the target answered: the transfer
+	 * goes on; if it fails, the transferee's call ends. */
+	log_info(TAG, "call %s: the transferor hung up during the transfer",
+		 c->call_id);
+	x->old_gone = 1;
+	nta_incoming_treply(irq, SIP_200_OK, TAG_END());
+	nta_incoming_destroy(irq);
+	return 1;
+}
+
+/* The Replaces INVITE's transaction: its CANCEL before the side that
+ * stays answered, or its end. */
+static int on_irq_new(struct call *c, nta_incoming_t *irq, sip_t const *sip)
+{
+	struct call_xfer *x = c->xfer;
+
+	if (!x || x->irq_new != irq)
+		return 0;
+	if (sip && sip->sip_request->rq_method == sip_method_cancel) {
+		/* nta answers 487; the re-INVITE's answer then finds the
+		 * new party gone: end it as a failed replacement. */
+		log_info(TAG, "call %s: replacement cancelled", c->call_id);
+	}
+	return 0;
+}
+
+/* The call and side whose ward dialog the Replaces header names. */
+static struct call *by_replaces(struct sip_calls *cs, const sip_t *sip,
+				struct side **slot)
+{
+	nta_leg_t *leg = nta_leg_by_replaces(cs->env.agent, sip->sip_replaces);
+
+	if (!leg)
+		return NULL;
+	for (struct call *c = cs->head; c; c = c->next) {
+		if (c->a.leg == leg) {
+			*slot = &c->a;
+			return c;
+		}
+		if (c->b.leg == leg) {
+			*slot = &c->b;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			const struct sip_peer *peer, tport_t *tp,
+			const char *caller)
+{
+	const struct sip_directory *d = cs->env.dir;
+	const char *cuser = sip->sip_from->a_url->url_user;
+	struct side *slot = NULL;
+	struct call *c = by_replaces(cs, sip, &slot);
+	struct call_xfer *x;
+	struct side neu;
+	int st;
+
+	if (!c || sip->sip_to->a_tag) {
+		log_info(TAG, "INVITE with Replaces from %s: no such dialog",
+			 caller);
+		nta_msg_treply(cs->env.agent, msg, 481,
+			       "Call/Transaction Does Not Exist", TAG_END());
+		return;
+	}
+	if (c->state != CALL_TALKING || c->xfer || c->pend_irq) {
+		nta_msg_treply(cs->env.agent, msg, 486, "Busy Here", TAG_END());
+		return;
+	}
+	if (!is_sdp(sip) || !cuser || strlen(cuser) >= SIP_DIR_NAME_MAX) {
+		/* An offer is needed for the side that stays. */
+		nta_msg_treply(cs->env.agent, msg, 488, "Not Acceptable Here",
+			       TAG_END());
+		return;
+	}
+	memset(&neu, 0, sizeof neu);
+	if (d->ops->device_by_name(d->ctx, caller, &neu.dev) != 0) {
+		nta_msg_treply(cs->env.agent, msg, 500, "Server Internal Error",
+			       TAG_END());
+		return;
+	}
+	snprintf(neu.user, sizeof neu.user, "%s", cuser);
+	neu.transport = peer->transport;
+	flow_url(neu.flow, sizeof neu.flow,
+		 (const struct sockaddr *)&peer->addr, peer->transport);
+	contact_of(cs, neu.transport, neu.contact, sizeof neu.contact);
+	neu.encrypted = side_level(&neu) == SIP_LEVEL_ENCRYPTED;
+	x = xfer_new(c, slot, 1);
+	if (!x) {
+		nta_msg_treply(cs->env.agent, msg, 500, "Server Internal Error",
+			       TAG_END());
+		return;
+	}
+	x->neu = neu;
+	x->irq_new = nta_incoming_create(cs->env.agent, NULL, msg, sip,
+					 NTATAG_TPORT(tp), TAG_END());
+	if (!x->irq_new) { /* msg freed by nta */
+		xfer_release(c);
+		return;
+	}
+	nta_incoming_bind(x->irq_new, on_irq_new, c);
+	x->neu.leg = nta_leg_tcreate(
+	    cs->env.agent, on_leg, c, SIPTAG_CALL_ID(sip->sip_call_id),
+	    SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from), TAG_END());
+	if (!x->neu.leg || !nta_leg_tag(x->neu.leg, NULL)) {
+		xfer_release(c);
+		return;
+	}
+	nta_incoming_tag(x->irq_new, nta_leg_get_tag(x->neu.leg));
+	nta_leg_server_route(x->neu.leg, sip->sip_record_route,
+			     sip->sip_contact);
+	nta_incoming_treply(x->irq_new, SIP_100_TRYING, TAG_END());
+	log_info(TAG, "call %s: %s replaces %s", c->call_id, caller,
+		 slot->dev.name);
+	swap_in(c);
+	st = reinvite_stay(c, sip->sip_payload);
+	if (st != 0) {
+		swap_back(c);
+		nta_incoming_treply(x->irq_new, st, "Not Acceptable Here",
+				    TAG_END());
+		xfer_release(c);
+	}
+}

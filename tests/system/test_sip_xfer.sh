@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Transfer on one node (docs/sip.md, "Transfer"): SIPp phones registered to
+# ward_sipd. Blind transfer: alice calls bob, bob REFERs her to carol: 202,
+# NOTIFY 100 then 200 to bob, carol rings and answers, alice's re-INVITE
+# carries carol's offer, bob gets a BYE; alice and carol talk and hang up.
+# A transfer to a number the transferor may not call gets a NOTIFY 403 and
+# the call goes on. INVITE with Replaces naming one of ward's dialogs takes
+# its place (the replaced phone gets a BYE); an unknown dialog gets 481.
+. "$(dirname "$0")/lib.sh"
+
+SIPD=$WARD_BIN/tests/ward_sipd
+SCEN=$WARD_SRC/tests/system/sip
+command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+
+cat >"$CLUSTER_DIR/dir.txt" <<DIR
+realm ward.test
+secret $(openssl rand -hex 32)
+user alice pw-alice
+user bob pw-bob
+user carol pw-carol
+user dave pw-dave
+device SEP000000000001 user=alice line=1001
+device SEP000000000002 user=bob line=1002
+device SEP000000000003 user=carol line=1003
+device SEP000000000004 user=dave line=1004 reject=1
+pattern 900X block
+DIR
+
+PORT=$(free_port)
+"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
+	--digest MD5 --ring-s 5 >"$CLUSTER_DIR/sipd.out" \
+	2>"$CLUSTER_DIR/sipd.log" &
+echo $! >"$CLUSTER_DIR/sipd.pid"
+wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
+
+# auth_uri NUMBER: SIPp's -auth_uri for an INVITE to NUMBER, so that the
+# digest uri is the Request-URI, which ward checks (SIPp 3.6 would answer
+# with sip:HOST:PORT; it adds the "sip:" itself).
+auth_uri() { echo "$1@127.0.0.1:$PORT"; }
+
+# caller_csv DEVICE USER PASSWORD NUMBER: SIPp's injection file.
+caller_csv() {
+	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s];%s\n' \
+		"$1" "$2" "$3" "$4" >"$CLUSTER_DIR/caller-$4.csv"
+	echo "$CLUSTER_DIR/caller-$4.csv"
+}
+
+# sipp_run NAME TRANSPORT LPORT SCENARIO [ARGS...]: one SIPp call.
+sipp_run() {
+	local name=$1 tp=$2 lport=$3 scen=$4
+	shift 4
+	mkdir -p "$CLUSTER_DIR/$name"
+	(cd "$CLUSTER_DIR/$name" && timeout 20 sipp -sf "$scen" -t "$tp" -m 1 \
+		-i 127.0.0.1 -p "$lport" -timeout 10 -trace_err "$@" \
+		</dev/null >/dev/null 2>&1)
+}
+
+errors_of() {
+	cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | tail -${ERR_LINES:-3}
+}
+
+# register NAME TRANSPORT LPORT DEVICE USER PASSWORD
+register() {
+	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s]\n' \
+		"$4" "$5" "$6" >"$CLUSTER_DIR/reg-$1.csv"
+	sipp_run "reg-$1" "$2" "$3" "$SCEN/register.xml" \
+		-inf "$CLUSTER_DIR/reg-$1.csv" "127.0.0.1:$PORT" ||
+		fail "$4 did not register: $(errors_of "reg-$1")"
+}
+
+# callee NAME TRANSPORT LPORT SCENARIO: the callee's SIPp, in the
+# background (its exit status in NAME.rc).
+callee() {
+	(
+		rc=0
+		sipp_run "$@" || rc=$?
+		echo $rc >"$CLUSTER_DIR/$1.rc"
+	) &
+	sleep 0.3
+}
+
+callee_ok() {
+	wait_until 20 "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
+	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] ||
+		fail "the callee's side of $1 failed: $(errors_of "$1")"
+}
+
+# stop_sipd NAME: ends it; under a sanitizer build (WARD_SANITIZE) a leak
+# or a bad access shows in its log.
+stop_sipd() {
+	kill "$(cat "$CLUSTER_DIR/$1.pid")"
+	wait_until 5 "$1 to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$1.pid") 2>/dev/null"
+	rm -f "$CLUSTER_DIR/$1.pid"
+	if grep -q "Sanitizer" "$CLUSTER_DIR/$1.log"; then
+		fail "sanitizer report: $(grep -A12 Sanitizer "$CLUSTER_DIR/$1.log" | head -30)"
+	fi
+}
+
+ALICE_CSV=$(caller_csv SEP000000000001 alice pw-alice 1002)
+BOB=$(free_port)
+CAROL=$(free_port)
+register bob u1 "$BOB" SEP000000000002 bob pw-bob
+register carol u1 "$CAROL" SEP000000000003 carol pw-carol
+# transferor TARGET: the transferor's scenario, REFERring to TARGET.
+transferor() {
+	sed "s/@TARGET@/$1/" "$SCEN/xfer_transferor.xml" >"$CLUSTER_DIR/refer-$1.xml"
+	echo "$CLUSTER_DIR/refer-$1.xml"
+}
+
+step "blind transfer: bob REFERs alice to carol; carol answers, alice re-INVITEd, bob NOTIFYed and ended"
+callee target u1 "$CAROL" "$SCEN/xfer_target.xml"
+callee transferor u1 "$BOB" "$(transferor 1003)"
+sipp_run transferee u1 "$(free_port)" "$SCEN/xfer_transferee.xml" \
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "the transfer failed: $(errors_of transferee) / $(errors_of transferor) / $(errors_of target)"
+callee_ok transferor
+callee_ok target
+grep -q "transfers SEP000000000001 to 1003 (SEP000000000003)" "$CLUSTER_DIR/sipd.log" ||
+	fail "the transfer was not logged"
+grep -q "SEP000000000001 <-> SEP000000000003 after the transfer, security level non-secure" \
+	"$CLUSTER_DIR/sipd.log" || fail "the level after the transfer was not logged"
+wait_until 5 "the transferred call to end" grep -q ') ended: caller hung up' "$CLUSTER_DIR/sipd.log"
+stop_sipd sipd
+step "done"
