@@ -120,5 +120,40 @@ grep -q "transfers SEP000000000001 to 1003 (SEP000000000003)" "$CLUSTER_DIR/sipd
 grep -q "SEP000000000001 <-> SEP000000000003 after the transfer, security level non-secure" \
 	"$CLUSTER_DIR/sipd.log" || fail "the level after the transfer was not logged"
 wait_until 5 "the transferred call to end" grep -q ') ended: caller hung up' "$CLUSTER_DIR/sipd.log"
+
+step "INVITE with Replaces: carol takes alice's place in her call with bob; alice gets a BYE"
+callee stays u1 "$BOB" "$SCEN/replace_stays.xml"
+mkdir -p "$CLUSTER_DIR/replaced"
+(
+	rc=0
+	cd "$CLUSTER_DIR/replaced" && timeout 20 sipp -sf "$SCEN/replace_replaced.xml" \
+		-t u1 -m 1 -i 127.0.0.1 -p "$(free_port)" -timeout 10 -trace_err \
+		-trace_logs -inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" \
+		"127.0.0.1:$PORT" </dev/null >/dev/null 2>&1 || rc=$?
+	echo $rc >"$CLUSTER_DIR/replaced.rc"
+) &
+wait_until 10 "alice's dialog to be logged" sh -c "grep -qh '^REPLACES ' '$CLUSTER_DIR'/replaced/*_logs.log"
+REPLACES=$(grep -h '^REPLACES ' "$CLUSTER_DIR"/replaced/*_logs.log | head -1 | cut -d' ' -f2)
+sed "s|@REPLACES@|$REPLACES|" "$SCEN/replace_replacer.xml" >"$CLUSTER_DIR/replacer.xml"
+CAROL_CSV=$(caller_csv SEP000000000003 carol pw-carol 1002)
+sipp_run replacer u1 "$(free_port)" "$CLUSTER_DIR/replacer.xml" \
+	-inf "$CAROL_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "the replacing call failed: $(errors_of replacer) / $(errors_of stays)"
+callee_ok stays
+callee_ok replaced
+grep -q "SEP000000000003 replaces SEP000000000001" "$CLUSTER_DIR/sipd.log" ||
+	fail "the replacement was not logged"
+
+step "INVITE with Replaces naming no dialog of ward's: 481"
+sed "s/@STATUS@/481/; s|CSeq: \([12]\) INVITE|CSeq: \1 INVITE\n      Replaces: nosuch@127.0.0.1;to-tag=a;from-tag=b|" \
+	"$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/replace-481.xml"
+sipp_run replace481 u1 "$(free_port)" "$CLUSTER_DIR/replace-481.xml" \
+	-inf "$CAROL_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "an unknown Replaces did not get 481: $(errors_of replace481)"
+grep -q "INVITE with Replaces from SEP000000000003: no such dialog" \
+	"$CLUSTER_DIR/sipd.log" || fail "the unknown Replaces was not logged"
+grep -q "SEP000000000003 <-> SEP000000000002 after the replacement, security level non-secure" \
+	"$CLUSTER_DIR/sipd.log" || fail "the level after the replacement was not logged"
+
 stop_sipd sipd
 step "done"
