@@ -19,7 +19,7 @@
 #     digest MD5), each refreshing its registration with credentials on
 #     its nonce (nc rising) one request at a time; REGISTER/s answered 200,
 #     median of RUNS runs of SECONDS, for each count in REG_CONNS
-#     (default 100,1000).
+#     (space-separated; default "100 1000").
 #   bench/sip_tls.sh [BUILD_DIR] [-t SECONDS] [-r RUNS] [-c CONNECTIONS]
 #                    [-s PER_SOURCE] [-p CONN_PER_SOURCE]
 set -euo pipefail
