@@ -34,6 +34,7 @@ void sip_call_config_defaults(struct sip_call_config *cfg)
 	cfg->max_calls = 10000;
 	cfg->max_per_device = 8;
 	cfg->ring_s = 120;
+	cfg->min_se_s = 90;
 	strcpy(cfg->host, "127.0.0.1");
 	cfg->port = 5060;
 	cfg->tls_port = 5061;
@@ -52,8 +53,7 @@ static const char *tp_name(unsigned tp)
 }
 
 /* "sip:ADDR:PORT;transport=T" for the flow the device is reached on. */
-void flow_url(char *out, size_t cap, const struct sockaddr *sa,
-		     unsigned tp)
+void flow_url(char *out, size_t cap, const struct sockaddr *sa, unsigned tp)
 {
 	char ip[INET6_ADDRSTRLEN] = "";
 	unsigned port = 0;
@@ -72,8 +72,7 @@ void flow_url(char *out, size_t cap, const struct sockaddr *sa,
 	snprintf(out, cap, "sip:%s:%u;transport=%s", ip, port, tp_name(tp));
 }
 
-void contact_of(const struct sip_calls *cs, unsigned tp, char *out,
-		       size_t cap)
+void contact_of(const struct sip_calls *cs, unsigned tp, char *out, size_t cap)
 {
 	int v6 = strchr(cs->cfg.host, ':') != NULL;
 	snprintf(out, cap, "<sip:ward@%s%s%s:%u;transport=%s>", v6 ? "[" : "",
@@ -166,7 +165,7 @@ enum sip_level legs_level(const struct call *c, int keys)
  * leg rule. Returns a heap buffer the caller wipes and frees, NULL with
  * *STATUS set (488 refused, 500 no memory). */
 char *sdp_for(struct call *c, const struct side *to, int kind,
-		     const sip_payload_t *pl, int *status)
+	      const sip_payload_t *pl, int *status)
 {
 	const struct sip_media *m = c->cs->env.media;
 	size_t cap = pl->pl_len + 4096, len = 0;
@@ -296,8 +295,8 @@ static void set_ending(struct call *c)
 /* A request ward makes in side S's dialog (BYE, ACK, an UPDATE telling
  * the level), its answers left to nta. */
 void send_req(struct call *c, struct side *s, sip_method_t method,
-		     const char *name, uint32_t cseq, const char *body,
-		     const char *info)
+	      const char *name, uint32_t cseq, const char *body,
+	      const char *info)
 {
 	char cs_str[32];
 
@@ -313,7 +312,7 @@ void send_req(struct call *c, struct side *s, sip_method_t method,
 }
 
 void send_simple(struct call *c, struct side *s, sip_method_t method,
-			const char *name, uint32_t cseq, const char *body)
+		 const char *name, uint32_t cseq, const char *body)
 {
 	send_req(c, s, method, name, cseq, body, NULL);
 }
@@ -471,6 +470,7 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	}
 	c->state = CALL_ANSWERED;
 	c->answered_ms = wall_ms();
+	call_st_refreshed(c);
 	level_hdr(c, info, sizeof info);
 	if (c->a_offered) {
 		send_simple(c, &c->b, sip_method_ack, "ACK", c->b_invite_cseq,
@@ -487,6 +487,9 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	nta_incoming_treply(
 	    c->irq_a, SIP_200_OK, SIPTAG_CONTACT_STR(c->a.contact),
 	    SIPTAG_ALLOW_STR(ALLOW), SIPTAG_CALL_INFO_STR(info),
+	    SIPTAG_SUPPORTED_STR(SUPPORTED),
+	    TAG_IF(c->se_s, SIPTAG_SESSION_EXPIRES_STR(c->se_hdr)),
+	    TAG_IF(c->se_s && !c->se_ward, SIPTAG_REQUIRE_STR("timer")),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	sdp_drop(sdp);
@@ -514,6 +517,9 @@ static int on_resp_relay(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	if (invite && status < 300)
 		send_simple(c, to, sip_method_ack, "ACK", sip->sip_cseq->cs_seq,
 			    NULL);
+	if (status < 300 &&
+	    (invite || nta_outgoing_method(orq) == sip_method_update))
+		call_st_refreshed(c);
 	if (status < 300 && is_sdp(sip)) {
 		sdp = sdp_for(c, from, 'A', sip->sip_payload, &st);
 		if (!sdp)
@@ -526,6 +532,8 @@ static int on_resp_relay(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	    c->pend_irq, status, phrase,
 	    TAG_IF(status < 300, SIPTAG_CONTACT_STR(from->contact)),
 	    TAG_IF(invite && status < 300, SIPTAG_CALL_INFO_STR(info)),
+	    TAG_IF(c->se_s && from == &c->a && status < 300,
+		   SIPTAG_SESSION_EXPIRES_STR(c->se_hdr)),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	sdp_drop(sdp);
@@ -590,7 +598,7 @@ static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
 }
 
 int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
-		  sip_t const *sip)
+	   sip_t const *sip)
 {
 	struct side *from = leg == c->a.leg ? &c->a : &c->b;
 	struct side *to = from == &c->a ? &c->b : &c->a;
@@ -684,9 +692,8 @@ static unsigned device_calls(const struct sip_calls *cs, const char *dev)
 /* The callee: the dial plan's devices (or, without one, the device that
  * has the number as a line), the first registered here. Returns 0 with
  * DEV and BINDING filled, or the status to refuse with. */
-int find_callee(struct sip_calls *cs, const char *caller,
-		       const char *number, struct sip_device *dev,
-		       struct sip_reg_contact *binding)
+int find_callee(struct sip_calls *cs, const char *caller, const char *number,
+		struct sip_device *dev, struct sip_reg_contact *binding)
 {
 	const struct sip_directory *d = cs->env.dir;
 	struct sip_route rt;
@@ -727,8 +734,7 @@ int find_callee(struct sip_calls *cs, const char *caller,
 	return 480;
 }
 
-void binding_addr(const struct sip_reg_contact *b,
-			 struct sockaddr_storage *ss)
+void binding_addr(const struct sip_reg_contact *b, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof *ss);
 	if (b->family == AF_INET6) {
@@ -830,6 +836,8 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 481, "Call Does Not Exist");
 		return;
 	}
+	if (call_st_refuse(cs, msg, sip))
+		return;
 	if (!number || !number[0] || strlen(number) >= SIP_DIR_NAME_MAX ||
 	    !cuser || strlen(cuser) >= SIP_DIR_NAME_MAX ||
 	    strlen(sip->sip_call_id->i_id) >= sizeof c->call_id) {
@@ -888,6 +896,7 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 488, "Not Acceptable Here");
 		return;
 	}
+	call_st_init(c, sip);
 	c->started_ms = wall_ms();
 	c->ring_until_ms = c->started_ms + (uint64_t)cs->cfg.ring_s * 1000;
 	c->next = cs->head;
@@ -931,6 +940,8 @@ void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms)
 	cs->now_ms = now_ms;
 	for (struct call *c = cs->head; c; c = next) {
 		next = c->next;
+		if (call_st_tick(c, now_ms))
+			continue;
 		if (c->state == CALL_ENDING && now_ms >= c->end_by_ms) {
 			call_free(c, "no final answer to the CANCEL");
 			continue;

@@ -12,6 +12,7 @@
 #define FLOW_MAX 128
 #define CONTACT_MAX 192
 #define ALLOW "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, REFER"
+#define SUPPORTED "replaces, timer"
 
 enum call_state {
 	CALL_TRYING = 0, /* INVITE sent to B */
@@ -62,6 +63,10 @@ struct call {
 	 * refreshed by se_until_ms. */
 	unsigned se_s;
 	uint64_t se_until_ms;
+	int se_ward;		/* ward refreshes (UPDATE to A) */
+	uint64_t se_refresh_ms; /* se_ward: the next refresh */
+	nta_outgoing_t *se_orq; /* se_ward: the refresh under way */
+	char se_hdr[48];	/* Session-Expires value toward A */
 };
 
 struct sip_calls {
@@ -114,5 +119,18 @@ void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 			const char *caller);
 /* The call ends: whatever the transfer holds is released. */
 void call_xfer_free(struct call *c);
+
+/* Session timers (RFC 4028). An initial INVITE whose Session-Expires is
+ * below the node's Min-SE is answered 422 with Min-SE: returns 1 then
+ * (MSG consumed), 0 otherwise. */
+int call_st_refuse(struct sip_calls *cs, msg_t *msg, sip_t const *sip);
+/* The session timer A's INVITE asked for (none without Session-Expires):
+ * A refreshes when it supports timer, ward otherwise. */
+void call_st_init(struct call *c, sip_t const *sip);
+/* A session refresh (the answer, a re-INVITE or UPDATE answered 2xx). */
+void call_st_refreshed(struct call *c);
+/* Once a second: ward's refresh, or the end of a session not refreshed
+ * in time (BYE both sides). Returns 1 when C was freed. */
+int call_st_tick(struct call *c, uint64_t now_ms);
 
 #endif

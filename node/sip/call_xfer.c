@@ -1,9 +1,11 @@
-/* call_xfer: blind transfer (an in-dialog REFER) and INVITE with Replaces
- * (RFC 3891) in the B2BUA. Both put a new party in the place of one side
+/* call_xfer: blind transfer (an in-dialog REFER), INVITE with Replaces
+ * (RFC 3891) and session timers (RFC 4028) in the B2BUA. Transfer and
+ * Replaces Both put a new party in the place of one side
  * of a call: ward gets the new party's offer (its 200 to ward's INVITE
  * without SDP, or its INVITE with Replaces), re-INVITEs the side that
  * stays with it, and hands that side's answer back (in the ACK, or in the
- * 200); the side replaced gets a BYE. See call_int.h for the hooks and
+ * 200); the side replaced gets a BYE. Session timers: see call_st_*.
+ * See call_int.h for the hooks and
  * docs/sip.md ("Transfer") for the behaviour and its limits. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +109,10 @@ static void xfer_release(struct call *c)
 void call_xfer_free(struct call *c)
 {
 	xfer_release(c);
+	if (c->se_orq) {
+		nta_outgoing_destroy(c->se_orq);
+		c->se_orq = NULL;
+	}
 }
 
 /* The new party takes the slot; the replaced side's dialog stays in
@@ -543,4 +549,105 @@ void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 				    TAG_END());
 		xfer_release(c);
 	}
+}
+
+/* Session timers. Ward keeps the timer of A's dialog (the one whose
+ * INVITE asked for it): A refreshes when it supports "timer" and did not
+ * ask ward to, ward otherwise, with an UPDATE without a body at half the
+ * interval. Any re-INVITE or UPDATE answered 2xx, from either side,
+ * refreshes the session; one not refreshed by its expiry ends (BYE to
+ * both sides). */
+int call_st_refuse(struct sip_calls *cs, msg_t *msg, sip_t const *sip)
+{
+	char min[16];
+	const sip_session_expires_t *se = sip->sip_session_expires;
+
+	if (!se || se->x_delta >= cs->cfg.min_se_s)
+		return 0;
+	log_info(TAG, "INVITE with Session-Expires %lu refused: Min-SE %u",
+		 (unsigned long)se->x_delta, cs->cfg.min_se_s);
+	snprintf(min, sizeof min, "%u", cs->cfg.min_se_s);
+	nta_msg_treply(cs->env.agent, msg, 422, "Session Interval Too Small",
+		       SIPTAG_MIN_SE_STR(min), TAG_END());
+	return 1;
+}
+
+void call_st_init(struct call *c, sip_t const *sip)
+{
+	const sip_session_expires_t *se = sip->sip_session_expires;
+	unsigned long s;
+
+	if (!se || se->x_delta == 0)
+		return;
+	s = se->x_delta;
+	if (sip->sip_min_se && sip->sip_min_se->min_delta > s)
+		s = sip->sip_min_se->min_delta;
+	if (s > 86400)
+		s = 86400;
+	c->se_s = (unsigned)s;
+	c->se_ward =
+	    !sip_has_feature(sip->sip_supported, "timer") ||
+	    (se->x_refresher && strcasecmp(se->x_refresher, "uas") == 0);
+	snprintf(c->se_hdr, sizeof c->se_hdr, "%u;refresher=%s", c->se_s,
+		 c->se_ward ? "uas" : "uac");
+}
+
+void call_st_refreshed(struct call *c)
+{
+	uint64_t now = wall_ms();
+
+	if (!c->se_s)
+		return;
+	c->se_until_ms = now + (uint64_t)c->se_s * 1000;
+	if (c->se_ward)
+		c->se_refresh_ms = now + (uint64_t)c->se_s * 500;
+}
+
+static void st_end(struct call *c, const char *why)
+{
+	send_bye(c, &c->a);
+	send_bye(c, &c->b);
+	call_free(c, why);
+}
+
+/* A's answer to ward's refresh: 2xx refreshes; 408 and 481 (and no
+ * answer) say the dialog is gone (RFC 4028 section 10). */
+static int on_st_resp(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
+{
+	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
+
+	if (status < 200)
+		return 0;
+	nta_outgoing_destroy(orq);
+	c->se_orq = NULL;
+	if (status < 300) {
+		call_st_refreshed(c);
+	} else if (status == 408 || status == 481) {
+		log_info(TAG, "call %s: session refresh answered %d",
+			 c->call_id, status);
+		st_end(c, "session refresh failed");
+	}
+	return 0;
+}
+
+int call_st_tick(struct call *c, uint64_t now_ms)
+{
+	if (!c->se_s || c->state != CALL_TALKING || c->xfer)
+		return 0;
+	if (now_ms >= c->se_until_ms) {
+		log_info(TAG, "call %s: session not refreshed in %u s",
+			 c->call_id, c->se_s);
+		st_end(c, "session expired");
+		return 1;
+	}
+	if (c->se_ward && !c->se_orq && !c->pend_irq &&
+	    now_ms >= c->se_refresh_ms) {
+		c->se_refresh_ms = c->se_until_ms;
+		c->se_orq = nta_outgoing_tcreate(
+		    c->a.leg, on_st_resp, c, URL_STRING_MAKE(c->a.flow),
+		    SIP_METHOD_UPDATE, NULL, SIPTAG_CONTACT_STR(c->a.contact),
+		    SIPTAG_SESSION_EXPIRES_STR(c->se_hdr),
+		    SIPTAG_SUPPORTED_STR(SUPPORTED), TAG_END());
+	}
+	return 0;
 }

@@ -6,6 +6,9 @@
 # A transfer to a number the transferor may not call gets a NOTIFY 403 and
 # the call goes on. INVITE with Replaces naming one of ward's dialogs takes
 # its place (the replaced phone gets a BYE); an unknown dialog gets 481.
+# Session timers (the node's Min-SE 2 s here): a smaller Session-Expires
+# gets 422 with Min-SE; a session its caller does not refresh ends (BYE to
+# both); a session ward refreshes ends when the refresh gets 481.
 . "$(dirname "$0")/lib.sh"
 
 SIPD=$WARD_BIN/tests/ward_sipd
@@ -28,7 +31,7 @@ DIR
 
 PORT=$(free_port)
 "$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-	--digest MD5 --ring-s 5 >"$CLUSTER_DIR/sipd.out" \
+	--digest MD5 --ring-s 5 --min-se 2 >"$CLUSTER_DIR/sipd.out" \
 	2>"$CLUSTER_DIR/sipd.log" &
 echo $! >"$CLUSTER_DIR/sipd.pid"
 wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
@@ -154,6 +157,35 @@ grep -q "INVITE with Replaces from SEP000000000003: no such dialog" \
 	"$CLUSTER_DIR/sipd.log" || fail "the unknown Replaces was not logged"
 grep -q "SEP000000000003 <-> SEP000000000002 after the replacement, security level non-secure" \
 	"$CLUSTER_DIR/sipd.log" || fail "the level after the replacement was not logged"
+
+
+step "session timers: Session-Expires 1 below Min-SE 2 gets 422"
+sed "s/@STATUS@/422/; s|CSeq: 2 INVITE|CSeq: 2 INVITE\n      Session-Expires: 1|" \
+	"$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/st-422.xml"
+sipp_run st422 u1 "$(free_port)" "$CLUSTER_DIR/st-422.xml" \
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "a small Session-Expires did not get 422: $(errors_of st422)"
+grep -q "INVITE with Session-Expires 1 refused: Min-SE 2" "$CLUSTER_DIR/sipd.log" ||
+	fail "the 422 was not logged"
+
+step "session timers: the caller refreshes (Require: timer) and does not: ward ends the call"
+callee st-expire-b u1 "$BOB" "$SCEN/call_uas_answer.xml"
+sipp_run st-expire u1 "$(free_port)" "$SCEN/st_expire.xml" \
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "the unrefreshed session did not end: $(errors_of st-expire)"
+callee_ok st-expire-b
+grep -q "session not refreshed in 2 s" "$CLUSTER_DIR/sipd.log" ||
+	fail "the expiry was not logged"
+
+step "session timers: ward refreshes with UPDATE; a 481 to it ends the call"
+callee st-refresh-b u1 "$BOB" "$SCEN/call_uas_answer.xml"
+sipp_run st-refresh u1 "$(free_port)" "$SCEN/st_refresh.xml" \
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "ward's refresh did not end the call: $(errors_of st-refresh)"
+callee_ok st-refresh-b
+grep -q "session refresh answered 481" "$CLUSTER_DIR/sipd.log" ||
+	fail "the failed refresh was not logged"
+wait_until 5 "every call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 4 ]"
 
 stop_sipd sipd
 step "done"
