@@ -241,6 +241,8 @@ static int on_resp_re(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 		send_bye(c, &x->old);
 	if (x->slot == &c->b)
 		snprintf(c->number, sizeof c->number, "%s", c->b.user);
+	else
+		c->se_s = 0; /* the caller's timer went with its dialog */
 	tell_level(c, told);
 	/* The new party's INVITE transaction (Replaces) ends with its ACK,
 	 * which nta absorbs; the rest goes. */
@@ -610,8 +612,9 @@ static void st_end(struct call *c, const char *why)
 	call_free(c, why);
 }
 
-/* A's answer to ward's refresh: 2xx refreshes; 408 and 481 (and no
- * answer) say the dialog is gone (RFC 4028 section 10). */
+/* A's answer to ward's refresh: 408 and 481 (and no answer) say the
+ * dialog is gone (RFC 4028 section 10, RFC 5057); any other answer, even
+ * a 405 from a phone without UPDATE, shows it alive. */
 static int on_st_resp(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 {
 	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
@@ -620,13 +623,13 @@ static int on_st_resp(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 		return 0;
 	nta_outgoing_destroy(orq);
 	c->se_orq = NULL;
-	if (status < 300) {
-		call_st_refreshed(c);
-	} else if (status == 408 || status == 481) {
+	if (status == 408 || status == 481) {
 		log_info(TAG, "call %s: session refresh answered %d",
 			 c->call_id, status);
 		st_end(c, "session refresh failed");
+		return 0;
 	}
+	call_st_refreshed(c);
 	return 0;
 }
 
