@@ -2,21 +2,35 @@
 """test_call_srtp_lib: what test_call_srtp.sh needs around baresip.
 
   tone FILE HZ SECONDS         a 16-bit mono 8 kHz WAV of a sine
-  freq FILE                    the dominant frequency of a WAV (Hz), with
-                               the share of the signal's power it holds
+  freq FILE                    the dominant frequency (Hz) of each half
+                               second of a WAV, with the share of the
+                               power it holds ("0 0.00": silence)
   ctl PORT COMMAND [PARAMS]    one command to baresip's ctrl_tcp (netstring
                                JSON), its answer printed
   sniff OUT LO HI SECONDS      record UDP datagrams on loopback with one
                                port in [LO, HI] (the node's media ports) for
                                SECONDS, or until OUT.stop exists; writes one
                                line per datagram: "SPORT DPORT PERIODIC HEX"
-  media OUT PORT               from a sniff: for datagrams toward PORT (a
-                               phone's RTP port), "N PLAIN" — how many
-                               RTP-sized datagrams, how many carry a plain
-                               periodic tone payload
-  keys TRACE...                every a=crypto inline value in baresip SIP
-                               traces, one per line, with the key+salt
-                               bytes in hex: "BASE64 HEX"
+  ulaw FILE HZ SECONDS         raw 8 kHz G.711 u-law of a sine (hold music)
+  media OUT PORT               from a sniff: "TO PLAIN_TO FROM PLAIN_FROM",
+                               the datagrams toward PORT (a phone's RTP
+                               port) and from it, and how many of each
+                               carry a plain tone payload
+  hygiene KEYS PATH...         looks for every key of KEYS (lines of the
+                               keys command) in the files under each PATH:
+                               the key+salt and the master key alone, raw,
+                               in hex of either case and in base64; prints
+                               "FILE BASE64 FORM" per find
+  keys TRACE [FROM]            every a=crypto inline value in a baresip SIP
+                               trace (-s), one per line: "BASE64 SUITE";
+                               with FROM, only in messages from that port
+  srtp CAPTURE KEYS PORT       datagrams of a sniff toward PORT, decrypted
+                               with each AES_CM_128_HMAC_SHA1_80 key of
+                               KEYS (lines of the keys command) whose tag
+                               authenticates it: "N AUTH SSRCS P4 P8 P16
+                               P20" — datagrams, how many authenticate
+                               under some key, their SSRCs, and how many
+                               decrypt to a tone of each period
 
 The tone is periodic in whole samples (8000 / HZ an integer), so a plain
 G.711 payload of it repeats every 8000 / HZ bytes: a datagram whose RTP
@@ -47,6 +61,23 @@ def tone(path, hz, secs):
             for i in range(n)))
 
 
+def ulaw_byte(v):
+    """G.711 u-law of one 16-bit sample (ITU-T G.711, as libre's table)."""
+    sign = 0x80 if v < 0 else 0
+    v = min(abs(v), 32635) + 0x84
+    exp = 7
+    while exp > 0 and not v & (0x4000 >> (7 - exp)):
+        exp -= 1
+    return ~(sign | exp << 4 | (v >> (exp + 3)) & 15) & 0xff
+
+
+def ulaw(path, hz, secs):
+    n = int(RATE * secs)
+    with open(path, "wb") as f:
+        f.write(bytes(ulaw_byte(int(12000 * math.sin(2 * math.pi * hz * i / RATE)))
+                      for i in range(n)))
+
+
 def samples(path):
     with wave.open(path, "rb") as w:
         ch, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
@@ -66,25 +97,25 @@ def goertzel(x, rate, f):
     return s1 * s1 + s2 * s2 - c * s1 * s2
 
 
-def freq(path):
-    x, rate = samples(path)
-    # Skip the jitter buffer's start and silence: the loudest second.
-    if len(x) < rate // 2:
-        raise SystemExit("%s: %d samples only" % (path, len(x)))
-    best = max(range(0, max(1, len(x) - rate), rate // 4),
-               key=lambda i: sum(v * v for v in x[i:i + rate]))
-    x = x[best:best + rate]
+def dominant(x, rate):
+    """(Hz, share of the power) of the strongest tone in X."""
     mean = sum(x) / len(x)
     x = [v - mean for v in x]
     total = sum(v * v for v in x) * len(x) / 2
-    if total == 0:
-        print("0 0.00")
-        return
+    if total < len(x) * 100 ** 2 * len(x) / 2:
+        return 0, 0.0  # silence (below an RMS of 100)
     # 10 Hz steps up to 3.5 kHz (the G.711 band), then refined by 1 Hz.
-    grid = range(50, 3500, 10)
-    f0 = max(grid, key=lambda f: goertzel(x, rate, f))
+    f0 = max(range(50, 3500, 10), key=lambda f: goertzel(x, rate, f))
     f1 = max(range(f0 - 10, f0 + 11), key=lambda f: goertzel(x, rate, f))
-    print("%d %.2f" % (f1, goertzel(x, rate, f1) / total))
+    return f1, goertzel(x, rate, f1) / total
+
+
+def freq(path):
+    """One line per half second of the recording: "HZ SHARE"."""
+    x, rate = samples(path)
+    step = rate // 2
+    for i in range(0, len(x) - step + 1, step):
+        print("%d %.2f" % dominant(x[i:i + step], rate))
 
 
 def netstring(s):
@@ -122,7 +153,7 @@ def ctl(port, command, params=""):
 
 def periodic(payload):
     """The payload repeats with the period of one of the test's tones."""
-    for p in (8, 16, 20, 40):
+    for p in (4, 8, 16, 20, 40):
         if len(payload) >= 4 * p and all(
                 payload[i] == payload[i + p] for i in range(len(payload) - p)):
             return p
@@ -143,10 +174,8 @@ def sniff(out, lo, hi, secs):
                 pkt, addr = s.recvfrom(65535)
             except socket.timeout:
                 continue
-            # Loopback shows every datagram once as outgoing: skip the
-            # copy the kernel hands back as incoming (pkttype 0, host).
-            if addr[2] != socket.PACKET_OUTGOING:
-                continue
+            # An ETH_P_IP socket gets each loopback datagram once, as
+            # it comes in (the outgoing copy goes to ETH_P_ALL taps only).
             if len(pkt) < 28 or pkt[9] != 17:
                 continue
             ihl = (pkt[0] & 15) * 4
@@ -162,29 +191,139 @@ def sniff(out, lo, hi, secs):
 
 def media(out, port):
     port = int(port)
-    n = plain = 0
+    c = [0, 0, 0, 0]
     with open(out) as f:
         for line in f:
             sport, dport, per, _ = line.split()
+            for i, p in ((0, dport), (2, sport)):
+                if int(p) == port:
+                    c[i] += 1
+                    c[i + 1] += int(per) != 0
+    print(*c)
+
+
+def forms(b64):
+    raw = base64.b64decode(b64 + "=" * (-len(b64) % 4))
+    # The master key alone: 16 or 32 bytes before a 14- or 12-byte salt.
+    key = raw[:len(raw) - (14 if len(raw) in (30, 46) else 12)]
+    out = []
+    for name, b in (("key+salt", raw), ("key", key)):
+        out += [(name + " raw", b), (name + " hex", b.hex().encode()),
+                (name + " HEX", b.hex().upper().encode()),
+                (name + " base64", base64.b64encode(b).rstrip(b"="))]
+    return out
+
+
+def hygiene(keyfile, *paths):
+    with open(keyfile) as f:
+        keyl = [line.split()[0] for line in f if line.strip()]
+    files = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, _, names in os.walk(p):
+                files += [os.path.join(root, n) for n in names]
+        else:
+            files.append(p)
+    found = 0
+    for fn in files:
+        if not os.path.isfile(fn):
+            continue
+        with open(fn, "rb") as f:
+            data = f.read()
+        for k in keyl:
+            for name, b in forms(k):
+                if b in data:
+                    print(fn, k, name)
+                    found += 1
+    print("%d keys, %d files searched, %d found" % (len(keyl), len(files), found),
+          file=sys.stderr)
+
+
+def keys(trace, sender=None):
+    seen = set()
+    with open(trace, errors="replace") as f:
+        text = f.read()
+    # The trace prints "TLS SRC -> DST" (or UDP, TCP) before each message.
+    parts = re.split(r"^(?:TLS|UDP|TCP) (\S+) -> \S+$", text, flags=re.M)
+    for src, msg in zip(parts[1::2], parts[2::2]):
+        if sender and not src.endswith(":" + sender):
+            continue
+        for m in re.finditer(r"a=crypto:\d+ (\S+) inline:([A-Za-z0-9+/=]+)", msg):
+            if m.group(2) not in seen:
+                seen.add(m.group(2))
+                print(m.group(2), m.group(1))
+
+
+def aes_ctr(key, iv, data):
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    e = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+    return e.update(data) + e.finalize()
+
+
+def srtp_keys(b64):
+    """RFC 3711 4.3.1 (key derivation rate 0): session key, auth key, salt."""
+    raw = base64.b64decode(b64 + "=" * (-len(b64) % 4))
+    mkey, msalt = raw[:16], raw[16:30]
+
+    def derive(label, n):
+        x = bytearray(msalt)
+        x[7] ^= label
+        return aes_ctr(mkey, bytes(x) + b"\0\0", b"\0" * n)
+    return derive(0, 16), derive(1, 20), derive(2, 14)
+
+
+def srtp_open(k, pkt):
+    """The payload of an AES_CM_128_HMAC_SHA1_80 packet, None unless its
+    tag verifies (rollover counter 0 or 1: calls here are short)."""
+    import hmac
+    ek, ak, salt = k
+    if len(pkt) < 12 + 10 or pkt[0] >> 6 != 2:
+        return None
+    hl = 12 + 4 * (pkt[0] & 15)
+    if pkt[0] & 0x10:
+        hl += 4 + 4 * struct.unpack("!H", pkt[hl + 2:hl + 4])[0]
+    body, tag = pkt[:-10], pkt[-10:]
+    seq, ssrc = struct.unpack("!H", pkt[2:4])[0], pkt[8:12]
+    for roc in (0, 1):
+        mac = hmac.new(ak, body + struct.pack("!I", roc), "sha1").digest()[:10]
+        if hmac.compare_digest(mac, tag):
+            idx = (roc << 16 | seq).to_bytes(6, "big")
+            iv = bytearray(salt + b"\0\0")
+            for i in range(4):
+                iv[4 + i] ^= ssrc[i]
+            for i in range(6):
+                iv[8 + i] ^= idx[i]
+            return aes_ctr(ek, bytes(iv), body[hl:])
+    return None
+
+
+def srtp(cap, keyfile, port):
+    port = int(port)
+    with open(keyfile) as f:
+        ks = [srtp_keys(line.split()[0]) for line in f
+              if line.split()[1:2] == ["AES_CM_128_HMAC_SHA1_80"]]
+    n = auth = 0
+    ssrcs = set()
+    per = {4: 0, 8: 0, 16: 0, 20: 0}
+    with open(cap) as f:
+        for line in f:
+            _, dport, _, hexd = line.split()
             if int(dport) != port:
                 continue
+            pkt = bytes.fromhex(hexd)
+            if len(pkt) < 100:
+                continue  # RTCP and the like
             n += 1
-            plain += int(per) != 0
-    print(n, plain)
-
-
-def keys(*traces):
-    seen = set()
-    for t in traces:
-        with open(t, errors="replace") as f:
-            for m in re.finditer(r"a=crypto:\d+ \S+ inline:([A-Za-z0-9+/=]+)",
-                                 f.read()):
-                k = m.group(1)
-                if k in seen:
-                    continue
-                seen.add(k)
-                raw = base64.b64decode(k + "=" * (-len(k) % 4))
-                print(k, raw.hex())
+            for k in ks:
+                pl = srtp_open(k, pkt)
+                if pl is not None:
+                    auth += 1
+                    ssrcs.add(pkt[8:12].hex())
+                    p = periodic(pl)
+                    if p in per:
+                        per[p] += 1
+                    break
+    print(n, auth, len(ssrcs), *per.values())
 
 
 def main():
@@ -199,8 +338,14 @@ def main():
         sniff(*args)
     elif cmd == "media":
         media(*args)
+    elif cmd == "ulaw":
+        ulaw(args[0], int(args[1]), float(args[2]))
+    elif cmd == "hygiene":
+        hygiene(*args)
     elif cmd == "keys":
         keys(*args)
+    elif cmd == "srtp":
+        srtp(*args)
     else:
         raise SystemExit(__doc__)
 
