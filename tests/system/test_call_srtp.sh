@@ -34,7 +34,7 @@ phone_tails() {
 			"$SRTP_KEEP" 2>/dev/null || true
 	fi
 }
-trap 'rc=$?; phone_tails $rc; (exit $rc); sys_cleanup' EXIT
+trap 'rc=$?; set +e; phone_tails $rc; (exit $rc); sys_cleanup' EXIT
 command -v baresip >/dev/null || fail "baresip is not installed"
 [ "$(id -u)" = 0 ] || fail "the loopback capture needs root (AF_PACKET)"
 
@@ -171,11 +171,13 @@ ctl() { $LIB ctl "$(cat "$CLUSTER_DIR/$1/ctl")" "${@:2}" >/dev/null; }
 # sniff NAME: captures the node's media ports into CLUSTER_DIR/NAME.
 sniff() {
 	$LIB sniff "$CLUSTER_DIR/$1" "$MLO" "$MHI" 60 &
+	echo $! >"$CLUSTER_DIR/$1-sniff.pid"
 	wait_until 5 "the capture" test -e "$CLUSTER_DIR/$1.ready"
 }
 sniff_end() {
 	touch "$CLUSTER_DIR/$1.stop"
-	wait_until 5 "the capture to end" test -e "$CLUSTER_DIR/$1"
+	wait "$(cat "$CLUSTER_DIR/$1-sniff.pid")" || fail "the capture failed"
+	rm "$CLUSTER_DIR/$1-sniff.pid"
 }
 # media_of CAPTURE PHONE: "TO PLAIN_TO FROM PLAIN_FROM" for its RTP port.
 media_of() { $LIB media "$CLUSTER_DIR/$1" "$(cat "$CLUSTER_DIR/$2/rtp")"; }
