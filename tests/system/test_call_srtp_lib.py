@@ -13,9 +13,10 @@
                                line per datagram: "SPORT DPORT PERIODIC HEX"
   ulaw FILE HZ SECONDS         raw 8 kHz G.711 u-law of a sine (hold music)
   media OUT PORT               from a sniff: "TO PLAIN_TO FROM PLAIN_FROM",
-                               the datagrams toward PORT (a phone's RTP
-                               port) and from it, and how many of each
-                               carry a plain tone payload
+                               the datagrams of 100 bytes or more (RTP,
+                               not RTCP) toward PORT (a phone's RTP port)
+                               and from it, and how many of each carry a
+                               plain tone payload
   hygiene KEYS PATH...         looks for every key of KEYS (lines of the
                                keys command) in the files under each PATH:
                                the key+salt and the master key alone, raw,
@@ -194,7 +195,9 @@ def media(out, port):
     c = [0, 0, 0, 0]
     with open(out) as f:
         for line in f:
-            sport, dport, per, _ = line.split()
+            sport, dport, per, hexd = line.split()
+            if len(hexd) < 200:
+                continue  # RTCP: only RTP of 20 ms G.711 counts
             for i, p in ((0, dport), (2, sport)):
                 if int(p) == port:
                     c[i] += 1
