@@ -10,8 +10,8 @@
 # the call is non-secure, its leg carries plain RTP (the capture sees the
 # tone in clear: the sniffer works), the encrypted phone's leg stays SRTP.
 # Then key hygiene: no SRTP master key seen in the phones' SDP is in the
-# node's log, its data directory (LMDB, Raft log, snapshots) or the audit
-# log, raw, in hex or in base64.
+# node's log (at debug level), its data directory (LMDB, Raft log,
+# snapshots) or the audit log, raw, in hex or in base64.
 . "$(dirname "$0")/lib.sh"
 
 LIB="python3 $WARD_SRC/tests/system/test_call_srtp_lib.py"
@@ -39,7 +39,8 @@ command -v baresip >/dev/null || fail "baresip is not installed"
 [ "$(id -u)" = 0 ] || fail "the loopback capture needs root (AF_PACKET)"
 
 # baresip 1.0 (libre) answers only MD5 and only the first challenge.
-node_conf n1 "[sip]" "digest_algorithms = MD5" \
+# The log at debug level: the key hygiene check below reads all of it.
+node_conf n1 "[node]" "log_level = debug" "[sip]" "digest_algorithms = MD5" \
 	"[media]" "hold_music = $CLUSTER_DIR/hold.ul" \
 	"[capf]" "listen = 127.0.0.1:$(free_port)"
 read -r _ SIP TLS <<<"$(ward_sip n1)"
@@ -349,6 +350,7 @@ step "key hygiene: no SRTP key in the node's log, data directory or audit log"
 for p in a b c; do $LIB keys "$CLUSTER_DIR/$p/out"; done | sort -u >"$CLUSTER_DIR/allkeys"
 n=$(wc -l <"$CLUSTER_DIR/allkeys")
 [ "$n" -ge 6 ] || fail "only $n keys seen"
+grep -q "Z debug n1 " "$CLUSTER_DIR/n1.log" || fail "the log is not at debug level"
 ward_ctl n1 --json audit --limit 1000 >"$CLUSTER_DIR/audit.json"
 [ -s "$CLUSTER_DIR/audit.json" ] || fail "no audit log"
 # The search finds what is there: every key is in the phones' traces.
