@@ -1,7 +1,8 @@
 /* wardd_sip: the signaling role in wardd — started once this node is a
  * member of an initialised cluster (KEK on disk, cluster record and digest
- * nonce secret in the store), restarted when its TLS certificate or the
- * trusted CAs change (no process restart), and the registrations table
+ * nonce secret in the store), its listeners restarted when its TLS
+ * certificate or the trusted CAs change (no process restart, the
+ * in-memory registrations kept), and the registrations table
  * kept: a device's owner is written when it changes, never on a refresh. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "node/nodepki.h"
 #include "node/sip/directory_store.h"
 #include "node/sip/sip.h"
+#include "node/sip/tls_peer.h"
 #include "node/wardd.h"
 #include "node/wardd_media.h"
 #include "store/prov.h"
@@ -132,10 +134,54 @@ static void proposed(void *arg, int rc)
 	free(device);
 }
 
+/* 1 if C authenticated with a MIC that is not DEVICE's MIC on record. */
+static int mic_is_news(struct store_read *r, const char *device,
+		       const struct sip_reg_contact *c)
+{
+	struct store_device_lsc mic;
+
+	return c && c->cert == SIP_REG_CERT_MIC &&
+	       (store_device_mic_get(r, device, &mic) != 0 ||
+		memcmp(mic.sha256, c->cert_fp, 32) != 0);
+}
+
+/* The DER of C's MIC, as the TLS layer recorded it for C's address, into
+ * CH (when it fits). */
+static void take_mic(const struct sip_reg_contact *c,
+		     struct admin_reg_change *ch)
+{
+	struct sockaddr_storage ss;
+	uint8_t *der = NULL;
+	size_t len = 0;
+
+	memset(&ss, 0, sizeof ss);
+	if (c->family == AF_INET6) {
+		struct sockaddr_in6 *a = (void *)&ss;
+		a->sin6_family = AF_INET6;
+		memcpy(&a->sin6_addr, c->addr, 16);
+		a->sin6_port = htons(c->port);
+	} else {
+		struct sockaddr_in *a = (void *)&ss;
+		a->sin_family = AF_INET;
+		memcpy(&a->sin_addr, c->addr, 4);
+		a->sin_port = htons(c->port);
+	}
+	if (sip_tls_peer_der((struct sockaddr *)&ss, c->cert_fp, &der, &len) ==
+		0 &&
+	    len <= sizeof ch->mic) {
+		memcpy(ch->mic, der, len);
+		ch->mic_len = (uint32_t)len;
+	}
+	free(der);
+}
+
 /* Signaling thread: DEVICE is bound here with C (every accepted
  * registration), or lost its last binding here (C NULL). The record is
  * written only when it does not already say so: a refresh of a device
- * the record puts on this node costs a read, no Raft write. */
+ * the record puts on this node costs a read, no Raft write. A phone that
+ * authenticated with a MIC that is not the one on record has it recorded
+ * too (the TFTP role encrypts its configuration to it when it has no
+ * LSC): one more read per registration, a write only when it changes. */
 static void on_binding(void *arg, const char *device,
 		       const struct sip_reg_contact *c)
 {
@@ -147,13 +193,15 @@ static void on_binding(void *arg, const char *device,
 	char actor[CONFIG_NAME_MAX + 8], *copy;
 	void *buf = NULL;
 	size_t len = 0;
-	int rc;
+	int rc, mic_news, ours;
 
 	if (store_read_begin(w->store, &r) != 0)
 		return;
 	rc = store_registration_get(r, device, &reg);
+	mic_news = mic_is_news(r, device, c);
 	store_read_end(r);
-	if (c && rc == 0 && reg.node_id == w->id.node_id)
+	ours = c && rc == 0 && reg.node_id == w->id.node_id;
+	if (ours && !mic_news)
 		return; /* already ours: a refresh */
 	if (!c && (rc != 0 || reg.node_id != w->id.node_id))
 		return; /* gone from here, but the record names another */
@@ -184,12 +232,23 @@ static void on_binding(void *arg, const char *device,
 		memcpy(ch.reg.cert_sha256, c->cert_fp, 32);
 		ch.reg.expires_ms = c->expires_at * 1000;
 		ch.reg.since_ms = wall_ms();
+		if (mic_news)
+			take_mic(c, &ch);
+		if (ours && !ch.mic_len)
+			return; /* a refresh whose MIC the TLS layer no
+				   longer holds: nothing to write */
 	}
 	snprintf(actor, sizeof actor, "node:%s", w->cfg.name);
 	if (store_cmd_new(&cmd, w->id.node_id, wall_ms(), actor) != 0)
 		return;
 	rc = ch.del ? store_cmd_del_registration(cmd, device)
 		    : store_cmd_put_registration(cmd, &ch.reg);
+	if (rc == 0 && ch.mic_len && store_read_begin(w->store, &r) == 0) {
+		if (admin_cmd_put_mic(r, cmd, device, ch.mic, ch.mic_len,
+				      wall_ms()) < 0)
+			ch.mic_len = 0; /* not a certificate: not recorded */
+		store_read_end(r);
+	}
 	if (rc == 0)
 		rc = store_cmd_finish(cmd, &buf, &len);
 	store_cmd_free(cmd);
@@ -229,6 +288,9 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	sc->tls_port = w->cfg.sip_tls_port;
 	sc->keepalive_s = w->cfg.sip_keepalive_s;
 	sc->conn_per_source = w->cfg.sip_conn_per_source;
+	sc->silent_s = w->cfg.sip_silent_s;
+	sc->max_connections = w->cfg.sip_max_connections;
+	sc->trunk_options_s = w->cfg.sip_trunk_options_s;
 	snprintf(sc->tls_dir, sizeof sc->tls_dir, "%s/sip-tls",
 		 w->cfg.data_dir);
 	sc->core.node_id = w->id.node_id;
@@ -292,8 +354,10 @@ void wardd_sip_look(struct wardd *w)
 	struct sip_config sc;
 	/* Additions come through .bound (which checks the record), removals
 	 * through .owner with a NULL binding. */
-	struct sip_core_hooks hooks = {
-	    .owner = on_owner_gone, .bound = on_binding, .arg = w};
+	struct sip_core_hooks hooks = {.owner = on_owner_gone,
+				       .bound = on_binding,
+				       .fail = wardd_sipfail_hook,
+				       .arg = w};
 	struct store_read *r;
 	struct store_cluster cl;
 	struct store_secret sec;
@@ -339,14 +403,21 @@ void wardd_sip_look(struct wardd *w)
 	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
 		return;
 	if (w->sip) {
-		/* sofia cannot swap a listener's certificate: a new thread
-		 * with the new files. Phones re-register on the next
-		 * refresh. */
+		/* sofia cannot swap a listener's certificate: new listeners
+		 * with the new files, on the same core — the bindings, nonce
+		 * counts and limits stay; TCP/TLS peers reconnect. */
 		log_info("sip",
 			 "certificate or trusted CAs changed: restarting "
-			 "the signaling listeners");
-		sip_free(w->sip);
-		w->sip = NULL;
+			 "the signaling listeners (registrations kept)");
+		if (sip_restart(w->sip, &sc, err, sizeof err) != 0) {
+			log_error("sip", "signaling not restarted: %s", err);
+			sip_free(w->sip);
+			w->sip = NULL;
+			w->sip_failed = 1;
+			return;
+		}
+		memcpy(w->sip_tls_fp, fp, 32);
+		return;
 	}
 	media_look(w, &sc);
 	sc.media = w->media ? &w->media_table : NULL;
@@ -359,10 +430,34 @@ void wardd_sip_look(struct wardd *w)
 	memcpy(w->sip_tls_fp, fp, 32);
 }
 
+int wardd_sip_trunk_status(void *arg, const char *trunk, char **out)
+{
+	struct wardd *w = arg;
+	struct sip_trunk_status st;
+	char buf[512];
+	int n;
+
+	if (!w->sip || sip_role_trunk_status(w->sip, trunk, &st) != 0)
+		return -1;
+	/* The algorithm name is ours (digest.c); nothing else is text. */
+	n = snprintf(buf, sizeof buf,
+		     "{\"reachable\":%s,\"status\":%d,\"auth\":\"%s\","
+		     "\"auth_refused\":%s,\"checked_ms\":%llu,\"rtt_ms\":%u,"
+		     "\"probes\":%llu}",
+		     st.reachable ? "true" : "false", st.status, st.auth,
+		     st.auth_refused ? "true" : "false",
+		     (unsigned long long)st.checked_ms, st.rtt_ms,
+		     (unsigned long long)st.probes);
+	if (n < 0 || (size_t)n >= sizeof buf || !(*out = strdup(buf)))
+		return -1;
+	return 0;
+}
+
 static void on_sip_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
+	wardd_sipfail_drain(arg);
 	wardd_sip_look(arg);
 }
 
@@ -370,7 +465,7 @@ int wardd_sip_init(struct wardd *w)
 {
 	struct timeval tv = {SIP_TICK_S, 0};
 
-	if (wardd_sipreg_init(w) != 0)
+	if (wardd_sipreg_init(w) != 0 || wardd_sipfail_init(w) != 0)
 		return -1;
 	w->ev_sip = event_new(w->base, -1, EV_PERSIST, on_sip_timer, w);
 	return w->ev_sip && event_add(w->ev_sip, &tv) == 0 ? 0 : -1;
@@ -387,6 +482,7 @@ void wardd_sip_fini(struct wardd *w)
 	wardd_media_free(w->media);
 	w->media = NULL;
 	wardd_sipreg_fini(w); /* after the role: nothing queues any more */
+	wardd_sipfail_fini(w);
 	sip_dirstore_free(w->sip_dir);
 	w->sip_dir = NULL;
 }

@@ -36,6 +36,11 @@ struct admin_hooks {
 	 * 0, ADMIN_TFTP_NOT_FOUND, or -1. Any thread. */
 	int (*tftp_explain)(void *arg, uint64_t node_id, const char *device,
 			    char **out);
+	/* GET /v1/devices/NAME of a trunk: what this node's keepalive last
+	 * learnt of TRUNK, as a JSON object's text in *out (malloc'ed,
+	 * transferred); 0, or -1 when nothing is known. Admin thread. NULL:
+	 * the field is left out. */
+	int (*sip_trunk_status)(void *arg, const char *trunk, char **out);
 	/* GET /v1/calls: the calls this node's signaling role carries, as
 	 * JSON text ({"calls": [...]}) in *out (malloc'ed, transferred). 0
 	 * or -1; on the admin's thread. NULL: the route answers 501. */
@@ -111,17 +116,41 @@ void admin_fingerprint(struct admin *a, uint8_t out[32]);
 /* The TCP port bound (useful when the listen address asked for port 0). */
 int admin_port(struct admin *a);
 
+/* COUNT SIP authentication or authorization failures from ADDR naming
+ * NAME (the user or device tried; may be ""), REASON the last one's (may
+ * be NULL): counted in the gate's fixed tables with the logins and joins
+ * and summarised with them, "sip.fail" per source per window (the leader
+ * writes, a follower hands its summary to it). Admin thread only. */
+void admin_sip_failures(struct admin *a, const char *addr, const char *name,
+			const char *reason, unsigned count);
+
 /* ---- registration relay (routes_sipreg.c) ----------------------------- */
 
 /* A registration change of this node's signaling role: REG (device,
  * transport, source, certificate, expiry, since; node_id is ignored, the
- * leader takes the sender's) put, or the device's record deleted (DEL). */
+ * leader takes the sender's) put, or the device's record deleted (DEL);
+ * with the device's MIC (DER, MIC_LEN bytes) when it authenticated with
+ * one that is not the MIC on record (REG's cert_sha256 is its SHA-256). */
+#define ADMIN_REG_MIC_MAX 2048 /* a larger MIC is not relayed */
 struct admin_reg_change {
 	struct store_registration reg;
 	int del;
+	uint32_t mic_len; /* 0: none */
+	uint8_t mic[ADMIN_REG_MIC_MAX];
 };
 
 #define ADMIN_REG_RELAY_MAX 64 /* changes per relay request */
+/* MICs per relay request: with base64 the body stays well under the admin
+ * API's 128 KiB. */
+#define ADMIN_REG_RELAY_MICS_MAX 24
+
+/* Adds to CMD the MIC DER (LEN bytes) of DEVICE unless R holds that one
+ * already (a write only when it changes): 1 added, 0 unchanged, -1 not a
+ * certificate or an error. Any thread (routes_device_mic.c). */
+struct store_cmd;
+int admin_cmd_put_mic(struct store_read *r, struct store_cmd *cmd,
+		      const char *device, const uint8_t *der, size_t len,
+		      uint64_t now_ms);
 
 /* OK 0: the leader wrote (or had no need to write) the changes; -1: it
  * refused, was unreachable or lost the lead. Admin thread. */
