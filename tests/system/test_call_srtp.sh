@@ -95,8 +95,6 @@ free_pair() {
 		ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . ||
 			break
 	done
-	USED_PORTS[$p]=1
-	USED_PORTS[$((p + 1))]=1
 	echo "$p"
 }
 

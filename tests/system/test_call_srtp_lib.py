@@ -167,7 +167,6 @@ def sniff(out, lo, hi, secs):
     s.bind(("lo", 0))
     s.settimeout(0.2)
     end = time.time() + float(secs)
-    seen = 0
     with open(out + ".tmp", "w") as f:
         open(out + ".ready", "w").close()
         while time.time() < end and not os.path.exists(out + ".stop"):
@@ -186,7 +185,6 @@ def sniff(out, lo, hi, secs):
             udp = pkt[ihl + 8:]
             per = periodic(udp[12:]) if len(udp) > 12 and udp[0] >> 6 == 2 else 0
             f.write("%d %d %d %s\n" % (sport, dport, per, udp.hex()))
-            seen += 1
     os.rename(out + ".tmp", out)
 
 
