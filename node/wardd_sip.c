@@ -402,6 +402,10 @@ void wardd_sip_look(struct wardd *w)
 				      sc.tls_dir[0] ? sc.tls_port : 0);
 	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
 		return;
+	/* Both a start and a restart take the whole configuration: a
+	 * restart without the table would leave calls unrelayed. */
+	media_look(w, &sc);
+	sc.media = w->media ? &w->media_table : NULL;
 	if (w->sip) {
 		/* sofia cannot swap a listener's certificate: new listeners
 		 * with the new files, on the same core — the bindings, nonce
@@ -419,8 +423,6 @@ void wardd_sip_look(struct wardd *w)
 		memcpy(w->sip_tls_fp, fp, 32);
 		return;
 	}
-	media_look(w, &sc);
-	sc.media = w->media ? &w->media_table : NULL;
 	if (sip_start(&sc, &w->sip_dirview, &hooks, &w->sip, err, sizeof err) !=
 	    0) {
 		log_error("sip", "signaling not started: %s", err);
