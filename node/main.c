@@ -445,6 +445,7 @@ int main(int argc, char **argv)
 		      .tftp_file = wardd_tftp_file,
 		      .tftp_explain = wardd_tftp_explain,
 		      .calls_json = wardd_calls_json,
+		      .capture_keys_json = wardd_capture_keys,
 		      .arg = &w},
 	    .limits = {.max_connections = w.cfg.admin_max_connections,
 		       .login_burst = w.cfg.admin_login_burst,
