@@ -5,26 +5,41 @@
 # loopback; DEVICES phones imported, scheduled (null string) in batches,
 # then enrolled by bench_capf_enrol with THREADS concurrent clients; RUNS
 # runs per key type (EC P-256, RSA 2048), fresh devices each, median.
-#   bench/capf.sh [BUILD_DIR] [DEVICES] [THREADS] [RUNS]
+# NODES 3: a 3-node cluster, the phones enrolling at a follower, whose
+# writes the leader records (POST /v1/capf/relay).
+#   bench/capf.sh [BUILD_DIR] [DEVICES] [THREADS] [RUNS] [NODES]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build}
 devices=${2:-2000}
 threads=${3:-32}
 runs=${4:-3}
+nodes=${5:-1}
 export WARDD=$build/node/wardd WARDCTL=$build/tools/wardctl/wardctl
 export CLUSTER_DIR
 CLUSTER_DIR=$(mktemp -d /tmp/ward-bench.XXXXXX)
 export WARD_USER=admin WARD_PASSWORD=bench-password-$RANDOM
 . "$src/deploy/cluster.sh"
-trap 'ward_stop b1; rm -rf "$CLUSTER_DIR"' EXIT
+trap 'for n in b1 b2 b3; do ward_stop $n 2>/dev/null || :; done; rm -rf "$CLUSTER_DIR"' EXIT
 port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
-capf=$(port)
-WARD_TFTP_LISTEN=127.0.0.1:$(port) WARD_TFTP_HTTP_LISTEN=127.0.0.1:$(port) \
-	ward_conf b1 "127.0.0.1:$(port)" "127.0.0.1:$(port)" \
-	"[capf]" "listen = 127.0.0.1:$capf" "max_sessions = 1024" \
-	"[sip]" "port = 0" "tls_port = 0"
+declare -A capf_of=()
+for n in b1 b2 b3; do
+	capf_of[$n]=$(port)
+	WARD_TFTP_LISTEN=127.0.0.1:$(port) WARD_TFTP_HTTP_LISTEN=127.0.0.1:$(port) \
+		ward_conf $n "127.0.0.1:$(port)" "127.0.0.1:$(port)" \
+		"[capf]" "listen = 127.0.0.1:${capf_of[$n]}" "max_sessions = 1024" \
+		"[sip]" "port = 0" "tls_port = 0"
+done
 ward_init b1 bench >/dev/null
+where=b1
+if [ "$nodes" = 3 ]; then
+	ward_join b2 b1 >/dev/null
+	ward_join b3 b1 >/dev/null
+	leader=$(ward_ctl b1 --json cluster status | jq -r '.leader.name')
+	where=b2
+	[ "$leader" != b2 ] || where=b3
+fi
+capf=${capf_of[$where]}
 for i in $(seq 1 100); do
 	ss -Hlnt "sport = :$capf" | grep -q . && break
 	sleep 0.1
@@ -47,7 +62,11 @@ prepare() {
 	done
 }
 
-echo "CAPF enrolment: $devices LSCs per run, $threads concurrent clients, one node on loopback, $(nproc) cores"
+if [ "$nodes" = 3 ]; then
+	echo "CAPF enrolment: $devices LSCs per run, $threads concurrent clients, at follower $where of 3 nodes on loopback, $(nproc) cores"
+else
+	echo "CAPF enrolment: $devices LSCs per run, $threads concurrent clients, one node on loopback, $(nproc) cores"
+fi
 run=0
 for kind in ec rsa; do
 	key=ec-p256

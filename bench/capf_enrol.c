@@ -51,15 +51,21 @@ static int read_full(SSL *ssl, uint8_t *buf, size_t n)
 	return 0;
 }
 
+/* The next message other than "request in progress" (a follower says so
+ * while the leader records its write). */
 static int recv_msg(SSL *ssl, uint8_t *buf, struct capf_msg *m)
 {
 	size_t total;
 
-	if (read_full(ssl, buf, CAPF_HEADER_LEN) ||
-	    capf_msg_frame(buf, CAPF_HEADER_LEN, &total) ||
-	    read_full(ssl, buf + CAPF_HEADER_LEN, total - CAPF_HEADER_LEN))
-		return -1;
-	return capf_msg_parse(buf, total, m);
+	do {
+		if (read_full(ssl, buf, CAPF_HEADER_LEN) ||
+		    capf_msg_frame(buf, CAPF_HEADER_LEN, &total) ||
+		    read_full(ssl, buf + CAPF_HEADER_LEN,
+			      total - CAPF_HEADER_LEN) ||
+		    capf_msg_parse(buf, total, m))
+			return -1;
+	} while (m->cmd == CAPF_CMD_IN_PROGRESS);
+	return 0;
 }
 
 static int one(const char *device, long idx)

@@ -1,6 +1,7 @@
 /* config: a table of settings parsed with inih. */
 #include "node/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -253,6 +254,23 @@ int config_check(const struct config *c, char *errmsg, size_t errcap)
 			 "none",
 			 c->media_suites);
 		return -1;
+	}
+	if (c->media_address[0]) {
+		struct in_addr a4;
+		struct in6_addr a6;
+		int ok = (inet_pton(AF_INET, c->media_address, &a4) == 1 &&
+			  a4.s_addr != htonl(INADDR_ANY)) ||
+			 (inet_pton(AF_INET6, c->media_address, &a6) == 1 &&
+			  !IN6_IS_ADDR_UNSPECIFIED(&a6));
+
+		if (!ok) {
+			snprintf(errmsg, errcap,
+				 "media.address \"%s\": an IPv4 or IPv6 "
+				 "address phones can send to, not a name or "
+				 "a wildcard",
+				 c->media_address);
+			return -1;
+		}
 	}
 	if (c->media_port_min >= c->media_port_max) {
 		snprintf(errmsg, errcap,

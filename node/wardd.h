@@ -61,6 +61,7 @@ struct wardd {
 	struct capf *capf;	/* owned */
 	struct event *ev_capf;	/* owned: start checks */
 	int capf_failed;	/* could not start: given up */
+	struct wardd_capf_relay *capf_relay; /* owned: writes for the leader */
 	int stopping;
 	int fatal; /* stopping because of an error: exit 1 */
 	atomic_int exit_code;

@@ -427,7 +427,9 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 	m->capture = cfg->capture;
 	if (sdpmap_config_init(&m->map, cfg->addr) != 0) {
 		errmsg_set(errmsg, errcap,
-			   "media.address \"%s\" is not an IP address",
+			   "media.address \"%s\" is not an IP address a "
+			   "phone can send to (set media.address when "
+			   "sip.listen is a wildcard)",
 			   cfg->addr);
 		goto err_after_alloc;
 	}

@@ -356,7 +356,7 @@ void wardd_sip_look(struct wardd *w)
 		w->sip = NULL;
 	}
 	media_look(w, &sc);
-	sc.core.media = w->media ? &w->media_table : NULL;
+	sc.media = w->media ? &w->media_table : NULL;
 	if (sip_start(&sc, &w->sip_dirview, &hooks, &w->sip, err, sizeof err) !=
 	    0) {
 		log_error("sip", "signaling not started: %s", err);

@@ -138,4 +138,47 @@ int store_cmd_put_capf_op(struct store_cmd *c, const struct store_capf_op *old,
 			  const struct store_capf_op *next);
 int store_cmd_del_capf_op(struct store_cmd *c, const char *device);
 
+/* ---- an outcome of the CAPF role or of EST (capf_write.c) -------------- */
+
+/* One write of an enrolment session: the operation's next state, guarded
+ * on the record as the session read or last wrote it (OLD), the device's
+ * LSC put (PUT_LSC) or deleted (DEL_LSC), and one audit record. What the
+ * node a phone reached proposes itself when it leads, or hands to the
+ * leader (POST /v1/capf/relay) when it follows: the leader builds the very
+ * same command from it, so a write relayed late after a re-schedule fails
+ * on the guard instead of overwriting it. */
+#define STORE_CAPF_ACTION_MAX 32
+#define STORE_CAPF_WRITE_MAX (2 * STORE_RECORD_MAX + 2 * STORE_DER_MAX + 1024)
+
+struct store_capf_write {
+	struct store_capf_op old;    /* the guard; old.device = next.device */
+	struct store_capf_op next;   /* next.device names the device */
+	int put_lsc, del_lsc;	     /* at most one */
+	struct store_device_lsc lsc; /* PUT_LSC: its device is next.device;
+					der borrowed */
+	int put_mic;		     /* the MIC the device showed, recorded */
+	struct store_device_lsc mic; /* PUT_MIC: as lsc */
+	char action[STORE_CAPF_ACTION_MAX]; /* "capf.<word>" */
+	char detail[STORE_TEXT_MAX];	    /* never a secret */
+};
+
+/* What encode and store_cmd_capf_write check: both records valid for the
+ * same phone name, the action a "capf." word, an LSC (a MIC) for that
+ * device when put, not both put and delete of the LSC. 0 or STORE_EINVAL
+ * (reason in ERRMSG, may be NULL). */
+int store_capf_write_check(const struct store_capf_write *w, char *errmsg,
+			   size_t errcap);
+/* W into BUF (CAP bytes; STORE_CAPF_WRITE_MAX always suffices). 0 with
+ * *LEN, STORE_EINVAL or STORE_ETOOBIG. */
+int store_capf_write_encode(const struct store_capf_write *w, void *buf,
+			    size_t cap, size_t *len);
+/* BUF (LEN bytes, outside input: every length checked) into W; w->lsc.der
+ * points into BUF (valid as long as BUF). 0, STORE_ECORRUPT,
+ * STORE_EVERSION or STORE_EINVAL (decoded but not valid). */
+int store_capf_write_decode(const void *buf, size_t len,
+			    struct store_capf_write *w);
+/* Adds W to C: the guarded put, the LSC put or delete, the audit record.
+ * 0 or a store code (STORE_EINVAL for a W that does not check). */
+int store_cmd_capf_write(struct store_cmd *c, const struct store_capf_write *w);
+
 #endif

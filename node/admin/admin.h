@@ -148,4 +148,29 @@ int admin_registrations_relay(struct admin *a,
 int admin_node_sip_publish(struct admin *a, const char *host, unsigned port,
 			   unsigned tls_port, admin_relay_cb cb, void *arg);
 
+/* ---- CAPF relay (routes_capf_relay.c) --------------------------------- */
+
+#define ADMIN_CAPF_RELAY_MAX 32 /* writes per relay request */
+/* The leader's answer, per write: RC[i] 0 when committed, 409 when the
+ * operation had changed (its guard failed), -1 (or another status) when
+ * it was not recorded. Admin thread. */
+typedef void (*admin_capf_relay_cb)(void *arg, const int *rc, size_t n);
+/* Sends the writes BUFS[i] (LENS[i] bytes of store_capf_write_encode,
+ * copied; 1..ADMIN_CAPF_RELAY_MAX, at most ADMIN_BODY_MAX in base64
+ * together) to the leader's POST /v1/capf/relay, presenting this node's
+ * certificate; the leader records them in one command, or one by one if
+ * a guard fails. Admin thread only. 0: CB runs once (unless the admin is
+ * freed first); -1: nothing sent (no leader known, this node leads, no
+ * consensus), CB will not run. */
+int admin_capf_relay(struct admin *a, const void *const *bufs,
+		     const size_t *lens, size_t n, admin_capf_relay_cb cb,
+		     void *arg);
+/* A failure the CAPF role saw from a peer that has not authenticated, from
+ * ADDR (no port) naming DEVICE ("" if none) for REASON: counted in the
+ * admin's fixed tables and summarised with the admin's own failures
+ * ("capf.fail", at most one audit record per source per window, a
+ * follower's through the leader). Admin thread only. */
+void admin_capf_fail(struct admin *a, const char *addr, const char *device,
+		     const char *reason);
+
 #endif

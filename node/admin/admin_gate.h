@@ -28,6 +28,8 @@
 enum admin_gate_kind {
 	ADMIN_GATE_LOGIN = 0, /* wrong or malformed admin credentials */
 	ADMIN_GATE_JOIN,      /* a refused join token */
+	ADMIN_GATE_CAPF,      /* enrolment: an unknown or unscheduled device,
+				 a malformed or stalled session, EST refused */
 	ADMIN_GATE__KINDS
 };
 
@@ -61,7 +63,8 @@ int admin_gate_fail(struct admin_gate *g, enum admin_gate_kind kind,
 unsigned admin_gate_pending(const struct admin_gate *g);
 
 /* One audit record of a summary: ACTION "login.fail", "join.fail",
- * "login.fail.users" or "auth.fail.more"; DETAIL printable text. */
+ * "capf.fail", "login.fail.users" or "auth.fail.more"; DETAIL printable
+ * text. */
 typedef void (*admin_gate_emit_fn)(void *arg, const char *action,
 				   const char *detail);
 /* Emits the window's summary through EMIT (at most ADMIN_GATE_RECORDS_MAX

@@ -115,6 +115,14 @@ struct admin {
 	/* The admin removal in flight, if any: one at a time, so that the
 	 * last admin stays. Cleared when that op ends. */
 	struct admin_op *admin_delete_op;
+
+	/* EST authentication strings being checked, one per device at a
+	 * time, so that each wrong one is counted before the next is tried
+	 * (routes_capf_est.c). A slot older than a minute is free. */
+	struct {
+		char device[STORE_NAME_MAX];
+		uint64_t since_ms;
+	} est_busy[32];
 };
 
 /* ---- operations ------------------------------------------------------- */
@@ -324,6 +332,16 @@ void admin_route_capture_fetched(struct admin_op *op);
 void admin_route_est_cacerts(struct admin_op *op);
 void admin_route_est_simpleenroll(struct admin_op *op);
 void admin_route_est_simplereenroll(struct admin_op *op);
+/* routes_capf_relay.c: POST /v1/capf/relay, a member's enrolment write
+ * (members only). */
+void admin_route_capf_relay(struct admin_op *op);
+struct store_capf_write;
+/* Records W (copied): proposed when this node leads, else sent to the
+ * leader's POST /v1/capf/relay; what this node checked stays here. THEN
+ * runs once with 0 when committed, else a store or consensus code
+ * (STORE_ENOTFOUND: the operation changed meanwhile). Uses op->ctx. */
+void admin_capf_write(struct admin_op *op, const struct store_capf_write *w,
+		      admin_step_fn then);
 
 /* ---- login (login.c) -------------------------------------------------- */
 

@@ -238,7 +238,9 @@ unsigned admin_gate_summary(struct admin_gate *g, unsigned window_s,
 		snprintf(detail, sizeof detail,
 			 "peer=%s count=%u window=%us %s=", s->addr, s->count,
 			 window_s,
-			 s->kind == ADMIN_GATE_LOGIN ? "users" : "names");
+			 s->kind == ADMIN_GATE_LOGIN  ? "users"
+			 : s->kind == ADMIN_GATE_CAPF ? "devices"
+						      : "names");
 		names_text(detail, sizeof detail - GATE_REASON_MAX - 8,
 			   s->names, n, s->names_other, ",");
 		len = strlen(detail);
@@ -246,7 +248,9 @@ unsigned admin_gate_summary(struct admin_gate *g, unsigned window_s,
 			snprintf(detail + len, sizeof detail - len, " last=%s",
 				 s->reason);
 		emit(arg,
-		     s->kind == ADMIN_GATE_LOGIN ? "login.fail" : "join.fail",
+		     s->kind == ADMIN_GATE_LOGIN  ? "login.fail"
+		     : s->kind == ADMIN_GATE_CAPF ? "capf.fail"
+						  : "join.fail",
 		     detail);
 		emitted++;
 	}

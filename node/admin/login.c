@@ -312,7 +312,7 @@ void admin_audit_failure(struct admin *a, const char *action,
 
 static int record_action_ok(const char *action)
 {
-	static const char *const ok[] = {"login.fail", "join.fail",
+	static const char *const ok[] = {"login.fail", "join.fail", "capf.fail",
 					 "login.fail.users", "auth.fail.more"};
 
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)

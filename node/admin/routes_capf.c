@@ -12,8 +12,11 @@
  * "existing-mic", "auth_string": "1234" (else one is generated),
  * "string_length": 4..16, "key": "rsa-2048"|"ec-p256"|..., "deadline_s":
  * seconds from now, "tries": 1..100}; auth and key default to the device's
- * profile. In the string mode the answer shows the string once; the store
- * keeps a scrypt hash of it, computed on the admin worker thread. Every
+ * profile. A batch's "devices" are names, or {"device": NAME,
+ * "auth_string": "1234"} with the device's own string (then in the string
+ * mode; a string is never echoed in an error). In the string mode the
+ * answer shows each string once; the store keeps a scrypt hash of it,
+ * computed on the admin worker thread. Every
  * schedule and cancel is audited (capf.schedule, capf.cancel), one record
  * per device.
  */
@@ -40,6 +43,7 @@ struct capf_sched {
 	struct store_capf_op *ops;		    /* owned, n */
 	char (*strings)[STORE_CAPF_STRING_MAX + 1]; /* owned, secret */
 	char given[STORE_CAPF_STRING_MAX + 1];	    /* secret */
+	uint8_t *own; /* owned, n: 1 if strings[i] was given for device i */
 	size_t gen_len;
 	int single; /* PUT of one device (else a batch) */
 };
@@ -55,6 +59,7 @@ static void sched_free(void *p)
 		free(s->strings);
 	}
 	free(s->ops);
+	free(s->own);
 	OPENSSL_cleanse(s, sizeof *s);
 	free(s);
 }
@@ -326,7 +331,9 @@ static int capf_sched_work(void *arg)
 
 		if (o->auth != STORE_CAPF_AUTH_STRING)
 			continue;
-		if (s->given[0])
+		if (s->own[i])
+			; /* the device's own, from the batch */
+		else if (s->given[0])
 			memcpy(str, s->given, sizeof s->given);
 		else if (store_capf_string_generate(s->gen_len, str) != 0)
 			return STORE_EIO;
@@ -419,7 +426,8 @@ static struct capf_sched *sched_new(size_t n)
 		return NULL;
 	s->ops = calloc(n ? n : 1, sizeof *s->ops);
 	s->strings = calloc(n ? n : 1, sizeof *s->strings);
-	if (!s->ops || !s->strings) {
+	s->own = calloc(n ? n : 1, 1);
+	if (!s->ops || !s->strings || !s->own) {
 		sched_free(s);
 		return NULL;
 	}
@@ -510,6 +518,39 @@ static int batch_pick_one(void *arg, const struct store_device *d)
 	return 0;
 }
 
+/* Device I's own authentication string from ITEM ({"device",
+ * "auth_string"}), if it has one: checked (4..16 digits), and it puts the
+ * device in the string mode unless the batch names another mode. The
+ * string never appears in ERR. 0 or 400. */
+static int batch_own_string(json_t *item, const struct capf_params *p,
+			    struct capf_sched *s, size_t i, char *err,
+			    size_t errcap)
+{
+	json_t *v =
+	    json_is_object(item) ? json_object_get(item, "auth_string") : NULL;
+	const char *str = json_string_value(v);
+
+	if (!v)
+		return 0;
+	if (!str || !store_capf_string_valid(str)) {
+		snprintf(err, errcap,
+			 "devices[%zu] (%s): auth_string must be 4..16 digits",
+			 i, s->ops[i].device);
+		return 400;
+	}
+	if (p->auth >= 0 && p->auth != STORE_CAPF_AUTH_STRING) {
+		snprintf(err, errcap,
+			 "devices[%zu] (%s): an auth_string needs the "
+			 "auth-string mode",
+			 i, s->ops[i].device);
+		return 400;
+	}
+	s->ops[i].auth = STORE_CAPF_AUTH_STRING;
+	snprintf(s->strings[i], sizeof s->strings[i], "%s", str);
+	s->own[i] = 1;
+	return 0;
+}
+
 void admin_route_capf_batch(struct admin_op *op)
 {
 	struct batch_pick pick = {0};
@@ -564,8 +605,12 @@ void admin_route_capf_batch(struct admin_op *op)
 			store_device_each(r, batch_pick_one, &pick);
 		} else {
 			for (size_t i = 0; i < json_array_size(devs); i++) {
+				json_t *it = json_array_get(devs, i);
 				const char *d =
-				    json_string_value(json_array_get(devs, i));
+				    json_is_object(it)
+					? json_string_value(
+					      json_object_get(it, "device"))
+					: json_string_value(it);
 
 				snprintf(pick.names[pick.n++], STORE_NAME_MAX,
 					 "%s", d ? d : "");
@@ -598,6 +643,9 @@ void admin_route_capf_batch(struct admin_op *op)
 			status =
 			    capf_op_fill(r, pick.names[i], &p, batch, op->actor,
 					 now, &s->ops[i], err, sizeof err);
+		for (size_t i = 0; !status && devs && i < pick.n; i++)
+			status = batch_own_string(json_array_get(devs, i), &p,
+						  s, i, err, sizeof err);
 		store_read_end(r);
 	}
 	OPENSSL_cleanse(p.given, sizeof p.given);

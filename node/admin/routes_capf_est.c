@@ -1,7 +1,7 @@
 /* routes_capf_est: EST (RFC 7030) on the admin HTTPS port, for clients
  * that are not phones of the CAPF family, with the CAPF role's core — the
  * operation scheduled for the device (store/capf.h), the same checks of
- * the key, the same LSC (capf_lsc.h), one Raft command for the LSC and the
+ * the key, the same LSC (pki/lsc.h), one Raft command for the LSC and the
  * outcome.
  *
  *   GET  /.well-known/est/cacerts        the cluster CA, PKCS#7 certs-only
@@ -13,9 +13,13 @@
  *        certificate modes)
  *
  * Bodies and answers are base64 DER (RFC 7030 section 4). The device is
- * the CSR subject's CN. Refusals (no such device, nothing scheduled, wrong
- * string or certificate) answer 401/403 and cause no write; scrypt and the
- * CA signature run on the admin worker thread.
+ * the CSR subject's CN. Refusals (no such device, nothing scheduled, the
+ * wrong mode or certificate) answer 401/403 and cause no write; a wrong
+ * string for a device scheduled in the string mode is counted in its
+ * operation (the counter that locks it, as over the CAPF protocol), one
+ * check per device at a time, and string checks take a token of the
+ * client address's login bucket (429 beyond). Scrypt and the CA
+ * signature run on the admin worker thread.
  */
 #include "node/admin/admin_int.h"
 
@@ -32,7 +36,7 @@
 
 #include "common/log.h"
 #include "node/admin/admin_pki.h"
-#include "node/capf/capf_lsc.h"
+#include "pki/lsc.h"
 #include "store/capf.h"
 #include "store/prov.h"
 
@@ -107,6 +111,7 @@ struct est_job {
 	struct store_capf_op op;		/* as read */
 	char string[STORE_CAPF_STRING_MAX + 2]; /* secret */
 	int check_string;
+	int busy; /* holds the device's slot in a->est_busy */
 	X509 *ca;      /* owned */
 	EVP_PKEY *pub; /* owned: from the CSR */
 	uint8_t kek_id[8];
@@ -134,8 +139,8 @@ static int est_sign(EVP_PKEY *key, void *arg)
 {
 	struct est_job *j = arg;
 
-	return capf_lsc_issue(j->ca, key, j->pub, j->op.device, 1825, &j->lsc,
-			      j->why, sizeof j->why);
+	return pki_lsc_issue(j->ca, key, j->pub, j->op.device, 1825, &j->lsc,
+			     j->why, sizeof j->why);
 }
 
 /* Worker thread: the string check, then the CA signature. */
@@ -164,6 +169,81 @@ static int est_work(void *arg)
 	return 0;
 }
 
+#define EST_BUSY_MS 60000
+
+/* Claims the string check of DEVICE: 0, or -1 (one is in progress, or
+ * every slot is taken). Admin thread. */
+static int est_busy_claim(struct admin *a, const char *device)
+{
+	uint64_t now = admin_now_ms();
+	int free_slot = -1;
+
+	for (int i = 0; i < (int)(sizeof a->est_busy / sizeof *a->est_busy);
+	     i++) {
+		int live = a->est_busy[i].device[0] &&
+			   now - a->est_busy[i].since_ms < EST_BUSY_MS;
+
+		if (live && strcmp(a->est_busy[i].device, device) == 0)
+			return -1;
+		if (!live && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return -1;
+	snprintf(a->est_busy[free_slot].device,
+		 sizeof a->est_busy[free_slot].device, "%s", device);
+	a->est_busy[free_slot].since_ms = now;
+	return 0;
+}
+
+static void est_busy_release(struct admin *a, const char *device)
+{
+	for (size_t i = 0; i < sizeof a->est_busy / sizeof *a->est_busy; i++)
+		if (strcmp(a->est_busy[i].device, device) == 0)
+			a->est_busy[i].device[0] = '\0';
+}
+
+static void est_fail_written(struct admin_op *op, int rc)
+{
+	struct est_job *j = op->work;
+
+	if (rc)
+		log_info(ADMIN_TAG, "EST: the failed try of %s not counted (%d)",
+			 j->op.device, rc);
+	est_busy_release(op->a, j->op.device);
+	admin_op_error(op, 401, "authentication failed");
+}
+
+/* A wrong string for a scheduled device: counted in its operation (and
+ * locking it at max_tries), guarded on the record as read. */
+static void est_fail_count(struct admin_op *op)
+{
+	struct est_job *j = op->work;
+	struct store_capf_write *w = calloc(1, sizeof *w);
+
+	if (!w) {
+		est_fail_written(op, STORE_ENOMEM);
+		return;
+	}
+	w->old = j->op;
+	w->next = j->op;
+	w->next.failed_tries++;
+	if (w->next.failed_tries >= w->next.max_tries) {
+		w->next.state = STORE_CAPF_FAILED;
+		snprintf(w->next.reason, sizeof w->next.reason,
+			 "locked after %u failed authentications",
+			 w->next.failed_tries);
+	}
+	w->next.changed_ms = admin_now_ms();
+	snprintf(w->action, sizeof w->action, "capf.auth-failed");
+	snprintf(w->detail, sizeof w->detail,
+		 "%s from %s over EST: wrong authentication string (%u/%u)",
+		 j->op.device, op->peer, w->next.failed_tries,
+		 w->next.max_tries);
+	admin_capf_write(op, w, est_fail_written);
+	free(w);
+}
+
 static void est_written(struct admin_op *op, int rc)
 {
 	struct est_job *j = op->work;
@@ -179,58 +259,61 @@ static void est_written(struct admin_op *op, int rc)
 static void est_issued(struct admin_op *op, int rc)
 {
 	struct est_job *j = op->work;
-	struct store_capf_op next = j->op;
-	struct store_device_lsc lsc = {0};
+	struct store_capf_write *w;
 	struct pki_cert_info info;
-	struct store_cmd *cmd;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
-	char detail[STORE_TEXT_MAX], why[128];
+	char why[128];
 
+	if (rc == 401 && j->busy) {
+		est_fail_count(op); /* releases the device's slot */
+		return;
+	}
+	if (j->busy)
+		est_busy_release(op->a, j->op.device);
+	j->busy = 0;
 	if (rc == ADMIN_WORK_CANCELLED || rc == 500) {
 		admin_op_error(op, rc == 500 ? 500 : 503, "%s",
 			       rc == 500 ? "issuing failed" : "shutting down");
 		return;
 	}
 	if (rc == 401) {
-		admin_fail_count(op, ADMIN_GATE_LOGIN, j->op.device,
+		admin_fail_count(op, ADMIN_GATE_CAPF, j->op.device,
 				 "EST: wrong authentication string");
 		admin_op_error(op, 401, "authentication failed");
 		return;
 	}
-	if (pki_cert_info(j->lsc, &info, why, sizeof why) != 0 ||
-	    pki_cert_to_der(j->lsc, &der, &der_len) != 0 ||
-	    !(cmd = admin_op_cmd(op))) {
+	w = calloc(1, sizeof *w);
+	if (!w || pki_cert_info(j->lsc, &info, why, sizeof why) != 0 ||
+	    pki_cert_to_der(j->lsc, &der, &der_len) != 0) {
+		free(w);
 		free(der);
 		admin_op_error(op, 500, "out of memory");
 		return;
 	}
-	snprintf(lsc.device, sizeof lsc.device, "%s", j->op.device);
-	lsc.der = der;
-	lsc.der_len = der_len;
-	memcpy(lsc.sha256, info.sha256, 32);
-	snprintf(lsc.serial, sizeof lsc.serial, "%s", info.serial);
-	lsc.not_after_s = info.not_after_s;
-	lsc.issued_ms = admin_now_ms();
-	next.state = STORE_CAPF_DONE;
-	snprintf(next.serial, sizeof next.serial, "%s", info.serial);
-	next.not_after_s = info.not_after_s;
-	next.changed_ms = admin_now_ms();
-	snprintf(detail, sizeof detail, "%s LSC serial %s issued over EST",
-		 j->op.device, info.serial);
-	rc = store_cmd_put_capf_op(cmd, &j->op, &next);
-	if (rc == 0)
-		rc = store_cmd_put_device_lsc(cmd, &lsc);
-	if (rc == 0)
-		rc = store_cmd_audit(cmd, "capf.est-enroll", detail);
+	/* The LSC and the outcome in one command, guarded on the operation
+	 * as read: proposed here, or by the leader when this node follows
+	 * (the client's credentials were checked here). */
+	w->old = j->op;
+	w->next = j->op;
+	w->next.state = STORE_CAPF_DONE;
+	snprintf(w->next.serial, sizeof w->next.serial, "%s", info.serial);
+	w->next.not_after_s = info.not_after_s;
+	w->next.changed_ms = admin_now_ms();
+	w->put_lsc = 1;
+	snprintf(w->lsc.device, sizeof w->lsc.device, "%s", j->op.device);
+	w->lsc.der = der;
+	w->lsc.der_len = der_len;
+	memcpy(w->lsc.sha256, info.sha256, 32);
+	snprintf(w->lsc.serial, sizeof w->lsc.serial, "%s", info.serial);
+	w->lsc.not_after_s = info.not_after_s;
+	w->lsc.issued_ms = admin_now_ms();
+	snprintf(w->action, sizeof w->action, "capf.est-enroll");
+	snprintf(w->detail, sizeof w->detail,
+		 "%s LSC serial %s issued over EST", j->op.device, info.serial);
+	admin_capf_write(op, w, est_written);
 	free(der);
-	if (rc) {
-		store_cmd_free(cmd);
-		admin_op_fail(op, rc, "building the change");
-		return;
-	}
-	admin_op_propose(op, cmd, est_written);
-	store_cmd_free(cmd);
+	free(w);
 }
 
 /* The PKCS#10 of the body (base64 DER), signature checked. */
@@ -369,15 +452,38 @@ static void est_enroll(struct admin_op *op, int re)
 					   "by this authentication"
 					 : "the cluster CA is not usable");
 		if (status == 401 || status == 403)
-			admin_fail_count(op, ADMIN_GATE_LOGIN, cn, why);
+			admin_fail_count(op, ADMIN_GATE_CAPF, cn, why);
 		est_job_free(j);
 		admin_op_error(op, status, "%s", why);
 		return;
 	}
 	j->check_string = !re;
+	if (j->check_string && j->op.auth == STORE_CAPF_AUTH_STRING) {
+		unsigned wait =
+		    admin_gate_take(op->a->gate, op->addr, admin_now_ms());
+		char secs[16];
+
+		if (wait || est_busy_claim(op->a, j->op.device) != 0) {
+			snprintf(secs, sizeof secs, "%u", wait ? wait : 1);
+			evhttp_add_header(
+			    evhttp_request_get_output_headers(op->req),
+			    "Retry-After", secs);
+			est_job_free(j);
+			admin_op_error(op, wait ? 429 : 503, "%s",
+				       wait ? "too many tries from this "
+					      "address: retry later"
+					    : "another enrolment of this "
+					      "device is being checked: retry");
+			return;
+		}
+		j->busy = 1;
+	}
 	admin_op_work_set(op, j, est_job_free);
-	if (admin_op_work(op, op->a->work, est_work, est_issued) != 0)
+	if (admin_op_work(op, op->a->work, est_work, est_issued) != 0) {
+		if (j->busy)
+			est_busy_release(op->a, j->op.device);
 		admin_op_error(op, 503, "busy: try again");
+	}
 }
 
 void admin_route_est_simpleenroll(struct admin_op *op)

@@ -72,6 +72,9 @@ static const struct route routes[] = {
     /* A member's own SIP address (its certificate is the credential). */
     {EVHTTP_REQ_POST, "/v1/nodes/sip", admin_route_node_sip, ROUTE_WRITE,
      10},
+    /* A member's enrolment writes (its certificate is the credential). */
+    {EVHTTP_REQ_POST, "/v1/capf/relay", admin_route_capf_relay, ROUTE_WRITE,
+     10},
     /* Certificates, trust store, tokens, CTL, security mode
      * (admin_pki.h). */
     {EVHTTP_REQ_GET, "/v1/certs", admin_route_certs_list,

@@ -13,14 +13,18 @@
  *
  * Bounds (the house rule): at most max_sessions at once (more are closed
  * at accept), each with an overall deadline and an idle timeout, 16 KiB
- * per message. Unknown devices and devices with nothing scheduled are
- * counted in memory and summarised in the log; they never cause a write.
+ * per message. Unknown devices, devices with nothing scheduled, failed
+ * handshakes, malformed and stalled sessions are counted in memory and
+ * handed to the node's failure summary (the failed hook); they never
+ * cause a write of their own.
  * Wrong authentication strings or signatures of a scheduled device are
  * written (the counter that locks the operation), at most max_tries per
  * schedule.
  *
- * Writes are proposed on this node; a follower cannot propose, so there a
- * session that needs a write is answered "retry later" (16).
+ * Writes are proposed on this node when it leads; a follower hands each
+ * one (store_capf_write) to the leader through the relay hook and the
+ * session waits for it, the phone told "request in progress" (17)
+ * meanwhile. Without a hook a follower answers "retry later" (16).
  */
 #ifndef WARD_CAPF_H
 #define WARD_CAPF_H
@@ -41,6 +45,23 @@ struct capf_config {
 	unsigned session_timeout_ms; /* overall, per session */
 	unsigned idle_timeout_ms;    /* no byte from the phone for that long */
 	unsigned lsc_days;	     /* validity of an issued LSC */
+	/* A follower's writes: hands BUF (LEN bytes of
+	 * store_capf_write_encode, borrowed for the call) to the leader.
+	 * Called on the CAPF thread. Returns 0, and DONE(DONE_ARG, rc) then
+	 * runs exactly once on any thread (rc 0 once the leader committed
+	 * it), or -1: nothing sent, DONE never runs. NULL: no relay. */
+	int (*relay)(void *relay_arg, const void *buf, size_t len,
+		     void (*done)(void *done_arg, int rc), void *done_arg);
+	void *relay_arg; /* borrowed */
+	/* A failure of a peer that has not authenticated (an unknown or
+	 * unscheduled device, a failed handshake, a malformed or stalled
+	 * session) from ADDR (no port), naming DEVICE (a phone name, or ""),
+	 * REASON: for the node's summary of failures, at most one audit
+	 * record per source per window (docs/house-rules.md), never a write
+	 * each. Any thread, must not block. NULL: counted here only. */
+	void (*failed)(void *failed_arg, const char *addr, const char *device,
+		       const char *reason);
+	void *failed_arg; /* borrowed */
 };
 
 /* Defaults: 127.0.0.1:3804, 256 sessions, 30 s, 10 s, 1825 days. */
@@ -70,7 +91,8 @@ void capf_free(struct capf *c);
 /* Counters, for status and tests. */
 struct capf_stats {
 	uint64_t sessions, refused_busy, unknown_device, nothing_scheduled,
-	    malformed, auth_failed, issued, deleted, fetched, timed_out;
+	    malformed, auth_failed, issued, deleted, fetched, timed_out,
+	    relayed;
 };
 void capf_stats_get(struct capf *c, struct capf_stats *out);
 

@@ -42,15 +42,23 @@ struct capf_session {
 	enum capf_step step;
 	unsigned in_progress;
 	char peer[80];
+	char addr[48]; /* the peer's address, no port */
+	int connected; /* the TLS handshake completed */
 	char device[STORE_NAME_MAX];
-	struct store_capf_op op;       /* as read when authenticated */
+	/* The CN of a certificate the phone showed in the TLS handshake
+	 * (unverified: it only picks the auth type asked for first). */
+	char hint[STORE_NAME_MAX];
+	uint8_t auth_type;	 /* in the last auth request sent */
+	int asked_again;	 /* a second auth request, with the op's type */
+	struct store_capf_op op; /* as read when authenticated */
 	struct store_capf_op progress; /* as last proposed */
 	int have_progress;
-	int failing; /* the failed try is being recorded */
-	X509 *lsc;   /* owned: issued, not yet committed */
-	X509 *mic;   /* owned: the phone's MIC, verified against the mic-root
-			trust entries, recorded with the next write when it
-			is not the one on record */
+	int failing;  /* the failed try is being recorded */
+	int starting; /* the step to "in progress" is being recorded */
+	X509 *lsc;    /* owned: issued, not yet committed */
+	X509 *mic;    /* owned: the phone's MIC, verified against the mic-root
+			 trust entries, recorded with the next write when it
+			 is not the one on record */
 	char result[STORE_CAPF_RESULT_MAX];
 	uint8_t out[CAPF_MSG_MAX]; /* the message being built */
 };
@@ -106,6 +114,11 @@ struct capf {
 /* server.c: counts one event (any thread). */
 void capf_count(struct capf *c, size_t offset);
 #define CAPF_COUNT(c, field) capf_count((c), offsetof(struct capf_stats, field))
+/* server.c: counts a failure of S's peer and hands it to the node's
+ * summary (capf_config.failed) with REASON. */
+void capf_fail(struct capf_session *s, size_t offset, const char *reason);
+#define CAPF_FAIL(s, field, reason)                                            \
+	capf_fail((s), offsetof(struct capf_stats, field), (reason))
 
 /* server.c: sends the message built in s->out (LEN bytes) in one write. */
 int capf_send(struct capf_session *s, size_t len);
@@ -113,9 +126,11 @@ int capf_send(struct capf_session *s, size_t len);
 void capf_end(struct capf_session *s, uint8_t reason, const char *info);
 /* server.c: "retry later" and close (a follower cannot write). */
 void capf_retry_later(struct capf_session *s);
-/* server.c: proposes CMD (stays the caller's); the session continues in
- * capf_session_committed with the result. 0, or a consensus code. */
-int capf_propose(struct capf_session *s, struct store_cmd *cmd);
+/* server.c: proposes W when this node leads, or hands it to the leader
+ * (*RELAYED set) when it follows; either way the session continues in
+ * capf_session_committed with the result. 0, or -1 (nothing proposed). */
+int capf_write(struct capf_session *s, const struct store_capf_write *w,
+	       int *relayed);
 uint64_t capf_now_ms(void);
 
 /* server.c: queues the check of PW against s->op for the checker thread;

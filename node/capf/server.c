@@ -61,6 +61,17 @@ void capf_count(struct capf *c, size_t offset)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void capf_fail(struct capf_session *s, size_t offset, const char *reason)
+{
+	struct capf *c = s->c;
+
+	capf_count(c, offset);
+	if (c->cfg.failed)
+		c->cfg.failed(
+		    c->cfg.failed_arg, s->addr[0] ? s->addr : "?",
+		    store_phone_name_valid(s->device) ? s->device : "", reason);
+}
+
 void capf_stats_get(struct capf *c, struct capf_stats *out)
 {
 	pthread_mutex_lock(&c->lock);
@@ -181,7 +192,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 		if (rc == CAPF_MSG_OK && m.session != s->wire_id)
 			rc = CAPF_MSG_EVALUE;
 		if (rc != CAPF_MSG_OK) {
-			CAPF_COUNT(c, malformed);
+			CAPF_FAIL(s, malformed,
+				  rc == CAPF_MSG_EVALUE
+				      ? "wrong session id"
+				      : capf_msg_strerror(rc));
 			log_info(CAPF_TAG, "%s: %s", s->peer,
 				 rc == CAPF_MSG_EVALUE ? "wrong session id"
 						       : capf_msg_strerror(rc));
@@ -196,20 +210,37 @@ static void on_read(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* The CN of the certificate the phone showed in the handshake, if any,
+ * into s->hint. */
+static void peer_hint(struct capf_session *s)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+	X509 *x = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+
+	if (x &&
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName,
+				      s->hint, sizeof s->hint) <= 0)
+		s->hint[0] = '\0';
+	X509_free(x);
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct capf_session *s = arg;
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
+		s->connected = 1;
+		peer_hint(s);
 		capf_session_begin(s);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		CAPF_COUNT(s->c, timed_out);
+		CAPF_FAIL(s, timed_out, "idle too long");
 		log_info(CAPF_TAG, "%s%s%s: idle too long, closed", s->peer,
 			 s->device[0] ? " " : "", s->device);
-	}
+	} else if (!s->connected && (what & BEV_EVENT_ERROR))
+		CAPF_FAIL(s, malformed, "TLS handshake failed");
 	if (s->step == CAPF_S_COMMIT) {
 		/* The outcome is on its way through Raft: keep the record of
 		 * the session until it lands, without a socket. */
@@ -226,7 +257,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	CAPF_COUNT(s->c, timed_out);
+	CAPF_FAIL(s, timed_out, "session deadline passed");
 	log_info(CAPF_TAG, "%s%s%s: session deadline passed, closed", s->peer,
 		 s->device[0] ? " " : "", s->device);
 	if (s->step == CAPF_S_COMMIT && s->bev) {
@@ -271,6 +302,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 				 sizeof h);
 		snprintf(s->peer, sizeof s->peer, "[%s]:%u", h,
 			 ntohs(((struct sockaddr_in6 *)sa)->sin6_port));
+		snprintf(s->addr, sizeof s->addr, "%s", h);
 	} else if (sa->sa_family == AF_INET &&
 		   salen >= (int)sizeof(struct sockaddr_in)) {
 		char h[16];
@@ -279,6 +311,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 				 h, sizeof h);
 		snprintf(s->peer, sizeof s->peer, "%s:%u", h,
 			 ntohs(((struct sockaddr_in *)sa)->sin_port));
+		snprintf(s->addr, sizeof s->addr, "%s", h);
 	}
 	s->next = c->sessions;
 	if (c->sessions)
@@ -360,28 +393,71 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int capf_propose(struct capf_session *s, struct store_cmd *cmd)
+static struct capf_pending *pending_new(struct capf_session *s)
 {
+	struct capf_pending *p = malloc(sizeof *p);
+
+	if (p) {
+		p->c = s->c;
+		p->sid = s->sid;
+	}
+	return p;
+}
+
+/* A follower: the write goes to the leader through the hook. */
+static int relay_write(struct capf_session *s, const struct store_capf_write *w)
+{
+	struct capf *c = s->c;
 	struct capf_pending *p;
+	uint8_t *buf;
+	size_t len;
+	int rc = -1;
+
+	if (!c->cfg.relay || !(buf = malloc(STORE_CAPF_WRITE_MAX)))
+		return -1;
+	if (store_capf_write_encode(w, buf, STORE_CAPF_WRITE_MAX, &len) == 0 &&
+	    (p = pending_new(s))) {
+		rc = c->cfg.relay(c->cfg.relay_arg, buf, len, on_proposed, p);
+		if (rc != 0)
+			free(p);
+	}
+	free(buf);
+	if (rc == 0)
+		CAPF_COUNT(c, relayed);
+	return rc;
+}
+
+int capf_write(struct capf_session *s, const struct store_capf_write *w,
+	       int *relayed)
+{
+	struct store_cmd *cmd = NULL;
+	struct capf_pending *p = NULL;
 	void *buf = NULL;
 	size_t len = 0;
 	int rc;
 
+	*relayed = 0;
 	if (!s->c->consensus)
 		return -1;
-	if ((rc = store_cmd_finish(cmd, &buf, &len)) != 0)
-		return rc;
-	if (!(p = malloc(sizeof *p))) {
-		free(buf);
-		return STORE_ENOMEM;
-	}
-	p->c = s->c;
-	p->sid = s->sid;
-	rc = consensus_propose(s->c->consensus, buf, len, on_proposed, p);
+	rc = store_cmd_new(&cmd, s->c->node_id, capf_now_ms(), s->c->actor);
+	if (rc == 0)
+		rc = store_cmd_capf_write(cmd, w);
+	if (rc == 0)
+		rc = store_cmd_finish(cmd, &buf, &len);
+	store_cmd_free(cmd);
+	if (rc == 0 && !(p = pending_new(s)))
+		rc = STORE_ENOMEM;
+	if (rc == 0)
+		rc = consensus_propose(s->c->consensus, buf, len, on_proposed,
+				       p);
 	free(buf);
-	if (rc != 0)
-		free(p);
-	return rc;
+	if (rc == 0)
+		return 0;
+	free(p);
+	if (rc != CONSENSUS_ENOTLEADER || relay_write(s, w) != 0)
+		return -1;
+	*relayed = 1;
+	return 0;
 }
 
 /* ---- string checks, off the event loop ----------------------------------- */
@@ -489,8 +565,19 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(c->base);
 }
 
+/* A certificate the phone shows is not trusted here: it only names the
+ * device before it says its name (the auth request then carries its
+ * operation's auth type); the auth response is what is checked. */
+static int accept_any_peer(int ok, X509_STORE_CTX *ctx)
+{
+	(void)ok;
+	(void)ctx;
+	return 1;
+}
+
 static int load_tls(struct capf *c, char *errmsg, size_t errcap)
 {
+	static const unsigned char sid_ctx[] = "ward-capf";
 	FILE *f;
 
 	c->tls = SSL_CTX_new(TLS_server_method());
@@ -499,12 +586,15 @@ static int load_tls(struct capf *c, char *errmsg, size_t errcap)
 	    SSL_CTX_use_certificate_chain_file(c->tls, c->cfg.cert_file) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(c->tls, c->cfg.key_file,
 					SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(c->tls) != 1) {
+	    SSL_CTX_check_private_key(c->tls) != 1 ||
+	    SSL_CTX_set_session_id_context(c->tls, sid_ctx,
+					   sizeof sid_ctx - 1) != 1) {
 		errmsg_set(errmsg, errcap,
 			   "capf: cannot use the CAPF certificate %s / %s",
 			   c->cfg.cert_file, c->cfg.key_file);
 		return -1;
 	}
+	SSL_CTX_set_verify(c->tls, SSL_VERIFY_PEER, accept_any_peer);
 	f = fopen(c->cfg.ca_file, "r");
 	c->ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
 	if (f)

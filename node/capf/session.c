@@ -18,99 +18,95 @@
 #include "common/log.h"
 #include "keystore/keystore.h"
 #include "node/capf/capf_int.h"
-#include "node/capf/capf_lsc.h"
+#include "pki/lsc.h"
 #include "pki/pki.h"
 
 /* ---- writes ------------------------------------------------------------- */
 
-static struct store_cmd *session_cmd(struct capf_session *s)
-{
-	struct store_cmd *cmd = NULL;
+static void send_simple(struct capf_session *s, uint8_t cmd, int cert_type);
 
-	if (store_cmd_new(&cmd, s->c->node_id, capf_now_ms(), s->c->actor))
-		return NULL;
-	return cmd;
-}
-
-/* Adds the MIC the session saw (s->mic) to CMD unless it is the one on
+/* Adds the MIC the session saw (s->mic) to W unless it is the one on
  * record: a replicated write only when it changes. Once: s->mic is
- * dropped (a proposal that fails leaves it to the phone's next session). */
-static int put_seen_mic(struct capf_session *s, struct store_cmd *cmd)
+ * dropped (a write that fails leaves it to the phone's next session).
+ * *DER receives the DER W borrows (the caller frees it). */
+static void put_seen_mic(struct capf_session *s, struct store_capf_write *w,
+			 uint8_t **der)
 {
-	struct store_device_lsc mic = {0}, old;
+	struct store_device_lsc old;
 	struct pki_cert_info info;
 	struct store_read *r;
-	uint8_t *der = NULL;
 	size_t der_len = 0;
 	char why[64];
-	int rc = 0, same;
+	int same;
 
+	*der = NULL;
 	if (!s->mic)
-		return 0;
+		return;
 	if (pki_cert_info(s->mic, &info, why, sizeof why) != 0 ||
-	    pki_cert_to_der(s->mic, &der, &der_len) != 0)
-		return 0; /* not recorded; the operation goes on */
-	if (store_read_begin(s->c->store, &r) != 0) {
-		free(der);
-		return 0;
-	}
+	    pki_cert_to_der(s->mic, der, &der_len) != 0 ||
+	    store_read_begin(s->c->store, &r) != 0)
+		goto out; /* not recorded; the operation goes on */
 	same = store_device_mic_get(r, s->device, &old) == STORE_OK &&
 	       CRYPTO_memcmp(old.sha256, info.sha256, 32) == 0;
 	store_read_end(r);
 	if (!same) {
-		snprintf(mic.device, sizeof mic.device, "%s", s->device);
-		mic.der = der;
-		mic.der_len = der_len;
-		memcpy(mic.sha256, info.sha256, 32);
-		snprintf(mic.serial, sizeof mic.serial, "%s", info.serial);
-		mic.not_after_s = info.not_after_s;
-		mic.issued_ms = capf_now_ms();
-		rc = store_cmd_put_device_mic(cmd, &mic);
+		w->put_mic = 1;
+		snprintf(w->mic.device, sizeof w->mic.device, "%s", s->device);
+		w->mic.der = *der;
+		w->mic.der_len = der_len;
+		memcpy(w->mic.sha256, info.sha256, 32);
+		snprintf(w->mic.serial, sizeof w->mic.serial, "%s",
+			 info.serial);
+		w->mic.not_after_s = info.not_after_s;
+		w->mic.issued_ms = capf_now_ms();
 	}
-	free(der);
+out:
 	X509_free(s->mic);
 	s->mic = NULL;
-	return rc;
 }
 
-/* Proposes NEXT (guarded on what this session last wrote or read), with
- * an audit record ACTION / DETAIL, and EXTRA (device LSC changes) when
- * given. WAIT: the session waits for the result (step COMMIT). 0, or -1
- * (nothing proposed). */
+/* Records NEXT (guarded on what this session last wrote or read), with an
+ * audit record ACTION / DETAIL, and the device's LSC put (PUT_LSC) or
+ * deleted (DEL_LSC). WAIT: the session waits for the result (step
+ * COMMIT). A follower hands the write to the leader and always waits: its
+ * next write is guarded on this one, which must land first; the phone is
+ * told "request in progress" meanwhile. 0, or -1 (nothing proposed). */
 static int session_write(struct capf_session *s, struct store_capf_op *next,
 			 const char *action, const char *detail,
 			 const struct store_device_lsc *put_lsc, int del_lsc,
 			 int wait)
 {
-	const struct store_capf_op *old =
-	    s->have_progress ? &s->progress : &s->op;
-	struct store_cmd *cmd = session_cmd(s);
-	int rc;
+	struct store_capf_write w;
+	uint8_t *mic_der = NULL;
+	int relayed, rc;
 
-	if (!cmd)
-		return -1;
+	memset(&w, 0, sizeof w);
+	w.old = s->have_progress ? s->progress : s->op;
 	next->changed_ms = capf_now_ms();
-	rc = store_cmd_put_capf_op(cmd, old, next);
-	if (rc == 0 && put_lsc)
-		rc = store_cmd_put_device_lsc(cmd, put_lsc);
-	if (rc == 0 && del_lsc)
-		rc = store_cmd_del_device_lsc(cmd, s->device);
-	if (rc == 0 && !s->failing)
-		rc = put_seen_mic(s, cmd);
-	if (rc == 0)
-		rc = store_cmd_audit(cmd, action, detail);
-	if (rc == 0) {
-		if (wait)
-			s->step = CAPF_S_COMMIT;
-		rc = capf_propose(s, cmd);
-		if (rc != 0 && wait)
-			s->step = CAPF_S_AUTH;
+	w.next = *next;
+	if (put_lsc) {
+		w.put_lsc = 1;
+		w.lsc = *put_lsc;
 	}
-	store_cmd_free(cmd);
+	w.del_lsc = del_lsc;
+	snprintf(w.action, sizeof w.action, "%s", action);
+	snprintf(w.detail, sizeof w.detail, "%s", detail);
+	if (!s->failing)
+		put_seen_mic(s, &w, &mic_der);
+	rc = capf_write(s, &w, &relayed);
+	free(mic_der);
 	if (rc != 0)
 		return -1;
 	s->progress = *next;
 	s->have_progress = 1;
+	if (relayed) {
+		s->starting = !wait;
+		send_simple(s, CAPF_CMD_IN_PROGRESS, -1);
+		if (s->step == CAPF_S_CLOSING)
+			return 0; /* the send failed: ended */
+	}
+	if (wait || relayed)
+		s->step = CAPF_S_COMMIT;
 	return 0;
 }
 
@@ -128,20 +124,70 @@ static void send_simple(struct capf_session *s, uint8_t cmd, int cert_type)
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT, "send failed");
 }
 
-void capf_session_begin(struct capf_session *s)
+/* The auth type element for an operation's mode. */
+static uint8_t auth_type_of(uint32_t auth)
+{
+	switch (auth) {
+	case STORE_CAPF_AUTH_STRING:
+		return CAPF_AUTH_PASSWORD;
+	case STORE_CAPF_AUTH_NULL:
+		return CAPF_AUTH_NO_PASSWORD;
+	case STORE_CAPF_AUTH_EXISTING_LSC:
+		return CAPF_AUTH_LSC;
+	case STORE_CAPF_AUTH_EXISTING_MIC:
+		return CAPF_AUTH_MIC;
+	default:
+		return CAPF_AUTH_NONE;
+	}
+}
+
+static void send_auth_request(struct capf_session *s, uint8_t type)
 {
 	struct capf_build b;
 	size_t len;
 
-	/* The phone answers in the mode it is configured for; which one
-	 * its operation accepts is checked on the answer. */
 	capf_build_begin(&b, s->out, sizeof s->out, CAPF_CMD_AUTH_REQ,
 			 s->wire_id);
 	capf_build_u8(&b, CAPF_TAG_VERSION, CAPF_VERSION);
-	capf_build_u8(&b, CAPF_TAG_AUTH_TYPE, CAPF_AUTH_NONE);
+	capf_build_u8(&b, CAPF_TAG_AUTH_TYPE, type);
+	s->auth_type = type;
 	s->step = CAPF_S_AUTH;
 	if (capf_build_end(&b, &len) != 0 || capf_send(s, len) != 0)
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT, "send failed");
+}
+
+/* The auth type of the open operation of the device S's certificate
+ * named in the handshake, or none: the phone then answers in the mode it
+ * is configured for, and is asked again with its operation's type if that
+ * does not fit (on_auth_response). A read, never a write. */
+void capf_session_begin(struct capf_session *s)
+{
+	struct store_capf_op op;
+	struct store_read *r;
+	uint8_t type = CAPF_AUTH_NONE;
+
+	if (s->hint[0] && store_phone_name_valid(s->hint) &&
+	    store_read_begin(s->c->store, &r) == 0) {
+		if (store_capf_op_get(r, s->hint, &op) == STORE_OK &&
+		    store_capf_op_open(&op, capf_now_ms()))
+			type = auth_type_of(op.auth);
+		store_read_end(r);
+	}
+	send_auth_request(s, type);
+}
+
+/* 1 if the auth response M brings what S's operation authenticates by. */
+static int auth_material_fits(const struct capf_session *s,
+			      const struct capf_msg *m)
+{
+	switch (s->op.auth) {
+	case STORE_CAPF_AUTH_STRING:
+		return capf_msg_find(m, CAPF_TAG_PASSWORD) != NULL;
+	case STORE_CAPF_AUTH_NULL:
+		return 1;
+	default:
+		return capf_msg_find(m, CAPF_TAG_CERT) != NULL;
+	}
 }
 
 /* ---- authentication ----------------------------------------------------- */
@@ -215,8 +261,8 @@ static int auth_by_cert(struct capf_session *s, const struct capf_msg *m,
 	}
 	if (pki_verify(trust, cert, NULL, 0, why, whycap) != 0)
 		goto out;
-	if (capf_auth_sig_verify(cert, s->device, s1->val, s1->len, sig512,
-				 sig512_len, why, whycap) != 0)
+	if (pki_lsc_auth_sig_verify(cert, s->device, s1->val, s1->len, sig512,
+				    sig512_len, why, whycap) != 0)
 		goto out;
 	if (type == CAPF_CERT_MIC && !s->mic && X509_up_ref(cert))
 		s->mic = cert;
@@ -276,8 +322,8 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 	if (m->cmd != CAPF_CMD_AUTH_RESP ||
 	    capf_msg_get_str(m, CAPF_TAG_DEVICE_NAME, s->device,
 			     sizeof s->device) != 0) {
-		CAPF_COUNT(s->c, malformed);
 		s->device[0] = '\0';
+		CAPF_FAIL(s, malformed, "no auth response with a device name");
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT,
 			 "an auth response with a device name was due");
 		return;
@@ -290,7 +336,7 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 	    store_device_get(r, s->device, &dev) != STORE_OK ||
 	    dev.kind != STORE_DEVICE_PHONE) {
 		store_read_end(r);
-		CAPF_COUNT(s->c, unknown_device);
+		CAPF_FAIL(s, unknown_device, "unknown device");
 		capf_end(s, CAPF_REASON_UNKNOWN_DEVICE, NULL);
 		return;
 	}
@@ -313,8 +359,18 @@ static void on_auth_response(struct capf_session *s, const struct capf_msg *m)
 							    : NULL;
 
 		store_read_end(r);
-		CAPF_COUNT(s->c, nothing_scheduled);
+		CAPF_FAIL(s, nothing_scheduled,
+			  info ? info : "nothing scheduled");
 		capf_end(s, CAPF_REASON_NO_ACTION, info);
+		return;
+	}
+	if (!auth_material_fits(s, m) && !s->asked_again &&
+	    s->auth_type != auth_type_of(s->op.auth)) {
+		/* Configured for another mode than its operation's: asked
+		 * once more, now naming the operation's (no write). */
+		store_read_end(r);
+		s->asked_again = 1;
+		send_auth_request(s, auth_type_of(s->op.auth));
 		return;
 	}
 	switch (s->op.auth) {
@@ -361,12 +417,12 @@ void capf_session_checked(struct capf_session *s, int ok)
 
 /* ---- operations --------------------------------------------------------- */
 
+static void send_operation(struct capf_session *s);
+
 static void start_operation(struct capf_session *s)
 {
 	struct store_capf_op next = s->op;
-	struct capf_build b;
 	char detail[STORE_TEXT_MAX];
-	size_t len;
 
 	next.state = STORE_CAPF_IN_PROGRESS;
 	snprintf(detail, sizeof detail, "%s %s from %s", s->device,
@@ -375,6 +431,17 @@ static void start_operation(struct capf_session *s)
 		capf_retry_later(s);
 		return;
 	}
+	/* Relayed: the request follows once the leader committed it. */
+	if (s->step != CAPF_S_COMMIT && s->step != CAPF_S_CLOSING)
+		send_operation(s);
+}
+
+/* The operation's first request to the phone. */
+static void send_operation(struct capf_session *s)
+{
+	struct capf_build b;
+	size_t len;
+
 	switch (s->op.op) {
 	case STORE_CAPF_OP_INSTALL:
 		capf_build_begin(&b, s->out, sizeof s->out, CAPF_CMD_KEYGEN_REQ,
@@ -417,8 +484,8 @@ static int sign_with_ca(EVP_PKEY *key, void *arg)
 {
 	struct sign_job *j = arg;
 
-	return capf_lsc_issue(j->ca, key, j->pub, j->device, j->days, &j->out,
-			      j->why, sizeof j->why);
+	return pki_lsc_issue(j->ca, key, j->pub, j->device, j->days, &j->out,
+			     j->why, sizeof j->why);
 }
 
 /* The cluster CA key, held by the keystore once the first LSC is issued
@@ -486,9 +553,10 @@ static void on_keygen_response(struct capf_session *s, const struct capf_msg *m)
 	size_t der_len = 0, len;
 
 	if (!pk ||
-	    capf_pubkey_check(pk->val, pk->len, s->op.key_type, s->op.key_bits,
-			      &pub, why, sizeof why) != 0) {
-		CAPF_COUNT(s->c, malformed);
+	    pki_lsc_pubkey_check(pk->val, pk->len, s->op.key_type,
+				 s->op.key_bits, &pub, why, sizeof why) != 0) {
+		CAPF_FAIL(s, malformed,
+			  pk ? "unusable public key" : "no public key");
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT,
 			 pk ? why : "no public key");
 		return;
@@ -668,12 +736,23 @@ void capf_session_on_msg(struct capf_session *s, const struct capf_msg *m)
 	default:
 		return;
 	}
-	CAPF_COUNT(s->c, malformed);
+	CAPF_FAIL(s, malformed, "unexpected message");
 	capf_end(s, CAPF_REASON_INVALID_ELEMENT, "unexpected message");
 }
 
 void capf_session_committed(struct capf_session *s, int rc)
 {
+	if (s->starting) {
+		s->starting = 0;
+		if (rc != 0) {
+			log_info(CAPF_TAG, "start of %s not recorded (%d)",
+				 s->device, rc);
+			capf_retry_later(s);
+			return;
+		}
+		send_operation(s);
+		return;
+	}
 	if (s->failing) {
 		capf_end(s, CAPF_REASON_INVALID_ELEMENT,
 			 "authentication failed");

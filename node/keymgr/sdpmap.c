@@ -73,10 +73,14 @@ int sdpmap_config_init(struct sdpmap_config *cfg, const char *addr)
 	cfg->allow_bridge = 1;
 	if (strlen(addr) >= sizeof cfg->conn.addr)
 		return -1;
-	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+	/* A wildcard would read as "no media" (c=0.0.0.0 is the old hold)
+	 * and is no address a phone can send to. */
+	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1 &&
+	    a4->sin_addr.s_addr != htonl(INADDR_ANY)) {
 		a4->sin_family = AF_INET;
 		cfg->conn.type = SDP_ADDR_IP4;
-	} else if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+	} else if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1 &&
+		   !IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr)) {
 		a6->sin6_family = AF_INET6;
 		cfg->conn.type = SDP_ADDR_IP6;
 	} else {

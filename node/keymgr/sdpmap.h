@@ -77,7 +77,7 @@ struct sdpmap_config {
 };
 
 /* Fills CFG: the default policy, bridging allowed, ADDR (an IPv4 or IPv6
- * literal). -1 when ADDR is not one. */
+ * literal, not a wildcard). -1 when ADDR is not one. */
 int sdpmap_config_init(struct sdpmap_config *cfg, const char *addr);
 
 struct sdpmap_call;

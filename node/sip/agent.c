@@ -451,7 +451,9 @@ static void *sip_thread(void *arg)
 	    /* A user agent for the calls' transactions (call.h): 2xx to an
 	     * INVITE retransmitted until its ACK, which comes back to the
 	     * transaction. Stateless requests are not concerned. */
-	    NTATAG_UA(1), NTATAG_SERVER_RPORT(1), NTATAG_TCP_RPORT(1),
+	    NTATAG_UA(1),
+	    TAG_IF(r->cfg.t1x64_ms, NTATAG_SIP_T1X64(r->cfg.t1x64_ms)),
+	    NTATAG_SERVER_RPORT(1), NTATAG_TCP_RPORT(1),
 	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000), TPTAG_PONG2PING(1),
 	    TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
 	if (!r->agent) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <arpa/inet.h>
@@ -68,6 +69,8 @@ struct call {
 	enum sip_level level;
 	enum sip_level told_b; /* the level B's INVITE announced */
 	int offer_keys;	       /* A's offer carried a=crypto */
+	char *answer_a;	       /* ward's answer to A, for 18x then 200; owned,
+				* wiped */
 	int early_sent;
 	uint64_t started_ms, answered_ms, ring_until_ms;
 	uint64_t end_by_ms; /* CALL_ENDING: freed by then whatever B does */
@@ -277,6 +280,23 @@ static void sdp_drop(char *sdp)
 	}
 }
 
+/* Ward's answer to A from B's answer: made once (early media in a 183,
+ * then the 200 repeat it: one offer, one answer), copied for each
+ * response. NULL with *STATUS on refusal. */
+static char *answer_for_a(struct call *c, const sip_payload_t *pl, int *status)
+{
+	char *sdp;
+
+	if (!c->answer_a) {
+		c->answer_a = sdp_for(c, &c->a, 'a', pl, status);
+		if (!c->answer_a)
+			return NULL;
+	}
+	sdp = strdup(c->answer_a);
+	*status = 500;
+	return sdp;
+}
+
 static void call_unlink(struct call *c)
 {
 	if (c->prev)
@@ -316,6 +336,7 @@ static void call_free(struct call *c, const char *why)
 	nta_leg_destroy(c->b.leg);
 	if (m && m->ops && c->media)
 		m->ops->close(m->ctx, c->media);
+	sdp_drop(c->answer_a);
 	emit_both(c, SIP_DLG_TERMINATED);
 	call_unlink(c);
 	free(c);
@@ -455,8 +476,7 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 		if (sip->sip_to->a_tag && !nta_leg_get_rtag(c->b.leg))
 			nta_leg_rtag(c->b.leg, sip->sip_to->a_tag);
 		if (is_sdp(sip) && c->a_offered)
-			sdp = sdp_for(c, &c->a, c->media ? 'A' : 'a',
-				      sip->sip_payload, &st);
+			sdp = answer_for_a(c, sip->sip_payload, &st);
 		nta_incoming_treply(
 		    c->irq_a, status, phrase, SIPTAG_CONTACT_STR(c->a.contact),
 		    SIPTAG_ALLOW_STR(ALLOW),
@@ -494,9 +514,9 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	c->b_invite_cseq = sip->sip_cseq->cs_seq;
 	if (is_sdp(sip)) {
 		/* An answer (A offered) or B's offer, answered in A's ACK. */
-		sdp = sdp_for(c, &c->a,
-			      c->a_offered ? (c->media ? 'A' : 'a') : 'o',
-			      sip->sip_payload, &st);
+		sdp = c->a_offered
+			  ? answer_for_a(c, sip->sip_payload, &st)
+			  : sdp_for(c, &c->a, 'o', sip->sip_payload, &st);
 		if (!sdp) {
 			end_answered_b(c, sip);
 			nta_incoming_treply(c->irq_a, st, "Not Acceptable Here",
@@ -598,10 +618,15 @@ static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
 		ctype = "application/sdp";
 		body = sdp;
 	} else if (sip->sip_payload && sip->sip_content_type) {
-		/* INFO and the like: the body as it came (never SDP keys:
-		 * SDP goes only through the rule above). */
+		/* INFO and the like: the body as it came — never SDP, whose
+		 * keys go only through the rule above, nor a multipart body
+		 * that could carry one. */
 		if (is_sdp(sip))
 			return 488;
+		if (!sip->sip_content_type->c_type ||
+		    strncasecmp(sip->sip_content_type->c_type, "multipart/",
+				10) == 0)
+			return 415;
 		ctype = sip->sip_content_type->c_type;
 	}
 	c->pend_orq = nta_outgoing_tcreate(

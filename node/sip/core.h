@@ -18,7 +18,6 @@
 #include "node/sip/dialog_event.h"
 #include "node/sip/digest.h"
 #include "node/sip/directory.h"
-#include "node/sip/media.h"
 #include "node/sip/registrar.h"
 #include "node/sip/x509match.h"
 
@@ -37,9 +36,6 @@ struct sip_core_config {
 	 * read only the first challenge (SIPp 3.6 knows only MD5) need
 	 * fewer. */
 	unsigned digest_algs;
-	/* The media table the B2BUA calls (borrowed, must outlive the
-	 * role); NULL: calls pass SDP through with the leg rule applied. */
-	const struct sip_media *media;
 };
 
 /* Fills CFG with the defaults (60 s min, 3600 s max, 3600 s default,

@@ -32,6 +32,10 @@ struct sip_config {
 	 * connection's first message; 0: no cap). */
 	unsigned conn_per_source;
 	struct sip_core_config core;
+	/* Transaction lifetime (64*T1: timers B, F, H, J), ms; 0: RFC 3261's
+	 * 32 s. Every stateful transaction over UDP (the calls') lingers
+	 * this long after its end to absorb retransmissions. */
+	unsigned t1x64_ms;
 	/* Calls: bounds and ring time (host and ports come from above). */
 	struct sip_call_config call;
 	/* The media table (borrowed, outlives the role); NULL: SDP passed

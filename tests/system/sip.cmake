@@ -19,3 +19,11 @@ ward_system_test(system_sip_call_wardd system/test_sip_call_wardd.sh)
 set_tests_properties(system_sip_call_wardd PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_media_wardd system/test_media_wardd.sh)
 set_tests_properties(system_media_wardd PROPERTIES RESOURCE_LOCK wardd)
+# One phone's SRTP media for test_media_keys_wardd.sh (srtpcall.py runs
+# two).
+if(TARGET ward_keymgr)
+  add_executable(srtp_peer ${CMAKE_CURRENT_LIST_DIR}/srtp_peer.c)
+  target_link_libraries(srtp_peer PRIVATE ward_keymgr)
+endif()
+ward_system_test(system_media_keys_wardd system/test_media_keys_wardd.sh)
+set_tests_properties(system_media_keys_wardd PROPERTIES RESOURCE_LOCK wardd)

@@ -83,6 +83,27 @@ expect_rc 0 ward_ctl n1 capf cancel SEP001122334403
 expect_rc 2 ward_ctl n1 capf status SEP001122334403
 expect_rc 2 ward_ctl n1 capf cancel SEP001122334403
 
+step "bulk by CSV with each device's own authentication string"
+printf 'device,model,auth_string\nSEP001122334401,8841,2468\nSEP001122334402,8841,13579135\n' \
+	>"$CLUSTER_DIR/own.csv"
+expect_rc 0 ward_ctl n1 --json capf schedule --key ec-p256 --csv "$CLUSTER_DIR/own.csv"
+[ "$(jq -r '.operations[] | select(.device == "SEP001122334402") | .auth_string' \
+	"$CLUSTER_DIR/last.out")" = 13579135 ] || fail "the device's string not shown once"
+[ "$(jq -r '.operations[] | select(.device == "SEP001122334401") | .auth' \
+	"$CLUSTER_DIR/last.out")" = auth-string ] || fail "not in the string mode"
+[ "$(capf_field n1 SEP001122334402 auth_string)" = null ] || fail "string shown again"
+expect_rc 0 ward_ctl n1 capf status
+grep -q 13579135 "$CLUSTER_DIR/last.out" && fail "status echoes a string"
+grep -rqa 13579135 "$CLUSTER_DIR/n1" && fail "the string is stored in clear"
+printf 'SEP001122334401,24x8\n' >"$CLUSTER_DIR/bad.csv"
+expect_rc 2 ward_ctl n1 capf schedule --csv "$CLUSTER_DIR/bad.csv"
+grep -q "24x8" "$CLUSTER_DIR/last.out" "$CLUSTER_DIR/last.err" && fail "a bad string echoed"
+printf 'SEP001122334401,123\n' >"$CLUSTER_DIR/bad.csv"
+expect_rc 2 ward_ctl n1 capf schedule --csv "$CLUSTER_DIR/bad.csv"
+wait_until 10 "CAPF listening" sh -c "ss -Hlnt 'sport = :$CAPF' | grep -q ."
+phone SEP001122334402 7 --password 2468
+phone SEP001122334402 1 --password 13579135
+
 step "mixed mode (two trial tokens, a signed CTL): device security is enforced"
 export WARD_DIR=$CLUSTER_DIR/tokens SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
 mkdir -p "$WARD_DIR"
@@ -142,6 +163,8 @@ expect_rc 0 ward_ctl n1 capf schedule --auth existing-lsc --key ec-p384 SEP00112
 phone SEP001122334401 1 --cert "$CLUSTER_DIR/401.pem" --cert-key "$CLUSTER_DIR/401.pem.key" \
 	--cert-type lsc --lsc-out "$CLUSTER_DIR/401b.pem"
 [ "$(jq -r .key "$CLUSTER_DIR/last.json")" = ec-secp384r1 ] || fail "not P-384"
+[ "$(jq -c .auth_types "$CLUSTER_DIR/last.json")" = "[3]" ] ||
+	fail "the LSC shown in the handshake did not make the auth request name LSC (3)"
 step "the old LSC no longer authenticates"
 expect_rc 0 ward_ctl n1 capf schedule --auth existing-lsc SEP001122334401
 phone SEP001122334401 7 --cert "$CLUSTER_DIR/401.pem" --cert-key "$CLUSTER_DIR/401.pem.key"
@@ -151,6 +174,8 @@ python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$CLUSTER_DIR/mic" SEP001122334403
 expect_rc 0 ward_ctl n1 cert import --category mic-root "$CLUSTER_DIR/mic/mic-ca.pem"
 expect_rc 0 ward_ctl n1 capf schedule --auth existing-mic --key rsa-2048 SEP001122334403
 phone SEP001122334403 1 --cert "$CLUSTER_DIR/mic/SEP001122334403-mic.pem" --cert-type mic
+[ "$(jq -c .auth_types "$CLUSTER_DIR/last.json")" = "[4]" ] ||
+	fail "the auth request did not name MIC (4)"
 mic_fp=$(openssl x509 -in "$CLUSTER_DIR/mic/SEP001122334403-mic.pem" -outform DER | sha256sum | cut -d' ' -f1)
 mic_of() { ward_ctl n1 --json device show "$1" | jq -r '.mic.sha256 // "none"'; }
 [ "$(mic_of SEP001122334403)" = "$mic_fp" ] || fail "the MIC that authenticated is not recorded"
@@ -161,7 +186,10 @@ phone SEP001122334403 7 --cert "$CLUSTER_DIR/mic/SEP001122334403-rogue.pem" --ce
 
 step "wrong strings lock the operation after the limit"
 expect_rc 0 ward_ctl n1 capf schedule --auth auth-string --auth-string 8642 --tries 2 SEP001122334402
-phone SEP001122334402 7 --password 1111
+step "a phone configured for another mode is asked again with its operation's auth type"
+phone SEP001122334402 7
+[ "$(jq -c .auth_types "$CLUSTER_DIR/last.json")" = "[0,1]" ] ||
+	fail "not asked again for the password (1): $(cat "$CLUSTER_DIR/last.json")"
 phone SEP001122334402 7 --password 2222
 wait_until 5 "locked" state_is SEP001122334402 failed
 phone SEP001122334402 0 --password 8642

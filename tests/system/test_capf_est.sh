@@ -2,7 +2,8 @@
 # EST (RFC 7030) on the admin HTTPS port, with curl and openssl as the
 # client: the CA certificates; simpleenroll with the authentication string
 # as the HTTP Basic password (and refusals: wrong string, unknown device,
-# nothing scheduled, the wrong key); simplereenroll authenticated by the
+# nothing scheduled, the wrong key; wrong strings locking the operation
+# after its tries); simplereenroll authenticated by the
 # LSC as TLS client certificate. The issued LSC is on the device's CAPF
 # record and chains to the cluster CA.
 . "$(dirname "$0")/lib.sh"
@@ -60,6 +61,16 @@ openssl x509 -in "$E/lsc.pem" -noout -subject | grep -q "CN = $D" || fail "LSC C
 	fail "serial not on the record"
 [ "$(capf_field $D state)" = done ] || fail "not done"
 [ "$(est simpleenroll --data-binary @"$E/a.b64" -u $D:97531)" = 403 ] || fail "enrolled twice"
+
+step "wrong strings over EST count toward the lock"
+expect_rc 0 ward_ctl n1 capf schedule --auth auth-string --auth-string 24680 --tries 2 --key ec-p256 $D
+[ "$(est simpleenroll --data-binary @"$E/a.b64" -u $D:11111)" = 401 ] || fail "wrong string accepted"
+[ "$(capf_field $D failed_tries)" = 1 ] || fail "the wrong string was not counted"
+[ "$(est simpleenroll --data-binary @"$E/a.b64" -u $D:22222)" = 401 ] || fail "wrong string accepted"
+[ "$(capf_field $D state)" = failed ] || fail "not locked after 2 wrong strings"
+[ "$(est simpleenroll --data-binary @"$E/a.b64" -u $D:24680)" = 403 ] || fail "enrolled while locked"
+expect_rc 0 ward_ctl n1 audit --limit 100
+grep -q "capf.auth-failed" "$CLUSTER_DIR/last.out" || fail "no capf.auth-failed audit"
 
 step "simplereenroll with the LSC as client certificate"
 expect_rc 0 ward_ctl n1 capf schedule --auth existing-lsc --key ec-p384 $D

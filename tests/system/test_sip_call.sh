@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Calls through the B2BUA on one node: SIPp phones registered to
 # ward_sipd (over an in-memory directory) call each other — INVITE, 180,
-# 200, ACK, BYE; CANCEL while ringing; an unknown number (404), a callee
-# not registered (480), "encrypted or reject" on a leg that cannot be
-# encrypted (488); every call ended and freed.
+# 200, ACK, hold, BYE from either side; CANCEL while ringing; busy (486);
+# no answer (480 after ring_s); an unknown number (404), a
+# number the dial plan blocks (403), a callee not registered (480), "encrypted or reject" on a leg that cannot
+# be encrypted (488); every call ended and freed. Then phones over TLS with
+# certificates in a secure cluster (callpair.py): keys and the security
+# level on each leg.
 . "$(dirname "$0")/lib.sh"
 
 SIPD=$WARD_BIN/tests/ward_sipd
@@ -21,11 +24,13 @@ device SEP000000000001 user=alice line=1001
 device SEP000000000002 user=bob line=1002
 device SEP000000000003 user=carol line=1003
 device SEP000000000004 user=dave line=1004 reject=1
+pattern 900X block
 DIR
 
 PORT=$(free_port)
 "$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-	--digest MD5 >"$CLUSTER_DIR/sipd.out" 2>"$CLUSTER_DIR/sipd.log" &
+	--digest MD5 --ring-s 2 >"$CLUSTER_DIR/sipd.out" \
+	2>"$CLUSTER_DIR/sipd.log" &
 echo $! >"$CLUSTER_DIR/sipd.pid"
 wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
 
@@ -76,8 +81,15 @@ callee_ok() {
 		fail "the callee's side of $1 failed: $(errors_of "$1")"
 }
 
-ended() {
-	grep -c ") ended: " "$CLUSTER_DIR/sipd.log" || true
+# stop_sipd NAME: ends it; under a sanitizer build (WARD_SANITIZE) a leak
+# or a bad access shows in its log.
+stop_sipd() {
+	kill "$(cat "$CLUSTER_DIR/$1.pid")"
+	wait_until 5 "$1 to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$1.pid") 2>/dev/null"
+	rm -f "$CLUSTER_DIR/$1.pid"
+	if grep -q "Sanitizer" "$CLUSTER_DIR/$1.log"; then
+		fail "sanitizer report: $(grep -A12 Sanitizer "$CLUSTER_DIR/$1.log" | head -30)"
+	fi
 }
 
 ALICE_CSV=$(caller_csv SEP000000000001 alice pw-alice 1002)
@@ -85,7 +97,7 @@ for tp in u1 t1; do
 	BOB=$(free_port)
 	register "bob-$tp" $tp "$BOB" SEP000000000002 bob pw-bob
 
-	step "over $tp: alice calls bob: 180, 200, ACK, hold (re-INVITE), BYE relayed"
+	step "over $tp: alice calls bob: 180, 183, 200, ACK, hold (re-INVITE), resume (UPDATE), INFO, BYE relayed"
 	callee "answer-$tp" $tp "$BOB" "$SCEN/call_uas.xml"
 	sipp_run "call-$tp" $tp "$(free_port)" "$SCEN/call_uac.xml" \
 		-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
@@ -101,6 +113,31 @@ for tp in u1 t1; do
 	callee_ok "cancel-$tp"
 done
 
+BOB=$(free_port)
+register bob-again u1 "$BOB" SEP000000000002 bob pw-bob
+step "bob hangs up: his BYE reaches alice"
+callee byer u1 "$BOB" "$SCEN/call_uas_bye.xml"
+sipp_run byed u1 "$(free_port)" "$SCEN/call_uac_byed.xml" \
+	-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+	fail "the caller did not get bob's BYE: $(errors_of byed)"
+callee_ok byer
+
+step "bob is busy: his 486 reaches alice"
+callee busy u1 "$BOB" "$SCEN/call_uas_busy.xml"
+sed "s/@STATUS@/486/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-486.xml"
+sipp_run busycall u1 "$(free_port)" "$CLUSTER_DIR/fail-486.xml" \
+	-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+	fail "the caller did not get 486: $(errors_of busycall)"
+callee_ok busy
+
+step "bob does not answer: after ring_s alice gets 480, bob a CANCEL"
+callee noanswer u1 "$BOB" "$SCEN/call_uas_cancel.xml"
+sed "s/@STATUS@/480/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-480r.xml"
+sipp_run ringout u1 "$(free_port)" "$CLUSTER_DIR/fail-480r.xml" \
+	-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+	fail "the caller did not get 480 after ringing: $(errors_of ringout)"
+callee_ok noanswer
+
 # refused NUMBER STATUS: alice dials NUMBER and gets STATUS.
 refused() {
 	sed "s/@STATUS@/$2/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-$2.xml"
@@ -108,8 +145,9 @@ refused() {
 		-inf "$(caller_csv SEP000000000001 alice pw-alice "$1")" \
 		"127.0.0.1:$PORT" || fail "calling $1 did not get $2: $(errors_of "fail-$1")"
 }
-step "an unknown number gets 404, a callee not registered 480"
+step "an unknown number gets 404, a blocked one 403, a callee not registered 480"
 refused 9999 404
+refused 9001 403
 refused 1003 480
 
 step "encrypted or reject: a call that cannot be encrypted gets 488"
@@ -117,7 +155,7 @@ register dave u1 "$(free_port)" SEP000000000004 dave pw-dave
 refused 1004 488
 
 step "every call ended and freed; dialog events given; no SDP logged"
-wait_until 5 "4 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 4 ]"
+wait_until 5 "7 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 7 ]"
 grep -q "dialog event: SEP000000000002 line 1002 call .* confirmed" \
 	"$CLUSTER_DIR/sipd.log" || fail "no confirmed dialog event for bob"
 grep -q "dialog event: SEP000000000001 .* terminated (initiator)" \
@@ -127,11 +165,60 @@ grep -q "answered, security level non-secure" "$CLUSTER_DIR/sipd.log" ||
 if grep -q "m=audio\|a=rtpmap" "$CLUSTER_DIR/sipd.log"; then
 	fail "an SDP body reached the log"
 fi
-kill "$(cat "$CLUSTER_DIR/sipd.pid")"
-wait_until 5 "ward_sipd to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/sipd.pid") 2>/dev/null"
-rm -f "$CLUSTER_DIR/sipd.pid"
-# Under a sanitizer build (WARD_SANITIZE) a leak or a bad access shows here.
-if grep -q "Sanitizer" "$CLUSTER_DIR/sipd.log"; then
-	fail "sanitizer report: $(grep -A12 Sanitizer "$CLUSTER_DIR/sipd.log" | head -30)"
+stop_sipd sipd
+
+step "TLS, a secure cluster: two encrypted phones talk at level Encrypted, keys both ways"
+PKI=$CLUSTER_DIR/pki
+python3 "$SCEN/mkpki.py" "$PKI" SEP0000000000A1 SEP0000000000B2 \
+	SEP0000000000C3 SEP0000000000D4 >/dev/null
+fp() { grep "^$1 " "$PKI/fp.txt" | cut -d' ' -f2; }
+cat >"$CLUSTER_DIR/tls.txt" <<DIR
+realm ward.test
+secure 1
+microot $(fp mic-ca.pem)
+lscca $(fp cluster-ca.pem)
+user alice pw-alice
+user bob pw-bob
+user carol pw-carol
+user dave pw-dave
+device SEP0000000000A1 user=alice line=2001 mode=encrypted transports=tls lsc=$(fp SEP0000000000A1-lsc.pem)
+device SEP0000000000B2 user=bob line=2002 mode=encrypted transports=tls lsc=$(fp SEP0000000000B2-lsc.pem)
+device SEP0000000000C3 user=carol line=2003 mode=authenticated transports=tls
+device SEP0000000000D4 user=dave line=2004 mode=encrypted transports=tls lsc=$(fp SEP0000000000D4-lsc.pem) reject=1
+DIR
+TLS=$(free_port)
+# Under ASan: sofia's TLS transport leaks its SSL contexts at exit (full
+# stacks, for the suppressions to match).
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
+	LSAN_OPTIONS=suppressions=$SCEN/lsan_sofia_tls.supp \
+	"$SIPD" --dir "$CLUSTER_DIR/tls.txt" --host 127.0.0.1 --port "$(free_port)" \
+	--tls-port "$TLS" --tls-dir "$PKI/tls" >"$CLUSTER_DIR/tls.out" \
+	2>"$CLUSTER_DIR/tls.log" &
+echo $! >"$CLUSTER_DIR/tls.pid"
+wait_until 5 "ward_sipd TLS listening" sh -c "ss -Hlnt 'sport = :$TLS' | grep -q ."
+# phone DEVICE USER CERT [LINE]: callpair.py's phone.
+phone() { echo "$1:$2:pw-$2:$PKI/$1-$3.pem:${4:-}"; }
+pair() {
+	python3 "$SCEN/callpair.py" --server "127.0.0.1:$TLS" "$@" \
+		>"$CLUSTER_DIR/pair.out" 2>&1 ||
+		fail "callpair $*: $(cat "$CLUSTER_DIR/pair.out")"
+}
+pair --caller "$(phone SEP0000000000A1 alice lsc)" \
+	--callee "$(phone SEP0000000000B2 bob lsc 2002)" \
+	--level Encrypted --caller-keys yes --callee-keys yes
+
+step "an authenticated callee: no keys reach it, the level is Authenticated for both"
+pair --caller "$(phone SEP0000000000A1 alice lsc)" \
+	--callee "$(phone SEP0000000000C3 carol mic 2003)" \
+	--level Authenticated --caller-keys no --callee-keys no
+
+step "encrypted or reject: dave's call to the authenticated phone gets 488"
+pair --caller "$(phone SEP0000000000D4 dave lsc)" \
+	--callee "$(phone SEP0000000000C3 carol mic 2003)" --status 488
+grep -q "answered, security level encrypted" "$CLUSTER_DIR/tls.log" ||
+	fail "no encrypted call logged"
+if grep -q "inline:" "$CLUSTER_DIR/tls.log"; then
+	fail "a key reached the log"
 fi
+stop_sipd tls
 step "done"

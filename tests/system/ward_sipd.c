@@ -46,7 +46,7 @@ static void usage(void)
 		"[--tls-port N --tls-dir DIR] [--node-id N] [--rate N] "
 		"[--conn-per-source N] "
 		"[--min-expires N] [--digest ALG,...] [--max-calls N] "
-		"[--ring-s N] [--quiet]\n");
+		"[--ring-s N] [--t1x64-ms N] [--quiet]\n");
 	exit(2);
 }
 
@@ -88,6 +88,8 @@ int main(int argc, char **argv)
 			snprintf(cfg.tls_dir, sizeof cfg.tls_dir, "%s", v);
 		else if (strcmp(a, "--max-calls") == 0)
 			cfg.call.max_calls = (unsigned)atoi(v);
+		else if (strcmp(a, "--t1x64-ms") == 0)
+			cfg.t1x64_ms = (unsigned)atoi(v);
 		else if (strcmp(a, "--ring-s") == 0)
 			cfg.call.ring_s = (unsigned)atoi(v);
 		else if (strcmp(a, "--node-id") == 0)

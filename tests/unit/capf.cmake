@@ -3,7 +3,3 @@ if(TARGET ward_capf_msg)
   ward_unit_test(test_capf_msg SOURCES unit/test_capf_msg.c
     LIBS ward_capf_msg)
 endif()
-if(TARGET ward_capf)
-  ward_unit_test(test_capf_lsc SOURCES unit/test_capf_lsc.c
-    LIBS ward_capf ward_pki)
-endif()

@@ -5,7 +5,7 @@ foreach(t codec pki_codec)
     LIBS ward_store)
 endforeach()
 foreach(t apply audit params snapshot env pki_tables prov gate tftpfiles capf
-    dialplan)
+    capf_write dialplan)
   ward_unit_test(test_store_${t}
     SOURCES unit/test_store_${t}.c unit/test_store_fixture.c
     LIBS ward_store)

@@ -170,6 +170,27 @@ static void test_a_summary_is_bounded_whatever_the_sources_and_names(void **s)
 	admin_gate_free(g);
 }
 
+static void test_capf_failures_are_their_own_summary_per_source(void **s)
+{
+	struct admin_gate *g = gate(0, 0);
+	struct emitted e = {0};
+
+	(void)s;
+	for (int i = 0; i < 5; i++)
+		admin_gate_fail(g, ADMIN_GATE_CAPF, "192.0.2.7",
+				"SEP0000000000FF", "unknown device");
+	admin_gate_fail(g, ADMIN_GATE_CAPF, "192.0.2.7", "", "idle too long");
+	admin_gate_fail(g, ADMIN_GATE_LOGIN, "192.0.2.7", "root", "wrong");
+	assert_int_equal(admin_gate_summary(g, 60, keep, &e), 3);
+	assert_true(find(&e, "capf.fail",
+			 "peer=192.0.2.7 count=6 window=60s "
+			 "devices=SEP0000000000FF:5,?:1 last=idle too long"));
+	assert_true(find(&e, "login.fail", "peer=192.0.2.7 count=1 "));
+	/* device names are not admin users */
+	assert_false(find(&e, "login.fail.users", "SEP0000000000FF"));
+	admin_gate_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +202,8 @@ int main(void)
 		test_failures_are_summarised_per_source_with_the_count),
 	    cmocka_unit_test(
 		test_a_summary_is_bounded_whatever_the_sources_and_names),
+	    cmocka_unit_test(
+		test_capf_failures_are_their_own_summary_per_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -616,6 +616,18 @@ static void test_sdpmap_hold_with_music_directions(void **state)
 	f->cfg.music = 0;
 }
 
+static void test_sdpmap_media_address_must_be_concrete(void **state)
+{
+	struct sdpmap_config cfg;
+
+	(void)state;
+	assert_int_equal(sdpmap_config_init(&cfg, "0.0.0.0"), -1);
+	assert_int_equal(sdpmap_config_init(&cfg, "::"), -1);
+	assert_int_equal(sdpmap_config_init(&cfg, "ward.example"), -1);
+	assert_int_equal(sdpmap_config_init(&cfg, "2001:db8::1"), 0);
+	assert_int_equal(cfg.conn.type, SDP_ADDR_IP6);
+}
+
 static void test_sdpmap_refused_stream_is_not_relayed(void **state)
 {
 	struct fx *f = *state;
@@ -651,6 +663,7 @@ int main(void)
 	    T(test_sdpmap_old_style_hold_moves_without_rekey),
 	    T(test_sdpmap_hold_with_music_directions),
 	    T(test_sdpmap_refused_stream_is_not_relayed),
+	    cmocka_unit_test(test_sdpmap_media_address_must_be_concrete),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

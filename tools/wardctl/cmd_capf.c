@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "tools/wardctl/cmd.h"
 #include "tools/wardctl/cmd_pki.h"
 #include "tools/wardctl/http.h"
@@ -100,38 +102,93 @@ void capf_status_render(FILE *f, const json_t *doc)
 			    json_object_get(doc, "scheduled")));
 }
 
-/* Device names from a CSV file: the first field of each line; empty
- * lines, '#' comments and a "device" header are skipped. */
+/* Field I (0-based) of LINE, separated by ',' or ';', spaces trimmed, into
+ * OUT (CAP bytes, truncated); "" if the line has fewer fields. */
+static void csv_field(const char *line, unsigned i, char *out, size_t cap)
+{
+	size_t n;
+
+	while (i-- > 0) {
+		line = strpbrk(line, ",;");
+		if (!line) {
+			out[0] = '\0';
+			return;
+		}
+		line++;
+	}
+	line += strspn(line, " \t");
+	n = strcspn(line, ",;");
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), line);
+}
+
+static int csv_is_string_column(const char *name)
+{
+	return strcasecmp(name, "auth_string") == 0 ||
+	       strcasecmp(name, "auth-string") == 0 ||
+	       strcasecmp(name, "string") == 0;
+}
+
+/* Devices from a CSV file: the first field of each line is the device;
+ * empty lines and '#' comments are skipped. A header line (first field
+ * "device" or "name") names the columns: a column "auth_string" holds the
+ * device's own authentication string (4..16 digits). Without a header the
+ * second field, when present, is that string; the server checks it
+ * (4..16 digits) and never echoes it in an error. */
 static int capf_csv_devices(struct wardctl *ctx, const char *path, json_t *list)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
 	char *text, *line, *save = NULL;
-	int rc;
+	char dev[128], str[64], col[64];
+	int string_col = 1, header_seen = 0, rc = 0;
 
 	if ((rc = pki_file_read(ctx, path, CAPF_CSV_MAX, &data, &len)))
 		return rc;
 	text = malloc(len + 1);
 	if (!text) {
+		OPENSSL_cleanse(data, len);
 		free(data);
 		wardctl_errorf(ctx, "out of memory");
 		return WARDCTL_EUNAVAILABLE;
 	}
 	memcpy(text, data, len);
 	text[len] = '\0';
+	OPENSSL_cleanse(data, len);
 	free(data);
-	for (line = strtok_r(text, "\r\n", &save); line;
-	     line = strtok_r(NULL, "\r\n", &save)) {
-		char *end;
-
-		line += strspn(line, " \t");
-		end = line + strcspn(line, ",; \t");
-		*end = '\0';
-		if (!*line || *line == '#' || strcasecmp(line, "device") == 0 ||
-		    strcasecmp(line, "name") == 0)
+	for (line = text; line; line = save) {
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
+		csv_field(line, 0, dev, sizeof dev);
+		if (!dev[0] || dev[0] == '#')
 			continue;
-		json_array_append_new(list, json_string(line));
+		if (!header_seen && json_array_size(list) == 0 &&
+		    (strcasecmp(dev, "device") == 0 ||
+		     strcasecmp(dev, "name") == 0)) {
+			header_seen = 1;
+			string_col = -1;
+			for (unsigned i = 1; i < 16; i++) {
+				csv_field(line, i, col, sizeof col);
+				if (csv_is_string_column(col))
+					string_col = (int)i;
+			}
+			continue;
+		}
+		str[0] = '\0';
+		if (string_col > 0)
+			csv_field(line, (unsigned)string_col, str, sizeof str);
+		if (!str[0]) {
+			json_array_append_new(list, json_string(dev));
+			continue;
+		}
+		json_array_append_new(list, json_pack("{s:s, s:s}", "device",
+						      dev, "auth_string", str));
 	}
+	OPENSSL_cleanse(str, sizeof str);
+	OPENSSL_cleanse(text, len);
 	free(text);
 	if (json_array_size(list) == 0 ||
 	    json_array_size(list) > CAPF_BATCH_MAX) {

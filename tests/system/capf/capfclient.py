@@ -110,6 +110,10 @@ def connect(args):
         ctx.verify_mode = ssl.CERT_REQUIRED
     else:
         ctx.verify_mode = ssl.CERT_NONE
+    if args.cert and not args.abuse:
+        # a phone with a certificate shows it in the handshake too: the
+        # server may then name its operation's auth type at once
+        ctx.load_cert_chain(args.cert, args.cert_key or args.cert)
     raw = socket.create_connection((host, int(port)), timeout=args.timeout)
     return ctx.wrap_socket(raw)
 
@@ -150,6 +154,7 @@ def run(args):
     cmd, session, el = read_message(sock)
     if cmd != CMD["auth_req"] or el.get(T_VERSION) != b"\x03":
         raise ValueError("no auth request v3 first")
+    out["auth_types"] = [el.get(T_AUTH_TYPE, b"\xff")[0]]
     elems = [(T_REASON, b"\0"), (T_VERSION, b"\x03"),
              (T_DEVICE, args.device.encode() + b"\0")]
     if args.password is not None:
@@ -183,6 +188,14 @@ def run(args):
         if cmd == CMD["retry"]:
             out["reason"] = "retry"
             break
+        if cmd == CMD["in_progress"]:
+            continue  # the server is still at it: wait for the next step
+        if cmd == CMD["auth_req"]:
+            # asked again, now with the operation's auth type: answer
+            # again with what this phone is configured for
+            out["auth_types"].append(el.get(T_AUTH_TYPE, b"\xff")[0])
+            sock.sendall(message(CMD["auth_resp"], session, elems))
+            continue
         if cmd == CMD["keygen_req"]:
             if el[T_KEY_TYPE] == b"\x01":
                 curve = {0: ec.SECP256R1(), 1: ec.SECP384R1()}[el[T_CURVE][0]]
@@ -218,6 +231,8 @@ def run(args):
                         serialization.PrivateFormat.PKCS8,
                         serialization.NoEncryption()))
                 os.chmod(args.lsc_out + ".key", 0o600)
+            if args.pause_before_store:
+                time.sleep(args.pause_before_store)
             sock.sendall(message(CMD["store_resp"], session,
                                  [(T_REASON, b"\x01")]))
         elif cmd == CMD["fetch_req"]:
@@ -250,6 +265,8 @@ def main():
     p.add_argument("--have-lsc")
     p.add_argument("--have-mic")
     p.add_argument("--in-progress", action="store_true")
+    p.add_argument("--pause-before-store", type=float, default=0,
+                   help="seconds to wait with the LSC before saying stored")
     p.add_argument("--abuse", choices=["garbage", "truncated", "oversized",
                                        "unknown-tag", "stall"])
     p.add_argument("--timeout", type=float, default=60)

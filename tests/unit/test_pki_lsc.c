@@ -1,4 +1,4 @@
-/* test_capf_lsc: the certificate work of the CAPF role — the public key a
+/* test_pki_lsc: the LSC of a device (pki/lsc.h) — the public key a
  * phone returns must be the one asked for, the LSC carries the device's
  * name and the usages SIP TLS needs, and the certificate-mode signatures
  * verify only over the device name, a NUL and that certificate. */
@@ -13,7 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "node/capf/capf_lsc.h"
+#include "pki/lsc.h"
 #include "pki/pki.h"
 
 struct fx {
@@ -60,20 +60,21 @@ static void test_pubkey_must_be_the_type_and_size_asked_for(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    capf_pubkey_check(d1, n1, 1, 256, &out, why, sizeof why), 0);
+	    pki_lsc_pubkey_check(d1, n1, 1, 256, &out, why, sizeof why), 0);
 	EVP_PKEY_free(out);
 	assert_int_equal(
-	    capf_pubkey_check(d1, n1, 1, 384, &out, why, sizeof why), -1);
+	    pki_lsc_pubkey_check(d1, n1, 1, 384, &out, why, sizeof why), -1);
 	assert_int_equal(
-	    capf_pubkey_check(d1, n1, 0, 2048, &out, why, sizeof why), -1);
+	    pki_lsc_pubkey_check(d1, n1, 0, 2048, &out, why, sizeof why), -1);
 	assert_int_equal(
-	    capf_pubkey_check(d2, n2, 0, 1024, &out, why, sizeof why), 0);
+	    pki_lsc_pubkey_check(d2, n2, 0, 1024, &out, why, sizeof why), 0);
 	EVP_PKEY_free(out);
 	assert_int_equal(
-	    capf_pubkey_check(d2, n2, 0, 2048, &out, why, sizeof why), -1);
+	    pki_lsc_pubkey_check(d2, n2, 0, 2048, &out, why, sizeof why), -1);
 	/* trailing garbage, truncation */
 	assert_int_equal(
-	    capf_pubkey_check(d1, n1 - 1, 1, 256, &out, why, sizeof why), -1);
+	    pki_lsc_pubkey_check(d1, n1 - 1, 1, 256, &out, why, sizeof why),
+	    -1);
 	assert_null(out);
 	OPENSSL_free(d1);
 	OPENSSL_free(d2);
@@ -90,8 +91,8 @@ static void test_lsc_names_the_device_and_chains_to_the_ca(void **state)
 	GENERAL_NAMES *san;
 	char cn[64], why[128];
 
-	assert_int_equal(capf_lsc_issue(f->ca, f->ca_key, k, "SEP001122334455",
-					365, &lsc, why, sizeof why),
+	assert_int_equal(pki_lsc_issue(f->ca, f->ca_key, k, "SEP001122334455",
+				       365, &lsc, why, sizeof why),
 			 0);
 	X509_NAME_get_text_by_NID(X509_get_subject_name(lsc), NID_commonName,
 				  cn, sizeof cn);
@@ -138,9 +139,9 @@ static void test_signed_data_covers_name_nul_and_certificate(void **state)
 	char why[128];
 	int dn;
 
-	assert_int_equal(capf_lsc_issue(f->ca, f->ca_key, k, dev, 365, &lsc,
-					why, sizeof why),
-			 0);
+	assert_int_equal(
+	    pki_lsc_issue(f->ca, f->ca_key, k, dev, 365, &lsc, why, sizeof why),
+	    0);
 	dn = i2d_X509(lsc, &der);
 	memcpy(data, dev, strlen(dev) + 1);
 	memcpy(data + strlen(dev) + 1, der, dn);
@@ -148,16 +149,17 @@ static void test_signed_data_covers_name_nul_and_certificate(void **state)
 	l1 = sign(k, EVP_sha1(), data, n, s1);
 	l2 = sign(k, EVP_sha512(), data, n, s2);
 	assert_int_equal(
-	    capf_auth_sig_verify(lsc, dev, s1, l1, s2, l2, why, sizeof why), 0);
+	    pki_lsc_auth_sig_verify(lsc, dev, s1, l1, s2, l2, why, sizeof why),
+	    0);
 	/* another device name, a swapped digest, a missing element */
-	assert_int_equal(capf_auth_sig_verify(lsc, "SEP001122334456", s1, l1,
-					      s2, l2, why, sizeof why),
+	assert_int_equal(pki_lsc_auth_sig_verify(lsc, "SEP001122334456", s1, l1,
+						 s2, l2, why, sizeof why),
 			 -1);
 	assert_int_equal(
-	    capf_auth_sig_verify(lsc, dev, s2, l2, s1, l1, why, sizeof why),
+	    pki_lsc_auth_sig_verify(lsc, dev, s2, l2, s1, l1, why, sizeof why),
 	    -1);
 	assert_int_equal(
-	    capf_auth_sig_verify(lsc, dev, NULL, 0, s2, l2, why, sizeof why),
+	    pki_lsc_auth_sig_verify(lsc, dev, NULL, 0, s2, l2, why, sizeof why),
 	    -1);
 	OPENSSL_free(der);
 	X509_free(lsc);

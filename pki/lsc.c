@@ -1,6 +1,6 @@
-/* lsc: public-key checks, LSC issuing and authentication signatures of the
- * CAPF role (capf_lsc.h). */
-#include "node/capf/capf_lsc.h"
+/* lsc: public-key checks, LSC issuing and the authentication signatures of
+ * a device (lsc.h). */
+#include "pki/lsc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +18,9 @@ static int fail(char *why, size_t cap, const char *msg)
 	return -1;
 }
 
-int capf_pubkey_check(const uint8_t *der, size_t len, uint32_t key_type,
-		      uint32_t bits, EVP_PKEY **out, char *why, size_t whycap)
+int pki_lsc_pubkey_check(const uint8_t *der, size_t len, uint32_t key_type,
+			 uint32_t bits, EVP_PKEY **out, char *why,
+			 size_t whycap)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *k;
@@ -80,9 +81,9 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	return ok ? 0 : -1;
 }
 
-int capf_lsc_issue(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *pub,
-		   const char *device, unsigned days, X509 **out, char *why,
-		   size_t whycap)
+int pki_lsc_issue(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *pub,
+		  const char *device, unsigned days, X509 **out, char *why,
+		  size_t whycap)
 {
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
@@ -160,9 +161,9 @@ static int verify_one(EVP_PKEY *key, const EVP_MD *md, const uint8_t *data,
 	return ok ? 0 : -1;
 }
 
-int capf_auth_sig_verify(X509 *cert, const char *device, const uint8_t *sig1,
-			 size_t sig1_len, const uint8_t *sig512,
-			 size_t sig512_len, char *why, size_t whycap)
+int pki_lsc_auth_sig_verify(X509 *cert, const char *device, const uint8_t *sig1,
+			    size_t sig1_len, const uint8_t *sig512,
+			    size_t sig512_len, char *why, size_t whycap)
 {
 	EVP_PKEY *key = X509_get0_pubkey(cert);
 	unsigned char *der = NULL;
