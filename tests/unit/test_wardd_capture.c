@@ -466,6 +466,20 @@ static void test_store_capture_record_round_trips_and_is_bounded(void **st)
 	r.until_ms = r.started_ms; /* empty */
 	assert_int_equal(store_capture_encode(&r, buf, sizeof buf, &n),
 			 STORE_EINVAL);
+	/* the fuzzer's seed is one */
+	{
+		FILE *f = fopen(WARD_SRC_DIR
+				"/tests/fuzz/corpus/store_records/capture",
+				"rb");
+		uint8_t seed[256];
+		size_t len;
+
+		assert_non_null(f);
+		len = fread(seed, 1, sizeof seed, f);
+		fclose(f);
+		assert_int_equal(store_capture_decode(seed, len, &back), 0);
+		assert_string_equal(back.device, "SEP0011223344AA");
+	}
 	/* a truncated record does not decode */
 	r.until_ms = 2000;
 	assert_int_equal(store_capture_encode(&r, buf, sizeof buf, &n), 0);
