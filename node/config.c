@@ -88,6 +88,9 @@ static const struct config_def config_defs[] = {
 	UINT("sip.max_calls_per_device", sip_max_calls_per_device, 1, 1000,
 	     "8"),
 	UINT("sip.ring_s", sip_ring_s, 5, 3600, "120"),
+	UINT("sip.presence_max", sip_presence_max, 1, 1000000, "10000"),
+	UINT("sip.presence_per_watcher", sip_presence_per_watcher, 1, 10000,
+	     "64"),
 	/* The media relay of the key manager role (docs/keymgr.md). */
 	STR("media.address", media_address, ""),
 	UINT("media.port_min", media_port_min, 1024, 65534, "16384"),

@@ -238,6 +238,8 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	sc->call.ring_s = w->cfg.sip_ring_s;
 	sc->core.rate = w->cfg.sip_rate_per_source;
 	sc->core.burst = w->cfg.sip_rate_per_source * 2;
+	sc->core.presence.max_subs = w->cfg.sip_presence_max;
+	sc->core.presence.max_per_watcher = w->cfg.sip_presence_per_watcher;
 	if (w->cfg.sip_digest[0]) {
 		char algs[sizeof w->cfg.sip_digest];
 		enum sip_digest_alg a;

@@ -18,6 +18,7 @@
 
 static const char *const cert_key_types[] = {"rsa2048", "ecdsa-p256", NULL};
 static const char *const capf_key_sizes[] = {"1024", "2048", NULL};
+static const char *const presence_defaults[] = {"allow", "disallow", NULL};
 
 static const struct store_param_def param_defs[] = {
     {
@@ -71,6 +72,15 @@ static const struct store_param_def param_defs[] = {
 	.def = "365",
 	.runtime = 1,
 	.help = "days audit records are kept before they are pruned",
+    },
+    {
+	.name = "presence_default_subscription",
+	.type = STORE_PARAM_ENUM,
+	.choices = presence_defaults,
+	.def = "disallow",
+	.runtime = 1,
+	.help = "whether members of a presence group may watch members of "
+		"a group it has no rule for (and users without a group)",
     },
 };
 

@@ -85,7 +85,9 @@ enum store_table {
 	STORE_T_ROUTE_PATTERNS,	    /* key = name */
 	STORE_T_ROUTE_PATTERN_KEYS, /* index: partition + NUL + pattern,
 				       value = the pattern's name */
-	/* authorised capture windows, schema 7 (store/capture.h) */
+	/* presence groups, schema 7 (store/presence.h) */
+	STORE_T_PRESENCE_GROUPS, /* key = name */
+	/* authorised capture windows, schema 8 (store/capture.h) */
 	STORE_T_CAPTURE, /* key = device name */
 	STORE_T__COUNT
 };
@@ -96,10 +98,10 @@ const char *store_table_name(enum store_table t);
 /* 2: tables certs..resets and cluster record v2; 3: the provisioning
  * tables phone_profiles..secrets; 4: tftp_files and tftp_chunks; 5:
  * capf_ops; 6: device_mic, srst, partitions, css, route_patterns,
- * route_pattern_keys; 7: capture. A store
+ * route_pattern_keys; 7: presence_groups; 8: capture. A store
  * of an older schema is upgraded in place when opened (tables are only
  * ever added). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 #define STORE_NAME_MAX 64    /* names: nodes, admins, parameters */
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */

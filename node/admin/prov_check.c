@@ -67,6 +67,9 @@ int prov_rec_decode(const struct prov_kind *k, const void *val, size_t vlen,
 	case PROV_ROUTE_PATTERN:
 		return store_route_pattern_decode(val, vlen,
 						  &rec->route_pattern);
+	case PROV_PRESENCE_GROUP:
+		return store_presence_group_decode(val, vlen,
+						   &rec->presence_group);
 	default:
 		return STORE_EINVAL;
 	}
@@ -286,6 +289,57 @@ static int plan_in_use(struct prov_ctx *c, struct store_read *r,
 	}
 }
 
+struct presence_scan {
+	const char *name;
+	char who[STORE_NAME_MAX + 32];
+};
+
+static int user_in_group(void *arg, const struct store_user *u)
+{
+	struct presence_scan *s = arg;
+
+	if (strcmp(u->presence_group, s->name) != 0)
+		return 0;
+	snprintf(s->who, sizeof s->who, "%s %s",
+		 u->kind == STORE_USER_APP ? "application user" : "user",
+		 u->name);
+	return 1;
+}
+
+static int group_has_rule(void *arg, const struct store_presence_group *g)
+{
+	struct presence_scan *s = arg;
+
+	if (strcmp(g->name, s->name) == 0 ||
+	    store_presence_rule_of(g, s->name) < 0)
+		return 0;
+	snprintf(s->who, sizeof s->who, "the rules of presence group %s",
+		 g->name);
+	return 1;
+}
+
+/* A presence group is in use while a user names it or another group has
+ * a rule for it. */
+static int presence_group_in_use(const char *name, struct store_read *r,
+				 char *errmsg, size_t errcap)
+{
+	struct presence_scan s = {.name = name};
+	int rc = store_user_each(r, user_in_group, &s);
+
+	if (rc == 0)
+		rc = store_presence_group_each(r, group_has_rule, &s);
+	if (rc == 1) {
+		set_err(errmsg, errcap, "presence-group %s is in use by %s",
+			name, s.who);
+		return 409;
+	}
+	if (rc) {
+		set_err(errmsg, errcap, "reading the users failed");
+		return 500;
+	}
+	return 0;
+}
+
 int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
 		size_t errcap)
 {
@@ -306,6 +360,8 @@ int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
 	}
 
 	switch (c->k->id) {
+	case PROV_PRESENCE_GROUP:
+		return presence_group_in_use(name, r, errmsg, errcap);
 	case PROV_PHONE_PROFILE:
 	case PROV_TRUNK_PROFILE:
 		s.kind = c->k->id == PROV_PHONE_PROFILE ? STORE_DEVICE_PHONE
@@ -606,9 +662,16 @@ static int validate_user(struct admin *a, struct prov_ctx *c,
 {
 	struct store_user *u = &c->rec.user;
 	uint8_t ha1[STORE_HA1_SET_LEN];
+	struct store_presence_group pg;
 	struct store_cluster cl;
 	int status;
 
+	if (u->presence_group[0] &&
+	    store_presence_group_get(r, u->presence_group, &pg) != 0) {
+		set_err(errmsg, errcap, "no presence group \"%s\"",
+			u->presence_group);
+		return 400;
+	}
 	/* Phones live in the cluster's realm; its default is the
 	 * cluster's name. */
 	if (!u->realm[0]) {
@@ -704,6 +767,26 @@ static int validate_srst(struct prov_ctx *c, struct store_read *r,
 	return 0;
 }
 
+/* Every rule names an existing group (or the group itself). */
+static int validate_presence_group(struct prov_ctx *c, struct store_read *r,
+				   char *errmsg, size_t errcap)
+{
+	const struct store_presence_group *g = &c->rec.presence_group;
+	struct store_presence_group other;
+
+	for (uint32_t i = 0; i < g->n_rules; i++) {
+		if (strcmp(g->rules[i].group, g->name) == 0)
+			continue;
+		if (store_presence_group_get(r, g->rules[i].group, &other) !=
+		    0) {
+			set_err(errmsg, errcap, "no presence group \"%s\"",
+				g->rules[i].group);
+			return 400;
+		}
+	}
+	return 0;
+}
+
 static void stamp(struct prov_ctx *c, uint64_t now)
 {
 	uint64_t *created, *changed;
@@ -745,6 +828,10 @@ static void stamp(struct prov_ctx *c, uint64_t now)
 	case PROV_ROUTE_PATTERN:
 		created = &c->rec.route_pattern.created_ms;
 		changed = &c->rec.route_pattern.changed_ms;
+		break;
+	case PROV_PRESENCE_GROUP:
+		created = &c->rec.presence_group.created_ms;
+		changed = &c->rec.presence_group.changed_ms;
 		break;
 	default:
 		created = &c->rec.node_group.created_ms;
@@ -800,6 +887,9 @@ int prov_validate(struct admin *a, struct prov_ctx *c, struct store_read *r,
 	case PROV_ROUTE_PATTERN:
 		status = validate_route_pattern(c, r, errmsg, errcap);
 		break;
+	case PROV_PRESENCE_GROUP:
+		status = validate_presence_group(c, r, errmsg, errcap);
+		break;
 	default:
 		break;
 	}
@@ -830,6 +920,9 @@ static int put_rec(struct prov_ctx *c, struct store_cmd *cmd, enum store_op op)
 		return store_cmd_put_partition(cmd, op, &c->rec.partition);
 	case PROV_CSS:
 		return store_cmd_put_css(cmd, op, &c->rec.css);
+	case PROV_PRESENCE_GROUP:
+		return store_cmd_put_presence_group(cmd, op,
+						    &c->rec.presence_group);
 	default:
 		return STORE_EINVAL;
 	}
@@ -882,6 +975,26 @@ static void audit_css(const struct store_css *css, char *out, size_t cap)
 				      css->partitions[i]);
 }
 
+/* " rules=a:allow,b:disallow" (cut to fit). */
+static void presence_rules_text(const struct store_presence_group *g, char *out,
+				size_t cap)
+{
+	size_t o = 0;
+	int n = snprintf(out, cap, " rules=");
+
+	if (n < 0 || (size_t)n >= cap)
+		return;
+	o = (size_t)n;
+	for (uint32_t i = 0; i < g->n_rules && o < cap; i++) {
+		n = snprintf(out + o, cap - o, "%s%s:%s", i ? "," : "",
+			     g->rules[i].group,
+			     g->rules[i].allow ? "allow" : "disallow");
+		if (n < 0 || (size_t)n >= cap - o)
+			return;
+		o += (size_t)n;
+	}
+}
+
 void prov_audit_detail(const struct prov_ctx *c, char *out, size_t cap)
 {
 	const union prov_rec *rec = c->verb == PROV_DEL ? &c->old : &c->rec;
@@ -906,6 +1019,9 @@ void prov_audit_detail(const struct prov_ctx *c, char *out, size_t cap)
 			 rec->route_pattern.pattern,
 			 store_route_action_name(rec->route_pattern.action),
 			 rec->route_pattern.trunk);
+	else if (c->k->id == PROV_PRESENCE_GROUP)
+		presence_rules_text(&rec->presence_group, out + n,
+				    cap - (size_t)n);
 	else if (c->x.has_password)
 		snprintf(out + n, cap - (size_t)n, " credentials=set");
 }

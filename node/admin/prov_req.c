@@ -28,6 +28,7 @@ enum pf_type {
 	PF_NODES,    /* node group members: array of node names (extra) */
 	PF_PASSWORD, /* extra: the secret */
 	PF_REALM,    /* users: text, marks extra->has_realm */
+	PF_RULES,    /* presence group rules of one kind (bit: allow) */
 };
 
 struct prov_field {
@@ -298,6 +299,15 @@ static const struct prov_field route_pattern_fields[] = {
 		.n_fields = N_OF(f), .password = pw                            \
 	}
 
+static const struct prov_field presence_group_fields[] = {
+    {.key = "name", .type = PF_NAME, STR(struct store_presence_group, name)},
+    {.key = "description",
+     .type = PF_TEXT,
+     STR(struct store_presence_group, description)},
+    {.key = "allow", .type = PF_RULES, .off = 0, .bit = 1},
+    {.key = "disallow", .type = PF_RULES, .off = 0, .bit = 0},
+};
+
 static const struct prov_kind kinds[PROV__COUNT] = {
     KIND(PROV_PHONE_PROFILE, "profile", "profiles", STORE_T_PHONE_PROFILES,
 	 phone_profile_fields, 0),
@@ -316,6 +326,8 @@ static const struct prov_kind kinds[PROV__COUNT] = {
     KIND(PROV_CSS, "css", "css", STORE_T_CSS, css_fields, 0),
     KIND(PROV_ROUTE_PATTERN, "route-pattern", "route_patterns",
 	 STORE_T_ROUTE_PATTERNS, route_pattern_fields, 0),
+    KIND(PROV_PRESENCE_GROUP, "presence-group", "presence_groups",
+	 STORE_T_PRESENCE_GROUPS, presence_group_fields, 0),
 };
 
 const struct prov_kind *prov_kind_get(enum prov_kind_id id)
@@ -469,6 +481,59 @@ static int field_array_of_strings(const struct prov_field *f, json_t *v,
 			return 400;
 		}
 	}
+	return 0;
+}
+
+/* "allow" or "disallow": replaces the group's rules of that kind. A group
+ * named by both fields, or twice, is refused. */
+static int rules_apply(const struct prov_field *f, json_t *v,
+		       struct store_presence_group *g, char *errmsg,
+		       size_t errcap)
+{
+	struct store_presence_rule keep[STORE_PRESENCE_RULES_MAX];
+	uint32_t n = 0;
+	size_t i;
+	json_t *e;
+	int rc;
+
+	if ((rc = field_array_of_strings(f, v, STORE_PRESENCE_RULES_MAX, errmsg,
+					 errcap)))
+		return rc;
+	for (uint32_t j = 0; j < g->n_rules && j < STORE_PRESENCE_RULES_MAX;
+	     j++) {
+		if (g->rules[j].allow != f->bit)
+			keep[n++] = g->rules[j];
+	}
+	json_array_foreach(v, i, e)
+	{
+		const char *s = json_string_value(e);
+
+		if (!store_prov_name_valid(s)) {
+			set_err(errmsg, errcap,
+				"field \"%s\": \"%.40s\" is not a group name",
+				f->key, s);
+			return 400;
+		}
+		for (uint32_t j = 0; j < n; j++) {
+			if (strcmp(keep[j].group, s) == 0) {
+				set_err(errmsg, errcap,
+					"group %s has more than one rule", s);
+				return 400;
+			}
+		}
+		if (n == STORE_PRESENCE_RULES_MAX) {
+			set_err(errmsg, errcap,
+				"a presence group has at most %d rules",
+				STORE_PRESENCE_RULES_MAX);
+			return 400;
+		}
+		memset(&keep[n], 0, sizeof keep[n]);
+		snprintf(keep[n].group, sizeof keep[n].group, "%s", s);
+		keep[n++].allow = f->bit;
+	}
+	memset(g->rules, 0, sizeof g->rules);
+	memcpy(g->rules, keep, n * sizeof *keep);
+	g->n_rules = n;
 	return 0;
 }
 
@@ -672,6 +737,9 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 				 "%s", s);
 		}
 		return 0;
+	case PF_RULES:
+		return rules_apply(f, v, (struct store_presence_group *)rec,
+				   errmsg, errcap);
 	case PF_PASSWORD:
 		if (!json_is_string(v) ||
 		    json_string_length(v) < ADMIN_PASSWORD_MIN ||
@@ -822,6 +890,17 @@ static json_t *render_field(const struct prov_field *f, const uint8_t *rec)
 		}
 		return a;
 	}
+	case PF_RULES: {
+		const struct store_presence_group *g = (const void *)rec;
+		json_t *a = json_array();
+
+		for (uint32_t i = 0; a && i < g->n_rules; i++) {
+			if (g->rules[i].allow == f->bit)
+				json_array_append_new(
+				    a, json_string(g->rules[i].group));
+		}
+		return a;
+	}
 	case PF_NODES:
 	case PF_PASSWORD:
 		break;
@@ -910,6 +989,10 @@ json_t *prov_render(const struct prov_kind *k, const union prov_rec *rec,
 	case PROV_ROUTE_PATTERN:
 		created = rec->route_pattern.created_ms;
 		changed = rec->route_pattern.changed_ms;
+		break;
+	case PROV_PRESENCE_GROUP:
+		created = rec->presence_group.created_ms;
+		changed = rec->presence_group.changed_ms;
 		break;
 	default:
 		break;

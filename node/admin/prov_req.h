@@ -1,7 +1,7 @@
 /* prov_req: the provisioning resources of the admin API — phone profiles,
  * trunk profiles, devices, users, application users, realms and node
- * groups, partitions, calling search spaces and route patterns — described
- * once as tables of JSON fields, so that one parser
+ * groups, partitions, calling search spaces and route patterns, presence
+ * groups — described once as tables of JSON fields, so that one parser
  * and one renderer serve them all (docs/admin-api.md, "Provisioning").
  * Pure functions (no socket, no store writes): the fuzzer and the tests
  * drive them directly. Internal to node/admin/.
@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "node/admin/admin_auth.h"
+#include "store/presence.h"
 #include "store/prov.h"
 #include "store/srst.h"
 
@@ -34,6 +35,7 @@ enum prov_kind_id {
 	PROV_PARTITION,	    /* the dial plan */
 	PROV_CSS,	    /* calling search spaces */
 	PROV_ROUTE_PATTERN, /* route and blocking patterns */
+	PROV_PRESENCE_GROUP,
 	PROV__COUNT
 };
 
@@ -49,6 +51,7 @@ union prov_rec {
 	struct store_partition partition;
 	struct store_css css;
 	struct store_route_pattern route_pattern;
+	struct store_presence_group presence_group;
 };
 
 /* What a body carries besides the record's own fields. */

@@ -1,7 +1,8 @@
 /* routes_prov: list, show, add, change and delete for every provisioning
  * resource (prov_req.h): /v1/profiles, /v1/trunk-profiles, /v1/devices,
- * /v1/users, /v1/app-users, /v1/realms, /v1/node-groups, /v1/srst, and
- * the dial plan's /v1/partitions, /v1/css, /v1/route-patterns.
+ * /v1/users, /v1/app-users, /v1/realms, /v1/node-groups, /v1/srst, the
+ * dial plan's /v1/partitions, /v1/css, /v1/route-patterns, and
+ * /v1/presence-groups.
  *
  * One set of handlers serves them all; the resource comes from the route's
  * pattern. What differs — references to check, secrets to wrap, users of a
@@ -36,6 +37,7 @@ static const struct {
     {"/v1/partitions", PROV_PARTITION},
     {"/v1/css", PROV_CSS},
     {"/v1/route-patterns", PROV_ROUTE_PATTERN},
+    {"/v1/presence-groups", PROV_PRESENCE_GROUP},
 };
 
 const struct prov_kind *prov_route_kind(const struct admin_op *op)

@@ -1,5 +1,6 @@
 /* agent: the signaling thread — su_root, a stateless nta agent, its
  * transports, and the glue from sofia's parsed messages to the core. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 
 struct sip_role;
 #define NTA_AGENT_MAGIC_T struct sip_role
+#define NTA_OUTGOING_MAGIC_T struct sip_role
 #define SU_ROOT_MAGIC_T struct sip_role
 #define SU_TIMER_ARG_T struct sip_role
 
@@ -264,6 +266,135 @@ static void conn_sweep(struct sip_role *r, int all)
 	}
 }
 
+/* The live stream connection from exactly ADDR (host and port), if the
+ * table knows one: NOTIFYs go back over the subscriber's connection. */
+static tport_t *conn_from(struct sip_role *r,
+			  const struct sockaddr_storage *addr)
+{
+	for (size_t k = 0; r->conns && k < CONN_MAX; k++) {
+		const struct sockaddr_storage *a = &r->conns[k].addr;
+		tport_t *tp = r->conns[k].tp;
+
+		if (!tp || tport_is_closed(tp) || !same_host(a, addr))
+			continue;
+		if (a->ss_family == AF_INET
+			? ((const struct sockaddr_in *)a)->sin_port ==
+			      ((const struct sockaddr_in *)addr)->sin_port
+			: ((const struct sockaddr_in6 *)a)->sin6_port ==
+			      ((const struct sockaddr_in6 *)addr)->sin6_port)
+			return tp;
+	}
+	return NULL;
+}
+
+/* A NOTIFY's final response (or nta's 408 on timeout) to presence. */
+static int on_notify_response(struct sip_role *r, nta_outgoing_t *orq,
+			      sip_t const *sip)
+{
+	int status = nta_outgoing_status(orq);
+	msg_t *req;
+	sip_t *rs;
+
+	(void)sip;
+	if (status < 200)
+		return 0;
+	req = nta_outgoing_getrequest(orq);
+	rs = req ? sip_object(req) : NULL;
+	if (rs && rs->sip_call_id && rs->sip_cseq)
+		sip_presence_on_response(sip_core_presence(r->core),
+					 rs->sip_call_id->i_id,
+					 rs->sip_cseq->cs_seq, status);
+	msg_destroy(req);
+	nta_outgoing_destroy(orq);
+	sip_presence_flush(sip_core_presence(r->core));
+	return 0;
+}
+
+/* "sip:HOST:PORT;transport=udp" of the address A; -1 if none. */
+static int source_url(const struct sockaddr_storage *a, char *out, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN];
+	int n;
+
+	if (a->ss_family == AF_INET)
+		n = inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr,
+			      host, sizeof host)
+			? snprintf(out, cap, "sip:%s:%u;transport=udp", host,
+				   ntohs(((const struct sockaddr_in *)a)
+					     ->sin_port))
+			: -1;
+	else if (a->ss_family == AF_INET6)
+		n = inet_ntop(AF_INET6,
+			      &((const struct sockaddr_in6 *)a)->sin6_addr, host,
+			      sizeof host)
+			? snprintf(out, cap, "sip:[%s]:%u;transport=udp", host,
+				   ntohs(((const struct sockaddr_in6 *)a)
+					     ->sin6_port))
+			: -1;
+	else
+		n = -1;
+	return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* presence.h's sender: the NOTIFY as a client transaction. Over UDP
+ * without a route set it goes to the address the SUBSCRIBE came from, as
+ * a phone behind NAT needs and so that a Contact naming someone else
+ * makes no NOTIFY go there; over TCP/TLS on that very connection while
+ * it is open; else to the Contact. */
+static int send_notify(void *arg, const struct sip_presence_notify *n)
+{
+	struct sip_role *r = arg;
+	msg_t *msg = nta_msg_create(r->agent, 0);
+	sip_t *sip = sip_object(msg);
+	tport_t *tp = NULL;
+	char via_source[INET6_ADDRSTRLEN + 48];
+	int to_source = 0;
+	su_home_t *home;
+	url_t *ru;
+
+	if (!msg)
+		return -1;
+	home = msg_home(msg);
+	ru = url_make(home, n->request_uri);
+	if (!ru ||
+	    sip_add_tl(
+		msg, sip,
+		SIPTAG_REQUEST(sip_request_create(home, SIP_METHOD_NOTIFY,
+						  (url_string_t *)ru, NULL)),
+		TAG_IF(n->route[0], SIPTAG_ROUTE_STR(n->route)),
+		SIPTAG_FROM_STR(n->from), SIPTAG_TO_STR(n->to),
+		SIPTAG_CALL_ID_STR(n->call_id),
+		SIPTAG_CSEQ(sip_cseq_create(home, n->cseq, SIP_METHOD_NOTIFY)),
+		SIPTAG_MAX_FORWARDS_STR("70"),
+		SIPTAG_CONTACT(nta_agent_contact(r->agent)),
+		SIPTAG_EVENT_STR(n->event),
+		SIPTAG_SUBSCRIPTION_STATE_STR(n->state),
+		TAG_IF(n->content_type,
+		       SIPTAG_CONTENT_TYPE_STR(n->content_type)),
+		TAG_IF(n->content_type,
+		       SIPTAG_PAYLOAD(sip_payload_create(
+			   home, n->body, (isize_t)n->body_len))),
+		TAG_END()) < 0) {
+		msg_destroy(msg);
+		return -1;
+	}
+	if (n->transport != SIP_TP_UDP)
+		tp = conn_from(r, n->source);
+	else if (!n->route[0])
+		to_source =
+		    source_url(n->source, via_source, sizeof via_source) == 0;
+	/* On success the transaction owns msg. */
+	if (!nta_outgoing_mcreate(r->agent, on_notify_response, r,
+				  to_source ? URL_STRING_MAKE(via_source)
+					    : NULL,
+				  msg, TAG_IF(tp, NTATAG_TPORT(tp)),
+				  TAG_END())) {
+		msg_destroy(msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
 {
@@ -271,6 +402,7 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 	struct sip_reply rep;
 	char hdrs[SIP_REPLY_HDRS * (SIP_DIGEST_CHALLENGE_MAX + 34)];
 	size_t o = 0;
+	int sub2xx;
 
 	if (!sip || !sip->sip_request) {
 		msg_destroy(msg); /* stray responses: we send no requests */
@@ -305,10 +437,18 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 			break;
 		o += (size_t)n;
 	}
+	/* A subscription's dialog: our tag, and where the subscriber
+	 * reaches us (RFC 6665 4.2.1.1). */
+	if (rep.to_tag[0] && !sip->sip_to->a_tag)
+		sip_to_tag(msg_home(msg), sip->sip_to, rep.to_tag);
+	sub2xx = rep.to_tag[0] && rep.status < 300;
 	/* nta_msg_treply owns msg from here, even when it fails. */
 	nta_msg_treply(agent, msg, rep.status, rep.phrase,
 		       TAG_IF(rep.contact[0], SIPTAG_CONTACT_STR(rep.contact)),
+		       TAG_IF(sub2xx, SIPTAG_CONTACT(nta_agent_contact(agent))),
 		       TAG_IF(o > 0, SIPTAG_HEADER_STR(hdrs)), TAG_END());
+	/* NOTIFYs queued by this request leave after its answer. */
+	sip_presence_flush(sip_core_presence(r->core));
 	return 0;
 }
 
@@ -333,6 +473,7 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		conn_sweep(r, 0);
 		sip_core_tick(r->core, now_ms());
 		sip_calls_tick(r->calls, now_ms());
+		sip_presence_flush(sip_core_presence(r->core));
 		pthread_mutex_lock(&r->mu);
 		sip_core_stats(r->core, &r->stats);
 		r->ncalls_snap = 0;
@@ -402,8 +543,9 @@ static int start_calls(struct sip_role *r)
 	    .dir = r->dir,
 	    .reg = sip_core_registrar(r->core),
 	    .media = r->cfg.media,
-	    .dialog_event = r->hooks.dialog_event,
-	    .dialog_arg = r->hooks.dialog_arg,
+	    /* Calls tell presence, which tells the node's hook. */
+	    .dialog_event = sip_core_dialog_event,
+	    .dialog_arg = r->core,
 	};
 
 	snprintf(cc.host, sizeof cc.host, "%s", r->cfg.hosts[0]);
@@ -460,6 +602,7 @@ static void *sip_thread(void *arg)
 		signal_ready(r, -1, "sip: cannot create the nta agent");
 		goto err_after_core;
 	}
+	sip_presence_set_sender(sip_core_presence(r->core), send_notify, r);
 	r->conns = calloc(CONN_MAX, sizeof *r->conns);
 	if (!r->conns) {
 		signal_ready(r, -1, "sip: out of memory");

@@ -2,8 +2,9 @@
  * order — on trunks the profile's permissions first (out-of-dialog REFER,
  * unsolicited NOTIFY, INVITE with Replaces, presence SUBSCRIBE), then
  * digest, then the application user's allowed methods; on devices digest
- * and the device checks. What passes gets 480 or 501 until calls are
- * routed. */
+ * and the device checks. An out-of-dialog INVITE that passes goes to the
+ * call table, a SUBSCRIBE to presence (presence.h); the rest gets 480 or
+ * 501. */
 #include "node/sip/core_int.h"
 
 #include <stdio.h>
@@ -40,10 +41,13 @@ static int out_of_dialog(const sip_t *sip)
 	return !sip->sip_to->a_tag;
 }
 
+/* Presence and dialog state are both presence subscriptions to the
+ * trunk profile. */
 static int is_presence(const sip_t *sip)
 {
 	return sip->sip_event && sip->sip_event->o_type &&
-	       strcasecmp(sip->sip_event->o_type, "presence") == 0;
+	       (strcasecmp(sip->sip_event->o_type, "presence") == 0 ||
+		strcasecmp(sip->sip_event->o_type, "dialog") == 0);
 }
 
 /* The profile's permission this request needs, with its refusal reason;
@@ -73,12 +77,19 @@ static const char *trunk_refusal(const sip_t *sip, unsigned flags)
 	return NULL;
 }
 
-/* An out-of-dialog INVITE goes to the call table (call.h); until
- * presence is routed, SUBSCRIBE gets 480. */
-static void not_routed_yet(const sip_t *sip, const char *caller,
+/* An out-of-dialog INVITE goes to the call table (call.h); a SUBSCRIBE to
+ * presence, with WATCHER the digest user it authenticated as (else the
+ * device's or trunk's own user). */
+static void not_routed_yet(struct sip_core *c, const sip_t *sip,
+			   const char *caller, const char *watcher,
+			   const struct sip_peer *peer, uint64_t now_ms,
 			   struct sip_reply *out)
 {
 	switch (sip->sip_request->rq_method) {
+	case sip_method_subscribe:
+		sip_presence_subscribe(c->presence, sip, watcher, peer, now_ms,
+				       out);
+		break;
 	case sip_method_invite:
 		if (!sip->sip_to->a_tag) {
 			out->status = 0;
@@ -86,8 +97,6 @@ static void not_routed_yet(const sip_t *sip, const char *caller,
 			snprintf(out->caller, sizeof out->caller, "%s", caller);
 			break;
 		}
-		/* fall through */
-	case sip_method_subscribe:
 		core_reply(out, 480, "Temporarily Unavailable");
 		break;
 	default:
@@ -173,7 +182,9 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 			return;
 		}
 	}
-	not_routed_yet(sip, trunk->name, out);
+	not_routed_yet(c, sip, trunk->name,
+		       authn.user[0] ? authn.user : trunk->digest_user, peer,
+		       now_ms, out);
 }
 
 void core_handle_device_request(struct sip_core *c, const sip_t *sip,
@@ -181,7 +192,7 @@ void core_handle_device_request(struct sip_core *c, const sip_t *sip,
 				struct sip_reply *out)
 {
 	struct sip_device dev;
-	struct sip_authn authn;
+	struct sip_authn authn = {0};
 	const char *who = sip->sip_from->a_url->url_user;
 	unsigned validity = c->cluster.default_nonce_validity_s;
 	int r, found;
@@ -217,5 +228,7 @@ void core_handle_device_request(struct sip_core *c, const sip_t *sip,
 	if (core_check_device(c, &dev, peer, sip->sip_request->rq_method_name,
 			      out) != 0)
 		return;
-	not_routed_yet(sip, dev.name, out);
+	not_routed_yet(c, sip, dev.name,
+		       authn.user[0] ? authn.user : dev.digest_user, peer,
+		       now_ms, out);
 }

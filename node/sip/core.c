@@ -32,6 +32,53 @@ void sip_core_config_defaults(struct sip_core_config *cfg)
 	    .fail_max = 20,
 	    .digest_algs = (1u << SIP_DIGEST_NALG) - 1,
 	};
+	sip_presence_config_defaults(&cfg->presence);
+}
+
+void sip_core_dialog_event(void *core, const struct sip_dialog_event *ev)
+{
+	struct sip_core *c = core;
+
+	sip_presence_on_event(c->presence, ev);
+	if (c->hooks.dialog_event)
+		c->hooks.dialog_event(c->hooks.dialog_arg, ev);
+}
+
+/* The registrar's owner hook: the node's hook, then the watchers. */
+static void core_owner(void *arg, const char *device,
+		       const struct sip_reg_contact *b)
+{
+	struct sip_core *c = arg;
+	struct sip_dialog_event ev = {
+	    .device = device,
+	    .line = "",
+	    .call_id = "",
+	    .peer = "",
+	    .state = b ? SIP_DLG_REGISTERED : SIP_DLG_UNREGISTERED,
+	};
+
+	if (c->hooks.owner)
+		c->hooks.owner(c->hooks.arg, device, b);
+	sip_core_dialog_event(c, &ev);
+}
+
+/* Registered: a binding here, or another node named by the replicated
+ * registrations table (written when a device's first binding comes and
+ * its last goes, never on a refresh: a node that died holding a device
+ * keeps naming it until the device registers elsewhere). */
+static int core_registered(void *arg, const char *device)
+{
+	struct sip_core *c = arg;
+	struct sip_reg_contact b[SIP_REG_CONTACTS];
+	uint64_t node = 0;
+
+	/* Bindings past their time go at the next tick, which tells the
+	 * watchers: until then the device counts as registered. */
+	if (sip_registrar_get(c->reg, device, 0, b) > 0)
+		return 1;
+	return c->dir->ops->registration &&
+	       c->dir->ops->registration(c->dir->ctx, device, &node) == 0 &&
+	       node != c->cfg.node_id;
 }
 
 int sip_core_new(const struct sip_core_config *cfg,
@@ -64,9 +111,10 @@ int sip_core_new(const struct sip_core_config *cfg,
 	if (sip_digest_new(c->cluster.nonce_secret, cfg->nc_slots, &c->digest,
 			   errmsg, errcap) != 0)
 		goto err_after_alloc;
-	if (sip_registrar_new(cfg->max_devices, c->hooks.owner, c->hooks.arg,
-			      &c->reg) != 0 ||
-	    sip_limit_new(&lc, &c->limit) != 0) {
+	if (sip_registrar_new(cfg->max_devices, core_owner, c, &c->reg) != 0 ||
+	    sip_limit_new(&lc, &c->limit) != 0 ||
+	    sip_presence_new(&cfg->presence, dir, core_registered, c,
+			     &c->presence) != 0) {
 		errmsg_set(errmsg, errcap, "sip: out of memory");
 		goto err_after_alloc;
 	}
@@ -82,6 +130,7 @@ void sip_core_free(struct sip_core *c)
 {
 	if (!c)
 		return;
+	sip_presence_free(c->presence);
 	sip_limit_free(c->limit);
 	sip_registrar_free(c->reg);
 	sip_digest_free(c->digest);
@@ -92,6 +141,11 @@ void sip_core_free(struct sip_core *c)
 struct sip_registrar *sip_core_registrar(struct sip_core *c)
 {
 	return c->reg;
+}
+
+struct sip_presence *sip_core_presence(struct sip_core *c)
+{
+	return c->presence;
 }
 
 void sip_core_stats(const struct sip_core *c, struct sip_core_stats *out)
@@ -446,6 +500,7 @@ void sip_core_tick(struct sip_core *c, uint64_t now_ms)
 	struct sip_limit_summary s;
 
 	sip_registrar_expire(c->reg, now_ms / 1000);
+	sip_presence_tick(c->presence, now_ms);
 	if (c->dir->ops->cluster(c->dir->ctx, &cl) == 0) {
 		if (CRYPTO_memcmp(cl.nonce_secret, c->cluster.nonce_secret,
 				  SIP_DIGEST_SECRET_LEN) != 0)

@@ -18,6 +18,7 @@
 #include "node/sip/dialog_event.h"
 #include "node/sip/digest.h"
 #include "node/sip/directory.h"
+#include "node/sip/presence.h"
 #include "node/sip/registrar.h"
 #include "node/sip/x509match.h"
 
@@ -36,6 +37,7 @@ struct sip_core_config {
 	 * read only the first challenge (SIPp 3.6 knows only MD5) need
 	 * fewer. */
 	unsigned digest_algs;
+	struct sip_presence_config presence; /* subscriptions (presence.h) */
 };
 
 /* Fills CFG with the defaults (60 s min, 3600 s max, 3600 s default,
@@ -72,6 +74,9 @@ struct sip_reply {
 	char hdr[SIP_REPLY_HDRS][SIP_DIGEST_CHALLENGE_MAX + 32];
 	int nhdr;
 	char contact[SIP_REPLY_CONTACT_MAX]; /* REGISTER 200: bindings */
+	/* SUBSCRIBE 2xx: the To tag of the subscription's dialog, "" for
+	 * none. */
+	char to_tag[32];
 	/* With STATUS 0: the source is over its limit and the request came
 	 * over TCP or TLS: close that connection (a flooder keeps no
 	 * connection, and its socket buffers, open). */
@@ -121,6 +126,16 @@ void sip_core_tick(struct sip_core *c, uint64_t now_ms);
 
 /* The registrar, for status listings (valid until sip_core_free). */
 struct sip_registrar *sip_core_registrar(struct sip_core *c);
+
+/* The presence subscriptions (valid until sip_core_free): the agent sets
+ * their sender, flushes their NOTIFYs and feeds back the responses. */
+struct sip_presence *sip_core_presence(struct sip_core *c);
+
+/* What happened to a device — a call, from the B2BUA (its registrations
+ * the core sees itself): tells its presence and dialog watchers, then the
+ * node's dialog_event hook (a sip_dialog_event_fn with the core as ARG).
+ * EV is borrowed for the call; signaling thread only. */
+void sip_core_dialog_event(void *core, const struct sip_dialog_event *ev);
 
 /* Counters for tests and benchmarks. */
 struct sip_core_stats {

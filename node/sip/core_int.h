@@ -14,6 +14,7 @@ struct sip_core {
 	struct sip_digest *digest;  /* owned */
 	struct sip_registrar *reg;  /* owned */
 	struct sip_limit *limit;    /* owned */
+	struct sip_presence *presence; /* owned */
 	struct sip_core_stats stats;
 	uint64_t last_summary_ms;
 };

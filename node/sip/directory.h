@@ -127,6 +127,22 @@ struct sip_directory_ops {
 	 * without a dial plan. */
 	int (*route)(void *ctx, const char *caller, const char *number,
 		     struct sip_route *out);
+	/* Presence authorization (presence.h). The presence group of the
+	 * digest user USER into GROUP ("" none): 0, or SIP_DIR_NOTFOUND for
+	 * an unknown user. */
+	int (*presence_group)(void *ctx, const char *user,
+			      char group[SIP_DIR_NAME_MAX]);
+	/* The rule of group WATCHER for watching group WATCHED: 0 with
+	 * *ALLOW 1 (allow) or 0 (disallow), or SIP_DIR_NOTFOUND (none). */
+	int (*presence_rule)(void *ctx, const char *watcher,
+			     const char *watched, int *allow);
+	/* The cluster's default for pairs without a rule: 1 allow, 0
+	 * disallow. Any of the three NULL: no presence (refused). */
+	int (*presence_default)(void *ctx);
+	/* The node the replicated registrations table says holds DEVICE:
+	 * 0 with *NODE_ID, or SIP_DIR_NOTFOUND. NULL: only this node's
+	 * bindings count (presence of devices on other nodes unseen). */
+	int (*registration)(void *ctx, const char *device, uint64_t *node_id);
 };
 
 #define SIP_TRUST_MIC_ROOT 10

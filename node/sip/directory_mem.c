@@ -16,8 +16,19 @@
 
 struct mem_user {
 	char name[SIP_DIR_NAME_MAX];
+	char pgroup[SIP_DIR_NAME_MAX]; /* presence group, "" none */
 	struct sip_user u[SIP_DIGEST_NALG];
 };
+
+#define PGROUPS_MAX 32
+#define PRULES_TEXT 512
+
+/* A presence group: its rules as the file gives them, comma-separated. */
+struct mem_pgroup {
+	char name[SIP_DIR_NAME_MAX];
+	char allow[PRULES_TEXT], disallow[PRULES_TEXT];
+};
+
 
 struct mem_trunk {
 	struct sip_device dev;
@@ -56,6 +67,9 @@ struct sip_dirmem {
 	struct mem_trunk *trunks; /* owned */
 	size_t ntrunks, captrunks;
 	size_t *uidx, *didx, *lidx; /* owned: open hash, index + 1 */
+	struct mem_pgroup pgroups[PGROUPS_MAX];
+	size_t npgroups;
+	int presence_allow; /* the default for pairs without a rule */
 	uint8_t roots[8][32];
 	int root_kind[8];
 	size_t nroots;
@@ -338,7 +352,56 @@ static int op_route(void *ctx, const char *caller, const char *number,
 	return 0;
 }
 
+static int op_presence_group(void *ctx, const char *user,
+			     char group[SIP_DIR_NAME_MAX])
+{
+	struct mem_user *u = find_user(ctx, user);
+
+	if (!u)
+		return SIP_DIR_NOTFOUND;
+	memcpy(group, u->pgroup, SIP_DIR_NAME_MAX);
+	return 0;
+}
+
+/* 1 if NAME is one of the comma-separated LIST. */
+static int listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncmp(p, name, n) == 0)
+			return 1;
+		p += k;
+		p += *p == ',';
+	}
+	return 0;
+}
+
+static int op_presence_rule(void *ctx, const char *watcher, const char *watched,
+			    int *allow)
+{
+	struct sip_dirmem *m = ctx;
+
+	for (size_t i = 0; i < m->npgroups; i++) {
+		if (strcmp(m->pgroups[i].name, watcher) != 0)
+			continue;
+		*allow = listed(m->pgroups[i].allow, watched);
+		if (*allow || listed(m->pgroups[i].disallow, watched))
+			return 0;
+	}
+	return SIP_DIR_NOTFOUND;
+}
+
+static int op_presence_default(void *ctx)
+{
+	return ((struct sip_dirmem *)ctx)->presence_allow;
+}
+
 static const struct sip_directory_ops mem_ops = {
+    .presence_group = op_presence_group,
+    .presence_rule = op_presence_rule,
+    .presence_default = op_presence_default,
     .trust_root = op_trust,
     .device_by_name = op_device,
     .trunk_by_addr = op_trunk,
@@ -559,6 +622,7 @@ static int add_pattern(struct sip_dirmem *m, const char *pattern, char *what,
 static int parse_line(struct sip_dirmem *m, char *line)
 {
 	char *save = NULL, *w[12];
+	const char *pgroup = "";
 	int n = 0;
 
 	for (char *t = strtok_r(line, " \t\r", &save); t && n < 12;
@@ -589,9 +653,44 @@ static int parse_line(struct sip_dirmem *m, char *line)
 	if (strcmp(w[0], "secret") == 0 && n == 2)
 		return hex_decode(w[1], m->cluster.nonce_secret,
 				  SIP_DIGEST_SECRET_LEN);
-	if (strcmp(w[0], "user") == 0 && (n == 3 || n == 5))
-		return add_user(m, w[1], w[2], n == 5 ? parse_methods(w[4]) : 0,
-				n == 5 && strcmp(w[3], "app") == 0);
+	if (strcmp(w[0], "user") == 0 && n >= 4 &&
+	    strncmp(w[n - 1], "pgroup=", 7) == 0) {
+		/* The user's presence group, last. */
+		if (strlen(w[n - 1] + 7) >= SIP_DIR_NAME_MAX)
+			return -1;
+		pgroup = w[--n] + 7;
+	}
+	if (strcmp(w[0], "user") == 0 && (n == 3 || n == 5)) {
+		if (add_user(m, w[1], w[2], n == 5 ? parse_methods(w[4]) : 0,
+			     n == 5 && strcmp(w[3], "app") == 0) != 0)
+			return -1;
+		strcpy(m->users[m->nusers - 1].pgroup, pgroup);
+		return 0;
+	}
+	if (strcmp(w[0], "presence_default") == 0 && n == 2) {
+		m->presence_allow = strcmp(w[1], "allow") == 0;
+		return strcmp(w[1], "allow") == 0 ||
+			       strcmp(w[1], "disallow") == 0
+			   ? 0
+			   : -1;
+	}
+	if (strcmp(w[0], "pgroup") == 0 && n >= 2 &&
+	    m->npgroups < PGROUPS_MAX) {
+		struct mem_pgroup *g = &m->pgroups[m->npgroups++];
+		if (snprintf(g->name, sizeof g->name, "%s", w[1]) >=
+		    (int)sizeof g->name)
+			return -1;
+		for (int i = 2; i < n; i++) {
+			int is_allow = strncmp(w[i], "allow=", 6) == 0;
+			const char *v = strchr(w[i], '=');
+			if (!v || (!is_allow && strncmp(w[i], "disallow=", 9)))
+				return -1;
+			if (snprintf(is_allow ? g->allow : g->disallow,
+				     PRULES_TEXT, "%s", v + 1) >= PRULES_TEXT)
+				return -1;
+		}
+		return 0;
+	}
 	if (strcmp(w[0], "users") == 0 && (n == 4 || n == 5)) {
 		long count = atol(w[2]);
 		unsigned long long dn = 0;

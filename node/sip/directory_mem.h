@@ -10,7 +10,10 @@
  *   validity SECONDS                 (default nonce validity)
  *   microot HEX64 | lscca HEX64      (trust: SHA-256 of a CA certificate)
  *   trunkroot HEX64                  (a trunk-peer entry: trunks only)
- *   user NAME PASSWORD [app METHOD,...]
+ *   user NAME PASSWORD [app METHOD,...] [pgroup=GROUP]
+ *   pgroup NAME [allow=GROUP,...] [disallow=GROUP,...]
+ *                                    (a presence group and its rules)
+ *   presence_default allow|disallow  (pairs without a rule; disallow)
  *   device NAME [user=U] [line=DN[@PARTITION]] [css=CSS]
  *          [mode=nonsecure|authenticated|encrypted]
  *          [transports=udp,tcp,tls] [digest=0|1] [validity=S]

@@ -12,6 +12,7 @@
 #include "keystore/keystore.h"
 #include "pki/pki.h"
 #include "store/dialplan.h"
+#include "store/presence.h"
 #include "store/prov.h"
 
 #define TRUNKS_MAX 256
@@ -372,7 +373,89 @@ static int op_route(void *ctx, const char *caller, const char *number,
 	return 0;
 }
 
+static int op_presence_group(void *ctx, const char *user,
+			     char group[SIP_DIR_NAME_MAX])
+{
+	struct sip_dirstore *d = ctx;
+	struct store_read *r;
+	struct store_user u;
+	int rc;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_user_get(r, user, &u);
+	store_read_end(r);
+	if (rc == 0)
+		snprintf(group, SIP_DIR_NAME_MAX, "%s", u.presence_group);
+	OPENSSL_cleanse(&u, sizeof u);
+	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
+		return SIP_DIR_NOTFOUND;
+	return rc == 0 ? 0 : -1;
+}
+
+static int op_presence_rule(void *ctx, const char *watcher, const char *watched,
+			    int *allow)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_presence_group g;
+	struct store_read *r;
+	int rc;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_presence_group_get(r, watcher, &g);
+	store_read_end(r);
+	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
+		return SIP_DIR_NOTFOUND;
+	if (rc != 0)
+		return -1;
+	rc = store_presence_rule_of(&g, watched);
+	if (rc < 0)
+		return SIP_DIR_NOTFOUND;
+	*allow = rc;
+	return 0;
+}
+
+static int op_registration(void *ctx, const char *device, uint64_t *node_id)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_registration reg;
+	struct store_read *r;
+	int rc;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_registration_get(r, device, &reg);
+	store_read_end(r);
+	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
+		return SIP_DIR_NOTFOUND;
+	if (rc != 0)
+		return -1;
+	*node_id = reg.node_id;
+	return 0;
+}
+
+static int op_presence_default(void *ctx)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_read *r;
+	char v[16] = "";
+	int rc;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_param_get(r, "presence_default_subscription", v, sizeof v);
+	store_read_end(r);
+	if (rc != 0)
+		return -1;
+	return strcmp(v, "allow") == 0;
+}
+
 static const struct sip_directory_ops store_ops = {
+    .presence_group = op_presence_group,
+    .presence_rule = op_presence_rule,
+    .presence_default = op_presence_default,
+    .registration = op_registration,
     .device_by_name = op_device,
     .trunk_by_addr = op_trunk,
     .user = op_user,

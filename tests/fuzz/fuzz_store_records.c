@@ -5,13 +5,14 @@
  * current version of a record; an older version re-encodes as the current
  * one holding the same record. Records with byte fields (certificates,
  * files) must point them inside the input. The provisioning records
- * (store/prov.h) are held to the same rules. */
+ * (store/prov.h, store/presence.h) are held to the same rules. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/capf.h"
 #include "store/capture.h"
+#include "store/presence.h"
 #include "store/prov.h"
 #include "store/srst.h"
 #include "store/store.h"
@@ -168,6 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ROUND_TRIP(struct store_realm, store_realm_decode, store_realm_encode);
 	ROUND_TRIP(struct store_node_group, store_node_group_decode,
 		   store_node_group_encode);
+	ROUND_TRIP(struct store_presence_group, store_presence_group_decode,
+		   store_presence_group_encode);
 	ROUND_TRIP(struct store_registration, store_registration_decode,
 		   store_registration_encode);
 	ROUND_TRIP(struct store_secret, store_secret_decode,

@@ -39,6 +39,7 @@ expect_rc 0 ward_ctl n1 profile show standard-encrypted
 out_has "mode: encrypted"
 
 step "a user, a node group and a phone, added through the follower"
+expect_rc 0 ward_ctl $follower presence-group add staff
 export WARD_NEW_PASSWORD=alice-secret-123
 expect_rc 0 ward_ctl $follower user add alice --presence-group staff
 unset WARD_NEW_PASSWORD

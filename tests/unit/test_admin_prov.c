@@ -249,6 +249,12 @@ static void test_credentials_are_wrapped_ha1_and_never_returned(void **s)
 
 	(void)s;
 	init_cluster();
+	json_decref(expect(201, "POST", "/v1/presence-groups",
+			   "{\"name\":\"staff\",\"allow\":[\"staff\"]}"));
+	refused(400, "POST", "/v1/users",
+		"{\"name\":\"bob\",\"password\":\"bob-secret-12\","
+		"\"presence_group\":\"nobody\"}",
+		"no presence group");
 	j = expect(201, "POST", "/v1/users",
 		   "{\"name\":\"bob\",\"password\":\"bob-secret-12\","
 		   "\"presence_group\":\"staff\"}");

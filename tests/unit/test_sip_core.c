@@ -22,6 +22,7 @@
 static const char dirtext[] =
     "realm ward.test\n"
     "secret 0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20\n"
+    "presence_default allow\n"
     "user alice pw-alice\n"
     "user app1 pw-app app INVITE,NOTIFY\n"
     "device SEP001122334455 user=alice line=1001 group=1,2\n"
@@ -444,9 +445,14 @@ static void test_core_trunk_permissions_in_seed_order(void **state)
 			    "Replaces: abc@x;to-tag=1;from-tag=2\r\n", 0);
 	assert_int_equal(rep.status, 0);
 	assert_int_equal(rep.call, 1);
+	/* Past the profile, presence looks for the watched line: 2000 is
+	 * none. */
 	rep =
 	    trunk_request(f, "10.0.0.2", "SUBSCRIBE", "Event: presence\r\n", 0);
-	assert_int_equal(rep.status, 480);
+	assert_int_equal(rep.status, 404);
+	rep = trunk_request(f, "10.0.0.1", "SUBSCRIBE", "Event: dialog\r\n", 0);
+	assert_int_equal(rep.status, 403);
+	assert_string_equal(rep.phrase, "Presence Subscription Not Allowed");
 }
 
 static void test_core_trunk_app_user_needs_digest_then_its_methods(void **state)
@@ -497,6 +503,56 @@ static void test_core_phone_invite_is_proxy_challenged_then_placed(void **state)
 	assert_int_equal(rep.status, 0);
 	assert_int_equal(rep.call, 1);
 	assert_string_equal(rep.caller, "SEP001122334455");
+}
+
+static int notifies;
+static char notified[512];
+
+static int count_notify(void *arg, const struct sip_presence_notify *n)
+{
+	(void)arg;
+	notifies++;
+	snprintf(notified, sizeof notified, "%s %.*s", n->call_id,
+		 (int)n->body_len, n->body ? n->body : "");
+	return 0;
+}
+
+/* A phone's SUBSCRIBE passes digest, reaches presence as its digest user,
+ * and the watched phone's registration through the core notifies. */
+static void
+test_core_subscribe_after_digest_then_registration_notifies(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_peer p = peer_at("192.0.2.1", SIP_TP_UDP);
+	struct sip_presence *pres = sip_core_presence(f->core);
+	char msg[2048], auth[1024], nonce[128];
+	struct sip_reply rep;
+
+	notifies = 0;
+	sip_presence_set_sender(pres, count_notify, NULL);
+	request(msg, sizeof msg, "SUBSCRIBE", "SEP001122334455", 1,
+		"Event: presence\r\n");
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 407);
+	assert_non_null(challenge_for(&rep, "SHA-256", nonce, sizeof nonce));
+	authorization(auth, sizeof auth, "Proxy-Authorization", "SUBSCRIBE",
+		      "sip:SEP001122334455@ward.test", "alice", "pw-alice",
+		      SIP_DIGEST_SHA256, nonce, 1);
+	strcat(auth, "Event: presence\r\n");
+	request(msg, sizeof msg, "SUBSCRIBE", "SEP001122334455", 2, auth);
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 200);
+	assert_true(rep.to_tag[0] != '\0');
+	sip_presence_flush(pres);
+	assert_int_equal(notifies, 1);
+	assert_non_null(strstr(notified, "<basic>closed</basic>"));
+	sip_presence_on_response(pres, "call-SEP001122334455@test", 1, 200);
+	rep = register_as(f, "SEP001122334455", "pw-alice", "Expires: 600\r\n",
+			  &p);
+	assert_int_equal(rep.status, 200);
+	sip_presence_flush(pres);
+	assert_int_equal(notifies, 2);
+	assert_non_null(strstr(notified, "<basic>open</basic>"));
 }
 
 static void test_core_malformed_requests_get_400_or_silence(void **state)
@@ -598,6 +654,9 @@ int main(void)
 		setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_trunk_permissions_in_seed_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_core_subscribe_after_digest_then_registration_notifies,
+		setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_trunk_heard_only_on_its_profiles_incoming_port_and_transport,
 		setup, teardown),

@@ -20,6 +20,7 @@
 
 #include "node/admin/admin.h"
 #include "pki/pki.h"
+#include "store/presence.h"
 #include "store/prov.h"
 #include "tests/unit/test_admin_harness.h"
 #include "tests/unit/test_wardctl_runner.h"
@@ -163,6 +164,7 @@ static void test_passwords_come_from_the_environment_not_argv(void **s)
 
 	/* set changes the password only when asked to. */
 	setenv("WARD_NEW_PASSWORD", "carol-secret-2", 1);
+	wr_expect(wr_run("presence-group", "add", "x", NULL), 0);
 	wr_expect(wr_run("user", "set", "carol", "--presence-group", "x", NULL),
 		  0);
 	assert_int_equal(store_read_begin(N1->store, &r), 0);
@@ -243,6 +245,7 @@ static void test_csv_import_gives_a_verdict_per_row(void **s)
 	store_read_end(r);
 	wr_expect(wr_run("device", "import", "/nonexistent/x.csv", NULL), 1);
 
+	wr_expect(wr_run("presence-group", "add", "staff", NULL), 0);
 	path = write_tmp("name,password,presence_group\n"
 			 "u1,user-secret-1,staff\n"
 			 "u2,short,staff\n");
@@ -252,6 +255,77 @@ static void test_csv_import_gives_a_verdict_per_row(void **s)
 	/* The password is not echoed in the verdicts. */
 	assert_null(strstr(wr_out, "user-secret-1"));
 	assert_null(strstr(wr_err, "user-secret-1"));
+}
+
+/* Presence groups: rules by list, references checked, a group in use
+ * cannot go, every change audited. */
+static void test_presence_groups_rules_and_in_use(void **s)
+{
+	struct store_presence_group g;
+	struct store_read *r;
+	int audited = 0;
+
+	(void)s;
+	wr_expect(wr_run("presence-group", "add", "staff", "--description",
+			 "everyone", NULL),
+		  0);
+	wr_expect(wr_run("presence-group", "add", "execs", "--allow", "staff",
+			 "--disallow", "nobody", NULL),
+		  2);
+	err_has("no presence group \"nobody\"");
+	wr_expect(wr_run("presence-group", "add", "execs", "--allow",
+			 "staff,execs", NULL),
+		  0);
+	wr_expect(wr_run("presence-group", "set", "staff", "--disallow",
+			 "execs", NULL),
+		  0);
+	wr_expect(
+	    wr_run("presence-group", "set", "staff", "--allow", "execs", NULL),
+	    2);
+	err_has("more than one rule");
+	assert_int_equal(store_read_begin(N1->store, &r), 0);
+	assert_int_equal(store_presence_group_get(r, "staff", &g), 0);
+	assert_int_equal(store_presence_rule_of(&g, "execs"), 0);
+	assert_int_equal(store_presence_group_get(r, "execs", &g), 0);
+	assert_int_equal(store_presence_rule_of(&g, "staff"), 1);
+	assert_int_equal(store_presence_rule_of(&g, "execs"), 1);
+	assert_int_equal(store_presence_rule_of(&g, "other"), -1);
+	store_read_end(r);
+	wr_expect(wr_run("presence-group", "show", "execs", NULL), 0);
+	out_has("allow: staff,execs");
+	wr_expect(wr_run("presence-group", "list", NULL), 0);
+	out_has("staff");
+	out_has("execs");
+
+	setenv("WARD_NEW_PASSWORD", "dave-secret-1", 1);
+	wr_expect(
+	    wr_run("user", "add", "dave", "--presence-group", "ghosts", NULL),
+	    2);
+	err_has("no presence group \"ghosts\"");
+	wr_expect(
+	    wr_run("user", "add", "dave", "--presence-group", "execs", NULL),
+	    0);
+	/* In use by a user, then by another group's rule. */
+	wr_expect(wr_run("presence-group", "delete", "execs", NULL), 2);
+	err_has("in use by user dave");
+	wr_expect(wr_run("user", "set", "dave", "--presence-group", "", NULL),
+		  0);
+	wr_expect(wr_run("presence-group", "delete", "execs", NULL), 2);
+	err_has("in use by the rules of presence group staff");
+	wr_expect(
+	    wr_run("presence-group", "set", "staff", "--disallow", "", NULL),
+	    0);
+	wr_expect(wr_run("presence-group", "delete", "execs", NULL), 0);
+	assert_int_equal(store_read_begin(N1->store, &r), 0);
+	assert_int_equal(store_presence_group_get(r, "execs", &g),
+			 STORE_ENOTFOUND);
+	store_read_end(r);
+	wr_expect(wr_run("audit", NULL), 0);
+	audited = strstr(wr_out, "presence-group.add") != NULL &&
+		  strstr(wr_out, "presence-group.delete") != NULL &&
+		  strstr(wr_out, "rules=staff:allow,execs:allow") != NULL;
+	if (!audited)
+		fail_msg("audit lacks presence-group changes: %s", wr_out);
 }
 
 static void test_renderers_clean_hostile_answers(void **s)
@@ -289,6 +363,9 @@ int main(void)
 		test_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_csv_import_gives_a_verdict_per_row, test_setup,
+		test_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_presence_groups_rules_and_in_use, test_setup,
 		test_teardown),
 	    cmocka_unit_test(test_renderers_clean_hostile_answers),
 	};

@@ -65,5 +65,10 @@ int cmd_route_pattern_show(struct wardctl *ctx, int argc, char **argv);
 int cmd_route_pattern_list(struct wardctl *ctx, int argc, char **argv);
 int cmd_route_pattern_delete(struct wardctl *ctx, int argc, char **argv);
 int cmd_dial_plan_route(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_add(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_set(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_show(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_presence_group_delete(struct wardctl *ctx, int argc, char **argv);
 
 #endif

@@ -1,6 +1,6 @@
 /* prov: the provisioning groups of wardctl — profile, trunk-profile,
  * device, user, app-user, realm, node-group, partition, css,
- * route-pattern — each described by a table
+ * route-pattern, presence-group — each described by a table
  * (one small cmd_*.c per group) that one engine turns into add, set, show,
  * list, delete and CSV import against /v1/<collection>.
  *
@@ -91,5 +91,6 @@ extern const struct prov_group prov_group_srst;
 extern const struct prov_group prov_group_partition;
 extern const struct prov_group prov_group_css;
 extern const struct prov_group prov_group_route_pattern;
+extern const struct prov_group prov_group_presence_group;
 
 #endif

@@ -1,0 +1,60 @@
+# presence.sh: SIPp helpers of the presence system tests, sourced after
+# lib.sh. Needs SCEN (the scenarios' directory) and TARGET (host:port of
+# the signaling role).
+
+# csv FILE FIELDS...: a SIPp injection file of one row.
+csv() {
+	local f=$CLUSTER_DIR/$1
+	shift
+	printf 'SEQUENTIAL\n%s\n' "$(
+		IFS=';'
+		echo "$*"
+	)" >"$f"
+}
+
+# sipp_run NAME IP SCENARIO ARGS...: one call from IP over $SIPP_TP (u1,
+# UDP, unless set: t1 for TCP); must pass.
+sipp_run() {
+	local name=$1 ip=$2 scen=$3 lport
+	shift 3
+	lport=$(free_port)
+	(cd "$CLUSTER_DIR" && timeout 30 sipp -sf "$scen" -m 1 -i "$ip" \
+		-t "${SIPP_TP:-u1}" \
+		-p "$lport" -timeout 25 -trace_err -trace_msg "$@" \
+		"${SIPP_TARGET:-$TARGET}" </dev/null >"$name.sipp.out" 2>&1)
+}
+
+# watch NAME CSV EVENT ACCEPT FIRST SECOND TRIGGER_CSV: a watcher
+# (presence_watch.xml) in the background; once its initial NOTIFY came
+# (body matching FIRST), TRIGGER_CSV's phone registers and the watcher
+# must get a NOTIFY matching SECOND, then unsubscribe. $WHILE_WATCHING,
+# if set, runs between the two; the phone registers at $TRIGGER_TARGET
+# (default $TARGET).
+watch() {
+	local name=$1 csvf=$2 event=$3 accept=$4 first=$5 second=$6 trig=$7
+	sed -e "s|@EVENT@|$event|g" -e "s|@ACCEPT@|$accept|g" \
+		-e "s|@FIRST@|$first|g" -e "s|@SECOND@|$second|g" \
+		"$SCEN/presence_watch.xml" >"$CLUSTER_DIR/$name.xml"
+	sipp_run "$name" 127.0.0.1 "$name.xml" -inf "$csvf" &
+	local pid=$!
+	wait_until 10 "$name's initial NOTIFY" sh -c \
+		"cat '$CLUSTER_DIR'/${name}_*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
+	${WHILE_WATCHING:-}
+	SIPP_TARGET=${TRIGGER_TARGET:-$TARGET} \
+		sipp_run "reg-$name" 127.0.0.1 "$SCEN/register.xml" -inf "$trig" ||
+		fail "the watched phone did not register"
+	wait "$pid" ||
+		fail "$name: $(tail -5 "$CLUSTER_DIR"/${name}_*_errors.log 2>/dev/null)"
+}
+
+# refused NAME CSV EVENT [STATUS]: the watcher's SUBSCRIBE gets STATUS
+# (403) after digest.
+refused() {
+	sed -e "s|@EVENT@|$3|g" -e "s|@STATUS@|${4:-403}|g" \
+		"$SCEN/presence_refused.xml" >"$CLUSTER_DIR/$1.xml"
+	sipp_run "$1" 127.0.0.1 "$1.xml" -inf "$2" ||
+		fail "$2 ($3) was not refused with ${4:-403}"
+}
+
+PIDF_CLOSED='\&lt;basic\&gt;closed\&lt;/basic\&gt;'
+PIDF_OPEN='\&lt;basic\&gt;open\&lt;/basic\&gt;'
