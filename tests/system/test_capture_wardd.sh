@@ -19,6 +19,7 @@ B2=SEP0000000000B4
 python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" --server-name localhost \
 	$A $B $B1 $B2 >/dev/null
 node_conf n1 "[node]" "log_level = debug"
+node_conf n2 "[node]" "log_level = debug"
 read -r _ SIP TLS <<<"$(ward_sip n1)"
 serves_file() {
 	local served file
@@ -119,6 +120,13 @@ wiped_twice() {
 }
 wait_until 3 "the keys wiped at the window's end" wiped_twice
 
+step "a follower serves its own log, its fetch audited through the leader"
+ward_join n2 n1 || fail "n2 did not join"
+on_n2() { [ "$(ward_ctl n2 --json capture keys $A | jq -r .node)" = n2 ]; }
+wait_until 20 "n2 answering for its own key log" on_n2
+[ "$(ward_ctl n2 --json capture keys $A | jq '.entries | length')" = 0 ] ||
+	fail "n2 relayed no call but has keys"
+
 step "every start, stop and fetch audited"
 ward_ctl n1 --json audit >"$CLUSTER_DIR/audit.json"
 for a in capture.start capture.stop capture.fetch; do
@@ -126,12 +134,16 @@ for a in capture.start capture.stop capture.fetch; do
 done
 [ "$(grep -o '"capture.fetch"' "$CLUSTER_DIR/audit.json" | wc -l)" -ge 5 ] ||
 	fail "fetches not each audited"
+jq -e '.. | strings | select(test("^SEP0000000000A1 node n2 by admin$"))' \
+	"$CLUSTER_DIR/audit.json" >/dev/null || fail "n2's fetch not audited"
+ward_stop n2
 ward_stop n1 # the store and the Raft log flushed, the log complete
 
 step "no key in the log, the store, the Raft log or the audit"
 cat "$CLUSTER_DIR"/keys[012].txt >"$CLUSTER_DIR/allkeys.txt"
 python3 - "$CLUSTER_DIR/allkeys.txt" "$CLUSTER_DIR/n1.log" \
-	"$CLUSTER_DIR/audit.json" "$CLUSTER_DIR/n1" <<'PY' || fail "a key leaked"
+	"$CLUSTER_DIR/audit.json" "$CLUSTER_DIR/n1" "$CLUSTER_DIR/n2" \
+	"$CLUSTER_DIR/n2.log" <<'PY' || fail "a key leaked"
 import base64, os, sys
 keys = [base64.b64decode(l.strip()) for l in open(sys.argv[1]) if l.strip()]
 needles = []
@@ -140,9 +152,10 @@ for ks in keys:
     for part in (ks, key, salt):
         needles += [part, part.hex().encode(), part.hex().upper().encode(),
                     base64.b64encode(part).rstrip(b"=")[:16]]
-files = [sys.argv[2], sys.argv[3]]
-for root, _, names in os.walk(sys.argv[4]):
-    files += [os.path.join(root, n) for n in names]
+files = [sys.argv[2], sys.argv[3], sys.argv[6]]
+for d in sys.argv[4:6]:
+    for root, _, names in os.walk(d):
+        files += [os.path.join(root, n) for n in names]
 bad = 0
 for path in files:
     data = open(path, "rb").read()
