@@ -7,7 +7,8 @@
  *   DELETE /v1/capture/DEVICE        close it
  *   GET    /v1/capture/DEVICE/keys   this node's key log of DEVICE
  *   POST   /v1/capture-fetched       members only: a follower's fetch,
- *                                    for the audit log
+ *                                    for the audit log (served where it
+ *                                    arrives: never relayed by a follower)
  *
  * Every start, stop and fetch is audited (capture.start, capture.stop,
  * capture.fetch) before it takes effect: a fetch answers only once its

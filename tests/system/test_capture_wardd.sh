@@ -126,6 +126,13 @@ on_n2() { [ "$(ward_ctl n2 --json capture keys $A | jq -r .node)" = n2 ]; }
 wait_until 20 "n2 answering for its own key log" on_n2
 [ "$(ward_ctl n2 --json capture keys $A | jq '.entries | length')" = 0 ] ||
 	fail "n2 relayed no call but has keys"
+# the members' route is not for anyone else, on either node
+for n in n1 n2; do
+	code=$(curl -sk -o /dev/null -w '%{http_code}' -X POST \
+		-d '{"device": "'$A'", "admin": "mallory"}' \
+		"$(ward_url $n)/v1/capture-fetched")
+	[ "$code" = 403 ] || fail "$n: a stranger's fetch record got $code"
+done
 
 step "every start, stop and fetch audited"
 ward_ctl n1 --json audit >"$CLUSTER_DIR/audit.json"
@@ -136,6 +143,7 @@ done
 	fail "fetches not each audited"
 jq -e '.. | strings | select(test("^SEP0000000000A1 node n2 by admin$"))' \
 	"$CLUSTER_DIR/audit.json" >/dev/null || fail "n2's fetch not audited"
+! grep -q mallory "$CLUSTER_DIR/audit.json" || fail "a stranger's record"
 ward_stop n2
 ward_stop n1 # the store and the Raft log flushed, the log complete
 
