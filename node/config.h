@@ -16,6 +16,9 @@ struct config {
 	unsigned sip_keepalive_s;         /* sip.keepalive_s (CRLF) */
 	unsigned sip_rate_per_source;     /* sip.rate_per_source msgs/s */
 	unsigned sip_conn_per_source;     /* sip.conn_per_source TCP/TLS */
+	unsigned sip_silent_s;            /* sip.silent_s: first message due */
+	unsigned sip_max_connections;     /* sip.max_connections TCP/TLS */
+	unsigned sip_trunk_options_s;     /* sip.trunk_options_s keepalive */
 	char sip_digest[64];              /* sip.digest_algorithms */
 	unsigned sip_max_calls;           /* sip.max_calls on this node */
 	unsigned sip_max_calls_per_device; /* sip.max_calls_per_device */

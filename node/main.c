@@ -444,6 +444,7 @@ int main(int argc, char **argv)
 	    .hooks = {.bootstrap = wardd_bootstrap,
 		      .tftp_file = wardd_tftp_file,
 		      .tftp_explain = wardd_tftp_explain,
+		      .sip_trunk_status = wardd_sip_trunk_status,
 		      .calls_json = wardd_calls_json,
 		      .capture_keys_json = wardd_capture_keys,
 		      .arg = &w},

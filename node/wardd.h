@@ -50,6 +50,7 @@ struct wardd {
 	uint8_t sip_tls_fp[32];		  /* TLS files the role runs with */
 	int sip_failed;			  /* could not listen: given up */
 	struct wardd_sipreg *sipreg;	  /* owned: changes for the leader */
+	struct wardd_sipfail *sipfail;	  /* owned: failures for the audit */
 	/* The media thread and the table the B2BUA calls (wardd_media.c);
 	 * started with the signaling role, freed after it. */
 	struct wardd_media *media;    /* owned */
@@ -103,6 +104,8 @@ int wardd_join(struct wardd *w, const char *url, const char *token,
 int wardd_sip_init(struct wardd *w);
 void wardd_sip_look(struct wardd *w);
 void wardd_sip_fini(struct wardd *w);
+/* admin hook: the trunk keepalive's last word on TRUNK, as JSON text. */
+int wardd_sip_trunk_status(void *arg, const char *trunk, char **out);
 /* wardd_calls.c: the admin hook of GET /v1/calls (admin.h calls_json);
  * ARG is the struct wardd. */
 int wardd_calls_json(void *arg, char **out);
@@ -131,5 +134,16 @@ int wardd_sipreg_init(struct wardd *w);
 void wardd_sipreg_queue(struct wardd *w, const struct admin_reg_change *c);
 /* After the signaling role stopped (nothing queues any more). */
 void wardd_sipreg_fini(struct wardd *w);
+
+/* wardd_sipfail.c: the signaling role's failures, to the admin gate. */
+struct sockaddr;
+int wardd_sipfail_init(struct wardd *w);
+/* The core's fail hook (signaling thread; ARG is the wardd). */
+void wardd_sipfail_hook(void *arg, const struct sockaddr *src,
+			const char *name, const char *why);
+/* Main loop: hands what was counted to the admin gate. */
+void wardd_sipfail_drain(struct wardd *w);
+/* After the signaling role stopped. */
+void wardd_sipfail_fini(struct wardd *w);
 
 #endif

@@ -1,7 +1,8 @@
 /* wardd_sip: the signaling role in wardd — started once this node is a
  * member of an initialised cluster (KEK on disk, cluster record and digest
- * nonce secret in the store), restarted when its TLS certificate or the
- * trusted CAs change (no process restart), and the registrations table
+ * nonce secret in the store), its listeners restarted when its TLS
+ * certificate or the trusted CAs change (no process restart, the
+ * in-memory registrations kept), and the registrations table
  * kept: a device's owner is written when it changes, never on a refresh. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -230,6 +231,9 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	sc->tls_port = w->cfg.sip_tls_port;
 	sc->keepalive_s = w->cfg.sip_keepalive_s;
 	sc->conn_per_source = w->cfg.sip_conn_per_source;
+	sc->silent_s = w->cfg.sip_silent_s;
+	sc->max_connections = w->cfg.sip_max_connections;
+	sc->trunk_options_s = w->cfg.sip_trunk_options_s;
 	snprintf(sc->tls_dir, sizeof sc->tls_dir, "%s/sip-tls",
 		 w->cfg.data_dir);
 	sc->core.node_id = w->id.node_id;
@@ -301,8 +305,10 @@ void wardd_sip_look(struct wardd *w)
 	struct sip_config sc;
 	/* Additions come through .bound (which checks the record), removals
 	 * through .owner with a NULL binding. */
-	struct sip_core_hooks hooks = {
-	    .owner = on_owner_gone, .bound = on_binding, .arg = w};
+	struct sip_core_hooks hooks = {.owner = on_owner_gone,
+				       .bound = on_binding,
+				       .fail = wardd_sipfail_hook,
+				       .arg = w};
 	struct store_read *r;
 	struct store_cluster cl;
 	struct store_secret sec;
@@ -348,14 +354,21 @@ void wardd_sip_look(struct wardd *w)
 	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
 		return;
 	if (w->sip) {
-		/* sofia cannot swap a listener's certificate: a new thread
-		 * with the new files. Phones re-register on the next
-		 * refresh. */
+		/* sofia cannot swap a listener's certificate: new listeners
+		 * with the new files, on the same core — the bindings, nonce
+		 * counts and limits stay; TCP/TLS peers reconnect. */
 		log_info("sip",
 			 "certificate or trusted CAs changed: restarting "
-			 "the signaling listeners");
-		sip_free(w->sip);
-		w->sip = NULL;
+			 "the signaling listeners (registrations kept)");
+		if (sip_restart(w->sip, &sc, err, sizeof err) != 0) {
+			log_error("sip", "signaling not restarted: %s", err);
+			sip_free(w->sip);
+			w->sip = NULL;
+			w->sip_failed = 1;
+			return;
+		}
+		memcpy(w->sip_tls_fp, fp, 32);
+		return;
 	}
 	media_look(w, &sc);
 	sc.media = w->media ? &w->media_table : NULL;
@@ -368,10 +381,34 @@ void wardd_sip_look(struct wardd *w)
 	memcpy(w->sip_tls_fp, fp, 32);
 }
 
+int wardd_sip_trunk_status(void *arg, const char *trunk, char **out)
+{
+	struct wardd *w = arg;
+	struct sip_trunk_status st;
+	char buf[512];
+	int n;
+
+	if (!w->sip || sip_role_trunk_status(w->sip, trunk, &st) != 0)
+		return -1;
+	/* The algorithm name is ours (digest.c); nothing else is text. */
+	n = snprintf(buf, sizeof buf,
+		     "{\"reachable\":%s,\"status\":%d,\"auth\":\"%s\","
+		     "\"auth_refused\":%s,\"checked_ms\":%llu,\"rtt_ms\":%u,"
+		     "\"probes\":%llu}",
+		     st.reachable ? "true" : "false", st.status, st.auth,
+		     st.auth_refused ? "true" : "false",
+		     (unsigned long long)st.checked_ms, st.rtt_ms,
+		     (unsigned long long)st.probes);
+	if (n < 0 || (size_t)n >= sizeof buf || !(*out = strdup(buf)))
+		return -1;
+	return 0;
+}
+
 static void on_sip_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
+	wardd_sipfail_drain(arg);
 	wardd_sip_look(arg);
 }
 
@@ -379,7 +416,7 @@ int wardd_sip_init(struct wardd *w)
 {
 	struct timeval tv = {SIP_TICK_S, 0};
 
-	if (wardd_sipreg_init(w) != 0)
+	if (wardd_sipreg_init(w) != 0 || wardd_sipfail_init(w) != 0)
 		return -1;
 	w->ev_sip = event_new(w->base, -1, EV_PERSIST, on_sip_timer, w);
 	return w->ev_sip && event_add(w->ev_sip, &tv) == 0 ? 0 : -1;
@@ -398,6 +435,7 @@ void wardd_sip_fini(struct wardd *w)
 	wardd_capture_free(w->capture); /* after the media: it logs here */
 	w->capture = NULL;
 	wardd_sipreg_fini(w); /* after the role: nothing queues any more */
+	wardd_sipfail_fini(w);
 	sip_dirstore_free(w->sip_dir);
 	w->sip_dir = NULL;
 }

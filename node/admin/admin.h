@@ -36,6 +36,11 @@ struct admin_hooks {
 	 * 0, ADMIN_TFTP_NOT_FOUND, or -1. Any thread. */
 	int (*tftp_explain)(void *arg, uint64_t node_id, const char *device,
 			    char **out);
+	/* GET /v1/devices/NAME of a trunk: what this node's keepalive last
+	 * learnt of TRUNK, as a JSON object's text in *out (malloc'ed,
+	 * transferred); 0, or -1 when nothing is known. Admin thread. NULL:
+	 * the field is left out. */
+	int (*sip_trunk_status)(void *arg, const char *trunk, char **out);
 	/* GET /v1/calls: the calls this node's signaling role carries, as
 	 * JSON text ({"calls": [...]}) in *out (malloc'ed, transferred). 0
 	 * or -1; on the admin's thread. NULL: the route answers 501. */
@@ -115,6 +120,14 @@ void admin_fingerprint(struct admin *a, uint8_t out[32]);
 
 /* The TCP port bound (useful when the listen address asked for port 0). */
 int admin_port(struct admin *a);
+
+/* COUNT SIP authentication or authorization failures from ADDR naming
+ * NAME (the user or device tried; may be ""), REASON the last one's (may
+ * be NULL): counted in the gate's fixed tables with the logins and joins
+ * and summarised with them, "sip.fail" per source per window (the leader
+ * writes, a follower hands its summary to it). Admin thread only. */
+void admin_sip_failures(struct admin *a, const char *addr, const char *name,
+			const char *reason, unsigned count);
 
 /* ---- registration relay (routes_sipreg.c) ----------------------------- */
 

@@ -28,6 +28,7 @@
 enum admin_gate_kind {
 	ADMIN_GATE_LOGIN = 0, /* wrong or malformed admin credentials */
 	ADMIN_GATE_JOIN,      /* a refused join token */
+	ADMIN_GATE_SIP,	      /* SIP digest or authorization refusals */
 	ADMIN_GATE_CAPF,      /* enrolment: an unknown or unscheduled device,
 				 a malformed or stalled session, EST refused */
 	ADMIN_GATE__KINDS
@@ -59,12 +60,17 @@ unsigned admin_gate_take(struct admin_gate *g, const char *addr,
  * failure of the window (the caller arms its summary timer), else 0. */
 int admin_gate_fail(struct admin_gate *g, enum admin_gate_kind kind,
 		    const char *addr, const char *name, const char *reason);
+/* The same for COUNT failures at once (a summary another part of the
+ * node made: the SIP role's counts). */
+int admin_gate_fail_n(struct admin_gate *g, enum admin_gate_kind kind,
+		      const char *addr, const char *name, const char *reason,
+		      unsigned count);
 /* Failures counted since the last summary. */
 unsigned admin_gate_pending(const struct admin_gate *g);
 
 /* One audit record of a summary: ACTION "login.fail", "join.fail",
- * "capf.fail", "login.fail.users" or "auth.fail.more"; DETAIL printable
- * text. */
+ * "sip.fail", "capf.fail", "login.fail.users" or "auth.fail.more";
+ * DETAIL printable text. */
 typedef void (*admin_gate_emit_fn)(void *arg, const char *action,
 				   const char *detail);
 /* Emits the window's summary through EMIT (at most ADMIN_GATE_RECORDS_MAX

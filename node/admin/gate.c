@@ -136,24 +136,31 @@ unsigned admin_gate_take(struct admin_gate *g, const char *addr,
 }
 
 static void name_count_add(struct name_count *tab, unsigned cap, unsigned *n,
-			   unsigned *other, const char *name)
+			   unsigned *other, const char *name, unsigned count)
 {
 	for (unsigned i = 0; i < *n; i++)
 		if (strcmp(tab[i].name, name) == 0) {
-			tab[i].count++;
+			tab[i].count += count;
 			return;
 		}
 	if (*n == cap) {
-		(*other)++;
+		*other += count;
 		return;
 	}
 	snprintf(tab[*n].name, sizeof tab[*n].name, "%s", name);
-	tab[*n].count = 1;
+	tab[*n].count = count;
 	(*n)++;
 }
 
 int admin_gate_fail(struct admin_gate *g, enum admin_gate_kind kind,
 		    const char *addr, const char *name, const char *reason)
+{
+	return admin_gate_fail_n(g, kind, addr, name, reason, 1);
+}
+
+int admin_gate_fail_n(struct admin_gate *g, enum admin_gate_kind kind,
+		      const char *addr, const char *name, const char *reason,
+		      unsigned count)
 {
 	char key[ADMIN_GATE_ADDR_MAX];
 	struct source *s = NULL;
@@ -163,7 +170,9 @@ int admin_gate_fail(struct admin_gate *g, enum admin_gate_kind kind,
 	snprintf(key, sizeof key, "%s", addr && addr[0] ? addr : "?");
 	if (!name || !name[0])
 		name = "?";
-	g->pending++;
+	if (!count || kind >= ADMIN_GATE__KINDS)
+		return 0;
+	g->pending += count;
 	for (unsigned i = 0; i < g->n_sources; i++)
 		if (g->sources[i].kind == kind &&
 		    strcmp(g->sources[i].addr, key) == 0)
@@ -175,20 +184,20 @@ int admin_gate_fail(struct admin_gate *g, enum admin_gate_kind kind,
 		snprintf(s->addr, sizeof s->addr, "%s", key);
 	}
 	if (s) {
-		s->count++;
+		s->count += count;
 		n_names = 0;
 		while (n_names < ADMIN_GATE_NAMES && s->names[n_names].count)
 			n_names++;
 		name_count_add(s->names, ADMIN_GATE_NAMES, &n_names,
-			       &s->names_other, name);
+			       &s->names_other, name, count);
 		if (reason)
 			snprintf(s->reason, sizeof s->reason, "%s", reason);
 	} else {
-		g->more++;
+		g->more += count;
 	}
 	if (kind == ADMIN_GATE_LOGIN)
 		name_count_add(g->users, ADMIN_GATE_USERS, &g->n_users,
-			       &g->users_other, name);
+			       &g->users_other, name, count);
 	return first;
 }
 
@@ -222,6 +231,13 @@ static void names_text(char *out, size_t cap, const struct name_count *tab,
 		snprintf(out + len, cap - len, " (+%u more)", other);
 }
 
+static const char *const kind_action[ADMIN_GATE__KINDS] = {
+    [ADMIN_GATE_LOGIN] = "login.fail",
+    [ADMIN_GATE_JOIN] = "join.fail",
+    [ADMIN_GATE_SIP] = "sip.fail",
+    [ADMIN_GATE_CAPF] = "capf.fail",
+};
+
 unsigned admin_gate_summary(struct admin_gate *g, unsigned window_s,
 			    admin_gate_emit_fn emit, void *arg)
 {
@@ -247,11 +263,7 @@ unsigned admin_gate_summary(struct admin_gate *g, unsigned window_s,
 		if (s->reason[0])
 			snprintf(detail + len, sizeof detail - len, " last=%s",
 				 s->reason);
-		emit(arg,
-		     s->kind == ADMIN_GATE_LOGIN  ? "login.fail"
-		     : s->kind == ADMIN_GATE_CAPF ? "capf.fail"
-						  : "join.fail",
-		     detail);
+		emit(arg, kind_action[s->kind], detail);
 		emitted++;
 	}
 	if (g->n_users) {

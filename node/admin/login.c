@@ -286,6 +286,18 @@ void admin_fail_count(struct admin_op *op, enum admin_gate_kind kind,
 		evtimer_add(a->ev_fail_summary, &tv);
 }
 
+void admin_sip_failures(struct admin *a, const char *addr, const char *name,
+			const char *reason, unsigned count)
+{
+	struct timeval tv = {a->limits.fail_summary_s, 0};
+
+	if (a->gate &&
+	    admin_gate_fail_n(a->gate, ADMIN_GATE_SIP, addr, name, reason,
+			      count) &&
+	    a->ev_fail_summary)
+		evtimer_add(a->ev_fail_summary, &tv);
+}
+
 void admin_audit_failure(struct admin *a, const char *action,
 			 const char *detail)
 {
@@ -312,7 +324,8 @@ void admin_audit_failure(struct admin *a, const char *action,
 
 static int record_action_ok(const char *action)
 {
-	static const char *const ok[] = {"login.fail", "join.fail", "capf.fail",
+	static const char *const ok[] = {"login.fail", "join.fail", "sip.fail",
+					 "capf.fail",
 					 "login.fail.users", "auth.fail.more"};
 
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)

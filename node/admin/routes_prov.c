@@ -158,6 +158,26 @@ void admin_route_prov_list(struct admin_op *op)
 	admin_op_reply(op, 200, ans);
 }
 
+/* The trunk keepalive's view from this node (in memory, not replicated):
+ * "reachability", with the node's name. */
+static void prov_trunk_reachability(struct admin *a, const char *trunk,
+				    json_t *o)
+{
+	char *text = NULL;
+	json_t *j;
+
+	if (a->hooks.sip_trunk_status(a->hooks.arg, trunk, &text) != 0)
+		return;
+	j = json_loads(text, 0, NULL);
+	free(text);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return;
+	}
+	json_object_set_new(j, "node", json_string(a->node_name));
+	json_object_set_new(o, "reachability", j);
+}
+
 void admin_route_prov_get(struct admin_op *op)
 {
 	const struct prov_kind *k = prov_route_kind(op);
@@ -173,6 +193,10 @@ void admin_route_prov_get(struct admin_op *op)
 	if (o && k->id == PROV_DEVICE)
 		prov_device_status(r, &rec.device, o);
 	store_read_end(r);
+	if (o && rc == 0 && k->id == PROV_DEVICE &&
+	    rec.device.kind == STORE_DEVICE_TRUNK &&
+	    op->a->hooks.sip_trunk_status)
+		prov_trunk_reachability(op->a, rec.device.name, o);
 	OPENSSL_cleanse(&rec, sizeof rec);
 	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL) {
 		admin_op_error(op, 404, "no %s \"%s\"", k->what, op->args[0]);

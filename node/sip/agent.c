@@ -29,9 +29,11 @@ struct sip_role;
 
 #include "common/errmsg.h"
 #include "common/log.h"
+#include "node/sip/conn.h"
 #include "node/sip/call.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
+#include "node/sip/uac_options.h"
 
 #define TAG "sip"
 #define TIMER_MS 100
@@ -58,7 +60,13 @@ struct sip_role {
 	pthread_cond_t cv;
 	int ready; /* 1 listening, -1 failed */
 	char errmsg[256];
-	struct sip_core_stats stats; /* under mu */
+	struct sip_core_stats stats;	  /* under mu */
+	struct sip_conn_stats conn_stats; /* under mu */
+	/* The trunks' reachability (uac_options.h), under mu: it outlives
+	 * a restart of the thread. */
+	struct sip_trunk_status trunk_st[SIP_KEEPALIVE_TRUNKS];
+	size_t ntrunk_st;
+	struct sip_keepalive *ka; /* signaling thread */
 	/* The calls as of the last second (under mu), for listings. */
 	struct sip_call_info *calls_snap; /* owned */
 	size_t ncalls_snap;
@@ -79,6 +87,8 @@ struct sip_role {
 		struct sockaddr_storage addr;
 	} * conns;
 	unsigned long capped; /* connections over the per-source cap */
+	/* sip_conn's counters at the last minute's log line. */
+	unsigned long conn_refused, conn_full, conn_silent;
 };
 
 void sip_config_defaults(struct sip_config *cfg)
@@ -92,12 +102,22 @@ void sip_config_defaults(struct sip_config *cfg)
 	cfg->idle_s = 120;
 	cfg->max_msg = 65536;
 	cfg->conn_per_source = 32;
+	cfg->silent_s = 5;
+	cfg->max_connections = 16384;
+	cfg->trunk_options_s = 30;
 	sip_core_config_defaults(&cfg->core);
 	sip_call_config_defaults(&cfg->call);
 }
 
 /* Wall-clock time: nonces carry their issue time and every node of the
  * cluster must read it the same way. */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -213,8 +233,7 @@ static int conn_seen(struct sip_role *r, msg_t *msg,
 	size_t i, free_slot = CONN_MAX;
 	unsigned n = 0;
 
-	if (!r->conns || !r->cfg.conn_per_source || !tp ||
-	    !tport_is_secondary(tp) || !tport_is_stream(tp))
+	if (!r->conns || !tp || !tport_is_secondary(tp) || !tport_is_stream(tp))
 		return 0;
 	i = conn_slot(tp);
 	for (size_t k = 0; k < CONN_MAX; k++, i = (i + 1) & (CONN_MAX - 1)) {
@@ -227,13 +246,15 @@ static int conn_seen(struct sip_role *r, msg_t *msg,
 	}
 	for (size_t k = 0; k < CONN_MAX; k++)
 		n += r->conns[k].tp && same_host(&r->conns[k].addr, addr);
-	if (free_slot == CONN_MAX || n >= r->cfg.conn_per_source) {
+	if (free_slot == CONN_MAX ||
+	    (r->cfg.conn_per_source && n >= r->cfg.conn_per_source)) {
 		r->capped++;
 		close_later(r, msg);
 		return -1;
 	}
 	r->conns[free_slot].tp = tport_ref(tp);
 	r->conns[free_slot].addr = *addr;
+	sip_conn_spoke((const struct sockaddr *)addr); /* no longer silent */
 	return 0;
 }
 
@@ -461,21 +482,37 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		return;
 	}
 	close_flooders(r);
-	if (++r->ticks % (60000 / TIMER_MS) == 0 && (r->closed || r->capped)) {
-		log_info(TAG,
-			 "closed %lu TCP/TLS connections in the last minute "
-			 "(%lu over the per-source cap of %u, the rest "
-			 "flooding)",
-			 r->closed, r->capped, r->cfg.conn_per_source);
+	if (++r->ticks % (60000 / TIMER_MS) == 0) {
+		struct sip_conn_stats cs;
+		sip_conn_stats(&cs);
+		if (r->closed || r->capped || cs.refused != r->conn_refused ||
+		    cs.full != r->conn_full || cs.silent != r->conn_silent)
+			log_info(TAG,
+				 "closed %lu TCP/TLS connections in the last "
+				 "minute (%lu over the per-source cap of %u, "
+				 "the rest flooding); at accept: %lu over the "
+				 "cap, %lu over the total of %u; %lu silent "
+				 "for %u s",
+				 r->closed, r->capped, r->cfg.conn_per_source,
+				 cs.refused - r->conn_refused,
+				 cs.full - r->conn_full,
+				 r->cfg.max_connections,
+				 cs.silent - r->conn_silent, r->cfg.silent_s);
 		r->closed = r->capped = 0;
+		r->conn_refused = cs.refused;
+		r->conn_full = cs.full;
+		r->conn_silent = cs.silent;
 	}
 	if (r->ticks % (1000 / TIMER_MS) == 0) {
+		sip_conn_sweep();
 		conn_sweep(r, 0);
+		sip_keepalive_tick(r->ka, mono_ms());
 		sip_core_tick(r->core, now_ms());
 		sip_calls_tick(r->calls, now_ms());
 		sip_presence_flush(sip_core_presence(r->core));
 		pthread_mutex_lock(&r->mu);
 		sip_core_stats(r->core, &r->stats);
+		sip_conn_stats(&r->conn_stats);
 		r->ncalls_snap = 0;
 		if (r->calls_snap) {
 			size_t n = sip_calls_list(r->calls, r->calls_snap,
@@ -485,6 +522,28 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		}
 		pthread_mutex_unlock(&r->mu);
 	}
+}
+
+/* The keepalive's word on a trunk (signaling thread): kept for
+ * sip_role_trunk_status. */
+static void on_trunk_status(void *arg, const struct sip_trunk_status *st)
+{
+	struct sip_role *r = arg;
+	size_t i;
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->ntrunk_st; i++)
+		if (strcmp(r->trunk_st[i].name, st->name) == 0)
+			break;
+	if (st->removed) {
+		if (i < r->ntrunk_st)
+			r->trunk_st[i] = r->trunk_st[--r->ntrunk_st];
+	} else if (i < r->ntrunk_st) {
+		r->trunk_st[i] = *st;
+	} else if (r->ntrunk_st < SIP_KEEPALIVE_TRUNKS) {
+		r->trunk_st[r->ntrunk_st++] = *st;
+	}
+	pthread_mutex_unlock(&r->mu);
 }
 
 static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
@@ -577,13 +636,26 @@ static void *sip_thread(void *arg)
 		signal_ready(r, -1, "sip: out of memory");
 		goto err_after_init;
 	}
+	{
+		struct sip_conn_config cc = {
+		    .per_source = r->cfg.conn_per_source,
+		    .max = r->cfg.max_connections,
+		    .silent_ms = r->cfg.silent_s * 1000,
+		};
+		if (sip_conn_thread_begin(&cc) != 0) {
+			signal_ready(r, -1, "sip: out of memory");
+			goto err_after_tls_table;
+		}
+	}
 	r->root = su_root_create(r);
 	if (!r->root) {
 		signal_ready(r, -1, "sip: cannot create su_root");
 		goto err_after_tls_table;
 	}
-	if (sip_core_new(&r->cfg.core, r->dir, &r->hooks, &r->core, err,
-			 sizeof err) != 0) {
+	/* A restarted thread keeps the core: bindings, nonce counts and
+	 * limits outlive the listeners. */
+	if (!r->core && sip_core_new(&r->cfg.core, r->dir, &r->hooks, &r->core,
+				     err, sizeof err) != 0) {
 		signal_ready(r, -1, err);
 		goto err_after_root;
 	}
@@ -612,6 +684,18 @@ static void *sip_thread(void *arg)
 		signal_ready(r, -1, err);
 		goto err_after_agent;
 	}
+	if (r->cfg.trunk_options_s && r->cfg.nhosts) {
+		char from[SIP_HOST_MAX + 32];
+		int v6 = strchr(r->cfg.hosts[0], ':') != NULL;
+		snprintf(from, sizeof from, "sip:ward@%s%s%s", v6 ? "[" : "",
+			 r->cfg.hosts[0], v6 ? "]" : "");
+		if (sip_keepalive_new(r->agent, r->dir, from,
+				      r->cfg.trunk_options_s, on_trunk_status,
+				      r, &r->ka) != 0) {
+			signal_ready(r, -1, "sip: out of memory");
+			goto err_after_agent;
+		}
+	}
 	if (start_calls(r) != 0) {
 		signal_ready(r, -1, "sip: out of memory");
 		goto err_after_agent;
@@ -627,26 +711,60 @@ static void *sip_thread(void *arg)
 	su_root_run(r->root);
 	pthread_mutex_lock(&r->mu);
 	sip_core_stats(r->core, &r->stats); /* the last word */
+	sip_conn_stats(&r->conn_stats);
 	pthread_mutex_unlock(&r->mu);
 
 err_after_timer:
 	close_flooders(r); /* drops the references */
 	su_timer_destroy(r->timer);
 err_after_agent:
+	sip_keepalive_free(r->ka); /* before the agent: its transactions */
+	r->ka = NULL;
 	sip_calls_free(r->calls); /* before the agent: its legs */
 	r->calls = NULL;
 	conn_sweep(r, 1); /* before the agent: drops the references */
 	nta_agent_destroy(r->agent);
-err_after_core:
-	sip_core_free(r->core);
-	r->core = NULL;
+err_after_core: /* the core stays with the role (sip_free) */
 err_after_root:
 	su_root_destroy(r->root);
 err_after_tls_table:
+	sip_conn_thread_end();
 	sip_tls_peer_thread_end();
 err_after_init:
 	su_deinit();
 	return NULL;
+}
+
+/* Starts the thread and waits until it listens: 0, or -1 with ERRMSG
+ * (the thread then is gone). */
+static int start_thread(struct sip_role *r, char *errmsg, size_t errcap)
+{
+	sigset_t all, old;
+	int rc;
+
+	atomic_store(&r->stop, 0);
+	r->ready = 0;
+	/* Signals are the process's main thread's business: the signaling
+	 * thread starts with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, sip_thread, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errmsg_set(errmsg, errcap, "sip: cannot start the thread");
+		return -1;
+	}
+	r->started = 1;
+	pthread_mutex_lock(&r->mu);
+	while (!r->ready)
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+	if (r->ready < 0) {
+		errmsg_set(errmsg, errcap, "%s", r->errmsg);
+		sip_stop(r);
+		return -1;
+	}
+	return 0;
 }
 
 int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
@@ -654,8 +772,6 @@ int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 	      char *errmsg, size_t errcap)
 {
 	struct sip_role *r = calloc(1, sizeof *r);
-	sigset_t all, old;
-	int rc;
 
 	if (!r) {
 		errmsg_set(errmsg, errcap, "out of memory");
@@ -668,29 +784,23 @@ int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 		r->hooks = *hooks;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	/* Signals are the process's main thread's business: the signaling
-	 * thread starts with all of them blocked. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&r->thread, NULL, sip_thread, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		errmsg_set(errmsg, errcap, "sip: cannot start the thread");
-		sip_free(r);
-		return -1;
-	}
-	r->started = 1;
-	pthread_mutex_lock(&r->mu);
-	while (!r->ready)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-	if (r->ready < 0) {
-		errmsg_set(errmsg, errcap, "%s", r->errmsg);
+	if (start_thread(r, errmsg, errcap) != 0) {
 		sip_free(r);
 		return -1;
 	}
 	*out = r;
 	return 0;
+}
+
+int sip_restart(struct sip_role *r, const struct sip_config *cfg, char *errmsg,
+		size_t errcap)
+{
+	struct sip_core_config keep = r->cfg.core;
+
+	sip_stop(r);
+	r->cfg = *cfg;
+	r->cfg.core = keep; /* the core, kept, was made with it */
+	return start_thread(r, errmsg, errcap);
 }
 
 void sip_stop(struct sip_role *r)
@@ -707,6 +817,7 @@ void sip_free(struct sip_role *r)
 	if (!r)
 		return;
 	sip_stop(r);
+	sip_core_free(r->core);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r->calls_snap);
@@ -718,6 +829,29 @@ void sip_role_stats(struct sip_role *r, struct sip_core_stats *out)
 	pthread_mutex_lock(&r->mu);
 	*out = r->stats;
 	pthread_mutex_unlock(&r->mu);
+}
+
+void sip_role_conn_stats(struct sip_role *r, struct sip_conn_stats *out)
+{
+	pthread_mutex_lock(&r->mu);
+	*out = r->conn_stats;
+	pthread_mutex_unlock(&r->mu);
+}
+
+int sip_role_trunk_status(struct sip_role *r, const char *name,
+			  struct sip_trunk_status *out)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < r->ntrunk_st; i++)
+		if (strcmp(r->trunk_st[i].name, name) == 0) {
+			*out = r->trunk_st[i];
+			rc = 0;
+			break;
+		}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
 }
 
 size_t sip_role_calls(struct sip_role *r, struct sip_call_info *out, size_t cap)

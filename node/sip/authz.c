@@ -143,6 +143,8 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 								: "port");
 		core_reply(out, 403, "Forbidden");
 		c->stats.forbidden++;
+		core_fail(c, peer, trunk->name,
+			  "not the trunk profile's incoming transport or port");
 		return;
 	}
 	if (c->cluster.secure && trunk->mode != SIP_SECMODE_NONSECURE &&
@@ -153,6 +155,8 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 			 sip->sip_request->rq_method_name, trunk->name, src);
 		core_reply(out, 403, "Forbidden");
 		c->stats.forbidden++;
+		core_fail(c, peer, trunk->name,
+			  "not the trunk profile's X.509 subject over TLS");
 		return;
 	}
 	why = trunk_refusal(sip, trunk->trunk_flags);
@@ -162,6 +166,7 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 			 why);
 		core_reply(out, 403, why);
 		c->stats.forbidden++;
+		core_fail(c, peer, trunk->name, why);
 		return;
 	}
 	if (trunk->digest && core_authenticate(c, sip, peer, now_ms, validity,
@@ -179,6 +184,9 @@ void core_handle_trunk(struct sip_core *c, const sip_t *sip,
 				 src, authn.user[0] ? authn.user : "(none)");
 			core_reply(out, 403, "Application Not Authorized");
 			c->stats.forbidden++;
+			core_fail(c, peer,
+				  authn.user[0] ? authn.user : trunk->name,
+				  "application user not authorized");
 			return;
 		}
 	}

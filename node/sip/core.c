@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/url.h>
 
 #include "common/errmsg.h"
 #include "common/log.h"
@@ -187,6 +188,15 @@ void core_peer_text(const struct sip_peer *peer, char *out, size_t cap)
 	}
 }
 
+void core_fail(struct sip_core *c, const struct sip_peer *peer,
+	       const char *name, const char *why)
+{
+	if (c->hooks.fail)
+		c->hooks.fail(c->hooks.arg,
+			      (const struct sockaddr *)&peer->addr,
+			      name ? name : "", why);
+}
+
 static const char *tp_name(unsigned tp)
 {
 	return tp == SIP_TP_TLS ? "TLS" : tp == SIP_TP_TCP ? "TCP" : "UDP";
@@ -221,6 +231,26 @@ static void challenge(struct sip_core *c, uint64_t now_ms, int proxy, int stale,
 					     : "WWW-Authenticate",
 				       v);
 	c->stats.challenged++;
+}
+
+/* The credentials' uri names the Request-URI (RFC 7616 3.4.6, RFC 3261
+ * 22.4): the same text, or the same URI by RFC 3261 19.1.4's comparison.
+ * Without it, an answer captured for one request would authorise
+ * another. */
+static int uri_matches(const sip_t *sip, const char *uri)
+{
+	char rq[SIP_DIGEST_FIELD_MAX], copy[SIP_DIGEST_FIELD_MAX];
+	isize_t n = url_e(rq, sizeof rq, sip->sip_request->rq_url);
+	url_t u;
+
+	if (n > 0 && (size_t)n < sizeof rq) {
+		rq[n] = '\0';
+		if (strcmp(rq, uri) == 0)
+			return 1;
+	}
+	snprintf(copy, sizeof copy, "%s", uri);
+	return url_d(&u, copy) == 0 && u.url_type != url_unknown &&
+	       url_cmp_all(&u, sip->sip_request->rq_url) == 0;
 }
 
 int core_authenticate(struct sip_core *c, const sip_t *sip,
@@ -261,6 +291,16 @@ int core_authenticate(struct sip_core *c, const sip_t *sip,
 		challenge(c, now_ms, proxy, 0, out);
 		return 1;
 	}
+	if (!c->cfg.digest_uri_any && !uri_matches(sip, best->uri)) {
+		/* Known user or not, the same refusal, before any lookup. */
+		c->stats.auth_failed++;
+		sip_limit_fail(c->limit, (const struct sockaddr *)&peer->addr,
+			       now_ms);
+		core_fail(c, peer, best->username,
+			  "credentials for another URI");
+		core_reply(out, 400, "Credentials URI Mismatch");
+		return 1;
+	}
 	r = c->dir->ops->user(c->dir->ctx, best->username, best->alg, &u);
 	if (r < 0) {
 		core_reply(out, 503, "Service Unavailable");
@@ -292,6 +332,9 @@ int core_authenticate(struct sip_core *c, const sip_t *sip,
 		c->stats.auth_failed++;
 		sip_limit_fail(c->limit, (const struct sockaddr *)&peer->addr,
 			       now_ms);
+		core_fail(c, peer, best->username,
+			  v == SIP_DIGEST_REPLAY ? "replayed nonce count"
+						 : "wrong digest response");
 		challenge(c, now_ms, proxy, 0, out);
 		return 1;
 	}
@@ -308,6 +351,7 @@ static void forbid(struct sip_core *c, const struct sip_device *dev,
 		 tp_name(peer->transport), dev->name, why);
 	core_reply(out, 403, "Forbidden");
 	c->stats.forbidden++;
+	core_fail(c, peer, dev->name, why);
 }
 
 int core_check_device(struct sip_core *c, const struct sip_device *dev,

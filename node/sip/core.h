@@ -38,6 +38,10 @@ struct sip_core_config {
 	 * fewer. */
 	unsigned digest_algs;
 	struct sip_presence_config presence; /* subscriptions (presence.h) */
+	/* Benchmarks only (ward_sipd): accept a digest uri other than the
+	 * Request-URI, as SIPp 3.6 sends (sip:HOST:PORT) for INVITEs to
+	 * many numbers. wardd always checks it. */
+	int digest_uri_any;
 };
 
 /* Fills CFG with the defaults (60 s min, 3600 s max, 3600 s default,
@@ -96,6 +100,13 @@ struct sip_core_hooks {
 	 * could not write it, or the device came back), so the node checks
 	 * it — a read, no write when it already names this node. */
 	sip_reg_owner_fn bound;
+	/* An authentication or authorization failure from SRC (borrowed)
+	 * naming NAME (the digest user, device or trunk tried; borrowed,
+	 * valid during the call), for WHY (static text): the node counts it
+	 * in memory and summarises it into the audit log — never a write per
+	 * failure. Signaling thread; may be NULL. */
+	void (*fail)(void *arg, const struct sockaddr *src, const char *name,
+		     const char *why);
 	void *arg;
 	/* A device's calls and registrations (dialog_event.h), for presence;
 	 * NULL: none. */

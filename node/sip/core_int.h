@@ -33,6 +33,10 @@ int core_authenticate(struct sip_core *c, const sip_t *sip,
 		      unsigned validity_s, const char *expect_user, int proxy,
 		      struct sip_authn *authn, struct sip_reply *out);
 
+/* A refusal to summarise (the fail hook): from PEER, naming NAME. */
+void core_fail(struct sip_core *c, const struct sip_peer *peer,
+	       const char *name, const char *why);
+
 /* Sets the answer. */
 void core_reply(struct sip_reply *out, int status, const char *phrase);
 /* Appends "NAME: VALUE" as an extra header line (truncating: never

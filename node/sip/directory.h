@@ -96,6 +96,25 @@ struct sip_cluster {
 	unsigned default_nonce_validity_s;
 };
 
+#define SIP_DIR_HOST_MAX 256
+#define SIP_DIR_PASSWORD_MAX 129
+
+/* Where a SIP trunk's peer listens: the keepalive's destination. */
+struct sip_trunk_peer {
+	char name[SIP_DIR_NAME_MAX];
+	char host[SIP_DIR_HOST_MAX]; /* IP literal or host name */
+	unsigned port;
+	unsigned transport; /* one SIP_TP_*: the profile's outgoing one */
+};
+
+/* The credentials ward answers a trunk's challenge for a realm with. */
+struct sip_realm_cred {
+	char user[SIP_DIR_NAME_MAX];
+	char password[SIP_DIR_PASSWORD_MAX]; /* unwrapped: the caller wipes */
+};
+
+typedef int (*sip_trunk_peer_fn)(void *arg, const struct sip_trunk_peer *t);
+
 struct sip_directory_ops {
 	/* The device NAME names (device name, or a line's number). */
 	int (*device_by_name)(void *ctx, const char *name,
@@ -143,6 +162,14 @@ struct sip_directory_ops {
 	 * 0 with *NODE_ID, or SIP_DIR_NOTFOUND. NULL: only this node's
 	 * bindings count (presence of devices on other nodes unseen). */
 	int (*registration)(void *ctx, const char *device, uint64_t *node_id);
+	/* Calls FN for each SIP trunk's peer until FN returns non-zero.
+	 * 0, or -1 when the directory cannot be read. NULL: no trunks. */
+	int (*trunk_each)(void *ctx, sip_trunk_peer_fn fn, void *arg);
+	/* The credentials of REALM (the realms table), the password
+	 * unwrapped into OUT (the caller wipes it); SIP_DIR_NOTFOUND when
+	 * the realm has none. NULL: no realms. */
+	int (*realm_cred)(void *ctx, const char *realm,
+			  struct sip_realm_cred *out);
 };
 
 #define SIP_TRUST_MIC_ROOT 10

@@ -34,6 +34,13 @@ struct mem_trunk {
 	struct sip_device dev;
 	struct sockaddr_storage addr;
 	char css[SIP_DIR_NAME_MAX]; /* "" none */
+	unsigned peer_port;
+	unsigned out_tp;
+};
+
+struct mem_cred {
+	char realm[SIP_DIR_REALM_MAX];
+	struct sip_realm_cred cred;
 };
 
 /* A calling search space. */
@@ -66,6 +73,8 @@ struct sip_dirmem {
 	size_t npatterns, cappatterns;
 	struct mem_trunk *trunks; /* owned */
 	size_t ntrunks, captrunks;
+	struct mem_cred *creds; /* owned */
+	size_t ncreds, capcreds;
 	size_t *uidx, *didx, *lidx; /* owned: open hash, index + 1 */
 	struct mem_pgroup pgroups[PGROUPS_MAX];
 	size_t npgroups;
@@ -398,10 +407,50 @@ static int op_presence_default(void *ctx)
 	return ((struct sip_dirmem *)ctx)->presence_allow;
 }
 
+static int op_trunk_each(void *ctx, sip_trunk_peer_fn fn, void *arg)
+{
+	struct sip_dirmem *m = ctx;
+
+	for (size_t i = 0; i < m->ntrunks; i++) {
+		const struct mem_trunk *t = &m->trunks[i];
+		struct sip_trunk_peer p = {.port = t->peer_port,
+					   .transport = t->out_tp};
+		snprintf(p.name, sizeof p.name, "%s", t->dev.name);
+		if (t->addr.ss_family == AF_INET)
+			inet_ntop(
+			    AF_INET,
+			    &((const struct sockaddr_in *)&t->addr)->sin_addr,
+			    p.host, sizeof p.host);
+		else
+			inet_ntop(
+			    AF_INET6,
+			    &((const struct sockaddr_in6 *)&t->addr)->sin6_addr,
+			    p.host, sizeof p.host);
+		if (fn(arg, &p))
+			break;
+	}
+	return 0;
+}
+
+static int op_realm_cred(void *ctx, const char *realm,
+			 struct sip_realm_cred *out)
+{
+	struct sip_dirmem *m = ctx;
+
+	for (size_t i = 0; i < m->ncreds; i++)
+		if (strcmp(m->creds[i].realm, realm) == 0) {
+			*out = m->creds[i].cred;
+			return 0;
+		}
+	return SIP_DIR_NOTFOUND;
+}
+
 static const struct sip_directory_ops mem_ops = {
     .presence_group = op_presence_group,
     .presence_rule = op_presence_rule,
     .presence_default = op_presence_default,
+    .trunk_each = op_trunk_each,
+    .realm_cred = op_realm_cred,
     .trust_root = op_trust,
     .device_by_name = op_device,
     .trunk_by_addr = op_trunk,
@@ -550,6 +599,13 @@ static int device_opt(struct sip_dirmem *m, struct sip_device *d, size_t idx,
 			d->trunk_flags |= SIP_TRUNK_APP_AUTH;
 	} else if (strcmp(kv, "port") == 0 && d->is_trunk)
 		d->in_port = (unsigned)atoi(v);
+	else if (strcmp(kv, "peerport") == 0 && d->is_trunk && addr)
+		((struct mem_trunk *)(void *)d)->peer_port = (unsigned)atoi(v);
+	else if (strcmp(kv, "out") == 0 && d->is_trunk && addr)
+		((struct mem_trunk *)(void *)d)->out_tp =
+		    strcmp(v, "tls") == 0   ? SIP_TP_TLS
+		    : strcmp(v, "tcp") == 0 ? SIP_TP_TCP
+					    : SIP_TP_UDP;
 	else if (strcmp(kv, "subject") == 0)
 		snprintf(d->x509_subject, sizeof d->x509_subject, "%s", v);
 	else if (strcmp(kv, "addr") == 0 && addr) {
@@ -735,12 +791,31 @@ static int parse_line(struct sip_dirmem *m, char *line)
 				return -1;
 		return 0;
 	}
+	if (strcmp(w[0], "credential") == 0 && n == 4) {
+		struct mem_cred *c;
+		if (grow((void **)&m->creds, &m->capcreds, m->ncreds + 1,
+			 sizeof *m->creds))
+			return -1;
+		c = &m->creds[m->ncreds++];
+		memset(c, 0, sizeof *c);
+		if (snprintf(c->realm, sizeof c->realm, "%s", w[1]) >=
+			(int)sizeof c->realm ||
+		    snprintf(c->cred.user, sizeof c->cred.user, "%s", w[2]) >=
+			(int)sizeof c->cred.user ||
+		    snprintf(c->cred.password, sizeof c->cred.password, "%s",
+			     w[3]) >= (int)sizeof c->cred.password)
+			return -1;
+		return 0;
+	}
 	if (strcmp(w[0], "trunk") == 0 && n >= 3) {
 		struct mem_trunk *t;
 		if (grow((void **)&m->trunks, &m->captrunks, m->ntrunks + 1,
 			 sizeof *m->trunks))
 			return -1;
 		t = &m->trunks[m->ntrunks++];
+		memset(t, 0, sizeof *t);
+		t->peer_port = 5060;
+		t->out_tp = SIP_TP_UDP;
 		snprintf(t->dev.name, sizeof t->dev.name, "%s", w[1]);
 		t->dev.is_trunk = 1;
 		t->dev.transports = SIP_TP_UDP | SIP_TP_TCP | SIP_TP_TLS;
@@ -831,6 +906,9 @@ void sip_dirmem_free(struct sip_dirmem *m)
 	free(m->css);
 	free(m->patterns);
 	free(m->trunks);
+	if (m->creds)
+		OPENSSL_cleanse(m->creds, m->ncreds * sizeof *m->creds);
+	free(m->creds);
 	free(m->uidx);
 	free(m->didx);
 	free(m->lidx);

@@ -23,6 +23,10 @@
  *          [appauth=1] [mode=...] [subject=CN,CN] [port=N]
  *          [transports=udp,tcp,tls]    (incoming port and transports)
  *          [css=CSS]
+ *          [peerport=N] [out=udp|tcp|tls] (where keepalives go: addr,
+ *                                     peerport (5060), out (udp))
+ *   credential REALM USER PASSWORD   (what ward answers REALM's
+ *                                     challenges with, as a client)
  *   css NAME [PARTITION,PARTITION,...] (a calling search space: the
  *                                     partitions in search order, <= 16)
  *   pattern PATTERN route=TRUNK|block [partition=PARTITION]

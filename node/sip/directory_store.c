@@ -451,11 +451,102 @@ static int op_presence_default(void *ctx)
 	return strcmp(v, "allow") == 0;
 }
 
+/* The outgoing transport of each trunk's profile, looked up after the
+ * devices were listed (one read transaction at a time). */
+struct peer_list {
+	struct sip_trunk_peer p[TRUNKS_MAX];
+	char profile[TRUNKS_MAX][STORE_NAME_MAX];
+	size_t n;
+};
+
+static int list_trunk(void *arg, const struct store_device *rec)
+{
+	struct peer_list *l = arg;
+	struct sip_trunk_peer *p;
+
+	if (rec->kind != STORE_DEVICE_TRUNK || !rec->peer_host[0])
+		return 0;
+	if (l->n >= TRUNKS_MAX)
+		return 1;
+	p = &l->p[l->n];
+	memset(p, 0, sizeof *p);
+	snprintf(p->name, sizeof p->name, "%s", rec->name);
+	snprintf(p->host, sizeof p->host, "%s", rec->peer_host);
+	p->port = rec->peer_port ? rec->peer_port : 5060;
+	snprintf(l->profile[l->n], sizeof l->profile[0], "%s", rec->profile);
+	l->n++;
+	return 0;
+}
+
+static int op_trunk_each(void *ctx, sip_trunk_peer_fn fn, void *arg)
+{
+	struct sip_dirstore *d = ctx;
+	struct peer_list *l = calloc(1, sizeof *l);
+	struct store_read *r;
+
+	if (!l || store_read_begin(d->store, &r) != 0) {
+		free(l);
+		return -1;
+	}
+	store_device_each(r, list_trunk, l);
+	for (size_t i = 0; i < l->n; i++) {
+		struct store_trunk_profile tp;
+		l->p[i].transport = SIP_TP_UDP;
+		if (store_trunk_profile_get(r, l->profile[i], &tp) == 0)
+			l->p[i].transport =
+			    tp.out_transport == STORE_TRANSPORT_TLS ? SIP_TP_TLS
+			    : tp.out_transport == STORE_TRANSPORT_TCP
+				? SIP_TP_TCP
+				: SIP_TP_UDP;
+	}
+	store_read_end(r);
+	for (size_t i = 0; i < l->n; i++)
+		if (fn(arg, &l->p[i]))
+			break;
+	free(l);
+	return 0;
+}
+
+static int op_realm_cred(void *ctx, const char *realm,
+			 struct sip_realm_cred *out)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_read *r;
+	struct store_realm rec;
+	uint8_t pt[STORE_SMALL_WRAPPED_MAX];
+	size_t pt_len = 0;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_realm_get(r, realm, &rec);
+	store_read_end(r);
+	if (rc != 0)
+		return rc == STORE_ENOTFOUND ? SIP_DIR_NOTFOUND : -1;
+	if (keystore_unwrap(d->ks, "realms", realm, strlen(realm),
+			    rec.password_wrapped, rec.password_len, pt,
+			    sizeof pt, &pt_len) != 0 ||
+	    pt_len >= sizeof out->password) {
+		OPENSSL_cleanse(pt, sizeof pt);
+		OPENSSL_cleanse(&rec, sizeof rec);
+		return -1;
+	}
+	snprintf(out->user, sizeof out->user, "%s", rec.user);
+	memcpy(out->password, pt, pt_len);
+	out->password[pt_len] = '\0';
+	OPENSSL_cleanse(pt, sizeof pt);
+	OPENSSL_cleanse(&rec, sizeof rec);
+	return 0;
+}
+
 static const struct sip_directory_ops store_ops = {
     .presence_group = op_presence_group,
     .presence_rule = op_presence_rule,
     .presence_default = op_presence_default,
     .registration = op_registration,
+    .trunk_each = op_trunk_each,
+    .realm_cred = op_realm_cred,
     .device_by_name = op_device,
     .trunk_by_addr = op_trunk,
     .user = op_user,

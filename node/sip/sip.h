@@ -3,15 +3,19 @@
  * (5061) and answers statelessly through the core (core.h).
  *
  * Every sofia object is created, used and destroyed on that thread; other
- * threads only call sip_start/sip_stop/sip_free and read the counters. */
+ * threads only call sip_start/sip_restart/sip_stop/sip_free and read the
+ * counters. The core (core.h) is not a sofia object: it outlives a
+ * restart of the thread. */
 #ifndef WARD_SIP_SIP_H
 #define WARD_SIP_SIP_H
 
 #include <stddef.h>
 
 #include "node/sip/call.h"
+#include "node/sip/conn.h"
 #include "node/sip/core.h"
 #include "node/sip/directory.h"
+#include "node/sip/uac_options.h"
 
 #define SIP_MAX_LISTEN 4
 #define SIP_HOST_MAX 64
@@ -28,9 +32,17 @@ struct sip_config {
 	unsigned keepalive_s; /* CRLF keepalive on TCP/TLS, 0: off */
 	unsigned idle_s;      /* idle connections closed after this */
 	size_t max_msg;	      /* largest accepted message, bytes */
-	/* TCP/TLS connections one source address may hold (counted from a
-	 * connection's first message; 0: no cap). */
+	/* TCP/TLS connections one source address may hold (counted from
+	 * accept, conn.h; 0: no cap). */
 	unsigned conn_per_source;
+	/* A TCP/TLS connection without a message this long after accept is
+	 * closed; 0: only the idle reaper closes it. */
+	unsigned silent_s;
+	/* TCP/TLS connections the listeners hold at once (conn.h); one
+	 * beyond is closed at accept. */
+	unsigned max_connections;
+	/* An OPTIONS to each SIP trunk this often (uac_options.h); 0: off. */
+	unsigned trunk_options_s;
 	struct sip_core_config core;
 	/* Transaction lifetime (64*T1: timers B, F, H, J), ms; 0: RFC 3261's
 	 * 32 s. Every stateful transaction over UDP (the calls') lingers
@@ -44,7 +56,8 @@ struct sip_config {
 };
 
 /* Fills CFG with the defaults: 127.0.0.1, 5060, 5061, 30 s keepalive,
- * 120 s idle, 64 KiB messages, the core's defaults. */
+ * 120 s idle, 64 KiB messages, 32 connections per source and 16,384 in
+ * all, 5 s to the first message, trunk keepalives every 30 s, the core's defaults. */
 void sip_config_defaults(struct sip_config *cfg);
 
 struct sip_role;
@@ -56,6 +69,15 @@ struct sip_role;
 int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 	      const struct sip_core_hooks *hooks, struct sip_role **out,
 	      char *errmsg, size_t errcap);
+
+/* Restarts the listeners with CFG (new TLS files, keepalive, ports):
+ * joins the thread, which closes every socket and connection, and starts
+ * another on the same core — bindings, nonce counts and limits are kept
+ * (CFG->core is ignored: the core keeps its own). Returns 0 once
+ * listening, or -1 with ERRMSG: the role is then stopped, its core kept
+ * until sip_free. */
+int sip_restart(struct sip_role *r, const struct sip_config *cfg,
+		char *errmsg, size_t errcap);
 
 /* Asks the thread to close its listeners and end, and joins it. */
 void sip_stop(struct sip_role *r);
@@ -73,5 +95,12 @@ size_t sip_role_calls(struct sip_role *r, struct sip_call_info *out,
 
 /* A copy of the core's counters (any thread; updated once a second). */
 void sip_role_stats(struct sip_role *r, struct sip_core_stats *out);
+/* A copy of the connection counters (conn.h; any thread; once a second;
+ * the current thread's since its last restart). */
+void sip_role_conn_stats(struct sip_role *r, struct sip_conn_stats *out);
+/* What the keepalive last learnt of trunk NAME (any thread): 0 with OUT
+ * filled, or -1 when no probe of it ended yet. */
+int sip_role_trunk_status(struct sip_role *r, const char *name,
+			  struct sip_trunk_status *out);
 
 #endif

@@ -8,3 +8,6 @@ ward_fuzz_target(fuzz_x509match ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_x509match.c
 # The B2BUA's SDP leg rule. Seeds: tests/fuzz/corpus/sip_call_sdp/.
 ward_fuzz_target(fuzz_sip_call_sdp
   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_call_sdp.c ward_sip)
+# Seeds: tests/fuzz/corpus/sip_uac_auth/ (trunks' 401/407 responses).
+ward_fuzz_target(fuzz_sip_uac_auth
+  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_uac_auth.c ward_sip)

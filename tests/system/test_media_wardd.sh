@@ -103,7 +103,8 @@ printf 'SEQUENTIAL\nSEP000000000001;[authentication username=alice password=alic
 (
 	rc=0
 	sipp_run call "$(free_port)" "$SCEN/call_uac.xml" -trace_msg \
-		-inf "$CLUSTER_DIR/alice.csv" -d 4000 "127.0.0.1:$SIP" || rc=$?
+		-inf "$CLUSTER_DIR/alice.csv" -d 4000 \
+		-auth_uri "1002@127.0.0.1:$SIP" "127.0.0.1:$SIP" || rc=$?
 	echo $rc >"$CLUSTER_DIR/call.rc"
 ) &
 # RTP and RTCP for each leg (SIPp offers no rtcp-mux): four sockets.

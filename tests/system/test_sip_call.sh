@@ -34,6 +34,11 @@ PORT=$(free_port)
 echo $! >"$CLUSTER_DIR/sipd.pid"
 wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
 
+# auth_uri NUMBER: SIPp's -auth_uri for an INVITE to NUMBER, so that the
+# digest uri is the Request-URI, which ward checks (SIPp 3.6 would answer
+# with sip:HOST:PORT; it adds the "sip:" itself).
+auth_uri() { echo "$1@127.0.0.1:$PORT"; }
+
 # caller_csv DEVICE USER PASSWORD NUMBER: SIPp's injection file.
 caller_csv() {
 	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s];%s\n' \
@@ -100,7 +105,7 @@ for tp in u1 t1; do
 	step "over $tp: alice calls bob: 180, 183, 200, ACK, hold (re-INVITE), resume (UPDATE), INFO, BYE relayed"
 	callee "answer-$tp" $tp "$BOB" "$SCEN/call_uas.xml"
 	sipp_run "call-$tp" $tp "$(free_port)" "$SCEN/call_uac.xml" \
-		-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+		-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
 		fail "the caller's side failed over $tp: $(errors_of "call-$tp")"
 	callee_ok "answer-$tp"
 
@@ -108,7 +113,7 @@ for tp in u1 t1; do
 	callee "cancel-$tp" $tp "$BOB" "$SCEN/call_uas_cancel.xml"
 	sipp_run "cancelcall-$tp" $tp "$(free_port)" \
 		"$SCEN/call_uac_cancel.xml" -inf "$ALICE_CSV" \
-		"127.0.0.1:$PORT" ||
+		-auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
 		fail "the caller's CANCEL failed over $tp: $(errors_of "cancelcall-$tp")"
 	callee_ok "cancel-$tp"
 done
@@ -118,7 +123,7 @@ register bob-again u1 "$BOB" SEP000000000002 bob pw-bob
 step "bob hangs up: his BYE reaches alice"
 callee byer u1 "$BOB" "$SCEN/call_uas_bye.xml"
 sipp_run byed u1 "$(free_port)" "$SCEN/call_uac_byed.xml" \
-	-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
 	fail "the caller did not get bob's BYE: $(errors_of byed)"
 callee_ok byer
 
@@ -126,7 +131,7 @@ step "bob is busy: his 486 reaches alice"
 callee busy u1 "$BOB" "$SCEN/call_uas_busy.xml"
 sed "s/@STATUS@/486/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-486.xml"
 sipp_run busycall u1 "$(free_port)" "$CLUSTER_DIR/fail-486.xml" \
-	-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
 	fail "the caller did not get 486: $(errors_of busycall)"
 callee_ok busy
 
@@ -134,7 +139,7 @@ step "bob does not answer: after ring_s alice gets 480, bob a CANCEL"
 callee noanswer u1 "$BOB" "$SCEN/call_uas_cancel.xml"
 sed "s/@STATUS@/480/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-480r.xml"
 sipp_run ringout u1 "$(free_port)" "$CLUSTER_DIR/fail-480r.xml" \
-	-inf "$ALICE_CSV" "127.0.0.1:$PORT" ||
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
 	fail "the caller did not get 480 after ringing: $(errors_of ringout)"
 callee_ok noanswer
 
@@ -143,7 +148,7 @@ refused() {
 	sed "s/@STATUS@/$2/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-$2.xml"
 	sipp_run "fail-$1" u1 "$(free_port)" "$CLUSTER_DIR/fail-$2.xml" \
 		-inf "$(caller_csv SEP000000000001 alice pw-alice "$1")" \
-		"127.0.0.1:$PORT" || fail "calling $1 did not get $2: $(errors_of "fail-$1")"
+		-auth_uri "$(auth_uri "$1")" "127.0.0.1:$PORT" || fail "calling $1 did not get $2: $(errors_of "fail-$1")"
 }
 step "an unknown number gets 404, a blocked one 403, a callee not registered 480"
 refused 9999 404

@@ -61,8 +61,11 @@ printf 'SEQUENTIAL\nSEP000000000001;[authentication username=alice password=alic
 	>"$CLUSTER_DIR/alice.csv"
 (
 	rc=0
+	# -auth_uri: the digest uri must be the Request-URI (SIPp adds
+	# "sip:"; by default it would answer with sip:HOST:PORT).
 	sipp_run call "$(free_port)" "$SCEN/call_uac.xml" \
-		-inf "$CLUSTER_DIR/alice.csv" -d 4000 "127.0.0.1:$SIP" || rc=$?
+		-inf "$CLUSTER_DIR/alice.csv" -d 4000 \
+		-auth_uri "1002@127.0.0.1:$SIP" "127.0.0.1:$SIP" || rc=$?
 	echo $rc >"$CLUSTER_DIR/call.rc"
 ) &
 

@@ -5,13 +5,18 @@
 # accepted by another, a node outside the device's group refusing it, and a
 # SIGKILL of the node holding the binding with the phone re-registering on
 # the next node of its group, a follower, which relays the change to the
-# leader; the relay route refuses anyone but a member.
+# leader; the relay route refuses anyone but a member. A regenerated
+# CallManager certificate is served without a restart and keeps the
+# bindings in n1's memory.
 . "$(dirname "$0")/lib.sh"
 
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
 declare -A SIP TLS
 for n in n1 n2 n3; do
-	node_conf $n # free SIP ports of its own (ward_sip)
+	# n1 alone probes the trunks, every second.
+	keepalive=0
+	[ $n = n1 ] && keepalive=1
+	node_conf $n "fail_summary_s = 2" "[sip]" "trunk_options_s = $keepalive" # free SIP ports of its own (ward_sip)
 	read -r _ SIP[$n] TLS[$n] <<<"$(ward_sip $n)"
 done
 # served_fp NODE: SHA-256 of the certificate n's SIP TLS port presents.
@@ -111,6 +116,24 @@ sleep 1
 [ "$(ward_ctl n1 --json device show SEP001122334455 | jq .registration.since_ms)" = "$since" ] ||
 	fail "a refresh rewrote the registration"
 
+step "a regenerated certificate keeps n1's registrar: the bindings stay"
+# One binding over TLS (a non-secure cluster: no client certificate).
+register n1 200 --transport tls --server "127.0.0.1:${TLS[n1]}"
+register n1 200 --query --expect-contacts 2
+grep -q "^contact sip:SEP001122334455@127.0.0.1:[0-9]*;transport=tls$" "$CLUSTER_DIR/client.out" ||
+	fail "no TLS binding: $(cat "$CLUSTER_DIR/client.out")"
+old=$(served_fp n1)
+expect_rc 0 ward_ctl n1 cert regenerate n1 callmanager
+wait_until 30 "n1 serves the regenerated certificate" sh -c "[ \"\$(openssl s_client -connect 127.0.0.1:${TLS[n1]} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)\" != '$old' ]"
+wait_until 10 "the new one is the file's" serves_file n1
+wait_until 20 "n1's SIP port after the reload" listening n1
+register n1 200 --query --expect-contacts 2
+grep -q "^contact sip:SEP001122334455@127.0.0.1:[0-9]*;transport=tls$" "$CLUSTER_DIR/client.out" ||
+	fail "the TLS binding was lost: $(cat "$CLUSTER_DIR/client.out")"
+grep -q "registrations kept" "$CLUSTER_DIR/n1.log" || fail "no reload line in n1's log"
+[ "$(ward_ctl n1 --json device show SEP001122334455 | jq .registration.since_ms)" = "$since" ] ||
+	fail "the reload rewrote the registration"
+
 step "n1's nonce is accepted by n2"
 $CLIENT --server "127.0.0.1:${SIP[n2]}" --device SEP001122334455 \
 	--user alice --password alice-secret-123 --alg SHA-256 \
@@ -121,6 +144,54 @@ step "n3 is not in the phone's group: 403 and a log line"
 register n3 403
 grep -q "SEP001122334455 refused: node not in the device's group" "$CLUSTER_DIR/n3.log" ||
 	fail "no log line on n3"
+
+step "SIP failures are summarised: 30 wrong passwords on n2, one audit record, the index barely moves"
+sip_fail_records() { # NODE: sip.fail records seen by NODE, on n1
+	ward_ctl n1 --json audit --limit 1000 |
+		jq "[.audit[] | select(.action == \"sip.fail\" and (.detail | endswith(\"(seen by $1)\")))]"
+}
+has_record() { [ "$(sip_fail_records "$1" | jq length)" -ge 1 ]; }
+wait_until 20 "n3's refusal summarised into n1's audit" has_record n3
+sip_fail_records n3 | jq -e '.[0].detail | test("peer=127.0.0.1 count=1 .*names=SEP001122334455:1 last=node not in the device.s group")' >/dev/null ||
+	fail "n3's summary: $(sip_fail_records n3 | jq -c .)"
+applied() { ward_ctl n1 --json status | jq -r .node.applied_index; }
+a0=$(applied)
+# From 127.0.0.7: the source gets blocked, the phone must not be.
+$CLIENT --server "127.0.0.1:${SIP[n2]}" --local 127.0.0.7 \
+	--device SEP001122334455 --user alice --password wrong-password --alg SHA-256 --repeat 30 --timeout 0.5 \
+	>"$CLUSTER_DIR/client.out" || fail "wrong passwords: $(cat "$CLUSTER_DIR/client.out")"
+fails=$(grep -c '^fail$' "$CLUSTER_DIR/client.out")
+# 20 failures in a minute block the source: the rest go unanswered.
+[ "$fails" -ge 20 ] || fail "only $fails refusals: $(cat "$CLUSTER_DIR/client.out")"
+wait_until 20 "n2's summary in n1's audit" has_record n2
+sleep 3 # another window: nothing more may come
+sip_fail_records n2 >"$CLUSTER_DIR/fail.json"
+[ "$(jq length "$CLUSTER_DIR/fail.json")" = 1 ] || fail "records: $(jq -c . "$CLUSTER_DIR/fail.json")"
+jq -e ".[0].detail | test(\"^peer=127.0.0.7 count=$fails window=2s names=alice:$fails last=wrong digest response\")" \
+	"$CLUSTER_DIR/fail.json" >/dev/null || fail "record: $(jq -c . "$CLUSTER_DIR/fail.json")"
+a1=$(applied)
+echo "applied index $a0 -> $a1 for $fails failures"
+[ $((a1 - a0)) -le 3 ] || fail "$fails failures moved the applied index by $((a1 - a0))"
+
+step "n1's OPTIONS keepalive: SIPp as a trunk challenges it, ward answers with the realm's credentials"
+UAS=$(free_port)
+printf 'trunk-secret-99\n' >"$CLUSTER_DIR/realm.pw"
+expect_rc 0 ward_ctl n1 realm add trunk.test --user ward-trunk \
+	--new-password-file "$CLUSTER_DIR/realm.pw"
+expect_rc 0 ward_ctl n1 trunk-profile add tpk --outgoing-transport udp
+expect_rc 0 ward_ctl n1 device add carrier --kind trunk --profile tpk \
+	--peer-host 127.0.0.1 --peer-port "$UAS"
+reach() { ward_ctl n1 --json device show carrier | jq -c .reachability; }
+unreachable() { reach | jq -e '.reachable == false'; }
+wait_until 20 "n1 finds the trunk unreachable" unreachable
+printf 'SEQUENTIAL\nward-trunk;trunk-secret-99\n' >"$CLUSTER_DIR/trunk.csv"
+(cd "$CLUSTER_DIR" && timeout 20 sipp -sf "$WARD_SRC/tests/system/sip/trunk_options_uas.xml" \
+	-inf trunk.csv -t u1 -m 1 -i 127.0.0.1 -p "$UAS" -timeout 10 </dev/null >/dev/null 2>&1) ||
+	fail "the trunk refused ward's answer to its challenge"
+reachable() { reach | jq -e '.reachable == true and .status == 200 and .auth == "MD5" and .node == "n1"'; }
+wait_until 10 "device show: the trunk reachable, after an MD5 challenge" reachable
+expect_rc 0 ward_ctl n1 device show carrier
+grep -q "reachability" "$CLUSTER_DIR/last.out" || fail "device show: $(cat "$CLUSTER_DIR/last.out")"
 
 step "the relay route is for members only: an admin's claim is refused"
 # n1's nonce step registered the phone on n2, a follower: relayed.

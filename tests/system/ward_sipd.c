@@ -44,9 +44,10 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ward_sipd --dir FILE [--host ADDR]... [--port N] "
 		"[--tls-port N --tls-dir DIR] [--node-id N] [--rate N] "
-		"[--conn-per-source N] "
+		"[--conn-per-source N] [--silent-s N] [--max-connections N] "
+		"[--trunk-options-s N] "
 		"[--min-expires N] [--digest ALG,...] [--max-calls N] "
-		"[--ring-s N] [--t1x64-ms N] [--quiet]\n");
+		"[--ring-s N] [--t1x64-ms N] [--digest-uri-any] [--quiet]\n");
 	exit(2);
 }
 
@@ -59,14 +60,22 @@ int main(int argc, char **argv)
 				       .dialog_event = on_dialog};
 	struct sip_role *role = NULL;
 	struct sip_core_stats st;
+	struct sip_conn_stats cs;
 	const char *dirfile = NULL;
 	char err[256];
 	int nhosts = 0;
 
 	sip_config_defaults(&cfg);
 	cfg.tls_port = 0;
+	cfg.trunk_options_s = 0; /* trunks here are made up: no keepalive */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--digest-uri-any") == 0) {
+			/* SIPp 3.6 calling many numbers: its digest uri is
+			 * sip:HOST:PORT, not the Request-URI. */
+			cfg.core.digest_uri_any = 1;
+			continue;
+		}
 		if (strcmp(a, "--quiet") == 0) {
 			hooks.owner = NULL;
 			hooks.dialog_event = NULL;
@@ -98,6 +107,12 @@ int main(int argc, char **argv)
 			cfg.core.rate = (unsigned)atoi(v);
 		else if (strcmp(a, "--conn-per-source") == 0)
 			cfg.conn_per_source = (unsigned)atoi(v);
+		else if (strcmp(a, "--silent-s") == 0)
+			cfg.silent_s = (unsigned)atoi(v);
+		else if (strcmp(a, "--max-connections") == 0)
+			cfg.max_connections = (unsigned)atoi(v);
+		else if (strcmp(a, "--trunk-options-s") == 0)
+			cfg.trunk_options_s = (unsigned)atoi(v);
 		else if (strcmp(a, "--digest") == 0) {
 			/* comma-separated algorithm names */
 			char buf[64], *save = NULL;
@@ -138,16 +153,18 @@ int main(int argc, char **argv)
 		pause();
 	sip_stop(role);
 	sip_role_stats(role, &st);
+	sip_role_conn_stats(role, &cs);
 	sip_free(role);
 	sip_dirmem_free(mem);
 	printf("{\"requests\":%llu,\"registered\":%llu,\"challenged\":%llu,"
 	       "\"auth_failed\":%llu,\"forbidden\":%llu,\"dropped\":%llu,"
-	       "\"bad\":%llu}\n",
+	       "\"bad\":%llu,\"conn_refused\":%lu,\"conn_full\":%lu,"
+	       "\"conn_silent\":%lu}\n",
 	       (unsigned long long)st.requests,
 	       (unsigned long long)st.registered,
 	       (unsigned long long)st.challenged,
 	       (unsigned long long)st.auth_failed,
 	       (unsigned long long)st.forbidden, (unsigned long long)st.dropped,
-	       (unsigned long long)st.bad);
+	       (unsigned long long)st.bad, cs.refused, cs.full, cs.silent);
 	return 0;
 }

@@ -170,6 +170,30 @@ static void test_a_summary_is_bounded_whatever_the_sources_and_names(void **s)
 	admin_gate_free(g);
 }
 
+static void test_sip_counts_add_up_in_one_record_per_source(void **s)
+{
+	struct admin_gate *g = gate(0, 0);
+	struct emitted e = {0};
+
+	(void)s;
+	assert_int_equal(admin_gate_fail_n(g, ADMIN_GATE_SIP, "192.0.2.5",
+					   "alice", "wrong digest response",
+					   12),
+			 1);
+	assert_int_equal(admin_gate_fail_n(g, ADMIN_GATE_SIP, "192.0.2.5",
+					   "alice", "wrong digest response",
+					   18),
+			 0);
+	assert_int_equal(
+	    admin_gate_fail_n(g, ADMIN_GATE_SIP, "192.0.2.5", "x", NULL, 0), 0);
+	assert_int_equal(admin_gate_pending(g), 30);
+	assert_int_equal(admin_gate_summary(g, 60, keep, &e), 1);
+	assert_true(find(&e, "sip.fail",
+			 "peer=192.0.2.5 count=30 window=60s names=alice:30 "
+			 "last=wrong digest response"));
+	admin_gate_free(g);
+}
+
 static void test_capf_failures_are_their_own_summary_per_source(void **s)
 {
 	struct admin_gate *g = gate(0, 0);
@@ -202,6 +226,7 @@ int main(void)
 		test_failures_are_summarised_per_source_with_the_count),
 	    cmocka_unit_test(
 		test_a_summary_is_bounded_whatever_the_sources_and_names),
+	    cmocka_unit_test(test_sip_counts_add_up_in_one_record_per_source),
 	    cmocka_unit_test(
 		test_capf_failures_are_their_own_summary_per_source),
 	};

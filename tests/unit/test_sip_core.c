@@ -40,6 +40,8 @@ struct fixture {
 	int owner_events;
 	char last_owner[64];
 	int last_registered;
+	int fail_events;
+	char last_fail[128];
 	uint64_t now;
 };
 
@@ -52,11 +54,25 @@ static void on_owner(void *arg, const char *device,
 	f->last_registered = c != NULL;
 }
 
+static void on_fail(void *arg, const struct sockaddr *src, const char *name,
+		    const char *why)
+{
+	struct fixture *f = arg;
+	char host[64] = "?";
+
+	inet_ntop(AF_INET, &((const struct sockaddr_in *)src)->sin_addr, host,
+		  sizeof host);
+	f->fail_events++;
+	snprintf(f->last_fail, sizeof f->last_fail, "%s %s: %s", host, name,
+		 why);
+}
+
 static int setup_with(void **state, unsigned rate)
 {
 	static struct fixture f;
 	struct sip_core_config cfg;
-	struct sip_core_hooks hooks = {.owner = on_owner, .arg = &f};
+	struct sip_core_hooks hooks = {
+	    .owner = on_owner, .fail = on_fail, .arg = &f};
 	char err[256];
 
 	memset(&f, 0, sizeof f);
@@ -311,6 +327,59 @@ static void test_core_wrong_password_is_challenged_again(void **state)
 	sip_core_stats(f->core, &st);
 	assert_int_equal(st.auth_failed, 1);
 	assert_int_equal(f->owner_events, 0);
+	/* Handed to the node for its audit summary, with who and why. */
+	assert_int_equal(f->fail_events, 1);
+	assert_string_equal(f->last_fail,
+			    "192.0.2.1 alice: wrong digest response");
+}
+
+/* REGISTER SEP001122334455 answered with credentials for URI: the
+ * second reply. */
+static struct sip_reply register_with_uri(struct fixture *f, const char *uri,
+					  const char *password,
+					  const struct sip_peer *p)
+{
+	char msg[2048], auth[1024], nonce[128];
+	struct sip_reply rep;
+
+	request(msg, sizeof msg, "REGISTER", "SEP001122334455", 1, NULL);
+	rep = handle(f, msg, p);
+	assert_int_equal(rep.status, 401);
+	assert_non_null(challenge_for(&rep, "SHA-256", nonce, sizeof nonce));
+	authorization(auth, sizeof auth, "Authorization", "REGISTER", uri,
+		      "alice", password, SIP_DIGEST_SHA256, nonce, 1);
+	request(msg, sizeof msg, "REGISTER", "SEP001122334455", 2, auth);
+	return handle(f, msg, p);
+}
+
+static void
+test_core_credentials_for_another_uri_are_refused_and_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_peer p = peer_at("192.0.2.1", SIP_TP_UDP);
+	struct sip_reply rep;
+	struct sip_core_stats st;
+
+	/* A right response, computed for another Request-URI. */
+	rep = register_with_uri(f, "sip:SEP0000000000AA@ward.test", "pw-alice",
+				&p);
+	assert_int_equal(rep.status, 400);
+	assert_string_equal(rep.phrase, "Credentials URI Mismatch");
+	sip_core_stats(f->core, &st);
+	assert_int_equal(st.auth_failed, 1);
+	assert_string_equal(f->last_fail,
+			    "192.0.2.1 alice: credentials for another URI");
+	assert_int_equal(f->owner_events, 0);
+	/* An unknown user's is refused alike, before any lookup. */
+	rep = register_with_uri(f, "sip:ward.test", "wrong", &p);
+	assert_int_equal(rep.status, 400);
+	sip_core_stats(f->core, &st);
+	assert_int_equal(st.auth_failed, 2);
+	/* The same URI written otherwise (host case, RFC 3261 19.1.4). */
+	rep = register_with_uri(f, "sip:SEP001122334455@WARD.test", "pw-alice",
+				&p);
+	assert_int_equal(rep.status, 200);
+	assert_int_equal(f->owner_events, 1);
 }
 
 static void test_core_too_brief_expiry_gets_423(void **state)
@@ -334,6 +403,9 @@ static void test_core_refuses_device_outside_its_node_group(void **state)
 	rep = register_as(f, "SEP0000000000AA", "pw-alice", NULL, &p);
 	assert_int_equal(rep.status, 403);
 	assert_int_equal(f->owner_events, 0);
+	assert_string_equal(
+	    f->last_fail,
+	    "192.0.2.1 SEP0000000000AA: node not in the device's group");
 }
 
 static void
@@ -644,6 +716,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_wrong_password_is_challenged_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_core_credentials_for_another_uri_are_refused_and_counted,
+		setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_core_too_brief_expiry_gets_423,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -15,13 +15,36 @@ csv() {
 # sipp_run NAME IP SCENARIO ARGS...: one call from IP over $SIPP_TP (u1,
 # UDP, unless set: t1 for TCP); must pass.
 sipp_run() {
-	local name=$1 ip=$2 scen=$3 lport
+	local name=$1 ip=$2 scen=$3 lport target
 	shift 3
 	lport=$(free_port)
+	target=$(request_user "$@")
 	(cd "$CLUSTER_DIR" && timeout 30 sipp -sf "$scen" -m 1 -i "$ip" \
 		-t "${SIPP_TP:-u1}" \
 		-p "$lport" -timeout 25 -trace_err -trace_msg "$@" \
+		${target:+-auth_uri "$target@${SIPP_TARGET:-$TARGET}"} \
 		"${SIPP_TARGET:-$TARGET}" </dev/null >"$name.sipp.out" 2>&1)
+}
+
+# request_user ARGS...: the user of the Request-URI a SIPp run's requests
+# name — `-key target X`, or the first field of its -inf row after the
+# caller's that is not an [authentication] — for its -auth_uri: the
+# digest uri must be the Request-URI (RFC 7616), and SIPp 3.6 puts
+# sip:HOST:PORT there. Nothing for a REGISTER's row (its URI is that).
+request_user() {
+	local inf="" f
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-key) [ "$2" = target ] && { echo "$3"; return; }; shift 2 ;;
+		-inf) inf=$2; shift ;;
+		esac
+		shift
+	done
+	[ -n "$inf" ] || return 0
+	case $inf in /*) ;; *) inf=$CLUSTER_DIR/$inf ;; esac
+	sed -n 2p "$inf" | tr ';' '\n' | tail -n +2 | while read -r f; do
+		case $f in "["*) ;; *) echo "$f"; break ;; esac
+	done
 }
 
 # watch NAME CSV EVENT ACCEPT FIRST SECOND TRIGGER_CSV: a watcher

@@ -115,6 +115,13 @@ def main():
     ap.add_argument("--cafile")
     ap.add_argument("--timeout", type=float, default=3)
     ap.add_argument("--expect", help="status the last response must have")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="challenge and answer this many times; prints "
+                         "'fail' per answer refused, stops at a timeout")
+    ap.add_argument("--query", action="store_true",
+                    help="REGISTER without Contact: ask for the bindings")
+    ap.add_argument("--expect-contacts", type=int,
+                    help="bindings the last response must list")
     a = ap.parse_args()
 
     try:
@@ -144,10 +151,11 @@ def main():
                                     ";tag=" + a.to_tag if a.to_tag else ""),
             "Call-ID: " + callid,
             "CSeq: %d %s" % (cseq[0], a.method),
-            "Contact: <sip:%s@%s:%d;transport=%s>" % (a.device, lhost, lp,
-                                                      a.transport),
         ]
-        if a.method == "REGISTER":
+        if not a.query:
+            lines.append("Contact: <sip:%s@%s:%d;transport=%s>" % (
+                a.device, lhost, lp, a.transport))
+        if a.method == "REGISTER" and not a.query:
             lines.append("Expires: %d" % a.expires)
         lines += a.header
         if auth:
@@ -181,6 +189,21 @@ def main():
               "realm": a.realm or "ward"}
         ch["_proxy"] = a.method not in ("REGISTER",)
         r = exchange(request(answer(ch, 1)))
+    elif a.repeat > 1:
+        for _ in range(a.repeat):
+            try:
+                r = exchange(request())
+                chs = challenges(r)
+                if a.alg not in chs:
+                    break
+                ch = chs[a.alg]
+                ch["_proxy"] = status(r) == "407"
+                r = exchange(request(answer(ch, 1)))
+            except socket.timeout:
+                print("timeout")
+                break
+            if status(r) in ("401", "407", "403"):
+                print("fail")
     else:
         r = exchange(request())
         if status(r) in ("401", "407") and a.user:
@@ -201,6 +224,15 @@ def main():
     if a.expect and status(r) != a.expect:
         print("expected %s, got: %s" % (a.expect, r.splitlines()[0]))
         sys.exit(1)
+    if a.expect_contacts is not None:
+        uris = [u for v in re.findall(r"(?im)^(?:contact|m)\s*:(.*)$", r)
+                for u in re.findall(r"<([^>]*)>", v)]
+        n = len(uris)
+        for u in uris:
+            print("contact %s" % u)
+        print("contacts %d" % n)
+        if n != a.expect_contacts:
+            sys.exit(1)
 
 
 if __name__ == "__main__":
