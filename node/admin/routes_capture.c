@@ -16,7 +16,7 @@
  * record the follower posted it), and not at all when that fails. Keys
  * live in the memory of the node whose relay carries the call, so a fetch
  * is served by the node asked (the answer names it): ask each node. The
- * keys are never logged; the reply buffer is wiped.
+ * keys are never logged; the key log's text is wiped once parsed.
  */
 #include "node/admin/admin_int.h"
 
