@@ -126,6 +126,18 @@ on_n2() { [ "$(ward_ctl n2 --json capture keys $A | jq -r .node)" = n2 ]; }
 wait_until 20 "n2 answering for its own key log" on_n2
 [ "$(ward_ctl n2 --json capture keys $A | jq '.entries | length')" = 0 ] ||
 	fail "n2 relayed no call but has keys"
+# --all-nodes asks each member in turn (pinning the cluster's CA: a
+# node's own certificate fits that node only)
+ctl_ca() {
+	"$WARDCTL" --url "$(ward_url "$1")" --ca-fingerprint "$(ward_ca_fp n1)" \
+		"${@:2}"
+}
+[ "$(ctl_ca n1 --json capture keys --all-nodes $A |
+	jq -r '[.answers[].node] | sort | join(",")')" = n1,n2 ] ||
+	fail "--all-nodes did not ask both nodes"
+ctl_ca n2 capture keys --all-nodes $A >"$CLUSTER_DIR/all.txt"
+grep -q "on node n1" "$CLUSTER_DIR/all.txt" &&
+	grep -q "on node n2" "$CLUSTER_DIR/all.txt" || fail "--all-nodes table"
 # the members' route is not for anyone else, on either node
 for n in n1 n2; do
 	code=$(curl -sk -o /dev/null -w '%{http_code}' -X POST \

@@ -218,8 +218,9 @@ static const struct wardctl_command commands[] = {
     {"capture", "stop", cmd_capture_stop, "DEVICE",
      "end a capture window; its logged keys are wiped"},
     {"capture", "list", cmd_capture_list, "", "capture windows"},
-    {"capture", "keys", cmd_capture_keys, "DEVICE",
-     "the keys logged for DEVICE on the node --url names (audited)"},
+    {"capture", "keys", cmd_capture_keys, "[--all-nodes] DEVICE",
+     "the keys logged for DEVICE on the node --url names, or on every "
+     "node (audited)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

@@ -1,7 +1,8 @@
 /* cmd_capture: authorised capture — "capture start DEVICE [--seconds N]",
- * "capture stop DEVICE", "capture list", and "capture keys DEVICE": the
- * key log of DEVICE's calls on the node --url names (keys live only in
- * the memory of the node whose relay carried the call: ask each node).
+ * "capture stop DEVICE", "capture list", and "capture keys [--all-nodes]
+ * DEVICE": the key log of DEVICE's calls on the node --url names, or on
+ * every member in turn (keys live only in the memory of the node whose
+ * relay carried the call).
  * Every start, stop and fetch is audited by the cluster. The keys are
  * printed (that is what they are fetched for), never kept here. */
 #include <stdlib.h>
@@ -154,26 +155,93 @@ int cmd_capture_list(struct wardctl *ctx, int argc, char **argv)
 			    capture_list_render);
 }
 
-int cmd_capture_keys(struct wardctl *ctx, int argc, char **argv)
+/* One node's answer for PATH, rendered (or kept in ALL for --json). */
+static int keys_from(struct wardctl *ctx, const char *path, json_t *all)
 {
 	json_t *ans = NULL;
-	char *path;
-	int state, rc;
+	int rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
 
-	if ((rc = wardctl_args(ctx, argc, argv, 1, 1, &state)))
-		return rc;
-	if (!(path = http_path("capture", argv[state], "/keys"))) {
-		wardctl_errorf(ctx, "out of memory");
-		return WARDCTL_EUNAVAILABLE;
-	}
-	rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
-	free(path);
 	if (rc == 0) {
-		if (ctx->json)
+		if (all)
+			json_array_append(all, ans);
+		else if (ctx->json)
 			out_json(ctx->out, ans);
 		else
 			capture_keys_render(ctx->out, ans);
 	}
 	json_decref(ans);
+	return rc;
+}
+
+/* --all-nodes: every member's log in turn, each reached at the admin
+ * address the cluster lists for it (the same credentials and pins: a
+ * --fingerprint pin fits one node only, --ca-fingerprint or --cacert all
+ * of them). A member that does not answer is reported and skipped. */
+static int keys_all(struct wardctl *ctx, const char *path)
+{
+	const char *url = ctx->url;
+	size_t url_len = ctx->url_len;
+	json_t *nodes = NULL, *n, *all = ctx->json ? json_array() : NULL;
+	size_t i;
+	int rc, first = 0;
+
+	rc = http_call(ctx, "GET", "/v1/nodes", NULL, HTTP_AUTH_BASIC, &nodes);
+	if (rc)
+		goto cleanup;
+	json_array_foreach(json_object_get(nodes, "nodes"), i, n)
+	{
+		const char *addr =
+		    json_string_value(json_object_get(n, "admin_address"));
+		char target[300];
+
+		if (!addr || !addr[0] || strlen(addr) > 255)
+			continue;
+		snprintf(target, sizeof target, "https://%s", addr);
+		ctx->url = target;
+		ctx->url_len = strlen(target);
+		rc = keys_from(ctx, path, all);
+		if (rc && !first)
+			first = rc;
+	}
+	rc = first;
+	if (all) {
+		json_t *doc = json_pack("{s:O}", "answers", all);
+
+		if (doc)
+			out_json(ctx->out, doc);
+		json_decref(doc);
+	}
+cleanup:
+	ctx->url = url;
+	ctx->url_len = url_len;
+	json_decref(all);
+	json_decref(nodes);
+	return rc;
+}
+
+int cmd_capture_keys(struct wardctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"all-nodes", no_argument, NULL, 'a'},
+	    {0},
+	};
+	char *path;
+	int state = 0, opt, every = 0, rc;
+
+	while ((opt = wardctl_getopt(ctx, argc, argv, opts, &state)) != -1) {
+		if (opt != 'a')
+			return ctx->opt_rc;
+		every = 1;
+	}
+	if (state != argc - 1) {
+		wardctl_errorf(ctx, "one DEVICE expected");
+		return wardctl_usage_cmd(ctx);
+	}
+	if (!(path = http_path("capture", argv[state], "/keys"))) {
+		wardctl_errorf(ctx, "out of memory");
+		return WARDCTL_EUNAVAILABLE;
+	}
+	rc = every ? keys_all(ctx, path) : keys_from(ctx, path, NULL);
+	free(path);
 	return rc;
 }
