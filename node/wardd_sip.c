@@ -27,6 +27,7 @@
 #include "node/nodepki.h"
 #include "node/sip/directory_store.h"
 #include "node/sip/sip.h"
+#include "node/sip/tls_peer.h"
 #include "node/wardd.h"
 #include "node/wardd_capture.h"
 #include "node/wardd_media.h"
@@ -134,10 +135,54 @@ static void proposed(void *arg, int rc)
 	free(device);
 }
 
+/* 1 if C authenticated with a MIC that is not DEVICE's MIC on record. */
+static int mic_is_news(struct store_read *r, const char *device,
+		       const struct sip_reg_contact *c)
+{
+	struct store_device_lsc mic;
+
+	return c && c->cert == SIP_REG_CERT_MIC &&
+	       (store_device_mic_get(r, device, &mic) != 0 ||
+		memcmp(mic.sha256, c->cert_fp, 32) != 0);
+}
+
+/* The DER of C's MIC, as the TLS layer recorded it for C's address, into
+ * CH (when it fits). */
+static void take_mic(const struct sip_reg_contact *c,
+		     struct admin_reg_change *ch)
+{
+	struct sockaddr_storage ss;
+	uint8_t *der = NULL;
+	size_t len = 0;
+
+	memset(&ss, 0, sizeof ss);
+	if (c->family == AF_INET6) {
+		struct sockaddr_in6 *a = (void *)&ss;
+		a->sin6_family = AF_INET6;
+		memcpy(&a->sin6_addr, c->addr, 16);
+		a->sin6_port = htons(c->port);
+	} else {
+		struct sockaddr_in *a = (void *)&ss;
+		a->sin_family = AF_INET;
+		memcpy(&a->sin_addr, c->addr, 4);
+		a->sin_port = htons(c->port);
+	}
+	if (sip_tls_peer_der((struct sockaddr *)&ss, c->cert_fp, &der, &len) ==
+		0 &&
+	    len <= sizeof ch->mic) {
+		memcpy(ch->mic, der, len);
+		ch->mic_len = (uint32_t)len;
+	}
+	free(der);
+}
+
 /* Signaling thread: DEVICE is bound here with C (every accepted
  * registration), or lost its last binding here (C NULL). The record is
  * written only when it does not already say so: a refresh of a device
- * the record puts on this node costs a read, no Raft write. */
+ * the record puts on this node costs a read, no Raft write. A phone that
+ * authenticated with a MIC that is not the one on record has it recorded
+ * too (the TFTP role encrypts its configuration to it when it has no
+ * LSC): one more read per registration, a write only when it changes. */
 static void on_binding(void *arg, const char *device,
 		       const struct sip_reg_contact *c)
 {
@@ -149,13 +194,15 @@ static void on_binding(void *arg, const char *device,
 	char actor[CONFIG_NAME_MAX + 8], *copy;
 	void *buf = NULL;
 	size_t len = 0;
-	int rc;
+	int rc, mic_news, ours;
 
 	if (store_read_begin(w->store, &r) != 0)
 		return;
 	rc = store_registration_get(r, device, &reg);
+	mic_news = mic_is_news(r, device, c);
 	store_read_end(r);
-	if (c && rc == 0 && reg.node_id == w->id.node_id)
+	ours = c && rc == 0 && reg.node_id == w->id.node_id;
+	if (ours && !mic_news)
 		return; /* already ours: a refresh */
 	if (!c && (rc != 0 || reg.node_id != w->id.node_id))
 		return; /* gone from here, but the record names another */
@@ -186,12 +233,23 @@ static void on_binding(void *arg, const char *device,
 		memcpy(ch.reg.cert_sha256, c->cert_fp, 32);
 		ch.reg.expires_ms = c->expires_at * 1000;
 		ch.reg.since_ms = wall_ms();
+		if (mic_news)
+			take_mic(c, &ch);
+		if (ours && !ch.mic_len)
+			return; /* a refresh whose MIC the TLS layer no
+				   longer holds: nothing to write */
 	}
 	snprintf(actor, sizeof actor, "node:%s", w->cfg.name);
 	if (store_cmd_new(&cmd, w->id.node_id, wall_ms(), actor) != 0)
 		return;
 	rc = ch.del ? store_cmd_del_registration(cmd, device)
 		    : store_cmd_put_registration(cmd, &ch.reg);
+	if (rc == 0 && ch.mic_len && store_read_begin(w->store, &r) == 0) {
+		if (admin_cmd_put_mic(r, cmd, device, ch.mic, ch.mic_len,
+				      wall_ms()) < 0)
+			ch.mic_len = 0; /* not a certificate: not recorded */
+		store_read_end(r);
+	}
 	if (rc == 0)
 		rc = store_cmd_finish(cmd, &buf, &len);
 	store_cmd_free(cmd);

@@ -45,8 +45,20 @@ static void put_locked(struct wardd_sipreg *s, const struct admin_reg_change *c,
 	size_t i = find(s, c->reg.device);
 
 	if (i < s->n) {
-		if (!keep_newer)
-			s->q[i] = *c;
+		if (!keep_newer) {
+			struct admin_reg_change *q = &s->q[i];
+
+			/* A newer change of the same certificate keeps
+			 * the MIC the older one carried. */
+			if (!c->mic_len && q->mic_len && !c->del &&
+			    memcmp(q->reg.cert_sha256, c->reg.cert_sha256,
+				   32) == 0) {
+				q->reg = c->reg;
+				q->del = 0;
+			} else {
+				*q = *c;
+			}
+		}
 		return;
 	}
 	if (s->n == SIPREG_QUEUE_MAX) {
@@ -104,6 +116,10 @@ static void flush(evutil_socket_t fd, short what, void *arg)
 		return;
 	pthread_mutex_lock(&s->mu);
 	n = s->n < ADMIN_REG_RELAY_MAX ? s->n : ADMIN_REG_RELAY_MAX;
+	/* A bounded number of MICs per request (the body's limit). */
+	for (size_t i = 0, mics = 0; i < n; i++)
+		if (s->q[i].mic_len && ++mics > ADMIN_REG_RELAY_MICS_MAX)
+			n = i;
 	memcpy(s->sent, s->q, n * sizeof *s->q);
 	memmove(s->q, s->q + n, (s->n - n) * sizeof *s->q);
 	s->n -= n;

@@ -59,6 +59,7 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_ROUTE_PATTERNS] = "route_patterns",
     [STORE_T_ROUTE_PATTERN_KEYS] = "route_pattern_keys",
     [STORE_T_PRESENCE_GROUPS] = "presence_groups",
+    [STORE_T_TFTP_UPLOADS] = "tftp_uploads",
     [STORE_T_CAPTURE] = "capture",
 };
 

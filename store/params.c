@@ -82,6 +82,16 @@ static const struct store_param_def param_defs[] = {
 	.help = "whether members of a presence group may watch members of "
 		"a group it has no rule for (and users without a group)",
     },
+    {
+	.name = "tftp_upload_idle_hours",
+	.type = STORE_PARAM_INT,
+	.min = 1,
+	.max = 8760,
+	.def = "24",
+	.runtime = 1,
+	.help = "hours after its last chunk an uploaded TFTP file that was "
+		"never committed is collected",
+    },
 };
 
 #define N_PARAMS (sizeof param_defs / sizeof *param_defs)

@@ -78,4 +78,50 @@ int store_cmd_put_tftp_file(struct store_cmd *c,
 /* Deletes the record; fails the command with STORE_ENOTFOUND if absent. */
 int store_cmd_del_tftp_file(struct store_cmd *c, const char *name);
 
+/* ---- uploads in progress (table STORE_T_TFTP_UPLOADS, key = SHA-256) ---
+ *
+ * Every chunk command also stamps its file's upload record (when a chunk
+ * last came); the commit removes it, guarded on the record it read, so
+ * an upload being collected cannot be committed. Chunks no file uses
+ * whose upload has been idle past a limit are collected by the leader
+ * (store_cmd_gc_tftp_uploads), in bounded commands. */
+enum store_tftp_upload_state {
+	STORE_TFTP_UPLOAD_ACTIVE = 0,
+	STORE_TFTP_UPLOAD_COLLECTING = 1, /* its chunks are being deleted */
+};
+
+struct store_tftp_upload {
+	uint8_t sha256[32]; /* from the key */
+	uint64_t last_ms;   /* the last chunk (or when found without one) */
+	uint32_t state;	    /* enum store_tftp_upload_state */
+};
+
+#define STORE_TFTP_UPLOAD_REC_LEN 13 /* version, last_ms, state */
+
+int store_tftp_upload_encode(const struct store_tftp_upload *r,
+			     uint8_t out[STORE_TFTP_UPLOAD_REC_LEN]);
+int store_tftp_upload_decode(const void *buf, size_t len,
+			     struct store_tftp_upload *r);
+int store_tftp_upload_get(struct store_read *r, const uint8_t sha256[32],
+			  struct store_tftp_upload *out);
+/* Put or replace (chunks stamp it so). */
+int store_cmd_put_tftp_upload(struct store_cmd *c,
+			      const struct store_tftp_upload *r);
+/* The commit's guard: fails the command with STORE_ENOTFOUND unless the
+ * stored record is exactly OLD, then deletes it. */
+int store_cmd_end_tftp_upload(struct store_cmd *c,
+			      const struct store_tftp_upload *old);
+
+/* The leader's collection, at most MAX (1..STORE_PRUNE_MAX) operations
+ * into C, from what R holds at NOW_MS: for each upload record idle for
+ * IDLE_MS or more (or already collecting) whose file no name uses, the
+ * record marked collecting (guarded on its stored bytes) and its chunks
+ * deleted, the record too once its last chunk goes; a record whose file a
+ * name now uses, idle as long, deleted; chunks that no name uses and no
+ * record covers (older uploads) get a record stamped NOW_MS, so they go
+ * IDLE_MS later. *N: operations added (0: nothing to do). */
+int store_cmd_gc_tftp_uploads(struct store_cmd *c, struct store_read *r,
+			      uint64_t now_ms, uint64_t idle_ms, unsigned max,
+			      unsigned *n);
+
 #endif

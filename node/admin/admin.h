@@ -133,13 +133,29 @@ void admin_sip_failures(struct admin *a, const char *addr, const char *name,
 
 /* A registration change of this node's signaling role: REG (device,
  * transport, source, certificate, expiry, since; node_id is ignored, the
- * leader takes the sender's) put, or the device's record deleted (DEL). */
+ * leader takes the sender's) put, or the device's record deleted (DEL);
+ * with the device's MIC (DER, MIC_LEN bytes) when it authenticated with
+ * one that is not the MIC on record (REG's cert_sha256 is its SHA-256). */
+#define ADMIN_REG_MIC_MAX 2048 /* a larger MIC is not relayed */
 struct admin_reg_change {
 	struct store_registration reg;
 	int del;
+	uint32_t mic_len; /* 0: none */
+	uint8_t mic[ADMIN_REG_MIC_MAX];
 };
 
 #define ADMIN_REG_RELAY_MAX 64 /* changes per relay request */
+/* MICs per relay request: with base64 the body stays well under the admin
+ * API's 128 KiB. */
+#define ADMIN_REG_RELAY_MICS_MAX 24
+
+/* Adds to CMD the MIC DER (LEN bytes) of DEVICE unless R holds that one
+ * already (a write only when it changes): 1 added, 0 unchanged, -1 not a
+ * certificate or an error. Any thread (routes_device_mic.c). */
+struct store_cmd;
+int admin_cmd_put_mic(struct store_read *r, struct store_cmd *cmd,
+		      const char *device, const uint8_t *der, size_t len,
+		      uint64_t now_ms);
 
 /* OK 0: the leader wrote (or had no need to write) the changes; -1: it
  * refused, was unreachable or lost the lead. Admin thread. */

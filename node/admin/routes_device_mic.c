@@ -7,8 +7,9 @@
  *
  * One command: the MIC record guarded on the device as read (a device
  * deleted or changed meanwhile makes it fail), and the audit record. The
- * same certificate again writes nothing. The registrar and CAPF record a
- * MIC they authenticate the same way (store_cmd_put_device_mic).
+ * same certificate again writes nothing. The registrar (admin_cmd_put_mic,
+ * also on the leader's side of the registration relay) and CAPF record a
+ * MIC a phone authenticates with.
  */
 #include "node/admin/admin_int.h"
 
@@ -44,16 +45,48 @@ static X509 *one_cert(const char *p, size_t n)
 	return x;
 }
 
+int admin_cmd_put_mic(struct store_read *r, struct store_cmd *cmd,
+		      const char *device, const uint8_t *der, size_t len,
+		      uint64_t now_ms)
+{
+	struct store_device_lsc mic = {0}, old;
+	struct pki_cert_info info;
+	const unsigned char *p = der;
+	X509 *x =
+	    len && len <= STORE_DER_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
+	char why[64];
+	int rc = -1;
+
+	if (!x || p != der + len || pki_cert_info(x, &info, why, sizeof why))
+		goto out;
+	if (store_device_mic_get(r, device, &old) == STORE_OK &&
+	    CRYPTO_memcmp(old.sha256, info.sha256, 32) == 0) {
+		rc = 0;
+		goto out;
+	}
+	snprintf(mic.device, sizeof mic.device, "%s", device);
+	mic.der = der;
+	mic.der_len = len;
+	memcpy(mic.sha256, info.sha256, 32);
+	snprintf(mic.serial, sizeof mic.serial, "%s", info.serial);
+	mic.not_after_s = info.not_after_s;
+	mic.issued_ms = now_ms;
+	rc = store_cmd_put_device_mic(cmd, &mic) == STORE_OK ? 1 : -1;
+out:
+	X509_free(x);
+	return rc;
+}
+
 static json_t *mic_json(const char *device, const struct pki_cert_info *i,
 			int key_rsa)
 {
 	char fp[HEX_SHA256_TEXT_LEN];
 
 	hex_sha256_text(i->sha256, fp);
-	return json_pack("{s:s, s:{s:s, s:s, s:s, s:I, s:b}}", "device",
-			 device, "mic", "sha256", fp, "subject", i->subject,
-			 "serial", i->serial, "not_after_s",
-			 (json_int_t)i->not_after_s, "rsa", key_rsa);
+	return json_pack("{s:s, s:{s:s, s:s, s:s, s:I, s:b}}", "device", device,
+			 "mic", "sha256", fp, "subject", i->subject, "serial",
+			 i->serial, "not_after_s", (json_int_t)i->not_after_s,
+			 "rsa", key_rsa);
 }
 
 static void mic_written(struct admin_op *op, int rc)
@@ -63,7 +96,8 @@ static void mic_written(struct admin_op *op, int rc)
 	op->ctx = NULL;
 	if (rc == STORE_ENOTFOUND) {
 		json_decref(ans);
-		admin_op_error(op, 409, "device \"%s\" changed meanwhile: retry",
+		admin_op_error(op, 409,
+			       "device \"%s\" changed meanwhile: retry",
 			       op->args[0]);
 		return;
 	}
@@ -127,7 +161,8 @@ static void mic_write(struct admin_op *op, X509 *x)
 	}
 	rc = store_device_mic_get(r, op->args[0], &old);
 	if (x)
-		same = rc == 0 && CRYPTO_memcmp(old.sha256, info.sha256, 32) == 0;
+		same =
+		    rc == 0 && CRYPTO_memcmp(old.sha256, info.sha256, 32) == 0;
 	else
 		same = rc == STORE_ENOTFOUND;
 	store_read_end(r);

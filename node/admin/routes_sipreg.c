@@ -5,12 +5,16 @@
  * POST /v1/audit/failures: the member's node certificate is the
  * credential. A member can only claim devices for itself (the owner is the
  * node the certificate names, never a field of the body), the batch is
- * bounded, and all its changes go into one command. */
+ * bounded, and all its changes go into one command. A change may carry the
+ * device's MIC (base64 DER), which the member's registrar verified and
+ * whose SHA-256 the change names: recorded when it is not the MIC on
+ * record (admin_cmd_put_mic). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/http.h>
+#include <openssl/evp.h>
 
 #include "common/hex.h"
 #include "common/log.h"
@@ -39,21 +43,30 @@ static int name_index(const char *const *names, size_t n, const char *s)
 static json_t *change_json(const struct admin_reg_change *c)
 {
 	char fp[65];
+	json_t *o;
 
 	if (c->del)
 		return json_pack("{s:s, s:b}", "device", c->reg.device,
 				 "delete", 1);
 	hex_encode(c->reg.cert_sha256, 32, fp);
-	return json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "device", c->reg.device,
-	    "transport",
-	    c->reg.transport < 4 && transport_names[c->reg.transport]
-		? transport_names[c->reg.transport]
-		: "udp",
-	    "source", c->reg.source, "cert",
-	    c->reg.cert < 3 ? cert_names[c->reg.cert] : "none", "cert_sha256",
-	    fp, "expires_ms", (json_int_t)c->reg.expires_ms, "since_ms",
-	    (json_int_t)c->reg.since_ms);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "device",
+		      c->reg.device, "transport",
+		      c->reg.transport < 4 && transport_names[c->reg.transport]
+			  ? transport_names[c->reg.transport]
+			  : "udp",
+		      "source", c->reg.source, "cert",
+		      c->reg.cert < 3 ? cert_names[c->reg.cert] : "none",
+		      "cert_sha256", fp, "expires_ms",
+		      (json_int_t)c->reg.expires_ms, "since_ms",
+		      (json_int_t)c->reg.since_ms);
+	if (o && c->mic_len && c->mic_len <= ADMIN_REG_MIC_MAX) {
+		char *b64 = admin_b64_encode_alloc(c->mic, c->mic_len);
+
+		if (b64)
+			json_object_set_new(o, "mic", json_string(b64));
+		free(b64);
+	}
+	return o;
 }
 
 /* One change of the body into OUT; 0 or -1 (malformed). */
@@ -62,6 +75,7 @@ static int change_parse(const json_t *j, struct admin_reg_change *out)
 	const char *dev = json_string_value(json_object_get(j, "device"));
 	const char *src = json_string_value(json_object_get(j, "source"));
 	const char *fp = json_string_value(json_object_get(j, "cert_sha256"));
+	const char *mic = json_string_value(json_object_get(j, "mic"));
 	json_t *exp = json_object_get(j, "expires_ms");
 	json_t *since = json_object_get(j, "since_ms");
 	int tp, cert;
@@ -88,6 +102,21 @@ static int change_parse(const json_t *j, struct admin_reg_change *out)
 	snprintf(out->reg.source, sizeof out->reg.source, "%s", src);
 	out->reg.expires_ms = (uint64_t)json_integer_value(exp);
 	out->reg.since_ms = (uint64_t)json_integer_value(since);
+	if (mic) {
+		uint8_t md[32];
+		long n = cert == STORE_REG_CERT_MIC
+			     ? admin_b64_decode_loose(mic, strlen(mic),
+						      out->mic, sizeof out->mic)
+			     : -1;
+
+		/* The MIC the change names, nothing else. */
+		if (n <= 0 ||
+		    !EVP_Digest(out->mic, (size_t)n, md, NULL, EVP_sha256(),
+				NULL) ||
+		    memcmp(md, out->reg.cert_sha256, 32) != 0)
+			return -1;
+		out->mic_len = (uint32_t)n;
+	}
 	return 0;
 }
 
@@ -114,6 +143,17 @@ static int change_add(struct store_read *r, struct store_cmd *cmd,
 			return 0;
 		return store_cmd_del_registration(cmd, c->reg.device) == 0 ? 1
 									   : -1;
+	}
+	if (c->mic_len) {
+		int rc = admin_cmd_put_mic(r, cmd, c->reg.device, c->mic,
+					   c->mic_len, admin_now_ms());
+
+		if (rc < 0)
+			return -1;
+		if (have && cur.node_id == member &&
+		    cur.cert == STORE_REG_CERT_MIC &&
+		    memcmp(cur.cert_sha256, c->reg.cert_sha256, 32) == 0)
+			return rc; /* only the MIC was news */
 	}
 	if (have && cur.node_id != member && cur.since_ms > c->reg.since_ms)
 		return 0;

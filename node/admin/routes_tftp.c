@@ -99,6 +99,17 @@ static void chunk_written(struct admin_op *op, int rc)
 		       json_pack("{s:I}", "index", (json_int_t)op->id));
 }
 
+/* The upload's record says when its last chunk came: an upload idle
+ * past tftp_upload_idle_hours is collected (store_cmd_gc_tftp_uploads). */
+static int stamp_upload(struct store_cmd *cmd, const uint8_t sha256[32])
+{
+	struct store_tftp_upload u = {.last_ms = admin_now_ms(),
+				      .state = STORE_TFTP_UPLOAD_ACTIVE};
+
+	memcpy(u.sha256, sha256, 32);
+	return store_cmd_put_tftp_upload(cmd, &u);
+}
+
 void admin_route_tftp_chunk(struct admin_op *op)
 {
 	json_t *j = body_json(op), *jidx;
@@ -135,8 +146,9 @@ void admin_route_tftp_chunk(struct admin_op *op)
 		return;
 	}
 	cmd = admin_op_cmd(op);
-	if (cmd && store_cmd_put_tftp_chunk(cmd, sha256, (uint32_t)op->id, buf,
-					    (size_t)n) != 0) {
+	if (cmd && (store_cmd_put_tftp_chunk(cmd, sha256, (uint32_t)op->id, buf,
+					     (size_t)n) != 0 ||
+		    stamp_upload(cmd, sha256) != 0)) {
 		store_cmd_free(cmd);
 		cmd = NULL;
 		admin_op_error(op, 500, "building the change failed");
@@ -310,15 +322,24 @@ static int commit_parse(struct admin_op *op, struct store_tftp_file *f)
 void admin_route_tftp_file_commit(struct admin_op *op)
 {
 	struct store_tftp_file f, old;
+	struct store_tftp_upload up;
 	struct store_read *r;
 	struct store_cmd *cmd;
 	char why[160], detail[STORE_TEXT_MAX], fp[HEX_SHA256_TEXT_LEN];
-	int have_old, rc;
+	int have_old, have_up, rc;
 
 	if (commit_parse(op, &f) != 0)
 		return;
 	if (admin_op_read_begin(op, &r) != 0)
 		return;
+	have_up = store_tftp_upload_get(r, f.sha256, &up) == STORE_OK;
+	if (have_up && up.state == STORE_TFTP_UPLOAD_COLLECTING) {
+		store_read_end(r);
+		admin_op_error(op, 409,
+			       "the upload was idle too long and its chunks "
+			       "are being removed: upload the file again");
+		return;
+	}
 	if (chunks_complete(r, &f, why, sizeof why) != 0) {
 		store_read_end(r);
 		admin_op_error(op, 409, "%s: upload every chunk first", why);
@@ -334,7 +355,10 @@ void admin_route_tftp_file_commit(struct admin_op *op)
 	hex_sha256_text(f.sha256, fp);
 	snprintf(detail, sizeof detail, "name=%s size=%llu %s", f.name,
 		 (unsigned long long)f.size, fp);
+	/* Guarded on the upload record as read: an upload the leader began
+	 * to collect meanwhile is not committed. */
 	if ((rc && rc != STORE_ENOTFOUND) ||
+	    (have_up && store_cmd_end_tftp_upload(cmd, &up)) ||
 	    store_cmd_put_tftp_file(cmd, have_old ? &old : NULL, &f) ||
 	    (have_old && drop_chunks(r, cmd, &old, f.sha256)) ||
 	    store_cmd_audit(cmd, "tftp.upload", detail)) {

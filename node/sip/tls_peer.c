@@ -17,6 +17,7 @@ struct entry {
 	struct sockaddr_storage addr;
 	uint64_t seq; /* 0: free */
 	struct sip_tls_cert cert;
+	X509 *leaf; /* owned (a reference): for sip_tls_peer_der */
 };
 
 struct table {
@@ -47,6 +48,8 @@ void sip_tls_peer_thread_end(void)
 {
 	if (!tls_table)
 		return;
+	for (size_t i = 0; i < tls_table->n; i++)
+		X509_free(tls_table->e[i].leaf);
 	free(tls_table->e);
 	free(tls_table);
 	tls_table = NULL;
@@ -105,6 +108,42 @@ int sip_tls_peer_lookup(const struct sockaddr *sa, struct sip_tls_cert *out)
 	return -1;
 }
 
+int sip_tls_peer_der(const struct sockaddr *sa, const uint8_t fp[32],
+		     uint8_t **der, size_t *len)
+{
+	struct table *t = tls_table;
+	size_t i;
+
+	*der = NULL;
+	*len = 0;
+	if (!t)
+		return -1;
+	i = slot_of(t, sa);
+	for (size_t k = 0; k < 4; k++) {
+		struct entry *e = &t->e[(i + k) % t->n];
+		unsigned char *p = NULL;
+		int n;
+
+		if (!e->seq || !same(&e->addr, sa))
+			continue;
+		if (!e->leaf || !e->cert.present ||
+		    CRYPTO_memcmp(e->cert.fp, fp, 32) != 0)
+			return -1;
+		n = i2d_X509(e->leaf, &p);
+		if (n <= 0)
+			return -1;
+		*der = malloc((size_t)n);
+		if (*der)
+			memcpy(*der, p, (size_t)n);
+		OPENSSL_free(p);
+		if (!*der)
+			return -1;
+		*len = (size_t)n;
+		return 0;
+	}
+	return -1;
+}
+
 static void record(SSL *ssl, X509 *leaf)
 {
 	struct table *t = tls_table;
@@ -131,11 +170,14 @@ static void record(SSL *ssl, X509 *leaf)
 		if (e->seq < victim->seq)
 			victim = e;
 	}
+	X509_free(victim->leaf);
 	memset(victim, 0, sizeof *victim);
 	victim->addr = ss;
 	victim->seq = ++t->seq;
 	if (!leaf)
 		return;
+	if (X509_up_ref(leaf))
+		victim->leaf = leaf;
 	victim->cert.present = 1;
 	X509_digest(leaf, EVP_sha256(), victim->cert.fp, &len);
 	X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName,

@@ -16,7 +16,7 @@
  * roles) gets libssl's behaviour untouched.
  *
  * Memory is bounded: a fixed table per signaling thread, oldest entry
- * replaced. */
+ * replaced (each entry holds a reference to its certificate). */
 #ifndef WARD_SIP_TLS_PEER_H
 #define WARD_SIP_TLS_PEER_H
 
@@ -46,6 +46,13 @@ void sip_tls_peer_thread_end(void);
 /* The certificate recorded for the TLS connection from SA on this thread:
  * 0 and OUT filled, or -1 if none recorded. */
 int sip_tls_peer_lookup(const struct sockaddr *sa, struct sip_tls_cert *out);
+
+/* The DER of the certificate recorded for SA on this thread, if its
+ * SHA-256 is FP: 0 with *DER malloc'ed (transferred, *LEN bytes), or -1
+ * (none, another certificate since, or no memory). For the registrar to
+ * record a phone's MIC. */
+int sip_tls_peer_der(const struct sockaddr *sa, const uint8_t fp[32],
+		     uint8_t **der, size_t *len);
 
 /* How many certificates were recorded on this thread (tests: proves the
  * hook is in place). */

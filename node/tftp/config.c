@@ -17,7 +17,7 @@
 #include "store/srst.h"
 #include "store/store.h"
 
-#define SIP_PORT 5060 /* node records carry no SIP ports yet */
+#define SIP_PORT 5060 /* a node that has not published its SIP ports yet */
 #define SIP_TLS_PORT 5061
 #define CAPF_PORT 3804
 
@@ -111,24 +111,37 @@ static void node_host(const struct store_node *n, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)(end - a), a);
 }
 
+/* A member with the SIP address and ports its node record publishes (a
+ * port of 0, none, is left out), or, until the node published them, its
+ * admin host and the default ports. */
 static void xml_member(struct xbuf *b, const struct store_node *n,
 		       unsigned prio)
 {
 	char host[STORE_ADDR_MAX], e[2][256];
+	int published = n->sip_host[0] != '\0';
+	unsigned sip = published ? n->sip_port : SIP_PORT,
+		 tls = published ? n->sip_tls_port : SIP_TLS_PORT;
 
-	node_host(n, host, sizeof host);
+	if (published)
+		snprintf(host, sizeof host, "%s", n->sip_host);
+	else
+		node_host(n, host, sizeof host);
 	xput(b,
 	     "      <member priority=\"%u\">\n"
 	     "        <callManager>\n"
 	     "          <name>%s</name>\n"
-	     "          <ports>\n"
-	     "            <sipPort>%u</sipPort>\n"
-	     "            <securedSipPort>%u</securedSipPort>\n"
+	     "          <ports>\n",
+	     prio, esc(n->name, e[0], sizeof e[0]));
+	if (sip)
+		xput(b, "            <sipPort>%u</sipPort>\n", sip);
+	if (tls)
+		xput(b, "            <securedSipPort>%u</securedSipPort>\n",
+		     tls);
+	xput(b,
 	     "          </ports>\n"
 	     "          <processNodeName>%s</processNodeName>\n"
 	     "        </callManager>\n"
 	     "      </member>\n",
-	     prio, esc(n->name, e[0], sizeof e[0]), SIP_PORT, SIP_TLS_PORT,
 	     esc(host, e[1], sizeof e[1]));
 }
 

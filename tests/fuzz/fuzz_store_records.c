@@ -16,6 +16,7 @@
 #include "store/prov.h"
 #include "store/srst.h"
 #include "store/store.h"
+#include "store/tftpfiles.h"
 
 #define ROUND_TRIP(T, dec, enc)                                                \
 	do {                                                                   \
@@ -94,30 +95,10 @@ static void fuzz_cluster(const uint8_t *data, size_t size, uint8_t *out,
 		abort();
 }
 
-/* The phone profile: version 1 (no SRST reference) re-encodes as 2. */
-static void fuzz_phone_profile(const uint8_t *data, size_t size, uint8_t *out,
-			       size_t cap)
-{
-	struct store_phone_profile rec, again;
-	size_t n;
-
-	if (store_phone_profile_decode(data, size, &rec) != STORE_OK)
-		return;
-	if (store_phone_profile_encode(&rec, out, cap, &n) != STORE_OK)
-		abort();
-	if (data[0] == out[0]) {
-		if (n != size || memcmp(out, data, n) != 0)
-			abort();
-		return;
-	}
-	if (store_phone_profile_decode(out, n, &again) != STORE_OK ||
-	    memcmp(&rec, &again, sizeof rec) != 0)
-		abort();
-}
-
 /* A record of an older version re-encodes as the current one holding the
  * same record; one of the current version re-encodes byte for byte
- * (devices: 1 without partitions; nodes: 1 without SIP ports). */
+ * (devices: 1 without partitions; nodes: 1 without SIP ports; phone
+ * profiles: 1 without an SRST reference). */
 #define ROUND_TRIP_VERSIONED(T, dec, enc)                                      \
 	do {                                                                   \
 		T rec, again;                                                  \
@@ -157,8 +138,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ROUND_TRIP_BLOB(struct store_itl, store_itl_decode, store_itl_encode,
 			file, file_len);
 	ROUND_TRIP(struct store_reset, store_reset_decode, store_reset_encode);
-	fuzz_phone_profile(data, size, out, sizeof out);
+	ROUND_TRIP_VERSIONED(struct store_phone_profile,
+			     store_phone_profile_decode,
+			     store_phone_profile_encode);
 	ROUND_TRIP(struct store_srst, store_srst_decode, store_srst_encode);
+	{
+		struct store_tftp_upload u;
+
+		if (store_tftp_upload_decode(data, size, &u) == STORE_OK &&
+		    (size != STORE_TFTP_UPLOAD_REC_LEN ||
+		     store_tftp_upload_encode(&u, out) != STORE_OK ||
+		     memcmp(out, data, size) != 0))
+			abort();
+	}
 	ROUND_TRIP(struct store_trunk_profile, store_trunk_profile_decode,
 		   store_trunk_profile_encode);
 	ROUND_TRIP_VERSIONED(struct store_device, store_device_decode,

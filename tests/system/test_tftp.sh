@@ -54,12 +54,19 @@ make_token() {
 # A short retransmission timeout, so that the flood's unanswered transfers
 # end within seconds.
 # At most 16 HTTP connections, to see the cap at work.
-for n in n1 n2; do node_conf $n "[tftp]" "timeout_ms = 250" "http_max_connections = 16"; done
+for n in n1 n2; do
+	node_conf $n "[tftp]" "timeout_ms = 250" "http_max_connections = 16" \
+		"[capf]" "listen = 127.0.0.1:$(free_port)"
+done
 D=$CLUSTER_DIR
 
 step "init n1, join n2: every node serves TFTP and HTTP"
 ward_init n1 tftptest
 ward_join n2 n1
+# Each node publishes its SIP address once (configs list it): before the
+# configs are compared below.
+sip_published() { [ "$(ward_ctl n1 --json audit | jq '[.audit[] | select(.action == "node.sip")] | length')" -ge 2 ]; }
+wait_until 20 "both nodes' SIP addresses in their records" sip_published
 
 step "tftp-hpa, atftp and curl fetch n1's ITL: the same bytes"
 wait_until 10 "n1 serves its ITL" get_hpa n1 ITLFile.tlv "$D/itl.hpa"

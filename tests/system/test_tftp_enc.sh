@@ -71,6 +71,9 @@ ward_ctl n1 profile add enc-auth --mode authenticated --transport tls \
 	--tftp-encrypted-config true >/dev/null
 ward_ctl n1 device add $DEV --model 8841 --capabilities tls,srtp,encrypted-config \
 	--profile enc-auth --lines 3001,3002 --digest-user bob >/dev/null
+# The node publishes its SIP address once; the config lists it.
+sip_published() { ward_ctl n1 --json audit | jq -e '[.audit[] | select(.action == "node.sip")] | length > 0' >/dev/null; }
+wait_until 20 "n1's SIP address in its record" sip_published
 wait_until 10 "n1 serves the plain config" get_hpa n1 $CFG "$D/plain.xml"
 
 step "the phone enrolls an RSA LSC (EST); its private key stays here"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SRST references on a real node: wardctl srst add|set|show|list|delete
+# The node group with each node's published SIP ports, and SRST
+# references, on a real node: wardctl srst add|set|show|list|delete
 # through the admin API, checked and audited; a phone profile names one;
 # the phone's SEP<MAC>.cnf.xml (over TFTP) carries it in its device pool
 # with the gateway's certificate from the trust store; deleting a
@@ -25,7 +26,7 @@ config_has() { get_hpa n1 $CFG "$D/cfg.xml" && grep -qF -- "$1" "$D/cfg.xml"; }
 config_lacks() { get_hpa n1 $CFG "$D/cfg.xml" && ! grep -qF -- "$1" "$D/cfg.xml"; }
 audited() { ward_ctl n1 --json audit | jq -e --arg a "$1" '[.. | strings | select(. == $a)] | length > 0' >/dev/null; }
 
-node_conf n1
+node_conf n1 "[capf]" "listen = 127.0.0.1:$(free_port)"
 step "init n1; a phone on a profile of its own; an SRST gateway's certificate in the trust store"
 ward_init n1 srsttest
 ward_ctl n1 profile add branch >/dev/null
@@ -39,6 +40,12 @@ other=$(ward_ctl n1 --json cert import --category other "$D/o.pem" | jq -r .name
 [ -n "$cert" ] && [ "$cert" != null ] || fail "no trust entry name"
 wait_until 10 "n1 serves the config" config_has "<name>$DEV</name>"
 ! grep -q srstInfo "$D/cfg.xml" || fail "an SRST reference before any"
+
+step "the node group lists n1 with the SIP ports its node record publishes"
+read -r _ sip tls <<<"$(ward_sip n1)"
+[ "$sip" != 5060 ] && [ "$tls" != 5061 ] || fail "test ports are the defaults: nothing to tell apart"
+wait_until 10 "the config has n1's SIP port" config_has "<sipPort>$sip</sipPort>"
+grep -q "<securedSipPort>$tls</securedSipPort>" "$D/cfg.xml" || fail "$(cat "$D/cfg.xml")"
 
 step "wardctl srst add: checked, then stored and audited"
 expect_rc 2 ward_ctl n1 srst add gw1 --sip-port 5060

@@ -165,6 +165,179 @@ static void test_oversized_chunks_are_refused(void **state)
 	store_cmd_free(c);
 }
 
+/* ---- uploads never committed ------------------------------------------ */
+
+#define IDLE 3600000ull /* an hour */
+
+/* NCHUNKS chunks of the file with digest FILL, stamped at T (no record if
+ * T is 0: an upload from before records existed). */
+static void upload(struct fx *f, uint8_t fill, unsigned nchunks, uint64_t t)
+{
+	struct store_tftp_upload u = {.last_ms = t};
+	struct store_cmd *c = fx_cmd();
+
+	memset(u.sha256, fill, 32);
+	for (unsigned i = 0; i < nchunks; i++)
+		assert_int_equal(
+		    store_cmd_put_tftp_chunk(c, u.sha256, i, "abcd", 4), 0);
+	if (t)
+		assert_int_equal(store_cmd_put_tftp_upload(c, &u), 0);
+	assert_int_equal(fx_apply(f, c), 0);
+}
+
+static unsigned chunks_of(struct fx *f, uint8_t fill)
+{
+	struct store_read *r = fx_read(f);
+	uint8_t sha[32];
+	const uint8_t *p;
+	size_t n;
+	unsigned k = 0;
+
+	memset(sha, fill, 32);
+	for (uint32_t i = 0; i < 16; i++)
+		k += store_tftp_chunk_get(r, sha, i, &p, &n) == 0;
+	store_read_end(r);
+	return k;
+}
+
+static int upload_state(struct fx *f, uint8_t fill, struct store_tftp_upload *u)
+{
+	struct store_read *r = fx_read(f);
+	uint8_t sha[32];
+	int rc;
+
+	memset(sha, fill, 32);
+	rc = store_tftp_upload_get(r, sha, u);
+	store_read_end(r);
+	return rc;
+}
+
+/* One collection at NOW with at most MAX operations, applied; *N ops. */
+static int gc(struct fx *f, uint64_t now, unsigned max, unsigned *n)
+{
+	struct store_cmd *c = fx_cmd();
+	struct store_read *r = fx_read(f);
+	int rc = store_cmd_gc_tftp_uploads(c, r, now, IDLE, max, n);
+
+	store_read_end(r);
+	assert_int_equal(rc, 0);
+	if (*n == 0) {
+		store_cmd_free(c);
+		return 0;
+	}
+	return fx_apply(f, c);
+}
+
+static void test_idle_uploads_are_collected_in_bounded_commands(void **state)
+{
+	struct fx *f = *state;
+	struct store_tftp_file kept = rec("kept.bin", 8, 2);
+	struct store_tftp_upload u;
+	struct store_cmd *c;
+	unsigned n, rounds = 0;
+
+	upload(f, 1, 5, 10000); /* abandoned */
+	upload(f, 2, 2, 10000); /* committed as kept.bin */
+	c = fx_cmd();
+	assert_int_equal(store_cmd_put_tftp_file(c, NULL, &kept), 0);
+	assert_int_equal(fx_apply(f, c), 0);
+
+	/* not idle yet: nothing */
+	assert_int_equal(gc(f, 10000 + IDLE - 1, 4, &n), 0);
+	assert_int_equal(n, 0);
+	/* idle: 4 operations a command (guard, mark, chunks, record) */
+	assert_int_equal(gc(f, 10000 + IDLE, 4, &n), 0);
+	assert_int_equal(n, 3); /* guard, mark collecting, one chunk */
+	assert_int_equal(chunks_of(f, 1), 4);
+	assert_int_equal(upload_state(f, 1, &u), 0);
+	assert_int_equal(u.state, STORE_TFTP_UPLOAD_COLLECTING);
+	/* a commit guarded on the record as it was before fails */
+	u.state = STORE_TFTP_UPLOAD_ACTIVE;
+	c = fx_cmd();
+	assert_int_equal(store_cmd_end_tftp_upload(c, &u), 0);
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	do {
+		assert_int_equal(gc(f, 10000 + IDLE, 4, &n), 0);
+		assert_true(n <= 4);
+		assert_true(++rounds < 10);
+	} while (n);
+	assert_int_equal(chunks_of(f, 1), 0);
+	assert_int_equal(upload_state(f, 1, &u), STORE_ENOTFOUND);
+	/* the committed file keeps its chunks; its stale record goes */
+	assert_int_equal(chunks_of(f, 2), 2);
+	assert_int_equal(upload_state(f, 2, &u), STORE_ENOTFOUND);
+}
+
+static void test_a_chunk_during_collection_stops_it(void **state)
+{
+	struct fx *f = *state;
+	struct store_cmd *c;
+	struct store_read *r;
+	unsigned n;
+
+	upload(f, 3, 6, 10000);
+	assert_int_equal(gc(f, 10000 + IDLE, 4, &n), 0);
+	assert_int_equal(chunks_of(f, 3), 5);
+	/* built, then a chunk comes before it is applied */
+	c = fx_cmd();
+	r = fx_read(f);
+	assert_int_equal(
+	    store_cmd_gc_tftp_uploads(c, r, 10000 + IDLE, IDLE, 64, &n), 0);
+	store_read_end(r);
+	assert_true(n > 0);
+	upload(f, 3, 1, 10000 + IDLE); /* chunk 0 again */
+	assert_int_equal(fx_apply(f, c), STORE_ENOTFOUND);
+	assert_int_equal(chunks_of(f, 3), 6);
+	/* active and fresh again: left alone */
+	assert_int_equal(gc(f, 10000 + IDLE + 1, 64, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_chunks_without_a_record_are_adopted_then_collected(void **state)
+{
+	struct fx *f = *state;
+	struct store_tftp_upload u;
+	unsigned n;
+
+	upload(f, 4, 2, 0);
+	upload(f, 5, 1, 0);
+	assert_int_equal(gc(f, 50000, 64, &n), 0);
+	assert_int_equal(n, 2); /* one record each */
+	assert_int_equal(upload_state(f, 4, &u), 0);
+	assert_int_equal(u.last_ms, 50000);
+	assert_int_equal(upload_state(f, 5, &u), 0);
+	assert_int_equal(gc(f, 50000 + IDLE - 1, 64, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(gc(f, 50000 + IDLE, 64, &n), 0);
+	assert_int_equal(chunks_of(f, 4), 0);
+	assert_int_equal(chunks_of(f, 5), 0);
+	assert_int_equal(upload_state(f, 4, &u), STORE_ENOTFOUND);
+	/* a record from a clock far ahead does not stay forever */
+	upload(f, 6, 1, 50000 + 10 * IDLE);
+	assert_int_equal(gc(f, 50000 + IDLE, 64, &n), 0);
+	assert_int_equal(chunks_of(f, 6), 0);
+}
+
+static void test_upload_record_round_trips(void **state)
+{
+	struct store_tftp_upload u = {.last_ms = 77, .state = 1}, back;
+	uint8_t buf[STORE_TFTP_UPLOAD_REC_LEN + 1];
+
+	(void)state;
+	assert_int_equal(store_tftp_upload_encode(&u, buf), 0);
+	assert_int_equal(store_tftp_upload_decode(buf, sizeof buf - 1, &back),
+			 0);
+	assert_int_equal(back.last_ms, 77);
+	assert_int_equal(back.state, 1);
+	assert_int_not_equal(store_tftp_upload_decode(buf, 5, &back), 0);
+	buf[STORE_TFTP_UPLOAD_REC_LEN] = 0;
+	assert_int_equal(store_tftp_upload_decode(buf, sizeof buf, &back),
+			 STORE_ECORRUPT);
+	u.state = 2;
+	assert_int_equal(store_tftp_upload_encode(&u, buf), STORE_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,10 +347,20 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_chunks_then_record_make_a_file,
 					    fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_replace_is_guarded_by_the_old_record, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_each_lists_every_file, fx_setup,
-					    fx_teardown),
+		test_replace_is_guarded_by_the_old_record, fx_setup,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_each_lists_every_file,
+					    fx_setup, fx_teardown),
 	    cmocka_unit_test(test_oversized_chunks_are_refused),
+	    cmocka_unit_test(test_upload_record_round_trips),
+	    cmocka_unit_test_setup_teardown(
+		test_idle_uploads_are_collected_in_bounded_commands, fx_setup,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_a_chunk_during_collection_stops_it, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_chunks_without_a_record_are_adopted_then_collected,
+		fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -654,6 +654,65 @@ static void test_encrypted_to_the_lsc_else_the_mic(void **state)
 	free(ec);
 }
 
+static void test_node_group_lists_each_node_with_its_sip_ports(void **state)
+{
+	struct fx *f = *state;
+	struct store_node n2 = {.id = 2,
+				.name = "n2",
+				.admin_addr = "127.0.0.8:8443",
+				.state = STORE_NODE_VOTER,
+				.roles = STORE_ROLE_TFTP,
+				.sip_host = "10.0.0.2",
+				.sip_port = 15060,
+				.sip_tls_port = 15061},
+			  n1;
+	struct store_node_group g = {
+	    .name = "g1", .n_nodes = 2, .nodes = {2, 1}};
+	struct store_read *r;
+	struct store_cmd *c = cmd();
+	uint8_t *x;
+	size_t n;
+	const char *m2, *m1;
+
+	assert_int_equal(store_cmd_put_node(c, STORE_OP_PUT, &n2), 0);
+	assert_int_equal(store_cmd_put_node_group(c, STORE_OP_PUT, &g), 0);
+	apply(f, c);
+	/* n1 has not published its SIP address: admin host, defaults */
+	assert_int_equal(build(f, DEV ".cnf.xml", &x, &n), 0);
+	x = realloc(x, n + 1);
+	x[n] = 0;
+	m2 = strstr((char *)x, "<name>n2</name>");
+	m1 = strstr((char *)x, "<name>n1</name>");
+	assert_non_null(m2);
+	assert_non_null(m1);
+	assert_true(m2 < m1); /* the group's order */
+	assert_non_null(strstr(m2, "<sipPort>15060</sipPort>\n"
+				   "            <securedSipPort>15061<"));
+	assert_non_null(strstr(m2, "<processNodeName>10.0.0.2<"));
+	assert_non_null(strstr(m1, "<sipPort>5060</sipPort>"));
+	assert_non_null(strstr(m1, "<processNodeName>127.0.0.9<"));
+	free(x);
+	/* n1 publishes UDP/TCP only: its TLS port is left out */
+	assert_int_equal(store_read_begin(f->s, &r), 0);
+	assert_int_equal(store_node_get(r, 1, &n1), 0);
+	store_read_end(r);
+	snprintf(n1.sip_host, sizeof n1.sip_host, "10.0.0.1");
+	n1.sip_port = 5070;
+	n1.sip_tls_port = 0;
+	c = cmd();
+	assert_int_equal(store_cmd_put_node(c, STORE_OP_PUT, &n1), 0);
+	apply(f, c);
+	assert_int_equal(build(f, DEV ".cnf.xml", &x, &n), 0);
+	x = realloc(x, n + 1);
+	x[n] = 0;
+	m1 = strstr((char *)x, "<name>n1</name>");
+	assert_non_null(m1);
+	assert_non_null(strstr(m1, "<sipPort>5070</sipPort>\n"
+				   "          </ports>\n"
+				   "          <processNodeName>10.0.0.1<"));
+	free(x);
+}
+
 static void test_without_a_signing_key_signed_files_fail_closed(void **state)
 {
 	struct fx *f = *state;
@@ -682,6 +741,7 @@ int main(void)
 	    T(test_encrypted_config_decrypts_with_the_device_key),
 	    T(test_digest_credential_only_inside_the_encrypted_file),
 	    T(test_encrypted_to_the_lsc_else_the_mic),
+	    T(test_node_group_lists_each_node_with_its_sip_ports),
 	    T(test_cache_signs_once_per_change_not_per_request),
 	    T(test_signing_threads_sign_once_while_requests_wait),
 	    T(test_without_a_signing_key_signed_files_fail_closed),
