@@ -327,6 +327,12 @@ void admin_route_capf_get(struct admin_op *op);
 void admin_route_capf_schedule(struct admin_op *op);
 void admin_route_capf_batch(struct admin_op *op);
 void admin_route_capf_cancel(struct admin_op *op);
+/* routes_capture.c */
+void admin_route_capture_list(struct admin_op *op);
+void admin_route_capture_start(struct admin_op *op);
+void admin_route_capture_stop(struct admin_op *op);
+void admin_route_capture_keys(struct admin_op *op);
+void admin_route_capture_fetched(struct admin_op *op);
 /* routes_capf_est.c */
 void admin_route_est_cacerts(struct admin_op *op);
 void admin_route_est_simpleenroll(struct admin_op *op);

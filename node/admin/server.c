@@ -270,6 +270,22 @@ static const struct route routes[] = {
     /* The calls this node carries (routes_calls.c). */
     {EVHTTP_REQ_GET, "/v1/calls", admin_route_calls, ROUTE_AUTH | ROUTE_READ,
      0},
+    /* Authorised capture (routes_capture.c). */
+    {EVHTTP_REQ_GET, "/v1/capture", admin_route_capture_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/capture/+", admin_route_capture_start,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/capture/+", admin_route_capture_stop,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    /* Served by the node asked: the keys are in its memory. */
+    {EVHTTP_REQ_GET, "/v1/capture/+/keys", admin_route_capture_keys,
+     ROUTE_AUTH, 0},
+    /* A member's fetch, for the audit (its certificate is the
+     * credential). Not ROUTE_WRITE: a follower must not relay it for
+     * whoever asks, under its own certificate; members post it to the
+     * leader themselves. */
+    {EVHTTP_REQ_POST, "/v1/capture-fetched", admin_route_capture_fetched, 0,
+     0},
     /* Certificate enrolment (routes_capf.c). */
     {EVHTTP_REQ_GET, "/v1/capf", admin_route_capf_list,
      ROUTE_AUTH | ROUTE_READ, 0},
