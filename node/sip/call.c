@@ -114,6 +114,7 @@ static void media_leg(const struct side *s, struct sip_media_leg *l)
 	l->transport = s->transport;
 	l->is_trunk = s->dev.is_trunk;
 	l->encrypted_or_reject = s->dev.encrypted_or_reject;
+	snprintf(l->device, sizeof l->device, "%s", s->dev.name);
 }
 
 static void emit(struct call *c, const struct side *s, int initiator,
