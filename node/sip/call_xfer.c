@@ -283,11 +283,8 @@ static int on_resp_new(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 						    : "Request Timeout";
 	int st;
 
-	if (status < 200) {
-		if (status == 180 || status == 183)
-			notify(x->slot, status, phrase, 0);
+	if (status < 200)
 		return 0;
-	}
 	nta_outgoing_destroy(orq);
 	x->orq_new = NULL;
 	if (status >= 300) {
@@ -337,6 +334,118 @@ static struct call_xfer *xfer_new(struct call *c, struct side *slot,
 	return x;
 }
 
+/* The target's answer to ward's re-INVITE without an offer (attended
+ * transfer): its 200 brings the offer for the transferee. */
+static int on_resp_join(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct call_xfer *x = c->xfer;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
+	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
+						    : "Request Timeout";
+	int st;
+
+	if (status < 200)
+		return 0;
+	nta_outgoing_destroy(orq);
+	x->orq_new = NULL;
+	if (status < 300) {
+		x->new_cseq = sip->sip_cseq->cs_seq;
+		swap_in(c);
+		st = is_sdp(sip) ? reinvite_stay(c, sip->sip_payload) : 488;
+		if (st == 0)
+			return 0;
+		swap_back(c);
+		send_simple(c, &x->neu, sip_method_ack, "ACK", x->new_cseq,
+			    NULL);
+		status = st, phrase = "Not Acceptable Here";
+	}
+	log_info(TAG, "call %s: attended transfer failed: %d", c->call_id,
+		 status);
+	send_bye(c, &x->neu);
+	notify(x->slot, status, phrase, 1);
+	if (x->old_gone) {
+		send_bye(c, other(c, x->slot));
+		call_free(c, "transfer failed, transferor gone");
+		return 0;
+	}
+	xfer_release(c);
+	return 0;
+}
+
+static struct call *by_replaces(struct sip_calls *cs, const sip_replaces_t *rp,
+				struct side **slot);
+
+/* REFER with Replaces in its Refer-To (attended transfer): the transferor
+ * FROM talks to the transferee in C and to the target in another call,
+ * whose dialog with the transferor the Replaces names. The target leaves
+ * that call for the transferor's slot in C; the transferor's leg of the
+ * other call gets a BYE. Returns 0 (202 sent) or a status. */
+static int refer_replaces(struct call *c, struct side *from,
+			  nta_incoming_t *irq, const char *headers)
+{
+	struct sip_calls *cs = c->cs;
+	char esc[512], val[512];
+	const char *p = strcasestr(headers, "replaces=");
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	sip_replaces_t *rp;
+	struct side *s2 = NULL, *o2;
+	struct call *c2 = NULL;
+	struct call_xfer *x;
+	char info[96];
+	size_t n;
+
+	p += strlen("replaces=");
+	n = strcspn(p, "&");
+	if (n == 0 || n >= sizeof esc)
+		return 400;
+	memcpy(esc, p, n);
+	esc[n] = 0;
+	url_unescape(val, esc);
+	rp = sip_replaces_make(home, val);
+	if (rp)
+		c2 = by_replaces(cs, rp, &s2);
+	su_home_deinit(home);
+	if (!rp)
+		return 400;
+	/* Only the transferor's own other call: a phone cannot take a call
+	 * it is not in. */
+	if (!c2 || c2 == c || strcmp(s2->dev.name, from->dev.name) != 0)
+		return 481;
+	if (c2->state != CALL_TALKING || c2->xfer || c2->pend_irq)
+		return 491;
+	x = xfer_new(c, from, 0);
+	if (!x)
+		return 500;
+	nta_incoming_treply(irq, SIP_202_ACCEPTED,
+			    SIPTAG_CONTACT_STR(from->contact), TAG_END());
+	nta_incoming_destroy(irq);
+	notify(from, 100, "Trying", 0);
+
+	/* The target's dialog moves to this call; the other call ends with
+	 * a BYE to the transferor's leg only. */
+	o2 = other(c2, s2);
+	x->neu = *o2;
+	o2->leg = NULL; /* the other call's end leaves it alone */
+	nta_leg_bind(x->neu.leg, on_leg, c);
+	log_info(TAG, "call %s: %s joins %s to %s of call %s (attended)",
+		 c->call_id, from->dev.name, other(c, from)->dev.name,
+		 x->neu.dev.name, c2->call_id);
+	send_bye(c2, s2);
+	call_free(c2, "joined by an attended transfer");
+
+	level_hdr(c, info, sizeof info);
+	x->orq_new = nta_outgoing_tcreate(
+	    x->neu.leg, on_resp_join, c, URL_STRING_MAKE(x->neu.flow),
+	    SIP_METHOD_INVITE, NULL, SIPTAG_CONTACT_STR(x->neu.contact),
+	    SIPTAG_ALLOW_STR(ALLOW), SIPTAG_CALL_INFO_STR(info), TAG_END());
+	if (!x->orq_new) {
+		send_bye(c, &x->neu);
+		notify(from, 500, "Server Internal Error", 1);
+		xfer_release(c);
+	}
+	return 0;
+}
+
 int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 		    sip_t const *sip)
 {
@@ -358,12 +467,8 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 		return 400;
 	}
 	to_url = sip->sip_refer_to->r_url;
-	if (to_url->url_headers &&
-	    strcasestr(to_url->url_headers, "replaces=")) {
-		log_info(TAG, "call %s: REFER with Replaces refused",
-			 c->call_id);
-		return 501;
-	}
+	if (to_url->url_headers && strcasestr(to_url->url_headers, "replaces="))
+		return refer_replaces(c, from, irq, to_url->url_headers);
 	number = to_url->url_user;
 	if (!number || !number[0] || strlen(number) >= SIP_DIR_NAME_MAX)
 		return 404;
@@ -454,11 +559,10 @@ static int on_irq_new(struct call *c, nta_incoming_t *irq, sip_t const *sip)
 	return 0;
 }
 
-/* The call and side whose ward dialog the Replaces header names. */
-static struct call *by_replaces(struct sip_calls *cs, const sip_t *sip,
+static struct call *by_replaces(struct sip_calls *cs, const sip_replaces_t *rp,
 				struct side **slot)
 {
-	nta_leg_t *leg = nta_leg_by_replaces(cs->env.agent, sip->sip_replaces);
+	nta_leg_t *leg = nta_leg_by_replaces(cs->env.agent, rp);
 
 	if (!leg)
 		return NULL;
@@ -482,7 +586,7 @@ void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	const struct sip_directory *d = cs->env.dir;
 	const char *cuser = sip->sip_from->a_url->url_user;
 	struct side *slot = NULL;
-	struct call *c = by_replaces(cs, sip, &slot);
+	struct call *c = by_replaces(cs, sip->sip_replaces, &slot);
 	struct call_xfer *x;
 	struct side neu;
 	int st;

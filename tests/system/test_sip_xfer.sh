@@ -3,9 +3,11 @@
 # ward_sipd. Blind transfer: alice calls bob, bob REFERs her to carol: 202,
 # NOTIFY 100 then 200 to bob, carol rings and answers, alice's re-INVITE
 # carries carol's offer, bob gets a BYE; alice and carol talk and hang up.
-# A transfer to a number the transferor may not call gets a NOTIFY 403 and
-# the call goes on. INVITE with Replaces naming one of ward's dialogs takes
+# INVITE with Replaces naming one of ward's dialogs takes
 # its place (the replaced phone gets a BYE); an unknown dialog gets 481.
+# Attended transfer: bob, talking to alice, calls carol, then REFERs alice
+# with a Refer-To carrying Replaces of his call to carol: carol's dialog
+# joins alice's (re-INVITEs both ways), bob's two legs end.
 # Session timers (the node's Min-SE 2 s here): a smaller Session-Expires
 # gets 422 with Min-SE; a session its caller does not refresh ends (BYE to
 # both); a session ward refreshes ends when the refresh gets 481.
@@ -44,8 +46,8 @@ auth_uri() { echo "$1@127.0.0.1:$PORT"; }
 # caller_csv DEVICE USER PASSWORD NUMBER: SIPp's injection file.
 caller_csv() {
 	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s];%s\n' \
-		"$1" "$2" "$3" "$4" >"$CLUSTER_DIR/caller-$4.csv"
-	echo "$CLUSTER_DIR/caller-$4.csv"
+		"$1" "$2" "$3" "$4" >"$CLUSTER_DIR/caller-$1-$4.csv"
+	echo "$CLUSTER_DIR/caller-$1-$4.csv"
 }
 
 # sipp_run NAME TRANSPORT LPORT SCENARIO [ARGS...]: one SIPp call.
@@ -106,13 +108,14 @@ register bob u1 "$BOB" SEP000000000002 bob pw-bob
 register carol u1 "$CAROL" SEP000000000003 carol pw-carol
 # transferor TARGET: the transferor's scenario, REFERring to TARGET.
 transferor() {
-	sed "s/@TARGET@/$1/" "$SCEN/xfer_transferor.xml" >"$CLUSTER_DIR/refer-$1.xml"
-	echo "$CLUSTER_DIR/refer-$1.xml"
+	local f=$CLUSTER_DIR/refer-$RANDOM.xml
+	sed "s|@TARGET@|$1|" "$SCEN/xfer_transferor.xml" >"$f"
+	echo "$f"
 }
 
 step "blind transfer: bob REFERs alice to carol; carol answers, alice re-INVITEd, bob NOTIFYed and ended"
 callee target u1 "$CAROL" "$SCEN/xfer_target.xml"
-callee transferor u1 "$BOB" "$(transferor 1003)"
+callee transferor u1 "$BOB" "$(transferor 1003@127.0.0.1)"
 sipp_run transferee u1 "$(free_port)" "$SCEN/xfer_transferee.xml" \
 	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
 	fail "the transfer failed: $(errors_of transferee) / $(errors_of transferor) / $(errors_of target)"
@@ -159,6 +162,31 @@ grep -q "SEP000000000003 <-> SEP000000000002 after the replacement, security lev
 	"$CLUSTER_DIR/sipd.log" || fail "the level after the replacement was not logged"
 
 
+step "attended transfer: bob calls carol, then REFERs alice to carol with Replaces: alice and carol talk, bob's two legs end"
+callee att-target u1 "$CAROL" "$SCEN/att_target.xml"
+mkdir -p "$CLUSTER_DIR/att-consult"
+(
+	rc=0
+	cd "$CLUSTER_DIR/att-consult" && timeout 20 sipp -sf "$SCEN/replace_replaced.xml" \
+		-t u1 -m 1 -i 127.0.0.1 -p "$(free_port)" -timeout 10 -trace_err \
+		-trace_logs -inf "$(caller_csv SEP000000000002 bob pw-bob 1003)" \
+		-auth_uri "$(auth_uri 1003)" "127.0.0.1:$PORT" </dev/null >/dev/null 2>&1 || rc=$?
+	echo $rc >"$CLUSTER_DIR/att-consult.rc"
+) &
+wait_until 10 "bob's call to carol to be logged" sh -c "grep -qh '^REPLACES ' '$CLUSTER_DIR'/att-consult/*_logs.log"
+# Refer-To: <sip:1003@HOST?Replaces=CALL-ID%3Bto-tag%3DT%3Bfrom-tag%3DF>
+ESCAPED=$(grep -h '^REPLACES ' "$CLUSTER_DIR"/att-consult/*_logs.log | head -1 |
+	cut -d' ' -f2 | sed 's/@/%40/g; s/;/%3B/g; s/=/%3D/g')
+callee att-transferor u1 "$BOB" "$(transferor "1003@127.0.0.1?Replaces=$ESCAPED")"
+sipp_run att-transferee u1 "$(free_port)" "$SCEN/xfer_transferee.xml" \
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "the attended transfer failed: $(grep Refer-To "$CLUSTER_DIR"/refer-*.xml) $(errors_of att-transferee) / $(errors_of att-transferor) / $(errors_of att-target)"
+callee_ok att-transferor
+callee_ok att-target
+callee_ok att-consult
+grep -q "SEP000000000002 joins SEP000000000001 to SEP000000000003 of call .* (attended)" \
+	"$CLUSTER_DIR/sipd.log" || fail "the attended transfer was not logged"
+
 step "session timers: Session-Expires 1 below Min-SE 2 gets 422"
 sed "s/@STATUS@/422/; s|CSeq: 2 INVITE|CSeq: 2 INVITE\n      Session-Expires: 1|" \
 	"$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/st-422.xml"
@@ -185,7 +213,7 @@ sipp_run st-refresh u1 "$(free_port)" "$SCEN/st_refresh.xml" \
 callee_ok st-refresh-b
 grep -q "session refresh answered 481" "$CLUSTER_DIR/sipd.log" ||
 	fail "the failed refresh was not logged"
-wait_until 5 "every call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 4 ]"
+wait_until 5 "every call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 6 ]"
 
 stop_sipd sipd
 step "done"
