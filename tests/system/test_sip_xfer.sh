@@ -3,6 +3,7 @@
 # ward_sipd. Blind transfer: alice calls bob, bob REFERs her to carol: 202,
 # NOTIFY 100 then 200 to bob, carol rings and answers, alice's re-INVITE
 # carries carol's offer, bob gets a BYE; alice and carol talk and hang up.
+# A transfer to a number bob may not call: NOTIFY 403, the call goes on.
 # INVITE with Replaces naming one of ward's dialogs takes
 # its place (the replaced phone gets a BYE); an unknown dialog gets 481.
 # Attended transfer: bob, talking to alice, calls carol, then REFERs alice
@@ -127,6 +128,16 @@ grep -q "SEP000000000001 <-> SEP000000000003 after the transfer, security level 
 	"$CLUSTER_DIR/sipd.log" || fail "the level after the transfer was not logged"
 wait_until 5 "the transferred call to end" grep -q ') ended: caller hung up' "$CLUSTER_DIR/sipd.log"
 
+step "a transfer to a number the transferor may not call: NOTIFY 403, the call goes on"
+sed "s|@TARGET@|9001@127.0.0.1|" "$SCEN/xfer_refused.xml" >"$CLUSTER_DIR/refused.xml"
+callee refused u1 "$BOB" "$CLUSTER_DIR/refused.xml"
+sipp_run refusedcall u1 "$(free_port)" "$SCEN/replace_replaced.xml" \
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "the call did not go on after a refused transfer: $(errors_of refusedcall) / $(errors_of refused)"
+callee_ok refused
+grep -q "transfer by SEP000000000002 to 9001 refused: 403" "$CLUSTER_DIR/sipd.log" ||
+	fail "the refused transfer was not logged"
+
 step "INVITE with Replaces: carol takes alice's place in her call with bob; alice gets a BYE"
 callee stays u1 "$BOB" "$SCEN/replace_stays.xml"
 mkdir -p "$CLUSTER_DIR/replaced"
@@ -213,7 +224,7 @@ sipp_run st-refresh u1 "$(free_port)" "$SCEN/st_refresh.xml" \
 callee_ok st-refresh-b
 grep -q "session refresh answered 481" "$CLUSTER_DIR/sipd.log" ||
 	fail "the failed refresh was not logged"
-wait_until 5 "every call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 6 ]"
+wait_until 5 "every call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 7 ]"
 
 stop_sipd sipd
 step "done"
