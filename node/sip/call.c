@@ -797,7 +797,7 @@ static int find_callee(struct sip_calls *cs, const char *caller,
 		if (r < 0)
 			continue;
 		n = sip_registrar_get(cs->env.reg, rt.devices[i],
-					  (uint64_t)time(NULL), bs);
+				      (uint64_t)time(NULL), bs);
 		if (n <= 0)
 			continue;
 		if (d->ops->device_by_name(d->ctx, rt.devices[i], dev) != 0)

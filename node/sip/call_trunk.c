@@ -57,7 +57,8 @@ int sip_call_trunk_target(const struct sip_directory *dir, const char *name,
 	const char *tp;
 	int v6, n;
 
-	if (dir->ops->device_by_name(dir->ctx, name, dev) != 0 || !dev->is_trunk)
+	if (dir->ops->device_by_name(dir->ctx, name, dev) != 0 ||
+	    !dev->is_trunk)
 		return 1;
 	if (!dir->ops->trunk_each ||
 	    dir->ops->trunk_each(dir->ctx, on_peer, &f) != 0 || !f.found) {
@@ -101,8 +102,8 @@ nta_outgoing_t *sip_call_trunk_answer(struct sip_uac_auth *auth,
 				      nta_response_f *cb,
 				      nta_outgoing_magic_t *magic)
 {
-	int proxy = resp && resp->sip_status &&
-		    resp->sip_status->st_status == 407;
+	int proxy =
+	    resp && resp->sip_status && resp->sip_status->st_status == 407;
 	struct sip_uac_challenge ch;
 	struct sip_realm_cred cred;
 	char v[SIP_UAC_ANSWER_MAX], uri[SIP_REG_URI_MAX];
