@@ -36,17 +36,38 @@ static int on_peer(void *arg, const struct sip_trunk_peer *t)
 	return 1;
 }
 
-/* A user part or host ward writes into a URI: the characters a dialled
- * number or a host name holds, nothing that would end or extend it. */
-static int uri_safe(const char *s)
+/* Whether S is 1.. characters, each a letter, a digit or one of OK:
+ * nothing that would end or extend the URI ward writes it into. */
+static int only(const char *s, const char *ok)
 {
 	if (!s[0])
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z') || strchr("+*#-._:!~", *s)))
+		      (*s >= 'A' && *s <= 'Z') || strchr(ok, *s)))
 			return 0;
 	return 1;
+}
+
+/* NUMBER as a URI's user part: '#' escaped (RFC 3261 25.1 has no '#' in
+ * a user part). 0, or -1 when it does not fit CAP. */
+static int user_part(const char *number, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *number; number++) {
+		const char *piece = *number == '#' ? "%23" : NULL;
+		size_t len = piece ? 3 : 1;
+		if (o + len >= cap)
+			return -1;
+		if (piece)
+			memcpy(out + o, piece, len);
+		else
+			out[o] = *number;
+		o += len;
+	}
+	out[o] = '\0';
+	return 0;
 }
 
 int sip_call_trunk_target(const struct sip_directory *dir, const char *name,
@@ -54,6 +75,7 @@ int sip_call_trunk_target(const struct sip_directory *dir, const char *name,
 			  struct sip_reg_contact *target)
 {
 	struct find_peer f = {.name = name};
+	char user[SIP_CALL_TRUNK_URI_MAX];
 	const char *tp;
 	int v6, n;
 
@@ -65,7 +87,8 @@ int sip_call_trunk_target(const struct sip_directory *dir, const char *name,
 		log_warn(TAG, "trunk %s: no peer on record for a call", name);
 		return -1;
 	}
-	if (!uri_safe(number) || !uri_safe(f.peer.host) || !f.peer.port ||
+	if (!only(number, "+*#-._!~") || !only(f.peer.host, "-._:") ||
+	    user_part(number, user, sizeof user) != 0 || !f.peer.port ||
 	    f.peer.port > 65535)
 		return -1;
 	memset(target, 0, sizeof *target);
@@ -77,7 +100,7 @@ int sip_call_trunk_target(const struct sip_directory *dir, const char *name,
 					       : "udp";
 	v6 = strchr(f.peer.host, ':') != NULL;
 	n = snprintf(target->uri, sizeof target->uri,
-		     "sip:%s@%s%s%s:%u;transport=%s", number, v6 ? "[" : "",
+		     "sip:%s@%s%s%s:%u;transport=%s", user, v6 ? "[" : "",
 		     f.peer.host, v6 ? "]" : "", f.peer.port, tp);
 	if (n < 0 || (size_t)n >= SIP_CALL_TRUNK_URI_MAX)
 		return -1;
