@@ -4,7 +4,8 @@
 # search space sends to a trunk; SIPp plays the trunk's peer, challenges
 # the INVITE (407, then 401 in a second call) and checks ward's answer —
 # made with the realm's credentials — with <verifyauth>; 180, 200, ACK and
-# the caller's BYE go through. A phone whose CSS lacks the pattern gets
+# the caller's BYE go through; the same over TCP to a trunk whose profile
+# goes out over TCP. A phone whose CSS lacks the pattern gets
 # 404. With another password expected the trunk challenges again: ward
 # answers once only (two INVITEs reach the trunk) and the caller gets 403.
 # Inbound: SIPp as the trunk (from its address) calls a phone's line; the
@@ -18,6 +19,7 @@ command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
 
 PORT=$(free_port)
 PEER=$(free_port)
+PEER_TCP=$(free_port)
 cat >"$CLUSTER_DIR/dir.txt" <<DIR
 realm ward.test
 secret $(openssl rand -hex 32)
@@ -29,6 +31,8 @@ device SEP000000000001 user=alice line=1001 css=phones
 device SEP000000000002 user=bob line=1002
 trunk carrier addr=127.0.0.2 peerport=$PEER out=udp
 pattern 9XXXX route=carrier partition=pstn
+trunk tcpcarrier addr=127.0.0.3 peerport=$PEER_TCP out=tcp
+pattern 8XXXX route=tcpcarrier partition=pstn
 DIR
 "$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
 	--digest MD5 >"$CLUSTER_DIR/sipd.out" 2>"$CLUSTER_DIR/sipd.log" &
@@ -38,12 +42,13 @@ wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
 auth_uri() { echo "$1@127.0.0.1:$PORT"; }
 errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | tail -3; }
 
-# sipp_run NAME IP LPORT SCENARIO [ARGS...]: one SIPp call over UDP.
+# sipp_run NAME IP LPORT SCENARIO [ARGS...]: one SIPp call over UDP
+# (over $TP when set: t1 for TCP).
 sipp_run() {
 	local name=$1 ip=$2 lport=$3 scen=$4
 	shift 4
 	mkdir -p "$CLUSTER_DIR/$name"
-	(cd "$CLUSTER_DIR/$name" && timeout 20 sipp -sf "$scen" -t u1 -m 1 \
+	(cd "$CLUSTER_DIR/$name" && timeout 20 sipp -sf "$scen" -t "${TP:-u1}" -m 1 \
 		-i "$ip" -p "$lport" -timeout 10 -trace_err "$@" \
 		</dev/null >/dev/null 2>&1)
 }
@@ -114,6 +119,18 @@ grep -q "trunk challenge for realm trunk.test answered with MD5" \
 grep -q "answered, security level non-secure" "$CLUSTER_DIR/sipd.log" ||
 	fail "the trunk call's level was not logged"
 
+step "a trunk whose profile goes out over TCP: alice dials 85551, the 401 answered over TCP"
+TP=t1 background peer-tcp 127.0.0.3 "$PEER_TCP" "$(uas 401 WWW-Authenticate)" \
+	-inf "$CLUSTER_DIR/good.csv"
+sipp_run out-tcp 127.0.0.1 "$(free_port)" "$SCEN/trunk_call_uac.xml" \
+	-inf "$(caller_csv SEP000000000001 alice pw-alice 85551)" \
+	-auth_uri "$(auth_uri 85551)" "127.0.0.1:$PORT" ||
+	fail "the caller's side of the TCP trunk call failed: $(errors_of out-tcp)"
+[ "$(rc_of peer-tcp)" = 0 ] ||
+	fail "the TCP trunk refused ward's answer: $(errors_of peer-tcp)"
+grep -q "tcpcarrier (85551) over tcp" "$CLUSTER_DIR/sipd.log" ||
+	fail "the call did not go over TCP"
+
 # refused DEVICE USER NUMBER STATUS [SIPp name]: the call ends with STATUS.
 refused() {
 	sed "s/@STATUS@/$4/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-$4.xml"
@@ -158,7 +175,7 @@ sipp_run replaces 127.0.0.2 "$(free_port)" "$CLUSTER_DIR/t403.xml" \
 	fail "an INVITE with Replaces from the trunk was not refused with 403"
 
 step "every call ended and freed"
-wait_until 5 "4 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 4 ]"
+wait_until 5 "5 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 5 ]"
 kill "$(cat "$CLUSTER_DIR/sipd.pid")"
 wait_until 5 "ward_sipd to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/sipd.pid") 2>/dev/null"
 if grep -q "Sanitizer" "$CLUSTER_DIR/sipd.log"; then
