@@ -788,18 +788,16 @@ static int find_callee(struct sip_calls *cs, const char *caller,
 	if (r != 0 || rt.ndevices == 0)
 		return 404;
 	for (unsigned i = 0; i < rt.ndevices && i < SIP_ROUTE_MAX; i++) {
-		int n;
-		/* A route pattern's trunk: its peer, not a binding. */
-		r = sip_call_trunk_target(d, rt.devices[i], number, dev,
-					  binding);
-		if (r == 0)
-			return 0;
-		if (r < 0)
+		int n = sip_registrar_get(cs->env.reg, rt.devices[i],
+					  (uint64_t)time(NULL), bs);
+		if (n <= 0) {
+			/* No binding: a route pattern's trunk is reached at
+			 * its peer (call_trunk.h). */
+			if (sip_call_trunk_target(d, rt.devices[i], number, dev,
+						  binding) == 0)
+				return 0;
 			continue;
-		n = sip_registrar_get(cs->env.reg, rt.devices[i],
-				      (uint64_t)time(NULL), bs);
-		if (n <= 0)
-			continue;
+		}
 		if (d->ops->device_by_name(d->ctx, rt.devices[i], dev) != 0)
 			continue;
 		/* The binding refreshed last is the likeliest alive. */
