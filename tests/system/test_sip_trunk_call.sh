@@ -8,6 +8,7 @@
 # goes out over TCP. A phone whose CSS lacks the pattern gets
 # 404. With another password expected the trunk challenges again: ward
 # answers once only (two INVITEs reach the trunk) and the caller gets 403.
+# A caller's CANCEL after the challenge reaches the answered INVITE.
 # Inbound: SIPp as the trunk (from its address) calls a phone's line; the
 # registered phone rings and answers. A trunk without the Replaces
 # permission still gets 403 for an INVITE with Replaces.
@@ -131,6 +132,15 @@ sipp_run out-tcp 127.0.0.1 "$(free_port)" "$SCEN/trunk_call_uac.xml" \
 grep -q "tcpcarrier (85551) over tcp" "$CLUSTER_DIR/sipd.log" ||
 	fail "the call did not go over TCP"
 
+step "alice cancels while the trunk rings after its challenge: the CANCEL reaches the answered INVITE"
+background peer-cancel 127.0.0.2 "$PEER" "$SCEN/trunk_call_uas_cancel.xml"
+sipp_run out-cancel 127.0.0.1 "$(free_port)" "$SCEN/call_uac_cancel.xml" \
+	-inf "$(caller_csv SEP000000000001 alice pw-alice 95553)" \
+	-auth_uri "$(auth_uri 95553)" "127.0.0.1:$PORT" ||
+	fail "the caller's CANCEL failed: $(errors_of out-cancel)"
+[ "$(rc_of peer-cancel)" = 0 ] ||
+	fail "the trunk did not get the CANCEL: $(errors_of peer-cancel)"
+
 # refused DEVICE USER NUMBER STATUS [SIPp name]: the call ends with STATUS.
 refused() {
 	sed "s/@STATUS@/$4/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-$4.xml"
@@ -175,7 +185,7 @@ sipp_run replaces 127.0.0.2 "$(free_port)" "$CLUSTER_DIR/t403.xml" \
 	fail "an INVITE with Replaces from the trunk was not refused with 403"
 
 step "every call ended and freed"
-wait_until 5 "5 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 5 ]"
+wait_until 5 "6 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 6 ]"
 kill "$(cat "$CLUSTER_DIR/sipd.pid")"
 wait_until 5 "ward_sipd to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/sipd.pid") 2>/dev/null"
 if grep -q "Sanitizer" "$CLUSTER_DIR/sipd.log"; then
