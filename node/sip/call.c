@@ -24,9 +24,11 @@ struct call;
 
 #include "common/log.h"
 #include "node/sip/call.h"
+#include "node/sip/call_trunk.h"
 
 #define TAG "sip"
 #include "node/sip/call_int.h"
+_Static_assert(SIP_CALL_TRUNK_URI_MAX <= FLOW_MAX, "a trunk uri is a flow");
 
 void sip_call_config_defaults(struct sip_call_config *cfg)
 {
@@ -181,6 +183,8 @@ char *sdp_for(struct call *c, const struct side *to, int kind,
 		enum sip_level lvl = c->level;
 		media_leg(&c->a, &la);
 		media_leg(&c->b, &lb);
+		if (c->b.dev.is_trunk) /* unverified peer: no keys (see where b.encrypted is set) */
+			lb.mode = SIP_SECMODE_NONSECURE;
 		if (kind == 'o')
 			rc = m->ops->offer(m->ctx, c->call_id, &la, &lb,
 					   pl->pl_data, pl->pl_len, out, cap,
@@ -391,6 +395,7 @@ static void end_answered_b(struct call *c, const sip_t *sip)
 static int map_failure(int status, const char **phrase)
 {
 	switch (status) {
+	case 403: /* a trunk refused ward's credentials */
 	case 404:
 	case 486:
 	case 488:
@@ -433,6 +438,22 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			emit_both(c, SIP_DLG_EARLY);
 		}
 		return 0;
+	}
+	if ((status == 401 || status == 407) && c->b.dev.is_trunk) {
+		/* The trunk challenges ward: one answer (call_trunk.h); a
+		 * second challenge is its refusal. */
+		nta_outgoing_t *again = NULL;
+		if (!c->b_challenged && c->state != CALL_ENDING)
+			again = sip_call_trunk_answer(
+			    c->cs->auth, c->cs->env.dir, c->b.leg, c->b.flow,
+			    orq, sip, on_resp_b, c);
+		c->b_challenged = 1;
+		if (again) {
+			nta_outgoing_destroy(orq);
+			c->orq_b = again;
+			return 0;
+		}
+		status = 403, phrase = "Forbidden";
 	}
 	nta_outgoing_destroy(orq);
 	c->orq_b = NULL;
@@ -655,6 +676,10 @@ int sip_calls_new(const struct sip_call_config *cfg,
 		return -1;
 	cs->cfg = *cfg;
 	cs->env = *env;
+	if (sip_uac_auth_new(64, &cs->auth) != 0) {
+		free(cs);
+		return -1;
+	}
 	*out = cs;
 	return 0;
 }
@@ -673,6 +698,7 @@ void sip_calls_free(struct sip_calls *cs)
 		}
 		call_free(c, "signaling stopped");
 	}
+	sip_uac_auth_free(cs->auth);
 	free(cs);
 }
 
@@ -721,8 +747,14 @@ int find_callee(struct sip_calls *cs, const char *caller, const char *number,
 	for (unsigned i = 0; i < rt.ndevices && i < SIP_ROUTE_MAX; i++) {
 		int n = sip_registrar_get(cs->env.reg, rt.devices[i],
 					  (uint64_t)time(NULL), bs);
-		if (n <= 0)
+		if (n <= 0) {
+			/* No binding: a route pattern's trunk is reached at
+			 * its peer (call_trunk.h). */
+			if (sip_call_trunk_target(d, rt.devices[i], number, dev,
+						  binding) == 0)
+				return 0;
 			continue;
+		}
 		if (d->ops->device_by_name(d->ctx, rt.devices[i], dev) != 0)
 			continue;
 		/* The binding refreshed last is the likeliest alive. */
@@ -851,12 +883,11 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 503, "Too Many Calls");
 		return;
 	}
-	if (device_calls(cs, caller) >= cs->cfg.max_per_device) {
-		refuse(cs, msg, 486, "Busy Here");
-		return;
-	}
 	st = find_callee(cs, caller, number, &callee, &binding);
-	if (st == 0 && device_calls(cs, callee.name) >= cs->cfg.max_per_device)
+	/* A trunk carries many calls: only phones have the per-device
+	 * bound. */
+	if (st == 0 && !callee.is_trunk &&
+	    device_calls(cs, callee.name) >= cs->cfg.max_per_device)
 		st = 486;
 	if (st != 0) {
 		log_info(TAG, "INVITE from %s to %s refused: %d", caller,
@@ -868,6 +899,12 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	if (!c || d->ops->device_by_name(d->ctx, caller, &c->a.dev) != 0) {
 		free(c);
 		refuse(cs, msg, 500, "Server Internal Error");
+		return;
+	}
+	if (!c->a.dev.is_trunk &&
+	    device_calls(cs, caller) >= cs->cfg.max_per_device) {
+		free(c);
+		refuse(cs, msg, 486, "Busy Here");
 		return;
 	}
 	c->cs = cs;
@@ -883,10 +920,21 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	binding_addr(&binding, &bss);
 	flow_url(c->b.flow, sizeof c->b.flow, (const struct sockaddr *)&bss,
 		 binding.transport);
+	if (callee.is_trunk) /* its peer, by name or address (fits: the
+			      * target's uri is below FLOW_MAX) */
+		memcpy(c->b.flow, binding.uri, sizeof c->b.flow);
 	contact_of(cs, c->a.transport, c->a.contact, sizeof c->a.contact);
 	contact_of(cs, c->b.transport, c->b.contact, sizeof c->b.contact);
 	c->a.encrypted = side_level(&c->a) == SIP_LEVEL_ENCRYPTED;
 	c->b.encrypted = side_level(&c->b) == SIP_LEVEL_ENCRYPTED;
+	if (c->a.dev.is_trunk)
+		c->a.encrypted = sip_call_trunk_keys(&c->a.dev, c->a.transport);
+	/* A trunk ward calls out to: ward is the TLS client and does not
+	 * yet check the peer's certificate against the profile's subject
+	 * names, so whoever answers at the peer's address could be anyone:
+	 * no keys toward it (fail closed), whatever its profile says. */
+	if (c->b.dev.is_trunk)
+		c->b.encrypted = 0;
 	if ((c->a.dev.encrypted_or_reject || callee.encrypted_or_reject) &&
 	    !cs->env.media && (!c->a.encrypted || !c->b.encrypted)) {
 		log_info(TAG,

@@ -45,6 +45,7 @@ struct call {
 	int a_offered;	       /* A's INVITE held the offer */
 	int b_acked;
 	uint32_t b_invite_cseq;
+	int b_challenged; /* a trunk's challenge answered (call_trunk.h) */
 	/* One relayed in-dialog request at a time. */
 	nta_incoming_t *pend_irq;
 	nta_outgoing_t *pend_orq;
@@ -75,6 +76,7 @@ struct sip_calls {
 	struct call *head;
 	size_t n;
 	uint64_t now_ms;
+	struct sip_uac_auth *auth; /* answers trunks' challenges; owned */
 };
 
 struct call_xfer;
