@@ -424,6 +424,7 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			return 0;
 		if (sip->sip_to->a_tag && !nta_leg_get_rtag(c->b.leg))
 			nta_leg_rtag(c->b.leg, sip->sip_to->a_tag);
+		call_prack_b(c, orq, sip);
 		if (is_sdp(sip) && c->a_offered)
 			sdp = answer_for_a(c, sip->sip_payload, &st);
 		nta_incoming_treply(
@@ -840,7 +841,7 @@ static int place_b(struct call *c, const sip_t *sip,
 	    c->b.leg, on_resp_b, c, URL_STRING_MAKE(c->b.flow),
 	    SIP_METHOD_INVITE, URL_STRING_MAKE(binding->uri),
 	    SIPTAG_CONTACT_STR(c->b.contact), SIPTAG_ALLOW_STR(ALLOW),
-	    SIPTAG_CALL_INFO_STR(info),
+	    SIPTAG_SUPPORTED_STR("100rel"), SIPTAG_CALL_INFO_STR(info),
 	    TAG_IF(binding->path[0], SIPTAG_ROUTE_STR(binding->path)),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());

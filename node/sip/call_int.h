@@ -122,6 +122,12 @@ void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 /* The call ends: whatever the transfer holds is released. */
 void call_xfer_free(struct call *c);
 
+/* A reliable provisional response (RFC 3262) from B to ward's INVITE
+ * ORQ: ward acknowledges it with a PRACK in B's dialog. A's side needs
+ * nothing here: to an INVITE with Require: 100rel nta sends every 1xx
+ * reliably and answers A's PRACK itself. */
+void call_prack_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip);
+
 /* Session timers (RFC 4028). An initial INVITE whose Session-Expires is
  * below the node's Min-SE is answered 422 with Min-SE: returns 1 then
  * (MSG consumed), 0 otherwise. */

@@ -758,3 +758,24 @@ int call_st_tick(struct call *c, uint64_t now_ms)
 	}
 	return 0;
 }
+
+void call_prack_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
+{
+	char rack[48];
+
+	(void)orq;
+	if (!sip->sip_rseq || !sip_has_feature(sip->sip_require, "100rel") ||
+	    !nta_leg_get_rtag(c->b.leg))
+		return;
+	/* In the early dialog, as nta_outgoing_prack would, but without its
+	 * demand that the INVITE transaction know B's tag. */
+	snprintf(rack, sizeof rack, "%u %u INVITE",
+		 (unsigned)sip->sip_rseq->rs_response,
+		 (unsigned)sip->sip_cseq->cs_seq);
+	if (!nta_outgoing_tcreate(c->b.leg, NULL, NULL,
+				  URL_STRING_MAKE(c->b.flow), SIP_METHOD_PRACK,
+				  NULL, SIPTAG_CONTACT_STR(c->b.contact),
+				  SIPTAG_RACK_STR(rack), TAG_END()))
+		log_warn(TAG, "call %s: no PRACK for the callee's %d",
+			 c->call_id, sip->sip_status->st_status);
+}

@@ -11,7 +11,8 @@
 # joins alice's (re-INVITEs both ways), bob's two legs end.
 # Session timers (the node's Min-SE 2 s here): a smaller Session-Expires
 # gets 422 with Min-SE; a session its caller does not refresh ends (BYE to
-# both); a session ward refreshes ends when the refresh gets 481.
+# both); a session ward refreshes ends when the refresh gets 481. PRACK:
+# reliable provisional responses on both legs.
 . "$(dirname "$0")/lib.sh"
 
 SIPD=$WARD_BIN/tests/ward_sipd
@@ -225,6 +226,14 @@ callee_ok st-refresh-b
 grep -q "session refresh answered 481" "$CLUSTER_DIR/sipd.log" ||
 	fail "the failed refresh was not logged"
 wait_until 5 "every call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 7 ]"
+
+step "PRACK (RFC 3262): alice requires 100rel and PRACKs ward's 183; bob's reliable 183 gets ward's PRACK"
+callee prack-b u1 "$BOB" "$SCEN/prack_uas.xml"
+sipp_run prack u1 "$(free_port)" "$SCEN/prack_uac.xml" \
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "reliable provisional responses failed: $(errors_of prack) / $(errors_of prack-b)"
+callee_ok prack-b
+wait_until 5 "the call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 8 ]"
 
 stop_sipd sipd
 step "done"
