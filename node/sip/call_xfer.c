@@ -394,6 +394,11 @@ static int refer_replaces(struct call *c, struct side *from,
 	char info[96];
 	size_t n;
 
+	/* A trunk's profile decides on Replaces, in a REFER as in an
+	 * INVITE (authz.c). */
+	if (from->dev.is_trunk &&
+	    !(from->dev.trunk_flags & SIP_TRUNK_ALLOW_REPLACES))
+		return 403;
 	p += strlen("replaces=");
 	n = strcspn(p, "&");
 	if (n == 0 || n >= sizeof esc)
