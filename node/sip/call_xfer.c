@@ -108,6 +108,14 @@ static void xfer_release(struct call *c)
 
 void call_xfer_free(struct call *c)
 {
+	struct call_xfer *x = c->xfer;
+
+	/* The call ends mid-transfer: the target's INVITE is cancelled, and
+	 * a transferor already swapped out still gets its BYE. */
+	if (x && x->orq_new)
+		nta_outgoing_cancel(x->orq_new);
+	if (x && x->swapped && !x->old_gone)
+		send_bye(c, &x->old);
 	xfer_release(c);
 	if (c->se_orq) {
 		nta_outgoing_destroy(c->se_orq);

@@ -3,7 +3,8 @@
 # ward_sipd. Blind transfer: alice calls bob, bob REFERs her to carol: 202,
 # NOTIFY 100 then 200 to bob, carol rings and answers, alice's re-INVITE
 # carries carol's offer, bob gets a BYE; alice and carol talk and hang up.
-# A transfer to a number bob may not call: NOTIFY 403, the call goes on.
+# A transfer to a number bob may not call: NOTIFY 403, the call goes on;
+# alice hanging up while carol rings cancels carol and ends bob.
 # INVITE with Replaces naming one of ward's dialogs takes
 # its place (the replaced phone gets a BYE); an unknown dialog gets 481.
 # Attended transfer: bob, talking to alice, calls carol, then REFERs alice
@@ -139,6 +140,16 @@ callee_ok refused
 grep -q "transfer by SEP000000000002 to 9001 refused: 403" "$CLUSTER_DIR/sipd.log" ||
 	fail "the refused transfer was not logged"
 
+step "the transferee hangs up while the target rings: the target gets a CANCEL, the transferor a BYE"
+sed "s|@TARGET@|1003@127.0.0.1|" "$SCEN/xfer_cut.xml" >"$CLUSTER_DIR/cut.xml"
+callee cut-target u1 "$CAROL" "$SCEN/call_uas_cancel.xml"
+callee cut u1 "$BOB" "$CLUSTER_DIR/cut.xml"
+sipp_run cutcall u1 "$(free_port)" "$SCEN/call_uac_hangup.xml" \
+	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "the transferee could not hang up: $(errors_of cutcall) / $(errors_of cut)"
+callee_ok cut
+callee_ok cut-target
+
 step "INVITE with Replaces: carol takes alice's place in her call with bob; alice gets a BYE"
 callee stays u1 "$BOB" "$SCEN/replace_stays.xml"
 mkdir -p "$CLUSTER_DIR/replaced"
@@ -225,7 +236,7 @@ sipp_run st-refresh u1 "$(free_port)" "$SCEN/st_refresh.xml" \
 callee_ok st-refresh-b
 grep -q "session refresh answered 481" "$CLUSTER_DIR/sipd.log" ||
 	fail "the failed refresh was not logged"
-wait_until 5 "every call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 7 ]"
+wait_until 5 "every call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 8 ]"
 
 step "PRACK (RFC 3262): alice requires 100rel and PRACKs ward's 183; bob's reliable 183 gets ward's PRACK"
 callee prack-b u1 "$BOB" "$SCEN/prack_uas.xml"
@@ -233,7 +244,7 @@ sipp_run prack u1 "$(free_port)" "$SCEN/prack_uac.xml" \
 	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
 	fail "reliable provisional responses failed: $(errors_of prack) / $(errors_of prack-b)"
 callee_ok prack-b
-wait_until 5 "the call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 8 ]"
+wait_until 5 "the call to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 9 ]"
 
 stop_sipd sipd
 step "done"
