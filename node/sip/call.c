@@ -24,6 +24,7 @@ struct call;
 
 #include "common/log.h"
 #include "node/sip/call.h"
+#include "node/sip/call_node.h"
 
 #define TAG "sip"
 #define FLOW_MAX 128
@@ -47,6 +48,7 @@ struct side {
 	char contact[CONTACT_MAX];   /* ward's Contact toward it */
 	nta_leg_t *leg;		     /* owned */
 	int encrypted;		     /* may receive keys: encrypted over TLS */
+	struct sip_call_node_leg node; /* a node-to-node leg (call_node.h) */
 };
 
 struct call {
@@ -82,6 +84,9 @@ struct sip_calls {
 	struct call *head;
 	size_t n;
 	uint64_t now_ms;
+	/* The agent the INVITE being placed came to: the node listener's
+	 * (call_node.h) or, NULL, the phones'. */
+	nta_agent_t *rx_agent;
 };
 
 void sip_call_config_defaults(struct sip_call_config *cfg)
@@ -143,6 +148,8 @@ static void contact_of(const struct sip_calls *cs, unsigned tp, char *out,
  * most authenticated. */
 static enum sip_level side_level(const struct side *s)
 {
+	if (s->node.asserted) /* the first node's word on the caller's leg */
+		return s->node.level;
 	if (s->transport != SIP_TP_TLS || s->dev.mode == SIP_SECMODE_NONSECURE)
 		return SIP_LEVEL_NONSECURE;
 	if (s->dev.mode == SIP_SECMODE_ENCRYPTED && !s->dev.is_trunk)
@@ -799,7 +806,8 @@ static void binding_addr(const struct sip_reg_contact *b,
 static void refuse(struct sip_calls *cs, msg_t *msg, int status,
 		   const char *phrase)
 {
-	nta_msg_treply(cs->env.agent, msg, status, phrase, TAG_END());
+	nta_msg_treply(cs->rx_agent ? cs->rx_agent : cs->env.agent, msg,
+		       status, phrase, TAG_END());
 }
 
 static const char *phrase_of(int status)
@@ -834,7 +842,8 @@ static int place_b(struct call *c, const sip_t *sip,
 		 disp ? " " : "", c->a.user, cs->cfg.host);
 	snprintf(to, sizeof to, "<sip:%s@%s>", c->number, cs->cfg.host);
 	c->b.leg =
-	    nta_leg_tcreate(cs->env.agent, on_leg, c, SIPTAG_FROM_STR(from),
+	    nta_leg_tcreate(c->b.node.agent ? c->b.node.agent : cs->env.agent,
+			    on_leg, c, SIPTAG_FROM_STR(from),
 			    SIPTAG_TO_STR(to), TAG_END());
 	if (!c->b.leg || !nta_leg_tag(c->b.leg, NULL))
 		return 500;
@@ -851,6 +860,7 @@ static int place_b(struct call *c, const sip_t *sip,
 	c->orq_b = nta_outgoing_tcreate(
 	    c->b.leg, on_resp_b, c, URL_STRING_MAKE(c->b.flow),
 	    SIP_METHOD_INVITE, URL_STRING_MAKE(binding->uri),
+	    TAG_IF(c->b.node.hdrs[0], SIPTAG_HEADER_STR(c->b.node.hdrs)),
 	    SIPTAG_CONTACT_STR(c->b.contact), SIPTAG_ALLOW_STR(ALLOW),
 	    SIPTAG_CALL_INFO_STR(info),
 	    TAG_IF(binding->path[0], SIPTAG_ROUTE_STR(binding->path)),
@@ -860,10 +870,59 @@ static int place_b(struct call *c, const sip_t *sip,
 	return c->orq_b ? 0 : 500;
 }
 
+/* A node-to-node leg's ends (call_node.h): S toward member NODE_ID, its
+ * requests over the node listener. 0, or -1 when the member names no
+ * listener. */
+static int node_side(struct sip_calls *cs, struct side *s, uint64_t node_id)
+{
+	int v6 = strchr(cs->cfg.host, ':') != NULL;
+
+	s->node.agent = cs->env.node_agent;
+	s->node.node_id = node_id;
+	s->transport = SIP_TP_TLS;
+	snprintf(s->contact, sizeof s->contact,
+		 "<sip:ward@%s%s%s:%u;transport=tls>", v6 ? "[" : "",
+		 cs->cfg.host, v6 ? "]" : "", cs->env.node_port);
+	return s->node.agent ? sip_call_node_flow(cs->env.dir, node_id,
+						  s->flow, sizeof s->flow)
+			     : -1;
+}
+
+static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		   const struct sip_peer *peer, tport_t *tp, const char *caller,
+		   const struct sip_call_node_caller *from_node);
+
 void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		      const struct sip_peer *peer, tport_t *tp,
 		      const char *caller)
 {
+	invite(cs, msg, sip, peer, tp, caller, NULL);
+}
+
+void sip_calls_node_request(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			    const struct sip_peer *peer, tport_t *tp,
+			    int *close)
+{
+	struct sip_call_node_caller from;
+
+	if (!cs->env.node_agent) {
+		msg_destroy(msg);
+		return;
+	}
+	if (sip_call_node_admit(cs->env.dir, cs->env.node_agent, msg, sip,
+				peer, &from, close) != 0)
+		return;
+	cs->rx_agent = cs->env.node_agent;
+	invite(cs, msg, sip, peer, tp, from.device, &from);
+	cs->rx_agent = NULL;
+}
+
+/* FROM_NODE: the INVITE came from a member on the node listener. */
+static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		   const struct sip_peer *peer, tport_t *tp, const char *caller,
+		   const struct sip_call_node_caller *from_node)
+{
+	uint64_t remote = 0; /* the member holding the callee's binding */
 	const struct sip_directory *d = cs->env.dir;
 	const char *number = sip->sip_request->rq_url->url_user;
 	const char *cuser = sip->sip_from->a_url->url_user;
@@ -894,6 +953,9 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		return;
 	}
 	st = find_callee(cs, caller, number, &callee, &binding);
+	if (st == 480 && !from_node && cs->env.node_agent)
+		st = sip_call_node_callee(cs->env.dir, cs->env.node_id, caller,
+					  number, &callee, &binding, &remote);
 	if (st == 0 && device_calls(cs, callee.name) >= cs->cfg.max_per_device)
 		st = 486;
 	if (st != 0) {
@@ -923,6 +985,21 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		 binding.transport);
 	contact_of(cs, c->a.transport, c->a.contact, sizeof c->a.contact);
 	contact_of(cs, c->b.transport, c->b.contact, sizeof c->b.contact);
+	if (from_node) {
+		c->a.node.asserted = 1;
+		c->a.node.level = from_node->level;
+		st = node_side(cs, &c->a, from_node->node_id);
+	}
+	if (remote)
+		st = node_side(cs, &c->b, remote) ||
+		     sip_call_node_assert(c->b.node.hdrs, sizeof c->b.node.hdrs,
+					  c->a.user, cs->cfg.host, caller,
+					  side_level(&c->a));
+	if (st != 0) {
+		free(c);
+		refuse(cs, msg, 500, "Server Internal Error");
+		return;
+	}
 	c->a.encrypted = side_level(&c->a) == SIP_LEVEL_ENCRYPTED;
 	c->b.encrypted = side_level(&c->b) == SIP_LEVEL_ENCRYPTED;
 	if ((c->a.dev.encrypted_or_reject || callee.encrypted_or_reject) &&
@@ -943,7 +1020,9 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	cs->head = c;
 	cs->n++;
 
-	c->irq_a = nta_incoming_create(cs->env.agent, NULL, msg, sip,
+	c->irq_a = nta_incoming_create(c->a.node.agent ? c->a.node.agent
+						       : cs->env.agent,
+				       NULL, msg, sip,
 				       NTATAG_TPORT(tp), TAG_END());
 	if (!c->irq_a) { /* msg freed by nta */
 		call_unlink(c);
@@ -952,7 +1031,8 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	}
 	nta_incoming_bind(c->irq_a, on_irq_a, c);
 	c->a.leg = nta_leg_tcreate(
-	    cs->env.agent, on_leg, c, SIPTAG_CALL_ID(sip->sip_call_id),
+	    c->a.node.agent ? c->a.node.agent : cs->env.agent, on_leg, c,
+	    SIPTAG_CALL_ID(sip->sip_call_id),
 	    SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from), TAG_END());
 	if (!c->a.leg || !nta_leg_tag(c->a.leg, NULL)) {
 		call_free(c, "out of memory");

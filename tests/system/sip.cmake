@@ -19,6 +19,8 @@ set_tests_properties(system_sip_wardd PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_sip_call system/test_sip_call.sh)
 ward_system_test(system_sip_call_wardd system/test_sip_call_wardd.sh)
 set_tests_properties(system_sip_call_wardd PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_sip_call_nodes system/test_sip_call_nodes.sh)
+set_tests_properties(system_sip_call_nodes PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_media_wardd system/test_media_wardd.sh)
 set_tests_properties(system_media_wardd PROPERTIES RESOURCE_LOCK wardd)
 # One phone's SRTP media for test_media_keys_wardd.sh (srtpcall.py runs
