@@ -14,3 +14,8 @@ if(TARGET ward_media)
   add_executable(bench_media_setup ${CMAKE_CURRENT_LIST_DIR}/media_setup.c)
   target_link_libraries(bench_media_setup PRIVATE ward_media)
 endif()
+if(TARGET ward_media)
+  add_executable(bench_capture_keylog
+    ${CMAKE_CURRENT_LIST_DIR}/capture_keylog.c)
+  target_link_libraries(bench_capture_keylog PRIVATE ward_media ward_store)
+endif()

@@ -63,7 +63,7 @@ static size_t sdp(char *buf, size_t cap, unsigned port, enum sdes_suite s)
 int main(int argc, char **argv)
 {
 	const struct sip_media_leg enc = {SIP_SECMODE_ENCRYPTED, SIP_TP_TLS, 0,
-					  0};
+					  0, ""};
 	enum sdes_suite suite = argc > 1 ? sdes_suite_from_name(argv[1])
 					 : SDES_AES_CM_128_HMAC_SHA1_80;
 	int calls = argc > 2 ? atoi(argv[2]) : 20000;

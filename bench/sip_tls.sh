@@ -13,7 +13,13 @@
 #     then holds them all; RSS growth of ward_sipd divided by the
 #     connections still open, and how many the node closed, are printed.
 #     The file-descriptor limit is raised to the hard limit (both processes
-#     need one per connection).
+#     need one per connection);
+#   - registrations over persistent TLS connections: bench_sip_tls_register
+#     keeps REG_CONNS connections (one device each, no client certificate,
+#     digest MD5), each refreshing its registration with credentials on
+#     its nonce (nc rising) one request at a time; REGISTER/s answered 200,
+#     median of RUNS runs of SECONDS, for each count in REG_CONNS
+#     (space-separated; default "100 1000").
 #   bench/sip_tls.sh [BUILD_DIR] [-t SECONDS] [-r RUNS] [-c CONNECTIONS]
 #                    [-s PER_SOURCE] [-p CONN_PER_SOURCE]
 set -euo pipefail
@@ -96,4 +102,24 @@ read -r after open answered secs_open <"$dir/idle.txt"
 echo "idle connections: $conns asked, $per_source per source address, conn_per_source $cap; $answered answered OPTIONS 200, $open still open after holding (opened in ${secs_open} s)"
 awk -v a="$after" -v b="$base" -v n="$open" \
 	'BEGIN {printf "RSS: %d KiB before, %d KiB with the connections held: %.1f KiB per idle TLS connection (P-256 server certificate)\n", b, a, n ? (a - b) / n : 0}'
+stop
+
+# Registrations over persistent TLS connections (P-256 server certificate).
+printf 'realm ward.bench\nusers dev %d pw\n' 2000 >"$dir/users.txt"
+sport=$(port) tport=$(port)
+"$build/tests/ward_sipd" --dir "$dir/users.txt" --host 127.0.0.1 \
+	--port "$sport" --tls-port "$tport" --tls-dir "$dir/pki/tls" \
+	--rate 0 --conn-per-source 0 --digest MD5 --quiet \
+	>/dev/null 2>"$dir/sipd.log" &
+pid=$!
+sleep 1
+for n in ${REG_CONNS:-100 1000}; do
+	rates=()
+	for ((r = 0; r < runs; r++)); do
+		rates+=("$("$build/bench/bench_sip_tls_register" 127.0.0.1 "$tport" \
+			"$n" "$secs" dev pw ward.bench | awk '{print $3}')")
+	done
+	printf '%s\n' "${rates[@]}" | median |
+		xargs printf "registrations over $n persistent TLS connections, REGISTER/s with credentials answered 200 (median of $runs: ${rates[*]}): %.0f\n"
+done
 stop

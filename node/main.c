@@ -446,6 +446,7 @@ int main(int argc, char **argv)
 		      .tftp_explain = wardd_tftp_explain,
 		      .sip_trunk_status = wardd_sip_trunk_status,
 		      .calls_json = wardd_calls_json,
+		      .capture_keys_json = wardd_capture_keys,
 		      .arg = &w},
 	    .limits = {.max_connections = w.cfg.admin_max_connections,
 		       .login_burst = w.cfg.admin_login_burst,

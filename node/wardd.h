@@ -56,6 +56,7 @@ struct wardd {
 	struct wardd_media *media;    /* owned */
 	struct sip_media media_table; /* the role borrows it */
 	int media_failed;	      /* could not start: calls pass SDP */
+	struct wardd_capture *capture; /* owned: the key log (capture) */
 	int sip_addr_busy;		  /* its address on its way to the leader */
 	/* The CAPF role (wardd_capf.c). */
 	struct capf *capf;	/* owned */
@@ -108,6 +109,9 @@ int wardd_sip_trunk_status(void *arg, const char *trunk, char **out);
 /* wardd_calls.c: the admin hook of GET /v1/calls (admin.h calls_json);
  * ARG is the struct wardd. */
 int wardd_calls_json(void *arg, char **out);
+/* wardd_sip.c: the admin hook of GET /v1/capture/DEVICE/keys (admin.h
+ * capture_keys_json); ARG is the struct wardd. */
+int wardd_capture_keys(void *arg, const char *device, char **out);
 /* wardd_capf.c: starts the CAPF role once the node has its CAPF
  * certificate and consensus runs; stop before consensus_stop, fini
  * after. */

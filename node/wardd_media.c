@@ -22,6 +22,7 @@
 #include "node/keymgr/portpool.h"
 #include "node/keymgr/relay.h"
 #include "node/keymgr/sdpmap.h"
+#include "node/wardd_capture.h"
 
 #define TAGM "media"
 
@@ -31,6 +32,9 @@ struct sip_media_call {
 	struct sip_media_call *prev, *next; /* the open calls, under m->mu */
 	/* The media thread's: only that thread dereferences them. */
 	struct relay_session *sess[SDP_MAX_MEDIA];
+	/* For authorised capture (wardd_capture.h). */
+	char call_id[128];
+	char device[2][SIP_DIR_NAME_MAX];
 };
 
 enum media_op { MEDIA_APPLY, MEDIA_CLOSE, MEDIA_STOP };
@@ -54,6 +58,7 @@ struct wardd_media {
 	_Atomic time_t refused_at; /* the last "max_calls reached" line */
 	int allow_bridge;
 	struct holdmusic music; /* owned; len 0: none */
+	struct wardd_capture *capture; /* borrowed; NULL: none */
 	pthread_t thread;
 	int started;
 	struct event_base *base; /* owned; the media thread's */
@@ -276,6 +281,9 @@ static int media_offer(void *ctx, const char *call_id,
 		return 500;
 	}
 	call->m = m;
+	snprintf(call->call_id, sizeof call->call_id, "%s", call_id);
+	snprintf(call->device[0], sizeof call->device[0], "%s", a->device);
+	snprintf(call->device[1], sizeof call->device[1], "%s", b->device);
 	leg_from(a, &legs[0]);
 	leg_from(b, &legs[1]);
 	rc = sdpmap_offer(&m->map, m->km, m->pool, legs,
@@ -331,9 +339,14 @@ static int media_answer(void *ctx, struct sip_media_call *call,
 		return rc;
 	}
 	rc = apply_answer(m, call, out, cap, out_len);
-	if (rc == 0)
+	if (rc == 0) {
+		const char *const devs[2] = {call->device[0], call->device[1]};
+
 		log_debug(TAGM, "media relayed, level %s",
 			  keymgr_level_name(l));
+		/* The keys of this answer are final now. */
+		wardd_capture_note(m->capture, call->call_id, devs, call->map);
+	}
 	return rc;
 }
 
@@ -411,6 +424,7 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 	m->wake_fd = -1;
 	m->max_calls = cfg->max_calls;
 	m->allow_bridge = cfg->allow_bridge;
+	m->capture = cfg->capture;
 	if (sdpmap_config_init(&m->map, cfg->addr) != 0) {
 		errmsg_set(errmsg, errcap,
 			   "media.address \"%s\" is not an IP address a "

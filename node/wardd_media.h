@@ -17,6 +17,8 @@
 
 #include "node/sip/media.h"
 
+struct wardd_capture;
+
 struct wardd_media_config {
 	char addr[128];	   /* ward's media address (IP literal) */
 	unsigned port_min; /* the relay's even RTP ports, RTCP next */
@@ -26,6 +28,9 @@ struct wardd_media_config {
 	int allow_bridge;     /* SRTP <-> RTP where a leg cannot do SRTP */
 	size_t max_keys;      /* key sets (0: the key manager's default) */
 	char hold_music[512]; /* raw 8 kHz µ-law file; "": no music */
+	/* Authorised capture (wardd_capture.h): borrowed, must outlive the
+	 * media; NULL: no key log. */
+	struct wardd_capture *capture;
 };
 
 struct wardd_media;

@@ -29,6 +29,7 @@
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
 #include "node/wardd.h"
+#include "node/wardd_capture.h"
 #include "node/wardd_media.h"
 #include "store/prov.h"
 
@@ -391,6 +392,14 @@ static void media_look(struct wardd *w, const struct sip_config *sc)
 	 * while an offer is out, one per other suite offered: room for audio
 	 * and video. */
 	mc.max_keys = (size_t)mc.max_calls * 12;
+	if (!w->capture) {
+		w->capture = wardd_capture_new(w->store, w->base, 0, err,
+					       sizeof err);
+		/* Capture is off without it; calls go on. */
+		if (!w->capture)
+			log_error("capture", "no key log: %s", err);
+	}
+	mc.capture = w->capture;
 	if (wardd_media_new(&mc, &w->media, err, sizeof err) != 0) {
 		log_error("media", "media relay not started: %s", err);
 		w->media_failed = 1;
@@ -456,6 +465,10 @@ void wardd_sip_look(struct wardd *w)
 				      sc.node_tls_dir[0] ? sc.node_port : 0);
 	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
 		return;
+	/* Both a start and a restart take the whole configuration: a
+	 * restart without the table would leave calls unrelayed. */
+	media_look(w, &sc);
+	sc.media = w->media ? &w->media_table : NULL;
 	if (w->sip) {
 		/* sofia cannot swap a listener's certificate: new listeners
 		 * with the new files, on the same core — the bindings, nonce
@@ -473,8 +486,6 @@ void wardd_sip_look(struct wardd *w)
 		memcpy(w->sip_tls_fp, fp, 32);
 		return;
 	}
-	media_look(w, &sc);
-	sc.media = w->media ? &w->media_table : NULL;
 	if (sip_start(&sc, &w->sip_dirview, &hooks, &w->sip, err, sizeof err) !=
 	    0) {
 		log_error("sip", "signaling not started: %s", err);
@@ -535,8 +546,19 @@ void wardd_sip_fini(struct wardd *w)
 	/* After the role: no call is left to use the table. */
 	wardd_media_free(w->media);
 	w->media = NULL;
+	wardd_capture_free(w->capture); /* after the media: it logs here */
+	w->capture = NULL;
 	wardd_sipreg_fini(w); /* after the role: nothing queues any more */
 	wardd_sipfail_fini(w);
 	sip_dirstore_free(w->sip_dir);
 	w->sip_dir = NULL;
+}
+
+int wardd_capture_keys(void *arg, const char *device, char **out)
+{
+	struct wardd *w = arg;
+
+	/* The role and its key log live on this (the admin's) thread's
+	 * timer: they cannot go away during the call. */
+	return wardd_capture_keys_json(w->capture, device, out);
 }

@@ -60,6 +60,7 @@ static const char *const table_names[STORE_T__COUNT] = {
     [STORE_T_ROUTE_PATTERN_KEYS] = "route_pattern_keys",
     [STORE_T_PRESENCE_GROUPS] = "presence_groups",
     [STORE_T_TFTP_UPLOADS] = "tftp_uploads",
+    [STORE_T_CAPTURE] = "capture",
 };
 
 const char *store_table_name(enum store_table t)

@@ -97,7 +97,10 @@ int store_settings_access_parse(const char *name,
 #define STORE_PP_GARP (1u << 5)	      /* gratuitous ARP accepted */
 #define STORE_PP_VOICE_VLAN (1u << 6) /* PC port may reach voice VLAN */
 #define STORE_PP_SPAN_PC (1u << 7)    /* span to PC port */
-#define STORE_PP_ALL 0xffu
+/* "Encrypted or reject": a call of this profile's phone that cannot be
+ * encrypted end to end gets 488 instead of falling back. */
+#define STORE_PP_ENCRYPTED_OR_REJECT (1u << 8)
+#define STORE_PP_ALL 0x1ffu
 
 struct store_phone_profile {
 	char name[STORE_NAME_MAX];

@@ -89,6 +89,8 @@ enum store_table {
 	STORE_T_PRESENCE_GROUPS, /* key = name */
 	/* uploads in progress, schema 7 (store/tftpfiles.h) */
 	STORE_T_TFTP_UPLOADS, /* key = file SHA-256 [32] */
+	/* authorised capture windows, schema 8 (store/capture.h) */
+	STORE_T_CAPTURE, /* key = device name */
 	STORE_T__COUNT
 };
 
@@ -98,10 +100,10 @@ const char *store_table_name(enum store_table t);
 /* 2: tables certs..resets and cluster record v2; 3: the provisioning
  * tables phone_profiles..secrets; 4: tftp_files and tftp_chunks; 5:
  * capf_ops; 6: device_mic, srst, partitions, css, route_patterns,
- * route_pattern_keys; 7: presence_groups, tftp_uploads. A store
+ * route_pattern_keys; 7: presence_groups, tftp_uploads; 8: capture. A store
  * of an older schema is upgraded in place when opened (tables are only
  * ever added). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 #define STORE_NAME_MAX 64    /* names: nodes, admins, parameters */
 #define STORE_ADDR_MAX 128   /* "host:port" */
 #define STORE_TEXT_MAX 512   /* audit text, parameter values */

@@ -45,6 +45,11 @@ struct admin_hooks {
 	 * JSON text ({"calls": [...]}) in *out (malloc'ed, transferred). 0
 	 * or -1; on the admin's thread. NULL: the route answers 501. */
 	int (*calls_json)(void *arg, char **out);
+	/* GET /v1/capture/DEVICE/keys: this node's key log of DEVICE as
+	 * JSON text ({"entries": [...]}) in *out (malloc'ed, transferred;
+	 * it holds keys: the admin wipes it). 0 or -1; on the admin's
+	 * thread. NULL: no media role, an empty list. */
+	int (*capture_keys_json)(void *arg, const char *device, char **out);
 	void *arg;
 };
 

@@ -147,6 +147,7 @@ struct admin_op {
 	char actor[STORE_NAME_MAX];	  /* admin name, "node:NAME", "-" */
 	char peer[80];			  /* client address, for the audit */
 	int from_node;			  /* relayed by another member */
+	int relayed; /* from_node, on behalf of a client (X-Ward-Client) */
 	int consistent;			  /* ?consistent=1 */
 	char *body;			  /* owned copy of the request body */
 	size_t body_len;
@@ -279,6 +280,10 @@ enum {
 	ROUTE_WRITE = 1 << 1,  /* served by the leader only */
 	ROUTE_UNINIT = 1 << 2, /* served before the cluster exists */
 	ROUTE_READ = 1 << 3,   /* honours ?consistent=1 */
+	/* A member's own request only (its node certificate the
+	 * credential): a client's is refused wherever it arrives, never
+	 * relayed — the leader would take it for the relaying member's. */
+	ROUTE_MEMBER = 1 << 4,
 };
 
 struct route {
@@ -322,6 +327,12 @@ void admin_route_capf_get(struct admin_op *op);
 void admin_route_capf_schedule(struct admin_op *op);
 void admin_route_capf_batch(struct admin_op *op);
 void admin_route_capf_cancel(struct admin_op *op);
+/* routes_capture.c */
+void admin_route_capture_list(struct admin_op *op);
+void admin_route_capture_start(struct admin_op *op);
+void admin_route_capture_stop(struct admin_op *op);
+void admin_route_capture_keys(struct admin_op *op);
+void admin_route_capture_fetched(struct admin_op *op);
 /* routes_capf_est.c */
 void admin_route_est_cacerts(struct admin_op *op);
 void admin_route_est_simpleenroll(struct admin_op *op);

@@ -124,6 +124,10 @@ static const struct prov_field phone_profile_fields[] = {
      .off = offsetof(PP, flags),
      .bit = STORE_PP_SPAN_PC},
     {.key = "srst_reference", .type = PF_NAME_OPT, STR(PP, srst)},
+    {.key = "encrypted_or_reject",
+     .type = PF_FLAG,
+     .off = offsetof(PP, flags),
+     .bit = STORE_PP_ENCRYPTED_OR_REJECT},
 };
 #undef PP
 

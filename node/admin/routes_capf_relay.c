@@ -286,10 +286,11 @@ static void write_proposed(struct admin_op *op, int rc)
 		return;
 	}
 	/* A follower: the leader records it; what this node checked (the
-	 * client's certificate or string) stays here. */
+	 * client's certificate or string) stays here. Sent as this member's
+	 * own request (no X-Ward-Client): the route takes no other. */
 	if (admin_leader_node(op->a, &leader) != 0 ||
 	    admin_client_send(op->a, &leader, EVHTTP_REQ_POST, CAPF_RELAY_URI,
-			      NULL, op->peer, x->body, strlen(x->body),
+			      NULL, NULL, x->body, strlen(x->body),
 			      CAPF_RELAY_TIMEOUT_MS, write_relayed, op,
 			      &op->client) != 0)
 		x->then(op, CONSENSUS_ENOLEADER);

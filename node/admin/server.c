@@ -65,16 +65,16 @@ static const struct route routes[] = {
     /* A member's summary of the failures it counted: its certificate is
      * the credential. */
     {EVHTTP_REQ_POST, "/v1/audit/failures", admin_route_audit_failures,
-     ROUTE_WRITE, 10},
+     ROUTE_WRITE | ROUTE_MEMBER, 10},
     /* A member's registration changes (its certificate is the credential). */
     {EVHTTP_REQ_POST, "/v1/registrations/relay",
-     admin_route_registrations_relay, ROUTE_WRITE, 10},
+     admin_route_registrations_relay, ROUTE_WRITE | ROUTE_MEMBER, 10},
     /* A member's own SIP address (its certificate is the credential). */
-    {EVHTTP_REQ_POST, "/v1/nodes/sip", admin_route_node_sip, ROUTE_WRITE,
-     10},
+    {EVHTTP_REQ_POST, "/v1/nodes/sip", admin_route_node_sip,
+     ROUTE_WRITE | ROUTE_MEMBER, 10},
     /* A member's enrolment writes (its certificate is the credential). */
-    {EVHTTP_REQ_POST, "/v1/capf/relay", admin_route_capf_relay, ROUTE_WRITE,
-     10},
+    {EVHTTP_REQ_POST, "/v1/capf/relay", admin_route_capf_relay,
+     ROUTE_WRITE | ROUTE_MEMBER, 10},
     /* Certificates, trust store, tokens, CTL, security mode
      * (admin_pki.h). */
     {EVHTTP_REQ_GET, "/v1/certs", admin_route_certs_list,
@@ -270,6 +270,22 @@ static const struct route routes[] = {
     /* The calls this node carries (routes_calls.c). */
     {EVHTTP_REQ_GET, "/v1/calls", admin_route_calls, ROUTE_AUTH | ROUTE_READ,
      0},
+    /* Authorised capture (routes_capture.c). */
+    {EVHTTP_REQ_GET, "/v1/capture", admin_route_capture_list,
+     ROUTE_AUTH | ROUTE_READ, 0},
+    {EVHTTP_REQ_POST, "/v1/capture/+", admin_route_capture_start,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    {EVHTTP_REQ_DELETE, "/v1/capture/+", admin_route_capture_stop,
+     ROUTE_AUTH | ROUTE_WRITE, 30},
+    /* Served by the node asked: the keys are in its memory. */
+    {EVHTTP_REQ_GET, "/v1/capture/+/keys", admin_route_capture_keys,
+     ROUTE_AUTH, 0},
+    /* A member's fetch, for the audit (its certificate is the
+     * credential). Not ROUTE_WRITE: a follower must not relay it for
+     * whoever asks, under its own certificate; members post it to the
+     * leader themselves. */
+    {EVHTTP_REQ_POST, "/v1/capture-fetched", admin_route_capture_fetched, 0,
+     0},
     /* Certificate enrolment (routes_capf.c). */
     {EVHTTP_REQ_GET, "/v1/capf", admin_route_capf_list,
      ROUTE_AUTH | ROUTE_READ, 0},
@@ -398,6 +414,7 @@ static void op_identify(struct admin_op *op)
 	    admin_node_by_fp(op->a, fp, &node) != 0)
 		return;
 	op->from_node = 1;
+	op->relayed = client != NULL;
 	if (client && strlen(client) < 48 &&
 	    strspn(client, "0123456789abcdefABCDEF.:[]") == strlen(client)) {
 		snprintf(op->peer, sizeof op->peer, "%s via %.24s", client,
@@ -538,6 +555,10 @@ static void admin_on_request(struct evhttp_request *req, void *arg)
 				     "cluster"
 				   : "this node is not part of a cluster "
 				     "(yet)");
+		return;
+	}
+	if ((route->flags & ROUTE_MEMBER) && (!op->from_node || op->relayed)) {
+		admin_op_error(op, 403, "members only");
 		return;
 	}
 	/* Before relaying, and before the credentials are checked: so

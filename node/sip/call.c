@@ -25,9 +25,11 @@ struct call;
 #include "common/log.h"
 #include "node/sip/call.h"
 #include "node/sip/call_node.h"
+#include "node/sip/call_trunk.h"
 
 #define TAG "sip"
 #define FLOW_MAX 128
+_Static_assert(SIP_CALL_TRUNK_URI_MAX <= FLOW_MAX, "a trunk uri is a flow");
 #define CONTACT_MAX 192
 #define ALLOW "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS"
 
@@ -63,6 +65,7 @@ struct call {
 	int a_offered;	       /* A's INVITE held the offer */
 	int b_acked;
 	uint32_t b_invite_cseq;
+	int b_challenged; /* a trunk's challenge answered (call_trunk.h) */
 	/* One relayed in-dialog request at a time. */
 	nta_incoming_t *pend_irq;
 	nta_outgoing_t *pend_orq;
@@ -84,6 +87,7 @@ struct sip_calls {
 	struct call *head;
 	size_t n;
 	uint64_t now_ms;
+	struct sip_uac_auth *auth; /* answers trunks' challenges; owned */
 	/* The agent the INVITE being placed came to: the node listener's
 	 * (call_node.h) or, NULL, the phones'. */
 	nta_agent_t *rx_agent;
@@ -178,6 +182,7 @@ static void media_leg(const struct side *s, struct sip_media_leg *l)
 	l->transport = s->transport;
 	l->is_trunk = s->dev.is_trunk;
 	l->encrypted_or_reject = s->dev.encrypted_or_reject;
+	snprintf(l->device, sizeof l->device, "%s", s->dev.name);
 }
 
 static void emit(struct call *c, const struct side *s, int initiator,
@@ -453,6 +458,7 @@ static void end_answered_b(struct call *c, const sip_t *sip)
 static int map_failure(int status, const char **phrase)
 {
 	switch (status) {
+	case 403: /* a trunk refused ward's credentials */
 	case 404:
 	case 486:
 	case 488:
@@ -495,6 +501,22 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			emit_both(c, SIP_DLG_EARLY);
 		}
 		return 0;
+	}
+	if ((status == 401 || status == 407) && c->b.dev.is_trunk) {
+		/* The trunk challenges ward: one answer (call_trunk.h); a
+		 * second challenge is its refusal. */
+		nta_outgoing_t *again = NULL;
+		if (!c->b_challenged && c->state != CALL_ENDING)
+			again = sip_call_trunk_answer(
+			    c->cs->auth, c->cs->env.dir, c->b.leg, c->b.flow,
+			    orq, sip, on_resp_b, c);
+		c->b_challenged = 1;
+		if (again) {
+			nta_outgoing_destroy(orq);
+			c->orq_b = again;
+			return 0;
+		}
+		status = 403, phrase = "Forbidden";
 	}
 	nta_outgoing_destroy(orq);
 	c->orq_b = NULL;
@@ -704,6 +726,10 @@ int sip_calls_new(const struct sip_call_config *cfg,
 		return -1;
 	cs->cfg = *cfg;
 	cs->env = *env;
+	if (sip_uac_auth_new(64, &cs->auth) != 0) {
+		free(cs);
+		return -1;
+	}
 	*out = cs;
 	return 0;
 }
@@ -722,6 +748,7 @@ void sip_calls_free(struct sip_calls *cs)
 		}
 		call_free(c, "signaling stopped");
 	}
+	sip_uac_auth_free(cs->auth);
 	free(cs);
 }
 
@@ -771,8 +798,14 @@ static int find_callee(struct sip_calls *cs, const char *caller,
 	for (unsigned i = 0; i < rt.ndevices && i < SIP_ROUTE_MAX; i++) {
 		int n = sip_registrar_get(cs->env.reg, rt.devices[i],
 					  (uint64_t)time(NULL), bs);
-		if (n <= 0)
+		if (n <= 0) {
+			/* No binding: a route pattern's trunk is reached at
+			 * its peer (call_trunk.h). */
+			if (sip_call_trunk_target(d, rt.devices[i], number, dev,
+						  binding) == 0)
+				return 0;
 			continue;
+		}
 		if (d->ops->device_by_name(d->ctx, rt.devices[i], dev) != 0)
 			continue;
 		/* The binding refreshed last is the likeliest alive. */
@@ -948,15 +981,14 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 503, "Too Many Calls");
 		return;
 	}
-	if (device_calls(cs, caller) >= cs->cfg.max_per_device) {
-		refuse(cs, msg, 486, "Busy Here");
-		return;
-	}
 	st = find_callee(cs, caller, number, &callee, &binding);
 	if (st == 480 && !from_node && cs->env.node_agent)
 		st = sip_call_node_callee(cs->env.dir, cs->env.node_id, caller,
 					  number, &callee, &binding, &remote);
-	if (st == 0 && device_calls(cs, callee.name) >= cs->cfg.max_per_device)
+	/* A trunk carries many calls: only phones have the per-device
+	 * bound. */
+	if (st == 0 && !callee.is_trunk &&
+	    device_calls(cs, callee.name) >= cs->cfg.max_per_device)
 		st = 486;
 	if (st != 0) {
 		log_info(TAG, "INVITE from %s to %s refused: %d", caller,
@@ -968,6 +1000,12 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	if (!c || d->ops->device_by_name(d->ctx, caller, &c->a.dev) != 0) {
 		free(c);
 		refuse(cs, msg, 500, "Server Internal Error");
+		return;
+	}
+	if (!c->a.dev.is_trunk &&
+	    device_calls(cs, caller) >= cs->cfg.max_per_device) {
+		free(c);
+		refuse(cs, msg, 486, "Busy Here");
 		return;
 	}
 	c->cs = cs;
@@ -983,6 +1021,9 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	binding_addr(&binding, &bss);
 	flow_url(c->b.flow, sizeof c->b.flow, (const struct sockaddr *)&bss,
 		 binding.transport);
+	if (callee.is_trunk) /* its peer, by name or address (fits: the
+			      * target's uri is below FLOW_MAX) */
+		memcpy(c->b.flow, binding.uri, sizeof c->b.flow);
 	contact_of(cs, c->a.transport, c->a.contact, sizeof c->a.contact);
 	contact_of(cs, c->b.transport, c->b.contact, sizeof c->b.contact);
 	if (from_node) {
@@ -1002,6 +1043,10 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	}
 	c->a.encrypted = side_level(&c->a) == SIP_LEVEL_ENCRYPTED;
 	c->b.encrypted = side_level(&c->b) == SIP_LEVEL_ENCRYPTED;
+	if (c->a.dev.is_trunk)
+		c->a.encrypted = sip_call_trunk_keys(&c->a.dev, c->a.transport);
+	if (c->b.dev.is_trunk)
+		c->b.encrypted = sip_call_trunk_keys(&c->b.dev, c->b.transport);
 	if ((c->a.dev.encrypted_or_reject || callee.encrypted_or_reject) &&
 	    !cs->env.media && (!c->a.encrypted || !c->b.encrypted)) {
 		log_info(TAG,

@@ -180,7 +180,14 @@ struct sip_cluster *sip_dirmem_cluster(struct sip_dirmem *m)
 
 static int op_device(void *ctx, const char *name, struct sip_device *out)
 {
-	struct sip_device *d = sip_dirmem_device(ctx, name);
+	struct sip_dirmem *m = ctx;
+	struct sip_device *d = sip_dirmem_device(m, name);
+
+	/* A trunk by its name too, as the store answers (a route pattern's
+	 * trunk, a trunk calling). */
+	for (size_t i = 0; !d && i < m->ntrunks; i++)
+		if (strcmp(m->trunks[i].dev.name, name) == 0)
+			d = &m->trunks[i].dev;
 	if (!d)
 		return SIP_DIR_NOTFOUND;
 	*out = *d;

@@ -117,6 +117,8 @@ static int fill_device(struct store_read *r, const struct store_device *dev,
 		out->transports = transports_of(p.transport);
 		out->digest = (p.flags & STORE_PP_DIGEST_AUTH) != 0;
 		out->nonce_validity_s = p.nonce_validity_s;
+		out->encrypted_or_reject =
+		    (p.flags & STORE_PP_ENCRYPTED_OR_REJECT) != 0;
 	}
 	if (dev->node_group[0] &&
 	    store_node_group_get(r, dev->node_group, &g) == 0) {

@@ -31,6 +31,8 @@ struct sip_media_leg {
 	unsigned transport;    /* SIP_TP_* the dialog runs on */
 	int is_trunk;
 	int encrypted_or_reject; /* the profile's option */
+	char device[SIP_DIR_NAME_MAX]; /* the device's or trunk's name:
+					  authorised capture keys on it */
 };
 
 struct sip_media_call; /* the implementation's, opaque here */

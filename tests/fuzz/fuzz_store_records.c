@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/capf.h"
+#include "store/capture.h"
 #include "store/presence.h"
 #include "store/prov.h"
 #include "store/srst.h"
@@ -168,6 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   store_secret_encode);
 	ROUND_TRIP(struct store_capf_op, store_capf_op_decode,
 		   store_capf_op_encode);
+	ROUND_TRIP(struct store_capture, store_capture_decode,
+		   store_capture_encode);
 	ROUND_TRIP(struct store_partition, store_partition_decode,
 		   store_partition_encode);
 	ROUND_TRIP(struct store_css, store_css_decode, store_css_encode);

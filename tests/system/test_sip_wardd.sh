@@ -204,6 +204,25 @@ code=$(curl -s -o "$CLUSTER_DIR/body" -w '%{http_code}' --cacert "$CLUSTER_DIR/n
 [ "$code" = 403 ] || fail "an admin's relay got HTTP $code: $(cat "$CLUSTER_DIR/body")"
 sleep 1
 [ "$(reg_node n1)" = "$before" ] || fail "the refused relay changed the record"
+# Through a follower, too: it must not relay a client's request to the
+# leader under its own certificate (the leader would take it for n2's).
+n2_sip=$(sip_of n1 n2)
+for auth in "" "-u admin:$WARD_PASSWORD"; do
+	for route in 'registrations/relay {"changes":[{"device":"SEP001122334455","delete":true}]}' \
+		'nodes/sip {"host":"127.0.0.9","port":5999,"tls_port":5998}' \
+		'audit/failures {"records":[]}' 'capf/relay {"writes":[]}'; do
+		# shellcheck disable=SC2086
+		code=$(curl -s -o "$CLUSTER_DIR/body" -w '%{http_code}' \
+			--cacert "$CLUSTER_DIR/n2/https.pem" $auth -X POST \
+			-H 'Content-Type: application/json' --data "${route#* }" \
+			"$(ward_url n2)/v1/${route%% *}")
+		[ "$code" = 403 ] ||
+			fail "a client's ${route%% *} through a follower got HTTP $code: $(cat "$CLUSTER_DIR/body")"
+	done
+done
+sleep 1
+[ "$(reg_node n1)" = "$before" ] || fail "a refused relay through n2 changed the record"
+[ "$(sip_of n1 n2)" = "$n2_sip" ] || fail "a client moved n2's SIP address"
 register n1 200 # back on n1 for the failover
 wait_until 10 "n3 shows the binding on n1" reg_on n3 n1
 

@@ -17,3 +17,10 @@ if(TARGET ward_media)
   ward_unit_test(test_wardd_media SOURCES unit/test_wardd_media.c
     LIBS ward_media)
 endif()
+# Authorised capture: the key log, and wardd's windows over the store.
+if(TARGET ward_media)
+  ward_unit_test(test_wardd_capture SOURCES unit/test_wardd_capture.c
+    unit/test_store_fixture.c LIBS ward_media ward_store)
+  target_compile_definitions(test_wardd_capture PRIVATE
+    WARD_SRC_DIR="${CMAKE_SOURCE_DIR}")
+endif()

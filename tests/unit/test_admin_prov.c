@@ -93,7 +93,14 @@ static void test_default_profiles_exist_and_profiles_round_trip(void **s)
 		   "\"capf_auth\":\"auth-string\",\"nonce_validity_s\":300}");
 	assert_string_equal(str(j, "name"), "lobby");
 	assert_true(json_is_false(json_object_get(j, "pc_port")));
+	assert_true(json_is_false(json_object_get(j, "encrypted_or_reject")));
 	json_decref(j);
+	j = expect(200, "PUT", "/v1/profiles/lobby",
+		   "{\"encrypted_or_reject\":true}");
+	assert_true(json_is_true(json_object_get(j, "encrypted_or_reject")));
+	assert_string_equal(str(j, "settings_access"), "restricted");
+	json_decref(j);
+	ok(200, "PUT", "/v1/profiles/lobby", "{\"encrypted_or_reject\":false}");
 	/* A change keeps what it does not name. */
 	j = expect(200, "PUT", "/v1/profiles/lobby",
 		   "{\"description\":\"front desk\",\"web_access\":false}");

@@ -664,7 +664,8 @@ static void test_names_of_roles_categories_and_tables(void **state)
 	assert_int_equal(STORE_T_ROUTE_PATTERN_KEYS, 33);
 	assert_int_equal(STORE_T_PRESENCE_GROUPS, 34);
 	assert_int_equal(STORE_T_TFTP_UPLOADS, 35);
-	assert_int_equal(STORE_T__COUNT, 36);
+	assert_int_equal(STORE_T_CAPTURE, 36);
+	assert_int_equal(STORE_T__COUNT, 37);
 }
 
 static void test_trust_names_are_c_rehash_names(void **state)

@@ -247,6 +247,34 @@ static void test_node_list_abbreviates_fingerprints(void **state)
 	free(out);
 }
 
+static void test_capture_keys_show_each_key_and_the_node(void **state)
+{
+	char *out = render(
+	    capture_keys_render,
+	    "{\"device\": \"SEPA\", \"node\": \"n2\", \"entries\": "
+	    "[{\"call_id\": \"c1\", \"stream\": 0, \"direction\": "
+	    "\"A->B\", \"leg\": \"A\", \"sender\": \"phone\", "
+	    "\"suite\": \"AES_CM_128_HMAC_SHA1_80\", \"inline\": "
+	    "\"Zm9vYmFy\", \"ward_port\": 16384, \"peer\": "
+	    "\"10.0.0.7:20000\"}, {\"call_id\": 7}]}");
+
+	(void)state;
+	assert_non_null(strstr(out, "Zm9vYmFy"));
+	assert_non_null(strstr(out, "A->B"));
+	assert_non_null(strstr(out, "16384"));
+	assert_non_null(strstr(out, "2 key(s) on node n2."));
+	free(out);
+	out = render(capture_keys_render, "{\"entries\": \"oops\"}");
+	assert_non_null(strstr(out, "(no keys logged on node -)"));
+	free(out);
+	out = render(capture_list_render,
+		     "{\"captures\": [{\"device\": \"SEPA\", \"active\": "
+		     "true, \"started_by\": \"admin\"}]}");
+	assert_non_null(strstr(out, "SEPA"));
+	assert_non_null(strstr(out, "open"));
+	free(out);
+}
+
 static void test_admin_list_shows_times_in_utc(void **state)
 {
 	char *out = render(admin_list_render,
@@ -362,6 +390,7 @@ int main(void)
 		test_node_add_without_a_ca_pins_the_certificate_seen),
 	    cmocka_unit_test(test_node_list_abbreviates_fingerprints),
 	    cmocka_unit_test(test_admin_list_shows_times_in_utc),
+	    cmocka_unit_test(test_capture_keys_show_each_key_and_the_node),
 	    cmocka_unit_test(test_param_list_and_audit_tables),
 	    cmocka_unit_test(test_status_of_an_uninitialised_node),
 	    cmocka_unit_test(test_shell_words_are_quoted_only_when_needed),

@@ -30,9 +30,9 @@
 #include "sdp/sdp.h"
 
 static const struct sip_media_leg enc = {SIP_SECMODE_ENCRYPTED, SIP_TP_TLS, 0,
-					 0};
+					 0, ""};
 static const struct sip_media_leg open_udp = {SIP_SECMODE_NONSECURE, SIP_TP_UDP,
-					      0, 0};
+					      0, 0, ""};
 
 struct phone {
 	int fd; /* RTP, 127.0.0.1 */

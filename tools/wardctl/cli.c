@@ -213,6 +213,14 @@ static const struct wardctl_command commands[] = {
      "cancel a device's CAPF operation"},
     {"capf", "status", cmd_capf_status, "[--batch ID] [DEVICE]",
      "CAPF operations and their progress"},
+    {"capture", "start", cmd_capture_start, "[--seconds N] DEVICE",
+     "log the SRTP keys of DEVICE's calls for N (1..3600, 600) seconds"},
+    {"capture", "stop", cmd_capture_stop, "DEVICE",
+     "end a capture window; its logged keys are wiped"},
+    {"capture", "list", cmd_capture_list, "", "capture windows"},
+    {"capture", "keys", cmd_capture_keys, "[--all-nodes] DEVICE",
+     "the keys logged for DEVICE on the node --url names, or on every "
+     "node (audited)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

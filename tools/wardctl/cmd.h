@@ -38,6 +38,13 @@ void tftp_files_render(FILE *f, const json_t *doc);
 /* cmd_call.c */
 int cmd_call_list(struct wardctl *ctx, int argc, char **argv);
 void call_list_render(FILE *f, const json_t *doc);
+/* cmd_capture.c */
+int cmd_capture_start(struct wardctl *ctx, int argc, char **argv);
+int cmd_capture_stop(struct wardctl *ctx, int argc, char **argv);
+int cmd_capture_list(struct wardctl *ctx, int argc, char **argv);
+int cmd_capture_keys(struct wardctl *ctx, int argc, char **argv);
+void capture_list_render(FILE *f, const json_t *doc);
+void capture_keys_render(FILE *f, const json_t *doc);
 /* cmd_capf.c */
 int cmd_capf_schedule(struct wardctl *ctx, int argc, char **argv);
 int cmd_capf_cancel(struct wardctl *ctx, int argc, char **argv);

@@ -22,6 +22,7 @@ static const struct prov_field fields[] = {
     {"voice_vlan_access", PROV_BOOL},
     {"span_to_pc_port", PROV_BOOL},
     {"srst_reference", PROV_STR},
+    {"encrypted_or_reject", PROV_BOOL},
 };
 
 static const char *const columns[] = {

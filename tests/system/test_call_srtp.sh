@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# Real phones, real wardd: two baresip 1.0 processes register over TLS with
+# their MICs (a test MIC CA imported as mic-root, the cluster in mixed mode)
+# and call each other with mandatory SDES-SRTP through the node's relay.
+# A plays a 1 kHz tone, B a 500 Hz one, each records what it hears
+# (sndfile). Checked: `wardctl call list` says encrypted; both phones got
+# the level in a Call-Info header; a capture on loopback of every datagram
+# to or from the node's media ports shows no plain RTP toward either phone
+# and both tones arrive. A third phone on a non-secure profile over UDP:
+# the call is non-secure, its leg carries plain RTP (the capture sees the
+# tone in clear: the sniffer works), the encrypted phone's leg stays SRTP.
+# Then key hygiene: no SRTP master key seen in the phones' SDP is in the
+# node's log (at debug level), its data directory (LMDB, Raft log,
+# snapshots) or the audit log, raw, in hex or in base64.
+. "$(dirname "$0")/lib.sh"
+
+LIB="python3 $WARD_SRC/tests/system/test_call_srtp_lib.py"
+PKI=$CLUSTER_DIR/pki
+A=SEP00000000A001
+B=SEP00000000B002
+C=SEP00000000C003
+# On failure, the end of each phone's output too.
+phone_tails() {
+	local d
+	[ "$1" = 0 ] && return 0
+	for d in "$CLUSTER_DIR"/[abc]; do
+		[ -e "$d/out" ] || continue
+		echo "--- $d/out" >&2
+		grep -v "a=crypto" "$d/out" | tail -30 >&2
+	done
+	if [ -n "${SRTP_KEEP:-}" ]; then
+		mkdir -p "$SRTP_KEEP"
+		cp -a "$CLUSTER_DIR"/[abc] "$CLUSTER_DIR"/*.log "$CLUSTER_DIR"/cap* \
+			"$SRTP_KEEP" 2>/dev/null || true
+	fi
+}
+trap 'rc=$?; set +e; phone_tails $rc; (exit $rc); sys_cleanup' EXIT
+command -v baresip >/dev/null || fail "baresip is not installed"
+[ "$(id -u)" = 0 ] || fail "the loopback capture needs root (AF_PACKET)"
+
+# baresip 1.0 (libre) answers only MD5 and only the first challenge.
+# The log at debug level: the key hygiene check below reads all of it.
+node_conf n1 "[node]" "log_level = debug" "[sip]" "digest_algorithms = MD5" \
+	"[media]" "hold_music = $CLUSTER_DIR/hold.ul" \
+	"[capf]" "listen = 127.0.0.1:$(free_port)"
+read -r _ SIP TLS <<<"$(ward_sip n1)"
+MLO=$(sed -n 's/^port_min = //p' "$CLUSTER_DIR/n1.conf")
+MHI=$(sed -n 's/^port_max = //p' "$CLUSTER_DIR/n1.conf")
+# Music on hold: a 2 kHz tone (period 4 samples), 2 s.
+$LIB ulaw "$CLUSTER_DIR/hold.ul" 2000 2
+python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" $A $B $C >/dev/null
+
+step "a node in mixed mode (two trial tokens, a signed CTL), the MIC CA trusted"
+ward_init n1 srtptest
+export WARD_DIR=$CLUSTER_DIR/tokens SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
+mkdir -p "$WARD_DIR"
+HSM=/usr/lib/softhsm/libsofthsm2.so
+for t in tokA tokB; do
+	"$WARD_SRC/deploy/token" $t >/dev/null 2>&1 || fail "deploy/token $t"
+	expect_rc 0 ward_ctl n1 token register --module $HSM --token $t
+done
+expect_rc 0 ward_ctl n1 ctl sign --module $HSM --token tokA \
+	--pin-file "$WARD_DIR/tokA.pin"
+expect_rc 0 ward_ctl n1 security mode mixed
+expect_rc 0 ward_ctl n1 cert import --category mic-root "$PKI/mic-ca.pem"
+
+step "profiles and phones: A and B encrypted over TLS, C non-secure over UDP"
+for u in alice bob carol; do
+	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
+done
+expect_rc 0 ward_ctl n1 profile add enc --mode encrypted --transport tls \
+	--digest-auth yes
+expect_rc 0 ward_ctl n1 profile add plain --mode non-secure --transport udp \
+	--digest-auth yes
+expect_rc 0 ward_ctl n1 device add $A --model 8841 --capabilities tls,srtp \
+	--profile enc --lines 1001 --digest-user alice
+expect_rc 0 ward_ctl n1 device add $B --model 8841 --capabilities tls,srtp \
+	--profile enc --lines 1002 --digest-user bob
+expect_rc 0 ward_ctl n1 device add $C --model 8841 --profile plain \
+	--lines 1003 --digest-user carol
+
+# The role restarts with the TLS files holding the MIC CA: wait for it.
+has_mic_ca() { grep -q "$(sed -n 2p "$PKI/mic-ca.pem")" "$CLUSTER_DIR/n1/sip-tls/cafile.pem"; }
+wait_until 30 "the MIC CA in the node's SIP trust file" has_mic_ca
+tls_listening() { ss -Hlnt "sport = :$TLS" | grep -q .; }
+wait_until 30 "n1's SIP TLS port" tls_listening
+
+# free_pair: an even free port whose next port is free too (baresip's TLS
+# listens on its SIP port + 1; RTP and RTCP take a pair).
+free_pair() {
+	local p
+	while :; do
+		p=$(free_port)
+		p=$((p & ~1))
+		ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . ||
+			break
+	done
+	echo "$p"
+}
+
+# phone NAME DEVICE USER SECRET TRANSPORT MEDIAENC TONE_HZ: a baresip in
+# CLUSTER_DIR/NAME, auto-answering, playing a tone, recording what it
+# hears, driven through ctrl_tcp; NAME.ctl holds that port, NAME.rtp its
+# RTP port.
+phone() {
+	local name=$1 dev=$2 user=$3 secret=$4 tp=$5 enc=$6 hz=$7
+	local d=$CLUSTER_DIR/$name rtp port uri sipp
+	mkdir -p "$d/snd"
+	$LIB tone "$d/tone.wav" "$hz" 20
+	rtp=$(free_pair)
+	echo "$rtp" >"$d/rtp"
+	free_port >"$d/ctl"
+	sipp=$(free_pair)
+	cat >"$d/config" <<EOF2
+poll_method epoll
+sip_listen 127.0.0.1:$sipp
+sip_certificate $PKI/$dev-mic.pem
+net_interface 127.0.0.1
+rtp_ports $rtp-$((rtp + 1))
+audio_source aufile,$d/tone.wav
+audio_alert aufile,$d/tone.wav
+snd_path $d/snd
+ctrl_tcp_listen 127.0.0.1:$(cat "$d/ctl")
+module_path /usr/lib/baresip/modules
+module g711.so
+module srtp.so
+module aufile.so
+module sndfile.so
+module menu.so
+module ctrl_tcp.so
+module account.so
+EOF2
+	port=$TLS
+	[ "$tp" = udp ] && port=$SIP
+	uri="<sip:$dev@127.0.0.1:$port;transport=$tp>"
+	echo "$uri;auth_user=$user;auth_pass=$secret;regint=60;answermode=auto;audio_codecs=PCMU${enc:+;mediaenc=$enc}" \
+		>"$d/accounts"
+	(
+		cd "$d" && exec baresip -f "$d" -s -v </dev/null >"$d/out" 2>&1
+	) &
+	echo $! >"$CLUSTER_DIR/$name.pid"
+}
+# registered DEVICE TRANSPORT: the node shows its binding, over TRANSPORT.
+registered() {
+	ward_ctl n1 --json device show "$1" >"$CLUSTER_DIR/show.json" &&
+		jq -e ".registration.transport == \"$2\"" "$CLUSTER_DIR/show.json"
+}
+
+step "baresip A and B register over TLS with their MICs, SRTP mandatory"
+phone a $A alice alice-secret-123 tls srtp-mand 1000
+phone b $B bob bob-secret-123 tls srtp-mand 500
+for d in $A $B; do
+	wait_until 20 "$d registered over TLS" registered $d tls
+	jq -e '.registration.cert == "mic"' "$CLUSTER_DIR/show.json" >/dev/null ||
+		fail "$d not authenticated by its MIC: $(jq -c .registration "$CLUSTER_DIR/show.json")"
+done
+
+
+# call_of DEVICE: the node's call with DEVICE as caller, as JSON.
+call_of() {
+	ward_ctl n1 --json call list |
+		jq -ce ".calls[] | select(.caller == \"$1\" or .callee == \"$1\")"
+}
+talking() {
+	call_of "$1" >"$CLUSTER_DIR/call.json" &&
+		jq -e '.state == "talking"' "$CLUSTER_DIR/call.json"
+}
+no_call() { ! call_of "$1"; }
+ctl() { $LIB ctl "$(cat "$CLUSTER_DIR/$1/ctl")" "${@:2}" >/dev/null; }
+# sniff NAME: captures the node's media ports into CLUSTER_DIR/NAME.
+sniff() {
+	$LIB sniff "$CLUSTER_DIR/$1" "$MLO" "$MHI" 60 &
+	echo $! >"$CLUSTER_DIR/$1-sniff.pid"
+	wait_until 5 "the capture" test -e "$CLUSTER_DIR/$1.ready"
+}
+sniff_end() {
+	touch "$CLUSTER_DIR/$1.stop"
+	wait "$(cat "$CLUSTER_DIR/$1-sniff.pid")" || fail "the capture failed"
+	rm "$CLUSTER_DIR/$1-sniff.pid"
+}
+# media_of CAPTURE PHONE: "TO PLAIN_TO FROM PLAIN_FROM" for its RTP port.
+media_of() { $LIB media "$CLUSTER_DIR/$1" "$(cat "$CLUSTER_DIR/$2/rtp")"; }
+# heard PHONE HZ [N]: at least N (default 4) half seconds of the
+# phone's recording of its last call are a pure HZ tone (±10 Hz, at least
+# 80% of the power).
+heard() {
+	local f n
+	f=$(ls -t "$CLUSTER_DIR/$1"/snd/*-dec.wav | head -1)
+	$LIB freq "$f" >"$CLUSTER_DIR/$1.freq"
+	n=$(awk -v hz="$2" '$1 >= hz - 10 && $1 <= hz + 10 && $2 >= 0.8' \
+		"$CLUSTER_DIR/$1.freq" | wc -l)
+	echo "$1 heard $2 Hz for $n half seconds"
+	[ "$n" -ge "${3:-4}" ] ||
+		fail "$1 did not hear $2 Hz: $(tr '\n' ' ' <"$CLUSTER_DIR/$1.freq")"
+}
+# trace_has PHONE REGEX: baresip's SIP trace holds a line matching REGEX.
+trace_has() { grep -qE "$2" "$CLUSTER_DIR/$1/out"; }
+# sdp_to PHONE: the SDP bodies the phone received (after "-> 127.0.0.1:"
+# lines naming its own SIP port are not needed: the trace prints each
+# message; an m= line sent by ward names a port of the node's range).
+m_ports() {
+	grep -oE '^m=audio [0-9]+ RTP/[A-Z]+' "$CLUSTER_DIR/$1/out" |
+		awk '{ print $2, $3 }'
+}
+relayed_to() {
+	local port proto seen=0
+	while read -r port proto; do
+		[ "$port" -ge "$MLO" ] && [ "$port" -le "$MHI" ] || continue
+		seen=1
+		[ "$proto" = "$2" ] || fail "$1 was offered $proto by the node, not $2"
+	done < <(m_ports "$1")
+	[ $seen = 1 ] || fail "$1 got no SDP naming the node's relay"
+}
+
+step "A calls 1002; B answers by itself; 1 kHz and 500 Hz tones for 4 s"
+sniff cap1
+ctl a dial "sip:1002@127.0.0.1:$TLS;transport=tls"
+wait_until 15 "the call talking" talking $A
+sleep 4
+
+step "wardctl call list: encrypted; the node logged it"
+jq -e '.caller == "'$A'" and .callee == "'$B'" and .number == "1002" and .security_level == "encrypted"' \
+	"$CLUSTER_DIR/call.json" >/dev/null || fail "call list: $(cat "$CLUSTER_DIR/call.json")"
+ward_ctl n1 call list | grep -q "$A .*$B .*1002 .*talking .*encrypted" ||
+	fail "call list: $(ward_ctl n1 call list)"
+grep -q "$A -> $B (1002) answered, security level encrypted" "$CLUSTER_DIR/n1.log" ||
+	fail "the level was not logged"
+
+step "both phones got the level: B in the INVITE, A in the 200"
+trace_has b 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=Encrypted' ||
+	fail "B got no Call-Info security=Encrypted"
+trace_has a 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=Encrypted' ||
+	fail "A got no Call-Info security=Encrypted"
+relayed_to a RTP/SAVP
+relayed_to b RTP/SAVP
+
+step "hold: A holds; the node plays its music (2 kHz) to B; the level stays"
+ctl a hold
+wait_until 10 "B told sendonly" trace_has b '^a=sendonly'
+sleep 3
+call_of $A | jq -e '.security_level == "encrypted"' >/dev/null ||
+	fail "the level changed on hold: $(call_of $A)"
+ctl a resume
+sleep 2
+
+step "A hangs up; the capture: SRTP only, both ways, on both legs"
+ctl a hangup
+wait_until 10 "the call gone" no_call $A
+sniff_end cap1
+for p in a b; do
+	read -r to pto from pfrom <<<"$(media_of cap1 $p)"
+	echo "$p: $to datagrams to it ($pto plain), $from from it ($pfrom plain)"
+	[ "$to" -ge 200 ] && [ "$from" -ge 200 ] || fail "$p: too little media captured"
+	[ "$pto" = 0 ] && [ "$pfrom" = 0 ] || fail "$p: plain RTP on an encrypted leg"
+done
+
+step "the SRTP toward each phone opens with the node's key to it, and only with it"
+# The keys the node sent each phone (in its INVITE, 200 and re-INVITEs),
+# and the keys each phone sent (its own sending keys).
+for p in a b; do
+	$LIB keys "$CLUSTER_DIR/$p/out" "$TLS" >"$CLUSTER_DIR/$p.wardkeys"
+	grep -v -F -f <(cut -d' ' -f1 "$CLUSTER_DIR/$p.wardkeys") \
+		<($LIB keys "$CLUSTER_DIR/$p/out") >"$CLUSTER_DIR/$p.ownkeys" || true
+	[ -s "$CLUSTER_DIR/$p.wardkeys" ] && [ -s "$CLUSTER_DIR/$p.ownkeys" ] ||
+		fail "$p: no keys in its SIP trace"
+done
+# srtp_is CAPTURE PHONE KEYS WANT: "N AUTH SSRCS P4 P8 P16 P20" checked
+# by the awk condition WANT.
+srtp_is() {
+	local got
+	got=$($LIB srtp "$CLUSTER_DIR/$1" "$CLUSTER_DIR/$3" "$(cat "$CLUSTER_DIR/$2/rtp")")
+	echo "toward $2 under $3: $got (datagrams, authenticated, SSRCs, periods 4 8 16 20)"
+	echo "$got" | awk "{ exit !($4) }" || fail "toward $2 under $3: $got"
+}
+# B: A's 1 kHz (period 8) and, from the node's own SSRC, the music (4).
+srtp_is cap1 b b.wardkeys '$2 == $1 && $3 == 2 && $5 >= 150 && $4 >= 50'
+# A: B's 500 Hz (period 16).
+srtp_is cap1 a a.wardkeys '$2 == $1 && $3 == 1 && $6 >= 150'
+# Keys per direction: no packet toward B opens with A's or B's own key.
+srtp_is cap1 b a.ownkeys '$2 == 0'
+srtp_is cap1 b b.ownkeys '$2 == 0'
+
+step "the audio arrived: B heard A's 1 kHz, A heard B's 500 Hz"
+heard b 1000
+heard a 500
+# baresip 1.0 does not play the music it receives: on the SSRC change it
+# compares the new source's RTP timestamps with the old one's and drops
+# them ("rtp timestamp wraps backwards"); the capture above shows the
+# music arriving as SRTP B could decrypt.
+
+step "C registers over UDP on a non-secure profile, without SRTP"
+phone c $C carol carol-secret-123 udp "" 400
+wait_until 20 "C registered over UDP" registered $C udp
+
+step "A calls C: non-secure, reported to both; plain RTP toward C only"
+sniff cap2
+ctl a dial "sip:1003@127.0.0.1:$TLS;transport=tls"
+wait_until 15 "the call talking" talking $A
+sleep 3
+jq -e '.callee == "'$C'" and .security_level == "non-secure"' "$CLUSTER_DIR/call.json" \
+	>/dev/null || fail "call list: $(cat "$CLUSTER_DIR/call.json")"
+grep -q "$A -> $C (1003) answered, security level non-secure" "$CLUSTER_DIR/n1.log" ||
+	fail "the level was not logged"
+trace_has c 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=NotAuthenticated' ||
+	fail "C got no Call-Info security=NotAuthenticated"
+trace_has a 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=NotAuthenticated' ||
+	fail "A got no Call-Info security=NotAuthenticated"
+relayed_to c RTP/AVP
+! trace_has c 'a=crypto' || fail "a key reached the phone over UDP"
+ctl a hangup
+wait_until 10 "the call gone" no_call $A
+sniff_end cap2
+read -r to pto from pfrom <<<"$(media_of cap2 c)"
+echo "c: $to datagrams to it ($pto plain), $from from it ($pfrom plain)"
+[ "$to" -ge 100 ] && [ "$pto" -ge $((to * 9 / 10)) ] &&
+	[ "$pfrom" -ge $((from * 9 / 10)) ] || fail "C's leg is not plain RTP"
+read -r to pto from pfrom <<<"$(media_of cap2 a)"
+echo "a: $to datagrams to it ($pto plain), $from from it ($pfrom plain)"
+[ "$to" -ge 100 ] && [ "$pto" = 0 ] && [ "$pfrom" = 0 ] ||
+	fail "A's leg is not SRTP only"
+$LIB keys "$CLUSTER_DIR/a/out" "$TLS" >"$CLUSTER_DIR/a.wardkeys"
+srtp_is cap2 a a.wardkeys '$2 == $1 && $7 >= 100'
+heard c 1000
+heard a 400
+
+step "A's profile 'encrypted or reject': A calls C: 488; A calls B: encrypted"
+expect_rc 0 ward_ctl n1 profile set enc --encrypted-or-reject yes
+ward_ctl n1 --json profile show enc | jq -e '.encrypted_or_reject == true' >/dev/null ||
+	fail "the profile does not show the option"
+rejected() { grep -q '^SIP/2.0 488' "$CLUSTER_DIR/a/out"; }
+! rejected || fail "a 488 before the test"
+invites=$(grep -c '^INVITE ' "$CLUSTER_DIR/c/out")
+ctl a dial "sip:1003@127.0.0.1:$TLS;transport=tls"
+wait_until 10 "A to get 488" rejected
+wait_until 5 "no call left" no_call $A
+[ "$(grep -c "$A -> $C (1003) answered" "$CLUSTER_DIR/n1.log")" = 1 ] ||
+	fail "the refused call was answered"
+[ "$(grep -c '^INVITE ' "$CLUSTER_DIR/c/out")" = "$invites" ] ||
+	fail "C was called"
+ctl a dial "sip:1002@127.0.0.1:$TLS;transport=tls"
+wait_until 15 "the call talking" talking $A
+jq -e '.callee == "'$B'" and .security_level == "encrypted"' "$CLUSTER_DIR/call.json" \
+	>/dev/null || fail "call list: $(cat "$CLUSTER_DIR/call.json")"
+ctl a hangup
+wait_until 10 "the call gone" no_call $A
+
+step "key hygiene: no SRTP key in the node's log, data directory or audit log"
+for p in a b c; do $LIB keys "$CLUSTER_DIR/$p/out"; done | sort -u >"$CLUSTER_DIR/allkeys"
+n=$(wc -l <"$CLUSTER_DIR/allkeys")
+[ "$n" -ge 6 ] || fail "only $n keys seen"
+grep -q "Z debug n1 " "$CLUSTER_DIR/n1.log" || fail "the log is not at debug level"
+ward_ctl n1 --json audit --limit 1000 >"$CLUSTER_DIR/audit.json"
+[ -s "$CLUSTER_DIR/audit.json" ] || fail "no audit log"
+# The search finds what is there: every key is in the phones' traces.
+[ "$($LIB hygiene "$CLUSTER_DIR/allkeys" "$CLUSTER_DIR/a/out" "$CLUSTER_DIR/b/out" \
+	"$CLUSTER_DIR/c/out" 2>/dev/null | cut -d' ' -f2 | sort -u | wc -l)" = "$n" ] ||
+	fail "the search does not find the keys where they are"
+$LIB hygiene "$CLUSTER_DIR/allkeys" "$CLUSTER_DIR/n1.log" "$CLUSTER_DIR/n1" \
+	"$CLUSTER_DIR/audit.json" >"$CLUSTER_DIR/hygiene.out"
+[ ! -s "$CLUSTER_DIR/hygiene.out" ] || fail "keys found: $(cat "$CLUSTER_DIR/hygiene.out")"
+for p in a b c; do
+	ctl $p quit || true
+done
+for p in a b c; do
+	wait_until 10 "phone $p to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$p.pid") 2>/dev/null"
+	rm -f "$CLUSTER_DIR/$p.pid"
+done
+step "done"
