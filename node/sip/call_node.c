@@ -59,13 +59,13 @@ int sip_call_node_assert(char *out, size_t cap, const char *user,
 			 enum sip_level level)
 {
 	int v6 = strchr(host, ':') != NULL;
-	int n = snprintf(out, cap,
-			 "P-Asserted-Identity: <sip:%s@%s%s%s>\r\n"
-			 "Ward-Caller: %s;level=%s",
-			 user, v6 ? "[" : "", host, v6 ? "]" : "", device,
-			 level_names[level <= SIP_LEVEL_ENCRYPTED
-					 ? level
-					 : SIP_LEVEL_NONSECURE]);
+	int n = snprintf(
+	    out, cap,
+	    "P-Asserted-Identity: <sip:%s@%s%s%s>\r\n"
+	    "Ward-Caller: %s;level=%s",
+	    user, v6 ? "[" : "", host, v6 ? "]" : "", device,
+	    level_names[level <= SIP_LEVEL_ENCRYPTED ? level
+						     : SIP_LEVEL_NONSECURE]);
 	return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
@@ -115,8 +115,7 @@ static int target_of(const struct sip_directory *dir, uint64_t node_id,
 	t->port = (uint16_t)port;
 	t->transport = SIP_TP_TLS;
 	t->expires_at = UINT64_MAX;
-	return node_url(t->uri, sizeof t->uri, number, host, port) == 0 ? 0
-									: 1;
+	return node_url(t->uri, sizeof t->uri, number, host, port) == 0 ? 0 : 1;
 }
 
 int sip_call_node_callee(const struct sip_directory *dir, uint64_t self,
@@ -168,8 +167,8 @@ int sip_call_node_callee(const struct sip_directory *dir, uint64_t self,
 }
 
 int sip_call_node_peer(const struct sip_directory *dir,
-		       const struct sockaddr *sa, uint64_t *node_id,
-		       char *why, size_t whycap)
+		       const struct sockaddr *sa, uint64_t *node_id, char *why,
+		       size_t whycap)
 {
 	struct sip_tls_cert tc;
 	int r;
@@ -195,7 +194,8 @@ int sip_call_node_peer(const struct sip_directory *dir,
 	}
 	r = dir->ops->node_by_cert(dir->ctx, tc.fp, node_id);
 	if (r != 0) {
-		snprintf(why, whycap, "%s (CN %s, SHA-256 %02X:%02X:%02X:%02X...)",
+		snprintf(why, whycap,
+			 "%s (CN %s, SHA-256 %02X:%02X:%02X:%02X...)",
 			 r < 0 ? "node records unreadable"
 			       : "not the NODE certificate of a member",
 			 tc.cn, tc.fp[0], tc.fp[1], tc.fp[2], tc.fp[3]);
@@ -245,8 +245,8 @@ int sip_call_node_admit(const struct sip_directory *dir, nta_agent_t *agent,
 	*close = 0;
 	peer_text(peer, who, sizeof who);
 	if (peer->transport != SIP_TP_TLS ||
-	    sip_call_node_peer(dir, (const struct sockaddr *)&peer->addr,
-			       &node, why, sizeof why) != 0) {
+	    sip_call_node_peer(dir, (const struct sockaddr *)&peer->addr, &node,
+			       why, sizeof why) != 0) {
 		if (peer->transport != SIP_TP_TLS)
 			snprintf(why, sizeof why, "not over TLS");
 		log_warn("sip", "node listener: %s from %s refused: %s",

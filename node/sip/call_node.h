@@ -40,7 +40,8 @@
 
 /* What a side of a call holds when it is a node-to-node leg. */
 struct sip_call_node_leg {
-	nta_agent_t *agent; /* the node listener's agent; NULL: not a node leg */
+	nta_agent_t
+	    *agent;	  /* the node listener's agent; NULL: not a node leg */
 	uint64_t node_id; /* the member at the other end */
 	int asserted;	  /* A leg: LEVEL came in the assertion */
 	enum sip_level level;
@@ -87,13 +88,12 @@ int sip_call_node_flow(const struct sip_directory *dir, uint64_t node_id,
  * NODE certificate of a current member: 0 with *NODE_ID, or -1 with WHY
  * (for the log). */
 int sip_call_node_peer(const struct sip_directory *dir,
-		       const struct sockaddr *sa, uint64_t *node_id,
-		       char *why, size_t whycap);
+		       const struct sockaddr *sa, uint64_t *node_id, char *why,
+		       size_t whycap);
 
 /* The caller assertion of request SIP: 0 with OUT, -1 when absent or
  * malformed (then the request is refused). */
-int sip_call_node_caller_of(const sip_t *sip,
-			    struct sip_call_node_caller *out);
+int sip_call_node_caller_of(const sip_t *sip, struct sip_call_node_caller *out);
 
 /* The gate of the node listener for request MSG (SIP) from PEER: 0 with
  * FROM when it is an out-of-dialog INVITE from a member with a caller

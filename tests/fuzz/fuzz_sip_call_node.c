@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v[size] = '\0';
 	if (sip_call_node_parse_caller(v, &c) == 0) {
 		size_t n = strlen(c.device);
-		if (n == 0 || n >= sizeof c.device || c.level > SIP_LEVEL_ENCRYPTED)
+		if (n == 0 || n >= sizeof c.device ||
+		    c.level > SIP_LEVEL_ENCRYPTED)
 			abort();
 		if (sip_call_node_assert(hdrs, sizeof hdrs, "1001", "127.0.0.1",
 					 c.device, c.level) != 0)

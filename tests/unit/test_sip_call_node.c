@@ -152,9 +152,8 @@ static void test_a_callee_on_another_member_is_reached_there(void **state)
 	char flow[128];
 
 	(void)state;
-	assert_int_equal(sip_call_node_callee(&d, 1, "SEPA", "1002", &dev, &t,
-					      &node),
-			 0);
+	assert_int_equal(
+	    sip_call_node_callee(&d, 1, "SEPA", "1002", &dev, &t, &node), 0);
 	assert_string_equal(dev.name, "SEPB");
 	assert_int_equal(node, 2);
 	assert_string_equal(t.uri, "sip:1002@192.0.2.2:5062;transport=tls");
@@ -180,24 +179,20 @@ static void test_no_member_to_reach(void **state)
 
 	(void)state;
 	/* Registered on this node (no binding here any more): 480. */
-	assert_int_equal(sip_call_node_callee(&d, 1, "SEPA", "1003", &dev, &t,
-					      &node),
-			 480);
+	assert_int_equal(
+	    sip_call_node_callee(&d, 1, "SEPA", "1003", &dev, &t, &node), 480);
 	/* On a member without a node listener. */
-	assert_int_equal(sip_call_node_callee(&d, 1, "SEPA", "1004", &dev, &t,
-					      &node),
-			 480);
+	assert_int_equal(
+	    sip_call_node_callee(&d, 1, "SEPA", "1004", &dev, &t, &node), 480);
 	/* Unknown, and unreadable. */
-	assert_int_equal(sip_call_node_callee(&d, 1, "SEPA", "1009", &dev, &t,
-					      &node),
-			 480);
-	assert_int_equal(sip_call_node_callee(&d, 1, "SEPA", "1005", &dev, &t,
-					      &node),
-			 503);
+	assert_int_equal(
+	    sip_call_node_callee(&d, 1, "SEPA", "1009", &dev, &t, &node), 480);
+	assert_int_equal(
+	    sip_call_node_callee(&d, 1, "SEPA", "1005", &dev, &t, &node), 503);
 	/* A directory without node records: calls stay on this node. */
-	assert_int_equal(sip_call_node_callee(&bare, 1, "SEPA", "1002", &dev,
-					      &t, &node),
-			 480);
+	assert_int_equal(
+	    sip_call_node_callee(&bare, 1, "SEPA", "1002", &dev, &t, &node),
+	    480);
 }
 
 int main(void)
