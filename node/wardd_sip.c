@@ -128,8 +128,7 @@ out:
  * and DIR/cafile.pem (the cluster CA alone) for the node-to-node listener
  * (call_node.h): only members' certificates chain there. FP is XORed with
  * a digest of both. */
-static int write_node_tls_dir(struct wardd *w, const char *dir,
-			      uint8_t fp[32])
+static int write_node_tls_dir(struct wardd *w, const char *dir, uint8_t fp[32])
 {
 	char nc[CONFIG_PATH_MAX + 64], key[CONFIG_PATH_MAX + 64],
 	    ca[CONFIG_PATH_MAX + 64], path[SIP_PATH_MAX + 32], err[256];

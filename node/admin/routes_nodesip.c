@@ -59,10 +59,11 @@ void admin_route_node_sip(struct admin_op *op)
 	    port_of(json_object_get(j, "tls_port"), &tls_port) != 0 ||
 	    (jn && port_of(jn, &node_port) != 0)) {
 		json_decref(j);
-		admin_op_error(op, 400,
-			       "want {\"host\": IP literal, \"port\": 0..65535, "
-			       "\"tls_port\": 0..65535, \"node_port\": "
-			       "0..65535}");
+		admin_op_error(
+		    op, 400,
+		    "want {\"host\": IP literal, \"port\": 0..65535, "
+		    "\"tls_port\": 0..65535, \"node_port\": "
+		    "0..65535}");
 		return;
 	}
 	snprintf(op->actor, sizeof op->actor, "node:%.40s", member.name);
@@ -117,10 +118,9 @@ int admin_node_sip_publish(struct admin *a, const char *host, unsigned port,
 			   unsigned tls_port, unsigned node_port,
 			   admin_relay_cb cb, void *arg)
 {
-	return admin_member_post(a, "/v1/nodes/sip",
-				 json_pack("{s:s, s:i, s:i, s:i}", "host", host,
-					   "port", (int)port, "tls_port",
-					   (int)tls_port, "node_port",
-					   (int)node_port),
-				 cb, arg);
+	return admin_member_post(
+	    a, "/v1/nodes/sip",
+	    json_pack("{s:s, s:i, s:i, s:i}", "host", host, "port", (int)port,
+		      "tls_port", (int)tls_port, "node_port", (int)node_port),
+	    cb, arg);
 }

@@ -536,13 +536,12 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	}
 	snprintf(url, sizeof url, "sips:%s%s%s:%u;transport=tls", v6 ? "[" : "",
 		 h, v6 ? "]" : "", r->cfg.node_port);
-	if (nta_agent_add_tport(r->node_agent, URL_STRING_MAKE(url),
-				TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
-				TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
-				TPTAG_PONG2PING(1),
-				TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
-				TPTAG_IDLE(r->cfg.idle_s * 1000),
-				TAG_END()) < 0) {
+	if (nta_agent_add_tport(
+		r->node_agent, URL_STRING_MAKE(url),
+		TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
+		TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE), TPTAG_PONG2PING(1),
+		TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
+		TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END()) < 0) {
 		errmsg_set(errmsg, errcap, "sip: cannot listen on %s: %s", url,
 			   strerror(errno));
 		return -1;

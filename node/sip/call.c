@@ -839,8 +839,8 @@ static void binding_addr(const struct sip_reg_contact *b,
 static void refuse(struct sip_calls *cs, msg_t *msg, int status,
 		   const char *phrase)
 {
-	nta_msg_treply(cs->rx_agent ? cs->rx_agent : cs->env.agent, msg,
-		       status, phrase, TAG_END());
+	nta_msg_treply(cs->rx_agent ? cs->rx_agent : cs->env.agent, msg, status,
+		       phrase, TAG_END());
 }
 
 static const char *phrase_of(int status)
@@ -874,10 +874,9 @@ static int place_b(struct call *c, const sip_t *sip,
 	snprintf(from, sizeof from, "%s%s<sip:%s@%s>", disp ? disp : "",
 		 disp ? " " : "", c->a.user, cs->cfg.host);
 	snprintf(to, sizeof to, "<sip:%s@%s>", c->number, cs->cfg.host);
-	c->b.leg =
-	    nta_leg_tcreate(c->b.node.agent ? c->b.node.agent : cs->env.agent,
-			    on_leg, c, SIPTAG_FROM_STR(from),
-			    SIPTAG_TO_STR(to), TAG_END());
+	c->b.leg = nta_leg_tcreate(
+	    c->b.node.agent ? c->b.node.agent : cs->env.agent, on_leg, c,
+	    SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to), TAG_END());
 	if (!c->b.leg || !nta_leg_tag(c->b.leg, NULL))
 		return 500;
 	if (is_sdp(sip)) {
@@ -916,8 +915,8 @@ static int node_side(struct sip_calls *cs, struct side *s, uint64_t node_id)
 	snprintf(s->contact, sizeof s->contact,
 		 "<sip:ward@%s%s%s:%u;transport=tls>", v6 ? "[" : "",
 		 cs->cfg.host, v6 ? "]" : "", cs->env.node_port);
-	return s->node.agent ? sip_call_node_flow(cs->env.dir, node_id,
-						  s->flow, sizeof s->flow)
+	return s->node.agent ? sip_call_node_flow(cs->env.dir, node_id, s->flow,
+						  sizeof s->flow)
 			     : -1;
 }
 
@@ -942,8 +941,8 @@ void sip_calls_node_request(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		msg_destroy(msg);
 		return;
 	}
-	if (sip_call_node_admit(cs->env.dir, cs->env.node_agent, msg, sip,
-				peer, &from, close) != 0)
+	if (sip_call_node_admit(cs->env.dir, cs->env.node_agent, msg, sip, peer,
+				&from, close) != 0)
 		return;
 	cs->rx_agent = cs->env.node_agent;
 	invite(cs, msg, sip, peer, tp, from.device, &from);
@@ -1065,10 +1064,9 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	cs->head = c;
 	cs->n++;
 
-	c->irq_a = nta_incoming_create(c->a.node.agent ? c->a.node.agent
-						       : cs->env.agent,
-				       NULL, msg, sip,
-				       NTATAG_TPORT(tp), TAG_END());
+	c->irq_a = nta_incoming_create(
+	    c->a.node.agent ? c->a.node.agent : cs->env.agent, NULL, msg, sip,
+	    NTATAG_TPORT(tp), TAG_END());
 	if (!c->irq_a) { /* msg freed by nta */
 		call_unlink(c);
 		free(c);
@@ -1077,8 +1075,8 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	nta_incoming_bind(c->irq_a, on_irq_a, c);
 	c->a.leg = nta_leg_tcreate(
 	    c->a.node.agent ? c->a.node.agent : cs->env.agent, on_leg, c,
-	    SIPTAG_CALL_ID(sip->sip_call_id),
-	    SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from), TAG_END());
+	    SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
+	    SIPTAG_TO(sip->sip_from), TAG_END());
 	if (!c->a.leg || !nta_leg_tag(c->a.leg, NULL)) {
 		call_free(c, "out of memory");
 		return;

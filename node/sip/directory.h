@@ -173,8 +173,7 @@ struct sip_directory_ops {
 	/* Calls between nodes (call_node.h). The current member (spare or
 	 * voter) whose NODE certificate has SHA-256 FP: 0 with *NODE_ID, or
 	 * SIP_DIR_NOTFOUND. NULL: no calls between nodes. */
-	int (*node_by_cert)(void *ctx, const uint8_t fp[32],
-			    uint64_t *node_id);
+	int (*node_by_cert)(void *ctx, const uint8_t fp[32], uint64_t *node_id);
 	/* Where member NODE_ID's node-to-node listener is (its node record):
 	 * 0 with HOST (an IP literal) and *PORT, SIP_DIR_NOTFOUND when it is
 	 * not a member or publishes none. NULL: no calls between nodes. */
