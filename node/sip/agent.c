@@ -539,7 +539,10 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	if (nta_agent_add_tport(
 		r->node_agent, URL_STRING_MAKE(url),
 		TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
-		TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE), TPTAG_PONG2PING(1),
+		/* A member reached must show a certificate of the cluster
+		 * CA (cafile.pem) before anything is sent to it; incoming
+		 * peers are judged by call_node.c, which answers and logs. */
+		TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT), TPTAG_PONG2PING(1),
 		TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
 		TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END()) < 0) {
 		errmsg_set(errmsg, errcap, "sip: cannot listen on %s: %s", url,
