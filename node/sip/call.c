@@ -249,6 +249,8 @@ static char *sdp_for(struct call *c, const struct side *to, int kind,
 		enum sip_level lvl = c->level;
 		media_leg(&c->a, &la);
 		media_leg(&c->b, &lb);
+		if (c->b.dev.is_trunk) /* unverified peer: no keys (see where b.encrypted is set) */
+			lb.mode = SIP_SECMODE_NONSECURE;
 		if (kind == 'o')
 			rc = m->ops->offer(m->ctx, c->call_id, &la, &lb,
 					   pl->pl_data, pl->pl_len, out, cap,
@@ -1044,8 +1046,12 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	c->b.encrypted = side_level(&c->b) == SIP_LEVEL_ENCRYPTED;
 	if (c->a.dev.is_trunk)
 		c->a.encrypted = sip_call_trunk_keys(&c->a.dev, c->a.transport);
+	/* A trunk ward calls out to: ward is the TLS client and does not
+	 * yet check the peer's certificate against the profile's subject
+	 * names, so whoever answers at the peer's address could be anyone:
+	 * no keys toward it (fail closed), whatever its profile says. */
 	if (c->b.dev.is_trunk)
-		c->b.encrypted = sip_call_trunk_keys(&c->b.dev, c->b.transport);
+		c->b.encrypted = 0;
 	if ((c->a.dev.encrypted_or_reject || callee.encrypted_or_reject) &&
 	    !cs->env.media && (!c->a.encrypted || !c->b.encrypted)) {
 		log_info(TAG,
