@@ -5,7 +5,8 @@
 # INVITE-180-200-ACK-BYE and CANCEL across the nodes, `wardctl call list`
 # on both; the node listener refuses a TLS client whose certificate is
 # not a member's NODE certificate (a self-signed one, and n1's own
-# CallManager certificate, which chains to the cluster CA).
+# CallManager certificate, which chains to the cluster CA); when n2 dies
+# during a call, alice's BYE still ends it on n1.
 . "$(dirname "$0")/lib.sh"
 
 SCEN=$WARD_SRC/tests/system/sip
@@ -155,4 +156,26 @@ grep -q "refused: not the NODE certificate of a member" "$CLUSTER_DIR/n2.log" ||
 	fail "the CallManager certificate's refusal was not logged"
 empty n2 >/dev/null || fail "an intruder's INVITE made a call"
 
+step "n2 dies while they talk: alice's BYE still ends the call on n1"
+mkdir -p "$CLUSTER_DIR/bob-dies"
+(cd "$CLUSTER_DIR/bob-dies" && exec timeout 20 sipp -sf "$SCEN/call_uas.xml" \
+	-t u1 -m 1 -i 127.0.0.1 -p "$BOB" -timeout 20 </dev/null \
+	>/dev/null 2>&1) &
+BOB_PID=$!
+sleep 0.3
+(
+	rc=0
+	sipp_run dies "$(free_port)" "$SCEN/call_uac_plain.xml" \
+		-inf "$CLUSTER_DIR/alice.csv" -d 5000 \
+		-auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" || rc=$?
+	echo $rc >"$CLUSTER_DIR/dies.rc"
+) &
+wait_until 5 "the call listed on n1 as talking" talking n1
+wait_until 3 "the call listed on n2 as talking" talking n2
+ward_stop n2 KILL
+wait_until 20 "the caller to hang up" test -e "$CLUSTER_DIR/dies.rc"
+[ "$(cat "$CLUSTER_DIR/dies.rc")" = 0 ] ||
+	fail "alice's BYE after n2 died: $(errors_of dies)"
+wait_until 5 "the call gone from n1's list" empty n1
+kill "$BOB_PID" 2>/dev/null || true
 step "done"
