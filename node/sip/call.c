@@ -555,6 +555,9 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			return 0;
 		}
 	}
+	/* A member carried the callee's side: its word caps the level. */
+	if (c->b.node.agent)
+		c->level = sip_call_node_level_cap(sip, c->level);
 	c->state = CALL_ANSWERED;
 	c->answered_ms = wall_ms();
 	level_hdr(c, info, sizeof info);

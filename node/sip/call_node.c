@@ -219,6 +219,30 @@ int sip_call_node_caller_of(const sip_t *sip, struct sip_call_node_caller *out)
 	return found ? 0 : -1;
 }
 
+enum sip_level sip_call_node_level_cap(const sip_t *sip, enum sip_level level)
+{
+	enum sip_level told = SIP_LEVEL_NONSECURE;
+	int found = 0;
+
+	for (const sip_call_info_t *ci = sip ? sip->sip_call_info : NULL; ci;
+	     ci = ci->ci_next) {
+		const char *v = msg_params_find(ci->ci_params, "security=");
+		enum sip_level l;
+
+		if (!v)
+			continue;
+		if (strcasecmp(v, "Encrypted") == 0)
+			l = SIP_LEVEL_ENCRYPTED;
+		else if (strcasecmp(v, "Authenticated") == 0)
+			l = SIP_LEVEL_AUTHENTICATED;
+		else
+			l = SIP_LEVEL_NONSECURE;
+		told = found && told < l ? told : l;
+		found = 1;
+	}
+	return told < level ? told : level;
+}
+
 static void peer_text(const struct sip_peer *p, char *out, size_t cap)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";

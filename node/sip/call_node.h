@@ -95,6 +95,12 @@ int sip_call_node_peer(const struct sip_directory *dir,
  * malformed (then the request is refused). */
 int sip_call_node_caller_of(const sip_t *sip, struct sip_call_node_caller *out);
 
+/* The level of a call whose callee's side a member carried: LEVEL, or
+ * lower when the member's 2xx SIP says so in its Call-Info security
+ * parameter (call.c, "Call security level"); a 2xx without one caps it at
+ * nonsecure (fail closed). */
+enum sip_level sip_call_node_level_cap(const sip_t *sip, enum sip_level level);
+
 /* The gate of the node listener for request MSG (SIP) from PEER: 0 with
  * FROM when it is an out-of-dialog INVITE from a member with a caller
  * assertion (MSG still the caller's); otherwise MSG is answered (403 to a

@@ -12,6 +12,10 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_parser.h>
+
 #include "node/sip/call_node.h"
 
 static void test_caller_assertions_parse(void **state)
@@ -195,6 +199,52 @@ static void test_no_member_to_reach(void **state)
 	    480);
 }
 
+/* A member's 200 with CALL_INFO lines ("" none). */
+static enum sip_level capped(const char *call_info, enum sip_level level)
+{
+	char text[1024];
+	msg_t *m;
+	enum sip_level l;
+
+	snprintf(text, sizeof text,
+		 "SIP/2.0 200 OK\r\n"
+		 "Via: SIP/2.0/TLS 127.0.0.1:5062;branch=z9hG4bK1\r\n"
+		 "From: <sip:1001@127.0.0.1>;tag=a\r\n"
+		 "To: <sip:1002@127.0.0.1>;tag=b\r\n"
+		 "Call-ID: x\r\nCSeq: 1 INVITE\r\n%s"
+		 "Content-Length: 0\r\n\r\n",
+		 call_info);
+	m = msg_make(sip_default_mclass(), 0, text, (ssize_t)strlen(text));
+	assert_non_null(m);
+	l = sip_call_node_level_cap(sip_object(m), level);
+	msg_destroy(m);
+	return l;
+}
+
+static void test_the_members_level_caps_the_call(void **state)
+{
+	(void)state;
+	assert_int_equal(capped("Call-Info: <urn:x-cisco-remotecc:callinfo>;"
+				"security=Encrypted\r\n",
+				SIP_LEVEL_ENCRYPTED),
+			 SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(capped("Call-Info: <urn:x-cisco-remotecc:callinfo>;"
+				"security=Authenticated\r\n",
+				SIP_LEVEL_ENCRYPTED),
+			 SIP_LEVEL_AUTHENTICATED);
+	/* Never raised. */
+	assert_int_equal(capped("Call-Info: <urn:x-cisco-remotecc:callinfo>;"
+				"security=Encrypted\r\n",
+				SIP_LEVEL_AUTHENTICATED),
+			 SIP_LEVEL_AUTHENTICATED);
+	/* No word, or an unknown one: fail closed. */
+	assert_int_equal(capped("", SIP_LEVEL_ENCRYPTED), SIP_LEVEL_NONSECURE);
+	assert_int_equal(capped("Call-Info: <urn:x-cisco-remotecc:callinfo>;"
+				"security=Perfect\r\n",
+				SIP_LEVEL_ENCRYPTED),
+			 SIP_LEVEL_NONSECURE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +253,7 @@ int main(void)
 	    cmocka_unit_test(test_assertion_headers_round_trip),
 	    cmocka_unit_test(test_a_callee_on_another_member_is_reached_there),
 	    cmocka_unit_test(test_no_member_to_reach),
+	    cmocka_unit_test(test_the_members_level_caps_the_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
