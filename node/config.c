@@ -92,6 +92,7 @@ static const struct config_def config_defs[] = {
 	UINT("sip.max_calls_per_device", sip_max_calls_per_device, 1, 1000,
 	     "8"),
 	UINT("sip.ring_s", sip_ring_s, 5, 3600, "120"),
+	UINT("sip.min_se_s", sip_min_se_s, 90, 86400, "90"),
 	UINT("sip.presence_max", sip_presence_max, 1, 1000000, "10000"),
 	UINT("sip.presence_per_watcher", sip_presence_per_watcher, 1, 10000,
 	     "64"),

@@ -28,70 +28,8 @@ struct call;
 #include "node/sip/call_trunk.h"
 
 #define TAG "sip"
-#define FLOW_MAX 128
+#include "node/sip/call_int.h"
 _Static_assert(SIP_CALL_TRUNK_URI_MAX <= FLOW_MAX, "a trunk uri is a flow");
-#define CONTACT_MAX 192
-#define ALLOW "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS"
-
-enum call_state {
-	CALL_TRYING = 0, /* INVITE sent to B */
-	CALL_EARLY,	 /* B rings */
-	CALL_ANSWERED,	 /* 200 sent to A, its ACK awaited */
-	CALL_TALKING,	 /* A acknowledged */
-	CALL_ENDING,	 /* cancelled: B's final answer awaited */
-};
-
-/* One side of a call: the dialog ward holds with a device. */
-struct side {
-	struct sip_device dev;
-	char user[SIP_DIR_NAME_MAX]; /* its number as the other side sees it */
-	unsigned transport;	     /* SIP_TP_* */
-	char flow[FLOW_MAX];	     /* where requests to it go */
-	char contact[CONTACT_MAX];   /* ward's Contact toward it */
-	nta_leg_t *leg;		     /* owned */
-	int encrypted;		     /* may receive keys: encrypted over TLS */
-	struct sip_call_node_leg node; /* a node-to-node leg (call_node.h) */
-};
-
-struct call {
-	struct sip_calls *cs;
-	struct call *prev, *next;
-	enum call_state state;
-	char call_id[96]; /* A's */
-	char number[SIP_DIR_NAME_MAX];
-	struct side a, b;
-	nta_incoming_t *irq_a; /* A's INVITE, until its ACK or a final */
-	nta_outgoing_t *orq_b; /* the INVITE to B, until its final */
-	int a_offered;	       /* A's INVITE held the offer */
-	int b_acked;
-	uint32_t b_invite_cseq;
-	int b_challenged; /* a trunk's challenge answered (call_trunk.h) */
-	/* One relayed in-dialog request at a time. */
-	nta_incoming_t *pend_irq;
-	nta_outgoing_t *pend_orq;
-	struct side *pend_from;
-	struct sip_media_call *media; /* owned by the media table */
-	enum sip_level level;
-	enum sip_level told_b; /* the level B's INVITE announced */
-	int offer_keys;	       /* A's offer carried a=crypto */
-	char *answer_a;	       /* ward's answer to A, for 18x then 200; owned,
-				* wiped */
-	int early_sent;
-	uint64_t started_ms, answered_ms, ring_until_ms;
-	uint64_t end_by_ms; /* CALL_ENDING: freed by then whatever B does */
-};
-
-struct sip_calls {
-	struct sip_call_config cfg;
-	struct sip_calls_env env;
-	struct call *head;
-	size_t n;
-	uint64_t now_ms;
-	struct sip_uac_auth *auth; /* answers trunks' challenges; owned */
-	/* The agent the INVITE being placed came to: the node listener's
-	 * (call_node.h) or, NULL, the phones'. */
-	nta_agent_t *rx_agent;
-};
 
 void sip_call_config_defaults(struct sip_call_config *cfg)
 {
@@ -99,12 +37,13 @@ void sip_call_config_defaults(struct sip_call_config *cfg)
 	cfg->max_calls = 10000;
 	cfg->max_per_device = 8;
 	cfg->ring_s = 120;
+	cfg->min_se_s = 90;
 	strcpy(cfg->host, "127.0.0.1");
 	cfg->port = 5060;
 	cfg->tls_port = 5061;
 }
 
-static uint64_t wall_ms(void)
+uint64_t wall_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -117,8 +56,7 @@ static const char *tp_name(unsigned tp)
 }
 
 /* "sip:ADDR:PORT;transport=T" for the flow the device is reached on. */
-static void flow_url(char *out, size_t cap, const struct sockaddr *sa,
-		     unsigned tp)
+void flow_url(char *out, size_t cap, const struct sockaddr *sa, unsigned tp)
 {
 	char ip[INET6_ADDRSTRLEN] = "";
 	unsigned port = 0;
@@ -137,8 +75,7 @@ static void flow_url(char *out, size_t cap, const struct sockaddr *sa,
 	snprintf(out, cap, "sip:%s:%u;transport=%s", ip, port, tp_name(tp));
 }
 
-static void contact_of(const struct sip_calls *cs, unsigned tp, char *out,
-		       size_t cap)
+void contact_of(const struct sip_calls *cs, unsigned tp, char *out, size_t cap)
 {
 	int v6 = strchr(cs->cfg.host, ':') != NULL;
 	snprintf(out, cap, "<sip:ward@%s%s%s:%u;transport=%s>", v6 ? "[" : "",
@@ -150,7 +87,7 @@ static void contact_of(const struct sip_calls *cs, unsigned tp, char *out,
 /* The leg's level: encrypted needs an encrypted-mode profile over TLS,
  * authenticated an authenticated (or better) one over TLS; a trunk is at
  * most authenticated. */
-static enum sip_level side_level(const struct side *s)
+enum sip_level side_level(const struct side *s)
 {
 	if (s->node.asserted) /* the first node's word on the caller's leg */
 		return s->node.level;
@@ -170,7 +107,7 @@ static const char *level_param(enum sip_level l)
 					      : "NotAuthenticated";
 }
 
-static void level_hdr(const struct call *c, char *out, size_t cap)
+void level_hdr(const struct call *c, char *out, size_t cap)
 {
 	snprintf(out, cap, "<urn:x-cisco-remotecc:callinfo>;security=%s",
 		 level_param(c->level));
@@ -208,7 +145,7 @@ static void emit_both(struct call *c, enum sip_dialog_state st)
 	emit(c, &c->b, 0, st);
 }
 
-static int is_sdp(const sip_t *sip)
+int is_sdp(const sip_t *sip)
 {
 	return sip && sip->sip_payload && sip->sip_payload->pl_len &&
 	       sip->sip_content_type && sip->sip_content_type->c_type &&
@@ -218,7 +155,7 @@ static int is_sdp(const sip_t *sip)
 
 /* The level the legs allow, KEYS: the offer carried keys (without a
  * media table the keys go phone to phone: both legs must may hold them). */
-static enum sip_level legs_level(const struct call *c, int keys)
+enum sip_level legs_level(const struct call *c, int keys)
 {
 	enum sip_level la = side_level(&c->a), lb = side_level(&c->b);
 	enum sip_level l = la < lb ? la : lb;
@@ -233,8 +170,8 @@ static enum sip_level legs_level(const struct call *c, int keys)
  * first offer, 'a' first answer, 'O' re-offer, 'A' re-answer) or by the
  * leg rule. Returns a heap buffer the caller wipes and frees, NULL with
  * *STATUS set (488 refused, 500 no memory). */
-static char *sdp_for(struct call *c, const struct side *to, int kind,
-		     const sip_payload_t *pl, int *status)
+char *sdp_for(struct call *c, const struct side *to, int kind,
+	      const sip_payload_t *pl, int *status)
 {
 	const struct sip_media *m = c->cs->env.media;
 	size_t cap = pl->pl_len + 4096, len = 0;
@@ -285,7 +222,7 @@ static char *sdp_for(struct call *c, const struct side *to, int kind,
 	return out;
 }
 
-static void sdp_drop(char *sdp)
+void sdp_drop(char *sdp)
 {
 	if (sdp) {
 		OPENSSL_cleanse(sdp, strlen(sdp));
@@ -323,12 +260,13 @@ static void call_unlink(struct call *c)
 
 /* Ends the call's objects: whatever transaction still waits gets a final
  * answer, every leg is destroyed. Nothing of C is used after. */
-static void call_free(struct call *c, const char *why)
+void call_free(struct call *c, const char *why)
 {
 	const struct sip_media *m = c->cs->env.media;
 
 	log_info(TAG, "call %s %s -> %s (%s) ended: %s", c->call_id,
 		 c->a.dev.name, c->b.dev.name, c->number, why);
+	call_xfer_free(c);
 	if (c->irq_a) {
 		if (nta_incoming_status(c->irq_a) < 200)
 			nta_incoming_treply(c->irq_a, 500, "Call Ended",
@@ -364,9 +302,9 @@ static void set_ending(struct call *c)
 
 /* A request ward makes in side S's dialog (BYE, ACK, an UPDATE telling
  * the level), its answers left to nta. */
-static void send_req(struct call *c, struct side *s, sip_method_t method,
-		     const char *name, uint32_t cseq, const char *body,
-		     const char *info)
+void send_req(struct call *c, struct side *s, sip_method_t method,
+	      const char *name, uint32_t cseq, const char *body,
+	      const char *info)
 {
 	char cs_str[32];
 
@@ -381,13 +319,13 @@ static void send_req(struct call *c, struct side *s, sip_method_t method,
 	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
 }
 
-static void send_simple(struct call *c, struct side *s, sip_method_t method,
-			const char *name, uint32_t cseq, const char *body)
+void send_simple(struct call *c, struct side *s, sip_method_t method,
+		 const char *name, uint32_t cseq, const char *body)
 {
 	send_req(c, s, method, name, cseq, body, NULL);
 }
 
-static void send_bye(struct call *c, struct side *s)
+void send_bye(struct call *c, struct side *s)
 {
 	send_simple(c, s, sip_method_bye, "BYE", 0, NULL);
 }
@@ -489,6 +427,7 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			return 0;
 		if (sip->sip_to->a_tag && !nta_leg_get_rtag(c->b.leg))
 			nta_leg_rtag(c->b.leg, sip->sip_to->a_tag);
+		call_prack_b(c, orq, sip);
 		if (is_sdp(sip) && c->a_offered)
 			sdp = answer_for_a(c, sip->sip_payload, &st);
 		nta_incoming_treply(
@@ -560,6 +499,7 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 		c->level = sip_call_node_level_cap(sip, c->level);
 	c->state = CALL_ANSWERED;
 	c->answered_ms = wall_ms();
+	call_st_refreshed(c);
 	level_hdr(c, info, sizeof info);
 	if (c->a_offered) {
 		send_simple(c, &c->b, sip_method_ack, "ACK", c->b_invite_cseq,
@@ -576,6 +516,9 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	nta_incoming_treply(
 	    c->irq_a, SIP_200_OK, SIPTAG_CONTACT_STR(c->a.contact),
 	    SIPTAG_ALLOW_STR(ALLOW), SIPTAG_CALL_INFO_STR(info),
+	    SIPTAG_SUPPORTED_STR(SUPPORTED),
+	    TAG_IF(c->se_s, SIPTAG_SESSION_EXPIRES_STR(c->se_hdr)),
+	    TAG_IF(c->se_s && !c->se_ward, SIPTAG_REQUIRE_STR("timer")),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	sdp_drop(sdp);
@@ -603,6 +546,9 @@ static int on_resp_relay(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	if (invite && status < 300)
 		send_simple(c, to, sip_method_ack, "ACK", sip->sip_cseq->cs_seq,
 			    NULL);
+	if (status < 300 &&
+	    (invite || nta_outgoing_method(orq) == sip_method_update))
+		call_st_refreshed(c);
 	if (status < 300 && is_sdp(sip)) {
 		sdp = sdp_for(c, from, 'A', sip->sip_payload, &st);
 		if (!sdp)
@@ -615,6 +561,8 @@ static int on_resp_relay(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	    c->pend_irq, status, phrase,
 	    TAG_IF(status < 300, SIPTAG_CONTACT_STR(from->contact)),
 	    TAG_IF(invite && status < 300, SIPTAG_CALL_INFO_STR(info)),
+	    TAG_IF(c->se_s && from == &c->a && status < 300,
+		   SIPTAG_SESSION_EXPIRES_STR(c->se_hdr)),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	sdp_drop(sdp);
@@ -642,7 +590,7 @@ static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
 
 	if (c->state < CALL_ANSWERED || c->state == CALL_ENDING)
 		return 491;
-	if (c->pend_irq)
+	if (c->pend_irq || c->xfer)
 		return 491;
 	if (is_sdp(sip) && (m == sip_method_invite || m == sip_method_update)) {
 		sdp = sdp_for(c, to, 'O', sip->sip_payload, &st);
@@ -678,8 +626,8 @@ static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
 	return 0;
 }
 
-static int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
-		  sip_t const *sip)
+int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
+	   sip_t const *sip)
 {
 	struct side *from = leg == c->a.leg ? &c->a : &c->b;
 	struct side *to = from == &c->a ? &c->b : &c->a;
@@ -689,7 +637,11 @@ static int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 		if (from == &c->a)
 			on_ack_a(c, sip);
 		return 200; /* no answer to an ACK; ends the transaction */
+	case sip_method_refer:
+		return call_xfer_refer(c, from, irq, sip);
 	case sip_method_bye:
+		if (c->xfer && call_xfer_bye(c, from, irq))
+			return 0;
 		log_info(TAG, "call %s: BYE from %s", c->call_id,
 			 from == &c->a ? "the caller" : "the callee");
 		if (from == &c->a && c->orq_b) {
@@ -774,9 +726,8 @@ static unsigned device_calls(const struct sip_calls *cs, const char *dev)
 /* The callee: the dial plan's devices (or, without one, the device that
  * has the number as a line), the first registered here. Returns 0 with
  * DEV and BINDING filled, or the status to refuse with. */
-static int find_callee(struct sip_calls *cs, const char *caller,
-		       const char *number, struct sip_device *dev,
-		       struct sip_reg_contact *binding)
+int find_callee(struct sip_calls *cs, const char *caller, const char *number,
+		struct sip_device *dev, struct sip_reg_contact *binding)
 {
 	const struct sip_directory *d = cs->env.dir;
 	struct sip_route rt;
@@ -823,8 +774,7 @@ static int find_callee(struct sip_calls *cs, const char *caller,
 	return 480;
 }
 
-static void binding_addr(const struct sip_reg_contact *b,
-			 struct sockaddr_storage *ss)
+void binding_addr(const struct sip_reg_contact *b, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof *ss);
 	if (b->family == AF_INET6) {
@@ -899,7 +849,7 @@ static int place_b(struct call *c, const sip_t *sip,
 	    SIP_METHOD_INVITE, URL_STRING_MAKE(binding->uri),
 	    TAG_IF(c->b.node.hdrs[0], SIPTAG_HEADER_STR(c->b.node.hdrs)),
 	    SIPTAG_CONTACT_STR(c->b.contact), SIPTAG_ALLOW_STR(ALLOW),
-	    SIPTAG_CALL_INFO_STR(info),
+	    SIPTAG_SUPPORTED_STR("100rel"), SIPTAG_CALL_INFO_STR(info),
 	    TAG_IF(binding->path[0], SIPTAG_ROUTE_STR(binding->path)),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
@@ -969,10 +919,16 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	struct call *c;
 	int st;
 
+	if (sip->sip_replaces) {
+		call_xfer_replaces(cs, msg, sip, peer, tp, caller);
+		return;
+	}
 	if (sip->sip_to->a_tag) {
 		refuse(cs, msg, 481, "Call Does Not Exist");
 		return;
 	}
+	if (call_st_refuse(cs, msg, sip))
+		return;
 	if (!number || !number[0] || strlen(number) >= SIP_DIR_NAME_MAX ||
 	    !cuser || strlen(cuser) >= SIP_DIR_NAME_MAX ||
 	    strlen(sip->sip_call_id->i_id) >= sizeof c->call_id) {
@@ -1065,6 +1021,7 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 488, "Not Acceptable Here");
 		return;
 	}
+	call_st_init(c, sip);
 	c->started_ms = wall_ms();
 	c->ring_until_ms = c->started_ms + (uint64_t)cs->cfg.ring_s * 1000;
 	c->next = cs->head;
@@ -1110,6 +1067,8 @@ void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms)
 	cs->now_ms = now_ms;
 	for (struct call *c = cs->head; c; c = next) {
 		next = c->next;
+		if (call_st_tick(c, now_ms))
+			continue;
 		if (c->state == CALL_ENDING && now_ms >= c->end_by_ms) {
 			call_free(c, "no final answer to the CANCEL");
 			continue;

@@ -32,6 +32,7 @@ struct sip_call_config {
 	unsigned max_calls;	 /* on this node; beyond: 503 */
 	unsigned max_per_device; /* calls a device takes part in; beyond: 486 */
 	unsigned ring_s;	 /* unanswered after this: CANCEL, 480 */
+	unsigned min_se_s; /* session timers: shortest Session-Expires */
 	/* Where ward is reached, for the Contact of both dialogs: the
 	 * listener's address and ports (0: that transport is off). */
 	char host[64];

@@ -47,7 +47,8 @@ static void usage(void)
 		"[--conn-per-source N] [--silent-s N] [--max-connections N] "
 		"[--trunk-options-s N] "
 		"[--min-expires N] [--digest ALG,...] [--max-calls N] "
-		"[--ring-s N] [--t1x64-ms N] [--digest-uri-any] [--quiet]\n");
+		"[--ring-s N] [--min-se N] [--t1x64-ms N] [--digest-uri-any] "
+		"[--quiet]\n");
 	exit(2);
 }
 
@@ -101,6 +102,8 @@ int main(int argc, char **argv)
 			cfg.t1x64_ms = (unsigned)atoi(v);
 		else if (strcmp(a, "--ring-s") == 0)
 			cfg.call.ring_s = (unsigned)atoi(v);
+		else if (strcmp(a, "--min-se") == 0)
+			cfg.call.min_se_s = (unsigned)atoi(v);
 		else if (strcmp(a, "--node-id") == 0)
 			cfg.core.node_id = strtoull(v, NULL, 10);
 		else if (strcmp(a, "--rate") == 0)

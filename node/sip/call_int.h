@@ -1,0 +1,149 @@
+/* call_int: what the call modules share inside node/sip — the call's
+ * state and the helpers of call.c that call_xfer.c (transfer, Replaces,
+ * session timers) uses. Not an interface outside node/sip/call*.c.
+ *
+ * The includer defines NTA_LEG_MAGIC_T, NTA_INCOMING_MAGIC_T and
+ * NTA_OUTGOING_MAGIC_T as struct call before including sofia's headers. */
+#ifndef WARD_SIP_CALL_INT_H
+#define WARD_SIP_CALL_INT_H
+
+#include "node/sip/call.h"
+#include "node/sip/call_node.h"
+
+#define FLOW_MAX 128
+#define CONTACT_MAX 192
+#define ALLOW "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, REFER"
+#define SUPPORTED "replaces, timer"
+
+enum call_state {
+	CALL_TRYING = 0, /* INVITE sent to B */
+	CALL_EARLY,	 /* B rings */
+	CALL_ANSWERED,	 /* 200 sent to A, its ACK awaited */
+	CALL_TALKING,	 /* A acknowledged */
+	CALL_ENDING,	 /* cancelled: B's final answer awaited */
+};
+
+/* One side of a call: the dialog ward holds with a device. */
+struct side {
+	struct sip_device dev;
+	char user[SIP_DIR_NAME_MAX]; /* its number as the other side sees it */
+	unsigned transport;	     /* SIP_TP_* */
+	char flow[FLOW_MAX];	     /* where requests to it go */
+	char contact[CONTACT_MAX];   /* ward's Contact toward it */
+	nta_leg_t *leg;		     /* owned */
+	int encrypted;		     /* may receive keys: encrypted over TLS */
+	struct sip_call_node_leg node; /* a node-to-node leg (call_node.h) */
+};
+
+struct call {
+	struct sip_calls *cs;
+	struct call *prev, *next;
+	enum call_state state;
+	char call_id[96]; /* A's */
+	char number[SIP_DIR_NAME_MAX];
+	struct side a, b;
+	nta_incoming_t *irq_a; /* A's INVITE, until its ACK or a final */
+	nta_outgoing_t *orq_b; /* the INVITE to B, until its final */
+	int a_offered;	       /* A's INVITE held the offer */
+	int b_acked;
+	uint32_t b_invite_cseq;
+	int b_challenged; /* a trunk's challenge answered (call_trunk.h) */
+	/* One relayed in-dialog request at a time. */
+	nta_incoming_t *pend_irq;
+	nta_outgoing_t *pend_orq;
+	struct side *pend_from;
+	struct sip_media_call *media; /* owned by the media table */
+	enum sip_level level;
+	enum sip_level told_b; /* the level B's INVITE announced */
+	int offer_keys;	       /* A's offer carried a=crypto */
+	char *answer_a;	       /* ward's answer to A, for 18x then 200; owned,
+				* wiped */
+	int early_sent;
+	uint64_t started_ms, answered_ms, ring_until_ms;
+	uint64_t end_by_ms;	/* CALL_ENDING: freed by then whatever B does */
+	struct call_xfer *xfer; /* a transfer or Replaces under way; owned */
+	/* Session timer (RFC 4028): 0 off; else the call ends unless
+	 * refreshed by se_until_ms. */
+	unsigned se_s;
+	uint64_t se_until_ms;
+	int se_ward;		/* ward refreshes (UPDATE to A) */
+	uint64_t se_refresh_ms; /* se_ward: the next refresh */
+	nta_outgoing_t *se_orq; /* se_ward: the refresh under way */
+	char se_hdr[48];	/* Session-Expires value toward A */
+};
+
+struct sip_calls {
+	struct sip_call_config cfg;
+	struct sip_calls_env env;
+	struct call *head;
+	size_t n;
+	uint64_t now_ms;
+	struct sip_uac_auth *auth; /* answers trunks' challenges; owned */
+	/* The agent the INVITE being placed came to: the node listener's
+	 * (call_node.h) or, NULL, the phones'. */
+	nta_agent_t *rx_agent;
+};
+
+struct call_xfer;
+
+/* call.c's helpers (see their comments there). */
+uint64_t wall_ms(void);
+void flow_url(char *out, size_t cap, const struct sockaddr *sa, unsigned tp);
+void contact_of(const struct sip_calls *cs, unsigned tp, char *out, size_t cap);
+enum sip_level side_level(const struct side *s);
+enum sip_level legs_level(const struct call *c, int keys);
+void level_hdr(const struct call *c, char *out, size_t cap);
+int is_sdp(const sip_t *sip);
+char *sdp_for(struct call *c, const struct side *to, int kind,
+	      const sip_payload_t *pl, int *status);
+void sdp_drop(char *sdp);
+void call_free(struct call *c, const char *why);
+void send_req(struct call *c, struct side *s, sip_method_t method,
+	      const char *name, uint32_t cseq, const char *body,
+	      const char *info);
+void send_simple(struct call *c, struct side *s, sip_method_t method,
+		 const char *name, uint32_t cseq, const char *body);
+void send_bye(struct call *c, struct side *s);
+int find_callee(struct sip_calls *cs, const char *caller, const char *number,
+		struct sip_device *dev, struct sip_reg_contact *binding);
+void binding_addr(const struct sip_reg_contact *b, struct sockaddr_storage *ss);
+int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
+	   sip_t const *sip);
+
+/* call_xfer.c, hooked from call.c. */
+
+/* An in-dialog REFER from side FROM (IRQ owned from here when 0 is
+ * returned): blind transfer of the other side to the Refer-To number.
+ * Returns 0 (answered 202, NOTIFYs follow) or the status to refuse with. */
+int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
+		    sip_t const *sip);
+/* A BYE from FROM while a transfer is under way: 1 when the transfer took
+ * it (answered), 0 when the call ends as usual. */
+int call_xfer_bye(struct call *c, struct side *from, nta_incoming_t *irq);
+/* An INVITE with Replaces (MSG transferred, as for sip_calls_invite). */
+void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			const struct sip_peer *peer, tport_t *tp,
+			const char *caller);
+/* The call ends: whatever the transfer holds is released. */
+void call_xfer_free(struct call *c);
+
+/* A reliable provisional response (RFC 3262) from B to ward's INVITE
+ * ORQ: ward acknowledges it with a PRACK in B's dialog. A's side needs
+ * nothing here: to an INVITE with Require: 100rel nta sends every 1xx
+ * reliably and answers A's PRACK itself. */
+void call_prack_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip);
+
+/* Session timers (RFC 4028). An initial INVITE whose Session-Expires is
+ * below the node's Min-SE is answered 422 with Min-SE: returns 1 then
+ * (MSG consumed), 0 otherwise. */
+int call_st_refuse(struct sip_calls *cs, msg_t *msg, sip_t const *sip);
+/* The session timer A's INVITE asked for (none without Session-Expires):
+ * A refreshes when it supports timer, ward otherwise. */
+void call_st_init(struct call *c, sip_t const *sip);
+/* A session refresh (the answer, a re-INVITE or UPDATE answered 2xx). */
+void call_st_refreshed(struct call *c);
+/* Once a second: ward's refresh, or the end of a session not refreshed
+ * in time (BYE both sides). Returns 1 when C was freed. */
+int call_st_tick(struct call *c, uint64_t now_ms);
+
+#endif
