@@ -7,7 +7,9 @@
 
 # ward_conf NAME RAFT_ADDR ADMIN_ADDR [INI LINES...]: writes NAME.conf. The
 # TFTP and SIP roles listen on ADMIN_ADDR's host (SIP on WARD_SIP_PORT and
-# WARD_SIP_TLS_PORT, default 5060 and 5061); NAME.sip says where.
+# WARD_SIP_TLS_PORT, default 5060 and 5061, node to node on
+# WARD_SIP_NODE_PORT, default 5062); NAME.sip and NAME.sipnode
+# say where.
 ward_conf() {
 	local name=$1 raft=$2 admin=$3 sip_host
 	shift 3
@@ -29,6 +31,7 @@ ward_conf() {
 		echo "listen = $sip_host"
 		echo "port = ${WARD_SIP_PORT:-5060}"
 		echo "tls_port = ${WARD_SIP_TLS_PORT:-5061}"
+		echo "node_port = ${WARD_SIP_NODE_PORT:-5062}"
 		# Nodes sharing a host need media port ranges of their own.
 		if [ -n "${WARD_MEDIA_PORT_MIN:-}" ]; then
 			echo "[media]"
@@ -44,10 +47,13 @@ ward_conf() {
 	echo "$admin" >"$CLUSTER_DIR/$name.admin"
 	echo "$sip_host ${WARD_SIP_PORT:-5060} ${WARD_SIP_TLS_PORT:-5061}" \
 		>"$CLUSTER_DIR/$name.sip"
+	echo "${WARD_SIP_NODE_PORT:-5062}" >"$CLUSTER_DIR/$name.sipnode"
 }
 
 # ward_sip NAME: "HOST PORT TLS_PORT" of the node's signaling role.
 ward_sip() { cat "$CLUSTER_DIR/$1.sip" 2>/dev/null || echo "? ? ?"; }
+# ward_sip_node NAME: the port of its node-to-node listener.
+ward_sip_node() { cat "$CLUSTER_DIR/$1.sipnode" 2>/dev/null || echo "?"; }
 
 ward_url() { echo "https://$(cat "$CLUSTER_DIR/$1.admin")"; }
 

@@ -80,6 +80,7 @@ static const struct config_def config_defs[] = {
 	STR("sip.listen", sip_listen, "127.0.0.1"),
 	UINT("sip.port", sip_port, 0, 65535, "5060"),
 	UINT("sip.tls_port", sip_tls_port, 0, 65535, "5061"),
+	UINT("sip.node_port", sip_node_port, 0, 65535, "5062"),
 	UINT("sip.keepalive_s", sip_keepalive_s, 0, 3600, "30"),
 	UINT("sip.rate_per_source", sip_rate_per_source, 0, 1000000, "200"),
 	UINT("sip.conn_per_source", sip_conn_per_source, 0, 65535, "32"),

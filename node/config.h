@@ -13,6 +13,7 @@ struct config {
 	char sip_listen[CONFIG_ADDR_MAX]; /* sip.listen: addresses, commas */
 	unsigned sip_port;                /* sip.port (UDP, TCP); 0: off */
 	unsigned sip_tls_port;            /* sip.tls_port; 0: no TLS */
+	unsigned sip_node_port;           /* sip.node_port: node-to-node TLS */
 	unsigned sip_keepalive_s;         /* sip.keepalive_s (CRLF) */
 	unsigned sip_rate_per_source;     /* sip.rate_per_source msgs/s */
 	unsigned sip_conn_per_source;     /* sip.conn_per_source TCP/TLS */

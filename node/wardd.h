@@ -120,10 +120,11 @@ void wardd_capf_stop(struct wardd *w);
 void wardd_capf_fini(struct wardd *w);
 
 /* wardd_sipaddr.c: publishes where the signaling role listens (HOST,
- * PORT, TLS_PORT: 0 for none) in this node's record when the record says
- * otherwise — once per start or change, never per tick. Main thread. */
+ * PORT, TLS_PORT, NODE_PORT: 0 for none) in this node's record when the
+ * record says otherwise — once per start or change, never per tick. Main
+ * thread. */
 void wardd_sipaddr_publish(struct wardd *w, const char *host, unsigned port,
-			   unsigned tls_port);
+			   unsigned tls_port, unsigned node_port);
 
 /* wardd_sipreg.c */
 struct admin_reg_change;

@@ -124,6 +124,52 @@ out:
 	return rc;
 }
 
+/* Writes DIR/agent.pem (the NODE certificate, the cluster CA, the key)
+ * and DIR/cafile.pem (the cluster CA alone) for the node-to-node listener
+ * (call_node.h): only members' certificates chain there. FP is XORed with
+ * a digest of both. */
+static int write_node_tls_dir(struct wardd *w, const char *dir, uint8_t fp[32])
+{
+	char nc[CONFIG_PATH_MAX + 64], key[CONFIG_PATH_MAX + 64],
+	    ca[CONFIG_PATH_MAX + 64], path[SIP_PATH_MAX + 32], err[256];
+	BIO *agent = BIO_new(BIO_s_mem()), *cafile = BIO_new(BIO_s_mem());
+	char *a = NULL, *c = NULL;
+	long alen = 0, clen = 0;
+	unsigned len = 0;
+	uint8_t d[32];
+	int rc = -1;
+
+	nodepki_path(w->cfg.data_dir, "node.pem", nc, sizeof nc);
+	nodepki_path(w->cfg.data_dir, "node.key", key, sizeof key);
+	nodepki_path(w->cfg.data_dir, "ca.pem", ca, sizeof ca);
+	if (!agent || !cafile || append_file(agent, nc) ||
+	    append_file(agent, ca) || append_file(agent, key) ||
+	    append_file(cafile, ca))
+		goto out;
+	alen = BIO_get_mem_data(agent, &a);
+	clen = BIO_get_mem_data(cafile, &c);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		goto out;
+	snprintf(path, sizeof path, "%s/agent.pem", dir);
+	if (file_write_atomic(path, a, (size_t)alen, 0600, err, sizeof err))
+		goto out;
+	snprintf(path, sizeof path, "%s/cafile.pem", dir);
+	if (file_write_atomic(path, c, (size_t)clen, 0644, err, sizeof err))
+		goto out;
+	if (EVP_Digest(a, (size_t)alen, d, &len, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (int i = 0; i < 32; i++)
+		fp[i] ^= d[i];
+	rc = 0;
+out:
+	if (a)
+		OPENSSL_cleanse(a, (size_t)alen);
+	OPENSSL_cleanse(d, sizeof d);
+	BIO_free(agent);
+	BIO_free(cafile);
+	return rc;
+}
+
 static void proposed(void *arg, int rc)
 {
 	char *device = arg;
@@ -294,6 +340,9 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	sc->trunk_options_s = w->cfg.sip_trunk_options_s;
 	snprintf(sc->tls_dir, sizeof sc->tls_dir, "%s/sip-tls",
 		 w->cfg.data_dir);
+	sc->node_port = w->cfg.sip_node_port;
+	snprintf(sc->node_tls_dir, sizeof sc->node_tls_dir, "%s/sip-node-tls",
+		 w->cfg.data_dir);
 	sc->core.node_id = w->id.node_id;
 	sc->call.max_calls = w->cfg.sip_max_calls;
 	sc->call.max_per_device = w->cfg.sip_max_calls_per_device;
@@ -404,12 +453,16 @@ void wardd_sip_look(struct wardd *w)
 		sc.tls_dir[0] = '\0'; /* no certificate yet: UDP/TCP only */
 		memset(fp, 0, sizeof fp);
 	}
+	if (!sc.node_port || !sc.tls_dir[0] ||
+	    write_node_tls_dir(w, sc.node_tls_dir, fp) != 0)
+		sc.node_tls_dir[0] = '\0'; /* no calls between nodes */
 	/* A new keepalive interval also takes a restart of the listeners. */
 	for (int i = 0; i < 4; i++)
 		fp[i] ^= (uint8_t)(sc.keepalive_s >> (8 * i));
 	if (w->sip)
 		wardd_sipaddr_publish(w, sc.hosts[0], sc.port,
-				      sc.tls_dir[0] ? sc.tls_port : 0);
+				      sc.tls_dir[0] ? sc.tls_port : 0,
+				      sc.node_tls_dir[0] ? sc.node_port : 0);
 	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
 		return;
 	/* Both a start and a restart take the whole configuration: a

@@ -41,7 +41,7 @@ static void reachable_host(const struct wardd *w, const char *host,
 }
 
 void wardd_sipaddr_publish(struct wardd *w, const char *host, unsigned port,
-			   unsigned tls_port)
+			   unsigned tls_port, unsigned node_port)
 {
 	struct store_read *r;
 	struct store_node n;
@@ -55,11 +55,11 @@ void wardd_sipaddr_publish(struct wardd *w, const char *host, unsigned port,
 		return;
 	same = store_node_get(r, w->id.node_id, &n) == 0 &&
 	       strcmp(n.sip_host, want) == 0 && n.sip_port == port &&
-	       n.sip_tls_port == tls_port;
+	       n.sip_tls_port == tls_port && n.sip_node_port == node_port;
 	store_read_end(r);
 	if (same)
 		return;
-	if (admin_node_sip_publish(w->admin, want, port, tls_port, published,
-				   w) == 0)
+	if (admin_node_sip_publish(w->admin, want, port, tls_port, node_port,
+				   published, w) == 0)
 		w->sip_addr_busy = 1;
 }

@@ -25,7 +25,7 @@
 enum {
 	CLUSTER_V =
 	    3, /* 2: security_mode, kek_id, ca_sha256; 3: next_node_id */
-	NODE_V = 2,
+	NODE_V = 3,
 	ADMIN_V = 1,
 	AUDIT_V = 1,
 	JOIN_TOKEN_V = 1,
@@ -178,6 +178,7 @@ int store_node_encode(const struct store_node *r, void *buf, size_t cap,
 	codec_put_str(&w, r->sip_host, sizeof r->sip_host);
 	codec_put_u32(&w, r->sip_port);
 	codec_put_u32(&w, r->sip_tls_port);
+	codec_put_u32(&w, r->sip_node_port);
 	return record_result(&w, len);
 }
 
@@ -204,10 +205,13 @@ int store_node_decode(const void *buf, size_t len, struct store_node *r)
 		r->sip_port = codec_get_u32(&rd);
 		r->sip_tls_port = codec_get_u32(&rd);
 	}
+	if (ver >= 3)
+		r->sip_node_port = codec_get_u32(&rd);
 	if ((rc = record_end(&rd)))
 		return rc;
 	if (r->id == 0 || r->state > STORE_NODE_LEAVING ||
-	    r->sip_port > 65535 || r->sip_tls_port > 65535)
+	    r->sip_port > 65535 || r->sip_tls_port > 65535 ||
+	    r->sip_node_port > 65535)
 		return STORE_ECORRUPT;
 	return STORE_OK;
 }

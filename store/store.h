@@ -177,6 +177,9 @@ struct store_node {
 	char sip_host[STORE_ADDR_MAX];     /* IP literal, no brackets */
 	uint32_t sip_port;                 /* UDP and TCP; 0: none */
 	uint32_t sip_tls_port;             /* TLS; 0: none */
+	uint32_t sip_node_port;            /* node-to-node TLS (calls between
+					      nodes, NODE certificates);
+					      0: none (record version 3) */
 };
 
 struct store_admin {

@@ -175,7 +175,8 @@ int admin_registrations_relay(struct admin *a,
  * POST /v1/nodes/sip (a member can set only its own record). Admin thread
  * only. 0: CB will run once; -1: nothing sent, CB will not run. */
 int admin_node_sip_publish(struct admin *a, const char *host, unsigned port,
-			   unsigned tls_port, admin_relay_cb cb, void *arg);
+			   unsigned tls_port, unsigned node_port,
+			   admin_relay_cb cb, void *arg);
 
 /* ---- CAPF relay (routes_capf_relay.c) --------------------------------- */
 

@@ -35,13 +35,15 @@ static json_t *node_json(const struct store_node *n)
 		memcpy(fp, "sha256:", 7);
 		admin_hex(n->https_sha256, 32, fp + 7);
 	}
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:i}",
-			 "id", (json_int_t)n->id, "name", n->name,
-			 "raft_address", n->raft_addr, "admin_address",
-			 n->admin_addr, "state", store_node_state_name(n->state),
-			 "roles", roles, "https_sha256", fp, "sip_host",
-			 n->sip_host, "sip_port", (int)n->sip_port,
-			 "sip_tls_port", (int)n->sip_tls_port);
+	return json_pack(
+	    "{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:i, "
+	    "s:i}",
+	    "id", (json_int_t)n->id, "name", n->name, "raft_address",
+	    n->raft_addr, "admin_address", n->admin_addr, "state",
+	    store_node_state_name(n->state), "roles", roles, "https_sha256", fp,
+	    "sip_host", n->sip_host, "sip_port", (int)n->sip_port,
+	    "sip_tls_port", (int)n->sip_tls_port, "sip_node_port",
+	    (int)n->sip_node_port);
 }
 
 static int list_node(void *arg, const void *key, size_t klen, const void *val,

@@ -40,7 +40,8 @@ void admin_route_node_sip(struct admin_op *op)
 	size_t raw_len = 0;
 	char detail[STORE_TEXT_MAX];
 	uint8_t fp[32], key[8];
-	unsigned port = 0, tls_port = 0;
+	unsigned port = 0, tls_port = 0, node_port = 0;
+	const json_t *jn;
 	int rc;
 
 	if (!op->from_node || admin_tls_peer_fp(op->req, fp) != 0 ||
@@ -50,14 +51,19 @@ void admin_route_node_sip(struct admin_op *op)
 	}
 	j = json_loadb(op->body ? op->body : "", op->body_len, 0, &jerr);
 	host = json_string_value(json_object_get(j, "host"));
+	/* node_port: absent from a member not yet upgraded (0: none). */
+	jn = json_object_get(j, "node_port");
 	if (!host || strlen(host) >= sizeof n.sip_host ||
 	    !addr_host_is_ip(host) ||
 	    port_of(json_object_get(j, "port"), &port) != 0 ||
-	    port_of(json_object_get(j, "tls_port"), &tls_port) != 0) {
+	    port_of(json_object_get(j, "tls_port"), &tls_port) != 0 ||
+	    (jn && port_of(jn, &node_port) != 0)) {
 		json_decref(j);
-		admin_op_error(op, 400,
-			       "want {\"host\": IP literal, \"port\": 0..65535, "
-			       "\"tls_port\": 0..65535}");
+		admin_op_error(
+		    op, 400,
+		    "want {\"host\": IP literal, \"port\": 0..65535, "
+		    "\"tls_port\": 0..65535, \"node_port\": "
+		    "0..65535}");
 		return;
 	}
 	snprintf(op->actor, sizeof op->actor, "node:%.40s", member.name);
@@ -76,7 +82,7 @@ void admin_route_node_sip(struct admin_op *op)
 		return;
 	}
 	if (strcmp(n.sip_host, host) == 0 && n.sip_port == port &&
-	    n.sip_tls_port == tls_port) {
+	    n.sip_tls_port == tls_port && n.sip_node_port == node_port) {
 		store_read_end(r);
 		json_decref(j);
 		admin_op_reply(op, 200, json_pack("{s:b}", "written", 0));
@@ -85,9 +91,11 @@ void admin_route_node_sip(struct admin_op *op)
 	snprintf(n.sip_host, sizeof n.sip_host, "%s", host);
 	n.sip_port = port;
 	n.sip_tls_port = tls_port;
+	n.sip_node_port = node_port;
 	json_decref(j);
-	snprintf(detail, sizeof detail, "node=%s sip=%s port=%u tls_port=%u",
-		 n.name, n.sip_host, port, tls_port);
+	snprintf(detail, sizeof detail,
+		 "node=%s sip=%s port=%u tls_port=%u node_port=%u", n.name,
+		 n.sip_host, port, tls_port, node_port);
 	cmd = admin_op_cmd(op);
 	/* Only over the record as read: a change in between (a certificate
 	 * regenerated) fails the command rather than being undone. */
@@ -107,11 +115,12 @@ void admin_route_node_sip(struct admin_op *op)
 }
 
 int admin_node_sip_publish(struct admin *a, const char *host, unsigned port,
-			   unsigned tls_port, admin_relay_cb cb, void *arg)
+			   unsigned tls_port, unsigned node_port,
+			   admin_relay_cb cb, void *arg)
 {
-	return admin_member_post(a, "/v1/nodes/sip",
-				 json_pack("{s:s, s:i, s:i}", "host", host,
-					   "port", (int)port, "tls_port",
-					   (int)tls_port),
-				 cb, arg);
+	return admin_member_post(
+	    a, "/v1/nodes/sip",
+	    json_pack("{s:s, s:i, s:i, s:i}", "host", host, "port", (int)port,
+		      "tls_port", (int)tls_port, "node_port", (int)node_port),
+	    cb, arg);
 }

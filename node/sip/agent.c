@@ -76,6 +76,10 @@ struct sip_role {
 	su_timer_t *timer;
 	struct sip_core *core;
 	struct sip_calls *calls;
+	/* The node listener (call_node.h): an agent of its own, so that
+	 * nothing sent to a node leaves with the phones' certificate and
+	 * nothing sent to a phone with the NODE certificate. */
+	nta_agent_t *node_agent;
 	unsigned ticks;
 	tport_t *closing[CLOSE_MAX]; /* referenced */
 	unsigned nclosing;
@@ -185,6 +189,18 @@ static void close_later(struct sip_role *r, msg_t *msg)
 {
 	tport_t *tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
 
+	if (!tp || !tport_is_secondary(tp) || !tport_is_stream(tp))
+		return;
+	for (unsigned i = 0; i < r->nclosing; i++)
+		if (r->closing[i] == tp)
+			return;
+	if (r->nclosing < CLOSE_MAX)
+		r->closing[r->nclosing++] = tport_ref(tp);
+}
+
+/* The same for a connection already looked up (its message gone). */
+static void close_later_tp(struct sip_role *r, tport_t *tp)
+{
 	if (!tp || !tport_is_secondary(tp) || !tport_is_stream(tp))
 		return;
 	for (unsigned i = 0; i < r->nclosing; i++)
@@ -473,6 +489,69 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 	return 0;
 }
 
+/* A request on the node listener: members only (call_node.h). */
+static int on_node_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
+			   sip_t *sip)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	tport_t *tp = tport_delivered_by(nta_agent_tports(agent), msg);
+	struct sip_peer peer;
+	int close = 0;
+
+	if (!sip || !sip->sip_request || !tp) {
+		msg_destroy(msg);
+		return 0;
+	}
+	memset(&peer, 0, sizeof peer);
+	if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof peer.addr)
+		memcpy(&peer.addr, ai->ai_addr, ai->ai_addrlen);
+	peer.transport = tport_has_tls(tp) ? SIP_TP_TLS : SIP_TP_TCP;
+	peer.local_port = r->cfg.node_port;
+	sip_calls_node_request(r->calls, msg, sip, &peer, tp, &close);
+	if (close)
+		close_later_tp(r, tp);
+	return 0;
+}
+
+/* The node listener's agent and transport: the NODE certificate, the
+ * cluster CA alone; ward judges the peer's certificate (call_node.h). */
+static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
+{
+	const char *h = r->cfg.hosts[0];
+	int v6 = strchr(h, ':') != NULL;
+	char url[SIP_HOST_MAX + 64];
+
+	if (!r->cfg.node_port || !r->cfg.node_tls_dir[0] || !r->cfg.nhosts)
+		return 0;
+	r->node_agent = nta_agent_create(
+	    r->root, NO_TPORTS_YET, on_node_message, r, NTATAG_STATELESS(1),
+	    NTATAG_MAXSIZE(r->cfg.max_msg), NTATAG_UA(1),
+	    TAG_IF(r->cfg.t1x64_ms, NTATAG_SIP_T1X64(r->cfg.t1x64_ms)),
+	    NTATAG_SERVER_RPORT(1), NTATAG_TCP_RPORT(1),
+	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000), TPTAG_PONG2PING(1),
+	    TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
+	if (!r->node_agent) {
+		errmsg_set(errmsg, errcap, "sip: cannot create the node agent");
+		return -1;
+	}
+	snprintf(url, sizeof url, "sips:%s%s%s:%u;transport=tls", v6 ? "[" : "",
+		 h, v6 ? "]" : "", r->cfg.node_port);
+	if (nta_agent_add_tport(
+		r->node_agent, URL_STRING_MAKE(url),
+		TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
+		/* A member reached must show a certificate of the cluster
+		 * CA (cafile.pem) before anything is sent to it; incoming
+		 * peers are judged by call_node.c, which answers and logs. */
+		TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT), TPTAG_PONG2PING(1),
+		TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
+		TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END()) < 0) {
+		errmsg_set(errmsg, errcap, "sip: cannot listen on %s: %s", url,
+			   strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 {
 	(void)t;
@@ -605,6 +684,9 @@ static int start_calls(struct sip_role *r)
 	    /* Calls tell presence, which tells the node's hook. */
 	    .dialog_event = sip_core_dialog_event,
 	    .dialog_arg = r->core,
+	    .node_id = r->cfg.core.node_id,
+	    .node_agent = r->node_agent,
+	    .node_port = r->cfg.node_port,
 	};
 
 	snprintf(cc.host, sizeof cc.host, "%s", r->cfg.hosts[0]);
@@ -680,7 +762,8 @@ static void *sip_thread(void *arg)
 		signal_ready(r, -1, "sip: out of memory");
 		goto err_after_agent;
 	}
-	if (add_tports(r, err, sizeof err) != 0) {
+	if (add_tports(r, err, sizeof err) != 0 ||
+	    start_node_agent(r, err, sizeof err) != 0) {
 		signal_ready(r, -1, err);
 		goto err_after_agent;
 	}
@@ -707,6 +790,9 @@ static void *sip_thread(void *arg)
 	}
 	log_info(TAG, "listening on port %u (UDP, TCP)%s", r->cfg.port,
 		 r->cfg.tls_dir[0] ? " and TLS" : "");
+	if (r->node_agent)
+		log_info(TAG, "node listener on port %u (TLS, members only)",
+			 r->cfg.node_port);
 	signal_ready(r, 1, NULL);
 	su_root_run(r->root);
 	pthread_mutex_lock(&r->mu);
@@ -722,6 +808,8 @@ err_after_agent:
 	r->ka = NULL;
 	sip_calls_free(r->calls); /* before the agent: its legs */
 	r->calls = NULL;
+	nta_agent_destroy(r->node_agent); /* after the calls: their legs */
+	r->node_agent = NULL;
 	conn_sweep(r, 1); /* before the agent: drops the references */
 	nta_agent_destroy(r->agent);
 err_after_core: /* the core stays with the role (sip_free) */

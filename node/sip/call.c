@@ -24,6 +24,7 @@ struct call;
 
 #include "common/log.h"
 #include "node/sip/call.h"
+#include "node/sip/call_node.h"
 #include "node/sip/call_trunk.h"
 
 #define TAG "sip"
@@ -88,6 +89,8 @@ void contact_of(const struct sip_calls *cs, unsigned tp, char *out, size_t cap)
  * most authenticated. */
 enum sip_level side_level(const struct side *s)
 {
+	if (s->node.asserted) /* the first node's word on the caller's leg */
+		return s->node.level;
 	if (s->transport != SIP_TP_TLS || s->dev.mode == SIP_SECMODE_NONSECURE)
 		return SIP_LEVEL_NONSECURE;
 	if (s->dev.mode == SIP_SECMODE_ENCRYPTED && !s->dev.is_trunk)
@@ -491,6 +494,9 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			return 0;
 		}
 	}
+	/* A member carried the callee's side: its word caps the level. */
+	if (c->b.node.agent)
+		c->level = sip_call_node_level_cap(sip, c->level);
 	c->state = CALL_ANSWERED;
 	c->answered_ms = wall_ms();
 	call_st_refreshed(c);
@@ -788,7 +794,8 @@ void binding_addr(const struct sip_reg_contact *b, struct sockaddr_storage *ss)
 static void refuse(struct sip_calls *cs, msg_t *msg, int status,
 		   const char *phrase)
 {
-	nta_msg_treply(cs->env.agent, msg, status, phrase, TAG_END());
+	nta_msg_treply(cs->rx_agent ? cs->rx_agent : cs->env.agent, msg, status,
+		       phrase, TAG_END());
 }
 
 static const char *phrase_of(int status)
@@ -822,9 +829,9 @@ static int place_b(struct call *c, const sip_t *sip,
 	snprintf(from, sizeof from, "%s%s<sip:%s@%s>", disp ? disp : "",
 		 disp ? " " : "", c->a.user, cs->cfg.host);
 	snprintf(to, sizeof to, "<sip:%s@%s>", c->number, cs->cfg.host);
-	c->b.leg =
-	    nta_leg_tcreate(cs->env.agent, on_leg, c, SIPTAG_FROM_STR(from),
-			    SIPTAG_TO_STR(to), TAG_END());
+	c->b.leg = nta_leg_tcreate(
+	    c->b.node.agent ? c->b.node.agent : cs->env.agent, on_leg, c,
+	    SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to), TAG_END());
 	if (!c->b.leg || !nta_leg_tag(c->b.leg, NULL))
 		return 500;
 	if (is_sdp(sip)) {
@@ -840,6 +847,7 @@ static int place_b(struct call *c, const sip_t *sip,
 	c->orq_b = nta_outgoing_tcreate(
 	    c->b.leg, on_resp_b, c, URL_STRING_MAKE(c->b.flow),
 	    SIP_METHOD_INVITE, URL_STRING_MAKE(binding->uri),
+	    TAG_IF(c->b.node.hdrs[0], SIPTAG_HEADER_STR(c->b.node.hdrs)),
 	    SIPTAG_CONTACT_STR(c->b.contact), SIPTAG_ALLOW_STR(ALLOW),
 	    SIPTAG_SUPPORTED_STR("100rel"), SIPTAG_CALL_INFO_STR(info),
 	    TAG_IF(binding->path[0], SIPTAG_ROUTE_STR(binding->path)),
@@ -849,10 +857,59 @@ static int place_b(struct call *c, const sip_t *sip,
 	return c->orq_b ? 0 : 500;
 }
 
+/* A node-to-node leg's ends (call_node.h): S toward member NODE_ID, its
+ * requests over the node listener. 0, or -1 when the member names no
+ * listener. */
+static int node_side(struct sip_calls *cs, struct side *s, uint64_t node_id)
+{
+	int v6 = strchr(cs->cfg.host, ':') != NULL;
+
+	s->node.agent = cs->env.node_agent;
+	s->node.node_id = node_id;
+	s->transport = SIP_TP_TLS;
+	snprintf(s->contact, sizeof s->contact,
+		 "<sip:ward@%s%s%s:%u;transport=tls>", v6 ? "[" : "",
+		 cs->cfg.host, v6 ? "]" : "", cs->env.node_port);
+	return s->node.agent ? sip_call_node_flow(cs->env.dir, node_id, s->flow,
+						  sizeof s->flow)
+			     : -1;
+}
+
+static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		   const struct sip_peer *peer, tport_t *tp, const char *caller,
+		   const struct sip_call_node_caller *from_node);
+
 void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		      const struct sip_peer *peer, tport_t *tp,
 		      const char *caller)
 {
+	invite(cs, msg, sip, peer, tp, caller, NULL);
+}
+
+void sip_calls_node_request(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			    const struct sip_peer *peer, tport_t *tp,
+			    int *close)
+{
+	struct sip_call_node_caller from;
+
+	if (!cs->env.node_agent) {
+		msg_destroy(msg);
+		return;
+	}
+	if (sip_call_node_admit(cs->env.dir, cs->env.node_agent, msg, sip, peer,
+				&from, close) != 0)
+		return;
+	cs->rx_agent = cs->env.node_agent;
+	invite(cs, msg, sip, peer, tp, from.device, &from);
+	cs->rx_agent = NULL;
+}
+
+/* FROM_NODE: the INVITE came from a member on the node listener. */
+static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		   const struct sip_peer *peer, tport_t *tp, const char *caller,
+		   const struct sip_call_node_caller *from_node)
+{
+	uint64_t remote = 0; /* the member holding the callee's binding */
 	const struct sip_directory *d = cs->env.dir;
 	const char *number = sip->sip_request->rq_url->url_user;
 	const char *cuser = sip->sip_from->a_url->url_user;
@@ -885,6 +942,9 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		return;
 	}
 	st = find_callee(cs, caller, number, &callee, &binding);
+	if (st == 480 && !from_node && cs->env.node_agent)
+		st = sip_call_node_callee(cs->env.dir, cs->env.node_id, caller,
+					  number, &callee, &binding, &remote);
 	/* A trunk carries many calls: only phones have the per-device
 	 * bound. */
 	if (st == 0 && !callee.is_trunk &&
@@ -926,6 +986,21 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		memcpy(c->b.flow, binding.uri, sizeof c->b.flow);
 	contact_of(cs, c->a.transport, c->a.contact, sizeof c->a.contact);
 	contact_of(cs, c->b.transport, c->b.contact, sizeof c->b.contact);
+	if (from_node) {
+		c->a.node.asserted = 1;
+		c->a.node.level = from_node->level;
+		st = node_side(cs, &c->a, from_node->node_id);
+	}
+	if (remote)
+		st = node_side(cs, &c->b, remote) ||
+		     sip_call_node_assert(c->b.node.hdrs, sizeof c->b.node.hdrs,
+					  c->a.user, cs->cfg.host, caller,
+					  side_level(&c->a));
+	if (st != 0) {
+		free(c);
+		refuse(cs, msg, 500, "Server Internal Error");
+		return;
+	}
 	c->a.encrypted = side_level(&c->a) == SIP_LEVEL_ENCRYPTED;
 	c->b.encrypted = side_level(&c->b) == SIP_LEVEL_ENCRYPTED;
 	if (c->a.dev.is_trunk)
@@ -955,8 +1030,9 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	cs->head = c;
 	cs->n++;
 
-	c->irq_a = nta_incoming_create(cs->env.agent, NULL, msg, sip,
-				       NTATAG_TPORT(tp), TAG_END());
+	c->irq_a = nta_incoming_create(
+	    c->a.node.agent ? c->a.node.agent : cs->env.agent, NULL, msg, sip,
+	    NTATAG_TPORT(tp), TAG_END());
 	if (!c->irq_a) { /* msg freed by nta */
 		call_unlink(c);
 		free(c);
@@ -964,8 +1040,9 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	}
 	nta_incoming_bind(c->irq_a, on_irq_a, c);
 	c->a.leg = nta_leg_tcreate(
-	    cs->env.agent, on_leg, c, SIPTAG_CALL_ID(sip->sip_call_id),
-	    SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from), TAG_END());
+	    c->a.node.agent ? c->a.node.agent : cs->env.agent, on_leg, c,
+	    SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
+	    SIPTAG_TO(sip->sip_from), TAG_END());
 	if (!c->a.leg || !nta_leg_tag(c->a.leg, NULL)) {
 		call_free(c, "out of memory");
 		return;

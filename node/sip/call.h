@@ -54,6 +54,12 @@ struct sip_calls_env {
 	const struct sip_media *media;
 	sip_dialog_event_fn dialog_event;
 	void *dialog_arg;
+	/* Calls between nodes (call_node.h): this node's id, the agent of
+	 * its node listener (its only transport) and that port (NULL, 0:
+	 * calls stay on this node). */
+	uint64_t node_id;
+	nta_agent_t *node_agent;
+	unsigned node_port;
 };
 
 int sip_calls_new(const struct sip_call_config *cfg,
@@ -72,6 +78,16 @@ void sip_calls_free(struct sip_calls *cs);
 void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		      const struct sip_peer *peer, tport_t *tp,
 		      const char *caller);
+
+/* An INVITE on the node listener (call_node.h), MSG transferred: served
+ * only from a member's NODE certificate with a well-formed caller
+ * assertion (403 and *CLOSE set otherwise, logged); the call is then
+ * placed as sip_calls_invite does, its A leg being the node-to-node leg
+ * at the asserted level, on a binding of this node only. Other requests
+ * out of dialog there get 403 (non-members) or 405. */
+void sip_calls_node_request(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			    const struct sip_peer *peer, tport_t *tp,
+			    int *close);
 
 /* Once a second: rings past ring_s are cancelled. */
 void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms);

@@ -8,6 +8,7 @@
 #define WARD_SIP_CALL_INT_H
 
 #include "node/sip/call.h"
+#include "node/sip/call_node.h"
 
 #define FLOW_MAX 128
 #define CONTACT_MAX 192
@@ -31,6 +32,7 @@ struct side {
 	char contact[CONTACT_MAX];   /* ward's Contact toward it */
 	nta_leg_t *leg;		     /* owned */
 	int encrypted;		     /* may receive keys: encrypted over TLS */
+	struct sip_call_node_leg node; /* a node-to-node leg (call_node.h) */
 };
 
 struct call {
@@ -77,6 +79,9 @@ struct sip_calls {
 	size_t n;
 	uint64_t now_ms;
 	struct sip_uac_auth *auth; /* answers trunks' challenges; owned */
+	/* The agent the INVITE being placed came to: the node listener's
+	 * (call_node.h) or, NULL, the phones'. */
+	nta_agent_t *rx_agent;
 };
 
 struct call_xfer;

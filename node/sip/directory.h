@@ -170,6 +170,15 @@ struct sip_directory_ops {
 	 * the realm has none. NULL: no realms. */
 	int (*realm_cred)(void *ctx, const char *realm,
 			  struct sip_realm_cred *out);
+	/* Calls between nodes (call_node.h). The current member (spare or
+	 * voter) whose NODE certificate has SHA-256 FP: 0 with *NODE_ID, or
+	 * SIP_DIR_NOTFOUND. NULL: no calls between nodes. */
+	int (*node_by_cert)(void *ctx, const uint8_t fp[32], uint64_t *node_id);
+	/* Where member NODE_ID's node-to-node listener is (its node record):
+	 * 0 with HOST (an IP literal) and *PORT, SIP_DIR_NOTFOUND when it is
+	 * not a member or publishes none. NULL: no calls between nodes. */
+	int (*node_sip)(void *ctx, uint64_t node_id,
+			char host[SIP_DIR_HOST_MAX], unsigned *port);
 };
 
 #define SIP_TRUST_MIC_ROOT 10

@@ -542,7 +542,76 @@ static int op_realm_cred(void *ctx, const char *realm,
 	return 0;
 }
 
+struct node_fp {
+	const uint8_t *fp;
+	uint64_t owner;
+};
+
+static int match_node_cert(void *arg, const struct store_cert *rec)
+{
+	struct node_fp *m = arg;
+
+	if (rec->role != STORE_CERT_NODE || rec->owner == 0 ||
+	    CRYPTO_memcmp(rec->sha256, m->fp, 32) != 0)
+		return 0;
+	m->owner = rec->owner;
+	return 1;
+}
+
+static int is_member(const struct store_node *n)
+{
+	return n->state == STORE_NODE_SPARE || n->state == STORE_NODE_VOTER;
+}
+
+static int op_node_by_cert(void *ctx, const uint8_t fp[32], uint64_t *node_id)
+{
+	struct sip_dirstore *d = ctx;
+	struct node_fp m = {.fp = fp};
+	struct store_node n;
+	struct store_read *r;
+	int rc;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_cert_each(r, match_node_cert, &m);
+	if (rc == 1)
+		rc = store_node_get(r, m.owner, &n);
+	else if (rc == 0)
+		rc = STORE_ENOTFOUND;
+	store_read_end(r);
+	if (rc == STORE_ENOTFOUND || (rc == 0 && !is_member(&n)))
+		return SIP_DIR_NOTFOUND;
+	if (rc != 0)
+		return -1;
+	*node_id = n.id;
+	return 0;
+}
+
+static int op_node_sip(void *ctx, uint64_t node_id, char host[SIP_DIR_HOST_MAX],
+		       unsigned *port)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_node n;
+	struct store_read *r;
+	int rc;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_node_get(r, node_id, &n);
+	store_read_end(r);
+	if (rc == STORE_ENOTFOUND ||
+	    (rc == 0 && (!is_member(&n) || !n.sip_host[0] || !n.sip_node_port)))
+		return SIP_DIR_NOTFOUND;
+	if (rc != 0)
+		return -1;
+	snprintf(host, SIP_DIR_HOST_MAX, "%s", n.sip_host);
+	*port = n.sip_node_port;
+	return 0;
+}
+
 static const struct sip_directory_ops store_ops = {
+    .node_by_cert = op_node_by_cert,
+    .node_sip = op_node_sip,
     .presence_group = op_presence_group,
     .presence_rule = op_presence_rule,
     .presence_default = op_presence_default,

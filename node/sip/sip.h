@@ -29,6 +29,11 @@ struct sip_config {
 	/* Directory holding agent.pem (chain + key) and cafile.pem, as
 	 * sofia's TLS transport reads them; "" for no TLS. */
 	char tls_dir[SIP_PATH_MAX];
+	/* The node-to-node TLS listener (call_node.h): its port and the
+	 * directory of its agent.pem (the NODE certificate) and cafile.pem
+	 * (the cluster CA alone); 0 or "" for none. */
+	unsigned node_port;
+	char node_tls_dir[SIP_PATH_MAX];
 	unsigned keepalive_s; /* CRLF keepalive on TCP/TLS, 0: off */
 	unsigned idle_s;      /* idle connections closed after this */
 	size_t max_msg;	      /* largest accepted message, bytes */

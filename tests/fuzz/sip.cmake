@@ -11,3 +11,6 @@ ward_fuzz_target(fuzz_sip_call_sdp
 # Seeds: tests/fuzz/corpus/sip_uac_auth/ (trunks' 401/407 responses).
 ward_fuzz_target(fuzz_sip_uac_auth
   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_uac_auth.c ward_sip)
+# The caller assertion between nodes. Seeds: tests/fuzz/corpus/sip_call_node/.
+ward_fuzz_target(fuzz_sip_call_node
+  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_call_node.c ward_sip)

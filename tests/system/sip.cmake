@@ -23,6 +23,8 @@ ward_system_test(system_sip_trunk_call_wardd system/test_sip_trunk_call_wardd.sh
 set_tests_properties(system_sip_trunk_call_wardd PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_sip_call_wardd system/test_sip_call_wardd.sh)
 set_tests_properties(system_sip_call_wardd PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_sip_call_nodes system/test_sip_call_nodes.sh)
+set_tests_properties(system_sip_call_nodes PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_media_wardd system/test_media_wardd.sh)
 set_tests_properties(system_media_wardd PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_call_srtp system/test_call_srtp.sh)

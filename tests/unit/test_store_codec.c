@@ -72,6 +72,7 @@ static void fill_node(void *p, int max)
 	fill_text(r->sip_host, sizeof r->sip_host, max, "127.0.0.2");
 	r->sip_port = 5060;
 	r->sip_tls_port = 5061;
+	r->sip_node_port = 5062;
 }
 
 static void fill_admin(void *p, int max)
@@ -124,7 +125,7 @@ static void fill_join_token(void *p, int max)
 
 static const struct codec codecs[] = {
     CODEC(cluster, struct store_cluster, fill_cluster, 1, 37, 3),
-    CODEC(node, struct store_node, fill_node, 9, STORE_NAME_MAX, 2),
+    CODEC(node, struct store_node, fill_node, 9, STORE_NAME_MAX, 3),
     CODEC(admin, struct store_admin, fill_admin, 1, STORE_NAME_MAX, 1),
     CODEC(audit, struct store_audit, fill_audit, 17, STORE_NAME_MAX, 1),
     CODEC(join_token, struct store_join_token, fill_join_token, 1,
@@ -291,13 +292,18 @@ static void test_node_with_id_zero_or_unknown_state_is_refused(void **state)
 	fill_node(&n, 0);
 	assert_int_equal(store_node_encode(&n, buf, sizeof buf, &len), 0);
 	/* state's last byte: before the fingerprint, created_ms and the
-	 * SIP address (u16 length + host, two u32 ports). */
-	buf[len - (2 + strlen(n.sip_host) + 8) - 8 - 32 - 1] = 9;
+	 * SIP address (u16 length + host, three u32 ports). */
+	buf[len - (2 + strlen(n.sip_host) + 12) - 8 - 32 - 1] = 9;
 	assert_int_equal(store_node_decode(buf, len, &back), STORE_ECORRUPT);
 	/* And a SIP port beyond 65535. */
 	fill_node(&n, 0);
 	assert_int_equal(store_node_encode(&n, buf, sizeof buf, &len), 0);
-	buf[len - 8] = 1; /* sip_port = 0x01000000 + ... */
+	buf[len - 12] = 1; /* sip_port = 0x01000000 + ... */
+	assert_int_equal(store_node_decode(buf, len, &back), STORE_ECORRUPT);
+	/* And a node port beyond 65535. */
+	fill_node(&n, 0);
+	assert_int_equal(store_node_encode(&n, buf, sizeof buf, &len), 0);
+	buf[len - 4] = 1;
 	assert_int_equal(store_node_decode(buf, len, &back), STORE_ECORRUPT);
 }
 

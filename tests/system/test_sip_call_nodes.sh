@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Calls between nodes: alice's phone registers on n1, bob's on n2; alice
+# calls bob's line through n1, which reaches n2 over the node-to-node TLS
+# listener (NODE certificates), and n2 places the call on bob's binding.
+# INVITE-180-200-ACK-BYE and CANCEL across the nodes, `wardctl call list`
+# on both; the node listener refuses a TLS client whose certificate is
+# not a member's NODE certificate (a self-signed one, and n1's own
+# CallManager certificate, which chains to the cluster CA); when n2 dies
+# during a call, alice's BYE still ends it on n1.
+. "$(dirname "$0")/lib.sh"
+
+SCEN=$WARD_SRC/tests/system/sip
+command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+# SIPp 3.6 answers only the first challenge and knows only MD5.
+for n in n1 n2; do
+	node_conf $n "[sip]" "digest_algorithms = MD5"
+done
+read -r _ SIP1 TLS1 <<<"$(ward_sip n1)"
+read -r _ SIP2 TLS2 <<<"$(ward_sip n2)"
+NODE2=$(ward_sip_node n2)
+serves_file() {
+	local served file
+	served=$(openssl s_client -connect "127.0.0.1:$2" </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)
+	file=$(openssl x509 -in "$CLUSTER_DIR/$1/pki/callmanager.pem" -noout \
+		-fingerprint -sha256 2>/dev/null | cut -d= -f2)
+	[ -n "$served" ] && [ "$served" = "$file" ]
+}
+sipp_run() {
+	local name=$1 lport=$2 scen=$3
+	shift 3
+	mkdir -p "$CLUSTER_DIR/$name"
+	(cd "$CLUSTER_DIR/$name" && timeout 30 sipp -sf "$scen" -t u1 -m 1 \
+		-i 127.0.0.1 -p "$lport" -timeout 20 -trace_err "$@" \
+		</dev/null >/dev/null 2>&1)
+}
+errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | grep -v "^ *$" | tail -40; }
+# callee NAME SCENARIO: bob's SIPp in the background, its code in NAME.rc.
+callee() {
+	rm -f "$CLUSTER_DIR/$1.rc"
+	(
+		rc=0
+		sipp_run "$1" "$BOB" "$2" || rc=$?
+		echo $rc >"$CLUSTER_DIR/$1.rc"
+	) &
+	sleep 0.3
+}
+callee_ok() {
+	wait_until 30 "the callee ($1) to end" test -e "$CLUSTER_DIR/$1.rc"
+	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] || fail "callee $1: $(errors_of "$1")"
+}
+
+step "two nodes; alice (line 1001) and bob (line 1002) with a digest profile"
+ward_init n1 nodecalls
+for u in alice bob; do
+	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
+done
+expect_rc 0 ward_ctl n1 profile add dig --digest-auth yes
+expect_rc 0 ward_ctl n1 device add SEP000000000001 --model 8841 \
+	--profile dig --lines 1001 --digest-user alice
+expect_rc 0 ward_ctl n1 device add SEP000000000002 --model 8841 \
+	--profile dig --lines 1002 --digest-user bob
+ward_join n2 n1
+wait_until 30 "n1 serves its CallManager certificate" serves_file n1 "$TLS1"
+wait_until 30 "n2 serves its CallManager certificate" serves_file n2 "$TLS2"
+published() {
+	ward_ctl n1 --json node list | jq -e --argjson p "$NODE2" \
+		'[.nodes[] | select(.sip_node_port > 0)] | length == 2 and
+		 ([.[] | select(.name == "n2")][0].sip_node_port == $p)'
+}
+wait_until 30 "both nodes publish their node listener" published
+ss -Hltn "sport = :$NODE2" | grep -q . || fail "n2's node listener is not open"
+
+step "bob registers on n2"
+BOB=$(free_port)
+printf 'SEQUENTIAL\nSEP000000000002;[authentication username=bob password=bob-secret-123]\n' \
+	>"$CLUSTER_DIR/bob.csv"
+sipp_run reg-bob "$BOB" "$SCEN/register.xml" -inf "$CLUSTER_DIR/bob.csv" \
+	"127.0.0.1:$SIP2" || fail "bob did not register: $(errors_of reg-bob)"
+on_n2() {
+	ward_ctl n1 --json device show SEP000000000002 |
+		jq -e '.registration.node == "n2"'
+}
+wait_until 20 "n1 to see bob's phone on n2" on_n2
+printf 'SEQUENTIAL\nSEP000000000001;[authentication username=alice password=alice-secret-123];1002\n' \
+	>"$CLUSTER_DIR/alice.csv"
+
+step "alice calls 1002 through n1: n2 rings bob, they talk, alice hangs up"
+callee answer "$SCEN/call_uas.xml"
+(
+	rc=0
+	sipp_run call "$(free_port)" "$SCEN/call_uac.xml" \
+		-inf "$CLUSTER_DIR/alice.csv" -d 4000 \
+		-auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" || rc=$?
+	echo $rc >"$CLUSTER_DIR/call.rc"
+) &
+talking() {
+	ward_ctl "$1" --json call list >"$CLUSTER_DIR/calls-$1.json" &&
+		jq -e '.calls | length == 1 and .[0].caller == "SEP000000000001" and .[0].callee == "SEP000000000002" and .[0].number == "1002" and .[0].state == "talking"' \
+			"$CLUSTER_DIR/calls-$1.json"
+}
+wait_until 10 "the call listed on n1 as talking" talking n1
+wait_until 5 "the call listed on n2 as talking" talking n2
+wait_until 20 "the caller to end" test -e "$CLUSTER_DIR/call.rc"
+[ "$(cat "$CLUSTER_DIR/call.rc")" = 0 ] || fail "caller: $(errors_of call)"
+callee_ok answer
+empty() { ward_ctl "$1" --json call list | jq -e '.calls | length == 0'; }
+wait_until 5 "the call gone from n1's list" empty n1
+wait_until 5 "the call gone from n2's list" empty n2
+grep -q "INVITE from SEP000000000001 to 1002" "$CLUSTER_DIR/n1.log" &&
+	fail "n1 refused the call"
+grep -q "call .* SEP000000000001 -> SEP000000000002 (1002) over tls" \
+	"$CLUSTER_DIR/n1.log" || fail "n1 did not send the call to n2"
+
+step "alice cancels while bob rings: CANCEL across the nodes, 487 to her"
+callee cancel "$SCEN/call_uas_cancel.xml"
+sipp_run cancelcall "$(free_port)" "$SCEN/call_uac_cancel.xml" \
+	-inf "$CLUSTER_DIR/alice.csv" -auth_uri "1002@127.0.0.1:$SIP1" \
+	"127.0.0.1:$SIP1" || fail "the caller's CANCEL failed: $(errors_of cancelcall)"
+callee_ok cancel
+wait_until 5 "the cancelled call gone from n1" empty n1
+wait_until 5 "the cancelled call gone from n2" empty n2
+
+step "the node listener refuses certificates that are not a member's NODE certificate"
+INVITE="INVITE sip:1002@127.0.0.1:$NODE2;transport=tls SIP/2.0\r
+Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK-intruder\r
+Max-Forwards: 70\r
+From: <sip:1001@127.0.0.1>;tag=x1\r
+To: <sip:1002@127.0.0.1>\r
+Call-ID: intruder-1\r
+CSeq: 1 INVITE\r
+Contact: <sip:1001@127.0.0.1:5999;transport=tls>\r
+P-Asserted-Identity: <sip:1001@127.0.0.1>\r
+Ward-Caller: SEP000000000001;level=encrypted\r
+Content-Length: 0\r
+\r
+"
+# intrude NAME CERT KEY: the INVITE over TLS to n2's node listener; 403
+# and the connection closed.
+intrude() {
+	printf "$INVITE" | timeout 10 openssl s_client -quiet -ign_eof \
+		-connect "127.0.0.1:$NODE2" -cert "$2" -key "$3" \
+		>"$CLUSTER_DIR/$1.out" 2>"$CLUSTER_DIR/$1.err" || true
+	grep -q "^SIP/2.0 403" "$CLUSTER_DIR/$1.out" ||
+		fail "$1: not refused: $(cat "$CLUSTER_DIR/$1.out" "$CLUSTER_DIR/$1.err")"
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-subj "/CN=n1" -days 1 -keyout "$CLUSTER_DIR/self.key" \
+	-out "$CLUSTER_DIR/self.pem" 2>/dev/null
+intrude selfsigned "$CLUSTER_DIR/self.pem" "$CLUSTER_DIR/self.key"
+grep -q "node listener: INVITE from .* refused: certificate not from the cluster CA" \
+	"$CLUSTER_DIR/n2.log" || fail "the self-signed refusal was not logged"
+intrude callmanager "$CLUSTER_DIR/n1/pki/callmanager.pem" \
+	"$CLUSTER_DIR/n1/pki/callmanager.key"
+grep -q "refused: not the NODE certificate of a member" "$CLUSTER_DIR/n2.log" ||
+	fail "the CallManager certificate's refusal was not logged"
+empty n2 >/dev/null || fail "an intruder's INVITE made a call"
+
+step "n2 dies while they talk: alice's BYE still ends the call on n1"
+mkdir -p "$CLUSTER_DIR/bob-dies"
+(cd "$CLUSTER_DIR/bob-dies" && exec timeout 20 sipp -sf "$SCEN/call_uas.xml" \
+	-t u1 -m 1 -i 127.0.0.1 -p "$BOB" -timeout 20 </dev/null \
+	>/dev/null 2>&1) &
+BOB_PID=$!
+sleep 0.3
+(
+	rc=0
+	sipp_run dies "$(free_port)" "$SCEN/call_uac_plain.xml" \
+		-inf "$CLUSTER_DIR/alice.csv" -d 5000 \
+		-auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" || rc=$?
+	echo $rc >"$CLUSTER_DIR/dies.rc"
+) &
+wait_until 5 "the call listed on n1 as talking" talking n1
+wait_until 3 "the call listed on n2 as talking" talking n2
+ward_stop n2 KILL
+wait_until 20 "the caller to hang up" test -e "$CLUSTER_DIR/dies.rc"
+[ "$(cat "$CLUSTER_DIR/dies.rc")" = 0 ] ||
+	fail "alice's BYE after n2 died: $(errors_of dies)"
+wait_until 5 "the call gone from n1's list" empty n1
+kill "$BOB_PID" 2>/dev/null || true
+step "done"
