@@ -3,10 +3,12 @@
 if(TARGET ward_keymgr)
   add_executable(bench_keymgr_srtp ${CMAKE_CURRENT_LIST_DIR}/keymgr_srtp.c)
   target_link_libraries(bench_keymgr_srtp PRIVATE ward_keymgr)
-  add_executable(bench_keymgr_relay ${CMAKE_CURRENT_LIST_DIR}/keymgr_relay.c)
+  add_executable(bench_keymgr_relay ${CMAKE_CURRENT_LIST_DIR}/keymgr_relay.c
+    ${CMAKE_CURRENT_LIST_DIR}/relay_bench.c)
   target_link_libraries(bench_keymgr_relay PRIVATE ward_keymgr
     PkgConfig::EVENT)
-  add_executable(bench_keymgr_jitter ${CMAKE_CURRENT_LIST_DIR}/keymgr_jitter.c)
+  add_executable(bench_keymgr_jitter ${CMAKE_CURRENT_LIST_DIR}/keymgr_jitter.c
+    ${CMAKE_CURRENT_LIST_DIR}/relay_bench.c)
   target_link_libraries(bench_keymgr_jitter PRIVATE ward_keymgr
     PkgConfig::EVENT Threads::Threads m)
 endif()

@@ -23,16 +23,13 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
-#include "node/keymgr/relay.h"
+#include "bench/relay_bench.h"
 
 #define PKT_MAX (172 + SRTP_MAX_TRAILER_LEN)
 
 struct bench_call {
-	struct keymgr_call *call;
-	struct relay_session *s;
+	struct relay_bench_call rc;
 	int tx_fd, sink_fd;
-	struct sockaddr_in relay_a;
-	srtp_t a_tx;
 	uint32_t ssrc;
 };
 
@@ -50,48 +47,7 @@ struct bench {
 	double relay_cpu, relay_wall, send_wall;
 };
 
-static double clock_s(clockid_t id)
-{
-	struct timespec t;
-
-	clock_gettime(id, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int bind_lo(int rcvbuf)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-		perror("bind");
-		exit(1);
-	}
-	if (rcvbuf)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-	return fd;
-}
-
-static struct sockaddr_storage addr_of(int fd)
-{
-	struct sockaddr_storage ss = {0};
-	socklen_t len = sizeof ss;
-
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	return ss;
-}
-
-static void random_key(enum sdes_suite suite, struct sdes_crypto *c)
-{
-	memset(c, 0, sizeof *c);
-	c->tag = 1;
-	c->suite = suite;
-	c->key_len = sdes_suite_key_len(suite);
-	c->salt_len = sdes_suite_salt_len(suite);
-	RAND_bytes(c->key, (int)c->key_len);
-	RAND_bytes(c->salt, (int)c->salt_len);
-}
+#define clock_s relay_bench_clock
 
 static void setup(struct bench *b)
 {
@@ -107,44 +63,14 @@ static void setup(struct bench *b)
 	b->calls = calloc((size_t)b->ncalls, sizeof *b->calls);
 	for (int i = 0; i < b->ncalls; i++) {
 		struct bench_call *c = &b->calls[i];
-		struct relay_leg_config legs[2] = {0};
-		struct sockaddr_storage la;
-		struct sdes_crypto a_own, b_own;
+		struct sockaddr_storage sink;
 
-		c->tx_fd = bind_lo(0);
-		c->sink_fd = bind_lo(4096);
-		random_key(b->suite, &a_own);
-		random_key(b->suite, &b_own);
-		if (keymgr_call_new(b->km, &c->call) != KEYMGR_OK ||
-		    keymgr_call_import(c->call, KEYMGR_SIDE_A, &a_own) ||
-		    keymgr_call_import(c->call, KEYMGR_SIDE_B, &b_own) ||
-		    keymgr_call_generate(c->call, KEYMGR_SIDE_A, b->suite) ||
-		    keymgr_call_generate(c->call, KEYMGR_SIDE_B, b->suite) ||
-		    relay_srtp_create(&c->a_tx, b->suite, a_own.key,
-				      a_own.key_len, a_own.salt, a_own.salt_len,
-				      0)) {
-			fprintf(stderr, "setup: keys\n");
-			exit(1);
-		}
-		la = addr_of(c->tx_fd);
-		((struct sockaddr_in *)&la)->sin_port = 0;
-		legs[0].local = legs[1].local = la;
-		legs[0].remote = addr_of(c->tx_fd);
-		legs[1].remote = addr_of(c->sink_fd);
-		legs[0].srtp = legs[1].srtp = 1;
-		legs[0].rtcp_mux = legs[1].rtcp_mux = 1;
-		if (relay_session_new(b->relay, c->call, legs, 0, &c->s, err,
-				      sizeof err) != KEYMGR_OK) {
-			fprintf(stderr, "setup: %s\n", err);
-			exit(1);
-		}
-		c->relay_a.sin_family = AF_INET;
-		c->relay_a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		c->relay_a.sin_port =
-		    htons((uint16_t)relay_session_port(c->s, KEYMGR_SIDE_A));
+		c->tx_fd = relay_bench_socket(0);
+		c->sink_fd = relay_bench_socket(4096);
+		sink = relay_bench_addr(c->sink_fd);
+		relay_bench_call_open(b->km, b->relay, b->suite, c->tx_fd,
+				      &sink, &c->rc);
 		RAND_bytes((unsigned char *)&c->ssrc, sizeof c->ssrc);
-		sdes_crypto_wipe(&a_own);
-		sdes_crypto_wipe(&b_own);
 	}
 	/* Packet j belongs to call j % CALLS, in sequence within its call. */
 	b->pkts = malloc((size_t)b->npackets * PKT_MAX);
@@ -165,7 +91,7 @@ static void setup(struct bench *b)
 		p[6] = (uint8_t)((seq * 160) >> 8);
 		p[7] = (uint8_t)(seq * 160);
 		memcpy(p + 8, &c->ssrc, 4);
-		if (srtp_protect(c->a_tx, p, &len) != srtp_err_status_ok) {
+		if (srtp_protect(c->rc.a_tx, p, &len) != srtp_err_status_ok) {
 			fprintf(stderr, "setup: protect\n");
 			exit(1);
 		}
@@ -177,8 +103,7 @@ static void teardown(struct bench *b)
 {
 	relay_free(b->relay);
 	for (int i = 0; i < b->ncalls; i++) {
-		keymgr_call_free(b->calls[i].call);
-		srtp_dealloc(b->calls[i].a_tx);
+		relay_bench_call_close(&b->calls[i].rc);
 		close(b->calls[i].tx_fd);
 		close(b->calls[i].sink_fd);
 	}
@@ -224,8 +149,8 @@ static void *send_main(void *arg)
 		struct bench_call *c = &b->calls[j % b->ncalls];
 
 		if (sendto(c->tx_fd, b->pkts[j], (size_t)b->lens[j], 0,
-			   (struct sockaddr *)&c->relay_a,
-			   sizeof c->relay_a) < 0)
+			   (struct sockaddr *)&c->rc.relay_a,
+			   sizeof c->rc.relay_a) < 0)
 			perror("sendto");
 		/* Leave the relay a chance to keep up on a shared machine. */
 		if (j % 4096 == 4095)
@@ -256,7 +181,7 @@ static struct result run(struct bench *b)
 	for (int i = 0; i < b->ncalls; i++) {
 		struct relay_stats s;
 
-		relay_session_stats(b->calls[i].s, KEYMGR_SIDE_A, &s);
+		relay_session_stats(b->calls[i].rc.s, KEYMGR_SIDE_A, &s);
 		tx += s.tx;
 		rx += s.rx;
 		bad += s.dropped_auth + s.dropped_source + s.dropped_other;
