@@ -247,9 +247,7 @@ int sip_digest_challenge(struct sip_digest *d, enum sip_digest_alg alg,
 	return n > 0 && n < SIP_DIGEST_CHALLENGE_MAX ? 0 : -1;
 }
 
-/* Copies the value of NAME from PARAMS, unquoting it; 1 if absent, -1 if
- * it does not fit or its quoting is broken. */
-static int param_get(const char *const *params, const char *name, char *out,
+int sip_digest_param(const char *const *params, const char *name, char *out,
 		     size_t cap)
 {
 	size_t nl = strlen(name);
@@ -290,18 +288,18 @@ int sip_digest_parse(const char *const *params, struct sip_digest_creds *out)
 	int r;
 
 	memset(out, 0, sizeof *out);
-	if (param_get(params, "username", out->username,
+	if (sip_digest_param(params, "username", out->username,
 		      sizeof out->username) ||
-	    param_get(params, "realm", out->realm, sizeof out->realm) ||
-	    param_get(params, "nonce", out->nonce, sizeof out->nonce) ||
-	    param_get(params, "uri", out->uri, sizeof out->uri) ||
-	    param_get(params, "response", out->response, sizeof out->response))
+	    sip_digest_param(params, "realm", out->realm, sizeof out->realm) ||
+	    sip_digest_param(params, "nonce", out->nonce, sizeof out->nonce) ||
+	    sip_digest_param(params, "uri", out->uri, sizeof out->uri) ||
+	    sip_digest_param(params, "response", out->response, sizeof out->response))
 		return -1;
 	/* qop is mandatory here: without it there is no nonce count. */
-	if (param_get(params, "qop", out->qop, sizeof out->qop) ||
+	if (sip_digest_param(params, "qop", out->qop, sizeof out->qop) ||
 	    strcasecmp(out->qop, "auth") != 0 ||
-	    param_get(params, "cnonce", out->cnonce, sizeof out->cnonce) ||
-	    param_get(params, "nc", out->nc_text, sizeof out->nc_text))
+	    sip_digest_param(params, "cnonce", out->cnonce, sizeof out->cnonce) ||
+	    sip_digest_param(params, "nc", out->nc_text, sizeof out->nc_text))
 		return -1;
 	if (strlen(out->nc_text) != 8)
 		return -1;
@@ -312,7 +310,7 @@ int sip_digest_parse(const char *const *params, struct sip_digest_creds *out)
 	if (*end || nc == 0)
 		return -1;
 	out->nc = (uint32_t)nc;
-	r = param_get(params, "algorithm", alg, sizeof alg);
+	r = sip_digest_param(params, "algorithm", alg, sizeof alg);
 	if (r < 0)
 		return -1;
 	if (r == 1)

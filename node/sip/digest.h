@@ -77,6 +77,13 @@ int sip_digest_challenge(struct sip_digest *d, enum sip_digest_alg alg,
 			 const char *realm, const char *nonce, int stale,
 			 char out[SIP_DIGEST_CHALLENGE_MAX]);
 
+/* Copies the value of parameter NAME from sofia's PARAMS of a digest
+ * header (Authorization or a challenge), unquoting it (backslash escapes
+ * taken). 0; 1 if absent; -1 if it does not fit CAP or its quoting is
+ * broken. */
+int sip_digest_param(const char *const *params, const char *name, char *out,
+		     size_t cap);
+
 /* Parses the PARAMS of one Digest credentials header (NULL-terminated
  * "name=value" strings as sofia-sip splits them, borrowed) into OUT.
  * Returns 0, or -1 when a field is missing, too long, or unknown in value

@@ -34,41 +34,6 @@ struct sip_uac_auth {
 	uint64_t clock; /* answers given: the age of a slot */
 };
 
-/* Copies the value of NAME from PARAMS, unquoting it; 1 if absent, -1 if
- * it does not fit or its quoting is broken. */
-static int param_get(const char *const *params, const char *name, char *out,
-		     size_t cap)
-{
-	size_t nl = strlen(name);
-
-	for (; params && *params; params++) {
-		const char *v;
-		size_t o = 0;
-
-		if (strncasecmp(*params, name, nl) != 0 || (*params)[nl] != '=')
-			continue;
-		v = *params + nl + 1;
-		if (*v != '"') {
-			if (strlen(v) >= cap)
-				return -1;
-			strcpy(out, v);
-			return 0;
-		}
-		for (v++; *v && *v != '"'; v++) {
-			if (*v == '\\' && v[1])
-				v++;
-			if (o + 1 >= cap)
-				return -1;
-			out[o++] = *v;
-		}
-		if (*v != '"' || v[1])
-			return -1;
-		out[o] = '\0';
-		return 0;
-	}
-	return 1;
-}
-
 /* "auth" among the comma-separated tokens of LIST. */
 static int has_token(const char *list, const char *tok)
 {
@@ -92,26 +57,26 @@ int sip_uac_challenge_parse(const char *const *params,
 	int r;
 
 	memset(out, 0, sizeof *out);
-	if (param_get(params, "realm", out->realm, sizeof out->realm) ||
-	    param_get(params, "nonce", out->nonce, sizeof out->nonce) ||
+	if (sip_digest_param(params, "realm", out->realm, sizeof out->realm) ||
+	    sip_digest_param(params, "nonce", out->nonce, sizeof out->nonce) ||
 	    !out->nonce[0])
 		return -1;
-	r = param_get(params, "algorithm", alg, sizeof alg);
+	r = sip_digest_param(params, "algorithm", alg, sizeof alg);
 	if (r < 0)
 		return -1;
 	if (r == 1)
 		out->alg = SIP_DIGEST_MD5; /* RFC 7616 3.3: MD5 if absent */
 	else if (sip_digest_alg_parse(alg, &out->alg) != 0)
 		return -1; /* unknown, or a -sess variant */
-	r = param_get(params, "qop", qop, sizeof qop);
+	r = sip_digest_param(params, "qop", qop, sizeof qop);
 	if (r < 0 || (r == 0 && !has_token(qop, "auth")))
 		return -1;
 	out->qop_auth = r == 0;
-	r = param_get(params, "opaque", out->opaque, sizeof out->opaque);
+	r = sip_digest_param(params, "opaque", out->opaque, sizeof out->opaque);
 	if (r < 0)
 		return -1;
 	out->has_opaque = r == 0;
-	r = param_get(params, "stale", stale, sizeof stale);
+	r = sip_digest_param(params, "stale", stale, sizeof stale);
 	if (r < 0)
 		return -1;
 	out->stale = r == 0 && strcasecmp(stale, "true") == 0;
