@@ -265,6 +265,9 @@ int admin_is_leader(struct admin *a);
 /* The member whose certificate has SHA-256 FP. 0, or -1. */
 int admin_node_by_fp(struct admin *a, const uint8_t fp[32],
 		     struct store_node *out);
+/* The member whose node certificate OP came with, into OUT: 0; else OP
+ * is answered 403 "members only" and -1. For ROUTE_MEMBER handlers. */
+int admin_op_member(struct admin_op *op, struct store_node *out);
 
 /* Posts DOC (taken, freed here) to URI, a members-only route of the
  * leader, presenting this node's certificate. Admin thread only. 0: CB

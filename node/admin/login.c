@@ -353,14 +353,10 @@ void admin_route_audit_failures(struct admin_op *op)
 	struct store_node member;
 	char detail[STORE_TEXT_MAX];
 	const char *node;
-	uint8_t fp[32];
 	size_t i;
 
-	if (!op->from_node || admin_tls_peer_fp(op->req, fp) != 0 ||
-	    admin_node_by_fp(op->a, fp, &member) != 0) {
-		admin_op_error(op, 403, "members only");
+	if (admin_op_member(op, &member) != 0)
 		return;
-	}
 	node = member.name;
 	j = json_loadb(op->body, op->body_len, 0, &jerr);
 	list = json_object_get(j, "records");

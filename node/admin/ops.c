@@ -501,3 +501,15 @@ int admin_node_by_fp(struct admin *a, const uint8_t fp[32],
 	store_read_end(r);
 	return rc == 1 ? 0 : -1;
 }
+
+int admin_op_member(struct admin_op *op, struct store_node *out)
+{
+	uint8_t fp[32];
+
+	if (!op->from_node || admin_tls_peer_fp(op->req, fp) != 0 ||
+	    admin_node_by_fp(op->a, fp, out) != 0) {
+		admin_op_error(op, 403, "members only");
+		return -1;
+	}
+	return 0;
+}

@@ -128,16 +128,12 @@ void admin_route_capf_relay(struct admin_op *op)
 	struct store_cmd *cmd;
 	json_error_t jerr;
 	json_t *j, *list, *it;
-	uint8_t fp[32];
 	char why[128] = "malformed";
 	size_t i;
 	int rc = 0;
 
-	if (!op->from_node || admin_tls_peer_fp(op->req, fp) != 0 ||
-	    admin_node_by_fp(op->a, fp, &member) != 0) {
-		admin_op_error(op, 403, "members only");
+	if (admin_op_member(op, &member) != 0)
 		return;
-	}
 	j = json_loadb(op->body ? op->body : "", op->body_len, 0, &jerr);
 	list = json_object_get(j, "writes");
 	if (!json_is_array(list) || json_array_size(list) == 0 ||

@@ -315,14 +315,10 @@ void admin_route_capture_fetched(struct admin_op *op)
 	char detail[STORE_TEXT_MAX];
 	const char *device, *admin;
 	json_error_t jerr;
-	uint8_t fp[32];
 	json_t *j;
 
-	if (!op->from_node || admin_tls_peer_fp(op->req, fp) != 0 ||
-	    admin_node_by_fp(op->a, fp, &member) != 0) {
-		admin_op_error(op, 403, "members only");
+	if (admin_op_member(op, &member) != 0)
 		return;
-	}
 	j = json_loadb(op->body ? op->body : "", op->body_len, 0, &jerr);
 	device = json_string_value(json_object_get(j, "device"));
 	admin = json_string_value(json_object_get(j, "admin"));

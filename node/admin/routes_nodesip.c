@@ -39,16 +39,13 @@ void admin_route_node_sip(struct admin_op *op)
 	const void *raw = NULL;
 	size_t raw_len = 0;
 	char detail[STORE_TEXT_MAX];
-	uint8_t fp[32], key[8];
+	uint8_t key[8];
 	unsigned port = 0, tls_port = 0, node_port = 0;
 	const json_t *jn;
 	int rc;
 
-	if (!op->from_node || admin_tls_peer_fp(op->req, fp) != 0 ||
-	    admin_node_by_fp(op->a, fp, &member) != 0) {
-		admin_op_error(op, 403, "members only");
+	if (admin_op_member(op, &member) != 0)
 		return;
-	}
 	j = json_loadb(op->body ? op->body : "", op->body_len, 0, &jerr);
 	host = json_string_value(json_object_get(j, "host"));
 	/* node_port: absent from a member not yet upgraded (0: none). */

@@ -169,15 +169,11 @@ void admin_route_registrations_relay(struct admin_op *op)
 	struct store_read *r;
 	struct store_node member;
 	struct admin_reg_change c;
-	uint8_t fp[32];
 	size_t i;
 	int n = 0, rc = 0;
 
-	if (!op->from_node || admin_tls_peer_fp(op->req, fp) != 0 ||
-	    admin_node_by_fp(op->a, fp, &member) != 0) {
-		admin_op_error(op, 403, "members only");
+	if (admin_op_member(op, &member) != 0)
 		return;
-	}
 	j = json_loadb(op->body ? op->body : "", op->body_len, 0, &jerr);
 	list = json_object_get(j, "changes");
 	if (!json_is_array(list) || json_array_size(list) == 0 ||

@@ -281,11 +281,9 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/v1/capture/+/keys", admin_route_capture_keys,
      ROUTE_AUTH, 0},
     /* A member's fetch, for the audit (its certificate is the
-     * credential). Not ROUTE_WRITE: a follower must not relay it for
-     * whoever asks, under its own certificate; members post it to the
-     * leader themselves. */
-    {EVHTTP_REQ_POST, "/v1/capture-fetched", admin_route_capture_fetched, 0,
-     0},
+     * credential); members post it to the leader themselves. */
+    {EVHTTP_REQ_POST, "/v1/capture-fetched", admin_route_capture_fetched,
+     ROUTE_MEMBER, 0},
     /* Certificate enrolment (routes_capf.c). */
     {EVHTTP_REQ_GET, "/v1/capf", admin_route_capf_list,
      ROUTE_AUTH | ROUTE_READ, 0},
