@@ -58,6 +58,8 @@ struct config {
 	unsigned media_port_min;            /* media.port_min */
 	unsigned media_port_max;            /* media.port_max */
 	unsigned media_max_calls;           /* media.max_calls */
+	unsigned media_max_conferences;     /* media.max_conferences */
+	unsigned media_conference_size;     /* media.conference_size */
 	char media_suites[160];             /* media.crypto_suites */
 	unsigned media_allow_bridge;        /* media.allow_rtp_bridge 0/1 */
 	char media_hold_music[CONFIG_PATH_MAX]; /* media.hold_music */

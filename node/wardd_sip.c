@@ -384,6 +384,8 @@ static void media_look(struct wardd *w, const struct sip_config *sc)
 	mc.port_min = w->cfg.media_port_min;
 	mc.port_max = w->cfg.media_port_max;
 	mc.max_calls = w->cfg.media_max_calls;
+	mc.max_conferences = w->cfg.media_max_conferences;
+	mc.conference_size = w->cfg.media_conference_size;
 	snprintf(mc.suites, sizeof mc.suites, "%s", w->cfg.media_suites);
 	mc.allow_bridge = w->cfg.media_allow_bridge != 0;
 	snprintf(mc.hold_music, sizeof mc.hold_music, "%s",
