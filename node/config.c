@@ -88,6 +88,7 @@ static const struct config_def config_defs[] = {
 	UINT("sip.max_connections", sip_max_connections, 16, 1000000, "16384"),
 	UINT("sip.trunk_options_s", sip_trunk_options_s, 0, 86400, "30"),
 	STR("sip.digest_algorithms", sip_digest, "SHA-512-256,SHA-256,MD5"),
+	STR("sip.conference_number", sip_conference_number, ""),
 	UINT("sip.max_calls", sip_max_calls, 1, 1000000, "10000"),
 	UINT("sip.max_calls_per_device", sip_max_calls_per_device, 1, 1000,
 	     "8"),

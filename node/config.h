@@ -21,6 +21,7 @@ struct config {
 	unsigned sip_max_connections;     /* sip.max_connections TCP/TLS */
 	unsigned sip_trunk_options_s;     /* sip.trunk_options_s keepalive */
 	char sip_digest[64];              /* sip.digest_algorithms */
+	char sip_conference_number[64];   /* sip.conference_number */
 	unsigned sip_max_calls;           /* sip.max_calls on this node */
 	unsigned sip_max_calls_per_device; /* sip.max_calls_per_device */
 	unsigned sip_ring_s;              /* sip.ring_s unanswered */

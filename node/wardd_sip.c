@@ -345,6 +345,8 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 		 w->cfg.data_dir);
 	sc->core.node_id = w->id.node_id;
 	sc->call.max_calls = w->cfg.sip_max_calls;
+	snprintf(sc->call.conference_number, sizeof sc->call.conference_number,
+		 "%s", w->cfg.sip_conference_number);
 	sc->call.max_per_device = w->cfg.sip_max_calls_per_device;
 	sc->call.ring_s = w->cfg.sip_ring_s;
 	sc->call.min_se_s = w->cfg.sip_min_se_s;

@@ -113,7 +113,7 @@ void level_hdr(const struct call *c, char *out, size_t cap)
 		 level_param(c->level));
 }
 
-static void media_leg(const struct side *s, struct sip_media_leg *l)
+void media_leg(const struct side *s, struct sip_media_leg *l)
 {
 	l->mode = s->dev.mode;
 	l->transport = s->transport;
@@ -186,7 +186,8 @@ char *sdp_for(struct call *c, const struct side *to, int kind,
 		enum sip_level lvl = c->level;
 		media_leg(&c->a, &la);
 		media_leg(&c->b, &lb);
-		if (c->b.dev.is_trunk) /* unverified peer: no keys (see where b.encrypted is set) */
+		if (c->b.dev.is_trunk) /* unverified peer: no keys (see where
+					  b.encrypted is set) */
 			lb.mode = SIP_SECMODE_NONSECURE;
 		if (kind == 'o')
 			rc = m->ops->offer(m->ctx, c->call_id, &la, &lb,
@@ -267,6 +268,7 @@ void call_free(struct call *c, const char *why)
 	log_info(TAG, "call %s %s -> %s (%s) ended: %s", c->call_id,
 		 c->a.dev.name, c->b.dev.name, c->number, why);
 	call_xfer_free(c);
+	call_conf_gone(c);
 	if (c->irq_a) {
 		if (nta_incoming_status(c->irq_a) < 200)
 			nta_incoming_treply(c->irq_a, 500, "Call Ended",
@@ -309,6 +311,8 @@ void send_req(struct call *c, struct side *s, sip_method_t method,
 	char cs_str[32];
 
 	(void)c;
+	if (!s->leg) /* a conference call's side held by ward itself */
+		return;
 	snprintf(cs_str, sizeof cs_str, "%u %s", cseq, name);
 	nta_outgoing_tcreate(
 	    s->leg, NULL, NULL, URL_STRING_MAKE(s->flow), method, name, NULL,
@@ -631,7 +635,10 @@ int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 {
 	struct side *from = leg == c->a.leg ? &c->a : &c->b;
 	struct side *to = from == &c->a ? &c->b : &c->a;
+	int st;
 
+	if (c->conf && (st = call_conf_request(c, from, irq, sip)) >= 0)
+		return st;
 	switch (sip->sip_request->rq_method) {
 	case sip_method_ack:
 		if (from == &c->a)
@@ -917,8 +924,10 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	struct sockaddr_storage bss;
 	struct sip_device callee;
 	struct call *c;
-	int st;
+	int st, factory = call_conf_factory(cs, number);
 
+	memset(&binding, 0, sizeof binding);
+	memset(&callee, 0, sizeof callee);
 	if (sip->sip_replaces) {
 		call_xfer_replaces(cs, msg, sip, peer, tp, caller);
 		return;
@@ -941,7 +950,9 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 503, "Too Many Calls");
 		return;
 	}
-	st = find_callee(cs, caller, number, &callee, &binding);
+	if (factory) /* ward answers: its side B is nobody's (call_conf.c) */
+		snprintf(callee.name, sizeof callee.name, "conference");
+	st = factory ? 0 : find_callee(cs, caller, number, &callee, &binding);
 	if (st == 480 && !from_node && cs->env.node_agent)
 		st = sip_call_node_callee(cs->env.dir, cs->env.node_id, caller,
 					  number, &callee, &binding, &remote);
@@ -1053,7 +1064,7 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	log_info(TAG, "call %s %s -> %s (%s) over %s", c->call_id, caller,
 		 callee.name, number, tp_name(c->b.transport));
 	emit_both(c, SIP_DLG_TRYING);
-	st = place_b(c, sip, &binding);
+	st = factory ? call_conf_start(c, sip) : place_b(c, sip, &binding);
 	if (st != 0) {
 		nta_incoming_treply(c->irq_a, st, phrase_of(st), TAG_END());
 		call_free(c, "not placed");
@@ -1100,7 +1111,8 @@ size_t sip_calls_list(struct sip_calls *cs, struct sip_call_info *out,
 		snprintf(out[i].callee, sizeof out[i].callee, "%s",
 			 c->b.dev.name);
 		snprintf(out[i].number, sizeof out[i].number, "%s", c->number);
-		out[i].state = c->state <= CALL_EARLY	 ? "ringing"
+		out[i].state = c->conf			 ? "conference"
+			       : c->state <= CALL_EARLY	 ? "ringing"
 			       : c->state == CALL_ENDING ? "ending"
 							 : "talking";
 		out[i].level = c->level;

@@ -70,6 +70,10 @@ struct call {
 	uint64_t se_refresh_ms; /* se_ward: the next refresh */
 	nta_outgoing_t *se_orq; /* se_ward: the refresh under way */
 	char se_hdr[48];	/* Session-Expires value toward A */
+	/* In a conference (call_conf.c): PART is the participant's side;
+	 * the other side is ward's own or a transferor's ending dialog. */
+	struct call_conf *conf;
+	struct side *part;
 };
 
 struct sip_calls {
@@ -82,6 +86,7 @@ struct sip_calls {
 	/* The agent the INVITE being placed came to: the node listener's
 	 * (call_node.h) or, NULL, the phones'. */
 	nta_agent_t *rx_agent;
+	struct call_conf *confs; /* owned list (call_conf.c) */
 };
 
 struct call_xfer;
@@ -109,6 +114,28 @@ int find_callee(struct sip_calls *cs, const char *caller, const char *number,
 void binding_addr(const struct sip_reg_contact *b, struct sockaddr_storage *ss);
 int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 	   sip_t const *sip);
+void media_leg(const struct side *s, struct sip_media_leg *l);
+
+/* call_conf.c, hooked from call.c and call_xfer.c. */
+
+/* 1 when NUMBER is the conference factory number. */
+int call_conf_factory(const struct sip_calls *cs, const char *number);
+/* In place of placing B: ward answers A's INVITE itself and opens a
+ * conference A's device owns. 0 (answered 200) or the status to answer
+ * A with (488 no offer, 486 A owns one already, 503 none possible). */
+int call_conf_start(struct call *c, const sip_t *sip);
+/* A REFER by FROM to the factory number: the other side joins FROM's
+ * conference (IRQ answered 202 when 0 is returned; NOTIFY 200 and a BYE
+ * end FROM's dialog), or the status to refuse with (403 FROM owns no
+ * conference, 486 it is full). */
+int call_conf_refer(struct call *c, struct side *from, nta_incoming_t *irq);
+/* A request in a conference call's dialogs: the on_leg status, or -1 for
+ * on_leg's own handling. */
+int call_conf_request(struct call *c, struct side *from, nta_incoming_t *irq,
+		      sip_t const *sip);
+/* C ends: it leaves its conference, which may end (the last party's
+ * call freed). */
+void call_conf_gone(struct call *c);
 
 /* call_xfer.c, hooked from call.c. */
 
