@@ -38,10 +38,10 @@ struct sip_media_call {
 	char device[2][SIP_DIR_NAME_MAX];
 	/* The legs as the key manager judges them (a participant's level). */
 	struct keymgr_leg kleg[2];
-	/* In a conference (signaling thread's): its first stream's SIDE
-	 * is a participant of CONF. */
+	/* In a conference (signaling thread's): the sides of its first
+	 * stream in CONF (bit 0 A, bit 1 B: both after a barge). */
 	struct sip_media_conf *conf;
-	int conf_side;
+	unsigned conf_sides;
 	struct sip_media_call *conf_next;
 };
 
@@ -70,7 +70,8 @@ struct media_req {
 	enum media_op op;
 	struct sip_media_call *call;
 	struct sip_media_conf *conf;
-	int rc; /* 0, or the SIP status */
+	unsigned sides; /* conference joins and leaves: bit 0 A, bit 1 B */
+	int rc;		/* 0, or the SIP status */
 	int done;
 	struct media_req *next;
 };
@@ -226,10 +227,11 @@ static void conf_rejoin(struct sip_media_call *call)
 {
 	struct relay_session *s = call->sess[0];
 
-	if (s && !mixer_has(s, call->conf_side) &&
-	    mixer_add(call->conf->mx, s, call->conf_side, 0) != KEYMGR_OK)
-		log_warn(TAGM, "call %s: lost its conference seat",
-			 call->call_id);
+	for (int sd = 0; sd < 2 && s; sd++)
+		if ((call->conf_sides & (1u << sd)) && !mixer_has(s, sd) &&
+		    mixer_add(call->conf->mx, s, sd, 0) != KEYMGR_OK)
+			log_warn(TAGM, "call %s: lost its conference seat",
+				 call->call_id);
 }
 
 static void conf_on_thread(struct wardd_media *m, struct media_req *rq)
@@ -248,13 +250,14 @@ static void conf_on_thread(struct wardd_media *m, struct media_req *rq)
 			rq->rc = 488; /* no relayed stream to mix */
 		else if (mixer_count(rq->conf->mx) >= m->conf_size)
 			rq->rc = 486;
-		else if (mixer_add(rq->conf->mx, s, rq->call->conf_side, 0) !=
+		else if (mixer_add(rq->conf->mx, s, rq->sides == 2, 0) !=
 			 KEYMGR_OK)
 			rq->rc = 500;
 		break;
 	case MEDIA_CONF_LEAVE:
-		if (s)
-			mixer_remove(s, rq->call->conf_side);
+		for (int sd = 0; sd < 2 && s; sd++)
+			if (rq->sides & (1u << sd))
+				mixer_remove(s, sd);
 		break;
 	default:
 		mixer_free(rq->conf->mx);
@@ -616,11 +619,13 @@ static void conf_unlink(struct sip_media_call *call)
 	for (struct sip_media_call **p = &conf->parts; *p; p = &(*p)->conf_next)
 		if (*p == call) {
 			*p = call->conf_next;
-			conf->n--;
+			conf->n -=
+			    (call->conf_sides & 1) + (call->conf_sides >> 1);
 			break;
 		}
 	call->conf = NULL;
 	call->conf_next = NULL;
+	call->conf_sides = 0;
 }
 
 static int media_conf_join(void *ctx, struct sip_media_conf *conf,
@@ -630,40 +635,61 @@ static int media_conf_join(void *ctx, struct sip_media_conf *conf,
 	struct media_req rq = {
 	    .op = MEDIA_CONF_JOIN, .conf = conf, .call = call};
 
-	if ((side != 'A' && side != 'B') || call->conf)
+	rq.sides = side == 'B' ? 2u : side == 'A' ? 1u : 0u;
+	/* Both sides of one call may join one conference (a barge). */
+	if (!rq.sides || (call->conf && call->conf != conf) ||
+	    (call->conf_sides & rq.sides))
 		return 500;
-	call->conf_side = side == 'B' ? KEYMGR_SIDE_B : KEYMGR_SIDE_A;
 	submit(m, &rq);
 	if (rq.rc != 0)
 		return rq.rc;
-	call->conf = conf;
-	call->conf_next = conf->parts;
-	conf->parts = call;
+	if (!call->conf) {
+		call->conf = conf;
+		call->conf_next = conf->parts;
+		conf->parts = call;
+	}
+	call->conf_sides |= rq.sides;
 	conf->n++;
 	return 0;
 }
 
-static void media_conf_leave(void *ctx, struct sip_media_call *call)
+static void media_conf_leave(void *ctx, struct sip_media_call *call, int side)
 {
 	struct wardd_media *m = ctx;
 	struct media_req rq = {.op = MEDIA_CONF_LEAVE, .call = call};
 
 	if (!call || !call->conf)
 		return;
+	rq.sides = side == 'A' ? 1u : side == 'B' ? 2u : 3u;
+	rq.sides &= call->conf_sides;
 	submit(m, &rq);
-	conf_unlink(call);
+	if (rq.sides == call->conf_sides) {
+		conf_unlink(call);
+		return;
+	}
+	call->conf_sides &= ~rq.sides;
+	call->conf->n--;
 }
 
-/* A participant's own leg: its profile and transport, and whether its
- * first stream runs SRTP. */
+/* A participant's own legs (the weaker of two after a barge): the
+ * profile and transport, and whether its first stream runs SRTP. */
 static enum keymgr_level part_level(const struct sip_media_call *call)
 {
 	struct relay_leg_config legs[2];
-	struct keymgr_leg l = call->kleg[call->conf_side];
+	enum keymgr_level out = KEYMGR_LEVEL_ENCRYPTED;
+	int relayed = sdpmap_relay_legs(call->map, 0, legs);
 
-	l.media_srtp =
-	    sdpmap_relay_legs(call->map, 0, legs) && legs[call->conf_side].srtp;
-	return keymgr_leg_level(&l);
+	for (int sd = 0; sd < 2; sd++) {
+		struct keymgr_leg l = call->kleg[sd];
+		enum keymgr_level v;
+
+		if (!(call->conf_sides & (1u << sd)))
+			continue;
+		l.media_srtp = relayed && legs[sd].srtp;
+		v = keymgr_leg_level(&l);
+		out = v < out ? v : out;
+	}
+	return out;
 }
 
 static enum sip_level media_conf_level(void *ctx, struct sip_media_conf *conf,
@@ -691,7 +717,7 @@ static void media_conf_free(void *ctx, struct sip_media_conf *conf)
 	if (!conf)
 		return;
 	while (conf->parts)
-		media_conf_leave(m, conf->parts);
+		media_conf_leave(m, conf->parts, 0);
 	submit(m, &rq);
 	m->confs--;
 	free(conf);

@@ -808,8 +808,12 @@ static void refuse(struct sip_calls *cs, msg_t *msg, int status,
 static const char *phrase_of(int status)
 {
 	switch (status) {
+	case 400:
+		return "Bad Request";
 	case 403:
 		return "Forbidden";
+	case 481:
+		return "Call Does Not Exist";
 	case 404:
 		return "Not Found";
 	case 480:
@@ -923,7 +927,7 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	struct sip_reg_contact binding;
 	struct sockaddr_storage bss;
 	struct sip_device callee;
-	struct call *c;
+	struct call *c, *barged = NULL;
 	int st, factory = call_conf_factory(cs, number);
 
 	memset(&binding, 0, sizeof binding);
@@ -950,6 +954,12 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 503, "Too Many Calls");
 		return;
 	}
+	st = call_conf_barge_target(cs, msg, sip, caller, &barged);
+	if (st > 0) {
+		refuse(cs, msg, st, phrase_of(st));
+		return;
+	}
+	factory |= barged != NULL;
 	if (factory) /* ward answers: its side B is nobody's (call_conf.c) */
 		snprintf(callee.name, sizeof callee.name, "conference");
 	st = factory ? 0 : find_callee(cs, caller, number, &callee, &binding);
@@ -1064,7 +1074,9 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	log_info(TAG, "call %s %s -> %s (%s) over %s", c->call_id, caller,
 		 callee.name, number, tp_name(c->b.transport));
 	emit_both(c, SIP_DLG_TRYING);
-	st = factory ? call_conf_start(c, sip) : place_b(c, sip, &binding);
+	st = barged    ? call_conf_barge(c, sip, barged)
+	     : factory ? call_conf_start(c, sip)
+		       : place_b(c, sip, &binding);
 	if (st != 0) {
 		nta_incoming_treply(c->irq_a, st, phrase_of(st), TAG_END());
 		call_free(c, "not placed");

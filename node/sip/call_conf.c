@@ -1,11 +1,13 @@
-/* call_conf: the ad hoc conference of the B2BUA (docs/sip.md, "Conference
- * and barge"). A device dials the conference factory number
+/* call_conf: the ad hoc conference and barge of the B2BUA (docs/sip.md,
+ * "Conference and barge"). A device dials the conference factory number
  * (sip.conference_number): ward answers it itself and opens a conference
  * the device owns. A blind transfer (REFER) by the owner, in another of
  * its calls, to the factory number puts the transferee into the owner's
  * conference instead of placing a call: its leg already relays through
  * ward, so no new offer is made; the transferor's dialog ends as after a
- * blind transfer. Each participant is one side of a call (c->part); the
+ * blind transfer. A barge (INVITE with Join) by a device sharing the line
+ * of a device in a call puts both sides of that call and the barger in a
+ * conference. Each participant is one side of a call (c->parts); the
  * media table mixes them. The conference's level is its weakest
  * participant's, told to each in an UPDATE whenever it changes; it ends
  * when fewer than two remain (after two were in it). */
@@ -26,20 +28,23 @@ struct call;
 
 #include "common/log.h"
 #include "node/sip/call.h"
+#include "node/sip/call_join.h"
 
 #define TAG "sip"
 #include "node/sip/call_int.h"
 
 struct call_conf {
 	struct sip_calls *cs;
-	struct sip_media_conf *mc; /* owned by the media table */
-	char owner[SIP_DIR_NAME_MAX];
-	unsigned n;  /* participants */
+	struct sip_media_conf *mc;    /* owned by the media table */
+	char owner[SIP_DIR_NAME_MAX]; /* "": a barge's, nobody's */
+	unsigned n;		      /* participants */
 	int had_two; /* the conference ends below two from then on */
 	int ending;  /* being torn down: nested frees leave it alone */
 	enum sip_level level;
 	struct call_conf *next;
 };
+
+#define PART(c, s) ((s) == &(c)->a ? 1u : 2u)
 
 static const struct sip_media_ops *ops(const struct sip_calls *cs)
 {
@@ -56,14 +61,14 @@ int call_conf_factory(const struct sip_calls *cs, const char *number)
 static struct call_conf *conf_of_owner(struct sip_calls *cs, const char *dev)
 {
 	for (struct call_conf *f = cs->confs; f; f = f->next)
-		if (!f->ending && strcmp(f->owner, dev) == 0)
+		if (!f->ending && f->owner[0] && strcmp(f->owner, dev) == 0)
 			return f;
 	return NULL;
 }
 
-static char side_id(const struct call *c, const struct side *s)
+static const char *conf_name(const struct call_conf *f)
 {
-	return s == &c->a ? 'A' : 'B';
+	return f->owner[0] ? f->owner : "a barge";
 }
 
 /* The conference's level now; each participant told when it changed (or
@@ -76,16 +81,38 @@ static void conf_tell(struct call_conf *f, struct call *force)
 
 	if (l != f->level)
 		log_info(TAG, "conference of %s: %u parties, security level %s",
-			 f->owner, f->n, sip_level_name(l));
+			 conf_name(f), f->n, sip_level_name(l));
 	f->level = l;
 	for (struct call *c = f->cs->head; c; c = c->next) {
 		if (c->conf != f || (c->level == l && c != force))
 			continue;
 		c->level = l;
 		level_hdr(c, info, sizeof info);
-		send_req(c, c->part, sip_method_update, "UPDATE", 0, NULL,
-			 info);
+		if (c->parts & 1u)
+			send_req(c, &c->a, sip_method_update, "UPDATE", 0, NULL,
+				 info);
+		if (c->parts & 2u)
+			send_req(c, &c->b, sip_method_update, "UPDATE", 0, NULL,
+				 info);
 	}
+}
+
+static struct call_conf *conf_alloc(struct sip_calls *cs, const char *owner)
+{
+	const struct sip_media *m = cs->env.media;
+	struct call_conf *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return NULL;
+	f->cs = cs;
+	snprintf(f->owner, sizeof f->owner, "%s", owner);
+	if (m->ops->conf_new(m->ctx, &f->mc) != 0) {
+		free(f);
+		return NULL;
+	}
+	f->next = cs->confs;
+	cs->confs = f;
+	return f;
 }
 
 static void conf_free(struct call_conf *f)
@@ -101,71 +128,53 @@ static void conf_free(struct call_conf *f)
 	free(f);
 }
 
-/* C's participant joins F: the media mixes it from now on. 0 or the
+/* C's side PART joins F: the media mixes it from now on. 0 or the
  * status to refuse with. */
 static int conf_add(struct call_conf *f, struct call *c, struct side *part)
 {
 	const struct sip_media *m = f->cs->env.media;
-	int rc = m->ops->conf_join(m->ctx, f->mc, c->media, side_id(c, part));
+	int rc = m->ops->conf_join(m->ctx, f->mc, c->media,
+				   part == &c->a ? 'A' : 'B');
 
 	if (rc != 0)
 		return rc;
 	c->conf = f;
-	c->part = part;
+	c->parts |= PART(c, part);
 	c->se_s = 0; /* ward answers refreshes itself now */
-	snprintf(c->number, sizeof c->number, "%s",
-		 f->cs->cfg.conference_number);
+	if (f->owner[0])
+		snprintf(c->number, sizeof c->number, "%s",
+			 f->cs->cfg.conference_number);
 	if (++f->n >= 2)
 		f->had_two = 1;
 	return 0;
 }
 
-int call_conf_start(struct call *c, const sip_t *sip)
+/* Ward answers the INVITE of C's caller itself (a factory call or a
+ * barge): the media terminated, *LEVEL that leg's. */
+static int answer_self(struct call *c, const sip_t *sip, char **out,
+		       size_t *cap, enum sip_level *level)
 {
-	struct sip_calls *cs = c->cs;
-	const struct sip_media *m = cs->env.media;
+	const struct sip_media *m = c->cs->env.media;
 	struct sip_media_leg la;
-	struct call_conf *f;
-	size_t cap, len = 0;
-	char *out, info[96];
-	enum sip_level level;
-	int rc;
+	size_t len = 0;
 
-	if (!ops(cs))
-		return 503;
-	if (!is_sdp(sip))
-		return 488; /* ward answers: it needs the phone's offer */
-	if (conf_of_owner(cs, c->a.dev.name))
-		return 486; /* one conference per owner */
-	f = calloc(1, sizeof *f);
-	if (!f)
+	*cap = sip->sip_payload->pl_len + 4096;
+	*out = malloc(*cap);
+	if (!*out)
 		return 500;
-	cap = sip->sip_payload->pl_len + 4096;
-	out = malloc(cap);
-	if (!out) {
-		free(f);
-		return 500;
-	}
-	f->cs = cs;
-	snprintf(f->owner, sizeof f->owner, "%s", c->a.dev.name);
-	rc = m->ops->conf_new(m->ctx, &f->mc);
-	if (rc != 0)
-		goto err_after_alloc;
 	media_leg(&c->a, &la);
-	rc = m->ops->terminate(
+	return m->ops->terminate(
 	    m->ctx, c->call_id, &la, sip->sip_payload->pl_data,
-	    sip->sip_payload->pl_len, out, cap, &len, &c->media, &level);
-	if (rc != 0)
-		goto err_after_conf;
-	rc = conf_add(f, c, &c->a);
-	if (rc != 0)
-		goto err_after_conf; /* call_free closes the media */
-	f->next = cs->confs;
-	cs->confs = f;
+	    sip->sip_payload->pl_len, *out, *cap, &len, &c->media, level);
+}
+
+static void reply_self(struct call *c, char *out, size_t cap)
+{
+	char info[96];
+
 	c->b_acked = 1; /* nobody on B's side */
 	c->state = CALL_ANSWERED;
 	c->answered_ms = wall_ms();
-	f->level = c->level = m->ops->conf_level(m->ctx, f->mc, NULL);
 	level_hdr(c, info, sizeof info);
 	nta_incoming_treply(c->irq_a, SIP_200_OK,
 			    SIPTAG_CONTACT_STR(c->a.contact),
@@ -174,15 +183,47 @@ int call_conf_start(struct call *c, const sip_t *sip)
 			    SIPTAG_PAYLOAD_STR(out), TAG_END());
 	OPENSSL_cleanse(out, cap);
 	free(out);
+}
+
+int call_conf_start(struct call *c, const sip_t *sip)
+{
+	struct sip_calls *cs = c->cs;
+	struct call_conf *f;
+	enum sip_level level;
+	size_t cap = 0;
+	char *out = NULL;
+	int rc;
+
+	if (!ops(cs))
+		return 503;
+	if (!is_sdp(sip))
+		return 488; /* ward answers: it needs the phone's offer */
+	if (conf_of_owner(cs, c->a.dev.name))
+		return 486; /* one conference per owner */
+	rc = answer_self(c, sip, &out, &cap, &level);
+	if (rc != 0)
+		goto err_after_out; /* call_free closes the media */
+	f = conf_alloc(cs, c->a.dev.name);
+	if (!f) {
+		rc = 503;
+		goto err_after_out;
+	}
+	rc = conf_add(f, c, &c->a);
+	if (rc != 0) {
+		conf_free(f);
+		goto err_after_out;
+	}
+	f->level = c->level =
+	    cs->env.media->ops->conf_level(cs->env.media->ctx, f->mc, NULL);
+	reply_self(c, out, cap);
 	log_info(TAG, "call %s: %s opens a conference, security level %s",
 		 c->call_id, f->owner, sip_level_name(c->level));
 	return 0;
-err_after_conf:
-	m->ops->conf_free(m->ctx, f->mc);
-err_after_alloc:
-	OPENSSL_cleanse(out, cap);
-	free(out);
-	free(f);
+err_after_out:
+	if (out) {
+		OPENSSL_cleanse(out, cap);
+		free(out);
+	}
 	return rc;
 }
 
@@ -229,6 +270,163 @@ int call_conf_refer(struct call *c, struct side *from, nta_incoming_t *irq)
 	return 0;
 }
 
+/* ---- barge (RFC 3911 Join) ---- */
+
+/* The line SIDE of C is on in that call: the number dialled for the
+ * callee, the caller's own From user. */
+static const char *line_of(const struct call *c, const struct side *s)
+{
+	return s == &c->b ? c->number : c->a.user;
+}
+
+static int shares_line(struct sip_calls *cs, const char *barger,
+		       const char *device, const char *line)
+{
+	const struct sip_directory *d = cs->env.dir;
+	struct sip_route rt;
+	int mine = 0, theirs = 0;
+
+	memset(&rt, 0, sizeof rt);
+	if (!d->ops->route || d->ops->route(d->ctx, barger, line, &rt) != 0)
+		return 0;
+	for (unsigned i = 0; i < rt.ndevices && i < SIP_ROUTE_MAX; i++) {
+		mine |= strcmp(rt.devices[i], barger) == 0;
+		theirs |= strcmp(rt.devices[i], device) == 0;
+	}
+	return mine && theirs && strcmp(barger, device) != 0;
+}
+
+int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			   const char *caller, struct call **target)
+{
+	sip_replaces_t *rp;
+	nta_leg_t *leg;
+	struct side *slot = NULL;
+	struct call *c;
+
+	*target = NULL;
+	switch (sip_call_join_get(msg_home(msg), sip, &rp)) {
+	case 0:
+		return -1;
+	case 1:
+		break;
+	default:
+		return 400;
+	}
+	leg = nta_leg_by_replaces(cs->env.agent, rp);
+	for (c = cs->head; c && leg; c = c->next) {
+		if (c->a.leg == leg || c->b.leg == leg) {
+			slot = c->a.leg == leg ? &c->a : &c->b;
+			break;
+		}
+	}
+	if (!c) {
+		log_info(TAG, "barge by %s: no such dialog", caller);
+		return 481;
+	}
+	if (c->state != CALL_TALKING || c->xfer || c->pend_irq || c->conf ||
+	    !c->media)
+		return 486;
+	if (!shares_line(cs, caller, slot->dev.name, line_of(c, slot))) {
+		log_info(TAG,
+			 "call %s: barge by %s refused: it does not share "
+			 "the line of %s",
+			 c->call_id, caller, slot->dev.name);
+		return 403;
+	}
+	*target = c;
+	return 0;
+}
+
+int call_conf_barge(struct call *c, const sip_t *sip, struct call *t)
+{
+	struct sip_calls *cs = c->cs;
+	struct call_conf *f;
+	enum sip_level level;
+	size_t cap = 0;
+	char *out = NULL;
+	int rc;
+
+	if (!ops(cs))
+		return 503;
+	if (!is_sdp(sip))
+		return 488;
+	rc = answer_self(c, sip, &out, &cap, &level);
+	if (rc != 0)
+		goto err_after_out;
+	/* The seed: a barger that is not encrypted cannot barge into an
+	 * encrypted call (it hears busy); an encrypted one may barge into
+	 * any call; a non-secure one into an authenticated call. */
+	if (t->level == SIP_LEVEL_ENCRYPTED && level != SIP_LEVEL_ENCRYPTED) {
+		log_info(TAG,
+			 "call %s: barge by %s (%s) into an encrypted call "
+			 "refused",
+			 t->call_id, c->a.dev.name, sip_level_name(level));
+		rc = 486;
+		goto err_after_out;
+	}
+	f = conf_alloc(cs, "");
+	if (!f) {
+		rc = 503;
+		goto err_after_out;
+	}
+	if ((rc = conf_add(f, t, &t->a)) != 0 ||
+	    (rc = conf_add(f, t, &t->b)) != 0 || (rc = conf_add(f, c, &c->a)))
+		goto err_after_conf;
+	snprintf(c->number, sizeof c->number, "%s", t->number);
+	f->level = c->level =
+	    cs->env.media->ops->conf_level(cs->env.media->ctx, f->mc, NULL);
+	reply_self(c, out, cap);
+	log_info(TAG, "call %s: %s barges into call %s, security level %s",
+		 c->call_id, c->a.dev.name, t->call_id,
+		 sip_level_name(f->level));
+	conf_tell(f, t);
+	return 0;
+err_after_conf:
+	/* Back to a two-party call: its sides relay to each other again. */
+	cs->env.media->ops->conf_leave(cs->env.media->ctx, t->media, 0);
+	cs->env.media->ops->conf_leave(cs->env.media->ctx, c->media, 0);
+	t->conf = c->conf = NULL;
+	t->parts = c->parts = 0;
+	conf_free(f);
+err_after_out:
+	if (out) {
+		OPENSSL_cleanse(out, cap);
+		free(out);
+	}
+	return rc;
+}
+
+/* ---- leaving ---- */
+
+/* F after a party left: the level told, or the end below two. */
+static void conf_after_leave(struct call_conf *f)
+{
+	if (f->ending)
+		return;
+	if (f->n >= 2 || (f->n == 1 && !f->had_two)) {
+		conf_tell(f, NULL);
+		return;
+	}
+	/* Fewer than two: the conference ends, and its calls. */
+	f->ending = 1;
+	for (;;) {
+		struct call *o = f->cs->head;
+
+		while (o && o->conf != f)
+			o = o->next;
+		if (!o)
+			break;
+		if (o->parts & 1u)
+			send_bye(o, &o->a);
+		if (o->parts & 2u)
+			send_bye(o, &o->b);
+		call_free(o, "conference ended");
+	}
+	log_info(TAG, "conference of %s ended", conf_name(f));
+	conf_free(f);
+}
+
 void call_conf_gone(struct call *c)
 {
 	const struct sip_media *m = c->cs->env.media;
@@ -236,33 +434,16 @@ void call_conf_gone(struct call *c)
 
 	if (!f)
 		return;
-	m->ops->conf_leave(m->ctx, c->media);
+	m->ops->conf_leave(m->ctx, c->media, 0);
+	f->n -= (c->parts & 1u) + (c->parts >> 1);
 	c->conf = NULL;
-	f->n--;
-	if (f->ending)
-		return;
-	if (f->n >= 2 || (f->n == 1 && !f->had_two)) {
-		conf_tell(f, NULL);
-		return;
-	}
-	/* Fewer than two: the conference ends, and the last party's call. */
-	f->ending = 1;
-	for (;;) {
-		struct call *o = c->cs->head;
-
-		while (o && o->conf != f)
-			o = o->next;
-		if (!o)
-			break;
-		send_bye(o, o->part);
-		call_free(o, "conference ended");
-	}
-	log_info(TAG, "conference of %s ended", f->owner);
-	conf_free(f);
+	c->parts = 0;
+	conf_after_leave(f);
 }
 
 /* A participant's re-INVITE or UPDATE: ward answers it. */
-static void self_answer(struct call *c, nta_incoming_t *irq, sip_t const *sip)
+static void self_answer(struct call *c, struct side *from, nta_incoming_t *irq,
+			sip_t const *sip)
 {
 	const struct sip_media *m = c->cs->env.media;
 	size_t cap = sip->sip_payload->pl_len + 4096, len = 0;
@@ -270,14 +451,14 @@ static void self_answer(struct call *c, nta_incoming_t *irq, sip_t const *sip)
 	int rc = out ? 0 : 500;
 
 	if (rc == 0)
-		rc = m->ops->self_answer(m->ctx, c->media, side_id(c, c->part),
-					 sip->sip_payload->pl_data,
-					 sip->sip_payload->pl_len, out, cap,
-					 &len);
+		rc = m->ops->self_answer(
+		    m->ctx, c->media, from == &c->a ? 'A' : 'B',
+		    sip->sip_payload->pl_data, sip->sip_payload->pl_len, out,
+		    cap, &len);
 	level_hdr(c, info, sizeof info);
 	if (rc == 0)
 		nta_incoming_treply(irq, SIP_200_OK,
-				    SIPTAG_CONTACT_STR(c->part->contact),
+				    SIPTAG_CONTACT_STR(from->contact),
 				    SIPTAG_CALL_INFO_STR(info),
 				    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 				    SIPTAG_PAYLOAD_STR(out), TAG_END());
@@ -296,8 +477,9 @@ int call_conf_request(struct call *c, struct side *from, nta_incoming_t *irq,
 		      sip_t const *sip)
 {
 	sip_method_t mt = sip->sip_request->rq_method;
+	unsigned bit = PART(c, from);
 
-	if (from != c->part) {
+	if (!(c->parts & bit)) {
 		/* The transferor's dialog, ending. */
 		if (mt == sip_method_ack)
 			return 200;
@@ -309,12 +491,25 @@ int call_conf_request(struct call *c, struct side *from, nta_incoming_t *irq,
 	case sip_method_bye:
 		nta_incoming_treply(irq, SIP_200_OK, TAG_END());
 		nta_incoming_destroy(irq);
+		if (c->parts != bit) {
+			/* One side of a barged call leaves; the other stays
+			 * in the conference. */
+			struct call_conf *f = c->conf;
+			const struct sip_media *m = c->cs->env.media;
+
+			m->ops->conf_leave(m->ctx, c->media,
+					   from == &c->a ? 'A' : 'B');
+			c->parts &= ~bit;
+			f->n--;
+			conf_after_leave(f);
+			return 0;
+		}
 		call_free(c, "left the conference");
 		return 0;
 	case sip_method_invite:
 	case sip_method_update:
 		if (is_sdp(sip)) {
-			self_answer(c, irq, sip);
+			self_answer(c, from, irq, sip);
 			nta_incoming_destroy(irq);
 			return 0;
 		}

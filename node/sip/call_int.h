@@ -70,10 +70,11 @@ struct call {
 	uint64_t se_refresh_ms; /* se_ward: the next refresh */
 	nta_outgoing_t *se_orq; /* se_ward: the refresh under way */
 	char se_hdr[48];	/* Session-Expires value toward A */
-	/* In a conference (call_conf.c): PART is the participant's side;
-	 * the other side is ward's own or a transferor's ending dialog. */
+	/* In a conference (call_conf.c): PARTS the participants' sides
+	 * (bit 0 A, bit 1 B: both after a barge); a side not in it is ward's
+	 * own or a transferor's ending dialog. */
 	struct call_conf *conf;
-	struct side *part;
+	unsigned parts;
 };
 
 struct sip_calls {
@@ -117,6 +118,18 @@ int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 void media_leg(const struct side *s, struct sip_media_leg *l);
 
 /* call_conf.c, hooked from call.c and call_xfer.c. */
+
+/* An INVITE with Join (RFC 3911) from CALLER: 0 with *TARGET (the call
+ * barged) when CALLER may try (the Join names a talking call here and
+ * CALLER shares the barged device's line), else the status to refuse
+ * with (400 malformed Join, 481 no such dialog, 486 busy, 403 not a
+ * device sharing the line); -1 for an INVITE without Join. */
+int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			   const char *caller, struct call **target);
+/* In place of placing B: the barge of TARGET by C's caller (ward answers
+ * it and mixes the three), or the status (486: the seed's rule, a barger
+ * that is not encrypted into an encrypted call). */
+int call_conf_barge(struct call *c, const sip_t *sip, struct call *target);
 
 /* 1 when NUMBER is the conference factory number. */
 int call_conf_factory(const struct sip_calls *cs, const char *number);

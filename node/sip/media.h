@@ -91,12 +91,13 @@ struct sip_media_ops {
 			   const char *sdp, size_t len, char *out, size_t cap,
 			   size_t *out_len);
 	/* SIDE ('A' or 'B') of CALL joins CONF (a call is in one
-	 * conference at most). 0, 486 when the conference is full
-	 * (media.conference_size), 500. */
+	 * conference at most; both its sides may join it: a barge). 0, 486
+	 * when the conference is full (media.conference_size), 500. */
 	int (*conf_join)(void *ctx, struct sip_media_conf *conf,
 			 struct sip_media_call *call, int side);
-	/* CALL leaves its conference (closing the call does it too). */
-	void (*conf_leave)(void *ctx, struct sip_media_call *call);
+	/* SIDE ('A', 'B', or 0 for both) of CALL leaves its conference
+	 * (closing the call does it too). */
+	void (*conf_leave)(void *ctx, struct sip_media_call *call, int side);
 	/* The weakest participant's level, and how many there are. */
 	enum sip_level (*conf_level)(void *ctx, struct sip_media_conf *conf,
 				     unsigned *count);

@@ -757,7 +757,7 @@ static void test_media_conference_mixes_and_reports_the_weakest(void **state)
 	call[3] =
 	    terminate(&t, &ph[3], &open_udp, "conf3@test", SIP_LEVEL_NONSECURE);
 	assert_int_equal(t.ops->conf_join(t.ctx, conf, call[3], 'A'), 486);
-	t.ops->conf_leave(t.ctx, call[2]);
+	t.ops->conf_leave(t.ctx, call[2], 0);
 	assert_int_equal(t.ops->conf_join(t.ctx, conf, call[3], 'A'), 0);
 	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
 			 SIP_LEVEL_NONSECURE);
