@@ -954,7 +954,8 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 503, "Too Many Calls");
 		return;
 	}
-	st = call_conf_barge_target(cs, msg, sip, caller, &barged);
+	st = call_conf_barge_target(cs, msg, sip, caller, peer->transport,
+				    &barged);
 	if (st > 0) {
 		refuse(cs, msg, st, phrase_of(st));
 		return;

@@ -296,9 +296,20 @@ static int shares_line(struct sip_calls *cs, const char *barger,
 	return mine && theirs && strcmp(barger, device) != 0;
 }
 
-int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
-			   const char *caller, struct call **target)
+/* The seed: a barger that is not encrypted cannot barge into an
+ * encrypted call (it hears busy); an encrypted one may barge into any
+ * call; a non-secure one into an authenticated call. 1 when refused. */
+static int barge_refused(const struct call *t, enum sip_level barger)
 {
+	return t->level == SIP_LEVEL_ENCRYPTED && barger != SIP_LEVEL_ENCRYPTED;
+}
+
+int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			   const char *caller, unsigned transport,
+			   struct call **target)
+{
+	const struct sip_directory *d = cs->env.dir;
+	struct side barger;
 	sip_replaces_t *rp;
 	nta_leg_t *leg;
 	struct side *slot = NULL;
@@ -314,7 +325,7 @@ int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		return 400;
 	}
 	leg = nta_leg_by_replaces(cs->env.agent, rp);
-	for (c = cs->head; c && leg; c = c->next) {
+	for (c = leg ? cs->head : NULL; c; c = c->next) {
 		if (c->a.leg == leg || c->b.leg == leg) {
 			slot = c->a.leg == leg ? &c->a : &c->b;
 			break;
@@ -333,6 +344,18 @@ int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 			 "the line of %s",
 			 c->call_id, caller, slot->dev.name);
 		return 403;
+	}
+	memset(&barger, 0, sizeof barger);
+	barger.transport = transport;
+	if (d->ops->device_by_name(d->ctx, caller, &barger.dev) != 0)
+		return 403;
+	if (barge_refused(c, side_level(&barger))) {
+		log_info(TAG,
+			 "call %s: barge by %s (%s) into an encrypted call "
+			 "refused",
+			 c->call_id, caller,
+			 sip_level_name(side_level(&barger)));
+		return 486;
 	}
 	*target = c;
 	return 0;
@@ -354,10 +377,8 @@ int call_conf_barge(struct call *c, const sip_t *sip, struct call *t)
 	rc = answer_self(c, sip, &out, &cap, &level);
 	if (rc != 0)
 		goto err_after_out;
-	/* The seed: a barger that is not encrypted cannot barge into an
-	 * encrypted call (it hears busy); an encrypted one may barge into
-	 * any call; a non-secure one into an authenticated call. */
-	if (t->level == SIP_LEVEL_ENCRYPTED && level != SIP_LEVEL_ENCRYPTED) {
+	/* Its media too (an encrypted profile offering RTP only). */
+	if (barge_refused(t, level)) {
 		log_info(TAG,
 			 "call %s: barge by %s (%s) into an encrypted call "
 			 "refused",

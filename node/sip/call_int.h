@@ -122,10 +122,13 @@ void media_leg(const struct side *s, struct sip_media_leg *l);
 /* An INVITE with Join (RFC 3911) from CALLER: 0 with *TARGET (the call
  * barged) when CALLER may try (the Join names a talking call here and
  * CALLER shares the barged device's line), else the status to refuse
- * with (400 malformed Join, 481 no such dialog, 486 busy, 403 not a
- * device sharing the line); -1 for an INVITE without Join. */
+ * with (400 malformed Join, 481 no such dialog, 486 busy or the seed's
+ * rule — a barger not encrypted (its profile and TRANSPORT) into an
+ * encrypted call —, 403 not a device sharing the line); -1 for an INVITE
+ * without Join. */
 int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
-			   const char *caller, struct call **target);
+			   const char *caller, unsigned transport,
+			   struct call **target);
 /* In place of placing B: the barge of TARGET by C's caller (ward answers
  * it and mixes the three), or the status (486: the seed's rule, a barger
  * that is not encrypted into an encrypted call). */

@@ -8,7 +8,12 @@
 # UPDATE; `wardctl call list` shows both parties in the conference, the
 # relay mixes their legs; alice hangs up and the conference (below two)
 # ends with a BYE to bob. A REFER to the factory number by a device that
-# owns no conference gets 403 and the call goes on.
+# owns no conference gets 403 and the call goes on. Barge (INVITE with
+# Join, RFC 3911, naming bob's dialog with ward): alice calls bob; carol
+# (no shared line) gets 403, a Join naming no dialog 481; bob2, sharing
+# bob's line 1002, barges in: ward answers it, alice and bob are told the
+# level in an UPDATE, the three are mixed; alice hangs up (two stay), then
+# bob2: the conference ends with a BYE to bob.
 . "$(dirname "$0")/lib.sh"
 
 SCEN=$WARD_SRC/tests/system/sip
@@ -65,7 +70,7 @@ scen() {
 step "a node with the conference factory number 8000"
 ward_init n1 conftest
 wait_until 20 "n1's SIP port" listening
-for u in alice bob carol; do
+for u in alice bob carol bob2; do
 	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
 done
 expect_rc 0 ward_ctl n1 profile add dig --digest-auth yes
@@ -75,6 +80,8 @@ for u in alice bob carol; do
 		--profile dig --lines 100$n --digest-user $u
 	n=$((n + 1))
 done
+expect_rc 0 ward_ctl n1 device add SEP000000000004 --model 8841 \
+	--profile dig --lines 1002 --digest-user bob2
 wait_until 30 "n1 serves its CallManager certificate on TLS" serves_file
 wait_until 20 "n1's SIP port" listening
 BOB=$(free_port)
@@ -125,6 +132,42 @@ grep -A30 "message received" "$CLUSTER_DIR/owner"/*messages.log |
 	grep -q "^c=IN IP4 127.0.0.1" || fail "no SDP from ward to the owner"
 sleep 1.1
 [ "$(ward_ctl n1 call list | grep -c conference)" = 0 ] || fail "calls left"
+
+step "barge: alice calls bob; 403 to a device not on the line, 481 to no dialog"
+bg barged "$BOB" "$SCEN/barge_callee.xml" -trace_logs
+sleep 0.3
+bg caller "$(free_port)" "$SCEN/barge_caller.xml" \
+	-inf "$(csv caller SEP000000000001 alice 1002)" \
+	-auth_uri "1002@127.0.0.1:$SIP" "127.0.0.1:$SIP"
+joinable() { grep -qh '^JOIN ' "$CLUSTER_DIR"/barged/*_logs.log 2>/dev/null; }
+wait_until 10 "bob's dialog logged" joinable
+JOIN=$(grep -h '^JOIN ' "$CLUSTER_DIR"/barged/*_logs.log | head -1 | cut -d' ' -f2)
+# refused WHO DEVICE USER JOIN STATUS
+refused() {
+	sed "s/@STATUS@/$5/; s|CSeq: \([12]\) INVITE|CSeq: \1 INVITE\n      Join: $4|" \
+		"$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/$1.xml"
+	sipp_run "$1" "$(free_port)" "$CLUSTER_DIR/$1.xml" \
+		-inf "$(csv "$1" "$2" "$3" 1002)" \
+		-auth_uri "1002@127.0.0.1:$SIP" "127.0.0.1:$SIP" ||
+		fail "$1: not $5: $(errors_of "$1") $(grep -a "$2\|refused\|denied" "$CLUSTER_DIR/n1.log" | tail -5)"
+}
+refused carol-barge SEP000000000003 carol "$JOIN" 403
+grep -q "barge by SEP000000000003 refused: it does not share the line" \
+	"$CLUSTER_DIR/n1.log" || fail "the refusal was not logged"
+refused nosuch-barge SEP000000000004 bob2 "nosuch@127.0.0.1;to-tag=a;from-tag=b" 481
+
+step "barge: bob2 (sharing line 1002) barges in; everybody told the level"
+sipp_run barger "$(free_port)" \
+	"$(scen barger "$SCEN/barge_barger.xml" "JOIN=$JOIN" STAY=2500)" \
+	-inf "$(csv barger SEP000000000004 bob2 1002)" \
+	-auth_uri "1002@127.0.0.1:$SIP" "127.0.0.1:$SIP" ||
+	fail "barge: $(errors_of barger)"
+ok caller
+ok barged
+grep -q "SEP000000000004 barges into call .*, security level non-secure" \
+	"$CLUSTER_DIR/n1.log" || fail "the barge was not logged"
+wait_until 5 "the barge's end" \
+	grep -q "conference of a barge ended" "$CLUSTER_DIR/n1.log"
 
 ward_stop n1
 ! grep -q "calls still open" "$CLUSTER_DIR/n1.log" || fail "calls left open"
