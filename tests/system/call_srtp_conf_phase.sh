@@ -11,7 +11,11 @@
 # each phone authenticates under the node's key to it (no plain RTP on an
 # encrypted leg); each recording holds the two others' tones and not the
 # phone's own. Then E brings in C (non-secure): every phone is told
-# NotAuthenticated and the list says non-secure.
+# NotAuthenticated and the list says non-secure. Barge, the seed's rule:
+# F, a non-secure device sharing B's line 1002, sends an INVITE with Join
+# naming B's encrypted call (sip/sipclient.py over UDP): 486, as the seed
+# says the barger hears busy.
+F=SEP00000000F006
 CONF=8000 # the node's sip.conference_number
 
 # conf_parties LEVEL N: N calls in the conference at LEVEL.
@@ -60,13 +64,28 @@ srtp_range() {
 	echo "toward $2 (ports $lo-$((lo + 7))): $n datagrams, $auth authenticated"
 	[ "$n" -ge 200 ] && [ "$auth" = "$n" ] || fail "toward $2: $auth of $n authenticated"
 }
-# conf_bring PHONE_NUMBER N LEVEL: E holds the conference, calls the
-# number, transfers the callee to the factory and resumes line 1.
+# barge_busy: F's barge into B's call (encrypted): 486.
+barge_busy() {
+	local join
+	join=$(python3 "$WARD_SRC/tests/system/sip/dialog_of.py" "$CLUSTER_DIR/b/out") ||
+		fail "B's dialog not in its trace"
+	python3 "$WARD_SRC/tests/system/sip/sipclient.py" --server "127.0.0.1:$SIP" \
+		--transport udp --method INVITE --device $F --user frank \
+		--password frank-secret-123 --alg MD5 --header "Join: $join" \
+		--expect 486 >"$CLUSTER_DIR/barge.out" ||
+		fail "F's barge into an encrypted call: $(tr '\n' ' ' <"$CLUSTER_DIR/barge.out")"
+	grep -q "barge by $F (non-secure) into an encrypted call refused" \
+		"$CLUSTER_DIR/n1.log" || fail "the refused barge was not logged"
+}
+# conf_bring PHONE_NUMBER N LEVEL [HOOK]: E holds the conference, calls
+# the number (HOOK runs once it talks), transfers the callee to the
+# factory and resumes line 1.
 conf_bring() {
 	ctl e hold
 	sleep 0.5
 	ctl e dial "sip:$1@127.0.0.1:$TLS;transport=tls"
 	wait_until 15 "$1 answering E" listed " $1 .*talking"
+	[ -z "${4:-}" ] || "$4"
 	sleep 1
 	ctl e transfer "sip:$CONF@127.0.0.1:$TLS;transport=tls"
 	wait_until 15 "$2 parties in the conference" conf_parties "$3" "$2"
@@ -99,23 +118,25 @@ conf_sent() {
 
 conference_phase() {
 	step "conference: D (encrypted, 750 Hz) and E (the owner, 1 kHz) register over TLS"
-	for u in dave erin; do
+	for u in dave erin frank; do
 		WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
 	done
 	expect_rc 0 ward_ctl n1 device add $D --model 8841 --capabilities tls,srtp \
 		--profile enc --lines 1004 --digest-user dave
 	expect_rc 0 ward_ctl n1 device add $E --model 8841 --capabilities tls,srtp \
 		--profile enc --lines 1005 --digest-user erin
+	expect_rc 0 ward_ctl n1 device add $F --model 8841 --profile plain \
+		--lines 1002 --digest-user frank
 	phone d $D dave dave-secret-123 tls srtp-mand 750
 	owner_phone
 	wait_until 20 "$D registered over TLS" registered $D tls
 	wait_until 20 "$E registered over TLS" registered $E tls
 
-	step "conference: E dials $CONF, brings in B then D by blind transfers"
+	step "conference: E dials $CONF, brings in B then D by blind transfers; F may not barge into B's call"
 	sniff capconf
 	ctl e dial "sip:$CONF@127.0.0.1:$TLS;transport=tls"
 	wait_until 15 "E's conference" conf_parties encrypted 1
-	conf_bring 1002 2 encrypted
+	conf_bring 1002 2 encrypted barge_busy
 	conf_bring 1004 3 encrypted
 	sleep 5
 	conf_parties encrypted 3 || fail "call list: $(cat "$CLUSTER_DIR/conf.json")"
