@@ -31,6 +31,9 @@ struct sip_trunk_status {
 	uint64_t checked_ms; /* wall clock of the last answer (or timeout) */
 	unsigned rtt_ms;     /* request to final response */
 	uint64_t probes;     /* probes sent */
+	/* Why ward refused the TLS connection it opened to the peer
+	 * (call_trunk.h; then status is 502); "" when it did not. */
+	char tls_refused[96];
 };
 
 typedef void (*sip_keepalive_report_fn)(void *arg,
