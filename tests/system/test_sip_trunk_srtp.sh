@@ -8,7 +8,10 @@
 #          trunk leg carries only SRTP (a capture on loopback), B decrypts
 #          it with the key ward sent it (its SIP trace) and hears A's tone,
 #          A hears B's; `wardctl call list` says authenticated, never
-#          encrypted.
+#          encrypted. Then the peer calls A over mutual TLS from the
+#          trunk's address with its certificate (tls_invite.py; the core
+#          checks it against the profile): ward answers with its own key
+#          and the SRTP it sends there opens with that key.
 #   8XXXX  other: the same profile; its peer (tls_sink.py) shows a
 #          certificate of another trusted trunk-peer CA, whose subject the
 #          profile does not name; 7XXXX rogue: a peer whose certificate chains to no
@@ -237,6 +240,28 @@ heard_tone() {
 }
 heard_tone b 1000
 heard_tone a 500
+
+step "inbound: the trunk's peer calls 1001 over mutual TLS; ward answers with its key; SRTP toward it"
+# tls_invite.py plays the peer from its address with its certificate; A
+# answers by itself and plays its 1 kHz tone.
+INRTP=$(free_pair)
+python3 "$SCEN/tls_invite.py" "127.0.0.1:$TLS" 127.0.0.5 "$PKI/trunk-self.pem" \
+	1001 "$INRTP" "$CLUSTER_DIR/in" 3 >"$CLUSTER_DIR/in.out" 2>&1 ||
+	fail "the trunk's call failed: $(cat "$CLUSTER_DIR/in.out")"
+[ "$(tr '\n' ' ' <"$CLUSTER_DIR/in.out")" = "200 200 " ] ||
+	fail "the trunk's call: $(cat "$CLUSTER_DIR/in.out")"
+grep -q "call .* gw -> $A (1001) answered, security level authenticated" "$CLUSTER_DIR/n1.log" ||
+	fail "the inbound call was not logged authenticated"
+grep -q "^m=audio [0-9]* RTP/SAVP" "$CLUSTER_DIR/in.sdp" || fail "ward answered the trunk without SRTP"
+sed -n 's/^a=crypto:[0-9]* \([A-Z0-9_]*\) inline:\([A-Za-z0-9+\/=]*\).*/\2 \1/p' \
+	"$CLUSTER_DIR/in.sdp" >"$CLUSTER_DIR/in.keys"
+[ "$(wc -l <"$CLUSTER_DIR/in.keys")" = 1 ] || fail "not one key in ward's answer"
+got=$($LIB srtp "$CLUSTER_DIR/in.cap" "$CLUSTER_DIR/in.keys" "$INRTP")
+echo "toward the trunk under ward's answered key: $got (datagrams, authenticated, SSRCs, periods 4 8 16 20)"
+echo "$got" | awk '{ exit !($1 >= 100 && $2 == $1 && $5 >= 100) }' || fail "toward the trunk: $got"
+[ "$(awk 'length($4) >= 200 && $3 != 0' "$CLUSTER_DIR/in.cap" | wc -l)" = 0 ] ||
+	fail "plain RTP toward the trunk"
+wait_until 10 "the call gone" no_call gw
 
 step "trunk peers whose certificates the profile does not name: nothing sent, A gets 502"
 for t in "88888 other" "77777 rogue"; do
