@@ -247,6 +247,37 @@ static void test_a_connection_to_no_trunk(void **state)
 	assert_string_equal(trunk, "");
 }
 
+static void test_a_trunk_calling_in_gets_keys_only_verified(void **state)
+{
+	struct fx *f = *state;
+	struct sip_device dev;
+	struct sip_peer p;
+
+	assert_int_equal(f->d.ops->device_by_name(f->d.ctx, "secure", &dev), 0);
+	memset(&p, 0, sizeof p);
+	p.transport = SIP_TP_TLS;
+	p.cert.present = 1;
+	p.cert.verified = 1;
+	snprintf(p.cert.cn, sizeof p.cert.cn, "peer.example");
+	assert_true(sip_call_trunk_in_verified(&dev, &p));
+	/* another subject, an unverified chain, TCP: no */
+	snprintf(p.cert.cn, sizeof p.cert.cn, "other.example");
+	assert_false(sip_call_trunk_in_verified(&dev, &p));
+	snprintf(p.cert.cn, sizeof p.cert.cn, "peer.example");
+	p.cert.verified = 0;
+	assert_false(sip_call_trunk_in_verified(&dev, &p));
+	p.cert.verified = 1;
+	p.transport = SIP_TP_TCP;
+	assert_false(sip_call_trunk_in_verified(&dev, &p));
+	/* a profile without subject names: a verified chain is enough */
+	assert_int_equal(f->d.ops->device_by_name(f->d.ctx, "open", &dev), 0);
+	p.transport = SIP_TP_TLS;
+	snprintf(p.cert.cn, sizeof p.cert.cn, "anything");
+	assert_true(sip_call_trunk_in_verified(&dev, &p));
+	p.cert.present = 0;
+	assert_false(sip_call_trunk_in_verified(&dev, &p));
+}
+
 static void test_refusals_are_noted_per_trunk(void **state)
 {
 	char why[SIP_CALL_TRUNK_WHY_MAX];
@@ -279,6 +310,7 @@ int main(void)
 	    cmocka_unit_test(
 		test_a_trunk_peer_must_show_the_profile_certificate),
 	    cmocka_unit_test(test_a_connection_to_no_trunk),
+	    cmocka_unit_test(test_a_trunk_calling_in_gets_keys_only_verified),
 	    cmocka_unit_test(test_refusals_are_noted_per_trunk),
 	    cmocka_unit_test(test_phones_and_unknown_names_are_no_trunk),
 	    cmocka_unit_test(test_what_a_uri_cannot_carry_is_refused),
