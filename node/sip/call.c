@@ -401,7 +401,6 @@ static int map_failure(int status, const char **phrase)
 {
 	switch (status) {
 	case 403: /* a trunk refused ward's credentials */
-	case 502: /* a trunk's peer refused by its certificate */
 	case 404:
 	case 486:
 	case 488:
@@ -469,13 +468,13 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			call_free(c, "cancelled");
 			return 0;
 		}
+		st = map_failure(status, &phrase);
 		/* The trunk's TLS peer was refused before anything went
 		 * (call_trunk.h): whatever the stack made of it, 502. */
 		if (c->b.dev.is_trunk && c->b.transport == SIP_TP_TLS &&
 		    sip_call_trunk_tls_refused(c->b.dev.name, c->started_ms,
 					       NULL, 0))
-			status = 502, phrase = "Bad Gateway";
-		st = map_failure(status, &phrase);
+			st = 502, phrase = "Bad Gateway";
 		log_info(TAG, "call %s: callee answered %d, caller gets %d",
 			 c->call_id, status, st);
 		nta_incoming_treply(c->irq_a, st, phrase, TAG_END());
