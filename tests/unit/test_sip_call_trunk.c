@@ -247,6 +247,81 @@ static void test_a_connection_to_no_trunk(void **state)
 	assert_string_equal(trunk, "");
 }
 
+/* A directory of one trunk whose peer is a host name. */
+static int named_each(void *ctx, sip_trunk_peer_fn fn, void *arg)
+{
+	struct sip_trunk_peer t = {.name = "named",
+				   .host = "gw.example",
+				   .port = 5061,
+				   .transport = SIP_TP_TLS};
+
+	(void)ctx;
+	fn(arg, &t);
+	return 0;
+}
+
+static int named_device(void *ctx, const char *name, struct sip_device *out)
+{
+	(void)ctx;
+	if (strcmp(name, "named") != 0)
+		return SIP_DIR_NOTFOUND;
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	out->is_trunk = 1;
+	return 0;
+}
+
+static int named_trust(void *ctx, const uint8_t fp[32])
+{
+	(void)ctx;
+	return fp[0] == 0x11 ? SIP_TRUST_TRUNK_PEER : SIP_DIR_NOTFOUND;
+}
+
+static void test_a_host_name_peer_is_known_by_its_certificate(void **state)
+{
+	static const struct sip_directory_ops ops = {
+	    .device_by_name = named_device,
+	    .trunk_each = named_each,
+	    .trust_root = named_trust,
+	};
+	struct sip_directory d = {.ops = &ops};
+	char trunk[SIP_DIR_NAME_MAX], why[SIP_CALL_TRUNK_WHY_MAX];
+	struct sockaddr_in sa = at("192.0.2.99", 5061);
+	struct sip_tls_cert c = cert_of("gw.example", 0x11);
+
+	(void)state;
+	/* the certificate names the host (CN, or a DNS name) */
+	assert_int_equal(sip_call_trunk_tls_check(&d, (struct sockaddr *)&sa,
+						  &c, trunk, sizeof trunk, why,
+						  sizeof why),
+			 0);
+	assert_string_equal(trunk, "named");
+	c = cert_of("x", 0x11);
+	snprintf(c.names.dns[0], sizeof c.names.dns[0], "GW.example");
+	c.names.ndns = 1;
+	assert_int_equal(sip_call_trunk_tls_check(&d, (struct sockaddr *)&sa,
+						  &c, trunk, sizeof trunk, why,
+						  sizeof why),
+			 0);
+	assert_string_equal(trunk, "named");
+	/* another name under a trunk-peer root: a trunk's certificate
+	 * where no trunk is: refused */
+	c = cert_of("other.example", 0x11);
+	assert_int_equal(sip_call_trunk_tls_check(&d, (struct sockaddr *)&sa,
+						  &c, trunk, sizeof trunk, why,
+						  sizeof why),
+			 -1);
+	assert_string_equal(trunk, "");
+	/* the right name on another port is no trunk of it */
+	sa = at("192.0.2.99", 5062);
+	c = cert_of("gw.example", 0x11);
+	assert_int_equal(sip_call_trunk_tls_check(&d, (struct sockaddr *)&sa,
+						  &c, trunk, sizeof trunk, why,
+						  sizeof why),
+			 -1);
+	assert_string_equal(trunk, "");
+}
+
 static void test_a_trunk_calling_in_gets_keys_only_verified(void **state)
 {
 	struct fx *f = *state;
@@ -310,6 +385,7 @@ int main(void)
 	    cmocka_unit_test(
 		test_a_trunk_peer_must_show_the_profile_certificate),
 	    cmocka_unit_test(test_a_connection_to_no_trunk),
+	    cmocka_unit_test(test_a_host_name_peer_is_known_by_its_certificate),
 	    cmocka_unit_test(test_a_trunk_calling_in_gets_keys_only_verified),
 	    cmocka_unit_test(test_refusals_are_noted_per_trunk),
 	    cmocka_unit_test(test_phones_and_unknown_names_are_no_trunk),
