@@ -86,7 +86,7 @@ conf_bring() {
 	ctl e dial "sip:$1@127.0.0.1:$TLS;transport=tls"
 	wait_until 15 "$1 answering E" listed " $1 .*talking"
 	[ -z "${4:-}" ] || "$4"
-	sleep 1
+	sleep 0.5
 	ctl e transfer "sip:$CONF@127.0.0.1:$TLS;transport=tls"
 	wait_until 15 "$2 parties in the conference" conf_parties "$3" "$2"
 	ctl e line 1
@@ -138,7 +138,7 @@ conference_phase() {
 	wait_until 15 "E's conference" conf_parties encrypted 1
 	conf_bring 1002 2 encrypted barge_busy
 	conf_bring 1004 3 encrypted
-	sleep 5
+	sleep 3
 	conf_parties encrypted 3 || fail "call list: $(cat "$CLUSTER_DIR/conf.json")"
 	ward_ctl n1 call list | grep -q "$B .*$CONF .*conference .*encrypted" ||
 		fail "call list: $(ward_ctl n1 call list)"
