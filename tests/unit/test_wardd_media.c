@@ -780,6 +780,74 @@ static void test_media_conference_mixes_and_reports_the_weakest(void **state)
 	wardd_media_free(m);
 }
 
+/* A barge at the table: both sides of a relayed call and a third phone
+ * ward answers itself in one conference; one side leaves, the rest stay
+ * mixed. */
+static void test_media_conference_takes_both_sides_of_a_call(void **state)
+{
+	struct wardd_media_config mc = {
+	    .max_calls = 4, .allow_bridge = 1, .max_conferences = 1};
+	struct wardd_media *m;
+	struct sip_media t;
+	struct sip_media_conf *conf;
+	struct sip_media_call *call, *barger;
+	struct phone pa, pb, pc;
+	char in[4096], out[4096], err[256];
+	size_t len, out_len;
+	enum sip_level level;
+	unsigned count;
+
+	(void)state;
+	snprintf(mc.addr, sizeof mc.addr, "127.0.0.1");
+	mc.port_min = free_range();
+	mc.port_max = mc.port_min + 15;
+	assert_int_equal(wardd_media_new(&mc, &m, err, sizeof err), 0);
+	wardd_media_table(m, &t);
+	phone_open(&pa, SDES_AES_CM_128_HMAC_SHA1_80);
+	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
+	phone_open(&pc, SDES_AES_CM_128_HMAC_SHA1_80);
+	len = phone_sdp(&pa, in, sizeof in);
+	assert_int_equal(t.ops->offer(t.ctx, "barged@test", &enc, &enc, in, len,
+				      out, sizeof out, &out_len, &call),
+			 0);
+	phone_learn(&pb, out, out_len);
+	len = phone_sdp(&pb, in, sizeof in);
+	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
+				       &out_len, &level),
+			 0);
+	phone_learn(&pa, out, out_len);
+	cross(&pa, &pb, 1); /* relayed before the barge */
+	barger = terminate(&t, &pc, &enc, "barger@test", SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(t.ops->conf_new(t.ctx, &conf), 0);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, call, 'A'), 0);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, call, 'A'), 500);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, call, 'B'), 0);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, barger, 'A'), 0);
+	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
+			 SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(count, 3);
+	/* each hears the mixer under ward's key toward it */
+	hear_mixer(&pa, 3);
+	hear_mixer(&pb, 3);
+	hear_mixer(&pc, 3);
+	t.ops->conf_leave(t.ctx, call, 'A');
+	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
+			 SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(count, 2);
+	hear_mixer(&pb, 3);
+	t.ops->close(t.ctx, call);
+	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
+			 SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(count, 1);
+	t.ops->conf_free(t.ctx, conf);
+	t.ops->close(t.ctx, barger);
+	assert_int_equal(wardd_media_ports_used(m), 0);
+	phone_close(&pa);
+	phone_close(&pb);
+	phone_close(&pc);
+	wardd_media_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -791,6 +859,7 @@ int main(void)
 	    cmocka_unit_test(test_media_free_closes_calls_left_open),
 	    cmocka_unit_test(
 		test_media_conference_mixes_and_reports_the_weakest),
+	    cmocka_unit_test(test_media_conference_takes_both_sides_of_a_call),
 	    cmocka_unit_test(test_media_log_never_holds_key_bytes),
 	};
 	srand((unsigned)getpid());
