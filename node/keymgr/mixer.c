@@ -153,19 +153,44 @@ void mixer_part_stats(const struct relay_session *s, enum keymgr_side side,
 		memset(out, 0, sizeof *out);
 }
 
+int mixer_rtp_payload(const uint8_t *pkt, size_t len, size_t *off, size_t *plen,
+		      unsigned *pt)
+{
+	size_t o, end = len, pad;
+
+	if (len < 12 || (pkt[0] >> 6) != 2)
+		return -1;
+	*pt = pkt[1] & 0x7f;
+	o = 12 + 4 * (size_t)(pkt[0] & 0x0f);
+	if (pkt[0] & 0x10) { /* RFC 3550 5.3.1: a header extension */
+		if (o + 4 > len)
+			return -1;
+		o += 4 + 4 * (size_t)((pkt[o + 2] << 8) | pkt[o + 3]);
+	}
+	if (o > len)
+		return -1;
+	if (pkt[0] & 0x20) { /* padding: its count in the last octet */
+		pad = pkt[len - 1];
+		if (pad == 0 || pad > len - o)
+			return -1;
+		end -= pad;
+	}
+	*off = o;
+	*plen = end - o;
+	return 0;
+}
+
 void mixer_feed(struct mixer_part *p, const uint8_t *pkt, size_t len)
 {
-	size_t off = 12 + 4 * (size_t)(pkt[0] & 0x0f);
-	unsigned pt = pkt[1] & 0x7f;
+	size_t off, plen;
+	unsigned pt;
 
-	if (pt != 0 && pt != 8)
+	if (mixer_rtp_payload(pkt, len, &off, &plen, &pt) != 0 ||
+	    (pt != 0 && pt != 8) || plen == 0)
 		return;
-	if ((pkt[0] & 0x10) && off + 4 <= len)
-		off += 4 + 4 * (size_t)((pkt[off + 2] << 8) | pkt[off + 3]);
-	if ((pkt[0] & 0x20) && len > off)
-		len -= pkt[len - 1] < len - off ? pkt[len - 1] : len - off;
-	if (off >= len)
+	if (plen > MIXER_MAX_PAYLOAD) /* more than the FIFO could keep */
 		return;
+	len = off + plen;
 	p->pt = pt;
 	p->st.frames_in++;
 	for (size_t i = off; i < len; i++) {

@@ -64,6 +64,15 @@ int mixer_has(const struct relay_session *s, enum keymgr_side side);
 /* Participants now. */
 unsigned mixer_count(const struct mixer *mx);
 
+/* The payload of the RTP packet PKT (LEN bytes, unprotected): *OFF its
+ * offset past the CSRCs and any header extension, *PLEN its length
+ * without padding, *PT the payload type. 0, or -1 when the packet is not
+ * RTP version 2 or its header, extension or padding overruns LEN. The
+ * mixer takes G.711 payloads of 1 to MIXER_MAX_PAYLOAD bytes. */
+#define MIXER_MAX_PAYLOAD (8 * MIXER_FIFO_MS)
+int mixer_rtp_payload(const uint8_t *pkt, size_t len, size_t *off, size_t *plen,
+		      unsigned *pt);
+
 struct mixer_stats {
 	uint64_t frames_in; /* G.711 packets decoded from the participant */
 	uint64_t sent;	    /* mixed packets sent to it */

@@ -410,10 +410,44 @@ static void test_g711_round_trips_within_a_step(void **state)
 	}
 }
 
+static void test_mixer_reads_rtp_headers_and_refuses_overruns(void **state)
+{
+	/* V=2 P X CC=1, PT 8; one CSRC; a one-word extension; 4 of padding */
+	uint8_t p[12 + 4 + 8 + 160 + 4] = {0xb1, 8};
+	size_t off, plen;
+	unsigned pt;
+
+	(void)state;
+	p[16 + 2] = 0;
+	p[16 + 3] = 1;
+	p[sizeof p - 1] = 4;
+	assert_int_equal(mixer_rtp_payload(p, sizeof p, &off, &plen, &pt), 0);
+	assert_int_equal(off, 24);
+	assert_int_equal(plen, 160);
+	assert_int_equal(pt, 8);
+	/* padding longer than the payload, none at all, an extension past
+	 * the end, CSRCs past the end, version 1, too short */
+	p[sizeof p - 1] = 200;
+	assert_int_equal(mixer_rtp_payload(p, sizeof p, &off, &plen, &pt), -1);
+	p[sizeof p - 1] = 0;
+	assert_int_equal(mixer_rtp_payload(p, sizeof p, &off, &plen, &pt), -1);
+	p[sizeof p - 1] = 4;
+	p[16 + 2] = 0xff;
+	assert_int_equal(mixer_rtp_payload(p, sizeof p, &off, &plen, &pt), -1);
+	p[16 + 2] = 0;
+	assert_int_equal(mixer_rtp_payload(p, 18, &off, &plen, &pt), -1);
+	p[0] = 0x8f;
+	assert_int_equal(mixer_rtp_payload(p, 40, &off, &plen, &pt), -1);
+	p[0] = 0x40;
+	assert_int_equal(mixer_rtp_payload(p, sizeof p, &off, &plen, &pt), -1);
+	assert_int_equal(mixer_rtp_payload(p, 11, &off, &plen, &pt), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_g711_round_trips_within_a_step),
+	    cmocka_unit_test(test_mixer_reads_rtp_headers_and_refuses_overruns),
 	    cmocka_unit_test(test_mixer_gives_each_srtp_phone_the_two_others),
 	    cmocka_unit_test(test_mixer_gives_each_gcm_phone_the_two_others),
 	    cmocka_unit_test(test_mixer_silent_participant_contributes_silence),
