@@ -7,7 +7,9 @@ usage: conf_tones.py WAV WANT_HZ,WANT_HZ... NOT_HZ
        conf_tones.py --capture CAP KEYFILE LOPORT HIPORT WANT_HZ,... NOT_HZ
 Prints "BOTH NOT WINDOWS": the half seconds in which every WANT tone holds
 at least 15% of the power, those in which NOT does, and how many half
-seconds were not silence (test_call_srtp_lib.py's Goertzel)."""
+seconds were not silence (test_call_srtp_lib.py's Goertzel); with
+--capture then "N AUTH": the RTP datagrams toward the ports, and how many
+of them opened under the keys (all of them: no plain RTP)."""
 import os
 import sys
 
@@ -29,28 +31,32 @@ def captured(cap, keyfile, lo, hi):
         ks = [lib.srtp_keys(line.split()[0]) for line in f
               if line.split()[1:2] == ["AES_CM_128_HMAC_SHA1_80"]]
     x = []
+    counts = [0, 0]
     with open(cap) as f:
         for line in f:
             _, dport, _, hexd = line.split()
             if not lo <= int(dport) <= hi or len(hexd) < 200:
                 continue
             pkt = bytes.fromhex(hexd)
+            counts[0] += 1
             for k in ks:
                 pl = lib.srtp_open(k, pkt)
                 if pl is not None:
+                    counts[1] += 1
                     if pkt[1] & 0x7f == 0:
                         x.extend(ulaw_decode(b) for b in pl)
                     break
-    return x, 8000
+    return x, 8000, counts
 
 
 def main():
     if sys.argv[1] == "--capture":
         a = sys.argv[2:]
-        x, rate = captured(a[0], a[1], int(a[2]), int(a[3]))
+        x, rate, counts = captured(a[0], a[1], int(a[2]), int(a[3]))
         want, never = [int(f) for f in a[4].split(",")], int(a[5])
     else:
         x, rate = lib.samples(sys.argv[1])
+        counts = []
         want = [int(f) for f in sys.argv[2].split(",")]
         never = int(sys.argv[3])
     step = rate // 2
@@ -66,7 +72,7 @@ def main():
         share = lambda f: lib.goertzel(w, rate, f) / total  # noqa: E731
         both += all(share(f) >= 0.15 for f in want)
         bad += share(never) >= 0.15
-    print(both, bad, windows)
+    print(both, bad, windows, *counts)
 
 
 if __name__ == "__main__":
