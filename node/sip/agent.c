@@ -31,6 +31,7 @@ struct sip_role;
 #include "common/log.h"
 #include "node/sip/conn.h"
 #include "node/sip/call.h"
+#include "node/sip/call_node.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
 #include "node/sip/uac_options.h"
@@ -80,6 +81,7 @@ struct sip_role {
 	 * nothing sent to a node leaves with the phones' certificate and
 	 * nothing sent to a phone with the NODE certificate. */
 	nta_agent_t *node_agent;
+	struct sip_tls_out_check node_check; /* its servers' check */
 	unsigned ticks;
 	tport_t *closing[CLOSE_MAX]; /* referenced */
 	unsigned nclosing;
@@ -513,6 +515,20 @@ static int on_node_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 	return 0;
 }
 
+/* The check of a server the node agent connects to (tls_peer.h): a
+ * refused one fails the calls trying it at once. */
+static int node_server_check(void *arg, const struct sockaddr *server,
+			     const struct sip_tls_cert *cert)
+{
+	struct sip_role *r = arg;
+
+	if (sip_call_node_server((void *)r->dir, server, cert) == 0)
+		return 0;
+	if (r->calls)
+		sip_calls_node_refused(r->calls, server);
+	return -1;
+}
+
 /* The node listener's agent and transport: the NODE certificate, the
  * cluster CA alone; ward judges the peer's certificate (call_node.h). */
 static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
@@ -520,6 +536,7 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	const char *h = r->cfg.hosts[0];
 	int v6 = strchr(h, ':') != NULL;
 	char url[SIP_HOST_MAX + 64];
+	int rc;
 
 	if (!r->cfg.node_port || !r->cfg.node_tls_dir[0] || !r->cfg.nhosts)
 		return 0;
@@ -536,7 +553,12 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	}
 	snprintf(url, sizeof url, "sips:%s%s%s:%u;transport=tls", v6 ? "[" : "",
 		 h, v6 ? "]" : "", r->cfg.node_port);
-	if (nta_agent_add_tport(
+	/* A member reached must show its own NODE certificate (call_node.h)
+	 * before anything is sent to it. */
+	r->node_check.fn = node_server_check;
+	r->node_check.arg = r;
+	sip_tls_peer_out_check_begin(&r->node_check);
+	rc = nta_agent_add_tport(
 		r->node_agent, URL_STRING_MAKE(url),
 		TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
 		/* A member reached must show a certificate of the cluster
@@ -544,7 +566,9 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 		 * peers are judged by call_node.c, which answers and logs. */
 		TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT), TPTAG_PONG2PING(1),
 		TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
-		TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END()) < 0) {
+		TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
+	sip_tls_peer_out_check_end();
+	if (rc < 0) {
 		errmsg_set(errmsg, errcap, "sip: cannot listen on %s: %s", url,
 			   strerror(errno));
 		return -1;

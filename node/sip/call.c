@@ -1060,6 +1060,14 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	}
 }
 
+void sip_calls_node_refused(struct sip_calls *cs, const struct sockaddr *server)
+{
+	for (struct call *c = cs->head; c; c = c->next)
+		if (c->state == CALL_TRYING && c->b.node.agent &&
+		    sip_call_node_at(cs->env.dir, c->b.node.node_id, server))
+			c->b.node.refused = 1;
+}
+
 void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms)
 {
 	struct call *next;
@@ -1069,6 +1077,13 @@ void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms)
 		next = c->next;
 		if (call_st_tick(c, now_ms))
 			continue;
+		if (c->state == CALL_TRYING && c->b.node.refused) {
+			nta_incoming_treply(c->irq_a, 480,
+					    "Temporarily Unavailable", TAG_END());
+			call_free(c, "the member's node listener failed the "
+				     "certificate check");
+			continue;
+		}
 		if (c->state == CALL_ENDING && now_ms >= c->end_by_ms) {
 			call_free(c, "no final answer to the CANCEL");
 			continue;

@@ -35,6 +35,7 @@
 #include "node/sip/directory.h"
 #include "node/sip/media.h"
 #include "node/sip/registrar.h"
+#include "node/sip/tls_peer.h"
 
 #define SIP_CALL_NODE_HDR_MAX 384
 
@@ -45,6 +46,7 @@ struct sip_call_node_leg {
 	uint64_t node_id; /* the member at the other end */
 	int asserted;	  /* A leg: LEVEL came in the assertion */
 	enum sip_level level;
+	int refused; /* B leg: its member's listener failed the TLS check */
 	/* B leg: the headers asserting the caller ("" for none). */
 	char hdrs[SIP_CALL_NODE_HDR_MAX];
 };
@@ -90,6 +92,20 @@ int sip_call_node_flow(const struct sip_directory *dir, uint64_t node_id,
 int sip_call_node_peer(const struct sip_directory *dir,
 		       const struct sockaddr *sa, uint64_t *node_id, char *why,
 		       size_t whycap);
+
+/* The check of the server on the node agent's outgoing connections
+ * (struct sip_tls_out_check, tls_peer.h; DIR_ARG the directory): 0 when
+ * CERT chains to the cluster CA and is the NODE certificate of the
+ * current member whose node record names SERVER as its node listener —
+ * the member the call means to reach; otherwise -1, logged ("node leg to
+ * ADDR refused before sending: REASON"), and the handshake fails before
+ * any request is sent. */
+int sip_call_node_server(void *dir_arg, const struct sockaddr *server,
+			 const struct sip_tls_cert *cert);
+
+/* Whether member NODE_ID's record names SA as its node listener. */
+int sip_call_node_at(const struct sip_directory *dir, uint64_t node_id,
+		     const struct sockaddr *sa);
 
 /* The caller assertion of request SIP: 0 with OUT, -1 when absent or
  * malformed (then the request is refused). */

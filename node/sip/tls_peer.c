@@ -27,6 +27,26 @@ struct table {
 };
 
 static __thread struct table *tls_table;
+/* The check the TLS contexts created now get (sip_tls_peer_out_check_begin). */
+static __thread const struct sip_tls_out_check *out_check_next;
+static int out_check_idx = -1;
+static pthread_once_t out_check_once = PTHREAD_ONCE_INIT;
+
+static void out_check_init(void)
+{
+	out_check_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+void sip_tls_peer_out_check_begin(const struct sip_tls_out_check *chk)
+{
+	pthread_once(&out_check_once, out_check_init);
+	out_check_next = chk;
+}
+
+void sip_tls_peer_out_check_end(void)
+{
+	out_check_next = NULL;
+}
 
 int sip_tls_peer_thread_begin(size_t slots)
 {
@@ -201,11 +221,54 @@ typedef void (*set_verify_fn)(SSL_CTX *, int, SSL_verify_cb);
 /* Every handshake completes whatever the certificate; the verdict is kept
  * (SSL_get_verify_result) for ward to refuse with a logged reason while
  * the peer sees only a 403. */
+/* The outgoing connection of SSL, at DEPTH of its server's chain, under
+ * CHK: 1 to go on, 0 to fail the handshake. */
+static int check_server(const struct sip_tls_out_check *chk, SSL *ssl,
+			int ok, X509_STORE_CTX *store)
+{
+	struct sip_tls_cert tc;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
+	X509 *leaf = chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0)
+						     : NULL;
+	unsigned len = 0;
+	int fd = SSL_get_fd(ssl);
+
+	if (ok && X509_STORE_CTX_get_error_depth(store) != 0)
+		return 1; /* the leaf's turn decides */
+	memset(&tc, 0, sizeof tc);
+	memset(&ss, 0, sizeof ss);
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return 0;
+	if (leaf) {
+		tc.present = 1;
+		X509_digest(leaf, EVP_sha256(), tc.fp, &len);
+		X509_NAME_get_text_by_NID(X509_get_subject_name(leaf),
+					  NID_commonName, tc.cn, sizeof tc.cn);
+	}
+	snprintf(tc.verify_error, sizeof tc.verify_error, "%s",
+		 X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
+	if (ok && leaf && X509_STORE_CTX_get_error(store) == X509_V_OK) {
+		X509 *root = sk_X509_value(chain, sk_X509_num(chain) - 1);
+		tc.chain_ok =
+		    X509_digest(root, EVP_sha256(), tc.root_fp, &len) == 1;
+	}
+	if (chk->fn(chk->arg, (struct sockaddr *)&ss, &tc) != 0)
+		return 0;
+	return tc.chain_ok;
+}
+
 static int keep_verdict(int ok, X509_STORE_CTX *store)
 {
-	(void)ok;
-	(void)store;
-	return 1;
+	SSL *ssl = X509_STORE_CTX_get_ex_data(
+	    store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	const struct sip_tls_out_check *chk;
+
+	if (!ssl || SSL_is_server(ssl) || out_check_idx < 0)
+		return 1;
+	chk = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), out_check_idx);
+	return chk ? check_server(chk, ssl, ok, store) : 1;
 }
 
 /* Interposes libssl's function for libsofia's call: on a signaling thread
@@ -224,6 +287,9 @@ void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb)
 	if (tls_table) {
 		mode = SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE;
 		cb = keep_verdict;
+		if (out_check_next && out_check_idx >= 0)
+			SSL_CTX_set_ex_data(ctx, out_check_idx,
+					    (void *)out_check_next);
 	}
 	real(ctx, mode, cb);
 }

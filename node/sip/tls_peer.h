@@ -54,6 +54,25 @@ int sip_tls_peer_lookup(const struct sockaddr *sa, struct sip_tls_cert *out);
 int sip_tls_peer_der(const struct sockaddr *sa, const uint8_t fp[32],
 		     uint8_t **der, size_t *len);
 
+/* The check of the server's certificate on outgoing connections. FN is
+ * called during the handshake, on the signaling thread, with the server's
+ * address and its leaf (chain_ok, root_fp, fp, cn filled): 0 accepts, -1
+ * refuses (FN logs why) and the handshake fails, so nothing is sent on
+ * the connection. A chain libssl could not verify is refused without
+ * asking FN (FN is told, chain_ok 0, for its log). */
+struct sip_tls_out_check {
+	int (*fn)(void *arg, const struct sockaddr *server,
+		  const struct sip_tls_cert *cert);
+	void *arg;
+};
+
+/* Every TLS context created on this thread until
+ * sip_tls_peer_out_check_end() (for instance by one nta_agent_add_tport)
+ * checks its outgoing connections' servers with CHK (borrowed: it must
+ * outlive those contexts). Incoming connections are untouched. */
+void sip_tls_peer_out_check_begin(const struct sip_tls_out_check *chk);
+void sip_tls_peer_out_check_end(void);
+
 /* How many certificates were recorded on this thread (tests: proves the
  * hook is in place). */
 uint64_t sip_tls_peer_recorded(void);

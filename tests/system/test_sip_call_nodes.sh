@@ -178,4 +178,32 @@ wait_until 20 "the caller to hang up" test -e "$CLUSTER_DIR/dies.rc"
 	fail "alice's BYE after n2 died: $(errors_of dies)"
 wait_until 5 "the call gone from n1's list" empty n1
 kill "$BOB_PID" 2>/dev/null || true
+
+step "n1 refuses a server at n2's node address that is not n2's NODE certificate"
+# fake NAME CERT KEY: a TLS server with CERT at n2's node address (n2 is
+# dead); alice's call gets 480, n1 logs the refusal, and the server never
+# receives a byte of SIP.
+sed "s/@STATUS@/480/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-480.xml"
+fake() {
+	openssl s_server -quiet -accept "127.0.0.1:$NODE2" -cert "$2" \
+		-key "$3" >"$CLUSTER_DIR/$1.out" 2>"$CLUSTER_DIR/$1.err" </dev/null &
+	local pid=$!
+	wait_until 5 "the fake server ($1)" ss -Hltn "sport = :$NODE2"
+	sipp_run "$1-call" "$(free_port)" "$CLUSTER_DIR/fail-480.xml" \
+		-inf "$CLUSTER_DIR/alice.csv" -auth_uri "1002@127.0.0.1:$SIP1" \
+		"127.0.0.1:$SIP1" || fail "$1: alice did not get 480: $(errors_of "$1-call")"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	grep -q "node leg to 127.0.0.1:$NODE2 refused before sending: $4" \
+		"$CLUSTER_DIR/n1.log" || fail "$1: n1 did not log the refusal"
+	grep -qa "INVITE\|SIP/2.0" "$CLUSTER_DIR/$1.out" &&
+		fail "$1: the fake server received SIP: $(head -3 "$CLUSTER_DIR/$1.out")"
+	return 0
+}
+# n2's CallManager certificate: the cluster CA's, another role.
+fake fake-cm "$CLUSTER_DIR/n2/pki/callmanager.pem" \
+	"$CLUSTER_DIR/n2/pki/callmanager.key" "not the NODE certificate of a member"
+# n1's own NODE certificate: a member's, but not the member at this address.
+fake fake-node "$CLUSTER_DIR/n1/pki/node.pem" "$CLUSTER_DIR/n1/pki/node.key" \
+	"the NODE certificate of member [0-9]*, which is not the member at this address"
 step "done"
