@@ -70,6 +70,16 @@ struct call {
 	uint64_t se_refresh_ms; /* se_ward: the next refresh */
 	nta_outgoing_t *se_orq; /* se_ward: the refresh under way */
 	char se_hdr[48];	/* Session-Expires value toward A */
+	/* The UPDATE telling a member the level (tell_node), and to whom. */
+	nta_outgoing_t *told_orq;
+	struct side *told_to;
+	/* A relayed re-INVITE without an offer (a member relays ward's
+	 * attended transfer so): the 2xx brought the offer, the answer
+	 * comes in the sender's ACK and goes on in the ACK to ack_to. */
+	int pend_offered;	/* the relayed re-INVITE held an offer */
+	struct side *ack_to;
+	uint32_t ack_cseq;
+	nta_incoming_t *ack_irq; /* that re-INVITE, until the sender's ACK */
 };
 
 struct sip_calls {
@@ -93,6 +103,20 @@ void contact_of(const struct sip_calls *cs, unsigned tp, char *out, size_t cap);
 enum sip_level side_level(const struct side *s);
 enum sip_level legs_level(const struct call *c, int keys);
 void level_hdr(const struct call *c, char *out, size_t cap);
+/* The Call-Info telling side S the level: C's level to a phone, this
+ * node's own word (near_level) to a node leg. */
+void info_to(const struct call *c, const struct side *s, char *out,
+	     size_t cap);
+enum sip_level near_level(const struct call *c, const struct side *n);
+/* A member's word in SIP on node leg S (its Call-Info security): S's
+ * level becomes it and C's level is recomputed; 1 when that changed it. */
+int node_told(struct call *c, struct side *s, const sip_t *sip);
+/* S's ends toward member NODE_ID over the node listener: 0 or -1. */
+int node_side(struct sip_calls *cs, struct side *s, uint64_t node_id);
+/* Node leg S hears this node's level in an UPDATE without a body; the
+ * member's answer tells its own, and a change reaches the phone on the
+ * other side in an UPDATE. Nothing for a phone's side. */
+void tell_node(struct call *c, struct side *s);
 int is_sdp(const sip_t *sip);
 char *sdp_for(struct call *c, const struct side *to, int kind,
 	      const sip_payload_t *pl, int *status);

@@ -293,7 +293,7 @@ int sip_call_node_caller_of(const sip_t *sip, struct sip_call_node_caller *out)
 	return found ? 0 : -1;
 }
 
-enum sip_level sip_call_node_level_cap(const sip_t *sip, enum sip_level level)
+int sip_call_node_told(const sip_t *sip, enum sip_level *out)
 {
 	enum sip_level told = SIP_LEVEL_NONSECURE;
 	int found = 0;
@@ -314,6 +314,16 @@ enum sip_level sip_call_node_level_cap(const sip_t *sip, enum sip_level level)
 		told = found && told < l ? told : l;
 		found = 1;
 	}
+	*out = told;
+	return found ? 0 : -1;
+}
+
+enum sip_level sip_call_node_level_cap(const sip_t *sip, enum sip_level level)
+{
+	enum sip_level told = SIP_LEVEL_NONSECURE;
+
+	if (sip_call_node_told(sip, &told) != 0)
+		told = SIP_LEVEL_NONSECURE; /* fail closed */
 	return told < level ? told : level;
 }
 

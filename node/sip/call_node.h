@@ -111,6 +111,12 @@ int sip_call_node_at(const struct sip_directory *dir, uint64_t node_id,
  * malformed (then the request is refused). */
 int sip_call_node_caller_of(const sip_t *sip, struct sip_call_node_caller *out);
 
+/* The level a member tells in request or response SIP over a node leg:
+ * 0 with *OUT the lowest Call-Info security parameter (an unknown value
+ * counts as nonsecure), -1 when SIP has none. Believed only on a node
+ * leg (its dialog runs over the node listener, whose peers are members). */
+int sip_call_node_told(const sip_t *sip, enum sip_level *out);
+
 /* The level of a call whose callee's side a member carried: LEVEL, or
  * lower when the member's 2xx SIP says so in its Call-Info security
  * parameter (call.c, "Call security level"); a 2xx without one caps it at

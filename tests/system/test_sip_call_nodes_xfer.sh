@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Transfer across nodes (docs/sip.md, "Calls between nodes"): bob's and
+# dave's phones register on n1, carol's on n2. Blind transfer: alice calls
+# bob through n1, bob REFERs her to carol's line; n1 reaches carol through
+# n2 over the node listener, carol answers, alice is re-INVITEd with her
+# offer, bob gets NOTIFY 200 and a BYE; alice and carol talk and hang up.
+# Attended transfer: bob calls carol (through n2), then REFERs alice with
+# Replaces of that call: carol's node leg joins alice's call, bob's two
+# legs end.
+. "$(dirname "$0")/lib.sh"
+
+SCEN=$WARD_SRC/tests/system/sip
+command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+for n in n1 n2; do
+	node_conf $n "[sip]" "digest_algorithms = MD5"
+done
+read -r _ SIP1 _ <<<"$(ward_sip n1)"
+read -r _ SIP2 _ <<<"$(ward_sip n2)"
+sipp_run() {
+	local name=$1 lport=$2 scen=$3
+	shift 3
+	mkdir -p "$CLUSTER_DIR/$name"
+	(cd "$CLUSTER_DIR/$name" && timeout 30 sipp -sf "$scen" -t u1 -m 1 \
+		-i 127.0.0.1 -p "$lport" -timeout 15 -trace_err "$@" \
+		</dev/null >/dev/null 2>&1)
+}
+errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | grep -v "^ *$" | tail -20; }
+# callee NAME PORT SCENARIO [ARGS]: a phone's SIPp in the background, its
+# code in NAME.rc.
+callee() {
+	local name=$1
+	rm -f "$CLUSTER_DIR/$name.rc"
+	(
+		rc=0
+		sipp_run "$@" || rc=$?
+		echo $rc >"$CLUSTER_DIR/$name.rc"
+	) &
+	sleep 0.3
+}
+callee_ok() {
+	wait_until 30 "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
+	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] || fail "$1: $(errors_of "$1")"
+}
+# caller_csv DEVICE USER NUMBER: SIPp's injection file.
+caller_csv() {
+	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s-secret-123];%s\n' \
+		"$1" "$2" "$2" "$3" >"$CLUSTER_DIR/caller-$2-$3.csv"
+	echo "$CLUSTER_DIR/caller-$2-$3.csv"
+}
+# register NAME PORT DEVICE USER SIPPORT
+register() {
+	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s-secret-123]\n' \
+		"$3" "$4" "$4" >"$CLUSTER_DIR/reg-$1.csv"
+	sipp_run "reg-$1" "$2" "$SCEN/register.xml" -inf "$CLUSTER_DIR/reg-$1.csv" \
+		"127.0.0.1:$5" || fail "$3 did not register: $(errors_of "reg-$1")"
+}
+transferor() {
+	local f=$CLUSTER_DIR/refer-$RANDOM.xml
+	sed "s|@TARGET@|$1|" "$SCEN/xfer_transferor.xml" >"$f"
+	echo "$f"
+}
+
+step "two nodes; alice 1001, bob 1002 (n1), carol 1003 (n2)"
+ward_init n1 nodexfer
+for u in alice bob carol; do
+	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
+done
+expect_rc 0 ward_ctl n1 profile add dig --digest-auth yes
+i=1
+for u in alice bob carol; do
+	expect_rc 0 ward_ctl n1 device add SEP00000000000$i --model 8841 \
+		--profile dig --lines 100$i --digest-user $u
+	i=$((i + 1))
+done
+ward_join n2 n1
+published() {
+	ward_ctl n1 --json node list |
+		jq -e '[.nodes[] | select(.sip_node_port > 0)] | length == 2'
+}
+wait_until 30 "both nodes publish their node listener" published
+BOB=$(free_port)
+CAROL=$(free_port)
+register bob "$BOB" SEP000000000002 bob "$SIP1"
+register carol "$CAROL" SEP000000000003 carol "$SIP2"
+on_n2() {
+	ward_ctl n1 --json device show SEP000000000003 |
+		jq -e '.registration.node == "n2"'
+}
+wait_until 20 "n1 to see carol's phone on n2" on_n2
+ALICE_CSV=$(caller_csv SEP000000000001 alice 1002)
+# The media relay of each node rewrites the target's port (7070).
+sed 's/m=audio 7070 /m=audio [0-9][0-9]* /' "$SCEN/xfer_transferee.xml" \
+	>"$CLUSTER_DIR/transferee.xml"
+
+step "blind transfer across nodes: bob (n1) REFERs alice to carol (n2)"
+callee target "$CAROL" "$SCEN/xfer_target.xml"
+callee transferor "$BOB" "$(transferor 1003@127.0.0.1)"
+sipp_run transferee "$(free_port)" "$CLUSTER_DIR/transferee.xml" \
+	-inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" ||
+	fail "the transfer failed: $(errors_of transferee) / $(errors_of transferor) / $(errors_of target)"
+callee_ok transferor
+callee_ok target
+grep -q "transfers SEP000000000001 to 1003 (SEP000000000003)" "$CLUSTER_DIR/n1.log" ||
+	fail "the transfer was not logged on n1"
+grep -q "call .* SEP000000000001 -> SEP000000000003 (1003) over" "$CLUSTER_DIR/n2.log" ||
+	fail "n2 did not place the transferee's call to carol"
+grep -q "SEP000000000001 <-> SEP000000000003 after the transfer" "$CLUSTER_DIR/n1.log" ||
+	fail "the transfer did not complete on n1"
+empty() { ward_ctl "$1" --json call list | jq -e '.calls | length == 0'; }
+wait_until 5 "the calls gone from n1" empty n1
+wait_until 5 "the calls gone from n2" empty n2
+
+step "attended transfer across nodes: bob calls carol (n2), then REFERs alice with Replaces"
+callee att-target "$CAROL" "$SCEN/att_target.xml"
+mkdir -p "$CLUSTER_DIR/att-consult"
+(
+	rc=0
+	cd "$CLUSTER_DIR/att-consult" && timeout 30 sipp -sf "$SCEN/replace_replaced.xml" \
+		-t u1 -m 1 -i 127.0.0.1 -p "$(free_port)" -timeout 15 -trace_err \
+		-trace_logs -inf "$(caller_csv SEP000000000002 bob 1003)" \
+		-auth_uri "1003@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" </dev/null >/dev/null 2>&1 || rc=$?
+	echo $rc >"$CLUSTER_DIR/att-consult.rc"
+) &
+wait_until 10 "bob's call to carol to be logged" sh -c "grep -qh '^REPLACES ' '$CLUSTER_DIR'/att-consult/*_logs.log"
+ESCAPED=$(grep -h '^REPLACES ' "$CLUSTER_DIR"/att-consult/*_logs.log | head -1 |
+	cut -d' ' -f2 | sed 's/@/%40/g; s/;/%3B/g; s/=/%3D/g')
+callee att-transferor "$BOB" "$(transferor "1003@127.0.0.1?Replaces=$ESCAPED")"
+sipp_run att-transferee "$(free_port)" "$CLUSTER_DIR/transferee.xml" \
+	-inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" ||
+	fail "the attended transfer failed: $(errors_of att-transferee) / $(errors_of att-transferor) / $(errors_of att-target)"
+callee_ok att-transferor
+callee_ok att-target
+callee_ok att-consult
+grep -q "SEP000000000002 joins SEP000000000001 to SEP000000000003 of call .* (attended)" \
+	"$CLUSTER_DIR/n1.log" || fail "the attended transfer was not logged"
+wait_until 5 "the calls gone from n1" empty n1
+wait_until 5 "the calls gone from n2" empty n2
+step "done"
