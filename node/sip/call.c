@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 struct call;
 #define NTA_LEG_MAGIC_T struct call
@@ -111,6 +112,23 @@ void level_hdr(const struct call *c, char *out, size_t cap)
 {
 	snprintf(out, cap, "<urn:x-cisco-remotecc:callinfo>;security=%s",
 		 level_param(c->level));
+}
+
+int leg_tag(const struct sip_calls *cs, nta_leg_t *leg)
+{
+	uint8_t r[16];
+	char t[64];
+	size_t n = 0;
+
+	if (RAND_bytes(r, sizeof r) != 1)
+		return -1;
+	for (size_t i = 0; i < sizeof r; i++)
+		n += (size_t)snprintf(t + n, sizeof t - n, "%02x", r[i]);
+	if (cs->env.node_id)
+		snprintf(t + n, sizeof t - n, "-w%llu",
+			 (unsigned long long)cs->env.node_id);
+	OPENSSL_cleanse(r, sizeof r);
+	return nta_leg_tag(leg, t) ? 0 : -1;
 }
 
 /* This node's own word on call C toward node leg N (call_node.h, "Level
@@ -550,6 +568,10 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			return 0;
 		}
 		st = map_failure(status, &phrase);
+		/* The member holding a replaced dialog answers as the local
+		 * case does. */
+		if (c->b.node.agent && status == 481)
+			st = 481, phrase = "Call/Transaction Does Not Exist";
 		log_info(TAG, "call %s: callee answered %d, caller gets %d",
 			 c->call_id, status, st);
 		nta_incoming_treply(c->irq_a, st, phrase, TAG_END());
@@ -980,7 +1002,7 @@ static int place_b(struct call *c, const sip_t *sip,
 	c->b.leg = nta_leg_tcreate(
 	    c->b.node.agent ? c->b.node.agent : cs->env.agent, on_leg, c,
 	    SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to), TAG_END());
-	if (!c->b.leg || !nta_leg_tag(c->b.leg, NULL))
+	if (!c->b.leg || leg_tag(cs, c->b.leg) != 0)
 		return 500;
 	if (is_sdp(sip)) {
 		c->a_offered = 1;
@@ -1027,6 +1049,21 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		   const struct sip_peer *peer, tport_t *tp, const char *caller,
 		   const struct sip_call_node_caller *from_node);
 
+/* A Replaces header for RP appended to the node headers HDRS: 0, or -1
+ * when it does not fit. */
+static int replaces_hdr(char *hdrs, size_t cap, const sip_replaces_t *rp)
+{
+	size_t n = strlen(hdrs);
+	int k;
+
+	if (!rp->rp_call_id || !rp->rp_to_tag || !rp->rp_from_tag)
+		return -1;
+	k = snprintf(hdrs + n, cap - n, "\r\nReplaces: %s;to-tag=%s;from-tag=%s%s",
+		     rp->rp_call_id, rp->rp_to_tag, rp->rp_from_tag,
+		     rp->rp_early_only ? ";early-only" : "");
+	return k > 0 && (size_t)k < cap - n ? 0 : -1;
+}
+
 void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		      const struct sip_peer *peer, tport_t *tp,
 		      const char *caller)
@@ -1067,10 +1104,10 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	struct call *c;
 	int st;
 
-	if (sip->sip_replaces) {
-		call_xfer_replaces(cs, msg, sip, peer, tp, caller);
+	if (sip->sip_replaces &&
+	    call_xfer_replaces(cs, msg, sip, peer, tp, caller, from_node,
+			       &remote) == 0)
 		return;
-	}
 	if (sip->sip_to->a_tag) {
 		refuse(cs, msg, 481, "Call Does Not Exist");
 		return;
@@ -1089,8 +1126,19 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 503, "Too Many Calls");
 		return;
 	}
-	st = find_callee(cs, caller, number, &callee, &binding);
-	if (st == 480 && !from_node && cs->env.node_agent)
+	if (remote) {
+		/* An INVITE with Replaces naming member REMOTE's dialog: that
+		 * member places it (its callee is who the dialog holds). */
+		memset(&callee, 0, sizeof callee);
+		snprintf(callee.name, sizeof callee.name, "member-%llu",
+			 (unsigned long long)remote);
+		st = sip_call_node_target(d, remote, number, &binding) == 0
+			 ? 0
+			 : 481;
+	} else {
+		st = find_callee(cs, caller, number, &callee, &binding);
+	}
+	if (st == 480 && !from_node && !remote && cs->env.node_agent)
 		st = sip_call_node_callee(cs->env.dir, cs->env.node_id, caller,
 					  number, &callee, &binding, &remote);
 	/* A trunk carries many calls: only phones have the per-device
@@ -1143,7 +1191,10 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		st = node_side(cs, &c->b, remote) ||
 		     sip_call_node_assert(c->b.node.hdrs, sizeof c->b.node.hdrs,
 					  c->a.user, cs->cfg.host, caller,
-					  side_level(&c->a));
+					  side_level(&c->a)) ||
+		     (sip->sip_replaces &&
+		      replaces_hdr(c->b.node.hdrs, sizeof c->b.node.hdrs,
+				   sip->sip_replaces));
 	if (st != 0) {
 		free(c);
 		refuse(cs, msg, 500, "Server Internal Error");
@@ -1191,7 +1242,7 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	    c->a.node.agent ? c->a.node.agent : cs->env.agent, on_leg, c,
 	    SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
 	    SIPTAG_TO(sip->sip_from), TAG_END());
-	if (!c->a.leg || !nta_leg_tag(c->a.leg, NULL)) {
+	if (!c->a.leg || leg_tag(cs, c->a.leg) != 0) {
 		call_free(c, "out of memory");
 		return;
 	}

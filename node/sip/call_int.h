@@ -103,6 +103,10 @@ void contact_of(const struct sip_calls *cs, unsigned tp, char *out, size_t cap);
 enum sip_level side_level(const struct side *s);
 enum sip_level legs_level(const struct call *c, int keys);
 void level_hdr(const struct call *c, char *out, size_t cap);
+/* Ward's tag for LEG: 128 random bits and "-wN", N this member's node id
+ * (none without one), so that an INVITE with Replaces reaching another
+ * member is routed here. 0 or -1. */
+int leg_tag(const struct sip_calls *cs, nta_leg_t *leg);
 /* The Call-Info telling side S the level: C's level to a phone, this
  * node's own word (near_level) to a node leg. */
 void info_to(const struct call *c, const struct side *s, char *out,
@@ -144,10 +148,16 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 /* A BYE from FROM while a transfer is under way: 1 when the transfer took
  * it (answered), 0 when the call ends as usual. */
 int call_xfer_bye(struct call *c, struct side *from, nta_incoming_t *irq);
-/* An INVITE with Replaces (MSG transferred, as for sip_calls_invite). */
-void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
-			const struct sip_peer *peer, tport_t *tp,
-			const char *caller);
+/* An INVITE with Replaces (MSG transferred, as for sip_calls_invite;
+ * FROM_NODE: it came from a member on the node listener, its new party
+ * being that node leg). Returns 0 when handled, or 1 (MSG still the
+ * caller's) with *REMOTE the member whose dialog the Replaces names (by
+ * ward's tag, leg_tag): the caller places it through that member. */
+int call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		       const struct sip_peer *peer, tport_t *tp,
+		       const char *caller,
+		       const struct sip_call_node_caller *from_node,
+		       uint64_t *remote);
 /* The call ends: whatever the transfer holds is released. */
 void call_xfer_free(struct call *c);
 

@@ -92,9 +92,7 @@ int sip_call_node_flow(const struct sip_directory *dir, uint64_t node_id,
 	return node_url(out, cap, "", host, port);
 }
 
-/* TARGET for member NODE_ID: 0, 1 when it has no node listener, -1 on a
- * read error. */
-static int target_of(const struct sip_directory *dir, uint64_t node_id,
+int sip_call_node_target(const struct sip_directory *dir, uint64_t node_id,
 		     const char *number, struct sip_reg_contact *t)
 {
 	char host[SIP_DIR_HOST_MAX];
@@ -155,7 +153,7 @@ int sip_call_node_callee(const struct sip_directory *dir, uint64_t self,
 		if (o->device_by_name(dir->ctx, rt.devices[i], dev) != 0 ||
 		    dev->is_trunk)
 			continue;
-		r = target_of(dir, node, number, target);
+		r = sip_call_node_target(dir, node, number, target);
 		if (r < 0)
 			return 503;
 		if (r != 0)
@@ -203,6 +201,22 @@ static int member_cert(const struct sip_directory *dir,
 		return -1;
 	}
 	return 0;
+}
+
+uint64_t sip_call_node_of_tag(const char *tag)
+{
+	const char *w = tag ? strstr(tag, "-w") : NULL;
+	uint64_t id = 0;
+	size_t n = 0;
+
+	if (!w)
+		return 0;
+	for (w += 2; w[n]; n++) {
+		if (w[n] < '0' || w[n] > '9' || n >= 19)
+			return 0;
+		id = id * 10 + (uint64_t)(w[n] - '0');
+	}
+	return n ? id : 0;
 }
 
 int sip_call_node_peer(const struct sip_directory *dir,

@@ -37,7 +37,7 @@
 #include "node/sip/registrar.h"
 #include "node/sip/tls_peer.h"
 
-#define SIP_CALL_NODE_HDR_MAX 384
+#define SIP_CALL_NODE_HDR_MAX 768
 
 /* What a side of a call holds when it is a node-to-node leg. */
 struct sip_call_node_leg {
@@ -102,6 +102,15 @@ int sip_call_node_peer(const struct sip_directory *dir,
  * any request is sent. */
 int sip_call_node_server(void *dir_arg, const struct sockaddr *server,
 			 const struct sip_tls_cert *cert);
+
+/* The member whose dialog ward's tag TAG is ("HEX-wN", call_int.h
+ * leg_tag): N, or 0 when TAG names none (not ward's, or malformed). */
+uint64_t sip_call_node_of_tag(const char *tag);
+
+/* TARGET for member NODE_ID, uri "sip:NUMBER@HOST:PORT;transport=tls":
+ * 0, 1 when it has no node listener, -1 on a read error. */
+int sip_call_node_target(const struct sip_directory *dir, uint64_t node_id,
+			 const char *number, struct sip_reg_contact *target);
 
 /* Whether member NODE_ID's record names SA as its node listener. */
 int sip_call_node_at(const struct sip_directory *dir, uint64_t node_id,

@@ -550,7 +550,7 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 	x->neu.leg = nta_leg_tcreate(
 	    x->neu.node.agent ? x->neu.node.agent : cs->env.agent, on_leg, c,
 	    SIPTAG_FROM_STR(fromh), SIPTAG_TO_STR(toh), TAG_END());
-	if (!x->neu.leg || !nta_leg_tag(x->neu.leg, NULL)) {
+	if (!x->neu.leg || leg_tag(cs, x->neu.leg) != 0) {
 		notify(from, 500, "Server Internal Error", 1);
 		xfer_release(c);
 		return 0;
@@ -625,67 +625,90 @@ static struct call *by_replaces(struct sip_calls *cs, const sip_replaces_t *rp,
 	return NULL;
 }
 
-void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
-			const struct sip_peer *peer, tport_t *tp,
-			const char *caller)
+int call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		       const struct sip_peer *peer, tport_t *tp,
+		       const char *caller,
+		       const struct sip_call_node_caller *from_node,
+		       uint64_t *remote)
 {
 	const struct sip_directory *d = cs->env.dir;
 	const char *cuser = sip->sip_from->a_url->url_user;
+	nta_agent_t *ag = from_node ? cs->env.node_agent : cs->env.agent;
 	struct side *slot = NULL;
 	struct call *c = by_replaces(cs, sip->sip_replaces, &slot);
 	struct call_xfer *x;
 	struct side neu;
+	uint64_t owner;
 	int st;
 
+	*remote = 0;
+	/* A dialog of another member (ward's tag says which): the INVITE
+	 * goes there over the node listener, never on from a member. */
+	owner = sip_call_node_of_tag(sip->sip_replaces->rp_to_tag);
+	if (!c && !sip->sip_to->a_tag && !from_node && cs->env.node_agent &&
+	    owner && owner != cs->env.node_id) {
+		*remote = owner;
+		return 1;
+	}
 	if (!c || sip->sip_to->a_tag) {
 		log_info(TAG, "INVITE with Replaces from %s: no such dialog",
 			 caller);
-		nta_msg_treply(cs->env.agent, msg, 481,
-			       "Call/Transaction Does Not Exist", TAG_END());
-		return;
+		nta_msg_treply(ag, msg, 481, "Call/Transaction Does Not Exist",
+			       TAG_END());
+		return 0;
 	}
-	if (c->state != CALL_TALKING || c->xfer || c->pend_irq) {
-		nta_msg_treply(cs->env.agent, msg, 486, "Busy Here", TAG_END());
-		return;
+	if (c->state != CALL_TALKING || c->xfer || c->pend_irq || c->ack_irq) {
+		nta_msg_treply(ag, msg, 486, "Busy Here", TAG_END());
+		return 0;
 	}
 	if (!is_sdp(sip) || !cuser || strlen(cuser) >= SIP_DIR_NAME_MAX) {
 		/* An offer is needed for the side that stays. */
-		nta_msg_treply(cs->env.agent, msg, 488, "Not Acceptable Here",
-			       TAG_END());
-		return;
+		nta_msg_treply(ag, msg, 488, "Not Acceptable Here", TAG_END());
+		return 0;
 	}
 	memset(&neu, 0, sizeof neu);
 	if (d->ops->device_by_name(d->ctx, caller, &neu.dev) != 0) {
-		nta_msg_treply(cs->env.agent, msg, 500, "Server Internal Error",
+		nta_msg_treply(ag, msg, 500, "Server Internal Error",
 			       TAG_END());
-		return;
+		return 0;
 	}
 	snprintf(neu.user, sizeof neu.user, "%s", cuser);
 	neu.transport = peer->transport;
 	flow_url(neu.flow, sizeof neu.flow,
 		 (const struct sockaddr *)&peer->addr, peer->transport);
 	contact_of(cs, neu.transport, neu.contact, sizeof neu.contact);
+	if (from_node) {
+		/* The new party is the member's node leg, at the level its
+		 * assertion says. */
+		neu.node.asserted = 1;
+		neu.node.level = from_node->level;
+		if (node_side(cs, &neu, from_node->node_id) != 0) {
+			nta_msg_treply(ag, msg, 500, "Server Internal Error",
+				       TAG_END());
+			return 0;
+		}
+	}
 	neu.encrypted = side_level(&neu) == SIP_LEVEL_ENCRYPTED;
 	x = xfer_new(c, slot, 1);
 	if (!x) {
-		nta_msg_treply(cs->env.agent, msg, 500, "Server Internal Error",
+		nta_msg_treply(ag, msg, 500, "Server Internal Error",
 			       TAG_END());
-		return;
+		return 0;
 	}
 	x->neu = neu;
-	x->irq_new = nta_incoming_create(cs->env.agent, NULL, msg, sip,
-					 NTATAG_TPORT(tp), TAG_END());
+	x->irq_new = nta_incoming_create(ag, NULL, msg, sip, NTATAG_TPORT(tp),
+					 TAG_END());
 	if (!x->irq_new) { /* msg freed by nta */
 		xfer_release(c);
-		return;
+		return 0;
 	}
 	nta_incoming_bind(x->irq_new, on_irq_new, c);
 	x->neu.leg = nta_leg_tcreate(
-	    cs->env.agent, on_leg, c, SIPTAG_CALL_ID(sip->sip_call_id),
+	    ag, on_leg, c, SIPTAG_CALL_ID(sip->sip_call_id),
 	    SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from), TAG_END());
-	if (!x->neu.leg || !nta_leg_tag(x->neu.leg, NULL)) {
+	if (!x->neu.leg || leg_tag(cs, x->neu.leg) != 0) {
 		xfer_release(c);
-		return;
+		return 0;
 	}
 	nta_incoming_tag(x->irq_new, nta_leg_get_tag(x->neu.leg));
 	nta_leg_server_route(x->neu.leg, sip->sip_record_route,
@@ -701,6 +724,7 @@ void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 				    TAG_END());
 		xfer_release(c);
 	}
+	return 0;
 }
 
 /* Session timers. Ward keeps the timer of A's dialog (the one whose

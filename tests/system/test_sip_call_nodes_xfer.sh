@@ -135,4 +135,42 @@ grep -q "SEP000000000002 joins SEP000000000001 to SEP000000000003 of call .* (at
 	"$CLUSTER_DIR/n1.log" || fail "the attended transfer was not logged"
 wait_until 5 "the calls gone from n1" empty n1
 wait_until 5 "the calls gone from n2" empty n2
+
+step "INVITE with Replaces across nodes: carol (n2) takes alice's place in her call with bob (n1)"
+sed 's/m=audio 7072 /m=audio [0-9][0-9]* /' "$SCEN/replace_stays.xml" \
+	>"$CLUSTER_DIR/stays.xml"
+callee stays "$BOB" "$CLUSTER_DIR/stays.xml"
+mkdir -p "$CLUSTER_DIR/replaced"
+(
+	rc=0
+	cd "$CLUSTER_DIR/replaced" && timeout 30 sipp -sf "$SCEN/replace_replaced.xml" \
+		-t u1 -m 1 -i 127.0.0.1 -p "$(free_port)" -timeout 15 -trace_err \
+		-trace_logs -inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" \
+		"127.0.0.1:$SIP1" </dev/null >/dev/null 2>&1 || rc=$?
+	echo $rc >"$CLUSTER_DIR/replaced.rc"
+) &
+wait_until 10 "alice's dialog to be logged" sh -c "grep -qh '^REPLACES ' '$CLUSTER_DIR'/replaced/*_logs.log"
+REPLACES=$(grep -h '^REPLACES ' "$CLUSTER_DIR"/replaced/*_logs.log | head -1 | cut -d' ' -f2)
+sed "s|@REPLACES@|$REPLACES|" "$SCEN/replace_replacer.xml" >"$CLUSTER_DIR/replacer.xml"
+sipp_run replacer "$(free_port)" "$CLUSTER_DIR/replacer.xml" \
+	-inf "$(caller_csv SEP000000000003 carol 1002)" \
+	-auth_uri "1002@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
+	fail "the replacing call failed: $(errors_of replacer) / $(errors_of stays)"
+callee_ok stays
+wait_until 10 "alice's side to end" test -e "$CLUSTER_DIR/replaced.rc"
+[ "$(cat "$CLUSTER_DIR/replaced.rc")" = 0 ] || fail "alice: $(errors_of replaced)"
+grep -q "SEP000000000003 replaces SEP000000000001" "$CLUSTER_DIR/n1.log" ||
+	fail "n1 did not log the replacement"
+wait_until 5 "the calls gone from n1" empty n1
+wait_until 5 "the calls gone from n2" empty n2
+
+step "INVITE with Replaces naming no dialog of n1's: n1 answers 481 through n2"
+sed "s/@STATUS@/481/; s|CSeq: \([12]\) INVITE|CSeq: \1 INVITE\n      Replaces: nosuch@127.0.0.1;to-tag=00-w1;from-tag=b|" \
+	"$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/replace-481.xml"
+sipp_run replace481 "$(free_port)" "$CLUSTER_DIR/replace-481.xml" \
+	-inf "$(caller_csv SEP000000000003 carol 1002)" \
+	-auth_uri "1002@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
+	fail "an unknown Replaces did not get 481: $(errors_of replace481)"
+grep -q "INVITE with Replaces from SEP000000000003: no such dialog" \
+	"$CLUSTER_DIR/n1.log" || fail "n1 did not answer the unknown Replaces"
 step "done"
