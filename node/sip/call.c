@@ -186,7 +186,9 @@ static void emit(struct call *c, const struct side *s, int initiator,
 	struct sip_dialog_event ev;
 	const struct side *o = s == &c->a ? &c->b : &c->a;
 
-	if (!c->cs->env.dialog_event)
+	/* A node leg's device is a member's: that member tells (presence
+	 * across nodes, presence_node.h). */
+	if (!c->cs->env.dialog_event || s->node.agent)
 		return;
 	ev.device = s->dev.name;
 	ev.line = s == &c->b ? c->number : s->user;

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Transfer across nodes (docs/sip.md, "Calls between nodes"): bob's and
-# dave's phones register on n1, carol's on n2. Blind transfer: alice calls
+# Transfer and presence across nodes (docs/sip.md, "Calls between
+# nodes"): bob's phone registers on n1, carol's on n2. Blind transfer: alice calls
 # bob through n1, bob REFERs her to carol's line; n1 reaches carol through
 # n2 over the node listener, carol answers, alice is re-INVITEd with her
 # offer, bob gets NOTIFY 200 and a BYE; alice and carol talk and hang up.
 # Attended transfer: bob calls carol (through n2), then REFERs alice with
 # Replaces of that call: carol's node leg joins alice's call, bob's two
-# legs end.
+# legs end. INVITE with Replaces sent to n2 naming alice's dialog on n1:
+# n2 routes it to n1, which puts carol in alice's place (and answers 481
+# for a dialog it does not hold). Presence: alice watches carol's line
+# on n1 while carol's call is handled on n2: n2 sends each dialog state
+# to n1 (node-to-node PUBLISH), and alice gets trying/early, confirmed
+# and terminated.
 . "$(dirname "$0")/lib.sh"
 
 SCEN=$WARD_SRC/tests/system/sip
@@ -62,8 +67,10 @@ transferor() {
 
 step "two nodes; alice 1001, bob 1002 (n1), carol 1003 (n2)"
 ward_init n1 nodexfer
+expect_rc 0 ward_ctl n1 presence-group add staff --allow staff
 for u in alice bob carol; do
-	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
+	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u \
+		--presence-group staff
 done
 expect_rc 0 ward_ctl n1 profile add dig --digest-auth yes
 i=1
@@ -173,4 +180,33 @@ sipp_run replace481 "$(free_port)" "$CLUSTER_DIR/replace-481.xml" \
 	fail "an unknown Replaces did not get 481: $(errors_of replace481)"
 grep -q "INVITE with Replaces from SEP000000000003: no such dialog" \
 	"$CLUSTER_DIR/n1.log" || fail "n1 did not answer the unknown Replaces"
+
+step "presence across nodes: alice watches carol's line on n1; carol (n2) calls bob (n1)"
+printf 'SEQUENTIAL\n1001;1003;[authentication username=alice password=alice-secret-123]\n' \
+	>"$CLUSTER_DIR/watch.csv"
+mkdir -p "$CLUSTER_DIR/watch"
+(
+	rc=0
+	cd "$CLUSTER_DIR/watch" && timeout 30 sipp -sf "$SCEN/presence_watch_calls.xml" \
+		-t u1 -m 1 -i 127.0.0.1 -p "$(free_port)" -timeout 25 -trace_err \
+		-trace_msg -inf "$CLUSTER_DIR/watch.csv" -auth_uri "1003@127.0.0.1:$SIP1" \
+		"127.0.0.1:$SIP1" </dev/null >/dev/null 2>&1 || rc=$?
+	echo $rc >"$CLUSTER_DIR/watch.rc"
+) &
+wait_until 10 "the watcher's initial NOTIFY" sh -c \
+	"cat '$CLUSTER_DIR'/watch/*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
+callee bob-answers "$BOB" "$SCEN/call_uas.xml"
+sipp_run carol-calls "$(free_port)" "$SCEN/call_uac.xml" -d 500 \
+	-inf "$(caller_csv SEP000000000003 carol 1002)" \
+	-auth_uri "1002@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
+	fail "carol's call to bob failed: $(errors_of carol-calls)"
+callee_ok bob-answers
+wait_until 15 "the watcher to see the call end" test -e "$CLUSTER_DIR/watch.rc"
+[ "$(cat "$CLUSTER_DIR/watch.rc")" = 0 ] || fail "the watcher: $(errors_of watch)"
+for st in 'state>\(trying\|early\)<' 'state>confirmed<' 'state>terminated<'; do
+	grep -q "$st" "$CLUSTER_DIR"/watch/*_messages.log ||
+		fail "no NOTIFY on n1 with carol's dialog in $st"
+done
+grep -q 'direction="initiator"' "$CLUSTER_DIR"/watch/*_messages.log ||
+	fail "carol's dialog is not shown as the initiator's"
 step "done"
