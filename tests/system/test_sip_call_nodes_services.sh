@@ -11,7 +11,8 @@
 # for a dialog it does not hold). Presence: alice watches carol's line
 # on n1 while carol's call is handled on n2: n2 sends each dialog state
 # to n1 (node-to-node PUBLISH), and alice gets trying/early, confirmed
-# and terminated.
+# and terminated; bob's phone hears the level in carol's hold and resume,
+# relayed over the node leg.
 . "$(dirname "$0")/lib.sh"
 
 SCEN=$WARD_SRC/tests/system/sip
@@ -40,7 +41,7 @@ callee() {
 		sipp_run "$@" || rc=$?
 		echo $rc >"$CLUSTER_DIR/$name.rc"
 	) &
-	sleep 0.3
+	wait_until 5 "$name's SIPp listening" sh -c "ss -Hlnu 'sport = :$2' | grep -q ."
 }
 callee_ok() {
 	wait_until 30 "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
@@ -195,7 +196,13 @@ mkdir -p "$CLUSTER_DIR/watch"
 ) &
 wait_until 10 "the watcher's initial NOTIFY" sh -c \
 	"cat '$CLUSTER_DIR'/watch/*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
-callee bob-answers "$BOB" "$SCEN/call_uas.xml"
+# Bob's phone (n1) must hear the level on carol's hold and resume, which
+# n2 relays over the node leg with its word on the level (Call-Info).
+sed 's#\(assign_to="\(hold\|resume\)"/>\)#\1\n      <ereg regexp="security=NotAuthenticated" search_in="hdr" header="Call-Info:" check_it="true" assign_to="lvl_\2"/>\n      <log message="level [$lvl_\2]"/>#' \
+	"$SCEN/call_uas.xml" >"$CLUSTER_DIR/uas_level.xml"
+[ "$(grep -c 'assign_to="lvl_' "$CLUSTER_DIR/uas_level.xml")" = 2 ] ||
+	fail "the level checks were not added to the callee's scenario"
+callee bob-answers "$BOB" "$CLUSTER_DIR/uas_level.xml"
 sipp_run carol-calls "$(free_port)" "$SCEN/call_uac.xml" -d 500 \
 	-inf "$(caller_csv SEP000000000003 carol 1002)" \
 	-auth_uri "1002@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
