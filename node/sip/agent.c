@@ -31,9 +31,9 @@ struct sip_role;
 
 #include "common/errmsg.h"
 #include "common/log.h"
-#include "node/sip/conn.h"
 #include "node/sip/call.h"
 #include "node/sip/call_node.h"
+#include "node/sip/conn.h"
 #include "node/sip/presence_node.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
@@ -517,7 +517,8 @@ static int on_pnode_response(struct sip_role *r, nta_outgoing_t *orq,
 static void pnode_send(struct sip_role *r, uint64_t node, const char *event,
 		       const char *body, int len)
 {
-	char url[SIP_HOST_MAX + 64], from[SIP_HOST_MAX + 48], to[SIP_HOST_MAX + 16];
+	char url[SIP_HOST_MAX + 64], from[SIP_HOST_MAX + 48],
+	    to[SIP_HOST_MAX + 16];
 	const char *h = r->cfg.hosts[0];
 	int v6 = strchr(h, ':') != NULL;
 	msg_t *msg;
@@ -543,18 +544,18 @@ static void pnode_send(struct sip_role *r, uint64_t node, const char *event,
 		return;
 	sip = sip_object(msg);
 	home = msg_home(msg);
-	if (sip_add_tl(msg, sip,
-		       SIPTAG_REQUEST(sip_request_create(
-			   home, SIP_METHOD_PUBLISH,
-			   (url_string_t *)url_make(home, url), NULL)),
-		       SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to),
-		       SIPTAG_CALL_ID(sip_call_id_create(home, NULL)),
-		       SIPTAG_CSEQ(sip_cseq_create(home, 1, SIP_METHOD_PUBLISH)),
-		       SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_EVENT_STR(event),
-		       SIPTAG_CONTENT_TYPE_STR(SIP_PNODE_CTYPE),
-		       SIPTAG_PAYLOAD(
-			   sip_payload_create(home, body, (isize_t)len)),
-		       TAG_END()) < 0 ||
+	if (sip_add_tl(
+		msg, sip,
+		SIPTAG_REQUEST(sip_request_create(
+		    home, SIP_METHOD_PUBLISH,
+		    (url_string_t *)url_make(home, url), NULL)),
+		SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to),
+		SIPTAG_CALL_ID(sip_call_id_create(home, NULL)),
+		SIPTAG_CSEQ(sip_cseq_create(home, 1, SIP_METHOD_PUBLISH)),
+		SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_EVENT_STR(event),
+		SIPTAG_CONTENT_TYPE_STR(SIP_PNODE_CTYPE),
+		SIPTAG_PAYLOAD(sip_payload_create(home, body, (isize_t)len)),
+		TAG_END()) < 0 ||
 	    !nta_outgoing_mcreate(r->node_agent, on_pnode_response, r, NULL,
 				  msg, TAG_END())) {
 		msg_destroy(msg);
@@ -711,14 +712,14 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	r->node_check.arg = r;
 	sip_tls_peer_out_check_begin(&r->node_check);
 	rc = nta_agent_add_tport(
-		r->node_agent, URL_STRING_MAKE(url),
-		TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
-		/* A member reached must show a certificate of the cluster
-		 * CA (cafile.pem) before anything is sent to it; incoming
-		 * peers are judged by call_node.c, which answers and logs. */
-		TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT), TPTAG_PONG2PING(1),
-		TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
-		TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
+	    r->node_agent, URL_STRING_MAKE(url),
+	    TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
+	    /* A member reached must show a certificate of the cluster
+	     * CA (cafile.pem) before anything is sent to it; incoming
+	     * peers are judged by call_node.c, which answers and logs. */
+	    TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT), TPTAG_PONG2PING(1),
+	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
+	    TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
 	sip_tls_peer_out_check_end();
 	if (rc < 0) {
 		errmsg_set(errmsg, errcap, "sip: cannot listen on %s: %s", url,

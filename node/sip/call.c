@@ -140,15 +140,13 @@ enum sip_level near_level(const struct call *c, const struct side *n)
 	const struct side *o = n == &c->a ? &c->b : &c->a;
 	enum sip_level l = side_level(o);
 
-	if (l == SIP_LEVEL_ENCRYPTED &&
-	    (!(c->cs->env.media || c->offer_keys) || !o->encrypted ||
-	     !n->encrypted))
+	if (l == SIP_LEVEL_ENCRYPTED && (!(c->cs->env.media || c->offer_keys) ||
+					 !o->encrypted || !n->encrypted))
 		l = SIP_LEVEL_AUTHENTICATED;
 	return l;
 }
 
-void info_to(const struct call *c, const struct side *s, char *out,
-	     size_t cap)
+void info_to(const struct call *c, const struct side *s, char *out, size_t cap)
 {
 	snprintf(out, cap, "<urn:x-cisco-remotecc:callinfo>;security=%s",
 		 level_param(s->node.agent ? near_level(c, s) : c->level));
@@ -642,7 +640,6 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	return 0;
 }
 
-/* The answer to a relayed in-dialog request goes back to its sender. */
 /* The sender's ACK to a relayed re-INVITE that had no offer: the answer
  * it holds goes on in the ACK to the side whose 2xx made the offer (no
  * ACK in time: that side gets one without a body). */
@@ -668,6 +665,7 @@ static int on_irq_ack(struct call *c, nta_incoming_t *irq, sip_t const *sip)
 	return 0;
 }
 
+/* The answer to a relayed in-dialog request goes back to its sender. */
 static int on_resp_relay(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 {
 	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
@@ -714,8 +712,8 @@ static int on_resp_relay(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	nta_incoming_treply(
 	    c->pend_irq, status, phrase,
 	    TAG_IF(status < 300, SIPTAG_CONTACT_STR(from->contact)),
-	    TAG_IF(status < 300 && (invite || from->node.agent ||
-				    to->node.agent),
+	    TAG_IF(status < 300 &&
+		       (invite || from->node.agent || to->node.agent),
 		   SIPTAG_CALL_INFO_STR(info)),
 	    TAG_IF(c->se_s && from == &c->a && status < 300,
 		   SIPTAG_SESSION_EXPIRES_STR(c->se_hdr)),
@@ -1060,8 +1058,9 @@ static int replaces_hdr(char *hdrs, size_t cap, const sip_replaces_t *rp)
 
 	if (!rp->rp_call_id || !rp->rp_to_tag || !rp->rp_from_tag)
 		return -1;
-	k = snprintf(hdrs + n, cap - n, "\r\nReplaces: %s;to-tag=%s;from-tag=%s%s",
-		     rp->rp_call_id, rp->rp_to_tag, rp->rp_from_tag,
+	k = snprintf(hdrs + n, cap - n,
+		     "\r\nReplaces: %s;to-tag=%s;from-tag=%s%s", rp->rp_call_id,
+		     rp->rp_to_tag, rp->rp_from_tag,
 		     rp->rp_early_only ? ";early-only" : "");
 	return k > 0 && (size_t)k < cap - n ? 0 : -1;
 }
@@ -1280,7 +1279,8 @@ void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms)
 			continue;
 		if (c->state == CALL_TRYING && c->b.node.refused) {
 			nta_incoming_treply(c->irq_a, 480,
-					    "Temporarily Unavailable", TAG_END());
+					    "Temporarily Unavailable",
+					    TAG_END());
 			call_free(c, "the member's node listener failed the "
 				     "certificate check");
 			continue;

@@ -93,7 +93,8 @@ void sip_calls_node_request(struct sip_calls *cs, msg_t *msg, sip_t *sip,
  * (call_node.h sip_call_node_server): the calls still trying the member
  * whose node listener is there get 480 at the next tick, instead of
  * waiting for their INVITE's timeout. */
-void sip_calls_node_refused(struct sip_calls *cs, const struct sockaddr *server);
+void sip_calls_node_refused(struct sip_calls *cs,
+			    const struct sockaddr *server);
 
 /* Once a second: rings past ring_s are cancelled. */
 void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms);

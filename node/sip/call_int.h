@@ -76,7 +76,7 @@ struct call {
 	/* A relayed re-INVITE without an offer (a member relays ward's
 	 * attended transfer so): the 2xx brought the offer, the answer
 	 * comes in the sender's ACK and goes on in the ACK to ack_to. */
-	int pend_offered;	/* the relayed re-INVITE held an offer */
+	int pend_offered; /* the relayed re-INVITE held an offer */
 	struct side *ack_to;
 	uint32_t ack_cseq;
 	nta_incoming_t *ack_irq; /* that re-INVITE, until the sender's ACK */
@@ -109,8 +109,7 @@ void level_hdr(const struct call *c, char *out, size_t cap);
 int leg_tag(const struct sip_calls *cs, nta_leg_t *leg);
 /* The Call-Info telling side S the level: C's level to a phone, this
  * node's own word (near_level) to a node leg. */
-void info_to(const struct call *c, const struct side *s, char *out,
-	     size_t cap);
+void info_to(const struct call *c, const struct side *s, char *out, size_t cap);
 enum sip_level near_level(const struct call *c, const struct side *n);
 /* A member's word in SIP on node leg S (its Call-Info security): S's
  * level becomes it and C's level is recomputed; 1 when that changed it. */

@@ -93,7 +93,7 @@ int sip_call_node_flow(const struct sip_directory *dir, uint64_t node_id,
 }
 
 int sip_call_node_target(const struct sip_directory *dir, uint64_t node_id,
-		     const char *number, struct sip_reg_contact *t)
+			 const char *number, struct sip_reg_contact *t)
 {
 	char host[SIP_DIR_HOST_MAX];
 	unsigned port = 0;

@@ -72,7 +72,8 @@ static int callid_ok(const char *s)
 	if (!s)
 		return 0;
 	for (; s[n]; n++)
-		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f ||
+		if ((unsigned char)s[n] <= 0x20 ||
+		    (unsigned char)s[n] >= 0x7f ||
 		    n + 1 >= SIP_PNODE_CALLID_MAX)
 			return 0;
 	return n > 0;
@@ -186,8 +187,8 @@ int sip_pnode_dialog_body(const struct sip_dialog_event *ev, char *out,
 	int n;
 
 	if (ev->state < SIP_DLG_TRYING || ev->state > SIP_DLG_TERMINATED ||
-	    !name_ok(ev->device, 0) || !name_ok(line, 1) ||
-	    !name_ok(peer, 1) || !callid_ok(ev->call_id))
+	    !name_ok(ev->device, 0) || !name_ok(line, 1) || !name_ok(peer, 1) ||
+	    !callid_ok(ev->call_id))
 		return -1;
 	n = snprintf(out, cap,
 		     "device=%s\nline=%s\ncall-id=%s\npeer=%s\ninitiator=%d\n"

@@ -223,15 +223,15 @@ typedef void (*set_verify_fn)(SSL_CTX *, int, SSL_verify_cb);
  * the peer sees only a 403. */
 /* The outgoing connection of SSL, at DEPTH of its server's chain, under
  * CHK: 1 to go on, 0 to fail the handshake. */
-static int check_server(const struct sip_tls_out_check *chk, SSL *ssl,
-			int ok, X509_STORE_CTX *store)
+static int check_server(const struct sip_tls_out_check *chk, SSL *ssl, int ok,
+			X509_STORE_CTX *store)
 {
 	struct sip_tls_cert tc;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
-	X509 *leaf = chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0)
-						     : NULL;
+	X509 *leaf =
+	    chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0) : NULL;
 	unsigned len = 0;
 	int fd = SSL_get_fd(ssl);
 
@@ -247,8 +247,9 @@ static int check_server(const struct sip_tls_out_check *chk, SSL *ssl,
 		X509_NAME_get_text_by_NID(X509_get_subject_name(leaf),
 					  NID_commonName, tc.cn, sizeof tc.cn);
 	}
-	snprintf(tc.verify_error, sizeof tc.verify_error, "%s",
-		 X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
+	snprintf(
+	    tc.verify_error, sizeof tc.verify_error, "%s",
+	    X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
 	if (ok && leaf && X509_STORE_CTX_get_error(store) == X509_V_OK) {
 		X509 *root = sk_X509_value(chain, sk_X509_num(chain) - 1);
 		tc.chain_ok =

@@ -12,22 +12,23 @@
 
 #include "node/sip/presence_node.h"
 
-static int parse(const char *event, const char *body,
-		 struct sip_pnode_msg *m)
+static int parse(const char *event, const char *body, struct sip_pnode_msg *m)
 {
 	return sip_pnode_parse(event, body, strlen(body), m);
 }
 
 static void test_bodies_round_trip(void **state)
 {
-	struct sip_dialog_event ev = {
-	    .device = "SEP000000000003",
-	    .line = "1003",
-	    .call_id = "a84b4c76e66710@pc33",
-	    .peer = "1002",
-	    .initiator = 1,
-	    .state = SIP_DLG_CONFIRMED,
-	}, back;
+	struct sip_dialog_event ev =
+				    {
+					.device = "SEP000000000003",
+					.line = "1003",
+					.call_id = "a84b4c76e66710@pc33",
+					.peer = "1002",
+					.initiator = 1,
+					.state = SIP_DLG_CONFIRMED,
+				    },
+				back;
 	struct sip_pnode_msg m;
 	char body[SIP_PNODE_BODY_MAX];
 	int n;
@@ -35,9 +36,8 @@ static void test_bodies_round_trip(void **state)
 	(void)state;
 	n = sip_pnode_dialog_body(&ev, body, sizeof body);
 	assert_true(n > 0);
-	assert_int_equal(sip_pnode_parse(SIP_PNODE_EVENT_DIALOG, body,
-					 (size_t)n, &m),
-			 0);
+	assert_int_equal(
+	    sip_pnode_parse(SIP_PNODE_EVENT_DIALOG, body, (size_t)n, &m), 0);
 	assert_int_equal(m.dialog, 1);
 	sip_pnode_event(&m, &back);
 	assert_string_equal(back.device, ev.device);
@@ -75,9 +75,8 @@ static void test_malformed_bodies_are_refused(void **state)
 			       "initiator=0\n",
 			       &m),
 			 -1);
-	assert_int_equal(parse(SIP_PNODE_EVENT_WATCH, "device=D\ndevice=E\n",
-			       &m),
-			 -1);
+	assert_int_equal(
+	    parse(SIP_PNODE_EVENT_WATCH, "device=D\ndevice=E\n", &m), -1);
 	assert_int_equal(parse(SIP_PNODE_EVENT_WATCH, "device=D\nline=1\n", &m),
 			 -1);
 	assert_int_equal(parse(SIP_PNODE_EVENT_WATCH, "device=D", &m), -1);
@@ -98,9 +97,8 @@ static void test_malformed_bodies_are_refused(void **state)
 			       "initiator=0\nstate=registered\n",
 			       &m),
 			 -1);
-	assert_int_equal(sip_pnode_parse(SIP_PNODE_EVENT_WATCH, "device=D\0\n",
-					 10, &m),
-			 -1);
+	assert_int_equal(
+	    sip_pnode_parse(SIP_PNODE_EVENT_WATCH, "device=D\0\n", 10, &m), -1);
 }
 
 static void test_a_watch_is_told_once_a_minute(void **state)
@@ -140,7 +138,8 @@ static void test_watchers_lapse(void **state)
 	/* More members than places: the one lapsing first goes. */
 	for (uint64_t n = 10; n < 10 + SIP_PNODE_PER_DEV + 1; n++)
 		sip_pnode_watch(t, "F", n, 5000 + n);
-	assert_int_equal(sip_pnode_watchers(t, "F", 6000, w), SIP_PNODE_PER_DEV);
+	assert_int_equal(sip_pnode_watchers(t, "F", 6000, w),
+			 SIP_PNODE_PER_DEV);
 	sip_pnode_free(t);
 }
 
