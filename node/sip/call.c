@@ -1143,8 +1143,8 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		st = sip_call_node_callee(cs->env.dir, cs->env.node_id, caller,
 					  number, &callee, &binding, &remote);
 	/* A trunk carries many calls: only phones have the per-device
-	 * bound. */
-	if (st == 0 && !callee.is_trunk &&
+	 * bound (a replaced dialog's member holds the device's count). */
+	if (st == 0 && !callee.is_trunk && !sip->sip_replaces &&
 	    device_calls(cs, callee.name) >= cs->cfg.max_per_device)
 		st = 486;
 	if (st != 0) {
