@@ -707,18 +707,19 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	}
 	snprintf(url, sizeof url, "sips:%s%s%s:%u;transport=tls", v6 ? "[" : "",
 		 h, v6 ? "]" : "", r->cfg.node_port);
-	/* A member reached must show its own NODE certificate (call_node.h)
-	 * before anything is sent to it. */
+	/* A member reached must show its own NODE certificate, chaining to
+	 * the cluster CA (cafile.pem), before anything is sent to it
+	 * (call_node.h: this context's own check, not the thread's);
+	 * incoming peers are judged by call_node.c, which answers and logs.
+	 * The requests queued for a refused one fail at once. */
 	r->node_check.fn = node_server_check;
 	r->node_check.arg = r;
 	sip_tls_peer_out_check_begin(&r->node_check);
 	rc = nta_agent_add_tport(
 	    r->node_agent, URL_STRING_MAKE(url),
 	    TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
-	    /* A member reached must show a certificate of the cluster
-	     * CA (cafile.pem) before anything is sent to it; incoming
-	     * peers are judged by call_node.c, which answers and logs. */
-	    TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT), TPTAG_PONG2PING(1),
+	    TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT), TPTAG_SDWN_ERROR(1),
+	    TPTAG_PONG2PING(1),
 	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
 	    TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
 	sip_tls_peer_out_check_end();

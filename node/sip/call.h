@@ -89,7 +89,7 @@ void sip_calls_node_request(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 			    const struct sip_peer *peer, tport_t *tp,
 			    int *close);
 
-/* The node agent refused the server at SERVER during the TLS handshake
+/* The node agent refused the server at SERVER after its TLS handshake
  * (call_node.h sip_call_node_server): the calls still trying the member
  * whose node listener is there get 480 at the next tick, instead of
  * waiting for their INVITE's timeout. */

@@ -98,8 +98,8 @@ int sip_call_node_peer(const struct sip_directory *dir,
  * CERT chains to the cluster CA and is the NODE certificate of the
  * current member whose node record names SERVER as its node listener —
  * the member the call means to reach; otherwise -1, logged ("node leg to
- * ADDR refused before sending: REASON"), and the handshake fails before
- * any request is sent. */
+ * ADDR refused before sending: REASON"), and the connection closes
+ * before any request is written on it. */
 int sip_call_node_server(void *dir_arg, const struct sockaddr *server,
 			 const struct sip_tls_cert *cert);
 

@@ -228,20 +228,27 @@ static struct entry *record(SSL *ssl, X509 *leaf)
 	return victim;
 }
 
-/* A connection ward opened: the thread's check decides whether it may
- * carry anything (tls_peer.h). 0 or -1. */
+/* A connection ward opened: its context's own check if it has one
+ * (sip_tls_peer_out_check_begin), else the thread's, decides whether it
+ * may carry anything (tls_peer.h). 0 or -1. */
 static int outgoing_ok(SSL *ssl, const struct entry *e)
 {
 	struct table *t = tls_table;
+	const struct sip_tls_out_check *chk = NULL;
 
-	if (!t->out_fn || SSL_is_server(ssl))
+	if (SSL_is_server(ssl))
 		return 0;
-	/* A context with its own check had it during the handshake. */
-	if (out_check_idx >= 0 &&
-	    SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), out_check_idx))
+	if (out_check_idx >= 0)
+		chk = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), out_check_idx);
+	if (!chk && !t->out_fn)
 		return 0;
 	if (!e) /* no peer address: nothing to judge it by */
 		return -1;
+	if (chk)
+		return chk->fn(chk->arg, (const struct sockaddr *)&e->addr,
+			       &e->cert) == 0
+			   ? 0
+			   : -1;
 	return t->out_fn(t->out_arg, (const struct sockaddr *)&e->addr,
 			 &e->cert) == 0
 		   ? 0
@@ -254,55 +261,11 @@ typedef void (*set_verify_fn)(SSL_CTX *, int, SSL_verify_cb);
 /* Every handshake completes whatever the certificate; the verdict is kept
  * (SSL_get_verify_result) for ward to refuse with a logged reason while
  * the peer sees only a 403. */
-/* The outgoing connection of SSL, at DEPTH of its server's chain, under
- * CHK: 1 to go on, 0 to fail the handshake. */
-static int check_server(const struct sip_tls_out_check *chk, SSL *ssl, int ok,
-			X509_STORE_CTX *store)
-{
-	struct sip_tls_cert tc;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
-	X509 *leaf =
-	    chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0) : NULL;
-	unsigned len = 0;
-	int fd = SSL_get_fd(ssl);
-
-	if (ok && X509_STORE_CTX_get_error_depth(store) != 0)
-		return 1; /* the leaf's turn decides */
-	memset(&tc, 0, sizeof tc);
-	memset(&ss, 0, sizeof ss);
-	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
-		return 0;
-	if (leaf) {
-		tc.present = 1;
-		X509_digest(leaf, EVP_sha256(), tc.fp, &len);
-		X509_NAME_get_text_by_NID(X509_get_subject_name(leaf),
-					  NID_commonName, tc.cn, sizeof tc.cn);
-	}
-	snprintf(
-	    tc.verify_error, sizeof tc.verify_error, "%s",
-	    X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
-	if (ok && leaf && X509_STORE_CTX_get_error(store) == X509_V_OK) {
-		X509 *root = sk_X509_value(chain, sk_X509_num(chain) - 1);
-		tc.chain_ok =
-		    X509_digest(root, EVP_sha256(), tc.root_fp, &len) == 1;
-	}
-	if (chk->fn(chk->arg, (struct sockaddr *)&ss, &tc) != 0)
-		return 0;
-	return tc.chain_ok;
-}
-
 static int keep_verdict(int ok, X509_STORE_CTX *store)
 {
-	SSL *ssl = X509_STORE_CTX_get_ex_data(
-	    store, SSL_get_ex_data_X509_STORE_CTX_idx());
-	const struct sip_tls_out_check *chk;
-
-	if (!ssl || SSL_is_server(ssl) || out_check_idx < 0)
-		return 1;
-	chk = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), out_check_idx);
-	return chk ? check_server(chk, ssl, ok, store) : 1;
+	(void)ok;
+	(void)store;
+	return 1;
 }
 
 /* Interposes libssl's function for libsofia's call: on a signaling thread

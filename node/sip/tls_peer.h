@@ -68,23 +68,19 @@ typedef int (*sip_tls_peer_out_fn)(void *arg, const struct sockaddr *sa,
 /* Sets (FN NULL: clears) this thread's check of outgoing connections. */
 void sip_tls_peer_set_outgoing(sip_tls_peer_out_fn fn, void *arg);
 
-/* The check of the server's certificate on outgoing connections. FN is
- * called during the handshake, on the signaling thread, with the server's
- * address and its leaf (chain_ok, root_fp, fp, cn filled): 0 accepts, -1
- * refuses (FN logs why) and the handshake fails, so nothing is sent on
- * the connection. A chain libssl could not verify is refused without
- * asking FN (FN is told, chain_ok 0, for its log). */
+/* A check of its own for the outgoing connections of some TLS contexts
+ * (the node listener's: members only, call_node.h): FN is called as the
+ * thread's check would be (same time, same refusal), instead of it. */
 struct sip_tls_out_check {
-	int (*fn)(void *arg, const struct sockaddr *server,
-		  const struct sip_tls_cert *cert);
+	sip_tls_peer_out_fn fn;
 	void *arg;
 };
 
 /* Every TLS context created on this thread until
  * sip_tls_peer_out_check_end() (for instance by one nta_agent_add_tport)
- * checks its outgoing connections' servers with CHK (borrowed: it must
- * outlive those contexts), during the handshake, instead of the thread's
- * check below. Incoming connections are untouched. */
+ * checks its outgoing connections with CHK (borrowed: it must outlive
+ * those contexts) instead of the thread's check. Incoming connections
+ * are untouched. */
 void sip_tls_peer_out_check_begin(const struct sip_tls_out_check *chk);
 void sip_tls_peer_out_check_end(void);
 
