@@ -715,13 +715,12 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	r->node_check.fn = node_server_check;
 	r->node_check.arg = r;
 	sip_tls_peer_out_check_begin(&r->node_check);
-	rc = nta_agent_add_tport(
-	    r->node_agent, URL_STRING_MAKE(url),
-	    TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
-	    TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT), TPTAG_SDWN_ERROR(1),
-	    TPTAG_PONG2PING(1),
-	    TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
-	    TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
+	rc = nta_agent_add_tport(r->node_agent, URL_STRING_MAKE(url),
+				 TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
+				 TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT),
+				 TPTAG_SDWN_ERROR(1), TPTAG_PONG2PING(1),
+				 TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
+				 TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
 	sip_tls_peer_out_check_end();
 	if (rc < 0) {
 		errmsg_set(errmsg, errcap, "sip: cannot listen on %s: %s", url,
