@@ -133,8 +133,8 @@ int leg_tag(const struct sip_calls *cs, nta_leg_t *leg)
 
 /* This node's own word on call C toward node leg N (call_node.h, "Level
  * across nodes"): the level of the other side's leg and of the keys,
- * whatever the member told of its side — what the member combines with
- * its own. */
+ * capped by the media table's last verdict, whatever the member told of
+ * its side — what the member combines with its own. */
 enum sip_level near_level(const struct call *c, const struct side *n)
 {
 	const struct side *o = n == &c->a ? &c->b : &c->a;
@@ -143,6 +143,8 @@ enum sip_level near_level(const struct call *c, const struct side *n)
 	if (l == SIP_LEVEL_ENCRYPTED && (!(c->cs->env.media || c->offer_keys) ||
 					 !o->encrypted || !n->encrypted))
 		l = SIP_LEVEL_AUTHENTICATED;
+	if (c->media_said && c->media_level < l)
+		l = c->media_level;
 	return l;
 }
 
@@ -161,6 +163,8 @@ int node_told(struct call *c, struct side *s, const sip_t *sip)
 	s->node.asserted = 1;
 	s->node.level = told;
 	c->level = legs_level(c, c->cs->env.media || c->offer_keys);
+	if (c->media_said && c->media_level < c->level)
+		c->level = c->media_level;
 	if (c->level == before)
 		return 0;
 	log_info(TAG, "call %s security level now %s (member %llu told %s)",
@@ -262,8 +266,11 @@ char *sdp_for(struct call *c, const struct side *to, int kind,
 		else
 			rc = m->ops->reanswer(m->ctx, c->media, pl->pl_data,
 					      pl->pl_len, out, cap, &len, &lvl);
-		if (rc == 0 && (kind == 'a' || kind == 'A'))
+		if (rc == 0 && (kind == 'a' || kind == 'A')) {
 			c->level = lvl;
+			c->media_level = lvl;
+			c->media_said = 1;
+		}
 	} else {
 		int n = sip_call_sdp_filter(pl->pl_data, pl->pl_len,
 					    to->encrypted, out, cap, &had);

@@ -54,6 +54,10 @@ struct call {
 	struct side *pend_from;
 	struct sip_media_call *media; /* owned by the media table */
 	enum sip_level level;
+	/* The media table's last verdict on an answer (media_said set): a
+	 * cap on what a member's word makes of the level. */
+	enum sip_level media_level;
+	int media_said;
 	enum sip_level told_b; /* the level B's INVITE announced */
 	int offer_keys;	       /* A's offer carried a=crypto */
 	char *answer_a;	       /* ward's answer to A, for 18x then 200; owned,
