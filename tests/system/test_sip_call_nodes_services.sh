@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Transfer and presence across nodes (docs/sip.md, "Calls between
-# nodes"): bob's phone registers on n1, carol's on n2. Blind transfer: alice calls
-# bob through n1, bob REFERs her to carol's line; n1 reaches carol through
+# nodes"): bob's phone registers on n1, carol's on n2. Blind transfer:
+# alice calls bob through n1, bob REFERs her to carol's line; n1 reaches carol through
 # n2 over the node listener, carol answers, alice is re-INVITEd with her
 # offer, bob gets NOTIFY 200 and a BYE; alice and carol talk and hang up.
 # Attended transfer: bob calls carol (through n2), then REFERs alice with
