@@ -7,9 +7,10 @@
 # the node's log (at debug level), its store, its Raft log and snapshots,
 # or the audit records wardctl reads.
 #
-# The cluster stays in non-secure mode (mixed mode needs a CTL signed with
-# two tokens, tests/system/test_security.sh): the B2BUA still gives keys
-# only to an encrypted-mode profile over TLS, which is what this needs.
+# First in a non-secure cluster, where no device certificate is checked:
+# the encrypted profile is not in force, A's RTP/SAVP offer gets 488 and
+# no key reaches either phone. Then in mixed mode (two tokens, a CTL),
+# where it is: keys go only to an encrypted-mode profile over TLS.
 . "$(dirname "$0")/lib.sh"
 
 PKI=$CLUSTER_DIR/pki
@@ -39,15 +40,28 @@ expect_rc 0 ward_ctl n1 device add $B --model 8841 --capabilities tls,srtp \
 	--profile enc --lines 2002
 wait_until 30 "n1 serves its CallManager certificate on TLS" serves_file
 
-step "A calls B over TLS with SDES keys; SRTP both ways through the relay"
 call() {
 	python3 "$WARD_SRC/tests/system/sip/srtpcall.py" \
 		--server "127.0.0.1:$TLS" --a "$A:$PKI/$A-mic.pem" \
 		--b "$B:$PKI/$B-mic.pem" --number 2002 \
 		--keys "$CLUSTER_DIR/keys.txt" --peer "$WARD_BIN/tests/srtp_peer" \
-		2>"$CLUSTER_DIR/call.err"
+		"$@" 2>"$CLUSTER_DIR/call.err"
 }
+step "a non-secure cluster: the profile is not in force, A's SRTP offer gets 488"
 # The role restarts once the trust store changed: retry until it took.
+refused=0
+for i in $(seq 1 20); do
+	call --refused 488 && refused=1 && break
+	sleep 1
+done
+[ $refused = 1 ] || fail "call: $(cat "$CLUSTER_DIR/call.err")"
+grep -q "offer refused (488): m-line 1: SRTP required but the leg may not carry keys" \
+	"$CLUSTER_DIR/n1.log" || fail "the refusal was not logged"
+! grep -q "answered, security level" "$CLUSTER_DIR/n1.log" || fail "a call answered"
+
+step "mixed mode; A calls B over TLS with SDES keys; SRTP both ways through the relay"
+ward_mixed n1
+rm -f "$CLUSTER_DIR/keys.txt"
 for i in $(seq 1 20); do
 	call && break
 	sleep 1

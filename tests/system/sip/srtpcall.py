@@ -8,9 +8,10 @@ crossed the wire (each phone's own and those ward gave each) is written,
 one base64 key+salt a line, to --keys.
 
 usage: srtpcall.py --server HOST:PORT --a DEV:CERT --b DEV:CERT
-                   --number N --keys FILE [--peer SRTP_PEER]
+                   --number N --keys FILE [--peer SRTP_PEER] [--refused CODE]
 exit 0 when the call went through with a key toward each phone, 1 with the
-reason on standard error.
+reason on standard error. With --refused, exit 0 when ward answers A's
+INVITE with CODE instead (and --keys is not written).
 """
 import argparse
 import base64
@@ -140,6 +141,7 @@ def main():
     ap.add_argument("--number", required=True)
     ap.add_argument("--keys", required=True)
     ap.add_argument("--peer")
+    ap.add_argument("--refused")
     args = ap.parse_args()
     ka = base64.b64encode(os.urandom(30)).decode()
     kb = base64.b64encode(os.urandom(30)).decode()
@@ -152,6 +154,11 @@ def main():
     target = "sip:%s@%s" % (args.number, args.server)
     pa, pb = free_udp_port(), free_udp_port()
     a.request("INVITE", target, target, cid, body=sdp(pa, ka))
+    if args.refused:
+        fin = a.recv_until(lambda m: re.match(r"SIP/2\.0 [2-6]", m), "final")
+        if not fin.startswith("SIP/2.0 %s " % args.refused):
+            die("A's INVITE: " + fin.splitlines()[0])
+        return
     inv = b.recv_until(lambda m: m.startswith("INVITE "), "INVITE")
     to_b = crypto_keys(inv)
     if not to_b or ka in inv:
