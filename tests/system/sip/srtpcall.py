@@ -7,8 +7,15 @@ through ward's relay, the payload checked), BYE — and every key that
 crossed the wire (each phone's own and those ward gave each) is written,
 one base64 key+salt a line, to --keys.
 
+With --early, B first answers in a 183 (early media: with --peer, SRTP
+both ways through the relay before the 200), then in the 200 with the
+same SDP (same), the same key at another port (moved: media then goes
+there), or another key of its own (rekey: ward must refuse the call, A
+gets 488 and B an ACK and a BYE).
+
 usage: srtpcall.py --server HOST:PORT --a DEV:CERT --b DEV:CERT
                    --number N --keys FILE [--peer SRTP_PEER] [--refused CODE]
+                   [--early same|moved|rekey]
 exit 0 when the call went through with a key toward each phone, 1 with the
 reason on standard error. With --refused, exit 0 when ward answers A's
 INVITE with CODE instead (and --keys is not written).
@@ -142,6 +149,7 @@ def main():
     ap.add_argument("--keys", required=True)
     ap.add_argument("--peer")
     ap.add_argument("--refused")
+    ap.add_argument("--early", choices=("same", "moved", "rekey"))
     args = ap.parse_args()
     ka = base64.b64encode(os.urandom(30)).decode()
     kb = base64.b64encode(os.urandom(30)).decode()
@@ -165,6 +173,32 @@ def main():
         die("B's INVITE: no key of ward's, or A's own key")
     # B answers: 200 with its own key, on the line ward numbered 1.
     body = sdp(pb, kb)
+    if args.early:
+        b.send("SIP/2.0 183 Session Progress\r\n%sFrom: %s\r\n"
+               "To: %s;tag=%s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
+               "Contact: <sip:%s@%s;transport=tls>\r\n"
+               "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s" %
+               (vias(inv), header(inv, "From"), header(inv, "To"), b.tag,
+                header(inv, "Call-ID"), header(inv, "CSeq"), b.device, b.local,
+                len(body), body))
+        prov = a.recv_until(lambda m: m.startswith("SIP/2.0 183"), "183")
+        early = crypto_keys(prov)
+        if len(early) != 1 or kb in prov:
+            die("A's 183: not one key of ward's, or B's own key")
+        if args.peer:
+            suite = "AES_CM_128_HMAC_SHA1_80"
+            runs = [subprocess.Popen([args.peer, suite, ka, early[0], str(pa),
+                                      str(media_port(prov)), "50"]),
+                    subprocess.Popen([args.peer, suite, kb, to_b[0], str(pb),
+                                      str(media_port(inv)), "50"])]
+            if any(r.wait(timeout=30) != 0 for r in runs):
+                die("early media through the relay: not intact")
+        if args.early == "moved":
+            pb = free_udp_port()
+        elif args.early == "rekey":
+            kb = base64.b64encode(os.urandom(30)).decode()
+        body = sdp(pb, kb).replace("o=- 1 1 ", "o=- 1 2 ") \
+            if args.early != "same" else body
     b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s;tag=%s\r\n"
            "Call-ID: %s\r\nCSeq: %s\r\n"
            "Contact: <sip:%s@%s;transport=tls>\r\n"
@@ -173,6 +207,18 @@ def main():
             header(inv, "Call-ID"), header(inv, "CSeq"), b.device, b.local,
             len(body), body))
     ok = a.recv_until(lambda m: re.match(r"SIP/2\.0 [2-6]", m), "final")
+    if args.early == "rekey":
+        if not ok.startswith("SIP/2.0 488 "):
+            die("A's INVITE after a re-keying 200: " + ok.splitlines()[0])
+        b.recv_until(lambda m: m.startswith("ACK "), "ACK")
+        bye = b.recv_until(lambda m: m.startswith("BYE "), "BYE")
+        b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\n"
+               "CSeq: %s\r\nContent-Length: 0\r\n\r\n" %
+               (vias(bye), header(bye, "From"), header(bye, "To"),
+                header(bye, "Call-ID"), header(bye, "CSeq")))
+        return
+    if args.early and crypto_keys(ok) != early:
+        die("A's 200: not the answer of its 183")
     if not ok.startswith("SIP/2.0 200"):
         die("A's INVITE: " + ok.splitlines()[0])
     to_a = crypto_keys(ok)
