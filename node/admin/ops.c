@@ -420,8 +420,8 @@ void admin_op_error(struct admin_op *op, int status, const char *fmt, ...)
 }
 
 /* WIPED: TEXT goes to OUT by reference and is wiped once sent. */
-static void reply_json(struct admin *a, struct evhttp_request *req,
-		       int status, json_t *obj, int wiped)
+static void reply_json(struct admin *a, struct evhttp_request *req, int status,
+		       json_t *obj, int wiped)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	struct evbuffer *out = evbuffer_new();

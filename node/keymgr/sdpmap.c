@@ -729,8 +729,8 @@ int sdpmap_answer(struct sdpmap_call *c, const char *sdp, size_t len, char *out,
 /* IN against what the last answer made of side Y: 0 when it keys every
  * stream the same, each move noted in st->moved[y] (and cur[y].remote
  * updated); 488 otherwise. */
-static int map_repeat(struct sdpmap_call *c, int y, const struct sdp_session *in,
-		      char *errmsg, size_t errcap)
+static int map_repeat(struct sdpmap_call *c, int y,
+		      const struct sdp_session *in, char *errmsg, size_t errcap)
 {
 	struct sockaddr_storage remote[SDP_MAX_MEDIA];
 

@@ -18,7 +18,8 @@
 
 #include "node/admin/wipe.h"
 
-static const char secret[] = "{\"inline\":\"WVdKaVpHVm1aMmhwYW10c2JXNXZjSEZ5YzNSMQ\"}";
+static const char secret[] =
+    "{\"inline\":\"WVdKaVpHVm1aMmhwYW10c2JXNXZjSEZ5YzNSMQ\"}";
 
 static int released;
 static int released_clean;
@@ -43,9 +44,9 @@ static void test_evbuffer_reference_is_wiped_once_sent(void **state)
 
 	(void)state;
 	released = released_clean = 0;
-	assert_int_equal(admin_evbuffer_add_wiped(reply, text, strlen(text),
-						  check_release),
-			 0);
+	assert_int_equal(
+	    admin_evbuffer_add_wiped(reply, text, strlen(text), check_release),
+	    0);
 	/* evhttp_send moves the body into the connection's output */
 	assert_int_equal(evbuffer_add_buffer(conn, reply), 0);
 	evbuffer_free(reply);
@@ -125,8 +126,8 @@ static void test_json_frees_go_through_the_wiping_free(void **state)
 	frees = keyed = 0;
 	list = json_array();
 	for (int i = 0; i < 64; i++)
-		json_array_append_new(list, json_pack("{s:s}", "inline",
-						      secret));
+		json_array_append_new(list,
+				      json_pack("{s:s}", "inline", secret));
 	doc = json_pack("{s:o}", "entries", list);
 	text = json_dumps(doc, JSON_COMPACT);
 	assert_non_null(text);
