@@ -61,9 +61,9 @@ call() {
 # a 200 with the same key at another port moves the relay's leg there; a
 # 200 with another key of the callee's is refused (488 to A, BYE to B).
 early_media() {
-	step "early media: SRTP both ways after a 183, then a 200 moving the callee's port"
+	step "early media: SRTP both ways after a reliable 183 (PRACKed), then a 200 moving the callee's port"
 	call --b "$E1:$PKI/$E1-mic.pem" --number 2003 \
-		--keys "$CLUSTER_DIR/keys-early.txt" --early moved ||
+		--keys "$CLUSTER_DIR/keys-early.txt" --early moved --reliable ||
 		fail "call: $(cat "$CLUSTER_DIR/call.err")"
 	step "a 200 re-keying what its 183 keyed: 488 to the caller"
 	call --b "$E2:$PKI/$E2-mic.pem" --number 2004 --early rekey ||

@@ -11,11 +11,13 @@ With --early, B first answers in a 183 (early media: with --peer, SRTP
 both ways through the relay before the 200), then in the 200 with the
 same SDP (same), the same key at another port (moved: media then goes
 there), or another key of its own (rekey: ward must refuse the call, A
-gets 488 and B an ACK and a BYE).
+gets 488 and B an ACK and a BYE). With --reliable that 183 is sent
+reliably (RFC 3262: Require: 100rel, RSeq) and B answers ward's PRACK
+before any media.
 
 usage: srtpcall.py --server HOST:PORT --a DEV:CERT --b DEV:CERT
                    --number N --keys FILE [--peer SRTP_PEER] [--refused CODE]
-                   [--early same|moved|rekey]
+                   [--early same|moved|rekey [--reliable]]
 exit 0 when the call went through with a key toward each phone, 1 with the
 reason on standard error. With --refused, exit 0 when ward answers A's
 INVITE with CODE instead (and --keys is not written).
@@ -150,6 +152,7 @@ def main():
     ap.add_argument("--peer")
     ap.add_argument("--refused")
     ap.add_argument("--early", choices=("same", "moved", "rekey"))
+    ap.add_argument("--reliable", action="store_true")
     args = ap.parse_args()
     ka = base64.b64encode(os.urandom(30)).decode()
     kb = base64.b64encode(os.urandom(30)).decode()
@@ -174,13 +177,22 @@ def main():
     # B answers: 200 with its own key, on the line ward numbered 1.
     body = sdp(pb, kb)
     if args.early:
+        rel = "Require: 100rel\r\nRSeq: 1\r\n" if args.reliable else ""
         b.send("SIP/2.0 183 Session Progress\r\n%sFrom: %s\r\n"
-               "To: %s;tag=%s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
+               "To: %s;tag=%s\r\nCall-ID: %s\r\nCSeq: %s\r\n%s"
                "Contact: <sip:%s@%s;transport=tls>\r\n"
                "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s" %
                (vias(inv), header(inv, "From"), header(inv, "To"), b.tag,
-                header(inv, "Call-ID"), header(inv, "CSeq"), b.device, b.local,
-                len(body), body))
+                header(inv, "Call-ID"), header(inv, "CSeq"), rel, b.device,
+                b.local, len(body), body))
+        if args.reliable:
+            pr = b.recv_until(lambda m: m.startswith("PRACK "), "PRACK")
+            if not re.match(r"1 \d+ INVITE$", header(pr, "RAck")):
+                die("ward's PRACK: RAck " + header(pr, "RAck"))
+            b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s\r\n"
+                   "Call-ID: %s\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n" %
+                   (vias(pr), header(pr, "From"), header(pr, "To"),
+                    header(pr, "Call-ID"), header(pr, "CSeq")))
         prov = a.recv_until(lambda m: m.startswith("SIP/2.0 183"), "183")
         early = crypto_keys(prov)
         if len(early) != 1 or kb in prov:
