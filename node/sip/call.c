@@ -531,6 +531,10 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			call_free(c, "answer refused");
 			return 0;
 		}
+	} else if (c->a_offered && c->answer_a) {
+		/* B answered in a reliable 18x: A's 200 repeats ward's answer,
+		 * which A may have had only in an unreliable 18x. */
+		sdp = strdup(c->answer_a);
 	}
 	/* A member carried the callee's side: its word caps the level. */
 	if (c->b.node.agent)

@@ -18,8 +18,9 @@ A=SEP0000000000A1
 B=SEP0000000000B2
 E1=SEP00000000E003
 E2=SEP00000000E004
+E3=SEP00000000E005
 python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" --server-name localhost \
-	$A $B $E1 $E2 >/dev/null
+	$A $B $E1 $E2 $E3 >/dev/null
 node_conf n1 "[node]" "log_level = debug"
 read -r _ SIP TLS <<<"$(ward_sip n1)"
 serves_file() {
@@ -46,6 +47,8 @@ expect_rc 0 ward_ctl n1 device add $E1 --model 8841 --capabilities tls,srtp \
 	--profile enc --lines 2003
 expect_rc 0 ward_ctl n1 device add $E2 --model 8841 --capabilities tls,srtp \
 	--profile enc --lines 2004
+expect_rc 0 ward_ctl n1 device add $E3 --model 8841 --capabilities tls,srtp \
+	--profile enc --lines 2005
 wait_until 30 "n1 serves its CallManager certificate on TLS" serves_file
 
 # call [--b DEV:CERT --number N --keys FILE] [OPTIONS]: srtpcall, A to B.
@@ -64,6 +67,10 @@ early_media() {
 	step "early media: SRTP both ways after a reliable 183 (PRACKed), then a 200 moving the callee's port"
 	call --b "$E1:$PKI/$E1-mic.pem" --number 2003 \
 		--keys "$CLUSTER_DIR/keys-early.txt" --early moved --reliable ||
+		fail "call: $(cat "$CLUSTER_DIR/call.err")"
+	step "a reliable 183, then a 200 without SDP: the caller's 200 repeats ward's answer"
+	call --b "$E3:$PKI/$E3-mic.pem" --number 2005 \
+		--keys "$CLUSTER_DIR/keys-bare.txt" --early bare --reliable ||
 		fail "call: $(cat "$CLUSTER_DIR/call.err")"
 	step "a 200 re-keying what its 183 keyed: 488 to the caller"
 	call --b "$E2:$PKI/$E2-mic.pem" --number 2004 --early rekey ||
@@ -100,7 +107,7 @@ ward_ctl n1 --json audit >"$CLUSTER_DIR/audit.json"
 ward_stop n1 # the store and the Raft log flushed, the log complete
 
 step "no key in the log, the store, the Raft log or the audit"
-cat "$CLUSTER_DIR/keys-early.txt" >>"$CLUSTER_DIR/keys.txt"
+cat "$CLUSTER_DIR/keys-early.txt" "$CLUSTER_DIR/keys-bare.txt" >>"$CLUSTER_DIR/keys.txt"
 python3 - "$CLUSTER_DIR/keys.txt" "$CLUSTER_DIR/n1.log" \
 	"$CLUSTER_DIR/audit.json" "$CLUSTER_DIR/n1" <<'PY' || fail "a key leaked"
 import base64, os, sys

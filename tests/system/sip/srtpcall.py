@@ -7,17 +7,18 @@ through ward's relay, the payload checked), BYE — and every key that
 crossed the wire (each phone's own and those ward gave each) is written,
 one base64 key+salt a line, to --keys.
 
-With --early, B first answers in a 183 (early media: with --peer, SRTP
-both ways through the relay before the 200), then in the 200 with the
-same SDP (same), the same key at another port (moved: media then goes
-there), or another key of its own (rekey: ward must refuse the call, A
-gets 488 and B an ACK and a BYE). With --reliable that 183 is sent
+With --early, B first answers in a 183 (early media: with --peer, in
+same and moved, SRTP both ways through the relay before the 200), then in the 200 with the
+same SDP (same), without SDP after a reliable 183 (bare: A's 200 must
+repeat ward's answer), the same key at another port (moved: media then
+goes there), or another key of its own (rekey: ward must refuse the
+call, A gets 488 and B an ACK and a BYE). With --reliable that 183 is sent
 reliably (RFC 3262: Require: 100rel, RSeq) and B answers ward's PRACK
 before any media.
 
 usage: srtpcall.py --server HOST:PORT --a DEV:CERT --b DEV:CERT
                    --number N --keys FILE [--peer SRTP_PEER] [--refused CODE]
-                   [--early same|moved|rekey [--reliable]]
+                   [--early same|bare|moved|rekey [--reliable]]
 exit 0 when the call went through with a key toward each phone, 1 with the
 reason on standard error. With --refused, exit 0 when ward answers A's
 INVITE with CODE instead (and --keys is not written).
@@ -151,7 +152,7 @@ def main():
     ap.add_argument("--keys", required=True)
     ap.add_argument("--peer")
     ap.add_argument("--refused")
-    ap.add_argument("--early", choices=("same", "moved", "rekey"))
+    ap.add_argument("--early", choices=("same", "bare", "moved", "rekey"))
     ap.add_argument("--reliable", action="store_true")
     args = ap.parse_args()
     ka = base64.b64encode(os.urandom(30)).decode()
@@ -197,7 +198,7 @@ def main():
         early = crypto_keys(prov)
         if len(early) != 1 or kb in prov:
             die("A's 183: not one key of ward's, or B's own key")
-        if args.peer:
+        if args.peer and args.early in ("same", "moved"):
             suite = "AES_CM_128_HMAC_SHA1_80"
             runs = [subprocess.Popen([args.peer, suite, ka, early[0], str(pa),
                                       str(media_port(prov)), "50"]),
@@ -210,13 +211,16 @@ def main():
         elif args.early == "rekey":
             kb = base64.b64encode(os.urandom(30)).decode()
         body = sdp(pb, kb).replace("o=- 1 1 ", "o=- 1 2 ") \
-            if args.early != "same" else body
+            if args.early in ("moved", "rekey") else body
+        if args.early == "bare":
+            body = ""
     b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s;tag=%s\r\n"
            "Call-ID: %s\r\nCSeq: %s\r\n"
            "Contact: <sip:%s@%s;transport=tls>\r\n"
-           "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s" %
+           "%sContent-Length: %d\r\n\r\n%s" %
            (vias(inv), header(inv, "From"), header(inv, "To"), b.tag,
             header(inv, "Call-ID"), header(inv, "CSeq"), b.device, b.local,
+            "Content-Type: application/sdp\r\n" if body else "",
             len(body), body))
     ok = a.recv_until(lambda m: re.match(r"SIP/2\.0 [2-6]", m), "final")
     if args.early == "rekey":
