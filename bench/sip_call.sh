@@ -60,16 +60,20 @@ for ((p = 0; p < procs; p++)); do
 	} >"$dir/callers$p.csv"
 done
 
-# one_run: prints "rate cpu_us failed" (the caller adds the peak RSS).
+# one_run: prints "rate cpu_us failed refused load" (the caller adds the
+# peak RSS): rate counts the calls answered and completed (BYE answered),
+# not those refused 503 by overload control; CPU per completed call.
 one_run() {
-	local t0 t1 c0 c1 p f sp=() n=$((calls / procs)) failed=0
+	local t0 t1 c0 c1 p f sp=() n=$((calls / procs)) failed=0 refused load
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	rm -f "$dir"/call_uac_*_logs.log
 	c0=$(cpu_ticks "$pid")
 	t0=$(date +%s%N)
 	for ((p = 0; p < procs; p++)); do
 		(cd "$dir" && sipp -sf "$src/bench/sip/call_uac.xml" \
 			-inf "callers$p.csv" -m "$n" -r $((rate / procs)) \
 			-rp 1000 -l 2000 -buff_size 8388608 -i 127.0.0.1 \
-			-p "$(port)" -timeout 300 -trace_stat -fd 3600 \
+			-p "$(port)" -timeout 300 -trace_stat -fd 3600 -trace_logs \
 			-stf "caller$p.csv" 127.0.0.1:"$sport" \
 			</dev/null >/dev/null 2>&1) &
 		sp+=($!)
@@ -82,12 +86,14 @@ one_run() {
 		f=$(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "FailedCall(C)") f = i} END {if (f) print $f + 0}' "$dir/caller$p.csv" 2>/dev/null || true)
 		failed=$((failed + ${f:-$n}))
 	done
-	awk -v n=$((n * procs)) -v ns=$((t1 - t0)) -v c=$((c1 - c0)) \
-		-v hz="$hz" -v f="$failed" \
-		'BEGIN { printf "%.0f %.1f %d\n", n / (ns / 1e9), c / hz * 1e6 / n, f }'
+	refused=$(cat "$dir"/call_uac_*_logs.log 2>/dev/null | grep -c '^refused' || true)
+	awk -v n=$((n * procs - failed - refused)) -v ns=$((t1 - t0)) \
+		-v c=$((c1 - c0)) -v hz="$hz" -v f="$failed" -v x="$refused" \
+		-v l="$load" \
+		'BEGIN { printf "%.0f %.1f %d %d %s\n", n / (ns / 1e9), n ? c / hz * 1e6 / n : 0, f, x, l }'
 }
 
-echo "conditions: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), SIPp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) on the same machine, UDP loopback, caller and callee registered to the same node (one ward_sipd, one signaling thread), $half callers and $half callees, $procs calling SIPp processes and one answering, offered rate $rate/s, $calls calls per run, no media"
+echo "conditions: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), SIPp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) on the same machine, UDP loopback, caller and callee registered to the same node (one ward_sipd, one signaling thread), $half callers and $half callees, $procs calling SIPp processes and one answering, offered rate $rate/s, $calls calls per run, no media, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 res=()
 for ((r = 0; r < runs; r++)); do
 	sport=$(port)
@@ -107,6 +113,7 @@ for ((r = 0; r < runs; r++)); do
 	uas=$!
 	sleep 0.5
 	res+=("$(one_run) $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")")
+	echo "  run $((r + 1)): $(echo "${res[-1]}" | awk '{printf "%s calls/s completed, %s us CPU per call, %s failed, %s refused 503, load %s, peak RSS %s KiB", $1, $2, $3, $4, $5, $6}')"
 	kill "$uas" 2>/dev/null || true
 	wait "$uas" 2>/dev/null || true
 	uas=
@@ -114,7 +121,7 @@ for ((r = 0; r < runs; r++)); do
 	wait "$pid" 2>/dev/null || true
 	pid=
 done
-printf '%s\n' "${res[@]}" | awk '{print $1}' | median | xargs printf 'call set-ups/s (median of %d): %s\n' "$runs"
+printf '%s\n' "${res[@]}" | awk '{print $1}' | median | xargs printf 'call set-ups/s completed (median of %d): %s\n' "$runs"
 printf '%s\n' "${res[@]}" | awk '{print $2}' | median | xargs printf '  CPU per call (ward_sipd): %s us\n'
-printf '%s\n' "${res[@]}" | awk '{print $4}' | median | xargs printf '  peak RSS of ward_sipd: %s KiB\n'
-printf '%s\n' "${res[@]}" | awk '{s += $3} END {printf "  failed calls (all runs): %d\n", s}'
+printf '%s\n' "${res[@]}" | awk '{print $6}' | median | xargs printf '  peak RSS of ward_sipd: %s KiB\n'
+printf '%s\n' "${res[@]}" | awk '{s += $3; x += $4} END {printf "  failed calls (all runs): %d; refused 503 by overload control: %d\n", s, x}'

@@ -135,6 +135,13 @@ void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
  * secret, realm), logs the failure summary once a minute. */
 void sip_core_tick(struct sip_core *c, uint64_t now_ms);
 
+/* Overload control (overload.h): while RETRY_AFTER_S is not 0, a request
+ * that would open a dialog (INVITE, SUBSCRIBE, REFER without a To tag) is
+ * answered 503 with Retry-After between RETRY_AFTER_S and twice that,
+ * before any store read or allocation; everything else is served as
+ * usual. 0 ends it. */
+void sip_core_set_overload(struct sip_core *c, unsigned retry_after_s);
+
 /* The registrar, for status listings (valid until sip_core_free). */
 struct sip_registrar *sip_core_registrar(struct sip_core *c);
 
@@ -152,6 +159,7 @@ void sip_core_dialog_event(void *core, const struct sip_dialog_event *ev);
 struct sip_core_stats {
 	uint64_t requests, registered, challenged, auth_failed, forbidden,
 	    dropped, bad;
+	uint64_t overloaded; /* new dialogs refused 503 under overload */
 };
 void sip_core_stats(const struct sip_core *c, struct sip_core_stats *out);
 
