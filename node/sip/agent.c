@@ -582,6 +582,18 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	return 0;
 }
 
+/* The core's counters with nta's transactions held (under r->mu). */
+static void take_stats(struct sip_role *r)
+{
+	usize_t irq = 0, orq = 0;
+
+	sip_core_stats(r->core, &r->stats);
+	nta_agent_get_stats(r->agent, NTATAG_S_IRQ_HASH_USED_REF(irq),
+			    NTATAG_S_ORQ_HASH_USED_REF(orq), TAG_END());
+	r->stats.transactions = (uint64_t)irq + orq;
+	sip_conn_stats(&r->conn_stats);
+}
+
 static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 {
 	(void)t;
@@ -621,8 +633,7 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		sip_calls_tick(r->calls, now_ms());
 		sip_presence_flush(sip_core_presence(r->core));
 		pthread_mutex_lock(&r->mu);
-		sip_core_stats(r->core, &r->stats);
-		sip_conn_stats(&r->conn_stats);
+		take_stats(r);
 		r->ncalls_snap = 0;
 		if (r->calls_snap) {
 			size_t n = sip_calls_list(r->calls, r->calls_snap,
@@ -833,8 +844,7 @@ static void *sip_thread(void *arg)
 	signal_ready(r, 1, NULL);
 	su_root_run(r->root);
 	pthread_mutex_lock(&r->mu);
-	sip_core_stats(r->core, &r->stats); /* the last word */
-	sip_conn_stats(&r->conn_stats);
+	take_stats(r); /* the last word */
 	pthread_mutex_unlock(&r->mu);
 
 err_after_timer:

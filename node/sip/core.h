@@ -160,6 +160,10 @@ struct sip_core_stats {
 	uint64_t requests, registered, challenged, auth_failed, forbidden,
 	    dropped, bad;
 	uint64_t overloaded; /* new dialogs refused 503 under overload */
+	/* Filled by the role (sip_role_stats), not the core: nta's server
+	 * and client transactions held, those lingering for RFC 3261's
+	 * timers included. */
+	uint64_t transactions;
 };
 void sip_core_stats(const struct sip_core *c, struct sip_core_stats *out);
 

@@ -5,7 +5,10 @@
 # fills as under a burst). New INVITEs get 503 with Retry-After; every
 # call that was answered completes (its BYE answered); REGISTER and
 # OPTIONS are answered while the calls go on; the process lives and its
-# memory stays bounded. Nothing here is timed.
+# memory stays bounded: with transactions living 2 s (--t1x64-ms), 5 s
+# after the last call at most one per answered call is held — the INVITE
+# to the callee, whose Timer D sofia keeps at 32 s whatever T1 — where
+# every call's ACK to the callee once stayed for good. Nothing is timed.
 . "$(dirname "$0")/lib.sh"
 
 SIPD=$WARD_BIN/tests/ward_sipd
@@ -40,7 +43,7 @@ PORT=$(free_port)
 # the node whatever the machine's speed.
 "$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
 	--rate 0 --digest MD5 --digest-uri-any --quiet \
-	--overload-delay-ms 50 >"$CLUSTER_DIR/sipd.out" \
+	--overload-delay-ms 50 --t1x64-ms 2000 >"$CLUSTER_DIR/sipd.out" \
 	2>"$CLUSTER_DIR/sipd.log" &
 SIPD_PID=$!
 echo $SIPD_PID >"$CLUSTER_DIR/sipd.pid"
@@ -126,10 +129,16 @@ step "peak RSS of ward_sipd: $rss KiB"
 bad=$(grep '^refused' "$CLUSTER_DIR"/uac/*_logs.log | grep -v -c 'retry-after [234]$' || true)
 [ "$bad" -eq 0 ] || fail "$bad 503s without a Retry-After of 2..4 s: $(grep '^refused' "$CLUSTER_DIR"/uac/*_logs.log | grep -v 'retry-after [234]$' | head -2)"
 
+kill "$(cat "$CLUSTER_DIR/uas.pid")"
+sleep 5 # 2.5 times the transactions' lifetime
 kill "$SIPD_PID"
 wait "$SIPD_PID" 2>/dev/null || true
 rm -f "$CLUSTER_DIR/sipd.pid"
 over=$(grep -o '"overloaded":[0-9]*' "$CLUSTER_DIR/sipd.out" | cut -d: -f2)
 step "ward_sipd refused $over new dialogs 503"
 [ "${over:-0}" -gt 0 ] || fail "ward_sipd counted no overload refusal"
+held=$(grep -o '"transactions":[0-9]*' "$CLUSTER_DIR/sipd.out" | cut -d: -f2)
+step "transactions held 5 s after the last call: $held ($((ok - refused)) calls answered)"
+[ "${held:-999999}" -le $((ok - refused + 10)) ] ||
+	fail "$held transactions outlived their timers"
 echo PASS

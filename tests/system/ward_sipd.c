@@ -164,13 +164,15 @@ int main(int argc, char **argv)
 	printf("{\"requests\":%llu,\"registered\":%llu,\"challenged\":%llu,"
 	       "\"auth_failed\":%llu,\"forbidden\":%llu,\"dropped\":%llu,"
 	       "\"bad\":%llu,\"conn_refused\":%lu,\"conn_full\":%lu,"
-	       "\"conn_silent\":%lu,\"overloaded\":%llu}\n",
+	       "\"conn_silent\":%lu,\"overloaded\":%llu,"
+	       "\"transactions\":%llu}\n",
 	       (unsigned long long)st.requests,
 	       (unsigned long long)st.registered,
 	       (unsigned long long)st.challenged,
 	       (unsigned long long)st.auth_failed,
 	       (unsigned long long)st.forbidden, (unsigned long long)st.dropped,
 	       (unsigned long long)st.bad, cs.refused, cs.full, cs.silent,
-	       (unsigned long long)st.overloaded);
+	       (unsigned long long)st.overloaded,
+	       (unsigned long long)st.transactions);
 	return 0;
 }
