@@ -93,7 +93,7 @@ static const struct config_def config_defs[] = {
 	     "8"),
 	UINT("sip.ring_s", sip_ring_s, 5, 3600, "120"),
 	UINT("sip.min_se_s", sip_min_se_s, 90, 86400, "90"),
-	UINT("sip.overload_delay_ms", sip_overload_delay_ms, 0, 10000, "200"),
+	UINT("sip.overload_delay_ms", sip_overload_delay_ms, 0, 10000, "100"),
 	UINT("sip.overload_retry_after_s", sip_overload_retry_after_s, 1, 3600,
 	     "2"),
 	UINT("sip.presence_max", sip_presence_max, 1, 1000000, "10000"),

@@ -111,7 +111,7 @@ void sip_config_defaults(struct sip_config *cfg)
 	cfg->silent_s = 5;
 	cfg->max_connections = 16384;
 	cfg->trunk_options_s = 30;
-	cfg->overload_delay_ms = 200;
+	cfg->overload_delay_ms = 100;
 	cfg->overload_retry_after_s = 2;
 	sip_core_config_defaults(&cfg->core);
 	sip_call_config_defaults(&cfg->call);
@@ -451,18 +451,13 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 	}
 	if (r->ovl) {
 		su_addrinfo_t *ai = msg_addrinfo(msg);
-		uint64_t t = mono_ms();
 
 		if (ai && sip->sip_call_id &&
 		    sip_overload_probe_seen(r->ovl, ai->ai_addr,
-					    sip->sip_call_id->i_id, t)) {
+					    sip->sip_call_id->i_id, mono_ms())) {
 			msg_destroy(msg);
 			return 0;
 		}
-		sip_core_set_overload(r->core,
-				      sip_overload_active(r->ovl, t)
-					  ? r->cfg.overload_retry_after_s
-					  : 0);
 	}
 	peer_of(r, msg, &peer);
 	if (peer.transport != SIP_TP_UDP &&
@@ -525,7 +520,7 @@ static int on_node_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 	 * (core.h): before the admission's checks and lookups. */
 	if (r->ovl && sip->sip_request->rq_method == sip_method_invite &&
 	    sip->sip_to && !sip->sip_to->a_tag &&
-	    sip_overload_active(r->ovl, mono_ms())) {
+	    !sip_overload_admit(r->ovl)) {
 		char ra[16];
 		snprintf(ra, sizeof ra, "%u", r->cfg.overload_retry_after_s);
 		nta_msg_treply(agent, msg, 503, "Service Unavailable",
@@ -827,6 +822,7 @@ static void *sip_thread(void *arg)
 			     r->cfg.overload_delay_ms, &r->ovl) != 0)
 		log_warn(TAG, "no overload probe toward %s:%u: %s",
 			 r->cfg.hosts[0], r->cfg.port, strerror(errno));
+	sip_core_set_overload(r->core, r->ovl, r->cfg.overload_retry_after_s);
 	if (start_calls(r) != 0) {
 		signal_ready(r, -1, "sip: out of memory");
 		goto err_after_agent;
@@ -859,6 +855,7 @@ err_after_agent:
 	r->node_agent = NULL;
 	conn_sweep(r, 1); /* before the agent: drops the references */
 	nta_agent_destroy(r->agent);
+	sip_core_set_overload(r->core, NULL, 0);
 	sip_overload_free(r->ovl);
 	r->ovl = NULL;
 err_after_core: /* the core stays with the role (sip_free) */

@@ -15,6 +15,7 @@
 
 #include "common/errmsg.h"
 #include "common/log.h"
+#include "node/sip/overload.h"
 
 #define TAG "sip"
 #define SUMMARY_EVERY_MS 60000
@@ -463,9 +464,11 @@ static int unsupported(const sip_t *sip, struct sip_reply *out)
 	return 1;
 }
 
-void sip_core_set_overload(struct sip_core *c, unsigned retry_after_s)
+void sip_core_set_overload(struct sip_core *c, struct sip_overload *o,
+			   unsigned retry_after_s)
 {
-	c->overload_retry_s = retry_after_s;
+	c->overload = o;
+	c->overload_retry_s = retry_after_s ? retry_after_s : 1;
 }
 
 /* A request that would open a dialog (RFC 3261 12.1; RFC 6665; an
@@ -540,7 +543,8 @@ void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
 		core_reply(out, 416, "Unsupported URI Scheme");
 		return;
 	}
-	if (c->overload_retry_s && opens_dialog(sip)) {
+	if (c->overload && opens_dialog(sip) &&
+	    !sip_overload_admit(c->overload)) {
 		refuse_overloaded(c, out);
 		return;
 	}

@@ -135,12 +135,14 @@ void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
  * secret, realm), logs the failure summary once a minute. */
 void sip_core_tick(struct sip_core *c, uint64_t now_ms);
 
-/* Overload control (overload.h): while RETRY_AFTER_S is not 0, a request
- * that would open a dialog (INVITE, SUBSCRIBE, REFER without a To tag) is
- * answered 503 with Retry-After between RETRY_AFTER_S and twice that,
+/* Overload control (overload.h): a request that would open a dialog
+ * (INVITE, SUBSCRIBE, REFER without a To tag) and that O does not admit
+ * is answered 503 with Retry-After between RETRY_AFTER_S and twice that,
  * before any store read or allocation; everything else is served as
- * usual. 0 ends it. */
-void sip_core_set_overload(struct sip_core *c, unsigned retry_after_s);
+ * usual. O (borrowed until the next call) NULL: none. */
+struct sip_overload;
+void sip_core_set_overload(struct sip_core *c, struct sip_overload *o,
+			   unsigned retry_after_s);
 
 /* The registrar, for status listings (valid until sip_core_free). */
 struct sip_registrar *sip_core_registrar(struct sip_core *c);

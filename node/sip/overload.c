@@ -15,6 +15,11 @@
 /* A probe out this long is taken for lost (dropped from a full buffer). */
 #define LOST_MS 1000
 #define TOKEN_HEX 32
+/* The share admitted, in 1/ALL: halved when late, up by ALL/16 when in
+ * time, never below ALL/64 (some calls always go through). */
+#define ALL 1024
+#define FLOOR (ALL / 64)
+#define RAISE (ALL / 16)
 
 struct sip_overload {
 	int fd;			      /* owned; connected to the listener */
@@ -26,8 +31,17 @@ struct sip_overload {
 	uint64_t seq;
 	int out; /* a probe is on its way */
 	uint64_t sent_ms;
+	unsigned admit; /* the share of new dialogs admitted, in 1/ALL */
+	unsigned acc;	/* admits one each time it passes ALL */
 	struct sip_overload_stats st;
 };
+
+static void cut(struct sip_overload *o)
+{
+	o->admit = o->admit / 2;
+	if (o->admit < FLOOR)
+		o->admit = FLOOR;
+}
 
 static int listener_addr(const char *host, unsigned port,
 			 struct sockaddr_storage *ss, socklen_t *len)
@@ -88,6 +102,7 @@ int sip_overload_new(const char *host, unsigned port, unsigned delay_ms,
 		 to.ss_family == AF_INET6 ? "]" : "");
 	o->port = port;
 	o->delay_ms = delay_ms;
+	o->admit = ALL;
 	*out = o;
 	return 0;
 
@@ -146,6 +161,8 @@ void sip_overload_tick(struct sip_overload *o, uint64_t now_ms)
 {
 	if (!o)
 		return;
+	if (o->out && now_ms > o->sent_ms + o->delay_ms)
+		cut(o); /* late already: each tick it stays out */
 	if (o->out && now_ms - o->sent_ms < LOST_MS)
 		return;
 	if (o->out)
@@ -191,24 +208,39 @@ int sip_overload_probe_seen(struct sip_overload *o, const struct sockaddr *from,
 		    now_ms >= o->sent_ms ? now_ms - o->sent_ms : 0;
 		if (o->st.last_delay_ms > o->st.max_delay_ms)
 			o->st.max_delay_ms = o->st.last_delay_ms;
+		if (o->st.last_delay_ms > o->delay_ms)
+			cut(o);
+		else
+			o->admit =
+			    o->admit + RAISE > ALL ? ALL : o->admit + RAISE;
 	}
 	return 1; /* ours, even a late one */
 }
 
-int sip_overload_active(const struct sip_overload *o, uint64_t now_ms)
+int sip_overload_admit(struct sip_overload *o)
 {
-	if (!o)
-		return 0;
-	if (o->out && now_ms > o->sent_ms && now_ms - o->sent_ms > o->delay_ms)
+	if (!o || o->admit >= ALL)
 		return 1;
-	return o->st.last_delay_ms > o->delay_ms;
+	o->acc += o->admit;
+	if (o->acc < ALL)
+		return 0;
+	o->acc -= ALL;
+	return 1;
+}
+
+int sip_overload_active(const struct sip_overload *o)
+{
+	return o && o->admit < ALL;
 }
 
 void sip_overload_stats(const struct sip_overload *o,
 			struct sip_overload_stats *out)
 {
-	if (o)
+	if (o) {
 		*out = o->st;
-	else
+		out->admit = o->admit;
+	} else {
 		memset(out, 0, sizeof *out);
+		out->admit = ALL;
+	}
 }
