@@ -454,7 +454,8 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 
 		if (ai && sip->sip_call_id &&
 		    sip_overload_probe_seen(r->ovl, ai->ai_addr,
-					    sip->sip_call_id->i_id, mono_ms())) {
+					    sip->sip_call_id->i_id,
+					    mono_ms())) {
 			msg_destroy(msg);
 			return 0;
 		}
@@ -519,8 +520,7 @@ static int on_node_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 	/* Under overload a member's new call is refused as a phone's is
 	 * (core.h): before the admission's checks and lookups. */
 	if (r->ovl && sip->sip_request->rq_method == sip_method_invite &&
-	    sip->sip_to && !sip->sip_to->a_tag &&
-	    !sip_overload_admit(r->ovl)) {
+	    sip->sip_to && !sip->sip_to->a_tag && !sip_overload_admit(r->ovl)) {
 		char ra[16];
 		snprintf(ra, sizeof ra, "%u", r->cfg.overload_retry_after_s);
 		nta_msg_treply(agent, msg, 503, "Service Unavailable",
