@@ -126,8 +126,12 @@ for ((r = 0; r < runs; r++)); do
 		uas="$uas $!"
 	done
 	sleep 0.5
+	rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 	res+=("$(one_run) $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")")
-	echo "  run $((r + 1)): $(echo "${res[-1]}" | awk '{printf "%s calls/s completed, %s us CPU per call, %s failed, %s refused 503, load %s, peak RSS %s KiB", $1, $2, $3, $4, $5, $6}')"
+	# Every call of the run is still held (its transactions' timers
+	# outlast the run): peak RSS growth per call offered.
+	res[-1]="${res[-1]} $(echo "${res[-1]}" | awk -v a="$rss0" -v n="$calls" '{printf "%.1f", ($6 - a) / n}')"
+	echo "  run $((r + 1)): $(echo "${res[-1]}" | awk '{printf "%s calls/s completed, %s us CPU per call, %s failed, %s refused 503, load %s, peak RSS %s KiB (%s KiB per call)", $1, $2, $3, $4, $5, $6, $7}')"
 	kill $uas 2>/dev/null || true
 	wait $uas 2>/dev/null || true
 	uas=
@@ -138,4 +142,5 @@ done
 printf '%s\n' "${res[@]}" | awk '{print $1}' | median | xargs printf 'call set-ups/s completed (median of %d): %s\n' "$runs"
 printf '%s\n' "${res[@]}" | awk '{print $2}' | median | xargs printf '  CPU per call (ward_sipd): %s us\n'
 printf '%s\n' "${res[@]}" | awk '{print $6}' | median | xargs printf '  peak RSS of ward_sipd: %s KiB\n'
+printf '%s\n' "${res[@]}" | awk '{print $7}' | median | xargs printf '  RSS growth per call (every call of a run still held): %s KiB\n'
 printf '%s\n' "${res[@]}" | awk '{s += $3; x += $4} END {printf "  failed calls (all runs): %d; refused 503 by overload control: %d\n", s, x}'

@@ -59,7 +59,7 @@ for n in $pairs; do
 		out=$("$build/bench/bench_sip_tls_call" 127.0.0.1 "$tport" \
 			127.0.0.1 "$tport" "$n" "$secs" dev pw ward.bench 10000 "$pid")
 		rss1=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-		rate=$(echo "$out" | awk 'NR == 1 {print $5}')
+		rate=$(echo "$out" | awk 'NR == 1 {print $7}')
 		calls=$(echo "$out" | sed -n 's/.*(\([0-9]*\) in .*/\1/p')
 		cpu=$(echo "$out" | awk '/CPU per call/ {print $(NF - 1)}')
 		other=$(echo "$out" | sed -n 's/.*, \([0-9]*\) refused 503, \([0-9]*\) other.*/\1+\2/p')
