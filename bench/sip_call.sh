@@ -129,8 +129,8 @@ for ((r = 0; r < runs; r++)); do
 	rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 	res+=("$(one_run) $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")")
 	# Every call of the run is still held (its transactions' timers
-	# outlast the run): peak RSS growth per call offered.
-	res[-1]="${res[-1]} $(echo "${res[-1]}" | awk -v a="$rss0" -v n="$calls" '{printf "%.1f", ($6 - a) / n}')"
+	# outlast the run): peak RSS growth per call completed.
+	res[-1]="${res[-1]} $(echo "${res[-1]}" | awk -v a="$rss0" -v n="$calls" '{c = n - $3 - $4; printf "%.1f", c > 0 ? ($6 - a) / c : 0}')"
 	echo "  run $((r + 1)): $(echo "${res[-1]}" | awk '{printf "%s calls/s completed, %s us CPU per call, %s failed, %s refused 503, load %s, peak RSS %s KiB (%s KiB per call)", $1, $2, $3, $4, $5, $6, $7}')"
 	kill $uas 2>/dev/null || true
 	wait $uas 2>/dev/null || true
