@@ -89,6 +89,13 @@ void sip_calls_node_request(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 			    const struct sip_peer *peer, tport_t *tp,
 			    int *close);
 
+/* The node agent refused the server at SERVER after its TLS handshake
+ * (call_node.h sip_call_node_server): the calls still trying the member
+ * whose node listener is there get 480 at the next tick, instead of
+ * waiting for their INVITE's timeout. */
+void sip_calls_node_refused(struct sip_calls *cs,
+			    const struct sockaddr *server);
+
 /* Once a second: rings past ring_s are cancelled. */
 void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms);
 

@@ -54,6 +54,10 @@ struct call {
 	struct side *pend_from;
 	struct sip_media_call *media; /* owned by the media table */
 	enum sip_level level;
+	/* The media table's last verdict on an answer (media_said set): a
+	 * cap on what a member's word makes of the level. */
+	enum sip_level media_level;
+	int media_said;
 	enum sip_level told_b; /* the level B's INVITE announced */
 	int offer_keys;	       /* A's offer carried a=crypto */
 	char *answer_a;	       /* ward's answer to A, for 18x then 200; owned,
@@ -70,6 +74,16 @@ struct call {
 	uint64_t se_refresh_ms; /* se_ward: the next refresh */
 	nta_outgoing_t *se_orq; /* se_ward: the refresh under way */
 	char se_hdr[48];	/* Session-Expires value toward A */
+	/* The UPDATE telling a member the level (tell_node), and to whom. */
+	nta_outgoing_t *told_orq;
+	struct side *told_to;
+	/* A relayed re-INVITE without an offer (a member relays ward's
+	 * attended transfer so): the 2xx brought the offer, the answer
+	 * comes in the sender's ACK and goes on in the ACK to ack_to. */
+	int pend_offered; /* the relayed re-INVITE held an offer */
+	struct side *ack_to;
+	uint32_t ack_cseq;
+	nta_incoming_t *ack_irq; /* that re-INVITE, until the sender's ACK */
 };
 
 struct sip_calls {
@@ -93,6 +107,23 @@ void contact_of(const struct sip_calls *cs, unsigned tp, char *out, size_t cap);
 enum sip_level side_level(const struct side *s);
 enum sip_level legs_level(const struct call *c, int keys);
 void level_hdr(const struct call *c, char *out, size_t cap);
+/* Ward's tag for LEG: 128 random bits and "-wN", N this member's node id
+ * (none without one), so that an INVITE with Replaces reaching another
+ * member is routed here. 0 or -1. */
+int leg_tag(const struct sip_calls *cs, nta_leg_t *leg);
+/* The Call-Info telling side S the level: C's level to a phone, this
+ * node's own word (near_level) to a node leg. */
+void info_to(const struct call *c, const struct side *s, char *out, size_t cap);
+enum sip_level near_level(const struct call *c, const struct side *n);
+/* A member's word in SIP on node leg S (its Call-Info security): S's
+ * level becomes it and C's level is recomputed; 1 when that changed it. */
+int node_told(struct call *c, struct side *s, const sip_t *sip);
+/* S's ends toward member NODE_ID over the node listener: 0 or -1. */
+int node_side(struct sip_calls *cs, struct side *s, uint64_t node_id);
+/* Node leg S hears this node's level in an UPDATE without a body; the
+ * member's answer tells its own, and a change reaches the phone on the
+ * other side in an UPDATE. Nothing for a phone's side. */
+void tell_node(struct call *c, struct side *s);
 int is_sdp(const sip_t *sip);
 char *sdp_for(struct call *c, const struct side *to, int kind,
 	      const sip_payload_t *pl, int *status);
@@ -120,10 +151,16 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 /* A BYE from FROM while a transfer is under way: 1 when the transfer took
  * it (answered), 0 when the call ends as usual. */
 int call_xfer_bye(struct call *c, struct side *from, nta_incoming_t *irq);
-/* An INVITE with Replaces (MSG transferred, as for sip_calls_invite). */
-void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
-			const struct sip_peer *peer, tport_t *tp,
-			const char *caller);
+/* An INVITE with Replaces (MSG transferred, as for sip_calls_invite;
+ * FROM_NODE: it came from a member on the node listener, its new party
+ * being that node leg). Returns 0 when handled, or 1 (MSG still the
+ * caller's) with *REMOTE the member whose dialog the Replaces names (by
+ * ward's tag, leg_tag): the caller places it through that member. */
+int call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		       const struct sip_peer *peer, tport_t *tp,
+		       const char *caller,
+		       const struct sip_call_node_caller *from_node,
+		       uint64_t *remote);
 /* The call ends: whatever the transfer holds is released. */
 void call_xfer_free(struct call *c);
 

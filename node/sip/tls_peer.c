@@ -24,9 +24,31 @@ struct table {
 	struct entry *e; /* owned */
 	size_t n;
 	uint64_t seq;
+	sip_tls_peer_out_fn out_fn; /* outgoing connections' check */
+	void *out_arg;
 };
 
 static __thread struct table *tls_table;
+/* The check the TLS contexts created now get (sip_tls_peer_out_check_begin). */
+static __thread const struct sip_tls_out_check *out_check_next;
+static int out_check_idx = -1;
+static pthread_once_t out_check_once = PTHREAD_ONCE_INIT;
+
+static void out_check_init(void)
+{
+	out_check_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+void sip_tls_peer_out_check_begin(const struct sip_tls_out_check *chk)
+{
+	pthread_once(&out_check_once, out_check_init);
+	out_check_next = chk;
+}
+
+void sip_tls_peer_out_check_end(void)
+{
+	out_check_next = NULL;
+}
 
 int sip_tls_peer_thread_begin(size_t slots)
 {
@@ -53,6 +75,14 @@ void sip_tls_peer_thread_end(void)
 	free(tls_table->e);
 	free(tls_table);
 	tls_table = NULL;
+}
+
+void sip_tls_peer_set_outgoing(sip_tls_peer_out_fn fn, void *arg)
+{
+	if (!tls_table)
+		return;
+	tls_table->out_fn = fn;
+	tls_table->out_arg = arg;
 }
 
 uint64_t sip_tls_peer_recorded(void)
@@ -144,7 +174,9 @@ int sip_tls_peer_der(const struct sockaddr *sa, const uint8_t fp[32],
 	return -1;
 }
 
-static void record(SSL *ssl, X509 *leaf)
+/* Records LEAF (may be NULL) for SSL's peer; returns the entry, NULL when
+ * the peer's address is unknown. */
+static struct entry *record(SSL *ssl, X509 *leaf)
 {
 	struct table *t = tls_table;
 	struct sockaddr_storage ss;
@@ -158,7 +190,7 @@ static void record(SSL *ssl, X509 *leaf)
 
 	memset(&ss, 0, sizeof ss);
 	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
-		return;
+		return NULL;
 	i = slot_of(t, (struct sockaddr *)&ss);
 	victim = &t->e[i];
 	for (size_t k = 0; k < 4; k++) {
@@ -175,7 +207,7 @@ static void record(SSL *ssl, X509 *leaf)
 	victim->addr = ss;
 	victim->seq = ++t->seq;
 	if (!leaf)
-		return;
+		return victim;
 	if (X509_up_ref(leaf))
 		victim->leaf = leaf;
 	victim->cert.present = 1;
@@ -193,6 +225,34 @@ static void record(SSL *ssl, X509 *leaf)
 		    X509_digest(root, EVP_sha256(), victim->cert.root_fp,
 				&len) == 1;
 	}
+	return victim;
+}
+
+/* A connection ward opened: its context's own check if it has one
+ * (sip_tls_peer_out_check_begin), else the thread's, decides whether it
+ * may carry anything (tls_peer.h). 0 or -1. */
+static int outgoing_ok(SSL *ssl, const struct entry *e)
+{
+	struct table *t = tls_table;
+	const struct sip_tls_out_check *chk = NULL;
+
+	if (SSL_is_server(ssl))
+		return 0;
+	if (out_check_idx >= 0)
+		chk = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), out_check_idx);
+	if (!chk && !t->out_fn)
+		return 0;
+	if (!e) /* no peer address: nothing to judge it by */
+		return -1;
+	if (chk)
+		return chk->fn(chk->arg, (const struct sockaddr *)&e->addr,
+			       &e->cert) == 0
+			   ? 0
+			   : -1;
+	return t->out_fn(t->out_arg, (const struct sockaddr *)&e->addr,
+			 &e->cert) == 0
+		   ? 0
+		   : -1;
 }
 
 typedef X509 *(*get_peer_fn)(const SSL *);
@@ -224,6 +284,9 @@ void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb)
 	if (tls_table) {
 		mode = SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE;
 		cb = keep_verdict;
+		if (out_check_next && out_check_idx >= 0)
+			SSL_CTX_set_ex_data(ctx, out_check_idx,
+					    (void *)out_check_next);
 	}
 	real(ctx, mode, cb);
 }
@@ -242,7 +305,13 @@ X509 *SSL_get1_peer_certificate(const SSL *ssl)
 	if (!real)
 		return NULL;
 	x = real(ssl);
-	if (tls_table)
-		record((SSL *)ssl, x);
+	if (tls_table && outgoing_ok((SSL *)ssl, record((SSL *)ssl, x)) != 0) {
+		/* Refused: sofia sees no certificate and, verifying outgoing
+		 * connections, closes this one before writing to it. */
+		X509_free(x);
+		SSL_set_verify_result((SSL *)ssl,
+				      X509_V_ERR_APPLICATION_VERIFICATION);
+		return NULL;
+	}
 	return x;
 }
