@@ -7,12 +7,16 @@
  * nonce (nc rising; a 407 brings a new nonce and the INVITE again), 100,
  * 180, 200, ACK, BYE, 200; the callee answers 180 and 200 with SDP,
  * takes the ACK and answers the BYE with 200. Counts the calls completed
- * (BYE answered) in SECONDS once every caller completed one; prints
+ * (BYE answered) in SECONDS once every caller completed one (on two nodes,
+ * once the callees' registrations reached the callers' node); prints
  * calls/s, the other outcomes, and for each PID given the CPU that
  * process used per call (/proc/PID/stat, user + system). One thread,
  * poll(2).
  *   bench_sip_tls_call CALLER_HOST CALLER_PORT CALLEE_HOST CALLEE_PORT
  *                      PAIRS SECONDS PREFIX PASSWORD REALM FIRST_LINE [PID...]
+ * PREFIX is DEVICES or DEVICES,USERS when the digest users are not named
+ * as the devices; each is a prefix the number follows, or a printf format
+ * of it ("SEP0000000010%02d"). REALM "-": the realm of the challenge.
  */
 #include <errno.h>
 #include <poll.h>
@@ -39,7 +43,8 @@ enum state {
 struct phone {
 	struct bench_tls t;
 	int callee;
-	char user[32];
+	char user[80];	    /* the device */
+	char auth_user[80]; /* its digest user */
 	char ha1[33];
 	const char *host;
 	int port;
@@ -48,6 +53,7 @@ struct phone {
 	unsigned nc;
 	unsigned cseq;
 	unsigned long calls; /* this caller's calls */
+	unsigned long done;  /* of them, hung up with the BYE answered */
 	int number;	     /* the line it calls */
 	char call_id[64];
 	char from_tag[32];
@@ -55,7 +61,7 @@ struct phone {
 	char remote[256]; /* the callee's side: ward's Contact URI */
 };
 
-static const char *realm;
+static const char *realm, *password;
 static unsigned long branch_seq;
 static long completed, refused, other;
 
@@ -80,8 +86,8 @@ static int send_register(struct phone *p)
 
 	snprintf(uri, sizeof uri, "sip:%s:%d", p->host, p->port);
 	if (p->nonce[0])
-		bench_sip_digest(auth, sizeof auth, "Authorization", p->user,
-				 realm, p->ha1, p->nonce, ++p->nc, "REGISTER",
+		bench_sip_digest(auth, sizeof auth, "Authorization",
+				 p->auth_user, realm, p->ha1, p->nonce, ++p->nc, "REGISTER",
 				 uri);
 	p->cseq++;
 	return send_text(
@@ -110,7 +116,7 @@ static int send_invite(struct phone *p)
 	snprintf(uri, sizeof uri, "sip:%d@%s:%d", p->number, p->host, p->port);
 	if (p->nonce[0])
 		bench_sip_digest(auth, sizeof auth, "Proxy-Authorization",
-				 p->user, realm, p->ha1, p->nonce, ++p->nc,
+				 p->auth_user, realm, p->ha1, p->nonce, ++p->nc,
 				 "INVITE", uri);
 	p->cseq++;
 	p->state = INVITING;
@@ -248,6 +254,39 @@ static void contact_uri(const char *v, char *out, size_t cap)
 	}
 }
 
+/* REALM "-": the first challenge names it, and P's HA1 follows. */
+static int learn_realm(struct phone *p, const char *msg)
+{
+	static char learnt[128];
+	char buf[256];
+
+	if (strcmp(realm, "-") == 0) {
+		const char *r = strstr(msg, "realm=\""), *q;
+		if (!r || !(q = strchr(r + 7, '"')) ||
+		    (size_t)(q - r - 7) >= sizeof learnt)
+			return -1;
+		memcpy(learnt, r + 7, (size_t)(q - r - 7));
+		learnt[q - r - 7] = '\0';
+		realm = learnt;
+	}
+	snprintf(buf, sizeof buf, "%s:%s:%s", p->auth_user, realm, password);
+	bench_md5_hex(buf, p->ha1);
+	return 0;
+}
+
+/* NAME for number I from SPEC: a printf format of I, or a prefix. */
+static void name_of(char *out, size_t cap, const char *spec, size_t len,
+		    int i)
+{
+	char fmt[64];
+
+	snprintf(fmt, sizeof fmt, "%.*s", (int)len, spec);
+	if (strchr(fmt, '%'))
+		snprintf(out, cap, fmt, i);
+	else
+		snprintf(out, cap, "%s%d", fmt, i);
+}
+
 /* One message on P's connection: -1 ends the run. */
 static int on_msg(struct phone *p, const char *msg, int counting)
 {
@@ -266,7 +305,8 @@ static int on_msg(struct phone *p, const char *msg, int counting)
 		return -1;
 	if (strstr(cseq, "REGISTER")) {
 		if (status == 401) {
-			if (bench_sip_nonce(msg, p->nonce, sizeof p->nonce))
+			if (bench_sip_nonce(msg, p->nonce, sizeof p->nonce) ||
+			    learn_realm(p, msg) != 0)
 				return -1;
 			p->nc = 0;
 			return send_register(p);
@@ -303,8 +343,10 @@ static int on_msg(struct phone *p, const char *msg, int counting)
 	}
 	if (strstr(cseq, "BYE") && p->state == HANGING_UP &&
 	    (unsigned)atoi(cseq) == p->cseq) {
-		if (status == 200)
+		if (status == 200) {
 			completed += counting;
+			p->done++;
+		}
 		else
 			other += counting;
 		p->state = IDLE;
@@ -353,6 +395,7 @@ int main(int argc, char **argv)
 	pairs = atoi(argv[5]);
 	secs = atof(argv[6]);
 	realm = argv[9];
+	password = argv[8];
 	first_line = atoi(argv[10]);
 	npid = argc - 11 < 8 ? argc - 11 : 8;
 	n = 2 * pairs;
@@ -370,15 +413,21 @@ int main(int argc, char **argv)
 	for (int k = 0; k < n; k++) {
 		int i = (k + pairs) % n;
 		struct phone *p = &ph[i];
-		char buf[256];
 
 		p->callee = i >= pairs;
 		p->host = argv[p->callee ? 3 : 1];
 		p->port = atoi(argv[p->callee ? 4 : 2]);
 		p->number = first_line + pairs + i;
-		snprintf(p->user, sizeof p->user, "%s%d", argv[7], i);
-		snprintf(buf, sizeof buf, "%s:%s:%s", p->user, realm, argv[8]);
-		bench_md5_hex(buf, p->ha1);
+		const char *comma = strchr(argv[7], ',');
+
+		name_of(p->user, sizeof p->user, argv[7],
+			comma ? (size_t)(comma - argv[7]) : strlen(argv[7]), i);
+		if (comma)
+			name_of(p->auth_user, sizeof p->auth_user, comma + 1,
+				strlen(comma + 1), i);
+		else
+			snprintf(p->auth_user, sizeof p->auth_user, "%s",
+				 p->user);
 		if (bench_tls_connect(&p->t, ctx, p->host, p->port) != 0 ||
 		    send_register(p) != 0) {
 			fprintf(stderr, "phone %d: cannot connect\n", i);
@@ -426,7 +475,7 @@ int main(int argc, char **argv)
 		for (int i = 0; all_idle && i < pairs; i++) {
 			if (ph[i].state == IDLE && new_call(&ph[i]) != 0)
 				return 1;
-			ready &= ph[i].calls > 1;
+			ready &= ph[i].done > 0;
 		}
 		if (completed + refused + other != done_before ||
 		    (!counting && ready && all_idle))
