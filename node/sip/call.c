@@ -173,7 +173,7 @@ int node_told(struct call *c, struct side *s, const sip_t *sip)
 	return 1;
 }
 
-static void media_leg(const struct side *s, struct sip_media_leg *l)
+void media_leg(const struct side *s, struct sip_media_leg *l)
 {
 	l->mode = s->dev.mode;
 	l->transport = s->transport;
@@ -334,6 +334,7 @@ void call_free(struct call *c, const char *why)
 	log_info(TAG, "call %s %s -> %s (%s) ended: %s", c->call_id,
 		 c->a.dev.name, c->b.dev.name, c->number, why);
 	call_xfer_free(c);
+	call_conf_gone(c);
 	if (c->irq_a) {
 		if (nta_incoming_status(c->irq_a) < 200)
 			nta_incoming_treply(c->irq_a, 500, "Call Ended",
@@ -388,6 +389,8 @@ void send_req(struct call *c, struct side *s, sip_method_t method,
 	char cs_str[32];
 
 	(void)c;
+	if (!s->leg) /* a conference call's side held by ward itself */
+		return;
 	snprintf(cs_str, sizeof cs_str, "%u %s", cseq, name);
 	orq = nta_outgoing_tcreate(
 	    s->leg, NULL, NULL, URL_STRING_MAKE(s->flow), method, name, NULL,
@@ -827,7 +830,10 @@ int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 {
 	struct side *from = leg == c->a.leg ? &c->a : &c->b;
 	struct side *to = from == &c->a ? &c->b : &c->a;
+	int st;
 
+	if (c->conf && (st = call_conf_request(c, from, irq, sip)) >= 0)
+		return st;
 	switch (sip->sip_request->rq_method) {
 	case sip_method_ack:
 		if (from == &c->a)
@@ -997,8 +1003,12 @@ static void refuse(struct sip_calls *cs, msg_t *msg, int status,
 static const char *phrase_of(int status)
 {
 	switch (status) {
+	case 400:
+		return "Bad Request";
 	case 403:
 		return "Forbidden";
+	case 481:
+		return "Call Does Not Exist";
 	case 404:
 		return "Not Found";
 	case 480:
@@ -1128,9 +1138,11 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	struct sip_reg_contact binding;
 	struct sockaddr_storage bss;
 	struct sip_device callee;
-	struct call *c;
-	int st;
+	struct call *c, *barged = NULL;
+	int st, factory = call_conf_factory(cs, number);
 
+	memset(&binding, 0, sizeof binding);
+	memset(&callee, 0, sizeof callee);
 	if (sip->sip_replaces &&
 	    call_xfer_replaces(cs, msg, sip, peer, tp, caller, from_node,
 			       &remote) == 0)
@@ -1153,7 +1165,17 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 503, "Too Many Calls");
 		return;
 	}
-	if (remote) {
+	st = call_conf_barge_target(cs, msg, sip, caller, peer->transport,
+				    &barged);
+	if (st > 0) {
+		refuse(cs, msg, st, phrase_of(st));
+		return;
+	}
+	factory |= barged != NULL;
+	if (factory) { /* ward answers: its side B is nobody's (call_conf.c) */
+		snprintf(callee.name, sizeof callee.name, "conference");
+		st = 0;
+	} else if (remote) {
 		/* An INVITE with Replaces naming member REMOTE's dialog: that
 		 * member places it (its callee is who the dialog holds). */
 		memset(&callee, 0, sizeof callee);
@@ -1281,7 +1303,9 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	log_info(TAG, "call %s %s -> %s (%s) over %s", c->call_id, caller,
 		 callee.name, number, tp_name(c->b.transport));
 	emit_both(c, SIP_DLG_TRYING);
-	st = place_b(c, sip, &binding);
+	st = barged    ? call_conf_barge(c, sip, barged)
+	     : factory ? call_conf_start(c, sip)
+		       : place_b(c, sip, &binding);
 	if (st != 0) {
 		nta_incoming_treply(c->irq_a, st, phrase_of(st), TAG_END());
 		call_free(c, "not placed");
@@ -1344,7 +1368,8 @@ size_t sip_calls_list(struct sip_calls *cs, struct sip_call_info *out,
 		snprintf(out[i].callee, sizeof out[i].callee, "%s",
 			 c->b.dev.name);
 		snprintf(out[i].number, sizeof out[i].number, "%s", c->number);
-		out[i].state = c->state <= CALL_EARLY	 ? "ringing"
+		out[i].state = c->conf			 ? "conference"
+			       : c->state <= CALL_EARLY	 ? "ringing"
 			       : c->state == CALL_ENDING ? "ending"
 							 : "talking";
 		out[i].level = c->level;

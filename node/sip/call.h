@@ -32,11 +32,13 @@ struct sip_call_config {
 	unsigned max_calls;	 /* on this node; beyond: 503 */
 	unsigned max_per_device; /* calls a device takes part in; beyond: 486 */
 	unsigned ring_s;	 /* unanswered after this: CANCEL, 480 */
-	unsigned min_se_s; /* session timers: shortest Session-Expires */
+	unsigned min_se_s;	 /* session timers: shortest Session-Expires */
 	/* Where ward is reached, for the Contact of both dialogs: the
 	 * listener's address and ports (0: that transport is off). */
 	char host[64];
 	unsigned port, tls_port;
+	/* The ad hoc conference factory (call_conf.c); "": none. */
+	char conference_number[SIP_DIR_NAME_MAX];
 };
 
 /* 10,000 calls, 8 per device, 120 s of ringing. */

@@ -74,6 +74,11 @@ struct call {
 	uint64_t se_refresh_ms; /* se_ward: the next refresh */
 	nta_outgoing_t *se_orq; /* se_ward: the refresh under way */
 	char se_hdr[48];	/* Session-Expires value toward A */
+	/* In a conference (call_conf.c): PARTS the participants' sides
+	 * (bit 0 A, bit 1 B: both after a barge); a side not in it is ward's
+	 * own or a transferor's ending dialog. */
+	struct call_conf *conf;
+	unsigned parts;
 	/* The UPDATE telling a member the level (tell_node), and to whom. */
 	nta_outgoing_t *told_orq;
 	struct side *told_to;
@@ -96,6 +101,7 @@ struct sip_calls {
 	/* The agent the INVITE being placed came to: the node listener's
 	 * (call_node.h) or, NULL, the phones'. */
 	nta_agent_t *rx_agent;
+	struct call_conf *confs; /* owned list (call_conf.c) */
 };
 
 struct call_xfer;
@@ -140,6 +146,43 @@ int find_callee(struct sip_calls *cs, const char *caller, const char *number,
 void binding_addr(const struct sip_reg_contact *b, struct sockaddr_storage *ss);
 int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 	   sip_t const *sip);
+void media_leg(const struct side *s, struct sip_media_leg *l);
+
+/* call_conf.c, hooked from call.c and call_xfer.c. */
+
+/* An INVITE with Join (RFC 3911) from CALLER: 0 with *TARGET (the call
+ * barged) when CALLER may try (the Join names a talking call here and
+ * CALLER shares the barged device's line), else the status to refuse
+ * with (400 malformed Join, 481 no such dialog, 486 busy or the seed's
+ * rule — a barger not encrypted (its profile and TRANSPORT) into an
+ * encrypted call —, 403 not a device sharing the line); -1 for an INVITE
+ * without Join. */
+int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			   const char *caller, unsigned transport,
+			   struct call **target);
+/* In place of placing B: the barge of TARGET by C's caller (ward answers
+ * it and mixes the three), or the status (486: the seed's rule, a barger
+ * that is not encrypted into an encrypted call). */
+int call_conf_barge(struct call *c, const sip_t *sip, struct call *target);
+
+/* 1 when NUMBER is the conference factory number. */
+int call_conf_factory(const struct sip_calls *cs, const char *number);
+/* In place of placing B: ward answers A's INVITE itself and opens a
+ * conference A's device owns. 0 (answered 200) or the status to answer
+ * A with (488 no offer, 486 A owns one already, 503 none possible). */
+int call_conf_start(struct call *c, const sip_t *sip);
+/* A REFER by FROM to the factory number: the other side joins FROM's
+ * conference (IRQ answered 202 when 0 is returned; NOTIFY 200 and a BYE
+ * end FROM's dialog), or the status to refuse with (403 FROM owns no
+ * conference, 486 it is full). */
+int call_conf_refer(struct call *c, struct side *from, nta_incoming_t *irq);
+/* A request in a conference call's dialogs: the on_leg status, or -1 for
+ * on_leg's own handling. */
+int call_conf_request(struct call *c, struct side *from, nta_incoming_t *irq,
+		      sip_t const *sip);
+/* C ends: it leaves its conference, which may end (the last party's
+ * call freed). */
+void call_conf_gone(struct call *c);
 
 /* call_xfer.c, hooked from call.c. */
 

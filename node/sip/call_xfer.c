@@ -501,6 +501,8 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 	number = to_url->url_user;
 	if (!number || !number[0] || strlen(number) >= SIP_DIR_NAME_MAX)
 		return 404;
+	if (call_conf_factory(cs, number)) /* into the owner's conference */
+		return call_conf_refer(c, from, irq);
 	x = xfer_new(c, from, 0);
 	if (!x)
 		return 500;

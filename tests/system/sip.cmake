@@ -31,6 +31,8 @@ ward_system_test(system_sip_call_nodes_services system/test_sip_call_nodes_servi
 set_tests_properties(system_sip_call_nodes_services PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_media_wardd system/test_media_wardd.sh)
 set_tests_properties(system_media_wardd PROPERTIES RESOURCE_LOCK wardd)
+ward_system_test(system_sip_conf_wardd system/test_sip_conf_wardd.sh)
+set_tests_properties(system_sip_conf_wardd PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_call_srtp system/test_call_srtp.sh)
 set_tests_properties(system_call_srtp PROPERTIES RESOURCE_LOCK wardd)
 # One phone's SRTP media for test_media_keys_wardd.sh (srtpcall.py runs
