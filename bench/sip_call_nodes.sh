@@ -114,7 +114,7 @@ one_run() {
 		'BEGIN { printf "%.0f %.1f %.1f %d %s\n", n / (ns / 1e9), a / hz * 1e6 / n, b / hz * 1e6 / n, f, l }'
 }
 
-echo "conditions: $(nproc) cores, SIPp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) on the same machine, UDP loopback phones, caller on n1 and callee on n2 (two wardd, node-to-node TLS), one caller device (max_calls_per_device 64, SIPp -l 64), offered rate $rate/s, $calls calls per run, no media relay traffic"
+echo "conditions: $(nproc) cores, SIPp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) on the same machine, UDP loopback phones, caller on n1 and callee on n2 (two wardd, node-to-node TLS), one caller device (max_calls_per_device 64, SIPp -l 64), offered rate $rate/s, $calls calls per run, no media relay traffic, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 res=()
 for ((r = 0; r < runs; r++)); do
 	res+=("$(one_run)")
