@@ -54,8 +54,8 @@ struct sip_config {
 	 * this long after its end to absorb retransmissions. */
 	unsigned t1x64_ms;
 	/* Overload control (overload.h): above this queueing delay, ms, of
-	 * the role's own probe, new dialogs get 503 with Retry-After of
-	 * overload_retry_after_s..2x; 0: off. */
+	 * the role's own probe, a share of new dialogs get 503 with
+	 * Retry-After of overload_retry_after_s..2x; 0: off. */
 	unsigned overload_delay_ms;
 	unsigned overload_retry_after_s;
 	/* Calls: bounds and ring time (host and ports come from above). */
