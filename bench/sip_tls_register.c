@@ -7,151 +7,83 @@
  * Counts the 200s of SECONDS seconds after the first round; prints
  * REGISTER/s. One thread, poll(2), blocking-free TLS.
  *   bench_sip_tls_register HOST PORT CONNS SECONDS PREFIX PASSWORD REALM */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
+
+#include "sip_tls_client.h"
 
 #define BUF 4096
 
 struct conn {
-	int fd;
-	SSL *ssl;
-	int handshaken;
+	struct bench_tls t;
 	char user[64];
 	char ha1[33];
 	char nonce[128];
 	unsigned nc;
 	unsigned cseq;
-	char in[BUF];
-	size_t inlen;
 	int waiting; /* a request is in flight */
 };
 
 static const char *host, *realm;
 static int port;
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void md5_hex(const char *s, char out[33])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-
-	EVP_Digest(s, strlen(s), d, &len, EVP_md5(), NULL);
-	for (unsigned i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
 static int send_register(struct conn *c)
 {
-	char req[BUF], auth[600] = "", a2[33], resp[33], buf[512];
+	char req[BUF], auth[600] = "", uri[128];
 	int n;
 
 	c->cseq++;
 	if (c->nonce[0]) {
-		char cnonce[17], ncs[9];
-		snprintf(cnonce, sizeof cnonce, "%08x%08x", (unsigned)rand(),
-			 c->cseq);
-		snprintf(ncs, sizeof ncs, "%08x", ++c->nc);
-		snprintf(buf, sizeof buf, "REGISTER:sip:%s:%d", host, port);
-		md5_hex(buf, a2);
-		snprintf(buf, sizeof buf, "%s:%s:%s:%s:auth:%s", c->ha1,
-			 c->nonce, ncs, cnonce, a2);
-		md5_hex(buf, resp);
-		snprintf(auth, sizeof auth,
-			 "Authorization: Digest username=\"%s\", "
-			 "realm=\"%s\", nonce=\"%s\", uri=\"sip:%s:%d\", "
-			 "response=\"%s\", algorithm=MD5, qop=auth, "
-			 "nc=%s, cnonce=\"%s\"\r\n",
-			 c->user, realm, c->nonce, host, port, resp, ncs,
-			 cnonce);
+		snprintf(uri, sizeof uri, "sip:%s:%d", host, port);
+		bench_sip_digest(auth, sizeof auth, "Authorization", c->user,
+				 realm, c->ha1, c->nonce, ++c->nc, "REGISTER",
+				 uri);
 	}
-	n = snprintf(req, sizeof req,
-		     "REGISTER sip:%s:%d SIP/2.0\r\n"
-		     "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK%s%u;rport\r\n"
-		     "Max-Forwards: 70\r\n"
-		     "From: <sip:%s@%s>;tag=%s\r\n"
-		     "To: <sip:%s@%s>\r\n"
-		     "Call-ID: %s-reg@bench\r\n"
-		     "CSeq: %u REGISTER\r\n"
-		     "Contact: <sip:%s@127.0.0.1:5061;transport=tls>\r\n"
-		     "Expires: 3600\r\n"
-		     "%s"
-		     "Content-Length: 0\r\n\r\n",
-		     host, port, c->user, c->cseq, c->user, host, c->user,
-		     c->user, host, c->user, c->cseq, c->user, auth);
-	if (SSL_write(c->ssl, req, n) != n)
+	n = snprintf(
+	    req, sizeof req,
+	    "REGISTER sip:%s:%d SIP/2.0\r\n"
+	    "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK%s%u;rport\r\n"
+	    "Max-Forwards: 70\r\n"
+	    "From: <sip:%s@%s>;tag=%s\r\n"
+	    "To: <sip:%s@%s>\r\n"
+	    "Call-ID: %s-reg@bench\r\n"
+	    "CSeq: %u REGISTER\r\n"
+	    "Contact: <sip:%s@127.0.0.1:5061;transport=tls>\r\n"
+	    "Expires: 3600\r\n"
+	    "%s"
+	    "Content-Length: 0\r\n\r\n",
+	    host, port, c->user, c->cseq, c->user, host, c->user, c->user, host,
+	    c->user, c->cseq, c->user, auth);
+	if (bench_tls_send(&c->t, req, n) != 0)
 		return -1;
 	c->waiting = 1;
 	return 0;
 }
 
-/* A whole response in c->in: its status, the nonce of a 401 copied. The
- * response is consumed. 0 none yet, else the status, -1 malformed. */
+/* A whole response from c's connection: its status, the nonce of a 401
+ * copied. 0 none yet, else the status, -1 malformed. */
 static int take_response(struct conn *c)
 {
-	char *end, *p;
-	int status;
-	size_t used;
+	char msg[BUF];
+	int n = bench_sip_take(&c->t, msg, sizeof msg), status;
 
-	c->in[c->inlen] = '\0';
-	end = strstr(c->in, "\r\n\r\n");
-	if (!end)
-		return 0;
-	used = (size_t)(end + 4 - c->in);
-	if (sscanf(c->in, "SIP/2.0 %d", &status) != 1)
+	if (n <= 0)
+		return n;
+	status = bench_sip_status(msg);
+	if (!status)
 		return -1;
-	if (status == 401 && (p = strstr(c->in, "nonce=\"")) && p < end) {
-		char *q = strchr(p + 7, '"');
-		size_t len = q ? (size_t)(q - p - 7) : 0;
-		if (!q || len >= sizeof c->nonce)
+	if (status == 401) {
+		if (bench_sip_nonce(msg, c->nonce, sizeof c->nonce) != 0)
 			return -1;
-		memcpy(c->nonce, p + 7, len);
-		c->nonce[len] = '\0';
 		c->nc = 0;
 	}
-	memmove(c->in, c->in + used, c->inlen - used);
-	c->inlen -= used;
 	return status;
-}
-
-static int connect_one(struct conn *c, SSL_CTX *ctx)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)port)};
-	int one = 1;
-
-	inet_pton(AF_INET, host, &a.sin_addr);
-	c->fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
-		return -1;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	c->ssl = SSL_new(ctx);
-	SSL_set_fd(c->ssl, c->fd);
-	if (SSL_connect(c->ssl) != 1)
-		return -1;
-	fcntl(c->fd, F_SETFL, O_NONBLOCK);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -190,19 +122,20 @@ int main(int argc, char **argv)
 
 		snprintf(c->user, sizeof c->user, "%s%d", argv[5], i);
 		snprintf(buf, sizeof buf, "%s:%s:%s", c->user, realm, argv[6]);
-		md5_hex(buf, c->ha1);
-		if (connect_one(c, ctx) != 0 || send_register(c) != 0) {
+		bench_md5_hex(buf, c->ha1);
+		if (bench_tls_connect(&c->t, ctx, host, port) != 0 ||
+		    send_register(c) != 0) {
 			fprintf(stderr, "connection %d failed\n", i);
 			return 1;
 		}
-		pf[i].fd = c->fd;
+		pf[i].fd = c->t.fd;
 		pf[i].events = POLLIN;
 	}
 	/* Runs until every connection has its nonce and one 200, then counts
 	 * for SECONDS. */
 	for (;;) {
 		int n = poll(pf, (nfds_t)nconns, 1000);
-		double t = now_s();
+		double t = bench_now_s();
 
 		if (counting && t >= t_end)
 			break;
@@ -210,15 +143,11 @@ int main(int argc, char **argv)
 			return 1;
 		for (int i = 0; i < nconns && n > 0; i++) {
 			struct conn *c = &cs[i];
-			int r, st;
+			int st;
 
 			if (!(pf[i].revents & (POLLIN | POLLERR | POLLHUP)))
 				continue;
-			while ((r = SSL_read(c->ssl, c->in + c->inlen,
-					     (int)(BUF - 1 - c->inlen))) > 0)
-				c->inlen += (size_t)r;
-			if (r <= 0 && SSL_get_error(c->ssl, r) !=
-					  SSL_ERROR_WANT_READ) {
+			if (bench_tls_read(&c->t) != 0) {
 				fprintf(stderr, "connection %d closed\n", i);
 				return 1;
 			}
@@ -237,13 +166,14 @@ int main(int argc, char **argv)
 				ready = cs[i].nc > 1;
 			if (ready) {
 				counting = 1;
-				t0 = now_s();
+				t0 = bench_now_s();
 				t_end = t0 + secs;
 			}
 		}
 	}
 	printf("%d connections: %.0f REGISTER/s with credentials answered "
 	       "200 (%ld in %.1f s), %ld other answers\n",
-	       nconns, (double)ok / (now_s() - t0), ok, now_s() - t0, bad);
+	       nconns, (double)ok / (bench_now_s() - t0), ok,
+	       bench_now_s() - t0, bad);
 	return 0;
 }

@@ -411,24 +411,35 @@ static void set_ending(struct call *c)
 }
 
 /* A request ward makes in side S's dialog (BYE, ACK, an UPDATE telling
- * the level), its answers left to nta. */
+ * the level), its answers left to nta. The handle is let go at once: nta
+ * frees a transaction nobody holds when its timers end, but never one
+ * still held — and nobody would release an ACK's, which gets no answer
+ * (every call's ACK to the callee stayed for good). An ACK over a
+ * connection is sent statelessly: a 2xx repeated there only crosses the
+ * ACK already delivered, and nothing needs keeping for 64*T1 (RFC 3261
+ * 17.1.1.3: the ACK of a 2xx is no transaction of its own). */
 void send_req(struct call *c, struct side *s, sip_method_t method,
 	      const char *name, uint32_t cseq, const char *body,
 	      const char *info)
 {
+	int forget = method == sip_method_ack && s->transport != SIP_TP_UDP;
+	nta_outgoing_t *orq;
 	char cs_str[32];
 
 	(void)c;
 	if (!s->leg) /* a conference call's side held by ward itself */
 		return;
 	snprintf(cs_str, sizeof cs_str, "%u %s", cseq, name);
-	nta_outgoing_tcreate(
+	orq = nta_outgoing_tcreate(
 	    s->leg, NULL, NULL, URL_STRING_MAKE(s->flow), method, name, NULL,
+	    TAG_IF(forget, NTATAG_STATELESS(1)),
 	    SIPTAG_CONTACT_STR(s->contact),
 	    TAG_IF(cseq, SIPTAG_CSEQ_STR(cs_str)),
 	    TAG_IF(info, SIPTAG_CALL_INFO_STR(info)),
 	    TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
+	if (orq && !forget) /* a stateless one is nta's from the start */
+		nta_outgoing_destroy(orq);
 }
 
 /* The member's answer to ward's UPDATE telling it the level: its own word
