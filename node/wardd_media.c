@@ -2,6 +2,7 @@
 #include "node/wardd_media.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -27,36 +28,10 @@
 
 #define TAGM "media"
 
-struct sip_media_call {
-	struct wardd_media *m;
-	struct sdpmap_call *map;	    /* owned */
-	struct sip_media_call *prev, *next; /* the open calls, under m->mu */
-	/* The media thread's: only that thread dereferences them. */
-	struct relay_session *sess[SDP_MAX_MEDIA];
-	/* For authorised capture (wardd_capture.h). */
-	char call_id[128];
-	char device[2][SIP_DIR_NAME_MAX];
-	/* The legs as the key manager judges them (a participant's level). */
-	struct keymgr_leg kleg[2];
-	/* In a conference (signaling thread's): the sides of its first
-	 * stream in CONF (bit 0 A, bit 1 B: both after a barge). */
-	struct sip_media_conf *conf;
-	unsigned conf_sides;
-	struct sip_media_call *conf_next;
-};
-
-/* A conference: the mixer is the media thread's, the list the signaling
- * thread's. */
-struct sip_media_conf {
-	struct wardd_media *m;
-	struct mixer *mx; /* owned */
-	struct sip_media_call *parts;
-	unsigned n;
-};
-
 enum media_op {
 	MEDIA_APPLY,
-	MEDIA_CLOSE,
+	MEDIA_CLOSE_FREE,
+	MEDIA_SYNC, /* nothing: the requests before it are done */
 	MEDIA_STOP,
 	MEDIA_CONF_NEW,
 	MEDIA_CONF_JOIN,
@@ -74,6 +49,36 @@ struct media_req {
 	int rc;		/* 0, or the SIP status */
 	int done;
 	struct media_req *next;
+};
+
+struct sip_media_call {
+	struct wardd_media *m;
+	struct sdpmap_call *map;	    /* owned */
+	struct sip_media_call *prev, *next; /* the open calls, under m->mu */
+	/* The media thread's: only that thread dereferences them. */
+	struct relay_session *sess[SDP_MAX_MEDIA];
+	/* For authorised capture (wardd_capture.h). */
+	char call_id[128];
+	char device[2][SIP_DIR_NAME_MAX];
+	/* The legs as the key manager judges them (a participant's level). */
+	struct keymgr_leg kleg[2];
+	/* In a conference (signaling thread's): the sides of its first
+	 * stream in CONF (bit 0 A, bit 1 B: both after a barge). */
+	struct sip_media_conf *conf;
+	unsigned conf_sides;
+	struct sip_media_call *conf_next;
+	/* Its MEDIA_CLOSE_FREE: the media thread closes and frees the call,
+	 * nobody waits. */
+	struct media_req close_rq;
+};
+
+/* A conference: the mixer is the media thread's, the list the signaling
+ * thread's. */
+struct sip_media_conf {
+	struct wardd_media *m;
+	struct mixer *mx; /* owned */
+	struct sip_media_call *parts;
+	unsigned n;
 };
 
 struct wardd_media {
@@ -105,6 +110,14 @@ struct wardd_media {
 static void conf_rejoin(struct sip_media_call *call);
 static void conf_on_thread(struct wardd_media *m, struct media_req *rq);
 static void conf_unlink(struct sip_media_call *call);
+static void release(struct wardd_media *m, struct sip_media_call *call);
+
+static unsigned local_port(const struct sockaddr_storage *a)
+{
+	return ntohs(a->ss_family == AF_INET6
+			 ? ((const struct sockaddr_in6 *)a)->sin6_port
+			 : ((const struct sockaddr_in *)a)->sin_port);
+}
 
 static void apply(struct wardd_media *m, struct media_req *rq)
 {
@@ -135,6 +148,12 @@ static void apply(struct wardd_media *m, struct media_req *rq)
 		call->sess[i] = NULL;
 		if (!sdpmap_relay_legs(call->map, i, legs))
 			continue;
+		/* The sockets that proved the ports free, when still held
+		 * (a first session): no new bind. */
+		for (int sd = 0; sd < 2; sd++)
+			legs[sd].bound =
+			    portpool_claim(m->pool, local_port(&legs[sd].local),
+					   legs[sd].fd) == 0;
 		rc = relay_session_new(
 		    m->relay, sdpmap_stream_keys(call->map, i), legs,
 		    m->allow_bridge, &call->sess[i], err, sizeof err);
@@ -208,11 +227,15 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		case MEDIA_CONF_FREE:
 			conf_on_thread(m, rq);
 			break;
-		case MEDIA_CLOSE:
+		case MEDIA_CLOSE_FREE:
+			/* RQ lives in the call: gone after this. */
 			close_sessions(rq->call);
-			break;
+			release(m, rq->call);
+			continue;
 		case MEDIA_STOP:
 			event_base_loopbreak(m->base);
+			break;
+		case MEDIA_SYNC:
 			break;
 		}
 		pthread_mutex_lock(&m->mu);
@@ -274,8 +297,8 @@ static void *media_main(void *arg)
 	return NULL;
 }
 
-/* Runs RQ on the media thread and waits for it. */
-static void submit(struct wardd_media *m, struct media_req *rq)
+/* Queues RQ for the media thread and wakes it. */
+static void enqueue(struct wardd_media *m, struct media_req *rq)
 {
 	uint64_t one = 1;
 
@@ -291,6 +314,12 @@ static void submit(struct wardd_media *m, struct media_req *rq)
 	/* An eventfd counter cannot overflow here: the thread reads it. */
 	if (write(m->wake_fd, &one, sizeof one) != sizeof one)
 		log_warn(TAGM, "wake-up write: %s", strerror(errno));
+}
+
+/* Runs RQ on the media thread and waits for it. */
+static void submit(struct wardd_media *m, struct media_req *rq)
+{
+	enqueue(m, rq);
 	pthread_mutex_lock(&m->mu);
 	while (!rq->done)
 		pthread_cond_wait(&m->cv, &m->mu);
@@ -331,7 +360,6 @@ static void release(struct wardd_media *m, struct sip_media_call *call)
 	pthread_mutex_unlock(&m->mu);
 	sdpmap_call_free(call->map);
 	free(call);
-	atomic_fetch_sub(&m->calls, 1);
 }
 
 static int media_offer(void *ctx, const char *call_id,
@@ -479,14 +507,18 @@ static int media_reoffer(void *ctx, struct sip_media_call *call, int side,
 static void media_close(void *ctx, struct sip_media_call *call)
 {
 	struct wardd_media *m = ctx;
-	struct media_req rq = {.op = MEDIA_CLOSE, .call = call};
 
 	if (!call)
 		return;
 	conf_unlink(call);
-	/* Sockets first: they hold the ports the call gives back. */
-	submit(m, &rq);
-	release(m, call);
+	atomic_fetch_sub(&m->calls, 1);
+	/* Not waited for: the media thread closes the sockets (they hold
+	 * the ports the call gives back), then wipes the keys and frees the
+	 * call; this thread never touches it again. Queued in order, so a
+	 * stop closes it first. */
+	call->close_rq = (struct media_req){.op = MEDIA_CLOSE_FREE,
+					    .call = call};
+	enqueue(m, &call->close_rq);
 }
 
 /* ---- conferences (signaling thread) ---- */
@@ -770,6 +802,10 @@ unsigned wardd_media_calls(struct wardd_media *m)
 
 unsigned wardd_media_ports_used(struct wardd_media *m)
 {
+	struct media_req rq = {.op = MEDIA_SYNC};
+
+	if (m->started)
+		submit(m, &rq); /* the closes queued so far gave theirs back */
 	return portpool_used(m->pool);
 }
 

@@ -50,7 +50,11 @@ void wardd_media_free(struct wardd_media *m);
 /* The table for sip_start: OUT->ops static, OUT->ctx M. */
 void wardd_media_table(struct wardd_media *m, struct sip_media *out);
 
-/* Calls with media now, and relay port pairs in use. */
+/* Calls with media now (a closed call counts no more at once), and relay
+ * port pairs in use (after the media thread has run the closes queued so
+ * far: it closes a call's sockets and gives its ports back on its own,
+ * the signaling thread does not wait for that). Not from the media
+ * thread. */
 unsigned wardd_media_calls(struct wardd_media *m);
 unsigned wardd_media_ports_used(struct wardd_media *m);
 

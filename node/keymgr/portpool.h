@@ -22,7 +22,10 @@ void portpool_free(struct portpool *p);
 
 /* From now on portpool_take skips pairs whose ports cannot be bound on
  * ADDR (an IPv4 or IPv6 address, port unused; copied) over UDP: another
- * process in the range costs a skipped pair, not a failed call. */
+ * process in the range costs a skipped pair, not a failed call. The two
+ * sockets that proved a pair free stay bound (the pair is reserved from
+ * the offer on) until the relay session claims them (portpool_claim) or
+ * the port is given back. */
 void portpool_probe_on(struct portpool *p, const struct sockaddr_storage *addr);
 
 /* An even port whose pair (port, port + 1) is free, marked used; 0 when
@@ -33,6 +36,11 @@ unsigned portpool_take(struct portpool *p);
 /* Gives PORT (from portpool_take) back. 0 and ports not taken are
  * ignored. */
 void portpool_give(struct portpool *p, unsigned port);
+/* The sockets bound to PORT's pair (PORT from portpool_take) when its
+ * probe kept them: 0 with FD[0] (RTP, PORT) and FD[1] (RTCP, PORT + 1),
+ * non-blocking, now the caller's; -1 (FD[] -1) when none are held (no
+ * probe, or claimed already). */
+int portpool_claim(struct portpool *p, unsigned port, int fd[2]);
 /* Pairs in use. */
 unsigned portpool_used(struct portpool *p);
 

@@ -200,6 +200,22 @@ static int open_sockets(struct relay_leg *leg,
 			const struct relay_leg_config *cfg)
 {
 	unsigned want = addr_port(&cfg->local);
+	int sz = 1 << 20;
+
+	if (leg->rtp.fd >= 0) { /* bound already (cfg->bound) */
+		if (cfg->rtcp_mux) {
+			close(leg->rtcp.fd);
+			leg->rtcp.fd = -1;
+		}
+		leg->port = want;
+		/* As bind_udp: a burst must not overflow the default. */
+		(void)setsockopt(leg->rtp.fd, SOL_SOCKET, SO_RCVBUF, &sz,
+				 sizeof sz);
+		if (leg->rtcp.fd >= 0)
+			(void)setsockopt(leg->rtcp.fd, SOL_SOCKET, SO_RCVBUF,
+					 &sz, sizeof sz);
+		return 0;
+	}
 
 	for (int attempt = 0; attempt < 64; attempt++) {
 		struct sockaddr_storage got;
@@ -332,13 +348,11 @@ int relay_session_new(struct relay *r, const struct keymgr_call *call,
 	int rc;
 
 	*out = NULL;
-	if (legs[0].srtp != legs[1].srtp && !allow_bridge) {
-		errmsg_set(errmsg, errcap,
-			   "relay: SRTP to RTP bridging not allowed");
-		return KEYMGR_EREJECT;
-	}
 	s = calloc(1, sizeof *s);
 	if (!s) {
+		for (int i = 0; i < 2; i++)
+			for (int k = 0; k < 2 && legs[i].bound; k++)
+				close(legs[i].fd[k]);
 		errmsg_set(errmsg, errcap, "relay: out of memory");
 		return KEYMGR_ENOMEM;
 	}
@@ -346,7 +360,15 @@ int relay_session_new(struct relay *r, const struct keymgr_call *call,
 	for (int i = 0; i < 2; i++) {
 		s->leg[i].s = s;
 		s->leg[i].side = i;
-		s->leg[i].rtp.fd = s->leg[i].rtcp.fd = -1;
+		/* Sockets handed over are the leg's from now on. */
+		s->leg[i].rtp.fd = legs[i].bound ? legs[i].fd[0] : -1;
+		s->leg[i].rtcp.fd = legs[i].bound ? legs[i].fd[1] : -1;
+	}
+	if (legs[0].srtp != legs[1].srtp && !allow_bridge) {
+		errmsg_set(errmsg, errcap,
+			   "relay: SRTP to RTP bridging not allowed");
+		rc = KEYMGR_EREJECT;
+		goto err_after_alloc;
 	}
 	for (int i = 0; i < 2; i++) {
 		rc = leg_open(r, &s->leg[i], &legs[i], call, errmsg, errcap);

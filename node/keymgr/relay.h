@@ -51,6 +51,11 @@ struct relay_leg_config {
 	struct sockaddr_storage remote;
 	int srtp;     /* the leg carries SRTP (keys from the call) */
 	int rtcp_mux; /* RTCP on the RTP port (RFC 5761) */
+	/* 1: FD[0] and FD[1] are sockets already bound to LOCAL's RTP port
+	 * and the next (portpool_claim), which relay_session_new takes
+	 * whatever it returns; 0: it binds its own. */
+	int bound;
+	int fd[2];
 };
 
 struct relay_stats {

@@ -70,7 +70,8 @@ struct sip_media_ops {
 	 * re-keys (ward's key toward A is in use: the call is refused). */
 	int (*answer_again)(void *ctx, struct sip_media_call *call,
 			    const char *sdp_b, size_t len);
-	/* The call ended or failed: relay sessions closed, keys wiped.
+	/* The call ended or failed: its relay sessions are closed and keys
+	 * wiped (at once, or by the media thread without being waited for).
 	 * Accepts NULL. */
 	void (*close)(void *ctx, struct sip_media_call *call);
 

@@ -13,6 +13,8 @@ if(TARGET ward_keymgr)
     LIBS ward_keymgr)
   ward_unit_test(test_keymgr_sdpmap SOURCES unit/test_keymgr_sdpmap.c
     LIBS ward_keymgr)
+  ward_unit_test(test_keymgr_portpool SOURCES unit/test_keymgr_portpool.c
+    LIBS ward_keymgr)
 endif()
 # wardd's media table with its thread: SRTP end to end, key hygiene.
 if(TARGET ward_media)
