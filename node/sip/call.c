@@ -270,6 +270,13 @@ char *sdp_for(struct call *c, const struct side *to, int kind,
 			c->level = lvl;
 			c->media_level = lvl;
 			c->media_said = 1;
+			/* The media judges this node's legs; a member's last
+			 * word on its side caps them (a re-INVITE it relayed
+			 * told a lower level before this answer came). */
+			if (c->a.node.asserted && c->a.node.level < c->level)
+				c->level = c->a.node.level;
+			if (c->b.node.asserted && c->b.node.level < c->level)
+				c->level = c->b.node.level;
 		}
 	} else {
 		int n = sip_call_sdp_filter(pl->pl_data, pl->pl_len,
