@@ -15,7 +15,6 @@ unset WARD_URL WARD_FINGERPRINT WARD_PASSWORD_FILE WARD_CACERT
 . "$WARD_SRC/deploy/cluster.sh"
 
 STARTED_AT=$(date +%s)
-declare -A USED_PORTS=()
 
 sys_cleanup() {
 	local rc=$? pidfile
@@ -44,12 +43,31 @@ free_port() {
 		# Below the media blocks (media_ports) and the kernel's
 		# ephemeral ports, which connections take at any moment.
 		p=$((10000 + (RANDOM * 32768 + RANDOM) % 10480))
-		[ -z "${USED_PORTS[$p]:-}" ] || continue
+		# Handed out earlier in this test but not bound yet: a
+		# file, as $(free_port) runs in a subshell.
+		grep -qx "$p" "$CLUSTER_DIR/ports.used" 2>/dev/null && continue
 		ss -Htuan "sport = :$p" | grep -q . && continue
-		USED_PORTS[$p]=1
+		echo "$p" >>"$CLUSTER_DIR/ports.used"
 		echo "$p"
 		return
 	done
+}
+
+# free_pair: an even free port whose next port is free too (RTP and
+# RTCP take a pair; baresip's TLS listens on its SIP port + 1).
+free_pair() {
+	local got p
+	while :; do
+		got=$(free_port)
+		p=$((got & ~1))
+		[ "$p" = "$got" ] || ! grep -qx "$p" "$CLUSTER_DIR/ports.used" || continue
+		[ "$((p + 1))" = "$got" ] || ! grep -qx "$((p + 1))" "$CLUSTER_DIR/ports.used" || continue
+		ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . ||
+			break
+	done
+	echo "$p" >>"$CLUSTER_DIR/ports.used"
+	echo "$((p + 1))" >>"$CLUSTER_DIR/ports.used"
+	echo "$p"
 }
 
 # media_ports: the first of 512 media ports for one node — blocks below
