@@ -269,12 +269,26 @@ int admin_node_by_fp(struct admin *a, const uint8_t fp[32],
  * is answered 403 "members only" and -1. For ROUTE_MEMBER handlers. */
 int admin_op_member(struct admin_op *op, struct store_node *out);
 
-/* Posts DOC (taken, freed here) to URI, a members-only route of the
- * leader, presenting this node's certificate. Admin thread only. 0: CB
- * runs once (OK 0 when the leader answered 200, else -1); -1: nothing sent
- * (no leader known, no consensus), CB will not run. */
+/* The leader's answer to a member's post: STATUS its HTTP status (200:
+ * taken), 0 when it could not be reached; BODY (LEN bytes) borrowed for
+ * the call. */
+typedef void (*admin_member_cb)(void *arg, int status, const char *body,
+				size_t len);
+/* Instead of the answer: the post was dropped unanswered (the admin is
+ * being freed). */
+typedef void (*admin_member_drop_fn)(void *arg);
+/* Posts DOC (taken, freed here) to URI (under 64 bytes), a members-only
+ * route of the leader, presenting this node's certificate; an answer other
+ * than 200 is logged. Admin thread only (member_post.c). 0: exactly one of
+ * CB and DROP (may be NULL: nothing to do) will run with ARG; -1: nothing
+ * sent (no leader known, no consensus), neither will run. */
 int admin_member_post(struct admin *a, const char *uri, json_t *doc,
-		      admin_relay_cb cb, void *arg);
+		      admin_member_cb cb, admin_member_drop_fn drop, void *arg);
+/* The same for a caller that needs only whether the leader took it: CB's
+ * OK 0 when it answered 200, else -1; CB does not run if the admin is
+ * freed first. */
+int admin_member_relay(struct admin *a, const char *uri, json_t *doc,
+		       admin_relay_cb cb, void *arg);
 
 /* ---- routes ----------------------------------------------------------- */
 

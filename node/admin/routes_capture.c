@@ -252,9 +252,14 @@ static void fetch_audited(struct admin_op *op, int rc)
 	admin_op_reply(op, 200, doc);
 }
 
-static void fetch_relayed(void *arg, int ok)
+static void fetch_relayed(void *arg, int status, const char *body, size_t len)
 {
-	admin_op_post(arg, ok == 0 ? 0 : -1);
+	admin_op_post(arg, status == 200 ? 0 : -1);
+}
+
+static void fetch_dropped(void *arg)
+{
+	admin_op_post(arg, -1);
 }
 
 void admin_route_capture_keys(struct admin_op *op)
@@ -278,7 +283,7 @@ void admin_route_capture_keys(struct admin_op *op)
 				      json_pack("{s:s, s:s}", "device",
 						op->args[0], "admin",
 						op->actor),
-				      fetch_relayed, op) != 0) {
+				      fetch_relayed, fetch_dropped, op) != 0) {
 			admin_op_unhold(op);
 			admin_op_error(op, 503,
 				       "no leader to audit the fetch: try "
