@@ -5,7 +5,8 @@
  * then every REGISTER carries credentials on that nonce with a rising nc
  * and gets 200 — a phone refreshing its registration on its connection.
  * Counts the 200s of SECONDS seconds after the first round; prints
- * REGISTER/s. One thread, poll(2), blocking-free TLS.
+ * REGISTER/s. One thread, poll(2), blocking-free TLS. The credentials are
+ * ward's own client answer (node/sip/uac_auth.h).
  *   bench_sip_tls_register HOST PORT CONNS SECONDS PREFIX PASSWORD REALM */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,8 +23,9 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
+
+#include "node/sip/uac_auth.h"
 
 #define BUF 4096
 
@@ -32,7 +34,6 @@ struct conn {
 	SSL *ssl;
 	int handshaken;
 	char user[64];
-	char ha1[33];
 	char nonce[128];
 	unsigned nc;
 	unsigned cseq;
@@ -41,7 +42,7 @@ struct conn {
 	int waiting; /* a request is in flight */
 };
 
-static const char *host, *realm;
+static const char *host, *realm, *password;
 static int port;
 
 static double now_s(void)
@@ -52,54 +53,44 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void md5_hex(const char *s, char out[33])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-
-	EVP_Digest(s, strlen(s), d, &len, EVP_md5(), NULL);
-	for (unsigned i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
 static int send_register(struct conn *c)
 {
-	char req[BUF], auth[600] = "", a2[33], resp[33], buf[512];
+	char req[BUF], auth[SIP_UAC_ANSWER_MAX + 32] = "";
+	char answer[SIP_UAC_ANSWER_MAX];
 	int n;
 
 	c->cseq++;
 	if (c->nonce[0]) {
-		char cnonce[17], ncs[9];
+		struct sip_uac_challenge ch = {.alg = SIP_DIGEST_MD5,
+					       .qop_auth = 1};
+		char cnonce[17], uri[128];
+
+		snprintf(ch.realm, sizeof ch.realm, "%s", realm);
+		snprintf(ch.nonce, sizeof ch.nonce, "%s", c->nonce);
 		snprintf(cnonce, sizeof cnonce, "%08x%08x", (unsigned)rand(),
 			 c->cseq);
-		snprintf(ncs, sizeof ncs, "%08x", ++c->nc);
-		snprintf(buf, sizeof buf, "REGISTER:sip:%s:%d", host, port);
-		md5_hex(buf, a2);
-		snprintf(buf, sizeof buf, "%s:%s:%s:%s:auth:%s", c->ha1,
-			 c->nonce, ncs, cnonce, a2);
-		md5_hex(buf, resp);
-		snprintf(auth, sizeof auth,
-			 "Authorization: Digest username=\"%s\", "
-			 "realm=\"%s\", nonce=\"%s\", uri=\"sip:%s:%d\", "
-			 "response=\"%s\", algorithm=MD5, qop=auth, "
-			 "nc=%s, cnonce=\"%s\"\r\n",
-			 c->user, realm, c->nonce, host, port, resp, ncs,
-			 cnonce);
+		snprintf(uri, sizeof uri, "sip:%s:%d", host, port);
+		if (sip_uac_auth_answer_with(&ch, "REGISTER", uri, c->user,
+					     password, cnonce, ++c->nc, answer,
+					     sizeof answer) != 0)
+			return -1;
+		snprintf(auth, sizeof auth, "Authorization: %s\r\n", answer);
 	}
-	n = snprintf(req, sizeof req,
-		     "REGISTER sip:%s:%d SIP/2.0\r\n"
-		     "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK%s%u;rport\r\n"
-		     "Max-Forwards: 70\r\n"
-		     "From: <sip:%s@%s>;tag=%s\r\n"
-		     "To: <sip:%s@%s>\r\n"
-		     "Call-ID: %s-reg@bench\r\n"
-		     "CSeq: %u REGISTER\r\n"
-		     "Contact: <sip:%s@127.0.0.1:5061;transport=tls>\r\n"
-		     "Expires: 3600\r\n"
-		     "%s"
-		     "Content-Length: 0\r\n\r\n",
-		     host, port, c->user, c->cseq, c->user, host, c->user,
-		     c->user, host, c->user, c->cseq, c->user, auth);
+	n = snprintf(
+	    req, sizeof req,
+	    "REGISTER sip:%s:%d SIP/2.0\r\n"
+	    "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK%s%u;rport\r\n"
+	    "Max-Forwards: 70\r\n"
+	    "From: <sip:%s@%s>;tag=%s\r\n"
+	    "To: <sip:%s@%s>\r\n"
+	    "Call-ID: %s-reg@bench\r\n"
+	    "CSeq: %u REGISTER\r\n"
+	    "Contact: <sip:%s@127.0.0.1:5061;transport=tls>\r\n"
+	    "Expires: 3600\r\n"
+	    "%s"
+	    "Content-Length: 0\r\n\r\n",
+	    host, port, c->user, c->cseq, c->user, host, c->user, c->user, host,
+	    c->user, c->cseq, c->user, auth);
 	if (SSL_write(c->ssl, req, n) != n)
 		return -1;
 	c->waiting = 1;
@@ -175,6 +166,7 @@ int main(int argc, char **argv)
 	port = atoi(argv[2]);
 	nconns = atoi(argv[3]);
 	secs = atof(argv[4]);
+	password = argv[6];
 	realm = argv[7];
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
@@ -185,12 +177,9 @@ int main(int argc, char **argv)
 	cs = calloc((size_t)nconns, sizeof *cs);
 	pf = calloc((size_t)nconns, sizeof *pf);
 	for (int i = 0; i < nconns; i++) {
-		char buf[256];
 		struct conn *c = &cs[i];
 
 		snprintf(c->user, sizeof c->user, "%s%d", argv[5], i);
-		snprintf(buf, sizeof buf, "%s:%s:%s", c->user, realm, argv[6]);
-		md5_hex(buf, c->ha1);
 		if (connect_one(c, ctx) != 0 || send_register(c) != 0) {
 			fprintf(stderr, "connection %d failed\n", i);
 			return 1;
@@ -217,8 +206,8 @@ int main(int argc, char **argv)
 			while ((r = SSL_read(c->ssl, c->in + c->inlen,
 					     (int)(BUF - 1 - c->inlen))) > 0)
 				c->inlen += (size_t)r;
-			if (r <= 0 && SSL_get_error(c->ssl, r) !=
-					  SSL_ERROR_WANT_READ) {
+			if (r <= 0 &&
+			    SSL_get_error(c->ssl, r) != SSL_ERROR_WANT_READ) {
 				fprintf(stderr, "connection %d closed\n", i);
 				return 1;
 			}
