@@ -81,6 +81,28 @@ int store_get_id(struct store_read *r, enum store_table t, uint64_t id,
 	return store_get(r, t, key, sizeof key, val, vlen);
 }
 
+size_t store_name_key_len(const char *name)
+{
+	size_t n = name ? strnlen(name, STORE_NAME_MAX) : 0;
+
+	return n == STORE_NAME_MAX ? 0 : n;
+}
+
+int store_key_is(const void *key, size_t klen, const char *name)
+{
+	return klen == strlen(name) && memcmp(key, name, klen) == 0;
+}
+
+int store_get_named(struct store_read *r, enum store_table t, const char *name,
+		    const void **val, size_t *vlen)
+{
+	size_t klen = store_name_key_len(name);
+
+	if (klen == 0)
+		return STORE_EINVAL;
+	return store_get(r, t, name, klen, val, vlen);
+}
+
 int store_each(struct store_read *r, enum store_table t, const void *start,
 	       size_t slen, store_each_fn fn, void *arg)
 {
