@@ -233,6 +233,11 @@ int admin_http_status(int rc);
 int admin_op_refused_full(struct admin_op *op, int why);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
+/* Proposes CMD (freed here) as admin_op_propose, when RC, how building it
+ * went, is 0; else OP is answered 400 if the store refused a value
+ * (STORE_EINVAL), 500 otherwise: "building WHAT failed: <reason>". */
+void admin_op_propose_built(struct admin_op *op, struct store_cmd *cmd,
+			    int rc, const char *what, admin_step_fn step);
 /* Consensus calls with the same continuation (add, remove, transfer,
  * barrier): FN is called with the op's trampoline. */
 typedef int (*admin_consensus_call)(struct admin_op *op, consensus_cb cb);

@@ -290,6 +290,18 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		admin_op_fail(op, rc, "proposing the change");
 }
 
+void admin_op_propose_built(struct admin_op *op, struct store_cmd *cmd, int rc,
+			    const char *what, admin_step_fn step)
+{
+	if (rc)
+		admin_op_error(op, rc == STORE_EINVAL ? 400 : 500,
+			       "building %s failed: %s", what,
+			       store_strerror(rc));
+	else
+		admin_op_propose(op, cmd, step);
+	store_cmd_free(cmd);
+}
+
 void admin_op_call(struct admin_op *op, admin_consensus_call fn,
 		   admin_step_fn step)
 {

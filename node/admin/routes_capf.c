@@ -407,15 +407,7 @@ static void capf_sched_hashed(struct admin_op *op, int rc)
 		if (rc == 0)
 			rc = store_cmd_audit(cmd, "capf.schedule", detail);
 	}
-	if (rc) {
-		store_cmd_free(cmd);
-		admin_op_error(op, rc == STORE_EINVAL ? 400 : 500,
-			       "building the schedule failed: %s",
-			       store_strerror(rc));
-		return;
-	}
-	admin_op_propose(op, cmd, capf_sched_written);
-	store_cmd_free(cmd);
+	admin_op_propose_built(op, cmd, rc, "the schedule", capf_sched_written);
 }
 
 static struct capf_sched *sched_new(size_t n)

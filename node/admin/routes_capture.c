@@ -153,15 +153,7 @@ void admin_route_capture_start(struct admin_op *op)
 	rc = store_cmd_put_capture(cmd, rec);
 	if (rc == 0)
 		rc = store_cmd_audit(cmd, "capture.start", detail);
-	if (rc) {
-		store_cmd_free(cmd);
-		admin_op_error(op, rc == STORE_EINVAL ? 400 : 500,
-			       "building the change failed: %s",
-			       store_strerror(rc));
-		return;
-	}
-	admin_op_propose(op, cmd, started);
-	store_cmd_free(cmd);
+	admin_op_propose_built(op, cmd, rc, "the change", started);
 }
 
 static void stopped(struct admin_op *op, int rc)
