@@ -233,6 +233,11 @@ int admin_http_status(int rc);
 int admin_op_refused_full(struct admin_op *op, int why);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
+/* Keeps ANSWER (taken) in OP, as its ctx, until the command applied; OP
+ * holds no other ctx. */
+void admin_op_keep_answer(struct admin_op *op, json_t *answer);
+/* Replies STATUS with the answer kept. */
+void admin_op_reply_kept(struct admin_op *op, int status);
 /* Proposes CMD (freed here) as admin_op_propose, when RC, how building it
  * went, is 0; else OP is answered 400 if the store refused a value
  * (STORE_EINVAL), 500 otherwise: "building WHAT failed: <reason>". */

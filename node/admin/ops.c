@@ -290,6 +290,26 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		admin_op_fail(op, rc, "proposing the change");
 }
 
+static void answer_free(void *p)
+{
+	json_decref(p);
+}
+
+void admin_op_keep_answer(struct admin_op *op, json_t *answer)
+{
+	op->ctx = answer;
+	op->ctx_free = answer_free;
+}
+
+void admin_op_reply_kept(struct admin_op *op, int status)
+{
+	json_t *ans = op->ctx;
+
+	op->ctx = NULL;
+	op->ctx_free = NULL;
+	admin_op_reply(op, status, ans);
+}
+
 void admin_op_propose_built(struct admin_op *op, struct store_cmd *cmd, int rc,
 			    const char *what, admin_step_fn step)
 {
