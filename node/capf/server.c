@@ -16,25 +16,12 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "node/capf/capf_int.h"
 
 #define CAPF_SUMMARY_S 60
-
-static void errmsg_set(char *errmsg, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errmsg_set(char *errmsg, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errmsg || !cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, cap, fmt, ap);
-	va_end(ap);
-}
 
 uint64_t capf_now_ms(void)
 {
