@@ -499,18 +499,26 @@ int wardd_sip_trunk_status(void *arg, const char *trunk, char **out)
 {
 	struct wardd *w = arg;
 	struct sip_trunk_status st;
-	char buf[512];
+	char buf[640], why[sizeof st.tls_refused];
+	size_t k = 0;
 	int n;
 
 	if (!w->sip || sip_role_trunk_status(w->sip, trunk, &st) != 0)
 		return -1;
-	/* The algorithm name is ours (digest.c); nothing else is text. */
+	/* The algorithm name is ours (digest.c); the refusal's reason is
+	 * ours too, with libssl's verdict: kept to printable characters
+	 * other than quotes and backslashes. */
+	for (const char *c = st.tls_refused; *c && k < sizeof why - 1; c++)
+		why[k++] = *c >= 0x20 && *c < 0x7f && *c != '"' && *c != '\\'
+			       ? *c
+			       : '?';
+	why[k] = '\0';
 	n = snprintf(buf, sizeof buf,
 		     "{\"reachable\":%s,\"status\":%d,\"auth\":\"%s\","
-		     "\"auth_refused\":%s,\"checked_ms\":%llu,\"rtt_ms\":%u,"
-		     "\"probes\":%llu}",
+		     "\"auth_refused\":%s,\"tls_refused\":\"%s\","
+		     "\"checked_ms\":%llu,\"rtt_ms\":%u,\"probes\":%llu}",
 		     st.reachable ? "true" : "false", st.status, st.auth,
-		     st.auth_refused ? "true" : "false",
+		     st.auth_refused ? "true" : "false", why,
 		     (unsigned long long)st.checked_ms, st.rtt_ms,
 		     (unsigned long long)st.probes);
 	if (n < 0 || (size_t)n >= sizeof buf || !(*out = strdup(buf)))

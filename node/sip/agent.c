@@ -31,6 +31,7 @@ struct sip_role;
 #include "common/log.h"
 #include "node/sip/conn.h"
 #include "node/sip/call.h"
+#include "node/sip/call_trunk.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
 #include "node/sip/uac_options.h"
@@ -659,7 +660,16 @@ static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
 			if (nta_agent_add_tport(
 				r->agent, URL_STRING_MAKE(url),
 				TPTAG_CERTIFICATE(r->cfg.tls_dir),
-				TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
+				/* A connection ward opens carries nothing
+				 * until its peer's certificate chains to
+				 * cafile.pem and passes the outgoing check
+				 * (call_trunk.h); incoming peers are
+				 * judged by the core, which answers. */
+				TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT),
+				/* ... and the requests queued for a
+				 * refused one fail at once (503 from the
+				 * stack), not after timer B or F. */
+				TPTAG_SDWN_ERROR(1),
 				TPTAG_PONG2PING(1), TPTAG_KEEPALIVE(ka),
 				TPTAG_IDLE(idle), TAG_END()) < 0) {
 				errmsg_set(errmsg, errcap,
@@ -729,6 +739,9 @@ static void *sip_thread(void *arg)
 			goto err_after_tls_table;
 		}
 	}
+	/* Every TLS connection this thread opens: a trunk's peer must be
+	 * the one its profile names before anything is sent. */
+	sip_tls_peer_set_outgoing(sip_call_trunk_tls_hook, (void *)r->dir);
 	r->root = su_root_create(r);
 	if (!r->root) {
 		signal_ready(r, -1, "sip: cannot create su_root");

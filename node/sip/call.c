@@ -118,6 +118,10 @@ static void media_leg(const struct side *s, struct sip_media_leg *l)
 	l->mode = s->dev.mode;
 	l->transport = s->transport;
 	l->is_trunk = s->dev.is_trunk;
+	/* A trunk the leg rule denies keys (its peer not verified): none
+	 * from the key manager either, whatever its profile says. */
+	if (l->is_trunk && !s->encrypted && l->mode == SIP_SECMODE_ENCRYPTED)
+		l->mode = SIP_SECMODE_AUTHENTICATED;
 	l->encrypted_or_reject = s->dev.encrypted_or_reject;
 	snprintf(l->device, sizeof l->device, "%s", s->dev.name);
 }
@@ -186,8 +190,6 @@ char *sdp_for(struct call *c, const struct side *to, int kind,
 		enum sip_level lvl = c->level;
 		media_leg(&c->a, &la);
 		media_leg(&c->b, &lb);
-		if (c->b.dev.is_trunk) /* unverified peer: no keys (see where b.encrypted is set) */
-			lb.mode = SIP_SECMODE_NONSECURE;
 		if (kind == 'o')
 			rc = m->ops->offer(m->ctx, c->call_id, &la, &lb,
 					   pl->pl_data, pl->pl_len, out, cap,
@@ -467,6 +469,12 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			return 0;
 		}
 		st = map_failure(status, &phrase);
+		/* The trunk's TLS peer was refused before anything went
+		 * (call_trunk.h): whatever the stack made of it, 502. */
+		if (c->b.dev.is_trunk && c->b.transport == SIP_TP_TLS &&
+		    sip_call_trunk_tls_refused(c->b.dev.name, c->started_ms,
+					       NULL, 0))
+			st = 502, phrase = "Bad Gateway";
 		log_info(TAG, "call %s: callee answered %d, caller gets %d",
 			 c->call_id, status, st);
 		nta_incoming_treply(c->irq_a, st, phrase, TAG_END());
@@ -1003,14 +1011,16 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	}
 	c->a.encrypted = side_level(&c->a) == SIP_LEVEL_ENCRYPTED;
 	c->b.encrypted = side_level(&c->b) == SIP_LEVEL_ENCRYPTED;
+	/* A trunk calling in: its certificate as the core heard it. A
+	 * trunk ward calls out to: nothing is written on the connection
+	 * before its peer passed the outgoing check (call_trunk.h). */
 	if (c->a.dev.is_trunk)
-		c->a.encrypted = sip_call_trunk_keys(&c->a.dev, c->a.transport);
-	/* A trunk ward calls out to: ward is the TLS client and does not
-	 * yet check the peer's certificate against the profile's subject
-	 * names, so whoever answers at the peer's address could be anyone:
-	 * no keys toward it (fail closed), whatever its profile says. */
+		c->a.encrypted = sip_call_trunk_keys(
+		    &c->a.dev, c->a.transport,
+		    sip_call_trunk_in_verified(&c->a.dev, peer));
 	if (c->b.dev.is_trunk)
-		c->b.encrypted = 0;
+		c->b.encrypted =
+		    sip_call_trunk_keys(&c->b.dev, c->b.transport, 1);
 	if ((c->a.dev.encrypted_or_reject || callee.encrypted_or_reject) &&
 	    !cs->env.media && (!c->a.encrypted || !c->b.encrypted)) {
 		log_info(TAG,

@@ -24,6 +24,8 @@ struct table {
 	struct entry *e; /* owned */
 	size_t n;
 	uint64_t seq;
+	sip_tls_peer_out_fn out_fn; /* outgoing connections' check */
+	void *out_arg;
 };
 
 static __thread struct table *tls_table;
@@ -53,6 +55,14 @@ void sip_tls_peer_thread_end(void)
 	free(tls_table->e);
 	free(tls_table);
 	tls_table = NULL;
+}
+
+void sip_tls_peer_set_outgoing(sip_tls_peer_out_fn fn, void *arg)
+{
+	if (!tls_table)
+		return;
+	tls_table->out_fn = fn;
+	tls_table->out_arg = arg;
 }
 
 uint64_t sip_tls_peer_recorded(void)
@@ -144,7 +154,9 @@ int sip_tls_peer_der(const struct sockaddr *sa, const uint8_t fp[32],
 	return -1;
 }
 
-static void record(SSL *ssl, X509 *leaf)
+/* Records LEAF (may be NULL) for SSL's peer; returns the entry, NULL when
+ * the peer's address is unknown. */
+static struct entry *record(SSL *ssl, X509 *leaf)
 {
 	struct table *t = tls_table;
 	struct sockaddr_storage ss;
@@ -158,7 +170,7 @@ static void record(SSL *ssl, X509 *leaf)
 
 	memset(&ss, 0, sizeof ss);
 	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
-		return;
+		return NULL;
 	i = slot_of(t, (struct sockaddr *)&ss);
 	victim = &t->e[i];
 	for (size_t k = 0; k < 4; k++) {
@@ -175,7 +187,7 @@ static void record(SSL *ssl, X509 *leaf)
 	victim->addr = ss;
 	victim->seq = ++t->seq;
 	if (!leaf)
-		return;
+		return victim;
 	if (X509_up_ref(leaf))
 		victim->leaf = leaf;
 	victim->cert.present = 1;
@@ -193,6 +205,23 @@ static void record(SSL *ssl, X509 *leaf)
 		    X509_digest(root, EVP_sha256(), victim->cert.root_fp,
 				&len) == 1;
 	}
+	return victim;
+}
+
+/* A connection ward opened: the thread's check decides whether it may
+ * carry anything (tls_peer.h). 0 or -1. */
+static int outgoing_ok(SSL *ssl, const struct entry *e)
+{
+	struct table *t = tls_table;
+
+	if (!t->out_fn || SSL_is_server(ssl))
+		return 0;
+	if (!e) /* no peer address: nothing to judge it by */
+		return -1;
+	return t->out_fn(t->out_arg, (const struct sockaddr *)&e->addr,
+			 &e->cert) == 0
+		   ? 0
+		   : -1;
 }
 
 typedef X509 *(*get_peer_fn)(const SSL *);
@@ -242,7 +271,13 @@ X509 *SSL_get1_peer_certificate(const SSL *ssl)
 	if (!real)
 		return NULL;
 	x = real(ssl);
-	if (tls_table)
-		record((SSL *)ssl, x);
+	if (tls_table && outgoing_ok((SSL *)ssl, record((SSL *)ssl, x)) != 0) {
+		/* Refused: sofia sees no certificate and, verifying outgoing
+		 * connections, closes this one before writing to it. */
+		X509_free(x);
+		SSL_set_verify_result((SSL *)ssl,
+				      X509_V_ERR_APPLICATION_VERIFICATION);
+		return NULL;
+	}
 	return x;
 }

@@ -1,5 +1,6 @@
 /* tls_peer: the client certificate of each TLS connection on the SIP TLS
- * port, for ward's own device authentication.
+ * port, for ward's own device authentication, and the server certificate
+ * of each TLS connection ward opens, checked before anything is sent.
  *
  * sofia-sip hands the application only the subject strings of a verified
  * peer, not the certificate, and ward needs the certificate itself (its
@@ -53,6 +54,19 @@ int sip_tls_peer_lookup(const struct sockaddr *sa, struct sip_tls_cert *out);
  * record a phone's MIC. */
 int sip_tls_peer_der(const struct sockaddr *sa, const uint8_t fp[32],
 		     uint8_t **der, size_t *len);
+
+/* The check of a TLS connection this thread opened (ward the client): run
+ * once its handshake is done and before anything is written on it, with
+ * SA the peer's address and CERT what it presented (present 0: none).
+ * 0 lets the connection carry requests; -1 refuses it: sofia is told the
+ * peer has no certificate, which on a transport whose TLS verification
+ * policy includes outgoing connections (TPTLS_VERIFY_OUT) closes the
+ * connection with nothing sent, and the requests queued for it fail. */
+typedef int (*sip_tls_peer_out_fn)(void *arg, const struct sockaddr *sa,
+				   const struct sip_tls_cert *cert);
+
+/* Sets (FN NULL: clears) this thread's check of outgoing connections. */
+void sip_tls_peer_set_outgoing(sip_tls_peer_out_fn fn, void *arg);
 
 /* How many certificates were recorded on this thread (tests: proves the
  * hook is in place). */

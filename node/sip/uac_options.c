@@ -14,6 +14,7 @@ struct probe;
 #include <sofia-sip/sip_status.h>
 
 #include "common/log.h"
+#include "node/sip/call_trunk.h"
 #include "node/sip/uac_auth.h"
 #include "node/sip/uac_options.h"
 
@@ -30,6 +31,8 @@ struct probe {
 	nta_outgoing_t *orq; /* owned while a probe is in flight */
 	int answered;	     /* a challenge was answered this probe */
 	uint64_t sent_ms;    /* monotonic */
+	uint64_t sent_wall_ms;
+	int tls; /* the probe goes over TLS */
 };
 
 struct sip_keepalive {
@@ -166,18 +169,27 @@ static int on_response(struct probe *p, nta_outgoing_t *orq, const sip_t *sip)
 	if ((status == 401 || status == 407) && !p->answered &&
 	    answer(p, sip, status) == 0)
 		return 0;
+	p->st.tls_refused[0] = '\0';
+	/* The peer's certificate refused before anything went: 502, why. */
+	if (p->tls && status == 503 &&
+	    sip_call_trunk_tls_refused(p->st.name, p->sent_wall_ms,
+				       p->st.tls_refused,
+				       sizeof p->st.tls_refused))
+		status = 502;
 	p->st.status = status;
-	p->st.reachable = status != 408 && status != 503;
+	p->st.reachable = status != 408 && status != 503 && status != 502;
 	p->st.auth_refused = (status == 401 || status == 407) && p->answered;
 	if (!p->answered)
 		p->st.auth[0] = '\0';
 	p->st.checked_ms = wall_ms();
 	p->st.rtt_ms = (unsigned)(mono_ms() - p->sent_ms);
 	if (was != p->st.reachable || p->st.probes == 1)
-		log_info(TAG, "trunk %s %s (%d%s%s)", p->st.name,
+		log_info(TAG, "trunk %s %s (%d%s%s%s%s)", p->st.name,
 			 p->st.reachable ? "reachable" : "unreachable", status,
 			 p->answered ? " after a challenge answered with " : "",
-			 p->answered ? p->st.auth : "");
+			 p->answered ? p->st.auth : "",
+			 p->st.tls_refused[0] ? ": TLS peer refused, " : "",
+			 p->st.tls_refused);
 	probe_end(p);
 	if (p->k->report)
 		p->k->report(p->k->arg, &p->st);
@@ -231,6 +243,8 @@ static int on_trunk(void *arg, const struct sip_trunk_peer *t)
 	nta_leg_tag(p->leg, NULL);
 	p->answered = 0;
 	p->sent_ms = mono_ms();
+	p->sent_wall_ms = wall_ms();
+	p->tls = t->transport == SIP_TP_TLS;
 	p->st.probes++;
 	if (send_probe(p, NULL, 0) != 0) {
 		log_warn(TAG, "trunk %s: cannot send the keepalive to %s",

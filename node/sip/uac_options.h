@@ -7,7 +7,9 @@
  *
  * A trunk is reachable when its last probe got a final response from it
  * (any status but 408 and 503, which nta also makes up for a timeout or a
- * transport error). One probe per trunk is in flight at a time; a probe
+ * transport error). Over TLS, a peer whose certificate ward refused
+ * (call_trunk.h) got nothing: the probe's status is then 502 and
+ * tls_refused says why. One probe per trunk is in flight at a time; a probe
  * still unanswered at the next round is left to finish (nta times it out).
  *
  * Threading: the signaling thread only; REPORT runs there. */
@@ -31,6 +33,9 @@ struct sip_trunk_status {
 	uint64_t checked_ms; /* wall clock of the last answer (or timeout) */
 	unsigned rtt_ms;     /* request to final response */
 	uint64_t probes;     /* probes sent */
+	/* Why ward refused the TLS connection it opened to the peer
+	 * (call_trunk.h; then status is 502); "" when it did not. */
+	char tls_refused[96];
 };
 
 typedef void (*sip_keepalive_report_fn)(void *arg,

@@ -6,6 +6,11 @@
 # is (or is issued by) a trunk-peer trust entry, which authenticates trunks
 # only. Our client plays the trunk peers from loopback addresses with
 # certificates from mkpki.py --trunk.
+# Then the other way: the keepalive opens TLS connections to three trunk
+# peers (tls_sink.py): the one whose certificate its profile names gets
+# OPTIONS; one with a certificate of the cluster CA under another subject
+# and one of a rogue CA get nothing at all (their sinks stay empty), are
+# shown unreachable with 502 and the reason, and each refusal is logged.
 . "$(dirname "$0")/lib.sh"
 
 SIPD=$WARD_BIN/tests/ward_sipd
@@ -71,4 +76,43 @@ python3 "$CLIENT" --server "127.0.0.1:$TLS" --transport tls --local 127.0.0.4 \
 	fail "a trunk-peer certificate registered a phone"
 grep -q "as self.example.com refused: LSC not on record" "$CLUSTER_DIR/node1.log" ||
 	fail "no refusal logged for the phone with a trunk-peer certificate"
+
+step "outgoing TLS: the keepalive reaches only the peer its profile names"
+P1=$(free_port)
+P2=$(free_port)
+P3=$(free_port)
+cat >"$CLUSTER_DIR/dir2.txt" <<EOF2
+realm ward.test
+lscca $(fp cluster-ca.pem)
+trunk good addr=127.0.0.6 peerport=$P1 out=tls transports=tls subject=CN=trunk.example.com,O=Example,C=US
+trunk other addr=127.0.0.7 peerport=$P2 out=tls transports=tls subject=CN=trunk.example.com,O=Example,C=US
+trunk rogue addr=127.0.0.8 peerport=$P3 out=tls transports=tls subject=CN=trunk.example.com,O=Example,C=US
+EOF2
+for x in "good 127.0.0.6 $P1 trunk" "other 127.0.0.7 $P2 trunk-other" \
+	"rogue 127.0.0.8 $P3 trunk-rogue"; do
+	set -- $x
+	python3 "$SCEN/tls_sink.py" "$2" "$3" "$PKI/$4.pem" \
+		"$CLUSTER_DIR/sink-$1" 20 2>"$CLUSTER_DIR/sink-$1.err" &
+	echo $! >"$CLUSTER_DIR/sink-$1.pid"
+	wait_until 5 "the $1 peer listening" test -e "$CLUSTER_DIR/sink-$1.ready"
+done
+PORT2=$(free_port)
+"$SIPD" --dir "$CLUSTER_DIR/dir2.txt" --host 127.0.0.1 --port "$PORT2" \
+	--tls-port "$(free_port)" --tls-dir "$PKI/tls" --trunk-options-s 1 \
+	>"$CLUSTER_DIR/node2.out" 2>"$CLUSTER_DIR/node2.log" &
+echo $! >"$CLUSTER_DIR/node2.pid"
+seen() { grep -q "$1" "$CLUSTER_DIR/node2.log"; }
+wait_until 10 "good reachable" seen "trunk good reachable (200)"
+wait_until 5 "other refused" seen "trunk other unreachable (502: TLS peer refused, certificate is not the profile's X.509 subject)"
+wait_until 5 "rogue refused" seen "trunk rogue unreachable (502: TLS peer refused, certificate not trusted: "
+seen "TLS connection to trunk other at 127.0.0.7:$P2 refused, nothing sent" ||
+	fail "the refusal of other was not logged"
+grep -q "^OPTIONS sip:127.0.0.6:$P1;transport=tls" "$CLUSTER_DIR/sink-good" ||
+	fail "the good peer got no OPTIONS"
+# a second round reached them too: still nothing at the refused peers
+wait_until 5 "a second refusal" sh -c "[ \$(grep -c 'TLS connection to trunk rogue' '$CLUSTER_DIR/node2.log') -ge 2 ]"
+for x in other rogue; do
+	[ -s "$CLUSTER_DIR/sink-$x" ] &&
+		fail "the $x peer received: $(head -c 200 "$CLUSTER_DIR/sink-$x")"
+done
 step "done"

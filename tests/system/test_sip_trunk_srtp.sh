@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# A secure SIP trunk carries SRTP over verified TLS. A wardd node in mixed
+# mode; baresip A, an encrypted phone over TLS with its MIC, dials out
+# through route patterns to four trunks:
+#   9XXXX  gw: an encrypted trunk profile over TLS naming the peer's DN;
+#          its peer is a second baresip (B, TLS with a self-signed
+#          certificate imported as trunk-peer) answering SRTP only. The
+#          trunk leg carries only SRTP (a capture on loopback), B decrypts
+#          it with the key ward sent it (its SIP trace) and hears A's tone,
+#          A hears B's; `wardctl call list` says authenticated, never
+#          encrypted. Then the peer calls A over mutual TLS from the
+#          trunk's address with its certificate (tls_invite.py; the core
+#          checks it against the profile): ward answers with its own key
+#          and the SRTP it sends there opens with that key.
+#   8XXXX  other: the same profile; its peer (tls_sink.py) shows a
+#          certificate of another trusted trunk-peer CA, whose subject the
+#          profile does not name; 7XXXX rogue: a peer whose certificate chains to no
+#          trust entry. Neither receives a single byte, from a call or
+#          from the keepalive; A gets 502; the refusal is logged and
+#          `wardctl device show` shows it (reachability: 502, why).
+#   6XXXX  plain: an encrypted-mode trunk profile going out over UDP: the
+#          INVITE it receives (a UDP sink) holds RTP/AVP and no key.
+. "$(dirname "$0")/lib.sh"
+
+LIB="python3 $WARD_SRC/tests/system/test_call_srtp_lib.py"
+SCEN=$WARD_SRC/tests/system/sip
+PKI=$CLUSTER_DIR/pki
+A=SEP00000000A001
+on_exit() {
+	local rc=$?
+	set +e
+	if [ $rc != 0 ]; then
+		for d in "$CLUSTER_DIR"/a "$CLUSTER_DIR"/b; do
+			[ -e "$d/out" ] || continue
+			echo "--- $d/out" >&2
+			grep -v "a=crypto" "$d/out" | tail -30 >&2
+		done
+		if [ -n "${SRTP_KEEP:-}" ]; then
+			mkdir -p "$SRTP_KEEP"
+			cp -a "$CLUSTER_DIR"/a "$CLUSTER_DIR"/b "$CLUSTER_DIR"/*.log \
+				"$CLUSTER_DIR"/cap "$CLUSTER_DIR"/sink-* "$SRTP_KEEP" 2>/dev/null
+		fi
+	fi
+	(exit $rc)
+	sys_cleanup
+}
+trap on_exit EXIT
+command -v baresip >/dev/null || fail "baresip is not installed"
+[ "$(id -u)" = 0 ] || fail "the loopback capture needs root (AF_PACKET)"
+
+node_conf n1 "[sip]" "digest_algorithms = MD5" "trunk_options_s = 1"
+read -r _ SIP TLS <<<"$(ward_sip n1)"
+MLO=$(sed -n 's/^port_min = //p' "$CLUSTER_DIR/n1.conf")
+MHI=$(sed -n 's/^port_max = //p' "$CLUSTER_DIR/n1.conf")
+python3 "$SCEN/mkpki.py" "$PKI" --trunk $A >/dev/null
+awk '/BEGIN CERT/,/END CERT/' "$PKI/trunk-self.pem" >"$PKI/trunk-self.crt"
+
+# free_pair: an even free port whose next port is free too (baresip's TLS
+# listens on its SIP port + 1; RTP and RTCP take a pair).
+free_pair() {
+	local p
+	while :; do
+		p=$(free_port)
+		p=$((p & ~1))
+		ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . ||
+			break
+	done
+	echo "$p"
+}
+# baresip NAME IP CERT HZ ACCOUNT: a baresip in CLUSTER_DIR/NAME listening
+# for SIP on IP (TLS on NAME.sip + 1), auto-answering with SRTP only,
+# playing a tone, recording what it hears, driven through ctrl_tcp. Its
+# media is on 127.0.0.1 whatever IP (baresip 1.0 sends RTP from an
+# unbound socket, and the relay checks the source against the SDP).
+baresip_at() {
+	local name=$1 ip=$2 cert=$3 hz=$4 acc=$5 d=$CLUSTER_DIR/$1 rtp sipp
+	mkdir -p "$d/snd"
+	$LIB tone "$d/tone.wav" "$hz" 20
+	rtp=$(free_pair)
+	sipp=$(free_pair)
+	echo "$rtp" >"$d/rtp"
+	echo "$sipp" >"$d/sip"
+	free_port >"$d/ctl"
+	cat >"$d/config" <<EOF2
+poll_method epoll
+sip_listen $ip:$sipp
+sip_certificate $cert
+net_interface 127.0.0.1
+rtp_ports $rtp-$((rtp + 1))
+audio_source aufile,$d/tone.wav
+audio_alert aufile,$d/tone.wav
+snd_path $d/snd
+ctrl_tcp_listen 127.0.0.1:$(cat "$d/ctl")
+module_path /usr/lib/baresip/modules
+module g711.so
+module srtp.so
+module aufile.so
+module sndfile.so
+module menu.so
+module ctrl_tcp.so
+module account.so
+EOF2
+	echo "$acc;answermode=auto;audio_codecs=PCMU;mediaenc=srtp-mand" >"$d/accounts"
+	(cd "$d" && exec baresip -f "$d" -s -v </dev/null >"$d/out" 2>&1) &
+	echo $! >"$CLUSTER_DIR/$name.pid"
+}
+
+step "a node in mixed mode; the MIC CA and two trunk peers' certificates trusted"
+ward_init n1 trunksrtp
+export WARD_DIR=$CLUSTER_DIR/tokens SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
+mkdir -p "$WARD_DIR"
+HSM=/usr/lib/softhsm/libsofthsm2.so
+for t in tokA tokB; do
+	"$WARD_SRC/deploy/token" $t >/dev/null 2>&1 || fail "deploy/token $t"
+	expect_rc 0 ward_ctl n1 token register --module $HSM --token $t
+done
+expect_rc 0 ward_ctl n1 ctl sign --module $HSM --token tokA \
+	--pin-file "$WARD_DIR/tokA.pin"
+expect_rc 0 ward_ctl n1 security mode mixed
+expect_rc 0 ward_ctl n1 cert import --category mic-root "$PKI/mic-ca.pem"
+expect_rc 0 ward_ctl n1 cert import --category trunk-peer "$PKI/trunk-self.crt"
+# another trunk peers' CA: trunk-other.pem chains to it
+expect_rc 0 ward_ctl n1 cert import --category trunk-peer "$PKI/cluster-ca.pem"
+
+step "A (encrypted, TLS); four trunks and their route patterns"
+WARD_NEW_PASSWORD=alice-secret-123 expect_rc 0 ward_ctl n1 user add alice
+expect_rc 0 ward_ctl n1 profile add enc --mode encrypted --transport tls \
+	--digest-auth yes
+expect_rc 0 ward_ctl n1 partition add pstn
+expect_rc 0 ward_ctl n1 css add phones --partitions pstn
+expect_rc 0 ward_ctl n1 device add $A --model 8841 --capabilities tls,srtp \
+	--profile enc --lines 1001 --digest-user alice --css phones
+DN="CN=self.example.com,O=Self,C=US"
+expect_rc 0 ward_ctl n1 trunk-profile add sec --mode encrypted \
+	--incoming-transport tls --outgoing-transport tls --incoming-port "$TLS" \
+	--x509-subjects "$DN"
+expect_rc 0 ward_ctl n1 trunk-profile add plain --mode encrypted \
+	--incoming-transport udp --outgoing-transport udp --incoming-port "$SIP"
+baresip_at b 127.0.0.5 "$PKI/trunk-self.pem" 500 \
+	"<sip:95551@127.0.0.5>;regint=0"
+BTLS=$(($(cat "$CLUSTER_DIR/b/sip") + 1))
+OTHER=$(free_port)
+ROGUE=$(free_port)
+PLAIN=$(free_port)
+n=9
+for t in "gw 127.0.0.5 $BTLS sec" "other 127.0.0.6 $OTHER sec" \
+	"rogue 127.0.0.7 $ROGUE sec" "plain 127.0.0.8 $PLAIN plain"; do
+	set -- $t
+	expect_rc 0 ward_ctl n1 device add "$1" --kind trunk --profile "$4" \
+		--peer-host "$2" --peer-port "$3" --capabilities tls,srtp
+	expect_rc 0 ward_ctl n1 route-pattern add "to-$1" --partition pstn \
+		--pattern "${n}XXXX" --action route --trunk "$1"
+	n=$((n - 1))
+done
+for x in "other 127.0.0.6 $OTHER trunk-other" "rogue 127.0.0.7 $ROGUE trunk-rogue"; do
+	set -- $x
+	python3 "$SCEN/tls_sink.py" "$2" "$3" "$PKI/$4.pem" \
+		"$CLUSTER_DIR/sink-$1" 120 2>"$CLUSTER_DIR/sink-$1.err" &
+	echo $! >"$CLUSTER_DIR/sink-$1.pid"
+done
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.8", int(sys.argv[1])))
+open(sys.argv[2] + ".ready", "w").close()
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(65536))
+' "$PLAIN" "$CLUSTER_DIR/sink-plain" &
+echo $! >"$CLUSTER_DIR/sink-plain.pid"
+for x in other rogue plain; do
+	wait_until 5 "the $x peer listening" test -e "$CLUSTER_DIR/sink-$x.ready"
+done
+
+has_trust() { grep -q "$(sed -n 2p "$PKI/trunk-self.crt")" "$CLUSTER_DIR/n1/sip-tls/cafile.pem"; }
+wait_until 30 "the trunk peer in the node's SIP trust file" has_trust
+tls_listening() { ss -Hlnt "sport = :$TLS" | grep -q .; }
+wait_until 30 "n1's SIP TLS port" tls_listening
+baresip_at a 127.0.0.1 "$PKI/$A-mic.pem" 1000 \
+	"<sip:$A@127.0.0.1:$TLS;transport=tls>;auth_user=alice;auth_pass=alice-secret-123;regint=60"
+registered() {
+	ward_ctl n1 --json device show "$A" >"$CLUSTER_DIR/show.json" &&
+		jq -e '.registration.transport == "tls"' "$CLUSTER_DIR/show.json"
+}
+wait_until 20 "A registered over TLS" registered
+
+call_of() {
+	ward_ctl n1 --json call list | jq -ce ".calls[] | select(.caller == \"$1\")"
+}
+talking() {
+	call_of "$1" >"$CLUSTER_DIR/call.json" &&
+		jq -e '.state == "talking"' "$CLUSTER_DIR/call.json"
+}
+no_call() { ! call_of "$1"; }
+ctl() { $LIB ctl "$(cat "$CLUSTER_DIR/$1/ctl")" "${@:2}" >/dev/null; }
+
+step "A dials 95551 through the secure trunk; B answers; tones for 3 s"
+$LIB sniff "$CLUSTER_DIR/cap" "$MLO" "$MHI" 60 &
+echo $! >"$CLUSTER_DIR/sniff.pid"
+wait_until 5 "the capture" test -e "$CLUSTER_DIR/cap.ready"
+ctl a dial "sip:95551@127.0.0.1:$TLS;transport=tls"
+wait_until 15 "the call talking" talking $A
+sleep 3
+jq -e '.callee == "gw" and .security_level == "authenticated"' \
+	"$CLUSTER_DIR/call.json" >/dev/null ||
+	fail "call list: $(cat "$CLUSTER_DIR/call.json")"
+ctl a hangup
+wait_until 10 "the call gone" no_call $A
+touch "$CLUSTER_DIR/cap.stop"
+wait "$(cat "$CLUSTER_DIR/sniff.pid")" || fail "the capture failed"
+rm "$CLUSTER_DIR/sniff.pid"
+
+step "the trunk leg: SRTP only, opened by B with the key ward sent it"
+grep -qE '^m=audio [0-9]+ RTP/SAVP' "$CLUSTER_DIR/b/out" || fail "B was offered no SRTP"
+read -r to pto from pfrom <<<"$($LIB media "$CLUSTER_DIR/cap" "$(cat "$CLUSTER_DIR/b/rtp")")"
+echo "b: $to datagrams to it ($pto plain), $from from it ($pfrom plain)"
+[ "$to" -ge 100 ] && [ "$from" -ge 100 ] || fail "too little media on the trunk leg"
+read -r ato apto afrom apfrom <<<"$($LIB media "$CLUSTER_DIR/cap" "$(cat "$CLUSTER_DIR/a/rtp")")"
+echo "a: $ato datagrams to it ($apto plain), $afrom from it ($apfrom plain)"
+[ "$pto" = 0 ] && [ "$pfrom" = 0 ] || fail "plain RTP on the trunk leg"
+# The keys in B's trace but not in what B sent: ward's to B.
+$LIB keys "$CLUSTER_DIR/b/out" "$BTLS" >"$CLUSTER_DIR/b.own"
+$LIB keys "$CLUSTER_DIR/b/out" | grep -v -F -f <(cut -d' ' -f1 "$CLUSTER_DIR/b.own") \
+	>"$CLUSTER_DIR/b.ward" || true
+[ -s "$CLUSTER_DIR/b.ward" ] && [ -s "$CLUSTER_DIR/b.own" ] || fail "no keys in B's trace"
+got=$($LIB srtp "$CLUSTER_DIR/cap" "$CLUSTER_DIR/b.ward" "$(cat "$CLUSTER_DIR/b/rtp")")
+echo "toward B under ward's key: $got (datagrams, authenticated, SSRCs, periods 4 8 16 20)"
+echo "$got" | awk '{ exit !($2 == $1 && $5 >= 100) }' || fail "toward B: $got"
+got=$($LIB srtp "$CLUSTER_DIR/cap" "$CLUSTER_DIR/b.own" "$(cat "$CLUSTER_DIR/b/rtp")")
+echo "$got" | awk '{ exit !($2 == 0) }' || fail "toward B under B's own key: $got"
+heard_tone() {
+	local f n
+	f=$(ls -t "$CLUSTER_DIR/$1"/snd/*-dec.wav | head -1)
+	$LIB freq "$f" >"$CLUSTER_DIR/$1.freq"
+	n=$(awk -v hz="$2" '$1 >= hz - 10 && $1 <= hz + 10 && $2 >= 0.8' \
+		"$CLUSTER_DIR/$1.freq" | wc -l)
+	echo "$1 heard $2 Hz for $n half seconds"
+	[ "$n" -ge 3 ] ||
+		fail "$1 did not hear $2 Hz: $(ls "$CLUSTER_DIR/$1/snd") $(tr '\n' ' ' <"$CLUSTER_DIR/$1.freq")"
+}
+heard_tone b 1000
+# The other way: B's SRTP, opened by the relay with B's key, reaches A
+# re-encrypted with ward's key to A, carrying B's 500 Hz (period 16).
+$LIB keys "$CLUSTER_DIR/a/out" "$TLS" >"$CLUSTER_DIR/a.ward"
+got=$($LIB srtp "$CLUSTER_DIR/cap" "$CLUSTER_DIR/a.ward" "$(cat "$CLUSTER_DIR/a/rtp")")
+echo "toward A under ward's key: $got"
+echo "$got" | awk '{ exit !($1 >= 100 && $2 == $1 && $6 >= 100) }' || fail "toward A: $got"
+
+step "inbound: the trunk's peer calls 1001 over mutual TLS; ward answers with its key; SRTP toward it"
+# tls_invite.py plays the peer from its address with its certificate; A
+# answers by itself and plays its 1 kHz tone.
+INRTP=$(free_pair)
+python3 "$SCEN/tls_invite.py" "127.0.0.1:$TLS" 127.0.0.5 "$PKI/trunk-self.pem" \
+	1001 "$INRTP" "$CLUSTER_DIR/in" 2.5 >"$CLUSTER_DIR/in.out" 2>&1 ||
+	fail "the trunk's call failed: $(cat "$CLUSTER_DIR/in.out")"
+[ "$(tr '\n' ' ' <"$CLUSTER_DIR/in.out")" = "200 200 " ] ||
+	fail "the trunk's call: $(cat "$CLUSTER_DIR/in.out")"
+grep -q "call .* gw -> $A (1001) answered, security level authenticated" "$CLUSTER_DIR/n1.log" ||
+	fail "the inbound call was not logged authenticated"
+grep -q "^m=audio [0-9]* RTP/SAVP" "$CLUSTER_DIR/in.sdp" || fail "ward answered the trunk without SRTP"
+sed -n 's/^a=crypto:[0-9]* \([A-Z0-9_]*\) inline:\([A-Za-z0-9+\/=]*\).*/\2 \1/p' \
+	"$CLUSTER_DIR/in.sdp" >"$CLUSTER_DIR/in.keys"
+[ "$(wc -l <"$CLUSTER_DIR/in.keys")" = 1 ] || fail "not one key in ward's answer"
+got=$($LIB srtp "$CLUSTER_DIR/in.cap" "$CLUSTER_DIR/in.keys" "$INRTP")
+echo "toward the trunk under ward's answered key: $got (datagrams, authenticated, SSRCs, periods 4 8 16 20)"
+echo "$got" | awk '{ exit !($1 >= 100 && $2 == $1 && $5 >= 100) }' || fail "toward the trunk: $got"
+[ "$(awk 'length($4) >= 200 && $3 != 0' "$CLUSTER_DIR/in.cap" | wc -l)" = 0 ] ||
+	fail "plain RTP toward the trunk"
+wait_until 10 "the call gone" no_call gw
+
+step "trunk peers whose certificates the profile does not name: nothing sent, A gets 502"
+for t in "88888 other" "77777 rogue"; do
+	set -- $t
+	before=$(grep -c '^SIP/2.0 502' "$CLUSTER_DIR/a/out" || true)
+	ctl a dial "sip:$1@127.0.0.1:$TLS;transport=tls"
+	got502() { [ "$(grep -c '^SIP/2.0 502' "$CLUSTER_DIR/a/out" || true)" -gt "$before" ]; }
+	wait_until 10 "A to get 502 for $2" got502
+	grep -q "TLS connection to trunk $2 at .* refused, nothing sent" "$CLUSTER_DIR/n1.log" ||
+		fail "the refusal of $2 was not logged"
+	[ -s "$CLUSTER_DIR/sink-$2" ] &&
+		fail "the $2 peer received: $(head -c 200 "$CLUSTER_DIR/sink-$2")"
+	wait_until 5 "no call left" no_call $A
+done
+grep -q "refused, nothing sent: certificate is not the profile's X.509 subject" "$CLUSTER_DIR/n1.log" ||
+	fail "no subject refusal logged"
+grep -q "refused, nothing sent: certificate not trusted" "$CLUSTER_DIR/n1.log" ||
+	fail "no trust refusal logged"
+# The keepalive (every second here) is refused the same way.
+shown() {
+	ward_ctl n1 --json device show "$1" >"$CLUSTER_DIR/show.json" &&
+		jq -e ".reachability.reachable == false and .reachability.status == 502 and (.reachability.tls_refused | startswith(\"$2\"))" \
+			"$CLUSTER_DIR/show.json" >/dev/null
+}
+wait_until 10 "other shown refused" shown other "certificate is not the profile's X.509 subject"
+wait_until 10 "rogue shown refused" shown rogue "certificate not trusted"
+reachable() {
+	ward_ctl n1 --json device show gw >"$CLUSTER_DIR/show.json" &&
+		jq -e '.reachability.reachable == true and .reachability.tls_refused == ""' \
+			"$CLUSTER_DIR/show.json" >/dev/null
+}
+wait_until 10 "gw shown reachable" reachable
+for x in other rogue; do
+	[ -s "$CLUSTER_DIR/sink-$x" ] &&
+		fail "the $x peer received: $(head -c 200 "$CLUSTER_DIR/sink-$x")"
+done
+
+step "a trunk going out over UDP never sees a key, whatever its profile"
+ctl a dial "sip:66666@127.0.0.1:$TLS;transport=tls"
+invited() { grep -q "^INVITE sip:66666@" "$CLUSTER_DIR/sink-plain"; }
+wait_until 10 "the INVITE at the UDP trunk" invited
+ctl a hangup || true
+grep -q "^m=audio [0-9]* RTP/AVP" "$CLUSTER_DIR/sink-plain" || fail "no RTP/AVP offer"
+! grep -q "a=crypto" "$CLUSTER_DIR/sink-plain" || fail "a key reached a trunk over UDP"
+for p in a b; do ctl $p quit || true; done
+step "done"
