@@ -271,7 +271,6 @@ int cmd_tftp_files(struct wardctl *ctx, int argc, char **argv)
 	    {0},
 	};
 	const char *node = NULL;
-	json_t *ans = NULL;
 	char *path, *full = NULL;
 	int state = 0, opt, rc;
 
@@ -296,14 +295,7 @@ int cmd_tftp_files(struct wardctl *ctx, int argc, char **argv)
 		return WARDCTL_EUNAVAILABLE;
 	}
 	free(path);
-	rc = http_call(ctx, "GET", full, NULL, HTTP_AUTH_BASIC, &ans);
+	rc = cmd_get_path_show(ctx, full, tftp_files_render);
 	free(full);
-	if (rc == 0) {
-		if (ctx->json)
-			out_json(ctx->out, ans);
-		else
-			tftp_files_render(ctx->out, ans);
-	}
-	json_decref(ans);
 	return rc;
 }

@@ -296,7 +296,6 @@ int prov_cmd_set(struct wardctl *ctx, const struct prov_group *g, int argc,
 int prov_cmd_show(struct wardctl *ctx, const struct prov_group *g, int argc,
 		  char **argv)
 {
-	json_t *ans = NULL;
 	char *path;
 	int first, rc;
 
@@ -307,15 +306,8 @@ int prov_cmd_show(struct wardctl *ctx, const struct prov_group *g, int argc,
 		wardctl_errorf(ctx, "out of memory");
 		return WARDCTL_EUSAGE;
 	}
-	rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
+	rc = cmd_get_path_show(ctx, path, prov_show_render);
 	free(path);
-	if (rc == 0) {
-		if (ctx->json)
-			out_json(ctx->out, ans);
-		else
-			prov_show_render(ctx->out, ans);
-	}
-	json_decref(ans);
 	return rc;
 }
 
