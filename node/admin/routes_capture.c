@@ -287,13 +287,9 @@ void admin_route_capture_keys(struct admin_op *op)
 		 a->node_name);
 	if (!(cmd = admin_op_cmd(op)))
 		return;
-	if (store_cmd_audit(cmd, "capture.fetch", detail) != 0) {
-		store_cmd_free(cmd);
-		admin_op_error(op, 500, "building the audit record failed");
-		return;
-	}
-	admin_op_propose(op, cmd, fetch_audited);
-	store_cmd_free(cmd);
+	admin_op_propose_built(op, cmd,
+			       store_cmd_audit(cmd, "capture.fetch", detail),
+			       "the audit record", fetch_audited);
 }
 
 static void fetched_written(struct admin_op *op, int rc)
@@ -332,11 +328,7 @@ void admin_route_capture_fetched(struct admin_op *op)
 	json_decref(j);
 	if (!(cmd = admin_op_cmd(op)))
 		return;
-	if (store_cmd_audit(cmd, "capture.fetch", detail) != 0) {
-		store_cmd_free(cmd);
-		admin_op_error(op, 500, "building the audit record failed");
-		return;
-	}
-	admin_op_propose(op, cmd, fetched_written);
-	store_cmd_free(cmd);
+	admin_op_propose_built(op, cmd,
+			       store_cmd_audit(cmd, "capture.fetch", detail),
+			       "the audit record", fetched_written);
 }
