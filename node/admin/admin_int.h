@@ -233,6 +233,10 @@ int admin_http_status(int rc);
 int admin_op_refused_full(struct admin_op *op, int why);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
+/* Replies 200 {KEY: [...]}, the list VISIT (a store_each_fn whose ARG is
+ * that JSON array) makes of the records of TABLE. */
+void admin_op_reply_each(struct admin_op *op, enum store_table table,
+			 const char *key, store_each_fn visit);
 /* Keeps ANSWER (taken) in OP, as its ctx, until the command applied; OP
  * holds no other ctx. */
 void admin_op_keep_answer(struct admin_op *op, json_t *answer);

@@ -290,6 +290,20 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		admin_op_fail(op, rc, "proposing the change");
 }
 
+void admin_op_reply_each(struct admin_op *op, enum store_table table,
+			 const char *key, store_each_fn visit)
+{
+	json_t *list;
+	struct store_read *r;
+
+	if (admin_op_read_begin(op, &r) != 0)
+		return;
+	list = json_array();
+	store_each(r, table, NULL, 0, visit, list);
+	store_read_end(r);
+	admin_op_reply(op, 200, json_pack("{s:o}", key, list));
+}
+
 static void answer_free(void *p)
 {
 	json_decref(p);
