@@ -181,6 +181,10 @@ int admin_req_parse_mode(const void *body, size_t len,
 long admin_b64_decode_loose(const char *in, size_t n, uint8_t *out, size_t cap);
 char *admin_b64_encode_alloc(const uint8_t *in, size_t n);
 
+/* 1 if the N bytes of S hold no control character (below 0x20, or DEL):
+ * text a request may carry into a record or a log. */
+int admin_text_printable(const char *s, size_t n);
+
 /* Query string helpers. consistent: 1 if "consistent=1" (or "true") is
  * present. limit: N of "limit=N" clamped into [1, max], DEF when absent;
  * -1 if present but not a number. */

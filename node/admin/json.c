@@ -41,7 +41,7 @@ struct field {
 			length; F_ROLES_*: NODEPKI_ROLES lengths */
 };
 
-static int text_printable(const char *s, size_t n)
+int admin_text_printable(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -161,7 +161,7 @@ static int field_store(const struct field *f, const char *s, size_t n,
 	default:
 		break;
 	}
-	if (n >= f->cap || memchr(s, '\0', n) || !text_printable(s, n)) {
+	if (n >= f->cap || memchr(s, '\0', n) || !admin_text_printable(s, n)) {
 		errmsg_set(errmsg, errcap,
 			   "field \"%s\": too long or not printable text",
 			   f->key);

@@ -384,15 +384,6 @@ void prov_rec_init(const struct prov_kind *k, union prov_rec *rec,
 
 /* ---- parsing ---------------------------------------------------------- */
 
-static int printable(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 static int name_index(const struct prov_field *f, const char *s)
 {
 	for (unsigned i = 0; i < f->n_names; i++) {
@@ -427,7 +418,7 @@ static int field_string(const struct prov_field *f, json_t *v, char *out,
 	}
 	s = json_string_value(v);
 	n = json_string_length(v);
-	if (n >= f->cap || strlen(s) != n || !printable(s, n)) {
+	if (n >= f->cap || strlen(s) != n || !admin_text_printable(s, n)) {
 		errmsg_set(errmsg, errcap,
 			   "field \"%s\": at most %zu printable characters",
 			   f->key, f->cap - 1);
