@@ -11,6 +11,10 @@ if(TARGET ward_keymgr)
     ${CMAKE_CURRENT_LIST_DIR}/relay_bench.c)
   target_link_libraries(bench_keymgr_jitter PRIVATE ward_keymgr
     PkgConfig::EVENT Threads::Threads m)
+  add_executable(bench_keymgr_mixer ${CMAKE_CURRENT_LIST_DIR}/keymgr_mixer.c
+    ${CMAKE_CURRENT_LIST_DIR}/relay_bench.c)
+  target_link_libraries(bench_keymgr_mixer PRIVATE ward_keymgr
+    PkgConfig::EVENT)
 endif()
 if(TARGET ward_media)
   add_executable(bench_media_setup ${CMAKE_CURRENT_LIST_DIR}/media_setup.c)

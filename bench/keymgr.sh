@@ -8,7 +8,8 @@
 # Then call setups per second through wardd's media table (offer, answer
 # with the relay session opened on the media thread, close).
 #   bench/keymgr.sh [BUILD_DIR] [CALLS] [PACKETS] [RUNS]
-# then the added jitter at JITTER_CALLS concurrent calls (bench_keymgr_jitter).
+# then the added jitter at JITTER_CALLS concurrent calls (bench_keymgr_jitter),
+# then the conference mixer's cost (bench_keymgr_mixer, MIXER_CONFS).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build}
@@ -28,3 +29,6 @@ done
 # packet; quiet machine wanted (other load shows as jitter).
 "$build/bench/bench_keymgr_jitter" AES_CM_128_HMAC_SHA1_80 \
 	"${JITTER_CALLS:-100,500,1000,2000}" "${JITTER_SECONDS:-5}" "$runs" 2>/dev/null
+# The conference mixer: CPU per three-party SRTP conference per 20 ms.
+"$build/bench/bench_keymgr_mixer" AES_CM_128_HMAC_SHA1_80 \
+	"${MIXER_CONFS:-200}" 3 "$runs" 2>/dev/null

@@ -88,6 +88,7 @@ static const struct config_def config_defs[] = {
 	UINT("sip.max_connections", sip_max_connections, 16, 1000000, "16384"),
 	UINT("sip.trunk_options_s", sip_trunk_options_s, 0, 86400, "30"),
 	STR("sip.digest_algorithms", sip_digest, "SHA-512-256,SHA-256,MD5"),
+	STR("sip.conference_number", sip_conference_number, ""),
 	UINT("sip.max_calls", sip_max_calls, 1, 1000000, "10000"),
 	UINT("sip.max_calls_per_device", sip_max_calls_per_device, 1, 1000,
 	     "8"),
@@ -102,6 +103,8 @@ static const struct config_def config_defs[] = {
 	UINT("media.port_max", media_port_max, 1025, 65535, "32767"),
 	/* Two port pairs per call: the default range holds 4,096 calls. */
 	UINT("media.max_calls", media_max_calls, 1, 1000000, "4096"),
+	UINT("media.max_conferences", media_max_conferences, 0, 100000, "64"),
+	UINT("media.conference_size", media_conference_size, 3, 64, "8"),
 	STR("media.crypto_suites", media_suites,
 	    "AEAD_AES_256_GCM,AEAD_AES_128_GCM,AES_CM_128_HMAC_SHA1_80"),
 	UINT("media.allow_rtp_bridge", media_allow_bridge, 0, 1, "1"),

@@ -21,6 +21,7 @@ struct config {
 	unsigned sip_max_connections;     /* sip.max_connections TCP/TLS */
 	unsigned sip_trunk_options_s;     /* sip.trunk_options_s keepalive */
 	char sip_digest[64];              /* sip.digest_algorithms */
+	char sip_conference_number[64];   /* sip.conference_number */
 	unsigned sip_max_calls;           /* sip.max_calls on this node */
 	unsigned sip_max_calls_per_device; /* sip.max_calls_per_device */
 	unsigned sip_ring_s;              /* sip.ring_s unanswered */
@@ -58,6 +59,8 @@ struct config {
 	unsigned media_port_min;            /* media.port_min */
 	unsigned media_port_max;            /* media.port_max */
 	unsigned media_max_calls;           /* media.max_calls */
+	unsigned media_max_conferences;     /* media.max_conferences */
+	unsigned media_conference_size;     /* media.conference_size */
 	char media_suites[160];             /* media.crypto_suites */
 	unsigned media_allow_bridge;        /* media.allow_rtp_bridge 0/1 */
 	char media_hold_music[CONFIG_PATH_MAX]; /* media.hold_music */

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "node/keymgr/holdmusic.h"
 #include "node/keymgr/keymgr.h"
+#include "node/keymgr/mixer.h"
 #include "node/keymgr/portpool.h"
 #include "node/keymgr/relay.h"
 #include "node/keymgr/sdpmap.h"
@@ -35,16 +36,42 @@ struct sip_media_call {
 	/* For authorised capture (wardd_capture.h). */
 	char call_id[128];
 	char device[2][SIP_DIR_NAME_MAX];
+	/* The legs as the key manager judges them (a participant's level). */
+	struct keymgr_leg kleg[2];
+	/* In a conference (signaling thread's): the sides of its first
+	 * stream in CONF (bit 0 A, bit 1 B: both after a barge). */
+	struct sip_media_conf *conf;
+	unsigned conf_sides;
+	struct sip_media_call *conf_next;
 };
 
-enum media_op { MEDIA_APPLY, MEDIA_CLOSE, MEDIA_STOP };
+/* A conference: the mixer is the media thread's, the list the signaling
+ * thread's. */
+struct sip_media_conf {
+	struct wardd_media *m;
+	struct mixer *mx; /* owned */
+	struct sip_media_call *parts;
+	unsigned n;
+};
+
+enum media_op {
+	MEDIA_APPLY,
+	MEDIA_CLOSE,
+	MEDIA_STOP,
+	MEDIA_CONF_NEW,
+	MEDIA_CONF_JOIN,
+	MEDIA_CONF_LEAVE,
+	MEDIA_CONF_FREE,
+};
 
 /* One request to the media thread; lives on the caller's stack, who
  * waits for DONE. */
 struct media_req {
 	enum media_op op;
 	struct sip_media_call *call;
-	int rc; /* 0, or the SIP status */
+	struct sip_media_conf *conf;
+	unsigned sides; /* conference joins and leaves: bit 0 A, bit 1 B */
+	int rc;		/* 0, or the SIP status */
 	int done;
 	struct media_req *next;
 };
@@ -55,9 +82,11 @@ struct wardd_media {
 	struct portpool *pool; /* owned */
 	unsigned max_calls;
 	atomic_uint calls;
+	unsigned max_confs, conf_size,
+	    confs;		   /* confs: the signaling thread's */
 	_Atomic time_t refused_at; /* the last "max_calls reached" line */
 	int allow_bridge;
-	struct holdmusic music; /* owned; len 0: none */
+	struct holdmusic music;	       /* owned; len 0: none */
 	struct wardd_capture *capture; /* borrowed; NULL: none */
 	pthread_t thread;
 	int started;
@@ -72,6 +101,10 @@ struct wardd_media {
 };
 
 /* ---- the media thread ---- */
+
+static void conf_rejoin(struct sip_media_call *call);
+static void conf_on_thread(struct wardd_media *m, struct media_req *rq);
+static void conf_unlink(struct sip_media_call *call);
 
 static void apply(struct wardd_media *m, struct media_req *rq)
 {
@@ -120,8 +153,8 @@ static void music(struct wardd_media *m, struct sip_media_call *call)
 	size_t n = sdpmap_streams(call->map);
 
 	for (size_t i = 0; i < n; i++) {
-		if (!call->sess[i])
-			continue;
+		if (!call->sess[i] || call->conf)
+			continue; /* a participant hears the mixer */
 		for (int sd = 0; sd < 2; sd++) {
 			unsigned pt;
 			int want = sdpmap_stream_music(call->map, i, sd, &pt);
@@ -166,6 +199,14 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		case MEDIA_APPLY:
 			apply(m, rq);
 			music(m, rq->call);
+			if (rq->call->conf)
+				conf_rejoin(rq->call);
+			break;
+		case MEDIA_CONF_NEW:
+		case MEDIA_CONF_JOIN:
+		case MEDIA_CONF_LEAVE:
+		case MEDIA_CONF_FREE:
+			conf_on_thread(m, rq);
 			break;
 		case MEDIA_CLOSE:
 			close_sessions(rq->call);
@@ -178,6 +219,50 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		rq->done = 1;
 		pthread_cond_broadcast(&m->cv);
 		pthread_mutex_unlock(&m->mu);
+	}
+}
+
+/* A participant whose session was replaced (re-keyed) joins again. */
+static void conf_rejoin(struct sip_media_call *call)
+{
+	struct relay_session *s = call->sess[0];
+
+	for (int sd = 0; sd < 2 && s; sd++)
+		if ((call->conf_sides & (1u << sd)) && !mixer_has(s, sd) &&
+		    mixer_add(call->conf->mx, s, sd, 0) != KEYMGR_OK)
+			log_warn(TAGM, "call %s: lost its conference seat",
+				 call->call_id);
+}
+
+static void conf_on_thread(struct wardd_media *m, struct media_req *rq)
+{
+	struct relay_session *s = rq->call ? rq->call->sess[0] : NULL;
+
+	rq->rc = 0;
+	switch (rq->op) {
+	case MEDIA_CONF_NEW:
+		if (mixer_new(m->relay, m->conf_size, &rq->conf->mx) !=
+		    KEYMGR_OK)
+			rq->rc = 500;
+		break;
+	case MEDIA_CONF_JOIN:
+		if (!s)
+			rq->rc = 488; /* no relayed stream to mix */
+		else if (mixer_count(rq->conf->mx) >= m->conf_size)
+			rq->rc = 486;
+		else if (mixer_add(rq->conf->mx, s, rq->sides == 2, 0) !=
+			 KEYMGR_OK)
+			rq->rc = 500;
+		break;
+	case MEDIA_CONF_LEAVE:
+		for (int sd = 0; sd < 2 && s; sd++)
+			if (rq->sides & (1u << sd))
+				mixer_remove(s, sd);
+		break;
+	default:
+		mixer_free(rq->conf->mx);
+		rq->conf->mx = NULL;
+		break;
 	}
 }
 
@@ -286,6 +371,8 @@ static int media_offer(void *ctx, const char *call_id,
 	snprintf(call->device[1], sizeof call->device[1], "%s", b->device);
 	leg_from(a, &legs[0]);
 	leg_from(b, &legs[1]);
+	call->kleg[0] = legs[0];
+	call->kleg[1] = legs[1];
 	rc = sdpmap_offer(&m->map, m->km, m->pool, legs,
 			  a->encrypted_or_reject || b->encrypted_or_reject,
 			  sdp_a, len, out, cap, out_len, &call->map, err,
@@ -378,9 +465,262 @@ static void media_close(void *ctx, struct sip_media_call *call)
 
 	if (!call)
 		return;
+	conf_unlink(call);
 	/* Sockets first: they hold the ports the call gives back. */
 	submit(m, &rq);
 	release(m, call);
+}
+
+/* ---- conferences (signaling thread) ---- */
+
+/* The answer a phone would give to ward's own offer OFFER (ward's SDP to
+ * the side nobody holds any more): the offer itself, one a=crypto per
+ * m-line (the first, ward's key in the preferred suite) and each
+ * direction mirrored (RFC 3264 6). OUT: CAP bytes; 0 or -1 (too long). */
+static int echo_answer(const char *offer, char *out, size_t cap)
+{
+	size_t o = 0;
+	int crypto_seen = 0;
+
+	for (const char *l = offer; *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) + 1 : strlen(l);
+		const char *line = l, *swap = NULL;
+
+		l += n;
+		if (strncmp(line, "m=", 2) == 0)
+			crypto_seen = 0;
+		if (strncmp(line, "a=crypto:", 9) == 0 && crypto_seen++)
+			continue;
+		if (strncmp(line, "a=sendonly", 10) == 0)
+			swap = "a=recvonly\r\n";
+		else if (strncmp(line, "a=recvonly", 10) == 0)
+			swap = "a=sendonly\r\n";
+		if (swap) {
+			line = swap;
+			n = strlen(swap);
+		}
+		if (o + n + 1 > cap)
+			return -1;
+		memcpy(out + o, line, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Ward's offer to the side nobody holds (OFFER, LEN bytes) answered by
+ * ward itself: the answer to the offering side to OUT. */
+static int self_close_loop(struct wardd_media *m, struct sip_media_call *call,
+			   char *offer, size_t len, char *out, size_t cap,
+			   size_t *out_len, enum sip_level *level)
+{
+	char *echo = malloc(len + 1);
+	int rc;
+
+	if (!echo)
+		return 500;
+	rc = echo_answer(offer, echo, len + 1) == 0 ? 0 : 500;
+	if (rc == 0)
+		rc = media_answer(m, call, echo, strlen(echo), out, cap,
+				  out_len, level);
+	OPENSSL_cleanse(echo, len + 1);
+	free(echo);
+	return rc;
+}
+
+static int media_terminate(void *ctx, const char *call_id,
+			   const struct sip_media_leg *a, const char *sdp_a,
+			   size_t len, char *out, size_t cap, size_t *out_len,
+			   struct sip_media_call **callp, enum sip_level *level)
+{
+	struct wardd_media *m = ctx;
+	size_t bcap = len + 4096, blen = 0;
+	char *offer_b = malloc(bcap);
+	struct sip_media_leg self = *a;
+	int rc;
+
+	*callp = NULL;
+	*out_len = 0;
+	if (!offer_b)
+		return 500;
+	/* The far side is ward: it mirrors A, so the level is A's. */
+	snprintf(self.device, sizeof self.device, "%s", "");
+	rc = media_offer(m, call_id, a, &self, sdp_a, len, offer_b, bcap, &blen,
+			 callp);
+	if (rc == 0) {
+		rc = self_close_loop(m, *callp, offer_b, blen, out, cap,
+				     out_len, level);
+		if (rc != 0) {
+			media_close(m, *callp);
+			*callp = NULL;
+		}
+	}
+	OPENSSL_cleanse(offer_b, bcap);
+	free(offer_b);
+	return rc;
+}
+
+static int media_self_answer(void *ctx, struct sip_media_call *call, int side,
+			     const char *sdp, size_t len, char *out, size_t cap,
+			     size_t *out_len)
+{
+	struct wardd_media *m = ctx;
+	size_t ycap = len + 4096, ylen = 0;
+	char *offer_y = malloc(ycap);
+	enum sip_level level;
+	int rc;
+
+	*out_len = 0;
+	if (!offer_y)
+		return 500;
+	rc = media_reoffer(m, call, side, sdp, len, offer_y, ycap, &ylen);
+	if (rc == 0)
+		rc = self_close_loop(m, call, offer_y, ylen, out, cap, out_len,
+				     &level);
+	OPENSSL_cleanse(offer_y, ycap);
+	free(offer_y);
+	return rc;
+}
+
+static int media_conf_new(void *ctx, struct sip_media_conf **out)
+{
+	struct wardd_media *m = ctx;
+	struct media_req rq = {.op = MEDIA_CONF_NEW};
+	struct sip_media_conf *conf;
+
+	*out = NULL;
+	if (m->confs >= m->max_confs) {
+		log_warn(TAGM, "media.max_conferences (%u) reached",
+			 m->max_confs);
+		return 503;
+	}
+	conf = calloc(1, sizeof *conf);
+	if (!conf)
+		return 500;
+	conf->m = m;
+	rq.conf = conf;
+	submit(m, &rq);
+	if (rq.rc != 0) {
+		free(conf);
+		return rq.rc;
+	}
+	m->confs++;
+	*out = conf;
+	return 0;
+}
+
+static void conf_unlink(struct sip_media_call *call)
+{
+	struct sip_media_conf *conf = call->conf;
+
+	if (!conf)
+		return;
+	for (struct sip_media_call **p = &conf->parts; *p; p = &(*p)->conf_next)
+		if (*p == call) {
+			*p = call->conf_next;
+			conf->n -=
+			    (call->conf_sides & 1) + (call->conf_sides >> 1);
+			break;
+		}
+	call->conf = NULL;
+	call->conf_next = NULL;
+	call->conf_sides = 0;
+}
+
+static int media_conf_join(void *ctx, struct sip_media_conf *conf,
+			   struct sip_media_call *call, int side)
+{
+	struct wardd_media *m = ctx;
+	struct media_req rq = {
+	    .op = MEDIA_CONF_JOIN, .conf = conf, .call = call};
+
+	rq.sides = side == 'B' ? 2u : side == 'A' ? 1u : 0u;
+	/* Both sides of one call may join one conference (a barge). */
+	if (!rq.sides || (call->conf && call->conf != conf) ||
+	    (call->conf_sides & rq.sides))
+		return 500;
+	submit(m, &rq);
+	if (rq.rc != 0)
+		return rq.rc;
+	if (!call->conf) {
+		call->conf = conf;
+		call->conf_next = conf->parts;
+		conf->parts = call;
+	}
+	call->conf_sides |= rq.sides;
+	conf->n++;
+	return 0;
+}
+
+static void media_conf_leave(void *ctx, struct sip_media_call *call, int side)
+{
+	struct wardd_media *m = ctx;
+	struct media_req rq = {.op = MEDIA_CONF_LEAVE, .call = call};
+
+	if (!call || !call->conf)
+		return;
+	rq.sides = side == 'A' ? 1u : side == 'B' ? 2u : 3u;
+	rq.sides &= call->conf_sides;
+	submit(m, &rq);
+	if (rq.sides == call->conf_sides) {
+		conf_unlink(call);
+		return;
+	}
+	call->conf_sides &= ~rq.sides;
+	call->conf->n--;
+}
+
+/* A participant's own legs (the weaker of two after a barge): the
+ * profile and transport, and whether its first stream runs SRTP. */
+static enum keymgr_level part_level(const struct sip_media_call *call)
+{
+	struct relay_leg_config legs[2];
+	enum keymgr_level out = KEYMGR_LEVEL_ENCRYPTED;
+	int relayed = sdpmap_relay_legs(call->map, 0, legs);
+
+	for (int sd = 0; sd < 2; sd++) {
+		struct keymgr_leg l = call->kleg[sd];
+		enum keymgr_level v;
+
+		if (!(call->conf_sides & (1u << sd)))
+			continue;
+		l.media_srtp = relayed && legs[sd].srtp;
+		v = keymgr_leg_level(&l);
+		out = v < out ? v : out;
+	}
+	return out;
+}
+
+static enum sip_level media_conf_level(void *ctx, struct sip_media_conf *conf,
+				       unsigned *count)
+{
+	enum keymgr_level l = KEYMGR_LEVEL_ENCRYPTED;
+
+	(void)ctx;
+	for (const struct sip_media_call *c = conf->parts; c;
+	     c = c->conf_next) {
+		enum keymgr_level p = part_level(c);
+		if (p < l)
+			l = p;
+	}
+	if (count)
+		*count = conf->n;
+	return conf->n ? level_to_sip(l) : SIP_LEVEL_NONSECURE;
+}
+
+static void media_conf_free(void *ctx, struct sip_media_conf *conf)
+{
+	struct wardd_media *m = ctx;
+	struct media_req rq = {.op = MEDIA_CONF_FREE, .conf = conf};
+
+	if (!conf)
+		return;
+	while (conf->parts)
+		media_conf_leave(m, conf->parts, 0);
+	submit(m, &rq);
+	m->confs--;
+	free(conf);
 }
 
 static const struct sip_media_ops media_ops = {
@@ -389,6 +729,13 @@ static const struct sip_media_ops media_ops = {
     .reoffer = media_reoffer,
     .reanswer = media_answer,
     .close = media_close,
+    .conf_new = media_conf_new,
+    .terminate = media_terminate,
+    .self_answer = media_self_answer,
+    .conf_join = media_conf_join,
+    .conf_leave = media_conf_leave,
+    .conf_level = media_conf_level,
+    .conf_free = media_conf_free,
 };
 
 void wardd_media_table(struct wardd_media *m, struct sip_media *out)
@@ -423,6 +770,13 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 	}
 	m->wake_fd = -1;
 	m->max_calls = cfg->max_calls;
+	m->max_confs = cfg->max_conferences;
+	m->conf_size = cfg->conference_size ? cfg->conference_size : 8;
+	if (m->conf_size < 3 || m->conf_size > MIXER_MAX) {
+		errmsg_set(errmsg, errcap, "media.conference_size: 3 to %d",
+			   MIXER_MAX);
+		goto err_after_alloc;
+	}
 	m->allow_bridge = cfg->allow_bridge;
 	m->capture = cfg->capture;
 	if (sdpmap_config_init(&m->map, cfg->addr) != 0) {

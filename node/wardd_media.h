@@ -23,11 +23,13 @@ struct wardd_media_config {
 	char addr[128];	   /* ward's media address (IP literal) */
 	unsigned port_min; /* the relay's even RTP ports, RTCP next */
 	unsigned port_max;
-	unsigned max_calls;   /* calls with media at once; beyond: 500 */
-	char suites[160];     /* the SDES policy, best first; "": default */
-	int allow_bridge;     /* SRTP <-> RTP where a leg cannot do SRTP */
-	size_t max_keys;      /* key sets (0: the key manager's default) */
-	char hold_music[512]; /* raw 8 kHz µ-law file; "": no music */
+	unsigned max_calls;	  /* calls with media at once; beyond: 500 */
+	unsigned max_conferences; /* mixers at once; beyond: 503 */
+	unsigned conference_size; /* participants per mixer, 3..MIXER_MAX */
+	char suites[160];	  /* the SDES policy, best first; "": default */
+	int allow_bridge;	  /* SRTP <-> RTP where a leg cannot do SRTP */
+	size_t max_keys;	  /* key sets (0: the key manager's default) */
+	char hold_music[512];	  /* raw 8 kHz µ-law file; "": no music */
 	/* Authorised capture (wardd_capture.h): borrowed, must outlive the
 	 * media; NULL: no key log. */
 	struct wardd_capture *capture;

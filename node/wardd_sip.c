@@ -345,6 +345,8 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 		 w->cfg.data_dir);
 	sc->core.node_id = w->id.node_id;
 	sc->call.max_calls = w->cfg.sip_max_calls;
+	snprintf(sc->call.conference_number, sizeof sc->call.conference_number,
+		 "%s", w->cfg.sip_conference_number);
 	sc->call.max_per_device = w->cfg.sip_max_calls_per_device;
 	sc->call.ring_s = w->cfg.sip_ring_s;
 	sc->call.min_se_s = w->cfg.sip_min_se_s;
@@ -384,6 +386,8 @@ static void media_look(struct wardd *w, const struct sip_config *sc)
 	mc.port_min = w->cfg.media_port_min;
 	mc.port_max = w->cfg.media_port_max;
 	mc.max_calls = w->cfg.media_max_calls;
+	mc.max_conferences = w->cfg.media_max_conferences;
+	mc.conference_size = w->cfg.media_conference_size;
 	snprintf(mc.suites, sizeof mc.suites, "%s", w->cfg.media_suites);
 	mc.allow_bridge = w->cfg.media_allow_bridge != 0;
 	snprintf(mc.hold_music, sizeof mc.hold_music, "%s",

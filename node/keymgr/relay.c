@@ -238,6 +238,7 @@ static void leg_close(struct relay_leg *leg)
 	struct relay_sock *socks[2] = {&leg->rtp, &leg->rtcp};
 
 	relay_play_stop_leg(leg);
+	mixer_leave_leg(leg);
 	for (int i = 0; i < 2; i++) {
 		if (socks[i]->ev)
 			event_free(socks[i]->ev);
@@ -491,6 +492,16 @@ static void relay_on_read(evutil_socket_t fd, short what, void *arg)
 			sk->connected =
 			    connect(sk->fd, (const struct sockaddr *)&sk->peer,
 				    sk->peer_len) == 0;
+		}
+		if (leg->mix && !rtcp) {
+			/* In a conference: the mixer takes it. */
+			mixer_feed(leg->mix, p, (size_t)len);
+			continue;
+		}
+		if (leg->mix || other->mix) {
+			/* A participant's RTCP, or anything toward one: the
+			 * mixer is its only source now. */
+			continue;
 		}
 		if (other->play && !rtcp) {
 			/* On hold: the other leg hears the music, not

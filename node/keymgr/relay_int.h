@@ -12,6 +12,7 @@
 
 struct relay_leg;
 struct relay_play;
+struct mixer_part;
 
 struct relay_sock {
 	int fd;		  /* owned; -1 when absent (RTCP under rtcp-mux) */
@@ -34,6 +35,7 @@ struct relay_leg {
 	unsigned port;
 	struct relay_stats st;
 	struct relay_play *play; /* owned: music toward this leg, or NULL */
+	struct mixer_part *mix; /* in a conference (mixer.c owns it), or NULL */
 };
 
 struct relay_session {
@@ -58,6 +60,11 @@ struct relay {
 /* Stops and frees the music toward LEG (relay_play.c). Accepts a leg
  * that plays nothing. */
 void relay_play_stop_leg(struct relay_leg *leg);
+
+/* mixer.c: LEG's decoded RTP packet (PKT, LEN bytes, unprotected, at
+ * least 12) for its mixer; LEG leaves its mixer (the session closes). */
+void mixer_feed(struct mixer_part *p, const uint8_t *pkt, size_t len);
+void mixer_leave_leg(struct relay_leg *leg);
 
 /* Puts OpenSSL's HMAC-SHA1 and AES-128 counter mode in place of
  * libsrtp2's, once, after srtp_init. 0, or -1 when OpenSSL or libsrtp2's

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 struct sip_role;
 #define NTA_AGENT_MAGIC_T struct sip_role
 #define NTA_OUTGOING_MAGIC_T struct sip_role
@@ -29,9 +31,11 @@ struct sip_role;
 
 #include "common/errmsg.h"
 #include "common/log.h"
-#include "node/sip/conn.h"
 #include "node/sip/call.h"
+#include "node/sip/call_node.h"
 #include "node/sip/call_trunk.h"
+#include "node/sip/conn.h"
+#include "node/sip/presence_node.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
 #include "node/sip/uac_options.h"
@@ -81,6 +85,12 @@ struct sip_role {
 	 * nothing sent to a node leaves with the phones' certificate and
 	 * nothing sent to a phone with the NODE certificate. */
 	nta_agent_t *node_agent;
+	struct sip_tls_out_check node_check; /* its servers' check */
+	/* Presence across nodes (presence_node.h): outlives a restart of
+	 * the thread like the core; its PUBLISHes in flight. */
+	struct sip_pnode *pnode;
+	unsigned pnode_in_flight;
+	unsigned long pnode_dropped;
 	unsigned ticks;
 	tport_t *closing[CLOSE_MAX]; /* referenced */
 	unsigned nclosing;
@@ -490,6 +500,147 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 	return 0;
 }
 
+/* ---- presence across nodes (presence_node.h) ---------------------------- */
+
+static int on_pnode_response(struct sip_role *r, nta_outgoing_t *orq,
+			     sip_t const *sip)
+{
+	(void)sip;
+	if (nta_outgoing_status(orq) < 200)
+		return 0;
+	nta_outgoing_destroy(orq);
+	if (r->pnode_in_flight)
+		r->pnode_in_flight--;
+	return 0;
+}
+
+/* A PUBLISH of EVENT with BODY to member NODE's node listener. */
+static void pnode_send(struct sip_role *r, uint64_t node, const char *event,
+		       const char *body, int len)
+{
+	char url[SIP_HOST_MAX + 64], from[SIP_HOST_MAX + 48],
+	    to[SIP_HOST_MAX + 16];
+	const char *h = r->cfg.hosts[0];
+	int v6 = strchr(h, ':') != NULL;
+	msg_t *msg;
+	sip_t *sip;
+	su_home_t *home;
+	uint8_t tag[8];
+
+	if (r->pnode_in_flight >= SIP_PNODE_IN_FLIGHT) {
+		r->pnode_dropped++;
+		return;
+	}
+	if (sip_call_node_flow(r->dir, node, url, sizeof url) != 0 ||
+	    RAND_bytes(tag, sizeof tag) != 1)
+		return;
+	snprintf(from, sizeof from,
+		 "<sip:ward@%s%s%s>;tag=%02x%02x%02x%02x%02x%02x%02x%02x",
+		 v6 ? "[" : "", h, v6 ? "]" : "", tag[0], tag[1], tag[2],
+		 tag[3], tag[4], tag[5], tag[6], tag[7]);
+	snprintf(to, sizeof to, "<sip:ward@%s%s%s>", v6 ? "[" : "", h,
+		 v6 ? "]" : "");
+	msg = nta_msg_create(r->node_agent, 0);
+	if (!msg)
+		return;
+	sip = sip_object(msg);
+	home = msg_home(msg);
+	if (sip_add_tl(
+		msg, sip,
+		SIPTAG_REQUEST(sip_request_create(
+		    home, SIP_METHOD_PUBLISH,
+		    (url_string_t *)url_make(home, url), NULL)),
+		SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to),
+		SIPTAG_CALL_ID(sip_call_id_create(home, NULL)),
+		SIPTAG_CSEQ(sip_cseq_create(home, 1, SIP_METHOD_PUBLISH)),
+		SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_EVENT_STR(event),
+		SIPTAG_CONTENT_TYPE_STR(SIP_PNODE_CTYPE),
+		SIPTAG_PAYLOAD(sip_payload_create(home, body, (isize_t)len)),
+		TAG_END()) < 0 ||
+	    !nta_outgoing_mcreate(r->node_agent, on_pnode_response, r, NULL,
+				  msg, TAG_END())) {
+		msg_destroy(msg);
+		return;
+	}
+	r->pnode_in_flight++;
+}
+
+/* presence.h's watch hook: the member that handles DEVICE's calls hears
+ * that this node watches it (once a minute at most). */
+static void on_watch(void *arg, const char *device)
+{
+	struct sip_role *r = arg;
+	char body[SIP_PNODE_BODY_MAX];
+	uint64_t node = 0;
+	int n;
+
+	if (!r->node_agent || !r->pnode || !r->dir->ops->registration ||
+	    r->dir->ops->registration(r->dir->ctx, device, &node) != 0 ||
+	    !node || node == r->cfg.core.node_id ||
+	    !sip_pnode_announce_due(r->pnode, device, node, now_ms()))
+		return;
+	n = sip_pnode_watch_body(device, body, sizeof body);
+	if (n > 0)
+		pnode_send(r, node, SIP_PNODE_EVENT_WATCH, body, n);
+}
+
+/* The calls' dialog events: presence here, the node's hook, and the
+ * members that watch the device. */
+static void on_call_event(void *arg, const struct sip_dialog_event *ev)
+{
+	struct sip_role *r = arg;
+	uint64_t to[SIP_PNODE_PER_DEV];
+	char body[SIP_PNODE_BODY_MAX];
+	size_t n;
+	int len;
+
+	sip_core_dialog_event(r->core, ev);
+	if (!r->node_agent || !r->pnode || ev->state < SIP_DLG_TRYING)
+		return;
+	n = sip_pnode_watchers(r->pnode, ev->device, now_ms(), to);
+	if (n == 0 || (len = sip_pnode_dialog_body(ev, body, sizeof body)) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (to[i] != r->cfg.core.node_id)
+			pnode_send(r, to[i], SIP_PNODE_EVENT_DIALOG, body, len);
+}
+
+/* A PUBLISH on the node listener: a member's interest in a device, or a
+ * device's dialog state from the member that handles its calls. */
+static void node_publish(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
+			 sip_t *sip, const struct sip_peer *peer, int *close)
+{
+	struct sip_pnode_msg m;
+	struct sip_dialog_event ev;
+	uint64_t node = 0;
+	char why[160];
+
+	if (peer->transport != SIP_TP_TLS ||
+	    sip_call_node_peer(r->dir, (const struct sockaddr *)&peer->addr,
+			       &node, why, sizeof why) != 0) {
+		log_warn(TAG, "node listener: PUBLISH refused: %s",
+			 peer->transport != SIP_TP_TLS ? "not over TLS" : why);
+		*close = 1;
+		nta_msg_treply(agent, msg, 403, "Forbidden", TAG_END());
+		return;
+	}
+	if (!r->pnode || (sip->sip_to && sip->sip_to->a_tag) ||
+	    !sip->sip_event || !sip->sip_payload ||
+	    sip_pnode_parse(sip->sip_event->o_type, sip->sip_payload->pl_data,
+			    sip->sip_payload->pl_len, &m) != 0) {
+		nta_msg_treply(agent, msg, 400, "Bad Presence Publication",
+			       TAG_END());
+		return;
+	}
+	if (m.dialog) {
+		sip_pnode_event(&m, &ev);
+		sip_presence_on_event(sip_core_presence(r->core), &ev);
+	} else {
+		sip_pnode_watch(r->pnode, m.device, node, now_ms());
+	}
+	nta_msg_treply(agent, msg, 200, "OK", TAG_END());
+}
+
 /* A request on the node listener: members only (call_node.h). */
 static int on_node_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 			   sip_t *sip)
@@ -508,10 +659,27 @@ static int on_node_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 		memcpy(&peer.addr, ai->ai_addr, ai->ai_addrlen);
 	peer.transport = tport_has_tls(tp) ? SIP_TP_TLS : SIP_TP_TCP;
 	peer.local_port = r->cfg.node_port;
-	sip_calls_node_request(r->calls, msg, sip, &peer, tp, &close);
+	if (sip->sip_request->rq_method == sip_method_publish)
+		node_publish(r, agent, msg, sip, &peer, &close);
+	else
+		sip_calls_node_request(r->calls, msg, sip, &peer, tp, &close);
 	if (close)
 		close_later_tp(r, tp);
 	return 0;
+}
+
+/* The check of a server the node agent connects to (tls_peer.h): a
+ * refused one fails the calls trying it at once. */
+static int node_server_check(void *arg, const struct sockaddr *server,
+			     const struct sip_tls_cert *cert)
+{
+	struct sip_role *r = arg;
+
+	if (sip_call_node_server((void *)r->dir, server, cert) == 0)
+		return 0;
+	if (r->calls)
+		sip_calls_node_refused(r->calls, server);
+	return -1;
 }
 
 /* The node listener's agent and transport: the NODE certificate, the
@@ -521,7 +689,9 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	const char *h = r->cfg.hosts[0];
 	int v6 = strchr(h, ':') != NULL;
 	char url[SIP_HOST_MAX + 64];
+	int rc;
 
+	r->pnode_in_flight = 0; /* a new agent: nothing of the last one's */
 	if (!r->cfg.node_port || !r->cfg.node_tls_dir[0] || !r->cfg.nhosts)
 		return 0;
 	r->node_agent = nta_agent_create(
@@ -537,15 +707,22 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	}
 	snprintf(url, sizeof url, "sips:%s%s%s:%u;transport=tls", v6 ? "[" : "",
 		 h, v6 ? "]" : "", r->cfg.node_port);
-	if (nta_agent_add_tport(
-		r->node_agent, URL_STRING_MAKE(url),
-		TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
-		/* A member reached must show a certificate of the cluster
-		 * CA (cafile.pem) before anything is sent to it; incoming
-		 * peers are judged by call_node.c, which answers and logs. */
-		TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT), TPTAG_PONG2PING(1),
-		TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
-		TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END()) < 0) {
+	/* A member reached must show its own NODE certificate, chaining to
+	 * the cluster CA (cafile.pem), before anything is sent to it
+	 * (call_node.h: this context's own check, not the thread's);
+	 * incoming peers are judged by call_node.c, which answers and logs.
+	 * The requests queued for a refused one fail at once. */
+	r->node_check.fn = node_server_check;
+	r->node_check.arg = r;
+	sip_tls_peer_out_check_begin(&r->node_check);
+	rc = nta_agent_add_tport(r->node_agent, URL_STRING_MAKE(url),
+				 TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
+				 TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT),
+				 TPTAG_SDWN_ERROR(1), TPTAG_PONG2PING(1),
+				 TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
+				 TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
+	sip_tls_peer_out_check_end();
+	if (rc < 0) {
 		errmsg_set(errmsg, errcap, "sip: cannot listen on %s: %s", url,
 			   strerror(errno));
 		return -1;
@@ -692,8 +869,8 @@ static int start_calls(struct sip_role *r)
 	    .reg = sip_core_registrar(r->core),
 	    .media = r->cfg.media,
 	    /* Calls tell presence, which tells the node's hook. */
-	    .dialog_event = sip_core_dialog_event,
-	    .dialog_arg = r->core,
+	    .dialog_event = on_call_event,
+	    .dialog_arg = r,
 	    .node_id = r->cfg.core.node_id,
 	    .node_agent = r->node_agent,
 	    .node_port = r->cfg.node_port,
@@ -770,6 +947,11 @@ static void *sip_thread(void *arg)
 		goto err_after_core;
 	}
 	sip_presence_set_sender(sip_core_presence(r->core), send_notify, r);
+	if (!r->pnode && sip_pnode_new(&r->pnode) != 0) {
+		signal_ready(r, -1, "sip: out of memory");
+		goto err_after_agent;
+	}
+	sip_presence_set_watch(sip_core_presence(r->core), on_watch, r);
 	r->conns = calloc(CONN_MAX, sizeof *r->conns);
 	if (!r->conns) {
 		signal_ready(r, -1, "sip: out of memory");
@@ -919,6 +1101,7 @@ void sip_free(struct sip_role *r)
 		return;
 	sip_stop(r);
 	sip_core_free(r->core);
+	sip_pnode_free(r->pnode);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r->calls_snap);

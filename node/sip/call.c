@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 struct call;
 #define NTA_LEG_MAGIC_T struct call
@@ -113,7 +114,66 @@ void level_hdr(const struct call *c, char *out, size_t cap)
 		 level_param(c->level));
 }
 
-static void media_leg(const struct side *s, struct sip_media_leg *l)
+int leg_tag(const struct sip_calls *cs, nta_leg_t *leg)
+{
+	uint8_t r[16];
+	char t[64];
+	size_t n = 0;
+
+	if (RAND_bytes(r, sizeof r) != 1)
+		return -1;
+	for (size_t i = 0; i < sizeof r; i++)
+		n += (size_t)snprintf(t + n, sizeof t - n, "%02x", r[i]);
+	if (cs->env.node_id)
+		snprintf(t + n, sizeof t - n, "-w%llu",
+			 (unsigned long long)cs->env.node_id);
+	OPENSSL_cleanse(r, sizeof r);
+	return nta_leg_tag(leg, t) ? 0 : -1;
+}
+
+/* This node's own word on call C toward node leg N (call_node.h, "Level
+ * across nodes"): the level of the other side's leg and of the keys,
+ * capped by the media table's last verdict, whatever the member told of
+ * its side — what the member combines with its own. */
+enum sip_level near_level(const struct call *c, const struct side *n)
+{
+	const struct side *o = n == &c->a ? &c->b : &c->a;
+	enum sip_level l = side_level(o);
+
+	if (l == SIP_LEVEL_ENCRYPTED && (!(c->cs->env.media || c->offer_keys) ||
+					 !o->encrypted || !n->encrypted))
+		l = SIP_LEVEL_AUTHENTICATED;
+	if (c->media_said && c->media_level < l)
+		l = c->media_level;
+	return l;
+}
+
+void info_to(const struct call *c, const struct side *s, char *out, size_t cap)
+{
+	snprintf(out, cap, "<urn:x-cisco-remotecc:callinfo>;security=%s",
+		 level_param(s->node.agent ? near_level(c, s) : c->level));
+}
+
+int node_told(struct call *c, struct side *s, const sip_t *sip)
+{
+	enum sip_level told, before = c->level;
+
+	if (!s->node.agent || !sip || sip_call_node_told(sip, &told) != 0)
+		return 0;
+	s->node.asserted = 1;
+	s->node.level = told;
+	c->level = legs_level(c, c->cs->env.media || c->offer_keys);
+	if (c->media_said && c->media_level < c->level)
+		c->level = c->media_level;
+	if (c->level == before)
+		return 0;
+	log_info(TAG, "call %s security level now %s (member %llu told %s)",
+		 c->call_id, sip_level_name(c->level),
+		 (unsigned long long)s->node.node_id, sip_level_name(told));
+	return 1;
+}
+
+void media_leg(const struct side *s, struct sip_media_leg *l)
 {
 	l->mode = s->dev.mode;
 	l->transport = s->transport;
@@ -132,7 +192,9 @@ static void emit(struct call *c, const struct side *s, int initiator,
 	struct sip_dialog_event ev;
 	const struct side *o = s == &c->a ? &c->b : &c->a;
 
-	if (!c->cs->env.dialog_event)
+	/* A node leg's device is a member's: that member tells (presence
+	 * across nodes, presence_node.h). */
+	if (!c->cs->env.dialog_event || s->node.agent)
 		return;
 	ev.device = s->dev.name;
 	ev.line = s == &c->b ? c->number : s->user;
@@ -204,8 +266,11 @@ char *sdp_for(struct call *c, const struct side *to, int kind,
 		else
 			rc = m->ops->reanswer(m->ctx, c->media, pl->pl_data,
 					      pl->pl_len, out, cap, &len, &lvl);
-		if (rc == 0 && (kind == 'a' || kind == 'A'))
+		if (rc == 0 && (kind == 'a' || kind == 'A')) {
 			c->level = lvl;
+			c->media_level = lvl;
+			c->media_said = 1;
+		}
 	} else {
 		int n = sip_call_sdp_filter(pl->pl_data, pl->pl_len,
 					    to->encrypted, out, cap, &had);
@@ -269,6 +334,7 @@ void call_free(struct call *c, const char *why)
 	log_info(TAG, "call %s %s -> %s (%s) ended: %s", c->call_id,
 		 c->a.dev.name, c->b.dev.name, c->number, why);
 	call_xfer_free(c);
+	call_conf_gone(c);
 	if (c->irq_a) {
 		if (nta_incoming_status(c->irq_a) < 200)
 			nta_incoming_treply(c->irq_a, 500, "Call Ended",
@@ -285,6 +351,10 @@ void call_free(struct call *c, const char *why)
 	}
 	if (c->pend_orq)
 		nta_outgoing_destroy(c->pend_orq);
+	if (c->told_orq)
+		nta_outgoing_destroy(c->told_orq);
+	if (c->ack_irq)
+		nta_incoming_destroy(c->ack_irq);
 	nta_leg_destroy(c->a.leg);
 	nta_leg_destroy(c->b.leg);
 	if (m && m->ops && c->media)
@@ -311,6 +381,8 @@ void send_req(struct call *c, struct side *s, sip_method_t method,
 	char cs_str[32];
 
 	(void)c;
+	if (!s->leg) /* a conference call's side held by ward itself */
+		return;
 	snprintf(cs_str, sizeof cs_str, "%u %s", cseq, name);
 	nta_outgoing_tcreate(
 	    s->leg, NULL, NULL, URL_STRING_MAKE(s->flow), method, name, NULL,
@@ -319,6 +391,45 @@ void send_req(struct call *c, struct side *s, sip_method_t method,
 	    TAG_IF(info, SIPTAG_CALL_INFO_STR(info)),
 	    TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
+}
+
+/* The member's answer to ward's UPDATE telling it the level: its own word
+ * back, and the phone on the other side hears what that changed. */
+static int on_resp_told(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
+{
+	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
+	struct side *s = c->told_to, *o;
+	char info[96];
+
+	if (status < 200)
+		return 0;
+	nta_outgoing_destroy(orq);
+	c->told_orq = NULL;
+	c->told_to = NULL;
+	if (status >= 300 || !s)
+		return 0;
+	o = s == &c->a ? &c->b : &c->a;
+	if (node_told(c, s, sip) && o->leg && !o->node.agent) {
+		level_hdr(c, info, sizeof info);
+		send_req(c, o, sip_method_update, "UPDATE", 0, NULL, info);
+	}
+	return 0;
+}
+
+void tell_node(struct call *c, struct side *s)
+{
+	char info[96];
+
+	if (!s->node.agent || !s->leg)
+		return;
+	if (c->told_orq)
+		nta_outgoing_destroy(c->told_orq);
+	info_to(c, s, info, sizeof info);
+	c->told_to = s;
+	c->told_orq = nta_outgoing_tcreate(
+	    s->leg, on_resp_told, c, URL_STRING_MAKE(s->flow),
+	    SIP_METHOD_UPDATE, NULL, SIPTAG_CONTACT_STR(s->contact),
+	    SIPTAG_CALL_INFO_STR(info), TAG_END());
 }
 
 void send_simple(struct call *c, struct side *s, sip_method_t method,
@@ -469,6 +580,10 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			return 0;
 		}
 		st = map_failure(status, &phrase);
+		/* The member holding a replaced dialog answers as the local
+		 * case does. */
+		if (c->b.node.agent && status == 481)
+			st = 481, phrase = "Call/Transaction Does Not Exist";
 		/* The trunk's TLS peer was refused before anything went
 		 * (call_trunk.h): whatever the stack made of it, 502. */
 		if (c->b.dev.is_trunk && c->b.transport == SIP_TP_TLS &&
@@ -502,13 +617,18 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			return 0;
 		}
 	}
-	/* A member carried the callee's side: its word caps the level. */
-	if (c->b.node.agent)
+	/* A member carried the callee's side: its word caps the level, and
+	 * is its side's level from now on (side_level). */
+	if (c->b.node.agent) {
 		c->level = sip_call_node_level_cap(sip, c->level);
+		c->b.node.level =
+		    sip_call_node_level_cap(sip, SIP_LEVEL_ENCRYPTED);
+		c->b.node.asserted = 1;
+	}
 	c->state = CALL_ANSWERED;
 	c->answered_ms = wall_ms();
 	call_st_refreshed(c);
-	level_hdr(c, info, sizeof info);
+	info_to(c, &c->b, info, sizeof info);
 	if (c->a_offered) {
 		send_simple(c, &c->b, sip_method_ack, "ACK", c->b_invite_cseq,
 			    NULL);
@@ -521,6 +641,7 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 		send_req(c, &c->b, sip_method_update, "UPDATE", 0, NULL, info);
 		c->told_b = c->level;
 	}
+	info_to(c, &c->a, info, sizeof info);
 	nta_incoming_treply(
 	    c->irq_a, SIP_200_OK, SIPTAG_CONTACT_STR(c->a.contact),
 	    SIPTAG_ALLOW_STR(ALLOW), SIPTAG_CALL_INFO_STR(info),
@@ -534,6 +655,31 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 		 c->call_id, c->a.dev.name, c->b.dev.name, c->number,
 		 sip_level_name(c->level));
 	emit_both(c, SIP_DLG_CONFIRMED);
+	return 0;
+}
+
+/* The sender's ACK to a relayed re-INVITE that had no offer: the answer
+ * it holds goes on in the ACK to the side whose 2xx made the offer (no
+ * ACK in time: that side gets one without a body). */
+static int on_irq_ack(struct call *c, nta_incoming_t *irq, sip_t const *sip)
+{
+	char *sdp = NULL;
+	int st;
+
+	if (irq != c->ack_irq)
+		return 0;
+	if (sip && sip->sip_request->rq_method != sip_method_ack)
+		return 0;
+	if (c->ack_to) {
+		if (sip && is_sdp(sip))
+			sdp = sdp_for(c, c->ack_to, 'A', sip->sip_payload, &st);
+		send_simple(c, c->ack_to, sip_method_ack, "ACK", c->ack_cseq,
+			    sdp);
+		sdp_drop(sdp);
+	}
+	c->ack_to = NULL;
+	nta_incoming_destroy(c->ack_irq);
+	c->ack_irq = NULL;
 	return 0;
 }
 
@@ -551,30 +697,53 @@ static int on_resp_relay(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 
 	if (status < 200)
 		return 0;
-	if (invite && status < 300)
+	if (invite && status < 300 && !c->pend_offered && is_sdp(sip)) {
+		/* A re-INVITE without an offer: the 2xx holds it, the
+		 * sender's ACK will hold the answer for TO's ACK. */
+		c->ack_to = to;
+		c->ack_cseq = sip->sip_cseq->cs_seq;
+	} else if (invite && status < 300) {
 		send_simple(c, to, sip_method_ack, "ACK", sip->sip_cseq->cs_seq,
 			    NULL);
+	}
 	if (status < 300 &&
 	    (invite || nta_outgoing_method(orq) == sip_method_update))
 		call_st_refreshed(c);
 	if (status < 300 && is_sdp(sip)) {
-		sdp = sdp_for(c, from, 'A', sip->sip_payload, &st);
-		if (!sdp)
+		sdp = sdp_for(c, from, c->ack_to ? 'O' : 'A', sip->sip_payload,
+			      &st);
+		if (!sdp) {
 			status = st, phrase = "Not Acceptable Here";
+			if (c->ack_to) { /* TO's 2xx still needs its ACK */
+				send_simple(c, to, sip_method_ack, "ACK",
+					    c->ack_cseq, NULL);
+				c->ack_to = NULL;
+			}
+		}
 	}
-	level_hdr(c, info, sizeof info);
+	/* A member's answer tells the level of its side. */
+	if (status < 300)
+		node_told(c, to, sip);
+	info_to(c, from, info, sizeof info);
 	if (status == 408 && !(sip && sip->sip_status))
 		phrase = "Request Timeout";
 	nta_incoming_treply(
 	    c->pend_irq, status, phrase,
 	    TAG_IF(status < 300, SIPTAG_CONTACT_STR(from->contact)),
-	    TAG_IF(invite && status < 300, SIPTAG_CALL_INFO_STR(info)),
+	    TAG_IF(status < 300 &&
+		       (invite || from->node.agent || to->node.agent),
+		   SIPTAG_CALL_INFO_STR(info)),
 	    TAG_IF(c->se_s && from == &c->a && status < 300,
 		   SIPTAG_SESSION_EXPIRES_STR(c->se_hdr)),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	sdp_drop(sdp);
-	nta_incoming_destroy(c->pend_irq);
+	if (c->ack_to) {
+		c->ack_irq = c->pend_irq;
+		nta_incoming_bind(c->ack_irq, on_irq_ack, c);
+	} else {
+		nta_incoming_destroy(c->pend_irq);
+	}
 	nta_outgoing_destroy(orq);
 	c->pend_irq = NULL;
 	c->pend_orq = NULL;
@@ -592,14 +761,22 @@ static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
 {
 	struct side *to = from == &c->a ? &c->b : &c->a;
 	sip_method_t m = sip->sip_request->rq_method;
-	char *sdp = NULL;
+	char *sdp = NULL, info[96];
 	const char *ctype = NULL, *body = NULL;
-	int st;
+	int st, tell;
 
 	if (c->state < CALL_ANSWERED || c->state == CALL_ENDING)
 		return 491;
-	if (c->pend_irq || c->xfer)
+	if (c->pend_irq || c->xfer || c->ack_irq)
 		return 491;
+	/* Across nodes the level rides on re-INVITE and UPDATE: a member's
+	 * word on its side (believed on a node leg only), this node's word
+	 * to a member, and the resulting level to the phone. */
+	tell = (m == sip_method_invite || m == sip_method_update) &&
+	       (from->node.agent || to->node.agent);
+	if (tell)
+		node_told(c, from, sip);
+	info_to(c, to, info, sizeof info);
 	if (is_sdp(sip) && (m == sip_method_invite || m == sip_method_update)) {
 		sdp = sdp_for(c, to, 'O', sip->sip_payload, &st);
 		if (!sdp)
@@ -618,10 +795,13 @@ static int relay(struct call *c, struct side *from, nta_incoming_t *irq,
 			return 415;
 		ctype = sip->sip_content_type->c_type;
 	}
+	c->pend_offered = body != NULL;
+	c->ack_to = NULL;
 	c->pend_orq = nta_outgoing_tcreate(
 	    to->leg, on_resp_relay, c, URL_STRING_MAKE(to->flow), m,
 	    sip->sip_request->rq_method_name, NULL,
 	    SIPTAG_CONTACT_STR(to->contact),
+	    TAG_IF(tell, SIPTAG_CALL_INFO_STR(info)),
 	    TAG_IF(ctype, SIPTAG_CONTENT_TYPE_STR(ctype)),
 	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)),
 	    TAG_IF(!body && ctype, SIPTAG_PAYLOAD(sip->sip_payload)),
@@ -639,7 +819,10 @@ int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 {
 	struct side *from = leg == c->a.leg ? &c->a : &c->b;
 	struct side *to = from == &c->a ? &c->b : &c->a;
+	int st;
 
+	if (c->conf && (st = call_conf_request(c, from, irq, sip)) >= 0)
+		return st;
 	switch (sip->sip_request->rq_method) {
 	case sip_method_ack:
 		if (from == &c->a)
@@ -809,8 +992,12 @@ static void refuse(struct sip_calls *cs, msg_t *msg, int status,
 static const char *phrase_of(int status)
 {
 	switch (status) {
+	case 400:
+		return "Bad Request";
 	case 403:
 		return "Forbidden";
+	case 481:
+		return "Call Does Not Exist";
 	case 404:
 		return "Not Found";
 	case 480:
@@ -840,7 +1027,7 @@ static int place_b(struct call *c, const sip_t *sip,
 	c->b.leg = nta_leg_tcreate(
 	    c->b.node.agent ? c->b.node.agent : cs->env.agent, on_leg, c,
 	    SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to), TAG_END());
-	if (!c->b.leg || !nta_leg_tag(c->b.leg, NULL))
+	if (!c->b.leg || leg_tag(cs, c->b.leg) != 0)
 		return 500;
 	if (is_sdp(sip)) {
 		c->a_offered = 1;
@@ -868,7 +1055,7 @@ static int place_b(struct call *c, const sip_t *sip,
 /* A node-to-node leg's ends (call_node.h): S toward member NODE_ID, its
  * requests over the node listener. 0, or -1 when the member names no
  * listener. */
-static int node_side(struct sip_calls *cs, struct side *s, uint64_t node_id)
+int node_side(struct sip_calls *cs, struct side *s, uint64_t node_id)
 {
 	int v6 = strchr(cs->cfg.host, ':') != NULL;
 
@@ -886,6 +1073,22 @@ static int node_side(struct sip_calls *cs, struct side *s, uint64_t node_id)
 static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		   const struct sip_peer *peer, tport_t *tp, const char *caller,
 		   const struct sip_call_node_caller *from_node);
+
+/* A Replaces header for RP appended to the node headers HDRS: 0, or -1
+ * when it does not fit. */
+static int replaces_hdr(char *hdrs, size_t cap, const sip_replaces_t *rp)
+{
+	size_t n = strlen(hdrs);
+	int k;
+
+	if (!rp->rp_call_id || !rp->rp_to_tag || !rp->rp_from_tag)
+		return -1;
+	k = snprintf(hdrs + n, cap - n,
+		     "\r\nReplaces: %s;to-tag=%s;from-tag=%s%s", rp->rp_call_id,
+		     rp->rp_to_tag, rp->rp_from_tag,
+		     rp->rp_early_only ? ";early-only" : "");
+	return k > 0 && (size_t)k < cap - n ? 0 : -1;
+}
 
 void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		      const struct sip_peer *peer, tport_t *tp,
@@ -924,13 +1127,15 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	struct sip_reg_contact binding;
 	struct sockaddr_storage bss;
 	struct sip_device callee;
-	struct call *c;
-	int st;
+	struct call *c, *barged = NULL;
+	int st, factory = call_conf_factory(cs, number);
 
-	if (sip->sip_replaces) {
-		call_xfer_replaces(cs, msg, sip, peer, tp, caller);
+	memset(&binding, 0, sizeof binding);
+	memset(&callee, 0, sizeof callee);
+	if (sip->sip_replaces &&
+	    call_xfer_replaces(cs, msg, sip, peer, tp, caller, from_node,
+			       &remote) == 0)
 		return;
-	}
 	if (sip->sip_to->a_tag) {
 		refuse(cs, msg, 481, "Call Does Not Exist");
 		return;
@@ -949,13 +1154,34 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		refuse(cs, msg, 503, "Too Many Calls");
 		return;
 	}
-	st = find_callee(cs, caller, number, &callee, &binding);
-	if (st == 480 && !from_node && cs->env.node_agent)
+	st = call_conf_barge_target(cs, msg, sip, caller, peer->transport,
+				    &barged);
+	if (st > 0) {
+		refuse(cs, msg, st, phrase_of(st));
+		return;
+	}
+	factory |= barged != NULL;
+	if (factory) { /* ward answers: its side B is nobody's (call_conf.c) */
+		snprintf(callee.name, sizeof callee.name, "conference");
+		st = 0;
+	} else if (remote) {
+		/* An INVITE with Replaces naming member REMOTE's dialog: that
+		 * member places it (its callee is who the dialog holds). */
+		memset(&callee, 0, sizeof callee);
+		snprintf(callee.name, sizeof callee.name, "member-%llu",
+			 (unsigned long long)remote);
+		st = sip_call_node_target(d, remote, number, &binding) == 0
+			 ? 0
+			 : 481;
+	} else {
+		st = find_callee(cs, caller, number, &callee, &binding);
+	}
+	if (st == 480 && !from_node && !remote && cs->env.node_agent)
 		st = sip_call_node_callee(cs->env.dir, cs->env.node_id, caller,
 					  number, &callee, &binding, &remote);
 	/* A trunk carries many calls: only phones have the per-device
-	 * bound. */
-	if (st == 0 && !callee.is_trunk &&
+	 * bound (a replaced dialog's member holds the device's count). */
+	if (st == 0 && !callee.is_trunk && !sip->sip_replaces &&
 	    device_calls(cs, callee.name) >= cs->cfg.max_per_device)
 		st = 486;
 	if (st != 0) {
@@ -1003,7 +1229,10 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		st = node_side(cs, &c->b, remote) ||
 		     sip_call_node_assert(c->b.node.hdrs, sizeof c->b.node.hdrs,
 					  c->a.user, cs->cfg.host, caller,
-					  side_level(&c->a));
+					  side_level(&c->a)) ||
+		     (sip->sip_replaces &&
+		      replaces_hdr(c->b.node.hdrs, sizeof c->b.node.hdrs,
+				   sip->sip_replaces));
 	if (st != 0) {
 		free(c);
 		refuse(cs, msg, 500, "Server Internal Error");
@@ -1053,7 +1282,7 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	    c->a.node.agent ? c->a.node.agent : cs->env.agent, on_leg, c,
 	    SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
 	    SIPTAG_TO(sip->sip_from), TAG_END());
-	if (!c->a.leg || !nta_leg_tag(c->a.leg, NULL)) {
+	if (!c->a.leg || leg_tag(cs, c->a.leg) != 0) {
 		call_free(c, "out of memory");
 		return;
 	}
@@ -1063,11 +1292,21 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	log_info(TAG, "call %s %s -> %s (%s) over %s", c->call_id, caller,
 		 callee.name, number, tp_name(c->b.transport));
 	emit_both(c, SIP_DLG_TRYING);
-	st = place_b(c, sip, &binding);
+	st = barged    ? call_conf_barge(c, sip, barged)
+	     : factory ? call_conf_start(c, sip)
+		       : place_b(c, sip, &binding);
 	if (st != 0) {
 		nta_incoming_treply(c->irq_a, st, phrase_of(st), TAG_END());
 		call_free(c, "not placed");
 	}
+}
+
+void sip_calls_node_refused(struct sip_calls *cs, const struct sockaddr *server)
+{
+	for (struct call *c = cs->head; c; c = c->next)
+		if (c->state == CALL_TRYING && c->b.node.agent &&
+		    sip_call_node_at(cs->env.dir, c->b.node.node_id, server))
+			c->b.node.refused = 1;
 }
 
 void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms)
@@ -1079,6 +1318,14 @@ void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms)
 		next = c->next;
 		if (call_st_tick(c, now_ms))
 			continue;
+		if (c->state == CALL_TRYING && c->b.node.refused) {
+			nta_incoming_treply(c->irq_a, 480,
+					    "Temporarily Unavailable",
+					    TAG_END());
+			call_free(c, "the member's node listener failed the "
+				     "certificate check");
+			continue;
+		}
 		if (c->state == CALL_ENDING && now_ms >= c->end_by_ms) {
 			call_free(c, "no final answer to the CANCEL");
 			continue;
@@ -1110,7 +1357,8 @@ size_t sip_calls_list(struct sip_calls *cs, struct sip_call_info *out,
 		snprintf(out[i].callee, sizeof out[i].callee, "%s",
 			 c->b.dev.name);
 		snprintf(out[i].number, sizeof out[i].number, "%s", c->number);
-		out[i].state = c->state <= CALL_EARLY	 ? "ringing"
+		out[i].state = c->conf			 ? "conference"
+			       : c->state <= CALL_EARLY	 ? "ringing"
 			       : c->state == CALL_ENDING ? "ending"
 							 : "talking";
 		out[i].level = c->level;

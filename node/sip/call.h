@@ -32,11 +32,13 @@ struct sip_call_config {
 	unsigned max_calls;	 /* on this node; beyond: 503 */
 	unsigned max_per_device; /* calls a device takes part in; beyond: 486 */
 	unsigned ring_s;	 /* unanswered after this: CANCEL, 480 */
-	unsigned min_se_s; /* session timers: shortest Session-Expires */
+	unsigned min_se_s;	 /* session timers: shortest Session-Expires */
 	/* Where ward is reached, for the Contact of both dialogs: the
 	 * listener's address and ports (0: that transport is off). */
 	char host[64];
 	unsigned port, tls_port;
+	/* The ad hoc conference factory (call_conf.c); "": none. */
+	char conference_number[SIP_DIR_NAME_MAX];
 };
 
 /* 10,000 calls, 8 per device, 120 s of ringing. */
@@ -88,6 +90,13 @@ void sip_calls_invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 void sip_calls_node_request(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 			    const struct sip_peer *peer, tport_t *tp,
 			    int *close);
+
+/* The node agent refused the server at SERVER after its TLS handshake
+ * (call_node.h sip_call_node_server): the calls still trying the member
+ * whose node listener is there get 480 at the next tick, instead of
+ * waiting for their INVITE's timeout. */
+void sip_calls_node_refused(struct sip_calls *cs,
+			    const struct sockaddr *server);
 
 /* Once a second: rings past ring_s are cancelled. */
 void sip_calls_tick(struct sip_calls *cs, uint64_t now_ms);

@@ -54,6 +54,10 @@ struct call {
 	struct side *pend_from;
 	struct sip_media_call *media; /* owned by the media table */
 	enum sip_level level;
+	/* The media table's last verdict on an answer (media_said set): a
+	 * cap on what a member's word makes of the level. */
+	enum sip_level media_level;
+	int media_said;
 	enum sip_level told_b; /* the level B's INVITE announced */
 	int offer_keys;	       /* A's offer carried a=crypto */
 	char *answer_a;	       /* ward's answer to A, for 18x then 200; owned,
@@ -70,6 +74,21 @@ struct call {
 	uint64_t se_refresh_ms; /* se_ward: the next refresh */
 	nta_outgoing_t *se_orq; /* se_ward: the refresh under way */
 	char se_hdr[48];	/* Session-Expires value toward A */
+	/* In a conference (call_conf.c): PARTS the participants' sides
+	 * (bit 0 A, bit 1 B: both after a barge); a side not in it is ward's
+	 * own or a transferor's ending dialog. */
+	struct call_conf *conf;
+	unsigned parts;
+	/* The UPDATE telling a member the level (tell_node), and to whom. */
+	nta_outgoing_t *told_orq;
+	struct side *told_to;
+	/* A relayed re-INVITE without an offer (a member relays ward's
+	 * attended transfer so): the 2xx brought the offer, the answer
+	 * comes in the sender's ACK and goes on in the ACK to ack_to. */
+	int pend_offered; /* the relayed re-INVITE held an offer */
+	struct side *ack_to;
+	uint32_t ack_cseq;
+	nta_incoming_t *ack_irq; /* that re-INVITE, until the sender's ACK */
 };
 
 struct sip_calls {
@@ -82,6 +101,7 @@ struct sip_calls {
 	/* The agent the INVITE being placed came to: the node listener's
 	 * (call_node.h) or, NULL, the phones'. */
 	nta_agent_t *rx_agent;
+	struct call_conf *confs; /* owned list (call_conf.c) */
 };
 
 struct call_xfer;
@@ -93,6 +113,23 @@ void contact_of(const struct sip_calls *cs, unsigned tp, char *out, size_t cap);
 enum sip_level side_level(const struct side *s);
 enum sip_level legs_level(const struct call *c, int keys);
 void level_hdr(const struct call *c, char *out, size_t cap);
+/* Ward's tag for LEG: 128 random bits and "-wN", N this member's node id
+ * (none without one), so that an INVITE with Replaces reaching another
+ * member is routed here. 0 or -1. */
+int leg_tag(const struct sip_calls *cs, nta_leg_t *leg);
+/* The Call-Info telling side S the level: C's level to a phone, this
+ * node's own word (near_level) to a node leg. */
+void info_to(const struct call *c, const struct side *s, char *out, size_t cap);
+enum sip_level near_level(const struct call *c, const struct side *n);
+/* A member's word in SIP on node leg S (its Call-Info security): S's
+ * level becomes it and C's level is recomputed; 1 when that changed it. */
+int node_told(struct call *c, struct side *s, const sip_t *sip);
+/* S's ends toward member NODE_ID over the node listener: 0 or -1. */
+int node_side(struct sip_calls *cs, struct side *s, uint64_t node_id);
+/* Node leg S hears this node's level in an UPDATE without a body; the
+ * member's answer tells its own, and a change reaches the phone on the
+ * other side in an UPDATE. Nothing for a phone's side. */
+void tell_node(struct call *c, struct side *s);
 int is_sdp(const sip_t *sip);
 char *sdp_for(struct call *c, const struct side *to, int kind,
 	      const sip_payload_t *pl, int *status);
@@ -109,6 +146,43 @@ int find_callee(struct sip_calls *cs, const char *caller, const char *number,
 void binding_addr(const struct sip_reg_contact *b, struct sockaddr_storage *ss);
 int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 	   sip_t const *sip);
+void media_leg(const struct side *s, struct sip_media_leg *l);
+
+/* call_conf.c, hooked from call.c and call_xfer.c. */
+
+/* An INVITE with Join (RFC 3911) from CALLER: 0 with *TARGET (the call
+ * barged) when CALLER may try (the Join names a talking call here and
+ * CALLER shares the barged device's line), else the status to refuse
+ * with (400 malformed Join, 481 no such dialog, 486 busy or the seed's
+ * rule — a barger not encrypted (its profile and TRANSPORT) into an
+ * encrypted call —, 403 not a device sharing the line); -1 for an INVITE
+ * without Join. */
+int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+			   const char *caller, unsigned transport,
+			   struct call **target);
+/* In place of placing B: the barge of TARGET by C's caller (ward answers
+ * it and mixes the three), or the status (486: the seed's rule, a barger
+ * that is not encrypted into an encrypted call). */
+int call_conf_barge(struct call *c, const sip_t *sip, struct call *target);
+
+/* 1 when NUMBER is the conference factory number. */
+int call_conf_factory(const struct sip_calls *cs, const char *number);
+/* In place of placing B: ward answers A's INVITE itself and opens a
+ * conference A's device owns. 0 (answered 200) or the status to answer
+ * A with (488 no offer, 486 A owns one already, 503 none possible). */
+int call_conf_start(struct call *c, const sip_t *sip);
+/* A REFER by FROM to the factory number: the other side joins FROM's
+ * conference (IRQ answered 202 when 0 is returned; NOTIFY 200 and a BYE
+ * end FROM's dialog), or the status to refuse with (403 FROM owns no
+ * conference, 486 it is full). */
+int call_conf_refer(struct call *c, struct side *from, nta_incoming_t *irq);
+/* A request in a conference call's dialogs: the on_leg status, or -1 for
+ * on_leg's own handling. */
+int call_conf_request(struct call *c, struct side *from, nta_incoming_t *irq,
+		      sip_t const *sip);
+/* C ends: it leaves its conference, which may end (the last party's
+ * call freed). */
+void call_conf_gone(struct call *c);
 
 /* call_xfer.c, hooked from call.c. */
 
@@ -120,10 +194,16 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 /* A BYE from FROM while a transfer is under way: 1 when the transfer took
  * it (answered), 0 when the call ends as usual. */
 int call_xfer_bye(struct call *c, struct side *from, nta_incoming_t *irq);
-/* An INVITE with Replaces (MSG transferred, as for sip_calls_invite). */
-void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
-			const struct sip_peer *peer, tport_t *tp,
-			const char *caller);
+/* An INVITE with Replaces (MSG transferred, as for sip_calls_invite;
+ * FROM_NODE: it came from a member on the node listener, its new party
+ * being that node leg). Returns 0 when handled, or 1 (MSG still the
+ * caller's) with *REMOTE the member whose dialog the Replaces names (by
+ * ward's tag, leg_tag): the caller places it through that member. */
+int call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		       const struct sip_peer *peer, tport_t *tp,
+		       const char *caller,
+		       const struct sip_call_node_caller *from_node,
+		       uint64_t *remote);
 /* The call ends: whatever the transfer holds is released. */
 void call_xfer_free(struct call *c);
 

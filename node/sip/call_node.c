@@ -92,10 +92,8 @@ int sip_call_node_flow(const struct sip_directory *dir, uint64_t node_id,
 	return node_url(out, cap, "", host, port);
 }
 
-/* TARGET for member NODE_ID: 0, 1 when it has no node listener, -1 on a
- * read error. */
-static int target_of(const struct sip_directory *dir, uint64_t node_id,
-		     const char *number, struct sip_reg_contact *t)
+int sip_call_node_target(const struct sip_directory *dir, uint64_t node_id,
+			 const char *number, struct sip_reg_contact *t)
 {
 	char host[SIP_DIR_HOST_MAX];
 	unsigned port = 0;
@@ -155,7 +153,7 @@ int sip_call_node_callee(const struct sip_directory *dir, uint64_t self,
 		if (o->device_by_name(dir->ctx, rt.devices[i], dev) != 0 ||
 		    dev->is_trunk)
 			continue;
-		r = target_of(dir, node, number, target);
+		r = sip_call_node_target(dir, node, number, target);
 		if (r < 0)
 			return 503;
 		if (r != 0)
@@ -166,42 +164,132 @@ int sip_call_node_callee(const struct sip_directory *dir, uint64_t self,
 	return 480;
 }
 
-int sip_call_node_peer(const struct sip_directory *dir,
-		       const struct sockaddr *sa, uint64_t *node_id, char *why,
-		       size_t whycap)
+/* Whether TC is the NODE certificate of a current member: 0 with
+ * *NODE_ID, or -1 with WHY. */
+static int member_cert(const struct sip_directory *dir,
+		       const struct sip_tls_cert *tc, uint64_t *node_id,
+		       char *why, size_t whycap)
 {
-	struct sip_tls_cert tc;
 	int r;
 
 	if (!dir->ops->node_by_cert || !dir->ops->trust_root) {
 		snprintf(why, whycap, "no node records");
 		return -1;
 	}
-	if (sip_tls_peer_lookup(sa, &tc) != 0 || !tc.present) {
-		snprintf(why, whycap, "no client certificate");
+	if (!tc->present) {
+		snprintf(why, whycap, "no certificate");
 		return -1;
 	}
-	if (!tc.chain_ok) {
+	if (!tc->chain_ok) {
 		snprintf(why, whycap, "certificate not from the cluster CA: %s",
-			 tc.verify_error);
+			 tc->verify_error);
 		return -1;
 	}
 	/* The listener's cafile holds the cluster CA alone; checked again
 	 * here so that a wider cafile could never widen the trust. */
-	if (dir->ops->trust_root(dir->ctx, tc.root_fp) != SIP_TRUST_LSC_CA) {
+	if (dir->ops->trust_root(dir->ctx, tc->root_fp) != SIP_TRUST_LSC_CA) {
 		snprintf(why, whycap, "certificate not from the cluster CA");
 		return -1;
 	}
-	r = dir->ops->node_by_cert(dir->ctx, tc.fp, node_id);
+	r = dir->ops->node_by_cert(dir->ctx, tc->fp, node_id);
 	if (r != 0) {
 		snprintf(why, whycap,
 			 "%s (CN %s, SHA-256 %02X:%02X:%02X:%02X...)",
 			 r < 0 ? "node records unreadable"
 			       : "not the NODE certificate of a member",
-			 tc.cn, tc.fp[0], tc.fp[1], tc.fp[2], tc.fp[3]);
+			 tc->cn, tc->fp[0], tc->fp[1], tc->fp[2], tc->fp[3]);
 		return -1;
 	}
 	return 0;
+}
+
+uint64_t sip_call_node_of_tag(const char *tag)
+{
+	const char *w = tag ? strstr(tag, "-w") : NULL;
+	uint64_t id = 0;
+	size_t n = 0;
+
+	if (!w)
+		return 0;
+	for (w += 2; w[n]; n++) {
+		if (w[n] < '0' || w[n] > '9' || n >= 19)
+			return 0;
+		id = id * 10 + (uint64_t)(w[n] - '0');
+	}
+	return n ? id : 0;
+}
+
+int sip_call_node_peer(const struct sip_directory *dir,
+		       const struct sockaddr *sa, uint64_t *node_id, char *why,
+		       size_t whycap)
+{
+	struct sip_tls_cert tc;
+
+	if (sip_tls_peer_lookup(sa, &tc) != 0 || !tc.present) {
+		snprintf(why, whycap, "no client certificate");
+		return -1;
+	}
+	return member_cert(dir, &tc, node_id, why, whycap);
+}
+
+int sip_call_node_at(const struct sip_directory *dir, uint64_t node_id,
+		     const struct sockaddr *sa)
+{
+	char host[SIP_DIR_HOST_MAX];
+	unsigned port = 0;
+	uint8_t a[16];
+
+	if (dir->ops->node_sip(dir->ctx, node_id, host, &port) != 0)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		return inet_pton(AF_INET, host, a) == 1 &&
+		       memcmp(a, &s4->sin_addr, 4) == 0 &&
+		       ntohs(s4->sin_port) == port;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		return inet_pton(AF_INET6, host, a) == 1 &&
+		       memcmp(a, &s6->sin6_addr, 16) == 0 &&
+		       ntohs(s6->sin6_port) == port;
+	}
+	return 0;
+}
+
+static void sa_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+		snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
+		return;
+	}
+	inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip,
+		  sizeof ip);
+	snprintf(out, cap, "%s:%u", ip,
+		 ntohs(((const struct sockaddr_in *)sa)->sin_port));
+}
+
+int sip_call_node_server(void *dir_arg, const struct sockaddr *server,
+			 const struct sip_tls_cert *tc)
+{
+	const struct sip_directory *dir = dir_arg;
+	char why[160], who[INET6_ADDRSTRLEN + 16];
+	uint64_t node = 0;
+
+	if (member_cert(dir, tc, &node, why, sizeof why) == 0) {
+		if (sip_call_node_at(dir, node, server))
+			return 0;
+		snprintf(why, sizeof why,
+			 "the NODE certificate of member %llu, which is not "
+			 "the member at this address",
+			 (unsigned long long)node);
+	}
+	sa_text(server, who, sizeof who);
+	log_warn("sip", "node leg to %s refused before sending: %s", who, why);
+	return -1;
 }
 
 int sip_call_node_caller_of(const sip_t *sip, struct sip_call_node_caller *out)
@@ -219,7 +307,7 @@ int sip_call_node_caller_of(const sip_t *sip, struct sip_call_node_caller *out)
 	return found ? 0 : -1;
 }
 
-enum sip_level sip_call_node_level_cap(const sip_t *sip, enum sip_level level)
+int sip_call_node_told(const sip_t *sip, enum sip_level *out)
 {
 	enum sip_level told = SIP_LEVEL_NONSECURE;
 	int found = 0;
@@ -240,23 +328,22 @@ enum sip_level sip_call_node_level_cap(const sip_t *sip, enum sip_level level)
 		told = found && told < l ? told : l;
 		found = 1;
 	}
+	*out = told;
+	return found ? 0 : -1;
+}
+
+enum sip_level sip_call_node_level_cap(const sip_t *sip, enum sip_level level)
+{
+	enum sip_level told = SIP_LEVEL_NONSECURE;
+
+	if (sip_call_node_told(sip, &told) != 0)
+		told = SIP_LEVEL_NONSECURE; /* fail closed */
 	return told < level ? told : level;
 }
 
 static void peer_text(const struct sip_peer *p, char *out, size_t cap)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (p->addr.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)&p->addr;
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
-		snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
-		return;
-	}
-	inet_ntop(AF_INET, &((const struct sockaddr_in *)&p->addr)->sin_addr,
-		  ip, sizeof ip);
-	snprintf(out, cap, "%s:%u", ip,
-		 ntohs(((const struct sockaddr_in *)&p->addr)->sin_port));
+	sa_text((const struct sockaddr *)&p->addr, out, cap);
 }
 
 int sip_call_node_admit(const struct sip_directory *dir, nta_agent_t *agent,

@@ -35,8 +35,9 @@
 #include "node/sip/directory.h"
 #include "node/sip/media.h"
 #include "node/sip/registrar.h"
+#include "node/sip/tls_peer.h"
 
-#define SIP_CALL_NODE_HDR_MAX 384
+#define SIP_CALL_NODE_HDR_MAX 768
 
 /* What a side of a call holds when it is a node-to-node leg. */
 struct sip_call_node_leg {
@@ -45,6 +46,7 @@ struct sip_call_node_leg {
 	uint64_t node_id; /* the member at the other end */
 	int asserted;	  /* A leg: LEVEL came in the assertion */
 	enum sip_level level;
+	int refused; /* B leg: its member's listener failed the TLS check */
 	/* B leg: the headers asserting the caller ("" for none). */
 	char hdrs[SIP_CALL_NODE_HDR_MAX];
 };
@@ -91,9 +93,38 @@ int sip_call_node_peer(const struct sip_directory *dir,
 		       const struct sockaddr *sa, uint64_t *node_id, char *why,
 		       size_t whycap);
 
+/* The check of the server on the node agent's outgoing connections
+ * (struct sip_tls_out_check, tls_peer.h; DIR_ARG the directory): 0 when
+ * CERT chains to the cluster CA and is the NODE certificate of the
+ * current member whose node record names SERVER as its node listener —
+ * the member the call means to reach; otherwise -1, logged ("node leg to
+ * ADDR refused before sending: REASON"), and the connection closes
+ * before any request is written on it. */
+int sip_call_node_server(void *dir_arg, const struct sockaddr *server,
+			 const struct sip_tls_cert *cert);
+
+/* The member whose dialog ward's tag TAG is ("HEX-wN", call_int.h
+ * leg_tag): N, or 0 when TAG names none (not ward's, or malformed). */
+uint64_t sip_call_node_of_tag(const char *tag);
+
+/* TARGET for member NODE_ID, uri "sip:NUMBER@HOST:PORT;transport=tls":
+ * 0, 1 when it has no node listener, -1 on a read error. */
+int sip_call_node_target(const struct sip_directory *dir, uint64_t node_id,
+			 const char *number, struct sip_reg_contact *target);
+
+/* Whether member NODE_ID's record names SA as its node listener. */
+int sip_call_node_at(const struct sip_directory *dir, uint64_t node_id,
+		     const struct sockaddr *sa);
+
 /* The caller assertion of request SIP: 0 with OUT, -1 when absent or
  * malformed (then the request is refused). */
 int sip_call_node_caller_of(const sip_t *sip, struct sip_call_node_caller *out);
+
+/* The level a member tells in request or response SIP over a node leg:
+ * 0 with *OUT the lowest Call-Info security parameter (an unknown value
+ * counts as nonsecure), -1 when SIP has none. Believed only on a node
+ * leg (its dialog runs over the node listener, whose peers are members). */
+int sip_call_node_told(const sip_t *sip, enum sip_level *out);
 
 /* The level of a call whose callee's side a member carried: LEVEL, or
  * lower when the member's 2xx SIP says so in its Call-Info security

@@ -161,9 +161,15 @@ static void tell_level(struct call *c, enum sip_level told)
 		 sip_level_name(c->level));
 	if (c->level == told)
 		return;
+	/* A member across a node leg hears this node's word (and tells its
+	 * phone); a phone hears the level. */
+	tell_node(c, &c->a);
+	tell_node(c, &c->b);
 	level_hdr(c, info, sizeof info);
-	send_req(c, &c->a, sip_method_update, "UPDATE", 0, NULL, info);
-	send_req(c, &c->b, sip_method_update, "UPDATE", 0, NULL, info);
+	if (!c->a.node.agent)
+		send_req(c, &c->a, sip_method_update, "UPDATE", 0, NULL, info);
+	if (!c->b.node.agent)
+		send_req(c, &c->b, sip_method_update, "UPDATE", 0, NULL, info);
 }
 
 /* The side that stays answered the re-INVITE carrying the new party's
@@ -186,6 +192,8 @@ static int on_resp_re(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			    sip->sip_cseq->cs_seq, NULL);
 		if (is_sdp(sip))
 			sdp = sdp_for(c, x->slot, 'A', sip->sip_payload, &st);
+		/* A member carrying the side that stays tells its level. */
+		node_told(c, stay, sip);
 	}
 	if (!sdp) {
 		/* The side that stays keeps (or never had) the replaced
@@ -231,7 +239,7 @@ static int on_resp_re(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 		xfer_release(c);
 		return 0;
 	}
-	level_hdr(c, info, sizeof info);
+	info_to(c, x->slot, info, sizeof info);
 	if (x->replaces) {
 		nta_incoming_treply(x->irq_new, SIP_200_OK,
 				    SIPTAG_CONTACT_STR(x->slot->contact),
@@ -271,7 +279,7 @@ static int reinvite_stay(struct call *c, const sip_payload_t *offer)
 	if (!sdp)
 		return st;
 	c->level = legs_level(c, c->cs->env.media || c->offer_keys);
-	level_hdr(c, info, sizeof info);
+	info_to(c, stay, info, sizeof info);
 	x->orq_re = nta_outgoing_tcreate(
 	    stay->leg, on_resp_re, c, URL_STRING_MAKE(stay->flow),
 	    SIP_METHOD_INVITE, NULL, SIPTAG_CONTACT_STR(stay->contact),
@@ -311,6 +319,13 @@ static int on_resp_new(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 	nta_leg_client_route(x->neu.leg, sip->sip_record_route,
 			     sip->sip_contact);
 	x->new_cseq = sip->sip_cseq->cs_seq;
+	if (x->neu.node.agent) {
+		/* A member carries the target: its word is that side's level
+		 * (fail closed without one). */
+		x->neu.node.level =
+		    sip_call_node_level_cap(sip, SIP_LEVEL_ENCRYPTED);
+		x->neu.node.asserted = 1;
+	}
 	swap_in(c);
 	st = is_sdp(sip) ? reinvite_stay(c, sip->sip_payload) : 488;
 	if (st != 0) {
@@ -471,6 +486,7 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 	struct call_xfer *x;
 	char fromh[SIP_DIR_NAME_MAX + 96], toh[SIP_DIR_NAME_MAX + 96];
 	char info[96];
+	uint64_t remote = 0; /* the member holding the target's binding */
 	int st;
 
 	if (c->state != CALL_TALKING || c->xfer || c->pend_irq)
@@ -485,6 +501,8 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 	number = to_url->url_user;
 	if (!number || !number[0] || strlen(number) >= SIP_DIR_NAME_MAX)
 		return 404;
+	if (call_conf_factory(cs, number)) /* into the owner's conference */
+		return call_conf_refer(c, from, irq);
 	x = xfer_new(c, from, 0);
 	if (!x)
 		return 500;
@@ -495,6 +513,13 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 
 	/* The transferor's calling search space decides. */
 	st = find_callee(cs, from->dev.name, number, &x->neu.dev, &binding);
+	/* A target registered on another member: reached through it, as
+	 * the transferee's call (call_node.h; the member routes the number
+	 * again with the transferee's calling search space). */
+	if (st == 480 && cs->env.node_agent)
+		st = sip_call_node_callee(cs->env.dir, cs->env.node_id,
+					  from->dev.name, number, &x->neu.dev,
+					  &binding, &remote);
 	if (st != 0) {
 		log_info(TAG, "call %s: transfer by %s to %s refused: %d",
 			 c->call_id, from->dev.name, number, st);
@@ -512,13 +537,22 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 	flow_url(x->neu.flow, sizeof x->neu.flow, (const struct sockaddr *)&bss,
 		 binding.transport);
 	contact_of(cs, x->neu.transport, x->neu.contact, sizeof x->neu.contact);
+	if (remote &&
+	    (node_side(cs, &x->neu, remote) != 0 ||
+	     sip_call_node_assert(x->neu.node.hdrs, sizeof x->neu.node.hdrs,
+				  stay->user, cs->cfg.host, stay->dev.name,
+				  side_level(stay)) != 0)) {
+		notify(from, 500, "Server Internal Error", 1);
+		xfer_release(c);
+		return 0;
+	}
 	x->neu.encrypted = side_level(&x->neu) == SIP_LEVEL_ENCRYPTED;
 	snprintf(fromh, sizeof fromh, "<sip:%s@%s>", stay->user, cs->cfg.host);
 	snprintf(toh, sizeof toh, "<sip:%s@%s>", number, cs->cfg.host);
-	x->neu.leg =
-	    nta_leg_tcreate(cs->env.agent, on_leg, c, SIPTAG_FROM_STR(fromh),
-			    SIPTAG_TO_STR(toh), TAG_END());
-	if (!x->neu.leg || !nta_leg_tag(x->neu.leg, NULL)) {
+	x->neu.leg = nta_leg_tcreate(
+	    x->neu.node.agent ? x->neu.node.agent : cs->env.agent, on_leg, c,
+	    SIPTAG_FROM_STR(fromh), SIPTAG_TO_STR(toh), TAG_END());
+	if (!x->neu.leg || leg_tag(cs, x->neu.leg) != 0) {
 		notify(from, 500, "Server Internal Error", 1);
 		xfer_release(c);
 		return 0;
@@ -527,6 +561,7 @@ int call_xfer_refer(struct call *c, struct side *from, nta_incoming_t *irq,
 	x->orq_new = nta_outgoing_tcreate(
 	    x->neu.leg, on_resp_new, c, URL_STRING_MAKE(x->neu.flow),
 	    SIP_METHOD_INVITE, URL_STRING_MAKE(binding.uri),
+	    TAG_IF(x->neu.node.hdrs[0], SIPTAG_HEADER_STR(x->neu.node.hdrs)),
 	    SIPTAG_CONTACT_STR(x->neu.contact), SIPTAG_ALLOW_STR(ALLOW),
 	    SIPTAG_CALL_INFO_STR(info),
 	    TAG_IF(binding.path[0], SIPTAG_ROUTE_STR(binding.path)), TAG_END());
@@ -592,67 +627,90 @@ static struct call *by_replaces(struct sip_calls *cs, const sip_replaces_t *rp,
 	return NULL;
 }
 
-void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
-			const struct sip_peer *peer, tport_t *tp,
-			const char *caller)
+int call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
+		       const struct sip_peer *peer, tport_t *tp,
+		       const char *caller,
+		       const struct sip_call_node_caller *from_node,
+		       uint64_t *remote)
 {
 	const struct sip_directory *d = cs->env.dir;
 	const char *cuser = sip->sip_from->a_url->url_user;
+	nta_agent_t *ag = from_node ? cs->env.node_agent : cs->env.agent;
 	struct side *slot = NULL;
 	struct call *c = by_replaces(cs, sip->sip_replaces, &slot);
 	struct call_xfer *x;
 	struct side neu;
+	uint64_t owner;
 	int st;
 
+	*remote = 0;
+	/* A dialog of another member (ward's tag says which): the INVITE
+	 * goes there over the node listener, never on from a member. */
+	owner = sip_call_node_of_tag(sip->sip_replaces->rp_to_tag);
+	if (!c && !sip->sip_to->a_tag && !from_node && cs->env.node_agent &&
+	    owner && owner != cs->env.node_id) {
+		*remote = owner;
+		return 1;
+	}
 	if (!c || sip->sip_to->a_tag) {
 		log_info(TAG, "INVITE with Replaces from %s: no such dialog",
 			 caller);
-		nta_msg_treply(cs->env.agent, msg, 481,
-			       "Call/Transaction Does Not Exist", TAG_END());
-		return;
+		nta_msg_treply(ag, msg, 481, "Call/Transaction Does Not Exist",
+			       TAG_END());
+		return 0;
 	}
-	if (c->state != CALL_TALKING || c->xfer || c->pend_irq) {
-		nta_msg_treply(cs->env.agent, msg, 486, "Busy Here", TAG_END());
-		return;
+	if (c->state != CALL_TALKING || c->xfer || c->pend_irq || c->ack_irq) {
+		nta_msg_treply(ag, msg, 486, "Busy Here", TAG_END());
+		return 0;
 	}
 	if (!is_sdp(sip) || !cuser || strlen(cuser) >= SIP_DIR_NAME_MAX) {
 		/* An offer is needed for the side that stays. */
-		nta_msg_treply(cs->env.agent, msg, 488, "Not Acceptable Here",
-			       TAG_END());
-		return;
+		nta_msg_treply(ag, msg, 488, "Not Acceptable Here", TAG_END());
+		return 0;
 	}
 	memset(&neu, 0, sizeof neu);
 	if (d->ops->device_by_name(d->ctx, caller, &neu.dev) != 0) {
-		nta_msg_treply(cs->env.agent, msg, 500, "Server Internal Error",
+		nta_msg_treply(ag, msg, 500, "Server Internal Error",
 			       TAG_END());
-		return;
+		return 0;
 	}
 	snprintf(neu.user, sizeof neu.user, "%s", cuser);
 	neu.transport = peer->transport;
 	flow_url(neu.flow, sizeof neu.flow,
 		 (const struct sockaddr *)&peer->addr, peer->transport);
 	contact_of(cs, neu.transport, neu.contact, sizeof neu.contact);
+	if (from_node) {
+		/* The new party is the member's node leg, at the level its
+		 * assertion says. */
+		neu.node.asserted = 1;
+		neu.node.level = from_node->level;
+		if (node_side(cs, &neu, from_node->node_id) != 0) {
+			nta_msg_treply(ag, msg, 500, "Server Internal Error",
+				       TAG_END());
+			return 0;
+		}
+	}
 	neu.encrypted = side_level(&neu) == SIP_LEVEL_ENCRYPTED;
 	x = xfer_new(c, slot, 1);
 	if (!x) {
-		nta_msg_treply(cs->env.agent, msg, 500, "Server Internal Error",
+		nta_msg_treply(ag, msg, 500, "Server Internal Error",
 			       TAG_END());
-		return;
+		return 0;
 	}
 	x->neu = neu;
-	x->irq_new = nta_incoming_create(cs->env.agent, NULL, msg, sip,
-					 NTATAG_TPORT(tp), TAG_END());
+	x->irq_new = nta_incoming_create(ag, NULL, msg, sip, NTATAG_TPORT(tp),
+					 TAG_END());
 	if (!x->irq_new) { /* msg freed by nta */
 		xfer_release(c);
-		return;
+		return 0;
 	}
 	nta_incoming_bind(x->irq_new, on_irq_new, c);
 	x->neu.leg = nta_leg_tcreate(
-	    cs->env.agent, on_leg, c, SIPTAG_CALL_ID(sip->sip_call_id),
+	    ag, on_leg, c, SIPTAG_CALL_ID(sip->sip_call_id),
 	    SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from), TAG_END());
-	if (!x->neu.leg || !nta_leg_tag(x->neu.leg, NULL)) {
+	if (!x->neu.leg || leg_tag(cs, x->neu.leg) != 0) {
 		xfer_release(c);
-		return;
+		return 0;
 	}
 	nta_incoming_tag(x->irq_new, nta_leg_get_tag(x->neu.leg));
 	nta_leg_server_route(x->neu.leg, sip->sip_record_route,
@@ -668,6 +726,7 @@ void call_xfer_replaces(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 				    TAG_END());
 		xfer_release(c);
 	}
+	return 0;
 }
 
 /* Session timers. Ward keeps the timer of A's dialog (the one whose

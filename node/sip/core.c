@@ -432,7 +432,7 @@ static const char *malformed(const sip_t *sip)
 static int unsupported(const sip_t *sip, struct sip_reply *out)
 {
 	static const char *const known[] = {"outbound", "path", "replaces",
-					    "timer", "100rel"};
+					    "timer", "100rel", "join"};
 	const sip_require_t *h[2] = {sip->sip_require, sip->sip_proxy_require};
 	char list[256] = "";
 	size_t used = 0;

@@ -60,6 +60,8 @@ struct sip_presence {
 	void *reg_arg;
 	sip_presence_send_fn send;
 	void *send_arg;
+	sip_presence_watch_fn watch;
+	void *watch_arg;
 	struct sub *subs; /* owned, cfg.max_subs */
 	struct dev *devs; /* owned, cfg.max_subs */
 	/* Free slots: a list of freed ones, then the never used ones above
@@ -166,6 +168,13 @@ void sip_presence_set_sender(struct sip_presence *p, sip_presence_send_fn send,
 {
 	p->send = send;
 	p->send_arg = arg;
+}
+
+void sip_presence_set_watch(struct sip_presence *p, sip_presence_watch_fn fn,
+			    void *arg)
+{
+	p->watch = fn;
+	p->watch_arg = arg;
 }
 
 void sip_presence_stats(const struct sip_presence *p,
@@ -469,6 +478,8 @@ static void refresh(struct sip_presence *p, const sip_t *sip,
 		s->reason = "timeout";
 	} else {
 		s->expires_ms = p->now_ms + (uint64_t)expires * 1000;
+		if (p->watch)
+			p->watch(p->watch_arg, p->devs[s->dev].name);
 	}
 	reply_ok(p, s, out);
 	/* The current state follows every accepted SUBSCRIBE (RFC 6665
@@ -650,6 +661,8 @@ void sip_presence_subscribe(struct sip_presence *p, const sip_t *sip,
 	p->stats.accepted++;
 	reply_ok(p, s, out);
 	queue_sub(p, idx);
+	if (p->watch)
+		p->watch(p->watch_arg, p->devs[d].name);
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -836,6 +849,8 @@ static void poll_devices(struct sip_presence *p)
 
 		if (!d->used || !p->registered)
 			continue;
+		if (p->watch)
+			p->watch(p->watch_arg, d->name);
 		reg = p->registered(p->reg_arg, d->name) ? 1 : 0;
 		if (reg == d->st.registered)
 			continue;

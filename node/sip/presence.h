@@ -93,6 +93,14 @@ int sip_presence_new(const struct sip_presence_config *cfg,
 		     struct sip_presence **out);
 void sip_presence_free(struct sip_presence *p);
 
+/* Called with a watched device's name when a subscription to it is
+ * accepted or refreshed, and as the device is looked at again (every
+ * POLL_TICKS seconds): the agent tells the member that handles its calls
+ * (presence_node.h), at most once a minute. */
+typedef void (*sip_presence_watch_fn)(void *arg, const char *device);
+void sip_presence_set_watch(struct sip_presence *p, sip_presence_watch_fn fn,
+			    void *arg);
+
 /* Where NOTIFYs go (the agent); without a sender a SUBSCRIBE gets 480. */
 void sip_presence_set_sender(struct sip_presence *p, sip_presence_send_fn send,
 			     void *arg);

@@ -29,6 +29,26 @@ struct table {
 };
 
 static __thread struct table *tls_table;
+/* The check the TLS contexts created now get (sip_tls_peer_out_check_begin). */
+static __thread const struct sip_tls_out_check *out_check_next;
+static int out_check_idx = -1;
+static pthread_once_t out_check_once = PTHREAD_ONCE_INIT;
+
+static void out_check_init(void)
+{
+	out_check_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+void sip_tls_peer_out_check_begin(const struct sip_tls_out_check *chk)
+{
+	pthread_once(&out_check_once, out_check_init);
+	out_check_next = chk;
+}
+
+void sip_tls_peer_out_check_end(void)
+{
+	out_check_next = NULL;
+}
 
 int sip_tls_peer_thread_begin(size_t slots)
 {
@@ -208,16 +228,27 @@ static struct entry *record(SSL *ssl, X509 *leaf)
 	return victim;
 }
 
-/* A connection ward opened: the thread's check decides whether it may
- * carry anything (tls_peer.h). 0 or -1. */
+/* A connection ward opened: its context's own check if it has one
+ * (sip_tls_peer_out_check_begin), else the thread's, decides whether it
+ * may carry anything (tls_peer.h). 0 or -1. */
 static int outgoing_ok(SSL *ssl, const struct entry *e)
 {
 	struct table *t = tls_table;
+	const struct sip_tls_out_check *chk = NULL;
 
-	if (!t->out_fn || SSL_is_server(ssl))
+	if (SSL_is_server(ssl))
+		return 0;
+	if (out_check_idx >= 0)
+		chk = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), out_check_idx);
+	if (!chk && !t->out_fn)
 		return 0;
 	if (!e) /* no peer address: nothing to judge it by */
 		return -1;
+	if (chk)
+		return chk->fn(chk->arg, (const struct sockaddr *)&e->addr,
+			       &e->cert) == 0
+			   ? 0
+			   : -1;
 	return t->out_fn(t->out_arg, (const struct sockaddr *)&e->addr,
 			 &e->cert) == 0
 		   ? 0
@@ -253,6 +284,9 @@ void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb)
 	if (tls_table) {
 		mode = SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE;
 		cb = keep_verdict;
+		if (out_check_next && out_check_idx >= 0)
+			SSL_CTX_set_ex_data(ctx, out_check_idx,
+					    (void *)out_check_next);
 	}
 	real(ctx, mode, cb);
 }

@@ -68,6 +68,22 @@ typedef int (*sip_tls_peer_out_fn)(void *arg, const struct sockaddr *sa,
 /* Sets (FN NULL: clears) this thread's check of outgoing connections. */
 void sip_tls_peer_set_outgoing(sip_tls_peer_out_fn fn, void *arg);
 
+/* A check of its own for the outgoing connections of some TLS contexts
+ * (the node listener's: members only, call_node.h): FN is called as the
+ * thread's check would be (same time, same refusal), instead of it. */
+struct sip_tls_out_check {
+	sip_tls_peer_out_fn fn;
+	void *arg;
+};
+
+/* Every TLS context created on this thread until
+ * sip_tls_peer_out_check_end() (for instance by one nta_agent_add_tport)
+ * checks its outgoing connections with CHK (borrowed: it must outlive
+ * those contexts) instead of the thread's check. Incoming connections
+ * are untouched. */
+void sip_tls_peer_out_check_begin(const struct sip_tls_out_check *chk);
+void sip_tls_peer_out_check_end(void);
+
 /* How many certificates were recorded on this thread (tests: proves the
  * hook is in place). */
 uint64_t sip_tls_peer_recorded(void);

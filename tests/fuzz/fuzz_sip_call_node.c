@@ -1,7 +1,9 @@
 /* fuzz_sip_call_node: arbitrary bytes as the Ward-Caller value a member
  * sends on the node listener. Nothing may crash or read out of bounds; a
  * value accepted names a device of 1..63 name characters and a level,
- * and the assertion built from it parses back to the same. */
+ * and the assertion built from it parses back to the same. The same
+ * bytes as a Replaces to-tag name a member only when they end in "-w"
+ * and 1..18 digits. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		w = strstr(hdrs, "Ward-Caller: ");
 		if (!w || sip_call_node_parse_caller(w + 13, &back) != 0 ||
 		    strcmp(back.device, c.device) != 0 || back.level != c.level)
+			abort();
+	}
+	{
+		uint64_t id = sip_call_node_of_tag(v);
+		const char *t = strstr(v, "-w");
+		if (id && (!t || strspn(t + 2, "0123456789") == 0))
 			abort();
 	}
 	free(v);

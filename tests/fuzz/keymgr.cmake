@@ -4,3 +4,9 @@ if(TARGET ward_keymgr)
   ward_fuzz_target(fuzz_keymgr_sdpmap
     ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_keymgr_sdpmap.c ward_keymgr)
 endif()
+# The RTP header the conference mixer reads. Seeds:
+# tests/fuzz/corpus/keymgr_mixer_rtp/.
+if(TARGET ward_keymgr)
+  ward_fuzz_target(fuzz_keymgr_mixer_rtp
+    ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_keymgr_mixer_rtp.c ward_keymgr)
+endif()

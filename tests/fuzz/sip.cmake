@@ -14,3 +14,10 @@ ward_fuzz_target(fuzz_sip_uac_auth
 # The caller assertion between nodes. Seeds: tests/fuzz/corpus/sip_call_node/.
 ward_fuzz_target(fuzz_sip_call_node
   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_call_node.c ward_sip)
+# The Join header of a barge (RFC 3911). Seeds: tests/fuzz/corpus/sip_call_join/.
+ward_fuzz_target(fuzz_sip_call_join
+  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_call_join.c ward_sip)
+# Presence across nodes: a member's PUBLISH body. Seeds:
+# tests/fuzz/corpus/sip_presence_node/ (first byte: odd dialog, even watch).
+ward_fuzz_target(fuzz_sip_presence_node
+  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_presence_node.c ward_sip)

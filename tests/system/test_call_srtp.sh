@@ -19,18 +19,20 @@ PKI=$CLUSTER_DIR/pki
 A=SEP00000000A001
 B=SEP00000000B002
 C=SEP00000000C003
+D=SEP00000000D004 # D and E: the conference phase's (call_srtp_conf_phase.sh)
+E=SEP00000000E005
 # On failure, the end of each phone's output too.
 phone_tails() {
 	local d
 	[ "$1" = 0 ] && return 0
-	for d in "$CLUSTER_DIR"/[abc]; do
+	for d in "$CLUSTER_DIR"/[abcde]; do
 		[ -e "$d/out" ] || continue
 		echo "--- $d/out" >&2
 		grep -v "a=crypto" "$d/out" | tail -30 >&2
 	done
 	if [ -n "${SRTP_KEEP:-}" ]; then
 		mkdir -p "$SRTP_KEEP"
-		cp -a "$CLUSTER_DIR"/[abc] "$CLUSTER_DIR"/*.log "$CLUSTER_DIR"/cap* \
+		cp -a "$CLUSTER_DIR"/[abcde] "$CLUSTER_DIR"/*.log "$CLUSTER_DIR"/cap* \
 			"$SRTP_KEEP" 2>/dev/null || true
 	fi
 }
@@ -41,6 +43,7 @@ command -v baresip >/dev/null || fail "baresip is not installed"
 # baresip 1.0 (libre) answers only MD5 and only the first challenge.
 # The log at debug level: the key hygiene check below reads all of it.
 node_conf n1 "[node]" "log_level = debug" "[sip]" "digest_algorithms = MD5" \
+	"conference_number = 8000" \
 	"[media]" "hold_music = $CLUSTER_DIR/hold.ul" \
 	"[capf]" "listen = 127.0.0.1:$(free_port)"
 read -r _ SIP TLS <<<"$(ward_sip n1)"
@@ -48,7 +51,7 @@ MLO=$(sed -n 's/^port_min = //p' "$CLUSTER_DIR/n1.conf")
 MHI=$(sed -n 's/^port_max = //p' "$CLUSTER_DIR/n1.conf")
 # Music on hold: a 2 kHz tone (period 4 samples), 2 s.
 $LIB ulaw "$CLUSTER_DIR/hold.ul" 2000 2
-python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" $A $B $C >/dev/null
+python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" $A $B $C $D $E >/dev/null
 
 step "a node in mixed mode (two trial tokens, a signed CTL), the MIC CA trusted"
 ward_init n1 srtptest
@@ -322,6 +325,8 @@ $LIB keys "$CLUSTER_DIR/a/out" "$TLS" >"$CLUSTER_DIR/a.wardkeys"
 srtp_is cap2 a a.wardkeys '$2 == $1 && $7 >= 100'
 heard c 1000
 heard a 400
+
+. "$WARD_SRC/tests/system/call_srtp_conf_phase.sh"
 
 step "A's profile 'encrypted or reject': A calls C: 488; A calls B: encrypted"
 expect_rc 0 ward_ctl n1 profile set enc --encrypted-or-reject yes

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Calls between nodes: alice's phone registers on n1, bob's on n2; alice
-# calls bob's line through n1, which reaches n2 over the node-to-node TLS
-# listener (NODE certificates), and n2 places the call on bob's binding.
-# INVITE-180-200-ACK-BYE and CANCEL across the nodes, `wardctl call list`
-# on both; the node listener refuses a TLS client whose certificate is
-# not a member's NODE certificate (a self-signed one, and n1's own
-# CallManager certificate, which chains to the cluster CA); when n2 dies
-# during a call, alice's BYE still ends it on n1.
+# Calls between nodes, on three nodes: alice's phone registers on n1,
+# bob's on n2; alice calls bob's line through n1, which reaches n2 over
+# the node-to-node TLS listener (NODE certificates), and n2 places the
+# call on bob's binding. INVITE-180-200-ACK, then n3 (not on the call's
+# path) is killed: re-INVITE, UPDATE, INFO and BYE are still answered
+# and both nodes list the call until the BYE; CANCEL across the nodes,
+# `wardctl call list` on both; the node listener refuses a TLS client
+# whose certificate is not a member's NODE certificate (a self-signed
+# one, and n1's own CallManager certificate, which chains to the cluster
+# CA); when n2 dies during a call, alice's BYE still ends it on n1; a
+# server at n2's node address with another certificate of the cluster CA
+# (n2's CallManager one, n1's NODE one) is refused by n1 during the
+# handshake: alice gets 480 and the server receives no SIP.
 . "$(dirname "$0")/lib.sh"
 
 SCEN=$WARD_SRC/tests/system/sip
 command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
 # SIPp 3.6 answers only the first challenge and knows only MD5.
-for n in n1 n2; do
+for n in n1 n2 n3; do
 	node_conf $n "[sip]" "digest_algorithms = MD5"
 done
 read -r _ SIP1 TLS1 <<<"$(ward_sip n1)"
@@ -50,7 +55,7 @@ callee_ok() {
 	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] || fail "callee $1: $(errors_of "$1")"
 }
 
-step "two nodes; alice (line 1001) and bob (line 1002) with a digest profile"
+step "three nodes; alice (line 1001) and bob (line 1002) with a digest profile"
 ward_init n1 nodecalls
 for u in alice bob; do
 	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
@@ -61,14 +66,15 @@ expect_rc 0 ward_ctl n1 device add SEP000000000001 --model 8841 \
 expect_rc 0 ward_ctl n1 device add SEP000000000002 --model 8841 \
 	--profile dig --lines 1002 --digest-user bob
 ward_join n2 n1
+ward_join n3 n1
 wait_until 30 "n1 serves its CallManager certificate" serves_file n1 "$TLS1"
 wait_until 30 "n2 serves its CallManager certificate" serves_file n2 "$TLS2"
 published() {
 	ward_ctl n1 --json node list | jq -e --argjson p "$NODE2" \
-		'[.nodes[] | select(.sip_node_port > 0)] | length == 2 and
+		'[.nodes[] | select(.sip_node_port > 0)] | length == 3 and
 		 ([.[] | select(.name == "n2")][0].sip_node_port == $p)'
 }
-wait_until 30 "both nodes publish their node listener" published
+wait_until 30 "the three nodes publish their node listener" published
 ss -Hltn "sport = :$NODE2" | grep -q . || fail "n2's node listener is not open"
 
 step "bob registers on n2"
@@ -85,7 +91,7 @@ wait_until 20 "n1 to see bob's phone on n2" on_n2
 printf 'SEQUENTIAL\nSEP000000000001;[authentication username=alice password=alice-secret-123];1002\n' \
 	>"$CLUSTER_DIR/alice.csv"
 
-step "alice calls 1002 through n1: n2 rings bob, they talk, alice hangs up"
+step "alice calls 1002 through n1: n2 rings bob, they talk; n3 dies; hold, resume, BYE"
 callee answer "$SCEN/call_uas.xml"
 (
 	rc=0
@@ -101,6 +107,12 @@ talking() {
 }
 wait_until 10 "the call listed on n1 as talking" talking n1
 wait_until 5 "the call listed on n2 as talking" talking n2
+# n3 is on neither phone's signaling path: its death changes nothing for
+# the call (alice's re-INVITE, UPDATE, INFO and BYE follow the pause).
+ward_stop n3 KILL
+talking n1 >/dev/null || fail "the call left n1's list when n3 died"
+talking n2 >/dev/null || fail "the call left n2's list when n3 died"
+[ -e "$CLUSTER_DIR/call.rc" ] && fail "the call ended before its re-INVITE"
 wait_until 20 "the caller to end" test -e "$CLUSTER_DIR/call.rc"
 [ "$(cat "$CLUSTER_DIR/call.rc")" = 0 ] || fail "caller: $(errors_of call)"
 callee_ok answer
@@ -156,7 +168,7 @@ grep -q "refused: not the NODE certificate of a member" "$CLUSTER_DIR/n2.log" ||
 	fail "the CallManager certificate's refusal was not logged"
 empty n2 >/dev/null || fail "an intruder's INVITE made a call"
 
-step "n2 dies while they talk: alice's BYE still ends the call on n1"
+step "n2 dies while they talk: alice's re-INVITE gets 503, her BYE ends the call on n1"
 mkdir -p "$CLUSTER_DIR/bob-dies"
 (cd "$CLUSTER_DIR/bob-dies" && exec timeout 20 sipp -sf "$SCEN/call_uas.xml" \
 	-t u1 -m 1 -i 127.0.0.1 -p "$BOB" -timeout 20 </dev/null \
@@ -165,17 +177,46 @@ BOB_PID=$!
 sleep 0.3
 (
 	rc=0
-	sipp_run dies "$(free_port)" "$SCEN/call_uac_plain.xml" \
-		-inf "$CLUSTER_DIR/alice.csv" -d 5000 \
+	sipp_run dies "$(free_port)" "$SCEN/call_uac_pathdies.xml" \
+		-inf "$CLUSTER_DIR/alice.csv" -d 3500 \
 		-auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" || rc=$?
 	echo $rc >"$CLUSTER_DIR/dies.rc"
 ) &
 wait_until 5 "the call listed on n1 as talking" talking n1
 wait_until 3 "the call listed on n2 as talking" talking n2
 ward_stop n2 KILL
+talking n1 >/dev/null || fail "the call left n1's list when n2 died"
 wait_until 20 "the caller to hang up" test -e "$CLUSTER_DIR/dies.rc"
 [ "$(cat "$CLUSTER_DIR/dies.rc")" = 0 ] ||
 	fail "alice's BYE after n2 died: $(errors_of dies)"
 wait_until 5 "the call gone from n1's list" empty n1
 kill "$BOB_PID" 2>/dev/null || true
+
+step "n1 refuses a server at n2's node address that is not n2's NODE certificate"
+# fake NAME CERT KEY: a TLS server with CERT at n2's node address (n2 is
+# dead); alice's call gets 480, n1 logs the refusal, and the server never
+# receives a byte of SIP.
+sed "s/@STATUS@/480/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-480.xml"
+fake() {
+	openssl s_server -quiet -accept "127.0.0.1:$NODE2" -cert "$2" \
+		-key "$3" >"$CLUSTER_DIR/$1.out" 2>"$CLUSTER_DIR/$1.err" </dev/null &
+	local pid=$!
+	wait_until 5 "the fake server ($1)" ss -Hltn "sport = :$NODE2"
+	sipp_run "$1-call" "$(free_port)" "$CLUSTER_DIR/fail-480.xml" \
+		-inf "$CLUSTER_DIR/alice.csv" -auth_uri "1002@127.0.0.1:$SIP1" \
+		"127.0.0.1:$SIP1" || fail "$1: alice did not get 480: $(errors_of "$1-call")"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	grep -q "node leg to 127.0.0.1:$NODE2 refused before sending: $4" \
+		"$CLUSTER_DIR/n1.log" || fail "$1: n1 did not log the refusal"
+	grep -qa "INVITE\|SIP/2.0" "$CLUSTER_DIR/$1.out" &&
+		fail "$1: the fake server received SIP: $(head -3 "$CLUSTER_DIR/$1.out")"
+	return 0
+}
+# n2's CallManager certificate: the cluster CA's, another role.
+fake fake-cm "$CLUSTER_DIR/n2/pki/callmanager.pem" \
+	"$CLUSTER_DIR/n2/pki/callmanager.key" "not the NODE certificate of a member"
+# n1's own NODE certificate: a member's, but not the member at this address.
+fake fake-node "$CLUSTER_DIR/n1/pki/node.pem" "$CLUSTER_DIR/n1/pki/node.key" \
+	"the NODE certificate of member [0-9]*, which is not the member at this address"
 step "done"

@@ -5,6 +5,8 @@ endif()
 if(TARGET ward_keymgr)
   ward_unit_test(test_keymgr_relay SOURCES unit/test_keymgr_relay.c
     LIBS ward_keymgr)
+  ward_unit_test(test_keymgr_mixer SOURCES unit/test_keymgr_mixer.c
+    LIBS ward_keymgr m)
 endif()
 if(TARGET ward_keymgr)
   ward_unit_test(test_keymgr_holdmusic SOURCES unit/test_keymgr_holdmusic.c

@@ -221,6 +221,28 @@ static enum sip_level capped(const char *call_info, enum sip_level level)
 	return l;
 }
 
+/* sip_call_node_told on a member's UPDATE with CALL_INFO lines. */
+static int told(const char *call_info, enum sip_level *out)
+{
+	char text[1024];
+	msg_t *m;
+	int r;
+
+	snprintf(text, sizeof text,
+		 "UPDATE sip:ward@127.0.0.1:5062;transport=tls SIP/2.0\r\n"
+		 "Via: SIP/2.0/TLS 127.0.0.1:5062;branch=z9hG4bK2\r\n"
+		 "From: <sip:1001@127.0.0.1>;tag=a\r\n"
+		 "To: <sip:1002@127.0.0.1>;tag=b\r\n"
+		 "Call-ID: x\r\nCSeq: 2 UPDATE\r\n%s"
+		 "Content-Length: 0\r\n\r\n",
+		 call_info);
+	m = msg_make(sip_default_mclass(), 0, text, (ssize_t)strlen(text));
+	assert_non_null(m);
+	r = sip_call_node_told(sip_object(m), out);
+	msg_destroy(m);
+	return r;
+}
+
 static void test_the_members_level_caps_the_call(void **state)
 {
 	(void)state;
@@ -245,6 +267,34 @@ static void test_the_members_level_caps_the_call(void **state)
 			 SIP_LEVEL_NONSECURE);
 }
 
+static void test_a_tag_names_its_member(void **state)
+{
+	(void)state;
+	assert_int_equal(sip_call_node_of_tag("0123abcd-w2"), 2);
+	assert_int_equal(sip_call_node_of_tag("00-w18446744073709551"),
+			 18446744073709551ULL);
+	/* Not ward's, or malformed: no member. */
+	assert_int_equal(sip_call_node_of_tag("0123abcd"), 0);
+	assert_int_equal(sip_call_node_of_tag("ab-w"), 0);
+	assert_int_equal(sip_call_node_of_tag("ab-w2x"), 0);
+	assert_int_equal(sip_call_node_of_tag("ab-w99999999999999999999"), 0);
+	assert_int_equal(sip_call_node_of_tag(NULL), 0);
+}
+
+static void test_a_members_word_on_its_side(void **state)
+{
+	enum sip_level l = SIP_LEVEL_ENCRYPTED;
+
+	(void)state;
+	assert_int_equal(told("Call-Info: <urn:x-cisco-remotecc:callinfo>;"
+			      "security=Authenticated\r\n",
+			      &l),
+			 0);
+	assert_int_equal(l, SIP_LEVEL_AUTHENTICATED);
+	/* No word: nothing told (the level stays as it was). */
+	assert_int_equal(told("", &l), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +304,8 @@ int main(void)
 	    cmocka_unit_test(test_a_callee_on_another_member_is_reached_there),
 	    cmocka_unit_test(test_no_member_to_reach),
 	    cmocka_unit_test(test_the_members_level_caps_the_call),
+	    cmocka_unit_test(test_a_tag_names_its_member),
+	    cmocka_unit_test(test_a_members_word_on_its_side),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

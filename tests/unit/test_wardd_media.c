@@ -678,6 +678,176 @@ static void test_media_log_never_holds_key_bytes(void **state)
 	}
 }
 
+/* N packets from the mixer to P: each authenticates under ward's key
+ * toward P (or is plain RTP for a non-secure P), 20 ms of G.711. */
+static void hear_mixer(struct phone *p, unsigned n)
+{
+	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+	uint8_t got[2048];
+
+	for (unsigned i = 0; i < n; i++) {
+		int glen;
+
+		assert_int_equal(poll(&pfd, 1, 3000), 1);
+		glen = (int)recv(p->fd, got, sizeof got, 0);
+		if (p->rx)
+			assert_int_equal(srtp_unprotect(p->rx, got, &glen),
+					 srtp_err_status_ok);
+		assert_int_equal(glen, 172);
+		assert_int_equal(got[1], 0);
+	}
+}
+
+static struct sip_media_call *terminate(struct sip_media *t, struct phone *p,
+					const struct sip_media_leg *leg,
+					const char *id, enum sip_level want)
+{
+	char in[4096], out[4096];
+	size_t len = phone_sdp(p, in, sizeof in), out_len;
+	struct sip_media_call *call;
+	enum sip_level level;
+
+	assert_int_equal(t->ops->terminate(t->ctx, id, leg, in, len, out,
+					   sizeof out, &out_len, &call, &level),
+			 0);
+	assert_int_equal(level, want);
+	phone_learn(p, out, out_len);
+	return call;
+}
+
+static void test_media_conference_mixes_and_reports_the_weakest(void **state)
+{
+	struct wardd_media_config mc = {.max_calls = 8,
+					.allow_bridge = 1,
+					.max_conferences = 1,
+					.conference_size = 3};
+	struct wardd_media *m;
+	struct sip_media t;
+	struct sip_media_conf *conf, *second;
+	struct sip_media_call *call[4];
+	struct phone ph[4];
+	unsigned count;
+	char err[256];
+
+	(void)state;
+	snprintf(mc.addr, sizeof mc.addr, "127.0.0.1");
+	mc.port_min = free_range();
+	mc.port_max = mc.port_min + 15;
+	assert_int_equal(wardd_media_new(&mc, &m, err, sizeof err), 0);
+	wardd_media_table(m, &t);
+	assert_int_equal(t.ops->conf_new(t.ctx, &conf), 0);
+	assert_int_equal(t.ops->conf_new(t.ctx, &second), 503);
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+
+		snprintf(id, sizeof id, "conf%d@test", i);
+		phone_open(&ph[i], i == 1 ? SDES_AEAD_AES_128_GCM
+					  : SDES_AES_CM_128_HMAC_SHA1_80);
+		call[i] = terminate(&t, &ph[i], &enc, id, SIP_LEVEL_ENCRYPTED);
+		assert_int_equal(t.ops->conf_join(t.ctx, conf, call[i], 'A'),
+				 0);
+	}
+	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
+			 SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(count, 3);
+	for (int i = 0; i < 3; i++)
+		hear_mixer(&ph[i], 5);
+	/* full: a fourth (non-secure) party is refused, then takes a seat */
+	phone_open(&ph[3], SDES_SUITE_NONE);
+	call[3] =
+	    terminate(&t, &ph[3], &open_udp, "conf3@test", SIP_LEVEL_NONSECURE);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, call[3], 'A'), 486);
+	t.ops->conf_leave(t.ctx, call[2], 0);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, call[3], 'A'), 0);
+	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
+			 SIP_LEVEL_NONSECURE);
+	assert_int_equal(count, 3);
+	hear_mixer(&ph[3], 3);
+	hear_mixer(&ph[0], 3); /* still under ward's key */
+	/* a call closed in the conference leaves it */
+	t.ops->close(t.ctx, call[3]);
+	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
+			 SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(count, 2);
+	t.ops->conf_free(t.ctx, conf);
+	for (int i = 0; i < 3; i++)
+		t.ops->close(t.ctx, call[i]);
+	assert_int_equal(wardd_media_ports_used(m), 0);
+	assert_int_equal(t.ops->conf_new(t.ctx, &conf), 0);
+	t.ops->conf_free(t.ctx, conf);
+	for (int i = 0; i < 4; i++)
+		phone_close(&ph[i]);
+	wardd_media_free(m);
+}
+
+/* A barge at the table: both sides of a relayed call and a third phone
+ * ward answers itself in one conference; one side leaves, the rest stay
+ * mixed. */
+static void test_media_conference_takes_both_sides_of_a_call(void **state)
+{
+	struct wardd_media_config mc = {
+	    .max_calls = 4, .allow_bridge = 1, .max_conferences = 1};
+	struct wardd_media *m;
+	struct sip_media t;
+	struct sip_media_conf *conf;
+	struct sip_media_call *call, *barger;
+	struct phone pa, pb, pc;
+	char in[4096], out[4096], err[256];
+	size_t len, out_len;
+	enum sip_level level;
+	unsigned count;
+
+	(void)state;
+	snprintf(mc.addr, sizeof mc.addr, "127.0.0.1");
+	mc.port_min = free_range();
+	mc.port_max = mc.port_min + 15;
+	assert_int_equal(wardd_media_new(&mc, &m, err, sizeof err), 0);
+	wardd_media_table(m, &t);
+	phone_open(&pa, SDES_AES_CM_128_HMAC_SHA1_80);
+	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
+	phone_open(&pc, SDES_AES_CM_128_HMAC_SHA1_80);
+	len = phone_sdp(&pa, in, sizeof in);
+	assert_int_equal(t.ops->offer(t.ctx, "barged@test", &enc, &enc, in, len,
+				      out, sizeof out, &out_len, &call),
+			 0);
+	phone_learn(&pb, out, out_len);
+	len = phone_sdp(&pb, in, sizeof in);
+	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
+				       &out_len, &level),
+			 0);
+	phone_learn(&pa, out, out_len);
+	cross(&pa, &pb, 1); /* relayed before the barge */
+	barger = terminate(&t, &pc, &enc, "barger@test", SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(t.ops->conf_new(t.ctx, &conf), 0);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, call, 'A'), 0);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, call, 'A'), 500);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, call, 'B'), 0);
+	assert_int_equal(t.ops->conf_join(t.ctx, conf, barger, 'A'), 0);
+	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
+			 SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(count, 3);
+	/* each hears the mixer under ward's key toward it */
+	hear_mixer(&pa, 3);
+	hear_mixer(&pb, 3);
+	hear_mixer(&pc, 3);
+	t.ops->conf_leave(t.ctx, call, 'A');
+	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
+			 SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(count, 2);
+	hear_mixer(&pb, 3);
+	t.ops->close(t.ctx, call);
+	assert_int_equal(t.ops->conf_level(t.ctx, conf, &count),
+			 SIP_LEVEL_ENCRYPTED);
+	assert_int_equal(count, 1);
+	t.ops->conf_free(t.ctx, conf);
+	t.ops->close(t.ctx, barger);
+	assert_int_equal(wardd_media_ports_used(m), 0);
+	phone_close(&pa);
+	phone_close(&pb);
+	phone_close(&pc);
+	wardd_media_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +857,9 @@ int main(void)
 	    cmocka_unit_test(test_media_reinvite_moves_a_without_rekey),
 	    cmocka_unit_test(test_media_hold_plays_encrypted_music),
 	    cmocka_unit_test(test_media_free_closes_calls_left_open),
+	    cmocka_unit_test(
+		test_media_conference_mixes_and_reports_the_weakest),
+	    cmocka_unit_test(test_media_conference_takes_both_sides_of_a_call),
 	    cmocka_unit_test(test_media_log_never_holds_key_bytes),
 	};
 	srand((unsigned)getpid());
