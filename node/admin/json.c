@@ -294,39 +294,50 @@ static void json_wipe(json_t *obj)
 	}
 }
 
-static int parse_fields(const void *body, size_t len, int empty_ok,
-			const struct field *fields, size_t nf, char *errmsg,
-			size_t errcap)
+int admin_req_object(const void *body, size_t len, json_t **root, char *errmsg,
+		     size_t errcap)
 {
 	json_error_t jerr;
-	json_t *root;
-	const char *key;
-	json_t *val;
-	int rc = 0;
 
+	*root = NULL;
 	if (len > ADMIN_BODY_MAX) {
 		errmsg_set(errmsg, errcap, "body larger than %u bytes",
 			   ADMIN_BODY_MAX);
 		return 413;
 	}
+	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*root) {
+		errmsg_set(errmsg, errcap,
+			   "malformed JSON at line %d column %d: %s", jerr.line,
+			   jerr.column, jerr.text);
+		return 400;
+	}
+	if (!json_is_object(*root)) {
+		errmsg_set(errmsg, errcap, "the body must be a JSON object");
+		json_decref(*root);
+		*root = NULL;
+		return 400;
+	}
+	return 0;
+}
+
+static int parse_fields(const void *body, size_t len, int empty_ok,
+			const struct field *fields, size_t nf, char *errmsg,
+			size_t errcap)
+{
+	json_t *root;
+	const char *key;
+	json_t *val;
+	int rc = 0;
+
 	if (len == 0 && empty_ok)
 		return 0;
 	if (len == 0) {
 		errmsg_set(errmsg, errcap, "a JSON object body is required");
 		return 400;
 	}
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		errmsg_set(errmsg, errcap,
-			   "malformed JSON at line %d column %d: %s", jerr.line,
-			   jerr.column, jerr.text);
-		return 400;
-	}
-	if (!json_is_object(root)) {
-		errmsg_set(errmsg, errcap, "the body must be a JSON object");
-		rc = 400;
-		goto out;
-	}
+	if ((rc = admin_req_object(body, len, &root, errmsg, errcap)))
+		return rc;
 	json_object_foreach(root, key, val)
 	{
 		size_t i;

@@ -766,29 +766,13 @@ int prov_req_apply(const struct prov_kind *k, const void *body, size_t len,
 		   char *errmsg, size_t errcap)
 {
 	char was[STORE_NAME_MAX];
-	json_error_t jerr;
 	const char *key;
 	json_t *root, *v;
 	int rc = 0;
 
 	memset(extra, 0, sizeof *extra);
-	if (len > ADMIN_BODY_MAX) {
-		errmsg_set(errmsg, errcap, "body larger than %u bytes",
-			   ADMIN_BODY_MAX);
-		return 413;
-	}
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		errmsg_set(errmsg, errcap,
-			   "malformed JSON at line %d column %d: %s", jerr.line,
-			   jerr.column, jerr.text);
-		return 400;
-	}
-	if (!json_is_object(root)) {
-		errmsg_set(errmsg, errcap, "the body must be a JSON object");
-		rc = 400;
-		goto out;
-	}
+	if ((rc = admin_req_object(body, len, &root, errmsg, errcap)))
+		return rc;
 	snprintf(was, sizeof was, "%s", prov_rec_name(k, rec));
 	if (creating && !json_object_get(root, "name")) {
 		errmsg_set(errmsg, errcap, "missing field \"name\"");
