@@ -253,7 +253,7 @@ static void write_relayed(void *arg, int status, const char *body, size_t len)
 
 	relay_results(status, body, len, &rc, 1);
 	if (status == 200 && rc != 0)
-		log_info(ADMIN_TAG, "enrolment not recorded: the leader's %d",
+		log_info(ADMIN_TAG, "enrolment not recorded by the leader: %d",
 			 rc);
 	admin_op_post(arg, rc == 0     ? 0
 			   : rc == 409 ? STORE_ENOTFOUND
