@@ -7,15 +7,23 @@
 # the callee's phone. Prints the median of RUNS runs, CPU per call of each
 # node, and failed calls. One caller device places every call: the nodes
 # run with max_calls_per_device 64 (SIPp keeps at most 64 open); each call
-# is short (no media, no pause).
+# is short (no media, no pause). Then the same call over persistent TLS
+# (bench_sip_tls_call, see bench/sip_tls_call.sh): TLS_PAIRS caller
+# devices connected to n1's TLS port, as many callees to n2's, digest over
+# TLS, each caller calling its callee one call after the other, for
+# SECONDS per run; calls/s and CPU per call of each node. Each run prints
+# the load average before it.
 #   bench/sip_call_nodes.sh [BUILD_DIR] [-c CALLS] [-r RUNS] [-R RATE]
+#                           [-T TLS_PAIRS] [-t SECONDS]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build}
 [ $# -gt 0 ] && shift
-calls=5000 runs=3 rate=1000
-while getopts c:r:R: o; do
+calls=5000 runs=3 rate=1000 tls_pairs=10 secs=5
+while getopts c:r:R:T:t: o; do
 	case $o in
+	T) tls_pairs=$OPTARG ;;
+	t) secs=$OPTARG ;;
 	c) calls=$OPTARG ;;
 	r) runs=$OPTARG ;;
 	R) rate=$OPTARG ;;
@@ -85,9 +93,10 @@ done
 uas=$!
 sleep 0.5
 
-# one_run: "rate cpu_us_n1 cpu_us_n2 failed"
+# one_run: "rate cpu_us_n1 cpu_us_n2 failed load"
 one_run() {
-	local t0 t1 a0 a1 b0 b1 f p1 p2
+	local t0 t1 a0 a1 b0 b1 f p1 p2 load
+	load=$(cut -d' ' -f1 /proc/loadavg)
 	p1=$(ward_pid n1) p2=$(ward_pid n2)
 	a0=$(cpu_ticks "$p1") b0=$(cpu_ticks "$p2")
 	t0=$(date +%s%N)
@@ -101,16 +110,44 @@ one_run() {
 	f=$(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "FailedCall(C)") f = i} END {if (f) print $f + 0}' "$CLUSTER_DIR/caller.csv" 2>/dev/null || true)
 	rm -f "$CLUSTER_DIR/caller.csv"
 	awk -v n="$calls" -v ns=$((t1 - t0)) -v a=$((a1 - a0)) \
-		-v b=$((b1 - b0)) -v hz="$hz" -v f="${f:-$calls}" \
-		'BEGIN { printf "%.0f %.1f %.1f %d\n", n / (ns / 1e9), a / hz * 1e6 / n, b / hz * 1e6 / n, f }'
+		-v b=$((b1 - b0)) -v hz="$hz" -v f="${f:-$calls}" -v l="$load" \
+		'BEGIN { printf "%.0f %.1f %.1f %d %s\n", n / (ns / 1e9), a / hz * 1e6 / n, b / hz * 1e6 / n, f, l }'
 }
 
-echo "conditions: $(nproc) cores, SIPp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) on the same machine, UDP loopback phones, caller on n1 and callee on n2 (two wardd, node-to-node TLS), one caller device (max_calls_per_device 64, SIPp -l 64), offered rate $rate/s, $calls calls per run, no media relay traffic"
+echo "conditions: $(nproc) cores, SIPp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) on the same machine, UDP loopback phones, caller on n1 and callee on n2 (two wardd, node-to-node TLS), one caller device (max_calls_per_device 64, SIPp -l 64), offered rate $rate/s, $calls calls per run, no media relay traffic, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 res=()
 for ((r = 0; r < runs; r++)); do
 	res+=("$(one_run)")
+	echo "  run $((r + 1)): $(echo "${res[-1]}" | awk '{printf "%s calls/s, %s us CPU per call on n1, %s on n2, %s failed, load %s", $1, $2, $3, $4, $5}')"
 done
 printf '%s\n' "${res[@]}" | awk '{print $1}' | median | xargs printf 'call set-ups/s between nodes (median of %d): %s\n' "$runs"
 printf '%s\n' "${res[@]}" | awk '{print $2}' | median | xargs printf '  CPU per call, caller'"'"'s node n1: %s us\n'
 printf '%s\n' "${res[@]}" | awk '{print $3}' | median | xargs printf '  CPU per call, callee'"'"'s node n2: %s us\n'
 printf '%s\n' "${res[@]}" | awk '{s += $4} END {printf "  failed calls (all runs): %d\n", s}'
+
+[ "$tls_pairs" -gt 0 ] || exit 0
+# Over persistent TLS: devices SEP0000000020NN with lines 20000 + NN, the
+# first TLS_PAIRS on n1 calling, the others on n2 answering.
+for ((i = 0; i < 2 * tls_pairs; i++)); do
+	WARD_NEW_PASSWORD=tls-secret-123 ward_ctl n1 user add "tu$i" >/dev/null
+	ward_ctl n1 device add "$(printf 'SEP0000000020%02d' "$i")" --model 8841 \
+		--profile dig --lines $((20000 + i)) --digest-user "tu$i" >/dev/null
+done
+read -r _ _ TLS1 <<<"$(ward_sip n1)"
+read -r _ _ TLS2 <<<"$(ward_sip n2)"
+echo "over persistent TLS: $tls_pairs caller connections to n1, $tls_pairs callee connections to n2, digest MD5, $runs runs of $secs s"
+tres=()
+for ((r = 0; r < runs; r++)); do
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	out=$("$build/bench/bench_sip_tls_call" 127.0.0.1 "$TLS1" 127.0.0.1 \
+		"$TLS2" "$tls_pairs" "$secs" 'SEP0000000020%02d,tu' \
+		tls-secret-123 - 20000 "$(ward_pid n1)" "$(ward_pid n2)")
+	rate=$(echo "$out" | awk 'NR == 1 {print $7}')
+	c1=$(echo "$out" | awk '/CPU per call/ {print $(NF - 1)}' | sed -n 1p)
+	c2=$(echo "$out" | awk '/CPU per call/ {print $(NF - 1)}' | sed -n 2p)
+	echo "  run $((r + 1)): $rate calls/s, $c1 us CPU per call on n1, $c2 on n2, $(echo "$out" | sed -n 's/.*, \([0-9]*\) refused 503, \([0-9]*\) other.*/\1 refused, \2 other outcomes/p'), load $load"
+	tres+=("$rate $c1 $c2")
+done
+printf '%s\n' "${tres[@]}" | awk '{print $1}' | median | xargs printf 'call set-ups/s between nodes over TLS (median of %d): %s\n' "$runs"
+printf '%s\n' "${tres[@]}" | awk '{print $2}' | median | xargs printf '  CPU per call, caller'"'"'s node n1: %s us\n'
+printf '%s\n' "${tres[@]}" | awk '{print $3}' | median | xargs printf '  CPU per call, callee'"'"'s node n2: %s us\n'

@@ -5,76 +5,46 @@
  * then every REGISTER carries credentials on that nonce with a rising nc
  * and gets 200 — a phone refreshing its registration on its connection.
  * Counts the 200s of SECONDS seconds after the first round; prints
- * REGISTER/s. One thread, poll(2), blocking-free TLS. The credentials are
- * ward's own client answer (node/sip/uac_auth.h).
+ * REGISTER/s. One thread, poll(2), blocking-free TLS; the credentials are
+ * ward's own client digest (bench_sip_digest).
  *   bench_sip_tls_register HOST PORT CONNS SECONDS PREFIX PASSWORD REALM */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "node/sip/uac_auth.h"
+#include "sip_tls_client.h"
 
 #define BUF 4096
 
 struct conn {
-	int fd;
-	SSL *ssl;
-	int handshaken;
+	struct bench_tls t;
 	char user[64];
 	char nonce[128];
 	unsigned nc;
 	unsigned cseq;
-	char in[BUF];
-	size_t inlen;
 	int waiting; /* a request is in flight */
 };
 
 static const char *host, *realm, *password;
 static int port;
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static int send_register(struct conn *c)
 {
-	char req[BUF], auth[SIP_UAC_ANSWER_MAX + 32] = "";
-	char answer[SIP_UAC_ANSWER_MAX];
+	char req[BUF], auth[BENCH_SIP_AUTH_MAX] = "", uri[128];
 	int n;
 
 	c->cseq++;
 	if (c->nonce[0]) {
-		struct sip_uac_challenge ch = {.alg = SIP_DIGEST_MD5,
-					       .qop_auth = 1};
-		char cnonce[17], uri[128];
-
-		snprintf(ch.realm, sizeof ch.realm, "%s", realm);
-		snprintf(ch.nonce, sizeof ch.nonce, "%s", c->nonce);
-		snprintf(cnonce, sizeof cnonce, "%08x%08x", (unsigned)rand(),
-			 c->cseq);
 		snprintf(uri, sizeof uri, "sip:%s:%d", host, port);
-		if (sip_uac_auth_answer_with(&ch, "REGISTER", uri, c->user,
-					     password, cnonce, ++c->nc, answer,
-					     sizeof answer) != 0)
+		if (bench_sip_digest(auth, sizeof auth, "Authorization",
+				     c->user, realm, password, c->nonce,
+				     ++c->nc, "REGISTER", uri) != 0)
 			return -1;
-		snprintf(auth, sizeof auth, "Authorization: %s\r\n", answer);
 	}
 	n = snprintf(
 	    req, sizeof req,
@@ -91,58 +61,30 @@ static int send_register(struct conn *c)
 	    "Content-Length: 0\r\n\r\n",
 	    host, port, c->user, c->cseq, c->user, host, c->user, c->user, host,
 	    c->user, c->cseq, c->user, auth);
-	if (SSL_write(c->ssl, req, n) != n)
+	if (bench_tls_send(&c->t, req, n) != 0)
 		return -1;
 	c->waiting = 1;
 	return 0;
 }
 
-/* A whole response in c->in: its status, the nonce of a 401 copied. The
- * response is consumed. 0 none yet, else the status, -1 malformed. */
+/* A whole response from c's connection: its status, the nonce of a 401
+ * copied. 0 none yet, else the status, -1 malformed. */
 static int take_response(struct conn *c)
 {
-	char *end, *p;
-	int status;
-	size_t used;
+	char msg[BUF];
+	int n = bench_sip_take(&c->t, msg, sizeof msg), status;
 
-	c->in[c->inlen] = '\0';
-	end = strstr(c->in, "\r\n\r\n");
-	if (!end)
-		return 0;
-	used = (size_t)(end + 4 - c->in);
-	if (sscanf(c->in, "SIP/2.0 %d", &status) != 1)
+	if (n <= 0)
+		return n;
+	status = bench_sip_status(msg);
+	if (!status)
 		return -1;
-	if (status == 401 && (p = strstr(c->in, "nonce=\"")) && p < end) {
-		char *q = strchr(p + 7, '"');
-		size_t len = q ? (size_t)(q - p - 7) : 0;
-		if (!q || len >= sizeof c->nonce)
+	if (status == 401) {
+		if (bench_sip_nonce(msg, c->nonce, sizeof c->nonce) != 0)
 			return -1;
-		memcpy(c->nonce, p + 7, len);
-		c->nonce[len] = '\0';
 		c->nc = 0;
 	}
-	memmove(c->in, c->in + used, c->inlen - used);
-	c->inlen -= used;
 	return status;
-}
-
-static int connect_one(struct conn *c, SSL_CTX *ctx)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)port)};
-	int one = 1;
-
-	inet_pton(AF_INET, host, &a.sin_addr);
-	c->fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
-		return -1;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	c->ssl = SSL_new(ctx);
-	SSL_set_fd(c->ssl, c->fd);
-	if (SSL_connect(c->ssl) != 1)
-		return -1;
-	fcntl(c->fd, F_SETFL, O_NONBLOCK);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -180,18 +122,19 @@ int main(int argc, char **argv)
 		struct conn *c = &cs[i];
 
 		snprintf(c->user, sizeof c->user, "%s%d", argv[5], i);
-		if (connect_one(c, ctx) != 0 || send_register(c) != 0) {
+		if (bench_tls_connect(&c->t, ctx, host, port) != 0 ||
+		    send_register(c) != 0) {
 			fprintf(stderr, "connection %d failed\n", i);
 			return 1;
 		}
-		pf[i].fd = c->fd;
+		pf[i].fd = c->t.fd;
 		pf[i].events = POLLIN;
 	}
 	/* Runs until every connection has its nonce and one 200, then counts
 	 * for SECONDS. */
 	for (;;) {
 		int n = poll(pf, (nfds_t)nconns, 1000);
-		double t = now_s();
+		double t = bench_now_s();
 
 		if (counting && t >= t_end)
 			break;
@@ -199,15 +142,11 @@ int main(int argc, char **argv)
 			return 1;
 		for (int i = 0; i < nconns && n > 0; i++) {
 			struct conn *c = &cs[i];
-			int r, st;
+			int st;
 
 			if (!(pf[i].revents & (POLLIN | POLLERR | POLLHUP)))
 				continue;
-			while ((r = SSL_read(c->ssl, c->in + c->inlen,
-					     (int)(BUF - 1 - c->inlen))) > 0)
-				c->inlen += (size_t)r;
-			if (r <= 0 &&
-			    SSL_get_error(c->ssl, r) != SSL_ERROR_WANT_READ) {
+			if (bench_tls_read(&c->t) != 0) {
 				fprintf(stderr, "connection %d closed\n", i);
 				return 1;
 			}
@@ -226,13 +165,14 @@ int main(int argc, char **argv)
 				ready = cs[i].nc > 1;
 			if (ready) {
 				counting = 1;
-				t0 = now_s();
+				t0 = bench_now_s();
 				t_end = t0 + secs;
 			}
 		}
 	}
 	printf("%d connections: %.0f REGISTER/s with credentials answered "
 	       "200 (%ld in %.1f s), %ld other answers\n",
-	       nconns, (double)ok / (now_s() - t0), ok, now_s() - t0, bad);
+	       nconns, (double)ok / (bench_now_s() - t0), ok,
+	       bench_now_s() - t0, bad);
 	return 0;
 }

@@ -25,6 +25,8 @@ struct config {
 	unsigned sip_max_calls;           /* sip.max_calls on this node */
 	unsigned sip_max_calls_per_device; /* sip.max_calls_per_device */
 	unsigned sip_ring_s;              /* sip.ring_s unanswered */
+	unsigned sip_overload_delay_ms;   /* sip.overload_delay_ms, 0: off */
+	unsigned sip_overload_retry_after_s; /* sip.overload_retry_after_s */
 	unsigned sip_min_se_s;            /* sip.min_se_s session timers */
 	unsigned sip_presence_max;        /* sip.presence_max subscriptions */
 	unsigned sip_presence_per_watcher; /* sip.presence_per_watcher (each) */

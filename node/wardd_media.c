@@ -437,6 +437,24 @@ static int media_answer(void *ctx, struct sip_media_call *call,
 	return rc;
 }
 
+static int media_answer_again(void *ctx, struct sip_media_call *call,
+			      const char *sdp_b, size_t len)
+{
+	struct wardd_media *m = ctx;
+	struct media_req rq = {.op = MEDIA_APPLY, .call = call};
+	char err[256];
+	int rc;
+
+	rc = sdpmap_answer_repeat(call->map, sdp_b, len, err, sizeof err);
+	if (rc != 0) {
+		log_info(TAGM, "call %s: final answer refused (%d): %s",
+			 call->call_id, rc, err);
+		return rc;
+	}
+	submit(m, &rq); /* a moved side's session pointed there */
+	return rq.rc;
+}
+
 static int media_reoffer(void *ctx, struct sip_media_call *call, int side,
 			 const char *sdp, size_t len, char *out, size_t cap,
 			 size_t *out_len)
@@ -728,6 +746,7 @@ static const struct sip_media_ops media_ops = {
     .answer = media_answer,
     .reoffer = media_reoffer,
     .reanswer = media_answer,
+    .answer_again = media_answer_again,
     .close = media_close,
     .conf_new = media_conf_new,
     .terminate = media_terminate,

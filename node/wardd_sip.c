@@ -350,6 +350,8 @@ static void sip_config_from(struct wardd *w, struct sip_config *sc)
 	sc->call.max_per_device = w->cfg.sip_max_calls_per_device;
 	sc->call.ring_s = w->cfg.sip_ring_s;
 	sc->call.min_se_s = w->cfg.sip_min_se_s;
+	sc->overload_delay_ms = w->cfg.sip_overload_delay_ms;
+	sc->overload_retry_after_s = w->cfg.sip_overload_retry_after_s;
 	sc->core.rate = w->cfg.sip_rate_per_source;
 	sc->core.burst = w->cfg.sip_rate_per_source * 2;
 	sc->core.presence.max_subs = w->cfg.sip_presence_max;

@@ -212,6 +212,9 @@ void admin_op_finish(struct admin_op *op);
 /* Answers REQ (if still unanswered) with STATUS and OBJ (stolen), then
  * finishes the op. */
 void admin_op_reply(struct admin_op *op, int status, json_t *obj);
+/* The same for a body that holds secrets (the capture key log): every
+ * copy of its text, jansson's and libevent's, is wiped (wipe.h). */
+void admin_op_reply_wiped(struct admin_op *op, int status, json_t *obj);
 void admin_op_error(struct admin_op *op, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Opens a read transaction on the local store into *R; if the store cannot
@@ -271,6 +274,10 @@ uint64_t admin_now_ms(void);
  * the leader is known. */
 void admin_reply_json(struct admin *a, struct evhttp_request *req, int status,
 		      json_t *obj);
+/* The same, the body's text handed to libevent by reference and wiped
+ * once sent (admin_evbuffer_add_wiped). */
+void admin_reply_json_wiped(struct admin *a, struct evhttp_request *req,
+			    int status, json_t *obj);
 void admin_reply_error(struct admin *a, struct evhttp_request *req, int status,
 		       const char *msg);
 /* The leader's node record, if one is known. 0, or -1. */

@@ -21,6 +21,7 @@
 #include "common/hex.h"
 #include "common/http_reason.h"
 #include "common/log.h"
+#include "node/admin/wipe.h"
 
 uint64_t admin_now_ms(void)
 {
@@ -433,6 +434,16 @@ void admin_op_reply(struct admin_op *op, int status, json_t *obj)
 	admin_op_finish(op);
 }
 
+void admin_op_reply_wiped(struct admin_op *op, int status, json_t *obj)
+{
+	if (op->req && op->a)
+		admin_reply_json_wiped(op->a, op->req, status, obj);
+	else
+		json_decref(obj);
+	op->req = NULL;
+	admin_op_finish(op);
+}
+
 int admin_op_read_begin(struct admin_op *op, struct store_read **r)
 {
 	if (store_read_begin(op->a->store, r) == 0)
@@ -454,25 +465,36 @@ void admin_op_error(struct admin_op *op, int status, const char *fmt, ...)
 	admin_op_reply(op, status, json_pack("{s:s}", "error", msg));
 }
 
-void admin_reply_json(struct admin *a, struct evhttp_request *req, int status,
-		      json_t *obj)
+/* WIPED: TEXT goes to OUT by reference and is wiped once sent. */
+static void reply_json(struct admin *a, struct evhttp_request *req, int status,
+		       json_t *obj, int wiped)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	struct evbuffer *out = evbuffer_new();
 	struct store_node leader;
 	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	int rc;
 
 	json_decref(obj);
 	if (!text || !out) {
-		free(text);
+		if (text)
+			admin_json_wipe_free(text);
 		if (out)
 			evbuffer_free(out);
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
-	evbuffer_add(out, text, strlen(text));
-	evbuffer_add(out, "\n", 1);
-	free(text);
+	if (wiped) {
+		rc = admin_evbuffer_add_wiped(out, text, strlen(text), NULL);
+	} else {
+		rc = evbuffer_add(out, text, strlen(text));
+		free(text);
+	}
+	if (rc != 0 || evbuffer_add(out, "\n", 1) != 0) {
+		evbuffer_free(out);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	if (status == 401)
@@ -483,6 +505,18 @@ void admin_reply_json(struct admin *a, struct evhttp_request *req, int status,
 		evhttp_add_header(h, "X-Ward-Leader", leader.name);
 	evhttp_send_reply(req, status, http_reason_phrase(status), out);
 	evbuffer_free(out);
+}
+
+void admin_reply_json(struct admin *a, struct evhttp_request *req, int status,
+		      json_t *obj)
+{
+	reply_json(a, req, status, obj, 0);
+}
+
+void admin_reply_json_wiped(struct admin *a, struct evhttp_request *req,
+			    int status, json_t *obj)
+{
+	reply_json(a, req, status, obj, 1);
 }
 
 void admin_reply_error(struct admin *a, struct evhttp_request *req, int status,

@@ -241,7 +241,9 @@ static void fetch_audited(struct admin_op *op, int rc)
 	log_info(ADMIN_TAG, "capture keys of %s fetched by %s (%zu)",
 		 op->args[0], op->actor,
 		 json_array_size(json_object_get(doc, "entries")));
-	admin_op_reply(op, 200, doc);
+	/* jansson's copies are wiped as it frees them (wipe.h), the
+	 * reply's text once libevent has sent it. */
+	admin_op_reply_wiped(op, 200, doc);
 }
 
 static void fetch_relayed(void *arg, int status, const char *body, size_t len)

@@ -3,6 +3,7 @@
  * do is decided here, once: uninitialized nodes serve only init and status,
  * writes go to the leader, reads may ask for a barrier, and every route but
  * init and join needs an admin's credentials. */
+#include "node/admin/wipe.h"
 #include "node/admin/admin_int.h"
 
 #include <errno.h>
@@ -743,6 +744,9 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 		snprintf(errmsg, errcap, "out of memory");
 		return -1;
 	}
+	/* Before any request: every block jansson frees is wiped (the
+	 * capture key log's reply passes through it). */
+	admin_json_wipe_init();
 	a->base = base;
 	a->store = store;
 	a->hooks = cfg->hooks;

@@ -61,6 +61,7 @@ struct sdpmap_call {
 	int first;	  /* the pending offer is A's first */
 	int dirty;	  /* a refused exchange touched keys: re-key next */
 	size_t offered_n; /* m-lines in ward's pending offer */
+	int answerer;	  /* side of the last answer; -1: none yet */
 };
 
 int sdpmap_config_init(struct sdpmap_config *cfg, const char *addr)
@@ -678,6 +679,7 @@ int sdpmap_offer(const struct sdpmap_config *cfg, struct keymgr *km,
 	c->n = SDP_MAX_MEDIA;
 	c->first = 1;
 	c->offerer = KEYMGR_SIDE_A;
+	c->answerer = -1;
 	rc = run(c, 0, KEYMGR_SIDE_A, sdp, len, out, cap, out_len, NULL, errmsg,
 		 errcap);
 	if (rc != 0) {
@@ -696,6 +698,7 @@ int sdpmap_reoffer(struct sdpmap_call *c, enum keymgr_side side,
 	int rc;
 
 	c->offerer = side == KEYMGR_SIDE_B;
+	c->answerer = -1;
 	c->first = 0;
 	rc = run(c, 0, c->offerer, sdp, len, out, cap, out_len, NULL, errmsg,
 		 errcap);
@@ -717,8 +720,91 @@ int sdpmap_answer(struct sdpmap_call *c, const char *sdp, size_t len, char *out,
 		return SIP_SERVER_ERROR;
 	}
 	rc = run(c, 1, 0, sdp, len, out, cap, out_len, level, errmsg, errcap);
+	c->answerer = rc == 0 ? !c->offerer : -1;
 	c->offerer = -1;
 	c->first = 0;
+	return rc;
+}
+
+/* IN against what the last answer made of side Y: 0 when it keys every
+ * stream the same, each move noted in st->moved[y] (and cur[y].remote
+ * updated); 488 otherwise. */
+static int map_repeat(struct sdpmap_call *c, int y,
+		      const struct sdp_session *in, char *errmsg, size_t errcap)
+{
+	struct sockaddr_storage remote[SDP_MAX_MEDIA];
+
+	if (in->nmedia != c->offered_n) {
+		errmsg_set(errmsg, errcap, "answer has %zu m-lines, was %zu",
+			   in->nmedia, c->offered_n);
+		return SIP_NOT_ACCEPTABLE;
+	}
+	for (size_t i = 0; i < in->nmedia && i < c->n; i++) {
+		const struct sdp_media *m = &in->media[i];
+		const struct sdpmap_side *cy = &c->st[i].cur[y];
+		struct sdes_crypto ch;
+		int same = 1;
+
+		memset(&remote[i], 0, sizeof remote[i]);
+		if (!cy->active) {
+			same = m->port == 0 || !c->st[i].cur[!y].active;
+		} else if (m->port == 0 || !is_rtp_proto(m->proto) ||
+			   remote_addr(c, in, i, m->port, &remote[i]) != 0 ||
+			   m->rtcp_mux != cy->rtcp_mux) {
+			same = 0;
+		} else if (!cy->srtp) {
+			same = m->ncrypto == 0;
+		} else {
+			memset(&ch, 0, sizeof ch);
+			same = m->ncrypto == 1 &&
+			       choose(&c->cfg->policy, m, 1, &ch) == SDES_OK &&
+			       ch.tag == cy->tag && ch.suite == cy->suite &&
+			       !key_differs(c->st[i].keys, y, &ch);
+			sdes_crypto_wipe(&ch);
+		}
+		if (!same) {
+			errmsg_set(errmsg, errcap,
+				   "final answer m-line %zu: not the stream "
+				   "its provisional answer keyed",
+				   i + 1);
+			return SIP_NOT_ACCEPTABLE;
+		}
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		struct sdpmap_stream *st = &c->st[i];
+
+		st->changed = 0;
+		st->moved[!y] = 0;
+		st->moved[y] = st->cur[y].active &&
+			       !same_remote(&st->cur[y].remote, &remote[i]);
+		if (st->moved[y])
+			st->cur[y].remote = remote[i];
+	}
+	return 0;
+}
+
+int sdpmap_answer_repeat(struct sdpmap_call *c, const char *sdp, size_t len,
+			 char *errmsg, size_t errcap)
+{
+	struct sdp_session *in = malloc(sizeof *in);
+	char why[128];
+	int rc;
+
+	if (!in) {
+		errmsg_set(errmsg, errcap, "out of memory");
+		return SIP_SERVER_ERROR;
+	}
+	if (c->offerer >= 0 || c->answerer < 0) {
+		errmsg_set(errmsg, errcap, "no answer to repeat");
+		rc = SIP_SERVER_ERROR;
+	} else if (sdp_parse(sdp, len, in, why, sizeof why) != SDP_OK) {
+		errmsg_set(errmsg, errcap, "SDP: %s", why);
+		rc = SIP_NOT_ACCEPTABLE;
+	} else {
+		rc = map_repeat(c, c->answerer, in, errmsg, errcap);
+	}
+	sdp_session_wipe(in);
+	free(in);
 	return rc;
 }
 

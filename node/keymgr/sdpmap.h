@@ -102,6 +102,19 @@ int sdpmap_answer(struct sdpmap_call *c, const char *sdp, size_t len, char *out,
 		  size_t cap, size_t *out_len, enum keymgr_level *level,
 		  char *errmsg, size_t errcap);
 
+/* The answering side's answer again, right after its answer and before
+ * any new offer: a final answer repeating the answer of a provisional
+ * response (early media, RFC 3261 13.2.1). Nothing is written: ward's
+ * answer to the offering side stands (that side has it, and ward's key in
+ * it is in use). 0 when every stream is keyed as before — the same key,
+ * tag, suite, SRTP and rtcp-mux — perhaps at another address or port
+ * (sdpmap_stream_moved then says so: point the session there); 488 when
+ * it re-keys or changes anything else, which the relay cannot follow
+ * without restarting a context under a key it has protected with: the
+ * caller then refuses the call. */
+int sdpmap_answer_repeat(struct sdpmap_call *c, const char *sdp, size_t len,
+			 char *errmsg, size_t errcap);
+
 /* A re-offer from SIDE for the other side. */
 int sdpmap_reoffer(struct sdpmap_call *c, enum keymgr_side side,
 		   const char *sdp, size_t len, char *out, size_t cap,

@@ -35,6 +35,7 @@ struct sip_role;
 #include "node/sip/call_node.h"
 #include "node/sip/call_trunk.h"
 #include "node/sip/conn.h"
+#include "node/sip/overload.h"
 #include "node/sip/presence_node.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
@@ -81,6 +82,7 @@ struct sip_role {
 	su_timer_t *timer;
 	struct sip_core *core;
 	struct sip_calls *calls;
+	struct sip_overload *ovl; /* owned; NULL: no overload control */
 	/* The node listener (call_node.h): an agent of its own, so that
 	 * nothing sent to a node leaves with the phones' certificate and
 	 * nothing sent to a phone with the NODE certificate. */
@@ -120,6 +122,8 @@ void sip_config_defaults(struct sip_config *cfg)
 	cfg->silent_s = 5;
 	cfg->max_connections = 16384;
 	cfg->trunk_options_s = 30;
+	cfg->overload_delay_ms = 100;
+	cfg->overload_retry_after_s = 2;
 	sip_core_config_defaults(&cfg->core);
 	sip_call_config_defaults(&cfg->call);
 }
@@ -456,6 +460,17 @@ static int on_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 		msg_destroy(msg); /* stray responses: we send no requests */
 		return 0;
 	}
+	if (r->ovl) {
+		su_addrinfo_t *ai = msg_addrinfo(msg);
+
+		if (ai && sip->sip_call_id &&
+		    sip_overload_probe_seen(r->ovl, ai->ai_addr,
+					    sip->sip_call_id->i_id,
+					    mono_ms())) {
+			msg_destroy(msg);
+			return 0;
+		}
+	}
 	peer_of(r, msg, &peer);
 	if (peer.transport != SIP_TP_UDP &&
 	    conn_seen(r, msg, &peer.addr) != 0) {
@@ -654,6 +669,16 @@ static int on_node_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 		msg_destroy(msg);
 		return 0;
 	}
+	/* Under overload a member's new call is refused as a phone's is
+	 * (core.h): before the admission's checks and lookups. */
+	if (r->ovl && sip->sip_request->rq_method == sip_method_invite &&
+	    sip->sip_to && !sip->sip_to->a_tag && !sip_overload_admit(r->ovl)) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%u", r->cfg.overload_retry_after_s);
+		nta_msg_treply(agent, msg, 503, "Service Unavailable",
+			       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+		return 0;
+	}
 	memset(&peer, 0, sizeof peer);
 	if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof peer.addr)
 		memcpy(&peer.addr, ai->ai_addr, ai->ai_addrlen);
@@ -730,6 +755,18 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	return 0;
 }
 
+/* The core's counters with nta's transactions held (under r->mu). */
+static void take_stats(struct sip_role *r)
+{
+	usize_t irq = 0, orq = 0;
+
+	sip_core_stats(r->core, &r->stats);
+	nta_agent_get_stats(r->agent, NTATAG_S_IRQ_HASH_USED_REF(irq),
+			    NTATAG_S_ORQ_HASH_USED_REF(orq), TAG_END());
+	r->stats.transactions = (uint64_t)irq + orq;
+	sip_conn_stats(&r->conn_stats);
+}
+
 static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 {
 	(void)t;
@@ -739,6 +776,7 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		return;
 	}
 	close_flooders(r);
+	sip_overload_tick(r->ovl, mono_ms());
 	if (++r->ticks % (60000 / TIMER_MS) == 0) {
 		struct sip_conn_stats cs;
 		sip_conn_stats(&cs);
@@ -768,8 +806,7 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		sip_calls_tick(r->calls, now_ms());
 		sip_presence_flush(sip_core_presence(r->core));
 		pthread_mutex_lock(&r->mu);
-		sip_core_stats(r->core, &r->stats);
-		sip_conn_stats(&r->conn_stats);
+		take_stats(r);
 		r->ncalls_snap = 0;
 		if (r->calls_snap) {
 			size_t n = sip_calls_list(r->calls, r->calls_snap,
@@ -974,6 +1011,13 @@ static void *sip_thread(void *arg)
 			goto err_after_agent;
 		}
 	}
+	/* The probe goes to the first UDP listener (overload.h). */
+	if (r->cfg.overload_delay_ms && r->cfg.port && r->cfg.nhosts &&
+	    sip_overload_new(r->cfg.hosts[0], r->cfg.port,
+			     r->cfg.overload_delay_ms, &r->ovl) != 0)
+		log_warn(TAG, "no overload probe toward %s:%u: %s",
+			 r->cfg.hosts[0], r->cfg.port, strerror(errno));
+	sip_core_set_overload(r->core, r->ovl, r->cfg.overload_retry_after_s);
 	if (start_calls(r) != 0) {
 		signal_ready(r, -1, "sip: out of memory");
 		goto err_after_agent;
@@ -991,8 +1035,7 @@ static void *sip_thread(void *arg)
 	signal_ready(r, 1, NULL);
 	su_root_run(r->root);
 	pthread_mutex_lock(&r->mu);
-	sip_core_stats(r->core, &r->stats); /* the last word */
-	sip_conn_stats(&r->conn_stats);
+	take_stats(r); /* the last word */
 	pthread_mutex_unlock(&r->mu);
 
 err_after_timer:
@@ -1007,6 +1050,9 @@ err_after_agent:
 	r->node_agent = NULL;
 	conn_sweep(r, 1); /* before the agent: drops the references */
 	nta_agent_destroy(r->agent);
+	sip_core_set_overload(r->core, NULL, 0);
+	sip_overload_free(r->ovl);
+	r->ovl = NULL;
 err_after_core: /* the core stays with the role (sip_free) */
 err_after_root:
 	su_root_destroy(r->root);

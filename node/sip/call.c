@@ -297,9 +297,37 @@ void sdp_drop(char *sdp)
 	}
 }
 
+/* B's answer PL again in a later response (a 183 then the 200): 0 when
+ * the relay follows it (the same SDP, or the same keys at another address
+ * or port), else the status to refuse the call with. Without a media
+ * table A gets B's new SDP through the leg rule. */
+static int answer_again(struct call *c, const sip_payload_t *pl, int *status)
+{
+	const struct sip_media *m = c->cs->env.media;
+	size_t n = strlen(c->answer_b);
+	char *sdp;
+
+	if (pl->pl_len == n && memcmp(pl->pl_data, c->answer_b, n) == 0)
+		return 0;
+	if (m && m->ops) {
+		*status = m->ops->answer_again
+			      ? m->ops->answer_again(m->ctx, c->media,
+						     pl->pl_data, pl->pl_len)
+			      : 488;
+		return *status;
+	}
+	sdp = sdp_for(c, &c->a, 'a', pl, status);
+	if (!sdp)
+		return *status;
+	sdp_drop(c->answer_a);
+	c->answer_a = sdp;
+	return 0;
+}
+
 /* Ward's answer to A from B's answer: made once (early media in a 183,
  * then the 200 repeat it: one offer, one answer), copied for each
- * response. NULL with *STATUS on refusal. */
+ * response; a later response whose SDP differs goes through answer_again.
+ * NULL with *STATUS on refusal. */
 static char *answer_for_a(struct call *c, const sip_payload_t *pl, int *status)
 {
 	char *sdp;
@@ -308,6 +336,15 @@ static char *answer_for_a(struct call *c, const sip_payload_t *pl, int *status)
 		c->answer_a = sdp_for(c, &c->a, 'a', pl, status);
 		if (!c->answer_a)
 			return NULL;
+		c->answer_b = malloc(pl->pl_len + 1);
+		if (c->answer_b) {
+			memcpy(c->answer_b, pl->pl_data, pl->pl_len);
+			c->answer_b[pl->pl_len] = '\0';
+		}
+	} else if (!c->answer_b || answer_again(c, pl, status) != 0) {
+		if (!c->answer_b)
+			*status = 500;
+		return NULL;
 	}
 	sdp = strdup(c->answer_a);
 	*status = 500;
@@ -360,6 +397,7 @@ void call_free(struct call *c, const char *why)
 	if (m && m->ops && c->media)
 		m->ops->close(m->ctx, c->media);
 	sdp_drop(c->answer_a);
+	sdp_drop(c->answer_b);
 	emit_both(c, SIP_DLG_TERMINATED);
 	call_unlink(c);
 	free(c);
@@ -373,24 +411,35 @@ static void set_ending(struct call *c)
 }
 
 /* A request ward makes in side S's dialog (BYE, ACK, an UPDATE telling
- * the level), its answers left to nta. */
+ * the level), its answers left to nta. The handle is let go at once: nta
+ * frees a transaction nobody holds when its timers end, but never one
+ * still held — and nobody would release an ACK's, which gets no answer
+ * (every call's ACK to the callee stayed for good). An ACK over a
+ * connection is sent statelessly: a 2xx repeated there only crosses the
+ * ACK already delivered, and nothing needs keeping for 64*T1 (RFC 3261
+ * 17.1.1.3: the ACK of a 2xx is no transaction of its own). */
 void send_req(struct call *c, struct side *s, sip_method_t method,
 	      const char *name, uint32_t cseq, const char *body,
 	      const char *info)
 {
+	int forget = method == sip_method_ack && s->transport != SIP_TP_UDP;
+	nta_outgoing_t *orq;
 	char cs_str[32];
 
 	(void)c;
 	if (!s->leg) /* a conference call's side held by ward itself */
 		return;
 	snprintf(cs_str, sizeof cs_str, "%u %s", cseq, name);
-	nta_outgoing_tcreate(
+	orq = nta_outgoing_tcreate(
 	    s->leg, NULL, NULL, URL_STRING_MAKE(s->flow), method, name, NULL,
+	    TAG_IF(forget, NTATAG_STATELESS(1)),
 	    SIPTAG_CONTACT_STR(s->contact),
 	    TAG_IF(cseq, SIPTAG_CSEQ_STR(cs_str)),
 	    TAG_IF(info, SIPTAG_CALL_INFO_STR(info)),
 	    TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
+	if (orq && !forget) /* a stateless one is nta's from the start */
+		nta_outgoing_destroy(orq);
 }
 
 /* The member's answer to ward's UPDATE telling it the level: its own word
@@ -616,6 +665,10 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			call_free(c, "answer refused");
 			return 0;
 		}
+	} else if (c->a_offered && c->answer_a) {
+		/* B answered in a reliable 18x: A's 200 repeats ward's answer,
+		 * which A may have had only in an unreliable 18x. */
+		sdp = strdup(c->answer_a);
 	}
 	/* A member carried the callee's side: its word caps the level, and
 	 * is its side's level from now on (side_level). */

@@ -62,6 +62,7 @@ struct call {
 	int offer_keys;	       /* A's offer carried a=crypto */
 	char *answer_a;	       /* ward's answer to A, for 18x then 200; owned,
 				* wiped */
+	char *answer_b; /* B's SDP answer_a was made from; owned, wiped */
 	int early_sent;
 	uint64_t started_ms, answered_ms, ring_until_ms;
 	uint64_t end_by_ms;	/* CALL_ENDING: freed by then whatever B does */

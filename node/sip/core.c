@@ -15,6 +15,7 @@
 
 #include "common/errmsg.h"
 #include "common/log.h"
+#include "node/sip/overload.h"
 
 #define TAG "sip"
 #define SUMMARY_EVERY_MS 60000
@@ -463,6 +464,38 @@ static int unsupported(const sip_t *sip, struct sip_reply *out)
 	return 1;
 }
 
+void sip_core_set_overload(struct sip_core *c, struct sip_overload *o,
+			   unsigned retry_after_s)
+{
+	c->overload = o;
+	c->overload_retry_s = retry_after_s ? retry_after_s : 1;
+}
+
+/* A request that would open a dialog (RFC 3261 12.1; RFC 6665; an
+ * out-of-dialog REFER): refused first under overload. */
+static int opens_dialog(const sip_t *sip)
+{
+	sip_method_t m = sip->sip_request->rq_method;
+
+	return !sip->sip_to->a_tag &&
+	       (m == sip_method_invite || m == sip_method_subscribe ||
+		m == sip_method_refer);
+}
+
+/* 503 with a Retry-After spread over [s, 2s] so that the refused do not
+ * all come back in the same second. */
+static void refuse_overloaded(struct sip_core *c, struct sip_reply *out)
+{
+	char v[16];
+	unsigned s = c->overload_retry_s;
+
+	c->overload_jitter = c->overload_jitter * 1103515245u + 12345u;
+	snprintf(v, sizeof v, "%u", s + (c->overload_jitter >> 16) % (s + 1));
+	core_reply(out, 503, "Service Unavailable");
+	core_reply_hdr(out, "Retry-After", v);
+	c->stats.overloaded++;
+}
+
 void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
 		     const struct sip_peer *peer, uint64_t now_ms,
 		     struct sip_reply *out)
@@ -508,6 +541,11 @@ void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
 	    sip->sip_request->rq_url->url_type != url_sips &&
 	    sip->sip_request->rq_url->url_type != url_tel) {
 		core_reply(out, 416, "Unsupported URI Scheme");
+		return;
+	}
+	if (c->overload && opens_dialog(sip) &&
+	    !sip_overload_admit(c->overload)) {
+		refuse_overloaded(c, out);
 		return;
 	}
 	if (sip->sip_request->rq_method != sip_method_cancel &&
@@ -557,6 +595,13 @@ void sip_core_tick(struct sip_core *c, uint64_t now_ms)
 	if (now_ms - c->last_summary_ms < SUMMARY_EVERY_MS)
 		return;
 	c->last_summary_ms = now_ms;
+	if (c->stats.overloaded != c->overload_logged)
+		log_warn(TAG,
+			 "last minute: %llu new dialogs refused 503 under "
+			 "overload",
+			 (unsigned long long)(c->stats.overloaded -
+					      c->overload_logged));
+	c->overload_logged = c->stats.overloaded;
 	sip_limit_take_summary(c->limit, &s);
 	if (s.failures || s.dropped)
 		log_warn(TAG,

@@ -135,6 +135,15 @@ void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,
  * secret, realm), logs the failure summary once a minute. */
 void sip_core_tick(struct sip_core *c, uint64_t now_ms);
 
+/* Overload control (overload.h): a request that would open a dialog
+ * (INVITE, SUBSCRIBE, REFER without a To tag) and that O does not admit
+ * is answered 503 with Retry-After between RETRY_AFTER_S and twice that,
+ * before any store read or allocation; everything else is served as
+ * usual. O (borrowed until the next call) NULL: none. */
+struct sip_overload;
+void sip_core_set_overload(struct sip_core *c, struct sip_overload *o,
+			   unsigned retry_after_s);
+
 /* The registrar, for status listings (valid until sip_core_free). */
 struct sip_registrar *sip_core_registrar(struct sip_core *c);
 
@@ -152,6 +161,11 @@ void sip_core_dialog_event(void *core, const struct sip_dialog_event *ev);
 struct sip_core_stats {
 	uint64_t requests, registered, challenged, auth_failed, forbidden,
 	    dropped, bad;
+	uint64_t overloaded; /* new dialogs refused 503 under overload */
+	/* Filled by the role (sip_role_stats), not the core: nta's server
+	 * and client transactions held, those lingering for RFC 3261's
+	 * timers included. */
+	uint64_t transactions;
 };
 void sip_core_stats(const struct sip_core *c, struct sip_core_stats *out);
 

@@ -17,6 +17,10 @@ struct sip_core {
 	struct sip_presence *presence; /* owned */
 	struct sip_core_stats stats;
 	uint64_t last_summary_ms;
+	struct sip_overload *overload; /* borrowed; NULL: none */
+	unsigned overload_retry_s;
+	unsigned overload_jitter;
+	uint64_t overload_logged; /* stats.overloaded at the last log line */
 };
 
 /* Who passed digest authentication, for the checks after it. */

@@ -56,6 +56,12 @@ struct sip_device {
 	char name[SIP_DIR_NAME_MAX];	    /* SEP<MAC> or the trunk's name */
 	char digest_user[SIP_DIR_NAME_MAX]; /* "" when none */
 	int is_trunk;
+	/* The profile's security mode in force: only a secure (mixed)
+	 * cluster checks a device's certificate against its profile, so
+	 * elsewhere every device and trunk is SIP_SECMODE_NONSECURE whatever
+	 * its profile says (the seed: without device authentication in the
+	 * cluster there is no signaling or media encryption) — no leg of its
+	 * calls receives keys or rises above non-secure. */
 	enum sip_secmode mode;
 	unsigned transports; /* SIP_TP_* allowed */
 	int digest;	     /* profile: enable digest authentication */

@@ -178,6 +178,14 @@ struct sip_cluster *sip_dirmem_cluster(struct sip_dirmem *m)
 	return &m->cluster;
 }
 
+/* The profile's mode as the directory contract gives it: in force only in
+ * a secure cluster (directory.h). */
+static void in_force(const struct sip_dirmem *m, struct sip_device *out)
+{
+	if (!m->cluster.secure)
+		out->mode = SIP_SECMODE_NONSECURE;
+}
+
 static int op_device(void *ctx, const char *name, struct sip_device *out)
 {
 	struct sip_dirmem *m = ctx;
@@ -191,6 +199,7 @@ static int op_device(void *ctx, const char *name, struct sip_device *out)
 	if (!d)
 		return SIP_DIR_NOTFOUND;
 	*out = *d;
+	in_force(m, out);
 	return 0;
 }
 
@@ -217,6 +226,7 @@ static int op_trunk(void *ctx, const struct sockaddr *sa,
 	for (size_t i = 0; i < m->ntrunks; i++)
 		if (same_addr(&m->trunks[i].addr, sa)) {
 			*out = m->trunks[i].dev;
+			in_force(m, out);
 			return 0;
 		}
 	return SIP_DIR_NOTFOUND;

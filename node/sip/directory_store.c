@@ -81,6 +81,7 @@ static int fill_device(struct store_read *r, const struct store_device *dev,
 {
 	struct store_node_group g;
 	struct store_device_lsc lsc;
+	struct store_cluster cl;
 
 	memset(out, 0, sizeof *out);
 	snprintf(out->name, sizeof out->name, "%s", dev->name);
@@ -130,6 +131,11 @@ static int fill_device(struct store_read *r, const struct store_device *dev,
 		out->has_lsc = 1;
 		memcpy(out->lsc_fp, lsc.sha256, 32);
 	}
+	/* The profile's mode is in force only in a secure (mixed) cluster
+	 * (directory.h); an unreadable cluster record counts as non-secure. */
+	if (store_cluster_get(r, &cl) != 0 ||
+	    cl.security_mode != STORE_SECURITY_MIXED)
+		out->mode = SIP_SECMODE_NONSECURE;
 	return 0;
 }
 

@@ -60,9 +60,16 @@ struct sip_media_ops {
 	int (*reoffer)(void *ctx, struct sip_media_call *call, int side,
 		       const char *sdp, size_t len, char *out, size_t cap,
 		       size_t *out_len);
-	int (*reanswer)(void *ctx, struct sip_media_call *call, const char *sdp,
-			size_t len, char *out, size_t cap, size_t *out_len,
-			enum sip_level *level);
+	int (*reanswer)(void *ctx, struct sip_media_call *call,
+			const char *sdp, size_t len, char *out, size_t cap,
+			size_t *out_len, enum sip_level *level);
+	/* B's final answer SDP_B after a provisional one that carried the
+	 * answer (early media): the relay follows it when it keys every
+	 * stream as before, perhaps at another address or port (the session
+	 * is pointed there); ward's answer to A stands. 0, or 488 when it
+	 * re-keys (ward's key toward A is in use: the call is refused). */
+	int (*answer_again)(void *ctx, struct sip_media_call *call,
+			    const char *sdp_b, size_t len);
 	/* The call ended or failed: relay sessions closed, keys wiped.
 	 * Accepts NULL. */
 	void (*close)(void *ctx, struct sip_media_call *call);

@@ -53,6 +53,11 @@ struct sip_config {
 	 * 32 s. Every stateful transaction over UDP (the calls') lingers
 	 * this long after its end to absorb retransmissions. */
 	unsigned t1x64_ms;
+	/* Overload control (overload.h): above this queueing delay, ms, of
+	 * the role's own probe, a share of new dialogs get 503 with
+	 * Retry-After of overload_retry_after_s..2x; 0: off. */
+	unsigned overload_delay_ms;
+	unsigned overload_retry_after_s;
 	/* Calls: bounds and ring time (host and ports come from above). */
 	struct sip_call_config call;
 	/* The media table (borrowed, outlives the role); NULL: SDP passed

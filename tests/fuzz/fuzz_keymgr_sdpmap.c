@@ -63,8 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 out, sizeof out, &len, &call, NULL, 0) == 0) {
 		check_out(len, &legs[1]);
 		if (sdpmap_answer(call, ans, alen, out, sizeof out, &len,
-				  &level, NULL, 0) == 0)
+				  &level, NULL, 0) == 0) {
 			check_out(len, &legs[0]);
+			/* a final answer after an early one: the offer's
+			 * bytes as that answer, then the answer's again */
+			(void)sdpmap_answer_repeat(call, offer, olen, NULL, 0);
+			(void)sdpmap_answer_repeat(call, ans, alen, NULL, 0);
+		}
 		if (sdpmap_reoffer(call, KEYMGR_SIDE_B, ans, alen, out,
 				   sizeof out, &len, NULL, 0) == 0) {
 			check_out(len, &legs[0]);

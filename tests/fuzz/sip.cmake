@@ -21,3 +21,6 @@ ward_fuzz_target(fuzz_sip_call_join
 # tests/fuzz/corpus/sip_presence_node/ (first byte: odd dialog, even watch).
 ward_fuzz_target(fuzz_sip_presence_node
   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_presence_node.c ward_sip)
+# The overload probe's Call-ID check. Seeds: tests/fuzz/corpus/sip_overload/.
+ward_fuzz_target(fuzz_sip_overload
+  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_sip_overload.c ward_sip)

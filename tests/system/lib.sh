@@ -76,6 +76,23 @@ node_conf() {
 		"$@"
 }
 
+# ward_mixed NAME: the cluster in mixed mode through node NAME — two trial
+# security tokens (SoftHSM, deploy/token) registered and a CTL signed with
+# one, as mixed mode needs (admin-api.md).
+ward_mixed() {
+	local hsm=/usr/lib/softhsm/libsofthsm2.so t
+	export WARD_DIR=$CLUSTER_DIR/tokens
+	export SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
+	mkdir -p "$WARD_DIR"
+	for t in tokA tokB; do
+		"$WARD_SRC/deploy/token" $t >/dev/null 2>&1 || fail "deploy/token $t"
+		expect_rc 0 ward_ctl "$1" token register --module $hsm --token $t
+	done
+	expect_rc 0 ward_ctl "$1" ctl sign --module $hsm --token tokA \
+		--pin-file "$WARD_DIR/tokA.pin"
+	expect_rc 0 ward_ctl "$1" security mode mixed
+}
+
 step() { echo "[$(($(date +%s) - STARTED_AT))s] $*"; }
 fail() {
 	echo "FAIL: $*" >&2

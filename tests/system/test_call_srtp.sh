@@ -21,18 +21,19 @@ B=SEP00000000B002
 C=SEP00000000C003
 D=SEP00000000D004 # D and E: the conference phase's (call_srtp_conf_phase.sh)
 E=SEP00000000E005
+G=SEP00000000D007 # on a second node (two_nodes below)
 # On failure, the end of each phone's output too.
 phone_tails() {
 	local d
 	[ "$1" = 0 ] && return 0
-	for d in "$CLUSTER_DIR"/[abcde]; do
+	for d in "$CLUSTER_DIR"/[abcdeg]; do
 		[ -e "$d/out" ] || continue
 		echo "--- $d/out" >&2
 		grep -v "a=crypto" "$d/out" | tail -30 >&2
 	done
 	if [ -n "${SRTP_KEEP:-}" ]; then
 		mkdir -p "$SRTP_KEEP"
-		cp -a "$CLUSTER_DIR"/[abcde] "$CLUSTER_DIR"/*.log "$CLUSTER_DIR"/cap* \
+		cp -a "$CLUSTER_DIR"/[abcdeg] "$CLUSTER_DIR"/*.log "$CLUSTER_DIR"/cap* \
 			"$SRTP_KEEP" 2>/dev/null || true
 	fi
 }
@@ -46,12 +47,137 @@ node_conf n1 "[node]" "log_level = debug" "[sip]" "digest_algorithms = MD5" \
 	"conference_number = 8000" \
 	"[media]" "hold_music = $CLUSTER_DIR/hold.ul" \
 	"[capf]" "listen = 127.0.0.1:$(free_port)"
+node_conf n2 "[node]" "log_level = debug" "[sip]" "digest_algorithms = MD5" \
+	"[capf]" "listen = 127.0.0.1:$(free_port)"
 read -r _ SIP TLS <<<"$(ward_sip n1)"
+read -r _ _ TLS2 <<<"$(ward_sip n2)"
 MLO=$(sed -n 's/^port_min = //p' "$CLUSTER_DIR/n1.conf")
 MHI=$(sed -n 's/^port_max = //p' "$CLUSTER_DIR/n1.conf")
+MLO2=$(sed -n 's/^port_min = //p' "$CLUSTER_DIR/n2.conf")
+MHI2=$(sed -n 's/^port_max = //p' "$CLUSTER_DIR/n2.conf")
 # Music on hold: a 2 kHz tone (period 4 samples), 2 s.
 $LIB ulaw "$CLUSTER_DIR/hold.ul" 2000 2
-python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" $A $B $C $D $E >/dev/null
+python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" $A $B $C $D $E $G >/dev/null
+
+# ---- Two nodes: G's baresip registers on n2, A (on n1) calls it. The
+# call crosses the node-to-node TLS leg (NODE certificates), each node
+# relaying its side; capture is on for A's device, and the key log alone
+# decrypts what a sniffer saw on every leg. ----
+two_nodes_join() {
+	step "n2 joins the mixed-mode cluster; G (line 1007, encrypted) for it"
+	ward_join n2 n1 || fail "n2 did not join"
+	WARD_NEW_PASSWORD=gina-secret-123 expect_rc 0 ward_ctl n1 user add gina
+	expect_rc 0 ward_ctl n1 device add $G --model 8841 \
+		--capabilities tls,srtp --profile enc --lines 1007 --digest-user gina
+}
+# call_on NODE DEVICE: NODE's call of DEVICE, as JSON.
+call_on() {
+	ward_ctl "$1" --json call list |
+		jq -ce ".calls[] | select(.caller == \"$2\" or .callee == \"$2\")"
+}
+talking_on() {
+	call_on "$1" "$2" >"$CLUSTER_DIR/call-$1.json" &&
+		jq -e '.state == "talking"' "$CLUSTER_DIR/call-$1.json"
+}
+two_nodes_call() {
+	local n0 n p to pto from pfrom
+	step "baresip G registers over TLS on n2 with its MIC"
+	n2_ready() {
+		grep -q "$(sed -n 2p "$PKI/mic-ca.pem")" \
+			"$CLUSTER_DIR/n2/sip-tls/cafile.pem" &&
+			ss -Hlnt "sport = :$TLS2" | grep -q .
+	}
+	wait_until 30 "n2's SIP TLS port trusting the MIC CA" n2_ready
+	phone g $G gina gina-secret-123 tls srtp-mand 400 "$TLS2"
+	on_n2() {
+		registered $G tls && jq -e '.registration.node == "n2" and
+			.registration.cert == "mic"' "$CLUSTER_DIR/show.json"
+	}
+	wait_until 20 "G registered on n2 over TLS with its MIC" on_n2
+
+	step "capture on for A; A calls 1007 on n1, n2 rings G; tones for 4 s"
+	expect_rc 0 ward_ctl n1 capture start --seconds 600 $A
+	n0=$(wc -l <"$CLUSTER_DIR/a/out")
+	sniff cap3 "$((MLO < MLO2 ? MLO : MLO2))" "$((MHI > MHI2 ? MHI : MHI2))"
+	ctl a dial "sip:1007@127.0.0.1:$TLS;transport=tls"
+	wait_until 15 "the call talking on n1" talking_on n1 $A
+	wait_until 5 "the call talking on n2" talking_on n2 $A
+	sleep 4
+
+	step "encrypted on both nodes' call lists and to both phones"
+	for n in n1 n2; do
+		jq -e '.caller == "'$A'" and .callee == "'$G'" and .number == "1007" and .security_level == "encrypted"' \
+			"$CLUSTER_DIR/call-$n.json" >/dev/null ||
+			fail "$n's call list: $(cat "$CLUSTER_DIR/call-$n.json")"
+	done
+	grep -q "$A -> $G (1007) over tls" "$CLUSTER_DIR/n1.log" ||
+		fail "n1 did not send the call to n2"
+	grep -q "$A -> $G (1007) answered, security level encrypted" \
+		"$CLUSTER_DIR/n2.log" || fail "n2 did not log the level"
+	trace_has g 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=Encrypted' ||
+		fail "G got no Call-Info security=Encrypted"
+	tail -n +"$n0" "$CLUSTER_DIR/a/out" |
+		grep -q 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=Encrypted' ||
+		fail "A got no Call-Info security=Encrypted for this call"
+	[ "$(m_ports g | awk -v lo="$MLO2" -v hi="$MHI2" \
+		'$1 >= lo && $1 <= hi && $2 == "RTP/SAVP"' | wc -l)" -ge 1 ] &&
+		[ -z "$(m_ports g | awk '$2 != "RTP/SAVP"')" ] ||
+		fail "G was not offered SRTP by n2's relay: $(m_ports g)"
+
+	step "A hangs up; the capture: SRTP only, on every leg and between the nodes"
+	ctl a hangup
+	wait_until 10 "the call gone from n1" no_call $A
+	no_call_n2() { ! call_on n2 $A; }
+	wait_until 10 "the call gone from n2" no_call_n2
+	sniff_end cap3
+	read -r n p <<<"$($LIB plain "$CLUSTER_DIR/cap3")"
+	echo "all legs: $n RTP-sized datagrams, $p plain"
+	[ "$n" -ge 800 ] && [ "$p" = 0 ] || fail "not SRTP only: $n datagrams, $p plain"
+	read -r n p <<<"$($LIB plain "$CLUSTER_DIR/cap3" "$MLO" "$MHI" "$MLO2" "$MHI2")"
+	echo "between n1 and n2: $n datagrams, $p plain"
+	[ "$n" -ge 300 ] && [ "$p" = 0 ] || fail "the node-to-node leg: $n datagrams, $p plain"
+	for p in a g; do
+		read -r to pto from pfrom <<<"$(media_of cap3 $p)"
+		echo "$p: $to datagrams to it ($pto plain), $from from it ($pfrom plain)"
+		[ "$to" -ge 150 ] && [ "$from" -ge 150 ] || fail "$p: too little media"
+	done
+
+	step "the audio arrived: G heard A's 1 kHz, A heard G's 400 Hz"
+	heard g 1000
+	heard a 400
+
+	step "the key log alone decrypts the capture, every leg on both nodes"
+	for n in n1 n2; do
+		ward_ctl $n --json capture keys $A >"$CLUSTER_DIR/keylog-$n.json"
+		[ "$(jq '.entries | length' "$CLUSTER_DIR/keylog-$n.json")" = 4 ] ||
+			fail "$n: not four keys: $(jq -c '.entries | map(del(.inline))' \
+				"$CLUSTER_DIR/keylog-$n.json")"
+	done
+	for n in n1 n2; do
+		$LIB keylog "$CLUSTER_DIR/cap3" "$CLUSTER_DIR/keylog-$n.json"
+	done >"$CLUSTER_DIR/keylog.out"
+	cat "$CLUSTER_DIR/keylog.out"
+	echo "(node leg sender direction: datagrams, decrypted, periods 4 8 16 20 40)"
+	# A->B is A's 1 kHz (period 8), B->A G's 400 Hz (period 20), on each
+	# of the eight flows, every datagram decrypted by its entry's key.
+	[ "$(awk '$5 >= 150 && $6 == $5 &&
+		(($4 == "A->B" && $8 >= 150) || ($4 == "B->A" && $10 >= 150))' \
+		"$CLUSTER_DIR/keylog.out" | wc -l)" = 8 ] ||
+		fail "the key log does not decrypt every leg"
+	expect_rc 0 ward_ctl n1 capture stop $A
+
+	step "no key of this call (the node-to-node leg's too) in either node's log or data"
+	for n in n1 n2; do
+		jq -r '.entries[] | "\(.inline) \(.suite)"' "$CLUSTER_DIR/keylog-$n.json"
+	done >"$CLUSTER_DIR/keys3"
+	$LIB hygiene "$CLUSTER_DIR/keys3" "$CLUSTER_DIR/n1.log" "$CLUSTER_DIR/n2.log" \
+		"$CLUSTER_DIR/n1" "$CLUSTER_DIR/n2" >"$CLUSTER_DIR/hygiene3.out"
+	[ ! -s "$CLUSTER_DIR/hygiene3.out" ] ||
+		fail "keys found: $(cat "$CLUSTER_DIR/hygiene3.out")"
+	ctl g quit || true
+	wait_until 10 "phone g to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/g.pid") 2>/dev/null"
+	rm -f "$CLUSTER_DIR/g.pid"
+}
 
 step "a node in mixed mode (two trial tokens, a signed CTL), the MIC CA trusted"
 ward_init n1 srtptest
@@ -82,6 +208,7 @@ expect_rc 0 ward_ctl n1 device add $B --model 8841 --capabilities tls,srtp \
 expect_rc 0 ward_ctl n1 device add $C --model 8841 --profile plain \
 	--lines 1003 --digest-user carol
 
+two_nodes_join
 # The role restarts with the TLS files holding the MIC CA: wait for it.
 has_mic_ca() { grep -q "$(sed -n 2p "$PKI/mic-ca.pem")" "$CLUSTER_DIR/n1/sip-tls/cafile.pem"; }
 wait_until 30 "the MIC CA in the node's SIP trust file" has_mic_ca
@@ -101,10 +228,12 @@ free_pair() {
 	echo "$p"
 }
 
-# phone NAME DEVICE USER SECRET TRANSPORT MEDIAENC TONE_HZ: a baresip in
+# phone NAME DEVICE USER SECRET TRANSPORT MEDIAENC TONE_HZ [TLS_PORT]: a
+# baresip in
 # CLUSTER_DIR/NAME, auto-answering, playing a tone, recording what it
-# hears, driven through ctrl_tcp; NAME.ctl holds that port, NAME.rtp its
-# RTP port.
+# hears, driven through ctrl_tcp, registering with n1 (or the node whose
+# SIP TLS port is TLS_PORT); NAME.ctl holds that port, NAME.rtp its RTP
+# port.
 phone() {
 	local name=$1 dev=$2 user=$3 secret=$4 tp=$5 enc=$6 hz=$7
 	local d=$CLUSTER_DIR/$name rtp port uri sipp
@@ -133,7 +262,7 @@ module menu.so
 module ctrl_tcp.so
 module account.so
 EOF2
-	port=$TLS
+	port=${8:-$TLS}
 	[ "$tp" = udp ] && port=$SIP
 	uri="<sip:$dev@127.0.0.1:$port;transport=$tp>"
 	echo "$uri;auth_user=$user;auth_pass=$secret;regint=60;answermode=auto;audio_codecs=PCMU${enc:+;mediaenc=$enc}" \
@@ -170,9 +299,9 @@ talking() {
 }
 no_call() { ! call_of "$1"; }
 ctl() { $LIB ctl "$(cat "$CLUSTER_DIR/$1/ctl")" "${@:2}" >/dev/null; }
-# sniff NAME: captures the node's media ports into CLUSTER_DIR/NAME.
+# sniff NAME [LO HI]: captures the media ports (n1's, or LO..HI).
 sniff() {
-	$LIB sniff "$CLUSTER_DIR/$1" "$MLO" "$MHI" 60 &
+	$LIB sniff "$CLUSTER_DIR/$1" "${2:-$MLO}" "${3:-$MHI}" 60 &
 	echo $! >"$CLUSTER_DIR/$1-sniff.pid"
 	wait_until 5 "the capture" test -e "$CLUSTER_DIR/$1.ready"
 }
@@ -348,6 +477,8 @@ jq -e '.callee == "'$B'" and .security_level == "encrypted"' "$CLUSTER_DIR/call.
 	>/dev/null || fail "call list: $(cat "$CLUSTER_DIR/call.json")"
 ctl a hangup
 wait_until 10 "the call gone" no_call $A
+
+two_nodes_call
 
 step "key hygiene: no SRTP key in the node's log, data directory or audit log"
 for p in a b c; do $LIB keys "$CLUSTER_DIR/$p/out"; done | sort -u >"$CLUSTER_DIR/allkeys"

@@ -32,6 +32,20 @@
                                P20" — datagrams, how many authenticate
                                under some key, their SSRCs, and how many
                                decrypt to a tone of each period
+  plain CAPTURE [LO HI LO2 HI2]
+                               RTP-sized datagrams of a sniff (100 bytes or
+                               more) and how many carry a plain tone
+                               payload: "N PLAIN"; with the ranges, only
+                               those between a port in [LO, HI] and one in
+                               [LO2, HI2] (two nodes' media ports)
+  keylog CAPTURE KEYS_JSON     each entry of a key log (wardctl --json
+                               capture keys) and the flow it names in a
+                               sniff — its sender's packets on that leg:
+                               the phone's to ward_port, ward's from it —
+                               decrypted with the entry's key alone:
+                               "NODE LEG SENDER DIRECTION N AUTH P4 P8 P16
+                               P20 P40 SUITE" per entry (AES_CM_128_HMAC_
+                               SHA1_80 and the GCM suites)
 
 The tone is periodic in whole samples (8000 / HZ an integer), so a plain
 G.711 payload of it repeats every 8000 / HZ bytes: a datagram whose RTP
@@ -298,6 +312,59 @@ def srtp_open(k, pkt):
     return None
 
 
+GCM_KEY_LEN = {"AEAD_AES_128_GCM": 16, "AEAD_AES_256_GCM": 32}
+
+
+def gcm_keys(b64, suite):
+    """RFC 7714 11 (libsrtp's KDF: the AES-CM PRF of RFC 3711 4.3.3 keyed
+    with the master key, the 12-byte salt zero-padded): session key,
+    session salt."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    raw = base64.b64decode(b64 + "=" * (-len(b64) % 4))
+    kl = GCM_KEY_LEN[suite]
+    mkey, msalt = raw[:kl], raw[kl:kl + 12] + b"\0\0"
+
+    def derive(label, n):
+        x = bytearray(msalt)
+        x[7] ^= label
+        e = Cipher(algorithms.AES(mkey), modes.CTR(bytes(x) + b"\0\0")).encryptor()
+        return e.update(b"\0" * n) + e.finalize()
+    return ("gcm", derive(0, kl), derive(2, 12))
+
+
+def session_keys(b64, suite):
+    if suite in GCM_KEY_LEN:
+        return gcm_keys(b64, suite)
+    if suite == "AES_CM_128_HMAC_SHA1_80":
+        return srtp_keys(b64)
+    raise SystemExit("suite %s not handled" % suite)
+
+
+def gcm_open(k, pkt):
+    """The payload of an AEAD_AES_*_GCM packet (RFC 7714), None unless it
+    authenticates (rollover counter 0 or 1)."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    _, key, salt = k
+    if len(pkt) < 12 + 16 or pkt[0] >> 6 != 2:
+        return None
+    hl = 12 + 4 * (pkt[0] & 15)
+    if pkt[0] & 0x10:
+        hl += 4 + 4 * struct.unpack("!H", pkt[hl + 2:hl + 4])[0]
+    for roc in (0, 1):
+        iv = b"\0\0" + pkt[8:12] + struct.pack("!I", roc) + pkt[2:4]
+        iv = bytes(a ^ b for a, b in zip(iv, salt))
+        try:
+            return AESGCM(key).decrypt(iv, pkt[hl:], pkt[:hl])
+        except InvalidTag:
+            continue
+    return None
+
+
+def open_any(k, pkt):
+    return gcm_open(k, pkt) if k[0] == "gcm" else srtp_open(k, pkt)
+
+
 def srtp(cap, keyfile, port):
     port = int(port)
     with open(keyfile) as f:
@@ -327,6 +394,54 @@ def srtp(cap, keyfile, port):
     print(n, auth, len(ssrcs), *per.values())
 
 
+def plain(cap, *ranges):
+    r = [int(x) for x in ranges]
+
+    def inr(p, lo, hi):
+        return lo <= p <= hi
+    n = pl = 0
+    with open(cap) as f:
+        for line in f:
+            sport, dport, per, hexd = line.split()
+            sport, dport = int(sport), int(dport)
+            if len(hexd) < 200:
+                continue  # RTCP and the like
+            if r and not ((inr(sport, r[0], r[1]) and inr(dport, r[2], r[3])) or
+                          (inr(sport, r[2], r[3]) and inr(dport, r[0], r[1]))):
+                continue
+            n += 1
+            pl += int(per) != 0
+    print(n, pl)
+
+
+def keylog(cap, keyjson):
+    with open(keyjson) as f:
+        doc = json.load(f)
+    with open(cap) as f:
+        lines = [line.split() for line in f]
+    for e in doc["entries"]:
+        k = session_keys(e["inline"], e["suite"])
+        ward = int(e["ward_port"])
+        peer = int(e["peer"].rsplit(":", 1)[1])
+        src, dst = (ward, peer) if e["sender"] == "ward" else (peer, ward)
+        n = auth = 0
+        per = {4: 0, 8: 0, 16: 0, 20: 0, 40: 0}
+        for sport, dport, _, hexd in lines:
+            if int(sport) != src or int(dport) != dst or len(hexd) < 200:
+                continue
+            if 192 <= int(hexd[2:4], 16) <= 223:
+                continue  # SRTCP under rtcp-mux (RFC 5761 4)
+            n += 1
+            pl = open_any(k, bytes.fromhex(hexd))
+            if pl is not None:
+                auth += 1
+                p = periodic(pl)
+                if p in per:
+                    per[p] += 1
+        print(doc.get("node", "?"), e["leg"], e["sender"], e["direction"],
+              n, auth, *per.values(), e["suite"])
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "tone":
@@ -347,6 +462,10 @@ def main():
         keys(*args)
     elif cmd == "srtp":
         srtp(*args)
+    elif cmd == "plain":
+        plain(*args)
+    elif cmd == "keylog":
+        keylog(*args)
     else:
         raise SystemExit(__doc__)
 

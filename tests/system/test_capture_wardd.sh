@@ -42,8 +42,9 @@ keys_json() { ward_ctl n1 --json capture keys "$1"; }
 nkeys() { keys_json "$1" | jq '.entries | length'; }
 no_keys() { [ "$(nkeys "$1")" = 0 ]; }
 
-step "one node; encrypted-mode phones (TLS) on lines 2001..2004"
+step "one node in mixed mode (encryption needs device authentication); encrypted-mode phones (TLS) on lines 2001..2004"
 ward_init n1 capturetest
+ward_mixed n1
 expect_rc 0 ward_ctl n1 cert import --category mic-root "$PKI/mic-ca.pem"
 expect_rc 0 ward_ctl n1 profile add enc --mode encrypted --transport tls \
 	--digest-auth no

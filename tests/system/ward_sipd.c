@@ -47,8 +47,8 @@ static void usage(void)
 		"[--conn-per-source N] [--silent-s N] [--max-connections N] "
 		"[--trunk-options-s N] "
 		"[--min-expires N] [--digest ALG,...] [--max-calls N] "
-		"[--ring-s N] [--min-se N] [--t1x64-ms N] [--digest-uri-any] "
-		"[--quiet]\n");
+		"[--ring-s N] [--min-se N] [--t1x64-ms N] "
+		"[--overload-delay-ms N] [--digest-uri-any] [--quiet]\n");
 	exit(2);
 }
 
@@ -100,6 +100,8 @@ int main(int argc, char **argv)
 			cfg.call.max_calls = (unsigned)atoi(v);
 		else if (strcmp(a, "--t1x64-ms") == 0)
 			cfg.t1x64_ms = (unsigned)atoi(v);
+		else if (strcmp(a, "--overload-delay-ms") == 0)
+			cfg.overload_delay_ms = (unsigned)atoi(v);
 		else if (strcmp(a, "--ring-s") == 0)
 			cfg.call.ring_s = (unsigned)atoi(v);
 		else if (strcmp(a, "--min-se") == 0)
@@ -162,12 +164,15 @@ int main(int argc, char **argv)
 	printf("{\"requests\":%llu,\"registered\":%llu,\"challenged\":%llu,"
 	       "\"auth_failed\":%llu,\"forbidden\":%llu,\"dropped\":%llu,"
 	       "\"bad\":%llu,\"conn_refused\":%lu,\"conn_full\":%lu,"
-	       "\"conn_silent\":%lu}\n",
+	       "\"conn_silent\":%lu,\"overloaded\":%llu,"
+	       "\"transactions\":%llu}\n",
 	       (unsigned long long)st.requests,
 	       (unsigned long long)st.registered,
 	       (unsigned long long)st.challenged,
 	       (unsigned long long)st.auth_failed,
 	       (unsigned long long)st.forbidden, (unsigned long long)st.dropped,
-	       (unsigned long long)st.bad, cs.refused, cs.full, cs.silent);
+	       (unsigned long long)st.bad, cs.refused, cs.full, cs.silent,
+	       (unsigned long long)st.overloaded,
+	       (unsigned long long)st.transactions);
 	return 0;
 }

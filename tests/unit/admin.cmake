@@ -8,6 +8,8 @@ if(TARGET ward_admin)
     LIBS ward_admin)
   ward_unit_test(test_admin_gate SOURCES unit/test_admin_gate.c
     LIBS ward_admin)
+  ward_unit_test(test_admin_wipe SOURCES unit/test_admin_wipe.c
+    LIBS ward_admin)
 endif()
 if(TARGET ward_admin AND TARGET ward_node)
   # In-process: real store, real single-node Raft, HTTPS through libcurl.

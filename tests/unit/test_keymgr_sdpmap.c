@@ -646,10 +646,98 @@ static void test_sdpmap_refused_stream_is_not_relayed(void **state)
 	assert_int_equal(sdpmap_relay_legs(f->call, 0, legs), 0);
 }
 
+/* A final answer after a provisional one (early media): the same key at
+ * another port moves B's leg, keys and session kept; another key, tag or
+ * suite is refused; after a re-offer there is nothing to repeat. */
+static void test_sdpmap_final_answer_repeats_or_moves_never_rekeys(void **state)
+{
+	struct fx *f = *state;
+	char ka[SDES_VALUE_MAX], kb[SDES_VALUE_MAX], kb2[SDES_VALUE_MAX];
+	char sdp[2048], tagged[SDES_VALUE_MAX];
+	const char *ca[] = {ka, NULL}, *cb[] = {kb, NULL}, *cb2[] = {kb2, NULL};
+	const char *ct[] = {tagged, NULL};
+	struct relay_leg_config legs[2];
+	enum keymgr_level level;
+
+	phone_key(SDES_AES_CM_128_HMAC_SHA1_80, 1, ka, sizeof ka);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP", "sendrecv",
+		  ca);
+	assert_int_equal(offer(f, &enc, &enc, 0, sdp), 0);
+	phone_key(SDES_AES_CM_128_HMAC_SHA1_80, 1, kb, sizeof kb);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.2", 5000, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(answer(f, sdp, &level), 0); /* the 183 */
+	assert_true(sdpmap_stream_changed(f->call, 0));
+
+	/* the 200 with the same stream: nothing to change */
+	assert_int_equal(sdpmap_answer_repeat(f->call, sdp, strlen(sdp), f->err,
+					      sizeof f->err),
+			 0);
+	assert_false(sdpmap_stream_changed(f->call, 0));
+	assert_false(sdpmap_stream_moved(f->call, 0, KEYMGR_SIDE_B));
+
+	/* the same key at another address and port: B's leg moves */
+	phone_sdp(sdp, sizeof sdp, "198.51.100.3", 5002, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(sdpmap_answer_repeat(f->call, sdp, strlen(sdp), f->err,
+					      sizeof f->err),
+			 0);
+	assert_false(sdpmap_stream_changed(f->call, 0));
+	assert_true(sdpmap_stream_moved(f->call, 0, KEYMGR_SIDE_B));
+	assert_false(sdpmap_stream_moved(f->call, 0, KEYMGR_SIDE_A));
+	assert_int_equal(sdpmap_relay_legs(f->call, 0, legs), 1);
+	assert_int_equal(
+	    ntohs(((struct sockaddr_in *)&legs[1].remote)->sin_port), 5002);
+	assert_int_equal(keymgr_keys_in_use(f->km), 4);
+
+	/* another key of B's, another tag, RTP, or no stream: refused */
+	phone_key(SDES_AES_CM_128_HMAC_SHA1_80, 1, kb2, sizeof kb2);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.3", 5002, "RTP/SAVP", "sendrecv",
+		  cb2);
+	assert_int_equal(sdpmap_answer_repeat(f->call, sdp, strlen(sdp), f->err,
+					      sizeof f->err),
+			 488);
+	assert_non_null(strstr(f->err, "not the stream"));
+	snprintf(tagged, sizeof tagged, "2%s", strchr(kb, ' '));
+	phone_sdp(sdp, sizeof sdp, "198.51.100.3", 5002, "RTP/SAVP", "sendrecv",
+		  ct);
+	assert_int_equal(sdpmap_answer_repeat(f->call, sdp, strlen(sdp), f->err,
+					      sizeof f->err),
+			 488);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.3", 5002, "RTP/AVP", "sendrecv",
+		  NULL);
+	assert_int_equal(sdpmap_answer_repeat(f->call, sdp, strlen(sdp), f->err,
+					      sizeof f->err),
+			 488);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.3", 0, "RTP/SAVP", "sendrecv",
+		  cb);
+	assert_int_equal(sdpmap_answer_repeat(f->call, sdp, strlen(sdp), f->err,
+					      sizeof f->err),
+			 488);
+	/* still where the move put it, with the same keys */
+	assert_int_equal(sdpmap_relay_legs(f->call, 0, legs), 1);
+	assert_int_equal(
+	    ntohs(((struct sockaddr_in *)&legs[1].remote)->sin_port), 5002);
+
+	/* a re-offer: the answer to come is no repeat */
+	phone_sdp(sdp, sizeof sdp, "198.51.100.1", 4000, "RTP/SAVP", "sendonly",
+		  ca);
+	assert_int_equal(sdpmap_reoffer(f->call, KEYMGR_SIDE_A, sdp,
+					strlen(sdp), f->out, sizeof f->out,
+					&f->out_len, f->err, sizeof f->err),
+			 0);
+	phone_sdp(sdp, sizeof sdp, "198.51.100.3", 5002, "RTP/SAVP", "recvonly",
+		  cb);
+	assert_int_equal(sdpmap_answer_repeat(f->call, sdp, strlen(sdp), f->err,
+					      sizeof f->err),
+			 500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	    T(test_sdpmap_final_answer_repeats_or_moves_never_rekeys),
 	    T(test_sdpmap_encrypted_both_sides_keys_per_direction),
 	    T(test_sdpmap_nonsecure_side_gets_rtp_and_no_keys),
 	    T(test_sdpmap_authenticated_leg_never_sees_keys),

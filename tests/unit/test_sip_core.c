@@ -1,11 +1,13 @@
 /* The signaling role's decisions, request by request, as protocol traces:
  * challenges, registrations and their owner changes, device checks, trunk
- * authorization in the seed's order, malformed input and floods. */
+ * authorization in the seed's order, malformed input, floods and
+ * overload. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -16,8 +18,12 @@
 #include <sofia-sip/sip_parser.h>
 #include <sofia-sip/su.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "node/sip/core.h"
 #include "node/sip/directory_mem.h"
+#include "node/sip/overload.h"
 
 static const char dirtext[] =
     "realm ward.test\n"
@@ -699,9 +705,108 @@ static void test_core_tcp_flooder_connection_is_closed(void **state)
 	assert_int_equal(rep.close, 0); /* a datagram: only dropped */
 }
 
+/* An overload whose probe came back late once: half the new dialogs
+ * admitted, the first refused (overload.h). */
+static struct sip_overload *half_admitted(int *fd)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof a;
+	struct sip_overload *o;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(*fd >= 0);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(
+	    sip_overload_new("127.0.0.1", ntohs(a.sin_port), 100, &o), 0);
+	sip_overload_tick(o, 1000);
+	sip_overload_tick(o, 1200); /* out 200 ms: late, halved */
+	assert_int_equal(sip_overload_active(o), 1);
+	return o;
+}
+
+static const char *reply_hdr(const struct sip_reply *rep, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (int i = 0; i < rep->nhdr; i++)
+		if (strncmp(rep->hdr[i], name, n) == 0 && rep->hdr[i][n] == ':')
+			return rep->hdr[i] + n + 2;
+	return NULL;
+}
+
+static void test_core_overload_refuses_new_dialogs_first(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_peer p = peer_at("192.0.2.1", SIP_TP_UDP);
+	struct sip_core_stats st;
+	struct sip_reply rep;
+	const char *ra;
+	char msg[2048];
+	int fd;
+	struct sip_overload *o = half_admitted(&fd);
+
+	sip_core_set_overload(f->core, o, 2);
+	/* The first INVITE refused before its challenge: 503, Retry-After
+	 * 2..4, no nonce made. */
+	request(msg, sizeof msg, "INVITE", "SEP001122334455", 1, NULL);
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 503);
+	ra = reply_hdr(&rep, "Retry-After");
+	assert_non_null(ra);
+	assert_true(atoi(ra) >= 2 && atoi(ra) <= 4);
+	assert_null(reply_hdr(&rep, "Proxy-Authenticate"));
+	/* The next admitted (half the share): challenged as usual. */
+	request(msg, sizeof msg, "INVITE", "SEP001122334455", 2, NULL);
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 407);
+	/* SUBSCRIBE opens a dialog too: refused at its turn. */
+	request(msg, sizeof msg, "SUBSCRIBE", "SEP001122334455", 3,
+		"Event: presence\r\n");
+	rep = handle(f, msg, &p);
+	assert_int_equal(rep.status, 503);
+	/* What opens no dialog is served: REGISTER, OPTIONS, and a request
+	 * inside a dialog (To tag), however many. */
+	for (int i = 0; i < 4; i++) {
+		rep = register_as(f, "SEP001122334455", "pw-alice", NULL, &p);
+		assert_int_equal(rep.status, 200);
+		request(msg, sizeof msg, "OPTIONS", "SEP001122334455", 4, NULL);
+		rep = handle(f, msg, &p);
+		assert_int_equal(rep.status, 200);
+		snprintf(
+		    msg, sizeof msg,
+		    "INVITE sip:x@ward.test SIP/2.0\r\n"
+		    "Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKre%d\r\n"
+		    "Max-Forwards: 70\r\n"
+		    "From: <sip:SEP001122334455@ward.test>;tag=f1\r\n"
+		    "To: <sip:x@ward.test>;tag=t1\r\n"
+		    "Call-ID: reinvite@test\r\n"
+		    "CSeq: %d INVITE\r\n"
+		    "Content-Length: 0\r\n\r\n",
+		    i, 10 + i);
+		rep = handle(f, msg, &p);
+		assert_int_not_equal(rep.status, 503);
+	}
+	sip_core_stats(f->core, &st);
+	assert_int_equal(st.overloaded, 2);
+	/* Overload control gone: nothing refused. */
+	sip_core_set_overload(f->core, NULL, 0);
+	for (int i = 0; i < 4; i++) {
+		request(msg, sizeof msg, "INVITE", "SEP001122334455", 20 + i,
+			NULL);
+		rep = handle(f, msg, &p);
+		assert_int_equal(rep.status, 407);
+	}
+	sip_overload_free(o);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_core_overload_refuses_new_dialogs_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_core_challenges_with_three_algorithms_strongest_first,
 		setup, teardown),

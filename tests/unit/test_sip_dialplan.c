@@ -3,7 +3,8 @@
  * text of the in-memory directory (directory_mem) gives the same answer
  * for every caller and number: lines by partition and CSS order, the
  * none-partition, route and blocking patterns, shared lines, numbers out
- * of reach answered exactly like unknown ones, unknown callers refused. */
+ * of reach answered exactly like unknown ones, unknown callers refused.
+ * And a profile's security mode is in force only in a secure cluster. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,80 @@ static void test_route_fails_closed_when_the_callers_css_is_gone(void **state)
 	sip_dirmem_free(m);
 }
 
+static void put_cluster(struct fx *f, enum store_security_mode mode)
+{
+	struct store_cluster cl = {0};
+	struct store_cmd *c = fx_cmd();
+
+	snprintf(cl.id, sizeof cl.id, "6f1c2d3e-0000-4000-8000-000000000001");
+	snprintf(cl.name, sizeof cl.name, "dp");
+	cl.schema_version = STORE_SCHEMA_VERSION;
+	cl.security_mode = mode;
+	assert_int_equal(store_cmd_put_cluster(c, &cl), 0);
+	assert_int_equal(fx_apply(f, c), 0);
+}
+
+static enum sip_secmode mode_of(const struct sip_directory *dir,
+				const char *name)
+{
+	struct sip_device dev;
+
+	assert_int_equal(dir->ops->device_by_name(dir->ctx, name, &dev), 0);
+	return dev.mode;
+}
+
+/* Without device authentication in the cluster (not mixed: no CTL) no
+ * certificate vouches for a phone, so both directories give an
+ * encrypted-mode device as non-secure — no keys, no level above
+ * non-secure for its calls; in a mixed cluster the profile's mode. A
+ * cluster record that cannot be read counts as non-secure. */
+static void test_profile_mode_in_force_only_in_a_mixed_cluster(void **state)
+{
+	struct dp *d = *state;
+	struct store_phone_profile p = {0};
+	struct store_device dev = {0};
+	struct store_cmd *c = fx_cmd();
+	struct sip_dirmem *mem;
+	struct sip_directory md;
+	char err[128];
+
+	snprintf(p.name, sizeof p.name, "enc");
+	p.mode = STORE_DEVMODE_ENCRYPTED;
+	p.transport = STORE_TRANSPORT_TLS;
+	p.key_size = 2048;
+	assert_int_equal(store_cmd_put_phone_profile(c, STORE_OP_PUT, &p), 0);
+	snprintf(dev.name, sizeof dev.name, "SEP0000000000E1");
+	dev.kind = STORE_DEVICE_PHONE;
+	snprintf(dev.profile, sizeof dev.profile, "enc");
+	assert_int_equal(store_cmd_put_device(c, NULL, &dev), 0);
+	assert_int_equal(fx_apply(&d->fx, c), 0);
+	assert_int_equal(mode_of(&d->store_dir, "SEP0000000000E1"),
+			 SIP_SECMODE_NONSECURE);
+	put_cluster(&d->fx, STORE_SECURITY_NON_SECURE);
+	assert_int_equal(mode_of(&d->store_dir, "SEP0000000000E1"),
+			 SIP_SECMODE_NONSECURE);
+	put_cluster(&d->fx, STORE_SECURITY_MIXED);
+	assert_int_equal(mode_of(&d->store_dir, "SEP0000000000E1"),
+			 SIP_SECMODE_ENCRYPTED);
+
+	assert_int_equal(
+	    sip_dirmem_parse("device SEP0000000000E1 mode=encrypted "
+			     "transports=tls\n"
+			     "trunk gw addr=192.0.2.1 mode=encrypted "
+			     "transports=tls\n",
+			     &mem, err, sizeof err),
+	    0);
+	sip_dirmem_directory(mem, &md);
+	assert_int_equal(mode_of(&md, "SEP0000000000E1"),
+			 SIP_SECMODE_NONSECURE);
+	assert_int_equal(mode_of(&md, "gw"), SIP_SECMODE_NONSECURE);
+	sip_dirmem_cluster(mem)->secure = 1;
+	assert_int_equal(mode_of(&md, "SEP0000000000E1"),
+			 SIP_SECMODE_ENCRYPTED);
+	assert_int_equal(mode_of(&md, "gw"), SIP_SECMODE_ENCRYPTED);
+	sip_dirmem_free(mem);
+}
+
 static void test_mem_users_get_consecutive_lines(void **state)
 {
 	struct sip_dirmem *m;
@@ -311,6 +386,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_route_patterns_route_and_block,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_profile_mode_in_force_only_in_a_mixed_cluster, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_route_hides_numbers_out_of_reach, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -7,10 +7,21 @@ through ward's relay, the payload checked), BYE — and every key that
 crossed the wire (each phone's own and those ward gave each) is written,
 one base64 key+salt a line, to --keys.
 
+With --early, B first answers in a 183 (early media: with --peer, in
+same and moved, SRTP both ways through the relay before the 200), then in the 200 with the
+same SDP (same), without SDP after a reliable 183 (bare: A's 200 must
+repeat ward's answer), the same key at another port (moved: media then
+goes there), or another key of its own (rekey: ward must refuse the
+call, A gets 488 and B an ACK and a BYE). With --reliable that 183 is sent
+reliably (RFC 3262: Require: 100rel, RSeq) and B answers ward's PRACK
+before any media.
+
 usage: srtpcall.py --server HOST:PORT --a DEV:CERT --b DEV:CERT
-                   --number N --keys FILE [--peer SRTP_PEER]
+                   --number N --keys FILE [--peer SRTP_PEER] [--refused CODE]
+                   [--early same|bare|moved|rekey [--reliable]]
 exit 0 when the call went through with a key toward each phone, 1 with the
-reason on standard error.
+reason on standard error. With --refused, exit 0 when ward answers A's
+INVITE with CODE instead (and --keys is not written).
 """
 import argparse
 import base64
@@ -140,6 +151,9 @@ def main():
     ap.add_argument("--number", required=True)
     ap.add_argument("--keys", required=True)
     ap.add_argument("--peer")
+    ap.add_argument("--refused")
+    ap.add_argument("--early", choices=("same", "bare", "moved", "rekey"))
+    ap.add_argument("--reliable", action="store_true")
     args = ap.parse_args()
     ka = base64.b64encode(os.urandom(30)).decode()
     kb = base64.b64encode(os.urandom(30)).decode()
@@ -152,20 +166,75 @@ def main():
     target = "sip:%s@%s" % (args.number, args.server)
     pa, pb = free_udp_port(), free_udp_port()
     a.request("INVITE", target, target, cid, body=sdp(pa, ka))
+    if args.refused:
+        fin = a.recv_until(lambda m: re.match(r"SIP/2\.0 [2-6]", m), "final")
+        if not fin.startswith("SIP/2.0 %s " % args.refused):
+            die("A's INVITE: " + fin.splitlines()[0])
+        return
     inv = b.recv_until(lambda m: m.startswith("INVITE "), "INVITE")
     to_b = crypto_keys(inv)
     if not to_b or ka in inv:
         die("B's INVITE: no key of ward's, or A's own key")
     # B answers: 200 with its own key, on the line ward numbered 1.
     body = sdp(pb, kb)
+    if args.early:
+        rel = "Require: 100rel\r\nRSeq: 1\r\n" if args.reliable else ""
+        b.send("SIP/2.0 183 Session Progress\r\n%sFrom: %s\r\n"
+               "To: %s;tag=%s\r\nCall-ID: %s\r\nCSeq: %s\r\n%s"
+               "Contact: <sip:%s@%s;transport=tls>\r\n"
+               "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s" %
+               (vias(inv), header(inv, "From"), header(inv, "To"), b.tag,
+                header(inv, "Call-ID"), header(inv, "CSeq"), rel, b.device,
+                b.local, len(body), body))
+        if args.reliable:
+            pr = b.recv_until(lambda m: m.startswith("PRACK "), "PRACK")
+            if not re.match(r"1 \d+ INVITE$", header(pr, "RAck")):
+                die("ward's PRACK: RAck " + header(pr, "RAck"))
+            b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s\r\n"
+                   "Call-ID: %s\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n" %
+                   (vias(pr), header(pr, "From"), header(pr, "To"),
+                    header(pr, "Call-ID"), header(pr, "CSeq")))
+        prov = a.recv_until(lambda m: m.startswith("SIP/2.0 183"), "183")
+        early = crypto_keys(prov)
+        if len(early) != 1 or kb in prov:
+            die("A's 183: not one key of ward's, or B's own key")
+        if args.peer and args.early in ("same", "moved"):
+            suite = "AES_CM_128_HMAC_SHA1_80"
+            runs = [subprocess.Popen([args.peer, suite, ka, early[0], str(pa),
+                                      str(media_port(prov)), "50"]),
+                    subprocess.Popen([args.peer, suite, kb, to_b[0], str(pb),
+                                      str(media_port(inv)), "50"])]
+            if any(r.wait(timeout=30) != 0 for r in runs):
+                die("early media through the relay: not intact")
+        if args.early == "moved":
+            pb = free_udp_port()
+        elif args.early == "rekey":
+            kb = base64.b64encode(os.urandom(30)).decode()
+        body = sdp(pb, kb).replace("o=- 1 1 ", "o=- 1 2 ") \
+            if args.early in ("moved", "rekey") else body
+        if args.early == "bare":
+            body = ""
     b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s;tag=%s\r\n"
            "Call-ID: %s\r\nCSeq: %s\r\n"
            "Contact: <sip:%s@%s;transport=tls>\r\n"
-           "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s" %
+           "%sContent-Length: %d\r\n\r\n%s" %
            (vias(inv), header(inv, "From"), header(inv, "To"), b.tag,
             header(inv, "Call-ID"), header(inv, "CSeq"), b.device, b.local,
+            "Content-Type: application/sdp\r\n" if body else "",
             len(body), body))
     ok = a.recv_until(lambda m: re.match(r"SIP/2\.0 [2-6]", m), "final")
+    if args.early == "rekey":
+        if not ok.startswith("SIP/2.0 488 "):
+            die("A's INVITE after a re-keying 200: " + ok.splitlines()[0])
+        b.recv_until(lambda m: m.startswith("ACK "), "ACK")
+        bye = b.recv_until(lambda m: m.startswith("BYE "), "BYE")
+        b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\n"
+               "CSeq: %s\r\nContent-Length: 0\r\n\r\n" %
+               (vias(bye), header(bye, "From"), header(bye, "To"),
+                header(bye, "Call-ID"), header(bye, "CSeq")))
+        return
+    if args.early and crypto_keys(ok) != early:
+        die("A's 200: not the answer of its 183")
     if not ok.startswith("SIP/2.0 200"):
         die("A's INVITE: " + ok.splitlines()[0])
     to_a = crypto_keys(ok)
