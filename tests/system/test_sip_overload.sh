@@ -41,10 +41,12 @@ phones=400 half=200 calls=3000
 
 PORT=$(free_port)
 # 50 ms of queueing: a low threshold, so that the burst below overloads
-# the node whatever the machine's speed.
+# the node whatever the machine's speed. 3,000 calls from 200 callers:
+# up to 15 a device when the stop piles them up, so the per-device
+# limit (8 by default, 486 beyond) is raised out of the way.
 "$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
 	--rate 0 --digest MD5 --digest-uri-any --quiet \
-	--overload-delay-ms 50 --t1x64-ms 2000 >"$CLUSTER_DIR/sipd.out" \
+	--overload-delay-ms 50 --t1x64-ms 2000 --max-per-device 64 >"$CLUSTER_DIR/sipd.out" \
 	2>"$CLUSTER_DIR/sipd.log" &
 SIPD_PID=$!
 echo $SIPD_PID >"$CLUSTER_DIR/sipd.pid"
@@ -126,10 +128,18 @@ if bye_failed | grep -q .; then
 	fail "a BYE was not answered: $(bye_failed | head -2)"
 fi
 # Every call offered ended one way or the other: answered and hung up,
-# refused, or (a few, as SIPp's own retransmissions race ward's stateless
-# 503) failed; not most of them.
-[ "$failed" -le $((calls / 20)) ] ||
-	fail "$failed of $calls calls failed: $(tail -3 "$CLUSTER_DIR"/uac/*errors.log)"
+# refused, or failed for one of two reasons that are not ward's fault
+# under a stop: ward's INVITE to the callee timed out (Timer B is 2 s
+# here, --t1x64-ms: 480 to the caller), or SIPp took a late stateless
+# answer to a retransmitted INVITE for the BYE's. Every failed call must
+# be one of those.
+aborts() {
+	grep -h -o "while expecting '[0-9]*' (index [0-9]*), received 'SIP/2.0 [0-9]*" \
+		"$CLUSTER_DIR"/uac/*errors.log 2>/dev/null
+}
+explained=$(aborts | grep -c -E "\(index ([0-9]|10)\), received 'SIP/2.0 480$|\(index 1[12]\), received 'SIP/2.0 (1[0-9][0-9]|407|503)$" || true)
+[ "$failed" -eq "$explained" ] ||
+	fail "$failed calls failed, $explained of them explained: $(aborts | sort | uniq -c | head -5)"
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$SIPD_PID/status")
 step "peak RSS of ward_sipd: $rss KiB"
 [ "$rss" -lt 1048576 ] || fail "ward_sipd's memory grew past 1 GiB"

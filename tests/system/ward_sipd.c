@@ -47,6 +47,7 @@ static void usage(void)
 		"[--conn-per-source N] [--silent-s N] [--max-connections N] "
 		"[--trunk-options-s N] "
 		"[--min-expires N] [--digest ALG,...] [--max-calls N] "
+		"[--max-per-device N] "
 		"[--ring-s N] [--min-se N] [--t1x64-ms N] "
 		"[--overload-delay-ms N] [--digest-uri-any] [--quiet]\n");
 	exit(2);
@@ -98,6 +99,8 @@ int main(int argc, char **argv)
 			snprintf(cfg.tls_dir, sizeof cfg.tls_dir, "%s", v);
 		else if (strcmp(a, "--max-calls") == 0)
 			cfg.call.max_calls = (unsigned)atoi(v);
+		else if (strcmp(a, "--max-per-device") == 0)
+			cfg.call.max_per_device = (unsigned)atoi(v);
 		else if (strcmp(a, "--t1x64-ms") == 0)
 			cfg.t1x64_ms = (unsigned)atoi(v);
 		else if (strcmp(a, "--overload-delay-ms") == 0)
