@@ -199,3 +199,20 @@ pki_ok() {
 pki_digest() {
 	(cd "$CLUSTER_DIR/$1" && sha256sum kek pki/*.pem pki/*.key https.pem)
 }
+
+# sip_served_fp TLS_PORT: the SHA-256 fingerprint of the certificate the SIP
+# TLS port on 127.0.0.1 presents ("" when none).
+sip_served_fp() {
+	openssl s_client -connect "127.0.0.1:$1" </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+}
+# sip_serves_cm NODE TLS_PORT: NODE's SIP role presents its CallManager
+# certificate as on disk (it restarts once with its TLS files: register
+# and subscribe after that).
+sip_serves_cm() {
+	local served file
+	served=$(sip_served_fp "$2")
+	file=$(openssl x509 -in "$CLUSTER_DIR/$1/pki/callmanager.pem" -noout \
+		-fingerprint -sha256 2>/dev/null | cut -d= -f2)
+	[ -n "$served" ] && [ "$served" = "$file" ]
+}
