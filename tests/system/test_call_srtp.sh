@@ -241,18 +241,6 @@ wait_until 30 "the MIC CA in the node's SIP trust file" has_mic_ca
 tls_listening() { ss -Hlnt "sport = :$TLS" | grep -q .; }
 wait_until 30 "n1's SIP TLS port" tls_listening
 
-# free_pair: an even free port whose next port is free too (baresip's TLS
-# listens on its SIP port + 1; RTP and RTCP take a pair).
-free_pair() {
-	local p
-	while :; do
-		p=$(free_port)
-		p=$((p & ~1))
-		ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . ||
-			break
-	done
-	echo "$p"
-}
 
 # phone NAME DEVICE USER SECRET TRANSPORT MEDIAENC TONE_HZ [TLS_PORT]: a
 # baresip in
