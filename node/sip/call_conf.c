@@ -10,7 +10,11 @@
  * conference. Each participant is one side of a call (c->parts); the
  * media table mixes them. The conference's level is its weakest
  * participant's, told to each in an UPDATE whenever it changes; it ends
- * when fewer than two remain (after two were in it). */
+ * when fewer than two remain (after two were in it). A participant may be
+ * a node leg (its phone on another member, whose relay feeds the mixer
+ * here): the member relays the level to its phone and its word on its
+ * side caps the conference's. A Join naming another member's dialog is
+ * placed through that member (docs/sip.md, "Across nodes"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
