@@ -184,7 +184,7 @@ joinable2() { grep -qh '^JOIN ' "$CLUSTER_DIR"/caller2/*_logs.log 2>/dev/null; }
 wait_until 10 "alice's dialog logged" joinable2
 JOIN=$(grep -h '^JOIN ' "$CLUSTER_DIR"/caller2/*_logs.log | head -1 | cut -d' ' -f2)
 sipp_run barger2 "$(free_port)" \
-	"$(scen barger2 "$SCEN/barge_barger.xml" "JOIN=$JOIN" STAY=2500)" \
+	"$(scen barger2 "$SCEN/barge_barger.xml" "JOIN=$JOIN" STAY=1500)" \
 	-inf "$(csv barger2 SEP000000000005 alice2 1001)" \
 	-auth_uri "1001@127.0.0.1:$SIP" "127.0.0.1:$SIP" ||
 	fail "barge of the caller's side: $(errors_of barger2) $(grep -a "barge" "$CLUSTER_DIR/n1.log" | tail -3)"
