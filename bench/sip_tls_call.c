@@ -45,7 +45,6 @@ struct phone {
 	int callee;
 	char user[80];	    /* the device */
 	char auth_user[80]; /* its digest user */
-	char ha1[33];
 	const char *host;
 	int port;
 	enum state state;
@@ -82,13 +81,14 @@ static int send_text(struct phone *p, const char *buf, int n)
 
 static int send_register(struct phone *p)
 {
-	char msg[MSG_MAX], auth[700] = "", uri[128];
+	char msg[MSG_MAX], auth[BENCH_SIP_AUTH_MAX] = "", uri[128];
 
 	snprintf(uri, sizeof uri, "sip:%s:%d", p->host, p->port);
-	if (p->nonce[0])
-		bench_sip_digest(auth, sizeof auth, "Authorization",
-				 p->auth_user, realm, p->ha1, p->nonce, ++p->nc, "REGISTER",
-				 uri);
+	if (p->nonce[0] &&
+	    bench_sip_digest(auth, sizeof auth, "Authorization", p->auth_user,
+			     realm, password, p->nonce, ++p->nc, "REGISTER",
+			     uri) != 0)
+		return -1;
 	p->cseq++;
 	return send_text(
 	    p, msg,
@@ -111,13 +111,14 @@ static int send_register(struct phone *p)
 
 static int send_invite(struct phone *p)
 {
-	char msg[MSG_MAX], auth[700] = "", uri[128];
+	char msg[MSG_MAX], auth[BENCH_SIP_AUTH_MAX] = "", uri[128];
 
 	snprintf(uri, sizeof uri, "sip:%d@%s:%d", p->number, p->host, p->port);
-	if (p->nonce[0])
-		bench_sip_digest(auth, sizeof auth, "Proxy-Authorization",
-				 p->auth_user, realm, p->ha1, p->nonce, ++p->nc,
-				 "INVITE", uri);
+	if (p->nonce[0] &&
+	    bench_sip_digest(auth, sizeof auth, "Proxy-Authorization",
+			     p->auth_user, realm, password, p->nonce, ++p->nc,
+			     "INVITE", uri) != 0)
+		return -1;
 	p->cseq++;
 	p->state = INVITING;
 	return send_text(
@@ -254,11 +255,10 @@ static void contact_uri(const char *v, char *out, size_t cap)
 	}
 }
 
-/* REALM "-": the first challenge names it, and P's HA1 follows. */
-static int learn_realm(struct phone *p, const char *msg)
+/* REALM "-": the first challenge names it. */
+static int learn_realm(const char *msg)
 {
 	static char learnt[128];
-	char buf[256];
 
 	if (strcmp(realm, "-") == 0) {
 		const char *r = strstr(msg, "realm=\""), *q;
@@ -269,8 +269,6 @@ static int learn_realm(struct phone *p, const char *msg)
 		learnt[q - r - 7] = '\0';
 		realm = learnt;
 	}
-	snprintf(buf, sizeof buf, "%s:%s:%s", p->auth_user, realm, password);
-	bench_md5_hex(buf, p->ha1);
 	return 0;
 }
 
@@ -306,7 +304,7 @@ static int on_msg(struct phone *p, const char *msg, int counting)
 	if (strstr(cseq, "REGISTER")) {
 		if (status == 401) {
 			if (bench_sip_nonce(msg, p->nonce, sizeof p->nonce) ||
-			    learn_realm(p, msg) != 0)
+			    learn_realm(msg) != 0)
 				return -1;
 			p->nc = 0;
 			return send_register(p);

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include "node/sip/uac_auth.h"
 
 double bench_now_s(void)
 {
@@ -21,16 +21,6 @@ double bench_now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-void bench_md5_hex(const char *s, char out[33])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-
-	EVP_Digest(s, strlen(s), d, &len, EVP_md5(), NULL);
-	for (unsigned i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
 }
 
 int bench_tls_connect(struct bench_tls *c, SSL_CTX *ctx, const char *host,
@@ -183,22 +173,23 @@ int bench_sip_nonce(const char *msg, char *nonce, size_t cap)
 	return 0;
 }
 
-void bench_sip_digest(char *out, size_t cap, const char *hdr, const char *user,
-		      const char *realm, const char *ha1, const char *nonce,
-		      unsigned nc, const char *method, const char *uri)
+int bench_sip_digest(char *out, size_t cap, const char *hdr, const char *user,
+		     const char *realm, const char *password, const char *nonce,
+		     unsigned nc, const char *method, const char *uri)
 {
-	char buf[512], a2[33], resp[33], cnonce[17], ncs[9];
+	struct sip_uac_challenge ch = {.alg = SIP_DIGEST_MD5, .qop_auth = 1};
+	char answer[SIP_UAC_ANSWER_MAX], cnonce[17];
+	int n;
 
+	if (snprintf(ch.realm, sizeof ch.realm, "%s", realm) >=
+		(int)sizeof ch.realm ||
+	    snprintf(ch.nonce, sizeof ch.nonce, "%s", nonce) >=
+		(int)sizeof ch.nonce)
+		return -1;
 	snprintf(cnonce, sizeof cnonce, "%08x%08x", (unsigned)rand(), nc);
-	snprintf(ncs, sizeof ncs, "%08x", nc);
-	snprintf(buf, sizeof buf, "%s:%s", method, uri);
-	bench_md5_hex(buf, a2);
-	snprintf(buf, sizeof buf, "%s:%s:%s:%s:auth:%s", ha1, nonce, ncs,
-		 cnonce, a2);
-	bench_md5_hex(buf, resp);
-	snprintf(out, cap,
-		 "%s: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
-		 "uri=\"%s\", response=\"%s\", algorithm=MD5, qop=auth, "
-		 "nc=%s, cnonce=\"%s\"\r\n",
-		 hdr, user, realm, nonce, uri, resp, ncs, cnonce);
+	if (sip_uac_auth_answer_with(&ch, method, uri, user, password, cnonce,
+				     nc, answer, sizeof answer) != 0)
+		return -1;
+	n = snprintf(out, cap, "%s: %s\r\n", hdr, answer);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }

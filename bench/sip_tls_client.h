@@ -1,8 +1,9 @@
 /* sip_tls_client: what the persistent-TLS SIP benchmarks share — one
  * TLS connection with its input buffer, SIP messages framed by
- * Content-Length, header values, and MD5 digest answers (RFC 2617 with
- * qop=auth, as SIPp 3.6 and the phones send them). Benchmarks only: a
- * message that does not fit the buffer ends the run. */
+ * Content-Length, header values, and MD5 digest answers (qop=auth, as
+ * SIPp 3.6 and the phones send them) made by ward's own client digest
+ * (node/sip/uac_auth.h). Benchmarks only: a message that does not fit the
+ * buffer ends the run. */
 #ifndef WARD_BENCH_SIP_TLS_CLIENT_H
 #define WARD_BENCH_SIP_TLS_CLIENT_H
 
@@ -11,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #define BENCH_SIP_BUF 16384
+#define BENCH_SIP_AUTH_MAX 1100 /* a header name and SIP_UAC_ANSWER_MAX */
 
 struct bench_tls {
 	int fd;
@@ -20,7 +22,6 @@ struct bench_tls {
 };
 
 double bench_now_s(void);
-void bench_md5_hex(const char *s, char out[33]);
 
 /* Connects to HOST:PORT (IPv4), TCP_NODELAY, full handshake (blocking),
  * then non-blocking. 0 or -1. */
@@ -45,10 +46,11 @@ const char *bench_sip_hdr(const char *msg, const char *name, char *out,
 void bench_sip_vias(const char *msg, char *out, size_t cap);
 /* The nonce of a 401/407's challenge into NONCE: 0 or -1. */
 int bench_sip_nonce(const char *msg, char *nonce, size_t cap);
-/* "HDR: Digest ...\r\n" answering NONCE with nonce count NC for METHOD
- * on URI, from HA1 (hex MD5 of user:realm:password). */
-void bench_sip_digest(char *out, size_t cap, const char *hdr, const char *user,
-		      const char *realm, const char *ha1, const char *nonce,
-		      unsigned nc, const char *method, const char *uri);
+/* "HDR: Digest ...\r\n" answering the MD5 challenge of REALM with NONCE,
+ * nonce count NC, for METHOD on URI, as USER with PASSWORD: 0, or -1 when
+ * it does not fit CAP or cannot be quoted. */
+int bench_sip_digest(char *out, size_t cap, const char *hdr, const char *user,
+		     const char *realm, const char *password, const char *nonce,
+		     unsigned nc, const char *method, const char *uri);
 
 #endif

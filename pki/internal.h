@@ -20,6 +20,11 @@ int pki_fail_ssl(char *errmsg, size_t errcap, int rc, const char *fmt, ...)
  * hyphens at 8, 13, 18 and 23. */
 int pki_uuid_valid(const char *s);
 
+/* What the memory BIO BIO holds, as malloc'ed text (NUL-terminated) into
+ * *TEXT and its length into *LEN: PKI_OK; PKI_ECRYPTO if it holds nothing,
+ * PKI_ENOMEM. The caller frees *TEXT (wiping it if it holds a secret). */
+int pki_bio_text(BIO *bio, char **text, size_t *len);
+
 /* Sets a random positive 127-bit serial number on X. */
 int pki_serial_random(X509 *x);
 

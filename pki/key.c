@@ -180,7 +180,6 @@ out:
 
 int pki_key_to_pem(const EVP_PKEY *key, char **pem, size_t *len)
 {
-	BUF_MEM *mem;
 	BIO *bio;
 	int rc = PKI_ECRYPTO;
 
@@ -190,20 +189,8 @@ int pki_key_to_pem(const EVP_PKEY *key, char **pem, size_t *len)
 	bio = BIO_new(BIO_s_secmem());
 	if (!bio)
 		return PKI_ENOMEM;
-	if (!PEM_write_bio_PKCS8PrivateKey(bio, key, NULL, NULL, 0, NULL,
-					   NULL) ||
-	    BIO_get_mem_ptr(bio, &mem) != 1 || !mem || mem->length == 0)
-		goto out;
-	*pem = malloc(mem->length + 1);
-	if (!*pem) {
-		rc = PKI_ENOMEM;
-		goto out;
-	}
-	memcpy(*pem, mem->data, mem->length);
-	(*pem)[mem->length] = '\0';
-	*len = mem->length;
-	rc = PKI_OK;
-out:
+	if (PEM_write_bio_PKCS8PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL))
+		rc = pki_bio_text(bio, pem, len);
 	BIO_free(bio);
 	ERR_clear_error();
 	return rc;

@@ -311,28 +311,34 @@ int pki_cert_to_der(X509 *cert, uint8_t **der, size_t *len)
 	return PKI_OK;
 }
 
+int pki_bio_text(BIO *bio, char **text, size_t *len)
+{
+	BUF_MEM *mem;
+
+	*text = NULL;
+	*len = 0;
+	if (BIO_get_mem_ptr(bio, &mem) != 1 || !mem || mem->length == 0)
+		return PKI_ECRYPTO;
+	*text = malloc(mem->length + 1);
+	if (!*text)
+		return PKI_ENOMEM;
+	memcpy(*text, mem->data, mem->length);
+	(*text)[mem->length] = '\0';
+	*len = mem->length;
+	return PKI_OK;
+}
+
 int pki_cert_to_pem(X509 *cert, char **pem, size_t *len)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
-	BUF_MEM *mem;
 	int rc = PKI_ECRYPTO;
 
 	*pem = NULL;
 	*len = 0;
 	if (!bio)
 		return PKI_ENOMEM;
-	if (!PEM_write_bio_X509(bio, cert) || BIO_get_mem_ptr(bio, &mem) != 1)
-		goto out;
-	*pem = malloc(mem->length + 1);
-	if (!*pem) {
-		rc = PKI_ENOMEM;
-		goto out;
-	}
-	memcpy(*pem, mem->data, mem->length);
-	(*pem)[mem->length] = '\0';
-	*len = mem->length;
-	rc = PKI_OK;
-out:
+	if (PEM_write_bio_X509(bio, cert))
+		rc = pki_bio_text(bio, pem, len);
 	BIO_free(bio);
 	ERR_clear_error();
 	return rc;

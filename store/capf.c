@@ -321,13 +321,6 @@ int store_capf_op_decode(const void *buf, size_t len, struct store_capf_op *r)
 
 /* ---- reads -------------------------------------------------------------- */
 
-static size_t device_key_len(const char *name)
-{
-	size_t n = name ? strnlen(name, STORE_NAME_MAX) : 0;
-
-	return n == STORE_NAME_MAX ? 0 : n;
-}
-
 static int capf_op_from_kv(const void *key, size_t klen, const void *val,
 			   size_t vlen, struct store_capf_op *out)
 {
@@ -348,7 +341,7 @@ static int capf_op_from_kv(const void *key, size_t klen, const void *val,
 int store_capf_op_get(struct store_read *r, const char *device,
 		      struct store_capf_op *out)
 {
-	size_t klen = device_key_len(device), n;
+	size_t klen = store_name_key_len(device), n;
 	const void *v;
 	int rc;
 
@@ -368,7 +361,7 @@ int store_cmd_put_capf_op(struct store_cmd *c, const struct store_capf_op *old,
 			  const struct store_capf_op *next)
 {
 	uint8_t a[STORE_RECORD_MAX], b[STORE_RECORD_MAX];
-	size_t klen = device_key_len(next->device), na, nb;
+	size_t klen = store_name_key_len(next->device), na, nb;
 	int rc;
 
 	if (klen == 0)
@@ -388,7 +381,7 @@ int store_cmd_put_capf_op(struct store_cmd *c, const struct store_capf_op *old,
 
 int store_cmd_del_capf_op(struct store_cmd *c, const char *device)
 {
-	size_t klen = device_key_len(device);
+	size_t klen = store_name_key_len(device);
 
 	if (klen == 0)
 		return STORE_EINVAL;

@@ -230,12 +230,8 @@ int store_cmd_del_node(struct store_cmd *c, uint64_t id)
 /* Names are keys: 1..STORE_NAME_MAX-1 bytes, no NUL. */
 static int cmd_name_key(const char *name, size_t *klen)
 {
-	size_t n = name ? strnlen(name, STORE_NAME_MAX) : 0;
-
-	if (n == 0 || n == STORE_NAME_MAX)
-		return STORE_EINVAL;
-	*klen = n;
-	return STORE_OK;
+	*klen = store_name_key_len(name);
+	return *klen ? STORE_OK : STORE_EINVAL;
 }
 
 int store_cmd_put_admin(struct store_cmd *c, enum store_op op,

@@ -2,22 +2,10 @@
  * (dialplan.h). */
 #include "store/dialplan.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errmsg || !errcap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errcap, fmt, ap);
-	va_end(ap);
-}
+#include "common/errmsg.h"
 
 static int is_digit(char c)
 {
@@ -62,10 +50,11 @@ static int next_position(const char **p, struct position *pos, char *errmsg,
 	}
 	if (*s == '!') {
 		if (s[1] != '\0') {
-			set_err(errmsg, errcap,
-				"'!' at position %zu: only the last character "
-				"may be '!'",
-				at + 1);
+			errmsg_set(
+			    errmsg, errcap,
+			    "'!' at position %zu: only the last character "
+			    "may be '!'",
+			    at + 1);
 			return -1;
 		}
 		pos->bang = 1;
@@ -76,19 +65,20 @@ static int next_position(const char **p, struct position *pos, char *errmsg,
 		s++;
 		while (*s != ']') {
 			if (!is_digit(*s)) {
-				set_err(errmsg, errcap,
-					"range opened at position %zu: only "
-					"digits and lo-hi ranges up to ']'",
-					at + 1);
+				errmsg_set(errmsg, errcap,
+					   "range opened at position %zu: only "
+					   "digits and lo-hi ranges up to ']'",
+					   at + 1);
 				return -1;
 			}
 			if (s[1] == '-') {
 				if (!is_digit(s[2]) || s[2] < s[0]) {
-					set_err(errmsg, errcap,
-						"range opened at position %zu: "
-						"\"%c-\" needs a digit not "
-						"below %c",
-						at + 1, s[0], s[0]);
+					errmsg_set(
+					    errmsg, errcap,
+					    "range opened at position %zu: "
+					    "\"%c-\" needs a digit not "
+					    "below %c",
+					    at + 1, s[0], s[0]);
 					return -1;
 				}
 				for (char d = s[0]; d <= s[2]; d++)
@@ -101,16 +91,17 @@ static int next_position(const char **p, struct position *pos, char *errmsg,
 			}
 		}
 		if (pos->digits == 0) {
-			set_err(errmsg, errcap,
-				"empty range \"[]\" at position %zu", at + 1);
+			errmsg_set(errmsg, errcap,
+				   "empty range \"[]\" at position %zu",
+				   at + 1);
 			return -1;
 		}
 		*p = s + 1;
 		return 0;
 	}
-	set_err(errmsg, errcap,
-		"character %zu ('%c') is not one of 0-9 * # + X [ ] !", at + 1,
-		(*s >= 0x20 && *s < 0x7f) ? *s : '?');
+	errmsg_set(errmsg, errcap,
+		   "character %zu ('%c') is not one of 0-9 * # + X [ ] !",
+		   at + 1, (*s >= 0x20 && *s < 0x7f) ? *s : '?');
 	return -1;
 }
 
@@ -122,12 +113,13 @@ int dialplan_pattern_check(const char *pattern, char *errmsg, size_t errcap)
 
 	if (!pattern ||
 	    (n = strnlen(pattern, STORE_DIALPLAN_PATTERN_MAX)) == 0) {
-		set_err(errmsg, errcap, "a pattern is not empty");
+		errmsg_set(errmsg, errcap, "a pattern is not empty");
 		return -1;
 	}
 	if (n == STORE_DIALPLAN_PATTERN_MAX) {
-		set_err(errmsg, errcap, "a pattern has at most %d characters",
-			STORE_DIALPLAN_PATTERN_MAX - 1);
+		errmsg_set(errmsg, errcap,
+			   "a pattern has at most %d characters",
+			   STORE_DIALPLAN_PATTERN_MAX - 1);
 		return -1;
 	}
 	while (*p) {
@@ -135,9 +127,9 @@ int dialplan_pattern_check(const char *pattern, char *errmsg, size_t errcap)
 				  (size_t)(p - pattern)) != 0)
 			return -1;
 		if (++npos > STORE_DIALPLAN_POSITIONS_MAX) {
-			set_err(errmsg, errcap,
-				"a pattern matches at most %d characters",
-				STORE_DIALPLAN_POSITIONS_MAX);
+			errmsg_set(errmsg, errcap,
+				   "a pattern matches at most %d characters",
+				   STORE_DIALPLAN_POSITIONS_MAX);
 			return -1;
 		}
 	}

@@ -1,11 +1,11 @@
 /* env: the LMDB environment of a node — open, check, close — and the
  * store's error and table names. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "store/internal.h"
 
@@ -127,20 +127,6 @@ int store_meta_put(MDB_txn *txn, MDB_dbi meta, const char *key, size_t size,
 	return mdb_put(txn, meta, &k, &d, 0);
 }
 
-static void open_errmsg(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void open_errmsg(char *errmsg, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errmsg || errcap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errcap, fmt, ap);
-	va_end(ap);
-}
-
 /* Opens every table (creating missing ones), checks the schema version and
  * loads the applied index, in one write transaction. */
 static int store_open_tables(struct store *s, const char *dir, char *errmsg,
@@ -152,20 +138,19 @@ static int store_open_tables(struct store *s, const char *dir, char *errmsg,
 
 	mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (mrc) {
-		open_errmsg(errmsg, errcap,
-			    "%s: cannot begin a transaction: %s", dir,
-			    mdb_strerror(mrc));
+		errmsg_set(errmsg, errcap, "%s: cannot begin a transaction: %s",
+			   dir, mdb_strerror(mrc));
 		return store_mdb_rc(mrc);
 	}
 	for (int t = 0; t < STORE_T__COUNT; t++) {
 		mrc = mdb_dbi_open(txn, table_names[t], MDB_CREATE, &s->dbi[t]);
 		if (mrc) {
-			open_errmsg(errmsg, errcap,
-				    "%s: cannot open table %s: %s%s", dir,
-				    table_names[t], mdb_strerror(mrc),
-				    store_mdb_rc(mrc) == STORE_ECORRUPT
-					? " (the data file is damaged)"
-					: "");
+			errmsg_set(errmsg, errcap,
+				   "%s: cannot open table %s: %s%s", dir,
+				   table_names[t], mdb_strerror(mrc),
+				   store_mdb_rc(mrc) == STORE_ECORRUPT
+				       ? " (the data file is damaged)"
+				       : "");
 			rc = store_mdb_rc(mrc);
 			goto err_after_txn_begin;
 		}
@@ -176,18 +161,18 @@ static int store_open_tables(struct store *s, const char *dir, char *errmsg,
 		rc = store_meta_get(txn, s->dbi[STORE_T_META],
 				    STORE_META_APPLIED, 8, &applied);
 	if (rc) {
-		open_errmsg(errmsg, errcap,
-			    "%s: meta table unreadable: %s (the data file is "
-			    "damaged)",
-			    dir, store_strerror(rc));
+		errmsg_set(errmsg, errcap,
+			   "%s: meta table unreadable: %s (the data file is "
+			   "damaged)",
+			   dir, store_strerror(rc));
 		goto err_after_txn_begin;
 	}
 	if (schema > STORE_SCHEMA_VERSION) {
-		open_errmsg(errmsg, errcap,
-			    "%s: data has schema version %llu, this build "
-			    "knows up to %d: upgrade wardd",
-			    dir, (unsigned long long)schema,
-			    STORE_SCHEMA_VERSION);
+		errmsg_set(errmsg, errcap,
+			   "%s: data has schema version %llu, this build "
+			   "knows up to %d: upgrade wardd",
+			   dir, (unsigned long long)schema,
+			   STORE_SCHEMA_VERSION);
 		rc = STORE_EVERSION;
 		goto err_after_txn_begin;
 	}
@@ -199,19 +184,19 @@ static int store_open_tables(struct store *s, const char *dir, char *errmsg,
 		    store_meta_put(txn, s->dbi[STORE_T_META], STORE_META_SCHEMA,
 				   4, STORE_SCHEMA_VERSION);
 		if (mrc) {
-			open_errmsg(errmsg, errcap, "%s: cannot write: %s%s",
-				    dir, mdb_strerror(mrc),
-				    store_mdb_rc(mrc) == STORE_ECORRUPT
-					? " (the data file is damaged)"
-					: "");
+			errmsg_set(errmsg, errcap, "%s: cannot write: %s%s",
+				   dir, mdb_strerror(mrc),
+				   store_mdb_rc(mrc) == STORE_ECORRUPT
+				       ? " (the data file is damaged)"
+				       : "");
 			rc = store_mdb_rc(mrc);
 			goto err_after_txn_begin;
 		}
 	}
 	mrc = mdb_txn_commit(txn);
 	if (mrc) {
-		open_errmsg(errmsg, errcap, "%s: cannot commit: %s", dir,
-			    mdb_strerror(mrc));
+		errmsg_set(errmsg, errcap, "%s: cannot commit: %s", dir,
+			   mdb_strerror(mrc));
 		return store_mdb_rc(mrc);
 	}
 	atomic_store(&s->applied, applied);
@@ -229,8 +214,8 @@ int store_env_load(struct store *s, char *errmsg, size_t errcap)
 
 	mrc = mdb_env_create(&s->env);
 	if (mrc) {
-		open_errmsg(errmsg, errcap, "cannot create environment: %s",
-			    mdb_strerror(mrc));
+		errmsg_set(errmsg, errcap, "cannot create environment: %s",
+			   mdb_strerror(mrc));
 		s->env = NULL;
 		return store_mdb_rc(mrc);
 	}
@@ -243,19 +228,19 @@ int store_env_load(struct store *s, char *errmsg, size_t errcap)
 	if (mrc) {
 		rc = store_mdb_rc(mrc);
 		if (rc == STORE_ECORRUPT)
-			open_errmsg(errmsg, errcap,
-				    "%s/data.mdb is not a valid store (%s): "
-				    "the data directory is damaged",
-				    s->dir, mdb_strerror(mrc));
+			errmsg_set(errmsg, errcap,
+				   "%s/data.mdb is not a valid store (%s): "
+				   "the data directory is damaged",
+				   s->dir, mdb_strerror(mrc));
 		else
-			open_errmsg(errmsg, errcap, "%s: cannot open: %s",
-				    s->dir, mdb_strerror(mrc));
+			errmsg_set(errmsg, errcap, "%s: cannot open: %s",
+				   s->dir, mdb_strerror(mrc));
 		goto err_after_env_create;
 	}
 	if (mdb_env_get_maxkeysize(s->env) < STORE_KEY_MAX) {
-		open_errmsg(errmsg, errcap,
-			    "LMDB was built with keys shorter than %d bytes",
-			    STORE_KEY_MAX);
+		errmsg_set(errmsg, errcap,
+			   "LMDB was built with keys shorter than %d bytes",
+			   STORE_KEY_MAX);
 		rc = STORE_EINVAL;
 		goto err_after_env_create;
 	}
@@ -289,10 +274,10 @@ int store_open_with(const char *dir, const struct store_options *o,
 	}
 	errmsg[0] = '\0';
 	if (map_size < STORE_MAP_SIZE_MIN || map_size > STORE_MAP_SIZE_MAX) {
-		open_errmsg(errmsg, errcap,
-			    "map size %zu MiB is outside %zu..%zu MiB",
-			    map_size >> 20, STORE_MAP_SIZE_MIN >> 20,
-			    STORE_MAP_SIZE_MAX >> 20);
+		errmsg_set(errmsg, errcap,
+			   "map size %zu MiB is outside %zu..%zu MiB",
+			   map_size >> 20, STORE_MAP_SIZE_MIN >> 20,
+			   STORE_MAP_SIZE_MAX >> 20);
 		return STORE_EINVAL;
 	}
 	/* Before this process maps the file: damage must give a message,
@@ -302,7 +287,7 @@ int store_open_with(const char *dir, const struct store_options *o,
 		return rc;
 	s = calloc(1, sizeof *s);
 	if (!s || !(s->dir = strdup(dir))) {
-		open_errmsg(errmsg, errcap, "out of memory");
+		errmsg_set(errmsg, errcap, "out of memory");
 		rc = STORE_ENOMEM;
 		goto err_after_alloc;
 	}

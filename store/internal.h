@@ -117,6 +117,16 @@ int store_env_load(struct store *s, char *errmsg, size_t errcap);
 int store_get_id(struct store_read *r, enum store_table t, uint64_t id,
 		 const void **val, size_t *vlen);
 
+/* The key of NAME in a table keyed by names (the bytes, no NUL): its
+ * length, or 0 if it cannot be a key (NULL, empty, STORE_NAME_MAX bytes or
+ * more). */
+size_t store_name_key_len(const char *name);
+/* Whether KEY (KLEN bytes) is the key of NAME. */
+int store_key_is(const void *key, size_t klen, const char *name);
+/* store_get under NAME's key: STORE_EINVAL if NAME cannot be a key. */
+int store_get_named(struct store_read *r, enum store_table t, const char *name,
+		    const void **val, size_t *vlen);
+
 /* Defines store_NAME_each(r, fn, arg) (declared in store.h): every record
  * of TABLE, decoded and checked against its key by NAME_from_kv (key, klen,
  * val, vlen, TYPE *out) and handed to the caller's store_NAME_fn. A record
@@ -144,6 +154,38 @@ int store_get_id(struct store_read *r, enum store_table t, uint64_t id,
                                                                                \
 		return store_each(r, table, NULL, 0, name##_each_cb, &e);      \
 	}
+
+/* Defines REC_from_kv, store_REC_get(r, name, out) and store_REC_each
+ * (declared in the table's header) for a TABLE keyed by name whose
+ * records of TYPE hold their own name (->name): a record must hold its
+ * key's, or it reads as STORE_ECORRUPT. */
+#define STORE_NAMED_RECORD(rec, table, type)                                   \
+	static int rec##_from_kv(const void *key, size_t klen,                 \
+				 const void *val, size_t vlen, type *out)      \
+	{                                                                      \
+		int rc = store_##rec##_decode(val, vlen, out);                 \
+                                                                               \
+		if (rc)                                                        \
+			return rc;                                             \
+		if (!store_key_is(key, klen, out->name)) {                     \
+			memset(out, 0, sizeof *out);                           \
+			return STORE_ECORRUPT;                                 \
+		}                                                              \
+		return STORE_OK;                                               \
+	}                                                                      \
+	int store_##rec##_get(struct store_read *r, const char *key,           \
+			      type *out)                                       \
+	{                                                                      \
+		const void *v;                                                 \
+		size_t n;                                                      \
+		int rc;                                                        \
+                                                                               \
+		memset(out, 0, sizeof *out);                                   \
+		if ((rc = store_get_named(r, table, key, &v, &n)))             \
+			return rc;                                             \
+		return rec##_from_kv(key, strlen(key), v, n, out);             \
+	}                                                                      \
+	STORE_EACH_RECORD(rec, table, type)
 
 /* Maps an LMDB return code to a store code: the "not an environment /
  * damaged pages" family to STORE_ECORRUPT, ENOMEM to STORE_ENOMEM, the

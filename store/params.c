@@ -7,12 +7,12 @@
  * its default.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "store/store.h"
 
@@ -113,20 +113,6 @@ const struct store_param_def *store_param_find(const char *name)
 	return NULL;
 }
 
-static void param_errmsg(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void param_errmsg(char *errmsg, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errmsg || errcap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errcap, fmt, ap);
-	va_end(ap);
-}
-
 /* Strict decimal: optional sign, 1..19 digits, nothing else (no spaces, no
  * hex, no "1e3"), so that one value has exactly one canonical form. */
 static int param_parse_int(const char *s, int64_t *out)
@@ -187,29 +173,29 @@ int store_param_check(const struct store_param_def *def, const char *value,
 	int b;
 
 	if (!def || !value) {
-		param_errmsg(errmsg, errcap, "no parameter or no value");
+		errmsg_set(errmsg, errcap, "no parameter or no value");
 		return STORE_EINVAL;
 	}
 	switch (def->type) {
 	case STORE_PARAM_INT:
 		if (param_parse_int(value, &v)) {
-			param_errmsg(errmsg, errcap,
-				     "%s: not a decimal integer", def->name);
+			errmsg_set(errmsg, errcap, "%s: not a decimal integer",
+				   def->name);
 			return STORE_EINVAL;
 		}
 		if (v < def->min || v > def->max) {
-			param_errmsg(errmsg, errcap,
-				     "%s: %lld is outside %lld..%lld",
-				     def->name, (long long)v,
-				     (long long)def->min, (long long)def->max);
+			errmsg_set(errmsg, errcap,
+				   "%s: %lld is outside %lld..%lld", def->name,
+				   (long long)v, (long long)def->min,
+				   (long long)def->max);
 			return STORE_EINVAL;
 		}
 		snprintf(num, sizeof num, "%lld", (long long)v);
 		return param_copy(num, out, outcap);
 	case STORE_PARAM_BOOL:
 		if (param_parse_bool(value, &b)) {
-			param_errmsg(errmsg, errcap,
-				     "%s: expected true or false", def->name);
+			errmsg_set(errmsg, errcap, "%s: expected true or false",
+				   def->name);
 			return STORE_EINVAL;
 		}
 		return param_copy(b ? "true" : "false", out, outcap);
@@ -218,11 +204,11 @@ int store_param_check(const struct store_param_def *def, const char *value,
 			if (strcasecmp(value, def->choices[i]) == 0)
 				return param_copy(def->choices[i], out, outcap);
 		}
-		param_errmsg(errmsg, errcap, "%s: not one of the choices",
-			     def->name);
+		errmsg_set(errmsg, errcap, "%s: not one of the choices",
+			   def->name);
 		return STORE_EINVAL;
 	}
-	param_errmsg(errmsg, errcap, "%s: unknown type", def->name);
+	errmsg_set(errmsg, errcap, "%s: unknown type", def->name);
 	return STORE_EINVAL;
 }
 

@@ -94,44 +94,8 @@ int store_presence_group_decode(const void *buf, size_t len,
 
 /* ---- reads ------------------------------------------------------------- */
 
-static size_t name_key_len(const char *name)
-{
-	size_t n = name ? strnlen(name, STORE_NAME_MAX) : 0;
-
-	return n == STORE_NAME_MAX ? 0 : n;
-}
-
-static int presence_group_from_kv(const void *key, size_t klen, const void *val,
-				  size_t vlen, struct store_presence_group *out)
-{
-	int rc = store_presence_group_decode(val, vlen, out);
-
-	if (rc)
-		return rc;
-	if (klen != strlen(out->name) || memcmp(key, out->name, klen) != 0) {
-		memset(out, 0, sizeof *out);
-		return STORE_ECORRUPT;
-	}
-	return STORE_OK;
-}
-
-int store_presence_group_get(struct store_read *r, const char *name,
-			     struct store_presence_group *out)
-{
-	size_t klen = name_key_len(name), n;
-	const void *v;
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	if (klen == 0)
-		return STORE_EINVAL;
-	if ((rc = store_get(r, STORE_T_PRESENCE_GROUPS, name, klen, &v, &n)))
-		return rc;
-	return presence_group_from_kv(name, klen, v, n, out);
-}
-
-STORE_EACH_RECORD(presence_group, STORE_T_PRESENCE_GROUPS,
-		  struct store_presence_group)
+STORE_NAMED_RECORD(presence_group, STORE_T_PRESENCE_GROUPS,
+		   struct store_presence_group)
 
 /* ---- commands ----------------------------------------------------------- */
 
@@ -139,7 +103,7 @@ int store_cmd_put_presence_group(struct store_cmd *c, enum store_op op,
 				 const struct store_presence_group *r)
 {
 	uint8_t val[STORE_RECORD_MAX];
-	size_t klen = name_key_len(r->name), n;
+	size_t klen = store_name_key_len(r->name), n;
 	int rc;
 
 	if (klen == 0 || (op != STORE_OP_PUT && op != STORE_OP_PUT_NEW))
@@ -152,7 +116,7 @@ int store_cmd_put_presence_group(struct store_cmd *c, enum store_op op,
 
 int store_cmd_del_presence_group(struct store_cmd *c, const char *name)
 {
-	size_t klen = name_key_len(name);
+	size_t klen = store_name_key_len(name);
 
 	if (klen == 0)
 		return STORE_EINVAL;

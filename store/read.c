@@ -81,6 +81,28 @@ int store_get_id(struct store_read *r, enum store_table t, uint64_t id,
 	return store_get(r, t, key, sizeof key, val, vlen);
 }
 
+size_t store_name_key_len(const char *name)
+{
+	size_t n = name ? strnlen(name, STORE_NAME_MAX) : 0;
+
+	return n == STORE_NAME_MAX ? 0 : n;
+}
+
+int store_key_is(const void *key, size_t klen, const char *name)
+{
+	return klen == strlen(name) && memcmp(key, name, klen) == 0;
+}
+
+int store_get_named(struct store_read *r, enum store_table t, const char *name,
+		    const void **val, size_t *vlen)
+{
+	size_t klen = store_name_key_len(name);
+
+	if (klen == 0)
+		return STORE_EINVAL;
+	return store_get(r, t, name, klen, val, vlen);
+}
+
 int store_each(struct store_read *r, enum store_table t, const void *start,
 	       size_t slen, store_each_fn fn, void *arg)
 {
@@ -185,17 +207,6 @@ int store_node_find(struct store_read *r, const char *name,
 	return rc ? rc : STORE_ENOTFOUND;
 }
 
-/* Names are keys of 1..STORE_NAME_MAX-1 bytes. */
-static int read_by_name(struct store_read *r, enum store_table t,
-			const char *name, const void **v, size_t *n)
-{
-	size_t klen = name ? strnlen(name, STORE_NAME_MAX) : 0;
-
-	if (klen == 0 || klen == STORE_NAME_MAX)
-		return STORE_EINVAL;
-	return store_get(r, t, name, klen, v, n);
-}
-
 int store_admin_get(struct store_read *r, const char *name,
 		    struct store_admin *out)
 {
@@ -204,7 +215,7 @@ int store_admin_get(struct store_read *r, const char *name,
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = read_by_name(r, STORE_T_ADMINS, name, &v, &n)))
+	if ((rc = store_get_named(r, STORE_T_ADMINS, name, &v, &n)))
 		return rc;
 	return store_admin_decode(v, n, out);
 }
@@ -217,7 +228,7 @@ int store_join_token_get(struct store_read *r, const char *node_name,
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = read_by_name(r, STORE_T_JOIN_TOKENS, node_name, &v, &n)))
+	if ((rc = store_get_named(r, STORE_T_JOIN_TOKENS, node_name, &v, &n)))
 		return rc;
 	return store_join_token_decode(v, n, out);
 }

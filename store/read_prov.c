@@ -12,19 +12,6 @@
 #include "store/internal.h"
 #include "store/prov.h"
 
-/* The key of NAME: its length, or 0 if it cannot be a key. */
-static size_t name_key_len(const char *name)
-{
-	size_t n = name ? strnlen(name, STORE_NAME_MAX) : 0;
-
-	return n == STORE_NAME_MAX ? 0 : n;
-}
-
-static int key_is(const void *key, size_t klen, const char *name)
-{
-	return klen == strlen(name) && memcmp(key, name, klen) == 0;
-}
-
 /* Copies a key into NAME (STORE_NAME_MAX); 0 if it does not fit. */
 static int key_to_name(const void *key, size_t klen, char *name)
 {
@@ -36,46 +23,18 @@ static int key_to_name(const void *key, size_t klen, char *name)
 	return 1;
 }
 
-/* Getter and iterator for a table whose records hold their own name. */
-#define NAMED_RECORD(fname, table, type)                                       \
-	static int fname##_from_kv(const void *key, size_t klen,               \
-				   const void *val, size_t vlen, type *out)    \
-	{                                                                      \
-		int rc = store_##fname##_decode(val, vlen, out);               \
-                                                                               \
-		if (rc)                                                        \
-			return rc;                                             \
-		if (!key_is(key, klen, out->name)) {                           \
-			memset(out, 0, sizeof *out);                           \
-			return STORE_ECORRUPT;                                 \
-		}                                                              \
-		return STORE_OK;                                               \
-	}                                                                      \
-	int store_##fname##_get(struct store_read *r, const char *name,        \
-				type *out)                                     \
-	{                                                                      \
-		size_t klen = name_key_len(name), n;                           \
-		const void *v;                                                 \
-		int rc;                                                        \
-                                                                               \
-		memset(out, 0, sizeof *out);                                   \
-		if (klen == 0)                                                 \
-			return STORE_EINVAL;                                   \
-		if ((rc = store_get(r, table, name, klen, &v, &n)))            \
-			return rc;                                             \
-		return fname##_from_kv(name, klen, v, n, out);                 \
-	}                                                                      \
-	STORE_EACH_RECORD(fname, table, type)
-
-NAMED_RECORD(phone_profile, STORE_T_PHONE_PROFILES, struct store_phone_profile)
-NAMED_RECORD(trunk_profile, STORE_T_TRUNK_PROFILES, struct store_trunk_profile)
-NAMED_RECORD(device, STORE_T_DEVICES, struct store_device)
-NAMED_RECORD(user, STORE_T_USERS, struct store_user)
-NAMED_RECORD(realm, STORE_T_REALMS, struct store_realm)
-NAMED_RECORD(node_group, STORE_T_NODE_GROUPS, struct store_node_group)
-NAMED_RECORD(partition, STORE_T_PARTITIONS, struct store_partition)
-NAMED_RECORD(css, STORE_T_CSS, struct store_css)
-NAMED_RECORD(route_pattern, STORE_T_ROUTE_PATTERNS, struct store_route_pattern)
+STORE_NAMED_RECORD(phone_profile, STORE_T_PHONE_PROFILES,
+		   struct store_phone_profile)
+STORE_NAMED_RECORD(trunk_profile, STORE_T_TRUNK_PROFILES,
+		   struct store_trunk_profile)
+STORE_NAMED_RECORD(device, STORE_T_DEVICES, struct store_device)
+STORE_NAMED_RECORD(user, STORE_T_USERS, struct store_user)
+STORE_NAMED_RECORD(realm, STORE_T_REALMS, struct store_realm)
+STORE_NAMED_RECORD(node_group, STORE_T_NODE_GROUPS, struct store_node_group)
+STORE_NAMED_RECORD(partition, STORE_T_PARTITIONS, struct store_partition)
+STORE_NAMED_RECORD(css, STORE_T_CSS, struct store_css)
+STORE_NAMED_RECORD(route_pattern, STORE_T_ROUTE_PATTERNS,
+		   struct store_route_pattern)
 
 /* ---- records named by their key --------------------------------------- */
 
@@ -98,16 +57,14 @@ static int registration_from_kv(const void *key, size_t klen, const void *val,
 int store_registration_get(struct store_read *r, const char *device,
 			   struct store_registration *out)
 {
-	size_t klen = name_key_len(device), n;
 	const void *v;
+	size_t n;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (klen == 0)
-		return STORE_EINVAL;
-	if ((rc = store_get(r, STORE_T_REGISTRATIONS, device, klen, &v, &n)))
+	if ((rc = store_get_named(r, STORE_T_REGISTRATIONS, device, &v, &n)))
 		return rc;
-	return registration_from_kv(device, klen, v, n, out);
+	return registration_from_kv(device, strlen(device), v, n, out);
 }
 
 STORE_EACH_RECORD(registration, STORE_T_REGISTRATIONS,
@@ -116,18 +73,15 @@ STORE_EACH_RECORD(registration, STORE_T_REGISTRATIONS,
 static int device_cert_get(struct store_read *r, enum store_table t,
 			   const char *device, struct store_device_lsc *out)
 {
-	size_t klen = name_key_len(device), n;
 	const void *v;
+	size_t n;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (klen == 0)
-		return STORE_EINVAL;
-	if ((rc = store_get(r, t, device, klen, &v, &n)))
+	if ((rc = store_get_named(r, t, device, &v, &n)) ||
+	    (rc = store_device_lsc_decode(v, n, out)))
 		return rc;
-	if ((rc = store_device_lsc_decode(v, n, out)))
-		return rc;
-	memcpy(out->device, device, klen + 1);
+	strcpy(out->device, device);
 	return STORE_OK;
 }
 
@@ -146,18 +100,15 @@ int store_device_mic_get(struct store_read *r, const char *device,
 int store_secret_get(struct store_read *r, const char *name,
 		     struct store_secret *out)
 {
-	size_t klen = name_key_len(name), n;
 	const void *v;
+	size_t n;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (klen == 0)
-		return STORE_EINVAL;
-	if ((rc = store_get(r, STORE_T_SECRETS, name, klen, &v, &n)))
+	if ((rc = store_get_named(r, STORE_T_SECRETS, name, &v, &n)) ||
+	    (rc = store_secret_decode(v, n, out)))
 		return rc;
-	if ((rc = store_secret_decode(v, n, out)))
-		return rc;
-	memcpy(out->name, name, klen + 1);
+	strcpy(out->name, name);
 	return STORE_OK;
 }
 

@@ -236,6 +236,20 @@ int admin_http_status(int rc);
 int admin_op_refused_full(struct admin_op *op, int why);
 void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		      admin_step_fn step);
+/* Replies 200 {KEY: [...]}, the list VISIT (a store_each_fn whose ARG is
+ * that JSON array) makes of the records of TABLE. */
+void admin_op_reply_each(struct admin_op *op, enum store_table table,
+			 const char *key, store_each_fn visit);
+/* Keeps ANSWER (taken) in OP, as its ctx, until the command applied; OP
+ * holds no other ctx. */
+void admin_op_keep_answer(struct admin_op *op, json_t *answer);
+/* Replies STATUS with the answer kept. */
+void admin_op_reply_kept(struct admin_op *op, int status);
+/* Proposes CMD (freed here) as admin_op_propose, when RC, how building it
+ * went, is 0; else OP is answered 400 if the store refused a value
+ * (STORE_EINVAL), 500 otherwise: "building WHAT failed: <reason>". */
+void admin_op_propose_built(struct admin_op *op, struct store_cmd *cmd,
+			    int rc, const char *what, admin_step_fn step);
 /* Consensus calls with the same continuation (add, remove, transfer,
  * barrier): FN is called with the op's trampoline. */
 typedef int (*admin_consensus_call)(struct admin_op *op, consensus_cb cb);
@@ -276,12 +290,26 @@ int admin_node_by_fp(struct admin *a, const uint8_t fp[32],
  * is answered 403 "members only" and -1. For ROUTE_MEMBER handlers. */
 int admin_op_member(struct admin_op *op, struct store_node *out);
 
-/* Posts DOC (taken, freed here) to URI, a members-only route of the
- * leader, presenting this node's certificate. Admin thread only. 0: CB
- * runs once (OK 0 when the leader answered 200, else -1); -1: nothing sent
- * (no leader known, no consensus), CB will not run. */
+/* The leader's answer to a member's post: STATUS its HTTP status (200:
+ * taken), 0 when it could not be reached; BODY (LEN bytes) borrowed for
+ * the call. */
+typedef void (*admin_member_cb)(void *arg, int status, const char *body,
+				size_t len);
+/* Instead of the answer: the post was dropped unanswered (the admin is
+ * being freed). */
+typedef void (*admin_member_drop_fn)(void *arg);
+/* Posts DOC (taken, freed here) to URI (under 64 bytes), a members-only
+ * route of the leader, presenting this node's certificate; an answer other
+ * than 200 is logged. Admin thread only (member_post.c). 0: exactly one of
+ * CB and DROP (may be NULL: nothing to do) will run with ARG; -1: nothing
+ * sent (no leader known, no consensus), neither will run. */
 int admin_member_post(struct admin *a, const char *uri, json_t *doc,
-		      admin_relay_cb cb, void *arg);
+		      admin_member_cb cb, admin_member_drop_fn drop, void *arg);
+/* The same for a caller that needs only whether the leader took it: CB's
+ * OK 0 when it answered 200, else -1; CB does not run if the admin is
+ * freed first. */
+int admin_member_relay(struct admin *a, const char *uri, json_t *doc,
+		       admin_relay_cb cb, void *arg);
 
 /* ---- routes ----------------------------------------------------------- */
 

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "node/admin/admin_auth.h"
 #include "node/nodepki.h"
 #include "store/store.h"
@@ -180,6 +182,16 @@ int admin_req_parse_mode(const void *body, size_t len,
  * NUL-terminated text (transferred), NULL on no memory. */
 long admin_b64_decode_loose(const char *in, size_t n, uint8_t *out, size_t cap);
 char *admin_b64_encode_alloc(const uint8_t *in, size_t n);
+
+/* BODY (LEN bytes) as a JSON object, duplicate keys refused, into *ROOT
+ * (the caller decrefs, wiping any secret first): 0; 413 if larger than
+ * ADMIN_BODY_MAX, 400 if not JSON or not an object, ERRMSG saying why. */
+int admin_req_object(const void *body, size_t len, json_t **root, char *errmsg,
+		     size_t errcap);
+
+/* 1 if the N bytes of S hold no control character (below 0x20, or DEL):
+ * text a request may carry into a record or a log. */
+int admin_text_printable(const char *s, size_t n);
 
 /* Query string helpers. consistent: 1 if "consistent=1" (or "true") is
  * present. limit: N of "limit=N" clamped into [1, max], DEF when absent;

@@ -4,13 +4,14 @@
 #include "node/admin/admin_req.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+
+#include "common/errmsg.h"
 
 enum field_kind {
 	F_NAME,	    /* [A-Za-z0-9._-]{1,63} */
@@ -40,20 +41,7 @@ struct field {
 			length; F_ROLES_*: NODEPKI_ROLES lengths */
 };
 
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errcap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errcap, fmt, ap);
-	va_end(ap);
-}
-
-static int text_printable(const char *s, size_t n)
+int admin_text_printable(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -70,9 +58,9 @@ static int field_bytes(const struct field *f, const char *s, size_t n,
 
 	if (f->kind == F_CERT && memmem(s, n, "-----BEGIN", 10)) {
 		if (n > f->cap) {
-			set_err(errmsg, errcap,
-				"field \"%s\": more than %zu bytes", f->key,
-				f->cap);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\": more than %zu bytes", f->key,
+				   f->cap);
 			return 413;
 		}
 		memcpy(f->out, s, n);
@@ -81,19 +69,19 @@ static int field_bytes(const struct field *f, const char *s, size_t n,
 	}
 	got = admin_b64_decode_loose(s, n, f->out, f->cap);
 	if (got < 0 && n / 4 * 3 > f->cap + 3) {
-		set_err(errmsg, errcap,
-			"field \"%s\": more than %zu bytes once decoded",
-			f->key, f->cap);
+		errmsg_set(errmsg, errcap,
+			   "field \"%s\": more than %zu bytes once decoded",
+			   f->key, f->cap);
 		return 413;
 	}
 	if (got <= 0) {
-		set_err(errmsg, errcap,
-			f->kind == F_CERT
-			    ? "field \"%s\": neither PEM text nor base64 of "
-			      "DER"
-			    : "field \"%s\": expected base64 (standard "
-			      "alphabet, padded)",
-			f->key);
+		errmsg_set(errmsg, errcap,
+			   f->kind == F_CERT
+			       ? "field \"%s\": neither PEM text nor base64 of "
+				 "DER"
+			       : "field \"%s\": expected base64 (standard "
+				 "alphabet, padded)",
+			   f->key);
 		return 400;
 	}
 	*f->len = (size_t)got;
@@ -119,13 +107,14 @@ static int field_pem(const struct field *f, const char *s, size_t n,
 	static const char begin[] = "-----BEGIN CERTIFICATE-----";
 
 	if (n >= f->cap) {
-		set_err(errmsg, errcap, "field \"%s\": more than %zu bytes",
-			f->key, f->cap - 1);
+		errmsg_set(errmsg, errcap, "field \"%s\": more than %zu bytes",
+			   f->key, f->cap - 1);
 		return 413;
 	}
 	if (!text_pem(s, n) || !memmem(s, n, begin, sizeof begin - 1)) {
-		set_err(errmsg, errcap,
-			"field \"%s\": expected a certificate in PEM", f->key);
+		errmsg_set(errmsg, errcap,
+			   "field \"%s\": expected a certificate in PEM",
+			   f->key);
 		return 400;
 	}
 	memcpy(f->out, s, n);
@@ -149,9 +138,10 @@ static int field_store(const struct field *f, const char *s, size_t n,
 	case F_PASSWORD:
 		if (n < ADMIN_PASSWORD_MIN || n > ADMIN_PASSWORD_MAX ||
 		    memchr(s, '\0', n)) {
-			set_err(errmsg, errcap,
-				"field \"%s\": a password is %d to %d bytes",
-				f->key, ADMIN_PASSWORD_MIN, ADMIN_PASSWORD_MAX);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\": a password is %d to %d bytes",
+				   f->key, ADMIN_PASSWORD_MIN,
+				   ADMIN_PASSWORD_MAX);
 			return 400;
 		}
 		memcpy(f->out, s, n);
@@ -161,50 +151,53 @@ static int field_store(const struct field *f, const char *s, size_t n,
 	case F_SHA256:
 		if (n > 200 || memchr(s, '\0', n) ||
 		    admin_sha256_parse(s, f->out) != 0) {
-			set_err(errmsg, errcap,
-				"field \"%s\": expected sha256:<64 hex digits>",
-				f->key);
+			errmsg_set(
+			    errmsg, errcap,
+			    "field \"%s\": expected sha256:<64 hex digits>",
+			    f->key);
 			return 400;
 		}
 		return 0;
 	default:
 		break;
 	}
-	if (n >= f->cap || memchr(s, '\0', n) || !text_printable(s, n)) {
-		set_err(errmsg, errcap,
-			"field \"%s\": too long or not printable text", f->key);
+	if (n >= f->cap || memchr(s, '\0', n) || !admin_text_printable(s, n)) {
+		errmsg_set(errmsg, errcap,
+			   "field \"%s\": too long or not printable text",
+			   f->key);
 		return 400;
 	}
 	switch (f->kind) {
 	case F_NAME:
 		if (!admin_name_valid(s)) {
-			set_err(errmsg, errcap,
-				"field \"%s\": a name is 1-63 characters of "
-				"A-Z a-z 0-9 . _ -",
-				f->key);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\": a name is 1-63 characters of "
+				   "A-Z a-z 0-9 . _ -",
+				   f->key);
 			return 400;
 		}
 		break;
 	case F_SECRET:
 		if (n == 0) {
-			set_err(errmsg, errcap, "field \"%s\" is empty",
-				f->key);
+			errmsg_set(errmsg, errcap, "field \"%s\" is empty",
+				   f->key);
 			return 400;
 		}
 		break;
 	case F_ADDR:
 		if (!addr_valid(s, 0)) {
-			set_err(errmsg, errcap,
-				"field \"%s\": expected host:port", f->key);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\": expected host:port", f->key);
 			return 400;
 		}
 		break;
 	case F_HOST:
 		if (addr_split(s, ADDR_PORT_OPTIONAL, host, sizeof host,
 			       &port) != 0) {
-			set_err(errmsg, errcap,
-				"field \"%s\": expected a host name or address",
-				f->key);
+			errmsg_set(
+			    errmsg, errcap,
+			    "field \"%s\": expected a host name or address",
+			    f->key);
 			return 400;
 		}
 		snprintf(f->out, f->cap, "%s", host);
@@ -234,14 +227,15 @@ static int field_roles(const struct field *f, json_t *obj, char *errmsg,
 	json_t *val;
 
 	if (!json_is_object(obj)) {
-		set_err(errmsg, errcap,
-			"field \"%s\" must be an object keyed by role", f->key);
+		errmsg_set(errmsg, errcap,
+			   "field \"%s\" must be an object keyed by role",
+			   f->key);
 		return 400;
 	}
 	json_object_foreach(obj, key, val)
 	{
 		if (role_index(key) < 0) {
-			set_err(
+			errmsg_set(
 			    errmsg, errcap,
 			    "field \"%s\": unknown role \"%.32s\" (a node's "
 			    "roles: https, callmanager, tftp, capf, ipsec, "
@@ -266,14 +260,14 @@ static int field_roles(const struct field *f, json_t *obj, char *errmsg,
 		snprintf(sub, sizeof sub, "%s.%s", f->key, role);
 		val = json_object_get(obj, role);
 		if (!val) {
-			set_err(errmsg, errcap,
-				"field \"%s\": the %s entry is missing", f->key,
-				role);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\": the %s entry is missing",
+				   f->key, role);
 			return 400;
 		}
 		if (!json_is_string(val)) {
-			set_err(errmsg, errcap, "field \"%s\" must be a string",
-				sub);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\" must be a string", sub);
 			return 400;
 		}
 		rc = field_store(&e, json_string_value(val),
@@ -300,39 +294,50 @@ static void json_wipe(json_t *obj)
 	}
 }
 
+int admin_req_object(const void *body, size_t len, json_t **root, char *errmsg,
+		     size_t errcap)
+{
+	json_error_t jerr;
+
+	*root = NULL;
+	if (len > ADMIN_BODY_MAX) {
+		errmsg_set(errmsg, errcap, "body larger than %u bytes",
+			   ADMIN_BODY_MAX);
+		return 413;
+	}
+	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*root) {
+		errmsg_set(errmsg, errcap,
+			   "malformed JSON at line %d column %d: %s", jerr.line,
+			   jerr.column, jerr.text);
+		return 400;
+	}
+	if (!json_is_object(*root)) {
+		errmsg_set(errmsg, errcap, "the body must be a JSON object");
+		json_decref(*root);
+		*root = NULL;
+		return 400;
+	}
+	return 0;
+}
+
 static int parse_fields(const void *body, size_t len, int empty_ok,
 			const struct field *fields, size_t nf, char *errmsg,
 			size_t errcap)
 {
-	json_error_t jerr;
 	json_t *root;
 	const char *key;
 	json_t *val;
 	int rc = 0;
 
-	if (len > ADMIN_BODY_MAX) {
-		set_err(errmsg, errcap, "body larger than %u bytes",
-			ADMIN_BODY_MAX);
-		return 413;
-	}
 	if (len == 0 && empty_ok)
 		return 0;
 	if (len == 0) {
-		set_err(errmsg, errcap, "a JSON object body is required");
+		errmsg_set(errmsg, errcap, "a JSON object body is required");
 		return 400;
 	}
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		set_err(errmsg, errcap,
-			"malformed JSON at line %d column %d: %s", jerr.line,
-			jerr.column, jerr.text);
-		return 400;
-	}
-	if (!json_is_object(root)) {
-		set_err(errmsg, errcap, "the body must be a JSON object");
-		rc = 400;
-		goto out;
-	}
+	if ((rc = admin_req_object(body, len, &root, errmsg, errcap)))
+		return rc;
 	json_object_foreach(root, key, val)
 	{
 		size_t i;
@@ -341,7 +346,8 @@ static int parse_fields(const void *body, size_t len, int empty_ok,
 			if (strcmp(fields[i].key, key) == 0)
 				break;
 		if (i == nf) {
-			set_err(errmsg, errcap, "unknown field \"%.64s\"", key);
+			errmsg_set(errmsg, errcap, "unknown field \"%.64s\"",
+				   key);
 			rc = 400;
 			goto out;
 		}
@@ -353,7 +359,8 @@ static int parse_fields(const void *body, size_t len, int empty_ok,
 		if (!val) {
 			if (!f->required)
 				continue;
-			set_err(errmsg, errcap, "missing field \"%s\"", f->key);
+			errmsg_set(errmsg, errcap, "missing field \"%s\"",
+				   f->key);
 			rc = 400;
 			goto out;
 		}
@@ -364,8 +371,8 @@ static int parse_fields(const void *body, size_t len, int empty_ok,
 			continue;
 		}
 		if (!json_is_string(val)) {
-			set_err(errmsg, errcap, "field \"%s\" must be a string",
-				f->key);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\" must be a string", f->key);
 			rc = 400;
 			goto out;
 		}
@@ -467,10 +474,10 @@ int admin_req_parse_join_certs(const void *body, size_t len,
 	memset(ask, 0, sizeof *ask);
 	rc = parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
 	if (rc == 0 && kex_len != PKI_X25519_LEN) {
-		set_err(errmsg, errcap,
-			"field \"kex\": expected an X25519 public key (%d "
-			"bytes) in base64",
-			PKI_X25519_LEN);
+		errmsg_set(errmsg, errcap,
+			   "field \"kex\": expected an X25519 public key (%d "
+			   "bytes) in base64",
+			   PKI_X25519_LEN);
 		rc = 400;
 	}
 	if (rc == 0)
@@ -555,7 +562,7 @@ int admin_req_parse_token(const void *body, size_t len,
 	memset(out, 0, sizeof *out);
 	rc = parse_fields(body, len, 0, f, NF(f), errmsg, errcap);
 	if (rc == 0 && !out->label[0]) {
-		set_err(errmsg, errcap, "field \"label\" is empty");
+		errmsg_set(errmsg, errcap, "field \"label\" is empty");
 		rc = 400;
 	}
 	return rc;

@@ -201,19 +201,12 @@ static void summary_written(struct admin_op *op, int rc)
 	admin_op_finish(op);
 }
 
-static void summary_sent(void *arg, int status, const char *body, size_t len,
-			 const char *err)
+static void summary_sent(void *arg, int status, const char *body, size_t len)
 {
-	struct admin_op *op = arg;
-
-	op->client = NULL; /* done: nothing to cancel */
 	if (status != 200)
 		log_warn(ADMIN_TAG,
-			 "failure summary not audited: the leader answered "
-			 "%d %.*s%s",
-			 status, (int)(len > 200 ? 200 : len), body ? body : "",
-			 err ? err : "");
-	admin_op_finish(op);
+			 "failure summary not audited: the leader answered %d",
+			 status);
 }
 
 /* The leader writes its summary in one command; a follower hands it to the
@@ -222,52 +215,38 @@ static void summary_sent(void *arg, int status, const char *body, size_t len,
 void admin_fail_flush(struct admin *a)
 {
 	struct summary s = {.a = a};
-	struct store_node leader;
-	struct admin_op *op;
-	char *body;
-	int lead;
+	struct admin_op *op = NULL;
+	int lead, sent = -1;
 
 	if (!a->gate || !admin_gate_pending(a->gate))
 		return;
 	if (a->ev_fail_summary)
 		evtimer_del(a->ev_fail_summary);
 	lead = a->consensus && admin_is_leader(a);
-	op = a->consensus ? admin_op_new(a, NULL) : NULL;
-	if (op && lead) {
+	if (lead && (op = admin_op_new(a, NULL))) {
 		snprintf(op->actor, sizeof op->actor, "node:%.40s",
 			 a->node_name);
-		s.cmd = admin_op_cmd(op);
-		if (!s.cmd)
-			op = NULL; /* answered and finished */
-	} else if (op && admin_leader_node(a, &leader) == 0) {
+		s.cmd = admin_op_cmd(op); /* NULL: OP answered and finished */
+	} else if (!lead && a->consensus) {
 		s.records = json_array();
 	}
 	admin_gate_summary(a->gate, a->limits.fail_summary_s, summary_emit, &s);
-	if (s.cmd && s.n) {
-		admin_op_propose(op, s.cmd, summary_written);
+	if (s.cmd) {
+		if (s.n)
+			admin_op_propose(op, s.cmd, summary_written);
+		else
+			admin_op_finish(op);
 		store_cmd_free(s.cmd);
 		return;
 	}
-	store_cmd_free(s.cmd);
-	body = NULL;
-	if (s.records && s.n) {
-		json_t *doc = json_pack("{s:O}", "records", s.records);
-
-		body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-		json_decref(doc);
-	}
+	if (s.records && s.n)
+		sent =
+		    admin_member_post(a, "/v1/audit/failures",
+				      json_pack("{s:O}", "records", s.records),
+				      summary_sent, NULL, NULL);
 	json_decref(s.records);
-	if (body &&
-	    admin_client_send(a, &leader, EVHTTP_REQ_POST, "/v1/audit/failures",
-			      NULL, NULL, body, strlen(body), 10000,
-			      summary_sent, op, &op->client) == 0) {
-		free(body);
-		return;
-	}
-	free(body);
-	if (s.n && !s.cmd)
+	if (s.n && sent != 0)
 		log_warn(ADMIN_TAG, "failure summary only logged: no leader");
-	admin_op_finish(op);
 }
 
 static void fail_summary(evutil_socket_t fd, short what, void *arg)

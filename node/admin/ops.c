@@ -291,6 +291,52 @@ void admin_op_propose(struct admin_op *op, struct store_cmd *cmd,
 		admin_op_fail(op, rc, "proposing the change");
 }
 
+void admin_op_reply_each(struct admin_op *op, enum store_table table,
+			 const char *key, store_each_fn visit)
+{
+	json_t *list;
+	struct store_read *r;
+
+	if (admin_op_read_begin(op, &r) != 0)
+		return;
+	list = json_array();
+	store_each(r, table, NULL, 0, visit, list);
+	store_read_end(r);
+	admin_op_reply(op, 200, json_pack("{s:o}", key, list));
+}
+
+static void answer_free(void *p)
+{
+	json_decref(p);
+}
+
+void admin_op_keep_answer(struct admin_op *op, json_t *answer)
+{
+	op->ctx = answer;
+	op->ctx_free = answer_free;
+}
+
+void admin_op_reply_kept(struct admin_op *op, int status)
+{
+	json_t *ans = op->ctx;
+
+	op->ctx = NULL;
+	op->ctx_free = NULL;
+	admin_op_reply(op, status, ans);
+}
+
+void admin_op_propose_built(struct admin_op *op, struct store_cmd *cmd, int rc,
+			    const char *what, admin_step_fn step)
+{
+	if (rc)
+		admin_op_error(op, rc == STORE_EINVAL ? 400 : 500,
+			       "building %s failed: %s", what,
+			       store_strerror(rc));
+	else
+		admin_op_propose(op, cmd, step);
+	store_cmd_free(cmd);
+}
+
 void admin_op_call(struct admin_op *op, admin_consensus_call fn,
 		   admin_step_fn step)
 {

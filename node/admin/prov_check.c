@@ -8,26 +8,15 @@
  * the set is wrapped at once and the password and set are wiped. A realm's
  * password is wrapped as is (ward must answer challenges with it).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "common/errmsg.h"
 #include "node/admin/admin_pki.h"
 #include "node/admin/prov_int.h"
 #include "pki/pki.h"
-
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errcap, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- reads ------------------------------------------------------------ */
 
@@ -329,12 +318,12 @@ static int presence_group_in_use(const char *name, struct store_read *r,
 	if (rc == 0)
 		rc = store_presence_group_each(r, group_has_rule, &s);
 	if (rc == 1) {
-		set_err(errmsg, errcap, "presence-group %s is in use by %s",
-			name, s.who);
+		errmsg_set(errmsg, errcap, "presence-group %s is in use by %s",
+			   name, s.who);
 		return 409;
 	}
 	if (rc) {
-		set_err(errmsg, errcap, "reading the users failed");
+		errmsg_set(errmsg, errcap, "reading the users failed");
 		return 500;
 	}
 	return 0;
@@ -350,12 +339,12 @@ int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
 
 	rc = plan_in_use(c, r, &ps);
 	if (rc == 1) {
-		set_err(errmsg, errcap, "%s %s is in use by %s %s", c->k->what,
-			name, ps.what, ps.who);
+		errmsg_set(errmsg, errcap, "%s %s is in use by %s %s",
+			   c->k->what, name, ps.what, ps.who);
 		return 409;
 	}
 	if (rc) {
-		set_err(errmsg, errcap, "reading the dial plan failed");
+		errmsg_set(errmsg, errcap, "reading the dial plan failed");
 		return 500;
 	}
 
@@ -379,8 +368,9 @@ int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
 	case PROV_SRST:
 		rc = store_phone_profile_each(r, profile_uses_srst, &s);
 		if (rc == 1) {
-			set_err(errmsg, errcap,
-				"srst %s is in use by profile %s", name, s.who);
+			errmsg_set(errmsg, errcap,
+				   "srst %s is in use by profile %s", name,
+				   s.who);
 			return 409;
 		}
 		break;
@@ -388,12 +378,12 @@ int prov_in_use(struct prov_ctx *c, struct store_read *r, char *errmsg,
 		break;
 	}
 	if (rc == 1) {
-		set_err(errmsg, errcap, "%s %s is in use by device %s",
-			c->k->what, name, s.who);
+		errmsg_set(errmsg, errcap, "%s %s is in use by device %s",
+			   c->k->what, name, s.who);
 		return 409;
 	}
 	if (rc) {
-		set_err(errmsg, errcap, "reading the devices failed");
+		errmsg_set(errmsg, errcap, "reading the devices failed");
 		return 500;
 	}
 	return 0;
@@ -477,16 +467,16 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 
 	if (d->kind == STORE_DEVICE_PHONE) {
 		if (store_phone_profile_get(r, d->profile, &pp) != 0) {
-			set_err(errmsg, errcap, "no profile \"%s\"",
-				d->profile);
+			errmsg_set(errmsg, errcap, "no profile \"%s\"",
+				   d->profile);
 			return 400;
 		}
 		if (store_device_check_phone_profile(d, &pp, errmsg, errcap))
 			return 400;
 	} else {
 		if (store_trunk_profile_get(r, d->profile, &tp) != 0) {
-			set_err(errmsg, errcap, "no trunk profile \"%s\"",
-				d->profile);
+			errmsg_set(errmsg, errcap, "no trunk profile \"%s\"",
+				   d->profile);
 			return 400;
 		}
 		if (store_device_check_trunk_profile(d, &tp, errmsg, errcap))
@@ -500,17 +490,18 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 			rc = STORE_ENOTFOUND;
 		OPENSSL_cleanse(&u, sizeof u);
 		if (rc) {
-			set_err(errmsg, errcap, "no %s \"%s\" for digest_user",
-				d->kind == STORE_DEVICE_PHONE
-				    ? "end user"
-				    : "application user",
-				d->digest_user);
+			errmsg_set(
+			    errmsg, errcap, "no %s \"%s\" for digest_user",
+			    d->kind == STORE_DEVICE_PHONE ? "end user"
+							  : "application user",
+			    d->digest_user);
 			return 400;
 		}
 	}
 	if (d->node_group[0] &&
 	    store_node_group_get(r, d->node_group, &g) != 0) {
-		set_err(errmsg, errcap, "no node group \"%s\"", d->node_group);
+		errmsg_set(errmsg, errcap, "no node group \"%s\"",
+			   d->node_group);
 		return 400;
 	}
 	if (c->verb == PROV_SET && c->old.device.kind == STORE_DEVICE_TRUNK &&
@@ -519,22 +510,23 @@ static int validate_device(struct prov_ctx *c, struct store_read *r,
 
 		/* A pattern routing to it would route calls to a phone. */
 		if (store_route_pattern_each(r, pattern_routes_to, &ps) == 1) {
-			set_err(errmsg, errcap,
-				"device %s is a trunk that route pattern %s "
-				"routes to",
-				d->name, ps.who);
+			errmsg_set(errmsg, errcap,
+				   "device %s is a trunk that route pattern %s "
+				   "routes to",
+				   d->name, ps.who);
 			return 409;
 		}
 	}
 	if (d->css[0] && store_css_get(r, d->css, &css) != 0) {
-		set_err(errmsg, errcap, "no css \"%s\"", d->css);
+		errmsg_set(errmsg, errcap, "no css \"%s\"", d->css);
 		return 400;
 	}
 	for (uint32_t i = 0; i < d->n_lines; i++) {
 		if (d->line_partitions[i][0] &&
 		    store_partition_get(r, d->line_partitions[i], &part) != 0) {
-			set_err(errmsg, errcap, "line %s: no partition \"%s\"",
-				d->lines[i], d->line_partitions[i]);
+			errmsg_set(errmsg, errcap,
+				   "line %s: no partition \"%s\"", d->lines[i],
+				   d->line_partitions[i]);
 			return 400;
 		}
 	}
@@ -552,8 +544,8 @@ static int validate_css(struct prov_ctx *c, struct store_read *r, char *errmsg,
 
 	for (uint32_t i = 0; i < css->n_partitions; i++) {
 		if (store_partition_get(r, css->partitions[i], &p) != 0) {
-			set_err(errmsg, errcap, "no partition \"%s\"",
-				css->partitions[i]);
+			errmsg_set(errmsg, errcap, "no partition \"%s\"",
+				   css->partitions[i]);
 			return 400;
 		}
 	}
@@ -569,23 +561,25 @@ static int validate_route_pattern(struct prov_ctx *c, struct store_read *r,
 	struct store_device dev;
 
 	if (rp->partition[0] && store_partition_get(r, rp->partition, &p)) {
-		set_err(errmsg, errcap, "no partition \"%s\"", rp->partition);
+		errmsg_set(errmsg, errcap, "no partition \"%s\"",
+			   rp->partition);
 		return 400;
 	}
 	if (rp->action == STORE_ROUTE_TO_TRUNK &&
 	    (store_device_get(r, rp->trunk, &dev) != 0 ||
 	     dev.kind != STORE_DEVICE_TRUNK)) {
-		set_err(errmsg, errcap, "no trunk \"%s\"", rp->trunk);
+		errmsg_set(errmsg, errcap, "no trunk \"%s\"", rp->trunk);
 		return 400;
 	}
 	if (store_route_pattern_find(r, rp->partition, rp->pattern, other) ==
 		0 &&
 	    strcmp(other, rp->name) != 0) {
-		set_err(errmsg, errcap,
-			"route pattern %s already has pattern %s in %s%s",
-			other, rp->pattern,
-			rp->partition[0] ? "partition " : "the none-partition",
-			rp->partition);
+		errmsg_set(errmsg, errcap,
+			   "route pattern %s already has pattern %s in %s%s",
+			   other, rp->pattern,
+			   rp->partition[0] ? "partition "
+					    : "the none-partition",
+			   rp->partition);
 		return 409;
 	}
 	return 0;
@@ -603,22 +597,22 @@ static int validate_group(struct prov_ctx *c, struct store_read *r,
 	memset(g->nodes, 0, sizeof g->nodes);
 	for (unsigned i = 0; i < c->x.n_nodes; i++) {
 		if (store_node_find(r, c->x.nodes[i], &n) != 0) {
-			set_err(errmsg, errcap, "no node \"%s\"",
-				c->x.nodes[i]);
+			errmsg_set(errmsg, errcap, "no node \"%s\"",
+				   c->x.nodes[i]);
 			return 400;
 		}
 		for (unsigned j = 0; j < g->n_nodes; j++) {
 			if (g->nodes[j] == n.id) {
-				set_err(errmsg, errcap,
-					"node %s is listed twice", n.name);
+				errmsg_set(errmsg, errcap,
+					   "node %s is listed twice", n.name);
 				return 400;
 			}
 		}
 		g->nodes[g->n_nodes++] = n.id;
 	}
 	if (g->n_nodes == 0) {
-		set_err(errmsg, errcap, "a node group lists 1 to %d nodes",
-			STORE_GROUP_NODES_MAX);
+		errmsg_set(errmsg, errcap, "a node group lists 1 to %d nodes",
+			   STORE_GROUP_NODES_MAX);
 		return 400;
 	}
 	return 0;
@@ -637,7 +631,7 @@ static int wrap_secret(struct admin *a, struct store_read *r, const char *table,
 	int rc = -1;
 
 	if (store_cluster_get(r, &cl) != 0) {
-		set_err(errmsg, errcap, "the cluster record is unreadable");
+		errmsg_set(errmsg, errcap, "the cluster record is unreadable");
 		return 500;
 	}
 	if (admin_pki_kek_acquire(a, &cl, errmsg, errcap) != 0)
@@ -650,7 +644,7 @@ static int wrap_secret(struct admin *a, struct store_read *r, const char *table,
 		memcpy(kek_id, cl.kek_id, 8);
 		rc = 0;
 	} else {
-		set_err(errmsg, errcap, "wrapping the credentials failed");
+		errmsg_set(errmsg, errcap, "wrapping the credentials failed");
 	}
 	free(w);
 	keystore_kek_release(a->ks);
@@ -668,15 +662,15 @@ static int validate_user(struct admin *a, struct prov_ctx *c,
 
 	if (u->presence_group[0] &&
 	    store_presence_group_get(r, u->presence_group, &pg) != 0) {
-		set_err(errmsg, errcap, "no presence group \"%s\"",
-			u->presence_group);
+		errmsg_set(errmsg, errcap, "no presence group \"%s\"",
+			   u->presence_group);
 		return 400;
 	}
 	/* Phones live in the cluster's realm; its default is the
 	 * cluster's name. */
 	if (!u->realm[0]) {
 		if (store_cluster_get(r, &cl) != 0) {
-			set_err(errmsg, errcap, "cluster record unreadable");
+			errmsg_set(errmsg, errcap, "cluster record unreadable");
 			return 500;
 		}
 		snprintf(u->realm, sizeof u->realm, "%s", cl.name);
@@ -685,15 +679,16 @@ static int validate_user(struct admin *a, struct prov_ctx *c,
 		/* The HA1 values hash the realm: they cannot follow it. */
 		if (c->verb == PROV_SET && u->ha1_len &&
 		    strcmp(u->realm, c->old.user.realm) != 0) {
-			set_err(errmsg, errcap,
-				"changing the realm of %s needs its password",
-				u->name);
+			errmsg_set(
+			    errmsg, errcap,
+			    "changing the realm of %s needs its password",
+			    u->name);
 			return 400;
 		}
 		return 0;
 	}
 	if (store_ha1_compute(u->name, u->realm, c->x.password, ha1) != 0) {
-		set_err(errmsg, errcap, "computing the digest failed");
+		errmsg_set(errmsg, errcap, "computing the digest failed");
 		return 500;
 	}
 	status =
@@ -709,19 +704,21 @@ static int validate_realm(struct admin *a, struct prov_ctx *c,
 	struct store_realm *m = &c->rec.realm;
 
 	if (!m->user[0]) {
-		set_err(errmsg, errcap, "missing field \"user\"");
+		errmsg_set(errmsg, errcap, "missing field \"user\"");
 		return 400;
 	}
 	if (!c->x.has_password) {
 		if (c->verb == PROV_ADD) {
-			set_err(errmsg, errcap, "missing field \"password\"");
+			errmsg_set(errmsg, errcap,
+				   "missing field \"password\"");
 			return 400;
 		}
 		return 0;
 	}
 	if (c->x.password_len > STORE_PASSWORD_MAX) {
-		set_err(errmsg, errcap, "a realm password has at most %d bytes",
-			STORE_PASSWORD_MAX);
+		errmsg_set(errmsg, errcap,
+			   "a realm password has at most %d bytes",
+			   STORE_PASSWORD_MAX);
 		return 400;
 	}
 	return wrap_secret(a, r, "realms", m->name, c->x.password,
@@ -736,15 +733,15 @@ static int validate_profile_srst(struct prov_ctx *c, struct store_read *r,
 	struct store_srst s;
 
 	if (name[0] && store_srst_get(r, name, &s) != 0) {
-		set_err(errmsg, errcap, "no SRST reference \"%s\"", name);
+		errmsg_set(errmsg, errcap, "no SRST reference \"%s\"", name);
 		return 400;
 	}
 	return 0;
 }
 
 /* The certificate, when named, is an SRST trust entry. */
-static int validate_srst(struct prov_ctx *c, struct store_read *r,
-			 char *errmsg, size_t errcap)
+static int validate_srst(struct prov_ctx *c, struct store_read *r, char *errmsg,
+			 size_t errcap)
 {
 	const char *name = c->rec.srst.certificate;
 	struct store_trust t;
@@ -752,16 +749,16 @@ static int validate_srst(struct prov_ctx *c, struct store_read *r,
 	if (!name[0])
 		return 0;
 	if (store_trust_get(r, name, &t) != 0) {
-		set_err(errmsg, errcap,
-			"no trust entry \"%s\" (wardctl cert import "
-			"--category srst)",
-			name);
+		errmsg_set(errmsg, errcap,
+			   "no trust entry \"%s\" (wardctl cert import "
+			   "--category srst)",
+			   name);
 		return 400;
 	}
 	if (t.category != STORE_TRUST_SRST) {
-		set_err(errmsg, errcap,
-			"trust entry %s is of category %s, not srst", name,
-			store_trust_category_name(t.category));
+		errmsg_set(errmsg, errcap,
+			   "trust entry %s is of category %s, not srst", name,
+			   store_trust_category_name(t.category));
 		return 400;
 	}
 	return 0;
@@ -779,8 +776,8 @@ static int validate_presence_group(struct prov_ctx *c, struct store_read *r,
 			continue;
 		if (store_presence_group_get(r, g->rules[i].group, &other) !=
 		    0) {
-			set_err(errmsg, errcap, "no presence group \"%s\"",
-				g->rules[i].group);
+			errmsg_set(errmsg, errcap, "no presence group \"%s\"",
+				   g->rules[i].group);
 			return 400;
 		}
 	}
@@ -855,7 +852,7 @@ int prov_validate(struct admin *a, struct prov_ctx *c, struct store_read *r,
 	case PROV_TRUNK_PROFILE:
 		if (c->verb == PROV_SET &&
 		    store_device_each(r, device_suits, &s) == 1) {
-			set_err(errmsg, errcap, "%s", s.why);
+			errmsg_set(errmsg, errcap, "%s", s.why);
 			return 400;
 		}
 		if (c->k->id == PROV_PHONE_PROFILE) {

@@ -3,13 +3,13 @@
 #include "node/admin/prov_req.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "common/errmsg.h"
 #include "node/admin/admin_req.h"
 #include "store/dialplan.h"
 
@@ -384,28 +384,6 @@ void prov_rec_init(const struct prov_kind *k, union prov_rec *rec,
 
 /* ---- parsing ---------------------------------------------------------- */
 
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errcap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, errcap, fmt, ap);
-	va_end(ap);
-}
-
-static int printable(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 static int name_index(const struct prov_field *f, const char *s)
 {
 	for (unsigned i = 0; i < f->n_names; i++) {
@@ -434,30 +412,30 @@ static int field_string(const struct prov_field *f, json_t *v, char *out,
 	size_t n;
 
 	if (!json_is_string(v)) {
-		set_err(errmsg, errcap, "field \"%s\" must be a string",
-			f->key);
+		errmsg_set(errmsg, errcap, "field \"%s\" must be a string",
+			   f->key);
 		return 400;
 	}
 	s = json_string_value(v);
 	n = json_string_length(v);
-	if (n >= f->cap || strlen(s) != n || !printable(s, n)) {
-		set_err(errmsg, errcap,
-			"field \"%s\": at most %zu printable characters",
-			f->key, f->cap - 1);
+	if (n >= f->cap || strlen(s) != n || !admin_text_printable(s, n)) {
+		errmsg_set(errmsg, errcap,
+			   "field \"%s\": at most %zu printable characters",
+			   f->key, f->cap - 1);
 		return 400;
 	}
 	if ((f->type == PF_NAME || (f->type == PF_NAME_OPT && n > 0)) &&
 	    !store_prov_name_valid(s)) {
-		set_err(errmsg, errcap,
-			"field \"%s\": a name is 1-63 characters of A-Z a-z "
-			"0-9 . _ - (not starting with . or -)",
-			f->key);
+		errmsg_set(errmsg, errcap,
+			   "field \"%s\": a name is 1-63 characters of A-Z a-z "
+			   "0-9 . _ - (not starting with . or -)",
+			   f->key);
 		return 400;
 	}
 	if ((f->type == PF_HOST) && (n == 0 || strpbrk(s, " \t\"\\"))) {
-		set_err(errmsg, errcap,
-			"field \"%s\": not empty, without spaces or quotes",
-			f->key);
+		errmsg_set(errmsg, errcap,
+			   "field \"%s\": not empty, without spaces or quotes",
+			   f->key);
 		return 400;
 	}
 	memcpy(out, s, n + 1);
@@ -471,17 +449,18 @@ static int field_array_of_strings(const struct prov_field *f, json_t *v,
 	json_t *e;
 
 	if (!json_is_array(v) || json_array_size(v) > max) {
-		set_err(errmsg, errcap,
-			"field \"%s\" must be an array of at most %zu strings",
-			f->key, max);
+		errmsg_set(
+		    errmsg, errcap,
+		    "field \"%s\" must be an array of at most %zu strings",
+		    f->key, max);
 		return 400;
 	}
 	json_array_foreach(v, i, e)
 	{
 		if (!json_is_string(e)) {
-			set_err(errmsg, errcap,
-				"field \"%s\" must be an array of strings",
-				f->key);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\" must be an array of strings",
+				   f->key);
 			return 400;
 		}
 	}
@@ -513,22 +492,24 @@ static int rules_apply(const struct prov_field *f, json_t *v,
 		const char *s = json_string_value(e);
 
 		if (!store_prov_name_valid(s)) {
-			set_err(errmsg, errcap,
-				"field \"%s\": \"%.40s\" is not a group name",
-				f->key, s);
+			errmsg_set(
+			    errmsg, errcap,
+			    "field \"%s\": \"%.40s\" is not a group name",
+			    f->key, s);
 			return 400;
 		}
 		for (uint32_t j = 0; j < n; j++) {
 			if (strcmp(keep[j].group, s) == 0) {
-				set_err(errmsg, errcap,
-					"group %s has more than one rule", s);
+				errmsg_set(errmsg, errcap,
+					   "group %s has more than one rule",
+					   s);
 				return 400;
 			}
 		}
 		if (n == STORE_PRESENCE_RULES_MAX) {
-			set_err(errmsg, errcap,
-				"a presence group has at most %d rules",
-				STORE_PRESENCE_RULES_MAX);
+			errmsg_set(errmsg, errcap,
+				   "a presence group has at most %d rules",
+				   STORE_PRESENCE_RULES_MAX);
 			return 400;
 		}
 		memset(&keep[n], 0, sizeof keep[n]);
@@ -565,8 +546,8 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 			return rc;
 		if (dialplan_pattern_check((char *)rec + f->off, why,
 					   sizeof why) != 0) {
-			set_err(errmsg, errcap, "field \"%s\": %s", f->key,
-				why);
+			errmsg_set(errmsg, errcap, "field \"%s\": %s", f->key,
+				   why);
 			return 400;
 		}
 		return 0;
@@ -584,16 +565,18 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 			const char *p = json_string_value(e);
 
 			if (!store_prov_name_valid(p)) {
-				set_err(errmsg, errcap,
-					"partition \"%.40s\": a name is 1-63 "
-					"characters of A-Z a-z 0-9 . _ -",
-					p);
+				errmsg_set(
+				    errmsg, errcap,
+				    "partition \"%.40s\": a name is 1-63 "
+				    "characters of A-Z a-z 0-9 . _ -",
+				    p);
 				return 400;
 			}
 			for (uint32_t j = 0; j < c->n_partitions; j++) {
 				if (strcmp(c->partitions[j], p) == 0) {
-					set_err(errmsg, errcap,
-						"partition %s listed twice", p);
+					errmsg_set(errmsg, errcap,
+						   "partition %s listed twice",
+						   p);
 					return 400;
 				}
 			}
@@ -608,8 +591,9 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 		/* It goes into challenges as realm="...": no quoting. */
 		if (rc == 0 && (((char *)rec + f->off)[0] == '\0' ||
 				strpbrk((char *)rec + f->off, "\"\\"))) {
-			set_err(errmsg, errcap,
-				"field \"realm\": not empty, without \" or \\");
+			errmsg_set(
+			    errmsg, errcap,
+			    "field \"realm\": not empty, without \" or \\");
 			return 400;
 		}
 		return rc;
@@ -617,16 +601,17 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 		if (!json_is_string(v) ||
 		    (idx = name_index(f, json_string_value(v))) < 0) {
 			list_names(f, choices, sizeof choices);
-			set_err(errmsg, errcap, "field \"%s\": one of %s",
-				f->key, choices);
+			errmsg_set(errmsg, errcap, "field \"%s\": one of %s",
+				   f->key, choices);
 			return 400;
 		}
 		*u = (uint32_t)idx;
 		return 0;
 	case PF_FLAG:
 		if (!json_is_boolean(v)) {
-			set_err(errmsg, errcap,
-				"field \"%s\" must be true or false", f->key);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\" must be true or false",
+				   f->key);
 			return 400;
 		}
 		if (json_is_true(v))
@@ -638,9 +623,9 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 		if (!json_is_integer(v) ||
 		    (iv = json_integer_value(v)) < (json_int_t)f->min ||
 		    iv > (json_int_t)f->max) {
-			set_err(errmsg, errcap,
-				"field \"%s\": an integer in %u..%u", f->key,
-				f->min, f->max);
+			errmsg_set(errmsg, errcap,
+				   "field \"%s\": an integer in %u..%u", f->key,
+				   f->min, f->max);
 			return 400;
 		}
 		*u = (uint32_t)iv;
@@ -654,10 +639,11 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 			idx = name_index(f, json_string_value(e));
 			if (idx < 0) {
 				list_names(f, choices, sizeof choices);
-				set_err(errmsg, errcap,
-					"field \"%s\": \"%.40s\" is not one "
-					"of %s",
-					f->key, json_string_value(e), choices);
+				errmsg_set(errmsg, errcap,
+					   "field \"%s\": \"%.40s\" is not one "
+					   "of %s",
+					   f->key, json_string_value(e),
+					   choices);
 				return 400;
 			}
 			*u |= 1u << idx;
@@ -681,9 +667,9 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 
 			if (json_string_length(e) >= sizeof dn ||
 			    strlen(s) != json_string_length(e)) {
-				set_err(errmsg, errcap,
-					"line \"%.40s\": DN or DN@PARTITION",
-					s);
+				errmsg_set(errmsg, errcap,
+					   "line \"%.40s\": DN or DN@PARTITION",
+					   s);
 				return 400;
 			}
 			memcpy(dn, s, json_string_length(e) + 1);
@@ -691,25 +677,26 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 				*at = '\0';
 				part = at + 1;
 				if (!store_prov_name_valid(part)) {
-					set_err(errmsg, errcap,
-						"line \"%.40s\": the partition "
-						"after @ is a name (A-Z a-z "
-						"0-9 . _ -)",
-						s);
+					errmsg_set(
+					    errmsg, errcap,
+					    "line \"%.40s\": the partition "
+					    "after @ is a name (A-Z a-z "
+					    "0-9 . _ -)",
+					    s);
 					return 400;
 				}
 			}
 			if (!store_dn_valid(dn)) {
-				set_err(errmsg, errcap,
-					"line \"%.40s\": a directory number "
-					"is 1-31 of 0-9 * # +",
-					dn);
+				errmsg_set(errmsg, errcap,
+					   "line \"%.40s\": a directory number "
+					   "is 1-31 of 0-9 * # +",
+					   dn);
 				return 400;
 			}
 			for (uint32_t j = 0; j < d->n_lines; j++) {
 				if (strcmp(d->lines[j], dn) == 0) {
-					set_err(errmsg, errcap,
-						"line %s given twice", dn);
+					errmsg_set(errmsg, errcap,
+						   "line %s given twice", dn);
 					return 400;
 				}
 			}
@@ -731,10 +718,11 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 			const char *s = json_string_value(e);
 
 			if (!admin_name_valid(s)) {
-				set_err(errmsg, errcap,
-					"field \"nodes\": \"%.40s\" is not a "
-					"node name",
-					s);
+				errmsg_set(
+				    errmsg, errcap,
+				    "field \"nodes\": \"%.40s\" is not a "
+				    "node name",
+				    s);
 				return 400;
 			}
 			snprintf(x->nodes[x->n_nodes++], ADMIN_NAME_MAX + 1,
@@ -749,9 +737,9 @@ static int field_apply(const struct prov_field *f, json_t *v, uint8_t *rec,
 		    json_string_length(v) < ADMIN_PASSWORD_MIN ||
 		    json_string_length(v) > ADMIN_PASSWORD_MAX ||
 		    strlen(json_string_value(v)) != json_string_length(v)) {
-			set_err(errmsg, errcap,
-				"field \"password\": %d to %d bytes",
-				ADMIN_PASSWORD_MIN, ADMIN_PASSWORD_MAX);
+			errmsg_set(errmsg, errcap,
+				   "field \"password\": %d to %d bytes",
+				   ADMIN_PASSWORD_MIN, ADMIN_PASSWORD_MAX);
 			return 400;
 		}
 		x->password_len = json_string_length(v);
@@ -778,32 +766,16 @@ int prov_req_apply(const struct prov_kind *k, const void *body, size_t len,
 		   char *errmsg, size_t errcap)
 {
 	char was[STORE_NAME_MAX];
-	json_error_t jerr;
 	const char *key;
 	json_t *root, *v;
 	int rc = 0;
 
 	memset(extra, 0, sizeof *extra);
-	if (len > ADMIN_BODY_MAX) {
-		set_err(errmsg, errcap, "body larger than %u bytes",
-			ADMIN_BODY_MAX);
-		return 413;
-	}
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		set_err(errmsg, errcap,
-			"malformed JSON at line %d column %d: %s", jerr.line,
-			jerr.column, jerr.text);
-		return 400;
-	}
-	if (!json_is_object(root)) {
-		set_err(errmsg, errcap, "the body must be a JSON object");
-		rc = 400;
-		goto out;
-	}
+	if ((rc = admin_req_object(body, len, &root, errmsg, errcap)))
+		return rc;
 	snprintf(was, sizeof was, "%s", prov_rec_name(k, rec));
 	if (creating && !json_object_get(root, "name")) {
-		set_err(errmsg, errcap, "missing field \"name\"");
+		errmsg_set(errmsg, errcap, "missing field \"name\"");
 		rc = 400;
 		goto out;
 	}
@@ -816,7 +788,8 @@ int prov_req_apply(const struct prov_kind *k, const void *body, size_t len,
 				break;
 		}
 		if (i == k->n_fields) {
-			set_err(errmsg, errcap, "unknown field \"%.64s\"", key);
+			errmsg_set(errmsg, errcap, "unknown field \"%.64s\"",
+				   key);
 			rc = 400;
 			goto out;
 		}
@@ -826,7 +799,7 @@ int prov_req_apply(const struct prov_kind *k, const void *body, size_t len,
 			goto out;
 	}
 	if (!creating && strcmp(was, prov_rec_name(k, rec)) != 0) {
-		set_err(errmsg, errcap, "a %s cannot be renamed", k->what);
+		errmsg_set(errmsg, errcap, "a %s cannot be renamed", k->what);
 		rc = 400;
 	}
 out:
@@ -1018,51 +991,53 @@ int prov_rec_check(const struct prov_kind *k, const union prov_rec *rec,
 	case PROV_TRUNK_PROFILE:
 		if (rec->trunk_profile.out_transport ==
 		    STORE_TRANSPORT_TCP_UDP) {
-			set_err(errmsg, errcap,
-				"outgoing_transport: one of tcp, udp, tls");
+			errmsg_set(errmsg, errcap,
+				   "outgoing_transport: one of tcp, udp, tls");
 			return 400;
 		}
 		break;
 	case PROV_DEVICE:
 		if (d->kind == STORE_DEVICE_PHONE &&
 		    !store_phone_name_valid(d->name)) {
-			set_err(errmsg, errcap,
-				"device \"%s\": a phone's name is SEP and its "
-				"MAC address as 12 upper-case hex digits",
-				d->name);
+			errmsg_set(
+			    errmsg, errcap,
+			    "device \"%s\": a phone's name is SEP and its "
+			    "MAC address as 12 upper-case hex digits",
+			    d->name);
 			return 400;
 		}
 		if (d->kind == STORE_DEVICE_PHONE &&
 		    (d->peer_host[0] || d->peer_port)) {
-			set_err(errmsg, errcap,
-				"peer_host and peer_port are for trunks");
+			errmsg_set(errmsg, errcap,
+				   "peer_host and peer_port are for trunks");
 			return 400;
 		}
 		if (d->kind == STORE_DEVICE_TRUNK &&
 		    (!d->peer_host[0] || strpbrk(d->peer_host, " \t\"\\") ||
 		     d->peer_port == 0)) {
-			set_err(errmsg, errcap,
-				"a trunk needs peer_host and peer_port");
+			errmsg_set(errmsg, errcap,
+				   "a trunk needs peer_host and peer_port");
 			return 400;
 		}
 		break;
 	case PROV_ROUTE_PATTERN:
 		if (!rec->route_pattern.pattern[0]) {
-			set_err(errmsg, errcap, "missing field \"pattern\"");
+			errmsg_set(errmsg, errcap, "missing field \"pattern\"");
 			return 400;
 		}
 		if (rec->route_pattern.action == STORE_ROUTE_TO_TRUNK &&
 		    !rec->route_pattern.trunk[0]) {
-			set_err(errmsg, errcap,
-				"a route pattern with action route names its "
-				"trunk");
+			errmsg_set(
+			    errmsg, errcap,
+			    "a route pattern with action route names its "
+			    "trunk");
 			return 400;
 		}
 		if (rec->route_pattern.action == STORE_ROUTE_BLOCK &&
 		    rec->route_pattern.trunk[0]) {
-			set_err(errmsg, errcap,
-				"a blocking pattern names no trunk (give "
-				"\"trunk\": \"\")");
+			errmsg_set(errmsg, errcap,
+				   "a blocking pattern names no trunk (give "
+				   "\"trunk\": \"\")");
 			return 400;
 		}
 		break;
@@ -1071,24 +1046,25 @@ int prov_rec_check(const struct prov_kind *k, const union prov_rec *rec,
 		 * names are resolved to ids. */
 		if (rec->node_group.n_nodes == 0 &&
 		    !(extra && extra->has_nodes && extra->n_nodes > 0)) {
-			set_err(errmsg, errcap,
-				"a node group lists 1 to %d nodes",
-				STORE_GROUP_NODES_MAX);
+			errmsg_set(errmsg, errcap,
+				   "a node group lists 1 to %d nodes",
+				   STORE_GROUP_NODES_MAX);
 			return 400;
 		}
 		break;
 	case PROV_SRST:
 		if (!store_srst_address_valid(rec->srst.address)) {
-			set_err(errmsg, errcap,
-				"address: an IP address or host name "
-				"(required), without spaces, quotes, / < > &");
+			errmsg_set(
+			    errmsg, errcap,
+			    "address: an IP address or host name "
+			    "(required), without spaces, quotes, / < > &");
 			return 400;
 		}
 		if (rec->srst.certificate[0] &&
 		    !store_trust_name_valid(rec->srst.certificate)) {
-			set_err(errmsg, errcap,
-				"certificate: the name of a trust entry "
-				"(wardctl cert list), as 0a1b2c3d.0");
+			errmsg_set(errmsg, errcap,
+				   "certificate: the name of a trust entry "
+				   "(wardctl cert list), as 0a1b2c3d.0");
 			return 400;
 		}
 		break;

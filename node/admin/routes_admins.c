@@ -28,16 +28,7 @@ static int list_admin(void *arg, const void *key, size_t klen, const void *val,
 
 void admin_route_admins_list(struct admin_op *op)
 {
-	json_t *list = json_array();
-	struct store_read *r;
-
-	if (admin_op_read_begin(op, &r) != 0) {
-		json_decref(list);
-		return;
-	}
-	store_each(r, STORE_T_ADMINS, NULL, 0, list_admin, list);
-	store_read_end(r);
-	admin_op_reply(op, 200, json_pack("{s:o}", "admins", list));
+	admin_op_reply_each(op, STORE_T_ADMINS, "admins", list_admin);
 }
 
 static void admin_written(struct admin_op *op, int rc)

@@ -147,25 +147,35 @@ void admin_route_capf_list(struct admin_op *op)
 				 progress));
 }
 
-void admin_route_capf_get(struct admin_op *op)
+/* The operation of the device the path names into REC: 0, or -1 after
+ * answering (404 when there is none). */
+static int capf_op_read(struct admin_op *op, struct store_capf_op *rec)
 {
-	struct store_capf_op rec;
 	struct store_read *r;
 	int rc;
 
 	if (admin_op_read_begin(op, &r) != 0)
-		return;
-	rc = store_capf_op_get(r, op->args[0], &rec);
+		return -1;
+	rc = store_capf_op_get(r, op->args[0], rec);
 	store_read_end(r);
 	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL) {
 		admin_op_error(op, 404, "no CAPF operation for \"%s\"",
 			       op->args[0]);
-		return;
+		return -1;
 	}
 	if (rc) {
 		admin_op_fail(op, rc, "reading");
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+void admin_route_capf_get(struct admin_op *op)
+{
+	struct store_capf_op rec;
+
+	if (capf_op_read(op, &rec) != 0)
+		return;
 	admin_op_reply(op, 200, capf_render(&rec, admin_now_ms()));
 }
 
@@ -407,15 +417,7 @@ static void capf_sched_hashed(struct admin_op *op, int rc)
 		if (rc == 0)
 			rc = store_cmd_audit(cmd, "capf.schedule", detail);
 	}
-	if (rc) {
-		store_cmd_free(cmd);
-		admin_op_error(op, rc == STORE_EINVAL ? 400 : 500,
-			       "building the schedule failed: %s",
-			       store_strerror(rc));
-		return;
-	}
-	admin_op_propose(op, cmd, capf_sched_written);
-	store_cmd_free(cmd);
+	admin_op_propose_built(op, cmd, rc, "the schedule", capf_sched_written);
 }
 
 static struct capf_sched *sched_new(size_t n)
@@ -675,23 +677,11 @@ static void capf_cancelled(struct admin_op *op, int rc)
 void admin_route_capf_cancel(struct admin_op *op)
 {
 	struct store_capf_op rec;
-	struct store_read *r;
 	struct store_cmd *cmd;
 	int rc;
 
-	if (admin_op_read_begin(op, &r) != 0)
+	if (capf_op_read(op, &rec) != 0)
 		return;
-	rc = store_capf_op_get(r, op->args[0], &rec);
-	store_read_end(r);
-	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL) {
-		admin_op_error(op, 404, "no CAPF operation for \"%s\"",
-			       op->args[0]);
-		return;
-	}
-	if (rc) {
-		admin_op_fail(op, rc, "reading");
-		return;
-	}
 	if (!(cmd = admin_op_cmd(op)))
 		return;
 	rc = store_cmd_del_capf_op(cmd, rec.device);

@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include <event2/http.h>
 
 #include "common/log.h"
 #include "node/admin/admin_int.h"
@@ -29,7 +28,6 @@
 #include "store/capf.h"
 
 #define CAPF_RELAY_URI "/v1/capf/relay"
-#define CAPF_RELAY_TIMEOUT_MS 10000
 
 /* ---- the receiving side (the leader) ------------------------------------ */
 
@@ -185,11 +183,11 @@ void admin_route_capf_relay(struct admin_op *op)
 	store_cmd_free(cmd);
 }
 
-/* {"writes": [base64 of each of BUFS]}: malloc'ed text or NULL. */
-static char *relay_body(const void *const *bufs, const size_t *lens, size_t n)
+/* {"writes": [base64 of each of BUFS]}, or NULL. */
+static json_t *relay_doc(const void *const *bufs, const size_t *lens, size_t n)
 {
-	json_t *list = json_array(), *doc;
-	char *body = NULL, *b64;
+	json_t *list = json_array();
+	char *b64;
 
 	for (size_t i = 0; list && i < n; i++) {
 		if (!(b64 = admin_b64_encode_alloc(bufs[i], lens[i])) ||
@@ -200,11 +198,7 @@ static char *relay_body(const void *const *bufs, const size_t *lens, size_t n)
 		}
 		free(b64);
 	}
-	doc = list ? json_pack("{s:o}", "writes", list) : NULL;
-	if (doc)
-		body = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	return body;
+	return list ? json_pack("{s:o}", "writes", list) : NULL;
 }
 
 /* The leader's per-write results (0 committed, else a status) from an
@@ -230,7 +224,7 @@ static void relay_results(int status, const char *body, size_t len, int *rc,
 struct capf_write_ctx {
 	void *cmd; /* the command, finished */
 	size_t cmd_len;
-	char *body; /* the relay body */
+	json_t *doc; /* the relay body */
 	admin_step_fn then;
 };
 
@@ -241,7 +235,7 @@ static void write_ctx_free(void *p)
 	if (!x)
 		return;
 	free(x->cmd);
-	free(x->body);
+	json_decref(x->doc);
 	free(x);
 }
 
@@ -252,30 +246,28 @@ static int write_propose(struct admin_op *op, consensus_cb cb)
 	return consensus_propose(op->a->consensus, x->cmd, x->cmd_len, cb, op);
 }
 
-static void write_relayed(void *arg, int status, const char *body, size_t len,
-			  const char *err)
+/* The leader's answer to OP's write, held for it: continues at THEN. */
+static void write_relayed(void *arg, int status, const char *body, size_t len)
 {
-	struct admin_op *op = arg;
-	struct capf_write_ctx *x = op->ctx;
 	int rc;
 
-	op->client = NULL;
 	relay_results(status, body, len, &rc, 1);
-	if (rc != 0)
-		log_info(ADMIN_TAG,
-			 "enrolment not relayed: the leader answered %d "
-			 "%.*s%s",
-			 status, (int)(len > 200 ? 200 : len), body ? body : "",
-			 err ? err : "");
-	x->then(op, rc == 0	? 0
-		    : rc == 409 ? STORE_ENOTFOUND
-				: CONSENSUS_ENOLEADER);
+	if (status == 200 && rc != 0)
+		log_info(ADMIN_TAG, "enrolment not recorded by the leader: %d",
+			 rc);
+	admin_op_post(arg, rc == 0     ? 0
+			   : rc == 409 ? STORE_ENOTFOUND
+				       : CONSENSUS_ENOLEADER);
+}
+
+static void write_dropped(void *arg)
+{
+	admin_op_post(arg, CONSENSUS_ENOLEADER);
 }
 
 static void write_proposed(struct admin_op *op, int rc)
 {
 	struct capf_write_ctx *x = op->ctx;
-	struct store_node leader;
 
 	if (rc != CONSENSUS_ENOTLEADER) {
 		x->then(op, rc);
@@ -284,12 +276,12 @@ static void write_proposed(struct admin_op *op, int rc)
 	/* A follower: the leader records it; what this node checked (the
 	 * client's certificate or string) stays here. Sent as this member's
 	 * own request (no X-Ward-Client): the route takes no other. */
-	if (admin_leader_node(op->a, &leader) != 0 ||
-	    admin_client_send(op->a, &leader, EVHTTP_REQ_POST, CAPF_RELAY_URI,
-			      NULL, NULL, x->body, strlen(x->body),
-			      CAPF_RELAY_TIMEOUT_MS, write_relayed, op,
-			      &op->client) != 0)
+	admin_op_hold(op, x->then);
+	if (admin_member_post(op->a, CAPF_RELAY_URI, json_incref(x->doc),
+			      write_relayed, write_dropped, op) != 0) {
+		admin_op_unhold(op);
 		x->then(op, CONSENSUS_ENOLEADER);
+	}
 }
 
 void admin_capf_write(struct admin_op *op, const struct store_capf_write *w,
@@ -312,7 +304,7 @@ void admin_capf_write(struct admin_op *op, const struct store_capf_write *w,
 	if (rc == 0) {
 		const void *one = buf;
 
-		if (!(x->body = relay_body(&one, &len, 1)))
+		if (!(x->doc = relay_doc(&one, &len, 1)))
 			rc = STORE_ENOMEM;
 	}
 	free(buf);
@@ -337,23 +329,14 @@ struct relay_out {
 	size_t n;
 };
 
-static void relay_sent(void *arg, int status, const char *body, size_t len,
-		       const char *err)
+static void relay_sent(void *arg, int status, const char *body, size_t len)
 {
-	struct admin_op *op = arg;
-	struct relay_out *ro = op->ctx;
+	struct relay_out *ro = arg;
 	int rc[ADMIN_CAPF_RELAY_MAX];
 
-	op->client = NULL;
-	if (status != 200)
-		log_info(ADMIN_TAG,
-			 "CAPF writes not relayed: the leader answered %d "
-			 "%.*s%s",
-			 status, (int)(len > 200 ? 200 : len), body ? body : "",
-			 err ? err : "");
 	relay_results(status, body, len, rc, ro->n);
 	ro->cb(ro->arg, rc, ro->n);
-	admin_op_finish(op);
+	free(ro);
 }
 
 int admin_capf_relay(struct admin *a, const void *const *bufs,
@@ -362,32 +345,17 @@ int admin_capf_relay(struct admin *a, const void *const *bufs,
 {
 	struct store_node leader;
 	struct relay_out *ro;
-	struct admin_op *op;
-	char *body;
-	int rc;
 
 	if (!a || !a->consensus || n == 0 || n > ADMIN_CAPF_RELAY_MAX ||
-	    admin_leader_node(a, &leader) != 0 || leader.id == a->node_id)
+	    admin_leader_node(a, &leader) != 0 || leader.id == a->node_id ||
+	    !(ro = malloc(sizeof *ro)))
 		return -1;
-	body = relay_body(bufs, lens, n);
-	op = body ? admin_op_new(a, NULL) : NULL;
-	ro = op ? calloc(1, sizeof *ro) : NULL;
-	if (!ro) {
-		free(body);
-		admin_op_finish(op);
-		return -1;
-	}
 	ro->cb = cb;
 	ro->arg = arg;
 	ro->n = n;
-	op->ctx = ro;
-	op->ctx_free = free;
-	rc = admin_client_send(
-	    a, &leader, EVHTTP_REQ_POST, CAPF_RELAY_URI, NULL, NULL, body,
-	    strlen(body), CAPF_RELAY_TIMEOUT_MS, relay_sent, op, &op->client);
-	free(body);
-	if (rc != 0) {
-		admin_op_finish(op);
+	if (admin_member_post(a, CAPF_RELAY_URI, relay_doc(bufs, lens, n),
+			      relay_sent, free, ro) != 0) {
+		free(ro);
 		return -1;
 	}
 	return 0;

@@ -153,15 +153,7 @@ void admin_route_capture_start(struct admin_op *op)
 	rc = store_cmd_put_capture(cmd, rec);
 	if (rc == 0)
 		rc = store_cmd_audit(cmd, "capture.start", detail);
-	if (rc) {
-		store_cmd_free(cmd);
-		admin_op_error(op, rc == STORE_EINVAL ? 400 : 500,
-			       "building the change failed: %s",
-			       store_strerror(rc));
-		return;
-	}
-	admin_op_propose(op, cmd, started);
-	store_cmd_free(cmd);
+	admin_op_propose_built(op, cmd, rc, "the change", started);
 }
 
 static void stopped(struct admin_op *op, int rc)
@@ -254,9 +246,14 @@ static void fetch_audited(struct admin_op *op, int rc)
 	admin_op_reply_wiped(op, 200, doc);
 }
 
-static void fetch_relayed(void *arg, int ok)
+static void fetch_relayed(void *arg, int status, const char *body, size_t len)
 {
-	admin_op_post(arg, ok == 0 ? 0 : -1);
+	admin_op_post(arg, status == 200 ? 0 : -1);
+}
+
+static void fetch_dropped(void *arg)
+{
+	admin_op_post(arg, -1);
 }
 
 void admin_route_capture_keys(struct admin_op *op)
@@ -280,7 +277,7 @@ void admin_route_capture_keys(struct admin_op *op)
 				      json_pack("{s:s, s:s}", "device",
 						op->args[0], "admin",
 						op->actor),
-				      fetch_relayed, op) != 0) {
+				      fetch_relayed, fetch_dropped, op) != 0) {
 			admin_op_unhold(op);
 			admin_op_error(op, 503,
 				       "no leader to audit the fetch: try "
@@ -292,13 +289,9 @@ void admin_route_capture_keys(struct admin_op *op)
 		 a->node_name);
 	if (!(cmd = admin_op_cmd(op)))
 		return;
-	if (store_cmd_audit(cmd, "capture.fetch", detail) != 0) {
-		store_cmd_free(cmd);
-		admin_op_error(op, 500, "building the audit record failed");
-		return;
-	}
-	admin_op_propose(op, cmd, fetch_audited);
-	store_cmd_free(cmd);
+	admin_op_propose_built(op, cmd,
+			       store_cmd_audit(cmd, "capture.fetch", detail),
+			       "the audit record", fetch_audited);
 }
 
 static void fetched_written(struct admin_op *op, int rc)
@@ -337,11 +330,7 @@ void admin_route_capture_fetched(struct admin_op *op)
 	json_decref(j);
 	if (!(cmd = admin_op_cmd(op)))
 		return;
-	if (store_cmd_audit(cmd, "capture.fetch", detail) != 0) {
-		store_cmd_free(cmd);
-		admin_op_error(op, 500, "building the audit record failed");
-		return;
-	}
-	admin_op_propose(op, cmd, fetched_written);
-	store_cmd_free(cmd);
+	admin_op_propose_built(op, cmd,
+			       store_cmd_audit(cmd, "capture.fetch", detail),
+			       "the audit record", fetched_written);
 }

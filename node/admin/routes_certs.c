@@ -328,15 +328,8 @@ out:
 	return status;
 }
 
-static void ctx_json_free(void *p)
-{
-	json_decref(p);
-}
-
 static void regenerated(struct admin_op *op, int rc)
 {
-	json_t *ans = op->ctx;
-
 	if (rc == STORE_ENOTFOUND) {
 		admin_op_error(op, 409,
 			       "the certificate or its node changed meanwhile: "
@@ -348,9 +341,7 @@ static void regenerated(struct admin_op *op, int rc)
 		return;
 	}
 	log_info(ADMIN_TAG, "%s", op->text);
-	op->ctx = NULL;
-	op->ctx_free = NULL;
-	admin_op_reply(op, 200, ans);
+	admin_op_reply_kept(op, 200);
 }
 
 /* Reads what regenerating needs. 0, or -1 after answering. */
@@ -502,13 +493,14 @@ static void regen_keyed(struct admin_op *op, int rc)
 	}
 	admin_pki_fp(o.rec.sha1, 20, sha1);
 	admin_pki_fp(o.rec.sha256, 32, sha256);
-	op->ctx = json_pack(
-	    "{s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:s}", "node", op->args[0],
-	    "role", store_cert_role_name(o.rec.role), "generation",
-	    (int)o.rec.generation, "subject", o.rec.subject, "sha1", sha1,
-	    "sha256", sha256, "not_after", (json_int_t)o.rec.not_after_s,
-	    "key_type", pki_key_type_name((enum pki_key_type)o.rec.key_type));
-	op->ctx_free = ctx_json_free;
+	admin_op_keep_answer(
+	    op,
+	    json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:s}", "node",
+		      op->args[0], "role", store_cert_role_name(o.rec.role),
+		      "generation", (int)o.rec.generation, "subject",
+		      o.rec.subject, "sha1", sha1, "sha256", sha256,
+		      "not_after", (json_int_t)o.rec.not_after_s, "key_type",
+		      pki_key_type_name((enum pki_key_type)o.rec.key_type)));
 	regen_out_free(&o);
 	admin_op_propose(op, cmd, regenerated);
 	store_cmd_free(cmd);

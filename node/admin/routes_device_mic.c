@@ -204,15 +204,8 @@ static void mic_write(struct admin_op *op, X509 *x)
 	}
 	if (rc == 0)
 		rc = store_cmd_audit(cmd, "device.mic", detail);
-	if (rc) {
-		admin_op_error(op, rc == STORE_EINVAL ? 400 : 500,
-			       "building the change failed: %s",
-			       store_strerror(rc));
-		goto out;
-	}
-	admin_op_propose(op, cmd, mic_written);
+	admin_op_propose_built(op, cmd, rc, "the change", mic_written);
 out:
-	store_cmd_free(cmd);
 	free(der);
 }
 

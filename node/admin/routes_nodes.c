@@ -58,16 +58,7 @@ static int list_node(void *arg, const void *key, size_t klen, const void *val,
 
 void admin_route_nodes_list(struct admin_op *op)
 {
-	json_t *nodes = json_array();
-	struct store_read *r;
-
-	if (admin_op_read_begin(op, &r) != 0) {
-		json_decref(nodes);
-		return;
-	}
-	store_each(r, STORE_T_NODES, NULL, 0, list_node, nodes);
-	store_read_end(r);
-	admin_op_reply(op, 200, json_pack("{s:o}", "nodes", nodes));
+	admin_op_reply_each(op, STORE_T_NODES, "nodes", list_node);
 }
 
 /* ---- add -------------------------------------------------------------- */

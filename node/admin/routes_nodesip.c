@@ -115,7 +115,7 @@ int admin_node_sip_publish(struct admin *a, const char *host, unsigned port,
 			   unsigned tls_port, unsigned node_port,
 			   admin_relay_cb cb, void *arg)
 {
-	return admin_member_post(
+	return admin_member_relay(
 	    a, "/v1/nodes/sip",
 	    json_pack("{s:s, s:i, s:i, s:i}", "host", host, "port", (int)port,
 		      "tls_port", (int)tls_port, "node_port", (int)node_port),

@@ -262,6 +262,7 @@ static void prov_propose(struct admin_op *op, struct prov_ctx *c)
 	const char *name = prov_rec_name(c->k, &c->rec);
 	static const char *const verbs[] = {"add", "set", "delete"};
 	char action[STORE_NAME_MAX], detail[STORE_TEXT_MAX];
+	char what[STORE_NAME_MAX + 64];
 	struct store_cmd *cmd;
 	int rc;
 
@@ -273,15 +274,8 @@ static void prov_propose(struct admin_op *op, struct prov_ctx *c)
 	rc = prov_cmd_build(c, cmd);
 	if (rc == 0)
 		rc = store_cmd_audit(cmd, action, detail);
-	if (rc) {
-		store_cmd_free(cmd);
-		admin_op_error(op, rc == STORE_EINVAL ? 400 : 500,
-			       "building the change of %s %s failed: %s",
-			       c->k->what, name, store_strerror(rc));
-		return;
-	}
-	admin_op_propose(op, cmd, prov_written);
-	store_cmd_free(cmd);
+	snprintf(what, sizeof what, "the change of %s %s", c->k->what, name);
+	admin_op_propose_built(op, cmd, rc, what, prov_written);
 }
 
 static void prov_write(struct admin_op *op, enum prov_verb verb)

@@ -232,5 +232,5 @@ int admin_registrations_relay(struct admin *a,
 	for (size_t i = 0; list && i < n; i++)
 		json_array_append_new(list, change_json(&changes[i]));
 	doc = list ? json_pack("{s:o}", "changes", list) : NULL;
-	return admin_member_post(a, "/v1/registrations/relay", doc, cb, arg);
+	return admin_member_relay(a, "/v1/registrations/relay", doc, cb, arg);
 }

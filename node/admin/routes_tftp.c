@@ -243,15 +243,8 @@ out:
 	return rc;
 }
 
-static void ctx_json_free(void *p)
-{
-	json_decref(p);
-}
-
 static void committed(struct admin_op *op, int rc)
 {
-	json_t *ans = op->ctx;
-
 	if (rc == STORE_ENOTFOUND || rc == STORE_EEXIST) {
 		admin_op_error(op, 409,
 			       "the file was changed meanwhile by another "
@@ -262,9 +255,7 @@ static void committed(struct admin_op *op, int rc)
 		admin_op_fail(op, rc, "storing the file");
 		return;
 	}
-	op->ctx = NULL;
-	op->ctx_free = NULL;
-	admin_op_reply(op, 201, ans);
+	admin_op_reply_kept(op, 201);
 }
 
 /* Parses the commit body into F; 0, or -1 after answering. */
@@ -368,8 +359,7 @@ void admin_route_tftp_file_commit(struct admin_op *op)
 		return;
 	}
 	store_read_end(r);
-	op->ctx = file_json(&f);
-	op->ctx_free = ctx_json_free;
+	admin_op_keep_answer(op, file_json(&f));
 	admin_op_propose(op, cmd, committed);
 	store_cmd_free(cmd);
 }

@@ -68,15 +68,8 @@ void admin_route_tokens_list(struct admin_op *op)
 
 /* ---- register ---------------------------------------------------------- */
 
-static void ctx_json_free(void *p)
-{
-	json_decref(p);
-}
-
 static void registered(struct admin_op *op, int rc)
 {
-	json_t *ans = op->ctx;
-
 	if (rc == STORE_EEXIST) {
 		admin_op_error(op, 409, "registered meanwhile");
 		return;
@@ -85,9 +78,7 @@ static void registered(struct admin_op *op, int rc)
 		admin_op_fail(op, rc, "registering the token");
 		return;
 	}
-	op->ctx = NULL;
-	op->ctx_free = NULL;
-	admin_op_reply(op, 201, ans);
+	admin_op_reply_kept(op, 201);
 }
 
 /* The record and its command for X; 0, or -1 after answering. */
@@ -147,7 +138,7 @@ static int register_build(struct admin_op *op, X509 *x, const char *label,
 			admin_op_error(op, 500, "building the change failed");
 		return -1;
 	}
-	op->ctx = admin_pki_cert_json(der, t.der_len, NULL, 0);
+	admin_op_keep_answer(op, admin_pki_cert_json(der, t.der_len, NULL, 0));
 	free(der);
 	json_object_set_new(op->ctx, "label", json_string(t.label));
 	json_object_set_new(op->ctx, "registered", json_integer((int)n + 1));
@@ -195,7 +186,6 @@ void admin_route_token_register(struct admin_op *op)
 	X509_free(x);
 	if (rc)
 		return;
-	op->ctx_free = ctx_json_free;
 	admin_op_propose(op, cmd, registered);
 	store_cmd_free(cmd);
 }

@@ -129,15 +129,8 @@ static int name_used(void *arg, const char *name)
 	return store_trust_get(arg, name, &t) != STORE_ENOTFOUND;
 }
 
-static void ctx_json_free(void *p)
-{
-	json_decref(p);
-}
-
 static void imported(struct admin_op *op, int rc)
 {
-	json_t *ans = op->ctx;
-
 	if (rc == STORE_EEXIST) {
 		admin_op_error(op, 409,
 			       "the name was taken meanwhile by another "
@@ -148,9 +141,7 @@ static void imported(struct admin_op *op, int rc)
 		admin_op_fail(op, rc, "importing the certificate");
 		return;
 	}
-	op->ctx = NULL;
-	op->ctx_free = NULL;
-	admin_op_reply(op, 201, ans);
+	admin_op_reply_kept(op, 201);
 }
 
 /* Builds the import of X as NAME in CATEGORY; 0, or -1 after answering. */
@@ -213,7 +204,7 @@ static int import_build(struct admin_op *op, struct store_read *r, X509 *x,
 		return -1;
 	}
 	/* The answer, kept until the command applied. */
-	op->ctx = trust_json(&t, 0);
+	admin_op_keep_answer(op, trust_json(&t, 0));
 	snprintf(hash, sizeof hash, "%08x", info.subject_hash);
 	json_object_set_new(op->ctx, "subject_hash", json_string(hash));
 	free(der);
@@ -264,7 +255,6 @@ void admin_route_trust_import(struct admin_op *op)
 	X509_free(x);
 	if (rc)
 		return;
-	op->ctx_free = ctx_json_free;
 	admin_op_propose(op, cmd, imported);
 	store_cmd_free(cmd);
 }

@@ -716,6 +716,24 @@ static int admin_bind(struct admin *a, char *errmsg, size_t errcap)
 	return 0;
 }
 
+/* What admin_new copied or made from the configuration before the event
+ * loop's parts: the TLS contexts, the strings, an owned key store. */
+static void admin_release(struct admin *a)
+{
+	SSL_CTX_free(a->tls_server);
+	SSL_CTX_free(a->tls_client);
+	free(a->listen);
+	free(a->cert_file);
+	free(a->key_file);
+	free(a->data_dir);
+	free(a->node_name);
+	free(a->raft_addr);
+	free(a->admin_addr);
+	free(a->kek_file);
+	if (a->ks_owned)
+		keystore_free(a->ks);
+}
+
 int admin_new(struct event_base *base, const struct admin_config *cfg,
 	      struct store *store, struct admin **out, char *errmsg,
 	      size_t errcap)
@@ -761,7 +779,7 @@ int admin_new(struct event_base *base, const struct admin_config *cfg,
 	a->mb = calloc(1, sizeof *a->mb);
 	if (!a->mb) {
 		snprintf(errmsg, errcap, "out of memory");
-		goto err_after_tls;
+		goto err_after_alloc;
 	}
 	pthread_mutex_init(&a->mb->lock, NULL);
 	a->mb->refs = 1;
@@ -818,20 +836,8 @@ err_after_events:
 		event_free(a->ev_notify);
 	pthread_mutex_destroy(&a->mb->lock);
 	free(a->mb);
-err_after_tls:
-	SSL_CTX_free(a->tls_server);
-	SSL_CTX_free(a->tls_client);
 err_after_alloc:
-	free(a->listen);
-	free(a->cert_file);
-	free(a->key_file);
-	free(a->data_dir);
-	free(a->node_name);
-	free(a->raft_addr);
-	free(a->admin_addr);
-	free(a->kek_file);
-	if (a->ks_owned)
-		keystore_free(a->ks);
+	admin_release(a);
 	free(a);
 	return -1;
 }
@@ -985,18 +991,7 @@ void admin_free(struct admin *a)
 	conns_unref(a->conns);
 	admin_prune_fini(a);
 	admin_login_fini(a);
-	SSL_CTX_free(a->tls_server);
-	SSL_CTX_free(a->tls_client);
-	free(a->listen);
-	free(a->cert_file);
-	free(a->key_file);
-	free(a->data_dir);
-	free(a->node_name);
-	free(a->raft_addr);
-	free(a->admin_addr);
-	free(a->kek_file);
-	if (a->ks_owned)
-		keystore_free(a->ks);
+	admin_release(a);
 	OPENSSL_cleanse(a, sizeof *a);
 	free(a);
 }

@@ -16,25 +16,12 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "node/capf/capf_int.h"
 
 #define CAPF_SUMMARY_S 60
-
-static void errmsg_set(char *errmsg, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errmsg_set(char *errmsg, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errmsg || !cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, cap, fmt, ap);
-	va_end(ap);
-}
 
 uint64_t capf_now_ms(void)
 {
@@ -126,39 +113,40 @@ static void on_flushed(struct bufferevent *bev, void *arg)
 		session_free(s);
 }
 
-void capf_end(struct capf_session *s, uint8_t reason, const char *info)
+/* Sends B, the session's last message, stops reading and frees the
+ * session once it is flushed (at once if it cannot be sent). */
+static void send_last(struct capf_session *s, struct capf_build *b)
 {
-	struct capf_build b;
 	size_t len;
 
-	capf_build_begin(&b, s->out, sizeof s->out, CAPF_CMD_END_SESSION,
-			 s->wire_id);
-	capf_build_u8(&b, CAPF_TAG_REASON, reason);
-	if (info && *info)
-		capf_build_str(&b, CAPF_TAG_REASON_INFO, info);
 	s->step = CAPF_S_CLOSING;
 	bufferevent_disable(s->bev, EV_READ);
-	if (capf_build_end(&b, &len) != 0 || capf_send(s, len) != 0) {
+	if (capf_build_end(b, &len) != 0 || capf_send(s, len) != 0) {
 		session_free(s);
 		return;
 	}
 	bufferevent_setcb(s->bev, NULL, on_flushed, NULL, s);
 }
 
+void capf_end(struct capf_session *s, uint8_t reason, const char *info)
+{
+	struct capf_build b;
+
+	capf_build_begin(&b, s->out, sizeof s->out, CAPF_CMD_END_SESSION,
+			 s->wire_id);
+	capf_build_u8(&b, CAPF_TAG_REASON, reason);
+	if (info && *info)
+		capf_build_str(&b, CAPF_TAG_REASON_INFO, info);
+	send_last(s, &b);
+}
+
 void capf_retry_later(struct capf_session *s)
 {
 	struct capf_build b;
-	size_t len;
 
 	capf_build_begin(&b, s->out, sizeof s->out, CAPF_CMD_RETRY_LATER,
 			 s->wire_id);
-	s->step = CAPF_S_CLOSING;
-	bufferevent_disable(s->bev, EV_READ);
-	if (capf_build_end(&b, &len) != 0 || capf_send(s, len) != 0) {
-		session_free(s);
-		return;
-	}
-	bufferevent_setcb(s->bev, NULL, on_flushed, NULL, s);
+	send_last(s, &b);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)

@@ -270,6 +270,13 @@ char *sdp_for(struct call *c, const struct side *to, int kind,
 			c->level = lvl;
 			c->media_level = lvl;
 			c->media_said = 1;
+			/* The media judges this node's legs; a member's last
+			 * word on its side caps them (a re-INVITE it relayed
+			 * told a lower level before this answer came). */
+			if (c->a.node.asserted && c->a.node.level < c->level)
+				c->level = c->a.node.level;
+			if (c->b.node.asserted && c->b.node.level < c->level)
+				c->level = c->b.node.level;
 		}
 	} else {
 		int n = sip_call_sdp_filter(pl->pl_data, pl->pl_len,
@@ -452,16 +459,18 @@ static int on_resp_told(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 
 	if (status < 200)
 		return 0;
-	nta_outgoing_destroy(orq);
 	c->told_orq = NULL;
 	c->told_to = NULL;
-	if (status >= 300 || !s)
-		return 0;
-	o = s == &c->a ? &c->b : &c->a;
-	if (node_told(c, s, sip) && o->leg && !o->node.agent) {
-		level_hdr(c, info, sizeof info);
-		send_req(c, o, sip_method_update, "UPDATE", 0, NULL, info);
+	/* SIP is the transaction's: read before it goes. */
+	if (status < 300 && s && node_told(c, s, sip)) {
+		o = s == &c->a ? &c->b : &c->a;
+		if (o->leg && !o->node.agent) {
+			level_hdr(c, info, sizeof info);
+			send_req(c, o, sip_method_update, "UPDATE", 0, NULL,
+				 info);
+		}
 	}
+	nta_outgoing_destroy(orq);
 	return 0;
 }
 
@@ -1174,6 +1183,7 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		   const struct sip_call_node_caller *from_node)
 {
 	uint64_t remote = 0; /* the member holding the callee's binding */
+	uint64_t joined = 0; /* the member holding a Join's dialog */
 	const struct sip_directory *d = cs->env.dir;
 	const char *number = sip->sip_request->rq_url->url_user;
 	const char *cuser = sip->sip_from->a_url->url_user;
@@ -1208,18 +1218,21 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		return;
 	}
 	st = call_conf_barge_target(cs, msg, sip, caller, peer->transport,
-				    &barged);
+				    from_node, &barged, &joined);
 	if (st > 0) {
 		refuse(cs, msg, st, phrase_of(st));
 		return;
 	}
+	if (joined) /* a barge into a call another member holds */
+		remote = joined;
 	factory |= barged != NULL;
 	if (factory) { /* ward answers: its side B is nobody's (call_conf.c) */
 		snprintf(callee.name, sizeof callee.name, "conference");
 		st = 0;
 	} else if (remote) {
-		/* An INVITE with Replaces naming member REMOTE's dialog: that
-		 * member places it (its callee is who the dialog holds). */
+		/* An INVITE with Replaces (or Join) naming member REMOTE's
+		 * dialog: that member places it (its callee is who the dialog
+		 * holds). */
 		memset(&callee, 0, sizeof callee);
 		snprintf(callee.name, sizeof callee.name, "member-%llu",
 			 (unsigned long long)remote);
@@ -1285,7 +1298,9 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 					  side_level(&c->a)) ||
 		     (sip->sip_replaces &&
 		      replaces_hdr(c->b.node.hdrs, sizeof c->b.node.hdrs,
-				   sip->sip_replaces));
+				   sip->sip_replaces)) ||
+		     (joined && call_conf_join_hdr(c->b.node.hdrs,
+						   sizeof c->b.node.hdrs, sip));
 	if (st != 0) {
 		free(c);
 		refuse(cs, msg, 500, "Server Internal Error");

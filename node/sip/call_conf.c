@@ -10,10 +10,15 @@
  * conference. Each participant is one side of a call (c->parts); the
  * media table mixes them. The conference's level is its weakest
  * participant's, told to each in an UPDATE whenever it changes; it ends
- * when fewer than two remain (after two were in it). */
+ * when fewer than two remain (after two were in it). A participant may be
+ * a node leg (its phone on another member, whose relay feeds the mixer
+ * here): the member relays the level to its phone and its word on its
+ * side caps the conference's. A Join naming another member's dialog is
+ * placed through that member (docs/sip.md, "Across nodes"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -71,12 +76,78 @@ static const char *conf_name(const struct call_conf *f)
 	return f->owner[0] ? f->owner : "a barge";
 }
 
+/* The conference's level: its weakest participant's as the mixer judges
+ * the legs here, and for a participant on a node leg no better than the
+ * member's word on its own side (its Call-Info, docs/sip.md "Calls
+ * between nodes"). */
+static enum sip_level conf_level_now(const struct call_conf *f)
+{
+	const struct sip_media *m = f->cs->env.media;
+	enum sip_level l = m->ops->conf_level(m->ctx, f->mc, NULL);
+
+	for (const struct call *c = f->cs->head; c; c = c->next) {
+		if (c->conf != f)
+			continue;
+		for (unsigned bit = 1; bit <= 2; bit <<= 1) {
+			const struct side *s = bit == 1 ? &c->a : &c->b;
+
+			if ((c->parts & bit) && s->node.agent &&
+			    s->node.asserted && s->node.level < l)
+				l = s->node.level;
+		}
+	}
+	return l;
+}
+
+static void conf_tell(struct call_conf *f, struct call *force);
+
+/* The member's answer to the UPDATE telling its node leg the level: its
+ * own word on its side, which may lower the conference's. */
+static int on_member_told(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
+{
+	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
+	struct side *s = c->told_to;
+	enum sip_level told;
+	int heard;
+
+	if (status < 200)
+		return 0;
+	/* Read before the transaction (and the answer with it) goes. */
+	heard = status < 300 && sip_call_node_told(sip, &told) == 0;
+	nta_outgoing_destroy(orq);
+	c->told_orq = NULL;
+	c->told_to = NULL;
+	if (!heard || !s || !c->conf)
+		return 0;
+	s->node.asserted = 1;
+	s->node.level = told;
+	conf_tell(c->conf, NULL);
+	return 0;
+}
+
+/* Side S of C, a participant, hears the level: a phone in an UPDATE; a
+ * node leg too, its member relaying it to its phone (with its own side
+ * weighed) and answering with its word. */
+static void tell_part(struct call *c, struct side *s, const char *info)
+{
+	if (!s->node.agent) {
+		send_req(c, s, sip_method_update, "UPDATE", 0, NULL, info);
+		return;
+	}
+	if (c->told_orq)
+		nta_outgoing_destroy(c->told_orq);
+	c->told_to = s;
+	c->told_orq = nta_outgoing_tcreate(
+	    s->leg, on_member_told, c, URL_STRING_MAKE(s->flow),
+	    SIP_METHOD_UPDATE, NULL, SIPTAG_CONTACT_STR(s->contact),
+	    SIPTAG_CALL_INFO_STR(info), TAG_END());
+}
+
 /* The conference's level now; each participant told when it changed (or
  * when FORCE names a call that joined). */
 static void conf_tell(struct call_conf *f, struct call *force)
 {
-	const struct sip_media *m = f->cs->env.media;
-	enum sip_level l = m->ops->conf_level(m->ctx, f->mc, NULL);
+	enum sip_level l = conf_level_now(f);
 	char info[96];
 
 	if (l != f->level)
@@ -89,11 +160,9 @@ static void conf_tell(struct call_conf *f, struct call *force)
 		c->level = l;
 		level_hdr(c, info, sizeof info);
 		if (c->parts & 1u)
-			send_req(c, &c->a, sip_method_update, "UPDATE", 0, NULL,
-				 info);
+			tell_part(c, &c->a, info);
 		if (c->parts & 2u)
-			send_req(c, &c->b, sip_method_update, "UPDATE", 0, NULL,
-				 info);
+			tell_part(c, &c->b, info);
 	}
 }
 
@@ -213,8 +282,7 @@ int call_conf_start(struct call *c, const sip_t *sip)
 		conf_free(f);
 		goto err_after_out;
 	}
-	f->level = c->level =
-	    cs->env.media->ops->conf_level(cs->env.media->ctx, f->mc, NULL);
+	f->level = c->level = conf_level_now(f);
 	reply_self(c, out, cap);
 	log_info(TAG, "call %s: %s opens a conference, security level %s",
 		 c->call_id, f->owner, sip_level_name(c->level));
@@ -272,15 +340,10 @@ int call_conf_refer(struct call *c, struct side *from, nta_incoming_t *irq)
 
 /* ---- barge (RFC 3911 Join) ---- */
 
-/* The line SIDE of C is on in that call: the number dialled for the
- * callee, the caller's own From user. */
-static const char *line_of(const struct call *c, const struct side *s)
-{
-	return s == &c->b ? c->number : c->a.user;
-}
-
-static int shares_line(struct sip_calls *cs, const char *barger,
-		       const char *device, const char *line)
+/* Whether BARGER and DEVICE are both on LINE as BARGER's dial plan sees
+ * it. */
+static int on_line(struct sip_calls *cs, const char *barger, const char *device,
+		   const char *line)
 {
 	const struct sip_directory *d = cs->env.dir;
 	struct sip_route rt;
@@ -293,7 +356,34 @@ static int shares_line(struct sip_calls *cs, const char *barger,
 		mine |= strcmp(rt.devices[i], barger) == 0;
 		theirs |= strcmp(rt.devices[i], device) == 0;
 	}
-	return mine && theirs && strcmp(barger, device) != 0;
+	return mine && theirs;
+}
+
+#define LINES_MAX 8
+
+/* Whether BARGER shares the line side S of C is on in that call: the
+ * number dialled for the callee; for the caller, one of its device's
+ * lines as the directory has them (a phone's From user is often its
+ * device name, not its line; only a directory that cannot list lines
+ * makes it the From user). */
+static int shares_line(struct sip_calls *cs, const char *barger,
+		       const struct call *c, const struct side *s)
+{
+	const struct sip_directory *d = cs->env.dir;
+	char lines[LINES_MAX][SIP_DIR_NAME_MAX];
+	int n;
+
+	if (strcmp(barger, s->dev.name) == 0)
+		return 0;
+	if (s == &c->b)
+		return on_line(cs, barger, s->dev.name, c->number);
+	if (!d->ops->device_lines)
+		return on_line(cs, barger, s->dev.name, c->a.user);
+	n = d->ops->device_lines(d->ctx, s->dev.name, lines, LINES_MAX);
+	for (int i = 0; i < n; i++)
+		if (on_line(cs, barger, s->dev.name, lines[i]))
+			return 1;
+	return 0;
 }
 
 /* The seed: a barger that is not encrypted cannot barge into an
@@ -306,7 +396,8 @@ static int barge_refused(const struct call *t, enum sip_level barger)
 
 int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 			   const char *caller, unsigned transport,
-			   struct call **target)
+			   const struct sip_call_node_caller *from_node,
+			   struct call **target, uint64_t *remote)
 {
 	const struct sip_directory *d = cs->env.dir;
 	struct side barger;
@@ -314,8 +405,10 @@ int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	nta_leg_t *leg;
 	struct side *slot = NULL;
 	struct call *c;
+	uint64_t owner;
 
 	*target = NULL;
+	*remote = 0;
 	switch (sip_call_join_get(msg_home(msg), sip, &rp)) {
 	case 0:
 		return -1;
@@ -331,6 +424,15 @@ int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 			break;
 		}
 	}
+	/* A dialog of another member (ward's tag says which, as for
+	 * Replaces): the INVITE goes there over the node listener, never on
+	 * from a member. */
+	owner = sip_call_node_of_tag(rp->rp_to_tag);
+	if (!c && !from_node && cs->env.node_agent && owner &&
+	    owner != cs->env.node_id) {
+		*remote = owner;
+		return 0;
+	}
 	if (!c) {
 		log_info(TAG, "barge by %s: no such dialog", caller);
 		return 481;
@@ -338,7 +440,7 @@ int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	if (c->state != CALL_TALKING || c->xfer || c->pend_irq || c->conf ||
 	    !c->media)
 		return 486;
-	if (!shares_line(cs, caller, slot->dev.name, line_of(c, slot))) {
+	if (!shares_line(cs, caller, c, slot)) {
 		log_info(TAG,
 			 "call %s: barge by %s refused: it does not share "
 			 "the line of %s",
@@ -349,6 +451,10 @@ int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	barger.transport = transport;
 	if (d->ops->device_by_name(d->ctx, caller, &barger.dev) != 0)
 		return 403;
+	if (from_node) { /* the member's word on its barger's leg */
+		barger.node.asserted = 1;
+		barger.node.level = from_node->level;
+	}
 	if (barge_refused(c, side_level(&barger))) {
 		log_info(TAG,
 			 "call %s: barge by %s (%s) into an encrypted call "
@@ -377,7 +483,10 @@ int call_conf_barge(struct call *c, const sip_t *sip, struct call *t)
 	rc = answer_self(c, sip, &out, &cap, &level);
 	if (rc != 0)
 		goto err_after_out;
-	/* Its media too (an encrypted profile offering RTP only). */
+	/* Its media too (an encrypted profile offering RTP only), and a
+	 * member's word on a barger on another node. */
+	if (c->a.node.asserted && c->a.node.level < level)
+		level = c->a.node.level;
 	if (barge_refused(t, level)) {
 		log_info(TAG,
 			 "call %s: barge by %s (%s) into an encrypted call "
@@ -395,8 +504,7 @@ int call_conf_barge(struct call *c, const sip_t *sip, struct call *t)
 	    (rc = conf_add(f, t, &t->b)) != 0 || (rc = conf_add(f, c, &c->a)))
 		goto err_after_conf;
 	snprintf(c->number, sizeof c->number, "%s", t->number);
-	f->level = c->level =
-	    cs->env.media->ops->conf_level(cs->env.media->ctx, f->mc, NULL);
+	f->level = c->level = conf_level_now(f);
 	reply_self(c, out, cap);
 	log_info(TAG, "call %s: %s barges into call %s, security level %s",
 		 c->call_id, c->a.dev.name, t->call_id,
@@ -416,6 +524,22 @@ err_after_out:
 		free(out);
 	}
 	return rc;
+}
+
+int call_conf_join_hdr(char *hdrs, size_t cap, const sip_t *sip)
+{
+	size_t n = strlen(hdrs);
+	const char *val = NULL;
+	int k;
+
+	for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
+		if (u->un_name && strcasecmp(u->un_name, "Join") == 0)
+			val = u->un_value;
+	/* Checked by call_conf_barge_target: one, well formed, bounded. */
+	if (!val || strpbrk(val, "\r\n"))
+		return -1;
+	k = snprintf(hdrs + n, cap - n, "\r\nJoin: %s", val);
+	return k > 0 && (size_t)k < cap - n ? 0 : -1;
 }
 
 /* ---- leaving ---- */
@@ -462,6 +586,21 @@ void call_conf_gone(struct call *c)
 	conf_after_leave(f);
 }
 
+/* A member's word on its side in a request on node leg S (its Call-Info):
+ * 1 when it changed what this node believed. */
+static int member_word(struct side *s, const sip_t *sip)
+{
+	enum sip_level told;
+
+	if (!s->node.agent || sip_call_node_told(sip, &told) != 0)
+		return 0;
+	if (s->node.asserted && s->node.level == told)
+		return 0;
+	s->node.asserted = 1;
+	s->node.level = told;
+	return 1;
+}
+
 /* A participant's re-INVITE or UPDATE: ward answers it. */
 static void self_answer(struct call *c, struct side *from, nta_incoming_t *irq,
 			sip_t const *sip)
@@ -499,6 +638,7 @@ int call_conf_request(struct call *c, struct side *from, nta_incoming_t *irq,
 {
 	sip_method_t mt = sip->sip_request->rq_method;
 	unsigned bit = PART(c, from);
+	int heard;
 
 	if (!(c->parts & bit)) {
 		/* The transferor's dialog, ending. */
@@ -529,13 +669,25 @@ int call_conf_request(struct call *c, struct side *from, nta_incoming_t *irq,
 		return 0;
 	case sip_method_invite:
 	case sip_method_update:
+		heard = member_word(from, sip);
 		if (is_sdp(sip)) {
 			self_answer(c, from, irq, sip);
-			nta_incoming_destroy(irq);
-			return 0;
+		} else if (mt == sip_method_update) {
+			/* A refresh, or a member's word: ward's answer tells
+			 * the conference's level. */
+			char info[96];
+
+			level_hdr(c, info, sizeof info);
+			nta_incoming_treply(
+			    irq, SIP_200_OK, SIPTAG_CONTACT_STR(from->contact),
+			    SIPTAG_CALL_INFO_STR(info), TAG_END());
+		} else {
+			return 488;
 		}
-		/* A refresh without an offer: nothing changes. */
-		return mt == sip_method_update ? 200 : 488;
+		nta_incoming_destroy(irq);
+		if (heard)
+			conf_tell(c->conf, NULL);
+		return 0;
 	case sip_method_refer:
 		return 403;
 	default:

@@ -153,14 +153,22 @@ void media_leg(const struct side *s, struct sip_media_leg *l);
 
 /* An INVITE with Join (RFC 3911) from CALLER: 0 with *TARGET (the call
  * barged) when CALLER may try (the Join names a talking call here and
- * CALLER shares the barged device's line), else the status to refuse
- * with (400 malformed Join, 481 no such dialog, 486 busy or the seed's
- * rule — a barger not encrypted (its profile and TRANSPORT) into an
- * encrypted call —, 403 not a device sharing the line); -1 for an INVITE
- * without Join. */
+ * CALLER shares the barged device's line: the dialled line on the
+ * callee's side, one of the caller device's lines on the caller's), 0
+ * with *REMOTE instead when the Join names by ward's tag (-wN) a dialog
+ * of another member N (the caller places the INVITE, its Join kept,
+ * through N; never for FROM_NODE, an INVITE a member sent), else the
+ * status to refuse with (400 malformed Join, 481 no such dialog, 486
+ * busy or the seed's rule — a barger not encrypted (its profile and
+ * TRANSPORT, or FROM_NODE's word) into an encrypted call —, 403 not a
+ * device sharing the line); -1 for an INVITE without Join. */
 int call_conf_barge_target(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 			   const char *caller, unsigned transport,
-			   struct call **target);
+			   const struct sip_call_node_caller *from_node,
+			   struct call **target, uint64_t *remote);
+/* Appends "\r\nJoin: ..." (SIP's Join, as checked above) to the node
+ * leg's headers HDRS (CAP bytes): 0, or -1 when it does not fit. */
+int call_conf_join_hdr(char *hdrs, size_t cap, const sip_t *sip);
 /* In place of placing B: the barge of TARGET by C's caller (ward answers
  * it and mixes the three), or the status (486: the seed's rule, a barger
  * that is not encrypted into an encrypted call). */

@@ -185,6 +185,12 @@ struct sip_directory_ops {
 	 * not a member or publishes none. NULL: no calls between nodes. */
 	int (*node_sip)(void *ctx, uint64_t node_id,
 			char host[SIP_DIR_HOST_MAX], unsigned *port);
+	/* The lines (directory numbers) of device NAME, by its name, in
+	 * the device's order: up to MAX into OUT, their count returned (0
+	 * for no such device), -1 when unreadable. NULL: a caller's line
+	 * is the user part of its From (barge, call_conf.c). */
+	int (*device_lines)(void *ctx, const char *name,
+			    char out[][SIP_DIR_NAME_MAX], unsigned max);
 };
 
 #define SIP_TRUST_MIC_ROOT 10

@@ -203,6 +203,23 @@ static int op_device(void *ctx, const char *name, struct sip_device *out)
 	return 0;
 }
 
+static int op_lines(void *ctx, const char *name, char out[][SIP_DIR_NAME_MAX],
+		    unsigned max)
+{
+	struct sip_dirmem *m = ctx;
+
+	/* One line a device here, by the device's own name only. */
+	for (size_t i = 0; i < m->ndevs; i++) {
+		if (strcmp(m->devs[i].name, name) != 0)
+			continue;
+		if (!m->lines[i][0] || max == 0)
+			return 0;
+		snprintf(out[0], SIP_DIR_NAME_MAX, "%s", m->lines[i]);
+		return 1;
+	}
+	return 0;
+}
+
 static int same_addr(const struct sockaddr_storage *t,
 		     const struct sockaddr *sa)
 {
@@ -474,6 +491,7 @@ static const struct sip_directory_ops mem_ops = {
     .user = op_user,
     .cluster = op_cluster,
     .route = op_route,
+    .device_lines = op_lines,
 };
 
 void sip_dirmem_directory(struct sip_dirmem *m, struct sip_directory *out)

@@ -169,6 +169,26 @@ static int op_device(void *ctx, const char *name, struct sip_device *out)
 	return rc;
 }
 
+static int op_lines(void *ctx, const char *name, char out[][SIP_DIR_NAME_MAX],
+		    unsigned max)
+{
+	struct sip_dirstore *d = ctx;
+	struct store_read *r;
+	struct store_device dev;
+	int rc;
+	unsigned n = 0;
+
+	if (store_read_begin(d->store, &r) != 0)
+		return -1;
+	rc = store_device_get(r, name, &dev);
+	for (uint32_t i = 0; rc == 0 && i < dev.n_lines && n < max; i++)
+		snprintf(out[n++], SIP_DIR_NAME_MAX, "%s", dev.lines[i]);
+	store_read_end(r);
+	if (rc == 0)
+		return (int)n;
+	return rc == STORE_ENOTFOUND || rc == STORE_EINVAL ? 0 : -1;
+}
+
 static int same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
 	if (a->ss_family != b->sa_family)
@@ -630,6 +650,7 @@ static const struct sip_directory_ops store_ops = {
     .cluster = op_cluster,
     .trust_root = op_trust,
     .route = op_route,
+    .device_lines = op_lines,
 };
 
 void sip_dirstore_directory(struct sip_dirstore *d, struct sip_directory *out)

@@ -15,7 +15,6 @@ unset WARD_URL WARD_FINGERPRINT WARD_PASSWORD_FILE WARD_CACERT
 . "$WARD_SRC/deploy/cluster.sh"
 
 STARTED_AT=$(date +%s)
-declare -A USED_PORTS=()
 
 sys_cleanup() {
 	local rc=$? pidfile
@@ -44,12 +43,31 @@ free_port() {
 		# Below the media blocks (media_ports) and the kernel's
 		# ephemeral ports, which connections take at any moment.
 		p=$((10000 + (RANDOM * 32768 + RANDOM) % 10480))
-		[ -z "${USED_PORTS[$p]:-}" ] || continue
+		# Handed out earlier in this test but not bound yet: a
+		# file, as $(free_port) runs in a subshell.
+		grep -qx "$p" "$CLUSTER_DIR/ports.used" 2>/dev/null && continue
 		ss -Htuan "sport = :$p" | grep -q . && continue
-		USED_PORTS[$p]=1
+		echo "$p" >>"$CLUSTER_DIR/ports.used"
 		echo "$p"
 		return
 	done
+}
+
+# free_pair: an even free port whose next port is free too (RTP and
+# RTCP take a pair; baresip's TLS listens on its SIP port + 1).
+free_pair() {
+	local got p
+	while :; do
+		got=$(free_port)
+		p=$((got & ~1))
+		[ "$p" = "$got" ] || ! grep -qx "$p" "$CLUSTER_DIR/ports.used" || continue
+		[ "$((p + 1))" = "$got" ] || ! grep -qx "$((p + 1))" "$CLUSTER_DIR/ports.used" || continue
+		ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . ||
+			break
+	done
+	echo "$p" >>"$CLUSTER_DIR/ports.used"
+	echo "$((p + 1))" >>"$CLUSTER_DIR/ports.used"
+	echo "$p"
 }
 
 # media_ports: the first of 512 media ports for one node — blocks below
@@ -180,4 +198,21 @@ pki_ok() {
 # pki_digest NAME: one line per certificate and key of node NAME.
 pki_digest() {
 	(cd "$CLUSTER_DIR/$1" && sha256sum kek pki/*.pem pki/*.key https.pem)
+}
+
+# sip_served_fp TLS_PORT: the SHA-256 fingerprint of the certificate the SIP
+# TLS port on 127.0.0.1 presents ("" when none).
+sip_served_fp() {
+	openssl s_client -connect "127.0.0.1:$1" </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+}
+# sip_serves_cm NODE TLS_PORT: NODE's SIP role presents its CallManager
+# certificate as on disk (it restarts once with its TLS files: register
+# and subscribe after that).
+sip_serves_cm() {
+	local served file
+	served=$(sip_served_fp "$2")
+	file=$(openssl x509 -in "$CLUSTER_DIR/$1/pki/callmanager.pem" -noout \
+		-fingerprint -sha256 2>/dev/null | cut -d= -f2)
+	[ -n "$served" ] && [ "$served" = "$file" ]
 }

@@ -46,3 +46,6 @@ set_tests_properties(system_media_keys_wardd PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_capture_wardd system/test_capture_wardd.sh)
 set_tests_properties(system_capture_wardd PROPERTIES RESOURCE_LOCK wardd)
 ward_system_test(system_sip_overload system/test_sip_overload.sh)
+# It saturates both cores on purpose: alone, so that it neither starves
+# the test beside it nor is starved by it.
+set_tests_properties(system_sip_overload PROPERTIES RUN_SERIAL TRUE)

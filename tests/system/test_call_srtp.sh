@@ -62,7 +62,9 @@ python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" $A $B $C $D $E $G >/dev/nul
 # ---- Two nodes: G's baresip registers on n2, A (on n1) calls it. The
 # call crosses the node-to-node TLS leg (NODE certificates), each node
 # relaying its side; capture is on for A's device, and the key log alone
-# decrypts what a sniffer saw on every leg. ----
+# decrypts what a sniffer saw on every leg. Then the level changes across
+# the nodes: A blind-transfers G to C (non-secure, on n1), and G, on n2,
+# is told NotAuthenticated in Call-Info; both nodes list non-secure. ----
 two_nodes_join() {
 	step "n2 joins the mixed-mode cluster; G (line 1007, encrypted) for it"
 	ward_join n2 n1 || fail "n2 did not join"
@@ -174,6 +176,30 @@ two_nodes_call() {
 		"$CLUSTER_DIR/n1" "$CLUSTER_DIR/n2" >"$CLUSTER_DIR/hygiene3.out"
 	[ ! -s "$CLUSTER_DIR/hygiene3.out" ] ||
 		fail "keys found: $(cat "$CLUSTER_DIR/hygiene3.out")"
+	step "the level changes across nodes: A blind-transfers G to C (non-secure, on n1); G on n2 is told"
+	# The profile said encrypted or reject above: a transfer to C would
+	# be refused (488).
+	expect_rc 0 ward_ctl n1 profile set enc --encrypted-or-reject no
+	n0=$(wc -l <"$CLUSTER_DIR/g/out")
+	ctl a dial "sip:1007@127.0.0.1:$TLS;transport=tls"
+	wait_until 15 "the call talking on n1" talking_on n1 $A
+	wait_until 5 "the call talking on n2" talking_on n2 $A
+	ctl a transfer "sip:1003@127.0.0.1:$TLS;transport=tls"
+	g_with_c() {
+		call_on n1 $C >"$CLUSTER_DIR/call-n1.json" &&
+			jq -e '.state == "talking" and .security_level == "non-secure"' \
+				"$CLUSTER_DIR/call-n1.json" &&
+			call_on n2 $G >"$CLUSTER_DIR/call-n2.json" &&
+			jq -e '.security_level == "non-secure"' "$CLUSTER_DIR/call-n2.json"
+	}
+	wait_until 15 "G and C talking, non-secure on both nodes' lists" g_with_c
+	tail -n +"$n0" "$CLUSTER_DIR/g/out" |
+		grep -q 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=NotAuthenticated' ||
+		fail "G (on n2) was not told security=NotAuthenticated"
+	ctl c hangup
+	wait_until 10 "the call gone from n1" no_call $C
+	no_g_n2() { ! call_on n2 $G; }
+	wait_until 10 "the call gone from n2" no_g_n2
 	ctl g quit || true
 	wait_until 10 "phone g to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/g.pid") 2>/dev/null"
 	rm -f "$CLUSTER_DIR/g.pid"
@@ -215,18 +241,6 @@ wait_until 30 "the MIC CA in the node's SIP trust file" has_mic_ca
 tls_listening() { ss -Hlnt "sport = :$TLS" | grep -q .; }
 wait_until 30 "n1's SIP TLS port" tls_listening
 
-# free_pair: an even free port whose next port is free too (baresip's TLS
-# listens on its SIP port + 1; RTP and RTCP take a pair).
-free_pair() {
-	local p
-	while :; do
-		p=$(free_port)
-		p=$((p & ~1))
-		ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . ||
-			break
-	done
-	echo "$p"
-}
 
 # phone NAME DEVICE USER SECRET TRANSPORT MEDIAENC TONE_HZ [TLS_PORT]: a
 # baresip in

@@ -23,14 +23,6 @@ python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" --server-name localhost \
 	$A $B $E1 $E2 $E3 >/dev/null
 node_conf n1 "[node]" "log_level = debug"
 read -r _ SIP TLS <<<"$(ward_sip n1)"
-serves_file() {
-	local served file
-	served=$(openssl s_client -connect "127.0.0.1:$TLS" </dev/null 2>/dev/null |
-		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)
-	file=$(openssl x509 -in "$CLUSTER_DIR/n1/pki/callmanager.pem" -noout \
-		-fingerprint -sha256 | cut -d= -f2)
-	[ -n "$served" ] && [ "$served" = "$file" ]
-}
 
 step "one node; two encrypted-mode phones (TLS) on lines 2001 and 2002"
 ward_init n1 keytest
@@ -49,7 +41,8 @@ expect_rc 0 ward_ctl n1 device add $E2 --model 8841 --capabilities tls,srtp \
 	--profile enc --lines 2004
 expect_rc 0 ward_ctl n1 device add $E3 --model 8841 --capabilities tls,srtp \
 	--profile enc --lines 2005
-wait_until 30 "n1 serves its CallManager certificate on TLS" serves_file
+wait_until 30 "n1 serves its CallManager certificate on TLS" \
+	sip_serves_cm n1 "$TLS"
 
 # call [--b DEV:CERT --number N --keys FILE] [OPTIONS]: srtpcall, A to B.
 call() {

@@ -7,9 +7,8 @@
 # live exactly as long as the call; and a clean stop. (Calls through it are the B2BUA's tests; the table itself
 # is tested end to end in tests/unit/test_wardd_media.c.)
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipp.sh"
 
-SCEN=$WARD_SRC/tests/system/sip
-command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
 head -c 1600 /dev/urandom >"$CLUSTER_DIR/hold.ul" # 200 ms of "music"
 # SIPp 3.6 answers only the first challenge and knows only MD5.
 node_conf n1 "[media]" "hold_music = $CLUSTER_DIR/hold.ul" \
@@ -18,24 +17,6 @@ read -r _ SIP TLS <<<"$(ward_sip n1)"
 lo=$(sed -n 's/^port_min = //p' "$CLUSTER_DIR/n1.conf")
 hi=$(sed -n 's/^port_max = //p' "$CLUSTER_DIR/n1.conf")
 listening() { ss -Hlnu "sport = :$SIP" | grep -q .; }
-serves_file() {
-	local served file
-	served=$(openssl s_client -connect "127.0.0.1:$TLS" </dev/null 2>/dev/null |
-		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)
-	file=$(openssl x509 -in "$CLUSTER_DIR/n1/pki/callmanager.pem" -noout \
-		-fingerprint -sha256 | cut -d= -f2)
-	[ -n "$served" ] && [ "$served" = "$file" ]
-}
-# sipp_run NAME LPORT SCENARIO [ARGS...]: one SIPp call over UDP.
-sipp_run() {
-	local name=$1 lport=$2 scen=$3
-	shift 3
-	mkdir -p "$CLUSTER_DIR/$name"
-	(cd "$CLUSTER_DIR/$name" && timeout 30 sipp -sf "$scen" -t u1 -m 1 \
-		-i 127.0.0.1 -p "$lport" -timeout 20 -trace_err "$@" \
-		</dev/null >/dev/null 2>&1)
-}
-errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | grep -v "^ *$" | tail -40; }
 # The relay's sockets the node holds now.
 media_socks() {
 	ss -Hanup "( sport >= :$lo and sport <= :$hi )" | grep -c "pid=$PID," || true
@@ -84,36 +65,23 @@ expect_rc 0 ward_ctl n1 device add SEP000000000001 --model 8841 \
 expect_rc 0 ward_ctl n1 device add SEP000000000002 --model 8841 \
 	--profile dig --lines 1002 --digest-user bob
 # The role restarts once with its TLS files: register after that.
-wait_until 30 "n1 serves its CallManager certificate on TLS" serves_file
+wait_until 30 "n1 serves its CallManager certificate on TLS" \
+	sip_serves_cm n1 "$TLS"
 wait_until 20 "n1's SIP port" listening
 PID=$(ward_pid n1)
 BOB=$(free_port)
-printf 'SEQUENTIAL\nSEP000000000002;[authentication username=bob password=bob-secret-123]\n' \
-	>"$CLUSTER_DIR/bob.csv"
-sipp_run reg-bob "$BOB" "$SCEN/register.xml" -inf "$CLUSTER_DIR/bob.csv" \
-	"127.0.0.1:$SIP" || fail "bob did not register: $(errors_of reg-bob)"
-(
-	rc=0
-	sipp_run answer "$BOB" "$SCEN/call_uas.xml" -trace_msg || rc=$?
-	echo $rc >"$CLUSTER_DIR/answer.rc"
-) &
-sleep 0.3
-printf 'SEQUENTIAL\nSEP000000000001;[authentication username=alice password=alice-secret-123];1002\n' \
-	>"$CLUSTER_DIR/alice.csv"
-(
-	rc=0
-	sipp_run call "$(free_port)" "$SCEN/call_uac.xml" -trace_msg \
-		-inf "$CLUSTER_DIR/alice.csv" -d 4000 \
-		-auth_uri "1002@127.0.0.1:$SIP" "127.0.0.1:$SIP" || rc=$?
-	echo $rc >"$CLUSTER_DIR/call.rc"
-) &
+sipp_register reg-bob "$BOB" "127.0.0.1:$SIP" SEP000000000002 bob \
+	bob-secret-123
+sipp_bg answer "$BOB" "$SIPP_SCEN/call_uas.xml" -trace_msg
+sipp_bg call "$(free_port)" "$SIPP_SCEN/call_uac.xml" -trace_msg -d 4000 \
+	-inf "$(sipp_csv alice.csv SEP000000000001 \
+		"$(sipp_auth alice alice-secret-123)" 1002)" \
+	-auth_uri "$(sipp_auth_uri 1002 "127.0.0.1:$SIP")" "127.0.0.1:$SIP"
 # RTP and RTCP for each leg (SIPp offers no rtcp-mux): four sockets.
 four() { [ "$(media_socks)" = 4 ]; }
 wait_until 10 "the relay's sockets for the call" four
-wait_until 20 "the caller to end" test -e "$CLUSTER_DIR/call.rc"
-[ "$(cat "$CLUSTER_DIR/call.rc")" = 0 ] || fail "caller: $(errors_of call)"
-wait_until 10 "the callee to end" test -e "$CLUSTER_DIR/answer.rc"
-[ "$(cat "$CLUSTER_DIR/answer.rc")" = 0 ] || fail "callee: $(errors_of answer)"
+sipp_ok call 20
+sipp_ok answer 10
 none() { [ "$(media_socks)" = 0 ]; }
 wait_until 5 "the relay's sockets closed" none
 # What each phone was sent names ward's media address and a relay port,

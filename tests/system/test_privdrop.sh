@@ -21,10 +21,10 @@ priv_port() {
 	local p
 	while :; do
 		p=$((600 + RANDOM % 400))
-		[ -z "${USED_PORTS[$p]:-}" ] || continue
+		grep -qx "$p" "$CLUSTER_DIR/ports.used" 2>/dev/null && continue
 		ss -Hanu "sport = :$p" | grep -q . && continue
 		ss -Hant "sport = :$p" | grep -q . && continue
-		USED_PORTS[$p]=1
+		echo "$p" >>"$CLUSTER_DIR/ports.used"
 		echo "$p"
 		return
 	done

@@ -8,10 +8,11 @@
 # certificates in a secure cluster (callpair.py): keys and the security
 # level on each leg.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipp.sh"
 
 SIPD=$WARD_BIN/tests/ward_sipd
-SCEN=$WARD_SRC/tests/system/sip
-command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+SCEN=$SIPP_SCEN
+SIPP_TIMEOUT=10
 
 cat >"$CLUSTER_DIR/dir.txt" <<DIR
 realm ward.test
@@ -34,56 +35,12 @@ PORT=$(free_port)
 echo $! >"$CLUSTER_DIR/sipd.pid"
 wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
 
-# auth_uri NUMBER: SIPp's -auth_uri for an INVITE to NUMBER, so that the
-# digest uri is the Request-URI, which ward checks (SIPp 3.6 would answer
-# with sip:HOST:PORT; it adds the "sip:" itself).
-auth_uri() { echo "$1@127.0.0.1:$PORT"; }
+# auth_uri NUMBER: -auth_uri for an INVITE to NUMBER.
+auth_uri() { sipp_auth_uri "$1" "127.0.0.1:$PORT"; }
 
 # caller_csv DEVICE USER PASSWORD NUMBER: SIPp's injection file.
 caller_csv() {
-	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s];%s\n' \
-		"$1" "$2" "$3" "$4" >"$CLUSTER_DIR/caller-$4.csv"
-	echo "$CLUSTER_DIR/caller-$4.csv"
-}
-
-# sipp_run NAME TRANSPORT LPORT SCENARIO [ARGS...]: one SIPp call.
-sipp_run() {
-	local name=$1 tp=$2 lport=$3 scen=$4
-	shift 4
-	mkdir -p "$CLUSTER_DIR/$name"
-	(cd "$CLUSTER_DIR/$name" && timeout 20 sipp -sf "$scen" -t "$tp" -m 1 \
-		-i 127.0.0.1 -p "$lport" -timeout 10 -trace_err "$@" \
-		</dev/null >/dev/null 2>&1)
-}
-
-errors_of() {
-	cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | tail -3
-}
-
-# register NAME TRANSPORT LPORT DEVICE USER PASSWORD
-register() {
-	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s]\n' \
-		"$4" "$5" "$6" >"$CLUSTER_DIR/reg-$1.csv"
-	sipp_run "reg-$1" "$2" "$3" "$SCEN/register.xml" \
-		-inf "$CLUSTER_DIR/reg-$1.csv" "127.0.0.1:$PORT" ||
-		fail "$4 did not register: $(errors_of "reg-$1")"
-}
-
-# callee NAME TRANSPORT LPORT SCENARIO: the callee's SIPp, in the
-# background (its exit status in NAME.rc).
-callee() {
-	(
-		rc=0
-		sipp_run "$1" "$2" "$3" "$4" || rc=$?
-		echo $rc >"$CLUSTER_DIR/$1.rc"
-	) &
-	sleep 0.3
-}
-
-callee_ok() {
-	wait_until 20 "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
-	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] ||
-		fail "the callee's side of $1 failed: $(errors_of "$1")"
+	sipp_csv "caller-$4.csv" "$1" "$(sipp_auth "$2" "$3")" "$4"
 }
 
 # stop_sipd NAME: ends it; under a sanitizer build (WARD_SANITIZE) a leak
@@ -100,55 +57,57 @@ stop_sipd() {
 ALICE_CSV=$(caller_csv SEP000000000001 alice pw-alice 1002)
 for tp in u1 t1; do
 	BOB=$(free_port)
-	register "bob-$tp" $tp "$BOB" SEP000000000002 bob pw-bob
+	SIPP_TP=$tp sipp_register "reg-bob-$tp" "$BOB" "127.0.0.1:$PORT" \
+		SEP000000000002 bob pw-bob
 
 	step "over $tp: alice calls bob: 180, 183, 200, ACK, hold (re-INVITE), resume (UPDATE), INFO, BYE relayed"
-	callee "answer-$tp" $tp "$BOB" "$SCEN/call_uas.xml"
-	sipp_run "call-$tp" $tp "$(free_port)" "$SCEN/call_uac.xml" \
+	SIPP_TP=$tp sipp_bg "answer-$tp" "$BOB" "$SCEN/call_uas.xml"
+	SIPP_TP=$tp sipp_run "call-$tp" "$(free_port)" "$SCEN/call_uac.xml" \
 		-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
-		fail "the caller's side failed over $tp: $(errors_of "call-$tp")"
-	callee_ok "answer-$tp"
+		fail "the caller's side failed over $tp: $(sipp_errors "call-$tp")"
+	sipp_ok "answer-$tp" 20
 
 	step "over $tp: alice cancels while bob rings: 487 to her, CANCEL to him"
-	callee "cancel-$tp" $tp "$BOB" "$SCEN/call_uas_cancel.xml"
-	sipp_run "cancelcall-$tp" $tp "$(free_port)" \
+	SIPP_TP=$tp sipp_bg "cancel-$tp" "$BOB" "$SCEN/call_uas_cancel.xml"
+	SIPP_TP=$tp sipp_run "cancelcall-$tp" "$(free_port)" \
 		"$SCEN/call_uac_cancel.xml" -inf "$ALICE_CSV" \
 		-auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
-		fail "the caller's CANCEL failed over $tp: $(errors_of "cancelcall-$tp")"
-	callee_ok "cancel-$tp"
+		fail "the caller's CANCEL failed over $tp: $(sipp_errors "cancelcall-$tp")"
+	sipp_ok "cancel-$tp" 20
 done
 
 BOB=$(free_port)
-register bob-again u1 "$BOB" SEP000000000002 bob pw-bob
+sipp_register reg-bob-again "$BOB" "127.0.0.1:$PORT" SEP000000000002 bob \
+	pw-bob
 step "bob hangs up: his BYE reaches alice"
-callee byer u1 "$BOB" "$SCEN/call_uas_bye.xml"
-sipp_run byed u1 "$(free_port)" "$SCEN/call_uac_byed.xml" \
+sipp_bg byer "$BOB" "$SCEN/call_uas_bye.xml"
+sipp_run byed "$(free_port)" "$SCEN/call_uac_byed.xml" \
 	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
-	fail "the caller did not get bob's BYE: $(errors_of byed)"
-callee_ok byer
+	fail "the caller did not get bob's BYE: $(sipp_errors byed)"
+sipp_ok byer 20
 
 step "bob is busy: his 486 reaches alice"
-callee busy u1 "$BOB" "$SCEN/call_uas_busy.xml"
+sipp_bg busy "$BOB" "$SCEN/call_uas_busy.xml"
 sed "s/@STATUS@/486/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-486.xml"
-sipp_run busycall u1 "$(free_port)" "$CLUSTER_DIR/fail-486.xml" \
+sipp_run busycall "$(free_port)" "$CLUSTER_DIR/fail-486.xml" \
 	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
-	fail "the caller did not get 486: $(errors_of busycall)"
-callee_ok busy
+	fail "the caller did not get 486: $(sipp_errors busycall)"
+sipp_ok busy 20
 
 step "bob does not answer: after ring_s alice gets 480, bob a CANCEL"
-callee noanswer u1 "$BOB" "$SCEN/call_uas_cancel.xml"
+sipp_bg noanswer "$BOB" "$SCEN/call_uas_cancel.xml"
 sed "s/@STATUS@/480/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-480r.xml"
-sipp_run ringout u1 "$(free_port)" "$CLUSTER_DIR/fail-480r.xml" \
+sipp_run ringout "$(free_port)" "$CLUSTER_DIR/fail-480r.xml" \
 	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
-	fail "the caller did not get 480 after ringing: $(errors_of ringout)"
-callee_ok noanswer
+	fail "the caller did not get 480 after ringing: $(sipp_errors ringout)"
+sipp_ok noanswer 20
 
 # refused NUMBER STATUS: alice dials NUMBER and gets STATUS.
 refused() {
 	sed "s/@STATUS@/$2/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-$2.xml"
-	sipp_run "fail-$1" u1 "$(free_port)" "$CLUSTER_DIR/fail-$2.xml" \
+	sipp_run "fail-$1" "$(free_port)" "$CLUSTER_DIR/fail-$2.xml" \
 		-inf "$(caller_csv SEP000000000001 alice pw-alice "$1")" \
-		-auth_uri "$(auth_uri "$1")" "127.0.0.1:$PORT" || fail "calling $1 did not get $2: $(errors_of "fail-$1")"
+		-auth_uri "$(auth_uri "$1")" "127.0.0.1:$PORT" || fail "calling $1 did not get $2: $(sipp_errors "fail-$1")"
 }
 step "an unknown number gets 404, a blocked one 403, a callee not registered 480"
 refused 9999 404
@@ -156,7 +115,8 @@ refused 9001 403
 refused 1003 480
 
 step "encrypted or reject: a call that cannot be encrypted gets 488"
-register dave u1 "$(free_port)" SEP000000000004 dave pw-dave
+sipp_register reg-dave "$(free_port)" "127.0.0.1:$PORT" SEP000000000004 \
+	dave pw-dave
 refused 1004 488
 
 step "every call ended and freed; dialog events given; no SDP logged"

@@ -12,13 +12,22 @@
 # on n1 while carol's call is handled on n2: n2 sends each dialog state
 # to n1 (node-to-node PUBLISH), and alice gets trying/early, confirmed
 # and terminated; bob's phone hears the level in carol's hold and resume,
-# relayed over the node leg.
+# relayed over the node leg. Conference across nodes: alice opens a
+# conference on n1 (factory number 8000), calls carol (n2) and REFERs her
+# to 8000: carol's node leg joins n1's mixer, carol hears the
+# conference's level in an UPDATE n2 relays, both nodes list the call,
+# and alice's hang-up ends the conference with a BYE to carol. Carol
+# dialling 8000 gets a conference of n2's own (the factory number is
+# served where the caller is). Barge across nodes: alice calls bob (both
+# on n1); bob2, sharing bob's line 1002, sends its INVITE with Join to n2:
+# the Join's ward tag (-w1) names n1, n2 places it through n1, which
+# answers and mixes the three; the level reaches bob2 through n2.
 . "$(dirname "$0")/lib.sh"
 
 SCEN=$WARD_SRC/tests/system/sip
 command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
 for n in n1 n2; do
-	node_conf $n "[sip]" "digest_algorithms = MD5"
+	node_conf $n "[sip]" "digest_algorithms = MD5" "conference_number = 8000"
 done
 read -r _ SIP1 _ <<<"$(ward_sip n1)"
 read -r _ SIP2 _ <<<"$(ward_sip n2)"
@@ -69,7 +78,7 @@ transferor() {
 step "two nodes; alice 1001, bob 1002 (n1), carol 1003 (n2)"
 ward_init n1 nodexfer
 expect_rc 0 ward_ctl n1 presence-group add staff --allow staff
-for u in alice bob carol; do
+for u in alice bob carol bob2; do
 	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u \
 		--presence-group staff
 done
@@ -80,6 +89,8 @@ for u in alice bob carol; do
 		--profile dig --lines 100$i --digest-user $u
 	i=$((i + 1))
 done
+expect_rc 0 ward_ctl n1 device add SEP000000000004 --model 8841 \
+	--profile dig --lines 1002 --digest-user bob2
 ward_join n2 n1
 published() {
 	ward_ctl n1 --json node list |
@@ -216,4 +227,83 @@ for st in 'state>\(trying\|early\)<' 'state>confirmed<' 'state>terminated<'; do
 done
 grep -q 'direction="initiator"' "$CLUSTER_DIR"/watch/*_messages.log ||
 	fail "carol's dialog is not shown as the initiator's"
+step "conference across nodes: alice (n1) brings carol (n2) into her conference"
+# scen NAME FILE SUBST...: FILE with @KEY@ replaced (KEY=VALUE pairs).
+scen() {
+	local out=$CLUSTER_DIR/$1.xml f=$2 kv
+	shift 2
+	cp "$f" "$out"
+	for kv in "$@"; do sed -i "s|@${kv%%=*}@|${kv#*=}|g" "$out"; done
+	echo "$out"
+}
+callee owner "$(free_port)" "$(scen owner "$SCEN/conf_owner.xml" STAY=2500)" \
+	-inf "$(caller_csv SEP000000000001 alice 8000)" \
+	-auth_uri "8000@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
+wait_until 10 "the conference to open on n1" \
+	grep -q "SEP000000000001 opens a conference" "$CLUSTER_DIR/n1.log"
+callee party "$CAROL" "$(scen party "$SCEN/conf_party.xml" LEVEL=NotAuthenticated)"
+sipp_run conf-xfer "$(free_port)" \
+	"$(scen conf-xfer "$SCEN/conf_transferor.xml" TARGET=8000)" \
+	-inf "$(caller_csv SEP000000000001 alice 1003)" \
+	-auth_uri "1003@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" ||
+	fail "transfer into the conference: $(errors_of conf-xfer) / $(errors_of party)"
+grep -q "brings SEP000000000003 into its conference (2 parties)" \
+	"$CLUSTER_DIR/n1.log" || fail "carol's node leg did not join n1's conference"
+in_conf() {
+	ward_ctl n1 call list >"$CLUSTER_DIR/list1.txt"
+	ward_ctl n2 call list >"$CLUSTER_DIR/list2.txt"
+	[ "$(grep -c "8000 .*non-secure" "$CLUSTER_DIR/list1.txt")" = 2 ] &&
+		grep -q "SEP000000000003 .*non-secure" "$CLUSTER_DIR/list2.txt"
+}
+in_conf || sleep 1.2
+in_conf || fail "call lists: $(cat "$CLUSTER_DIR/list1.txt" "$CLUSTER_DIR/list2.txt")"
+callee_ok owner
+callee_ok party
+grep -q "conference of SEP000000000001 ended" "$CLUSTER_DIR/n1.log" ||
+	fail "the conference did not end on n1"
+wait_until 5 "the calls gone from n1" empty n1
+wait_until 5 "the calls gone from n2" empty n2
+
+step "barge across nodes: bob2 (line 1002) sends its Join to n2; n1 holds bob's dialog"
+callee barged "$BOB" "$SCEN/barge_callee.xml" -trace_logs
+sipp_bg_caller() {
+	local name=$1
+	shift
+	rm -f "$CLUSTER_DIR/$name.rc"
+	(
+		rc=0
+		sipp_run "$name" "$@" || rc=$?
+		echo $rc >"$CLUSTER_DIR/$name.rc"
+	) &
+}
+sipp_bg_caller caller "$(free_port)" "$SCEN/barge_caller.xml" \
+	-inf "$(caller_csv SEP000000000001 alice 1002)" \
+	-auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
+joinable() { grep -qh '^JOIN ' "$CLUSTER_DIR"/barged/*_logs.log 2>/dev/null; }
+wait_until 10 "bob's dialog logged" joinable
+JOIN=$(grep -h '^JOIN ' "$CLUSTER_DIR"/barged/*_logs.log | head -1 | cut -d' ' -f2)
+case $JOIN in *-w1\;from-tag=*) ;; *) fail "ward's tag does not name n1: $JOIN" ;; esac
+sipp_run barger "$(free_port)" \
+	"$(scen barger "$SCEN/barge_barger.xml" "JOIN=$JOIN" STAY=1500)" \
+	-inf "$(caller_csv SEP000000000004 bob2 1002)" \
+	-auth_uri "1002@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
+	fail "barge across nodes: $(errors_of barger)"
+callee_ok caller
+callee_ok barged
+grep -q "SEP000000000004 -> member-1 (1002) over tls" "$CLUSTER_DIR/n2.log" ||
+	fail "n2 did not send the barge to n1"
+grep -q "SEP000000000004 barges into call .*, security level non-secure" \
+	"$CLUSTER_DIR/n1.log" || fail "n1 did not take the barge"
+wait_until 5 "the barge's end" \
+	grep -q "conference of a barge ended" "$CLUSTER_DIR/n1.log"
+wait_until 5 "the calls gone from n1" empty n1
+wait_until 5 "the calls gone from n2" empty n2
+
+step "carol (n2) dials 8000: n2 serves its factory number itself"
+sipp_run n2-owner "$(free_port)" "$(scen n2-owner "$SCEN/conf_owner.xml" STAY=100)" \
+	-inf "$(caller_csv SEP000000000003 carol 8000)" \
+	-auth_uri "8000@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
+	fail "carol's conference on n2: $(errors_of n2-owner)"
+grep -q "SEP000000000003 opens a conference" "$CLUSTER_DIR/n2.log" ||
+	fail "n2 did not open carol's conference"
 step "done"

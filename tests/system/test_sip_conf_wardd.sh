@@ -13,7 +13,10 @@
 # (no shared line) gets 403, a Join naming no dialog 481; bob2, sharing
 # bob's line 1002, barges in: ward answers it, alice and bob are told the
 # level in an UPDATE, the three are mixed; alice hangs up (two stay), then
-# bob2: the conference ends with a BYE to bob.
+# bob2: the conference ends with a BYE to bob. The caller's side too:
+# alice2, sharing alice's line 1001, barges into alice's call with bob (a
+# SIPp caller's From user is its device name: the line is the device's,
+# from the directory).
 . "$(dirname "$0")/lib.sh"
 
 SCEN=$WARD_SRC/tests/system/sip
@@ -70,7 +73,7 @@ scen() {
 step "a node with the conference factory number 8000"
 ward_init n1 conftest
 wait_until 20 "n1's SIP port" listening
-for u in alice bob carol bob2; do
+for u in alice bob carol bob2 alice2; do
 	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
 done
 expect_rc 0 ward_ctl n1 profile add dig --digest-auth yes
@@ -82,6 +85,8 @@ for u in alice bob carol; do
 done
 expect_rc 0 ward_ctl n1 device add SEP000000000004 --model 8841 \
 	--profile dig --lines 1002 --digest-user bob2
+expect_rc 0 ward_ctl n1 device add SEP000000000005 --model 8841 \
+	--profile dig --lines 1001 --digest-user alice2
 wait_until 30 "n1 serves its CallManager certificate on TLS" serves_file
 wait_until 20 "n1's SIP port" listening
 BOB=$(free_port)
@@ -168,6 +173,27 @@ grep -q "SEP000000000004 barges into call .*, security level non-secure" \
 	"$CLUSTER_DIR/n1.log" || fail "the barge was not logged"
 wait_until 5 "the barge's end" \
 	grep -q "conference of a barge ended" "$CLUSTER_DIR/n1.log"
+
+step "barge the caller's side: alice2 (sharing alice's line 1001) barges into alice's call"
+bg barged2 "$BOB" "$SCEN/barge_callee.xml"
+sleep 0.3
+bg caller2 "$(free_port)" "$SCEN/barge_caller.xml" -trace_logs \
+	-inf "$(csv caller2 SEP000000000001 alice 1002)" \
+	-auth_uri "1002@127.0.0.1:$SIP" "127.0.0.1:$SIP"
+joinable2() { grep -qh '^JOIN ' "$CLUSTER_DIR"/caller2/*_logs.log 2>/dev/null; }
+wait_until 10 "alice's dialog logged" joinable2
+JOIN=$(grep -h '^JOIN ' "$CLUSTER_DIR"/caller2/*_logs.log | head -1 | cut -d' ' -f2)
+sipp_run barger2 "$(free_port)" \
+	"$(scen barger2 "$SCEN/barge_barger.xml" "JOIN=$JOIN" STAY=1500)" \
+	-inf "$(csv barger2 SEP000000000005 alice2 1001)" \
+	-auth_uri "1001@127.0.0.1:$SIP" "127.0.0.1:$SIP" ||
+	fail "barge of the caller's side: $(errors_of barger2) $(grep -a "barge" "$CLUSTER_DIR/n1.log" | tail -3)"
+ok caller2
+ok barged2
+grep -q "SEP000000000005 barges into call .*, security level non-secure" \
+	"$CLUSTER_DIR/n1.log" || fail "the caller-side barge was not logged"
+two_ended() { [ "$(grep -c "conference of a barge ended" "$CLUSTER_DIR/n1.log")" = 2 ]; }
+wait_until 5 "the second barge's end" two_ended
 
 ward_stop n1
 ! grep -q "calls still open" "$CLUSTER_DIR/n1.log" || fail "calls left open"

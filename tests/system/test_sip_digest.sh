@@ -5,11 +5,12 @@
 # authorization in the seed's order. The role runs in ward_sipd over an
 # in-memory directory.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipp.sh"
 
 SIPD=$WARD_BIN/tests/ward_sipd
-SCEN=$WARD_SRC/tests/system/sip
+SCEN=$SIPP_SCEN
 CLIENT="python3 $SCEN/sipclient.py"
-command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+SIPP_TIMEOUT=10
 
 cat >"$CLUSTER_DIR/dir.txt" <<EOF
 realm ward.test
@@ -40,23 +41,21 @@ stop_sipd() {
 	rm -f "$CLUSTER_DIR/$1.pid"
 }
 
-# run_sipp TRANSPORT(u1|t1) SCENARIO CSV [ARGS...]: one call, must pass.
+# run_sipp TRANSPORT(u1|t1) SCENARIO CSV: one call, must pass.
 run_sipp() {
-	local tp=$1 scen=$2 csv=$3 lport
-	shift 3
-	lport=$(free_port)
-	(cd "$CLUSTER_DIR" && timeout 20 sipp -sf "$SCEN/$scen" -inf "$csv" \
-		-t "$tp" -m 1 -i 127.0.0.1 -p "$lport" -timeout 10 \
-		-trace_err "$@" "127.0.0.1:$PORT" </dev/null >/dev/null 2>&1) ||
-		fail "sipp $scen over $tp failed: $(cat "$CLUSTER_DIR"/*errors.log 2>/dev/null | tail -3)"
+	local name=${2%.xml}-$1-${3%.csv}
+
+	SIPP_TP=$1 sipp_run "$name" "$(free_port)" "$SCEN/$2" \
+		-inf "$CLUSTER_DIR/$3" "127.0.0.1:$PORT" ||
+		fail "sipp $2 over $1 failed: $(sipp_errors "$name")"
 }
 
 PORT=$(free_port)
 # SIPp 3.6 answers only the first challenge and knows only MD5.
 start_sipd md5 "$PORT" --digest MD5
-printf 'SEQUENTIAL\nSEP001122334455;[authentication username=alice password=pw-alice]\n' >"$CLUSTER_DIR/good.csv"
-printf 'SEQUENTIAL\nSEP001122334455;[authentication username=alice password=wrong]\n' >"$CLUSTER_DIR/wrong.csv"
-printf 'SEQUENTIAL\nSEP999999999999;[authentication username=nobody password=x]\n' >"$CLUSTER_DIR/unknown.csv"
+sipp_csv good.csv SEP001122334455 "$(sipp_auth alice pw-alice)" >/dev/null
+sipp_csv wrong.csv SEP001122334455 "$(sipp_auth alice wrong)" >/dev/null
+sipp_csv unknown.csv SEP999999999999 "$(sipp_auth nobody x)" >/dev/null
 for tp in u1 t1; do
 	step "SIPp over $tp: MD5 digest REGISTER is accepted"
 	run_sipp $tp register.xml good.csv
@@ -71,12 +70,10 @@ grep -q "owner change: SEP001122334455 registered here" "$CLUSTER_DIR/md5.log" |
 
 step "trunk profiles: forbidden REFER, NOTIFY, Replaces, presence get 403"
 trunk() {
-	local ip=$1 scen=$2 method=$3 extra=$4 lport
-	lport=$(free_port)
+	local ip=$1 scen=$2 method=$3 extra=$4
 	sed "s/@METHOD@/$method/g" "$SCEN/$scen" >"$CLUSTER_DIR/$method-$scen"
-	(cd "$CLUSTER_DIR" && timeout 20 sipp -sf "$method-$scen" -m 1 \
-		-i "$ip" -p "$lport" -timeout 10 \
-		-key extra "$extra" "127.0.0.1:$PORT" </dev/null >/dev/null 2>&1) ||
+	SIPP_IP=$ip sipp_run "trunk-$ip-$method-${scen%.xml}" "$(free_port)" \
+		"$CLUSTER_DIR/$method-$scen" -key extra "$extra" "127.0.0.1:$PORT" ||
 		fail "trunk $ip: $method ($extra) did not get what $scen expects"
 }
 for ip_scen in "127.0.0.2 trunk_403.xml" "127.0.0.3 trunk_ok.xml"; do

@@ -11,7 +11,6 @@
 
 SIPD=$WARD_BIN/tests/ward_sipd
 SCEN=$WARD_SRC/tests/system/sip
-command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
 
 cat >"$CLUSTER_DIR/dir.txt" <<DIR
 realm ward.test
@@ -56,7 +55,7 @@ csv dave.csv SEP0000000000DD "[authentication username=dave password=pw-dave]"
 step "alice (staff) watches bob's line 1002: closed, then open when bob registers"
 watch pidf alice.csv presence application/pidf+xml "$PIDF_CLOSED" "$PIDF_OPEN" \
 	bob.csv
-grep -q "SIP/2.0 200 OK" "$CLUSTER_DIR"/pidf_*_messages.log ||
+grep -q "SIP/2.0 200 OK" "$CLUSTER_DIR"/pidf/*_messages.log ||
 	fail "no 200 to the SUBSCRIBE"
 
 step "alice watches carol's line 1003 for dialog state: version 0, then 1 when carol registers"
@@ -72,27 +71,23 @@ csv alice6.csv 1001 1006 "[authentication username=alice password=pw-alice]"
 csv erin.csv SEP0000000000E1 "[authentication username=erin password=pw-erin]"
 csv carol-calls.csv SEP0000000000CC \
 	"[authentication username=carol password=pw-carol]" 1006
-sipp_run calls 127.0.0.1 "$SCEN/presence_watch_calls.xml" -inf alice6.csv &
+presence_run calls 127.0.0.1 "$SCEN/presence_watch_calls.xml" -inf alice6.csv &
 WATCHER=$!
 wait_until 10 "the calls watcher's initial NOTIFY" sh -c \
-	"cat '$CLUSTER_DIR'/presence_watch_calls_*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
+	"cat '$CLUSTER_DIR'/calls/*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
 ERIN=$(free_port)
-(cd "$CLUSTER_DIR" && timeout 20 sipp -sf "$SCEN/register.xml" -m 1 \
-	-i 127.0.0.1 -p "$ERIN" -timeout 10 -inf erin.csv "$TARGET" \
-	</dev/null >/dev/null 2>&1) || fail "erin's phone did not register"
-(cd "$CLUSTER_DIR" && timeout 25 sipp -sf "$SCEN/call_uas.xml" -m 1 \
-	-i 127.0.0.1 -p "$ERIN" -timeout 20 </dev/null >/dev/null 2>&1) &
-CALLEE=$!
-sleep 0.3
-sipp_run carol-call 127.0.0.1 "$SCEN/call_uac.xml" -inf carol-calls.csv ||
+sipp_run reg-erin "$ERIN" "$SCEN/register.xml" -inf "$CLUSTER_DIR/erin.csv" \
+	"$TARGET" || fail "erin's phone did not register: $(sipp_errors reg-erin)"
+sipp_bg erin-answer "$ERIN" "$SCEN/call_uas.xml"
+presence_run carol-call 127.0.0.1 "$SCEN/call_uac.xml" -inf carol-calls.csv ||
 	fail "carol's call to erin failed"
-wait "$CALLEE" || fail "erin's side of the call failed"
+sipp_ok erin-answer 25
 wait "$WATCHER" || fail "the watcher did not see the call end"
 for st in 'state>\(trying\|early\)<' 'state>confirmed<' 'state>terminated<'; do
-	grep -q "$st" "$CLUSTER_DIR"/presence_watch_calls_*_messages.log ||
+	grep -q "$st" "$CLUSTER_DIR"/calls/*_messages.log ||
 		fail "no NOTIFY with a dialog in $st"
 done
-grep -q 'direction="recipient"' "$CLUSTER_DIR"/presence_watch_calls_*_messages.log ||
+grep -q 'direction="recipient"' "$CLUSTER_DIR"/calls/*_messages.log ||
 	fail "erin's dialog is not shown as the recipient's"
 
 step "eve (lobby, which may not watch staff) gets 403, and so does alice watching eve (no rule: the default)"
@@ -105,10 +100,10 @@ grep -q "SUBSCRIBE (presence) from eve to 1002 refused" "$CLUSTER_DIR/sipd.log" 
 step "a trunk whose profile does not accept presence gets 403; one that does gets its NOTIFY"
 for event in presence dialog; do
 	sed "s/@METHOD@/SUBSCRIBE/g" "$SCEN/trunk_403.xml" >"$CLUSTER_DIR/t403.xml"
-	sipp_run "trunk403-$event" 127.0.0.2 t403.xml -key extra "Event: $event" ||
+	presence_run "trunk403-$event" 127.0.0.2 t403.xml -key extra "Event: $event" ||
 		fail "the closed trunk's $event SUBSCRIBE was not refused"
 done
-sipp_run trunk-ok 127.0.0.3 "$SCEN/trunk_subscribe.xml" -key target 1002 ||
+presence_run trunk-ok 127.0.0.3 "$SCEN/trunk_subscribe.xml" -key target 1002 ||
 	fail "the open trunk's SUBSCRIBE did not get 200 and a NOTIFY"
 
 step "ward_sipd stops"

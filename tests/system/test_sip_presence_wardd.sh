@@ -9,7 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 
 SCEN=$WARD_SRC/tests/system/sip
-command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
 
 # SIPp 3.6 answers only the first challenge and knows only MD5.
 for n in n1 n2; do
@@ -17,16 +16,8 @@ for n in n1 n2; do
 done
 read -r _ SIPPORT TLSPORT <<<"$(ward_sip n1)"
 read -r _ SIPPORT2 TLSPORT2 <<<"$(ward_sip n2)"
-# serves_file NODE TLS_PORT: the role restarted with its TLS files (a
-# restart of the role ends its subscriptions: subscribe after it).
-serves_file() {
-	local served file
-	served=$(openssl s_client -connect "127.0.0.1:$2" </dev/null 2>/dev/null |
-		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)
-	file=$(openssl x509 -in "$CLUSTER_DIR/$1/pki/callmanager.pem" -noout \
-		-fingerprint -sha256 2>/dev/null | cut -d= -f2)
-	[ -n "$served" ] && [ "$served" = "$file" ]
-}
+# A restart of the role (with its TLS files: sip_serves_cm) ends its
+# subscriptions: subscribe after it.
 TARGET=127.0.0.1:$SIPPORT
 . "$SCEN/presence.sh"
 
@@ -49,7 +40,7 @@ expect_rc 0 ward_ctl n1 device add SEP0000000000EE --model 8841 \
 expect_rc 0 ward_ctl n1 device add SEP0000000000CC --model 8841 \
 	--profile dig --lines 1003 --digest-user carol
 wait_until 20 "n1's SIP port" sh -c "ss -Hlnu 'sport = :$SIPPORT' | grep -q ."
-wait_until 30 "n1 serves its CallManager certificate" serves_file n1 "$TLSPORT"
+wait_until 30 "n1 serves its CallManager certificate" sip_serves_cm n1 "$TLSPORT"
 
 auth() { echo "[authentication username=$1 password=$1-secret-123]"; }
 csv alice.csv 1001 1002 "$(auth alice)"
@@ -78,7 +69,7 @@ watch eve-alice eve1.csv presence application/pidf+xml "$PIDF_CLOSED" \
 step "a second node; carol's phone registers there, alice watches her line on n1"
 ward_join n2 n1
 wait_until 20 "n2's SIP port" sh -c "ss -Hlnu 'sport = :$SIPPORT2' | grep -q ."
-wait_until 30 "n2 serves its CallManager certificate" serves_file n2 "$TLSPORT2"
+wait_until 30 "n2 serves its CallManager certificate" sip_serves_cm n2 "$TLSPORT2"
 TRIGGER_TARGET=127.0.0.1:$SIPPORT2 watch carol alice3.csv presence \
 	application/pidf+xml "$PIDF_CLOSED" "$PIDF_OPEN" carol.csv
 ward_ctl n1 --json device show SEP0000000000CC |

@@ -55,18 +55,6 @@ MHI=$(sed -n 's/^port_max = //p' "$CLUSTER_DIR/n1.conf")
 python3 "$SCEN/mkpki.py" "$PKI" --trunk $A >/dev/null
 awk '/BEGIN CERT/,/END CERT/' "$PKI/trunk-self.pem" >"$PKI/trunk-self.crt"
 
-# free_pair: an even free port whose next port is free too (baresip's TLS
-# listens on its SIP port + 1; RTP and RTCP take a pair).
-free_pair() {
-	local p
-	while :; do
-		p=$(free_port)
-		p=$((p & ~1))
-		ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . ||
-			break
-	done
-	echo "$p"
-}
 # baresip NAME IP CERT HZ ACCOUNT: a baresip in CLUSTER_DIR/NAME listening
 # for SIP on IP (TLS on NAME.sip + 1), auto-answering with SRTP only,
 # playing a tone, recording what it hears, driven through ctrl_tcp. Its

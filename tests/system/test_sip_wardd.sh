@@ -9,6 +9,7 @@
 # CallManager certificate is served without a restart and keeps the
 # bindings in n1's memory.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipp.sh"
 
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
 declare -A SIP TLS
@@ -19,16 +20,8 @@ for n in n1 n2 n3; do
 	node_conf $n "fail_summary_s = 2" "[sip]" "trunk_options_s = $keepalive" # free SIP ports of its own (ward_sip)
 	read -r _ SIP[$n] TLS[$n] <<<"$(ward_sip $n)"
 done
-# served_fp NODE: SHA-256 of the certificate n's SIP TLS port presents.
-served_fp() {
-	openssl s_client -connect "127.0.0.1:${TLS[$1]}" </dev/null 2>/dev/null |
-		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
-}
-file_fp() {
-	openssl x509 -in "$CLUSTER_DIR/$1/pki/callmanager.pem" -noout \
-		-fingerprint -sha256 | cut -d= -f2
-}
-serves_file() { [ -n "$(served_fp "$1")" ] && [ "$(served_fp "$1")" = "$(file_fp "$1")" ]; }
+served_fp() { sip_served_fp "${TLS[$1]}"; }
+serves_file() { sip_serves_cm "$1" "${TLS[$1]}"; }
 listening() { ss -Hlnu "sport = :${SIP[$1]}" | grep -q .; }
 reg_node() {
 	ward_ctl "$1" --json device show SEP001122334455 |
@@ -184,10 +177,9 @@ expect_rc 0 ward_ctl n1 device add carrier --kind trunk --profile tpk \
 reach() { ward_ctl n1 --json device show carrier | jq -c .reachability; }
 unreachable() { reach | jq -e '.reachable == false'; }
 wait_until 20 "n1 finds the trunk unreachable" unreachable
-printf 'SEQUENTIAL\nward-trunk;trunk-secret-99\n' >"$CLUSTER_DIR/trunk.csv"
-(cd "$CLUSTER_DIR" && timeout 20 sipp -sf "$WARD_SRC/tests/system/sip/trunk_options_uas.xml" \
-	-inf trunk.csv -t u1 -m 1 -i 127.0.0.1 -p "$UAS" -timeout 10 </dev/null >/dev/null 2>&1) ||
-	fail "the trunk refused ward's answer to its challenge"
+SIPP_TIMEOUT=10 sipp_run trunk "$UAS" "$SIPP_SCEN/trunk_options_uas.xml" \
+	-inf "$(sipp_csv trunk.csv ward-trunk trunk-secret-99)" ||
+	fail "the trunk refused ward's answer to its challenge: $(sipp_errors trunk)"
 reachable() { reach | jq -e '.reachable == true and .status == 200 and .auth == "MD5" and .node == "n1"'; }
 wait_until 10 "device show: the trunk reachable, after an MD5 challenge" reachable
 expect_rc 0 ward_ctl n1 device show carrier

@@ -4,6 +4,7 @@
  * that removes itself. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,11 +18,13 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <event2/event.h>
 #include <event2/thread.h>
 #include <jansson.h>
 #include <openssl/ssl.h>
 
 #include "node/admin/admin.h"
+#include "node/admin/admin_int.h"
 #include "node/tlscert.h"
 #include "tests/unit/test_admin_harness.h"
 
@@ -95,6 +98,123 @@ static void test_follower_forwards_to_the_pinned_leader(void **s)
 	json_decref(j);
 }
 
+/* ---- a member's post to the leader (admin_member_post) ----------------- */
+
+struct post_probe {
+	const char *uri, *doc;
+	int stop; /* break N2's loop right after sending */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int sent, rc, answered, dropped, status;
+	char body[512];
+};
+
+static void post_answered(void *arg, int status, const char *body, size_t len)
+{
+	struct post_probe *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->answered++;
+	p->status = status;
+	snprintf(p->body, sizeof p->body, "%.*s", (int)len, body ? body : "");
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void post_dropped(void *arg)
+{
+	struct post_probe *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->dropped++;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* On N2's loop thread, as every admin call is made. */
+static void post_send(evutil_socket_t fd, short what, void *arg)
+{
+	struct post_probe *p = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	rc = admin_member_post(N2->admin, p->uri, json_loads(p->doc, 0, NULL),
+			       post_answered, post_dropped, p);
+	if (p->stop)
+		event_base_loopbreak(N2->base);
+	pthread_mutex_lock(&p->lock);
+	p->rc = rc;
+	p->sent = 1;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Posts DOC to URI from N2; waits until it was sent, and unless STOP for
+ * the answer. */
+static void post_from_n2(struct post_probe *p, const char *uri, const char *doc,
+			 int stop)
+{
+	struct timeval zero = {0, 0};
+
+	memset(p, 0, sizeof *p);
+	p->uri = uri;
+	p->doc = doc;
+	p->stop = stop;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	assert_int_equal(
+	    event_base_once(N2->base, -1, EV_TIMEOUT, post_send, p, &zero), 0);
+	pthread_mutex_lock(&p->lock);
+	while (!p->sent || (!stop && p->rc == 0 && !p->answered))
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void post_probe_fini(struct post_probe *p)
+{
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+}
+
+static void test_a_members_post_gets_the_answer_or_is_dropped(void **s)
+{
+	struct post_probe p;
+
+	(void)s;
+	init_cluster();
+	join_n2();
+	post_from_n2(&p, "/v1/audit/failures",
+		     "{\"records\": [{\"action\": \"login.fail\", \"detail\": "
+		     "\"peer=192.0.2.1 count=1\"}]}",
+		     0);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.status, 200);
+	assert_non_null(strstr(p.body, "\"written\""));
+	assert_int_equal(p.dropped, 0);
+	post_probe_fini(&p);
+	assert_true(audit_has("login.fail", "peer=192.0.2.1 count=1"));
+
+	/* A refusal reaches the caller with the leader's reason. */
+	post_from_n2(&p, "/v1/audit/failures", "{\"records\": []}", 0);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.status, 400);
+	assert_non_null(strstr(p.body, "want {"));
+	post_probe_fini(&p);
+
+	/* The admin goes while the post is in flight: the drop callback runs
+	 * instead of the answer, once. */
+	post_from_n2(&p, "/v1/audit/failures",
+		     "{\"records\": [{\"action\": \"login.fail\", \"detail\": "
+		     "\"peer=192.0.2.2 count=1\"}]}",
+		     1);
+	assert_int_equal(p.rc, 0);
+	node_stop(N2);
+	assert_int_equal(p.dropped, 1);
+	assert_int_equal(p.answered, 0);
+	post_probe_fini(&p);
+}
+
 static void test_leadership_moves_and_the_old_leader_leaves(void **s)
 {
 	long status;
@@ -139,6 +259,9 @@ int main(void)
 		test_follower_forwards_to_the_pinned_leader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_leadership_moves_and_the_old_leader_leaves, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_a_members_post_gets_the_answer_or_is_dropped, setup,
 		teardown),
 	};
 	int rc;

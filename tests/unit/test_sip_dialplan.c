@@ -4,7 +4,8 @@
  * for every caller and number: lines by partition and CSS order, the
  * none-partition, route and blocking patterns, shared lines, numbers out
  * of reach answered exactly like unknown ones, unknown callers refused.
- * And a profile's security mode is in force only in a secure cluster. */
+ * And a profile's security mode is in force only in a secure cluster; a
+ * device's lines (`device_lines`, barge) by its name only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,6 +232,30 @@ static void test_route_hides_numbers_out_of_reach(void **state)
 	expect(d, "SEP00000000000F", "3000", SIP_DIR_FORBIDDEN, NULL, NULL);
 }
 
+static void test_device_lines_by_the_devices_name(void **state)
+{
+	struct dp *d = *state;
+	const struct sip_directory *dirs[2] = {&d->store_dir, &d->mem_dir};
+
+	for (int i = 0; i < 2; i++) {
+		char l[2][SIP_DIR_NAME_MAX];
+		const struct sip_directory_ops *o = dirs[i]->ops;
+
+		memset(l, 0, sizeof l);
+		assert_int_equal(
+		    o->device_lines(dirs[i]->ctx, "SEP000000000004", l, 2), 1);
+		assert_string_equal(l[0], "1000");
+		/* A line's number is not a device's name here; unknown and
+		 * no room give none. */
+		assert_int_equal(o->device_lines(dirs[i]->ctx, "1000", l, 2),
+				 0);
+		assert_int_equal(
+		    o->device_lines(dirs[i]->ctx, "SEP00000000000F", l, 2), 0);
+		assert_int_equal(
+		    o->device_lines(dirs[i]->ctx, "SEP000000000001", l, 0), 0);
+	}
+}
+
 static void test_route_fails_closed_when_the_callers_css_is_gone(void **state)
 {
 	struct dp *d = *state;
@@ -394,6 +419,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_route_fails_closed_when_the_callers_css_is_gone, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_device_lines_by_the_devices_name, setup, teardown),
 	    cmocka_unit_test(test_mem_users_get_consecutive_lines),
 	    cmocka_unit_test(
 		test_mem_directory_refuses_malformed_dial_plan_lines),

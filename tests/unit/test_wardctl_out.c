@@ -287,6 +287,34 @@ static void test_admin_list_shows_times_in_utc(void **state)
 	free(out);
 }
 
+static void test_list_table_counts_its_rows(void **state)
+{
+	static const struct out_column cols[] = {
+	    {"NAME", "name", NULL},
+	    {"WHEN", "at_ms", out_field_time},
+	};
+	json_t *doc = json_loads("{\"items\": [{\"name\": \"a\", \"at_ms\":"
+				 " 0}, {\"name\": \"b\"}]}",
+				 0, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_int_equal(out_table_list(f, doc, "items", cols, 2), 2);
+	assert_int_equal(out_table_list(f, doc, "none", cols, 2), 0);
+	assert_int_equal(out_table_list(f, doc, "items", cols, 0), 0);
+	fclose(f);
+	assert_string_equal(buf, "NAME  WHEN\n"
+				 "a     1970-01-01 00:00:00Z\n"
+				 "b     -\n"
+				 "NAME  WHEN\n");
+	free(buf);
+	json_decref(doc);
+	buf = render(call_list_render, "{\"calls\": []}");
+	assert_non_null(strstr(buf, "(no calls)\n"));
+	free(buf);
+}
+
 static void test_param_list_and_audit_tables(void **state)
 {
 	char *out = render(param_list_render,
@@ -391,6 +419,7 @@ int main(void)
 	    cmocka_unit_test(test_node_list_abbreviates_fingerprints),
 	    cmocka_unit_test(test_admin_list_shows_times_in_utc),
 	    cmocka_unit_test(test_capture_keys_show_each_key_and_the_node),
+	    cmocka_unit_test(test_list_table_counts_its_rows),
 	    cmocka_unit_test(test_param_list_and_audit_tables),
 	    cmocka_unit_test(test_status_of_an_uninitialised_node),
 	    cmocka_unit_test(test_shell_words_are_quoted_only_when_needed),

@@ -73,6 +73,31 @@ static void test_control_characters_never_reach_the_terminal(void **s)
 	free(out);
 }
 
+static void test_lists_shorten_fingerprints_and_mark_the_cluster_ca(void **s)
+{
+	static const char fp[] = "sha256:0123456789abcdef0123456789abcdef";
+	char doc[512], *out;
+
+	(void)s;
+	snprintf(doc, sizeof doc,
+		 "{\"trust\": [{\"name\": \"root\", \"category\": \"ca-root\","
+		 " \"cluster_ca\": true, \"sha256\": \"%s\"}, {\"name\":"
+		 " \"mic\", \"category\": \"mic-root\", \"sha256\": \"AB\"}],"
+		 " \"certs\": [{\"node\": \"n1\", \"sha256\": \"%s\"}]}",
+		 fp, fp);
+	out = render(trust_list_render, doc);
+	assert_non_null(strstr(out, "ca-root (cluster CA)"));
+	assert_null(strstr(out, "mic-root (cluster CA)"));
+	assert_non_null(strstr(out, "sha256:0123456789abcdef..."));
+	assert_null(strstr(out, fp));
+	assert_non_null(strstr(out, " AB "));
+	free(out);
+	out = render(cert_list_render, doc);
+	assert_non_null(strstr(out, "sha256:0123456789abcdef..."));
+	assert_null(strstr(out, fp));
+	free(out);
+}
+
 static void test_missing_fields_print_as_a_dash(void **s)
 {
 	char *out;
@@ -125,6 +150,8 @@ int main(void)
 	    cmocka_unit_test(
 		test_renderers_survive_missing_and_mistyped_fields),
 	    cmocka_unit_test(test_control_characters_never_reach_the_terminal),
+	    cmocka_unit_test(
+		test_lists_shorten_fingerprints_and_mark_the_cluster_ca),
 	    cmocka_unit_test(test_missing_fields_print_as_a_dash),
 	    cmocka_unit_test(test_base64_decoding_refuses_what_is_not_base64),
 	};

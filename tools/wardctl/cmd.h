@@ -51,6 +51,10 @@ int cmd_capf_cancel(struct wardctl *ctx, int argc, char **argv);
 int cmd_capf_status(struct wardctl *ctx, int argc, char **argv);
 void capf_status_render(FILE *f, const json_t *doc);
 
+/* GET PATH (an absolute path, borrowed) as the admin, then RENDER the
+ * answer or print its JSON. Returns an exit code. */
+int cmd_get_path_show(struct wardctl *ctx, const char *path,
+		      void (*render)(FILE *f, const json_t *doc));
 /* The common body of a listing: no operands, GET PATH (an absolute path),
  * then RENDER the answer or print its JSON. Returns an exit code. */
 int cmd_get_show(struct wardctl *ctx, int argc, char **argv, const char *path,

@@ -91,27 +91,13 @@ int cmd_admin_passwd(struct wardctl *ctx, int argc, char **argv)
 
 void admin_list_render(FILE *f, const json_t *doc)
 {
-	static const char *const head[] = {"NAME", "CREATED", "CHANGED"};
-	char name[128], created[64], changed[64];
-	const char *row[3];
-	const json_t *a;
-	struct out_table *t = out_table_new(3, head);
-	size_t i;
+	static const struct out_column cols[] = {
+	    {"NAME", "name", NULL},
+	    {"CREATED", "created_ms", out_field_time},
+	    {"CHANGED", "changed_ms", out_field_time},
+	};
 
-	if (!t)
-		return;
-	json_array_foreach(json_object_get(doc, "admins"), i, a)
-	{
-		row[0] = out_field(a, "name", name, sizeof name);
-		row[1] =
-		    out_field_time(a, "created_ms", created, sizeof created);
-		row[2] =
-		    out_field_time(a, "changed_ms", changed, sizeof changed);
-		if (out_table_add(t, row) != 0)
-			break;
-	}
-	out_table_print(t, f);
-	out_table_free(t);
+	out_table_list(f, doc, "admins", cols, 3);
 }
 
 int cmd_admin_list(struct wardctl *ctx, int argc, char **argv)

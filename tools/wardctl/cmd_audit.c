@@ -9,14 +9,15 @@
 
 #define AUDIT_LIMIT_MAX 1000 /* the server's bound (docs/admin-api.md) */
 
-/* DETAIL may be text or structured; either way one line. */
-static const char *detail_text(const json_t *e, char *buf, size_t cap)
+/* E[KEY], the detail, may be text or structured; either way one line. */
+static const char *detail_text(const json_t *e, const char *key, char *buf,
+			       size_t cap)
 {
-	const json_t *d = json_object_get(e, "detail");
+	const json_t *d = json_object_get(e, key);
 	char *s;
 
 	if (!json_is_object(d) && !json_is_array(d))
-		return out_field(e, "detail", buf, cap);
+		return out_field(e, key, buf, cap);
 	s = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	out_clean(buf, cap, s ? s : "-");
 	free(s);
@@ -25,30 +26,13 @@ static const char *detail_text(const json_t *e, char *buf, size_t cap)
 
 void audit_render(FILE *f, const json_t *doc)
 {
-	static const char *const head[] = {"INDEX", "TIME",   "NODE",
-					   "ACTOR", "ACTION", "DETAIL"};
-	char cells[6][512];
-	const char *row[6];
-	const json_t *e;
-	struct out_table *t = out_table_new(6, head);
-	size_t i;
+	static const struct out_column cols[] = {
+	    {"INDEX", "index", NULL},	{"TIME", "time_ms", out_field_time},
+	    {"NODE", "node", NULL},	{"ACTOR", "actor", NULL},
+	    {"ACTION", "action", NULL}, {"DETAIL", "detail", detail_text},
+	};
 
-	if (!t)
-		return;
-	json_array_foreach(json_object_get(doc, "audit"), i, e)
-	{
-		row[0] = out_field(e, "index", cells[0], sizeof cells[0]);
-		row[1] =
-		    out_field_time(e, "time_ms", cells[1], sizeof cells[1]);
-		row[2] = out_field(e, "node", cells[2], sizeof cells[2]);
-		row[3] = out_field(e, "actor", cells[3], sizeof cells[3]);
-		row[4] = out_field(e, "action", cells[4], sizeof cells[4]);
-		row[5] = detail_text(e, cells[5], sizeof cells[5]);
-		if (out_table_add(t, row) != 0)
-			break;
-	}
-	out_table_print(t, f);
-	out_table_free(t);
+	out_table_list(f, doc, "audit", cols, 6);
 }
 
 int cmd_audit(struct wardctl *ctx, int argc, char **argv)

@@ -5,33 +5,16 @@
 
 void call_list_render(FILE *f, const json_t *doc)
 {
-	static const char *const head[] = {"CALLER", "CALLEE", "NUMBER",
-					   "STATE",  "LEVEL",  "STARTED"};
-	char cells[6][256];
-	const char *row[6];
-	const json_t *c;
-	struct out_table *tab = out_table_new(6, head);
-	size_t i, n = 0;
+	static const struct out_column cols[] = {
+	    {"CALLER", "caller", NULL},
+	    {"CALLEE", "callee", NULL},
+	    {"NUMBER", "number", NULL},
+	    {"STATE", "state", NULL},
+	    {"LEVEL", "security_level", NULL},
+	    {"STARTED", "started_ms", out_field_time},
+	};
 
-	if (!tab)
-		return;
-	json_array_foreach(json_object_get(doc, "calls"), i, c)
-	{
-		row[0] = out_field(c, "caller", cells[0], sizeof cells[0]);
-		row[1] = out_field(c, "callee", cells[1], sizeof cells[1]);
-		row[2] = out_field(c, "number", cells[2], sizeof cells[2]);
-		row[3] = out_field(c, "state", cells[3], sizeof cells[3]);
-		row[4] =
-		    out_field(c, "security_level", cells[4], sizeof cells[4]);
-		row[5] =
-		    out_field_time(c, "started_ms", cells[5], sizeof cells[5]);
-		if (out_table_add(tab, row) != 0)
-			break;
-		n++;
-	}
-	out_table_print(tab, f);
-	out_table_free(tab);
-	if (n == 0)
+	if (out_table_list(f, doc, "calls", cols, 6) == 0)
 		fprintf(f, "(no calls)\n");
 }
 

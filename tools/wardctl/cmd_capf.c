@@ -319,7 +319,6 @@ int cmd_capf_status(struct wardctl *ctx, int argc, char **argv)
 	    {0},
 	};
 	const char *batch = NULL;
-	json_t *ans = NULL;
 	char *path = NULL;
 	int state = 0, opt, rc;
 
@@ -348,14 +347,7 @@ int cmd_capf_status(struct wardctl *ctx, int argc, char **argv)
 		wardctl_errorf(ctx, "out of memory");
 		return WARDCTL_EUNAVAILABLE;
 	}
-	rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
+	rc = cmd_get_path_show(ctx, path, capf_status_render);
 	free(path);
-	if (rc == 0) {
-		if (ctx->json)
-			out_json(ctx->out, ans);
-		else
-			capf_status_render(ctx->out, ans);
-	}
-	json_decref(ans);
 	return rc;
 }

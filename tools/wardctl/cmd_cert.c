@@ -18,70 +18,54 @@
 /* What import accepts: a PEM bundle of a large certificate with text. */
 #define CERT_FILE_MAX (48u * 1024)
 
+/* OBJ[KEY], a fingerprint, cut to tell certificates apart in a list
+ * ("fingerprint" in show has it whole). */
+static const char *fp_short(const json_t *obj, const char *key, char *buf,
+			    size_t cap)
+{
+	out_field(obj, key, buf, cap);
+	if (strlen(buf) > 23 && cap > 27)
+		strcpy(buf + 23, "...");
+	return buf;
+}
+
+/* OBJ[KEY], a trust category, marked when the entry is the cluster CA. */
+static const char *trust_category(const json_t *obj, const char *key, char *buf,
+				  size_t cap)
+{
+	out_field(obj, key, buf, cap);
+	if (json_is_true(json_object_get(obj, "cluster_ca")) &&
+	    strlen(buf) + sizeof " (cluster CA)" <= cap)
+		strcat(buf, " (cluster CA)");
+	return buf;
+}
+
 void cert_list_render(FILE *f, const json_t *doc)
 {
-	static const char *const head[] = {
-	    "NODE", "ROLE", "GEN", "KEY", "EXPIRES", "SHA-256", "SUBJECT"};
-	char cells[7][512];
-	const char *row[7];
-	const json_t *c;
-	struct out_table *t = out_table_new(7, head);
-	size_t i;
+	static const struct out_column cols[] = {
+	    {"NODE", "node", NULL},
+	    {"ROLE", "role", NULL},
+	    {"GEN", "generation", NULL},
+	    {"KEY", "key_type", NULL},
+	    {"EXPIRES", "not_after", pki_field_date},
+	    {"SHA-256", "sha256", fp_short},
+	    {"SUBJECT", "subject", NULL},
+	};
 
-	if (!t)
-		return;
-	json_array_foreach(json_object_get(doc, "certs"), i, c)
-	{
-		row[0] = out_field(c, "node", cells[0], sizeof cells[0]);
-		row[1] = out_field(c, "role", cells[1], sizeof cells[1]);
-		row[2] = out_field(c, "generation", cells[2], sizeof cells[2]);
-		row[3] = out_field(c, "key_type", cells[3], sizeof cells[3]);
-		row[4] =
-		    pki_field_date(c, "not_after", cells[4], sizeof cells[4]);
-		/* Enough to tell them apart; "fingerprint" has it whole. */
-		out_field(c, "sha256", cells[5], sizeof cells[5]);
-		if (strlen(cells[5]) > 23)
-			strcpy(cells[5] + 23, "...");
-		row[5] = cells[5];
-		row[6] = out_field(c, "subject", cells[6], sizeof cells[6]);
-		if (out_table_add(t, row) != 0)
-			break;
-	}
-	out_table_print(t, f);
-	out_table_free(t);
+	out_table_list(f, doc, "certs", cols, 7);
 }
 
 void trust_list_render(FILE *f, const json_t *doc)
 {
-	static const char *const head[] = {"NAME", "CATEGORY", "EXPIRES",
-					   "SHA-256", "SUBJECT"};
-	char cells[5][512];
-	const char *row[5];
-	const json_t *c;
-	struct out_table *t = out_table_new(5, head);
-	size_t i;
+	static const struct out_column cols[] = {
+	    {"NAME", "name", NULL},
+	    {"CATEGORY", "category", trust_category},
+	    {"EXPIRES", "not_after", pki_field_date},
+	    {"SHA-256", "sha256", fp_short},
+	    {"SUBJECT", "subject", NULL},
+	};
 
-	if (!t)
-		return;
-	json_array_foreach(json_object_get(doc, "trust"), i, c)
-	{
-		row[0] = out_field(c, "name", cells[0], sizeof cells[0]);
-		out_field(c, "category", cells[1], sizeof cells[1]);
-		if (json_is_true(json_object_get(c, "cluster_ca")))
-			strcat(cells[1], " (cluster CA)");
-		row[1] = cells[1];
-		row[2] =
-		    pki_field_date(c, "not_after", cells[2], sizeof cells[2]);
-		out_field(c, "sha256", cells[3], sizeof cells[3]);
-		if (strlen(cells[3]) > 23)
-			strcpy(cells[3] + 23, "...");
-		row[3] = cells[3];
-		row[4] = out_field(c, "subject", cells[4], sizeof cells[4]);
-		if (out_table_add(t, row) != 0)
-			break;
-	}
-	out_table_print(t, f);
-	out_table_free(t);
+	out_table_list(f, doc, "trust", cols, 5);
 }
 
 void cert_show_render(FILE *f, const json_t *doc)

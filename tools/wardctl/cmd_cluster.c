@@ -260,20 +260,6 @@ void cluster_status_render(FILE *f, const json_t *doc)
 
 int cmd_cluster_status(struct wardctl *ctx, int argc, char **argv)
 {
-	json_t *ans = NULL;
-	int first, rc;
-
-	if ((rc = wardctl_args(ctx, argc, argv, 0, 0, &first)) != 0)
-		return rc;
-	rc = http_call(ctx, "GET", "/v1/cluster/status", NULL, HTTP_AUTH_BASIC,
-		       &ans);
-	if (rc != 0)
-		goto cleanup;
-	if (ctx->json)
-		out_json(ctx->out, ans);
-	else
-		cluster_status_render(ctx->out, ans);
-cleanup:
-	json_decref(ans);
-	return rc;
+	return cmd_get_show(ctx, argc, argv, "/v1/cluster/status",
+			    cluster_status_render);
 }

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "tools/wardctl/cmd.h"
 #include "tools/wardctl/http.h"
 #include "tools/wardctl/out.h"
 #include "tools/wardctl/wardctl.h"
@@ -73,7 +74,6 @@ static void render(FILE *out, const json_t *a)
 
 int cmd_dial_plan_route(struct wardctl *ctx, int argc, char **argv)
 {
-	json_t *ans = NULL;
 	char *path, *p;
 	int first, rc;
 
@@ -88,14 +88,7 @@ int cmd_dial_plan_route(struct wardctl *ctx, int argc, char **argv)
 	p = pct(p, argv[first]);
 	p += sprintf(p, "&number=");
 	pct(p, argv[first + 1]);
-	rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
+	rc = cmd_get_path_show(ctx, path, render);
 	free(path);
-	if (rc == 0) {
-		if (ctx->json)
-			out_json(ctx->out, ans);
-		else
-			render(ctx->out, ans);
-	}
-	json_decref(ans);
 	return rc;
 }

@@ -10,28 +10,13 @@
 
 void param_list_render(FILE *f, const json_t *doc)
 {
-	static const char *const head[] = {"NAME", "VALUE", "DEFAULT",
-					   "RUNTIME", "HELP"};
-	static const char *const keys[] = {"name", "value", "default",
-					   "runtime", "help"};
-	char cells[5][512];
-	const char *row[5];
-	const json_t *p;
-	struct out_table *t = out_table_new(5, head);
-	size_t i;
+	static const struct out_column cols[] = {
+	    {"NAME", "name", NULL},	  {"VALUE", "value", NULL},
+	    {"DEFAULT", "default", NULL}, {"RUNTIME", "runtime", NULL},
+	    {"HELP", "help", NULL},
+	};
 
-	if (!t)
-		return;
-	json_array_foreach(json_object_get(doc, "params"), i, p)
-	{
-		for (size_t k = 0; k < 5; k++)
-			row[k] =
-			    out_field(p, keys[k], cells[k], sizeof cells[k]);
-		if (out_table_add(t, row) != 0)
-			break;
-	}
-	out_table_print(t, f);
-	out_table_free(t);
+	out_table_list(f, doc, "params", cols, 5);
 }
 
 /* "param get" without a name: just names and values. */

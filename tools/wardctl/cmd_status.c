@@ -8,14 +8,12 @@
 #include "tools/wardctl/out.h"
 #include "tools/wardctl/wardctl.h"
 
-int cmd_get_show(struct wardctl *ctx, int argc, char **argv, const char *path,
-		 void (*render)(FILE *f, const json_t *doc))
+int cmd_get_path_show(struct wardctl *ctx, const char *path,
+		      void (*render)(FILE *f, const json_t *doc))
 {
 	json_t *ans = NULL;
-	int first, rc;
+	int rc;
 
-	if ((rc = wardctl_args(ctx, argc, argv, 0, 0, &first)) != 0)
-		return rc;
 	rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
 	if (rc != 0)
 		goto cleanup;
@@ -26,6 +24,16 @@ int cmd_get_show(struct wardctl *ctx, int argc, char **argv, const char *path,
 cleanup:
 	json_decref(ans);
 	return rc;
+}
+
+int cmd_get_show(struct wardctl *ctx, int argc, char **argv, const char *path,
+		 void (*render)(FILE *f, const json_t *doc))
+{
+	int first, rc;
+
+	if ((rc = wardctl_args(ctx, argc, argv, 0, 0, &first)) != 0)
+		return rc;
+	return cmd_get_path_show(ctx, path, render);
 }
 
 int cmd_delete_show(struct wardctl *ctx, int argc, char **argv,

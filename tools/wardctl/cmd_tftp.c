@@ -19,31 +19,15 @@
 
 void tftp_list_render(FILE *f, const json_t *doc)
 {
-	static const char *const head[] = {"NAME", "SIZE", "SHA256", "UPLOADED",
-					   "BY"};
-	char cells[5][512];
-	const char *row[5];
-	const json_t *t;
-	struct out_table *tab = out_table_new(5, head);
-	size_t i, n = 0;
+	static const struct out_column cols[] = {
+	    {"NAME", "name", NULL},
+	    {"SIZE", "size", NULL},
+	    {"SHA256", "sha256", NULL},
+	    {"UPLOADED", "uploaded_ms", out_field_time},
+	    {"BY", "uploaded_by", NULL},
+	};
 
-	if (!tab)
-		return;
-	json_array_foreach(json_object_get(doc, "files"), i, t)
-	{
-		row[0] = out_field(t, "name", cells[0], sizeof cells[0]);
-		row[1] = out_field(t, "size", cells[1], sizeof cells[1]);
-		row[2] = out_field(t, "sha256", cells[2], sizeof cells[2]);
-		row[3] =
-		    out_field_time(t, "uploaded_ms", cells[3], sizeof cells[3]);
-		row[4] = out_field(t, "uploaded_by", cells[4], sizeof cells[4]);
-		if (out_table_add(tab, row) != 0)
-			break;
-		n++;
-	}
-	out_table_print(tab, f);
-	out_table_free(tab);
-	if (n == 0)
+	if (out_table_list(f, doc, "files", cols, 5) == 0)
 		fprintf(f, "(no uploaded files)\n");
 }
 
@@ -287,7 +271,6 @@ int cmd_tftp_files(struct wardctl *ctx, int argc, char **argv)
 	    {0},
 	};
 	const char *node = NULL;
-	json_t *ans = NULL;
 	char *path, *full = NULL;
 	int state = 0, opt, rc;
 
@@ -312,14 +295,7 @@ int cmd_tftp_files(struct wardctl *ctx, int argc, char **argv)
 		return WARDCTL_EUNAVAILABLE;
 	}
 	free(path);
-	rc = http_call(ctx, "GET", full, NULL, HTTP_AUTH_BASIC, &ans);
+	rc = cmd_get_path_show(ctx, full, tftp_files_render);
 	free(full);
-	if (rc == 0) {
-		if (ctx->json)
-			out_json(ctx->out, ans);
-		else
-			tftp_files_render(ctx->out, ans);
-	}
-	json_decref(ans);
 	return rc;
 }

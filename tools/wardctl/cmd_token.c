@@ -13,31 +13,15 @@
 
 void token_list_render(FILE *f, const json_t *doc)
 {
-	static const char *const head[] = {"SERIAL", "LABEL", "IN CTL",
-					   "EXPIRES", "SUBJECT"};
-	char cells[5][512];
-	const char *row[5];
-	const json_t *t;
-	struct out_table *tab = out_table_new(5, head);
-	size_t i, n = 0;
+	static const struct out_column cols[] = {
+	    {"SERIAL", "serial", NULL},
+	    {"LABEL", "label", NULL},
+	    {"IN CTL", "in_ctl", NULL},
+	    {"EXPIRES", "not_after", pki_field_date},
+	    {"SUBJECT", "subject", NULL},
+	};
 
-	if (!tab)
-		return;
-	json_array_foreach(json_object_get(doc, "tokens"), i, t)
-	{
-		row[0] = out_field(t, "serial", cells[0], sizeof cells[0]);
-		row[1] = out_field(t, "label", cells[1], sizeof cells[1]);
-		row[2] = out_field(t, "in_ctl", cells[2], sizeof cells[2]);
-		row[3] =
-		    pki_field_date(t, "not_after", cells[3], sizeof cells[3]);
-		row[4] = out_field(t, "subject", cells[4], sizeof cells[4]);
-		if (out_table_add(tab, row) != 0)
-			break;
-		n++;
-	}
-	out_table_print(tab, f);
-	out_table_free(tab);
-	if (n < 2)
+	if (out_table_list(f, doc, "tokens", cols, 5) < 2)
 		fprintf(f, "(mixed mode needs at least two registered "
 			   "tokens)\n");
 }

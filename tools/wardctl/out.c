@@ -144,6 +144,35 @@ static const char *scalar_text(const json_t *v, char *buf, size_t cap)
 	return buf;
 }
 
+size_t out_table_list(FILE *f, const json_t *doc, const char *list,
+		      const struct out_column *cols, size_t ncols)
+{
+	const char *head[OUT_COLUMNS_MAX], *row[OUT_COLUMNS_MAX];
+	char cells[OUT_COLUMNS_MAX][OUT_CELL_MAX];
+	struct out_table *t;
+	const json_t *e;
+	size_t i, n = 0;
+
+	if (ncols == 0 || ncols > OUT_COLUMNS_MAX)
+		return 0;
+	for (size_t k = 0; k < ncols; k++)
+		head[k] = cols[k].header;
+	if (!(t = out_table_new(ncols, head)))
+		return 0;
+	json_array_foreach(json_object_get(doc, list), i, e)
+	{
+		for (size_t k = 0; k < ncols; k++)
+			row[k] = (cols[k].field ? cols[k].field : out_field)(
+			    e, cols[k].key, cells[k], sizeof cells[k]);
+		if (out_table_add(t, row) != 0)
+			break;
+		n++;
+	}
+	out_table_print(t, f);
+	out_table_free(t);
+	return n;
+}
+
 const char *out_field(const json_t *obj, const char *key, char *buf, size_t cap)
 {
 	const json_t *v =

@@ -21,6 +21,25 @@ void out_table_print(const struct out_table *t, FILE *f);
 /* Accepts NULL. */
 void out_table_free(struct out_table *t);
 
+/* How a cell of a list shows OBJ[KEY] into BUF (CAP bytes): out_field and
+ * its kin. Returns BUF. */
+typedef const char *(*out_field_fn)(const json_t *obj, const char *key,
+				    char *buf, size_t cap);
+/* A column of out_table_list: its HEADER, and the KEY of each item shown
+ * by FIELD (NULL: out_field). */
+struct out_column {
+	const char *header;
+	const char *key;
+	out_field_fn field;
+};
+#define OUT_COLUMNS_MAX 8
+#define OUT_CELL_MAX 512 /* a longer cell is cut */
+/* The items of DOC[LIST] (DOC borrowed; an array of objects) on F as a
+ * table of the NCOLS (1..OUT_COLUMNS_MAX) columns COLS, one row an item.
+ * Returns the number of rows. */
+size_t out_table_list(FILE *f, const json_t *doc, const char *list,
+		      const struct out_column *cols, size_t ncols);
+
 /* DOC (borrowed) indented, with a final newline: the --json output. */
 void out_json(FILE *f, const json_t *doc);
 

@@ -296,7 +296,6 @@ int prov_cmd_set(struct wardctl *ctx, const struct prov_group *g, int argc,
 int prov_cmd_show(struct wardctl *ctx, const struct prov_group *g, int argc,
 		  char **argv)
 {
-	json_t *ans = NULL;
 	char *path;
 	int first, rc;
 
@@ -307,15 +306,8 @@ int prov_cmd_show(struct wardctl *ctx, const struct prov_group *g, int argc,
 		wardctl_errorf(ctx, "out of memory");
 		return WARDCTL_EUSAGE;
 	}
-	rc = http_call(ctx, "GET", path, NULL, HTTP_AUTH_BASIC, &ans);
+	rc = cmd_get_path_show(ctx, path, prov_show_render);
 	free(path);
-	if (rc == 0) {
-		if (ctx->json)
-			out_json(ctx->out, ans);
-		else
-			prov_show_render(ctx->out, ans);
-	}
-	json_decref(ans);
 	return rc;
 }
 
@@ -390,11 +382,10 @@ int prov_cmd_delete(struct wardctl *ctx, const struct prov_group *g, int argc,
 
 void prov_list_render(const struct prov_group *g, FILE *f, const json_t *doc)
 {
-	char heads[8][40], cells[8][512];
-	const char *head[8], *row[8];
-	size_t nc = g->n_columns < 8 ? g->n_columns : 8, i;
-	const json_t *e;
-	struct out_table *t;
+	char heads[OUT_COLUMNS_MAX][40];
+	struct out_column cols[OUT_COLUMNS_MAX];
+	size_t nc =
+	    g->n_columns < OUT_COLUMNS_MAX ? g->n_columns : OUT_COLUMNS_MAX;
 
 	for (size_t k = 0; k < nc; k++) {
 		size_t j = 0;
@@ -408,20 +399,9 @@ void prov_list_render(const struct prov_group *g, FILE *f, const json_t *doc)
 					  : ch;
 		}
 		heads[k][j] = '\0';
-		head[k] = heads[k];
+		cols[k] = (struct out_column){heads[k], g->columns[k], NULL};
 	}
-	if (!(t = out_table_new(nc, head)))
-		return;
-	json_array_foreach(json_object_get(doc, g->list_key), i, e)
-	{
-		for (size_t k = 0; k < nc; k++)
-			row[k] = out_field(e, g->columns[k], cells[k],
-					   sizeof cells[k]);
-		if (out_table_add(t, row) != 0)
-			break;
-	}
-	out_table_print(t, f);
-	out_table_free(t);
+	out_table_list(f, doc, g->list_key, cols, nc);
 }
 
 static void show_object(FILE *f, const json_t *o, int indent)

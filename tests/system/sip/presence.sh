@@ -1,29 +1,33 @@
 # presence.sh: SIPp helpers of the presence system tests, sourced after
 # lib.sh. Needs SCEN (the scenarios' directory) and TARGET (host:port of
 # the signaling role).
+. "$(dirname "${BASH_SOURCE[0]}")/sipp.sh"
 
-# csv FILE FIELDS...: a SIPp injection file of one row.
-csv() {
-	local f=$CLUSTER_DIR/$1
-	shift
-	printf 'SEQUENTIAL\n%s\n' "$(
-		IFS=';'
-		echo "$*"
-	)" >"$f"
-}
+# csv FILE FIELDS...: a SIPp injection file of one row in $CLUSTER_DIR.
+csv() { sipp_csv "$@" >/dev/null; }
 
-# sipp_run NAME IP SCENARIO ARGS...: one call from IP over $SIPP_TP (u1,
-# UDP, unless set: t1 for TCP); must pass.
-sipp_run() {
-	local name=$1 ip=$2 scen=$3 lport target
+# presence_run NAME IP SCENARIO ARGS...: one call from IP (sipp_run over
+# $SIPP_TP, its messages traced in $CLUSTER_DIR/NAME) to $SIPP_TARGET
+# (default $TARGET), with the -auth_uri its requests need; SCENARIO and
+# -inf files relative to $CLUSTER_DIR. Its status.
+presence_run() {
+	local name=$1 ip=$2 scen=$3 target args=()
 	shift 3
-	lport=$(free_port)
 	target=$(request_user "$@")
-	(cd "$CLUSTER_DIR" && timeout 30 sipp -sf "$scen" -m 1 -i "$ip" \
-		-t "${SIPP_TP:-u1}" \
-		-p "$lport" -timeout 25 -trace_err -trace_msg "$@" \
-		${target:+-auth_uri "$target@${SIPP_TARGET:-$TARGET}"} \
-		"${SIPP_TARGET:-$TARGET}" </dev/null >"$name.sipp.out" 2>&1)
+	case $scen in /*) ;; *) scen=$CLUSTER_DIR/$scen ;; esac
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-inf)
+			case $2 in /*) args+=(-inf "$2") ;; *) args+=(-inf "$CLUSTER_DIR/$2") ;; esac
+			shift 2
+			;;
+		*) args+=("$1") && shift ;;
+		esac
+	done
+	SIPP_IP=$ip SIPP_TIMEOUT=25 sipp_run "$name" "$(free_port)" "$scen" \
+		-trace_msg "${args[@]}" \
+		${target:+-auth_uri "$(sipp_auth_uri "$target" "${SIPP_TARGET:-$TARGET}")"} \
+		"${SIPP_TARGET:-$TARGET}"
 }
 
 # request_user ARGS...: the user of the Request-URI a SIPp run's requests
@@ -58,16 +62,15 @@ watch() {
 	sed -e "s|@EVENT@|$event|g" -e "s|@ACCEPT@|$accept|g" \
 		-e "s|@FIRST@|$first|g" -e "s|@SECOND@|$second|g" \
 		"$SCEN/presence_watch.xml" >"$CLUSTER_DIR/$name.xml"
-	sipp_run "$name" 127.0.0.1 "$name.xml" -inf "$csvf" &
+	presence_run "$name" 127.0.0.1 "$name.xml" -inf "$csvf" &
 	local pid=$!
 	wait_until 10 "$name's initial NOTIFY" sh -c \
-		"cat '$CLUSTER_DIR'/${name}_*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
+		"cat '$CLUSTER_DIR/$name'/*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
 	${WHILE_WATCHING:-}
 	SIPP_TARGET=${TRIGGER_TARGET:-$TARGET} \
-		sipp_run "reg-$name" 127.0.0.1 "$SCEN/register.xml" -inf "$trig" ||
+		presence_run "reg-$name" 127.0.0.1 "$SCEN/register.xml" -inf "$trig" ||
 		fail "the watched phone did not register"
-	wait "$pid" ||
-		fail "$name: $(tail -5 "$CLUSTER_DIR"/${name}_*_errors.log 2>/dev/null)"
+	wait "$pid" || fail "$name: $(sipp_errors "$name")"
 }
 
 # refused NAME CSV EVENT [STATUS]: the watcher's SUBSCRIBE gets STATUS
@@ -75,7 +78,7 @@ watch() {
 refused() {
 	sed -e "s|@EVENT@|$3|g" -e "s|@STATUS@|${4:-403}|g" \
 		"$SCEN/presence_refused.xml" >"$CLUSTER_DIR/$1.xml"
-	sipp_run "$1" 127.0.0.1 "$1.xml" -inf "$2" ||
+	presence_run "$1" 127.0.0.1 "$1.xml" -inf "$2" ||
 		fail "$2 ($3) was not refused with ${4:-403}"
 }
 

@@ -1,0 +1,73 @@
+# sipp.sh: the SIPp helpers of the system tests, sourced after lib.sh.
+# SIPp 3.6.1 (Debian) knows only MD5 digest and answers only the first
+# challenge; each run works in $CLUSTER_DIR/NAME, where its logs stay.
+
+SIPP_SCEN=$WARD_SRC/tests/system/sip
+command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+
+# sipp_run NAME LPORT SCENARIO [ARGS...]: one SIPp call from
+# ${SIPP_IP:-127.0.0.1}:LPORT over ${SIPP_TP:-u1} (t1: TCP), SIPp giving
+# up after ${SIPP_TIMEOUT:-20} s; ARGS end with the target. Its status.
+sipp_run() {
+	local name=$1 lport=$2 scen=$3 t=${SIPP_TIMEOUT:-20}
+	shift 3
+	mkdir -p "$CLUSTER_DIR/$name"
+	(cd "$CLUSTER_DIR/$name" && timeout $((t + 10)) sipp -sf "$scen" \
+		-t "${SIPP_TP:-u1}" -m 1 -i "${SIPP_IP:-127.0.0.1}" -p "$lport" \
+		-timeout "$t" -trace_err "$@" </dev/null >/dev/null 2>&1)
+}
+
+# sipp_errors NAME: the end of run NAME's error log, for a failure.
+sipp_errors() {
+	cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | grep -v "^ *$" |
+		tail -"${SIPP_ERR_LINES:-40}"
+}
+
+# sipp_bg NAME LPORT SCENARIO [ARGS...]: sipp_run in the background (a
+# callee: it listens once this returns); its status in NAME.rc.
+sipp_bg() {
+	rm -f "$CLUSTER_DIR/$1.rc"
+	(
+		rc=0
+		sipp_run "$@" || rc=$?
+		echo $rc >"$CLUSTER_DIR/$1.rc"
+	) &
+	sleep 0.3
+}
+
+# sipp_ok NAME [SECONDS]: waits (30 s) for sipp_bg's run NAME to end;
+# the test fails unless it passed.
+sipp_ok() {
+	wait_until "${2:-30}" "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
+	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] || fail "$1: $(sipp_errors "$1")"
+}
+
+# sipp_auth USER PASSWORD: the [authentication] field of an injection row.
+sipp_auth() { echo "[authentication username=$1 password=$2]"; }
+
+# sipp_csv FILE FIELD...: an injection file of one row (FIELDs joined by
+# ';') at FILE, under $CLUSTER_DIR unless absolute; prints its path.
+sipp_csv() {
+	local f=$1
+	shift
+	case $f in /*) ;; *) f=$CLUSTER_DIR/$f ;; esac
+	printf 'SEQUENTIAL\n%s\n' "$(
+		IFS=';'
+		echo "$*"
+	)" >"$f"
+	echo "$f"
+}
+
+# sipp_auth_uri USER HOST:PORT: -auth_uri's value for a request to USER at
+# HOST:PORT. ward checks that the digest uri is the Request-URI; SIPp 3.6
+# would answer with sip:HOST:PORT (it adds the "sip:" itself).
+sipp_auth_uri() { echo "$1@$2"; }
+
+# sipp_register NAME LPORT HOST:PORT DEVICE USER PASSWORD: DEVICE
+# registers from LPORT (register.xml); the test fails if it does not.
+sipp_register() {
+	local csv
+	csv=$(sipp_csv "$1.csv" "$4" "$(sipp_auth "$5" "$6")")
+	sipp_run "$1" "$2" "$SIPP_SCEN/register.xml" -inf "$csv" "$3" ||
+		fail "$4 did not register: $(sipp_errors "$1")"
+}
