@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -47,9 +48,15 @@ static int bindable(unsigned port)
 /* A pool of NPAIRS pairs on loopback whose ports are all free now. */
 static struct portpool *pool_on_free_ports(unsigned npairs, unsigned *lo_out)
 {
-	for (int tries = 0; tries < 64; tries++) {
-		unsigned base = 20000 + 2 * (unsigned)((getpid() * 7 + tries *
-							 131) % 10000);
+	static int seeded;
+
+	if (!seeded++)
+		srand((unsigned)getpid());
+	for (int tries = 0; tries < 200; tries++) {
+		/* Above the kernel's ephemeral ports (to 60999) and the
+		 * system tests' media blocks, which tests running beside
+		 * this one take at any moment. */
+		unsigned base = 61000 + 2 * (unsigned)(rand() % 2250);
 		int ok = 1;
 
 		for (unsigned p = base; p < base + 2 * npairs && ok; p++)
