@@ -173,6 +173,45 @@ int addr_format(const char *host, unsigned port, char *out, size_t cap)
 	return 0;
 }
 
+void addr_sa_format(const struct sockaddr *sa, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
+		if (addr_format(ip, ntohs(s4->sin_port), out, cap) == 0)
+			return;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+		if (addr_format(ip, ntohs(s6->sin6_port), out, cap) == 0)
+			return;
+	}
+	snprintf(out, cap, "?");
+}
+
+int addr_sa_same(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a,
+					 *y = (const void *)b;
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a,
+					  *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+	return 0;
+}
+
 const char *addr_strerror(int code)
 {
 #define ADDR_ERROR_TEXT(name, text) [name] = text,

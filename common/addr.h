@@ -77,6 +77,15 @@ int addr_is_dialable_ip(const struct addr *a);
  * bytes). 0, or -1 if it does not fit (OUT then holds ""). */
 int addr_format(const char *host, unsigned port, char *out, size_t cap);
 
+struct sockaddr;
+
+/* SA's address and port as addr_format writes them, into OUT (caller's,
+ * CAP bytes); "?" for a family other than IPv4 and IPv6. */
+void addr_sa_format(const struct sockaddr *sa, char *out, size_t cap);
+
+/* 1 if A and B are the same IPv4 or IPv6 address and port, else 0. */
+int addr_sa_same(const struct sockaddr *a, const struct sockaddr *b);
+
 /* Static text of CODE; never NULL. */
 const char *addr_strerror(int code);
 

@@ -13,6 +13,7 @@
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/sip_header.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 
 #include "node/sip/tls_peer.h"
@@ -256,22 +257,6 @@ int sip_call_node_at(const struct sip_directory *dir, uint64_t node_id,
 	return 0;
 }
 
-static void sa_text(const struct sockaddr *sa, char *out, size_t cap)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
-		snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
-		return;
-	}
-	inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip,
-		  sizeof ip);
-	snprintf(out, cap, "%s:%u", ip,
-		 ntohs(((const struct sockaddr_in *)sa)->sin_port));
-}
-
 int sip_call_node_server(void *dir_arg, const struct sockaddr *server,
 			 const struct sip_tls_cert *tc)
 {
@@ -287,7 +272,7 @@ int sip_call_node_server(void *dir_arg, const struct sockaddr *server,
 			 "the member at this address",
 			 (unsigned long long)node);
 	}
-	sa_text(server, who, sizeof who);
+	addr_sa_format(server, who, sizeof who);
 	log_warn("sip", "node leg to %s refused before sending: %s", who, why);
 	return -1;
 }
@@ -343,7 +328,7 @@ enum sip_level sip_call_node_level_cap(const sip_t *sip, enum sip_level level)
 
 static void peer_text(const struct sip_peer *p, char *out, size_t cap)
 {
-	sa_text((const struct sockaddr *)&p->addr, out, cap);
+	addr_sa_format((const struct sockaddr *)&p->addr, out, cap);
 }
 
 int sip_call_node_admit(const struct sip_directory *dir, nta_agent_t *agent,

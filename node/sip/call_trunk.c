@@ -16,6 +16,7 @@ struct call;
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/url.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 #include "node/sip/call_trunk.h"
 #include "node/sip/x509match.h"
@@ -377,22 +378,6 @@ nta_outgoing_t *sip_call_trunk_answer(struct sip_uac_auth *auth,
 	return next;
 }
 
-static void addr_text(const struct sockaddr *sa, char *out, size_t cap)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
-		snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
-		return;
-	}
-	inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip,
-		  sizeof ip);
-	snprintf(out, cap, "%s:%u", ip,
-		 ntohs(((const struct sockaddr_in *)sa)->sin_port));
-}
-
 int sip_call_trunk_tls_hook(void *dir, const struct sockaddr *sa,
 			    const struct sip_tls_cert *cert)
 {
@@ -402,7 +387,7 @@ int sip_call_trunk_tls_hook(void *dir, const struct sockaddr *sa,
 	if (sip_call_trunk_tls_check(dir, sa, cert, trunk, sizeof trunk, why,
 				     sizeof why) == 0)
 		return 0;
-	addr_text(sa, who, sizeof who);
+	addr_sa_format(sa, who, sizeof who);
 	if (trunk[0]) {
 		log_warn(TAG,
 			 "TLS connection to trunk %s at %s refused, nothing "

@@ -12,6 +12,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "common/addr.h"
+
 /* A probe out this long is taken for lost (dropped from a full buffer). */
 #define LOST_MS 1000
 #define TOKEN_HEX 32
@@ -171,32 +173,13 @@ void sip_overload_tick(struct sip_overload *o, uint64_t now_ms)
 	send_probe(o, now_ms);
 }
 
-static int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-	if (a->ss_family != b->sa_family)
-		return 0;
-	if (b->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a,
-					 *y = (const void *)b;
-		return x->sin_port == y->sin_port &&
-		       x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (b->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a,
-					  *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-	}
-	return 0;
-}
-
 int sip_overload_probe_seen(struct sip_overload *o, const struct sockaddr *from,
 			    const char *call_id, uint64_t now_ms)
 {
 	char *end;
 	unsigned long long seq;
 
-	if (!o || !from || !call_id || !same_addr(&o->self, from) ||
+	if (!o || !from || !call_id || !addr_sa_same((const struct sockaddr *)&o->self, from) ||
 	    strlen(call_id) <= TOKEN_HEX + 1 || call_id[TOKEN_HEX] != '-' ||
 	    CRYPTO_memcmp(call_id, o->token, TOKEN_HEX) != 0)
 		return 0;

@@ -13,6 +13,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/addr.h"
+
 struct entry {
 	struct sockaddr_storage addr;
 	uint64_t seq; /* 0: free */
@@ -90,25 +92,6 @@ uint64_t sip_tls_peer_recorded(void)
 	return tls_table ? tls_table->seq : 0;
 }
 
-static int same(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-	if (a->ss_family != b->sa_family)
-		return 0;
-	if (b->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a,
-					 *y = (const void *)b;
-		return x->sin_port == y->sin_port &&
-		       x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (b->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a,
-					  *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-	}
-	return 0;
-}
-
 static size_t slot_of(const struct table *t, const struct sockaddr *sa)
 {
 	uint32_t h = 2166136261u;
@@ -130,7 +113,7 @@ int sip_tls_peer_lookup(const struct sockaddr *sa, struct sip_tls_cert *out)
 	i = slot_of(t, sa);
 	for (size_t k = 0; k < 4; k++) {
 		struct entry *e = &t->e[(i + k) % t->n];
-		if (e->seq && same(&e->addr, sa)) {
+		if (e->seq && addr_sa_same((const struct sockaddr *)&e->addr, sa)) {
 			*out = e->cert;
 			return 0;
 		}
@@ -154,7 +137,7 @@ int sip_tls_peer_der(const struct sockaddr *sa, const uint8_t fp[32],
 		unsigned char *p = NULL;
 		int n;
 
-		if (!e->seq || !same(&e->addr, sa))
+		if (!e->seq || !addr_sa_same((const struct sockaddr *)&e->addr, sa))
 			continue;
 		if (!e->leaf || !e->cert.present ||
 		    CRYPTO_memcmp(e->cert.fp, fp, 32) != 0)
@@ -195,7 +178,7 @@ static struct entry *record(SSL *ssl, X509 *leaf)
 	victim = &t->e[i];
 	for (size_t k = 0; k < 4; k++) {
 		e = &t->e[(i + k) % t->n];
-		if (!e->seq || same(&e->addr, (struct sockaddr *)&ss)) {
+		if (!e->seq || addr_sa_same((const struct sockaddr *)&e->addr, (struct sockaddr *)&ss)) {
 			victim = e;
 			break;
 		}

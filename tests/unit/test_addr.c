@@ -8,6 +8,9 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "common/addr.h"
 
 static void test_addr_reads_ipv4_with_port(void **state)
@@ -229,6 +232,45 @@ static void test_addr_errors_have_text(void **state)
 		assert_non_null(addr_strerror(c));
 }
 
+/* A socket address as text, and two compared: by family, address and
+ * port, never by the bytes around them. */
+static void test_addr_socket_addresses(void **state)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(5061)};
+	struct sockaddr_in b = a;
+	struct sockaddr_in6 c = {.sin6_family = AF_INET6,
+				 .sin6_port = htons(5062)};
+	struct sockaddr_in6 d = c;
+	struct sockaddr e = {.sa_family = AF_UNIX};
+	char out[64];
+	(void)state;
+
+	inet_pton(AF_INET, "192.0.2.7", &a.sin_addr);
+	inet_pton(AF_INET, "192.0.2.7", &b.sin_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &c.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &d.sin6_addr);
+	addr_sa_format((struct sockaddr *)&a, out, sizeof out);
+	assert_string_equal(out, "192.0.2.7:5061");
+	addr_sa_format((struct sockaddr *)&c, out, sizeof out);
+	assert_string_equal(out, "[2001:db8::1]:5062");
+	addr_sa_format(&e, out, sizeof out);
+	assert_string_equal(out, "?");
+	addr_sa_format((struct sockaddr *)&c, out, 8); /* does not fit */
+	assert_string_equal(out, "?");
+
+	assert_true(addr_sa_same((struct sockaddr *)&a, (struct sockaddr *)&b));
+	assert_true(addr_sa_same((struct sockaddr *)&c, (struct sockaddr *)&d));
+	b.sin_port = htons(5060);
+	assert_false(addr_sa_same((struct sockaddr *)&a, (struct sockaddr *)&b));
+	b.sin_port = a.sin_port;
+	inet_pton(AF_INET, "192.0.2.8", &b.sin_addr);
+	assert_false(addr_sa_same((struct sockaddr *)&a, (struct sockaddr *)&b));
+	d.sin6_addr.s6_addr[15] = 2;
+	assert_false(addr_sa_same((struct sockaddr *)&c, (struct sockaddr *)&d));
+	assert_false(addr_sa_same((struct sockaddr *)&a, (struct sockaddr *)&c));
+	assert_false(addr_sa_same(&e, &e));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +285,7 @@ int main(void)
 	    cmocka_unit_test(test_addr_tells_ip_literals_and_wildcards),
 	    cmocka_unit_test(test_addr_format_reads_back),
 	    cmocka_unit_test(test_addr_errors_have_text),
+	    cmocka_unit_test(test_addr_socket_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
