@@ -9,7 +9,7 @@
 # TFTP and SIP roles listen on ADMIN_ADDR's host (SIP on WARD_SIP_PORT and
 # WARD_SIP_TLS_PORT, default 5060 and 5061, node to node on
 # WARD_SIP_NODE_PORT, default 5062); NAME.sip and NAME.sipnode
-# say where.
+# say where. CAPF listens on WARD_CAPF_LISTEN if set (else its default).
 ward_conf() {
 	local name=$1 raft=$2 admin=$3 sip_host
 	shift 3
@@ -32,7 +32,12 @@ ward_conf() {
 		echo "port = ${WARD_SIP_PORT:-5060}"
 		echo "tls_port = ${WARD_SIP_TLS_PORT:-5061}"
 		echo "node_port = ${WARD_SIP_NODE_PORT:-5062}"
-		# Nodes sharing a host need media port ranges of their own.
+		# Nodes sharing a host need CAPF ports and media port ranges
+		# of their own.
+		if [ -n "${WARD_CAPF_LISTEN:-}" ]; then
+			echo "[capf]"
+			echo "listen = $WARD_CAPF_LISTEN"
+		fi
 		if [ -n "${WARD_MEDIA_PORT_MIN:-}" ]; then
 			echo "[media]"
 			echo "port_min = $WARD_MEDIA_PORT_MIN"

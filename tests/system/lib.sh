@@ -90,6 +90,7 @@ node_conf() {
 		WARD_TFTP_HTTP_LISTEN=127.0.0.1:$(free_port) \
 		WARD_SIP_PORT=$(free_port) WARD_SIP_TLS_PORT=$(free_port) \
 		WARD_SIP_NODE_PORT=$(free_port) \
+		WARD_CAPF_LISTEN=127.0.0.1:$(free_port) \
 		ward_conf "$name" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \
 		"$@"
 }
