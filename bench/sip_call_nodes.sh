@@ -50,7 +50,7 @@ for n in n1 n2; do
 		WARD_TFTP_HTTP_LISTEN=127.0.0.1:$(port) \
 		ward_conf $n "127.0.0.1:$(port)" "127.0.0.1:$(port)" \
 		"[sip]" "digest_algorithms = MD5" "rate_per_source = 0" \
-		"max_calls_per_device = 64" \
+		"max_calls_per_device = 64" "conn_per_source = 0" \
 		"[capf]" "listen = 127.0.0.1:$(port)"
 	i=$((i + 1))
 done
@@ -127,7 +127,10 @@ printf '%s\n' "${res[@]}" | awk '{s += $4} END {printf "  failed calls (all runs
 
 [ "$tls_pairs" -gt 0 ] || exit 0
 # Over persistent TLS: devices SEP0000000020NN with lines 20000 + NN, the
-# first TLS_PAIRS on n1 calling, the others on n2 answering.
+# first TLS_PAIRS on n1 calling, the others on n2 answering. Every client
+# connects from 127.0.0.1, and a run's connections are still closing as
+# the next run opens its own: no per-source connection limit
+# (conn_per_source = 0 above).
 for ((i = 0; i < 2 * tls_pairs; i++)); do
 	WARD_NEW_PASSWORD=tls-secret-123 ward_ctl n1 user add "tu$i" >/dev/null
 	ward_ctl n1 device add "$(printf 'SEP0000000020%02d' "$i")" --model 8841 \
