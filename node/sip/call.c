@@ -586,9 +586,8 @@ static int map_failure(int status, const char **phrase)
 
 static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 {
-	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
-	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
-						    : "Request Timeout";
+	const char *phrase;
+	int status = call_resp_status(sip, &phrase);
 	char *sdp = NULL, info[96];
 	int st;
 
@@ -748,9 +747,8 @@ static int on_irq_ack(struct call *c, nta_incoming_t *irq, sip_t const *sip)
 /* The answer to a relayed in-dialog request goes back to its sender. */
 static int on_resp_relay(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 {
-	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
-	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
-						    : "Request Timeout";
+	const char *phrase;
+	int status = call_resp_status(sip, &phrase);
 	struct side *from = c->pend_from, *to = from == &c->a ? &c->b : &c->a;
 	int invite = nta_outgoing_method(orq) == sip_method_invite;
 	enum sip_level before = c->level;

@@ -235,4 +235,16 @@ void call_st_refreshed(struct call *c);
  * in time (BYE both sides). Returns 1 when C was freed. */
 int call_st_tick(struct call *c, uint64_t now_ms);
 
+/* The status of the answer SIP to a request of ward's and its phrase in
+ * *PHRASE; 408 "Request Timeout" where nta gives none (no answer). */
+static inline int call_resp_status(sip_t const *sip, const char **phrase)
+{
+	if (sip && sip->sip_status) {
+		*phrase = sip->sip_status->st_phrase;
+		return sip->sip_status->st_status;
+	}
+	*phrase = "Request Timeout";
+	return 408;
+}
+
 #endif

@@ -294,9 +294,8 @@ static int reinvite_stay(struct call *c, const sip_payload_t *offer)
 static int on_resp_new(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct call_xfer *x = c->xfer;
-	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
-	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
-						    : "Request Timeout";
+	const char *phrase;
+	int status = call_resp_status(sip, &phrase);
 	int st;
 
 	if (status < 200)
@@ -362,9 +361,8 @@ static struct call_xfer *xfer_new(struct call *c, struct side *slot,
 static int on_resp_join(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct call_xfer *x = c->xfer;
-	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
-	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
-						    : "Request Timeout";
+	const char *phrase;
+	int status = call_resp_status(sip, &phrase);
 	int st;
 
 	if (status < 200)
