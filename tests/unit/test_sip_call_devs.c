@@ -205,7 +205,8 @@ static void test_random_changes_keep_the_walk(void **state)
 	(void)state;
 	for (int step = 0; step < 20000; step++) {
 		unsigned r = seed = seed * 1103515245u + 12345u;
-		unsigned k = (r >> 8) % 64, n = (r >> 16) % 6, m = (r >> 20) % 6;
+		unsigned k = (r >> 8) % 64, n = (r >> 16) % 6,
+			 m = (r >> 20) % 6;
 		struct side neu;
 
 		if (!live[k]) {
@@ -215,8 +216,8 @@ static void test_random_changes_keep_the_walk(void **state)
 			live[k] = NULL;
 		} else {
 			side(&neu, names[n]);
-			side_replace(live[k], (r & 1) ? &live[k]->a : &live[k]->b,
-				     &neu);
+			side_replace(live[k],
+				     (r & 1) ? &live[k]->a : &live[k]->b, &neu);
 		}
 		if (step % 16 == 0)
 			assert_int_equal(call_devs_check(cs), 0);
