@@ -30,6 +30,7 @@
 
 enum media_op {
 	MEDIA_APPLY,
+	MEDIA_START,
 	MEDIA_CLOSE_FREE,
 	MEDIA_SYNC, /* nothing: the requests before it are done */
 	MEDIA_STOP,
@@ -67,6 +68,13 @@ struct sip_media_call {
 	struct sip_media_conf *conf;
 	unsigned conf_sides;
 	struct sip_media_call *conf_next;
+	/* Signaling thread's: relay sessions were opened (or are being). */
+	int opened;
+	/* Its MEDIA_START: the sessions of its first answer, prepared on the
+	 * signaling thread; the media thread starts them and moves them to
+	 * SESS, nobody waits. */
+	struct relay_session *ready[SDP_MAX_MEDIA];
+	struct media_req start_rq;
 	/* Its MEDIA_CLOSE_FREE: the media thread closes and frees the call,
 	 * nobody waits. */
 	struct media_req close_rq;
@@ -191,6 +199,24 @@ static void music(struct wardd_media *m, struct sip_media_call *call)
 	}
 }
 
+/* The sessions of CALL's first answer (MEDIA_START) on the loop. */
+static void start(struct sip_media_call *call)
+{
+	for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
+		if (!call->ready[i])
+			continue;
+		if (relay_session_start(call->ready[i]) == KEYMGR_OK) {
+			call->sess[i] = call->ready[i];
+		} else { /* out of memory: the stream stays silent */
+			log_warn(TAGM, "call %s: stream %zu not relayed: %s",
+				 call->call_id, i + 1,
+				 keymgr_strerror(KEYMGR_ENOMEM));
+			relay_session_free(call->ready[i]);
+		}
+		call->ready[i] = NULL;
+	}
+}
+
 static void close_sessions(struct sip_media_call *call)
 {
 	for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
@@ -221,6 +247,10 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 			if (rq->call->conf)
 				conf_rejoin(rq->call);
 			break;
+		case MEDIA_START:
+			/* RQ lives in the call, which may go next. */
+			start(rq->call);
+			continue;
 		case MEDIA_CONF_NEW:
 		case MEDIA_CONF_JOIN:
 		case MEDIA_CONF_LEAVE:
@@ -297,14 +327,17 @@ static void *media_main(void *arg)
 	return NULL;
 }
 
-/* Queues RQ for the media thread and wakes it. */
+/* Queues RQ for the media thread and wakes it, unless a wake-up is on its
+ * way already: the queue was not empty, so the thread has not taken it. */
 static void enqueue(struct wardd_media *m, struct media_req *rq)
 {
 	uint64_t one = 1;
+	int wake;
 
 	rq->done = 0;
 	rq->next = NULL;
 	pthread_mutex_lock(&m->mu);
+	wake = m->head == NULL;
 	if (m->tail)
 		m->tail->next = rq;
 	else
@@ -312,7 +345,7 @@ static void enqueue(struct wardd_media *m, struct media_req *rq)
 	m->tail = rq;
 	pthread_mutex_unlock(&m->mu);
 	/* An eventfd counter cannot overflow here: the thread reads it. */
-	if (write(m->wake_fd, &one, sizeof one) != sizeof one)
+	if (wake && write(m->wake_fd, &one, sizeof one) != sizeof one)
 		log_warn(TAGM, "wake-up write: %s", strerror(errno));
 }
 
@@ -423,13 +456,69 @@ static int media_offer(void *ctx, const char *call_id,
 	return 0;
 }
 
+/* The common first answer (no session yet, no music): its sessions
+ * prepared on this thread, so that errors come at once, and started on
+ * the media thread without waiting for it; the requests after it for the
+ * call are queued after it. 1 (*RC: 0 or the SIP status) when done so, 0
+ * when the answer needs apply(). */
+static int open_first(struct wardd_media *m, struct sip_media_call *call,
+		      int *rc)
+{
+	size_t n = sdpmap_streams(call->map);
+	char err[256];
+
+	if (call->opened)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		for (int sd = 0; sd < 2; sd++) {
+			unsigned pt;
+
+			if (sdpmap_stream_music(call->map, i, sd, &pt))
+				return 0;
+		}
+	*rc = 0;
+	for (size_t i = 0; i < n && *rc == 0; i++) {
+		struct relay_leg_config legs[2];
+		int krc;
+
+		if (!sdpmap_relay_legs(call->map, i, legs))
+			continue;
+		for (int sd = 0; sd < 2; sd++)
+			legs[sd].bound =
+			    portpool_claim(m->pool, local_port(&legs[sd].local),
+					   legs[sd].fd) == 0;
+		krc = relay_session_prepare(
+		    m->relay, sdpmap_stream_keys(call->map, i), legs,
+		    m->allow_bridge, &call->ready[i], err, sizeof err);
+		if (krc != KEYMGR_OK) {
+			log_warn(TAGM, "stream %zu not relayed: %s", i + 1,
+				 err);
+			*rc = krc == KEYMGR_EREJECT ? 488 : 500;
+		}
+	}
+	if (*rc != 0) {
+		for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
+			relay_session_free(call->ready[i]);
+			call->ready[i] = NULL;
+		}
+		return 1;
+	}
+	call->opened = 1;
+	call->start_rq = (struct media_req){.op = MEDIA_START, .call = call};
+	enqueue(m, &call->start_rq);
+	return 1;
+}
+
 /* After an answer: the relay sessions to match; on failure OUT is wiped. */
 static int apply_answer(struct wardd_media *m, struct sip_media_call *call,
 			char *out, size_t cap, size_t *out_len)
 {
 	struct media_req rq = {.op = MEDIA_APPLY, .call = call};
 
-	submit(m, &rq);
+	if (!open_first(m, call, &rq.rc)) {
+		submit(m, &rq);
+		call->opened = 1;
+	}
 	if (rq.rc != 0) {
 		OPENSSL_cleanse(out, cap);
 		*out_len = 0;
