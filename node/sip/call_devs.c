@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "node/sip/directory.h"
 
 struct call_dev {
@@ -66,6 +67,13 @@ static struct call_dev **slot(const struct call_devs *t, const char *name)
 	return p;
 }
 
+/* A broken invariant of the table's callers: nothing sane to go on with. */
+static _Noreturn void broken(const char *what, const char *name)
+{
+	log_error("sip", "per-device call counts: %s %s", what, name);
+	abort();
+}
+
 static void count(struct call_devs *t, const char *name)
 {
 	struct call_dev **p = slot(t, name), *e = *p;
@@ -74,7 +82,7 @@ static void count(struct call_devs *t, const char *name)
 		/* The spares hold two per call in the table, and the calls'
 		 * names counted never exceed that. */
 		if (!t->spare)
-			abort();
+			broken("no spare entry for", name);
 		e = t->spare;
 		t->spare = e->next;
 		e->next = NULL;
@@ -90,8 +98,8 @@ static void uncount(struct call_devs *t, const char *name)
 {
 	struct call_dev **p = slot(t, name), *e = *p;
 
-	if (!e) /* never counted: a caller's broken invariant */
-		abort();
+	if (!e)
+		broken("never counted:", name);
 	if (--e->calls > 0)
 		return;
 	*p = e->next;
