@@ -106,10 +106,12 @@ struct wardd_media {
 	struct event_base *base; /* owned; the media thread's */
 	struct relay *relay;	 /* owned; the media thread's */
 	struct event *ev_wake;	 /* owned */
+	struct event *ev_sweep;	 /* owned */
 	int wake_fd;		 /* owned: eventfd */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct media_req *head, *tail; /* under MU */
+	int woken; /* under MU: WAKE_FD written since the queue was taken */
 	struct sip_media_call *open;   /* under MU: calls not closed yet */
 };
 
@@ -225,18 +227,15 @@ static void close_sessions(struct sip_media_call *call)
 	}
 }
 
-static void on_wake(evutil_socket_t fd, short what, void *arg)
+/* Runs the queued requests in their order. */
+static void drain(struct wardd_media *m)
 {
-	struct wardd_media *m = arg;
 	struct media_req *rq, *next;
-	uint64_t v;
 
-	(void)what;
-	if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
-		log_warn(TAGM, "wake-up read: %s", strerror(errno));
 	pthread_mutex_lock(&m->mu);
 	rq = m->head;
 	m->head = m->tail = NULL;
+	m->woken = 0;
 	pthread_mutex_unlock(&m->mu);
 	for (; rq; rq = next) {
 		next = rq->next;
@@ -273,6 +272,33 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		pthread_cond_broadcast(&m->cv);
 		pthread_mutex_unlock(&m->mu);
 	}
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t v;
+
+	(void)what;
+	if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+		log_warn(TAGM, "wake-up read: %s", strerror(errno));
+	drain(arg);
+}
+
+/* Every SWEEP_MS: the requests queued without a wake-up (closes) that no
+ * other request took along. */
+#define SWEEP_MS 100
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct wardd_media *m = arg;
+	int queued;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&m->mu);
+	queued = m->head != NULL;
+	pthread_mutex_unlock(&m->mu);
+	if (queued)
+		drain(m);
 }
 
 /* A participant whose session was replaced (re-keyed) joins again. */
@@ -327,26 +353,34 @@ static void *media_main(void *arg)
 	return NULL;
 }
 
-/* Queues RQ for the media thread and wakes it, unless a wake-up is on its
- * way already: the queue was not empty, so the thread has not taken it. */
-static void enqueue(struct wardd_media *m, struct media_req *rq)
+/* Queues RQ for the media thread. WAKE: wakes it, unless a wake-up is on
+ * its way already (the thread has not taken the queue since); 0: the
+ * request goes with the next wake-up or sweep (within SWEEP_MS), which
+ * spares a close the thread's wake-up of its own. */
+static void enqueue_as(struct wardd_media *m, struct media_req *rq, int wake)
 {
 	uint64_t one = 1;
-	int wake;
 
 	rq->done = 0;
 	rq->next = NULL;
 	pthread_mutex_lock(&m->mu);
-	wake = m->head == NULL;
 	if (m->tail)
 		m->tail->next = rq;
 	else
 		m->head = rq;
 	m->tail = rq;
+	wake = wake && !m->woken;
+	if (wake)
+		m->woken = 1;
 	pthread_mutex_unlock(&m->mu);
 	/* An eventfd counter cannot overflow here: the thread reads it. */
 	if (wake && write(m->wake_fd, &one, sizeof one) != sizeof one)
 		log_warn(TAGM, "wake-up write: %s", strerror(errno));
+}
+
+static void enqueue(struct wardd_media *m, struct media_req *rq)
+{
+	enqueue_as(m, rq, 1);
 }
 
 /* Runs RQ on the media thread and waits for it. */
@@ -604,10 +638,11 @@ static void media_close(void *ctx, struct sip_media_call *call)
 	/* Not waited for: the media thread closes the sockets (they hold
 	 * the ports the call gives back), then wipes the keys and frees the
 	 * call; this thread never touches it again. Queued in order, so a
-	 * stop closes it first. */
+	 * stop closes it first; no wake-up of its own: under load the next
+	 * call's takes it along, else the sweep within SWEEP_MS. */
 	call->close_rq = (struct media_req){.op = MEDIA_CLOSE_FREE,
 					    .call = call};
-	enqueue(m, &call->close_rq);
+	enqueue_as(m, &call->close_rq, 0);
 }
 
 /* ---- conferences (signaling thread) ---- */
@@ -976,7 +1011,10 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 	}
 	m->ev_wake =
 	    event_new(m->base, m->wake_fd, EV_READ | EV_PERSIST, on_wake, m);
-	if (!m->ev_wake || event_add(m->ev_wake, NULL) != 0) {
+	m->ev_sweep = event_new(m->base, -1, EV_PERSIST, on_sweep, m);
+	if (!m->ev_wake || event_add(m->ev_wake, NULL) != 0 || !m->ev_sweep ||
+	    event_add(m->ev_sweep,
+		      &(struct timeval){0, SWEEP_MS * 1000}) != 0) {
 		errmsg_set(errmsg, errcap, "media: event");
 		goto err_after_relay;
 	}
@@ -996,6 +1034,8 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 err_after_relay:
 	if (m->ev_wake)
 		event_free(m->ev_wake);
+	if (m->ev_sweep)
+		event_free(m->ev_sweep);
 	relay_free(m->relay);
 err_after_base:
 	if (m->wake_fd >= 0)
@@ -1034,6 +1074,7 @@ void wardd_media_free(struct wardd_media *m)
 		release(m, m->open);
 	}
 	event_free(m->ev_wake);
+	event_free(m->ev_sweep);
 	relay_free(m->relay); /* any session left: sockets closed, wiped */
 	close(m->wake_fd);
 	event_base_free(m->base);

@@ -908,11 +908,14 @@ int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 	case sip_method_bye:
 		if (c->xfer && call_xfer_bye(c, from, irq))
 			return 0;
-		log_info(TAG, "call %s: BYE from %s", c->call_id,
-			 from == &c->a ? "the caller" : "the callee");
 		if (from == &c->a && c->orq_b) {
 			/* Before B answered: B gets a CANCEL, A's INVITE a
-			 * 487; the call ends with B's final answer. */
+			 * 487; the call ends with B's final answer. (Any
+			 * other BYE ends the call now: its "ended" line
+			 * says who hung up.) */
+			log_info(TAG,
+				 "call %s: BYE from the caller before an answer",
+				 c->call_id);
 			set_ending(c);
 			if (c->irq_a && nta_incoming_status(c->irq_a) < 200)
 				nta_incoming_treply(c->irq_a,
