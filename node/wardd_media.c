@@ -129,15 +129,56 @@ static unsigned local_port(const struct sockaddr_storage *a)
 			 : ((const struct sockaddr_in *)a)->sin_port);
 }
 
+/* After an answer, stream I's relay session of CALL, ready to start, to
+ * *OUT (NULL when the stream is not relayed): the sockets that proved the
+ * ports free, when the pool still holds them (a first session), taken
+ * over, no new bind. 0 or the SIP status. */
+static int prepare_stream(struct wardd_media *m, struct sip_media_call *call,
+			  size_t i, struct relay_session **out)
+{
+	struct relay_leg_config legs[2];
+	char err[256];
+	int rc;
+
+	*out = NULL;
+	if (!sdpmap_relay_legs(call->map, i, legs))
+		return 0;
+	for (int sd = 0; sd < 2; sd++)
+		legs[sd].bound =
+		    portpool_claim(m->pool, local_port(&legs[sd].local),
+				   legs[sd].fd) == 0;
+	rc = relay_session_prepare(m->relay, sdpmap_stream_keys(call->map, i),
+				   legs, m->allow_bridge, out, err, sizeof err);
+	if (rc == KEYMGR_OK)
+		return 0;
+	log_warn(TAGM, "stream %zu not relayed: %s", i + 1, err);
+	return rc == KEYMGR_EREJECT ? 488 : 500;
+}
+
+/* On the media thread: S (prepared for stream I of CALL) on the loop as
+ * CALL's; 0, or 500 (S freed, the stream silent). */
+static int start_stream(struct sip_media_call *call, size_t i,
+			struct relay_session *s)
+{
+	if (relay_session_start(s) == KEYMGR_OK) {
+		call->sess[i] = s;
+		return 0;
+	}
+	log_warn(TAGM, "call %s: stream %zu not relayed: %s", call->call_id,
+		 i + 1, keymgr_strerror(KEYMGR_ENOMEM));
+	relay_session_free(s);
+	return 500;
+}
+
 static void apply(struct wardd_media *m, struct media_req *rq)
 {
 	struct sip_media_call *call = rq->call;
 	size_t n = sdpmap_streams(call->map);
-	char err[256];
 
 	rq->rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct relay_leg_config legs[2];
+		struct relay_session *s;
 		int rc;
 
 		if (!sdpmap_stream_changed(call->map, i)) {
@@ -156,22 +197,11 @@ static void apply(struct wardd_media *m, struct media_req *rq)
 		/* The old session holds the ports: close it first. */
 		relay_session_free(call->sess[i]);
 		call->sess[i] = NULL;
-		if (!sdpmap_relay_legs(call->map, i, legs))
-			continue;
-		/* The sockets that proved the ports free, when still held
-		 * (a first session): no new bind. */
-		for (int sd = 0; sd < 2; sd++)
-			legs[sd].bound =
-			    portpool_claim(m->pool, local_port(&legs[sd].local),
-					   legs[sd].fd) == 0;
-		rc = relay_session_new(
-		    m->relay, sdpmap_stream_keys(call->map, i), legs,
-		    m->allow_bridge, &call->sess[i], err, sizeof err);
-		if (rc != KEYMGR_OK) {
-			log_warn(TAGM, "stream %zu not relayed: %s", i + 1,
-				 err);
-			rq->rc = rc == KEYMGR_EREJECT ? 488 : 500;
-		}
+		rc = prepare_stream(m, call, i, &s);
+		if (rc == 0 && s)
+			rc = start_stream(call, i, s);
+		if (rc != 0)
+			rq->rc = rc;
 	}
 }
 
@@ -201,20 +231,13 @@ static void music(struct wardd_media *m, struct sip_media_call *call)
 	}
 }
 
-/* The sessions of CALL's first answer (MEDIA_START) on the loop. */
+/* The sessions of CALL's first answer (MEDIA_START) on the loop; one
+ * that cannot start (out of memory) leaves its stream silent. */
 static void start(struct sip_media_call *call)
 {
 	for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
-		if (!call->ready[i])
-			continue;
-		if (relay_session_start(call->ready[i]) == KEYMGR_OK) {
-			call->sess[i] = call->ready[i];
-		} else { /* out of memory: the stream stays silent */
-			log_warn(TAGM, "call %s: stream %zu not relayed: %s",
-				 call->call_id, i + 1,
-				 keymgr_strerror(KEYMGR_ENOMEM));
-			relay_session_free(call->ready[i]);
-		}
+		if (call->ready[i])
+			(void)start_stream(call, i, call->ready[i]);
 		call->ready[i] = NULL;
 	}
 }
@@ -499,7 +522,6 @@ static int open_first(struct wardd_media *m, struct sip_media_call *call,
 		      int *rc)
 {
 	size_t n = sdpmap_streams(call->map);
-	char err[256];
 
 	if (call->opened)
 		return 0;
@@ -511,25 +533,8 @@ static int open_first(struct wardd_media *m, struct sip_media_call *call,
 				return 0;
 		}
 	*rc = 0;
-	for (size_t i = 0; i < n && *rc == 0; i++) {
-		struct relay_leg_config legs[2];
-		int krc;
-
-		if (!sdpmap_relay_legs(call->map, i, legs))
-			continue;
-		for (int sd = 0; sd < 2; sd++)
-			legs[sd].bound =
-			    portpool_claim(m->pool, local_port(&legs[sd].local),
-					   legs[sd].fd) == 0;
-		krc = relay_session_prepare(
-		    m->relay, sdpmap_stream_keys(call->map, i), legs,
-		    m->allow_bridge, &call->ready[i], err, sizeof err);
-		if (krc != KEYMGR_OK) {
-			log_warn(TAGM, "stream %zu not relayed: %s", i + 1,
-				 err);
-			*rc = krc == KEYMGR_EREJECT ? 488 : 500;
-		}
-	}
+	for (size_t i = 0; i < n && *rc == 0; i++)
+		*rc = prepare_stream(m, call, i, &call->ready[i]);
 	if (*rc != 0) {
 		for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
 			relay_session_free(call->ready[i]);
