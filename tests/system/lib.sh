@@ -95,6 +95,13 @@ node_conf() {
 		"$@"
 }
 
+# conf_get NAME SECTION KEY: a value from NAME's wardd configuration.
+conf_get() {
+	awk -v s="[$2]" -v k="$3" '
+		/^\[/ { in_s = ($0 == s) }
+		in_s && $1 == k { print $3 }' "$CLUSTER_DIR/$1.conf" | tail -1
+}
+
 # ward_mixed NAME: the cluster in mixed mode through node NAME — two trial
 # security tokens (SoftHSM, deploy/token) registered and a CTL signed with
 # one, as mixed mode needs (admin-api.md).

@@ -6,26 +6,7 @@
 # signed again by the other token (key continuity), a third, unregistered
 # token refused, the trust store, and a restart of every node.
 . "$(dirname "$0")/lib.sh"
-
-MODULE=/usr/lib/softhsm/libsofthsm2.so
-KEYS=$WARD_SRC/tests/unit/data/trustlist
-PIN_FILE=$CLUSTER_DIR/token.pin
-export SOFTHSM2_CONF=$CLUSTER_DIR/softhsm2.conf
-unset WARD_TOKEN_PIN
-
-# make_token LABEL NAME ID: a token holding test key and certificate NAME.
-# (The tools take the PIN on their command line: this is test set-up.)
-make_token() {
-	local label=$1 name=$2 id=$3 log=$CLUSTER_DIR/tokens.log
-	softhsm2-util --init-token --free --label "$label" --pin 1234 \
-		--so-pin 5678 >>"$log" 2>&1
-	softhsm2-util --import "$KEYS/$name.key" --label k --id "$id" \
-		--token "$label" --pin 1234 >>"$log" 2>&1
-	openssl x509 -in "$KEYS/$name.crt" -outform DER -out "$CLUSTER_DIR/$name.der"
-	pkcs11-tool --module "$MODULE" --login --pin 1234 --write-object \
-		"$CLUSTER_DIR/$name.der" --type cert --id "$id" \
-		--token-label "$label" >>"$log" 2>&1
-}
+. "$WARD_SRC/tests/system/tokens.sh"
 
 # hex FILE: the bytes of FILE as one line of hex.
 hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
@@ -44,10 +25,7 @@ file_fp_is() { [ "$(colon_fp "$1")" = "$2" ]; }
 sign() { ward_ctl "$1" ctl sign --module "$MODULE" --token "$2" --pin-file "$PIN_FILE"; }
 
 for n in n1 n2 n3; do node_conf $n; done
-mkdir -p "$CLUSTER_DIR/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-	"$CLUSTER_DIR/tokens" >"$SOFTHSM2_CONF"
-(umask 077 && echo 1234 >"$PIN_FILE")
+tokens_dir
 
 step "init n1, join n2 and n3"
 ward_init n1 sectest

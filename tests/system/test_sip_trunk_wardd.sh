@@ -8,28 +8,13 @@
 # none are refused. (The incoming-port check reads the listener's port,
 # not the connection's, which names the peer.)
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/tokens.sh"
 
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
-MODULE=/usr/lib/softhsm/libsofthsm2.so
-KEYS=$WARD_SRC/tests/unit/data/trustlist
-PIN_FILE=$CLUSTER_DIR/token.pin
-export SOFTHSM2_CONF=$CLUSTER_DIR/softhsm2.conf
-unset WARD_TOKEN_PIN
 D=$CLUSTER_DIR
 PKI=$D/pki
 PEER=127.0.0.5
 
-make_token() {
-	local label=$1 name=$2 id=$3 log=$D/tokens.log
-	softhsm2-util --init-token --free --label "$label" --pin 1234 \
-		--so-pin 5678 >>"$log" 2>&1
-	softhsm2-util --import "$KEYS/$name.key" --label k --id "$id" \
-		--token "$label" --pin 1234 >>"$log" 2>&1
-	openssl x509 -in "$KEYS/$name.crt" -outform DER -out "$D/$name.der"
-	pkcs11-tool --module "$MODULE" --login --pin 1234 --write-object \
-		"$D/$name.der" --type cert --id "$id" \
-		--token-label "$label" >>"$log" 2>&1
-}
 # info EXPECT CERT: an out-of-dialog INFO from the peer's address.
 info() {
 	$CLIENT --server "127.0.0.1:$TLS" --transport tls --local $PEER \
@@ -61,16 +46,7 @@ expect_rc 0 ward_ctl n1 device add gw --kind trunk --profile tls-dn \
 	--peer-host $PEER --peer-port 5061 --capabilities tls
 
 step "mixed mode (CTL signed with a token)"
-mkdir -p "$D/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-	"$D/tokens" >"$SOFTHSM2_CONF"
-(umask 077 && echo 1234 >"$PIN_FILE")
-make_token tokA sast1 01
-make_token tokB sast2 02
-expect_rc 0 ward_ctl n1 token register --module "$MODULE" --token tokA
-expect_rc 0 ward_ctl n1 token register --module "$MODULE" --token tokB
-expect_rc 0 ward_ctl n1 ctl sign --module "$MODULE" --token tokA --pin-file "$PIN_FILE"
-expect_rc 0 ward_ctl n1 security mode mixed
+tokens_mixed n1
 
 wait_until 20 "the secure trunk enforced" refused
 step "the peer with its certificate is heard"

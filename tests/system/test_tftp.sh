@@ -7,49 +7,8 @@
 # malformed, oversized and hostile packets and a flood from one address
 # while other clients are served (tests/system/tftp_probe.py).
 . "$(dirname "$0")/lib.sh"
-
-MODULE=/usr/lib/softhsm/libsofthsm2.so
-KEYS=$WARD_SRC/tests/unit/data/trustlist
-PIN_FILE=$CLUSTER_DIR/token.pin
-export SOFTHSM2_CONF=$CLUSTER_DIR/softhsm2.conf
-unset WARD_TOKEN_PIN
-
-# conf_get NAME SECTION KEY: a value from NAME's wardd configuration.
-conf_get() {
-	awk -v s="[$2]" -v k="$3" '
-		/^\[/ { in_s = ($0 == s) }
-		in_s && $1 == k { print $3 }' "$CLUSTER_DIR/$1.conf" | tail -1
-}
-tftp_port() { local a; a=$(conf_get "$1" tftp listen); echo "${a##*:}"; }
-http_url() { echo "http://$(conf_get "$1" tftp http_listen)/$2"; }
-
-# get_hpa NAME FILE OUT [MODE]: tftp-hpa (no options) fetches FILE.
-get_hpa() {
-	(cd "$CLUSTER_DIR" && tftp -m "${4:-binary}" 127.0.0.1 "$(tftp_port "$1")" \
-		-c get "$2" "$3") >"$CLUSTER_DIR/hpa.out" 2>&1
-	! grep -qi "error\|timed out" "$CLUSTER_DIR/hpa.out"
-}
-# get_atftp NAME FILE OUT [OPTION...]: atftp fetches FILE with options.
-get_atftp() {
-	local name=$1 file=$2 out=$3 opt args=()
-	shift 3
-	for opt in "$@"; do args+=(--option "$opt"); done
-	atftp "${args[@]}" -g -r "$file" -l "$out" 127.0.0.1 "$(tftp_port "$name")" \
-		>"$CLUSTER_DIR/atftp.out" 2>&1
-}
-same() { cmp -s "$1" "$2" || fail "$3: $1 and $2 differ"; }
-
-make_token() {
-	local label=$1 name=$2 id=$3 log=$CLUSTER_DIR/tokens.log
-	softhsm2-util --init-token --free --label "$label" --pin 1234 \
-		--so-pin 5678 >>"$log" 2>&1
-	softhsm2-util --import "$KEYS/$name.key" --label k --id "$id" \
-		--token "$label" --pin 1234 >>"$log" 2>&1
-	openssl x509 -in "$KEYS/$name.crt" -outform DER -out "$CLUSTER_DIR/$name.der"
-	pkcs11-tool --module "$MODULE" --login --pin 1234 --write-object \
-		"$CLUSTER_DIR/$name.der" --type cert --id "$id" \
-		--token-label "$label" >>"$log" 2>&1
-}
+. "$WARD_SRC/tests/system/tokens.sh"
+. "$WARD_SRC/tests/system/tftp.sh"
 
 # A short retransmission timeout, so that the flood's unanswered transfers
 # end within seconds.
@@ -119,10 +78,7 @@ get_hpa n1 XMLDefault.cnf.xml "$D/default.xml" || fail "XMLDefault.cnf.xml"
 get_hpa n1 $CFG.sgn "$D/none" && fail "a signed file in non-secure mode"
 
 step "a token signs the CTL: both nodes serve exactly what the admin API exports"
-mkdir -p "$D/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-	"$D/tokens" >"$SOFTHSM2_CONF"
-(umask 077 && echo 1234 >"$PIN_FILE")
+tokens_dir
 make_token tokA sast1 01
 make_token tokB sast2 02
 leader=$(leader_of n1)

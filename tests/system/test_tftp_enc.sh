@@ -11,48 +11,14 @@
 # with its digest credentials, HA1 computed here); the plain .sgn is the
 # stub; a tampered file fails both.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/tokens.sh"
+. "$WARD_SRC/tests/system/tftp.sh"
 
-MODULE=/usr/lib/softhsm/libsofthsm2.so
-KEYS=$WARD_SRC/tests/unit/data/trustlist
 INDEP="/usr/bin/python3 $KEYS/indep.py"
-PIN_FILE=$CLUSTER_DIR/token.pin
-export SOFTHSM2_CONF=$CLUSTER_DIR/softhsm2.conf
-unset WARD_TOKEN_PIN
 D=$CLUSTER_DIR
 DEV=SEP00112233EEC1
 CFG=$DEV.cnf.xml
 
-conf_get() {
-	awk -v s="[$2]" -v k="$3" '
-		/^\[/ { in_s = ($0 == s) }
-		in_s && $1 == k { print $3 }' "$CLUSTER_DIR/$1.conf" | tail -1
-}
-tftp_port() { local a; a=$(conf_get "$1" tftp listen); echo "${a##*:}"; }
-http_url() { echo "http://$(conf_get "$1" tftp http_listen)/$2"; }
-get_hpa() {
-	(cd "$D" && tftp -m binary 127.0.0.1 "$(tftp_port "$1")" -c get "$2" "$3") \
-		>"$D/hpa.out" 2>&1
-	! grep -qi "error\|timed out" "$D/hpa.out"
-}
-get_atftp() {
-	local name=$1 file=$2 out=$3 opt args=()
-	shift 3
-	for opt in "$@"; do args+=(--option "$opt"); done
-	atftp "${args[@]}" -g -r "$file" -l "$out" 127.0.0.1 "$(tftp_port "$name")" \
-		>"$D/atftp.out" 2>&1
-}
-same() { cmp -s "$1" "$2" || fail "$3: $1 and $2 differ"; }
-make_token() {
-	local label=$1 name=$2 id=$3 log=$D/tokens.log
-	softhsm2-util --init-token --free --label "$label" --pin 1234 \
-		--so-pin 5678 >>"$log" 2>&1
-	softhsm2-util --import "$KEYS/$name.key" --label k --id "$id" \
-		--token "$label" --pin 1234 >>"$log" 2>&1
-	openssl x509 -in "$KEYS/$name.crt" -outform DER -out "$D/$name.der"
-	pkcs11-tool --module "$MODULE" --login --pin 1234 --write-object \
-		"$D/$name.der" --type cert --id "$id" \
-		--token-label "$label" >>"$log" 2>&1
-}
 # body FILE OUT: what follows a signed file's header.
 body() {
 	local hlen
@@ -90,16 +56,7 @@ step "non-secure: no encrypted file"
 get_hpa n1 $CFG.enc.sgn "$D/none" && fail "an .enc.sgn in non-secure mode"
 
 step "mixed mode (CTL signed with two tokens)"
-mkdir -p "$D/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-	"$D/tokens" >"$SOFTHSM2_CONF"
-(umask 077 && echo 1234 >"$PIN_FILE")
-make_token tokA sast1 01
-make_token tokB sast2 02
-ward_ctl n1 token register --module "$MODULE" --token tokA >/dev/null
-ward_ctl n1 token register --module "$MODULE" --token tokB >/dev/null
-ward_ctl n1 ctl sign --module "$MODULE" --token tokA --pin-file "$PIN_FILE" >/dev/null
-ward_ctl n1 security mode mixed >/dev/null
+tokens_mixed n1
 
 step "tftp-hpa, atftp and HTTP fetch $CFG.enc.sgn: the same bytes from the cache"
 wait_until 10 "n1 serves $CFG.enc.sgn" get_hpa n1 $CFG.enc.sgn "$D/enc.hpa"

@@ -6,16 +6,11 @@
 # can no longer be committed, while the committed file is still served
 # byte for byte and an upload under way today is left alone.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/tftp.sh"
 
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 [ -e "$FAKETIME_LIB" ] || fail "libfaketime is missing (deploy/deps installs faketime)"
 D=$CLUSTER_DIR
-conf_get() {
-	awk -v s="[$2]" -v k="$3" '
-		/^\[/ { in_s = ($0 == s) }
-		in_s && $1 == k { print $3 }' "$CLUSTER_DIR/$1.conf" | tail -1
-}
-http_url() { echo "http://$(conf_get "$1" tftp http_listen)/$2"; }
 # api METHOD PATH [BODY-FILE]: the admin API; the status printed, the
 # answer in $D/api.out.
 api() {

@@ -8,14 +8,11 @@
 # opened with its MIC's key by the independent checker, and the second gets
 # none (the format encrypts to RSA keys only), saying why.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/tokens.sh"
+. "$WARD_SRC/tests/system/tftp.sh"
 
-MODULE=/usr/lib/softhsm/libsofthsm2.so
-KEYS=$WARD_SRC/tests/unit/data/trustlist
 INDEP="/usr/bin/python3 $KEYS/indep.py"
 CLIENT="python3 $WARD_SRC/tests/system/sip/sipclient.py"
-PIN_FILE=$CLUSTER_DIR/token.pin
-export SOFTHSM2_CONF=$CLUSTER_DIR/softhsm2.conf
-unset WARD_TOKEN_PIN
 D=$CLUSTER_DIR
 PKI=$D/pki
 A=SEP00112233CC0A
@@ -26,12 +23,6 @@ for n in n1 n2; do
 	node_conf $n "[capf]" "listen = 127.0.0.1:$(free_port)"
 	read -r _ SIP[$n] TLS[$n] <<<"$(ward_sip $n)"
 done
-conf_get() {
-	awk -v s="[$2]" -v k="$3" '
-		/^\[/ { in_s = ($0 == s) }
-		in_s && $1 == k { print $3 }' "$CLUSTER_DIR/$1.conf" | tail -1
-}
-http_url() { echo "http://$(conf_get "$1" tftp http_listen)/$2"; }
 leads() { [ "$(leader_of "$1")" = "$1" ]; }
 tls_listening() { ss -Hlnt "sport = :${TLS[$1]}" | grep -q .; }
 # register NODE DEVICE: REGISTER over TLS with DEVICE's MIC, digest as bob.
@@ -43,17 +34,6 @@ register() {
 }
 mic_of() { ward_ctl n1 --json device show "$1" | jq -r '.mic.sha256 // "none"'; }
 der_fp() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
-make_token() {
-	local label=$1 name=$2 id=$3 log=$D/tokens.log
-	softhsm2-util --init-token --free --label "$label" --pin 1234 \
-		--so-pin 5678 >>"$log" 2>&1
-	softhsm2-util --import "$KEYS/$name.key" --label k --id "$id" \
-		--token "$label" --pin 1234 >>"$log" 2>&1
-	openssl x509 -in "$KEYS/$name.crt" -outform DER -out "$D/$name.der"
-	pkcs11-tool --module "$MODULE" --login --pin 1234 --write-object \
-		"$D/$name.der" --type cert --id "$id" \
-		--token-label "$label" >>"$log" 2>&1
-}
 
 step "two nodes; two test MIC CAs trusted; two phones on authenticated TLS, encryption asked"
 # B: an EC MIC from mkpki's maker CA. A: an RSA MIC from another maker CA.
@@ -110,16 +90,7 @@ sleep 1
 [ "$(applied)" = "$before" ] || fail "refreshes were written: applied index $before -> $(applied): $(ward_ctl n1 --json audit --limit 3)"
 
 step "mixed mode: $A's config is encrypted to its MIC; $B's EC MIC cannot be"
-mkdir -p "$D/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-	"$D/tokens" >"$SOFTHSM2_CONF"
-(umask 077 && echo 1234 >"$PIN_FILE")
-make_token tokA sast1 01
-make_token tokB sast2 02
-ward_ctl n1 token register --module "$MODULE" --token tokA >/dev/null
-ward_ctl n1 token register --module "$MODULE" --token tokB >/dev/null
-ward_ctl n1 ctl sign --module "$MODULE" --token tokA --pin-file "$PIN_FILE" >/dev/null
-ward_ctl n1 security mode mixed >/dev/null
+tokens_mixed n1
 wait_until 10 "n2 serves $A's .enc.sgn" curl -sf "$(http_url n2 $A.cnf.xml.enc.sgn)" -o "$D/$A.enc"
 $INDEP decrypt "$D/$A.enc" "$D/$A.key" "$D/$A.xml" || fail "$A's MIC key does not open it"
 grep -q "<featureLabel>5001</featureLabel>" "$D/$A.xml" || fail "$(cat "$D/$A.xml")"

@@ -6,21 +6,11 @@
 # with the gateway's certificate from the trust store; deleting a
 # reference a profile names is refused, naming the profile.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/tftp.sh"
 
 D=$CLUSTER_DIR
 DEV=SEP00112233AB01
 CFG=$DEV.cnf.xml
-conf_get() {
-	awk -v s="[$2]" -v k="$3" '
-		/^\[/ { in_s = ($0 == s) }
-		in_s && $1 == k { print $3 }' "$CLUSTER_DIR/$1.conf" | tail -1
-}
-tftp_port() { local a; a=$(conf_get "$1" tftp listen); echo "${a##*:}"; }
-get_hpa() {
-	(cd "$D" && tftp -m binary 127.0.0.1 "$(tftp_port "$1")" -c get "$2" "$3") \
-		>"$D/hpa.out" 2>&1
-	! grep -qi "error\|timed out" "$D/hpa.out"
-}
 # config_has TEXT: the phone's config over TFTP holds TEXT.
 config_has() { get_hpa n1 $CFG "$D/cfg.xml" && grep -qF -- "$1" "$D/cfg.xml"; }
 config_lacks() { get_hpa n1 $CFG "$D/cfg.xml" && ! grep -qF -- "$1" "$D/cfg.xml"; }
