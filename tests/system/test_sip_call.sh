@@ -11,56 +11,20 @@
 # level on each leg.
 . "$(dirname "$0")/lib.sh"
 . "$WARD_SRC/tests/system/sip/sipp.sh"
+. "$WARD_SRC/tests/system/sip/sipd.sh"
 
-SIPD=$WARD_BIN/tests/ward_sipd
 SCEN=$SIPP_SCEN
 SIPP_TIMEOUT=10
 
-cat >"$CLUSTER_DIR/dir.txt" <<DIR
-realm ward.test
-secret $(openssl rand -hex 32)
-user alice pw-alice
-user bob pw-bob
-user carol pw-carol
-user dave pw-dave
-device SEP000000000001 user=alice line=1001
-device SEP000000000002 user=bob line=1002
-device SEP000000000003 user=carol line=1003
-device SEP000000000004 user=dave line=1004 reject=1
-pattern 900X block
-DIR
-
+sipd_phones_dir
 PORT=$(free_port)
-"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-	--digest MD5 --ring-s 2 >"$CLUSTER_DIR/sipd.out" \
-	2>"$CLUSTER_DIR/sipd.log" &
-echo $! >"$CLUSTER_DIR/sipd.pid"
-wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
+sipd_start sipd "$PORT" --digest MD5 --ring-s 2
 
 # auth_uri NUMBER: -auth_uri for an INVITE to NUMBER.
 auth_uri() { sipp_auth_uri "$1" "127.0.0.1:$PORT"; }
 
-# caller_csv DEVICE USER PASSWORD NUMBER: SIPp's injection file.
-caller_csv() {
-	sipp_csv "caller-$4.csv" "$1" "$(sipp_auth "$2" "$3")" "$4"
-}
 
-# stop_sipd NAME: ends it; under a sanitizer build (WARD_SANITIZE) a leak
-# or a bad access shows in its log, and a device still counted in calls
-# once every call ended (call_devs.h) in any build.
-stop_sipd() {
-	kill "$(cat "$CLUSTER_DIR/$1.pid")"
-	wait_until 5 "$1 to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$1.pid") 2>/dev/null"
-	rm -f "$CLUSTER_DIR/$1.pid"
-	if grep -q "Sanitizer" "$CLUSTER_DIR/$1.log"; then
-		fail "sanitizer report: $(grep -A12 Sanitizer "$CLUSTER_DIR/$1.log" | head -30)"
-	fi
-	if grep -q "still counted after the last call" "$CLUSTER_DIR/$1.log"; then
-		fail "max_calls_per_device's table missed a change of a call's devices"
-	fi
-}
-
-ALICE_CSV=$(caller_csv SEP000000000001 alice pw-alice 1002)
+ALICE_CSV=$(sipp_caller_csv SEP000000000001 alice pw-alice 1002)
 for tp in u1 t1; do
 	BOB=$(free_port)
 	SIPP_TP=$tp sipp_register "reg-bob-$tp" "$BOB" "127.0.0.1:$PORT" \
@@ -112,7 +76,7 @@ sipp_ok noanswer 20
 refused() {
 	sed "s/@STATUS@/$2/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-$2.xml"
 	sipp_run "fail-$1" "$(free_port)" "$CLUSTER_DIR/fail-$2.xml" \
-		-inf "$(caller_csv SEP000000000001 alice pw-alice "$1")" \
+		-inf "$(sipp_caller_csv SEP000000000001 alice pw-alice "$1")" \
 		-auth_uri "$(auth_uri "$1")" "127.0.0.1:$PORT" || fail "calling $1 did not get $2: $(sipp_errors "fail-$1")"
 }
 step "an unknown number gets 404, a blocked one 403, a callee not registered 480"
@@ -136,15 +100,11 @@ grep -q "answered, security level non-secure" "$CLUSTER_DIR/sipd.log" ||
 if grep -q "m=audio\|a=rtpmap" "$CLUSTER_DIR/sipd.log"; then
 	fail "an SDP body reached the log"
 fi
-stop_sipd sipd
+sipd_stop_clean sipd
 
 step "max_calls_per_device 1: bob in a call is busy to carol (486 from ward), alice in one cannot call carol (486); once it ends, carol reaches bob"
 PORT=$(free_port)
-"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-	--digest MD5 --max-per-device 1 >"$CLUSTER_DIR/bound.out" \
-	2>"$CLUSTER_DIR/bound.log" &
-echo $! >"$CLUSTER_DIR/bound.pid"
-wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
+sipd_start bound "$PORT" --digest MD5 --max-per-device 1
 BOB=$(free_port)
 sipp_register reg-bob-bound "$BOB" "127.0.0.1:$PORT" SEP000000000002 bob \
 	pw-bob
@@ -155,18 +115,18 @@ sed 's/<pause milliseconds="100"\/>/<pause milliseconds="3000"\/>/' \
 	"$SCEN/call_uas_bye.xml" >"$CLUSTER_DIR/bye-late.xml"
 sipp_bg bound-bob "$BOB" "$CLUSTER_DIR/bye-late.xml"
 sipp_bg bound-alice "$(free_port)" "$SCEN/call_uac_byed.xml" \
-	-inf "$(caller_csv SEP000000000001 alice pw-alice 1002)" \
+	-inf "$(sipp_caller_csv SEP000000000001 alice pw-alice 1002)" \
 	-auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT"
 wait_until 5 "alice's call to bob to be answered" grep -q "answered" \
 	"$CLUSTER_DIR/bound.log"
 sipp_run bound-carol "$(free_port)" "$CLUSTER_DIR/fail-486.xml" \
-	-inf "$(caller_csv SEP000000000003 carol pw-carol 1002)" \
+	-inf "$(sipp_caller_csv SEP000000000003 carol pw-carol 1002)" \
 	-auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
 	fail "carol did not get 486 calling bob in his one call: $(sipp_errors bound-carol)"
 grep -q "INVITE from SEP000000000003 to 1002 refused: 486" \
 	"$CLUSTER_DIR/bound.log" || fail "the callee's bound was not logged"
 sipp_run bound-alice2 "$(free_port)" "$CLUSTER_DIR/fail-486.xml" \
-	-inf "$(caller_csv SEP000000000001 alice pw-alice 1003)" \
+	-inf "$(sipp_caller_csv SEP000000000001 alice pw-alice 1003)" \
 	-auth_uri "$(auth_uri 1003)" "127.0.0.1:$PORT" ||
 	fail "alice in her one call did not get 486 calling carol: $(sipp_errors bound-alice2)"
 sipp_ok bound-bob 20
@@ -175,11 +135,11 @@ wait_until 5 "the call to end" grep -q ") ended: callee hung up" \
 	"$CLUSTER_DIR/bound.log"
 sipp_bg bound-bob2 "$BOB" "$SCEN/call_uas_bye.xml"
 sipp_run bound-carol2 "$(free_port)" "$SCEN/call_uac_byed.xml" \
-	-inf "$(caller_csv SEP000000000003 carol pw-carol 1002)" \
+	-inf "$(sipp_caller_csv SEP000000000003 carol pw-carol 1002)" \
 	-auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
 	fail "carol did not reach bob after his call ended: $(sipp_errors bound-carol2)"
 sipp_ok bound-bob2 20
-stop_sipd bound
+sipd_stop_clean bound
 
 step "TLS, a secure cluster: two encrypted phones talk at level Encrypted, keys both ways"
 PKI=$CLUSTER_DIR/pki
@@ -205,11 +165,8 @@ TLS=$(free_port)
 # stacks, for the suppressions to match).
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
 	LSAN_OPTIONS=suppressions=$SCEN/lsan_sofia_tls.supp \
-	"$SIPD" --dir "$CLUSTER_DIR/tls.txt" --host 127.0.0.1 --port "$(free_port)" \
-	--tls-port "$TLS" --tls-dir "$PKI/tls" >"$CLUSTER_DIR/tls.out" \
-	2>"$CLUSTER_DIR/tls.log" &
-echo $! >"$CLUSTER_DIR/tls.pid"
-wait_until 5 "ward_sipd TLS listening" sh -c "ss -Hlnt 'sport = :$TLS' | grep -q ."
+	SIPD_DIR=$CLUSTER_DIR/tls.txt \
+	sipd_start tls "$(free_port)" --tls-port "$TLS" --tls-dir "$PKI/tls"
 # phone DEVICE USER CERT [LINE]: callpair.py's phone.
 phone() { echo "$1:$2:pw-$2:$PKI/$1-$3.pem:${4:-}"; }
 pair() {
@@ -234,5 +191,5 @@ grep -q "answered, security level encrypted" "$CLUSTER_DIR/tls.log" ||
 if grep -q "inline:" "$CLUSTER_DIR/tls.log"; then
 	fail "a key reached the log"
 fi
-stop_sipd tls
+sipd_stop_clean tls
 step "done"

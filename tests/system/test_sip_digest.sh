@@ -6,8 +6,8 @@
 # in-memory directory.
 . "$(dirname "$0")/lib.sh"
 . "$WARD_SRC/tests/system/sip/sipp.sh"
+. "$WARD_SRC/tests/system/sip/sipd.sh"
 
-SIPD=$WARD_BIN/tests/ward_sipd
 SCEN=$SIPP_SCEN
 CLIENT="python3 $SCEN/sipclient.py"
 SIPP_TIMEOUT=10
@@ -25,22 +25,6 @@ trunk closed addr=127.0.0.2
 trunk open addr=127.0.0.3 allow=refer,notify,replaces,presence
 EOF
 
-# start_sipd NAME PORT [ARGS...]: ward_sipd on 127.0.0.1:PORT (UDP+TCP).
-start_sipd() {
-	local name=$1 port=$2
-	shift 2
-	"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$port" \
-		"$@" >"$CLUSTER_DIR/$name.out" 2>"$CLUSTER_DIR/$name.log" &
-	echo $! >"$CLUSTER_DIR/$name.pid"
-	wait_until 5 "$name listening" sh -c "ss -Hlnt 'sport = :$port' | grep -q ."
-}
-
-stop_sipd() {
-	kill "$(cat "$CLUSTER_DIR/$1.pid")"
-	wait_until 5 "$1 to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$1.pid") 2>/dev/null"
-	rm -f "$CLUSTER_DIR/$1.pid"
-}
-
 # run_sipp TRANSPORT(u1|t1) SCENARIO CSV: one call, must pass.
 run_sipp() {
 	local name=${2%.xml}-$1-${3%.csv}
@@ -52,7 +36,7 @@ run_sipp() {
 
 PORT=$(free_port)
 # SIPp 3.6 answers only the first challenge and knows only MD5.
-start_sipd md5 "$PORT" --digest MD5
+sipd_start md5 "$PORT" --digest MD5
 sipp_csv good.csv SEP001122334455 "$(sipp_auth alice pw-alice)" >/dev/null
 sipp_csv wrong.csv SEP001122334455 "$(sipp_auth alice wrong)" >/dev/null
 sipp_csv unknown.csv SEP999999999999 "$(sipp_auth nobody x)" >/dev/null
@@ -85,12 +69,12 @@ for ip_scen in "127.0.0.2 trunk_403.xml" "127.0.0.3 trunk_ok.xml"; do
 done
 step "an INVITE without Replaces from the closed trunk is not refused"
 trunk 127.0.0.2 trunk_ok.xml INVITE "Subject: plain"
-stop_sipd md5
+sipd_stop md5
 
 step "our client: SHA-256 and SHA-512-256 over UDP and TCP (all three offered)"
-start_sipd node1 "$PORT" --node-id 1
+sipd_start node1 "$PORT" --node-id 1
 PORT2=$(free_port)
-start_sipd node2 "$PORT2" --node-id 2
+sipd_start node2 "$PORT2" --node-id 2
 for tp in udp tcp; do
 	for alg in SHA-256 SHA-512-256 MD5; do
 		$CLIENT --server "127.0.0.1:$PORT" --transport $tp \
@@ -151,11 +135,11 @@ for tp in udp tcp; do
 		--user alice --password pw-alice --alg SHA-256 --expect 200 \
 		>/dev/null || fail "REGISTER over [::1] $tp"
 done
-stop_sipd v6
+sipd_stop v6
 
 step "a TCP flooder's connection is closed; another source is still served"
 PORTF=$(free_port)
-start_sipd flood "$PORTF" --rate 5
+sipd_start flood "$PORTF" --rate 5
 python3 "$SCEN/tcpflood.py" --server "127.0.0.1:$PORTF" >"$CLUSTER_DIR/flood.out" ||
 	fail "the flooder's connection stayed open: $(cat "$CLUSTER_DIR/flood.out")"
 python3 - "$PORTF" <<'PY' || fail "127.0.0.2 not served while 127.0.0.1 floods"
@@ -171,11 +155,11 @@ s.sendall((f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2:
            "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode())
 sys.exit(0 if s.recv(4096).startswith(b"SIP/2.0 200") else 1)
 PY
-stop_sipd flood
+sipd_stop flood
 
 step "a source holds at most --conn-per-source TCP connections"
 PORTC=$(free_port)
-start_sipd conncap "$PORTC" --conn-per-source 3
+sipd_start conncap "$PORTC" --conn-per-source 3
 python3 - "$PORTC" <<'PY' || fail "per-source connection cap"
 import socket, sys, time
 port = int(sys.argv[1])
@@ -208,11 +192,11 @@ time.sleep(1.5)  # closed connections are forgotten once a second
 again = conn("127.0.0.1")
 assert options(again, 30).startswith(b"SIP/2.0 200"), "room not given back"
 PY
-stop_sipd conncap
+sipd_stop conncap
 
 step "the counters add up"
-stop_sipd node1
-stop_sipd node2
+sipd_stop node1
+sipd_stop node2
 jq -e '.registered >= 9 and .auth_failed >= 1 and .forbidden >= 1' \
 	"$CLUSTER_DIR/node1.out" >/dev/null ||
 	fail "unexpected counters: $(cat "$CLUSTER_DIR/node1.out")"

@@ -14,8 +14,8 @@
 # linphonec can set only the UDP one (`ports sip N`); the daemon's `port sip
 # N tls` sets the TLS one.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipd.sh"
 
-SIPD=$WARD_BIN/tests/ward_sipd
 PKI=$CLUSTER_DIR/pki
 MIC=SEP0000000000BB
 DEV=SEP0000000000DD
@@ -38,20 +38,8 @@ for kind in mic rogue; do
 	awk '/BEGIN PRIVATE/,/END PRIVATE/' "$PKI/$MIC-$kind.pem" >"$PKI/$kind.key"
 done
 
-start_sipd() {
-	local name=$1
-	shift
-	"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-		--tls-port "$TLS" --tls-dir "$PKI/tls" "$@" \
-		>"$CLUSTER_DIR/$name.out" 2>"$CLUSTER_DIR/$name.log" &
-	echo $! >"$CLUSTER_DIR/$name.pid"
-	wait_until 5 "$name listening" sh -c "ss -Hlnt 'sport = :$TLS' | grep -q ."
-}
-stop_sipd() {
-	kill "$(cat "$CLUSTER_DIR/$1.pid")"
-	wait_until 5 "$1 to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$1.pid") 2>/dev/null"
-	rm -f "$CLUSTER_DIR/$1.pid"
-}
+# start_sipd NAME [ARGS...]: ward_sipd on $PORT and TLS $TLS.
+start_sipd() { sipd_start "$1" "$PORT" --tls-port "$TLS" --tls-dir "$PKI/tls" "${@:2}"; }
 
 # verdicts NODE DEVICE: how many registrations or refusals of DEVICE
 # NODE's log holds.
@@ -138,7 +126,7 @@ ROOT_CA=rogue-ca.pem linphone lp-untrusted node1 mic tls "sip:$MIC@localhost" "s
 	fail "a registration went through a server certificate linphone cannot verify"
 grep -q "State: LinphoneRegistrationFailed" "$CLUSTER_DIR/lp-untrusted/out" ||
 	fail "linphone does not report the failure: $(cat "$CLUSTER_DIR/lp-untrusted/out")"
-stop_sipd node1
+sipd_stop node1
 
 step "linphone registers over UDP where ward accepts only SHA-256 digest"
 start_sipd node2 --digest SHA-256
@@ -147,5 +135,5 @@ grep -q "owner change: $DEV registered here" "$CLUSTER_DIR/node2.log" ||
 	fail "linphone did not register over UDP with SHA-256: $(grep -E 'State|rror' "$CLUSTER_DIR/lp-udp/out" | tail -3)"
 grep -q "^Authorization: .*algorithm=SHA-256" "$CLUSTER_DIR/lp-udp.lp.log" ||
 	fail "no SHA-256 answer over UDP"
-stop_sipd node2
+sipd_stop node2
 step "done"

@@ -8,8 +8,8 @@
 # with it gets its NOTIFY. The role runs in ward_sipd over an in-memory
 # directory.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipd.sh"
 
-SIPD=$WARD_BIN/tests/ward_sipd
 SCEN=$WARD_SRC/tests/system/sip
 
 cat >"$CLUSTER_DIR/dir.txt" <<DIR
@@ -36,10 +36,7 @@ trunk open addr=127.0.0.3 allow=presence user=app1
 DIR
 
 PORT=$(free_port)
-"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-	--digest MD5 >"$CLUSTER_DIR/sipd.out" 2>"$CLUSTER_DIR/sipd.log" &
-echo $! >"$CLUSTER_DIR/sipd.pid"
-wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
+sipd_start sipd "$PORT" --digest MD5
 TARGET=127.0.0.1:$PORT
 . "$SCEN/presence.sh"
 

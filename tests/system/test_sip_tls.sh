@@ -5,8 +5,8 @@
 # device over UDP or TCP are refused with a reason in the log and a bare 403
 # on the wire.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipd.sh"
 
-SIPD=$WARD_BIN/tests/ward_sipd
 SCEN=$WARD_SRC/tests/system/sip
 PKI=$CLUSTER_DIR/pki
 MIC=SEP0000000000BB
@@ -26,20 +26,8 @@ device $LSC user=alice mode=encrypted transports=tls lsc=$(fp $LSC-lsc.pem)
 device SEP0000000000DD user=alice
 EOF2
 
-start_sipd() {
-	local name=$1
-	shift
-	"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-		--tls-port "$TLS" --tls-dir "$PKI/tls" "$@" \
-		>"$CLUSTER_DIR/$name.out" 2>"$CLUSTER_DIR/$name.log" &
-	echo $! >"$CLUSTER_DIR/$name.pid"
-	wait_until 5 "$name listening" sh -c "ss -Hlnt 'sport = :$TLS' | grep -q ."
-}
-stop_sipd() {
-	kill "$(cat "$CLUSTER_DIR/$1.pid")"
-	wait_until 5 "$1 to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$1.pid") 2>/dev/null"
-	rm -f "$CLUSTER_DIR/$1.pid"
-}
+# start_sipd NAME [ARGS...]: ward_sipd on $PORT and TLS $TLS.
+start_sipd() { sipd_start "$1" "$PORT" --tls-port "$TLS" --tls-dir "$PKI/tls" "${@:2}"; }
 
 # reg EXPECT DEVICE TRANSPORT [CERT]: our client registers DEVICE.
 reg() {
@@ -84,7 +72,7 @@ grep -c "refused:" "$CLUSTER_DIR/node1.log" | grep -qx 7 ||
 	fail "expected 7 refusals: $(grep refused: "$CLUSTER_DIR/node1.log")"
 step "a non-secure device still registers over UDP"
 reg 200 SEP0000000000DD udp
-stop_sipd node1
+sipd_stop node1
 
 step "baresip registers over TLS with its MIC (MD5: libre reads only the first challenge)"
 start_sipd node2 --digest MD5
@@ -110,5 +98,5 @@ timeout 20 baresip -f "$BS" -t 3 </dev/null >"$CLUSTER_DIR/baresip.out" 2>&1 || 
 	fail "baresip registered with a rogue certificate"
 grep -q "as $MIC refused: certificate not trusted" "$CLUSTER_DIR/node2.log" ||
 	fail "no refusal logged for baresip's rogue certificate"
-stop_sipd node2
+sipd_stop node2
 step "done"

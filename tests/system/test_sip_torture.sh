@@ -5,8 +5,8 @@
 # (What it answers to each is tests/unit/test_sip_torture.c's business:
 # the answers go to each message's Via, which is not this test.)
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipd.sh"
 
-SIPD=$WARD_BIN/tests/ward_sipd
 SCEN=$WARD_SRC/tests/system/sip
 PKI=$CLUSTER_DIR/pki
 CORPUS=$WARD_SRC/tests/fuzz/corpus/sip_ingress
@@ -20,11 +20,7 @@ device SEP001122334455 user=alice line=1001
 EOF2
 PORT=$(free_port)
 TLS=$(free_port)
-"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-	--tls-port "$TLS" --tls-dir "$PKI/tls" --rate 0 \
-	>"$CLUSTER_DIR/node1.out" 2>"$CLUSTER_DIR/node1.log" &
-echo $! >"$CLUSTER_DIR/node1.pid"
-wait_until 5 "node1 listening" sh -c "ss -Hlnt 'sport = :$TLS' | grep -q ."
+sipd_start node1 "$PORT" --tls-port "$TLS" --tls-dir "$PKI/tls" --rate 0
 
 alive() {
 	kill -0 "$(cat "$CLUSTER_DIR/node1.pid")" || fail "ward_sipd died ($1)"

@@ -13,8 +13,8 @@
 # registered phone rings and answers. A trunk without the Replaces
 # permission still gets 403 for an INVITE with Replaces.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipd.sh"
 
-SIPD=$WARD_BIN/tests/ward_sipd
 SCEN=$WARD_SRC/tests/system/sip
 command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
 
@@ -35,10 +35,7 @@ pattern 9XXXX route=carrier partition=pstn
 trunk tcpcarrier addr=127.0.0.3 peerport=$PEER_TCP out=tcp
 pattern 8XXXX route=tcpcarrier partition=pstn
 DIR
-"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-	--digest MD5 >"$CLUSTER_DIR/sipd.out" 2>"$CLUSTER_DIR/sipd.log" &
-echo $! >"$CLUSTER_DIR/sipd.pid"
-wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
+sipd_start sipd "$PORT" --digest MD5
 
 auth_uri() { echo "$1@127.0.0.1:$PORT"; }
 errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | tail -3; }

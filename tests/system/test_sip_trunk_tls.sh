@@ -12,8 +12,8 @@
 # and one of a rogue CA get nothing at all (their sinks stay empty), are
 # shown unreachable with 502 and the reason, and each refusal is logged.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipd.sh"
 
-SIPD=$WARD_BIN/tests/ward_sipd
 SCEN=$WARD_SRC/tests/system/sip
 PKI=$CLUSTER_DIR/pki
 
@@ -34,11 +34,7 @@ EOF2
 
 PORT=$(free_port)
 TLS=$(free_port)
-"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
-	--tls-port "$TLS" --tls-dir "$PKI/tls" \
-	>"$CLUSTER_DIR/node1.out" 2>"$CLUSTER_DIR/node1.log" &
-echo $! >"$CLUSTER_DIR/node1.pid"
-wait_until 5 "node1 listening" sh -c "ss -Hlnt 'sport = :$TLS' | grep -q ."
+sipd_start node1 "$PORT" --tls-port "$TLS" --tls-dir "$PKI/tls"
 
 CLIENT=$SCEN/sipclient.py
 # info EXPECT FROM TRANSPORT [CERT]: an out-of-dialog INFO from FROM.

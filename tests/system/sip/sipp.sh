@@ -26,13 +26,29 @@ sipp_errors() {
 # sipp_bg NAME LPORT SCENARIO [ARGS...]: sipp_run in the background (a
 # callee: it listens once this returns); its status in NAME.rc.
 sipp_bg() {
+	sipp_spawn "$@"
+	sleep 0.3
+}
+
+# sipp_callee NAME LPORT SCENARIO [ARGS...]: sipp_bg, returning once SIPp
+# is seen listening on LPORT.
+sipp_callee() {
+	local proto=u
+	[ "${SIPP_TP:-u1}" = t1 ] && proto=t
+	sipp_spawn "$@"
+	wait_until 5 "$1's SIPp listening" \
+		sh -c "ss -Hln$proto 'sport = :$2' | grep -q ."
+}
+
+# sipp_spawn NAME LPORT SCENARIO [ARGS...]: sipp_run in the background;
+# its status in NAME.rc.
+sipp_spawn() {
 	rm -f "$CLUSTER_DIR/$1.rc"
 	(
 		rc=0
 		sipp_run "$@" || rc=$?
 		echo $rc >"$CLUSTER_DIR/$1.rc"
 	) &
-	sleep 0.3
 }
 
 # sipp_ok NAME [SECONDS]: waits (30 s) for sipp_bg's run NAME to end;
@@ -40,6 +56,23 @@ sipp_bg() {
 sipp_ok() {
 	wait_until "${2:-30}" "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
 	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] || fail "$1: $(sipp_errors "$1")"
+}
+
+# sipp_logged NAME WORD: the value of the first "WORD VALUE" line run NAME
+# logged (-trace_logs; the scenario's <log> actions); fails while none.
+sipp_logged() {
+	grep -h "^$2 " "$CLUSTER_DIR/$1"/*_logs.log 2>/dev/null | head -1 |
+		cut -d' ' -f2 | grep .
+}
+
+# sipp_scen NAME FILE [KEY=VALUE...]: scenario FILE with each @KEY@
+# replaced by VALUE, as $CLUSTER_DIR/NAME.xml; prints its path.
+sipp_scen() {
+	local out=$CLUSTER_DIR/$1.xml f=$2 kv
+	shift 2
+	cp "$f" "$out"
+	for kv in "$@"; do sed -i "s|@${kv%%=*}@|${kv#*=}|g" "$out"; done
+	echo "$out"
 }
 
 # sipp_auth USER PASSWORD: the [authentication] field of an injection row.
@@ -56,6 +89,12 @@ sipp_csv() {
 		echo "$*"
 	)" >"$f"
 	echo "$f"
+}
+
+# sipp_caller_csv DEVICE USER PASSWORD NUMBER: the injection file of
+# DEVICE calling NUMBER, digest as USER; prints its path.
+sipp_caller_csv() {
+	sipp_csv "caller-$1-$4.csv" "$1" "$(sipp_auth "$2" "$3")" "$4"
 }
 
 # sipp_auth_uri USER HOST:PORT: -auth_uri's value for a request to USER at
