@@ -23,57 +23,19 @@
 # the Join's ward tag (-w1) names n1, n2 places it through n1, which
 # answers and mixes the three; the level reaches bob2 through n2.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipp.sh"
 
-SCEN=$WARD_SRC/tests/system/sip
-command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+SCEN=$SIPP_SCEN
+SIPP_TIMEOUT=15
 for n in n1 n2; do
 	node_conf $n "[sip]" "digest_algorithms = MD5" "conference_number = 8000"
 done
 read -r _ SIP1 _ <<<"$(ward_sip n1)"
 read -r _ SIP2 _ <<<"$(ward_sip n2)"
-sipp_run() {
-	local name=$1 lport=$2 scen=$3
-	shift 3
-	mkdir -p "$CLUSTER_DIR/$name"
-	(cd "$CLUSTER_DIR/$name" && timeout 30 sipp -sf "$scen" -t u1 -m 1 \
-		-i 127.0.0.1 -p "$lport" -timeout 15 -trace_err "$@" \
-		</dev/null >/dev/null 2>&1)
-}
-errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | grep -v "^ *$" | tail -20; }
-# callee NAME PORT SCENARIO [ARGS]: a phone's SIPp in the background, its
-# code in NAME.rc.
-callee() {
-	local name=$1
-	rm -f "$CLUSTER_DIR/$name.rc"
-	(
-		rc=0
-		sipp_run "$@" || rc=$?
-		echo $rc >"$CLUSTER_DIR/$name.rc"
-	) &
-	wait_until 5 "$name's SIPp listening" sh -c "ss -Hlnu 'sport = :$2' | grep -q ."
-}
-callee_ok() {
-	wait_until 30 "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
-	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] || fail "$1: $(errors_of "$1")"
-}
-# caller_csv DEVICE USER NUMBER: SIPp's injection file.
-caller_csv() {
-	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s-secret-123];%s\n' \
-		"$1" "$2" "$2" "$3" >"$CLUSTER_DIR/caller-$2-$3.csv"
-	echo "$CLUSTER_DIR/caller-$2-$3.csv"
-}
-# register NAME PORT DEVICE USER SIPPORT
-register() {
-	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s-secret-123]\n' \
-		"$3" "$4" "$4" >"$CLUSTER_DIR/reg-$1.csv"
-	sipp_run "reg-$1" "$2" "$SCEN/register.xml" -inf "$CLUSTER_DIR/reg-$1.csv" \
-		"127.0.0.1:$5" || fail "$3 did not register: $(errors_of "reg-$1")"
-}
-transferor() {
-	local f=$CLUSTER_DIR/refer-$RANDOM.xml
-	sed "s|@TARGET@|$1|" "$SCEN/xfer_transferor.xml" >"$f"
-	echo "$f"
-}
+# caller_csv DEVICE USER NUMBER: DEVICE calls NUMBER, digest as USER.
+caller_csv() { sipp_caller_csv "$1" "$2" "$2-secret-123" "$3"; }
+# transferor TARGET: the transferor's scenario, REFERring to TARGET.
+transferor() { sipp_scen "refer-$RANDOM" "$SCEN/xfer_transferor.xml" "TARGET=$1"; }
 
 step "two nodes; alice 1001, bob 1002 (n1), carol 1003 (n2)"
 ward_init n1 nodexfer
@@ -99,8 +61,9 @@ published() {
 wait_until 30 "both nodes publish their node listener" published
 BOB=$(free_port)
 CAROL=$(free_port)
-register bob "$BOB" SEP000000000002 bob "$SIP1"
-register carol "$CAROL" SEP000000000003 carol "$SIP2"
+sipp_register reg-bob "$BOB" "127.0.0.1:$SIP1" SEP000000000002 bob bob-secret-123
+sipp_register reg-carol "$CAROL" "127.0.0.1:$SIP2" SEP000000000003 carol \
+	carol-secret-123
 on_n2() {
 	ward_ctl n1 --json device show SEP000000000003 |
 		jq -e '.registration.node == "n2"'
@@ -112,13 +75,13 @@ sed 's/m=audio 7070 /m=audio [0-9][0-9]* /' "$SCEN/xfer_transferee.xml" \
 	>"$CLUSTER_DIR/transferee.xml"
 
 step "blind transfer across nodes: bob (n1) REFERs alice to carol (n2)"
-callee target "$CAROL" "$SCEN/xfer_target.xml"
-callee transferor "$BOB" "$(transferor 1003@127.0.0.1)"
+sipp_callee target "$CAROL" "$SCEN/xfer_target.xml"
+sipp_callee transferor "$BOB" "$(transferor 1003@127.0.0.1)"
 sipp_run transferee "$(free_port)" "$CLUSTER_DIR/transferee.xml" \
 	-inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" ||
-	fail "the transfer failed: $(errors_of transferee) / $(errors_of transferor) / $(errors_of target)"
-callee_ok transferor
-callee_ok target
+	fail "the transfer failed: $(sipp_errors transferee) / $(sipp_errors transferor) / $(sipp_errors target)"
+sipp_ok transferor
+sipp_ok target
 grep -q "transfers SEP000000000001 to 1003 (SEP000000000003)" "$CLUSTER_DIR/n1.log" ||
 	fail "the transfer was not logged on n1"
 grep -q "call .* SEP000000000001 -> SEP000000000003 (1003) over" "$CLUSTER_DIR/n2.log" ||
@@ -130,26 +93,19 @@ wait_until 5 "the calls gone from n1" empty n1
 wait_until 5 "the calls gone from n2" empty n2
 
 step "attended transfer across nodes: bob calls carol (n2), then REFERs alice with Replaces"
-callee att-target "$CAROL" "$SCEN/att_target.xml"
-mkdir -p "$CLUSTER_DIR/att-consult"
-(
-	rc=0
-	cd "$CLUSTER_DIR/att-consult" && timeout 30 sipp -sf "$SCEN/replace_replaced.xml" \
-		-t u1 -m 1 -i 127.0.0.1 -p "$(free_port)" -timeout 15 -trace_err \
-		-trace_logs -inf "$(caller_csv SEP000000000002 bob 1003)" \
-		-auth_uri "1003@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" </dev/null >/dev/null 2>&1 || rc=$?
-	echo $rc >"$CLUSTER_DIR/att-consult.rc"
-) &
-wait_until 10 "bob's call to carol to be logged" sh -c "grep -qh '^REPLACES ' '$CLUSTER_DIR'/att-consult/*_logs.log"
-ESCAPED=$(grep -h '^REPLACES ' "$CLUSTER_DIR"/att-consult/*_logs.log | head -1 |
-	cut -d' ' -f2 | sed 's/@/%40/g; s/;/%3B/g; s/=/%3D/g')
-callee att-transferor "$BOB" "$(transferor "1003@127.0.0.1?Replaces=$ESCAPED")"
+sipp_callee att-target "$CAROL" "$SCEN/att_target.xml"
+sipp_spawn att-consult "$(free_port)" "$SCEN/replace_replaced.xml" -trace_logs \
+	-inf "$(caller_csv SEP000000000002 bob 1003)" \
+	-auth_uri "1003@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
+wait_until 10 "bob's call to carol to be logged" sipp_logged att-consult REPLACES
+ESCAPED=$(sipp_logged att-consult REPLACES | sed 's/@/%40/g; s/;/%3B/g; s/=/%3D/g')
+sipp_callee att-transferor "$BOB" "$(transferor "1003@127.0.0.1?Replaces=$ESCAPED")"
 sipp_run att-transferee "$(free_port)" "$CLUSTER_DIR/transferee.xml" \
 	-inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" ||
-	fail "the attended transfer failed: $(errors_of att-transferee) / $(errors_of att-transferor) / $(errors_of att-target)"
-callee_ok att-transferor
-callee_ok att-target
-callee_ok att-consult
+	fail "the attended transfer failed: $(sipp_errors att-transferee) / $(sipp_errors att-transferor) / $(sipp_errors att-target)"
+sipp_ok att-transferor
+sipp_ok att-target
+sipp_ok att-consult
 grep -q "SEP000000000002 joins SEP000000000001 to SEP000000000003 of call .* (attended)" \
 	"$CLUSTER_DIR/n1.log" || fail "the attended transfer was not logged"
 wait_until 5 "the calls gone from n1" empty n1
@@ -158,26 +114,18 @@ wait_until 5 "the calls gone from n2" empty n2
 step "INVITE with Replaces across nodes: carol (n2) takes alice's place in her call with bob (n1)"
 sed 's/m=audio 7072 /m=audio [0-9][0-9]* /' "$SCEN/replace_stays.xml" \
 	>"$CLUSTER_DIR/stays.xml"
-callee stays "$BOB" "$CLUSTER_DIR/stays.xml"
-mkdir -p "$CLUSTER_DIR/replaced"
-(
-	rc=0
-	cd "$CLUSTER_DIR/replaced" && timeout 30 sipp -sf "$SCEN/replace_replaced.xml" \
-		-t u1 -m 1 -i 127.0.0.1 -p "$(free_port)" -timeout 15 -trace_err \
-		-trace_logs -inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" \
-		"127.0.0.1:$SIP1" </dev/null >/dev/null 2>&1 || rc=$?
-	echo $rc >"$CLUSTER_DIR/replaced.rc"
-) &
-wait_until 10 "alice's dialog to be logged" sh -c "grep -qh '^REPLACES ' '$CLUSTER_DIR'/replaced/*_logs.log"
-REPLACES=$(grep -h '^REPLACES ' "$CLUSTER_DIR"/replaced/*_logs.log | head -1 | cut -d' ' -f2)
-sed "s|@REPLACES@|$REPLACES|" "$SCEN/replace_replacer.xml" >"$CLUSTER_DIR/replacer.xml"
+sipp_callee stays "$BOB" "$CLUSTER_DIR/stays.xml"
+sipp_spawn replaced "$(free_port)" "$SCEN/replace_replaced.xml" -trace_logs \
+	-inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
+wait_until 10 "alice's dialog to be logged" sipp_logged replaced REPLACES
+sipp_scen replacer "$SCEN/replace_replacer.xml" \
+	"REPLACES=$(sipp_logged replaced REPLACES)" >/dev/null
 sipp_run replacer "$(free_port)" "$CLUSTER_DIR/replacer.xml" \
 	-inf "$(caller_csv SEP000000000003 carol 1002)" \
 	-auth_uri "1002@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
-	fail "the replacing call failed: $(errors_of replacer) / $(errors_of stays)"
-callee_ok stays
-wait_until 10 "alice's side to end" test -e "$CLUSTER_DIR/replaced.rc"
-[ "$(cat "$CLUSTER_DIR/replaced.rc")" = 0 ] || fail "alice: $(errors_of replaced)"
+	fail "the replacing call failed: $(sipp_errors replacer) / $(sipp_errors stays)"
+sipp_ok stays
+sipp_ok replaced 10
 grep -q "SEP000000000003 replaces SEP000000000001" "$CLUSTER_DIR/n1.log" ||
 	fail "n1 did not log the replacement"
 wait_until 5 "the calls gone from n1" empty n1
@@ -189,22 +137,14 @@ sed "s/@STATUS@/481/; s|CSeq: \([12]\) INVITE|CSeq: \1 INVITE\n      Replaces: n
 sipp_run replace481 "$(free_port)" "$CLUSTER_DIR/replace-481.xml" \
 	-inf "$(caller_csv SEP000000000003 carol 1002)" \
 	-auth_uri "1002@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
-	fail "an unknown Replaces did not get 481: $(errors_of replace481)"
+	fail "an unknown Replaces did not get 481: $(sipp_errors replace481)"
 grep -q "INVITE with Replaces from SEP000000000003: no such dialog" \
 	"$CLUSTER_DIR/n1.log" || fail "n1 did not answer the unknown Replaces"
 
 step "presence across nodes: alice watches carol's line on n1; carol (n2) calls bob (n1)"
-printf 'SEQUENTIAL\n1001;1003;[authentication username=alice password=alice-secret-123]\n' \
-	>"$CLUSTER_DIR/watch.csv"
-mkdir -p "$CLUSTER_DIR/watch"
-(
-	rc=0
-	cd "$CLUSTER_DIR/watch" && timeout 30 sipp -sf "$SCEN/presence_watch_calls.xml" \
-		-t u1 -m 1 -i 127.0.0.1 -p "$(free_port)" -timeout 25 -trace_err \
-		-trace_msg -inf "$CLUSTER_DIR/watch.csv" -auth_uri "1003@127.0.0.1:$SIP1" \
-		"127.0.0.1:$SIP1" </dev/null >/dev/null 2>&1 || rc=$?
-	echo $rc >"$CLUSTER_DIR/watch.rc"
-) &
+SIPP_TIMEOUT=25 sipp_spawn watch "$(free_port)" "$SCEN/presence_watch_calls.xml" \
+	-trace_msg -inf "$(sipp_csv watch.csv 1001 1003 "$(sipp_auth alice alice-secret-123)")" \
+	-auth_uri "1003@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
 wait_until 10 "the watcher's initial NOTIFY" sh -c \
 	"cat '$CLUSTER_DIR'/watch/*_messages.log 2>/dev/null | grep -q '^NOTIFY '"
 # Bob's phone (n1) must hear the level on carol's hold and resume, which
@@ -213,14 +153,13 @@ sed 's#\(assign_to="\(hold\|resume\)"/>\)#\1\n      <ereg regexp="security=NotAu
 	"$SCEN/call_uas.xml" >"$CLUSTER_DIR/uas_level.xml"
 [ "$(grep -c 'assign_to="lvl_' "$CLUSTER_DIR/uas_level.xml")" = 2 ] ||
 	fail "the level checks were not added to the callee's scenario"
-callee bob-answers "$BOB" "$CLUSTER_DIR/uas_level.xml"
+sipp_callee bob-answers "$BOB" "$CLUSTER_DIR/uas_level.xml"
 sipp_run carol-calls "$(free_port)" "$SCEN/call_uac.xml" -d 500 \
 	-inf "$(caller_csv SEP000000000003 carol 1002)" \
 	-auth_uri "1002@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
-	fail "carol's call to bob failed: $(errors_of carol-calls)"
-callee_ok bob-answers
-wait_until 15 "the watcher to see the call end" test -e "$CLUSTER_DIR/watch.rc"
-[ "$(cat "$CLUSTER_DIR/watch.rc")" = 0 ] || fail "the watcher: $(errors_of watch)"
+	fail "carol's call to bob failed: $(sipp_errors carol-calls)"
+sipp_ok bob-answers
+sipp_ok watch 15
 for st in 'state>\(trying\|early\)<' 'state>confirmed<' 'state>terminated<'; do
 	grep -q "$st" "$CLUSTER_DIR"/watch/*_messages.log ||
 		fail "no NOTIFY on n1 with carol's dialog in $st"
@@ -228,25 +167,17 @@ done
 grep -q 'direction="initiator"' "$CLUSTER_DIR"/watch/*_messages.log ||
 	fail "carol's dialog is not shown as the initiator's"
 step "conference across nodes: alice (n1) brings carol (n2) into her conference"
-# scen NAME FILE SUBST...: FILE with @KEY@ replaced (KEY=VALUE pairs).
-scen() {
-	local out=$CLUSTER_DIR/$1.xml f=$2 kv
-	shift 2
-	cp "$f" "$out"
-	for kv in "$@"; do sed -i "s|@${kv%%=*}@|${kv#*=}|g" "$out"; done
-	echo "$out"
-}
-callee owner "$(free_port)" "$(scen owner "$SCEN/conf_owner.xml" STAY=2500)" \
+sipp_callee owner "$(free_port)" "$(sipp_scen owner "$SCEN/conf_owner.xml" STAY=2500)" \
 	-inf "$(caller_csv SEP000000000001 alice 8000)" \
 	-auth_uri "8000@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
 wait_until 10 "the conference to open on n1" \
 	grep -q "SEP000000000001 opens a conference" "$CLUSTER_DIR/n1.log"
-callee party "$CAROL" "$(scen party "$SCEN/conf_party.xml" LEVEL=NotAuthenticated)"
+sipp_callee party "$CAROL" "$(sipp_scen party "$SCEN/conf_party.xml" LEVEL=NotAuthenticated)"
 sipp_run conf-xfer "$(free_port)" \
-	"$(scen conf-xfer "$SCEN/conf_transferor.xml" TARGET=8000)" \
+	"$(sipp_scen conf-xfer "$SCEN/conf_transferor.xml" TARGET=8000)" \
 	-inf "$(caller_csv SEP000000000001 alice 1003)" \
 	-auth_uri "1003@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" ||
-	fail "transfer into the conference: $(errors_of conf-xfer) / $(errors_of party)"
+	fail "transfer into the conference: $(sipp_errors conf-xfer) / $(sipp_errors party)"
 grep -q "brings SEP000000000003 into its conference (2 parties)" \
 	"$CLUSTER_DIR/n1.log" || fail "carol's node leg did not join n1's conference"
 in_conf() {
@@ -257,39 +188,28 @@ in_conf() {
 }
 in_conf || sleep 1.2
 in_conf || fail "call lists: $(cat "$CLUSTER_DIR/list1.txt" "$CLUSTER_DIR/list2.txt")"
-callee_ok owner
-callee_ok party
+sipp_ok owner
+sipp_ok party
 grep -q "conference of SEP000000000001 ended" "$CLUSTER_DIR/n1.log" ||
 	fail "the conference did not end on n1"
 wait_until 5 "the calls gone from n1" empty n1
 wait_until 5 "the calls gone from n2" empty n2
 
 step "barge across nodes: bob2 (line 1002) sends its Join to n2; n1 holds bob's dialog"
-callee barged "$BOB" "$SCEN/barge_callee.xml" -trace_logs
-sipp_bg_caller() {
-	local name=$1
-	shift
-	rm -f "$CLUSTER_DIR/$name.rc"
-	(
-		rc=0
-		sipp_run "$name" "$@" || rc=$?
-		echo $rc >"$CLUSTER_DIR/$name.rc"
-	) &
-}
-sipp_bg_caller caller "$(free_port)" "$SCEN/barge_caller.xml" \
+sipp_callee barged "$BOB" "$SCEN/barge_callee.xml" -trace_logs
+sipp_spawn caller "$(free_port)" "$SCEN/barge_caller.xml" \
 	-inf "$(caller_csv SEP000000000001 alice 1002)" \
 	-auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
-joinable() { grep -qh '^JOIN ' "$CLUSTER_DIR"/barged/*_logs.log 2>/dev/null; }
-wait_until 10 "bob's dialog logged" joinable
-JOIN=$(grep -h '^JOIN ' "$CLUSTER_DIR"/barged/*_logs.log | head -1 | cut -d' ' -f2)
+wait_until 10 "bob's dialog logged" sipp_logged barged JOIN
+JOIN=$(sipp_logged barged JOIN)
 case $JOIN in *-w1\;from-tag=*) ;; *) fail "ward's tag does not name n1: $JOIN" ;; esac
 sipp_run barger "$(free_port)" \
-	"$(scen barger "$SCEN/barge_barger.xml" "JOIN=$JOIN" STAY=1500)" \
+	"$(sipp_scen barger "$SCEN/barge_barger.xml" "JOIN=$JOIN" STAY=1500)" \
 	-inf "$(caller_csv SEP000000000004 bob2 1002)" \
 	-auth_uri "1002@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
-	fail "barge across nodes: $(errors_of barger)"
-callee_ok caller
-callee_ok barged
+	fail "barge across nodes: $(sipp_errors barger)"
+sipp_ok caller
+sipp_ok barged
 grep -q "SEP000000000004 -> member-1 (1002) over tls" "$CLUSTER_DIR/n2.log" ||
 	fail "n2 did not send the barge to n1"
 grep -q "SEP000000000004 barges into call .*, security level non-secure" \
@@ -300,10 +220,10 @@ wait_until 5 "the calls gone from n1" empty n1
 wait_until 5 "the calls gone from n2" empty n2
 
 step "carol (n2) dials 8000: n2 serves its factory number itself"
-sipp_run n2-owner "$(free_port)" "$(scen n2-owner "$SCEN/conf_owner.xml" STAY=100)" \
+sipp_run n2-owner "$(free_port)" "$(sipp_scen n2-owner "$SCEN/conf_owner.xml" STAY=100)" \
 	-inf "$(caller_csv SEP000000000003 carol 8000)" \
 	-auth_uri "8000@127.0.0.1:$SIP2" "127.0.0.1:$SIP2" ||
-	fail "carol's conference on n2: $(errors_of n2-owner)"
+	fail "carol's conference on n2: $(sipp_errors n2-owner)"
 grep -q "SEP000000000003 opens a conference" "$CLUSTER_DIR/n2.log" ||
 	fail "n2 did not open carol's conference"
 
