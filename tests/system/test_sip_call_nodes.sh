@@ -13,9 +13,10 @@
 # (n2's CallManager one, n1's NODE one) is refused by n1 during the
 # handshake: alice gets 480 and the server receives no SIP.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipp.sh"
 
-SCEN=$WARD_SRC/tests/system/sip
-command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+SCEN=$SIPP_SCEN
+SIPP_TIMEOUT=20
 # SIPp 3.6 answers only the first challenge and knows only MD5.
 for n in n1 n2 n3; do
 	node_conf $n "[sip]" "digest_algorithms = MD5"
@@ -23,37 +24,6 @@ done
 read -r _ SIP1 TLS1 <<<"$(ward_sip n1)"
 read -r _ SIP2 TLS2 <<<"$(ward_sip n2)"
 NODE2=$(ward_sip_node n2)
-serves_file() {
-	local served file
-	served=$(openssl s_client -connect "127.0.0.1:$2" </dev/null 2>/dev/null |
-		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)
-	file=$(openssl x509 -in "$CLUSTER_DIR/$1/pki/callmanager.pem" -noout \
-		-fingerprint -sha256 2>/dev/null | cut -d= -f2)
-	[ -n "$served" ] && [ "$served" = "$file" ]
-}
-sipp_run() {
-	local name=$1 lport=$2 scen=$3
-	shift 3
-	mkdir -p "$CLUSTER_DIR/$name"
-	(cd "$CLUSTER_DIR/$name" && timeout 30 sipp -sf "$scen" -t u1 -m 1 \
-		-i 127.0.0.1 -p "$lport" -timeout 20 -trace_err "$@" \
-		</dev/null >/dev/null 2>&1)
-}
-errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | grep -v "^ *$" | tail -40; }
-# callee NAME SCENARIO: bob's SIPp in the background, its code in NAME.rc.
-callee() {
-	rm -f "$CLUSTER_DIR/$1.rc"
-	(
-		rc=0
-		sipp_run "$1" "$BOB" "$2" || rc=$?
-		echo $rc >"$CLUSTER_DIR/$1.rc"
-	) &
-	sleep 0.3
-}
-callee_ok() {
-	wait_until 30 "the callee ($1) to end" test -e "$CLUSTER_DIR/$1.rc"
-	[ "$(cat "$CLUSTER_DIR/$1.rc")" = 0 ] || fail "callee $1: $(errors_of "$1")"
-}
 
 step "three nodes; alice (line 1001) and bob (line 1002) with a digest profile"
 ward_init n1 nodecalls
@@ -67,8 +37,8 @@ expect_rc 0 ward_ctl n1 device add SEP000000000002 --model 8841 \
 	--profile dig --lines 1002 --digest-user bob
 ward_join n2 n1
 ward_join n3 n1
-wait_until 30 "n1 serves its CallManager certificate" serves_file n1 "$TLS1"
-wait_until 30 "n2 serves its CallManager certificate" serves_file n2 "$TLS2"
+wait_until 30 "n1 serves its CallManager certificate" sip_serves_cm n1 "$TLS1"
+wait_until 30 "n2 serves its CallManager certificate" sip_serves_cm n2 "$TLS2"
 published() {
 	ward_ctl n1 --json node list | jq -e --argjson p "$NODE2" \
 		'[.nodes[] | select(.sip_node_port > 0)] | length == 3 and
@@ -79,27 +49,18 @@ ss -Hltn "sport = :$NODE2" | grep -q . || fail "n2's node listener is not open"
 
 step "bob registers on n2"
 BOB=$(free_port)
-printf 'SEQUENTIAL\nSEP000000000002;[authentication username=bob password=bob-secret-123]\n' \
-	>"$CLUSTER_DIR/bob.csv"
-sipp_run reg-bob "$BOB" "$SCEN/register.xml" -inf "$CLUSTER_DIR/bob.csv" \
-	"127.0.0.1:$SIP2" || fail "bob did not register: $(errors_of reg-bob)"
+sipp_register reg-bob "$BOB" "127.0.0.1:$SIP2" SEP000000000002 bob bob-secret-123
 on_n2() {
 	ward_ctl n1 --json device show SEP000000000002 |
 		jq -e '.registration.node == "n2"'
 }
 wait_until 20 "n1 to see bob's phone on n2" on_n2
-printf 'SEQUENTIAL\nSEP000000000001;[authentication username=alice password=alice-secret-123];1002\n' \
-	>"$CLUSTER_DIR/alice.csv"
+ALICE_CSV=$(sipp_caller_csv SEP000000000001 alice alice-secret-123 1002)
 
 step "alice calls 1002 through n1: n2 rings bob, they talk; n3 dies; hold, resume, BYE"
-callee answer "$SCEN/call_uas.xml"
-(
-	rc=0
-	sipp_run call "$(free_port)" "$SCEN/call_uac.xml" \
-		-inf "$CLUSTER_DIR/alice.csv" -d 4000 \
-		-auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" || rc=$?
-	echo $rc >"$CLUSTER_DIR/call.rc"
-) &
+sipp_bg answer "$BOB" "$SCEN/call_uas.xml"
+sipp_spawn call "$(free_port)" "$SCEN/call_uac.xml" -inf "$ALICE_CSV" -d 4000 \
+	-auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
 talking() {
 	ward_ctl "$1" --json call list >"$CLUSTER_DIR/calls-$1.json" &&
 		jq -e '.calls | length == 1 and .[0].caller == "SEP000000000001" and .[0].callee == "SEP000000000002" and .[0].number == "1002" and .[0].state == "talking"' \
@@ -113,9 +74,8 @@ ward_stop n3 KILL
 talking n1 >/dev/null || fail "the call left n1's list when n3 died"
 talking n2 >/dev/null || fail "the call left n2's list when n3 died"
 [ -e "$CLUSTER_DIR/call.rc" ] && fail "the call ended before its re-INVITE"
-wait_until 20 "the caller to end" test -e "$CLUSTER_DIR/call.rc"
-[ "$(cat "$CLUSTER_DIR/call.rc")" = 0 ] || fail "caller: $(errors_of call)"
-callee_ok answer
+sipp_ok call 20
+sipp_ok answer
 empty() { ward_ctl "$1" --json call list | jq -e '.calls | length == 0'; }
 wait_until 5 "the call gone from n1's list" empty n1
 wait_until 5 "the call gone from n2's list" empty n2
@@ -125,11 +85,11 @@ grep -q "call .* SEP000000000001 -> SEP000000000002 (1002) over tls" \
 	"$CLUSTER_DIR/n1.log" || fail "n1 did not send the call to n2"
 
 step "alice cancels while bob rings: CANCEL across the nodes, 487 to her"
-callee cancel "$SCEN/call_uas_cancel.xml"
+sipp_bg cancel "$BOB" "$SCEN/call_uas_cancel.xml"
 sipp_run cancelcall "$(free_port)" "$SCEN/call_uac_cancel.xml" \
-	-inf "$CLUSTER_DIR/alice.csv" -auth_uri "1002@127.0.0.1:$SIP1" \
-	"127.0.0.1:$SIP1" || fail "the caller's CANCEL failed: $(errors_of cancelcall)"
-callee_ok cancel
+	-inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" \
+	"127.0.0.1:$SIP1" || fail "the caller's CANCEL failed: $(sipp_errors cancelcall)"
+sipp_ok cancel
 wait_until 5 "the cancelled call gone from n1" empty n1
 wait_until 5 "the cancelled call gone from n2" empty n2
 
@@ -175,20 +135,13 @@ mkdir -p "$CLUSTER_DIR/bob-dies"
 	>/dev/null 2>&1) &
 BOB_PID=$!
 sleep 0.3
-(
-	rc=0
-	sipp_run dies "$(free_port)" "$SCEN/call_uac_pathdies.xml" \
-		-inf "$CLUSTER_DIR/alice.csv" -d 3500 \
-		-auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" || rc=$?
-	echo $rc >"$CLUSTER_DIR/dies.rc"
-) &
+sipp_spawn dies "$(free_port)" "$SCEN/call_uac_pathdies.xml" -inf "$ALICE_CSV" \
+	-d 3500 -auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
 wait_until 5 "the call listed on n1 as talking" talking n1
 wait_until 3 "the call listed on n2 as talking" talking n2
 ward_stop n2 KILL
 talking n1 >/dev/null || fail "the call left n1's list when n2 died"
-wait_until 20 "the caller to hang up" test -e "$CLUSTER_DIR/dies.rc"
-[ "$(cat "$CLUSTER_DIR/dies.rc")" = 0 ] ||
-	fail "alice's BYE after n2 died: $(errors_of dies)"
+sipp_ok dies 20
 wait_until 5 "the call gone from n1's list" empty n1
 kill "$BOB_PID" 2>/dev/null || true
 
@@ -203,8 +156,8 @@ fake() {
 	local pid=$!
 	wait_until 5 "the fake server ($1)" ss -Hltn "sport = :$NODE2"
 	sipp_run "$1-call" "$(free_port)" "$CLUSTER_DIR/fail-480.xml" \
-		-inf "$CLUSTER_DIR/alice.csv" -auth_uri "1002@127.0.0.1:$SIP1" \
-		"127.0.0.1:$SIP1" || fail "$1: alice did not get 480: $(errors_of "$1-call")"
+		-inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" \
+		"127.0.0.1:$SIP1" || fail "$1: alice did not get 480: $(sipp_errors "$1-call")"
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	grep -q "node leg to 127.0.0.1:$NODE2 refused before sending: $4" \
