@@ -21,32 +21,12 @@
 #   6XXXX  plain: an encrypted-mode trunk profile going out over UDP: the
 #          INVITE it receives (a UDP sink) holds RTP/AVP and no key.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/baresip.sh"
 
-LIB="python3 $WARD_SRC/tests/system/test_call_srtp_lib.py"
 SCEN=$WARD_SRC/tests/system/sip
 PKI=$CLUSTER_DIR/pki
 A=SEP00000000A001
-on_exit() {
-	local rc=$?
-	set +e
-	if [ $rc != 0 ]; then
-		for d in "$CLUSTER_DIR"/a "$CLUSTER_DIR"/b; do
-			[ -e "$d/out" ] || continue
-			echo "--- $d/out" >&2
-			grep -v "a=crypto" "$d/out" | tail -30 >&2
-		done
-		if [ -n "${SRTP_KEEP:-}" ]; then
-			mkdir -p "$SRTP_KEEP"
-			cp -a "$CLUSTER_DIR"/a "$CLUSTER_DIR"/b "$CLUSTER_DIR"/*.log \
-				"$CLUSTER_DIR"/cap "$CLUSTER_DIR"/sink-* "$SRTP_KEEP" 2>/dev/null
-		fi
-	fi
-	(exit $rc)
-	sys_cleanup
-}
-trap on_exit EXIT
-command -v baresip >/dev/null || fail "baresip is not installed"
-[ "$(id -u)" = 0 ] || fail "the loopback capture needs root (AF_PACKET)"
+baresip_on_exit a b
 
 node_conf n1 "[sip]" "digest_algorithms = MD5" "trunk_options_s = 1"
 read -r _ SIP TLS <<<"$(ward_sip n1)"
@@ -55,56 +35,9 @@ MHI=$(sed -n 's/^port_max = //p' "$CLUSTER_DIR/n1.conf")
 python3 "$SCEN/mkpki.py" "$PKI" --trunk $A >/dev/null
 awk '/BEGIN CERT/,/END CERT/' "$PKI/trunk-self.pem" >"$PKI/trunk-self.crt"
 
-# baresip NAME IP CERT HZ ACCOUNT: a baresip in CLUSTER_DIR/NAME listening
-# for SIP on IP (TLS on NAME.sip + 1), auto-answering with SRTP only,
-# playing a tone, recording what it hears, driven through ctrl_tcp. Its
-# media is on 127.0.0.1 whatever IP (baresip 1.0 sends RTP from an
-# unbound socket, and the relay checks the source against the SDP).
-baresip_at() {
-	local name=$1 ip=$2 cert=$3 hz=$4 acc=$5 d=$CLUSTER_DIR/$1 rtp sipp
-	mkdir -p "$d/snd"
-	$LIB tone "$d/tone.wav" "$hz" 20
-	rtp=$(free_pair)
-	sipp=$(free_pair)
-	echo "$rtp" >"$d/rtp"
-	echo "$sipp" >"$d/sip"
-	free_port >"$d/ctl"
-	cat >"$d/config" <<EOF2
-poll_method epoll
-sip_listen $ip:$sipp
-sip_certificate $cert
-net_interface 127.0.0.1
-rtp_ports $rtp-$((rtp + 1))
-audio_source aufile,$d/tone.wav
-audio_alert aufile,$d/tone.wav
-snd_path $d/snd
-ctrl_tcp_listen 127.0.0.1:$(cat "$d/ctl")
-module_path /usr/lib/baresip/modules
-module g711.so
-module srtp.so
-module aufile.so
-module sndfile.so
-module menu.so
-module ctrl_tcp.so
-module account.so
-EOF2
-	echo "$acc;answermode=auto;audio_codecs=PCMU;mediaenc=srtp-mand" >"$d/accounts"
-	(cd "$d" && exec baresip -f "$d" -s -v </dev/null >"$d/out" 2>&1) &
-	echo $! >"$CLUSTER_DIR/$name.pid"
-}
-
 step "a node in mixed mode; the MIC CA and two trunk peers' certificates trusted"
 ward_init n1 trunksrtp
-export WARD_DIR=$CLUSTER_DIR/tokens SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
-mkdir -p "$WARD_DIR"
-HSM=/usr/lib/softhsm/libsofthsm2.so
-for t in tokA tokB; do
-	"$WARD_SRC/deploy/token" $t >/dev/null 2>&1 || fail "deploy/token $t"
-	expect_rc 0 ward_ctl n1 token register --module $HSM --token $t
-done
-expect_rc 0 ward_ctl n1 ctl sign --module $HSM --token tokA \
-	--pin-file "$WARD_DIR/tokA.pin"
-expect_rc 0 ward_ctl n1 security mode mixed
+ward_mixed n1
 expect_rc 0 ward_ctl n1 cert import --category mic-root "$PKI/mic-ca.pem"
 expect_rc 0 ward_ctl n1 cert import --category trunk-peer "$PKI/trunk-self.crt"
 # another trunk peers' CA: trunk-other.pem chains to it
@@ -124,8 +57,8 @@ expect_rc 0 ward_ctl n1 trunk-profile add sec --mode encrypted \
 	--x509-subjects "$DN"
 expect_rc 0 ward_ctl n1 trunk-profile add plain --mode encrypted \
 	--incoming-transport udp --outgoing-transport udp --incoming-port "$SIP"
-baresip_at b 127.0.0.5 "$PKI/trunk-self.pem" 500 \
-	"<sip:95551@127.0.0.5>;regint=0"
+baresip_start b 127.0.0.5 "$PKI/trunk-self.pem" 500 \
+	"<sip:95551@127.0.0.5>;regint=0" srtp-mand
 BTLS=$(($(cat "$CLUSTER_DIR/b/sip") + 1))
 OTHER=$(free_port)
 ROGUE=$(free_port)
@@ -160,32 +93,16 @@ for x in other rogue plain; do
 	wait_until 5 "the $x peer listening" test -e "$CLUSTER_DIR/sink-$x.ready"
 done
 
-has_trust() { grep -q "$(sed -n 2p "$PKI/trunk-self.crt")" "$CLUSTER_DIR/n1/sip-tls/cafile.pem"; }
-wait_until 30 "the trunk peer in the node's SIP trust file" has_trust
-tls_listening() { ss -Hlnt "sport = :$TLS" | grep -q .; }
+wait_until 30 "the trunk peer in the node's SIP trust file" \
+	trusts n1 "$PKI/trunk-self.crt"
 wait_until 30 "n1's SIP TLS port" tls_listening
-baresip_at a 127.0.0.1 "$PKI/$A-mic.pem" 1000 \
-	"<sip:$A@127.0.0.1:$TLS;transport=tls>;auth_user=alice;auth_pass=alice-secret-123;regint=60"
-registered() {
-	ward_ctl n1 --json device show "$A" >"$CLUSTER_DIR/show.json" &&
-		jq -e '.registration.transport == "tls"' "$CLUSTER_DIR/show.json"
-}
-wait_until 20 "A registered over TLS" registered
-
-call_of() {
-	ward_ctl n1 --json call list | jq -ce ".calls[] | select(.caller == \"$1\")"
-}
-talking() {
-	call_of "$1" >"$CLUSTER_DIR/call.json" &&
-		jq -e '.state == "talking"' "$CLUSTER_DIR/call.json"
-}
-no_call() { ! call_of "$1"; }
-ctl() { $LIB ctl "$(cat "$CLUSTER_DIR/$1/ctl")" "${@:2}" >/dev/null; }
+baresip_start a 127.0.0.1 "$PKI/$A-mic.pem" 1000 \
+	"<sip:$A@127.0.0.1:$TLS;transport=tls>;auth_user=alice;auth_pass=alice-secret-123;regint=60" \
+	srtp-mand
+wait_until 20 "A registered over TLS" registered $A tls
 
 step "A dials 95551 through the secure trunk; B answers; tones for 3 s"
-$LIB sniff "$CLUSTER_DIR/cap" "$MLO" "$MHI" 60 &
-echo $! >"$CLUSTER_DIR/sniff.pid"
-wait_until 5 "the capture" test -e "$CLUSTER_DIR/cap.ready"
+sniff cap
 ctl a dial "sip:95551@127.0.0.1:$TLS;transport=tls"
 wait_until 15 "the call talking" talking $A
 sleep 3
@@ -194,16 +111,14 @@ jq -e '.callee == "gw" and .security_level == "authenticated"' \
 	fail "call list: $(cat "$CLUSTER_DIR/call.json")"
 ctl a hangup
 wait_until 10 "the call gone" no_call $A
-touch "$CLUSTER_DIR/cap.stop"
-wait "$(cat "$CLUSTER_DIR/sniff.pid")" || fail "the capture failed"
-rm "$CLUSTER_DIR/sniff.pid"
+sniff_end cap
 
 step "the trunk leg: SRTP only, opened by B with the key ward sent it"
 grep -qE '^m=audio [0-9]+ RTP/SAVP' "$CLUSTER_DIR/b/out" || fail "B was offered no SRTP"
-read -r to pto from pfrom <<<"$($LIB media "$CLUSTER_DIR/cap" "$(cat "$CLUSTER_DIR/b/rtp")")"
+read -r to pto from pfrom <<<"$(media_of cap b)"
 echo "b: $to datagrams to it ($pto plain), $from from it ($pfrom plain)"
 [ "$to" -ge 100 ] && [ "$from" -ge 100 ] || fail "too little media on the trunk leg"
-read -r ato apto afrom apfrom <<<"$($LIB media "$CLUSTER_DIR/cap" "$(cat "$CLUSTER_DIR/a/rtp")")"
+read -r ato apto afrom apfrom <<<"$(media_of cap a)"
 echo "a: $ato datagrams to it ($apto plain), $afrom from it ($apfrom plain)"
 [ "$pto" = 0 ] && [ "$pfrom" = 0 ] || fail "plain RTP on the trunk leg"
 # The keys in B's trace but not in what B sent: ward's to B.
@@ -216,17 +131,7 @@ echo "toward B under ward's key: $got (datagrams, authenticated, SSRCs, periods 
 echo "$got" | awk '{ exit !($2 == $1 && $5 >= 100) }' || fail "toward B: $got"
 got=$($LIB srtp "$CLUSTER_DIR/cap" "$CLUSTER_DIR/b.own" "$(cat "$CLUSTER_DIR/b/rtp")")
 echo "$got" | awk '{ exit !($2 == 0) }' || fail "toward B under B's own key: $got"
-heard_tone() {
-	local f n
-	f=$(ls -t "$CLUSTER_DIR/$1"/snd/*-dec.wav | head -1)
-	$LIB freq "$f" >"$CLUSTER_DIR/$1.freq"
-	n=$(awk -v hz="$2" '$1 >= hz - 10 && $1 <= hz + 10 && $2 >= 0.8' \
-		"$CLUSTER_DIR/$1.freq" | wc -l)
-	echo "$1 heard $2 Hz for $n half seconds"
-	[ "$n" -ge 3 ] ||
-		fail "$1 did not hear $2 Hz: $(ls "$CLUSTER_DIR/$1/snd") $(tr '\n' ' ' <"$CLUSTER_DIR/$1.freq")"
-}
-heard_tone b 1000
+heard b 1000 3
 # The other way: B's SRTP, opened by the relay with B's key, reaches A
 # re-encrypted with ward's key to A, carrying B's 500 Hz (period 16).
 $LIB keys "$CLUSTER_DIR/a/out" "$TLS" >"$CLUSTER_DIR/a.ward"
