@@ -13,8 +13,8 @@
 # node's log (at debug level), its data directory (LMDB, Raft log,
 # snapshots) or the audit log, raw, in hex or in base64.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/baresip.sh"
 
-LIB="python3 $WARD_SRC/tests/system/test_call_srtp_lib.py"
 PKI=$CLUSTER_DIR/pki
 A=SEP00000000A001
 B=SEP00000000B002
@@ -22,24 +22,7 @@ C=SEP00000000C003
 D=SEP00000000D004 # D and E: the conference phase's (call_srtp_conf_phase.sh)
 E=SEP00000000E005
 G=SEP00000000D007 # on a second node (two_nodes below)
-# On failure, the end of each phone's output too.
-phone_tails() {
-	local d
-	[ "$1" = 0 ] && return 0
-	for d in "$CLUSTER_DIR"/[abcdeg]; do
-		[ -e "$d/out" ] || continue
-		echo "--- $d/out" >&2
-		grep -v "a=crypto" "$d/out" | tail -30 >&2
-	done
-	if [ -n "${SRTP_KEEP:-}" ]; then
-		mkdir -p "$SRTP_KEEP"
-		cp -a "$CLUSTER_DIR"/[abcdeg] "$CLUSTER_DIR"/*.log "$CLUSTER_DIR"/cap* \
-			"$SRTP_KEEP" 2>/dev/null || true
-	fi
-}
-trap 'rc=$?; set +e; phone_tails $rc; (exit $rc); sys_cleanup' EXIT
-command -v baresip >/dev/null || fail "baresip is not installed"
-[ "$(id -u)" = 0 ] || fail "the loopback capture needs root (AF_PACKET)"
+baresip_on_exit a b c d e g
 
 # baresip 1.0 (libre) answers only MD5 and only the first challenge.
 # The log at debug level: the key hygiene check below reads all of it.
@@ -84,11 +67,7 @@ talking_on() {
 two_nodes_call() {
 	local n0 n p to pto from pfrom
 	step "baresip G registers over TLS on n2 with its MIC"
-	n2_ready() {
-		grep -q "$(sed -n 2p "$PKI/mic-ca.pem")" \
-			"$CLUSTER_DIR/n2/sip-tls/cafile.pem" &&
-			ss -Hlnt "sport = :$TLS2" | grep -q .
-	}
+	n2_ready() { trusts n2 "$PKI/mic-ca.pem" && ss -Hlnt "sport = :$TLS2" | grep -q .; }
 	wait_until 30 "n2's SIP TLS port trusting the MIC CA" n2_ready
 	phone g $G gina gina-secret-123 tls srtp-mand 400 "$TLS2"
 	on_n2() {
@@ -207,16 +186,7 @@ two_nodes_call() {
 
 step "a node in mixed mode (two trial tokens, a signed CTL), the MIC CA trusted"
 ward_init n1 srtptest
-export WARD_DIR=$CLUSTER_DIR/tokens SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
-mkdir -p "$WARD_DIR"
-HSM=/usr/lib/softhsm/libsofthsm2.so
-for t in tokA tokB; do
-	"$WARD_SRC/deploy/token" $t >/dev/null 2>&1 || fail "deploy/token $t"
-	expect_rc 0 ward_ctl n1 token register --module $HSM --token $t
-done
-expect_rc 0 ward_ctl n1 ctl sign --module $HSM --token tokA \
-	--pin-file "$WARD_DIR/tokA.pin"
-expect_rc 0 ward_ctl n1 security mode mixed
+ward_mixed n1
 expect_rc 0 ward_ctl n1 cert import --category mic-root "$PKI/mic-ca.pem"
 
 step "profiles and phones: A and B encrypted over TLS, C non-secure over UDP"
@@ -236,60 +206,19 @@ expect_rc 0 ward_ctl n1 device add $C --model 8841 --profile plain \
 
 two_nodes_join
 # The role restarts with the TLS files holding the MIC CA: wait for it.
-has_mic_ca() { grep -q "$(sed -n 2p "$PKI/mic-ca.pem")" "$CLUSTER_DIR/n1/sip-tls/cafile.pem"; }
-wait_until 30 "the MIC CA in the node's SIP trust file" has_mic_ca
-tls_listening() { ss -Hlnt "sport = :$TLS" | grep -q .; }
+wait_until 30 "the MIC CA in the node's SIP trust file" trusts n1 "$PKI/mic-ca.pem"
 wait_until 30 "n1's SIP TLS port" tls_listening
 
 
 # phone NAME DEVICE USER SECRET TRANSPORT MEDIAENC TONE_HZ [TLS_PORT]: a
-# baresip in
-# CLUSTER_DIR/NAME, auto-answering, playing a tone, recording what it
-# hears, driven through ctrl_tcp, registering with n1 (or the node whose
-# SIP TLS port is TLS_PORT); NAME.ctl holds that port, NAME.rtp its RTP
-# port.
+# baresip (baresip_start) with DEVICE's MIC, registering with n1 (or the
+# node whose SIP TLS port is TLS_PORT) over TRANSPORT as USER.
 phone() {
-	local name=$1 dev=$2 user=$3 secret=$4 tp=$5 enc=$6 hz=$7
-	local d=$CLUSTER_DIR/$name rtp port uri sipp
-	mkdir -p "$d/snd"
-	$LIB tone "$d/tone.wav" "$hz" 20
-	rtp=$(free_pair)
-	echo "$rtp" >"$d/rtp"
-	free_port >"$d/ctl"
-	sipp=$(free_pair)
-	cat >"$d/config" <<EOF2
-poll_method epoll
-sip_listen 127.0.0.1:$sipp
-sip_certificate $PKI/$dev-mic.pem
-net_interface 127.0.0.1
-rtp_ports $rtp-$((rtp + 1))
-audio_source aufile,$d/tone.wav
-audio_alert aufile,$d/tone.wav
-snd_path $d/snd
-ctrl_tcp_listen 127.0.0.1:$(cat "$d/ctl")
-module_path /usr/lib/baresip/modules
-module g711.so
-module srtp.so
-module aufile.so
-module sndfile.so
-module menu.so
-module ctrl_tcp.so
-module account.so
-EOF2
-	port=${8:-$TLS}
+	local name=$1 dev=$2 user=$3 secret=$4 tp=$5 enc=$6 hz=$7 port=${8:-$TLS}
 	[ "$tp" = udp ] && port=$SIP
-	uri="<sip:$dev@127.0.0.1:$port;transport=$tp>"
-	echo "$uri;auth_user=$user;auth_pass=$secret;regint=60;answermode=auto;audio_codecs=PCMU${enc:+;mediaenc=$enc}" \
-		>"$d/accounts"
-	(
-		cd "$d" && exec baresip -f "$d" -s -v </dev/null >"$d/out" 2>&1
-	) &
-	echo $! >"$CLUSTER_DIR/$name.pid"
-}
-# registered DEVICE TRANSPORT: the node shows its binding, over TRANSPORT.
-registered() {
-	ward_ctl n1 --json device show "$1" >"$CLUSTER_DIR/show.json" &&
-		jq -e ".registration.transport == \"$2\"" "$CLUSTER_DIR/show.json"
+	baresip_start "$name" 127.0.0.1 "$PKI/$dev-mic.pem" "$hz" \
+		"<sip:$dev@127.0.0.1:$port;transport=$tp>;auth_user=$user;auth_pass=$secret;regint=60" \
+		"$enc"
 }
 
 step "baresip A and B register over TLS with their MICs, SRTP mandatory"
@@ -302,43 +231,6 @@ for d in $A $B; do
 done
 
 
-# call_of DEVICE: the node's call with DEVICE as caller, as JSON.
-call_of() {
-	ward_ctl n1 --json call list |
-		jq -ce ".calls[] | select(.caller == \"$1\" or .callee == \"$1\")"
-}
-talking() {
-	call_of "$1" >"$CLUSTER_DIR/call.json" &&
-		jq -e '.state == "talking"' "$CLUSTER_DIR/call.json"
-}
-no_call() { ! call_of "$1"; }
-ctl() { $LIB ctl "$(cat "$CLUSTER_DIR/$1/ctl")" "${@:2}" >/dev/null; }
-# sniff NAME [LO HI]: captures the media ports (n1's, or LO..HI).
-sniff() {
-	$LIB sniff "$CLUSTER_DIR/$1" "${2:-$MLO}" "${3:-$MHI}" 60 &
-	echo $! >"$CLUSTER_DIR/$1-sniff.pid"
-	wait_until 5 "the capture" test -e "$CLUSTER_DIR/$1.ready"
-}
-sniff_end() {
-	touch "$CLUSTER_DIR/$1.stop"
-	wait "$(cat "$CLUSTER_DIR/$1-sniff.pid")" || fail "the capture failed"
-	rm "$CLUSTER_DIR/$1-sniff.pid"
-}
-# media_of CAPTURE PHONE: "TO PLAIN_TO FROM PLAIN_FROM" for its RTP port.
-media_of() { $LIB media "$CLUSTER_DIR/$1" "$(cat "$CLUSTER_DIR/$2/rtp")"; }
-# heard PHONE HZ [N]: at least N (default 4) half seconds of the
-# phone's recording of its last call are a pure HZ tone (±10 Hz, at least
-# 80% of the power).
-heard() {
-	local f n
-	f=$(ls -t "$CLUSTER_DIR/$1"/snd/*-dec.wav | head -1)
-	$LIB freq "$f" >"$CLUSTER_DIR/$1.freq"
-	n=$(awk -v hz="$2" '$1 >= hz - 10 && $1 <= hz + 10 && $2 >= 0.8' \
-		"$CLUSTER_DIR/$1.freq" | wc -l)
-	echo "$1 heard $2 Hz for $n half seconds"
-	[ "$n" -ge "${3:-4}" ] ||
-		fail "$1 did not hear $2 Hz: $(tr '\n' ' ' <"$CLUSTER_DIR/$1.freq")"
-}
 # trace_has PHONE REGEX: baresip's SIP trace holds a line matching REGEX.
 trace_has() { grep -qE "$2" "$CLUSTER_DIR/$1/out"; }
 # sdp_to PHONE: the SDP bodies the phone received (after "-> 127.0.0.1:"
