@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""test_call_srtp_lib: what test_call_srtp.sh needs around baresip.
+"""test_call_srtp_lib: what the SRTP system tests need around baresip and
+srtpcall.py.
 
   tone FILE HZ SECONDS         a 16-bit mono 8 kHz WAV of a sine
   freq FILE                    the dominant frequency (Hz) of each half
@@ -22,6 +23,12 @@
                                the key+salt and the master key alone, raw,
                                in hex of either case and in base64; prints
                                "FILE BASE64 FORM" per find
+  leaks KEYS PATH...           the same for the keys srtpcall.py writes
+                               (one base64 key+salt a line): key+salt,
+                               master key and salt alone, raw, in hex of
+                               either case and as the first 16 characters
+                               of their base64; exits 1 naming each file
+                               holding one
   keys TRACE [FROM]            every a=crypto inline value in a baresip SIP
                                trace (-s), one per line: "BASE64 SUITE";
                                with FROM, only in messages from that port
@@ -229,9 +236,8 @@ def forms(b64):
     return out
 
 
-def hygiene(keyfile, *paths):
-    with open(keyfile) as f:
-        keyl = [line.split()[0] for line in f if line.strip()]
+def files_under(paths):
+    """Each PATH that is a file, and the files below each directory."""
     files = []
     for p in paths:
         if os.path.isdir(p):
@@ -239,6 +245,13 @@ def hygiene(keyfile, *paths):
                 files += [os.path.join(root, n) for n in names]
         else:
             files.append(p)
+    return files
+
+
+def hygiene(keyfile, *paths):
+    with open(keyfile) as f:
+        keyl = [line.split()[0] for line in f if line.strip()]
+    files = files_under(paths)
     found = 0
     for fn in files:
         if not os.path.isfile(fn):
@@ -252,6 +265,29 @@ def hygiene(keyfile, *paths):
                     found += 1
     print("%d keys, %d files searched, %d found" % (len(keyl), len(files), found),
           file=sys.stderr)
+
+
+def leaks(keyfile, *paths):
+    with open(keyfile) as f:
+        keyl = [base64.b64decode(line.strip()) for line in f if line.strip()]
+    needles = []
+    for ks in keyl:
+        key, salt = ks[:16], ks[16:]
+        for part in (ks, key, salt):
+            needles += [part, part.hex().encode(), part.hex().upper().encode(),
+                        base64.b64encode(part).rstrip(b"=")[:16]]
+    files = files_under(paths)
+    bad = 0
+    for path in files:
+        with open(path, "rb") as f:
+            data = f.read()
+        for n in needles:
+            if n in data:
+                print("key bytes in", path, file=sys.stderr)
+                bad = 1
+    print("checked %d files for %d spellings of %d keys" %
+          (len(files), len(needles), len(keyl)))
+    sys.exit(bad)
 
 
 def keys(trace, sender=None):
@@ -458,6 +494,8 @@ def main():
         ulaw(args[0], int(args[1]), float(args[2]))
     elif cmd == "hygiene":
         hygiene(*args)
+    elif cmd == "leaks":
+        leaks(*args)
     elif cmd == "keys":
         keys(*args)
     elif cmd == "srtp":

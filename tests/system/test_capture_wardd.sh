@@ -154,7 +154,8 @@ ward_stop n1 # the store and the Raft log flushed, the log complete
 
 step "no key in the log, the store, the Raft log or the audit"
 cat "$CLUSTER_DIR"/keys[012].txt >"$CLUSTER_DIR/allkeys.txt"
-python3 "$WARD_SRC/tests/system/sip/key_leak.py" "$CLUSTER_DIR/allkeys.txt" \
-	"$CLUSTER_DIR/n1.log" "$CLUSTER_DIR/audit.json" "$CLUSTER_DIR/n2.log" \
-	"$CLUSTER_DIR/n1" "$CLUSTER_DIR/n2" || fail "a key leaked"
+python3 "$WARD_SRC/tests/system/test_call_srtp_lib.py" leaks \
+	"$CLUSTER_DIR/allkeys.txt" "$CLUSTER_DIR/n1.log" "$CLUSTER_DIR/audit.json" \
+	"$CLUSTER_DIR/n2.log" "$CLUSTER_DIR/n1" "$CLUSTER_DIR/n2" ||
+	fail "a key leaked"
 step "ok"

@@ -93,19 +93,8 @@ wait_until 5 "the calls gone from n1" empty n1
 wait_until 5 "the calls gone from n2" empty n2
 
 step "attended transfer across nodes: bob calls carol (n2), then REFERs alice with Replaces"
-sipp_callee att-target "$CAROL" "$SCEN/att_target.xml"
-sipp_spawn att-consult "$(free_port)" "$SCEN/replace_replaced.xml" -trace_logs \
-	-inf "$(caller_csv SEP000000000002 bob 1003)" \
-	-auth_uri "1003@127.0.0.1:$SIP1" "127.0.0.1:$SIP1"
-wait_until 10 "bob's call to carol to be logged" sipp_logged att-consult REPLACES
-ESCAPED=$(sipp_logged att-consult REPLACES | sed 's/@/%40/g; s/;/%3B/g; s/=/%3D/g')
-sipp_callee att-transferor "$BOB" "$(transferor "1003@127.0.0.1?Replaces=$ESCAPED")"
-sipp_run att-transferee "$(free_port)" "$CLUSTER_DIR/transferee.xml" \
-	-inf "$ALICE_CSV" -auth_uri "1002@127.0.0.1:$SIP1" "127.0.0.1:$SIP1" ||
-	fail "the attended transfer failed: $(sipp_errors att-transferee) / $(sipp_errors att-transferor) / $(sipp_errors att-target)"
-sipp_ok att-transferor
-sipp_ok att-target
-sipp_ok att-consult
+sipp_attended "127.0.0.1:$SIP1" "$BOB" "$CAROL" "$ALICE_CSV" \
+	"$(caller_csv SEP000000000002 bob 1003)" "$CLUSTER_DIR/transferee.xml"
 grep -q "SEP000000000002 joins SEP000000000001 to SEP000000000003 of call .* (attended)" \
 	"$CLUSTER_DIR/n1.log" || fail "the attended transfer was not logged"
 wait_until 5 "the calls gone from n1" empty n1

@@ -99,20 +99,8 @@ grep -q "SEP000000000003 <-> SEP000000000002 after the replacement, security lev
 
 
 step "attended transfer: bob calls carol, then REFERs alice to carol with Replaces: alice and carol talk, bob's two legs end"
-sipp_bg att-target "$CAROL" "$SCEN/att_target.xml"
-sipp_spawn att-consult "$(free_port)" "$SCEN/replace_replaced.xml" -trace_logs \
-	-inf "$(sipp_caller_csv SEP000000000002 bob pw-bob 1003)" \
-	-auth_uri "$(auth_uri 1003)" "127.0.0.1:$PORT"
-wait_until 10 "bob's call to carol to be logged" sipp_logged att-consult REPLACES
-# Refer-To: <sip:1003@HOST?Replaces=CALL-ID%3Bto-tag%3DT%3Bfrom-tag%3DF>
-ESCAPED=$(sipp_logged att-consult REPLACES | sed 's/@/%40/g; s/;/%3B/g; s/=/%3D/g')
-sipp_bg att-transferor "$BOB" "$(transferor "1003@127.0.0.1?Replaces=$ESCAPED")"
-sipp_run att-transferee "$(free_port)" "$SCEN/xfer_transferee.xml" \
-	-inf "$ALICE_CSV" -auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
-	fail "the attended transfer failed: $(grep Refer-To "$CLUSTER_DIR"/refer-*.xml) $(sipp_errors att-transferee) / $(sipp_errors att-transferor) / $(sipp_errors att-target)"
-sipp_ok att-transferor 20
-sipp_ok att-target 20
-sipp_ok att-consult 20
+sipp_attended "127.0.0.1:$PORT" "$BOB" "$CAROL" "$ALICE_CSV" \
+	"$(sipp_caller_csv SEP000000000002 bob pw-bob 1003)" "$SCEN/xfer_transferee.xml"
 grep -q "SEP000000000002 joins SEP000000000001 to SEP000000000003 of call .* (attended)" \
 	"$CLUSTER_DIR/sipd.log" || fail "the attended transfer was not logged"
 

@@ -110,3 +110,27 @@ sipp_register() {
 	sipp_run "$1" "$2" "$SIPP_SCEN/register.xml" -inf "$csv" "$3" ||
 		fail "$4 did not register: $(sipp_errors "$1")"
 }
+
+# sipp_attended TARGET BOB CAROL ALICE_CSV BOB_CSV TRANSFEREE: an attended
+# transfer through TARGET (HOST:PORT): carol's phone on port CAROL answers
+# the consultation call bob (BOB_CSV) makes to her line 1003; bob's phone
+# on port BOB, in alice's call to him, REFERs her (ALICE_CSV, scenario
+# TRANSFEREE) to 1003 with Replaces naming that call. Each side must pass.
+sipp_attended() {
+	local target=$1 bob=$2 carol=$3 alice_csv=$4 bob_csv=$5 transferee=$6 escaped
+	sipp_callee att-target "$carol" "$SIPP_SCEN/att_target.xml"
+	sipp_spawn att-consult "$(free_port)" "$SIPP_SCEN/replace_replaced.xml" \
+		-trace_logs -inf "$bob_csv" -auth_uri "$(sipp_auth_uri 1003 "$target")" \
+		"$target"
+	wait_until 10 "bob's call to carol to be logged" sipp_logged att-consult REPLACES
+	# Refer-To: <sip:1003@HOST?Replaces=CALL-ID%3Bto-tag%3DT%3Bfrom-tag%3DF>
+	escaped=$(sipp_logged att-consult REPLACES | sed 's/@/%40/g; s/;/%3B/g; s/=/%3D/g')
+	sipp_callee att-transferor "$bob" "$(sipp_scen att-refer \
+		"$SIPP_SCEN/xfer_transferor.xml" "TARGET=1003@127.0.0.1?Replaces=$escaped")"
+	sipp_run att-transferee "$(free_port)" "$transferee" -inf "$alice_csv" \
+		-auth_uri "$(sipp_auth_uri 1002 "$target")" "$target" ||
+		fail "the attended transfer failed: $(grep Refer-To "$CLUSTER_DIR/att-refer.xml") $(sipp_errors att-transferee) / $(sipp_errors att-transferor) / $(sipp_errors att-target)"
+	sipp_ok att-transferor
+	sipp_ok att-target
+	sipp_ok att-consult
+}
