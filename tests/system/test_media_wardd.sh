@@ -56,14 +56,7 @@ wait_until 10 "the media relay's start line" \
 ! media_bound || fail "media ports bound before any call"
 
 step "a call through the node: its media relayed, the sockets gone after"
-for u in alice bob; do
-	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
-done
-expect_rc 0 ward_ctl n1 profile add dig --digest-auth yes
-expect_rc 0 ward_ctl n1 device add SEP000000000001 --model 8841 \
-	--profile dig --lines 1001 --digest-user alice
-expect_rc 0 ward_ctl n1 device add SEP000000000002 --model 8841 \
-	--profile dig --lines 1002 --digest-user bob
+sipp_ward_pair n1
 # The role restarts once with its TLS files: register after that.
 wait_until 30 "n1 serves its CallManager certificate on TLS" \
 	sip_serves_cm n1 "$TLS"

@@ -27,14 +27,7 @@ NODE2=$(ward_sip_node n2)
 
 step "three nodes; alice (line 1001) and bob (line 1002) with a digest profile"
 ward_init n1 nodecalls
-for u in alice bob; do
-	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
-done
-expect_rc 0 ward_ctl n1 profile add dig --digest-auth yes
-expect_rc 0 ward_ctl n1 device add SEP000000000001 --model 8841 \
-	--profile dig --lines 1001 --digest-user alice
-expect_rc 0 ward_ctl n1 device add SEP000000000002 --model 8841 \
-	--profile dig --lines 1002 --digest-user bob
+sipp_ward_pair n1
 ward_join n2 n1
 ward_join n3 n1
 wait_until 30 "n1 serves its CallManager certificate" sip_serves_cm n1 "$TLS1"

@@ -13,14 +13,7 @@ listening() { ss -Hlnu "sport = :$SIP" | grep -q .; }
 
 step "one node; alice (line 1001) and bob (line 1002) with a digest profile"
 ward_init n1 calltest
-for u in alice bob; do
-	WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl n1 user add $u
-done
-expect_rc 0 ward_ctl n1 profile add dig --digest-auth yes
-expect_rc 0 ward_ctl n1 device add SEP000000000001 --model 8841 \
-	--profile dig --lines 1001 --digest-user alice
-expect_rc 0 ward_ctl n1 device add SEP000000000002 --model 8841 \
-	--profile dig --lines 1002 --digest-user bob
+sipp_ward_pair n1
 wait_until 20 "n1's SIP port" listening
 # The role restarts once with its TLS files: register after that.
 wait_until 30 "n1 serves its CallManager certificate on TLS" \

@@ -134,3 +134,18 @@ sipp_attended() {
 	sipp_ok att-target
 	sipp_ok att-consult
 }
+
+# sipp_ward_pair NAME: on wardd node NAME, alice's phone SEP000000000001
+# (line 1001) and bob's SEP000000000002 (line 1002) on a digest profile
+# (dig); their passwords alice-secret-123 and bob-secret-123.
+sipp_ward_pair() {
+	local u
+	for u in alice bob; do
+		WARD_NEW_PASSWORD=$u-secret-123 expect_rc 0 ward_ctl "$1" user add $u
+	done
+	expect_rc 0 ward_ctl "$1" profile add dig --digest-auth yes
+	expect_rc 0 ward_ctl "$1" device add SEP000000000001 --model 8841 \
+		--profile dig --lines 1001 --digest-user alice
+	expect_rc 0 ward_ctl "$1" device add SEP000000000002 --model 8841 \
+		--profile dig --lines 1002 --digest-user bob
+}
