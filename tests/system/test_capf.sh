@@ -105,15 +105,7 @@ phone SEP001122334402 7 --password 2468
 phone SEP001122334402 1 --password 13579135
 
 step "mixed mode (two trial tokens, a signed CTL): device security is enforced"
-export WARD_DIR=$CLUSTER_DIR/tokens SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
-mkdir -p "$WARD_DIR"
-for t in tokA tokB; do
-	"$WARD_SRC/deploy/token" $t >/dev/null 2>&1 || fail "deploy/token $t"
-	expect_rc 0 ward_ctl n1 token register --module /usr/lib/softhsm/libsofthsm2.so --token $t
-done
-expect_rc 0 ward_ctl n1 ctl sign --module /usr/lib/softhsm/libsofthsm2.so --token tokA \
-	--pin-file "$WARD_DIR/tokA.pin"
-expect_rc 0 ward_ctl n1 security mode mixed
+ward_mixed n1
 
 step "the CAPF port answers with the node's CAPF certificate"
 wait_until 10 "CAPF listening" sh -c "ss -Hlnt 'sport = :$CAPF' | grep -q ."

@@ -46,15 +46,7 @@ expect_rc 0 ward_ctl n1 device add $D --model 8841 --capabilities tls,srtp \
 	--profile standard-authenticated
 
 step "mixed mode (two trial tokens, a signed CTL)"
-export WARD_DIR=$CLUSTER_DIR/tokens SOFTHSM2_CONF=$CLUSTER_DIR/tokens/softhsm2.conf
-mkdir -p "$WARD_DIR"
-for t in tokA tokB; do
-	"$WARD_SRC/deploy/token" $t >/dev/null 2>&1 || fail "deploy/token $t"
-	expect_rc 0 ward_ctl n1 token register --module /usr/lib/softhsm/libsofthsm2.so --token $t
-done
-expect_rc 0 ward_ctl n1 ctl sign --module /usr/lib/softhsm/libsofthsm2.so --token tokA \
-	--pin-file "$WARD_DIR/tokA.pin"
-expect_rc 0 ward_ctl n1 security mode mixed
+ward_mixed n1
 
 step "an unknown device at a follower: end session 9, no write"
 wait_until 20 "CAPF on $f1" sh -c "ss -Hlnt 'sport = :${CAPF_PORT[$f1]}' | grep -q ."
