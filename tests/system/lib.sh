@@ -102,6 +102,21 @@ conf_get() {
 		in_s && $1 == k { print $3 }' "$CLUSTER_DIR/$1.conf" | tail -1
 }
 
+# big_certs DIR N: N distinct self-signed certificates of ~12 KB each (a
+# long comment extension), one key for all, as $CLUSTER_DIR/DIR/c1.pem...
+# — writes that weigh on a store.
+big_certs() {
+	local d=$CLUSTER_DIR/$1 i big
+	mkdir -p "$d"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$d/key.pem" 2>/dev/null
+	big=$(head -c 9000 /dev/zero | tr '\0' x)
+	for i in $(seq 1 "$2"); do
+		openssl req -new -x509 -key "$d/key.pem" -subj "/CN=$1 $i" \
+			-days 30 -addext "nsComment=$big" -out "$d/c$i.pem" 2>/dev/null
+	done
+}
+
 # ward_mixed NAME: the cluster in mixed mode through node NAME — two trial
 # security tokens (SoftHSM, deploy/token) registered and a CTL signed with
 # one, as mixed mode needs (admin-api.md).

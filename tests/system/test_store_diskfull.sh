@@ -22,20 +22,6 @@ diskfull_cleanup() {
 }
 trap diskfull_cleanup EXIT
 
-# make_certs N: N distinct certificates of ~9 KB each in $CLUSTER_DIR/certs.
-make_certs() {
-	local i big
-	mkdir -p "$CLUSTER_DIR/certs"
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		-out "$CLUSTER_DIR/certs/key.pem" 2>/dev/null
-	big=$(head -c 9000 /dev/zero | tr '\0' y)
-	for i in $(seq 1 "$1"); do
-		openssl req -new -x509 -key "$CLUSTER_DIR/certs/key.pem" \
-			-subj "/CN=full $i" -days 30 -addext "nsComment=$big" \
-			-out "$CLUSTER_DIR/certs/c$i.pem" 2>/dev/null
-	done
-}
-
 import() {
 	ward_ctl "$1" cert import --category other "$CLUSTER_DIR/certs/c$2.pem" >/dev/null
 }
@@ -52,7 +38,7 @@ trust_of() { ward_ctl "$1" --json cert list --trust | jq -c '[.. | .sha256? // e
 for n in n1 n2 n3; do node_conf $n; done
 mkdir -p "$CLUSTER_DIR/n3"
 mount -t tmpfs -o size=64m,mode=0700 ward-systest "$CLUSTER_DIR/n3"
-make_certs 80
+big_certs certs 80
 
 step "a three-node cluster, n3 on a 64 MB tmpfs"
 ward_init n1 diskfull

@@ -6,21 +6,6 @@
 # data, also after a restart with the small setting.
 . "$(dirname "$0")/lib.sh"
 
-# make_certs N: N distinct certificates of ~12 KB each (a long comment
-# extension) in $CLUSTER_DIR/flood/, one key for all.
-make_certs() {
-	local i big
-	mkdir -p "$CLUSTER_DIR/flood"
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		-out "$CLUSTER_DIR/flood/key.pem" 2>/dev/null
-	big=$(head -c 9000 /dev/zero | tr '\0' x)
-	for i in $(seq 1 "$1"); do
-		openssl req -new -x509 -key "$CLUSTER_DIR/flood/key.pem" \
-			-subj "/CN=flood $i" -days 30 -addext "nsComment=$big" \
-			-out "$CLUSTER_DIR/flood/c$i.pem" 2>/dev/null
-	done
-}
-
 # flood NAME FROM TO: imports certificates FROM..TO into the trust store
 # through node NAME, four at a time (each a replicated write of ~9 KB);
 # prints one line per failure.
@@ -48,7 +33,7 @@ ward_join n2 n1
 [ "$(map_of n1 map_size)" -le $((4 << 20)) ] || fail "n1's map did not start small"
 
 step "a flood of 200 writes of ~9 KB each (certificates into the trust store)"
-make_certs 210
+big_certs flood 210
 failed=$(flood n1 1 200)
 [ -z "$failed" ] || fail "writes failed: $failed"
 
