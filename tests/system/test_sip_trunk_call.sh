@@ -13,10 +13,11 @@
 # registered phone rings and answers. A trunk without the Replaces
 # permission still gets 403 for an INVITE with Replaces.
 . "$(dirname "$0")/lib.sh"
+. "$WARD_SRC/tests/system/sip/sipp.sh"
 . "$WARD_SRC/tests/system/sip/sipd.sh"
 
-SCEN=$WARD_SRC/tests/system/sip
-command -v sipp >/dev/null || fail "sipp (sip-tester) is not installed"
+SCEN=$SIPP_SCEN
+SIPP_TIMEOUT=10
 
 PORT=$(free_port)
 PEER=$(free_port)
@@ -37,19 +38,8 @@ pattern 8XXXX route=tcpcarrier partition=pstn
 DIR
 sipd_start sipd "$PORT" --digest MD5
 
-auth_uri() { echo "$1@127.0.0.1:$PORT"; }
-errors_of() { cat "$CLUSTER_DIR/$1"/*errors.log 2>/dev/null | tail -3; }
-
-# sipp_run NAME IP LPORT SCENARIO [ARGS...]: one SIPp call over UDP
-# (over $TP when set: t1 for TCP).
-sipp_run() {
-	local name=$1 ip=$2 lport=$3 scen=$4
-	shift 4
-	mkdir -p "$CLUSTER_DIR/$name"
-	(cd "$CLUSTER_DIR/$name" && timeout 20 sipp -sf "$scen" -t "${TP:-u1}" -m 1 \
-		-i "$ip" -p "$lport" -timeout 10 -trace_err "$@" \
-		</dev/null >/dev/null 2>&1)
-}
+# auth_uri NUMBER: -auth_uri for an INVITE to NUMBER.
+auth_uri() { sipp_auth_uri "$1" "127.0.0.1:$PORT"; }
 
 # uas CODE HEADER: the trunk's peer scenario challenging with CODE.
 # SIPp's <verifyauth> reads only Authorization: after a 407 the scenario
@@ -63,42 +53,20 @@ uas() {
 	echo "$CLUSTER_DIR/uas-$1.xml"
 }
 
-# background NAME IP LPORT SCENARIO [ARGS...]: a SIPp that waits for a
-# call; its exit status in NAME.rc.
-background() {
-	local name=$1
-	rm -f "$CLUSTER_DIR/$name.rc"
-	(
-		rc=0
-		sipp_run "$@" || rc=$?
-		echo $rc >"$CLUSTER_DIR/$name.rc"
-	) &
-	sleep 0.3
-}
-rc_of() {
-	wait_until 20 "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
-	cat "$CLUSTER_DIR/$1.rc"
-}
-
-caller_csv() { # DEVICE USER PASSWORD NUMBER
-	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s];%s\n' \
-		"$1" "$2" "$3" "$4" >"$CLUSTER_DIR/caller-$1-$4.csv"
-	echo "$CLUSTER_DIR/caller-$1-$4.csv"
-}
-printf 'SEQUENTIAL\nward-trunk;trunk-secret\n' >"$CLUSTER_DIR/good.csv"
-printf 'SEQUENTIAL\nward-trunk;another-secret\n' >"$CLUSTER_DIR/bad.csv"
+GOOD_CSV=$(sipp_csv good.csv ward-trunk trunk-secret)
+BAD_CSV=$(sipp_csv bad.csv ward-trunk another-secret)
 
 for ch in "407 Proxy-Authenticate" "401 WWW-Authenticate"; do
 	code=${ch% *} hdr=${ch#* }
 	step "alice dials 95551 (a route pattern to the trunk): $code answered with the realm's credentials, 200, ACK, BYE"
-	background "peer-$code" 127.0.0.2 "$PEER" "$(uas "$code" "$hdr")" \
-		-inf "$CLUSTER_DIR/good.csv" -trace_msg
-	sipp_run "out-$code" 127.0.0.1 "$(free_port)" "$SCEN/trunk_call_uac.xml" \
-		-inf "$(caller_csv SEP000000000001 alice pw-alice 95551)" \
+	SIPP_IP=127.0.0.2 sipp_bg "peer-$code" "$PEER" "$(uas "$code" "$hdr")" \
+		-inf "$GOOD_CSV" -trace_msg
+	sipp_run "out-$code" "$(free_port)" "$SCEN/trunk_call_uac.xml" \
+		-inf "$(sipp_caller_csv SEP000000000001 alice pw-alice 95551)" \
 		-auth_uri "$(auth_uri 95551)" "127.0.0.1:$PORT" ||
-		fail "the caller's side failed after a $code: $(errors_of "out-$code")"
-	[ "$(rc_of "peer-$code")" = 0 ] ||
-		fail "the trunk refused ward's answer to its $code: $(errors_of "peer-$code")"
+		fail "the caller's side failed after a $code: $(sipp_errors "out-$code")"
+	[ "$(sipp_rc "peer-$code" 20)" = 0 ] ||
+		fail "the trunk refused ward's answer to its $code: $(sipp_errors "peer-$code")"
 	python3 "$SCEN/digest_check.py" "$CLUSTER_DIR/peer-$code"/*messages.log \
 		ward-trunk trunk-secret || fail "ward's answer to the $code is wrong"
 	cseqs=$(awk '/^INVITE sip:/ { inv = 1 } inv && /^CSeq:/ { print $2; inv = 0 }' \
@@ -118,76 +86,67 @@ grep -q "answered, security level non-secure" "$CLUSTER_DIR/sipd.log" ||
 	fail "the trunk call's level was not logged"
 
 step "a trunk whose profile goes out over TCP: alice dials 85551, the 401 answered over TCP"
-TP=t1 background peer-tcp 127.0.0.3 "$PEER_TCP" "$(uas 401 WWW-Authenticate)" \
-	-inf "$CLUSTER_DIR/good.csv"
-sipp_run out-tcp 127.0.0.1 "$(free_port)" "$SCEN/trunk_call_uac.xml" \
-	-inf "$(caller_csv SEP000000000001 alice pw-alice 85551)" \
+SIPP_TP=t1 SIPP_IP=127.0.0.3 sipp_bg peer-tcp "$PEER_TCP" "$(uas 401 WWW-Authenticate)" \
+	-inf "$GOOD_CSV"
+sipp_run out-tcp "$(free_port)" "$SCEN/trunk_call_uac.xml" \
+	-inf "$(sipp_caller_csv SEP000000000001 alice pw-alice 85551)" \
 	-auth_uri "$(auth_uri 85551)" "127.0.0.1:$PORT" ||
-	fail "the caller's side of the TCP trunk call failed: $(errors_of out-tcp)"
-[ "$(rc_of peer-tcp)" = 0 ] ||
-	fail "the TCP trunk refused ward's answer: $(errors_of peer-tcp)"
+	fail "the caller's side of the TCP trunk call failed: $(sipp_errors out-tcp)"
+[ "$(sipp_rc peer-tcp 20)" = 0 ] ||
+	fail "the TCP trunk refused ward's answer: $(sipp_errors peer-tcp)"
 grep -q "tcpcarrier (85551) over tcp" "$CLUSTER_DIR/sipd.log" ||
 	fail "the call did not go over TCP"
 
 step "alice cancels while the trunk rings after its challenge: the CANCEL reaches the answered INVITE"
-background peer-cancel 127.0.0.2 "$PEER" "$SCEN/trunk_call_uas_cancel.xml"
-sipp_run out-cancel 127.0.0.1 "$(free_port)" "$SCEN/call_uac_cancel.xml" \
-	-inf "$(caller_csv SEP000000000001 alice pw-alice 95553)" \
+SIPP_IP=127.0.0.2 sipp_bg peer-cancel "$PEER" "$SCEN/trunk_call_uas_cancel.xml"
+sipp_run out-cancel "$(free_port)" "$SCEN/call_uac_cancel.xml" \
+	-inf "$(sipp_caller_csv SEP000000000001 alice pw-alice 95553)" \
 	-auth_uri "$(auth_uri 95553)" "127.0.0.1:$PORT" ||
-	fail "the caller's CANCEL failed: $(errors_of out-cancel)"
-[ "$(rc_of peer-cancel)" = 0 ] ||
-	fail "the trunk did not get the CANCEL: $(errors_of peer-cancel)"
+	fail "the caller's CANCEL failed: $(sipp_errors out-cancel)"
+[ "$(sipp_rc peer-cancel 20)" = 0 ] ||
+	fail "the trunk did not get the CANCEL: $(sipp_errors peer-cancel)"
 
 # refused DEVICE USER NUMBER STATUS [SIPp name]: the call ends with STATUS.
 refused() {
 	sed "s/@STATUS@/$4/" "$SCEN/call_uac_fail.xml" >"$CLUSTER_DIR/fail-$4.xml"
-	sipp_run "fail-$2-$4" 127.0.0.1 "$(free_port)" "$CLUSTER_DIR/fail-$4.xml" \
-		-inf "$(caller_csv "$1" "$2" "pw-$2" "$3")" \
+	sipp_run "fail-$2-$4" "$(free_port)" "$CLUSTER_DIR/fail-$4.xml" \
+		-inf "$(sipp_caller_csv "$1" "$2" "pw-$2" "$3")" \
 		-auth_uri "$(auth_uri "$3")" "127.0.0.1:$PORT" ||
-		fail "$2 calling $3 did not get $4: $(errors_of "fail-$2-$4")"
+		fail "$2 calling $3 did not get $4: $(sipp_errors "fail-$2-$4")"
 }
 
 step "bob's CSS lacks the route pattern's partition: 404, nothing reaches the trunk"
 refused SEP000000000002 bob 95551 404
 
 step "the trunk expects another password: challenged again, ward does not retry, alice gets 403"
-background peer-bad 127.0.0.2 "$PEER" "$(uas 401 WWW-Authenticate)" \
-	-inf "$CLUSTER_DIR/bad.csv" -trace_msg
+SIPP_IP=127.0.0.2 sipp_bg peer-bad "$PEER" "$(uas 401 WWW-Authenticate)" \
+	-inf "$BAD_CSV" -trace_msg
 refused SEP000000000001 alice 95552 403
-[ "$(rc_of peer-bad)" != 0 ] ||
+[ "$(sipp_rc peer-bad 20)" != 0 ] ||
 	fail "the trunk accepted an answer made with another password"
 n=$(grep -c "^INVITE sip:95552@" "$CLUSTER_DIR"/peer-bad/*messages.log)
 [ "$n" = 2 ] || fail "the trunk got $n INVITEs, not 2 (one answer only)"
 
 step "inbound: the trunk calls alice's line 1001; her phone rings and answers"
 ALICE=$(free_port)
-printf 'SEQUENTIAL\nSEP000000000001;[authentication username=alice password=pw-alice]\n' \
-	>"$CLUSTER_DIR/reg-alice.csv"
-sipp_run reg-alice 127.0.0.1 "$ALICE" "$SCEN/register.xml" \
-	-inf "$CLUSTER_DIR/reg-alice.csv" "127.0.0.1:$PORT" ||
-	fail "alice did not register: $(errors_of reg-alice)"
-background phone 127.0.0.1 "$ALICE" "$SCEN/trunk_call_phone.xml"
-printf 'SEQUENTIAL\n1001\n' >"$CLUSTER_DIR/in.csv"
-sipp_run in 127.0.0.2 "$(free_port)" "$SCEN/trunk_call_in.xml" \
-	-inf "$CLUSTER_DIR/in.csv" "127.0.0.1:$PORT" ||
-	fail "the trunk's call failed: $(errors_of in)"
-[ "$(rc_of phone)" = 0 ] || fail "alice's phone side failed: $(errors_of phone)"
+sipp_register reg-alice "$ALICE" "127.0.0.1:$PORT" SEP000000000001 alice pw-alice
+sipp_bg phone "$ALICE" "$SCEN/trunk_call_phone.xml"
+SIPP_IP=127.0.0.2 sipp_run in "$(free_port)" "$SCEN/trunk_call_in.xml" \
+	-inf "$(sipp_csv in.csv 1001)" "127.0.0.1:$PORT" ||
+	fail "the trunk's call failed: $(sipp_errors in)"
+[ "$(sipp_rc phone 20)" = 0 ] || fail "alice's phone side failed: $(sipp_errors phone)"
 grep -q "call .* carrier -> SEP000000000001 (1001)" "$CLUSTER_DIR/sipd.log" ||
 	fail "the inbound call was not logged"
 
 step "a trunk without the Replaces permission: an INVITE with Replaces gets 403"
 sed "s/@METHOD@/INVITE/g" "$SCEN/trunk_403.xml" >"$CLUSTER_DIR/t403.xml"
-sipp_run replaces 127.0.0.2 "$(free_port)" "$CLUSTER_DIR/t403.xml" \
+SIPP_IP=127.0.0.2 sipp_run replaces "$(free_port)" "$CLUSTER_DIR/t403.xml" \
 	-key extra "Replaces: abc@host;to-tag=1;from-tag=2" "127.0.0.1:$PORT" ||
 	fail "an INVITE with Replaces from the trunk was not refused with 403"
 
 step "every call ended and freed"
 wait_until 5 "6 calls to end" sh -c "[ \$(grep -c ') ended: ' '$CLUSTER_DIR/sipd.log') = 6 ]"
-kill "$(cat "$CLUSTER_DIR/sipd.pid")"
-wait_until 5 "ward_sipd to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/sipd.pid") 2>/dev/null"
-if grep -q "Sanitizer" "$CLUSTER_DIR/sipd.log"; then
-	fail "sanitizer report: $(grep -A12 Sanitizer "$CLUSTER_DIR/sipd.log" | head -30)"
-fi
+sipd_stop_clean sipd
 if grep -q "trunk-secret" "$CLUSTER_DIR/sipd.log"; then
 	fail "the realm's password reached the log"
 fi

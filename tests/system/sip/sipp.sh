@@ -51,6 +51,13 @@ sipp_spawn() {
 	) &
 }
 
+# sipp_rc NAME [SECONDS]: waits (30 s) for sipp_bg's run NAME to end;
+# prints its status.
+sipp_rc() {
+	wait_until "${2:-30}" "$1 to end" test -e "$CLUSTER_DIR/$1.rc"
+	cat "$CLUSTER_DIR/$1.rc"
+}
+
 # sipp_ok NAME [SECONDS]: waits (30 s) for sipp_bg's run NAME to end;
 # the test fails unless it passed.
 sipp_ok() {
