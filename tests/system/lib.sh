@@ -117,6 +117,22 @@ big_certs() {
 	done
 }
 
+# ward_enc_phones NAME LINE DEVICE...: on node NAME, mkpki.py's test MIC
+# CA ($PKI/mic-ca.pem) trusted, a profile enc (encrypted, TLS, no digest)
+# and each DEVICE an encrypted-mode phone on it, on lines LINE, LINE + 1...
+ward_enc_phones() {
+	local name=$1 line=$2 dev
+	shift 2
+	expect_rc 0 ward_ctl "$name" cert import --category mic-root "$PKI/mic-ca.pem"
+	expect_rc 0 ward_ctl "$name" profile add enc --mode encrypted --transport tls \
+		--digest-auth no
+	for dev in "$@"; do
+		expect_rc 0 ward_ctl "$name" device add "$dev" --model 8841 \
+			--capabilities tls,srtp --profile enc --lines "$line"
+		line=$((line + 1))
+	done
+}
+
 # ward_mixed NAME: the cluster in mixed mode through node NAME — two trial
 # security tokens (SoftHSM, deploy/token) registered and a CTL signed with
 # one, as mixed mode needs (admin-api.md).

@@ -37,17 +37,7 @@ no_keys() { [ "$(nkeys "$1")" = 0 ]; }
 step "one node in mixed mode (encryption needs device authentication); encrypted-mode phones (TLS) on lines 2001..2004"
 ward_init n1 capturetest
 ward_mixed n1
-expect_rc 0 ward_ctl n1 cert import --category mic-root "$PKI/mic-ca.pem"
-expect_rc 0 ward_ctl n1 profile add enc --mode encrypted --transport tls \
-	--digest-auth no
-expect_rc 0 ward_ctl n1 device add $A --model 8841 --capabilities tls,srtp \
-	--profile enc --lines 2001
-expect_rc 0 ward_ctl n1 device add $B --model 8841 --capabilities tls,srtp \
-	--profile enc --lines 2002
-expect_rc 0 ward_ctl n1 device add $B1 --model 8841 --capabilities tls,srtp \
-	--profile enc --lines 2003
-expect_rc 0 ward_ctl n1 device add $B2 --model 8841 --capabilities tls,srtp \
-	--profile enc --lines 2004
+ward_enc_phones n1 2001 $A $B $B1 $B2
 wait_until 30 "n1 serves its CallManager certificate on TLS" sip_serves_cm n1 "$TLS"
 
 step "windows are bounded and need a known device"

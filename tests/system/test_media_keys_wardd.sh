@@ -26,21 +26,9 @@ read -r _ SIP TLS <<<"$(ward_sip n1)"
 
 step "one node; two encrypted-mode phones (TLS) on lines 2001 and 2002"
 ward_init n1 keytest
-expect_rc 0 ward_ctl n1 cert import --category mic-root "$PKI/mic-ca.pem"
-expect_rc 0 ward_ctl n1 profile add enc --mode encrypted --transport tls \
-	--digest-auth no
-expect_rc 0 ward_ctl n1 device add $A --model 8841 --capabilities tls,srtp \
-	--profile enc --lines 2001
-expect_rc 0 ward_ctl n1 device add $B --model 8841 --capabilities tls,srtp \
-	--profile enc --lines 2002
-# Callees of the early-media calls (early_media below): a phone that
-# registered from a connection since closed keeps that binding.
-expect_rc 0 ward_ctl n1 device add $E1 --model 8841 --capabilities tls,srtp \
-	--profile enc --lines 2003
-expect_rc 0 ward_ctl n1 device add $E2 --model 8841 --capabilities tls,srtp \
-	--profile enc --lines 2004
-expect_rc 0 ward_ctl n1 device add $E3 --model 8841 --capabilities tls,srtp \
-	--profile enc --lines 2005
+# E1..E3: callees of the early-media calls (early_media below): a phone
+# that registered from a connection since closed keeps that binding.
+ward_enc_phones n1 2001 $A $B $E1 $E2 $E3
 wait_until 30 "n1 serves its CallManager certificate on TLS" \
 	sip_serves_cm n1 "$TLS"
 
