@@ -133,6 +133,21 @@ ward_enc_phones() {
 	done
 }
 
+# wardd_past DAYS: $CLUSTER_DIR/wardd-past, a wardd running DAYS days in
+# the past (libfaketime; an AddressSanitizer build must let it come first),
+# for WARDD.
+wardd_past() {
+	local lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+	[ -e "$lib" ] || fail "libfaketime is missing (deploy/deps installs faketime)"
+	cat >"$CLUSTER_DIR/wardd-past" <<EOF
+#!/bin/sh
+ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0 \
+LD_PRELOAD=$lib FAKETIME=-$1d FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	exec "$WARDD" "\$@"
+EOF
+	chmod +x "$CLUSTER_DIR/wardd-past"
+}
+
 # ward_mixed NAME: the cluster in mixed mode through node NAME — two trial
 # security tokens (SoftHSM, deploy/token) registered and a CTL signed with
 # one, as mixed mode needs (admin-api.md).
@@ -166,6 +181,17 @@ expect_rc() {
 		fail "'$*' exited $got, expected $want"
 	fi
 }
+
+# out_has TEXT, err_has TEXT: the last expect_rc's output, or its error
+# output, holds TEXT.
+out_has() { grep -q -- "$1" "$CLUSTER_DIR/last.out" || {
+	cat "$CLUSTER_DIR/last.out" >&2
+	fail "stdout lacks '$1'"
+}; }
+err_has() { grep -q -- "$1" "$CLUSTER_DIR/last.err" || {
+	cat "$CLUSTER_DIR/last.err" >&2
+	fail "stderr lacks '$1'"
+}; }
 
 # wait_until SECONDS WHAT CMD...: retries CMD until it succeeds.
 wait_until() {

@@ -10,10 +10,6 @@
 # client reaped; 20 enrolments in parallel with 10 stalled clients.
 . "$(dirname "$0")/lib.sh"
 
-out_has() { grep -q -- "$1" "$CLUSTER_DIR/last.out" || {
-	cat "$CLUSTER_DIR/last.out" >&2
-	fail "stdout lacks '$1'"
-}; }
 capf_field() { ward_ctl "$1" --json capf status "$2" | jq -r ".$3"; }
 state_is() { [ "$(capf_field n1 "$1" state)" = "$2" ]; }
 

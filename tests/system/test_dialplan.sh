@@ -8,14 +8,6 @@
 # every change audited.
 . "$(dirname "$0")/lib.sh"
 
-err_has() { grep -q -- "$1" "$CLUSTER_DIR/last.err" || {
-	cat "$CLUSTER_DIR/last.err" >&2
-	fail "stderr lacks '$1'"
-}; }
-out_has() { grep -q -- "$1" "$CLUSTER_DIR/last.out" || {
-	cat "$CLUSTER_DIR/last.out" >&2
-	fail "stdout lacks '$1'"
-}; }
 json_is() { # json_is WHAT NAME JQ WANT
 	local got
 	got=$(ward_ctl n1 --json "$1" show "$2" | jq -c "$3")

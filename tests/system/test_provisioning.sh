@@ -9,14 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 
 count_of() { ward_ctl "$1" --json "$2" list | jq ".$3 | length"; }
-err_has() { grep -q -- "$1" "$CLUSTER_DIR/last.err" || {
-	cat "$CLUSTER_DIR/last.err" >&2
-	fail "stderr lacks '$1'"
-}; }
-out_has() { grep -q -- "$1" "$CLUSTER_DIR/last.out" || {
-	cat "$CLUSTER_DIR/last.out" >&2
-	fail "stdout lacks '$1'"
-}; }
 voters_are() {
 	[ "$(ward_ctl "$1" --json cluster status |
 		jq '[.members[] | select(.role == "voter")] | length')" = "$2" ]

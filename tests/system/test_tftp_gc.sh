@@ -8,8 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$WARD_SRC/tests/system/tftp.sh"
 
-FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
-[ -e "$FAKETIME_LIB" ] || fail "libfaketime is missing (deploy/deps installs faketime)"
 D=$CLUSTER_DIR
 # api METHOD PATH [BODY-FILE]: the admin API; the status printed, the
 # answer in $D/api.out.
@@ -35,13 +33,7 @@ commit() {
 }
 
 node_conf n1 "audit_prune_s = 1" "[capf]" "listen = 127.0.0.1:$(free_port)"
-cat >"$D/wardd-past" <<EOF
-#!/bin/sh
-ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0 \
-LD_PRELOAD=$FAKETIME_LIB FAKETIME=-2d FAKETIME_DONT_FAKE_MONOTONIC=1 \
-	exec "$WARDD" "\$@"
-EOF
-chmod +x "$D/wardd-past"
+wardd_past 2
 head -c 200000 /dev/urandom >"$D/kept.bin"      # 4 chunks, committed
 head -c 150000 /dev/urandom >"$D/abandoned.bin" # 3 chunks, never committed
 head -c 140000 /dev/urandom >"$D/today.bin"     # 3 chunks, under way today

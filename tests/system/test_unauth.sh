@@ -13,9 +13,6 @@
 #   (records written by the same node running three days in the past).
 . "$(dirname "$0")/lib.sh"
 
-FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
-[ -e "$FAKETIME_LIB" ] || fail "libfaketime is missing (deploy/deps installs faketime)"
-
 node_conf n1 "max_connections = 6" "login_burst = 5" "login_per_min = 6" \
 	"fail_summary_s = 4" "audit_prune_s = 1"
 url=$(ward_url n1)
@@ -33,15 +30,8 @@ status_time() {
 applied() { ward_ctl n1 --json status | jq .node.applied_index; }
 audit_count() { ward_ctl n1 --json audit --limit 1000 | jq '.audit | length'; }
 
-# wardd three days in the past, for records old enough to prune (an
-# AddressSanitizer build must let libfaketime come first).
-cat >"$CLUSTER_DIR/wardd-past" <<EOF
-#!/bin/sh
-ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0 \
-LD_PRELOAD=$FAKETIME_LIB FAKETIME=-3d FAKETIME_DONT_FAKE_MONOTONIC=1 \
-	exec "$WARDD" "\$@"
-EOF
-chmod +x "$CLUSTER_DIR/wardd-past"
+# wardd three days in the past, for records old enough to prune.
+wardd_past 3
 
 step "init makes its keys off the event loop: status answers meanwhile"
 WARDD=$CLUSTER_DIR/wardd-past ward_start n1
