@@ -145,20 +145,17 @@ step "TLS, a secure cluster: two encrypted phones talk at level Encrypted, keys 
 PKI=$CLUSTER_DIR/pki
 python3 "$SCEN/mkpki.py" "$PKI" SEP0000000000A1 SEP0000000000B2 \
 	SEP0000000000C3 SEP0000000000D4 >/dev/null
-fp() { grep "^$1 " "$PKI/fp.txt" | cut -d' ' -f2; }
 cat >"$CLUSTER_DIR/tls.txt" <<DIR
 realm ward.test
-secure 1
-microot $(fp mic-ca.pem)
-lscca $(fp cluster-ca.pem)
+$(sipd_secure)
 user alice pw-alice
 user bob pw-bob
 user carol pw-carol
 user dave pw-dave
-device SEP0000000000A1 user=alice line=2001 mode=encrypted transports=tls lsc=$(fp SEP0000000000A1-lsc.pem)
-device SEP0000000000B2 user=bob line=2002 mode=encrypted transports=tls lsc=$(fp SEP0000000000B2-lsc.pem)
+device SEP0000000000A1 user=alice line=2001 mode=encrypted transports=tls lsc=$(sipd_fp SEP0000000000A1-lsc.pem)
+device SEP0000000000B2 user=bob line=2002 mode=encrypted transports=tls lsc=$(sipd_fp SEP0000000000B2-lsc.pem)
 device SEP0000000000C3 user=carol line=2003 mode=authenticated transports=tls
-device SEP0000000000D4 user=dave line=2004 mode=encrypted transports=tls lsc=$(fp SEP0000000000D4-lsc.pem) reject=1
+device SEP0000000000D4 user=dave line=2004 mode=encrypted transports=tls lsc=$(sipd_fp SEP0000000000D4-lsc.pem) reject=1
 DIR
 TLS=$(free_port)
 # Under ASan: sofia's TLS transport leaks its SSL contexts at exit (full

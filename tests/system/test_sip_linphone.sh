@@ -22,12 +22,9 @@ DEV=SEP0000000000DD
 command -v linphone-daemon >/dev/null || fail "linphone-cli is not installed"
 
 python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" --server-name localhost $MIC
-fp() { grep "^$1 " "$PKI/fp.txt" | cut -d' ' -f2; }
 cat >"$CLUSTER_DIR/dir.txt" <<EOF2
 realm ward.test
-secure 1
-microot $(fp mic-ca.pem)
-lscca $(fp cluster-ca.pem)
+$(sipd_secure)
 user alice pw-alice
 device $MIC user=alice mode=authenticated transports=tls
 device $DEV user=alice

@@ -14,15 +14,12 @@ LSC=SEP0000000000CC
 command -v baresip >/dev/null || fail "baresip is not installed"
 
 python3 "$SCEN/mkpki.py" "$PKI" $MIC $LSC
-fp() { grep "^$1 " "$PKI/fp.txt" | cut -d' ' -f2; }
 cat >"$CLUSTER_DIR/dir.txt" <<EOF2
 realm ward.test
-secure 1
-microot $(fp mic-ca.pem)
-lscca $(fp cluster-ca.pem)
+$(sipd_secure)
 user alice pw-alice
 device $MIC user=alice mode=authenticated transports=tls
-device $LSC user=alice mode=encrypted transports=tls lsc=$(fp $LSC-lsc.pem)
+device $LSC user=alice mode=encrypted transports=tls lsc=$(sipd_fp $LSC-lsc.pem)
 device SEP0000000000DD user=alice
 EOF2
 

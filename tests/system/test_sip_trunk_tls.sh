@@ -18,15 +18,12 @@ SCEN=$WARD_SRC/tests/system/sip
 PKI=$CLUSTER_DIR/pki
 
 python3 "$SCEN/mkpki.py" "$PKI" --trunk
-fp() { grep "^$1 " "$PKI/fp.txt" | cut -d' ' -f2; }
 cat >"$CLUSTER_DIR/dir.txt" <<EOF2
 realm ward.test
-secure 1
-microot $(fp mic-ca.pem)
-lscca $(fp cluster-ca.pem)
+$(sipd_secure)
 trunk dn addr=127.0.0.1 mode=authenticated transports=tls,tcp subject=CN=trunk.example.com,O=Example,C=US
 trunk names addr=127.0.0.2 mode=encrypted transports=tls subject=other.example.com,sip.example.com
-trunkroot $(fp trunk-self.pem)
+trunkroot $(sipd_fp trunk-self.pem)
 trunk self addr=127.0.0.3 mode=authenticated transports=tls subject=CN=self.example.com,O=Self,C=US
 device self.example.com user=alice mode=authenticated transports=tls
 user alice pw-alice
@@ -79,7 +76,7 @@ P2=$(free_port)
 P3=$(free_port)
 cat >"$CLUSTER_DIR/dir2.txt" <<EOF2
 realm ward.test
-lscca $(fp cluster-ca.pem)
+lscca $(sipd_fp cluster-ca.pem)
 trunk good addr=127.0.0.6 peerport=$P1 out=tls transports=tls subject=CN=trunk.example.com,O=Example,C=US
 trunk other addr=127.0.0.7 peerport=$P2 out=tls transports=tls subject=CN=trunk.example.com,O=Example,C=US
 trunk rogue addr=127.0.0.8 peerport=$P3 out=tls transports=tls subject=CN=trunk.example.com,O=Example,C=US

@@ -44,6 +44,16 @@ sipd_stop_clean() {
 	fi
 }
 
+# sipd_fp FILE: the fingerprint mkpki.py noted for its FILE ($PKI/fp.txt).
+sipd_fp() { grep "^$1 " "$PKI/fp.txt" | cut -d' ' -f2; }
+# sipd_secure: the lines of a directory that make its cluster a secure one
+# trusting mkpki.py's test MIC CA and cluster CA (LSCs).
+sipd_secure() {
+	echo "secure 1"
+	echo "microot $(sipd_fp mic-ca.pem)"
+	echo "lscca $(sipd_fp cluster-ca.pem)"
+}
+
 # sipd_phones_dir: $CLUSTER_DIR/dir.txt with four phones — alice 1001, bob
 # 1002, carol 1003 and dave 1004, whose profile is "encrypted or reject";
 # passwords pw-NAME — and the numbers 900X blocked.
