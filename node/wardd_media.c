@@ -30,6 +30,7 @@
 
 enum media_op {
 	MEDIA_APPLY,
+	MEDIA_START,
 	MEDIA_CLOSE_FREE,
 	MEDIA_SYNC, /* nothing: the requests before it are done */
 	MEDIA_STOP,
@@ -67,6 +68,13 @@ struct sip_media_call {
 	struct sip_media_conf *conf;
 	unsigned conf_sides;
 	struct sip_media_call *conf_next;
+	/* Signaling thread's: relay sessions were opened (or are being). */
+	int opened;
+	/* Its MEDIA_START: the sessions of its first answer, prepared on the
+	 * signaling thread; the media thread starts them and moves them to
+	 * SESS, nobody waits. */
+	struct relay_session *ready[SDP_MAX_MEDIA];
+	struct media_req start_rq;
 	/* Its MEDIA_CLOSE_FREE: the media thread closes and frees the call,
 	 * nobody waits. */
 	struct media_req close_rq;
@@ -98,10 +106,12 @@ struct wardd_media {
 	struct event_base *base; /* owned; the media thread's */
 	struct relay *relay;	 /* owned; the media thread's */
 	struct event *ev_wake;	 /* owned */
+	struct event *ev_sweep;	 /* owned */
 	int wake_fd;		 /* owned: eventfd */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct media_req *head, *tail; /* under MU */
+	int woken; /* under MU: WAKE_FD written since the queue was taken */
 	struct sip_media_call *open;   /* under MU: calls not closed yet */
 };
 
@@ -119,15 +129,56 @@ static unsigned local_port(const struct sockaddr_storage *a)
 			 : ((const struct sockaddr_in *)a)->sin_port);
 }
 
+/* After an answer, stream I's relay session of CALL, ready to start, to
+ * *OUT (NULL when the stream is not relayed): the sockets that proved the
+ * ports free, when the pool still holds them (a first session), taken
+ * over, no new bind. 0 or the SIP status. */
+static int prepare_stream(struct wardd_media *m, struct sip_media_call *call,
+			  size_t i, struct relay_session **out)
+{
+	struct relay_leg_config legs[2];
+	char err[256];
+	int rc;
+
+	*out = NULL;
+	if (!sdpmap_relay_legs(call->map, i, legs))
+		return 0;
+	for (int sd = 0; sd < 2; sd++)
+		legs[sd].bound =
+		    portpool_claim(m->pool, local_port(&legs[sd].local),
+				   legs[sd].fd) == 0;
+	rc = relay_session_prepare(m->relay, sdpmap_stream_keys(call->map, i),
+				   legs, m->allow_bridge, out, err, sizeof err);
+	if (rc == KEYMGR_OK)
+		return 0;
+	log_warn(TAGM, "stream %zu not relayed: %s", i + 1, err);
+	return rc == KEYMGR_EREJECT ? 488 : 500;
+}
+
+/* On the media thread: S (prepared for stream I of CALL) on the loop as
+ * CALL's; 0, or 500 (S freed, the stream silent). */
+static int start_stream(struct sip_media_call *call, size_t i,
+			struct relay_session *s)
+{
+	if (relay_session_start(s) == KEYMGR_OK) {
+		call->sess[i] = s;
+		return 0;
+	}
+	log_warn(TAGM, "call %s: stream %zu not relayed: %s", call->call_id,
+		 i + 1, keymgr_strerror(KEYMGR_ENOMEM));
+	relay_session_free(s);
+	return 500;
+}
+
 static void apply(struct wardd_media *m, struct media_req *rq)
 {
 	struct sip_media_call *call = rq->call;
 	size_t n = sdpmap_streams(call->map);
-	char err[256];
 
 	rq->rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct relay_leg_config legs[2];
+		struct relay_session *s;
 		int rc;
 
 		if (!sdpmap_stream_changed(call->map, i)) {
@@ -146,22 +197,11 @@ static void apply(struct wardd_media *m, struct media_req *rq)
 		/* The old session holds the ports: close it first. */
 		relay_session_free(call->sess[i]);
 		call->sess[i] = NULL;
-		if (!sdpmap_relay_legs(call->map, i, legs))
-			continue;
-		/* The sockets that proved the ports free, when still held
-		 * (a first session): no new bind. */
-		for (int sd = 0; sd < 2; sd++)
-			legs[sd].bound =
-			    portpool_claim(m->pool, local_port(&legs[sd].local),
-					   legs[sd].fd) == 0;
-		rc = relay_session_new(
-		    m->relay, sdpmap_stream_keys(call->map, i), legs,
-		    m->allow_bridge, &call->sess[i], err, sizeof err);
-		if (rc != KEYMGR_OK) {
-			log_warn(TAGM, "stream %zu not relayed: %s", i + 1,
-				 err);
-			rq->rc = rc == KEYMGR_EREJECT ? 488 : 500;
-		}
+		rc = prepare_stream(m, call, i, &s);
+		if (rc == 0 && s)
+			rc = start_stream(call, i, s);
+		if (rc != 0)
+			rq->rc = rc;
 	}
 }
 
@@ -191,6 +231,17 @@ static void music(struct wardd_media *m, struct sip_media_call *call)
 	}
 }
 
+/* The sessions of CALL's first answer (MEDIA_START) on the loop; one
+ * that cannot start (out of memory) leaves its stream silent. */
+static void start(struct sip_media_call *call)
+{
+	for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
+		if (call->ready[i])
+			(void)start_stream(call, i, call->ready[i]);
+		call->ready[i] = NULL;
+	}
+}
+
 static void close_sessions(struct sip_media_call *call)
 {
 	for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
@@ -199,18 +250,15 @@ static void close_sessions(struct sip_media_call *call)
 	}
 }
 
-static void on_wake(evutil_socket_t fd, short what, void *arg)
+/* Runs the queued requests in their order. */
+static void drain(struct wardd_media *m)
 {
-	struct wardd_media *m = arg;
 	struct media_req *rq, *next;
-	uint64_t v;
 
-	(void)what;
-	if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
-		log_warn(TAGM, "wake-up read: %s", strerror(errno));
 	pthread_mutex_lock(&m->mu);
 	rq = m->head;
 	m->head = m->tail = NULL;
+	m->woken = 0;
 	pthread_mutex_unlock(&m->mu);
 	for (; rq; rq = next) {
 		next = rq->next;
@@ -221,6 +269,10 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 			if (rq->call->conf)
 				conf_rejoin(rq->call);
 			break;
+		case MEDIA_START:
+			/* RQ lives in the call, which may go next. */
+			start(rq->call);
+			continue;
 		case MEDIA_CONF_NEW:
 		case MEDIA_CONF_JOIN:
 		case MEDIA_CONF_LEAVE:
@@ -243,6 +295,33 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		pthread_cond_broadcast(&m->cv);
 		pthread_mutex_unlock(&m->mu);
 	}
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t v;
+
+	(void)what;
+	if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+		log_warn(TAGM, "wake-up read: %s", strerror(errno));
+	drain(arg);
+}
+
+/* Every SWEEP_MS: the requests queued without a wake-up (closes) that no
+ * other request took along. */
+#define SWEEP_MS 100
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct wardd_media *m = arg;
+	int queued;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&m->mu);
+	queued = m->head != NULL;
+	pthread_mutex_unlock(&m->mu);
+	if (queued)
+		drain(m);
 }
 
 /* A participant whose session was replaced (re-keyed) joins again. */
@@ -297,8 +376,11 @@ static void *media_main(void *arg)
 	return NULL;
 }
 
-/* Queues RQ for the media thread and wakes it. */
-static void enqueue(struct wardd_media *m, struct media_req *rq)
+/* Queues RQ for the media thread. WAKE: wakes it, unless a wake-up is on
+ * its way already (the thread has not taken the queue since); 0: the
+ * request goes with the next wake-up or sweep (within SWEEP_MS), which
+ * spares a close the thread's wake-up of its own. */
+static void enqueue_as(struct wardd_media *m, struct media_req *rq, int wake)
 {
 	uint64_t one = 1;
 
@@ -310,10 +392,18 @@ static void enqueue(struct wardd_media *m, struct media_req *rq)
 	else
 		m->head = rq;
 	m->tail = rq;
+	wake = wake && !m->woken;
+	if (wake)
+		m->woken = 1;
 	pthread_mutex_unlock(&m->mu);
 	/* An eventfd counter cannot overflow here: the thread reads it. */
-	if (write(m->wake_fd, &one, sizeof one) != sizeof one)
+	if (wake && write(m->wake_fd, &one, sizeof one) != sizeof one)
 		log_warn(TAGM, "wake-up write: %s", strerror(errno));
+}
+
+static void enqueue(struct wardd_media *m, struct media_req *rq)
+{
+	enqueue_as(m, rq, 1);
 }
 
 /* Runs RQ on the media thread and waits for it. */
@@ -423,13 +513,51 @@ static int media_offer(void *ctx, const char *call_id,
 	return 0;
 }
 
+/* The common first answer (no session yet, no music): its sessions
+ * prepared on this thread, so that errors come at once, and started on
+ * the media thread without waiting for it; the requests after it for the
+ * call are queued after it. 1 (*RC: 0 or the SIP status) when done so, 0
+ * when the answer needs apply(). */
+static int open_first(struct wardd_media *m, struct sip_media_call *call,
+		      int *rc)
+{
+	size_t n = sdpmap_streams(call->map);
+
+	if (call->opened)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		for (int sd = 0; sd < 2; sd++) {
+			unsigned pt;
+
+			if (sdpmap_stream_music(call->map, i, sd, &pt))
+				return 0;
+		}
+	*rc = 0;
+	for (size_t i = 0; i < n && *rc == 0; i++)
+		*rc = prepare_stream(m, call, i, &call->ready[i]);
+	if (*rc != 0) {
+		for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
+			relay_session_free(call->ready[i]);
+			call->ready[i] = NULL;
+		}
+		return 1;
+	}
+	call->opened = 1;
+	call->start_rq = (struct media_req){.op = MEDIA_START, .call = call};
+	enqueue(m, &call->start_rq);
+	return 1;
+}
+
 /* After an answer: the relay sessions to match; on failure OUT is wiped. */
 static int apply_answer(struct wardd_media *m, struct sip_media_call *call,
 			char *out, size_t cap, size_t *out_len)
 {
 	struct media_req rq = {.op = MEDIA_APPLY, .call = call};
 
-	submit(m, &rq);
+	if (!open_first(m, call, &rq.rc)) {
+		submit(m, &rq);
+		call->opened = 1;
+	}
 	if (rq.rc != 0) {
 		OPENSSL_cleanse(out, cap);
 		*out_len = 0;
@@ -520,10 +648,11 @@ static void media_close(void *ctx, struct sip_media_call *call)
 	/* Not waited for: the media thread closes the sockets (they hold
 	 * the ports the call gives back), then wipes the keys and frees the
 	 * call; this thread never touches it again. Queued in order, so a
-	 * stop closes it first. */
+	 * stop closes it first; no wake-up of its own: under load the next
+	 * call's takes it along, else the sweep within SWEEP_MS. */
 	call->close_rq = (struct media_req){.op = MEDIA_CLOSE_FREE,
 					    .call = call};
-	enqueue(m, &call->close_rq);
+	enqueue_as(m, &call->close_rq, 0);
 }
 
 /* ---- conferences (signaling thread) ---- */
@@ -892,7 +1021,10 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 	}
 	m->ev_wake =
 	    event_new(m->base, m->wake_fd, EV_READ | EV_PERSIST, on_wake, m);
-	if (!m->ev_wake || event_add(m->ev_wake, NULL) != 0) {
+	m->ev_sweep = event_new(m->base, -1, EV_PERSIST, on_sweep, m);
+	if (!m->ev_wake || event_add(m->ev_wake, NULL) != 0 || !m->ev_sweep ||
+	    event_add(m->ev_sweep,
+		      &(struct timeval){0, SWEEP_MS * 1000}) != 0) {
 		errmsg_set(errmsg, errcap, "media: event");
 		goto err_after_relay;
 	}
@@ -912,6 +1044,8 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 err_after_relay:
 	if (m->ev_wake)
 		event_free(m->ev_wake);
+	if (m->ev_sweep)
+		event_free(m->ev_sweep);
 	relay_free(m->relay);
 err_after_base:
 	if (m->wake_fd >= 0)
@@ -950,6 +1084,7 @@ void wardd_media_free(struct wardd_media *m)
 		release(m, m->open);
 	}
 	event_free(m->ev_wake);
+	event_free(m->ev_sweep);
 	relay_free(m->relay); /* any session left: sockets closed, wiped */
 	close(m->wake_fd);
 	event_base_free(m->base);

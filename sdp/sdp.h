@@ -126,7 +126,9 @@ int sdp_write(const struct sdp_session *s, char *buf, size_t cap,
  * session's; NULL when neither (never after a successful sdp_parse). */
 const struct sdp_conn *sdp_media_conn(const struct sdp_session *s, size_t i);
 
-/* Clears S, including the crypto lines, with OPENSSL_cleanse. */
+/* Clears the crypto lines of S (the m-lines in use and the next one)
+ * with OPENSSL_cleanse and empties it (no m-line). The rest, which holds
+ * no secret, stays. */
 void sdp_session_wipe(struct sdp_session *s);
 
 #endif

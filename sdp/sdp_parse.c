@@ -34,8 +34,17 @@ const char *sdp_dir_name(enum sdp_dir dir)
 
 void sdp_session_wipe(struct sdp_session *s)
 {
-	if (s)
-		OPENSSL_cleanse(s, sizeof *s);
+	size_t n;
+
+	if (!s)
+		return;
+	/* The crypto lines are the only secrets: those of the m-lines in
+	 * use and of the next (one being filled), not all 39 KB twice per
+	 * rewrite. */
+	n = s->nmedia < SDP_MAX_MEDIA ? s->nmedia + 1 : SDP_MAX_MEDIA;
+	for (size_t i = 0; i < n; i++)
+		OPENSSL_cleanse(s->media[i].crypto, sizeof s->media[i].crypto);
+	s->nmedia = 0;
 }
 
 const struct sdp_conn *sdp_media_conn(const struct sdp_session *s, size_t i)

@@ -286,14 +286,20 @@ static int leg_keys(struct relay_leg *leg, const struct keymgr_call *call)
 				 out->salt, out->salt_len, 0);
 }
 
-static int sock_arm(struct relay *r, struct relay_sock *sk,
-		    struct relay_leg *leg, int is_rtcp,
-		    const struct sockaddr_storage *peer)
+static void sock_aim(struct relay_sock *sk, struct relay_leg *leg,
+		     int is_rtcp, const struct sockaddr_storage *peer)
 {
 	sk->leg = leg;
 	sk->is_rtcp = is_rtcp;
 	sk->peer = *peer;
 	sk->peer_len = addr_len(peer);
+}
+
+/* On the relay's thread: SK's reads on R's loop. */
+static int sock_arm(struct relay *r, struct relay_sock *sk)
+{
+	if (sk->fd < 0)
+		return 0;
 	sk->ev =
 	    event_new(r->base, sk->fd, EV_READ | EV_PERSIST, relay_on_read, sk);
 	if (!sk->ev || event_add(sk->ev, NULL) != 0)
@@ -301,8 +307,7 @@ static int sock_arm(struct relay *r, struct relay_sock *sk,
 	return 0;
 }
 
-static int leg_open(struct relay *r, struct relay_leg *leg,
-		    const struct relay_leg_config *cfg,
+static int leg_open(struct relay_leg *leg, const struct relay_leg_config *cfg,
 		    const struct keymgr_call *call, char *errmsg, size_t errcap)
 {
 	struct sockaddr_storage rtcp_peer = cfg->remote;
@@ -330,19 +335,15 @@ static int leg_open(struct relay *r, struct relay_leg *leg,
 	}
 	if (!leg->rtcp_mux)
 		addr_set_port(&rtcp_peer, addr_port(&cfg->remote) + 1);
-	if (sock_arm(r, &leg->rtp, leg, 0, &cfg->remote) != 0 ||
-	    (leg->rtcp.fd >= 0 &&
-	     sock_arm(r, &leg->rtcp, leg, 1, &rtcp_peer) != 0)) {
-		errmsg_set(errmsg, errcap, "relay: leg %c: event",
-			   'A' + leg->side);
-		return KEYMGR_ENOMEM;
-	}
+	sock_aim(&leg->rtp, leg, 0, &cfg->remote);
+	sock_aim(&leg->rtcp, leg, 1, &rtcp_peer);
 	return KEYMGR_OK;
 }
 
-int relay_session_new(struct relay *r, const struct keymgr_call *call,
-		      const struct relay_leg_config legs[2], int allow_bridge,
-		      struct relay_session **out, char *errmsg, size_t errcap)
+int relay_session_prepare(struct relay *r, const struct keymgr_call *call,
+			  const struct relay_leg_config legs[2],
+			  int allow_bridge, struct relay_session **out,
+			  char *errmsg, size_t errcap)
 {
 	struct relay_session *s;
 	int rc;
@@ -371,20 +372,46 @@ int relay_session_new(struct relay *r, const struct keymgr_call *call,
 		goto err_after_alloc;
 	}
 	for (int i = 0; i < 2; i++) {
-		rc = leg_open(r, &s->leg[i], &legs[i], call, errmsg, errcap);
+		rc = leg_open(&s->leg[i], &legs[i], call, errmsg, errcap);
 		if (rc != KEYMGR_OK)
 			goto err_after_alloc;
 	}
+	*out = s;
+	return KEYMGR_OK;
+err_after_alloc:
+	relay_session_free(s);
+	return rc;
+}
+
+int relay_session_start(struct relay_session *s)
+{
+	struct relay *r = s->r;
+
+	for (int i = 0; i < 2; i++)
+		if (sock_arm(r, &s->leg[i].rtp) != 0 ||
+		    sock_arm(r, &s->leg[i].rtcp) != 0)
+			return KEYMGR_ENOMEM;
 	s->next = r->sessions;
 	if (r->sessions)
 		r->sessions->prev = s;
 	r->sessions = s;
-	*out = s;
+	s->running = 1;
 	return KEYMGR_OK;
-err_after_alloc:
-	leg_close(&s->leg[0]);
-	leg_close(&s->leg[1]);
-	free(s);
+}
+
+int relay_session_new(struct relay *r, const struct keymgr_call *call,
+		      const struct relay_leg_config legs[2], int allow_bridge,
+		      struct relay_session **out, char *errmsg, size_t errcap)
+{
+	int rc = relay_session_prepare(r, call, legs, allow_bridge, out,
+				       errmsg, errcap);
+
+	if (rc == KEYMGR_OK && relay_session_start(*out) != KEYMGR_OK) {
+		relay_session_free(*out);
+		*out = NULL;
+		errmsg_set(errmsg, errcap, "relay: event");
+		rc = KEYMGR_ENOMEM;
+	}
 	return rc;
 }
 
@@ -392,12 +419,14 @@ void relay_session_free(struct relay_session *s)
 {
 	if (!s)
 		return;
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		s->r->sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	if (s->running) {
+		if (s->prev)
+			s->prev->next = s->next;
+		else
+			s->r->sessions = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
+	}
 	leg_close(&s->leg[0]);
 	leg_close(&s->leg[1]);
 	free(s);

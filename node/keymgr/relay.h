@@ -81,6 +81,18 @@ void relay_free(struct relay *r);
 int relay_session_new(struct relay *r, const struct keymgr_call *call,
 		      const struct relay_leg_config legs[2], int allow_bridge,
 		      struct relay_session **out, char *errmsg, size_t errcap);
+/* relay_session_new in two steps, so that a thread that is not the
+ * relay's can do the work and learn the errors at once:
+ * relay_session_prepare does everything but the loop (keys, sockets, the
+ * same errors), on any thread, touching nothing of R's; the session
+ * relays nothing until relay_session_start puts it on R's loop, on R's
+ * thread (0, or KEYMGR_ENOMEM: free it). A prepared session may be freed
+ * on any thread until it is started. */
+int relay_session_prepare(struct relay *r, const struct keymgr_call *call,
+			  const struct relay_leg_config legs[2],
+			  int allow_bridge, struct relay_session **out,
+			  char *errmsg, size_t errcap);
+int relay_session_start(struct relay_session *s);
 /* Closes the sockets and wipes the SRTP contexts. Accepts NULL. */
 void relay_session_free(struct relay_session *s);
 

@@ -41,6 +41,7 @@ struct relay_leg {
 struct relay_session {
 	struct relay *r;
 	struct relay_leg leg[2];
+	int running; /* on the loop and in R's list (relay_session_start) */
 	struct relay_session *prev, *next;
 };
 

@@ -358,8 +358,23 @@ static char *answer_for_a(struct call *c, const sip_payload_t *pl, int *status)
 	return sdp;
 }
 
+int call_link(struct call *c)
+{
+	struct sip_calls *cs = c->cs;
+
+	if (call_devs_enter(&cs->devs, c->a.dev.name, c->b.dev.name) != 0)
+		return -1;
+	c->next = cs->head;
+	if (cs->head)
+		cs->head->prev = c;
+	cs->head = c;
+	cs->n++;
+	return 0;
+}
+
 static void call_unlink(struct call *c)
 {
+	call_devs_leave(&c->cs->devs, c->a.dev.name, c->b.dev.name);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -901,11 +916,14 @@ int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 	case sip_method_bye:
 		if (c->xfer && call_xfer_bye(c, from, irq))
 			return 0;
-		log_info(TAG, "call %s: BYE from %s", c->call_id,
-			 from == &c->a ? "the caller" : "the callee");
 		if (from == &c->a && c->orq_b) {
 			/* Before B answered: B gets a CANCEL, A's INVITE a
-			 * 487; the call ends with B's final answer. */
+			 * 487; the call ends with B's final answer. (Any
+			 * other BYE ends the call now: its "ended" line
+			 * says who hung up.) */
+			log_info(TAG,
+				 "call %s: BYE from the caller before an answer",
+				 c->call_id);
 			set_ending(c);
 			if (c->irq_a && nta_incoming_status(c->irq_a) < 200)
 				nta_incoming_treply(c->irq_a,
@@ -942,12 +960,17 @@ int sip_calls_new(const struct sip_call_config *cfg,
 		return -1;
 	cs->cfg = *cfg;
 	cs->env = *env;
-	if (sip_uac_auth_new(64, &cs->auth) != 0) {
-		free(cs);
-		return -1;
-	}
+	if (call_devs_init(&cs->devs, cfg->max_calls) != 0)
+		goto err_after_alloc;
+	if (sip_uac_auth_new(64, &cs->auth) != 0)
+		goto err_after_devs;
 	*out = cs;
 	return 0;
+err_after_devs:
+	call_devs_close(&cs->devs);
+err_after_alloc:
+	free(cs);
+	return -1;
 }
 
 void sip_calls_free(struct sip_calls *cs)
@@ -964,7 +987,13 @@ void sip_calls_free(struct sip_calls *cs)
 		}
 		call_free(c, "signaling stopped");
 	}
+	/* No call left: a name still counted is a change of a call's
+	 * devices the table missed (the system tests look for this). */
+	if (cs->devs.names)
+		log_error(TAG, "%zu devices still counted after the last call",
+			  cs->devs.names);
 	sip_uac_auth_free(cs->auth);
+	call_devs_close(&cs->devs);
 	free(cs);
 }
 
@@ -973,13 +1002,41 @@ size_t sip_calls_count(const struct sip_calls *cs)
 	return cs ? cs->n : 0;
 }
 
-static unsigned device_calls(const struct sip_calls *cs, const char *dev)
+void side_replace(struct call *c, struct side *s, const struct side *with)
+{
+	call_devs_sub(&c->cs->devs, c->a.dev.name, c->b.dev.name);
+	*s = *with;
+	call_devs_add(&c->cs->devs, c->a.dev.name, c->b.dev.name);
+}
+
+/* The calls DEV takes part in, by walking them: what cs->devs counts. */
+static unsigned walk_calls(const struct sip_calls *cs, const struct call *end,
+			   const char *dev)
 {
 	unsigned n = 0;
-	for (const struct call *c = cs->head; c; c = c->next)
+	for (const struct call *c = cs->head; c != end; c = c->next)
 		n += strcmp(c->a.dev.name, dev) == 0 ||
 		     strcmp(c->b.dev.name, dev) == 0;
 	return n;
+}
+
+int call_devs_check(const struct sip_calls *cs)
+{
+	size_t names = 0;
+
+	for (const struct call *c = cs->head; c; c = c->next) {
+		for (int i = 0; i < 2; i++) {
+			const char *dev = i ? c->b.dev.name : c->a.dev.name;
+
+			if (i && strcmp(dev, c->a.dev.name) == 0)
+				continue;
+			if (call_devs_calls(&cs->devs, dev) !=
+			    walk_calls(cs, NULL, dev))
+				return -1;
+			names += walk_calls(cs, c, dev) == 0; /* first seen */
+		}
+	}
+	return names == cs->devs.names ? 0 : -1;
 }
 
 /* The callee: the dial plan's devices (or, without one, the device that
@@ -1254,7 +1311,7 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	/* A trunk carries many calls: only phones have the per-device
 	 * bound (a replaced dialog's member holds the device's count). */
 	if (st == 0 && !callee.is_trunk && !sip->sip_replaces &&
-	    device_calls(cs, callee.name) >= cs->cfg.max_per_device)
+	    call_devs_calls(&cs->devs, callee.name) >= cs->cfg.max_per_device)
 		st = 486;
 	if (st != 0) {
 		log_info(TAG, "INVITE from %s to %s refused: %d", caller,
@@ -1269,7 +1326,7 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 		return;
 	}
 	if (!c->a.dev.is_trunk &&
-	    device_calls(cs, caller) >= cs->cfg.max_per_device) {
+	    call_devs_calls(&cs->devs, caller) >= cs->cfg.max_per_device) {
 		free(c);
 		refuse(cs, msg, 486, "Busy Here");
 		return;
@@ -1337,11 +1394,11 @@ static void invite(struct sip_calls *cs, msg_t *msg, sip_t *sip,
 	call_st_init(c, sip);
 	c->started_ms = wall_ms();
 	c->ring_until_ms = c->started_ms + (uint64_t)cs->cfg.ring_s * 1000;
-	c->next = cs->head;
-	if (cs->head)
-		cs->head->prev = c;
-	cs->head = c;
-	cs->n++;
+	if (call_link(c) != 0) {
+		free(c);
+		refuse(cs, msg, 500, "Server Internal Error");
+		return;
+	}
 
 	c->irq_a = nta_incoming_create(
 	    c->a.node.agent ? c->a.node.agent : cs->env.agent, NULL, msg, sip,

@@ -8,6 +8,7 @@
 #define WARD_SIP_CALL_INT_H
 
 #include "node/sip/call.h"
+#include "node/sip/call_devs.h"
 #include "node/sip/call_node.h"
 
 #define FLOW_MAX 128
@@ -103,6 +104,9 @@ struct sip_calls {
 	 * (call_node.h) or, NULL, the phones'. */
 	nta_agent_t *rx_agent;
 	struct call_conf *confs; /* owned list (call_conf.c) */
+	/* The calls each device takes part in (max_per_device): the names
+	 * of every call in the list, counted as they change. */
+	struct call_devs devs;
 };
 
 struct call_xfer;
@@ -135,7 +139,16 @@ int is_sdp(const sip_t *sip);
 char *sdp_for(struct call *c, const struct side *to, int kind,
 	      const sip_payload_t *pl, int *status);
 void sdp_drop(char *sdp);
+/* C (its devices set) heads cs's list and is counted against its
+ * devices: 0, or -1 (no memory; C not listed). call_free unlinks it. */
+int call_link(struct call *c);
 void call_free(struct call *c, const char *why);
+/* Side S of C (a call in the list) becomes a copy of WITH, the devices'
+ * counts following: every change of a listed call's side goes here. */
+void side_replace(struct call *c, struct side *s, const struct side *with);
+/* For tests: 0 when every device's count (cs->devs) is what a walk of
+ * the calls gives, -1 otherwise. */
+int call_devs_check(const struct sip_calls *cs);
 void send_req(struct call *c, struct side *s, sip_method_t method,
 	      const char *name, uint32_t cseq, const char *body,
 	      const char *info);

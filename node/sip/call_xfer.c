@@ -130,7 +130,7 @@ static void swap_in(struct call *c)
 	struct call_xfer *x = c->xfer;
 
 	x->old = *x->slot;
-	*x->slot = x->neu;
+	side_replace(c, x->slot, &x->neu);
 	memset(&x->neu, 0, sizeof x->neu);
 	if (x->old.leg)
 		nta_leg_bind(x->old.leg, on_old_leg, c);
@@ -142,7 +142,7 @@ static void swap_back(struct call *c)
 	struct call_xfer *x = c->xfer;
 
 	x->neu = *x->slot;
-	*x->slot = x->old;
+	side_replace(c, x->slot, &x->old);
 	memset(&x->old, 0, sizeof x->old);
 	if (x->slot->leg)
 		nta_leg_bind(x->slot->leg, on_leg, c);

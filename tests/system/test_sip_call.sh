@@ -4,7 +4,9 @@
 # 200, ACK, hold, BYE from either side; CANCEL while ringing; busy (486);
 # no answer (480 after ring_s); an unknown number (404), a
 # number the dial plan blocks (403), a callee not registered (480), "encrypted or reject" on a leg that cannot
-# be encrypted (488); every call ended and freed. Then phones over TLS with
+# be encrypted (488); every call ended and freed. The per-device bound
+# (max_calls_per_device 1): 486 for a callee or a caller in a call, none
+# once it ended. Then phones over TLS with
 # certificates in a secure cluster (callpair.py): keys and the security
 # level on each leg.
 . "$(dirname "$0")/lib.sh"
@@ -44,13 +46,17 @@ caller_csv() {
 }
 
 # stop_sipd NAME: ends it; under a sanitizer build (WARD_SANITIZE) a leak
-# or a bad access shows in its log.
+# or a bad access shows in its log, and a device still counted in calls
+# once every call ended (call_devs.h) in any build.
 stop_sipd() {
 	kill "$(cat "$CLUSTER_DIR/$1.pid")"
 	wait_until 5 "$1 to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$1.pid") 2>/dev/null"
 	rm -f "$CLUSTER_DIR/$1.pid"
 	if grep -q "Sanitizer" "$CLUSTER_DIR/$1.log"; then
 		fail "sanitizer report: $(grep -A12 Sanitizer "$CLUSTER_DIR/$1.log" | head -30)"
+	fi
+	if grep -q "still counted after the last call" "$CLUSTER_DIR/$1.log"; then
+		fail "max_calls_per_device's table missed a change of a call's devices"
 	fi
 }
 
@@ -131,6 +137,49 @@ if grep -q "m=audio\|a=rtpmap" "$CLUSTER_DIR/sipd.log"; then
 	fail "an SDP body reached the log"
 fi
 stop_sipd sipd
+
+step "max_calls_per_device 1: bob in a call is busy to carol (486 from ward), alice in one cannot call carol (486); once it ends, carol reaches bob"
+PORT=$(free_port)
+"$SIPD" --dir "$CLUSTER_DIR/dir.txt" --host 127.0.0.1 --port "$PORT" \
+	--digest MD5 --max-per-device 1 >"$CLUSTER_DIR/bound.out" \
+	2>"$CLUSTER_DIR/bound.log" &
+echo $! >"$CLUSTER_DIR/bound.pid"
+wait_until 5 "ward_sipd listening" sh -c "ss -Hlnt 'sport = :$PORT' | grep -q ."
+BOB=$(free_port)
+sipp_register reg-bob-bound "$BOB" "127.0.0.1:$PORT" SEP000000000002 bob \
+	pw-bob
+sipp_register reg-carol-bound "$(free_port)" "127.0.0.1:$PORT" \
+	SEP000000000003 carol pw-carol
+# bob hangs up after 3 s of talk.
+sed 's/<pause milliseconds="100"\/>/<pause milliseconds="3000"\/>/' \
+	"$SCEN/call_uas_bye.xml" >"$CLUSTER_DIR/bye-late.xml"
+sipp_bg bound-bob "$BOB" "$CLUSTER_DIR/bye-late.xml"
+sipp_bg bound-alice "$(free_port)" "$SCEN/call_uac_byed.xml" \
+	-inf "$(caller_csv SEP000000000001 alice pw-alice 1002)" \
+	-auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT"
+wait_until 5 "alice's call to bob to be answered" grep -q "answered" \
+	"$CLUSTER_DIR/bound.log"
+sipp_run bound-carol "$(free_port)" "$CLUSTER_DIR/fail-486.xml" \
+	-inf "$(caller_csv SEP000000000003 carol pw-carol 1002)" \
+	-auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "carol did not get 486 calling bob in his one call: $(sipp_errors bound-carol)"
+grep -q "INVITE from SEP000000000003 to 1002 refused: 486" \
+	"$CLUSTER_DIR/bound.log" || fail "the callee's bound was not logged"
+sipp_run bound-alice2 "$(free_port)" "$CLUSTER_DIR/fail-486.xml" \
+	-inf "$(caller_csv SEP000000000001 alice pw-alice 1003)" \
+	-auth_uri "$(auth_uri 1003)" "127.0.0.1:$PORT" ||
+	fail "alice in her one call did not get 486 calling carol: $(sipp_errors bound-alice2)"
+sipp_ok bound-bob 20
+sipp_ok bound-alice 20
+wait_until 5 "the call to end" grep -q ") ended: callee hung up" \
+	"$CLUSTER_DIR/bound.log"
+sipp_bg bound-bob2 "$BOB" "$SCEN/call_uas_bye.xml"
+sipp_run bound-carol2 "$(free_port)" "$SCEN/call_uac_byed.xml" \
+	-inf "$(caller_csv SEP000000000003 carol pw-carol 1002)" \
+	-auth_uri "$(auth_uri 1002)" "127.0.0.1:$PORT" ||
+	fail "carol did not reach bob after his call ended: $(sipp_errors bound-carol2)"
+sipp_ok bound-bob2 20
+stop_sipd bound
 
 step "TLS, a secure cluster: two encrypted phones talk at level Encrypted, keys both ways"
 PKI=$CLUSTER_DIR/pki

@@ -306,4 +306,14 @@ sipp_run n2-owner "$(free_port)" "$(scen n2-owner "$SCEN/conf_owner.xml" STAY=10
 	fail "carol's conference on n2: $(errors_of n2-owner)"
 grep -q "SEP000000000003 opens a conference" "$CLUSTER_DIR/n2.log" ||
 	fail "n2 did not open carol's conference"
+
+step "both nodes stop: no device still counted in calls (max_calls_per_device's table followed the transfers and barges)"
+ward_stop n1 &
+STOP1=$!
+ward_stop n2 &
+wait $STOP1 $!
+for n in n1 n2; do
+	! grep -q "still counted after the last call" "$CLUSTER_DIR/$n.log" ||
+		fail "$n: the per-device table missed a change of a call's devices"
+done
 step "done"

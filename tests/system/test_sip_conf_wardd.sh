@@ -197,4 +197,6 @@ wait_until 5 "the second barge's end" two_ended
 
 ward_stop n1
 ! grep -q "calls still open" "$CLUSTER_DIR/n1.log" || fail "calls left open"
+! grep -q "still counted after the last call" "$CLUSTER_DIR/n1.log" ||
+	fail "max_calls_per_device's table missed a change of a call's devices"
 step "ok"

@@ -94,13 +94,17 @@ callee_ok() {
 }
 
 # stop_sipd NAME: ends it; under a sanitizer build (WARD_SANITIZE) a leak
-# or a bad access shows in its log.
+# or a bad access shows in its log, and a device still counted in calls
+# once every call ended (call_devs.h) in any build.
 stop_sipd() {
 	kill "$(cat "$CLUSTER_DIR/$1.pid")"
 	wait_until 5 "$1 to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$1.pid") 2>/dev/null"
 	rm -f "$CLUSTER_DIR/$1.pid"
 	if grep -q "Sanitizer" "$CLUSTER_DIR/$1.log"; then
 		fail "sanitizer report: $(grep -A12 Sanitizer "$CLUSTER_DIR/$1.log" | head -30)"
+	fi
+	if grep -q "still counted after the last call" "$CLUSTER_DIR/$1.log"; then
+		fail "max_calls_per_device's table missed a change of a call's devices"
 	fi
 }
 

@@ -2,7 +2,7 @@
 if(TARGET ward_sip)
   foreach(t sip_digest sip_registrar sip_core sip_x509match sip_call_sdp
       sip_uac_auth sip_conn sip_call_trunk sip_call_node sip_presence_node
-      sip_call_level sip_overload)
+      sip_call_level sip_call_devs sip_overload)
     ward_unit_test(test_${t} SOURCES unit/test_${t}.c LIBS ward_sip)
   endforeach()
 endif()
