@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """udpflood: OPTIONS requests to a UDP SIP listener as fast as one thread
-sends them, until FILE exists or SECONDS pass — faster than one signaling
+sends them, until STOP_FILE exists or SECONDS pass (then 2 s more with the
+socket open, sending nothing) — faster than one signaling
 thread reads them, so the listener's socket buffer stays full (the system
 tests' way to put a node under overload, docs/sip.md "Overload").
 
@@ -35,6 +36,9 @@ def main():
                 s.sendto(msg, dest)
             except OSError:
                 pass
+    # The node answers what it still holds: the socket stays open meanwhile
+    # (a closed port would make each answer an ICMP error in its log).
+    time.sleep(2)
 
 
 if __name__ == "__main__":
