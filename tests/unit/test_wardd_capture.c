@@ -540,18 +540,21 @@ static const char *peer_of(json_t *entries, char leg, const char *key)
 	return "";
 }
 
-/* SIDE ('A' or 'B') of CALL offers its SDP again; the other side (OTHER)
- * answers with its own as before. */
-static void reoffer(struct cfx *c, struct sip_media_call *call, int side,
-		    struct side *x, struct side *other)
+/* SIDE ('A' or 'B') of CALL offers its SDP again, the call's legs now LA
+ * and LB (NULL: as they were); the other side (OTHER) answers with its
+ * own as before. */
+static void reoffer_on(struct cfx *c, struct sip_media_call *call, int side,
+		       const struct sip_media_leg *la,
+		       const struct sip_media_leg *lb, struct side *x,
+		       struct side *other)
 {
 	char in[4096], out[4096];
 	size_t len, out_len;
 	enum sip_level level;
 
 	len = side_sdp(x, in, sizeof in);
-	assert_int_equal(c->t.ops->reoffer(c->t.ctx, call, side, in, len, out,
-					   sizeof out, &out_len),
+	assert_int_equal(c->t.ops->reoffer(c->t.ctx, call, side, la, lb, in,
+					   len, out, sizeof out, &out_len),
 			 0);
 	side_learn(other, out, out_len);
 	len = side_sdp(other, in, sizeof in);
@@ -559,6 +562,49 @@ static void reoffer(struct cfx *c, struct sip_media_call *call, int side,
 					    sizeof out, &out_len, &level),
 			 0);
 	side_learn(x, out, out_len);
+}
+
+static void reoffer(struct cfx *c, struct sip_media_call *call, int side,
+		    struct side *x, struct side *other)
+{
+	reoffer_on(c, call, side, NULL, NULL, x, other);
+}
+
+/* B transfers A to C (a re-offer carrying C on B's side, C's keys):
+ * C's window logs the keys of the call from then on, B's logs no more;
+ * the entries name C as the leg's device. */
+static void test_a_transfer_logs_the_new_party_keys(void **state)
+{
+	struct cfx *c = *state;
+	struct sip_media_leg la = {.mode = SIP_SECMODE_ENCRYPTED,
+				   .transport = SIP_TP_TLS,
+				   .device = "SEPAAAAAAAAAAAA"};
+	struct sip_media_leg lc = {.mode = SIP_SECMODE_ENCRYPTED,
+				   .transport = SIP_TP_TLS,
+				   .device = "SEPCCCCCCCCCCCC"};
+	struct side a, b, cc;
+	struct sip_media_call *call;
+	json_t *doc, *e;
+
+	window(c, "SEPBBBBBBBBBBBB", now_ms() + 60000);
+	window(c, "SEPCCCCCCCCCCCC", now_ms() + 60000);
+	call = call_ab(c, &a, &b);
+	assert_int_equal(wardd_capture_entries(c->cap), 4);
+	side_init(&cc, 40020);
+	reoffer_on(c, call, 'B', &la, &lc, &cc, &a);
+	doc = keys_of(c, "SEPBBBBBBBBBBBB");
+	assert_int_equal(json_array_size(json_object_get(doc, "entries")), 4);
+	json_decref(doc);
+	doc = keys_of(c, "SEPCCCCCCCCCCCC");
+	e = json_object_get(doc, "entries");
+	assert_int_equal(json_array_size(e), 4);
+	assert_string_equal(entry_key(e, 'B', "phone", "B->A"),
+			    cc.own_inline);
+	assert_string_equal(entry_key(e, 'B', "ward", "A->B"),
+			    cc.ward_inline);
+	assert_string_equal(peer_of(e, 'B', cc.own_inline), "127.0.0.1:40020");
+	json_decref(doc);
+	c->t.ops->close(c->t.ctx, call);
 }
 
 static void test_a_moved_leg_takes_its_logged_keys_along(void **state)
@@ -719,6 +765,9 @@ int main(void)
 		cfx_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_a_moved_leg_takes_its_logged_keys_along, cfx_setup,
+		cfx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_a_transfer_logs_the_new_party_keys, cfx_setup,
 		cfx_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_a_final_answer_at_another_port_moves_the_callee_leg,
