@@ -46,11 +46,13 @@ struct mixer {
 	struct event *ev; /* owned: the 20 ms timer */
 	unsigned max, n;
 	unsigned rtcp_ticks; /* the mean report interval, in ticks */
+	uint64_t tick_at;    /* the last tick, 1/65536 s monotonic */
 	char cname[MIXER_RTCP_CNAME_LEN + 1];
 	struct mixer_part *part[]; /* owned; the first N used */
 };
 
 static void mixer_tick_cb(evutil_socket_t fd, short what, void *arg);
+static void part_rtcp(struct mixer_part *p, int bye);
 
 /* Ticks to a party's next report: the interval times a random factor in
  * 0.5..1.5 (RFC 3550 6.3.1), halved for the first (6.2). */
@@ -100,8 +102,11 @@ int mixer_new(struct relay *r, unsigned max, struct mixer **out)
 	return KEYMGR_OK;
 }
 
+/* PT leaves: a stream it heard ends with a BYE (RFC 3550 6.3.7). */
 static void part_free(struct mixer_part *pt)
 {
+	if (pt->st.sent > 0)
+		part_rtcp(pt, 1);
 	pt->leg->mix = NULL;
 	OPENSSL_cleanse(pt, sizeof *pt); /* decoded voice */
 	free(pt);
@@ -347,17 +352,19 @@ static void part_send(struct mixer_part *p, const int32_t *sum)
 	}
 }
 
-/* Ward's compound report to P, sent right after the tick's RTP packet:
- * the SR's RTP timestamp is that packet's, its NTP time now. Protected
- * with ward's key toward P on an SRTP leg (a plain one never leaves
- * there); on the leg's RTCP socket, or its RTP one under rtcp-mux, to
- * where the relay sends the leg's RTCP. */
-static void part_rtcp(struct mixer_part *p)
+/* Ward's compound report to P, sent right after the tick's RTP packet
+ * (the SR's RTP timestamp is then that packet's, its NTP time now), or
+ * with BYE when P leaves (the timestamp carried on from the last tick).
+ * Protected with ward's key toward P on an SRTP leg (a plain one never
+ * leaves there); on the leg's RTCP socket, or its RTP one under
+ * rtcp-mux, to where the relay sends the leg's RTCP. */
+static void part_rtcp(struct mixer_part *p, int bye)
 {
 	struct relay_leg *leg = p->leg;
 	struct relay_sock *sk = leg->rtcp.fd >= 0 ? &leg->rtcp : &leg->rtp;
 	uint8_t b[MIXER_RTCP_MAX + SRTP_MAX_TRAILER_LEN + 4];
 	struct mixer_rtcp_sender snd;
+	uint64_t now = mono_65536(), since = bye ? now - p->mx->tick_at : 0;
 	struct timespec t;
 	int len;
 
@@ -365,11 +372,12 @@ static void part_rtcp(struct mixer_part *p)
 	snd.ssrc = p->ssrc;
 	snd.ntp = ((uint64_t)t.tv_sec + NTP_UNIX_OFFSET) << 32 |
 		  (((uint64_t)t.tv_nsec << 32) / 1000000000u);
-	snd.rtp_ts = p->ts - MIXER_FRAME;
+	snd.rtp_ts = p->ts - MIXER_FRAME + (uint32_t)((since * 8000) >> 16);
 	snd.packets = (uint32_t)p->st.sent;
 	snd.octets = p->octets;
-	len =
-	    (int)mixer_rtcp_write(b, &snd, &p->rx, mono_65536(), p->mx->cname);
+	len = (int)mixer_rtcp_write(b, &snd, &p->rx, now, p->mx->cname);
+	if (bye)
+		len += (int)mixer_rtcp_write_bye(b + len, p->ssrc);
 	if (leg->srtp &&
 	    srtp_protect_rtcp(leg->out, b, &len) != srtp_err_status_ok) {
 		p->st.dropped++;
@@ -391,6 +399,7 @@ static void mixer_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	mx->tick_at = mono_65536();
 	memset(sum, 0, sizeof sum);
 	for (unsigned k = 0; k < mx->n; k++) {
 		struct mixer_part *p = mx->part[k];
@@ -405,7 +414,7 @@ static void mixer_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 		part_send(p, sum);
 		if (--p->rtcp_left == 0) {
-			part_rtcp(p);
+			part_rtcp(p, 0);
 			p->rtcp_left = rtcp_next(mx, 0);
 		}
 	}

@@ -40,7 +40,9 @@
  * what does not authenticate never gets here), is read by a
  * bounds-checked parser (mixer_rtcp_read); a malformed one is counted and
  * dropped; an SR is kept (middle 32 bits of NTP, arrival) for LSR/DLSR;
- * nothing of it goes to anyone else.
+ * nothing of it goes to anyone else. A participant that leaves (or
+ * every one, at mixer_free) after ward sent it anything gets a last
+ * report with a BYE of ward's SSRC.
  *
  * Bounds: at most MAX participants (mixer_new), each holding one fixed
  * FIFO and its RTCP state; no allocation on the packet or timer path.

@@ -13,6 +13,7 @@
 #define RTCP_SR 200
 #define RTCP_RR 201
 #define RTCP_SDES 202
+#define RTCP_BYE 203
 #define SDES_CNAME 1
 
 static uint32_t get32(const uint8_t *p)
@@ -241,4 +242,14 @@ size_t mixer_rtcp_write(uint8_t *buf, const struct mixer_rtcp_sender *s,
 	buf[o + 26] = 0;
 	buf[o + 27] = 0;
 	return o + 28;
+}
+
+size_t mixer_rtcp_write_bye(uint8_t *buf, uint32_t ssrc)
+{
+	buf[0] = 0x81;
+	buf[1] = RTCP_BYE;
+	buf[2] = 0;
+	buf[3] = 1;
+	put32(buf + 4, ssrc);
+	return 8;
 }

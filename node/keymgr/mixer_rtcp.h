@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 /* CNAME length (RFC 7022 4.2: 96 random bits in base64) and the largest
- * compound packet mixer_rtcp_write makes (SR with one block, SDES). */
+ * compound packet ward sends: SR with one block, SDES, BYE. */
 #define MIXER_RTCP_CNAME_LEN 16
-#define MIXER_RTCP_MAX 80
+#define MIXER_RTCP_MAX 88
 
 /* The party's stream as ward receives it, and the party's last SR. Zero
  * it (or mixer_rtcp_rx_reset) before the first packet. */
@@ -84,5 +84,8 @@ struct mixer_rtcp_sender {
 size_t mixer_rtcp_write(uint8_t *buf, const struct mixer_rtcp_sender *s,
 			struct mixer_rtcp_rx *rx, uint64_t now,
 			const char *cname);
+/* Appends to a report at BUF (room for 8 bytes) a BYE of SSRC (6.6): the
+ * stream ends. Returns the 8 bytes written. */
+size_t mixer_rtcp_write_bye(uint8_t *buf, uint32_t ssrc);
 
 #endif

@@ -2,8 +2,8 @@
  * sends ward (mixer_rtcp_read), then as a run of that party's RTP
  * headers for the receiver statistics. Nothing may crash or read out of
  * bounds; what the reader accepts is consistent with the bytes; ward's
- * own report, whatever the statistics hold, fits MIXER_RTCP_MAX and
- * reads back as a valid SR from ward's SSRC. */
+ * own report, whatever the statistics hold, with or without BYE, fits
+ * MIXER_RTCP_MAX and reads back as a valid SR from ward's SSRC. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!out)
 		return 0;
 	len = mixer_rtcp_write(out, &snd, &rx, size, "0123456789abcdef");
+	if (size % 2) /* the last report, with BYE */
+		len += mixer_rtcp_write_bye(out + len, snd.ssrc);
 	if (len > MIXER_RTCP_MAX || mixer_rtcp_read(out, len, &back) != 0 ||
 	    !back.has_sr || back.ssrc != snd.ssrc)
 		abort();

@@ -57,7 +57,7 @@ struct phone {
 	unsigned rtp_got;   /* mixed RTP packets that authenticated */
 	/* ward's reports: how many, with a block about it, carrying each
 	 * SR it sent as LSR; the CNAME */
-	unsigned reports, blocks, lsr_seen[2];
+	unsigned reports, blocks, lsr_seen[2], byes;
 	char cname[MIXER_RTCP_CNAME_LEN + 1];
 	uint32_t sr_mid[2]; /* its SRs sent: middle 32 bits of NTP */
 	unsigned nsr;
@@ -260,8 +260,9 @@ static void phone_send(struct phone *p, double hz)
 static void phone_report(struct phone *p, const uint8_t *b, int len)
 {
 	struct timespec wall;
-	size_t sr_len, o, n;
+	size_t sr_len, o, n, end;
 	unsigned rc;
+	int bye;
 	uint64_t ntp, now = now_ms();
 	int64_t skew;
 
@@ -272,11 +273,23 @@ static void phone_report(struct phone *p, const uint8_t *b, int len)
 	sr_len = 4 * (size_t)((b[2] << 8 | b[3]) + 1);
 	assert_int_equal(sr_len, 28 + 24 * rc);
 	assert_true(sr_len + 8 <= (size_t)len);
+	/* a BYE last when ward's stream ends */
+	bye = len >= 8 && b[len - 7] == 203;
+	end = (size_t)len - (bye ? 8 : 0);
+	if (bye) {
+		assert_int_equal(b[len - 8], 0x81);
+		assert_int_equal(b[len - 6] << 8 | b[len - 5], 1);
+		assert_int_equal(get32(b + len - 4), p->ward_ssrc);
+		p->byes++;
+	}
 	/* from the SSRC P hears, at the timestamp of the packet it heard
 	 * last, with the counts of what it heard */
 	assert_int_equal(p->rtp_got > 0, 1);
 	assert_int_equal(get32(b + 4), p->ward_ssrc);
-	assert_int_equal(get32(b + 16), p->last_ts);
+	if (bye) /* from the last tick on */
+		assert_true(get32(b + 16) - p->last_ts < 8000);
+	else
+		assert_int_equal(get32(b + 16), p->last_ts);
 	assert_int_equal(get32(b + 20), p->rtp_got);
 	assert_int_equal(get32(b + 24), 160 * p->rtp_got);
 	clock_gettime(CLOCK_REALTIME, &wall);
@@ -318,13 +331,12 @@ static void phone_report(struct phone *p, const uint8_t *b, int len)
 	assert_int_equal(b[o] & 0xe0, 0x80);
 	assert_int_equal(b[o] & 0x1f, 1);
 	assert_int_equal(b[o + 1], 202);
-	assert_int_equal(o + 4 * (size_t)((b[o + 2] << 8 | b[o + 3]) + 1),
-			 (size_t)len);
+	assert_int_equal(o + 4 * (size_t)((b[o + 2] << 8 | b[o + 3]) + 1), end);
 	assert_int_equal(get32(b + o + 4), p->ward_ssrc);
 	assert_int_equal(b[o + 8], 1);
 	n = b[o + 9];
 	assert_int_equal(n, MIXER_RTCP_CNAME_LEN);
-	assert_true(o + 10 + n < (size_t)len);
+	assert_true(o + 10 + n < end);
 	assert_int_equal(b[o + 10 + n], 0);
 	if (p->reports == 0)
 		memcpy(p->cname, b + o + 10, n);
@@ -571,7 +583,14 @@ static void run_three(enum sdes_suite suite)
 		mixer_part_stats(p->s, KEYMGR_SIDE_A, &st);
 		assert_true(st.frames_in >= 30);
 		assert_true(st.sent >= 30);
+		assert_int_equal(p->byes, 0);
 	}
+	/* a party that leaves hears ward's stream end: a last report with
+	 * a BYE of its SSRC, under ward's key (phone_report checks) */
+	mixer_remove(f.ph[0].s, KEYMGR_SIDE_A);
+	phone_recv(&f.ph[0], 0);
+	assert_int_equal(f.ph[0].byes, 1);
+	assert_int_equal(f.ph[0].bad, 0);
 	fixture_close(&f);
 }
 
