@@ -148,9 +148,11 @@ for ((r = 0; r < runs; r++)); do
 	rate=$(echo "$out" | awk 'NR == 1 {print $7}')
 	c1=$(echo "$out" | awk '/CPU per call/ {print $(NF - 1)}' | sed -n 1p)
 	c2=$(echo "$out" | awk '/CPU per call/ {print $(NF - 1)}' | sed -n 2p)
-	echo "  run $((r + 1)): $rate calls/s, $c1 us CPU per call on n1, $c2 on n2, $(echo "$out" | sed -n 's/.*, \([0-9]*\) refused 503, \([0-9]*\) other.*/\1 refused, \2 other outcomes/p'), load $load"
-	tres+=("$rate $c1 $c2")
+	cc=$(echo "$out" | awk '/own CPU/ {print $(NF - 3)}')
+	echo "  run $((r + 1)): $rate calls/s, $c1 us CPU per call on n1, $c2 on n2, $cc in the client, $(echo "$out" | sed -n 's/.*, \([0-9]*\) refused 503, \([0-9]*\) other.*/\1 refused, \2 other outcomes/p'), load $load"
+	tres+=("$rate $c1 $c2 $cc")
 done
 printf '%s\n' "${tres[@]}" | awk '{print $1}' | median | xargs printf 'call set-ups/s between nodes over TLS (median of %d): %s\n' "$runs"
 printf '%s\n' "${tres[@]}" | awk '{print $2}' | median | xargs printf '  CPU per call, caller'"'"'s node n1: %s us\n'
 printf '%s\n' "${tres[@]}" | awk '{print $3}' | median | xargs printf '  CPU per call, callee'"'"'s node n2: %s us\n'
+printf '%s\n' "${tres[@]}" | awk '{print $4}' | median | xargs printf '  CPU per call, the TLS client (same cores): %s us\n'
