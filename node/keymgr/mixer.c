@@ -375,9 +375,8 @@ static void part_rtcp(struct mixer_part *p, int bye)
 	snd.rtp_ts = p->ts - MIXER_FRAME + (uint32_t)((since * 8000) >> 16);
 	snd.packets = (uint32_t)p->st.sent;
 	snd.octets = p->octets;
-	len = (int)mixer_rtcp_write(b, &snd, &p->rx, now, p->mx->cname);
-	if (bye)
-		len += (int)mixer_rtcp_write_bye(b + len, p->ssrc);
+	len = (int)(bye ? mixer_rtcp_write_bye(b, &snd, p->mx->cname)
+			: mixer_rtcp_write(b, &snd, &p->rx, now, p->mx->cname));
 	if (leg->srtp &&
 	    srtp_protect_rtcp(leg->out, b, &len) != srtp_err_status_ok) {
 		p->st.dropped++;

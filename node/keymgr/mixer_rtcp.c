@@ -210,14 +210,16 @@ static void write_block(uint8_t *b, struct mixer_rtcp_rx *rx, uint64_t now)
 	put32(b + 20, dlsr);
 }
 
-size_t mixer_rtcp_write(uint8_t *buf, const struct mixer_rtcp_sender *s,
-			struct mixer_rtcp_rx *rx, uint64_t now,
-			const char *cname)
+/* SR (6.4.1) from S, with a block about RX's source when RX is given
+ * and knows one, then SDES (6.5): one chunk, CNAME then END, padded to
+ * 32 bits. */
+static size_t write_report(uint8_t *buf, const struct mixer_rtcp_sender *s,
+			   struct mixer_rtcp_rx *rx, uint64_t now,
+			   const char *cname)
 {
-	unsigned rc = rx->known && rx->probation == 0;
+	unsigned rc = rx && rx->known && rx->probation == 0;
 	size_t o = 28 + 24 * (size_t)rc;
 
-	/* SR (6.4.1) */
 	buf[0] = (uint8_t)(0x80 | rc);
 	buf[1] = RTCP_SR;
 	buf[2] = 0;
@@ -230,7 +232,6 @@ size_t mixer_rtcp_write(uint8_t *buf, const struct mixer_rtcp_sender *s,
 	put32(buf + 24, s->octets);
 	if (rc)
 		write_block(buf + 28, rx, now);
-	/* SDES (6.5): one chunk, CNAME then END, padded to 32 bits */
 	buf[o] = 0x81;
 	buf[o + 1] = RTCP_SDES;
 	buf[o + 2] = 0;
@@ -244,12 +245,22 @@ size_t mixer_rtcp_write(uint8_t *buf, const struct mixer_rtcp_sender *s,
 	return o + 28;
 }
 
-size_t mixer_rtcp_write_bye(uint8_t *buf, uint32_t ssrc)
+size_t mixer_rtcp_write(uint8_t *buf, const struct mixer_rtcp_sender *s,
+			struct mixer_rtcp_rx *rx, uint64_t now,
+			const char *cname)
 {
-	buf[0] = 0x81;
-	buf[1] = RTCP_BYE;
-	buf[2] = 0;
-	buf[3] = 1;
-	put32(buf + 4, ssrc);
-	return 8;
+	return write_report(buf, s, rx, now, cname);
+}
+
+size_t mixer_rtcp_write_bye(uint8_t *buf, const struct mixer_rtcp_sender *s,
+			    const char *cname)
+{
+	size_t o = write_report(buf, s, NULL, 0, cname);
+
+	buf[o] = 0x81;
+	buf[o + 1] = RTCP_BYE;
+	buf[o + 2] = 0;
+	buf[o + 3] = 1;
+	put32(buf + o + 4, s->ssrc);
+	return o + 8;
 }

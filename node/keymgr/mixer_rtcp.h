@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 /* CNAME length (RFC 7022 4.2: 96 random bits in base64) and the largest
- * compound packet ward sends: SR with one block, SDES, BYE. */
+ * compound packet ward sends (SR with one block, SDES). */
 #define MIXER_RTCP_CNAME_LEN 16
-#define MIXER_RTCP_MAX 88
+#define MIXER_RTCP_MAX 80
 
 /* The party's stream as ward receives it, and the party's last SR. Zero
  * it (or mixer_rtcp_rx_reset) before the first packet. */
@@ -84,8 +84,11 @@ struct mixer_rtcp_sender {
 size_t mixer_rtcp_write(uint8_t *buf, const struct mixer_rtcp_sender *s,
 			struct mixer_rtcp_rx *rx, uint64_t now,
 			const char *cname);
-/* Appends to a report at BUF (room for 8 bytes) a BYE of SSRC (6.6): the
- * stream ends. Returns the 8 bytes written. */
-size_t mixer_rtcp_write_bye(uint8_t *buf, uint32_t ssrc);
+/* Writes into BUF (at least MIXER_RTCP_MAX bytes) ward's last packet to
+ * the party (6.3.7): an SR for S without a block, SDES as above, and a
+ * BYE of S's SSRC (6.6); 64 bytes, returned. Small on purpose: with its
+ * SRTCP trailer it stays under any RTP packet of the mixer's. */
+size_t mixer_rtcp_write_bye(uint8_t *buf, const struct mixer_rtcp_sender *s,
+			    const char *cname);
 
 #endif
