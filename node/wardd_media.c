@@ -608,6 +608,11 @@ static int media_answer_again(void *ctx, struct sip_media_call *call,
 		return rc;
 	}
 	submit(m, &rq); /* a moved side's session pointed there */
+	if (rq.rc == 0) {
+		const char *const devs[2] = {call->device[0], call->device[1]};
+
+		wardd_capture_note(m->capture, call->call_id, devs, call->map);
+	}
 	return rq.rc;
 }
 

@@ -603,7 +603,7 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 {
 	const char *phrase;
 	int status = call_resp_status(sip, &phrase);
-	char *sdp = NULL, info[96];
+	char *sdp = NULL, info[96], retry[24] = "";
 	int st;
 
 	if (status < 200) {
@@ -664,7 +664,15 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			st = 502, phrase = "Bad Gateway";
 		log_info(TAG, "call %s: callee answered %d, caller gets %d",
 			 c->call_id, status, st);
-		nta_incoming_treply(c->irq_a, st, phrase, TAG_END());
+		/* The callee's side said when to try again (a member under
+		 * overload, RFC 3261 21.5.4): A's 480 says it too (21.4.18),
+		 * a number of seconds and no more. */
+		if (st == 480 && sip && sip->sip_retry_after)
+			snprintf(retry, sizeof retry, "%lu",
+				 (unsigned long)sip->sip_retry_after->af_delta);
+		nta_incoming_treply(
+		    c->irq_a, st, phrase,
+		    TAG_IF(retry[0], SIPTAG_RETRY_AFTER_STR(retry)), TAG_END());
 		call_free(c, "refused");
 		return 0;
 	}
