@@ -150,6 +150,7 @@ for ((r = 0; r < runs; r++)); do
 	c2=$(echo "$out" | awk '/CPU per call/ {print $(NF - 1)}' | sed -n 2p)
 	cc=$(echo "$out" | awk '/own CPU/ {print $(NF - 3)}')
 	echo "  run $((r + 1)): $rate calls/s, $c1 us CPU per call on n1, $c2 on n2, $cc in the client, $(echo "$out" | sed -n 's/.*, \([0-9]*\) refused 503, \([0-9]*\) other.*/\1 refused, \2 other outcomes/p'), load $load"
+	echo "$out" | grep '^  other:' | sed 's/^/  /' || true
 	tres+=("$rate $c1 $c2 $cc")
 done
 printf '%s\n' "${tres[@]}" | awk '{print $1}' | median | xargs printf 'call set-ups/s between nodes over TLS (median of %d): %s\n' "$runs"

@@ -63,6 +63,9 @@ struct phone {
 static const char *realm, *password;
 static unsigned long branch_seq;
 static long completed, refused, other;
+/* The other outcomes by status: [0] the INVITE's final answer, [1] the
+ * BYE's. */
+static long other_by[2][700];
 
 static const char sdp[] = "v=0\r\n"
 			  "o=- 1 1 IN IP4 127.0.0.1\r\n"
@@ -326,10 +329,12 @@ static int on_msg(struct phone *p, const char *msg, int counting)
 			return send_ack(p, msg, 0) || send_invite(p);
 		}
 		if (status >= 300) {
-			if (status == 503)
+			if (status == 503) {
 				refused += counting;
-			else
+			} else {
 				other += counting;
+				other_by[0][status % 700] += counting;
+			}
 			p->state = IDLE;
 			return send_ack(p, msg, 0);
 		}
@@ -345,8 +350,10 @@ static int on_msg(struct phone *p, const char *msg, int counting)
 			completed += counting;
 			p->done++;
 		}
-		else
+		else {
 			other += counting;
+			other_by[1][status % 700] += counting;
+		}
 		p->state = IDLE;
 	}
 	return 0;
@@ -508,6 +515,12 @@ int main(int argc, char **argv)
 	       "(%ld in %.1f s), %ld refused 503, %ld other outcomes\n",
 	       pairs, pairs, completed / t_end, completed, t_end, refused,
 	       other);
+	for (int k = 0; k < 2; k++)
+		for (int st = 0; st < 700; st++)
+			if (other_by[k][st])
+				printf("  other: %ld %s answered %d\n",
+				       other_by[k][st], k ? "BYEs" : "INVITEs",
+				       st);
 	/* The client shares the machine: what it took is the nodes' less. */
 	printf("  the client's own CPU: %.1f us a call\n",
 	       completed ? (own_cpu_s() - own0) * 1e6 / (double)completed

@@ -145,7 +145,7 @@ void wardd_capture_note(struct wardd_capture *c, const char *call_id,
 			const struct sdpmap_call *map)
 {
 	uint64_t now = now_ms(), until[2];
-	size_t n = sdpmap_streams(map), logged = 0;
+	size_t n = sdpmap_streams(map), logged = 0, moved = 0;
 
 	if (!c)
 		return;
@@ -158,8 +158,7 @@ void wardd_capture_note(struct wardd_capture *c, const char *call_id,
 		char peer[2][KEYLOG_ADDR_MAX];
 		struct keylog_stream s;
 
-		if (!sdpmap_stream_changed(map, i) ||
-		    !sdpmap_relay_legs(map, i, legs))
+		if (!sdpmap_relay_legs(map, i, legs))
 			continue;
 		memset(&s, 0, sizeof s);
 		s.call_id = call_id;
@@ -170,6 +169,16 @@ void wardd_capture_note(struct wardd_capture *c, const char *call_id,
 			s.ward_port[sd] = port_of(&legs[sd].local);
 			peer_text(&legs[sd].remote, peer[sd], sizeof peer[sd]);
 			s.peer[sd] = peer[sd];
+		}
+		if (!sdpmap_stream_changed(map, i)) {
+			/* The same keys: a side that moved takes its
+			 * entries along. */
+			for (int sd = 0; sd < 2; sd++)
+				if (sdpmap_stream_moved(map, i, sd))
+					moved += keylog_moved(
+					    c->log, &s, sd,
+					    sdpmap_stream_keys(map, i));
+			continue;
 		}
 		for (int d = 0; d < 2; d++) {
 			/* A call between two captured legs of one device
@@ -187,6 +196,9 @@ void wardd_capture_note(struct wardd_capture *c, const char *call_id,
 	if (logged)
 		log_info(TAGC, "call %s: %zu key(s) logged for capture",
 			 call_id, logged);
+	if (moved)
+		log_info(TAGC, "call %s: %zu logged key(s) moved to a new peer",
+			 call_id, moved);
 	if (keylog_dropped(c->log) != c->dropped_told) {
 		c->dropped_told = keylog_dropped(c->log);
 		log_warn(TAGC, "key log full: %llu key(s) not logged",

@@ -32,8 +32,11 @@ uint64_t wardd_capture_until(struct wardd_capture *c, const char *device,
 			     uint64_t now_ms);
 
 /* After an answer applied to MAP (borrowed) of call CALL_ID between
- * DEVICES[0] (A) and DEVICES[1] (B): logs the keys of each stream that got
- * new ones, once per leg device under capture. Accepts C NULL. */
+ * DEVICES[0] (A) and DEVICES[1] (B) — a first answer, a re-offer's, or a
+ * final answer repeating a provisional one: logs the keys of each stream
+ * that got new ones, once per leg device under capture; a side that only
+ * moved (sdpmap_stream_moved: the same keys at another address or port)
+ * gives its logged entries the new peer. Accepts C NULL. */
 void wardd_capture_note(struct wardd_capture *c, const char *call_id,
 			const char *const devices[2],
 			const struct sdpmap_call *map);

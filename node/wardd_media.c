@@ -61,8 +61,10 @@ struct sip_media_call {
 	/* For authorised capture (wardd_capture.h). */
 	char call_id[128];
 	char device[2][SIP_DIR_NAME_MAX];
-	/* The legs as the key manager judges them (a participant's level). */
+	/* The legs as the key manager judges them (a participant's level),
+	 * and either's "encrypted or reject". */
 	struct keymgr_leg kleg[2];
+	int eor;
 	/* In a conference (signaling thread's): the sides of its first
 	 * stream in CONF (bit 0 A, bit 1 B: both after a barge). */
 	struct sip_media_conf *conf;
@@ -112,7 +114,7 @@ struct wardd_media {
 	pthread_cond_t cv;
 	struct media_req *head, *tail; /* under MU */
 	int woken; /* under MU: WAKE_FD written since the queue was taken */
-	struct sip_media_call *open;   /* under MU: calls not closed yet */
+	struct sip_media_call *open; /* under MU: calls not closed yet */
 };
 
 /* ---- the media thread ---- */
@@ -491,10 +493,9 @@ static int media_offer(void *ctx, const char *call_id,
 	leg_from(b, &legs[1]);
 	call->kleg[0] = legs[0];
 	call->kleg[1] = legs[1];
-	rc = sdpmap_offer(&m->map, m->km, m->pool, legs,
-			  a->encrypted_or_reject || b->encrypted_or_reject,
-			  sdp_a, len, out, cap, out_len, &call->map, err,
-			  sizeof err);
+	call->eor = a->encrypted_or_reject || b->encrypted_or_reject;
+	rc = sdpmap_offer(&m->map, m->km, m->pool, legs, call->eor, sdp_a, len,
+			  out, cap, out_len, &call->map, err, sizeof err);
 	if (rc != 0) {
 		/* ERR names the rule and the m-line, never SDP content. */
 		log_info(TAGM, "call %s: offer refused (%d): %s", call_id, rc,
@@ -608,28 +609,70 @@ static int media_answer_again(void *ctx, struct sip_media_call *call,
 		return rc;
 	}
 	submit(m, &rq); /* a moved side's session pointed there */
+	if (rq.rc == 0) {
+		const char *const devs[2] = {call->device[0], call->device[1]};
+
+		wardd_capture_note(m->capture, call->call_id, devs, call->map);
+	}
 	return rq.rc;
 }
 
-static int media_reoffer(void *ctx, struct sip_media_call *call, int side,
-			 const char *sdp, size_t len, char *out, size_t cap,
-			 size_t *out_len)
+/* CALL's legs from now on A and B (NULL: as they were). */
+static void set_legs(struct sip_media_call *call, const struct sip_media_leg *a,
+		     const struct sip_media_leg *b)
 {
+	leg_from(a, &call->kleg[0]);
+	leg_from(b, &call->kleg[1]);
+	snprintf(call->device[0], sizeof call->device[0], "%s", a->device);
+	snprintf(call->device[1], sizeof call->device[1], "%s", b->device);
+	call->eor = a->encrypted_or_reject || b->encrypted_or_reject;
+	sdpmap_set_legs(call->map, call->kleg, call->eor);
+}
+
+/* SIDE's re-offer; A and B: the call's legs now (a transfer), or NULL
+ * (as they were). */
+static int reoffer(struct sip_media_call *call, int side,
+		   const struct sip_media_leg *a, const struct sip_media_leg *b,
+		   const char *sdp, size_t len, char *out, size_t cap,
+		   size_t *out_len)
+{
+	struct keymgr_leg kleg[2];
+	char device[2][SIP_DIR_NAME_MAX];
+	int eor = call->eor;
 	char err[256];
 	int rc;
 
-	(void)ctx;
 	if (side != 'A' && side != 'B') {
 		*out_len = 0;
 		return 500;
 	}
+	memcpy(kleg, call->kleg, sizeof kleg);
+	memcpy(device, call->device, sizeof device);
+	if (a && b)
+		set_legs(call, a, b);
 	rc = sdpmap_reoffer(call->map,
 			    side == 'B' ? KEYMGR_SIDE_B : KEYMGR_SIDE_A, sdp,
 			    len, out, cap, out_len, err, sizeof err);
-	if (rc != 0)
+	if (rc != 0) {
 		log_info(TAGM, "re-offer from %c refused (%d): %s", side, rc,
 			 err);
+		if (a && b) { /* the legs that were, for the call that stays */
+			memcpy(call->kleg, kleg, sizeof kleg);
+			memcpy(call->device, device, sizeof device);
+			call->eor = eor;
+			sdpmap_set_legs(call->map, kleg, eor);
+		}
+	}
 	return rc;
+}
+
+static int media_reoffer(void *ctx, struct sip_media_call *call, int side,
+			 const struct sip_media_leg *a,
+			 const struct sip_media_leg *b, const char *sdp,
+			 size_t len, char *out, size_t cap, size_t *out_len)
+{
+	(void)ctx;
+	return reoffer(call, side, a, b, sdp, len, out, cap, out_len);
 }
 
 static void media_close(void *ctx, struct sip_media_call *call)
@@ -645,8 +688,8 @@ static void media_close(void *ctx, struct sip_media_call *call)
 	 * call; this thread never touches it again. Queued in order, so a
 	 * stop closes it first; no wake-up of its own: under load the next
 	 * call's takes it along, else the sweep within SWEEP_MS. */
-	call->close_rq = (struct media_req){.op = MEDIA_CLOSE_FREE,
-					    .call = call};
+	call->close_rq =
+	    (struct media_req){.op = MEDIA_CLOSE_FREE, .call = call};
 	enqueue_as(m, &call->close_rq, 0);
 }
 
@@ -753,7 +796,7 @@ static int media_self_answer(void *ctx, struct sip_media_call *call, int side,
 	*out_len = 0;
 	if (!offer_y)
 		return 500;
-	rc = media_reoffer(m, call, side, sdp, len, offer_y, ycap, &ylen);
+	rc = reoffer(call, side, NULL, NULL, sdp, len, offer_y, ycap, &ylen);
 	if (rc == 0)
 		rc = self_close_loop(m, call, offer_y, ylen, out, cap, out_len,
 				     &level);
@@ -1018,8 +1061,8 @@ int wardd_media_new(const struct wardd_media_config *cfg,
 	    event_new(m->base, m->wake_fd, EV_READ | EV_PERSIST, on_wake, m);
 	m->ev_sweep = event_new(m->base, -1, EV_PERSIST, on_sweep, m);
 	if (!m->ev_wake || event_add(m->ev_wake, NULL) != 0 || !m->ev_sweep ||
-	    event_add(m->ev_sweep,
-		      &(struct timeval){0, SWEEP_MS * 1000}) != 0) {
+	    event_add(m->ev_sweep, &(struct timeval){0, SWEEP_MS * 1000}) !=
+		0) {
 		errmsg_set(errmsg, errcap, "media: event");
 		goto err_after_relay;
 	}

@@ -93,12 +93,23 @@ static void copy_str(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src ? src : "");
 }
 
+/* KEY as the log spells it: base64(key || salt) into OUT. */
+static void inline_of(const struct keymgr_key *key, char out[KEYLOG_INLINE_MAX])
+{
+	uint8_t raw[SDES_KEY_MAX + SDES_SALT_MAX];
+
+	memcpy(raw, key->key, key->key_len);
+	memcpy(raw + key->key_len, key->salt, key->salt_len);
+	EVP_EncodeBlock((unsigned char *)out, raw,
+			key->key_len + key->salt_len);
+	OPENSSL_cleanse(raw, sizeof raw);
+}
+
 /* Fills a free slot with KEY (under MU). 0, or -1 when full. */
 static int add(struct keylog *kl, const struct keylog_stream *s,
 	       enum keymgr_side side, int ward_sent,
 	       const struct keymgr_key *key)
 {
-	uint8_t raw[SDES_KEY_MAX + SDES_SALT_MAX];
 	struct keylog_entry *e = NULL;
 	int a = side == KEYMGR_SIDE_A;
 
@@ -123,11 +134,7 @@ static int add(struct keylog *kl, const struct keylog_stream *s,
 	memcpy(e->direction, (a != ward_sent) ? "A->B" : "B->A", 5);
 	copy_str(e->sender, sizeof e->sender, ward_sent ? "ward" : "phone");
 	e->suite = key->suite;
-	memcpy(raw, key->key, key->key_len);
-	memcpy(raw + key->key_len, key->salt, key->salt_len);
-	EVP_EncodeBlock((unsigned char *)e->inline_key, raw,
-			key->key_len + key->salt_len);
-	OPENSSL_cleanse(raw, sizeof raw);
+	inline_of(key, e->inline_key);
 	e->ward_port = s->ward_port[side];
 	copy_str(e->peer, sizeof e->peer, s->peer[side]);
 	e->at_ms = s->now_ms;
@@ -152,6 +159,50 @@ size_t keylog_note(struct keylog *kl, const struct keylog_stream *s,
 				n++;
 		}
 	pthread_mutex_unlock(&kl->mu);
+	return n;
+}
+
+size_t keylog_moved(struct keylog *kl, const struct keylog_stream *s,
+		    enum keymgr_side side, const struct keymgr_call *call)
+{
+	char cur[2][KEYLOG_INLINE_MAX];
+	const char leg = side == KEYMGR_SIDE_A ? 'A' : 'B';
+	int have[2];
+	size_t n = 0;
+
+	if (!kl || !s || !call || !s->call_id)
+		return 0;
+	for (int ward_sent = 0; ward_sent <= 1; ward_sent++) {
+		const struct keymgr_key *k =
+		    keymgr_call_key(call, side, ward_sent);
+
+		have[ward_sent] = k != NULL;
+		memset(cur[ward_sent], 0, sizeof cur[ward_sent]);
+		if (k)
+			inline_of(k, cur[ward_sent]);
+	}
+	pthread_mutex_lock(&kl->mu);
+	for (size_t i = 0; i < kl->max; i++) {
+		struct keylog_entry *e = &kl->slots[i].e;
+		int w;
+
+		if (!kl->slots[i].used || e->leg != leg ||
+		    e->stream != s->stream ||
+		    strcmp(e->call_id, s->call_id) != 0)
+			continue;
+		w = e->sender[0] == 'w';
+		/* Only the keys still in use moved: those of before a
+		 * re-key stay where they were used. */
+		if (!have[w] ||
+		    strnlen(e->inline_key, sizeof e->inline_key) !=
+			strlen(cur[w]) ||
+		    CRYPTO_memcmp(e->inline_key, cur[w], strlen(cur[w])) != 0)
+			continue;
+		copy_str(e->peer, sizeof e->peer, s->peer[side]);
+		n++;
+	}
+	pthread_mutex_unlock(&kl->mu);
+	OPENSSL_cleanse(cur, sizeof cur);
 	return n;
 }
 

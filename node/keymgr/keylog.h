@@ -46,7 +46,8 @@ struct keylog_entry {
 	char inline_key[KEYLOG_INLINE_MAX]; /* secret: base64(key || salt),
 					       as a=crypto's inline: */
 	unsigned ward_port;		    /* ward's RTP port on this leg */
-	char peer[KEYLOG_ADDR_MAX];	    /* the phone's SDP "addr:port" */
+	char peer[KEYLOG_ADDR_MAX];	    /* the phone's SDP "addr:port",
+					       as of the leg's last move */
 	uint64_t at_ms, until_ms;
 };
 
@@ -74,6 +75,15 @@ void keylog_free(struct keylog *kl);
  * keylog_dropped. A window already closed (now >= until) logs nothing. */
 size_t keylog_note(struct keylog *kl, const struct keylog_stream *s,
 		   const struct keymgr_call *call);
+
+/* Side SIDE of stream S->stream of call S->call_id moved to S->peer[SIDE]
+ * (a re-INVITE, UPDATE or final answer at another address or port with
+ * the same keys): each entry of that leg whose key is still CALL's
+ * (borrowed) takes the new peer, under whichever device it was logged;
+ * entries of keys a re-key replaced keep the address they were used at.
+ * Logs nothing new. Returns how many entries changed. */
+size_t keylog_moved(struct keylog *kl, const struct keylog_stream *s,
+		    enum keymgr_side side, const struct keymgr_call *call);
 
 /* The end of DEVICE's window as the caller knows it now: 0 when it is
  * closed. */

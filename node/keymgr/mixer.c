@@ -1,21 +1,27 @@
-/* mixer: the 20 ms tick that mixes N-1 for each participant, and what the
- * relay's packet path hands it (relay.c calls mixer_feed for a leg in a
- * mixer). See mixer.h for the contract. */
+/* mixer: the 20 ms tick that mixes N-1 for each participant and sends
+ * each one ward's RTCP, and what the relay's packet path hands it
+ * (relay.c calls mixer_feed and mixer_feed_rtcp for a leg in a mixer).
+ * See mixer.h for the contract. */
 #include "node/keymgr/mixer.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "node/keymgr/g711.h"
 #include "node/keymgr/keymgr.h"
+#include "node/keymgr/mixer_rtcp.h"
 #include "node/keymgr/relay_int.h"
 
 #define FIFO_CAP (8 * MIXER_FIFO_MS) /* samples */
+#define TICK_MS 20
+#define NTP_UNIX_OFFSET 2208988800u /* 1900 to 1970, seconds */
 
 struct mixer_part {
 	struct mixer *mx;
@@ -29,6 +35,9 @@ struct mixer_part {
 	uint16_t seq;
 	uint32_t ts, ssrc;
 	struct mixer_stats st;
+	uint32_t octets;	 /* payload octets sent, for the SR */
+	unsigned rtcp_left;	 /* ticks to the next report */
+	struct mixer_rtcp_rx rx; /* the party's stream and last SR */
 	uint8_t buf[RELAY_BUF];
 };
 
@@ -36,14 +45,34 @@ struct mixer {
 	struct relay *r;
 	struct event *ev; /* owned: the 20 ms timer */
 	unsigned max, n;
+	unsigned rtcp_ticks; /* the mean report interval, in ticks */
+	uint64_t tick_at;    /* the last tick, 1/65536 s monotonic */
+	char cname[MIXER_RTCP_CNAME_LEN + 1];
 	struct mixer_part *part[]; /* owned; the first N used */
 };
 
 static void mixer_tick_cb(evutil_socket_t fd, short what, void *arg);
+static void part_rtcp(struct mixer_part *p, int bye);
+
+/* Ticks to a party's next report: the interval times a random factor in
+ * 0.5..1.5 (RFC 3550 6.3.1), halved for the first (6.2). */
+static unsigned rtcp_next(const struct mixer *mx, int first)
+{
+	unsigned t = mx->rtcp_ticks, span, rnd = 0;
+
+	if (first)
+		t = (t + 1) / 2;
+	span = t + 1;
+	if (RAND_bytes((unsigned char *)&rnd, sizeof rnd) != 1)
+		rnd = span / 2; /* no randomness: the mean */
+	t = t / 2 + rnd % span;
+	return t ? t : 1;
+}
 
 int mixer_new(struct relay *r, unsigned max, struct mixer **out)
 {
-	struct timeval tv = {0, 20000};
+	struct timeval tv = {0, TICK_MS * 1000};
+	unsigned char rnd[MIXER_RTCP_CNAME_LEN * 3 / 4];
 	struct mixer *mx;
 
 	*out = NULL;
@@ -52,8 +81,16 @@ int mixer_new(struct relay *r, unsigned max, struct mixer **out)
 	mx = calloc(1, sizeof *mx + max * sizeof mx->part[0]);
 	if (!mx)
 		return KEYMGR_ENOMEM;
+	/* A CNAME of the conference's own, random (RFC 7022 4.2): it
+	 * names neither the node nor anyone in the call. */
+	if (RAND_bytes(rnd, sizeof rnd) != 1) {
+		free(mx);
+		return KEYMGR_ERANDOM;
+	}
+	EVP_EncodeBlock((unsigned char *)mx->cname, rnd, sizeof rnd);
 	mx->r = r;
 	mx->max = max;
+	mx->rtcp_ticks = MIXER_RTCP_MS / TICK_MS;
 	mx->ev = event_new(r->base, -1, EV_PERSIST, mixer_tick_cb, mx);
 	if (!mx->ev || event_add(mx->ev, &tv) != 0) {
 		if (mx->ev)
@@ -65,8 +102,11 @@ int mixer_new(struct relay *r, unsigned max, struct mixer **out)
 	return KEYMGR_OK;
 }
 
+/* PT leaves: a stream it heard ends with a BYE (RFC 3550 6.3.7). */
 static void part_free(struct mixer_part *pt)
 {
+	if (pt->st.sent > 0)
+		part_rtcp(pt, 1);
 	pt->leg->mix = NULL;
 	OPENSSL_cleanse(pt, sizeof *pt); /* decoded voice */
 	free(pt);
@@ -107,6 +147,7 @@ int mixer_add(struct mixer *mx, struct relay_session *s, enum keymgr_side side,
 	p->leg = leg;
 	p->pt = pt;
 	p->slot = mx->n;
+	p->rtcp_left = rtcp_next(mx, 1);
 	relay_play_stop_leg(leg);
 	leg->mix = p;
 	mx->part[mx->n++] = p;
@@ -140,6 +181,13 @@ int mixer_has(const struct relay_session *s, enum keymgr_side side)
 unsigned mixer_count(const struct mixer *mx)
 {
 	return mx->n;
+}
+
+void mixer_set_rtcp_interval(struct mixer *mx, unsigned ms)
+{
+	mx->rtcp_ticks = ms < TICK_MS ? 1 : ms / TICK_MS;
+	for (unsigned i = 0; i < mx->n; i++)
+		mx->part[i]->rtcp_left = rtcp_next(mx, 0);
 }
 
 void mixer_part_stats(const struct relay_session *s, enum keymgr_side side,
@@ -180,13 +228,39 @@ int mixer_rtp_payload(const uint8_t *pkt, size_t len, size_t *off, size_t *plen,
 	return 0;
 }
 
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The monotonic clock in 1/65536 s, the unit of DLSR. */
+static uint64_t mono_65536(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return ((uint64_t)t.tv_sec << 16) +
+	       (((uint64_t)t.tv_nsec << 16) / 1000000000u);
+}
+
 void mixer_feed(struct mixer_part *p, const uint8_t *pkt, size_t len)
 {
+	struct timespec t;
 	size_t off, plen;
 	unsigned pt;
 
-	if (mixer_rtp_payload(pkt, len, &off, &plen, &pt) != 0 ||
-	    (pt != 0 && pt != 8) || plen == 0)
+	if (mixer_rtp_payload(pkt, len, &off, &plen, &pt) != 0)
+		return;
+	/* The report's statistics count every packet of the party's
+	 * stream; jitter only those on the 8 kHz audio clock. */
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	mixer_rtcp_rx_rtp(&p->rx, get32(pkt + 8),
+			  (uint16_t)(pkt[2] << 8 | pkt[3]), get32(pkt + 4),
+			  (uint32_t)t.tv_sec * 8000u +
+			      (uint32_t)(t.tv_nsec / 125000),
+			  pt == 0 || pt == 8);
+	if ((pt != 0 && pt != 8) || plen == 0)
 		return;
 	if (plen > MIXER_MAX_PAYLOAD) /* more than the FIFO could keep */
 		return;
@@ -203,6 +277,18 @@ void mixer_feed(struct mixer_part *p, const uint8_t *pkt, size_t len)
 		p->fifo[(p->head + p->count) % FIFO_CAP] = v;
 		p->count++;
 	}
+}
+
+void mixer_feed_rtcp(struct mixer_part *p, const uint8_t *pkt, size_t len)
+{
+	struct mixer_rtcp_in in;
+
+	if (mixer_rtcp_read(pkt, len, &in) != 0) {
+		p->st.rtcp_bad++;
+		return;
+	}
+	p->st.rtcp_in++;
+	mixer_rtcp_rx_rtcp(&p->rx, &in, mono_65536());
 }
 
 /* One frame out of P's FIFO; keeps at most three frames queued so that
@@ -237,7 +323,10 @@ static void part_send(struct mixer_part *p, const int32_t *sum)
 	b[5] = (uint8_t)(p->ts >> 16);
 	b[6] = (uint8_t)(p->ts >> 8);
 	b[7] = (uint8_t)p->ts;
-	memcpy(b + 8, &p->ssrc, 4);
+	b[8] = (uint8_t)(p->ssrc >> 24);
+	b[9] = (uint8_t)(p->ssrc >> 16);
+	b[10] = (uint8_t)(p->ssrc >> 8);
+	b[11] = (uint8_t)p->ssrc;
 	for (unsigned i = 0; i < MIXER_FRAME; i++) {
 		int32_t v = sum[i] - (p->has_frame ? p->frame[i] : 0);
 
@@ -257,8 +346,49 @@ static void part_send(struct mixer_part *p, const int32_t *sum)
 				    (const struct sockaddr *)&sk->peer,
 				    sk->peer_len)) != len)
 		p->st.dropped++;
-	else
+	else {
 		p->st.sent++;
+		p->octets += MIXER_FRAME;
+	}
+}
+
+/* Ward's compound report to P, sent right after the tick's RTP packet
+ * (the SR's RTP timestamp is then that packet's, its NTP time now), or
+ * with BYE when P leaves (the timestamp carried on from the last tick).
+ * Protected with ward's key toward P on an SRTP leg (a plain one never
+ * leaves there); on the leg's RTCP socket, or its RTP one under
+ * rtcp-mux, to where the relay sends the leg's RTCP. */
+static void part_rtcp(struct mixer_part *p, int bye)
+{
+	struct relay_leg *leg = p->leg;
+	struct relay_sock *sk = leg->rtcp.fd >= 0 ? &leg->rtcp : &leg->rtp;
+	uint8_t b[MIXER_RTCP_MAX + SRTP_MAX_TRAILER_LEN + 4];
+	struct mixer_rtcp_sender snd;
+	uint64_t now = mono_65536(), since = bye ? now - p->mx->tick_at : 0;
+	struct timespec t;
+	int len;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	snd.ssrc = p->ssrc;
+	snd.ntp = ((uint64_t)t.tv_sec + NTP_UNIX_OFFSET) << 32 |
+		  (((uint64_t)t.tv_nsec << 32) / 1000000000u);
+	snd.rtp_ts = p->ts - MIXER_FRAME + (uint32_t)((since * 8000) >> 16);
+	snd.packets = (uint32_t)p->st.sent;
+	snd.octets = p->octets;
+	len = (int)(bye ? mixer_rtcp_write_bye(b, &snd, p->mx->cname)
+			: mixer_rtcp_write(b, &snd, &p->rx, now, p->mx->cname));
+	if (leg->srtp &&
+	    srtp_protect_rtcp(leg->out, b, &len) != srtp_err_status_ok) {
+		p->st.dropped++;
+		return;
+	}
+	if ((sk->connected ? send(sk->fd, b, (size_t)len, 0)
+			   : sendto(sk->fd, b, (size_t)len, 0,
+				    (const struct sockaddr *)&sk->peer,
+				    sk->peer_len)) != len)
+		p->st.dropped++;
+	else
+		p->st.rtcp_sent++;
 }
 
 static void mixer_tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -268,6 +398,7 @@ static void mixer_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	mx->tick_at = mono_65536();
 	memset(sum, 0, sizeof sum);
 	for (unsigned k = 0; k < mx->n; k++) {
 		struct mixer_part *p = mx->part[k];
@@ -277,7 +408,14 @@ static void mixer_tick_cb(evutil_socket_t fd, short what, void *arg)
 			for (unsigned i = 0; i < MIXER_FRAME; i++)
 				sum[i] += p->frame[i];
 	}
-	for (unsigned k = 0; k < mx->n; k++)
-		part_send(mx->part[k], sum);
+	for (unsigned k = 0; k < mx->n; k++) {
+		struct mixer_part *p = mx->part[k];
+
+		part_send(p, sum);
+		if (--p->rtcp_left == 0) {
+			part_rtcp(p, 0);
+			p->rtcp_left = rtcp_next(mx, 0);
+		}
+	}
 	OPENSSL_cleanse(sum, sizeof sum);
 }

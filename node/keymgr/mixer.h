@@ -23,9 +23,31 @@
  * plain RTP packet never leaves on an SRTP leg: a protect failure drops
  * the frame.
  *
+ * RTCP (RFC 3550, mixer_rtcp.h): toward each participant ward is the
+ * sender of that mixed stream and the receiver of the participant's.
+ * Every MIXER_RTCP_MS on average (each interval drawn from 0.5..1.5 of
+ * it, the first halved; counted in ticks) the participant gets one
+ * compound packet right after that tick's RTP: an SR from the mixed
+ * stream's SSRC (NTP time now, the RTP timestamp of the packet just
+ * sent, packets and payload octets sent) with one report block about
+ * the participant's own stream (once two of its packets came in
+ * sequence: loss, extended highest sequence, jitter, LSR/DLSR from its
+ * last SR), then SDES with the conference's random CNAME; protected with
+ * the leg's outbound context as SRTCP on an SRTP leg (a protect failure
+ * drops it), sent on the leg's RTCP socket, or its RTP one under
+ * rtcp-mux, where the leg's RTCP goes. The participant's RTCP,
+ * authenticated with the leg's inbound context as before (on an SRTP leg
+ * what does not authenticate never gets here), is read by a
+ * bounds-checked parser (mixer_rtcp_read); a malformed one is counted and
+ * dropped; an SR is kept (middle 32 bits of NTP, arrival) for LSR/DLSR;
+ * nothing of it goes to anyone else. A participant that leaves (or
+ * every one, at mixer_free) after ward sent it anything gets a last
+ * report with a BYE of ward's SSRC.
+ *
  * Bounds: at most MAX participants (mixer_new), each holding one fixed
- * FIFO; no allocation on the packet or timer path. The number of mixers
- * per node is the caller's bound (wardd: media.max_conferences).
+ * FIFO and its RTCP state; no allocation on the packet or timer path.
+ * The number of mixers per node is the caller's bound (wardd:
+ * media.max_conferences).
  *
  * Ownership: a mixer is borrowed by nothing; mixer_free releases every
  * leg (they go back to relaying). A relay session freed while a leg of it
@@ -39,14 +61,16 @@
 
 #include "node/keymgr/relay.h"
 
-#define MIXER_FRAME 160	  /* samples per 20 ms at 8 kHz */
-#define MIXER_FIFO_MS 100 /* per participant; beyond, the oldest go */
-#define MIXER_MAX 64	  /* hard cap on participants per mixer */
+#define MIXER_FRAME 160	   /* samples per 20 ms at 8 kHz */
+#define MIXER_FIFO_MS 100  /* per participant; beyond, the oldest go */
+#define MIXER_MAX 64	   /* hard cap on participants per mixer */
+#define MIXER_RTCP_MS 5000 /* mean RTCP interval (RFC 3550 6.2 minimum) */
 
 struct mixer;
 
 /* A mixer on R's loop (borrowed, must outlive it) for at most MAX
- * participants (1..MIXER_MAX). KEYMGR_OK, KEYMGR_EINVAL or KEYMGR_ENOMEM. */
+ * participants (1..MIXER_MAX). KEYMGR_OK, KEYMGR_EINVAL, KEYMGR_ENOMEM or
+ * KEYMGR_ERANDOM (no CNAME). */
 int mixer_new(struct relay *r, unsigned max, struct mixer **out);
 /* Releases every participant's leg and stops the timer. Accepts NULL. */
 void mixer_free(struct mixer *mx);
@@ -63,6 +87,10 @@ void mixer_remove(struct relay_session *s, enum keymgr_side side);
 int mixer_has(const struct relay_session *s, enum keymgr_side side);
 /* Participants now. */
 unsigned mixer_count(const struct mixer *mx);
+/* The mean RTCP interval of MX in ms (rounded down to whole 20 ms ticks,
+ * at least one), MIXER_RTCP_MS until set; every participant's next
+ * report is drawn again. For tests: RFC 3550 6.2 wants 5 s. */
+void mixer_set_rtcp_interval(struct mixer *mx, unsigned ms);
 
 /* The payload of the RTP packet PKT (LEN bytes, unprotected): *OFF its
  * offset past the CSRCs and any header extension, *PLEN its length
@@ -76,7 +104,10 @@ int mixer_rtp_payload(const uint8_t *pkt, size_t len, size_t *off, size_t *plen,
 struct mixer_stats {
 	uint64_t frames_in; /* G.711 packets decoded from the participant */
 	uint64_t sent;	    /* mixed packets sent to it */
-	uint64_t dropped;   /* protect or send failures */
+	uint64_t dropped;   /* protect or send failures (RTP or RTCP) */
+	uint64_t rtcp_sent; /* compound reports sent to it */
+	uint64_t rtcp_in;   /* its RTCP packets read */
+	uint64_t rtcp_bad;  /* its RTCP packets dropped as malformed */
 };
 /* The counters of SIDE of S while it is in a mixer; zeros otherwise. */
 void mixer_part_stats(const struct relay_session *s, enum keymgr_side side,

@@ -544,14 +544,18 @@ static void relay_on_read(evutil_socket_t fd, short what, void *arg)
 			    connect(sk->fd, (const struct sockaddr *)&sk->peer,
 				    sk->peer_len) == 0;
 		}
-		if (leg->mix && !rtcp) {
-			/* In a conference: the mixer takes it. */
-			mixer_feed(leg->mix, p, (size_t)len);
+		if (leg->mix) {
+			/* In a conference: the mixer takes it (RTCP for its
+			 * reports) and nothing goes on. */
+			if (rtcp)
+				mixer_feed_rtcp(leg->mix, p, (size_t)len);
+			else
+				mixer_feed(leg->mix, p, (size_t)len);
 			continue;
 		}
-		if (leg->mix || other->mix) {
-			/* A participant's RTCP, or anything toward one: the
-			 * mixer is its only source now. */
+		if (other->mix) {
+			/* Anything toward a participant: the mixer is its
+			 * only source now. */
 			continue;
 		}
 		if (other->play && !rtcp) {

@@ -63,8 +63,10 @@ struct relay {
 void relay_play_stop_leg(struct relay_leg *leg);
 
 /* mixer.c: LEG's decoded RTP packet (PKT, LEN bytes, unprotected, at
- * least 12) for its mixer; LEG leaves its mixer (the session closes). */
+ * least 12) for its mixer; its RTCP packet (unprotected, authenticated
+ * on an SRTP leg); LEG leaves its mixer (the session closes). */
 void mixer_feed(struct mixer_part *p, const uint8_t *pkt, size_t len);
+void mixer_feed_rtcp(struct mixer_part *p, const uint8_t *pkt, size_t len);
 void mixer_leave_leg(struct relay_leg *leg);
 
 /* Puts OpenSSL's HMAC-SHA1 and AES-128 counter mode in place of

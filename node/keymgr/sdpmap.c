@@ -691,6 +691,14 @@ int sdpmap_offer(const struct sdpmap_config *cfg, struct keymgr *km,
 	return 0;
 }
 
+void sdpmap_set_legs(struct sdpmap_call *c, const struct keymgr_leg legs[2],
+		     int encrypted_or_reject)
+{
+	c->leg[0] = legs[0];
+	c->leg[1] = legs[1];
+	c->eor = encrypted_or_reject;
+}
+
 int sdpmap_reoffer(struct sdpmap_call *c, enum keymgr_side side,
 		   const char *sdp, size_t len, char *out, size_t cap,
 		   size_t *out_len, char *errmsg, size_t errcap)

@@ -115,6 +115,12 @@ int sdpmap_answer(struct sdpmap_call *c, const char *sdp, size_t len, char *out,
 int sdpmap_answer_repeat(struct sdpmap_call *c, const char *sdp, size_t len,
 			 char *errmsg, size_t errcap);
 
+/* From the next offer on, the legs are LEGS (a transfer put a new party
+ * on a side): which sides may receive keys, the level, "encrypted or
+ * reject". */
+void sdpmap_set_legs(struct sdpmap_call *c, const struct keymgr_leg legs[2],
+		     int encrypted_or_reject);
+
 /* A re-offer from SIDE for the other side. */
 int sdpmap_reoffer(struct sdpmap_call *c, enum keymgr_side side,
 		   const char *sdp, size_t len, char *out, size_t cap,

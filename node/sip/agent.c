@@ -670,11 +670,13 @@ static int on_node_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 		return 0;
 	}
 	/* Under overload a member's new call is refused as a phone's is
-	 * (core.h): before the admission's checks and lookups. */
+	 * (core.h): before the admission's checks and lookups, counted and
+	 * its Retry-After spread with the phones' refusals. */
 	if (r->ovl && sip->sip_request->rq_method == sip_method_invite &&
 	    sip->sip_to && !sip->sip_to->a_tag && !sip_overload_admit(r->ovl)) {
 		char ra[16];
-		snprintf(ra, sizeof ra, "%u", r->cfg.overload_retry_after_s);
+		snprintf(ra, sizeof ra, "%u",
+			 sip_core_overload_refused(r->core));
 		nta_msg_treply(agent, msg, 503, "Service Unavailable",
 			       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
 		return 0;

@@ -261,7 +261,7 @@ char *sdp_for(struct call *c, const struct side *to, int kind,
 					    pl->pl_len, out, cap, &len, &lvl);
 		else if (kind == 'O')
 			rc = m->ops->reoffer(
-			    m->ctx, c->media, to == &c->b ? 'A' : 'B',
+			    m->ctx, c->media, to == &c->b ? 'A' : 'B', &la, &lb,
 			    pl->pl_data, pl->pl_len, out, cap, &len);
 		else
 			rc = m->ops->reanswer(m->ctx, c->media, pl->pl_data,
@@ -454,8 +454,7 @@ void send_req(struct call *c, struct side *s, sip_method_t method,
 	snprintf(cs_str, sizeof cs_str, "%u %s", cseq, name);
 	orq = nta_outgoing_tcreate(
 	    s->leg, NULL, NULL, URL_STRING_MAKE(s->flow), method, name, NULL,
-	    TAG_IF(forget, NTATAG_STATELESS(1)),
-	    SIPTAG_CONTACT_STR(s->contact),
+	    TAG_IF(forget, NTATAG_STATELESS(1)), SIPTAG_CONTACT_STR(s->contact),
 	    TAG_IF(cseq, SIPTAG_CSEQ_STR(cs_str)),
 	    TAG_IF(info, SIPTAG_CALL_INFO_STR(info)),
 	    TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
@@ -603,7 +602,7 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 {
 	const char *phrase;
 	int status = call_resp_status(sip, &phrase);
-	char *sdp = NULL, info[96];
+	char *sdp = NULL, info[96], retry[24] = "";
 	int st;
 
 	if (status < 200) {
@@ -664,7 +663,15 @@ static int on_resp_b(struct call *c, nta_outgoing_t *orq, sip_t const *sip)
 			st = 502, phrase = "Bad Gateway";
 		log_info(TAG, "call %s: callee answered %d, caller gets %d",
 			 c->call_id, status, st);
-		nta_incoming_treply(c->irq_a, st, phrase, TAG_END());
+		/* The callee's side said when to try again (a member under
+		 * overload, RFC 3261 21.5.4): A's 480 says it too (21.4.18),
+		 * a number of seconds and no more. */
+		if (st == 480 && sip && sip->sip_retry_after)
+			snprintf(retry, sizeof retry, "%lu",
+				 (unsigned long)sip->sip_retry_after->af_delta);
+		nta_incoming_treply(
+		    c->irq_a, st, phrase,
+		    TAG_IF(retry[0], SIPTAG_RETRY_AFTER_STR(retry)), TAG_END());
 		call_free(c, "refused");
 		return 0;
 	}
@@ -913,9 +920,10 @@ int on_leg(struct call *c, nta_leg_t *leg, nta_incoming_t *irq,
 			 * 487; the call ends with B's final answer. (Any
 			 * other BYE ends the call now: its "ended" line
 			 * says who hung up.) */
-			log_info(TAG,
-				 "call %s: BYE from the caller before an answer",
-				 c->call_id);
+			log_info(
+			    TAG,
+			    "call %s: BYE from the caller before an answer",
+			    c->call_id);
 			set_ending(c);
 			if (c->irq_a && nta_incoming_status(c->irq_a) < 200)
 				nta_incoming_treply(c->irq_a,

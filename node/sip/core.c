@@ -482,18 +482,24 @@ static int opens_dialog(const sip_t *sip)
 		m == sip_method_refer);
 }
 
-/* 503 with a Retry-After spread over [s, 2s] so that the refused do not
- * all come back in the same second. */
+/* A Retry-After spread over [s, 2s] so that the refused do not all come
+ * back in the same second; the refusal counted. */
+unsigned sip_core_overload_refused(struct sip_core *c)
+{
+	unsigned s = c->overload_retry_s ? c->overload_retry_s : 1;
+
+	c->overload_jitter = c->overload_jitter * 1103515245u + 12345u;
+	c->stats.overloaded++;
+	return s + (c->overload_jitter >> 16) % (s + 1);
+}
+
 static void refuse_overloaded(struct sip_core *c, struct sip_reply *out)
 {
 	char v[16];
-	unsigned s = c->overload_retry_s;
 
-	c->overload_jitter = c->overload_jitter * 1103515245u + 12345u;
-	snprintf(v, sizeof v, "%u", s + (c->overload_jitter >> 16) % (s + 1));
+	snprintf(v, sizeof v, "%u", sip_core_overload_refused(c));
 	core_reply(out, 503, "Service Unavailable");
 	core_reply_hdr(out, "Retry-After", v);
-	c->stats.overloaded++;
 }
 
 void sip_core_handle(struct sip_core *c, const sip_t *sip, size_t msg_size,

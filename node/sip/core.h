@@ -143,6 +143,10 @@ void sip_core_tick(struct sip_core *c, uint64_t now_ms);
 struct sip_overload;
 void sip_core_set_overload(struct sip_core *c, struct sip_overload *o,
 			   unsigned retry_after_s);
+/* A new dialog refused under overload elsewhere (a member's INVITE on the
+ * node listener): counted with the core's own, and the Retry-After to
+ * send, RETRY_AFTER_S to twice that, spread as the core's are. */
+unsigned sip_core_overload_refused(struct sip_core *c);
 
 /* The registrar, for status listings (valid until sip_core_free). */
 struct sip_registrar *sip_core_registrar(struct sip_core *c);

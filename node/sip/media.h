@@ -56,10 +56,15 @@ struct sip_media_ops {
 		      enum sip_level *level);
 	/* A new offer from SIDE ('A' or 'B': re-INVITE, UPDATE, hold,
 	 * resume) for the other side, then that side's answer. The level
-	 * may change (hold with music, a transfer). */
+	 * may change (hold with music, a transfer). A and B are the call's
+	 * legs now: a transfer or a replacement puts a new party on a side,
+	 * and from this offer on the keys (which side may see them), the
+	 * level and the capture follow its leg, not the one that left
+	 * (NULL and NULL: the legs as they were). */
 	int (*reoffer)(void *ctx, struct sip_media_call *call, int side,
-		       const char *sdp, size_t len, char *out, size_t cap,
-		       size_t *out_len);
+		       const struct sip_media_leg *a,
+		       const struct sip_media_leg *b, const char *sdp,
+		       size_t len, char *out, size_t cap, size_t *out_len);
 	int (*reanswer)(void *ctx, struct sip_media_call *call,
 			const char *sdp, size_t len, char *out, size_t cap,
 			size_t *out_len, enum sip_level *level);

@@ -5,8 +5,10 @@
 # four keys of the call per direction — each phone's own as it sent it,
 # ward's toward each phone as ward's SDP to it said; `capture stop`, or the
 # window's end, wipes them; start, stop and fetch are audited; the windows
-# are bounded; and no key is in the node's log (at debug level), its store,
-# its Raft log or the audit records.
+# are bounded; a leg that moves (the callee's 200 at another port than
+# its 183, the caller's re-INVITE at another port, the same keys) shows
+# its new peer; and no key is in the node's log (at debug level), its
+# store, its Raft log or the audit records.
 . "$(dirname "$0")/lib.sh"
 
 PKI=$CLUSTER_DIR/pki
@@ -16,28 +18,29 @@ A=SEP0000000000A1
 B=SEP0000000000B2
 B1=SEP0000000000B3
 B2=SEP0000000000B4
+B3=SEP0000000000B5
 python3 "$WARD_SRC/tests/system/sip/mkpki.py" "$PKI" --server-name localhost \
-	$A $B $B1 $B2 >/dev/null
+	$A $B $B1 $B2 $B3 >/dev/null
 node_conf n1 "[node]" "log_level = debug"
 node_conf n2 "[node]" "log_level = debug"
 read -r _ SIP TLS <<<"$(ward_sip n1)"
-# call FILE CALLEE LINE: A calls; the keys each side saw, in FILE
+# call FILE CALLEE LINE [ARGS]: A calls; the keys each side saw, in FILE
 # (srtpcall.py's order: A's own, the callee's own, ward's toward A, ward's
 # lines toward the callee).
 call() {
 	python3 "$WARD_SRC/tests/system/sip/srtpcall.py" \
 		--server "127.0.0.1:$TLS" --a "$A:$PKI/$A-mic.pem" \
-		--b "$2:$PKI/$2-mic.pem" --number "$3" --keys "$1" \
+		--b "$2:$PKI/$2-mic.pem" --number "$3" --keys "$1" "${@:4}" \
 		2>"$CLUSTER_DIR/call.err"
 }
 keys_json() { ward_ctl n1 --json capture keys "$1"; }
 nkeys() { keys_json "$1" | jq '.entries | length'; }
 no_keys() { [ "$(nkeys "$1")" = 0 ]; }
 
-step "one node in mixed mode (encryption needs device authentication); encrypted-mode phones (TLS) on lines 2001..2004"
+step "one node in mixed mode (encryption needs device authentication); encrypted-mode phones (TLS) on lines 2001..2005"
 ward_init n1 capturetest
 ward_mixed n1
-ward_enc_phones n1 2001 $A $B $B1 $B2
+ward_enc_phones n1 2001 $A $B $B1 $B2 $B3
 wait_until 30 "n1 serves its CallManager certificate on TLS" sip_serves_cm n1 "$TLS"
 
 step "windows are bounded and need a known device"
@@ -103,6 +106,30 @@ wiped_twice() {
 }
 wait_until 3 "the keys wiped at the window's end" wiped_twice
 
+step "a leg that moves: its entries show the new peer, the same keys"
+expect_rc 0 ward_ctl n1 capture start --seconds 60 $A
+call "$CLUSTER_DIR/keys3.txt" $B3 2005 --early moved --move \
+	--peers "$CLUSTER_DIR/peers3.txt" ||
+	fail "call: $(cat "$CLUSTER_DIR/call.err")"
+keys_json $A >"$CLUSTER_DIR/log3.json"
+read -r _ A1 A2 < <(grep '^A ' "$CLUSTER_DIR/peers3.txt")
+read -r _ B1P B2P < <(grep '^B ' "$CLUSTER_DIR/peers3.txt")
+[ "$A1" != "$A2" ] && [ "$B1P" != "$B2P" ] || fail "the phones did not move"
+[ "$(jq '.entries | length' "$CLUSTER_DIR/log3.json")" = 4 ] ||
+	fail "a move logged other keys: $(jq -c '.entries | map(del(.inline))' \
+		"$CLUSTER_DIR/log3.json")"
+peers_of() { jq -r --arg l "$1" '[.entries[] | select(.leg == $l) | .peer] |
+	unique | join(",")' "$CLUSTER_DIR/log3.json"; }
+[ "$(peers_of A)" = "$A2" ] || fail "leg A: $(peers_of A), moved to $A2"
+[ "$(peers_of B)" = "$B2P" ] || fail "leg B: $(peers_of B), moved to $B2P"
+mapfile -t K3 <"$CLUSTER_DIR/keys3.txt"
+[ "$(jq -r '.entries[] | select(.leg == "A" and .sender == "phone") |
+	.inline' "$CLUSTER_DIR/log3.json")" = "${K3[0]}" ] ||
+	fail "A's key after the move"
+grep -q "moved to a new peer" "$CLUSTER_DIR/n1.log" ||
+	fail "the move not in the log"
+ward_ctl n1 capture keys $A | grep -q -- "$A2" || fail "wardctl table: peer"
+
 step "a follower serves its own log, its fetch audited through the leader"
 ward_join n2 n1 || fail "n2 did not join"
 on_n2() { [ "$(ward_ctl n2 --json capture keys $A | jq -r .node)" = n2 ]; }
@@ -143,7 +170,7 @@ ward_stop n2
 ward_stop n1 # the store and the Raft log flushed, the log complete
 
 step "no key in the log, the store, the Raft log or the audit"
-cat "$CLUSTER_DIR"/keys[012].txt >"$CLUSTER_DIR/allkeys.txt"
+cat "$CLUSTER_DIR"/keys[0123].txt >"$CLUSTER_DIR/allkeys.txt"
 python3 "$WARD_SRC/tests/system/test_call_srtp_lib.py" leaks \
 	"$CLUSTER_DIR/allkeys.txt" "$CLUSTER_DIR/n1.log" "$CLUSTER_DIR/audit.json" \
 	"$CLUSTER_DIR/n2.log" "$CLUSTER_DIR/n1" "$CLUSTER_DIR/n2" ||

@@ -161,6 +161,76 @@ static void test_keylog_wipes_entries_when_the_window_ends(void **st)
 	keymgr_free(km);
 }
 
+struct peers {
+	char leg;
+	const char *call_id;
+	char peer[8][KEYLOG_ADDR_MAX]; /* per entry found, in slot order */
+	char key[8][KEYLOG_INLINE_MAX];
+	size_t n;
+};
+
+static int peers_cb(void *arg, const struct keylog_entry *e)
+{
+	struct peers *p = arg;
+
+	if (e->leg == p->leg && strcmp(e->call_id, p->call_id) == 0 &&
+	    p->n < 8) {
+		snprintf(p->peer[p->n], sizeof p->peer[p->n], "%s", e->peer);
+		snprintf(p->key[p->n], sizeof p->key[p->n], "%s",
+			 e->inline_key);
+		p->n++;
+	}
+	return 0;
+}
+
+static void test_keylog_moves_only_the_entries_under_the_keys_in_use(void **st)
+{
+	struct keymgr *km = keymgr_new(64, NULL, 0);
+	struct keylog *kl = keylog_new(16, NULL, 0);
+	struct keymgr_call *before = keyed_call(km), *after = keyed_call(km);
+	struct keylog_stream s = stream_of("SEPAAAAAAAAAAAA", 5000);
+	struct keylog_stream other = stream_of("SEPAAAAAAAAAAAA", 5000);
+	struct peers p = {.leg = 'A', .call_id = "call-1@test"};
+
+	(void)st;
+	other.call_id = "call-2@test";
+	assert_int_equal(keylog_note(kl, &s, before), 4);
+	/* a re-key: new entries beside the old ones */
+	assert_int_equal(keylog_note(kl, &s, after), 4);
+	assert_int_equal(keylog_note(kl, &other, after), 4);
+	/* A moved with the keys of AFTER: its two entries under them, and
+	 * no other call's */
+	s.peer[0] = "127.0.0.1:4100";
+	assert_int_equal(keylog_moved(kl, &s, KEYMGR_SIDE_A, after), 2);
+	assert_int_equal(keylog_count(kl), 12);
+	assert_int_equal(keylog_each(kl, "SEPAAAAAAAAAAAA", 2000, peers_cb, &p),
+			 12);
+	assert_int_equal(p.n, 4);
+	for (size_t i = 0; i < p.n; i++)
+		/* slot order: BEFORE's two A entries, then AFTER's */
+		assert_string_equal(p.peer[i], i < 2 ? "127.0.0.1:4000"
+						     : "127.0.0.1:4100");
+	p.n = 0;
+	p.call_id = "call-2@test";
+	keylog_each(kl, "SEPAAAAAAAAAAAA", 2000, peers_cb, &p);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.peer[0], "127.0.0.1:4000");
+	assert_string_equal(p.peer[1], "127.0.0.1:4000");
+	/* B did not move; another stream of the call is not this one */
+	p.n = 0;
+	p.leg = 'B';
+	p.call_id = "call-1@test";
+	keylog_each(kl, "SEPAAAAAAAAAAAA", 2000, peers_cb, &p);
+	for (size_t i = 0; i < p.n; i++)
+		assert_string_equal(p.peer[i], "127.0.0.1:4002");
+	s.stream = 1;
+	assert_int_equal(keylog_moved(kl, &s, KEYMGR_SIDE_B, after), 0);
+	keymgr_call_free(before);
+	keymgr_call_free(after);
+	keylog_free(kl);
+	keymgr_free(km);
+}
+
 /* ---- through the media table, with the store's windows ---- */
 
 static unsigned free_range(void)
@@ -451,6 +521,187 @@ static void test_stopping_a_capture_wipes_its_keys(void **state)
 	assert_int_equal(wardd_capture_entries(c->cap), 0);
 }
 
+/* The peer of each entry of LEG in DEVICE's log whose key is KEY ("" if
+ * none). */
+static const char *peer_of(json_t *entries, char leg, const char *key)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(entries, i, e)
+	{
+		const char *l = json_string_value(json_object_get(e, "leg"));
+
+		if (l && l[0] == leg &&
+		    strcmp(json_string_value(json_object_get(e, "inline")),
+			   key) == 0)
+			return json_string_value(json_object_get(e, "peer"));
+	}
+	return "";
+}
+
+/* SIDE ('A' or 'B') of CALL offers its SDP again, the call's legs now LA
+ * and LB (NULL: as they were); the other side (OTHER) answers with its
+ * own as before. */
+static void reoffer_on(struct cfx *c, struct sip_media_call *call, int side,
+		       const struct sip_media_leg *la,
+		       const struct sip_media_leg *lb, struct side *x,
+		       struct side *other)
+{
+	char in[4096], out[4096];
+	size_t len, out_len;
+	enum sip_level level;
+
+	len = side_sdp(x, in, sizeof in);
+	assert_int_equal(c->t.ops->reoffer(c->t.ctx, call, side, la, lb, in,
+					   len, out, sizeof out, &out_len),
+			 0);
+	side_learn(other, out, out_len);
+	len = side_sdp(other, in, sizeof in);
+	assert_int_equal(c->t.ops->reanswer(c->t.ctx, call, in, len, out,
+					    sizeof out, &out_len, &level),
+			 0);
+	side_learn(x, out, out_len);
+}
+
+static void reoffer(struct cfx *c, struct sip_media_call *call, int side,
+		    struct side *x, struct side *other)
+{
+	reoffer_on(c, call, side, NULL, NULL, x, other);
+}
+
+/* B transfers A to C (a re-offer carrying C on B's side, C's keys):
+ * C's window logs the keys of the call from then on, B's logs no more;
+ * the entries name C as the leg's device. */
+static void test_a_transfer_logs_the_new_party_keys(void **state)
+{
+	struct cfx *c = *state;
+	struct sip_media_leg la = {.mode = SIP_SECMODE_ENCRYPTED,
+				   .transport = SIP_TP_TLS,
+				   .device = "SEPAAAAAAAAAAAA"};
+	struct sip_media_leg lc = {.mode = SIP_SECMODE_ENCRYPTED,
+				   .transport = SIP_TP_TLS,
+				   .device = "SEPCCCCCCCCCCCC"};
+	struct side a, b, cc;
+	struct sip_media_call *call;
+	json_t *doc, *e;
+
+	window(c, "SEPBBBBBBBBBBBB", now_ms() + 60000);
+	window(c, "SEPCCCCCCCCCCCC", now_ms() + 60000);
+	call = call_ab(c, &a, &b);
+	assert_int_equal(wardd_capture_entries(c->cap), 4);
+	side_init(&cc, 40020);
+	reoffer_on(c, call, 'B', &la, &lc, &cc, &a);
+	doc = keys_of(c, "SEPBBBBBBBBBBBB");
+	assert_int_equal(json_array_size(json_object_get(doc, "entries")), 4);
+	json_decref(doc);
+	doc = keys_of(c, "SEPCCCCCCCCCCCC");
+	e = json_object_get(doc, "entries");
+	assert_int_equal(json_array_size(e), 4);
+	assert_string_equal(entry_key(e, 'B', "phone", "B->A"),
+			    cc.own_inline);
+	assert_string_equal(entry_key(e, 'B', "ward", "A->B"),
+			    cc.ward_inline);
+	assert_string_equal(peer_of(e, 'B', cc.own_inline), "127.0.0.1:40020");
+	json_decref(doc);
+	c->t.ops->close(c->t.ctx, call);
+}
+
+static void test_a_moved_leg_takes_its_logged_keys_along(void **state)
+{
+	struct cfx *c = *state;
+	struct side a, b;
+	char a_own1[80], a_ward1[80];
+	struct sip_media_call *call;
+	json_t *doc, *e;
+
+	window(c, "SEPAAAAAAAAAAAA", now_ms() + 60000);
+	call = call_ab(c, &a, &b);
+	/* a re-INVITE from A at another port, the same key: no new entry,
+	 * leg A's two at the new port, leg B's where they were */
+	a.port = 40010;
+	reoffer(c, call, 'A', &a, &b);
+	assert_int_equal(wardd_capture_entries(c->cap), 4);
+	doc = keys_of(c, "SEPAAAAAAAAAAAA");
+	e = json_object_get(doc, "entries");
+	assert_string_equal(peer_of(e, 'A', a.own_inline), "127.0.0.1:40010");
+	assert_string_equal(peer_of(e, 'A', a.ward_inline), "127.0.0.1:40010");
+	assert_string_equal(peer_of(e, 'B', b.own_inline), "127.0.0.1:40002");
+	assert_string_equal(peer_of(e, 'B', b.ward_inline), "127.0.0.1:40002");
+	json_decref(doc);
+	/* B moves the same way */
+	b.port = 40012;
+	reoffer(c, call, 'B', &b, &a);
+	assert_int_equal(wardd_capture_entries(c->cap), 4);
+	doc = keys_of(c, "SEPAAAAAAAAAAAA");
+	e = json_object_get(doc, "entries");
+	assert_string_equal(peer_of(e, 'B', b.own_inline), "127.0.0.1:40012");
+	assert_string_equal(peer_of(e, 'B', b.ward_inline), "127.0.0.1:40012");
+	assert_string_equal(peer_of(e, 'A', a.own_inline), "127.0.0.1:40010");
+	json_decref(doc);
+	/* A re-keys at yet another port: four new entries there; the old
+	 * keys stay at the address they were used at */
+	snprintf(a_own1, sizeof a_own1, "%s", a.own_inline);
+	snprintf(a_ward1, sizeof a_ward1, "%s", a.ward_inline);
+	side_init(&a, 40014);
+	reoffer(c, call, 'A', &a, &b);
+	assert_int_equal(wardd_capture_entries(c->cap), 8);
+	doc = keys_of(c, "SEPAAAAAAAAAAAA");
+	e = json_object_get(doc, "entries");
+	assert_string_equal(peer_of(e, 'A', a.own_inline), "127.0.0.1:40014");
+	assert_string_equal(peer_of(e, 'A', a.ward_inline), "127.0.0.1:40014");
+	assert_string_equal(peer_of(e, 'A', a_own1), "127.0.0.1:40010");
+	assert_string_equal(peer_of(e, 'A', a_ward1), "127.0.0.1:40010");
+	assert_string_equal(peer_of(e, 'B', b.ward_inline), "127.0.0.1:40012");
+	json_decref(doc);
+	c->t.ops->close(c->t.ctx, call);
+}
+
+static void
+test_a_final_answer_at_another_port_moves_the_callee_leg(void **state)
+{
+	struct cfx *c = *state;
+	struct sip_media_leg la = {.mode = SIP_SECMODE_ENCRYPTED,
+				   .transport = SIP_TP_TLS,
+				   .device = "SEPAAAAAAAAAAAA"};
+	struct sip_media_leg lb = {.mode = SIP_SECMODE_ENCRYPTED,
+				   .transport = SIP_TP_TLS,
+				   .device = "SEPBBBBBBBBBBBB"};
+	char in[4096], out[4096];
+	size_t len, out_len;
+	struct sip_media_call *call;
+	enum sip_level level;
+	struct side a, b;
+	json_t *doc, *e;
+
+	window(c, "SEPBBBBBBBBBBBB", now_ms() + 60000);
+	side_init(&a, 40000);
+	side_init(&b, 40002);
+	len = side_sdp(&a, in, sizeof in);
+	assert_int_equal(c->t.ops->offer(c->t.ctx, "call-2@test", &la, &lb, in,
+					 len, out, sizeof out, &out_len, &call),
+			 0);
+	side_learn(&b, out, out_len);
+	/* B's 183 (early media), then its 200 at another port */
+	len = side_sdp(&b, in, sizeof in);
+	assert_int_equal(c->t.ops->answer(c->t.ctx, call, in, len, out,
+					  sizeof out, &out_len, &level),
+			 0);
+	side_learn(&a, out, out_len);
+	assert_int_equal(wardd_capture_entries(c->cap), 4);
+	b.port = 40020;
+	len = side_sdp(&b, in, sizeof in);
+	assert_int_equal(c->t.ops->answer_again(c->t.ctx, call, in, len), 0);
+	assert_int_equal(wardd_capture_entries(c->cap), 4);
+	doc = keys_of(c, "SEPBBBBBBBBBBBB");
+	e = json_object_get(doc, "entries");
+	assert_string_equal(peer_of(e, 'B', b.own_inline), "127.0.0.1:40020");
+	assert_string_equal(peer_of(e, 'B', b.ward_inline), "127.0.0.1:40020");
+	assert_string_equal(peer_of(e, 'A', a.own_inline), "127.0.0.1:40000");
+	json_decref(doc);
+	c->t.ops->close(c->t.ctx, call);
+}
+
 static void test_store_capture_record_round_trips_and_is_bounded(void **st)
 {
 	struct store_capture r = {.device = "SEP0011223344AA",
@@ -501,6 +752,8 @@ int main(void)
 	    cmocka_unit_test(test_keylog_is_bounded_and_counts_what_it_refused),
 	    cmocka_unit_test(test_keylog_wipes_entries_when_the_window_ends),
 	    cmocka_unit_test(
+		test_keylog_moves_only_the_entries_under_the_keys_in_use),
+	    cmocka_unit_test(
 		test_store_capture_record_round_trips_and_is_bounded),
 	    cmocka_unit_test_setup_teardown(test_capture_off_logs_no_keys,
 					    cfx_setup, cfx_teardown),
@@ -510,6 +763,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_stopping_a_capture_wipes_its_keys, cfx_setup,
 		cfx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_a_moved_leg_takes_its_logged_keys_along, cfx_setup,
+		cfx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_a_transfer_logs_the_new_party_keys, cfx_setup,
+		cfx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_a_final_answer_at_another_port_moves_the_callee_leg,
+		cfx_setup, cfx_teardown),
 	};
 
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());

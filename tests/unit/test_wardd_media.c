@@ -373,6 +373,87 @@ static void test_media_refuses_beyond_max_calls_and_reject(void **state)
 	wardd_media_free(m);
 }
 
+/* A transfer puts a new party on B's side of an encrypted call: a phone
+ * over UDP in non-secure mode that offers best-effort SRTP (RTP/AVP with
+ * a=crypto). Its leg, not the one that left, decides: no key of ward's
+ * toward it, nor toward A (no bridging here), plain RTP both ways, level
+ * non-secure; an
+ * RTP/SAVP offer from it is refused (488) and the call's legs stay as
+ * they were. */
+static void test_media_transfer_follows_the_new_party_leg(void **state)
+{
+	struct wardd_media *m = media_start(4, 0);
+	struct sip_media t;
+	struct phone pa, pb, pc;
+	struct sip_media_call *call;
+	struct sip_media_leg lc = open_udp;
+	enum sip_level level;
+	char in[4096], out[4096];
+	size_t len, out_len;
+	struct sdp_session *s = calloc(1, sizeof *s);
+	char err[128];
+
+	(void)state;
+	wardd_media_table(m, &t);
+	phone_open(&pa, SDES_AES_CM_128_HMAC_SHA1_80);
+	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
+	phone_open(&pc, SDES_AES_CM_128_HMAC_SHA1_80);
+	len = phone_sdp(&pa, in, sizeof in);
+	assert_int_equal(t.ops->offer(t.ctx, "x1@test", &enc, &enc, in, len,
+				      out, sizeof out, &out_len, &call),
+			 0);
+	phone_learn(&pb, out, out_len);
+	len = phone_sdp(&pb, in, sizeof in);
+	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
+				       &out_len, &level),
+			 0);
+	assert_int_equal(level, SIP_LEVEL_ENCRYPTED);
+	phone_learn(&pa, out, out_len);
+
+	/* RTP/SAVP from the new party's leg, which may not see keys */
+	snprintf(lc.device, sizeof lc.device, "SEP00000000000C");
+	len = phone_sdp(&pc, in, sizeof in);
+	assert_int_equal(t.ops->reoffer(t.ctx, call, 'B', &enc, &lc, in, len,
+					out, sizeof out, &out_len),
+			 488);
+	/* best-effort SRTP from it: falls back to RTP */
+	len = phone_sdp(&pc, in, sizeof in);
+	memcpy(strstr(in, "RTP/SAVP"), "RTP/AVP ", 8);
+	assert_int_equal(t.ops->reoffer(t.ctx, call, 'B', &enc, &lc, in, len,
+					out, sizeof out, &out_len),
+			 0);
+	assert_int_equal(sdp_parse(out, out_len, s, err, sizeof err), SDP_OK);
+	assert_string_equal(s->media[0].proto, "RTP/AVP");
+	assert_int_equal(s->media[0].ncrypto, 0);
+	pa.ward_port = s->media[0].port;
+	sdp_session_wipe(s);
+	/* A answers plain RTP; ward's answer to C carries no key */
+	srtp_dealloc(pa.tx);
+	srtp_dealloc(pa.rx);
+	pa.tx = pa.rx = NULL;
+	len = phone_sdp(&pa, in, sizeof in);
+	assert_int_equal(t.ops->reanswer(t.ctx, call, in, len, out, sizeof out,
+					 &out_len, &level),
+			 0);
+	assert_int_equal(level, SIP_LEVEL_NONSECURE);
+	assert_int_equal(sdp_parse(out, out_len, s, err, sizeof err), SDP_OK);
+	assert_int_equal(s->media[0].ncrypto, 0);
+	pc.ward_port = s->media[0].port;
+	sdp_session_wipe(s);
+	srtp_dealloc(pc.tx);
+	pc.tx = NULL;
+	for (unsigned i = 0; i < 5; i++) {
+		cross(&pa, &pc, i);
+		cross(&pc, &pa, i);
+	}
+	t.ops->close(t.ctx, call);
+	free(s);
+	phone_close(&pa);
+	phone_close(&pb);
+	phone_close(&pc);
+	wardd_media_free(m);
+}
+
 /* A re-INVITE that moves A to another port with the same key (old-style
  * hold and resume do this) keeps the relay session and its SRTP contexts:
  * B still decrypts with the key ward gave it, A's stream goes on, and
@@ -421,8 +502,8 @@ static void test_media_reinvite_moves_a_without_rekey(void **state)
 		pa.port = ntohs(a.sin_port);
 	}
 	len = phone_sdp(&pa, in, sizeof in);
-	assert_int_equal(t.ops->reoffer(t.ctx, call, 'A', in, len, out,
-					sizeof out, &out_len),
+	assert_int_equal(t.ops->reoffer(t.ctx, call, 'A', NULL, NULL, in, len,
+					out, sizeof out, &out_len),
 			 0);
 	{
 		/* B is offered the key it already has */
@@ -512,8 +593,8 @@ static void test_media_hold_plays_encrypted_music(void **state)
 	dir = strstr(in, "a=rtcp-mux");
 	assert_non_null(dir);
 	len += (size_t)snprintf(in + len, sizeof in - len, "a=sendonly\r\n");
-	assert_int_equal(t.ops->reoffer(t.ctx, call, 'A', in, len, out,
-					sizeof out, &out_len),
+	assert_int_equal(t.ops->reoffer(t.ctx, call, 'A', NULL, NULL, in, len,
+					out, sizeof out, &out_len),
 			 0);
 	assert_non_null(strstr(out, "a=sendonly"));
 	/* the same key toward B, now as line 1: B answers that line */
@@ -568,8 +649,8 @@ static void test_media_hold_plays_encrypted_music(void **state)
 
 	/* resume: A again, no more music */
 	len = phone_sdp(&pa, in, sizeof in);
-	assert_int_equal(t.ops->reoffer(t.ctx, call, 'A', in, len, out,
-					sizeof out, &out_len),
+	assert_int_equal(t.ops->reoffer(t.ctx, call, 'A', NULL, NULL, in, len,
+					out, sizeof out, &out_len),
 			 0);
 	len = phone_sdp(&pb, in, sizeof in);
 	assert_int_equal(t.ops->reanswer(t.ctx, call, in, len, out, sizeof out,
@@ -862,6 +943,7 @@ int main(void)
 	    cmocka_unit_test(test_media_bridges_to_a_nonsecure_phone),
 	    cmocka_unit_test(test_media_refuses_beyond_max_calls_and_reject),
 	    cmocka_unit_test(test_media_reinvite_moves_a_without_rekey),
+	    cmocka_unit_test(test_media_transfer_follows_the_new_party_leg),
 	    cmocka_unit_test(test_media_hold_plays_encrypted_music),
 	    cmocka_unit_test(test_media_free_closes_calls_left_open),
 	    cmocka_unit_test(

@@ -120,6 +120,10 @@ def main():
                          "'fail' per answer refused, stops at a timeout")
     ap.add_argument("--query", action="store_true",
                     help="REGISTER without Contact: ask for the bindings")
+    ap.add_argument("--count", type=int, default=1,
+                    help="without credentials: send the request this many "
+                         "times (a new Call-ID each), stop at the first "
+                         "answer that is not --expect")
     ap.add_argument("--expect-contacts", type=int,
                     help="bindings the last response must list")
     a = ap.parse_args()
@@ -206,6 +210,11 @@ def main():
                 print("fail")
     else:
         r = exchange(request())
+        for _ in range(1, a.count):
+            if a.expect and status(r) != a.expect:
+                break
+            callid = "%x@ward-test" % random.getrandbits(64)
+            r = exchange(request())
         if status(r) in ("401", "407") and a.user:
             chs = challenges(r)
             if a.alg not in chs:

@@ -16,9 +16,15 @@ call, A gets 488 and B an ACK and a BYE). With --reliable that 183 is sent
 reliably (RFC 3262: Require: 100rel, RSeq) and B answers ward's PRACK
 before any media.
 
+With --move, once the call is up A re-INVITEs with its key at another
+port (a leg that moves: ward must relay it with the keys unchanged, B
+answers as before). --peers FILE gets each phone's media address, first
+and last ("A 127.0.0.1:P1 127.0.0.1:P2", then B's).
+
 usage: srtpcall.py --server HOST:PORT --a DEV:CERT --b DEV:CERT
                    --number N --keys FILE [--peer SRTP_PEER] [--refused CODE]
                    [--early same|bare|moved|rekey [--reliable]]
+                   [--move] [--peers FILE]
 exit 0 when the call went through with a key toward each phone, 1 with the
 reason on standard error. With --refused, exit 0 when ward answers A's
 INVITE with CODE instead (and --keys is not written).
@@ -154,6 +160,8 @@ def main():
     ap.add_argument("--refused")
     ap.add_argument("--early", choices=("same", "bare", "moved", "rekey"))
     ap.add_argument("--reliable", action="store_true")
+    ap.add_argument("--move", action="store_true")
+    ap.add_argument("--peers")
     args = ap.parse_args()
     ka = base64.b64encode(os.urandom(30)).decode()
     kb = base64.b64encode(os.urandom(30)).decode()
@@ -165,6 +173,7 @@ def main():
     cid = uuid.uuid4().hex
     target = "sip:%s@%s" % (args.number, args.server)
     pa, pb = free_udp_port(), free_udp_port()
+    first = (pa, pb)
     a.request("INVITE", target, target, cid, body=sdp(pa, ka))
     if args.refused:
         fin = a.recv_until(lambda m: re.match(r"SIP/2\.0 [2-6]", m), "final")
@@ -244,6 +253,36 @@ def main():
     a.cseq -= 1  # the ACK takes the INVITE's number
     a.request("ACK", target, target, cid, to_tag=rtag)
     b.recv_until(lambda m: m.startswith("ACK "), "ACK")
+    if args.move:
+        pa = free_udp_port()
+        a.request("INVITE", target, target, cid, to_tag=rtag,
+                  body=sdp(pa, ka).replace("o=- 1 1 ", "o=- 1 2 "))
+        re_b = b.recv_until(lambda m: m.startswith("INVITE "), "re-INVITE")
+        # ward's key B took (the first line); no new one
+        if crypto_keys(re_b)[:1] != to_b[:1] or \
+                not set(crypto_keys(re_b)) <= set(to_b) or ka in re_b:
+            die("B's re-INVITE after A moved: not ward's key as before")
+        body = sdp(pb, kb).replace("o=- 1 1 ", "o=- 1 2 ")
+        b.send("SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s\r\n"
+               "Call-ID: %s\r\nCSeq: %s\r\n"
+               "Contact: <sip:%s@%s;transport=tls>\r\n"
+               "Content-Type: application/sdp\r\nContent-Length: %d\r\n"
+               "\r\n%s" %
+               (vias(re_b), header(re_b, "From"), header(re_b, "To"),
+                header(re_b, "Call-ID"), header(re_b, "CSeq"), b.device,
+                b.local, len(body), body))
+        ok2 = a.recv_until(lambda m: re.match(r"SIP/2\.0 [2-6]", m),
+                           "re-INVITE answer")
+        if not ok2.startswith("SIP/2.0 200") or crypto_keys(ok2) != to_a:
+            die("A's re-INVITE: %s, not ward's key as before" %
+                ok2.splitlines()[0])
+        a.cseq -= 1
+        a.request("ACK", target, target, cid, to_tag=rtag)
+        b.recv_until(lambda m: m.startswith("ACK "), "ACK of the re-INVITE")
+    if args.peers:
+        with open(args.peers, "w") as f:
+            f.write("A 127.0.0.1:%d 127.0.0.1:%d\n" % (first[0], pa))
+            f.write("B 127.0.0.1:%d 127.0.0.1:%d\n" % (first[1], pb))
     if args.peer:
         suite = "AES_CM_128_HMAC_SHA1_80"
         runs = [subprocess.Popen([args.peer, suite, ka, to_a[0], str(pa),
