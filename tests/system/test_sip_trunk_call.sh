@@ -128,15 +128,7 @@ n=$(grep -c "^INVITE sip:95552@" "$CLUSTER_DIR"/peer-bad/*messages.log)
 [ "$n" = 2 ] || fail "the trunk got $n INVITEs, not 2 (one answer only)"
 
 step "inbound: the trunk calls alice's line 1001; her phone rings and answers"
-ALICE=$(free_port)
-sipp_register reg-alice "$ALICE" "127.0.0.1:$PORT" SEP000000000001 alice pw-alice
-sipp_bg phone "$ALICE" "$SCEN/trunk_call_phone.xml"
-SIPP_IP=127.0.0.2 sipp_run in "$(free_port)" "$SCEN/trunk_call_in.xml" \
-	-inf "$(sipp_csv in.csv 1001)" "127.0.0.1:$PORT" ||
-	fail "the trunk's call failed: $(sipp_errors in)"
-[ "$(sipp_rc phone 20)" = 0 ] || fail "alice's phone side failed: $(sipp_errors phone)"
-grep -q "call .* carrier -> SEP000000000001 (1001)" "$CLUSTER_DIR/sipd.log" ||
-	fail "the inbound call was not logged"
+sipp_trunk_inbound "127.0.0.1:$PORT" pw-alice sipd.log
 
 step "a trunk without the Replaces permission: an INVITE with Replaces gets 403"
 sed "s/@METHOD@/INVITE/g" "$SCEN/trunk_403.xml" >"$CLUSTER_DIR/t403.xml"

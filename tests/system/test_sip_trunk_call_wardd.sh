@@ -48,15 +48,7 @@ sipp_run out "$(free_port)" "$SCEN/trunk_call_uac.xml" \
 [ "$(sipp_rc peer)" = 0 ] || fail "the trunk refused ward's answer: $(sipp_errors peer)"
 
 step "inbound: the trunk calls 1001; alice's registered phone rings and answers"
-ALICE=$(free_port)
-sipp_register reg "$ALICE" "127.0.0.1:$SIP" SEP000000000001 alice alice-secret-123
-sipp_bg phone "$ALICE" "$SCEN/trunk_call_phone.xml"
-SIPP_IP=127.0.0.2 sipp_run in "$(free_port)" "$SCEN/trunk_call_in.xml" \
-	-inf "$(sipp_csv in.csv 1001)" "127.0.0.1:$SIP" ||
-	fail "the trunk's call failed: $(sipp_errors in)"
-[ "$(sipp_rc phone)" = 0 ] || fail "alice's phone side failed: $(sipp_errors phone)"
-grep -q "call .* carrier -> SEP000000000001 (1001)" "$CLUSTER_DIR/n1.log" ||
-	fail "the inbound call was not logged"
+sipp_trunk_inbound "127.0.0.1:$SIP" alice-secret-123 n1.log
 if grep -q "trunk-secret" "$CLUSTER_DIR/n1.log"; then
 	fail "the realm's password reached the log"
 fi

@@ -156,3 +156,21 @@ sipp_ward_pair() {
 	expect_rc 0 ward_ctl "$1" device add SEP000000000002 --model 8841 \
 		--profile dig --lines 1002 --digest-user bob
 }
+
+# sipp_trunk_inbound TARGET PASSWORD LOG: alice's phone SEP000000000001
+# registers at TARGET (HOST:PORT) with PASSWORD; the trunk's peer (SIPp
+# from 127.0.0.2) calls her line 1001; her phone rings and answers, and
+# the node's log LOG (under $CLUSTER_DIR) names the call from the trunk
+# carrier.
+sipp_trunk_inbound() {
+	local alice
+	alice=$(free_port)
+	sipp_register reg-alice "$alice" "$1" SEP000000000001 alice "$2"
+	sipp_bg phone "$alice" "$SIPP_SCEN/trunk_call_phone.xml"
+	SIPP_IP=127.0.0.2 sipp_run in "$(free_port)" "$SIPP_SCEN/trunk_call_in.xml" \
+		-inf "$(sipp_csv in.csv 1001)" "$1" ||
+		fail "the trunk's call failed: $(sipp_errors in)"
+	[ "$(sipp_rc phone 20)" = 0 ] || fail "alice's phone side failed: $(sipp_errors phone)"
+	grep -q "call .* carrier -> SEP000000000001 (1001)" "$CLUSTER_DIR/$3" ||
+		fail "the inbound call was not logged"
+}
