@@ -20,6 +20,8 @@ import socket
 import ssl
 import sys
 
+import sipstream
+
 KEY = "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
 
 
@@ -53,18 +55,8 @@ class Phone:
         self.s.sendall(text.encode())
 
     def recv(self):
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.s.recv(65535)
-            if not chunk:
-                raise ConnectionError("closed by ward")
-            self.buf = (self.buf + chunk).lstrip(b"\r\n")
-        head, rest = self.buf.split(b"\r\n\r\n", 1)
-        m = re.search(rb"(?im)^(?:content-length|l)\s*:\s*(\d+)", head)
-        n = int(m.group(1)) if m else 0
-        while len(rest) < n:
-            rest += self.s.recv(65535)
-        self.buf = rest[n:]
-        return (head + b"\r\n\r\n" + rest[:n]).decode(errors="replace")
+        msg, self.buf = sipstream.read_message(self.s, self.buf, "ward")
+        return msg
 
     def recv_not_100(self):
         while True:

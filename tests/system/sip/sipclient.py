@@ -21,6 +21,8 @@ import socket
 import ssl
 import sys
 
+import sipstream
+
 HASH = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256"}
 
 
@@ -64,19 +66,9 @@ class Transport:
     def recv(self):
         if self.proto == "udp":
             return self.s.recv(65535).decode(errors="replace")
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.s.recv(65535)
-            if not chunk:
-                raise ConnectionError("closed by the server")
-            self.buf += chunk
-            self.buf = self.buf.lstrip(b"\r\n")  # CRLF keepalive pongs
-        head, rest = self.buf.split(b"\r\n\r\n", 1)
-        m = re.search(rb"(?im)^(?:content-length|l)\s*:\s*(\d+)", head)
-        n = int(m.group(1)) if m else 0
-        while len(rest) < n:
-            rest += self.s.recv(65535)
-        self.buf = rest[n:]
-        return (head + b"\r\n\r\n" + rest[:n]).decode(errors="replace")
+        # CRLF keepalive pongs between messages are skipped.
+        msg, self.buf = sipstream.read_message(self.s, self.buf, "the server")
+        return msg
 
 
 def challenges(resp):
