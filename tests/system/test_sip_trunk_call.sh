@@ -122,8 +122,8 @@ step "the trunk expects another password: challenged again, ward does not retry,
 SIPP_IP=127.0.0.2 sipp_bg peer-bad "$PEER" "$(uas 401 WWW-Authenticate)" \
 	-inf "$BAD_CSV" -trace_msg
 refused SEP000000000001 alice 95552 403
-[ "$(sipp_rc peer-bad 20)" != 0 ] ||
-	fail "the trunk accepted an answer made with another password"
+rc=$(sipp_rc peer-bad 20) # the wait's failure ends the test here
+[ "$rc" != 0 ] || fail "the trunk accepted an answer made with another password"
 n=$(grep -c "^INVITE sip:95552@" "$CLUSTER_DIR"/peer-bad/*messages.log)
 [ "$n" = 2 ] || fail "the trunk got $n INVITEs, not 2 (one answer only)"
 
