@@ -35,7 +35,7 @@ def captured(cap, keyfile, lo, hi):
     with open(cap) as f:
         for line in f:
             _, dport, _, hexd = line.split()
-            if not lo <= int(dport) <= hi or len(hexd) < 200:
+            if not lo <= int(dport) <= hi or lib.rtcp_or_small(hexd):
                 continue
             pkt = bytes.fromhex(hexd)
             counts[0] += 1

@@ -14,8 +14,8 @@ srtpcall.py.
                                line per datagram: "SPORT DPORT PERIODIC HEX"
   ulaw FILE HZ SECONDS         raw 8 kHz G.711 u-law of a sine (hold music)
   media OUT PORT               from a sniff: "TO PLAIN_TO FROM PLAIN_FROM",
-                               the datagrams of 100 bytes or more (RTP,
-                               not RTCP) toward PORT (a phone's RTP port)
+                               the RTP datagrams (100 bytes or more, not
+                               RTCP by its packet type) toward PORT (a phone's RTP port)
                                and from it, and how many of each carry a
                                plain tone payload
   hygiene KEYS PATH...         looks for every key of KEYS (lines of the
@@ -40,8 +40,8 @@ srtpcall.py.
                                under some key, their SSRCs, and how many
                                decrypt to a tone of each period
   plain CAPTURE [LO HI LO2 HI2]
-                               RTP-sized datagrams of a sniff (100 bytes or
-                               more) and how many carry a plain tone
+                               RTP datagrams of a sniff (100 bytes or
+                               more, not RTCP) and how many carry a plain tone
                                payload: "N PLAIN"; with the ranges, only
                                those between a port in [LO, HI] and one in
                                [LO2, HI2] (two nodes' media ports)
@@ -209,13 +209,20 @@ def sniff(out, lo, hi, secs):
     os.rename(out + ".tmp", out)
 
 
+def rtcp_or_small(hexd):
+    """A datagram that is not 20 ms of G.711 RTP: RTCP by its packet type
+    (192..223 in the second byte, RFC 5761 4; a compound SRTCP report can
+    be 100 bytes), or under 100 bytes."""
+    return len(hexd) < 200 or 192 <= int(hexd[2:4], 16) <= 223
+
+
 def media(out, port):
     port = int(port)
     c = [0, 0, 0, 0]
     with open(out) as f:
         for line in f:
             sport, dport, per, hexd = line.split()
-            if len(hexd) < 200:
+            if rtcp_or_small(hexd):
                 continue  # RTCP: only RTP of 20 ms G.711 counts
             for i, p in ((0, dport), (2, sport)):
                 if int(p) == port:
@@ -415,7 +422,7 @@ def srtp(cap, keyfile, port):
             if int(dport) != port:
                 continue
             pkt = bytes.fromhex(hexd)
-            if len(pkt) < 100:
+            if rtcp_or_small(hexd):
                 continue  # RTCP and the like
             n += 1
             for k in ks:
@@ -440,7 +447,7 @@ def plain(cap, *ranges):
         for line in f:
             sport, dport, per, hexd = line.split()
             sport, dport = int(sport), int(dport)
-            if len(hexd) < 200:
+            if rtcp_or_small(hexd):
                 continue  # RTCP and the like
             if r and not ((inr(sport, r[0], r[1]) and inr(dport, r[2], r[3])) or
                           (inr(sport, r[2], r[3]) and inr(dport, r[0], r[1]))):
@@ -463,10 +470,8 @@ def keylog(cap, keyjson):
         n = auth = 0
         per = {4: 0, 8: 0, 16: 0, 20: 0, 40: 0}
         for sport, dport, _, hexd in lines:
-            if int(sport) != src or int(dport) != dst or len(hexd) < 200:
+            if int(sport) != src or int(dport) != dst or rtcp_or_small(hexd):
                 continue
-            if 192 <= int(hexd[2:4], 16) <= 223:
-                continue  # SRTCP under rtcp-mux (RFC 5761 4)
             n += 1
             pl = open_any(k, bytes.fromhex(hexd))
             if pl is not None:
