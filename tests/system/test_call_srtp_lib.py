@@ -33,9 +33,9 @@ srtpcall.py.
                                trace (-s), one per line: "BASE64 SUITE";
                                with FROM, only in messages from that port
   srtp CAPTURE KEYS PORT       datagrams of a sniff toward PORT, decrypted
-                               with each AES_CM_128_HMAC_SHA1_80 key of
-                               KEYS (lines of the keys command) whose tag
-                               authenticates it: "N AUTH SSRCS P4 P8 P16
+                               with each key of KEYS (lines of the keys
+                               command; AES_CM_128_HMAC_SHA1_80 and the
+                               GCM suites) whose tag authenticates it: "N AUTH SSRCS P4 P8 P16
                                P20" — datagrams, how many authenticate
                                under some key, their SSRCs, and how many
                                decrypt to a tone of each period
@@ -411,8 +411,7 @@ def open_any(k, pkt):
 def srtp(cap, keyfile, port):
     port = int(port)
     with open(keyfile) as f:
-        ks = [srtp_keys(line.split()[0]) for line in f
-              if line.split()[1:2] == ["AES_CM_128_HMAC_SHA1_80"]]
+        ks = [session_keys(*line.split()[:2]) for line in f]
     n = auth = 0
     ssrcs = set()
     per = {4: 0, 8: 0, 16: 0, 20: 0}
@@ -426,7 +425,7 @@ def srtp(cap, keyfile, port):
                 continue  # RTCP and the like
             n += 1
             for k in ks:
-                pl = srtp_open(k, pkt)
+                pl = open_any(k, pkt)
                 if pl is not None:
                     auth += 1
                     ssrcs.add(pkt[8:12].hex())
