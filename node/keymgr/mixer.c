@@ -308,6 +308,17 @@ static void part_take(struct mixer_part *p)
 	p->count -= MIXER_FRAME;
 }
 
+/* LEN bytes of B out of SK to its peer: 0, or -1 when not all were sent. */
+static int sock_send(const struct relay_sock *sk, const uint8_t *b, int len)
+{
+	ssize_t n = sk->connected ? send(sk->fd, b, (size_t)len, 0)
+				  : sendto(sk->fd, b, (size_t)len, 0,
+					   (const struct sockaddr *)&sk->peer,
+					   sk->peer_len);
+
+	return n == len ? 0 : -1;
+}
+
 static void part_send(struct mixer_part *p, const int32_t *sum)
 {
 	struct relay_leg *leg = p->leg;
@@ -341,12 +352,9 @@ static void part_send(struct mixer_part *p, const int32_t *sum)
 		p->st.dropped++;
 		return;
 	}
-	if ((sk->connected ? send(sk->fd, b, (size_t)len, 0)
-			   : sendto(sk->fd, b, (size_t)len, 0,
-				    (const struct sockaddr *)&sk->peer,
-				    sk->peer_len)) != len)
+	if (sock_send(sk, b, len) != 0) {
 		p->st.dropped++;
-	else {
+	} else {
 		p->st.sent++;
 		p->octets += MIXER_FRAME;
 	}
@@ -382,10 +390,7 @@ static void part_rtcp(struct mixer_part *p, int bye)
 		p->st.dropped++;
 		return;
 	}
-	if ((sk->connected ? send(sk->fd, b, (size_t)len, 0)
-			   : sendto(sk->fd, b, (size_t)len, 0,
-				    (const struct sockaddr *)&sk->peer,
-				    sk->peer_len)) != len)
+	if (sock_send(sk, b, len) != 0)
 		p->st.dropped++;
 	else
 		p->st.rtcp_sent++;

@@ -389,15 +389,20 @@ static void window(struct cfx *c, const char *device, uint64_t until)
 }
 
 /* One call A -> B through the table; the call is returned open. */
+/* Three encrypted phones over TLS. */
+static const struct sip_media_leg la = {.mode = SIP_SECMODE_ENCRYPTED,
+					.transport = SIP_TP_TLS,
+					.device = "SEPAAAAAAAAAAAA"};
+static const struct sip_media_leg lb = {.mode = SIP_SECMODE_ENCRYPTED,
+					.transport = SIP_TP_TLS,
+					.device = "SEPBBBBBBBBBBBB"};
+static const struct sip_media_leg lc = {.mode = SIP_SECMODE_ENCRYPTED,
+					.transport = SIP_TP_TLS,
+					.device = "SEPCCCCCCCCCCCC"};
+
 static struct sip_media_call *call_ab(struct cfx *c, struct side *a,
 				      struct side *b)
 {
-	struct sip_media_leg la = {.mode = SIP_SECMODE_ENCRYPTED,
-				   .transport = SIP_TP_TLS,
-				   .device = "SEPAAAAAAAAAAAA"};
-	struct sip_media_leg lb = {.mode = SIP_SECMODE_ENCRYPTED,
-				   .transport = SIP_TP_TLS,
-				   .device = "SEPBBBBBBBBBBBB"};
 	char in[4096], out[4096];
 	size_t len, out_len;
 	struct sip_media_call *call;
@@ -540,12 +545,12 @@ static const char *peer_of(json_t *entries, char leg, const char *key)
 	return "";
 }
 
-/* SIDE ('A' or 'B') of CALL offers its SDP again, the call's legs now LA
- * and LB (NULL: as they were); the other side (OTHER) answers with its
- * own as before. */
+/* SIDE ('A' or 'B') of CALL offers its SDP again, the call's legs now
+ * LEG_A and LEG_B (NULL: as they were); the other side (OTHER) answers
+ * with its own as before. */
 static void reoffer_on(struct cfx *c, struct sip_media_call *call, int side,
-		       const struct sip_media_leg *la,
-		       const struct sip_media_leg *lb, struct side *x,
+		       const struct sip_media_leg *leg_a,
+		       const struct sip_media_leg *leg_b, struct side *x,
 		       struct side *other)
 {
 	char in[4096], out[4096];
@@ -553,8 +558,8 @@ static void reoffer_on(struct cfx *c, struct sip_media_call *call, int side,
 	enum sip_level level;
 
 	len = side_sdp(x, in, sizeof in);
-	assert_int_equal(c->t.ops->reoffer(c->t.ctx, call, side, la, lb, in,
-					   len, out, sizeof out, &out_len),
+	assert_int_equal(c->t.ops->reoffer(c->t.ctx, call, side, leg_a, leg_b,
+					   in, len, out, sizeof out, &out_len),
 			 0);
 	side_learn(other, out, out_len);
 	len = side_sdp(other, in, sizeof in);
@@ -576,12 +581,6 @@ static void reoffer(struct cfx *c, struct sip_media_call *call, int side,
 static void test_a_transfer_logs_the_new_party_keys(void **state)
 {
 	struct cfx *c = *state;
-	struct sip_media_leg la = {.mode = SIP_SECMODE_ENCRYPTED,
-				   .transport = SIP_TP_TLS,
-				   .device = "SEPAAAAAAAAAAAA"};
-	struct sip_media_leg lc = {.mode = SIP_SECMODE_ENCRYPTED,
-				   .transport = SIP_TP_TLS,
-				   .device = "SEPCCCCCCCCCCCC"};
 	struct side a, b, cc;
 	struct sip_media_call *call;
 	json_t *doc, *e;
@@ -598,10 +597,8 @@ static void test_a_transfer_logs_the_new_party_keys(void **state)
 	doc = keys_of(c, "SEPCCCCCCCCCCCC");
 	e = json_object_get(doc, "entries");
 	assert_int_equal(json_array_size(e), 4);
-	assert_string_equal(entry_key(e, 'B', "phone", "B->A"),
-			    cc.own_inline);
-	assert_string_equal(entry_key(e, 'B', "ward", "A->B"),
-			    cc.ward_inline);
+	assert_string_equal(entry_key(e, 'B', "phone", "B->A"), cc.own_inline);
+	assert_string_equal(entry_key(e, 'B', "ward", "A->B"), cc.ward_inline);
 	assert_string_equal(peer_of(e, 'B', cc.own_inline), "127.0.0.1:40020");
 	json_decref(doc);
 	c->t.ops->close(c->t.ctx, call);
@@ -661,12 +658,6 @@ static void
 test_a_final_answer_at_another_port_moves_the_callee_leg(void **state)
 {
 	struct cfx *c = *state;
-	struct sip_media_leg la = {.mode = SIP_SECMODE_ENCRYPTED,
-				   .transport = SIP_TP_TLS,
-				   .device = "SEPAAAAAAAAAAAA"};
-	struct sip_media_leg lb = {.mode = SIP_SECMODE_ENCRYPTED,
-				   .transport = SIP_TP_TLS,
-				   .device = "SEPBBBBBBBBBBBB"};
 	char in[4096], out[4096];
 	size_t len, out_len;
 	struct sip_media_call *call;

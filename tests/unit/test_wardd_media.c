@@ -243,6 +243,29 @@ static struct wardd_media *media_start(unsigned max_calls, int bridge)
 	return m;
 }
 
+/* A call from PA to PB, both encrypted over TLS, offered and answered
+ * through T and left open; each phone learns what ward wrote it. */
+static struct sip_media_call *answered(struct sip_media *t, const char *id,
+				       struct phone *pa, struct phone *pb,
+				       enum sip_level *level)
+{
+	char in[4096], out[4096];
+	size_t len, out_len;
+	struct sip_media_call *call;
+
+	len = phone_sdp(pa, in, sizeof in);
+	assert_int_equal(t->ops->offer(t->ctx, id, &enc, &enc, in, len, out,
+				       sizeof out, &out_len, &call),
+			 0);
+	phone_learn(pb, out, out_len);
+	len = phone_sdp(pb, in, sizeof in);
+	assert_int_equal(t->ops->answer(t->ctx, call, in, len, out, sizeof out,
+					&out_len, level),
+			 0);
+	phone_learn(pa, out, out_len);
+	return call;
+}
+
 /* A full call A -> B through the table; packets both ways. */
 static void call_through(struct sip_media *t, struct phone *pa,
 			 struct phone *pb, const struct sip_media_leg *lb,
@@ -398,17 +421,8 @@ static void test_media_transfer_follows_the_new_party_leg(void **state)
 	phone_open(&pa, SDES_AES_CM_128_HMAC_SHA1_80);
 	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
 	phone_open(&pc, SDES_AES_CM_128_HMAC_SHA1_80);
-	len = phone_sdp(&pa, in, sizeof in);
-	assert_int_equal(t.ops->offer(t.ctx, "x1@test", &enc, &enc, in, len,
-				      out, sizeof out, &out_len, &call),
-			 0);
-	phone_learn(&pb, out, out_len);
-	len = phone_sdp(&pb, in, sizeof in);
-	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
-				       &out_len, &level),
-			 0);
+	call = answered(&t, "x1@test", &pa, &pb, &level);
 	assert_int_equal(level, SIP_LEVEL_ENCRYPTED);
-	phone_learn(&pa, out, out_len);
 
 	/* RTP/SAVP from the new party's leg, which may not see keys */
 	snprintf(lc.device, sizeof lc.device, "SEP00000000000C");
@@ -473,16 +487,7 @@ static void test_media_reinvite_moves_a_without_rekey(void **state)
 	wardd_media_table(m, &t);
 	phone_open(&pa, SDES_AES_CM_128_HMAC_SHA1_80);
 	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
-	len = phone_sdp(&pa, in, sizeof in);
-	assert_int_equal(t.ops->offer(t.ctx, "c1@test", &enc, &enc, in, len,
-				      out, sizeof out, &out_len, &call),
-			 0);
-	phone_learn(&pb, out, out_len);
-	len = phone_sdp(&pb, in, sizeof in);
-	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
-				       &out_len, &level),
-			 0);
-	phone_learn(&pa, out, out_len);
+	call = answered(&t, "c1@test", &pa, &pb, &level);
 	for (unsigned i = 0; i < 5; i++) {
 		cross(&pa, &pb, i);
 		cross(&pb, &pa, i);
@@ -576,16 +581,7 @@ static void test_media_hold_plays_encrypted_music(void **state)
 	wardd_media_table(m, &t);
 	phone_open(&pa, SDES_AEAD_AES_128_GCM);
 	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
-	len = phone_sdp(&pa, in, sizeof in);
-	assert_int_equal(t.ops->offer(t.ctx, "c1@test", &enc, &enc, in, len,
-				      out, sizeof out, &out_len, &call),
-			 0);
-	phone_learn(&pb, out, out_len);
-	len = phone_sdp(&pb, in, sizeof in);
-	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
-				       &out_len, &level),
-			 0);
-	phone_learn(&pa, out, out_len);
+	call = answered(&t, "c1@test", &pa, &pb, &level);
 	cross(&pa, &pb, 0);
 
 	/* hold: A's re-offer says sendonly */
@@ -676,24 +672,13 @@ static void test_media_free_closes_calls_left_open(void **state)
 	struct wardd_media *m = media_start(4, 1);
 	struct sip_media t;
 	struct phone pa, pb;
-	struct sip_media_call *call;
 	enum sip_level level;
-	char in[4096], out[4096];
-	size_t len, out_len;
 
 	(void)state;
 	wardd_media_table(m, &t);
 	phone_open(&pa, SDES_AES_CM_128_HMAC_SHA1_80);
 	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
-	len = phone_sdp(&pa, in, sizeof in);
-	assert_int_equal(t.ops->offer(t.ctx, "c1@test", &enc, &enc, in, len,
-				      out, sizeof out, &out_len, &call),
-			 0);
-	phone_learn(&pb, out, out_len);
-	len = phone_sdp(&pb, in, sizeof in);
-	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
-				       &out_len, &level),
-			 0);
+	(void)answered(&t, "c1@test", &pa, &pb, &level); /* never closed */
 	assert_int_equal(wardd_media_calls(m), 1);
 	assert_int_equal(wardd_media_ports_used(m), 2);
 	wardd_media_free(m);
@@ -880,8 +865,7 @@ static void test_media_conference_takes_both_sides_of_a_call(void **state)
 	struct sip_media_conf *conf;
 	struct sip_media_call *call, *barger;
 	struct phone pa, pb, pc;
-	char in[4096], out[4096], err[256];
-	size_t len, out_len;
+	char err[256];
 	enum sip_level level;
 	unsigned count;
 
@@ -894,16 +878,7 @@ static void test_media_conference_takes_both_sides_of_a_call(void **state)
 	phone_open(&pa, SDES_AES_CM_128_HMAC_SHA1_80);
 	phone_open(&pb, SDES_AES_CM_128_HMAC_SHA1_80);
 	phone_open(&pc, SDES_AES_CM_128_HMAC_SHA1_80);
-	len = phone_sdp(&pa, in, sizeof in);
-	assert_int_equal(t.ops->offer(t.ctx, "barged@test", &enc, &enc, in, len,
-				      out, sizeof out, &out_len, &call),
-			 0);
-	phone_learn(&pb, out, out_len);
-	len = phone_sdp(&pb, in, sizeof in);
-	assert_int_equal(t.ops->answer(t.ctx, call, in, len, out, sizeof out,
-				       &out_len, &level),
-			 0);
-	phone_learn(&pa, out, out_len);
+	call = answered(&t, "barged@test", &pa, &pb, &level);
 	cross(&pa, &pb, 1); /* relayed before the barge */
 	barger = terminate(&t, &pc, &enc, "barger@test", SIP_LEVEL_ENCRYPTED);
 	assert_int_equal(t.ops->conf_new(t.ctx, &conf), 0);
