@@ -140,7 +140,9 @@ conference_phase() {
 	conf_bring 1002 2 encrypted barge_busy
 	conf_bring 1004 3 encrypted
 	conf_bring 1007 4 encrypted
-	sleep 3
+	# The four together from here to C's bring: 3 s asked of each
+	# recording (conf_heard), 4 s given.
+	sleep 4
 	conf_parties encrypted 4 || fail "call list: $(cat "$CLUSTER_DIR/conf.json")"
 	ward_ctl n1 call list >"$CLUSTER_DIR/conf.txt"
 	cat "$CLUSTER_DIR/conf.txt"
