@@ -21,7 +21,7 @@ B=SEP00000000B002
 C=SEP00000000C003
 D=SEP00000000D004 # D and E: the conference phase's (call_srtp_conf_phase.sh)
 E=SEP00000000E005
-G=SEP00000000D007 # on a second node (two_nodes below)
+G=SEP00000000D007 # on n2 (two_nodes below), a party of the conference too
 baresip_on_exit a b c d e g
 
 # baresip 1.0 (libre) answers only MD5 and only the first challenge.
