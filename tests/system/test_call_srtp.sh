@@ -100,11 +100,9 @@ two_nodes_call() {
 		fail "n1 did not send the call to n2"
 	grep -q "$A -> $G (1007) answered, security level encrypted" \
 		"$CLUSTER_DIR/n2.log" || fail "n2 did not log the level"
-	tail -n +"$n0g" "$CLUSTER_DIR/g/out" |
-		grep -q 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=Encrypted' ||
+	trace_since g "$n0g" 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=Encrypted' ||
 		fail "G got no Call-Info security=Encrypted for this call"
-	tail -n +"$n0" "$CLUSTER_DIR/a/out" |
-		grep -q 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=Encrypted' ||
+	trace_since a "$n0" 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=Encrypted' ||
 		fail "A got no Call-Info security=Encrypted for this call"
 	[ "$(m_ports g | awk -v lo="$MLO2" -v hi="$MHI2" \
 		'$1 >= lo && $1 <= hi && $2 == "RTP/SAVP"' | wc -l)" -ge 1 ] &&
@@ -178,8 +176,7 @@ two_nodes_call() {
 			jq -e '.security_level == "non-secure"' "$CLUSTER_DIR/call-n2.json"
 	}
 	wait_until 15 "G and C talking, non-secure on both nodes' lists" g_with_c
-	tail -n +"$n0" "$CLUSTER_DIR/g/out" |
-		grep -q 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=NotAuthenticated' ||
+	trace_since g "$n0" 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=NotAuthenticated' ||
 		fail "G (on n2) was not told security=NotAuthenticated"
 	ctl c hangup
 	wait_until 10 "the call gone from n1" no_call $C
@@ -239,6 +236,13 @@ done
 
 # trace_has PHONE REGEX: baresip's SIP trace holds a line matching REGEX.
 trace_has() { grep -qE "$2" "$CLUSTER_DIR/$1/out"; }
+# trace_since PHONE LINE TEXT: the same for the fixed TEXT, from line LINE
+# on (one reader of the whole file: `tail | grep -q` under pipefail fails
+# when grep leaves first and tail gets SIGPIPE).
+trace_since() {
+	awk -v n="$2" -v t="$3" 'NR >= n && index($0, t) { f = 1 } END { exit !f }' \
+		"$CLUSTER_DIR/$1/out"
+}
 # sdp_to PHONE: the SDP bodies the phone received (after "-> 127.0.0.1:"
 # lines naming its own SIP port are not needed: the trace prints each
 # message; an m= line sent by ward names a port of the node's range).
