@@ -669,6 +669,11 @@ static int on_node_message(struct sip_role *r, nta_agent_t *agent, msg_t *msg,
 		msg_destroy(msg);
 		return 0;
 	}
+	/* The connection spoke (conn.h): without this, every connection
+	 * this listener accepted was shut down silent_s after its accept,
+	 * whatever it carried, failing the requests in flight on it. */
+	if (ai && ai->ai_addr)
+		sip_conn_spoke(ai->ai_addr);
 	/* Under overload a member's new call is refused as a phone's is
 	 * (core.h): before the admission's checks and lookups, counted and
 	 * its Retry-After spread with the phones' refusals. */

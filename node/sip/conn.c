@@ -26,6 +26,7 @@ struct table {
 	struct sip_conn_config cfg;
 	struct entry *e; /* owned: cfg.max */
 	unsigned open;
+	unsigned waiting; /* open entries whose first message has not come */
 	struct sip_conn_stats stats;
 };
 
@@ -112,6 +113,8 @@ static int alive(const struct entry *e)
 
 static void forget(struct table *t, struct entry *e)
 {
+	if (!e->spoke)
+		t->waiting--;
 	e->fd = -1;
 	t->open--;
 }
@@ -172,6 +175,7 @@ static int admit(struct table *t, int fd, const struct sockaddr *peer,
 	memcpy(&slot->peer, peer,
 	       len < sizeof slot->peer ? len : sizeof slot->peer);
 	t->open++;
+	t->waiting++;
 	return 0;
 }
 
@@ -219,12 +223,15 @@ void sip_conn_spoke(const struct sockaddr *sa)
 {
 	struct table *t = conn_table;
 
-	if (!t)
+	/* Nothing waits (the usual case for a connection that spoke
+	 * before): no walk. */
+	if (!t || !t->waiting)
 		return;
 	for (unsigned i = 0; i < t->cfg.max; i++)
 		if (t->e[i].fd >= 0 && !t->e[i].spoke &&
 		    same_peer(&t->e[i].peer, sa)) {
 			t->e[i].spoke = 1;
+			t->waiting--;
 			return;
 		}
 }

@@ -39,7 +39,8 @@ int sip_conn_thread_begin(const struct sip_conn_config *cfg);
 void sip_conn_thread_end(void);
 
 /* A message came on the connection from SA (its address and port): it is
- * no longer silent. */
+ * no longer silent. Walks the table only while some connection waits for
+ * its first message, so it may be called for every message. */
 void sip_conn_spoke(const struct sockaddr *sa);
 
 /* Forgets closed connections and shuts down those silent past the

@@ -20,9 +20,12 @@
 SCEN=$SIPP_SCEN
 SIPP_TIMEOUT=20
 # SIPp 3.6 answers only the first challenge and knows only MD5. n2 has no
-# per-source limit, so that one flooder can overload it (below).
-node_conf n1 "[sip]" "digest_algorithms = MD5"
-node_conf n2 "[sip]" "digest_algorithms = MD5" "rate_per_source = 0"
+# per-source limit, so that one flooder can overload it (below). A
+# connection must speak within 1 s of its accept (silent_s): the node
+# listeners' connections, which do, stay open (below).
+node_conf n1 "[sip]" "digest_algorithms = MD5" "silent_s = 1"
+node_conf n2 "[sip]" "digest_algorithms = MD5" "rate_per_source = 0" \
+	"silent_s = 1"
 node_conf n3 "[sip]" "digest_algorithms = MD5"
 read -r _ SIP1 TLS1 <<<"$(ward_sip n1)"
 read -r _ SIP2 TLS2 <<<"$(ward_sip n2)"
@@ -65,6 +68,15 @@ talking() {
 }
 wait_until 10 "the call listed on n1 as talking" talking n1
 wait_until 5 "the call listed on n2 as talking" talking n2
+# n1's connections to n2's node listener (their local ports): the one
+# that carried the INVITE is still the one after the 4 s pause — n2 did
+# not take it for a silent one and shut it (the re-INVITE would then
+# have needed a new connection, and whatever was in flight failed).
+node_conns() {
+	ss -Htn state established "( dport = :$NODE2 )" | awk '{print $3}' | sort
+}
+CONNS=$(node_conns)
+[ -n "$CONNS" ] || fail "no connection from n1 to n2's node listener"
 # n3 is on neither phone's signaling path: its death changes nothing for
 # the call (alice's re-INVITE, UPDATE, INFO and BYE follow the pause).
 ward_stop n3 KILL
@@ -73,6 +85,8 @@ talking n2 >/dev/null || fail "the call left n2's list when n3 died"
 [ -e "$CLUSTER_DIR/call.rc" ] && fail "the call ended before its re-INVITE"
 sipp_ok call 20
 sipp_ok answer
+[ -z "$(comm -23 <(echo "$CONNS") <(node_conns))" ] ||
+	fail "n1's connection to n2's node listener was closed during the call: $CONNS, now $(node_conns)"
 empty() { ward_ctl "$1" --json call list | jq -e '.calls | length == 0'; }
 wait_until 5 "the call gone from n1's list" empty n1
 wait_until 5 "the call gone from n2's list" empty n2
