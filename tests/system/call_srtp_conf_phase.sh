@@ -5,13 +5,17 @@
 # the owner, with a range of RTP ports: it holds two calls at once). E
 # dials the conference factory number, holds, calls B, transfers B to the
 # factory number, takes the conference back (line 1, resume), does the
-# same with D: three encrypted parties mixed in the node. Checked:
-# `wardctl call list` shows three parties at level encrypted; B and D were
-# told security=Encrypted (E in ward's 200); every datagram the node sent
-# each phone authenticates under the node's key to it (no plain RTP on an
-# encrypted leg); each recording holds the two others' tones and not the
-# phone's own. Then E brings in C (non-secure): every phone is told
-# NotAuthenticated in an UPDATE and the list says non-secure. Barge, the seed's rule:
+# same with D, then with G (200 Hz, registered on n2: its party on n1 is
+# the node leg, n2 relays the mix to it under n2's key): four encrypted
+# parties mixed in n1. Checked: `wardctl call list` on n1 shows four
+# parties at level encrypted, G's among them, and n2's shows G's call
+# encrypted; B and D were told security=Encrypted (E in ward's 200), G in
+# an UPDATE sent on by n2; every datagram n1 sent B and D, and n2 sent G
+# (a capture of n2's media ports), authenticates under that node's key to
+# the phone (no plain RTP on an encrypted leg); each recording holds the
+# three others' tones and not the phone's own. Then E brings in C
+# (non-secure): every phone, G through n2, is told NotAuthenticated in an
+# UPDATE and the list says non-secure. Barge, the seed's rule:
 # F, a non-secure device sharing B's line 1002, sends an INVITE with Join
 # naming B's encrypted call (sip/sipclient.py over UDP): 486, as the seed
 # says the barger hears busy.
@@ -24,10 +28,11 @@ conf_parties() {
 		[ "$(jq "[.calls[] | select(.state == \"conference\" and .security_level == \"$1\")] | length" \
 			"$CLUSTER_DIR/conf.json")" = "$2" ]
 }
-# told_in_update PHONE: an UPDATE in its SIP trace carried
-# security=NotAuthenticated.
+# told_in_update PHONE [LEVEL]: an UPDATE in its SIP trace carried
+# security=LEVEL (NotAuthenticated).
 told_in_update() {
-	awk '/^UPDATE /{u=1} u && /security=NotAuthenticated/{f=1} /^\r?$/{u=0} END{exit !f}' \
+	awk -v l="security=${2:-NotAuthenticated}" \
+		'/^UPDATE /{u=1} u && index($0, l){f=1} /^\r?$/{u=0} END{exit !f}' \
 		"$CLUSTER_DIR/$1/out"
 }
 # listed REGEX: a line of `wardctl call list` matches.
@@ -127,44 +132,61 @@ conference_phase() {
 	wait_until 20 "$D registered over TLS" registered $D tls
 	wait_until 20 "$E registered over TLS" registered $E tls
 
-	step "conference: E dials $CONF, brings in B then D by blind transfers; F may not barge into B's call"
+	step "conference: E dials $CONF, brings in B, D, then G (on n2) by blind transfers; F may not barge into B's call"
 	sniff capconf
+	sniff capg "$MLO2" "$MHI2"
 	ctl e dial "sip:$CONF@127.0.0.1:$TLS;transport=tls"
 	wait_until 15 "E's conference" conf_parties encrypted 1
 	conf_bring 1002 2 encrypted barge_busy
 	conf_bring 1004 3 encrypted
-	sleep 3
-	conf_parties encrypted 3 || fail "call list: $(cat "$CLUSTER_DIR/conf.json")"
-	ward_ctl n1 call list | grep -q "$B .*$CONF .*conference .*encrypted" ||
-		fail "call list: $(ward_ctl n1 call list)"
+	conf_bring 1007 4 encrypted
+	# The four together from here to C's bring: 3 s asked of each
+	# recording (conf_heard), 4 s given.
+	sleep 4
+	conf_parties encrypted 4 || fail "call list: $(cat "$CLUSTER_DIR/conf.json")"
+	ward_ctl n1 call list >"$CLUSTER_DIR/conf.txt"
+	cat "$CLUSTER_DIR/conf.txt"
+	for d in $B $D $G; do
+		grep -q "$d .*$CONF .*conference .*encrypted" "$CLUSTER_DIR/conf.txt" ||
+			fail "$d not a party at level encrypted on n1"
+	done
+	call_on n2 $G | jq -e '.state == "talking" and .security_level == "encrypted"' \
+		>/dev/null || fail "n2's call list: $(ward_ctl n2 call list)"
 	for p in b d; do
 		trace_has $p 'Call-Info: <urn:x-cisco-remotecc:callinfo>;security=Encrypted' ||
 			fail "$p was not told security=Encrypted"
 	done
+	told_in_update g Encrypted || fail "G (on n2) was not told security=Encrypted in an UPDATE"
 
 	step "conference: C (non-secure) joins: everybody is told NotAuthenticated"
-	conf_bring 1003 4 non-secure
-	for p in e b d c; do
+	conf_bring 1003 5 non-secure
+	for p in e b d c g; do
 		wait_until 5 "$p told NotAuthenticated in an UPDATE" told_in_update $p
 	done
 	# Below two parties the conference ends: C gets the node's BYE.
-	for p in e b d; do
+	for p in e b d g; do
 		ctl $p hangup
 	done
 	wait_until 10 "the conference's end" \
 		grep -q "conference of $E ended" "$CLUSTER_DIR/n1.log"
+	no_g_n2() { ! call_on n2 $G; }
+	wait_until 10 "G's call gone from n2" no_g_n2
 	sniff_end capconf
+	sniff_end capg
 
-	step "conference: SRTP only toward the encrypted phones, each heard the two others"
+	step "conference: SRTP only toward the encrypted phones (G's from n2), each heard the three others"
 	for p in e b d; do
 		$LIB keys "$CLUSTER_DIR/$p/out" "$TLS" >"$CLUSTER_DIR/$p.wardkeys"
 	done
+	$LIB keys "$CLUSTER_DIR/g/out" "$TLS2" >"$CLUSTER_DIR/g.wardkeys"
 	for p in b d; do
 		srtp_is capconf $p $p.wardkeys '$2 == $1 && $1 >= 200'
 	done
-	conf_sent e 500,750 1000
-	conf_heard b 1000,750 500
-	conf_heard d 1000,500 750
+	srtp_is capg g g.wardkeys '$2 == $1 && $1 >= 200'
+	conf_sent e 500,750,200 1000
+	conf_heard b 1000,750,200 500
+	conf_heard d 1000,500,200 750
+	conf_heard g 1000,500,750 200
 	for p in d e; do
 		ctl $p quit || true
 		wait_until 10 "phone $p to stop" sh -c "! kill -0 $(cat "$CLUSTER_DIR/$p.pid") 2>/dev/null"
