@@ -476,12 +476,23 @@ void wardd_sip_look(struct wardd *w)
 	media_look(w, &sc);
 	sc.media = w->media ? &w->media_table : NULL;
 	if (w->sip) {
-		/* sofia cannot swap a listener's certificate: new listeners
-		 * with the new files, on the same core — the bindings, nonce
-		 * counts and limits stay; TCP/TLS peers reconnect. */
+		/* New files only: read into the listeners' contexts, nothing
+		 * closed. Anything else, or files libssl will not take: new
+		 * listeners on the same core — the bindings, nonce counts and
+		 * limits stay; TCP/TLS peers reconnect; calls end. */
+		if (sip_reload_tls(w->sip, &sc, err, sizeof err) == 0) {
+			log_info("sip",
+				 "certificate or trusted CAs changed: read "
+				 "again for new TLS connections (connections, "
+				 "calls and registrations kept)");
+			memcpy(w->sip_tls_fp, fp, 32);
+			return;
+		}
 		log_info("sip",
-			 "certificate or trusted CAs changed: restarting "
-			 "the signaling listeners (registrations kept)");
+			 "certificate, trusted CAs or listeners changed (%s): "
+			 "restarting the signaling listeners (registrations "
+			 "kept, calls ended)",
+			 err);
 		if (sip_restart(w->sip, &sc, err, sizeof err) != 0) {
 			log_error("sip", "signaling not restarted: %s", err);
 			sip_free(w->sip);

@@ -39,6 +39,7 @@ struct sip_role;
 #include "node/sip/presence_node.h"
 #include "node/sip/sip.h"
 #include "node/sip/tls_peer.h"
+#include "node/sip/tls_reload.h"
 #include "node/sip/uac_options.h"
 
 #define TAG "sip"
@@ -66,6 +67,10 @@ struct sip_role {
 	pthread_cond_t cv;
 	int ready; /* 1 listening, -1 failed */
 	char errmsg[256];
+	/* sip_reload_tls's hand-shake: asked of the thread's timer, which
+	 * answers under mu (1 done, -1 failed with errmsg). */
+	atomic_int reload;
+	int reloaded;
 	struct sip_core_stats stats;	  /* under mu */
 	struct sip_conn_stats conn_stats; /* under mu */
 	/* The trunks' reachability (uac_options.h), under mu: it outlives
@@ -747,12 +752,14 @@ static int start_node_agent(struct sip_role *r, char *errmsg, size_t errcap)
 	r->node_check.fn = node_server_check;
 	r->node_check.arg = r;
 	sip_tls_peer_out_check_begin(&r->node_check);
+	sip_tls_reload_begin(r->cfg.node_tls_dir);
 	rc = nta_agent_add_tport(r->node_agent, URL_STRING_MAKE(url),
 				 TPTAG_CERTIFICATE(r->cfg.node_tls_dir),
 				 TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT),
 				 TPTAG_SDWN_ERROR(1), TPTAG_PONG2PING(1),
 				 TPTAG_KEEPALIVE(r->cfg.keepalive_s * 1000),
 				 TPTAG_IDLE(r->cfg.idle_s * 1000), TAG_END());
+	sip_tls_reload_end();
 	sip_tls_peer_out_check_end();
 	if (rc < 0) {
 		errmsg_set(errmsg, errcap, "sip: cannot listen on %s: %s", url,
@@ -774,6 +781,20 @@ static void take_stats(struct sip_role *r)
 	sip_conn_stats(&r->conn_stats);
 }
 
+/* sip_reload_tls's work, on the thread: the answer under mu. */
+static void reload_tls(struct sip_role *r)
+{
+	char err[sizeof r->errmsg];
+	int rc = sip_tls_reload(err, sizeof err);
+
+	pthread_mutex_lock(&r->mu);
+	r->reloaded = rc == 0 ? 1 : -1;
+	if (rc != 0)
+		memcpy(r->errmsg, err, sizeof err);
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 {
 	(void)t;
@@ -782,6 +803,8 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		su_root_break(r->root);
 		return;
 	}
+	if (atomic_exchange(&r->reload, 0))
+		reload_tls(r);
 	close_flooders(r);
 	sip_overload_tick(r->ovl, mono_ms());
 	if (++r->ticks % (60000 / TIMER_MS) == 0) {
@@ -875,24 +898,28 @@ static int add_tports(struct sip_role *r, char *errmsg, size_t errcap)
 			}
 		}
 		if (r->cfg.tls_port && r->cfg.tls_dir[0]) {
+			int rc;
+
 			snprintf(url, sizeof url,
 				 "sips:%s%s%s:%u;transport=tls", v6 ? "[" : "",
 				 h, v6 ? "]" : "", r->cfg.tls_port);
-			if (nta_agent_add_tport(
-				r->agent, URL_STRING_MAKE(url),
-				TPTAG_CERTIFICATE(r->cfg.tls_dir),
-				/* A connection ward opens carries nothing
-				 * until its peer's certificate chains to
-				 * cafile.pem and passes the outgoing check
-				 * (call_trunk.h); incoming peers are
-				 * judged by the core, which answers. */
-				TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT),
-				/* ... and the requests queued for a
-				 * refused one fail at once (503 from the
-				 * stack), not after timer B or F. */
-				TPTAG_SDWN_ERROR(1),
-				TPTAG_PONG2PING(1), TPTAG_KEEPALIVE(ka),
-				TPTAG_IDLE(idle), TAG_END()) < 0) {
+			sip_tls_reload_begin(r->cfg.tls_dir);
+			rc = nta_agent_add_tport(
+			    r->agent, URL_STRING_MAKE(url),
+			    TPTAG_CERTIFICATE(r->cfg.tls_dir),
+			    /* A connection ward opens carries nothing
+			     * until its peer's certificate chains to
+			     * cafile.pem and passes the outgoing check
+			     * (call_trunk.h); incoming peers are
+			     * judged by the core, which answers. */
+			    TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT),
+			    /* ... and the requests queued for a
+			     * refused one fail at once (503 from the
+			     * stack), not after timer B or F. */
+			    TPTAG_SDWN_ERROR(1), TPTAG_PONG2PING(1),
+			    TPTAG_KEEPALIVE(ka), TPTAG_IDLE(idle), TAG_END());
+			sip_tls_reload_end();
+			if (rc < 0) {
 				errmsg_set(errmsg, errcap,
 					   "sip: cannot listen on %s: %s", url,
 					   strerror(errno));
@@ -1065,6 +1092,7 @@ err_after_root:
 	su_root_destroy(r->root);
 err_after_tls_table:
 	sip_conn_thread_end();
+	sip_tls_reload_thread_end();
 	sip_tls_peer_thread_end();
 err_after_init:
 	su_deinit();
@@ -1126,6 +1154,52 @@ int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 	}
 	*out = r;
 	return 0;
+}
+
+/* What, besides the files' contents, CFG changes of the listeners A was
+ * started with; NULL: nothing. */
+static const char *listeners_changed(const struct sip_config *a,
+				     const struct sip_config *cfg)
+{
+	if (strcmp(a->tls_dir, cfg->tls_dir) != 0)
+		return "the TLS listener comes or goes";
+	if (strcmp(a->node_tls_dir, cfg->node_tls_dir) != 0)
+		return "the node listener comes or goes";
+	if (a->keepalive_s != cfg->keepalive_s)
+		return "the keepalive interval changed";
+	if (a->media != cfg->media)
+		return "the media relay changed";
+	if (a->nhosts != cfg->nhosts || a->port != cfg->port ||
+	    a->tls_port != cfg->tls_port || a->node_port != cfg->node_port ||
+	    memcmp(a->hosts, cfg->hosts, sizeof a->hosts) != 0)
+		return "the listening addresses changed";
+	return NULL;
+}
+
+int sip_reload_tls(struct sip_role *r, const struct sip_config *cfg,
+		   char *errmsg, size_t errcap)
+{
+	const char *why = listeners_changed(&r->cfg, cfg);
+	int rc;
+
+	if (!r->started) {
+		errmsg_set(errmsg, errcap, "the role is stopped");
+		return -1;
+	}
+	if (why) {
+		errmsg_set(errmsg, errcap, "%s", why);
+		return -1;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->reloaded = 0;
+	atomic_store(&r->reload, 1);
+	while (!r->reloaded)
+		pthread_cond_wait(&r->cv, &r->mu);
+	rc = r->reloaded > 0 ? 0 : -1;
+	if (rc != 0)
+		errmsg_set(errmsg, errcap, "%s", r->errmsg);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
 }
 
 int sip_restart(struct sip_role *r, const struct sip_config *cfg, char *errmsg,

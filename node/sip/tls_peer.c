@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "common/addr.h"
+#include "node/sip/tls_reload.h"
 
 struct entry {
 	struct sockaddr_storage addr;
@@ -270,6 +271,7 @@ void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb)
 		if (out_check_next && out_check_idx >= 0)
 			SSL_CTX_set_ex_data(ctx, out_check_idx,
 					    (void *)out_check_next);
+		sip_tls_reload_note(ctx);
 	}
 	real(ctx, mode, cb);
 }

@@ -31,6 +31,7 @@ sys_cleanup() {
 			tail -25 "$log" >&2
 		done
 	fi
+	port_release
 	rm -rf "$CLUSTER_DIR"
 	exit $rc
 }
@@ -47,26 +48,52 @@ free_port() {
 		# file, as $(free_port) runs in a subshell.
 		grep -qx "$p" "$CLUSTER_DIR/ports.used" 2>/dev/null && continue
 		ss -Htuan "sport = :$p" | grep -q . && continue
+		port_claim "$p" || continue
 		echo "$p" >>"$CLUSTER_DIR/ports.used"
 		echo "$p"
 		return
 	done
 }
 
+# port_claim PORT: claims PORT for this test on the whole machine, so that
+# a test running beside it (ctest -j) does not take a port this one has
+# handed out and not bound yet; a claim is a file naming its test's
+# directory, created only if absent, and sys_cleanup drops this test's.
+# A claim whose directory is gone (a test killed) is dropped, and PORT
+# is not taken this time.
+PORT_CLAIMS=${TMPDIR:-/tmp}/ward-systest-ports
+port_claim() {
+	local f=$PORT_CLAIMS/$1 owner
+	mkdir -p "$PORT_CLAIMS"
+	(set -o noclobber && echo "$CLUSTER_DIR" >"$f") 2>/dev/null && return
+	owner=$(cat "$f" 2>/dev/null) || return 1
+	[ -n "$owner" ] && [ ! -d "$owner" ] && rm -f "$f"
+	return 1
+}
+port_release() {
+	local p
+	[ -e "$CLUSTER_DIR/ports.used" ] || return 0
+	while read -r p; do
+		[ "$(cat "$PORT_CLAIMS/$p" 2>/dev/null)" = "$CLUSTER_DIR" ] &&
+			rm -f "$PORT_CLAIMS/$p"
+	done <"$CLUSTER_DIR/ports.used"
+	return 0
+}
+
 # free_pair: an even free port whose next port is free too (RTP and
 # RTCP take a pair; baresip's TLS listens on its SIP port + 1).
 free_pair() {
-	local got p
+	local got p mate
 	while :; do
 		got=$(free_port)
 		p=$((got & ~1))
-		[ "$p" = "$got" ] || ! grep -qx "$p" "$CLUSTER_DIR/ports.used" || continue
-		[ "$((p + 1))" = "$got" ] || ! grep -qx "$((p + 1))" "$CLUSTER_DIR/ports.used" || continue
+		mate=$((got ^ 1))
+		! grep -qx "$mate" "$CLUSTER_DIR/ports.used" || continue
+		port_claim "$mate" || continue
+		echo "$mate" >>"$CLUSTER_DIR/ports.used"
 		ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . ||
 			break
 	done
-	echo "$p" >>"$CLUSTER_DIR/ports.used"
-	echo "$((p + 1))" >>"$CLUSTER_DIR/ports.used"
 	echo "$p"
 }
 

@@ -8,7 +8,9 @@
 #          trunk leg carries only SRTP (a capture on loopback), B decrypts
 #          it with the key ward sent it (its SIP trace) and hears A's tone,
 #          A hears B's; `wardctl call list` says authenticated, never
-#          encrypted. Then the peer calls A over mutual TLS from the
+#          encrypted; a CA trusted during the call is read into the
+#          TLS listener in place (the next client is asked for it) and
+#          the call goes on. Then the peer calls A over mutual TLS from the
 #          trunk's address with its certificate (tls_invite.py; the core
 #          checks it against the profile): ward answers with its own key
 #          and the SRTP it sends there opens with that key.
@@ -101,11 +103,29 @@ baresip_start a 127.0.0.1 "$PKI/$A-mic.pem" 1000 \
 	srtp-mand
 wait_until 20 "A registered over TLS" registered $A tls
 
-step "A dials 95551 through the secure trunk; B answers; tones for 3 s"
+step "A dials 95551 through the secure trunk; B answers; tones for 3 s; a CA trusted meanwhile"
 sniff cap
 ctl a dial "sip:95551@127.0.0.1:$TLS;transport=tls"
 wait_until 15 "the call talking" talking $A
-sleep 3
+# New trust while the call talks: read into the listeners in place —
+# asked of the next TLS client, nothing closed, the call goes on.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-subj "/CN=ward reload probe" -days 1 -keyout "$PKI/probe-ca.key" \
+	-out "$PKI/probe-ca.pem" 2>/dev/null
+reloads() { grep -c "read again for new TLS connections" "$CLUSTER_DIR/n1.log" || true; }
+before=$(reloads)
+expect_rc 0 ward_ctl n1 cert import --category mic-root "$PKI/probe-ca.pem"
+reloaded() { [ "$(reloads)" -gt "$before" ]; }
+wait_until 10 "the new trust read in place" reloaded
+asked() {
+	openssl s_client -connect "127.0.0.1:$TLS" </dev/null 2>/dev/null |
+		grep -q "CN = ward reload probe"
+}
+wait_until 5 "the new CA asked of a new TLS client" asked
+sleep 2
+talking $A >/dev/null || fail "the call did not outlive the new trust"
+! grep -q "restarting the signaling listeners" "$CLUSTER_DIR/n1.log" ||
+	fail "the listeners were restarted"
 jq -e '.callee == "gw" and .security_level == "authenticated"' \
 	"$CLUSTER_DIR/call.json" >/dev/null ||
 	fail "call list: $(cat "$CLUSTER_DIR/call.json")"

@@ -24,6 +24,9 @@ if(TARGET ward_sip)
     ${CMAKE_CURRENT_SOURCE_DIR}/unit/rfc4475/messages.txt
     ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/sip_ingress)
   set_tests_properties(test_sip_torture_seeds PROPERTIES LABELS unit)
+  ward_unit_test(test_sip_tls_reload
+    SOURCES unit/test_sip_tls_reload.c unit/test_pki_fixture.c
+    LIBS ward_sip ward_pki)
   ward_unit_test(test_sip_dialplan
     SOURCES unit/test_sip_dialplan.c unit/test_store_fixture.c
     LIBS ward_sip)
