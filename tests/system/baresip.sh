@@ -123,5 +123,14 @@ heard() {
 
 # tls_listening: n1's SIP TLS port ($TLS) listens.
 tls_listening() { ss -Hlnt "sport = :$TLS" | grep -q .; }
-# trusts NAME CERT: node NAME's SIP trust file holds certificate CERT.
-trusts() { grep -q "$(sed -n 2p "$2")" "$CLUSTER_DIR/$1/sip-tls/cafile.pem"; }
+# trusts NAME CERT: node NAME's SIP trust file holds certificate CERT,
+# and its TLS listener has read it: a new client is asked for CERT's CA.
+trusts() {
+	local host tls subj
+	grep -q "$(sed -n 2p "$2")" "$CLUSTER_DIR/$1/sip-tls/cafile.pem" ||
+		return 1
+	read -r host _ tls <<<"$(ward_sip "$1")"
+	subj=$(openssl x509 -in "$2" -noout -subject) || return 1
+	openssl s_client -connect "$host:$tls" </dev/null 2>/dev/null |
+		grep -qxF "${subj#subject=}"
+}
