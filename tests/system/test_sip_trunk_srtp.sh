@@ -9,8 +9,8 @@
 #          it with the key ward sent it (its SIP trace) and hears A's tone,
 #          A hears B's; `wardctl call list` says authenticated, never
 #          encrypted; a CA trusted during the call is read into the
-#          TLS listener in place (the next client is asked for it) and
-#          the call goes on. Then the peer calls A over mutual TLS from the
+#          TLS listener in place (the next client is asked for it, a
+#          session of before is not resumed) and the call goes on. Then the peer calls A over mutual TLS from the
 #          trunk's address with its certificate (tls_invite.py; the core
 #          checks it against the profile): ward answers with its own key
 #          and the SRTP it sends there opens with that key.
@@ -113,6 +113,14 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-subj "/CN=ward reload probe" -days 1 -keyout "$PKI/probe-ca.key" \
 	-out "$PKI/probe-ca.pem" 2>/dev/null
 reloads() { grep -c "read again for new TLS connections" "$CLUSTER_DIR/n1.log" || true; }
+# tls_session ARGS: how a TLS client's session went (New or Reused).
+tls_session() {
+	(sleep 0.5) | timeout 5 openssl s_client -connect "127.0.0.1:$TLS" \
+		"$@" 2>/dev/null | sed -n 's/^\(New\|Reused\),.*/\1/p'
+}
+tls_session -sess_out "$CLUSTER_DIR/tls.sess" >/dev/null || true
+[ "$(tls_session -sess_in "$CLUSTER_DIR/tls.sess")" = Reused ] ||
+	fail "a TLS session was not resumed"
 before=$(reloads)
 expect_rc 0 ward_ctl n1 cert import --category mic-root "$PKI/probe-ca.pem"
 reloaded() { [ "$(reloads)" -gt "$before" ]; }
@@ -122,6 +130,8 @@ asked() {
 		grep -q "CN = ward reload probe"
 }
 wait_until 5 "the new CA asked of a new TLS client" asked
+[ "$(tls_session -sess_in "$CLUSTER_DIR/tls.sess")" = New ] ||
+	fail "a TLS session of the old trust was resumed"
 sleep 2
 talking $A >/dev/null || fail "the call did not outlive the new trust"
 ! grep -q "restarting the signaling listeners" "$CLUSTER_DIR/n1.log" ||
