@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/be.h"
 #include "store/store.h"
 
 void codec_w_init(struct codec_w *w, void *buf, size_t cap)
@@ -40,20 +41,16 @@ void codec_put_u16(struct codec_w *w, uint16_t v)
 {
 	uint8_t *p = codec_w_reserve(w, 2);
 
-	if (p) {
-		p[0] = (uint8_t)(v >> 8);
-		p[1] = (uint8_t)v;
-	}
+	if (p)
+		be16_put(p, v);
 }
 
 void codec_put_u32(struct codec_w *w, uint32_t v)
 {
 	uint8_t *p = codec_w_reserve(w, 4);
 
-	if (p) {
-		for (int i = 0; i < 4; i++)
-			p[i] = (uint8_t)(v >> (24 - 8 * i));
-	}
+	if (p)
+		be32_put(p, v);
 }
 
 void codec_put_u64(struct codec_w *w, uint64_t v)
@@ -136,17 +133,14 @@ uint16_t codec_get_u16(struct codec_r *r)
 {
 	const uint8_t *p = codec_get_ref(r, 2);
 
-	return p ? (uint16_t)((p[0] << 8) | p[1]) : 0;
+	return p ? be16_get(p) : 0;
 }
 
 uint32_t codec_get_u32(struct codec_r *r)
 {
 	const uint8_t *p = codec_get_ref(r, 4);
 
-	if (!p)
-		return 0;
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	return p ? be32_get(p) : 0;
 }
 
 uint64_t codec_get_u64(struct codec_r *r)
@@ -221,15 +215,10 @@ int codec_r_done(const struct codec_r *r)
 
 void store_key_u64(uint64_t v, uint8_t out[8])
 {
-	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(v >> (56 - 8 * i));
+	be64_put(out, v);
 }
 
 uint64_t store_key_to_u64(const uint8_t in[8])
 {
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | in[i];
-	return v;
+	return be64_get(in);
 }

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/be.h"
 #include "store/codec.h"
 #include "store/internal.h"
 
@@ -127,10 +128,7 @@ static void chunk_key(const uint8_t sha256[32], uint32_t index,
 		      uint8_t key[CHUNK_KEY_LEN])
 {
 	memcpy(key, sha256, 32);
-	key[32] = (uint8_t)(index >> 24);
-	key[33] = (uint8_t)(index >> 16);
-	key[34] = (uint8_t)(index >> 8);
-	key[35] = (uint8_t)index;
+	be32_put(key + 32, index);
 }
 
 int store_tftp_chunk_get(struct store_read *r, const uint8_t sha256[32],

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "trustlist/internal.h"
 #include "trustlist/sgn.h"
 #include "trustlist/tlv.h"
@@ -214,7 +215,7 @@ static int parse_header(struct trustlist *tl, enum tl_file what, char *errmsg,
 	if (tl->len < TL_FIXED_PREFIX)
 		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
 			      "%zu bytes: shorter than any header", tl->len);
-	if (b[0] != HDR_VERSION || tlv_be16(b + 1) != 2)
+	if (b[0] != HDR_VERSION || be16_get(b + 1) != 2)
 		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
 			      "does not start with a version field (tag 1, "
 			      "length 2)");
@@ -226,11 +227,11 @@ static int parse_header(struct trustlist *tl, enum tl_file what, char *errmsg,
 			      : what == TL_FILE_SGN ? ".sgn"
 						    : ".enc.sgn",
 			      major);
-	if (b[5] != HDR_HEADER_LEN || tlv_be16(b + 6) != 2)
+	if (b[5] != HDR_HEADER_LEN || be16_get(b + 6) != 2)
 		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
 			      "no header length field (tag 2, length 2) at "
 			      "offset 5");
-	hlen = tlv_be16(b + 8);
+	hlen = be16_get(b + 8);
 	if (hlen > tl->len || hlen < TL_FIXED_PREFIX)
 		return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
 			      "header length %zu outside %d..%zu (the file)",
@@ -260,7 +261,7 @@ static int parse_header(struct trustlist *tl, enum tl_file what, char *errmsg,
 	tl->sig_tlv_offset = f[H_SIGNATURE].off;
 	tl->sig_tlv_len = 3 + f[H_SIGNATURE].len;
 	tl->filename = str(tl, &f[H_FILENAME]);
-	tl->timestamp = tlv_be32(f[H_TIMESTAMP].v);
+	tl->timestamp = be32_get(f[H_TIMESTAMP].v);
 	tl->enc_block = span(&f[H_ENC]);
 	tl->enc_digest_alg = tlv_uint(&f[H_ENC_DIGEST_ALG]);
 	tl->enc_digest = span(&f[H_ENC_DIGEST]);
@@ -307,14 +308,14 @@ static size_t record_extent(const struct trustlist *tl, size_t off,
 	const uint8_t *p = tl->data + off;
 	size_t left = tl->len - off, len;
 
-	if (left < 5 || p[0] != REC_LENGTH || tlv_be16(p + 1) != 2) {
+	if (left < 5 || p[0] != REC_LENGTH || be16_get(p + 1) != 2) {
 		tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
 		       "record at offset %zu does not open with a record "
 		       "length (tag 1, length 2)",
 		       off);
 		return 0;
 	}
-	len = tlv_be16(p + 3);
+	len = be16_get(p + 3);
 	if (len < 5 || len > left) {
 		tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
 		       "record at offset %zu: length %zu does not fit in the "

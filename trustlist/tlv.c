@@ -5,19 +5,9 @@
 
 #include <openssl/crypto.h>
 
+#include "common/be.h"
 #include "trustlist/internal.h"
 #include "trustlist/tlv.h"
-
-uint16_t tlv_be16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-uint32_t tlv_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 uint32_t tlv_uint(const struct tlv_field *f)
 {
@@ -125,7 +115,7 @@ static int read_level(const struct tlv_schema *s, const uint8_t *buf,
 				      "%s at offset %zu: %zu bytes left, no "
 				      "room for its length",
 				      r ? r->name : what, at, end - off);
-		len = tlv_be16(buf + off + 1);
+		len = be16_get(buf + off + 1);
 		off += 3;
 		if (len > end - off)
 			return tl_err(TRUSTLIST_EMALFORMED, errmsg, errcap,
@@ -271,16 +261,17 @@ void tlv_put_u8(struct tlv_buf *b, uint8_t tag, uint8_t v)
 
 void tlv_put_u16(struct tlv_buf *b, uint8_t tag, uint16_t v)
 {
-	uint8_t p[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+	uint8_t p[2];
 
+	be16_put(p, v);
 	tlv_put(b, tag, p, sizeof p);
 }
 
 void tlv_put_u32(struct tlv_buf *b, uint8_t tag, uint32_t v)
 {
-	uint8_t p[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
-			(uint8_t)(v >> 8), (uint8_t)v};
+	uint8_t p[4];
 
+	be32_put(p, v);
 	tlv_put(b, tag, p, sizeof p);
 }
 
@@ -323,16 +314,12 @@ void tlv_patch16(struct tlv_buf *b, size_t at, uint16_t v)
 {
 	if (b->err || at + 2 > b->len)
 		return;
-	b->p[at] = (uint8_t)(v >> 8);
-	b->p[at + 1] = (uint8_t)v;
+	be16_put(b->p + at, v);
 }
 
 void tlv_patch32(struct tlv_buf *b, size_t at, uint32_t v)
 {
 	if (b->err || at + 4 > b->len)
 		return;
-	b->p[at] = (uint8_t)(v >> 24);
-	b->p[at + 1] = (uint8_t)(v >> 16);
-	b->p[at + 2] = (uint8_t)(v >> 8);
-	b->p[at + 3] = (uint8_t)v;
+	be32_put(b->p + at, v);
 }

@@ -74,8 +74,6 @@ int tlv_read(const struct tlv_schema *schema, const uint8_t *buf, size_t off,
 	     size_t end, struct tlv_field *fields, size_t nslots, size_t *pad,
 	     char *errmsg, size_t errcap);
 
-uint16_t tlv_be16(const uint8_t *p);
-uint32_t tlv_be32(const uint8_t *p);
 /* Value of a present TLV_UINT (or TLV_U8/U16/U32) field; 0 if absent. */
 uint32_t tlv_uint(const struct tlv_field *f);
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/be.h"
+
 #define AUDIT_LIMIT_DEFAULT 100
 #define AUDIT_LIMIT_MAX 1000
 
@@ -25,8 +27,7 @@ static int audit_visit(void *arg, const void *key, size_t klen, const void *val,
 	if (klen != 12 || store_audit_decode(val, vlen, slot) != 0)
 		return 0;
 	slot->index = store_key_to_u64(k);
-	slot->pos = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 |
-		    (uint32_t)k[10] << 8 | k[11];
+	slot->pos = be32_get(k + 8);
 	ring->total++;
 	return 0;
 }

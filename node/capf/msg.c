@@ -3,16 +3,7 @@
 
 #include <string.h>
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
+#include "common/be.h"
 
 const char *capf_msg_strerror(int code)
 {
@@ -63,7 +54,7 @@ int capf_msg_frame(const uint8_t *buf, size_t len, size_t *total)
 		return CAPF_MSG_EPROTO;
 	if (len < CAPF_HEADER_LEN)
 		return CAPF_MSG_EAGAIN;
-	body = get16(buf + 6);
+	body = be16_get(buf + 6);
 	if (body > CAPF_BODY_MAX)
 		return CAPF_MSG_ETOOBIG;
 	*total = CAPF_HEADER_LEN + (size_t)body;
@@ -85,7 +76,7 @@ int capf_msg_parse(const uint8_t *buf, size_t len, struct capf_msg *out)
 	out->cmd = buf[1];
 	out->session = (uint32_t)buf[2] << 24 | (uint32_t)buf[3] << 16 |
 		       (uint32_t)buf[4] << 8 | buf[5];
-	out->body_len = get16(buf + 6);
+	out->body_len = be16_get(buf + 6);
 	for (pos = CAPF_HEADER_LEN; pos < len;) {
 		uint8_t tag;
 		uint16_t elen;
@@ -94,7 +85,7 @@ int capf_msg_parse(const uint8_t *buf, size_t len, struct capf_msg *out)
 		if (len - pos < 3)
 			return CAPF_MSG_ETRUNC;
 		tag = buf[pos];
-		elen = get16(buf + pos + 1);
+		elen = be16_get(buf + pos + 1);
 		pos += 3;
 		if (elen > len - pos)
 			return CAPF_MSG_ETRUNC;
@@ -141,7 +132,7 @@ int capf_msg_get_u16(const struct capf_msg *msg, uint8_t tag, uint16_t *out)
 
 	if (!e || e->len != 2)
 		return CAPF_MSG_EVALUE;
-	*out = get16(e->val);
+	*out = be16_get(e->val);
 	return CAPF_MSG_OK;
 }
 
@@ -176,7 +167,7 @@ int capf_cert_elem_parse(const uint8_t *val, size_t len, uint8_t *type,
 	*der_len = 0;
 	if (len <= CAPF_CERT_PREFIX_LEN || val[0] != 0x01 || val[3] != 0x00)
 		return CAPF_MSG_EVALUE;
-	if (get16(val + 1) != len - CAPF_CERT_PREFIX_LEN + 2)
+	if (be16_get(val + 1) != len - CAPF_CERT_PREFIX_LEN + 2)
 		return CAPF_MSG_EVALUE;
 	*type = val[4];
 	*der = val + CAPF_CERT_PREFIX_LEN;
@@ -189,7 +180,7 @@ int capf_sha2_sig_parse(const uint8_t *val, size_t len, uint8_t *digest,
 {
 	*sig = NULL;
 	*sig_len = 0;
-	if (len < 4 || get16(val + 1) != len - 3)
+	if (len < 4 || be16_get(val + 1) != len - 3)
 		return CAPF_MSG_EVALUE;
 	*digest = val[0];
 	*sig = val + 3;
@@ -216,7 +207,7 @@ void capf_build_begin(struct capf_build *b, uint8_t *buf, size_t cap,
 	buf[3] = (uint8_t)(session >> 16);
 	buf[4] = (uint8_t)(session >> 8);
 	buf[5] = (uint8_t)session;
-	put16(buf + 6, 0);
+	be16_put(buf + 6, 0);
 	b->len = CAPF_HEADER_LEN;
 }
 
@@ -233,7 +224,7 @@ static uint8_t *build_elem(struct capf_build *b, uint8_t tag, size_t len)
 	}
 	p = b->buf + b->len;
 	p[0] = tag;
-	put16(p + 1, (uint16_t)len);
+	be16_put(p + 1, (uint16_t)len);
 	b->len += 3 + len;
 	return p + 3;
 }
@@ -256,7 +247,7 @@ void capf_build_u16(struct capf_build *b, uint8_t tag, uint16_t v)
 {
 	uint8_t p[2];
 
-	put16(p, v);
+	be16_put(p, v);
 	capf_build_add(b, tag, p, 2);
 }
 
@@ -279,7 +270,7 @@ void capf_build_cert(struct capf_build *b, uint8_t type, const uint8_t *der,
 	if (!p)
 		return;
 	p[0] = 0x01;
-	put16(p + 1, (uint16_t)(der_len + 2));
+	be16_put(p + 1, (uint16_t)(der_len + 2));
 	p[3] = 0x00;
 	p[4] = type;
 	memcpy(p + CAPF_CERT_PREFIX_LEN, der, der_len);
@@ -299,7 +290,7 @@ void capf_build_sha2_sig(struct capf_build *b, uint8_t digest,
 	if (!p)
 		return;
 	p[0] = digest;
-	put16(p + 1, (uint16_t)sig_len);
+	be16_put(p + 1, (uint16_t)sig_len);
 	memcpy(p + 3, sig, sig_len);
 }
 
@@ -308,7 +299,7 @@ int capf_build_end(struct capf_build *b, size_t *len)
 	*len = 0;
 	if (b->err != CAPF_MSG_OK)
 		return b->err;
-	put16(b->buf + 6, (uint16_t)(b->len - CAPF_HEADER_LEN));
+	be16_put(b->buf + 6, (uint16_t)(b->len - CAPF_HEADER_LEN));
 	*len = b->len;
 	return CAPF_MSG_OK;
 }

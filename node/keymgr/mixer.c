@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/be.h"
 #include "node/keymgr/g711.h"
 #include "node/keymgr/keymgr.h"
 #include "node/keymgr/mixer_rtcp.h"
@@ -228,12 +229,6 @@ int mixer_rtp_payload(const uint8_t *pkt, size_t len, size_t *off, size_t *plen,
 	return 0;
 }
 
-static uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	       (uint32_t)b[2] << 8 | b[3];
-}
-
 /* The monotonic clock in 1/65536 s, the unit of DLSR. */
 static uint64_t mono_65536(void)
 {
@@ -255,8 +250,8 @@ void mixer_feed(struct mixer_part *p, const uint8_t *pkt, size_t len)
 	/* The report's statistics count every packet of the party's
 	 * stream; jitter only those on the 8 kHz audio clock. */
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	mixer_rtcp_rx_rtp(&p->rx, get32(pkt + 8),
-			  (uint16_t)(pkt[2] << 8 | pkt[3]), get32(pkt + 4),
+	mixer_rtcp_rx_rtp(&p->rx, be32_get(pkt + 8),
+			  (uint16_t)(pkt[2] << 8 | pkt[3]), be32_get(pkt + 4),
 			  (uint32_t)t.tv_sec * 8000u +
 			      (uint32_t)(t.tv_nsec / 125000),
 			  pt == 0 || pt == 8);

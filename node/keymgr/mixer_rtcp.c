@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "common/be.h"
+
 #define RTP_SEQ_MOD (1u << 16)
 #define MAX_DROPOUT 3000
 #define MAX_MISORDER 100
@@ -15,20 +17,6 @@
 #define RTCP_SDES 202
 #define RTCP_BYE 203
 #define SDES_CNAME 1
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 void mixer_rtcp_rx_reset(struct mixer_rtcp_rx *rx)
 {
@@ -153,10 +141,10 @@ int mixer_rtcp_read(const uint8_t *pkt, size_t len, struct mixer_rtcp_in *out)
 		if (o == 0) {
 			if (pt != RTCP_SR && pt != RTCP_RR)
 				return -1;
-			out->ssrc = get32(pkt + 4);
+			out->ssrc = be32_get(pkt + 4);
 			if (pt == RTCP_SR) {
 				out->has_sr = 1;
-				out->ntp_mid = get32(pkt + 10);
+				out->ntp_mid = be32_get(pkt + 10);
 			}
 		}
 		o += plen;
@@ -202,12 +190,12 @@ static void write_block(uint8_t *b, struct mixer_rtcp_rx *rx, uint64_t now)
 		lsr = rx->lsr;
 		dlsr = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 	}
-	put32(b, rx->ssrc);
-	put32(b + 4, fraction << 24 | ((uint32_t)lost & 0xffffff));
-	put32(b + 8, ext_max);
-	put32(b + 12, rx->jitter >> 4);
-	put32(b + 16, lsr);
-	put32(b + 20, dlsr);
+	be32_put(b, rx->ssrc);
+	be32_put(b + 4, fraction << 24 | ((uint32_t)lost & 0xffffff));
+	be32_put(b + 8, ext_max);
+	be32_put(b + 12, rx->jitter >> 4);
+	be32_put(b + 16, lsr);
+	be32_put(b + 20, dlsr);
 }
 
 /* SR (6.4.1) from S, with a block about RX's source when RX is given
@@ -224,19 +212,19 @@ static size_t write_report(uint8_t *buf, const struct mixer_rtcp_sender *s,
 	buf[1] = RTCP_SR;
 	buf[2] = 0;
 	buf[3] = (uint8_t)(o / 4 - 1);
-	put32(buf + 4, s->ssrc);
-	put32(buf + 8, (uint32_t)(s->ntp >> 32));
-	put32(buf + 12, (uint32_t)s->ntp);
-	put32(buf + 16, s->rtp_ts);
-	put32(buf + 20, s->packets);
-	put32(buf + 24, s->octets);
+	be32_put(buf + 4, s->ssrc);
+	be32_put(buf + 8, (uint32_t)(s->ntp >> 32));
+	be32_put(buf + 12, (uint32_t)s->ntp);
+	be32_put(buf + 16, s->rtp_ts);
+	be32_put(buf + 20, s->packets);
+	be32_put(buf + 24, s->octets);
 	if (rc)
 		write_block(buf + 28, rx, now);
 	buf[o] = 0x81;
 	buf[o + 1] = RTCP_SDES;
 	buf[o + 2] = 0;
 	buf[o + 3] = 6; /* 28 bytes */
-	put32(buf + o + 4, s->ssrc);
+	be32_put(buf + o + 4, s->ssrc);
 	buf[o + 8] = SDES_CNAME;
 	buf[o + 9] = MIXER_RTCP_CNAME_LEN;
 	memcpy(buf + o + 10, cname, MIXER_RTCP_CNAME_LEN);
@@ -261,6 +249,6 @@ size_t mixer_rtcp_write_bye(uint8_t *buf, const struct mixer_rtcp_sender *s,
 	buf[o + 1] = RTCP_BYE;
 	buf[o + 2] = 0;
 	buf[o + 3] = 1;
-	put32(buf + o + 4, s->ssrc);
+	be32_put(buf + o + 4, s->ssrc);
 	return o + 8;
 }

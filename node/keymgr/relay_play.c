@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "common/be.h"
 #include "node/keymgr/keymgr.h"
 #include "node/keymgr/relay_int.h"
 
@@ -39,12 +40,8 @@ static void play_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	p[0] = 0x80;
 	p[1] = (uint8_t)pl->pt;
-	p[2] = (uint8_t)(pl->seq >> 8);
-	p[3] = (uint8_t)pl->seq;
-	p[4] = (uint8_t)(pl->ts >> 24);
-	p[5] = (uint8_t)(pl->ts >> 16);
-	p[6] = (uint8_t)(pl->ts >> 8);
-	p[7] = (uint8_t)pl->ts;
+	be16_put(p + 2, pl->seq);
+	be32_put(p + 4, pl->ts);
 	memcpy(p + 8, &pl->ssrc, 4);
 	for (int i = 0; i < PLAY_SAMPLES; i++) {
 		p[12 + i] = pl->audio[pl->off++];

@@ -5,16 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
+#include "common/be.h"
 
 /* The NUL-terminated string at BUF[*pos], or NULL if it runs past LEN. */
 static const char *next_string(const uint8_t *buf, size_t len, size_t *pos)
@@ -128,7 +119,7 @@ enum tftp_parse tftp_request_parse(const uint8_t *buf, size_t len,
 	*why = "malformed request";
 	if (len < 2)
 		return TFTP_PARSE_DROP;
-	op = get16(buf);
+	op = be16_get(buf);
 	req->opcode = op;
 	if (op != TFTP_OP_RRQ && op != TFTP_OP_WRQ) {
 		/* DATA/ACK/ERROR/OACK to the server port belong to no
@@ -185,8 +176,8 @@ size_t tftp_build_error(uint8_t *buf, size_t cap, enum tftp_error code,
 		n = 200;
 	if (cap < 5 + n)
 		return 0;
-	put16(buf, TFTP_OP_ERROR);
-	put16(buf + 2, (uint16_t)code);
+	be16_put(buf, TFTP_OP_ERROR);
+	be16_put(buf + 2, (uint16_t)code);
 	memcpy(buf + 4, msg, n);
 	buf[4 + n] = '\0';
 	return 5 + n;
@@ -197,8 +188,8 @@ size_t tftp_build_data(uint8_t *buf, size_t cap, uint16_t block,
 {
 	if (cap < 4 + len)
 		return 0;
-	put16(buf, TFTP_OP_DATA);
-	put16(buf + 2, block);
+	be16_put(buf, TFTP_OP_DATA);
+	be16_put(buf + 2, block);
 	if (len)
 		memcpy(buf + 4, data, len);
 	return 4 + len;
@@ -225,7 +216,7 @@ size_t tftp_build_oack(uint8_t *buf, size_t cap, const struct tftp_request *req,
 
 	if (cap < 2)
 		return 0;
-	put16(buf, TFTP_OP_OACK);
+	be16_put(buf, TFTP_OP_OACK);
 	if (opts & TFTP_OPT_BLKSIZE)
 		pos = put_option(buf, cap, pos, "blksize", req->blksize);
 	if (opts & TFTP_OPT_TSIZE)
@@ -242,13 +233,13 @@ int tftp_reply_parse(const uint8_t *buf, size_t len, struct tftp_reply *out)
 	memset(out, 0, sizeof *out);
 	if (len < 4)
 		return -1;
-	out->opcode = get16(buf);
+	out->opcode = be16_get(buf);
 	if (out->opcode == TFTP_OP_ACK) {
-		out->block = get16(buf + 2);
+		out->block = be16_get(buf + 2);
 		return 0;
 	}
 	if (out->opcode == TFTP_OP_ERROR) {
-		out->error = get16(buf + 2);
+		out->error = be16_get(buf + 2);
 		return 0;
 	}
 	return -1;
