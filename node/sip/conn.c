@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
 #endif
@@ -20,11 +22,19 @@ struct entry {
 	int spoke;
 	int shut;
 	struct sockaddr_storage peer;
+	unsigned next; /* the next entry of its bucket + 1; 0: none */
 };
 
+/* The open entries are chained by their peer (address and port) in
+ * buckets, so that a message's connection is found without a walk of
+ * the table (sip_conn_spoke): peers choose their ports, so the hash is
+ * keyed with the table's own random seed. */
 struct table {
 	struct sip_conn_config cfg;
-	struct entry *e; /* owned: cfg.max */
+	struct entry *e;   /* owned: cfg.max */
+	unsigned *bucket;  /* owned: nbuckets; first entry + 1, 0: none */
+	unsigned nbuckets; /* a power of 2, at least cfg.max */
+	uint64_t seed;
 	unsigned open;
 	unsigned waiting; /* open entries whose first message has not come */
 	struct sip_conn_stats stats;
@@ -49,8 +59,14 @@ int sip_conn_thread_begin(const struct sip_conn_config *cfg)
 	t->cfg = *cfg;
 	if (t->cfg.max < 16)
 		t->cfg.max = 16;
+	for (t->nbuckets = 16; t->nbuckets < t->cfg.max; t->nbuckets <<= 1)
+		;
 	t->e = calloc(t->cfg.max, sizeof *t->e);
-	if (!t->e) {
+	t->bucket = calloc(t->nbuckets, sizeof *t->bucket);
+	if (!t->e || !t->bucket ||
+	    RAND_bytes((unsigned char *)&t->seed, sizeof t->seed) != 1) {
+		free(t->e);
+		free(t->bucket);
 		free(t);
 		return -1;
 	}
@@ -65,8 +81,10 @@ void sip_conn_thread_end(void)
 	struct table *t = conn_table;
 
 	conn_table = NULL;
-	if (t)
+	if (t) {
 		free(t->e);
+		free(t->bucket);
+	}
 	free(t);
 }
 
@@ -93,6 +111,47 @@ static int same_peer(const struct sockaddr_storage *a, const struct sockaddr *b)
 	       ((const struct sockaddr_in6 *)b)->sin6_port;
 }
 
+/* PEER's bucket: its address and port, keyed with the table's seed. */
+static unsigned bucket_of(const struct table *t, const struct sockaddr *peer)
+{
+	const struct sockaddr_in *v4 = (const void *)peer;
+	const struct sockaddr_in6 *v6 = (const void *)peer;
+	int is6 = peer->sa_family == AF_INET6;
+	const uint8_t *a =
+	    is6 ? v6->sin6_addr.s6_addr : (const uint8_t *)&v4->sin_addr.s_addr;
+	size_t n = is6 ? 16 : 4;
+	uint64_t h = t->seed;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ a[i]) * 0x100000001b3ull;
+	h = (h ^ (is6 ? v6->sin6_port : v4->sin_port)) * 0x100000001b3ull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (unsigned)h & (t->nbuckets - 1);
+}
+
+static void chain(struct table *t, struct entry *e)
+{
+	unsigned b = bucket_of(t, (const struct sockaddr *)&e->peer);
+
+	e->next = t->bucket[b];
+	t->bucket[b] = (unsigned)(e - t->e) + 1;
+}
+
+static void unchain(struct table *t, struct entry *e)
+{
+	unsigned *p =
+	    &t->bucket[bucket_of(t, (const struct sockaddr *)&e->peer)];
+	unsigned me = (unsigned)(e - t->e) + 1;
+
+	while (*p && *p != me)
+		p = &t->e[*p - 1].next;
+	if (*p)
+		*p = e->next;
+	e->next = 0;
+}
+
 static uint64_t cookie_of(int fd)
 {
 	uint64_t c = 0;
@@ -113,6 +172,7 @@ static int alive(const struct entry *e)
 
 static void forget(struct table *t, struct entry *e)
 {
+	unchain(t, e);
 	if (!e->spoke)
 		t->waiting--;
 	e->fd = -1;
@@ -174,6 +234,7 @@ static int admit(struct table *t, int fd, const struct sockaddr *peer,
 	slot->since_ms = mono_ms();
 	memcpy(&slot->peer, peer,
 	       len < sizeof slot->peer ? len : sizeof slot->peer);
+	chain(t, slot);
 	t->open++;
 	t->waiting++;
 	return 0;
@@ -224,16 +285,19 @@ void sip_conn_spoke(const struct sockaddr *sa)
 	struct table *t = conn_table;
 
 	/* Nothing waits (the usual case for a connection that spoke
-	 * before): no walk. */
-	if (!t || !t->waiting)
+	 * before): no lookup. */
+	if (!t || !t->waiting ||
+	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return;
-	for (unsigned i = 0; i < t->cfg.max; i++)
-		if (t->e[i].fd >= 0 && !t->e[i].spoke &&
-		    same_peer(&t->e[i].peer, sa)) {
-			t->e[i].spoke = 1;
+	for (unsigned i = t->bucket[bucket_of(t, sa)]; i;
+	     i = t->e[i - 1].next) {
+		struct entry *e = &t->e[i - 1];
+		if (!e->spoke && same_peer(&e->peer, sa)) {
+			e->spoke = 1;
 			t->waiting--;
 			return;
 		}
+	}
 }
 
 unsigned sip_conn_sweep(void)

@@ -39,8 +39,10 @@ int sip_conn_thread_begin(const struct sip_conn_config *cfg);
 void sip_conn_thread_end(void);
 
 /* A message came on the connection from SA (its address and port): it is
- * no longer silent. Walks the table only while some connection waits for
- * its first message, so it may be called for every message. */
+ * no longer silent. A lookup in a hash of the open connections (keyed
+ * with a random seed: peers choose their ports), made only while some
+ * connection waits for its first message: it may be called for every
+ * message, whatever silent connections a peer holds open. */
 void sip_conn_spoke(const struct sockaddr *sa);
 
 /* Forgets closed connections and shuts down those silent past the

@@ -176,6 +176,71 @@ static void test_conn_shuts_down_silent_connections_only(void **s)
 	sip_conn_thread_end();
 }
 
+/* Among many silent connections, from several hosts, a message marks its
+ * own connection and no other, also once closed ones are forgotten and
+ * their slots taken again. */
+static void test_conn_spoke_marks_its_own_among_many(void **s)
+{
+	enum { N = 40 };
+	struct sip_conn_config cfg = {.max = 64, .silent_ms = 100};
+	struct sip_conn_stats st;
+	struct sockaddr_in addr, peer[N], stranger;
+	struct timespec nap = {0, 200 * 1000000};
+	int l, c[N], a[N];
+	char from[16];
+
+	(void)s;
+	assert_int_equal(sip_conn_thread_begin(&cfg), 0);
+	l = listener(&addr);
+	for (int i = 0; i < N; i++) {
+		snprintf(from, sizeof from, "127.0.0.%d", 1 + i % 4);
+		c[i] = client(&addr, from);
+		a[i] = take(l, &peer[i]);
+		assert_true(a[i] >= 0);
+	}
+	/* Ten go away and are forgotten; ten new ones take their slots. */
+	for (int i = 0; i < 10; i++) {
+		close(c[i]);
+		close(a[i]);
+	}
+	assert_int_equal(sip_conn_sweep(), 0);
+	sip_conn_stats(&st);
+	assert_int_equal(st.open, N - 10);
+	for (int i = 0; i < 10; i++) {
+		c[i] = client(&addr, "127.0.0.5");
+		a[i] = take(l, &peer[i]);
+		assert_true(a[i] >= 0);
+	}
+	/* A stranger's message marks nothing; three connections speak,
+	 * one of them twice. */
+	stranger = peer[7];
+	stranger.sin_port = htons(1);
+	sip_conn_spoke((struct sockaddr *)&stranger);
+	sip_conn_spoke((struct sockaddr *)&peer[3]);  /* a new one */
+	sip_conn_spoke((struct sockaddr *)&peer[22]); /* an old one */
+	sip_conn_spoke((struct sockaddr *)&peer[39]);
+	sip_conn_spoke((struct sockaddr *)&peer[39]);
+	nanosleep(&nap, NULL);
+	assert_int_equal(sip_conn_sweep(), N - 3);
+	for (int i = 0; i < N; i++) {
+		if (i == 3 || i == 22 || i == 39) {
+			struct pollfd p = {.fd = c[i], .events = POLLIN};
+			assert_int_equal(poll(&p, 1, 0), 0);
+		} else {
+			assert_true(ended(c[i]));
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		close(c[i]);
+		close(a[i]);
+	}
+	assert_int_equal(sip_conn_sweep(), 0);
+	sip_conn_stats(&st);
+	assert_int_equal(st.open, 0);
+	close(l);
+	sip_conn_thread_end();
+}
+
 static void *other_thread(void *arg)
 {
 	int *l = arg;
@@ -218,6 +283,7 @@ int main(void)
 	    cmocka_unit_test(test_conn_caps_a_source_at_accept_not_another),
 	    cmocka_unit_test(test_conn_refuses_beyond_the_total),
 	    cmocka_unit_test(test_conn_shuts_down_silent_connections_only),
+	    cmocka_unit_test(test_conn_spoke_marks_its_own_among_many),
 	    cmocka_unit_test(test_conn_leaves_other_threads_accept_alone),
 	};
 
