@@ -80,6 +80,10 @@ int capf_new(const struct capf_config *cfg, struct store *store,
 int capf_start(struct capf *c, char *errmsg, size_t errcap);
 /* The bound port (tests ask for port 0). */
 int capf_port(const struct capf *c);
+/* Reads the CAPF certificate and key files again (any thread): the
+ * sessions accepted from now on show them; the sessions in progress keep
+ * theirs. 0, or -1 with ERRMSG and the old ones still in use. */
+int capf_reload_tls(struct capf *c, char *errmsg, size_t errcap);
 /* Stops the thread (no proposal is made after it returns); completions
  * still owed land in a queue nobody reads. Call before consensus_stop,
  * and capf_free after it. Accepts NULL. */

@@ -306,7 +306,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 		c->sessions->prev = s;
 	c->sessions = s;
 	c->n_sessions++;
+	/* The context of the moment (capf_reload_tls swaps it); the SSL
+	 * holds its own reference. */
+	pthread_mutex_lock(&c->lock);
 	ssl = SSL_new(c->tls);
+	pthread_mutex_unlock(&c->lock);
 	s->bev = ssl ? bufferevent_openssl_socket_new(c->base, fd, ssl,
 						      BUFFEREVENT_SSL_ACCEPTING,
 						      BEV_OPT_CLOSE_ON_FREE)
@@ -563,26 +567,53 @@ static int accept_any_peer(int ok, X509_STORE_CTX *ctx)
 	return 1;
 }
 
-static int load_tls(struct capf *c, char *errmsg, size_t errcap)
+/* A context with the CAPF certificate and key of the files now: *OUT, or
+ * -1 with ERRMSG. Its session-id context is new each time, so a session
+ * of an older certificate is not resumed. */
+static int tls_ctx_new(const struct capf *c, SSL_CTX **out, char *errmsg,
+		       size_t errcap)
 {
-	static const unsigned char sid_ctx[] = "ward-capf";
-	FILE *f;
+	unsigned char sid_ctx[16];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
-	c->tls = SSL_CTX_new(TLS_server_method());
-	if (!c->tls ||
-	    SSL_CTX_set_min_proto_version(c->tls, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_use_certificate_chain_file(c->tls, c->cfg.cert_file) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(c->tls, c->cfg.key_file,
+	if (!ctx || RAND_bytes(sid_ctx, sizeof sid_ctx) != 1 ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ctx, c->cfg.cert_file) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, c->cfg.key_file,
 					SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(c->tls) != 1 ||
-	    SSL_CTX_set_session_id_context(c->tls, sid_ctx,
-					   sizeof sid_ctx - 1) != 1) {
+	    SSL_CTX_check_private_key(ctx) != 1 ||
+	    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx) != 1) {
+		SSL_CTX_free(ctx);
 		errmsg_set(errmsg, errcap,
 			   "capf: cannot use the CAPF certificate %s / %s",
 			   c->cfg.cert_file, c->cfg.key_file);
 		return -1;
 	}
-	SSL_CTX_set_verify(c->tls, SSL_VERIFY_PEER, accept_any_peer);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_peer);
+	*out = ctx;
+	return 0;
+}
+
+int capf_reload_tls(struct capf *c, char *errmsg, size_t errcap)
+{
+	SSL_CTX *ctx, *old;
+
+	if (tls_ctx_new(c, &ctx, errmsg, errcap) != 0)
+		return -1;
+	pthread_mutex_lock(&c->lock);
+	old = c->tls;
+	c->tls = ctx;
+	pthread_mutex_unlock(&c->lock);
+	SSL_CTX_free(old); /* sessions in progress hold their own */
+	return 0;
+}
+
+static int load_tls(struct capf *c, char *errmsg, size_t errcap)
+{
+	FILE *f;
+
+	if (tls_ctx_new(c, &c->tls, errmsg, errcap) != 0)
+		return -1;
 	f = fopen(c->cfg.ca_file, "r");
 	c->ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
 	if (f)

@@ -7,7 +7,8 @@
 # registering over SIP TLS in mixed mode; wrong strings locking; expiry;
 # unknown devices costing no write; troubleshoot; delete (the LSC then
 # refused by SIP); malformed, truncated, oversized messages; a stalled
-# client reaped; 20 enrolments in parallel with 10 stalled clients.
+# client reaped; 20 enrolments in parallel with 10 stalled clients; a
+# regenerated CAPF certificate shown to the next phone without a restart.
 . "$(dirname "$0")/lib.sh"
 
 capf_field() { ward_ctl "$1" --json capf status "$2" | jq -r ".$3"; }
@@ -256,6 +257,31 @@ for p in "${pids[@]}"; do wait "$p" || fail "a parallel enrolment failed"; done
 wait
 [ "$(ward_ctl n1 --json capf status --batch "$batch" | jq .progress.done)" = 20 ] ||
 	fail "not 20 done in the batch"
+
+step "a regenerated CAPF certificate: shown to the next phone, which enrols; the role not restarted"
+capf_fp() {
+	openssl s_client -connect "127.0.0.1:$CAPF" </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 | cut -d= -f2
+}
+old_fp=$(capf_fp)
+expect_rc 0 ward_ctl n1 cert regenerate n1 capf
+regenerated() {
+	sed -n 's/.*role=capf generation=2 .*sha256=\([0-9A-F:]*\).*/\1/p' \
+		"$CLUSTER_DIR/n1.log" | grep .
+}
+wait_until 10 "the regeneration logged" regenerated
+want=$(regenerated)
+[ "$want" != "$old_fp" ] || fail "the same certificate after regeneration"
+shown() { [ "$(capf_fp)" = "$want" ]; }
+wait_until 10 "the regenerated CAPF certificate shown" shown
+grep -q "CAPF certificate changed: shown to the next phones" "$CLUSTER_DIR/n1.log" ||
+	fail "the change of certificate was not logged"
+[ "$(grep -c "capf: CAPF on " "$CLUSTER_DIR/n1.log")" = 1 ] ||
+	fail "the CAPF role was restarted"
+expect_rc 0 ward_ctl n1 device add SEP000000000030 --model 8841 \
+	--capabilities tls,srtp --profile standard-authenticated
+expect_rc 0 ward_ctl n1 capf schedule --auth null-string SEP000000000030
+phone SEP000000000030 1
 
 step "every step audited"
 expect_rc 0 ward_ctl n1 audit --limit 1000
