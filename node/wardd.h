@@ -48,6 +48,7 @@ struct wardd {
 	struct sip_directory sip_dirview; /* the role borrows it */
 	struct event *ev_sip;		  /* owned: start/restart checks */
 	uint8_t sip_tls_fp[32];		  /* TLS files the role runs with */
+	unsigned sip_keepalive_s;	  /* the keepalive it runs with */
 	int sip_failed;			  /* could not listen: given up */
 	struct wardd_sipreg *sipreg;	  /* owned: changes for the leader */
 	struct wardd_sipfail *sipfail;	  /* owned: failures for the audit */

@@ -428,7 +428,7 @@ void wardd_sip_look(struct wardd *w)
 	struct store_secret sec;
 	uint8_t fp[32];
 	char err[512];
-	int ready;
+	int ready, files;
 
 	if (!w->consensus || w->sip_failed || !w->cfg.sip_port)
 		return;
@@ -462,30 +462,38 @@ void wardd_sip_look(struct wardd *w)
 	if (!sc.node_port || !sc.tls_dir[0] ||
 	    write_node_tls_dir(w, sc.node_tls_dir, fp) != 0)
 		sc.node_tls_dir[0] = '\0'; /* no calls between nodes */
-	/* A new keepalive interval also takes a restart of the listeners. */
-	for (int i = 0; i < 4; i++)
-		fp[i] ^= (uint8_t)(sc.keepalive_s >> (8 * i));
 	if (w->sip)
 		wardd_sipaddr_publish(w, sc.hosts[0], sc.port,
 				      sc.tls_dir[0] ? sc.tls_port : 0,
 				      sc.node_tls_dir[0] ? sc.node_port : 0);
-	if (w->sip && memcmp(fp, w->sip_tls_fp, 32) == 0)
+	files = memcmp(fp, w->sip_tls_fp, 32) != 0;
+	if (w->sip && !files && sc.keepalive_s == w->sip_keepalive_s)
 		return;
 	/* Both a start and a restart take the whole configuration: a
 	 * restart without the table would leave calls unrelayed. */
 	media_look(w, &sc);
 	sc.media = w->media ? &w->media_table : NULL;
 	if (w->sip) {
-		/* New files only: read into the listeners' contexts, nothing
-		 * closed. Anything else, or files libssl will not take: new
-		 * listeners on the same core — the bindings, nonce counts and
-		 * limits stay; TCP/TLS peers reconnect; calls end. */
-		if (sip_reload_tls(w->sip, &sc, err, sizeof err) == 0) {
-			log_info("sip",
-				 "certificate or trusted CAs changed: read "
-				 "again for new TLS connections (connections, "
-				 "calls and registrations kept)");
+		/* New files or a new keepalive interval: taken by the
+		 * running thread, nothing closed. Anything else, or files
+		 * libssl will not take: new listeners on the same core — the
+		 * bindings, nonce counts and limits stay; TCP/TLS peers
+		 * reconnect; calls end. */
+		if (sip_reload(w->sip, &sc, files, err, sizeof err) == 0) {
+			if (files)
+				log_info(
+				    "sip",
+				    "certificate or trusted CAs changed: "
+				    "read again for new TLS connections "
+				    "(connections, calls and registrations "
+				    "kept)");
+			if (sc.keepalive_s != w->sip_keepalive_s)
+				log_info("sip",
+					 "keepalive interval now %u s "
+					 "(connections and calls kept)",
+					 sc.keepalive_s);
 			memcpy(w->sip_tls_fp, fp, 32);
+			w->sip_keepalive_s = sc.keepalive_s;
 			return;
 		}
 		log_info("sip",
@@ -501,6 +509,7 @@ void wardd_sip_look(struct wardd *w)
 			return;
 		}
 		memcpy(w->sip_tls_fp, fp, 32);
+		w->sip_keepalive_s = sc.keepalive_s;
 		return;
 	}
 	if (sip_start(&sc, &w->sip_dirview, &hooks, &w->sip, err, sizeof err) !=
@@ -510,6 +519,7 @@ void wardd_sip_look(struct wardd *w)
 		return;
 	}
 	memcpy(w->sip_tls_fp, fp, 32);
+	w->sip_keepalive_s = sc.keepalive_s;
 }
 
 int wardd_sip_trunk_status(void *arg, const char *trunk, char **out)

@@ -67,9 +67,11 @@ struct sip_role {
 	pthread_cond_t cv;
 	int ready; /* 1 listening, -1 failed */
 	char errmsg[256];
-	/* sip_reload_tls's hand-shake: asked of the thread's timer, which
-	 * answers under mu (1 done, -1 failed with errmsg). */
+	/* sip_reload's hand-shake: asked of the thread's timer (what, under
+	 * mu), which answers under mu (1 done, -1 failed with errmsg). */
 	atomic_int reload;
+	int reload_files;
+	unsigned reload_keepalive_s;
 	int reloaded;
 	struct sip_core_stats stats;	  /* under mu */
 	struct sip_conn_stats conn_stats; /* under mu */
@@ -781,11 +783,38 @@ static void take_stats(struct sip_role *r)
 	sip_conn_stats(&r->conn_stats);
 }
 
-/* sip_reload_tls's work, on the thread: the answer under mu. */
+/* A new keepalive interval on every transport of AGENT: the primaries'
+ * parameters, which their connections share, so each connection takes it
+ * at its next timer. */
+static void set_keepalive(nta_agent_t *agent, unsigned ka_s)
+{
+	tport_t *tp = agent ? nta_agent_tports(agent) : NULL;
+
+	if (!tp)
+		return;
+	tport_set_params(tp, TPTAG_KEEPALIVE(ka_s * 1000), TAG_END());
+	for (tp = tport_primaries(tp); tp; tp = tport_next(tp))
+		tport_set_params(tp, TPTAG_KEEPALIVE(ka_s * 1000), TAG_END());
+}
+
+/* sip_reload's work, on the thread: the answer under mu. */
 static void reload_tls(struct sip_role *r)
 {
 	char err[sizeof r->errmsg];
-	int rc = sip_tls_reload(err, sizeof err);
+	int files, rc = 0;
+	unsigned ka;
+
+	pthread_mutex_lock(&r->mu);
+	files = r->reload_files;
+	ka = r->reload_keepalive_s;
+	pthread_mutex_unlock(&r->mu);
+	if (files)
+		rc = sip_tls_reload(err, sizeof err);
+	if (rc == 0 && ka != r->cfg.keepalive_s) {
+		set_keepalive(r->agent, ka);
+		set_keepalive(r->node_agent, ka);
+		r->cfg.keepalive_s = ka;
+	}
 
 	pthread_mutex_lock(&r->mu);
 	r->reloaded = rc == 0 ? 1 : -1;
@@ -1165,8 +1194,6 @@ static const char *listeners_changed(const struct sip_config *a,
 		return "the TLS listener comes or goes";
 	if (strcmp(a->node_tls_dir, cfg->node_tls_dir) != 0)
 		return "the node listener comes or goes";
-	if (a->keepalive_s != cfg->keepalive_s)
-		return "the keepalive interval changed";
 	if (a->media != cfg->media)
 		return "the media relay changed";
 	if (a->nhosts != cfg->nhosts || a->port != cfg->port ||
@@ -1176,8 +1203,8 @@ static const char *listeners_changed(const struct sip_config *a,
 	return NULL;
 }
 
-int sip_reload_tls(struct sip_role *r, const struct sip_config *cfg,
-		   char *errmsg, size_t errcap)
+int sip_reload(struct sip_role *r, const struct sip_config *cfg, int files,
+	       char *errmsg, size_t errcap)
 {
 	const char *why = listeners_changed(&r->cfg, cfg);
 	int rc;
@@ -1192,6 +1219,8 @@ int sip_reload_tls(struct sip_role *r, const struct sip_config *cfg,
 	}
 	pthread_mutex_lock(&r->mu);
 	r->reloaded = 0;
+	r->reload_files = files;
+	r->reload_keepalive_s = cfg->keepalive_s;
 	atomic_store(&r->reload, 1);
 	while (!r->reloaded)
 		pthread_cond_wait(&r->cv, &r->mu);

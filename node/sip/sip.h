@@ -3,7 +3,7 @@
  * (5061) and answers statelessly through the core (core.h).
  *
  * Every sofia object is created, used and destroyed on that thread; other
- * threads only call sip_start/sip_reload_tls/sip_restart/sip_stop/sip_free
+ * threads only call sip_start/sip_reload/sip_restart/sip_stop/sip_free
  * and read the counters. The core (core.h) is not a sofia object: it
  * outlives a restart of the thread. */
 #ifndef WARD_SIP_SIP_H
@@ -80,15 +80,16 @@ int sip_start(const struct sip_config *cfg, const struct sip_directory *dir,
 	      const struct sip_core_hooks *hooks, struct sip_role **out,
 	      char *errmsg, size_t errcap);
 
-/* The TLS files of the listeners' directories changed, and nothing else
- * of CFG: the thread reads them again into its listeners' contexts
- * (tls_reload.h) — the handshakes from then on use them; listeners,
- * connections, transactions and calls stay. 0 once done; -1 with ERRMSG
- * when CFG changes more than the files (ERRMSG says what), when a file
- * is unusable, or the role is stopped: sip_restart() then. Waits for the
- * thread's next tick (up to 100 ms). */
-int sip_reload_tls(struct sip_role *r, const struct sip_config *cfg,
-		   char *errmsg, size_t errcap);
+/* What can change under a running thread: with FILES, the contents of
+ * the listeners' TLS files, read again into their contexts (tls_reload.h)
+ * — the handshakes from then on use them; and CFG->keepalive_s, set on
+ * every transport (each connection takes it at its next timer).
+ * Listeners, connections, transactions and calls stay. 0 once done; -1
+ * with ERRMSG when CFG changes more than that (ERRMSG says what), when a
+ * file is unusable, or the role is stopped: sip_restart() then. Waits for
+ * the thread's next tick (up to 100 ms). */
+int sip_reload(struct sip_role *r, const struct sip_config *cfg, int files,
+	       char *errmsg, size_t errcap);
 
 /* Restarts the listeners with CFG (new TLS files, keepalive, ports):
  * joins the thread, which closes every socket and connection, and starts

@@ -10,7 +10,8 @@
 #          A hears B's; `wardctl call list` says authenticated, never
 #          encrypted; a CA trusted during the call is read into the
 #          TLS listener in place (the next client is asked for it, a
-#          session of before is not resumed) and the call goes on. Then the peer calls A over mutual TLS from the
+#          session of before is not resumed), so is a new keepalive
+#          interval, and the call goes on. Then the peer calls A over mutual TLS from the
 #          trunk's address with its certificate (tls_invite.py; the core
 #          checks it against the profile): ward answers with its own key
 #          and the SRTP it sends there opens with that key.
@@ -132,6 +133,10 @@ asked() {
 wait_until 5 "the new CA asked of a new TLS client" asked
 [ "$(tls_session -sess_in "$CLUSTER_DIR/tls.sess")" = New ] ||
 	fail "a TLS session of the old trust was resumed"
+# A new keepalive interval is taken in place too.
+expect_rc 0 ward_ctl n1 param set sip_keepalive_s 45
+ka_taken() { grep -q "keepalive interval now 45 s" "$CLUSTER_DIR/n1.log"; }
+wait_until 10 "the new keepalive interval taken in place" ka_taken
 sleep 2
 talking $A >/dev/null || fail "the call did not outlive the new trust"
 ! grep -q "restarting the signaling listeners" "$CLUSTER_DIR/n1.log" ||
