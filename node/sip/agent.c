@@ -798,7 +798,7 @@ static void set_keepalive(nta_agent_t *agent, unsigned ka_s)
 }
 
 /* sip_reload's work, on the thread: the answer under mu. */
-static void reload_tls(struct sip_role *r)
+static void reload(struct sip_role *r)
 {
 	char err[sizeof r->errmsg];
 	int files, rc = 0;
@@ -833,7 +833,7 @@ static void on_timer(struct sip_role *r, su_timer_t *t, struct sip_role *arg)
 		return;
 	}
 	if (atomic_exchange(&r->reload, 0))
-		reload_tls(r);
+		reload(r);
 	close_flooders(r);
 	sip_overload_tick(r->ovl, mono_ms());
 	if (++r->ticks % (60000 / TIMER_MS) == 0) {
