@@ -37,7 +37,8 @@
 #include "store/store.h"
 
 struct capf_config {
-	const char *listen;	     /* "host:port" (borrowed for capf_new) */
+	/* The strings are borrowed for capf_new, which copies them. */
+	const char *listen;	     /* "host:port" */
 	const char *cert_file;	     /* the node's CAPF certificate (PEM) */
 	const char *key_file;	     /* and its key */
 	const char *ca_file;	     /* the cluster CA certificate (PEM) */

@@ -81,7 +81,9 @@ struct capf_check {
 
 struct capf {
 	struct capf_config cfg;
+	/* cfg's strings, copied: capf_reload_tls reads the files again. */
 	char listen[128];
+	char *cert_file, *key_file, *ca_file; /* owned */
 	struct store *store;	     /* borrowed */
 	struct keystore *ks;	     /* borrowed */
 	struct consensus *consensus; /* borrowed */

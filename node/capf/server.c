@@ -644,6 +644,13 @@ int capf_new(const struct capf_config *cfg, struct store *store,
 	c->cfg = *cfg;
 	snprintf(c->listen, sizeof c->listen, "%s", cfg->listen);
 	c->cfg.listen = c->listen;
+	c->cfg.cert_file = c->cert_file = strdup(cfg->cert_file);
+	c->cfg.key_file = c->key_file = strdup(cfg->key_file);
+	c->cfg.ca_file = c->ca_file = strdup(cfg->ca_file);
+	if (!c->cert_file || !c->key_file || !c->ca_file) {
+		errmsg_set(errmsg, errcap, "capf: out of memory");
+		goto err;
+	}
 	if (c->cfg.max_sessions == 0)
 		c->cfg.max_sessions = 1;
 	c->store = store;
@@ -778,6 +785,9 @@ void capf_free(struct capf *c)
 		event_base_free(c->base);
 	SSL_CTX_free(c->tls);
 	X509_free(c->ca);
+	free(c->cert_file);
+	free(c->key_file);
+	free(c->ca_file);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
