@@ -391,6 +391,9 @@ static int deploy(struct certs *w, int i, struct certs_change *c, X509 *ca,
 	if (role == PKI_ROLE_NODE && w->hooks.node &&
 	    w->hooks.node(w->hooks.arg, errmsg, sizeof errmsg) != 0)
 		goto fail;
+	if (role == PKI_ROLE_CAPF && w->hooks.capf &&
+	    w->hooks.capf(w->hooks.arg, errmsg, sizeof errmsg) != 0)
+		goto fail;
 	hex_sha256_text(c->sha256, fp);
 	log_info(TAG, "%s certificate: now generation %" PRIu32 " (%s)",
 		 pki_role_name(role), c->generation, fp);

@@ -40,6 +40,9 @@ struct certs_hooks {
 	void (*https_served)(void *arg, uint8_t out[32]);
 	/* DATA/pki/node.pem and .key were replaced: reload Raft's TLS. */
 	int (*node)(void *arg, char *errmsg, size_t errcap);
+	/* DATA/pki/capf.pem and .key were replaced: the CAPF role shows
+	 * them to the next phones. Optional. */
+	int (*capf)(void *arg, char *errmsg, size_t errcap);
 	/* 1 if this node leads (only the leader proposes ITLs). */
 	int (*is_leader)(void *arg);
 	/* Proposes the encoded command CMD (borrowed). Returns 0 and later

@@ -63,8 +63,6 @@ struct wardd {
 	struct capf *capf;	/* owned */
 	struct event *ev_capf;	/* owned: start checks */
 	int capf_failed;	/* could not start: given up */
-	uint8_t capf_fp[32];	/* SHA-256 of the capf.pem it shows */
-	uint8_t capf_bad_fp[32]; /* of one it refused (logged once) */
 	struct wardd_capf_relay *capf_relay; /* owned: writes for the leader */
 	int stopping;
 	int fatal; /* stopping because of an error: exit 1 */

@@ -322,32 +322,6 @@ static void relay_free(struct wardd_capf_relay *r)
 	free(r);
 }
 
-/* A regenerated CAPF certificate (certs.c writes CERT and its key): the
- * running role shows it to the next phones, no session cut. Files caught
- * between the two writes, or refused, are tried again at the next tick;
- * a refusal is logged once per file. */
-static void capf_tls_look(struct wardd *w, const char *cert)
-{
-	uint8_t fp[32];
-	char err[512];
-
-	if (nodepki_file_sha256(cert, fp) != 0 ||
-	    memcmp(fp, w->capf_fp, sizeof fp) == 0)
-		return;
-	if (capf_reload_tls(w->capf, err, sizeof err) != 0) {
-		if (memcmp(fp, w->capf_bad_fp, sizeof fp) != 0)
-			log_warn("capf",
-				 "new CAPF certificate not taken (the old one "
-				 "is still shown): %s",
-				 err);
-		memcpy(w->capf_bad_fp, fp, sizeof fp);
-		return;
-	}
-	memcpy(w->capf_fp, fp, sizeof fp);
-	log_info("capf", "CAPF certificate changed: shown to the next phones "
-			 "(sessions in progress kept)");
-}
-
 static void wardd_capf_look(struct wardd *w)
 {
 	char cert[CONFIG_PATH_MAX + 64], key[CONFIG_PATH_MAX + 64],
@@ -356,15 +330,11 @@ static void wardd_capf_look(struct wardd *w)
 	char listen[CONFIG_ADDR_MAX];
 	struct addr admin;
 
+	if (w->capf || w->capf_failed || !w->consensus || !w->ks)
+		return;
 	nodepki_path(w->cfg.data_dir, "capf.pem", cert, sizeof cert);
 	nodepki_path(w->cfg.data_dir, "capf.key", key, sizeof key);
 	nodepki_path(w->cfg.data_dir, "ca.pem", ca, sizeof ca);
-	if (w->capf) {
-		capf_tls_look(w, cert);
-		return;
-	}
-	if (w->capf_failed || !w->consensus || !w->ks)
-		return;
 	if (access(cert, R_OK) != 0 || access(key, R_OK) != 0 ||
 	    access(ca, R_OK) != 0)
 		return;
@@ -400,10 +370,7 @@ static void wardd_capf_look(struct wardd *w)
 		capf_free(w->capf);
 		w->capf = NULL;
 		w->capf_failed = 1;
-		return;
 	}
-	if (nodepki_file_sha256(cert, w->capf_fp) != 0)
-		memset(w->capf_fp, 0, sizeof w->capf_fp);
 }
 
 static void on_capf_timer(evutil_socket_t fd, short what, void *arg)

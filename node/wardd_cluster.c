@@ -12,6 +12,7 @@
 #include "consensus/consensus.h"
 #include "keystore/keystore.h"
 #include "node/admin/admin.h"
+#include "node/capf/capf.h"
 #include "node/certs.h"
 #include "node/join.h"
 #include "node/nodepki.h"
@@ -151,6 +152,20 @@ static int wardd_certs_node(void *arg, char *errmsg, size_t errcap)
 			    : 0;
 }
 
+/* A role not started yet reads the new files when it starts. */
+static int wardd_certs_capf(void *arg, char *errmsg, size_t errcap)
+{
+	struct wardd *w = arg;
+
+	if (!w->capf)
+		return 0;
+	if (capf_reload_tls(w->capf, errmsg, errcap) != 0)
+		return -1;
+	log_info("capf", "CAPF certificate changed: shown to the next phones "
+			 "(sessions in progress kept)");
+	return 0;
+}
+
 static int wardd_certs_is_leader(void *arg)
 {
 	struct wardd *w = arg;
@@ -209,6 +224,7 @@ int wardd_watch_certs(struct wardd *w, char *errmsg, size_t errcap)
 		    .https = wardd_certs_https,
 		    .https_served = wardd_certs_https_served,
 		    .node = wardd_certs_node,
+		    .capf = wardd_certs_capf,
 		    .is_leader = wardd_certs_is_leader,
 		    .propose = wardd_certs_propose,
 		    .arg = w,
