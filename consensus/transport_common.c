@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/addr.h"
+#include "common/be.h"
 
 int transport_address_copy(struct raft_uv_transport *t, const char *address,
 			   char *out)
@@ -24,30 +25,15 @@ int transport_address_copy(struct raft_uv_transport *t, const char *address,
 
 /* ---- the handshake ---------------------------------------------------- */
 
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 size_t transport_hs_write(unsigned char *out, const char magic[8],
 			  raft_id caller, raft_id callee, const char *address)
 {
 	size_t alen = strlen(address);
 
 	memcpy(out, magic, 8);
-	put_u64(out + 8, caller);
-	put_u64(out + 16, callee);
-	put_u64(out + 24, alen);
+	be64_put(out + 8, caller);
+	be64_put(out + 16, callee);
+	be64_put(out + 24, alen);
 	memcpy(out + TRANSPORT_HS_HEAD, address, alen);
 	return TRANSPORT_HS_HEAD + alen;
 }
@@ -55,12 +41,12 @@ size_t transport_hs_write(unsigned char *out, const char magic[8],
 int transport_hs_head_check(const unsigned char *hs, const char magic[8],
 			    raft_id self, size_t *alen)
 {
-	uint64_t n = get_u64(hs + 24);
+	uint64_t n = be64_get(hs + 24);
 
-	if (memcmp(hs, magic, 8) != 0 || get_u64(hs + 8) == 0 || n == 0 ||
+	if (memcmp(hs, magic, 8) != 0 || be64_get(hs + 8) == 0 || n == 0 ||
 	    n > TRANSPORT_HS_ADDR_MAX)
 		return TRANSPORT_HS_MALFORMED;
-	if (get_u64(hs + 16) != self)
+	if (be64_get(hs + 16) != self)
 		return TRANSPORT_HS_NOT_US;
 	*alen = (size_t)n;
 	return TRANSPORT_HS_OK;
@@ -76,12 +62,12 @@ const char *transport_hs_address(unsigned char *hs, size_t len)
 
 raft_id transport_hs_caller(const unsigned char *hs)
 {
-	return get_u64(hs + 8);
+	return be64_get(hs + 8);
 }
 
 raft_id transport_hs_callee(const unsigned char *hs)
 {
-	return get_u64(hs + 16);
+	return be64_get(hs + 16);
 }
 
 /* ---- listening and dialing -------------------------------------------- */

@@ -74,8 +74,7 @@ int capf_msg_parse(const uint8_t *buf, size_t len, struct capf_msg *out)
 	if (len != total)
 		return len < total ? CAPF_MSG_ETRUNC : CAPF_MSG_ESIZE;
 	out->cmd = buf[1];
-	out->session = (uint32_t)buf[2] << 24 | (uint32_t)buf[3] << 16 |
-		       (uint32_t)buf[4] << 8 | buf[5];
+	out->session = be32_get(buf + 2);
 	out->body_len = be16_get(buf + 6);
 	for (pos = CAPF_HEADER_LEN; pos < len;) {
 		uint8_t tag;
@@ -203,10 +202,7 @@ void capf_build_begin(struct capf_build *b, uint8_t *buf, size_t cap,
 	}
 	buf[0] = CAPF_PROTOCOL_ID;
 	buf[1] = cmd;
-	buf[2] = (uint8_t)(session >> 24);
-	buf[3] = (uint8_t)(session >> 16);
-	buf[4] = (uint8_t)(session >> 8);
-	buf[5] = (uint8_t)session;
+	be32_put(buf + 2, session);
 	be16_put(buf + 6, 0);
 	b->len = CAPF_HEADER_LEN;
 }

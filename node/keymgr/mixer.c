@@ -250,11 +250,10 @@ void mixer_feed(struct mixer_part *p, const uint8_t *pkt, size_t len)
 	/* The report's statistics count every packet of the party's
 	 * stream; jitter only those on the 8 kHz audio clock. */
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	mixer_rtcp_rx_rtp(&p->rx, be32_get(pkt + 8),
-			  (uint16_t)(pkt[2] << 8 | pkt[3]), be32_get(pkt + 4),
-			  (uint32_t)t.tv_sec * 8000u +
-			      (uint32_t)(t.tv_nsec / 125000),
-			  pt == 0 || pt == 8);
+	mixer_rtcp_rx_rtp(
+	    &p->rx, be32_get(pkt + 8), be16_get(pkt + 2), be32_get(pkt + 4),
+	    (uint32_t)t.tv_sec * 8000u + (uint32_t)(t.tv_nsec / 125000),
+	    pt == 0 || pt == 8);
 	if ((pt != 0 && pt != 8) || plen == 0)
 		return;
 	if (plen > MIXER_MAX_PAYLOAD) /* more than the FIFO could keep */
@@ -323,16 +322,9 @@ static void part_send(struct mixer_part *p, const int32_t *sum)
 
 	b[0] = 0x80;
 	b[1] = (uint8_t)p->pt;
-	b[2] = (uint8_t)(p->seq >> 8);
-	b[3] = (uint8_t)p->seq;
-	b[4] = (uint8_t)(p->ts >> 24);
-	b[5] = (uint8_t)(p->ts >> 16);
-	b[6] = (uint8_t)(p->ts >> 8);
-	b[7] = (uint8_t)p->ts;
-	b[8] = (uint8_t)(p->ssrc >> 24);
-	b[9] = (uint8_t)(p->ssrc >> 16);
-	b[10] = (uint8_t)(p->ssrc >> 8);
-	b[11] = (uint8_t)p->ssrc;
+	be16_put(b + 2, p->seq);
+	be32_put(b + 4, p->ts);
+	be32_put(b + 8, p->ssrc);
 	for (unsigned i = 0; i < MIXER_FRAME; i++) {
 		int32_t v = sum[i] - (p->has_frame ? p->frame[i] : 0);
 

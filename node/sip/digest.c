@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/be.h"
 #include "common/errmsg.h"
 #include "common/hex.h"
 
@@ -222,8 +223,7 @@ int sip_digest_nonce(struct sip_digest *d, uint64_t now_ms,
 	uint8_t raw[NONCE_RAW];
 	uint64_t exp = now_ms;
 
-	for (int i = 0; i < 8; i++)
-		raw[i] = (uint8_t)(exp >> (56 - 8 * i));
+	be64_put(raw, exp);
 	if (RAND_bytes(raw + 8, 8) != 1 ||
 	    nonce_mac(d, raw, raw + NONCE_MAC_OFF) != 0)
 		return -1;
@@ -410,10 +410,8 @@ enum sip_digest_verdict sip_digest_verify(struct sip_digest *d,
 	if (nonce_decode(c->nonce, raw) != 0 || nonce_mac(d, raw, mac) != 0 ||
 	    CRYPTO_memcmp(mac, raw + NONCE_MAC_OFF, 16) != 0)
 		return SIP_DIGEST_BAD;
-	for (int i = 0; i < 8; i++) {
-		expiry = expiry << 8 | raw[i];
-		id = id << 8 | raw[NONCE_MAC_OFF + i];
-	}
+	expiry = be64_get(raw);
+	id = be64_get(raw + NONCE_MAC_OFF);
 	issued = expiry;
 	expiry += (uint64_t)validity_s * 1000; /* it carries its issue time */
 	if (!known || ha1_len != ha1_len_of(c->alg)) {
